@@ -1,0 +1,121 @@
+// The answers ringdns writes itself: RFC 1035 section 4.1.1 header rules, RFC 6891
+// section 7 (OPT in answers, BADVERS), RFC 3225 (DO copied), RFC 8914 (EDE).
+#include "wire/patch.h"
+
+#include <gtest/gtest.h>
+
+#include "testing/hex.h"
+#include "testing/message_builder.h"
+#include "wire/response.h"
+
+namespace ringdns::wire {
+namespace {
+
+using testing::Bytes;
+using testing::Hex;
+using testing::MessageBuilder;
+
+TEST(SetId, RewritesOnlyTheId) {
+  Bytes msg = MessageBuilder(0x1111, flag::kRd).Question("a.", 1).bytes();
+  const Bytes before = msg;
+  SetId(msg, 0xbeef);
+  EXPECT_EQ(GetId(msg), 0xbeef);
+  EXPECT_TRUE(std::equal(msg.begin() + 2, msg.end(), before.begin() + 2));
+}
+
+TEST(BuildErrorAnswer, EchoesQuestionAndKeepsIdOpcodeRdCdInPlace) {
+  Bytes msg = MessageBuilder(0x1234, flag::kRd | flag::kCd | flag::kAd)
+                  .Question("Remote.Example.", rrtype::kSrv)
+                  .bytes();
+  const Result<QueryView> q = ParseQuery(msg);
+  ASSERT_TRUE(q);
+  // Answer into the query's own buffer.
+  const Result<std::size_t> len = BuildErrorAnswer(msg, *q, {rcode::kRefused}, msg);
+  ASSERT_TRUE(len);
+  msg.resize(*len);
+  const Result<ResponseInfo> info = WalkResponse(msg);
+  ASSERT_TRUE(info) << ToString(info.error());
+  EXPECT_EQ(info->question.id, 0x1234);
+  EXPECT_EQ(info->rcode, rcode::kRefused);
+  const std::uint16_t f = info->question.flags;
+  EXPECT_TRUE(f & flag::kQr);
+  EXPECT_TRUE(f & flag::kRd);
+  EXPECT_TRUE(f & flag::kCd);
+  EXPECT_FALSE(f & flag::kAd);
+  EXPECT_FALSE(f & flag::kAa);
+  EXPECT_FALSE(info->opt().present());  // no OPT without one in the query
+  EXPECT_EQ(MatchAnswer(msg, 0x1234, opcode::kQuery,
+                        Question{testing::WireName("remote.example."), rrtype::kSrv, 1}),
+            Error::kOk);
+}
+
+TEST(BuildErrorAnswer, AddsOurOptWithDoCopiedAndEde) {
+  const Bytes query =
+      MessageBuilder(7, flag::kRd).Question("a.", 1).Opt(4096, 0x00008000, Hex("000a 0008 0102030405060708")).bytes();
+  const Result<QueryView> q = ParseQuery(query);
+  ASSERT_TRUE(q);
+  Bytes out(512);
+  const Result<std::size_t> len =
+      BuildErrorAnswer(query, *q, {rcode::kServFail, true, ede::kNoReachableAuthority}, out);
+  ASSERT_TRUE(len);
+  out.resize(*len);
+  const Result<ResponseInfo> info = WalkResponse(out);
+  ASSERT_TRUE(info) << ToString(info.error());
+  ASSERT_TRUE(info->opt().present());
+  EXPECT_EQ(info->opt().udp_size, edns::kAdvertisedUdpSize);
+  EXPECT_TRUE(info->opt().do_bit());
+  EXPECT_EQ(info->rcode, rcode::kServFail);
+  std::uint16_t ede_code = 0xffff;
+  ForEachOption(out, info->opt(), [&](std::uint16_t code, std::span<const std::uint8_t> data) {
+    if (code == edns::kOptionExtendedError && data.size() >= 2) ede_code = LoadU16(data.data());
+  });
+  EXPECT_EQ(ede_code, ede::kNoReachableAuthority);
+}
+
+TEST(BuildErrorAnswer, BadversUsesTheExtendedRcodeRfc6891Section6_1_3) {
+  const Bytes query = MessageBuilder(7, 0).Question("a.", 1).Opt(1232, 0x00010000).bytes();
+  const Result<QueryView> q = ParseQuery(query);
+  ASSERT_TRUE(q);
+  Bytes out(512);
+  const Result<std::size_t> len = BuildErrorAnswer(query, *q, {rcode::kBadVers}, out);
+  ASSERT_TRUE(len);
+  out.resize(*len);
+  const Result<ResponseInfo> info = WalkResponse(out);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->rcode, rcode::kBadVers);
+  EXPECT_EQ(info->opt().version, 0);  // we speak version 0
+  EXPECT_EQ(LoadU16(out.data() + header::kFlags) & flag::kRcodeMask, 0);
+}
+
+TEST(BuildErrorAnswer, RefusesASmallBuffer) {
+  const Bytes query = MessageBuilder(7, 0).Question("a.", 1).bytes();
+  const Result<QueryView> q = ParseQuery(query);
+  ASSERT_TRUE(q);
+  Bytes out(10);
+  EXPECT_EQ(BuildErrorAnswer(query, *q, {}, out).error(), Error::kBufferTooSmall);
+}
+
+TEST(BuildHeaderOnlyAnswer, FormerrForAnUnparsableQuery) {
+  Bytes msg = Hex("abcd 0100 0002 0000 0000 0000 ffff");
+  const Result<std::size_t> len = BuildHeaderOnlyAnswer(msg, rcode::kFormErr, msg);
+  ASSERT_TRUE(len);
+  msg.resize(*len);
+  EXPECT_EQ(testing::ToHex(msg), "abcd8181000000000000" "0000");
+  EXPECT_EQ(BuildHeaderOnlyAnswer(Hex("abcd"), rcode::kFormErr, msg).error(), Error::kTooShort);
+}
+
+TEST(SetRcode, SplitsTwelveBitsBetweenHeaderAndOpt) {
+  Bytes msg = MessageBuilder(1, flag::kQr).Question("a.", 1).Opt(1232, 0).bytes();
+  Result<ResponseInfo> info = WalkResponse(msg);
+  ASSERT_TRUE(info);
+  SetRcode(msg, info->opt(), rcode::kBadVers);
+  info = WalkResponse(msg);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->rcode, rcode::kBadVers);
+  SetRcode(msg, info->opt(), rcode::kNxDomain);
+  info = WalkResponse(msg);
+  EXPECT_EQ(info->rcode, rcode::kNxDomain);
+}
+
+}  // namespace
+}  // namespace ringdns::wire

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The README's test command: installs what is missing, builds Release (gcc), ASan+UBSan
+# (gcc) and the libFuzzer targets (clang), runs ctest on each, replays every fuzz corpus,
+# fuzzes each target briefly, and builds the benchmarks. Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+
+step() { printf '\n=== %s ===\n' "$*"; }
+
+step "dependencies"
+tools/install-deps.sh
+
+step "layering"
+tools/check_layering.sh
+
+for preset in release asan; do
+  step "build: $preset"
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset"
+  if [ "$preset" = release ]; then
+    cmake --build --preset release --target checkheaders
+  fi
+  step "ctest: $preset"
+  ctest --preset "$preset" -j2
+done
+
+step "build: fuzz (clang, libFuzzer + ASan + UBSan)"
+cmake --preset fuzz >/dev/null
+cmake --build --preset fuzz
+step "ctest: fuzz (corpus replay under libFuzzer)"
+ctest --preset fuzz -j2
+
+step "fuzz: ${FUZZ_SECONDS}s per target"
+for target in build/fuzz/fuzz/*_fuzz; do
+  name=$(basename "$target")
+  work=$(mktemp -d)
+  # Fuzz from a copy so the committed seed corpus is not rewritten.
+  cp -r "fuzz/corpus/$name/." "$work/"
+  "$target" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 -artifact_prefix="$work/" \
+    "$work" 2>&1 | grep -E 'stat::number_of_executed_units|cov:|ERROR|SUMMARY' | tail -3
+  rm -rf "$work"
+done
+
+step "benchmarks build (release)"
+ls build/release/bench/*_bench
+echo "all checks passed"

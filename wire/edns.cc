@@ -1,0 +1,48 @@
+#include "wire/edns.h"
+
+namespace ringdns::wire {
+
+Result<OptView> ParseOpt(std::span<const std::uint8_t> msg, const RecordView& record) noexcept {
+  // RFC 6891 section 6.1.2: the owner MUST be the root.
+  if (msg[record.owner_offset] != 0) return Error::kBadOpt;
+  OptView opt;
+  opt.offset = record.owner_offset;
+  opt.udp_size = record.rclass;
+  opt.ext_rcode = static_cast<std::uint8_t>(record.ttl >> 24);
+  opt.version = static_cast<std::uint8_t>(record.ttl >> 16);
+  opt.flags = static_cast<std::uint16_t>(record.ttl);
+  opt.rdata_offset = record.rdata_offset;
+  opt.rdlength = record.rdlength;
+  std::size_t pos = record.rdata_offset;
+  const std::size_t end = record.end();
+  while (pos < end) {
+    if (end - pos < edns::kOptionHeaderSize) return Error::kBadOpt;
+    const std::uint16_t len = LoadU16(msg.data() + pos + 2);
+    pos += edns::kOptionHeaderSize;
+    if (end - pos < len) return Error::kBadOpt;
+    pos += len;
+  }
+  return opt;
+}
+
+std::size_t WriteOpt(const OptAnswer& opt, std::uint8_t* out) noexcept {
+  out[0] = 0;  // root owner
+  std::uint8_t* fixed = out + 1;
+  StoreU16(fixed + rr::kType, rrtype::kOpt);
+  StoreU16(fixed + rr::kClass, opt.udp_size);
+  const std::uint32_t ttl = (std::uint32_t{opt.ext_rcode} << 24) |
+                            (opt.do_bit ? std::uint32_t{edns::kFlagDo} : 0u);  // version 0
+  StoreU32(fixed + rr::kTtl, ttl);
+  std::uint16_t rdlength = 0;
+  if (opt.has_extended_error) {
+    std::uint8_t* option = fixed + rr::kFixedSize;
+    StoreU16(option, edns::kOptionExtendedError);
+    StoreU16(option + 2, 2);  // INFO-CODE only; EXTRA-TEXT is optional (RFC 8914 section 2)
+    StoreU16(option + 4, opt.extended_error);
+    rdlength = edns::kOptionHeaderSize + 2;
+  }
+  StoreU16(fixed + rr::kRdLength, rdlength);
+  return edns::kOptFixedSize + rdlength;
+}
+
+}  // namespace ringdns::wire

@@ -1,0 +1,65 @@
+#include "wire/patch.h"
+
+#include <cstring>
+
+namespace ringdns::wire {
+namespace {
+
+std::uint16_t AnswerFlags(std::uint16_t query_flags, std::uint16_t rcode) noexcept {
+  const std::uint16_t kept = query_flags & (flag::kOpcodeMask | flag::kRd | flag::kCd);
+  return static_cast<std::uint16_t>(kept | flag::kQr | flag::kRa | (rcode & flag::kRcodeMask));
+}
+
+}  // namespace
+
+void SetRcode(std::span<std::uint8_t> msg, const OptView& opt, std::uint16_t rcode) noexcept {
+  std::uint8_t* flags = msg.data() + header::kFlags;
+  StoreU16(flags, static_cast<std::uint16_t>((LoadU16(flags) & ~flag::kRcodeMask) |
+                                             (rcode & flag::kRcodeMask)));
+  if (opt.present()) {
+    // The OPT's TTL field starts with the extended RCODE octet.
+    msg[opt.offset + 1 + rr::kTtl] = static_cast<std::uint8_t>(rcode >> 4);
+  }
+}
+
+Result<std::size_t> BuildErrorAnswer(std::span<const std::uint8_t> query, const QueryView& q,
+                                     const ErrorAnswer& error, std::span<std::uint8_t> out) noexcept {
+  OptAnswer opt;
+  opt.ext_rcode = static_cast<std::uint8_t>(error.rcode >> 4);
+  opt.do_bit = q.opt.do_bit();  // RFC 3225 section 3: copy DO into the answer
+  opt.has_extended_error = error.has_extended_error;
+  opt.extended_error = error.extended_error;
+  const std::size_t size = q.question_end + (q.opt.present() ? OptAnswerSize(opt) : 0);
+  if (out.size() < size) return Error::kBufferTooSmall;
+  // Read everything from the query before writing: `out` may alias it.
+  const std::uint16_t flags = AnswerFlags(q.flags, error.rcode);
+  std::memmove(out.data() + header::kSize, query.data() + header::kSize,
+               q.question_end - header::kSize);
+  std::uint8_t* h = out.data();
+  StoreU16(h + header::kId, q.id);
+  StoreU16(h + header::kFlags, flags);
+  StoreU16(h + header::kQdCount, 1);
+  StoreU16(h + header::kAnCount, 0);
+  StoreU16(h + header::kNsCount, 0);
+  StoreU16(h + header::kArCount, q.opt.present() ? 1 : 0);
+  if (q.opt.present()) WriteOpt(opt, out.data() + q.question_end);
+  return size;
+}
+
+Result<std::size_t> BuildHeaderOnlyAnswer(std::span<const std::uint8_t> query,
+                                          std::uint16_t rcode, std::span<std::uint8_t> out) noexcept {
+  if (query.size() < header::kSize) return Error::kTooShort;
+  if (out.size() < header::kSize) return Error::kBufferTooSmall;
+  const std::uint16_t id = LoadU16(query.data() + header::kId);
+  const std::uint16_t flags = AnswerFlags(LoadU16(query.data() + header::kFlags), rcode);
+  std::uint8_t* h = out.data();
+  StoreU16(h + header::kId, id);
+  StoreU16(h + header::kFlags, flags & static_cast<std::uint16_t>(~flag::kCd));
+  StoreU16(h + header::kQdCount, 0);
+  StoreU16(h + header::kAnCount, 0);
+  StoreU16(h + header::kNsCount, 0);
+  StoreU16(h + header::kArCount, 0);
+  return header::kSize;
+}
+
+}  // namespace ringdns::wire
