@@ -1,19 +1,124 @@
-// ringdns: the daemon's entry point.
-#include <cstdio>
-#include <cstring>
+// ringdns: the daemon's entry point. Flags follow CoreDNS: -flag and --flag both work.
+//
+//   -conf FILE      the Corefile (default ./Corefile; without one, a built-in default)
+//   -dns.port PORT  the port of server blocks that name none (default 53)
+//   -validate       parse the Corefile, print it normalised, exit 0 or 1
+//   -shards N       shard threads (default: one per usable CPU)
+//   -version        print the version and exit
+#include <sys/stat.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/config/loader.h"
 #include "core/version.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+using ringdns::core::config::Config;
+using ringdns::core::config::LoadOptions;
+
+struct Flags {
+  std::optional<std::string> conf;
+  LoadOptions load;
+  bool validate = false;
+  bool version = false;
+  int shards = 0;
+};
+
+int Usage(const char* error) {
+  std::fprintf(stderr, "ringdns: %s\nusage: ringdns [-conf FILE] [-dns.port PORT] [-validate] "
+                       "[-shards N] [-version]\n", error);
+  return 2;
+}
+
+bool ParseInt(const char* text, int min, int max, int& out) {
+  char* end = nullptr;
+  const long value = std::strtol(text, &end, 10);
+  if (end == text || *end != '\0' || value < min || value > max) return false;
+  out = static_cast<int>(value);
+  return true;
+}
+
+// Returns an exit code when the command line is bad, nullopt when it parsed.
+std::optional<int> ParseFlags(int argc, char** argv, Flags& flags) {
   for (int i = 1; i < argc; ++i) {
-    const char* arg = argv[i];
-    if (arg[0] == '-' && arg[1] == '-') ++arg;  // -flag and --flag, like CoreDNS
-    if (std::strcmp(arg, "-version") == 0) {
-      std::printf("ringdns-%.*s\n", static_cast<int>(ringdns::core::Version().size()),
-                  ringdns::core::Version().data());
-      return 0;
+    std::string_view arg = argv[i];
+    if (arg.size() > 2 && arg[0] == '-' && arg[1] == '-') arg.remove_prefix(1);
+    std::string value;
+    bool has_value = false;
+    if (const std::size_t eq = arg.find('='); eq != std::string_view::npos) {
+      value = std::string(arg.substr(eq + 1));
+      arg = arg.substr(0, eq);
+      has_value = true;
+    }
+    auto take_value = [&]() -> bool {
+      if (has_value) return true;
+      if (i + 1 >= argc) return false;
+      value = argv[++i];
+      return true;
+    };
+    if (arg == "-version") {
+      flags.version = true;
+    } else if (arg == "-validate") {
+      flags.validate = true;
+    } else if (arg == "-conf") {
+      if (!take_value()) return Usage("-conf needs a file");
+      flags.conf = value;
+    } else if (arg == "-dns.port") {
+      int port = 0;
+      if (!take_value() || !ParseInt(value.c_str(), 1, 65535, port)) {
+        return Usage("-dns.port needs a port from 1 to 65535");
+      }
+      flags.load.dns_port = static_cast<std::uint16_t>(port);
+    } else if (arg == "-shards") {
+      if (!take_value() || !ParseInt(value.c_str(), 1, 1024, flags.shards)) {
+        return Usage("-shards needs a number from 1 to 1024");
+      }
+    } else {
+      return Usage(("unknown flag " + std::string(argv[i])).c_str());
     }
   }
-  std::fprintf(stderr, "ringdns: the forwarder is not implemented yet; try -version\n");
+  return std::nullopt;
+}
+
+bool FileExists(const char* path) {
+  struct stat st{};
+  return ::stat(path, &st) == 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags flags;
+  if (std::optional<int> exit_code = ParseFlags(argc, argv, flags)) return *exit_code;
+  const std::string_view version = ringdns::core::Version();
+  if (flags.version) {
+    std::printf("ringdns-%.*s\n", static_cast<int>(version.size()), version.data());
+    return 0;
+  }
+
+  absl::StatusOr<Config> config;
+  if (!flags.conf && !FileExists("Corefile")) {
+    std::fprintf(stderr, "ringdns: no Corefile given and none in the current folder; using the "
+                         "built-in default:\n%s", ringdns::core::config::kDefaultCorefile);
+    config = ringdns::core::config::ParseCorefile(ringdns::core::config::kDefaultCorefile,
+                                                  "<default Corefile>", flags.load);
+  } else {
+    config = ringdns::core::config::LoadCorefile(flags.conf.value_or("Corefile"), flags.load);
+  }
+  if (!config.ok()) {
+    std::fprintf(stderr, "ringdns: %s\n", std::string(config.status().message()).c_str());
+    return 1;
+  }
+  if (flags.validate) {
+    std::fputs(ringdns::core::config::FormatCorefile(*config).c_str(), stdout);
+    return 0;
+  }
+  std::fprintf(stderr, "ringdns: the configuration is valid, but forwarding is not implemented "
+                       "yet; use -validate\n");
   return 2;
 }

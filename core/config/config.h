@@ -1,0 +1,187 @@
+// core/config/config.h: the immutable configuration a Corefile describes, with every
+// default filled in (CoreDNS's defaults unless noted).
+//
+// Built on the control thread by LoadCorefile; shards later read a published snapshot.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "core/config/address.h"
+#include "core/config/token.h"
+
+namespace ringdns::core::config {
+
+enum class Transport : std::uint8_t { kDns, kTls };
+const char* TransportScheme(Transport transport);  // "dns" or "tls"
+
+inline constexpr std::uint16_t kDefaultDnsPort = 53;
+inline constexpr std::uint16_t kDefaultTlsPort = 853;
+inline constexpr std::size_t kMaxUpstreams = 15;
+
+struct ServerKey {
+  Transport transport = Transport::kDns;
+  std::string zone;  // lower-case, fully qualified: "remote.svc.cluster.local."
+  std::uint16_t port = kDefaultDnsPort;
+  Location where;
+};
+
+struct TlsFiles {
+  std::string cert;  // empty: no client certificate
+  std::string key;
+  std::string ca;    // empty: the system store
+};
+
+enum class Policy : std::uint8_t { kRandom, kRoundRobin, kSequential };
+
+struct Upstream {
+  Transport transport = Transport::kDns;
+  IpAddress address;
+  std::uint16_t port = kDefaultDnsPort;
+  std::string tls_servername;  // from tls://IP%NAME; overrides the block's tls_servername
+};
+
+struct HealthCheck {
+  absl::Duration interval = absl::Milliseconds(500);
+  bool recursion_desired = true;  // false with no_rec
+  std::string domain = ".";
+};
+
+struct Forward {
+  Location where;
+  std::string from = ".";
+  std::vector<std::string> except;
+  std::vector<Upstream> to;
+  bool force_tcp = false;
+  bool prefer_udp = false;
+  absl::Duration expire = absl::Seconds(10);
+  std::uint32_t max_idle_conns = 0;  // 0: unlimited
+  absl::Duration max_age = absl::ZeroDuration();  // 0: unlimited
+  absl::Duration read_timeout = absl::Seconds(2);
+  std::uint32_t max_fails = 2;
+  std::uint32_t max_connect_attempts = 0;  // 0: unlimited
+  std::optional<TlsFiles> tls;
+  std::string tls_servername;
+  bool insecure = false;  // ringdns: allow tls:// without a name to verify
+  Policy policy = Policy::kRandom;
+  HealthCheck health_check;
+  std::uint32_t max_concurrent = 0;  // 0: unlimited
+  std::vector<std::uint16_t> next_rcodes;
+  bool failfast_all_unhealthy_upstreams = false;
+  std::vector<std::uint16_t> failover_rcodes;
+  std::optional<IpAddress> source_address;
+};
+
+struct CacheClass {
+  std::uint32_t capacity = 9984;
+  absl::Duration max_ttl;
+  absl::Duration min_ttl = absl::Seconds(5);
+};
+
+enum class StaleRefresh : std::uint8_t { kImmediate, kVerify };
+
+struct Cache {
+  Location where;
+  std::vector<std::string> zones;  // empty: the server block's zones
+  CacheClass success{9984, absl::Seconds(3600), absl::Seconds(5)};
+  CacheClass denial{9984, absl::Seconds(1800), absl::Seconds(5)};
+  std::uint32_t prefetch_amount = 0;  // 0: no prefetch
+  absl::Duration prefetch_duration = absl::Minutes(1);
+  std::uint32_t prefetch_percentage = 10;
+  bool serve_stale = false;
+  absl::Duration serve_stale_duration = absl::Hours(1);
+  StaleRefresh serve_stale_refresh = StaleRefresh::kImmediate;
+  absl::Duration servfail_ttl = absl::Seconds(5);  // 0: never cache SERVFAIL
+  std::vector<std::string> disable_success;  // zones; "." for all
+  std::vector<std::string> disable_denial;
+  bool keepttl = false;
+};
+
+enum class AclAction : std::uint8_t { kAllow, kBlock, kFilter, kDrop };
+
+struct AclRule {
+  AclAction action = AclAction::kAllow;
+  std::vector<std::uint16_t> qtypes;  // empty: every type
+  std::vector<Prefix> sources;        // empty: every source
+};
+
+struct Acl {
+  std::vector<std::string> zones;  // empty: the server block's zones
+  std::vector<AclRule> rules;
+};
+
+enum class LogClass : std::uint8_t { kAll, kSuccess, kDenial, kError };
+
+struct Log {
+  std::vector<std::string> names{"."};
+  std::string format = "{remote}:{port} - {>id} \"{type} {class} {name} {proto} {size} "
+                       "{>do} {>bufsize}\" {rcode} {>rflags} {rsize} {duration}";
+  std::vector<LogClass> classes{LogClass::kAll};
+};
+
+struct Consolidate {
+  absl::Duration period;
+  std::string pattern;
+  std::string level = "error";
+};
+
+struct Errors {
+  bool stacktrace = false;
+  std::vector<Consolidate> consolidate;
+};
+
+struct Endpoint {  // an HTTP listener: host may be empty (all addresses)
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+struct Health {
+  Endpoint address{"", 8080};
+  absl::Duration lameduck = absl::ZeroDuration();
+};
+
+struct Reload {
+  absl::Duration interval = absl::Seconds(30);
+  absl::Duration jitter = absl::Seconds(15);
+};
+
+enum class ClientAuth : std::uint8_t {
+  kNoCert, kRequest, kRequire, kVerifyIfGiven, kRequireAndVerify
+};
+
+struct ServerTls {
+  std::string cert;
+  std::string key;
+  std::string ca;
+  ClientAuth client_auth = ClientAuth::kNoCert;
+};
+
+struct ServerBlock {
+  Location where;
+  std::vector<ServerKey> keys;
+  std::vector<Forward> forwards;  // chained in written order
+  std::optional<Cache> cache;
+  std::vector<IpAddress> bind;    // empty: every address
+  std::vector<IpAddress> bind_except;
+  std::vector<Acl> acls;
+  std::vector<Log> logs;
+  std::optional<Errors> errors;
+  std::optional<Health> health;
+  std::optional<Endpoint> ready;       // default :8181
+  std::optional<Endpoint> prometheus;  // default localhost:9153
+  std::optional<Reload> reload;
+  bool loop = false;
+  std::optional<ServerTls> tls;
+  bool debug = false;
+  std::string root;
+};
+
+struct Config {
+  std::string file;
+  std::vector<ServerBlock> blocks;
+};
+
+}  // namespace ringdns::core::config

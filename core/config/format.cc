@@ -1,0 +1,236 @@
+// FormatCorefile: a Config printed back as a Corefile with every value explicit, so an
+// operator sees exactly what ringdns understood (-validate).
+#include <sys/socket.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/config/loader.h"
+#include "core/config/parse_util.h"
+
+namespace ringdns::core::config {
+namespace {
+
+std::string Quote(absl::string_view text) {
+  if (!text.empty() && text.find_first_of(" \t\n\"{}#") == absl::string_view::npos) {
+    return std::string(text);
+  }
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string EndpointText(const Endpoint& e) { return absl::StrCat(e.host, ":", e.port); }
+
+const char* PolicyName(Policy p) {
+  switch (p) {
+    case Policy::kRandom: return "random";
+    case Policy::kRoundRobin: return "round_robin";
+    case Policy::kSequential: return "sequential";
+  }
+  return "random";
+}
+
+const char* ClientAuthName(ClientAuth a) {
+  switch (a) {
+    case ClientAuth::kNoCert: return "nocert";
+    case ClientAuth::kRequest: return "request";
+    case ClientAuth::kRequire: return "require";
+    case ClientAuth::kVerifyIfGiven: return "verify_if_given";
+    case ClientAuth::kRequireAndVerify: return "require_and_verify";
+  }
+  return "nocert";
+}
+
+std::string Rcodes(const std::vector<std::uint16_t>& rcodes) {
+  std::vector<std::string> names;
+  for (std::uint16_t r : rcodes) names.emplace_back(RcodeName(r));
+  return absl::StrJoin(names, " ");
+}
+
+void FormatForward(const Forward& f, std::string& out) {
+  std::vector<std::string> to;
+  for (const Upstream& up : f.to) {
+    std::string text = absl::StrCat(TransportScheme(up.transport), "://", up.address.family == AF_INET6
+                                                                              ? absl::StrCat("[", up.address.ToString(), "]")
+                                                                              : up.address.ToString());
+    if (!up.tls_servername.empty()) absl::StrAppend(&text, "%", up.tls_servername);
+    absl::StrAppend(&text, ":", up.port);
+    to.push_back(text);
+  }
+  absl::StrAppend(&out, "    forward ", f.from, " ", absl::StrJoin(to, " "), " {\n");
+  if (!f.except.empty()) absl::StrAppend(&out, "        except ", absl::StrJoin(f.except, " "), "\n");
+  if (f.force_tcp) absl::StrAppend(&out, "        force_tcp\n");
+  if (f.prefer_udp) absl::StrAppend(&out, "        prefer_udp\n");
+  absl::StrAppend(&out, "        expire ", DurationText(f.expire), "\n");
+  absl::StrAppend(&out, "        max_idle_conns ", f.max_idle_conns, "\n");
+  absl::StrAppend(&out, "        max_age ", DurationText(f.max_age), "\n");
+  absl::StrAppend(&out, "        read_timeout ", DurationText(f.read_timeout), "\n");
+  absl::StrAppend(&out, "        max_fails ", f.max_fails, "\n");
+  absl::StrAppend(&out, "        max_connect_attempts ", f.max_connect_attempts, "\n");
+  if (f.tls) {
+    std::vector<std::string> args;
+    if (!f.tls->cert.empty()) {
+      args.push_back(Quote(f.tls->cert));
+      args.push_back(Quote(f.tls->key));
+    }
+    if (!f.tls->ca.empty()) args.push_back(Quote(f.tls->ca));
+    absl::StrAppend(&out, "        tls", args.empty() ? "" : " ", absl::StrJoin(args, " "), "\n");
+  }
+  if (!f.tls_servername.empty()) absl::StrAppend(&out, "        tls_servername ", f.tls_servername, "\n");
+  if (f.insecure) absl::StrAppend(&out, "        insecure\n");
+  absl::StrAppend(&out, "        policy ", PolicyName(f.policy), "\n");
+  absl::StrAppend(&out, "        health_check ", DurationText(f.health_check.interval),
+                  f.health_check.recursion_desired ? "" : " no_rec", " domain ",
+                  f.health_check.domain, "\n");
+  absl::StrAppend(&out, "        max_concurrent ", f.max_concurrent, "\n");
+  if (!f.next_rcodes.empty()) absl::StrAppend(&out, "        next ", Rcodes(f.next_rcodes), "\n");
+  if (f.failfast_all_unhealthy_upstreams) {
+    absl::StrAppend(&out, "        failfast_all_unhealthy_upstreams\n");
+  }
+  if (!f.failover_rcodes.empty()) {
+    absl::StrAppend(&out, "        failover ", Rcodes(f.failover_rcodes), "\n");
+  }
+  if (f.source_address) {
+    absl::StrAppend(&out, "        source_address ", f.source_address->ToString(), "\n");
+  }
+  absl::StrAppend(&out, "    }\n");
+}
+
+void FormatCache(const Cache& c, std::string& out) {
+  absl::StrAppend(&out, "    cache", c.zones.empty() ? "" : " ", absl::StrJoin(c.zones, " "), " {\n");
+  for (const auto& [name, cls] : {std::pair{"success", &c.success}, std::pair{"denial", &c.denial}}) {
+    absl::StrAppend(&out, "        ", name, " ", cls->capacity, " ",
+                    absl::ToInt64Seconds(cls->max_ttl), " ", absl::ToInt64Seconds(cls->min_ttl), "\n");
+  }
+  if (c.prefetch_amount > 0) {
+    absl::StrAppend(&out, "        prefetch ", c.prefetch_amount, " ",
+                    DurationText(c.prefetch_duration), " ", c.prefetch_percentage, "%\n");
+  }
+  if (c.serve_stale) {
+    absl::StrAppend(&out, "        serve_stale ", DurationText(c.serve_stale_duration), " ",
+                    c.serve_stale_refresh == StaleRefresh::kVerify ? "verify" : "immediate", "\n");
+  }
+  absl::StrAppend(&out, "        servfail ", DurationText(c.servfail_ttl), "\n");
+  if (!c.disable_success.empty()) {
+    absl::StrAppend(&out, "        disable success ", absl::StrJoin(c.disable_success, " "), "\n");
+  }
+  if (!c.disable_denial.empty()) {
+    absl::StrAppend(&out, "        disable denial ", absl::StrJoin(c.disable_denial, " "), "\n");
+  }
+  if (c.keepttl) absl::StrAppend(&out, "        keepttl\n");
+  absl::StrAppend(&out, "    }\n");
+}
+
+const char* AclActionName(AclAction a) {
+  switch (a) {
+    case AclAction::kAllow: return "allow";
+    case AclAction::kBlock: return "block";
+    case AclAction::kFilter: return "filter";
+    case AclAction::kDrop: return "drop";
+  }
+  return "allow";
+}
+
+const char* LogClassName(LogClass c) {
+  switch (c) {
+    case LogClass::kAll: return "all";
+    case LogClass::kSuccess: return "success";
+    case LogClass::kDenial: return "denial";
+    case LogClass::kError: return "error";
+  }
+  return "all";
+}
+
+void FormatBlock(const ServerBlock& b, std::string& out) {
+  std::vector<std::string> keys;
+  for (const ServerKey& k : b.keys) {
+    keys.push_back(absl::StrCat(TransportScheme(k.transport), "://", k.zone, ":", k.port));
+  }
+  absl::StrAppend(&out, absl::StrJoin(keys, " "), " {\n");
+  if (!b.bind.empty()) {
+    std::vector<std::string> ips;
+    for (const IpAddress& ip : b.bind) ips.push_back(ip.ToString());
+    absl::StrAppend(&out, "    bind ", absl::StrJoin(ips, " "));
+    if (!b.bind_except.empty()) {
+      std::vector<std::string> except;
+      for (const IpAddress& ip : b.bind_except) except.push_back(ip.ToString());
+      absl::StrAppend(&out, " {\n        except ", absl::StrJoin(except, " "), "\n    }");
+    }
+    absl::StrAppend(&out, "\n");
+  }
+  if (b.tls) {
+    absl::StrAppend(&out, "    tls ", Quote(b.tls->cert), " ", Quote(b.tls->key),
+                    b.tls->ca.empty() ? "" : " ", b.tls->ca.empty() ? "" : Quote(b.tls->ca),
+                    " {\n        client_auth ", ClientAuthName(b.tls->client_auth), "\n    }\n");
+  }
+  if (b.errors) {
+    absl::StrAppend(&out, "    errors");
+    if (b.errors->stacktrace || !b.errors->consolidate.empty()) {
+      absl::StrAppend(&out, " {\n");
+      if (b.errors->stacktrace) absl::StrAppend(&out, "        stacktrace\n");
+      for (const Consolidate& c : b.errors->consolidate) {
+        absl::StrAppend(&out, "        consolidate ", DurationText(c.period), " ",
+                        Quote(c.pattern), " ", c.level, "\n");
+      }
+      absl::StrAppend(&out, "    }");
+    }
+    absl::StrAppend(&out, "\n");
+  }
+  for (const Log& l : b.logs) {
+    std::vector<std::string> classes;
+    for (LogClass c : l.classes) classes.emplace_back(LogClassName(c));
+    absl::StrAppend(&out, "    log ", absl::StrJoin(l.names, " "), " ", Quote(l.format),
+                    " {\n        class ", absl::StrJoin(classes, " "), "\n    }\n");
+  }
+  if (b.health) {
+    absl::StrAppend(&out, "    health ", EndpointText(b.health->address), " {\n        lameduck ",
+                    DurationText(b.health->lameduck), "\n    }\n");
+  }
+  if (b.ready) absl::StrAppend(&out, "    ready ", EndpointText(*b.ready), "\n");
+  if (b.prometheus) absl::StrAppend(&out, "    prometheus ", EndpointText(*b.prometheus), "\n");
+  if (b.reload) {
+    absl::StrAppend(&out, "    reload ", DurationText(b.reload->interval), " ",
+                    DurationText(b.reload->jitter), "\n");
+  }
+  if (b.loop) absl::StrAppend(&out, "    loop\n");
+  if (b.debug) absl::StrAppend(&out, "    debug\n");
+  if (!b.root.empty()) absl::StrAppend(&out, "    root ", Quote(b.root), "\n");
+  for (const Acl& acl : b.acls) {
+    absl::StrAppend(&out, "    acl", acl.zones.empty() ? "" : " ", absl::StrJoin(acl.zones, " "),
+                    " {\n");
+    for (const AclRule& rule : acl.rules) {
+      absl::StrAppend(&out, "        ", AclActionName(rule.action));
+      if (!rule.qtypes.empty()) {
+        std::vector<std::string> types;
+        for (std::uint16_t t : rule.qtypes) types.push_back(QtypeName(t));
+        absl::StrAppend(&out, " type ", absl::StrJoin(types, " "));
+      }
+      if (!rule.sources.empty()) {
+        std::vector<std::string> nets;
+        for (const Prefix& p : rule.sources) nets.push_back(p.ToString());
+        absl::StrAppend(&out, " net ", absl::StrJoin(nets, " "));
+      }
+      absl::StrAppend(&out, "\n");
+    }
+    absl::StrAppend(&out, "    }\n");
+  }
+  if (b.cache) FormatCache(*b.cache, out);
+  for (const Forward& f : b.forwards) FormatForward(f, out);
+  absl::StrAppend(&out, "}\n");
+}
+
+}  // namespace
+
+std::string FormatCorefile(const Config& config) {
+  std::string out;
+  for (std::size_t i = 0; i < config.blocks.size(); ++i) {
+    if (i > 0) out += "\n";
+    FormatBlock(config.blocks[i], out);
+  }
+  return out;
+}
+
+}  // namespace ringdns::core::config

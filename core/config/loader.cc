@@ -1,0 +1,196 @@
+#include "core/config/loader.h"
+
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <tuple>
+
+#include "absl/strings/match.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/str_cat.h"
+#include "core/config/directives.h"
+#include "core/config/parse_util.h"
+#include "core/config/syntax.h"
+
+namespace ringdns::core::config {
+namespace {
+
+constexpr absl::string_view kSupported =
+    "acl, bind, cache, debug, errors, forward, health, import, log, loop, prometheus, "
+    "ready, reload, root, tls";
+
+// [scheme://]zone[:port], or a CIDR that becomes its reverse zones.
+absl::Status ParseKey(const Token& key, const LoadOptions& options, std::vector<ServerKey>& out) {
+  absl::string_view text = key.text;
+  Transport transport = Transport::kDns;
+  if (absl::ConsumePrefix(&text, "tls://")) {
+    transport = Transport::kTls;
+  } else if (!absl::ConsumePrefix(&text, "dns://") && absl::StrContains(text, "://")) {
+    return ErrorAt(key, absl::StrCat("unsupported scheme in '", key.text,
+                                     "', expected dns:// or tls://"));
+  }
+  const std::optional<HostPort> split = SplitHostPort(text);
+  if (!split) {
+    return ErrorAt(key, absl::StrCat("invalid port in '", key.text,
+                                     "', expected a number from 1 to 65535"));
+  }
+  const std::uint16_t port = split->port.value_or(
+      transport == Transport::kTls ? kDefaultTlsPort : options.dns_port);
+  std::vector<std::string> zones;
+  if (absl::StrContains(split->host, '/')) {
+    const std::optional<Prefix> prefix = ParsePrefix(split->host);
+    if (!prefix) {
+      return ErrorAt(key, absl::StrCat("invalid network '", split->host,
+                                       "', expected a CIDR such as 10.0.0.0/8"));
+    }
+    zones = ReverseZones(*prefix);
+  } else {
+    Token zone_token = key;
+    zone_token.text = split->host.empty() ? "." : split->host;
+    absl::StatusOr<std::string> zone = ParseZone(zone_token);
+    if (!zone.ok()) return zone.status();
+    zones.push_back(*zone);
+  }
+  for (std::string& zone : zones) {
+    out.push_back(ServerKey{transport, std::move(zone), port, key.where});
+  }
+  return absl::OkStatus();
+}
+
+template <typename T>
+absl::Status Once(const Directive& d, std::optional<T>& slot) {
+  if (slot.has_value()) {
+    return ErrorAt(d.name, absl::StrCat(d.name.text, " is given twice in this server block, "
+                                        "expected at most one"));
+  }
+  slot.emplace();
+  return absl::OkStatus();
+}
+
+absl::Status ApplyDirective(const Directive& d, const LoadOptions& options, ServerBlock& block) {
+  const std::string& name = d.name.text;
+  auto no_args = [&]() -> absl::Status {
+    if (absl::Status s = ExpectArgs(d, 0, 0, name); !s.ok()) return s;
+    return ExpectNoBlock(d);
+  };
+  if (name == "forward") return ParseForward(d, options.read_files, block.forwards.emplace_back());
+  if (name == "cache") {
+    if (absl::Status s = Once(d, block.cache); !s.ok()) return s;
+    return ParseCache(d, *block.cache);
+  }
+  if (name == "bind") return ParseBind(d, block);
+  if (name == "acl") return ParseAcl(d, block.acls.emplace_back());
+  if (name == "log") return ParseLog(d, block.logs.emplace_back());
+  if (name == "errors") {
+    if (absl::Status s = Once(d, block.errors); !s.ok()) return s;
+    return ParseErrors(d, *block.errors);
+  }
+  if (name == "health") {
+    if (absl::Status s = Once(d, block.health); !s.ok()) return s;
+    return ParseHealth(d, *block.health);
+  }
+  if (name == "ready") {
+    if (absl::Status s = Once(d, block.ready); !s.ok()) return s;
+    block.ready = Endpoint{"", 8181};
+    return ParseEndpoint(d, *block.ready);
+  }
+  if (name == "prometheus") {
+    if (absl::Status s = Once(d, block.prometheus); !s.ok()) return s;
+    block.prometheus = Endpoint{"localhost", 9153};
+    return ParseEndpoint(d, *block.prometheus);
+  }
+  if (name == "reload") {
+    if (absl::Status s = Once(d, block.reload); !s.ok()) return s;
+    return ParseReload(d, *block.reload);
+  }
+  if (name == "tls") {
+    if (absl::Status s = Once(d, block.tls); !s.ok()) return s;
+    return ParseServerTls(d, *block.tls);
+  }
+  if (name == "loop") {
+    block.loop = true;
+    return no_args();
+  }
+  if (name == "debug") {
+    block.debug = true;
+    return no_args();
+  }
+  if (name == "root") {
+    if (absl::Status s = ExpectArgs(d, 1, 1, "root PATH"); !s.ok()) return s;
+    block.root = d.args[0].text;
+    return ExpectNoBlock(d);
+  }
+  return ErrorAt(d.name, absl::StrCat("unknown directive '", name, "'; ringdns supports ",
+                                      kSupported));
+}
+
+absl::StatusOr<ServerBlock> BuildBlock(const ServerBlockSyntax& syntax, const LoadOptions& options) {
+  ServerBlock block;
+  block.where = syntax.keys.front().where;
+  for (const Token& key : syntax.keys) {
+    if (absl::Status s = ParseKey(key, options, block.keys); !s.ok()) return s;
+  }
+  for (const Directive& d : syntax.directives) {
+    if (absl::Status s = ApplyDirective(d, options, block); !s.ok()) return s;
+  }
+  const bool tls_block = block.keys.front().transport == Transport::kTls;
+  for (const ServerKey& key : block.keys) {
+    if ((key.transport == Transport::kTls) != tls_block) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(key.where.ToString(), ": a server block mixes dns:// and tls:// keys; "
+                                             "expected one transport per block"));
+    }
+  }
+  if (tls_block && !block.tls) {
+    return ErrorAt(syntax.keys.front(), "a tls:// server block needs a 'tls CERT KEY [CA]' "
+                                        "directive");
+  }
+  return block;
+}
+
+}  // namespace
+
+absl::string_view SupportedDirectives() { return kSupported; }
+
+const char* TransportScheme(Transport transport) {
+  return transport == Transport::kTls ? "tls" : "dns";
+}
+
+absl::StatusOr<Config> ParseCorefile(absl::string_view text, const std::string& file,
+                                     const LoadOptions& options) {
+  absl::StatusOr<CorefileSyntax> syntax = ParseSyntax(text, file, options.read_files);
+  if (!syntax.ok()) return syntax.status();
+  Config config;
+  config.file = file;
+  // The same transport, zone and port twice is ambiguous: refuse it.
+  std::map<std::tuple<Transport, std::string, std::uint16_t>, Location> seen;
+  for (const ServerBlockSyntax& block_syntax : syntax->blocks) {
+    absl::StatusOr<ServerBlock> block = BuildBlock(block_syntax, options);
+    if (!block.ok()) return block.status();
+    for (const ServerKey& key : block->keys) {
+      const auto [it, inserted] = seen.emplace(std::make_tuple(key.transport, key.zone, key.port),
+                                               key.where);
+      if (!inserted) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            key.where.ToString(), ": zone ", key.zone, " on ", TransportScheme(key.transport),
+            " port ", key.port, " is already served by the block at ", it->second.ToString(),
+            "; expected each zone and port once"));
+      }
+    }
+    config.blocks.push_back(std::move(*block));
+  }
+  return config;
+}
+
+absl::StatusOr<Config> LoadCorefile(const std::string& path, const LoadOptions& options) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat(path, ":0:0: cannot read the Corefile, expected a "
+                                                  "readable file"));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return ParseCorefile(text.str(), path, options);
+}
+
+}  // namespace ringdns::core::config

@@ -1,0 +1,40 @@
+// core/config/parse_util.h: typed readers for directive arguments, each failing with
+// "FILE:LINE:COLUMN: what was wrong, what was expected".
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "core/config/syntax.h"
+
+namespace ringdns::core::config {
+
+absl::Status ErrorAt(const Token& token, absl::string_view message);
+
+// Go's time.ParseDuration forms: "500ms", "2s", "1.5m", "1h30m", "0".
+absl::StatusOr<absl::Duration> ParseDuration(const Token& token, absl::string_view what);
+absl::StatusOr<std::uint32_t> ParseUint(const Token& token, absl::string_view what,
+                                        std::uint32_t min, std::uint32_t max);
+// A zone: lower-cased and fully qualified; "." stays the root.
+absl::StatusOr<std::string> ParseZone(const Token& token);
+// An RCODE by name (NOERROR, FORMERR, SERVFAIL, NXDOMAIN, NOTIMP, REFUSED, ...).
+absl::StatusOr<std::uint16_t> ParseRcode(const Token& token);
+const char* RcodeName(std::uint16_t rcode);
+// A QTYPE by name (A, AAAA, SRV, ...) or TYPEnnn.
+absl::StatusOr<std::uint16_t> ParseQtype(const Token& token);
+std::string QtypeName(std::uint16_t qtype);
+
+// Argument-count checks for a directive line or sub-option.
+absl::Status ExpectArgs(const Directive& d, std::size_t min, std::size_t max,
+                        absl::string_view usage);
+absl::Status ExpectNoBlock(const Directive& d);
+
+// "1m30s" style, for printing a normalised Corefile.
+std::string DurationText(absl::Duration d);
+
+}  // namespace ringdns::core::config

@@ -1,0 +1,276 @@
+// The directives around forwarding: bind, acl, log, errors, health, ready, prometheus,
+// reload and tls (server side).
+#include "absl/strings/str_cat.h"
+#include "core/config/directives.h"
+#include "core/config/parse_util.h"
+
+#include <regex>
+
+namespace ringdns::core::config {
+namespace {
+
+absl::Status ParseIpList(const std::vector<Token>& tokens, std::size_t from,
+                         std::vector<IpAddress>& out) {
+  for (std::size_t i = from; i < tokens.size(); ++i) {
+    const std::optional<IpAddress> ip = ParseIp(tokens[i].text);
+    if (!ip) {
+      return ErrorAt(tokens[i], absl::StrCat("bind: '", tokens[i].text,
+                                             "' is not an IP address; interface names are not "
+                                             "supported, expected an address such as 127.0.0.1"));
+    }
+    out.push_back(*ip);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Endpoint> ParseEndpointText(const Token& token) {
+  const std::optional<HostPort> hp = SplitHostPort(token.text);
+  if (!hp || !hp->port) {
+    return ErrorAt(token, absl::StrCat("invalid address '", token.text,
+                                       "', expected [HOST]:PORT such as :8080 or localhost:9153"));
+  }
+  if (!hp->host.empty() && hp->host != "localhost" && !ParseIp(hp->host)) {
+    return ErrorAt(token, absl::StrCat("invalid host '", hp->host,
+                                       "', expected an IP address, localhost or nothing"));
+  }
+  return Endpoint{hp->host, *hp->port};
+}
+
+}  // namespace
+
+absl::Status ParseBind(const Directive& d, ServerBlock& out) {
+  if (absl::Status s = ExpectArgs(d, 1, 1000, "bind ADDRESS... [{ except ADDRESS... }]"); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = ParseIpList(d.args, 0, out.bind); !s.ok()) return s;
+  for (const Directive& o : d.block) {
+    if (o.name.text != "except") {
+      return ErrorAt(o.name, absl::StrCat("unknown bind option '", o.name.text,
+                                          "', expected except"));
+    }
+    if (absl::Status s = ExpectArgs(o, 1, 1000, "except ADDRESS..."); !s.ok()) return s;
+    if (absl::Status s = ParseIpList(o.args, 0, out.bind_except); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseAcl(const Directive& d, Acl& acl) {
+  for (const Token& t : d.args) {
+    absl::StatusOr<std::string> zone = ParseZone(t);
+    if (!zone.ok()) return zone.status();
+    acl.zones.push_back(*zone);
+  }
+  if (d.block.empty()) {
+    return ErrorAt(d.name, "acl: expected a block with allow, block, filter or drop rules");
+  }
+  for (const Directive& o : d.block) {
+    AclRule rule;
+    const std::string& action = o.name.text;
+    if (action == "allow") {
+      rule.action = AclAction::kAllow;
+    } else if (action == "block") {
+      rule.action = AclAction::kBlock;
+    } else if (action == "filter") {
+      rule.action = AclAction::kFilter;
+    } else if (action == "drop") {
+      rule.action = AclAction::kDrop;
+    } else {
+      return ErrorAt(o.name, absl::StrCat("unknown acl action '", action,
+                                          "', expected allow, block, filter or drop"));
+    }
+    enum { kNone, kType, kNet } mode = kNone;
+    for (const Token& t : o.args) {
+      if (t.text == "type") {
+        mode = kType;
+      } else if (t.text == "net") {
+        mode = kNet;
+      } else if (mode == kType) {
+        if (t.text == "*") continue;
+        absl::StatusOr<std::uint16_t> qtype = ParseQtype(t);
+        if (!qtype.ok()) return qtype.status();
+        rule.qtypes.push_back(*qtype);
+      } else if (mode == kNet) {
+        if (t.text == "*") continue;
+        const std::optional<Prefix> prefix = ParsePrefix(t.text);
+        if (!prefix) {
+          return ErrorAt(t, absl::StrCat("invalid acl source '", t.text,
+                                         "', expected an IP address or CIDR such as 10.0.0.0/8"));
+        }
+        rule.sources.push_back(*prefix);
+      } else {
+        return ErrorAt(t, absl::StrCat("unexpected '", t.text, "', expected ", action,
+                                       " [type QTYPE...] [net SOURCE...]"));
+      }
+    }
+    acl.rules.push_back(std::move(rule));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseLog(const Directive& d, Log& log) {
+  std::vector<Token> args = d.args;
+  // The last argument is a format when it holds a {placeholder}.
+  if (args.size() >= 2 && args.back().text.find('{') != std::string::npos) {
+    log.format = args.back().text;
+    args.pop_back();
+  }
+  if (!args.empty()) {
+    log.names.clear();
+    for (const Token& t : args) {
+      absl::StatusOr<std::string> zone = ParseZone(t);
+      if (!zone.ok()) return zone.status();
+      log.names.push_back(*zone);
+    }
+  }
+  for (const Directive& o : d.block) {
+    if (o.name.text != "class") {
+      return ErrorAt(o.name, absl::StrCat("unknown log option '", o.name.text, "', expected class"));
+    }
+    if (absl::Status s = ExpectArgs(o, 1, 4, "class all|success|denial|error..."); !s.ok()) return s;
+    log.classes.clear();
+    for (const Token& t : o.args) {
+      if (t.text == "all") {
+        log.classes.push_back(LogClass::kAll);
+      } else if (t.text == "success") {
+        log.classes.push_back(LogClass::kSuccess);
+      } else if (t.text == "denial") {
+        log.classes.push_back(LogClass::kDenial);
+      } else if (t.text == "error") {
+        log.classes.push_back(LogClass::kError);
+      } else {
+        return ErrorAt(t, absl::StrCat("unknown log class '", t.text,
+                                       "', expected all, success, denial or error"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseErrors(const Directive& d, Errors& errors) {
+  if (absl::Status s = ExpectArgs(d, 0, 0, "errors [{ stacktrace | consolidate ... }]"); !s.ok()) {
+    return s;
+  }
+  for (const Directive& o : d.block) {
+    if (o.name.text == "stacktrace") {
+      if (absl::Status s = ExpectArgs(o, 0, 0, "stacktrace"); !s.ok()) return s;
+      errors.stacktrace = true;
+      continue;
+    }
+    if (o.name.text != "consolidate") {
+      return ErrorAt(o.name, absl::StrCat("unknown errors option '", o.name.text,
+                                          "', expected stacktrace or consolidate"));
+    }
+    if (absl::Status s = ExpectArgs(o, 2, 3, "consolidate DURATION REGEXP [LEVEL]"); !s.ok()) {
+      return s;
+    }
+    Consolidate c;
+    absl::StatusOr<absl::Duration> period = ParseDuration(o.args[0], "consolidate duration");
+    if (!period.ok()) return period.status();
+    c.period = *period;
+    c.pattern = o.args[1].text;
+    try {
+      std::regex check(c.pattern);
+    } catch (const std::regex_error&) {
+      return ErrorAt(o.args[1], absl::StrCat("invalid regular expression '", c.pattern, "'"));
+    }
+    if (o.args.size() == 3) {
+      c.level = o.args[2].text;
+      if (c.level != "warning" && c.level != "error" && c.level != "info" && c.level != "debug") {
+        return ErrorAt(o.args[2], absl::StrCat("invalid log level '", c.level,
+                                               "', expected warning, error, info or debug"));
+      }
+    }
+    errors.consolidate.push_back(std::move(c));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseHealth(const Directive& d, Health& health) {
+  if (absl::Status s = ExpectArgs(d, 0, 1, "health [ADDRESS] [{ lameduck DURATION }]"); !s.ok()) {
+    return s;
+  }
+  if (!d.args.empty()) {
+    absl::StatusOr<Endpoint> e = ParseEndpointText(d.args[0]);
+    if (!e.ok()) return e.status();
+    health.address = *e;
+  }
+  for (const Directive& o : d.block) {
+    if (o.name.text != "lameduck") {
+      return ErrorAt(o.name, absl::StrCat("unknown health option '", o.name.text,
+                                          "', expected lameduck"));
+    }
+    if (absl::Status s = ExpectArgs(o, 1, 1, "lameduck DURATION"); !s.ok()) return s;
+    absl::StatusOr<absl::Duration> dur = ParseDuration(o.args[0], "lameduck duration");
+    if (!dur.ok()) return dur.status();
+    health.lameduck = *dur;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseEndpoint(const Directive& d, Endpoint& endpoint) {
+  if (absl::Status s = ExpectArgs(d, 0, 1, absl::StrCat(d.name.text, " [ADDRESS]")); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = ExpectNoBlock(d); !s.ok()) return s;
+  if (d.args.empty()) return absl::OkStatus();
+  absl::StatusOr<Endpoint> e = ParseEndpointText(d.args[0]);
+  if (!e.ok()) return e.status();
+  endpoint = *e;
+  return absl::OkStatus();
+}
+
+absl::Status ParseReload(const Directive& d, Reload& reload) {
+  if (absl::Status s = ExpectArgs(d, 0, 2, "reload [INTERVAL] [JITTER]"); !s.ok()) return s;
+  if (absl::Status s = ExpectNoBlock(d); !s.ok()) return s;
+  if (d.args.size() >= 1) {
+    absl::StatusOr<absl::Duration> i = ParseDuration(d.args[0], "reload interval");
+    if (!i.ok()) return i.status();
+    if (*i < absl::Seconds(2)) return ErrorAt(d.args[0], "reload interval must be at least 2s");
+    reload.interval = *i;
+  }
+  if (d.args.size() == 2) {
+    absl::StatusOr<absl::Duration> j = ParseDuration(d.args[1], "reload jitter");
+    if (!j.ok()) return j.status();
+    if (*j < absl::Seconds(1)) return ErrorAt(d.args[1], "reload jitter must be at least 1s");
+    reload.jitter = *j;
+  }
+  // Like CoreDNS: jitter never exceeds half the interval.
+  if (reload.jitter > reload.interval / 2) reload.jitter = reload.interval / 2;
+  return absl::OkStatus();
+}
+
+absl::Status ParseServerTls(const Directive& d, ServerTls& tls) {
+  if (absl::Status s = ExpectArgs(d, 2, 3, "tls CERT KEY [CA] [{ client_auth MODE }]"); !s.ok()) {
+    return s;
+  }
+  tls.cert = d.args[0].text;
+  tls.key = d.args[1].text;
+  if (d.args.size() == 3) tls.ca = d.args[2].text;
+  for (const Directive& o : d.block) {
+    if (o.name.text != "client_auth") {
+      return ErrorAt(o.name, absl::StrCat("unknown tls option '", o.name.text,
+                                          "', expected client_auth"));
+    }
+    constexpr char kModes[] = "nocert, request, require, verify_if_given or require_and_verify";
+    if (absl::Status s = ExpectArgs(o, 1, 1, absl::StrCat("client_auth ", kModes)); !s.ok()) {
+      return s;
+    }
+    const std::string& mode = o.args[0].text;
+    if (mode == "nocert") {
+      tls.client_auth = ClientAuth::kNoCert;
+    } else if (mode == "request") {
+      tls.client_auth = ClientAuth::kRequest;
+    } else if (mode == "require") {
+      tls.client_auth = ClientAuth::kRequire;
+    } else if (mode == "verify_if_given") {
+      tls.client_auth = ClientAuth::kVerifyIfGiven;
+    } else if (mode == "require_and_verify") {
+      tls.client_auth = ClientAuth::kRequireAndVerify;
+    } else {
+      return ErrorAt(o.args[0], absl::StrCat("unknown client_auth '", mode, "', expected ", kModes));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace ringdns::core::config

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The ringdns command line as an operator uses it: -version, -validate on good and bad
+# Corefiles (exit codes and FILE:LINE:COLUMN errors), --flag spelling, -dns.port.
+# Usage: cli_test.sh PATH_TO_RINGDNS
+set -u
+ringdns=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+passes=0
+check() {  # description, then a command that must succeed
+  local what=$1; shift
+  if "$@"; then echo "ok: $what"; passes=$((passes + 1)); else echo "FAIL: $what"; failures=$((failures + 1)); fi
+}
+
+"$ringdns" -version >"$work/out" 2>&1; rc=$?
+check "-version exits 0" test "$rc" -eq 0
+check "-version prints the name" grep -q '^ringdns-' "$work/out"
+
+cat >"$work/Corefile" <<'COREFILE'
+remote.svc.cluster.local:5353 {
+  forward . 10.1.17.2 10.1.46.2
+}
+.:5353 {
+  forward . 172.20.0.10
+}
+COREFILE
+"$ringdns" -conf "$work/Corefile" -validate >"$work/out" 2>&1; rc=$?
+check "-validate accepts the tutorial Corefile" test "$rc" -eq 0
+check "-validate prints the normalised zone" grep -q '^dns://remote.svc.cluster.local.:5353 {' "$work/out"
+check "-validate fills in defaults" grep -q 'read_timeout 2s' "$work/out"
+
+"$ringdns" --conf="$work/Corefile" --validate >/dev/null 2>&1; rc=$?
+check "--flag=value spelling works" test "$rc" -eq 0
+
+printf 'example.org {\n  forward . 127.0.0.1\n}\n' >"$work/noport"
+"$ringdns" -conf "$work/noport" -dns.port 1053 -validate >"$work/out" 2>&1
+check "-dns.port sets the default port" grep -q 'dns://example.org.:1053' "$work/out"
+
+printf '.:5353 {\n  kubernetes cluster.local\n}\n' >"$work/bad"
+"$ringdns" -conf "$work/bad" -validate >"$work/out" 2>&1; rc=$?
+check "-validate rejects an unknown directive with exit 1" test "$rc" -eq 1
+check "the error names file, line and column" grep -q "$work/bad:2:3: unknown directive 'kubernetes'" "$work/out"
+
+"$ringdns" -conf "$work/missing" -validate >"$work/out" 2>&1; rc=$?
+check "a missing Corefile exits 1" test "$rc" -eq 1
+check "a missing Corefile says so" grep -q 'cannot read the Corefile' "$work/out"
+
+"$ringdns" -bogus >/dev/null 2>&1; rc=$?
+check "an unknown flag exits 2" test "$rc" -eq 2
+
+echo "$passes passed, $failures failed"
+test "$failures" -eq 0
