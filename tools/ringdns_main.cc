@@ -5,6 +5,7 @@
 //   -validate       parse the Corefile, print it normalised, exit 0 or 1
 //   -shards N       shard threads (default: one per usable CPU)
 //   -version        print the version and exit
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <cstdio>
@@ -14,6 +15,7 @@
 #include <string_view>
 
 #include "core/config/loader.h"
+#include "core/daemon.h"
 #include "core/version.h"
 
 namespace {
@@ -90,6 +92,47 @@ bool FileExists(const char* path) {
   return ::stat(path, &st) == 0;
 }
 
+void Log(const std::string& line) { std::fprintf(stderr, "[INFO] %s\n", line.c_str()); }
+
+// Runs the shards until SIGTERM or SIGINT, then drains them and exits 0.
+int Serve(const Config& config, const Flags& flags) {
+  // Block the signals before any shard thread starts, so only this thread takes them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  sigaddset(&signals, SIGUSR1);
+  ::pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  ringdns::core::DaemonOptions options;
+  options.shards = flags.shards;
+  absl::StatusOr<std::unique_ptr<ringdns::core::Daemon>> daemon =
+      ringdns::core::Daemon::Start(config, options);
+  if (!daemon.ok()) {
+    std::fprintf(stderr, "ringdns: %s\n", std::string(daemon.status().message()).c_str());
+    return 1;
+  }
+  for (const std::string& warning : (*daemon)->warnings()) {
+    std::fprintf(stderr, "[WARNING] %s\n", warning.c_str());
+  }
+  Log("ringdns-" + std::string(ringdns::core::Version()) + " serving " + config.file + " on " +
+      std::to_string((*daemon)->shard_count()) + " shards (io_uring " +
+      (*daemon)->ring_description() + ")");
+  while (true) {
+    int signal = 0;
+    if (::sigwait(&signals, &signal) != 0) continue;
+    if (signal == SIGTERM || signal == SIGINT) break;
+    Log("reload on SIGHUP/SIGUSR1 is not implemented yet; keeping the running configuration");
+  }
+  Log("stopping: finishing in-flight queries");
+  (*daemon)->RequestStop();
+  (*daemon)->Wait();
+  const ringdns::core::ShardCounters totals = (*daemon)->totals();
+  Log("stopped: " + ringdns::core::FormatCounters(totals));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -118,7 +161,5 @@ int main(int argc, char** argv) {
     std::fputs(ringdns::core::config::FormatCorefile(*config).c_str(), stdout);
     return 0;
   }
-  std::fprintf(stderr, "ringdns: the configuration is valid, but forwarding is not implemented "
-                       "yet; use -validate\n");
-  return 2;
+  return Serve(*config, flags);
 }

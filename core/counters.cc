@@ -1,0 +1,39 @@
+#include "core/counters.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace ringdns::core {
+
+std::string FormatCounters(const ShardCounters& c) {
+  const std::pair<const char*, std::uint64_t> fields[] = {
+      {"queries", c.queries},
+      {"forwarded", c.forwarded},
+      {"retries", c.retries},
+      {"answers", c.answers},
+      {"truncated", c.truncated},
+      {"formerr", c.formerr},
+      {"notimp", c.notimp},
+      {"badvers", c.badvers},
+      {"refused", c.refused},
+      {"servfail_no_forward", c.servfail_no_forward},
+      {"servfail_timeout", c.servfail_timeout},
+      {"servfail_no_slot", c.servfail_no_slot},
+      {"dropped_short", c.dropped_short},
+      {"dropped_qr", c.dropped_qr},
+      {"dropped_unsolicited", c.dropped_unsolicited},
+      {"dropped_wrong_source", c.dropped_wrong_source},
+      {"dropped_mismatch", c.dropped_mismatch},
+      {"dropped_malformed", c.dropped_malformed},
+      {"enobufs", c.enobufs},
+      {"send_errors", c.send_errors},
+      {"reply_failures", c.reply_failures},
+  };
+  std::string out;
+  for (const auto& [name, value] : fields) {
+    if (value == 0) continue;
+    absl::StrAppend(&out, out.empty() ? "" : " ", name, "=", value);
+  }
+  return out.empty() ? "no traffic" : out;
+}
+
+}  // namespace ringdns::core

@@ -1,0 +1,45 @@
+// core/counters.h: what a shard counts. Written only by the owning shard (plain
+// integers, no atomics on the packet path); read by others only after the shard stopped,
+// or summed at scrape time once metrics land.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace ringdns::core {
+
+struct ShardCounters {
+  std::uint64_t queries = 0;             // datagrams received on listeners
+  std::uint64_t forwarded = 0;           // queries sent upstream (first attempts)
+  std::uint64_t retries = 0;             // further attempts after a timeout or error
+  std::uint64_t answers = 0;             // upstream answers delivered to clients
+  std::uint64_t truncated = 0;           // answers cut to the client's UDP size (TC)
+  std::uint64_t formerr = 0;             // malformed queries answered FORMERR
+  std::uint64_t notimp = 0;              // opcodes other than QUERY
+  std::uint64_t badvers = 0;             // EDNS version above 0
+  std::uint64_t refused = 0;             // no server block serves the zone
+  std::uint64_t servfail_no_forward = 0; // the block has no forward for the name
+  std::uint64_t servfail_timeout = 0;    // every attempt failed before the deadline
+  std::uint64_t servfail_no_slot = 0;    // in-flight table full
+  std::uint64_t dropped_short = 0;       // shorter than a header, or cut by the buffer
+  std::uint64_t dropped_qr = 0;          // QR set on a query: never answer an answer
+  std::uint64_t dropped_unsolicited = 0; // answer with no matching (socket, ID)
+  std::uint64_t dropped_wrong_source = 0;// answer from another address or port
+  std::uint64_t dropped_mismatch = 0;    // answer whose question differs (RFC 5452)
+  std::uint64_t dropped_malformed = 0;   // answer that fails validation
+  std::uint64_t enobufs = 0;             // receives that found no free buffer
+  std::uint64_t send_errors = 0;
+  std::uint64_t reply_failures = 0;      // could not build an error answer in place
+
+  ShardCounters& operator+=(const ShardCounters& o) {
+    const std::uint64_t* src = reinterpret_cast<const std::uint64_t*>(&o);
+    std::uint64_t* dst = reinterpret_cast<std::uint64_t*>(this);
+    for (std::size_t i = 0; i < sizeof(ShardCounters) / sizeof(std::uint64_t); ++i) dst[i] += src[i];
+    return *this;
+  }
+};
+
+// "queries=10 forwarded=9 ...", every non-zero counter, for logs.
+std::string FormatCounters(const ShardCounters& counters);
+
+}  // namespace ringdns::core

@@ -1,0 +1,56 @@
+// core/daemon.h: starts one shard per CPU on the routes of a Config, and stops them.
+//
+// Control thread: Start, RequestStop, Wait. Shards run on their own pinned threads.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/config/config.h"
+#include "core/counters.h"
+#include "core/routes.h"
+#include "core/shard.h"
+
+namespace ringdns::core {
+
+struct DaemonOptions {
+  int shards = 0;  // 0: one per CPU this process may run on
+  ShardOptions shard;
+};
+
+class Daemon {
+ public:
+  // Compiles the routes, starts every shard and returns once all are serving, or the
+  // first shard's start-up error (then every shard is stopped again).
+  static absl::StatusOr<std::unique_ptr<Daemon>> Start(const config::Config& config,
+                                                       const DaemonOptions& options);
+  ~Daemon();
+
+  // Asks every shard to stop receiving and drain (non-blocking; signal-safe callers
+  // should set a flag and call this from the control thread).
+  void RequestStop() noexcept { stop_.store(true, std::memory_order_relaxed); }
+  // Joins the shards. Afterwards totals() is exact.
+  void Wait();
+
+  ShardCounters totals() const;
+  const std::vector<std::string>& warnings() const noexcept { return routes_.warnings; }
+  std::size_t shard_count() const noexcept { return shards_.size(); }
+  const std::string& ring_description() const noexcept { return ring_description_; }
+
+ private:
+  Daemon() = default;
+
+  RouteTable routes_;
+  std::atomic<bool> stop_{false};
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::vector<std::thread> threads_;
+  std::string ring_description_;
+};
+
+// The CPUs this process may run on (sched_getaffinity), in order.
+std::vector<int> UsableCpus();
+
+}  // namespace ringdns::core

@@ -1,0 +1,75 @@
+// core/inflight.h: the fixed table of queries waiting for an upstream answer.
+//
+// Sized at start-up; Take and Release are O(1) and never allocate. A slot keeps the
+// client's query buffer (a provided buffer we have not recycled yet) so retries resend
+// the same bytes and error answers are written in place: no copy of the query is made.
+// Shard-local.
+#pragma once
+
+#include <netinet/in.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "core/routes.h"
+
+namespace ringdns::core {
+
+struct InflightSlot {
+  // Hot: touched by every answer.
+  std::uint16_t generation = 0;
+  std::uint16_t txid = 0;            // the ID we sent upstream
+  std::uint16_t client_id = 0;       // the ID the client sent
+  std::uint16_t upstream_socket = 0;
+  std::uint16_t query_buffer = 0;    // provided-buffer id holding the query
+  std::uint16_t query_len = 0;
+  std::uint16_t qname_len = 0;
+  std::uint16_t opcode = 0;
+  std::uint16_t qtype = 0;
+  std::uint16_t qclass = 0;
+  std::uint16_t client_udp_size = 512;
+  std::uint8_t upstream = 0;         // index into forward->upstreams
+  std::uint8_t attempts = 0;
+  std::uint8_t listener = 0;
+  bool in_use = false;
+  bool send_pending = false;
+  const ForwardRoute* forward = nullptr;
+  std::int64_t deadline_ms = 0;      // the whole query's
+  // Cold: needed once, to reply.
+  sockaddr_in6 client{};             // large enough for either family
+  socklen_t client_len = 0;
+};
+
+class InflightTable {
+ public:
+  explicit InflightTable(std::uint32_t slots) : slots_(slots) {
+    free_.reserve(slots);
+    for (std::uint32_t i = slots; i-- > 0;) free_.push_back(i);
+  }
+
+  // Returns a slot index, or kNone when the table is full.
+  static constexpr std::uint32_t kNone = 0xffffffffu;
+  std::uint32_t Take() noexcept {
+    if (free_.empty()) return kNone;
+    const std::uint32_t index = free_.back();
+    free_.pop_back();
+    InflightSlot& slot = slots_[index];
+    slot.in_use = true;
+    ++slot.generation;  // completions for the previous user of this slot no longer match
+    return index;
+  }
+  void Release(std::uint32_t index) noexcept {
+    slots_[index].in_use = false;
+    free_.push_back(index);  // never grows past the reserved capacity
+  }
+
+  InflightSlot& operator[](std::uint32_t index) noexcept { return slots_[index]; }
+  std::uint32_t capacity() const noexcept { return static_cast<std::uint32_t>(slots_.size()); }
+  std::uint32_t in_use() const noexcept { return capacity() - static_cast<std::uint32_t>(free_.size()); }
+
+ private:
+  std::vector<InflightSlot> slots_;
+  std::vector<std::uint32_t> free_;
+};
+
+}  // namespace ringdns::core

@@ -1,0 +1,110 @@
+#include "core/net.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace ringdns::core {
+
+SockAddr SockAddr::From(const config::IpAddress& ip, std::uint16_t port) {
+  SockAddr out;
+  if (ip.family == AF_INET) {
+    auto* in = reinterpret_cast<sockaddr_in*>(&out.storage);
+    in->sin_family = AF_INET;
+    in->sin_port = htons(port);
+    std::memcpy(&in->sin_addr, ip.bytes.data(), 4);
+    out.len = sizeof(sockaddr_in);
+  } else {
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&out.storage);
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons(port);
+    std::memcpy(&in6->sin6_addr, ip.bytes.data(), 16);
+    out.len = sizeof(sockaddr_in6);
+  }
+  return out;
+}
+
+std::uint16_t SockAddr::port() const noexcept {
+  if (family() == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&storage)->sin_port);
+  return ntohs(reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_port);
+}
+
+std::string SockAddr::ToString() const {
+  char text[INET6_ADDRSTRLEN] = {};
+  if (family() == AF_INET) {
+    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&storage)->sin_addr, text, sizeof(text));
+    return absl::StrCat(text, ":", port());
+  }
+  ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_addr, text,
+              sizeof(text));
+  return absl::StrCat("[", text, "]:", port());
+}
+
+bool SameEndpoint(const sockaddr* a, const sockaddr* b) noexcept {
+  if (a->sa_family != b->sa_family) return false;
+  if (a->sa_family == AF_INET) {
+    const auto* x = reinterpret_cast<const sockaddr_in*>(a);
+    const auto* y = reinterpret_cast<const sockaddr_in*>(b);
+    return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+  }
+  if (a->sa_family == AF_INET6) {
+    const auto* x = reinterpret_cast<const sockaddr_in6*>(a);
+    const auto* y = reinterpret_cast<const sockaddr_in6*>(b);
+    return x->sin6_port == y->sin6_port &&
+           std::memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(in6_addr)) == 0;
+  }
+  return false;
+}
+
+namespace {
+
+absl::Status Errno(const char* what, const SockAddr& address) {
+  return absl::UnavailableError(
+      absl::StrCat(what, " ", address.ToString(), ": ", std::strerror(errno)));
+}
+
+}  // namespace
+
+absl::StatusOr<ring::UniqueFd> OpenUdpListener(const SockAddr& address) {
+  ring::UniqueFd fd(::socket(address.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return Errno("socket for", address);
+  const int one = 1;
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+  if (address.family() == AF_INET6) {
+    ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+  }
+  // Room for bursts while the shard is busy; the kernel drops beyond it (load shedding).
+  const int buffer = 4 << 20;
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &buffer, sizeof(buffer));
+  if (::bind(fd.get(), address.get(), address.len) != 0) return Errno("cannot bind", address);
+  return fd;
+}
+
+absl::StatusOr<ring::UniqueFd> OpenUpstreamSocket(int family, const SockAddr* source) {
+  ring::UniqueFd fd(::socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  SockAddr any;
+  if (source != nullptr && source->family() == family) {
+    any = *source;
+    if (family == AF_INET) {
+      reinterpret_cast<sockaddr_in*>(&any.storage)->sin_port = 0;
+    } else {
+      reinterpret_cast<sockaddr_in6*>(&any.storage)->sin6_port = 0;
+    }
+  } else {
+    any.storage.ss_family = static_cast<sa_family_t>(family);
+    any.len = family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+  }
+  if (!fd.valid()) return Errno("socket for upstream from", any);
+  const int buffer = 4 << 20;
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &buffer, sizeof(buffer));
+  // Port 0: the kernel picks a random ephemeral port (RFC 5452 section 9.2).
+  if (::bind(fd.get(), any.get(), any.len) != 0) return Errno("cannot bind upstream socket", any);
+  return fd;
+}
+
+}  // namespace ringdns::core

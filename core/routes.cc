@@ -1,0 +1,118 @@
+#include "core/routes.h"
+
+#include <map>
+#include <tuple>
+
+#include "absl/strings/str_cat.h"
+#include "zones/trie_builder.h"
+
+namespace ringdns::core {
+namespace {
+
+using config::Location;
+
+absl::Status NotYet(const Location& where, absl::string_view what) {
+  return absl::UnimplementedError(absl::StrCat(where.ToString(), ": ", what,
+                                               " is not implemented in this build yet"));
+}
+
+absl::StatusOr<WireZone> ToWire(const std::string& zone) {
+  WireZone out;
+  const wire::Result<std::size_t> len = wire::NameFromText(zone, out.name);
+  if (!len) return absl::InvalidArgumentError(absl::StrCat("bad zone ", zone));
+  out.len = static_cast<std::uint8_t>(wire::WriteLookupKey({out.name.data(), *len}, out.name));
+  return out;
+}
+
+}  // namespace
+
+bool InZone(std::span<const std::uint8_t> name, std::span<const std::uint8_t> zone) noexcept {
+  if (zone.size() > name.size()) return false;
+  // Walk name's labels until the remainder has the zone's length: a label boundary.
+  std::size_t pos = 0;
+  while (name.size() - pos > zone.size()) pos += std::size_t{name[pos]} + 1;
+  return name.size() - pos == zone.size() && wire::NamesEqualIgnoreCase(name.subspan(pos), zone);
+}
+
+const ForwardRoute* RouteTable::PickForward(std::uint32_t block,
+                                            std::span<const std::uint8_t> qname) const noexcept {
+  for (const ForwardRoute& f : blocks[block].forwards) {
+    if (!InZone(qname, f.from.view())) continue;
+    bool excepted = false;
+    for (const WireZone& e : f.except) excepted = excepted || InZone(qname, e.view());
+    if (!excepted) return &f;
+  }
+  return nullptr;
+}
+
+absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
+  RouteTable table;
+  // (address, port) -> zone set; one trie per listener.
+  std::map<std::tuple<int, std::array<std::uint8_t, 16>, std::uint16_t>,
+           std::pair<SockAddr, zones::TrieBuilder>>
+      listeners;
+  for (std::size_t b = 0; b < config.blocks.size(); ++b) {
+    const config::ServerBlock& block = config.blocks[b];
+    if (block.tls) return NotYet(block.where, "DNS over TLS (tls:// server blocks)");
+    if (!block.acls.empty()) return NotYet(block.where, "acl");
+    if (!block.bind_except.empty()) return NotYet(block.where, "bind ... { except }");
+    // Parsed and validated, but not applied yet: say so at start-up instead of silently.
+    const std::pair<const char*, bool> parsed_only[] = {
+        {"cache", block.cache.has_value()},       {"prometheus", block.prometheus.has_value()},
+        {"health", block.health.has_value()},     {"ready", block.ready.has_value()},
+        {"log", !block.logs.empty()},             {"errors", block.errors.has_value()},
+        {"reload", block.reload.has_value()},     {"loop", block.loop}};
+    for (const auto& [name, present] : parsed_only) {
+      if (present) {
+        table.warnings.push_back(absl::StrCat(block.where.ToString(), ": '", name,
+                                              "' is parsed but not applied yet by this build"));
+      }
+    }
+    BlockRoute route;
+    for (const config::Forward& f : block.forwards) {
+      if (f.to.front().transport == config::Transport::kTls) {
+        return NotYet(f.where, "forwarding over TLS (tls:// upstreams)");
+      }
+      if (f.force_tcp) return NotYet(f.where, "force_tcp (DNS over TCP upstreams)");
+      ForwardRoute fr;
+      absl::StatusOr<WireZone> from = ToWire(f.from);
+      if (!from.ok()) return from.status();
+      fr.from = *from;
+      for (const std::string& e : f.except) {
+        absl::StatusOr<WireZone> zone = ToWire(e);
+        if (!zone.ok()) return zone.status();
+        fr.except.push_back(*zone);
+      }
+      for (const config::Upstream& up : f.to) fr.upstreams.push_back(SockAddr::From(up.address, up.port));
+      fr.policy = f.policy;
+      fr.read_timeout_ms = absl::ToInt64Milliseconds(f.read_timeout);
+      fr.max_attempts = f.max_connect_attempts;
+      fr.id = static_cast<std::uint32_t>(table.forward_count++);
+      if (f.source_address) table.source_addresses.push_back(SockAddr::From(*f.source_address, 0));
+      route.forwards.push_back(std::move(fr));
+    }
+    table.blocks.push_back(std::move(route));
+
+    std::vector<config::IpAddress> addresses = block.bind;
+    if (addresses.empty()) {
+      config::IpAddress any4;
+      any4.family = AF_INET;
+      config::IpAddress any6;
+      any6.family = AF_INET6;
+      addresses = {any4, any6};
+    }
+    for (const config::ServerKey& key : block.keys) {
+      for (const config::IpAddress& ip : addresses) {
+        auto& [address, builder] = listeners[{ip.family, ip.bytes, key.port}];
+        address = SockAddr::From(ip, key.port);
+        (void)builder.AddText(key.zone, static_cast<zones::RouteId>(b));
+      }
+    }
+  }
+  for (auto& [key, entry] : listeners) {
+    table.listeners.push_back(ListenerSpec{entry.first, entry.second.Build()});
+  }
+  return table;
+}
+
+}  // namespace ringdns::core

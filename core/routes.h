@@ -1,0 +1,68 @@
+// core/routes.h: what the packet path needs from a Config, compiled once: the listeners
+// with their zone tries, and per server block its forward rules with resolved upstream
+// addresses and timeouts.
+//
+// Built on the control thread, then immutable and shared read-only by every shard.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/config/config.h"
+#include "core/net.h"
+#include "wire/name.h"
+#include "zones/trie.h"
+
+namespace ringdns::core {
+
+struct WireZone {
+  wire::NameStorage name{};  // lower-case wire form
+  std::uint8_t len = 0;
+  std::span<const std::uint8_t> view() const noexcept { return {name.data(), len}; }
+};
+
+struct ForwardRoute {
+  WireZone from;
+  std::vector<WireZone> except;
+  std::vector<SockAddr> upstreams;
+  config::Policy policy = config::Policy::kRandom;
+  std::int64_t read_timeout_ms = 2000;
+  std::uint32_t max_attempts = 0;  // 0: until the query deadline
+  std::uint32_t id = 0;            // dense index over every forward, for per-shard state
+};
+
+struct BlockRoute {
+  std::vector<ForwardRoute> forwards;  // in written order
+};
+
+struct ListenerSpec {
+  SockAddr address;
+  zones::Trie trie;  // zone -> index into RouteTable::blocks
+};
+
+struct RouteTable {
+  std::vector<ListenerSpec> listeners;
+  std::vector<BlockRoute> blocks;
+  std::vector<SockAddr> source_addresses;  // per family, from source_address
+  std::vector<std::string> warnings;       // directives parsed but not yet honoured
+  std::size_t forward_count = 0;
+
+  // The first forward of `block` whose FROM contains `qname` and whose except list does
+  // not; nullptr when none does (the query then fails with SERVFAIL, as in CoreDNS).
+  const ForwardRoute* PickForward(std::uint32_t block,
+                                  std::span<const std::uint8_t> qname) const noexcept;
+};
+
+// The whole-query deadline: a stub resolver typically gives up after 5 s.
+inline constexpr std::int64_t kQueryDeadlineMs = 5000;
+
+// Fails for configurations this build cannot serve yet (tls://, force_tcp, acl), with
+// the directive's position, rather than silently serving something else.
+absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config);
+
+// True when `name` equals `zone` or lies under it, on label boundaries, ignoring case.
+bool InZone(std::span<const std::uint8_t> name, std::span<const std::uint8_t> zone) noexcept;
+
+}  // namespace ringdns::core

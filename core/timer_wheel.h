@@ -1,0 +1,89 @@
+// core/timer_wheel.h: per-shard timeouts for in-flight slots, in a hashed timing wheel.
+//
+// One timer per slot at most; Schedule, Cancel and Advance are O(1) per timer and never
+// allocate (the links are arrays sized at start-up). Deadlines beyond one turn of the
+// wheel stay in their bucket and are skipped until their turn comes. Shard-local.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace ringdns::core {
+
+class TimerWheel {
+ public:
+  static constexpr std::int64_t kTickMs = 4;
+  static constexpr std::uint32_t kBuckets = 2048;  // one turn: ~8.2 s
+
+  // `now_ms` starts the cursor; deadlines are on the same clock.
+  TimerWheel(std::uint32_t slots, std::int64_t now_ms)
+      : next_(slots, kNone), prev_(slots, kNone), deadline_(slots, 0), heads_(kBuckets, kNone),
+        cursor_(now_ms / kTickMs) {}
+
+  void Schedule(std::uint32_t slot, std::int64_t deadline_ms) noexcept {
+    Cancel(slot);
+    deadline_[slot] = deadline_ms;
+    // Never at or behind the cursor, whose bucket may be mid-scan: a due deadline fires
+    // on the next tick.
+    const std::int64_t tick = deadline_ms / kTickMs > cursor_ ? deadline_ms / kTickMs : cursor_ + 1;
+    const std::uint32_t bucket = static_cast<std::uint32_t>(tick % kBuckets);
+    next_[slot] = heads_[bucket];
+    prev_[slot] = kHead - bucket;
+    if (heads_[bucket] != kNone) prev_[heads_[bucket]] = slot;
+    heads_[bucket] = slot;
+    ++scheduled_;
+  }
+
+  void Cancel(std::uint32_t slot) noexcept {
+    const std::uint32_t p = prev_[slot];
+    if (p == kNone) return;
+    const std::uint32_t n = next_[slot];
+    if (p > kHead - kBuckets) {
+      heads_[kHead - p] = n;
+    } else {
+      next_[p] = n;
+    }
+    if (n != kNone) prev_[n] = p;
+    next_[slot] = kNone;
+    prev_[slot] = kNone;
+    --scheduled_;
+  }
+
+  bool Scheduled(std::uint32_t slot) const noexcept { return prev_[slot] != kNone; }
+
+  // Fires (cancels, then calls `fire(slot)`) every timer due at or before `now_ms`. The
+  // callback may schedule new timers.
+  template <typename Fire>
+  void Advance(std::int64_t now_ms, Fire&& fire) {
+    const std::int64_t target = now_ms / kTickMs;
+    for (; cursor_ <= target; ++cursor_) {
+      const std::uint32_t bucket = static_cast<std::uint32_t>(cursor_ % kBuckets);
+      std::uint32_t slot = heads_[bucket];
+      while (slot != kNone) {
+        const std::uint32_t next = next_[slot];
+        if (deadline_[slot] <= now_ms) {
+          Cancel(slot);
+          fire(slot);
+        }
+        slot = next;
+      }
+      if (cursor_ == target) break;
+    }
+  }
+
+  std::uint32_t size() const noexcept { return scheduled_; }
+
+ private:
+  static constexpr std::uint32_t kNone = 0xffffffffu;
+  // prev_ of a bucket's first slot encodes the bucket: kHead - bucket.
+  static constexpr std::uint32_t kHead = 0xfffffffeu;
+
+  std::vector<std::uint32_t> next_;
+  std::vector<std::uint32_t> prev_;
+  std::vector<std::int64_t> deadline_;
+  std::vector<std::uint32_t> heads_;
+  std::int64_t cursor_ = 0;
+  std::uint32_t scheduled_ = 0;
+};
+
+}  // namespace ringdns::core

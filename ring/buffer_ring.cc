@@ -1,0 +1,45 @@
+#include "ring/buffer_ring.h"
+
+#include <sys/mman.h>
+
+#include <cerrno>
+
+namespace ringdns::ring {
+
+ProvidedBufferRing::~ProvidedBufferRing() {
+  if (owner_ != nullptr) io_uring_unregister_buf_ring(owner_, group_id_);
+  if (base_ != nullptr) ::munmap(ring_, mapped_);
+}
+
+int ProvidedBufferRing::Init(io_uring* ring, std::uint16_t group_id, std::uint32_t count,
+                             std::uint32_t buffer_size) {
+  if (count == 0 || count > 32768 || (count & (count - 1)) != 0) return -EINVAL;
+  // The ring entries first (page aligned, as registration requires), then the buffers.
+  const std::size_t ring_bytes = sizeof(io_uring_buf) * count;
+  mapped_ = ring_bytes + std::size_t{count} * buffer_size;
+  void* mem = ::mmap(nullptr, mapped_, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+  if (mem == MAP_FAILED) return -errno;
+  ring_ = static_cast<io_uring_buf_ring*>(mem);
+  base_ = static_cast<std::uint8_t*>(mem) + ring_bytes;
+  io_uring_buf_reg reg{};
+  reg.ring_addr = reinterpret_cast<std::uint64_t>(ring_);
+  reg.ring_entries = count;
+  reg.bgid = group_id;
+  if (const int rc = io_uring_register_buf_ring(ring, &reg, 0); rc != 0) {
+    ::munmap(mem, mapped_);
+    base_ = nullptr;
+    ring_ = nullptr;
+    return rc;
+  }
+  owner_ = ring;
+  group_id_ = group_id;
+  count_ = count;
+  buffer_size_ = buffer_size;
+  mask_ = io_uring_buf_ring_mask(count);
+  io_uring_buf_ring_init(ring_);
+  for (std::uint32_t id = 0; id < count; ++id) Recycle(static_cast<std::uint16_t>(id));
+  Commit();
+  return 0;
+}
+
+}  // namespace ringdns::ring

@@ -1,0 +1,60 @@
+// ring/buffer_ring.h: a provided buffer ring registered with the kernel, from which
+// multishot receives pick buffers (liburing's examples/io_uring-udp.c).
+//
+// Buffers are one mmap'd region, fixed at Init. The kernel takes a buffer per received
+// datagram; the owner hands it back with Recycle once done (after the reply that used it
+// was sent), and Commit makes recycled buffers visible to the kernel in one store.
+// Thread affinity: the ring's owning thread only.
+#pragma once
+
+#include <liburing.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace ringdns::ring {
+
+class ProvidedBufferRing {
+ public:
+  ProvidedBufferRing() = default;
+  ProvidedBufferRing(const ProvidedBufferRing&) = delete;
+  ProvidedBufferRing& operator=(const ProvidedBufferRing&) = delete;
+  ~ProvidedBufferRing();
+
+  // Maps `count` (a power of two, at most 32768) buffers of `buffer_size` octets and
+  // registers them as group `group_id`. Returns 0 or -errno (-EINVAL when the kernel has
+  // no buffer rings: callers skip).
+  [[nodiscard]] int Init(io_uring* ring, std::uint16_t group_id, std::uint32_t count,
+                         std::uint32_t buffer_size);
+
+  std::span<std::uint8_t> Buffer(std::uint16_t id) noexcept {
+    return {base_ + std::size_t{id} * buffer_size_, buffer_size_};
+  }
+  // Queues buffer `id` for reuse by the kernel; Commit publishes the queued ones.
+  void Recycle(std::uint16_t id) noexcept {
+    io_uring_buf_ring_add(ring_, Buffer(id).data(), buffer_size_, id, mask_, pending_++);
+  }
+  void Commit() noexcept {
+    if (pending_ == 0) return;
+    io_uring_buf_ring_advance(ring_, pending_);
+    pending_ = 0;
+  }
+
+  std::uint16_t group_id() const noexcept { return group_id_; }
+  std::uint32_t buffer_size() const noexcept { return buffer_size_; }
+  std::uint32_t count() const noexcept { return count_; }
+
+ private:
+  io_uring* owner_ = nullptr;
+  io_uring_buf_ring* ring_ = nullptr;
+  std::uint8_t* base_ = nullptr;
+  std::size_t mapped_ = 0;
+  std::uint32_t count_ = 0;
+  std::uint32_t buffer_size_ = 0;
+  int mask_ = 0;
+  int pending_ = 0;
+  std::uint16_t group_id_ = 0;
+};
+
+}  // namespace ringdns::ring

@@ -1,0 +1,62 @@
+#include "ring/ring.h"
+
+#include <cerrno>
+
+namespace ringdns::ring {
+
+Ring::~Ring() {
+  if (initialised_) io_uring_queue_exit(&ring_);
+}
+
+int Ring::Init(const RingOptions& options) {
+  // Each attempt is justified:
+  //  - CQSIZE: a multishot receive posts a completion per datagram; size the CQ well above
+  //    the SQ so bursts never overflow it.
+  //  - SINGLE_ISSUER: one shard thread owns the ring; lets the kernel skip locking.
+  //  - DEFER_TASKRUN: run completion work only when we reap, in our loop, instead of
+  //    interrupting the thread; needs SINGLE_ISSUER (kernel 6.1+).
+  //  - COOP_TASKRUN: the fallback that still avoids inter-processor interrupts (5.19+).
+  struct Attempt {
+    unsigned flags;
+    const char* name;
+  };
+  constexpr Attempt kAttempts[] = {
+      {IORING_SETUP_CQSIZE | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
+       "SINGLE_ISSUER|DEFER_TASKRUN"},
+      {IORING_SETUP_CQSIZE | IORING_SETUP_COOP_TASKRUN, "COOP_TASKRUN (no DEFER_TASKRUN)"},
+      {IORING_SETUP_CQSIZE, "plain (no DEFER_TASKRUN or COOP_TASKRUN)"},
+  };
+  int last = -EINVAL;
+  for (const Attempt& attempt : kAttempts) {
+    io_uring_params params{};
+    params.flags = attempt.flags;
+    params.cq_entries = options.cq_entries;
+    last = io_uring_queue_init_params(options.entries, &ring_, &params);
+    if (last == 0) {
+      initialised_ = true;
+      description_ = attempt.name;
+      return 0;
+    }
+    if (last != -EINVAL) return last;  // not a missing feature: report it
+  }
+  return last;
+}
+
+io_uring_sqe* Ring::GetSqe() noexcept {
+  io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+  if (sqe != nullptr) return sqe;
+  // Full: push what is queued to the kernel, which frees every slot.
+  if (io_uring_submit(&ring_) < 0) return nullptr;
+  return io_uring_get_sqe(&ring_);
+}
+
+int Ring::SubmitAndWait(unsigned wait_nr, __kernel_timespec* timeout) noexcept {
+  io_uring_cqe* cqe = nullptr;
+  return io_uring_submit_and_wait_timeout(&ring_, &cqe, wait_nr, timeout, nullptr);
+}
+
+std::uint32_t Ring::cq_overflow() const noexcept {
+  return *ring_.cq.koverflow;
+}
+
+}  // namespace ringdns::ring
