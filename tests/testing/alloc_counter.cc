@@ -1,5 +1,6 @@
 #include "testing/alloc_counter.h"
 
+#include <atomic>
 #include <cstddef>
 #include <cstdlib>
 #include <new>
@@ -7,13 +8,18 @@
 namespace ringdns::testing {
 namespace {
 thread_local std::uint64_t tls_allocations = 0;
+std::atomic<std::uint64_t> process_allocations{0};
 }  // namespace
 
 std::uint64_t ThreadAllocationCount() noexcept { return tls_allocations; }
+std::uint64_t ProcessAllocationCount() noexcept {
+  return process_allocations.load(std::memory_order_relaxed);
+}
 
 namespace internal {
 void* CountedAlloc(std::size_t size, std::size_t alignment) noexcept {
   ++tls_allocations;
+  process_allocations.fetch_add(1, std::memory_order_relaxed);
   if (size == 0) size = 1;
   if (alignment <= alignof(std::max_align_t)) return std::malloc(size);
   void* p = nullptr;

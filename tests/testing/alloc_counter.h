@@ -12,6 +12,8 @@ namespace ringdns::testing {
 
 // Allocations made by the calling thread since it started.
 std::uint64_t ThreadAllocationCount() noexcept;
+// Allocations made by every thread of the process (e.g. a shard's) since it started.
+std::uint64_t ProcessAllocationCount() noexcept;
 
 // Counts the allocations `fn` makes on the calling thread.
 template <typename Fn>

@@ -1,0 +1,39 @@
+#include "integration/forwarder.h"
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_replace.h"
+#include "testing/udp.h"
+
+namespace ringdns::testing {
+
+Forwarder::Forwarder(const std::string& corefile, int shards) : port_(FreeUdpPort()) {
+  const std::string text = absl::StrReplaceAll(corefile, {{"{PORT}", std::to_string(port_)}});
+  absl::StatusOr<core::config::Config> config = core::config::ParseCorefile(text, "test/Corefile");
+  if (!config.ok()) {
+    ADD_FAILURE() << config.status();
+    std::abort();
+  }
+  core::DaemonOptions options;
+  options.shards = shards;
+  options.shard.slots = 1024;
+  options.shard.query_buffers = 256;
+  options.shard.answer_buffers = 256;
+  options.shard.upstream_sockets = 4;
+  absl::StatusOr<std::unique_ptr<core::Daemon>> daemon = core::Daemon::Start(*config, options);
+  if (!daemon.ok()) {
+    ADD_FAILURE() << daemon.status();
+    std::abort();
+  }
+  daemon_ = std::move(*daemon);
+}
+
+Forwarder::~Forwarder() { Stop(); }
+
+core::ShardCounters Forwarder::Stop() {
+  daemon_->RequestStop();
+  daemon_->Wait();
+  return daemon_->totals();
+}
+
+}  // namespace ringdns::testing

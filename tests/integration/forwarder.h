@@ -1,0 +1,30 @@
+// tests/integration/forwarder.h: runs ringdns's Daemon in-process on a loopback port
+// from a Corefile template, for tests that talk to it over real sockets.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/config/loader.h"
+#include "core/daemon.h"
+
+namespace ringdns::testing {
+
+class Forwarder {
+ public:
+  // `corefile` may use {PORT} for the listening port; listeners bind 127.0.0.1.
+  explicit Forwarder(const std::string& corefile, int shards = 1);
+  ~Forwarder();
+
+  std::uint16_t port() const { return port_; }
+  core::Daemon& daemon() { return *daemon_; }
+  // Stops and joins the shards; totals() is exact afterwards.
+  core::ShardCounters Stop();
+
+ private:
+  std::uint16_t port_;
+  std::unique_ptr<core::Daemon> daemon_;
+};
+
+}  // namespace ringdns::testing

@@ -1,0 +1,161 @@
+// Multishot recvmsg into a provided buffer ring, and ENOBUFS as back-pressure (liburing's
+// test/recv-multishot.c). Skips, never fails, where the kernel lacks the feature.
+#include "ring/buffer_ring.h"
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "ring/fd.h"
+#include "ring/ring.h"
+#include "ring/user_data.h"
+
+namespace ringdns::ring {
+namespace {
+
+struct UdpPair {
+  UniqueFd receiver{::socket(AF_INET, SOCK_DGRAM, 0)};
+  UniqueFd sender{::socket(AF_INET, SOCK_DGRAM, 0)};
+  sockaddr_in address{};
+  UdpPair() {
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(receiver.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address));
+    socklen_t len = sizeof(address);
+    ::getsockname(receiver.get(), reinterpret_cast<sockaddr*>(&address), &len);
+  }
+  void Send(const std::string& text) {
+    ::sendto(sender.get(), text.data(), text.size(), 0, reinterpret_cast<sockaddr*>(&address),
+             sizeof(address));
+  }
+};
+
+class BufferRingTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const int rc = ring_.Init({});
+    if (rc == -ENOSYS || rc == -EPERM || rc == -EINVAL) GTEST_SKIP() << "no io_uring: " << std::strerror(-rc);
+    ASSERT_EQ(rc, 0);
+  }
+  void Arm(ProvidedBufferRing& buffers) {
+    msg_ = {};
+    msg_.msg_namelen = sizeof(sockaddr_in6);
+    io_uring_sqe* sqe = ring_.GetSqe();
+    io_uring_prep_recvmsg_multishot(sqe, pair_.receiver.get(), &msg_, 0);
+    sqe->flags |= IOSQE_BUFFER_SELECT;
+    sqe->buf_group = buffers.group_id();
+    io_uring_sqe_set_data64(sqe, UserData{1, 0, 0, 0}.Pack());
+    ASSERT_GE(ring_.Submit(), 1);
+  }
+  std::vector<io_uring_cqe> Reap() {
+    __kernel_timespec wait{0, 100'000'000};
+    (void)ring_.SubmitAndWait(1, &wait);
+    std::vector<io_uring_cqe> out;
+    ring_.ForEachCompletion([&](const io_uring_cqe& cqe) { out.push_back(cqe); });
+    return out;
+  }
+
+  Ring ring_;
+  UdpPair pair_;
+  msghdr msg_{};
+};
+
+TEST_F(BufferRingTest, MultishotReceiveFillsProvidedBuffers) {
+  ProvidedBufferRing buffers;
+  const int rc = buffers.Init(ring_.raw(), 7, 8, 512);
+  if (rc == -EINVAL || rc == -ENOENT) GTEST_SKIP() << "no provided buffer rings";
+  ASSERT_EQ(rc, 0);
+  Arm(buffers);
+  pair_.Send("first");
+  pair_.Send("second");
+  std::vector<io_uring_cqe> cqes = Reap();
+  if (cqes.size() < 2) {
+    const std::vector<io_uring_cqe> more = Reap();
+    cqes.insert(cqes.end(), more.begin(), more.end());
+  }
+  ASSERT_EQ(cqes.size(), 2u);
+  std::vector<std::string> payloads;
+  for (const io_uring_cqe& cqe : cqes) {
+    if (cqe.res == -EINVAL) GTEST_SKIP() << "no multishot recvmsg";
+    ASSERT_GT(cqe.res, 0);
+    ASSERT_TRUE(cqe.flags & IORING_CQE_F_BUFFER);
+    EXPECT_TRUE(cqe.flags & IORING_CQE_F_MORE);  // still armed
+    const auto bid = static_cast<std::uint16_t>(cqe.flags >> IORING_CQE_BUFFER_SHIFT);
+    io_uring_recvmsg_out* out = io_uring_recvmsg_validate(buffers.Buffer(bid).data(), cqe.res, &msg_);
+    ASSERT_NE(out, nullptr);
+    const auto* data = static_cast<const char*>(io_uring_recvmsg_payload(out, &msg_));
+    payloads.emplace_back(data, io_uring_recvmsg_payload_length(out, cqe.res, &msg_));
+    EXPECT_EQ(UserData::Unpack(cqe.user_data).op, 1);
+    buffers.Recycle(bid);
+  }
+  buffers.Commit();
+  EXPECT_EQ(payloads, (std::vector<std::string>{"first", "second"}));
+}
+
+TEST_F(BufferRingTest, EmptyBufferRingReportsEnobufsAndKeepsTheDatagram) {
+  ProvidedBufferRing buffers;
+  const int rc = buffers.Init(ring_.raw(), 8, 2, 512);
+  if (rc == -EINVAL || rc == -ENOENT) GTEST_SKIP() << "no provided buffer rings";
+  ASSERT_EQ(rc, 0);
+  Arm(buffers);
+  pair_.Send("a");
+  pair_.Send("b");
+  pair_.Send("c");  // no buffer left for this one
+  std::vector<io_uring_cqe> cqes;
+  for (int i = 0; i < 5 && cqes.size() < 3; ++i) {
+    const std::vector<io_uring_cqe> more = Reap();
+    cqes.insert(cqes.end(), more.begin(), more.end());
+  }
+  ASSERT_EQ(cqes.size(), 3u);
+  if (cqes[0].res == -EINVAL) GTEST_SKIP() << "no multishot recvmsg";
+  EXPECT_GT(cqes[0].res, 0);
+  EXPECT_GT(cqes[1].res, 0);
+  EXPECT_EQ(cqes[2].res, -ENOBUFS);
+  EXPECT_FALSE(cqes[2].flags & IORING_CQE_F_MORE);  // the receive ended: re-arm it
+  // Back-pressure, not loss: recycle a buffer, re-arm, and the third datagram arrives.
+  buffers.Recycle(static_cast<std::uint16_t>(cqes[0].flags >> IORING_CQE_BUFFER_SHIFT));
+  buffers.Commit();
+  Arm(buffers);
+  const std::vector<io_uring_cqe> after = Reap();
+  // The datagram comes first; with the ring empty again the receive may end once more.
+  ASSERT_GE(after.size(), 1u);
+  ASSERT_GT(after[0].res, 0);
+  const auto bid = static_cast<std::uint16_t>(after[0].flags >> IORING_CQE_BUFFER_SHIFT);
+  io_uring_recvmsg_out* out = io_uring_recvmsg_validate(buffers.Buffer(bid).data(), after[0].res, &msg_);
+  ASSERT_NE(out, nullptr);
+  EXPECT_EQ(std::string(static_cast<const char*>(io_uring_recvmsg_payload(out, &msg_)),
+                        io_uring_recvmsg_payload_length(out, after[0].res, &msg_)),
+            "c");
+}
+
+TEST(Ring, FullSubmissionQueueIsFlushedNotFailed) {
+  Ring ring;
+  RingOptions options;
+  options.entries = 4;
+  options.cq_entries = 64;
+  const int rc = ring.Init(options);
+  if (rc < 0) GTEST_SKIP() << "no io_uring: " << std::strerror(-rc);
+  for (int i = 0; i < 20; ++i) {
+    io_uring_sqe* sqe = ring.GetSqe();
+    ASSERT_NE(sqe, nullptr) << i;
+    io_uring_prep_nop(sqe);
+  }
+  __kernel_timespec wait{0, 100'000'000};
+  (void)ring.SubmitAndWait(20, &wait);
+  unsigned seen = 0;
+  for (int i = 0; i < 3 && seen < 20; ++i) {
+    seen += ring.ForEachCompletion([](const io_uring_cqe& cqe) { EXPECT_EQ(cqe.res, 0); });
+    if (seen < 20) (void)ring.SubmitAndWait(1, &wait);
+  }
+  EXPECT_EQ(seen, 20u);
+}
+
+}  // namespace
+}  // namespace ringdns::ring

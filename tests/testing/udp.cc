@@ -1,0 +1,152 @@
+#include "testing/udp.h"
+
+#include <arpa/inet.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "wire/bytes.h"
+#include "wire/message.h"
+
+namespace ringdns::testing {
+namespace {
+
+sockaddr_in Loopback(std::uint16_t port) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return a;
+}
+
+int BoundSocket(std::uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a = Loopback(port);
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
+    std::perror("bind");
+    std::abort();
+  }
+  return fd;
+}
+
+std::uint16_t PortOf(int fd) {
+  sockaddr_in a{};
+  socklen_t len = sizeof(a);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  return ntohs(a.sin_port);
+}
+
+}  // namespace
+
+std::uint16_t FreeUdpPort() {
+  const int fd = BoundSocket(0);
+  const std::uint16_t port = PortOf(fd);
+  ::close(fd);
+  return port;
+}
+
+UdpClient::UdpClient() : fd_(BoundSocket(0)) {}
+UdpClient::~UdpClient() { ::close(fd_); }
+
+void UdpClient::SendTo(std::uint16_t port, const Bytes& msg) {
+  sockaddr_in a = Loopback(port);
+  ::sendto(fd_, msg.data(), msg.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+}
+
+std::optional<Bytes> UdpClient::Receive(std::chrono::milliseconds timeout) {
+  pollfd p{fd_, POLLIN, 0};
+  if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return std::nullopt;
+  Bytes buf(65535);
+  const ssize_t n = ::recv(fd_, buf.data(), buf.size(), 0);
+  if (n < 0) return std::nullopt;
+  buf.resize(static_cast<std::size_t>(n));
+  return buf;
+}
+
+int UdpClient::Exchange(std::uint16_t port, const std::uint8_t* msg, std::size_t len,
+                        std::uint8_t* out, std::size_t out_cap, int timeout_ms) {
+  sockaddr_in a = Loopback(port);
+  ::sendto(fd_, msg, len, 0, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  pollfd p{fd_, POLLIN, 0};
+  if (::poll(&p, 1, timeout_ms) <= 0) return -1;
+  return static_cast<int>(::recv(fd_, out, out_cap, 0));
+}
+
+Bytes EchoAnswer(const Bytes& query) {
+  const wire::Result<wire::QueryView> q = wire::ParseQuestion(query);
+  Bytes out(query.begin(), query.begin() + (q ? q->question_end : 12));
+  wire::StoreU16(out.data() + wire::header::kFlags,
+                 static_cast<std::uint16_t>(wire::LoadU16(out.data() + 2) | wire::flag::kQr |
+                                            wire::flag::kAa));
+  wire::StoreU16(out.data() + wire::header::kAnCount, 1);
+  wire::StoreU16(out.data() + wire::header::kNsCount, 0);
+  wire::StoreU16(out.data() + wire::header::kArCount, 0);
+  const Bytes record = Hex("c00c 0001 0001 0000003c 0004 c0000201");
+  out.insert(out.end(), record.begin(), record.end());
+  return out;
+}
+
+FakeUpstream::FakeUpstream(Behaviour behaviour, AnswerFn answer, std::chrono::milliseconds delay)
+    : fd_(BoundSocket(0)), other_fd_(BoundSocket(0)), port_(PortOf(fd_)), behaviour_(behaviour),
+      answer_(answer ? std::move(answer) : AnswerFn(EchoAnswer)), delay_(delay),
+      thread_([this] { Serve(); }) {}
+
+FakeUpstream::~FakeUpstream() {
+  stop_.store(true);
+  thread_.join();
+  ::close(fd_);
+  ::close(other_fd_);
+}
+
+std::vector<std::uint16_t> FakeUpstream::ids() const {
+  std::lock_guard<std::mutex> lock(ids_mutex_);
+  return ids_;
+}
+
+void FakeUpstream::Serve() {
+  std::uint8_t buf[65535];
+  while (!stop_.load()) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, 20) <= 0) continue;
+    sockaddr_storage from{};
+    socklen_t from_len = sizeof(from);
+    const ssize_t n = ::recvfrom(fd_, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&from), &from_len);
+    if (n < 12) continue;
+    ++queries_;
+    const Bytes query(buf, buf + n);
+    {
+      std::lock_guard<std::mutex> lock(ids_mutex_);
+      ids_.push_back(wire::LoadU16(buf));
+    }
+    if (delay_.count() > 0) std::this_thread::sleep_for(delay_);
+    Bytes answer = answer_(query);
+    wire::StoreU16(answer.data(), wire::LoadU16(buf));  // the answer carries the query's ID
+    int fd = fd_;
+    switch (behaviour_.load()) {
+      case Behaviour::kAnswer: break;
+      case Behaviour::kDrop: continue;
+      case Behaviour::kWrongId:
+        wire::StoreU16(answer.data(), static_cast<std::uint16_t>(wire::LoadU16(buf) + 1));
+        break;
+      case Behaviour::kWrongPort: fd = other_fd_; break;
+      case Behaviour::kOtherQuestion: {
+        // Flip a letter of the first label: same length, different name.
+        if (answer.size() > 13) answer[13] = answer[13] == 'z' ? 'y' : 'z';
+        break;
+      }
+      case Behaviour::kTwice:
+        ::sendto(fd, answer.data(), answer.size(), 0, reinterpret_cast<sockaddr*>(&from), from_len);
+        break;
+      case Behaviour::kMalformed:
+        answer.resize(answer.size() - 2);  // the last record's RDATA now overruns
+        break;
+    }
+    ::sendto(fd, answer.data(), answer.size(), 0, reinterpret_cast<sockaddr*>(&from), from_len);
+  }
+}
+
+}  // namespace ringdns::testing

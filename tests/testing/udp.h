@@ -1,0 +1,86 @@
+// tests/testing/udp.h: loopback UDP helpers for integration tests: a blocking client
+// socket with a receive timeout, a free-port finder, and an in-process fake upstream
+// whose misbehaviour a test chooses.
+#pragma once
+
+#include <netinet/in.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "testing/hex.h"
+
+namespace ringdns::testing {
+
+// A UDP port on 127.0.0.1 that was free a moment ago.
+std::uint16_t FreeUdpPort();
+
+class UdpClient {
+ public:
+  UdpClient();
+  ~UdpClient();
+  void SendTo(std::uint16_t port, const Bytes& msg);
+  // Waits up to `timeout` for one datagram; nullopt on timeout.
+  std::optional<Bytes> Receive(std::chrono::milliseconds timeout);
+  // Sends and receives into caller-owned storage without allocating (for the
+  // allocation test). Returns the length received, or -1 on timeout.
+  int Exchange(std::uint16_t port, const std::uint8_t* msg, std::size_t len, std::uint8_t* out,
+               std::size_t out_cap, int timeout_ms);
+  int fd() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// What a FakeUpstream does with each query.
+enum class Behaviour {
+  kAnswer,         // a correct answer
+  kDrop,           // nothing
+  kWrongId,        // an answer with ID + 1
+  kWrongPort,      // a correct answer, sent from another socket
+  kOtherQuestion,  // an answer for a different name
+  kTwice,          // the correct answer, twice
+  kMalformed,      // an answer whose record overruns the message
+};
+
+class FakeUpstream {
+ public:
+  // `answer(query) -> Bytes` builds the correct answer; defaults to the query echoed with
+  // QR set and one A record 192.0.2.1 for the question.
+  using AnswerFn = std::function<Bytes(const Bytes& query)>;
+  explicit FakeUpstream(Behaviour behaviour, AnswerFn answer = nullptr,
+                        std::chrono::milliseconds delay = std::chrono::milliseconds(0));
+  ~FakeUpstream();
+
+  std::uint16_t port() const { return port_; }
+  int queries() const { return queries_.load(); }
+  void set_behaviour(Behaviour b) { behaviour_.store(b); }
+  // The IDs of the queries received, in order (read after traffic stops).
+  std::vector<std::uint16_t> ids() const;
+
+ private:
+  void Serve();
+
+  int fd_;
+  int other_fd_;
+  std::uint16_t port_;
+  std::atomic<Behaviour> behaviour_;
+  AnswerFn answer_;
+  std::chrono::milliseconds delay_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> queries_{0};
+  mutable std::mutex ids_mutex_;
+  std::vector<std::uint16_t> ids_;
+  std::thread thread_;
+};
+
+// The default fake answer: the query with QR set and an A record 192.0.2.1.
+Bytes EchoAnswer(const Bytes& query);
+
+}  // namespace ringdns::testing
