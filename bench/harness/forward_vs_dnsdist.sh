@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# A first forwarding measurement (the full harness is its own piece of work): dnsperf
+# against ringdns and against dnsdist, both forwarding without a cache to the same nsd on
+# loopback, in the same run. Reports answered queries per second and the forwarder's CPU
+# time per answered query (utime+stime from /proc, before and after), median of REPS runs.
+#
+#   bench/harness/forward_vs_dnsdist.sh [SECONDS] [REPS] [RATE]
+#
+# RATE is dnsperf's -Q (queries per second) for the fixed-rate run; saturation runs use
+# -q 200 outstanding and no -Q. Everything binds 127.0.0.1; every process is stopped by PID.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$(pwd)
+seconds=${1:-10}
+reps=${2:-3}
+rate=${3:-10000}
+ringdns=${RINGDNS:-$root/build/release/tools/ringdns}
+shards=${SHARDS:-1}
+command -v dnsperf >/dev/null && command -v dnsdist >/dev/null && command -v nsd >/dev/null || {
+  echo "needs dnsperf, dnsdist and nsd (apt-get install dnsperf dnsdist nsd)" >&2; exit 2; }
+
+work=$(mktemp -d /tmp/ringdns-bench.XXXXXX)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+cat >"$work/nsd.conf" <<CONF
+server:
+  ip-address: 127.0.0.1@5301
+  zonesdir: "$work"
+  pidfile: ""
+  database: ""
+  zonelistfile: "$work/zone.list"
+  xfrdfile: "$work/xfrd.state"
+  username: ""
+  logfile: "$work/nsd.log"
+  server-count: 1
+  rrl-ratelimit: 0
+remote-control:
+  control-enable: no
+zone:
+  name: "remote.svc.cluster.local."
+  zonefile: "$root/examples/zones/remote.svc.cluster.local.zone"
+CONF
+/usr/sbin/nsd -d -c "$work/nsd.conf" & pids+=($!)
+
+printf 'remote.svc.cluster.local:5353 {\n  bind 127.0.0.1\n  forward . 127.0.0.1:5301\n}\n' >"$work/Corefile"
+"$ringdns" -conf "$work/Corefile" -shards "$shards" 2>"$work/ringdns.log" & ringdns_pid=$!; pids+=($ringdns_pid)
+
+# dnsdist as a plain forwarder: no packet cache, one backend, health checks off.
+cat >"$work/dnsdist.conf" <<CONF
+setLocal('127.0.0.1:5354')
+newServer({address='127.0.0.1:5301', healthCheckMode='up'})
+CONF
+dnsdist -C "$work/dnsdist.conf" --supervised --disable-syslog >"$work/dnsdist.log" 2>&1 & dnsdist_pid=$!; pids+=($dnsdist_pid)
+sleep 1
+
+# The tutorial's SRV lookup and A lookups of its pods.
+for i in $(seq 1 500); do
+  echo "_couchbase._tcp.cb-example-srv.remote.svc.cluster.local SRV"
+  echo "10-1-17-231.cb-example-srv.remote.svc.cluster.local A"
+done >"$work/queries.txt"
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+tick=$(getconf CLK_TCK)
+
+run() {  # name pid port extra-dnsperf-args...
+  local name=$1 pid=$2 port=$3; shift 3
+  local before after out answered qps
+  before=$(cpu_ticks "$pid")
+  out=$(dnsperf -s 127.0.0.1 -p "$port" -d "$work/queries.txt" -l "$seconds" "$@" 2>&1)
+  after=$(cpu_ticks "$pid")
+  answered=$(echo "$out" | awk '/Queries completed:/ {print $3}')
+  qps=$(echo "$out" | awk '/Queries per second:/ {printf "%d", $4}')
+  lost=$(echo "$out" | awk '/Queries lost:/ {print $3}')
+  awk -v n="$name" -v t=$((after - before)) -v hz="$tick" -v a="$answered" -v q="$qps" -v l="$lost" \
+    'BEGIN { printf "%s %d %.2f %d\n", n, q, (a > 0 ? t / hz * 1e6 / a : 0), l }'
+}
+
+median() { sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+
+for mode in "fixed -Q $rate" "saturation -q 200"; do
+  label=${mode%% *}
+  args=${mode#* }
+  : >"$work/$label.txt"
+  for _ in $(seq 1 "$reps"); do
+    run ringdns "$ringdns_pid" 5353 $args >>"$work/$label.txt"
+    run dnsdist "$dnsdist_pid" 5354 $args >>"$work/$label.txt"
+  done
+  echo "== $label ($args, ${seconds}s x $reps): forwarder, median qps, median CPU us/answer, lost (all runs)"
+  for who in ringdns dnsdist; do
+    q=$(awk -v w=$who '$1 == w {print $2}' "$work/$label.txt" | median)
+    c=$(awk -v w=$who '$1 == w {print $3}' "$work/$label.txt" | median)
+    l=$(awk -v w=$who '$1 == w {s += $4} END {print s}' "$work/$label.txt")
+    echo "$who qps=$q cpu_us_per_answer=$c lost=$l"
+  done
+  awk '$1 == "ringdns" {print "  run:", $0} $1 == "dnsdist" {print "  run:", $0}' "$work/$label.txt"
+done
