@@ -48,9 +48,12 @@ const ForwardRoute* RouteTable::PickForward(std::uint32_t block,
 absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
   RouteTable table;
   // (address, port) -> zone set; one trie per listener.
-  std::map<std::tuple<int, std::array<std::uint8_t, 16>, std::uint16_t>,
-           std::pair<SockAddr, zones::TrieBuilder>>
-      listeners;
+  struct PendingListener {
+    SockAddr address;
+    zones::TrieBuilder zones;
+    bool optional = true;
+  };
+  std::map<std::tuple<int, std::array<std::uint8_t, 16>, std::uint16_t>, PendingListener> listeners;
   for (std::size_t b = 0; b < config.blocks.size(); ++b) {
     const config::ServerBlock& block = config.blocks[b];
     if (block.tls) return NotYet(block.where, "DNS over TLS (tls:// server blocks)");
@@ -94,7 +97,8 @@ absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
     table.blocks.push_back(std::move(route));
 
     std::vector<config::IpAddress> addresses = block.bind;
-    if (addresses.empty()) {
+    const bool implicit = addresses.empty();
+    if (implicit) {
       config::IpAddress any4;
       any4.family = AF_INET;
       config::IpAddress any6;
@@ -103,14 +107,15 @@ absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
     }
     for (const config::ServerKey& key : block.keys) {
       for (const config::IpAddress& ip : addresses) {
-        auto& [address, builder] = listeners[{ip.family, ip.bytes, key.port}];
-        address = SockAddr::From(ip, key.port);
-        (void)builder.AddText(key.zone, static_cast<zones::RouteId>(b));
+        PendingListener& l = listeners[{ip.family, ip.bytes, key.port}];
+        l.address = SockAddr::From(ip, key.port);
+        l.optional = l.optional && implicit && ip.family == AF_INET6;
+        (void)l.zones.AddText(key.zone, static_cast<zones::RouteId>(b));
       }
     }
   }
-  for (auto& [key, entry] : listeners) {
-    table.listeners.push_back(ListenerSpec{entry.first, entry.second.Build()});
+  for (auto& [key, l] : listeners) {
+    table.listeners.push_back(ListenerSpec{l.address, l.zones.Build(), l.optional});
   }
   return table;
 }

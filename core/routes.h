@@ -40,6 +40,8 @@ struct BlockRoute {
 struct ListenerSpec {
   SockAddr address;
   zones::Trie trie;  // zone -> index into RouteTable::blocks
+  // The implicit [::] listener of a block without `bind`: skipped on hosts without IPv6.
+  bool optional = false;
 };
 
 struct RouteTable {

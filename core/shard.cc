@@ -91,13 +91,17 @@ absl::Status Shard::Init() {
   round_robin_.assign(routes_.forward_count, id_);  // shards start apart
   timers_.emplace(options_.slots, NowMs());
 
-  for (const ListenerSpec& spec : routes_.listeners) {
+  for (std::uint32_t i = 0; i < routes_.listeners.size(); ++i) {
+    const ListenerSpec& spec = routes_.listeners[i];
     absl::StatusOr<ring::UniqueFd> fd = OpenUdpListener(spec.address);
+    if (!fd.ok() && spec.optional) continue;  // no IPv6 on this host
     if (!fd.ok()) return fd.status();
     Socket& s = listeners_.emplace_back();
     s.fd = std::move(*fd);
     s.family = spec.address.family();
+    s.spec = i;
   }
+  if (listeners_.empty()) return absl::UnavailableError("no listener could be opened");
   bool need[2] = {false, false};
   for (const BlockRoute& block : routes_.blocks) {
     for (const ForwardRoute& f : block.forwards) {
@@ -217,7 +221,7 @@ void Shard::OnQuery(std::uint32_t listener, std::uint16_t bid, int res, std::uin
     return reply(wire::rcode::kBadVers, true);
   }
   const std::span<const std::uint8_t> qname = q->qname(msg);
-  const zones::RouteId route = routes_.listeners[listener].trie.Match(qname);
+  const zones::RouteId route = routes_.listeners[listeners_[listener].spec].trie.Match(qname);
   if (route == zones::kNoRoute) {
     ++counters_.refused;
     return reply(wire::rcode::kRefused, true);

@@ -61,6 +61,7 @@ class Shard {
     msghdr recv_msg{};  // the layout template of multishot recvmsg; pinned for its life
     int family = 0;
     bool armed = false;
+    std::uint32_t spec = 0;  // index into RouteTable::listeners (listeners only)
   };
   struct SendContext {  // one per provided buffer: a send's msghdr must outlive the send
     msghdr msg{};

@@ -37,9 +37,15 @@ for target in build/fuzz/fuzz/*_fuzz; do
   work=$(mktemp -d)
   # Fuzz from a copy so the committed seed corpus is not rewritten.
   cp -r "fuzz/corpus/$name/." "$work/"
-  "$target" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 -artifact_prefix="$work/" \
-    "$work" 2>&1 | grep -E 'stat::number_of_executed_units|cov:|ERROR|SUMMARY' | tail -3
-  rm -rf "$work"
+  if ! "$target" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 -artifact_prefix="$work/" \
+    "$work" >"$work.log" 2>&1; then
+    grep -vE '^#[0-9]+' "$work.log" | tail -40
+    echo "fuzz: $name failed; the input is saved above (artifact_prefix $work/)"
+    exit 1
+  fi
+  echo "$name: $(grep -E 'stat::number_of_executed_units' "$work.log" | awk '{print $2}') runs," \
+    "$(grep -oE 'cov: [0-9]+' "$work.log" | tail -1)"
+  rm -rf "$work" "$work.log"
 done
 
 step "benchmarks build (release)"

@@ -10,16 +10,25 @@
 namespace ringdns::core::config {
 namespace {
 
+// Quotes a token only when it must be: it is empty, holds white space or a quote, would
+// start a comment, or is a lone brace. Inside quotes only \" is an escape (as in Caddy).
 std::string Quote(absl::string_view text) {
-  if (!text.empty() && text.find_first_of(" \t\n\"{}#") == absl::string_view::npos) {
-    return std::string(text);
-  }
+  const bool needs = text.empty() || text.find_first_of(" \t\r\n\"") != absl::string_view::npos ||
+                     text.front() == '#' || text == "{" || text == "}";
+  if (!needs) return std::string(text);
   std::string out = "\"";
   for (char c : text) {
     if (c == '"') out += '\\';
     out += c;
   }
   return out + "\"";
+}
+
+// Names and other token lists, each quoted when it must be (a zone may start with '#').
+std::string JoinQuoted(const std::vector<std::string>& items) {
+  std::vector<std::string> quoted;
+  for (const std::string& item : items) quoted.push_back(Quote(item));
+  return absl::StrJoin(quoted, " ");
 }
 
 std::string EndpointText(const Endpoint& e) { return absl::StrCat(e.host, ":", e.port); }
@@ -60,8 +69,8 @@ void FormatForward(const Forward& f, std::string& out) {
     absl::StrAppend(&text, ":", up.port);
     to.push_back(text);
   }
-  absl::StrAppend(&out, "    forward ", f.from, " ", absl::StrJoin(to, " "), " {\n");
-  if (!f.except.empty()) absl::StrAppend(&out, "        except ", absl::StrJoin(f.except, " "), "\n");
+  absl::StrAppend(&out, "    forward ", Quote(f.from), " ", JoinQuoted(to), " {\n");
+  if (!f.except.empty()) absl::StrAppend(&out, "        except ", JoinQuoted(f.except), "\n");
   if (f.force_tcp) absl::StrAppend(&out, "        force_tcp\n");
   if (f.prefer_udp) absl::StrAppend(&out, "        prefer_udp\n");
   absl::StrAppend(&out, "        expire ", DurationText(f.expire), "\n");
@@ -79,12 +88,12 @@ void FormatForward(const Forward& f, std::string& out) {
     if (!f.tls->ca.empty()) args.push_back(Quote(f.tls->ca));
     absl::StrAppend(&out, "        tls", args.empty() ? "" : " ", absl::StrJoin(args, " "), "\n");
   }
-  if (!f.tls_servername.empty()) absl::StrAppend(&out, "        tls_servername ", f.tls_servername, "\n");
+  if (!f.tls_servername.empty()) absl::StrAppend(&out, "        tls_servername ", Quote(f.tls_servername), "\n");
   if (f.insecure) absl::StrAppend(&out, "        insecure\n");
   absl::StrAppend(&out, "        policy ", PolicyName(f.policy), "\n");
   absl::StrAppend(&out, "        health_check ", DurationText(f.health_check.interval),
                   f.health_check.recursion_desired ? "" : " no_rec", " domain ",
-                  f.health_check.domain, "\n");
+                  Quote(f.health_check.domain), "\n");
   absl::StrAppend(&out, "        max_concurrent ", f.max_concurrent, "\n");
   if (!f.next_rcodes.empty()) absl::StrAppend(&out, "        next ", Rcodes(f.next_rcodes), "\n");
   if (f.failfast_all_unhealthy_upstreams) {
@@ -100,7 +109,7 @@ void FormatForward(const Forward& f, std::string& out) {
 }
 
 void FormatCache(const Cache& c, std::string& out) {
-  absl::StrAppend(&out, "    cache", c.zones.empty() ? "" : " ", absl::StrJoin(c.zones, " "), " {\n");
+  absl::StrAppend(&out, "    cache", c.zones.empty() ? "" : " ", JoinQuoted(c.zones), " {\n");
   for (const auto& [name, cls] : {std::pair{"success", &c.success}, std::pair{"denial", &c.denial}}) {
     absl::StrAppend(&out, "        ", name, " ", cls->capacity, " ",
                     absl::ToInt64Seconds(cls->max_ttl), " ", absl::ToInt64Seconds(cls->min_ttl), "\n");
@@ -115,10 +124,10 @@ void FormatCache(const Cache& c, std::string& out) {
   }
   absl::StrAppend(&out, "        servfail ", DurationText(c.servfail_ttl), "\n");
   if (!c.disable_success.empty()) {
-    absl::StrAppend(&out, "        disable success ", absl::StrJoin(c.disable_success, " "), "\n");
+    absl::StrAppend(&out, "        disable success ", JoinQuoted(c.disable_success), "\n");
   }
   if (!c.disable_denial.empty()) {
-    absl::StrAppend(&out, "        disable denial ", absl::StrJoin(c.disable_denial, " "), "\n");
+    absl::StrAppend(&out, "        disable denial ", JoinQuoted(c.disable_denial), "\n");
   }
   if (c.keepttl) absl::StrAppend(&out, "        keepttl\n");
   absl::StrAppend(&out, "    }\n");
@@ -182,7 +191,7 @@ void FormatBlock(const ServerBlock& b, std::string& out) {
   for (const Log& l : b.logs) {
     std::vector<std::string> classes;
     for (LogClass c : l.classes) classes.emplace_back(LogClassName(c));
-    absl::StrAppend(&out, "    log ", absl::StrJoin(l.names, " "), " ", Quote(l.format),
+    absl::StrAppend(&out, "    log ", JoinQuoted(l.names), " ", Quote(l.format),
                     " {\n        class ", absl::StrJoin(classes, " "), "\n    }\n");
   }
   if (b.health) {
@@ -199,7 +208,7 @@ void FormatBlock(const ServerBlock& b, std::string& out) {
   if (b.debug) absl::StrAppend(&out, "    debug\n");
   if (!b.root.empty()) absl::StrAppend(&out, "    root ", Quote(b.root), "\n");
   for (const Acl& acl : b.acls) {
-    absl::StrAppend(&out, "    acl", acl.zones.empty() ? "" : " ", absl::StrJoin(acl.zones, " "),
+    absl::StrAppend(&out, "    acl", acl.zones.empty() ? "" : " ", JoinQuoted(acl.zones),
                     " {\n");
     for (const AclRule& rule : acl.rules) {
       absl::StrAppend(&out, "        ", AclActionName(rule.action));

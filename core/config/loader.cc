@@ -29,24 +29,41 @@ absl::Status ParseKey(const Token& key, const LoadOptions& options, std::vector<
     return ErrorAt(key, absl::StrCat("unsupported scheme in '", key.text,
                                      "', expected dns:// or tls://"));
   }
-  const std::optional<HostPort> split = SplitHostPort(text);
-  if (!split) {
-    return ErrorAt(key, absl::StrCat("invalid port in '", key.text,
-                                     "', expected a number from 1 to 65535"));
+  // zone[:port], or NETWORK/LEN[:port] whose network may be IPv6 (colons before '/').
+  std::string host(text);
+  std::string port_text;
+  const std::size_t slash = host.find('/');
+  const std::size_t colon = host.rfind(':');
+  if (colon != std::string::npos && (slash == std::string::npos || colon > slash)) {
+    port_text = host.substr(colon + 1);
+    host = host.substr(0, colon);
   }
-  const std::uint16_t port = split->port.value_or(
-      transport == Transport::kTls ? kDefaultTlsPort : options.dns_port);
+  std::uint16_t port = transport == Transport::kTls ? kDefaultTlsPort : options.dns_port;
+  if (colon != std::string::npos && (slash == std::string::npos || colon > slash)) {
+    Token port_token = key;
+    port_token.text = port_text;
+    absl::StatusOr<std::uint32_t> p = ParseUint(port_token, "port", 1, 65535);
+    if (!p.ok()) {
+      return ErrorAt(key, absl::StrCat("invalid port in '", key.text,
+                                       "', expected a number from 1 to 65535"));
+    }
+    port = static_cast<std::uint16_t>(*p);
+  }
   std::vector<std::string> zones;
-  if (absl::StrContains(split->host, '/')) {
-    const std::optional<Prefix> prefix = ParsePrefix(split->host);
+  if (slash != std::string::npos) {
+    const std::optional<Prefix> prefix = ParsePrefix(host);
     if (!prefix) {
-      return ErrorAt(key, absl::StrCat("invalid network '", split->host,
+      return ErrorAt(key, absl::StrCat("invalid network '", host,
                                        "', expected a CIDR such as 10.0.0.0/8"));
     }
     zones = ReverseZones(*prefix);
   } else {
+    if (host.find(':') != std::string::npos) {
+      return ErrorAt(key, absl::StrCat("invalid server block key '", key.text,
+                                       "', expected [dns://|tls://]ZONE[:PORT]"));
+    }
     Token zone_token = key;
-    zone_token.text = split->host.empty() ? "." : split->host;
+    zone_token.text = host.empty() ? "." : host;
     absl::StatusOr<std::string> zone = ParseZone(zone_token);
     if (!zone.ok()) return zone.status();
     zones.push_back(*zone);
@@ -178,6 +195,10 @@ absl::StatusOr<Config> ParseCorefile(absl::string_view text, const std::string& 
       }
     }
     config.blocks.push_back(std::move(*block));
+  }
+  if (config.blocks.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        file, ":1:1: no server block (only snippets?), expected at least one such as .:53 { }"));
   }
   return config;
 }

@@ -197,6 +197,9 @@ class Parser {
       const Token& t = tokens_[pos_];
       if (!expect_another && !SameLine(tokens_[pos_ - 1], t)) break;
       if (t.Is("}")) return ErrorAt(t, "unexpected '}', expected a server block key");
+      if (t.text.find_first_not_of(',') == std::string::npos && !(t.text == "," && !block.keys.empty())) {
+        return ErrorAt(t, "empty server block key, expected a zone such as .:53");
+      }
       expect_another = !t.text.empty() && t.text.back() == ',';
       for (absl::string_view part : absl::StrSplit(t.text, ',', absl::SkipEmpty())) {
         Token key = t;
@@ -206,7 +209,8 @@ class Parser {
       ++pos_;
     }
     if (block.keys.empty()) {
-      return ErrorAt(tokens_[pos_], "expected a server block key such as '.:53' before '{'");
+      return ErrorAt(pos_ < tokens_.size() ? tokens_[pos_] : tokens_.back(),
+                     "expected a server block key such as '.:53' before '{'");
     }
     if (expect_another) {
       return ErrorAt(tokens_[pos_ - 1], "expected another server block key after ','");

@@ -443,3 +443,42 @@ TEST(Corefile, DefaultCorefileParses) {
 
 }  // namespace
 }  // namespace ringdns::core::config
+
+namespace ringdns::core::config {
+namespace {
+
+// Found by corefile_fuzz: snippets alone parsed into a Config with no server block, whose
+// normalised form (empty) did not parse back.
+TEST(Corefile, SnippetsWithoutAServerBlockAreAnError) {
+  EXPECT_THAT(ErrorOf("(a) {\n loop\n}\n"), ::testing::StartsWith("Corefile:1:1: no server block"));
+}
+
+}  // namespace
+}  // namespace ringdns::core::config
+
+namespace ringdns::core::config {
+namespace {
+
+// Found by corefile_fuzz: a key with colons inside the zone printed back differently.
+TEST(Corefile, ColonInsideAZoneKeyIsAnError) {
+  EXPECT_THAT(ErrorOf("a:b.example:53 {\n}\n"),
+              ::testing::StartsWith("Corefile:1:1: invalid server block key 'a:b.example:53'"));
+  // An IPv6 network key keeps its colons, with or without a port.
+  EXPECT_EQ(MustParse("fd00::/8:5300 {\n}\n").blocks[0].keys[0].port, 5300);
+}
+
+}  // namespace
+}  // namespace ringdns::core::config
+
+namespace ringdns::core::config {
+namespace {
+
+// Found by corefile_fuzz: an empty quoted key read past the last token.
+TEST(Corefile, EmptyKeyIsAnError) {
+  EXPECT_THAT(ErrorOf(".:53 {\n}\n\"\"\n"),
+              ::testing::StartsWith("Corefile:3:1: empty server block key"));
+  EXPECT_EQ(MustParse("a.example , b.example {\n}\n").blocks[0].keys.size(), 2u);
+}
+
+}  // namespace
+}  // namespace ringdns::core::config
