@@ -12,44 +12,12 @@ tools/install-deps.sh
 cmake --preset release >/dev/null
 cmake --build --preset release --target ringdns
 
-work=$(mktemp -d /tmp/ringdns-demo.XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-start_nsd() {  # name port zone zonefile
-  local name=$1 port=$2 zone=$3 file=$4
-  mkdir -p "$work/$name"
-  cat >"$work/$name/nsd.conf" <<CONF
-server:
-  ip-address: 127.0.0.1@$port
-  zonesdir: "$work/$name"
-  pidfile: ""
-  database: ""
-  zonelistfile: "$work/$name/zone.list"
-  xfrdfile: "$work/$name/xfrd.state"
-  username: ""
-  logfile: "$work/$name/nsd.log"
-  server-count: 1
-  rrl-ratelimit: 0
-remote-control:
-  control-enable: no
-zone:
-  name: "$zone"
-  zonefile: "$file"
-CONF
-  /usr/sbin/nsd -d -c "$work/$name/nsd.conf" &
-  pids+=($!)
-}
+. tools/lib_loopback.sh
+loopback_init
 
 start_nsd remote 5301 remote.svc.cluster.local. "$root/examples/zones/remote.svc.cluster.local.zone"
 start_nsd local 5302 cluster.local. "$root/examples/zones/cluster.local.zone"
-build/release/tools/ringdns -conf examples/loopback.Corefile &
-pids+=($!)
+start_bg build/release/tools/ringdns -conf examples/loopback.Corefile
 
 ask() { echo; echo "\$ dig @127.0.0.1 -p 5353 $*"; dig @127.0.0.1 -p 5353 +tries=1 +timeout=2 "$@" | grep -vE '^;; (WARNING|You are currently)|^$'; }
 for _ in $(seq 1 50); do

@@ -19,44 +19,21 @@ shards=${SHARDS:-1}
 command -v dnsperf >/dev/null && command -v dnsdist >/dev/null && command -v nsd >/dev/null || {
   echo "needs dnsperf, dnsdist and nsd (apt-get install dnsperf dnsdist nsd)" >&2; exit 2; }
 
-work=$(mktemp -d /tmp/ringdns-bench.XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-cat >"$work/nsd.conf" <<CONF
-server:
-  ip-address: 127.0.0.1@5301
-  zonesdir: "$work"
-  pidfile: ""
-  database: ""
-  zonelistfile: "$work/zone.list"
-  xfrdfile: "$work/xfrd.state"
-  username: ""
-  logfile: "$work/nsd.log"
-  server-count: 1
-  rrl-ratelimit: 0
-remote-control:
-  control-enable: no
-zone:
-  name: "remote.svc.cluster.local."
-  zonefile: "$root/examples/zones/remote.svc.cluster.local.zone"
-CONF
-/usr/sbin/nsd -d -c "$work/nsd.conf" & pids+=($!)
+. tools/lib_loopback.sh
+loopback_init
+start_nsd upstream 5301 remote.svc.cluster.local. "$root/examples/zones/remote.svc.cluster.local.zone"
 
 printf 'remote.svc.cluster.local:5353 {\n  bind 127.0.0.1\n  forward . 127.0.0.1:5301\n}\n' >"$work/Corefile"
-"$ringdns" -conf "$work/Corefile" -shards "$shards" 2>"$work/ringdns.log" & ringdns_pid=$!; pids+=($ringdns_pid)
+start_bg "$ringdns" -conf "$work/Corefile" -shards "$shards"
+ringdns_pid=$last_pid
 
 # dnsdist as a plain forwarder: no packet cache, one backend, health checks off.
 cat >"$work/dnsdist.conf" <<CONF
 setLocal('127.0.0.1:5354')
 newServer({address='127.0.0.1:5301', healthCheckMode='up'})
 CONF
-dnsdist -C "$work/dnsdist.conf" --supervised --disable-syslog >"$work/dnsdist.log" 2>&1 & dnsdist_pid=$!; pids+=($dnsdist_pid)
+start_bg dnsdist -C "$work/dnsdist.conf" --supervised --disable-syslog
+dnsdist_pid=$last_pid
 sleep 1
 
 # The tutorial's SRV lookup and A lookups of its pods.

@@ -10,11 +10,13 @@
 namespace ringdns::core::config {
 namespace {
 
-// Quotes a token only when it must be: it is empty, holds white space or a quote, would
-// start a comment, or is a lone brace. Inside quotes only \" is an escape (as in Caddy).
+// Quotes a token only when it must be: it is empty, holds white space, would start a
+// comment or a quoted string, or is a lone brace. A quote inside an unquoted token is
+// literal; inside quotes only \" is an escape (as in Caddy), so a quoted token cannot
+// end in a backslash, and staying unquoted keeps such tokens intact.
 std::string Quote(absl::string_view text) {
-  const bool needs = text.empty() || text.find_first_of(" \t\r\n\"") != absl::string_view::npos ||
-                     text.front() == '#' || text == "{" || text == "}";
+  const bool needs = text.empty() || text.find_first_of(" \t\r\n") != absl::string_view::npos ||
+                     text.front() == '#' || text.front() == '"' || text == "{" || text == "}";
   if (!needs) return std::string(text);
   std::string out = "\"";
   for (char c : text) {
