@@ -248,6 +248,24 @@ TEST(ForwardUdp, LargeAnswerIsTruncatedToTheClientsUdpSize) {
   EXPECT_EQ(wire::WalkResponse(*a)->counts[0], 60);
 }
 
+TEST(ForwardUdp, FullInflightTableAnswersServfailAtOnce) {
+  FakeUpstream slow(Behaviour::kAnswer, nullptr, 300ms);
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . " + Upstream(slow) + "\n}\n", 1, /*slots=*/2);
+  UdpClient client;
+  for (std::uint16_t id = 1; id <= 3; ++id) client.SendTo(fwd.port(), Query("a.example.", 1, id));
+  // The third query finds no slot: SERVFAIL at once, long before the upstream answers.
+  const std::optional<Bytes> first = client.Receive(200ms);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(wire::LoadU16(first->data()), 3);
+  EXPECT_EQ(Rcode(*first), wire::rcode::kServFail);
+  for (int i = 0; i < 2; ++i) {
+    const std::optional<Bytes> a = client.Receive(2s);
+    ASSERT_TRUE(a.has_value());
+    EXPECT_EQ(Rcode(*a), wire::rcode::kNoError);
+  }
+  EXPECT_EQ(fwd.Stop().servfail_no_slot, 1u);
+}
+
 TEST(ForwardUdp, StopLetsInFlightQueriesFinish) {
   FakeUpstream slow(Behaviour::kAnswer, nullptr, 300ms);
   Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . " + Upstream(slow) + "\n}\n");

@@ -7,7 +7,8 @@
 
 namespace ringdns::testing {
 
-Forwarder::Forwarder(const std::string& corefile, int shards) : port_(FreeUdpPort()) {
+Forwarder::Forwarder(const std::string& corefile, int shards, std::uint32_t slots)
+    : port_(FreeUdpPort()) {
   const std::string text = absl::StrReplaceAll(corefile, {{"{PORT}", std::to_string(port_)}});
   absl::StatusOr<core::config::Config> config = core::config::ParseCorefile(text, "test/Corefile");
   if (!config.ok()) {
@@ -16,7 +17,7 @@ Forwarder::Forwarder(const std::string& corefile, int shards) : port_(FreeUdpPor
   }
   core::DaemonOptions options;
   options.shards = shards;
-  options.shard.slots = 1024;
+  options.shard.slots = slots;
   options.shard.query_buffers = 256;
   options.shard.answer_buffers = 256;
   options.shard.upstream_sockets = 4;

@@ -14,7 +14,7 @@ namespace ringdns::testing {
 class Forwarder {
  public:
   // `corefile` may use {PORT} for the listening port; listeners bind 127.0.0.1.
-  explicit Forwarder(const std::string& corefile, int shards = 1);
+  explicit Forwarder(const std::string& corefile, int shards = 1, std::uint32_t slots = 1024);
   ~Forwarder();
 
   std::uint16_t port() const { return port_; }

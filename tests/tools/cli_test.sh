@@ -49,5 +49,22 @@ check "a missing Corefile says so" grep -q 'cannot read the Corefile' "$work/out
 "$ringdns" -bogus >/dev/null 2>&1; rc=$?
 check "an unknown flag exits 2" test "$rc" -eq 2
 
+# Serving, then SIGTERM: drains and exits 0. The upstream is never contacted.
+port=$((20000 + RANDOM % 20000))
+printf 'example.org:%s {\n  bind 127.0.0.1\n  forward . 127.0.0.1:9\n}\n' "$port" >"$work/serve"
+"$ringdns" -conf "$work/serve" -shards 1 2>"$work/log" &
+pid=$!
+for _ in $(seq 1 50); do grep -q serving "$work/log" 2>/dev/null && break; sleep 0.1; done
+check "ringdns logs that it serves" grep -q "serving $work/serve on 1 shards" "$work/log"
+kill -TERM "$pid"
+wait "$pid"; rc=$?
+check "SIGTERM exits 0" test "$rc" -eq 0
+check "SIGTERM drains first" grep -q 'stopping: finishing in-flight queries' "$work/log"
+
+printf '.:%s {\n  bind 127.0.0.1\n  forward . tls://127.0.0.1%%dns.example\n}\n' "$port" >"$work/tls"
+"$ringdns" -conf "$work/tls" >"$work/out" 2>&1; rc=$?
+check "a directive not implemented yet refuses to start" test "$rc" -eq 1
+check "and says which, where" grep -q "$work/tls:3:3: forwarding over TLS (tls:// upstreams) is not implemented" "$work/out"
+
 echo "$passes passed, $failures failed"
 test "$failures" -eq 0

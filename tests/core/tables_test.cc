@@ -1,0 +1,117 @@
+// The shard's fixed tables: the (socket, TXID) index, the timer wheel and the in-flight
+// slots, checked against simple models, and never allocating after construction.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <set>
+#include <vector>
+
+#include "core/inflight.h"
+#include "core/pending_index.h"
+#include "core/timer_wheel.h"
+#include "testing/alloc_counter.h"
+
+namespace ringdns::core {
+namespace {
+
+TEST(PendingIndex, AgreesWithAMapUnderRandomInsertsAndErases) {
+  constexpr std::uint32_t kMax = 1000;
+  PendingIndex index(kMax);
+  std::map<std::uint32_t, std::uint32_t> model;
+  std::mt19937 rng(7);
+  for (int step = 0; step < 200000; ++step) {
+    // Few sockets and a narrow ID range force collisions and long probe runs.
+    const std::uint32_t key = PendingIndex::Key(static_cast<std::uint16_t>(rng() % 4),
+                                                static_cast<std::uint16_t>(rng() % 512));
+    if (model.count(key) != 0) {
+      ASSERT_EQ(index.Find(key), model[key]);
+      index.Erase(key);
+      model.erase(key);
+    } else if (model.size() < kMax) {
+      const std::uint32_t slot = static_cast<std::uint32_t>(rng() % kMax);
+      index.Insert(key, slot);
+      model[key] = slot;
+    }
+    const std::uint32_t probe = PendingIndex::Key(static_cast<std::uint16_t>(rng() % 4),
+                                                  static_cast<std::uint16_t>(rng() % 512));
+    ASSERT_EQ(index.Contains(probe), model.count(probe) != 0);
+  }
+  for (const auto& [key, slot] : model) EXPECT_EQ(index.Find(key), slot);
+}
+
+TEST(PendingIndex, AllocatesNothingAfterConstruction) {
+  PendingIndex index(64);
+  EXPECT_EQ(testing::CountAllocations([&] {
+              for (std::uint16_t i = 0; i < 64; ++i) index.Insert(PendingIndex::Key(1, i), i);
+              for (std::uint16_t i = 0; i < 64; ++i) index.Erase(PendingIndex::Key(1, i));
+            }),
+            0u);
+}
+
+TEST(TimerWheel, FiresEachTimerOnceAtOrAfterItsDeadline) {
+  constexpr std::uint32_t kSlots = 500;
+  TimerWheel wheel(kSlots, 1000);
+  std::mt19937 rng(11);
+  std::vector<std::int64_t> deadline(kSlots);
+  for (std::uint32_t s = 0; s < kSlots; ++s) {
+    // Up to 20 s: beyond one turn of the wheel (8.2 s), so some wait for a later turn.
+    deadline[s] = 1000 + static_cast<std::int64_t>(rng() % 20000);
+    wheel.Schedule(s, deadline[s]);
+  }
+  // Cancel every tenth; reschedule every seventh later.
+  for (std::uint32_t s = 0; s < kSlots; s += 10) wheel.Cancel(s);
+  for (std::uint32_t s = 3; s < kSlots; s += 7) {
+    deadline[s] += 500;
+    wheel.Schedule(s, deadline[s]);
+  }
+  std::vector<int> fired(kSlots, 0);
+  for (std::int64_t now = 1000; now <= 25000; now += 3) {
+    wheel.Advance(now, [&](std::uint32_t s) {
+      EXPECT_GE(now, deadline[s]) << s;
+      EXPECT_LT(now, deadline[s] + 2 * TimerWheel::kTickMs + 3) << s;
+      ++fired[s];
+    });
+  }
+  for (std::uint32_t s = 0; s < kSlots; ++s) {
+    const bool cancelled = s % 10 == 0 && !(s >= 3 && (s - 3) % 7 == 0);
+    EXPECT_EQ(fired[s], cancelled ? 0 : 1) << s;
+  }
+  EXPECT_EQ(wheel.size(), 0u);
+}
+
+TEST(TimerWheel, ATimerScheduledWhileFiringRunsOnTheNextTick) {
+  TimerWheel wheel(2, 0);
+  wheel.Schedule(0, 100);
+  int second_fired_at = -1;
+  std::int64_t now = 0;
+  for (now = 0; now < 200; ++now) {
+    wheel.Advance(now, [&](std::uint32_t s) {
+      if (s == 0) wheel.Schedule(1, now);  // due immediately, like a failover
+      if (s == 1) second_fired_at = static_cast<int>(now);
+    });
+  }
+  EXPECT_GE(second_fired_at, 100);
+  EXPECT_LE(second_fired_at, 100 + TimerWheel::kTickMs);
+}
+
+TEST(InflightTable, HandsOutEachSlotOnceAndBumpsTheGeneration) {
+  InflightTable table(3);
+  std::set<std::uint32_t> taken;
+  for (int i = 0; i < 3; ++i) taken.insert(table.Take());
+  EXPECT_EQ(taken.size(), 3u);
+  EXPECT_EQ(table.Take(), InflightTable::kNone);
+  const std::uint32_t slot = *taken.begin();
+  const std::uint16_t generation = table[slot].generation;
+  table.Release(slot);
+  EXPECT_EQ(table.Take(), slot);
+  EXPECT_EQ(table[slot].generation, generation + 1);
+  EXPECT_EQ(testing::CountAllocations([&] {
+              table.Release(slot);
+              (void)table.Take();
+            }),
+            0u);
+}
+
+}  // namespace
+}  // namespace ringdns::core
