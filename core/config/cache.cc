@@ -85,14 +85,11 @@ absl::Status ParseOption(const Directive& o, Cache& c) {
       c.serve_stale_duration = *d;
     }
     if (o.args.size() == 2) {
-      if (o.args[1].text == "immediate") {
-        c.serve_stale_refresh = StaleRefresh::kImmediate;
-      } else if (o.args[1].text == "verify") {
-        c.serve_stale_refresh = StaleRefresh::kVerify;
-      } else {
-        return ErrorAt(o.args[1], absl::StrCat("invalid serve_stale refresh mode '",
-                                               o.args[1].text, "', expected immediate or verify"));
-      }
+      absl::StatusOr<StaleRefresh> mode = ParseKeyword<StaleRefresh>(
+          o.args[1], "serve_stale refresh mode",
+          {{"immediate", StaleRefresh::kImmediate}, {"verify", StaleRefresh::kVerify}});
+      if (!mode.ok()) return mode.status();
+      c.serve_stale_refresh = *mode;
     }
     return absl::OkStatus();
   }
@@ -110,20 +107,14 @@ absl::Status ParseOption(const Directive& o, Cache& c) {
     if (absl::Status s = ExpectArgs(o, 1, 1000, "disable success|denial [ZONES...]"); !s.ok()) {
       return s;
     }
-    std::vector<std::string>* target = nullptr;
-    if (o.args[0].text == "success") {
-      target = &c.disable_success;
-    } else if (o.args[0].text == "denial") {
-      target = &c.disable_denial;
-    } else {
-      return ErrorAt(o.args[0], absl::StrCat("invalid disable class '", o.args[0].text,
-                                             "', expected success or denial"));
-    }
+    absl::StatusOr<std::vector<std::string>*> target = ParseKeyword<std::vector<std::string>*>(
+        o.args[0], "disable class", {{"success", &c.disable_success}, {"denial", &c.disable_denial}});
+    if (!target.ok()) return target.status();
     if (o.args.size() == 1) {
-      target->push_back(".");
+      (*target)->push_back(".");
       return absl::OkStatus();
     }
-    return ParseZones(o.args, 1, *target);
+    return ParseZones(o.args, 1, **target);
   }
   if (name == "keepttl") {
     c.keepttl = true;

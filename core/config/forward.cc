@@ -171,17 +171,12 @@ absl::Status ParseOption(const Directive& o, Forward& f) {
     if (absl::Status s = ExpectArgs(o, 1, 1, "policy random|round_robin|sequential"); !s.ok()) {
       return s;
     }
-    const std::string& p = o.args[0].text;
-    if (p == "random") {
-      f.policy = Policy::kRandom;
-    } else if (p == "round_robin") {
-      f.policy = Policy::kRoundRobin;
-    } else if (p == "sequential") {
-      f.policy = Policy::kSequential;
-    } else {
-      return ErrorAt(o.args[0], absl::StrCat("unknown policy '", p,
-                                             "', expected random, round_robin or sequential"));
-    }
+    absl::StatusOr<Policy> policy = ParseKeyword<Policy>(
+        o.args[0], "policy",
+        {{"random", Policy::kRandom}, {"round_robin", Policy::kRoundRobin},
+         {"sequential", Policy::kSequential}});
+    if (!policy.ok()) return policy.status();
+    f.policy = *policy;
     return absl::OkStatus();
   }
   if (name == "health_check") {

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
+#include <utility>
 #include <string>
 #include "absl/strings/string_view.h"
 #include <vector>
@@ -28,6 +30,23 @@ const char* RcodeName(std::uint16_t rcode);
 // A QTYPE by name (A, AAAA, SRV, ...) or TYPEnnn.
 absl::StatusOr<std::uint16_t> ParseQtype(const Token& token);
 std::string QtypeName(std::uint16_t qtype);
+
+// One of a fixed set of keywords, e.g. policy random|round_robin|sequential. Errors:
+// "unknown WHAT 'TEXT', expected a, b or c".
+template <typename T>
+absl::StatusOr<T> ParseKeyword(const Token& token, absl::string_view what,
+                               std::initializer_list<std::pair<absl::string_view, T>> choices) {
+  std::string expected;
+  std::size_t i = 0;
+  for (const auto& [name, value] : choices) {
+    if (token.text == name) return value;
+    expected += (i == 0 ? "" : (i + 1 == choices.size() ? " or " : ", "));
+    expected += std::string(name);
+    ++i;
+  }
+  return ErrorAt(token, std::string("unknown ") + std::string(what) + " '" + token.text +
+                            "', expected " + expected);
+}
 
 // Argument-count checks for a directive line or sub-option.
 absl::Status ExpectArgs(const Directive& d, std::size_t min, std::size_t max,

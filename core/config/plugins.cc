@@ -64,18 +64,12 @@ absl::Status ParseAcl(const Directive& d, Acl& acl) {
   for (const Directive& o : d.block) {
     AclRule rule;
     const std::string& action = o.name.text;
-    if (action == "allow") {
-      rule.action = AclAction::kAllow;
-    } else if (action == "block") {
-      rule.action = AclAction::kBlock;
-    } else if (action == "filter") {
-      rule.action = AclAction::kFilter;
-    } else if (action == "drop") {
-      rule.action = AclAction::kDrop;
-    } else {
-      return ErrorAt(o.name, absl::StrCat("unknown acl action '", action,
-                                          "', expected allow, block, filter or drop"));
-    }
+    absl::StatusOr<AclAction> parsed = ParseKeyword<AclAction>(
+        o.name, "acl action",
+        {{"allow", AclAction::kAllow}, {"block", AclAction::kBlock},
+         {"filter", AclAction::kFilter}, {"drop", AclAction::kDrop}});
+    if (!parsed.ok()) return parsed.status();
+    rule.action = *parsed;
     enum { kNone, kType, kNet } mode = kNone;
     for (const Token& t : o.args) {
       if (t.text == "type") {
@@ -127,18 +121,12 @@ absl::Status ParseLog(const Directive& d, Log& log) {
     if (absl::Status s = ExpectArgs(o, 1, 4, "class all|success|denial|error..."); !s.ok()) return s;
     log.classes.clear();
     for (const Token& t : o.args) {
-      if (t.text == "all") {
-        log.classes.push_back(LogClass::kAll);
-      } else if (t.text == "success") {
-        log.classes.push_back(LogClass::kSuccess);
-      } else if (t.text == "denial") {
-        log.classes.push_back(LogClass::kDenial);
-      } else if (t.text == "error") {
-        log.classes.push_back(LogClass::kError);
-      } else {
-        return ErrorAt(t, absl::StrCat("unknown log class '", t.text,
-                                       "', expected all, success, denial or error"));
-      }
+      absl::StatusOr<LogClass> cls = ParseKeyword<LogClass>(
+          t, "log class",
+          {{"all", LogClass::kAll}, {"success", LogClass::kSuccess},
+           {"denial", LogClass::kDenial}, {"error", LogClass::kError}});
+      if (!cls.ok()) return cls.status();
+      log.classes.push_back(*cls);
     }
   }
   return absl::OkStatus();
@@ -251,20 +239,13 @@ absl::Status ParseServerTls(const Directive& d, ServerTls& tls) {
     if (absl::Status s = ExpectArgs(o, 1, 1, absl::StrCat("client_auth ", kModes)); !s.ok()) {
       return s;
     }
-    const std::string& mode = o.args[0].text;
-    if (mode == "nocert") {
-      tls.client_auth = ClientAuth::kNoCert;
-    } else if (mode == "request") {
-      tls.client_auth = ClientAuth::kRequest;
-    } else if (mode == "require") {
-      tls.client_auth = ClientAuth::kRequire;
-    } else if (mode == "verify_if_given") {
-      tls.client_auth = ClientAuth::kVerifyIfGiven;
-    } else if (mode == "require_and_verify") {
-      tls.client_auth = ClientAuth::kRequireAndVerify;
-    } else {
-      return ErrorAt(o.args[0], absl::StrCat("unknown client_auth '", mode, "', expected ", kModes));
-    }
+    absl::StatusOr<ClientAuth> mode = ParseKeyword<ClientAuth>(
+        o.args[0], "client_auth",
+        {{"nocert", ClientAuth::kNoCert}, {"request", ClientAuth::kRequest},
+         {"require", ClientAuth::kRequire}, {"verify_if_given", ClientAuth::kVerifyIfGiven},
+         {"require_and_verify", ClientAuth::kRequireAndVerify}});
+    if (!mode.ok()) return mode.status();
+    tls.client_auth = *mode;
   }
   return absl::OkStatus();
 }
