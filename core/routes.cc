@@ -114,6 +114,11 @@ absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
       }
     }
   }
+  // A slot records its listener in one octet.
+  if (listeners.size() > 255) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        config.file, ": ", listeners.size(), " distinct listen addresses and ports; at most 255"));
+  }
   for (auto& [key, l] : listeners) {
     table.listeners.push_back(ListenerSpec{l.address, l.zones.Build(), l.optional});
   }
