@@ -13,6 +13,9 @@ struct ShardCounters {
   std::uint64_t forwarded = 0;           // queries sent upstream (first attempts)
   std::uint64_t retries = 0;             // further attempts after a timeout or error
   std::uint64_t answers = 0;             // upstream answers delivered to clients
+  std::uint64_t cache_hits = 0;          // answered from the cache
+  std::uint64_t cache_misses = 0;        // cacheable queries that went upstream
+  std::uint64_t cache_inserts = 0;
   std::uint64_t truncated = 0;           // answers cut to the client's UDP size (TC)
   std::uint64_t formerr = 0;             // malformed queries answered FORMERR
   std::uint64_t notimp = 0;              // opcodes other than QUERY

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/cache.h"
 #include "core/routes.h"
 
 namespace ringdns::core {
@@ -34,6 +35,8 @@ struct InflightSlot {
   bool in_use = false;
   bool send_pending = false;
   const ForwardRoute* forward = nullptr;
+  const CachePolicy* cache_policy = nullptr;  // null: the answer is not cached
+  CacheKey cache_key;
   std::int64_t deadline_ms = 0;      // the whole query's
   // Cold: needed once, to reply.
   sockaddr_in6 client{};             // large enough for either family

@@ -16,23 +16,7 @@ absl::Status NotYet(const Location& where, absl::string_view what) {
                                                " is not implemented in this build yet"));
 }
 
-absl::StatusOr<WireZone> ToWire(const std::string& zone) {
-  WireZone out;
-  const wire::Result<std::size_t> len = wire::NameFromText(zone, out.name);
-  if (!len) return absl::InvalidArgumentError(absl::StrCat("bad zone ", zone));
-  out.len = static_cast<std::uint8_t>(wire::WriteLookupKey({out.name.data(), *len}, out.name));
-  return out;
-}
-
 }  // namespace
-
-bool InZone(std::span<const std::uint8_t> name, std::span<const std::uint8_t> zone) noexcept {
-  if (zone.size() > name.size()) return false;
-  // Walk name's labels until the remainder has the zone's length: a label boundary.
-  std::size_t pos = 0;
-  while (name.size() - pos > zone.size()) pos += std::size_t{name[pos]} + 1;
-  return name.size() - pos == zone.size() && wire::NamesEqualIgnoreCase(name.subspan(pos), zone);
-}
 
 const ForwardRoute* RouteTable::PickForward(std::uint32_t block,
                                             std::span<const std::uint8_t> qname) const noexcept {
@@ -61,7 +45,9 @@ absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
     if (!block.bind_except.empty()) return NotYet(block.where, "bind ... { except }");
     // Parsed and validated, but not applied yet: say so at start-up instead of silently.
     const std::pair<const char*, bool> parsed_only[] = {
-        {"cache", block.cache.has_value()},       {"prometheus", block.prometheus.has_value()},
+        {"cache prefetch", block.cache && block.cache->prefetch_amount > 0},
+        {"cache serve_stale", block.cache && block.cache->serve_stale},
+        {"prometheus", block.prometheus.has_value()},
         {"health", block.health.has_value()},     {"ready", block.ready.has_value()},
         {"log", !block.logs.empty()},             {"errors", block.errors.has_value()},
         {"reload", block.reload.has_value()},     {"loop", block.loop}};
@@ -78,11 +64,11 @@ absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
       }
       if (f.force_tcp) return NotYet(f.where, "force_tcp (DNS over TCP upstreams)");
       ForwardRoute fr;
-      absl::StatusOr<WireZone> from = ToWire(f.from);
+      absl::StatusOr<WireZone> from = ToWireZone(f.from);
       if (!from.ok()) return from.status();
       fr.from = *from;
       for (const std::string& e : f.except) {
-        absl::StatusOr<WireZone> zone = ToWire(e);
+        absl::StatusOr<WireZone> zone = ToWireZone(e);
         if (!zone.ok()) return zone.status();
         fr.except.push_back(*zone);
       }
@@ -94,6 +80,7 @@ absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
       if (f.source_address) table.source_addresses.push_back(SockAddr::From(*f.source_address, 0));
       route.forwards.push_back(std::move(fr));
     }
+    if (block.cache) route.cache = CachePolicy::From(*block.cache);
     table.blocks.push_back(std::move(route));
 
     std::vector<config::IpAddress> addresses = block.bind;

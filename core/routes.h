@@ -6,22 +6,19 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "core/config/config.h"
+#include "core/cache_policy.h"
 #include "core/net.h"
+#include "core/zone_name.h"
 #include "wire/name.h"
 #include "zones/trie.h"
 
 namespace ringdns::core {
-
-struct WireZone {
-  wire::NameStorage name{};  // lower-case wire form
-  std::uint8_t len = 0;
-  std::span<const std::uint8_t> view() const noexcept { return {name.data(), len}; }
-};
 
 struct ForwardRoute {
   WireZone from;
@@ -35,6 +32,7 @@ struct ForwardRoute {
 
 struct BlockRoute {
   std::vector<ForwardRoute> forwards;  // in written order
+  std::optional<CachePolicy> cache;    // the block's `cache` directive
 };
 
 struct ListenerSpec {
@@ -63,8 +61,5 @@ inline constexpr std::int64_t kQueryDeadlineMs = 5000;
 // Fails for configurations this build cannot serve yet (tls://, force_tcp, acl), with
 // the directive's position, rather than silently serving something else.
 absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config);
-
-// True when `name` equals `zone` or lies under it, on label boundaries, ignoring case.
-bool InZone(std::span<const std::uint8_t> name, std::span<const std::uint8_t> zone) noexcept;
 
 }  // namespace ringdns::core

@@ -90,6 +90,11 @@ absl::Status Shard::Init() {
   answer_sends_.resize(options_.answer_buffers);
   round_robin_.assign(routes_.forward_count, id_);  // shards start apart
   timers_.emplace(options_.slots, NowMs());
+  std::uint32_t cache_capacity = 0;
+  for (const BlockRoute& block : routes_.blocks) {
+    if (block.cache && block.cache->capacity > cache_capacity) cache_capacity = block.cache->capacity;
+  }
+  if (cache_capacity > 0) cache_.emplace(cache_capacity);
 
   for (std::uint32_t i = 0; i < routes_.listeners.size(); ++i) {
     const ListenerSpec& spec = routes_.listeners[i];
@@ -171,6 +176,32 @@ void Shard::QueueSend(int fd, Op op, std::uint32_t slot, std::uint16_t generatio
   io_uring_sqe_set_data64(sqe, user_data);
 }
 
+void Shard::ServeFromCache(std::uint32_t listener, std::uint16_t bid, std::uint8_t* payload,
+                           const wire::QueryView& q, const Cache::Hit& hit,
+                           const CachePolicy& policy, const sockaddr* to, socklen_t to_len,
+                           std::int64_t now_ms) {
+  // The stored answer replaces the query in its own buffer (a slot fits in the room a
+  // query buffer has), then takes the client's ID and the client's spelling of the name.
+  wire::NameStorage client_qname;
+  std::memcpy(client_qname.data(), payload + wire::header::kSize, q.qname_len);
+  std::memcpy(payload, hit.answer.data(), hit.answer.size());
+  const std::span<std::uint8_t> answer(payload, hit.answer.size());
+  wire::SetId(answer, q.id);
+  std::memcpy(payload + wire::header::kSize, client_qname.data(), q.qname_len);
+  if (!policy.keepttl) {
+    (void)wire::AgeTtls(answer, static_cast<std::uint32_t>((now_ms - hit.stored_ms) / 1000));
+  }
+  const wire::Result<wire::ResponseInfo> info = wire::WalkResponse(answer);
+  if (info) {
+    ++counters_.cache_hits;
+    ReplyFromQueryBuffer(listener, bid, wire::TruncateForUdp(answer, *info, wire::MaxUdpAnswerSize(q.opt)),
+                         to, to_len);
+  } else {
+    ++counters_.reply_failures;  // cannot happen: only walked answers are stored
+  }
+  UnrefQuery(bid);
+}
+
 void Shard::ReplyFromQueryBuffer(std::uint32_t listener, std::uint16_t bid, std::size_t len,
                                  const sockaddr* to, socklen_t to_len) {
   RefQuery(bid);
@@ -231,6 +262,24 @@ void Shard::OnQuery(std::uint32_t listener, std::uint16_t bid, int res, std::uin
     ++counters_.servfail_no_forward;
     return reply(wire::rcode::kServFail, true);
   }
+  const std::int64_t now = NowMs();
+  const CachePolicy* cache_policy =
+      routes_.blocks[route].cache && cache_ ? &*routes_.blocks[route].cache : nullptr;
+  CacheKey cache_key;
+  if (cache_policy != nullptr && cache_policy->Covers(qname)) {
+    const std::uint8_t key_flags =
+        static_cast<std::uint8_t>((q->opt.do_bit() ? CacheKey::kDo : 0) |
+                                  ((q->flags & wire::flag::kCd) != 0 ? CacheKey::kCd : 0));
+    cache_key = MakeCacheKey(forward->id, qname, q->qtype, q->qclass, key_flags);
+    const Cache::Hit hit = cache_->Find(cache_key, qname, now);
+    if (!hit.answer.empty()) {
+      return ServeFromCache(listener, bid, rx.payload, *q, hit, *cache_policy, rx.from,
+                            rx.from_len, now);
+    }
+    ++counters_.cache_misses;
+  } else {
+    cache_policy = nullptr;
+  }
   const std::uint32_t index = inflight_.Take();
   if (index == InflightTable::kNone) {
     ++counters_.servfail_no_slot;
@@ -249,7 +298,8 @@ void Shard::OnQuery(std::uint32_t listener, std::uint16_t bid, int res, std::uin
   slot.attempts = 0;
   slot.send_pending = false;
   slot.forward = forward;
-  const std::int64_t now = NowMs();
+  slot.cache_policy = cache_policy;
+  slot.cache_key = cache_key;
   slot.deadline_ms = now + kQueryDeadlineMs;
   std::memcpy(&slot.client, rx.from, rx.from_len);
   slot.client_len = rx.from_len;
@@ -398,6 +448,11 @@ void Shard::OnAnswer(std::uint32_t socket, std::uint16_t bid, int res) {
       ++counters_.dropped_malformed;
       answer_buffers_.Recycle(bid);
       return;
+    }
+    if (slot.cache_policy != nullptr) {
+      // Cache the whole answer, before it is cut for this client.
+      const std::uint32_t ttl = CacheTtl(*info, question.qname, *slot.cache_policy);
+      if (ttl > 0 && cache_->Insert(slot.cache_key, answer, NowMs(), ttl)) ++counters_.cache_inserts;
     }
     wire::SetId(answer, slot.client_id);
     len = wire::TruncateForUdp(answer, *info, slot.client_udp_size);

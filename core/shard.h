@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "core/cache.h"
 #include "core/counters.h"
 #include "core/inflight.h"
 #include "core/pending_index.h"
@@ -27,6 +28,7 @@
 #include "ring/buffer_ring.h"
 #include "ring/fd.h"
 #include "ring/ring.h"
+#include "wire/message.h"
 
 namespace ringdns::core {
 
@@ -87,6 +89,9 @@ class Shard {
   void ReplyFromQueryBuffer(std::uint32_t listener, std::uint16_t bid, std::size_t len,
                             const sockaddr* to, socklen_t to_len);
   void FinishSlot(std::uint32_t slot_index);
+  void ServeFromCache(std::uint32_t listener, std::uint16_t bid, std::uint8_t* payload,
+                      const wire::QueryView& q, const Cache::Hit& hit, const CachePolicy& policy,
+                      const sockaddr* to, socklen_t to_len, std::int64_t now_ms);
   void QueueSend(int fd, Op op, std::uint32_t slot, std::uint16_t generation,
                  std::uint16_t bid, SendContext& ctx, std::uint8_t* data, std::size_t len,
                  const sockaddr* to, socklen_t to_len);
@@ -118,6 +123,7 @@ class Shard {
   InflightTable inflight_;
   PendingIndex pending_;
   std::optional<TimerWheel> timers_;
+  std::optional<Cache> cache_;  // only when some block has a `cache` directive
   RandomPool random_;
   ShardCounters counters_;
   std::uint32_t sends_in_flight_ = 0;

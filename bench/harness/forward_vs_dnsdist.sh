@@ -7,7 +7,9 @@
 #   bench/harness/forward_vs_dnsdist.sh [SECONDS] [REPS] [RATE]
 #
 # RATE is dnsperf's -Q (queries per second) for the fixed-rate run; saturation runs use
-# -q 200 outstanding and no -Q. Everything binds 127.0.0.1; every process is stopped by PID.
+# -q 200 outstanding and no -Q. With CACHE=1 both forwarders cache (ringdns `cache`,
+# dnsdist's packet cache) and the small name set makes nearly every query a hit.
+# Everything binds 127.0.0.1; every process is stopped by PID.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
@@ -23,15 +25,21 @@ command -v dnsperf >/dev/null && command -v dnsdist >/dev/null && command -v nsd
 loopback_init
 start_nsd upstream 5301 remote.svc.cluster.local. "$root/examples/zones/remote.svc.cluster.local.zone"
 
-printf 'remote.svc.cluster.local:5353 {\n  bind 127.0.0.1\n  forward . 127.0.0.1:5301\n}\n' >"$work/Corefile"
+cache=${CACHE:-0}
+cache_directive=""
+[ "$cache" = 1 ] && cache_directive="  cache\n"
+printf "remote.svc.cluster.local:5353 {\n  bind 127.0.0.1\n${cache_directive}  forward . 127.0.0.1:5301\n}\n" >"$work/Corefile"
 start_bg "$ringdns" -conf "$work/Corefile" -shards "$shards"
 ringdns_pid=$last_pid
 
-# dnsdist as a plain forwarder: no packet cache, one backend, health checks off.
+# dnsdist as a plain forwarder: one backend, health checks off; a packet cache with CACHE=1.
 cat >"$work/dnsdist.conf" <<CONF
 setLocal('127.0.0.1:5354')
 newServer({address='127.0.0.1:5301', healthCheckMode='up'})
 CONF
+if [ "$cache" = 1 ]; then
+  echo "getPool(''):setCache(newPacketCache(20000))" >>"$work/dnsdist.conf"
+fi
 start_bg dnsdist -C "$work/dnsdist.conf" --supervised --disable-syslog
 dnsdist_pid=$last_pid
 sleep 1

@@ -85,5 +85,42 @@ TEST(NoAllocation, HundredThousandForwardedQueriesAllocateNothing) {
   EXPECT_EQ(fwd.Stop().answers, 102000u);
 }
 
+TEST(NoAllocation, CacheHitsAndInsertsAllocateNothing) {
+  // The reflector echoes, so a query that carries an answer record comes back as a
+  // cacheable answer with that record.
+  Reflector upstream;
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n cache {\n  success 32\n  denial 32\n }\n"
+                " forward . 127.0.0.1:" + std::to_string(upstream.port()) + "\n}\n");
+  UdpClient client;
+  // Half the queries to 20 hot names, half cycling through 200 names, against a 64-entry
+  // cache: hits, misses, inserts and evictions all happen.
+  std::vector<Bytes> queries;
+  for (int i = 0; i < 200; ++i) {
+    queries.push_back(MessageBuilder(1, 0x0100)
+                          .Question("n" + std::to_string(i) + ".example.", 1)
+                          .AnswerAt(12, 1, 300, ARdata(10, 0, 0, 1))
+                          .bytes());
+  }
+  std::uint8_t answer[4096];
+  auto exchange = [&](int n) {
+    int answered = 0;
+    for (int i = 0; i < n; ++i) {
+      const int name = i % 2 == 0 ? (i / 2) % 20 : i % 200;
+      const Bytes& q = queries[static_cast<std::size_t>(name)];
+      answered += client.Exchange(fwd.port(), q.data(), q.size(), answer, sizeof(answer), 1000) > 0;
+    }
+    return answered;
+  };
+  ASSERT_EQ(exchange(2000), 2000);
+  const std::uint64_t before = ProcessAllocationCount();
+  const int answered = exchange(100000);
+  const std::uint64_t allocations = ProcessAllocationCount() - before;
+  EXPECT_EQ(answered, 100000);
+  EXPECT_EQ(allocations, 0u);
+  const core::ShardCounters totals = fwd.Stop();
+  EXPECT_GT(totals.cache_hits, 0u);
+  EXPECT_GT(totals.cache_inserts, 1000u);  // evictions force re-inserts
+}
+
 }  // namespace
 }  // namespace ringdns::testing

@@ -1,0 +1,134 @@
+#include "core/cache.h"
+
+#include <cstring>
+
+#include "wire/name.h"
+
+namespace ringdns::core {
+namespace {
+
+// FNV-1a over the fields, then a final mix; collisions only cost a verified miss.
+std::uint64_t Mix(std::uint64_t h, std::uint8_t byte) noexcept {
+  return (h ^ byte) * 0x100000001b3ull;
+}
+
+bool SameQuestion(const std::uint8_t* stored, std::size_t stored_len,
+                  std::span<const std::uint8_t> qname) noexcept {
+  // A stored answer's question starts at offset 12 and is uncompressed.
+  if (stored_len < 12 + qname.size()) return false;
+  return wire::NamesEqualIgnoreCase({stored + 12, qname.size()}, qname);
+}
+
+}  // namespace
+
+CacheKey MakeCacheKey(std::uint32_t forward_id, std::span<const std::uint8_t> qname,
+                      std::uint16_t qtype, std::uint16_t qclass, std::uint8_t flags) noexcept {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (std::uint8_t b : qname) h = Mix(h, wire::ToLowerAscii(b));
+  for (int shift = 0; shift < 32; shift += 8) h = Mix(h, static_cast<std::uint8_t>(forward_id >> shift));
+  h = Mix(h, static_cast<std::uint8_t>(qtype >> 8));
+  h = Mix(h, static_cast<std::uint8_t>(qtype));
+  h = Mix(h, static_cast<std::uint8_t>(qclass >> 8));
+  h = Mix(h, static_cast<std::uint8_t>(qclass));
+  h = Mix(h, flags);
+  h ^= h >> 29;
+  return CacheKey{h, forward_id, qtype, qclass, flags};
+}
+
+Cache::Cache(std::uint32_t capacity) : slots_(capacity), arena_(std::size_t{capacity} * kSlotBytes) {
+  std::uint32_t index_size = 16;
+  while (index_size < 2 * capacity) index_size <<= 1;
+  index_.assign(index_size, kEmpty);
+  index_mask_ = index_size - 1;
+}
+
+std::uint32_t Cache::Lookup(const CacheKey& key) const noexcept {
+  for (std::uint32_t i = static_cast<std::uint32_t>(key.hash) & index_mask_;; i = (i + 1) & index_mask_) {
+    const std::uint32_t slot = index_[i];
+    if (slot == kEmpty) return kEmpty;
+    const Slot& s = slots_[slot];
+    if (s.hash == key.hash && s.forward_id == key.forward_id && s.qtype == key.qtype &&
+        s.qclass == key.qclass && s.flags == key.flags) {
+      return slot;
+    }
+  }
+}
+
+void Cache::IndexInsert(std::uint64_t hash, std::uint32_t slot) noexcept {
+  std::uint32_t i = static_cast<std::uint32_t>(hash) & index_mask_;
+  while (index_[i] != kEmpty) i = (i + 1) & index_mask_;
+  index_[i] = slot;
+}
+
+void Cache::IndexErase(std::uint64_t hash, std::uint32_t slot) noexcept {
+  std::uint32_t i = static_cast<std::uint32_t>(hash) & index_mask_;
+  while (index_[i] != slot) {
+    if (index_[i] == kEmpty) return;
+    i = (i + 1) & index_mask_;
+  }
+  // Backward-shift deletion keeps every probe sequence intact without tombstones.
+  std::uint32_t hole = i;
+  for (std::uint32_t j = (i + 1) & index_mask_; index_[j] != kEmpty; j = (j + 1) & index_mask_) {
+    const std::uint32_t home = static_cast<std::uint32_t>(slots_[index_[j]].hash) & index_mask_;
+    if (((j - home) & index_mask_) >= ((j - hole) & index_mask_)) {
+      index_[hole] = index_[j];
+      hole = j;
+    }
+  }
+  index_[hole] = kEmpty;
+}
+
+Cache::Hit Cache::Find(const CacheKey& key, std::span<const std::uint8_t> qname,
+                       std::int64_t now_ms) noexcept {
+  const std::uint32_t slot = Lookup(key);
+  if (slot == kEmpty) return {};
+  Slot& s = slots_[slot];
+  if (s.expires_ms <= now_ms || !SameQuestion(Bytes(slot), s.len, qname)) return {};
+  s.referenced = true;
+  return Hit{{Bytes(slot), s.len}, s.stored_ms};
+}
+
+std::uint32_t Cache::Evict(std::int64_t now_ms) noexcept {
+  // CLOCK: give referenced slots a second chance; expired ones go first.
+  while (true) {
+    const std::uint32_t slot = hand_;
+    hand_ = hand_ + 1 == slots_.size() ? 0 : hand_ + 1;
+    Slot& s = slots_[slot];
+    if (!s.live) return slot;
+    if (s.referenced && s.expires_ms > now_ms) {
+      s.referenced = false;
+      continue;
+    }
+    IndexErase(s.hash, slot);
+    s.live = false;
+    --size_;
+    ++evictions_;
+    return slot;
+  }
+}
+
+bool Cache::Insert(const CacheKey& key, std::span<const std::uint8_t> answer, std::int64_t now_ms,
+                   std::uint32_t ttl_seconds) noexcept {
+  if (answer.size() > kSlotBytes || slots_.empty() || ttl_seconds == 0) return false;
+  std::uint32_t slot = Lookup(key);
+  if (slot == kEmpty) {
+    slot = Evict(now_ms);  // a free slot, or the CLOCK victim
+    IndexInsert(key.hash, slot);
+    ++size_;
+  }
+  Slot& s = slots_[slot];
+  s.hash = key.hash;
+  s.forward_id = key.forward_id;
+  s.qtype = key.qtype;
+  s.qclass = key.qclass;
+  s.flags = key.flags;
+  s.stored_ms = now_ms;
+  s.expires_ms = now_ms + std::int64_t{ttl_seconds} * 1000;
+  s.len = static_cast<std::uint16_t>(answer.size());
+  s.live = true;
+  s.referenced = false;
+  std::memcpy(Bytes(slot), answer.data(), answer.size());
+  return true;
+}
+
+}  // namespace ringdns::core
