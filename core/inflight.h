@@ -33,7 +33,6 @@ struct InflightSlot {
   std::uint8_t attempts = 0;
   std::uint8_t listener = 0;
   bool in_use = false;
-  bool send_pending = false;
   const ForwardRoute* forward = nullptr;
   const CachePolicy* cache_policy = nullptr;  // null: the answer is not cached
   CacheKey cache_key;

@@ -188,10 +188,11 @@ void Shard::ServeFromCache(std::uint32_t listener, std::uint16_t bid, std::uint8
   const std::span<std::uint8_t> answer(payload, hit.answer.size());
   wire::SetId(answer, q.id);
   std::memcpy(payload + wire::header::kSize, client_qname.data(), q.qname_len);
-  if (!policy.keepttl) {
-    (void)wire::AgeTtls(answer, static_cast<std::uint32_t>((now_ms - hit.stored_ms) / 1000));
-  }
-  const wire::Result<wire::ResponseInfo> info = wire::WalkResponse(answer);
+  // One walk: age the TTLs (unless keepttl) and learn what truncation needs.
+  const wire::Result<wire::ResponseInfo> info =
+      policy.keepttl
+          ? wire::WalkResponse(answer)
+          : wire::WalkAndAgeTtls(answer, static_cast<std::uint32_t>((now_ms - hit.stored_ms) / 1000));
   if (info) {
     ++counters_.cache_hits;
     ReplyFromQueryBuffer(listener, bid, wire::TruncateForUdp(answer, *info, wire::MaxUdpAnswerSize(q.opt)),
@@ -209,7 +210,7 @@ void Shard::ReplyFromQueryBuffer(std::uint32_t listener, std::uint16_t bid, std:
             QueryPayload(bid), len, to, to_len);
 }
 
-void Shard::OnQuery(std::uint32_t listener, std::uint16_t bid, int res, std::uint32_t) {
+void Shard::OnQuery(std::uint32_t listener, std::uint16_t bid, int res) {
   Received rx;
   ++counters_.queries;
   query_refs_[bid] = 1;  // this function's; handed to the slot when the query is forwarded
@@ -296,7 +297,6 @@ void Shard::OnQuery(std::uint32_t listener, std::uint16_t bid, int res, std::uin
   slot.client_udp_size = wire::MaxUdpAnswerSize(q->opt);
   slot.listener = static_cast<std::uint8_t>(listener);
   slot.attempts = 0;
-  slot.send_pending = false;
   slot.forward = forward;
   slot.cache_policy = cache_policy;
   slot.cache_key = cache_key;
@@ -347,7 +347,6 @@ void Shard::SendToUpstream(std::uint32_t index) {
   std::uint8_t* query = QueryPayload(slot.query_buffer);
   wire::SetId({query, slot.query_len}, slot.txid);
   const SockAddr& upstream = slot.forward->upstreams[slot.upstream];
-  slot.send_pending = true;
   RefQuery(slot.query_buffer);
   QueueSend(upstream_sockets_[slot.upstream_socket].fd.get(), kSendUpstream, index,
             slot.generation, slot.query_buffer, query_sends_[slot.query_buffer], query,
@@ -479,7 +478,7 @@ void Shard::HandleCompletion(const io_uring_cqe& cqe) {
       if ((cqe.flags & IORING_CQE_F_BUFFER) == 0) return;
       const auto bid = static_cast<std::uint16_t>(cqe.flags >> IORING_CQE_BUFFER_SHIFT);
       if (listener) {
-        OnQuery(ud.slot, bid, cqe.res, cqe.flags);
+        OnQuery(ud.slot, bid, cqe.res);
       } else {
         OnAnswer(ud.slot, bid, cqe.res);
       }
@@ -489,7 +488,6 @@ void Shard::HandleCompletion(const io_uring_cqe& cqe) {
       --sends_in_flight_;
       InflightSlot& slot = inflight_[ud.slot];
       if (slot.in_use && slot.generation == ud.generation) {
-        slot.send_pending = false;
         if (cqe.res < 0) {
           ++counters_.send_errors;
           timers_->Schedule(ud.slot, NowMs());  // fail over at once

@@ -81,7 +81,7 @@ class Shard {
 
   void ArmReceive(Op op, std::uint32_t index, Socket& socket, std::uint16_t group);
   void HandleCompletion(const io_uring_cqe& cqe);
-  void OnQuery(std::uint32_t listener, std::uint16_t bid, int res, std::uint32_t cqe_flags);
+  void OnQuery(std::uint32_t listener, std::uint16_t bid, int res);
   void OnAnswer(std::uint32_t socket, std::uint16_t bid, int res);
   void OnTimeout(std::uint32_t slot_index);
   void SendToUpstream(std::uint32_t slot_index);

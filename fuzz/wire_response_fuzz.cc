@@ -1,5 +1,5 @@
-// Fuzzes the answer path: WalkResponse, MatchAnswer, in-place TTL aging and UDP
-// truncation. Properties, checked against the walk as reference: aging keeps the
+// Fuzzes the answer path: WalkResponse, MatchAnswer, in-place TTL aging (and the info
+// the aging walk reports) and UDP truncation. Properties, checked against the walk as reference: aging keeps the
 // message valid with the same shape and lowers the minimum TTL by exactly the elapsed
 // time (floored at zero); truncation yields a valid message within the limit, with TC.
 #include <cstdint>
@@ -26,12 +26,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(MatchAnswer(msg, q->id, q->opcode(), q->question(msg)) ==
                ((q->flags & flag::kQr) ? Error::kOk : Error::kNotResponse));
   }
-  const Error aged = AgeTtls(msg, elapsed);
+  const Result<ResponseInfo> aged = WalkAndAgeTtls(msg, elapsed);
   if (!info) return 0;
-  FUZZ_CHECK(aged == Error::kOk);
+  FUZZ_CHECK(aged);
 
+  // What the aging walk reports is what a fresh walk of the aged message finds.
   const Result<ResponseInfo> after = WalkResponse(msg);
   FUZZ_CHECK(after);
+  FUZZ_CHECK(aged->min_ttl == after->min_ttl);
+  FUZZ_CHECK(aged->negative_ttl() == after->negative_ttl());
   FUZZ_CHECK(after->counts == info->counts);
   FUZZ_CHECK(after->rcode == info->rcode);
   if (info->min_ttl != kNoTtl) {

@@ -131,13 +131,26 @@ Error MatchAnswer(std::span<const std::uint8_t> answer, std::uint16_t expected_i
   return Error::kOk;
 }
 
-Error AgeTtls(std::span<std::uint8_t> msg, std::uint32_t elapsed) noexcept {
+Result<ResponseInfo> WalkAndAgeTtls(std::span<std::uint8_t> msg, std::uint32_t elapsed) noexcept {
   // Writing a TTL during the walk is safe: pointers may only land on label starts, and
   // no TTL octet is one.
-  const Result<ResponseInfo> info = Walk(msg, [&](const RecordView& record) {
+  Result<ResponseInfo> info = Walk(msg, [&](const RecordView& record) {
     const std::uint32_t ttl = ClampTtl(record.ttl);
     StoreU32(msg.data() + record.ttl_offset, ttl > elapsed ? ttl - elapsed : 0);
   });
+  if (!info) return info;
+  // The walk read each TTL before aging it; report the aged minimum.
+  ResponseInfo aged = *info;
+  if (aged.min_ttl != kNoTtl) aged.min_ttl = aged.min_ttl > elapsed ? aged.min_ttl - elapsed : 0;
+  if (aged.has_soa) {
+    const std::uint32_t soa_ttl = ClampTtl(aged.soa_ttl);
+    aged.soa_ttl = soa_ttl > elapsed ? soa_ttl - elapsed : 0;
+  }
+  return aged;
+}
+
+Error AgeTtls(std::span<std::uint8_t> msg, std::uint32_t elapsed) noexcept {
+  const Result<ResponseInfo> info = WalkAndAgeTtls(msg, elapsed);
   return info ? Error::kOk : info.error();
 }
 

@@ -62,6 +62,10 @@ Error MatchAnswer(std::span<const std::uint8_t> answer, std::uint16_t expected_i
 // malformed message nothing past the bad record is touched and the error is returned).
 Error AgeTtls(std::span<std::uint8_t> msg, std::uint32_t elapsed) noexcept;
 
+// AgeTtls and WalkResponse in one walk: ages as AgeTtls does and returns what
+// WalkResponse would return for the aged message (the cache-hit path needs both).
+Result<ResponseInfo> WalkAndAgeTtls(std::span<std::uint8_t> msg, std::uint32_t elapsed) noexcept;
+
 // Shrinks a response of msg.size() octets to at most `max_size` for a UDP client: when it
 // does not fit, keep the header and question, drop every record but OPT, set TC
 // (RFC 1035 section 4.2.1, RFC 6891 section 7). The client retries over TCP, so partial

@@ -209,6 +209,21 @@ TEST(AgeTtls, SubtractsElapsedFloorsAtZeroAndLeavesOptAlone) {
   EXPECT_EQ(first_ttl, 200u);
 }
 
+TEST(WalkAndAgeTtls, ReportsWhatAFreshWalkOfTheAgedAnswerFinds) {
+  const Bytes soa = SoaRdata("ns.example.", "h.example.", 1, 2, 3, 4, 300);
+  Bytes nx = MessageBuilder(1, kAnswerFlags | rcode::kNxDomain)
+                 .Question("nope.example.", rrtype::kA)
+                 .Authority("example.", rrtype::kSoa, 100, soa)
+                 .bytes();
+  const Result<ResponseInfo> aged = WalkAndAgeTtls(nx, 30);
+  ASSERT_TRUE(aged);
+  const Result<ResponseInfo> fresh = WalkResponse(nx);
+  ASSERT_TRUE(fresh);
+  EXPECT_EQ(aged->min_ttl, 70u);
+  EXPECT_EQ(aged->min_ttl, fresh->min_ttl);
+  EXPECT_EQ(aged->negative_ttl(), fresh->negative_ttl());
+}
+
 TEST(AgeTtls, AllocatesNothing) {
   Bytes msg = AnswerWithTtls(300, 60);
   EXPECT_EQ(testing::CountAllocations([&] { (void)AgeTtls(msg, 0); }), 0u);
