@@ -79,36 +79,49 @@ void Cache::IndexErase(std::uint64_t hash, std::uint32_t slot) noexcept {
 }
 
 Cache::Hit Cache::Find(const CacheKey& key, std::span<const std::uint8_t> qname,
-                       std::int64_t now_ms) noexcept {
+                       std::int64_t now_ms, std::int64_t hit_window_ms) noexcept {
   const std::uint32_t slot = Lookup(key);
   if (slot == kEmpty) return {};
   Slot& s = slots_[slot];
-  if (s.expires_ms <= now_ms || !SameQuestion(Bytes(slot), s.len, qname)) return {};
+  if (s.dead_ms <= now_ms || !SameQuestion(Bytes(slot), s.len, qname)) return {};
   s.referenced = true;
-  return Hit{{Bytes(slot), s.len}, s.stored_ms};
+  if (hit_window_ms > 0) {
+    s.hits = now_ms - s.last_hit_ms <= hit_window_ms ? s.hits + 1 : 1;
+    s.last_hit_ms = now_ms;
+  }
+  return Hit{{Bytes(slot), s.len}, s.expires_ms, s.lifetime_s, s.hits, s.expires_ms <= now_ms};
+}
+
+void Cache::Free(std::uint32_t slot) noexcept {
+  IndexErase(slots_[slot].hash, slot);
+  slots_[slot].live = false;
+  --size_;
+}
+
+void Cache::Erase(const CacheKey& key) noexcept {
+  const std::uint32_t slot = Lookup(key);
+  if (slot != kEmpty) Free(slot);
 }
 
 std::uint32_t Cache::Evict(std::int64_t now_ms) noexcept {
-  // CLOCK: give referenced slots a second chance; expired ones go first.
+  // CLOCK: give referenced slots a second chance; dead ones go first.
   while (true) {
     const std::uint32_t slot = hand_;
     hand_ = hand_ + 1 == slots_.size() ? 0 : hand_ + 1;
     Slot& s = slots_[slot];
     if (!s.live) return slot;
-    if (s.referenced && s.expires_ms > now_ms) {
+    if (s.referenced && s.dead_ms > now_ms) {
       s.referenced = false;
       continue;
     }
-    IndexErase(s.hash, slot);
-    s.live = false;
-    --size_;
+    Free(slot);
     ++evictions_;
     return slot;
   }
 }
 
 bool Cache::Insert(const CacheKey& key, std::span<const std::uint8_t> answer, std::int64_t now_ms,
-                   std::uint32_t ttl_seconds) noexcept {
+                   std::uint32_t ttl_seconds, std::uint32_t stale_seconds) noexcept {
   if (answer.size() > kSlotBytes || slots_.empty() || ttl_seconds == 0) return false;
   std::uint32_t slot = Lookup(key);
   if (slot == kEmpty) {
@@ -122,8 +135,11 @@ bool Cache::Insert(const CacheKey& key, std::span<const std::uint8_t> answer, st
   s.qtype = key.qtype;
   s.qclass = key.qclass;
   s.flags = key.flags;
-  s.stored_ms = now_ms;
+  s.lifetime_s = ttl_seconds;
   s.expires_ms = now_ms + std::int64_t{ttl_seconds} * 1000;
+  s.dead_ms = s.expires_ms + std::int64_t{stale_seconds} * 1000;
+  s.hits = 0;
+  s.last_hit_ms = 0;
   s.len = static_cast<std::uint16_t>(answer.size());
   s.live = true;
   s.referenced = false;

@@ -1,11 +1,13 @@
 // core/cache.h: the per-shard response cache.
 //
-// Fixed at start-up: `capacity` slots of kSlotBytes each, an open-addressing index over
-// them, and a CLOCK hand for eviction (a hit sets a slot's referenced bit; the hand
-// clears bits until it finds an unreferenced or expired slot), so hot entries stay and
-// neither a hit nor an insert into a full cache allocates. Answers larger than a slot
-// are not cached. Copies happen exactly twice: into the slot on insert, out of it on a
-// hit. Shard-local.
+// One pool: fixed at start-up, `capacity` slots of kSlotBytes each, an open-addressing
+// index over them, and a CLOCK hand for eviction (a hit sets a slot's referenced bit;
+// the hand clears bits until it finds an unreferenced or dead slot), so hot entries stay
+// and neither a hit nor an insert into a full cache allocates. Answers larger than a
+// slot are not cached. Copies happen exactly twice: into the slot on insert, out of it
+// on a hit. An entry may outlive its TTL by a stale window (serve_stale, RFC 8767),
+// during which Find reports it as stale. ResponseCache pairs a success pool with a
+// denial pool, as CoreDNS does. Shard-local.
 #pragma once
 
 #include <cstddef>
@@ -20,9 +22,12 @@ struct CacheKey {
   std::uint32_t forward_id = 0; // the route: answers never cross forwards
   std::uint16_t qtype = 0;
   std::uint16_t qclass = 0;
-  std::uint8_t flags = 0;       // kDo | kCd of the query
+  std::uint8_t flags = 0;       // kEdns | kDo | kCd of the query
   static constexpr std::uint8_t kDo = 1;
   static constexpr std::uint8_t kCd = 2;
+  // An answer to a query without EDNS has no OPT, and one to a query with EDNS may: the
+  // two are never served to each other (RFC 6891 section 7).
+  static constexpr std::uint8_t kEdns = 4;
 };
 
 // Hashes the key fields and the qname folded to lower case.
@@ -38,17 +43,31 @@ class Cache {
   explicit Cache(std::uint32_t capacity);
 
   struct Hit {
-    std::span<const std::uint8_t> answer;
-    std::int64_t stored_ms = 0;
-  };
-  // Returns the live entry for `key` whose stored question equals `qname` (any case),
-  // or an empty answer. Expired entries are misses.
-  Hit Find(const CacheKey& key, std::span<const std::uint8_t> qname, std::int64_t now_ms) noexcept;
+    std::span<const std::uint8_t> answer;  // empty: a miss
+    std::int64_t expires_ms = 0;
+    std::uint32_t lifetime_s = 0;  // how long the entry was stored for
+    std::uint32_t hits = 0;        // consecutive hits, each within the hit window of the last
+    bool stale = false;            // past its lifetime, inside its stale window
 
-  // Stores `answer` for `ttl_seconds` (> 0), replacing any entry for the key and
-  // evicting by CLOCK when full. Returns false when the answer is too large.
+    // The TTL a client may be given now: the remaining lifetime, rounded up.
+    std::uint32_t remaining_s(std::int64_t now_ms) const noexcept {
+      return expires_ms <= now_ms ? 0 : static_cast<std::uint32_t>((expires_ms - now_ms + 999) / 1000);
+    }
+  };
+  // Returns the entry for `key` whose stored question equals `qname` (any case), live or
+  // stale, or a miss. `hit_window_ms` > 0 counts the hit for prefetching (CoreDNS: a hit
+  // more than the window after the previous one starts the count again).
+  Hit Find(const CacheKey& key, std::span<const std::uint8_t> qname, std::int64_t now_ms,
+           std::int64_t hit_window_ms = 0) noexcept;
+
+  // Stores `answer` for `ttl_seconds` (> 0), then keeps it `stale_seconds` longer for
+  // serve_stale, replacing any entry for the key and evicting by CLOCK when full.
+  // Returns false when the answer is too large.
   bool Insert(const CacheKey& key, std::span<const std::uint8_t> answer, std::int64_t now_ms,
-              std::uint32_t ttl_seconds) noexcept;
+              std::uint32_t ttl_seconds, std::uint32_t stale_seconds = 0) noexcept;
+
+  // Removes the entry for `key`, if any.
+  void Erase(const CacheKey& key) noexcept;
 
   std::uint32_t capacity() const noexcept { return static_cast<std::uint32_t>(slots_.size()); }
   std::uint32_t size() const noexcept { return size_; }
@@ -57,8 +76,11 @@ class Cache {
  private:
   struct Slot {
     std::uint64_t hash = 0;
-    std::int64_t stored_ms = 0;
     std::int64_t expires_ms = 0;
+    std::int64_t dead_ms = 0;      // end of the stale window; expires_ms without one
+    std::int64_t last_hit_ms = 0;
+    std::uint32_t lifetime_s = 0;
+    std::uint32_t hits = 0;
     std::uint32_t forward_id = 0;
     std::uint16_t qtype = 0;
     std::uint16_t qclass = 0;
@@ -73,6 +95,7 @@ class Cache {
   void IndexInsert(std::uint64_t hash, std::uint32_t slot) noexcept;
   void IndexErase(std::uint64_t hash, std::uint32_t slot) noexcept;
   std::uint32_t Evict(std::int64_t now_ms) noexcept;
+  void Free(std::uint32_t slot) noexcept;
   std::uint8_t* Bytes(std::uint32_t slot) noexcept { return arena_.data() + slot * kSlotBytes; }
 
   std::vector<Slot> slots_;

@@ -30,13 +30,21 @@ std::uint32_t Clamp(std::uint32_t ttl, std::uint32_t min_ttl, std::uint32_t max_
 
 CachePolicy CachePolicy::From(const config::Cache& cache) {
   CachePolicy p;
-  p.capacity = cache.success.capacity + cache.denial.capacity;
+  p.success_capacity = cache.success.capacity;
+  p.denial_capacity = cache.denial.capacity;
   p.success_max_ttl = Seconds(cache.success.max_ttl);
   p.success_min_ttl = Seconds(cache.success.min_ttl);
   p.denial_max_ttl = Seconds(cache.denial.max_ttl);
   p.denial_min_ttl = Seconds(cache.denial.min_ttl);
   p.servfail_ttl = Seconds(cache.servfail_ttl);
   p.keepttl = cache.keepttl;
+  p.prefetch_amount = cache.prefetch_amount;
+  p.prefetch_window_ms = absl::ToInt64Milliseconds(cache.prefetch_duration);
+  p.prefetch_percentage = cache.prefetch_percentage;
+  if (cache.serve_stale) {
+    p.stale_seconds = Seconds(cache.serve_stale_duration);
+    p.stale_verify = cache.serve_stale_refresh == config::StaleRefresh::kVerify;
+  }
   p.zones = Zones(cache.zones);
   p.disable_success = Zones(cache.disable_success);
   p.disable_denial = Zones(cache.disable_denial);
@@ -47,27 +55,27 @@ bool CachePolicy::Covers(std::span<const std::uint8_t> qname) const noexcept {
   return zones.empty() || InAny(qname, zones);
 }
 
-std::uint32_t CacheTtl(const wire::ResponseInfo& info, std::span<const std::uint8_t> qname,
-                       const CachePolicy& policy) noexcept {
-  if (info.truncated()) return 0;
+CacheVerdict CacheTtl(const wire::ResponseInfo& info, std::span<const std::uint8_t> qname,
+                      const CachePolicy& policy) noexcept {
+  if (info.truncated()) return {};
   switch (info.rcode) {
     case wire::rcode::kServFail:
-      return policy.servfail_ttl;
+      return {policy.servfail_ttl, true};
     case wire::rcode::kNoError:
       if (info.counts[0] > 0) {
-        if (InAny(qname, policy.disable_success)) return 0;
-        if (info.min_ttl == 0 || info.min_ttl == wire::kNoTtl) return 0;  // TTL 0: never
-        return Clamp(info.min_ttl, policy.success_min_ttl, policy.success_max_ttl);
+        if (InAny(qname, policy.disable_success)) return {};
+        if (info.min_ttl == 0 || info.min_ttl == wire::kNoTtl) return {};  // TTL 0: never
+        return {Clamp(info.min_ttl, policy.success_min_ttl, policy.success_max_ttl), false};
       }
       [[fallthrough]];  // NODATA is a denial
     case wire::rcode::kNxDomain: {
-      if (InAny(qname, policy.disable_denial) || !info.has_soa) return 0;
+      if (InAny(qname, policy.disable_denial) || !info.has_soa) return {};
       const std::uint32_t ttl = info.negative_ttl();
-      if (ttl == 0) return 0;
-      return Clamp(ttl, policy.denial_min_ttl, policy.denial_max_ttl);
+      if (ttl == 0) return {};
+      return {Clamp(ttl, policy.denial_min_ttl, policy.denial_max_ttl), true};
     }
     default:
-      return 0;
+      return {};
   }
 }
 

@@ -16,6 +16,10 @@ struct ShardCounters {
   std::uint64_t cache_hits = 0;          // answered from the cache
   std::uint64_t cache_misses = 0;        // cacheable queries that went upstream
   std::uint64_t cache_inserts = 0;
+  std::uint64_t cache_stale = 0;         // answered from an expired entry (serve_stale)
+  std::uint64_t cache_prefetches = 0;    // refreshes of popular entries before they expire
+  std::uint64_t cache_stale_refreshes = 0;  // refreshes of entries served stale
+  std::uint64_t coalesced = 0;           // queries that shared an identical one's upstream answer
   std::uint64_t truncated = 0;           // answers cut to the client's UDP size (TC)
   std::uint64_t formerr = 0;             // malformed queries answered FORMERR
   std::uint64_t notimp = 0;              // opcodes other than QUERY

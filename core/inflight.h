@@ -3,7 +3,11 @@
 // Sized at start-up; Take and Release are O(1) and never allocate. A slot keeps the
 // client's query buffer (a provided buffer we have not recycled yet) so retries resend
 // the same bytes and error answers are written in place: no copy of the query is made.
-// Shard-local.
+//
+// A slot is one of three things: a query ringdns forwards for a client; a waiter, a
+// client query that found an identical one already upstream and is chained behind it
+// (the leader) to share its answer; or a refresh ringdns sends on its own behalf to
+// renew a cache entry (client_len == 0: nobody to answer). Shard-local.
 #pragma once
 
 #include <netinet/in.h>
@@ -15,6 +19,8 @@
 #include "core/routes.h"
 
 namespace ringdns::core {
+
+inline constexpr std::uint32_t kNoSlot = 0xffffffffu;
 
 struct InflightSlot {
   // Hot: touched by every answer.
@@ -33,13 +39,19 @@ struct InflightSlot {
   std::uint8_t attempts = 0;
   std::uint8_t listener = 0;
   bool in_use = false;
+  bool leader = false;          // registered in the coalescing index under cache_key
+  bool waiter = false;          // chained behind a leader; nothing sent upstream
+  std::uint16_t waiters = 0;    // leader: how many are chained
+  std::uint32_t next_waiter = kNoSlot;
   const ForwardRoute* forward = nullptr;
   const CachePolicy* cache_policy = nullptr;  // null: the answer is not cached
   CacheKey cache_key;
   std::int64_t deadline_ms = 0;      // the whole query's
   // Cold: needed once, to reply.
   sockaddr_in6 client{};             // large enough for either family
-  socklen_t client_len = 0;
+  socklen_t client_len = 0;          // 0: a refresh, nobody to answer
+
+  bool has_client() const noexcept { return client_len != 0; }
 };
 
 class InflightTable {
@@ -50,13 +62,17 @@ class InflightTable {
   }
 
   // Returns a slot index, or kNone when the table is full.
-  static constexpr std::uint32_t kNone = 0xffffffffu;
+  static constexpr std::uint32_t kNone = kNoSlot;
   std::uint32_t Take() noexcept {
     if (free_.empty()) return kNone;
     const std::uint32_t index = free_.back();
     free_.pop_back();
     InflightSlot& slot = slots_[index];
     slot.in_use = true;
+    slot.leader = slot.waiter = false;
+    slot.waiters = 0;
+    slot.next_waiter = kNoSlot;
+    slot.attempts = 0;
     ++slot.generation;  // completions for the previous user of this slot no longer match
     return index;
   }

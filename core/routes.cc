@@ -45,8 +45,6 @@ absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
     if (!block.bind_except.empty()) return NotYet(block.where, "bind ... { except }");
     // Parsed and validated, but not applied yet: say so at start-up instead of silently.
     const std::pair<const char*, bool> parsed_only[] = {
-        {"cache prefetch", block.cache && block.cache->prefetch_amount > 0},
-        {"cache serve_stale", block.cache && block.cache->serve_stale},
         {"prometheus", block.prometheus.has_value()},
         {"health", block.health.has_value()},     {"ready", block.ready.has_value()},
         {"log", !block.logs.empty()},             {"errors", block.errors.has_value()},

@@ -3,58 +3,26 @@
 #include <time.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "core/net.h"
+#include "core/shard_layout.h"
 #include "ring/user_data.h"
-#include "wire/message.h"
-#include "wire/patch.h"
-#include "wire/response.h"
 
 namespace ringdns::core {
 namespace {
 
-constexpr std::uint16_t kQueryGroup = 1;
-constexpr std::uint16_t kAnswerGroup = 2;
-// A received buffer holds the recvmsg header, the source address, then the payload.
-constexpr std::uint32_t kNameLen = sizeof(sockaddr_in6);
-constexpr std::uint32_t kPayloadOffset = sizeof(io_uring_recvmsg_out) + kNameLen;
-// Queries are small; the room after one is where error answers are written in place.
-constexpr std::uint32_t kQueryBufferSize = 2048;
-// Answers up to 4 KiB (the largest EDNS size most resolvers advertise) fit whole; a
-// larger one arrives cut (MSG_TRUNC) and the client gets TC and retries over TCP.
-constexpr std::uint32_t kAnswerBufferSize = 4096 + kPayloadOffset;
+using namespace layout;
+
 constexpr long kLoopWaitNs = 4'000'000;  // the timer wheel's tick
-
-struct Received {
-  std::uint8_t* payload = nullptr;
-  std::size_t len = 0;
-  const sockaddr* from = nullptr;
-  socklen_t from_len = 0;
-  bool truncated = false;
-};
-
-// Decodes a multishot recvmsg completion's buffer. Returns false if the kernel's layout
-// does not fit the buffer (never expected; counted as a short datagram).
-bool Decode(std::span<std::uint8_t> buffer, int res, msghdr& layout, Received& out) {
-  io_uring_recvmsg_out* header = io_uring_recvmsg_validate(buffer.data(), res, &layout);
-  if (header == nullptr) return false;
-  out.payload = static_cast<std::uint8_t*>(io_uring_recvmsg_payload(header, &layout));
-  out.len = io_uring_recvmsg_payload_length(header, res, &layout);
-  out.from = static_cast<const sockaddr*>(io_uring_recvmsg_name(header));
-  out.from_len = header->namelen > kNameLen ? kNameLen : header->namelen;
-  out.truncated = (header->flags & MSG_TRUNC) != 0;
-  return true;
-}
-
-int FamilyIndex(int family) { return family == AF_INET6 ? 1 : 0; }
 
 }  // namespace
 
 Shard::Shard(ShardId id, const RouteTable& routes, const ShardOptions& options)
     : id_(id), routes_(routes), options_(options), inflight_(options.slots),
-      pending_(options.slots) {}
+      pending_(options.slots), coalescing_(options.slots) {}
 
 Shard::~Shard() = default;
 
@@ -65,7 +33,9 @@ std::int64_t Shard::NowMs() const noexcept {
 }
 
 std::uint8_t* Shard::QueryPayload(std::uint16_t bid) noexcept {
-  return query_buffers_.Buffer(bid).data() + kPayloadOffset;
+  if (bid < options_.query_buffers) return query_buffers_.Buffer(bid).data() + kPayloadOffset;
+  return refresh_arena_.data() + std::size_t{bid - options_.query_buffers} * kQueryBufferSize +
+         kPayloadOffset;
 }
 
 absl::Status Shard::Init() {
@@ -85,16 +55,27 @@ absl::Status Shard::Init() {
     return absl::UnavailableError(absl::StrCat("shard ", id_, ": provided buffer ring: ",
                                                std::strerror(-rc)));
   }
-  query_sends_.resize(options_.query_buffers);
-  query_refs_.assign(options_.query_buffers, 0);
+  const std::uint32_t all_query_buffers = options_.query_buffers + options_.refresh_buffers;
+  if (all_query_buffers > 0xffff) return absl::InvalidArgumentError("too many query buffers");
+  query_sends_.resize(all_query_buffers);
+  query_refs_.assign(all_query_buffers, 0);
+  refresh_arena_.assign(std::size_t{options_.refresh_buffers} * kQueryBufferSize, 0);
+  refresh_free_.reserve(options_.refresh_buffers);
+  for (std::uint32_t i = all_query_buffers; i-- > options_.query_buffers;) {
+    refresh_free_.push_back(static_cast<std::uint16_t>(i));
+  }
   answer_sends_.resize(options_.answer_buffers);
   round_robin_.assign(routes_.forward_count, id_);  // shards start apart
   timers_.emplace(options_.slots, NowMs());
-  std::uint32_t cache_capacity = 0;
+  // One cache per shard, its pools as large as the largest block asks for.
+  std::uint32_t success_capacity = 0;
+  std::uint32_t denial_capacity = 0;
   for (const BlockRoute& block : routes_.blocks) {
-    if (block.cache && block.cache->capacity > cache_capacity) cache_capacity = block.cache->capacity;
+    if (!block.cache) continue;
+    success_capacity = std::max(success_capacity, block.cache->success_capacity);
+    denial_capacity = std::max(denial_capacity, block.cache->denial_capacity);
   }
-  if (cache_capacity > 0) cache_.emplace(cache_capacity);
+  if (success_capacity + denial_capacity > 0) cache_.emplace(success_capacity, denial_capacity);
 
   for (std::uint32_t i = 0; i < routes_.listeners.size(); ++i) {
     const ListenerSpec& spec = routes_.listeners[i];
@@ -176,291 +157,10 @@ void Shard::QueueSend(int fd, Op op, std::uint32_t slot, std::uint16_t generatio
   io_uring_sqe_set_data64(sqe, user_data);
 }
 
-void Shard::ServeFromCache(std::uint32_t listener, std::uint16_t bid, std::uint8_t* payload,
-                           const wire::QueryView& q, const Cache::Hit& hit,
-                           const CachePolicy& policy, const sockaddr* to, socklen_t to_len,
-                           std::int64_t now_ms) {
-  // The stored answer replaces the query in its own buffer (a slot fits in the room a
-  // query buffer has), then takes the client's ID and the client's spelling of the name.
-  wire::NameStorage client_qname;
-  std::memcpy(client_qname.data(), payload + wire::header::kSize, q.qname_len);
-  std::memcpy(payload, hit.answer.data(), hit.answer.size());
-  const std::span<std::uint8_t> answer(payload, hit.answer.size());
-  wire::SetId(answer, q.id);
-  std::memcpy(payload + wire::header::kSize, client_qname.data(), q.qname_len);
-  // One walk: age the TTLs (unless keepttl) and learn what truncation needs.
-  const wire::Result<wire::ResponseInfo> info =
-      policy.keepttl
-          ? wire::WalkResponse(answer)
-          : wire::WalkAndAgeTtls(answer, static_cast<std::uint32_t>((now_ms - hit.stored_ms) / 1000));
-  if (info) {
-    ++counters_.cache_hits;
-    ReplyFromQueryBuffer(listener, bid, wire::TruncateForUdp(answer, *info, wire::MaxUdpAnswerSize(q.opt)),
-                         to, to_len);
-  } else {
-    ++counters_.reply_failures;  // cannot happen: only walked answers are stored
-  }
-  UnrefQuery(bid);
-}
-
-void Shard::ReplyFromQueryBuffer(std::uint32_t listener, std::uint16_t bid, std::size_t len,
-                                 const sockaddr* to, socklen_t to_len) {
-  RefQuery(bid);
-  QueueSend(listeners_[listener].fd.get(), kSendReply, 0, 0, bid, query_sends_[bid],
-            QueryPayload(bid), len, to, to_len);
-}
-
-void Shard::OnQuery(std::uint32_t listener, std::uint16_t bid, int res) {
-  Received rx;
-  ++counters_.queries;
-  query_refs_[bid] = 1;  // this function's; handed to the slot when the query is forwarded
-  if (!Decode(query_buffers_.Buffer(bid), res, listeners_[listener].recv_msg, rx) ||
-      rx.truncated || rx.len < wire::header::kSize) {
-    ++counters_.dropped_short;
-    UnrefQuery(bid);
-    return;
-  }
-  const std::uint16_t flags = wire::LoadU16(rx.payload + wire::header::kFlags);
-  if ((flags & wire::flag::kQr) != 0) {
-    ++counters_.dropped_qr;  // an answer sent to a listener: answering it could loop
-    UnrefQuery(bid);
-    return;
-  }
-  const std::span<const std::uint8_t> msg(rx.payload, rx.len);
-  const std::span<std::uint8_t> room(rx.payload, kQueryBufferSize - kPayloadOffset);
-  const wire::Result<wire::QueryView> q = wire::ParseQuery(msg);
-  auto reply = [&](std::uint16_t rcode, bool with_question) {
-    wire::Result<std::size_t> len =
-        with_question ? wire::BuildErrorAnswer(msg, *q, {rcode}, room)
-                      : wire::BuildHeaderOnlyAnswer(msg, rcode, room);
-    if (len) {
-      ReplyFromQueryBuffer(listener, bid, *len, rx.from, rx.from_len);
-    } else {
-      ++counters_.reply_failures;
-    }
-    UnrefQuery(bid);
-  };
-  if (wire::Opcode(flags) != wire::opcode::kQuery) {
-    ++counters_.notimp;
-    return reply(wire::rcode::kNotImp, q.has_value());
-  }
-  if (!q) {
-    ++counters_.formerr;
-    return reply(wire::rcode::kFormErr, false);
-  }
-  if (q->opt.present() && q->opt.version > 0) {
-    ++counters_.badvers;  // RFC 6891 section 6.1.3
-    return reply(wire::rcode::kBadVers, true);
-  }
-  const std::span<const std::uint8_t> qname = q->qname(msg);
-  const zones::RouteId route = routes_.listeners[listeners_[listener].spec].trie.Match(qname);
-  if (route == zones::kNoRoute) {
-    ++counters_.refused;
-    return reply(wire::rcode::kRefused, true);
-  }
-  const ForwardRoute* forward = routes_.PickForward(route, qname);
-  if (forward == nullptr) {
-    ++counters_.servfail_no_forward;
-    return reply(wire::rcode::kServFail, true);
-  }
-  const std::int64_t now = NowMs();
-  const CachePolicy* cache_policy =
-      routes_.blocks[route].cache && cache_ ? &*routes_.blocks[route].cache : nullptr;
-  CacheKey cache_key;
-  if (cache_policy != nullptr && cache_policy->Covers(qname)) {
-    const std::uint8_t key_flags =
-        static_cast<std::uint8_t>((q->opt.do_bit() ? CacheKey::kDo : 0) |
-                                  ((q->flags & wire::flag::kCd) != 0 ? CacheKey::kCd : 0));
-    cache_key = MakeCacheKey(forward->id, qname, q->qtype, q->qclass, key_flags);
-    const Cache::Hit hit = cache_->Find(cache_key, qname, now);
-    if (!hit.answer.empty()) {
-      return ServeFromCache(listener, bid, rx.payload, *q, hit, *cache_policy, rx.from,
-                            rx.from_len, now);
-    }
-    ++counters_.cache_misses;
-  } else {
-    cache_policy = nullptr;
-  }
-  const std::uint32_t index = inflight_.Take();
-  if (index == InflightTable::kNone) {
-    ++counters_.servfail_no_slot;
-    return reply(wire::rcode::kServFail, true);
-  }
-  InflightSlot& slot = inflight_[index];
-  slot.client_id = q->id;
-  slot.query_buffer = bid;
-  slot.query_len = static_cast<std::uint16_t>(rx.len);
-  slot.qname_len = q->qname_len;
-  slot.opcode = q->opcode();
-  slot.qtype = q->qtype;
-  slot.qclass = q->qclass;
-  slot.client_udp_size = wire::MaxUdpAnswerSize(q->opt);
-  slot.listener = static_cast<std::uint8_t>(listener);
-  slot.attempts = 0;
-  slot.forward = forward;
-  slot.cache_policy = cache_policy;
-  slot.cache_key = cache_key;
-  slot.deadline_ms = now + kQueryDeadlineMs;
-  std::memcpy(&slot.client, rx.from, rx.from_len);
-  slot.client_len = rx.from_len;
-  if (!ChooseUpstream(slot, index, /*first=*/true)) {
-    // No socket for the upstream's family: fail over as a network error would.
-    timers_->Schedule(index, now);
-    return;
-  }
-  ++counters_.forwarded;
-  SendToUpstream(index);
-  timers_->Schedule(index, std::min(now + forward->read_timeout_ms, slot.deadline_ms));
-}
-
-bool Shard::ChooseUpstream(InflightSlot& slot, std::uint32_t index, bool first) {
-  const ForwardRoute& f = *slot.forward;
-  const auto n = static_cast<std::uint32_t>(f.upstreams.size());
-  if (first) {
-    switch (f.policy) {
-      case config::Policy::kRandom: slot.upstream = static_cast<std::uint8_t>(random_.Below(n)); break;
-      case config::Policy::kRoundRobin:
-        slot.upstream = static_cast<std::uint8_t>(round_robin_[f.id]++ % n);
-        break;
-      case config::Policy::kSequential: slot.upstream = 0; break;
-    }
-  } else {
-    slot.upstream = static_cast<std::uint8_t>((slot.upstream + 1) % n);
-  }
-  const std::vector<std::uint16_t>& sockets =
-      sockets_by_family_[FamilyIndex(f.upstreams[slot.upstream].family())];
-  if (sockets.empty()) return false;
-  slot.upstream_socket =
-      sockets[random_.Below(static_cast<std::uint32_t>(sockets.size()))];
-  // An unpredictable ID, unique among the queries waiting on that socket (RFC 5452).
-  std::uint32_t key;
-  do {
-    slot.txid = random_.Next16();
-    key = PendingIndex::Key(slot.upstream_socket, slot.txid);
-  } while (pending_.Contains(key));
-  pending_.Insert(key, index);
-  return true;
-}
-
-void Shard::SendToUpstream(std::uint32_t index) {
-  InflightSlot& slot = inflight_[index];
-  std::uint8_t* query = QueryPayload(slot.query_buffer);
-  wire::SetId({query, slot.query_len}, slot.txid);
-  const SockAddr& upstream = slot.forward->upstreams[slot.upstream];
-  RefQuery(slot.query_buffer);
-  QueueSend(upstream_sockets_[slot.upstream_socket].fd.get(), kSendUpstream, index,
-            slot.generation, slot.query_buffer, query_sends_[slot.query_buffer], query,
-            slot.query_len, upstream.get(), upstream.len);
-}
-
-void Shard::FinishSlot(std::uint32_t index) {
-  InflightSlot& slot = inflight_[index];
-  pending_.Erase(PendingIndex::Key(slot.upstream_socket, slot.txid));
-  timers_->Cancel(index);
-  const std::uint16_t bid = slot.query_buffer;
-  inflight_.Release(index);
-  UnrefQuery(bid);  // the slot's hold on its query
-}
-
-void Shard::OnTimeout(std::uint32_t index) {
-  InflightSlot& slot = inflight_[index];
-  if (!slot.in_use) return;
-  pending_.Erase(PendingIndex::Key(slot.upstream_socket, slot.txid));
-  ++slot.attempts;
-  const std::int64_t now = NowMs();
-  const bool out_of_attempts =
-      slot.forward->max_attempts != 0 && slot.attempts >= slot.forward->max_attempts;
-  if (now < slot.deadline_ms && !out_of_attempts && ChooseUpstream(slot, index, false)) {
-    ++counters_.retries;
-    SendToUpstream(index);
-    timers_->Schedule(index, std::min(now + slot.forward->read_timeout_ms, slot.deadline_ms));
-    return;
-  }
-  // Every attempt failed: SERVFAIL, with an Extended DNS Error when the client speaks
-  // EDNS (RFC 8914 "No Reachable Authority"), written over the query in place.
-  ++counters_.servfail_timeout;
-  const std::uint16_t bid = slot.query_buffer;
-  std::uint8_t* payload = QueryPayload(bid);
-  wire::SetId({payload, slot.query_len}, slot.client_id);
-  const std::span<const std::uint8_t> msg(payload, slot.query_len);
-  const wire::Result<wire::QueryView> q = wire::ParseQuery(msg);
-  wire::Result<std::size_t> len = wire::Error::kBadText;
-  if (q) {
-    len = wire::BuildErrorAnswer(msg, *q, {wire::rcode::kServFail, true,
-                                           wire::ede::kNoReachableAuthority},
-                                 {payload, kQueryBufferSize - kPayloadOffset});
-  }
-  if (len) {
-    ReplyFromQueryBuffer(slot.listener, bid, *len, reinterpret_cast<const sockaddr*>(&slot.client),
-                         slot.client_len);
-  } else {
-    ++counters_.reply_failures;
-  }
-  inflight_.Release(index);
-  UnrefQuery(bid);
-}
-
-void Shard::OnAnswer(std::uint32_t socket, std::uint16_t bid, int res) {
-  Received rx;
-  if (!Decode(answer_buffers_.Buffer(bid), res, upstream_sockets_[socket].recv_msg, rx) ||
-      rx.len < wire::header::kSize) {
-    ++counters_.dropped_short;
-    answer_buffers_.Recycle(bid);
-    return;
-  }
-  const std::uint16_t txid = wire::GetId({rx.payload, rx.len});
-  const std::uint32_t index = pending_.Find(PendingIndex::Key(static_cast<std::uint16_t>(socket), txid));
-  if (index == PendingIndex::kEmpty) {
-    ++counters_.dropped_unsolicited;  // late, duplicate, or forged
-    answer_buffers_.Recycle(bid);
-    return;
-  }
-  InflightSlot& slot = inflight_[index];
-  if (!SameEndpoint(rx.from, slot.forward->upstreams[slot.upstream].get())) {
-    ++counters_.dropped_wrong_source;
-    answer_buffers_.Recycle(bid);
-    return;
-  }
-  const wire::Question question{{QueryPayload(slot.query_buffer) + wire::header::kSize,
-                                 slot.qname_len},
-                                slot.qtype,
-                                slot.qclass};
-  const std::span<std::uint8_t> answer(rx.payload, rx.len);
-  if (wire::MatchAnswer(answer, txid, slot.opcode, question) != wire::Error::kOk) {
-    ++counters_.dropped_mismatch;
-    answer_buffers_.Recycle(bid);
-    return;
-  }
-  std::size_t len = 0;
-  if (rx.truncated) {
-    // Larger than our buffer: tell the client to retry over TCP. The header and question
-    // arrived whole (they come first), so truncate what we have to just those.
-    wire::ResponseInfo info;
-    info.question.question_end =
-        static_cast<std::uint16_t>(wire::header::kSize + slot.qname_len + 4);
-    wire::SetId(answer, slot.client_id);
-    len = wire::TruncateForUdp(answer, info, wire::kClassicUdpSize);
-    ++counters_.truncated;
-  } else {
-    const wire::Result<wire::ResponseInfo> info = wire::WalkResponse(answer);
-    if (!info) {
-      ++counters_.dropped_malformed;
-      answer_buffers_.Recycle(bid);
-      return;
-    }
-    if (slot.cache_policy != nullptr) {
-      // Cache the whole answer, before it is cut for this client.
-      const std::uint32_t ttl = CacheTtl(*info, question.qname, *slot.cache_policy);
-      if (ttl > 0 && cache_->Insert(slot.cache_key, answer, NowMs(), ttl)) ++counters_.cache_inserts;
-    }
-    wire::SetId(answer, slot.client_id);
-    len = wire::TruncateForUdp(answer, *info, slot.client_udp_size);
-    if (len < rx.len) ++counters_.truncated;
-  }
-  ++counters_.answers;
-  QueueSend(listeners_[slot.listener].fd.get(), kSendAnswer, 0, 0, bid, answer_sends_[bid],
-            rx.payload, len, reinterpret_cast<const sockaddr*>(&slot.client), slot.client_len);
-  FinishSlot(index);
+void Shard::ReplyFromQueryBuffer(const Client& client, std::size_t len) {
+  RefQuery(client.bid);
+  QueueSend(listeners_[client.listener].fd.get(), kSendReply, 0, 0, client.bid,
+            query_sends_[client.bid], QueryPayload(client.bid), len, client.addr, client.addr_len);
 }
 
 void Shard::HandleCompletion(const io_uring_cqe& cqe) {

@@ -2,10 +2,15 @@
 // SO_REUSEPORT listeners, forwards them from its own upstream sockets, and answers.
 //
 // Everything here is shard-local: the ring, both provided-buffer groups (queries and
-// answers), the sockets, the in-flight table, the pending-answer index, the timer wheel,
-// the random pool and the counters. The packet path takes no lock, shares no write with
-// another shard and allocates nothing: every table is sized in Init.
+// answers), the sockets, the in-flight table, the pending-answer and coalescing indexes,
+// the timer wheel, the response cache, the random pool and the counters. The packet path
+// takes no lock, shares no write with another shard and allocates nothing: every table
+// is sized in Init.
 // Create, Init and Run on the shard's own thread (the ring is SINGLE_ISSUER).
+//
+// The code is in three files: shard.cc (set-up, the loop, completions, sends),
+// shard_forward.cc (queries in, upstream out, answers back, timeouts) and
+// shard_cache.cc (cache hits, coalescing of identical misses, refreshes, serve-stale).
 #pragma once
 
 #include <sys/socket.h>
@@ -14,6 +19,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -21,7 +27,8 @@
 #include "core/cache.h"
 #include "core/counters.h"
 #include "core/inflight.h"
-#include "core/pending_index.h"
+#include "core/response_cache.h"
+#include "core/slot_index.h"
 #include "core/random.h"
 #include "core/routes.h"
 #include "core/timer_wheel.h"
@@ -39,6 +46,8 @@ struct ShardOptions {
   std::uint32_t query_buffers = 4096;       // power of two; also bounds queries held
   std::uint32_t answer_buffers = 2048;      // power of two
   std::uint32_t upstream_sockets = 16;      // per address family (RFC 5452 port spread)
+  std::uint32_t refresh_buffers = 64;       // cache refreshes (prefetch, stale) in flight
+  std::uint32_t max_waiters = 256;          // identical queries chained behind one upstream query
 };
 
 class Shard {
@@ -79,28 +88,103 @@ class Shard {
     kCancel,
   };
 
+  // Where an answer goes: a client, and the query buffer its answer is written over.
+  struct Client {
+    std::uint32_t listener = 0;
+    std::uint16_t bid = 0;
+    std::uint16_t id = 0;         // the client's query ID
+    std::uint16_t query_len = 0;
+    std::uint16_t qname_len = 0;  // the client's spelling of the name is at offset 12
+    std::uint16_t udp_size = 512;
+    const sockaddr* addr = nullptr;
+    socklen_t addr_len = 0;
+  };
+  Client ClientOf(const InflightSlot& slot) const noexcept {
+    return {slot.listener, slot.query_buffer, slot.client_id, slot.query_len, slot.qname_len,
+            slot.client_udp_size, reinterpret_cast<const sockaddr*>(&slot.client), slot.client_len};
+  }
+  // What OnQuery learned about a query that may be cached or coalesced.
+  struct Lookup {
+    const ForwardRoute* forward = nullptr;
+    const CachePolicy* policy = nullptr;  // null: not cached
+    CacheKey key;
+    std::span<const std::uint8_t> qname;
+  };
+
+  // shard.cc
   void ArmReceive(Op op, std::uint32_t index, Socket& socket, std::uint16_t group);
   void HandleCompletion(const io_uring_cqe& cqe);
-  void OnQuery(std::uint32_t listener, std::uint16_t bid, int res);
-  void OnAnswer(std::uint32_t socket, std::uint16_t bid, int res);
-  void OnTimeout(std::uint32_t slot_index);
-  void SendToUpstream(std::uint32_t slot_index);
-  bool ChooseUpstream(InflightSlot& slot, std::uint32_t slot_index, bool first);
-  void ReplyFromQueryBuffer(std::uint32_t listener, std::uint16_t bid, std::size_t len,
-                            const sockaddr* to, socklen_t to_len);
-  void FinishSlot(std::uint32_t slot_index);
-  void ServeFromCache(std::uint32_t listener, std::uint16_t bid, std::uint8_t* payload,
-                      const wire::QueryView& q, const Cache::Hit& hit, const CachePolicy& policy,
-                      const sockaddr* to, socklen_t to_len, std::int64_t now_ms);
   void QueueSend(int fd, Op op, std::uint32_t slot, std::uint16_t generation,
                  std::uint16_t bid, SendContext& ctx, std::uint8_t* data, std::size_t len,
                  const sockaddr* to, socklen_t to_len);
+  void ReplyFromQueryBuffer(const Client& client, std::size_t len);
+
+  // shard_forward.cc
+  void OnQuery(std::uint32_t listener, std::uint16_t bid, int res);
+  void OnAnswer(std::uint32_t socket, std::uint16_t bid, int res);
+  void OnTimeout(std::uint32_t slot_index);
+  // Fills a taken slot for `client`'s query. The slot holds the client's buffer.
+  void FillSlot(std::uint32_t slot_index, const Client& client, const wire::QueryView& q,
+                const Lookup& lookup, std::int64_t now_ms);
+  // Sends the slot's query to its first upstream and arms its timer.
+  void StartForward(std::uint32_t slot_index, std::int64_t now_ms);
+  bool ChooseUpstream(InflightSlot& slot, std::uint32_t slot_index, bool first);
+  void SendToUpstream(std::uint32_t slot_index);
+  // Writes SERVFAIL (with EDE 22 when the client speaks EDNS) over the client's query.
+  void ReplyServfail(const Client& client);
+  // Forgets everything about a slot and lets go of its query buffer.
+  void ReleaseSlot(std::uint32_t slot_index);
+
+  // shard_cache.cc
+  // Answers from the cache or starts what it needs (prefetch, stale refresh); returns
+  // true when the client was answered. Sets lookup.policy to null when not cacheable.
+  bool ServeFromCache(const Client& client, Lookup& lookup, std::int64_t now_ms);
+  // Writes `answer` over the client's query as the answer to that client (its ID, its
+  // spelling of the name), TTLs capped at `ttl_cap` unless it is kNoTtlCap, the upstream's
+  // COOKIE dropped, truncated to the client's size; sends it.
+  // Precondition: answer.size() <= layout::kQueryRoom and it passed WalkResponse.
+  static constexpr std::uint32_t kNoTtlCap = 0xffffffffu;
+  void ServeCopy(const Client& client, std::span<const std::uint8_t> answer, std::uint32_t ttl_cap);
+  // Chains the query behind an identical one in flight; false when there is none or it
+  // has enough waiters already.
+  bool JoinInFlight(std::uint32_t slot_index, const Lookup& lookup);
+  void RegisterLeader(std::uint32_t slot_index);
+  // Stores an upstream answer by the slot's policy; a SERVFAIL never replaces an answer
+  // still live or stale.
+  void StoreAnswer(const InflightSlot& slot, std::span<const std::uint8_t> answer,
+                   const wire::ResponseInfo& info, std::int64_t now_ms);
+  // Hands the leader's upstream answer to each waiter and releases them. A waiter whose
+  // answer does not fit its buffer is forwarded on its own instead.
+  void AnswerWaiters(std::uint32_t leader, std::span<const std::uint8_t> answer);
+  // Detaches the leader's chain of waiters and calls visit(index, slot) for each.
+  template <typename Visit>
+  void ForEachWaiter(std::uint32_t leader, Visit&& visit);
+  // Every attempt failed: SERVFAIL to each waiter, and release them.
+  void FailWaiters(std::uint32_t leader);
+  // serve_stale: answers the slot's client and waiters from the expired (or still live)
+  // entry instead of a failure. False when there is no such entry.
+  bool ServeStale(std::uint32_t slot_index, std::int64_t now_ms);
+  // Sends a query of ringdns's own to renew the entry `lookup` names; no client waits.
+  // False when one is already in flight for the key, or no slot or buffer is free.
+  bool StartRefresh(const Lookup& lookup, std::span<const std::uint8_t> stored_answer,
+                    std::int64_t now_ms);
+
   std::uint8_t* QueryPayload(std::uint16_t bid) noexcept;
+  // The name a slot asks for, as its client spelled it (offset 12 of its query).
+  std::span<const std::uint8_t> QnameOf(const InflightSlot& slot) noexcept {
+    return {QueryPayload(slot.query_buffer) + wire::header::kSize, slot.qname_len};
+  }
   // A query buffer has several users: the slot waiting on it and each send reading it.
-  // It goes back to the kernel when the last one lets go.
+  // It goes back to the kernel (or, for a refresh buffer, to the free list) when the
+  // last one lets go.
   void RefQuery(std::uint16_t bid) noexcept { ++query_refs_[bid]; }
   void UnrefQuery(std::uint16_t bid) noexcept {
-    if (--query_refs_[bid] == 0) query_buffers_.Recycle(bid);
+    if (--query_refs_[bid] != 0) return;
+    if (bid < options_.query_buffers) {
+      query_buffers_.Recycle(bid);
+    } else {
+      refresh_free_.push_back(bid);  // never grows past its reserved size
+    }
   }
   std::int64_t NowMs() const noexcept;
 
@@ -118,12 +202,16 @@ class Shard {
   std::vector<SendContext> query_sends_;
   std::vector<SendContext> answer_sends_;
   std::vector<std::uint32_t> round_robin_;  // per forward id
-  std::vector<std::uint8_t> query_refs_;    // per query buffer
+  std::vector<std::uint8_t> query_refs_;    // per query buffer, then per refresh buffer
+  // Refresh queries are written into shard-owned buffers numbered after the provided ones.
+  std::vector<std::uint8_t> refresh_arena_;
+  std::vector<std::uint16_t> refresh_free_;
 
   InflightTable inflight_;
   PendingIndex pending_;
+  CoalescingIndex coalescing_;
   std::optional<TimerWheel> timers_;
-  std::optional<Cache> cache_;  // only when some block has a `cache` directive
+  std::optional<ResponseCache> cache_;  // only when some block has a `cache` directive
   RandomPool random_;
   ShardCounters counters_;
   std::uint32_t sends_in_flight_ = 0;

@@ -1,7 +1,8 @@
-// Fuzzes the answer path: WalkResponse, MatchAnswer, in-place TTL aging (and the info
-// the aging walk reports) and UDP truncation. Properties, checked against the walk as reference: aging keeps the
-// message valid with the same shape and lowers the minimum TTL by exactly the elapsed
-// time (floored at zero); truncation yields a valid message within the limit, with TC.
+// Fuzzes the answer path: WalkResponse, MatchAnswer, in-place TTL capping (and the info
+// the capping walk reports), dropping the COOKIE option, and UDP truncation. Properties,
+// with the walk as reference: capping keeps the message valid with the same shape and
+// makes the minimum TTL min(old, cap); dropping an option keeps it valid and leaves no
+// such option; truncation yields a valid message within the limit, with TC.
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -13,9 +14,9 @@
 using namespace ringdns::wire;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  // The first two octets choose the aging time and the truncation limit.
+  // The first two octets choose the TTL cap and the truncation limit.
   if (size < 2) return 0;
-  const std::uint32_t elapsed = std::uint32_t{data[0]} * 16;
+  const std::uint32_t cap = std::uint32_t{data[0]} * 16;
   const std::size_t limit = 512 + std::size_t{data[1]} * 8;
   std::vector<std::uint8_t> msg(data + 2, data + size);
 
@@ -26,21 +27,32 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(MatchAnswer(msg, q->id, q->opcode(), q->question(msg)) ==
                ((q->flags & flag::kQr) ? Error::kOk : Error::kNotResponse));
   }
-  const Result<ResponseInfo> aged = WalkAndAgeTtls(msg, elapsed);
+  const Result<ResponseInfo> capped = WalkAndCapTtls(msg, cap);
   if (!info) return 0;
-  FUZZ_CHECK(aged);
+  FUZZ_CHECK(capped);
 
-  // What the aging walk reports is what a fresh walk of the aged message finds.
-  const Result<ResponseInfo> after = WalkResponse(msg);
+  // What the capping walk reports is what a fresh walk of the capped message finds.
+  Result<ResponseInfo> after = WalkResponse(msg);
   FUZZ_CHECK(after);
-  FUZZ_CHECK(aged->min_ttl == after->min_ttl);
-  FUZZ_CHECK(aged->negative_ttl() == after->negative_ttl());
+  FUZZ_CHECK(capped->min_ttl == after->min_ttl);
+  FUZZ_CHECK(capped->negative_ttl() == after->negative_ttl());
   FUZZ_CHECK(after->counts == info->counts);
   FUZZ_CHECK(after->rcode == info->rcode);
   if (info->min_ttl != kNoTtl) {
-    const std::uint32_t expected = info->min_ttl > elapsed ? info->min_ttl - elapsed : 0;
-    FUZZ_CHECK(after->min_ttl == expected);
+    FUZZ_CHECK(after->min_ttl == (info->min_ttl < cap ? info->min_ttl : cap));
   }
+
+  // Without its cookie the message is still valid, keeps its shape, and the `info` the
+  // edit maintained matches a fresh walk.
+  msg.resize(DropEdnsOption(msg, *after, edns::kOptionCookie));
+  const Result<ResponseInfo> stripped = WalkResponse(msg);
+  FUZZ_CHECK(stripped);
+  FUZZ_CHECK(stripped->counts == info->counts);
+  FUZZ_CHECK(stripped->opt().rdlength == after->opt().rdlength);
+  ForEachOption(msg, stripped->opt(), [](std::uint16_t code, std::span<const std::uint8_t>) {
+    FUZZ_CHECK(code != edns::kOptionCookie);
+  });
+  after = stripped;
 
   const std::size_t len = TruncateForUdp(msg, *after, limit);
   FUZZ_CHECK(len <= msg.size());

@@ -62,4 +62,24 @@ Result<std::size_t> BuildHeaderOnlyAnswer(std::span<const std::uint8_t> query,
   return header::kSize;
 }
 
+Result<std::size_t> BuildQuery(const QuerySpec& spec, std::span<std::uint8_t> out) noexcept {
+  OptAnswer opt;
+  opt.do_bit = spec.do_bit;
+  const std::size_t question_end = header::kSize + spec.qname.size() + 4;
+  const std::size_t size = question_end + (spec.edns ? OptAnswerSize(opt) : 0);
+  if (out.size() < size) return Error::kBufferTooSmall;
+  std::uint8_t* h = out.data();
+  StoreU16(h + header::kId, spec.id);
+  StoreU16(h + header::kFlags, spec.flags & static_cast<std::uint16_t>(~flag::kQr));
+  StoreU16(h + header::kQdCount, 1);
+  StoreU16(h + header::kAnCount, 0);
+  StoreU16(h + header::kNsCount, 0);
+  StoreU16(h + header::kArCount, spec.edns ? 1 : 0);
+  std::memcpy(h + header::kSize, spec.qname.data(), spec.qname.size());
+  StoreU16(h + header::kSize + spec.qname.size(), spec.qtype);
+  StoreU16(h + header::kSize + spec.qname.size() + 2, spec.qclass);
+  if (spec.edns) WriteOpt(opt, h + question_end);
+  return size;
+}
+
 }  // namespace ringdns::wire

@@ -2,7 +2,8 @@
 //
 // SetId and SetRcode patch a message in place. BuildErrorAnswer and BuildHeaderOnlyAnswer
 // write a complete answer to a query; their output may be the query's own buffer (the
-// packet path answers from the buffer the query arrived in).
+// packet path answers from the buffer the query arrived in). BuildQuery writes the
+// queries ringdns sends on its own behalf (cache refreshes).
 #pragma once
 
 #include <cstddef>
@@ -56,5 +57,18 @@ Result<std::size_t> BuildErrorAnswer(std::span<const std::uint8_t> query, const 
 // Errors: kTooShort, kBufferTooSmall.
 Result<std::size_t> BuildHeaderOnlyAnswer(std::span<const std::uint8_t> query,
                                           std::uint16_t rcode, std::span<std::uint8_t> out) noexcept;
+
+struct QuerySpec {
+  std::uint16_t id = 0;
+  std::uint16_t flags = flag::kRd;  // QR clear, opcode QUERY; RD and CD as wanted
+  std::span<const std::uint8_t> qname;  // uncompressed wire name
+  std::uint16_t qtype = 0;
+  std::uint16_t qclass = 1;
+  bool edns = true;    // add an OPT advertising edns::kAdvertisedUdpSize
+  bool do_bit = false;
+};
+
+// Writes a one-question query. Errors: kBufferTooSmall.
+Result<std::size_t> BuildQuery(const QuerySpec& spec, std::span<std::uint8_t> out) noexcept;
 
 }  // namespace ringdns::wire

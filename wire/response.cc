@@ -60,7 +60,7 @@ Error CheckRdata(std::span<const std::uint8_t> msg, const RecordView& record,
   }
 }
 
-// The validating walk behind WalkResponse and AgeTtls; `on_record` sees every record
+// The validating walk behind WalkResponse and WalkAndCapTtls; `on_record` sees every record
 // but OPT after its checks passed.
 template <typename OnRecord>
 Result<ResponseInfo> Walk(std::span<const std::uint8_t> msg, OnRecord&& on_record) noexcept {
@@ -131,27 +131,58 @@ Error MatchAnswer(std::span<const std::uint8_t> answer, std::uint16_t expected_i
   return Error::kOk;
 }
 
-Result<ResponseInfo> WalkAndAgeTtls(std::span<std::uint8_t> msg, std::uint32_t elapsed) noexcept {
+Result<ResponseInfo> WalkAndCapTtls(std::span<std::uint8_t> msg, std::uint32_t cap) noexcept {
   // Writing a TTL during the walk is safe: pointers may only land on label starts, and
   // no TTL octet is one.
   Result<ResponseInfo> info = Walk(msg, [&](const RecordView& record) {
     const std::uint32_t ttl = ClampTtl(record.ttl);
-    StoreU32(msg.data() + record.ttl_offset, ttl > elapsed ? ttl - elapsed : 0);
+    StoreU32(msg.data() + record.ttl_offset, ttl < cap ? ttl : cap);
   });
   if (!info) return info;
-  // The walk read each TTL before aging it; report the aged minimum.
-  ResponseInfo aged = *info;
-  if (aged.min_ttl != kNoTtl) aged.min_ttl = aged.min_ttl > elapsed ? aged.min_ttl - elapsed : 0;
-  if (aged.has_soa) {
-    const std::uint32_t soa_ttl = ClampTtl(aged.soa_ttl);
-    aged.soa_ttl = soa_ttl > elapsed ? soa_ttl - elapsed : 0;
+  // The walk read each TTL before capping it; report the capped values.
+  ResponseInfo capped = *info;
+  if (capped.min_ttl != kNoTtl && capped.min_ttl > cap) capped.min_ttl = cap;
+  if (capped.has_soa) {
+    const std::uint32_t soa_ttl = ClampTtl(capped.soa_ttl);
+    capped.soa_ttl = soa_ttl < cap ? soa_ttl : cap;
   }
-  return aged;
+  return capped;
 }
 
-Error AgeTtls(std::span<std::uint8_t> msg, std::uint32_t elapsed) noexcept {
-  const Result<ResponseInfo> info = WalkAndAgeTtls(msg, elapsed);
+Error CapTtls(std::span<std::uint8_t> msg, std::uint32_t cap) noexcept {
+  const Result<ResponseInfo> info = WalkAndCapTtls(msg, cap);
   return info ? Error::kOk : info.error();
+}
+
+std::size_t DropEdnsOption(std::span<std::uint8_t> msg, ResponseInfo& info,
+                           std::uint16_t code) noexcept {
+  OptView& opt = info.question.opt;
+  if (!opt.present() || opt.rdlength == 0) return msg.size();
+  const bool last = opt.end() == msg.size();
+  std::size_t size = msg.size();
+  std::size_t end = opt.end();
+  std::size_t pos = opt.rdata_offset;
+  // ParseOpt checked that the options exactly fill RDLENGTH.
+  while (end - pos >= edns::kOptionHeaderSize) {
+    const std::size_t option_size = edns::kOptionHeaderSize + LoadU16(msg.data() + pos + 2);
+    if (LoadU16(msg.data() + pos) != code) {
+      pos += option_size;
+    } else if (last) {
+      std::memmove(msg.data() + pos, msg.data() + pos + option_size, end - pos - option_size);
+      end -= option_size;
+      size -= option_size;
+    } else {
+      StoreU16(msg.data() + pos, edns::kOptionPadding);
+      std::memset(msg.data() + pos + edns::kOptionHeaderSize, 0, option_size - edns::kOptionHeaderSize);
+      pos += option_size;
+    }
+  }
+  if (last) {
+    opt.rdlength = static_cast<std::uint16_t>(end - opt.rdata_offset);
+    StoreU16(msg.data() + opt.rdata_offset - 2, opt.rdlength);  // RDLENGTH precedes RDATA
+    info.question.size = static_cast<std::uint16_t>(size);
+  }
+  return size;
 }
 
 std::size_t TruncateForUdp(std::span<std::uint8_t> msg, const ResponseInfo& info,

@@ -1,5 +1,6 @@
 // wire/response.h: reading upstream answers: a validating walk, the minimum TTL and the
-// negative-caching TTL, answer-to-query matching, in-place TTL aging, UDP truncation.
+// negative-caching TTL, answer-to-query matching, and the in-place edits a cached answer
+// needs before it is served: TTL capping, dropping an EDNS option, UDP truncation.
 //
 // All functions work in place on the caller's buffer and never allocate.
 #pragma once
@@ -57,14 +58,25 @@ Result<ResponseInfo> WalkResponse(std::span<const std::uint8_t> msg) noexcept;
 Error MatchAnswer(std::span<const std::uint8_t> answer, std::uint16_t expected_id,
                   std::uint16_t expected_opcode, const Question& question) noexcept;
 
-// Subtracts `elapsed` seconds from every TTL but OPT's, flooring at zero; TTLs with the
-// top bit set become zero. Precondition: `msg` passed WalkResponse (checked again; on a
-// malformed message nothing past the bad record is touched and the error is returned).
-Error AgeTtls(std::span<std::uint8_t> msg, std::uint32_t elapsed) noexcept;
+// Lowers every TTL but OPT's to at most `cap` seconds; TTLs with the top bit set become
+// zero. A cached answer is served with cap = the entry's remaining lifetime, so a client
+// never holds it longer than the upstream allowed nor longer than the cache will.
+// Precondition: `msg` passed WalkResponse (checked again; on a malformed message nothing
+// past the bad record is touched and the error is returned).
+Error CapTtls(std::span<std::uint8_t> msg, std::uint32_t cap) noexcept;
 
-// AgeTtls and WalkResponse in one walk: ages as AgeTtls does and returns what
-// WalkResponse would return for the aged message (the cache-hit path needs both).
-Result<ResponseInfo> WalkAndAgeTtls(std::span<std::uint8_t> msg, std::uint32_t elapsed) noexcept;
+// CapTtls and WalkResponse in one walk: caps as CapTtls does and returns what
+// WalkResponse would return for the capped message (the cache-hit path needs both).
+Result<ResponseInfo> WalkAndCapTtls(std::span<std::uint8_t> msg, std::uint32_t cap) noexcept;
+
+// Drops every EDNS option `code` from the OPT of `msg` (e.g. an upstream's COOKIE, which
+// echoes another client's cookie and must not reach this one, RFC 7873 section 5.3).
+// When the OPT is the last record the options are removed and the message shrinks;
+// otherwise each is overwritten in place by a zeroed PADDING option of the same size
+// (RFC 7830), so no later name moves. Updates `info` and returns the new size.
+// Precondition: `info` came from WalkResponse over these bytes.
+std::size_t DropEdnsOption(std::span<std::uint8_t> msg, ResponseInfo& info,
+                           std::uint16_t code) noexcept;
 
 // Shrinks a response of msg.size() octets to at most `max_size` for a UDP client: when it
 // does not fit, keep the header and question, drop every record but OPT, set TC

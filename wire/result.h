@@ -28,6 +28,8 @@ class [[nodiscard]] Result {
   constexpr const T& value() const noexcept { return value_; }
   constexpr const T& operator*() const noexcept { return value_; }
   constexpr const T* operator->() const noexcept { return &value_; }
+  constexpr T& operator*() noexcept { return value_; }
+  constexpr T* operator->() noexcept { return &value_; }
 
  private:
   T value_;

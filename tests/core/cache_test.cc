@@ -1,10 +1,12 @@
 // The per-shard cache: TTL rules (CoreDNS's cache, RFC 2308), keys that never cross
-// routes, CLOCK eviction within a fixed capacity, and no allocation on hit or insert.
+// routes, CLOCK eviction within a fixed capacity, stale windows (RFC 8767), hit counts
+// for prefetch, the success/denial pools, and no allocation on hit or insert.
 #include "core/cache.h"
 
 #include <gtest/gtest.h>
 
 #include "core/cache_policy.h"
+#include "core/response_cache.h"
 #include "testing/alloc_counter.h"
 #include "testing/message_builder.h"
 #include "wire/response.h"
@@ -22,12 +24,13 @@ Bytes PositiveAnswer(const char* name, std::uint32_t ttl) {
   return MessageBuilder(1, kAnswer).Question(name, 1).AnswerAt(12, 1, ttl, testing::ARdata(10, 0, 0, 1)).bytes();
 }
 
-std::uint32_t Ttl(const Bytes& answer, const CachePolicy& policy) {
+CacheVerdict Verdict(const Bytes& answer, const CachePolicy& policy) {
   const wire::Result<wire::ResponseInfo> info = wire::WalkResponse(answer);
   EXPECT_TRUE(info);
   const wire::Result<wire::QueryView> q = wire::ParseQuestion(answer);
   return CacheTtl(*info, q->qname(answer), policy);
 }
+std::uint32_t Ttl(const Bytes& answer, const CachePolicy& policy) { return Verdict(answer, policy).ttl; }
 
 TEST(CacheTtl, PositiveAnswersAreFlooredAndCapped) {
   const CachePolicy policy;  // CoreDNS defaults: success 5..3600 s
@@ -43,9 +46,12 @@ TEST(CacheTtl, NegativeAnswersUseTheSoaRfc2308) {
   const Bytes nx = MessageBuilder(1, kAnswer | wire::rcode::kNxDomain)
                        .Question("nope.example.", 1).Authority("example.", wire::rrtype::kSoa, 300, soa).bytes();
   EXPECT_EQ(Ttl(nx, policy), 60u);
+  EXPECT_TRUE(Verdict(nx, policy).denial);
+  EXPECT_FALSE(Verdict(PositiveAnswer("a.example.", 300), policy).denial);
   const Bytes nodata = MessageBuilder(1, kAnswer)
                            .Question("www.example.", 28).Authority("example.", wire::rrtype::kSoa, 30, soa).bytes();
   EXPECT_EQ(Ttl(nodata, policy), 30u);
+  EXPECT_TRUE(Verdict(nodata, policy).denial);
   const Bytes bare_nx = MessageBuilder(1, kAnswer | wire::rcode::kNxDomain).Question("nope.example.", 1).bytes();
   EXPECT_EQ(Ttl(bare_nx, policy), 0u);  // no SOA: nothing says how long
 }
@@ -54,6 +60,7 @@ TEST(CacheTtl, ServfailRefusedAndTruncated) {
   CachePolicy policy;
   const Bytes servfail = MessageBuilder(1, kAnswer | wire::rcode::kServFail).Question("a.example.", 1).bytes();
   EXPECT_EQ(Ttl(servfail, policy), 5u);
+  EXPECT_TRUE(Verdict(servfail, policy).denial);  // CoreDNS keeps SERVFAIL with denials
   policy.servfail_ttl = 0;
   EXPECT_EQ(Ttl(servfail, policy), 0u);
   EXPECT_EQ(Ttl(MessageBuilder(1, kAnswer | wire::rcode::kRefused).Question("a.example.", 1).bytes(), policy), 0u);
@@ -125,6 +132,55 @@ TEST(Cache, HitAndInsertIntoAFullCacheAllocateNothing) {
               }
             }),
             0u);
+}
+
+TEST(Cache, StaleWindowKeepsAnEntryFindableAsStale) {
+  Cache cache(4);
+  const Bytes qname = WireName("www.example.");
+  const CacheKey key = MakeCacheKey(1, qname, 1, 1, 0);
+  ASSERT_TRUE(cache.Insert(key, PositiveAnswer("www.example.", 60), 0, 60, 3600));
+  Cache::Hit hit = cache.Find(key, qname, 59'000);
+  EXPECT_FALSE(hit.stale);
+  EXPECT_EQ(hit.remaining_s(59'000), 1u);
+  EXPECT_EQ(hit.remaining_s(0), 60u);
+  EXPECT_EQ(hit.remaining_s(500), 60u);  // rounded up: a fresh entry shows its full TTL
+  hit = cache.Find(key, qname, 60'000);
+  ASSERT_FALSE(hit.answer.empty());
+  EXPECT_TRUE(hit.stale);
+  EXPECT_EQ(hit.remaining_s(60'000), 0u);
+  EXPECT_TRUE(cache.Find(key, qname, 3'660'000).answer.empty());  // the window is over
+}
+
+TEST(Cache, CountsHitsWithinTheWindowForPrefetch) {
+  Cache cache(4);
+  const Bytes qname = WireName("www.example.");
+  const CacheKey key = MakeCacheKey(1, qname, 1, 1, 0);
+  ASSERT_TRUE(cache.Insert(key, PositiveAnswer("www.example.", 300), 0, 300));
+  EXPECT_EQ(cache.Find(key, qname, 1000, 60'000).hits, 1u);
+  EXPECT_EQ(cache.Find(key, qname, 2000, 60'000).hits, 2u);
+  EXPECT_EQ(cache.Find(key, qname, 3000, 60'000).hits, 3u);
+  EXPECT_EQ(cache.Find(key, qname, 70'000, 60'000).hits, 1u);  // a gap over the window resets
+  EXPECT_EQ(cache.Find(key, qname, 71'000).hits, 1u);  // without a window: not counted
+}
+
+TEST(ResponseCache, SuccessAndDenialHaveTheirOwnCapacityAndAKeyLivesInOne) {
+  ResponseCache cache(2, 1);
+  const Bytes qname = WireName("www.example.");
+  const CacheKey key = MakeCacheKey(1, qname, 1, 1, 0);
+  const Bytes positive = PositiveAnswer("www.example.", 300);
+  const Bytes servfail = MessageBuilder(1, kAnswer | wire::rcode::kServFail).Question("www.example.", 1).bytes();
+  ASSERT_TRUE(cache.Insert(false, key, positive, 0, 300, 0));
+  ASSERT_TRUE(cache.Insert(true, key, servfail, 1, 5, 0));
+  EXPECT_EQ(cache.success().size(), 0u);  // the newer denial replaced it
+  EXPECT_EQ(cache.Find(key, qname, 2).answer.size(), servfail.size());
+  // Denials never push successes out: the denial pool holds one entry, whatever comes.
+  ASSERT_TRUE(cache.Insert(false, key, positive, 3, 300, 0));
+  for (std::uint32_t i = 0; i < 10; ++i) {
+    const Bytes other = WireName("n" + std::to_string(i) + ".example.");
+    ASSERT_TRUE(cache.Insert(true, MakeCacheKey(1, other, 1, 1, 0), servfail, 4, 5, 0));
+  }
+  EXPECT_EQ(cache.denial().size(), 1u);
+  EXPECT_EQ(cache.Find(key, qname, 5).answer.size(), positive.size());
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
-// The shard's fixed tables: the (socket, TXID) index, the timer wheel and the in-flight
-// slots, checked against simple models, and never allocating after construction.
+// The shard's fixed tables: the (socket, TXID) and coalescing indexes, the timer wheel
+// and the in-flight slots, checked against simple models, and never allocating after construction.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "core/inflight.h"
-#include "core/pending_index.h"
+#include "core/slot_index.h"
 #include "core/timer_wheel.h"
 #include "testing/alloc_counter.h"
 
@@ -38,6 +38,30 @@ TEST(PendingIndex, AgreesWithAMapUnderRandomInsertsAndErases) {
     ASSERT_EQ(index.Contains(probe), model.count(probe) != 0);
   }
   for (const auto& [key, slot] : model) EXPECT_EQ(index.Find(key), slot);
+}
+
+TEST(CoalescingIndex, AgreesWithAMapForSixtyFourBitKeysSharingHomeCells) {
+  constexpr std::uint32_t kMax = 256;
+  CoalescingIndex index(kMax);
+  std::map<std::uint64_t, std::uint32_t> model;
+  std::mt19937_64 rng(3);
+  // Keys that differ only in their high bits land near each other: long probe runs.
+  std::vector<std::uint64_t> keys;
+  for (std::uint64_t i = 0; i < 600; ++i) keys.push_back((i << 40) | (rng() & 0xff));
+  for (int step = 0; step < 100000; ++step) {
+    const std::uint64_t key = keys[rng() % keys.size()];
+    if (model.count(key) != 0) {
+      ASSERT_EQ(index.Find(key), model[key]);
+      index.Erase(key);
+      model.erase(key);
+    } else if (model.size() < kMax) {
+      const std::uint32_t slot = static_cast<std::uint32_t>(rng() % 1000);
+      index.Insert(key, slot);
+      model[key] = slot;
+    }
+  }
+  for (const auto& [key, slot] : model) EXPECT_EQ(index.Find(key), slot);
+  for (std::uint64_t key : keys) EXPECT_EQ(index.Contains(key), model.count(key) != 0);
 }
 
 TEST(PendingIndex, AllocatesNothingAfterConstruction) {

@@ -1,6 +1,7 @@
 // The cache seen from a client: a repeated question reaches the upstream once, the hit
-// carries the client's ID and spelling of the name, TTL 0 answers are asked every time,
-// and answers are never shared between server blocks.
+// carries the client's ID and spelling of the name, TTLs count down the entry's life,
+// TTL 0 answers are asked every time, answers are never shared between server blocks
+// nor between EDNS and non-EDNS clients, and another client's COOKIE never leaks.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -10,6 +11,8 @@
 #include "testing/message_builder.h"
 #include "testing/udp.h"
 #include "wire/bytes.h"
+#include "wire/edns.h"
+#include "wire/message.h"
 #include "wire/response.h"
 
 namespace ringdns::testing {
@@ -86,6 +89,67 @@ TEST(CacheUdp, AnswersAreNeverSharedBetweenServerBlocks) {
   ASSERT_TRUE(client.Receive(2s).has_value());
   EXPECT_EQ(a.queries(), 1);
   EXPECT_EQ(b.queries(), 1);
+}
+
+TEST(CacheUdp, EdnsAndPlainClientsNeverShareAnEntry) {
+  // The upstream echoes the query's OPT back, as a real server answers an EDNS query.
+  FakeUpstream up(Behaviour::kAnswer, [](const Bytes& query) {
+    const wire::Result<wire::QueryView> q = wire::ParseQuery(query);
+    MessageBuilder b(0, 0x8180);
+    b.Question("www.example.", 1).AnswerAt(12, 1, 300, ARdata(192, 0, 2, 1));
+    if (q && q->opt.present()) b.Opt(1232, 0);
+    return b.bytes();
+  });
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n cache\n forward . " + Upstream(up) + "\n}\n");
+  UdpClient client;
+  client.SendTo(fwd.port(), MessageBuilder(1, 0x0100).Question("www.example.", 1).Opt(1232, 0).bytes());
+  ASSERT_TRUE(client.Receive(2s).has_value());
+  client.SendTo(fwd.port(), MessageBuilder(2, 0x0100).Question("www.example.", 1).bytes());
+  const std::optional<Bytes> plain = client.Receive(2s);
+  ASSERT_TRUE(plain.has_value());
+  EXPECT_EQ(wire::LoadU16(plain->data() + wire::header::kArCount), 0);  // no OPT (RFC 6891 7)
+  EXPECT_EQ(up.queries(), 2);
+}
+
+TEST(CacheUdp, AHitNeverCarriesAnotherClientsCookie) {
+  // The upstream echoes the client's COOKIE with a server cookie (RFC 7873).
+  FakeUpstream up(Behaviour::kAnswer, [](const Bytes& query) {
+    const wire::Result<wire::QueryView> q = wire::ParseQuery(query);
+    Bytes cookie;
+    wire::ForEachOption(query, q->opt, [&](std::uint16_t code, std::span<const std::uint8_t> data) {
+      if (code == wire::edns::kOptionCookie) cookie.assign(data.begin(), data.end());
+    });
+    const Bytes server = Hex("a1a2a3a4a5a6a7a8");
+    cookie.insert(cookie.end(), server.begin(), server.end());
+    Bytes option = Hex("000a");
+    option.push_back(0);
+    option.push_back(static_cast<std::uint8_t>(cookie.size()));
+    option.insert(option.end(), cookie.begin(), cookie.end());
+    return MessageBuilder(0, 0x8180).Question("www.example.", 1).AnswerAt(12, 1, 300, ARdata(192, 0, 2, 1))
+        .Opt(1232, 0, option).bytes();
+  });
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n cache\n forward . " + Upstream(up) + "\n}\n");
+  auto ask = [&](std::uint16_t id, const char* client_cookie) {
+    UdpClient client;
+    const Bytes option = Hex(std::string("000a 0008 ") + client_cookie);
+    client.SendTo(fwd.port(), MessageBuilder(id, 0x0100).Question("www.example.", 1).Opt(1232, 0, option).bytes());
+    return client.Receive(2s);
+  };
+  auto cookies = [](const Bytes& msg) {
+    const wire::Result<wire::ResponseInfo> info = wire::WalkResponse(msg);
+    EXPECT_TRUE(info);
+    int n = 0;
+    wire::ForEachOption(msg, info->opt(), [&](std::uint16_t code, auto) { n += code == wire::edns::kOptionCookie; });
+    return n;
+  };
+  const std::optional<Bytes> first = ask(1, "0102030405060708");
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(cookies(*first), 1);  // forwarded: the upstream answered this client's cookie
+  const std::optional<Bytes> second = ask(2, "1112131415161718");
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(cookies(*second), 0);  // a hit: the first client's cookie is not this one's
+  EXPECT_EQ(wire::LoadU16(second->data() + wire::header::kAnCount), 1);
+  EXPECT_EQ(up.queries(), 1);
 }
 
 }  // namespace

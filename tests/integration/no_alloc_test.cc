@@ -1,6 +1,7 @@
 // The packet path allocates nothing: 100 000 queries forwarded through a running shard,
 // after warm-up, with every heap allocation in the process counted (operator new is
-// replaced by tests/testing/alloc_counter.cc). The client and the upstream here use
+// replaced by tests/testing/alloc_counter.cc); likewise cache hits, inserts, evictions,
+// coalesced misses and prefetch refreshes. The client and the upstream here use
 // stack buffers only, so any allocation counted is ringdns's.
 #include <arpa/inet.h>
 #include <poll.h>
@@ -120,6 +121,52 @@ TEST(NoAllocation, CacheHitsAndInsertsAllocateNothing) {
   const core::ShardCounters totals = fwd.Stop();
   EXPECT_GT(totals.cache_hits, 0u);
   EXPECT_GT(totals.cache_inserts, 1000u);  // evictions force re-inserts
+}
+
+TEST(NoAllocation, CoalescedMissesAndRefreshesAllocateNothing) {
+  Reflector upstream;
+  // TTL 1 answers (MINTTL 1) live a second; prefetch refreshes after two hits in the last 90 % of the life.
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n cache {\n  success 64 3600 1\n  prefetch 2 1m 90%\n"
+                "  serve_stale 1h\n }\n forward . 127.0.0.1:" + std::to_string(upstream.port()) + "\n}\n");
+  UdpClient client;
+  std::vector<Bytes> queries;
+  for (int i = 0; i < 100; ++i) {
+    queries.push_back(MessageBuilder(1, 0x0100)
+                          .Question("n" + std::to_string(i) + ".example.", 1)
+                          .AnswerAt(12, 1, 1, ARdata(10, 0, 0, 1))
+                          .bytes());
+  }
+  // Bursts of 8 copies of one question: the first is forwarded (or hits), the others
+  // wait on it or hit.
+  std::uint8_t answer[4096];
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  to.sin_port = htons(fwd.port());
+  auto bursts = [&](int n) {
+    int answered = 0;
+    for (int i = 0; i < n; ++i) {
+      const Bytes& q = queries[static_cast<std::size_t>(i % 100)];
+      for (int k = 0; k < 8; ++k) {
+        ::sendto(client.fd(), q.data(), q.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof(to));
+      }
+      for (int k = 0; k < 8; ++k) {
+        pollfd p{client.fd(), POLLIN, 0};
+        if (::poll(&p, 1, 1000) <= 0) break;
+        answered += ::recv(client.fd(), answer, sizeof(answer), 0) > 0;
+      }
+    }
+    return answered;
+  };
+  ASSERT_EQ(bursts(500), 4000);
+  const std::uint64_t before = ProcessAllocationCount();
+  const int answered = bursts(12500);
+  const std::uint64_t allocations = ProcessAllocationCount() - before;
+  EXPECT_EQ(answered, 100000);
+  EXPECT_EQ(allocations, 0u);
+  const core::ShardCounters totals = fwd.Stop();
+  EXPECT_GT(totals.coalesced, 0u);
+  EXPECT_GT(totals.cache_prefetches, 0u);
 }
 
 }  // namespace

@@ -117,5 +117,34 @@ TEST(SetRcode, SplitsTwelveBitsBetweenHeaderAndOpt) {
   EXPECT_EQ(info->rcode, rcode::kNxDomain);
 }
 
+TEST(BuildQuery, WritesAQueryOurParserAcceptsWithDoAndCd) {
+  const Bytes qname = testing::WireName("Cb.Remote.Example.");
+  std::uint8_t buf[512];
+  const Result<std::size_t> len =
+      BuildQuery({0xabcd, flag::kRd | flag::kCd, qname, rrtype::kSrv, 1, true, true}, buf);
+  ASSERT_TRUE(len);
+  const std::span<const std::uint8_t> msg(buf, *len);
+  const Result<QueryView> q = ParseQuery(msg);
+  ASSERT_TRUE(q) << ToString(q.error());
+  EXPECT_EQ(q->id, 0xabcd);
+  EXPECT_EQ(q->flags, flag::kRd | flag::kCd);
+  EXPECT_EQ(q->qtype, rrtype::kSrv);
+  EXPECT_TRUE(std::equal(qname.begin(), qname.end(), q->qname(msg).begin()));
+  ASSERT_TRUE(q->opt.present());
+  EXPECT_TRUE(q->opt.do_bit());
+  EXPECT_EQ(q->opt.udp_size, edns::kAdvertisedUdpSize);
+}
+
+TEST(BuildQuery, WithoutEdnsAndIntoASmallBuffer) {
+  const Bytes qname = testing::WireName("a.");
+  std::uint8_t buf[64];
+  const Result<std::size_t> len = BuildQuery({1, flag::kRd, qname, rrtype::kA, 1, false, false}, buf);
+  ASSERT_TRUE(len);
+  EXPECT_EQ(*len, 12u + qname.size() + 4);
+  EXPECT_FALSE(ParseQuery({buf, *len})->opt.present());
+  EXPECT_EQ(BuildQuery({1, flag::kRd, qname, rrtype::kA, 1, true, false}, {buf, 20}).error(),
+            Error::kBufferTooSmall);
+}
+
 }  // namespace
 }  // namespace ringdns::wire

@@ -1,4 +1,4 @@
-// WalkResponse, MatchAnswer, AgeTtls, TruncateForUdp: answer validation (RFC 5452),
+// WalkResponse, MatchAnswer, CapTtls, DropEdnsOption, TruncateForUdp: answer validation (RFC 5452),
 // TTL rules (RFC 2181 section 8, RFC 2308 section 5) and truncation (RFC 1035, RFC 6891).
 #include "wire/response.h"
 
@@ -190,43 +190,111 @@ TEST(MatchAnswer, RejectsEveryMismatchRfc5452Section9_1) {
   EXPECT_EQ(MatchAnswer(Hex("4242 81"), 0x4242, opcode::kQuery, q), Error::kTooShort);
 }
 
-TEST(AgeTtls, SubtractsElapsedFloorsAtZeroAndLeavesOptAlone) {
-  Bytes msg = AnswerWithTtls(300, 60);
-  ASSERT_EQ(AgeTtls(msg, 100), Error::kOk);
-  const Result<ResponseInfo> info = WalkResponse(msg);
-  ASSERT_TRUE(info);
-  EXPECT_EQ(info->min_ttl, 0u);  // 60 - 100 floors at 0
-  ASSERT_TRUE(info->opt().present());
-  EXPECT_TRUE(info->opt().do_bit());  // OPT flags untouched
-  // The first A record went from 300 to 200.
-  std::uint32_t first_ttl = 0;
+std::vector<std::uint32_t> RecordTtls(const Bytes& msg) {
+  std::vector<std::uint32_t> ttls;
   LabelStarts starts(msg.size());
-  (void)ParseQuestion(msg, &starts);
-  (void)WalkRecords(msg, info->question.question_end, starts, [&](const RecordView& r) {
-    if (first_ttl == 0 && r.type == rrtype::kA) first_ttl = r.ttl;
+  const Result<QueryView> q = ParseQuestion(msg, &starts);
+  (void)WalkRecords(msg, q->question_end, starts, [&](const RecordView& r) {
+    ttls.push_back(r.ttl);
     return Error::kOk;
   });
-  EXPECT_EQ(first_ttl, 200u);
+  return ttls;
 }
 
-TEST(WalkAndAgeTtls, ReportsWhatAFreshWalkOfTheAgedAnswerFinds) {
+TEST(CapTtls, LowersTtlsAboveTheCapAndLeavesOptAlone) {
+  Bytes msg = AnswerWithTtls(300, 60);
+  ASSERT_EQ(CapTtls(msg, 100), Error::kOk);
+  const Result<ResponseInfo> info = WalkResponse(msg);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->min_ttl, 60u);  // below the cap: unchanged
+  ASSERT_TRUE(info->opt().present());
+  EXPECT_TRUE(info->opt().do_bit());  // OPT flags (in its TTL field) untouched
+  // Both A records, then the OPT's TTL field (extended RCODE, version, DO).
+  EXPECT_EQ(RecordTtls(msg), (std::vector<std::uint32_t>{100, 60, 0x00008000}));
+  ASSERT_EQ(CapTtls(msg, 0), Error::kOk);
+  EXPECT_EQ(RecordTtls(msg), (std::vector<std::uint32_t>{0, 0, 0x00008000}));
+}
+
+TEST(CapTtls, TtlWithTopBitSetBecomesZero) {
+  Bytes msg = AnswerWithTtls(0x80000001u, 60);
+  ASSERT_EQ(CapTtls(msg, 3600), Error::kOk);
+  EXPECT_EQ(RecordTtls(msg)[0], 0u);
+}
+
+TEST(WalkAndCapTtls, ReportsWhatAFreshWalkOfTheCappedAnswerFinds) {
   const Bytes soa = SoaRdata("ns.example.", "h.example.", 1, 2, 3, 4, 300);
   Bytes nx = MessageBuilder(1, kAnswerFlags | rcode::kNxDomain)
                  .Question("nope.example.", rrtype::kA)
                  .Authority("example.", rrtype::kSoa, 100, soa)
                  .bytes();
-  const Result<ResponseInfo> aged = WalkAndAgeTtls(nx, 30);
-  ASSERT_TRUE(aged);
+  const Result<ResponseInfo> capped = WalkAndCapTtls(nx, 70);
+  ASSERT_TRUE(capped);
   const Result<ResponseInfo> fresh = WalkResponse(nx);
   ASSERT_TRUE(fresh);
-  EXPECT_EQ(aged->min_ttl, 70u);
-  EXPECT_EQ(aged->min_ttl, fresh->min_ttl);
-  EXPECT_EQ(aged->negative_ttl(), fresh->negative_ttl());
+  EXPECT_EQ(capped->min_ttl, 70u);
+  EXPECT_EQ(capped->min_ttl, fresh->min_ttl);
+  EXPECT_EQ(capped->negative_ttl(), fresh->negative_ttl());
 }
 
-TEST(AgeTtls, AllocatesNothing) {
+TEST(CapTtls, AllocatesNothing) {
   Bytes msg = AnswerWithTtls(300, 60);
-  EXPECT_EQ(testing::CountAllocations([&] { (void)AgeTtls(msg, 0); }), 0u);
+  EXPECT_EQ(testing::CountAllocations([&] { (void)CapTtls(msg, 10); }), 0u);
+}
+
+// An upstream's COOKIE answers the client whose query went upstream; served from the
+// cache to anyone else it would be a wrong cookie and the answer discarded.
+Bytes CookieOption() { return Hex("000a 0010 0102030405060708 1112131415161718"); }
+Bytes NsidOption() { return Hex("0003 0002 6e73"); }
+
+TEST(DropEdnsOption, RemovesTheOptionWhenOptIsLast) {
+  Bytes options = NsidOption();
+  const Bytes cookie = CookieOption();
+  options.insert(options.end(), cookie.begin(), cookie.end());
+  Bytes msg = MessageBuilder(7, kAnswerFlags)
+                  .Question("www.example.", rrtype::kA)
+                  .AnswerAt(12, rrtype::kA, 60, ARdata(192, 0, 2, 1))
+                  .Opt(1232, 0, options)
+                  .bytes();
+  Result<ResponseInfo> info = WalkResponse(msg);
+  ASSERT_TRUE(info);
+  const std::size_t size = DropEdnsOption(msg, *info, edns::kOptionCookie);
+  EXPECT_EQ(size, msg.size() - cookie.size());
+  msg.resize(size);
+  const Result<ResponseInfo> after = WalkResponse(msg);
+  ASSERT_TRUE(after) << ToString(after.error());
+  EXPECT_EQ(after->opt().rdlength, NsidOption().size());
+  EXPECT_EQ(info->opt().rdlength, after->opt().rdlength);  // `info` was kept in step
+  int cookies = 0;
+  ForEachOption(msg, after->opt(), [&](std::uint16_t code, auto) { cookies += code == edns::kOptionCookie; });
+  EXPECT_EQ(cookies, 0);
+}
+
+TEST(DropEdnsOption, PadsInPlaceWhenARecordFollowsTheOpt) {
+  Bytes msg = MessageBuilder(7, kAnswerFlags)
+                  .Question("www.example.", rrtype::kA)
+                  .Opt(1232, 0, CookieOption())
+                  .Additional("x.example.", rrtype::kA, 60, ARdata(192, 0, 2, 9))
+                  .bytes();
+  Result<ResponseInfo> info = WalkResponse(msg);
+  ASSERT_TRUE(info) << ToString(info.error());
+  EXPECT_EQ(DropEdnsOption(msg, *info, edns::kOptionCookie), msg.size());
+  const Result<ResponseInfo> after = WalkResponse(msg);
+  ASSERT_TRUE(after);
+  std::vector<std::uint16_t> codes;
+  ForEachOption(msg, after->opt(), [&](std::uint16_t code, std::span<const std::uint8_t> data) {
+    codes.push_back(code);
+    for (std::uint8_t b : data) EXPECT_EQ(b, 0);
+  });
+  EXPECT_EQ(codes, std::vector<std::uint16_t>{edns::kOptionPadding});
+}
+
+TEST(DropEdnsOption, LeavesAnswersWithoutTheOptionAlone) {
+  Bytes msg = AnswerWithTtls(1, 2);
+  const Bytes before = msg;
+  Result<ResponseInfo> info = WalkResponse(msg);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(DropEdnsOption(msg, *info, edns::kOptionCookie), msg.size());
+  EXPECT_EQ(msg, before);
 }
 
 TEST(TruncateForUdp, LeavesAFittingAnswerAlone) {
@@ -264,7 +332,7 @@ namespace ringdns::wire {
 namespace {
 
 // RFC 1035 section 4.1.4: a pointer replaces a prior occurrence of a name. One aimed at
-// a TTL would read bytes that aging rewrites (found by wire_response_fuzz).
+// a TTL would read bytes that TTL capping rewrites (found by wire_response_fuzz).
 TEST(WalkResponse, PointerMustLandOnALabelOfAnEarlierName) {
   // Question "a." at 12; record owner c00c at 19; TTL at 25..28; CNAME RDATA at 31 points
   // at 25, the TTL.
@@ -286,9 +354,9 @@ TEST(WalkResponse, OwnerMayPointIntoAnEarlierRdataName) {
   const Result<ResponseInfo> info = WalkResponse(msg);
   ASSERT_TRUE(info) << ToString(info.error());
   EXPECT_EQ(info->min_ttl, 30u);
-  Bytes aged = msg;
-  EXPECT_EQ(AgeTtls(aged, 10), Error::kOk);
-  EXPECT_EQ(WalkResponse(aged)->min_ttl, 20u);
+  Bytes capped = msg;
+  EXPECT_EQ(CapTtls(capped, 20), Error::kOk);
+  EXPECT_EQ(WalkResponse(capped)->min_ttl, 20u);
 }
 
 }  // namespace

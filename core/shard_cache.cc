@@ -1,0 +1,225 @@
+// The caching half of a shard: hits answered in place, identical misses coalesced onto
+// one upstream query, popular entries prefetched, and serve-stale (RFC 8767).
+#include <cstring>
+
+#include "core/shard.h"
+#include "core/shard_layout.h"
+#include "wire/name.h"
+#include "wire/patch.h"
+#include "wire/response.h"
+
+namespace ringdns::core {
+namespace {
+
+using namespace layout;
+
+static_assert(Cache::kSlotBytes <= kQueryRoom, "a cached answer must fit a query buffer");
+
+std::uint16_t RcodeOf(std::span<const std::uint8_t> answer) {
+  return wire::LoadU16(answer.data() + wire::header::kFlags) & wire::flag::kRcodeMask;
+}
+
+bool SameKey(const CacheKey& a, const CacheKey& b) {
+  return a.hash == b.hash && a.forward_id == b.forward_id && a.qtype == b.qtype &&
+         a.qclass == b.qclass && a.flags == b.flags;
+}
+
+}  // namespace
+
+bool Shard::ServeFromCache(const Client& client, Lookup& lookup, std::int64_t now) {
+  const CachePolicy& policy = *lookup.policy;
+  if (!policy.Covers(lookup.qname)) {
+    lookup.policy = nullptr;
+    return false;
+  }
+  const std::int64_t hit_window = policy.prefetch_amount > 0 ? policy.prefetch_window_ms : 0;
+  const Cache::Hit hit = cache_->Find(lookup.key, lookup.qname, now, hit_window);
+  if (hit.answer.empty() || (hit.stale && policy.stale_verify)) {
+    // serve_stale verify asks upstream first; ServeStale answers if that fails.
+    ++counters_.cache_misses;
+    return false;
+  }
+  if (hit.stale) {
+    // RFC 8767 immediate mode: the stale answer now, a refresh in the background.
+    ServeCopy(client, hit.answer, kStaleAnswerTtl);
+    ++counters_.cache_stale;
+    if (StartRefresh(lookup, hit.answer, now)) ++counters_.cache_stale_refreshes;
+    return true;
+  }
+  const std::uint32_t remaining = hit.remaining_s(now);
+  ServeCopy(client, hit.answer, policy.keepttl ? kNoTtlCap : remaining);
+  ++counters_.cache_hits;
+  // CoreDNS's rule: AMOUNT hits in a row, each within DURATION of the last, and no more
+  // than PERCENTAGE of the lifetime left.
+  if (policy.prefetch_amount > 0 && hit.hits >= policy.prefetch_amount &&
+      std::uint64_t{remaining} * 100 <= std::uint64_t{policy.prefetch_percentage} * hit.lifetime_s + 99 &&
+      StartRefresh(lookup, hit.answer, now)) {
+    ++counters_.cache_prefetches;
+  }
+  return true;
+}
+
+void Shard::ServeCopy(const Client& client, std::span<const std::uint8_t> answer,
+                      std::uint32_t ttl_cap) {
+  // The answer replaces the query in its own buffer, then takes the client's ID and the
+  // client's spelling of the name (the stored one may be another client's).
+  std::uint8_t* payload = QueryPayload(client.bid);
+  wire::NameStorage client_qname;
+  std::memcpy(client_qname.data(), payload + wire::header::kSize, client.qname_len);
+  std::memcpy(payload, answer.data(), answer.size());
+  const std::span<std::uint8_t> out(payload, answer.size());
+  wire::SetId(out, client.id);
+  std::memcpy(payload + wire::header::kSize, client_qname.data(), client.qname_len);
+  // One walk caps the TTLs and learns what the edits below need.
+  wire::Result<wire::ResponseInfo> info =
+      ttl_cap == kNoTtlCap ? wire::WalkResponse(out) : wire::WalkAndCapTtls(out, ttl_cap);
+  if (!info) {
+    ++counters_.reply_failures;  // cannot happen: only walked answers get here
+    return;
+  }
+  const std::size_t len = wire::DropEdnsOption(out, *info, wire::edns::kOptionCookie);
+  ReplyFromQueryBuffer(client, wire::TruncateForUdp(out.first(len), *info, client.udp_size));
+}
+
+bool Shard::JoinInFlight(std::uint32_t index, const Lookup& lookup) {
+  const std::uint32_t leader_index = coalescing_.Find(lookup.key.hash);
+  if (leader_index == CoalescingIndex::kEmpty) return false;
+  InflightSlot& leader = inflight_[leader_index];
+  const std::span<const std::uint8_t> leader_qname = QnameOf(leader);
+  if (leader.waiters >= options_.max_waiters || !SameKey(leader.cache_key, lookup.key) ||
+      !wire::NamesEqualIgnoreCase(leader_qname, lookup.qname)) {
+    return false;
+  }
+  InflightSlot& waiter = inflight_[index];
+  waiter.waiter = true;
+  waiter.next_waiter = leader.next_waiter;
+  leader.next_waiter = index;
+  ++leader.waiters;
+  ++counters_.coalesced;
+  return true;
+}
+
+void Shard::RegisterLeader(std::uint32_t index) {
+  InflightSlot& slot = inflight_[index];
+  const std::uint64_t hash = slot.cache_key.hash;
+  // Taken (an identical query has its quota of waiters, or a hash collision): go alone.
+  if (hash == CoalescingIndex::kFreeKey || coalescing_.Contains(hash)) return;
+  coalescing_.Insert(hash, index);
+  slot.leader = true;
+}
+
+void Shard::StoreAnswer(const InflightSlot& slot, std::span<const std::uint8_t> answer,
+                        const wire::ResponseInfo& info, std::int64_t now) {
+  const CachePolicy& policy = *slot.cache_policy;
+  const std::span<const std::uint8_t> qname = QnameOf(slot);
+  const CacheVerdict verdict = CacheTtl(info, qname, policy);
+  if (verdict.ttl == 0) return;
+  std::uint32_t stale_seconds = policy.stale_seconds;
+  if (info.rcode == wire::rcode::kServFail) {
+    // A SERVFAIL never replaces an answer still live or stale, and is never served stale.
+    const Cache::Hit existing = cache_->Find(slot.cache_key, qname, now);
+    if (!existing.answer.empty() && RcodeOf(existing.answer) != wire::rcode::kServFail) return;
+    stale_seconds = 0;
+  }
+  if (cache_->Insert(verdict.denial, slot.cache_key, answer, now, verdict.ttl, stale_seconds)) {
+    ++counters_.cache_inserts;
+  }
+}
+
+template <typename Visit>
+void Shard::ForEachWaiter(std::uint32_t leader_index, Visit&& visit) {
+  InflightSlot& leader = inflight_[leader_index];
+  std::uint32_t next = leader.next_waiter;
+  leader.next_waiter = kNoSlot;
+  leader.waiters = 0;
+  while (next != kNoSlot) {
+    const std::uint32_t index = next;
+    next = inflight_[index].next_waiter;
+    inflight_[index].next_waiter = kNoSlot;
+    visit(index, inflight_[index]);
+  }
+}
+
+void Shard::AnswerWaiters(std::uint32_t leader_index, std::span<const std::uint8_t> answer) {
+  ForEachWaiter(leader_index, [&](std::uint32_t index, InflightSlot& waiter) {
+    if (!answer.empty() && answer.size() <= kQueryRoom) {
+      ServeCopy(ClientOf(waiter), answer, kNoTtlCap);
+      ++counters_.answers;
+      ReleaseSlot(index);
+    } else {
+      // Too large to copy into the waiter's buffer (or cut): it asks on its own.
+      waiter.waiter = false;
+      ++counters_.forwarded;
+      StartForward(index, NowMs());
+    }
+  });
+}
+
+void Shard::FailWaiters(std::uint32_t leader_index) {
+  ForEachWaiter(leader_index, [&](std::uint32_t index, InflightSlot& waiter) {
+    ++counters_.servfail_timeout;
+    ReplyServfail(ClientOf(waiter));
+    ReleaseSlot(index);
+  });
+}
+
+bool Shard::ServeStale(std::uint32_t index, std::int64_t now) {
+  InflightSlot& slot = inflight_[index];
+  const std::span<const std::uint8_t> qname = QnameOf(slot);
+  const Cache::Hit hit = cache_->Find(slot.cache_key, qname, now);
+  if (hit.answer.empty() || RcodeOf(hit.answer) == wire::rcode::kServFail) return false;
+  const std::uint32_t ttl_cap = hit.stale ? kStaleAnswerTtl : hit.remaining_s(now);
+  ForEachWaiter(index, [&](std::uint32_t waiter_index, InflightSlot& waiter) {
+    ServeCopy(ClientOf(waiter), hit.answer, ttl_cap);
+    ++counters_.cache_stale;
+    ReleaseSlot(waiter_index);
+  });
+  if (slot.has_client()) {
+    ServeCopy(ClientOf(slot), hit.answer, ttl_cap);
+    ++counters_.cache_stale;
+  }
+  ReleaseSlot(index);
+  return true;
+}
+
+bool Shard::StartRefresh(const Lookup& lookup, std::span<const std::uint8_t> stored_answer,
+                         std::int64_t now) {
+  if (coalescing_.Contains(lookup.key.hash) || refresh_free_.empty()) return false;
+  const std::uint32_t index = inflight_.Take();
+  if (index == InflightTable::kNone) return false;
+  const std::uint16_t bid = refresh_free_.back();
+  refresh_free_.pop_back();
+  query_refs_[bid] = 1;  // the slot's
+  // The stored answer's question is the name, type and class to ask for again.
+  const CacheKey& key = lookup.key;
+  const std::span<const std::uint8_t> qname = stored_answer.subspan(wire::header::kSize, lookup.qname.size());
+  const wire::Result<std::size_t> len = wire::BuildQuery(
+      {0, static_cast<std::uint16_t>(wire::flag::kRd | ((key.flags & CacheKey::kCd) ? wire::flag::kCd : 0)),
+       qname, key.qtype, key.qclass, (key.flags & CacheKey::kEdns) != 0, (key.flags & CacheKey::kDo) != 0},
+      {QueryPayload(bid), kQueryRoom});
+  if (!len) {
+    inflight_.Release(index);
+    UnrefQuery(bid);
+    return false;
+  }
+  InflightSlot& slot = inflight_[index];
+  slot.client_id = 0;
+  slot.query_buffer = bid;
+  slot.query_len = static_cast<std::uint16_t>(*len);
+  slot.qname_len = static_cast<std::uint16_t>(qname.size());
+  slot.opcode = wire::opcode::kQuery;
+  slot.qtype = key.qtype;
+  slot.qclass = key.qclass;
+  slot.client_udp_size = wire::edns::kAdvertisedUdpSize;
+  slot.listener = 0;
+  slot.forward = lookup.forward;
+  slot.cache_policy = lookup.policy;
+  slot.cache_key = key;
+  slot.deadline_ms = now + kQueryDeadlineMs;
+  slot.client_len = 0;  // nobody to answer
+  RegisterLeader(index);
+  StartForward(index, now);
+  return true;
+}
+
+}  // namespace ringdns::core

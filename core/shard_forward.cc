@@ -1,0 +1,322 @@
+// The forwarding half of a shard: a query arrives, is answered in place (errors, cache
+// hits) or forwarded from its own buffer with a fresh TXID, and the upstream's answer,
+// once it is proven to answer our query, goes back to the client from the buffer it
+// arrived in.
+#include <cstring>
+
+#include "core/net.h"
+#include "core/shard.h"
+#include "core/shard_layout.h"
+#include "wire/message.h"
+#include "wire/patch.h"
+#include "wire/response.h"
+
+namespace ringdns::core {
+namespace {
+
+using namespace layout;
+
+struct Received {
+  std::uint8_t* payload = nullptr;
+  std::size_t len = 0;
+  const sockaddr* from = nullptr;
+  socklen_t from_len = 0;
+  bool truncated = false;
+};
+
+// Decodes a multishot recvmsg completion's buffer. Returns false if the kernel's layout
+// does not fit the buffer (never expected; counted as a short datagram).
+bool Decode(std::span<std::uint8_t> buffer, int res, msghdr& layout, Received& out) {
+  io_uring_recvmsg_out* header = io_uring_recvmsg_validate(buffer.data(), res, &layout);
+  if (header == nullptr) return false;
+  out.payload = static_cast<std::uint8_t*>(io_uring_recvmsg_payload(header, &layout));
+  out.len = io_uring_recvmsg_payload_length(header, res, &layout);
+  out.from = static_cast<const sockaddr*>(io_uring_recvmsg_name(header));
+  out.from_len = header->namelen > kNameLen ? kNameLen : header->namelen;
+  out.truncated = (header->flags & MSG_TRUNC) != 0;
+  return true;
+}
+
+}  // namespace
+
+void Shard::OnQuery(std::uint32_t listener, std::uint16_t bid, int res) {
+  Received rx;
+  ++counters_.queries;
+  query_refs_[bid] = 1;  // this function's; handed to the slot when the query is forwarded
+  if (!Decode(query_buffers_.Buffer(bid), res, listeners_[listener].recv_msg, rx) ||
+      rx.truncated || rx.len < wire::header::kSize) {
+    ++counters_.dropped_short;
+    UnrefQuery(bid);
+    return;
+  }
+  const std::uint16_t flags = wire::LoadU16(rx.payload + wire::header::kFlags);
+  if ((flags & wire::flag::kQr) != 0) {
+    ++counters_.dropped_qr;  // an answer sent to a listener: answering it could loop
+    UnrefQuery(bid);
+    return;
+  }
+  const std::span<const std::uint8_t> msg(rx.payload, rx.len);
+  const std::span<std::uint8_t> room(rx.payload, kQueryRoom);
+  const wire::Result<wire::QueryView> q = wire::ParseQuery(msg);
+  Client client{listener, bid, wire::GetId(msg), static_cast<std::uint16_t>(rx.len), 0,
+                wire::kClassicUdpSize, rx.from, rx.from_len};
+  auto reply = [&](std::uint16_t rcode, bool with_question) {
+    wire::Result<std::size_t> len =
+        with_question ? wire::BuildErrorAnswer(msg, *q, {rcode}, room)
+                      : wire::BuildHeaderOnlyAnswer(msg, rcode, room);
+    if (len) {
+      ReplyFromQueryBuffer(client, *len);
+    } else {
+      ++counters_.reply_failures;
+    }
+    UnrefQuery(bid);
+  };
+  if (wire::Opcode(flags) != wire::opcode::kQuery) {
+    ++counters_.notimp;
+    return reply(wire::rcode::kNotImp, q.has_value());
+  }
+  if (!q) {
+    ++counters_.formerr;
+    return reply(wire::rcode::kFormErr, false);
+  }
+  if (q->opt.present() && q->opt.version > 0) {
+    ++counters_.badvers;  // RFC 6891 section 6.1.3
+    return reply(wire::rcode::kBadVers, true);
+  }
+  client.qname_len = q->qname_len;
+  client.udp_size = wire::MaxUdpAnswerSize(q->opt);
+  Lookup lookup;
+  lookup.qname = q->qname(msg);
+  const zones::RouteId route = routes_.listeners[listeners_[listener].spec].trie.Match(lookup.qname);
+  if (route == zones::kNoRoute) {
+    ++counters_.refused;
+    return reply(wire::rcode::kRefused, true);
+  }
+  lookup.forward = routes_.PickForward(route, lookup.qname);
+  if (lookup.forward == nullptr) {
+    ++counters_.servfail_no_forward;
+    return reply(wire::rcode::kServFail, true);
+  }
+  const std::uint8_t key_flags =
+      static_cast<std::uint8_t>((q->opt.present() ? CacheKey::kEdns : 0) |
+                                (q->opt.do_bit() ? CacheKey::kDo : 0) |
+                                ((q->flags & wire::flag::kCd) != 0 ? CacheKey::kCd : 0));
+  lookup.key = MakeCacheKey(lookup.forward->id, lookup.qname, q->qtype, q->qclass, key_flags);
+  const std::int64_t now = NowMs();
+  if (routes_.blocks[route].cache && cache_) {
+    lookup.policy = &*routes_.blocks[route].cache;
+    if (ServeFromCache(client, lookup, now)) return UnrefQuery(bid);
+  }
+  const std::uint32_t index = inflight_.Take();
+  if (index == InflightTable::kNone) {
+    ++counters_.servfail_no_slot;
+    return reply(wire::rcode::kServFail, true);
+  }
+  FillSlot(index, client, *q, lookup, now);
+  if (JoinInFlight(index, lookup)) return;
+  RegisterLeader(index);
+  ++counters_.forwarded;
+  StartForward(index, now);
+}
+
+void Shard::FillSlot(std::uint32_t index, const Client& client, const wire::QueryView& q,
+                     const Lookup& lookup, std::int64_t now) {
+  InflightSlot& slot = inflight_[index];
+  slot.client_id = client.id;
+  slot.query_buffer = client.bid;
+  slot.query_len = q.size;
+  slot.qname_len = q.qname_len;
+  slot.opcode = q.opcode();
+  slot.qtype = q.qtype;
+  slot.qclass = q.qclass;
+  slot.client_udp_size = client.udp_size;
+  slot.listener = static_cast<std::uint8_t>(client.listener);
+  slot.forward = lookup.forward;
+  slot.cache_policy = lookup.policy;
+  slot.cache_key = lookup.key;
+  slot.deadline_ms = now + kQueryDeadlineMs;
+  std::memcpy(&slot.client, client.addr, client.addr_len);
+  slot.client_len = client.addr_len;
+}
+
+void Shard::StartForward(std::uint32_t index, std::int64_t now) {
+  InflightSlot& slot = inflight_[index];
+  if (!ChooseUpstream(slot, index, /*first=*/true)) {
+    // No socket for the upstream's family: fail over as a network error would.
+    timers_->Schedule(index, now);
+    return;
+  }
+  SendToUpstream(index);
+  timers_->Schedule(index, std::min(now + slot.forward->read_timeout_ms, slot.deadline_ms));
+}
+
+bool Shard::ChooseUpstream(InflightSlot& slot, std::uint32_t index, bool first) {
+  const ForwardRoute& f = *slot.forward;
+  const auto n = static_cast<std::uint32_t>(f.upstreams.size());
+  if (first) {
+    switch (f.policy) {
+      case config::Policy::kRandom: slot.upstream = static_cast<std::uint8_t>(random_.Below(n)); break;
+      case config::Policy::kRoundRobin:
+        slot.upstream = static_cast<std::uint8_t>(round_robin_[f.id]++ % n);
+        break;
+      case config::Policy::kSequential: slot.upstream = 0; break;
+    }
+  } else {
+    slot.upstream = static_cast<std::uint8_t>((slot.upstream + 1) % n);
+  }
+  const std::vector<std::uint16_t>& sockets =
+      sockets_by_family_[FamilyIndex(f.upstreams[slot.upstream].family())];
+  if (sockets.empty()) return false;
+  slot.upstream_socket =
+      sockets[random_.Below(static_cast<std::uint32_t>(sockets.size()))];
+  // An unpredictable ID, unique among the queries waiting on that socket (RFC 5452).
+  std::uint32_t key;
+  do {
+    slot.txid = random_.Next16();
+    key = PendingIndex::Key(slot.upstream_socket, slot.txid);
+  } while (pending_.Contains(key));
+  pending_.Insert(key, index);
+  return true;
+}
+
+void Shard::SendToUpstream(std::uint32_t index) {
+  InflightSlot& slot = inflight_[index];
+  std::uint8_t* query = QueryPayload(slot.query_buffer);
+  wire::SetId({query, slot.query_len}, slot.txid);
+  const SockAddr& upstream = slot.forward->upstreams[slot.upstream];
+  RefQuery(slot.query_buffer);
+  QueueSend(upstream_sockets_[slot.upstream_socket].fd.get(), kSendUpstream, index,
+            slot.generation, slot.query_buffer, query_sends_[slot.query_buffer], query,
+            slot.query_len, upstream.get(), upstream.len);
+}
+
+void Shard::ReleaseSlot(std::uint32_t index) {
+  InflightSlot& slot = inflight_[index];
+  if (!slot.waiter) {
+    pending_.Erase(PendingIndex::Key(slot.upstream_socket, slot.txid));
+    timers_->Cancel(index);
+  }
+  if (slot.leader) coalescing_.Erase(slot.cache_key.hash);
+  const std::uint16_t bid = slot.query_buffer;
+  inflight_.Release(index);
+  UnrefQuery(bid);  // the slot's hold on its query
+}
+
+void Shard::ReplyServfail(const Client& client) {
+  // RFC 8914 "No Reachable Authority" when the client speaks EDNS, written over the
+  // client's query in place (its ID first: the buffer may carry our upstream TXID).
+  std::uint8_t* payload = QueryPayload(client.bid);
+  wire::SetId({payload, client.query_len}, client.id);
+  const std::span<const std::uint8_t> msg(payload, client.query_len);
+  const wire::Result<wire::QueryView> q = wire::ParseQuery(msg);
+  wire::Result<std::size_t> len = wire::Error::kBadText;
+  if (q) {
+    len = wire::BuildErrorAnswer(msg, *q, {wire::rcode::kServFail, true,
+                                           wire::ede::kNoReachableAuthority},
+                                 {payload, kQueryRoom});
+  }
+  if (len) {
+    ReplyFromQueryBuffer(client, *len);
+  } else {
+    ++counters_.reply_failures;
+  }
+}
+
+void Shard::OnTimeout(std::uint32_t index) {
+  InflightSlot& slot = inflight_[index];
+  if (!slot.in_use || slot.waiter) return;
+  pending_.Erase(PendingIndex::Key(slot.upstream_socket, slot.txid));
+  ++slot.attempts;
+  const std::int64_t now = NowMs();
+  const bool out_of_attempts =
+      slot.forward->max_attempts != 0 && slot.attempts >= slot.forward->max_attempts;
+  if (now < slot.deadline_ms && !out_of_attempts && ChooseUpstream(slot, index, false)) {
+    ++counters_.retries;
+    SendToUpstream(index);
+    timers_->Schedule(index, std::min(now + slot.forward->read_timeout_ms, slot.deadline_ms));
+    return;
+  }
+  // Every attempt failed. pending_ no longer holds the slot; ReleaseSlot's erase of the
+  // old key is harmless.
+  if (slot.cache_policy != nullptr && slot.cache_policy->stale_seconds > 0 && ServeStale(index, now)) {
+    return;
+  }
+  ++counters_.servfail_timeout;
+  FailWaiters(index);
+  if (slot.has_client()) ReplyServfail(ClientOf(slot));
+  ReleaseSlot(index);
+}
+
+void Shard::OnAnswer(std::uint32_t socket, std::uint16_t bid, int res) {
+  Received rx;
+  if (!Decode(answer_buffers_.Buffer(bid), res, upstream_sockets_[socket].recv_msg, rx) ||
+      rx.len < wire::header::kSize) {
+    ++counters_.dropped_short;
+    answer_buffers_.Recycle(bid);
+    return;
+  }
+  const std::uint16_t txid = wire::GetId({rx.payload, rx.len});
+  const std::uint32_t index = pending_.Find(PendingIndex::Key(static_cast<std::uint16_t>(socket), txid));
+  if (index == PendingIndex::kEmpty) {
+    ++counters_.dropped_unsolicited;  // late, duplicate, or forged
+    answer_buffers_.Recycle(bid);
+    return;
+  }
+  InflightSlot& slot = inflight_[index];
+  if (!SameEndpoint(rx.from, slot.forward->upstreams[slot.upstream].get())) {
+    ++counters_.dropped_wrong_source;
+    answer_buffers_.Recycle(bid);
+    return;
+  }
+  const wire::Question question{QnameOf(slot), slot.qtype, slot.qclass};
+  const std::span<std::uint8_t> answer(rx.payload, rx.len);
+  if (wire::MatchAnswer(answer, txid, slot.opcode, question) != wire::Error::kOk) {
+    ++counters_.dropped_mismatch;
+    answer_buffers_.Recycle(bid);
+    return;
+  }
+  std::size_t len = 0;
+  if (rx.truncated) {
+    // Larger than our buffer: tell the client to retry over TCP. The header and question
+    // arrived whole (they come first), so truncate what we have to just those. Waiters
+    // ask on their own and meet the same fate.
+    wire::ResponseInfo info;
+    info.question.question_end =
+        static_cast<std::uint16_t>(wire::header::kSize + slot.qname_len + 4);
+    wire::SetId(answer, slot.client_id);
+    len = wire::TruncateForUdp(answer, info, wire::kClassicUdpSize);
+    ++counters_.truncated;
+    AnswerWaiters(index, {});
+  } else {
+    const wire::Result<wire::ResponseInfo> info = wire::WalkResponse(answer);
+    if (!info) {
+      ++counters_.dropped_malformed;
+      answer_buffers_.Recycle(bid);
+      return;
+    }
+    const std::int64_t now = NowMs();
+    const bool failed = info->rcode == wire::rcode::kServFail || info->rcode == wire::rcode::kRefused;
+    if (failed && slot.cache_policy != nullptr && slot.cache_policy->stale_seconds > 0 &&
+        ServeStale(index, now)) {
+      answer_buffers_.Recycle(bid);  // RFC 8767: an upstream failure, and we have better
+      return;
+    }
+    if (slot.cache_policy != nullptr) StoreAnswer(slot, answer, *info, now);
+    // Waiters copy the whole answer before it is cut for this client.
+    AnswerWaiters(index, answer);
+    wire::SetId(answer, slot.client_id);
+    len = wire::TruncateForUdp(answer, *info, slot.client_udp_size);
+    if (len < rx.len) ++counters_.truncated;
+  }
+  if (!slot.has_client()) {  // a refresh: the cache was the point
+    answer_buffers_.Recycle(bid);
+    ReleaseSlot(index);
+    return;
+  }
+  ++counters_.answers;
+  QueueSend(listeners_[slot.listener].fd.get(), kSendAnswer, 0, 0, bid, answer_sends_[bid],
+            rx.payload, len, reinterpret_cast<const sockaddr*>(&slot.client), slot.client_len);
+  ReleaseSlot(index);
+}
+
+}  // namespace ringdns::core

@@ -1,0 +1,27 @@
+// core/shard_layout.h: how a shard lays out its buffers; shared by the shard's files.
+#pragma once
+
+#include <liburing.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstdint>
+
+namespace ringdns::core::layout {
+
+inline constexpr std::uint16_t kQueryGroup = 1;
+inline constexpr std::uint16_t kAnswerGroup = 2;
+// A received buffer holds the recvmsg header, the source address, then the payload.
+inline constexpr std::uint32_t kNameLen = sizeof(sockaddr_in6);
+inline constexpr std::uint32_t kPayloadOffset = sizeof(io_uring_recvmsg_out) + kNameLen;
+// Queries are small; the room after one is where answers ringdns writes itself (errors,
+// cache hits, answers shared with coalesced waiters) are built in place.
+inline constexpr std::uint32_t kQueryBufferSize = 2048;
+inline constexpr std::uint32_t kQueryRoom = kQueryBufferSize - kPayloadOffset;
+// Answers up to 4 KiB (the largest EDNS size most resolvers advertise) fit whole; a
+// larger one arrives cut (MSG_TRUNC) and the client gets TC and retries over TCP.
+inline constexpr std::uint32_t kAnswerBufferSize = 4096 + kPayloadOffset;
+
+inline int FamilyIndex(int family) { return family == AF_INET6 ? 1 : 0; }
+
+}  // namespace ringdns::core::layout
