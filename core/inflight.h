@@ -41,6 +41,8 @@ struct InflightSlot {
   bool in_use = false;
   bool leader = false;          // registered in the coalescing index under cache_key
   bool waiter = false;          // chained behind a leader; nothing sent upstream
+  bool tcp_upstream = false;    // asks its upstream over TCP (upstream_socket names the stream)
+  bool pending = false;         // filed in the pending index under (upstream_socket, txid)
   std::uint16_t waiters = 0;    // leader: how many are chained
   std::uint32_t next_waiter = kNoSlot;
   const ForwardRoute* forward = nullptr;
@@ -50,8 +52,10 @@ struct InflightSlot {
   // Cold: needed once, to reply.
   sockaddr_in6 client{};             // large enough for either family
   socklen_t client_len = 0;          // 0: a refresh, nobody to answer
+  std::uint32_t conn = 0xffffffffu;  // a TCP client's connection, else none
+  std::uint16_t conn_generation = 0;
 
-  bool has_client() const noexcept { return client_len != 0; }
+  bool has_client() const noexcept { return client_len != 0 || conn != 0xffffffffu; }
 };
 
 class InflightTable {
@@ -69,7 +73,8 @@ class InflightTable {
     free_.pop_back();
     InflightSlot& slot = slots_[index];
     slot.in_use = true;
-    slot.leader = slot.waiter = false;
+    slot.leader = slot.waiter = slot.tcp_upstream = slot.pending = false;
+    slot.conn = kNoSlot;
     slot.waiters = 0;
     slot.next_waiter = kNoSlot;
     slot.attempts = 0;

@@ -1,6 +1,7 @@
 #include "core/net.h"
 
 #include <arpa/inet.h>
+#include <netinet/tcp.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -85,8 +86,10 @@ absl::StatusOr<ring::UniqueFd> OpenUdpListener(const SockAddr& address) {
   return fd;
 }
 
-absl::StatusOr<ring::UniqueFd> OpenUpstreamSocket(int family, const SockAddr* source) {
-  ring::UniqueFd fd(::socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+namespace {
+
+// The wildcard address of `family`, or `source` with port 0 when it is of that family.
+SockAddr LocalAddress(int family, const SockAddr* source) {
   SockAddr any;
   if (source != nullptr && source->family() == family) {
     any = *source;
@@ -99,11 +102,46 @@ absl::StatusOr<ring::UniqueFd> OpenUpstreamSocket(int family, const SockAddr* so
     any.storage.ss_family = static_cast<sa_family_t>(family);
     any.len = family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
   }
+  return any;
+}
+
+}  // namespace
+
+absl::StatusOr<ring::UniqueFd> OpenUpstreamSocket(int family, const SockAddr* source) {
+  ring::UniqueFd fd(::socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  const SockAddr any = LocalAddress(family, source);
   if (!fd.valid()) return Errno("socket for upstream from", any);
   const int buffer = 4 << 20;
   ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &buffer, sizeof(buffer));
   // Port 0: the kernel picks a random ephemeral port (RFC 5452 section 9.2).
   if (::bind(fd.get(), any.get(), any.len) != 0) return Errno("cannot bind upstream socket", any);
+  return fd;
+}
+
+absl::StatusOr<ring::UniqueFd> OpenTcpListener(const SockAddr& address) {
+  ring::UniqueFd fd(::socket(address.family(), SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return Errno("TCP socket for", address);
+  const int one = 1;
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+  if (address.family() == AF_INET6) {
+    ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+  }
+  if (::bind(fd.get(), address.get(), address.len) != 0) return Errno("cannot bind TCP", address);
+  if (::listen(fd.get(), 1024) != 0) return Errno("cannot listen on", address);
+  return fd;
+}
+
+absl::StatusOr<ring::UniqueFd> OpenTcpUpstreamSocket(int family, const SockAddr* source) {
+  ring::UniqueFd fd(::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  const SockAddr local = LocalAddress(family, source);
+  if (!fd.valid()) return Errno("TCP socket for upstream from", local);
+  const int one = 1;
+  ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  if (source != nullptr && source->family() == family &&
+      ::bind(fd.get(), local.get(), local.len) != 0) {
+    return Errno("cannot bind upstream TCP socket", local);
+  }
   return fd;
 }
 

@@ -34,6 +34,14 @@ bool SameEndpoint(const sockaddr* a, const sockaddr* b) noexcept;
 // the kernel spreads datagrams across them. IPv6 sockets are v6-only.
 absl::StatusOr<ring::UniqueFd> OpenUdpListener(const SockAddr& address);
 
+// A TCP listening socket on address:port with SO_REUSEPORT (one per shard, the kernel
+// spreads connections), IPv6 v6-only.
+absl::StatusOr<ring::UniqueFd> OpenTcpListener(const SockAddr& address);
+
+// A TCP socket for a connection to an upstream, bound to `source`'s address when given,
+// with Nagle off (queries are small and must go at once).
+absl::StatusOr<ring::UniqueFd> OpenTcpUpstreamSocket(int family, const SockAddr* source);
+
 // A UDP socket for talking to upstreams, bound to a kernel-chosen (random) port on
 // `source` (the wildcard address of `family` when source has no family).
 absl::StatusOr<ring::UniqueFd> OpenUpstreamSocket(int family, const SockAddr* source);

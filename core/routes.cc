@@ -60,7 +60,6 @@ absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
       if (f.to.front().transport == config::Transport::kTls) {
         return NotYet(f.where, "forwarding over TLS (tls:// upstreams)");
       }
-      if (f.force_tcp) return NotYet(f.where, "force_tcp (DNS over TCP upstreams)");
       ForwardRoute fr;
       absl::StatusOr<WireZone> from = ToWireZone(f.from);
       if (!from.ok()) return from.status();
@@ -74,6 +73,10 @@ absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
       fr.policy = f.policy;
       fr.read_timeout_ms = absl::ToInt64Milliseconds(f.read_timeout);
       fr.max_attempts = f.max_connect_attempts;
+      fr.force_tcp = f.force_tcp;
+      fr.prefer_udp = f.prefer_udp;
+      fr.expire_ms = absl::ToInt64Milliseconds(f.expire);
+      fr.max_age_ms = absl::ToInt64Milliseconds(f.max_age);
       fr.id = static_cast<std::uint32_t>(table.forward_count++);
       if (f.source_address) table.source_addresses.push_back(SockAddr::From(*f.source_address, 0));
       route.forwards.push_back(std::move(fr));

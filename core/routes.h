@@ -27,6 +27,10 @@ struct ForwardRoute {
   config::Policy policy = config::Policy::kRandom;
   std::int64_t read_timeout_ms = 2000;
   std::uint32_t max_attempts = 0;  // 0: until the query deadline
+  bool force_tcp = false;          // every query over TCP
+  bool prefer_udp = false;         // TCP clients' queries over UDP first
+  std::int64_t expire_ms = 10000;  // an idle TCP connection closes after this
+  std::int64_t max_age_ms = 0;     // an idle TCP connection older than this closes; 0: no limit
   std::uint32_t id = 0;            // dense index over every forward, for per-shard state
 };
 

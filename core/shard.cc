@@ -1,9 +1,10 @@
 #include "core/shard.h"
 
 #include <time.h>
+#include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -24,7 +25,11 @@ Shard::Shard(ShardId id, const RouteTable& routes, const ShardOptions& options)
     : id_(id), routes_(routes), options_(options), inflight_(options.slots),
       pending_(options.slots), coalescing_(options.slots) {}
 
-Shard::~Shard() = default;
+Shard::~Shard() {
+  for (Stream& stream : streams_) {
+    if (stream.fd >= 0) ::close(stream.fd);
+  }
+}
 
 std::int64_t Shard::NowMs() const noexcept {
   timespec ts{};
@@ -34,8 +39,12 @@ std::int64_t Shard::NowMs() const noexcept {
 
 std::uint8_t* Shard::QueryPayload(std::uint16_t bid) noexcept {
   if (bid < options_.query_buffers) return query_buffers_.Buffer(bid).data() + kPayloadOffset;
-  return refresh_arena_.data() + std::size_t{bid - options_.query_buffers} * kQueryBufferSize +
+  return owned_arena_.data() + std::size_t{bid - options_.query_buffers} * kQueryBufferSize +
          kPayloadOffset;
+}
+
+std::uint8_t* Shard::BigPayload(std::uint16_t big) noexcept {
+  return big_arena_.data() + std::size_t{big} * kBigBufferSize + kBigPayloadOffset;
 }
 
 absl::Status Shard::Init() {
@@ -55,15 +64,25 @@ absl::Status Shard::Init() {
     return absl::UnavailableError(absl::StrCat("shard ", id_, ": provided buffer ring: ",
                                                std::strerror(-rc)));
   }
-  const std::uint32_t all_query_buffers = options_.query_buffers + options_.refresh_buffers;
+  // Provided query buffers, then refresh buffers, then TCP query buffers: one id space.
+  const std::uint32_t first_tcp = options_.query_buffers + options_.refresh_buffers;
+  const std::uint32_t all_query_buffers = first_tcp + options_.tcp_query_buffers;
   if (all_query_buffers > 0xffff) return absl::InvalidArgumentError("too many query buffers");
   query_sends_.resize(all_query_buffers);
   query_refs_.assign(all_query_buffers, 0);
-  refresh_arena_.assign(std::size_t{options_.refresh_buffers} * kQueryBufferSize, 0);
+  owned_arena_.assign(std::size_t{all_query_buffers - options_.query_buffers} * kQueryBufferSize, 0);
   refresh_free_.reserve(options_.refresh_buffers);
-  for (std::uint32_t i = all_query_buffers; i-- > options_.query_buffers;) {
+  for (std::uint32_t i = first_tcp; i-- > options_.query_buffers;) {
     refresh_free_.push_back(static_cast<std::uint16_t>(i));
   }
+  tcp_query_free_.reserve(options_.tcp_query_buffers);
+  for (std::uint32_t i = all_query_buffers; i-- > first_tcp;) {
+    tcp_query_free_.push_back(static_cast<std::uint16_t>(i));
+  }
+  big_arena_.assign(std::size_t{options_.big_buffers} * kBigBufferSize, 0);
+  big_sends_.resize(options_.big_buffers);
+  big_free_.reserve(options_.big_buffers);
+  for (std::uint32_t i = options_.big_buffers; i-- > 0;) big_free_.push_back(static_cast<std::uint16_t>(i));
   answer_sends_.resize(options_.answer_buffers);
   round_robin_.assign(routes_.forward_count, id_);  // shards start apart
   timers_.emplace(options_.slots, NowMs());
@@ -110,6 +129,7 @@ absl::Status Shard::Init() {
       s.family = family;
     }
   }
+  if (absl::Status streams = InitStreams(); !streams.ok()) return streams;
   for (std::uint32_t i = 0; i < listeners_.size(); ++i) {
     ArmReceive(kRecvListener, i, listeners_[i], kQueryGroup);
   }
@@ -159,8 +179,35 @@ void Shard::QueueSend(int fd, Op op, std::uint32_t slot, std::uint16_t generatio
 
 void Shard::ReplyFromQueryBuffer(const Client& client, std::size_t len) {
   RefQuery(client.bid);
-  QueueSend(listeners_[client.listener].fd.get(), kSendReply, 0, 0, client.bid,
-            query_sends_[client.bid], QueryPayload(client.bid), len, client.addr, client.addr_len);
+  SendToClient(client, QueryPayload(client.bid), len, kOwnsQuery, client.bid);
+}
+
+void Shard::SendToClient(const Client& client, std::uint8_t* data, std::size_t len, Owner owner,
+                         std::uint16_t bid) {
+  if (client.tcp()) {
+    StreamWrite(client.conn, client.conn_generation, data, len, owner, bid);
+    return;
+  }
+  const int fd = listeners_[client.listener].fd.get();
+  switch (owner) {
+    case kOwnsQuery:
+      return QueueSend(fd, kSendReply, 0, 0, bid, query_sends_[bid], data, len, client.addr, client.addr_len);
+    case kOwnsAnswer:
+      return QueueSend(fd, kSendAnswer, 0, 0, bid, answer_sends_[bid], data, len, client.addr, client.addr_len);
+    case kOwnsBig:
+      return QueueSend(fd, kSendBig, 0, 0, bid, big_sends_[bid], data, len, client.addr, client.addr_len);
+    case kOwnsNothing:
+      return;
+  }
+}
+
+void Shard::GiveBack(Owner owner, std::uint16_t bid) noexcept {
+  switch (owner) {
+    case kOwnsQuery: return UnrefQuery(bid);
+    case kOwnsAnswer: return answer_buffers_.Recycle(bid);
+    case kOwnsBig: return big_free_.push_back(bid);  // never past its reserved size
+    case kOwnsNothing: return;
+  }
 }
 
 void Shard::HandleCompletion(const io_uring_cqe& cqe) {
@@ -206,6 +253,26 @@ void Shard::HandleCompletion(const io_uring_cqe& cqe) {
       if (cqe.res < 0) ++counters_.send_errors;
       UnrefQuery(ud.buffer);
       return;
+    case kSendBig:
+      --sends_in_flight_;
+      if (cqe.res < 0) ++counters_.send_errors;
+      GiveBack(kOwnsBig, ud.buffer);
+      return;
+    case kAccept:
+      OnAccept(ud.slot, cqe);
+      return;
+    // A stream's generation changes only once nothing is armed on it, so these always
+    // belong to the stream's current life.
+    case kStreamRecv:
+      OnStreamRecv(ud.slot, cqe.res);
+      return;
+    case kStreamSend:
+      --sends_in_flight_;
+      OnStreamSend(ud.slot, cqe.res);
+      return;
+    case kConnect:
+      OnConnect(ud.slot, cqe.res);
+      return;
     default:
       return;
   }
@@ -217,9 +284,11 @@ void Shard::Run(const std::atomic<bool>& stop) {
     if (!stopping_ && stop.load(std::memory_order_relaxed)) {
       stopping_ = true;
       for (std::uint32_t i = 0; i < listeners_.size(); ++i) {
-        if (io_uring_sqe* sqe = ring_.GetSqe()) {
-          io_uring_prep_cancel64(sqe, ring::UserData{kRecvListener, 0, i, 0}.Pack(), 0);
-          io_uring_sqe_set_data64(sqe, ring::UserData{kCancel, 0, 0, 0}.Pack());
+        for (Op op : {kRecvListener, kAccept}) {
+          if (io_uring_sqe* sqe = ring_.GetSqe()) {
+            io_uring_prep_cancel64(sqe, ring::UserData{op, 0, i, 0}.Pack(), 0);
+            io_uring_sqe_set_data64(sqe, ring::UserData{kCancel, 0, 0, 0}.Pack());
+          }
         }
       }
     }
@@ -227,7 +296,10 @@ void Shard::Run(const std::atomic<bool>& stop) {
     const int rc = ring_.SubmitAndWait(1, &wait);
     (void)rc;  // -ETIME is the normal idle wake-up; anything else shows as no completions
     ring_.ForEachCompletion([this](const io_uring_cqe& cqe) { HandleCompletion(cqe); });
-    timers_->Advance(NowMs(), [this](std::uint32_t slot) { OnTimeout(slot); });
+    const std::int64_t now = NowMs();
+    timers_->Advance(now, [this](std::uint32_t slot) { OnTimeout(slot); });
+    stream_timers_->Advance(now, [this](std::uint32_t conn) { OnStreamTimer(conn); });
+    if (!stalled_streams_.empty()) ResumeStalledStreams();
     query_buffers_.Commit();
     answer_buffers_.Commit();
     for (std::uint32_t i = 0; i < upstream_sockets_.size(); ++i) {
@@ -236,6 +308,7 @@ void Shard::Run(const std::atomic<bool>& stop) {
     if (!stopping_) {
       for (std::uint32_t i = 0; i < listeners_.size(); ++i) {
         if (!listeners_[i].armed) ArmReceive(kRecvListener, i, listeners_[i], kQueryGroup);
+        if (!tcp_listeners_[i].armed) ArmAccept(i);
       }
     }
   }

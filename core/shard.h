@@ -8,9 +8,11 @@
 // is sized in Init.
 // Create, Init and Run on the shard's own thread (the ring is SINGLE_ISSUER).
 //
-// The code is in three files: shard.cc (set-up, the loop, completions, sends),
-// shard_forward.cc (queries in, upstream out, answers back, timeouts) and
-// shard_cache.cc (cache hits, coalescing of identical misses, refreshes, serve-stale).
+// The code is in five files: shard.cc (set-up, the loop, completions, sends),
+// shard_forward.cc (queries in, upstream out, answers back, timeouts), shard_cache.cc
+// (cache hits, coalescing of identical misses, refreshes, serve-stale), shard_tcp.cc
+// (TCP streams: client connections, framing, ordered writes, limits and timeouts) and
+// shard_tcp_upstream.cc (pooled, pipelined TCP connections to upstreams, TC retries).
 #pragma once
 
 #include <sys/socket.h>
@@ -29,6 +31,7 @@
 #include "core/inflight.h"
 #include "core/response_cache.h"
 #include "core/slot_index.h"
+#include "core/tcp_stream.h"
 #include "core/random.h"
 #include "core/routes.h"
 #include "core/timer_wheel.h"
@@ -48,6 +51,16 @@ struct ShardOptions {
   std::uint32_t upstream_sockets = 16;      // per address family (RFC 5452 port spread)
   std::uint32_t refresh_buffers = 64;       // cache refreshes (prefetch, stale) in flight
   std::uint32_t max_waiters = 256;          // identical queries chained behind one upstream query
+  // DNS over TCP from clients (RFC 7766); timeouts are CoreDNS's `timeouts` defaults.
+  std::uint32_t tcp_connections = 1024;     // client connections per shard
+  std::uint32_t tcp_query_buffers = 1024;   // TCP queries held per shard
+  std::uint32_t tcp_inflight_per_connection = 64;  // beyond: stop reading that connection
+  std::uint32_t tcp_queries_per_connection = 0;    // then close it; 0: no limit
+  std::int64_t tcp_idle_timeout_ms = 10000;
+  std::int64_t tcp_read_timeout_ms = 3000;  // to finish a message once it has begun
+  std::int64_t tcp_write_timeout_ms = 5000;
+  std::uint32_t big_buffers = 16;           // answers over TCP too large for a query buffer
+  std::uint32_t upstream_tcp_queue = 1024;  // queries queued or in flight per upstream connection
 };
 
 class Shard {
@@ -85,7 +98,43 @@ class Shard {
     kSendUpstream,
     kSendAnswer,   // from an answer buffer: recycle it when done
     kSendReply,    // from a query buffer (an error answer written in place)
+    kSendBig,      // from a big buffer
     kCancel,
+    kAccept,       // multishot accept on a TCP listener
+    kStreamRecv,   // a TCP connection (client or upstream) received
+    kStreamSend,
+    kConnect,
+    kIgnore,       // completions nobody waits for (linked timeouts)
+  };
+  // Who gives back the buffer a write or send reads from.
+  enum Owner : std::uint8_t { kOwnsNothing, kOwnsQuery, kOwnsAnswer, kOwnsBig };
+  static constexpr std::uint32_t kNoConn = kNoSlot;
+  static constexpr std::uint32_t kStreamsPerPool = 2;  // a fresh one while a broken one closes
+  // A TCP connection: a client's, or ours to an upstream.
+  struct Stream {
+    int fd = -1;
+    std::uint16_t generation = 0;
+    bool open = false;
+    bool upstream = false;
+    bool connected = false;
+    bool connecting = false;
+    bool closing = false;
+    bool recv_armed = false;
+    bool send_armed = false;
+    bool stalled = false;       // reading paused (client: in-flight limit or no buffer)
+    bool listed = false;        // in stalled_streams_, waiting for a buffer
+    bool draining = false;      // client: query limit reached, close once answered
+    std::uint32_t inflight = 0; // client: queries not yet answered; upstream: awaiting answers
+    std::uint32_t queries = 0;
+    std::uint32_t listener = 0; // client: the listener that accepted it
+    std::uint32_t pool = 0;     // upstream: (forward, upstream) pool index
+    std::int64_t opened_ms = 0;
+    std::int64_t active_ms = 0;
+    std::int64_t partial_since_ms = 0;  // 0: no message half-received
+    std::int64_t send_since_ms = 0;     // 0: no write in progress
+    FrameReader in;
+    SendQueue out;
+    __kernel_timespec connect_timeout{};
   };
 
   // Where an answer goes: a client, and the query buffer its answer is written over.
@@ -98,10 +147,15 @@ class Shard {
     std::uint16_t udp_size = 512;
     const sockaddr* addr = nullptr;
     socklen_t addr_len = 0;
+    std::uint32_t conn = kNoConn;  // a TCP client's connection
+    std::uint16_t conn_generation = 0;
+
+    bool tcp() const noexcept { return conn != kNoConn; }
   };
   Client ClientOf(const InflightSlot& slot) const noexcept {
     return {slot.listener, slot.query_buffer, slot.client_id, slot.query_len, slot.qname_len,
-            slot.client_udp_size, reinterpret_cast<const sockaddr*>(&slot.client), slot.client_len};
+            slot.client_udp_size, reinterpret_cast<const sockaddr*>(&slot.client), slot.client_len,
+            slot.conn, slot.conn_generation};
   }
   // What OnQuery learned about a query that may be cached or coalesced.
   struct Lookup {
@@ -118,9 +172,21 @@ class Shard {
                  std::uint16_t bid, SendContext& ctx, std::uint8_t* data, std::size_t len,
                  const sockaddr* to, socklen_t to_len);
   void ReplyFromQueryBuffer(const Client& client, std::size_t len);
+  // Sends `len` bytes at `data` to the client (framed on TCP, truncated by the caller on
+  // UDP); `owner` and `bid` say which buffer to give back afterwards.
+  void SendToClient(const Client& client, std::uint8_t* data, std::size_t len, Owner owner,
+                    std::uint16_t bid);
+  void GiveBack(Owner owner, std::uint16_t bid) noexcept;
 
   // shard_forward.cc
   void OnQuery(std::uint32_t listener, std::uint16_t bid, int res);
+  // Everything after a query's bytes are in buffer `client.bid`: both transports.
+  void ServeQuery(Client& client, std::span<std::uint8_t> msg);
+  // Proves an answer answers the slot's query and hands it on; `owner`/`bid` hold it.
+  void OnUpstreamAnswer(std::uint32_t slot_index, std::uint16_t txid, std::span<std::uint8_t> answer,
+                        bool cut, Owner owner, std::uint16_t bid);
+  // Erases the slot's (socket, TXID) entry; for TCP, the connection stops waiting on it.
+  void ForgetPending(InflightSlot& slot) noexcept;
   void OnAnswer(std::uint32_t socket, std::uint16_t bid, int res);
   void OnTimeout(std::uint32_t slot_index);
   // Fills a taken slot for `client`'s query. The slot holds the client's buffer.
@@ -129,6 +195,9 @@ class Shard {
   // Sends the slot's query to its first upstream and arms its timer.
   void StartForward(std::uint32_t slot_index, std::int64_t now_ms);
   bool ChooseUpstream(InflightSlot& slot, std::uint32_t slot_index, bool first);
+  // Gives the slot a socket (UDP) or stream (TCP) to its chosen upstream and a fresh
+  // TXID unique on it, and files it in pending_. False when there is none.
+  bool BindUpstream(InflightSlot& slot, std::uint32_t slot_index);
   void SendToUpstream(std::uint32_t slot_index);
   // Writes SERVFAIL (with EDE 22 when the client speaks EDNS) over the client's query.
   void ReplyServfail(const Client& client);
@@ -169,7 +238,46 @@ class Shard {
   bool StartRefresh(const Lookup& lookup, std::span<const std::uint8_t> stored_answer,
                     std::int64_t now_ms);
 
+  // shard_tcp.cc
+  absl::Status InitStreams();
+  void ArmAccept(std::uint32_t listener);
+  void OnAccept(std::uint32_t listener, const io_uring_cqe& cqe);
+  void OnStreamRecv(std::uint32_t conn, int res);
+  void OnStreamSend(std::uint32_t conn, int res);
+  void ArmStreamRecv(std::uint32_t conn);
+  void ArmStreamSend(std::uint32_t conn);
+  // Queues a framed write (`data` has 2 writable octets before it for the length).
+  // False, having given the buffer back, when the connection is gone or its queue full.
+  bool StreamWrite(std::uint32_t conn, std::uint16_t generation, std::uint8_t* data,
+                   std::size_t len, Owner owner, std::uint16_t bid);
+  // Client connection: takes every complete query out of the read buffer.
+  void ReadClientQueries(std::uint32_t conn);
+  void ResumeStalledStreams();
+  // Puts a stream that found no free buffer on the list ResumeStalledStreams retries.
+  void WaitForBuffer(std::uint32_t conn) noexcept {
+    if (streams_[conn].listed) return;
+    streams_[conn].listed = true;
+    stalled_streams_.push_back(conn);  // at most once per stream: never past its reservation
+  }
+  void CloseStream(std::uint32_t conn);
+  void FinishClose(std::uint32_t conn);
+  void OnStreamTimer(std::uint32_t conn);
+  void ScheduleStreamTimer(std::uint32_t conn);
+
+  // shard_tcp_upstream.cc
+  // The connection a TCP query to the slot's upstream goes on, opened if needed; kNoConn
+  // when none can be had.
+  std::uint32_t UpstreamStream(const InflightSlot& slot);
+  void SendOverTcp(std::uint32_t slot_index);
+  void OnConnect(std::uint32_t conn, int res);
+  void ReadUpstreamAnswers(std::uint32_t conn);
+  // The connection broke: every query waiting on it fails over at once.
+  void BreakUpstream(std::uint32_t conn);
+  // A UDP answer with TC: ask the same upstream again over TCP.
+  void RetryOverTcp(std::uint32_t slot_index);
+
   std::uint8_t* QueryPayload(std::uint16_t bid) noexcept;
+  std::uint8_t* BigPayload(std::uint16_t big) noexcept;
   // The name a slot asks for, as its client spelled it (offset 12 of its query).
   std::span<const std::uint8_t> QnameOf(const InflightSlot& slot) noexcept {
     return {QueryPayload(slot.query_buffer) + wire::header::kSize, slot.qname_len};
@@ -180,10 +288,13 @@ class Shard {
   void RefQuery(std::uint16_t bid) noexcept { ++query_refs_[bid]; }
   void UnrefQuery(std::uint16_t bid) noexcept {
     if (--query_refs_[bid] != 0) return;
+    // The free lists never grow past their reserved sizes.
     if (bid < options_.query_buffers) {
       query_buffers_.Recycle(bid);
+    } else if (bid < options_.query_buffers + options_.refresh_buffers) {
+      refresh_free_.push_back(bid);
     } else {
-      refresh_free_.push_back(bid);  // never grows past its reserved size
+      tcp_query_free_.push_back(bid);
     }
   }
   std::int64_t NowMs() const noexcept;
@@ -203,9 +314,26 @@ class Shard {
   std::vector<SendContext> answer_sends_;
   std::vector<std::uint32_t> round_robin_;  // per forward id
   std::vector<std::uint8_t> query_refs_;    // per query buffer, then per refresh buffer
-  // Refresh queries are written into shard-owned buffers numbered after the provided ones.
-  std::vector<std::uint8_t> refresh_arena_;
+  // Refresh queries and TCP queries live in shard-owned buffers numbered after the
+  // provided ones: refresh buffers first, then TCP query buffers.
+  std::vector<std::uint8_t> owned_arena_;
   std::vector<std::uint16_t> refresh_free_;
+  std::vector<std::uint16_t> tcp_query_free_;
+  // Answers over TCP too large for a query buffer.
+  std::vector<std::uint8_t> big_arena_;
+  std::vector<std::uint16_t> big_free_;
+  std::vector<SendContext> big_sends_;
+
+  std::vector<Socket> tcp_listeners_;
+  // Client connections [0, tcp_connections), then one per upstream pool.
+  std::vector<Stream> streams_;
+  std::vector<std::uint8_t> stream_arena_;
+  std::vector<std::uint32_t> client_stream_free_;
+  std::vector<std::uint32_t> stalled_streams_;
+  std::vector<std::uint32_t> pool_base_;     // per forward id: its first upstream pool
+  std::vector<const ForwardRoute*> pool_forward_;
+  std::vector<std::uint8_t> pool_upstream_;
+  std::optional<TimerWheel> stream_timers_;
 
   InflightTable inflight_;
   PendingIndex pending_;

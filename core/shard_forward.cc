@@ -49,17 +49,22 @@ void Shard::OnQuery(std::uint32_t listener, std::uint16_t bid, int res) {
     UnrefQuery(bid);
     return;
   }
-  const std::uint16_t flags = wire::LoadU16(rx.payload + wire::header::kFlags);
-  if ((flags & wire::flag::kQr) != 0) {
+  if ((wire::LoadU16(rx.payload + wire::header::kFlags) & wire::flag::kQr) != 0) {
     ++counters_.dropped_qr;  // an answer sent to a listener: answering it could loop
     UnrefQuery(bid);
     return;
   }
-  const std::span<const std::uint8_t> msg(rx.payload, rx.len);
-  const std::span<std::uint8_t> room(rx.payload, kQueryRoom);
+  Client client{listener, bid, wire::GetId({rx.payload, rx.len}), static_cast<std::uint16_t>(rx.len),
+                0, wire::kClassicUdpSize, rx.from, rx.from_len};
+  ServeQuery(client, {rx.payload, rx.len});
+}
+
+void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
+  const std::uint16_t bid = client.bid;
+  const std::span<const std::uint8_t> msg = query;
+  const std::span<std::uint8_t> room(query.data(), kQueryRoom);
+  const std::uint16_t flags = wire::LoadU16(msg.data() + wire::header::kFlags);
   const wire::Result<wire::QueryView> q = wire::ParseQuery(msg);
-  Client client{listener, bid, wire::GetId(msg), static_cast<std::uint16_t>(rx.len), 0,
-                wire::kClassicUdpSize, rx.from, rx.from_len};
   auto reply = [&](std::uint16_t rcode, bool with_question) {
     wire::Result<std::size_t> len =
         with_question ? wire::BuildErrorAnswer(msg, *q, {rcode}, room)
@@ -84,10 +89,11 @@ void Shard::OnQuery(std::uint32_t listener, std::uint16_t bid, int res) {
     return reply(wire::rcode::kBadVers, true);
   }
   client.qname_len = q->qname_len;
-  client.udp_size = wire::MaxUdpAnswerSize(q->opt);
+  if (!client.tcp()) client.udp_size = wire::MaxUdpAnswerSize(q->opt);
   Lookup lookup;
   lookup.qname = q->qname(msg);
-  const zones::RouteId route = routes_.listeners[listeners_[listener].spec].trie.Match(lookup.qname);
+  const zones::RouteId route =
+      routes_.listeners[listeners_[client.listener].spec].trie.Match(lookup.qname);
   if (route == zones::kNoRoute) {
     ++counters_.refused;
     return reply(wire::rcode::kRefused, true);
@@ -135,8 +141,12 @@ void Shard::FillSlot(std::uint32_t index, const Client& client, const wire::Quer
   slot.cache_policy = lookup.policy;
   slot.cache_key = lookup.key;
   slot.deadline_ms = now + kQueryDeadlineMs;
-  std::memcpy(&slot.client, client.addr, client.addr_len);
+  if (client.addr_len > 0) std::memcpy(&slot.client, client.addr, client.addr_len);
   slot.client_len = client.addr_len;
+  slot.conn = client.conn;
+  slot.conn_generation = client.conn_generation;
+  // CoreDNS's rule: a query goes upstream the way it came, unless prefer_udp or force_tcp.
+  slot.tcp_upstream = lookup.forward->force_tcp || (client.tcp() && !lookup.forward->prefer_udp);
 }
 
 void Shard::StartForward(std::uint32_t index, std::int64_t now) {
@@ -164,11 +174,20 @@ bool Shard::ChooseUpstream(InflightSlot& slot, std::uint32_t index, bool first) 
   } else {
     slot.upstream = static_cast<std::uint8_t>((slot.upstream + 1) % n);
   }
-  const std::vector<std::uint16_t>& sockets =
-      sockets_by_family_[FamilyIndex(f.upstreams[slot.upstream].family())];
-  if (sockets.empty()) return false;
-  slot.upstream_socket =
-      sockets[random_.Below(static_cast<std::uint32_t>(sockets.size()))];
+  return BindUpstream(slot, index);
+}
+
+bool Shard::BindUpstream(InflightSlot& slot, std::uint32_t index) {
+  if (slot.tcp_upstream) {
+    const std::uint32_t conn = UpstreamStream(slot);
+    if (conn == kNoConn) return false;
+    slot.upstream_socket = static_cast<std::uint16_t>(kStreamSocketBase + (conn - options_.tcp_connections));
+  } else {
+    const std::vector<std::uint16_t>& sockets =
+        sockets_by_family_[FamilyIndex(slot.forward->upstreams[slot.upstream].family())];
+    if (sockets.empty()) return false;
+    slot.upstream_socket = sockets[random_.Below(static_cast<std::uint32_t>(sockets.size()))];
+  }
   // An unpredictable ID, unique among the queries waiting on that socket (RFC 5452).
   std::uint32_t key;
   do {
@@ -176,11 +195,24 @@ bool Shard::ChooseUpstream(InflightSlot& slot, std::uint32_t index, bool first) 
     key = PendingIndex::Key(slot.upstream_socket, slot.txid);
   } while (pending_.Contains(key));
   pending_.Insert(key, index);
+  slot.pending = true;
+  if (slot.tcp_upstream) ++streams_[options_.tcp_connections + slot.upstream_socket - kStreamSocketBase].inflight;
   return true;
+}
+
+void Shard::ForgetPending(InflightSlot& slot) noexcept {
+  if (!slot.pending) return;
+  slot.pending = false;
+  pending_.Erase(PendingIndex::Key(slot.upstream_socket, slot.txid));
+  if (slot.tcp_upstream) {
+    Stream& stream = streams_[options_.tcp_connections + slot.upstream_socket - kStreamSocketBase];
+    if (stream.inflight > 0) --stream.inflight;
+  }
 }
 
 void Shard::SendToUpstream(std::uint32_t index) {
   InflightSlot& slot = inflight_[index];
+  if (slot.tcp_upstream) return SendOverTcp(index);
   std::uint8_t* query = QueryPayload(slot.query_buffer);
   wire::SetId({query, slot.query_len}, slot.txid);
   const SockAddr& upstream = slot.forward->upstreams[slot.upstream];
@@ -193,7 +225,7 @@ void Shard::SendToUpstream(std::uint32_t index) {
 void Shard::ReleaseSlot(std::uint32_t index) {
   InflightSlot& slot = inflight_[index];
   if (!slot.waiter) {
-    pending_.Erase(PendingIndex::Key(slot.upstream_socket, slot.txid));
+    ForgetPending(slot);
     timers_->Cancel(index);
   }
   if (slot.leader) coalescing_.Erase(slot.cache_key.hash);
@@ -225,7 +257,7 @@ void Shard::ReplyServfail(const Client& client) {
 void Shard::OnTimeout(std::uint32_t index) {
   InflightSlot& slot = inflight_[index];
   if (!slot.in_use || slot.waiter) return;
-  pending_.Erase(PendingIndex::Key(slot.upstream_socket, slot.txid));
+  ForgetPending(slot);
   ++slot.attempts;
   const std::int64_t now = NowMs();
   const bool out_of_attempts =
@@ -236,8 +268,7 @@ void Shard::OnTimeout(std::uint32_t index) {
     timers_->Schedule(index, std::min(now + slot.forward->read_timeout_ms, slot.deadline_ms));
     return;
   }
-  // Every attempt failed. pending_ no longer holds the slot; ReleaseSlot's erase of the
-  // old key is harmless.
+  // Every attempt failed.
   if (slot.cache_policy != nullptr && slot.cache_policy->stale_seconds > 0 && ServeStale(index, now)) {
     return;
   }
@@ -262,60 +293,52 @@ void Shard::OnAnswer(std::uint32_t socket, std::uint16_t bid, int res) {
     answer_buffers_.Recycle(bid);
     return;
   }
-  InflightSlot& slot = inflight_[index];
-  if (!SameEndpoint(rx.from, slot.forward->upstreams[slot.upstream].get())) {
+  if (!SameEndpoint(rx.from, inflight_[index].forward->upstreams[inflight_[index].upstream].get())) {
     ++counters_.dropped_wrong_source;
     answer_buffers_.Recycle(bid);
     return;
   }
+  OnUpstreamAnswer(index, txid, {rx.payload, rx.len}, rx.truncated, kOwnsAnswer, bid);
+}
+
+void Shard::OnUpstreamAnswer(std::uint32_t index, std::uint16_t txid, std::span<std::uint8_t> answer,
+                             bool cut, Owner owner, std::uint16_t bid) {
+  InflightSlot& slot = inflight_[index];
   const wire::Question question{QnameOf(slot), slot.qtype, slot.qclass};
-  const std::span<std::uint8_t> answer(rx.payload, rx.len);
   if (wire::MatchAnswer(answer, txid, slot.opcode, question) != wire::Error::kOk) {
     ++counters_.dropped_mismatch;
-    answer_buffers_.Recycle(bid);
-    return;
+    return GiveBack(owner, bid);
   }
-  std::size_t len = 0;
-  if (rx.truncated) {
-    // Larger than our buffer: tell the client to retry over TCP. The header and question
-    // arrived whole (they come first), so truncate what we have to just those. Waiters
-    // ask on their own and meet the same fate.
-    wire::ResponseInfo info;
-    info.question.question_end =
-        static_cast<std::uint16_t>(wire::header::kSize + slot.qname_len + 4);
-    wire::SetId(answer, slot.client_id);
-    len = wire::TruncateForUdp(answer, info, wire::kClassicUdpSize);
-    ++counters_.truncated;
-    AnswerWaiters(index, {});
-  } else {
-    const wire::Result<wire::ResponseInfo> info = wire::WalkResponse(answer);
-    if (!info) {
-      ++counters_.dropped_malformed;
-      answer_buffers_.Recycle(bid);
-      return;
-    }
-    const std::int64_t now = NowMs();
-    const bool failed = info->rcode == wire::rcode::kServFail || info->rcode == wire::rcode::kRefused;
-    if (failed && slot.cache_policy != nullptr && slot.cache_policy->stale_seconds > 0 &&
-        ServeStale(index, now)) {
-      answer_buffers_.Recycle(bid);  // RFC 8767: an upstream failure, and we have better
-      return;
-    }
-    if (slot.cache_policy != nullptr) StoreAnswer(slot, answer, *info, now);
-    // Waiters copy the whole answer before it is cut for this client.
-    AnswerWaiters(index, answer);
-    wire::SetId(answer, slot.client_id);
-    len = wire::TruncateForUdp(answer, *info, slot.client_udp_size);
-    if (len < rx.len) ++counters_.truncated;
+  const std::uint16_t flags = wire::LoadU16(answer.data() + wire::header::kFlags);
+  if (!slot.tcp_upstream && (cut || (flags & wire::flag::kTc) != 0)) {
+    // Too large for UDP (RFC 7766 section 5): ringdns asks the same upstream over TCP
+    // itself, so the full answer is cached and each client gets what fits it.
+    GiveBack(owner, bid);
+    return RetryOverTcp(index);
   }
+  const wire::Result<wire::ResponseInfo> info = wire::WalkResponse(answer);
+  if (!info) {
+    ++counters_.dropped_malformed;
+    return GiveBack(owner, bid);
+  }
+  const std::int64_t now = NowMs();
+  const bool failed = info->rcode == wire::rcode::kServFail || info->rcode == wire::rcode::kRefused;
+  if (failed && slot.cache_policy != nullptr && slot.cache_policy->stale_seconds > 0 &&
+      ServeStale(index, now)) {
+    return GiveBack(owner, bid);  // RFC 8767: an upstream failure, and we have better
+  }
+  if (slot.cache_policy != nullptr) StoreAnswer(slot, answer, *info, now);
+  // Waiters copy the whole answer before it is cut for this client.
+  AnswerWaiters(index, answer);
   if (!slot.has_client()) {  // a refresh: the cache was the point
-    answer_buffers_.Recycle(bid);
-    ReleaseSlot(index);
-    return;
+    GiveBack(owner, bid);
+    return ReleaseSlot(index);
   }
+  wire::SetId(answer, slot.client_id);
+  const std::size_t len = wire::TruncateForUdp(answer, *info, slot.client_udp_size);
+  if (len < answer.size()) ++counters_.truncated;
   ++counters_.answers;
-  QueueSend(listeners_[slot.listener].fd.get(), kSendAnswer, 0, 0, bid, answer_sends_[bid],
-            rx.payload, len, reinterpret_cast<const sockaddr*>(&slot.client), slot.client_len);
+  SendToClient(ClientOf(slot), answer.data(), len, owner, bid);
   ReleaseSlot(index);
 }
 

@@ -22,6 +22,20 @@ inline constexpr std::uint32_t kQueryRoom = kQueryBufferSize - kPayloadOffset;
 // larger one arrives cut (MSG_TRUNC) and the client gets TC and retries over TCP.
 inline constexpr std::uint32_t kAnswerBufferSize = 4096 + kPayloadOffset;
 
+// Big buffers hold a whole TCP answer (up to 65535 octets) after a 2-octet length prefix.
+inline constexpr std::uint32_t kBigPayloadOffset = 2;
+inline constexpr std::uint32_t kBigBufferSize = 65535 + kBigPayloadOffset;
+// A client connection's read buffer: one query as large as a query buffer holds, with
+// its prefix (a larger one closes the connection).
+inline constexpr std::uint32_t kClientStreamBuffer = kQueryRoom + 2;
+// A client connection's kernel send buffer (the kernel doubles it): a client that does
+// not read its answers holds at most this much.
+inline constexpr int kClientSendBuffer = 64 * 1024;
+// An upstream connection's read buffer: any answer, and the start of the next.
+inline constexpr std::uint32_t kUpstreamStreamBuffer = 2 * (65535 + 2);
+// TCP streams to upstreams take (socket, TXID) keys above every UDP socket's.
+inline constexpr std::uint16_t kStreamSocketBase = 0x4000;
+
 inline int FamilyIndex(int family) { return family == AF_INET6 ? 1 : 0; }
 
 }  // namespace ringdns::core::layout

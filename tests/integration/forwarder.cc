@@ -1,6 +1,7 @@
 #include "integration/forwarder.h"
 
-#include <gtest/gtest.h>
+#include <stdexcept>
+#include <string>
 
 #include "absl/strings/str_replace.h"
 #include "testing/udp.h"
@@ -11,10 +12,8 @@ Forwarder::Forwarder(const std::string& corefile, int shards, std::uint32_t slot
     : port_(FreeUdpPort()) {
   const std::string text = absl::StrReplaceAll(corefile, {{"{PORT}", std::to_string(port_)}});
   absl::StatusOr<core::config::Config> config = core::config::ParseCorefile(text, "test/Corefile");
-  if (!config.ok()) {
-    ADD_FAILURE() << config.status();
-    std::abort();
-  }
+  // Thrown, not aborted: the test fails and the upstreams it started are stopped.
+  if (!config.ok()) throw std::runtime_error(std::string(config.status().message()));
   core::DaemonOptions options;
   options.shards = shards;
   options.shard.slots = slots;
@@ -22,10 +21,7 @@ Forwarder::Forwarder(const std::string& corefile, int shards, std::uint32_t slot
   options.shard.answer_buffers = 256;
   options.shard.upstream_sockets = 4;
   absl::StatusOr<std::unique_ptr<core::Daemon>> daemon = core::Daemon::Start(*config, options);
-  if (!daemon.ok()) {
-    ADD_FAILURE() << daemon.status();
-    std::abort();
-  }
+  if (!daemon.ok()) throw std::runtime_error(std::string(daemon.status().message()));
   daemon_ = std::move(*daemon);
 }
 

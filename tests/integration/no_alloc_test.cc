@@ -1,7 +1,7 @@
 // The packet path allocates nothing: 100 000 queries forwarded through a running shard,
 // after warm-up, with every heap allocation in the process counted (operator new is
 // replaced by tests/testing/alloc_counter.cc); likewise cache hits, inserts, evictions,
-// coalesced misses and prefetch refreshes. The client and the upstream here use
+// coalesced misses and prefetch refreshes, and DNS over TCP on both sides. The client and the upstream here use
 // stack buffers only, so any allocation counted is ringdns's.
 #include <arpa/inet.h>
 #include <poll.h>
@@ -11,11 +11,13 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstring>
 #include <thread>
 
 #include "integration/forwarder.h"
 #include "testing/alloc_counter.h"
 #include "testing/message_builder.h"
+#include "testing/tcp.h"
 #include "testing/udp.h"
 #include "wire/bytes.h"
 
@@ -62,6 +64,97 @@ class Reflector {
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
+
+// Answers every framed query on one TCP connection with itself, QR set.
+class TcpReflector {
+ public:
+  TcpReflector() : listener_(ListenOnLoopback(port_)) {
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~TcpReflector() {
+    stop_ = true;
+    thread_.join();
+    ::close(listener_);
+  }
+  std::uint16_t port() const { return port_; }
+
+ private:
+  void Serve() {
+    std::uint8_t buf[65537];
+    int conn = -1;
+    std::size_t have = 0;
+    while (!stop_) {
+      pollfd p{conn >= 0 ? conn : listener_, POLLIN, 0};
+      if (::poll(&p, 1, 20) <= 0) continue;
+      if (conn < 0) {
+        conn = ::accept(listener_, nullptr, nullptr);
+        continue;
+      }
+      const ssize_t n = ::recv(conn, buf + have, sizeof(buf) - have, 0);
+      if (n <= 0) {
+        ::close(conn);
+        conn = -1;
+        have = 0;
+        continue;
+      }
+      have += static_cast<std::size_t>(n);
+      std::size_t pos = 0;
+      while (have - pos >= 2 && have - pos >= 2u + wire::LoadU16(buf + pos)) {
+        const std::size_t len = 2u + wire::LoadU16(buf + pos);
+        buf[pos + 4] |= 0x80;
+        ::send(conn, buf + pos, len, MSG_NOSIGNAL);
+        pos += len;
+      }
+      std::memmove(buf, buf + pos, have - pos);
+      have -= pos;
+    }
+    if (conn >= 0) ::close(conn);
+  }
+
+  std::uint16_t port_ = 0;  // before listener_, whose initialiser sets it
+  int listener_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+TEST(NoAllocation, TcpClientsAndTcpUpstreamsAllocateNothing) {
+  TcpReflector upstream;
+  // force_tcp: the client's TCP query goes upstream over a pooled TCP connection.
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . 127.0.0.1:" + std::to_string(upstream.port()) +
+                " {\n  force_tcp\n }\n}\n");
+  TcpClient client(fwd.port());
+  ASSERT_TRUE(client.connected());
+  const Bytes query = Framed(MessageBuilder(1, 0x0100).Question("www.example.com.", 1).Opt(1232, 0).bytes());
+  std::uint8_t answer[4096];
+  auto exchange = [&](int n) {
+    int answered = 0;
+    for (int i = 0; i < n; ++i) {
+      if (::send(client.fd(), query.data(), query.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(query.size())) break;
+      // Read the length, then the message, with a deadline.
+      std::size_t have = 0;
+      std::size_t want = 2;
+      while (have < want) {
+        pollfd p{client.fd(), POLLIN, 0};
+        if (::poll(&p, 1, 1000) <= 0) return answered;
+        const ssize_t got = ::recv(client.fd(), answer + have, want - have, 0);
+        if (got <= 0) return answered;
+        have += static_cast<std::size_t>(got);
+        if (have == 2) want = 2u + wire::LoadU16(answer);
+      }
+      ++answered;
+    }
+    return answered;
+  };
+  ASSERT_EQ(exchange(2000), 2000);
+  const std::uint64_t before = ProcessAllocationCount();
+  const int answered = exchange(20000);
+  const std::uint64_t allocations = ProcessAllocationCount() - before;
+  EXPECT_EQ(answered, 20000);
+  EXPECT_EQ(allocations, 0u);
+  const core::ShardCounters totals = fwd.Stop();
+  EXPECT_EQ(totals.tcp_queries, 22000u);
+  EXPECT_EQ(totals.upstream_tcp_connects, 1u);
+}
 
 TEST(NoAllocation, HundredThousandForwardedQueriesAllocateNothing) {
   Reflector upstream;

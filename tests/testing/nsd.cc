@@ -1,7 +1,8 @@
 #include "testing/nsd.h"
 
+#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,7 +20,8 @@ namespace ringdns::testing {
 
 std::string ZonesDir() { return RINGDNS_ZONES_DIR; }
 
-Nsd::Nsd(const std::vector<std::pair<std::string, std::string>>& zones) {
+Nsd::Nsd(const std::vector<std::pair<std::string, std::string>>& zones,
+         const std::string& server_options) {
   const char* binary = "/usr/sbin/nsd";
   if (::access(binary, X_OK) != 0) {
     error_ = "nsd is not installed";
@@ -38,7 +40,7 @@ Nsd::Nsd(const std::vector<std::pair<std::string, std::string>>& zones) {
        << "/zone.list\"\n  xfrdfile: \"" << dir_ << "/xfrd.state\"\n  username: \"\"\n"
        << "  logfile: \"" << dir_ << "/nsd.log\"\n  server-count: 1\n  verbosity: 0\n"
        // Debian's nsd limits each source to 200 answers/s by default; tests send more.
-       << "  rrl-ratelimit: 0\n  rrl-whitelist-ratelimit: 0\n"
+       << "  rrl-ratelimit: 0\n  rrl-whitelist-ratelimit: 0\n" << server_options
        << "remote-control:\n  control-enable: no\n";
   for (const auto& [name, file] : zones) {
     conf << "zone:\n  name: \"" << name << "\"\n  zonefile: \"" << file << "\"\n";
@@ -47,7 +49,21 @@ Nsd::Nsd(const std::vector<std::pair<std::string, std::string>>& zones) {
   const std::string conf_path = dir_ + "/nsd.conf";
   char* argv[] = {const_cast<char*>(binary), const_cast<char*>("-d"), const_cast<char*>("-c"),
                   const_cast<char*>(conf_path.c_str()), nullptr};
-  if (::posix_spawn(&pid_, binary, nullptr, nullptr, argv, environ) != 0) {
+  // nsd dies with the test process, however it ends, and never holds the test's
+  // output pipe open (ctest would wait on it).
+  const pid_t parent = ::getpid();
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(1);
+    const int null = ::open("/dev/null", O_RDWR);
+    ::dup2(null, 0);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    ::execv(binary, argv);
+    ::_exit(127);
+  }
+  if (pid_ < 0) {
     pid_ = -1;
     error_ = "cannot start nsd";
     return;

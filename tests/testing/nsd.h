@@ -14,9 +14,11 @@ namespace ringdns::testing {
 
 class Nsd {
  public:
-  // zones: {zone name, zone file path}. available() is false when nsd is not installed
-  // or did not start (the caller skips).
-  explicit Nsd(const std::vector<std::pair<std::string, std::string>>& zones);
+  // zones: {zone name, zone file path}; `server_options` are extra lines for nsd.conf's
+  // server: section. available() is false when nsd is not installed or did not start
+  // (the caller skips).
+  explicit Nsd(const std::vector<std::pair<std::string, std::string>>& zones,
+               const std::string& server_options = "");
   ~Nsd();
 
   bool available() const { return pid_ > 0; }

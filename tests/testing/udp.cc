@@ -43,10 +43,19 @@ std::uint16_t PortOf(int fd) {
 }  // namespace
 
 std::uint16_t FreeUdpPort() {
-  const int fd = BoundSocket(0);
-  const std::uint16_t port = PortOf(fd);
-  ::close(fd);
-  return port;
+  // Free for TCP as well: ringdns listens on both, and the 1 000 client connections of
+  // a TCP test hold as many ephemeral ports.
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const int fd = BoundSocket(0);
+    const std::uint16_t port = PortOf(fd);
+    const int tcp = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a = Loopback(port);
+    const bool tcp_free = ::bind(tcp, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+    ::close(tcp);
+    ::close(fd);
+    if (tcp_free) return port;
+  }
+  return 0;
 }
 
 UdpClient::UdpClient() : fd_(BoundSocket(0)) {}

@@ -18,7 +18,7 @@
 
 namespace ringdns::testing {
 
-// A UDP port on 127.0.0.1 that was free a moment ago.
+// A port on 127.0.0.1 that was free for both UDP and TCP a moment ago.
 std::uint16_t FreeUdpPort();
 
 class UdpClient {

@@ -1,0 +1,340 @@
+// TCP streams on a shard (RFC 7766): client connections accepted on every listener,
+// length-prefixed messages read into a fixed buffer per connection, queries served
+// as they arrive (pipelined, answered out of order), answers written in order one at a
+// time, and the limits that keep a slow or hostile client from holding resources: an
+// in-flight cap per connection, read, write and idle timeouts, and a connection cap.
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/net.h"
+#include "core/shard.h"
+#include "core/shard_layout.h"
+#include "ring/user_data.h"
+#include "wire/bytes.h"
+#include "wire/message.h"
+#include "wire/patch.h"
+
+namespace ringdns::core {
+namespace {
+
+using namespace layout;
+
+}  // namespace
+
+absl::Status Shard::InitStreams() {
+  // A TCP listener beside every UDP one, same index.
+  for (const Socket& udp : listeners_) {
+    absl::StatusOr<ring::UniqueFd> fd = OpenTcpListener(routes_.listeners[udp.spec].address);
+    if (!fd.ok()) return fd.status();
+    Socket& s = tcp_listeners_.emplace_back();
+    s.fd = std::move(*fd);
+    s.family = udp.family;
+    s.spec = udp.spec;
+  }
+  // One pool per (forward, upstream), kStreamsPerPool streams each.
+  pool_base_.assign(routes_.forward_count, 0);
+  for (const BlockRoute& block : routes_.blocks) {
+    for (const ForwardRoute& f : block.forwards) {
+      pool_base_[f.id] = static_cast<std::uint32_t>(pool_forward_.size());
+      for (std::size_t u = 0; u < f.upstreams.size(); ++u) {
+        pool_forward_.push_back(&f);
+        pool_upstream_.push_back(static_cast<std::uint8_t>(u));
+      }
+    }
+  }
+  const std::uint32_t clients = options_.tcp_connections;
+  const auto upstream_streams = static_cast<std::uint32_t>(pool_forward_.size() * kStreamsPerPool);
+  if (upstream_streams > 0xffff - kStreamSocketBase) {
+    return absl::InvalidArgumentError("too many upstreams for TCP stream keys");
+  }
+  streams_.resize(clients + upstream_streams);
+  stream_arena_.assign(std::size_t{clients} * kClientStreamBuffer +
+                           std::size_t{upstream_streams} * kUpstreamStreamBuffer,
+                       0);
+  std::uint8_t* next = stream_arena_.data();
+  for (std::uint32_t i = 0; i < streams_.size(); ++i) {
+    const bool upstream = i >= clients;
+    const std::size_t size = upstream ? kUpstreamStreamBuffer : kClientStreamBuffer;
+    streams_[i].in = FrameReader({next, size});
+    next += size;
+    streams_[i].out = SendQueue(upstream ? options_.upstream_tcp_queue : options_.tcp_inflight_per_connection);
+    streams_[i].upstream = upstream;
+  }
+  client_stream_free_.reserve(clients);
+  for (std::uint32_t i = clients; i-- > 0;) client_stream_free_.push_back(i);
+  stalled_streams_.reserve(streams_.size());
+  stream_timers_.emplace(static_cast<std::uint32_t>(streams_.size()), NowMs());
+  for (std::uint32_t i = 0; i < tcp_listeners_.size(); ++i) ArmAccept(i);
+  return absl::OkStatus();
+}
+
+void Shard::ArmAccept(std::uint32_t listener) {
+  io_uring_sqe* sqe = ring_.GetSqe();
+  if (sqe == nullptr) return;  // retried on the next loop turn
+  io_uring_prep_multishot_accept(sqe, tcp_listeners_[listener].fd.get(), nullptr, nullptr, SOCK_CLOEXEC);
+  io_uring_sqe_set_data64(sqe, ring::UserData{kAccept, 0, listener, 0}.Pack());
+  tcp_listeners_[listener].armed = true;
+}
+
+void Shard::OnAccept(std::uint32_t listener, const io_uring_cqe& cqe) {
+  if ((cqe.flags & IORING_CQE_F_MORE) == 0) tcp_listeners_[listener].armed = false;
+  if (cqe.res < 0) return;  // re-armed by Run
+  const int fd = cqe.res;
+  if (client_stream_free_.empty() || stopping_) {
+    ++counters_.tcp_refused;
+    ::close(fd);
+    return;
+  }
+  const std::uint32_t conn = client_stream_free_.back();
+  client_stream_free_.pop_back();
+  const int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  // Answers a client does not read stay in this buffer, not in an autotuned megabytes
+  // one; once it is full the write timeout decides.
+  const int send_buffer = kClientSendBuffer;
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &send_buffer, sizeof(send_buffer));
+  Stream& s = streams_[conn];
+  s.fd = fd;
+  s.open = true;
+  s.closing = s.stalled = s.draining = false;
+  s.inflight = s.queries = 0;
+  s.listener = listener;
+  s.opened_ms = s.active_ms = NowMs();
+  s.partial_since_ms = s.send_since_ms = 0;
+  s.in.Reset();
+  ++counters_.tcp_accepted;
+  ArmStreamRecv(conn);
+  ScheduleStreamTimer(conn);
+}
+
+void Shard::ArmStreamRecv(std::uint32_t conn) {
+  Stream& s = streams_[conn];
+  if (s.recv_armed || s.closing) return;
+  const std::span<std::uint8_t> tail = s.in.Tail();
+  io_uring_sqe* sqe = ring_.GetSqe();
+  if (sqe == nullptr || tail.empty()) return CloseStream(conn);
+  io_uring_prep_recv(sqe, s.fd, tail.data(), tail.size(), 0);
+  io_uring_sqe_set_data64(sqe, ring::UserData{kStreamRecv, s.generation, conn, 0}.Pack());
+  s.recv_armed = true;
+}
+
+void Shard::OnStreamRecv(std::uint32_t conn, int res) {
+  Stream& s = streams_[conn];
+  s.recv_armed = false;
+  if (s.closing) return FinishClose(conn);
+  if (res <= 0) {  // the peer closed, or the connection failed
+    if (s.upstream) return BreakUpstream(conn);
+    return CloseStream(conn);
+  }
+  s.in.Commit(static_cast<std::size_t>(res));
+  s.active_ms = NowMs();
+  if (s.upstream) return ReadUpstreamAnswers(conn);
+  ReadClientQueries(conn);
+}
+
+void Shard::ReadClientQueries(std::uint32_t conn) {
+  Stream& s = streams_[conn];
+  while (!s.draining) {
+    // Paused until answers go out (OnStreamSend resumes) or buffers come back
+    // (ResumeStalledStreams); the socket buffer and then TCP flow control hold the
+    // client back meanwhile.
+    const bool too_many = s.inflight >= options_.tcp_inflight_per_connection;
+    if (too_many || tcp_query_free_.empty()) {
+      if (!s.stalled) ++counters_.tcp_stalls;
+      s.stalled = true;
+      if (!too_many) WaitForBuffer(conn);
+      ScheduleStreamTimer(conn);
+      return;
+    }
+    s.stalled = false;
+    std::span<std::uint8_t> message;
+    const FrameReader::Status status = s.in.Next(message);
+    if (status == FrameReader::Status::kNeedMore) break;
+    if (status != FrameReader::Status::kMessage || message.size() < wire::header::kSize ||
+        (wire::LoadU16(message.data() + wire::header::kFlags) & wire::flag::kQr) != 0) {
+      // A zero or oversized length, a runt, or an answer: not a DNS client. Close.
+      ++counters_.tcp_bad_frames;
+      return CloseStream(conn);
+    }
+    const std::uint16_t bid = tcp_query_free_.back();
+    tcp_query_free_.pop_back();
+    query_refs_[bid] = 1;
+    std::uint8_t* payload = QueryPayload(bid);
+    std::memcpy(payload, message.data(), message.size());
+    s.in.Consume(message);
+    ++s.inflight;
+    ++s.queries;
+    ++counters_.queries;
+    ++counters_.tcp_queries;
+    const auto len = static_cast<std::uint16_t>(message.size());
+    Client client{s.listener, bid, wire::GetId({payload, len}), len, 0, 0xffff, nullptr, 0,
+                  conn, s.generation};
+    ServeQuery(client, {payload, len});
+    if (options_.tcp_queries_per_connection != 0 && s.queries >= options_.tcp_queries_per_connection) {
+      ++counters_.tcp_query_limit;
+      s.draining = true;  // answer what was asked, then close
+    }
+  }
+  if (s.closing) return;
+  s.partial_since_ms = !s.in.partial() ? 0 : s.partial_since_ms != 0 ? s.partial_since_ms : NowMs();
+  if (s.draining) {
+    if (s.inflight == 0 && s.out.empty()) CloseStream(conn);
+    return;
+  }
+  ArmStreamRecv(conn);
+  ScheduleStreamTimer(conn);
+}
+
+void Shard::ResumeStalledStreams() {
+  // Streams waiting for a buffer. Those that stall again are appended behind the ones
+  // taken here.
+  const std::size_t n = stalled_streams_.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint32_t conn = stalled_streams_[i];
+    Stream& s = streams_[conn];
+    s.listed = false;
+    if (!s.open || s.closing || !s.stalled) continue;
+    if (s.upstream) {
+      ReadUpstreamAnswers(conn);
+    } else {
+      ReadClientQueries(conn);
+    }
+  }
+  stalled_streams_.erase(stalled_streams_.begin(), stalled_streams_.begin() + static_cast<std::ptrdiff_t>(n));
+}
+
+bool Shard::StreamWrite(std::uint32_t conn, std::uint16_t generation, std::uint8_t* data,
+                        std::size_t len, Owner owner, std::uint16_t bid) {
+  Stream& s = streams_[conn];
+  if (!s.open || s.closing || s.generation != generation || s.out.full()) {
+    GiveBack(owner, bid);  // the client went away (or, for an upstream, fail over)
+    return false;
+  }
+  wire::StoreU16(data - 2, static_cast<std::uint16_t>(len));  // RFC 1035 section 4.2.2
+  s.out.Push({data - 2, static_cast<std::uint32_t>(len + 2), 0, owner, bid});
+  if (!s.send_armed && (!s.upstream || s.connected)) ArmStreamSend(conn);
+  return true;
+}
+
+void Shard::ArmStreamSend(std::uint32_t conn) {
+  Stream& s = streams_[conn];
+  const PendingWrite& w = s.out.Front();
+  io_uring_sqe* sqe = ring_.GetSqe();
+  if (sqe == nullptr) return CloseStream(conn);
+  io_uring_prep_send(sqe, s.fd, w.data + w.sent, w.len - w.sent, MSG_NOSIGNAL | MSG_WAITALL);
+  io_uring_sqe_set_data64(sqe, ring::UserData{kStreamSend, s.generation, conn, 0}.Pack());
+  s.send_armed = true;
+  ++sends_in_flight_;
+  if (s.send_since_ms == 0) s.send_since_ms = NowMs();
+  if (!s.upstream) ScheduleStreamTimer(conn);
+}
+
+void Shard::OnStreamSend(std::uint32_t conn, int res) {
+  Stream& s = streams_[conn];
+  s.send_armed = false;
+  if (s.closing) return FinishClose(conn);
+  if (res <= 0) {
+    if (s.upstream) return BreakUpstream(conn);
+    return CloseStream(conn);
+  }
+  PendingWrite& w = s.out.Front();
+  w.sent += static_cast<std::uint32_t>(res);
+  if (w.sent < w.len) return ArmStreamSend(conn);  // a short write: the rest
+  GiveBack(static_cast<Owner>(w.owner), w.buffer);
+  s.out.Pop();
+  s.send_since_ms = 0;
+  s.active_ms = NowMs();
+  if (!s.upstream && s.inflight > 0) --s.inflight;  // that query is answered
+  if (!s.out.empty()) ArmStreamSend(conn);
+  if (s.upstream) return;
+  if (s.draining && s.inflight == 0 && s.out.empty()) return CloseStream(conn);
+  if (s.stalled && s.inflight < options_.tcp_inflight_per_connection) {
+    ReadClientQueries(conn);
+    if (s.closing) return;
+  }
+  ScheduleStreamTimer(conn);
+}
+
+void Shard::CloseStream(std::uint32_t conn) {
+  Stream& s = streams_[conn];
+  if (!s.open || s.closing) return;
+  s.closing = true;
+  // Ends a receive or send armed on the socket; each completion then calls FinishClose.
+  ::shutdown(s.fd, SHUT_RDWR);
+  if (s.connecting) {
+    // Cancelled by its user_data, not by fd: the fd number may be reused by then.
+    if (io_uring_sqe* sqe = ring_.GetSqe()) {
+      io_uring_prep_cancel64(sqe, ring::UserData{kConnect, s.generation, conn, 0}.Pack(), 0);
+      io_uring_sqe_set_data64(sqe, ring::UserData{kIgnore, 0, 0, 0}.Pack());
+    }
+  }
+  FinishClose(conn);
+}
+
+void Shard::FinishClose(std::uint32_t conn) {
+  Stream& s = streams_[conn];
+  if (s.recv_armed || s.send_armed || s.connecting) return;
+  while (!s.out.empty()) {
+    GiveBack(static_cast<Owner>(s.out.Front().owner), s.out.Front().buffer);
+    s.out.Pop();
+  }
+  ::close(s.fd);
+  s.fd = -1;
+  s.open = s.closing = s.connected = s.stalled = s.draining = false;
+  s.inflight = 0;
+  s.in.Reset();
+  ++s.generation;  // answers still on their way to it are dropped
+  stream_timers_->Cancel(conn);
+  if (!s.upstream) client_stream_free_.push_back(conn);
+}
+
+void Shard::ScheduleStreamTimer(std::uint32_t conn) {
+  const Stream& s = streams_[conn];
+  std::int64_t deadline;
+  if (s.upstream) {
+    const ForwardRoute& f = *pool_forward_[(conn - options_.tcp_connections) / kStreamsPerPool];
+    deadline = s.active_ms + f.expire_ms;
+    if (f.max_age_ms > 0) deadline = std::min(deadline, s.opened_ms + f.max_age_ms);
+  } else {
+    deadline = s.active_ms + options_.tcp_idle_timeout_ms;
+    if (s.partial_since_ms != 0 && !s.stalled) {
+      deadline = std::min(deadline, s.partial_since_ms + options_.tcp_read_timeout_ms);
+    }
+    if (s.send_since_ms != 0) deadline = std::min(deadline, s.send_since_ms + options_.tcp_write_timeout_ms);
+  }
+  stream_timers_->Schedule(conn, deadline);
+}
+
+void Shard::OnStreamTimer(std::uint32_t conn) {
+  Stream& s = streams_[conn];
+  if (!s.open || s.closing) return;
+  const std::int64_t now = NowMs();
+  const bool idle = s.inflight == 0 && s.out.empty() && !s.in.partial();
+  if (s.upstream) {
+    const ForwardRoute& f = *pool_forward_[(conn - options_.tcp_connections) / kStreamsPerPool];
+    const bool expired = now >= s.active_ms + f.expire_ms;
+    const bool too_old = f.max_age_ms > 0 && now >= s.opened_ms + f.max_age_ms;
+    if (idle && (expired || too_old)) return CloseStream(conn);
+    return ScheduleStreamTimer(conn);
+  }
+  if (s.send_since_ms != 0 && now >= s.send_since_ms + options_.tcp_write_timeout_ms) {
+    ++counters_.tcp_write_timeouts;  // the client does not read its answers
+    return CloseStream(conn);
+  }
+  // A message we stopped reading ourselves (stalled) is not the client's fault.
+  if (s.partial_since_ms != 0 && !s.stalled && now >= s.partial_since_ms + options_.tcp_read_timeout_ms) {
+    ++counters_.tcp_read_timeouts;  // a message begun and never finished
+    return CloseStream(conn);
+  }
+  if (idle && now >= s.active_ms + options_.tcp_idle_timeout_ms) {
+    ++counters_.tcp_idle_closed;
+    return CloseStream(conn);
+  }
+  ScheduleStreamTimer(conn);
+}
+
+}  // namespace ringdns::core

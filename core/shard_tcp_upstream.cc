@@ -1,0 +1,172 @@
+// TCP to upstreams (RFC 7766): per shard and upstream a small pool of connections,
+// opened on demand, shared by every query to that upstream with distinct IDs
+// (pipelining), answers matched by (connection, ID) in any order, closed after `expire`
+// idle or `max_age`. A connection that breaks fails its queries over at once. Used
+// for TCP clients (unless prefer_udp), force_tcp, and UDP answers that came back
+// truncated.
+#include <cstring>
+
+#include "core/net.h"
+#include "core/shard.h"
+#include "core/shard_layout.h"
+#include "ring/user_data.h"
+#include "wire/message.h"
+#include "wire/patch.h"
+
+namespace ringdns::core {
+namespace {
+
+using namespace layout;
+
+}  // namespace
+
+std::uint32_t Shard::UpstreamStream(const InflightSlot& slot) {
+  const std::uint32_t pool = pool_base_[slot.forward->id] + slot.upstream;
+  const std::uint32_t first = options_.tcp_connections + pool * kStreamsPerPool;
+  std::uint32_t unused = kNoConn;
+  for (std::uint32_t conn = first; conn < first + kStreamsPerPool; ++conn) {
+    const Stream& s = streams_[conn];
+    if (s.open && !s.closing && !s.out.full()) return conn;
+    if (!s.open && unused == kNoConn) unused = conn;
+  }
+  if (unused == kNoConn) return kNoConn;  // both busy closing or full: fail over
+  const SockAddr& upstream = slot.forward->upstreams[slot.upstream];
+  const SockAddr* source = nullptr;
+  for (const SockAddr& a : routes_.source_addresses) {
+    if (a.family() == upstream.family()) source = &a;
+  }
+  absl::StatusOr<ring::UniqueFd> fd = OpenTcpUpstreamSocket(upstream.family(), source);
+  io_uring_sqe* connect = fd.ok() ? ring_.GetSqe() : nullptr;
+  if (connect == nullptr) {
+    ++counters_.upstream_tcp_failures;
+    return kNoConn;
+  }
+  Stream& s = streams_[unused];
+  s.fd = fd->Release();
+  s.open = s.connecting = true;
+  s.connected = s.closing = s.stalled = false;
+  s.inflight = 0;
+  s.opened_ms = s.active_ms = NowMs();
+  s.in.Reset();
+  // The connect gives up after the forward's read timeout (a linked timeout).
+  s.connect_timeout.tv_sec = slot.forward->read_timeout_ms / 1000;
+  s.connect_timeout.tv_nsec = (slot.forward->read_timeout_ms % 1000) * 1'000'000;
+  io_uring_prep_connect(connect, s.fd, upstream.get(), upstream.len);
+  io_uring_sqe_set_data64(connect, ring::UserData{kConnect, s.generation, unused, 0}.Pack());
+  if (io_uring_sqe* timeout = ring_.GetSqe()) {
+    connect->flags |= IOSQE_IO_LINK;
+    io_uring_prep_link_timeout(timeout, &s.connect_timeout, 0);
+    io_uring_sqe_set_data64(timeout, ring::UserData{kIgnore, 0, 0, 0}.Pack());
+  }
+  ++counters_.upstream_tcp_connects;
+  ScheduleStreamTimer(unused);
+  return unused;
+}
+
+void Shard::OnConnect(std::uint32_t conn, int res) {
+  Stream& s = streams_[conn];
+  s.connecting = false;
+  if (s.closing) return FinishClose(conn);
+  if (res < 0) return BreakUpstream(conn);
+  s.connected = true;
+  s.active_ms = NowMs();
+  ArmStreamRecv(conn);
+  if (!s.out.empty() && !s.send_armed) ArmStreamSend(conn);
+}
+
+void Shard::SendOverTcp(std::uint32_t index) {
+  InflightSlot& slot = inflight_[index];
+  const std::uint32_t conn = options_.tcp_connections + slot.upstream_socket - kStreamSocketBase;
+  std::uint8_t* query = QueryPayload(slot.query_buffer);
+  wire::SetId({query, slot.query_len}, slot.txid);
+  RefQuery(slot.query_buffer);  // the write's hold; StreamWrite gives it back on failure
+  if (!StreamWrite(conn, streams_[conn].generation, query, slot.query_len, kOwnsQuery,
+                   slot.query_buffer)) {
+    ++counters_.send_errors;
+    timers_->Schedule(index, NowMs());  // fail over at once
+  }
+}
+
+void Shard::RetryOverTcp(std::uint32_t index) {
+  InflightSlot& slot = inflight_[index];
+  ForgetPending(slot);
+  slot.tcp_upstream = true;
+  ++counters_.tc_retries;
+  const std::int64_t now = NowMs();
+  if (!BindUpstream(slot, index)) {  // the same upstream, now over TCP
+    timers_->Schedule(index, now);
+    return;
+  }
+  SendOverTcp(index);
+  timers_->Schedule(index, std::min(now + slot.forward->read_timeout_ms, slot.deadline_ms));
+}
+
+void Shard::ReadUpstreamAnswers(std::uint32_t conn) {
+  Stream& s = streams_[conn];
+  const auto socket = static_cast<std::uint16_t>(kStreamSocketBase + conn - options_.tcp_connections);
+  s.stalled = false;
+  while (true) {
+    std::span<std::uint8_t> message;
+    const FrameReader::Status status = s.in.Next(message);
+    if (status == FrameReader::Status::kNeedMore) break;
+    if (status != FrameReader::Status::kMessage || message.size() < wire::header::kSize) {
+      ++counters_.dropped_malformed;
+      return BreakUpstream(conn);  // the stream is out of step: nothing after can be trusted
+    }
+    const std::uint16_t txid = wire::GetId(message);
+    const std::uint32_t index = pending_.Find(PendingIndex::Key(socket, txid));
+    if (index == PendingIndex::kEmpty) {
+      ++counters_.dropped_unsolicited;  // a query that timed out and went elsewhere
+      s.in.Consume(message);
+      continue;
+    }
+    // The read buffer is reused at once: the answer moves to a buffer of its own, a
+    // spare TCP query buffer when it fits (most do), else a big one.
+    Owner owner = kOwnsBig;
+    std::uint16_t bid = 0;
+    std::uint8_t* copy = nullptr;
+    if (message.size() <= kQueryRoom && !tcp_query_free_.empty()) {
+      owner = kOwnsQuery;
+      bid = tcp_query_free_.back();
+      tcp_query_free_.pop_back();
+      query_refs_[bid] = 1;
+      copy = QueryPayload(bid);
+    } else if (message.size() > kQueryRoom && !big_free_.empty()) {
+      bid = big_free_.back();
+      big_free_.pop_back();
+      copy = BigPayload(bid);
+    } else {
+      if (!s.stalled) ++counters_.tcp_stalls;  // wait for a buffer; the answer stays put
+      s.stalled = true;
+      WaitForBuffer(conn);
+      return;
+    }
+    std::memcpy(copy, message.data(), message.size());
+    const std::size_t len = message.size();
+    s.in.Consume(message);
+    OnUpstreamAnswer(index, txid, {copy, len}, false, owner, bid);
+  }
+  if (!s.closing) ArmStreamRecv(conn);
+  ScheduleStreamTimer(conn);
+}
+
+void Shard::BreakUpstream(std::uint32_t conn) {
+  // An upstream closing a connection nothing waits on is not a failure.
+  if (streams_[conn].inflight > 0 || streams_[conn].connecting || !streams_[conn].connected) {
+    ++counters_.upstream_tcp_failures;
+  }
+  // Every query waiting on this connection fails over now (OnTimeout picks the next
+  // upstream, or a fresh connection to this one). Rare, so a scan is fine.
+  const auto socket = static_cast<std::uint16_t>(kStreamSocketBase + conn - options_.tcp_connections);
+  const std::int64_t now = NowMs();
+  for (std::uint32_t i = 0; i < inflight_.capacity(); ++i) {
+    InflightSlot& slot = inflight_[i];
+    if (slot.in_use && slot.pending && slot.tcp_upstream && slot.upstream_socket == socket) {
+      ForgetPending(slot);
+      timers_->Schedule(i, now);
+    }
+  }
+  CloseStream(conn);
+}
+
+}  // namespace ringdns::core
