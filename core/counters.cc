@@ -37,6 +37,8 @@ std::string FormatCounters(const ShardCounters& c) {
       {"servfail_no_forward", c.servfail_no_forward},
       {"servfail_timeout", c.servfail_timeout},
       {"servfail_no_slot", c.servfail_no_slot},
+      {"servfail_all_down", c.servfail_all_down},
+      {"refused_max_concurrent", c.refused_max_concurrent},
       {"dropped_short", c.dropped_short},
       {"dropped_qr", c.dropped_qr},
       {"dropped_unsolicited", c.dropped_unsolicited},

@@ -40,6 +40,8 @@ struct ShardCounters {
   std::uint64_t servfail_no_forward = 0; // the block has no forward for the name
   std::uint64_t servfail_timeout = 0;    // every attempt failed before the deadline
   std::uint64_t servfail_no_slot = 0;    // in-flight table full
+  std::uint64_t servfail_all_down = 0;   // failfast_all_unhealthy_upstreams with all down
+  std::uint64_t refused_max_concurrent = 0;  // above the forward's max_concurrent
   std::uint64_t dropped_short = 0;       // shorter than a header, or cut by the buffer
   std::uint64_t dropped_qr = 0;          // QR set on a query: never answer an answer
   std::uint64_t dropped_unsolicited = 0; // answer with no matching (socket, ID)

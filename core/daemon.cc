@@ -28,11 +28,15 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& conf
   if (!routes.ok()) return routes.status();
   std::unique_ptr<Daemon> daemon(new Daemon());
   daemon->routes_ = std::move(*routes);
+  daemon->health_ = std::make_unique<HealthTable>(daemon->routes_.upstream_count);
   const std::vector<int> cpus = UsableCpus();
   const int count = options.shards > 0 ? options.shards : static_cast<int>(cpus.size());
+  ShardOptions shard_options = options.shard;
+  shard_options.shards = static_cast<std::uint32_t>(count);
   std::vector<std::future<absl::Status>> started;
   for (int i = 0; i < count; ++i) {
-    auto shard = std::make_unique<Shard>(static_cast<ShardId>(i), daemon->routes_, options.shard);
+    auto shard = std::make_unique<Shard>(static_cast<ShardId>(i), daemon->routes_, *daemon->health_,
+                                         shard_options);
     Shard* raw = shard.get();
     daemon->shards_.push_back(std::move(shard));
     auto ready = std::make_shared<std::promise<absl::Status>>();
@@ -62,6 +66,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& conf
     return first_error;
   }
   daemon->ring_description_ = daemon->shards_.front()->ring_description();
+  daemon->prober_ = std::make_unique<Prober>(daemon->routes_, *daemon->health_);
   return daemon;
 }
 
@@ -71,6 +76,7 @@ Daemon::~Daemon() {
 }
 
 void Daemon::Wait() {
+  prober_.reset();
   for (std::thread& t : threads_) {
     if (t.joinable()) t.join();
   }

@@ -11,6 +11,8 @@
 #include "absl/status/statusor.h"
 #include "core/config/config.h"
 #include "core/counters.h"
+#include "core/health.h"
+#include "core/prober.h"
 #include "core/routes.h"
 #include "core/shard.h"
 
@@ -36,6 +38,7 @@ class Daemon {
   void Wait();
 
   ShardCounters totals() const;
+  const HealthTable& health() const noexcept { return *health_; }
   const std::vector<std::string>& warnings() const noexcept { return routes_.warnings; }
   std::size_t shard_count() const noexcept { return shards_.size(); }
   const std::string& ring_description() const noexcept { return ring_description_; }
@@ -44,6 +47,8 @@ class Daemon {
   Daemon() = default;
 
   RouteTable routes_;
+  std::unique_ptr<HealthTable> health_;
+  std::unique_ptr<Prober> prober_;  // after health_: stops before it goes
   std::atomic<bool> stop_{false};
   std::vector<std::unique_ptr<Shard>> shards_;
   std::vector<std::thread> threads_;

@@ -43,6 +43,15 @@ struct InflightSlot {
   bool waiter = false;          // chained behind a leader; nothing sent upstream
   bool tcp_upstream = false;    // asks its upstream over TCP (upstream_socket names the stream)
   bool pending = false;         // filed in the pending index under (upstream_socket, txid)
+  // The attempt before the current one (UDP only) still counts: if its answer comes
+  // late, after a retry went out, it is taken (a hedge against an adaptive timeout
+  // fired too early).
+  bool prev_pending = false;
+  std::uint8_t prev_upstream = 0;
+  std::uint16_t prev_socket = 0;
+  std::uint16_t prev_txid = 0;
+  std::uint32_t counted_forward = 0xffffffffu;  // in that forward's max_concurrent count
+  std::int64_t sent_us = 0;     // when the current attempt went out (RTT samples)
   std::uint16_t waiters = 0;    // leader: how many are chained
   std::uint32_t next_waiter = kNoSlot;
   const ForwardRoute* forward = nullptr;
@@ -73,7 +82,8 @@ class InflightTable {
     free_.pop_back();
     InflightSlot& slot = slots_[index];
     slot.in_use = true;
-    slot.leader = slot.waiter = slot.tcp_upstream = slot.pending = false;
+    slot.leader = slot.waiter = slot.tcp_upstream = slot.pending = slot.prev_pending = false;
+    slot.counted_forward = kNoSlot;
     slot.conn = kNoSlot;
     slot.waiters = 0;
     slot.next_waiter = kNoSlot;

@@ -18,13 +18,39 @@ absl::Status NotYet(const Location& where, absl::string_view what) {
 
 }  // namespace
 
+namespace {
+
+bool Takes(const ForwardRoute& f, std::span<const std::uint8_t> qname) noexcept {
+  if (!InZone(qname, f.from.view())) return false;
+  for (const WireZone& e : f.except) {
+    if (InZone(qname, e.view())) return false;
+  }
+  return true;
+}
+
+std::uint16_t RcodeMask(const std::vector<std::uint16_t>& rcodes) {
+  std::uint16_t mask = 0;
+  for (std::uint16_t r : rcodes) {
+    if (r < 16) mask = static_cast<std::uint16_t>(mask | (1u << r));
+  }
+  return mask;
+}
+
+}  // namespace
+
 const ForwardRoute* RouteTable::PickForward(std::uint32_t block,
                                             std::span<const std::uint8_t> qname) const noexcept {
   for (const ForwardRoute& f : blocks[block].forwards) {
-    if (!InZone(qname, f.from.view())) continue;
-    bool excepted = false;
-    for (const WireZone& e : f.except) excepted = excepted || InZone(qname, e.view());
-    if (!excepted) return &f;
+    if (Takes(f, qname)) return &f;
+  }
+  return nullptr;
+}
+
+const ForwardRoute* RouteTable::PickForwardAfter(const ForwardRoute& current,
+                                                 std::span<const std::uint8_t> qname) const noexcept {
+  const std::vector<ForwardRoute>& forwards = blocks[current.block].forwards;
+  for (const ForwardRoute* f = &current + 1; f < forwards.data() + forwards.size(); ++f) {
+    if (Takes(*f, qname)) return f;
   }
   return nullptr;
 }
@@ -78,6 +104,23 @@ absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
       fr.expire_ms = absl::ToInt64Milliseconds(f.expire);
       fr.max_age_ms = absl::ToInt64Milliseconds(f.max_age);
       fr.id = static_cast<std::uint32_t>(table.forward_count++);
+      fr.block = static_cast<std::uint32_t>(b);
+      fr.first_upstream = table.upstream_count;
+      table.upstream_count += static_cast<std::uint32_t>(fr.upstreams.size());
+      fr.max_fails = f.max_fails;
+      fr.health_interval_ms = absl::ToInt64Milliseconds(f.health_check.interval);
+      fr.probe_rd = f.health_check.recursion_desired;
+      // CoreDNS asks ". NS", which an internal cluster DNS may not answer
+      // (coredns/coredns#5281); by default ringdns asks the forwarded zone's SOA.
+      const bool own_domain = f.health_check.domain != ".";
+      absl::StatusOr<WireZone> probe = ToWireZone(own_domain ? f.health_check.domain : f.from);
+      if (!probe.ok()) return probe.status();
+      fr.probe_name = *probe;
+      fr.probe_type = own_domain ? 2 : 6;  // NS : SOA
+      fr.failfast = f.failfast_all_unhealthy_upstreams;
+      fr.max_concurrent = f.max_concurrent;
+      fr.failover_rcodes = RcodeMask(f.failover_rcodes);
+      fr.next_rcodes = RcodeMask(f.next_rcodes);
       if (f.source_address) table.source_addresses.push_back(SockAddr::From(*f.source_address, 0));
       route.forwards.push_back(std::move(fr));
     }

@@ -32,6 +32,20 @@ struct ForwardRoute {
   std::int64_t expire_ms = 10000;  // an idle TCP connection closes after this
   std::int64_t max_age_ms = 0;     // an idle TCP connection older than this closes; 0: no limit
   std::uint32_t id = 0;            // dense index over every forward, for per-shard state
+  std::uint32_t block = 0;         // the server block it belongs to
+  std::uint32_t first_upstream = 0;  // global id of upstreams[0]; the rest follow
+  // Health (CoreDNS's forward): down after more than max_fails failures in a row (0:
+  // never); while down, probed every health_interval_ms (backing off) with probe_name
+  // probe_type, RD as probe_rd.
+  std::uint32_t max_fails = 2;
+  std::int64_t health_interval_ms = 500;
+  WireZone probe_name;
+  std::uint16_t probe_type = 6;    // SOA of the forwarded zone, unless a domain is given
+  bool probe_rd = true;
+  bool failfast = false;           // every upstream down: SERVFAIL at once
+  std::uint32_t max_concurrent = 0;  // above: REFUSED at once; 0: no limit
+  std::uint16_t failover_rcodes = 0;  // bit r: RCODE r makes ringdns try the next upstream
+  std::uint16_t next_rcodes = 0;      // bit r: RCODE r passes the query to the next forward
 };
 
 struct BlockRoute {
@@ -52,11 +66,16 @@ struct RouteTable {
   std::vector<SockAddr> source_addresses;  // per family, from source_address
   std::vector<std::string> warnings;       // directives parsed but not yet honoured
   std::size_t forward_count = 0;
+  std::uint32_t upstream_count = 0;  // over every forward
 
   // The first forward of `block` whose FROM contains `qname` and whose except list does
   // not; nullptr when none does (the query then fails with SERVFAIL, as in CoreDNS).
   const ForwardRoute* PickForward(std::uint32_t block,
                                   std::span<const std::uint8_t> qname) const noexcept;
+  // The next forward of the same block after `current` that would take `qname` (for
+  // `next RCODE`); nullptr when none.
+  const ForwardRoute* PickForwardAfter(const ForwardRoute& current,
+                                       std::span<const std::uint8_t> qname) const noexcept;
 };
 
 // The whole-query deadline: a stub resolver typically gives up after 5 s.

@@ -21,8 +21,8 @@ constexpr long kLoopWaitNs = 4'000'000;  // the timer wheel's tick
 
 }  // namespace
 
-Shard::Shard(ShardId id, const RouteTable& routes, const ShardOptions& options)
-    : id_(id), routes_(routes), options_(options), inflight_(options.slots),
+Shard::Shard(ShardId id, const RouteTable& routes, HealthTable& health, const ShardOptions& options)
+    : id_(id), routes_(routes), health_(health), options_(options), inflight_(options.slots),
       pending_(options.slots), coalescing_(options.slots) {}
 
 Shard::~Shard() {
@@ -85,6 +85,17 @@ absl::Status Shard::Init() {
   for (std::uint32_t i = options_.big_buffers; i-- > 0;) big_free_.push_back(static_cast<std::uint16_t>(i));
   answer_sends_.resize(options_.answer_buffers);
   round_robin_.assign(routes_.forward_count, id_);  // shards start apart
+  rtt_.assign(routes_.upstream_count, Rtt{});
+  concurrent_.assign(routes_.forward_count, 0);
+  concurrent_limit_.assign(routes_.forward_count, 0);
+  for (const BlockRoute& block : routes_.blocks) {
+    for (const ForwardRoute& f : block.forwards) {
+      // Each shard takes its part of max_concurrent: no counter shared across cores.
+      if (f.max_concurrent > 0) {
+        concurrent_limit_[f.id] = std::max<std::uint32_t>(1, f.max_concurrent / std::max<std::uint32_t>(1, options_.shards));
+      }
+    }
+  }
   timers_.emplace(options_.slots, NowMs());
   // One cache per shard, its pools as large as the largest block asks for.
   std::uint32_t success_capacity = 0;

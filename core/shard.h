@@ -8,8 +8,10 @@
 // is sized in Init.
 // Create, Init and Run on the shard's own thread (the ring is SINGLE_ISSUER).
 //
-// The code is in five files: shard.cc (set-up, the loop, completions, sends),
-// shard_forward.cc (queries in, upstream out, answers back, timeouts), shard_cache.cc
+// The code is in six files: shard.cc (set-up, the loop, completions, sends),
+// shard_forward.cc (queries in, upstream out, answers back, timeouts),
+// shard_upstream.cc (choosing upstreams by policy and health, adaptive timeouts,
+// retries with a hedge), shard_cache.cc
 // (cache hits, coalescing of identical misses, refreshes, serve-stale), shard_tcp.cc
 // (TCP streams: client connections, framing, ordered writes, limits and timeouts) and
 // shard_tcp_upstream.cc (pooled, pipelined TCP connections to upstreams, TC retries).
@@ -28,6 +30,7 @@
 #include "absl/status/status.h"
 #include "core/cache.h"
 #include "core/counters.h"
+#include "core/health.h"
 #include "core/inflight.h"
 #include "core/response_cache.h"
 #include "core/slot_index.h"
@@ -61,11 +64,15 @@ struct ShardOptions {
   std::int64_t tcp_write_timeout_ms = 5000;
   std::uint32_t big_buffers = 16;           // answers over TCP too large for a query buffer
   std::uint32_t upstream_tcp_queue = 1024;  // queries queued or in flight per upstream connection
+  std::uint32_t shards = 1;                 // how many share max_concurrent (each takes its part)
+  // Adaptive attempt timeouts never go below this (RFC 6298-style SRTT + 4 RTTVAR).
+  std::int64_t min_attempt_timeout_ms = 50;
 };
 
 class Shard {
  public:
-  Shard(ShardId id, const RouteTable& routes, const ShardOptions& options);
+  // `health` is shared by every shard and the prober; it outlives the shard.
+  Shard(ShardId id, const RouteTable& routes, HealthTable& health, const ShardOptions& options);
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
   ~Shard();
@@ -183,9 +190,10 @@ class Shard {
   // Everything after a query's bytes are in buffer `client.bid`: both transports.
   void ServeQuery(Client& client, std::span<std::uint8_t> msg);
   // Proves an answer answers the slot's query and hands it on; `owner`/`bid` hold it.
-  void OnUpstreamAnswer(std::uint32_t slot_index, std::uint16_t txid, std::span<std::uint8_t> answer,
-                        bool cut, Owner owner, std::uint16_t bid);
-  // Erases the slot's (socket, TXID) entry; for TCP, the connection stops waiting on it.
+  void OnUpstreamAnswer(std::uint32_t slot_index, std::uint8_t upstream, std::uint16_t txid,
+                        std::span<std::uint8_t> answer, bool cut, Owner owner, std::uint16_t bid);
+  // Erases the slot's (socket, TXID) entries, the hedge's too; for TCP, the connection
+  // stops waiting on it.
   void ForgetPending(InflightSlot& slot) noexcept;
   void OnAnswer(std::uint32_t socket, std::uint16_t bid, int res);
   void OnTimeout(std::uint32_t slot_index);
@@ -194,10 +202,25 @@ class Shard {
                 const Lookup& lookup, std::int64_t now_ms);
   // Sends the slot's query to its first upstream and arms its timer.
   void StartForward(std::uint32_t slot_index, std::int64_t now_ms);
+
+  // shard_upstream.cc: which upstream, how long to wait, what its answers say of it.
+  // Picks the slot's upstream (by policy for the first attempt, the next one after) among
+  // those up, or any when none is, and binds it.
   bool ChooseUpstream(InflightSlot& slot, std::uint32_t slot_index, bool first);
   // Gives the slot a socket (UDP) or stream (TCP) to its chosen upstream and a fresh
   // TXID unique on it, and files it in pending_. False when there is none.
   bool BindUpstream(InflightSlot& slot, std::uint32_t slot_index);
+  bool AllUpstreamsDown(const ForwardRoute& forward) const noexcept;
+  // The current attempt's timeout: SRTT + 4 RTTVAR of this upstream as this shard saw it,
+  // between min_attempt_timeout_ms and read_timeout, doubled per earlier attempt.
+  std::int64_t AttemptTimeoutMs(const InflightSlot& slot) const noexcept;
+  void RecordRtt(std::uint32_t upstream_id, std::int64_t rtt_us) noexcept;
+  // The next attempt, to the next upstream; false when attempts or time are up. The
+  // UDP attempt before is kept as a hedge (its late answer is still taken).
+  bool RetryNext(std::uint32_t slot_index, std::int64_t now_ms);
+  // Which attempt an answer on (socket, txid) belongs to; false when neither.
+  bool AttemptOf(const InflightSlot& slot, std::uint16_t socket, std::uint16_t txid,
+                 std::uint8_t& upstream) const noexcept;
   void SendToUpstream(std::uint32_t slot_index);
   // Writes SERVFAIL (with EDE 22 when the client speaks EDNS) over the client's query.
   void ReplyServfail(const Client& client);
@@ -298,9 +321,11 @@ class Shard {
     }
   }
   std::int64_t NowMs() const noexcept;
+  static std::int64_t NowUs() noexcept;
 
   const ShardId id_;
   const RouteTable& routes_;
+  HealthTable& health_;
   const ShardOptions options_;
 
   // Order matters: buffer rings unregister from the ring, so they go first.
@@ -313,6 +338,14 @@ class Shard {
   std::vector<SendContext> query_sends_;
   std::vector<SendContext> answer_sends_;
   std::vector<std::uint32_t> round_robin_;  // per forward id
+  std::vector<std::uint32_t> concurrent_;   // per forward id: forwarded queries in flight
+  std::vector<std::uint32_t> concurrent_limit_;  // per forward id: this shard's share; 0: none
+  struct Rtt {
+    std::int64_t srtt_us = 0;
+    std::int64_t rttvar_us = 0;
+    bool measured = false;
+  };
+  std::vector<Rtt> rtt_;                    // per global upstream id
   std::vector<std::uint8_t> query_refs_;    // per query buffer, then per refresh buffer
   // Refresh queries and TCP queries live in shard-owned buffers numbered after the
   // provided ones: refresh buffers first, then TCP query buffers.

@@ -16,6 +16,8 @@ namespace {
 
 using namespace layout;
 
+constexpr std::uint16_t kNoEde = 0xffff;
+
 struct Received {
   std::uint8_t* payload = nullptr;
   std::size_t len = 0;
@@ -65,9 +67,9 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
   const std::span<std::uint8_t> room(query.data(), kQueryRoom);
   const std::uint16_t flags = wire::LoadU16(msg.data() + wire::header::kFlags);
   const wire::Result<wire::QueryView> q = wire::ParseQuery(msg);
-  auto reply = [&](std::uint16_t rcode, bool with_question) {
+  auto reply = [&](std::uint16_t rcode, bool with_question, std::uint16_t ede = kNoEde) {
     wire::Result<std::size_t> len =
-        with_question ? wire::BuildErrorAnswer(msg, *q, {rcode}, room)
+        with_question ? wire::BuildErrorAnswer(msg, *q, {rcode, ede != kNoEde, ede}, room)
                       : wire::BuildHeaderOnlyAnswer(msg, rcode, room);
     if (len) {
       ReplyFromQueryBuffer(client, *len);
@@ -113,6 +115,11 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
     lookup.policy = &*routes_.blocks[route].cache;
     if (ServeFromCache(client, lookup, now)) return UnrefQuery(bid);
   }
+  const ForwardRoute& forward = *lookup.forward;
+  if (forward.failfast && AllUpstreamsDown(forward)) {
+    ++counters_.servfail_all_down;  // failfast_all_unhealthy_upstreams
+    return reply(wire::rcode::kServFail, true, wire::ede::kNoReachableAuthority);
+  }
   const std::uint32_t index = inflight_.Take();
   if (index == InflightTable::kNone) {
     ++counters_.servfail_no_slot;
@@ -120,6 +127,11 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
   }
   FillSlot(index, client, *q, lookup, now);
   if (JoinInFlight(index, lookup)) return;
+  if (concurrent_limit_[forward.id] != 0 && concurrent_[forward.id] >= concurrent_limit_[forward.id]) {
+    inflight_.Release(index);  // nothing was sent; the query buffer is still this function's
+    ++counters_.refused_max_concurrent;
+    return reply(wire::rcode::kRefused, true);
+  }
   RegisterLeader(index);
   ++counters_.forwarded;
   StartForward(index, now);
@@ -151,67 +163,20 @@ void Shard::FillSlot(std::uint32_t index, const Client& client, const wire::Quer
 
 void Shard::StartForward(std::uint32_t index, std::int64_t now) {
   InflightSlot& slot = inflight_[index];
+  slot.counted_forward = slot.forward->id;
+  ++concurrent_[slot.forward->id];
   if (!ChooseUpstream(slot, index, /*first=*/true)) {
-    // No socket for the upstream's family: fail over as a network error would.
+    // No socket or stream for the upstream: fail over as a network error would.
     timers_->Schedule(index, now);
     return;
   }
   SendToUpstream(index);
-  timers_->Schedule(index, std::min(now + slot.forward->read_timeout_ms, slot.deadline_ms));
-}
-
-bool Shard::ChooseUpstream(InflightSlot& slot, std::uint32_t index, bool first) {
-  const ForwardRoute& f = *slot.forward;
-  const auto n = static_cast<std::uint32_t>(f.upstreams.size());
-  if (first) {
-    switch (f.policy) {
-      case config::Policy::kRandom: slot.upstream = static_cast<std::uint8_t>(random_.Below(n)); break;
-      case config::Policy::kRoundRobin:
-        slot.upstream = static_cast<std::uint8_t>(round_robin_[f.id]++ % n);
-        break;
-      case config::Policy::kSequential: slot.upstream = 0; break;
-    }
-  } else {
-    slot.upstream = static_cast<std::uint8_t>((slot.upstream + 1) % n);
-  }
-  return BindUpstream(slot, index);
-}
-
-bool Shard::BindUpstream(InflightSlot& slot, std::uint32_t index) {
-  if (slot.tcp_upstream) {
-    const std::uint32_t conn = UpstreamStream(slot);
-    if (conn == kNoConn) return false;
-    slot.upstream_socket = static_cast<std::uint16_t>(kStreamSocketBase + (conn - options_.tcp_connections));
-  } else {
-    const std::vector<std::uint16_t>& sockets =
-        sockets_by_family_[FamilyIndex(slot.forward->upstreams[slot.upstream].family())];
-    if (sockets.empty()) return false;
-    slot.upstream_socket = sockets[random_.Below(static_cast<std::uint32_t>(sockets.size()))];
-  }
-  // An unpredictable ID, unique among the queries waiting on that socket (RFC 5452).
-  std::uint32_t key;
-  do {
-    slot.txid = random_.Next16();
-    key = PendingIndex::Key(slot.upstream_socket, slot.txid);
-  } while (pending_.Contains(key));
-  pending_.Insert(key, index);
-  slot.pending = true;
-  if (slot.tcp_upstream) ++streams_[options_.tcp_connections + slot.upstream_socket - kStreamSocketBase].inflight;
-  return true;
-}
-
-void Shard::ForgetPending(InflightSlot& slot) noexcept {
-  if (!slot.pending) return;
-  slot.pending = false;
-  pending_.Erase(PendingIndex::Key(slot.upstream_socket, slot.txid));
-  if (slot.tcp_upstream) {
-    Stream& stream = streams_[options_.tcp_connections + slot.upstream_socket - kStreamSocketBase];
-    if (stream.inflight > 0) --stream.inflight;
-  }
+  timers_->Schedule(index, std::min(now + AttemptTimeoutMs(slot), slot.deadline_ms));
 }
 
 void Shard::SendToUpstream(std::uint32_t index) {
   InflightSlot& slot = inflight_[index];
+  slot.sent_us = NowUs();
   if (slot.tcp_upstream) return SendOverTcp(index);
   std::uint8_t* query = QueryPayload(slot.query_buffer);
   wire::SetId({query, slot.query_len}, slot.txid);
@@ -229,6 +194,7 @@ void Shard::ReleaseSlot(std::uint32_t index) {
     timers_->Cancel(index);
   }
   if (slot.leader) coalescing_.Erase(slot.cache_key.hash);
+  if (slot.counted_forward != kNoSlot) --concurrent_[slot.counted_forward];
   const std::uint16_t bid = slot.query_buffer;
   inflight_.Release(index);
   UnrefQuery(bid);  // the slot's hold on its query
@@ -257,18 +223,12 @@ void Shard::ReplyServfail(const Client& client) {
 void Shard::OnTimeout(std::uint32_t index) {
   InflightSlot& slot = inflight_[index];
   if (!slot.in_use || slot.waiter) return;
-  ForgetPending(slot);
-  ++slot.attempts;
+  // The attempt failed: it counts against the upstream's health (CoreDNS's max_fails).
+  health_.Failure(slot.forward->first_upstream + slot.upstream, slot.forward->max_fails);
   const std::int64_t now = NowMs();
-  const bool out_of_attempts =
-      slot.forward->max_attempts != 0 && slot.attempts >= slot.forward->max_attempts;
-  if (now < slot.deadline_ms && !out_of_attempts && ChooseUpstream(slot, index, false)) {
-    ++counters_.retries;
-    SendToUpstream(index);
-    timers_->Schedule(index, std::min(now + slot.forward->read_timeout_ms, slot.deadline_ms));
-    return;
-  }
+  if (RetryNext(index, now)) return;
   // Every attempt failed.
+  ForgetPending(slot);
   if (slot.cache_policy != nullptr && slot.cache_policy->stale_seconds > 0 && ServeStale(index, now)) {
     return;
   }
@@ -293,16 +253,19 @@ void Shard::OnAnswer(std::uint32_t socket, std::uint16_t bid, int res) {
     answer_buffers_.Recycle(bid);
     return;
   }
-  if (!SameEndpoint(rx.from, inflight_[index].forward->upstreams[inflight_[index].upstream].get())) {
+  const InflightSlot& slot = inflight_[index];
+  std::uint8_t upstream = 0;
+  if (!AttemptOf(slot, static_cast<std::uint16_t>(socket), txid, upstream) ||
+      !SameEndpoint(rx.from, slot.forward->upstreams[upstream].get())) {
     ++counters_.dropped_wrong_source;
     answer_buffers_.Recycle(bid);
     return;
   }
-  OnUpstreamAnswer(index, txid, {rx.payload, rx.len}, rx.truncated, kOwnsAnswer, bid);
+  OnUpstreamAnswer(index, upstream, txid, {rx.payload, rx.len}, rx.truncated, kOwnsAnswer, bid);
 }
 
-void Shard::OnUpstreamAnswer(std::uint32_t index, std::uint16_t txid, std::span<std::uint8_t> answer,
-                             bool cut, Owner owner, std::uint16_t bid) {
+void Shard::OnUpstreamAnswer(std::uint32_t index, std::uint8_t upstream, std::uint16_t txid,
+                             std::span<std::uint8_t> answer, bool cut, Owner owner, std::uint16_t bid) {
   InflightSlot& slot = inflight_[index];
   const wire::Question question{QnameOf(slot), slot.qtype, slot.qclass};
   if (wire::MatchAnswer(answer, txid, slot.opcode, question) != wire::Error::kOk) {
@@ -322,6 +285,35 @@ void Shard::OnUpstreamAnswer(std::uint32_t index, std::uint16_t txid, std::span<
     return GiveBack(owner, bid);
   }
   const std::int64_t now = NowMs();
+  // What the answer says of the upstream: a SERVFAIL is a failure, anything else proof
+  // of life. Only the current attempt's answer times the round trip.
+  const ForwardRoute& forward = *slot.forward;
+  const std::uint32_t upstream_id = forward.first_upstream + upstream;
+  if (info->rcode == wire::rcode::kServFail) {
+    health_.Failure(upstream_id, forward.max_fails);
+  } else {
+    health_.Success(upstream_id);
+  }
+  if (upstream == slot.upstream && slot.pending) RecordRtt(upstream_id, NowUs() - slot.sent_us);
+  const std::uint16_t rcode_bit = static_cast<std::uint16_t>(info->rcode < 16 ? 1u << info->rcode : 0);
+  if ((forward.failover_rcodes & rcode_bit) != 0) {
+    // `failover RCODE`: try the next upstream; the last one's answer stands.
+    ForgetPending(slot);
+    if (RetryNext(index, now)) return GiveBack(owner, bid);
+  }
+  if ((forward.next_rcodes & rcode_bit) != 0) {
+    // `next RCODE`: the query moves on to the block's next forward for the name.
+    if (const ForwardRoute* next = routes_.PickForwardAfter(forward, QnameOf(slot))) {
+      GiveBack(owner, bid);
+      ForgetPending(slot);
+      timers_->Cancel(index);
+      if (slot.counted_forward != kNoSlot) --concurrent_[slot.counted_forward];
+      slot.forward = next;
+      slot.attempts = 0;
+      slot.tcp_upstream = next->force_tcp || (slot.conn != kNoSlot && !next->prefer_udp);
+      return StartForward(index, now);
+    }
+  }
   const bool failed = info->rcode == wire::rcode::kServFail || info->rcode == wire::rcode::kRefused;
   if (failed && slot.cache_policy != nullptr && slot.cache_policy->stale_seconds > 0 &&
       ServeStale(index, now)) {

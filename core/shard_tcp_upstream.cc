@@ -144,7 +144,7 @@ void Shard::ReadUpstreamAnswers(std::uint32_t conn) {
     std::memcpy(copy, message.data(), message.size());
     const std::size_t len = message.size();
     s.in.Consume(message);
-    OnUpstreamAnswer(index, txid, {copy, len}, false, owner, bid);
+    OnUpstreamAnswer(index, inflight_[index].upstream, txid, {copy, len}, false, owner, bid);
   }
   if (!s.closing) ArmStreamRecv(conn);
   ScheduleStreamTimer(conn);

@@ -7,6 +7,7 @@
 #include <set>
 #include <vector>
 
+#include "core/health.h"
 #include "core/inflight.h"
 #include "core/slot_index.h"
 #include "core/timer_wheel.h"
@@ -135,6 +136,22 @@ TEST(InflightTable, HandsOutEachSlotOnceAndBumpsTheGeneration) {
               (void)table.Take();
             }),
             0u);
+}
+
+TEST(HealthTable, DownAfterMoreThanMaxFailsInARowAndUpOnAnySuccess) {
+  HealthTable health(2);
+  EXPECT_FALSE(health.Failure(0, 2));
+  EXPECT_FALSE(health.Failure(0, 2));
+  EXPECT_FALSE(health.down(0));  // two failures: not more than max_fails
+  EXPECT_TRUE(health.Failure(0, 2));  // the third marks it down, once
+  EXPECT_TRUE(health.down(0));
+  EXPECT_FALSE(health.Failure(0, 2));
+  EXPECT_FALSE(health.down(1));  // upstreams are independent
+  health.Success(0);
+  EXPECT_FALSE(health.down(0));
+  EXPECT_FALSE(health.Failure(0, 2));  // the count started again
+  for (int i = 0; i < 100; ++i) EXPECT_FALSE(health.Failure(1, 0));  // max_fails 0: never down
+  EXPECT_FALSE(health.down(1));
 }
 
 }  // namespace
