@@ -48,6 +48,7 @@ class Cache {
     std::uint32_t lifetime_s = 0;  // how long the entry was stored for
     std::uint32_t hits = 0;        // consecutive hits, each within the hit window of the last
     bool stale = false;            // past its lifetime, inside its stale window
+    bool denial = false;           // found in ResponseCache's denial pool
 
     // The TTL a client may be given now: the remaining lifetime, rounded up.
     std::uint32_t remaining_s(std::int64_t now_ms) const noexcept {

@@ -1,59 +1,76 @@
 #include "core/counters.h"
 
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 
 namespace ringdns::core {
+namespace {
 
-std::string FormatCounters(const ShardCounters& c) {
-  const std::pair<const char*, std::uint64_t> fields[] = {
-      {"queries", c.queries},
-      {"forwarded", c.forwarded},
-      {"retries", c.retries},
-      {"answers", c.answers},
-      {"cache_hits", c.cache_hits},
-      {"cache_misses", c.cache_misses},
-      {"cache_inserts", c.cache_inserts},
-      {"cache_stale", c.cache_stale},
-      {"cache_prefetches", c.cache_prefetches},
-      {"cache_stale_refreshes", c.cache_stale_refreshes},
-      {"coalesced", c.coalesced},
-      {"tcp_accepted", c.tcp_accepted},
-      {"tcp_queries", c.tcp_queries},
-      {"tcp_refused", c.tcp_refused},
-      {"tcp_idle_closed", c.tcp_idle_closed},
-      {"tcp_read_timeouts", c.tcp_read_timeouts},
-      {"tcp_write_timeouts", c.tcp_write_timeouts},
-      {"tcp_bad_frames", c.tcp_bad_frames},
-      {"tcp_query_limit", c.tcp_query_limit},
-      {"tcp_stalls", c.tcp_stalls},
-      {"tc_retries", c.tc_retries},
-      {"upstream_tcp_connects", c.upstream_tcp_connects},
-      {"upstream_tcp_failures", c.upstream_tcp_failures},
-      {"truncated", c.truncated},
-      {"formerr", c.formerr},
-      {"notimp", c.notimp},
-      {"badvers", c.badvers},
-      {"refused", c.refused},
-      {"servfail_no_forward", c.servfail_no_forward},
-      {"servfail_timeout", c.servfail_timeout},
-      {"servfail_no_slot", c.servfail_no_slot},
-      {"servfail_all_down", c.servfail_all_down},
-      {"refused_max_concurrent", c.refused_max_concurrent},
-      {"dropped_short", c.dropped_short},
-      {"dropped_qr", c.dropped_qr},
-      {"dropped_unsolicited", c.dropped_unsolicited},
-      {"dropped_wrong_source", c.dropped_wrong_source},
-      {"dropped_mismatch", c.dropped_mismatch},
-      {"dropped_malformed", c.dropped_malformed},
-      {"enobufs", c.enobufs},
-      {"send_errors", c.send_errors},
-      {"reply_failures", c.reply_failures},
-  };
+// Every counter once: its name (for logs and metric names) and where it lives.
+constexpr std::pair<const char*, RelaxedCounter ShardCounters::*> kFields[] = {
+    {"queries", &ShardCounters::queries},
+    {"forwarded", &ShardCounters::forwarded},
+    {"retries", &ShardCounters::retries},
+    {"answers", &ShardCounters::answers},
+    {"cache_hits", &ShardCounters::cache_hits},
+    {"cache_misses", &ShardCounters::cache_misses},
+    {"cache_inserts", &ShardCounters::cache_inserts},
+    {"cache_stale", &ShardCounters::cache_stale},
+    {"cache_prefetches", &ShardCounters::cache_prefetches},
+    {"cache_stale_refreshes", &ShardCounters::cache_stale_refreshes},
+    {"coalesced", &ShardCounters::coalesced},
+    {"tcp_accepted", &ShardCounters::tcp_accepted},
+    {"tcp_queries", &ShardCounters::tcp_queries},
+    {"tcp_refused", &ShardCounters::tcp_refused},
+    {"tcp_idle_closed", &ShardCounters::tcp_idle_closed},
+    {"tcp_read_timeouts", &ShardCounters::tcp_read_timeouts},
+    {"tcp_write_timeouts", &ShardCounters::tcp_write_timeouts},
+    {"tcp_bad_frames", &ShardCounters::tcp_bad_frames},
+    {"tcp_query_limit", &ShardCounters::tcp_query_limit},
+    {"tcp_stalls", &ShardCounters::tcp_stalls},
+    {"tc_retries", &ShardCounters::tc_retries},
+    {"upstream_tcp_connects", &ShardCounters::upstream_tcp_connects},
+    {"upstream_tcp_failures", &ShardCounters::upstream_tcp_failures},
+    {"truncated", &ShardCounters::truncated},
+    {"formerr", &ShardCounters::formerr},
+    {"notimp", &ShardCounters::notimp},
+    {"badvers", &ShardCounters::badvers},
+    {"refused", &ShardCounters::refused},
+    {"servfail_no_forward", &ShardCounters::servfail_no_forward},
+    {"servfail_timeout", &ShardCounters::servfail_timeout},
+    {"servfail_no_slot", &ShardCounters::servfail_no_slot},
+    {"servfail_all_down", &ShardCounters::servfail_all_down},
+    {"refused_max_concurrent", &ShardCounters::refused_max_concurrent},
+    {"dropped_short", &ShardCounters::dropped_short},
+    {"dropped_qr", &ShardCounters::dropped_qr},
+    {"dropped_unsolicited", &ShardCounters::dropped_unsolicited},
+    {"dropped_wrong_source", &ShardCounters::dropped_wrong_source},
+    {"dropped_mismatch", &ShardCounters::dropped_mismatch},
+    {"dropped_malformed", &ShardCounters::dropped_malformed},
+    {"enobufs", &ShardCounters::enobufs},
+    {"send_errors", &ShardCounters::send_errors},
+    {"reply_failures", &ShardCounters::reply_failures},
+};
+
+}  // namespace
+
+ShardCounters& ShardCounters::operator+=(const ShardCounters& other) {
+  for (const auto& [name, field] : kFields) (this->*field).Add((other.*field).get());
+  return *this;
+}
+
+void ForEachCounter(const ShardCounters& counters,
+                    const std::function<void(const char* name, std::uint64_t value)>& visit) {
+  for (const auto& [name, field] : kFields) visit(name, (counters.*field).get());
+}
+
+std::string FormatCounters(const ShardCounters& counters) {
   std::string out;
-  for (const auto& [name, value] : fields) {
-    if (value == 0) continue;
+  ForEachCounter(counters, [&](const char* name, std::uint64_t value) {
+    if (value == 0) return;
     absl::StrAppend(&out, out.empty() ? "" : " ", name, "=", value);
-  }
+  });
   return out.empty() ? "no traffic" : out;
 }
 

@@ -82,6 +82,20 @@ void Daemon::Wait() {
   }
 }
 
+std::string Daemon::Metrics() const {
+  MetricsSources sources;
+  sources.routes = &routes_;
+  sources.health = health_.get();
+  for (const auto& shard : shards_) {
+    sources.shards.push_back(&shard->metrics());
+    sources.counters.push_back(&shard->counters());
+  }
+  if (prober_) {
+    for (std::uint32_t u = 0; u < routes_.upstream_count; ++u) sources.probe_failures.push_back(prober_->failures(u));
+  }
+  return FormatMetrics(sources);
+}
+
 ShardCounters Daemon::totals() const {
   ShardCounters sum;
   for (const auto& shard : shards_) sum += shard->counters();

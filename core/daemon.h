@@ -12,6 +12,7 @@
 #include "core/config/config.h"
 #include "core/counters.h"
 #include "core/health.h"
+#include "core/metrics_text.h"
 #include "core/prober.h"
 #include "core/routes.h"
 #include "core/shard.h"
@@ -39,6 +40,10 @@ class Daemon {
 
   ShardCounters totals() const;
   const HealthTable& health() const noexcept { return *health_; }
+  // The Prometheus text exposition of every shard's metrics, summed now. Any thread.
+  std::string Metrics() const;
+  // Every listener is open and the configuration is loaded (the `ready` endpoint).
+  bool ready() const noexcept { return !stop_.load(std::memory_order_relaxed); }
   const std::vector<std::string>& warnings() const noexcept { return routes_.warnings; }
   std::size_t shard_count() const noexcept { return shards_.size(); }
   const std::string& ring_description() const noexcept { return ring_description_; }

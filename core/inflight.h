@@ -52,6 +52,8 @@ struct InflightSlot {
   std::uint16_t prev_txid = 0;
   std::uint32_t counted_forward = 0xffffffffu;  // in that forward's max_concurrent count
   std::int64_t sent_us = 0;     // when the current attempt went out (RTT samples)
+  std::int64_t start_us = 0;    // when the client's query arrived (duration metrics)
+  std::uint16_t block = 0xffff; // the server block that took it (metrics labels)
   std::uint16_t waiters = 0;    // leader: how many are chained
   std::uint32_t next_waiter = kNoSlot;
   const ForwardRoute* forward = nullptr;

@@ -47,6 +47,7 @@ bool ReadFull(int fd, std::uint8_t* out, std::size_t len, std::int64_t deadline_
 
 Prober::Prober(const RouteTable& routes, HealthTable& health) : health_(health) {
   upstreams_.resize(routes.upstream_count);
+  failures_.resize(routes.upstream_count);
   for (const BlockRoute& block : routes.blocks) {
     for (const ForwardRoute& f : block.forwards) {
       for (std::size_t i = 0; i < f.upstreams.size(); ++i) {
@@ -85,11 +86,11 @@ void Prober::Run() {
         up.next_ms = now;
       }
       if (now < up.next_ms) continue;
-      ++probes_;
       if (Probe(up, ++id)) {
         health_.Success(u);
         up.probing = false;
       } else {
+        ++failures_[u];
         up.interval_ms = std::min(up.interval_ms * 2, kMaxIntervalMs);
         up.next_ms = NowMs() + up.interval_ms;
       }

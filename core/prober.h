@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/health.h"
+#include "core/relaxed_counter.h"
 #include "core/routes.h"
 
 namespace ringdns::core {
@@ -26,7 +27,8 @@ class Prober {
   Prober(const Prober&) = delete;
   Prober& operator=(const Prober&) = delete;
 
-  std::uint64_t probes() const noexcept { return probes_; }
+  // Failed probes per global upstream id; safe to read while probing.
+  std::uint64_t failures(std::uint32_t upstream) const noexcept { return failures_[upstream].get(); }
 
  private:
   struct Upstream {
@@ -46,7 +48,7 @@ class Prober {
   std::mutex mu_;
   std::condition_variable wake_;
   bool stop_ = false;
-  std::uint64_t probes_ = 0;
+  std::vector<RelaxedCounter> failures_;
   std::thread thread_;
 };
 

@@ -20,7 +20,10 @@ class ResponseCache {
   Cache::Hit Find(const CacheKey& key, std::span<const std::uint8_t> qname, std::int64_t now_ms,
                   std::int64_t hit_window_ms = 0) noexcept {
     Cache::Hit hit = success_.Find(key, qname, now_ms, hit_window_ms);
-    if (hit.answer.empty() && denial_.capacity() > 0) hit = denial_.Find(key, qname, now_ms, hit_window_ms);
+    if (hit.answer.empty() && denial_.capacity() > 0) {
+      hit = denial_.Find(key, qname, now_ms, hit_window_ms);
+      hit.denial = true;
+    }
     return hit;
   }
 

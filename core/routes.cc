@@ -71,8 +71,6 @@ absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
     if (!block.bind_except.empty()) return NotYet(block.where, "bind ... { except }");
     // Parsed and validated, but not applied yet: say so at start-up instead of silently.
     const std::pair<const char*, bool> parsed_only[] = {
-        {"prometheus", block.prometheus.has_value()},
-        {"health", block.health.has_value()},     {"ready", block.ready.has_value()},
         {"log", !block.logs.empty()},             {"errors", block.errors.has_value()},
         {"reload", block.reload.has_value()},     {"loop", block.loop}};
     for (const auto& [name, present] : parsed_only) {
@@ -82,6 +80,9 @@ absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
       }
     }
     BlockRoute route;
+    route.server_label = absl::StrCat("dns://", block.bind.empty() ? "" : block.bind.front().ToString(), ":",
+                                      block.keys.front().port);
+    route.zone_label = block.keys.front().zone;
     for (const config::Forward& f : block.forwards) {
       if (f.to.front().transport == config::Transport::kTls) {
         return NotYet(f.where, "forwarding over TLS (tls:// upstreams)");

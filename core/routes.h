@@ -49,6 +49,8 @@ struct ForwardRoute {
 };
 
 struct BlockRoute {
+  std::string server_label;  // metrics: "dns://:5353", as CoreDNS names a server
+  std::string zone_label;    // metrics: the block's first zone, "remote.svc.cluster.local."
   std::vector<ForwardRoute> forwards;  // in written order
   std::optional<CachePolicy> cache;    // the block's `cache` directive
 };

@@ -11,6 +11,8 @@
 #include "core/net.h"
 #include "core/shard_layout.h"
 #include "ring/user_data.h"
+#include "wire/bytes.h"
+#include "wire/message.h"
 
 namespace ringdns::core {
 namespace {
@@ -23,7 +25,8 @@ constexpr long kLoopWaitNs = 4'000'000;  // the timer wheel's tick
 
 Shard::Shard(ShardId id, const RouteTable& routes, HealthTable& health, const ShardOptions& options)
     : id_(id), routes_(routes), health_(health), options_(options), inflight_(options.slots),
-      pending_(options.slots), coalescing_(options.slots) {}
+      pending_(options.slots), coalescing_(options.slots),
+      metrics_(routes.blocks.size(), routes.upstream_count) {}
 
 Shard::~Shard() {
   for (Stream& stream : streams_) {
@@ -195,6 +198,14 @@ void Shard::ReplyFromQueryBuffer(const Client& client, std::size_t len) {
 
 void Shard::SendToClient(const Client& client, std::uint8_t* data, std::size_t len, Owner owner,
                          std::uint16_t bid) {
+  if (client.block != kNoBlock && len >= wire::header::kSize) {
+    BlockMetrics& m = metrics_.blocks[client.block];
+    const std::size_t rcode = wire::LoadU16(data + wire::header::kFlags) & wire::flag::kRcodeMask;
+    ++m.responses[rcode];
+    m.duration[TypeSlot(client.qtype)].Observe(static_cast<std::uint64_t>(NowUs() - client.start_us),
+                                               kDurationBoundsUs);
+    m.response_size[client.tcp() ? kTcp : kUdp].Observe(len, kSizeBounds);
+  }
   if (client.tcp()) {
     StreamWrite(client.conn, client.conn_generation, data, len, owner, bid);
     return;
@@ -311,6 +322,12 @@ void Shard::Run(const std::atomic<bool>& stop) {
     timers_->Advance(now, [this](std::uint32_t slot) { OnTimeout(slot); });
     stream_timers_->Advance(now, [this](std::uint32_t conn) { OnStreamTimer(conn); });
     if (!stalled_streams_.empty()) ResumeStalledStreams();
+    if (cache_) {  // gauges for the scrape
+      metrics_.cache_entries[0].Set(cache_->success().size());
+      metrics_.cache_entries[1].Set(cache_->denial().size());
+      metrics_.cache_evictions[0].Set(cache_->success().evictions());
+      metrics_.cache_evictions[1].Set(cache_->denial().evictions());
+    }
     query_buffers_.Commit();
     answer_buffers_.Commit();
     for (std::uint32_t i = 0; i < upstream_sockets_.size(); ++i) {

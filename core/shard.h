@@ -32,6 +32,7 @@
 #include "core/counters.h"
 #include "core/health.h"
 #include "core/inflight.h"
+#include "core/metrics.h"
 #include "core/response_cache.h"
 #include "core/slot_index.h"
 #include "core/tcp_stream.h"
@@ -84,6 +85,8 @@ class Shard {
   void Run(const std::atomic<bool>& stop);
 
   const ShardCounters& counters() const noexcept { return counters_; }
+  // Safe to read from any thread while the shard runs (relaxed counters).
+  const ShardMetrics& metrics() const noexcept { return metrics_; }
   const std::string& ring_description() const noexcept { return ring_.description(); }
 
  private:
@@ -116,6 +119,7 @@ class Shard {
   // Who gives back the buffer a write or send reads from.
   enum Owner : std::uint8_t { kOwnsNothing, kOwnsQuery, kOwnsAnswer, kOwnsBig };
   static constexpr std::uint32_t kNoConn = kNoSlot;
+  static constexpr std::uint16_t kNoBlock = 0xffff;
   static constexpr std::uint32_t kStreamsPerPool = 2;  // a fresh one while a broken one closes
   // A TCP connection: a client's, or ours to an upstream.
   struct Stream {
@@ -156,13 +160,16 @@ class Shard {
     socklen_t addr_len = 0;
     std::uint32_t conn = kNoConn;  // a TCP client's connection
     std::uint16_t conn_generation = 0;
+    std::uint16_t block = kNoBlock;  // once routed: metrics are kept for its answer
+    std::uint16_t qtype = 0;
+    std::int64_t start_us = 0;
 
     bool tcp() const noexcept { return conn != kNoConn; }
   };
   Client ClientOf(const InflightSlot& slot) const noexcept {
     return {slot.listener, slot.query_buffer, slot.client_id, slot.query_len, slot.qname_len,
             slot.client_udp_size, reinterpret_cast<const sockaddr*>(&slot.client), slot.client_len,
-            slot.conn, slot.conn_generation};
+            slot.conn, slot.conn_generation, slot.block, slot.qtype, slot.start_us};
   }
   // What OnQuery learned about a query that may be cached or coalesced.
   struct Lookup {
@@ -375,6 +382,7 @@ class Shard {
   std::optional<ResponseCache> cache_;  // only when some block has a `cache` directive
   RandomPool random_;
   ShardCounters counters_;
+  ShardMetrics metrics_;
   std::uint32_t sends_in_flight_ = 0;
   bool stopping_ = false;
 };

@@ -34,27 +34,32 @@ bool Shard::ServeFromCache(const Client& client, Lookup& lookup, std::int64_t no
   }
   const std::int64_t hit_window = policy.prefetch_amount > 0 ? policy.prefetch_window_ms : 0;
   const Cache::Hit hit = cache_->Find(lookup.key, lookup.qname, now, hit_window);
+  BlockMetrics& metrics = metrics_.blocks[client.block];
   if (hit.answer.empty() || (hit.stale && policy.stale_verify)) {
     // serve_stale verify asks upstream first; ServeStale answers if that fails.
     ++counters_.cache_misses;
+    ++metrics.cache_misses;
     return false;
   }
   if (hit.stale) {
     // RFC 8767 immediate mode: the stale answer now, a refresh in the background.
     ServeCopy(client, hit.answer, kStaleAnswerTtl);
     ++counters_.cache_stale;
+    ++metrics.cache_served_stale;
     if (StartRefresh(lookup, hit.answer, now)) ++counters_.cache_stale_refreshes;
     return true;
   }
   const std::uint32_t remaining = hit.remaining_s(now);
   ServeCopy(client, hit.answer, policy.keepttl ? kNoTtlCap : remaining);
   ++counters_.cache_hits;
+  ++metrics.cache_hits[hit.denial ? 1 : 0];
   // CoreDNS's rule: AMOUNT hits in a row, each within DURATION of the last, and no more
   // than PERCENTAGE of the lifetime left.
   if (policy.prefetch_amount > 0 && hit.hits >= policy.prefetch_amount &&
       std::uint64_t{remaining} * 100 <= std::uint64_t{policy.prefetch_percentage} * hit.lifetime_s + 99 &&
       StartRefresh(lookup, hit.answer, now)) {
     ++counters_.cache_prefetches;
+    ++metrics.cache_prefetches;
   }
   return true;
 }
@@ -172,11 +177,13 @@ bool Shard::ServeStale(std::uint32_t index, std::int64_t now) {
   ForEachWaiter(index, [&](std::uint32_t waiter_index, InflightSlot& waiter) {
     ServeCopy(ClientOf(waiter), hit.answer, ttl_cap);
     ++counters_.cache_stale;
+    if (waiter.block != kNoBlock) ++metrics_.blocks[waiter.block].cache_served_stale;
     ReleaseSlot(waiter_index);
   });
   if (slot.has_client()) {
     ServeCopy(ClientOf(slot), hit.answer, ttl_cap);
     ++counters_.cache_stale;
+    if (slot.block != kNoBlock) ++metrics_.blocks[slot.block].cache_served_stale;
   }
   ReleaseSlot(index);
   return true;
@@ -217,6 +224,7 @@ bool Shard::StartRefresh(const Lookup& lookup, std::span<const std::uint8_t> sto
   slot.cache_key = key;
   slot.deadline_ms = now + kQueryDeadlineMs;
   slot.client_len = 0;  // nobody to answer
+  slot.block = kNoBlock;
   RegisterLeader(index);
   StartForward(index, now);
   return true;

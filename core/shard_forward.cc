@@ -57,11 +57,12 @@ void Shard::OnQuery(std::uint32_t listener, std::uint16_t bid, int res) {
     return;
   }
   Client client{listener, bid, wire::GetId({rx.payload, rx.len}), static_cast<std::uint16_t>(rx.len),
-                0, wire::kClassicUdpSize, rx.from, rx.from_len};
+                0, wire::kClassicUdpSize, rx.from, rx.from_len, kNoConn, 0, kNoBlock, 0, 0};
   ServeQuery(client, {rx.payload, rx.len});
 }
 
 void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
+  client.start_us = NowUs();
   const std::uint16_t bid = client.bid;
   const std::span<const std::uint8_t> msg = query;
   const std::span<std::uint8_t> room(query.data(), kQueryRoom);
@@ -100,6 +101,12 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
     ++counters_.refused;
     return reply(wire::rcode::kRefused, true);
   }
+  client.block = static_cast<std::uint16_t>(route);
+  client.qtype = q->qtype;
+  BlockMetrics& metrics = metrics_.blocks[route];
+  const std::size_t proto = client.tcp() ? kTcp : kUdp;
+  ++metrics.requests[proto][FamilyIndex(listeners_[client.listener].family)][TypeSlot(q->qtype)];
+  metrics.request_size[proto].Observe(msg.size(), kSizeBounds);
   lookup.forward = routes_.PickForward(route, lookup.qname);
   if (lookup.forward == nullptr) {
     ++counters_.servfail_no_forward;
@@ -130,6 +137,7 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
   if (concurrent_limit_[forward.id] != 0 && concurrent_[forward.id] >= concurrent_limit_[forward.id]) {
     inflight_.Release(index);  // nothing was sent; the query buffer is still this function's
     ++counters_.refused_max_concurrent;
+    ++metrics_.upstreams[forward.first_upstream].max_concurrent_rejects;
     return reply(wire::rcode::kRefused, true);
   }
   RegisterLeader(index);
@@ -157,6 +165,8 @@ void Shard::FillSlot(std::uint32_t index, const Client& client, const wire::Quer
   slot.client_len = client.addr_len;
   slot.conn = client.conn;
   slot.conn_generation = client.conn_generation;
+  slot.block = client.block;
+  slot.start_us = client.start_us;
   // CoreDNS's rule: a query goes upstream the way it came, unless prefer_udp or force_tcp.
   slot.tcp_upstream = lookup.forward->force_tcp || (client.tcp() && !lookup.forward->prefer_udp);
 }
@@ -294,7 +304,11 @@ void Shard::OnUpstreamAnswer(std::uint32_t index, std::uint8_t upstream, std::ui
   } else {
     health_.Success(upstream_id);
   }
-  if (upstream == slot.upstream && slot.pending) RecordRtt(upstream_id, NowUs() - slot.sent_us);
+  if (upstream == slot.upstream && slot.pending) {
+    const std::int64_t rtt_us = NowUs() - slot.sent_us;
+    RecordRtt(upstream_id, rtt_us);
+    metrics_.upstreams[upstream_id].duration.Observe(static_cast<std::uint64_t>(rtt_us), kDurationBoundsUs);
+  }
   const std::uint16_t rcode_bit = static_cast<std::uint16_t>(info->rcode < 16 ? 1u << info->rcode : 0);
   if ((forward.failover_rcodes & rcode_bit) != 0) {
     // `failover RCODE`: try the next upstream; the last one's answer stands.

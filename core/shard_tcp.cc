@@ -172,7 +172,7 @@ void Shard::ReadClientQueries(std::uint32_t conn) {
     ++counters_.tcp_queries;
     const auto len = static_cast<std::uint16_t>(message.size());
     Client client{s.listener, bid, wire::GetId({payload, len}), len, 0, 0xffff, nullptr, 0,
-                  conn, s.generation};
+                  conn, s.generation, kNoBlock, 0, 0};
     ServeQuery(client, {payload, len});
     if (options_.tcp_queries_per_connection != 0 && s.queries >= options_.tcp_queries_per_connection) {
       ++counters_.tcp_query_limit;

@@ -8,14 +8,17 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "absl/time/clock.h"
 #include "core/config/loader.h"
 #include "core/daemon.h"
+#include "core/http_endpoints.h"
 #include "core/version.h"
 
 namespace {
@@ -116,6 +119,19 @@ int Serve(const Config& config, const Flags& flags) {
   for (const std::string& warning : (*daemon)->warnings()) {
     std::fprintf(stderr, "[WARNING] %s\n", warning.c_str());
   }
+  // /metrics, /health and /ready, on their own threads. Ready once the shards serve;
+  // not ready (health still OK) during a lameduck period before stopping.
+  std::atomic<bool> stopping{false};
+  ringdns::core::Daemon* running = daemon->get();
+  absl::StatusOr<std::unique_ptr<ringdns::core::HttpEndpoints>> endpoints =
+      ringdns::core::HttpEndpoints::Start(
+          config, {[running] { return running->Metrics(); },
+                   [running, &stopping] { return running->ready() && !stopping.load(); },
+                   [] { return true; }});
+  if (!endpoints.ok()) {
+    std::fprintf(stderr, "ringdns: %s\n", std::string(endpoints.status().message()).c_str());
+    return 1;
+  }
   Log("ringdns-" + std::string(ringdns::core::Version()) + " serving " + config.file + " on " +
       std::to_string((*daemon)->shard_count()) + " shards (io_uring " +
       (*daemon)->ring_description() + ")");
@@ -124,6 +140,17 @@ int Serve(const Config& config, const Flags& flags) {
     if (::sigwait(&signals, &signal) != 0) continue;
     if (signal == SIGTERM || signal == SIGINT) break;
     Log("reload on SIGHUP/SIGUSR1 is not implemented yet; keeping the running configuration");
+  }
+  stopping.store(true);
+  // health { lameduck D }: keep serving (and /health OK, /ready not) for D first, so a
+  // load balancer drains this instance before it goes.
+  absl::Duration lameduck = absl::ZeroDuration();
+  for (const auto& block : config.blocks) {
+    if (block.health) lameduck = std::max(lameduck, block.health->lameduck);
+  }
+  if (lameduck > absl::ZeroDuration()) {
+    Log("lameduck: serving " + absl::FormatDuration(lameduck) + " more before stopping");
+    absl::SleepFor(lameduck);
   }
   Log("stopping: finishing in-flight queries");
   (*daemon)->RequestStop();

@@ -14,6 +14,7 @@ Forwarder::Forwarder(const std::string& corefile, int shards, std::uint32_t slot
   absl::StatusOr<core::config::Config> config = core::config::ParseCorefile(text, "test/Corefile");
   // Thrown, not aborted: the test fails and the upstreams it started are stopped.
   if (!config.ok()) throw std::runtime_error(std::string(config.status().message()));
+  config_ = *config;
   core::DaemonOptions options;
   options.shards = shards;
   options.shard.slots = slots;

@@ -18,12 +18,14 @@ class Forwarder {
   ~Forwarder();
 
   std::uint16_t port() const { return port_; }
+  const core::config::Config& config() const { return config_; }
   core::Daemon& daemon() { return *daemon_; }
   // Stops and joins the shards; totals() is exact afterwards.
   core::ShardCounters Stop();
 
  private:
   std::uint16_t port_;
+  core::config::Config config_;
   std::unique_ptr<core::Daemon> daemon_;
 };
 

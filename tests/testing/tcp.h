@@ -13,6 +13,9 @@ namespace ringdns::testing {
 // A TCP socket listening on 127.0.0.1 at a kernel-chosen port, stored in `port`.
 int ListenOnLoopback(std::uint16_t& port);
 
+// A TCP socket listening on 127.0.0.1:port, or -1.
+int ListenOnLoopbackAt(std::uint16_t port);
+
 // `msg` with its two-octet length prefix (RFC 1035 section 4.2.2).
 Bytes Framed(const Bytes& msg);
 
