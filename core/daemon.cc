@@ -43,12 +43,15 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& conf
     started.push_back(ready->get_future());
     const int cpu = cpus[static_cast<std::size_t>(i) % cpus.size()];
     Daemon* d = daemon.get();
-    daemon->threads_.emplace_back([raw, ready, cpu, d] {
-      // Pin the shard to its CPU: its caches, its ring, its softirqs stay local.
-      cpu_set_t set;
-      CPU_ZERO(&set);
-      CPU_SET(static_cast<std::size_t>(cpu), &set);
-      ::pthread_setaffinity_np(::pthread_self(), sizeof(set), &set);
+    const bool pin = options.pin_shards;
+    daemon->threads_.emplace_back([raw, ready, cpu, d, pin] {
+      if (pin) {
+        // On dedicated cores, a shard's caches, ring and softirqs stay on its CPU.
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(static_cast<std::size_t>(cpu), &set);
+        ::pthread_setaffinity_np(::pthread_self(), sizeof(set), &set);
+      }
       absl::Status status = raw->Init();
       const bool ok = status.ok();
       ready->set_value(std::move(status));

@@ -21,6 +21,11 @@ namespace ringdns::core {
 
 struct DaemonOptions {
   int shards = 0;  // 0: one per CPU this process may run on
+  // Pin shard i to the i-th usable CPU. Off by default: on a machine whose cores are
+  // shared (pods on a node, a load generator beside it) a pinned shard cannot move to
+  // an idle core when another task holds its own, and each wake-up costs twice the
+  // CPU (measured: 20 vs 10 us per cache hit at 10 000 qps). Use with dedicated cores.
+  bool pin_shards = false;
   ShardOptions shard;
 };
 

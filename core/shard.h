@@ -384,6 +384,7 @@ class Shard {
   ShardCounters counters_;
   ShardMetrics metrics_;
   std::uint32_t sends_in_flight_ = 0;
+  std::uint32_t udp_sends_queued_ = 0;  // since the last submit
   bool stopping_ = false;
 };
 

@@ -4,6 +4,7 @@
 //   -dns.port PORT  the port of server blocks that name none (default 53)
 //   -validate       parse the Corefile, print it normalised, exit 0 or 1
 //   -shards N       shard threads (default: one per usable CPU)
+//   -pin            pin shard i to the i-th usable CPU (for dedicated cores only)
 //   -version        print the version and exit
 #include <signal.h>
 #include <sys/stat.h>
@@ -32,11 +33,12 @@ struct Flags {
   bool validate = false;
   bool version = false;
   int shards = 0;
+  bool pin = false;
 };
 
 int Usage(const char* error) {
   std::fprintf(stderr, "ringdns: %s\nusage: ringdns [-conf FILE] [-dns.port PORT] [-validate] "
-                       "[-shards N] [-version]\n", error);
+                       "[-shards N] [-pin] [-version]\n", error);
   return 2;
 }
 
@@ -79,6 +81,8 @@ std::optional<int> ParseFlags(int argc, char** argv, Flags& flags) {
         return Usage("-dns.port needs a port from 1 to 65535");
       }
       flags.load.dns_port = static_cast<std::uint16_t>(port);
+    } else if (arg == "-pin") {
+      flags.pin = true;
     } else if (arg == "-shards") {
       if (!take_value() || !ParseInt(value.c_str(), 1, 1024, flags.shards)) {
         return Usage("-shards needs a number from 1 to 1024");
@@ -110,6 +114,7 @@ int Serve(const Config& config, const Flags& flags) {
 
   ringdns::core::DaemonOptions options;
   options.shards = flags.shards;
+  options.pin_shards = flags.pin;
   absl::StatusOr<std::unique_ptr<ringdns::core::Daemon>> daemon =
       ringdns::core::Daemon::Start(config, options);
   if (!daemon.ok()) {
