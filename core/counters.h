@@ -38,6 +38,9 @@ struct ShardCounters {
   RelaxedCounter formerr;             // malformed queries answered FORMERR
   RelaxedCounter notimp;              // opcodes other than QUERY
   RelaxedCounter badvers;             // EDNS version above 0
+  RelaxedCounter acl_blocked;         // acl block: REFUSED
+  RelaxedCounter acl_filtered;        // acl filter: empty NOERROR
+  RelaxedCounter acl_dropped;         // acl drop: no answer
   RelaxedCounter refused;             // no server block serves the zone
   RelaxedCounter servfail_no_forward; // the block has no forward for the name
   RelaxedCounter servfail_timeout;    // every attempt failed before the deadline

@@ -67,7 +67,6 @@ absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
   for (std::size_t b = 0; b < config.blocks.size(); ++b) {
     const config::ServerBlock& block = config.blocks[b];
     if (block.tls) return NotYet(block.where, "DNS over TLS (tls:// server blocks)");
-    if (!block.acls.empty()) return NotYet(block.where, "acl");
     if (!block.bind_except.empty()) return NotYet(block.where, "bind ... { except }");
     // Parsed and validated, but not applied yet: say so at start-up instead of silently.
     const std::pair<const char*, bool> parsed_only[] = {
@@ -126,6 +125,9 @@ absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
       route.forwards.push_back(std::move(fr));
     }
     if (block.cache) route.cache = CachePolicy::From(*block.cache);
+    absl::StatusOr<std::vector<AclSet>> acls = CompileAcls(block.acls);
+    if (!acls.ok()) return acls.status();
+    route.acls = std::move(*acls);
     table.blocks.push_back(std::move(route));
 
     std::vector<config::IpAddress> addresses = block.bind;

@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/config/config.h"
+#include "core/acl.h"
 #include "core/cache_policy.h"
 #include "core/net.h"
 #include "core/zone_name.h"
@@ -53,6 +54,7 @@ struct BlockRoute {
   std::string zone_label;    // metrics: the block's first zone, "remote.svc.cluster.local."
   std::vector<ForwardRoute> forwards;  // in written order
   std::optional<CachePolicy> cache;    // the block's `cache` directive
+  std::vector<AclSet> acls;            // the block's `acl` directives, in order
 };
 
 struct ListenerSpec {

@@ -146,6 +146,8 @@ class Shard {
     FrameReader in;
     SendQueue out;
     __kernel_timespec connect_timeout{};
+    sockaddr_in6 peer{};        // client: its address (acl), large enough for either family
+    socklen_t peer_len = 0;
   };
 
   // Where an answer goes: a client, and the query buffer its answer is written over.
@@ -280,6 +282,9 @@ class Shard {
   // False, having given the buffer back, when the connection is gone or its queue full.
   bool StreamWrite(std::uint32_t conn, std::uint16_t generation, std::uint8_t* data,
                    std::size_t len, Owner owner, std::uint16_t bid);
+  // A client connection's query will get no answer (acl drop): it no longer counts
+  // against the connection's in-flight limit.
+  void StreamQueryDone(std::uint32_t conn, std::uint16_t generation);
   // Client connection: takes every complete query out of the read buffer.
   void ReadClientQueries(std::uint32_t conn);
   void ResumeStalledStreams();

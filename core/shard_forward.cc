@@ -107,6 +107,22 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
   const std::size_t proto = client.tcp() ? kTcp : kUdp;
   ++metrics.requests[proto][FamilyIndex(listeners_[client.listener].family)][TypeSlot(q->qtype)];
   metrics.request_size[proto].Observe(msg.size(), kSizeBounds);
+  if (const std::vector<AclSet>& acls = routes_.blocks[route].acls; !acls.empty()) {
+    switch (Decide(acls, lookup.qname, q->qtype, client.addr)) {
+      case config::AclAction::kAllow:
+        break;
+      case config::AclAction::kBlock:
+        ++counters_.acl_blocked;
+        return reply(wire::rcode::kRefused, true, wire::ede::kProhibited);
+      case config::AclAction::kFilter:
+        ++counters_.acl_filtered;
+        return reply(wire::rcode::kNoError, true, wire::ede::kFiltered);
+      case config::AclAction::kDrop:
+        ++counters_.acl_dropped;
+        if (client.tcp()) StreamQueryDone(client.conn, client.conn_generation);
+        return UnrefQuery(bid);
+    }
+  }
   lookup.forward = routes_.PickForward(route, lookup.qname);
   if (lookup.forward == nullptr) {
     ++counters_.servfail_no_forward;

@@ -106,6 +106,8 @@ void Shard::OnAccept(std::uint32_t listener, const io_uring_cqe& cqe) {
   s.opened_ms = s.active_ms = NowMs();
   s.partial_since_ms = s.send_since_ms = 0;
   s.in.Reset();
+  s.peer_len = sizeof(s.peer);
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&s.peer), &s.peer_len) != 0) s.peer_len = 0;
   ++counters_.tcp_accepted;
   ArmStreamRecv(conn);
   ScheduleStreamTimer(conn);
@@ -171,7 +173,8 @@ void Shard::ReadClientQueries(std::uint32_t conn) {
     ++counters_.queries;
     ++counters_.tcp_queries;
     const auto len = static_cast<std::uint16_t>(message.size());
-    Client client{s.listener, bid, wire::GetId({payload, len}), len, 0, 0xffff, nullptr, 0,
+    Client client{s.listener, bid, wire::GetId({payload, len}), len, 0, 0xffff,
+                  s.peer_len > 0 ? reinterpret_cast<const sockaddr*>(&s.peer) : nullptr, s.peer_len,
                   conn, s.generation, kNoBlock, 0, 0};
     ServeQuery(client, {payload, len});
     if (options_.tcp_queries_per_connection != 0 && s.queries >= options_.tcp_queries_per_connection) {
@@ -187,6 +190,13 @@ void Shard::ReadClientQueries(std::uint32_t conn) {
   }
   ArmStreamRecv(conn);
   ScheduleStreamTimer(conn);
+}
+
+void Shard::StreamQueryDone(std::uint32_t conn, std::uint16_t generation) {
+  Stream& s = streams_[conn];
+  if (!s.open || s.closing || s.generation != generation) return;
+  if (s.inflight > 0) --s.inflight;
+  if (s.draining && s.inflight == 0 && s.out.empty()) CloseStream(conn);
 }
 
 void Shard::ResumeStalledStreams() {

@@ -21,6 +21,7 @@ namespace ringdns::wire {
 namespace ede {
 inline constexpr std::uint16_t kOther = 0;
 inline constexpr std::uint16_t kStaleAnswer = 3;
+inline constexpr std::uint16_t kFiltered = 17;
 inline constexpr std::uint16_t kProhibited = 18;
 inline constexpr std::uint16_t kNotSupported = 21;
 inline constexpr std::uint16_t kNoReachableAuthority = 22;
