@@ -3,9 +3,17 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include <sys/socket.h>
+
+#include <chrono>
 #include <future>
 
 #include "absl/strings/str_cat.h"
+#include "core/net.h"
+#include "core/random.h"
+#include "core/zone_name.h"
+#include "ring/fd.h"
+#include "wire/patch.h"
 
 namespace ringdns::core {
 
@@ -36,7 +44,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& conf
   std::vector<std::future<absl::Status>> started;
   for (int i = 0; i < count; ++i) {
     auto shard = std::make_unique<Shard>(static_cast<ShardId>(i), daemon->routes_, *daemon->health_,
-                                         shard_options);
+                                         daemon->loop_, shard_options);
     Shard* raw = shard.get();
     daemon->shards_.push_back(std::move(shard));
     auto ready = std::make_shared<std::promise<absl::Status>>();
@@ -69,8 +77,50 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& conf
     return first_error;
   }
   daemon->ring_description_ = daemon->shards_.front()->ring_description();
+  if (absl::Status loop = daemon->CheckForLoops(config); !loop.ok()) {
+    daemon->RequestStop();
+    daemon->Wait();
+    return loop;
+  }
   daemon->prober_ = std::make_unique<Prober>(daemon->routes_, *daemon->health_);
   return daemon;
+}
+
+absl::Status Daemon::CheckForLoops(const config::Config& config) {
+  for (const config::ServerBlock& block : config.blocks) {
+    if (!block.loop) continue;
+    // <random>.<random>.<zone> HINFO, to the block's first listener (loopback for a
+    // wildcard one), from a socket of our own.
+    RandomPool random;
+    const std::string name = absl::StrCat(random.Next16(), random.Next16(), ".", random.Next16(),
+                                          random.Next16(), ".", block.keys.front().zone == "." ? "" : block.keys.front().zone);
+    absl::StatusOr<WireZone> wire_name = ToWireZone(name);
+    if (!wire_name.ok()) return wire_name.status();
+    config::IpAddress to_ip;
+    to_ip.family = AF_INET;
+    to_ip.bytes[0] = 127;
+    to_ip.bytes[3] = 1;
+    if (!block.bind.empty()) to_ip = block.bind.front();
+    const SockAddr to = SockAddr::From(to_ip, block.keys.front().port);
+    loop_.Arm(*wire_name);
+    std::uint8_t query[512];
+    const wire::Result<std::size_t> len =
+        wire::BuildQuery({random.Next16(), wire::flag::kRd, wire_name->view(), 13 /* HINFO */, 1, false, false}, query);
+    ring::UniqueFd fd(::socket(to.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    if (len && fd.valid()) (void)::sendto(fd.get(), query, *len, 0, to.get(), to.len);
+    // Received once: ours. Again: it came back (a loop brings it within milliseconds;
+    // coalescing of identical queries keeps it from multiplying meanwhile).
+    for (int i = 0; i < 20 && loop_.seen() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const int seen = loop_.seen();
+    loop_.Disarm();
+    if (seen >= 2) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          block.where.ToString(), ": forwarding loop detected for zone \"", block.keys.front().zone,
+          "\": the query HINFO ", name, " sent to ", to.ToString(), " was received ", seen,
+          " times; an upstream forwards ringdns's queries back to it (see CoreDNS's loop plugin)"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 Daemon::~Daemon() {

@@ -12,6 +12,7 @@
 #include "core/config/config.h"
 #include "core/counters.h"
 #include "core/health.h"
+#include "core/loop_probe.h"
 #include "core/metrics_text.h"
 #include "core/prober.h"
 #include "core/routes.h"
@@ -55,9 +56,13 @@ class Daemon {
 
  private:
   Daemon() = default;
+  // `loop`: asks each such block's listener an unguessable question and fails when it
+  // comes back (CoreDNS's loop plugin).
+  absl::Status CheckForLoops(const config::Config& config);
 
   RouteTable routes_;
   std::unique_ptr<HealthTable> health_;
+  LoopProbe loop_;
   std::unique_ptr<Prober> prober_;  // after health_: stops before it goes
   std::atomic<bool> stop_{false};
   std::vector<std::unique_ptr<Shard>> shards_;

@@ -71,7 +71,7 @@ absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
     // Parsed and validated, but not applied yet: say so at start-up instead of silently.
     const std::pair<const char*, bool> parsed_only[] = {
         {"log", !block.logs.empty()},             {"errors", block.errors.has_value()},
-        {"reload", block.reload.has_value()},     {"loop", block.loop}};
+        {"reload", block.reload.has_value()}};
     for (const auto& [name, present] : parsed_only) {
       if (present) {
         table.warnings.push_back(absl::StrCat(block.where.ToString(), ": '", name,

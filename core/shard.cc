@@ -23,8 +23,9 @@ constexpr long kLoopWaitNs = 4'000'000;  // the timer wheel's tick
 
 }  // namespace
 
-Shard::Shard(ShardId id, const RouteTable& routes, HealthTable& health, const ShardOptions& options)
-    : id_(id), routes_(routes), health_(health), options_(options), inflight_(options.slots),
+Shard::Shard(ShardId id, const RouteTable& routes, HealthTable& health, LoopProbe& loop,
+             const ShardOptions& options)
+    : id_(id), routes_(routes), health_(health), loop_(loop), options_(options), inflight_(options.slots),
       pending_(options.slots), coalescing_(options.slots),
       metrics_(routes.blocks.size(), routes.upstream_count) {}
 

@@ -32,6 +32,7 @@
 #include "core/counters.h"
 #include "core/health.h"
 #include "core/inflight.h"
+#include "core/loop_probe.h"
 #include "core/metrics.h"
 #include "core/response_cache.h"
 #include "core/slot_index.h"
@@ -72,8 +73,10 @@ struct ShardOptions {
 
 class Shard {
  public:
-  // `health` is shared by every shard and the prober; it outlives the shard.
-  Shard(ShardId id, const RouteTable& routes, HealthTable& health, const ShardOptions& options);
+  // `health` (shared with the prober) and `loop` (the start-up loop check) are shared by
+  // every shard and outlive it.
+  Shard(ShardId id, const RouteTable& routes, HealthTable& health, LoopProbe& loop,
+        const ShardOptions& options);
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
   ~Shard();
@@ -338,6 +341,7 @@ class Shard {
   const ShardId id_;
   const RouteTable& routes_;
   HealthTable& health_;
+  LoopProbe& loop_;
   const ShardOptions options_;
 
   // Order matters: buffer rings unregister from the ring, so they go first.

@@ -95,6 +95,7 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
   if (!client.tcp()) client.udp_size = wire::MaxUdpAnswerSize(q->opt);
   Lookup lookup;
   lookup.qname = q->qname(msg);
+  loop_.Observe(lookup.qname);
   const zones::RouteId route =
       routes_.listeners[listeners_[client.listener].spec].trie.Match(lookup.qname);
   if (route == zones::kNoRoute) {
