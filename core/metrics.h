@@ -76,7 +76,6 @@ struct BlockMetrics {
 // Per upstream (global upstream id).
 struct UpstreamMetrics {
   DurationHistogram duration;
-  RelaxedCounter max_concurrent_rejects;  // kept per forward's first upstream
 };
 
 struct ShardMetrics {

@@ -76,14 +76,12 @@ std::string FormatMetrics(const MetricsSources& src) {
   // Sum the shards.
   std::vector<BlockMetrics> blocks(routes.blocks.size());
   std::vector<DurationHistogram> upstream_durations(routes.upstream_count);
-  std::uint64_t max_concurrent_rejects = 0;
   std::uint64_t cache_entries[2] = {0, 0};
   std::uint64_t cache_evictions[2] = {0, 0};
   for (const ShardMetrics* shard : src.shards) {
     for (std::size_t b = 0; b < blocks.size(); ++b) blocks[b].Merge(shard->blocks[b]);
     for (std::size_t u = 0; u < upstream_durations.size(); ++u) {
       upstream_durations[u].Merge(shard->upstreams[u].duration);
-      max_concurrent_rejects += shard->upstreams[u].max_concurrent_rejects.get();
     }
     for (int c = 0; c < 2; ++c) {
       cache_entries[c] += shard->cache_entries[c].get();
@@ -211,6 +209,8 @@ std::string FormatMetrics(const MetricsSources& src) {
     w.Sample("ringdns_upstream_up", to, std::uint64_t{src.health != nullptr && src.health->down(id) ? 0u : 1u});
   });
   w.Family("coredns_forward_max_concurrent_rejects_total", "counter", "Counter of the number of queries rejected because the concurrent queries were at maximum.");
+  std::uint64_t max_concurrent_rejects = 0;
+  for (const ShardCounters* c : src.counters) max_concurrent_rejects += c->refused_max_concurrent.get();
   w.Sample("coredns_forward_max_concurrent_rejects_total", "", max_concurrent_rejects);
   w.Family("coredns_reload_failed_total", "counter", "Counter of the number of failed reload attempts.");
   w.Sample("coredns_reload_failed_total", "", src.reload_failures);

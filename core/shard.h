@@ -39,6 +39,7 @@
 #include "core/tcp_stream.h"
 #include "core/random.h"
 #include "core/routes.h"
+#include "core/shard_layout.h"
 #include "core/timer_wheel.h"
 #include "ring/buffer_ring.h"
 #include "ring/fd.h"
@@ -316,6 +317,14 @@ class Shard {
 
   std::uint8_t* QueryPayload(std::uint16_t bid) noexcept;
   std::uint8_t* BigPayload(std::uint16_t big) noexcept;
+  // An upstream stream is filed in pending_ under a socket number above every UDP
+  // socket's: kStreamSocketBase + its index among the upstream streams.
+  std::uint16_t PendingSocketOf(std::uint32_t conn) const noexcept {
+    return static_cast<std::uint16_t>(layout::kStreamSocketBase + (conn - options_.tcp_connections));
+  }
+  std::uint32_t StreamOfPendingSocket(std::uint16_t socket) const noexcept {
+    return options_.tcp_connections + (socket - layout::kStreamSocketBase);
+  }
   // The name a slot asks for, as its client spelled it (offset 12 of its query).
   std::span<const std::uint8_t> QnameOf(const InflightSlot& slot) noexcept {
     return {QueryPayload(slot.query_buffer) + wire::header::kSize, slot.qname_len};

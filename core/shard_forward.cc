@@ -154,7 +154,6 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
   if (concurrent_limit_[forward.id] != 0 && concurrent_[forward.id] >= concurrent_limit_[forward.id]) {
     inflight_.Release(index);  // nothing was sent; the query buffer is still this function's
     ++counters_.refused_max_concurrent;
-    ++metrics_.upstreams[forward.first_upstream].max_concurrent_rejects;
     return reply(wire::rcode::kRefused, true);
   }
   RegisterLeader(index);

@@ -76,7 +76,7 @@ void Shard::OnConnect(std::uint32_t conn, int res) {
 
 void Shard::SendOverTcp(std::uint32_t index) {
   InflightSlot& slot = inflight_[index];
-  const std::uint32_t conn = options_.tcp_connections + slot.upstream_socket - kStreamSocketBase;
+  const std::uint32_t conn = StreamOfPendingSocket(slot.upstream_socket);
   std::uint8_t* query = QueryPayload(slot.query_buffer);
   wire::SetId({query, slot.query_len}, slot.txid);
   RefQuery(slot.query_buffer);  // the write's hold; StreamWrite gives it back on failure
@@ -103,7 +103,7 @@ void Shard::RetryOverTcp(std::uint32_t index) {
 
 void Shard::ReadUpstreamAnswers(std::uint32_t conn) {
   Stream& s = streams_[conn];
-  const auto socket = static_cast<std::uint16_t>(kStreamSocketBase + conn - options_.tcp_connections);
+  const std::uint16_t socket = PendingSocketOf(conn);
   s.stalled = false;
   while (true) {
     std::span<std::uint8_t> message;
@@ -157,7 +157,7 @@ void Shard::BreakUpstream(std::uint32_t conn) {
   }
   // Every query waiting on this connection fails over now (OnTimeout picks the next
   // upstream, or a fresh connection to this one). Rare, so a scan is fine.
-  const auto socket = static_cast<std::uint16_t>(kStreamSocketBase + conn - options_.tcp_connections);
+  const std::uint16_t socket = PendingSocketOf(conn);
   const std::int64_t now = NowMs();
   for (std::uint32_t i = 0; i < inflight_.capacity(); ++i) {
     InflightSlot& slot = inflight_[i];

@@ -56,7 +56,7 @@ bool Shard::BindUpstream(InflightSlot& slot, std::uint32_t index) {
   if (slot.tcp_upstream) {
     const std::uint32_t conn = UpstreamStream(slot);
     if (conn == kNoConn) return false;
-    slot.upstream_socket = static_cast<std::uint16_t>(kStreamSocketBase + (conn - options_.tcp_connections));
+    slot.upstream_socket = PendingSocketOf(conn);
   } else {
     const std::vector<std::uint16_t>& sockets =
         sockets_by_family_[FamilyIndex(slot.forward->upstreams[slot.upstream].family())];
@@ -71,7 +71,7 @@ bool Shard::BindUpstream(InflightSlot& slot, std::uint32_t index) {
   } while (pending_.Contains(key));
   pending_.Insert(key, index);
   slot.pending = true;
-  if (slot.tcp_upstream) ++streams_[options_.tcp_connections + slot.upstream_socket - kStreamSocketBase].inflight;
+  if (slot.tcp_upstream) ++streams_[StreamOfPendingSocket(slot.upstream_socket)].inflight;
   return true;
 }
 
@@ -84,7 +84,7 @@ void Shard::ForgetPending(InflightSlot& slot) noexcept {
   slot.pending = false;
   pending_.Erase(PendingIndex::Key(slot.upstream_socket, slot.txid));
   if (slot.tcp_upstream) {
-    Stream& stream = streams_[options_.tcp_connections + slot.upstream_socket - kStreamSocketBase];
+    Stream& stream = streams_[StreamOfPendingSocket(slot.upstream_socket)];
     if (stream.inflight > 0) --stream.inflight;
   }
 }
