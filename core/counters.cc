@@ -54,6 +54,7 @@ constexpr std::pair<const char*, RelaxedCounter ShardCounters::*> kFields[] = {
     {"enobufs", &ShardCounters::enobufs},
     {"send_errors", &ShardCounters::send_errors},
     {"reply_failures", &ShardCounters::reply_failures},
+    {"log_dropped", &ShardCounters::log_dropped},
 };
 
 }  // namespace

@@ -56,6 +56,7 @@ struct ShardCounters {
   RelaxedCounter enobufs;             // receives that found no free buffer
   RelaxedCounter send_errors;
   RelaxedCounter reply_failures;      // could not build an error answer in place
+  RelaxedCounter log_dropped;         // `log`/`errors` records lost: the logger fell behind
 
   ShardCounters& operator+=(const ShardCounters& other);
 };

@@ -30,29 +30,96 @@ std::vector<int> UsableCpus() {
   return cpus;
 }
 
+namespace {
+
+// An upstream keeps its health across a reload while its endpoint stays.
+void CarryHealth(const RouteTable& from_routes, const HealthTable& from, const RouteTable& to_routes,
+                 HealthTable& to) {
+  absl::flat_hash_map<std::string, std::uint32_t> old_ids;
+  for (const BlockRoute& block : from_routes.blocks) {
+    for (const ForwardRoute& f : block.forwards) {
+      for (std::size_t i = 0; i < f.upstreams.size(); ++i) {
+        old_ids.try_emplace(f.upstreams[i].ToString(), f.first_upstream + static_cast<std::uint32_t>(i));
+      }
+    }
+  }
+  for (const BlockRoute& block : to_routes.blocks) {
+    for (const ForwardRoute& f : block.forwards) {
+      for (std::size_t i = 0; i < f.upstreams.size(); ++i) {
+        const auto old = old_ids.find(f.upstreams[i].ToString());
+        if (old == old_ids.end()) continue;
+        to.Restore(f.first_upstream + static_cast<std::uint32_t>(i), from.fails(old->second), from.down(old->second));
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void Daemon::Generation::Join() {
+  prober.reset();
+  for (std::thread& t : threads) {
+    if (t.joinable()) t.join();
+  }
+  logger.reset();  // writes what the shards logged last
+}
+
+MetricsSources Daemon::Generation::Sources() const {
+  MetricsSources sources;
+  sources.routes = &routes;
+  sources.health = health.get();
+  for (const auto& shard : shards) {
+    sources.shards.push_back(&shard->metrics());
+    sources.counters.push_back(&shard->counters());
+  }
+  if (prober) {
+    for (std::uint32_t u = 0; u < routes.upstream_count; ++u) sources.probe_failures.push_back(prober->failures(u));
+  }
+  return sources;
+}
+
 absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& config,
                                                       const DaemonOptions& options) {
   absl::StatusOr<RouteTable> routes = BuildRoutes(config);
   if (!routes.ok()) return routes.status();
   std::unique_ptr<Daemon> daemon(new Daemon());
-  daemon->routes_ = std::move(*routes);
-  daemon->health_ = std::make_unique<HealthTable>(daemon->routes_.upstream_count);
+  daemon->options_ = options;
+  if (daemon->options_.shards <= 0) daemon->options_.shards = static_cast<int>(UsableCpus().size());
+  daemon->options_.shard.shards = static_cast<std::uint32_t>(daemon->options_.shards);
+  daemon->current_ = std::make_unique<Generation>();
+  Generation& gen = *daemon->current_;
+  gen.routes = std::move(*routes);
+  daemon->AssignCacheIds(gen.routes);
+  gen.health = std::make_unique<HealthTable>(gen.routes.upstream_count);
+  if (absl::Status started = daemon->StartShards(gen, std::vector<ShardSuccession>(static_cast<std::size_t>(daemon->options_.shards)));
+      !started.ok()) {
+    return started;
+  }
+  daemon->ring_description_ = gen.shards.front()->ring_description();
+  if (absl::Status loop = daemon->CheckForLoops(config); !loop.ok()) {
+    daemon->RequestStop();
+    daemon->Wait();
+    return loop;
+  }
+  gen.prober = std::make_unique<Prober>(gen.routes, *gen.health);
+  return daemon;
+}
+
+absl::Status Daemon::StartShards(Generation& gen, std::vector<ShardSuccession> successions) {
   const std::vector<int> cpus = UsableCpus();
-  const int count = options.shards > 0 ? options.shards : static_cast<int>(cpus.size());
-  ShardOptions shard_options = options.shard;
-  shard_options.shards = static_cast<std::uint32_t>(count);
   std::vector<std::future<absl::Status>> started;
-  for (int i = 0; i < count; ++i) {
-    auto shard = std::make_unique<Shard>(static_cast<ShardId>(i), daemon->routes_, *daemon->health_,
-                                         daemon->loop_, shard_options);
+  for (std::size_t i = 0; i < successions.size(); ++i) {
+    auto shard = std::make_unique<Shard>(static_cast<ShardId>(i), gen.routes, *gen.health, loop_,
+                                         options_.shard, std::move(successions[i]));
     Shard* raw = shard.get();
-    daemon->shards_.push_back(std::move(shard));
+    gen.shards.push_back(std::move(shard));
     auto ready = std::make_shared<std::promise<absl::Status>>();
     started.push_back(ready->get_future());
-    const int cpu = cpus[static_cast<std::size_t>(i) % cpus.size()];
-    Daemon* d = daemon.get();
-    const bool pin = options.pin_shards;
-    daemon->threads_.emplace_back([raw, ready, cpu, d, pin] {
+    const int cpu = cpus[i % cpus.size()];
+    const bool pin = options_.pin_shards;
+    gen.running.fetch_add(1, std::memory_order_relaxed);
+    Generation* g = &gen;
+    gen.threads.emplace_back([raw, ready, cpu, g, pin] {
       if (pin) {
         // On dedicated cores, a shard's caches, ring and softirqs stay on its CPU.
         cpu_set_t set;
@@ -63,7 +130,8 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& conf
       absl::Status status = raw->Init();
       const bool ok = status.ok();
       ready->set_value(std::move(status));
-      if (ok) raw->Run(d->stop_);
+      if (ok) raw->Run(g->stop);
+      g->running.fetch_sub(1, std::memory_order_release);
     });
   }
   absl::Status first_error;
@@ -72,18 +140,101 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& conf
     if (!s.ok() && first_error.ok()) first_error = s;
   }
   if (!first_error.ok()) {
-    daemon->RequestStop();
-    daemon->Wait();
+    gen.stop.store(true, std::memory_order_release);
+    gen.Join();
     return first_error;
   }
-  daemon->ring_description_ = daemon->shards_.front()->ring_description();
-  if (absl::Status loop = daemon->CheckForLoops(config); !loop.ok()) {
-    daemon->RequestStop();
-    daemon->Wait();
-    return loop;
+  std::vector<LogQueue*> queues;
+  for (const auto& shard : gen.shards) {
+    if (shard->log_queue() != nullptr) queues.push_back(shard->log_queue());
   }
-  daemon->prober_ = std::make_unique<Prober>(daemon->routes_, *daemon->health_);
-  return daemon;
+  if (!queues.empty()) gen.logger = std::make_unique<QueryLogger>(gen.routes, std::move(queues), options_.log_fd);
+  return first_error;
+}
+
+void Daemon::AssignCacheIds(RouteTable& routes) {
+  absl::flat_hash_map<std::string, std::uint32_t> ids;
+  for (BlockRoute& block : routes.blocks) {
+    for (ForwardRoute& f : block.forwards) {
+      const auto known = cache_ids_.find(f.identity);
+      // Two identical forwards in one configuration still get an id each.
+      if (known != cache_ids_.end() && !ids.contains(f.identity)) {
+        f.cache_id = known->second;
+      } else {
+        f.cache_id = next_cache_id_++;
+      }
+      ids.try_emplace(f.identity, f.cache_id);
+    }
+  }
+  cache_ids_ = std::move(ids);
+}
+
+absl::Status Daemon::Reload(const config::Config& config) {
+  std::lock_guard<std::mutex> lock(mu_);
+  absl::StatusOr<RouteTable> routes = BuildRoutes(config);
+  if (!routes.ok()) {
+    ++retired_.reload_failures;
+    return routes.status();
+  }
+  auto next = std::make_unique<Generation>();
+  next->routes = std::move(*routes);
+  // Ids are given out only once the new shards run: a failed reload changes nothing.
+  const auto saved_ids = cache_ids_;
+  const std::uint32_t saved_next = next_cache_id_;
+  AssignCacheIds(next->routes);
+  next->health = std::make_unique<HealthTable>(next->routes.upstream_count);
+  CarryHealth(current_->routes, *current_->health, next->routes, *next->health);
+  std::vector<ShardSuccession> successions(current_->shards.size());
+  std::vector<std::shared_ptr<CacheHandoff>> handoffs;
+  for (std::size_t i = 0; i < successions.size(); ++i) {
+    successions[i].listeners = current_->shards[i]->DuplicateListeners();
+    successions[i].cache = handoffs.emplace_back(std::make_shared<CacheHandoff>());
+  }
+  if (absl::Status started = StartShards(*next, std::move(successions)); !started.ok()) {
+    cache_ids_ = saved_ids;
+    next_cache_id_ = saved_next;
+    ++retired_.reload_failures;
+    return started;
+  }
+  // Both configurations now receive on the shared sockets; the old one stops (its
+  // receives are cancelled, never a datagram dropped), hands its caches over and drains.
+  std::unique_ptr<Generation> old = std::move(current_);
+  old->prober.reset();
+  for (std::size_t i = 0; i < old->shards.size(); ++i) old->shards[i]->PassCacheOn(handoffs[i]);
+  old->stop.store(true, std::memory_order_release);
+  current_ = std::move(next);
+  current_->prober = std::make_unique<Prober>(current_->routes, *current_->health);
+  retiring_.push_back(std::move(old));
+  // Done when every old shard has stopped receiving and its successor holds the cache:
+  // a loop turn or two of each (4 ms ticks). Bounded, in case a shard is starved of CPU.
+  for (int waited_ms = 0; waited_ms < 2000; ++waited_ms) {
+    bool settled = true;
+    for (const auto& h : handoffs) settled = settled && h->adopted.load(std::memory_order_acquire);
+    if (settled) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  reloads_.fetch_add(1, std::memory_order_relaxed);
+  return absl::OkStatus();
+}
+
+void Daemon::ReapRetired() {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = retiring_.begin(); it != retiring_.end();) {
+    Generation& gen = **it;
+    if (gen.running.load(std::memory_order_acquire) != 0) {
+      ++it;
+      continue;
+    }
+    gen.Join();
+    retired_.Add(gen.Sources(), /*running=*/false);
+    it = retiring_.erase(it);
+  }
+}
+
+void Daemon::RequestStop() {
+  stop_.store(true, std::memory_order_relaxed);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (current_) current_->stop.store(true, std::memory_order_release);
 }
 
 absl::Status Daemon::CheckForLoops(const config::Config& config) {
@@ -129,29 +280,34 @@ Daemon::~Daemon() {
 }
 
 void Daemon::Wait() {
-  prober_.reset();
-  for (std::thread& t : threads_) {
-    if (t.joinable()) t.join();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& gen : retiring_) gen->prober.reset();
+    if (current_) current_->prober.reset();
   }
+  // Joined outside the lock (a drain can take seconds and the scrape must not wait);
+  // only the control thread changes the generations.
+  for (const auto& gen : retiring_) gen->Join();
+  if (current_) current_->Join();
+  ReapRetired();
 }
 
 std::string Daemon::Metrics() const {
-  MetricsSources sources;
-  sources.routes = &routes_;
-  sources.health = health_.get();
-  for (const auto& shard : shards_) {
-    sources.shards.push_back(&shard->metrics());
-    sources.counters.push_back(&shard->counters());
-  }
-  if (prober_) {
-    for (std::uint32_t u = 0; u < routes_.upstream_count; ++u) sources.probe_failures.push_back(prober_->failures(u));
-  }
-  return FormatMetrics(sources);
+  std::lock_guard<std::mutex> lock(mu_);
+  MetricsTotals totals = retired_;
+  for (const auto& gen : retiring_) totals.Add(gen->Sources(), /*running=*/false);
+  totals.Add(current_->Sources(), /*running=*/true);
+  return FormatMetrics(totals);
 }
 
 ShardCounters Daemon::totals() const {
+  std::lock_guard<std::mutex> lock(mu_);
   ShardCounters sum;
-  for (const auto& shard : shards_) sum += shard->counters();
+  for (const ShardCounters& c : retired_.shards) sum += c;
+  for (const auto& gen : retiring_) {
+    for (const auto& shard : gen->shards) sum += shard->counters();
+  }
+  for (const auto& shard : current_->shards) sum += shard->counters();
   return sum;
 }
 

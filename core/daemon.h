@@ -1,13 +1,15 @@
 // core/daemon.h: starts one shard per CPU on the routes of a Config, and stops them.
 //
-// Control thread: Start, RequestStop, Wait. Shards run on their own pinned threads.
+// Control thread: Start, Reload, RequestStop, Wait. Shards run on their own threads.
 #pragma once
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "core/config/config.h"
 #include "core/counters.h"
@@ -15,6 +17,7 @@
 #include "core/loop_probe.h"
 #include "core/metrics_text.h"
 #include "core/prober.h"
+#include "core/query_logger.h"
 #include "core/routes.h"
 #include "core/shard.h"
 
@@ -28,6 +31,7 @@ struct DaemonOptions {
   // CPU (measured: 20 vs 10 us per cache hit at 10 000 qps). Use with dedicated cores.
   bool pin_shards = false;
   ShardOptions shard;
+  int log_fd = 1;  // where `log` and `errors` lines go (stdout, as CoreDNS)
 };
 
 class Daemon {
@@ -38,36 +42,82 @@ class Daemon {
                                                        const DaemonOptions& options);
   ~Daemon();
 
-  // Asks every shard to stop receiving and drain (non-blocking; signal-safe callers
-  // should set a flag and call this from the control thread).
-  void RequestStop() noexcept { stop_.store(true, std::memory_order_relaxed); }
+  // Swaps in `config` while queries flow (SIGHUP, `reload`). New shards start on the
+  // listener sockets that remain (nothing queued on them is lost; new ones are opened,
+  // dropped ones close), take over the old shards' caches (entries of forwards whose
+  // zone, upstreams and cache settings are unchanged stay valid) and the upstreams'
+  // health; the old shards stop receiving and finish their in-flight queries. On an
+  // error the running configuration stays and coredns_reload_failed_total counts it.
+  absl::Status Reload(const config::Config& config);
+  // A reload that failed before reaching Reload (the Corefile did not parse).
+  void CountFailedReload() {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++retired_.reload_failures;
+  }
+  // Joins the shards of replaced configurations that have finished (control thread).
+  void ReapRetired();
+
+  // Asks every shard to stop receiving and drain (control thread; non-blocking).
+  void RequestStop();
   // Joins the shards. Afterwards totals() is exact.
   void Wait();
 
   ShardCounters totals() const;
-  const HealthTable& health() const noexcept { return *health_; }
+  // The running configuration's upstream health (control thread).
+  const HealthTable& health() const noexcept { return *current_->health; }
   // The Prometheus text exposition of every shard's metrics, summed now. Any thread.
   std::string Metrics() const;
   // Every listener is open and the configuration is loaded (the `ready` endpoint).
   bool ready() const noexcept { return !stop_.load(std::memory_order_relaxed); }
-  const std::vector<std::string>& warnings() const noexcept { return routes_.warnings; }
-  std::size_t shard_count() const noexcept { return shards_.size(); }
+  const std::vector<std::string>& warnings() const noexcept { return current_->routes.warnings; }
+  std::size_t shard_count() const noexcept { return current_->shards.size(); }
   const std::string& ring_description() const noexcept { return ring_description_; }
+  // Replaced configurations whose shards are still draining.
+  std::size_t retiring() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return retiring_.size();
+  }
+  std::uint64_t reloads() const noexcept { return reloads_.load(std::memory_order_relaxed); }
 
  private:
+  // The shards serving one configuration, and what they share.
+  struct Generation {
+    RouteTable routes;
+    std::unique_ptr<HealthTable> health;
+    std::unique_ptr<Prober> prober;  // after health: stops before it goes
+    std::atomic<bool> stop{false};
+    std::atomic<std::uint32_t> running{0};  // shard threads not yet returned
+    std::vector<std::unique_ptr<Shard>> shards;
+    std::vector<std::thread> threads;
+    std::unique_ptr<QueryLogger> logger;  // drains the shards' log queues; after them
+
+    void Join();
+    MetricsSources Sources() const;
+  };
+
   Daemon() = default;
+  // Starts one shard per `successions` entry on `generation`'s routes; returns once all
+  // serve, or the first error (having stopped them again).
+  absl::Status StartShards(Generation& generation, std::vector<ShardSuccession> successions);
+  // Gives each forward its cache id: the same as before for an unchanged identity.
+  void AssignCacheIds(RouteTable& routes);
   // `loop`: asks each such block's listener an unguessable question and fails when it
   // comes back (CoreDNS's loop plugin).
   absl::Status CheckForLoops(const config::Config& config);
 
-  RouteTable routes_;
-  std::unique_ptr<HealthTable> health_;
+  DaemonOptions options_;
   LoopProbe loop_;
-  std::unique_ptr<Prober> prober_;  // after health_: stops before it goes
   std::atomic<bool> stop_{false};
-  std::vector<std::unique_ptr<Shard>> shards_;
-  std::vector<std::thread> threads_;
   std::string ring_description_;
+  std::atomic<std::uint64_t> reloads_{0};
+
+  // Control thread writes, under mu_; the scrape reads under mu_.
+  mutable std::mutex mu_;
+  std::unique_ptr<Generation> current_;
+  std::vector<std::unique_ptr<Generation>> retiring_;  // stopped, still draining
+  MetricsTotals retired_;  // what finished generations counted
+  absl::flat_hash_map<std::string, std::uint32_t> cache_ids_;  // forward identity -> id
+  std::uint32_t next_cache_id_ = 0;
 };
 
 // The CPUs this process may run on (sched_getaffinity), in order.

@@ -24,6 +24,15 @@ class HealthTable {
     return entries_[upstream].down.load(std::memory_order_relaxed);
   }
   std::uint32_t size() const noexcept { return size_; }
+  std::uint32_t fails(std::uint32_t upstream) const noexcept {
+    return entries_[upstream].fails.load(std::memory_order_relaxed);
+  }
+
+  // A reload carries an upstream's state into the new table before any shard reads it.
+  void Restore(std::uint32_t upstream, std::uint32_t fails, bool down) noexcept {
+    entries_[upstream].fails.store(fails, std::memory_order_relaxed);
+    entries_[upstream].down.store(down, std::memory_order_relaxed);
+  }
 
   // Returns true when this failure marked the upstream down.
   bool Failure(std::uint32_t upstream, std::uint32_t max_fails) noexcept {

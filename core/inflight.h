@@ -43,6 +43,7 @@ struct InflightSlot {
   bool waiter = false;          // chained behind a leader; nothing sent upstream
   bool tcp_upstream = false;    // asks its upstream over TCP (upstream_socket names the stream)
   bool pending = false;         // filed in the pending index under (upstream_socket, txid)
+  bool client_do = false;       // the client's query had the DO bit (for `log`)
   // The attempt before the current one (UDP only) still counts: if its answer comes
   // late, after a retry went out, it is taken (a hedge against an adaptive timeout
   // fired too early).

@@ -62,32 +62,53 @@ class Writer {
   std::string& out_;
 };
 
-std::string BlockLabels(const BlockRoute& b) {
-  return absl::StrCat("server=\"", Escape(b.server_label), "\",zone=\"", Escape(b.zone_label), "\",view=\"\"");
+std::string BlockLabels(const std::pair<std::string, std::string>& block) {
+  return absl::StrCat("server=\"", Escape(block.first), "\",zone=\"", Escape(block.second), "\",view=\"\"");
 }
-std::string CacheLabels(const BlockRoute& b) {
-  return absl::StrCat("server=\"", Escape(b.server_label), "\",zones=\"", Escape(b.zone_label), "\",view=\"\"");
+std::string CacheLabels(const std::pair<std::string, std::string>& block) {
+  return absl::StrCat("server=\"", Escape(block.first), "\",zones=\"", Escape(block.second), "\",view=\"\"");
 }
 
 }  // namespace
 
-std::string FormatMetrics(const MetricsSources& src) {
+void MetricsTotals::Add(const MetricsSources& src, bool running) {
   const RouteTable& routes = *src.routes;
-  // Sum the shards.
-  std::vector<BlockMetrics> blocks(routes.blocks.size());
-  std::vector<DurationHistogram> upstream_durations(routes.upstream_count);
-  std::uint64_t cache_entries[2] = {0, 0};
-  std::uint64_t cache_evictions[2] = {0, 0};
-  for (const ShardMetrics* shard : src.shards) {
-    for (std::size_t b = 0; b < blocks.size(); ++b) blocks[b].Merge(shard->blocks[b]);
-    for (std::size_t u = 0; u < upstream_durations.size(); ++u) {
-      upstream_durations[u].Merge(shard->upstreams[u].duration);
-    }
-    for (int c = 0; c < 2; ++c) {
-      cache_entries[c] += shard->cache_entries[c].get();
-      cache_evictions[c] += shard->cache_evictions[c].get();
+  for (std::size_t b = 0; b < routes.blocks.size(); ++b) {
+    Block& block = blocks[{routes.blocks[b].server_label, routes.blocks[b].zone_label}];
+    block.cached = block.cached || routes.blocks[b].cache.has_value();
+    for (const ShardMetrics* shard : src.shards) block.metrics.Merge(shard->blocks[b]);
+  }
+  for (const BlockRoute& block : routes.blocks) {
+    for (const ForwardRoute& f : block.forwards) {
+      for (std::size_t i = 0; i < f.upstreams.size(); ++i) {
+        const std::uint32_t id = f.first_upstream + static_cast<std::uint32_t>(i);
+        Upstream& u = upstreams[f.upstreams[i].ToString()];
+        for (const ShardMetrics* shard : src.shards) u.duration.Merge(shard->upstreams[id].duration);
+        if (id < src.probe_failures.size()) u.probe_failures += src.probe_failures[id];
+        if (running) {
+          u.configured = true;
+          // An upstream named by two forwards is down when either's view says so.
+          u.up = u.up && !(src.health != nullptr && src.health->down(id));
+        }
+      }
     }
   }
+  if (shards.size() < src.counters.size()) shards.resize(src.counters.size());
+  for (std::size_t s = 0; s < src.counters.size(); ++s) shards[s] += *src.counters[s];
+  if (running) {
+    for (const ShardMetrics* shard : src.shards) {
+      for (int c = 0; c < 2; ++c) {
+        cache_entries[c] += shard->cache_entries[c].get();
+        cache_evictions[c] += shard->cache_evictions[c].get();
+      }
+    }
+  }
+}
+
+std::string FormatMetrics(const MetricsTotals& totals) {
+  const auto& blocks = totals.blocks;
+  const auto& cache_entries = totals.cache_entries;
+  const auto& cache_evictions = totals.cache_evictions;
 
   std::string out;
   Writer w(out);
@@ -95,14 +116,14 @@ std::string FormatMetrics(const MetricsSources& src) {
   w.Sample("coredns_build_info", absl::StrCat("version=\"", std::string(Version()), "\",revision=\"\",goversion=\"none\""), std::uint64_t{1});
 
   w.Family("coredns_dns_requests_total", "counter", "Counter of DNS requests made per zone, protocol and family.");
-  for (std::size_t b = 0; b < blocks.size(); ++b) {
+  for (const auto& [labels, block] : blocks) {
     for (std::size_t p = 0; p < 2; ++p) {
       for (std::size_t f = 0; f < 2; ++f) {
         for (std::size_t t = 0; t < kTypeSlots; ++t) {
-          const std::uint64_t n = blocks[b].requests[p][f][t].get();
+          const std::uint64_t n = block.metrics.requests[p][f][t].get();
           if (n == 0) continue;
           w.Sample("coredns_dns_requests_total",
-                   absl::StrCat(BlockLabels(routes.blocks[b]), ",proto=\"", p == kTcp ? "tcp" : "udp",
+                   absl::StrCat(BlockLabels(labels), ",proto=\"", p == kTcp ? "tcp" : "udp",
                                 "\",family=\"", f + 1, "\",type=\"", TypeName(t), "\""),
                    n);
         }
@@ -110,32 +131,32 @@ std::string FormatMetrics(const MetricsSources& src) {
     }
   }
   w.Family("coredns_dns_responses_total", "counter", "Counter of response status codes.");
-  for (std::size_t b = 0; b < blocks.size(); ++b) {
+  for (const auto& [labels, block] : blocks) {
     for (std::size_t r = 0; r < kRcodeSlots; ++r) {
-      const std::uint64_t n = blocks[b].responses[r].get();
+      const std::uint64_t n = block.metrics.responses[r].get();
       if (n == 0) continue;
       w.Sample("coredns_dns_responses_total",
-               absl::StrCat(BlockLabels(routes.blocks[b]), ",rcode=\"", RcodeName(r), "\",plugin=\"\""), n);
+               absl::StrCat(BlockLabels(labels), ",rcode=\"", RcodeName(r), "\",plugin=\"\""), n);
     }
   }
   w.Family("coredns_dns_request_duration_seconds", "histogram", "Histogram of the time (in seconds) each request took per zone.");
-  for (std::size_t b = 0; b < blocks.size(); ++b) {
+  for (const auto& [labels, block] : blocks) {
     for (std::size_t t = 0; t < kTypeSlots; ++t) {
-      if (blocks[b].duration[t].count.get() == 0) continue;
+      if (block.metrics.duration[t].count.get() == 0) continue;
       w.Histogram("coredns_dns_request_duration_seconds",
-                  absl::StrCat(BlockLabels(routes.blocks[b]), ",type=\"", TypeName(t), "\""),
-                  blocks[b].duration[t], kDurationBoundsUs, 1e-6);
+                  absl::StrCat(BlockLabels(labels), ",type=\"", TypeName(t), "\""),
+                  block.metrics.duration[t], kDurationBoundsUs, 1e-6);
     }
   }
   for (const char* which : {"request", "response"}) {
     const std::string name = absl::StrCat("coredns_dns_", which, "_size_bytes");
     w.Family(name.c_str(), "histogram", absl::StrCat("Size of the EDNS0 UDP buffer in bytes (64K for TCP) per zone and protocol.").c_str());
-    for (std::size_t b = 0; b < blocks.size(); ++b) {
+    for (const auto& [labels, block] : blocks) {
       for (std::size_t p = 0; p < 2; ++p) {
-        const SizeHistogram& h = which[2] == 'q' ? blocks[b].request_size[p] : blocks[b].response_size[p];
+        const SizeHistogram& h = which[2] == 'q' ? block.metrics.request_size[p] : block.metrics.response_size[p];
         if (h.count.get() == 0) continue;
         w.Histogram(name.c_str(),
-                    absl::StrCat(BlockLabels(routes.blocks[b]), ",proto=\"", p == kTcp ? "tcp" : "udp", "\""), h,
+                    absl::StrCat(BlockLabels(labels), ",proto=\"", p == kTcp ? "tcp" : "udp", "\""), h,
                     kSizeBounds, 1.0);
       }
     }
@@ -154,8 +175,8 @@ std::string FormatMetrics(const MetricsSources& src) {
   // One family at a time: the exposition format keeps each family's samples together.
   const auto per_cached_block = [&](const char* name, const char* type, const char* help, auto&& emit) {
     w.Family(name, type, help);
-    for (std::size_t b = 0; b < blocks.size(); ++b) {
-      if (routes.blocks[b].cache) emit(CacheLabels(routes.blocks[b]), blocks[b]);
+    for (const auto& [labels, block] : blocks) {
+      if (block.cached) emit(CacheLabels(labels), block.metrics);
     }
   };
   per_cached_block("coredns_cache_hits_total", "counter", "The count of cache hits.",
@@ -184,49 +205,41 @@ std::string FormatMetrics(const MetricsSources& src) {
 
   // Upstreams, one family at a time.
   const auto per_upstream = [&](auto&& emit) {
-    for (const BlockRoute& block : routes.blocks) {
-      for (const ForwardRoute& f : block.forwards) {
-        for (std::size_t i = 0; i < f.upstreams.size(); ++i) {
-          emit(f.first_upstream + static_cast<std::uint32_t>(i),
-               absl::StrCat("proxy_name=\"forward\",to=\"", Escape(f.upstreams[i].ToString()), "\""));
-        }
-      }
+    for (const auto& [to, upstream] : totals.upstreams) {
+      emit(upstream, absl::StrCat("proxy_name=\"forward\",to=\"", Escape(to), "\""));
     }
   };
   w.Family("coredns_proxy_request_duration_seconds", "histogram", "Histogram of the time each request took.");
-  per_upstream([&](std::uint32_t id, const std::string& to) {
-    if (upstream_durations[id].count.get() > 0) {
-      w.Histogram("coredns_proxy_request_duration_seconds", to, upstream_durations[id], kDurationBoundsUs, 1e-6);
+  per_upstream([&](const MetricsTotals::Upstream& u, const std::string& to) {
+    if (u.duration.count.get() > 0) {
+      w.Histogram("coredns_proxy_request_duration_seconds", to, u.duration, kDurationBoundsUs, 1e-6);
     }
   });
   w.Family("coredns_proxy_healthcheck_failures_total", "counter", "Count of failed health checks per upstream.");
-  per_upstream([&](std::uint32_t id, const std::string& to) {
-    w.Sample("coredns_proxy_healthcheck_failures_total", to,
-             id < src.probe_failures.size() ? src.probe_failures[id] : std::uint64_t{0});
+  per_upstream([&](const MetricsTotals::Upstream& u, const std::string& to) {
+    w.Sample("coredns_proxy_healthcheck_failures_total", to, u.probe_failures);
   });
   w.Family("ringdns_upstream_up", "gauge", "1 while the upstream is considered healthy, 0 while it is marked down.");
-  per_upstream([&](std::uint32_t id, const std::string& to) {
-    w.Sample("ringdns_upstream_up", to, std::uint64_t{src.health != nullptr && src.health->down(id) ? 0u : 1u});
+  per_upstream([&](const MetricsTotals::Upstream& u, const std::string& to) {
+    if (u.configured) w.Sample("ringdns_upstream_up", to, std::uint64_t{u.up ? 1u : 0u});
   });
   w.Family("coredns_forward_max_concurrent_rejects_total", "counter", "Counter of the number of queries rejected because the concurrent queries were at maximum.");
   std::uint64_t max_concurrent_rejects = 0;
-  for (const ShardCounters* c : src.counters) max_concurrent_rejects += c->refused_max_concurrent.get();
+  for (const ShardCounters& c : totals.shards) max_concurrent_rejects += c.refused_max_concurrent.get();
   w.Sample("coredns_forward_max_concurrent_rejects_total", "", max_concurrent_rejects);
   w.Family("coredns_reload_failed_total", "counter", "Counter of the number of failed reload attempts.");
-  w.Sample("coredns_reload_failed_total", "", src.reload_failures);
+  w.Sample("coredns_reload_failed_total", "", totals.reload_failures);
 
   // Every shard counter, per shard: what only ringdns counts (buffer and slot
   // exhaustion, coalescing, rejected answers by reason, TCP limits).
   std::vector<std::string> names;
-  if (!src.counters.empty()) {
-    ForEachCounter(*src.counters.front(), [&](const char* name, std::uint64_t) { names.push_back(name); });
-  }
+  ForEachCounter(ShardCounters{}, [&](const char* name, std::uint64_t) { names.push_back(name); });
   for (std::size_t n = 0; n < names.size(); ++n) {
     const std::string metric = absl::StrCat("ringdns_", names[n], "_total");
     w.Family(metric.c_str(), "counter", absl::StrCat("ringdns shard counter ", names[n], ".").c_str());
-    for (std::size_t s = 0; s < src.counters.size(); ++s) {
+    for (std::size_t s = 0; s < totals.shards.size(); ++s) {
       std::size_t i = 0;
-      ForEachCounter(*src.counters[s], [&](const char*, std::uint64_t value) {
+      ForEachCounter(totals.shards[s], [&](const char*, std::uint64_t value) {
         if (i++ == n) w.Sample(metric, absl::StrCat("shard=\"", s, "\""), value);
       });
     }

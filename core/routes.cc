@@ -4,6 +4,7 @@
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
+#include "core/config/loader.h"
 #include "zones/trie_builder.h"
 
 namespace ringdns::core {
@@ -68,16 +69,6 @@ absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
     const config::ServerBlock& block = config.blocks[b];
     if (block.tls) return NotYet(block.where, "DNS over TLS (tls:// server blocks)");
     if (!block.bind_except.empty()) return NotYet(block.where, "bind ... { except }");
-    // Parsed and validated, but not applied yet: say so at start-up instead of silently.
-    const std::pair<const char*, bool> parsed_only[] = {
-        {"log", !block.logs.empty()},             {"errors", block.errors.has_value()},
-        {"reload", block.reload.has_value()}};
-    for (const auto& [name, present] : parsed_only) {
-      if (present) {
-        table.warnings.push_back(absl::StrCat(block.where.ToString(), ": '", name,
-                                              "' is parsed but not applied yet by this build"));
-      }
-    }
     BlockRoute route;
     route.server_label = absl::StrCat("dns://", block.bind.empty() ? "" : block.bind.front().ToString(), ":",
                                       block.keys.front().port);
@@ -104,6 +95,8 @@ absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
       fr.expire_ms = absl::ToInt64Milliseconds(f.expire);
       fr.max_age_ms = absl::ToInt64Milliseconds(f.max_age);
       fr.id = static_cast<std::uint32_t>(table.forward_count++);
+      fr.cache_id = fr.id;
+      fr.identity = config::FormatForwardIdentity(block, f);
       fr.block = static_cast<std::uint32_t>(b);
       fr.first_upstream = table.upstream_count;
       table.upstream_count += static_cast<std::uint32_t>(fr.upstreams.size());
@@ -128,6 +121,8 @@ absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
     absl::StatusOr<std::vector<AclSet>> acls = CompileAcls(block.acls);
     if (!acls.ok()) return acls.status();
     route.acls = std::move(*acls);
+    route.logs = block.logs;
+    route.errors = block.errors;
     table.blocks.push_back(std::move(route));
 
     std::vector<config::IpAddress> addresses = block.bind;

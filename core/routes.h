@@ -33,6 +33,10 @@ struct ForwardRoute {
   std::int64_t expire_ms = 10000;  // an idle TCP connection closes after this
   std::int64_t max_age_ms = 0;     // an idle TCP connection older than this closes; 0: no limit
   std::uint32_t id = 0;            // dense index over every forward, for per-shard state
+  // The cache key's route: equal across reloads while `identity` is unchanged, so the
+  // cache handed to the new configuration's shards still answers for it.
+  std::uint32_t cache_id = 0;
+  std::string identity;            // config::FormatForwardIdentity
   std::uint32_t block = 0;         // the server block it belongs to
   std::uint32_t first_upstream = 0;  // global id of upstreams[0]; the rest follow
   // Health (CoreDNS's forward): down after more than max_fails failures in a row (0:
@@ -55,6 +59,11 @@ struct BlockRoute {
   std::vector<ForwardRoute> forwards;  // in written order
   std::optional<CachePolicy> cache;    // the block's `cache` directive
   std::vector<AclSet> acls;            // the block's `acl` directives, in order
+  std::vector<config::Log> logs;       // the block's `log` directives
+  std::optional<config::Errors> errors;  // its `errors` directive
+  // Shards hand the logger thread a record of each answer (all, or only errors).
+  bool logs_answers() const noexcept { return !logs.empty(); }
+  bool logs_errors() const noexcept { return errors.has_value(); }
 };
 
 struct ListenerSpec {

@@ -1,6 +1,7 @@
 #include "core/shard.h"
 
 #include <time.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,14 +21,44 @@ namespace {
 using namespace layout;
 
 constexpr long kLoopWaitNs = 4'000'000;  // the timer wheel's tick
+// Records for `log`: the logger drains every 20 ms, so this holds 400 ms at 20 000
+// logged answers per second per shard (1.3 MB).
+constexpr std::uint32_t kLogQueueRecords = 8192;
 
 }  // namespace
 
 Shard::Shard(ShardId id, const RouteTable& routes, HealthTable& health, LoopProbe& loop,
-             const ShardOptions& options)
-    : id_(id), routes_(routes), health_(health), loop_(loop), options_(options), inflight_(options.slots),
-      pending_(options.slots), coalescing_(options.slots),
-      metrics_(routes.blocks.size(), routes.upstream_count) {}
+             const ShardOptions& options, ShardSuccession succession)
+    : id_(id), routes_(routes), health_(health), loop_(loop), options_(options),
+      succession_(std::move(succession)), inflight_(options.slots), pending_(options.slots),
+      coalescing_(options.slots), metrics_(routes.blocks.size(), routes.upstream_count) {}
+
+std::vector<ShardSuccession::Listener> Shard::DuplicateListeners() const {
+  std::vector<ShardSuccession::Listener> out;
+  for (std::size_t i = 0; i < listeners_.size(); ++i) {
+    ShardSuccession::Listener& l = out.emplace_back();
+    l.address = routes_.listeners[listeners_[i].spec].address;
+    l.udp = ring::UniqueFd(::fcntl(listeners_[i].fd.get(), F_DUPFD_CLOEXEC, 0));
+    l.tcp = ring::UniqueFd(::fcntl(tcp_listeners_[i].fd.get(), F_DUPFD_CLOEXEC, 0));
+  }
+  return out;
+}
+
+void Shard::AdoptCache() {
+  std::unique_ptr<ResponseCache> inherited;
+  if (cache_in_) {
+    inherited = std::move(cache_in_->cache);
+    cache_in_->adopted.store(true, std::memory_order_release);
+  }
+  cache_in_.reset();
+  if (cache_capacity_[0] + cache_capacity_[1] == 0) return;
+  if (inherited && inherited->success().capacity() == cache_capacity_[0] &&
+      inherited->denial().capacity() == cache_capacity_[1]) {
+    cache_ = std::move(inherited);
+  } else {
+    cache_ = std::make_unique<ResponseCache>(cache_capacity_[0], cache_capacity_[1]);
+  }
+}
 
 Shard::~Shard() {
   for (Stream& stream : streams_) {
@@ -101,19 +132,24 @@ absl::Status Shard::Init() {
     }
   }
   timers_.emplace(options_.slots, NowMs());
-  // One cache per shard, its pools as large as the largest block asks for.
-  std::uint32_t success_capacity = 0;
-  std::uint32_t denial_capacity = 0;
+  // One cache per shard, its pools as large as the largest block asks for. A successor
+  // waits for its predecessor's (serving uncached meanwhile, for a loop turn or two).
   for (const BlockRoute& block : routes_.blocks) {
     if (!block.cache) continue;
-    success_capacity = std::max(success_capacity, block.cache->success_capacity);
-    denial_capacity = std::max(denial_capacity, block.cache->denial_capacity);
+    cache_capacity_[0] = std::max(cache_capacity_[0], block.cache->success_capacity);
+    cache_capacity_[1] = std::max(cache_capacity_[1], block.cache->denial_capacity);
   }
-  if (success_capacity + denial_capacity > 0) cache_.emplace(success_capacity, denial_capacity);
+  cache_in_ = std::move(succession_.cache);
+  for (const BlockRoute& block : routes_.blocks) {
+    if ((block.logs_answers() || block.logs_errors()) && !log_queue_) {
+      log_queue_ = std::make_unique<LogQueue>(kLogQueueRecords);
+    }
+  }
+  if (!cache_in_) AdoptCache();
 
   for (std::uint32_t i = 0; i < routes_.listeners.size(); ++i) {
     const ListenerSpec& spec = routes_.listeners[i];
-    absl::StatusOr<ring::UniqueFd> fd = OpenUdpListener(spec.address);
+    absl::StatusOr<ring::UniqueFd> fd = ListenerSocket(spec.address, /*tcp=*/false);
     if (!fd.ok() && spec.optional) continue;  // no IPv6 on this host
     if (!fd.ok()) return fd.status();
     Socket& s = listeners_.emplace_back();
@@ -155,6 +191,21 @@ absl::Status Shard::Init() {
   return absl::OkStatus();
 }
 
+absl::StatusOr<ring::UniqueFd> Shard::ListenerSocket(const SockAddr& address, bool tcp) {
+  for (ShardSuccession::Listener& l : succession_.listeners) {
+    ring::UniqueFd& fd = tcp ? l.tcp : l.udp;
+    if (fd.valid() && SameEndpoint(l.address.get(), address.get())) return std::move(fd);
+  }
+  return tcp ? OpenTcpListener(address) : OpenUdpListener(address);
+}
+
+void Shard::CancelListen(Op op, std::uint32_t listener) {
+  if (io_uring_sqe* sqe = ring_.GetSqe()) {
+    io_uring_prep_cancel64(sqe, ring::UserData{op, 0, listener, 0}.Pack(), 0);
+    io_uring_sqe_set_data64(sqe, ring::UserData{kCancel, 0, 0, 0}.Pack());
+  }
+}
+
 void Shard::ArmReceive(Op op, std::uint32_t index, Socket& socket, std::uint16_t group) {
   io_uring_sqe* sqe = ring_.GetSqe();
   if (sqe == nullptr) return;  // retried on the next loop turn
@@ -193,14 +244,52 @@ void Shard::QueueSend(int fd, Op op, std::uint32_t slot, std::uint16_t generatio
   ++udp_sends_queued_;
 }
 
-void Shard::ReplyFromQueryBuffer(const Client& client, std::size_t len) {
+void Shard::ReplyFromQueryBuffer(const Client& client, std::size_t len, LogError error) {
   RefQuery(client.bid);
-  SendToClient(client, QueryPayload(client.bid), len, kOwnsQuery, client.bid);
+  SendToClient(client, QueryPayload(client.bid), len, kOwnsQuery, client.bid, error);
+}
+
+void Shard::RecordForLog(const Client& client, const std::uint8_t* data, std::size_t len,
+                         LogError error) noexcept {
+  LogRecord* r = log_queue_->Reserve();
+  if (r == nullptr) {
+    ++counters_.log_dropped;
+    return;
+  }
+  r->duration_us = NowUs() - client.start_us;
+  r->remote = {};
+  if (client.tcp()) {
+    std::memcpy(&r->remote, &streams_[client.conn].peer, streams_[client.conn].peer_len);
+  } else {
+    std::memcpy(&r->remote, client.addr, std::min<std::size_t>(client.addr_len, sizeof(r->remote)));
+  }
+  r->block = client.block;
+  r->id = client.id;
+  r->size = client.query_len;
+  r->bufsize = client.tcp() ? 65535 : client.udp_size;
+  r->flags = wire::LoadU16(data + wire::header::kFlags);
+  r->answers = wire::LoadU16(data + wire::header::kAnCount);
+  r->rsize = static_cast<std::uint16_t>(len);
+  r->tcp = client.tcp();
+  r->do_bit = client.do_bit;
+  r->error = error;
+  // The question, as the answer carries it: the client's spelling.
+  const std::size_t qname_end = wire::header::kSize + client.qname_len;
+  const bool has_question = client.qname_len > 0 && len >= qname_end + 4;
+  r->qname_len = has_question ? static_cast<std::uint8_t>(client.qname_len) : 0;
+  if (has_question) std::memcpy(r->qname, data + wire::header::kSize, client.qname_len);
+  r->qtype = has_question ? wire::LoadU16(data + qname_end) : client.qtype;
+  r->qclass = has_question ? wire::LoadU16(data + qname_end + 2) : 1;
+  log_queue_->Commit();
 }
 
 void Shard::SendToClient(const Client& client, std::uint8_t* data, std::size_t len, Owner owner,
-                         std::uint16_t bid) {
+                         std::uint16_t bid, LogError error) {
   if (client.block != kNoBlock && len >= wire::header::kSize) {
+    const BlockRoute& block = routes_.blocks[client.block];
+    if (block.logs_answers() || (error != LogError::kNone && block.logs_errors())) {
+      RecordForLog(client, data, len, error);
+    }
     BlockMetrics& m = metrics_.blocks[client.block];
     const std::size_t rcode = wire::LoadU16(data + wire::header::kFlags) & wire::flag::kRcodeMask;
     ++m.responses[rcode];
@@ -297,6 +386,7 @@ void Shard::HandleCompletion(const io_uring_cqe& cqe) {
     case kConnect:
       OnConnect(ud.slot, cqe.res);
       return;
+
     default:
       return;
   }
@@ -305,18 +395,31 @@ void Shard::HandleCompletion(const io_uring_cqe& cqe) {
 void Shard::Run(const std::atomic<bool>& stop) {
   __kernel_timespec wait{0, kLoopWaitNs};
   while (true) {
-    if (!stopping_ && stop.load(std::memory_order_relaxed)) {
+    if (cache_in_ && cache_in_->ready.load(std::memory_order_acquire)) AdoptCache();
+    // Acquire: a reload's PassCacheOn happened before `stop` was set.
+    if (!stopping_ && stop.load(std::memory_order_acquire)) {
       stopping_ = true;
-      for (std::uint32_t i = 0; i < listeners_.size(); ++i) {
-        for (Op op : {kRecvListener, kAccept}) {
-          if (io_uring_sqe* sqe = ring_.GetSqe()) {
-            io_uring_prep_cancel64(sqe, ring::UserData{op, 0, i, 0}.Pack(), 0);
-            io_uring_sqe_set_data64(sqe, ring::UserData{kCancel, 0, 0, 0}.Pack());
-          }
-        }
+      stopped_at_ms_ = NowMs();
+      if (cache_out_) {
+        // From here on this shard neither reads nor writes the cache: its successor owns it.
+        cache_out_->cache = std::move(cache_);
+        cache_out_->ready.store(true, std::memory_order_release);
+        cache_out_.reset();
       }
     }
-    if (stopping_ && inflight_.in_use() == 0 && sends_in_flight_ == 0) break;
+    if (stopping_) {
+      // Done once nothing is in flight and the listeners' receives and accepts have
+      // ended: a request left armed on a socket a successor shares would take its
+      // wake-ups (accept wakes one waiter only) with nobody left to run it.
+      bool armed = false;
+      for (std::uint32_t i = 0; i < listeners_.size(); ++i) {
+        if (listeners_[i].armed) CancelListen(kRecvListener, i);
+        if (tcp_listeners_[i].armed) CancelListen(kAccept, i);
+        armed = armed || listeners_[i].armed || tcp_listeners_[i].armed;
+      }
+      const bool drained = inflight_.in_use() == 0 && sends_in_flight_ == 0 && !armed;
+      if (drained || NowMs() - stopped_at_ms_ > kQueryDeadlineMs + 1000) break;
+    }
     // UDP sends are issued inline by the submit and complete at once, so wait for their
     // completions and one event more: one io_uring_enter per query instead of two (the
     // send's completion would otherwise end the wait straight away).
@@ -347,6 +450,15 @@ void Shard::Run(const std::atomic<bool>& stop) {
     }
   }
   ring_.Submit();
+  // Connections close now rather than when the shard is destroyed (a reload's old
+  // shards are joined later): their clients see the end at once and reconnect.
+  // (shutdown: a receive still armed on the socket holds it open past close).
+  for (Stream& stream : streams_) {
+    if (stream.fd < 0) continue;
+    ::shutdown(stream.fd, SHUT_RDWR);
+    ::close(stream.fd);
+    stream.fd = -1;
+  }
 }
 
 }  // namespace ringdns::core

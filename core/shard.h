@@ -32,6 +32,7 @@
 #include "core/counters.h"
 #include "core/health.h"
 #include "core/inflight.h"
+#include "core/log_queue.h"
 #include "core/loop_probe.h"
 #include "core/metrics.h"
 #include "core/response_cache.h"
@@ -72,12 +73,34 @@ struct ShardOptions {
   std::int64_t min_attempt_timeout_ms = 50;
 };
 
+// A reload's hand-over from a running shard to the shard that replaces it: the old
+// shard publishes its cache once it has stopped receiving (and stops touching it); the
+// new one adopts it on its next loop turn.
+struct CacheHandoff {
+  std::unique_ptr<ResponseCache> cache;  // written by the old shard before `ready`
+  std::atomic<bool> ready{false};
+  std::atomic<bool> adopted{false};      // the new shard took it (or started afresh)
+};
+
+// What a new shard takes over from the one it replaces.
+struct ShardSuccession {
+  // Listener sockets that stay open across the reload (UDP and TCP, by address): the
+  // datagrams and connections queued on them are served by the new shard.
+  struct Listener {
+    SockAddr address;
+    ring::UniqueFd udp;
+    ring::UniqueFd tcp;
+  };
+  std::vector<Listener> listeners;
+  std::shared_ptr<CacheHandoff> cache;  // null: a fresh cache (first start)
+};
+
 class Shard {
  public:
   // `health` (shared with the prober) and `loop` (the start-up loop check) are shared by
   // every shard and outlive it.
   Shard(ShardId id, const RouteTable& routes, HealthTable& health, LoopProbe& loop,
-        const ShardOptions& options);
+        const ShardOptions& options, ShardSuccession succession = {});
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
   ~Shard();
@@ -88,10 +111,18 @@ class Shard {
   // reach their deadline, and returns.
   void Run(const std::atomic<bool>& stop);
 
+  // Reload, control thread, before `stop` is set (with release): once stopped, hand the
+  // cache to `to` instead of dropping it.
+  void PassCacheOn(std::shared_ptr<CacheHandoff> to) { cache_out_ = std::move(to); }
+  // Duplicates of the listener sockets for a successor (control thread, after Init).
+  std::vector<ShardSuccession::Listener> DuplicateListeners() const;
+
   const ShardCounters& counters() const noexcept { return counters_; }
   // Safe to read from any thread while the shard runs (relaxed counters).
   const ShardMetrics& metrics() const noexcept { return metrics_; }
   const std::string& ring_description() const noexcept { return ring_.description(); }
+  // The records for `log` and `errors` (null when no block has either); after Init.
+  LogQueue* log_queue() noexcept { return log_queue_.get(); }
 
  private:
   struct Socket {
@@ -169,13 +200,14 @@ class Shard {
     std::uint16_t block = kNoBlock;  // once routed: metrics are kept for its answer
     std::uint16_t qtype = 0;
     std::int64_t start_us = 0;
+    bool do_bit = false;
 
     bool tcp() const noexcept { return conn != kNoConn; }
   };
   Client ClientOf(const InflightSlot& slot) const noexcept {
     return {slot.listener, slot.query_buffer, slot.client_id, slot.query_len, slot.qname_len,
             slot.client_udp_size, reinterpret_cast<const sockaddr*>(&slot.client), slot.client_len,
-            slot.conn, slot.conn_generation, slot.block, slot.qtype, slot.start_us};
+            slot.conn, slot.conn_generation, slot.block, slot.qtype, slot.start_us, slot.client_do};
   }
   // What OnQuery learned about a query that may be cached or coalesced.
   struct Lookup {
@@ -186,16 +218,24 @@ class Shard {
   };
 
   // shard.cc
+  // The listening socket for `address`: the predecessor's when it had one, else new.
+  absl::StatusOr<ring::UniqueFd> ListenerSocket(const SockAddr& address, bool tcp);
   void ArmReceive(Op op, std::uint32_t index, Socket& socket, std::uint16_t group);
+  // Asks the kernel to end a listener's multishot receive or accept (stopping).
+  void CancelListen(Op op, std::uint32_t listener);
   void HandleCompletion(const io_uring_cqe& cqe);
   void QueueSend(int fd, Op op, std::uint32_t slot, std::uint16_t generation,
                  std::uint16_t bid, SendContext& ctx, std::uint8_t* data, std::size_t len,
                  const sockaddr* to, socklen_t to_len);
-  void ReplyFromQueryBuffer(const Client& client, std::size_t len);
+  void ReplyFromQueryBuffer(const Client& client, std::size_t len, LogError error = LogError::kNone);
   // Sends `len` bytes at `data` to the client (framed on TCP, truncated by the caller on
-  // UDP); `owner` and `bid` say which buffer to give back afterwards.
+  // UDP); `owner` and `bid` say which buffer to give back afterwards. `error`: the
+  // answer reports a failure of ringdns's own (for `errors`).
   void SendToClient(const Client& client, std::uint8_t* data, std::size_t len, Owner owner,
-                    std::uint16_t bid);
+                    std::uint16_t bid, LogError error = LogError::kNone);
+  // `log` and `errors`: a record of the answer for the logger thread (dropped and
+  // counted when its queue is full).
+  void RecordForLog(const Client& client, const std::uint8_t* data, std::size_t len, LogError error) noexcept;
   void GiveBack(Owner owner, std::uint16_t bid) noexcept;
 
   // shard_forward.cc
@@ -236,7 +276,7 @@ class Shard {
                  std::uint8_t& upstream) const noexcept;
   void SendToUpstream(std::uint32_t slot_index);
   // Writes SERVFAIL (with EDE 22 when the client speaks EDNS) over the client's query.
-  void ReplyServfail(const Client& client);
+  void ReplyServfail(const Client& client, LogError why = LogError::kUpstreamsFailed);
   // Forgets everything about a slot and lets go of its query buffer.
   void ReleaseSlot(std::uint32_t slot_index);
 
@@ -352,6 +392,7 @@ class Shard {
   HealthTable& health_;
   LoopProbe& loop_;
   const ShardOptions options_;
+  ShardSuccession succession_;  // consumed by Init
 
   // Order matters: buffer rings unregister from the ring, so they go first.
   ring::Ring ring_;
@@ -397,13 +438,22 @@ class Shard {
   PendingIndex pending_;
   CoalescingIndex coalescing_;
   std::optional<TimerWheel> timers_;
-  std::optional<ResponseCache> cache_;  // only when some block has a `cache` directive
+  std::unique_ptr<ResponseCache> cache_;  // only when some block has a `cache` directive
+  // The capacities the routes ask for: the largest of any block's (0, 0: no cache).
+  std::uint32_t cache_capacity_[2] = {0, 0};
+  std::shared_ptr<CacheHandoff> cache_in_;   // a predecessor's cache, until adopted
+  std::shared_ptr<CacheHandoff> cache_out_;  // where this shard's cache goes when it stops
+  // Takes the predecessor's cache once published, or a fresh one when it has none of
+  // the capacities the routes ask for.
+  void AdoptCache();
   RandomPool random_;
+  std::unique_ptr<LogQueue> log_queue_;
   ShardCounters counters_;
   ShardMetrics metrics_;
   std::uint32_t sends_in_flight_ = 0;
   std::uint32_t udp_sends_queued_ = 0;  // since the last submit
   bool stopping_ = false;
+  std::int64_t stopped_at_ms_ = 0;
 };
 
 }  // namespace ringdns::core

@@ -115,6 +115,7 @@ void Shard::RegisterLeader(std::uint32_t index) {
 
 void Shard::StoreAnswer(const InflightSlot& slot, std::span<const std::uint8_t> answer,
                         const wire::ResponseInfo& info, std::int64_t now) {
+  if (!cache_) return;  // handed to a reload's successor
   const CachePolicy& policy = *slot.cache_policy;
   const std::span<const std::uint8_t> qname = QnameOf(slot);
   const CacheVerdict verdict = CacheTtl(info, qname, policy);
@@ -169,6 +170,7 @@ void Shard::FailWaiters(std::uint32_t leader_index) {
 }
 
 bool Shard::ServeStale(std::uint32_t index, std::int64_t now) {
+  if (!cache_) return false;  // handed to a reload's successor
   InflightSlot& slot = inflight_[index];
   const std::span<const std::uint8_t> qname = QnameOf(slot);
   const Cache::Hit hit = cache_->Find(slot.cache_key, qname, now);

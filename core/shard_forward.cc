@@ -68,12 +68,13 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
   const std::span<std::uint8_t> room(query.data(), kQueryRoom);
   const std::uint16_t flags = wire::LoadU16(msg.data() + wire::header::kFlags);
   const wire::Result<wire::QueryView> q = wire::ParseQuery(msg);
-  auto reply = [&](std::uint16_t rcode, bool with_question, std::uint16_t ede = kNoEde) {
+  auto reply = [&](std::uint16_t rcode, bool with_question, std::uint16_t ede = kNoEde,
+                   LogError error = LogError::kNone) {
     wire::Result<std::size_t> len =
         with_question ? wire::BuildErrorAnswer(msg, *q, {rcode, ede != kNoEde, ede}, room)
                       : wire::BuildHeaderOnlyAnswer(msg, rcode, room);
     if (len) {
-      ReplyFromQueryBuffer(client, *len);
+      ReplyFromQueryBuffer(client, *len, error);
     } else {
       ++counters_.reply_failures;
     }
@@ -92,6 +93,7 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
     return reply(wire::rcode::kBadVers, true);
   }
   client.qname_len = q->qname_len;
+  client.do_bit = q->opt.do_bit();
   if (!client.tcp()) client.udp_size = wire::MaxUdpAnswerSize(q->opt);
   Lookup lookup;
   lookup.qname = q->qname(msg);
@@ -127,13 +129,13 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
   lookup.forward = routes_.PickForward(route, lookup.qname);
   if (lookup.forward == nullptr) {
     ++counters_.servfail_no_forward;
-    return reply(wire::rcode::kServFail, true);
+    return reply(wire::rcode::kServFail, true, kNoEde, LogError::kNoForward);
   }
   const std::uint8_t key_flags =
       static_cast<std::uint8_t>((q->opt.present() ? CacheKey::kEdns : 0) |
                                 (q->opt.do_bit() ? CacheKey::kDo : 0) |
                                 ((q->flags & wire::flag::kCd) != 0 ? CacheKey::kCd : 0));
-  lookup.key = MakeCacheKey(lookup.forward->id, lookup.qname, q->qtype, q->qclass, key_flags);
+  lookup.key = MakeCacheKey(lookup.forward->cache_id, lookup.qname, q->qtype, q->qclass, key_flags);
   const std::int64_t now = NowMs();
   if (routes_.blocks[route].cache && cache_) {
     lookup.policy = &*routes_.blocks[route].cache;
@@ -142,19 +144,19 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
   const ForwardRoute& forward = *lookup.forward;
   if (forward.failfast && AllUpstreamsDown(forward)) {
     ++counters_.servfail_all_down;  // failfast_all_unhealthy_upstreams
-    return reply(wire::rcode::kServFail, true, wire::ede::kNoReachableAuthority);
+    return reply(wire::rcode::kServFail, true, wire::ede::kNoReachableAuthority, LogError::kNoHealthyUpstreams);
   }
   const std::uint32_t index = inflight_.Take();
   if (index == InflightTable::kNone) {
     ++counters_.servfail_no_slot;
-    return reply(wire::rcode::kServFail, true);
+    return reply(wire::rcode::kServFail, true, kNoEde, LogError::kSlotsFull);
   }
   FillSlot(index, client, *q, lookup, now);
   if (JoinInFlight(index, lookup)) return;
   if (concurrent_limit_[forward.id] != 0 && concurrent_[forward.id] >= concurrent_limit_[forward.id]) {
     inflight_.Release(index);  // nothing was sent; the query buffer is still this function's
     ++counters_.refused_max_concurrent;
-    return reply(wire::rcode::kRefused, true);
+    return reply(wire::rcode::kRefused, true, kNoEde, LogError::kMaxConcurrent);
   }
   RegisterLeader(index);
   ++counters_.forwarded;
@@ -183,6 +185,7 @@ void Shard::FillSlot(std::uint32_t index, const Client& client, const wire::Quer
   slot.conn_generation = client.conn_generation;
   slot.block = client.block;
   slot.start_us = client.start_us;
+  slot.client_do = client.do_bit;
   // CoreDNS's rule: a query goes upstream the way it came, unless prefer_udp or force_tcp.
   slot.tcp_upstream = lookup.forward->force_tcp || (client.tcp() && !lookup.forward->prefer_udp);
 }
@@ -226,7 +229,7 @@ void Shard::ReleaseSlot(std::uint32_t index) {
   UnrefQuery(bid);  // the slot's hold on its query
 }
 
-void Shard::ReplyServfail(const Client& client) {
+void Shard::ReplyServfail(const Client& client, LogError why) {
   // RFC 8914 "No Reachable Authority" when the client speaks EDNS, written over the
   // client's query in place (its ID first: the buffer may carry our upstream TXID).
   std::uint8_t* payload = QueryPayload(client.bid);
@@ -240,7 +243,7 @@ void Shard::ReplyServfail(const Client& client) {
                                  {payload, kQueryRoom});
   }
   if (len) {
-    ReplyFromQueryBuffer(client, *len);
+    ReplyFromQueryBuffer(client, *len, why);
   } else {
     ++counters_.reply_failures;
   }

@@ -28,7 +28,7 @@ using namespace layout;
 absl::Status Shard::InitStreams() {
   // A TCP listener beside every UDP one, same index.
   for (const Socket& udp : listeners_) {
-    absl::StatusOr<ring::UniqueFd> fd = OpenTcpListener(routes_.listeners[udp.spec].address);
+    absl::StatusOr<ring::UniqueFd> fd = ListenerSocket(routes_.listeners[udp.spec].address, /*tcp=*/true);
     if (!fd.ok()) return fd.status();
     Socket& s = tcp_listeners_.emplace_back();
     s.fd = std::move(*fd);

@@ -11,7 +11,7 @@ build_packages=(
 )
 # Real DNS peers for integration tests and the demo: dig, kdig, nsd, dnsperf; promtool
 # (from prometheus) checks the /metrics text.
-peer_packages=(bind9-dnsutils knot-dnsutils nsd dnsperf prometheus)
+peer_packages=(bind9-dnsutils knot-dnsutils nsd dnsperf prometheus curl)
 
 wanted=("${build_packages[@]}" "${peer_packages[@]}")
 missing=()

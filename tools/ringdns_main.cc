@@ -101,8 +101,53 @@ bool FileExists(const char* path) {
 
 void Log(const std::string& line) { std::fprintf(stderr, "[INFO] %s\n", line.c_str()); }
 
+// The Corefile's bytes, for `reload`'s change detection (CoreDNS hashes them too).
+std::optional<std::string> ReadFile(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return std::nullopt;
+  std::string text;
+  char chunk[4096];
+  while (const std::size_t n = std::fread(chunk, 1, sizeof(chunk), f)) text.append(chunk, n);
+  std::fclose(f);
+  return text;
+}
+
+// `reload [INTERVAL [JITTER]]`: the shortest interval any block asks for; each check
+// waits INTERVAL plus up to JITTER at random, so replicas do not reload in step.
+std::optional<absl::Duration> ReloadCheckInterval(const Config& config) {
+  std::optional<absl::Duration> every;
+  for (const auto& block : config.blocks) {
+    if (!block.reload) continue;
+    const absl::Duration d = block.reload->interval +
+                             absl::Milliseconds(std::rand() % (absl::ToInt64Milliseconds(block.reload->jitter) + 1));
+    if (!every || d < *every) every = d;
+  }
+  return every;
+}
+
+// Re-reads the Corefile and swaps it in. A bad one is logged with its position and the
+// running configuration stays (coredns_reload_failed_total counts it).
+void Reload(const Flags& flags, ringdns::core::Daemon& daemon, Config& running, const char* why) {
+  if (!flags.conf && !FileExists("Corefile")) {
+    Log(std::string(why) + ": running on the built-in default Corefile; nothing to reload");
+    return;
+  }
+  const std::string path = flags.conf.value_or("Corefile");
+  absl::StatusOr<Config> next = ringdns::core::config::LoadCorefile(path, flags.load);
+  absl::Status status = next.ok() ? daemon.Reload(*next) : next.status();
+  if (!next.ok()) daemon.CountFailedReload();
+  if (!status.ok()) {
+    std::fprintf(stderr, "[ERROR] %s: reload failed, still serving the previous configuration: %s\n", why,
+                 std::string(status.message()).c_str());
+    return;
+  }
+  running = *std::move(next);
+  for (const std::string& warning : daemon.warnings()) std::fprintf(stderr, "[WARNING] %s\n", warning.c_str());
+  Log(std::string(why) + ": reloaded " + path);
+}
+
 // Runs the shards until SIGTERM or SIGINT, then drains them and exits 0.
-int Serve(const Config& config, const Flags& flags) {
+int Serve(Config config, const Flags& flags) {
   // Block the signals before any shard thread starts, so only this thread takes them.
   sigset_t signals;
   sigemptyset(&signals);
@@ -140,11 +185,27 @@ int Serve(const Config& config, const Flags& flags) {
   Log("ringdns-" + std::string(ringdns::core::Version()) + " serving " + config.file + " on " +
       std::to_string((*daemon)->shard_count()) + " shards (io_uring " +
       (*daemon)->ring_description() + ")");
+  // The control loop: signals, `reload` checks, and joining replaced shards.
+  const std::string corefile_path = flags.conf.value_or("Corefile");
+  std::optional<std::string> corefile_text = ReadFile(corefile_path);
+  absl::Time next_check = absl::Now() + ReloadCheckInterval(config).value_or(absl::InfiniteDuration());
   while (true) {
-    int signal = 0;
-    if (::sigwait(&signals, &signal) != 0) continue;
+    const timespec tick{1, 0};
+    const int signal = ::sigtimedwait(&signals, nullptr, &tick);
     if (signal == SIGTERM || signal == SIGINT) break;
-    Log("reload on SIGHUP/SIGUSR1 is not implemented yet; keeping the running configuration");
+    if (signal == SIGHUP || signal == SIGUSR1) {
+      Reload(flags, **daemon, config, signal == SIGHUP ? "SIGHUP" : "SIGUSR1");
+      corefile_text = ReadFile(corefile_path);
+    } else if (absl::Now() >= next_check) {
+      if (std::optional<std::string> text = ReadFile(corefile_path); text && text != corefile_text) {
+        Reload(flags, **daemon, config, "reload (the Corefile changed)");
+        corefile_text = std::move(text);
+      }
+    }
+    if (absl::Now() >= next_check || signal > 0) {
+      next_check = absl::Now() + ReloadCheckInterval(config).value_or(absl::InfiniteDuration());
+    }
+    (*daemon)->ReapRetired();
   }
   stopping.store(true);
   // health { lameduck D }: keep serving (and /health OK, /ready not) for D first, so a

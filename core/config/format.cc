@@ -235,6 +235,18 @@ void FormatBlock(const ServerBlock& b, std::string& out) {
 
 }  // namespace
 
+std::string FormatForwardIdentity(const ServerBlock& block, const Forward& forward) {
+  std::vector<std::string> keys;
+  for (const ServerKey& k : block.keys) {
+    keys.push_back(absl::StrCat(TransportScheme(k.transport), "://", k.zone, ":", k.port));
+  }
+  std::string out = absl::StrJoin(keys, " ");
+  out += "\n";
+  FormatForward(forward, out);
+  if (block.cache) FormatCache(*block.cache, out);
+  return out;
+}
+
 std::string FormatCorefile(const Config& config) {
   std::string out;
   for (std::size_t i = 0; i < config.blocks.size(); ++i) {

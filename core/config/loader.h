@@ -30,6 +30,11 @@ absl::StatusOr<Config> LoadCorefile(const std::string& path, const LoadOptions& 
 // The configuration as a normalised Corefile (every value explicit), for -validate.
 std::string FormatCorefile(const Config& config);
 
+// What a forward's cached answers depend on, normalised: its block's keys, the forward
+// and the block's cache directive. A reload keeps the cache of a forward whose identity
+// has not changed.
+std::string FormatForwardIdentity(const ServerBlock& block, const Forward& forward);
+
 // The directives ringdns understands, comma separated, for error messages.
 absl::string_view SupportedDirectives();
 

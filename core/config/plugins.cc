@@ -1,5 +1,7 @@
 // The directives around forwarding: bind, acl, log, errors, health, ready, prometheus,
 // reload and tls (server side).
+#include <regex>
+
 #include "absl/strings/str_cat.h"
 #include "core/config/directives.h"
 #include "core/config/parse_util.h"
@@ -153,10 +155,15 @@ absl::Status ParseErrors(const Directive& d, Errors& errors) {
     absl::StatusOr<absl::Duration> period = ParseDuration(o.args[0], "consolidate duration");
     if (!period.ok()) return period.status();
     c.period = *period;
-    // CoreDNS patterns are Go (RE2) syntax; they are compiled, and refused if invalid,
-    // where the errors directive is applied. Here only emptiness is an error.
+    // CoreDNS's patterns are Go (RE2) syntax; ringdns matches them as ECMAScript
+    // regular expressions, which agree on the usual ones.
     c.pattern = o.args[1].text;
     if (c.pattern.empty()) return ErrorAt(o.args[1], "consolidate: empty REGEXP");
+    try {
+      std::regex compiled(c.pattern);
+    } catch (const std::regex_error& e) {
+      return ErrorAt(o.args[1], absl::StrCat("consolidate: invalid REGEXP '", c.pattern, "': ", e.what()));
+    }
     if (o.args.size() == 3) {
       c.level = o.args[2].text;
       if (c.level != "warning" && c.level != "error" && c.level != "info" && c.level != "debug") {

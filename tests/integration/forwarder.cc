@@ -8,7 +8,7 @@
 
 namespace ringdns::testing {
 
-Forwarder::Forwarder(const std::string& corefile, int shards, std::uint32_t slots)
+Forwarder::Forwarder(const std::string& corefile, int shards, std::uint32_t slots, int log_fd)
     : port_(FreeUdpPort()) {
   const std::string text = absl::StrReplaceAll(corefile, {{"{PORT}", std::to_string(port_)}});
   absl::StatusOr<core::config::Config> config = core::config::ParseCorefile(text, "test/Corefile");
@@ -21,12 +21,25 @@ Forwarder::Forwarder(const std::string& corefile, int shards, std::uint32_t slot
   options.shard.query_buffers = 256;
   options.shard.answer_buffers = 256;
   options.shard.upstream_sockets = 4;
+  options.log_fd = log_fd;
   absl::StatusOr<std::unique_ptr<core::Daemon>> daemon = core::Daemon::Start(*config, options);
   if (!daemon.ok()) throw std::runtime_error(std::string(daemon.status().message()));
   daemon_ = std::move(*daemon);
 }
 
 Forwarder::~Forwarder() { Stop(); }
+
+absl::Status Forwarder::Reload(const std::string& corefile) {
+  const std::string text = absl::StrReplaceAll(corefile, {{"{PORT}", std::to_string(port_)}});
+  absl::StatusOr<core::config::Config> config = core::config::ParseCorefile(text, "test/Corefile");
+  if (!config.ok()) {
+    daemon_->CountFailedReload();
+    return config.status();
+  }
+  absl::Status status = daemon_->Reload(*config);
+  if (status.ok()) config_ = *config;
+  return status;
+}
 
 core::ShardCounters Forwarder::Stop() {
   daemon_->RequestStop();

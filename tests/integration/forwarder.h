@@ -14,12 +14,17 @@ namespace ringdns::testing {
 class Forwarder {
  public:
   // `corefile` may use {PORT} for the listening port; listeners bind 127.0.0.1.
-  explicit Forwarder(const std::string& corefile, int shards = 1, std::uint32_t slots = 1024);
+  // `log_fd`: where `log` and `errors` lines go.
+  explicit Forwarder(const std::string& corefile, int shards = 1, std::uint32_t slots = 1024,
+                     int log_fd = 1);
   ~Forwarder();
 
   std::uint16_t port() const { return port_; }
   const core::config::Config& config() const { return config_; }
   core::Daemon& daemon() { return *daemon_; }
+  // Parses `corefile` ({PORT} as above) and swaps it in; the parse error or the
+  // daemon's reload error otherwise.
+  absl::Status Reload(const std::string& corefile);
   // Stops and joins the shards; totals() is exact afterwards.
   core::ShardCounters Stop();
 

@@ -10,11 +10,7 @@ loopback_init
 for tool in dig kdig /usr/sbin/nsd; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 0; }
 done
-failures=0
-check() {  # description, then a command that must succeed
-  local what=$1; shift
-  if "$@"; then echo "ok: $what"; else echo "FAIL: $what"; failures=$((failures + 1)); fi
-}
+. "$root/tests/tools/lib_check.sh"
 
 # Ports from the PID, away from the demo's: parallel test runs do not collide.
 nsd_port=$((21000 + $$ % 4000 * 2))

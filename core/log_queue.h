@@ -1,0 +1,81 @@
+// core/log_queue.h: what a shard tells the logger thread about each answer it sent, for
+// `log` and `errors`: a fixed-size record in a single-producer, single-consumer ring.
+//
+// The shard (producer) copies one record per answer and never waits: when the ring is
+// full the record is dropped and counted. The logger thread (consumer) drains it on its
+// own schedule and does all the formatting, filtering and writing.
+#pragma once
+
+#include <netinet/in.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+namespace ringdns::core {
+
+// Failures ringdns itself answered for (the `errors` plugin's lines).
+enum class LogError : std::uint8_t {
+  kNone = 0,
+  kUpstreamsFailed,     // every attempt timed out or failed before the deadline
+  kNoHealthyUpstreams,  // failfast_all_unhealthy_upstreams with every upstream down
+  kNoForward,           // the block has no forward for the name
+  kMaxConcurrent,       // above the forward's max_concurrent
+  kSlotsFull,           // the shard's in-flight table was full
+};
+
+struct LogRecord {
+  std::int64_t duration_us = 0;
+  sockaddr_in6 remote{};   // the client, either family
+  std::uint16_t block = 0;
+  std::uint16_t id = 0;    // the client's
+  std::uint16_t qtype = 0;
+  std::uint16_t qclass = 0;
+  std::uint16_t size = 0;     // of the query
+  std::uint16_t bufsize = 0;  // the client's UDP size (65535 over TCP)
+  std::uint16_t flags = 0;    // of the answer: QR, opcode, AA, TC, RD, RA, AD, CD, RCODE
+  std::uint16_t answers = 0;  // ANCOUNT of the answer
+  std::uint16_t rsize = 0;    // of the answer
+  bool tcp = false;
+  bool do_bit = false;
+  LogError error = LogError::kNone;
+  std::uint8_t qname_len = 0;
+  std::uint8_t qname[255];    // wire form, as the client spelled it
+};
+
+class LogQueue {
+ public:
+  explicit LogQueue(std::uint32_t capacity_pow2)
+      : records_(std::make_unique<LogRecord[]>(capacity_pow2)), mask_(capacity_pow2 - 1) {}
+
+  // Producer: a record to fill and Commit, or nullptr when the ring is full.
+  LogRecord* Reserve() noexcept {
+    if (tail_ - head_seen_ > mask_) {
+      head_seen_ = head_.load(std::memory_order_acquire);
+      if (tail_ - head_seen_ > mask_) return nullptr;
+    }
+    return &records_[tail_ & mask_];
+  }
+  void Commit() noexcept { published_.store(++tail_, std::memory_order_release); }
+
+  // Consumer: calls visit(record) for everything committed so far; returns how many.
+  template <typename Visit>
+  std::uint64_t Drain(Visit&& visit) {
+    const std::uint64_t head = head_.load(std::memory_order_relaxed);
+    const std::uint64_t tail = published_.load(std::memory_order_acquire);
+    for (std::uint64_t i = head; i != tail; ++i) visit(records_[i & mask_]);
+    head_.store(tail, std::memory_order_release);
+    return tail - head;
+  }
+
+ private:
+  std::unique_ptr<LogRecord[]> records_;
+  const std::uint64_t mask_;
+  // Producer-only, then each index on its own cache line.
+  std::uint64_t tail_ = 0;
+  std::uint64_t head_seen_ = 0;
+  alignas(64) std::atomic<std::uint64_t> published_{0};
+  alignas(64) std::atomic<std::uint64_t> head_{0};
+};
+
+}  // namespace ringdns::core

@@ -1,0 +1,111 @@
+// `log` and `errors` lines as CoreDNS prints them, the response classes `log { class }`
+// filters on, and the shard-to-logger queue's full and wrap-around behaviour.
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+
+#include <cstring>
+#include <string>
+
+#include "core/log_queue.h"
+#include "core/query_logger.h"
+#include "testing/message_builder.h"
+
+namespace ringdns::core {
+namespace {
+
+LogRecord Record(const std::string& name, std::uint16_t qtype, std::uint16_t flags, std::uint16_t answers) {
+  LogRecord r;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&r.remote);
+  v4->sin_family = AF_INET;
+  v4->sin_port = htons(40812);
+  ::inet_pton(AF_INET, "10.0.0.7", &v4->sin_addr);
+  const testing::Bytes wire = testing::WireName(name);
+  r.qname_len = static_cast<std::uint8_t>(wire.size());
+  std::memcpy(r.qname, wire.data(), wire.size());
+  r.qtype = qtype;
+  r.qclass = 1;
+  r.id = 28683;
+  r.size = 41;
+  r.bufsize = 1232;
+  r.do_bit = false;
+  r.flags = flags;
+  r.answers = answers;
+  r.rsize = 68;
+  r.duration_us = 211;
+  return r;
+}
+
+constexpr std::uint16_t kQrRdRa = 0x8180;
+
+TEST(QueryLog, CommonFormatMatchesCoreDns) {
+  const config::Log defaults;
+  EXPECT_EQ(FormatLogLine(defaults.format, Record("example.org.", 1, kQrRdRa, 1)),
+            "10.0.0.7:40812 - 28683 \"A IN example.org. udp 41 false 1232\" NOERROR qr,rd,ra 68 0.000211s");
+  EXPECT_EQ(FormatLogLine("{common}", Record("example.org.", 1, kQrRdRa, 1)),
+            FormatLogLine(defaults.format, Record("example.org.", 1, kQrRdRa, 1)));
+}
+
+TEST(QueryLog, CombinedAddsTheOpcodeAndUnknownPlaceholdersPrintDash) {
+  LogRecord r = Record("Cb-Example-Srv.remote.svc.cluster.local.", 33, kQrRdRa | 3, 0);
+  r.tcp = true;
+  r.duration_us = 1'500'000;
+  EXPECT_EQ(FormatLogLine("{combined}", r),
+            "10.0.0.7:40812 - 28683 \"SRV IN Cb-Example-Srv.remote.svc.cluster.local. tcp 41 false 1232\" "
+            "NXDOMAIN qr,rd,ra 68 1.5s \"0\"");
+  EXPECT_EQ(FormatLogLine("{name} {/meta} {>id", r), "Cb-Example-Srv.remote.svc.cluster.local. - {>id");
+}
+
+TEST(QueryLog, IPv6ClientsInBracketsAndUnknownTypesByNumber) {
+  LogRecord r = Record("x.", 65280, kQrRdRa, 1);
+  r.remote = {};
+  r.remote.sin6_family = AF_INET6;
+  r.remote.sin6_port = htons(53);
+  ::inet_pton(AF_INET6, "::1", &r.remote.sin6_addr);
+  EXPECT_EQ(FormatLogLine("{remote}:{port} {type} {>rflags}", r), "[::1]:53 TYPE65280 qr,rd,ra");
+}
+
+TEST(QueryLog, ErrorMessagesName) {
+  LogRecord r = Record("example.org.", 1, kQrRdRa | 2, 0);
+  r.error = LogError::kNoHealthyUpstreams;
+  EXPECT_EQ(FormatErrorMessage(r), "2 example.org. A: no healthy upstreams");
+}
+
+TEST(QueryLog, ClassesFollowCoreDns) {
+  using C = config::LogClass;
+  const LogRecord answer = Record("a.", 1, kQrRdRa, 1);
+  const LogRecord nodata = Record("a.", 1, kQrRdRa, 0);
+  const LogRecord nxdomain = Record("a.", 1, kQrRdRa | 3, 0);
+  const LogRecord servfail = Record("a.", 1, kQrRdRa | 2, 0);
+  EXPECT_TRUE(LogClassTakes({C::kSuccess}, answer));
+  EXPECT_FALSE(LogClassTakes({C::kSuccess}, nodata));
+  EXPECT_TRUE(LogClassTakes({C::kDenial}, nodata));
+  EXPECT_TRUE(LogClassTakes({C::kDenial}, nxdomain));
+  EXPECT_FALSE(LogClassTakes({C::kDenial, C::kSuccess}, servfail));
+  EXPECT_TRUE(LogClassTakes({C::kError}, servfail));
+  EXPECT_TRUE(LogClassTakes({C::kAll}, servfail));
+}
+
+TEST(LogQueue, FullRingDropsAndDrainingMakesRoomAcrossTheWrap) {
+  LogQueue queue(4);
+  for (std::uint16_t i = 0; i < 4; ++i) {
+    LogRecord* r = queue.Reserve();
+    ASSERT_NE(r, nullptr);
+    r->id = i;
+    queue.Commit();
+  }
+  EXPECT_EQ(queue.Reserve(), nullptr);
+  std::uint16_t expected = 0;
+  EXPECT_EQ(queue.Drain([&](const LogRecord& r) { EXPECT_EQ(r.id, expected++); }), 4u);
+  for (std::uint16_t i = 4; i < 7; ++i) {
+    LogRecord* r = queue.Reserve();
+    ASSERT_NE(r, nullptr);
+    r->id = i;
+    queue.Commit();
+  }
+  EXPECT_EQ(queue.Drain([&](const LogRecord& r) { EXPECT_EQ(r.id, expected++); }), 3u);
+  EXPECT_EQ(queue.Drain([](const LogRecord&) { FAIL(); }), 0u);
+}
+
+}  // namespace
+}  // namespace ringdns::core

@@ -1,0 +1,194 @@
+// Reloading the configuration while queries flow: the new routes answer on the same
+// sockets, listeners come and go, caches of unchanged forwards and upstream health
+// survive, a bad configuration changes nothing, and no query is lost across reloads.
+#include <gtest/gtest.h>
+
+#include <sys/socket.h>
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_replace.h"
+#include "integration/forwarder.h"
+#include "testing/message_builder.h"
+#include "testing/tcp.h"
+#include "testing/udp.h"
+#include "wire/bytes.h"
+
+namespace ringdns::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string Upstream(const FakeUpstream& u) { return "127.0.0.1:" + std::to_string(u.port()); }
+
+// The echo answer with its A record's address ending in `last_octet` (which upstream
+// answered), TTL 300 so a cached copy lives through the test.
+FakeUpstream::AnswerFn AnswerFrom(std::uint8_t last_octet) {
+  return [last_octet](const Bytes& query) {
+    Bytes out = EchoAnswer(query);
+    wire::StoreU32(out.data() + out.size() - 10, 300);
+    out.back() = last_octet;
+    return out;
+  };
+}
+
+// The last octet of the A record in the answer to `name`; -1 when there is no answer.
+int Ask(std::uint16_t port, const std::string& name, std::uint16_t id = 7) {
+  UdpClient client;
+  client.SendTo(port, MessageBuilder(id, 0x0100).Question(name, 1).bytes());
+  const std::optional<Bytes> answer = client.Receive(2s);
+  if (!answer || answer->size() < 16 || wire::LoadU16(answer->data()) != id) return -1;
+  return answer->back();
+}
+
+std::string Block(const std::string& zone, const std::string& port, const FakeUpstream& up,
+                  const std::string& extra = "") {
+  return zone + ":" + port + " {\n bind 127.0.0.1\n" + extra + " forward . " + Upstream(up) + "\n}\n";
+}
+
+TEST(Reload, NewUpstreamsAnswerOnTheSameListenerOverUdpAndTcp) {
+  FakeUpstream one(Behaviour::kAnswer, AnswerFrom(1));
+  FakeUpstream two(Behaviour::kAnswer, AnswerFrom(2));
+  // prefer_udp: the fake upstreams serve UDP only.
+  const std::string block = ".:{PORT} {\n bind 127.0.0.1\n forward . {UP} {\n  prefer_udp\n }\n}\n";
+  Forwarder fwd(absl::StrReplaceAll(block, {{"{UP}", Upstream(one)}}), 2);
+  EXPECT_EQ(Ask(fwd.port(), "www.example."), 1);
+  TcpClient before(fwd.port());  // accepted by the old shards: closed by the reload
+  ASSERT_TRUE(before.connected());
+
+  ASSERT_TRUE(fwd.Reload(absl::StrReplaceAll(block, {{"{UP}", Upstream(two)}})).ok());
+  EXPECT_EQ(Ask(fwd.port(), "www.example."), 2);
+  EXPECT_EQ(Ask(fwd.port(), "other.example."), 2);
+  EXPECT_EQ(one.queries(), 1);
+  TcpClient after(fwd.port());
+  ASSERT_TRUE(after.Send(MessageBuilder(9, 0x0100).Question("tcp.example.", 1).bytes()));
+  const std::optional<Bytes> answer = after.Receive(2s);
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->back(), 2);
+  EXPECT_TRUE(before.WaitClosed(2s));
+  EXPECT_EQ(fwd.daemon().reloads(), 1u);
+}
+
+TEST(Reload, CacheOfUnchangedForwardsIsKeptAndOfChangedOnesIsNot) {
+  FakeUpstream zone_up(Behaviour::kAnswer, AnswerFrom(1));
+  FakeUpstream rest_up(Behaviour::kAnswer, AnswerFrom(2));
+  FakeUpstream new_rest_up(Behaviour::kAnswer, AnswerFrom(3));
+  const std::string zone = Block("a.test", "{PORT}", zone_up, " cache\n");
+  Forwarder fwd(zone + Block(".", "{PORT}", rest_up, " cache\n"), 2);
+  EXPECT_EQ(Ask(fwd.port(), "x.a.test."), 1);
+  EXPECT_EQ(Ask(fwd.port(), "y.example."), 2);
+  // Ask again from many source ports so every shard's cache has both (SO_REUSEPORT
+  // spreads clients by their address).
+  for (std::uint16_t i = 0; i < 16; ++i) {
+    EXPECT_EQ(Ask(fwd.port(), "x.a.test.", i), 1);
+    EXPECT_EQ(Ask(fwd.port(), "y.example.", i), 2);
+  }
+  const int zone_queries = zone_up.queries();
+  ASSERT_LE(zone_queries, 2);  // one per shard at most
+
+  ASSERT_TRUE(fwd.Reload(zone + Block(".", "{PORT}", new_rest_up, " cache\n")).ok());
+  for (std::uint16_t i = 0; i < 16; ++i) {
+    EXPECT_EQ(Ask(fwd.port(), "x.a.test.", i), 1);  // still cached
+    EXPECT_EQ(Ask(fwd.port(), "y.example.", i), 3);  // its forward changed: asked anew
+  }
+  EXPECT_EQ(zone_up.queries(), zone_queries);
+  EXPECT_GE(new_rest_up.queries(), 1);
+  EXPECT_GE(fwd.Stop().cache_hits, 16u);
+}
+
+TEST(Reload, ListenersComeAndGo) {
+  FakeUpstream up(Behaviour::kAnswer, AnswerFrom(1));
+  const std::string second_port = std::to_string(FreeUdpPort());
+  Forwarder fwd(Block(".", "{PORT}", up));
+  ASSERT_TRUE(fwd.Reload(Block(".", "{PORT}", up) + Block("extra.test", second_port, up)).ok());
+  EXPECT_EQ(Ask(static_cast<std::uint16_t>(std::stoi(second_port)), "x.extra.test."), 1);
+  ASSERT_TRUE(fwd.Reload(Block(".", "{PORT}", up)).ok());
+  fwd.daemon().ReapRetired();
+  for (int i = 0; i < 100 && fwd.daemon().retiring() > 0; ++i) {
+    std::this_thread::sleep_for(10ms);
+    fwd.daemon().ReapRetired();
+  }
+  UdpClient client;
+  client.SendTo(static_cast<std::uint16_t>(std::stoi(second_port)),
+                MessageBuilder(3, 0x0100).Question("x.extra.test.", 1).bytes());
+  EXPECT_FALSE(client.Receive(300ms).has_value()) << "the dropped listener still answers";
+  EXPECT_EQ(Ask(fwd.port(), "www.example."), 1);
+}
+
+TEST(Reload, BadConfigurationKeepsTheRunningOne) {
+  FakeUpstream up(Behaviour::kAnswer, AnswerFrom(1));
+  FakeUpstream other(Behaviour::kAnswer, AnswerFrom(2));
+  Forwarder fwd(Block(".", "{PORT}", up));
+  const absl::Status parse = fwd.Reload(".:{PORT} {\n bind 127.0.0.1\n forwrd . " + Upstream(other) + "\n}\n");
+  ASSERT_FALSE(parse.ok());
+  EXPECT_NE(parse.message().find("test/Corefile:3:2:"), std::string::npos) << parse.message();
+  // A port another program holds (without SO_REUSEPORT) cannot be bound: the new
+  // shards fail to start and the old ones never stopped.
+  const int holder = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(::bind(holder, reinterpret_cast<sockaddr*>(&addr), len), 0);
+  ASSERT_EQ(::getsockname(holder, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const absl::Status bind = fwd.Reload(Block(".", "{PORT}", other) +
+                                       Block("held.test", std::to_string(ntohs(addr.sin_port)), other));
+  ::close(holder);
+  EXPECT_FALSE(bind.ok());
+  EXPECT_EQ(Ask(fwd.port(), "www.example."), 1);
+  EXPECT_EQ(other.queries(), 0);
+  EXPECT_NE(fwd.daemon().Metrics().find("coredns_reload_failed_total 2"), std::string::npos);
+}
+
+TEST(Reload, UpstreamHealthSurvives) {
+  FakeUpstream dead(Behaviour::kDrop);
+  FakeUpstream extra(Behaviour::kAnswer, AnswerFrom(2));
+  const std::string block = ".:{PORT} {\n bind 127.0.0.1\n forward . " + Upstream(dead) +
+                            " {\n  max_fails 1\n  health_check 1h\n  read_timeout 100ms\n  max_connect_attempts 1\n }\n}\n";
+  Forwarder fwd(block);
+  for (std::uint16_t id = 1; id <= 3 && !fwd.daemon().health().down(0); ++id) Ask(fwd.port(), "www.example.", id);
+  ASSERT_TRUE(fwd.daemon().health().down(0));
+  ASSERT_TRUE(fwd.Reload(block + Block("extra.test", "{PORT}", extra)).ok());
+  EXPECT_TRUE(fwd.daemon().health().down(0)) << "a reload forgot that the upstream is down";
+}
+
+TEST(Reload, NoQueryIsLostAcrossFiftyReloads) {
+  FakeUpstream up(Behaviour::kAnswer, AnswerFrom(1));
+  const std::string plain = Block(".", "{PORT}", up);
+  const std::string cached = Block(".", "{PORT}", up, " cache\n");
+  Forwarder fwd(plain, 2);
+  std::atomic<bool> done{false};
+  std::atomic<int> answered{0};
+  std::atomic<int> lost{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 4; ++c) {
+    clients.emplace_back([&, c] {
+      UdpClient client;  // one source port each: spread over the shards
+      for (std::uint16_t id = 1; !done.load(); ++id) {
+        client.SendTo(fwd.port(), MessageBuilder(id, 0x0100).Question("n" + std::to_string(c) + ".example.", 1).bytes());
+        // Skip stray late answers to earlier IDs (there should be none).
+        std::optional<Bytes> answer;
+        do answer = client.Receive(2s);
+        while (answer && answer->size() >= 2 && wire::LoadU16(answer->data()) != id);
+        (answer ? answered : lost).fetch_add(1);
+      }
+    });
+  }
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(fwd.Reload(i % 2 == 0 ? cached : plain).ok());
+    fwd.daemon().ReapRetired();
+    std::this_thread::sleep_for(20ms);
+  }
+  done.store(true);
+  for (std::thread& t : clients) t.join();
+  EXPECT_EQ(lost.load(), 0);
+  EXPECT_GT(answered.load(), 100);
+  EXPECT_EQ(fwd.daemon().reloads(), 50u);
+}
+
+}  // namespace
+}  // namespace ringdns::testing
