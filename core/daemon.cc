@@ -238,13 +238,21 @@ void Daemon::RequestStop() {
 }
 
 absl::Status Daemon::CheckForLoops(const config::Config& config) {
+  // Per block with `loop`: <random>.<random>.<zone> HINFO, to the block's first
+  // listener (loopback for a wildcard one), from a socket of our own; all at once.
+  struct Probe {
+    const config::ServerBlock* block;
+    std::string name;
+    SockAddr to;
+  };
+  std::vector<Probe> probes;
+  std::vector<WireZone> names;
+  RandomPool random;
   for (const config::ServerBlock& block : config.blocks) {
     if (!block.loop) continue;
-    // <random>.<random>.<zone> HINFO, to the block's first listener (loopback for a
-    // wildcard one), from a socket of our own.
-    RandomPool random;
-    const std::string name = absl::StrCat(random.Next16(), random.Next16(), ".", random.Next16(),
-                                          random.Next16(), ".", block.keys.front().zone == "." ? "" : block.keys.front().zone);
+    const std::string zone = block.keys.front().zone;
+    std::string name = absl::StrCat(random.Next16(), random.Next16(), ".", random.Next16(), random.Next16(), ".",
+                                    zone == "." ? "" : zone);
     absl::StatusOr<WireZone> wire_name = ToWireZone(name);
     if (!wire_name.ok()) return wire_name.status();
     config::IpAddress to_ip;
@@ -252,26 +260,35 @@ absl::Status Daemon::CheckForLoops(const config::Config& config) {
     to_ip.bytes[0] = 127;
     to_ip.bytes[3] = 1;
     if (!block.bind.empty()) to_ip = block.bind.front();
-    const SockAddr to = SockAddr::From(to_ip, block.keys.front().port);
-    loop_.Arm(*wire_name);
+    probes.push_back({&block, std::move(name), SockAddr::From(to_ip, block.keys.front().port)});
+    names.push_back(*wire_name);
+  }
+  if (probes.empty()) return absl::OkStatus();
+  loop_.Arm(names);
+  for (std::size_t i = 0; i < probes.size(); ++i) {
     std::uint8_t query[512];
     const wire::Result<std::size_t> len =
-        wire::BuildQuery({random.Next16(), wire::flag::kRd, wire_name->view(), 13 /* HINFO */, 1, false, false}, query);
-    ring::UniqueFd fd(::socket(to.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0));
-    if (len && fd.valid()) (void)::sendto(fd.get(), query, *len, 0, to.get(), to.len);
-    // Received once: ours. Again: it came back (a loop brings it within milliseconds;
-    // coalescing of identical queries keeps it from multiplying meanwhile).
-    for (int i = 0; i < 20 && loop_.seen() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    const int seen = loop_.seen();
-    loop_.Disarm();
-    if (seen >= 2) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          block.where.ToString(), ": forwarding loop detected for zone \"", block.keys.front().zone,
-          "\": the query HINFO ", name, " sent to ", to.ToString(), " was received ", seen,
-          " times; an upstream forwards ringdns's queries back to it (see CoreDNS's loop plugin)"));
-    }
+        wire::BuildQuery({random.Next16(), wire::flag::kRd, names[i].view(), 13 /* HINFO */, 1, false, false}, query);
+    ring::UniqueFd fd(::socket(probes[i].to.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    if (len && fd.valid()) (void)::sendto(fd.get(), query, *len, 0, probes[i].to.get(), probes[i].to.len);
   }
-  return absl::OkStatus();
+  // Received once: ours. Again: it came back (a loop brings it within milliseconds;
+  // coalescing of identical queries keeps it from multiplying meanwhile).
+  const auto looped = [&]() -> const Probe* {
+    for (std::size_t i = 0; i < probes.size(); ++i) {
+      if (loop_.seen(i) >= 2) return &probes[i];
+    }
+    return nullptr;
+  };
+  for (int i = 0; i < 20 && looped() == nullptr; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const Probe* loop = looped();
+  const int seen = loop == nullptr ? 0 : loop_.seen(static_cast<std::size_t>(loop - probes.data()));
+  loop_.Disarm();
+  if (loop == nullptr) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      loop->block->where.ToString(), ": forwarding loop detected for zone \"", loop->block->keys.front().zone,
+      "\": the query HINFO ", loop->name, " sent to ", loop->to.ToString(), " was received ", seen,
+      " times; an upstream forwards ringdns's queries back to it (see CoreDNS's loop plugin)"));
 }
 
 Daemon::~Daemon() {

@@ -6,7 +6,9 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <span>
+#include <vector>
 
 #include "core/zone_name.h"
 #include "wire/name.h"
@@ -15,9 +17,12 @@ namespace ringdns::core {
 
 class LoopProbe {
  public:
-  // Control thread, once, before the probe query is sent.
-  void Arm(const WireZone& name) {
-    name_ = name;
+  // Control thread, once, before any probe query is sent: one name per block with
+  // `loop`, each counted on its own (a name is never reused, so no shard can compare
+  // against a name while it changes).
+  void Arm(std::vector<WireZone> names) {
+    names_ = std::move(names);
+    seen_ = std::make_unique<std::atomic<int>[]>(names_.size());
     armed_.store(true, std::memory_order_release);
   }
   void Disarm() noexcept { armed_.store(false, std::memory_order_relaxed); }
@@ -25,14 +30,17 @@ class LoopProbe {
   // Any shard, per query.
   void Observe(std::span<const std::uint8_t> qname) noexcept {
     if (!armed_.load(std::memory_order_acquire)) return;
-    if (wire::NamesEqualIgnoreCase(qname, name_.view())) seen_.fetch_add(1, std::memory_order_relaxed);
+    for (std::size_t i = 0; i < names_.size(); ++i) {
+      if (wire::NamesEqualIgnoreCase(qname, names_[i].view())) seen_[i].fetch_add(1, std::memory_order_relaxed);
+    }
   }
-  int seen() const noexcept { return seen_.load(std::memory_order_relaxed); }
+  // How often the i-th name was received (control thread, while armed).
+  int seen(std::size_t i) const noexcept { return seen_[i].load(std::memory_order_relaxed); }
 
  private:
-  WireZone name_;
+  std::vector<WireZone> names_;
+  std::unique_ptr<std::atomic<int>[]> seen_;
   std::atomic<bool> armed_{false};
-  std::atomic<int> seen_{0};
 };
 
 }  // namespace ringdns::core

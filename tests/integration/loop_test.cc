@@ -28,5 +28,27 @@ TEST(Loop, WithoutALoopItStartsAndTheProbeWentUpstreamOnce) {
   EXPECT_EQ(up.queries(), 1);
 }
 
+TEST(Loop, SeveralBlocksWithoutALoopStart) {
+  // Regression: each block's probe was counted together, so two blocks with `loop`
+  // looked like one probe received twice.
+  FakeUpstream up(Behaviour::kAnswer);
+  const std::string to = "127.0.0.1:" + std::to_string(up.port());
+  Forwarder fwd("remote.test:{PORT} {\n bind 127.0.0.1\n loop\n forward . " + to + "\n}\n"
+                ".:{PORT} {\n bind 127.0.0.1\n loop\n forward . " + to + "\n}\n");
+  EXPECT_EQ(up.queries(), 2);
+}
+
+TEST(Loop, OnlyTheLoopingBlockIsNamed) {
+  FakeUpstream up(Behaviour::kAnswer);
+  try {
+    Forwarder fwd("remote.test:{PORT} {\n bind 127.0.0.1\n loop\n forward . 127.0.0.1:" + std::to_string(up.port()) +
+                  "\n}\n.:{PORT} {\n bind 127.0.0.1\n loop\n forward . 127.0.0.1:{PORT}\n}\n");
+    FAIL() << "started despite the loop";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("test/Corefile:6:1: forwarding loop detected for zone \".\""), std::string::npos)
+        << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace ringdns::testing
