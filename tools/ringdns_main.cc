@@ -5,9 +5,11 @@
 //   -validate       parse the Corefile, print it normalised, exit 0 or 1
 //   -shards N       shard threads (default: one per usable CPU)
 //   -pin            pin shard i to the i-th usable CPU (for dedicated cores only)
+//   -user NAME      once every socket is bound, run as NAME (with no capabilities left)
 //   -version        print the version and exit
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
@@ -20,6 +22,7 @@
 #include "core/config/loader.h"
 #include "core/daemon.h"
 #include "core/http_endpoints.h"
+#include "core/privileges.h"
 #include "core/version.h"
 
 namespace {
@@ -34,11 +37,12 @@ struct Flags {
   bool version = false;
   int shards = 0;
   bool pin = false;
+  std::optional<std::string> user;
 };
 
 int Usage(const char* error) {
   std::fprintf(stderr, "ringdns: %s\nusage: ringdns [-conf FILE] [-dns.port PORT] [-validate] "
-                       "[-shards N] [-pin] [-version]\n", error);
+                       "[-shards N] [-pin] [-user NAME] [-version]\n", error);
   return 2;
 }
 
@@ -81,6 +85,9 @@ std::optional<int> ParseFlags(int argc, char** argv, Flags& flags) {
         return Usage("-dns.port needs a port from 1 to 65535");
       }
       flags.load.dns_port = static_cast<std::uint16_t>(port);
+    } else if (arg == "-user") {
+      if (!take_value() || value.empty()) return Usage("-user needs a user name");
+      flags.user = value;
     } else if (arg == "-pin") {
       flags.pin = true;
     } else if (arg == "-shards") {
@@ -157,6 +164,7 @@ int Serve(Config config, const Flags& flags) {
   sigaddset(&signals, SIGUSR1);
   ::pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  ringdns::core::ForbidNewPrivileges();
   ringdns::core::DaemonOptions options;
   options.shards = flags.shards;
   options.pin_shards = flags.pin;
@@ -181,6 +189,16 @@ int Serve(Config config, const Flags& flags) {
   if (!endpoints.ok()) {
     std::fprintf(stderr, "ringdns: %s\n", std::string(endpoints.status().message()).c_str());
     return 1;
+  }
+  // Every listener is bound: give up root before serving a query's worth of trust.
+  if (flags.user) {
+    if (absl::Status dropped = ringdns::core::DropPrivileges(*flags.user); !dropped.ok()) {
+      std::fprintf(stderr, "ringdns: %s\n", std::string(dropped.message()).c_str());
+      return 1;
+    }
+    Log("running as user " + *flags.user + " (uid " + std::to_string(::getuid()) + "), no capabilities");
+  } else if (::geteuid() == 0) {
+    std::fprintf(stderr, "[WARNING] running as root; -user NAME drops to an unprivileged user once the sockets are bound\n");
   }
   Log("ringdns-" + std::string(ringdns::core::Version()) + " serving " + config.file + " on " +
       std::to_string((*daemon)->shard_count()) + " shards (io_uring " +
