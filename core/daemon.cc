@@ -6,6 +6,9 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <future>
 
 #include "absl/strings/str_cat.h"
@@ -78,13 +81,43 @@ MetricsSources Daemon::Generation::Sources() const {
   return sources;
 }
 
+namespace {
+
+// The CPU limit in cores, rounded up; 0 when there is none.
+int CgroupCpuLimit(const std::string& root) {
+  long long quota = -1;
+  long long period = 0;
+  if (std::FILE* f = std::fopen((root + "/cpu.max").c_str(), "r")) {  // v2: "QUOTA PERIOD" or "max PERIOD"
+    char text[32] = {};
+    if (std::fscanf(f, "%31s %lld", text, &period) == 2 && std::strcmp(text, "max") != 0) quota = std::atoll(text);
+    std::fclose(f);
+  } else if (std::FILE* q = std::fopen((root + "/cpu/cpu.cfs_quota_us").c_str(), "r")) {  // v1
+    if (std::fscanf(q, "%lld", &quota) != 1) quota = -1;
+    std::fclose(q);
+    if (std::FILE* p = std::fopen((root + "/cpu/cpu.cfs_period_us").c_str(), "r")) {
+      if (std::fscanf(p, "%lld", &period) != 1) period = 0;
+      std::fclose(p);
+    }
+  }
+  if (quota <= 0 || period <= 0) return 0;
+  return static_cast<int>((quota + period - 1) / period);
+}
+
+}  // namespace
+
+int DefaultShardCount(const std::string& cgroup_root) {
+  const int cpus = static_cast<int>(UsableCpus().size());
+  const int limit = CgroupCpuLimit(cgroup_root);
+  return limit > 0 ? std::min(cpus, limit) : cpus;
+}
+
 absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& config,
                                                       const DaemonOptions& options) {
   absl::StatusOr<RouteTable> routes = BuildRoutes(config);
   if (!routes.ok()) return routes.status();
   std::unique_ptr<Daemon> daemon(new Daemon());
   daemon->options_ = options;
-  if (daemon->options_.shards <= 0) daemon->options_.shards = static_cast<int>(UsableCpus().size());
+  if (daemon->options_.shards <= 0) daemon->options_.shards = DefaultShardCount();
   daemon->options_.shard.shards = static_cast<std::uint32_t>(daemon->options_.shards);
   daemon->current_ = std::make_unique<Generation>();
   Generation& gen = *daemon->current_;

@@ -24,7 +24,7 @@
 namespace ringdns::core {
 
 struct DaemonOptions {
-  int shards = 0;  // 0: one per CPU this process may run on
+  int shards = 0;  // 0: DefaultShardCount()
   // Pin shard i to the i-th usable CPU. Off by default: on a machine whose cores are
   // shared (pods on a node, a load generator beside it) a pinned shard cannot move to
   // an idle core when another task holds its own, and each wake-up costs twice the
@@ -122,5 +122,11 @@ class Daemon {
 
 // The CPUs this process may run on (sched_getaffinity), in order.
 std::vector<int> UsableCpus();
+
+// The default shard count: one per usable CPU, but no more than the cgroup's CPU limit
+// (cpu.max, or cpu.cfs_quota_us on cgroup v1) rounded up, so a pod limited to 2 CPUs
+// on a 64-core node runs 2 shards, not 64 (each shard holds its own buffers and cache).
+// `cgroup_root` is where the cgroup file system is mounted.
+int DefaultShardCount(const std::string& cgroup_root = "/sys/fs/cgroup");
 
 }  // namespace ringdns::core
