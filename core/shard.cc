@@ -84,8 +84,14 @@ std::uint8_t* Shard::BigPayload(std::uint16_t big) noexcept {
 
 absl::Status Shard::Init() {
   if (const int rc = ring_.Init({}); rc < 0) {
-    return absl::UnavailableError(absl::StrCat("shard ", id_, ": io_uring set-up failed: ",
-                                               std::strerror(-rc)));
+    // EPERM: a seccomp profile (Docker's and containerd's defaults) or the sysctl
+    // kernel.io_uring_disabled forbids io_uring; say so rather than just the errno.
+    return absl::UnavailableError(absl::StrCat(
+        "shard ", id_, ": io_uring set-up failed: ", std::strerror(-rc),
+        rc == -EPERM ? " (io_uring is forbidden here: allow io_uring_setup, io_uring_enter and "
+                       "io_uring_register in the container's seccomp profile, and check the sysctl "
+                       "kernel.io_uring_disabled)"
+                     : ""));
   }
   if (int rc = query_buffers_.Init(ring_.raw(), kQueryGroup, options_.query_buffers,
                                    kQueryBufferSize);

@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
 # Installs everything ringdns needs to build, test, fuzz and benchmark on Debian 12.
 # Idempotent: packages already present are left alone; safe to run again.
+#   --binary-only   just what building the ringdns binary needs (the container build)
 set -euo pipefail
 
-build_packages=(
+binary_packages=(
   build-essential cmake ninja-build pkg-config
+  liburing-dev libabsl-dev libmimalloc-dev libcpp-httplib-dev libssl-dev
+)
+build_packages=(
+  "${binary_packages[@]}"
   clang libclang-rt-14-dev          # libFuzzer and clang's sanitizer runtimes
-  liburing-dev libabsl-dev libmimalloc-dev libcpp-httplib-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libssl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
 )
 # Real DNS peers for integration tests and the demo: dig, kdig, nsd, dnsperf; promtool
-# (from prometheus) checks the /metrics text.
-peer_packages=(bind9-dnsutils knot-dnsutils nsd dnsperf prometheus curl)
+# (from prometheus) checks the /metrics text; python3-yaml and systemd-analyze check
+# the deployment files.
+peer_packages=(bind9-dnsutils knot-dnsutils nsd dnsperf prometheus curl python3-yaml systemd)
 
 wanted=("${build_packages[@]}" "${peer_packages[@]}")
+[ "${1:-}" = "--binary-only" ] && wanted=("${binary_packages[@]}")
 missing=()
 for p in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
