@@ -1,0 +1,179 @@
+// A Kaminsky-style race, measured: while a query waits on a silent upstream, an
+// off-path attacker who forges the upstream's address and port perfectly, and knows the
+// question, floods ringdns with a million answers to random ports and random IDs. Not
+// one may be accepted (RFC 5452: 16 random source ports per family and a random ID per
+// query leave about 2^-31 per guess). A second test shows the measurement does see an
+// acceptance when the attacker knows the port and ID.
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "integration/forwarder.h"
+#include "testing/message_builder.h"
+#include "testing/udp.h"
+#include "wire/bytes.h"
+
+namespace ringdns::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr char kVictim[] = "victim.example.";
+const Bytes kForgedAddress = {6, 6, 6, 6};
+
+// An upstream that receives ringdns's queries and never answers them.
+class SilentUpstream {
+ public:
+  SilentUpstream() : fd_(::socket(AF_INET, SOCK_DGRAM, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), len);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+  }
+  ~SilentUpstream() { ::close(fd_); }
+  int fd() const { return fd_; }
+  std::uint16_t port() const { return port_; }
+
+ private:
+  int fd_;
+  std::uint16_t port_;
+};
+
+// The forged answer: the victim's question, one A record the attacker chose.
+Bytes Forged(std::uint16_t id) {
+  return MessageBuilder(id, 0x8180).Question(kVictim, 1).Answer(kVictim, 1, 86400, kForgedAddress).bytes();
+}
+
+bool IsForged(const std::optional<Bytes>& answer) {
+  return answer && answer->size() >= 4 && Bytes(answer->end() - 4, answer->end()) == kForgedAddress;
+}
+
+// A stub resolver's socket, connected to ringdns: the kernel drops datagrams from any
+// other source (the flood also lands on the client's own ephemeral port), and only an
+// answer with the query's ID counts.
+class StubClient {
+ public:
+  explicit StubClient(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_DGRAM, 0)) {
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    to.sin_port = htons(port);
+    ::connect(fd_, reinterpret_cast<sockaddr*>(&to), sizeof(to));
+    timeval tv{6, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  }
+  ~StubClient() { ::close(fd_); }
+  void Ask(std::uint16_t id) {
+    const Bytes query = MessageBuilder(id, 0x0100).Question(kVictim, 1).bytes();
+    ::send(fd_, query.data(), query.size(), 0);
+  }
+  std::optional<Bytes> Answer(std::uint16_t id) {
+    std::uint8_t buf[4096];
+    while (true) {
+      const ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
+      if (n < 0) return std::nullopt;
+      if (n >= 2 && wire::LoadU16(buf) == id) return Bytes(buf, buf + n);
+    }
+  }
+
+ private:
+  int fd_;
+};
+
+std::pair<int, int> EphemeralPorts() {
+  int low = 32768, high = 60999;
+  if (std::FILE* f = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "r")) {
+    if (std::fscanf(f, "%d %d", &low, &high) != 2) low = 32768, high = 60999;
+    std::fclose(f);
+  }
+  return {low, high};
+}
+
+TEST(Spoofing, AMillionBlindForgedAnswersAreAllRejected) {
+  SilentUpstream upstream;
+  // One attempt per query, a long read timeout: each query stays open to the flood.
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . 127.0.0.1:" + std::to_string(upstream.port()) +
+                    " {\n  read_timeout 2s\n  max_connect_attempts 1\n  max_fails 0\n }\n}\n",
+                2);
+  constexpr int kAttempts = 1'000'000;
+  constexpr std::size_t kBatch = 512;
+  const auto [low, high] = EphemeralPorts();
+  std::mt19937_64 rng(std::random_device{}());
+  std::uniform_int_distribution<int> port_of(low, high);
+  std::uniform_int_distribution<int> id_of(0, 0xffff);
+
+  StubClient client(fwd.port());
+  int sent = 0;
+  int forged_accepted = 0;
+  std::uint16_t query_id = 1;
+  while (sent < kAttempts) {
+    client.Ask(query_id);
+    std::this_thread::sleep_for(5ms);  // the query is on its way upstream
+    // Up to 200 000 guesses per query (about a second), inside its 2 s.
+    for (std::size_t round = 0; round < 200'000 / kBatch && sent < kAttempts; ++round) {
+      std::vector<Bytes> packets(kBatch);
+      std::vector<sockaddr_in> to(kBatch);
+      std::vector<iovec> iov(kBatch);
+      std::vector<mmsghdr> msgs(kBatch);
+      for (std::size_t i = 0; i < kBatch; ++i) {
+        packets[i] = Forged(static_cast<std::uint16_t>(id_of(rng)));
+        to[i] = {};
+        to[i].sin_family = AF_INET;
+        to[i].sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        to[i].sin_port = htons(static_cast<std::uint16_t>(port_of(rng)));
+        iov[i] = {packets[i].data(), packets[i].size()};
+        msgs[i] = {};
+        msgs[i].msg_hdr.msg_name = &to[i];
+        msgs[i].msg_hdr.msg_namelen = sizeof(to[i]);
+        msgs[i].msg_hdr.msg_iov = &iov[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+      }
+      // From the upstream's own address and port: the attacker forges those perfectly.
+      const int n = ::sendmmsg(upstream.fd(), msgs.data(), static_cast<unsigned>(kBatch), 0);
+      ASSERT_GT(n, 0);
+      sent += n;
+    }
+    const std::optional<Bytes> answer = client.Answer(query_id);
+    ASSERT_TRUE(answer.has_value()) << "no answer (SERVFAIL expected) to query " << query_id;
+    if (IsForged(answer)) ++forged_accepted;
+    ++query_id;
+  }
+  const core::ShardCounters totals = fwd.Stop();
+  std::printf("forged answers sent: %d over %d queries; reached ringdns's sockets: %llu; accepted: %d\n", sent,
+              query_id - 1, static_cast<unsigned long long>(totals.dropped_unsolicited.get()), forged_accepted);
+  EXPECT_EQ(forged_accepted, 0);
+  // The flood did reach ringdns (its 2 x 16 upstream sockets among the ephemeral
+  // ports), and was turned away as unsolicited.
+  EXPECT_GT(totals.dropped_unsolicited.get(), 0u);
+}
+
+TEST(Spoofing, TheMeasurementSeesAnAcceptedForgeryWhenPortAndIdAreKnown) {
+  SilentUpstream upstream;
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . 127.0.0.1:" + std::to_string(upstream.port()) +
+                " {\n  read_timeout 4s\n }\n}\n");
+  StubClient client(fwd.port());
+  client.Ask(1);
+  // An on-path attacker: it sees the query, so it knows ringdns's port and the ID.
+  std::uint8_t query[512];
+  sockaddr_in from{};
+  socklen_t from_len = sizeof(from);
+  const ssize_t n = ::recvfrom(upstream.fd(), query, sizeof(query), 0, reinterpret_cast<sockaddr*>(&from), &from_len);
+  ASSERT_GT(n, 12);
+  const Bytes forged = Forged(wire::LoadU16(query));
+  ::sendto(upstream.fd(), forged.data(), forged.size(), 0, reinterpret_cast<sockaddr*>(&from), from_len);
+  EXPECT_TRUE(IsForged(client.Answer(1)));
+}
+
+}  // namespace
+}  // namespace ringdns::testing
