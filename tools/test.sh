@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing, builds Release (gcc), ASan+UBSan
-# (gcc) and the libFuzzer targets (clang), runs ctest on each, replays every fuzz corpus,
-# fuzzes each target briefly, and builds the benchmarks. Exits non-zero on any failure.
+# (gcc) and the libFuzzer targets (clang), runs ctest on each (Release includes a
+# 2-minute soak), runs the core and integration suites (multi-shard, reloads, the
+# logger and prober threads) under ThreadSanitizer, replays every fuzz corpus, fuzzes
+# each target briefly, and builds the benchmarks. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
@@ -24,6 +26,12 @@ for preset in release asan; do
   step "ctest: $preset"
   ctest --preset "$preset" -j2
 done
+
+step "build: tsan (core and integration suites)"
+cmake --preset tsan >/dev/null
+cmake --build --preset tsan
+step "ctest: tsan"
+TSAN_OPTIONS="halt_on_error=1" ctest --preset tsan -j2
 
 step "build: fuzz (clang, libFuzzer + ASan + UBSan)"
 cmake --preset fuzz >/dev/null

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Soak: ringdns under a steady mixed load for SECONDS, watching what leaks. dnsperf at
+# RATE queries/s: 80 % the tutorial's names (cache hits), 10 % unique missing names
+# (NXDOMAIN from nsd; the denial cache churns), 10 % a zone whose only upstream is dead
+# (SERVFAIL at the 5 s deadline). Every 10 s ringdns's RSS and open descriptors are
+# sampled. Passes when, after the first fifth (warm-up), RSS grows by less than 2 MiB
+# and the descriptor count does not change, and dnsperf lost no query (it waits 8 s,
+# past the dead zone's deadline, so every query gets an answer).
+#
+#   bench/soak.sh [SECONDS] [RATE]        (defaults 120 and 2000; CI runs 120)
+#
+# Everything binds 127.0.0.1; every process is stopped by PID, also on failure.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+seconds=${1:-120}
+rate=${2:-2000}
+ringdns=${RINGDNS:-$root/build/release/tools/ringdns}
+for tool in dnsperf /usr/sbin/nsd; do
+  command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 0; }
+done
+. "$root/tools/lib_loopback.sh"
+loopback_init
+
+nsd_port=$((33000 + $$ % 1000 * 3))
+dns_port=$((nsd_port + 1))
+dead_port=$((nsd_port + 2))  # nothing listens here
+start_nsd remote "$nsd_port" remote.svc.cluster.local. "$root/examples/zones/remote.svc.cluster.local.zone"
+cat >"$work/Corefile" <<COREFILE
+remote.svc.cluster.local:$dns_port {
+  bind 127.0.0.1
+  cache 30
+  forward . 127.0.0.1:$nsd_port
+}
+dead.test:$dns_port {
+  bind 127.0.0.1
+  forward . 127.0.0.1:$dead_port
+}
+COREFILE
+start_bg "$ringdns" -conf "$work/Corefile" -shards 2
+ringdns_pid=$last_pid
+sleep 1
+
+# 100 000 lines: dnsperf cycles through them, so a unique name comes back only after
+# 50 s at 2 000 queries/s, long after its 5 s denial entry expired.
+awk 'BEGIN {
+  srand()
+  for (i = 0; i < 100000; i++) {
+    r = i % 10
+    if (r == 0) printf "u%d-%d.remote.svc.cluster.local. A\n", i, int(rand() * 1e9)
+    else if (r == 1) printf "d%d.dead.test. A\n", i % 50
+    else if (r % 2) print "_couchbase._tcp.cb-example-srv.remote.svc.cluster.local. SRV"
+    else print "10-1-17-231.cb-example-srv.remote.svc.cluster.local. A"
+  }
+}' >"$work/queries"
+
+dnsperf -s 127.0.0.1 -p "$dns_port" -d "$work/queries" -l "$seconds" -Q "$rate" -t 8 -q 4000 >"$work/dnsperf.out" 2>&1 &
+perf_pid=$!
+pids+=("$perf_pid")
+samples="$work/samples"
+: >"$samples"
+start=$(date +%s)
+while kill -0 "$perf_pid" 2>/dev/null; do
+  rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$ringdns_pid/status")
+  fds=$(ls "/proc/$ringdns_pid/fd" | wc -l)
+  echo "$(( $(date +%s) - start )) $rss $fds" >>"$samples"
+  sleep 10
+done
+wait "$perf_pid" || true
+
+warm=$((seconds / 5))
+read -r rss_low rss_high fds_low fds_high < <(awk -v w="$warm" '$1 >= w {
+  if (n++ == 0) { rl = rh = $2; fl = fh = $3 }
+  if ($2 < rl) rl = $2; if ($2 > rh) rh = $2; if ($3 < fl) fl = $3; if ($3 > fh) fh = $3
+} END { print rl, rh, fl, fh }' "$samples")
+sent=$(awk '/Queries sent:/ {print $3}' "$work/dnsperf.out")
+lost=$(awk '/Queries lost:/ {print $3}' "$work/dnsperf.out")
+rcode_count() { grep -o "$1 [0-9]*" "$work/dnsperf.out" | head -1 | awk '{print $2}'; }
+nxdomain=$(rcode_count NXDOMAIN)
+servfail=$(rcode_count SERVFAIL)
+echo "soak: ${seconds}s at ${rate} q/s: sent ${sent:-0}, lost ${lost:-?}, NXDOMAIN ${nxdomain:-0}, SERVFAIL ${servfail:-0}"
+echo "soak: after warm-up RSS ${rss_low}..${rss_high} KiB, descriptors ${fds_low}..${fds_high}"
+echo "soak: samples (seconds RSS-KiB descriptors):"; sed 's/^/  /' "$samples"
+status=0
+[ "${lost:-1}" -eq 0 ] || { echo "FAIL: dnsperf lost $lost queries"; status=1; }
+[ $((rss_high - rss_low)) -lt 2048 ] || { echo "FAIL: RSS grew by $((rss_high - rss_low)) KiB after warm-up"; status=1; }
+[ "$fds_low" -eq "$fds_high" ] || { echo "FAIL: descriptors went from $fds_low to $fds_high"; status=1; }
+[ "${servfail:-0}" -gt 0 ] && [ "${nxdomain:-0}" -gt 0 ] || { echo "FAIL: the mix did not reach the dead zone and the unique names"; status=1; }
+[ "$status" -eq 0 ] && echo "soak: ok"
+exit "$status"
