@@ -99,3 +99,20 @@ tries = {
 }
 for k, v in tries.items():
     write('zones_trie_diff_fuzz', k, v)
+
+# tcp_framing_fuzz: two octets of storage size, one of receive-size seed, then the stream.
+def frame(message):
+    return struct.pack('>H', len(message)) + message
+
+tcp_query = header(0x1234, 0x0100) + wname('www.example.com.') + b'\x00\x01\x00\x01'
+framings = {
+    'one_query': b'\x02\x00\x05' + frame(tcp_query),
+    'pipelined_three': b'\x10\x00\x01' + frame(tcp_query) * 3,
+    'split_prefix_bytes': b'\x00\x40\x00' + frame(tcp_query) * 2,
+    'zero_length': b'\x01\x00\x07' + frame(tcp_query) + b'\x00\x00' + frame(tcp_query),
+    'too_large_for_small_storage': b'\x00\x00\x03' + frame(tcp_query * 4),
+    'truncated_tail': b'\x04\x00\x09' + frame(tcp_query) + frame(tcp_query)[:20],
+    'max_length': b'\xff\xff\x02' + b'\xff\xff' + b'\x00' * 100,
+}
+for k, v in framings.items():
+    write('tcp_framing_fuzz', k, v)
