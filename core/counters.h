@@ -31,6 +31,10 @@ struct ShardCounters {
   RelaxedCounter tcp_bad_frames;      // zero or oversized length, or not a query
   RelaxedCounter tcp_query_limit;     // connections closed after their query quota
   RelaxedCounter tcp_stalls;          // reads paused: in-flight limit or no buffer
+  RelaxedCounter tls_handshakes;      // DNS-over-TLS sessions established
+  RelaxedCounter tls_handshake_failures;  // refused certificates, protocol errors
+  RelaxedCounter tls_handshake_timeouts;  // handshakes not finished in time
+  RelaxedCounter tls_refused;         // connections closed at once: no session or handshake free
   RelaxedCounter tc_retries;          // truncated UDP answers asked again over TCP
   RelaxedCounter upstream_tcp_connects;
   RelaxedCounter upstream_tcp_failures;  // connects refused, connections broken

@@ -63,14 +63,22 @@ absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
     SockAddr address;
     zones::TrieBuilder zones;
     bool optional = true;
+    SSL_CTX* tls = nullptr;
+    bool plain = false;  // some block serves plain DNS here
   };
   std::map<std::tuple<int, std::array<std::uint8_t, 16>, std::uint16_t>, PendingListener> listeners;
   for (std::size_t b = 0; b < config.blocks.size(); ++b) {
     const config::ServerBlock& block = config.blocks[b];
-    if (block.tls) return NotYet(block.where, "DNS over TLS (tls:// server blocks)");
+    SSL_CTX* tls_context = nullptr;
+    if (block.tls) {
+      absl::StatusOr<TlsContext> ctx = MakeServerTlsContext(*block.tls);
+      if (!ctx.ok()) return absl::InvalidArgumentError(absl::StrCat(block.where.ToString(), ": ", ctx.status().message()));
+      tls_context = ctx->get();
+      table.tls_contexts.push_back(std::move(*ctx));
+    }
     if (!block.bind_except.empty()) return NotYet(block.where, "bind ... { except }");
     BlockRoute route;
-    route.server_label = absl::StrCat("dns://", block.bind.empty() ? "" : block.bind.front().ToString(), ":",
+    route.server_label = absl::StrCat(block.tls ? "tls://" : "dns://", block.bind.empty() ? "" : block.bind.front().ToString(), ":",
                                       block.keys.front().port);
     route.zone_label = block.keys.front().zone;
     for (const config::Forward& f : block.forwards) {
@@ -139,6 +147,19 @@ absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
         PendingListener& l = listeners[{ip.family, ip.bytes, key.port}];
         l.address = SockAddr::From(ip, key.port);
         l.optional = l.optional && implicit && ip.family == AF_INET6;
+        // One transport per address and port: TLS and plain DNS cannot share a socket.
+        if ((tls_context != nullptr && l.plain) || (tls_context == nullptr && l.tls != nullptr) ||
+            (tls_context != nullptr && l.tls != nullptr && l.tls != tls_context)) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              key.where.ToString(), ": ", l.address.ToString(),
+              " is already served by another block with a different transport or certificate; "
+              "expected one tls:// block, or only dns:// blocks, per address and port"));
+        }
+        if (tls_context != nullptr) {
+          l.tls = tls_context;
+        } else {
+          l.plain = true;
+        }
         (void)l.zones.AddText(key.zone, static_cast<zones::RouteId>(b));
       }
     }
@@ -149,7 +170,7 @@ absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
         config.file, ": ", listeners.size(), " distinct listen addresses and ports; at most 255"));
   }
   for (auto& [key, l] : listeners) {
-    table.listeners.push_back(ListenerSpec{l.address, l.zones.Build(), l.optional});
+    table.listeners.push_back(ListenerSpec{l.address, l.zones.Build(), l.optional, l.tls});
   }
   return table;
 }

@@ -15,6 +15,7 @@
 #include "core/acl.h"
 #include "core/cache_policy.h"
 #include "core/net.h"
+#include "core/tls_session.h"
 #include "core/zone_name.h"
 #include "wire/name.h"
 #include "zones/trie.h"
@@ -71,6 +72,9 @@ struct ListenerSpec {
   zones::Trie trie;  // zone -> index into RouteTable::blocks
   // The implicit [::] listener of a block without `bind`: skipped on hosts without IPv6.
   bool optional = false;
+  // DNS over TLS (tls:// blocks): TCP only, this context's certificate; owned by
+  // RouteTable::tls_contexts. Null: plain DNS over UDP and TCP.
+  SSL_CTX* tls = nullptr;
 };
 
 struct RouteTable {
@@ -78,6 +82,7 @@ struct RouteTable {
   std::vector<BlockRoute> blocks;
   std::vector<SockAddr> source_addresses;  // per family, from source_address
   std::vector<std::string> warnings;       // directives parsed but not yet honoured
+  std::vector<TlsContext> tls_contexts;    // the tls:// blocks' (listeners point here)
   std::size_t forward_count = 0;
   std::uint32_t upstream_count = 0;  // over every forward
 

@@ -155,6 +155,13 @@ absl::Status Shard::Init() {
 
   for (std::uint32_t i = 0; i < routes_.listeners.size(); ++i) {
     const ListenerSpec& spec = routes_.listeners[i];
+    if (spec.tls != nullptr) {
+      // DNS over TLS is TCP only: no UDP socket (the slot keeps TCP listener indexes equal).
+      Socket& s = listeners_.emplace_back();
+      s.family = spec.address.family();
+      s.spec = i;
+      continue;
+    }
     absl::StatusOr<ring::UniqueFd> fd = ListenerSocket(spec.address, /*tcp=*/false);
     if (!fd.ok() && spec.optional) continue;  // no IPv6 on this host
     if (!fd.ok()) return fd.status();
@@ -213,6 +220,7 @@ void Shard::CancelListen(Op op, std::uint32_t listener) {
 }
 
 void Shard::ArmReceive(Op op, std::uint32_t index, Socket& socket, std::uint16_t group) {
+  if (!socket.fd.valid()) return;  // a tls:// listener has no UDP socket
   io_uring_sqe* sqe = ring_.GetSqe();
   if (sqe == nullptr) return;  // retried on the next loop turn
   socket.recv_msg = {};

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "core/cache.h"
 #include "core/counters.h"
 #include "core/health.h"
@@ -42,6 +43,7 @@
 #include "core/routes.h"
 #include "core/shard_layout.h"
 #include "core/timer_wheel.h"
+#include "core/tls_session.h"
 #include "ring/buffer_ring.h"
 #include "ring/fd.h"
 #include "ring/ring.h"
@@ -66,6 +68,11 @@ struct ShardOptions {
   std::int64_t tcp_idle_timeout_ms = 10000;
   std::int64_t tcp_read_timeout_ms = 3000;  // to finish a message once it has begun
   std::int64_t tcp_write_timeout_ms = 5000;
+  // DNS over TLS from clients: connections with a TLS session per shard, handshakes in
+  // progress at once (each costs a signature), and how long a handshake may take.
+  std::uint32_t tls_connections = 256;
+  std::uint32_t tls_handshakes = 64;
+  std::int64_t tls_handshake_timeout_ms = 5000;
   std::uint32_t big_buffers = 16;           // answers over TCP too large for a query buffer
   std::uint32_t upstream_tcp_queue = 1024;  // queries queued or in flight per upstream connection
   std::uint32_t shards = 1;                 // how many share max_concurrent (each takes its part)
@@ -154,6 +161,16 @@ class Shard {
   // Who gives back the buffer a write or send reads from.
   enum Owner : std::uint8_t { kOwnsNothing, kOwnsQuery, kOwnsAnswer, kOwnsBig };
   static constexpr std::uint32_t kNoConn = kNoSlot;
+  static constexpr std::uint32_t kNoTls = kNoSlot;
+  // A DNS-over-TLS connection's session and its ciphertext buffers: what the socket
+  // received (fed to OpenSSL at once) and what is being sent.
+  struct TlsConnection {
+    TlsSession session;
+    std::uint8_t* cipher_in = nullptr;
+    std::uint8_t* cipher_out = nullptr;
+    std::uint32_t out_len = 0;
+    std::uint32_t out_sent = 0;
+  };
   static constexpr std::uint16_t kNoBlock = 0xffff;
   static constexpr std::uint32_t kStreamsPerPool = 2;  // a fresh one while a broken one closes
   // A TCP connection: a client's, or ours to an upstream.
@@ -178,6 +195,8 @@ class Shard {
     std::int64_t active_ms = 0;
     std::int64_t partial_since_ms = 0;  // 0: no message half-received
     std::int64_t send_since_ms = 0;     // 0: no write in progress
+    std::int64_t handshake_since_ms = 0;  // TLS: 0 once the handshake is done
+    std::uint32_t tls = kNoTls;  // index into tls_ for a DNS-over-TLS connection
     FrameReader in;
     SendQueue out;
     __kernel_timespec connect_timeout{};
@@ -343,6 +362,36 @@ class Shard {
   void OnStreamTimer(std::uint32_t conn);
   void ScheduleStreamTimer(std::uint32_t conn);
 
+  // A line on stderr for an event an operator must see (a refused TLS handshake), at
+  // most one per second per shard; the rest are counted into the next line. Never on
+  // the path of a query that succeeds.
+  template <typename... Parts>
+  void ErrorLog(const Parts&... parts) {
+    const std::int64_t now = NowMs();
+    if (now - last_error_log_ms_ < 1000) {
+      ++suppressed_error_logs_;
+      return;
+    }
+    WriteErrorLog(absl::StrCat(parts...));
+    last_error_log_ms_ = now;
+  }
+  void WriteErrorLog(const std::string& line);
+
+  // shard_tls.cc
+  // Starts the TLS session of a connection accepted on a tls:// listener; false (the
+  // connection refused and counted) when the shard has no session or handshake free.
+  bool StartTls(std::uint32_t conn, SSL_CTX* ctx);
+  // Feeds the `received` ciphertext octets to the connection's session.
+  void OnTlsReceived(std::uint32_t conn, std::size_t received);
+  // Moves the handshake on and decrypts into the connection's read buffer; true when
+  // plaintext was added. On failure the stream is closed (and false returned).
+  bool DecryptMore(std::uint32_t conn);
+  // Sends what the session has to send: handshake messages, then the queued answers
+  // encrypted, one record at a time; one send in flight.
+  void PumpTlsSend(std::uint32_t conn);
+  void OnTlsSend(std::uint32_t conn, int res);
+  void EndTls(std::uint32_t conn) noexcept;
+
   // shard_tcp_upstream.cc
   // The connection a TCP query to the slot's upstream goes on, opened if needed; kNoConn
   // when none can be had.
@@ -429,6 +478,12 @@ class Shard {
   std::vector<std::uint8_t> stream_arena_;
   std::vector<std::uint32_t> client_stream_free_;
   std::vector<std::uint32_t> stalled_streams_;
+  std::vector<TlsConnection> tls_;           // DNS-over-TLS sessions (tls:// listeners only)
+  std::vector<std::uint8_t> tls_arena_;
+  std::vector<std::uint32_t> tls_free_;
+  std::uint32_t tls_handshaking_ = 0;
+  std::int64_t last_error_log_ms_ = -1000;
+  std::uint32_t suppressed_error_logs_ = 0;
   std::vector<std::uint32_t> pool_base_;     // per forward id: its first upstream pool
   std::vector<const ForwardRoute*> pool_forward_;
   std::vector<std::uint8_t> pool_upstream_;

@@ -31,6 +31,8 @@ inline constexpr std::uint32_t kClientStreamBuffer = kQueryRoom + 2;
 // A client connection's kernel send buffer (the kernel doubles it): a client that does
 // not read its answers holds at most this much.
 inline constexpr int kClientSendBuffer = 64 * 1024;
+// DNS over TLS: a receive, or one record's ciphertext (16 KiB and its overhead).
+inline constexpr std::size_t kTlsCipherBuffer = 17 * 1024;
 // An upstream connection's read buffer: any answer, and the start of the next.
 inline constexpr std::uint32_t kUpstreamStreamBuffer = 2 * (65535 + 2);
 // TCP streams to upstreams take (socket, TXID) keys above every UDP socket's.

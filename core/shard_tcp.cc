@@ -109,6 +109,9 @@ void Shard::OnAccept(std::uint32_t listener, const io_uring_cqe& cqe) {
   s.peer_len = sizeof(s.peer);
   if (::getpeername(fd, reinterpret_cast<sockaddr*>(&s.peer), &s.peer_len) != 0) s.peer_len = 0;
   ++counters_.tcp_accepted;
+  if (SSL_CTX* tls = routes_.listeners[tcp_listeners_[listener].spec].tls; tls != nullptr && !StartTls(conn, tls)) {
+    return CloseStream(conn);
+  }
   ArmStreamRecv(conn);
   ScheduleStreamTimer(conn);
 }
@@ -116,7 +119,10 @@ void Shard::OnAccept(std::uint32_t listener, const io_uring_cqe& cqe) {
 void Shard::ArmStreamRecv(std::uint32_t conn) {
   Stream& s = streams_[conn];
   if (s.recv_armed || s.closing) return;
-  const std::span<std::uint8_t> tail = s.in.Tail();
+  // DNS over TLS receives ciphertext into its session's buffer; plain TCP straight into
+  // the read buffer.
+  const std::span<std::uint8_t> tail =
+      s.tls != kNoTls ? std::span<std::uint8_t>(tls_[s.tls].cipher_in, kTlsCipherBuffer) : s.in.Tail();
   io_uring_sqe* sqe = ring_.GetSqe();
   if (sqe == nullptr || tail.empty()) return CloseStream(conn);
   io_uring_prep_recv(sqe, s.fd, tail.data(), tail.size(), 0);
@@ -132,8 +138,9 @@ void Shard::OnStreamRecv(std::uint32_t conn, int res) {
     if (s.upstream) return BreakUpstream(conn);
     return CloseStream(conn);
   }
-  s.in.Commit(static_cast<std::size_t>(res));
   s.active_ms = NowMs();
+  if (s.tls != kNoTls) return OnTlsReceived(conn, static_cast<std::size_t>(res));
+  s.in.Commit(static_cast<std::size_t>(res));
   if (s.upstream) return ReadUpstreamAnswers(conn);
   ReadClientQueries(conn);
 }
@@ -155,7 +162,11 @@ void Shard::ReadClientQueries(std::uint32_t conn) {
     s.stalled = false;
     std::span<std::uint8_t> message;
     const FrameReader::Status status = s.in.Next(message);
-    if (status == FrameReader::Status::kNeedMore) break;
+    if (status == FrameReader::Status::kNeedMore) {
+      if (s.tls != kNoTls && DecryptMore(conn)) continue;  // more plaintext arrived
+      if (s.closing) return;
+      break;
+    }
     if (status != FrameReader::Status::kMessage || message.size() < wire::header::kSize ||
         (wire::LoadU16(message.data() + wire::header::kFlags) & wire::flag::kQr) != 0) {
       // A zero or oversized length, a runt, or an answer: not a DNS client. Close.
@@ -232,6 +243,7 @@ bool Shard::StreamWrite(std::uint32_t conn, std::uint16_t generation, std::uint8
 
 void Shard::ArmStreamSend(std::uint32_t conn) {
   Stream& s = streams_[conn];
+  if (s.tls != kNoTls) return PumpTlsSend(conn);
   const PendingWrite& w = s.out.Front();
   io_uring_sqe* sqe = ring_.GetSqe();
   if (sqe == nullptr) return CloseStream(conn);
@@ -251,6 +263,7 @@ void Shard::OnStreamSend(std::uint32_t conn, int res) {
     if (s.upstream) return BreakUpstream(conn);
     return CloseStream(conn);
   }
+  if (s.tls != kNoTls) return OnTlsSend(conn, res);
   PendingWrite& w = s.out.Front();
   w.sent += static_cast<std::uint32_t>(res);
   if (w.sent < w.len) return ArmStreamSend(conn);  // a short write: the rest
@@ -292,6 +305,7 @@ void Shard::FinishClose(std::uint32_t conn) {
     GiveBack(static_cast<Owner>(s.out.Front().owner), s.out.Front().buffer);
     s.out.Pop();
   }
+  EndTls(conn);
   ::close(s.fd);
   s.fd = -1;
   s.open = s.closing = s.connected = s.stalled = s.draining = false;
@@ -315,6 +329,7 @@ void Shard::ScheduleStreamTimer(std::uint32_t conn) {
       deadline = std::min(deadline, s.partial_since_ms + options_.tcp_read_timeout_ms);
     }
     if (s.send_since_ms != 0) deadline = std::min(deadline, s.send_since_ms + options_.tcp_write_timeout_ms);
+    if (s.handshake_since_ms != 0) deadline = std::min(deadline, s.handshake_since_ms + options_.tls_handshake_timeout_ms);
   }
   stream_timers_->Schedule(conn, deadline);
 }
@@ -330,6 +345,10 @@ void Shard::OnStreamTimer(std::uint32_t conn) {
     const bool too_old = f.max_age_ms > 0 && now >= s.opened_ms + f.max_age_ms;
     if (idle && (expired || too_old)) return CloseStream(conn);
     return ScheduleStreamTimer(conn);
+  }
+  if (s.handshake_since_ms != 0 && now >= s.handshake_since_ms + options_.tls_handshake_timeout_ms) {
+    ++counters_.tls_handshake_timeouts;  // a client that never finishes its handshake
+    return CloseStream(conn);
   }
   if (s.send_since_ms != 0 && now >= s.send_since_ms + options_.tcp_write_timeout_ms) {
     ++counters_.tcp_write_timeouts;  // the client does not read its answers

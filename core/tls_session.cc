@@ -1,0 +1,155 @@
+#include "core/tls_session.h"
+
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+
+namespace ringdns::core {
+namespace {
+
+// Room for two full records each way: a receive (16 KiB) always fits beside a partial
+// record OpenSSL is still waiting to complete.
+constexpr std::size_t kPairBytes = 40 * 1024;
+constexpr std::size_t kMaxRecordPlaintext = 16 * 1024;
+
+// request and require take any certificate, or none with request, without verifying
+// its chain at all (Go's RequestClientCert and RequireAnyClientCert). The client still
+// proves it holds the certificate's key (CertificateVerify).
+int SkipChainVerification(X509_STORE_CTX*, void*) { return 1; }
+
+absl::Status TlsFileError(const std::string& what, const std::string& file) {
+  return absl::InvalidArgumentError(absl::StrCat("tls: cannot use ", what, " ", file, ": ", TlsErrorText()));
+}
+
+}  // namespace
+
+std::string TlsErrorText() {
+  const unsigned long code = ERR_get_error();
+  ERR_clear_error();
+  if (code == 0) return "no OpenSSL error";
+  char text[256];
+  ERR_error_string_n(code, text, sizeof(text));
+  return text;
+}
+
+absl::StatusOr<TlsContext> MakeServerTlsContext(const config::ServerTls& tls) {
+  TlsContext ctx(SSL_CTX_new(TLS_server_method()));
+  if (!ctx) return absl::InternalError(absl::StrCat("tls: ", TlsErrorText()));
+  SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
+  if (SSL_CTX_use_certificate_chain_file(ctx.get(), tls.cert.c_str()) != 1) return TlsFileError("certificate", tls.cert);
+  if (SSL_CTX_use_PrivateKey_file(ctx.get(), tls.key.c_str(), SSL_FILETYPE_PEM) != 1) return TlsFileError("key", tls.key);
+  if (SSL_CTX_check_private_key(ctx.get()) != 1) return TlsFileError("key (it does not match the certificate)", tls.key);
+  const bool verifies = tls.client_auth == config::ClientAuth::kVerifyIfGiven ||
+                        tls.client_auth == config::ClientAuth::kRequireAndVerify;
+  if (!tls.ca.empty()) {
+    if (SSL_CTX_load_verify_locations(ctx.get(), tls.ca.c_str(), nullptr) != 1) return TlsFileError("CA", tls.ca);
+    // Name the CA to clients only where it matters: a client holding a certificate of
+    // another CA must still send it where any certificate is taken (request, require).
+    if (STACK_OF(X509_NAME)* names = verifies ? SSL_load_client_CA_file(tls.ca.c_str()) : nullptr) {
+      SSL_CTX_set_client_CA_list(ctx.get(), names);
+    }
+  }
+  switch (tls.client_auth) {
+    case config::ClientAuth::kNoCert:
+      SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);
+      break;
+    case config::ClientAuth::kRequest:
+      SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
+      SSL_CTX_set_cert_verify_callback(ctx.get(), SkipChainVerification, nullptr);
+      break;
+    case config::ClientAuth::kRequire:
+      SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+      SSL_CTX_set_cert_verify_callback(ctx.get(), SkipChainVerification, nullptr);
+      break;
+    case config::ClientAuth::kVerifyIfGiven:
+      SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
+      break;
+    case config::ClientAuth::kRequireAndVerify:
+      SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+      break;
+  }
+  // Resumed sessions stay bound to this configuration's client verification.
+  static constexpr unsigned char kSessionContext[] = "ringdns-dot";
+  SSL_CTX_set_session_id_context(ctx.get(), kSessionContext, sizeof(kSessionContext) - 1);
+  return ctx;
+}
+
+bool TlsSession::Accept(SSL_CTX* ctx) {
+  Reset();
+  ssl_ = SSL_new(ctx);
+  if (ssl_ == nullptr) return false;
+  BIO* internal = nullptr;
+  if (BIO_new_bio_pair(&internal, kPairBytes, &network_, kPairBytes) != 1) {
+    Reset();
+    return false;
+  }
+  SSL_set_bio(ssl_, internal, internal);
+  SSL_set_accept_state(ssl_);
+  return true;
+}
+
+void TlsSession::Reset() noexcept {
+  if (ssl_ != nullptr) SSL_free(ssl_);  // frees the internal end
+  if (network_ != nullptr) BIO_free(network_);
+  ssl_ = nullptr;
+  network_ = nullptr;
+}
+
+std::size_t TlsSession::Feed(std::span<const std::uint8_t> ciphertext) noexcept {
+  if (ciphertext.empty()) return 0;
+  const int n = BIO_write(network_, ciphertext.data(), static_cast<int>(ciphertext.size()));
+  return n > 0 ? static_cast<std::size_t>(n) : 0;
+}
+
+TlsSession::Step TlsSession::Advance(std::span<std::uint8_t> out, std::size_t& got) noexcept {
+  got = 0;
+  int rc;
+  if (!SSL_is_init_finished(ssl_)) {
+    rc = SSL_do_handshake(ssl_);
+    if (rc == 1) return Step::kProgress;
+  } else {
+    if (out.empty()) return Step::kWant;
+    rc = SSL_read(ssl_, out.data(), static_cast<int>(std::min<std::size_t>(out.size(), 0x7fffffff)));
+    if (rc > 0) {
+      got = static_cast<std::size_t>(rc);
+      return Step::kProgress;
+    }
+  }
+  switch (SSL_get_error(ssl_, rc)) {
+    case SSL_ERROR_WANT_READ:
+    case SSL_ERROR_WANT_WRITE:
+      return Step::kWant;
+    case SSL_ERROR_ZERO_RETURN:
+      return Step::kClosed;
+    default:
+      return Step::kFailed;
+  }
+}
+
+std::size_t TlsSession::Write(std::span<const std::uint8_t> plaintext) noexcept {
+  if (plaintext.empty()) return 0;
+  const int n = SSL_write(ssl_, plaintext.data(), static_cast<int>(std::min(plaintext.size(), kMaxRecordPlaintext)));
+  return n > 0 ? static_cast<std::size_t>(n) : 0;
+}
+
+std::size_t TlsSession::TakeCiphertext(std::span<std::uint8_t> out) noexcept {
+  const int n = BIO_read(network_, out.data(), static_cast<int>(out.size()));
+  return n > 0 ? static_cast<std::size_t>(n) : 0;
+}
+
+bool TlsSession::ciphertext_pending() const noexcept { return BIO_ctrl_pending(network_) > 0; }
+
+bool TlsSession::plaintext_pending() const noexcept { return SSL_pending(ssl_) > 0; }
+
+std::string TlsSession::PeerVerification() const {
+  if (ssl_ == nullptr) return "no session";
+  X509* peer = SSL_get1_peer_certificate(ssl_);
+  if (peer == nullptr) return "no client certificate";
+  X509_free(peer);
+  return X509_verify_cert_error_string(SSL_get_verify_result(ssl_));
+}
+
+}  // namespace ringdns::core
