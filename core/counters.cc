@@ -32,6 +32,7 @@ constexpr std::pair<const char*, RelaxedCounter ShardCounters::*> kFields[] = {
     {"tls_handshakes", &ShardCounters::tls_handshakes},
     {"tls_handshake_failures", &ShardCounters::tls_handshake_failures},
     {"tls_handshake_timeouts", &ShardCounters::tls_handshake_timeouts},
+    {"tls_resumed", &ShardCounters::tls_resumed},
     {"tls_refused", &ShardCounters::tls_refused},
     {"tc_retries", &ShardCounters::tc_retries},
     {"upstream_tcp_connects", &ShardCounters::upstream_tcp_connects},

@@ -34,6 +34,7 @@ struct ShardCounters {
   RelaxedCounter tls_handshakes;      // DNS-over-TLS sessions established
   RelaxedCounter tls_handshake_failures;  // refused certificates, protocol errors
   RelaxedCounter tls_handshake_timeouts;  // handshakes not finished in time
+  RelaxedCounter tls_resumed;         // upstream TLS connections that resumed a session
   RelaxedCounter tls_refused;         // connections closed at once: no session or handshake free
   RelaxedCounter tc_retries;          // truncated UDP answers asked again over TCP
   RelaxedCounter upstream_tcp_connects;

@@ -1,4 +1,7 @@
 #include "core/prober.h"
+#include "core/tls_session.h"
+
+#include <cstring>
 
 #include <netinet/in.h>
 #include <poll.h>
@@ -99,6 +102,55 @@ void Prober::Run() {
   }
 }
 
+namespace {
+
+// One framed query and its answer over DNS over TLS, on a connected non-blocking socket,
+// by the deadline: the same TlsSession the shards use, driven with poll.
+bool TlsExchange(int fd, const ForwardRoute& f, std::uint8_t upstream, std::span<const std::uint8_t> framed,
+                 std::uint8_t* answer, std::size_t& answer_len, std::int64_t deadline) {
+  TlsSession tls;
+  if (!tls.Connect(f.tls, f.tls_names[upstream], nullptr)) return false;
+  std::uint8_t buffer[17 * 1024];
+  const auto flush = [&] {
+    while (const std::size_t n = tls.TakeCiphertext(buffer)) {
+      for (std::size_t sent = 0; sent < n;) {
+        if (!WaitFor(fd, POLLOUT, deadline)) return false;
+        const ssize_t w = ::send(fd, buffer + sent, n - sent, MSG_NOSIGNAL);
+        if (w <= 0) return false;
+        sent += static_cast<std::size_t>(w);
+      }
+    }
+    return true;
+  };
+  const auto receive = [&] {
+    if (!WaitFor(fd, POLLIN, deadline)) return false;
+    const ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
+    return n > 0 && tls.Feed({buffer, static_cast<std::size_t>(n)}) == static_cast<std::size_t>(n);
+  };
+  std::size_t got = 0;
+  while (tls.handshaking()) {
+    const TlsSession::Step step = tls.Advance({}, got);
+    if (!flush() || (step != TlsSession::Step::kProgress && step != TlsSession::Step::kWant)) return false;
+    if (step == TlsSession::Step::kWant && !receive()) return false;
+  }
+  if (tls.Write(framed) != framed.size() || !flush()) return false;
+  std::uint8_t plain[2 + 4096];
+  std::size_t have = 0;
+  while (have < 2 || have < 2 + std::min<std::size_t>(wire::LoadU16(plain), 4096)) {
+    const TlsSession::Step step = tls.Advance({plain + have, sizeof(plain) - have}, got);
+    if (step == TlsSession::Step::kProgress) {
+      have += got;
+    } else if (step != TlsSession::Step::kWant || !flush() || !receive()) {
+      return false;
+    }
+  }
+  answer_len = std::min<std::size_t>(wire::LoadU16(plain), 4096);
+  std::memcpy(answer, plain + 2, answer_len);
+  return true;
+}
+
+}  // namespace
+
 bool Prober::Probe(const Upstream& u, std::uint16_t id) {
   const ForwardRoute& f = *u.forward;
   const SockAddr& to = f.upstreams[u.index];
@@ -121,7 +173,10 @@ bool Prober::Probe(const Upstream& u, std::uint16_t id) {
   }
   std::uint8_t answer[4096];
   std::size_t answer_len = 0;
-  if (f.force_tcp) {
+  if (f.tls != nullptr) {
+    wire::StoreU16(query, static_cast<std::uint16_t>(*len));
+    if (!TlsExchange(fd.get(), f, u.index, {query, *len + 2}, answer, answer_len, deadline)) return false;
+  } else if (f.force_tcp) {
     wire::StoreU16(query, static_cast<std::uint16_t>(*len));
     if (::send(fd.get(), query, *len + 2, MSG_NOSIGNAL) != static_cast<ssize_t>(*len + 2)) return false;
     std::uint8_t prefix[2];

@@ -82,10 +82,16 @@ absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
                                       block.keys.front().port);
     route.zone_label = block.keys.front().zone;
     for (const config::Forward& f : block.forwards) {
-      if (f.to.front().transport == config::Transport::kTls) {
-        return NotYet(f.where, "forwarding over TLS (tls:// upstreams)");
-      }
       ForwardRoute fr;
+      if (f.to.front().transport == config::Transport::kTls) {
+        absl::StatusOr<TlsContext> ctx = MakeClientTlsContext(f.tls.value_or(config::TlsFiles{}), f.insecure);
+        if (!ctx.ok()) return absl::InvalidArgumentError(absl::StrCat(f.where.ToString(), ": ", ctx.status().message()));
+        fr.tls = ctx->get();
+        table.tls_contexts.push_back(std::move(*ctx));
+        for (const config::Upstream& up : f.to) {
+          fr.tls_names.push_back(f.insecure ? "" : !up.tls_servername.empty() ? up.tls_servername : f.tls_servername);
+        }
+      }
       absl::StatusOr<WireZone> from = ToWireZone(f.from);
       if (!from.ok()) return from.status();
       fr.from = *from;
@@ -98,7 +104,7 @@ absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
       fr.policy = f.policy;
       fr.read_timeout_ms = absl::ToInt64Milliseconds(f.read_timeout);
       fr.max_attempts = f.max_connect_attempts;
-      fr.force_tcp = f.force_tcp;
+      fr.force_tcp = f.force_tcp || fr.tls != nullptr;  // DNS over TLS is a stream
       fr.prefer_udp = f.prefer_udp;
       fr.expire_ms = absl::ToInt64Milliseconds(f.expire);
       fr.max_age_ms = absl::ToInt64Milliseconds(f.max_age);

@@ -50,6 +50,11 @@ struct ForwardRoute {
   bool probe_rd = true;
   bool failfast = false;           // every upstream down: SERVFAIL at once
   std::uint32_t max_concurrent = 0;  // above: REFUSED at once; 0: no limit
+  // DNS over TLS to the upstreams (tls://): every query goes over a TLS connection
+  // made with this context (owned by RouteTable::tls_contexts), the certificate checked
+  // against tls_names[i] (empty: `insecure`).
+  SSL_CTX* tls = nullptr;
+  std::vector<std::string> tls_names;
   std::uint16_t failover_rcodes = 0;  // bit r: RCODE r makes ringdns try the next upstream
   std::uint16_t next_rcodes = 0;      // bit r: RCODE r passes the query to the next forward
 };

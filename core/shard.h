@@ -381,6 +381,11 @@ class Shard {
   // Starts the TLS session of a connection accepted on a tls:// listener; false (the
   // connection refused and counted) when the shard has no session or handshake free.
   bool StartTls(std::uint32_t conn, SSL_CTX* ctx);
+  // The client side, on a connection to a tls:// upstream that has just connected:
+  // resumes the pool's last session when there is one. False when no session is free.
+  bool StartTlsClient(std::uint32_t conn);
+  // A free TLS session slot (the buffers are made on first use); kNoTls when none.
+  std::uint32_t TakeTlsSlot();
   // Feeds the `received` ciphertext octets to the connection's session.
   void OnTlsReceived(std::uint32_t conn, std::size_t received);
   // Moves the handshake on and decrypts into the connection's read buffer; true when
@@ -481,6 +486,7 @@ class Shard {
   std::vector<TlsConnection> tls_;           // DNS-over-TLS sessions (tls:// listeners only)
   std::vector<std::uint8_t> tls_arena_;
   std::vector<std::uint32_t> tls_free_;
+  std::vector<SSL_SESSION*> tls_resume_;     // per upstream pool: the session to resume
   std::uint32_t tls_handshaking_ = 0;
   std::int64_t last_error_log_ms_ = -1000;
   std::uint32_t suppressed_error_logs_ = 0;

@@ -46,6 +46,7 @@ absl::Status Shard::InitStreams() {
       }
     }
   }
+  tls_resume_.assign(pool_forward_.size(), nullptr);
   const std::uint32_t clients = options_.tcp_connections;
   const auto upstream_streams = static_cast<std::uint32_t>(pool_forward_.size() * kStreamsPerPool);
   if (upstream_streams > 0xffff - kStreamSocketBase) {
@@ -323,6 +324,7 @@ void Shard::ScheduleStreamTimer(std::uint32_t conn) {
     const ForwardRoute& f = *pool_forward_[(conn - options_.tcp_connections) / kStreamsPerPool];
     deadline = s.active_ms + f.expire_ms;
     if (f.max_age_ms > 0) deadline = std::min(deadline, s.opened_ms + f.max_age_ms);
+    if (s.handshake_since_ms != 0) deadline = std::min(deadline, s.handshake_since_ms + f.read_timeout_ms);
   } else {
     deadline = s.active_ms + options_.tcp_idle_timeout_ms;
     if (s.partial_since_ms != 0 && !s.stalled) {
@@ -343,6 +345,10 @@ void Shard::OnStreamTimer(std::uint32_t conn) {
     const ForwardRoute& f = *pool_forward_[(conn - options_.tcp_connections) / kStreamsPerPool];
     const bool expired = now >= s.active_ms + f.expire_ms;
     const bool too_old = f.max_age_ms > 0 && now >= s.opened_ms + f.max_age_ms;
+    if (s.handshake_since_ms != 0 && now >= s.handshake_since_ms + f.read_timeout_ms) {
+      ++counters_.tls_handshake_timeouts;
+      return BreakUpstream(conn);
+    }
     if (idle && (expired || too_old)) return CloseStream(conn);
     return ScheduleStreamTimer(conn);
   }

@@ -70,6 +70,13 @@ void Shard::OnConnect(std::uint32_t conn, int res) {
   if (res < 0) return BreakUpstream(conn);
   s.connected = true;
   s.active_ms = NowMs();
+  if (pool_forward_[(conn - options_.tcp_connections) / kStreamsPerPool]->tls != nullptr) {
+    // DNS over TLS: the ClientHello goes first; queued queries follow the handshake.
+    if (!StartTlsClient(conn)) return BreakUpstream(conn);
+    ArmStreamRecv(conn);
+    DecryptMore(conn);
+    return;
+  }
   ArmStreamRecv(conn);
   if (!s.out.empty() && !s.send_armed) ArmStreamSend(conn);
 }
@@ -108,7 +115,11 @@ void Shard::ReadUpstreamAnswers(std::uint32_t conn) {
   while (true) {
     std::span<std::uint8_t> message;
     const FrameReader::Status status = s.in.Next(message);
-    if (status == FrameReader::Status::kNeedMore) break;
+    if (status == FrameReader::Status::kNeedMore) {
+      if (s.tls != kNoTls && DecryptMore(conn)) continue;  // more plaintext arrived
+      if (s.closing) return;
+      break;
+    }
     if (status != FrameReader::Status::kMessage || message.size() < wire::header::kSize) {
       ++counters_.dropped_malformed;
       return BreakUpstream(conn);  // the stream is out of step: nothing after can be trusted
@@ -155,15 +166,20 @@ void Shard::BreakUpstream(std::uint32_t conn) {
   if (streams_[conn].inflight > 0 || streams_[conn].connecting || !streams_[conn].connected) {
     ++counters_.upstream_tcp_failures;
   }
-  // Every query waiting on this connection fails over now (OnTimeout picks the next
-  // upstream, or a fresh connection to this one). Rare, so a scan is fine.
+  // Every query waiting on this connection fails over (OnTimeout picks the next
+  // upstream, or a fresh connection to this one). Rare, so a scan is fine. After a
+  // connection that worked, at once; after one that never did (refused, or its TLS
+  // handshake failed), not before the shortest attempt timeout: a fresh connection to
+  // the same upstream would fail the same way, and at once would mean hundreds a second.
+  const Stream& s = streams_[conn];
+  const bool never_worked = !s.connected || s.handshake_since_ms != 0;
   const std::uint16_t socket = PendingSocketOf(conn);
-  const std::int64_t now = NowMs();
+  const std::int64_t when = NowMs() + (never_worked ? options_.min_attempt_timeout_ms : 0);
   for (std::uint32_t i = 0; i < inflight_.capacity(); ++i) {
     InflightSlot& slot = inflight_[i];
     if (slot.in_use && slot.pending && slot.tcp_upstream && slot.upstream_socket == socket) {
       ForgetPending(slot);
-      timers_->Schedule(i, now);
+      timers_->Schedule(i, std::min(when, slot.deadline_ms));
     }
   }
   CloseStream(conn);

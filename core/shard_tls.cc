@@ -24,7 +24,7 @@ void Shard::WriteErrorLog(const std::string& line) {
   (void)::write(2, text.data(), text.size());
 }
 
-bool Shard::StartTls(std::uint32_t conn, SSL_CTX* ctx) {
+std::uint32_t Shard::TakeTlsSlot() {
   if (tls_.empty()) {
     // First TLS connection on this shard: the sessions' buffers, once.
     tls_.resize(options_.tls_connections);
@@ -36,17 +36,38 @@ bool Shard::StartTls(std::uint32_t conn, SSL_CTX* ctx) {
       tls_free_.push_back(i);
     }
   }
-  if (tls_free_.empty() || tls_handshaking_ >= options_.tls_handshakes) {
-    ++counters_.tls_refused;
-    return false;
-  }
+  if (tls_free_.empty()) return kNoTls;
   const std::uint32_t index = tls_free_.back();
-  TlsConnection& t = tls_[index];
-  if (!t.session.Accept(ctx)) {
+  tls_free_.pop_back();
+  return index;
+}
+
+bool Shard::StartTls(std::uint32_t conn, SSL_CTX* ctx) {
+  const std::uint32_t index = tls_handshaking_ < options_.tls_handshakes ? TakeTlsSlot() : kNoTls;
+  if (index == kNoTls || !tls_[index].session.Accept(ctx)) {
+    if (index != kNoTls) tls_free_.push_back(index);
     ++counters_.tls_refused;
     return false;
   }
-  tls_free_.pop_back();
+  TlsConnection& t = tls_[index];
+  t.out_len = t.out_sent = 0;
+  Stream& s = streams_[conn];
+  s.tls = index;
+  s.handshake_since_ms = NowMs();
+  ++tls_handshaking_;
+  return true;
+}
+
+bool Shard::StartTlsClient(std::uint32_t conn) {
+  const std::uint32_t pool = (conn - options_.tcp_connections) / kStreamsPerPool;
+  const ForwardRoute& f = *pool_forward_[pool];
+  const std::uint32_t index = TakeTlsSlot();
+  if (index == kNoTls || !tls_[index].session.Connect(f.tls, f.tls_names[pool_upstream_[pool]], &tls_resume_[pool])) {
+    if (index != kNoTls) tls_free_.push_back(index);
+    ++counters_.tls_refused;
+    return false;
+  }
+  TlsConnection& t = tls_[index];
   t.out_len = t.out_sent = 0;
   Stream& s = streams_[conn];
   s.tls = index;
@@ -71,6 +92,7 @@ void Shard::OnTlsReceived(std::uint32_t conn, std::size_t received) {
   // The pair always has room: it holds two records and everything complete was read
   // before this receive was armed.
   if (t.session.Feed({t.cipher_in, received}) != received) return CloseStream(conn);
+  if (s.upstream) return ReadUpstreamAnswers(conn);
   ReadClientQueries(conn);
 }
 
@@ -85,6 +107,7 @@ bool Shard::DecryptMore(std::uint32_t conn) {
     if (step == TlsSession::Step::kProgress) {
       if (handshaking) {
         ++counters_.tls_handshakes;
+        if (s.upstream && t.session.resumed()) ++counters_.tls_resumed;
         --tls_handshaking_;
         s.handshake_since_ms = 0;
       } else {
@@ -97,10 +120,20 @@ bool Shard::DecryptMore(std::uint32_t conn) {
     if (step == TlsSession::Step::kWant) break;
     if (handshaking) {
       ++counters_.tls_handshake_failures;
-      if (s.tls != kNoTls) ErrorLog("DNS over TLS handshake failed: ", TlsErrorText(), " (client certificate: ",
-                                    tls_[s.tls].session.PeerVerification(), ")");
+      if (s.upstream) {
+        const std::uint32_t pool = (conn - options_.tcp_connections) / kStreamsPerPool;
+        ErrorLog("DNS over TLS to upstream ", pool_forward_[pool]->upstreams[pool_upstream_[pool]].ToString(),
+                 " failed: ", TlsErrorText(), " (server certificate: ", t.session.PeerVerification(), ")");
+      } else {
+        ErrorLog("DNS over TLS handshake failed: ", TlsErrorText(), " (client certificate: ",
+                 t.session.PeerVerification(), ")");
+      }
     }
-    CloseStream(conn);
+    if (s.upstream) {
+      BreakUpstream(conn);  // its queries fail over now
+    } else {
+      CloseStream(conn);
+    }
     return false;
   }
   return added > 0;
@@ -120,7 +153,7 @@ void Shard::PumpTlsSend(std::uint32_t conn) {
       if (w.sent == w.len) {
         GiveBack(static_cast<Owner>(w.owner), w.buffer);
         s.out.Pop();
-        if (s.inflight > 0) --s.inflight;  // that query is answered
+        if (!s.upstream && s.inflight > 0) --s.inflight;  // that query is answered
       }
     }
     t.out_len = static_cast<std::uint32_t>(t.session.TakeCiphertext({t.cipher_out, kTlsCipherBuffer}));
@@ -143,7 +176,7 @@ void Shard::OnTlsSend(std::uint32_t conn, int res) {
   if (t.out_sent == t.out_len) s.send_since_ms = 0;
   s.active_ms = NowMs();
   PumpTlsSend(conn);
-  if (s.closing) return;
+  if (s.closing || s.upstream) return;
   if (s.draining && s.inflight == 0 && s.out.empty() && !s.send_armed) return CloseStream(conn);
   if (s.stalled && s.inflight < options_.tcp_inflight_per_connection) {
     ReadClientQueries(conn);

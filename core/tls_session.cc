@@ -1,7 +1,9 @@
 #include "core/tls_session.h"
 
+#include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <algorithm>
 
@@ -24,7 +26,36 @@ absl::Status TlsFileError(const std::string& what, const std::string& file) {
   return absl::InvalidArgumentError(absl::StrCat("tls: cannot use ", what, " ", file, ": ", TlsErrorText()));
 }
 
+// TLS 1.3 tickets come after the handshake: keep the newest for the next connection.
+int KeepNewSession(SSL* ssl, SSL_SESSION* session) {
+  auto* slot = static_cast<SSL_SESSION**>(SSL_get_app_data(ssl));
+  if (slot == nullptr) return 0;
+  if (*slot != nullptr) SSL_SESSION_free(*slot);
+  *slot = session;
+  return 1;  // the reference is ours now
+}
+
 }  // namespace
+
+absl::StatusOr<TlsContext> MakeClientTlsContext(const config::TlsFiles& files, bool insecure) {
+  TlsContext ctx(SSL_CTX_new(TLS_client_method()));
+  if (!ctx) return absl::InternalError(absl::StrCat("tls: ", TlsErrorText()));
+  SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
+  if (!files.cert.empty()) {
+    if (SSL_CTX_use_certificate_chain_file(ctx.get(), files.cert.c_str()) != 1) return TlsFileError("certificate", files.cert);
+    if (SSL_CTX_use_PrivateKey_file(ctx.get(), files.key.c_str(), SSL_FILETYPE_PEM) != 1) return TlsFileError("key", files.key);
+    if (SSL_CTX_check_private_key(ctx.get()) != 1) return TlsFileError("key (it does not match the certificate)", files.key);
+  }
+  if (!files.ca.empty()) {
+    if (SSL_CTX_load_verify_locations(ctx.get(), files.ca.c_str(), nullptr) != 1) return TlsFileError("CA", files.ca);
+  } else if (SSL_CTX_set_default_verify_paths(ctx.get()) != 1) {
+    return absl::InternalError(absl::StrCat("tls: the system's CA store: ", TlsErrorText()));
+  }
+  SSL_CTX_set_verify(ctx.get(), insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, nullptr);
+  SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+  SSL_CTX_sess_set_new_cb(ctx.get(), KeepNewSession);
+  return ctx;
+}
 
 std::string TlsErrorText() {
   const unsigned long code = ERR_get_error();
@@ -91,8 +122,47 @@ bool TlsSession::Accept(SSL_CTX* ctx) {
   return true;
 }
 
+bool TlsSession::Connect(SSL_CTX* ctx, const std::string& servername, SSL_SESSION** resume) {
+  Reset();
+  ssl_ = SSL_new(ctx);
+  if (ssl_ == nullptr) return false;
+  BIO* internal = nullptr;
+  if (BIO_new_bio_pair(&internal, kPairBytes, &network_, kPairBytes) != 1) {
+    Reset();
+    return false;
+  }
+  SSL_set_bio(ssl_, internal, internal);
+  SSL_set_connect_state(ssl_);
+  if (!servername.empty()) {
+    in6_addr ip{};
+    const bool literal = ::inet_pton(AF_INET, servername.c_str(), &ip) == 1 || ::inet_pton(AF_INET6, servername.c_str(), &ip) == 1;
+    bool named;
+    if (literal) {
+      // An address: checked against the certificate's IP SANs; never sent as SNI (RFC 6066).
+      named = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), servername.c_str()) == 1;
+    } else {
+      // SNI (SSL_set_tlsext_host_name is a macro with a C cast).
+      SSL_ctrl(ssl_, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(servername.c_str()));
+      SSL_set_hostflags(ssl_, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+      named = SSL_set1_host(ssl_, servername.c_str()) == 1;
+    }
+    if (!named) {
+      Reset();
+      return false;
+    }
+  }
+  SSL_set_app_data(ssl_, resume);
+  if (resume != nullptr && *resume != nullptr) SSL_set_session(ssl_, *resume);
+  return true;
+}
+
 void TlsSession::Reset() noexcept {
-  if (ssl_ != nullptr) SSL_free(ssl_);  // frees the internal end
+  if (ssl_ != nullptr) {
+    // A connection ringdns ends after a finished handshake ends cleanly as far as the
+    // session goes: without this OpenSSL marks the session not resumable.
+    if (SSL_is_init_finished(ssl_)) SSL_set_shutdown(ssl_, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+    SSL_free(ssl_);  // frees the internal end
+  }
   if (network_ != nullptr) BIO_free(network_);
   ssl_ = nullptr;
   network_ = nullptr;

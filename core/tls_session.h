@@ -34,6 +34,12 @@ using TlsContext = std::unique_ptr<SSL_CTX, SslCtxFree>;
 // CA. TLS 1.2 at least. Errors name the file and what OpenSSL said.
 absl::StatusOr<TlsContext> MakeServerTlsContext(const config::ServerTls& tls);
 
+// A client context for a forward's tls:// upstreams: `tls [CERT KEY [CA]]` (CA empty:
+// the system store; CERT and KEY: the client certificate, for mutual TLS). The server
+// is verified against CA and the name given per session, unless `insecure`. Sessions
+// are resumed after a reconnect (tickets; see TlsSession::Connect).
+absl::StatusOr<TlsContext> MakeClientTlsContext(const config::TlsFiles& files, bool insecure);
+
 // The last OpenSSL error on this thread, as text (and clears the queue).
 std::string TlsErrorText();
 
@@ -58,6 +64,11 @@ class TlsSession {
 
   // Starts the server side of a new connection; false when OpenSSL cannot.
   bool Accept(SSL_CTX* ctx);
+  // Starts the client side: SNI and certificate name check for `servername` (none when
+  // empty: an insecure forward), resuming `*resume` when set; new session tickets are
+  // stored into `*resume` (owned by the caller, who frees it with SSL_SESSION_free).
+  bool Connect(SSL_CTX* ctx, const std::string& servername, SSL_SESSION** resume);
+  bool resumed() const noexcept { return ssl_ != nullptr && SSL_session_reused(ssl_) == 1; }
   void Reset() noexcept;
   bool active() const noexcept { return ssl_ != nullptr; }
   bool handshaking() const noexcept { return ssl_ != nullptr && !SSL_is_init_finished(ssl_); }

@@ -11,6 +11,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 . "$root/tools/lib_loopback.sh"
 loopback_init
 . "$root/tests/tools/lib_check.sh"
+. "$root/tests/tools/lib_pki.sh"
 for tool in kdig openssl python3 /usr/sbin/nsd; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 0; }
 done
@@ -18,24 +19,13 @@ done
 # Certificates: a CA, the server (dns.test, 127.0.0.1), a client of that CA, a client of
 # a look-alike CA (same name, another key: clients send it where the server asks for
 # "CN=ca"), and an expired client of the right CA.
-pki="$work/pki"
-mkdir -p "$pki"
-key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$pki/$1.key" 2>/dev/null; }
-ca() { key "$1"; openssl req -x509 -key "$pki/$1.key" -subj "/CN=${2:-$1}" -days 2 -out "$pki/$1.pem" 2>/dev/null; }
-signed() {  # NAME CA DAYS [SAN]
-  key "$1"
-  openssl req -new -key "$pki/$1.key" -subj "/CN=$1" -out "$pki/$1.csr" 2>/dev/null
-  local ext=()
-  [ -n "${4:-}" ] && { printf 'subjectAltName=%s\n' "$4" >"$pki/$1.ext"; ext=(-extfile "$pki/$1.ext"); }
-  openssl x509 -req -in "$pki/$1.csr" -CA "$pki/$2.pem" -CAkey "$pki/$2.key" -CAcreateserial -days "$3" \
-    "${ext[@]}" -out "$pki/$1.pem" 2>/dev/null
-}
-ca ca
-ca other-ca ca
-signed server ca 2 "DNS:dns.test,IP:127.0.0.1"
-signed client ca 2
-signed stranger other-ca 2
-signed expired ca -1
+pki_init "$work/pki"
+pki_ca ca
+pki_ca other-ca ca
+pki_signed server ca 2 "DNS:dns.test,IP:127.0.0.1"
+pki_signed client ca 2
+pki_signed stranger other-ca 2
+pki_signed expired ca -1
 
 nsd_port=$((35000 + $$ % 1000 * 8))
 start_nsd remote "$nsd_port" remote.svc.cluster.local. "$root/examples/zones/remote.svc.cluster.local.zone"
