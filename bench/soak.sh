@@ -21,7 +21,7 @@ done
 . "$root/tools/lib_loopback.sh"
 loopback_init
 
-nsd_port=$((33000 + $$ % 1000 * 3))
+nsd_port=$(port_block 3)
 dns_port=$((nsd_port + 1))
 dead_port=$((nsd_port + 2))  # nothing listens here
 start_nsd remote "$nsd_port" remote.svc.cluster.local. "$root/examples/zones/remote.svc.cluster.local.zone"

@@ -3,6 +3,7 @@
 #   loopback_init          make $work and the exit trap
 #   start_bg CMD...        run CMD in the background, remembered for the trap
 #   start_nsd NAME PORT ZONE ZONEFILE   nsd on 127.0.0.1:PORT serving ZONE
+#   port_block N           the first of N free consecutive ports
 
 loopback_init() {
   work=$(mktemp -d /tmp/ringdns.XXXXXX)
@@ -44,4 +45,21 @@ zone:
   zonefile: "$file"
 CONF
   start_bg /usr/sbin/nsd -d -c "$work/$name/nsd.conf"
+}
+
+# port_block N: the first of N consecutive ports on 127.0.0.1, free for UDP and TCP
+# right now, chosen at random below the kernel's ephemeral range, so tests running in
+# parallel do not collide.
+port_block() {
+  local n=$1 base p busy
+  for _ in $(seq 1 100); do
+    base=$((20000 + (RANDOM * 32768 + RANDOM) % (12000 - n)))
+    busy=0
+    for p in $(seq "$base" $((base + n - 1))); do
+      if ss -Hlnu "sport = :$p" | grep -q . || ss -Hlnt "sport = :$p" | grep -q .; then busy=1; break; fi
+    done
+    [ "$busy" -eq 0 ] && { echo "$base"; return 0; }
+  done
+  echo "port_block: no $n free ports found" >&2
+  return 1
 }

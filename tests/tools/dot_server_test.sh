@@ -27,7 +27,7 @@ pki_signed client ca 2
 pki_signed stranger other-ca 2
 pki_signed expired ca -1
 
-nsd_port=$((35000 + $$ % 1000 * 8))
+nsd_port=$(port_block 6)
 start_nsd remote "$nsd_port" remote.svc.cluster.local. "$root/examples/zones/remote.svc.cluster.local.zone"
 modes=(nocert request require verify_if_given require_and_verify)
 {

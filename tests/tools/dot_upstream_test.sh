@@ -22,7 +22,7 @@ pki_signed server ca 2 "DNS:dns.test,IP:127.0.0.1"
 pki_signed expired-server ca -1 "DNS:dns.test,IP:127.0.0.1"
 pki_signed client ca 2
 
-base=$((37000 + $$ % 1000 * 8))
+base=$(port_block 11)
 nsd_port=$base
 start_nsd remote "$nsd_port" remote.svc.cluster.local. "$root/examples/zones/remote.svc.cluster.local.zone"
 # The remote side: DNS over TLS, client certificates required and verified.
@@ -99,4 +99,37 @@ wait "$failing_pid"
 check "refused handshakes are counted" grep -qE 'tls_handshake_failures=[1-9]' "$work/failing.log"
 check "and were not retried in a storm" \
   test "$(grep -o 'upstream_tcp_connects=[0-9]*' "$work/failing.log" | cut -d= -f2)" -le 40
+# Health over TLS: an upstream down at start is probed over TLS and comes back once a
+# TLS server listens there.
+late=$((base + 8)) metrics=$((base + 9)) probed=$((base + 10))
+cat >"$work/probed" <<COREFILE
+.:$probed {
+  bind 127.0.0.1
+  prometheus 127.0.0.1:$metrics
+  forward . tls://127.0.0.1:$late {
+    $good
+    tls_servername dns.test
+    max_fails 1
+    health_check 200ms
+    read_timeout 300ms
+    max_connect_attempts 2
+  }
+}
+COREFILE
+"$ringdns" -conf "$work/probed" -shards 1 2>"$work/probed.log" &
+probed_pid=$!
+pids+=("$probed_pid")
+sleep 0.5
+up_metric() { curl -s "http://127.0.0.1:$metrics/metrics" | grep "^ringdns_upstream_up{.*:$late\"}" | awk '{print $2}'; }
+for i in $(seq 1 10); do
+  [ "$(up_metric)" = 0 ] && break
+  ask "$probed" "x$i.remote.svc.cluster.local" A >/dev/null
+done
+check "the unreachable TLS upstream is marked down" test "$(up_metric)" = 0
+server "$late" server
+for _ in $(seq 1 50); do [ "$(up_metric)" = 1 ] && break; sleep 0.1; done
+check "a TLS probe brings it back once it listens" test "$(up_metric)" = 1
+kill -TERM "$probed_pid"
+wait "$probed_pid"
+
 [ "$failures" -eq 0 ] || { cat "$work/client.log" "$work/failing.log" "$work"/server-*.log; exit 1; }

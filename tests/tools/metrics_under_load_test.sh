@@ -14,7 +14,7 @@ for tool in dig dnsperf curl promtool /usr/sbin/nsd; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 0; }
 done
 
-nsd_port=$((31000 + $$ % 1000 * 4))
+nsd_port=$(port_block 4)
 dns_port=$((nsd_port + 1))
 metrics_port=$((nsd_port + 2))
 ready_port=$((nsd_port + 3))

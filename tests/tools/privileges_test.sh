@@ -16,7 +16,7 @@ done
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 0; }
 id nobody >/dev/null 2>&1 || { echo "SKIP: no user nobody"; exit 0; }
 
-nsd_port=$((29000 + $$ % 1000 * 2))
+nsd_port=$(port_block 1)
 free_low_port() {  # a port below 1024 nobody listens on, from the PID
   local p
   for p in $(seq $((600 + $$ % 300)) 1000); do

@@ -14,8 +14,7 @@ for tool in dig dnsperf curl /usr/sbin/nsd; do
 done
 . "$root/tests/tools/lib_check.sh"
 
-# Ports from the PID, away from the other tests': parallel runs do not collide.
-nsd_port=$((25000 + $$ % 2000 * 3))
+nsd_port=$(port_block 3)
 dns_port=$((nsd_port + 1))
 metrics_port=$((nsd_port + 2))
 start_nsd remote "$nsd_port" remote.svc.cluster.local. "$root/examples/zones/remote.svc.cluster.local.zone"

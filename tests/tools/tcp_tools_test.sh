@@ -12,8 +12,7 @@ for tool in dig kdig /usr/sbin/nsd; do
 done
 . "$root/tests/tools/lib_check.sh"
 
-# Ports from the PID, away from the demo's: parallel test runs do not collide.
-nsd_port=$((21000 + $$ % 4000 * 2))
+nsd_port=$(port_block 2)
 dns_port=$((nsd_port + 1))
 start_nsd remote "$nsd_port" remote.svc.cluster.local. "$root/examples/zones/remote.svc.cluster.local.zone"
 cat >"$work/Corefile" <<COREFILE
