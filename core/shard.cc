@@ -149,12 +149,13 @@ absl::Status Shard::Init() {
     cache_capacity_[1] = std::max(cache_capacity_[1], block.cache->denial_capacity);
   }
   cache_in_ = std::move(succession_.cache);
+  if (!cache_in_) AdoptCache();
+  // `log` and `errors`: one queue for the logger thread, if any block has either.
   for (const BlockRoute& block : routes_.blocks) {
     if ((block.logs_answers() || block.logs_errors()) && !log_queue_) {
       log_queue_ = std::make_unique<LogQueue>(kLogQueueRecords);
     }
   }
-  if (!cache_in_) AdoptCache();
 
   for (std::uint32_t i = 0; i < routes_.listeners.size(); ++i) {
     const ListenerSpec& spec = routes_.listeners[i];
