@@ -61,7 +61,7 @@ check "mutual TLS: the SRV answer arrives" grep -q 'status: NOERROR' <<<"$out"
 check "with its three records" test "$(grep -cE '^_couchbase.*IN[[:space:]]+SRV' <<<"$out")" -eq 3
 printf '%s\n' "cb-example-srv.remote.svc.cluster.local. A" "_couchbase._tcp.cb-example-srv.remote.svc.cluster.local. SRV" \
   >"$work/queries"
-dnsperf -s 127.0.0.1 -p $((base + 3)) -d "$work/queries" -l 3 -Q 2000 >"$work/dnsperf.out" 2>&1
+dnsperf -s 127.0.0.1 -p $((base + 3)) -d "$work/queries" -l 3 -Q 2000 -b 4096 >"$work/dnsperf.out" 2>&1
 check "3 s of dnsperf over the TLS upstream: nothing lost" grep -q 'Queries lost:         0 ' "$work/dnsperf.out"
 sleep 1.5  # past `expire 1s`: the connection closes; the next one resumes the session
 ask $((base + 3)) cb-example-srv.remote.svc.cluster.local A >/dev/null

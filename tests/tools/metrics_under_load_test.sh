@@ -44,7 +44,7 @@ check "a query is answered as soon as /ready is 200" grep -q 'status: NOERROR' "
 
 printf '%s\n' "_couchbase._tcp.cb-example-srv.remote.svc.cluster.local. SRV" \
   "cb-example-srv.remote.svc.cluster.local. A" "missing.remote.svc.cluster.local. A" >"$work/queries"
-dnsperf -s 127.0.0.1 -p "$dns_port" -d "$work/queries" -l 8 -Q 3000 -t 2 >"$work/dnsperf.out" 2>&1 &
+dnsperf -s 127.0.0.1 -p "$dns_port" -d "$work/queries" -l 8 -Q 3000 -t 5 -b 4096 >"$work/dnsperf.out" 2>&1 &
 perf_pid=$!
 pids+=("$perf_pid")
 sleep 4

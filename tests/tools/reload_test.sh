@@ -45,7 +45,7 @@ for name in _couchbase._tcp.cb-example-srv 10-1-17-231.cb-example-srv 10-1-46-20
             cb-example-srv missing; do
   echo "$name.remote.svc.cluster.local. $([ "${name#_}" != "$name" ] && echo SRV || echo A)"
 done >"$work/queries"
-dnsperf -s 127.0.0.1 -p "$dns_port" -d "$work/queries" -l 20 -Q 2000 -t 2 >"$work/dnsperf.out" 2>&1 &
+dnsperf -s 127.0.0.1 -p "$dns_port" -d "$work/queries" -l 20 -Q 2000 -t 5 -b 4096 >"$work/dnsperf.out" 2>&1 &
 perf_pid=$!
 pids+=("$perf_pid")
 sleep 2
