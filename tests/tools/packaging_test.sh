@@ -61,7 +61,11 @@ needed=$(ldd "$ringdns" | awk '$3 ~ /^\// {print $3}' | while read -r lib; do pa
   cut -d: -f1 | sort -u | grep -vxF -f <(tr ' ' '\n' <<<"$base") | tr '\n' ' ')
 listed=$(awk '/^FROM debian:12-slim/ {runtime = 1} runtime && /apt-get install/ {go = 1} go {print} go && !/\\$/ {go = 0}' "$dockerfile" |
   tr ' \\' '\n\n' | grep -E '^lib[a-z0-9.+-]+$' | sort -u | tr '\n' ' ')
-check "the runtime packages match the binary's libraries ($needed)" test "$needed" = "$listed"
+if ldd "$ringdns" | grep -qE 'lib(asan|ubsan|tsan)'; then
+  echo "skip: a sanitizer build links its runtimes; the image is built from Release (checked there)"
+else
+  check "the runtime packages match the binary's libraries ($needed)" test "$needed" = "$listed"
+fi
 check "the image runs as a numeric non-root user" grep -qE '^USER [1-9][0-9]*:[1-9][0-9]*$' "$dockerfile"
 check "the image is built on Debian 12 in two stages" \
   sh -c "grep -q '^FROM debian:12 AS build' '$dockerfile' && grep -q '^COPY --from=build' '$dockerfile'"
