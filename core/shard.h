@@ -386,6 +386,9 @@ class Shard {
   bool StartTlsClient(std::uint32_t conn);
   // A free TLS session slot (the buffers are made on first use); kNoTls when none.
   std::uint32_t TakeTlsSlot();
+  // Gives the connection the session in slot `index` once `started`; otherwise gives
+  // the slot back (if any) and counts the refusal.
+  bool AttachTls(std::uint32_t conn, std::uint32_t index, bool started);
   // Feeds the `received` ciphertext octets to the connection's session.
   void OnTlsReceived(std::uint32_t conn, std::size_t received);
   // Moves the handshake on and decrypts into the connection's read buffer; true when

@@ -44,25 +44,20 @@ std::uint32_t Shard::TakeTlsSlot() {
 
 bool Shard::StartTls(std::uint32_t conn, SSL_CTX* ctx) {
   const std::uint32_t index = tls_handshaking_ < options_.tls_handshakes ? TakeTlsSlot() : kNoTls;
-  if (index == kNoTls || !tls_[index].session.Accept(ctx)) {
-    if (index != kNoTls) tls_free_.push_back(index);
-    ++counters_.tls_refused;
-    return false;
-  }
-  TlsConnection& t = tls_[index];
-  t.out_len = t.out_sent = 0;
-  Stream& s = streams_[conn];
-  s.tls = index;
-  s.handshake_since_ms = NowMs();
-  ++tls_handshaking_;
-  return true;
+  return AttachTls(conn, index, index != kNoTls && tls_[index].session.Accept(ctx));
 }
 
 bool Shard::StartTlsClient(std::uint32_t conn) {
   const std::uint32_t pool = (conn - options_.tcp_connections) / kStreamsPerPool;
   const ForwardRoute& f = *pool_forward_[pool];
   const std::uint32_t index = TakeTlsSlot();
-  if (index == kNoTls || !tls_[index].session.Connect(f.tls, f.tls_names[pool_upstream_[pool]], &tls_resume_[pool])) {
+  return AttachTls(conn, index,
+                   index != kNoTls && tls_[index].session.Connect(f.tls, f.tls_names[pool_upstream_[pool]],
+                                                                  &tls_resume_[pool]));
+}
+
+bool Shard::AttachTls(std::uint32_t conn, std::uint32_t index, bool started) {
+  if (!started) {
     if (index != kNoTls) tls_free_.push_back(index);
     ++counters_.tls_refused;
     return false;

@@ -108,7 +108,7 @@ absl::StatusOr<TlsContext> MakeServerTlsContext(const config::ServerTls& tls) {
   return ctx;
 }
 
-bool TlsSession::Accept(SSL_CTX* ctx) {
+bool TlsSession::Open(SSL_CTX* ctx) {
   Reset();
   ssl_ = SSL_new(ctx);
   if (ssl_ == nullptr) return false;
@@ -118,20 +118,17 @@ bool TlsSession::Accept(SSL_CTX* ctx) {
     return false;
   }
   SSL_set_bio(ssl_, internal, internal);
+  return true;
+}
+
+bool TlsSession::Accept(SSL_CTX* ctx) {
+  if (!Open(ctx)) return false;
   SSL_set_accept_state(ssl_);
   return true;
 }
 
 bool TlsSession::Connect(SSL_CTX* ctx, const std::string& servername, SSL_SESSION** resume) {
-  Reset();
-  ssl_ = SSL_new(ctx);
-  if (ssl_ == nullptr) return false;
-  BIO* internal = nullptr;
-  if (BIO_new_bio_pair(&internal, kPairBytes, &network_, kPairBytes) != 1) {
-    Reset();
-    return false;
-  }
-  SSL_set_bio(ssl_, internal, internal);
+  if (!Open(ctx)) return false;
   SSL_set_connect_state(ssl_);
   if (!servername.empty()) {
     in6_addr ip{};

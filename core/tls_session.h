@@ -93,6 +93,9 @@ class TlsSession {
   std::string PeerVerification() const;
 
  private:
+  // A fresh SSL on `ctx` with its BIO pair; false (and nothing held) when OpenSSL cannot.
+  bool Open(SSL_CTX* ctx);
+
   SSL* ssl_ = nullptr;
   BIO* network_ = nullptr;  // our end of the pair; OpenSSL owns the other
 };
