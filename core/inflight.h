@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/cache.h"
+#include "core/reply_source.h"
 #include "core/routes.h"
 
 namespace ringdns::core {
@@ -64,6 +65,7 @@ struct InflightSlot {
   // Cold: needed once, to reply.
   sockaddr_in6 client{};             // large enough for either family
   socklen_t client_len = 0;          // 0: a refresh, nobody to answer
+  ReplySource client_source;         // the address the client asked (wildcard listeners)
   std::uint32_t conn = 0xffffffffu;  // a TCP client's connection, else none
   std::uint16_t conn_generation = 0;
 

@@ -62,6 +62,14 @@ bool SameEndpoint(const sockaddr* a, const sockaddr* b) noexcept {
   return false;
 }
 
+bool IsWildcard(const SockAddr& address) noexcept {
+  if (address.family() == AF_INET) {
+    return reinterpret_cast<const sockaddr_in*>(&address.storage)->sin_addr.s_addr == htonl(INADDR_ANY);
+  }
+  const in6_addr& a = reinterpret_cast<const sockaddr_in6*>(&address.storage)->sin6_addr;
+  return IN6_IS_ADDR_UNSPECIFIED(&a);
+}
+
 namespace {
 
 absl::Status Errno(const char* what, const SockAddr& address) {
@@ -78,6 +86,14 @@ absl::StatusOr<ring::UniqueFd> OpenUdpListener(const SockAddr& address) {
   ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
   if (address.family() == AF_INET6) {
     ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+  }
+  // A wildcard socket learns each query's destination, which its answer leaves from
+  // (core/reply_source.h).
+  if (IsWildcard(address)) {
+    const int rc = address.family() == AF_INET
+                       ? ::setsockopt(fd.get(), IPPROTO_IP, IP_PKTINFO, &one, sizeof(one))
+                       : ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
+    if (rc != 0) return Errno("cannot ask for packet info on", address);
   }
   // Room for bursts while the shard is busy; the kernel drops beyond it (load shedding).
   const int buffer = 4 << 20;

@@ -30,8 +30,12 @@ struct SockAddr {
 // Same family, address and port. Allocation-free.
 bool SameEndpoint(const sockaddr* a, const sockaddr* b) noexcept;
 
+// 0.0.0.0 or ::.
+bool IsWildcard(const SockAddr& address) noexcept;
+
 // A UDP socket bound to address:port with SO_REUSEPORT, so every shard binds its own and
-// the kernel spreads datagrams across them. IPv6 sockets are v6-only.
+// the kernel spreads datagrams across them. IPv6 sockets are v6-only. A wildcard socket
+// receives each datagram's destination (IP_PKTINFO, IPV6_RECVPKTINFO).
 absl::StatusOr<ring::UniqueFd> OpenUdpListener(const SockAddr& address);
 
 // A TCP listening socket on address:port with SO_REUSEPORT (one per shard, the kernel

@@ -229,6 +229,7 @@ void Shard::ArmReceive(Op op, std::uint32_t index, Socket& socket, std::uint16_t
   if (sqe == nullptr) return;  // retried on the next loop turn
   socket.recv_msg = {};
   socket.recv_msg.msg_namelen = kNameLen;
+  socket.recv_msg.msg_controllen = kControlLen;
   io_uring_prep_recvmsg_multishot(sqe, socket.fd.get(), &socket.recv_msg, 0);
   sqe->flags |= IOSQE_BUFFER_SELECT;
   sqe->buf_group = group;
@@ -238,7 +239,7 @@ void Shard::ArmReceive(Op op, std::uint32_t index, Socket& socket, std::uint16_t
 
 void Shard::QueueSend(int fd, Op op, std::uint32_t slot, std::uint16_t generation,
                       std::uint16_t bid, SendContext& ctx, std::uint8_t* data, std::size_t len,
-                      const sockaddr* to, socklen_t to_len) {
+                      const sockaddr* to, socklen_t to_len, const ReplySource& from) {
   ctx.iov = {data, len};
   std::memcpy(&ctx.addr, to, to_len);
   ctx.msg = {};
@@ -246,6 +247,10 @@ void Shard::QueueSend(int fd, Op op, std::uint32_t slot, std::uint16_t generatio
   ctx.msg.msg_namelen = to_len;
   ctx.msg.msg_iov = &ctx.iov;
   ctx.msg.msg_iovlen = 1;
+  if (const std::size_t control = from.WriteControl(ctx.control); control > 0) {
+    ctx.msg.msg_control = ctx.control;
+    ctx.msg.msg_controllen = control;
+  }
   const std::uint64_t user_data = ring::UserData{op, generation, slot, bid}.Pack();
   io_uring_sqe* sqe = ring_.GetSqe();
   ++sends_in_flight_;
@@ -322,11 +327,14 @@ void Shard::SendToClient(const Client& client, std::uint8_t* data, std::size_t l
   const int fd = listeners_[client.listener].fd.get();
   switch (owner) {
     case kOwnsQuery:
-      return QueueSend(fd, kSendReply, 0, 0, bid, query_sends_[bid], data, len, client.addr, client.addr_len);
+      return QueueSend(fd, kSendReply, 0, 0, bid, query_sends_[bid], data, len, client.addr, client.addr_len,
+                       client.source);
     case kOwnsAnswer:
-      return QueueSend(fd, kSendAnswer, 0, 0, bid, answer_sends_[bid], data, len, client.addr, client.addr_len);
+      return QueueSend(fd, kSendAnswer, 0, 0, bid, answer_sends_[bid], data, len, client.addr, client.addr_len,
+                       client.source);
     case kOwnsBig:
-      return QueueSend(fd, kSendBig, 0, 0, bid, big_sends_[bid], data, len, client.addr, client.addr_len);
+      return QueueSend(fd, kSendBig, 0, 0, bid, big_sends_[bid], data, len, client.addr, client.addr_len,
+                       client.source);
     case kOwnsNothing:
       return;
   }

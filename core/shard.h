@@ -143,6 +143,7 @@ class Shard {
     msghdr msg{};
     iovec iov{};
     sockaddr_in6 addr{};
+    alignas(cmsghdr) std::uint8_t control[kReplySourceControlLen]{};
   };
   enum Op : std::uint8_t {
     kRecvListener = 1,
@@ -220,13 +221,15 @@ class Shard {
     std::uint16_t qtype = 0;
     std::int64_t start_us = 0;
     bool do_bit = false;
+    ReplySource source{};  // UDP: the address the client asked, to answer from
 
     bool tcp() const noexcept { return conn != kNoConn; }
   };
   Client ClientOf(const InflightSlot& slot) const noexcept {
     return {slot.listener, slot.query_buffer, slot.client_id, slot.query_len, slot.qname_len,
             slot.client_udp_size, reinterpret_cast<const sockaddr*>(&slot.client), slot.client_len,
-            slot.conn, slot.conn_generation, slot.block, slot.qtype, slot.start_us, slot.client_do};
+            slot.conn, slot.conn_generation, slot.block, slot.qtype, slot.start_us, slot.client_do,
+            slot.client_source};
   }
   // What OnQuery learned about a query that may be cached or coalesced.
   struct Lookup {
@@ -245,7 +248,7 @@ class Shard {
   void HandleCompletion(const io_uring_cqe& cqe);
   void QueueSend(int fd, Op op, std::uint32_t slot, std::uint16_t generation,
                  std::uint16_t bid, SendContext& ctx, std::uint8_t* data, std::size_t len,
-                 const sockaddr* to, socklen_t to_len);
+                 const sockaddr* to, socklen_t to_len, const ReplySource& from = {});
   void ReplyFromQueryBuffer(const Client& client, std::size_t len, LogError error = LogError::kNone);
   // Sends `len` bytes at `data` to the client (framed on TCP, truncated by the caller on
   // UDP); `owner` and `bid` say which buffer to give back afterwards. `error`: the

@@ -23,6 +23,7 @@ struct Received {
   std::size_t len = 0;
   const sockaddr* from = nullptr;
   socklen_t from_len = 0;
+  ReplySource destination;
   bool truncated = false;
 };
 
@@ -36,6 +37,10 @@ bool Decode(std::span<std::uint8_t> buffer, int res, msghdr& layout, Received& o
   out.from = static_cast<const sockaddr*>(io_uring_recvmsg_name(header));
   out.from_len = header->namelen > kNameLen ? kNameLen : header->namelen;
   out.truncated = (header->flags & MSG_TRUNC) != 0;
+  for (cmsghdr* c = io_uring_recvmsg_cmsg_firsthdr(header, &layout); c != nullptr;
+       c = io_uring_recvmsg_cmsg_nexthdr(header, &layout, c)) {
+    if (out.destination.Take(*c)) break;
+  }
   return true;
 }
 
@@ -58,6 +63,7 @@ void Shard::OnQuery(std::uint32_t listener, std::uint16_t bid, int res) {
   }
   Client client{listener, bid, wire::GetId({rx.payload, rx.len}), static_cast<std::uint16_t>(rx.len),
                 0, wire::kClassicUdpSize, rx.from, rx.from_len, kNoConn, 0, kNoBlock, 0, 0};
+  client.source = rx.destination;
   ServeQuery(client, {rx.payload, rx.len});
 }
 
@@ -181,6 +187,7 @@ void Shard::FillSlot(std::uint32_t index, const Client& client, const wire::Quer
   slot.deadline_ms = now + kQueryDeadlineMs;
   if (client.addr_len > 0) std::memcpy(&slot.client, client.addr, client.addr_len);
   slot.client_len = client.addr_len;
+  slot.client_source = client.source;
   slot.conn = client.conn;
   slot.conn_generation = client.conn_generation;
   slot.block = client.block;

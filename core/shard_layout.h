@@ -7,13 +7,17 @@
 
 #include <cstdint>
 
+#include "core/reply_source.h"
+
 namespace ringdns::core::layout {
 
 inline constexpr std::uint16_t kQueryGroup = 1;
 inline constexpr std::uint16_t kAnswerGroup = 2;
-// A received buffer holds the recvmsg header, the source address, then the payload.
+// A received buffer holds the recvmsg header, the source address, the control message
+// with the destination address (wildcard listeners), then the payload.
 inline constexpr std::uint32_t kNameLen = sizeof(sockaddr_in6);
-inline constexpr std::uint32_t kPayloadOffset = sizeof(io_uring_recvmsg_out) + kNameLen;
+inline constexpr std::uint32_t kControlLen = kReplySourceControlLen;
+inline constexpr std::uint32_t kPayloadOffset = sizeof(io_uring_recvmsg_out) + kNameLen + kControlLen;
 // Queries are small; the room after one is where answers ringdns writes itself (errors,
 // cache hits, answers shared with coalesced waiters) are built in place.
 inline constexpr std::uint32_t kQueryBufferSize = 2048;

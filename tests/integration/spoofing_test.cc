@@ -7,9 +7,6 @@
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
-#include <net/if.h>
-#include <sched.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -21,6 +18,7 @@
 #include <vector>
 
 #include "integration/forwarder.h"
+#include "testing/netns.h"
 #include "testing/message_builder.h"
 #include "testing/udp.h"
 #include "wire/bytes.h"
@@ -95,21 +93,6 @@ class StubClient {
   int fd_;
 };
 
-// The flood sprays every ephemeral port on loopback: in the machine's own network it
-// would land on other tests' and programs' sockets. This process (ctest runs each test
-// in its own) moves to a network namespace of its own, with just a loopback
-// interface, before any socket is opened; threads started later inherit it.
-bool EnterPrivateNetwork() {
-  if (::unshare(CLONE_NEWNET) != 0) return false;
-  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-  ifreq ifr{};
-  std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
-  const bool up = ::ioctl(fd, SIOCGIFFLAGS, &ifr) == 0 &&
-                  (ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP), ::ioctl(fd, SIOCSIFFLAGS, &ifr) == 0);
-  ::close(fd);
-  return up;
-}
-
 std::pair<int, int> EphemeralPorts() {
   int low = 32768, high = 60999;
   if (std::FILE* f = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "r")) {
@@ -120,6 +103,8 @@ std::pair<int, int> EphemeralPorts() {
 }
 
 TEST(Spoofing, AMillionBlindForgedAnswersAreAllRejected) {
+  // The flood sprays every ephemeral port on loopback: in the machine's own network it
+  // would land on other tests' and programs' sockets.
   if (!EnterPrivateNetwork()) GTEST_SKIP() << "needs CAP_SYS_ADMIN for a network namespace of its own";
   SilentUpstream upstream;
   // One attempt per query, a long read timeout: each query stays open to the flood.
