@@ -83,9 +83,10 @@ void Prober::Run() {
         up.probing = false;
         continue;
       }
-      if (!up.probing) {  // just marked down: probe now, then every interval
+      // Just marked down: probe now, then every interval, as CoreDNS does: no back-off,
+      // so an upstream that returns is in use again within one interval.
+      if (!up.probing) {
         up.probing = true;
-        up.interval_ms = up.forward->health_interval_ms;
         up.next_ms = now;
       }
       if (now < up.next_ms) continue;
@@ -94,8 +95,7 @@ void Prober::Run() {
         up.probing = false;
       } else {
         ++failures_[u];
-        up.interval_ms = std::min(up.interval_ms * 2, kMaxIntervalMs);
-        up.next_ms = NowMs() + up.interval_ms;
+        up.next_ms = now + up.forward->health_interval_ms;
       }
     }
     lock.lock();

@@ -20,8 +20,6 @@ namespace ringdns::core {
 
 class Prober {
  public:
-  static constexpr std::int64_t kMaxIntervalMs = 15000;  // the back-off's cap
-
   Prober(const RouteTable& routes, HealthTable& health);
   ~Prober();  // stops and joins
   Prober(const Prober&) = delete;
@@ -36,7 +34,6 @@ class Prober {
     std::uint8_t index = 0;       // into forward->upstreams
     bool probing = false;         // seen down; cleared once up again
     std::int64_t next_ms = 0;
-    std::int64_t interval_ms = 0;
   };
 
   void Run();

@@ -286,13 +286,19 @@ class Shard {
   // TXID unique on it, and files it in pending_. False when there is none.
   bool BindUpstream(InflightSlot& slot, std::uint32_t slot_index);
   bool AllUpstreamsDown(const ForwardRoute& forward) const noexcept;
+  // failfast_all_unhealthy_upstreams applies: no attempt is made, at the start or on a retry.
+  bool FailsFast(const ForwardRoute& forward) const noexcept {
+    return forward.failfast && AllUpstreamsDown(forward);
+  }
   // The current attempt's timeout: SRTT + 4 RTTVAR of this upstream as this shard saw it,
   // between min_attempt_timeout_ms and read_timeout, doubled per earlier attempt.
   std::int64_t AttemptTimeoutMs(const InflightSlot& slot) const noexcept;
   void RecordRtt(std::uint32_t upstream_id, std::int64_t rtt_us) noexcept;
-  // The next attempt, to the next upstream; false when attempts or time are up. The
-  // UDP attempt before is kept as a hedge (its late answer is still taken).
-  bool RetryNext(std::uint32_t slot_index, std::int64_t now_ms);
+  // The next attempt, to the next upstream: kRetried, or why not (attempts or time are
+  // up; every upstream is down and the forward fails fast). The UDP attempt before is
+  // kept as a hedge (its late answer is still taken).
+  enum class Retry : std::uint8_t { kRetried, kExhausted, kAllDown };
+  Retry RetryNext(std::uint32_t slot_index, std::int64_t now_ms);
   // Which attempt an answer on (socket, txid) belongs to; false when neither.
   bool AttemptOf(const InflightSlot& slot, std::uint16_t socket, std::uint16_t txid,
                  std::uint8_t& upstream) const noexcept;

@@ -35,8 +35,10 @@ bool Shard::ServeFromCache(const Client& client, Lookup& lookup, std::int64_t no
   const std::int64_t hit_window = policy.prefetch_amount > 0 ? policy.prefetch_window_ms : 0;
   const Cache::Hit hit = cache_->Find(lookup.key, lookup.qname, now, hit_window);
   BlockMetrics& metrics = metrics_.blocks[client.block];
-  if (hit.answer.empty() || (hit.stale && policy.stale_verify)) {
-    // serve_stale verify asks upstream first; ServeStale answers if that fails.
+  // serve_stale verify asks upstream first (ServeStale answers if that fails), unless
+  // no upstream will be asked: every one is down and the forward fails fast.
+  const bool verify = hit.stale && policy.stale_verify && !FailsFast(*lookup.forward);
+  if (hit.answer.empty() || verify) {
     ++counters_.cache_misses;
     ++metrics.cache_misses;
     return false;
@@ -46,7 +48,7 @@ bool Shard::ServeFromCache(const Client& client, Lookup& lookup, std::int64_t no
     ServeCopy(client, hit.answer, kStaleAnswerTtl);
     ++counters_.cache_stale;
     ++metrics.cache_served_stale;
-    if (StartRefresh(lookup, hit.answer, now)) ++counters_.cache_stale_refreshes;
+    if (!policy.stale_verify && StartRefresh(lookup, hit.answer, now)) ++counters_.cache_stale_refreshes;
     return true;
   }
   const std::uint32_t remaining = hit.remaining_s(now);

@@ -148,7 +148,7 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
     if (ServeFromCache(client, lookup, now)) return UnrefQuery(bid);
   }
   const ForwardRoute& forward = *lookup.forward;
-  if (forward.failfast && AllUpstreamsDown(forward)) {
+  if (FailsFast(forward)) {
     ++counters_.servfail_all_down;  // failfast_all_unhealthy_upstreams
     return reply(wire::rcode::kServFail, true, wire::ede::kNoReachableAuthority, LogError::kNoHealthyUpstreams);
   }
@@ -262,15 +262,19 @@ void Shard::OnTimeout(std::uint32_t index) {
   // The attempt failed: it counts against the upstream's health (CoreDNS's max_fails).
   health_.Failure(slot.forward->first_upstream + slot.upstream, slot.forward->max_fails);
   const std::int64_t now = NowMs();
-  if (RetryNext(index, now)) return;
-  // Every attempt failed.
+  const Retry retry = RetryNext(index, now);
+  if (retry == Retry::kRetried) return;
+  // Every attempt failed, or every upstream is now down and the forward fails fast.
   ForgetPending(slot);
   if (slot.cache_policy != nullptr && slot.cache_policy->stale_seconds > 0 && ServeStale(index, now)) {
     return;
   }
-  ++counters_.servfail_timeout;
+  const bool all_down = retry == Retry::kAllDown;
+  ++(all_down ? counters_.servfail_all_down : counters_.servfail_timeout);
   FailWaiters(index);
-  if (slot.has_client()) ReplyServfail(ClientOf(slot));
+  if (slot.has_client()) {
+    ReplyServfail(ClientOf(slot), all_down ? LogError::kNoHealthyUpstreams : LogError::kUpstreamsFailed);
+  }
   ReleaseSlot(index);
 }
 
@@ -339,7 +343,7 @@ void Shard::OnUpstreamAnswer(std::uint32_t index, std::uint8_t upstream, std::ui
   if ((forward.failover_rcodes & rcode_bit) != 0) {
     // `failover RCODE`: try the next upstream; the last one's answer stands.
     ForgetPending(slot);
-    if (RetryNext(index, now)) return GiveBack(owner, bid);
+    if (RetryNext(index, now) == Retry::kRetried) return GiveBack(owner, bid);
   }
   if ((forward.next_rcodes & rcode_bit) != 0) {
     // `next RCODE`: the query moves on to the block's next forward for the name.

@@ -102,12 +102,13 @@ bool Shard::AttemptOf(const InflightSlot& slot, std::uint16_t socket, std::uint1
   return false;
 }
 
-bool Shard::RetryNext(std::uint32_t index, std::int64_t now) {
+Shard::Retry Shard::RetryNext(std::uint32_t index, std::int64_t now) {
   InflightSlot& slot = inflight_[index];
   ++slot.attempts;
   const ForwardRoute& f = *slot.forward;
   const bool out_of_attempts = f.max_attempts != 0 && slot.attempts >= f.max_attempts;
-  if (now >= slot.deadline_ms || out_of_attempts) return false;
+  if (now >= slot.deadline_ms || out_of_attempts) return Retry::kExhausted;
+  if (FailsFast(f)) return Retry::kAllDown;
   if (slot.pending && !slot.tcp_upstream) {
     // Keep this attempt as the hedge (dropping an older one).
     if (slot.prev_pending) pending_.Erase(PendingIndex::Key(slot.prev_socket, slot.prev_txid));
@@ -121,12 +122,12 @@ bool Shard::RetryNext(std::uint32_t index, std::int64_t now) {
   }
   if (!ChooseUpstream(slot, index, false)) {
     timers_->Schedule(index, now);  // nothing to send on: try the next one at once
-    return true;
+    return Retry::kRetried;
   }
   ++counters_.retries;
   SendToUpstream(index);
   timers_->Schedule(index, std::min(now + AttemptTimeoutMs(slot), slot.deadline_ms));
-  return true;
+  return Retry::kRetried;
 }
 
 std::int64_t Shard::AttemptTimeoutMs(const InflightSlot& slot) const noexcept {

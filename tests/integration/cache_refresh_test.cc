@@ -180,5 +180,30 @@ TEST(ServeStale, VerifyAsksUpstreamFirstAndAStaleAnswerBeatsAServfail) {
   EXPECT_EQ(fwd.Stop().cache_stale, 3u);
 }
 
+TEST(ServeStale, VerifyAnswersStaleAtOnceWhenEveryUpstreamIsDownAndFailsFast) {
+  // The production manifest's setting: both remote DNS servers gone, the health checks
+  // have marked them down, failfast_all_unhealthy_upstreams. Verify has nobody to ask:
+  // the stale answer comes at once, not a SERVFAIL.
+  FakeUpstream up(Behaviour::kAnswer, Answer(1));
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n cache {\n  success 1000 3600 1\n  serve_stale 1h verify\n }\n forward . " +
+                Upstream(up) + " {\n  max_fails 1\n  max_connect_attempts 2\n  read_timeout 100ms\n" +
+                "  failfast_all_unhealthy_upstreams\n  health_check 10s\n }\n}\n");
+  UdpClient client;
+  ASSERT_TRUE(Ask(client, fwd.port(), 1).has_value());
+  up.set_behaviour(Behaviour::kDrop);
+  client.SendTo(fwd.port(), MessageBuilder(2, 0x0100).Question("other.example.", 1).bytes());
+  ASSERT_TRUE(client.Receive(2s).has_value());  // its two timed-out attempts mark it down
+  std::this_thread::sleep_for(1100ms);            // www.example. has expired
+  const int asked = up.queries();
+  const auto start = std::chrono::steady_clock::now();
+  const std::optional<Bytes> stale = Ask(client, fwd.port(), 3);
+  ASSERT_TRUE(stale.has_value());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 50ms);
+  EXPECT_EQ(RcodeOf(*stale), wire::rcode::kNoError);
+  EXPECT_EQ(wire::LoadU16(stale->data() + wire::header::kAnCount), 1);
+  EXPECT_EQ(up.queries(), asked);  // nobody was asked
+  EXPECT_EQ(fwd.Stop().cache_stale, 1u);
+}
+
 }  // namespace
 }  // namespace ringdns::testing

@@ -100,7 +100,8 @@ TEST(Upstreams, ADeadUpstreamIsRoutedAroundThenProbedAndUsedAgain) {
   EXPECT_LE(a.queries() - a_before, 3 + 3);  // the failures that marked it down, and probes
   // a returns: a probe finds it and round_robin uses it again.
   a.set_behaviour(Behaviour::kAnswer);
-  std::this_thread::sleep_for(2500ms);  // probes back off from 0.5 s; this covers 1 s + 2 s steps
+  // Probed every 0.5 s; a probe sent while it was still silent waits out its 1 s timeout.
+  std::this_thread::sleep_for(2000ms);
   const int a_back = a.queries();
   ASSERT_EQ(AskSerially(fwd.port(), 100).answered, 100);
   EXPECT_GE(a.queries() - a_back, 45);
@@ -187,6 +188,26 @@ TEST(Upstreams, FailfastAnswersServfailWithNoReachableAuthorityOnceAllAreDown) {
     }
   }
   EXPECT_EQ(fwd.Stop().servfail_all_down, 2u);  // the query above and dig's
+}
+
+TEST(Upstreams, FailfastStopsRetryingOnceTheLastUpstreamGoesDown) {
+  // Both upstreams die while a query is out: its attempts mark one, then the other,
+  // down. From then on failfast_all_unhealthy_upstreams holds for its retries too: the
+  // SERVFAIL comes after two attempt timeouts, not at the 5 s query deadline.
+  FakeUpstream a(Behaviour::kDrop);
+  FakeUpstream b(Behaviour::kDrop);
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . " + Upstream(a) + " " + Upstream(b) +
+                " {\n  failfast_all_unhealthy_upstreams\n  max_fails 1\n  read_timeout 200ms\n" +
+                "  health_check 10s\n }\n}\n");
+  UdpClient client;
+  const auto start = Clock::now();
+  client.SendTo(fwd.port(), Query(1));
+  const std::optional<Bytes> answer = client.Receive(6s);
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_LT(Clock::now() - start, 2s);
+  EXPECT_EQ(RcodeOf(*answer), wire::rcode::kServFail);
+  EXPECT_EQ(EdeOf(*answer), 22);
+  EXPECT_EQ(fwd.Stop().servfail_all_down, 1u);
 }
 
 TEST(Upstreams, ALateAnswerToTheEarlierAttemptIsStillTaken) {
