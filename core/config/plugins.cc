@@ -1,5 +1,6 @@
 // The directives around forwarding: bind, acl, log, errors, health, ready, prometheus,
 // reload and tls (server side).
+#include <algorithm>
 #include <regex>
 
 #include "absl/strings/str_cat.h"
@@ -34,6 +35,34 @@ absl::StatusOr<Endpoint> ParseEndpointText(const Token& token) {
                                        "', expected an IP address, localhost or nothing"));
   }
   return Endpoint{hp->host, *hp->port};
+}
+
+// What RE2 (CoreDNS's Go regexp) refuses and libstdc++'s std::regex would take, with
+// undefined behaviour on huge numbers (found by corefile_fuzz): back-references, and
+// repeat counts over RE2's limit of 1000.
+absl::Status CheckRe2Compatible(const Token& pattern) {
+  constexpr int kMaxRepeat = 1000;
+  const std::string& p = pattern.text;
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    if (p[i] == '\\' && i + 1 < p.size()) {
+      if (p[i + 1] >= '1' && p[i + 1] <= '9') {
+        return ErrorAt(pattern, absl::StrCat("consolidate: invalid REGEXP '", p,
+                                             "': back-references are not RE2 syntax"));
+      }
+      ++i;
+      continue;
+    }
+    if (p[i] != '{') continue;
+    int count = 0;
+    for (std::size_t j = i + 1; j < p.size() && (p[j] == ',' || (p[j] >= '0' && p[j] <= '9')); ++j) {
+      count = p[j] == ',' ? 0 : std::min(count * 10 + (p[j] - '0'), kMaxRepeat + 1);
+      if (count > kMaxRepeat) {
+        return ErrorAt(pattern, absl::StrCat("consolidate: invalid REGEXP '", p,
+                                             "': repeat count over 1000"));
+      }
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -159,6 +188,7 @@ absl::Status ParseErrors(const Directive& d, Errors& errors) {
     // regular expressions, which agree on the usual ones.
     c.pattern = o.args[1].text;
     if (c.pattern.empty()) return ErrorAt(o.args[1], "consolidate: empty REGEXP");
+    if (absl::Status s = CheckRe2Compatible(o.args[1]); !s.ok()) return s;
     try {
       std::regex compiled(c.pattern);
     } catch (const std::regex_error& e) {
