@@ -15,8 +15,8 @@ build_packages=(
 )
 # Real DNS peers for integration tests and the demo: dig, kdig, nsd, dnsperf; promtool
 # (from prometheus) checks the /metrics text; python3-yaml and systemd-analyze check
-# the deployment files.
-peer_packages=(bind9-dnsutils knot-dnsutils nsd dnsperf prometheus curl python3-yaml systemd)
+# the deployment files; iproute2 builds the end-to-end test's network namespaces.
+peer_packages=(bind9-dnsutils knot-dnsutils nsd dnsperf prometheus curl python3-yaml systemd iproute2)
 
 wanted=("${build_packages[@]}" "${peer_packages[@]}")
 [ "${1:-}" = "--binary-only" ] && wanted=("${binary_packages[@]}")

@@ -2,13 +2,15 @@
 # PID on exit, and real nsd servers on loopback (rate limiting and control port off).
 #   loopback_init          make $work and the exit trap
 #   start_bg CMD...        run CMD in the background, remembered for the trap
+#   nsd_conf NAME ADDRESS PORT ZONE ZONEFILE   an nsd.conf (for nsd started elsewhere)
 #   start_nsd NAME PORT ZONE ZONEFILE   nsd on 127.0.0.1:PORT serving ZONE
 #   port_block N           the first of N free consecutive ports
 
 loopback_init() {
   work=$(mktemp -d /tmp/ringdns.XXXXXX)
   pids=()
-  trap loopback_cleanup EXIT INT TERM
+  trap loopback_cleanup EXIT
+  trap "exit 143" INT TERM  # through the EXIT trap: stop what was started, then end
 }
 
 loopback_cleanup() {
@@ -23,12 +25,13 @@ start_bg() {
   last_pid=$!
 }
 
-start_nsd() {
-  local name=$1 port=$2 zone=$3 file=$4
+# nsd_conf NAME ADDRESS PORT ZONE ZONEFILE: $work/NAME/nsd.conf for nsd on ADDRESS@PORT.
+nsd_conf() {
+  local name=$1 address=$2 port=$3 zone=$4 file=$5
   mkdir -p "$work/$name"
   cat >"$work/$name/nsd.conf" <<CONF
 server:
-  ip-address: 127.0.0.1@$port
+  ip-address: $address@$port
   zonesdir: "$work/$name"
   pidfile: ""
   database: ""
@@ -44,7 +47,11 @@ zone:
   name: "$zone"
   zonefile: "$file"
 CONF
-  start_bg /usr/sbin/nsd -d -c "$work/$name/nsd.conf"
+}
+
+start_nsd() {
+  nsd_conf "$1" 127.0.0.1 "$2" "$3" "$4"
+  start_bg /usr/sbin/nsd -d -c "$work/$1/nsd.conf"
 }
 
 # port_block N: the first of N consecutive ports on 127.0.0.1, free for UDP and TCP

@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# The tutorial end to end: two clusters in network namespaces (tests/e2e/lib_clusters.sh),
+# cluster 2's DNS pods played by two nsd servers, cluster 1's DNS service by a third, and
+# ringdns in cluster 1 with
+#   1. the tutorial's Corefile, unchanged (examples/tutorial.Corefile): SRV, pod A, local
+#      and NXDOMAIN lookups over UDP and TCP, and 20 s of dnsperf with nothing lost;
+#   2. the production manifest's Corefile (deploy/kubernetes/production.yaml): one remote
+#      DNS pod down, then both (SERVFAIL with an Extended DNS Error, stale answers), then
+#      both back within the health-check interval;
+#   3. the DoT variant (examples/dot/): cluster 1 forwards the remote zone over DNS over
+#      TLS with mutual TLS to a ringdns endpoint in cluster 2, which refuses a client
+#      certificate from another CA.
+# Usage: two_clusters_test.sh PATH_TO_RINGDNS (as root; exits 77 to be skipped otherwise)
+set -u
+ringdns=$1
+root=$(cd "$(dirname "$0")/../.." && pwd)
+[ "$(id -u)" -eq 0 ] || { echo "SKIP: network namespaces need root"; exit 77; }
+for tool in ip dig kdig dnsperf openssl python3 /usr/sbin/nsd; do
+  command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }
+done
+. "$root/tools/lib_loopback.sh"
+loopback_init
+. "$root/tests/tools/lib_check.sh"
+. "$root/tests/tools/lib_pki.sh"
+. "$root/tests/e2e/lib_clusters.sh"
+clusters_up || { echo "FAIL: could not build the network namespaces"; exit 1; }
+
+# Cluster 2's DNS pods and cluster 1's DNS service.
+remote_zone=$root/tests/e2e/zones/cluster2.cluster.local.zone
+nsd_conf remote-a 10.1.17.2 53 cluster.local. "$remote_zone"
+nsd_conf remote-b 10.1.46.2 53 cluster.local. "$remote_zone"
+nsd_conf local 172.20.0.10 53 cluster.local. "$root/examples/zones/cluster.local.zone"
+declare -A nsd_pid
+start_dns() {  # NAME NAMESPACE
+  start_bg ip netns exec "$2" /usr/sbin/nsd -d -c "$work/$1/nsd.conf"
+  nsd_pid[$1]=$last_pid
+}
+stop_dns() { kill -TERM "${nsd_pid[$1]}"; wait "${nsd_pid[$1]}" 2>/dev/null; }
+start_dns remote-a "$cluster2"
+start_dns remote-b "$cluster2"
+start_dns local "$cluster1"
+
+start_ringdns() {  # NAMESPACE COREFILE LOG: $ringdns_pid
+  start_bg ip netns exec "$1" "$ringdns" -conf "$2" -shards 2 2>"$3"
+  ringdns_pid=$last_pid
+}
+stop_ringdns() { kill -TERM "$ringdns_pid"; wait "$ringdns_pid"; }
+# A client pod in cluster 1 asking the ringdns pod; from source port $client_port when set
+# (the kernel then gives every query the same shard, and so the same cache).
+client_port=
+ask() { inside "$cluster1" dig -b "10.0.1.5${client_port:+#$client_port}" @10.0.3.53 -p 5353 +tries=1 +timeout=3 "$@" 2>&1; }
+status_of() { grep -o 'status: [A-Z]*' <<<"$1" | cut -d' ' -f2; }
+wait_answering() {
+  for _ in $(seq 1 50); do
+    [ "$(status_of "$(ask kubernetes.default.svc.cluster.local A)")" = NOERROR ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+srv=_couchbase._tcp.cb-example-srv.remote.svc.cluster.local
+srv_answer() {  # DIG-OUTPUT: the three SRV records with the pods' A records as additional data
+  [ "$(status_of "$1")" = NOERROR ] &&
+    [ "$(grep -cE "^$srv\.[[:space:]].*IN[[:space:]]+SRV[[:space:]]+0 33 11210 10-1-" <<<"$1")" -eq 3 ] &&
+    [ "$(sed -n '/ADDITIONAL SECTION/,/^$/p' <<<"$1" | grep -cE 'IN[[:space:]]+A[[:space:]]+10\.1\.')" -eq 3 ]
+}
+address_of() { ask +short "$1" A | sort | tr '\n' ' ' | sed 's/ $//'; }
+lookups() {  # WHAT: the lookups a cluster 1 client makes through ringdns
+  local what=$1 out id transport
+  for transport in udp:+notcp tcp:+tcp; do
+    id=$((RANDOM % 65536))
+    out=$(ask "${transport#*:}" +qid="$id" "$srv" SRV)
+    check "$what: SRV over ${transport%:*}: three pods with their A records" srv_answer "$out"
+    check "$what: SRV over ${transport%:*}: the answer's ID is the query's" grep -q "id: $id\$" <<<"$out"
+  done
+  check "$what: a remote pod's A record" \
+    test "$(address_of 10-1-17-231.cb-example-srv.remote.svc.cluster.local)" = 10.1.17.231
+  check "$what: the local API service comes from cluster 1" \
+    test "$(address_of kubernetes.default.svc.cluster.local)" = 10.96.0.1
+  check "$what: a service under svc.cluster.local. outside remote is cluster 1's" \
+    test "$(address_of app.default.svc.cluster.local)" = 10.0.12.34
+  out=$(ask +tcp missing.remote.svc.cluster.local A)
+  check "$what: a missing remote name is NXDOMAIN" test "$(status_of "$out")" = NXDOMAIN
+}
+
+# 1. The tutorial's Corefile, unchanged.
+start_ringdns "$cluster1" "$root/examples/tutorial.Corefile" "$work/tutorial.log"
+check "tutorial: ringdns answers in cluster 1" wait_answering
+lookups tutorial
+printf '%s\n' "$srv SRV" "10-1-46-20.cb-example-srv.remote.svc.cluster.local A" \
+  "cb-example-srv.remote.svc.cluster.local A" "kubernetes.default.svc.cluster.local A" \
+  "app.default.svc.cluster.local A" "missing.remote.svc.cluster.local A" >"$work/queries"
+inside "$cluster1" dnsperf -s 10.0.3.53 -p 5353 -d "$work/queries" -l 20 -Q 2000 -b 4096 \
+  >"$work/dnsperf.out" 2>&1
+check "tutorial: 20 s of dnsperf at 2 000 q/s, nothing lost" \
+  grep -q 'Queries lost:         0 ' "$work/dnsperf.out"
+stop_ringdns
+
+# 2. The production manifest's Corefile: health checks, cache with serve_stale.
+python3 -c 'import sys, yaml
+for doc in yaml.safe_load_all(open(sys.argv[1])):
+    if doc and doc.get("kind") == "ConfigMap":
+        print(doc["data"]["Corefile"])' "$root/deploy/kubernetes/production.yaml" >"$work/production.Corefile"
+start_ringdns "$cluster1" "$work/production.Corefile" "$work/production.log"
+check "production: ringdns answers in cluster 1" wait_answering
+client_port=40053  # caches are per shard: the stale answer below is this shard's
+check "production: SRV through the cache" srv_answer "$(ask "$srv" SRV)"
+sleep 1.2  # past the records' TTL of 1 s: what follows must go to cluster 2
+stop_dns remote-a
+lost=0
+for i in $(seq 1 20); do
+  [ "$(status_of "$(ask "gone-$i.remote.svc.cluster.local" A)")" = NXDOMAIN ] || lost=$((lost + 1))
+  [ $((i % 5)) -eq 0 ] && { srv_answer "$(ask "$srv" SRV)" || lost=$((lost + 1)); }
+done
+check "one remote DNS pod down: all 24 queries answered by the other ($lost failed)" test "$lost" -eq 0
+sleep 1.2
+stop_dns remote-b
+started=$(date +%s%N)
+out=$(inside "$cluster1" dig -b 10.0.1.5 @10.0.3.53 -p 5353 +tries=1 +timeout=8 nowhere.remote.svc.cluster.local A 2>&1)
+elapsed_ms=$((($(date +%s%N) - started) / 1000000))
+check "both down: SERVFAIL" test "$(status_of "$out")" = SERVFAIL
+check "both down: with an Extended DNS Error" grep -q 'EDE: ' <<<"$out"
+check "both down: within the 5 s deadline (${elapsed_ms} ms)" test "$elapsed_ms" -le 5500
+check "both down: a cached answer is served stale" srv_answer "$(ask "$srv" SRV)"
+client_port=
+start_dns remote-a "$cluster2"
+start_dns remote-b "$cluster2"
+for _ in $(seq 1 50); do
+  inside "$cluster1" dig @10.1.17.2 +tries=1 +timeout=1 +short kubernetes.default.svc.cluster.local A |
+    grep -q . && break
+  sleep 0.05
+done
+started=$(date +%s%N)
+for i in $(seq 1 40); do
+  [ "$(status_of "$(ask +timeout=1 "back-$i.remote.svc.cluster.local" A)")" = NXDOMAIN ] && break
+  sleep 0.1
+done
+elapsed_ms=$((($(date +%s%N) - started) / 1000000))
+check "both back: answers resume within the 1 s health-check interval (${elapsed_ms} ms)" \
+  test "$elapsed_ms" -le 1500
+stop_ringdns
+
+# 3. DNS over TLS with mutual TLS between the clusters (examples/dot/).
+pki_init "$work/pki"
+pki_ca ca
+pki_ca other-ca ca  # a look-alike: same name, another key
+pki_signed endpoint ca 2 "DNS:dns.cluster2.internal"
+pki_signed proxy ca 2
+pki_signed stranger other-ca 2
+secret() {  # DIR CERT: a Kubernetes TLS secret as mounted (tls.crt, tls.key, ca.crt)
+  mkdir -p "$1"
+  cp "$pki/$2.pem" "$1/tls.crt"; cp "$pki/$2.key" "$1/tls.key"; cp "$pki/ca.pem" "$1/ca.crt"
+}
+secret "$work/tls-cluster2" endpoint
+secret "$work/tls-cluster1" proxy
+sed "s#/etc/coredns/tls#$work/tls-cluster2#g" "$root/examples/dot/cluster2.Corefile" >"$work/cluster2.Corefile"
+sed "s#/etc/coredns/tls#$work/tls-cluster1#g" "$root/examples/dot/cluster1.Corefile" >"$work/cluster1.Corefile"
+start_ringdns "$cluster2" "$work/cluster2.Corefile" "$work/endpoint.log"
+endpoint_pid=$ringdns_pid
+start_ringdns "$cluster1" "$work/cluster1.Corefile" "$work/dot.log"
+check "DoT: ringdns answers in cluster 1" wait_answering
+for _ in $(seq 1 50); do srv_answer "$(ask "$srv" SRV)" && break; sleep 0.1; done
+lookups DoT
+tls_ask() {  # CERT [NAME TYPE]: kdig from cluster 1 straight to cluster 2's DoT endpoint
+  inside "$cluster1" kdig @10.1.200.10 -p 853 +tls-ca="$pki/ca.pem" +tls-hostname=dns.cluster2.internal \
+    +tls-certfile="$pki/$1.pem" +tls-keyfile="$pki/$1.key" +timeout=2 +retry=0 "${2:-$srv}" "${3:-SRV}" 2>&1
+}
+check "DoT: the endpoint answers a client certificate from the clusters' CA" \
+  test "$(status_of "$(tls_ask proxy)")" = NOERROR
+check "DoT: and refuses one from another CA" test -z "$(status_of "$(tls_ask stranger)")"
+check "DoT: the endpoint serves the remote namespace only" \
+  test "$(status_of "$(tls_ask proxy kubernetes.default.svc.cluster.local A)")" = REFUSED
+stop_ringdns
+check "DoT: cluster 1 reached cluster 2 over TLS" grep -qE 'stopped:.* tls_handshakes=[1-9]' "$work/dot.log"
+ringdns_pid=$endpoint_pid
+stop_ringdns
+check "DoT: the refused certificate is logged with the reason" \
+  grep -q 'DNS over TLS handshake failed: .*certificate' "$work/endpoint.log"
+
+[ "$failures" -eq 0 ] || { tail -n 20 "$work"/*.log "$work/dnsperf.out"; exit 1; }
