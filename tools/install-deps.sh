@@ -15,8 +15,10 @@ build_packages=(
 )
 # Real DNS peers for integration tests and the demo: dig, kdig, nsd, dnsperf; promtool
 # (from prometheus) checks the /metrics text; python3-yaml and systemd-analyze check
-# the deployment files; iproute2 builds the end-to-end test's network namespaces.
-peer_packages=(bind9-dnsutils knot-dnsutils nsd dnsperf prometheus curl python3-yaml systemd iproute2)
+# the deployment files; iproute2 builds the end-to-end test's network namespaces;
+# unbound is a third-party DNS-over-TLS server for the interop test.
+peer_packages=(bind9-dnsutils knot-dnsutils nsd dnsperf prometheus curl python3-yaml systemd iproute2
+               unbound)
 
 wanted=("${build_packages[@]}" "${peer_packages[@]}")
 [ "${1:-}" = "--binary-only" ] && wanted=("${binary_packages[@]}")
@@ -35,8 +37,9 @@ echo "install-deps: installing ${missing[*]}"
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 # Debian enables nsd's own service on install; ringdns's tests start their own instances.
-# Likewise prometheus: only its promtool is wanted.
-for service in nsd prometheus prometheus-node-exporter; do
+# Likewise prometheus (only its promtool is wanted) and unbound (the test runs its own in
+# a private network namespace; the system resolver stays what it was).
+for service in nsd prometheus prometheus-node-exporter unbound; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$service" 2>/dev/null; then
     $SUDO systemctl stop "$service" || true
   fi
