@@ -1,4 +1,5 @@
 // The forward directive, with CoreDNS's options and defaults.
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -105,7 +106,9 @@ absl::Status ParseOption(const Directive& o, Forward& f) {
     for (const Token& t : o.args) {
       absl::StatusOr<std::uint16_t> r = ParseRcode(t);
       if (!r.ok()) return r.status();
-      out.push_back(*r);
+      // Repeated lines add up; each RCODE once (found by corefile_fuzz: duplicates made
+      // the normalised Corefile exceed the 16 arguments it then had to parse back).
+      if (std::find(out.begin(), out.end(), *r) == out.end()) out.push_back(*r);
     }
     return absl::OkStatus();
   };

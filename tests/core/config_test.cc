@@ -242,6 +242,19 @@ TEST(Corefile, CoreDnsCacheDocumentationExamples) {
   EXPECT_EQ(c.blocks[0].cache->serve_stale_duration, absl::Hours(1));
 }
 
+TEST(Corefile, RepeatedRcodeListsAddUpOnceEachAndNormaliseBack) {
+  // corefile_fuzz: failover repeated 12 times printed 24 RCODEs on one line, which the
+  // parser (16 at most) then refused.
+  std::string text = ". {\n forward . 10.0.0.10 {\n";
+  for (int i = 0; i < 12; ++i) text += "  failover SERVFAIL YXDOMAIN\n  next NXDOMAIN\n";
+  text += "  failover REFUSED\n }\n}\n";
+  const Config c = MustParse(text);
+  EXPECT_THAT(c.blocks[0].forwards[0].failover_rcodes, ElementsAre(2, 6, 5));
+  EXPECT_THAT(c.blocks[0].forwards[0].next_rcodes, ElementsAre(3));
+  const std::string once = FormatCorefile(c);
+  EXPECT_EQ(FormatCorefile(MustParse(once)), once);
+}
+
 TEST(Corefile, KeysNormalise) {
   LoadOptions options;
   options.dns_port = 1053;
