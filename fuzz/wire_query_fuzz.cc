@@ -5,6 +5,7 @@
 #include <cstring>
 #include <vector>
 
+#include "dns_mutator.h"
 #include "fuzz_check.h"
 #include "wire/message.h"
 #include "wire/name.h"
@@ -12,6 +13,13 @@
 #include "wire/response.h"
 
 using namespace ringdns::wire;
+
+#ifdef RINGDNS_LIBFUZZER
+extern "C" std::size_t LLVMFuzzerCustomMutator(std::uint8_t* data, std::size_t size, std::size_t max_size,
+                                          unsigned seed) {
+  return ringdns::fuzz::MutateDns(data, size, max_size, seed, 0);
+}
+#endif
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::vector<std::uint8_t> input(data, data + size);

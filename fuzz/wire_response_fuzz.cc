@@ -7,11 +7,19 @@
 #include <cstring>
 #include <vector>
 
+#include "dns_mutator.h"
 #include "fuzz_check.h"
 #include "wire/message.h"
 #include "wire/response.h"
 
 using namespace ringdns::wire;
+
+#ifdef RINGDNS_LIBFUZZER
+extern "C" std::size_t LLVMFuzzerCustomMutator(std::uint8_t* data, std::size_t size, std::size_t max_size,
+                                          unsigned seed) {
+  return ringdns::fuzz::MutateDns(data, size, max_size, seed, 2);
+}
+#endif
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   // The first two octets choose the TTL cap and the truncation limit.
