@@ -37,6 +37,7 @@ constexpr std::pair<const char*, RelaxedCounter ShardCounters::*> kFields[] = {
     {"tc_retries", &ShardCounters::tc_retries},
     {"upstream_tcp_connects", &ShardCounters::upstream_tcp_connects},
     {"upstream_tcp_failures", &ShardCounters::upstream_tcp_failures},
+    {"upstream_socket_rotations", &ShardCounters::upstream_socket_rotations},
     {"truncated", &ShardCounters::truncated},
     {"formerr", &ShardCounters::formerr},
     {"notimp", &ShardCounters::notimp},

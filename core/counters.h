@@ -39,6 +39,7 @@ struct ShardCounters {
   RelaxedCounter tc_retries;          // truncated UDP answers asked again over TCP
   RelaxedCounter upstream_tcp_connects;
   RelaxedCounter upstream_tcp_failures;  // connects refused, connections broken
+  RelaxedCounter upstream_socket_rotations;  // UDP sockets replaced by one on a fresh port
   RelaxedCounter truncated;           // answers cut to the client's UDP size (TC)
   RelaxedCounter formerr;             // malformed queries answered FORMERR
   RelaxedCounter notimp;              // opcodes other than QUERY

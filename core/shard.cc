@@ -183,12 +183,8 @@ absl::Status Shard::Init() {
   }
   for (int family : {AF_INET, AF_INET6}) {
     if (!need[FamilyIndex(family)]) continue;
-    const SockAddr* source = nullptr;
-    for (const SockAddr& s : routes_.source_addresses) {
-      if (s.family() == family) source = &s;
-    }
     for (std::uint32_t i = 0; i < options_.upstream_sockets; ++i) {
-      absl::StatusOr<ring::UniqueFd> fd = OpenUpstreamSocket(family, source);
+      absl::StatusOr<ring::UniqueFd> fd = OpenUpstreamSocket(family, UpstreamSource(family));
       if (!fd.ok()) return fd.status();
       sockets_by_family_[FamilyIndex(family)].push_back(
           static_cast<std::uint16_t>(upstream_sockets_.size()));
@@ -356,7 +352,10 @@ void Shard::HandleCompletion(const io_uring_cqe& cqe) {
     case kRecvUpstream: {
       const bool listener = ud.op == kRecvListener;
       Socket& socket = listener ? listeners_[ud.slot] : upstream_sockets_[ud.slot];
-      if ((cqe.flags & IORING_CQE_F_MORE) == 0) socket.armed = false;  // re-armed by Run
+      if ((cqe.flags & IORING_CQE_F_MORE) == 0) {
+        socket.armed = false;  // re-armed by Run
+        if (!listener) FinishRotation(socket);
+      }
       if (cqe.res < 0) {
         if (cqe.res == -ENOBUFS) ++counters_.enobufs;  // back-pressure: re-armed later
         return;
@@ -456,6 +455,7 @@ void Shard::Run(const std::atomic<bool>& stop) {
     const std::int64_t now = NowMs();
     timers_->Advance(now, [this](std::uint32_t slot) { OnTimeout(slot); });
     stream_timers_->Advance(now, [this](std::uint32_t conn) { OnStreamTimer(conn); });
+    if (!stopping_) RotateUpstreamSockets(now);
     if (!stalled_streams_.empty()) ResumeStalledStreams();
     if (cache_) {  // gauges for the scrape
       metrics_.cache_entries[0].Set(cache_->success().size());

@@ -58,6 +58,9 @@ struct ShardOptions {
   std::uint32_t query_buffers = 4096;       // power of two; also bounds queries held
   std::uint32_t answer_buffers = 2048;      // power of two
   std::uint32_t upstream_sockets = 16;      // per address family (RFC 5452 port spread)
+  // Every this often one upstream socket stops taking queries; once every query that
+  // could use it is over, it is replaced by a new one on a fresh random port. 0: never.
+  std::int64_t upstream_socket_rotation_ms = 2000;
   std::uint32_t refresh_buffers = 64;       // cache refreshes (prefetch, stale) in flight
   std::uint32_t max_waiters = 256;          // identical queries chained behind one upstream query
   // DNS over TCP from clients (RFC 7766); timeouts are CoreDNS's `timeouts` defaults.
@@ -138,6 +141,10 @@ class Shard {
     int family = 0;
     bool armed = false;
     std::uint32_t spec = 0;  // index into RouteTable::listeners (listeners only)
+    // Upstream sockets being rotated (shard_rotation.cc): no new query since this time;
+    // `replacement` waits for the receive on `fd` to be cancelled.
+    std::int64_t retiring_since_ms = 0;
+    ring::UniqueFd replacement;
   };
   struct SendContext {  // one per provided buffer: a send's msghdr must outlive the send
     msghdr msg{};
@@ -285,6 +292,15 @@ class Shard {
   // Gives the slot a socket (UDP) or stream (TCP) to its chosen upstream and a fresh
   // TXID unique on it, and files it in pending_. False when there is none.
   bool BindUpstream(InflightSlot& slot, std::uint32_t slot_index);
+
+  // shard_rotation.cc: upstream UDP sockets replaced one at a time by sockets on fresh
+  // random ports, so a port an attacker learns is useful for a minute at most.
+  // Called every loop turn: retires the next socket when one is due, and replaces a
+  // socket retired long enough that no query can still be waiting on it.
+  void RotateUpstreamSockets(std::int64_t now_ms);
+  // The receive on upstream socket `index` ended: swap in its replacement, if it has one.
+  void FinishRotation(Socket& socket);
+  const SockAddr* UpstreamSource(int family) const noexcept;
   bool AllUpstreamsDown(const ForwardRoute& forward) const noexcept;
   // failfast_all_unhealthy_upstreams applies: no attempt is made, at the start or on a retry.
   bool FailsFast(const ForwardRoute& forward) const noexcept {
@@ -467,6 +483,8 @@ class Shard {
   std::vector<Socket> listeners_;
   std::vector<Socket> upstream_sockets_;
   std::vector<std::uint16_t> sockets_by_family_[2];  // [0] IPv4, [1] IPv6
+  std::int64_t next_rotation_ms_ = 0;
+  std::uint32_t rotation_cursor_ = 0;
   std::vector<SendContext> query_sends_;
   std::vector<SendContext> answer_sends_;
   std::vector<std::uint32_t> round_robin_;  // per forward id

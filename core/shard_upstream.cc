@@ -61,7 +61,14 @@ bool Shard::BindUpstream(InflightSlot& slot, std::uint32_t index) {
     const std::vector<std::uint16_t>& sockets =
         sockets_by_family_[FamilyIndex(slot.forward->upstreams[slot.upstream].family())];
     if (sockets.empty()) return false;
-    slot.upstream_socket = sockets[random_.Below(static_cast<std::uint32_t>(sockets.size()))];
+    // A random socket among those taking queries (at least half are; the rest are
+    // retiring, shard_rotation.cc).
+    const auto n = static_cast<std::uint32_t>(sockets.size());
+    std::uint32_t k = random_.Below(n);
+    for (std::uint32_t tries = 1; tries < n && upstream_sockets_[sockets[k]].retiring_since_ms != 0; ++tries) {
+      k = (k + 1) % n;
+    }
+    slot.upstream_socket = sockets[k];
   }
   // An unpredictable ID, unique among the queries waiting on that socket (RFC 5452).
   std::uint32_t key;

@@ -15,8 +15,9 @@ class Forwarder {
  public:
   // `corefile` may use {PORT} for the listening port; listeners bind 127.0.0.1.
   // `log_fd`: where `log` and `errors` lines go.
+  // `rotation_ms`: how often a shard retires an upstream socket for one on a new port.
   explicit Forwarder(const std::string& corefile, int shards = 1, std::uint32_t slots = 1024,
-                     int log_fd = 1);
+                     int log_fd = 1, std::int64_t rotation_ms = 2000);
   ~Forwarder();
 
   std::uint16_t port() const { return port_; }

@@ -116,6 +116,11 @@ std::vector<std::uint16_t> FakeUpstream::ids() const {
   return ids_;
 }
 
+std::vector<std::uint16_t> FakeUpstream::source_ports() const {
+  std::lock_guard<std::mutex> lock(ids_mutex_);
+  return ports_;
+}
+
 void FakeUpstream::Serve() {
   std::uint8_t buf[65535];
   while (!stop_.load()) {
@@ -130,6 +135,7 @@ void FakeUpstream::Serve() {
     {
       std::lock_guard<std::mutex> lock(ids_mutex_);
       ids_.push_back(wire::LoadU16(buf));
+      ports_.push_back(ntohs(reinterpret_cast<const sockaddr_in*>(&from)->sin_port));
     }
     if (delay_.count() > 0) std::this_thread::sleep_for(delay_);
     Bytes answer = answer_(query);

@@ -63,6 +63,8 @@ class FakeUpstream {
   void set_behaviour(Behaviour b) { behaviour_.store(b); }
   // The IDs of the queries received, in order (read after traffic stops).
   std::vector<std::uint16_t> ids() const;
+  // The source ports they came from, in the same order.
+  std::vector<std::uint16_t> source_ports() const;
 
  private:
   void Serve();
@@ -77,6 +79,7 @@ class FakeUpstream {
   std::atomic<int> queries_{0};
   mutable std::mutex ids_mutex_;
   std::vector<std::uint16_t> ids_;
+  std::vector<std::uint16_t> ports_;
   std::thread thread_;
 };
 

@@ -1,0 +1,71 @@
+// Upstream source-port rotation. Each shard sends its UDP queries from a few sockets on
+// kernel-chosen random ports (RFC 5452). Ports that never change give an attacker who
+// learns one (say, by making ringdns query a server the attacker runs) all the time in
+// the world to race answers against it with only the 16-bit ID to guess. So the shard
+// retires one socket at a time: it takes no new query, and once every query that could
+// be waiting on it has passed its deadline, a new socket on a fresh port takes its place
+// (the old one's receive is cancelled first; late answers to it are dropped as
+// unsolicited). At most half of a family's sockets retire at once.
+#include "core/net.h"
+#include "core/shard.h"
+#include "ring/user_data.h"
+
+namespace ringdns::core {
+namespace {
+
+// Past the whole-query deadline: a retired socket has no attempt left to answer.
+constexpr std::int64_t kRetireForMs = kQueryDeadlineMs + 1000;
+
+}  // namespace
+
+const SockAddr* Shard::UpstreamSource(int family) const noexcept {
+  const SockAddr* source = nullptr;
+  for (const SockAddr& s : routes_.source_addresses) {
+    if (s.family() == family) source = &s;
+  }
+  return source;
+}
+
+void Shard::RotateUpstreamSockets(std::int64_t now) {
+  if (options_.upstream_socket_rotation_ms <= 0 || upstream_sockets_.empty()) return;
+  for (std::uint32_t i = 0; i < upstream_sockets_.size(); ++i) {
+    Socket& s = upstream_sockets_[i];
+    if (s.retiring_since_ms == 0 || s.replacement.valid() || now - s.retiring_since_ms < kRetireForMs) {
+      continue;
+    }
+    absl::StatusOr<ring::UniqueFd> fd = OpenUpstreamSocket(s.family, UpstreamSource(s.family));
+    if (!fd.ok()) {
+      s.retiring_since_ms = 0;  // no descriptor to spare: keep the old port for now
+      continue;
+    }
+    s.replacement = std::move(*fd);
+    if (!s.armed) {
+      FinishRotation(s);
+    } else if (io_uring_sqe* sqe = ring_.GetSqe()) {
+      io_uring_prep_cancel64(sqe, ring::UserData{kRecvUpstream, 0, i, 0}.Pack(), 0);
+      io_uring_sqe_set_data64(sqe, ring::UserData{kCancel, 0, 0, 0}.Pack());
+    } else {
+      s.replacement.Reset();  // no submission room: try again on a later turn
+    }
+  }
+  if (next_rotation_ms_ == 0) next_rotation_ms_ = now + options_.upstream_socket_rotation_ms;
+  if (now < next_rotation_ms_) return;
+  next_rotation_ms_ = now + options_.upstream_socket_rotation_ms;
+  Socket& next = upstream_sockets_[rotation_cursor_++ % upstream_sockets_.size()];
+  if (next.retiring_since_ms != 0) return;
+  std::uint32_t retiring = 0;
+  for (const std::uint16_t i : sockets_by_family_[layout::FamilyIndex(next.family)]) {
+    retiring += upstream_sockets_[i].retiring_since_ms != 0 ? 1u : 0u;
+  }
+  if ((retiring + 1) * 2 > sockets_by_family_[layout::FamilyIndex(next.family)].size()) return;
+  next.retiring_since_ms = now;
+}
+
+void Shard::FinishRotation(Socket& socket) {
+  if (!socket.replacement.valid()) return;
+  socket.fd = std::move(socket.replacement);  // closes the old socket
+  socket.retiring_since_ms = 0;
+  ++counters_.upstream_socket_rotations;
+}
+
+}  // namespace ringdns::core
