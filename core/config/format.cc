@@ -2,6 +2,7 @@
 // operator sees exactly what ringdns understood (-validate).
 #include <sys/socket.h>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/config/loader.h"
@@ -31,6 +32,22 @@ std::string JoinQuoted(const std::vector<std::string>& items) {
   std::vector<std::string> quoted;
   for (const std::string& item : items) quoted.push_back(Quote(item));
   return absl::StrJoin(quoted, " ");
+}
+
+// A server block key: the zone in presentation form, every octet outside letters,
+// digits and "-_.*" as \DDD (corefile_fuzz: a zone holding ',' printed raw split into
+// two keys when parsed back).
+std::string KeyText(const ServerKey& k) {
+  std::string zone;
+  for (const char c : k.zone) {
+    const auto u = static_cast<unsigned char>(c);
+    if (absl::ascii_isalnum(u) || c == '-' || c == '_' || c == '.' || c == '*') {
+      zone += c;
+    } else {
+      absl::StrAppend(&zone, "\\", absl::Dec(u, absl::kZeroPad3));
+    }
+  }
+  return absl::StrCat(TransportScheme(k.transport), "://", zone, ":", k.port);
 }
 
 std::string EndpointText(const Endpoint& e) { return absl::StrCat(e.host, ":", e.port); }
@@ -158,7 +175,7 @@ const char* LogClassName(LogClass c) {
 void FormatBlock(const ServerBlock& b, std::string& out) {
   std::vector<std::string> keys;
   for (const ServerKey& k : b.keys) {
-    keys.push_back(absl::StrCat(TransportScheme(k.transport), "://", k.zone, ":", k.port));
+    keys.push_back(KeyText(k));
   }
   absl::StrAppend(&out, absl::StrJoin(keys, " "), " {\n");
   if (!b.bind.empty()) {
@@ -238,7 +255,7 @@ void FormatBlock(const ServerBlock& b, std::string& out) {
 std::string FormatForwardIdentity(const ServerBlock& block, const Forward& forward) {
   std::vector<std::string> keys;
   for (const ServerKey& k : block.keys) {
-    keys.push_back(absl::StrCat(TransportScheme(k.transport), "://", k.zone, ":", k.port));
+    keys.push_back(KeyText(k));
   }
   std::string out = absl::StrJoin(keys, " ");
   out += "\n";

@@ -255,6 +255,17 @@ TEST(Corefile, RepeatedRcodeListsAddUpOnceEachAndNormaliseBack) {
   EXPECT_EQ(FormatCorefile(MustParse(once)), once);
 }
 
+TEST(Corefile, KeysWithSpecialOctetsNormaliseInPresentationForm) {
+  // corefile_fuzz: the zone "\044." (a label ",") printed raw became "dns://,.:53",
+  // which parses back as two keys.
+  const Config c = MustParse("\\044\n");
+  ASSERT_EQ(c.blocks[0].keys.size(), 1u);
+  EXPECT_EQ(c.blocks[0].keys[0].zone, ",.");
+  const std::string once = FormatCorefile(c);
+  EXPECT_THAT(once, ::testing::StartsWith("dns://\\044.:53 {"));
+  EXPECT_EQ(FormatCorefile(MustParse(once)), once);
+}
+
 TEST(Corefile, KeysNormalise) {
   LoadOptions options;
   options.dns_port = 1053;
