@@ -34,15 +34,21 @@ std::string JoinQuoted(const std::vector<std::string>& items) {
   return absl::StrJoin(quoted, " ");
 }
 
-// A server block key: the zone in presentation form, every octet outside letters,
-// digits and "-_.*" as \DDD (corefile_fuzz: a zone holding ',' printed raw split into
-// two keys when parsed back).
+// A server block key. Zones are kept in presentation form; escapes in them stay as
+// they are, and any other octet outside letters, digits and "-_.*" is written \DDD
+// (corefile_fuzz: a zone holding ',' printed raw split into two keys when parsed back).
 std::string KeyText(const ServerKey& k) {
   std::string zone;
-  for (const char c : k.zone) {
-    const auto u = static_cast<unsigned char>(c);
-    if (absl::ascii_isalnum(u) || c == '-' || c == '_' || c == '.' || c == '*') {
-      zone += c;
+  const std::string& z = k.zone;
+  for (std::size_t i = 0; i < z.size(); ++i) {
+    const auto u = static_cast<unsigned char>(z[i]);
+    if (u == '\\' && i + 1 < z.size()) {
+      const bool decimal = i + 3 < z.size() && absl::ascii_isdigit(static_cast<unsigned char>(z[i + 1]));
+      const std::size_t len = decimal ? 4 : 2;
+      zone.append(z, i, len);
+      i += len - 1;
+    } else if (absl::ascii_isalnum(u) || u == '-' || u == '_' || u == '.' || u == '*') {
+      zone += z[i];
     } else {
       absl::StrAppend(&zone, "\\", absl::Dec(u, absl::kZeroPad3));
     }

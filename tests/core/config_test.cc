@@ -266,6 +266,13 @@ TEST(Corefile, KeysWithSpecialOctetsNormaliseInPresentationForm) {
   EXPECT_EQ(FormatCorefile(MustParse(once)), once);
 }
 
+TEST(Corefile, EscapesInKeysStayAsTheyAre) {
+  // corefile_fuzz: the key "$" is kept as "\$." and must not print as "\092\036.".
+  const std::string once = FormatCorefile(MustParse("$\n"));
+  EXPECT_THAT(once, ::testing::StartsWith("dns://\\$.:53 {"));
+  EXPECT_EQ(FormatCorefile(MustParse(once)), once);
+}
+
 TEST(Corefile, KeysNormalise) {
   LoadOptions options;
   options.dns_port = 1053;
