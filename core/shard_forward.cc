@@ -2,6 +2,7 @@
 // hits) or forwarded from its own buffer with a fresh TXID, and the upstream's answer,
 // once it is proven to answer our query, goes back to the client from the buffer it
 // arrived in.
+#include <algorithm>
 #include <cstring>
 
 #include "core/net.h"
@@ -35,7 +36,7 @@ bool Decode(std::span<std::uint8_t> buffer, int res, msghdr& layout, Received& o
   out.payload = static_cast<std::uint8_t*>(io_uring_recvmsg_payload(header, &layout));
   out.len = io_uring_recvmsg_payload_length(header, res, &layout);
   out.from = static_cast<const sockaddr*>(io_uring_recvmsg_name(header));
-  out.from_len = header->namelen > kNameLen ? kNameLen : header->namelen;
+  out.from_len = std::min<socklen_t>(header->namelen, sizeof(sockaddr_in6));
   out.truncated = (header->flags & MSG_TRUNC) != 0;
   for (cmsghdr* c = io_uring_recvmsg_cmsg_firsthdr(header, &layout); c != nullptr;
        c = io_uring_recvmsg_cmsg_nexthdr(header, &layout, c)) {

@@ -15,9 +15,12 @@ inline constexpr std::uint16_t kQueryGroup = 1;
 inline constexpr std::uint16_t kAnswerGroup = 2;
 // A received buffer holds the recvmsg header, the source address, the control message
 // with the destination address (wildcard listeners), then the payload.
-inline constexpr std::uint32_t kNameLen = sizeof(sockaddr_in6);
+// The name area is rounded up to 8 octets: the control message after it must be aligned
+// for cmsghdr (UBSan caught the 28-octet sockaddr_in6 leaving it at offset 44).
+inline constexpr std::uint32_t kNameLen = (sizeof(sockaddr_in6) + 7) & ~std::uint32_t{7};
 inline constexpr std::uint32_t kControlLen = kReplySourceControlLen;
 inline constexpr std::uint32_t kPayloadOffset = sizeof(io_uring_recvmsg_out) + kNameLen + kControlLen;
+static_assert((sizeof(io_uring_recvmsg_out) + kNameLen) % alignof(cmsghdr) == 0);
 // Queries are small; the room after one is where answers ringdns writes itself (errors,
 // cache hits, answers shared with coalesced waiters) are built in place.
 inline constexpr std::uint32_t kQueryBufferSize = 2048;
