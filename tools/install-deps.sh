@@ -2,6 +2,7 @@
 # Installs everything ringdns needs to build, test, fuzz and benchmark on Debian 12.
 # Idempotent: packages already present are left alone; safe to run again.
 #   --binary-only   just what building the ringdns binary needs (the container build)
+#   --bench         also the peers bench/harness/peers.sh measures against, and gnuplot
 set -euo pipefail
 
 binary_packages=(
@@ -20,8 +21,12 @@ build_packages=(
 peer_packages=(bind9-dnsutils knot-dnsutils nsd dnsperf prometheus curl python3-yaml systemd iproute2
                unbound)
 
+# The forwarders users compare ringdns with (their services are stopped below).
+bench_packages=(dnsdist knot-resolver dnsmasq-base gnuplot-nox)
+
 wanted=("${build_packages[@]}" "${peer_packages[@]}")
 [ "${1:-}" = "--binary-only" ] && wanted=("${binary_packages[@]}")
+[ "${1:-}" = "--bench" ] && wanted+=("${bench_packages[@]}")
 missing=()
 for p in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -39,7 +44,7 @@ DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recomme
 # Debian enables nsd's own service on install; ringdns's tests start their own instances.
 # Likewise prometheus (only its promtool is wanted) and unbound (the test runs its own in
 # a private network namespace; the system resolver stays what it was).
-for service in nsd prometheus prometheus-node-exporter unbound; do
+for service in nsd prometheus prometheus-node-exporter unbound dnsdist kresd@1; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$service" 2>/dev/null; then
     $SUDO systemctl stop "$service" || true
   fi

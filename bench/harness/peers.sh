@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# ringdns against the forwarders a user would otherwise pick (dnsdist, Unbound, Knot
+# Resolver, dnsmasq) and against the floor (bench/reflector), measured the same way in
+# the same run: dnsperf against each, forwarding to one nsd upstream that serves
+# bench.test. (100 000 names, and a wildcard for unique names) and the tutorial's
+# remote.svc.cluster.local.
+#
+#   bench/harness/peers.sh [SECONDS] [REPS] [RATE]        (defaults 5 3 10000)
+#
+# Scenarios (SCENARIOS, default all):
+#   hit      100 names, caches on, after a warm-up: nearly every query a cache hit
+#   forward  every query a new name; caches off where the forwarder allows it
+#   k8s      the tutorial's traffic: SRV, pod A, AAAA (no data), NXDOMAIN from
+#            search-path expansion; TTL 1 as Kubernetes serves it; caches on
+#   tcp      the hit names over 8 TCP connections
+# each at a fixed rate (dnsperf -Q RATE) and at saturation (-q 200 outstanding). Every
+# run starts the forwarder afresh (empty caches) and measures: answered queries per
+# second, lost queries, latency p50/p99/p99.9 (fixed rate), the forwarder's CPU time per
+# answered query (time on CPU of all its threads, /proc/PID/task/*/schedstat, before and
+# after), its peak RSS (VmHWM). Then
+# ringdns with 1 and 2 shards on the forwarding scenario. bench/harness/report.py turns
+# the runs into bench/results/DATE/ (results.md, results.tsv, chart.png).
+#
+# The whole harness runs in a network namespace of its own with only loopback: no
+# forwarder (Unbound and kresd are recursive resolvers) can send anything off the
+# machine. Every process is stopped by PID, also on failure.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+if [ -z "${RINGDNS_PRIVATE_NETWORK:-}" ]; then
+  RINGDNS_PRIVATE_NETWORK=1 exec unshare --net "$0" "$@"
+fi
+ip link set lo up
+seconds=${1:-5}
+reps=${2:-3}
+rate=${3:-10000}
+ringdns=${RINGDNS:-$root/build/release/tools/ringdns}
+reflector=${REFLECTOR:-$root/build/release/bench/reflector}
+scenarios=${SCENARIOS:-hit forward k8s tcp}
+out=${OUT:-$root/bench/results/$(date -u +%Y-%m-%d)}
+for tool in dnsperf dig /usr/sbin/nsd python3; do
+  command -v "$tool" >/dev/null || { echo "needs $tool (tools/install-deps.sh --bench)" >&2; exit 2; }
+done
+. "$root/tools/lib_loopback.sh"
+loopback_init
+. "$root/bench/harness/lib_peers.sh"
+
+# The upstream: nsd with both zones.
+upstream_port=5301
+{
+  printf '$ORIGIN bench.test.\n$TTL 3600\n'
+  printf '@ IN SOA ns.bench.test. hostmaster.bench.test. 1 7200 1800 86400 300\n'
+  printf '@ IN NS ns.bench.test.\nns IN A 127.0.0.1\n*.wild IN A 192.0.2.2\n'
+  seq 1 100000 | awk '{printf "n%d IN A 192.0.2.%d\n", $1, $1 % 250 + 1}'
+} >"$work/bench.test.zone"
+nsd_conf upstream 127.0.0.1 "$upstream_port" bench.test. "$work/bench.test.zone"
+sed -i 's/server-count: 1/server-count: 2/' "$work/upstream/nsd.conf"
+printf 'zone:\n  name: "remote.svc.cluster.local."\n  zonefile: "%s"\n' \
+  "$root/examples/zones/remote.svc.cluster.local.zone" >>"$work/upstream/nsd.conf"
+start_bg /usr/sbin/nsd -d -c "$work/upstream/nsd.conf"
+for _ in $(seq 1 100); do dig @127.0.0.1 -p "$upstream_port" +short n1.bench.test | grep -q . && break; sleep 0.1; done
+
+# Query files.
+seq 1 100 | awk '{print "n" $1 ".bench.test A"}' >"$work/hit.txt"
+seq 1 1000000 | awk '{print "u" $1 ".wild.bench.test A"}' >"$work/forward.txt"
+remote=remote.svc.cluster.local
+{
+  for pod in 10-1-17-231 10-1-46-20 10-1-68-212; do
+    echo "_couchbase._tcp.cb-example-srv.$remote SRV"
+    echo "$pod.cb-example-srv.$remote A"
+    echo "$pod.cb-example-srv.$remote AAAA"
+    echo "cb-example-srv.$remote.$remote A"                   # search path: namespace suffix
+    echo "cb-example-srv.$remote.svc.cluster.local A"         # search path: svc suffix
+  done
+} >"$work/k8s.txt"
+cp "$work/hit.txt" "$work/tcp.txt"
+
+# Time on CPU, user and system, of every thread of the process, in nanoseconds
+# (schedstat: finer than the 10 ms ticks of /proc/PID/stat).
+# dnsmasq serves TCP in forked children: they count too while they live.
+cpu_ns() {
+  local pids=("$1") child
+  for child in $(pgrep -P "$1" 2>/dev/null); do pids+=("$child"); done
+  for child in "${pids[@]}"; do cat /proc/"$child"/task/*/schedstat 2>/dev/null; done |
+    awk '{s += $1} END {printf "%.0f", s}'
+}
+peak_rss_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
+percentiles() {  # latencies in seconds on stdin -> "p50 p99 p999" in microseconds
+  sort -g | awk '{v[NR] = $1} END {
+    if (NR == 0) { print "- - -"; exit }
+    printf "%.0f %.0f %.0f\n", v[int(NR * 0.5) + 1] * 1e6, v[int(NR * 0.99) + 1] * 1e6, v[int(NR * 0.999) + 1] * 1e6 }'
+}
+port=5400
+wait_ready() {  # PORT
+  for _ in $(seq 1 100); do
+    dig @127.0.0.1 -p "$1" +tries=1 +timeout=1 n1.bench.test A 2>/dev/null | grep -q 'status: NOERROR' && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# One measured run: a fresh forwarder, a warm-up unless every name is new, dnsperf.
+measure() {  # FORWARDER SCENARIO MODE SHARDS
+  local name=$1 scenario=$2 mode=$3 cache=1 args=() result
+  shards=$4
+  if [ "$scenario" = forward ]; then cache=0; fi
+  port=$((port + 1))
+  start_forwarder "$name" "$port" "$cache" || return 0
+  local pid=$forwarder_pid
+  if ! wait_ready "$port"; then
+    echo "  $name did not answer; skipped" >&2
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    return 0
+  fi
+  if [ "$scenario" = tcp ]; then args+=(-m tcp -c 8); fi
+  if [ "$scenario" != forward ]; then
+    dnsperf -s 127.0.0.1 -p "$port" -d "$work/$scenario.txt" -l 1 -Q 2000 "${args[@]}" >/dev/null 2>&1 || true
+  fi
+  if [ "$mode" = fixed ]; then args+=(-Q "$rate" -v); else args+=(-q 200); fi
+  local before after
+  before=$(cpu_ns "$pid")
+  dnsperf -s 127.0.0.1 -p "$port" -d "$work/$scenario.txt" -l "$seconds" -b 4096 "${args[@]}" >"$work/run.out" 2>&1 || true
+  after=$(cpu_ns "$pid")
+  local rss answered qps lost lat
+  rss=$(peak_rss_kib "$pid")
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  answered=$(awk '/Queries completed:/ {print $3}' "$work/run.out")
+  qps=$(awk '/Queries per second:/ {printf "%d", $4}' "$work/run.out")
+  lost=$(awk '/Queries lost:/ {print $3}' "$work/run.out")
+  lat="- - -"
+  if [ "$mode" = fixed ]; then lat=$(grep '^>' "$work/run.out" | awk '{print $NF}' | percentiles); fi
+  result=$(awk -v t=$((after - before)) -v a="${answered:-0}" 'BEGIN { printf "%.2f", (a > 0 ? t / 1e3 / a : 0) }')
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$shards" "$scenario" "$mode" "${qps:-0}" "${lost:-0}" \
+    "$(tr ' ' '\t' <<<"$lat")" "$result" "${rss:-0}" | tee -a "$work/runs.tsv"
+}
+
+printf 'forwarder\tshards\tscenario\tmode\tqps\tlost\tp50_us\tp99_us\tp999_us\tcpu_us\trss_kib\n' >"$work/runs.tsv"
+for scenario in $scenarios; do
+  for mode in fixed saturation; do
+    for _ in $(seq 1 "$reps"); do
+      for name in $(forwarders); do
+        # The floor answers without asking anyone: it belongs to the cache-hit scenario.
+        if [ "$name" != floor ] || [ "$scenario" = hit ]; then measure "$name" "$scenario" "$mode" 1; fi
+      done
+      if [ "$scenario" = forward ]; then measure ringdns forward "$mode" 2; fi  # shard scaling
+    done
+  done
+done
+
+mkdir -p "$out"
+{
+  echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "machine: $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(free -g | awk '/Mem:/ {print $2}') GiB"
+  echo "kernel: $(uname -r)"
+  echo "load: dnsperf $(dnsperf -h 2>&1 | awk '/Version/ {print $2}'), ${seconds} s per run, ${reps} repetitions, fixed rate ${rate} q/s, saturation -q 200"
+  echo "upstream: nsd $(/usr/sbin/nsd -v 2>&1 | head -1 | awk '{print $3}'), server-count 2"
+  echo "command: bench/harness/peers.sh $seconds $reps $rate (SCENARIOS=\"$scenarios\")"
+  for name in $(forwarders); do
+    if forwarder_available "$name"; then echo "$name: $(forwarder_version "$name")"; else echo "$name: not installed, skipped"; fi
+  done
+  echo "coredns: not packaged by Debian 12, skipped"
+} >"$out/machine.txt"
+cp "$work/runs.tsv" "$out/results.tsv"
+python3 "$root/bench/harness/report.py" "$out"
