@@ -191,6 +191,7 @@ absl::Status Shard::Init() {
       Socket& s = upstream_sockets_.emplace_back();
       s.fd = std::move(*fd);
       s.family = family;
+      s.opened = ++sockets_opened_;
     }
   }
   if (absl::Status streams = InitStreams(); !streams.ok()) return streams;

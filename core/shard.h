@@ -142,8 +142,10 @@ class Shard {
     bool armed = false;
     std::uint32_t spec = 0;  // index into RouteTable::listeners (listeners only)
     // Upstream sockets being rotated (shard_rotation.cc): no new query since this time;
-    // `replacement` waits for the receive on `fd` to be cancelled.
+    // `replacement` waits for the receive on `fd` to be cancelled. The socket opened
+    // longest ago (lowest `opened`) retires next.
     std::int64_t retiring_since_ms = 0;
+    std::uint64_t opened = 0;
     ring::UniqueFd replacement;
   };
   struct SendContext {  // one per provided buffer: a send's msghdr must outlive the send
@@ -300,6 +302,7 @@ class Shard {
   void RotateUpstreamSockets(std::int64_t now_ms);
   // The receive on upstream socket `index` ended: swap in its replacement, if it has one.
   void FinishRotation(Socket& socket);
+  bool RetiringRoomIn(int family) const noexcept;  // fewer than half of the family retiring
   const SockAddr* UpstreamSource(int family) const noexcept;
   bool AllUpstreamsDown(const ForwardRoute& forward) const noexcept;
   // failfast_all_unhealthy_upstreams applies: no attempt is made, at the start or on a retry.
@@ -484,7 +487,7 @@ class Shard {
   std::vector<Socket> upstream_sockets_;
   std::vector<std::uint16_t> sockets_by_family_[2];  // [0] IPv4, [1] IPv6
   std::int64_t next_rotation_ms_ = 0;
-  std::uint32_t rotation_cursor_ = 0;
+  std::uint64_t sockets_opened_ = 0;
   std::vector<SendContext> query_sends_;
   std::vector<SendContext> answer_sends_;
   std::vector<std::uint32_t> round_robin_;  // per forward id

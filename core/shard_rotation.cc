@@ -51,20 +51,28 @@ void Shard::RotateUpstreamSockets(std::int64_t now) {
   if (next_rotation_ms_ == 0) next_rotation_ms_ = now + options_.upstream_socket_rotation_ms;
   if (now < next_rotation_ms_) return;
   next_rotation_ms_ = now + options_.upstream_socket_rotation_ms;
-  Socket& next = upstream_sockets_[rotation_cursor_++ % upstream_sockets_.size()];
-  if (next.retiring_since_ms != 0) return;
-  std::uint32_t retiring = 0;
-  for (const std::uint16_t i : sockets_by_family_[layout::FamilyIndex(next.family)]) {
-    retiring += upstream_sockets_[i].retiring_since_ms != 0 ? 1u : 0u;
+  // Oldest first: every port gets its turn, and a fresh one serves before it retires.
+  Socket* oldest = nullptr;
+  for (Socket& s : upstream_sockets_) {
+    if (s.retiring_since_ms == 0 && RetiringRoomIn(s.family) && (oldest == nullptr || s.opened < oldest->opened)) {
+      oldest = &s;
+    }
   }
-  if ((retiring + 1) * 2 > sockets_by_family_[layout::FamilyIndex(next.family)].size()) return;
-  next.retiring_since_ms = now;
+  if (oldest != nullptr) oldest->retiring_since_ms = now;
+}
+
+bool Shard::RetiringRoomIn(int family) const noexcept {
+  const std::vector<std::uint16_t>& sockets = sockets_by_family_[layout::FamilyIndex(family)];
+  std::uint32_t retiring = 0;
+  for (const std::uint16_t i : sockets) retiring += upstream_sockets_[i].retiring_since_ms != 0 ? 1u : 0u;
+  return (retiring + 1) * 2 <= sockets.size();
 }
 
 void Shard::FinishRotation(Socket& socket) {
   if (!socket.replacement.valid()) return;
   socket.fd = std::move(socket.replacement);  // closes the old socket
   socket.retiring_since_ms = 0;
+  socket.opened = ++sockets_opened_;
   ++counters_.upstream_socket_rotations;
 }
 
