@@ -35,6 +35,7 @@ constexpr std::pair<const char*, RelaxedCounter ShardCounters::*> kFields[] = {
     {"tls_resumed", &ShardCounters::tls_resumed},
     {"tls_refused", &ShardCounters::tls_refused},
     {"tc_retries", &ShardCounters::tc_retries},
+    {"tc_relayed", &ShardCounters::tc_relayed},
     {"upstream_tcp_connects", &ShardCounters::upstream_tcp_connects},
     {"upstream_tcp_failures", &ShardCounters::upstream_tcp_failures},
     {"upstream_socket_rotations", &ShardCounters::upstream_socket_rotations},

@@ -37,6 +37,7 @@ struct ShardCounters {
   RelaxedCounter tls_resumed;         // upstream TLS connections that resumed a session
   RelaxedCounter tls_refused;         // connections closed at once: no session or handshake free
   RelaxedCounter tc_retries;          // truncated UDP answers asked again over TCP
+  RelaxedCounter tc_relayed;          // ... whose TCP retry failed: the UDP client got TC
   RelaxedCounter upstream_tcp_connects;
   RelaxedCounter upstream_tcp_failures;  // connects refused, connections broken
   RelaxedCounter upstream_socket_rotations;  // UDP sockets replaced by one on a fresh port

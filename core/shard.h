@@ -48,6 +48,7 @@
 #include "ring/fd.h"
 #include "ring/ring.h"
 #include "wire/message.h"
+#include "wire/patch.h"
 
 namespace ringdns::core {
 
@@ -324,6 +325,9 @@ class Shard {
   void SendToUpstream(std::uint32_t slot_index);
   // Writes SERVFAIL (with EDE 22 when the client speaks EDNS) over the client's query.
   void ReplyServfail(const Client& client, LogError why = LogError::kUpstreamsFailed);
+  void ReplyTruncated(const Client& client);  // NOERROR, TC, the question: ask over TCP
+  void ReplyError(const Client& client, const wire::ErrorAnswer& error, LogError why);
+  void RelayTruncation(std::uint32_t index);  // the TCP retry of a TC answer failed
   // Forgets everything about a slot and lets go of its query buffer.
   void ReleaseSlot(std::uint32_t slot_index);
 
@@ -353,6 +357,8 @@ class Shard {
   void ForEachWaiter(std::uint32_t leader, Visit&& visit);
   // Every attempt failed: SERVFAIL to each waiter, and release them.
   void FailWaiters(std::uint32_t leader);
+  // The TCP retry of a TC answer failed: TC to each UDP waiter; TCP ones ask on their own.
+  void TruncateWaiters(std::uint32_t leader);
   // serve_stale: answers the slot's client and waiters from the expired (or still live)
   // entry instead of a failure. False when there is no such entry.
   bool ServeStale(std::uint32_t slot_index, std::int64_t now_ms);

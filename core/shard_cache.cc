@@ -171,6 +171,18 @@ void Shard::FailWaiters(std::uint32_t leader_index) {
   });
 }
 
+void Shard::TruncateWaiters(std::uint32_t leader_index) {
+  ForEachWaiter(leader_index, [&](std::uint32_t index, InflightSlot& waiter) {
+    if (waiter.conn != kNoSlot) {  // a TCP client has no use for TC: it asks on its own
+      waiter.waiter = false;
+      ++counters_.forwarded;
+      return StartForward(index, NowMs());
+    }
+    ReplyTruncated(ClientOf(waiter));
+    ReleaseSlot(index);
+  });
+}
+
 bool Shard::ServeStale(std::uint32_t index, std::int64_t now) {
   if (!cache_) return false;  // handed to a reload's successor
   InflightSlot& slot = inflight_[index];

@@ -238,17 +238,20 @@ void Shard::ReleaseSlot(std::uint32_t index) {
 }
 
 void Shard::ReplyServfail(const Client& client, LogError why) {
-  // RFC 8914 "No Reachable Authority" when the client speaks EDNS, written over the
-  // client's query in place (its ID first: the buffer may carry our upstream TXID).
+  // RFC 8914 "No Reachable Authority" when the client speaks EDNS.
+  ReplyError(client, {wire::rcode::kServFail, true, wire::ede::kNoReachableAuthority}, why);
+}
+
+void Shard::ReplyError(const Client& client, const wire::ErrorAnswer& error, LogError why) {
+  // Written over the client's query in place (its ID first: the buffer may carry our
+  // upstream TXID).
   std::uint8_t* payload = QueryPayload(client.bid);
   wire::SetId({payload, client.query_len}, client.id);
   const std::span<const std::uint8_t> msg(payload, client.query_len);
   const wire::Result<wire::QueryView> q = wire::ParseQuery(msg);
   wire::Result<std::size_t> len = wire::Error::kBadText;
   if (q) {
-    len = wire::BuildErrorAnswer(msg, *q, {wire::rcode::kServFail, true,
-                                           wire::ede::kNoReachableAuthority},
-                                 {payload, kQueryRoom});
+    len = wire::BuildErrorAnswer(msg, *q, error, {payload, kQueryRoom});
   }
   if (len) {
     ReplyFromQueryBuffer(client, *len, why);
@@ -260,6 +263,7 @@ void Shard::ReplyServfail(const Client& client, LogError why) {
 void Shard::OnTimeout(std::uint32_t index) {
   InflightSlot& slot = inflight_[index];
   if (!slot.in_use || slot.waiter) return;
+  if (slot.truncated_over_udp && slot.conn == kNoSlot) return RelayTruncation(index);
   // The attempt failed: it counts against the upstream's health (CoreDNS's max_fails).
   health_.Failure(slot.forward->first_upstream + slot.upstream, slot.forward->max_fails);
   const std::int64_t now = NowMs();
@@ -277,6 +281,23 @@ void Shard::OnTimeout(std::uint32_t index) {
     ReplyServfail(ClientOf(slot), all_down ? LogError::kNoHealthyUpstreams : LogError::kUpstreamsFailed);
   }
   ReleaseSlot(index);
+}
+
+void Shard::RelayTruncation(std::uint32_t index) {
+  // The upstream's UDP answer had TC and asking it over TCP failed (refused, broken, or
+  // timed out). A UDP client gets TC now, as CoreDNS would relay it, and asks ringdns
+  // again over TCP, where every upstream is tried, instead of waiting out the deadline.
+  // Not a failure of the upstream's health: it did answer.
+  InflightSlot& slot = inflight_[index];
+  ForgetPending(slot);
+  TruncateWaiters(index);
+  if (slot.has_client()) ReplyTruncated(ClientOf(slot));
+  ReleaseSlot(index);
+}
+
+void Shard::ReplyTruncated(const Client& client) {
+  ++counters_.tc_relayed;
+  ReplyError(client, {wire::rcode::kNoError, false, wire::ede::kOther, true}, LogError::kNone);
 }
 
 void Shard::OnAnswer(std::uint32_t socket, std::uint16_t bid, int res) {

@@ -98,6 +98,7 @@ void Shard::RetryOverTcp(std::uint32_t index) {
   InflightSlot& slot = inflight_[index];
   ForgetPending(slot);
   slot.tcp_upstream = true;
+  slot.truncated_over_udp = true;
   ++counters_.tc_retries;
   const std::int64_t now = NowMs();
   if (!BindUpstream(slot, index)) {  // the same upstream, now over TCP

@@ -32,7 +32,8 @@ Result<std::size_t> BuildErrorAnswer(std::span<const std::uint8_t> query, const 
   const std::size_t size = q.question_end + (q.opt.present() ? OptAnswerSize(opt) : 0);
   if (out.size() < size) return Error::kBufferTooSmall;
   // Read everything from the query before writing: `out` may alias it.
-  const std::uint16_t flags = AnswerFlags(q.flags, error.rcode);
+  const std::uint16_t flags = static_cast<std::uint16_t>(AnswerFlags(q.flags, error.rcode) |
+                                                         (error.truncated ? flag::kTc : 0));
   std::memmove(out.data() + header::kSize, query.data() + header::kSize,
                q.question_end - header::kSize);
   std::uint8_t* h = out.data();

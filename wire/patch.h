@@ -44,10 +44,11 @@ struct ErrorAnswer {
   std::uint16_t rcode = rcode::kServFail;
   bool has_extended_error = false;  // attach an RFC 8914 EDE when the query had EDNS
   std::uint16_t extended_error = ede::kOther;
+  bool truncated = false;  // TC set: the client is to ask again over TCP (RFC 7766)
 };
 
 // Writes an answer to the parsed query `q` with `error.rcode`: the query's ID, opcode,
-// RD and CD; QR and RA set; the question echoed; and, when the query had an OPT, an OPT
+// RD and CD; QR and RA set, TC when `error.truncated`; the question echoed; and, when the query had an OPT, an OPT
 // of ours (version 0, our UDP size, the query's DO bit, the extended RCODE bits, the EDE)
 // (RFC 6891 section 7). `out` may start at query.data(). Errors: kBufferTooSmall.
 Result<std::size_t> BuildErrorAnswer(std::span<const std::uint8_t> query, const QueryView& q,

@@ -72,6 +72,23 @@ TEST(BuildErrorAnswer, AddsOurOptWithDoCopiedAndEde) {
   EXPECT_EQ(ede_code, ede::kNoReachableAuthority);
 }
 
+TEST(BuildErrorAnswer, TruncatedSetsTcAndLeavesEverySectionEmpty) {
+  Bytes msg = MessageBuilder(9, flag::kRd).Question("big.example.", rrtype::kTxt).Opt(1232, 0).bytes();
+  const Result<QueryView> q = ParseQuery(msg);
+  ASSERT_TRUE(q);
+  const Result<std::size_t> len = BuildErrorAnswer(msg, *q, {rcode::kNoError, false, ede::kOther, true}, msg);
+  ASSERT_TRUE(len);
+  msg.resize(*len);
+  const Result<ResponseInfo> info = WalkResponse(msg);
+  ASSERT_TRUE(info) << ToString(info.error());
+  EXPECT_TRUE(info->truncated());
+  EXPECT_EQ(info->rcode, rcode::kNoError);
+  EXPECT_EQ(info->counts, (SectionCounts{0, 0, 1})) << "only our OPT";
+  EXPECT_TRUE(info->opt().present());
+  EXPECT_EQ(MatchAnswer(msg, 9, opcode::kQuery, Question{testing::WireName("big.example."), rrtype::kTxt, 1}),
+            Error::kOk);
+}
+
 TEST(BuildErrorAnswer, BadversUsesTheExtendedRcodeRfc6891Section6_1_3) {
   const Bytes query = MessageBuilder(7, 0).Question("a.", 1).Opt(1232, 0x00010000).bytes();
   const Result<QueryView> q = ParseQuery(query);
