@@ -95,10 +95,6 @@ check "and a log line that says why" \
   grep -q "DNS over TLS to upstream 127.0.0.1:$tls_port failed: .*certificate verify failed" "$work/ringdns.log"
 kill -TERM "$ringdns_pid"
 wait "$ringdns_pid"
-stats=$(grep 'stopped:' "$work/ringdns.log")
-sent=$(awk '/Queries sent:/ {print $3}' "$work/dnsperf.out")
-handshakes=$(grep -o 'tls_handshakes=[0-9]*' <<<"$stats" | cut -d= -f2)
-check "$sent queries over at most 4 TLS handshakes ($handshakes)" test "${handshakes:-99}" -le 4
-check "a reconnect resumed Unbound's TLS session" grep -qE 'tls_resumed=[1-9]' <<<"$stats"
+check_tls_reuse "$work/ringdns.log" "$work/dnsperf.out" 4 Unbound
 
 [ "$failures" -eq 0 ] || { cat "$work/ringdns.log" "$work/unbound.log" "$work/dnsperf.out"; exit 1; }

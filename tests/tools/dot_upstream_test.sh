@@ -67,11 +67,7 @@ sleep 1.5  # past `expire 1s`: the connection closes; the next one resumes the s
 ask $((base + 3)) cb-example-srv.remote.svc.cluster.local A >/dev/null
 kill -TERM "$client_pid"
 wait "$client_pid"
-stats=$(grep 'stopped:' "$work/client.log")
-sent=$(awk '/Queries sent:/ {print $3}' "$work/dnsperf.out")
-handshakes=$(grep -o 'tls_handshakes=[0-9]*' <<<"$stats" | cut -d= -f2)
-check "$sent queries shared $handshakes TLS connections" test "${handshakes:-99}" -le 3
-check "a reconnect resumed the TLS session" grep -qE 'tls_resumed=[1-9]' <<<"$stats"
+check_tls_reuse "$work/client.log" "$work/dnsperf.out" 3 "the ringdns endpoint"
 
 # What must fail: two attempts each, then SERVFAIL.
 {
