@@ -23,6 +23,8 @@ sockaddr_in Loopback(std::uint16_t port) {
   return a;
 }
 
+}  // namespace
+
 int BoundSocket(std::uint16_t port) {
   const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   sockaddr_in a = Loopback(port);
@@ -39,8 +41,6 @@ std::uint16_t PortOf(int fd) {
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
   return ntohs(a.sin_port);
 }
-
-}  // namespace
 
 std::uint16_t FreeUdpPort() {
   // Free for TCP as well: ringdns listens on both, and the 1 000 client connections of

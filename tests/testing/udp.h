@@ -20,6 +20,10 @@ namespace ringdns::testing {
 
 // A port on 127.0.0.1 that was free for both UDP and TCP a moment ago.
 std::uint16_t FreeUdpPort();
+// A UDP socket bound to 127.0.0.1:port (0: any free port); aborts when it cannot bind.
+int BoundSocket(std::uint16_t port);
+// The local port a socket is bound to.
+std::uint16_t PortOf(int fd);
 
 class UdpClient {
  public:
