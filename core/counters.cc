@@ -23,6 +23,8 @@ constexpr std::pair<const char*, RelaxedCounter ShardCounters::*> kFields[] = {
     {"tcp_accepted", &ShardCounters::tcp_accepted},
     {"tcp_queries", &ShardCounters::tcp_queries},
     {"tcp_refused", &ShardCounters::tcp_refused},
+    {"tcp_handed_over", &ShardCounters::tcp_handed_over},
+    {"tcp_adopted", &ShardCounters::tcp_adopted},
     {"tcp_idle_closed", &ShardCounters::tcp_idle_closed},
     {"tcp_read_timeouts", &ShardCounters::tcp_read_timeouts},
     {"tcp_write_timeouts", &ShardCounters::tcp_write_timeouts},

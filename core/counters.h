@@ -25,6 +25,8 @@ struct ShardCounters {
   RelaxedCounter tcp_accepted;        // client connections
   RelaxedCounter tcp_queries;         // queries read from client connections
   RelaxedCounter tcp_refused;         // connections closed at once: the shard had no room
+  RelaxedCounter tcp_handed_over;     // client connections passed to a reload's successor
+  RelaxedCounter tcp_adopted;         // ... and taken over from a reload's predecessor
   RelaxedCounter tcp_idle_closed;     // idle past the idle timeout
   RelaxedCounter tcp_read_timeouts;   // a message begun and not finished in time
   RelaxedCounter tcp_write_timeouts;  // a client that did not read its answers in time

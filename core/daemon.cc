@@ -219,9 +219,11 @@ absl::Status Daemon::Reload(const config::Config& config) {
   CarryHealth(current_->routes, *current_->health, next->routes, *next->health);
   std::vector<ShardSuccession> successions(current_->shards.size());
   std::vector<std::shared_ptr<CacheHandoff>> handoffs;
+  std::vector<std::shared_ptr<StreamHandoff>> stream_handoffs;
   for (std::size_t i = 0; i < successions.size(); ++i) {
     successions[i].listeners = current_->shards[i]->DuplicateListeners();
     successions[i].cache = handoffs.emplace_back(std::make_shared<CacheHandoff>());
+    successions[i].streams = stream_handoffs.emplace_back(std::make_shared<StreamHandoff>());
   }
   if (absl::Status started = StartShards(*next, std::move(successions)); !started.ok()) {
     cache_ids_ = saved_ids;
@@ -233,7 +235,10 @@ absl::Status Daemon::Reload(const config::Config& config) {
   // receives are cancelled, never a datagram dropped), hands its caches over and drains.
   std::unique_ptr<Generation> old = std::move(current_);
   old->prober.reset();
-  for (std::size_t i = 0; i < old->shards.size(); ++i) old->shards[i]->PassCacheOn(handoffs[i]);
+  for (std::size_t i = 0; i < old->shards.size(); ++i) {
+    old->shards[i]->PassCacheOn(handoffs[i]);
+    old->shards[i]->PassStreamsOn(stream_handoffs[i]);
+  }
   old->stop.store(true, std::memory_order_release);
   current_ = std::move(next);
   current_->prober = std::make_unique<Prober>(current_->routes, *current_->health);

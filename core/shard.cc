@@ -149,6 +149,7 @@ absl::Status Shard::Init() {
     cache_capacity_[1] = std::max(cache_capacity_[1], block.cache->denial_capacity);
   }
   cache_in_ = std::move(succession_.cache);
+  stream_in_ = std::move(succession_.streams);
   if (!cache_in_) AdoptCache();
   // `log` and `errors`: one queue for the logger thread, if any block has either.
   for (const BlockRoute& block : routes_.blocks) {
@@ -422,6 +423,11 @@ void Shard::Run(const std::atomic<bool>& stop) {
   __kernel_timespec wait{0, kLoopWaitNs};
   while (true) {
     if (cache_in_ && cache_in_->ready.load(std::memory_order_acquire)) AdoptCache();
+    if (stream_in_) {
+      const bool finished = stream_in_->finished();  // first: all it handed is then visible
+      if (stream_in_->waiting()) AdoptStreams();
+      if (finished) stream_in_.reset();
+    }
     // Acquire: a reload's PassCacheOn happened before `stop` was set.
     if (!stopping_ && stop.load(std::memory_order_acquire)) {
       stopping_ = true;
@@ -432,6 +438,7 @@ void Shard::Run(const std::atomic<bool>& stop) {
         cache_out_->ready.store(true, std::memory_order_release);
         cache_out_.reset();
       }
+      if (stream_out_) BeginHandingOverStreams();
     }
     if (stopping_) {
       // Done once nothing is in flight and the listeners' receives and accepts have
@@ -443,7 +450,7 @@ void Shard::Run(const std::atomic<bool>& stop) {
         if (tcp_listeners_[i].armed) CancelListen(kAccept, i);
         armed = armed || listeners_[i].armed || tcp_listeners_[i].armed;
       }
-      const bool drained = inflight_.in_use() == 0 && sends_in_flight_ == 0 && !armed;
+      const bool drained = inflight_.in_use() == 0 && sends_in_flight_ == 0 && !armed && streams_handing_over_ == 0;
       if (drained || NowMs() - stopped_at_ms_ > kQueryDeadlineMs + 1000) break;
     }
     // UDP sends are issued inline by the submit and complete at once, so wait for their
@@ -486,6 +493,7 @@ void Shard::Run(const std::atomic<bool>& stop) {
     ::close(stream.fd);
     stream.fd = -1;
   }
+  if (stream_out_) stream_out_->Finish();
 }
 
 }  // namespace ringdns::core

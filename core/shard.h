@@ -38,6 +38,7 @@
 #include "core/metrics.h"
 #include "core/response_cache.h"
 #include "core/slot_index.h"
+#include "core/stream_handoff.h"
 #include "core/tcp_stream.h"
 #include "core/random.h"
 #include "core/routes.h"
@@ -104,6 +105,7 @@ struct ShardSuccession {
   };
   std::vector<Listener> listeners;
   std::shared_ptr<CacheHandoff> cache;  // null: a fresh cache (first start)
+  std::shared_ptr<StreamHandoff> streams;  // client connections; null on first start
 };
 
 class Shard {
@@ -125,6 +127,9 @@ class Shard {
   // Reload, control thread, before `stop` is set (with release): once stopped, hand the
   // cache to `to` instead of dropping it.
   void PassCacheOn(std::shared_ptr<CacheHandoff> to) { cache_out_ = std::move(to); }
+  // Likewise: once stopped, hand client connections to `to` once answered, instead of
+  // closing them.
+  void PassStreamsOn(std::shared_ptr<StreamHandoff> to) { stream_out_ = std::move(to); }
   // Duplicates of the listener sockets for a successor (control thread, after Init).
   std::vector<ShardSuccession::Listener> DuplicateListeners() const;
 
@@ -198,6 +203,7 @@ class Shard {
     bool stalled = false;       // reading paused (client: in-flight limit or no buffer)
     bool listed = false;        // in stalled_streams_, waiting for a buffer
     bool draining = false;      // client: query limit reached, close once answered
+    bool handing_over = false;  // client: reading stopped; to the successor once answered
     std::uint32_t inflight = 0; // client: queries not yet answered; upstream: awaiting answers
     std::uint32_t queries = 0;
     std::uint32_t listener = 0; // client: the listener that accepted it
@@ -371,6 +377,7 @@ class Shard {
   absl::Status InitStreams();
   void ArmAccept(std::uint32_t listener);
   void OnAccept(std::uint32_t listener, const io_uring_cqe& cqe);
+  static void TuneClientSocket(int fd) noexcept;  // TCP_NODELAY, a small send buffer
   void OnStreamRecv(std::uint32_t conn, int res);
   void OnStreamSend(std::uint32_t conn, int res);
   void ArmStreamRecv(std::uint32_t conn);
@@ -393,6 +400,19 @@ class Shard {
   }
   void CloseStream(std::uint32_t conn);
   void FinishClose(std::uint32_t conn);
+
+  // shard_handoff.cc: client connections across a reload (core/stream_handoff.h).
+  // Old shard, once stopping with a successor: every client connection stops reading.
+  void BeginHandingOverStreams();
+  // Old shard: hands the connection over if nothing is in flight on it.
+  void TryHandOver(std::uint32_t conn);
+  // Old shard: a connection that arrived while stopping goes to the successor untouched.
+  void HandOverFresh(int fd, std::uint32_t listener);
+  HandedStream Handed(const Stream& s, int fd) const;
+  // New shard, each loop turn: takes what the predecessor handed over.
+  void AdoptStreams();
+  void AdoptStream(HandedStream& handed);
+  std::uint32_t TcpListenerFor(const SockAddr& address) const noexcept;
   void OnStreamTimer(std::uint32_t conn);
   void ScheduleStreamTimer(std::uint32_t conn);
 
@@ -543,6 +563,9 @@ class Shard {
   std::uint32_t cache_capacity_[2] = {0, 0};
   std::shared_ptr<CacheHandoff> cache_in_;   // a predecessor's cache, until adopted
   std::shared_ptr<CacheHandoff> cache_out_;  // where this shard's cache goes when it stops
+  std::shared_ptr<StreamHandoff> stream_in_;   // a predecessor's connections, while it drains
+  std::shared_ptr<StreamHandoff> stream_out_;  // where this shard's go when it stops
+  std::uint32_t streams_handing_over_ = 0;
   // Takes the predecessor's cache once published, or a fresh one when it has none of
   // the capacities the routes ask for.
   void AdoptCache();

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 #include "core/net.h"
@@ -85,6 +86,7 @@ void Shard::OnAccept(std::uint32_t listener, const io_uring_cqe& cqe) {
   if ((cqe.flags & IORING_CQE_F_MORE) == 0) tcp_listeners_[listener].armed = false;
   if (cqe.res < 0) return;  // re-armed by Run
   const int fd = cqe.res;
+  if (stopping_ && stream_out_) return HandOverFresh(fd, listener);
   if (client_stream_free_.empty() || stopping_) {
     ++counters_.tcp_refused;
     ::close(fd);
@@ -92,12 +94,7 @@ void Shard::OnAccept(std::uint32_t listener, const io_uring_cqe& cqe) {
   }
   const std::uint32_t conn = client_stream_free_.back();
   client_stream_free_.pop_back();
-  const int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  // Answers a client does not read stay in this buffer, not in an autotuned megabytes
-  // one; once it is full the write timeout decides.
-  const int send_buffer = kClientSendBuffer;
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &send_buffer, sizeof(send_buffer));
+  TuneClientSocket(fd);
   Stream& s = streams_[conn];
   s.fd = fd;
   s.open = true;
@@ -117,9 +114,19 @@ void Shard::OnAccept(std::uint32_t listener, const io_uring_cqe& cqe) {
   ScheduleStreamTimer(conn);
 }
 
+void Shard::TuneClientSocket(int fd) noexcept {
+  const int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  // Answers a client does not read stay in this buffer, not in an autotuned megabytes
+  // one; once it is full the write timeout decides.
+  const int send_buffer = kClientSendBuffer;
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &send_buffer, sizeof(send_buffer));
+}
+
 void Shard::ArmStreamRecv(std::uint32_t conn) {
   Stream& s = streams_[conn];
   if (s.recv_armed || s.closing) return;
+  if (s.handing_over && s.handshake_since_ms == 0) return TryHandOver(conn);  // read no more
   // DNS over TLS receives ciphertext into its session's buffer; plain TCP straight into
   // the read buffer.
   const std::span<std::uint8_t> tail =
@@ -135,6 +142,7 @@ void Shard::OnStreamRecv(std::uint32_t conn, int res) {
   Stream& s = streams_[conn];
   s.recv_armed = false;
   if (s.closing) return FinishClose(conn);
+  if (res == -ECANCELED && s.handing_over) return TryHandOver(conn);
   if (res <= 0) {  // the peer closed, or the connection failed
     if (s.upstream) return BreakUpstream(conn);
     return CloseStream(conn);
@@ -209,6 +217,7 @@ void Shard::StreamQueryDone(std::uint32_t conn, std::uint16_t generation) {
   if (!s.open || s.closing || s.generation != generation) return;
   if (s.inflight > 0) --s.inflight;
   if (s.draining && s.inflight == 0 && s.out.empty()) CloseStream(conn);
+  if (s.handing_over) TryHandOver(conn);
 }
 
 void Shard::ResumeStalledStreams() {
@@ -280,6 +289,10 @@ void Shard::OnStreamSend(std::uint32_t conn, int res) {
     ReadClientQueries(conn);
     if (s.closing) return;
   }
+  if (s.handing_over) {
+    TryHandOver(conn);
+    if (!s.open) return;
+  }
   ScheduleStreamTimer(conn);
 }
 
@@ -307,8 +320,12 @@ void Shard::FinishClose(std::uint32_t conn) {
     s.out.Pop();
   }
   EndTls(conn);
-  ::close(s.fd);
+  if (s.fd >= 0) ::close(s.fd);  // -1: handed over to a reload's successor
   s.fd = -1;
+  if (s.handing_over) {
+    s.handing_over = false;
+    --streams_handing_over_;
+  }
   s.open = s.closing = s.connected = s.stalled = s.draining = false;
   s.inflight = 0;
   s.in.Reset();

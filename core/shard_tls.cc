@@ -177,6 +177,10 @@ void Shard::OnTlsSend(std::uint32_t conn, int res) {
     ReadClientQueries(conn);
     if (s.closing) return;
   }
+  if (s.handing_over) {
+    TryHandOver(conn);
+    if (!s.open) return;
+  }
   ScheduleStreamTimer(conn);
 }
 

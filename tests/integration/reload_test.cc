@@ -50,6 +50,11 @@ std::string Block(const std::string& zone, const std::string& port, const FakeUp
   return zone + ":" + port + " {\n bind 127.0.0.1\n" + extra + " forward . " + Upstream(up) + "\n}\n";
 }
 
+// For TCP clients of a UDP-only fake upstream (prefer_udp).
+std::string TcpBlock(const FakeUpstream& up, const std::string& extra = "") {
+  return ".:{PORT} {\n bind 127.0.0.1\n" + extra + " forward . " + Upstream(up) + " {\n  prefer_udp\n }\n}\n";
+}
+
 TEST(Reload, NewUpstreamsAnswerOnTheSameListenerOverUdpAndTcp) {
   FakeUpstream one(Behaviour::kAnswer, AnswerFrom(1));
   FakeUpstream two(Behaviour::kAnswer, AnswerFrom(2));
@@ -57,7 +62,7 @@ TEST(Reload, NewUpstreamsAnswerOnTheSameListenerOverUdpAndTcp) {
   const std::string block = ".:{PORT} {\n bind 127.0.0.1\n forward . {UP} {\n  prefer_udp\n }\n}\n";
   Forwarder fwd(absl::StrReplaceAll(block, {{"{UP}", Upstream(one)}}), 2);
   EXPECT_EQ(Ask(fwd.port(), "www.example."), 1);
-  TcpClient before(fwd.port());  // accepted by the old shards: closed by the reload
+  TcpClient before(fwd.port());  // accepted by the old shards: kept across the reload
   ASSERT_TRUE(before.connected());
 
   ASSERT_TRUE(fwd.Reload(absl::StrReplaceAll(block, {{"{UP}", Upstream(two)}})).ok());
@@ -69,8 +74,34 @@ TEST(Reload, NewUpstreamsAnswerOnTheSameListenerOverUdpAndTcp) {
   const std::optional<Bytes> answer = after.Receive(2s);
   ASSERT_TRUE(answer.has_value());
   EXPECT_EQ(answer->back(), 2);
-  EXPECT_TRUE(before.WaitClosed(2s));
+  ASSERT_TRUE(before.Send(MessageBuilder(10, 0x0100).Question("kept.example.", 1).bytes()));
+  const std::optional<Bytes> on_kept = before.Receive(2s);
+  ASSERT_TRUE(on_kept.has_value()) << "the connection from before the reload still serves";
+  EXPECT_EQ(wire::LoadU16(on_kept->data()), 10);
+  EXPECT_EQ(on_kept->back(), 2);
   EXPECT_EQ(fwd.daemon().reloads(), 1u);
+}
+
+TEST(Reload, AQueryHalfSentBeforeAReloadIsAnsweredAfterIt) {
+  // The old shard had read the first half: it goes to the successor with the socket.
+  FakeUpstream up(Behaviour::kAnswer, AnswerFrom(1));
+  Forwarder fwd(TcpBlock(up));
+  TcpClient client(fwd.port());
+  ASSERT_TRUE(client.Send(MessageBuilder(1, 0x0100).Question("first.example.", 1).bytes()));
+  ASSERT_TRUE(client.Receive(2s).has_value());
+  const Bytes framed = Framed(MessageBuilder(2, 0x0100).Question("second.example.", 1).bytes());
+  const std::size_t half = framed.size() / 2;
+  ASSERT_TRUE(client.Write(Bytes(framed.begin(), framed.begin() + static_cast<std::ptrdiff_t>(half))));
+  std::this_thread::sleep_for(50ms);  // read by the old shard
+  ASSERT_TRUE(fwd.Reload(TcpBlock(up, " cache 30\n")).ok());
+  ASSERT_TRUE(client.Write(Bytes(framed.begin() + static_cast<std::ptrdiff_t>(half), framed.end())));
+  const std::optional<Bytes> answer = client.Receive(2s);
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(wire::LoadU16(answer->data()), 2);
+  const core::ShardCounters totals = fwd.Stop();
+  EXPECT_EQ(totals.tcp_handed_over, 1u);
+  EXPECT_EQ(totals.tcp_adopted, 1u);
+  EXPECT_EQ(totals.tcp_accepted, 1u) << "one connection throughout";
 }
 
 TEST(Reload, CacheOfUnchangedForwardsIsKeptAndOfChangedOnesIsNot) {
@@ -156,38 +187,77 @@ TEST(Reload, UpstreamHealthSurvives) {
   EXPECT_TRUE(fwd.daemon().health().down(0)) << "a reload forgot that the upstream is down";
 }
 
-TEST(Reload, NoQueryIsLostAcrossFiftyReloads) {
-  FakeUpstream up(Behaviour::kAnswer, AnswerFrom(1));
-  const std::string plain = Block(".", "{PORT}", up);
-  const std::string cached = Block(".", "{PORT}", up, " cache\n");
-  Forwarder fwd(plain, 2);
-  std::atomic<bool> done{false};
+// What the clients of a reload-under-load test saw.
+struct Tally {
   std::atomic<int> answered{0};
   std::atomic<int> lost{0};
+};
+
+// Four client threads run `client(c, done)` (c = 0..3) until `done`, while the
+// configuration is reloaded 50 times, 20 ms apart, alternating between two Corefiles.
+// True when every reload was taken.
+template <typename Client>
+bool ReloadFiftyTimesUnderLoad(Forwarder& fwd, const std::string& even, const std::string& odd, Client&& client) {
+  std::atomic<bool> done{false};
   std::vector<std::thread> clients;
-  for (int c = 0; c < 4; ++c) {
-    clients.emplace_back([&, c] {
-      UdpClient client;  // one source port each: spread over the shards
-      for (std::uint16_t id = 1; !done.load(); ++id) {
-        client.SendTo(fwd.port(), MessageBuilder(id, 0x0100).Question("n" + std::to_string(c) + ".example.", 1).bytes());
-        // Skip stray late answers to earlier IDs (there should be none).
-        std::optional<Bytes> answer;
-        do answer = client.Receive(2s);
-        while (answer && answer->size() >= 2 && wire::LoadU16(answer->data()) != id);
-        (answer ? answered : lost).fetch_add(1);
-      }
-    });
-  }
-  for (int i = 0; i < 50; ++i) {
-    ASSERT_TRUE(fwd.Reload(i % 2 == 0 ? cached : plain).ok());
+  for (int c = 0; c < 4; ++c) clients.emplace_back([&, c] { client(c, done); });
+  bool reloaded = true;
+  for (int i = 0; i < 50 && reloaded; ++i) {
+    reloaded = fwd.Reload(i % 2 == 0 ? even : odd).ok();
     fwd.daemon().ReapRetired();
     std::this_thread::sleep_for(20ms);
   }
   done.store(true);
   for (std::thread& t : clients) t.join();
-  EXPECT_EQ(lost.load(), 0);
-  EXPECT_GT(answered.load(), 100);
+  return reloaded;
+}
+
+TEST(Reload, NoQueryIsLostAcrossFiftyReloads) {
+  FakeUpstream up(Behaviour::kAnswer, AnswerFrom(1));
+  const std::string plain = Block(".", "{PORT}", up);
+  Forwarder fwd(plain, 2);
+  Tally tally;
+  EXPECT_TRUE(ReloadFiftyTimesUnderLoad(fwd, Block(".", "{PORT}", up, " cache\n"), plain,
+                                        [&](int c, const std::atomic<bool>& done) {
+    UdpClient client;  // one source port each: spread over the shards
+    for (std::uint16_t id = 1; !done.load(); ++id) {
+      client.SendTo(fwd.port(), MessageBuilder(id, 0x0100).Question("n" + std::to_string(c) + ".example.", 1).bytes());
+      // Skip stray late answers to earlier IDs (there should be none).
+      std::optional<Bytes> answer;
+      do answer = client.Receive(2s);
+      while (answer && answer->size() >= 2 && wire::LoadU16(answer->data()) != id);
+      (answer ? tally.answered : tally.lost).fetch_add(1);
+    }
+  }));
+  EXPECT_EQ(tally.lost.load(), 0);
+  EXPECT_GT(tally.answered.load(), 100);
   EXPECT_EQ(fwd.daemon().reloads(), 50u);
+}
+
+TEST(Reload, TcpConnectionsLoseNoQueryAcrossFiftyReloads) {
+  // Each client keeps one connection and pipelines two queries at a time on it while
+  // the configuration is reloaded 50 times: every query answered, no connection closed.
+  FakeUpstream up(Behaviour::kAnswer, AnswerFrom(1));
+  Forwarder fwd(TcpBlock(up), 2);
+  Tally tally;
+  EXPECT_TRUE(ReloadFiftyTimesUnderLoad(fwd, TcpBlock(up, " cache\n"), TcpBlock(up),
+                                        [&](int c, const std::atomic<bool>& done) {
+    TcpClient client(fwd.port());
+    const std::string name = "t" + std::to_string(c) + ".example.";
+    for (std::uint16_t id = 1; !done.load(); id = static_cast<std::uint16_t>(id + 2)) {
+      if (!client.Send(MessageBuilder(id, 0x0100).Question(name, 1).bytes()) ||
+          !client.Send(MessageBuilder(static_cast<std::uint16_t>(id + 1), 0x0100).Question(name, 1).bytes())) {
+        tally.lost.fetch_add(2);
+        return;
+      }
+      for (int k = 0; k < 2; ++k) (client.Receive(2s) ? tally.answered : tally.lost).fetch_add(1);
+    }
+  }));
+  EXPECT_EQ(tally.lost.load(), 0);
+  EXPECT_GT(tally.answered.load(), 100);
+  const core::ShardCounters totals = fwd.Stop();
+  EXPECT_EQ(totals.tcp_accepted, 4u) << "the same four connections throughout";
+  EXPECT_GE(totals.tcp_handed_over, 50u);
 }
 
 }  // namespace
