@@ -48,5 +48,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(info);
   FUZZ_CHECK(info->rcode == rcode::kServFail);
   FUZZ_CHECK(MatchAnswer(answer, q->id, q->opcode(), q->question(input)) == Error::kOk);
+
+  // The truncation ringdns relays when its own TCP retry fails: TC, NOERROR, no records.
+  const Result<std::size_t> tc_len = BuildErrorAnswer(input, *q, {rcode::kNoError, false, ede::kOther, true}, out);
+  FUZZ_CHECK(tc_len);
+  const std::span<const std::uint8_t> truncated(out.data(), *tc_len);
+  const Result<ResponseInfo> tc = WalkResponse(truncated);
+  FUZZ_CHECK(tc && tc->truncated() && tc->rcode == rcode::kNoError);
+  FUZZ_CHECK(tc->counts[0] == 0 && tc->counts[1] == 0 && tc->counts[2] == (q->opt.present() ? 1 : 0));
+  FUZZ_CHECK(MatchAnswer(truncated, q->id, q->opcode(), q->question(input)) == Error::kOk);
   return 0;
 }
