@@ -119,6 +119,44 @@ std::optional<std::string> ReadFile(const std::string& path) {
   return text;
 }
 
+// What `reload` watches: the Corefile's bytes, and those of every certificate, key and
+// CA file it names, so a certificate renewed in place (cert-manager rewriting a mounted
+// Secret) is taken up like an edited Corefile. CoreDNS's reload watches the Corefile only.
+struct WatchedFiles {
+  std::optional<std::string> corefile;  // nullopt: unreadable, nothing is compared
+  std::string tls;                      // each named file's path and bytes
+
+  static WatchedFiles Read(const std::string& corefile_path, const Config& config) {
+    WatchedFiles files{ReadFile(corefile_path), {}};
+    const auto add = [&files](const std::string& path) {
+      if (path.empty()) return;
+      files.tls.append(path).push_back('\0');
+      files.tls.append(ReadFile(path).value_or("(unreadable)")).push_back('\0');
+    };
+    for (const auto& block : config.blocks) {
+      if (block.tls) {
+        add(block.tls->cert);
+        add(block.tls->key);
+        add(block.tls->ca);
+      }
+      for (const auto& forward : block.forwards) {
+        if (!forward.tls) continue;
+        add(forward.tls->cert);
+        add(forward.tls->key);
+        add(forward.tls->ca);
+      }
+    }
+    return files;
+  }
+  // Why a reload is due, or nullptr.
+  const char* ChangedSince(const WatchedFiles& before) const {
+    if (!corefile || !before.corefile) return nullptr;
+    if (*corefile != *before.corefile) return "reload (the Corefile changed)";
+    if (tls != before.tls) return "reload (a certificate, key or CA file changed)";
+    return nullptr;
+  }
+};
+
 // `reload [INTERVAL [JITTER]]`: the shortest interval any block asks for; each check
 // waits INTERVAL plus up to JITTER at random, so replicas do not reload in step.
 std::optional<absl::Duration> ReloadCheckInterval(const Config& config) {
@@ -205,7 +243,7 @@ int Serve(Config config, const Flags& flags) {
       (*daemon)->ring_description() + ")");
   // The control loop: signals, `reload` checks, and joining replaced shards.
   const std::string corefile_path = flags.conf.value_or("Corefile");
-  std::optional<std::string> corefile_text = ReadFile(corefile_path);
+  WatchedFiles watched = WatchedFiles::Read(corefile_path, config);
   absl::Time next_check = absl::Now() + ReloadCheckInterval(config).value_or(absl::InfiniteDuration());
   while (true) {
     const timespec tick{1, 0};
@@ -213,11 +251,14 @@ int Serve(Config config, const Flags& flags) {
     if (signal == SIGTERM || signal == SIGINT) break;
     if (signal == SIGHUP || signal == SIGUSR1) {
       Reload(flags, **daemon, config, signal == SIGHUP ? "SIGHUP" : "SIGUSR1");
-      corefile_text = ReadFile(corefile_path);
+      watched = WatchedFiles::Read(corefile_path, config);
     } else if (absl::Now() >= next_check) {
-      if (std::optional<std::string> text = ReadFile(corefile_path); text && text != corefile_text) {
-        Reload(flags, **daemon, config, "reload (the Corefile changed)");
-        corefile_text = std::move(text);
+      WatchedFiles now = WatchedFiles::Read(corefile_path, config);
+      if (const char* why = now.ChangedSince(watched)) {
+        Reload(flags, **daemon, config, why);
+        // Later changes are measured against what this reload saw, so a key written
+        // after its certificate (a failed reload, then a good one) is not missed.
+        watched = std::move(now);
       }
     }
     if (absl::Now() >= next_check || signal > 0) {

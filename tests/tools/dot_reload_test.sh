@@ -3,7 +3,9 @@
 # replaces the certificate and key files and reloads (SIGHUP). A client connected
 # before keeps its connection and its TLS session through three reloads, with a query
 # sent half before and half after one of them; a new connection gets the new
-# certificate. Usage: dot_reload_test.sh PATH_TO_RINGDNS
+# certificate. Then the files change again with no signal, as when cert-manager renews
+# a mounted Secret: the `reload` directive notices and takes them up by itself.
+# Usage: dot_reload_test.sh PATH_TO_RINGDNS
 set -u
 ringdns=$1
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -29,6 +31,7 @@ cat >"$work/Corefile" <<COREFILE
 tls://.:$tls_port {
   bind 127.0.0.1
   tls $work/server.pem $work/server.key
+  reload 2s 1s
   forward . 127.0.0.1:$nsd_port
 }
 COREFILE
@@ -77,10 +80,13 @@ def read_answer(conn):
     qid, flags, _, ancount = struct.unpack(">HHHH", msg[:8])
     return qid, flags & 0xf, ancount
 
+def logged(line):
+    return open(f"{work}/ringdns.log").read().count(line)
+
 def reload(n):
     os.kill(pid, signal.SIGHUP)
     for _ in range(100):
-        if open(f"{work}/ringdns.log").read().count("SIGHUP: reloaded") >= n:
+        if logged("SIGHUP: reloaded") >= n:
             return
         time.sleep(0.05)
     raise SystemExit("reload not logged")
@@ -109,18 +115,33 @@ fresh = connect()
 print("a new connection gets the new certificate:", fingerprint(fresh) == pem_fingerprint(f"{pki}/new.pem"))
 fresh.sendall(query(6))
 print("and is answered:", read_answer(fresh) == (6, 0, 3))
+# Renewal in place, no signal: the reload directive checks every 2-3 s.
+renewed = "reload (a certificate, key or CA file changed): reloaded"
+before = logged(renewed)
+shutil.copy(f"{pki}/old.pem", f"{work}/server.pem")
+shutil.copy(f"{pki}/old.key", f"{work}/server.key")
+for _ in range(80):
+    if logged(renewed) > before:
+        break
+    time.sleep(0.1)
+print("a renewed certificate file is reloaded by itself:", logged(renewed) > before)
+renewed_conn = connect()
+print("and served on new connections:", fingerprint(renewed_conn) == pem_fingerprint(f"{pki}/old.pem"))
+kept.sendall(query(7))
+print("the kept connection still answers:", read_answer(kept) == (7, 0, 3))
 PYTHON
 cat "$work/client.out"
 for step in "old certificate at first" "answer before the reloads" "answer on the kept connection after a reload" \
             "a query split across a reload answered" "two pipelined after a third reload" \
             "the kept connection still shows the old certificate" "a new connection gets the new certificate" \
-            "and is answered"; do
+            "and is answered" "a renewed certificate file is reloaded by itself" \
+            "and served on new connections" "the kept connection still answers"; do
   check "$step" grep -qx "$step: True" "$work/client.out"
 done
 kill -TERM "$ringdns_pid"
 wait "$ringdns_pid"
 stats=$(grep 'stopped:' "$work/ringdns.log")
 check "the TLS connection was handed over at each reload" grep -qE 'tcp_handed_over=[3-9]' <<<"$stats"
-check "one TLS handshake per connection, none repeated" grep -qE 'tls_handshakes=2( |$)' <<<"$stats"
+check "one TLS handshake per connection, none repeated" grep -qE 'tls_handshakes=3( |$)' <<<"$stats"
 
 [ "$failures" -eq 0 ] || { cat "$work/ringdns.log"; exit 1; }
