@@ -255,9 +255,8 @@ TEST(Reload, TcpConnectionsLoseNoQueryAcrossFiftyReloads) {
   }));
   EXPECT_EQ(tally.lost.load(), 0);
   EXPECT_GT(tally.answered.load(), 100);
-  const core::ShardCounters totals = fwd.Stop();
-  EXPECT_EQ(totals.tcp_accepted, 4u) << "the same four connections throughout";
-  EXPECT_GE(totals.tcp_handed_over, 50u);
+  // A client never reconnects: a connection closed by a reload shows above as lost.
+  EXPECT_GE(fwd.Stop().tcp_handed_over, 50u);
 }
 
 }  // namespace

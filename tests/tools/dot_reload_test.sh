@@ -141,7 +141,8 @@ done
 kill -TERM "$ringdns_pid"
 wait "$ringdns_pid"
 stats=$(grep 'stopped:' "$work/ringdns.log")
-check "the TLS connection was handed over at each reload" grep -qE 'tcp_handed_over=[3-9]' <<<"$stats"
+handed=$(grep -o 'tcp_handed_over=[0-9]*' <<<"$stats" | cut -d= -f2)
+check "the TLS connections were handed over at each reload (${handed:-none})" test "${handed:-0}" -ge 4
 check "one TLS handshake per connection, none repeated" grep -qE 'tls_handshakes=3( |$)' <<<"$stats"
 
 [ "$failures" -eq 0 ] || { cat "$work/ringdns.log"; exit 1; }
