@@ -361,6 +361,8 @@ class Shard {
   // Detaches the leader's chain of waiters and calls visit(index, slot) for each.
   template <typename Visit>
   void ForEachWaiter(std::uint32_t leader, Visit&& visit);
+  // A waiter the leader's outcome cannot serve asks upstream on its own.
+  void ForwardAlone(std::uint32_t waiter);
   // Every attempt failed: SERVFAIL to each waiter, and release them.
   void FailWaiters(std::uint32_t leader);
   // The TCP retry of a TC answer failed: TC to each UDP waiter; TCP ones ask on their own.
@@ -408,7 +410,8 @@ class Shard {
   void TryHandOver(std::uint32_t conn);
   // Old shard: a connection that arrived while stopping goes to the successor untouched.
   void HandOverFresh(int fd, std::uint32_t listener);
-  HandedStream Handed(const Stream& s, int fd) const;
+  // A client connection accepted on TCP listener `listener`, as handed over.
+  HandedStream Handed(std::uint32_t listener, const sockaddr_in6& peer, socklen_t peer_len, int fd) const;
   // New shard, each loop turn: takes what the predecessor handed over.
   void AdoptStreams();
   void AdoptStream(HandedStream& handed);

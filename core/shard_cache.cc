@@ -155,12 +155,15 @@ void Shard::AnswerWaiters(std::uint32_t leader_index, std::span<const std::uint8
       ++counters_.answers;
       ReleaseSlot(index);
     } else {
-      // Too large to copy into the waiter's buffer (or cut): it asks on its own.
-      waiter.waiter = false;
-      ++counters_.forwarded;
-      StartForward(index, NowMs());
+      ForwardAlone(index);  // too large to copy into the waiter's buffer (or cut)
     }
   });
+}
+
+void Shard::ForwardAlone(std::uint32_t index) {
+  inflight_[index].waiter = false;
+  ++counters_.forwarded;
+  StartForward(index, NowMs());
 }
 
 void Shard::FailWaiters(std::uint32_t leader_index) {
@@ -173,11 +176,7 @@ void Shard::FailWaiters(std::uint32_t leader_index) {
 
 void Shard::TruncateWaiters(std::uint32_t leader_index) {
   ForEachWaiter(leader_index, [&](std::uint32_t index, InflightSlot& waiter) {
-    if (waiter.conn != kNoSlot) {  // a TCP client has no use for TC: it asks on its own
-      waiter.waiter = false;
-      ++counters_.forwarded;
-      return StartForward(index, NowMs());
-    }
+    if (waiter.conn != kNoSlot) return ForwardAlone(index);  // a TCP client has no use for TC
     ReplyTruncated(ClientOf(waiter));
     ReleaseSlot(index);
   });

@@ -7,6 +7,7 @@
 // untouched (the successor starts its TLS handshake with the new certificate).
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -42,7 +43,7 @@ void Shard::TryHandOver(std::uint32_t conn) {
     const TlsConnection& t = tls_[s.tls];
     if (t.out_sent != t.out_len || t.session.ciphertext_pending()) return;  // still to send
   }
-  HandedStream handed = Handed(s, s.fd);
+  HandedStream handed = Handed(s.listener, s.peer, s.peer_len, s.fd);
   handed.opened_ms = s.opened_ms;
   handed.queries = s.queries;
   const std::span<const std::uint8_t> unread = s.in.Unread();
@@ -55,25 +56,24 @@ void Shard::TryHandOver(std::uint32_t conn) {
 }
 
 void Shard::HandOverFresh(int fd, std::uint32_t listener) {
-  Stream fresh;
-  fresh.listener = listener;
-  fresh.peer_len = sizeof(fresh.peer);
-  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&fresh.peer), &fresh.peer_len) != 0) fresh.peer_len = 0;
+  sockaddr_in6 peer{};
+  socklen_t peer_len = sizeof(peer);
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0) peer_len = 0;
   TuneClientSocket(fd);
-  HandedStream handed = Handed(fresh, fd);
+  HandedStream handed = Handed(listener, peer, peer_len, fd);
   handed.opened_ms = NowMs();
   stream_out_->Hand(std::move(handed));
   ++counters_.tcp_handed_over;
 }
 
-HandedStream Shard::Handed(const Stream& s, int fd) const {
+HandedStream Shard::Handed(std::uint32_t listener, const sockaddr_in6& peer, socklen_t peer_len, int fd) const {
   HandedStream handed;
-  handed.fd = fd;
-  const ListenerSpec& listener = routes_.listeners[tcp_listeners_[s.listener].spec];
-  handed.listener = listener.address;
-  handed.tls_listener = listener.tls != nullptr;
-  handed.peer = s.peer;
-  handed.peer_len = s.peer_len;
+  handed.fd = ring::UniqueFd(fd);
+  const ListenerSpec& spec = routes_.listeners[tcp_listeners_[listener].spec];
+  handed.listener = spec.address;
+  handed.tls_listener = spec.tls != nullptr;
+  handed.peer = peer;
+  handed.peer_len = peer_len;
   return handed;
 }
 
@@ -90,7 +90,7 @@ void Shard::AdoptStream(HandedStream& handed) {
   const std::uint32_t listener = TcpListenerFor(handed.listener);
   SSL_CTX* tls = listener != kNoConn ? routes_.listeners[tcp_listeners_[listener].spec].tls : nullptr;
   // The listener must still exist and still speak the same protocol; otherwise the
-  // connection closes (HandedStream's destructor), as it would have before.
+  // connection closes (with `handed`), as it would have before.
   if (listener == kNoConn || (tls != nullptr) != handed.tls_listener || client_stream_free_.empty()) {
     ++counters_.tcp_refused;
     return;
@@ -98,7 +98,7 @@ void Shard::AdoptStream(HandedStream& handed) {
   const std::uint32_t conn = client_stream_free_.back();
   client_stream_free_.pop_back();
   Stream& s = streams_[conn];
-  s.fd = std::exchange(handed.fd, -1);
+  s.fd = handed.fd.Release();
   s.open = true;
   s.closing = s.stalled = s.draining = s.handing_over = false;
   s.inflight = 0;

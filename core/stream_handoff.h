@@ -11,7 +11,6 @@
 #pragma once
 
 #include <netinet/in.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <cstdint>
@@ -21,29 +20,12 @@
 
 #include "core/net.h"
 #include "core/tls_session.h"
+#include "ring/fd.h"
 
 namespace ringdns::core {
 
 struct HandedStream {
-  HandedStream() = default;
-  HandedStream(HandedStream&& other) noexcept { *this = std::move(other); }
-  HandedStream& operator=(HandedStream&& other) noexcept {
-    std::swap(fd, other.fd);
-    listener = other.listener;
-    tls_listener = other.tls_listener;
-    peer = other.peer;
-    peer_len = other.peer_len;
-    opened_ms = other.opened_ms;
-    queries = other.queries;
-    tls = std::move(other.tls);
-    unread = std::move(other.unread);
-    return *this;
-  }
-  ~HandedStream() {
-    if (fd >= 0) ::close(fd);  // nobody adopted it
-  }
-
-  int fd = -1;
+  ring::UniqueFd fd;          // closed with the hand-off if nobody adopts it
   SockAddr listener;          // the address the client connected to
   bool tls_listener = false;  // a tls:// listener accepted it
   sockaddr_in6 peer{};

@@ -128,22 +128,17 @@ struct WatchedFiles {
 
   static WatchedFiles Read(const std::string& corefile_path, const Config& config) {
     WatchedFiles files{ReadFile(corefile_path), {}};
-    const auto add = [&files](const std::string& path) {
-      if (path.empty()) return;
-      files.tls.append(path).push_back('\0');
-      files.tls.append(ReadFile(path).value_or("(unreadable)")).push_back('\0');
+    const auto add = [&files](const auto& tls) {  // a block's or a forward's `tls` files
+      for (const std::string* path : {&tls.cert, &tls.key, &tls.ca}) {
+        if (path->empty()) continue;
+        files.tls.append(*path).push_back('\0');
+        files.tls.append(ReadFile(*path).value_or("(unreadable)")).push_back('\0');
+      }
     };
     for (const auto& block : config.blocks) {
-      if (block.tls) {
-        add(block.tls->cert);
-        add(block.tls->key);
-        add(block.tls->ca);
-      }
+      if (block.tls) add(*block.tls);
       for (const auto& forward : block.forwards) {
-        if (!forward.tls) continue;
-        add(forward.tls->cert);
-        add(forward.tls->key);
-        add(forward.tls->ca);
+        if (forward.tls) add(*forward.tls);
       }
     }
     return files;
