@@ -128,8 +128,8 @@ struct WatchedFiles {
 
   static WatchedFiles Read(const std::string& corefile_path, const Config& config) {
     WatchedFiles files{ReadFile(corefile_path), {}};
-    const auto add = [&files](const auto& tls) {  // a block's or a forward's `tls` files
-      for (const std::string* path : {&tls.cert, &tls.key, &tls.ca}) {
+    const auto add = [&files](const auto& named) {  // a block's or a forward's `tls` files
+      for (const std::string* path : {&named.cert, &named.key, &named.ca}) {
         if (path->empty()) continue;
         files.tls.append(*path).push_back('\0');
         files.tls.append(ReadFile(*path).value_or("(unreadable)")).push_back('\0');
