@@ -1,9 +1,8 @@
 // core/prober.h: health probes for upstreams that are down, on a thread of their own
 // (never a shard's), as CoreDNS's health_check: once an upstream is marked down it is
 // asked every `health_check` interval, over its own transport (TCP with force_tcp),
-// and marked up when it answers. Each failed probe doubles the interval, up to a cap,
-// so a long-dead upstream costs little and a returning one is found within seconds;
-// nothing stays down forever.
+// and marked up when it answers. There is no back-off (CoreDNS has none either): an
+// upstream that returns is in use again within one interval, however long it was gone.
 #pragma once
 
 #include <condition_variable>

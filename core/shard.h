@@ -189,6 +189,7 @@ class Shard {
   };
   static constexpr std::uint16_t kNoBlock = 0xffff;
   static constexpr std::uint32_t kStreamsPerPool = 2;  // a fresh one while a broken one closes
+  static constexpr int kMaxRedialDoublings = 4;  // a failing pool redials every 50 ms … 800 ms
   // A TCP connection: a client's, or ours to an upstream.
   struct Stream {
     int fd = -1;
@@ -204,6 +205,7 @@ class Shard {
     bool listed = false;        // in stalled_streams_, waiting for a buffer
     bool draining = false;      // client: query limit reached, close once answered
     bool handing_over = false;  // client: reading stopped; to the successor once answered
+    bool answered = false;      // upstream: a DNS message has come back on it
     std::uint32_t inflight = 0; // client: queries not yet answered; upstream: awaiting answers
     std::uint32_t queries = 0;
     std::uint32_t listener = 0; // client: the listener that accepted it
@@ -459,12 +461,16 @@ class Shard {
 
   // shard_tcp_upstream.cc
   // The connection a TCP query to the slot's upstream goes on, opened if needed; kNoConn
-  // when none can be had.
+  // when none can be had, or none may be opened yet (see redial_).
   std::uint32_t UpstreamStream(const InflightSlot& slot);
+  // When a query that found no socket or connection for its upstream tries again: at
+  // once, or when its upstream's pool may open a connection again.
+  std::int64_t RetryWithoutConnectionAt(const InflightSlot& slot, std::int64_t now) const noexcept;
   void SendOverTcp(std::uint32_t slot_index);
   void OnConnect(std::uint32_t conn, int res);
   void ReadUpstreamAnswers(std::uint32_t conn);
-  // The connection broke: every query waiting on it fails over at once.
+  // The connection broke: every query waiting on it fails over, at once if it had
+  // worked; else its pool backs off before the next connection.
   void BreakUpstream(std::uint32_t conn);
   // A UDP answer with TC: ask the same upstream again over TCP.
   void RetryOverTcp(std::uint32_t slot_index);
@@ -549,6 +555,13 @@ class Shard {
   std::vector<std::uint8_t> tls_arena_;
   std::vector<std::uint32_t> tls_free_;
   std::vector<SSL_SESSION*> tls_resume_;     // per upstream pool: the session to resume
+  // Per upstream pool: connections in a row that broke before any answer (refused, TLS
+  // refused, closed), and when the next may be opened.
+  struct Redial {
+    std::uint8_t failures = 0;
+    std::int64_t not_before_ms = 0;
+  };
+  std::vector<Redial> redial_;
   std::uint32_t tls_handshaking_ = 0;
   std::int64_t last_error_log_ms_ = -1000;
   std::uint32_t suppressed_error_logs_ = 0;

@@ -204,7 +204,7 @@ void Shard::StartForward(std::uint32_t index, std::int64_t now) {
   ++concurrent_[slot.forward->id];
   if (!ChooseUpstream(slot, index, /*first=*/true)) {
     // No socket or stream for the upstream: fail over as a network error would.
-    timers_->Schedule(index, now);
+    timers_->Schedule(index, std::min(RetryWithoutConnectionAt(slot, now), slot.deadline_ms));
     return;
   }
   SendToUpstream(index);

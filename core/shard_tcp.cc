@@ -48,6 +48,7 @@ absl::Status Shard::InitStreams() {
     }
   }
   tls_resume_.assign(pool_forward_.size(), nullptr);
+  redial_.assign(pool_forward_.size(), Redial{});
   const std::uint32_t clients = options_.tcp_connections;
   const auto upstream_streams = static_cast<std::uint32_t>(pool_forward_.size() * kStreamsPerPool);
   if (upstream_streams > 0xffff - kStreamSocketBase) {

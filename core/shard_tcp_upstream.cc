@@ -30,6 +30,7 @@ std::uint32_t Shard::UpstreamStream(const InflightSlot& slot) {
     if (!s.open && unused == kNoConn) unused = conn;
   }
   if (unused == kNoConn) return kNoConn;  // both busy closing or full: fail over
+  if (NowMs() < redial_[pool].not_before_ms) return kNoConn;
   const SockAddr& upstream = slot.forward->upstreams[slot.upstream];
   const SockAddr* source = nullptr;
   for (const SockAddr& a : routes_.source_addresses) {
@@ -44,7 +45,7 @@ std::uint32_t Shard::UpstreamStream(const InflightSlot& slot) {
   Stream& s = streams_[unused];
   s.fd = fd->Release();
   s.open = s.connecting = true;
-  s.connected = s.closing = s.stalled = false;
+  s.connected = s.closing = s.stalled = s.answered = false;
   s.inflight = 0;
   s.opened_ms = s.active_ms = NowMs();
   s.in.Reset();
@@ -61,6 +62,11 @@ std::uint32_t Shard::UpstreamStream(const InflightSlot& slot) {
   ++counters_.upstream_tcp_connects;
   ScheduleStreamTimer(unused);
   return unused;
+}
+
+std::int64_t Shard::RetryWithoutConnectionAt(const InflightSlot& slot, std::int64_t now) const noexcept {
+  if (!slot.tcp_upstream) return now;
+  return std::max(now, redial_[pool_base_[slot.forward->id] + slot.upstream].not_before_ms);
 }
 
 void Shard::OnConnect(std::uint32_t conn, int res) {
@@ -125,6 +131,10 @@ void Shard::ReadUpstreamAnswers(std::uint32_t conn) {
       ++counters_.dropped_malformed;
       return BreakUpstream(conn);  // the stream is out of step: nothing after can be trusted
     }
+    if (!s.answered) {
+      s.answered = true;
+      redial_[(conn - options_.tcp_connections) / kStreamsPerPool] = Redial{};
+    }
     const std::uint16_t txid = wire::GetId(message);
     const std::uint32_t index = pending_.Find(PendingIndex::Key(socket, txid));
     if (index == PendingIndex::kEmpty) {
@@ -169,13 +179,21 @@ void Shard::BreakUpstream(std::uint32_t conn) {
   }
   // Every query waiting on this connection fails over (OnTimeout picks the next
   // upstream, or a fresh connection to this one). Rare, so a scan is fine. After a
-  // connection that worked, at once; after one that never did (refused, or its TLS
-  // handshake failed), not before the shortest attempt timeout: a fresh connection to
-  // the same upstream would fail the same way, and at once would mean hundreds a second.
+  // connection that worked, at once. After one that never answered (refused, its TLS
+  // handshake failed, or the server rejected our certificate after TLS 1.3 finished its
+  // side), a fresh connection would most likely fail the same way: the queries wait
+  // the shortest attempt timeout, and the pool opens no connection for 50 ms, doubling
+  // with each such failure in a row up to 800 ms, instead of hundreds a second.
   const Stream& s = streams_[conn];
-  const bool never_worked = !s.connected || s.handshake_since_ms != 0;
+  const std::int64_t now = NowMs();
+  std::int64_t when = now;
+  if (!s.answered) {
+    Redial& redial = redial_[(conn - options_.tcp_connections) / kStreamsPerPool];
+    redial.failures = static_cast<std::uint8_t>(std::min(redial.failures + 1, kMaxRedialDoublings + 1));
+    redial.not_before_ms = now + (options_.min_attempt_timeout_ms << (redial.failures - 1));
+    when = now + options_.min_attempt_timeout_ms;
+  }
   const std::uint16_t socket = PendingSocketOf(conn);
-  const std::int64_t when = NowMs() + (never_worked ? options_.min_attempt_timeout_ms : 0);
   for (std::uint32_t i = 0; i < inflight_.capacity(); ++i) {
     InflightSlot& slot = inflight_[i];
     if (slot.in_use && slot.pending && slot.tcp_upstream && slot.upstream_socket == socket) {

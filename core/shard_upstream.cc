@@ -128,7 +128,8 @@ Shard::Retry Shard::RetryNext(std::uint32_t index, std::int64_t now) {
     ForgetPending(slot);  // over TCP, no hedge: the stream stops waiting on it
   }
   if (!ChooseUpstream(slot, index, false)) {
-    timers_->Schedule(index, now);  // nothing to send on: try the next one at once
+    // Nothing to send on: the next one at once, or when a connection may be opened.
+    timers_->Schedule(index, std::min(RetryWithoutConnectionAt(slot, now), slot.deadline_ms));
     return Retry::kRetried;
   }
   ++counters_.retries;

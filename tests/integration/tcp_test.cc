@@ -366,5 +366,24 @@ TEST(TcpUpstreams, ABrokenConnectionFailsItsQueriesOverAtOnce) {
   EXPECT_EQ(fwd.Stop().upstream_tcp_failures, 1u);
 }
 
+TEST(TcpUpstreams, AnUpstreamThatHangsUpBeforeAnyAnswerIsRedialledWithBackOff) {
+  // Like a DoT server refusing our client certificate after TLS 1.3 finished our side:
+  // each connection opens, takes the query and closes without an answer. Redialling at
+  // once would make hundreds of connections a second for one query.
+  HangUpUpstream broken;
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . " + Upstream(broken.port()) +
+                " {\n  force_tcp\n }\n}\n");
+  UdpClient udp;
+  udp.SendTo(fwd.port(), Query(1, "cb-example-srv.remote.svc.cluster.local."));
+  EXPECT_FALSE(udp.Receive(2s).has_value());  // still trying: the deadline is 5 s
+  // 50, 100, 200, 400 and 800 ms apart: 6 connections in 2 s, and once the upstream is
+  // marked down a health probe every 0.5 s: 10 in all.
+  EXPECT_GE(broken.hangups(), 4);
+  EXPECT_LE(broken.hangups(), 13);
+  const std::optional<Bytes> answer = udp.Receive(5s);
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(RcodeOf(*answer), wire::rcode::kServFail);
+}
+
 }  // namespace
 }  // namespace ringdns::testing
