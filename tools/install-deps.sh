@@ -16,10 +16,11 @@ build_packages=(
 )
 # Real DNS peers for integration tests and the demo: dig, kdig, nsd, dnsperf; promtool
 # (from prometheus) checks the /metrics text; python3-yaml and systemd-analyze check
-# the deployment files; iproute2 builds the end-to-end test's network namespaces;
+# the deployment files; iproute2 builds the end-to-end test's network namespaces and
+# nftables its Service address (kube-proxy's DNAT; only inside that namespace);
 # unbound is a third-party DNS-over-TLS server for the interop test.
 peer_packages=(bind9-dnsutils knot-dnsutils nsd dnsperf prometheus curl python3-yaml systemd iproute2
-               unbound)
+               nftables unbound)
 
 # The forwarders users compare ringdns with (their services are stopped below).
 bench_packages=(dnsdist knot-resolver dnsmasq-base gnuplot-nox)

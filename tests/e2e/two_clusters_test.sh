@@ -9,13 +9,15 @@
 #      both back within the health-check interval;
 #   3. the DoT variant (examples/dot/): cluster 1 forwards the remote zone over DNS over
 #      TLS with mutual TLS to a ringdns endpoint in cluster 2, which refuses a client
-#      certificate from another CA.
+#      certificate from another CA (kdig's, and a cluster 1 ringdns's).
+# Clients ask the ringdns pod directly with dig, and through a pod's resolver (search
+# list, the Service's port 53 translated as kube-proxy does) with dig +search and getent.
 # Usage: two_clusters_test.sh PATH_TO_RINGDNS (as root; exits 77 to be skipped otherwise)
 set -u
 ringdns=$1
 root=$(cd "$(dirname "$0")/../.." && pwd)
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: network namespaces need root"; exit 77; }
-for tool in ip dig kdig dnsperf openssl python3 /usr/sbin/nsd; do
+for tool in ip nft getent dig kdig dnsperf openssl python3 /usr/sbin/nsd; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }
 done
 . "$root/tools/lib_loopback.sh"
@@ -24,6 +26,9 @@ loopback_init
 . "$root/tests/tools/lib_pki.sh"
 . "$root/tests/e2e/lib_clusters.sh"
 clusters_up || { echo "FAIL: could not build the network namespaces"; exit 1; }
+# What a pod's resolver asks must be the ringdns Service, never this machine's resolver.
+grep -qx "nameserver $ringdns_service" <(inside "$cluster1" cat /etc/resolv.conf) ||
+  { echo "FAIL: cluster 1 does not see its pods' resolv.conf"; exit 1; }
 
 # Cluster 2's DNS pods and cluster 1's DNS service.
 remote_zone=$root/tests/e2e/zones/cluster2.cluster.local.zone
@@ -49,6 +54,7 @@ stop_ringdns() { kill -TERM "$ringdns_pid"; wait "$ringdns_pid"; }
 # (the kernel then gives every query the same shard, and so the same cache).
 client_port=
 ask() { inside "$cluster1" dig -b "10.0.1.5${client_port:+#$client_port}" @10.0.3.53 -p 5353 +tries=1 +timeout=3 "$@" 2>&1; }
+ms_now() { echo $(($(date +%s%N) / 1000000)); }
 status_of() { grep -o 'status: [A-Z]*' <<<"$1" | cut -d' ' -f2; }
 wait_answering() {
   for _ in $(seq 1 50); do
@@ -80,6 +86,15 @@ lookups() {  # WHAT: the lookups a cluster 1 client makes through ringdns
     test "$(address_of app.default.svc.cluster.local)" = 10.0.12.34
   out=$(ask +tcp missing.remote.svc.cluster.local A)
   check "$what: a missing remote name is NXDOMAIN" test "$(status_of "$out")" = NXDOMAIN
+  # A pod's own resolver, through the Service and the search list, with the short names
+  # of the connection string couchbase://cb-example-srv.remote.svc.
+  for transport in udp:+notcp tcp:+tcp; do
+    out=$(inside "$cluster1" dig +search +tries=1 +timeout=3 "${transport#*:}" _couchbase._tcp.cb-example-srv.remote.svc SRV 2>&1)
+    check "$what: a pod's resolver, over ${transport%:*} to the Service: the short SRV name's three pods" srv_answer "$out"
+  done
+  check "$what: a pod's resolver (getaddrinfo): cb-example-srv.remote.svc is the three remote pods" \
+    test "$(inside "$cluster1" getent ahostsv4 cb-example-srv.remote.svc | awk '{print $1}' | sort -u | xargs)" \
+    = "10.1.17.231 10.1.46.20 10.1.68.212"
 }
 
 # 1. The tutorial's Corefile, unchanged.
@@ -114,9 +129,11 @@ done
 check "one remote DNS pod down: all 24 queries answered by the other ($lost failed)" test "$lost" -eq 0
 sleep 1.2
 stop_dns remote-b
-started=$(date +%s%N)
-out=$(inside "$cluster1" dig -b 10.0.1.5 @10.0.3.53 -p 5353 +tries=1 +timeout=8 nowhere.remote.svc.cluster.local A 2>&1)
-elapsed_ms=$((($(date +%s%N) - started) / 1000000))
+started=$(ms_now)
+# From the same shard, which has timed cluster 2's answers: its attempts time out after
+# a few round trips, not read_timeout (a shard with no sample waits 2 s per attempt).
+out=$(ask +timeout=8 nowhere.remote.svc.cluster.local A)
+elapsed_ms=$(($(ms_now) - started))
 check "both down: SERVFAIL" test "$(status_of "$out")" = SERVFAIL
 check "both down: with an Extended DNS Error" grep -q 'EDE: ' <<<"$out"
 check "both down: within the 5 s deadline (${elapsed_ms} ms)" test "$elapsed_ms" -le 5500
@@ -129,12 +146,12 @@ for _ in $(seq 1 50); do
     grep -q . && break
   sleep 0.05
 done
-started=$(date +%s%N)
+started=$(ms_now)
 for i in $(seq 1 40); do
   [ "$(status_of "$(ask +timeout=1 "back-$i.remote.svc.cluster.local" A)")" = NXDOMAIN ] && break
   sleep 0.1
 done
-elapsed_ms=$((($(date +%s%N) - started) / 1000000))
+elapsed_ms=$(($(ms_now) - started))
 check "both back: answers resume within the 1 s health-check interval (${elapsed_ms} ms)" \
   test "$elapsed_ms" -le 1500
 stop_ringdns
@@ -171,6 +188,20 @@ check "DoT: the endpoint serves the remote namespace only" \
   test "$(status_of "$(tls_ask proxy kubernetes.default.svc.cluster.local A)")" = REFUSED
 stop_ringdns
 check "DoT: cluster 1 reached cluster 2 over TLS" grep -qE 'stopped:.* tls_handshakes=[1-9]' "$work/dot.log"
+# A proxy whose client certificate comes from another CA gets nothing from cluster 2.
+secret "$work/tls-stranger" stranger
+sed "s#/etc/coredns/tls#$work/tls-stranger#g" "$root/examples/dot/cluster1.Corefile" >"$work/stranger.Corefile"
+start_ringdns "$cluster1" "$work/stranger.Corefile" "$work/stranger.log"
+check "DoT, another CA's client certificate: ringdns answers in cluster 1" wait_answering
+started=$(ms_now)
+out=$(ask +timeout=8 "$srv" SRV)
+elapsed_ms=$(($(ms_now) - started))
+check "DoT, another CA's client certificate: the remote SRV lookup is SERVFAIL, never an answer (${elapsed_ms} ms)" \
+  test "$(status_of "$out")" = SERVFAIL
+stop_ringdns
+handshakes=$(grep -o 'tls_handshakes=[0-9]*' "$work/stranger.log" | cut -d= -f2)
+check "DoT, another CA's client certificate: the proxy backs off, not a storm (${handshakes:-no} handshakes)" \
+  test "${handshakes:-999}" -le 30
 ringdns_pid=$endpoint_pid
 stop_ringdns
 check "DoT: the refused certificate is logged with the reason" \
