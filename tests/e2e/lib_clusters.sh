@@ -13,7 +13,8 @@
 #   peering   10.0.0.1/16 towards cluster1, 10.1.0.1/16 towards cluster2, forwarding
 #   cluster2  eth0 10.1.0.2/16   node; default route via the peering
 #             10.1.17.2, 10.1.46.2   the cluster's DNS pods
-#             10.1.200.10            the internal load balancer of the DoT endpoint
+#             10.1.5.53              the DoT endpoint's pod (port 8853)
+#             10.1.200.10:853        its internal load balancer: DNAT to the pod's 8853
 #
 #   clusters_up            make them ($cluster1, $cluster2, $peering: namespace names)
 #   inside NAMESPACE CMD...  run CMD there (a foreground command; start_bg takes
@@ -42,7 +43,7 @@ clusters_up() {
   local address
   for address in 10.0.0.2/16 10.0.3.53/16 10.0.1.5/16; do ip -n "$cluster1" addr add "$address" dev eth0; done
   ip -n "$cluster1" addr add 172.20.0.10/32 dev lo
-  for address in 10.1.0.2/16 10.1.17.2/16 10.1.46.2/16 10.1.200.10/16; do
+  for address in 10.1.0.2/16 10.1.17.2/16 10.1.46.2/16 10.1.5.53/16 10.1.200.10/16; do
     ip -n "$cluster2" addr add "$address" dev eth0
   done
   for ns in "$cluster1" "$cluster2" "$peering"; do
@@ -58,6 +59,14 @@ table ip kube-proxy {
     type nat hook output priority -100;  # dstnat
     ip daddr $ringdns_service udp dport 53 dnat to 10.0.3.53:5353
     ip daddr $ringdns_service tcp dport 53 dnat to 10.0.3.53:5353
+  }
+}
+NFT
+  ip netns exec "$cluster2" nft -f - <<NFT || return 1
+table ip load-balancer {
+  chain prerouting {
+    type nat hook prerouting priority -100;  # dstnat
+    ip daddr 10.1.200.10 tcp dport 853 dnat to 10.1.5.53:8853
   }
 }
 NFT

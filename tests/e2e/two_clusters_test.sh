@@ -7,8 +7,9 @@
 #   2. the production manifest's Corefile (deploy/kubernetes/production.yaml): one remote
 #      DNS pod down, then both (SERVFAIL with an Extended DNS Error, stale answers), then
 #      both back within the health-check interval;
-#   3. the DoT variant (examples/dot/): cluster 1 forwards the remote zone over DNS over
-#      TLS with mutual TLS to a ringdns endpoint in cluster 2, which refuses a client
+#   3. the DoT variant (the Corefiles of deploy/kubernetes/dot-cluster{1,2}.yaml):
+#      cluster 1 forwards the remote zone over DNS over TLS with mutual TLS to a ringdns
+#      endpoint in cluster 2 behind its load balancer's address, which refuses a client
 #      certificate from another CA (kdig's, and a cluster 1 ringdns's).
 # Clients ask the ringdns pod directly with dig, and through a pod's resolver (search
 # list, the Service's port 53 translated as kube-proxy does) with dig +search and getent.
@@ -55,6 +56,12 @@ stop_ringdns() { kill -TERM "$ringdns_pid"; wait "$ringdns_pid"; }
 client_port=
 ask() { inside "$cluster1" dig -b "10.0.1.5${client_port:+#$client_port}" @10.0.3.53 -p 5353 +tries=1 +timeout=3 "$@" 2>&1; }
 ms_now() { echo $(($(date +%s%N) / 1000000)); }
+corefile_of() {  # MANIFEST [SECRET-DIR]: its ConfigMap's Corefile, the secret mounted at SECRET-DIR
+  python3 -c 'import sys, yaml
+for doc in yaml.safe_load_all(open(sys.argv[1])):
+    if doc and doc.get("kind") == "ConfigMap":
+        print(doc["data"]["Corefile"])' "$root/deploy/kubernetes/$1" | sed "s#/etc/ringdns/tls#${2:-/nonexistent}#g"
+}
 status_of() { grep -o 'status: [A-Z]*' <<<"$1" | cut -d' ' -f2; }
 wait_answering() {
   for _ in $(seq 1 50); do
@@ -111,10 +118,7 @@ check "tutorial: 20 s of dnsperf at 2 000 q/s, nothing lost" \
 stop_ringdns
 
 # 2. The production manifest's Corefile: health checks, cache with serve_stale.
-python3 -c 'import sys, yaml
-for doc in yaml.safe_load_all(open(sys.argv[1])):
-    if doc and doc.get("kind") == "ConfigMap":
-        print(doc["data"]["Corefile"])' "$root/deploy/kubernetes/production.yaml" >"$work/production.Corefile"
+corefile_of production.yaml >"$work/production.Corefile"
 start_ringdns "$cluster1" "$work/production.Corefile" "$work/production.log"
 check "production: ringdns answers in cluster 1" wait_answering
 client_port=40053  # caches are per shard: the stale answer below is this shard's
@@ -156,7 +160,7 @@ check "both back: answers resume within the 1 s health-check interval (${elapsed
   test "$elapsed_ms" -le 1500
 stop_ringdns
 
-# 3. DNS over TLS with mutual TLS between the clusters (examples/dot/).
+# 3. DNS over TLS with mutual TLS between the clusters (dot-cluster1.yaml, dot-cluster2.yaml).
 pki_init "$work/pki"
 pki_ca ca
 pki_ca other-ca ca  # a look-alike: same name, another key
@@ -169,8 +173,8 @@ secret() {  # DIR CERT: a Kubernetes TLS secret as mounted (tls.crt, tls.key, ca
 }
 secret "$work/tls-cluster2" endpoint
 secret "$work/tls-cluster1" proxy
-sed "s#/etc/coredns/tls#$work/tls-cluster2#g" "$root/examples/dot/cluster2.Corefile" >"$work/cluster2.Corefile"
-sed "s#/etc/coredns/tls#$work/tls-cluster1#g" "$root/examples/dot/cluster1.Corefile" >"$work/cluster1.Corefile"
+corefile_of dot-cluster2.yaml "$work/tls-cluster2" >"$work/cluster2.Corefile"
+corefile_of dot-cluster1.yaml "$work/tls-cluster1" >"$work/cluster1.Corefile"
 start_ringdns "$cluster2" "$work/cluster2.Corefile" "$work/endpoint.log"
 endpoint_pid=$ringdns_pid
 start_ringdns "$cluster1" "$work/cluster1.Corefile" "$work/dot.log"
@@ -190,7 +194,7 @@ stop_ringdns
 check "DoT: cluster 1 reached cluster 2 over TLS" grep -qE 'stopped:.* tls_handshakes=[1-9]' "$work/dot.log"
 # A proxy whose client certificate comes from another CA gets nothing from cluster 2.
 secret "$work/tls-stranger" stranger
-sed "s#/etc/coredns/tls#$work/tls-stranger#g" "$root/examples/dot/cluster1.Corefile" >"$work/stranger.Corefile"
+corefile_of dot-cluster1.yaml "$work/tls-stranger" >"$work/stranger.Corefile"
 start_ringdns "$cluster1" "$work/stranger.Corefile" "$work/stranger.log"
 check "DoT, another CA's client certificate: ringdns answers in cluster 1" wait_answering
 started=$(ms_now)

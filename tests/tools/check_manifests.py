@@ -41,7 +41,8 @@ CONTAINER = {
 }
 POD_SPEC = {
     "containers": [CONTAINER],
-    "volumes": [{"name": str, "configMap": {"name": str}}],
+    "volumes": [{"name": str, "configMap": {"name": str},
+                 "secret": {"secretName": str, "defaultMode": int, "optional": bool}}],
     "affinity": {"podAntiAffinity": {
         "preferredDuringSchedulingIgnoredDuringExecution": [
             {"weight": int, "podAffinityTerm": {"topologyKey": str, "labelSelector": SELECTOR}}],
@@ -59,7 +60,7 @@ SCHEMAS = {
         "strategy": {"type": str, "rollingUpdate": {"maxUnavailable": INT_OR_NAME, "maxSurge": INT_OR_NAME}},
         "template": {"metadata": METADATA, "spec": POD_SPEC}}},
     ("v1", "Service"): {"apiVersion": str, "kind": str, "metadata": METADATA, "spec": {
-        "selector": LABELS, "type": str, "clusterIP": str,
+        "selector": LABELS, "type": str, "clusterIP": str, "loadBalancerSourceRanges": [str],
         "ports": [{"name": str, "protocol": str, "port": int, "targetPort": INT_OR_NAME}]}},
     ("policy/v1", "PodDisruptionBudget"): {"apiVersion": str, "kind": str, "metadata": METADATA, "spec": {
         "minAvailable": INT_OR_NAME, "maxUnavailable": INT_OR_NAME, "selector": SELECTOR}},
@@ -149,8 +150,8 @@ def main():
                 errors.append(f"Service port {p.get('name')}: targetPort {p.get('targetPort')} "
                               f"{p.get('protocol', 'TCP')} is not a container port")
         protocols = {(p["port"], p.get("protocol", "TCP")) for p in get(service, "spec.ports", [])}
-        if not {(53, "UDP"), (53, "TCP")} <= protocols:
-            errors.append("Service: DNS needs port 53 over both UDP and TCP")
+        if not ({(53, "UDP"), (53, "TCP")} <= protocols or (853, "TCP") in protocols):
+            errors.append("Service: DNS needs port 53 over both UDP and TCP (or 853 over TCP for DNS over TLS)")
     for pdb in by_kind.get("PodDisruptionBudget", []):
         if not selects(get(pdb, "spec.selector.matchLabels"), pod_labels):
             errors.append("PodDisruptionBudget: selector matches no pod of the Deployment")
@@ -164,10 +165,20 @@ def main():
     conf = args[args.index("-conf") + 1] if "-conf" in args else None
     configmaps = {get(c, "metadata.name"): c for c in by_kind.get("ConfigMap", [])}
     corefile = None
-    for mount in container.get("volumeMounts", []):
+    mounts = container.get("volumeMounts", [])
+    secret_paths = []
+    for mount in mounts:
+        path = mount["mountPath"].rstrip("/")
+        # A mount point inside another (read-only) volume would have to be created in it.
+        for other in mounts:
+            if other is not mount and path.startswith(other["mountPath"].rstrip("/") + "/"):
+                errors.append(f"volumeMount {mount['name']}: {path} lies inside volumeMount {other['name']}")
         volume = next((v for v in get(deployment, "spec.template.spec.volumes", []) if v["name"] == mount["name"]), None)
         if volume is None:
             errors.append(f"volumeMount {mount['name']}: no such volume")
+            continue
+        if "secret" in volume:
+            secret_paths.append(path + "/")
             continue
         cm = configmaps.get(get(volume, "configMap.name"))
         if cm is None:
@@ -181,6 +192,13 @@ def main():
     else:
         with open(f"{out_dir}/Corefile", "w") as out:
             out.write(corefile + "\n")
+        # Certificates and keys come from a mounted secret.
+        for line in corefile.splitlines():
+            words = line.split()
+            if words and words[0] == "tls":
+                for path in (w for w in words[1:] if w.startswith("/")):
+                    if not any(path.startswith(p) for p in secret_paths):
+                        errors.append(f"the Corefile's tls file {path} is in no mounted secret")
 
     if production:
         spec = deployment["spec"]

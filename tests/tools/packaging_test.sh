@@ -24,10 +24,16 @@ check "tutorial.yaml keeps the tutorial's Corefile" grep -q 'forward . 10.1.17.2
 check "production.yaml passes the production checks" \
   $python "$checker" --production "$k8s/production.yaml" "$work/production"
 check "production.yaml's Corefile validates" validates "$work/production/Corefile"
+for cluster in 1 2; do  # DNS over TLS between the clusters (the e2e test runs their Corefiles)
+  mkdir -p "$work/dot-cluster$cluster"
+  check "dot-cluster$cluster.yaml passes the production checks" \
+    $python "$checker" --production "$k8s/dot-cluster$cluster.yaml" "$work/dot-cluster$cluster"
+  check "dot-cluster$cluster.yaml's Corefile validates" validates "$work/dot-cluster$cluster/Corefile"
+done
 # The checker must catch what it claims to: a misspelt field, a wrong selector, a
 # probe on a port the container lacks, and the tutorial held to production demands.
-mutate() {  # NAME SED-EXPRESSION: a broken copy of production.yaml must fail
-  sed "$2" "$k8s/production.yaml" >"$work/$1.yaml"
+mutate() {  # NAME SED-EXPRESSION [MANIFEST]: a broken copy of it (production.yaml) must fail
+  sed "$2" "$k8s/${3:-production.yaml}" >"$work/$1.yaml"
   ! $python "$checker" --production "$work/$1.yaml" "$work" >"$work/$1.out" 2>&1
 }
 check "a misspelt field is caught" mutate typo 's/readinessProbe:/readinesProbe:/'
@@ -35,6 +41,10 @@ check "a Service selecting nothing is caught" mutate selector '/^kind: Service/,
 check "a probe on a missing port is caught" mutate probe 's/port: ready$/port: readyz/'
 check "maxUnavailable 1 is caught" mutate surge 's/maxUnavailable: 0/maxUnavailable: 1/'
 check "a writable root file system is caught" mutate rootfs 's/readOnlyRootFilesystem: true/readOnlyRootFilesystem: false/'
+check "a secret mounted inside the Corefile's volume is caught" \
+  mutate nested 's#mountPath: /etc/ringdns/tls#mountPath: /etc/coredns/tls#' dot-cluster1.yaml
+check "a certificate from no mounted secret is caught" mutate unmounted 's#tls /etc/ringdns/tls/#tls /etc/ssl/#' dot-cluster2.yaml
+check "a DNS-over-TLS Service without port 853 is caught" mutate dot-port 's/port: 853$/port: 8853/' dot-cluster2.yaml
 check "the tutorial is not production-ready" sh -c "! $python '$checker' --production '$k8s/tutorial.yaml' '$work' >/dev/null"
 
 # systemd: the unit as shipped, pointing at this build's binary.
