@@ -9,8 +9,9 @@
 #      both back within the health-check interval;
 #   3. the DoT variant (the Corefiles of deploy/kubernetes/dot-cluster{1,2}.yaml):
 #      cluster 1 forwards the remote zone over DNS over TLS with mutual TLS to a ringdns
-#      endpoint in cluster 2 behind its load balancer's address, which refuses a client
-#      certificate from another CA (kdig's, and a cluster 1 ringdns's).
+#      endpoint in cluster 2 behind its load balancer's address: the same lookups, 5 s
+#      of dnsperf on distinct names, one DNS pod down behind the endpoint, and a client
+#      certificate from another CA refused (kdig's, and a cluster 1 ringdns's).
 # Clients ask the ringdns pod directly with dig, and through a pod's resolver (search
 # list, the Service's port 53 translated as kube-proxy does) with dig +search and getent.
 # Usage: two_clusters_test.sh PATH_TO_RINGDNS (as root; exits 77 to be skipped otherwise)
@@ -111,10 +112,12 @@ lookups tutorial
 printf '%s\n' "$srv SRV" "10-1-46-20.cb-example-srv.remote.svc.cluster.local A" \
   "cb-example-srv.remote.svc.cluster.local A" "kubernetes.default.svc.cluster.local A" \
   "app.default.svc.cluster.local A" "missing.remote.svc.cluster.local A" >"$work/queries"
-inside "$cluster1" dnsperf -s 10.0.3.53 -p 5353 -d "$work/queries" -l 20 -Q 2000 -b 4096 \
-  >"$work/dnsperf.out" 2>&1
-check "tutorial: 20 s of dnsperf at 2 000 q/s, nothing lost" \
-  grep -q 'Queries lost:         0 ' "$work/dnsperf.out"
+dnsperf_through() {  # WHAT SECONDS [QUERIES]: dnsperf at 2 000 q/s from cluster 1 through ringdns
+  inside "$cluster1" dnsperf -s 10.0.3.53 -p 5353 -d "${3:-$work/queries}" -l "$2" -Q 2000 -b 4096 \
+    >"$work/dnsperf-$1.out" 2>&1
+  check "$1: $2 s of dnsperf at 2 000 q/s, nothing lost" grep -q 'Queries lost:         0 ' "$work/dnsperf-$1.out"
+}
+dnsperf_through tutorial 20
 stop_ringdns
 
 # 2. The production manifest's Corefile: health checks, cache with serve_stale.
@@ -181,6 +184,18 @@ start_ringdns "$cluster1" "$work/cluster1.Corefile" "$work/dot.log"
 check "DoT: ringdns answers in cluster 1" wait_answering
 for _ in $(seq 1 50); do srv_answer "$(ask "$srv" SRV)" && break; sleep 0.1; done
 lookups DoT
+# 10 000 distinct remote names, each asked once: every query crosses the clusters over
+# TLS (none is a cache hit).
+seq -f "dot-%g.remote.svc.cluster.local A" 1 10000 >"$work/remote-queries"
+dnsperf_through DoT 5 "$work/remote-queries"
+# Cluster 2's endpoint fails over between its DNS pods as cluster 1's proxy does.
+stop_dns remote-a
+lost=0
+for i in $(seq 1 10); do
+  [ "$(status_of "$(ask "dot-gone-$i.remote.svc.cluster.local" A)")" = NXDOMAIN ] || lost=$((lost + 1))
+done
+check "DoT: one remote DNS pod down behind the endpoint: all 10 queries answered ($lost failed)" test "$lost" -eq 0
+start_dns remote-a "$cluster2"
 tls_ask() {  # CERT [NAME TYPE]: kdig from cluster 1 straight to cluster 2's DoT endpoint
   inside "$cluster1" kdig @10.1.200.10 -p 853 +tls-ca="$pki/ca.pem" +tls-hostname=dns.cluster2.internal \
     +tls-certfile="$pki/$1.pem" +tls-keyfile="$pki/$1.key" +timeout=2 +retry=0 "${2:-$srv}" "${3:-SRV}" 2>&1
@@ -211,4 +226,4 @@ stop_ringdns
 check "DoT: the refused certificate is logged with the reason" \
   grep -q 'DNS over TLS handshake failed: .*certificate' "$work/endpoint.log"
 
-[ "$failures" -eq 0 ] || { tail -n 20 "$work"/*.log "$work/dnsperf.out"; exit 1; }
+[ "$failures" -eq 0 ] || { tail -n 20 "$work"/*.log "$work"/dnsperf-*.out; exit 1; }
