@@ -485,6 +485,10 @@ class Shard {
   std::uint32_t StreamOfPendingSocket(std::uint16_t socket) const noexcept {
     return options_.tcp_connections + (socket - layout::kStreamSocketBase);
   }
+  // The (forward, upstream) pool an upstream stream belongs to.
+  std::uint32_t PoolOf(std::uint32_t conn) const noexcept {
+    return (conn - options_.tcp_connections) / kStreamsPerPool;
+  }
   // The name a slot asks for, as its client spelled it (offset 12 of its query).
   std::span<const std::uint8_t> QnameOf(const InflightSlot& slot) noexcept {
     return {QueryPayload(slot.query_buffer) + wire::header::kSize, slot.qname_len};

@@ -339,7 +339,7 @@ void Shard::ScheduleStreamTimer(std::uint32_t conn) {
   const Stream& s = streams_[conn];
   std::int64_t deadline;
   if (s.upstream) {
-    const ForwardRoute& f = *pool_forward_[(conn - options_.tcp_connections) / kStreamsPerPool];
+    const ForwardRoute& f = *pool_forward_[PoolOf(conn)];
     deadline = s.active_ms + f.expire_ms;
     if (f.max_age_ms > 0) deadline = std::min(deadline, s.opened_ms + f.max_age_ms);
     if (s.handshake_since_ms != 0) deadline = std::min(deadline, s.handshake_since_ms + f.read_timeout_ms);
@@ -360,7 +360,7 @@ void Shard::OnStreamTimer(std::uint32_t conn) {
   const std::int64_t now = NowMs();
   const bool idle = s.inflight == 0 && s.out.empty() && !s.in.partial();
   if (s.upstream) {
-    const ForwardRoute& f = *pool_forward_[(conn - options_.tcp_connections) / kStreamsPerPool];
+    const ForwardRoute& f = *pool_forward_[PoolOf(conn)];
     const bool expired = now >= s.active_ms + f.expire_ms;
     const bool too_old = f.max_age_ms > 0 && now >= s.opened_ms + f.max_age_ms;
     if (s.handshake_since_ms != 0 && now >= s.handshake_since_ms + f.read_timeout_ms) {

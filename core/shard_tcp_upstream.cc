@@ -76,7 +76,7 @@ void Shard::OnConnect(std::uint32_t conn, int res) {
   if (res < 0) return BreakUpstream(conn);
   s.connected = true;
   s.active_ms = NowMs();
-  if (pool_forward_[(conn - options_.tcp_connections) / kStreamsPerPool]->tls != nullptr) {
+  if (pool_forward_[PoolOf(conn)]->tls != nullptr) {
     // DNS over TLS: the ClientHello goes first; queued queries follow the handshake.
     if (!StartTlsClient(conn)) return BreakUpstream(conn);
     ArmStreamRecv(conn);
@@ -133,7 +133,7 @@ void Shard::ReadUpstreamAnswers(std::uint32_t conn) {
     }
     if (!s.answered) {
       s.answered = true;
-      redial_[(conn - options_.tcp_connections) / kStreamsPerPool] = Redial{};
+      redial_[PoolOf(conn)] = Redial{};
     }
     const std::uint16_t txid = wire::GetId(message);
     const std::uint32_t index = pending_.Find(PendingIndex::Key(socket, txid));
@@ -188,7 +188,7 @@ void Shard::BreakUpstream(std::uint32_t conn) {
   const std::int64_t now = NowMs();
   std::int64_t when = now;
   if (!s.answered) {
-    Redial& redial = redial_[(conn - options_.tcp_connections) / kStreamsPerPool];
+    Redial& redial = redial_[PoolOf(conn)];
     redial.failures = static_cast<std::uint8_t>(std::min(redial.failures + 1, kMaxRedialDoublings + 1));
     redial.not_before_ms = now + (options_.min_attempt_timeout_ms << (redial.failures - 1));
     when = now + options_.min_attempt_timeout_ms;

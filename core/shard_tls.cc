@@ -48,7 +48,7 @@ bool Shard::StartTls(std::uint32_t conn, SSL_CTX* ctx) {
 }
 
 bool Shard::StartTlsClient(std::uint32_t conn) {
-  const std::uint32_t pool = (conn - options_.tcp_connections) / kStreamsPerPool;
+  const std::uint32_t pool = PoolOf(conn);
   const ForwardRoute& f = *pool_forward_[pool];
   const std::uint32_t index = TakeTlsSlot();
   return AttachTls(conn, index,
@@ -116,7 +116,7 @@ bool Shard::DecryptMore(std::uint32_t conn) {
     if (handshaking) {
       ++counters_.tls_handshake_failures;
       if (s.upstream) {
-        const std::uint32_t pool = (conn - options_.tcp_connections) / kStreamsPerPool;
+        const std::uint32_t pool = PoolOf(conn);
         ErrorLog("DNS over TLS to upstream ", pool_forward_[pool]->upstreams[pool_upstream_[pool]].ToString(),
                  " failed: ", TlsErrorText(), " (server certificate: ", t.session.PeerVerification(), ")");
       } else {
