@@ -6,8 +6,8 @@
 #             10.0.3.53          the ringdns pod        10.0.1.5   a client pod
 #             172.20.0.10 (lo)   the cluster DNS service (kube-dns)
 #             172.20.45.3:53     the ringdns Service: kube-proxy's DNAT (nftables) to the
-#                                pod's port 5353, UDP and TCP; $pod_resolv_conf is a pod's
-#                                /etc/resolv.conf (search list, ndots:5) naming it, seen by
+#                                pod's port 5353, UDP and TCP; a pod's /etc/resolv.conf
+#                                (search list, ndots:5) names it, seen by
 #                                every command `inside` cluster1 (ip netns exec mounts
 #                                /etc/netns/NAME/resolv.conf over /etc/resolv.conf)
 #   peering   10.0.0.1/16 towards cluster1, 10.1.0.1/16 towards cluster2, forwarding
@@ -71,9 +71,8 @@ table ip load-balancer {
 }
 NFT
   mkdir -p "/etc/netns/$cluster1"
-  pod_resolv_conf=/etc/netns/$cluster1/resolv.conf
-  printf '%s\n' "nameserver $ringdns_service" \
-    "search default.svc.cluster.local svc.cluster.local cluster.local" "options ndots:5" >"$pod_resolv_conf"
+  printf '%s\n' "nameserver $ringdns_service" "search default.svc.cluster.local svc.cluster.local cluster.local" \
+    "options ndots:5" >"/etc/netns/$cluster1/resolv.conf"
 }
 
 inside() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
