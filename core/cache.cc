@@ -22,7 +22,8 @@ bool SameQuestion(const std::uint8_t* stored, std::size_t stored_len,
 }  // namespace
 
 CacheKey MakeCacheKey(std::uint32_t forward_id, std::span<const std::uint8_t> qname,
-                      std::uint16_t qtype, std::uint16_t qclass, std::uint8_t flags) noexcept {
+                      std::uint16_t qtype, std::uint16_t qclass, std::uint8_t flags,
+                      std::span<const std::uint8_t> client_subnet) noexcept {
   std::uint64_t h = 0xcbf29ce484222325ull;
   for (std::uint8_t b : qname) h = Mix(h, wire::ToLowerAscii(b));
   for (int shift = 0; shift < 32; shift += 8) h = Mix(h, static_cast<std::uint8_t>(forward_id >> shift));
@@ -31,6 +32,7 @@ CacheKey MakeCacheKey(std::uint32_t forward_id, std::span<const std::uint8_t> qn
   h = Mix(h, static_cast<std::uint8_t>(qclass >> 8));
   h = Mix(h, static_cast<std::uint8_t>(qclass));
   h = Mix(h, flags);
+  for (std::uint8_t b : client_subnet) h = Mix(h, b);
   h ^= h >> 29;
   return CacheKey{h, forward_id, qtype, qclass, flags};
 }

@@ -28,11 +28,16 @@ struct CacheKey {
   // An answer to a query without EDNS has no OPT, and one to a query with EDNS may: the
   // two are never served to each other (RFC 6891 section 7).
   static constexpr std::uint8_t kEdns = 4;
+  // The query carried an EDNS Client Subnet option (RFC 7871), hashed into the key: an
+  // answer made for one client's subnet is shared only with queries for the same subnet.
+  static constexpr std::uint8_t kEcs = 8;
 };
 
-// Hashes the key fields and the qname folded to lower case.
+// Hashes the key fields, the qname folded to lower case and `client_subnet` (the ECS
+// option's data; empty when the query has none, else set kEcs in `flags`).
 CacheKey MakeCacheKey(std::uint32_t forward_id, std::span<const std::uint8_t> qname,
-                      std::uint16_t qtype, std::uint16_t qclass, std::uint8_t flags) noexcept;
+                      std::uint16_t qtype, std::uint16_t qclass, std::uint8_t flags,
+                      std::span<const std::uint8_t> client_subnet = {}) noexcept;
 
 class Cache {
  public:

@@ -42,6 +42,8 @@ struct ShardCounters {
   RelaxedCounter tc_relayed;          // ... whose TCP retry failed: the UDP client got TC
   RelaxedCounter upstream_tcp_connects;
   RelaxedCounter upstream_tcp_failures;  // connects refused, connections broken
+  RelaxedCounter upstream_tcp_silent;    // connections given up: queries waited read_timeout, no byte back
+  RelaxedCounter upstream_write_timeouts;  // connections given up: writes did not drain
   RelaxedCounter upstream_socket_rotations;  // UDP sockets replaced by one on a fresh port
   RelaxedCounter truncated;           // answers cut to the client's UDP size (TC)
   RelaxedCounter formerr;             // malformed queries answered FORMERR
@@ -54,6 +56,7 @@ struct ShardCounters {
   RelaxedCounter servfail_no_forward; // the block has no forward for the name
   RelaxedCounter servfail_timeout;    // every attempt failed before the deadline
   RelaxedCounter servfail_no_slot;    // in-flight table full
+  RelaxedCounter servfail_no_buffer;  // a large TCP answer found every big buffer held
   RelaxedCounter servfail_all_down;   // failfast_all_unhealthy_upstreams with all down
   RelaxedCounter refused_max_concurrent;  // above the forward's max_concurrent
   RelaxedCounter dropped_short;       // shorter than a header, or cut by the buffer

@@ -154,6 +154,19 @@ absl::StatusOr<ring::UniqueFd> OpenTcpUpstreamSocket(int family, const SockAddr*
   if (!fd.valid()) return Errno("TCP socket for upstream from", local);
   const int one = 1;
   ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  // Backstops for a peer that vanished without FIN or RST (the shard itself gives up a
+  // connection that stays silent for read_timeout, or whose writes stall): sent data not
+  // acknowledged within 10 s aborts it, and so do 3 keepalive probes unanswered after
+  // 10 s idle (RFC 1122 section 4.2.3.6 leaves keepalive to the application).
+  const int user_timeout_ms = 10'000;
+  const int keepalive_idle_s = 10;
+  const int keepalive_interval_s = 5;
+  const int keepalive_count = 3;
+  ::setsockopt(fd.get(), IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms, sizeof(user_timeout_ms));
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+  ::setsockopt(fd.get(), IPPROTO_TCP, TCP_KEEPIDLE, &keepalive_idle_s, sizeof(keepalive_idle_s));
+  ::setsockopt(fd.get(), IPPROTO_TCP, TCP_KEEPINTVL, &keepalive_interval_s, sizeof(keepalive_interval_s));
+  ::setsockopt(fd.get(), IPPROTO_TCP, TCP_KEEPCNT, &keepalive_count, sizeof(keepalive_count));
   if (source != nullptr && source->family() == family &&
       ::bind(fd.get(), local.get(), local.len) != 0) {
     return Errno("cannot bind upstream TCP socket", local);

@@ -334,6 +334,7 @@ void Shard::SendToClient(const Client& client, std::uint8_t* data, std::size_t l
       return QueueSend(fd, kSendBig, 0, 0, bid, big_sends_[bid], data, len, client.addr, client.addr_len,
                        client.source);
     case kOwnsNothing:
+    case kBorrowed:  // never sent from where it lies: PlaceAnswer moved it
       return;
   }
 }
@@ -343,7 +344,8 @@ void Shard::GiveBack(Owner owner, std::uint16_t bid) noexcept {
     case kOwnsQuery: return UnrefQuery(bid);
     case kOwnsAnswer: return answer_buffers_.Recycle(bid);
     case kOwnsBig: return big_free_.push_back(bid);  // never past its reserved size
-    case kOwnsNothing: return;
+    case kOwnsNothing:
+    case kBorrowed: return;
   }
 }
 
@@ -364,6 +366,7 @@ void Shard::HandleCompletion(const io_uring_cqe& cqe) {
       }
       if ((cqe.flags & IORING_CQE_F_BUFFER) == 0) return;
       const auto bid = static_cast<std::uint16_t>(cqe.flags >> IORING_CQE_BUFFER_SHIFT);
+      (listener ? query_buffers_ : answer_buffers_).Took();
       if (listener) {
         OnQuery(ud.slot, bid, cqe.res);
       } else {
@@ -473,12 +476,19 @@ void Shard::Run(const std::atomic<bool>& stop) {
     }
     query_buffers_.Commit();
     answer_buffers_.Commit();
-    for (std::uint32_t i = 0; i < upstream_sockets_.size(); ++i) {
-      if (!upstream_sockets_[i].armed) ArmReceive(kRecvUpstream, i, upstream_sockets_[i], kAnswerGroup);
+    // A receive ended by ENOBUFS is re-armed only once a buffer has come back: armed on
+    // an empty ring it would fail again at once, and the loop would spin at full CPU
+    // while the datagrams wait in the socket.
+    if (!answer_buffers_.exhausted()) {
+      for (std::uint32_t i = 0; i < upstream_sockets_.size(); ++i) {
+        if (!upstream_sockets_[i].armed) ArmReceive(kRecvUpstream, i, upstream_sockets_[i], kAnswerGroup);
+      }
     }
     if (!stopping_) {
       for (std::uint32_t i = 0; i < listeners_.size(); ++i) {
-        if (!listeners_[i].armed) ArmReceive(kRecvListener, i, listeners_[i], kQueryGroup);
+        if (!listeners_[i].armed && !query_buffers_.exhausted()) {
+          ArmReceive(kRecvListener, i, listeners_[i], kQueryGroup);
+        }
         if (!tcp_listeners_[i].armed) ArmAccept(i);
       }
     }

@@ -8,13 +8,15 @@
 // is sized in Init.
 // Create, Init and Run on the shard's own thread (the ring is SINGLE_ISSUER).
 //
-// The code is in six files: shard.cc (set-up, the loop, completions, sends),
+// The code is in these files: shard.cc (set-up, the loop, completions, sends),
 // shard_forward.cc (queries in, upstream out, answers back, timeouts),
 // shard_upstream.cc (choosing upstreams by policy and health, adaptive timeouts,
 // retries with a hedge), shard_cache.cc
 // (cache hits, coalescing of identical misses, refreshes, serve-stale), shard_tcp.cc
-// (TCP streams: client connections, framing, ordered writes, limits and timeouts) and
-// shard_tcp_upstream.cc (pooled, pipelined TCP connections to upstreams, TC retries).
+// (TCP streams: client connections, framing, ordered writes, limits and timeouts),
+// shard_tcp_upstream.cc (pooled, pipelined TCP connections to upstreams, TC retries),
+// shard_tls.cc (DNS over TLS both ways), shard_rotation.cc (upstream source ports) and
+// shard_handoff.cc (client connections across a reload).
 #pragma once
 
 #include <sys/socket.h>
@@ -31,6 +33,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/cache.h"
 #include "core/counters.h"
+#include "core/fixed_queue.h"
 #include "core/health.h"
 #include "core/inflight.h"
 #include "core/log_queue.h"
@@ -174,8 +177,10 @@ class Shard {
     kConnect,
     kIgnore,       // completions nobody waits for (linked timeouts)
   };
-  // Who gives back the buffer a write or send reads from.
-  enum Owner : std::uint8_t { kOwnsNothing, kOwnsQuery, kOwnsAnswer, kOwnsBig };
+  // Who gives back the buffer a write or send reads from. kBorrowed: an answer still in
+  // an upstream stream's read buffer, to be placed in a buffer of its own before it is
+  // sent (PlaceAnswer); nothing to give back.
+  enum Owner : std::uint8_t { kOwnsNothing, kOwnsQuery, kOwnsAnswer, kOwnsBig, kBorrowed };
   static constexpr std::uint32_t kNoConn = kNoSlot;
   static constexpr std::uint32_t kNoTls = kNoSlot;
   // A DNS-over-TLS connection's session and its ciphertext buffers: what the socket
@@ -201,8 +206,8 @@ class Shard {
     bool closing = false;
     bool recv_armed = false;
     bool send_armed = false;
-    bool stalled = false;       // reading paused (client: in-flight limit or no buffer)
-    bool listed = false;        // in stalled_streams_, waiting for a buffer
+    bool stalled = false;       // client: reading paused (in-flight limit or no buffer)
+    bool listed = false;        // client: in stalled_streams_, waiting for a buffer
     bool draining = false;      // client: query limit reached, close once answered
     bool handing_over = false;  // client: reading stopped; to the successor once answered
     bool answered = false;      // upstream: a DNS message has come back on it
@@ -215,6 +220,9 @@ class Shard {
     std::int64_t partial_since_ms = 0;  // 0: no message half-received
     std::int64_t send_since_ms = 0;     // 0: no write in progress
     std::int64_t handshake_since_ms = 0;  // TLS: 0 once the handshake is done
+    // Upstream: since when a query went out on it with nothing received since; 0 once
+    // an answer leaves none waiting. At read_timeout the peer is taken for gone.
+    std::int64_t quiet_since_ms = 0;
     std::uint32_t tls = kNoTls;  // index into tls_ for a DNS-over-TLS connection
     FrameReader in;
     SendQueue out;
@@ -293,8 +301,24 @@ class Shard {
   // Fills a taken slot for `client`'s query. The slot holds the client's buffer.
   void FillSlot(std::uint32_t slot_index, const Client& client, const wire::QueryView& q,
                 const Lookup& lookup, std::int64_t now_ms);
-  // Sends the slot's query to its first upstream and arms its timer.
+  // The one way a slot gets its forward: a new query, a refresh, `next` moving it on.
+  // Resets what the previous forward left (attempts, the TC retry) and picks the
+  // transport: CoreDNS's rule, a query goes upstream the way it came unless prefer_udp
+  // or force_tcp (tls:// is force_tcp).
+  void SetForward(InflightSlot& slot, const ForwardRoute& forward) noexcept;
+  // Counts the slot against its forward's max_concurrent (this shard's share); false,
+  // counting nothing, when that share is taken.
+  bool Admit(InflightSlot& slot) noexcept;
+  // Sends the slot's query to its first upstream and arms its timer. Precondition: Admit.
   void StartForward(std::uint32_t slot_index, std::int64_t now_ms);
+  // REFUSED to the slot's client (max_concurrent reached), and the slot released.
+  void RefuseOverLimit(std::uint32_t slot_index);
+  // An answer read from an upstream stream (kBorrowed) moves into a buffer of its own:
+  // the query's buffer when nothing else reads it (most answers: the answer side never
+  // waits for a pool the clients hold), else a spare TCP buffer or a big one. False
+  // when none can be had (counted); `data`, `owner` and `bid` are set otherwise.
+  bool PlaceAnswer(const InflightSlot& slot, std::span<const std::uint8_t> answer,
+                   std::uint8_t*& data, Owner& owner, std::uint16_t& bid);
 
   // shard_upstream.cc: which upstream, how long to wait, what its answers say of it.
   // Picks the slot's upstream (by policy for the first attempt, the next one after) among
@@ -393,14 +417,19 @@ class Shard {
   // A client connection's query will get no answer (acl drop): it no longer counts
   // against the connection's in-flight limit.
   void StreamQueryDone(std::uint32_t conn, std::uint16_t generation);
-  // Client connection: takes every complete query out of the read buffer.
-  void ReadClientQueries(std::uint32_t conn);
+  // Client connection: takes complete queries out of the read buffer, each into a TCP
+  // query buffer, at most `budget` of them (kAnyNumber: as many as there are buffers).
+  // While other connections wait for a buffer, a connection joins the end of their queue
+  // instead of taking one: freed buffers go round the waiting connections in turn.
+  static constexpr std::uint32_t kAnyNumber = 0xffffffffu;
+  void ReadClientQueries(std::uint32_t conn, std::uint32_t budget = kAnyNumber);
+  // Hands freed TCP query buffers to the waiting connections, one query each in turn.
   void ResumeStalledStreams();
-  // Puts a stream that found no free buffer on the list ResumeStalledStreams retries.
+  // Queues a connection that found no free buffer (or its turn not yet come).
   void WaitForBuffer(std::uint32_t conn) noexcept {
     if (streams_[conn].listed) return;
     streams_[conn].listed = true;
-    stalled_streams_.push_back(conn);  // at most once per stream: never past its reservation
+    stalled_streams_.Push(conn);  // at most once per connection: never full
   }
   void CloseStream(std::uint32_t conn);
   void FinishClose(std::uint32_t conn);
@@ -443,8 +472,9 @@ class Shard {
   // The client side, on a connection to a tls:// upstream that has just connected:
   // resumes the pool's last session when there is one. False when no session is free.
   bool StartTlsClient(std::uint32_t conn);
-  // A free TLS session slot (the buffers are made on first use); kNoTls when none.
-  std::uint32_t TakeTlsSlot();
+  // A TLS session slot for connection `conn` (the buffers are made on first use): a
+  // client's from the shared ones, kNoTls when none is free; an upstream stream's own.
+  std::uint32_t TakeTlsSlot(std::uint32_t conn);
   // Gives the connection the session in slot `index` once `started`; otherwise gives
   // the slot back (if any) and counts the refusal.
   bool AttachTls(std::uint32_t conn, std::uint32_t index, bool started);
@@ -554,7 +584,7 @@ class Shard {
   std::vector<Stream> streams_;
   std::vector<std::uint8_t> stream_arena_;
   std::vector<std::uint32_t> client_stream_free_;
-  std::vector<std::uint32_t> stalled_streams_;
+  FixedQueue<std::uint32_t> stalled_streams_;  // client connections waiting for a buffer
   std::vector<TlsConnection> tls_;           // DNS-over-TLS sessions (tls:// listeners only)
   std::vector<std::uint8_t> tls_arena_;
   std::vector<std::uint32_t> tls_free_;

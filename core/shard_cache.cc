@@ -161,9 +161,24 @@ void Shard::AnswerWaiters(std::uint32_t leader_index, std::span<const std::uint8
 }
 
 void Shard::ForwardAlone(std::uint32_t index) {
-  inflight_[index].waiter = false;
+  InflightSlot& slot = inflight_[index];
+  slot.waiter = false;
+  if (!Admit(slot)) return RefuseOverLimit(index);
   ++counters_.forwarded;
   StartForward(index, NowMs());
+}
+
+void Shard::RefuseOverLimit(std::uint32_t index) {
+  // Waiters wait on this query, which goes no further: they are refused with it.
+  const wire::ErrorAnswer refused{wire::rcode::kRefused, false, 0, false};
+  ForEachWaiter(index, [&](std::uint32_t waiter_index, InflightSlot& waiter) {
+    ReplyError(ClientOf(waiter), refused, LogError::kMaxConcurrent);
+    ReleaseSlot(waiter_index);
+  });
+  InflightSlot& slot = inflight_[index];
+  ForgetPending(slot);
+  if (slot.has_client()) ReplyError(ClientOf(slot), refused, LogError::kMaxConcurrent);
+  ReleaseSlot(index);
 }
 
 void Shard::FailWaiters(std::uint32_t leader_index) {
@@ -206,6 +221,9 @@ bool Shard::ServeStale(std::uint32_t index, std::int64_t now) {
 
 bool Shard::StartRefresh(const Lookup& lookup, std::span<const std::uint8_t> stored_answer,
                          std::int64_t now) {
+  // A refresh asks without the client's subnet, so an ECS entry is not refreshed: it
+  // expires (or is served stale) and the next client's query renews it.
+  if ((lookup.key.flags & CacheKey::kEcs) != 0) return false;
   if (coalescing_.Contains(lookup.key.hash) || refresh_free_.empty()) return false;
   const std::uint32_t index = inflight_.Take();
   if (index == InflightTable::kNone) return false;
@@ -215,31 +233,28 @@ bool Shard::StartRefresh(const Lookup& lookup, std::span<const std::uint8_t> sto
   // The stored answer's question is the name, type and class to ask for again.
   const CacheKey& key = lookup.key;
   const std::span<const std::uint8_t> qname = stored_answer.subspan(wire::header::kSize, lookup.qname.size());
+  std::uint8_t* payload = QueryPayload(bid);
   const wire::Result<std::size_t> len = wire::BuildQuery(
       {0, static_cast<std::uint16_t>(wire::flag::kRd | ((key.flags & CacheKey::kCd) ? wire::flag::kCd : 0)),
        qname, key.qtype, key.qclass, (key.flags & CacheKey::kEdns) != 0, (key.flags & CacheKey::kDo) != 0},
-      {QueryPayload(bid), kQueryRoom});
-  if (!len) {
+      {payload, kQueryRoom});
+  const wire::Result<wire::QueryView> q =
+      len ? wire::ParseQuery({payload, *len}) : wire::Result<wire::QueryView>(len.error());
+  if (!q) {
     inflight_.Release(index);
     UnrefQuery(bid);
     return false;
   }
-  InflightSlot& slot = inflight_[index];
-  slot.client_id = 0;
-  slot.query_buffer = bid;
-  slot.query_len = static_cast<std::uint16_t>(*len);
-  slot.qname_len = static_cast<std::uint16_t>(qname.size());
-  slot.opcode = wire::opcode::kQuery;
-  slot.qtype = key.qtype;
-  slot.qclass = key.qclass;
-  slot.client_udp_size = wire::edns::kAdvertisedUdpSize;
-  slot.listener = 0;
-  slot.forward = lookup.forward;
-  slot.cache_policy = lookup.policy;
-  slot.cache_key = key;
-  slot.deadline_ms = now + kQueryDeadlineMs;
-  slot.client_len = 0;  // nobody to answer
-  slot.block = kNoBlock;
+  // Filled like a client's query (the forward's transport included), with nobody to
+  // answer: no address, no connection.
+  Client nobody{0, bid, 0, static_cast<std::uint16_t>(*len), 0, wire::edns::kAdvertisedUdpSize,
+                nullptr, 0, kNoConn, 0, kNoBlock, key.qtype, NowUs()};
+  FillSlot(index, nobody, *q, lookup, now);
+  if (!Admit(inflight_[index])) {
+    inflight_.Release(index);
+    UnrefQuery(bid);
+    return false;
+  }
   RegisterLeader(index);
   StartForward(index, now);
   return true;

@@ -8,6 +8,7 @@
 #include "core/net.h"
 #include "core/shard.h"
 #include "core/shard_layout.h"
+#include "wire/edns.h"
 #include "wire/message.h"
 #include "wire/patch.h"
 #include "wire/response.h"
@@ -138,11 +139,20 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
     ++counters_.servfail_no_forward;
     return reply(wire::rcode::kServFail, true, kNoEde, LogError::kNoForward);
   }
-  const std::uint8_t key_flags =
+  std::uint8_t key_flags =
       static_cast<std::uint8_t>((q->opt.present() ? CacheKey::kEdns : 0) |
                                 (q->opt.do_bit() ? CacheKey::kDo : 0) |
                                 ((q->flags & wire::flag::kCd) != 0 ? CacheKey::kCd : 0));
-  lookup.key = MakeCacheKey(lookup.forward->cache_id, lookup.qname, q->qtype, q->qclass, key_flags);
+  // An answer tailored to a client subnet (and echoing it) is shared, from the cache or
+  // with coalesced waiters, only with queries for the same subnet.
+  std::span<const std::uint8_t> client_subnet;
+  if (q->opt.present()) {
+    wire::ForEachOption(msg, q->opt, [&](std::uint16_t code, std::span<const std::uint8_t> data) {
+      if (code == wire::edns::kOptionClientSubnet) client_subnet = data;
+    });
+  }
+  if (client_subnet.data() != nullptr) key_flags |= CacheKey::kEcs;
+  lookup.key = MakeCacheKey(lookup.forward->cache_id, lookup.qname, q->qtype, q->qclass, key_flags, client_subnet);
   const std::int64_t now = NowMs();
   if (routes_.blocks[route].cache && cache_) {
     lookup.policy = &*routes_.blocks[route].cache;
@@ -160,9 +170,8 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
   }
   FillSlot(index, client, *q, lookup, now);
   if (JoinInFlight(index, lookup)) return;
-  if (concurrent_limit_[forward.id] != 0 && concurrent_[forward.id] >= concurrent_limit_[forward.id]) {
+  if (!Admit(inflight_[index])) {
     inflight_.Release(index);  // nothing was sent; the query buffer is still this function's
-    ++counters_.refused_max_concurrent;
     return reply(wire::rcode::kRefused, true, kNoEde, LogError::kMaxConcurrent);
   }
   RegisterLeader(index);
@@ -182,7 +191,6 @@ void Shard::FillSlot(std::uint32_t index, const Client& client, const wire::Quer
   slot.qclass = q.qclass;
   slot.client_udp_size = client.udp_size;
   slot.listener = static_cast<std::uint8_t>(client.listener);
-  slot.forward = lookup.forward;
   slot.cache_policy = lookup.policy;
   slot.cache_key = lookup.key;
   slot.deadline_ms = now + kQueryDeadlineMs;
@@ -194,14 +202,29 @@ void Shard::FillSlot(std::uint32_t index, const Client& client, const wire::Quer
   slot.block = client.block;
   slot.start_us = client.start_us;
   slot.client_do = client.do_bit;
-  // CoreDNS's rule: a query goes upstream the way it came, unless prefer_udp or force_tcp.
-  slot.tcp_upstream = lookup.forward->force_tcp || (client.tcp() && !lookup.forward->prefer_udp);
+  SetForward(slot, *lookup.forward);
+}
+
+void Shard::SetForward(InflightSlot& slot, const ForwardRoute& forward) noexcept {
+  slot.forward = &forward;
+  slot.attempts = 0;
+  slot.truncated_over_udp = false;
+  slot.tcp_upstream = forward.force_tcp || (slot.conn != kNoSlot && !forward.prefer_udp);
+}
+
+bool Shard::Admit(InflightSlot& slot) noexcept {
+  const std::uint32_t id = slot.forward->id;
+  if (concurrent_limit_[id] != 0 && concurrent_[id] >= concurrent_limit_[id]) {
+    ++counters_.refused_max_concurrent;
+    return false;
+  }
+  ++concurrent_[id];
+  slot.counted_forward = id;
+  return true;
 }
 
 void Shard::StartForward(std::uint32_t index, std::int64_t now) {
   InflightSlot& slot = inflight_[index];
-  slot.counted_forward = slot.forward->id;
-  ++concurrent_[slot.forward->id];
   if (!ChooseUpstream(slot, index, /*first=*/true)) {
     // No socket or stream for the upstream: fail over as a network error would.
     timers_->Schedule(index, std::min(RetryWithoutConnectionAt(slot, now), slot.deadline_ms));
@@ -232,6 +255,7 @@ void Shard::ReleaseSlot(std::uint32_t index) {
   }
   if (slot.leader) coalescing_.Erase(slot.cache_key.hash);
   if (slot.counted_forward != kNoSlot) --concurrent_[slot.counted_forward];
+  slot.counted_forward = kNoSlot;
   const std::uint16_t bid = slot.query_buffer;
   inflight_.Release(index);
   UnrefQuery(bid);  // the slot's hold on its query
@@ -374,9 +398,9 @@ void Shard::OnUpstreamAnswer(std::uint32_t index, std::uint8_t upstream, std::ui
       ForgetPending(slot);
       timers_->Cancel(index);
       if (slot.counted_forward != kNoSlot) --concurrent_[slot.counted_forward];
-      slot.forward = next;
-      slot.attempts = 0;
-      slot.tcp_upstream = next->force_tcp || (slot.conn != kNoSlot && !next->prefer_udp);
+      slot.counted_forward = kNoSlot;
+      SetForward(slot, *next);
+      if (!Admit(slot)) return RefuseOverLimit(index);
       return StartForward(index, now);
     }
   }
@@ -395,9 +419,46 @@ void Shard::OnUpstreamAnswer(std::uint32_t index, std::uint8_t upstream, std::ui
   wire::SetId(answer, slot.client_id);
   const std::size_t len = wire::TruncateForUdp(answer, *info, slot.client_udp_size);
   if (len < answer.size()) ++counters_.truncated;
+  std::uint8_t* data = answer.data();
+  if (owner == kBorrowed && !PlaceAnswer(slot, answer.first(len), data, owner, bid)) {
+    ++counters_.servfail_no_buffer;
+    ReplyServfail(ClientOf(slot));
+    return ReleaseSlot(index);
+  }
   ++counters_.answers;
-  SendToClient(ClientOf(slot), answer.data(), len, owner, bid);
+  SendToClient(ClientOf(slot), data, len, owner, bid);
   ReleaseSlot(index);
+}
+
+bool Shard::PlaceAnswer(const InflightSlot& slot, std::span<const std::uint8_t> answer,
+                        std::uint8_t*& data, Owner& owner, std::uint16_t& bid) {
+  if (answer.size() <= kQueryRoom) {
+    owner = kOwnsQuery;
+    if (query_refs_[slot.query_buffer] == 1) {
+      // Only the slot holds its query's buffer (no send reads it): the query has done
+      // its job. So every TCP query has room for its answer, whatever the pool holds.
+      bid = slot.query_buffer;
+      ++query_refs_[bid];  // the send's; the slot lets go of its own when released
+    } else if (!tcp_query_free_.empty()) {
+      bid = tcp_query_free_.back();
+      tcp_query_free_.pop_back();
+      query_refs_[bid] = 1;
+    } else {
+      owner = kOwnsNothing;
+    }
+    if (owner == kOwnsQuery) {
+      data = QueryPayload(bid);
+      std::memcpy(data, answer.data(), answer.size());
+      return true;
+    }
+  }
+  if (big_free_.empty()) return false;  // every big buffer waits on a slow client
+  owner = kOwnsBig;
+  bid = big_free_.back();
+  big_free_.pop_back();
+  data = BigPayload(bid);
+  std::memcpy(data, answer.data(), answer.size());
+  return true;
 }
 
 }  // namespace ringdns::core

@@ -116,7 +116,7 @@ void Shard::AdoptStream(HandedStream& handed) {
   s.in.Commit(unread);
   ++counters_.tcp_adopted;
   if (handed.tls.active()) {
-    const std::uint32_t index = TakeTlsSlot();
+    const std::uint32_t index = TakeTlsSlot(conn);
     if (index == kNoTls) {
       ++counters_.tls_refused;
       return CloseStream(conn);

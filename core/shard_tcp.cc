@@ -69,7 +69,7 @@ absl::Status Shard::InitStreams() {
   }
   client_stream_free_.reserve(clients);
   for (std::uint32_t i = clients; i-- > 0;) client_stream_free_.push_back(i);
-  stalled_streams_.reserve(streams_.size());
+  stalled_streams_ = FixedQueue<std::uint32_t>(clients);
   stream_timers_.emplace(static_cast<std::uint32_t>(streams_.size()), NowMs());
   for (std::uint32_t i = 0; i < tcp_listeners_.size(); ++i) ArmAccept(i);
   return absl::OkStatus();
@@ -149,27 +149,16 @@ void Shard::OnStreamRecv(std::uint32_t conn, int res) {
     return CloseStream(conn);
   }
   s.active_ms = NowMs();
+  if (s.upstream && s.inflight > 0) s.quiet_since_ms = s.active_ms;  // the peer is there
   if (s.tls != kNoTls) return OnTlsReceived(conn, static_cast<std::size_t>(res));
   s.in.Commit(static_cast<std::size_t>(res));
   if (s.upstream) return ReadUpstreamAnswers(conn);
   ReadClientQueries(conn);
 }
 
-void Shard::ReadClientQueries(std::uint32_t conn) {
+void Shard::ReadClientQueries(std::uint32_t conn, std::uint32_t budget) {
   Stream& s = streams_[conn];
   while (!s.draining) {
-    // Paused until answers go out (OnStreamSend resumes) or buffers come back
-    // (ResumeStalledStreams); the socket buffer and then TCP flow control hold the
-    // client back meanwhile.
-    const bool too_many = s.inflight >= options_.tcp_inflight_per_connection;
-    if (too_many || tcp_query_free_.empty()) {
-      if (!s.stalled) ++counters_.tcp_stalls;
-      s.stalled = true;
-      if (!too_many) WaitForBuffer(conn);
-      ScheduleStreamTimer(conn);
-      return;
-    }
-    s.stalled = false;
     std::span<std::uint8_t> message;
     const FrameReader::Status status = s.in.Next(message);
     if (status == FrameReader::Status::kNeedMore) {
@@ -183,6 +172,20 @@ void Shard::ReadClientQueries(std::uint32_t conn) {
       ++counters_.tcp_bad_frames;
       return CloseStream(conn);
     }
+    // Paused until answers go out (OnStreamSend resumes) or a buffer comes to this
+    // connection's turn (ResumeStalledStreams); the socket buffer and then TCP flow
+    // control hold the client back meanwhile. Answers never wait for these buffers.
+    const bool too_many = s.inflight >= options_.tcp_inflight_per_connection;
+    const bool others_first = budget == kAnyNumber && !stalled_streams_.empty();
+    if (too_many || tcp_query_free_.empty() || budget == 0 || others_first) {
+      if (!s.stalled) ++counters_.tcp_stalls;
+      s.stalled = true;
+      if (!too_many) WaitForBuffer(conn);
+      ScheduleStreamTimer(conn);
+      return;
+    }
+    s.stalled = false;
+    if (budget != kAnyNumber) --budget;
     const std::uint16_t bid = tcp_query_free_.back();
     tcp_query_free_.pop_back();
     query_refs_[bid] = 1;
@@ -222,21 +225,17 @@ void Shard::StreamQueryDone(std::uint32_t conn, std::uint16_t generation) {
 }
 
 void Shard::ResumeStalledStreams() {
-  // Streams waiting for a buffer. Those that stall again are appended behind the ones
-  // taken here.
-  const std::size_t n = stalled_streams_.size();
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::uint32_t conn = stalled_streams_[i];
+  // One query per waiting connection in turn, while buffers last: a connection with
+  // more to read queues again at the end, so one busy client cannot keep every freed
+  // buffer. Each turn takes a buffer or shortens the queue, so this ends.
+  while (!stalled_streams_.empty() && !tcp_query_free_.empty()) {
+    const std::uint32_t conn = stalled_streams_.Front();
+    stalled_streams_.Pop();
     Stream& s = streams_[conn];
     s.listed = false;
     if (!s.open || s.closing || !s.stalled) continue;
-    if (s.upstream) {
-      ReadUpstreamAnswers(conn);
-    } else {
-      ReadClientQueries(conn);
-    }
+    ReadClientQueries(conn, 1);
   }
-  stalled_streams_.erase(stalled_streams_.begin(), stalled_streams_.begin() + static_cast<std::ptrdiff_t>(n));
 }
 
 bool Shard::StreamWrite(std::uint32_t conn, std::uint16_t generation, std::uint8_t* data,
@@ -263,7 +262,7 @@ void Shard::ArmStreamSend(std::uint32_t conn) {
   s.send_armed = true;
   ++sends_in_flight_;
   if (s.send_since_ms == 0) s.send_since_ms = NowMs();
-  if (!s.upstream) ScheduleStreamTimer(conn);
+  ScheduleStreamTimer(conn);
 }
 
 void Shard::OnStreamSend(std::uint32_t conn, int res) {
@@ -328,6 +327,7 @@ void Shard::FinishClose(std::uint32_t conn) {
     --streams_handing_over_;
   }
   s.open = s.closing = s.connected = s.stalled = s.draining = false;
+  s.quiet_since_ms = 0;
   s.inflight = 0;
   s.in.Reset();
   ++s.generation;  // answers still on their way to it are dropped
@@ -343,6 +343,8 @@ void Shard::ScheduleStreamTimer(std::uint32_t conn) {
     deadline = s.active_ms + f.expire_ms;
     if (f.max_age_ms > 0) deadline = std::min(deadline, s.opened_ms + f.max_age_ms);
     if (s.handshake_since_ms != 0) deadline = std::min(deadline, s.handshake_since_ms + f.read_timeout_ms);
+    if (s.send_since_ms != 0) deadline = std::min(deadline, s.send_since_ms + f.read_timeout_ms);
+    if (s.quiet_since_ms != 0) deadline = std::min(deadline, s.quiet_since_ms + f.read_timeout_ms);
   } else {
     deadline = s.active_ms + options_.tcp_idle_timeout_ms;
     if (s.partial_since_ms != 0 && !s.stalled) {
@@ -365,6 +367,17 @@ void Shard::OnStreamTimer(std::uint32_t conn) {
     const bool too_old = f.max_age_ms > 0 && now >= s.opened_ms + f.max_age_ms;
     if (s.handshake_since_ms != 0 && now >= s.handshake_since_ms + f.read_timeout_ms) {
       ++counters_.tls_handshake_timeouts;
+      return BreakUpstream(conn);
+    }
+    if (s.send_since_ms != 0 && now >= s.send_since_ms + f.read_timeout_ms) {
+      ++counters_.upstream_write_timeouts;  // the peer stopped reading: it is gone
+      return BreakUpstream(conn);
+    }
+    // Queries wait and nothing at all has come back for read_timeout: a peer that
+    // vanished without FIN or RST (a crashed node, a stale NAT entry). Its queries move
+    // to a fresh connection now, not when the kernel gives up on it minutes later.
+    if (s.quiet_since_ms != 0 && now >= s.quiet_since_ms + f.read_timeout_ms) {
+      ++counters_.upstream_tcp_silent;
       return BreakUpstream(conn);
     }
     if (idle && (expired || too_old)) return CloseStream(conn);

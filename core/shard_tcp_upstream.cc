@@ -47,6 +47,7 @@ std::uint32_t Shard::UpstreamStream(const InflightSlot& slot) {
   s.open = s.connecting = true;
   s.connected = s.closing = s.stalled = s.answered = false;
   s.inflight = 0;
+  s.quiet_since_ms = 0;
   s.opened_ms = s.active_ms = NowMs();
   s.in.Reset();
   // The connect gives up after the forward's read timeout (a linked timeout).
@@ -118,7 +119,7 @@ void Shard::RetryOverTcp(std::uint32_t index) {
 void Shard::ReadUpstreamAnswers(std::uint32_t conn) {
   Stream& s = streams_[conn];
   const std::uint16_t socket = PendingSocketOf(conn);
-  s.stalled = false;
+  const std::uint16_t generation = s.generation;
   while (true) {
     std::span<std::uint8_t> message;
     const FrameReader::Status status = s.in.Next(message);
@@ -142,32 +143,14 @@ void Shard::ReadUpstreamAnswers(std::uint32_t conn) {
       s.in.Consume(message);
       continue;
     }
-    // The read buffer is reused at once: the answer moves to a buffer of its own, a
-    // spare TCP query buffer when it fits (most do), else a big one.
-    Owner owner = kOwnsBig;
-    std::uint16_t bid = 0;
-    std::uint8_t* copy = nullptr;
-    if (message.size() <= kQueryRoom && !tcp_query_free_.empty()) {
-      owner = kOwnsQuery;
-      bid = tcp_query_free_.back();
-      tcp_query_free_.pop_back();
-      query_refs_[bid] = 1;
-      copy = QueryPayload(bid);
-    } else if (message.size() > kQueryRoom && !big_free_.empty()) {
-      bid = big_free_.back();
-      big_free_.pop_back();
-      copy = BigPayload(bid);
-    } else {
-      if (!s.stalled) ++counters_.tcp_stalls;  // wait for a buffer; the answer stays put
-      s.stalled = true;
-      WaitForBuffer(conn);
-      return;
-    }
-    std::memcpy(copy, message.data(), message.size());
-    const std::size_t len = message.size();
+    // Handled where it lies: checked, cached and shared with waiters from the read
+    // buffer, and copied once into a buffer of its own only to be sent (PlaceAnswer).
+    // So reading answers never waits for a buffer the clients' queries hold.
+    OnUpstreamAnswer(index, inflight_[index].upstream, txid, message, false, kBorrowed, 0);
+    if (s.generation != generation || s.closing) return;  // it broke (or closed) meanwhile
     s.in.Consume(message);
-    OnUpstreamAnswer(index, inflight_[index].upstream, txid, {copy, len}, false, owner, bid);
   }
+  if (s.inflight == 0) s.quiet_since_ms = 0;
   if (!s.closing) ArmStreamRecv(conn);
   ScheduleStreamTimer(conn);
 }

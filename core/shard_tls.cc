@@ -24,18 +24,23 @@ void Shard::WriteErrorLog(const std::string& line) {
   (void)::write(2, text.data(), text.size());
 }
 
-std::uint32_t Shard::TakeTlsSlot() {
+std::uint32_t Shard::TakeTlsSlot(std::uint32_t conn) {
   if (tls_.empty()) {
-    // First TLS connection on this shard: the sessions' buffers, once.
-    tls_.resize(options_.tls_connections);
-    tls_arena_.assign(std::size_t{options_.tls_connections} * 2 * kTlsCipherBuffer, 0);
+    // First TLS connection on this shard: the sessions' buffers, once. Clients share
+    // tls_connections slots; each upstream stream has one of its own after them, so
+    // clients holding every slot cannot stop DNS over TLS forwarding.
+    const auto upstream_streams = static_cast<std::uint32_t>(streams_.size()) - options_.tcp_connections;
+    const std::uint32_t slots = options_.tls_connections + upstream_streams;
+    tls_.resize(slots);
+    tls_arena_.assign(std::size_t{slots} * 2 * kTlsCipherBuffer, 0);
     tls_free_.reserve(options_.tls_connections);
-    for (std::uint32_t i = options_.tls_connections; i-- > 0;) {
+    for (std::uint32_t i = slots; i-- > 0;) {
       tls_[i].cipher_in = tls_arena_.data() + std::size_t{i} * 2 * kTlsCipherBuffer;
       tls_[i].cipher_out = tls_[i].cipher_in + kTlsCipherBuffer;
-      tls_free_.push_back(i);
+      if (i < options_.tls_connections) tls_free_.push_back(i);
     }
   }
+  if (streams_[conn].upstream) return options_.tls_connections + (conn - options_.tcp_connections);
   if (tls_free_.empty()) return kNoTls;
   const std::uint32_t index = tls_free_.back();
   tls_free_.pop_back();
@@ -43,14 +48,14 @@ std::uint32_t Shard::TakeTlsSlot() {
 }
 
 bool Shard::StartTls(std::uint32_t conn, SSL_CTX* ctx) {
-  const std::uint32_t index = tls_handshaking_ < options_.tls_handshakes ? TakeTlsSlot() : kNoTls;
+  const std::uint32_t index = tls_handshaking_ < options_.tls_handshakes ? TakeTlsSlot(conn) : kNoTls;
   return AttachTls(conn, index, index != kNoTls && tls_[index].session.Accept(ctx));
 }
 
 bool Shard::StartTlsClient(std::uint32_t conn) {
   const std::uint32_t pool = PoolOf(conn);
   const ForwardRoute& f = *pool_forward_[pool];
-  const std::uint32_t index = TakeTlsSlot();
+  const std::uint32_t index = TakeTlsSlot(conn);
   return AttachTls(conn, index,
                    index != kNoTls && tls_[index].session.Connect(f.tls, f.tls_names[pool_upstream_[pool]],
                                                                   &tls_resume_[pool]));
@@ -58,7 +63,7 @@ bool Shard::StartTlsClient(std::uint32_t conn) {
 
 bool Shard::AttachTls(std::uint32_t conn, std::uint32_t index, bool started) {
   if (!started) {
-    if (index != kNoTls) tls_free_.push_back(index);
+    if (index != kNoTls && index < options_.tls_connections) tls_free_.push_back(index);
     ++counters_.tls_refused;
     return false;
   }
@@ -76,7 +81,7 @@ void Shard::EndTls(std::uint32_t conn) noexcept {
   if (s.tls == kNoTls) return;
   if (s.handshake_since_ms != 0) --tls_handshaking_;
   tls_[s.tls].session.Reset();
-  tls_free_.push_back(s.tls);  // never past its reserved size
+  if (s.tls < options_.tls_connections) tls_free_.push_back(s.tls);  // never past its reservation
   s.tls = kNoTls;
   s.handshake_since_ms = 0;
 }

@@ -78,7 +78,12 @@ bool Shard::BindUpstream(InflightSlot& slot, std::uint32_t index) {
   } while (pending_.Contains(key));
   pending_.Insert(key, index);
   slot.pending = true;
-  if (slot.tcp_upstream) ++streams_[StreamOfPendingSocket(slot.upstream_socket)].inflight;
+  if (slot.tcp_upstream) {
+    Stream& stream = streams_[StreamOfPendingSocket(slot.upstream_socket)];
+    ++stream.inflight;
+    // Kept across retries that land on the same stream: only a byte received restarts it.
+    if (stream.quiet_since_ms == 0) stream.quiet_since_ms = NowMs();
+  }
   return true;
 }
 

@@ -13,6 +13,7 @@
 #include <span>
 #include <vector>
 
+#include "core/fixed_queue.h"
 #include "wire/bytes.h"
 
 namespace ringdns::core {
@@ -78,30 +79,7 @@ struct PendingWrite {
   std::uint16_t buffer = 0;
 };
 
-class SendQueue {
- public:
-  explicit SendQueue(std::uint32_t capacity = 0) : ring_(capacity) {}
-
-  bool empty() const noexcept { return size_ == 0; }
-  bool full() const noexcept { return size_ == ring_.size(); }
-  std::uint32_t size() const noexcept { return size_; }
-
-  // Precondition: !full().
-  void Push(const PendingWrite& w) noexcept {
-    ring_[(head_ + size_) % ring_.size()] = w;
-    ++size_;
-  }
-  // Precondition: !empty().
-  PendingWrite& Front() noexcept { return ring_[head_]; }
-  void Pop() noexcept {
-    head_ = (head_ + 1) % static_cast<std::uint32_t>(ring_.size());
-    --size_;
-  }
-
- private:
-  std::vector<PendingWrite> ring_;
-  std::uint32_t head_ = 0;
-  std::uint32_t size_ = 0;
-};
+// The writes waiting on one stream, in order.
+using SendQueue = FixedQueue<PendingWrite>;
 
 }  // namespace ringdns::core

@@ -37,6 +37,7 @@ int ProvidedBufferRing::Init(io_uring* ring, std::uint16_t group_id, std::uint32
   buffer_size_ = buffer_size;
   mask_ = io_uring_buf_ring_mask(count);
   io_uring_buf_ring_init(ring_);
+  held_ = count;  // each is handed to the kernel below
   for (std::uint32_t id = 0; id < count; ++id) Recycle(static_cast<std::uint16_t>(id));
   Commit();
   return 0;

@@ -31,9 +31,12 @@ class ProvidedBufferRing {
   std::span<std::uint8_t> Buffer(std::uint16_t id) noexcept {
     return {base_ + std::size_t{id} * buffer_size_, buffer_size_};
   }
+  // A completion brought buffer `id` out of the ring: the owner holds it until Recycle.
+  void Took() noexcept { ++held_; }
   // Queues buffer `id` for reuse by the kernel; Commit publishes the queued ones.
   void Recycle(std::uint16_t id) noexcept {
     io_uring_buf_ring_add(ring_, Buffer(id).data(), buffer_size_, id, mask_, pending_++);
+    --held_;
   }
   void Commit() noexcept {
     if (pending_ == 0) return;
@@ -44,6 +47,9 @@ class ProvidedBufferRing {
   std::uint16_t group_id() const noexcept { return group_id_; }
   std::uint32_t buffer_size() const noexcept { return buffer_size_; }
   std::uint32_t count() const noexcept { return count_; }
+  // Every buffer is out of the ring (taken and not yet recycled): a receive armed now
+  // would complete at once with ENOBUFS.
+  bool exhausted() const noexcept { return held_ >= count_; }
 
  private:
   io_uring* owner_ = nullptr;
@@ -54,6 +60,7 @@ class ProvidedBufferRing {
   std::uint32_t buffer_size_ = 0;
   int mask_ = 0;
   int pending_ = 0;
+  std::uint32_t held_ = 0;  // taken by completions, not yet recycled
   std::uint16_t group_id_ = 0;
 };
 

@@ -16,6 +16,7 @@ namespace ringdns::wire {
 
 namespace edns {
 inline constexpr std::uint16_t kFlagDo = 0x8000;  // RFC 3225
+inline constexpr std::uint16_t kOptionClientSubnet = 8;  // RFC 7871
 inline constexpr std::uint16_t kOptionCookie = 10;  // RFC 7873
 inline constexpr std::uint16_t kOptionPadding = 12;  // RFC 7830
 inline constexpr std::uint16_t kOptionExtendedError = 15;  // RFC 8914

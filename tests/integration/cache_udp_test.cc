@@ -152,5 +152,29 @@ TEST(CacheUdp, AHitNeverCarriesAnotherClientsCookie) {
   EXPECT_EQ(up.queries(), 1);
 }
 
+// A query with an EDNS Client Subnet option (RFC 7871) asking for 192.0.2.0/24 or
+// 198.51.100.0/24.
+Bytes QueryFromSubnet(std::uint16_t id, std::uint8_t third_octet_net) {
+  const Bytes ecs = third_octet_net == 2 ? Hex("0008 0007 0001 18 00 c00002") : Hex("0008 0007 0001 18 00 c63364");
+  return MessageBuilder(id, 0x0100).Question("geo.example.", 1).Opt(1232, 0, ecs).bytes();
+}
+
+TEST(CacheUdp, AnswersForOneClientSubnetAreNotSharedWithAnother) {
+  // The cache and coalescing are keyed on the ECS option: an answer made for one
+  // subnet (and echoing it) never reaches a client of another.
+  FakeUpstream up(Behaviour::kAnswer, AnswerWithTtl(300));
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n cache\n forward . " + Upstream(up) + "\n}\n");
+  UdpClient client;
+  client.SendTo(fwd.port(), QueryFromSubnet(1, 2));
+  ASSERT_TRUE(client.Receive(2s).has_value());
+  client.SendTo(fwd.port(), QueryFromSubnet(2, 100));
+  ASSERT_TRUE(client.Receive(2s).has_value());
+  EXPECT_EQ(up.queries(), 2) << "the second subnet was answered from the first one's entry";
+  client.SendTo(fwd.port(), QueryFromSubnet(3, 2));  // the first subnet again: cached
+  ASSERT_TRUE(client.Receive(2s).has_value());
+  EXPECT_EQ(up.queries(), 2);
+  EXPECT_EQ(fwd.Stop().cache_hits, 1u);
+}
+
 }  // namespace
 }  // namespace ringdns::testing

@@ -8,14 +8,9 @@
 
 namespace ringdns::testing {
 
-Forwarder::Forwarder(const std::string& corefile, int shards, std::uint32_t slots, int log_fd,
-                     std::int64_t rotation_ms)
-    : port_(FreeUdpPort()) {
-  const std::string text = absl::StrReplaceAll(corefile, {{"{PORT}", std::to_string(port_)}});
-  absl::StatusOr<core::config::Config> config = core::config::ParseCorefile(text, "test/Corefile");
-  // Thrown, not aborted: the test fails and the upstreams it started are stopped.
-  if (!config.ok()) throw std::runtime_error(std::string(config.status().message()));
-  config_ = *config;
+namespace {
+
+core::DaemonOptions TestOptions(int shards, std::uint32_t slots, int log_fd, std::int64_t rotation_ms) {
   core::DaemonOptions options;
   options.shards = shards;
   options.shard.slots = slots;
@@ -24,6 +19,31 @@ Forwarder::Forwarder(const std::string& corefile, int shards, std::uint32_t slot
   options.shard.upstream_sockets = 4;
   options.shard.upstream_socket_rotation_ms = rotation_ms;
   options.log_fd = log_fd;
+  return options;
+}
+
+}  // namespace
+
+Forwarder::Forwarder(const std::string& corefile, int shards, std::uint32_t slots, int log_fd,
+                     std::int64_t rotation_ms)
+    : port_(FreeUdpPort()) {
+  Start(corefile, TestOptions(shards, slots, log_fd, rotation_ms));
+}
+
+Forwarder::Forwarder(const std::string& corefile, int shards,
+                     const std::function<void(core::ShardOptions&)>& tune)
+    : port_(FreeUdpPort()) {
+  core::DaemonOptions options = TestOptions(shards, 1024, 1, 2000);
+  tune(options.shard);
+  Start(corefile, options);
+}
+
+void Forwarder::Start(const std::string& corefile, const core::DaemonOptions& options) {
+  const std::string text = absl::StrReplaceAll(corefile, {{"{PORT}", std::to_string(port_)}});
+  absl::StatusOr<core::config::Config> config = core::config::ParseCorefile(text, "test/Corefile");
+  // Thrown, not aborted: the test fails and the upstreams it started are stopped.
+  if (!config.ok()) throw std::runtime_error(std::string(config.status().message()));
+  config_ = *config;
   absl::StatusOr<std::unique_ptr<core::Daemon>> daemon = core::Daemon::Start(*config, options);
   if (!daemon.ok()) throw std::runtime_error(std::string(daemon.status().message()));
   daemon_ = std::move(*daemon);

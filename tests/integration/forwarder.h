@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -18,6 +19,8 @@ class Forwarder {
   // `rotation_ms`: how often a shard retires an upstream socket for one on a new port.
   explicit Forwarder(const std::string& corefile, int shards = 1, std::uint32_t slots = 1024,
                      int log_fd = 1, std::int64_t rotation_ms = 2000);
+  // The same with the tests' default shard options changed by `tune` (pool sizes).
+  Forwarder(const std::string& corefile, int shards, const std::function<void(core::ShardOptions&)>& tune);
   ~Forwarder();
 
   std::uint16_t port() const { return port_; }
@@ -30,6 +33,8 @@ class Forwarder {
   core::ShardCounters Stop();
 
  private:
+  void Start(const std::string& corefile, const core::DaemonOptions& options);
+
   std::uint16_t port_;
   core::config::Config config_;
   std::unique_ptr<core::Daemon> daemon_;

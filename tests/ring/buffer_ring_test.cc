@@ -93,6 +93,7 @@ TEST_F(BufferRingTest, MultishotReceiveFillsProvidedBuffers) {
     const auto* data = static_cast<const char*>(io_uring_recvmsg_payload(out, &msg_));
     payloads.emplace_back(data, io_uring_recvmsg_payload_length(out, cqe.res, &msg_));
     EXPECT_EQ(UserData::Unpack(cqe.user_data).op, 1);
+    buffers.Took();
     buffers.Recycle(bid);
   }
   buffers.Commit();
@@ -119,9 +120,15 @@ TEST_F(BufferRingTest, EmptyBufferRingReportsEnobufsAndKeepsTheDatagram) {
   EXPECT_GT(cqes[1].res, 0);
   EXPECT_EQ(cqes[2].res, -ENOBUFS);
   EXPECT_FALSE(cqes[2].flags & IORING_CQE_F_MORE);  // the receive ended: re-arm it
+  buffers.Took();
+  EXPECT_FALSE(buffers.exhausted());
+  buffers.Took();
+  // Re-arming now would only fail again: the owner waits for a buffer to come back.
+  EXPECT_TRUE(buffers.exhausted());
   // Back-pressure, not loss: recycle a buffer, re-arm, and the third datagram arrives.
   buffers.Recycle(static_cast<std::uint16_t>(cqes[0].flags >> IORING_CQE_BUFFER_SHIFT));
   buffers.Commit();
+  EXPECT_FALSE(buffers.exhausted());
   Arm(buffers);
   const std::vector<io_uring_cqe> after = Reap();
   // The datagram comes first; with the ring empty again the receive may end once more.
