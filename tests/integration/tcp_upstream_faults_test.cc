@@ -9,7 +9,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,6 +59,7 @@ std::string DotForwardBlock(const ServerCertificate& cert, std::uint16_t port, c
 // once; returns how many came back NOERROR (each waits as long as the 5 s query deadline
 // allows, and more: a late answer is still counted, only its rcode decides).
 int PipelineFromManyConnections(std::uint16_t port, int connections, int per_connection) {
+  const auto start = std::chrono::steady_clock::now();
   std::vector<std::unique_ptr<TcpClient>> clients;
   for (int c = 0; c < connections; ++c) {
     clients.push_back(std::make_unique<TcpClient>(port));
@@ -69,12 +72,25 @@ int PipelineFromManyConnections(std::uint16_t port, int connections, int per_con
     EXPECT_TRUE(clients.back()->Write(all));
   }
   int noerror = 0;
+  std::vector<std::chrono::steady_clock::duration> latencies;
   for (auto& client : clients) {
     for (int q = 0; q < per_connection; ++q) {
       const std::optional<Bytes> answer = client->Receive(15s);
       if (!answer) break;
+      latencies.push_back(std::chrono::steady_clock::now() - start);
       if (RcodeOf(*answer) == wire::rcode::kNoError) ++noerror;
     }
+  }
+  // A figure for the notes, not a verdict: when the answers had arrived (read one
+  // connection after another, so an upper bound on each answer's latency).
+  if (!latencies.empty()) {
+    std::sort(latencies.begin(), latencies.end());
+    const auto ms = [](std::chrono::steady_clock::duration d) {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+    };
+    std::printf("%zu answers: p50 %lld ms, last %lld ms after the queries were sent\n", latencies.size(),
+                static_cast<long long>(ms(latencies[latencies.size() / 2])),
+                static_cast<long long>(ms(latencies.back())));
   }
   return noerror;
 }
