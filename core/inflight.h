@@ -46,6 +46,7 @@ struct InflightSlot {
   bool pending = false;         // filed in the pending index under (upstream_socket, txid)
   bool client_do = false;       // the client's query had the DO bit (for `log`)
   bool truncated_over_udp = false;  // the upstream's UDP answer had TC: asked again over TCP
+  bool moved = false;           // its upstream stream broke: the retry is not its own failure
   // The attempt before the current one (UDP only) still counts: if its answer comes
   // late, after a retry went out, it is taken (a hedge against an adaptive timeout
   // fired too early).
@@ -89,7 +90,7 @@ class InflightTable {
     InflightSlot& slot = slots_[index];
     slot.in_use = true;
     slot.leader = slot.waiter = slot.tcp_upstream = slot.pending = slot.prev_pending = false;
-    slot.truncated_over_udp = false;
+    slot.truncated_over_udp = slot.moved = false;
     slot.counted_forward = kNoSlot;
     slot.conn = kNoSlot;
     slot.waiters = 0;

@@ -195,6 +195,9 @@ class Shard {
   static constexpr std::uint16_t kNoBlock = 0xffff;
   static constexpr std::uint32_t kStreamsPerPool = 2;  // a fresh one while a broken one closes
   static constexpr int kMaxRedialDoublings = 4;  // a failing pool redials every 50 ms … 800 ms
+  // Large answers queued on one client connection at once: a client that does not read
+  // holds no more, so the shard's few big buffers stay shared (further ones: SERVFAIL).
+  static constexpr std::uint32_t kBigBuffersPerConnection = 2;
   // A TCP connection: a client's, or ours to an upstream.
   struct Stream {
     int fd = -1;
@@ -212,6 +215,7 @@ class Shard {
     bool handing_over = false;  // client: reading stopped; to the successor once answered
     bool answered = false;      // upstream: a DNS message has come back on it
     std::uint32_t inflight = 0; // client: queries not yet answered; upstream: awaiting answers
+    std::uint32_t big_held = 0; // client: big buffers its queued answers hold
     std::uint32_t queries = 0;
     std::uint32_t listener = 0; // client: the listener that accepted it
     std::uint32_t pool = 0;     // upstream: (forward, upstream) pool index
@@ -313,10 +317,11 @@ class Shard {
   void StartForward(std::uint32_t slot_index, std::int64_t now_ms);
   // REFUSED to the slot's client (max_concurrent reached), and the slot released.
   void RefuseOverLimit(std::uint32_t slot_index);
-  // An answer read from an upstream stream (kBorrowed) moves into a buffer of its own:
-  // the query's buffer when nothing else reads it (most answers: the answer side never
-  // waits for a pool the clients hold), else a spare TCP buffer or a big one. False
-  // when none can be had (counted); `data`, `owner` and `bid` are set otherwise.
+  // An answer that must not stay where it lies (in an upstream stream's read buffer, or
+  // in the answer ring on its way to a TCP client) moves into a buffer of its own: the
+  // query's when nothing else reads it (most answers: the answer side never waits for a
+  // pool the clients hold), else a spare TCP buffer or a big one. False when none can
+  // be had; `data`, `owner` and `bid` are set otherwise.
   bool PlaceAnswer(const InflightSlot& slot, std::span<const std::uint8_t> answer,
                    std::uint8_t*& data, Owner& owner, std::uint16_t& bid);
 
@@ -432,6 +437,11 @@ class Shard {
     stalled_streams_.Push(conn);  // at most once per connection: never full
   }
   void CloseStream(std::uint32_t conn);
+  // A queued write is over (sent, or dropped with its stream): its buffer goes back.
+  void WriteDone(Stream& s, const PendingWrite& w) noexcept {
+    if (w.owner == kOwnsBig && s.big_held > 0) --s.big_held;
+    GiveBack(static_cast<Owner>(w.owner), w.buffer);
+  }
   void FinishClose(std::uint32_t conn);
 
   // shard_handoff.cc: client connections across a reload (core/stream_handoff.h).

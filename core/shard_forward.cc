@@ -288,8 +288,10 @@ void Shard::OnTimeout(std::uint32_t index) {
   InflightSlot& slot = inflight_[index];
   if (!slot.in_use || slot.waiter) return;
   if (slot.truncated_over_udp && slot.conn == kNoSlot) return RelayTruncation(index);
-  // The attempt failed: it counts against the upstream's health (CoreDNS's max_fails).
-  health_.Failure(slot.forward->first_upstream + slot.upstream, slot.forward->max_fails);
+  // The attempt failed: it counts against the upstream's health (CoreDNS's max_fails),
+  // once per broken stream, not once per query that was waiting on it.
+  if (!slot.moved) health_.Failure(slot.forward->first_upstream + slot.upstream, slot.forward->max_fails);
+  slot.moved = false;
   const std::int64_t now = NowMs();
   const Retry retry = RetryNext(index, now);
   if (retry == Retry::kRetried) return;
@@ -420,10 +422,20 @@ void Shard::OnUpstreamAnswer(std::uint32_t index, std::uint8_t upstream, std::ui
   const std::size_t len = wire::TruncateForUdp(answer, *info, slot.client_udp_size);
   if (len < answer.size()) ++counters_.truncated;
   std::uint8_t* data = answer.data();
-  if (owner == kBorrowed && !PlaceAnswer(slot, answer.first(len), data, owner, bid)) {
-    ++counters_.servfail_no_buffer;
-    ReplyServfail(ClientOf(slot));
-    return ReleaseSlot(index);
+  // Moved out of where it lies: an answer in an upstream stream's read buffer, and a UDP
+  // answer to a TCP client (prefer_udp), which would otherwise hold an answer-ring
+  // buffer for as long as the client takes to read it, and with enough slow readers
+  // stop every UDP receive on the shard.
+  if (owner == kBorrowed || (owner == kOwnsAnswer && slot.conn != kNoSlot)) {
+    const Owner held_by = owner;
+    const std::uint16_t held_bid = bid;
+    const bool placed = PlaceAnswer(slot, answer.first(len), data, owner, bid);
+    GiveBack(held_by, held_bid);
+    if (!placed) {
+      ++counters_.servfail_no_buffer;
+      ReplyServfail(ClientOf(slot));
+      return ReleaseSlot(index);
+    }
   }
   ++counters_.answers;
   SendToClient(ClientOf(slot), data, len, owner, bid);
@@ -452,7 +464,11 @@ bool Shard::PlaceAnswer(const InflightSlot& slot, std::span<const std::uint8_t> 
       return true;
     }
   }
-  if (big_free_.empty()) return false;  // every big buffer waits on a slow client
+  if (big_free_.empty()) return false;  // every big buffer waits on slow clients
+  if (slot.conn != kNoSlot) {
+    const Stream& client = streams_[slot.conn];
+    if (client.generation == slot.conn_generation && client.big_held >= kBigBuffersPerConnection) return false;
+  }
   owner = kOwnsBig;
   bid = big_free_.back();
   big_free_.pop_back();

@@ -126,7 +126,9 @@ void Shard::TuneClientSocket(int fd) noexcept {
 
 void Shard::ArmStreamRecv(std::uint32_t conn) {
   Stream& s = streams_[conn];
-  if (s.recv_armed || s.closing) return;
+  // !open: closed on the way here (a TLS close_notify ends the stream inside a read);
+  // a receive armed now would complete on the slot's next connection.
+  if (!s.open || s.recv_armed || s.closing) return;
   if (s.handing_over && s.handshake_since_ms == 0) return TryHandOver(conn);  // read no more
   // DNS over TLS receives ciphertext into its session's buffer; plain TCP straight into
   // the read buffer.
@@ -246,6 +248,7 @@ bool Shard::StreamWrite(std::uint32_t conn, std::uint16_t generation, std::uint8
     return false;
   }
   wire::StoreU16(data - 2, static_cast<std::uint16_t>(len));  // RFC 1035 section 4.2.2
+  if (owner == kOwnsBig && !s.upstream) ++s.big_held;
   s.out.Push({data - 2, static_cast<std::uint32_t>(len + 2), 0, owner, bid});
   if (!s.send_armed && (!s.upstream || s.connected)) ArmStreamSend(conn);
   return true;
@@ -253,6 +256,7 @@ bool Shard::StreamWrite(std::uint32_t conn, std::uint16_t generation, std::uint8
 
 void Shard::ArmStreamSend(std::uint32_t conn) {
   Stream& s = streams_[conn];
+  if (!s.open || s.closing || s.out.empty()) return;
   if (s.tls != kNoTls) return PumpTlsSend(conn);
   const PendingWrite& w = s.out.Front();
   io_uring_sqe* sqe = ring_.GetSqe();
@@ -277,7 +281,7 @@ void Shard::OnStreamSend(std::uint32_t conn, int res) {
   PendingWrite& w = s.out.Front();
   w.sent += static_cast<std::uint32_t>(res);
   if (w.sent < w.len) return ArmStreamSend(conn);  // a short write: the rest
-  GiveBack(static_cast<Owner>(w.owner), w.buffer);
+  WriteDone(s, w);
   s.out.Pop();
   s.send_since_ms = 0;
   s.active_ms = NowMs();
@@ -316,7 +320,7 @@ void Shard::FinishClose(std::uint32_t conn) {
   Stream& s = streams_[conn];
   if (s.recv_armed || s.send_armed || s.connecting) return;
   while (!s.out.empty()) {
-    GiveBack(static_cast<Owner>(s.out.Front().owner), s.out.Front().buffer);
+    WriteDone(s, s.out.Front());
     s.out.Pop();
   }
   EndTls(conn);
@@ -378,7 +382,8 @@ void Shard::OnStreamTimer(std::uint32_t conn) {
     // to a fresh connection now, not when the kernel gives up on it minutes later.
     if (s.quiet_since_ms != 0 && now >= s.quiet_since_ms + f.read_timeout_ms) {
       ++counters_.upstream_tcp_silent;
-      return BreakUpstream(conn);
+      // With nothing left waiting (those queries went elsewhere), just close it.
+      return s.inflight > 0 ? BreakUpstream(conn) : CloseStream(conn);
     }
     if (idle && (expired || too_old)) return CloseStream(conn);
     return ScheduleStreamTimer(conn);

@@ -177,10 +177,15 @@ void Shard::BreakUpstream(std::uint32_t conn) {
     when = now + options_.min_attempt_timeout_ms;
   }
   const std::uint16_t socket = PendingSocketOf(conn);
+  if (s.inflight > 0) {
+    const ForwardRoute& f = *pool_forward_[PoolOf(conn)];
+    health_.Failure(f.first_upstream + pool_upstream_[PoolOf(conn)], f.max_fails);  // once
+  }
   for (std::uint32_t i = 0; i < inflight_.capacity(); ++i) {
     InflightSlot& slot = inflight_[i];
     if (slot.in_use && slot.pending && slot.tcp_upstream && slot.upstream_socket == socket) {
       ForgetPending(slot);
+      slot.moved = true;
       timers_->Schedule(i, std::min(when, slot.deadline_ms));
     }
   }

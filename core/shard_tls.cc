@@ -151,7 +151,7 @@ void Shard::PumpTlsSend(std::uint32_t conn) {
       PendingWrite& w = s.out.Front();
       w.sent += static_cast<std::uint32_t>(t.session.Write({w.data + w.sent, w.len - w.sent}));
       if (w.sent == w.len) {
-        GiveBack(static_cast<Owner>(w.owner), w.buffer);
+        WriteDone(s, w);
         s.out.Pop();
         if (!s.upstream && s.inflight > 0) --s.inflight;  // that query is answered
       }

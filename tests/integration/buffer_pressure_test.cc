@@ -3,12 +3,17 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <memory>
+#include <vector>
 #include <string>
 #include <thread>
 
 #include "integration/forwarder.h"
 #include "testing/message_builder.h"
+#include "testing/tcp.h"
 #include "testing/udp.h"
+#include "wire/bytes.h"
+#include "wire/message.h"
 
 namespace ringdns::testing {
 namespace {
@@ -35,6 +40,45 @@ TEST(BufferPressure, ExhaustedQueryBuffersDoNotSpinTheShard) {
   int answered = 0;
   for (int i = 0; i < 16; ++i) answered += client.Receive(20s).has_value() ? 1 : 0;
   EXPECT_EQ(answered, 16);
+}
+
+// An answer of about 3.5 KiB: the echoed question and 220 A records.
+Bytes LargeAnswer(const Bytes& query) {
+  Bytes out = EchoAnswer(query);
+  const Bytes record(out.end() - 16, out.end());
+  for (int i = 1; i < 220; ++i) out.insert(out.end(), record.begin(), record.end());
+  wire::StoreU16(out.data() + wire::header::kAnCount, 220);
+  return out;
+}
+
+TEST(BufferPressure, TcpClientsThatDoNotReadCannotStopUdpForwarding) {
+  // prefer_udp: TCP clients' queries go upstream over UDP and their answers arrive in
+  // the shard's answer ring. Four clients that never read ask for large answers; they
+  // must not keep those buffers while they do not read, or no UDP answer could be
+  // received for anyone until the write timeout closes them.
+  FakeUpstream up(Behaviour::kAnswer, LargeAnswer);
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . 127.0.0.1:" + std::to_string(up.port()) +
+                    " {\n  prefer_udp\n }\n}\n",
+                1, [](core::ShardOptions& o) { o.answer_buffers = 16; });
+  std::vector<std::unique_ptr<TcpClient>> sleepy;
+  for (int c = 0; c < 4; ++c) {
+    sleepy.push_back(std::make_unique<TcpClient>(fwd.port(), /*receive_buffer=*/1024));
+    Bytes all;
+    for (int q = 0; q < 64; ++q) {
+      const Bytes framed = Framed(MessageBuilder(static_cast<std::uint16_t>(q + 1), 0x0100)
+                                      .Question("big" + std::to_string(c) + "-" + std::to_string(q) + ".example.", 1)
+                                      .bytes());
+      all.insert(all.end(), framed.begin(), framed.end());
+    }
+    ASSERT_TRUE(sleepy.back()->Write(all));
+  }
+  for (int i = 0; i < 400 && up.queries() < 4 * 64; ++i) std::this_thread::sleep_for(5ms);
+  ASSERT_EQ(up.queries(), 4 * 64);
+  std::this_thread::sleep_for(200ms);  // their answers are in (or stuck in front of) the clients
+  UdpClient client;
+  client.SendTo(fwd.port(), MessageBuilder(1, 0x0100).Question("small.example.", 1).Opt(4096, 0).bytes());
+  // The sleepy clients are cut off by the 5 s write timeout; the answer comes well before.
+  EXPECT_TRUE(client.Receive(3s).has_value()) << "UDP answers wait for clients that do not read";
 }
 
 }  // namespace
