@@ -43,7 +43,8 @@ bool WouldBlock() { return errno == EAGAIN || errno == EWOULDBLOCK || errno == E
 
 // One probe in flight, driven by poll() readiness: a state machine over a non-blocking
 // socket, so that no step ever waits and the prober can watch every probe at once.
-struct Prober::Exchange {
+class Prober::Exchange {
+ public:
   enum class Outcome : std::uint8_t { kPending, kAnswered, kFailed };
 
   // Opens the socket and sends (UDP) or queues (TCP, TLS) the probe; false when that

@@ -36,7 +36,7 @@ class Prober {
   std::uint64_t failures(std::uint32_t upstream) const noexcept { return failures_[upstream].get(); }
 
  private:
-  struct Exchange;  // one probe in flight: socket, deadline, buffers (prober.cc)
+  class Exchange;  // one probe in flight: socket, deadline, buffers (prober.cc)
 
   struct Upstream {
     const ForwardRoute* forward = nullptr;
