@@ -1,26 +1,34 @@
 // core/prober.h: health probes for upstreams that are down, on a thread of their own
 // (never a shard's), as CoreDNS's health_check: once an upstream is marked down it is
-// asked every `health_check` interval, over its own transport (TCP with force_tcp),
-// and marked up when it answers. There is no back-off (CoreDNS has none either): an
-// upstream that returns is in use again within one interval, however long it was gone.
+// asked every `health_check` interval, over its own transport (TCP with force_tcp, TLS
+// for tls://), and marked up when it answers. There is no back-off (CoreDNS has none
+// either): an upstream that returns is in use again within one interval, however long it
+// was gone.
+//
+// Probes of different upstreams run side by side: each has its own non-blocking socket
+// and deadline in one poll() set, so an upstream that times out delays no other's probe.
+// A probe carries a random ID (RFC 5452, as every query does), and its answer counts only
+// when ID, source and question match. Stopping wakes the poll at once through an eventfd;
+// probes in flight are abandoned, not waited for.
 #pragma once
 
-#include <condition_variable>
+#include <atomic>
 #include <cstdint>
-#include <mutex>
+#include <memory>
 #include <thread>
 #include <vector>
 
 #include "core/health.h"
 #include "core/relaxed_counter.h"
 #include "core/routes.h"
+#include "ring/fd.h"
 
 namespace ringdns::core {
 
 class Prober {
  public:
   Prober(const RouteTable& routes, HealthTable& health);
-  ~Prober();  // stops and joins
+  ~Prober();  // stops at once and joins
   Prober(const Prober&) = delete;
   Prober& operator=(const Prober&) = delete;
 
@@ -28,22 +36,26 @@ class Prober {
   std::uint64_t failures(std::uint32_t upstream) const noexcept { return failures_[upstream].get(); }
 
  private:
+  class Exchange;  // one probe in flight: socket, deadline, buffers (prober.cc)
+
   struct Upstream {
     const ForwardRoute* forward = nullptr;
-    std::uint8_t index = 0;       // into forward->upstreams
-    bool probing = false;         // seen down; cleared once up again
-    std::int64_t next_ms = 0;
+    std::uint8_t index = 0;              // into forward->upstreams
+    bool probing = false;                // seen down; cleared once up again
+    std::int64_t next_ms = 0;            // when the next probe may start
+    std::unique_ptr<Exchange> inflight;  // null when no probe is out
   };
 
   void Run();
-  // One probe, blocking for at most the forward's read timeout (1 s at most).
-  bool Probe(const Upstream& u, std::uint16_t id);
+  // Ends upstream `u`'s probe: marks it up on success, counts a failure otherwise.
+  void Finish(std::uint32_t u, bool answered);
 
   HealthTable& health_;
   std::vector<Upstream> upstreams_;  // by global upstream id
-  std::mutex mu_;
-  std::condition_variable wake_;
-  bool stop_ = false;
+  // Set by the destructor, which then makes stop_ readable to wake the poll at once; the
+  // flag alone is seen within a tick when no eventfd could be had.
+  std::atomic<bool> stopping_{false};
+  ring::UniqueFd stop_;  // eventfd
   std::vector<RelaxedCounter> failures_;
   std::thread thread_;
 };
