@@ -86,7 +86,9 @@ TEST(Upstreams, ADeadUpstreamIsRoutedAroundThenProbedAndUsedAgain) {
   ASSERT_EQ(AskSerially(fwd.port(), 50).answered, 50);  // both measured: fast
   a.set_behaviour(Behaviour::kDrop);
   const int a_before = a.queries();
+  const auto dead_start = Clock::now();
   Timing dead = AskSerially(fwd.port(), 1000);
+  const double dead_seconds = std::chrono::duration<double>(Clock::now() - dead_start).count();
   // No client query failed: the first few waited one adaptive timeout, then a was
   // marked down (after max_fails 2) and skipped.
   EXPECT_EQ(dead.answered, 1000);
@@ -95,9 +97,14 @@ TEST(Upstreams, ADeadUpstreamIsRoutedAroundThenProbedAndUsedAgain) {
   const double p99 = dead.Percentile(0.99);
   const double worst = dead.Percentile(1.0);
   std::printf("one of two upstreams dead: median %.3f ms, p99 %.3f ms, max %.1f ms\n", median, p99, worst);
-  EXPECT_LT(worst, 500);  // tens of milliseconds, not the 2 s read_timeout
-  EXPECT_LT(p99, 100);
-  EXPECT_LE(a.queries() - a_before, 3 + 3);  // the failures that marked it down, and probes
+  // Tens of milliseconds here; what must never happen is the 2 s read_timeout (the
+  // bounds leave room for a sanitizer build on a loaded machine).
+  EXPECT_LT(worst, 1500);
+  EXPECT_LT(p99, 500);
+  // The failures that marked it down, and the health probes: one a second at most while
+  // it times out (every 0.5 s, each waiting its 1 s timeout), however long the 1 000
+  // queries took on this machine.
+  EXPECT_LE(a.queries() - a_before, 3 + 2 + static_cast<int>(dead_seconds));
   // a returns: a probe finds it and round_robin uses it again.
   a.set_behaviour(Behaviour::kAnswer);
   // Probed every 0.5 s; a probe sent while it was still silent waits out its 1 s timeout.
