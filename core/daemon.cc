@@ -217,7 +217,11 @@ void Daemon::AssignCacheIds(RouteTable& routes) {
 }
 
 absl::Status Daemon::Reload(const config::Config& config) {
-  std::lock_guard<std::mutex> lock(mu_);
+  // The old prober is stopped after mu_ is released: it finishes its probe pass first,
+  // up to a second per upstream that is down, and a scrape must not wait for that. What
+  // it reads, the old generation, stays in retiring_ until this thread reaps it.
+  std::unique_ptr<Prober> old_prober;
+  std::unique_lock<std::mutex> lock(mu_);
   absl::StatusOr<RouteTable> routes = BuildRoutes(config);
   if (!routes.ok()) {
     ++retired_.reload_failures;
@@ -257,7 +261,7 @@ absl::Status Daemon::Reload(const config::Config& config) {
   // receives are cancelled, never a datagram dropped), hands its caches over (when they
   // fit) and drains.
   std::unique_ptr<Generation> old = std::move(current_);
-  old->prober.reset();
+  old_prober = std::move(old->prober);
   for (std::size_t i = 0; i < old->shards.size(); ++i) {
     old->shards[i]->PassCacheOn(handoffs[i]);
     old->shards[i]->PassStreamsOn(stream_handoffs[i]);
@@ -266,8 +270,11 @@ absl::Status Daemon::Reload(const config::Config& config) {
   current_ = std::move(next);
   current_->prober = std::make_unique<Prober>(current_->routes, *current_->health);
   retiring_.push_back(std::move(old));
+  lock.unlock();
+  old_prober.reset();
   // Done when every old shard has stopped receiving and its successor holds the cache:
-  // a loop turn or two of each (4 ms ticks). Bounded, in case a shard is starved of CPU.
+  // a loop turn or two of each (4 ms ticks). Bounded, in case a shard is starved of CPU;
+  // waited for without mu_, which only the control thread's own changes need.
   for (int waited_ms = 0; waited_ms < 2000; ++waited_ms) {
     bool settled = true;
     for (const auto& h : handoffs) {
