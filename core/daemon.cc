@@ -239,16 +239,18 @@ absl::Status Daemon::Reload(const config::Config& config) {
   // Otherwise it builds its own in Init, while the old shards still serve: built on
   // adoption, in the new shard's loop, zeroing the pools (24 MB for `cache` with
   // defaults) held every query that shard had received, and for seconds under
-  // ThreadSanitizer. The old shard keeps a cache nobody adopts until it is reaped.
+  // ThreadSanitizer. The old shard still publishes its cache, which says it has stopped
+  // receiving; nobody adopts it and it goes with the hand-off.
   const std::array<std::uint32_t, 2> pools = CachePools(next->routes);
   const bool pass_caches =
       pools != std::array<std::uint32_t, 2>{0, 0} && pools == CachePools(current_->routes);
   std::vector<ShardSuccession> successions(current_->shards.size());
-  std::vector<std::shared_ptr<CacheHandoff>> handoffs(successions.size());
+  std::vector<std::shared_ptr<CacheHandoff>> handoffs;
   std::vector<std::shared_ptr<StreamHandoff>> stream_handoffs;
   for (std::size_t i = 0; i < successions.size(); ++i) {
     successions[i].listeners = current_->shards[i]->DuplicateListeners();
-    if (pass_caches) successions[i].cache = handoffs[i] = std::make_shared<CacheHandoff>();
+    handoffs.push_back(std::make_shared<CacheHandoff>());
+    if (pass_caches) successions[i].cache = handoffs[i];
     successions[i].streams = stream_handoffs.emplace_back(std::make_shared<StreamHandoff>());
   }
   if (absl::Status started = StartShards(*next, std::move(successions)); !started.ok()) {
@@ -272,13 +274,14 @@ absl::Status Daemon::Reload(const config::Config& config) {
   retiring_.push_back(std::move(old));
   lock.unlock();
   old_prober.reset();
-  // Done when every old shard has stopped receiving and its successor holds the cache:
-  // a loop turn or two of each (4 ms ticks). Bounded, in case a shard is starved of CPU;
-  // waited for without mu_, which only the control thread's own changes need.
+  // Done when every old shard has stopped receiving and its successor holds the cache
+  // passed to it: a loop turn or two of each (4 ms ticks). Bounded, in case a shard is
+  // starved of CPU; waited for without mu_, which only the control thread's own changes
+  // need.
   for (int waited_ms = 0; waited_ms < 2000; ++waited_ms) {
     bool settled = true;
     for (const auto& h : handoffs) {
-      settled = settled && (h == nullptr || h->adopted.load(std::memory_order_acquire));
+      settled = settled && (pass_caches ? h->adopted : h->ready).load(std::memory_order_acquire);
     }
     if (settled) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
