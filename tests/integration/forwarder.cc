@@ -9,7 +9,7 @@
 namespace ringdns::testing {
 
 Forwarder::Forwarder(const std::string& corefile, int shards, std::uint32_t slots, int log_fd,
-                     std::int64_t rotation_ms)
+                     std::int64_t rotation_ms, std::int64_t tcp_read_timeout_ms)
     : port_(FreeUdpPort()) {
   const std::string text = absl::StrReplaceAll(corefile, {{"{PORT}", std::to_string(port_)}});
   absl::StatusOr<core::config::Config> config = core::config::ParseCorefile(text, "test/Corefile");
@@ -23,6 +23,7 @@ Forwarder::Forwarder(const std::string& corefile, int shards, std::uint32_t slot
   options.shard.answer_buffers = 256;
   options.shard.upstream_sockets = 4;
   options.shard.upstream_socket_rotation_ms = rotation_ms;
+  options.shard.tcp_read_timeout_ms = tcp_read_timeout_ms;
   options.log_fd = log_fd;
   absl::StatusOr<std::unique_ptr<core::Daemon>> daemon = core::Daemon::Start(*config, options);
   if (!daemon.ok()) throw std::runtime_error(std::string(daemon.status().message()));

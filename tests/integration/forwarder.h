@@ -16,8 +16,10 @@ class Forwarder {
   // `corefile` may use {PORT} for the listening port; listeners bind 127.0.0.1.
   // `log_fd`: where `log` and `errors` lines go.
   // `rotation_ms`: how often a shard retires an upstream socket for one on a new port.
+  // `tcp_read_timeout_ms`: how long a client may take to finish a TCP message.
   explicit Forwarder(const std::string& corefile, int shards = 1, std::uint32_t slots = 1024,
-                     int log_fd = 1, std::int64_t rotation_ms = 2000);
+                     int log_fd = 1, std::int64_t rotation_ms = 2000,
+                     std::int64_t tcp_read_timeout_ms = 3000);
   ~Forwarder();
 
   std::uint16_t port() const { return port_; }
