@@ -5,6 +5,8 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -55,6 +57,18 @@ void CarryHealth(const RouteTable& from_routes, const HealthTable& from, const R
       }
     }
   }
+}
+
+// The sizes of a shard's two cache pools (success, denial) on `routes`, as Shard::Init
+// sizes them: the largest any block asks for; both 0 without a cache.
+std::array<std::uint32_t, 2> CachePools(const RouteTable& routes) {
+  std::array<std::uint32_t, 2> pools = {0, 0};
+  for (const BlockRoute& block : routes.blocks) {
+    if (!block.cache) continue;
+    pools[0] = std::max(pools[0], block.cache->success_capacity);
+    pools[1] = std::max(pools[1], block.cache->denial_capacity);
+  }
+  return pools;
 }
 
 }  // namespace
@@ -203,7 +217,11 @@ void Daemon::AssignCacheIds(RouteTable& routes) {
 }
 
 absl::Status Daemon::Reload(const config::Config& config) {
-  std::lock_guard<std::mutex> lock(mu_);
+  // The old prober is stopped after mu_ is released: it finishes its probe pass first,
+  // up to a second per upstream that is down, and a scrape must not wait for that. What
+  // it reads, the old generation, stays in retiring_ until this thread reaps it.
+  std::unique_ptr<Prober> old_prober;
+  std::unique_lock<std::mutex> lock(mu_);
   absl::StatusOr<RouteTable> routes = BuildRoutes(config);
   if (!routes.ok()) {
     ++retired_.reload_failures;
@@ -217,12 +235,22 @@ absl::Status Daemon::Reload(const config::Config& config) {
   AssignCacheIds(next->routes);
   next->health = std::make_unique<HealthTable>(next->routes.upstream_count);
   CarryHealth(current_->routes, *current_->health, next->routes, *next->health);
+  // A successor adopts its predecessor's cache only when the pools are the same size.
+  // Otherwise it builds its own in Init, while the old shards still serve: built on
+  // adoption, in the new shard's loop, zeroing the pools (24 MB for `cache` with
+  // defaults) held every query that shard had received, and for seconds under
+  // ThreadSanitizer. The old shard still publishes its cache, which says it has stopped
+  // receiving; nobody adopts it and it goes with the hand-off.
+  const std::array<std::uint32_t, 2> pools = CachePools(next->routes);
+  const bool pass_caches =
+      pools != std::array<std::uint32_t, 2>{0, 0} && pools == CachePools(current_->routes);
   std::vector<ShardSuccession> successions(current_->shards.size());
   std::vector<std::shared_ptr<CacheHandoff>> handoffs;
   std::vector<std::shared_ptr<StreamHandoff>> stream_handoffs;
   for (std::size_t i = 0; i < successions.size(); ++i) {
     successions[i].listeners = current_->shards[i]->DuplicateListeners();
-    successions[i].cache = handoffs.emplace_back(std::make_shared<CacheHandoff>());
+    handoffs.push_back(std::make_shared<CacheHandoff>());
+    if (pass_caches) successions[i].cache = handoffs[i];
     successions[i].streams = stream_handoffs.emplace_back(std::make_shared<StreamHandoff>());
   }
   if (absl::Status started = StartShards(*next, std::move(successions)); !started.ok()) {
@@ -232,9 +260,10 @@ absl::Status Daemon::Reload(const config::Config& config) {
     return started;
   }
   // Both configurations now receive on the shared sockets; the old one stops (its
-  // receives are cancelled, never a datagram dropped), hands its caches over and drains.
+  // receives are cancelled, never a datagram dropped), hands its caches over (when they
+  // fit) and drains.
   std::unique_ptr<Generation> old = std::move(current_);
-  old->prober.reset();
+  old_prober = std::move(old->prober);
   for (std::size_t i = 0; i < old->shards.size(); ++i) {
     old->shards[i]->PassCacheOn(handoffs[i]);
     old->shards[i]->PassStreamsOn(stream_handoffs[i]);
@@ -243,11 +272,17 @@ absl::Status Daemon::Reload(const config::Config& config) {
   current_ = std::move(next);
   current_->prober = std::make_unique<Prober>(current_->routes, *current_->health);
   retiring_.push_back(std::move(old));
-  // Done when every old shard has stopped receiving and its successor holds the cache:
-  // a loop turn or two of each (4 ms ticks). Bounded, in case a shard is starved of CPU.
+  lock.unlock();
+  old_prober.reset();
+  // Done when every old shard has stopped receiving and its successor holds the cache
+  // passed to it: a loop turn or two of each (4 ms ticks). Bounded, in case a shard is
+  // starved of CPU; waited for without mu_, which only the control thread's own changes
+  // need.
   for (int waited_ms = 0; waited_ms < 2000; ++waited_ms) {
     bool settled = true;
-    for (const auto& h : handoffs) settled = settled && h->adopted.load(std::memory_order_acquire);
+    for (const auto& h : handoffs) {
+      settled = settled && (pass_caches ? h->adopted : h->ready).load(std::memory_order_acquire);
+    }
     if (settled) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }

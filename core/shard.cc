@@ -453,7 +453,11 @@ void Shard::Run(const std::atomic<bool>& stop) {
         if (tcp_listeners_[i].armed) CancelListen(kAccept, i);
         armed = armed || listeners_[i].armed || tcp_listeners_[i].armed;
       }
-      const bool drained = inflight_.in_use() == 0 && sends_in_flight_ == 0 && !armed && streams_handing_over_ == 0;
+      // And once the predecessor has handed over every connection it will: one it hands
+      // later would reach nobody and close (a predecessor that began stopping late, its
+      // loop held up, still drains after this shard is told to stop).
+      const bool drained = inflight_.in_use() == 0 && sends_in_flight_ == 0 && !armed &&
+                           streams_handing_over_ == 0 && !stream_in_;
       if (drained || NowMs() - stopped_at_ms_ > kQueryDeadlineMs + 1000) break;
     }
     // UDP sends are issued inline by the submit and complete at once, so wait for their
