@@ -15,10 +15,12 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
 #include "core/health.h"
+#include "core/probe_exchange.h"
 #include "core/relaxed_counter.h"
 #include "core/routes.h"
 #include "ring/fd.h"
@@ -36,22 +38,25 @@ class Prober {
   std::uint64_t failures(std::uint32_t upstream) const noexcept { return failures_[upstream].get(); }
 
  private:
-  class Exchange;  // one probe in flight: socket, deadline, buffers (prober.cc)
-
   struct Upstream {
     const ForwardRoute* forward = nullptr;
     std::uint8_t index = 0;              // into forward->upstreams
     bool probing = false;                // seen down; cleared once up again
     std::int64_t next_ms = 0;            // when the next probe may start
-    std::unique_ptr<Exchange> inflight;  // null when no probe is out
+    std::optional<ProbeExchange> inflight;  // empty when no probe is out
   };
 
   void Run();
+  // Starts a probe of upstream `u`; false when it failed at once.
+  bool StartProbe(std::uint32_t u, std::uint16_t probe_id, std::int64_t now_ms);
   // Ends upstream `u`'s probe: marks it up on success, counts a failure otherwise.
   void Finish(std::uint32_t u, bool answered);
 
   HealthTable& health_;
   std::vector<Upstream> upstreams_;  // by global upstream id
+  // Buffers of finished probes, lent again to the next: at most one set per upstream
+  // probed at once is ever allocated.
+  std::vector<std::unique_ptr<ProbeBuffers>> spare_buffers_;
   // Set by the destructor, which then makes stop_ readable to wake the poll at once; the
   // flag alone is seen within a tick when no eventfd could be had.
   std::atomic<bool> stopping_{false};

@@ -20,6 +20,7 @@
 #include "core/health.h"
 #include "core/prober.h"
 #include "core/routes.h"
+#include "testing/alloc_counter.h"
 #include "testing/tcp.h"
 #include "testing/udp.h"
 #include "wire/bytes.h"
@@ -49,6 +50,7 @@ class ProberFixture {
   void MarkDown(std::uint32_t upstream) { health_->Restore(upstream, 3, true); }
   void Start() { prober_ = std::make_unique<core::Prober>(routes_, *health_); }
   void Stop() { prober_.reset(); }
+  const core::Prober& prober() const { return *prober_; }
   ~ProberFixture() { Stop(); }
 
  private:
@@ -213,6 +215,34 @@ TEST(Prober, StoppingDoesNotWaitForProbesInFlight) {
   const auto took = Clock::now() - start;
   // It should take microseconds; a probe timeout is 1 s.
   EXPECT_LT(took, 500ms) << std::chrono::duration<double, std::milli>(took).count() << " ms";
+}
+
+TEST(Prober, ProbingADeadUpstreamForHoursAllocatesNothingAfterTheFirstProbes) {
+  // Every probe used to allocate its ~100 KiB of buffers: harmless with mimalloc, but a
+  // dead upstream probed every 500 ms for a day churns the heap for nothing (and under
+  // ASan's quarantine it grew RSS without bound). Nothing listens on `closed`, so each
+  // probe fails at once with the kernel's port-unreachable and the next follows a tick
+  // later; a socket nobody reads stands for a silent upstream, whose probes time out.
+  // Neither is a thread that allocates as it serves.
+  const std::uint16_t closed = FreeUdpPort();
+  const int silent = BoundSocket(0);
+  ProberFixture fx(Corefile(Forward(".", {closed, PortOf(silent)},
+                                    "  read_timeout 60ms\n  health_check 50ms\n")));
+  fx.MarkDown(0);
+  fx.MarkDown(1);
+  fx.Start();
+  const auto failed = [&](std::uint64_t n) {
+    return fx.prober().failures(0) >= n && fx.prober().failures(1) >= n;
+  };
+  ASSERT_TRUE(WaitUntil([&] { return failed(3); }, 60s));  // buffers for both allocated
+  const std::uint64_t before = ProcessAllocationCount();
+  const std::uint64_t failures_before = fx.prober().failures(0) + fx.prober().failures(1);
+  ASSERT_TRUE(WaitUntil([&] { return failed(23); }, 120s));
+  const std::uint64_t allocations = ProcessAllocationCount() - before;
+  const std::uint64_t probes = fx.prober().failures(0) + fx.prober().failures(1) - failures_before;
+  fx.Stop();
+  ::close(silent);
+  EXPECT_EQ(allocations, 0u) << "over " << probes << " probes";
 }
 
 // A DNS-over-TCP upstream that answers each framed query with EchoAnswer, or with the
