@@ -56,10 +56,15 @@ TEST(BufferPressure, TcpClientsThatDoNotReadCannotStopUdpForwarding) {
   // the shard's answer ring. Four clients that never read ask for large answers; they
   // must not keep those buffers while they do not read, or no UDP answer could be
   // received for anyone until the write timeout closes them.
+  // Their write timeout is pushed past any test's life, so the UDP answer can only come
+  // while they still hold whatever they hold: no verdict rests on a wall-clock race.
   FakeUpstream up(Behaviour::kAnswer, LargeAnswer);
   Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . 127.0.0.1:" + std::to_string(up.port()) +
                     " {\n  prefer_udp\n }\n}\n",
-                1, [](core::ShardOptions& o) { o.answer_buffers = 16; });
+                1, [](core::ShardOptions& o) {
+                  o.answer_buffers = 16;
+                  o.tcp_write_timeout_ms = 3'600'000;
+                });
   std::vector<std::unique_ptr<TcpClient>> sleepy;
   for (int c = 0; c < 4; ++c) {
     sleepy.push_back(std::make_unique<TcpClient>(fwd.port(), /*receive_buffer=*/1024));
@@ -72,13 +77,13 @@ TEST(BufferPressure, TcpClientsThatDoNotReadCannotStopUdpForwarding) {
     }
     ASSERT_TRUE(sleepy.back()->Write(all));
   }
-  for (int i = 0; i < 400 && up.queries() < 4 * 64; ++i) std::this_thread::sleep_for(5ms);
-  ASSERT_EQ(up.queries(), 4 * 64);
+  // Generous bounds: they only cap how long a broken build takes to fail.
+  for (int i = 0; i < 6000 && up.queries() < 4 * 64; ++i) std::this_thread::sleep_for(5ms);
+  ASSERT_GE(up.queries(), 4 * 64);  // more when an attempt timed out on a busy machine
   std::this_thread::sleep_for(200ms);  // their answers are in (or stuck in front of) the clients
   UdpClient client;
   client.SendTo(fwd.port(), MessageBuilder(1, 0x0100).Question("small.example.", 1).Opt(4096, 0).bytes());
-  // The sleepy clients are cut off by the 5 s write timeout; the answer comes well before.
-  EXPECT_TRUE(client.Receive(3s).has_value()) << "UDP answers wait for clients that do not read";
+  EXPECT_TRUE(client.Receive(60s).has_value()) << "UDP answers wait for clients that do not read";
 }
 
 }  // namespace

@@ -80,7 +80,7 @@ check_tls_reuse "$work/client.log" "$work/dnsperf.out" 3 "the ringdns endpoint"
 "$ringdns" -conf "$work/failing" -shards 1 2>"$work/failing.log" &
 failing_pid=$!
 pids+=("$failing_pid")
-sleep 0.5
+eventually grep -q serving "$work/failing.log"
 for case in "$((base + 4)):a client trusting another CA" "$((base + 5)):a wrong server name" \
             "$((base + 6)):an expired server certificate" "$((base + 7)):no client certificate"; do
   port=${case%%:*}
@@ -115,7 +115,7 @@ COREFILE
 "$ringdns" -conf "$work/probed" -shards 1 2>"$work/probed.log" &
 probed_pid=$!
 pids+=("$probed_pid")
-sleep 0.5
+eventually grep -q serving "$work/probed.log"
 up_metric() { curl -s "http://127.0.0.1:$metrics/metrics" | grep "^ringdns_upstream_up{.*:$late\"}" | awk '{print $2}'; }
 for i in $(seq 1 10); do
   [ "$(up_metric)" = 0 ] && break

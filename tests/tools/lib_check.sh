@@ -6,6 +6,15 @@ check() {
   if "$@"; then echo "ok: $what"; else echo "FAIL: $what"; failures=$((failures + 1)); fi
 }
 
+# `eventually CMD...` polls CMD every 0.1 s until it succeeds (true) or a minute has
+# passed (false): for what happens "soon" (a reload logged, a listener up), so that no
+# verdict rests on a guess of how fast a loaded or sanitized build is.
+eventually() {
+  local _
+  for _ in $(seq 1 600); do "$@" && return 0; sleep 0.1; done
+  return 1
+}
+
 # check_tls_reuse LOG DNSPERF_OUT MAX PEER, once ringdns has stopped: the counters of its
 # "stopped:" line show the dnsperf run took at most MAX TLS handshakes and that a
 # reconnect resumed PEER's session.
