@@ -215,24 +215,17 @@ absl::StatusOr<ring::UniqueFd> Shard::ListenerSocket(const SockAddr& address, bo
 }
 
 void Shard::CancelListen(Op op, std::uint32_t listener) {
-  if (io_uring_sqe* sqe = ring_.GetSqe()) {
-    io_uring_prep_cancel64(sqe, ring::UserData{op, 0, listener, 0}.Pack(), 0);
-    io_uring_sqe_set_data64(sqe, ring::UserData{kCancel, 0, 0, 0}.Pack());
-  }
+  (void)ring_.Cancel(ring::UserData{op, 0, listener, 0}, ring::UserData{kCancel, 0, 0, 0});
 }
 
 void Shard::ArmReceive(Op op, std::uint32_t index, Socket& socket, std::uint16_t group) {
   if (!socket.fd.valid()) return;  // a tls:// listener has no UDP socket
-  io_uring_sqe* sqe = ring_.GetSqe();
-  if (sqe == nullptr) return;  // retried on the next loop turn
   socket.recv_msg = {};
   socket.recv_msg.msg_namelen = kNameLen;
   socket.recv_msg.msg_controllen = kControlLen;
-  io_uring_prep_recvmsg_multishot(sqe, socket.fd.get(), &socket.recv_msg, 0);
-  sqe->flags |= IOSQE_BUFFER_SELECT;
-  sqe->buf_group = group;
-  io_uring_sqe_set_data64(sqe, ring::UserData{op, 0, index, 0}.Pack());
-  socket.armed = true;
+  // When the kernel refuses, retried on the next loop turn.
+  socket.armed = ring_.RecvMsgMultishot(socket.fd.get(), socket.recv_msg, group,
+                                        ring::UserData{op, 0, index, 0});
 }
 
 void Shard::QueueSend(int fd, Op op, std::uint32_t slot, std::uint16_t generation,
@@ -249,19 +242,16 @@ void Shard::QueueSend(int fd, Op op, std::uint32_t slot, std::uint16_t generatio
     ctx.msg.msg_control = ctx.control;
     ctx.msg.msg_controllen = control;
   }
-  const std::uint64_t user_data = ring::UserData{op, generation, slot, bid}.Pack();
-  io_uring_sqe* sqe = ring_.GetSqe();
+  const ring::UserData tag{op, generation, slot, bid};
   ++sends_in_flight_;
-  if (sqe == nullptr) {
+  if (!ring_.SendMsg(fd, ctx.msg, tag)) {
     // The kernel refused a submission: complete the send as failed right here.
     io_uring_cqe fake{};
-    fake.user_data = user_data;
+    fake.user_data = tag.Pack();
     fake.res = -EBUSY;
     HandleCompletion(fake);
     return;
   }
-  io_uring_prep_sendmsg(sqe, fd, &ctx.msg, 0);
-  io_uring_sqe_set_data64(sqe, user_data);
   ++udp_sends_queued_;
 }
 

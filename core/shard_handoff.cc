@@ -25,10 +25,8 @@ void Shard::BeginHandingOverStreams() {
     ++streams_handing_over_;
     // A handshake in progress runs on (its receive stays); afterwards no receive is armed.
     if (s.recv_armed && s.handshake_since_ms == 0) {
-      if (io_uring_sqe* sqe = ring_.GetSqe()) {
-        io_uring_prep_cancel64(sqe, ring::UserData{kStreamRecv, s.generation, conn, 0}.Pack(), 0);
-        io_uring_sqe_set_data64(sqe, ring::UserData{kIgnore, 0, 0, 0}.Pack());
-      }
+      (void)ring_.Cancel(ring::UserData{kStreamRecv, s.generation, conn, 0},
+                         ring::UserData{kIgnore, 0, 0, 0});
     } else {
       TryHandOver(conn);
     }

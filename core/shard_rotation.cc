@@ -41,10 +41,8 @@ void Shard::RotateUpstreamSockets(std::int64_t now) {
     s.replacement = std::move(*fd);
     if (!s.armed) {
       FinishRotation(s);
-    } else if (io_uring_sqe* sqe = ring_.GetSqe()) {
-      io_uring_prep_cancel64(sqe, ring::UserData{kRecvUpstream, 0, i, 0}.Pack(), 0);
-      io_uring_sqe_set_data64(sqe, ring::UserData{kCancel, 0, 0, 0}.Pack());
-    } else {
+    } else if (!ring_.Cancel(ring::UserData{kRecvUpstream, 0, i, 0},
+                             ring::UserData{kCancel, 0, 0, 0})) {
       s.replacement.Reset();  // no submission room: try again on a later turn
     }
   }

@@ -76,11 +76,9 @@ absl::Status Shard::InitStreams() {
 }
 
 void Shard::ArmAccept(std::uint32_t listener) {
-  io_uring_sqe* sqe = ring_.GetSqe();
-  if (sqe == nullptr) return;  // retried on the next loop turn
-  io_uring_prep_multishot_accept(sqe, tcp_listeners_[listener].fd.get(), nullptr, nullptr, SOCK_CLOEXEC);
-  io_uring_sqe_set_data64(sqe, ring::UserData{kAccept, 0, listener, 0}.Pack());
-  tcp_listeners_[listener].armed = true;
+  // When the kernel refuses, retried on the next loop turn.
+  tcp_listeners_[listener].armed =
+      ring_.AcceptMultishot(tcp_listeners_[listener].fd.get(), ring::UserData{kAccept, 0, listener, 0});
 }
 
 void Shard::OnAccept(std::uint32_t listener, const io_uring_cqe& cqe) {
@@ -134,10 +132,9 @@ void Shard::ArmStreamRecv(std::uint32_t conn) {
   // the read buffer.
   const std::span<std::uint8_t> tail =
       s.tls != kNoTls ? std::span<std::uint8_t>(tls_[s.tls].cipher_in, kTlsCipherBuffer) : s.in.Tail();
-  io_uring_sqe* sqe = ring_.GetSqe();
-  if (sqe == nullptr || tail.empty()) return CloseStream(conn);
-  io_uring_prep_recv(sqe, s.fd, tail.data(), tail.size(), 0);
-  io_uring_sqe_set_data64(sqe, ring::UserData{kStreamRecv, s.generation, conn, 0}.Pack());
+  if (tail.empty() || !ring_.Recv(s.fd, tail, ring::UserData{kStreamRecv, s.generation, conn, 0})) {
+    return CloseStream(conn);
+  }
   s.recv_armed = true;
 }
 
@@ -259,10 +256,10 @@ void Shard::ArmStreamSend(std::uint32_t conn) {
   if (!s.open || s.closing || s.out.empty()) return;
   if (s.tls != kNoTls) return PumpTlsSend(conn);
   const PendingWrite& w = s.out.Front();
-  io_uring_sqe* sqe = ring_.GetSqe();
-  if (sqe == nullptr) return CloseStream(conn);
-  io_uring_prep_send(sqe, s.fd, w.data + w.sent, w.len - w.sent, MSG_NOSIGNAL | MSG_WAITALL);
-  io_uring_sqe_set_data64(sqe, ring::UserData{kStreamSend, s.generation, conn, 0}.Pack());
+  if (!ring_.Send(s.fd, {w.data + w.sent, w.len - w.sent}, MSG_NOSIGNAL | MSG_WAITALL,
+                  ring::UserData{kStreamSend, s.generation, conn, 0})) {
+    return CloseStream(conn);
+  }
   s.send_armed = true;
   ++sends_in_flight_;
   if (s.send_since_ms == 0) s.send_since_ms = NowMs();
@@ -308,10 +305,8 @@ void Shard::CloseStream(std::uint32_t conn) {
   ::shutdown(s.fd, SHUT_RDWR);
   if (s.connecting) {
     // Cancelled by its user_data, not by fd: the fd number may be reused by then.
-    if (io_uring_sqe* sqe = ring_.GetSqe()) {
-      io_uring_prep_cancel64(sqe, ring::UserData{kConnect, s.generation, conn, 0}.Pack(), 0);
-      io_uring_sqe_set_data64(sqe, ring::UserData{kIgnore, 0, 0, 0}.Pack());
-    }
+    (void)ring_.Cancel(ring::UserData{kConnect, s.generation, conn, 0},
+                       ring::UserData{kIgnore, 0, 0, 0});
   }
   FinishClose(conn);
 }

@@ -37,12 +37,20 @@ std::uint32_t Shard::UpstreamStream(const InflightSlot& slot) {
     if (a.family() == upstream.family()) source = &a;
   }
   absl::StatusOr<ring::UniqueFd> fd = OpenTcpUpstreamSocket(upstream.family(), source);
-  io_uring_sqe* connect = fd.ok() ? ring_.GetSqe() : nullptr;
-  if (connect == nullptr) {
+  if (!fd.ok()) {
     ++counters_.upstream_tcp_failures;
     return kNoConn;
   }
   Stream& s = streams_[unused];
+  // The connect gives up after the forward's read timeout (a linked timeout).
+  s.connect_timeout.tv_sec = slot.forward->read_timeout_ms / 1000;
+  s.connect_timeout.tv_nsec = (slot.forward->read_timeout_ms % 1000) * 1'000'000;
+  if (!ring_.Connect(fd->get(), upstream.get(), upstream.len, s.connect_timeout,
+                     ring::UserData{kConnect, s.generation, unused, 0},
+                     ring::UserData{kIgnore, 0, 0, 0})) {
+    ++counters_.upstream_tcp_failures;
+    return kNoConn;  // `fd` closes with it
+  }
   s.fd = fd->Release();
   s.open = s.connecting = true;
   s.connected = s.closing = s.stalled = s.answered = false;
@@ -50,16 +58,6 @@ std::uint32_t Shard::UpstreamStream(const InflightSlot& slot) {
   s.quiet_since_ms = 0;
   s.opened_ms = s.active_ms = NowMs();
   s.in.Reset();
-  // The connect gives up after the forward's read timeout (a linked timeout).
-  s.connect_timeout.tv_sec = slot.forward->read_timeout_ms / 1000;
-  s.connect_timeout.tv_nsec = (slot.forward->read_timeout_ms % 1000) * 1'000'000;
-  io_uring_prep_connect(connect, s.fd, upstream.get(), upstream.len);
-  io_uring_sqe_set_data64(connect, ring::UserData{kConnect, s.generation, unused, 0}.Pack());
-  if (io_uring_sqe* timeout = ring_.GetSqe()) {
-    connect->flags |= IOSQE_IO_LINK;
-    io_uring_prep_link_timeout(timeout, &s.connect_timeout, 0);
-    io_uring_sqe_set_data64(timeout, ring::UserData{kIgnore, 0, 0, 0}.Pack());
-  }
   ++counters_.upstream_tcp_connects;
   ScheduleStreamTimer(unused);
   return unused;

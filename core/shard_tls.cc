@@ -159,10 +159,10 @@ void Shard::PumpTlsSend(std::uint32_t conn) {
     t.out_len = static_cast<std::uint32_t>(t.session.TakeCiphertext({t.cipher_out, kTlsCipherBuffer}));
     if (t.out_len == 0) return;
   }
-  io_uring_sqe* sqe = ring_.GetSqe();
-  if (sqe == nullptr) return CloseStream(conn);
-  io_uring_prep_send(sqe, s.fd, t.cipher_out + t.out_sent, t.out_len - t.out_sent, MSG_NOSIGNAL);
-  io_uring_sqe_set_data64(sqe, ring::UserData{kStreamSend, s.generation, conn, 0}.Pack());
+  if (!ring_.Send(s.fd, {t.cipher_out + t.out_sent, t.out_len - t.out_sent}, MSG_NOSIGNAL,
+                  ring::UserData{kStreamSend, s.generation, conn, 0})) {
+    return CloseStream(conn);
+  }
   s.send_armed = true;
   ++sends_in_flight_;
   if (s.send_since_ms == 0) s.send_since_ms = NowMs();

@@ -50,6 +50,75 @@ io_uring_sqe* Ring::GetSqe() noexcept {
   return io_uring_get_sqe(&ring_);
 }
 
+bool Ring::RecvMsgMultishot(int fd, msghdr& layout, std::uint16_t buffer_group,
+                            UserData tag) noexcept {
+  io_uring_sqe* sqe = GetSqe();
+  if (sqe == nullptr) return false;
+  io_uring_prep_recvmsg_multishot(sqe, fd, &layout, 0);
+  sqe->flags |= IOSQE_BUFFER_SELECT;
+  sqe->buf_group = buffer_group;
+  io_uring_sqe_set_data64(sqe, tag.Pack());
+  return true;
+}
+
+bool Ring::SendMsg(int fd, const msghdr& msg, UserData tag) noexcept {
+  io_uring_sqe* sqe = GetSqe();
+  if (sqe == nullptr) return false;
+  io_uring_prep_sendmsg(sqe, fd, &msg, 0);
+  io_uring_sqe_set_data64(sqe, tag.Pack());
+  return true;
+}
+
+bool Ring::AcceptMultishot(int fd, UserData tag) noexcept {
+  io_uring_sqe* sqe = GetSqe();
+  if (sqe == nullptr) return false;
+  io_uring_prep_multishot_accept(sqe, fd, nullptr, nullptr, SOCK_CLOEXEC);
+  io_uring_sqe_set_data64(sqe, tag.Pack());
+  return true;
+}
+
+bool Ring::Recv(int fd, std::span<std::uint8_t> into, UserData tag) noexcept {
+  io_uring_sqe* sqe = GetSqe();
+  if (sqe == nullptr) return false;
+  io_uring_prep_recv(sqe, fd, into.data(), into.size(), 0);
+  io_uring_sqe_set_data64(sqe, tag.Pack());
+  return true;
+}
+
+bool Ring::Send(int fd, std::span<const std::uint8_t> data, int flags, UserData tag) noexcept {
+  io_uring_sqe* sqe = GetSqe();
+  if (sqe == nullptr) return false;
+  io_uring_prep_send(sqe, fd, data.data(), data.size(), flags);
+  io_uring_sqe_set_data64(sqe, tag.Pack());
+  return true;
+}
+
+bool Ring::Connect(int fd, const sockaddr* to, socklen_t to_len, const __kernel_timespec& timeout,
+                   UserData tag, UserData timeout_tag) noexcept {
+  // A link must not be split by a flush between its two entries: make room for both first.
+  if (io_uring_sq_space_left(&ring_) < 2 &&
+      (io_uring_submit(&ring_) < 0 || io_uring_sq_space_left(&ring_) < 2)) {
+    return false;
+  }
+  io_uring_sqe* connect = io_uring_get_sqe(&ring_);  // neither can be null now
+  io_uring_sqe* limit = io_uring_get_sqe(&ring_);
+  io_uring_prep_connect(connect, fd, to, to_len);
+  connect->flags |= IOSQE_IO_LINK;
+  io_uring_sqe_set_data64(connect, tag.Pack());
+  // liburing takes a non-const pointer but does not write through it.
+  io_uring_prep_link_timeout(limit, const_cast<__kernel_timespec*>(&timeout), 0);
+  io_uring_sqe_set_data64(limit, timeout_tag.Pack());
+  return true;
+}
+
+bool Ring::Cancel(UserData target, UserData tag) noexcept {
+  io_uring_sqe* sqe = GetSqe();
+  if (sqe == nullptr) return false;
+  io_uring_prep_cancel64(sqe, target.Pack(), 0);
+  io_uring_sqe_set_data64(sqe, tag.Pack());
+  return true;
+}
+
 int Ring::SubmitAndWait(unsigned wait_nr, __kernel_timespec* timeout) noexcept {
   io_uring_cqe* cqe = nullptr;
   return io_uring_submit_and_wait_timeout(&ring_, &cqe, wait_nr, timeout, nullptr);

@@ -7,9 +7,13 @@
 #pragma once
 
 #include <liburing.h>
+#include <sys/socket.h>
 
 #include <cstdint>
+#include <span>
 #include <string>
+
+#include "ring/user_data.h"
 
 namespace ringdns::ring {
 
@@ -31,6 +35,28 @@ class Ring {
   // A submission queue entry; when the queue is full, submits what is queued first, so a
   // full queue is routine, not an error. Returns nullptr only if the kernel refuses.
   io_uring_sqe* GetSqe() noexcept;
+
+  // The operations the forwarder submits, typed. Each queues one operation whose
+  // completion carries `tag`, and returns false only when the kernel refused a submission
+  // (nothing was queued). Nothing outside ring/ prepares an entry by hand
+  // (tools/check_layering.sh holds that).
+
+  // Receives datagrams, each into a buffer of `buffer_group`, until it ends; `layout`
+  // (name and control lengths) must stay put while it is armed.
+  bool RecvMsgMultishot(int fd, msghdr& layout, std::uint16_t buffer_group, UserData tag) noexcept;
+  // `msg` and everything it points to must stay put until the completion.
+  bool SendMsg(int fd, const msghdr& msg, UserData tag) noexcept;
+  // Accepts connections (SOCK_CLOEXEC) until it ends.
+  bool AcceptMultishot(int fd, UserData tag) noexcept;
+  bool Recv(int fd, std::span<std::uint8_t> into, UserData tag) noexcept;
+  bool Send(int fd, std::span<const std::uint8_t> data, int flags, UserData tag) noexcept;
+  // Connects, giving up after `timeout` (a linked timeout whose own completion carries
+  // `timeout_tag`). Both entries are queued together or not at all, so the connect never
+  // goes out without its timeout. `to` and `timeout` must stay put until the completion.
+  bool Connect(int fd, const sockaddr* to, socklen_t to_len, const __kernel_timespec& timeout,
+               UserData tag, UserData timeout_tag) noexcept;
+  // Cancels the operation tagged `target`; the cancellation's own completion carries `tag`.
+  bool Cancel(UserData target, UserData tag) noexcept;
 
   // Submits queued entries and waits for at least `wait_nr` completions or `timeout`.
   // Returns >= 0, or -errno (-ETIME on timeout, which callers treat as normal).

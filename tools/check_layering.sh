@@ -18,4 +18,9 @@ check wire zones ring core tools
 check zones ring core tools
 check ring wire zones core tools
 check core tools
+# ring/ owns every io_uring call: the others use its typed submissions (ring/ring.h).
+if grep -rnE "io_uring_prep_|GetSqe\(" core tools --include='*.h' --include='*.cc'; then
+  echo "layering: only ring/ prepares io_uring submissions; add a typed one to ring/ring.h" >&2
+  status=1
+fi
 exit $status
