@@ -30,8 +30,9 @@ constexpr std::uint32_t kLogQueueRecords = 8192;
 Shard::Shard(ShardId id, const RouteTable& routes, HealthTable& health, LoopProbe& loop,
              const ShardOptions& options, ShardSuccession succession)
     : id_(id), routes_(routes), health_(health), loop_(loop), options_(options),
-      succession_(std::move(succession)), inflight_(options.slots), pending_(options.slots),
-      coalescing_(options.slots), metrics_(routes.blocks.size(), routes.upstream_count) {}
+      succession_(std::move(succession)), selector_(health, routes.forward_count, id),
+      inflight_(options.slots), pending_(options.slots), coalescing_(options.slots),
+      metrics_(routes.blocks.size(), routes.upstream_count) {}
 
 std::vector<ShardSuccession::Listener> Shard::DuplicateListeners() const {
   std::vector<ShardSuccession::Listener> out;
@@ -128,8 +129,7 @@ absl::Status Shard::Init() {
   big_free_.reserve(options_.big_buffers);
   for (std::uint32_t i = options_.big_buffers; i-- > 0;) big_free_.push_back(static_cast<std::uint16_t>(i));
   answer_sends_.resize(options_.answer_buffers);
-  round_robin_.assign(routes_.forward_count, id_);  // shards start apart
-  rtt_.assign(routes_.upstream_count, Rtt{});
+  rtt_.assign(routes_.upstream_count, RttEstimator{});
   concurrent_.assign(routes_.forward_count, 0);
   concurrent_limit_.assign(routes_.forward_count, 0);
   for (const BlockRoute& block : routes_.blocks) {

@@ -48,6 +48,8 @@
 #include "core/shard_layout.h"
 #include "core/timer_wheel.h"
 #include "core/tls_session.h"
+#include "core/upstream/rtt_estimator.h"
+#include "core/upstream/selector.h"
 #include "ring/buffer_ring.h"
 #include "ring/fd.h"
 #include "ring/ring.h"
@@ -342,15 +344,15 @@ class Shard {
   void FinishRotation(Socket& socket);
   bool RetiringRoomIn(int family) const noexcept;  // fewer than half of the family retiring
   const SockAddr* UpstreamSource(int family) const noexcept;
-  bool AllUpstreamsDown(const ForwardRoute& forward) const noexcept;
   // failfast_all_unhealthy_upstreams applies: no attempt is made, at the start or on a retry.
   bool FailsFast(const ForwardRoute& forward) const noexcept {
-    return forward.failfast && AllUpstreamsDown(forward);
+    return forward.failfast && selector_.AllDown(forward);
   }
-  // The current attempt's timeout: SRTT + 4 RTTVAR of this upstream as this shard saw it,
-  // between min_attempt_timeout_ms and read_timeout, doubled per earlier attempt.
-  std::int64_t AttemptTimeoutMs(const InflightSlot& slot) const noexcept;
-  void RecordRtt(std::uint32_t upstream_id, std::int64_t rtt_us) noexcept;
+  // The current attempt's timeout, from this upstream's round trips as this shard saw them.
+  std::int64_t AttemptTimeoutMs(const InflightSlot& slot) const noexcept {
+    return rtt_[slot.forward->first_upstream + slot.upstream].AttemptTimeoutMs(
+        slot.forward->read_timeout_ms, options_.min_attempt_timeout_ms, slot.attempts);
+  }
   // The next attempt, to the next upstream: kRetried, or why not (attempts or time are
   // up; every upstream is down and the forward fails fast). The UDP attempt before is
   // kept as a hedge (its late answer is still taken).
@@ -569,15 +571,10 @@ class Shard {
   std::uint64_t sockets_opened_ = 0;
   std::vector<SendContext> query_sends_;
   std::vector<SendContext> answer_sends_;
-  std::vector<std::uint32_t> round_robin_;  // per forward id
   std::vector<std::uint32_t> concurrent_;   // per forward id: forwarded queries in flight
   std::vector<std::uint32_t> concurrent_limit_;  // per forward id: this shard's share; 0: none
-  struct Rtt {
-    std::int64_t srtt_us = 0;
-    std::int64_t rttvar_us = 0;
-    bool measured = false;
-  };
-  std::vector<Rtt> rtt_;                    // per global upstream id
+  UpstreamSelector selector_;
+  std::vector<RttEstimator> rtt_;           // per global upstream id
   std::vector<std::uint8_t> query_refs_;    // per query buffer, then per refresh buffer
   // Refresh queries and TCP queries live in shard-owned buffers numbered after the
   // provided ones: refresh buffers first, then TCP query buffers.

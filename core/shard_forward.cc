@@ -384,7 +384,7 @@ void Shard::OnUpstreamAnswer(std::uint32_t index, std::uint8_t upstream, std::ui
   }
   if (upstream == slot.upstream && slot.pending) {
     const std::int64_t rtt_us = NowUs() - slot.sent_us;
-    RecordRtt(upstream_id, rtt_us);
+    rtt_[upstream_id].Record(rtt_us);
     metrics_.upstreams[upstream_id].duration.Observe(static_cast<std::uint64_t>(rtt_us), kDurationBoundsUs);
   }
   const std::uint16_t rcode_bit = static_cast<std::uint16_t>(info->rcode < 16 ? 1u << info->rcode : 0);

@@ -1,6 +1,6 @@
-// Choosing upstreams on a shard: the policy among those up (health is shared by every
-// shard), per-upstream adaptive attempt timeouts from measured round trips, and retries
-// that keep the previous UDP attempt alive as a hedge.
+// Sending attempts upstream on a shard: binding the upstream the selector chose
+// (core/upstream/selector.h) to a socket and an unpredictable ID, and retries that keep
+// the previous UDP attempt alive as a hedge.
 #include <time.h>
 
 #include <algorithm>
@@ -21,34 +21,9 @@ std::int64_t Shard::NowUs() noexcept {
   return std::int64_t{ts.tv_sec} * 1'000'000 + ts.tv_nsec / 1000;
 }
 
-bool Shard::AllUpstreamsDown(const ForwardRoute& f) const noexcept {
-  for (std::uint32_t i = 0; i < f.upstreams.size(); ++i) {
-    if (!health_.down(f.first_upstream + i)) return false;
-  }
-  return true;
-}
-
 bool Shard::ChooseUpstream(InflightSlot& slot, std::uint32_t index, bool first) {
-  const ForwardRoute& f = *slot.forward;
-  const auto n = static_cast<std::uint32_t>(f.upstreams.size());
-  std::uint32_t start = 0;
-  if (!first) {
-    start = (slot.upstream + 1u) % n;
-  } else if (f.policy == config::Policy::kRandom) {
-    start = random_.Below(n);
-  } else if (f.policy == config::Policy::kRoundRobin) {
-    start = round_robin_[f.id]++ % n;
-  }
-  // The first upstream from `start` on that is up; when none is, `start` itself
-  // (CoreDNS tries one anyway, unless failfast_all_unhealthy_upstreams answered first).
-  slot.upstream = static_cast<std::uint8_t>(start);
-  for (std::uint32_t i = 0; i < n; ++i) {
-    const std::uint32_t candidate = (start + i) % n;
-    if (!health_.down(f.first_upstream + candidate)) {
-      slot.upstream = static_cast<std::uint8_t>(candidate);
-      break;
-    }
-  }
+  slot.upstream = first ? selector_.First(*slot.forward, random_)
+                        : selector_.Next(*slot.forward, slot.upstream);
   return BindUpstream(slot, index);
 }
 
@@ -141,32 +116,6 @@ Shard::Retry Shard::RetryNext(std::uint32_t index, std::int64_t now) {
   SendToUpstream(index);
   timers_->Schedule(index, std::min(now + AttemptTimeoutMs(slot), slot.deadline_ms));
   return Retry::kRetried;
-}
-
-std::int64_t Shard::AttemptTimeoutMs(const InflightSlot& slot) const noexcept {
-  const ForwardRoute& f = *slot.forward;
-  const Rtt& rtt = rtt_[f.first_upstream + slot.upstream];
-  // RFC 6298: RTO = SRTT + 4 RTTVAR; before any sample, the configured read_timeout.
-  std::int64_t timeout = rtt.measured ? (rtt.srtt_us + 4 * rtt.rttvar_us + 999) / 1000 : f.read_timeout_ms;
-  timeout = std::clamp(timeout, std::min(options_.min_attempt_timeout_ms, f.read_timeout_ms),
-                       f.read_timeout_ms);
-  // Back off with each further attempt, as RFC 6298 section 5.5 does.
-  timeout <<= std::min<std::uint32_t>(slot.attempts, 6);
-  return std::min(timeout, f.read_timeout_ms);
-}
-
-void Shard::RecordRtt(std::uint32_t upstream_id, std::int64_t rtt_us) noexcept {
-  Rtt& r = rtt_[upstream_id];
-  if (rtt_us < 0) return;
-  if (!r.measured) {
-    r.srtt_us = rtt_us;
-    r.rttvar_us = rtt_us / 2;
-    r.measured = true;
-    return;
-  }
-  const std::int64_t error = r.srtt_us > rtt_us ? r.srtt_us - rtt_us : rtt_us - r.srtt_us;
-  r.rttvar_us += (error - r.rttvar_us) / 4;
-  r.srtt_us += (rtt_us - r.srtt_us) / 8;
 }
 
 }  // namespace ringdns::core

@@ -1,0 +1,154 @@
+// Choosing an upstream and timing an attempt, without a socket: the RFC 6298 estimator's
+// arithmetic, and the selector's policies around upstreams that are down.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <map>
+#include <vector>
+
+#include "core/health.h"
+#include "core/random.h"
+#include "core/routes.h"
+#include "core/upstream/rtt_estimator.h"
+#include "core/upstream/selector.h"
+
+namespace ringdns::core {
+namespace {
+
+TEST(RttEstimator, BeforeAnySampleAnAttemptWaitsTheWholeReadTimeout) {
+  const RttEstimator rtt;
+  EXPECT_FALSE(rtt.measured());
+  EXPECT_EQ(rtt.AttemptTimeoutMs(2000, 50, 0), 2000);
+}
+
+TEST(RttEstimator, FollowsRfc6298) {
+  RttEstimator rtt;
+  rtt.Record(10'000);  // 2.2: SRTT = R, RTTVAR = R / 2
+  EXPECT_EQ(rtt.srtt_us(), 10'000);
+  EXPECT_EQ(rtt.rttvar_us(), 5'000);
+  EXPECT_EQ(rtt.AttemptTimeoutMs(2000, 1, 0), 30);  // 10 ms + 4 * 5 ms
+  rtt.Record(20'000);  // 2.3: RTTVAR from the old SRTT first, then SRTT
+  EXPECT_EQ(rtt.rttvar_us(), 5'000 + (10'000 - 5'000) / 4);
+  EXPECT_EQ(rtt.srtt_us(), 10'000 + 10'000 / 8);
+}
+
+TEST(RttEstimator, RoundsUpToAMillisecondAndKeepsItsFloor) {
+  RttEstimator rtt;
+  rtt.Record(100);  // 100 us + 4 * 50 us = 300 us: 1 ms rounded up
+  EXPECT_EQ(rtt.AttemptTimeoutMs(2000, 1, 0), 1);
+  EXPECT_EQ(rtt.AttemptTimeoutMs(2000, 50, 0), 50);
+  // A read_timeout below the floor wins: the floor never stretches an attempt past it.
+  EXPECT_EQ(rtt.AttemptTimeoutMs(20, 50, 0), 20);
+}
+
+TEST(RttEstimator, DoublesPerEarlierAttemptUpToTheReadTimeout) {
+  RttEstimator rtt;
+  rtt.Record(10'000);  // 30 ms
+  EXPECT_EQ(rtt.AttemptTimeoutMs(2000, 1, 1), 60);
+  EXPECT_EQ(rtt.AttemptTimeoutMs(2000, 1, 3), 240);
+  EXPECT_EQ(rtt.AttemptTimeoutMs(2000, 1, 6), 1920);
+  EXPECT_EQ(rtt.AttemptTimeoutMs(2000, 1, 7), 1920);  // the shift stops at 6
+  EXPECT_EQ(rtt.AttemptTimeoutMs(200, 1, 3), 200);
+}
+
+TEST(RttEstimator, IgnoresANegativeSample) {
+  RttEstimator rtt;
+  rtt.Record(-5);
+  EXPECT_FALSE(rtt.measured());
+  rtt.Record(4'000);
+  rtt.Record(-1'000'000);
+  EXPECT_EQ(rtt.srtt_us(), 4'000);
+}
+
+// A forward of `n` upstreams (addresses do not matter to the selector) with `policy`.
+ForwardRoute Forward(std::uint32_t n, config::Policy policy, std::uint32_t id = 0,
+                     std::uint32_t first_upstream = 0) {
+  ForwardRoute f;
+  f.upstreams.resize(n);
+  f.policy = policy;
+  f.id = id;
+  f.first_upstream = first_upstream;
+  return f;
+}
+
+TEST(UpstreamSelector, SequentialStartsAtTheFirstThatIsUp) {
+  HealthTable health(3);
+  UpstreamSelector selector(health, 1, 0);
+  RandomPool random;
+  const ForwardRoute f = Forward(3, config::Policy::kSequential);
+  EXPECT_EQ(selector.First(f, random), 0);
+  health.Restore(0, 3, true);
+  EXPECT_EQ(selector.First(f, random), 1);
+  health.Restore(1, 3, true);
+  EXPECT_EQ(selector.First(f, random), 2);
+}
+
+TEST(UpstreamSelector, RoundRobinTakesTurnsAndShardsStartApart) {
+  HealthTable health(3);
+  RandomPool random;
+  const ForwardRoute f = Forward(3, config::Policy::kRoundRobin);
+  UpstreamSelector shard0(health, 1, 0);
+  UpstreamSelector shard1(health, 1, 1);
+  EXPECT_EQ(shard0.First(f, random), 0);
+  EXPECT_EQ(shard0.First(f, random), 1);
+  EXPECT_EQ(shard0.First(f, random), 2);
+  EXPECT_EQ(shard0.First(f, random), 0);
+  EXPECT_EQ(shard1.First(f, random), 1);
+  // A turn that lands on a down upstream goes to the next one up.
+  health.Restore(2, 3, true);
+  EXPECT_EQ(shard1.First(f, random), 0);
+}
+
+TEST(UpstreamSelector, RoundRobinTurnsArePerForward) {
+  HealthTable health(4);
+  RandomPool random;
+  const ForwardRoute a = Forward(2, config::Policy::kRoundRobin, 0, 0);
+  const ForwardRoute b = Forward(2, config::Policy::kRoundRobin, 1, 2);
+  UpstreamSelector selector(health, 2, 0);
+  EXPECT_EQ(selector.First(a, random), 0);
+  EXPECT_EQ(selector.First(a, random), 1);
+  EXPECT_EQ(selector.First(b, random), 0);  // b's turn did not move with a's
+}
+
+TEST(UpstreamSelector, RandomReachesEveryUpstreamUpAndNoneDown) {
+  HealthTable health(4);
+  health.Restore(2, 3, true);
+  RandomPool random;
+  const ForwardRoute f = Forward(4, config::Policy::kRandom);
+  UpstreamSelector selector(health, 1, 0);
+  std::map<int, int> seen;
+  for (int i = 0; i < 4000; ++i) ++seen[selector.First(f, random)];
+  EXPECT_EQ(seen.count(2), 0u);
+  // Upstream 3 also takes the starts that fell on 2: about half, never none.
+  EXPECT_GT(seen[0], 500);
+  EXPECT_GT(seen[1], 500);
+  EXPECT_GT(seen[3], 1000);
+}
+
+TEST(UpstreamSelector, ARetryGoesToTheNextUpstreamUpAndWraps) {
+  HealthTable health(3);
+  UpstreamSelector selector(health, 1, 0);
+  const ForwardRoute f = Forward(3, config::Policy::kRandom);
+  EXPECT_EQ(selector.Next(f, 0), 1);
+  EXPECT_EQ(selector.Next(f, 2), 0);
+  health.Restore(0, 3, true);
+  EXPECT_EQ(selector.Next(f, 2), 1);
+}
+
+TEST(UpstreamSelector, WhenEveryUpstreamIsDownOneIsTriedAnyway) {
+  HealthTable health(5);  // the forward's upstreams are global ids 2..4
+  UpstreamSelector selector(health, 1, 0);
+  RandomPool random;
+  const ForwardRoute f = Forward(3, config::Policy::kSequential, 0, 2);
+  EXPECT_FALSE(selector.AllDown(f));
+  health.Restore(0, 3, true);  // not this forward's
+  health.Restore(1, 3, true);
+  EXPECT_FALSE(selector.AllDown(f));
+  for (std::uint32_t u = 2; u < 5; ++u) health.Restore(u, 3, true);
+  EXPECT_TRUE(selector.AllDown(f));
+  EXPECT_EQ(selector.First(f, random), 0);  // CoreDNS tries one anyway
+  EXPECT_EQ(selector.Next(f, 0), 1);
+}
+
+}  // namespace
+}  // namespace ringdns::core
