@@ -50,6 +50,7 @@ constexpr std::pair<const char*, RelaxedCounter ShardCounters::*> kFields[] = {
     {"acl_blocked", &ShardCounters::acl_blocked},
     {"acl_filtered", &ShardCounters::acl_filtered},
     {"acl_dropped", &ShardCounters::acl_dropped},
+    {"any_minimal", &ShardCounters::any_minimal},
     {"refused", &ShardCounters::refused},
     {"servfail_no_forward", &ShardCounters::servfail_no_forward},
     {"servfail_timeout", &ShardCounters::servfail_timeout},

@@ -52,6 +52,7 @@ struct ShardCounters {
   RelaxedCounter acl_blocked;         // acl block: REFUSED
   RelaxedCounter acl_filtered;        // acl filter: empty NOERROR
   RelaxedCounter acl_dropped;         // acl drop: no answer
+  RelaxedCounter any_minimal;         // any: RFC 8482 HINFO answers to ANY
   RelaxedCounter refused;             // no server block serves the zone
   RelaxedCounter servfail_no_forward; // the block has no forward for the name
   RelaxedCounter servfail_timeout;    // every attempt failed before the deadline

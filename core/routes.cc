@@ -132,9 +132,9 @@ absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
       route.forwards.push_back(std::move(fr));
     }
     if (block.cache) route.cache = CachePolicy::From(*block.cache);
-    absl::StatusOr<std::vector<AclSet>> acls = CompileAcls(block.acls);
-    if (!acls.ok()) return acls.status();
-    route.acls = std::move(*acls);
+    absl::StatusOr<Pipeline> pipeline = BuildPipeline(block);
+    if (!pipeline.ok()) return pipeline.status();
+    route.pipeline = std::move(*pipeline);
     route.logs = block.logs;
     route.errors = block.errors;
     table.blocks.push_back(std::move(route));

@@ -12,9 +12,9 @@
 
 #include "absl/status/statusor.h"
 #include "core/config/config.h"
-#include "core/acl.h"
 #include "core/cache_policy.h"
 #include "core/net.h"
+#include "core/pipeline/pipeline.h"
 #include "core/tls_session.h"
 #include "core/zone_name.h"
 #include "wire/name.h"
@@ -64,7 +64,7 @@ struct BlockRoute {
   std::string zone_label;    // metrics: the block's first zone, "remote.svc.cluster.local."
   std::vector<ForwardRoute> forwards;  // in written order
   std::optional<CachePolicy> cache;    // the block's `cache` directive
-  std::vector<AclSet> acls;            // the block's `acl` directives, in order
+  Pipeline pipeline;                   // the block's query stages (acl, any, ...)
   std::vector<config::Log> logs;       // the block's `log` directives
   std::optional<config::Errors> errors;  // its `errors` directive
   // Shards hand the logger thread a record of each answer (all, or only errors).

@@ -118,24 +118,27 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
   const std::size_t proto = client.tcp() ? kTcp : kUdp;
   ++metrics.requests[proto][FamilyIndex(listeners_[client.listener].family)][TypeSlot(q->qtype)];
   metrics.request_size[proto].Observe(msg.size(), kSizeBounds);
-  if (const std::vector<AclSet>& acls = routes_.blocks[route].acls; !acls.empty()) {
-    switch (Decide(acls, lookup.qname, q->qtype, client.addr)) {
-      case config::AclAction::kAllow:
+  // The block's stages (core/pipeline/), around the cache; the forward comes last.
+  const Pipeline& pipeline = routes_.blocks[route].pipeline;
+  QueryContext ctx{msg, *q, lookup.qname, client.addr, client.tcp(), room, counters_};
+  auto stages_handled = [&](std::span<const Stage> stages) {
+    switch (Pipeline::Run(stages, ctx)) {
+      case Verdict::kNext:
+        return false;
+      case Verdict::kAnswered:
+        ReplyFromStage(client, *q, room, ctx.answer_len);
         break;
-      case config::AclAction::kBlock:
-        ++counters_.acl_blocked;
-        return reply(wire::rcode::kRefused, true, wire::ede::kProhibited);
-      case config::AclAction::kFilter:
-        ++counters_.acl_filtered;
-        return reply(wire::rcode::kNoError, true, wire::ede::kFiltered);
-      case config::AclAction::kDrop:
-        ++counters_.acl_dropped;
+      case Verdict::kDrop:
         if (client.tcp()) StreamQueryDone(client.conn, client.conn_generation);
-        return UnrefQuery(bid);
+        break;
     }
-  }
+    UnrefQuery(bid);
+    return true;
+  };
+  if (stages_handled(pipeline.before_cache)) return;
   lookup.forward = routes_.PickForward(route, lookup.qname);
   if (lookup.forward == nullptr) {
+    if (stages_handled(pipeline.after_cache)) return;
     ++counters_.servfail_no_forward;
     return reply(wire::rcode::kServFail, true, kNoEde, LogError::kNoForward);
   }
@@ -158,6 +161,7 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
     lookup.policy = &*routes_.blocks[route].cache;
     if (ServeFromCache(client, lookup, now)) return UnrefQuery(bid);
   }
+  if (stages_handled(pipeline.after_cache)) return;
   const ForwardRoute& forward = *lookup.forward;
   if (FailsFast(forward)) {
     ++counters_.servfail_all_down;  // failfast_all_unhealthy_upstreams
@@ -177,6 +181,22 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
   RegisterLeader(index);
   ++counters_.forwarded;
   StartForward(index, now);
+}
+
+void Shard::ReplyFromStage(const Client& client, const wire::QueryView& q,
+                           std::span<std::uint8_t> room, std::size_t len) {
+  if (!client.tcp() && len > client.udp_size) {
+    // Too large for the client's UDP size: the header and question, with TC (RFC 2181
+    // section 9). They are where the stage left them, so the answer stands for the query.
+    const wire::Result<std::size_t> truncated = wire::BuildErrorAnswer(
+        room.first(len), q, {wire::rcode::kNoError, false, 0, true}, room);
+    if (!truncated) {
+      ++counters_.reply_failures;
+      return;
+    }
+    len = *truncated;
+  }
+  ReplyFromQueryBuffer(client, len, LogError::kNone);
 }
 
 void Shard::FillSlot(std::uint32_t index, const Client& client, const wire::QueryView& q,

@@ -47,6 +47,39 @@ Result<std::size_t> BuildErrorAnswer(std::span<const std::uint8_t> query, const 
   return size;
 }
 
+Result<std::size_t> BuildLocalAnswer(std::span<const std::uint8_t> query, const QueryView& q,
+                                     std::span<const LocalRecord> answers,
+                                     std::span<std::uint8_t> out) noexcept {
+  constexpr std::size_t kFixed = 2 + rr::kFixedSize;  // pointer, type, class, TTL, RDLENGTH
+  std::size_t records = 0;
+  for (const LocalRecord& r : answers) {
+    if (r.rdata.size() > 0xffff) return Error::kBufferTooSmall;
+    records += kFixed + r.rdata.size();
+  }
+  OptAnswer opt;
+  opt.do_bit = q.opt.do_bit();
+  const std::size_t opt_size = q.opt.present() ? OptAnswerSize(opt) : 0;
+  if (answers.size() > 0xffff || out.size() < q.question_end + records + opt_size) {
+    return Error::kBufferTooSmall;
+  }
+  const Result<std::size_t> len = BuildErrorAnswer(query, q, {rcode::kNoError}, out);
+  if (!len) return len;
+  // The OPT moves past the records, which go right after the question.
+  std::uint8_t* at = out.data() + q.question_end;
+  std::memmove(at + records, at, opt_size);
+  for (const LocalRecord& r : answers) {
+    StoreU16(at, static_cast<std::uint16_t>(0xc000 | header::kSize));  // the question's name
+    StoreU16(at + 2 + rr::kType, r.type);
+    StoreU16(at + 2 + rr::kClass, 1);
+    StoreU32(at + 2 + rr::kTtl, r.ttl);
+    StoreU16(at + 2 + rr::kRdLength, static_cast<std::uint16_t>(r.rdata.size()));
+    std::memcpy(at + kFixed, r.rdata.data(), r.rdata.size());
+    at += kFixed + r.rdata.size();
+  }
+  StoreU16(out.data() + header::kAnCount, static_cast<std::uint16_t>(answers.size()));
+  return *len + records;
+}
+
 Result<std::size_t> BuildHeaderOnlyAnswer(std::span<const std::uint8_t> query,
                                           std::uint16_t rcode, std::span<std::uint8_t> out) noexcept {
   if (query.size() < header::kSize) return Error::kTooShort;

@@ -54,6 +54,21 @@ struct ErrorAnswer {
 Result<std::size_t> BuildErrorAnswer(std::span<const std::uint8_t> query, const QueryView& q,
                                      const ErrorAnswer& error, std::span<std::uint8_t> out) noexcept;
 
+// A record answering the question locally: owned by the question's name (a compression
+// pointer to it), class IN.
+struct LocalRecord {
+  std::uint16_t type = 0;
+  std::uint32_t ttl = 0;
+  std::span<const std::uint8_t> rdata;
+};
+
+// Writes a NOERROR answer to `q` carrying `answers` in the answer section, otherwise as
+// BuildErrorAnswer (flags, question, OPT). `out` may start at query.data(); nothing is
+// written when it is too small. Errors: kBufferTooSmall.
+Result<std::size_t> BuildLocalAnswer(std::span<const std::uint8_t> query, const QueryView& q,
+                                     std::span<const LocalRecord> answers,
+                                     std::span<std::uint8_t> out) noexcept;
+
 // For a query whose header is readable but whose body is not (FORMERR): the header with
 // ID, opcode and RD copied, QR set, every count zero. `out` may start at query.data().
 // Errors: kTooShort, kBufferTooSmall.

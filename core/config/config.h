@@ -174,6 +174,7 @@ struct ServerBlock {
   std::optional<Endpoint> prometheus;  // default localhost:9153
   std::optional<Reload> reload;
   bool loop = false;
+  bool any = false;  // RFC 8482 minimal answers to ANY
   std::optional<ServerTls> tls;
   bool debug = false;
   std::string root;

@@ -230,6 +230,7 @@ void FormatBlock(const ServerBlock& b, std::string& out) {
                     DurationText(b.reload->jitter), "\n");
   }
   if (b.loop) absl::StrAppend(&out, "    loop\n");
+  if (b.any) absl::StrAppend(&out, "    any\n");
   if (b.debug) absl::StrAppend(&out, "    debug\n");
   if (!b.root.empty()) absl::StrAppend(&out, "    root ", Quote(b.root), "\n");
   for (const Acl& acl : b.acls) {

@@ -16,7 +16,7 @@ namespace ringdns::core::config {
 namespace {
 
 constexpr absl::string_view kSupported =
-    "acl, bind, cache, debug, errors, forward, health, import, log, loop, prometheus, "
+    "acl, any, bind, cache, debug, errors, forward, health, import, log, loop, prometheus, "
     "ready, reload, root, tls";
 
 // [scheme://]zone[:port], or a CIDR that becomes its reverse zones.
@@ -126,6 +126,10 @@ absl::Status ApplyDirective(const Directive& d, const LoadOptions& options, Serv
   }
   if (name == "loop") {
     block.loop = true;
+    return no_args();
+  }
+  if (name == "any") {
+    block.any = true;
     return no_args();
   }
   if (name == "debug") {

@@ -380,7 +380,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         BadCorefile{"unknown directive names it and lists the supported ones",
                     ".:53 {\n  kubernetes cluster.local\n}\n",
-                    "Corefile:2:3: unknown directive 'kubernetes'; ringdns supports acl, bind"},
+                    "Corefile:2:3: unknown directive 'kubernetes'; ringdns supports acl, any, bind"},
         BadCorefile{"a back-reference in consolidate (found by corefile_fuzz: UB in std::regex)",
                     ".:53 {\n errors {\n  consolidate 5m (a)\\1111111111111111111\n }\n}\n",
                     "Corefile:3:18: consolidate: invalid REGEXP '(a)\\1111111111111111111': back-references"},

@@ -216,6 +216,38 @@ TEST(NoAllocation, CacheHitsAndInsertsAllocateNothing) {
   EXPECT_GT(totals.cache_inserts, 1000u);  // evictions force re-inserts
 }
 
+TEST(NoAllocation, PipelineStagesAllocateNothing) {
+  // acl and any answer from the query's own buffer: allowed queries are forwarded,
+  // blocked ones refused, ANY ones answered with HINFO, none allocating.
+  Reflector upstream;
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n any\n acl {\n  block type TXT\n  allow\n }\n"
+                " forward . 127.0.0.1:" + std::to_string(upstream.port()) + "\n}\n");
+  UdpClient client;
+  const Bytes queries[] = {
+      MessageBuilder(1, 0x0100).Question("fwd.example.", 1).Opt(1232, 0).bytes(),
+      MessageBuilder(2, 0x0100).Question("blocked.example.", 16).Opt(1232, 0).bytes(),
+      MessageBuilder(3, 0x0100).Question("any.example.", 255).Opt(1232, 0).bytes(),
+  };
+  std::uint8_t answer[4096];
+  auto exchange = [&](int n) {
+    int answered = 0;
+    for (int i = 0; i < n; ++i) {
+      const Bytes& q = queries[i % 3];
+      answered += client.Exchange(fwd.port(), q.data(), q.size(), answer, sizeof(answer), 1000) > 0;
+    }
+    return answered;
+  };
+  ASSERT_EQ(exchange(3000), 3000);
+  const std::uint64_t before = ProcessAllocationCount();
+  const int answered = exchange(60000);
+  const std::uint64_t allocations = ProcessAllocationCount() - before;
+  EXPECT_EQ(answered, 60000);
+  EXPECT_EQ(allocations, 0u);
+  const core::ShardCounters totals = fwd.Stop();
+  EXPECT_EQ(totals.any_minimal, 21000u);
+  EXPECT_EQ(totals.acl_blocked, 21000u);
+}
+
 TEST(NoAllocation, CoalescedMissesAndRefreshesAllocateNothing) {
   Reflector upstream;
   // TTL 1 answers (MINTTL 1) live a second; prefetch refreshes after two hits in the last 90 % of the life.

@@ -163,5 +163,45 @@ TEST(BuildQuery, WithoutEdnsAndIntoASmallBuffer) {
             Error::kBufferTooSmall);
 }
 
+TEST(BuildLocalAnswer, PutsRecordsBetweenTheQuestionAndTheOptInPlace) {
+  Bytes msg = MessageBuilder(0x4242, flag::kRd).Question("Any.Example.", 255).Opt(1232, 0x00008000).bytes();
+  const Result<QueryView> q = ParseQuery(msg);
+  ASSERT_TRUE(q);
+  const Bytes rdata = Hex("03 414243 00");
+  const LocalRecord records[] = {{13, 8482, rdata}, {16, 60, rdata}};
+  msg.resize(512);
+  const Result<std::size_t> len = BuildLocalAnswer(msg, *q, records, msg);
+  ASSERT_TRUE(len);
+  msg.resize(*len);
+  const Result<ResponseInfo> info = WalkResponse(msg);
+  ASSERT_TRUE(info) << ToString(info.error());
+  EXPECT_EQ(info->question.id, 0x4242);
+  EXPECT_EQ(info->rcode, rcode::kNoError);
+  EXPECT_EQ(info->counts[0], 2);  // answer
+  EXPECT_EQ(info->counts[2], 1);  // additional: our OPT, after the records
+  EXPECT_TRUE(info->opt().do_bit());
+  EXPECT_EQ(info->min_ttl, 60u);
+  // The first record: a pointer to the question's name, HINFO, IN, TTL 8482.
+  const std::size_t at = q->question_end;
+  EXPECT_EQ(LoadU16(msg.data() + at), 0xc00c);
+  EXPECT_EQ(LoadU16(msg.data() + at + 2), 13);
+  EXPECT_EQ(LoadU16(msg.data() + at + 4), 1);
+  EXPECT_EQ(LoadU32(msg.data() + at + 6), 8482u);
+  EXPECT_EQ(LoadU16(msg.data() + at + 10), rdata.size());
+}
+
+TEST(BuildLocalAnswer, WritesNothingWhenTheRoomIsTooSmall) {
+  const Bytes query = MessageBuilder(1, flag::kRd).Question("a.example.", 255).bytes();
+  const Result<QueryView> q = ParseQuery(query);
+  ASSERT_TRUE(q);
+  const Bytes rdata(40, 0x01);
+  const LocalRecord record{13, 1, rdata};
+  Bytes out(query.size() + 20, 0xee);
+  const Result<std::size_t> len = BuildLocalAnswer(query, *q, {&record, 1}, out);
+  ASSERT_FALSE(len);
+  EXPECT_EQ(len.error(), Error::kBufferTooSmall);
+  EXPECT_EQ(out, Bytes(query.size() + 20, 0xee));
+}
+
 }  // namespace
 }  // namespace ringdns::wire
