@@ -4,8 +4,9 @@
 //
 // The buffers (about 100 KiB: one whole TCP frame, and TLS records both ways) are not
 // part of the exchange: the prober lends a set for the probe's life and takes it back,
-// so probing a dead upstream every interval for hours allocates nothing after the first
-// probe, and an upstream that is never down costs nothing.
+// so probing a dead UDP or TCP upstream every interval for hours allocates nothing after
+// the first probe, and an upstream that is never down costs nothing. (A TLS probe still
+// makes OpenSSL allocate its session, once per probe.)
 #pragma once
 
 #include <cstddef>

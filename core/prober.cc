@@ -86,8 +86,10 @@ void Prober::Run() {
     polled.clear();
     // Without an eventfd (none to spare), stopping_ is seen within a tick instead.
     polls.push_back({stop_.get(), POLLIN, 0});
+    bool any_down = false;
     for (std::uint32_t u = 0; u < upstreams_.size(); ++u) {
       Upstream& up = upstreams_[u];
+      any_down = any_down || up.inflight || health_.down(u);
       if (!up.inflight) {
         if (!health_.down(u)) {
           up.probing = false;
@@ -115,6 +117,8 @@ void Prober::Run() {
       polled.push_back(u);
       wake = std::min(wake, up.inflight->deadline_ms());
     }
+    // Every upstream is back: the outage's buffers go too (memory follows the work).
+    if (!any_down) spare_buffers_.clear();
     const int timeout = static_cast<int>(std::max<std::int64_t>(wake - now, 0));
     if (::poll(polls.data(), polls.size(), timeout) < 0) continue;  // EINTR
     if (polls[0].revents != 0) break;

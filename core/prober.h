@@ -55,7 +55,7 @@ class Prober {
   HealthTable& health_;
   std::vector<Upstream> upstreams_;  // by global upstream id
   // Buffers of finished probes, lent again to the next: at most one set per upstream
-  // probed at once is ever allocated.
+  // probed at once is allocated, and all are freed once no upstream is down.
   std::vector<std::unique_ptr<ProbeBuffers>> spare_buffers_;
   // Set by the destructor, which then makes stop_ readable to wake the poll at once; the
   // flag alone is seen within a tick when no eventfd could be had.

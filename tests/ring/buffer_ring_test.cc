@@ -47,11 +47,7 @@ class BufferRingTest : public ::testing::Test {
   void Arm(ProvidedBufferRing& buffers) {
     msg_ = {};
     msg_.msg_namelen = sizeof(sockaddr_in6);
-    io_uring_sqe* sqe = ring_.GetSqe();
-    io_uring_prep_recvmsg_multishot(sqe, pair_.receiver.get(), &msg_, 0);
-    sqe->flags |= IOSQE_BUFFER_SELECT;
-    sqe->buf_group = buffers.group_id();
-    io_uring_sqe_set_data64(sqe, UserData{1, 0, 0, 0}.Pack());
+    ASSERT_TRUE(ring_.RecvMsgMultishot(pair_.receiver.get(), msg_, buffers.group_id(), UserData{1, 0, 0, 0}));
     ASSERT_GE(ring_.Submit(), 1);
   }
   std::vector<io_uring_cqe> Reap() {

@@ -176,6 +176,7 @@ TEST_F(RingOps, AcceptMultishotTagsEachConnection) {
   const std::vector<io_uring_cqe> cqes = Reap(2);
   ASSERT_EQ(cqes.size(), 2u);
   for (const io_uring_cqe& c : cqes) {
+    if (c.res == -EINVAL) GTEST_SKIP() << "no multishot accept";
     EXPECT_EQ(c.user_data, tag.Pack());
     ASSERT_GE(c.res, 0);
     EXPECT_TRUE(c.flags & IORING_CQE_F_MORE);  // still armed
