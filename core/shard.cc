@@ -298,6 +298,10 @@ void Shard::SendToClient(const Client& client, std::uint8_t* data, std::size_t l
                          std::uint16_t bid, LogError error) {
   if (client.block != kNoBlock && len >= wire::header::kSize) {
     const BlockRoute& block = routes_.blocks[client.block];
+    if (!block.pipeline.answer_hooks.empty()) {
+      AnswerContext ctx{{data, len}, random_};
+      Pipeline::RunAnswer(block.pipeline.answer_hooks, ctx);
+    }
     if (block.logs_answers() || (error != LogError::kNone && block.logs_errors())) {
       RecordForLog(client, data, len, error);
     }

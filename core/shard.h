@@ -282,9 +282,8 @@ class Shard {
                  std::uint16_t bid, SendContext& ctx, std::uint8_t* data, std::size_t len,
                  const sockaddr* to, socklen_t to_len, const ReplySource& from = {});
   // Sends the answer a pipeline stage wrote into the query's buffer (truncated to the
-  // question with TC when it exceeds the client's UDP size).
-  void ReplyFromStage(const Client& client, const wire::QueryView& q, std::span<std::uint8_t> room,
-                      std::size_t len);
+  // client's UDP size as an upstream's answer would be).
+  void ReplyFromStage(const Client& client, std::span<std::uint8_t> room, std::size_t len);
   void ReplyFromQueryBuffer(const Client& client, std::size_t len, LogError error = LogError::kNone);
   // Sends `len` bytes at `data` to the client (framed on TCP, truncated by the caller on
   // UDP); `owner` and `bid` say which buffer to give back afterwards. `error`: the

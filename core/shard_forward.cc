@@ -126,7 +126,7 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
       case Verdict::kNext:
         return false;
       case Verdict::kAnswered:
-        ReplyFromStage(client, *q, room, ctx.answer_len);
+        ReplyFromStage(client, room, ctx.answer_len);
         break;
       case Verdict::kDrop:
         if (client.tcp()) StreamQueryDone(client.conn, client.conn_generation);
@@ -183,18 +183,17 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
   StartForward(index, now);
 }
 
-void Shard::ReplyFromStage(const Client& client, const wire::QueryView& q,
-                           std::span<std::uint8_t> room, std::size_t len) {
+void Shard::ReplyFromStage(const Client& client, std::span<std::uint8_t> room, std::size_t len) {
   if (!client.tcp() && len > client.udp_size) {
-    // Too large for the client's UDP size: the header and question, with TC (RFC 2181
-    // section 9). They are where the stage left them, so the answer stands for the query.
-    const wire::Result<std::size_t> truncated = wire::BuildErrorAnswer(
-        room.first(len), q, {wire::rcode::kNoError, false, 0, true}, room);
-    if (!truncated) {
-      ++counters_.reply_failures;
+    // Too large for the client's UDP size: cut as an upstream's answer is (RFC 2181
+    // section 9: TC, whole RRsets only; the RCODE and OPT kept).
+    const wire::Result<wire::ResponseInfo> info = wire::WalkResponse(room.first(len));
+    if (!info) {
+      ++counters_.reply_failures;  // a stage wrote something unsound: nothing is sent
       return;
     }
-    len = *truncated;
+    len = wire::TruncateForUdp(room.first(len), *info, client.udp_size);
+    ++counters_.truncated;
   }
   ReplyFromQueryBuffer(client, len, LogError::kNone);
 }

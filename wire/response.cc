@@ -113,6 +113,11 @@ Result<ResponseInfo> WalkResponse(std::span<const std::uint8_t> msg) noexcept {
   return Walk(msg, [](const RecordView&) {});
 }
 
+Result<ResponseInfo> WalkResponse(std::span<const std::uint8_t> msg, RecordSink on_record,
+                                  void* context) noexcept {
+  return Walk(msg, [&](const RecordView& record) { on_record(context, record); });
+}
+
 Error MatchAnswer(std::span<const std::uint8_t> answer, std::uint16_t expected_id,
                   std::uint16_t expected_opcode, const Question& question) noexcept {
   if (answer.size() < header::kSize) return Error::kTooShort;

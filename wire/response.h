@@ -52,6 +52,13 @@ struct ResponseInfo {
 // at most one OPT, in the additional section, and nothing after the last record.
 Result<ResponseInfo> WalkResponse(std::span<const std::uint8_t> msg) noexcept;
 
+// The same walk, calling `on_record(context, record)` for every record but OPT once its
+// checks passed. The records seen before a failure were sound; the walk's result says
+// whether the whole message is.
+using RecordSink = void (*)(void* context, const RecordView& record);
+Result<ResponseInfo> WalkResponse(std::span<const std::uint8_t> msg, RecordSink on_record,
+                                  void* context) noexcept;
+
 // Checks that `answer` answers the query we sent: QR set, the expected ID and opcode,
 // one question equal to `question` (name case-insensitively, type, class)
 // (RFC 5452 section 9.1). Returns Error::kOk or the first mismatch.

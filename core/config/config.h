@@ -175,6 +175,7 @@ struct ServerBlock {
   std::optional<Reload> reload;
   bool loop = false;
   bool any = false;  // RFC 8482 minimal answers to ANY
+  bool loadbalance = false;  // round_robin: addresses shuffled per answer
   std::optional<ServerTls> tls;
   bool debug = false;
   std::string root;

@@ -19,5 +19,6 @@ absl::Status ParseHealth(const Directive& d, Health& out);
 absl::Status ParseEndpoint(const Directive& d, Endpoint& out);  // ready, prometheus
 absl::Status ParseReload(const Directive& d, Reload& out);
 absl::Status ParseServerTls(const Directive& d, ServerTls& out);
+absl::Status ParseLoadbalance(const Directive& d, ServerBlock& out);
 
 }  // namespace ringdns::core::config

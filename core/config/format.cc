@@ -231,6 +231,7 @@ void FormatBlock(const ServerBlock& b, std::string& out) {
   }
   if (b.loop) absl::StrAppend(&out, "    loop\n");
   if (b.any) absl::StrAppend(&out, "    any\n");
+  if (b.loadbalance) absl::StrAppend(&out, "    loadbalance round_robin\n");
   if (b.debug) absl::StrAppend(&out, "    debug\n");
   if (!b.root.empty()) absl::StrAppend(&out, "    root ", Quote(b.root), "\n");
   for (const Acl& acl : b.acls) {

@@ -16,8 +16,8 @@ namespace ringdns::core::config {
 namespace {
 
 constexpr absl::string_view kSupported =
-    "acl, any, bind, cache, debug, errors, forward, health, import, log, loop, prometheus, "
-    "ready, reload, root, tls";
+    "acl, any, bind, cache, debug, errors, forward, health, import, loadbalance, log, loop, "
+    "prometheus, ready, reload, root, tls";
 
 // [scheme://]zone[:port], or a CIDR that becomes its reverse zones.
 absl::Status ParseKey(const Token& key, const LoadOptions& options, std::vector<ServerKey>& out) {
@@ -132,6 +132,7 @@ absl::Status ApplyDirective(const Directive& d, const LoadOptions& options, Serv
     block.any = true;
     return no_args();
   }
+  if (name == "loadbalance") return ParseLoadbalance(d, block);
   if (name == "debug") {
     block.debug = true;
     return no_args();

@@ -1,5 +1,5 @@
 // The directives around forwarding: bind, acl, log, errors, health, ready, prometheus,
-// reload and tls (server side).
+// reload, tls (server side) and loadbalance.
 #include <algorithm>
 #include <regex>
 
@@ -285,6 +285,23 @@ absl::Status ParseServerTls(const Directive& d, ServerTls& tls) {
     tls.client_auth = *mode;
   }
   return absl::OkStatus();
+}
+
+absl::Status ParseLoadbalance(const Directive& d, ServerBlock& block) {
+  if (block.loadbalance) {
+    return ErrorAt(d.name, "loadbalance is given twice in this server block, expected at most one");
+  }
+  if (!d.args.empty() && d.args[0].text == "weighted") {
+    return ErrorAt(d.args[0], "loadbalance weighted is not supported by ringdns; expected "
+                              "round_robin (or keep this block on CoreDNS)");
+  }
+  if (absl::Status s = ExpectArgs(d, 0, 1, "loadbalance [round_robin]"); !s.ok()) return s;
+  if (!d.args.empty() && d.args[0].text != "round_robin") {
+    return ErrorAt(d.args[0], absl::StrCat("unknown loadbalance policy '", d.args[0].text,
+                                           "', expected round_robin"));
+  }
+  block.loadbalance = true;
+  return ExpectNoBlock(d);
 }
 
 }  // namespace ringdns::core::config

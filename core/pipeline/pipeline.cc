@@ -1,5 +1,7 @@
 #include "core/pipeline/pipeline.h"
 
+#include <algorithm>
+
 namespace ringdns::core {
 
 absl::StatusOr<Pipeline> BuildPipeline(const config::ServerBlock& block) {
@@ -11,6 +13,9 @@ absl::StatusOr<Pipeline> BuildPipeline(const config::ServerBlock& block) {
     p.before_cache.emplace_back(AclStage(std::move(*sets)));
   }
   if (block.any) p.before_cache.emplace_back(AnyStage());
+  if (block.loadbalance) p.answer_hooks.emplace_back(LoadbalanceStage());
+  // Answer hooks run innermost (latest in CoreDNS's order) first.
+  std::reverse(p.answer_hooks.begin(), p.answer_hooks.end());
   return p;
 }
 

@@ -6,7 +6,8 @@
 //
 //   before_cache stages -> cache -> after_cache stages -> forward
 //
-// A stage is a class with `Verdict OnQuery(QueryContext&) const noexcept`. Adding one is
+// A stage is a class with a query hook, `Verdict OnQuery(QueryContext&) const noexcept`,
+// an answer hook, `void OnAnswer(AnswerContext&) const noexcept`, or both. Adding one is
 // a new file in core/pipeline/, its type in `Stage` below, and one line in BuildPipeline
 // (pipeline.cc) where the block's directive puts it in order.
 #pragma once
@@ -18,24 +19,49 @@
 #include "absl/status/statusor.h"
 #include "core/config/config.h"
 #include "core/pipeline/acl_stage.h"
+#include "core/pipeline/answer_context.h"
 #include "core/pipeline/any_stage.h"
+#include "core/pipeline/loadbalance_stage.h"
 #include "core/pipeline/query_context.h"
 
 namespace ringdns::core {
 
-using Stage = std::variant<AclStage, AnyStage>;
+using Stage = std::variant<AclStage, AnyStage, LoadbalanceStage>;
 
 struct Pipeline {
   std::vector<Stage> before_cache;  // acl, any: they answer before a cached answer would
   std::vector<Stage> after_cache;   // what answers in place of the forward (none yet)
+  // The stages with an answer hook, in the order they see an answer: the last in
+  // CoreDNS's order first, as each plugin's writer wraps the ones after it.
+  std::vector<Stage> answer_hooks;
 
-  // Runs `stages` in order until one answers or drops the query; kNext when none did.
+  // Runs the query hooks of `stages` in order until one answers or drops the query;
+  // kNext when none did.
   static Verdict Run(std::span<const Stage> stages, QueryContext& ctx) noexcept {
     for (const Stage& stage : stages) {
-      const Verdict v = std::visit([&](const auto& s) { return s.OnQuery(ctx); }, stage);
+      const Verdict v = std::visit(
+          [&](const auto& s) {
+            if constexpr (requires { s.OnQuery(ctx); }) {
+              return s.OnQuery(ctx);
+            } else {
+              return Verdict::kNext;
+            }
+          },
+          stage);
       if (v != Verdict::kNext) return v;
     }
     return Verdict::kNext;
+  }
+
+  // Runs the answer hooks of `stages` in order on one answer.
+  static void RunAnswer(std::span<const Stage> stages, AnswerContext& ctx) noexcept {
+    for (const Stage& stage : stages) {
+      std::visit(
+          [&](const auto& s) {
+            if constexpr (requires { s.OnAnswer(ctx); }) s.OnAnswer(ctx);
+          },
+          stage);
+    }
   }
 };
 

@@ -7,12 +7,18 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "core/config/loader.h"
+#include "core/random.h"
+#include "testing/hex.h"
 #include "testing/message_builder.h"
 #include "wire/bytes.h"
 #include "wire/patch.h"
+#include "wire/record.h"
 #include "wire/response.h"
 
 namespace ringdns::core {
@@ -34,14 +40,16 @@ Pipeline Build(const std::string& directives) {
   return std::move(*p);
 }
 
-// One query through `stages`, from 10.0.0.1 over UDP; the answer, if any, is in `room`.
+// One query through `stages`, from `source` (10.0.0.1) over UDP; the answer, if any, is
+// in `room`.
 struct StageRun {
   Bytes room;
   ShardCounters counters;
   Verdict verdict = Verdict::kNext;
   std::size_t len = 0;
 
-  StageRun(std::span<const Stage> stages, const std::string& qname, std::uint16_t qtype) {
+  StageRun(std::span<const Stage> stages, const std::string& qname, std::uint16_t qtype,
+           std::uint32_t source = 0x0a000001) {
     room = MessageBuilder(77, wire::flag::kRd).Question(qname, qtype).Opt(1232, 0).bytes();
     const std::size_t size = room.size();
     room.resize(1232);
@@ -50,7 +58,7 @@ struct StageRun {
     EXPECT_TRUE(q);
     sockaddr_in client{};
     client.sin_family = AF_INET;
-    client.sin_addr.s_addr = htonl(0x0a000001);
+    client.sin_addr.s_addr = htonl(source);
     QueryContext ctx{msg, *q, q->qname(msg), reinterpret_cast<const sockaddr*>(&client), false,
                      room, counters};
     verdict = Pipeline::Run(stages, ctx);
@@ -104,6 +112,12 @@ TEST(AclStage, BlocksFiltersDropsAndAllowsByTheFirstMatchingRule) {
   const Pipeline p = Build(
       " acl {\n  allow type A net 10.0.0.1/32\n  block type A\n  filter type AAAA\n  drop type TXT\n }\n");
   EXPECT_EQ(StageRun(p.before_cache, "a.example.", 1).verdict, Verdict::kNext);  // allowed first
+  const StageRun blocked(p.before_cache, "a.example.", 1, 0x0a000002);  // the next rule
+  ASSERT_EQ(blocked.verdict, Verdict::kAnswered);
+  const wire::Result<wire::ResponseInfo> refused = wire::WalkResponse(blocked.room);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->rcode, wire::rcode::kRefused);
+  EXPECT_EQ(blocked.counters.acl_blocked.get(), 1u);
   const StageRun filtered(p.before_cache, "a.example.", 28);
   ASSERT_EQ(filtered.verdict, Verdict::kAnswered);
   const wire::Result<wire::ResponseInfo> info = wire::WalkResponse(filtered.room);
@@ -115,6 +129,122 @@ TEST(AclStage, BlocksFiltersDropsAndAllowsByTheFirstMatchingRule) {
   EXPECT_EQ(dropped.verdict, Verdict::kDrop);
   EXPECT_EQ(dropped.counters.acl_dropped.get(), 1u);
   EXPECT_EQ(StageRun(p.before_cache, "a.example.", 15).verdict, Verdict::kNext);  // no rule: allowed
+}
+
+// An answer for www.example. A: a CNAME to lb.example., then four A records of
+// lb.example. (owners written as pointers into the CNAME), one A of other.example., two
+// AAAA of lb.example. in the additional section, and an OPT.
+Bytes LoadbalancedAnswer(std::uint16_t flags = 0x8180) {
+  MessageBuilder b(9, flags);
+  b.Question("www.example.", 1);
+  b.AnswerAt(12, 5, 60, testing::Hex("026c62 076578616d706c65 00"));  // lb.example.
+  const std::uint16_t lb = 12 + 13 + 4 + 12;  // the CNAME's RDATA
+  for (std::uint8_t i = 1; i <= 4; ++i) b.AnswerAt(lb, 1, 60, testing::ARdata(10, 0, 0, i));
+  b.Answer("other.example.", 1, 60, testing::ARdata(192, 0, 2, 1));
+  b.Additional("lb.example.", 28, 60, Bytes(16, 0x11));
+  b.Additional("lb.example.", 28, 60, Bytes(16, 0x22));
+  b.Opt(1232, 0);
+  return b.bytes();
+}
+
+std::vector<wire::RecordView> RecordsOf(const Bytes& msg) {
+  std::vector<wire::RecordView> out;
+  const auto keep = [](void* context, const wire::RecordView& r) {
+    static_cast<std::vector<wire::RecordView>*>(context)->push_back(r);
+  };
+  EXPECT_TRUE(wire::WalkResponse(msg, keep, &out));
+  return out;
+}
+
+std::vector<Bytes> AddressesOf(const Bytes& msg, std::uint16_t type) {
+  std::vector<Bytes> out;
+  for (const wire::RecordView& r : RecordsOf(msg)) {
+    if (r.type == type) out.emplace_back(msg.begin() + r.rdata_offset,
+                                         msg.begin() + static_cast<std::ptrdiff_t>(r.end()));
+  }
+  return out;
+}
+
+TEST(LoadbalanceStage, ShufflesEachAddressSetInPlaceAndKeepsTheMessageSound) {
+  const Pipeline p = Build(" loadbalance\n");
+  ASSERT_EQ(p.answer_hooks.size(), 1u);
+  EXPECT_TRUE(p.before_cache.empty());
+  RandomPool random;
+  const Bytes original = LoadbalancedAnswer();
+  std::set<Bytes> firsts;
+  for (int i = 0; i < 200; ++i) {
+    Bytes msg = original;
+    AnswerContext ctx{msg, random};
+    Pipeline::RunAnswer(p.answer_hooks, ctx);
+    ASSERT_EQ(msg.size(), original.size());
+    ASSERT_TRUE(wire::WalkResponse(msg)) << "the shuffled answer no longer parses";
+    std::vector<Bytes> a = AddressesOf(msg, 1);
+    ASSERT_EQ(a.size(), 6u - 1);
+    // other.example.'s address never moves: it is another name's.
+    EXPECT_EQ(a[4], testing::ARdata(192, 0, 2, 1));
+    firsts.insert(a[0]);
+    std::vector<Bytes> sorted(a.begin(), a.begin() + 4);
+    std::sort(sorted.begin(), sorted.end());
+    std::vector<Bytes> expected;
+    for (std::uint8_t k = 1; k <= 4; ++k) expected.push_back(testing::ARdata(10, 0, 0, k));
+    EXPECT_EQ(sorted, expected) << "an address was lost or duplicated";
+    std::vector<Bytes> v6 = AddressesOf(msg, 28);
+    std::sort(v6.begin(), v6.end());
+    EXPECT_EQ(v6, (std::vector<Bytes>{Bytes(16, 0x11), Bytes(16, 0x22)}));
+    // Everything but the addresses is as it was.
+    for (std::size_t k = 0; k < msg.size(); ++k) {
+      if (msg[k] != original[k]) {
+        bool in_address = false;
+        for (const wire::RecordView& r : RecordsOf(msg)) {
+          if ((r.type == 1 || r.type == 28) && k >= r.rdata_offset && k < r.end()) in_address = true;
+        }
+        ASSERT_TRUE(in_address) << "octet " << k << " changed outside an address";
+      }
+    }
+  }
+  EXPECT_EQ(firsts.size(), 4u) << "every address should come first now and then";
+}
+
+TEST(LoadbalanceStage, LeavesErrorsAndUnsoundAnswersAlone) {
+  const Pipeline p = Build(" loadbalance round_robin\n");
+  RandomPool random;
+  for (int i = 0; i < 20; ++i) {
+    const Bytes nxdomain = LoadbalancedAnswer(0x8183);
+    Bytes msg = nxdomain;
+    AnswerContext ctx{msg, random};
+    Pipeline::RunAnswer(p.answer_hooks, ctx);
+    EXPECT_EQ(msg, nxdomain);
+    Bytes cut = LoadbalancedAnswer();
+    cut.resize(cut.size() - 30);  // the last records overrun the message
+    const Bytes before = cut;
+    AnswerContext cut_ctx{cut, random};
+    Pipeline::RunAnswer(p.answer_hooks, cut_ctx);
+    EXPECT_EQ(cut, before);
+  }
+}
+
+TEST(Config, LoadbalanceTakesRoundRobinAndRefusesTheRest) {
+  for (const std::string line : {" loadbalance\n", " loadbalance round_robin\n"}) {
+    absl::StatusOr<config::Config> c =
+        config::ParseCorefile(".:5353 {\n" + line + " forward . 127.0.0.1\n}\n", "test/Corefile");
+    ASSERT_TRUE(c.ok()) << c.status();
+    const std::string text = config::FormatCorefile(*c);
+    EXPECT_NE(text.find("\n    loadbalance round_robin\n"), std::string::npos) << text;
+    absl::StatusOr<config::Config> again = config::ParseCorefile(text, "formatted");
+    ASSERT_TRUE(again.ok()) << again.status();
+    EXPECT_TRUE(again->blocks.front().loadbalance);
+  }
+  const auto error = [](const std::string& directives) {
+    absl::StatusOr<config::Config> c = config::ParseCorefile(
+        ".:5353 {\n" + directives + " forward . 127.0.0.1\n}\n", "test/Corefile");
+    return c.ok() ? std::string("accepted") : std::string(c.status().message());
+  };
+  EXPECT_EQ(error(" loadbalance weighted /etc/weights\n").substr(0, 60),
+            std::string("test/Corefile:2:14: loadbalance weighted is not supported by ").substr(0, 60));
+  EXPECT_NE(error(" loadbalance random\n").find("test/Corefile:2:14: unknown loadbalance policy 'random'"),
+            std::string::npos);
+  EXPECT_NE(error(" loadbalance\n loadbalance\n").find("test/Corefile:3:2: loadbalance is given twice"),
+            std::string::npos);
 }
 
 TEST(Config, AnyTakesNoArgumentsAndRoundTrips) {

@@ -218,9 +218,10 @@ TEST(NoAllocation, CacheHitsAndInsertsAllocateNothing) {
 
 TEST(NoAllocation, PipelineStagesAllocateNothing) {
   // acl and any answer from the query's own buffer: allowed queries are forwarded,
-  // blocked ones refused, ANY ones answered with HINFO, none allocating.
+  // blocked ones refused, ANY ones answered with HINFO; loadbalance shuffles each answer
+  // in place. None allocates.
   Reflector upstream;
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n any\n acl {\n  block type TXT\n  allow\n }\n"
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n any\n loadbalance\n acl {\n  block type TXT\n  allow\n }\n"
                 " forward . 127.0.0.1:" + std::to_string(upstream.port()) + "\n}\n");
   UdpClient client;
   const Bytes queries[] = {

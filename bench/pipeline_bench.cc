@@ -1,0 +1,93 @@
+// The cost of each pipeline stage per query (or per answer, for answer hooks), on the
+// shard's thread with its own buffers: acl deciding a query that it lets through, any
+// answering an ANY query in place, and loadbalance shuffling a four-address answer.
+// Compare with BM_* in wire_parse_bench for the parse every query pays anyway.
+#include <benchmark/benchmark.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "bench_util.h"
+#include "core/config/loader.h"
+#include "core/counters.h"
+#include "core/pipeline/pipeline.h"
+#include "core/random.h"
+#include "testing/message_builder.h"
+
+namespace ringdns::bench {
+namespace {
+
+using testing::Bytes;
+using testing::MessageBuilder;
+
+core::Pipeline Build(const std::string& directives) {
+  absl::StatusOr<core::config::Config> config = core::config::ParseCorefile(
+      ".:53 {\n" + directives + " forward . 127.0.0.1:53\n}\n", "bench/Corefile");
+  absl::StatusOr<core::Pipeline> p = core::BuildPipeline(config->blocks.front());
+  return std::move(*p);
+}
+
+// Runs one query through `stages` from a fresh copy each time, as the shard would with a
+// newly received datagram.
+void RunQuery(benchmark::State& state, const std::string& directives, std::uint16_t qtype) {
+  const core::Pipeline p = Build(directives);
+  const Bytes query = MessageBuilder(1, 0x0100).Question("www.example.svc.cluster.local.", qtype).Opt(1232, 0).bytes();
+  Bytes room(1232);
+  core::ShardCounters counters;
+  sockaddr_in client{};
+  client.sin_family = AF_INET;
+  client.sin_addr.s_addr = htonl(0x0a000105);
+  const auto op = [&] {
+    std::memcpy(room.data(), query.data(), query.size());
+    const std::span<const std::uint8_t> msg(room.data(), query.size());
+    const wire::Result<wire::QueryView> q = wire::ParseQuery(msg);
+    core::QueryContext ctx{msg, *q, q->qname(msg), reinterpret_cast<const sockaddr*>(&client),
+                           false, room, counters};
+    benchmark::DoNotOptimize(core::Pipeline::Run(p.before_cache, ctx));
+  };
+  ReportAllocsPerOp(state, op);
+  for (auto _ : state) op();
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_ParseOnly(benchmark::State& state) { RunQuery(state, "", 1); }
+BENCHMARK(BM_ParseOnly);
+
+void BM_AclPassesAQueryOn(benchmark::State& state) {
+  RunQuery(state, " acl {\n  block type AXFR\n  filter type TXT net 192.0.2.0/24\n  allow net 10.0.0.0/8\n }\n", 1);
+}
+BENCHMARK(BM_AclPassesAQueryOn);
+
+void BM_AnyAnswersAnAnyQuery(benchmark::State& state) { RunQuery(state, " any\n", 255); }
+BENCHMARK(BM_AnyAnswersAnAnyQuery);
+
+void BM_LoadbalanceShufflesAnAnswer(benchmark::State& state) {
+  const core::Pipeline p = Build(" loadbalance\n");
+  MessageBuilder b(1, 0x8180);
+  b.Question("www.example.svc.cluster.local.", 1);
+  for (std::uint8_t i = 1; i <= static_cast<std::uint8_t>(state.range(0)); ++i) {
+    b.AnswerAt(12, 1, 30, testing::ARdata(10, 0, 0, i));
+  }
+  b.Opt(1232, 0);
+  Bytes answer = b.bytes();
+  core::RandomPool random;
+  const auto op = [&] {
+    core::AnswerContext ctx{answer, random};
+    core::Pipeline::RunAnswer(p.answer_hooks, ctx);
+    benchmark::DoNotOptimize(answer.data());
+  };
+  ReportAllocsPerOp(state, op);
+  for (auto _ : state) op();
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_LoadbalanceShufflesAnAnswer)->Arg(1)->Arg(4)->Arg(16);
+
+}  // namespace
+}  // namespace ringdns::bench
+
+BENCHMARK_MAIN();
