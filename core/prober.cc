@@ -16,6 +16,8 @@ namespace {
 // this often. It is also the least time between two probes of one upstream, so that
 // `health_check 0` or an upstream that refuses at once cannot make the prober spin.
 constexpr std::int64_t kTickMs = 50;
+// Probe buffers are freed once no upstream has been down for this long.
+constexpr std::int64_t kFreeBuffersAfterMs = 60'000;
 
 std::int64_t NowMs() {
   timespec ts{};
@@ -117,8 +119,15 @@ void Prober::Run() {
       polled.push_back(u);
       wake = std::min(wake, up.inflight->deadline_ms());
     }
-    // Every upstream is back: the outage's buffers go too (memory follows the work).
-    if (!any_down) spare_buffers_.clear();
+    // Every upstream back for a while: the outage's buffers go too (memory follows the
+    // work). Not at once, or an upstream that flaps would cost an allocation per flap.
+    if (any_down) {
+      all_up_since_ms_ = 0;
+    } else if (all_up_since_ms_ == 0) {
+      all_up_since_ms_ = now;
+    } else if (now - all_up_since_ms_ >= kFreeBuffersAfterMs) {
+      spare_buffers_.clear();
+    }
     const int timeout = static_cast<int>(std::max<std::int64_t>(wake - now, 0));
     if (::poll(polls.data(), polls.size(), timeout) < 0) continue;  // EINTR
     if (polls[0].revents != 0) break;

@@ -55,8 +55,10 @@ class Prober {
   HealthTable& health_;
   std::vector<Upstream> upstreams_;  // by global upstream id
   // Buffers of finished probes, lent again to the next: at most one set per upstream
-  // probed at once is allocated, and all are freed once no upstream is down.
+  // probed at once is allocated, and all are freed once no upstream has been down for
+  // a minute.
   std::vector<std::unique_ptr<ProbeBuffers>> spare_buffers_;
+  std::int64_t all_up_since_ms_ = 0;  // 0: some upstream is down, or probed
   // Set by the destructor, which then makes stop_ readable to wake the poll at once; the
   // flag alone is seen within a tick when no eventfd could be had.
   std::atomic<bool> stopping_{false};

@@ -18,16 +18,21 @@ constexpr std::uint16_t kTypeIxfr = 251;
 // Addresses past this many in one answer keep their places (a bound for the stack array).
 constexpr std::size_t kMaxAddresses = 64;
 
+constexpr std::uint16_t kTypeSig = 24;
+constexpr std::uint16_t kTypeTsig = 250;
+
 struct Address {
   std::uint16_t owner_offset;  // the owner name as written (a pointer or labels)
   std::uint16_t owner_len;
   std::uint16_t rdata_offset;
   std::uint16_t type;
+  std::uint16_t rclass;
   wire::Section section;
 };
 
 bool SameRrset(std::span<const std::uint8_t> msg, const Address& a, const Address& b) noexcept {
-  return a.section == b.section && a.type == b.type && a.owner_len == b.owner_len &&
+  return a.section == b.section && a.type == b.type && a.rclass == b.rclass &&
+         a.owner_len == b.owner_len &&
          std::memcmp(msg.data() + a.owner_offset, msg.data() + b.owner_offset, a.owner_len) == 0;
 }
 
@@ -38,6 +43,7 @@ void LoadbalanceStage::OnAnswer(AnswerContext& ctx) const noexcept {
   struct Found {
     std::array<Address, kMaxAddresses> at;
     std::size_t count = 0;
+    bool signed_whole = false;  // TSIG or SIG(0): a MAC over these very octets
   } found;
   // One validating walk finds the addresses; nothing is edited in a message that is not
   // sound throughout.
@@ -45,14 +51,18 @@ void LoadbalanceStage::OnAnswer(AnswerContext& ctx) const noexcept {
       msg,
       [](void* context, const wire::RecordView& r) {
         auto& f = *static_cast<Found*>(context);
+        if (r.type == kTypeTsig || (r.type == kTypeSig && r.section == wire::Section::kAdditional)) {
+          f.signed_whole = true;
+        }
         const std::uint16_t size = r.type == kTypeA ? 4 : r.type == kTypeAaaa ? 16 : 0;
         if (size == 0 || r.rdlength != size || f.count == f.at.size()) return;
         const auto owner_len = static_cast<std::uint16_t>(r.ttl_offset - 4 - r.owner_offset);
-        f.at[f.count++] = {r.owner_offset, owner_len, r.rdata_offset, r.type, r.section};
+        f.at[f.count++] = {r.owner_offset, owner_len, r.rdata_offset, r.type, r.rclass, r.section};
       },
       &found);
   if (!info || info->rcode != wire::rcode::kNoError || !info->has_question) return;
   if (info->question.qtype == kTypeAxfr || info->question.qtype == kTypeIxfr) return;
+  if (found.signed_whole) return;  // shuffling would break the signature
   const std::size_t count = found.count;
   // Each RRset: gather its members, then shuffle their addresses.
   std::array<bool, kMaxAddresses> done{};

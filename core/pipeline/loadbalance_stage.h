@@ -9,8 +9,8 @@
 // types is kept (CoreDNS moves CNAMEs first and addresses after the other types), and MX
 // records are not shuffled (their exchange names may be compressed against each other,
 // and a client picks by preference anyway, RFC 5321 section 5.1). Only NOERROR answers
-// are touched, never AXFR or IXFR, as in CoreDNS. `loadbalance weighted` is refused at
-// load time.
+// are touched, never AXFR or IXFR, as in CoreDNS, and (unlike CoreDNS) never a message
+// signed whole with TSIG or SIG(0). `loadbalance weighted` is refused at load time.
 #pragma once
 
 #include "core/pipeline/answer_context.h"

@@ -214,6 +214,16 @@ TEST(LoadbalanceStage, LeavesErrorsAndUnsoundAnswersAlone) {
     AnswerContext ctx{msg, random};
     Pipeline::RunAnswer(p.answer_hooks, ctx);
     EXPECT_EQ(msg, nxdomain);
+    // Signed whole (TSIG): a shuffle would break the MAC.
+    MessageBuilder tsig(9, 0x8180);
+    tsig.Question("lb.example.", 1);
+    for (std::uint8_t k = 1; k <= 4; ++k) tsig.AnswerAt(12, 1, 60, testing::ARdata(10, 0, 0, k));
+    tsig.Additional("key.example.", 250, 0, Bytes(26, 0x01));
+    const Bytes signed_answer = tsig.bytes();
+    Bytes signed_msg = signed_answer;
+    AnswerContext signed_ctx{signed_msg, random};
+    Pipeline::RunAnswer(p.answer_hooks, signed_ctx);
+    EXPECT_EQ(signed_msg, signed_answer);
     Bytes cut = LoadbalancedAnswer();
     cut.resize(cut.size() - 30);  // the last records overrun the message
     const Bytes before = cut;
