@@ -68,7 +68,7 @@ struct ShardCounters {
   RelaxedCounter dropped_malformed;   // answer that fails validation
   RelaxedCounter enobufs;             // receives that found no free buffer
   RelaxedCounter send_errors;
-  RelaxedCounter reply_failures;      // could not build an error answer in place
+  RelaxedCounter reply_failures;      // no answer could be built or placed: nothing was sent
   RelaxedCounter log_dropped;         // `log`/`errors` records lost: the logger fell behind
 
   ShardCounters& operator+=(const ShardCounters& other);

@@ -260,6 +260,21 @@ void Shard::ReplyFromQueryBuffer(const Client& client, std::size_t len, LogError
   SendToClient(client, QueryPayload(client.bid), len, kOwnsQuery, client.bid, error);
 }
 
+void Shard::WriteOverQuery(const Client& client, absl::FunctionRef<void(const Client&)> write) {
+  if (query_refs_[client.bid] == 1) return write(client);  // only the caller holds it
+  if (tcp_query_free_.empty()) {
+    ++counters_.reply_failures;
+    return;
+  }
+  Client moved = client;
+  moved.bid = tcp_query_free_.back();
+  tcp_query_free_.pop_back();
+  query_refs_[moved.bid] = 1;  // this function's
+  std::memcpy(QueryPayload(moved.bid), QueryPayload(client.bid), client.query_len);
+  write(moved);
+  UnrefQuery(moved.bid);
+}
+
 void Shard::RecordForLog(const Client& client, const std::uint8_t* data, std::size_t len,
                          LogError error) noexcept {
   LogRecord* r = log_queue_->Reserve();

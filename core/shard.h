@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "core/cache.h"
@@ -285,6 +286,11 @@ class Shard {
   // client's UDP size as an upstream's answer would be).
   void ReplyFromStage(const Client& client, std::span<std::uint8_t> room, std::size_t len);
   void ReplyFromQueryBuffer(const Client& client, std::size_t len, LogError error = LogError::kNone);
+  // Answers are written over their query, in its buffer. When a send still reads that
+  // buffer (the query waits in the queue of an upstream connection still connecting),
+  // `write` gets the client with its query moved to a spare TCP query buffer instead, so
+  // that send goes out as it was. With no spare free nothing is written or sent.
+  void WriteOverQuery(const Client& client, absl::FunctionRef<void(const Client&)> write);
   // Sends `len` bytes at `data` to the client (framed on TCP, truncated by the caller on
   // UDP); `owner` and `bid` say which buffer to give back afterwards. `error`: the
   // answer reports a failure of ringdns's own (for `errors`).
@@ -369,6 +375,7 @@ class Shard {
   void ReplyServfail(const Client& client, LogError why = LogError::kUpstreamsFailed);
   void ReplyTruncated(const Client& client);  // NOERROR, TC, the question: ask over TCP
   void ReplyError(const Client& client, const wire::ErrorAnswer& error, LogError why);
+  void WriteError(const Client& client, const wire::ErrorAnswer& error, LogError why);  // ReplyError's body
   void RelayTruncation(std::uint32_t index);  // the TCP retry of a TC answer failed
   // Forgets everything about a slot and lets go of its query buffer.
   void ReleaseSlot(std::uint32_t slot_index);
@@ -383,6 +390,7 @@ class Shard {
   // Precondition: answer.size() <= layout::kQueryRoom and it passed WalkResponse.
   static constexpr std::uint32_t kNoTtlCap = 0xffffffffu;
   void ServeCopy(const Client& client, std::span<const std::uint8_t> answer, std::uint32_t ttl_cap);
+  void WriteCopy(const Client& client, std::span<const std::uint8_t> answer, std::uint32_t ttl_cap);  // its body
   // Chains the query behind an identical one in flight; false when there is none or it
   // has enough waiters already.
   bool JoinInFlight(std::uint32_t slot_index, const Lookup& lookup);

@@ -66,8 +66,11 @@ bool Shard::ServeFromCache(const Client& client, Lookup& lookup, std::int64_t no
   return true;
 }
 
-void Shard::ServeCopy(const Client& client, std::span<const std::uint8_t> answer,
-                      std::uint32_t ttl_cap) {
+void Shard::ServeCopy(const Client& to, std::span<const std::uint8_t> answer, std::uint32_t ttl_cap) {
+  WriteOverQuery(to, [&](const Client& client) { WriteCopy(client, answer, ttl_cap); });
+}
+
+void Shard::WriteCopy(const Client& client, std::span<const std::uint8_t> answer, std::uint32_t ttl_cap) {
   // The answer replaces the query in its own buffer, then takes the client's ID and the
   // client's spelling of the name (the stored one may be another client's).
   std::uint8_t* payload = QueryPayload(client.bid);

@@ -285,7 +285,11 @@ void Shard::ReplyServfail(const Client& client, LogError why) {
   ReplyError(client, {wire::rcode::kServFail, true, wire::ede::kNoReachableAuthority}, why);
 }
 
-void Shard::ReplyError(const Client& client, const wire::ErrorAnswer& error, LogError why) {
+void Shard::ReplyError(const Client& to, const wire::ErrorAnswer& error, LogError why) {
+  WriteOverQuery(to, [&](const Client& client) { WriteError(client, error, why); });
+}
+
+void Shard::WriteError(const Client& client, const wire::ErrorAnswer& error, LogError why) {
   // Written over the client's query in place (its ID first: the buffer may carry our
   // upstream TXID).
   std::uint8_t* payload = QueryPayload(client.bid);
