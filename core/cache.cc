@@ -106,6 +106,10 @@ void Cache::Erase(const CacheKey& key) noexcept {
 }
 
 std::uint32_t Cache::Evict(std::int64_t now_ms) noexcept {
+  if (size_ == slots_.size() && !slots_.full()) {
+    slots_.Grow();
+    return static_cast<std::uint32_t>(slots_.size() - 1);
+  }
   // CLOCK: give referenced slots a second chance; dead ones go first.
   while (true) {
     const std::uint32_t slot = hand_;
@@ -124,7 +128,7 @@ std::uint32_t Cache::Evict(std::int64_t now_ms) noexcept {
 
 bool Cache::Insert(const CacheKey& key, std::span<const std::uint8_t> answer, std::int64_t now_ms,
                    std::uint32_t ttl_seconds, std::uint32_t stale_seconds) noexcept {
-  if (answer.size() > kSlotBytes || slots_.empty() || ttl_seconds == 0) return false;
+  if (answer.size() > kSlotBytes || slots_.capacity() == 0 || ttl_seconds == 0) return false;
   std::uint32_t slot = Lookup(key);
   if (slot == kEmpty) {
     slot = Evict(now_ms);  // a free slot, or the CLOCK victim

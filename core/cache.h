@@ -15,6 +15,8 @@
 #include <span>
 #include <vector>
 
+#include "core/memory/reserved.h"
+
 namespace ringdns::core {
 
 struct CacheKey {
@@ -75,7 +77,7 @@ class Cache {
   // Removes the entry for `key`, if any.
   void Erase(const CacheKey& key) noexcept;
 
-  std::uint32_t capacity() const noexcept { return static_cast<std::uint32_t>(slots_.size()); }
+  std::uint32_t capacity() const noexcept { return static_cast<std::uint32_t>(slots_.capacity()); }
   std::uint32_t size() const noexcept { return size_; }
   std::uint64_t evictions() const noexcept { return evictions_; }
 
@@ -102,10 +104,12 @@ class Cache {
   void IndexErase(std::uint64_t hash, std::uint32_t slot) noexcept;
   std::uint32_t Evict(std::int64_t now_ms) noexcept;
   void Free(std::uint32_t slot) noexcept;
-  std::uint8_t* Bytes(std::uint32_t slot) noexcept { return arena_.data() + slot * kSlotBytes; }
+  std::uint8_t* Bytes(std::uint32_t slot) noexcept { return arena_.data() + std::size_t{slot} * kSlotBytes; }
 
-  std::vector<Slot> slots_;
-  std::vector<std::uint8_t> arena_;
+  // Slots are made as the cache fills (so its memory follows the names it holds) and
+  // reused by CLOCK once every slot made holds an entry and no more may be made.
+  ReservedArray<Slot> slots_;
+  ReservedBytes arena_;
   std::vector<std::uint32_t> index_;  // slot numbers, open addressing on the hash
   std::uint32_t index_mask_ = 0;
   std::uint32_t hand_ = 0;

@@ -15,6 +15,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/memory/reserved.h"
+
 #include "core/cache.h"
 #include "core/reply_source.h"
 #include "core/routes.h"
@@ -74,19 +76,25 @@ struct InflightSlot {
   bool has_client() const noexcept { return client_len != 0 || conn != 0xffffffffu; }
 };
 
+// Slots are made as queries need them (the table's memory follows the peak number in
+// flight) up to the capacity fixed at start; released ones are reused first.
 class InflightTable {
  public:
-  explicit InflightTable(std::uint32_t slots) : slots_(slots) {
-    free_.reserve(slots);
-    for (std::uint32_t i = slots; i-- > 0;) free_.push_back(i);
-  }
+  explicit InflightTable(std::uint32_t slots) : slots_(slots) { free_.reserve(slots); }
 
   // Returns a slot index, or kNone when the table is full.
   static constexpr std::uint32_t kNone = kNoSlot;
   std::uint32_t Take() noexcept {
-    if (free_.empty()) return kNone;
-    const std::uint32_t index = free_.back();
-    free_.pop_back();
+    std::uint32_t index;
+    if (!free_.empty()) {
+      index = free_.back();
+      free_.pop_back();
+    } else if (!slots_.full()) {
+      index = static_cast<std::uint32_t>(slots_.size());
+      slots_.Grow();
+    } else {
+      return kNone;
+    }
     InflightSlot& slot = slots_[index];
     slot.in_use = true;
     slot.leader = slot.waiter = slot.tcp_upstream = slot.pending = slot.prev_pending = false;
@@ -105,11 +113,13 @@ class InflightTable {
   }
 
   InflightSlot& operator[](std::uint32_t index) noexcept { return slots_[index]; }
-  std::uint32_t capacity() const noexcept { return static_cast<std::uint32_t>(slots_.size()); }
-  std::uint32_t in_use() const noexcept { return capacity() - static_cast<std::uint32_t>(free_.size()); }
+  std::uint32_t capacity() const noexcept { return static_cast<std::uint32_t>(slots_.capacity()); }
+  // Slots made so far: every index ever taken is below it.
+  std::uint32_t made() const noexcept { return static_cast<std::uint32_t>(slots_.size()); }
+  std::uint32_t in_use() const noexcept { return made() - static_cast<std::uint32_t>(free_.size()); }
 
  private:
-  std::vector<InflightSlot> slots_;
+  ReservedArray<InflightSlot> slots_;
   std::vector<std::uint32_t> free_;
 };
 

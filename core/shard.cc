@@ -115,7 +115,7 @@ absl::Status Shard::Init() {
   if (all_query_buffers > 0xffff) return absl::InvalidArgumentError("too many query buffers");
   query_sends_.resize(all_query_buffers);
   query_refs_.assign(all_query_buffers, 0);
-  owned_arena_.assign(std::size_t{all_query_buffers - options_.query_buffers} * kQueryBufferSize, 0);
+  owned_arena_ = ReservedBytes(std::size_t{all_query_buffers - options_.query_buffers} * kQueryBufferSize);
   refresh_free_.reserve(options_.refresh_buffers);
   for (std::uint32_t i = first_tcp; i-- > options_.query_buffers;) {
     refresh_free_.push_back(static_cast<std::uint16_t>(i));
@@ -124,7 +124,7 @@ absl::Status Shard::Init() {
   for (std::uint32_t i = all_query_buffers; i-- > first_tcp;) {
     tcp_query_free_.push_back(static_cast<std::uint16_t>(i));
   }
-  big_arena_.assign(std::size_t{options_.big_buffers} * kBigBufferSize, 0);
+  big_arena_ = ReservedBytes(std::size_t{options_.big_buffers} * kBigBufferSize);
   big_sends_.resize(options_.big_buffers);
   big_free_.reserve(options_.big_buffers);
   for (std::uint32_t i = options_.big_buffers; i-- > 0;) big_free_.push_back(static_cast<std::uint16_t>(i));

@@ -39,6 +39,7 @@
 #include "core/inflight.h"
 #include "core/log_queue.h"
 #include "core/loop_probe.h"
+#include "core/memory/reserved.h"
 #include "core/metrics.h"
 #include "core/response_cache.h"
 #include "core/slot_index.h"
@@ -589,22 +590,22 @@ class Shard {
   std::vector<std::uint8_t> query_refs_;    // per query buffer, then per refresh buffer
   // Refresh queries and TCP queries live in shard-owned buffers numbered after the
   // provided ones: refresh buffers first, then TCP query buffers.
-  std::vector<std::uint8_t> owned_arena_;
+  ReservedBytes owned_arena_;
   std::vector<std::uint16_t> refresh_free_;
   std::vector<std::uint16_t> tcp_query_free_;
   // Answers over TCP too large for a query buffer.
-  std::vector<std::uint8_t> big_arena_;
+  ReservedBytes big_arena_;
   std::vector<std::uint16_t> big_free_;
   std::vector<SendContext> big_sends_;
 
   std::vector<Socket> tcp_listeners_;
   // Client connections [0, tcp_connections), then one per upstream pool.
   std::vector<Stream> streams_;
-  std::vector<std::uint8_t> stream_arena_;
+  ReservedBytes stream_arena_;
   std::vector<std::uint32_t> client_stream_free_;
   FixedQueue<std::uint32_t> stalled_streams_;  // client connections waiting for a buffer
   std::vector<TlsConnection> tls_;           // DNS-over-TLS sessions (tls:// listeners only)
-  std::vector<std::uint8_t> tls_arena_;
+  ReservedBytes tls_arena_;
   std::vector<std::uint32_t> tls_free_;
   std::vector<SSL_SESSION*> tls_resume_;     // per upstream pool: the session to resume
   // Per upstream pool: connections in a row that broke before any answer (refused, TLS

@@ -55,9 +55,8 @@ absl::Status Shard::InitStreams() {
     return absl::InvalidArgumentError("too many upstreams for TCP stream keys");
   }
   streams_.resize(clients + upstream_streams);
-  stream_arena_.assign(std::size_t{clients} * kClientStreamBuffer +
-                           std::size_t{upstream_streams} * kUpstreamStreamBuffer,
-                       0);
+  stream_arena_ = ReservedBytes(std::size_t{clients} * kClientStreamBuffer +
+                               std::size_t{upstream_streams} * kUpstreamStreamBuffer);
   std::uint8_t* next = stream_arena_.data();
   for (std::uint32_t i = 0; i < streams_.size(); ++i) {
     const bool upstream = i >= clients;

@@ -179,7 +179,7 @@ void Shard::BreakUpstream(std::uint32_t conn) {
     const ForwardRoute& f = *pool_forward_[PoolOf(conn)];
     health_.Failure(f.first_upstream + pool_upstream_[PoolOf(conn)], f.max_fails);  // once
   }
-  for (std::uint32_t i = 0; i < inflight_.capacity(); ++i) {
+  for (std::uint32_t i = 0; i < inflight_.made(); ++i) {
     InflightSlot& slot = inflight_[i];
     if (slot.in_use && slot.pending && slot.tcp_upstream && slot.upstream_socket == socket) {
       ForgetPending(slot);

@@ -32,7 +32,7 @@ std::uint32_t Shard::TakeTlsSlot(std::uint32_t conn) {
     const auto upstream_streams = static_cast<std::uint32_t>(streams_.size()) - options_.tcp_connections;
     const std::uint32_t slots = options_.tls_connections + upstream_streams;
     tls_.resize(slots);
-    tls_arena_.assign(std::size_t{slots} * 2 * kTlsCipherBuffer, 0);
+    tls_arena_ = ReservedBytes(std::size_t{slots} * 2 * kTlsCipherBuffer);
     tls_free_.reserve(options_.tls_connections);
     for (std::uint32_t i = slots; i-- > 0;) {
       tls_[i].cipher_in = tls_arena_.data() + std::size_t{i} * 2 * kTlsCipherBuffer;

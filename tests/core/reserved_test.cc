@@ -1,0 +1,102 @@
+// Memory reserved at start and touched as it is used (core/memory/reserved.h), and the
+// tables built on it: resident memory follows what is written, not the capacity.
+#include "core/memory/reserved.h"
+
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "core/cache.h"
+#include "core/inflight.h"
+#include "testing/message_builder.h"
+
+namespace ringdns::core {
+namespace {
+
+constexpr std::size_t kMiB = 1024 * 1024;
+
+// This process's resident memory, from /proc/self/statm.
+std::size_t ResidentBytes() {
+  std::FILE* f = std::fopen("/proc/self/statm", "r");
+  unsigned long size = 0;
+  unsigned long resident = 0;
+  const int read = f != nullptr ? std::fscanf(f, "%lu %lu", &size, &resident) : 0;
+  if (f != nullptr) std::fclose(f);
+  EXPECT_EQ(read, 2);
+  return resident * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+}
+
+TEST(ReservedBytes, CostsNoResidentMemoryUntilWritten) {
+  const std::size_t before = ResidentBytes();
+  ReservedBytes arena(512 * kMiB);
+  EXPECT_LT(ResidentBytes(), before + kMiB);
+  EXPECT_EQ(arena.data()[arena.size() - 1], 0);  // reads as zero
+  const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  for (std::size_t at = 0; at < 16 * kMiB; at += page) arena.data()[at] = 1;
+  const std::size_t grown = ResidentBytes() - before;
+  EXPECT_GE(grown, 15 * kMiB);
+  EXPECT_LT(grown, 24 * kMiB);
+}
+
+struct Counted {
+  static inline int alive = 0;
+  Counted() { ++alive; }
+  ~Counted() { --alive; }
+  std::uint32_t value = 7;  // default member initialisers run
+};
+
+TEST(ReservedArray, ConstructsOnGrowKeepsElementsInPlaceAndDestroysThem) {
+  {
+    ReservedArray<Counted> array(1000);
+    EXPECT_EQ(Counted::alive, 0);
+    Counted& first = array.Grow();
+    first.value = 1;
+    for (int i = 0; i < 999; ++i) array.Grow();
+    EXPECT_TRUE(array.full());
+    EXPECT_EQ(&array[0], &first);  // never moved
+    EXPECT_EQ(array[0].value, 1u);
+    EXPECT_EQ(array[999].value, 7u);
+    EXPECT_EQ(Counted::alive, 1000);
+    ReservedArray<Counted> moved = std::move(array);
+    EXPECT_EQ(moved.size(), 1000u);
+    EXPECT_EQ(Counted::alive, 1000);
+  }
+  EXPECT_EQ(Counted::alive, 0);
+}
+
+TEST(InflightTable, MakesSlotsOnlyForThePeakInFlight) {
+  InflightTable table(65536);
+  std::vector<std::uint32_t> taken;
+  for (int round = 0; round < 100; ++round) {
+    for (int i = 0; i < 3; ++i) taken.push_back(table.Take());
+    for (const std::uint32_t index : taken) table.Release(index);
+    taken.clear();
+  }
+  EXPECT_EQ(table.made(), 3u);
+  EXPECT_EQ(table.in_use(), 0u);
+  EXPECT_EQ(table.capacity(), 65536u);
+}
+
+TEST(Cache, ResidentMemoryFollowsTheEntriesNotTheCapacity) {
+  // A cache for 100 000 answers of up to 1 232 octets (123 MB if paid in full) that
+  // holds 2 000.
+  const std::size_t before = ResidentBytes();
+  Cache cache(100000);
+  const std::size_t empty = ResidentBytes() - before;
+  EXPECT_LT(empty, 2 * kMiB);  // the index only
+  for (int i = 0; i < 2000; ++i) {
+    const std::string name = "n" + std::to_string(i) + ".example.";
+    const testing::Bytes qname = testing::WireName(name);
+    const testing::Bytes answer = testing::MessageBuilder(1, 0x8180).Question(name, 1).bytes();
+    ASSERT_TRUE(cache.Insert(MakeCacheKey(0, qname, 1, 1, 0), answer, 0, 300));
+  }
+  EXPECT_EQ(cache.size(), 2000u);
+  EXPECT_LT(ResidentBytes() - before, empty + 2000 * (Cache::kSlotBytes + 256) + kMiB);
+}
+
+}  // namespace
+}  // namespace ringdns::core
