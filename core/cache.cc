@@ -106,14 +106,25 @@ void Cache::Erase(const CacheKey& key) noexcept {
 }
 
 std::uint32_t Cache::Evict(std::int64_t now_ms) noexcept {
-  if (size_ == slots_.size() && !slots_.full()) {
+  if (!slots_.full()) {
+    // Room to grow: first reuse a free slot or a dead entry (past its stale window) near
+    // the hand, so that the cache's memory follows its live entries, not every name it
+    // has ever held; only then make a slot.
+    for (std::uint32_t probe = 0; probe < kReuseProbes && probe < slots_.size(); ++probe) {
+      const std::uint32_t slot = AdvanceHand();
+      if (!slots_[slot].live) return slot;
+      if (slots_[slot].dead_ms <= now_ms) {
+        Free(slot);
+        ++evictions_;
+        return slot;
+      }
+    }
     slots_.Grow();
     return static_cast<std::uint32_t>(slots_.size() - 1);
   }
-  // CLOCK: give referenced slots a second chance; dead ones go first.
+  // Full: CLOCK gives referenced slots a second chance; dead ones go first.
   while (true) {
-    const std::uint32_t slot = hand_;
-    hand_ = hand_ + 1 == slots_.size() ? 0 : hand_ + 1;
+    const std::uint32_t slot = AdvanceHand();
     Slot& s = slots_[slot];
     if (!s.live) return slot;
     if (s.referenced && s.dead_ms > now_ms) {

@@ -103,6 +103,13 @@ class Cache {
   void IndexInsert(std::uint64_t hash, std::uint32_t slot) noexcept;
   void IndexErase(std::uint64_t hash, std::uint32_t slot) noexcept;
   std::uint32_t Evict(std::int64_t now_ms) noexcept;
+  // Slots a cache that may still grow looks at for one to reuse before it grows.
+  static constexpr std::uint32_t kReuseProbes = 8;
+  std::uint32_t AdvanceHand() noexcept {  // the slot under the hand, which moves on
+    const std::uint32_t slot = hand_;
+    hand_ = hand_ + 1 >= slots_.size() ? 0 : hand_ + 1;
+    return slot;
+  }
   void Free(std::uint32_t slot) noexcept;
   std::uint8_t* Bytes(std::uint32_t slot) noexcept { return arena_.data() + std::size_t{slot} * kSlotBytes; }
 

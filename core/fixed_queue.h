@@ -1,10 +1,14 @@
 // core/fixed_queue.h: a first-in, first-out queue over storage fixed at construction.
 //
 // Push, Front and Pop are O(1) and never allocate; the capacity is the most the queue
-// can ever hold, so the owner sizes it by what can be waiting at once. Not thread-safe.
+// can ever hold, so the owner sizes it by what can be waiting at once. The storage is
+// the queue's own, or the owner's (many queues carved from one arena that is touched
+// only as they fill). Not thread-safe.
 #pragma once
 
 #include <cstdint>
+#include <span>
+#include <type_traits>
 #include <vector>
 
 namespace ringdns::core {
@@ -12,25 +16,37 @@ namespace ringdns::core {
 template <typename T>
 class FixedQueue {
  public:
-  explicit FixedQueue(std::uint32_t capacity = 0) : ring_(capacity) {}
+  explicit FixedQueue(std::uint32_t capacity = 0)
+      : own_(capacity), ring_(own_.data()), capacity_(capacity) {}
+  // Over `storage`, which outlives the queue. Its unwritten slots are never read.
+  explicit FixedQueue(std::span<T> storage)
+      : ring_(storage.data()), capacity_(static_cast<std::uint32_t>(storage.size())) {
+    static_assert(std::is_trivially_copyable_v<T>);
+  }
+  FixedQueue(const FixedQueue&) = delete;
+  FixedQueue& operator=(const FixedQueue&) = delete;
+  FixedQueue(FixedQueue&&) noexcept = default;  // a vector's move keeps its storage
+  FixedQueue& operator=(FixedQueue&&) noexcept = default;
 
   bool empty() const noexcept { return size_ == 0; }
-  bool full() const noexcept { return size_ == ring_.size(); }
+  bool full() const noexcept { return size_ == capacity_; }
   std::uint32_t size() const noexcept { return size_; }
   // Precondition: !full().
   void Push(const T& item) noexcept {
-    ring_[(head_ + size_) % ring_.size()] = item;
+    ring_[(head_ + size_) % capacity_] = item;
     ++size_;
   }
   // Precondition: !empty().
   T& Front() noexcept { return ring_[head_]; }
   void Pop() noexcept {
-    head_ = (head_ + 1) % static_cast<std::uint32_t>(ring_.size());
+    head_ = (head_ + 1) % capacity_;
     --size_;
   }
 
  private:
-  std::vector<T> ring_;
+  std::vector<T> own_;
+  T* ring_ = nullptr;
+  std::uint32_t capacity_ = 0;
   std::uint32_t head_ = 0;
   std::uint32_t size_ = 0;
 };

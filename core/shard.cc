@@ -98,13 +98,13 @@ absl::Status Shard::Init() {
                      : ""));
   }
   if (int rc = query_buffers_.Init(ring_.raw(), kQueryGroup, options_.query_buffers,
-                                   kQueryBufferSize);
+                                   kQueryBufferSize, kFirstProvidedBuffers);
       rc < 0) {
     return absl::UnavailableError(absl::StrCat("shard ", id_, ": provided buffer ring: ",
                                                std::strerror(-rc)));
   }
   if (int rc = answer_buffers_.Init(ring_.raw(), kAnswerGroup, options_.answer_buffers,
-                                    kAnswerBufferSize);
+                                    kAnswerBufferSize, kFirstProvidedBuffers);
       rc < 0) {
     return absl::UnavailableError(absl::StrCat("shard ", id_, ": provided buffer ring: ",
                                                std::strerror(-rc)));

@@ -602,6 +602,7 @@ class Shard {
   // Client connections [0, tcp_connections), then one per upstream pool.
   std::vector<Stream> streams_;
   ReservedBytes stream_arena_;
+  ReservedBytes send_queue_arena_;  // each stream's SendQueue, carved in order
   std::vector<std::uint32_t> client_stream_free_;
   FixedQueue<std::uint32_t> stalled_streams_;  // client connections waiting for a buffer
   std::vector<TlsConnection> tls_;           // DNS-over-TLS sessions (tls:// listeners only)

@@ -24,6 +24,9 @@ static_assert((sizeof(io_uring_recvmsg_out) + kNameLen) % alignof(cmsghdr) == 0)
 // Queries are small; the room after one is where answers ringdns writes itself (errors,
 // cache hits, answers shared with coalesced waiters) are built in place.
 inline constexpr std::uint32_t kQueryBufferSize = 2048;
+// Provided buffers handed to the kernel at start; more as the load needs them, up to
+// ShardOptions' counts (ring/buffer_ring.h). A sidecar's few queries in flight use these.
+inline constexpr std::uint32_t kFirstProvidedBuffers = 64;
 inline constexpr std::uint32_t kQueryRoom = kQueryBufferSize - kPayloadOffset;
 // Answers up to 4 KiB (the largest EDNS size most resolvers advertise) fit whole; a
 // larger one arrives cut (MSG_TRUNC) and the client gets TC and retries over TCP.

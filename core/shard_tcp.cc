@@ -57,13 +57,19 @@ absl::Status Shard::InitStreams() {
   streams_.resize(clients + upstream_streams);
   stream_arena_ = ReservedBytes(std::size_t{clients} * kClientStreamBuffer +
                                std::size_t{upstream_streams} * kUpstreamStreamBuffer);
+  send_queue_arena_ = ReservedBytes(sizeof(PendingWrite) *
+                                    (std::size_t{clients} * options_.tcp_inflight_per_connection +
+                                     std::size_t{upstream_streams} * options_.upstream_tcp_queue));
+  auto* writes = reinterpret_cast<PendingWrite*>(send_queue_arena_.data());
   std::uint8_t* next = stream_arena_.data();
   for (std::uint32_t i = 0; i < streams_.size(); ++i) {
     const bool upstream = i >= clients;
     const std::size_t size = upstream ? kUpstreamStreamBuffer : kClientStreamBuffer;
     streams_[i].in = FrameReader({next, size});
     next += size;
-    streams_[i].out = SendQueue(upstream ? options_.upstream_tcp_queue : options_.tcp_inflight_per_connection);
+    const std::uint32_t queue = upstream ? options_.upstream_tcp_queue : options_.tcp_inflight_per_connection;
+    streams_[i].out = SendQueue(std::span<PendingWrite>(writes, queue));
+    writes += queue;
     streams_[i].upstream = upstream;
   }
   client_stream_free_.reserve(clients);

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/memory/reserved.h"
+
 namespace ringdns::core {
 
 template <typename Key>
@@ -22,8 +24,8 @@ class SlotIndex {
   explicit SlotIndex(std::uint32_t max_entries) {
     std::uint32_t capacity = 16;
     while (capacity < 2 * max_entries) capacity <<= 1;
-    keys_.assign(capacity, kFreeKey);
-    values_.assign(capacity, 0);
+    keys_ = BlankTable<Key, kFreeKey>(capacity);
+    values_ = BlankTable<std::uint32_t, 0>(capacity);
     mask_ = capacity - 1;
   }
 
@@ -73,8 +75,9 @@ class SlotIndex {
            mask_;
   }
 
-  std::vector<Key> keys_;
-  std::vector<std::uint32_t> values_;
+  // Free cells are never written: an index with few entries costs a few pages.
+  BlankTable<Key, kFreeKey> keys_;
+  BlankTable<std::uint32_t, 0> values_;
   std::uint32_t mask_ = 0;
 };
 

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/memory/reserved.h"
+
 namespace ringdns::core {
 
 class TimerWheel {
@@ -17,7 +19,7 @@ class TimerWheel {
 
   // `now_ms` starts the cursor; deadlines are on the same clock.
   TimerWheel(std::uint32_t slots, std::int64_t now_ms)
-      : next_(slots, kNone), prev_(slots, kNone), deadline_(slots, 0), heads_(kBuckets, kNone),
+      : next_(slots), prev_(slots), deadline_(slots), heads_(kBuckets, kNone),
         cursor_(now_ms / kTickMs) {}
 
   void Schedule(std::uint32_t slot, std::int64_t deadline_ms) noexcept {
@@ -78,9 +80,10 @@ class TimerWheel {
   // prev_ of a bucket's first slot encodes the bucket: kHead - bucket.
   static constexpr std::uint32_t kHead = 0xfffffffeu;
 
-  std::vector<std::uint32_t> next_;
-  std::vector<std::uint32_t> prev_;
-  std::vector<std::int64_t> deadline_;
+  // Per slot, touched only for slots that have had a timer.
+  BlankTable<std::uint32_t, kNone> next_;
+  BlankTable<std::uint32_t, kNone> prev_;
+  BlankTable<std::int64_t, 0> deadline_;
   std::vector<std::uint32_t> heads_;
   std::int64_t cursor_ = 0;
   std::uint32_t scheduled_ = 0;

@@ -12,7 +12,7 @@ ProvidedBufferRing::~ProvidedBufferRing() {
 }
 
 int ProvidedBufferRing::Init(io_uring* ring, std::uint16_t group_id, std::uint32_t count,
-                             std::uint32_t buffer_size) {
+                             std::uint32_t buffer_size, std::uint32_t initial) {
   if (count == 0 || count > 32768 || (count & (count - 1)) != 0) return -EINVAL;
   // The ring entries first (page aligned, as registration requires), then the buffers.
   const std::size_t ring_bytes = sizeof(io_uring_buf) * count;
@@ -37,8 +37,7 @@ int ProvidedBufferRing::Init(io_uring* ring, std::uint16_t group_id, std::uint32
   buffer_size_ = buffer_size;
   mask_ = io_uring_buf_ring_mask(count);
   io_uring_buf_ring_init(ring_);
-  held_ = count;  // each is handed to the kernel below
-  for (std::uint32_t id = 0; id < count; ++id) Recycle(static_cast<std::uint16_t>(id));
+  ProvideUpTo(initial == 0 ? count : initial);
   Commit();
   return 0;
 }

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <new>
+#include <type_traits>
 #include <utility>
 
 namespace ringdns::core {
@@ -87,6 +88,44 @@ class ReservedArray {
 
   ReservedBytes bytes_;
   std::size_t capacity_ = 0;
+  std::size_t size_ = 0;
+};
+
+// `size` integers that read as `kBlank` until set. Each is stored XOR kBlank, so the
+// kernel's zero pages stand for a table of blanks, and a table whose writes cluster
+// (indices handed out lowest first) or that holds few entries costs little.
+template <typename T, T kBlank>
+class BlankTable {
+  static_assert(std::is_integral_v<T>);
+
+ public:
+  class Ref {
+   public:
+    operator T() const noexcept { return static_cast<T>(*at_ ^ kBlank); }
+    Ref& operator=(T value) noexcept {
+      *at_ = static_cast<T>(value ^ kBlank);
+      return *this;
+    }
+    Ref& operator=(const Ref& other) noexcept { return *this = static_cast<T>(other); }
+
+   private:
+    friend class BlankTable;
+    explicit Ref(T* at) : at_(at) {}
+    T* at_;
+  };
+
+  BlankTable() = default;
+  explicit BlankTable(std::size_t size) : bytes_(size * sizeof(T)), size_(size) {}
+
+  Ref operator[](std::size_t i) noexcept { return Ref(data() + i); }
+  T operator[](std::size_t i) const noexcept { return static_cast<T>(data()[i] ^ kBlank); }
+  std::size_t size() const noexcept { return size_; }
+
+ private:
+  T* data() noexcept { return reinterpret_cast<T*>(bytes_.data()); }
+  const T* data() const noexcept { return reinterpret_cast<const T*>(bytes_.data()); }
+
+  ReservedBytes bytes_;
   std::size_t size_ = 0;
 };
 
