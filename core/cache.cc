@@ -37,11 +37,23 @@ CacheKey MakeCacheKey(std::uint32_t forward_id, std::span<const std::uint8_t> qn
   return CacheKey{h, forward_id, qtype, qclass, flags};
 }
 
+namespace {
+std::uint32_t IndexSize(std::uint32_t capacity) noexcept {
+  std::uint32_t size = 16;
+  while (size < 2 * capacity) size <<= 1;
+  return size;
+}
+}  // namespace
+
 Cache::Cache(std::uint32_t capacity) : slots_(capacity), arena_(std::size_t{capacity} * kSlotBytes) {
-  std::uint32_t index_size = 16;
-  while (index_size < 2 * capacity) index_size <<= 1;
+  const std::uint32_t index_size = IndexSize(capacity);
   index_.assign(index_size, kEmpty);
   index_mask_ = index_size - 1;
+}
+
+std::uint64_t Cache::MemoryBound(std::uint32_t capacity) noexcept {
+  return std::uint64_t{capacity} * (kSlotBytes + sizeof(Slot)) +
+         std::uint64_t{IndexSize(capacity)} * sizeof(std::uint32_t);
 }
 
 std::uint32_t Cache::Lookup(const CacheKey& key) const noexcept {

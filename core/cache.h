@@ -49,6 +49,9 @@ class Cache {
 
   explicit Cache(std::uint32_t capacity);
 
+  // The most a cache of `capacity` entries ever holds: every slot made and written.
+  static std::uint64_t MemoryBound(std::uint32_t capacity) noexcept;
+
   struct Hit {
     std::span<const std::uint8_t> answer;  // empty: a miss
     std::int64_t expires_ms = 0;

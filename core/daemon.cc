@@ -133,9 +133,11 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& conf
   daemon->options_ = options;
   if (daemon->options_.shards <= 0) daemon->options_.shards = DefaultShardCount();
   daemon->options_.shard.shards = static_cast<std::uint32_t>(daemon->options_.shards);
+  daemon->wanted_shard_ = daemon->options_.shard;
   daemon->current_ = std::make_unique<Generation>();
   Generation& gen = *daemon->current_;
   gen.routes = std::move(*routes);
+  daemon->FitToMemory(gen.routes);
   daemon->AssignCacheIds(gen.routes);
   gen.health = std::make_unique<HealthTable>(gen.routes.upstream_count);
   if (absl::Status started = daemon->StartShards(gen, std::vector<ShardSuccession>(static_cast<std::size_t>(daemon->options_.shards)));
@@ -150,6 +152,12 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& conf
   }
   gen.prober = std::make_unique<Prober>(gen.routes, *gen.health);
   return daemon;
+}
+
+void Daemon::FitToMemory(const RouteTable& routes) {
+  memory_fit_ = FitShardsToMemory(wanted_shard_, options_.shards, CgroupMemoryLimit(options_.cgroup_root),
+                                  [&](const ShardOptions& o) { return Shard::MemoryBound(o, routes); });
+  options_.shard = memory_fit_.options;
 }
 
 absl::Status Daemon::StartShards(Generation& gen, std::vector<ShardSuccession> successions) {
@@ -241,6 +249,7 @@ absl::Status Daemon::Reload(const config::Config& config) {
   // defaults) held every query that shard had received, and for seconds under
   // ThreadSanitizer. The old shard still publishes its cache, which says it has stopped
   // receiving; nobody adopts it and it goes with the hand-off.
+  FitToMemory(next->routes);  // the new caches' sizes count against the limit too
   const std::array<std::uint32_t, 2> pools = CachePools(next->routes);
   const bool pass_caches =
       pools != std::array<std::uint32_t, 2>{0, 0} && pools == CachePools(current_->routes);

@@ -19,6 +19,7 @@
 #include "core/prober.h"
 #include "core/query_logger.h"
 #include "core/routes.h"
+#include "core/memory/budget.h"
 #include "core/shard.h"
 
 namespace ringdns::core {
@@ -32,6 +33,9 @@ struct DaemonOptions {
   bool pin_shards = false;
   ShardOptions shard;
   int log_fd = 1;  // where `log` and `errors` lines go (stdout, as CoreDNS)
+  // Where the cgroup file system is mounted: the memory limit the shards must fit under
+  // is read from it at start and on each reload.
+  std::string cgroup_root = "/sys/fs/cgroup";
 };
 
 class Daemon {
@@ -70,6 +74,9 @@ class Daemon {
   // Every listener is open and the configuration is loaded (the `ready` endpoint).
   bool ready() const noexcept { return !stop_.load(std::memory_order_relaxed); }
   const std::vector<std::string>& warnings() const noexcept { return current_->routes.warnings; }
+  // The shards' sizes as fitted to the container's memory limit (at start and on each
+  // reload); its note is empty when nothing had to be scaled.
+  const MemoryFit& memory_fit() const noexcept { return memory_fit_; }
   std::size_t shard_count() const noexcept { return current_->shards.size(); }
   const std::string& ring_description() const noexcept { return ring_description_; }
   // Replaced configurations whose shards are still draining.
@@ -117,6 +124,11 @@ class Daemon {
   std::vector<std::unique_ptr<Generation>> retiring_;  // stopped, still draining
   MetricsTotals retired_;  // what finished generations counted
   absl::flat_hash_map<std::string, std::uint32_t> cache_ids_;  // forward identity -> id
+  // Sizes the shards as options_.shard asks, or smaller to fit the memory limit: the
+  // result goes to memory_fit_ and to the options new shards start with.
+  void FitToMemory(const RouteTable& routes);
+  ShardOptions wanted_shard_;  // the sizes asked for, before any fitting
+  MemoryFit memory_fit_;
   std::uint32_t next_cache_id_ = 0;
 };
 

@@ -143,11 +143,7 @@ absl::Status Shard::Init() {
   timers_.emplace(options_.slots, NowMs());
   // One cache per shard, its pools as large as the largest block asks for. A successor
   // waits for its predecessor's (serving uncached meanwhile, for a loop turn or two).
-  for (const BlockRoute& block : routes_.blocks) {
-    if (!block.cache) continue;
-    cache_capacity_[0] = std::max(cache_capacity_[0], block.cache->success_capacity);
-    cache_capacity_[1] = std::max(cache_capacity_[1], block.cache->denial_capacity);
-  }
+  CacheCapacities(options_, routes_, cache_capacity_);
   cache_in_ = std::move(succession_.cache);
   stream_in_ = std::move(succession_.streams);
   if (!cache_in_) AdoptCache();

@@ -90,6 +90,8 @@ struct ShardOptions {
   std::uint32_t shards = 1;                 // how many share max_concurrent (each takes its part)
   // Adaptive attempt timeouts never go below this (RFC 6298-style SRTT + 4 RTTVAR).
   std::int64_t min_attempt_timeout_ms = 50;
+  // Of each cache's configured capacity: lowered to fit a container's memory limit.
+  std::uint32_t cache_percent = 100;
 };
 
 // A reload's hand-over from a running shard to the shard that replaces it: the old
@@ -124,6 +126,11 @@ class Shard {
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
   ~Shard();
+
+  // The most one shard can ever hold with these options and routes: every pool, table
+  // and cache at its capacity (core/shard_memory.cc). Memory is touched as it is used,
+  // so this is a bound, not what a shard holds.
+  static std::uint64_t MemoryBound(const ShardOptions& options, const RouteTable& routes);
 
   // Sets up the ring, buffers and sockets and arms the receives. Errors name the cause.
   absl::Status Init();
@@ -378,6 +385,9 @@ class Shard {
   void ReplyError(const Client& client, const wire::ErrorAnswer& error, LogError why);
   void WriteError(const Client& client, const wire::ErrorAnswer& error, LogError why);  // ReplyError's body
   void RelayTruncation(std::uint32_t index);  // the TCP retry of a TC answer failed
+  // The capacities of this shard's cache pools (success, denial) for these routes.
+  static void CacheCapacities(const ShardOptions& options, const RouteTable& routes,
+                              std::uint32_t (&capacity)[2]) noexcept;
   // Forgets everything about a slot and lets go of its query buffer.
   void ReleaseSlot(std::uint32_t slot_index);
 

@@ -22,11 +22,15 @@ class SlotIndex {
   static constexpr Key kFreeKey = static_cast<Key>(~Key{0});
 
   explicit SlotIndex(std::uint32_t max_entries) {
-    std::uint32_t capacity = 16;
-    while (capacity < 2 * max_entries) capacity <<= 1;
+    const std::uint32_t capacity = Cells(max_entries);
     keys_ = BlankTable<Key, kFreeKey>(capacity);
     values_ = BlankTable<std::uint32_t, 0>(capacity);
     mask_ = capacity - 1;
+  }
+
+  // The most the index ever holds: every cell written.
+  static std::uint64_t MemoryBound(std::uint32_t max_entries) noexcept {
+    return std::uint64_t{Cells(max_entries)} * (sizeof(Key) + sizeof(std::uint32_t));
   }
 
   bool Contains(Key key) const noexcept { return Find(key) != kEmpty; }
@@ -69,6 +73,11 @@ class SlotIndex {
   }
 
  private:
+  static std::uint32_t Cells(std::uint32_t max_entries) noexcept {
+    std::uint32_t cells = 16;
+    while (cells < 2 * max_entries) cells <<= 1;
+    return cells;
+  }
   std::uint32_t Hash(Key key) const noexcept {
     // Fibonacci hashing spreads sequential and random keys alike.
     return static_cast<std::uint32_t>((static_cast<std::uint64_t>(key) * 0x9E3779B97F4A7C15ull) >> 32) &

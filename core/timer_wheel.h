@@ -22,6 +22,11 @@ class TimerWheel {
       : next_(slots), prev_(slots), deadline_(slots), heads_(kBuckets, kNone),
         cursor_(now_ms / kTickMs) {}
 
+  // The most a wheel for `slots` timers ever holds: every slot's links written.
+  static std::uint64_t MemoryBound(std::uint32_t slots) noexcept {
+    return std::uint64_t{slots} * (2 * sizeof(std::uint32_t) + sizeof(std::int64_t)) + kBuckets * sizeof(std::uint32_t);
+  }
+
   void Schedule(std::uint32_t slot, std::int64_t deadline_ms) noexcept {
     Cancel(slot);
     deadline_[slot] = deadline_ms;

@@ -108,6 +108,12 @@ bool FileExists(const char* path) {
 
 void Log(const std::string& line) { std::fprintf(stderr, "[INFO] %s\n", line.c_str()); }
 
+// One line when the container's memory limit made the shards smaller than configured.
+void LogMemoryFit(const ringdns::core::Daemon& daemon) {
+  const ringdns::core::MemoryFit& fit = daemon.memory_fit();
+  if (!fit.note.empty()) std::fprintf(stderr, "[%s] %s\n", fit.fits ? "INFO" : "WARNING", fit.note.c_str());
+}
+
 // The Corefile's bytes, for `reload`'s change detection (CoreDNS hashes them too).
 std::optional<std::string> ReadFile(const std::string& path) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
@@ -183,6 +189,7 @@ void Reload(const Flags& flags, ringdns::core::Daemon& daemon, Config& running, 
   }
   running = *std::move(next);
   for (const std::string& warning : daemon.warnings()) std::fprintf(stderr, "[WARNING] %s\n", warning.c_str());
+  LogMemoryFit(daemon);
   Log(std::string(why) + ": reloaded " + path);
 }
 
@@ -210,6 +217,7 @@ int Serve(Config config, const Flags& flags) {
   for (const std::string& warning : (*daemon)->warnings()) {
     std::fprintf(stderr, "[WARNING] %s\n", warning.c_str());
   }
+  LogMemoryFit(**daemon);
   // /metrics, /health and /ready, on their own threads. Ready once the shards serve;
   // not ready (health still OK) during a lameduck period before stopping.
   std::atomic<bool> stopping{false};

@@ -9,26 +9,12 @@
 #include <string>
 
 #include "core/daemon.h"
+#include "testing/fake_cgroup.h"
 
 namespace ringdns::core {
 namespace {
 
-class FakeCgroup {
- public:
-  FakeCgroup() {
-    char pattern[] = "/tmp/ringdns-cgroup.XXXXXX";
-    root_ = ::mkdtemp(pattern);
-  }
-  ~FakeCgroup() { std::filesystem::remove_all(root_); }
-  void Write(const std::string& file, const std::string& text) {
-    std::filesystem::create_directories(std::filesystem::path(root_ + "/" + file).parent_path());
-    std::ofstream(root_ + "/" + file) << text;
-  }
-  const std::string& root() const { return root_; }
-
- private:
-  std::string root_;
-};
+using testing::FakeCgroup;
 
 const int kCpus = static_cast<int>(UsableCpus().size());
 
