@@ -47,7 +47,7 @@ std::uint32_t IndexSize(std::uint32_t capacity) noexcept {
 
 Cache::Cache(std::uint32_t capacity) : slots_(capacity), arena_(std::size_t{capacity} * kSlotBytes) {
   const std::uint32_t index_size = IndexSize(capacity);
-  index_.assign(index_size, kEmpty);
+  index_ = BlankTable<std::uint32_t, kEmpty>(index_size);
   index_mask_ = index_size - 1;
 }
 

@@ -120,7 +120,8 @@ class Cache {
   // reused by CLOCK once every slot made holds an entry and no more may be made.
   ReservedArray<Slot> slots_;
   ReservedBytes arena_;
-  std::vector<std::uint32_t> index_;  // slot numbers, open addressing on the hash
+  // Slot numbers, open addressing on the hash; empty cells are never written.
+  BlankTable<std::uint32_t, 0xffffffffu> index_;
   std::uint32_t index_mask_ = 0;
   std::uint32_t hand_ = 0;
   std::uint32_t size_ = 0;

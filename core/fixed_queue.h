@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <span>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace ringdns::core {
@@ -25,8 +26,23 @@ class FixedQueue {
   }
   FixedQueue(const FixedQueue&) = delete;
   FixedQueue& operator=(const FixedQueue&) = delete;
-  FixedQueue(FixedQueue&&) noexcept = default;  // a vector's move keeps its storage
-  FixedQueue& operator=(FixedQueue&&) noexcept = default;
+  // A vector's move keeps its storage; the moved-from queue is left empty, with none.
+  FixedQueue(FixedQueue&& other) noexcept
+      : own_(std::move(other.own_)),
+        ring_(std::exchange(other.ring_, nullptr)),
+        capacity_(std::exchange(other.capacity_, 0)),
+        head_(std::exchange(other.head_, 0)),
+        size_(std::exchange(other.size_, 0)) {}
+  FixedQueue& operator=(FixedQueue&& other) noexcept {
+    if (this != &other) {
+      own_ = std::move(other.own_);
+      ring_ = std::exchange(other.ring_, nullptr);
+      capacity_ = std::exchange(other.capacity_, 0);
+      head_ = std::exchange(other.head_, 0);
+      size_ = std::exchange(other.size_, 0);
+    }
+    return *this;
+  }
 
   bool empty() const noexcept { return size_ == 0; }
   bool full() const noexcept { return size_ == capacity_; }
@@ -38,6 +54,11 @@ class FixedQueue {
   }
   // Precondition: !empty().
   T& Front() noexcept { return ring_[head_]; }
+  // Calls visit(item, is_front) for every queued item, oldest first.
+  template <typename Visit>
+  void ForEach(Visit&& visit) noexcept {
+    for (std::uint32_t i = 0; i < size_; ++i) visit(ring_[(head_ + i) % capacity_], i == 0);
+  }
   void Pop() noexcept {
     head_ = (head_ + 1) % capacity_;
     --size_;

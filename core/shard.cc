@@ -257,9 +257,14 @@ void Shard::ReplyFromQueryBuffer(const Client& client, std::size_t len, LogError
 }
 
 void Shard::WriteOverQuery(const Client& client, absl::FunctionRef<void(const Client&)> write) {
+  // Copies of the query still waiting to go upstream are of no use once it is answered.
+  if (query_refs_[client.bid] > 1) CancelUnsentWrites(client.bid);
   if (query_refs_[client.bid] == 1) return write(client);  // only the caller holds it
   if (tcp_query_free_.empty()) {
+    // A send reads the buffer and no spare is free: no answer. The client asks again;
+    // its connection must not wait for this one.
     ++counters_.reply_failures;
+    if (client.tcp()) StreamQueryDone(client.conn, client.conn_generation);
     return;
   }
   Client moved = client;
@@ -366,7 +371,10 @@ void Shard::HandleCompletion(const io_uring_cqe& cqe) {
         if (!listener) FinishRotation(socket);
       }
       if (cqe.res < 0) {
-        if (cqe.res == -ENOBUFS) ++counters_.enobufs;  // back-pressure: re-armed later
+        if (cqe.res == -ENOBUFS) {  // back-pressure (re-armed later), or a ring still growing
+          ++counters_.enobufs;
+          (listener ? query_buffers_ : answer_buffers_).Starved();
+        }
         return;
       }
       if ((cqe.flags & IORING_CQE_F_BUFFER) == 0) return;

@@ -462,6 +462,10 @@ class Shard {
   }
   void CloseStream(std::uint32_t conn);
   // A queued write is over (sent, or dropped with its stream): its buffer goes back.
+  // Drops every write of query buffer `bid` to an upstream not yet begun (the query was
+  // answered meanwhile), giving back its hold.
+  void CancelUnsentWrites(std::uint16_t bid) noexcept;
+  void SkipCancelledWrites(Stream& s) noexcept;  // pops cancelled writes off the front
   void WriteDone(Stream& s, const PendingWrite& w) noexcept {
     if (w.owner == kOwnsBig && s.big_held > 0) --s.big_held;
     GiveBack(static_cast<Owner>(w.owner), w.buffer);

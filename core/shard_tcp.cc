@@ -256,8 +256,30 @@ bool Shard::StreamWrite(std::uint32_t conn, std::uint16_t generation, std::uint8
   return true;
 }
 
+void Shard::CancelUnsentWrites(std::uint16_t bid) noexcept {
+  // Rare (an answer while its query waits on a connection), so a scan is fine. A write
+  // not begun can go, except one a plain-TCP send is reading now; over TLS the kernel
+  // reads only the ciphertext.
+  for (std::uint32_t conn = options_.tcp_connections; conn < streams_.size(); ++conn) {
+    Stream& s = streams_[conn];
+    if (!s.open) continue;
+    s.out.ForEach([&](PendingWrite& w, bool front) {
+      if (w.owner != kOwnsQuery || w.buffer != bid || w.sent != 0) return;
+      if (front && s.send_armed && s.tls == kNoTls) return;
+      w.owner = kOwnsNothing;
+      w.len = 0;  // skipped by the sends
+      UnrefQuery(bid);
+    });
+  }
+}
+
+void Shard::SkipCancelledWrites(Stream& s) noexcept {
+  while (!s.out.empty() && s.out.Front().len == 0) s.out.Pop();
+}
+
 void Shard::ArmStreamSend(std::uint32_t conn) {
   Stream& s = streams_[conn];
+  SkipCancelledWrites(s);
   if (!s.open || s.closing || s.out.empty()) return;
   if (s.tls != kNoTls) return PumpTlsSend(conn);
   const PendingWrite& w = s.out.Front();

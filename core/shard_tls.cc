@@ -147,6 +147,7 @@ void Shard::PumpTlsSend(std::uint32_t conn) {
     t.out_len = t.out_sent = 0;
     // Encrypt the next record of the first answer, once the session has nothing else
     // to say. The answer's buffer goes back as soon as OpenSSL has its bytes.
+    SkipCancelledWrites(s);
     if (!t.session.ciphertext_pending() && !t.session.handshaking() && !s.out.empty()) {
       PendingWrite& w = s.out.Front();
       w.sent += static_cast<std::uint32_t>(t.session.Write({w.data + w.sent, w.len - w.sent}));

@@ -43,6 +43,11 @@ class ProvidedBufferRing {
     ++held_;
     if (provided_ < count_ && provided_ - held_ <= provided_ / 4) ProvideUpTo(2 * provided_);
   }
+  // A receive ended for want of a buffer (ENOBUFS) before Took saw the ring run low
+  // (a burst, a cold start): hand out more now, if any are left to hand out.
+  void Starved() noexcept {
+    if (provided_ < count_) ProvideUpTo(2 * provided_);
+  }
   // Queues buffer `id` for reuse by the kernel; Commit publishes the queued ones.
   void Recycle(std::uint16_t id) noexcept {
     io_uring_buf_ring_add(ring_, Buffer(id).data(), buffer_size_, id, mask_, pending_++);

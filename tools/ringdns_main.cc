@@ -2,7 +2,8 @@
 //
 //   -conf FILE      the Corefile (default ./Corefile; without one, a built-in default)
 //   -dns.port PORT  the port of server blocks that name none (default 53)
-//   -validate       parse the Corefile, print it normalised, exit 0 or 1
+//   -validate       parse the Corefile, print it normalised (and, on stderr, the most
+//                   memory its shards can hold), exit 0 or 1
 //   -shards N       shard threads (default: one per usable CPU)
 //   -pin            pin shard i to the i-th usable CPU (for dedicated cores only)
 //   -user NAME      once every socket is bound, run as NAME (with no capabilities left)
@@ -107,6 +108,21 @@ bool FileExists(const char* path) {
 }
 
 void Log(const std::string& line) { std::fprintf(stderr, "[INFO] %s\n", line.c_str()); }
+
+// For -validate: the most the shards of this configuration can hold, every pool full,
+// so that a container's memory limit can be chosen (or checked) before deploying.
+void PrintMemoryBound(const Config& config, const Flags& flags) {
+  absl::StatusOr<ringdns::core::RouteTable> routes = ringdns::core::BuildRoutes(config);
+  if (!routes.ok()) {
+    std::fprintf(stderr, "[INFO] memory: not computed here (%s)\n", std::string(routes.status().message()).c_str());
+    return;
+  }
+  const int shards = flags.shards > 0 ? flags.shards : ringdns::core::DefaultShardCount();
+  const double mib = static_cast<double>(ringdns::core::Shard::MemoryBound(ringdns::core::ShardOptions{}, *routes)) /
+                     (1 << 20);
+  std::fprintf(stderr, "[INFO] memory: at most %.1f MiB a shard with every pool full; %d shards: %.1f MiB\n", mib,
+               shards, mib * shards);
+}
 
 // One line when the container's memory limit made the shards smaller than configured.
 void LogMemoryFit(const ringdns::core::Daemon& daemon) {
@@ -314,6 +330,7 @@ int main(int argc, char** argv) {
   }
   if (flags.validate) {
     std::fputs(ringdns::core::config::FormatCorefile(*config).c_str(), stdout);
+    PrintMemoryBound(*config, flags);
     return 0;
   }
   return Serve(*config, flags);

@@ -58,6 +58,7 @@ class ReservedArray {
         capacity_(std::exchange(other.capacity_, 0)),
         size_(std::exchange(other.size_, 0)) {}
   ReservedArray& operator=(ReservedArray&& other) noexcept {
+    if (this == &other) return *this;
     Clear();
     bytes_ = std::move(other.bytes_);
     capacity_ = std::exchange(other.capacity_, 0);
@@ -106,6 +107,7 @@ class BlankTable {
       *at_ = static_cast<T>(value ^ kBlank);
       return *this;
     }
+    Ref(const Ref&) = default;
     Ref& operator=(const Ref& other) noexcept { return *this = static_cast<T>(other); }
 
    private:

@@ -5,8 +5,10 @@
 #include <map>
 #include <random>
 #include <set>
+#include <span>
 #include <vector>
 
+#include "core/fixed_queue.h"
 #include "core/health.h"
 #include "core/inflight.h"
 #include "core/slot_index.h"
@@ -118,6 +120,22 @@ TEST(TimerWheel, ATimerScheduledWhileFiringRunsOnTheNextTick) {
   }
   EXPECT_GE(second_fired_at, 100);
   EXPECT_LE(second_fired_at, 100 + TimerWheel::kTickMs);
+}
+
+TEST(FixedQueue, AMovedFromQueueIsEmptyAndSharesNothing) {
+  std::vector<int> storage(4);
+  FixedQueue<int> source{std::span<int>(storage)};
+  source.Push(1);
+  FixedQueue<int> target = std::move(source);
+  EXPECT_TRUE(source.empty());  // NOLINT(bugprone-use-after-move): what is left behind
+  EXPECT_TRUE(source.full());   // no storage: nothing can be pushed into it
+  EXPECT_EQ(target.size(), 1u);
+  EXPECT_EQ(target.Front(), 1);
+  FixedQueue<int> owning(2);
+  owning.Push(7);
+  FixedQueue<int> moved(std::move(owning));
+  EXPECT_EQ(moved.Front(), 7);
+  EXPECT_TRUE(owning.empty());  // NOLINT(bugprone-use-after-move)
 }
 
 TEST(InflightTable, HandsOutEachSlotOnceAndBumpsTheGeneration) {

@@ -1,8 +1,9 @@
 // A TCP upstream whose connect is slow: the query waits in the new connection's queue,
-// its attempt times out, and the client is answered (stale, from the cache) before the
-// connection is up. The query's buffer is still queued for that connection, so the
-// answer must go elsewhere: once connected, the upstream gets the query as it was, not
-// the client's answer over it.
+// its attempt times out, and the client is answered (stale from the cache, or SERVFAIL)
+// before the connection is up. The answer is written where the query was: the queued
+// copy, now of no use, is dropped, and once connected the upstream gets neither it nor
+// the client's answer in its place, and the connection keeps its framing for the next
+// query.
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -11,7 +12,10 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
 #include <cstdint>
+#include <fstream>
+#include <sstream>
 #include <optional>
 #include <string>
 #include <thread>
@@ -31,10 +35,12 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-constexpr char kName[] = "www.example.";
-constexpr std::uint8_t kEncodedName[] = {3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0};
+constexpr char kName[] = "www.example.";      // answered while its query waits
+constexpr char kNextName[] = "next.example.";  // asked after, on the same connection
 
-Bytes Query(std::uint16_t id) { return MessageBuilder(id, 0x0100).Question(kName, 1).bytes(); }
+Bytes Query(std::uint16_t id, const char* name = kName) {
+  return MessageBuilder(id, 0x0100).Question(name, 1).bytes();
+}
 
 bool Readable(int fd, Clock::time_point until) {
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
@@ -63,9 +69,28 @@ std::optional<Bytes> ReadFramed(int fd, Clock::time_point until) {
   return msg;
 }
 
-bool AsksForTheName(const Bytes& msg) {
-  return msg.size() >= wire::header::kSize + sizeof(kEncodedName) &&
-         std::equal(std::begin(kEncodedName), std::end(kEncodedName), msg.begin() + wire::header::kSize);
+// A TCP socket on 127.0.0.1:`port` that its owner has not closed (established, or in
+// CLOSE_WAIT: the peer closed, the owner not yet), from /proc/net/tcp.
+bool OpenSocketOn(std::uint16_t port) {
+  std::ifstream table("/proc/net/tcp");
+  std::string line;
+  std::getline(table, line);  // the header
+  while (std::getline(table, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, remote, state;
+    fields >> slot >> local >> remote >> state;
+    const std::size_t colon = local.find(':');
+    if (colon == std::string::npos) continue;
+    const bool open = state == "01" || state == "08";
+    if (open && std::stoul(local.substr(colon + 1), nullptr, 16) == port) return true;
+  }
+  return false;
+}
+
+bool AsksFor(const Bytes& msg, const char* name) {
+  const Bytes encoded = WireName(name);
+  return msg.size() >= wire::header::kSize + encoded.size() &&
+         std::equal(encoded.begin(), encoded.end(), msg.begin() + wire::header::kSize);
 }
 
 // The upstream, driven step by step from the test's thread.
@@ -78,12 +103,17 @@ class SlowConnectUpstream {
   }
   std::uint16_t port() const { return port_; }
 
-  // Accepts one connection and answers its first query with TTL 1, then closes it.
+  // Accepts one connection and answers its first query with TTL 1, then closes it and
+  // waits until the forwarder has closed its end too (so the next query needs a new
+  // connection).
   bool AnswerOnceWithTtl1() {
     const Clock::time_point until = Clock::now() + 10s;
     if (!Readable(listener_, until)) return false;
     const int conn = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
     if (conn < 0) return false;
+    sockaddr_in forwarder{};
+    socklen_t len = sizeof(forwarder);
+    ::getpeername(conn, reinterpret_cast<sockaddr*>(&forwarder), &len);
     const std::optional<Bytes> query = ReadFramed(conn, until);
     bool answered = false;
     if (query) {
@@ -91,7 +121,8 @@ class SlowConnectUpstream {
       answered = ::write(conn, answer.data(), answer.size()) == static_cast<ssize_t>(answer.size());
     }
     ::close(conn);
-    return answered;
+    for (int i = 0; i < 6000 && OpenSocketOn(ntohs(forwarder.sin_port)); ++i) std::this_thread::sleep_for(10ms);
+    return answered && !OpenSocketOn(ntohs(forwarder.sin_port));
   }
 
   // From now on a new connection's SYN is dropped: the accept queue holds one
@@ -101,10 +132,21 @@ class SlowConnectUpstream {
     blocker_.emplace(port_);
   }
 
-  // Accepts again (the dropped SYN is sent again after about a second) and reads every
-  // message from every connection until one asks for the name, or `timeout`.
-  std::vector<Bytes> AcceptAndReadUntilTheQuery(std::chrono::milliseconds timeout) {
+  // Accepts again: the blocker, then the forwarder's connection, whose dropped SYN is
+  // sent again after about a second. False if it did not come within `timeout`.
+  bool AcceptTheForwarder(std::chrono::milliseconds timeout) {
     ::listen(listener_, 64);
+    const Clock::time_point until = Clock::now() + timeout;
+    while (accepted_.size() < 2 && Readable(listener_, until)) {
+      const int conn = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (conn >= 0) accepted_.push_back(conn);
+    }
+    return accepted_.size() >= 2;
+  }
+
+  // Reads every message from every connection (accepting more) until one asks for
+  // `name`, or `timeout`.
+  std::vector<Bytes> ReadUntil(const char* name, std::chrono::milliseconds timeout) {
     std::vector<Bytes> received;
     const Clock::time_point until = Clock::now() + timeout;
     while (Clock::now() < until) {
@@ -124,7 +166,7 @@ class SlowConnectUpstream {
           continue;
         }
         received.push_back(*msg);
-        if (AsksForTheName(*msg)) return received;
+        if (AsksFor(*msg, name)) return received;
       }
     }
     return received;
@@ -146,14 +188,16 @@ std::string Corefile(std::uint16_t upstream, const std::string& cache = kStaleCa
          " {\n  force_tcp\n  max_connect_attempts 1\n  read_timeout 30s\n }\n}\n";
 }
 
-// Every message the upstream got is a query (QR clear) and one of them asks for the name.
-void ExpectOnlyQueries(const std::vector<Bytes>& received) {
-  ASSERT_FALSE(received.empty()) << "the queued query never arrived";
-  EXPECT_TRUE(AsksForTheName(received.back())) << "the queued query never arrived whole";
+// What the upstream got once it accepted, up to the next query: only queries (QR clear),
+// none for the answered name, and the next one whole (the framing held).
+void ExpectNextQueryAlone(const std::vector<Bytes>& received) {
+  ASSERT_FALSE(received.empty()) << "the next query never arrived";
+  EXPECT_TRUE(AsksFor(received.back(), kNextName)) << "the next query never arrived whole";
   for (const Bytes& msg : received) {
     ASSERT_GE(msg.size(), wire::header::kSize);
     EXPECT_EQ(wire::LoadU16(msg.data() + wire::header::kFlags) & wire::flag::kQr, 0)
         << "the upstream was sent an answer";
+    EXPECT_FALSE(AsksFor(msg, kName)) << "the answered query was sent anyway";
   }
 }
 
@@ -180,7 +224,7 @@ void ServeStaleWhileTheUpstreamConnects() {
   ASSERT_TRUE(client.Send(Query(1)));
   ASSERT_TRUE(up.AnswerOnceWithTtl1());
   ASSERT_TRUE(client.Receive(5s).has_value());
-  std::this_thread::sleep_for(1100ms);
+  std::this_thread::sleep_for(1100ms);  // the TTL runs out: a precondition, not a verdict
 
   up.StopAccepting();
   ASSERT_TRUE(client.Send(Query(2)));
@@ -189,24 +233,30 @@ void ServeStaleWhileTheUpstreamConnects() {
   EXPECT_EQ(wire::LoadU16(stale->data()), 2);
   EXPECT_EQ(wire::LoadU16(stale->data() + wire::header::kAnCount), 1);
 
-  ExpectOnlyQueries(up.AcceptAndReadUntilTheQuery(40s));
+  // Once connected, the connection carries the next query, and nothing before it.
+  ASSERT_TRUE(up.AcceptTheForwarder(40s));
+  ASSERT_TRUE(client.Send(Query(3, kNextName)));
+  ExpectNextQueryAlone(up.ReadUntil(kNextName, 10s));
   EXPECT_EQ(fwd.Stop().cache_stale, 1u);
 }
 
-TEST(ConnectingUpstream, AStaleAnswerToAUdpClientLeavesTheQueuedQueryIntact) {
+TEST(ConnectingUpstream, AStaleAnswerToAUdpClientIsNotSentUpstreamAfter) {
   ServeStaleWhileTheUpstreamConnects<UdpAsker>();
 }
 
-TEST(ConnectingUpstream, AStaleAnswerToATcpClientLeavesTheQueuedQueryIntact) {
+TEST(ConnectingUpstream, AStaleAnswerToATcpClientIsNotSentUpstreamAfter) {
   // A TCP client's answer also writes its own length prefix in front of the buffer: the
   // queued query's prefix, had they shared it.
   ServeStaleWhileTheUpstreamConnects<TcpClient>();
 }
 
-TEST(ConnectingUpstream, AServfailToATcpClientLeavesTheQueuedQueryIntact) {
+// The attempt times out while the query waits in the connecting connection's queue:
+// SERVFAIL, with `tune` applied to the shard's pools.
+template <typename Client>
+void ServfailWhileTheUpstreamConnects(const std::function<void(core::ShardOptions&)>& tune) {
   SlowConnectUpstream up;
-  Forwarder fwd(Corefile(up.port(), ""));
-  TcpClient client(fwd.port());
+  Forwarder fwd(Corefile(up.port(), ""), 1, tune);
+  Client client(fwd.port());
   ASSERT_TRUE(client.Send(Query(1)));
   ASSERT_TRUE(up.AnswerOnceWithTtl1());  // and a round trip to time the next attempt by
   ASSERT_TRUE(client.Receive(5s).has_value());
@@ -218,8 +268,26 @@ TEST(ConnectingUpstream, AServfailToATcpClientLeavesTheQueuedQueryIntact) {
   EXPECT_EQ(wire::LoadU16(servfail->data()), 2);
   EXPECT_EQ(wire::LoadU16(servfail->data() + wire::header::kFlags) & 0xf, wire::rcode::kServFail);
 
-  ExpectOnlyQueries(up.AcceptAndReadUntilTheQuery(40s));
-  EXPECT_EQ(fwd.Stop().servfail_timeout, 1u);
+  // Once connected, the connection carries the next query, and nothing before it.
+  ASSERT_TRUE(up.AcceptTheForwarder(40s));
+  ASSERT_TRUE(client.Send(Query(3, kNextName)));
+  ExpectNextQueryAlone(up.ReadUntil(kNextName, 10s));
+  const core::ShardCounters counters = fwd.Stop();
+  EXPECT_EQ(counters.servfail_timeout, 2u);  // and the next query's, never answered
+  EXPECT_EQ(counters.reply_failures, 0u);
+}
+
+TEST(ConnectingUpstream, AServfailToATcpClientIsNotSentUpstreamAfter) {
+  ServfailWhileTheUpstreamConnects<TcpClient>([](core::ShardOptions&) {});
+}
+
+TEST(ConnectingUpstream, WithNoSpareBufferATcpClientIsStillAnswered) {
+  // The only TCP query buffer holds the client's query.
+  ServfailWhileTheUpstreamConnects<TcpClient>([](core::ShardOptions& o) { o.tcp_query_buffers = 1; });
+}
+
+TEST(ConnectingUpstream, WithNoSpareBufferAUdpClientIsStillAnswered) {
+  ServfailWhileTheUpstreamConnects<UdpAsker>([](core::ShardOptions& o) { o.tcp_query_buffers = 0; });
 }
 
 }  // namespace

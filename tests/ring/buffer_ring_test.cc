@@ -184,6 +184,37 @@ TEST_F(BufferRingTest, HandsTheKernelMoreBuffersOnlyAsTheLoadHoldsThem) {
   EXPECT_FALSE(buffers.exhausted());
 }
 
+TEST_F(BufferRingTest, AReceiveStarvedByABurstGrowsTheRingAtOnce) {
+  ProvidedBufferRing buffers;
+  const int rc = buffers.Init(ring_.raw(), 10, 64, 512, /*initial=*/2);
+  if (rc == -EINVAL || rc == -ENOENT) GTEST_SKIP() << "no provided buffer rings";
+  ASSERT_EQ(rc, 0);
+  // Three datagrams before any completion is reaped: the third finds no buffer.
+  pair_.Send("a");
+  pair_.Send("b");
+  pair_.Send("c");
+  Arm(buffers);
+  std::vector<io_uring_cqe> cqes;
+  for (int i = 0; i < 5 && cqes.size() < 3; ++i) {
+    const std::vector<io_uring_cqe> more = Reap();
+    cqes.insert(cqes.end(), more.begin(), more.end());
+  }
+  ASSERT_EQ(cqes.size(), 3u);
+  if (cqes[0].res == -EINVAL) GTEST_SKIP() << "no multishot recvmsg";
+  ASSERT_EQ(cqes[2].res, -ENOBUFS);
+  buffers.Starved();  // before Took has seen the first two
+  buffers.Commit();
+  EXPECT_EQ(buffers.provided(), 4u);
+  buffers.Took();
+  buffers.Took();
+  EXPECT_FALSE(buffers.exhausted());
+  Arm(buffers);
+  const std::vector<io_uring_cqe> after = Reap();
+  ASSERT_GE(after.size(), 1u);
+  EXPECT_GT(after[0].res, 0);  // the third datagram, in one of the new buffers
+  EXPECT_GE(after[0].flags >> IORING_CQE_BUFFER_SHIFT, 2u);
+}
+
 TEST(Ring, FullSubmissionQueueIsFlushedNotFailed) {
   Ring ring;
   RingOptions options;

@@ -29,6 +29,7 @@ COREFILE
 check "-validate accepts the tutorial Corefile" test "$rc" -eq 0
 check "-validate prints the normalised zone" grep -q '^dns://remote.svc.cluster.local.:5353 {' "$work/out"
 check "-validate fills in defaults" grep -q 'read_timeout 2s' "$work/out"
+check "-validate prints the most memory the shards can hold" grep -q '^\[INFO\] memory: at most [0-9.]* MiB a shard' "$work/out"
 
 "$ringdns" --conf="$work/Corefile" --validate >/dev/null 2>&1; rc=$?
 check "--flag=value spelling works" test "$rc" -eq 0
