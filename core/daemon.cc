@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/net.h"
 #include "core/random.h"
+#include "core/udp_steering.h"
 #include "core/zone_name.h"
 #include "ring/fd.h"
 #include "wire/patch.h"
@@ -133,6 +134,10 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& conf
   daemon->options_ = options;
   if (daemon->options_.shards <= 0) daemon->options_.shards = DefaultShardCount();
   daemon->options_.shard.shards = static_cast<std::uint32_t>(daemon->options_.shards);
+  if (daemon->options_.shards > 1) {
+    daemon->udp_steering_ = "by question";
+    daemon->udp_steered_ = true;
+  }
   daemon->wanted_shard_ = daemon->options_.shard;
   daemon->current_ = std::make_unique<Generation>();
   Generation& gen = *daemon->current_;
@@ -160,7 +165,35 @@ void Daemon::FitToMemory(const RouteTable& routes) {
   options_.shard = memory_fit_.options;
 }
 
+absl::Status Daemon::OpenUdpListeners(const RouteTable& routes, std::vector<ShardSuccession>& successions) {
+  const auto shards = static_cast<std::uint32_t>(successions.size());
+  for (const ListenerSpec& spec : routes.listeners) {
+    if (spec.tls != nullptr) continue;  // DNS over TLS has no UDP socket
+    for (ShardSuccession& succession : successions) {
+      const bool inherited = std::any_of(
+          succession.listeners.begin(), succession.listeners.end(), [&](const ShardSuccession::Listener& l) {
+            return l.udp.valid() && SameEndpoint(l.address.get(), spec.address.get());
+          });
+      if (inherited) continue;  // already in its place in the group, steered
+      absl::StatusOr<ring::UniqueFd> fd = OpenUdpListener(spec.address);
+      if (!fd.ok() && spec.optional) break;  // no IPv6 here; the shards skip it too
+      if (!fd.ok()) return fd.status();
+      if (shards > 1) {
+        if (absl::Status steered = SteerByQuestion(fd->get(), shards); !steered.ok()) {
+          udp_steering_ = absl::StrCat("by the kernel's hash of the client's address (", steered.message(), ")");
+          udp_steered_ = false;
+        }
+      }
+      ShardSuccession::Listener& l = succession.listeners.emplace_back();
+      l.address = spec.address;
+      l.udp = std::move(*fd);
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Daemon::StartShards(Generation& gen, std::vector<ShardSuccession> successions) {
+  if (absl::Status opened = OpenUdpListeners(gen.routes, successions); !opened.ok()) return opened;
   const std::vector<int> cpus = UsableCpus();
   std::vector<std::future<absl::Status>> started;
   for (std::size_t i = 0; i < successions.size(); ++i) {

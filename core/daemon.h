@@ -79,6 +79,10 @@ class Daemon {
   const MemoryFit& memory_fit() const noexcept { return memory_fit_; }
   std::size_t shard_count() const noexcept { return current_->shards.size(); }
   const std::string& ring_description() const noexcept { return ring_description_; }
+  // How UDP queries are spread over the shards: "by question" (core/udp_steering.h), or
+  // why the kernel's hash of the client's address does it instead.
+  const std::string& udp_steering() const noexcept { return udp_steering_; }
+  bool udp_steered() const noexcept { return udp_steered_; }
   // Replaced configurations whose shards are still draining.
   std::size_t retiring() const {
     std::lock_guard<std::mutex> lock(mu_);
@@ -106,6 +110,9 @@ class Daemon {
   // Starts one shard per `successions` entry on `generation`'s routes; returns once all
   // serve, or the first error (having stopped them again).
   absl::Status StartShards(Generation& generation, std::vector<ShardSuccession> successions);
+  // Binds the UDP listeners the shards do not inherit, shard 0's socket first, so socket
+  // i of every SO_REUSEPORT group is shard i's, and steers each group by question.
+  absl::Status OpenUdpListeners(const RouteTable& routes, std::vector<ShardSuccession>& successions);
   // Gives each forward its cache id: the same as before for an unchanged identity.
   void AssignCacheIds(RouteTable& routes);
   // `loop`: asks each such block's listener an unguessable question and fails when it
@@ -116,6 +123,8 @@ class Daemon {
   LoopProbe loop_;
   std::atomic<bool> stop_{false};
   std::string ring_description_;
+  std::string udp_steering_ = "by the kernel's hash of the client's address (one shard)";
+  bool udp_steered_ = false;
   std::atomic<std::uint64_t> reloads_{0};
 
   // Control thread writes, under mu_; the scrape reads under mu_.

@@ -259,7 +259,11 @@ int Serve(Config config, const Flags& flags) {
   }
   Log("ringdns-" + std::string(ringdns::core::Version()) + " serving " + config.file + " on " +
       std::to_string((*daemon)->shard_count()) + " shards (io_uring " +
-      (*daemon)->ring_description() + ")");
+      (*daemon)->ring_description() + "), UDP queries spread " + (*daemon)->udp_steering());
+  if ((*daemon)->shard_count() > 1 && !(*daemon)->udp_steered()) {
+    std::fprintf(stderr, "[WARNING] UDP queries cannot be steered to shards by question: each shard's cache "
+                         "serves the clients the kernel sends it, so a name may be asked upstream once per shard\n");
+  }
   // The control loop: signals, `reload` checks, and joining replaced shards.
   const std::string corefile_path = flags.conf.value_or("Corefile");
   WatchedFiles watched = WatchedFiles::Read(corefile_path, config);

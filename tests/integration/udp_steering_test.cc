@@ -1,0 +1,156 @@
+// The question-steering program in the kernel: a group of SO_REUSEPORT sockets bound in
+// order, the program attached, queries sent from fresh source ports. Each lands on the
+// socket the C++ twin of the program names; spellings of one name land together; what the
+// program cannot read is spread by the kernel's own hash.
+#include "core/udp_steering.h"
+
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "testing/message_builder.h"
+#include "testing/udp.h"
+
+namespace ringdns::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr std::uint32_t kSockets = 4;
+
+// kSockets UDP sockets on one 127.0.0.1 port, bound in index order, steered by question.
+class SteeredGroup {
+ public:
+  SteeredGroup() {
+    for (std::uint32_t i = 0; i < kSockets; ++i) {
+      const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+      const int one = 1;
+      ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_port = htons(port_);
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) std::abort();
+      if (i == 0) port_ = PortOf(fd);
+      fds_[i] = fd;
+    }
+    for (int fd : fds_) {
+      const absl::Status steered = core::SteerByQuestion(fd, kSockets);
+      if (!steered.ok()) ADD_FAILURE() << steered;
+    }
+  }
+  ~SteeredGroup() {
+    for (int fd : fds_) ::close(fd);
+  }
+  std::uint16_t port() const { return port_; }
+
+  // Sends `datagram` from a new source port; the index of the socket that received it.
+  std::optional<std::uint32_t> Deliver(const Bytes& datagram) {
+    UdpClient client;
+    client.SendTo(port_, datagram);
+    std::array<pollfd, kSockets> polls{};
+    for (std::uint32_t i = 0; i < kSockets; ++i) polls[i] = {fds_[i], POLLIN, 0};
+    if (::poll(polls.data(), polls.size(), 5000) <= 0) return std::nullopt;
+    for (std::uint32_t i = 0; i < kSockets; ++i) {
+      if ((polls[i].revents & POLLIN) == 0) continue;
+      std::uint8_t buf[1500];
+      if (::recv(fds_[i], buf, sizeof(buf), 0) >= 0) return i;
+    }
+    return std::nullopt;
+  }
+
+ private:
+  std::array<int, kSockets> fds_{};
+  std::uint16_t port_ = 0;
+};
+
+Bytes Query(const std::string& name, std::uint16_t id = 1) {
+  return MessageBuilder(id, 0x0100).Question(name, 1).bytes();
+}
+
+TEST(UdpSteering, ProgramFitsTheKernelsLimit) {
+  EXPECT_LE(core::QuestionSteeringProgram(16).size(), static_cast<std::size_t>(BPF_MAXINSNS));
+}
+
+TEST(UdpSteering, EachQuestionLandsOnTheSocketItsNameHashesTo) {
+  SteeredGroup group;
+  std::array<int, kSockets> per_socket{};
+  for (int n = 0; n < 200; ++n) {
+    const Bytes query = Query("host-" + std::to_string(n) + ".default.svc.cluster.local.", static_cast<std::uint16_t>(n));
+    const std::uint32_t expected = core::QuestionSteeringIndex(query, kSockets);
+    ASSERT_LT(expected, kSockets);
+    const std::optional<std::uint32_t> got = group.Deliver(query);
+    ASSERT_TRUE(got.has_value()) << n;
+    EXPECT_EQ(*got, expected) << "host-" << n;
+    ++per_socket[*got];
+  }
+  // The names spread: each socket gets a fair part (50 expected, binomial sd ~6).
+  for (int count : per_socket) EXPECT_GE(count, 20);
+}
+
+TEST(UdpSteering, EverySpellingOfANameLandsOnOneSocket) {
+  SteeredGroup group;
+  const std::vector<std::string> spellings = {
+      "_couchbase._tcp.cb-example-srv.remote.svc.cluster.local.",
+      "_COUCHBASE._TCP.CB-EXAMPLE-SRV.REMOTE.SVC.CLUSTER.LOCAL.",
+      "_cOuChBaSe._TcP.cB-eXaMpLe-SrV.rEmOtE.sVc.ClUsTeR.lOcAl.",
+  };
+  std::set<std::uint32_t> sockets;
+  for (int round = 0; round < 8; ++round) {
+    for (const std::string& name : spellings) {
+      const std::optional<std::uint32_t> got = group.Deliver(Query(name));
+      ASSERT_TRUE(got.has_value());
+      sockets.insert(*got);
+    }
+  }
+  EXPECT_EQ(sockets.size(), 1u);
+  // A/AAAA/SRV of one name go together too: only the name is hashed.
+  const std::optional<std::uint32_t> srv = group.Deliver(MessageBuilder(9, 0x0100).Question(spellings[0], 33).bytes());
+  ASSERT_TRUE(srv.has_value());
+  EXPECT_EQ(*srv, *sockets.begin());
+}
+
+TEST(UdpSteering, WhatTheProgramCannotReadIsSpreadByTheKernel) {
+  SteeredGroup group;
+  const std::vector<Bytes> unreadable = {
+      Bytes{0x12, 0x34, 0x01},                                          // shorter than a header
+      Bytes(12, 0),                                                     // a header, no question
+      [] { Bytes b(12, 0); b.push_back(5); b.push_back('a'); return b; }(),  // a name without its end
+      [] { Bytes b(12, 0); b.insert(b.end(), 300, 'a'); return b; }(),   // 255 octets, no zero
+  };
+  for (const Bytes& datagram : unreadable) {
+    ASSERT_EQ(core::QuestionSteeringIndex(datagram, kSockets), core::kSteerByKernel);
+    // From 48 source ports the kernel's hash uses more than one socket (all on one:
+    // probability 4 x 4^-48).
+    std::set<std::uint32_t> sockets;
+    for (int n = 0; n < 48; ++n) {
+      const std::optional<std::uint32_t> got = group.Deliver(datagram);
+      ASSERT_TRUE(got.has_value()) << "a datagram the program cannot read was lost";
+      sockets.insert(*got);
+    }
+    EXPECT_GT(sockets.size(), 1u) << "datagram of " << datagram.size() << " octets";
+  }
+}
+
+TEST(UdpSteering, ANameEndingAtTheDatagramsEndIsStillHashed) {
+  Bytes bare(12, 0);
+  const Bytes name = WireName("example.");
+  bare.insert(bare.end(), name.begin(), name.end());
+  const Bytes full = Query("EXAMPLE.");
+  EXPECT_EQ(core::QuestionSteeringIndex(bare, kSockets), core::QuestionSteeringIndex(full, kSockets));
+  SteeredGroup group;
+  const std::optional<std::uint32_t> got = group.Deliver(bare);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(*got, core::QuestionSteeringIndex(full, kSockets));
+}
+
+}  // namespace
+}  // namespace ringdns::testing
