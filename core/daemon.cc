@@ -134,7 +134,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& conf
   daemon->options_ = options;
   if (daemon->options_.shards <= 0) daemon->options_.shards = DefaultShardCount();
   daemon->options_.shard.shards = static_cast<std::uint32_t>(daemon->options_.shards);
-  if (daemon->options_.shards > 1) {
+  if (daemon->options_.shards > 1 && daemon->options_.steer_by_question) {
     daemon->udp_steering_ = "by question";
     daemon->udp_steered_ = true;
   }
@@ -178,7 +178,7 @@ absl::Status Daemon::OpenUdpListeners(const RouteTable& routes, std::vector<Shar
       absl::StatusOr<ring::UniqueFd> fd = OpenUdpListener(spec.address);
       if (!fd.ok() && spec.optional) break;  // no IPv6 here; the shards skip it too
       if (!fd.ok()) return fd.status();
-      if (shards > 1) {
+      if (shards > 1 && options_.steer_by_question) {
         if (absl::Status steered = SteerByQuestion(fd->get(), shards); !steered.ok()) {
           udp_steering_ = absl::StrCat("by the kernel's hash of the client's address (", steered.message(), ")");
           udp_steered_ = false;

@@ -6,6 +6,9 @@
 //                   memory its shards can hold), exit 0 or 1
 //   -shards N       shard threads (default: one per usable CPU)
 //   -pin            pin shard i to the i-th usable CPU (for dedicated cores only)
+//   -steering MODE  which shard a UDP query goes to: `question` (default; one name, one
+//                   shard, so the shards' caches act as one) or `client` (the kernel's
+//                   hash of the client's address and port, for comparison)
 //   -user NAME      once every socket is bound, run as NAME (with no capabilities left)
 //   -version        print the version and exit
 #include <signal.h>
@@ -38,12 +41,13 @@ struct Flags {
   bool version = false;
   int shards = 0;
   bool pin = false;
+  bool steer_by_question = true;
   std::optional<std::string> user;
 };
 
 int Usage(const char* error) {
   std::fprintf(stderr, "ringdns: %s\nusage: ringdns [-conf FILE] [-dns.port PORT] [-validate] "
-                       "[-shards N] [-pin] [-user NAME] [-version]\n", error);
+                       "[-shards N] [-pin] [-steering question|client] [-user NAME] [-version]\n", error);
   return 2;
 }
 
@@ -91,6 +95,11 @@ std::optional<int> ParseFlags(int argc, char** argv, Flags& flags) {
       flags.user = value;
     } else if (arg == "-pin") {
       flags.pin = true;
+    } else if (arg == "-steering") {
+      if (!take_value() || (value != "question" && value != "client")) {
+        return Usage("-steering needs `question` or `client`");
+      }
+      flags.steer_by_question = value == "question";
     } else if (arg == "-shards") {
       if (!take_value() || !ParseInt(value.c_str(), 1, 1024, flags.shards)) {
         return Usage("-shards needs a number from 1 to 1024");
@@ -224,6 +233,7 @@ int Serve(Config config, const Flags& flags) {
   ringdns::core::DaemonOptions options;
   options.shards = flags.shards;
   options.pin_shards = flags.pin;
+  options.steer_by_question = flags.steer_by_question;
   absl::StatusOr<std::unique_ptr<ringdns::core::Daemon>> daemon =
       ringdns::core::Daemon::Start(config, options);
   if (!daemon.ok()) {
@@ -260,7 +270,7 @@ int Serve(Config config, const Flags& flags) {
   Log("ringdns-" + std::string(ringdns::core::Version()) + " serving " + config.file + " on " +
       std::to_string((*daemon)->shard_count()) + " shards (io_uring " +
       (*daemon)->ring_description() + "), UDP queries spread " + (*daemon)->udp_steering());
-  if ((*daemon)->shard_count() > 1 && !(*daemon)->udp_steered()) {
+  if ((*daemon)->shard_count() > 1 && flags.steer_by_question && !(*daemon)->udp_steered()) {
     std::fprintf(stderr, "[WARNING] UDP queries cannot be steered to shards by question: each shard's cache "
                          "serves the clients the kernel sends it, so a name may be asked upstream once per shard\n");
   }
