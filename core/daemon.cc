@@ -135,9 +135,12 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& conf
   if (daemon->options_.shards <= 0) daemon->options_.shards = DefaultShardCount();
   daemon->options_.shard.shards = static_cast<std::uint32_t>(daemon->options_.shards);
   if (daemon->options_.shards > 1 && daemon->options_.steer_by_question) {
-    daemon->udp_steering_ = "by question";
-    daemon->udp_steered_ = true;
+    RandomPool random;  // the hash's key: names that share a shard cannot be chosen from outside
+    const std::uint32_t seed = (std::uint32_t{random.Next16()} << 16) | random.Next16();
+    daemon->steering_ = std::make_shared<SteeringPlan>(static_cast<std::uint32_t>(daemon->options_.shards), seed);
   }
+  daemon->udp_groups_ =
+      std::make_unique<UdpListenerGroups>(static_cast<std::uint32_t>(daemon->options_.shards), daemon->steering_);
   daemon->wanted_shard_ = daemon->options_.shard;
   daemon->current_ = std::make_unique<Generation>();
   Generation& gen = *daemon->current_;
@@ -156,6 +159,15 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& conf
     return loop;
   }
   gen.prober = std::make_unique<Prober>(gen.routes, *gen.health);
+  if (daemon->udp_groups_->steered()) {
+    Daemon* d = daemon.get();
+    daemon->balancer_ = std::make_unique<HotNameBalancer>(
+        d->steering_, static_cast<std::uint32_t>(d->options_.shards), d->options_.hot_name_min_qps,
+        d->options_.shard.hot_name_sample_every, [d](const std::function<void(QuestionSamples&)>& take) {
+          std::lock_guard<std::mutex> lock(d->mu_);
+          for (const auto& shard : d->current_->shards) take(shard->question_samples());
+        });
+  }
   return daemon;
 }
 
@@ -165,35 +177,19 @@ void Daemon::FitToMemory(const RouteTable& routes) {
   options_.shard = memory_fit_.options;
 }
 
-absl::Status Daemon::OpenUdpListeners(const RouteTable& routes, std::vector<ShardSuccession>& successions) {
-  const auto shards = static_cast<std::uint32_t>(successions.size());
-  for (const ListenerSpec& spec : routes.listeners) {
-    if (spec.tls != nullptr) continue;  // DNS over TLS has no UDP socket
-    for (ShardSuccession& succession : successions) {
-      const bool inherited = std::any_of(
-          succession.listeners.begin(), succession.listeners.end(), [&](const ShardSuccession::Listener& l) {
-            return l.udp.valid() && SameEndpoint(l.address.get(), spec.address.get());
-          });
-      if (inherited) continue;  // already in its place in the group, steered
-      absl::StatusOr<ring::UniqueFd> fd = OpenUdpListener(spec.address);
-      if (!fd.ok() && spec.optional) break;  // no IPv6 here; the shards skip it too
-      if (!fd.ok()) return fd.status();
-      if (shards > 1 && options_.steer_by_question) {
-        if (absl::Status steered = SteerByQuestion(fd->get(), shards); !steered.ok()) {
-          udp_steering_ = absl::StrCat("by the kernel's hash of the client's address (", steered.message(), ")");
-          udp_steered_ = false;
-        }
-      }
-      ShardSuccession::Listener& l = succession.listeners.emplace_back();
-      l.address = spec.address;
-      l.udp = std::move(*fd);
-    }
-  }
-  return absl::OkStatus();
+void Daemon::PruneUdpGroups() {
+  if (!udp_groups_) return;
+  std::vector<const RouteTable*> in_use;
+  if (current_) in_use.push_back(&current_->routes);
+  for (const auto& gen : retiring_) in_use.push_back(&gen->routes);
+  udp_groups_->Prune(in_use);
 }
 
 absl::Status Daemon::StartShards(Generation& gen, std::vector<ShardSuccession> successions) {
-  if (absl::Status opened = OpenUdpListeners(gen.routes, successions); !opened.ok()) return opened;
+  if (absl::Status opened = udp_groups_->Provide(gen.routes, successions); !opened.ok()) return opened;
+  if (udp_groups_->steered()) {
+    for (ShardSuccession& succession : successions) succession.steering = steering_;
+  }
   const std::vector<int> cpus = UsableCpus();
   std::vector<std::future<absl::Status>> started;
   for (std::size_t i = 0; i < successions.size(); ++i) {
@@ -299,6 +295,7 @@ absl::Status Daemon::Reload(const config::Config& config) {
     cache_ids_ = saved_ids;
     next_cache_id_ = saved_next;
     ++retired_.reload_failures;
+    PruneUdpGroups();  // the groups only it opened
     return started;
   }
   // Both configurations now receive on the shared sockets; the old one stops (its
@@ -344,6 +341,7 @@ void Daemon::ReapRetired() {
     retired_.Add(gen.Sources(), /*running=*/false);
     it = retiring_.erase(it);
   }
+  PruneUdpGroups();  // the addresses only the reaped generations listened on
 }
 
 void Daemon::RequestStop() {
@@ -412,6 +410,7 @@ Daemon::~Daemon() {
 }
 
 void Daemon::Wait() {
+  balancer_.reset();  // reads the shards: goes first
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (const auto& gen : retiring_) gen->prober.reset();
@@ -422,6 +421,7 @@ void Daemon::Wait() {
   for (const auto& gen : retiring_) gen->Join();
   if (current_) current_->Join();
   ReapRetired();
+  if (udp_groups_) udp_groups_->Clear();  // nobody serves the ports any more
 }
 
 std::string Daemon::Metrics() const {

@@ -14,6 +14,7 @@
 #include "core/config/config.h"
 #include "core/counters.h"
 #include "core/health.h"
+#include "core/hot_names.h"
 #include "core/loop_probe.h"
 #include "core/metrics_text.h"
 #include "core/prober.h"
@@ -21,6 +22,7 @@
 #include "core/routes.h"
 #include "core/memory/budget.h"
 #include "core/shard.h"
+#include "core/udp_listener_groups.h"
 
 namespace ringdns::core {
 
@@ -34,6 +36,9 @@ struct DaemonOptions {
   // Send each UDP query to the shard its question's name hashes to (core/udp_steering.h);
   // off, the kernel picks by the client's address and port.
   bool steer_by_question = true;
+  // A name this popular (queries a second) and a large enough share of all queries is
+  // spread over every shard instead (core/hot_names.h).
+  double hot_name_min_qps = 2000;
   ShardOptions shard;
   int log_fd = 1;  // where `log` and `errors` lines go (stdout, as CoreDNS)
   // Where the cgroup file system is mounted: the memory limit the shards must fit under
@@ -84,8 +89,8 @@ class Daemon {
   const std::string& ring_description() const noexcept { return ring_description_; }
   // How UDP queries are spread over the shards: "by question" (core/udp_steering.h), or
   // why the kernel's hash of the client's address does it instead.
-  const std::string& udp_steering() const noexcept { return udp_steering_; }
-  bool udp_steered() const noexcept { return udp_steered_; }
+  std::string udp_steering() const { return udp_groups_->steering(); }
+  bool udp_steered() const noexcept { return udp_groups_->steered(); }
   // Replaced configurations whose shards are still draining.
   std::size_t retiring() const {
     std::lock_guard<std::mutex> lock(mu_);
@@ -113,9 +118,8 @@ class Daemon {
   // Starts one shard per `successions` entry on `generation`'s routes; returns once all
   // serve, or the first error (having stopped them again).
   absl::Status StartShards(Generation& generation, std::vector<ShardSuccession> successions);
-  // Binds the UDP listeners the shards do not inherit, shard 0's socket first, so socket
-  // i of every SO_REUSEPORT group is shard i's, and steers each group by question.
-  absl::Status OpenUdpListeners(const RouteTable& routes, std::vector<ShardSuccession>& successions);
+  // Closes the UDP listener groups no generation listens on any more.
+  void PruneUdpGroups();
   // Gives each forward its cache id: the same as before for an unchanged identity.
   void AssignCacheIds(RouteTable& routes);
   // `loop`: asks each such block's listener an unguessable question and fails when it
@@ -126,8 +130,11 @@ class Daemon {
   LoopProbe loop_;
   std::atomic<bool> stop_{false};
   std::string ring_description_;
-  std::string udp_steering_ = "by the kernel's hash of the client's address";
-  bool udp_steered_ = false;
+  // How UDP queries find their shard (null: the kernel's hash), the listener groups
+  // (control thread), and the thread that finds names to spread.
+  std::shared_ptr<SteeringPlan> steering_;
+  std::unique_ptr<UdpListenerGroups> udp_groups_;
+  std::unique_ptr<HotNameBalancer> balancer_;
   std::atomic<std::uint64_t> reloads_{0};
 
   // Control thread writes, under mu_; the scrape reads under mu_.

@@ -30,7 +30,8 @@ constexpr std::uint32_t kLogQueueRecords = 8192;
 Shard::Shard(ShardId id, const RouteTable& routes, HealthTable& health, LoopProbe& loop,
              const ShardOptions& options, ShardSuccession succession)
     : id_(id), routes_(routes), health_(health), loop_(loop), options_(options),
-      succession_(std::move(succession)), selector_(health, routes.forward_count, id),
+      succession_(std::move(succession)), question_samples_(options.hot_name_sample_every),
+      selector_(health, routes.forward_count, id),
       inflight_(options.slots), pending_(options.slots), coalescing_(options.slots),
       metrics_(routes.blocks.size(), routes.upstream_count) {}
 
@@ -39,7 +40,6 @@ std::vector<ShardSuccession::Listener> Shard::DuplicateListeners() const {
   for (std::size_t i = 0; i < listeners_.size(); ++i) {
     ShardSuccession::Listener& l = out.emplace_back();
     l.address = routes_.listeners[listeners_[i].spec].address;
-    l.udp = ring::UniqueFd(::fcntl(listeners_[i].fd.get(), F_DUPFD_CLOEXEC, 0));
     l.tcp = ring::UniqueFd(::fcntl(tcp_listeners_[i].fd.get(), F_DUPFD_CLOEXEC, 0));
   }
   return out;
@@ -192,6 +192,9 @@ absl::Status Shard::Init() {
     }
   }
   if (absl::Status streams = InitStreams(); !streams.ok()) return streams;
+  // The predecessor's sockets this configuration no longer listens on close now; kept,
+  // they would hold their addresses with nobody reading.
+  succession_.listeners.clear();
   for (std::uint32_t i = 0; i < listeners_.size(); ++i) {
     ArmReceive(kRecvListener, i, listeners_[i], kQueryGroup);
   }
@@ -207,7 +210,10 @@ absl::StatusOr<ring::UniqueFd> Shard::ListenerSocket(const SockAddr& address, bo
     ring::UniqueFd& fd = tcp ? l.tcp : l.udp;
     if (fd.valid() && SameEndpoint(l.address.get(), address.get())) return std::move(fd);
   }
-  return tcp ? OpenTcpListener(address) : OpenUdpListener(address);
+  // UDP sockets come only from the daemon, which binds each group in shard order
+  // (core/udp_listener_groups.h).
+  if (!tcp) return absl::UnavailableError(absl::StrCat("no UDP socket was opened for ", address.ToString()));
+  return OpenTcpListener(address);
 }
 
 void Shard::CancelListen(Op op, std::uint32_t listener) {
@@ -484,6 +490,7 @@ void Shard::Run(const std::atomic<bool>& stop) {
     timers_->Advance(now, [this](std::uint32_t slot) { OnTimeout(slot); });
     stream_timers_->Advance(now, [this](std::uint32_t conn) { OnStreamTimer(conn); });
     if (!stopping_) RotateUpstreamSockets(now);
+    if (id_ == 0 && !stopping_ && succession_.steering) ApplyHotNames();
     if (!stalled_streams_.empty()) ResumeStalledStreams();
     if (cache_) {  // gauges for the scrape
       metrics_.cache_entries[0].Set(cache_->success().size());

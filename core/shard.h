@@ -36,6 +36,7 @@
 #include "core/counters.h"
 #include "core/fixed_queue.h"
 #include "core/health.h"
+#include "core/hot_names.h"
 #include "core/inflight.h"
 #include "core/log_queue.h"
 #include "core/loop_probe.h"
@@ -92,6 +93,8 @@ struct ShardOptions {
   std::int64_t min_attempt_timeout_ms = 50;
   // Of each cache's configured capacity: lowered to fit a container's memory limit.
   std::uint32_t cache_percent = 100;
+  // 1 in this many UDP queries is sampled for the hot-name balancer (core/hot_names.h).
+  std::uint32_t hot_name_sample_every = 64;
 };
 
 // A reload's hand-over from a running shard to the shard that replaces it: the old
@@ -106,7 +109,8 @@ struct CacheHandoff {
 // What a new shard takes over from the one it replaces.
 struct ShardSuccession {
   // Listener sockets that stay open across the reload (UDP and TCP, by address): the
-  // datagrams and connections queued on them are served by the new shard.
+  // datagrams and connections queued on them are served by the new shard. The UDP ones
+  // come from the daemon's groups, on first start too.
   struct Listener {
     SockAddr address;
     ring::UniqueFd udp;
@@ -115,6 +119,9 @@ struct ShardSuccession {
   std::vector<Listener> listeners;
   std::shared_ptr<CacheHandoff> cache;  // null: a fresh cache (first start)
   std::shared_ptr<StreamHandoff> streams;  // client connections; null on first start
+  // How the UDP listener groups steer (core/hot_names.h): shards sample their queries'
+  // hashes for it and shard 0 attaches each new version; null when UDP is not steered.
+  std::shared_ptr<const SteeringPlan> steering;
 };
 
 class Shard {
@@ -144,12 +151,15 @@ class Shard {
   // Likewise: once stopped, hand client connections to `to` once answered, instead of
   // closing them.
   void PassStreamsOn(std::shared_ptr<StreamHandoff> to) { stream_out_ = std::move(to); }
-  // Duplicates of the listener sockets for a successor (control thread, after Init).
+  // Duplicates of the TCP listener sockets for a successor (control thread, after Init);
+  // the daemon hands out the UDP ones (core/udp_listener_groups.h).
   std::vector<ShardSuccession::Listener> DuplicateListeners() const;
 
   const ShardCounters& counters() const noexcept { return counters_; }
   // Safe to read from any thread while the shard runs (relaxed counters).
   const ShardMetrics& metrics() const noexcept { return metrics_; }
+  // Sampled question hashes, drained by the daemon's balancer thread.
+  QuestionSamples& question_samples() noexcept { return question_samples_; }
   const std::string& ring_description() const noexcept { return ring_.description(); }
   // The records for `log` and `errors` (null when no block has either); after Init.
   LogQueue* log_queue() noexcept { return log_queue_.get(); }
@@ -585,6 +595,10 @@ class Shard {
   LoopProbe& loop_;
   const ShardOptions options_;
   ShardSuccession succession_;  // consumed by Init
+  QuestionSamples question_samples_;
+  std::uint64_t hot_names_applied_ = 0;  // the SteeringPlan version attached last (shard 0)
+  // Shard 0: attaches the steering program again when the hot names changed.
+  void ApplyHotNames();
 
   // Order matters: buffer rings unregister from the ring, so they go first.
   ring::Ring ring_;

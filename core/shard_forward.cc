@@ -8,6 +8,7 @@
 #include "core/net.h"
 #include "core/shard.h"
 #include "core/shard_layout.h"
+#include "core/udp_steering.h"
 #include "wire/edns.h"
 #include "wire/message.h"
 #include "wire/patch.h"
@@ -62,6 +63,12 @@ void Shard::OnQuery(std::uint32_t listener, std::uint16_t bid, int res) {
     ++counters_.dropped_qr;  // an answer sent to a listener: answering it could loop
     UnrefQuery(bid);
     return;
+  }
+  if (succession_.steering && question_samples_.Due()) {
+    if (const std::optional<std::uint32_t> hash =
+            QuestionSteeringHash({rx.payload, rx.len}, succession_.steering->seed())) {
+      question_samples_.Push(*hash);
+    }
   }
   Client client{listener, bid, wire::GetId({rx.payload, rx.len}), static_cast<std::uint16_t>(rx.len),
                 0, wire::kClassicUdpSize, rx.from, rx.from_len, kNoConn, 0, kNoBlock, 0, 0};

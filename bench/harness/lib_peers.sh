@@ -6,6 +6,9 @@
 #   start_forwarder NAME PORT CACHE(0|1)   sets $forwarder_pid; returns 1 if unavailable
 #   forwarder_version NAME                 one line, for the report
 #   forwarders                             the names, in report order
+#   start_bench_upstream                   nsd on 127.0.0.1:$upstream_port with the zones
+#   k8s_queries                            the tutorial's traffic, a dnsperf input
+#   cpu_ns PID, peak_rss_kib PID, percentiles   measurements
 
 forwarders() { echo "floor ringdns dnsdist unbound kresd dnsmasq"; }
 
@@ -93,4 +96,51 @@ CONF
         --dns-forward-max=10000 --user=root --pid-file= --log-facility="$dir/log" ;;
   esac
   forwarder_pid=$last_pid
+}
+
+# The upstream: nsd serving bench.test. (n1..n100000 and a wildcard for unique names, TTL
+# 3600) and the tutorial's remote.svc.cluster.local. (TTL 1), two server processes.
+upstream_port=5301
+start_bench_upstream() {
+  {
+    printf '$ORIGIN bench.test.\n$TTL 3600\n'
+    printf '@ IN SOA ns.bench.test. hostmaster.bench.test. 1 7200 1800 86400 300\n'
+    printf '@ IN NS ns.bench.test.\nns IN A 127.0.0.1\n*.wild IN A 192.0.2.2\n'
+    seq 1 100000 | awk '{printf "n%d IN A 192.0.2.%d\n", $1, $1 % 250 + 1}'
+  } >"$work/bench.test.zone"
+  nsd_conf upstream 127.0.0.1 "$upstream_port" bench.test. "$work/bench.test.zone"
+  sed -i 's/server-count: 1/server-count: 2/' "$work/upstream/nsd.conf"
+  printf 'zone:\n  name: "remote.svc.cluster.local."\n  zonefile: "%s"\n' \
+    "$root/examples/zones/remote.svc.cluster.local.zone" >>"$work/upstream/nsd.conf"
+  start_bg /usr/sbin/nsd -d -c "$work/upstream/nsd.conf"
+  for _ in $(seq 1 100); do dig @127.0.0.1 -p "$upstream_port" +short n1.bench.test | grep -q . && break; sleep 0.1; done
+}
+
+# The tutorial's traffic: SRV, pod A, AAAA (no data), and the NXDOMAINs of search-path
+# expansion; TTL 1 as Kubernetes serves it.
+k8s_queries() {
+  local remote=remote.svc.cluster.local pod
+  for pod in 10-1-17-231 10-1-46-20 10-1-68-212; do
+    echo "_couchbase._tcp.cb-example-srv.$remote SRV"
+    echo "$pod.cb-example-srv.$remote A"
+    echo "$pod.cb-example-srv.$remote AAAA"
+    echo "cb-example-srv.$remote.$remote A"            # search path: namespace suffix
+    echo "cb-example-srv.$remote.svc.cluster.local A"  # search path: svc suffix
+  done
+}
+
+# Time on CPU, user and system, of every thread of the process, in nanoseconds
+# (schedstat: finer than the 10 ms ticks of /proc/PID/stat).
+# dnsmasq serves TCP in forked children: they count too while they live.
+cpu_ns() {
+  local pids=("$1") child
+  for child in $(pgrep -P "$1" 2>/dev/null); do pids+=("$child"); done
+  for child in "${pids[@]}"; do cat /proc/"$child"/task/*/schedstat 2>/dev/null; done |
+    awk '{s += $1} END {printf "%.0f", s}'
+}
+peak_rss_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
+percentiles() {  # latencies in seconds on stdin -> "p50 p99 p999" in microseconds
+  sort -g | awk '{v[NR] = $1} END {
+    if (NR == 0) { print "- - -"; exit }
+    printf "%.0f %.0f %.0f\n", v[int(NR * 0.5) + 1] * 1e6, v[int(NR * 0.99) + 1] * 1e6, v[int(NR * 0.999) + 1] * 1e6 }'
 }

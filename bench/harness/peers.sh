@@ -44,51 +44,13 @@ done
 loopback_init
 . "$root/bench/harness/lib_peers.sh"
 
-# The upstream: nsd with both zones.
-upstream_port=5301
-{
-  printf '$ORIGIN bench.test.\n$TTL 3600\n'
-  printf '@ IN SOA ns.bench.test. hostmaster.bench.test. 1 7200 1800 86400 300\n'
-  printf '@ IN NS ns.bench.test.\nns IN A 127.0.0.1\n*.wild IN A 192.0.2.2\n'
-  seq 1 100000 | awk '{printf "n%d IN A 192.0.2.%d\n", $1, $1 % 250 + 1}'
-} >"$work/bench.test.zone"
-nsd_conf upstream 127.0.0.1 "$upstream_port" bench.test. "$work/bench.test.zone"
-sed -i 's/server-count: 1/server-count: 2/' "$work/upstream/nsd.conf"
-printf 'zone:\n  name: "remote.svc.cluster.local."\n  zonefile: "%s"\n' \
-  "$root/examples/zones/remote.svc.cluster.local.zone" >>"$work/upstream/nsd.conf"
-start_bg /usr/sbin/nsd -d -c "$work/upstream/nsd.conf"
-for _ in $(seq 1 100); do dig @127.0.0.1 -p "$upstream_port" +short n1.bench.test | grep -q . && break; sleep 0.1; done
-
+start_bench_upstream
 # Query files.
 seq 1 100 | awk '{print "n" $1 ".bench.test A"}' >"$work/hit.txt"
 seq 1 1000000 | awk '{print "u" $1 ".wild.bench.test A"}' >"$work/forward.txt"
-remote=remote.svc.cluster.local
-{
-  for pod in 10-1-17-231 10-1-46-20 10-1-68-212; do
-    echo "_couchbase._tcp.cb-example-srv.$remote SRV"
-    echo "$pod.cb-example-srv.$remote A"
-    echo "$pod.cb-example-srv.$remote AAAA"
-    echo "cb-example-srv.$remote.$remote A"                   # search path: namespace suffix
-    echo "cb-example-srv.$remote.svc.cluster.local A"         # search path: svc suffix
-  done
-} >"$work/k8s.txt"
+k8s_queries >"$work/k8s.txt"
 cp "$work/hit.txt" "$work/tcp.txt"
 
-# Time on CPU, user and system, of every thread of the process, in nanoseconds
-# (schedstat: finer than the 10 ms ticks of /proc/PID/stat).
-# dnsmasq serves TCP in forked children: they count too while they live.
-cpu_ns() {
-  local pids=("$1") child
-  for child in $(pgrep -P "$1" 2>/dev/null); do pids+=("$child"); done
-  for child in "${pids[@]}"; do cat /proc/"$child"/task/*/schedstat 2>/dev/null; done |
-    awk '{s += $1} END {printf "%.0f", s}'
-}
-peak_rss_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
-percentiles() {  # latencies in seconds on stdin -> "p50 p99 p999" in microseconds
-  sort -g | awk '{v[NR] = $1} END {
-    if (NR == 0) { print "- - -"; exit }
-    printf "%.0f %.0f %.0f\n", v[int(NR * 0.5) + 1] * 1e6, v[int(NR * 0.99) + 1] * 1e6, v[int(NR * 0.999) + 1] * 1e6 }'
-}
 port=5400
 wait_ready() {  # PORT
   for _ in $(seq 1 100); do

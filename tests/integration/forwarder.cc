@@ -40,6 +40,14 @@ Forwarder::Forwarder(const std::string& corefile, int shards,
   Start(corefile, options);
 }
 
+Forwarder::Forwarder(const std::string& corefile, int shards,
+                     const std::function<void(core::DaemonOptions&)>& tune)
+    : port_(FreeUdpPort()) {
+  core::DaemonOptions options = TestOptions(shards, 1024, 1, 2000);
+  tune(options);
+  Start(corefile, options);
+}
+
 void Forwarder::Start(const std::string& corefile, const core::DaemonOptions& options) {
   const std::string text = absl::StrReplaceAll(corefile, {{"{PORT}", std::to_string(port_)}});
   absl::StatusOr<core::config::Config> config = core::config::ParseCorefile(text, "test/Corefile");

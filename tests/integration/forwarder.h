@@ -21,6 +21,8 @@ class Forwarder {
                      int log_fd = 1, std::int64_t rotation_ms = 2000);
   // The same with the tests' default shard options changed by `tune` (pool sizes).
   Forwarder(const std::string& corefile, int shards, const std::function<void(core::ShardOptions&)>& tune);
+  // The same with the daemon's options changed by `tune`.
+  Forwarder(const std::string& corefile, int shards, const std::function<void(core::DaemonOptions&)>& tune);
   ~Forwarder();
 
   std::uint16_t port() const { return port_; }

@@ -179,6 +179,88 @@ TEST_P(ShardSteering, ANameBelongsToOneShardOnEveryListener) {
   EXPECT_EQ(up.queries(), 16) << "a name was asked again: its cache is on another shard";
 }
 
+// A name that is most of the traffic is handed to the kernel's hash once the balancer
+// has seen a second of it: every shard then asks for it once and answers it from its own
+// cache, and the other names stay steered.
+TEST_P(ShardSteering, APopularNameIsSpreadOverEveryShard) {
+  FakeUpstream up(Behaviour::kAnswer, AnswerTtl300);
+  Forwarder fwd(Corefile(up), GetParam(), [](core::DaemonOptions& options) {
+    options.hot_name_min_qps = 20;  // reached under the sanitizers too
+    options.shard.hot_name_sample_every = 1;
+  });
+  const Bytes popular = MessageBuilder(1, 0x0100).Question("popular.example.", 1).bytes();
+  int cold = 0;
+  const auto shards = GetParam();
+  // Bounded: each round takes milliseconds; the balancer decides once a second.
+  for (int round = 0; round < 400 && up.queries() < cold + shards; ++round) {
+    std::vector<std::unique_ptr<UdpClient>> clients;
+    for (int i = 0; i < 40; ++i) {
+      clients.push_back(std::make_unique<UdpClient>());
+      clients.back()->SendTo(fwd.port(), popular);
+    }
+    for (auto& client : clients) ASSERT_TRUE(client->Receive(5s).has_value());
+    ASSERT_TRUE(AskFromNewPort(fwd.port(), "cold-" + std::to_string(cold++) + ".example.", 2).has_value());
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(up.queries(), cold + shards) << "the popular name was not asked once per shard";
+  // Every shard answers it now, and cold names are still asked once.
+  for (int i = 0; i < 8; ++i) ASSERT_TRUE(AskFromNewPort(fwd.port(), "cold-" + std::to_string(cold) + ".example.", 3).has_value());
+  ++cold;
+  EXPECT_EQ(up.queries(), cold + shards);
+}
+
+// Joins the generations replaced by reloads (as ringdns's control loop does each second).
+void ReapAll(Forwarder& fwd) {
+  for (int i = 0; i < 1000 && fwd.daemon().retiring() > 0; ++i) {
+    fwd.daemon().ReapRetired();
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_EQ(fwd.daemon().retiring(), 0u);
+}
+
+// A listener a reload removes and a later reload restores, the old shards gone or still
+// draining: served, and a name still has one shard on every listener. (Binding N new
+// sockets behind the N old ones would send the restored listener's queries to sockets
+// nobody reads; closing old ones would reorder the group.)
+TEST_P(ShardSteering, AListenerRemovedAndRestoredKeepsItsShards) {
+  FakeUpstream up(Behaviour::kAnswer, AnswerTtl300);
+  const std::string forward = " cache 300\n forward . 127.0.0.1:" + std::to_string(up.port()) + "\n}\n";
+  const std::string both = ".:{PORT} {\n bind 127.0.0.1 127.0.0.2\n" + forward;
+  const std::string one = ".:{PORT} {\n bind 127.0.0.1\n" + forward;
+  Forwarder fwd(both, GetParam());
+  for (const bool reap : {false, true}) {
+    ASSERT_TRUE(fwd.Reload(one).ok());
+    if (reap) ReapAll(fwd);
+    ASSERT_TRUE(fwd.Reload(both).ok());
+    if (reap) ReapAll(fwd);
+    const int before = up.queries();
+    std::uint16_t id = 1;
+    for (int n = 0; n < 16; ++n) {
+      const std::string name = "name-" + std::to_string(n) + (reap ? ".reaped." : ".draining.");
+      ASSERT_TRUE(AskAt("127.0.0.2", fwd.port(), name, id++).has_value()) << "the restored listener was not served";
+      ASSERT_TRUE(AskAt("127.0.0.1", fwd.port(), name, id++).has_value());
+    }
+    EXPECT_EQ(up.queries() - before, 16) << "a name was asked again: its cache is on another shard";
+  }
+}
+
+// A reload that fails (the new configuration cannot bind) leaves the groups as they were.
+TEST_P(ShardSteering, AFailedReloadLeavesTheGroupsAsTheyWere) {
+  FakeUpstream up(Behaviour::kAnswer, AnswerTtl300);
+  const std::string forward = " cache 300\n forward . 127.0.0.1:" + std::to_string(up.port()) + "\n}\n";
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n" + forward, GetParam());
+  // 192.0.2.1 is no address of this host: the new shards cannot bind it.
+  EXPECT_FALSE(fwd.Reload(".:{PORT} {\n bind 127.0.0.1 127.0.0.3 192.0.2.1\n" + forward).ok());
+  ASSERT_TRUE(fwd.Reload(".:{PORT} {\n bind 127.0.0.1 127.0.0.3\n" + forward).ok());
+  std::uint16_t id = 1;
+  for (int n = 0; n < 16; ++n) {
+    const std::string name = "name-" + std::to_string(n) + ".example.";
+    ASSERT_TRUE(AskAt("127.0.0.3", fwd.port(), name, id++).has_value());
+    ASSERT_TRUE(AskAt("127.0.0.1", fwd.port(), name, id++).has_value());
+  }
+  EXPECT_EQ(up.queries(), 16);
+}
+
 INSTANTIATE_TEST_SUITE_P(Shards, ShardSteering, ::testing::Values(2, 4),
                          [](const ::testing::TestParamInfo<int>& shards) { return std::to_string(shards.param) + "Shards"; });
 

@@ -4,13 +4,20 @@
 // program cannot read is spread by the kernel's own hash.
 #include "core/udp_steering.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <net/if.h>
 #include <poll.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <array>
+#include <cctype>
 #include <chrono>
+#include <cstring>
+#include <thread>
 #include <optional>
 #include <set>
 #include <string>
@@ -25,11 +32,12 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr std::uint32_t kSockets = 4;
+constexpr std::uint32_t kSeed = 0x9e3779b9u;
 
 // kSockets UDP sockets on one 127.0.0.1 port, bound in index order, steered by question.
 class SteeredGroup {
  public:
-  SteeredGroup() {
+  explicit SteeredGroup(std::vector<std::uint32_t> spread = {}) {
     for (std::uint32_t i = 0; i < kSockets; ++i) {
       const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
       const int one = 1;
@@ -43,7 +51,7 @@ class SteeredGroup {
       fds_[i] = fd;
     }
     for (int fd : fds_) {
-      const absl::Status steered = core::SteerByQuestion(fd, kSockets);
+      const absl::Status steered = core::SteerByQuestion(fd, kSockets, kSeed, spread);
       if (!steered.ok()) ADD_FAILURE() << steered;
     }
   }
@@ -77,7 +85,7 @@ Bytes Query(const std::string& name, std::uint16_t id = 1) {
 }
 
 TEST(UdpSteering, ProgramFitsTheKernelsLimit) {
-  EXPECT_LE(core::QuestionSteeringProgram(16).size(), static_cast<std::size_t>(BPF_MAXINSNS));
+  EXPECT_LE(core::QuestionSteeringProgram(16, kSeed).size(), static_cast<std::size_t>(BPF_MAXINSNS));
 }
 
 TEST(UdpSteering, EachQuestionLandsOnTheSocketItsNameHashesTo) {
@@ -85,7 +93,7 @@ TEST(UdpSteering, EachQuestionLandsOnTheSocketItsNameHashesTo) {
   std::array<int, kSockets> per_socket{};
   for (int n = 0; n < 200; ++n) {
     const Bytes query = Query("host-" + std::to_string(n) + ".default.svc.cluster.local.", static_cast<std::uint16_t>(n));
-    const std::uint32_t expected = core::QuestionSteeringIndex(query, kSockets);
+    const std::uint32_t expected = core::QuestionSteeringIndex(query, kSockets, kSeed);
     ASSERT_LT(expected, kSockets);
     const std::optional<std::uint32_t> got = group.Deliver(query);
     ASSERT_TRUE(got.has_value()) << n;
@@ -124,10 +132,10 @@ TEST(UdpSteering, WhatTheProgramCannotReadIsSpreadByTheKernel) {
       Bytes{0x12, 0x34, 0x01},                                          // shorter than a header
       Bytes(12, 0),                                                     // a header, no question
       [] { Bytes b(12, 0); b.push_back(5); b.push_back('a'); return b; }(),  // a name without its end
-      [] { Bytes b(12, 0); b.insert(b.end(), 300, 'a'); return b; }(),   // 255 octets, no zero
+      [] { Bytes b(12, 0); b.insert(b.end(), 40, 'a'); return b; }(),    // 40 octets, no end
   };
   for (const Bytes& datagram : unreadable) {
-    ASSERT_EQ(core::QuestionSteeringIndex(datagram, kSockets), core::kSteerByKernel);
+    ASSERT_EQ(core::QuestionSteeringIndex(datagram, kSockets, kSeed), core::kSteerByKernel);
     // From 48 source ports the kernel's hash uses more than one socket (all on one:
     // probability 4 x 4^-48).
     std::set<std::uint32_t> sockets;
@@ -145,11 +153,119 @@ TEST(UdpSteering, ANameEndingAtTheDatagramsEndIsStillHashed) {
   const Bytes name = WireName("example.");
   bare.insert(bare.end(), name.begin(), name.end());
   const Bytes full = Query("EXAMPLE.");
-  EXPECT_EQ(core::QuestionSteeringIndex(bare, kSockets), core::QuestionSteeringIndex(full, kSockets));
+  EXPECT_EQ(core::QuestionSteeringIndex(bare, kSockets, kSeed), core::QuestionSteeringIndex(full, kSockets, kSeed));
   SteeredGroup group;
   const std::optional<std::uint32_t> got = group.Deliver(bare);
   ASSERT_TRUE(got.has_value());
-  EXPECT_EQ(*got, core::QuestionSteeringIndex(full, kSockets));
+  EXPECT_EQ(*got, core::QuestionSteeringIndex(full, kSockets, kSeed));
+}
+
+TEST(UdpSteering, SpreadNamesGoByTheKernelsHashOthersStillByQuestion) {
+  const Bytes hot = Query("popular.default.svc.cluster.local.");
+  const std::optional<std::uint32_t> hash = core::QuestionSteeringHash(hot, kSeed);
+  ASSERT_TRUE(hash.has_value());
+  SteeredGroup group({0x12345678u, *hash});
+  std::set<std::uint32_t> sockets;
+  for (int n = 0; n < 48; ++n) {
+    const std::optional<std::uint32_t> got = group.Deliver(hot);
+    ASSERT_TRUE(got.has_value());
+    sockets.insert(*got);
+  }
+  EXPECT_GT(sockets.size(), 1u) << "a spread name stayed on one socket";
+  for (int n = 0; n < 32; ++n) {
+    const Bytes query = Query("cold-" + std::to_string(n) + ".example.");
+    const std::optional<std::uint32_t> got = group.Deliver(query);
+    ASSERT_TRUE(got.has_value());
+    EXPECT_EQ(*got, core::QuestionSteeringIndex(query, kSockets, kSeed));
+  }
+}
+
+TEST(UdpSteering, AProgramWithEverySpreadSlotFitsAndLoads) {
+  std::vector<std::uint32_t> spread;
+  for (std::uint32_t i = 0; i < core::kMaxSpreadNames + 3; ++i) spread.push_back(i * 7919u);
+  EXPECT_LE(core::QuestionSteeringProgram(64, kSeed, spread).size(), static_cast<std::size_t>(BPF_MAXINSNS));
+  SteeredGroup group(spread);  // the kernel's checker accepts it (a failure is reported)
+  const Bytes query = Query("www.example.");
+  const std::optional<std::uint32_t> got = group.Deliver(query);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(*got, core::QuestionSteeringIndex(query, kSockets, kSeed, spread));
+}
+
+// A long name is hashed by its first 64 octets: still one shard for all its spellings,
+// and names that differ only further on share it.
+TEST(UdpSteering, LongNamesAreSteeredByTheirFirst64Octets) {
+  const std::string prefix = "a-rather-long-label-for-a-service.and-its-namespace.svc.cluster.";  // 64 octets in wire form
+  const Bytes one = Query(prefix + "local.");
+  const Bytes other = Query(prefix + "example.");
+  std::string upper = prefix;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  const Bytes shouted = Query(upper + "LOCAL.");
+  const std::uint32_t index = core::QuestionSteeringIndex(one, kSockets, kSeed);
+  ASSERT_NE(index, core::kSteerByKernel);
+  EXPECT_EQ(core::QuestionSteeringIndex(other, kSockets, kSeed), index);
+  EXPECT_EQ(core::QuestionSteeringIndex(shouted, kSockets, kSeed), index);
+  SteeredGroup group;
+  for (const Bytes* query : {&one, &other, &shouted}) {
+    const std::optional<std::uint32_t> got = group.Deliver(*query);
+    ASSERT_TRUE(got.has_value());
+    EXPECT_EQ(*got, index);
+  }
+}
+
+// The seed keys the hash: another process (another seed) puts names on other shards.
+TEST(UdpSteering, TheSeedKeysTheHash) {
+  int moved = 0;
+  for (int n = 0; n < 64; ++n) {
+    const Bytes query = Query("name-" + std::to_string(n) + ".example.");
+    moved += core::QuestionSteeringIndex(query, kSockets, kSeed) != core::QuestionSteeringIndex(query, kSockets, kSeed + 1)
+                 ? 1 : 0;
+  }
+  EXPECT_GT(moved, 16);  // 48 expected
+}
+
+// Before Linux 6.9 net.core.optmem_max defaults to 20 480 octets and the kernel refuses a
+// reuseport program whose eBPF form is larger. Since 6.9 it is per network namespace,
+// so a namespace of the test's own can have the old default.
+TEST(UdpSteering, AttachesUnderTheOldDefaultOptmemMax) {
+  absl::Status attached = absl::OkStatus();
+  bool skipped = false;
+  std::thread in_namespace([&] {
+    if (::unshare(CLONE_NEWNET) != 0) {
+      skipped = true;
+      return;
+    }
+    const int sysctl = ::open("/proc/sys/net/core/optmem_max", O_RDWR | O_CLOEXEC);
+    char value[32] = {};
+    // A per-namespace optmem_max starts at the kernel's default; only then is it ours to set.
+    if (sysctl < 0 || ::read(sysctl, value, sizeof(value) - 1) <= 0 || ::pwrite(sysctl, "20480", 5, 0) != 5) {
+      if (sysctl >= 0) ::close(sysctl);
+      skipped = true;
+      return;
+    }
+    ::close(sysctl);
+    const int lo = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    ifreq up{};
+    std::strcpy(up.ifr_name, "lo");
+    up.ifr_flags = IFF_UP;
+    ::ioctl(lo, SIOCSIFFLAGS, &up);
+    ::close(lo);
+    const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    const int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+      skipped = true;
+    } else {
+      std::vector<std::uint32_t> spread(core::kMaxSpreadNames, 1);
+      attached = core::SteerByQuestion(fd, 64, kSeed, spread);
+    }
+    ::close(fd);
+  });
+  in_namespace.join();
+  if (skipped) GTEST_SKIP() << "no network namespace with its own optmem_max here (Linux < 6.9)";
+  EXPECT_TRUE(attached.ok()) << attached;
 }
 
 }  // namespace
