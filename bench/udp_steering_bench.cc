@@ -54,7 +54,7 @@ void BM_DeliverToGroup(benchmark::State& state) {
   }
   if (state.range(0) == 1) {
     for (int fd : group) {
-      if (!core::SteerByQuestion(fd, 2, 0x9e3779b9u).ok()) {
+      if (!core::SteerByQuestion(fd, 2, core::SteeringKey::Random()).ok()) {
         state.SkipWithError("SO_ATTACH_REUSEPORT_CBPF refused");
         return;
       }
@@ -109,7 +109,8 @@ BENCHMARK(BM_DeliverToGroup)
 // The C++ twin of the program: the hash alone, for scale.
 void BM_SteeringIndex(benchmark::State& state) {
   const testing::Bytes query = testing::MessageBuilder(1, 0x0100).Question(Name(state.range(0)), 33).bytes();
-  for (auto _ : state) benchmark::DoNotOptimize(core::QuestionSteeringIndex(query, 2, 0x9e3779b9u));
+  const core::SteeringKey key = core::SteeringKey::Random();
+  for (auto _ : state) benchmark::DoNotOptimize(core::QuestionSteeringIndex(query, 2, key));
 }
 BENCHMARK(BM_SteeringIndex)->ArgName("name")->Arg(0)->Arg(1)->Arg(2);
 

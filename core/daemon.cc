@@ -134,13 +134,10 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& conf
   daemon->options_ = options;
   if (daemon->options_.shards <= 0) daemon->options_.shards = DefaultShardCount();
   daemon->options_.shard.shards = static_cast<std::uint32_t>(daemon->options_.shards);
-  if (daemon->options_.shards > 1 && daemon->options_.steer_by_question) {
-    RandomPool random;  // the hash's key: names that share a shard cannot be chosen from outside
-    const std::uint32_t seed = (std::uint32_t{random.Next16()} << 16) | random.Next16();
-    daemon->steering_ = std::make_shared<SteeringPlan>(static_cast<std::uint32_t>(daemon->options_.shards), seed);
-  }
-  daemon->udp_groups_ =
-      std::make_unique<UdpListenerGroups>(static_cast<std::uint32_t>(daemon->options_.shards), daemon->steering_);
+  const auto shards = static_cast<std::uint32_t>(daemon->options_.shards);
+  std::optional<SteeringKey> key;
+  if (shards > 1 && daemon->options_.steer_by_question) key = SteeringKey::Random();
+  daemon->udp_groups_ = std::make_unique<UdpListenerGroups>(shards, key);
   daemon->wanted_shard_ = daemon->options_.shard;
   daemon->current_ = std::make_unique<Generation>();
   Generation& gen = *daemon->current_;
@@ -159,15 +156,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& conf
     return loop;
   }
   gen.prober = std::make_unique<Prober>(gen.routes, *gen.health);
-  if (daemon->udp_groups_->steered()) {
-    Daemon* d = daemon.get();
-    daemon->balancer_ = std::make_unique<HotNameBalancer>(
-        d->steering_, static_cast<std::uint32_t>(d->options_.shards), d->options_.hot_name_min_qps,
-        d->options_.shard.hot_name_sample_every, [d](const std::function<void(QuestionSamples&)>& take) {
-          std::lock_guard<std::mutex> lock(d->mu_);
-          for (const auto& shard : d->current_->shards) take(shard->question_samples());
-        });
-  }
+  if (daemon->udp_groups_->steered()) daemon->StartBalancer();
   return daemon;
 }
 
@@ -175,6 +164,27 @@ void Daemon::FitToMemory(const RouteTable& routes) {
   memory_fit_ = FitShardsToMemory(wanted_shard_, options_.shards, CgroupMemoryLimit(options_.cgroup_root),
                                   [&](const ShardOptions& o) { return Shard::MemoryBound(o, routes); });
   options_.shard = memory_fit_.options;
+}
+
+void Daemon::StartBalancer() {
+  HotNameBalancer::Hooks hooks;
+  hooks.for_each_shard = [this](const std::function<void(QuestionSamples&)>& take) {
+    std::lock_guard<std::mutex> lock(mu_);
+    const auto drain = [&](const Generation& gen) {
+      for (const auto& shard : gen.shards) {
+        if (QuestionSamples* samples = shard->question_samples()) take(*samples);
+      }
+    };
+    drain(*current_);
+    for (const auto& gen : retiring_) drain(*gen);  // a reload's old shards still answer
+  };
+  hooks.spread = [this](const std::vector<std::uint32_t>& hot) {
+    std::lock_guard<std::mutex> lock(mu_);
+    udp_groups_->Spread(hot);
+  };
+  const auto shards = static_cast<std::uint32_t>(options_.shards);
+  balancer_ = std::make_unique<HotNameBalancer>(HotNameTracker(shards, options_.hot_name_min_qps, kMaxSpreadNames),
+                                                options_.shard.hot_name_sample_every, std::move(hooks));
 }
 
 void Daemon::PruneUdpGroups() {
@@ -188,7 +198,7 @@ void Daemon::PruneUdpGroups() {
 absl::Status Daemon::StartShards(Generation& gen, std::vector<ShardSuccession> successions) {
   if (absl::Status opened = udp_groups_->Provide(gen.routes, successions); !opened.ok()) return opened;
   if (udp_groups_->steered()) {
-    for (ShardSuccession& succession : successions) succession.steering = steering_;
+    for (ShardSuccession& succession : successions) succession.steering = udp_groups_->key();
   }
   const std::vector<int> cpus = UsableCpus();
   std::vector<std::future<absl::Status>> started;
@@ -421,6 +431,7 @@ void Daemon::Wait() {
   for (const auto& gen : retiring_) gen->Join();
   if (current_) current_->Join();
   ReapRetired();
+  std::lock_guard<std::mutex> lock(mu_);
   if (udp_groups_) udp_groups_->Clear();  // nobody serves the ports any more
 }
 

@@ -89,8 +89,14 @@ class Daemon {
   const std::string& ring_description() const noexcept { return ring_description_; }
   // How UDP queries are spread over the shards: "by question" (core/udp_steering.h), or
   // why the kernel's hash of the client's address does it instead.
-  std::string udp_steering() const { return udp_groups_->steering(); }
-  bool udp_steered() const noexcept { return udp_groups_->steered(); }
+  std::string udp_steering() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return udp_groups_->steering();
+  }
+  bool udp_steered() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return udp_groups_->steered();
+  }
   // Replaced configurations whose shards are still draining.
   std::size_t retiring() const {
     std::lock_guard<std::mutex> lock(mu_);
@@ -118,8 +124,10 @@ class Daemon {
   // Starts one shard per `successions` entry on `generation`'s routes; returns once all
   // serve, or the first error (having stopped them again).
   absl::Status StartShards(Generation& generation, std::vector<ShardSuccession> successions);
-  // Closes the UDP listener groups no generation listens on any more.
+  // Closes the UDP listener groups no generation listens on any more (under mu_).
   void PruneUdpGroups();
+  // The hot-name balancer thread (core/hot_names.h), when UDP is steered.
+  void StartBalancer();
   // Gives each forward its cache id: the same as before for an unchanged identity.
   void AssignCacheIds(RouteTable& routes);
   // `loop`: asks each such block's listener an unguessable question and fails when it
@@ -130,9 +138,8 @@ class Daemon {
   LoopProbe loop_;
   std::atomic<bool> stop_{false};
   std::string ring_description_;
-  // How UDP queries find their shard (null: the kernel's hash), the listener groups
-  // (control thread), and the thread that finds names to spread.
-  std::shared_ptr<SteeringPlan> steering_;
+  // The UDP listener groups and how they steer (under mu_), and the thread that finds
+  // names to spread.
   std::unique_ptr<UdpListenerGroups> udp_groups_;
   std::unique_ptr<HotNameBalancer> balancer_;
   std::atomic<std::uint64_t> reloads_{0};

@@ -9,13 +9,12 @@
 //     when full);
 //   - the daemon's balancer thread drains the rings once a second into HotNameTracker,
 //     which decides which names are hot;
-//   - the decision is published in the SteeringPlan; shard 0 sees the new version on its next
-//     loop turn and attaches the program again, with those names left to the kernel's
-//     hash of the client. Every shard then caches them (one upstream query per shard per
-//     TTL for a handful of names) and shares their load.
+//   - when that changes, the balancer has the listener groups' program rebuilt with
+//     those names left to the kernel's hash of the client (UdpListenerGroups::Spread, off
+//     every shard's thread). Every shard then caches them (one upstream query per shard
+//     per TTL for a handful of names) and shares their load.
 #pragma once
 
-#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -28,16 +27,18 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "core/udp_steering.h"
 
 namespace ringdns::core {
 
 // A shard's sampled question hashes, for the balancer thread.
 class QuestionSamples {
  public:
-  static constexpr std::uint32_t kCapacity = 4096;  // a second of 1-in-64 samples at 260 000 q/s
+  // A second of 1-in-64 samples at a million queries a second (64 KiB).
+  static constexpr std::uint32_t kCapacity = 16384;
 
-  explicit QuestionSamples(std::uint32_t every) : every_(every == 0 ? 1 : every), countdown_(every_) {}
+  explicit QuestionSamples(std::uint32_t every)
+      : every_(every == 0 ? 1 : every), countdown_(every_),
+        hashes_(std::make_unique<std::atomic<std::uint32_t>[]>(kCapacity)) {}
 
   // Producer (the shard), for each UDP query: samples 1 in `every`.
   bool Due() noexcept {
@@ -66,65 +67,53 @@ class QuestionSamples {
  private:
   const std::uint32_t every_;
   std::uint32_t countdown_;  // producer only
-  std::array<std::atomic<std::uint32_t>, kCapacity> hashes_{};
+  const std::unique_ptr<std::atomic<std::uint32_t>[]> hashes_;
   alignas(64) std::atomic<std::uint64_t> tail_{0};
   alignas(64) std::atomic<std::uint64_t> head_{0};
-};
-
-// How the UDP listener groups steer: the hash's seed (drawn once per process) and the hot
-// names' hashes, published by the balancer and read by shard 0 through a sequence lock
-// over atomics (an odd version means a write is under way).
-class SteeringPlan {
- public:
-  SteeringPlan(std::uint32_t shards, std::uint32_t seed) : shards_(shards), seed_(seed) {}
-  std::uint32_t shards() const noexcept { return shards_; }
-  std::uint32_t seed() const noexcept { return seed_; }
-
-  void Publish(const std::vector<std::uint32_t>& hashes) noexcept;
-  // The version now (even), to compare with the one last applied.
-  std::uint64_t version() const noexcept { return version_.load(std::memory_order_acquire); }
-  // A consistent copy into `out`, and its version; false while a write is under way.
-  bool Read(std::array<std::uint32_t, kMaxSpreadNames>& out, std::size_t& count, std::uint64_t& version) const noexcept;
-
- private:
-  const std::uint32_t shards_;
-  const std::uint32_t seed_;
-  std::atomic<std::uint64_t> version_{0};
-  std::atomic<std::uint32_t> count_{0};
-  std::array<std::atomic<std::uint32_t>, kMaxSpreadNames> hashes_{};
 };
 
 // Decides, from a second's samples, which names are hot. A name is spread when its
 // share of all queries would load its shard past 1.25x the mean (share > 0.25 / (N-1))
 // and it alone is at least `min_qps` (below that no core is strained, and spreading costs
 // upstream queries and cross-client TTL countdown for nothing). It stays spread until its
-// share or rate falls below half of those, so a name near the line does not flap.
+// share or rate falls below half of those, so a name near the line does not flap; at the
+// cap, names already spread keep their place (busier newcomers cannot push them back
+// onto one shard). A round with fewer than kMinSamples samples (idle, bursty) decides
+// nothing.
 class HotNameTracker {
  public:
-  HotNameTracker(std::uint32_t shards, double min_qps) : shards_(shards), min_qps_(min_qps) {}
+  static constexpr std::uint64_t kMinSamples = 64;
+
+  HotNameTracker(std::uint32_t shards, double min_qps, std::size_t cap)
+      : shards_(shards), min_qps_(min_qps), cap_(cap) {}
 
   void Add(std::uint32_t hash) { ++counts_[hash]; }
   // Ends a round of `seconds` with samples taken 1 in `every`; true when the hot set
   // changed.
   bool EndRound(double seconds, std::uint32_t every);
-  const std::vector<std::uint32_t>& hot() const noexcept { return hot_; }
+  const std::vector<std::uint32_t>& hot() const noexcept { return hot_; }  // sorted
 
  private:
   const std::uint32_t shards_;
   const double min_qps_;
+  const std::size_t cap_;
   absl::flat_hash_map<std::uint32_t, std::uint32_t> counts_;
   std::vector<std::uint32_t> hot_;
 };
 
-// The balancer thread: every `period`, drains the running shards' samples into a tracker
-// and publishes the hot names when they change.
+// The balancer thread: every `period`, drains the shards' samples into a tracker and
+// hands the hot names on when they change.
 class HotNameBalancer {
  public:
-  // Calls its argument with each running shard's samples (under the daemon's lock).
-  using ForEachShard = std::function<void(const std::function<void(QuestionSamples&)>&)>;
+  struct Hooks {
+    // Calls its argument with each shard's samples (under the daemon's lock).
+    std::function<void(const std::function<void(QuestionSamples&)>&)> for_each_shard;
+    // The new hot set, sorted.
+    std::function<void(const std::vector<std::uint32_t>&)> spread;
+  };
 
-  HotNameBalancer(std::shared_ptr<SteeringPlan> set, std::uint32_t shards, double min_qps, std::uint32_t every,
-                  ForEachShard for_each, std::chrono::milliseconds period = std::chrono::seconds(1));
+  HotNameBalancer(HotNameTracker tracker, std::uint32_t every, Hooks hooks,
+                  std::chrono::milliseconds period = std::chrono::seconds(1));
   ~HotNameBalancer();  // stops and joins the thread
   HotNameBalancer(const HotNameBalancer&) = delete;
   HotNameBalancer& operator=(const HotNameBalancer&) = delete;
@@ -132,10 +121,9 @@ class HotNameBalancer {
  private:
   void Run();
 
-  const std::shared_ptr<SteeringPlan> set_;
   HotNameTracker tracker_;
   const std::uint32_t every_;
-  const ForEachShard for_each_;
+  const Hooks hooks_;
   const std::chrono::milliseconds period_;
   std::mutex mu_;
   std::condition_variable wake_;

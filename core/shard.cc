@@ -30,7 +30,9 @@ constexpr std::uint32_t kLogQueueRecords = 8192;
 Shard::Shard(ShardId id, const RouteTable& routes, HealthTable& health, LoopProbe& loop,
              const ShardOptions& options, ShardSuccession succession)
     : id_(id), routes_(routes), health_(health), loop_(loop), options_(options),
-      succession_(std::move(succession)), question_samples_(options.hot_name_sample_every),
+      succession_(std::move(succession)),
+      question_samples_(succession_.steering ? std::make_unique<QuestionSamples>(options.hot_name_sample_every)
+                                             : nullptr),
       selector_(health, routes.forward_count, id),
       inflight_(options.slots), pending_(options.slots), coalescing_(options.slots),
       metrics_(routes.blocks.size(), routes.upstream_count) {}
@@ -490,7 +492,6 @@ void Shard::Run(const std::atomic<bool>& stop) {
     timers_->Advance(now, [this](std::uint32_t slot) { OnTimeout(slot); });
     stream_timers_->Advance(now, [this](std::uint32_t conn) { OnStreamTimer(conn); });
     if (!stopping_) RotateUpstreamSockets(now);
-    if (id_ == 0 && !stopping_ && succession_.steering) ApplyHotNames();
     if (!stalled_streams_.empty()) ResumeStalledStreams();
     if (cache_) {  // gauges for the scrape
       metrics_.cache_entries[0].Set(cache_->success().size());

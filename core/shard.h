@@ -37,6 +37,7 @@
 #include "core/fixed_queue.h"
 #include "core/health.h"
 #include "core/hot_names.h"
+#include "core/udp_steering.h"
 #include "core/inflight.h"
 #include "core/log_queue.h"
 #include "core/loop_probe.h"
@@ -119,9 +120,9 @@ struct ShardSuccession {
   std::vector<Listener> listeners;
   std::shared_ptr<CacheHandoff> cache;  // null: a fresh cache (first start)
   std::shared_ptr<StreamHandoff> streams;  // client connections; null on first start
-  // How the UDP listener groups steer (core/hot_names.h): shards sample their queries'
-  // hashes for it and shard 0 attaches each new version; null when UDP is not steered.
-  std::shared_ptr<const SteeringPlan> steering;
+  // The key UDP queries are steered to shards with (core/udp_steering.h): the shard
+  // samples its queries' hashes for the hot-name balancer; nullopt when not steered.
+  std::optional<SteeringKey> steering;
 };
 
 class Shard {
@@ -159,7 +160,8 @@ class Shard {
   // Safe to read from any thread while the shard runs (relaxed counters).
   const ShardMetrics& metrics() const noexcept { return metrics_; }
   // Sampled question hashes, drained by the daemon's balancer thread.
-  QuestionSamples& question_samples() noexcept { return question_samples_; }
+  // Null when UDP is not steered.
+  QuestionSamples* question_samples() noexcept { return question_samples_.get(); }
   const std::string& ring_description() const noexcept { return ring_.description(); }
   // The records for `log` and `errors` (null when no block has either); after Init.
   LogQueue* log_queue() noexcept { return log_queue_.get(); }
@@ -595,10 +597,7 @@ class Shard {
   LoopProbe& loop_;
   const ShardOptions options_;
   ShardSuccession succession_;  // consumed by Init
-  QuestionSamples question_samples_;
-  std::uint64_t hot_names_applied_ = 0;  // the SteeringPlan version attached last (shard 0)
-  // Shard 0: attaches the steering program again when the hot names changed.
-  void ApplyHotNames();
+  std::unique_ptr<QuestionSamples> question_samples_;  // when steered
 
   // Order matters: buffer rings unregister from the ring, so they go first.
   ring::Ring ring_;

@@ -64,10 +64,9 @@ void Shard::OnQuery(std::uint32_t listener, std::uint16_t bid, int res) {
     UnrefQuery(bid);
     return;
   }
-  if (succession_.steering && question_samples_.Due()) {
-    if (const std::optional<std::uint32_t> hash =
-            QuestionSteeringHash({rx.payload, rx.len}, succession_.steering->seed())) {
-      question_samples_.Push(*hash);
+  if (question_samples_ && question_samples_->Due()) {
+    if (const std::optional<std::uint32_t> hash = QuestionSteeringHash({rx.payload, rx.len}, *succession_.steering)) {
+      question_samples_->Push(*hash);
     }
   }
   Client client{listener, bid, wire::GetId({rx.payload, rx.len}), static_cast<std::uint16_t>(rx.len),

@@ -10,13 +10,31 @@
 
 namespace ringdns::core {
 
-UdpListenerGroups::UdpListenerGroups(std::uint32_t shards, std::shared_ptr<const SteeringPlan> steering)
-    : shards_(shards), steering_(std::move(steering)) {}
+UdpListenerGroups::UdpListenerGroups(std::uint32_t shards, std::optional<SteeringKey> key)
+    : shards_(shards), key_(std::move(key)) {
+  if (key_) program_ = QuestionSteeringProgram(shards_, *key_);
+}
 
 std::string UdpListenerGroups::steering() const {
   if (steered()) return "by question";
-  if (steering_ == nullptr) return "by the kernel's hash of the client's address";
+  if (!key_) return "by the kernel's hash of the client's address";
   return absl::StrCat("by the kernel's hash of the client's address (", failure_, ")");
+}
+
+void UdpListenerGroups::Steer(const Group& group) {
+  if (!steered()) return;
+  // One attach sets the whole group's program.
+  if (absl::Status attached = AttachSteering(group.sockets.front().get(), program_); !attached.ok()) {
+    failure_ = std::string(attached.message());
+    for (const auto& other : groups_) DetachSteering(other->sockets.front().get());
+  }
+}
+
+void UdpListenerGroups::Spread(const std::vector<std::uint32_t>& hot) {
+  if (!steered() || hot == hot_) return;
+  hot_ = hot;
+  program_ = QuestionSteeringProgram(shards_, *key_, hot_);
+  for (const auto& group : groups_) Steer(*group);
 }
 
 absl::StatusOr<const UdpListenerGroups::Group*> UdpListenerGroups::Open(const ListenerSpec& spec) {
@@ -31,14 +49,8 @@ absl::StatusOr<const UdpListenerGroups::Group*> UdpListenerGroups::Open(const Li
     if (!fd.ok()) return fd.status();
     group->sockets.push_back(std::move(*fd));
   }
-  // Once every socket is in place: one attach sets the whole group's program.
-  if (steering_ != nullptr) {
-    if (absl::Status steered = SteerByQuestion(group->sockets.front().get(), shards_, steering_->seed());
-        !steered.ok() && failure_.empty()) {
-      failure_ = std::string(steered.message());
-    }
-  }
   groups_.push_back(std::move(group));
+  Steer(*groups_.back());  // once every socket is in place
   return groups_.back().get();
 }
 

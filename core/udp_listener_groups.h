@@ -8,27 +8,31 @@
 // generation (running or draining after a reload) listens on the address. A reload that
 // brings an address back while the old sockets live reuses them, rather than binding N
 // more behind N that nobody reads; each shard receives a duplicate of its socket.
-// Control thread only.
+//
+// Steering is all or nothing: if any group refuses the program, every group is left to
+// the kernel's hash from then on, so the state is what steered() says.
+// Not thread-safe: the daemon calls it under its lock (control and balancer threads).
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
-#include "core/hot_names.h"
 #include "core/net.h"
 #include "core/routes.h"
 #include "core/shard.h"
+#include "core/udp_steering.h"
 #include "ring/fd.h"
 
 namespace ringdns::core {
 
 class UdpListenerGroups {
  public:
-  // `steering`: the plan the groups are steered by; null leaves them to the kernel.
-  UdpListenerGroups(std::uint32_t shards, std::shared_ptr<const SteeringPlan> steering);
+  // `key`: the groups are steered by question with it; nullopt leaves them to the kernel.
+  UdpListenerGroups(std::uint32_t shards, std::optional<SteeringKey> key);
 
   // Gives shard i (successions[i]) its socket of every UDP listener of `routes`, opening
   // the groups not open yet. An optional listener (IPv6 on a host without it) that cannot
@@ -37,10 +41,13 @@ class UdpListenerGroups {
   // Closes the groups whose address none of `in_use` listens on.
   void Prune(const std::vector<const RouteTable*>& in_use);
   void Clear() { groups_.clear(); }
+  // Steers every group again, with the names in `hot` (sorted) left to the kernel.
+  void Spread(const std::vector<std::uint32_t>& hot);
 
-  // Every group is steered by question; else steering() says why not.
-  bool steered() const noexcept { return steering_ != nullptr && failure_.empty(); }
+  // The groups are steered by question; else steering() says why not.
+  bool steered() const noexcept { return key_.has_value() && failure_.empty(); }
   std::string steering() const;
+  const std::optional<SteeringKey>& key() const noexcept { return key_; }
 
  private:
   struct Group {
@@ -51,9 +58,15 @@ class UdpListenerGroups {
   // listener that cannot be bound.
   absl::StatusOr<const Group*> Open(const ListenerSpec& spec);
 
+  // Attaches the program for the current hot names to `group`; on a refusal, leaves
+  // every group to the kernel for good.
+  void Steer(const Group& group);
+
   const std::uint32_t shards_;
-  const std::shared_ptr<const SteeringPlan> steering_;
+  const std::optional<SteeringKey> key_;
   std::vector<std::unique_ptr<Group>> groups_;
+  std::vector<sock_filter> program_;  // for the current hot names
+  std::vector<std::uint32_t> hot_;
   std::string failure_;  // why a group could not be steered
 };
 

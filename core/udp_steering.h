@@ -9,19 +9,21 @@
 // toolchain (SO_ATTACH_REUSEPORT_CBPF, Linux 4.5).
 //
 // The program returns the socket's index in the group, and the group keeps its sockets in
-// the order they were bound: the daemon binds shard 0's socket first, then shard 1's, so
-// index i is shard i in every group (and a name goes to one shard whatever the listener).
-// A datagram the program cannot read (shorter than a header, a name that runs past its
-// end) gets an index past the group, which makes the kernel fall back to its own hash:
-// someone still answers it with FORMERR. The hash is keyed by a seed each process draws
-// at start, so nobody outside can choose names that all land on one shard.
+// the order they were bound: the daemon binds shard 0's socket first, then shard 1's
+// (core/udp_listener_groups.h), so index i is shard i in every group. A datagram the
+// program cannot read (shorter than a header, a name that runs past its end) gets an
+// index past the group, which makes the kernel fall back to its own hash: someone still
+// answers it with FORMERR. Names too popular for one shard (core/hot_names.h) are listed
+// by their hash and left to the kernel's hash too, so every shard caches them.
 //
-// Names too popular for one shard (core/hot_names.h) are listed by their hash; the program
-// leaves those to the kernel's hash too, so every shard caches them and shares their load.
+// The hash is keyed (a random multiplier, seed and octet mask drawn per process), so
+// names that share a shard are not known outside. It is no cryptographic MAC: a flood of
+// one name is handled by spreading it, not by the key.
 #pragma once
 
 #include <linux/filter.h>
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -32,29 +34,48 @@
 
 namespace ringdns::core {
 
+// Only the name's first octets are hashed: the kernel refuses a program larger than
+// net.core.optmem_max once converted to eBPF (20 480 octets by default before Linux 6.9,
+// room for about 100 octets). Names that share their first 64 octets share a shard.
+inline constexpr std::size_t kSteeredNameOctets = 64;
 // At most this many names are spread (each costs the program one comparison).
 inline constexpr std::size_t kMaxSpreadNames = 8;
 
-// The program for a group of `sockets` sockets (at least 1), hashing with `seed`; names
-// whose hash is in `spread` (at most kMaxSpreadNames) go by the kernel's hash.
-std::vector<sock_filter> QuestionSteeringProgram(std::uint32_t sockets, std::uint32_t seed,
+struct SteeringKey {
+  std::uint32_t seed = 0x811c9dc5u;
+  std::uint32_t multiplier = 0x01000193u;  // odd
+  std::array<std::uint8_t, kSteeredNameOctets> mask{};  // XORed into the name's octets
+
+  // A key from getrandom.
+  static SteeringKey Random();
+};
+
+// The program for a group of `sockets` sockets (at least 1); names whose hash is in
+// `spread` (at most kMaxSpreadNames) go by the kernel's hash.
+std::vector<sock_filter> QuestionSteeringProgram(std::uint32_t sockets, const SteeringKey& key,
                                                  std::span<const std::uint32_t> spread = {});
 
 // The question's hash as the program computes it, or nullopt for a datagram it cannot
 // read. Allocation-free: shards sample it on the packet path.
-std::optional<std::uint32_t> QuestionSteeringHash(std::span<const std::uint8_t> datagram, std::uint32_t seed) noexcept;
+std::optional<std::uint32_t> QuestionSteeringHash(std::span<const std::uint8_t> datagram,
+                                                  const SteeringKey& key) noexcept;
 
 // What the program answers for `datagram` (the UDP payload): the socket index, or
 // kSteerByKernel. The same arithmetic in C++, for tests and for tools that must know
 // which shard a name belongs to.
 inline constexpr std::uint32_t kSteerByKernel = 0xffffffffu;
-std::uint32_t QuestionSteeringIndex(std::span<const std::uint8_t> datagram, std::uint32_t sockets, std::uint32_t seed,
-                                    std::span<const std::uint32_t> spread = {}) noexcept;
+std::uint32_t QuestionSteeringIndex(std::span<const std::uint8_t> datagram, std::uint32_t sockets,
+                                    const SteeringKey& key, std::span<const std::uint32_t> spread = {}) noexcept;
 
-// Attaches the program to `fd`, a bound SO_REUSEPORT UDP socket, for its whole group
-// (the last attach wins; every socket of a group attaches the same program). The error
-// says why not (an old kernel, a seccomp filter refusing setsockopt's option).
-absl::Status SteerByQuestion(int fd, std::uint32_t sockets, std::uint32_t seed,
+// Attaches `program` to `fd`, a bound SO_REUSEPORT UDP socket, for its whole group (the
+// last attach wins). The error says why not (an old kernel, a seccomp filter refusing
+// the option, net.core.optmem_max too small).
+absl::Status AttachSteering(int fd, std::span<const sock_filter> program);
+// Leaves the group `fd` is in to the kernel's hash again.
+void DetachSteering(int fd) noexcept;
+
+// Builds the program and attaches it.
+absl::Status SteerByQuestion(int fd, std::uint32_t sockets, const SteeringKey& key,
                              std::span<const std::uint32_t> spread = {});
 
 }  // namespace ringdns::core

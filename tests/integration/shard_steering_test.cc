@@ -2,11 +2,16 @@
 // source port (as stub resolvers send them), and still a name cached on one shard is
 // found, counts its TTL down, and is asked upstream once, whatever its spelling.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <thread>
@@ -74,6 +79,18 @@ std::optional<Bytes> AskAt(const char* address, std::uint16_t port, const std::s
   if (n <= 0) return std::nullopt;
   answer.resize(static_cast<std::size_t>(n));
   return answer;
+}
+
+// Whether a UDP socket is bound to `address`:port (binding it without SO_REUSEPORT fails).
+bool UdpPortHeld(const char* address, std::uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_in at{};
+  at.sin_family = AF_INET;
+  at.sin_port = htons(port);
+  ::inet_pton(AF_INET, address, &at.sin_addr);
+  const bool held = ::bind(fd, reinterpret_cast<const sockaddr*>(&at), sizeof(at)) != 0;
+  ::close(fd);
+  return held;
 }
 
 class ShardSteering : public ::testing::TestWithParam<int> {};
@@ -242,15 +259,22 @@ TEST_P(ShardSteering, AListenerRemovedAndRestoredKeepsItsShards) {
     }
     EXPECT_EQ(up.queries() - before, 16) << "a name was asked again: its cache is on another shard";
   }
+  // Removed and reaped: nothing holds the address any more.
+  ASSERT_TRUE(fwd.Reload(one).ok());
+  ReapAll(fwd);
+  EXPECT_FALSE(UdpPortHeld("127.0.0.2", fwd.port())) << "a removed listener's sockets stayed bound";
 }
 
-// A reload that fails (the new configuration cannot bind) leaves the groups as they were.
+// A reload that fails (the new configuration cannot bind) closes the sockets it opened
+// and leaves the groups as they were.
 TEST_P(ShardSteering, AFailedReloadLeavesTheGroupsAsTheyWere) {
   FakeUpstream up(Behaviour::kAnswer, AnswerTtl300);
   const std::string forward = " cache 300\n forward . 127.0.0.1:" + std::to_string(up.port()) + "\n}\n";
   Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n" + forward, GetParam());
   // 192.0.2.1 is no address of this host: the new shards cannot bind it.
+  if (!UdpPortHeld("192.0.2.1", fwd.port())) GTEST_SKIP() << "this host binds addresses it does not have";
   EXPECT_FALSE(fwd.Reload(".:{PORT} {\n bind 127.0.0.1 127.0.0.3 192.0.2.1\n" + forward).ok());
+  EXPECT_FALSE(UdpPortHeld("127.0.0.3", fwd.port())) << "the failed reload left its sockets bound";
   ASSERT_TRUE(fwd.Reload(".:{PORT} {\n bind 127.0.0.1 127.0.0.3\n" + forward).ok());
   std::uint16_t id = 1;
   for (int n = 0; n < 16; ++n) {
@@ -263,6 +287,50 @@ TEST_P(ShardSteering, AFailedReloadLeavesTheGroupsAsTheyWere) {
 
 INSTANTIATE_TEST_SUITE_P(Shards, ShardSteering, ::testing::Values(2, 4),
                          [](const ::testing::TestParamInfo<int>& shards) { return std::to_string(shards.param) + "Shards"; });
+
+bool SetOptmemMax(const char* value) {
+  const int fd = ::open("/proc/sys/net/core/optmem_max", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool ok = ::write(fd, value, std::strlen(value)) == static_cast<ssize_t>(std::strlen(value));
+  ::close(fd);
+  return ok;
+}
+
+// Steering is all or nothing: a group that refuses the program (here a reload adds a
+// listener while net.core.optmem_max is too small for it) leaves every group to the
+// kernel's hash, and udp_steered() says so. Run in a network namespace of the test's
+// own (Linux 6.9+ keeps optmem_max per namespace).
+TEST(ShardSteeringFallback, AGroupThatRefusesTheProgramTakesEveryGroupBackToTheKernel) {
+  bool skipped = false;
+  std::thread in_namespace([&] {
+    if (::unshare(CLONE_NEWNET) != 0 || !SetOptmemMax("131072")) {
+      skipped = true;
+      return;
+    }
+    const int lo = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    ifreq up_lo{};
+    std::strcpy(up_lo.ifr_name, "lo");
+    up_lo.ifr_flags = IFF_UP;
+    ::ioctl(lo, SIOCSIFFLAGS, &up_lo);
+    ::close(lo);
+    FakeUpstream up(Behaviour::kAnswer, AnswerTtl300);
+    const std::string forward = " cache 300\n forward . 127.0.0.1:" + std::to_string(up.port()) + "\n}\n";
+    Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n" + forward, 2);
+    ASSERT_TRUE(fwd.daemon().udp_steered());
+    ASSERT_TRUE(SetOptmemMax("4096"));
+    ASSERT_TRUE(fwd.Reload(".:{PORT} {\n bind 127.0.0.1 127.0.0.2\n" + forward).ok());
+    ASSERT_TRUE(SetOptmemMax("131072"));
+    EXPECT_FALSE(fwd.daemon().udp_steered());
+    EXPECT_NE(fwd.daemon().udp_steering().find("optmem_max"), std::string::npos) << fwd.daemon().udp_steering();
+    // 127.0.0.1's group went back to the kernel too: from 24 ports a name reaches both
+    // shards (all on one: probability 2 x 2^-24).
+    for (std::uint16_t id = 1; id <= 24; ++id) ASSERT_TRUE(AskAt("127.0.0.1", fwd.port(), "www.example.", id));
+    EXPECT_EQ(up.queries(), 2);
+    fwd.Stop();
+  });
+  in_namespace.join();
+  if (skipped) GTEST_SKIP() << "no network namespace with its own optmem_max here (Linux < 6.9)";
+}
 
 }  // namespace
 }  // namespace ringdns::testing

@@ -32,7 +32,7 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr std::uint32_t kSockets = 4;
-constexpr std::uint32_t kSeed = 0x9e3779b9u;
+const core::SteeringKey kKey = core::SteeringKey::Random();
 
 // kSockets UDP sockets on one 127.0.0.1 port, bound in index order, steered by question.
 class SteeredGroup {
@@ -51,7 +51,7 @@ class SteeredGroup {
       fds_[i] = fd;
     }
     for (int fd : fds_) {
-      const absl::Status steered = core::SteerByQuestion(fd, kSockets, kSeed, spread);
+      const absl::Status steered = core::SteerByQuestion(fd, kSockets, kKey, spread);
       if (!steered.ok()) ADD_FAILURE() << steered;
     }
   }
@@ -85,7 +85,7 @@ Bytes Query(const std::string& name, std::uint16_t id = 1) {
 }
 
 TEST(UdpSteering, ProgramFitsTheKernelsLimit) {
-  EXPECT_LE(core::QuestionSteeringProgram(16, kSeed).size(), static_cast<std::size_t>(BPF_MAXINSNS));
+  EXPECT_LE(core::QuestionSteeringProgram(16, kKey).size(), static_cast<std::size_t>(BPF_MAXINSNS));
 }
 
 TEST(UdpSteering, EachQuestionLandsOnTheSocketItsNameHashesTo) {
@@ -93,7 +93,7 @@ TEST(UdpSteering, EachQuestionLandsOnTheSocketItsNameHashesTo) {
   std::array<int, kSockets> per_socket{};
   for (int n = 0; n < 200; ++n) {
     const Bytes query = Query("host-" + std::to_string(n) + ".default.svc.cluster.local.", static_cast<std::uint16_t>(n));
-    const std::uint32_t expected = core::QuestionSteeringIndex(query, kSockets, kSeed);
+    const std::uint32_t expected = core::QuestionSteeringIndex(query, kSockets, kKey);
     ASSERT_LT(expected, kSockets);
     const std::optional<std::uint32_t> got = group.Deliver(query);
     ASSERT_TRUE(got.has_value()) << n;
@@ -135,7 +135,7 @@ TEST(UdpSteering, WhatTheProgramCannotReadIsSpreadByTheKernel) {
       [] { Bytes b(12, 0); b.insert(b.end(), 40, 'a'); return b; }(),    // 40 octets, no end
   };
   for (const Bytes& datagram : unreadable) {
-    ASSERT_EQ(core::QuestionSteeringIndex(datagram, kSockets, kSeed), core::kSteerByKernel);
+    ASSERT_EQ(core::QuestionSteeringIndex(datagram, kSockets, kKey), core::kSteerByKernel);
     // From 48 source ports the kernel's hash uses more than one socket (all on one:
     // probability 4 x 4^-48).
     std::set<std::uint32_t> sockets;
@@ -153,16 +153,16 @@ TEST(UdpSteering, ANameEndingAtTheDatagramsEndIsStillHashed) {
   const Bytes name = WireName("example.");
   bare.insert(bare.end(), name.begin(), name.end());
   const Bytes full = Query("EXAMPLE.");
-  EXPECT_EQ(core::QuestionSteeringIndex(bare, kSockets, kSeed), core::QuestionSteeringIndex(full, kSockets, kSeed));
+  EXPECT_EQ(core::QuestionSteeringIndex(bare, kSockets, kKey), core::QuestionSteeringIndex(full, kSockets, kKey));
   SteeredGroup group;
   const std::optional<std::uint32_t> got = group.Deliver(bare);
   ASSERT_TRUE(got.has_value());
-  EXPECT_EQ(*got, core::QuestionSteeringIndex(full, kSockets, kSeed));
+  EXPECT_EQ(*got, core::QuestionSteeringIndex(full, kSockets, kKey));
 }
 
 TEST(UdpSteering, SpreadNamesGoByTheKernelsHashOthersStillByQuestion) {
   const Bytes hot = Query("popular.default.svc.cluster.local.");
-  const std::optional<std::uint32_t> hash = core::QuestionSteeringHash(hot, kSeed);
+  const std::optional<std::uint32_t> hash = core::QuestionSteeringHash(hot, kKey);
   ASSERT_TRUE(hash.has_value());
   SteeredGroup group({0x12345678u, *hash});
   std::set<std::uint32_t> sockets;
@@ -176,19 +176,19 @@ TEST(UdpSteering, SpreadNamesGoByTheKernelsHashOthersStillByQuestion) {
     const Bytes query = Query("cold-" + std::to_string(n) + ".example.");
     const std::optional<std::uint32_t> got = group.Deliver(query);
     ASSERT_TRUE(got.has_value());
-    EXPECT_EQ(*got, core::QuestionSteeringIndex(query, kSockets, kSeed));
+    EXPECT_EQ(*got, core::QuestionSteeringIndex(query, kSockets, kKey));
   }
 }
 
 TEST(UdpSteering, AProgramWithEverySpreadSlotFitsAndLoads) {
   std::vector<std::uint32_t> spread;
   for (std::uint32_t i = 0; i < core::kMaxSpreadNames + 3; ++i) spread.push_back(i * 7919u);
-  EXPECT_LE(core::QuestionSteeringProgram(64, kSeed, spread).size(), static_cast<std::size_t>(BPF_MAXINSNS));
+  EXPECT_LE(core::QuestionSteeringProgram(64, kKey, spread).size(), static_cast<std::size_t>(BPF_MAXINSNS));
   SteeredGroup group(spread);  // the kernel's checker accepts it (a failure is reported)
   const Bytes query = Query("www.example.");
   const std::optional<std::uint32_t> got = group.Deliver(query);
   ASSERT_TRUE(got.has_value());
-  EXPECT_EQ(*got, core::QuestionSteeringIndex(query, kSockets, kSeed, spread));
+  EXPECT_EQ(*got, core::QuestionSteeringIndex(query, kSockets, kKey, spread));
 }
 
 // A long name is hashed by its first 64 octets: still one shard for all its spellings,
@@ -200,10 +200,10 @@ TEST(UdpSteering, LongNamesAreSteeredByTheirFirst64Octets) {
   std::string upper = prefix;
   for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   const Bytes shouted = Query(upper + "LOCAL.");
-  const std::uint32_t index = core::QuestionSteeringIndex(one, kSockets, kSeed);
+  const std::uint32_t index = core::QuestionSteeringIndex(one, kSockets, kKey);
   ASSERT_NE(index, core::kSteerByKernel);
-  EXPECT_EQ(core::QuestionSteeringIndex(other, kSockets, kSeed), index);
-  EXPECT_EQ(core::QuestionSteeringIndex(shouted, kSockets, kSeed), index);
+  EXPECT_EQ(core::QuestionSteeringIndex(other, kSockets, kKey), index);
+  EXPECT_EQ(core::QuestionSteeringIndex(shouted, kSockets, kKey), index);
   SteeredGroup group;
   for (const Bytes* query : {&one, &other, &shouted}) {
     const std::optional<std::uint32_t> got = group.Deliver(*query);
@@ -212,15 +212,32 @@ TEST(UdpSteering, LongNamesAreSteeredByTheirFirst64Octets) {
   }
 }
 
-// The seed keys the hash: another process (another seed) puts names on other shards.
-TEST(UdpSteering, TheSeedKeysTheHash) {
+// The key keys the hash: another process (another key) puts names on other shards, and
+// two names that share a shard under one key mostly do not under another.
+TEST(UdpSteering, TheKeyDecidesWhichNamesShareAShard) {
+  const core::SteeringKey other = core::SteeringKey::Random();
   int moved = 0;
   for (int n = 0; n < 64; ++n) {
     const Bytes query = Query("name-" + std::to_string(n) + ".example.");
-    moved += core::QuestionSteeringIndex(query, kSockets, kSeed) != core::QuestionSteeringIndex(query, kSockets, kSeed + 1)
+    moved += core::QuestionSteeringIndex(query, kSockets, kKey) != core::QuestionSteeringIndex(query, kSockets, other)
                  ? 1 : 0;
   }
   EXPECT_GT(moved, 16);  // 48 expected
+}
+
+// Two names whose unkeyed hashes collide whatever the seed (found offline against the
+// first version, which only seeded the start value) do not collide under random keys.
+TEST(UdpSteering, ACollisionFoundOfflineDoesNotHoldUnderTheKey) {
+  const Bytes a = Query("hl1fph4dsg.example.");
+  const Bytes b = Query("sub2dgbr84.example.");
+  core::SteeringKey unkeyed;  // the fixed multiplier and no mask, as before
+  EXPECT_EQ(core::QuestionSteeringHash(a, unkeyed), core::QuestionSteeringHash(b, unkeyed));
+  int collisions = 0;
+  for (int n = 0; n < 100; ++n) {
+    const core::SteeringKey key = core::SteeringKey::Random();
+    collisions += core::QuestionSteeringHash(a, key) == core::QuestionSteeringHash(b, key) ? 1 : 0;
+  }
+  EXPECT_EQ(collisions, 0);
 }
 
 // Before Linux 6.9 net.core.optmem_max defaults to 20 480 octets and the kernel refuses a
@@ -259,7 +276,7 @@ TEST(UdpSteering, AttachesUnderTheOldDefaultOptmemMax) {
       skipped = true;
     } else {
       std::vector<std::uint32_t> spread(core::kMaxSpreadNames, 1);
-      attached = core::SteerByQuestion(fd, 64, kSeed, spread);
+      attached = core::SteerByQuestion(fd, 64, kKey, spread);
     }
     ::close(fd);
   });
