@@ -64,6 +64,7 @@ constexpr std::pair<const char*, RelaxedCounter ShardCounters::*> kFields[] = {
     {"dropped_wrong_source", &ShardCounters::dropped_wrong_source},
     {"dropped_mismatch", &ShardCounters::dropped_mismatch},
     {"dropped_malformed", &ShardCounters::dropped_malformed},
+    {"dropped_case_mismatch", &ShardCounters::dropped_case_mismatch},
     {"enobufs", &ShardCounters::enobufs},
     {"send_errors", &ShardCounters::send_errors},
     {"reply_failures", &ShardCounters::reply_failures},

@@ -56,6 +56,12 @@ struct InflightSlot {
   std::uint8_t prev_upstream = 0;
   std::uint16_t prev_socket = 0;
   std::uint16_t prev_txid = 0;
+  // DNS 0x20 (wire/name_case.h): the key that spells the name of every UDP attempt of
+  // this forward, 0 for plain names; and whether the current and the previous attempt
+  // went out spelled with it (their answers must then echo that spelling).
+  std::uint64_t case_key = 0;
+  bool case_spelled = false;
+  bool prev_case_spelled = false;
   std::uint32_t counted_forward = 0xffffffffu;  // in that forward's max_concurrent count
   std::int64_t sent_us = 0;     // when the current attempt went out (RTT samples)
   std::int64_t start_us = 0;    // when the client's query arrived (duration metrics)

@@ -20,6 +20,11 @@ class RandomPool {
     pos_ += 2;
     return v;
   }
+  std::uint64_t Next64() noexcept {
+    std::uint64_t v = 0;
+    for (int i = 0; i < 4; ++i) v = (v << 16) | Next16();
+    return v;
+  }
   // Uniform in [0, bound) for bound <= 65536, without modulo bias.
   std::uint32_t Below(std::uint32_t bound) noexcept {
     if (bound <= 1) return 0;

@@ -52,6 +52,7 @@
 #include "core/shard_layout.h"
 #include "core/timer_wheel.h"
 #include "core/tls_session.h"
+#include "core/upstream/case_randomization.h"
 #include "core/upstream/rtt_estimator.h"
 #include "core/upstream/selector.h"
 #include "ring/buffer_ring.h"
@@ -94,6 +95,9 @@ struct ShardOptions {
   std::int64_t min_attempt_timeout_ms = 50;
   // Of each cache's configured capacity: lowered to fit a container's memory limit.
   std::uint32_t cache_percent = 100;
+  // DNS 0x20: UDP queries upstream spell their name's letters in a random case, and an
+  // answer must echo it (core/upstream/case_randomization.h).
+  bool randomize_case = true;
   // 1 in this many UDP queries is sampled for the hot-name balancer (core/hot_names.h).
   std::uint32_t hot_name_sample_every = 64;
 };
@@ -182,7 +186,7 @@ class Shard {
   };
   struct SendContext {  // one per provided buffer: a send's msghdr must outlive the send
     msghdr msg{};
-    iovec iov{};
+    iovec iov[3]{};  // one; three when the name goes out spelled apart (DNS 0x20)
     sockaddr_in6 addr{};
     alignas(cmsghdr) std::uint8_t control[kReplySourceControlLen]{};
   };
@@ -299,9 +303,12 @@ class Shard {
   // Asks the kernel to end a listener's multishot receive or accept (stopping).
   void CancelListen(Op op, std::uint32_t listener);
   void HandleCompletion(const io_uring_cqe& cqe);
+  // `spelled_qname`: when given, sent in place of the question's name (offset 12, the
+  // same length) without touching `data`.
   void QueueSend(int fd, Op op, std::uint32_t slot, std::uint16_t generation,
                  std::uint16_t bid, SendContext& ctx, std::uint8_t* data, std::size_t len,
-                 const sockaddr* to, socklen_t to_len, const ReplySource& from = {});
+                 const sockaddr* to, socklen_t to_len, const ReplySource& from = {},
+                 std::span<const std::uint8_t> spelled_qname = {});
   // Sends the answer a pipeline stage wrote into the query's buffer (truncated to the
   // client's UDP size as an upstream's answer would be).
   void ReplyFromStage(const Client& client, std::span<std::uint8_t> room, std::size_t len);
@@ -391,6 +398,16 @@ class Shard {
   bool AttemptOf(const InflightSlot& slot, std::uint16_t socket, std::uint16_t txid,
                  std::uint8_t& upstream) const noexcept;
   void SendToUpstream(std::uint32_t slot_index);
+  // The slot's name, spelled with its case key into the scratch of its query buffer;
+  // empty when this attempt goes out plain (TCP, 0x20 off, or an upstream that does
+  // not echo case).
+  std::span<const std::uint8_t> SpellForUpstream(InflightSlot& slot, std::int64_t now_ms);
+  // An answer to a spelled attempt must echo the spelling; an answer taken gets the
+  // client's spelling of the question back. False (counted; the caller drops the answer) when
+  // it does not: the upstream falls back to plain names, and when it was the current
+  // attempt the query goes to it again, plain, at once.
+  bool AcceptSpelling(std::uint32_t slot_index, std::uint8_t upstream, std::uint16_t txid,
+                      std::span<std::uint8_t> answer);
   // Writes SERVFAIL (with EDE 22 when the client speaks EDNS) over the client's query.
   void ReplyServfail(const Client& client, LogError why = LogError::kUpstreamsFailed);
   void ReplyTruncated(const Client& client);  // NOERROR, TC, the question: ask over TCP
@@ -614,6 +631,8 @@ class Shard {
   std::vector<std::uint32_t> concurrent_limit_;  // per forward id: this shard's share; 0: none
   UpstreamSelector selector_;
   std::vector<RttEstimator> rtt_;           // per global upstream id
+  CaseRandomization cases_;                 // which upstreams get 0x20 names
+  ReservedBytes spelled_names_;             // per query buffer: its name as sent (0x20)
   std::vector<std::uint8_t> query_refs_;    // per query buffer, then per refresh buffer
   // Refresh queries and TCP queries live in shard-owned buffers numbered after the
   // provided ones: refresh buffers first, then TCP query buffers.

@@ -235,6 +235,8 @@ void Shard::SetForward(InflightSlot& slot, const ForwardRoute& forward) noexcept
   slot.attempts = 0;
   slot.truncated_over_udp = false;
   slot.tcp_upstream = forward.force_tcp || (slot.conn != kNoSlot && !forward.prefer_udp);
+  slot.case_key = cases_.enabled() ? random_.Next64() : 0;
+  slot.case_spelled = slot.prev_case_spelled = false;
 }
 
 bool Shard::Admit(InflightSlot& slot) noexcept {
@@ -262,14 +264,16 @@ void Shard::StartForward(std::uint32_t index, std::int64_t now) {
 void Shard::SendToUpstream(std::uint32_t index) {
   InflightSlot& slot = inflight_[index];
   slot.sent_us = NowUs();
+  slot.case_spelled = false;
   if (slot.tcp_upstream) return SendOverTcp(index);
   std::uint8_t* query = QueryPayload(slot.query_buffer);
   wire::SetId({query, slot.query_len}, slot.txid);
   const SockAddr& upstream = slot.forward->upstreams[slot.upstream];
+  const std::span<const std::uint8_t> spelled = SpellForUpstream(slot, slot.sent_us / 1000);
   RefQuery(slot.query_buffer);
   QueueSend(upstream_sockets_[slot.upstream_socket].fd.get(), kSendUpstream, index,
             slot.generation, slot.query_buffer, query_sends_[slot.query_buffer], query,
-            slot.query_len, upstream.get(), upstream.len);
+            slot.query_len, upstream.get(), upstream.len, {}, spelled);
 }
 
 void Shard::ReleaseSlot(std::uint32_t index) {
@@ -389,6 +393,7 @@ void Shard::OnUpstreamAnswer(std::uint32_t index, std::uint8_t upstream, std::ui
     ++counters_.dropped_mismatch;
     return GiveBack(owner, bid);
   }
+  if (!AcceptSpelling(index, upstream, txid, answer)) return GiveBack(owner, bid);
   const std::uint16_t flags = wire::LoadU16(answer.data() + wire::header::kFlags);
   if (!slot.tcp_upstream && (cut || (flags & wire::flag::kTc) != 0)) {
     // Too large for UDP (RFC 7766 section 5): ringdns asks the same upstream over TCP

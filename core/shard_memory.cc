@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/shard.h"
+#include "wire/name.h"
 
 namespace ringdns::core {
 
@@ -40,6 +41,7 @@ std::uint64_t Shard::MemoryBound(const ShardOptions& o, const RouteTable& routes
   bound += std::uint64_t{o.answer_buffers} * (kAnswerBufferSize + sizeof(io_uring_buf));
   bound += owned * kQueryBufferSize + std::uint64_t{o.big_buffers} * kBigBufferSize;
   bound += (all_query + o.answer_buffers + o.big_buffers) * sizeof(SendContext) + all_query;
+  bound += all_query * wire::kMaxNameLen;  // 0x20 spellings
   // Streams: client connections, then each upstream pool's.
   const std::uint64_t upstream_streams = std::uint64_t{routes.upstream_count} * kStreamsPerPool;
   const std::uint64_t streams = o.tcp_connections + upstream_streams;

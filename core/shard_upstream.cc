@@ -103,6 +103,7 @@ Shard::Retry Shard::RetryNext(std::uint32_t index, std::int64_t now) {
     slot.prev_upstream = slot.upstream;
     slot.prev_socket = slot.upstream_socket;
     slot.prev_txid = slot.txid;
+    slot.prev_case_spelled = slot.case_spelled;
     slot.pending = false;
   } else {
     ForgetPending(slot);  // over TCP, no hedge: the stream stops waiting on it

@@ -9,11 +9,31 @@
 #include "core/health.h"
 #include "core/random.h"
 #include "core/routes.h"
+#include "core/upstream/case_randomization.h"
 #include "core/upstream/rtt_estimator.h"
 #include "core/upstream/selector.h"
 
 namespace ringdns::core {
 namespace {
+
+TEST(CaseRandomization, EveryUpstreamStartsRandomisedAndAFoldedEchoFallsBackForAWhile) {
+  CaseRandomization cases(true, 3);
+  EXPECT_TRUE(cases.Randomizes(0, 0));
+  EXPECT_TRUE(cases.Randomizes(2, 0));
+  EXPECT_TRUE(cases.Folded(1, 1000));   // found out: reported once
+  EXPECT_FALSE(cases.Randomizes(1, 1000));
+  EXPECT_TRUE(cases.Randomizes(0, 1000));  // the others keep it
+  EXPECT_FALSE(cases.Randomizes(1, 1000 + CaseRandomization::kPlainForMs - 1));
+  EXPECT_TRUE(cases.Randomizes(1, 1000 + CaseRandomization::kPlainForMs));  // tried again
+  EXPECT_FALSE(cases.Folded(1, 1000 + CaseRandomization::kPlainForMs));     // not reported twice
+  EXPECT_FALSE(cases.Randomizes(1, 1000 + CaseRandomization::kPlainForMs));
+}
+
+TEST(CaseRandomization, OffMeansPlainNamesToEveryone) {
+  const CaseRandomization cases(false, 2);
+  EXPECT_FALSE(cases.Randomizes(0, 0));
+  EXPECT_FALSE(cases.Randomizes(1, 1 << 30));
+}
 
 TEST(RttEstimator, BeforeAnySampleAnAttemptWaitsTheWholeReadTimeout) {
   const RttEstimator rtt;

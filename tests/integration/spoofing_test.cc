@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -49,6 +50,16 @@ class SilentUpstream {
   ~SilentUpstream() { ::close(fd_); }
   int fd() const { return fd_; }
   std::uint16_t port() const { return port_; }
+  // The next query ringdns sends, and where from; empty when none is readable.
+  Bytes Receive(sockaddr_in& from) const {
+    std::uint8_t buf[512];
+    socklen_t from_len = sizeof(from);
+    const ssize_t n = ::recvfrom(fd_, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&from), &from_len);
+    return n > 12 ? Bytes(buf, buf + n) : Bytes();
+  }
+  void SendTo(const Bytes& msg, const sockaddr_in& to) const {
+    ::sendto(fd_, msg.data(), msg.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof(to));
+  }
 
  private:
   int fd_;
@@ -207,21 +218,61 @@ TEST(Spoofing, AMillionBlindForgedAnswersAreAllRejected) {
   EXPECT_GT(totals.dropped_unsolicited.get(), 0u);
 }
 
+// One upstream, waited on for 4 s.
+std::string WaitingCorefile(std::uint16_t upstream) {
+  return ".:{PORT} {\n bind 127.0.0.1\n forward . 127.0.0.1:" + std::to_string(upstream) +
+         " {\n  read_timeout 4s\n }\n}\n";
+}
+
 TEST(Spoofing, TheMeasurementSeesAnAcceptedForgeryWhenPortAndIdAreKnown) {
   SilentUpstream upstream;
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . 127.0.0.1:" + std::to_string(upstream.port()) +
-                " {\n  read_timeout 4s\n }\n}\n");
+  Forwarder fwd(WaitingCorefile(upstream.port()));
   StubClient client(fwd.port());
   client.Ask(1);
-  // An on-path attacker: it sees the query, so it knows ringdns's port and the ID.
-  std::uint8_t query[512];
+  // An on-path attacker: it sees the query, so it knows ringdns's port and the ID ...
   sockaddr_in from{};
-  socklen_t from_len = sizeof(from);
-  const ssize_t n = ::recvfrom(upstream.fd(), query, sizeof(query), 0, reinterpret_cast<sockaddr*>(&from), &from_len);
-  ASSERT_GT(n, 12);
-  const Bytes forged = Forged(wire::LoadU16(query));
-  ::sendto(upstream.fd(), forged.data(), forged.size(), 0, reinterpret_cast<sockaddr*>(&from), from_len);
+  const Bytes query = upstream.Receive(from);
+  ASSERT_FALSE(query.empty());
+  // ... and the case of the name (DNS 0x20), which it repeats.
+  Bytes forged = Forged(wire::LoadU16(query.data()));
+  EchoQuestionSpelling(query, forged);
+  upstream.SendTo(forged, from);
   EXPECT_TRUE(IsForged(client.Answer(1)));
+}
+
+TEST(Spoofing, AForgeryWithTheRightPortAndIdButTheWrongCaseIsRejected) {
+  // The attacker has guessed port and ID (or learned them) but not the case of the
+  // name's 13 letters that ringdns chose for this query: its answer is dropped, and
+  // ringdns asks again from a fresh port and ID, where the genuine answer is taken.
+  SilentUpstream upstream;
+  Forwarder fwd(WaitingCorefile(upstream.port()));
+  StubClient client(fwd.port());
+  client.Ask(1);
+  sockaddr_in from{};
+  const Bytes query = upstream.Receive(from);
+  ASSERT_FALSE(query.empty());
+  // Every letter in the other case: certainly wrong, and the same name ignoring case.
+  Bytes forged = Forged(wire::LoadU16(query.data()));
+  EchoQuestionSpelling(query, forged);
+  for (std::size_t i = wire::header::kSize; forged[i] != 0; ++i) {
+    if (std::isalpha(forged[i])) forged[i] ^= 0x20;
+  }
+  upstream.SendTo(forged, from);
+  // The query again, another ID, from a fresh socket, and plain: this upstream folded case.
+  sockaddr_in again_from{};
+  const Bytes again = upstream.Receive(again_from);
+  ASSERT_FALSE(again.empty());
+  EXPECT_NE(wire::LoadU16(again.data()), wire::LoadU16(query.data()));
+  EXPECT_EQ(Bytes(again.begin() + wire::header::kSize, again.begin() + wire::header::kSize + 16),
+            WireName(kVictim));
+  const Bytes genuine = MessageBuilder(wire::LoadU16(again.data()), 0x8180)
+                            .Question(kVictim, 1).Answer(kVictim, 1, 300, {192, 0, 2, 1}).bytes();
+  upstream.SendTo(genuine, again_from);
+  const std::optional<Bytes> answer = client.Answer(1);
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_FALSE(IsForged(answer));
+  EXPECT_EQ(Bytes(answer->end() - 4, answer->end()), (Bytes{192, 0, 2, 1}));
+  EXPECT_EQ(fwd.Stop().dropped_case_mismatch.get(), 1u);
 }
 
 }  // namespace

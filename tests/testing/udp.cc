@@ -7,10 +7,13 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
+#include <span>
 
 #include "wire/bytes.h"
 #include "wire/message.h"
+#include "wire/name.h"
 
 namespace ringdns::testing {
 namespace {
@@ -121,6 +124,16 @@ std::vector<std::uint16_t> FakeUpstream::source_ports() const {
   return ports_;
 }
 
+void EchoQuestionSpelling(const Bytes& query, Bytes& answer) {
+  const wire::Result<std::size_t> q = wire::ScanUncompressedName(query, wire::header::kSize);
+  const wire::Result<std::size_t> a = wire::ScanUncompressedName(answer, wire::header::kSize);
+  if (!q || !a || *q != *a) return;
+  const std::span<const std::uint8_t> asked(query.data() + wire::header::kSize, *q);
+  const std::span<std::uint8_t> echoed(answer.data() + wire::header::kSize, *a);
+  if (!wire::NamesEqualIgnoreCase(asked, echoed)) return;
+  std::copy(asked.begin(), asked.end(), echoed.begin());
+}
+
 void FakeUpstream::Serve() {
   std::uint8_t buf[65535];
   while (!stop_.load()) {
@@ -140,6 +153,7 @@ void FakeUpstream::Serve() {
     if (delay_.count() > 0) std::this_thread::sleep_for(delay_);
     Bytes answer = answer_(query);
     wire::StoreU16(answer.data(), wire::LoadU16(buf));  // the answer carries the query's ID
+    EchoQuestionSpelling(query, answer);
     int fd = fd_;
     switch (behaviour_.load()) {
       case Behaviour::kAnswer: break;
@@ -156,6 +170,13 @@ void FakeUpstream::Serve() {
       case Behaviour::kTwice:
         ::sendto(fd, answer.data(), answer.size(), 0, reinterpret_cast<sockaddr*>(&from), from_len);
         break;
+      case Behaviour::kFoldsCase: {
+        const std::size_t end = std::min<std::size_t>(answer.size(), wire::header::kSize + wire::kMaxNameLen);
+        for (std::size_t i = wire::header::kSize; i < end && answer[i] != 0; ++i) {
+          answer[i] = wire::ToLowerAscii(answer[i]);
+        }
+        break;
+      }
       case Behaviour::kMalformed:
         answer.resize(answer.size() - 2);  // the last record's RDATA now overruns
         break;

@@ -51,12 +51,14 @@ enum class Behaviour {
   kOtherQuestion,  // an answer for a different name
   kTwice,          // the correct answer, twice
   kMalformed,      // an answer whose record overruns the message
+  kFoldsCase,      // a correct answer whose question is lower-cased (no DNS 0x20 echo)
 };
 
 class FakeUpstream {
  public:
   // `answer(query) -> Bytes` builds the correct answer; defaults to the query echoed with
-  // QR set and one A record 192.0.2.1 for the question.
+  // QR set and one A record 192.0.2.1 for the question. Like a real server, the answer
+  // then carries the question spelled as the query spelled it (DNS 0x20).
   using AnswerFn = std::function<Bytes(const Bytes& query)>;
   explicit FakeUpstream(Behaviour behaviour, AnswerFn answer = nullptr,
                         std::chrono::milliseconds delay = std::chrono::milliseconds(0));
@@ -89,5 +91,9 @@ class FakeUpstream {
 
 // The default fake answer: the query with QR set and an A record 192.0.2.1.
 Bytes EchoAnswer(const Bytes& query);
+
+// Gives `answer`'s question the spelling of `query`'s when they name the same name, as
+// a server that copies the question does (what DNS 0x20 relies on).
+void EchoQuestionSpelling(const Bytes& query, Bytes& answer);
 
 }  // namespace ringdns::testing

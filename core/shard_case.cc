@@ -1,0 +1,55 @@
+// DNS 0x20 on a shard (wire/name_case.h, core/upstream/case_randomization.h): each UDP
+// attempt's name goes out spelled with the slot's secret key, from a scratch copy, so
+// the client's own spelling stays in its buffer for its answer; an answer must echo the
+// spelling. An upstream that folds case gets plain names, and the query it folded is
+// asked again plain at once, so a client never waits out a timeout for it.
+#include "absl/strings/str_cat.h"
+#include <algorithm>
+
+#include "core/net.h"
+#include "core/shard.h"
+#include "wire/message.h"
+#include "wire/name_case.h"
+
+namespace ringdns::core {
+
+std::span<const std::uint8_t> Shard::SpellForUpstream(InflightSlot& slot, std::int64_t now) {
+  const std::uint32_t upstream_id = slot.forward->first_upstream + slot.upstream;
+  if (slot.case_key == 0 || !cases_.Randomizes(upstream_id, now)) return {};
+  std::uint8_t* name = spelled_names_.data() + std::size_t{slot.query_buffer} * wire::kMaxNameLen;
+  wire::SpellWithKey({QueryPayload(slot.query_buffer) + wire::header::kSize, slot.qname_len},
+                     slot.case_key, {name, slot.qname_len});
+  slot.case_spelled = true;
+  return {name, slot.qname_len};
+}
+
+bool Shard::AcceptSpelling(std::uint32_t index, std::uint8_t upstream, std::uint16_t txid,
+                           std::span<std::uint8_t> answer) {
+  InflightSlot& slot = inflight_[index];
+  const bool current = slot.pending && upstream == slot.upstream && txid == slot.txid;
+  const bool spelled = current ? slot.case_spelled : slot.prev_case_spelled;
+  // MatchAnswer has checked the question: its name is at offset 12, as long as ours.
+  const std::span<std::uint8_t> echoed = answer.subspan(wire::header::kSize, slot.qname_len);
+  if (!spelled || wire::SpelledWithKey(echoed, slot.case_key)) {
+    // The client gets its own spelling back, whatever case the upstream used (the
+    // answer's names compressed onto the question's take it too).
+    const std::span<const std::uint8_t> asked = QnameOf(slot);
+    std::copy(asked.begin(), asked.end(), echoed.begin());
+    return true;
+  }
+  ++counters_.dropped_case_mismatch;
+  const std::uint32_t upstream_id = slot.forward->first_upstream + upstream;
+  if (cases_.Folded(upstream_id, NowMs())) {
+    ErrorLog("upstream ", slot.forward->upstreams[upstream].ToString(),
+             " does not echo the question's case (DNS 0x20); it gets plain names for ",
+             CaseRandomization::kPlainForMs / 60000, " minutes");
+  }
+  if (!current || slot.tcp_upstream) return false;
+  // Asked again, plain, from a fresh socket and ID; the attempt's timer keeps running.
+  pending_.Erase(PendingIndex::Key(slot.upstream_socket, slot.txid));
+  slot.pending = false;
+  if (BindUpstream(slot, index)) SendToUpstream(index);
+  return false;
+}
+
+}  // namespace ringdns::core
