@@ -14,6 +14,7 @@
 #include <future>
 
 #include "absl/strings/str_cat.h"
+#include "core/descriptors.h"
 #include "core/net.h"
 #include "core/random.h"
 #include "core/udp_steering.h"
@@ -142,7 +143,8 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& conf
   daemon->current_ = std::make_unique<Generation>();
   Generation& gen = *daemon->current_;
   gen.routes = std::move(*routes);
-  daemon->FitToMemory(gen.routes);
+  if (daemon->options_.descriptor_limit == 0) daemon->options_.descriptor_limit = RaiseDescriptorLimit();
+  daemon->FitToLimits(gen.routes);
   daemon->AssignCacheIds(gen.routes);
   gen.health = std::make_unique<HealthTable>(gen.routes.upstream_count);
   if (absl::Status started = daemon->StartShards(gen, std::vector<ShardSuccession>(static_cast<std::size_t>(daemon->options_.shards)));
@@ -160,8 +162,12 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& conf
   return daemon;
 }
 
-void Daemon::FitToMemory(const RouteTable& routes) {
-  memory_fit_ = FitShardsToMemory(wanted_shard_, options_.shards, CgroupMemoryLimit(options_.cgroup_root),
+void Daemon::FitToLimits(const RouteTable& routes) {
+  ShardOptions wanted = wanted_shard_;
+  const DescriptorFit descriptors = FitShardsToDescriptors(wanted, routes, options_.shards, options_.descriptor_limit);
+  wanted.upstream_sockets = descriptors.upstream_sockets;
+  descriptor_warning_ = descriptors.warning;
+  memory_fit_ = FitShardsToMemory(wanted, options_.shards, CgroupMemoryLimit(options_.cgroup_root),
                                   [&](const ShardOptions& o) { return Shard::MemoryBound(o, routes); });
   options_.shard = memory_fit_.options;
 }
@@ -288,7 +294,7 @@ absl::Status Daemon::Reload(const config::Config& config) {
   // defaults) held every query that shard had received, and for seconds under
   // ThreadSanitizer. The old shard still publishes its cache, which says it has stopped
   // receiving; nobody adopts it and it goes with the hand-off.
-  FitToMemory(next->routes);  // the new caches' sizes count against the limit too
+  FitToLimits(next->routes);  // the new caches' sizes count against the limit too
   const std::array<std::uint32_t, 2> pools = CachePools(next->routes);
   const bool pass_caches =
       pools != std::array<std::uint32_t, 2>{0, 0} && pools == CachePools(current_->routes);

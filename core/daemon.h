@@ -44,6 +44,9 @@ struct DaemonOptions {
   // Where the cgroup file system is mounted: the memory limit the shards must fit under
   // is read from it at start and on each reload.
   std::string cgroup_root = "/sys/fs/cgroup";
+  // The descriptor limit the shards must fit under; 0: the process's, raised to its
+  // hard limit (core/descriptors.h).
+  std::uint64_t descriptor_limit = 0;
 };
 
 class Daemon {
@@ -85,6 +88,8 @@ class Daemon {
   // The shards' sizes as fitted to the container's memory limit (at start and on each
   // reload); its note is empty when nothing had to be scaled.
   const MemoryFit& memory_fit() const noexcept { return memory_fit_; }
+  // Non-empty when the descriptor limit lowered the upstream sockets per shard.
+  const std::string& descriptor_warning() const noexcept { return descriptor_warning_; }
   std::size_t shard_count() const noexcept { return current_->shards.size(); }
   const std::string& ring_description() const noexcept { return ring_description_; }
   // How UDP queries are spread over the shards: "by question" (core/udp_steering.h), or
@@ -150,11 +155,13 @@ class Daemon {
   std::vector<std::unique_ptr<Generation>> retiring_;  // stopped, still draining
   MetricsTotals retired_;  // what finished generations counted
   absl::flat_hash_map<std::string, std::uint32_t> cache_ids_;  // forward identity -> id
-  // Sizes the shards as options_.shard asks, or smaller to fit the memory limit: the
-  // result goes to memory_fit_ and to the options new shards start with.
-  void FitToMemory(const RouteTable& routes);
+  // Sizes the shards as options_.shard asks, or smaller to fit the descriptor limit and
+  // the memory limit: the result goes to memory_fit_, descriptor_warning_ and the options
+  // new shards start with.
+  void FitToLimits(const RouteTable& routes);
   ShardOptions wanted_shard_;  // the sizes asked for, before any fitting
   MemoryFit memory_fit_;
+  std::string descriptor_warning_;
   std::uint32_t next_cache_id_ = 0;
 };
 

@@ -1,5 +1,7 @@
 #include "core/routes.h"
 
+#include <sys/socket.h>
+
 #include <map>
 #include <tuple>
 
@@ -114,6 +116,7 @@ absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
       fr.block = static_cast<std::uint32_t>(b);
       fr.first_upstream = table.upstream_count;
       table.upstream_count += static_cast<std::uint32_t>(fr.upstreams.size());
+      for (const SockAddr& up : fr.upstreams) table.upstream_families[up.family() == AF_INET6 ? 1 : 0] = true;
       fr.max_fails = f.max_fails;
       fr.health_interval_ms = absl::ToInt64Milliseconds(f.health_check.interval);
       fr.probe_rd = f.health_check.recursion_desired;

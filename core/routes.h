@@ -90,6 +90,12 @@ struct RouteTable {
   std::vector<TlsContext> tls_contexts;    // the tls:// blocks' (listeners point here)
   std::size_t forward_count = 0;
   std::uint32_t upstream_count = 0;  // over every forward
+  // Whether any upstream is IPv4 ([0]) or IPv6 ([1]): each shard opens upstream UDP
+  // sockets of those families only.
+  bool upstream_families[2] = {false, false};
+  std::uint32_t upstream_family_count() const noexcept {
+    return (upstream_families[0] ? 1u : 0u) + (upstream_families[1] ? 1u : 0u);
+  }
 
   // The first forward of `block` whose FROM contains `qname` and whose except list does
   // not; nullptr when none does (the query then fails with SERVFAIL, as in CoreDNS).
@@ -103,6 +109,9 @@ struct RouteTable {
 
 // The whole-query deadline: a stub resolver typically gives up after 5 s.
 inline constexpr std::int64_t kQueryDeadlineMs = 5000;
+// How long a retired upstream socket stays open: past the whole-query deadline, no
+// attempt sent from it can still be answered.
+inline constexpr std::int64_t kRetireSocketForMs = kQueryDeadlineMs + 1000;
 
 // Fails for configurations this build cannot serve yet (tls://, force_tcp, acl), with
 // the directive's position, rather than silently serving something else.

@@ -176,14 +176,12 @@ absl::Status Shard::Init() {
     s.spec = i;
   }
   if (listeners_.empty()) return absl::UnavailableError("no listener could be opened");
-  bool need[2] = {false, false};
-  for (const BlockRoute& block : routes_.blocks) {
-    for (const ForwardRoute& f : block.forwards) {
-      for (const SockAddr& up : f.upstreams) need[FamilyIndex(up.family())] = true;
-    }
+  if (std::uint64_t{routes_.upstream_family_count()} * options_.upstream_sockets >= kStreamSocketBase) {
+    return absl::InvalidArgumentError(absl::StrCat("at most ", kStreamSocketBase / 2 - 1,
+                                                   " upstream sockets per address family"));
   }
   for (int family : {AF_INET, AF_INET6}) {
-    if (!need[FamilyIndex(family)]) continue;
+    if (!routes_.upstream_families[FamilyIndex(family)]) continue;
     for (std::uint32_t i = 0; i < options_.upstream_sockets; ++i) {
       absl::StatusOr<ring::UniqueFd> fd = OpenUpstreamSocket(family, UpstreamSource(family));
       if (!fd.ok()) return fd.status();
@@ -192,9 +190,11 @@ absl::Status Shard::Init() {
       Socket& s = upstream_sockets_.emplace_back();
       s.fd = std::move(*fd);
       s.family = family;
-      s.opened = ++sockets_opened_;
     }
   }
+  std::vector<std::uint8_t> family_of;
+  for (const Socket& s : upstream_sockets_) family_of.push_back(static_cast<std::uint8_t>(FamilyIndex(s.family)));
+  rotation_ = PortRotation(std::move(family_of), options_.upstream_socket_lifetime_ms, kRetireSocketForMs);
   if (absl::Status streams = InitStreams(); !streams.ok()) return streams;
   // The predecessor's sockets this configuration no longer listens on close now; kept,
   // they would hold their addresses with nobody reading.
@@ -387,7 +387,7 @@ void Shard::HandleCompletion(const io_uring_cqe& cqe) {
       Socket& socket = listener ? listeners_[ud.slot] : upstream_sockets_[ud.slot];
       if ((cqe.flags & IORING_CQE_F_MORE) == 0) {
         socket.armed = false;  // re-armed by Run
-        if (!listener) FinishRotation(socket);
+        if (!listener) FinishRotation(ud.slot);
       }
       if (cqe.res < 0) {
         if (cqe.res == -ENOBUFS) {  // back-pressure (re-armed later), or a ring still growing

@@ -53,6 +53,7 @@
 #include "core/timer_wheel.h"
 #include "core/tls_session.h"
 #include "core/upstream/case_randomization.h"
+#include "core/upstream/port_rotation.h"
 #include "core/upstream/rtt_estimator.h"
 #include "core/upstream/selector.h"
 #include "ring/buffer_ring.h"
@@ -69,10 +70,12 @@ struct ShardOptions {
   std::uint32_t slots = 65536;              // in-flight queries
   std::uint32_t query_buffers = 4096;       // power of two; also bounds queries held
   std::uint32_t answer_buffers = 2048;      // power of two
-  std::uint32_t upstream_sockets = 16;      // per address family (RFC 5452 port spread)
-  // Every this often one upstream socket stops taking queries; once every query that
-  // could use it is over, it is replaced by a new one on a fresh random port. 0: never.
-  std::int64_t upstream_socket_rotation_ms = 2000;
+  // Upstream UDP sockets per address family, each on a random port (RFC 5452): a blind
+  // forger must hit the one a query left from (SECURITY.md has the sum).
+  std::uint32_t upstream_sockets = 256;
+  // Each upstream socket serves about this long, then gives up its port for a fresh
+  // one (core/upstream/port_rotation.h). 0: never.
+  std::int64_t upstream_socket_lifetime_ms = 32000;
   std::uint32_t refresh_buffers = 64;       // cache refreshes (prefetch, stale) in flight
   std::uint32_t max_waiters = 256;          // identical queries chained behind one upstream query
   // DNS over TCP from clients (RFC 7766); timeouts are CoreDNS's `timeouts` defaults.
@@ -177,11 +180,8 @@ class Shard {
     int family = 0;
     bool armed = false;
     std::uint32_t spec = 0;  // index into RouteTable::listeners (listeners only)
-    // Upstream sockets being rotated (shard_rotation.cc): no new query since this time;
-    // `replacement` waits for the receive on `fd` to be cancelled. The socket opened
-    // longest ago (lowest `opened`) retires next.
-    std::int64_t retiring_since_ms = 0;
-    std::uint64_t opened = 0;
+    // An upstream socket being replaced (shard_rotation.cc): the socket on a fresh port
+    // that takes over once the receive on `fd` is cancelled.
     ring::UniqueFd replacement;
   };
   struct SendContext {  // one per provided buffer: a send's msghdr must outlive the send
@@ -372,13 +372,11 @@ class Shard {
   bool BindUpstream(InflightSlot& slot, std::uint32_t slot_index);
 
   // shard_rotation.cc: upstream UDP sockets replaced one at a time by sockets on fresh
-  // random ports, so a port an attacker learns is useful for a minute at most.
-  // Called every loop turn: retires the next socket when one is due, and replaces a
-  // socket retired long enough that no query can still be waiting on it.
+  // random ports (core/upstream/port_rotation.h decides which and when).
+  // Called every loop turn.
   void RotateUpstreamSockets(std::int64_t now_ms);
   // The receive on upstream socket `index` ended: swap in its replacement, if it has one.
-  void FinishRotation(Socket& socket);
-  bool RetiringRoomIn(int family) const noexcept;  // fewer than half of the family retiring
+  void FinishRotation(std::uint32_t index);
   const SockAddr* UpstreamSource(int family) const noexcept;
   // failfast_all_unhealthy_upstreams applies: no attempt is made, at the start or on a retry.
   bool FailsFast(const ForwardRoute& forward) const noexcept {
@@ -623,8 +621,7 @@ class Shard {
   std::vector<Socket> listeners_;
   std::vector<Socket> upstream_sockets_;
   std::vector<std::uint16_t> sockets_by_family_[2];  // [0] IPv4, [1] IPv6
-  std::int64_t next_rotation_ms_ = 0;
-  std::uint64_t sockets_opened_ = 0;
+  PortRotation rotation_;                   // of upstream_sockets_
   std::vector<SendContext> query_sends_;
   std::vector<SendContext> answer_sends_;
   std::vector<std::uint32_t> concurrent_;   // per forward id: forwarded queries in flight

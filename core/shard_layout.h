@@ -45,6 +45,9 @@ inline constexpr int kClientSendBuffer = 64 * 1024;
 inline constexpr std::size_t kTlsCipherBuffer = 17 * 1024;
 // An upstream connection's read buffer: any answer, and the start of the next.
 inline constexpr std::uint32_t kUpstreamStreamBuffer = 2 * (65535 + 2);
+// What the kernel holds for a bound UDP socket with a multishot receive armed: socket,
+// file, inode and request, 2.3 KiB of slab measured on Linux 6.1, rounded up.
+inline constexpr std::uint64_t kKernelSocketBytes = 3 * 1024;
 // TCP streams to upstreams take (socket, TXID) keys above every UDP socket's.
 inline constexpr std::uint16_t kStreamSocketBase = 0x4000;
 

@@ -42,6 +42,9 @@ std::uint64_t Shard::MemoryBound(const ShardOptions& o, const RouteTable& routes
   bound += owned * kQueryBufferSize + std::uint64_t{o.big_buffers} * kBigBufferSize;
   bound += (all_query + o.answer_buffers + o.big_buffers) * sizeof(SendContext) + all_query;
   bound += all_query * wire::kMaxNameLen;  // 0x20 spellings
+  // Upstream UDP sockets: the kernel's socket, file and inode, and the multishot receive,
+  // charged to the same cgroup (a replacement is open while its socket's receive ends).
+  bound += std::uint64_t{routes.upstream_family_count()} * o.upstream_sockets * 3 / 2 * kKernelSocketBytes;
   // Streams: client connections, then each upstream pool's.
   const std::uint64_t upstream_streams = std::uint64_t{routes.upstream_count} * kStreamsPerPool;
   const std::uint64_t streams = o.tcp_connections + upstream_streams;

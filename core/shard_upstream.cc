@@ -40,7 +40,7 @@ bool Shard::BindUpstream(InflightSlot& slot, std::uint32_t index) {
     // retiring, shard_rotation.cc).
     const auto n = static_cast<std::uint32_t>(sockets.size());
     std::uint32_t k = random_.Below(n);
-    for (std::uint32_t tries = 1; tries < n && upstream_sockets_[sockets[k]].retiring_since_ms != 0; ++tries) {
+    for (std::uint32_t tries = 1; tries < n && !rotation_.Serving(sockets[k]); ++tries) {
       k = (k + 1) % n;
     }
     slot.upstream_socket = sockets[k];

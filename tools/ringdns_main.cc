@@ -137,6 +137,9 @@ void PrintMemoryBound(const Config& config, const Flags& flags) {
 void LogMemoryFit(const ringdns::core::Daemon& daemon) {
   const ringdns::core::MemoryFit& fit = daemon.memory_fit();
   if (!fit.note.empty()) std::fprintf(stderr, "[%s] %s\n", fit.fits ? "INFO" : "WARNING", fit.note.c_str());
+  if (!daemon.descriptor_warning().empty()) {
+    std::fprintf(stderr, "[WARNING] %s\n", daemon.descriptor_warning().c_str());
+  }
 }
 
 // The Corefile's bytes, for `reload`'s change detection (CoreDNS hashes them too).

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -14,6 +15,7 @@
 
 #include "core/config/loader.h"
 #include "core/daemon.h"
+#include "core/descriptors.h"
 #include "core/routes.h"
 #include "testing/fake_cgroup.h"
 
@@ -35,6 +37,38 @@ RouteTable Routes(const std::string& corefile) {
 const char kTutorialWithCache[] =
     "remote.svc.cluster.local:5353 {\n forward . 10.1.17.2 10.1.46.2\n}\n"
     ".:5353 {\n cache 30\n forward . 172.20.0.10\n}\n";
+
+TEST(Descriptors, TheSoftLimitIsRaisedToTheHardOne) {
+  const std::uint64_t now = RaiseDescriptorLimit();
+  rlimit limit{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &limit), 0);
+  EXPECT_EQ(limit.rlim_cur, limit.rlim_max);
+  EXPECT_GE(now, 1024u);
+}
+
+TEST(Descriptors, UpstreamSocketsAreLoweredToFitAndNeverBelowTheFloor) {
+  const RouteTable routes = Routes(".:53 {\n forward . 127.0.0.1 ::1\n}\n");
+  ASSERT_EQ(routes.upstream_family_count(), 2u);
+  const ShardOptions wanted;  // 256 sockets per family, 1024 client connections
+  // Enough room: unchanged.
+  DescriptorFit fit = FitShardsToDescriptors(wanted, routes, 4, 1 << 20);
+  EXPECT_EQ(fit.upstream_sockets, wanted.upstream_sockets);
+  EXPECT_TRUE(fit.warning.empty());
+  // 4 shards under 6000: each shard's 1024 connections leave room for fewer sockets.
+  fit = FitShardsToDescriptors(wanted, routes, 4, 6000);
+  EXPECT_LT(fit.upstream_sockets, wanted.upstream_sockets);
+  EXPECT_GE(fit.upstream_sockets, kMinUpstreamSockets);
+  ShardOptions lowered = wanted;
+  lowered.upstream_sockets = fit.upstream_sockets;
+  EXPECT_LE(4 * ShardDescriptors(lowered, routes) + kReservedDescriptors, 6000u);
+  lowered.upstream_sockets += 2;  // as many as fit, not fewer
+  EXPECT_GT(4 * ShardDescriptors(lowered, routes) + kReservedDescriptors, 6000u);
+  EXPECT_NE(fit.warning.find("6000"), std::string::npos) << fit.warning;
+  // Hopeless: the floor, and still a warning.
+  fit = FitShardsToDescriptors(wanted, routes, 4, 1024);
+  EXPECT_EQ(fit.upstream_sockets, kMinUpstreamSockets);
+  EXPECT_FALSE(fit.warning.empty());
+}
 
 TEST(CgroupMemoryLimit, ReadsV2AndV1AndTreatsUnlimitedAsNone) {
   FakeCgroup none;

@@ -10,6 +10,7 @@
 #include "core/random.h"
 #include "core/routes.h"
 #include "core/upstream/case_randomization.h"
+#include "core/upstream/port_rotation.h"
 #include "core/upstream/rtt_estimator.h"
 #include "core/upstream/selector.h"
 
@@ -33,6 +34,79 @@ TEST(CaseRandomization, OffMeansPlainNamesToEveryone) {
   const CaseRandomization cases(false, 2);
   EXPECT_FALSE(cases.Randomizes(0, 0));
   EXPECT_FALSE(cases.Randomizes(1, 1 << 30));
+}
+
+// Four IPv4 sockets, a lifetime of 400 ms (one retires every 100 ms), replaced 1 s
+// after retiring.
+PortRotation FourSockets() { return PortRotation({0, 0, 0, 0}, 400, 1000); }
+
+TEST(PortRotation, SocketsRetireInTurnAndAtMostHalfAtOnce) {
+  PortRotation rotation = FourSockets();
+  std::vector<std::uint32_t> asked;
+  const auto never = [&](std::uint32_t s) {
+    asked.push_back(s);
+    return PortRotation::Step::kLater;
+  };
+  rotation.Tick(0, never);  // starts the clock
+  rotation.Tick(100, never);
+  EXPECT_FALSE(rotation.Serving(0));
+  rotation.Tick(200, never);
+  EXPECT_FALSE(rotation.Serving(1));
+  rotation.Tick(300, never);  // half retiring: no third
+  EXPECT_TRUE(rotation.Serving(2));
+  EXPECT_TRUE(rotation.Serving(3));
+  EXPECT_EQ(rotation.retiring(), 2u);
+  EXPECT_TRUE(asked.empty());  // nobody's wait is over yet
+}
+
+TEST(PortRotation, AReplacedSocketServesAgainAndTheNextTakesItsTurn) {
+  PortRotation rotation = FourSockets();
+  std::vector<std::uint32_t> replaced;
+  const auto replace = [&](std::uint32_t s) {
+    replaced.push_back(s);
+    return PortRotation::Step::kReplaced;
+  };
+  for (std::int64_t now = 0; now <= 6000; now += 50) rotation.Tick(now, replace);
+  // Each retires 1 s after its turn and is replaced at once; turns go round in order.
+  ASSERT_GE(replaced.size(), 8u);
+  for (std::size_t i = 0; i < 8; ++i) EXPECT_EQ(replaced[i], i % 4) << i;
+  EXPECT_LE(rotation.retiring(), 2u);
+}
+
+TEST(PortRotation, AReplacementUnderWayWaitsForReplacedAndAFailedOneKeepsTheSocket) {
+  PortRotation rotation = FourSockets();
+  int calls = 0;
+  rotation.Tick(0, [](std::uint32_t) { return PortRotation::Step::kReplacing; });
+  rotation.Tick(100, [](std::uint32_t) { return PortRotation::Step::kReplacing; });  // 0 retires
+  rotation.Tick(1100, [&](std::uint32_t s) {
+    ++calls;
+    EXPECT_EQ(s, 0u);
+    return PortRotation::Step::kReplacing;
+  });
+  rotation.Tick(1150, [&](std::uint32_t) { return ++calls, PortRotation::Step::kReplacing; });
+  EXPECT_EQ(calls, 1);  // asked once: the cancel is under way
+  EXPECT_FALSE(rotation.Serving(0));
+  rotation.Replaced(0);
+  EXPECT_TRUE(rotation.Serving(0));
+  // No fresh socket to be had: the old one serves on.
+  PortRotation other = FourSockets();
+  other.Tick(0, [](std::uint32_t) { return PortRotation::Step::kKeep; });
+  other.Tick(100, [](std::uint32_t) { return PortRotation::Step::kKeep; });
+  other.Tick(1100, [](std::uint32_t) { return PortRotation::Step::kKeep; });
+  EXPECT_TRUE(other.Serving(0));
+}
+
+TEST(PortRotation, ZeroLifetimeNeverRotatesAndFamiliesKeepTheirOwnHalf) {
+  PortRotation off({0, 0}, 0, 1000);
+  for (std::int64_t now = 0; now < 10000; now += 100) off.Tick(now, [](std::uint32_t) { return PortRotation::Step::kReplaced; });
+  EXPECT_TRUE(off.Serving(0));
+  EXPECT_TRUE(off.Serving(1));
+  // Two IPv4 sockets and two IPv6: one of each may retire, not two of one family.
+  PortRotation mixed({0, 0, 1, 1}, 400, 100000);
+  for (std::int64_t now = 0; now <= 1000; now += 100) mixed.Tick(now, [](std::uint32_t) { return PortRotation::Step::kLater; });
+  EXPECT_EQ(mixed.retiring(), 2u);
+  EXPECT_NE(mixed.Serving(0), mixed.Serving(1));
+  EXPECT_NE(mixed.Serving(2), mixed.Serving(3));
 }
 
 TEST(RttEstimator, BeforeAnySampleAnAttemptWaitsTheWholeReadTimeout) {

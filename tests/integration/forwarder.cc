@@ -17,7 +17,7 @@ core::DaemonOptions TestOptions(int shards, std::uint32_t slots, int log_fd, std
   options.shard.query_buffers = 256;
   options.shard.answer_buffers = 256;
   options.shard.upstream_sockets = 4;
-  options.shard.upstream_socket_rotation_ms = rotation_ms;
+  options.shard.upstream_socket_lifetime_ms = rotation_ms * options.shard.upstream_sockets;
   options.log_fd = log_fd;
   // The sizes above, whatever memory limit the machine running the tests has.
   options.cgroup_root = "/nonexistent";
