@@ -1,9 +1,9 @@
 // DNS 0x20 on a shard (wire/name_case.h, core/upstream/case_randomization.h): each UDP
 // attempt's name goes out spelled with the slot's secret key, from a scratch copy, so
 // the client's own spelling stays in its buffer for its answer; an answer must echo the
-// spelling. An upstream that folds case gets plain names, and the query it folded is
-// asked again plain at once, so a client never waits out a timeout for it.
-#include "absl/strings/str_cat.h"
+// spelling. A folded echo is dropped and the query asked again at once, from a fresh
+// port and ID, with a fresh spelling, or plain once the upstream is found not to echo
+// case: a client never waits out a timeout for it.
 #include <algorithm>
 
 #include "core/net.h"
@@ -28,9 +28,11 @@ bool Shard::AcceptSpelling(std::uint32_t index, std::uint8_t upstream, std::uint
   InflightSlot& slot = inflight_[index];
   const bool current = slot.pending && upstream == slot.upstream && txid == slot.txid;
   const bool spelled = current ? slot.case_spelled : slot.prev_case_spelled;
+  const std::uint32_t upstream_id = slot.forward->first_upstream + upstream;
   // MatchAnswer has checked the question: its name is at offset 12, as long as ours.
   const std::span<std::uint8_t> echoed = answer.subspan(wire::header::kSize, slot.qname_len);
   if (!spelled || wire::SpelledWithKey(echoed, slot.case_key)) {
+    if (spelled) cases_.Echoed(upstream_id, NowMs());
     // The client gets its own spelling back, whatever case the upstream used (the
     // answer's names compressed onto the question's take it too).
     const std::span<const std::uint8_t> asked = QnameOf(slot);
@@ -38,16 +40,18 @@ bool Shard::AcceptSpelling(std::uint32_t index, std::uint8_t upstream, std::uint
     return true;
   }
   ++counters_.dropped_case_mismatch;
-  const std::uint32_t upstream_id = slot.forward->first_upstream + upstream;
-  if (cases_.Folded(upstream_id, NowMs())) {
+  const CaseRandomization::Fold fold = cases_.Folded(upstream_id, NowMs());
+  if (fold.report) {
     ErrorLog("upstream ", slot.forward->upstreams[upstream].ToString(),
              " does not echo the question's case (DNS 0x20); it gets plain names for ",
              CaseRandomization::kPlainForMs / 60000, " minutes");
   }
   if (!current || slot.tcp_upstream) return false;
-  // Asked again, plain, from a fresh socket and ID; the attempt's timer keeps running.
-  pending_.Erase(PendingIndex::Key(slot.upstream_socket, slot.txid));
-  slot.pending = false;
+  // Asked again from a fresh socket and ID with a fresh spelling (plain if the upstream
+  // has just been found out); the attempt's timer keeps running. The hedge, spelled
+  // with the old key, is given up.
+  ForgetPending(slot);
+  slot.case_key = random_.Next64() | 1;  // never 0, which means plain
   if (BindUpstream(slot, index)) SendToUpstream(index);
   return false;
 }

@@ -235,7 +235,7 @@ void Shard::SetForward(InflightSlot& slot, const ForwardRoute& forward) noexcept
   slot.attempts = 0;
   slot.truncated_over_udp = false;
   slot.tcp_upstream = forward.force_tcp || (slot.conn != kNoSlot && !forward.prefer_udp);
-  slot.case_key = cases_.enabled() ? random_.Next64() : 0;
+  slot.case_key = cases_.enabled() ? random_.Next64() | 1 : 0;  // 0: plain
   slot.case_spelled = slot.prev_case_spelled = false;
 }
 

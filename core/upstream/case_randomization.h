@@ -1,11 +1,15 @@
 // core/upstream/case_randomization.h: which upstreams get DNS 0x20 names from one shard
-// (wire/name_case.h), as Unbound's use-caps-for-id does with its fall-back.
+// (wire/name_case.h), with a fall-back for upstreams that do not echo case, as Unbound's
+// use-caps-for-id has.
 //
-// Every upstream starts out trusted to echo the question's case. One that answers our
-// (port, ID, question) with the case folded does not: it gets plain names from then on.
-// The fall-back ends after kPlainForMs and the upstream is tried again, so a forger who
-// guessed port and ID but not the case (which also looks like a folded echo) switches
-// 0x20 off for a while at most, and an upstream that was replaced is found out.
+// Every upstream starts out trusted to echo the question's case. An answer that passed
+// every other check (address, port, ID, question) but folded the case is either from an
+// upstream that does not echo case, or a forgery that guessed port and ID. A forger must
+// not be able to switch 0x20 off, so one fold proves nothing: the query is asked again
+// with a fresh spelling. Only kFoldsToFallBack folds in a row, with no echo between and
+// none for kTrustEchoMs, make the upstream plain; a live upstream's genuine echoes keep
+// resetting the count, so a blind forger would have to win that race several times
+// running. The fall-back ends after kPlainForMs and the upstream is tried again.
 // Pure state, no clock of its own: the caller passes the time.
 #pragma once
 
@@ -16,6 +20,8 @@ namespace ringdns::core {
 
 class CaseRandomization {
  public:
+  static constexpr std::uint32_t kFoldsToFallBack = 3;
+  static constexpr std::int64_t kTrustEchoMs = 60 * 1000;
   static constexpr std::int64_t kPlainForMs = 10 * 60 * 1000;
 
   CaseRandomization() = default;
@@ -29,21 +35,37 @@ class CaseRandomization {
     return enabled_ && now_ms >= upstreams_[upstream].plain_until_ms;
   }
 
-  // `upstream` answered with the question's case folded. Returns true the first time
-  // this upstream is found out (the caller says so once in the log).
-  bool Folded(std::uint32_t upstream, std::int64_t now_ms) noexcept {
+  // `upstream` echoed a randomised spelling exactly.
+  void Echoed(std::uint32_t upstream, std::int64_t now_ms) noexcept {
     Upstream& u = upstreams_[upstream];
+    u.folds = 0;
+    u.echoed_ms = now_ms;
+  }
+
+  // `upstream` answered with the question's case folded.
+  struct Fold {
+    bool now_plain = false;  // it gets plain names from now on (for kPlainForMs)
+    bool report = false;     // the first time it is found out: say so once in the log
+  };
+  Fold Folded(std::uint32_t upstream, std::int64_t now_ms) noexcept {
+    Upstream& u = upstreams_[upstream];
+    if (++u.folds < kFoldsToFallBack) return {};
+    if (u.echoed_ms != kNever && now_ms - u.echoed_ms < kTrustEchoMs) return {};
+    u.folds = 0;
     u.plain_until_ms = now_ms + kPlainForMs;
-    if (u.reported) return false;
+    const bool report = !u.reported;
     u.reported = true;
-    return true;
+    return {true, report};
   }
 
   bool enabled() const noexcept { return enabled_; }
 
  private:
+  static constexpr std::int64_t kNever = INT64_MIN;
   struct Upstream {
     std::int64_t plain_until_ms = 0;
+    std::int64_t echoed_ms = kNever;
+    std::uint32_t folds = 0;  // in a row, since the last echo
     bool reported = false;
   };
   bool enabled_ = false;

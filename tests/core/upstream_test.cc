@@ -17,17 +17,46 @@
 namespace ringdns::core {
 namespace {
 
-TEST(CaseRandomization, EveryUpstreamStartsRandomisedAndAFoldedEchoFallsBackForAWhile) {
-  CaseRandomization cases(true, 3);
+TEST(CaseRandomization, ThreeFoldsInARowMakeAnUpstreamPlainForAWhile) {
+  using Cases = CaseRandomization;
+  Cases cases(true, 3);
   EXPECT_TRUE(cases.Randomizes(0, 0));
   EXPECT_TRUE(cases.Randomizes(2, 0));
-  EXPECT_TRUE(cases.Folded(1, 1000));   // found out: reported once
+  for (std::uint32_t i = 1; i < Cases::kFoldsToFallBack; ++i) {
+    EXPECT_FALSE(cases.Folded(1, 1000).now_plain) << i;  // one fold proves nothing
+  }
+  const Cases::Fold fold = cases.Folded(1, 1000);
+  EXPECT_TRUE(fold.now_plain);
+  EXPECT_TRUE(fold.report);  // found out: reported once
   EXPECT_FALSE(cases.Randomizes(1, 1000));
   EXPECT_TRUE(cases.Randomizes(0, 1000));  // the others keep it
-  EXPECT_FALSE(cases.Randomizes(1, 1000 + CaseRandomization::kPlainForMs - 1));
-  EXPECT_TRUE(cases.Randomizes(1, 1000 + CaseRandomization::kPlainForMs));  // tried again
-  EXPECT_FALSE(cases.Folded(1, 1000 + CaseRandomization::kPlainForMs));     // not reported twice
-  EXPECT_FALSE(cases.Randomizes(1, 1000 + CaseRandomization::kPlainForMs));
+  EXPECT_FALSE(cases.Randomizes(1, 1000 + Cases::kPlainForMs - 1));
+  EXPECT_TRUE(cases.Randomizes(1, 1000 + Cases::kPlainForMs));  // tried again
+  for (std::uint32_t i = 0; i < Cases::kFoldsToFallBack; ++i) {
+    const Cases::Fold again = cases.Folded(1, 1000 + Cases::kPlainForMs);
+    EXPECT_FALSE(again.report);  // not reported twice
+  }
+  EXPECT_FALSE(cases.Randomizes(1, 1000 + Cases::kPlainForMs));
+}
+
+TEST(CaseRandomization, AnEchoResetsTheCountAndARecentEchoKeepsTheUpstreamTrusted) {
+  using Cases = CaseRandomization;
+  Cases cases(true, 1);
+  // Folds that a forger would have to land in a row; a genuine echo between resets them.
+  for (int round = 0; round < 10; ++round) {
+    for (std::uint32_t i = 1; i < Cases::kFoldsToFallBack; ++i) EXPECT_FALSE(cases.Folded(0, 0).now_plain);
+    cases.Echoed(0, 0);
+  }
+  EXPECT_TRUE(cases.Randomizes(0, 0));
+  // An upstream that echoed a minute ago is not taken for one that never does.
+  for (std::uint32_t i = 0; i < 2 * Cases::kFoldsToFallBack; ++i) {
+    EXPECT_FALSE(cases.Folded(0, Cases::kTrustEchoMs - 1).now_plain);
+  }
+  EXPECT_TRUE(cases.Randomizes(0, Cases::kTrustEchoMs - 1));
+  // Past that, the folds in a row count.
+  bool plain = false;
+  for (std::uint32_t i = 0; i < Cases::kFoldsToFallBack; ++i) plain = plain || cases.Folded(0, Cases::kTrustEchoMs).now_plain;
+  EXPECT_TRUE(plain);
 }
 
 TEST(CaseRandomization, OffMeansPlainNamesToEveryone) {
