@@ -2,11 +2,12 @@
 """How long an upstream source port of ringdns lives, measured from outside.
 
 Starts ringdns (one shard) forwarding to a UDP upstream of this script's on loopback,
-asks one query every 50 ms for SECONDS, and reports for each source port the queries
+asks one query every INTERVAL_MS (default 50; each of a shard's 256 ports must see
+queries often enough to time its life, so use 2) for SECONDS, and reports for each source port the queries
 arrived from how long it was seen in use (first to last query). A port seen from the
 start or until the end is cut by the window and left out of the figures.
 
-Usage: port_lifetime.py PATH_TO_RINGDNS [SECONDS]   (loopback only)
+Usage: port_lifetime.py PATH_TO_RINGDNS [SECONDS] [INTERVAL_MS]   (loopback only)
 """
 import os
 import socket
@@ -27,6 +28,7 @@ def query(qid, name):
 def main():
     ringdns = sys.argv[1]
     seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 90
+    interval = (float(sys.argv[3]) if len(sys.argv) > 3 else 50) / 1000
     upstream = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     upstream.bind(("127.0.0.1", 0))
     upstream.settimeout(0.2)
@@ -68,7 +70,7 @@ def main():
                 client.recv(4096)
             except socket.timeout:
                 pass
-            time.sleep(0.05)
+            time.sleep(interval)
         end = time.monotonic()
     finally:
         stop.set()

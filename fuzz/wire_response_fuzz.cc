@@ -1,4 +1,4 @@
-// Fuzzes the answer path: WalkResponse, MatchAnswer, in-place TTL capping (and the info
+// Fuzzes the answer path: WalkResponse, MatchAnswer, the DNS 0x20 spelling check, in-place TTL capping (and the info
 // the capping walk reports), dropping the COOKIE option, and UDP truncation. Properties,
 // with the walk as reference: capping keeps the message valid with the same shape and
 // makes the minimum TTL min(old, cap); dropping an option keeps it valid and leaves no
@@ -10,6 +10,8 @@
 #include "dns_mutator.h"
 #include "fuzz_check.h"
 #include "wire/message.h"
+#include "wire/name.h"
+#include "wire/name_case.h"
 #include "wire/response.h"
 
 using namespace ringdns::wire;
@@ -34,6 +36,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(q);
     FUZZ_CHECK(MatchAnswer(msg, q->id, q->opcode(), q->question(msg)) ==
                ((q->flags & flag::kQr) ? Error::kOk : Error::kNotResponse));
+    // DNS 0x20: the name spelled with a key passes that key's check, is the same name
+    // ignoring case, and flipping any one letter fails it.
+    const std::span<const std::uint8_t> qname = q->qname(msg);
+    const std::uint64_t key = std::uint64_t{data[0]} << 8 | data[1];
+    NameStorage spelled;
+    SpellWithKey(qname, key, spelled);
+    const std::span<std::uint8_t> echo(spelled.data(), qname.size());
+    FUZZ_CHECK(SpelledWithKey(echo, key));
+    FUZZ_CHECK(NamesEqualIgnoreCase(echo, qname));
+    for (std::uint8_t& c : echo) {
+      if (((c | 0x20) < 'a') || ((c | 0x20) > 'z')) continue;
+      c ^= 0x20;
+      FUZZ_CHECK(!SpelledWithKey(echo, key));
+      break;
+    }
   }
   const Result<ResponseInfo> capped = WalkAndCapTtls(msg, cap);
   if (!info) return 0;
