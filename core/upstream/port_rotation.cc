@@ -18,6 +18,18 @@ PortRotation::PortRotation(std::vector<std::uint8_t> family_of, std::int64_t lif
   }
 }
 
+void PortRotation::Replaced(std::uint32_t socket) noexcept {
+  if (Serving(socket)) return;
+  Serve(socket);
+  // At most half the pool retires: a short walk, once per rotation.
+  for (std::uint32_t& s : retiring_) {
+    if (s != socket) continue;
+    s = retiring_.back();
+    retiring_.pop_back();
+    return;
+  }
+}
+
 void PortRotation::Serve(std::uint32_t socket) noexcept {
   retiring_since_[socket] = 0;
   replacing_[socket] = false;
@@ -34,6 +46,7 @@ void PortRotation::RetireNext(std::int64_t now) noexcept {
     retiring_since_[socket] = now;
     ++retiring_in_[f];
     retiring_.push_back(socket);  // never past the sockets' count: reserved
+    next_due_ms_ = std::min(next_due_ms_, now + retire_for_ms_);
     return;
   }
 }

@@ -8,10 +8,11 @@
 // query; once every query that could wait on it is past its deadline (`retire_for`), the
 // owner replaces it by a socket on a fresh port, and it serves again. At most half of a
 // family's sockets retire at once, so a random serving socket is always near.
-// Pure bookkeeping with no clock and no socket: the owner does the I/O. Each Tick costs
-// the sockets retiring, not the pool's size.
+// Pure bookkeeping with no clock and no socket: the owner does the I/O. A Tick costs a
+// comparison unless a retiring socket is due.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -41,9 +42,7 @@ class PortRotation {
   void Tick(std::int64_t now_ms, Replace&& replace);
 
   // A replacement reported as kReplacing is in place.
-  void Replaced(std::uint32_t socket) noexcept {
-    if (!Serving(socket)) Serve(socket);
-  }
+  void Replaced(std::uint32_t socket) noexcept;
 
   std::uint32_t retiring() const noexcept { return retiring_in_[0] + retiring_in_[1]; }
 
@@ -55,29 +54,37 @@ class PortRotation {
   std::vector<std::uint8_t> family_of_;
   std::vector<std::int64_t> retiring_since_;  // per socket; 0: serving
   std::vector<bool> replacing_;               // per socket: kReplacing reported
-  std::vector<std::uint32_t> retiring_;       // may hold sockets serving again: dropped by Tick
+  std::vector<std::uint32_t> retiring_;       // each retiring socket once, in no order
   std::uint32_t sockets_in_[2] = {0, 0};
   std::uint32_t retiring_in_[2] = {0, 0};
   std::uint32_t cursor_ = 0;
   std::int64_t period_ms_ = 0;
   std::int64_t retire_for_ms_ = 0;
   std::int64_t next_ms_ = 0;
+  static constexpr std::int64_t kNever = INT64_MAX;
+  std::int64_t next_due_ms_ = kNever;  // no retiring socket is due before this
 };
 
 template <typename Replace>
 void PortRotation::Tick(std::int64_t now, Replace&& replace) {
   if (period_ms_ <= 0) return;
-  for (std::size_t k = 0; k < retiring_.size();) {
-    const std::uint32_t socket = retiring_[k];
-    const bool waiting = !Serving(socket) && (replacing_[socket] || now - retiring_since_[socket] < retire_for_ms_);
-    Step step = Step::kLater;
-    if (!Serving(socket) && !waiting) step = replace(socket);
-    if (step == Step::kReplaced || step == Step::kKeep) Serve(socket);
-    if (step == Step::kReplacing) replacing_[socket] = true;
-    if (Serving(socket)) {
-      retiring_[k] = retiring_.back();
-      retiring_.pop_back();
-    } else {
+  if (now >= next_due_ms_) {
+    // Something may be due: one pass over the retiring sockets, which also learns when
+    // the next one will be (most turns skip this).
+    next_due_ms_ = kNever;
+    for (std::size_t k = 0; k < retiring_.size();) {
+      const std::uint32_t socket = retiring_[k];
+      const std::int64_t due = retiring_since_[socket] + retire_for_ms_;
+      Step step = Step::kLater;
+      if (!Serving(socket) && !replacing_[socket] && now >= due) step = replace(socket);
+      if (step == Step::kReplaced || step == Step::kKeep) Serve(socket);
+      if (step == Step::kReplacing) replacing_[socket] = true;
+      if (Serving(socket)) {
+        retiring_[k] = retiring_.back();
+        retiring_.pop_back();
+        continue;
+      }
+      if (!replacing_[socket]) next_due_ms_ = std::min(next_due_ms_, now >= due ? now + 1 : due);
       ++k;
     }
   }

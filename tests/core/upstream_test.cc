@@ -125,6 +125,31 @@ TEST(PortRotation, AReplacementUnderWayWaitsForReplacedAndAFailedOneKeepsTheSock
   EXPECT_TRUE(other.Serving(0));
 }
 
+TEST(PortRotation, ManyRoundsOfCancelledReceivesKeepTheBooksStraight) {
+  // Two sockets: each replacement under way (kReplacing) completes a little later, as
+  // a cancelled receive does; over many rounds one retires at a time, and each is
+  // asked for once per retirement.
+  PortRotation rotation({0, 0}, 200, 300);
+  std::vector<std::uint32_t> asked;
+  std::int64_t pending_since = -1;
+  std::uint32_t pending = 0;
+  for (std::int64_t now = 0; now <= 20000; now += 10) {
+    if (pending_since >= 0 && now - pending_since >= 30) {
+      rotation.Replaced(pending);
+      pending_since = -1;
+    }
+    rotation.Tick(now, [&](std::uint32_t s) {
+      asked.push_back(s);
+      pending = s;
+      pending_since = now;
+      return PortRotation::Step::kReplacing;
+    });
+    ASSERT_LE(rotation.retiring(), 1u) << now;
+  }
+  ASSERT_GE(asked.size(), 40u);
+  for (std::size_t i = 1; i < asked.size(); ++i) EXPECT_NE(asked[i], asked[i - 1]) << i;
+}
+
 TEST(PortRotation, ZeroLifetimeNeverRotatesAndFamiliesKeepTheirOwnHalf) {
   PortRotation off({0, 0}, 0, 1000);
   for (std::int64_t now = 0; now < 10000; now += 100) off.Tick(now, [](std::uint32_t) { return PortRotation::Step::kReplaced; });
