@@ -164,7 +164,8 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& conf
 
 void Daemon::FitToLimits(const RouteTable& routes) {
   ShardOptions wanted = wanted_shard_;
-  const DescriptorFit descriptors = FitShardsToDescriptors(wanted, routes, options_.shards, options_.descriptor_limit);
+  const DescriptorFit descriptors =
+      FitShardsToDescriptors(wanted, routes, options_.shards, options_.descriptor_limit, EphemeralPortCount());
   wanted.upstream_sockets = descriptors.upstream_sockets;
   descriptor_warning_ = descriptors.warning;
   memory_fit_ = FitShardsToMemory(wanted, options_.shards, CgroupMemoryLimit(options_.cgroup_root),

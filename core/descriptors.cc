@@ -3,11 +3,15 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <cstdio>
 
 #include "absl/strings/str_cat.h"
 
 namespace ringdns::core {
 namespace {
+
+// A reload starts the new shards while the old ones drain: two generations at once.
+constexpr std::uint64_t kGenerations = 2;
 
 // A retiring upstream socket's replacement is open while the old one's receive ends.
 std::uint64_t UpstreamSocketDescriptors(std::uint32_t per_family, const RouteTable& routes) noexcept {
@@ -27,6 +31,15 @@ std::uint64_t RaiseDescriptorLimit() noexcept {
   return limit.rlim_cur == RLIM_INFINITY ? UINT64_MAX : limit.rlim_cur;
 }
 
+std::uint64_t EphemeralPortCount(const std::string& path) {
+  unsigned low = 32768, high = 60999;  // Linux's default
+  if (std::FILE* f = std::fopen(path.c_str(), "r")) {
+    if (std::fscanf(f, "%u %u", &low, &high) != 2 || high < low) low = 32768, high = 60999;
+    std::fclose(f);
+  }
+  return std::uint64_t{high} - low + 1;
+}
+
 std::uint64_t ShardDescriptors(const ShardOptions& o, const RouteTable& routes) noexcept {
   const std::uint64_t listeners = 2 * routes.listeners.size();  // UDP and TCP
   const std::uint64_t streams = std::uint64_t{o.tcp_connections} + 2ull * routes.upstream_count;
@@ -34,24 +47,33 @@ std::uint64_t ShardDescriptors(const ShardOptions& o, const RouteTable& routes) 
 }
 
 DescriptorFit FitShardsToDescriptors(const ShardOptions& wanted, const RouteTable& routes, int shards,
-                                     std::uint64_t limit) {
+                                     std::uint64_t limit, std::uint64_t ephemeral_ports) {
   DescriptorFit fit{wanted.upstream_sockets, {}};
-  const auto n = static_cast<std::uint64_t>(std::max(shards, 1));
-  if (routes.upstream_family_count() == 0 || limit == UINT64_MAX ||
-      n * ShardDescriptors(wanted, routes) + kReservedDescriptors <= limit) {
-    return fit;
-  }
-  ShardOptions lowered = wanted;
-  lowered.upstream_sockets = 0;
-  const std::uint64_t rest = n * ShardDescriptors(lowered, routes) + kReservedDescriptors;
-  // Each socket per family per shard costs 1.5 descriptors in each family of each shard.
-  const std::uint64_t per_socket_x2 = n * routes.upstream_family_count() * 3;
-  const std::uint64_t room = limit > rest ? (limit - rest) * 2 / per_socket_x2 : 0;
-  fit.upstream_sockets = static_cast<std::uint32_t>(
-      std::clamp<std::uint64_t>(room, kMinUpstreamSockets, wanted.upstream_sockets));
-  fit.warning = absl::StrCat("the descriptor limit (", limit, ") holds ", fit.upstream_sockets,
-                             " upstream UDP sockets per address family per shard, not ", wanted.upstream_sockets,
-                             ": fewer source ports for a forger to guess among; raise `ulimit -n`");
+  const std::uint32_t families = routes.upstream_family_count();
+  if (families == 0) return fit;
+  const std::uint64_t copies = kGenerations * static_cast<std::uint64_t>(std::max(shards, 1));
+  // Each socket per family per shard costs 1.5 descriptors in each family of each copy.
+  const std::uint64_t per_socket_x2 = copies * families * 3;
+  ShardOptions without = wanted;
+  without.upstream_sockets = 0;
+  const std::uint64_t rest = copies * ShardDescriptors(without, routes) + kReservedDescriptors;
+  const std::uint64_t by_descriptors =
+      limit == UINT64_MAX ? UINT64_MAX : (limit > rest ? (limit - rest) * 2 / per_socket_x2 : 0);
+  // The sockets of one family take ports from the one ephemeral range; leave the host
+  // three quarters of it.
+  const std::uint64_t by_ports = ephemeral_ports / kPortShare * 2 / (copies * 3);
+  const std::uint64_t room = std::min(by_descriptors, by_ports);
+  if (room >= wanted.upstream_sockets) return fit;
+  const std::uint32_t floor = std::min(kMinUpstreamSockets, wanted.upstream_sockets);
+  fit.upstream_sockets = static_cast<std::uint32_t>(std::max<std::uint64_t>(room, floor));
+  const bool ports = by_ports < by_descriptors;
+  fit.warning = absl::StrCat(
+      ports ? absl::StrCat("a quarter of the ephemeral port range (", ephemeral_ports, " ports)")
+            : absl::StrCat("the descriptor limit (", limit, ")"),
+      " holds ", room, " upstream UDP sockets per address family per shard (counting a reload's two generations), not ",
+      wanted.upstream_sockets, ": ringdns uses ", fit.upstream_sockets,
+      room < floor ? ", which may not open" : "", ", fewer source ports for a forger to guess among; ",
+      ports ? "widen net.ipv4.ip_local_port_range or run fewer shards" : "raise `ulimit -n`");
   return fit;
 }
 

@@ -6,7 +6,9 @@
 // which ringdns never uses; like Go's runtime and most servers, ringdns raises it to the
 // hard limit. When even that cannot hold every shard's share, the upstream sockets per
 // family are lowered to fit (never below kMinUpstreamSockets) and a warning says so,
-// instead of failing on EMFILE later under load.
+// instead of failing on EMFILE later under load. The sockets also take ports from the
+// host's ephemeral range, which every other program shares: ringdns takes a quarter at
+// most.
 #pragma once
 
 #include <cstdint>
@@ -30,10 +32,18 @@ struct DescriptorFit {
   std::string warning;                 // non-empty when lowered
 };
 
-// Fits `shards` shards of ShardDescriptors under `limit`, keeping kReservedDescriptors
-// for the rest of the process (HTTP, the prober, the logger, libraries).
+// How many ports net.ipv4.ip_local_port_range (at `path`) spans; Linux's default
+// range when it cannot be read.
+std::uint64_t EphemeralPortCount(const std::string& path = "/proc/sys/net/ipv4/ip_local_port_range");
+
+// Fits twice `shards` shards (a reload runs the new shards beside the draining old
+// ones) of ShardDescriptors under `limit`, keeping kReservedDescriptors for the rest of
+// the process (HTTP, the prober, the logger, libraries), and their upstream sockets of
+// each family in 1 / kPortShare of the `ephemeral_ports` (the host's other programs
+// need the rest).
 inline constexpr std::uint64_t kReservedDescriptors = 128;
+inline constexpr std::uint64_t kPortShare = 4;
 DescriptorFit FitShardsToDescriptors(const ShardOptions& wanted, const RouteTable& routes, int shards,
-                                     std::uint64_t limit);
+                                     std::uint64_t limit, std::uint64_t ephemeral_ports);
 
 }  // namespace ringdns::core

@@ -62,6 +62,7 @@ struct InflightSlot {
   std::uint64_t case_key = 0;
   bool case_spelled = false;
   bool prev_case_spelled = false;
+  std::uint8_t case_folds = 0;  // answers to this query that folded the spelling
   std::uint32_t counted_forward = 0xffffffffu;  // in that forward's max_concurrent count
   std::int64_t sent_us = 0;     // when the current attempt went out (RTT samples)
   std::int64_t start_us = 0;    // when the client's query arrived (duration metrics)

@@ -123,12 +123,11 @@ SockAddr LocalAddress(int family, const SockAddr* source) {
 
 }  // namespace
 
-absl::StatusOr<ring::UniqueFd> OpenUpstreamSocket(int family, const SockAddr* source) {
+absl::StatusOr<ring::UniqueFd> OpenUpstreamSocket(int family, const SockAddr* source, int receive_buffer) {
   ring::UniqueFd fd(::socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   const SockAddr any = LocalAddress(family, source);
   if (!fd.valid()) return Errno("socket for upstream from", any);
-  const int buffer = 4 << 20;
-  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &buffer, sizeof(buffer));
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof(receive_buffer));
   // Port 0: the kernel picks a random ephemeral port (RFC 5452 section 9.2).
   if (::bind(fd.get(), any.get(), any.len) != 0) return Errno("cannot bind upstream socket", any);
   return fd;

@@ -176,14 +176,15 @@ absl::Status Shard::Init() {
     s.spec = i;
   }
   if (listeners_.empty()) return absl::UnavailableError("no listener could be opened");
-  if (std::uint64_t{routes_.upstream_family_count()} * options_.upstream_sockets >= kStreamSocketBase) {
-    return absl::InvalidArgumentError(absl::StrCat("at most ", kStreamSocketBase / 2 - 1,
+  if (const std::uint32_t families = routes_.upstream_family_count();
+      std::uint64_t{families} * options_.upstream_sockets >= kStreamSocketBase) {
+    return absl::InvalidArgumentError(absl::StrCat("at most ", (kStreamSocketBase - 1) / families,
                                                    " upstream sockets per address family"));
   }
   for (int family : {AF_INET, AF_INET6}) {
     if (!routes_.upstream_families[FamilyIndex(family)]) continue;
     for (std::uint32_t i = 0; i < options_.upstream_sockets; ++i) {
-      absl::StatusOr<ring::UniqueFd> fd = OpenUpstreamSocket(family, UpstreamSource(family));
+      absl::StatusOr<ring::UniqueFd> fd = OpenUpstreamSocket(family, UpstreamSource(family), UpstreamReceiveBuffer(options_.upstream_sockets));
       if (!fd.ok()) return fd.status();
       sockets_by_family_[FamilyIndex(family)].push_back(
           static_cast<std::uint16_t>(upstream_sockets_.size()));
@@ -202,8 +203,10 @@ absl::Status Shard::Init() {
   for (std::uint32_t i = 0; i < listeners_.size(); ++i) {
     ArmReceive(kRecvListener, i, listeners_[i], kQueryGroup);
   }
+  disarmed_upstream_.reserve(upstream_sockets_.size());
   for (std::uint32_t i = 0; i < upstream_sockets_.size(); ++i) {
     ArmReceive(kRecvUpstream, i, upstream_sockets_[i], kAnswerGroup);
+    if (!upstream_sockets_[i].armed) disarmed_upstream_.push_back(i);
   }
   if (ring_.Submit() < 0) return absl::UnavailableError("io_uring submit failed");
   return absl::OkStatus();
@@ -387,6 +390,7 @@ void Shard::HandleCompletion(const io_uring_cqe& cqe) {
       Socket& socket = listener ? listeners_[ud.slot] : upstream_sockets_[ud.slot];
       if ((cqe.flags & IORING_CQE_F_MORE) == 0) {
         socket.armed = false;  // re-armed by Run
+        if (!listener) disarmed_upstream_.push_back(ud.slot);  // once per arm: never past its reserve
         if (!listener) FinishRotation(ud.slot);
       }
       if (cqe.res < 0) {
@@ -515,10 +519,14 @@ void Shard::Run(const std::atomic<bool>& stop) {
     // A receive ended by ENOBUFS is re-armed only once a buffer has come back: armed on
     // an empty ring it would fail again at once, and the loop would spin at full CPU
     // while the datagrams wait in the socket.
-    if (!answer_buffers_.exhausted()) {
-      for (std::uint32_t i = 0; i < upstream_sockets_.size(); ++i) {
-        if (!upstream_sockets_[i].armed) ArmReceive(kRecvUpstream, i, upstream_sockets_[i], kAnswerGroup);
+    if (!answer_buffers_.exhausted() && !disarmed_upstream_.empty()) {
+      // Only the sockets whose receive ended; one the kernel refuses stays listed.
+      std::size_t kept = 0;
+      for (const std::uint32_t i : disarmed_upstream_) {
+        ArmReceive(kRecvUpstream, i, upstream_sockets_[i], kAnswerGroup);
+        if (!upstream_sockets_[i].armed) disarmed_upstream_[kept++] = i;
       }
+      disarmed_upstream_.resize(kept);
     }
     if (!stopping_) {
       for (std::uint32_t i = 0; i < listeners_.size(); ++i) {

@@ -377,6 +377,7 @@ class Shard {
   void RotateUpstreamSockets(std::int64_t now_ms);
   // The receive on upstream socket `index` ended: swap in its replacement, if it has one.
   void FinishRotation(std::uint32_t index);
+  void SwapInReplacement(Socket& socket);
   const SockAddr* UpstreamSource(int family) const noexcept;
   // failfast_all_unhealthy_upstreams applies: no attempt is made, at the start or on a retry.
   bool FailsFast(const ForwardRoute& forward) const noexcept {
@@ -622,6 +623,7 @@ class Shard {
   std::vector<Socket> upstream_sockets_;
   std::vector<std::uint16_t> sockets_by_family_[2];  // [0] IPv4, [1] IPv6
   PortRotation rotation_;                   // of upstream_sockets_
+  std::vector<std::uint32_t> disarmed_upstream_;  // upstream sockets with no receive armed
   std::vector<SendContext> query_sends_;
   std::vector<SendContext> answer_sends_;
   std::vector<std::uint32_t> concurrent_;   // per forward id: forwarded queries in flight

@@ -2,10 +2,11 @@
 // attempt's name goes out spelled with the slot's secret key, from a scratch copy, so
 // the client's own spelling stays in its buffer for its answer; an answer must echo the
 // spelling. A folded echo is dropped and the query asked again at once, from a fresh
-// port and ID, with a fresh spelling, or plain once the upstream is found not to echo
-// case: a client never waits out a timeout for it.
+// port and ID, with a fresh spelling, and plain after the second fold (the upstream is
+// then found not to echo case): a client never waits out a timeout for it.
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
 #include "core/net.h"
 #include "core/shard.h"
 #include "wire/message.h"
@@ -32,7 +33,6 @@ bool Shard::AcceptSpelling(std::uint32_t index, std::uint8_t upstream, std::uint
   // MatchAnswer has checked the question: its name is at offset 12, as long as ours.
   const std::span<std::uint8_t> echoed = answer.subspan(wire::header::kSize, slot.qname_len);
   if (!spelled || wire::SpelledWithKey(echoed, slot.case_key)) {
-    if (spelled) cases_.Echoed(upstream_id, NowMs());
     // The client gets its own spelling back, whatever case the upstream used (the
     // answer's names compressed onto the question's take it too).
     const std::span<const std::uint8_t> asked = QnameOf(slot);
@@ -40,19 +40,27 @@ bool Shard::AcceptSpelling(std::uint32_t index, std::uint8_t upstream, std::uint
     return true;
   }
   ++counters_.dropped_case_mismatch;
-  const CaseRandomization::Fold fold = cases_.Folded(upstream_id, NowMs());
-  if (fold.report) {
-    ErrorLog("upstream ", slot.forward->upstreams[upstream].ToString(),
-             " does not echo the question's case (DNS 0x20); it gets plain names for ",
-             CaseRandomization::kPlainForMs / 60000, " minutes");
-  }
+  // A late answer to the hedge proves little: the current attempt goes on.
   if (!current || slot.tcp_upstream) return false;
-  // Asked again from a fresh socket and ID with a fresh spelling (plain if the upstream
-  // has just been found out); the attempt's timer keeps running. The hedge, spelled
-  // with the old key, is given up.
+  const std::int64_t now = NowMs();
+  if (++slot.case_folds >= CaseRandomization::kFoldsToFallBack && cases_.FallBack(upstream_id, now)) {
+    // At most once per upstream per kPlainForMs, so never rate-limited away.
+    WriteErrorLog(absl::StrCat("upstream ", slot.forward->upstreams[upstream].ToString(),
+                               " does not echo the question's case (DNS 0x20); it gets plain names for ",
+                               CaseRandomization::kPlainForMs / 60000, " minutes"));
+  }
+  // Asked again from a fresh socket and ID with a fresh spelling (plain once the
+  // upstream has fallen back; at most kFoldsToFallBack times, then it is plain), with a
+  // fresh attempt timeout: the upstream did answer, this is no failure of its. The
+  // hedge, spelled with the old key, is given up.
   ForgetPending(slot);
-  slot.case_key = random_.Next64() | 1;  // never 0, which means plain
-  if (BindUpstream(slot, index)) SendToUpstream(index);
+  slot.case_key = slot.case_folds >= CaseRandomization::kFoldsToFallBack ? 0 : random_.Next64() | 1;
+  if (!BindUpstream(slot, index)) {
+    timers_->Schedule(index, now);
+    return false;
+  }
+  SendToUpstream(index);
+  timers_->Schedule(index, std::min(now + AttemptTimeoutMs(slot), slot.deadline_ms));
   return false;
 }
 

@@ -235,8 +235,10 @@ void Shard::SetForward(InflightSlot& slot, const ForwardRoute& forward) noexcept
   slot.attempts = 0;
   slot.truncated_over_udp = false;
   slot.tcp_upstream = forward.force_tcp || (slot.conn != kNoSlot && !forward.prefer_udp);
-  slot.case_key = cases_.enabled() ? random_.Next64() | 1 : 0;  // 0: plain
+  // 0: plain. Over TCP nobody can forge blind: no key needed.
+  slot.case_key = cases_.enabled() && !slot.tcp_upstream ? random_.Next64() | 1 : 0;
   slot.case_spelled = slot.prev_case_spelled = false;
+  slot.case_folds = 0;
 }
 
 bool Shard::Admit(InflightSlot& slot) noexcept {

@@ -45,6 +45,15 @@ inline constexpr int kClientSendBuffer = 64 * 1024;
 inline constexpr std::size_t kTlsCipherBuffer = 17 * 1024;
 // An upstream connection's read buffer: any answer, and the start of the next.
 inline constexpr std::uint32_t kUpstreamStreamBuffer = 2 * (65535 + 2);
+// The answers a shard's upstream sockets of one family may queue in the kernel while
+// the answer ring is empty, shared out as each socket's SO_RCVBUF (the kernel doubles
+// it): a flood at hundreds of open ports must not hold hundreds of full-size buffers.
+inline constexpr std::uint64_t kUpstreamReceiveBytesPerFamily = 4 << 20;
+inline constexpr int kMinUpstreamReceiveBuffer = 4096;
+inline int UpstreamReceiveBuffer(std::uint32_t sockets_per_family) {
+  const std::uint64_t share = kUpstreamReceiveBytesPerFamily / 2 / (sockets_per_family > 0 ? sockets_per_family : 1);
+  return static_cast<int>(share > kMinUpstreamReceiveBuffer ? share : kMinUpstreamReceiveBuffer);
+}
 // What the kernel holds for a bound UDP socket with a multishot receive armed: socket,
 // file, inode and request, 2.3 KiB of slab measured on Linux 6.1, rounded up.
 inline constexpr std::uint64_t kKernelSocketBytes = 3 * 1024;

@@ -45,6 +45,9 @@ std::uint64_t Shard::MemoryBound(const ShardOptions& o, const RouteTable& routes
   // Upstream UDP sockets: the kernel's socket, file and inode, and the multishot receive,
   // charged to the same cgroup (a replacement is open while its socket's receive ends).
   bound += std::uint64_t{routes.upstream_family_count()} * o.upstream_sockets * 3 / 2 * kKernelSocketBytes;
+  // ... and the answers they may queue while the answer ring is empty.
+  bound += std::uint64_t{routes.upstream_family_count()} * o.upstream_sockets * 2 *
+           static_cast<std::uint64_t>(UpstreamReceiveBuffer(o.upstream_sockets));
   // Streams: client connections, then each upstream pool's.
   const std::uint64_t upstream_streams = std::uint64_t{routes.upstream_count} * kStreamsPerPool;
   const std::uint64_t streams = o.tcp_connections + upstream_streams;

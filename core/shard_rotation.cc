@@ -19,11 +19,11 @@ const SockAddr* Shard::UpstreamSource(int family) const noexcept {
 void Shard::RotateUpstreamSockets(std::int64_t now) {
   rotation_.Tick(now, [&](std::uint32_t index) {
     Socket& s = upstream_sockets_[index];
-    absl::StatusOr<ring::UniqueFd> fd = OpenUpstreamSocket(s.family, UpstreamSource(s.family));
+    absl::StatusOr<ring::UniqueFd> fd = OpenUpstreamSocket(s.family, UpstreamSource(s.family), layout::UpstreamReceiveBuffer(options_.upstream_sockets));
     if (!fd.ok()) return PortRotation::Step::kKeep;  // no descriptor to spare: the old port serves on
     s.replacement = std::move(*fd);
     if (!s.armed) {
-      FinishRotation(index);
+      SwapInReplacement(s);  // no receive to end: at once
       return PortRotation::Step::kReplaced;
     }
     if (!ring_.Cancel(ring::UserData{kRecvUpstream, 0, index, 0}, ring::UserData{kCancel, 0, 0, 0})) {
@@ -37,8 +37,12 @@ void Shard::RotateUpstreamSockets(std::int64_t now) {
 void Shard::FinishRotation(std::uint32_t index) {
   Socket& socket = upstream_sockets_[index];
   if (!socket.replacement.valid()) return;
-  socket.fd = std::move(socket.replacement);  // closes the old socket
+  SwapInReplacement(socket);
   rotation_.Replaced(index);
+}
+
+void Shard::SwapInReplacement(Socket& socket) {
+  socket.fd = std::move(socket.replacement);  // closes the old socket
   ++counters_.upstream_socket_rotations;
 }
 

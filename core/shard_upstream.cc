@@ -13,6 +13,10 @@ namespace {
 
 using namespace layout;
 
+// Draws of a random upstream socket before walking to a serving one: with half the
+// sockets retiring at most, 32 draws all retiring is a 2^-32 event.
+constexpr int kMaxSocketDraws = 32;
+
 }  // namespace
 
 std::int64_t Shard::NowUs() noexcept {
@@ -36,21 +40,23 @@ bool Shard::BindUpstream(InflightSlot& slot, std::uint32_t index) {
     const std::vector<std::uint16_t>& sockets =
         sockets_by_family_[FamilyIndex(slot.forward->upstreams[slot.upstream].family())];
     if (sockets.empty()) return false;
-    // A random socket among those taking queries (at least half are; the rest are
-    // retiring, shard_rotation.cc).
+    // A random socket among those taking queries, drawn again while the draw is
+    // retiring: at least half serve, so a few draws do, and each serving socket is as
+    // likely as any (walking on from a retiring one would favour the socket after the
+    // retiring run, the next to retire).
     const auto n = static_cast<std::uint32_t>(sockets.size());
     std::uint32_t k = random_.Below(n);
-    for (std::uint32_t tries = 1; tries < n && !rotation_.Serving(sockets[k]); ++tries) {
-      k = (k + 1) % n;
-    }
+    for (int draws = 1; draws < kMaxSocketDraws && !rotation_.Serving(sockets[k]); ++draws) k = random_.Below(n);
+    for (std::uint32_t tries = 1; tries < n && !rotation_.Serving(sockets[k]); ++tries) k = (k + 1) % n;
     slot.upstream_socket = sockets[k];
   }
   // An unpredictable ID, unique among the queries waiting on that socket (RFC 5452).
   std::uint32_t key;
+  // Not the hedge's either: (upstream, TXID) then names one attempt of the slot.
   do {
     slot.txid = random_.Next16();
     key = PendingIndex::Key(slot.upstream_socket, slot.txid);
-  } while (pending_.Contains(key));
+  } while (pending_.Contains(key) || (slot.prev_pending && slot.txid == slot.prev_txid));
   pending_.Insert(key, index);
   slot.pending = true;
   if (slot.tcp_upstream) {

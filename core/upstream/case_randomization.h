@@ -5,11 +5,12 @@
 // Every upstream starts out trusted to echo the question's case. An answer that passed
 // every other check (address, port, ID, question) but folded the case is either from an
 // upstream that does not echo case, or a forgery that guessed port and ID. A forger must
-// not be able to switch 0x20 off, so one fold proves nothing: the query is asked again
-// with a fresh spelling. Only kFoldsToFallBack folds in a row, with no echo between and
-// none for kTrustEchoMs, make the upstream plain; a live upstream's genuine echoes keep
-// resetting the count, so a blind forger would have to win that race several times
-// running. The fall-back ends after kPlainForMs and the upstream is tried again.
+// not be able to switch 0x20 off, so one fold proves nothing: the shard asks the same
+// query again from a fresh port and ID with a fresh spelling. Only when that answer
+// folds too (kFoldsToFallBack folds for one query: a forger would have to guess port
+// and ID twice running, within one round trip) does the upstream fall back to plain
+// names, for kPlainForMs; then it is tried again. At most kFoldsToFallBack re-asks per
+// query, so a folding upstream is never asked in a loop.
 // Pure state, no clock of its own: the caller passes the time.
 #pragma once
 
@@ -20,56 +21,33 @@ namespace ringdns::core {
 
 class CaseRandomization {
  public:
-  static constexpr std::uint32_t kFoldsToFallBack = 3;
-  static constexpr std::int64_t kTrustEchoMs = 60 * 1000;
+  static constexpr std::uint8_t kFoldsToFallBack = 2;
   static constexpr std::int64_t kPlainForMs = 10 * 60 * 1000;
 
   CaseRandomization() = default;
   // `upstreams`: how many global upstream ids the routes have. `enabled` false: plain
   // names to everyone.
   CaseRandomization(bool enabled, std::uint32_t upstreams)
-      : enabled_(enabled), upstreams_(upstreams) {}
+      : enabled_(enabled), plain_until_ms_(upstreams, 0) {}
 
   // Whether a query to `upstream` now goes out with its name's case randomised.
   bool Randomizes(std::uint32_t upstream, std::int64_t now_ms) const noexcept {
-    return enabled_ && now_ms >= upstreams_[upstream].plain_until_ms;
+    return enabled_ && now_ms >= plain_until_ms_[upstream];
   }
 
-  // `upstream` echoed a randomised spelling exactly.
-  void Echoed(std::uint32_t upstream, std::int64_t now_ms) noexcept {
-    Upstream& u = upstreams_[upstream];
-    u.folds = 0;
-    u.echoed_ms = now_ms;
-  }
-
-  // `upstream` answered with the question's case folded.
-  struct Fold {
-    bool now_plain = false;  // it gets plain names from now on (for kPlainForMs)
-    bool report = false;     // the first time it is found out: say so once in the log
-  };
-  Fold Folded(std::uint32_t upstream, std::int64_t now_ms) noexcept {
-    Upstream& u = upstreams_[upstream];
-    if (++u.folds < kFoldsToFallBack) return {};
-    if (u.echoed_ms != kNever && now_ms - u.echoed_ms < kTrustEchoMs) return {};
-    u.folds = 0;
-    u.plain_until_ms = now_ms + kPlainForMs;
-    const bool report = !u.reported;
-    u.reported = true;
-    return {true, report};
+  // `upstream` folded case kFoldsToFallBack times for one query: plain names to it for
+  // kPlainForMs. True when it was getting randomised names until now (log it).
+  bool FallBack(std::uint32_t upstream, std::int64_t now_ms) noexcept {
+    const bool was = Randomizes(upstream, now_ms);
+    plain_until_ms_[upstream] = now_ms + kPlainForMs;
+    return was;
   }
 
   bool enabled() const noexcept { return enabled_; }
 
  private:
-  static constexpr std::int64_t kNever = INT64_MIN;
-  struct Upstream {
-    std::int64_t plain_until_ms = 0;
-    std::int64_t echoed_ms = kNever;
-    std::uint32_t folds = 0;  // in a row, since the last echo
-    bool reported = false;
-  };
   bool enabled_ = false;
-  std::vector<Upstream> upstreams_;
+  std::vector<std::int64_t> plain_until_ms_;  // per upstream
 };
 
 }  // namespace ringdns::core

@@ -31,6 +31,7 @@ void PortRotation::Replaced(std::uint32_t socket) noexcept {
 }
 
 void PortRotation::Serve(std::uint32_t socket) noexcept {
+  if (Serving(socket)) return;
   retiring_since_[socket] = 0;
   replacing_[socket] = false;
   --retiring_in_[family_of_[socket]];

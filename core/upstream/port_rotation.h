@@ -79,6 +79,7 @@ void PortRotation::Tick(std::int64_t now, Replace&& replace) {
       if (!Serving(socket) && !replacing_[socket] && now >= due) step = replace(socket);
       if (step == Step::kReplaced || step == Step::kKeep) Serve(socket);
       if (step == Step::kReplacing) replacing_[socket] = true;
+      if (k >= retiring_.size() || retiring_[k] != socket) continue;  // Replaced() unlisted it
       if (Serving(socket)) {
         retiring_[k] = retiring_.back();
         retiring_.pop_back();

@@ -11,6 +11,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <cstdio>
 #include <string>
 
 #include "core/config/loader.h"
@@ -46,28 +48,56 @@ TEST(Descriptors, TheSoftLimitIsRaisedToTheHardOne) {
   EXPECT_GE(now, 1024u);
 }
 
-TEST(Descriptors, UpstreamSocketsAreLoweredToFitAndNeverBelowTheFloor) {
+TEST(Descriptors, UpstreamSocketsAreLoweredToFitTwoGenerationsAndNeverBelowTheFloor) {
   const RouteTable routes = Routes(".:53 {\n forward . 127.0.0.1 ::1\n}\n");
   ASSERT_EQ(routes.upstream_family_count(), 2u);
   const ShardOptions wanted;  // 256 sockets per family, 1024 client connections
+  constexpr std::uint64_t kPorts = 28232;  // Linux's default range
   // Enough room: unchanged.
-  DescriptorFit fit = FitShardsToDescriptors(wanted, routes, 4, 1 << 20);
+  DescriptorFit fit = FitShardsToDescriptors(wanted, routes, 4, 1 << 20, kPorts);
   EXPECT_EQ(fit.upstream_sockets, wanted.upstream_sockets);
   EXPECT_TRUE(fit.warning.empty());
-  // 4 shards under 6000: each shard's 1024 connections leave room for fewer sockets.
-  fit = FitShardsToDescriptors(wanted, routes, 4, 6000);
+  // 4 shards, twice over during a reload, under 12000: each shard's 1024 connections
+  // leave room for fewer sockets, as many as fit.
+  fit = FitShardsToDescriptors(wanted, routes, 4, 12000, kPorts);
   EXPECT_LT(fit.upstream_sockets, wanted.upstream_sockets);
   EXPECT_GE(fit.upstream_sockets, kMinUpstreamSockets);
   ShardOptions lowered = wanted;
   lowered.upstream_sockets = fit.upstream_sockets;
-  EXPECT_LE(4 * ShardDescriptors(lowered, routes) + kReservedDescriptors, 6000u);
-  lowered.upstream_sockets += 2;  // as many as fit, not fewer
-  EXPECT_GT(4 * ShardDescriptors(lowered, routes) + kReservedDescriptors, 6000u);
-  EXPECT_NE(fit.warning.find("6000"), std::string::npos) << fit.warning;
+  EXPECT_LE(2 * 4 * ShardDescriptors(lowered, routes) + kReservedDescriptors, 12000u);
+  lowered.upstream_sockets += 2;
+  EXPECT_GT(2 * 4 * ShardDescriptors(lowered, routes) + kReservedDescriptors, 12000u);
+  EXPECT_NE(fit.warning.find("12000"), std::string::npos) << fit.warning;
   // Hopeless: the floor, and still a warning.
-  fit = FitShardsToDescriptors(wanted, routes, 4, 1024);
+  fit = FitShardsToDescriptors(wanted, routes, 4, 1024, kPorts);
   EXPECT_EQ(fit.upstream_sockets, kMinUpstreamSockets);
-  EXPECT_FALSE(fit.warning.empty());
+  EXPECT_NE(fit.warning.find("may not open"), std::string::npos) << fit.warning;
+  // Fewer wanted than the floor: never more than wanted.
+  ShardOptions few = wanted;
+  few.upstream_sockets = 4;
+  EXPECT_EQ(FitShardsToDescriptors(few, routes, 4, 1024, kPorts).upstream_sockets, 4u);
+}
+
+TEST(Descriptors, ManyShardsTakeAQuarterOfTheEphemeralPortsAtMost) {
+  const RouteTable routes = Routes(".:53 {\n forward . 127.0.0.1\n}\n");
+  const ShardOptions wanted;
+  // 64 shards x 2 generations x 1.5 (rotation) sockets of 256 would be 49 152 ports.
+  const DescriptorFit fit = FitShardsToDescriptors(wanted, routes, 64, UINT64_MAX, 28232);
+  EXPECT_LE(64u * 2 * fit.upstream_sockets * 3 / 2, 28232u / 4);
+  EXPECT_GE(fit.upstream_sockets, kMinUpstreamSockets);
+  EXPECT_NE(fit.warning.find("ephemeral port range"), std::string::npos) << fit.warning;
+  EXPECT_EQ(FitShardsToDescriptors(wanted, routes, 2, UINT64_MAX, 28232).upstream_sockets, 256u);
+}
+
+TEST(Descriptors, ThePortRangeIsReadAndDefaultsToLinuxs) {
+  const std::string path = ::testing::TempDir() + "/ip_local_port_range";
+  {
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    std::fputs("10000\t10999\n", f);
+    std::fclose(f);
+  }
+  EXPECT_EQ(EphemeralPortCount(path), 1000u);
+  EXPECT_EQ(EphemeralPortCount("/nonexistent"), 28232u);
 }
 
 TEST(CgroupMemoryLimit, ReadsV2AndV1AndTreatsUnlimitedAsNone) {

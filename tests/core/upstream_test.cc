@@ -17,46 +17,18 @@
 namespace ringdns::core {
 namespace {
 
-TEST(CaseRandomization, ThreeFoldsInARowMakeAnUpstreamPlainForAWhile) {
+TEST(CaseRandomization, AFallenBackUpstreamGetsPlainNamesForAWhileThenIsTriedAgain) {
   using Cases = CaseRandomization;
   Cases cases(true, 3);
   EXPECT_TRUE(cases.Randomizes(0, 0));
   EXPECT_TRUE(cases.Randomizes(2, 0));
-  for (std::uint32_t i = 1; i < Cases::kFoldsToFallBack; ++i) {
-    EXPECT_FALSE(cases.Folded(1, 1000).now_plain) << i;  // one fold proves nothing
-  }
-  const Cases::Fold fold = cases.Folded(1, 1000);
-  EXPECT_TRUE(fold.now_plain);
-  EXPECT_TRUE(fold.report);  // found out: reported once
+  EXPECT_TRUE(cases.FallBack(1, 1000));  // was randomised: the caller logs it
   EXPECT_FALSE(cases.Randomizes(1, 1000));
   EXPECT_TRUE(cases.Randomizes(0, 1000));  // the others keep it
-  EXPECT_FALSE(cases.Randomizes(1, 1000 + Cases::kPlainForMs - 1));
-  EXPECT_TRUE(cases.Randomizes(1, 1000 + Cases::kPlainForMs));  // tried again
-  for (std::uint32_t i = 0; i < Cases::kFoldsToFallBack; ++i) {
-    const Cases::Fold again = cases.Folded(1, 1000 + Cases::kPlainForMs);
-    EXPECT_FALSE(again.report);  // not reported twice
-  }
-  EXPECT_FALSE(cases.Randomizes(1, 1000 + Cases::kPlainForMs));
-}
-
-TEST(CaseRandomization, AnEchoResetsTheCountAndARecentEchoKeepsTheUpstreamTrusted) {
-  using Cases = CaseRandomization;
-  Cases cases(true, 1);
-  // Folds that a forger would have to land in a row; a genuine echo between resets them.
-  for (int round = 0; round < 10; ++round) {
-    for (std::uint32_t i = 1; i < Cases::kFoldsToFallBack; ++i) EXPECT_FALSE(cases.Folded(0, 0).now_plain);
-    cases.Echoed(0, 0);
-  }
-  EXPECT_TRUE(cases.Randomizes(0, 0));
-  // An upstream that echoed a minute ago is not taken for one that never does.
-  for (std::uint32_t i = 0; i < 2 * Cases::kFoldsToFallBack; ++i) {
-    EXPECT_FALSE(cases.Folded(0, Cases::kTrustEchoMs - 1).now_plain);
-  }
-  EXPECT_TRUE(cases.Randomizes(0, Cases::kTrustEchoMs - 1));
-  // Past that, the folds in a row count.
-  bool plain = false;
-  for (std::uint32_t i = 0; i < Cases::kFoldsToFallBack; ++i) plain = plain || cases.Folded(0, Cases::kTrustEchoMs).now_plain;
-  EXPECT_TRUE(plain);
+  EXPECT_FALSE(cases.FallBack(1, 2000));   // already plain: nothing new to log
+  EXPECT_FALSE(cases.Randomizes(1, 2000 + Cases::kPlainForMs - 1));
+  EXPECT_TRUE(cases.Randomizes(1, 2000 + Cases::kPlainForMs));  // tried again
+  EXPECT_TRUE(cases.FallBack(1, 2000 + Cases::kPlainForMs));
 }
 
 TEST(CaseRandomization, OffMeansPlainNamesToEveryone) {
@@ -148,6 +120,20 @@ TEST(PortRotation, ManyRoundsOfCancelledReceivesKeepTheBooksStraight) {
   }
   ASSERT_GE(asked.size(), 40u);
   for (std::size_t i = 1; i < asked.size(); ++i) EXPECT_NE(asked[i], asked[i - 1]) << i;
+}
+
+TEST(PortRotation, AReplacementReportedTwiceKeepsTheCountAndTheHalfLimit) {
+  // A socket with no receive armed is replaced at once; reporting it both ways (Replaced
+  // and kReplaced) must not count it back twice, or the half limit would wrap away.
+  PortRotation rotation = FourSockets();
+  for (std::int64_t now = 0; now <= 20000; now += 50) {
+    rotation.Tick(now, [&](std::uint32_t s) {
+      rotation.Replaced(s);
+      return PortRotation::Step::kReplaced;
+    });
+    ASSERT_LE(rotation.retiring(), 2u) << now;
+  }
+  EXPECT_GT(rotation.retiring(), 0u);  // still rotating
 }
 
 TEST(PortRotation, ZeroLifetimeNeverRotatesAndFamiliesKeepTheirOwnHalf) {
