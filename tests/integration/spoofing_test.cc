@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
@@ -19,6 +20,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -28,6 +30,7 @@
 #include "testing/netns.h"
 #include "testing/udp.h"
 #include "wire/bytes.h"
+#include "wire/name.h"
 
 namespace ringdns::testing {
 namespace {
@@ -54,12 +57,19 @@ class SilentUpstream {
   ~SilentUpstream() { ::close(fd_); }
   int fd() const { return fd_; }
   std::uint16_t port() const { return port_; }
-  // The next query ringdns sends, and where from; empty when none is readable.
+  // The next query ringdns sends for the victim's name (health probes for the root
+  // are skipped), and where from; empty when none comes.
   Bytes Receive(sockaddr_in& from) const {
-    std::uint8_t buf[512];
-    socklen_t from_len = sizeof(from);
-    const ssize_t n = ::recvfrom(fd_, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&from), &from_len);
-    return n > 12 ? Bytes(buf, buf + n) : Bytes();
+    const Bytes victim = WireName(kVictim);
+    while (true) {
+      std::uint8_t buf[512];
+      socklen_t from_len = sizeof(from);
+      const ssize_t n = ::recvfrom(fd_, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&from), &from_len);
+      if (n < 0) return Bytes();
+      if (static_cast<std::size_t>(n) < wire::header::kSize + victim.size()) continue;
+      const std::span<const std::uint8_t> name(buf + wire::header::kSize, victim.size());
+      if (wire::NamesEqualIgnoreCase(name, victim)) return Bytes(buf, buf + n);
+    }
   }
   void SendTo(const Bytes& msg, const sockaddr_in& to) const {
     ::sendto(fd_, msg.data(), msg.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof(to));
