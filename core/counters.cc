@@ -65,6 +65,7 @@ constexpr std::pair<const char*, RelaxedCounter ShardCounters::*> kFields[] = {
     {"dropped_mismatch", &ShardCounters::dropped_mismatch},
     {"dropped_malformed", &ShardCounters::dropped_malformed},
     {"dropped_case_mismatch", &ShardCounters::dropped_case_mismatch},
+    {"case_fallback_refused", &ShardCounters::case_fallback_refused},
     {"enobufs", &ShardCounters::enobufs},
     {"send_errors", &ShardCounters::send_errors},
     {"reply_failures", &ShardCounters::reply_failures},

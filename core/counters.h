@@ -67,6 +67,7 @@ struct ShardCounters {
   RelaxedCounter dropped_mismatch;    // answer whose question differs (RFC 5452)
   RelaxedCounter dropped_malformed;   // answer that fails validation
   RelaxedCounter dropped_case_mismatch;  // answer that does not echo the 0x20 spelling
+  RelaxedCounter case_fallback_refused;  // two folds for one query by an upstream that echoes
   RelaxedCounter enobufs;             // receives that found no free buffer
   RelaxedCounter send_errors;
   RelaxedCounter reply_failures;      // no answer could be built or placed: nothing was sent

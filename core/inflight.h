@@ -20,6 +20,7 @@
 #include "core/cache.h"
 #include "core/reply_source.h"
 #include "core/routes.h"
+#include "core/upstream/case_randomization.h"
 
 namespace ringdns::core {
 
@@ -62,7 +63,7 @@ struct InflightSlot {
   std::uint64_t case_key = 0;
   bool case_spelled = false;
   bool prev_case_spelled = false;
-  std::uint8_t case_folds = 0;  // answers to this query that folded the spelling
+  CaseFolds case_folds;  // answers to this query that folded the spelling
   std::uint32_t counted_forward = 0xffffffffu;  // in that forward's max_concurrent count
   std::int64_t sent_us = 0;     // when the current attempt went out (RTT samples)
   std::int64_t start_us = 0;    // when the client's query arrived (duration metrics)

@@ -238,7 +238,7 @@ void Shard::SetForward(InflightSlot& slot, const ForwardRoute& forward) noexcept
   // 0: plain. Over TCP nobody can forge blind: no key needed.
   slot.case_key = cases_.enabled() && !slot.tcp_upstream ? random_.Next64() | 1 : 0;
   slot.case_spelled = slot.prev_case_spelled = false;
-  slot.case_folds = 0;
+  slot.case_folds = {};
 }
 
 bool Shard::Admit(InflightSlot& slot) noexcept {

@@ -56,4 +56,13 @@ std::size_t CaseBits(std::span<const std::uint8_t> name) noexcept {
   return letters;
 }
 
+bool HasBothCases(std::span<const std::uint8_t> name) noexcept {
+  bool upper = false, lower = false;
+  for (const std::uint8_t c : name) {
+    upper = upper || (c >= 'A' && c <= 'Z');
+    lower = lower || (c >= 'a' && c <= 'z');
+  }
+  return upper && lower;
+}
+
 }  // namespace ringdns::wire

@@ -27,4 +27,8 @@ bool SpelledWithKey(std::span<const std::uint8_t> name, std::uint64_t key) noexc
 // How many letters `name` has: the bits of secret 0x20 adds to a query for it.
 std::size_t CaseBits(std::span<const std::uint8_t> name) noexcept;
 
+// True when `name` has an upper-case and a lower-case letter: an echo of it shows that
+// a server echoes case, which one folding every name to one case cannot fake.
+bool HasBothCases(std::span<const std::uint8_t> name) noexcept;
+
 }  // namespace ringdns::wire

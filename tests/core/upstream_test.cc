@@ -17,18 +17,52 @@
 namespace ringdns::core {
 namespace {
 
-TEST(CaseRandomization, AFallenBackUpstreamGetsPlainNamesForAWhileThenIsTriedAgain) {
-  using Cases = CaseRandomization;
+using Cases = CaseRandomization;
+using Fold = CaseRandomization::Fold;
+
+TEST(CaseRandomization, TwoFoldsForOneQueryMakeANeverEchoingUpstreamPlainForAWhile) {
   Cases cases(true, 3);
-  EXPECT_TRUE(cases.Randomizes(0, 0));
-  EXPECT_TRUE(cases.Randomizes(2, 0));
-  EXPECT_TRUE(cases.FallBack(1, 1000));  // was randomised: the caller logs it
-  EXPECT_FALSE(cases.Randomizes(1, 1000));
-  EXPECT_TRUE(cases.Randomizes(0, 1000));  // the others keep it
-  EXPECT_FALSE(cases.FallBack(1, 2000));   // already plain: nothing new to log
-  EXPECT_FALSE(cases.Randomizes(1, 2000 + Cases::kPlainForMs - 1));
-  EXPECT_TRUE(cases.Randomizes(1, 2000 + Cases::kPlainForMs));  // tried again
-  EXPECT_TRUE(cases.FallBack(1, 2000 + Cases::kPlainForMs));
+  CaseFolds folds;
+  EXPECT_TRUE(cases.Randomizes(1, folds, 1000));
+  EXPECT_EQ(cases.Folded(1, folds, 1000), Fold::kAskAgain);  // one fold proves nothing
+  EXPECT_TRUE(cases.Randomizes(1, folds, 1000));
+  EXPECT_EQ(cases.Folded(1, folds, 1000), Fold::kAskPlainFellBack);  // the caller logs it
+  EXPECT_FALSE(cases.Randomizes(1, folds, 1000));
+  EXPECT_FALSE(cases.Randomizes(1, CaseFolds{}, 1000));  // every query to it
+  EXPECT_TRUE(cases.Randomizes(0, CaseFolds{}, 1000));   // the others keep it
+  // Another query's two folds find it plain already: nothing new to log.
+  CaseFolds other;
+  cases.Folded(1, other, 2000);
+  EXPECT_EQ(cases.Folded(1, other, 2000), Fold::kAskPlain);
+  EXPECT_FALSE(cases.Randomizes(1, CaseFolds{}, 1000 + Cases::kPlainForMs - 1));
+  EXPECT_TRUE(cases.Randomizes(1, CaseFolds{}, 1000 + Cases::kPlainForMs));  // tried again
+}
+
+TEST(CaseRandomization, FoldsByDifferentUpstreamsOfOneQueryDoNotAddUp) {
+  // A forger racing a query's attempt to one upstream, then its retry to another, lands
+  // one fold on each: neither falls back, and both are asked spelled again.
+  Cases cases(true, 3);
+  CaseFolds folds;
+  EXPECT_EQ(cases.Folded(0, folds, 1000), Fold::kAskAgain);
+  EXPECT_EQ(cases.Folded(2, folds, 1100), Fold::kAskAgain);
+  EXPECT_TRUE(cases.Randomizes(2, folds, 1100));
+  EXPECT_EQ(cases.Folded(0, folds, 1200), Fold::kAskAgain);
+  EXPECT_TRUE(cases.Randomizes(0, CaseFolds{}, 1200));
+  EXPECT_TRUE(cases.Randomizes(2, CaseFolds{}, 1200));
+}
+
+TEST(CaseRandomization, AnUpstreamThatEchoedLatelyKeepsItAndOnlyTheQueryGoesPlain) {
+  Cases cases(true, 2);
+  cases.Echoed(1, 1000);
+  CaseFolds folds;
+  EXPECT_EQ(cases.Folded(1, folds, 1000 + Cases::kTrustEchoMs - 1), Fold::kAskAgain);
+  EXPECT_EQ(cases.Folded(1, folds, 1000 + Cases::kTrustEchoMs - 1), Fold::kAskPlainStillTrusted);
+  EXPECT_FALSE(cases.Randomizes(1, folds, 1000 + Cases::kTrustEchoMs - 1));  // this query: plain
+  EXPECT_TRUE(cases.Randomizes(1, CaseFolds{}, 1000 + Cases::kTrustEchoMs - 1));  // the others: not
+  // An upstream that stopped echoing falls back once its last echo is a minute old.
+  CaseFolds later;
+  cases.Folded(1, later, 1000 + Cases::kTrustEchoMs);
+  EXPECT_EQ(cases.Folded(1, later, 1000 + Cases::kTrustEchoMs), Fold::kAskPlainFellBack);
 }
 
 TEST(CaseRandomization, OffMeansPlainNamesToEveryone) {

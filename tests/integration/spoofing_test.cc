@@ -85,6 +85,36 @@ Bytes Forged(std::uint16_t id) {
   return MessageBuilder(id, 0x8180).Question(kVictim, 1).Answer(kVictim, 1, 86400, kForgedAddress).bytes();
 }
 
+// The genuine answer to `query`, its spelling echoed.
+const Bytes kGenuineAddress = {192, 0, 2, 1};
+Bytes Genuine(const Bytes& query) {
+  Bytes genuine = MessageBuilder(wire::LoadU16(query.data()), 0x8180)
+                      .Question(kVictim, 1).Answer(kVictim, 1, 300, kGenuineAddress).bytes();
+  EchoQuestionSpelling(query, genuine);
+  return genuine;
+}
+
+// A forged answer to `query` with the right port and ID whose name has every letter in
+// the other case: certainly not the spelling asked, and the same name ignoring case.
+Bytes ForgedFolded(const Bytes& query) {
+  Bytes forged = Forged(wire::LoadU16(query.data()));
+  EchoQuestionSpelling(query, forged);
+  for (std::size_t i = wire::header::kSize; forged[i] != 0; ++i) {
+    if (std::isalpha(forged[i])) forged[i] ^= 0x20;
+  }
+  return forged;
+}
+
+bool IsGenuine(const std::optional<Bytes>& answer) {
+  return answer && answer->size() >= 4 && Bytes(answer->end() - 4, answer->end()) == kGenuineAddress;
+}
+
+bool IsSpelled(const Bytes& query) {
+  const Bytes plain = WireName(kVictim);
+  if (query.size() < wire::header::kSize + plain.size()) return false;
+  return !std::equal(plain.begin(), plain.end(), query.begin() + wire::header::kSize);
+}
+
 bool IsForged(const std::optional<Bytes>& answer) {
   return answer && answer->size() >= 4 && Bytes(answer->end() - 4, answer->end()) == kForgedAddress;
 }
@@ -120,6 +150,20 @@ class StubClient {
  private:
   int fd_;
 };
+
+// Asks five more queries (IDs from `first_id`) and counts those that reach the upstream
+// in random case; unanswered, so the client's later answers are not disturbed.
+int SpelledOfFive(StubClient& client, const SilentUpstream& upstream, std::uint16_t first_id) {
+  int spelled = 0;
+  for (std::uint16_t id = first_id; id < first_id + 5; ++id) {
+    client.Ask(id);
+    sockaddr_in from{};
+    const Bytes query = upstream.Receive(from);
+    if (query.empty()) ADD_FAILURE() << "no query " << id;
+    spelled += !query.empty() && IsSpelled(query) ? 1 : 0;
+  }
+  return spelled;
+}
 
 std::pair<int, int> EphemeralPorts() {
   int low = 32768, high = 60999;
@@ -267,40 +311,53 @@ TEST(Spoofing, AForgeryWithTheRightPortAndIdButTheWrongCaseIsRejected) {
   sockaddr_in from{};
   const Bytes query = upstream.Receive(from);
   ASSERT_FALSE(query.empty());
-  // Every letter in the other case: certainly wrong, and the same name ignoring case.
-  Bytes forged = Forged(wire::LoadU16(query.data()));
-  EchoQuestionSpelling(query, forged);
-  for (std::size_t i = wire::header::kSize; forged[i] != 0; ++i) {
-    if (std::isalpha(forged[i])) forged[i] ^= 0x20;
-  }
-  upstream.SendTo(forged, from);
+  upstream.SendTo(ForgedFolded(query), from);
   // The query again, another ID, from a fresh socket, spelled afresh: one fold proves
   // nothing about the upstream (a forger must not be able to switch 0x20 off).
   sockaddr_in again_from{};
   const Bytes again = upstream.Receive(again_from);
   ASSERT_FALSE(again.empty());
   EXPECT_NE(wire::LoadU16(again.data()), wire::LoadU16(query.data()));
-  Bytes genuine = MessageBuilder(wire::LoadU16(again.data()), 0x8180)
-                      .Question(kVictim, 1).Answer(kVictim, 1, 300, {192, 0, 2, 1}).bytes();
-  EchoQuestionSpelling(again, genuine);
-  upstream.SendTo(genuine, again_from);
-  const std::optional<Bytes> answer = client.Answer(1);
-  ASSERT_TRUE(answer.has_value());
-  EXPECT_FALSE(IsForged(answer));
-  EXPECT_EQ(Bytes(answer->end() - 4, answer->end()), (Bytes{192, 0, 2, 1}));
+  upstream.SendTo(Genuine(again), again_from);
+  EXPECT_TRUE(IsGenuine(client.Answer(1)));
   // And the lucky guess switched nothing off: later queries still go out in random
   // case (all five plain by chance: 2^-65).
-  int spelled = 0;
-  for (std::uint16_t id = 2; id <= 6; ++id) {
-    client.Ask(id);
-    sockaddr_in later_from{};
-    const Bytes later = upstream.Receive(later_from);
-    ASSERT_FALSE(later.empty()) << id;
-    const Bytes name(later.begin() + wire::header::kSize, later.begin() + wire::header::kSize + 16);
-    spelled += name != WireName(kVictim) ? 1 : 0;
-  }
-  EXPECT_GT(spelled, 0);
+  EXPECT_GT(SpelledOfFive(client, upstream, 2), 0);
   EXPECT_EQ(fwd.Stop().dropped_case_mismatch.get(), 1u);
+}
+
+TEST(Spoofing, TwoLuckyForgeriesOnOneQueryDoNotSwitchCaseOffForAnUpstreamThatEchoes) {
+  // The upstream has just echoed ringdns's spellings; then a forger who knows port and
+  // ID (the worst case) lands a folded answer on both spelled attempts of one query.
+  // Only that query goes plain and gets the genuine answer; the upstream keeps 0x20.
+  SilentUpstream upstream;
+  Forwarder fwd(WaitingCorefile(upstream.port()));
+  StubClient client(fwd.port());
+  for (std::uint16_t id = 1; id <= 3; ++id) {  // one of 3 all in one case: 2^-36
+    client.Ask(id);
+    sockaddr_in from{};
+    const Bytes query = upstream.Receive(from);
+    ASSERT_FALSE(query.empty()) << id;
+    upstream.SendTo(Genuine(query), from);
+    ASSERT_TRUE(IsGenuine(client.Answer(id))) << id;
+  }
+  client.Ask(4);
+  for (int fold = 1; fold <= 2; ++fold) {
+    sockaddr_in from{};
+    const Bytes query = upstream.Receive(from);
+    ASSERT_FALSE(query.empty()) << fold;
+    upstream.SendTo(ForgedFolded(query), from);
+  }
+  sockaddr_in from{};
+  const Bytes plain = upstream.Receive(from);
+  ASSERT_FALSE(plain.empty());
+  EXPECT_FALSE(IsSpelled(plain));
+  upstream.SendTo(Genuine(plain), from);
+  EXPECT_TRUE(IsGenuine(client.Answer(4)));
+  EXPECT_GT(SpelledOfFive(client, upstream, 5), 0);  // all five plain by chance: 2^-65
+  const core::ShardCounters totals = fwd.Stop();
+  EXPECT_EQ(totals.dropped_case_mismatch.get(), 2u);
+  EXPECT_EQ(totals.case_fallback_refused.get(), 1u);
 }
 
 }  // namespace
