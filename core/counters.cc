@@ -43,6 +43,7 @@ constexpr std::pair<const char*, RelaxedCounter ShardCounters::*> kFields[] = {
     {"upstream_tcp_silent", &ShardCounters::upstream_tcp_silent},
     {"upstream_write_timeouts", &ShardCounters::upstream_write_timeouts},
     {"upstream_socket_rotations", &ShardCounters::upstream_socket_rotations},
+    {"upstream_socket_rotation_failures", &ShardCounters::upstream_socket_rotation_failures},
     {"truncated", &ShardCounters::truncated},
     {"formerr", &ShardCounters::formerr},
     {"notimp", &ShardCounters::notimp},

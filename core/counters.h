@@ -45,6 +45,7 @@ struct ShardCounters {
   RelaxedCounter upstream_tcp_silent;    // connections given up: queries waited read_timeout, no byte back
   RelaxedCounter upstream_write_timeouts;  // connections given up: writes did not drain
   RelaxedCounter upstream_socket_rotations;  // UDP sockets replaced by one on a fresh port
+  RelaxedCounter upstream_socket_rotation_failures;  // no socket to replace one with: it serves on
   RelaxedCounter truncated;           // answers cut to the client's UDP size (TC)
   RelaxedCounter formerr;             // malformed queries answered FORMERR
   RelaxedCounter notimp;              // opcodes other than QUERY

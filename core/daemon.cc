@@ -144,7 +144,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& conf
   Generation& gen = *daemon->current_;
   gen.routes = std::move(*routes);
   if (daemon->options_.descriptor_limit == 0) daemon->options_.descriptor_limit = RaiseDescriptorLimit();
-  daemon->FitToLimits(gen.routes);
+  gen.held = daemon->FitToLimits(gen.routes, {});
   daemon->AssignCacheIds(gen.routes);
   gen.health = std::make_unique<HealthTable>(gen.routes.upstream_count);
   if (absl::Status started = daemon->StartShards(gen, std::vector<ShardSuccession>(static_cast<std::size_t>(daemon->options_.shards)));
@@ -162,15 +162,16 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& conf
   return daemon;
 }
 
-void Daemon::FitToLimits(const RouteTable& routes) {
+HeldByShards Daemon::FitToLimits(const RouteTable& routes, const HeldByShards& running) {
   ShardOptions wanted = wanted_shard_;
-  const DescriptorFit descriptors =
-      FitShardsToDescriptors(wanted, routes, options_.shards, options_.descriptor_limit, EphemeralPortCount());
+  const DescriptorFit descriptors = FitShardsToDescriptors(wanted, routes, options_.shards, options_.descriptor_limit,
+                                                           EphemeralPortCount(), running);
   wanted.upstream_sockets = descriptors.upstream_sockets;
   descriptor_warning_ = descriptors.warning;
   memory_fit_ = FitShardsToMemory(wanted, options_.shards, CgroupMemoryLimit(options_.cgroup_root),
                                   [&](const ShardOptions& o) { return Shard::MemoryBound(o, routes); });
   options_.shard = memory_fit_.options;
+  return HeldBy(options_.shard, routes, options_.shards);
 }
 
 void Daemon::StartBalancer() {
@@ -295,7 +296,11 @@ absl::Status Daemon::Reload(const config::Config& config) {
   // defaults) held every query that shard had received, and for seconds under
   // ThreadSanitizer. The old shard still publishes its cache, which says it has stopped
   // receiving; nobody adopts it and it goes with the hand-off.
-  FitToLimits(next->routes);  // the new caches' sizes count against the limit too
+  // The new caches' sizes count against the memory limit too; the new shards' sockets
+  // share the descriptors and ports with every generation still running.
+  HeldByShards running = current_->held;
+  for (const auto& gen : retiring_) running += gen->held;
+  next->held = FitToLimits(next->routes, running);
   const std::array<std::uint32_t, 2> pools = CachePools(next->routes);
   const bool pass_caches =
       pools != std::array<std::uint32_t, 2>{0, 0} && pools == CachePools(current_->routes);

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "core/config/config.h"
 #include "core/counters.h"
+#include "core/descriptors.h"
 #include "core/health.h"
 #include "core/hot_names.h"
 #include "core/loop_probe.h"
@@ -120,6 +121,7 @@ class Daemon {
     std::vector<std::unique_ptr<Shard>> shards;
     std::vector<std::thread> threads;
     std::unique_ptr<QueryLogger> logger;  // drains the shards' log queues; after them
+    HeldByShards held;  // the descriptors and ports its shards may hold
 
     void Join();
     MetricsSources Sources() const;
@@ -157,8 +159,9 @@ class Daemon {
   absl::flat_hash_map<std::string, std::uint32_t> cache_ids_;  // forward identity -> id
   // Sizes the shards as options_.shard asks, or smaller to fit the descriptor limit and
   // the memory limit: the result goes to memory_fit_, descriptor_warning_ and the options
-  // new shards start with.
-  void FitToLimits(const RouteTable& routes);
+  // new shards start with. `running`: what the generations still running hold (nothing
+  // at start-up). Returns what the new shards may hold.
+  HeldByShards FitToLimits(const RouteTable& routes, const HeldByShards& running);
   ShardOptions wanted_shard_;  // the sizes asked for, before any fitting
   MemoryFit memory_fit_;
   std::string descriptor_warning_;

@@ -10,9 +10,6 @@
 namespace ringdns::core {
 namespace {
 
-// A reload starts the new shards while the old ones drain: two generations at once.
-constexpr std::uint64_t kGenerations = 2;
-
 // A retiring upstream socket's replacement is open while the old one's receive ends.
 std::uint64_t UpstreamSocketDescriptors(std::uint32_t per_family, const RouteTable& routes) noexcept {
   return std::uint64_t{routes.upstream_family_count()} * per_family * 3 / 2;
@@ -46,22 +43,30 @@ std::uint64_t ShardDescriptors(const ShardOptions& o, const RouteTable& routes) 
   return listeners + streams + UpstreamSocketDescriptors(o.upstream_sockets, routes) + 2;  // ring, eventfd
 }
 
+HeldByShards HeldBy(const ShardOptions& o, const RouteTable& routes, int shards) noexcept {
+  const auto n = static_cast<std::uint64_t>(std::max(shards, 1));
+  return {n * ShardDescriptors(o, routes), n * UpstreamSocketDescriptors(o.upstream_sockets, routes)};
+}
+
 DescriptorFit FitShardsToDescriptors(const ShardOptions& wanted, const RouteTable& routes, int shards,
-                                     std::uint64_t limit, std::uint64_t ephemeral_ports) {
+                                     std::uint64_t limit, std::uint64_t ephemeral_ports,
+                                     const HeldByShards& running) {
   DescriptorFit fit{wanted.upstream_sockets, {}};
   const std::uint32_t families = routes.upstream_family_count();
   if (families == 0) return fit;
-  const std::uint64_t copies = kGenerations * static_cast<std::uint64_t>(std::max(shards, 1));
-  // Each socket per family per shard costs 1.5 descriptors in each family of each copy.
+  // At start-up, room for these shards and the first reload's; at a reload, these
+  // shards get what the running ones leave.
+  const bool starting = running.descriptors == 0;
+  const std::uint64_t copies = (starting ? 2 : 1) * static_cast<std::uint64_t>(std::max(shards, 1));
+  // Each socket per family per shard costs 1.5 descriptors and ports in each family.
   const std::uint64_t per_socket_x2 = copies * families * 3;
   ShardOptions without = wanted;
   without.upstream_sockets = 0;
-  const std::uint64_t rest = copies * ShardDescriptors(without, routes) + kReservedDescriptors;
+  const std::uint64_t rest = copies * ShardDescriptors(without, routes) + kReservedDescriptors + running.descriptors;
   const std::uint64_t by_descriptors =
       limit == UINT64_MAX ? UINT64_MAX : (limit > rest ? (limit - rest) * 2 / per_socket_x2 : 0);
-  // The sockets of one family take ports from the one ephemeral range; leave the host
-  // three quarters of it.
-  const std::uint64_t by_ports = ephemeral_ports / kPortShare * 2 / (copies * 3);
+  const std::uint64_t port_share = ephemeral_ports / kPortShare;
+  const std::uint64_t by_ports = port_share > running.ports ? (port_share - running.ports) * 2 / per_socket_x2 : 0;
   const std::uint64_t room = std::min(by_descriptors, by_ports);
   if (room >= wanted.upstream_sockets) return fit;
   const std::uint32_t floor = std::min(kMinUpstreamSockets, wanted.upstream_sockets);
@@ -70,7 +75,8 @@ DescriptorFit FitShardsToDescriptors(const ShardOptions& wanted, const RouteTabl
   fit.warning = absl::StrCat(
       ports ? absl::StrCat("a quarter of the ephemeral port range (", ephemeral_ports, " ports)")
             : absl::StrCat("the descriptor limit (", limit, ")"),
-      " holds ", room, " upstream UDP sockets per address family per shard (counting a reload's two generations), not ",
+      " holds ", room, " upstream UDP sockets per address family per shard (",
+      starting ? "leaving room for a reload's shards" : "beside the shards still running", "), not ",
       wanted.upstream_sockets, ": ringdns uses ", fit.upstream_sockets,
       room < floor ? ", which may not open" : "", ", fewer source ports for a forger to guess among; ",
       ports ? "widen net.ipv4.ip_local_port_range or run fewer shards" : "raise `ulimit -n`");

@@ -27,6 +27,20 @@ std::uint64_t RaiseDescriptorLimit() noexcept;
 // The most descriptors one shard holds with these options and routes.
 std::uint64_t ShardDescriptors(const ShardOptions& options, const RouteTable& routes) noexcept;
 
+// What shards hold of the two limits: descriptors, and ephemeral ports (their upstream
+// UDP sockets' source ports, of both families: an IPv6 socket bound to :: takes its
+// port in IPv4 too, and both draw from the one range).
+struct HeldByShards {
+  std::uint64_t descriptors = 0;
+  std::uint64_t ports = 0;
+  HeldByShards& operator+=(const HeldByShards& o) {
+    descriptors += o.descriptors;
+    ports += o.ports;
+    return *this;
+  }
+};
+HeldByShards HeldBy(const ShardOptions& options, const RouteTable& routes, int shards) noexcept;
+
 struct DescriptorFit {
   std::uint32_t upstream_sockets = 0;  // per family per shard, as wanted or lowered
   std::string warning;                 // non-empty when lowered
@@ -36,14 +50,18 @@ struct DescriptorFit {
 // range when it cannot be read.
 std::uint64_t EphemeralPortCount(const std::string& path = "/proc/sys/net/ipv4/ip_local_port_range");
 
-// Fits twice `shards` shards (a reload runs the new shards beside the draining old
-// ones) of ShardDescriptors under `limit`, keeping kReservedDescriptors for the rest of
-// the process (HTTP, the prober, the logger, libraries), and their upstream sockets of
-// each family in 1 / kPortShare of the `ephemeral_ports` (the host's other programs
-// need the rest).
+// Fits `shards` new shards of ShardDescriptors under `limit`, keeping
+// kReservedDescriptors for the rest of the process (HTTP, the prober, the logger,
+// libraries), and their upstream sockets of both families in 1 / kPortShare of the
+// `ephemeral_ports` (the host's other programs need the rest). `running`: what the
+// shards already running hold, which a reload's new shards run beside until they have
+// drained. At start-up (nothing running) the fit leaves half of each limit for the
+// first reload's shards; a reload's fit takes what the running generations leave, so
+// however fast reloads come, every generation alive at once fits.
 inline constexpr std::uint64_t kReservedDescriptors = 128;
 inline constexpr std::uint64_t kPortShare = 4;
 DescriptorFit FitShardsToDescriptors(const ShardOptions& wanted, const RouteTable& routes, int shards,
-                                     std::uint64_t limit, std::uint64_t ephemeral_ports);
+                                     std::uint64_t limit, std::uint64_t ephemeral_ports,
+                                     const HeldByShards& running = {});
 
 }  // namespace ringdns::core

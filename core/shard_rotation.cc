@@ -20,7 +20,10 @@ void Shard::RotateUpstreamSockets(std::int64_t now) {
   rotation_.Tick(now, [&](std::uint32_t index) {
     Socket& s = upstream_sockets_[index];
     absl::StatusOr<ring::UniqueFd> fd = OpenUpstreamSocket(s.family, UpstreamSource(s.family), layout::UpstreamReceiveBuffer(options_.upstream_sockets));
-    if (!fd.ok()) return PortRotation::Step::kKeep;  // no descriptor to spare: the old port serves on
+    if (!fd.ok()) {
+      ++counters_.upstream_socket_rotation_failures;  // no descriptor or port to spare: the old port serves on
+      return PortRotation::Step::kKeep;
+    }
     s.replacement = std::move(*fd);
     if (!s.armed) {
       SwapInReplacement(s);  // no receive to end: at once

@@ -89,6 +89,47 @@ TEST(Descriptors, ManyShardsTakeAQuarterOfTheEphemeralPortsAtMost) {
   EXPECT_EQ(FitShardsToDescriptors(wanted, routes, 2, UINT64_MAX, 28232).upstream_sockets, 256u);
 }
 
+TEST(Descriptors, BothFamiliesShareTheQuarterOfThePortRange) {
+  // An IPv6 socket bound to :: takes its port in IPv4 too, and both families draw from
+  // the one range: their sockets together stay within the quarter.
+  const RouteTable routes = Routes(".:53 {\n forward . 127.0.0.1 ::1\n}\n");
+  const ShardOptions wanted;
+  const DescriptorFit fit = FitShardsToDescriptors(wanted, routes, 16, UINT64_MAX, 28232);
+  EXPECT_LE(2u * 16 * 2 * fit.upstream_sockets * 3 / 2, 28232u / 4);
+  EXPECT_NE(fit.warning.find("ephemeral port range"), std::string::npos) << fit.warning;
+  EXPECT_EQ(HeldBy(wanted, routes, 1).ports, 2u * 256 * 3 / 2);
+}
+
+TEST(Descriptors, EveryGenerationAliveAtOnceFitsHoweverFastReloadsCome) {
+  // Five reloads, none of whose old shards has drained yet: each new generation takes
+  // what the running ones leave, so all six together stay under both limits.
+  const RouteTable routes = Routes(".:53 {\n forward . 127.0.0.1 ::1\n}\n");
+  const ShardOptions wanted;
+  constexpr std::uint64_t kLimit = 40000, kPorts = 28232;
+  constexpr int kShards = 2;
+  HeldByShards running;
+  for (int generation = 0; generation < 6; ++generation) {
+    const DescriptorFit fit = FitShardsToDescriptors(wanted, routes, kShards, kLimit, kPorts, running);
+    ShardOptions fitted = wanted;
+    fitted.upstream_sockets = fit.upstream_sockets;
+    const HeldByShards held = HeldBy(fitted, routes, kShards);
+    if (fit.upstream_sockets == kMinUpstreamSockets) {
+      EXPECT_NE(fit.warning.find("beside the shards still running"), std::string::npos) << fit.warning;
+      break;  // the floor, with a warning: as many as may open
+    }
+    running += held;
+    EXPECT_LE(running.descriptors + kReservedDescriptors, kLimit) << generation;
+    EXPECT_LE(running.ports, kPorts / kPortShare) << generation;
+  }
+  // At start-up, half is left for the first reload; that reload takes the other half.
+  const DescriptorFit first = FitShardsToDescriptors(wanted, routes, kShards, kLimit, kPorts);
+  ShardOptions fitted = wanted;
+  fitted.upstream_sockets = first.upstream_sockets;
+  const DescriptorFit second =
+      FitShardsToDescriptors(wanted, routes, kShards, kLimit, kPorts, HeldBy(fitted, routes, kShards));
+  EXPECT_GE(second.upstream_sockets + 1, first.upstream_sockets);
+}
+
 TEST(Descriptors, ThePortRangeIsReadAndDefaultsToLinuxs) {
   const std::string path = ::testing::TempDir() + "/ip_local_port_range";
   {
