@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 
@@ -54,19 +55,31 @@ DescriptorFit FitShardsToDescriptors(const ShardOptions& wanted, const RouteTabl
   DescriptorFit fit{wanted.upstream_sockets, {}};
   const std::uint32_t families = routes.upstream_family_count();
   if (families == 0) return fit;
-  // At start-up, room for these shards and the first reload's; at a reload, these
-  // shards get what the running ones leave.
-  const bool starting = running.descriptors == 0;
-  const std::uint64_t copies = (starting ? 2 : 1) * static_cast<std::uint64_t>(std::max(shards, 1));
-  // Each socket per family per shard costs 1.5 descriptors and ports in each family.
-  const std::uint64_t per_socket_x2 = copies * families * 3;
   ShardOptions without = wanted;
   without.upstream_sockets = 0;
-  const std::uint64_t rest = copies * ShardDescriptors(without, routes) + kReservedDescriptors + running.descriptors;
-  const std::uint64_t by_descriptors =
-      limit == UINT64_MAX ? UINT64_MAX : (limit > rest ? (limit - rest) * 2 / per_socket_x2 : 0);
+  const std::uint64_t others = ShardDescriptors(without, routes);
   const std::uint64_t port_share = ephemeral_ports / kPortShare;
-  const std::uint64_t by_ports = port_share > running.ports ? (port_share - running.ports) * 2 / per_socket_x2 : 0;
+  // How many sockets per family per shard fit for `copies` sets of `shards` shards
+  // beside `held`: each socket costs 1.5 descriptors and 1.5 ports in each family.
+  const auto room_for = [&](std::uint64_t copies, const HeldByShards& held) -> std::pair<std::uint64_t, std::uint64_t> {
+    const std::uint64_t per_socket_x2 = copies * static_cast<std::uint64_t>(std::max(shards, 1)) * families * 3;
+    const std::uint64_t rest =
+        copies * static_cast<std::uint64_t>(std::max(shards, 1)) * others + kReservedDescriptors + held.descriptors;
+    const std::uint64_t by_descriptors =
+        limit == UINT64_MAX ? UINT64_MAX : (limit > rest ? (limit - rest) * 2 / per_socket_x2 : 0);
+    const std::uint64_t by_ports = port_share > held.ports ? (port_share - held.ports) * 2 / per_socket_x2 : 0;
+    return {by_descriptors, by_ports};
+  };
+  // At start-up, room for these shards and the first reload's. At a reload, what the
+  // running shards leave, but never more than at start-up: a generation that took all
+  // that is left after a quick reload would leave its own successor the floor.
+  const bool starting = running.descriptors == 0;
+  auto [by_descriptors, by_ports] = room_for(2, {});
+  if (!starting) {
+    const auto [d, p] = room_for(1, running);
+    by_descriptors = std::min(by_descriptors, d);
+    by_ports = std::min(by_ports, p);
+  }
   const std::uint64_t room = std::min(by_descriptors, by_ports);
   if (room >= wanted.upstream_sockets) return fit;
   const std::uint32_t floor = std::min(kMinUpstreamSockets, wanted.upstream_sockets);

@@ -13,8 +13,10 @@
 // kTrustEchoMs: then the folds are more likely forged than its own, only this query goes
 // plain, and the refusal is counted. Folds by different upstreams of one query never add
 // up (a forger racing a retry to another upstream blames neither). At most
-// kFoldsToFallBack re-asks per upstream per query, so no upstream is asked in a loop; an
-// upstream that stops echoing falls back once its last echo is kTrustEchoMs old.
+// kFoldsToFallBack re-asks in a row per upstream (a query's other attempts are bounded by
+// its deadline), so no upstream is asked in a loop; an upstream that stops echoing falls
+// back once its last echo is kTrustEchoMs old. Known gaps (SECURITY.md): the query
+// itself goes plain after two folds, and the echo record is per shard.
 // Pure state, no clock of its own: the caller passes the time.
 #pragma once
 

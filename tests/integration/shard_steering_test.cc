@@ -4,9 +4,6 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <net/if.h>
-#include <sched.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -19,6 +16,7 @@
 
 #include "integration/forwarder.h"
 #include "testing/message_builder.h"
+#include "testing/netns.h"
 #include "testing/udp.h"
 #include "wire/bytes.h"
 #include "wire/response.h"
@@ -288,48 +286,28 @@ TEST_P(ShardSteering, AFailedReloadLeavesTheGroupsAsTheyWere) {
 INSTANTIATE_TEST_SUITE_P(Shards, ShardSteering, ::testing::Values(2, 4),
                          [](const ::testing::TestParamInfo<int>& shards) { return std::to_string(shards.param) + "Shards"; });
 
-bool SetOptmemMax(const char* value) {
-  const int fd = ::open("/proc/sys/net/core/optmem_max", O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  const bool ok = ::write(fd, value, std::strlen(value)) == static_cast<ssize_t>(std::strlen(value));
-  ::close(fd);
-  return ok;
-}
-
 // Steering is all or nothing: a group that refuses the program (here a reload adds a
 // listener while net.core.optmem_max is too small for it) leaves every group to the
 // kernel's hash, and udp_steered() says so. Run in a network namespace of the test's
 // own (Linux 6.9+ keeps optmem_max per namespace).
 TEST(ShardSteeringFallback, AGroupThatRefusesTheProgramTakesEveryGroupBackToTheKernel) {
-  bool skipped = false;
-  std::thread in_namespace([&] {
-    if (::unshare(CLONE_NEWNET) != 0 || !SetOptmemMax("131072")) {
-      skipped = true;
-      return;
-    }
-    const int lo = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    ifreq up_lo{};
-    std::strcpy(up_lo.ifr_name, "lo");
-    up_lo.ifr_flags = IFF_UP;
-    ::ioctl(lo, SIOCSIFFLAGS, &up_lo);
-    ::close(lo);
-    FakeUpstream up(Behaviour::kAnswer, AnswerTtl300);
-    const std::string forward = " cache 300\n forward . 127.0.0.1:" + std::to_string(up.port()) + "\n}\n";
-    Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n" + forward, 2);
-    ASSERT_TRUE(fwd.daemon().udp_steered());
-    ASSERT_TRUE(SetOptmemMax("4096"));
-    ASSERT_TRUE(fwd.Reload(".:{PORT} {\n bind 127.0.0.1 127.0.0.2\n" + forward).ok());
-    ASSERT_TRUE(SetOptmemMax("131072"));
-    EXPECT_FALSE(fwd.daemon().udp_steered());
-    EXPECT_NE(fwd.daemon().udp_steering().find("optmem_max"), std::string::npos) << fwd.daemon().udp_steering();
-    // 127.0.0.1's group went back to the kernel too: from 24 ports a name reaches both
-    // shards (all on one: probability 2 x 2^-24).
-    for (std::uint16_t id = 1; id <= 24; ++id) ASSERT_TRUE(AskAt("127.0.0.1", fwd.port(), "www.example.", id));
-    EXPECT_EQ(up.queries(), 2);
-    fwd.Stop();
-  });
-  in_namespace.join();
-  if (skipped) GTEST_SKIP() << "no network namespace with its own optmem_max here (Linux < 6.9)";
+  if (!EnterPrivateNetwork() || !SetOptmemMax("131072")) {
+    GTEST_SKIP() << "no network namespace with its own optmem_max here (Linux < 6.9)";
+  }
+  FakeUpstream up(Behaviour::kAnswer, AnswerTtl300);
+  const std::string forward = " cache 300\n forward . 127.0.0.1:" + std::to_string(up.port()) + "\n}\n";
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n" + forward, 2);
+  ASSERT_TRUE(fwd.daemon().udp_steered());
+  ASSERT_TRUE(SetOptmemMax("4096"));
+  ASSERT_TRUE(fwd.Reload(".:{PORT} {\n bind 127.0.0.1 127.0.0.2\n" + forward).ok());
+  ASSERT_TRUE(SetOptmemMax("131072"));
+  EXPECT_FALSE(fwd.daemon().udp_steered());
+  EXPECT_NE(fwd.daemon().udp_steering().find("optmem_max"), std::string::npos) << fwd.daemon().udp_steering();
+  // 127.0.0.1's group went back to the kernel too: from 24 ports a name reaches both
+  // shards (all on one: probability 2 x 2^-24).
+  for (std::uint16_t id = 1; id <= 24; ++id) ASSERT_TRUE(AskAt("127.0.0.1", fwd.port(), "www.example.", id));
+  EXPECT_EQ(up.queries(), 2);
+  fwd.Stop();
 }
 
 }  // namespace

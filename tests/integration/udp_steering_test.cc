@@ -6,10 +6,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <net/if.h>
 #include <poll.h>
-#include <sched.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -24,6 +21,7 @@
 #include <vector>
 
 #include "testing/message_builder.h"
+#include "testing/netns.h"
 #include "testing/udp.h"
 
 namespace ringdns::testing {
@@ -244,44 +242,21 @@ TEST(UdpSteering, ACollisionFoundOfflineDoesNotHoldUnderTheKey) {
 // reuseport program whose eBPF form is larger. Since 6.9 it is per network namespace,
 // so a namespace of the test's own can have the old default.
 TEST(UdpSteering, AttachesUnderTheOldDefaultOptmemMax) {
-  absl::Status attached = absl::OkStatus();
-  bool skipped = false;
-  std::thread in_namespace([&] {
-    if (::unshare(CLONE_NEWNET) != 0) {
-      skipped = true;
-      return;
-    }
-    const int sysctl = ::open("/proc/sys/net/core/optmem_max", O_RDWR | O_CLOEXEC);
-    char value[32] = {};
-    // A per-namespace optmem_max starts at the kernel's default; only then is it ours to set.
-    if (sysctl < 0 || ::read(sysctl, value, sizeof(value) - 1) <= 0 || ::pwrite(sysctl, "20480", 5, 0) != 5) {
-      if (sysctl >= 0) ::close(sysctl);
-      skipped = true;
-      return;
-    }
-    ::close(sysctl);
-    const int lo = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    ifreq up{};
-    std::strcpy(up.ifr_name, "lo");
-    up.ifr_flags = IFF_UP;
-    ::ioctl(lo, SIOCSIFFLAGS, &up);
-    ::close(lo);
-    const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    const int one = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-      skipped = true;
-    } else {
-      std::vector<std::uint32_t> spread(core::kMaxSpreadNames, 1);
-      attached = core::SteerByQuestion(fd, 64, kKey, spread);
-    }
-    ::close(fd);
-  });
-  in_namespace.join();
-  if (skipped) GTEST_SKIP() << "no network namespace with its own optmem_max here (Linux < 6.9)";
+  // Before 6.9 a new namespace has no optmem_max of its own to open: skipped, and the
+  // host's is never touched.
+  if (!EnterPrivateNetwork() || !SetOptmemMax("20480")) {
+    GTEST_SKIP() << "no network namespace with its own optmem_max here (Linux < 6.9)";
+  }
+  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  const int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  std::vector<std::uint32_t> spread(core::kMaxSpreadNames, 1);
+  const absl::Status attached = core::SteerByQuestion(fd, 64, kKey, spread);
+  ::close(fd);
   EXPECT_TRUE(attached.ok()) << attached;
 }
 

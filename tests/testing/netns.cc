@@ -1,5 +1,6 @@
 #include "testing/netns.h"
 
+#include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
 #include <sys/ioctl.h>
@@ -22,6 +23,15 @@ bool EnterPrivateNetwork() {
   }
   ::close(fd);
   return up;
+}
+
+bool SetOptmemMax(const char* value) {
+  const int fd = ::open("/proc/sys/net/core/optmem_max", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const auto len = static_cast<ssize_t>(std::strlen(value));
+  const bool ok = ::write(fd, value, static_cast<std::size_t>(len)) == len;
+  ::close(fd);
+  return ok;
 }
 
 }  // namespace ringdns::testing

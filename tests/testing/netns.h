@@ -8,4 +8,8 @@ namespace ringdns::testing {
 // socket is opened. False without CAP_SYS_ADMIN.
 bool EnterPrivateNetwork();
 
+// Writes net.core.optmem_max, which Linux keeps per network namespace since 6.9. Call
+// only after EnterPrivateNetwork: false where the namespace has none of its own.
+bool SetOptmemMax(const char* value);
+
 }  // namespace ringdns::testing
