@@ -570,6 +570,9 @@ class Shard {
   void BreakUpstream(std::uint32_t conn);
   // A UDP answer with TC: ask the same upstream again over TCP.
   void RetryOverTcp(std::uint32_t slot_index);
+  // Asks the slot's upstream again over TCP, for the rest of the query (after TC, or
+  // after folded 0x20 answers that a forger may have sent).
+  void AskOverTcp(std::uint32_t slot_index);
 
   std::uint8_t* QueryPayload(std::uint16_t bid) noexcept;
   std::uint8_t* BigPayload(std::uint16_t big) noexcept;

@@ -2,9 +2,9 @@
 // attempt's name goes out spelled with the slot's secret key, from a scratch copy, so
 // the client's own spelling stays in its buffer for its answer; an answer must echo the
 // spelling. A folded echo is dropped and the query asked again at once, from a fresh
-// port and ID, with a fresh spelling, and plain after that upstream's second fold for
-// it (core/upstream/case_randomization.h decides whether the upstream falls back): a
-// client never waits out a timeout for it.
+// port and ID, with a fresh spelling, and over TCP after that upstream's second fold
+// for it (core/upstream/case_randomization.h decides whether the upstream falls back):
+// a client never waits out a timeout for it.
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -17,7 +17,7 @@ namespace ringdns::core {
 
 std::span<const std::uint8_t> Shard::SpellForUpstream(InflightSlot& slot, std::int64_t now) {
   const std::uint32_t upstream_id = slot.forward->first_upstream + slot.upstream;
-  if (slot.case_key == 0 || !cases_.Randomizes(upstream_id, slot.case_folds, now)) return {};
+  if (slot.case_key == 0 || !cases_.Randomizes(upstream_id, now)) return {};
   std::uint8_t* name = spelled_names_.data() + std::size_t{slot.query_buffer} * wire::kMaxNameLen;
   wire::SpellWithKey({QueryPayload(slot.query_buffer) + wire::header::kSize, slot.qname_len},
                      slot.case_key, {name, slot.qname_len});
@@ -45,25 +45,27 @@ bool Shard::AcceptSpelling(std::uint32_t index, std::uint8_t upstream, std::uint
   // A late answer to the hedge proves little: the current attempt goes on.
   if (!current || slot.tcp_upstream) return false;
   const std::int64_t now = NowMs();
-  switch (cases_.Folded(upstream_id, slot.case_folds, now)) {
-    case CaseRandomization::Fold::kAskAgain:
-    case CaseRandomization::Fold::kAskPlain:
-      break;
-    case CaseRandomization::Fold::kAskPlainStillTrusted:
-      ++counters_.case_fallback_refused;
-      break;
-    case CaseRandomization::Fold::kAskPlainFellBack:
-      // At most once per upstream per kPlainForMs, so never rate-limited away.
-      WriteErrorLog(absl::StrCat("upstream ", slot.forward->upstreams[upstream].ToString(),
-                                 " does not echo the question's case (DNS 0x20); it gets plain names for ",
-                                 CaseRandomization::kPlainForMs / 60000, " minutes"));
-      break;
+  const CaseRandomization::Fold fold = cases_.Folded(upstream_id, slot.case_folds, now);
+  if (fold == CaseRandomization::Fold::kAskOverTcpFellBack) {
+    // At most once per upstream per kPlainForMs, so never rate-limited away.
+    WriteErrorLog(absl::StrCat("upstream ", slot.forward->upstreams[upstream].ToString(),
+                               " does not echo the question's case (DNS 0x20); it gets plain names for ",
+                               CaseRandomization::kPlainForMs / 60000, " minutes"));
   }
-  // Asked again from a fresh socket and ID with a fresh spelling (or plain, as Folded
-  // said), with a fresh attempt timeout: the upstream did answer, this is no failure of
-  // its. The hedge, spelled with the old key, is given up.
+  if (fold == CaseRandomization::Fold::kAskOverTcpStillTrusted) ++counters_.case_fallback_refused;
+  if (fold != CaseRandomization::Fold::kAskAgain) {
+    // Two folds by this upstream: the query is asked again over TCP, where no blind
+    // forger can answer, rather than plain over UDP, where a forger who landed both
+    // would need only port and ID once more.
+    ++counters_.case_tcp_retries;
+    AskOverTcp(index);
+    return false;
+  }
+  // Asked again from a fresh socket and ID with a fresh spelling, with a fresh attempt
+  // timeout: the upstream did answer, this is no failure of its. The hedge, spelled with
+  // the old key, is given up.
   ForgetPending(slot);
-  slot.case_key = random_.Next64() | 1;  // a retry to another upstream is spelled afresh
+  slot.case_key = random_.Next64() | 1;
   if (!BindUpstream(slot, index)) {
     timers_->Schedule(index, now);
     return false;

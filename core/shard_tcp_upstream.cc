@@ -101,11 +101,15 @@ void Shard::SendOverTcp(std::uint32_t index) {
 }
 
 void Shard::RetryOverTcp(std::uint32_t index) {
+  inflight_[index].truncated_over_udp = true;
+  ++counters_.tc_retries;
+  AskOverTcp(index);
+}
+
+void Shard::AskOverTcp(std::uint32_t index) {
   InflightSlot& slot = inflight_[index];
   ForgetPending(slot);
   slot.tcp_upstream = true;
-  slot.truncated_over_udp = true;
-  ++counters_.tc_retries;
   const std::int64_t now = NowMs();
   if (!BindUpstream(slot, index)) {  // the same upstream, now over TCP
     timers_->Schedule(index, now);

@@ -20,22 +20,21 @@ namespace {
 using Cases = CaseRandomization;
 using Fold = CaseRandomization::Fold;
 
-TEST(CaseRandomization, TwoFoldsForOneQueryMakeANeverEchoingUpstreamPlainForAWhile) {
+TEST(CaseRandomization, TwoFoldsForOneQuerySendItOverTcpAndANeverEchoingUpstreamPlainForAWhile) {
   Cases cases(true, 3);
   CaseFolds folds;
-  EXPECT_TRUE(cases.Randomizes(1, folds, 1000));
+  EXPECT_TRUE(cases.Randomizes(1, 1000));
   EXPECT_EQ(cases.Folded(1, folds, 1000), Fold::kAskAgain);  // one fold proves nothing
-  EXPECT_TRUE(cases.Randomizes(1, folds, 1000));
-  EXPECT_EQ(cases.Folded(1, folds, 1000), Fold::kAskPlainFellBack);  // the caller logs it
-  EXPECT_FALSE(cases.Randomizes(1, folds, 1000));
-  EXPECT_FALSE(cases.Randomizes(1, CaseFolds{}, 1000));  // every query to it
-  EXPECT_TRUE(cases.Randomizes(0, CaseFolds{}, 1000));   // the others keep it
+  EXPECT_TRUE(cases.Randomizes(1, 1000));
+  EXPECT_EQ(cases.Folded(1, folds, 1000), Fold::kAskOverTcpFellBack);  // the caller logs it
+  EXPECT_FALSE(cases.Randomizes(1, 1000));  // every query to it
+  EXPECT_TRUE(cases.Randomizes(0, 1000));   // the others keep it
   // Another query's two folds find it plain already: nothing new to log.
   CaseFolds other;
   cases.Folded(1, other, 2000);
-  EXPECT_EQ(cases.Folded(1, other, 2000), Fold::kAskPlain);
-  EXPECT_FALSE(cases.Randomizes(1, CaseFolds{}, 1000 + Cases::kPlainForMs - 1));
-  EXPECT_TRUE(cases.Randomizes(1, CaseFolds{}, 1000 + Cases::kPlainForMs));  // tried again
+  EXPECT_EQ(cases.Folded(1, other, 2000), Fold::kAskOverTcp);
+  EXPECT_FALSE(cases.Randomizes(1, 1000 + Cases::kPlainForMs - 1));
+  EXPECT_TRUE(cases.Randomizes(1, 1000 + Cases::kPlainForMs));  // tried again
 }
 
 TEST(CaseRandomization, FoldsByDifferentUpstreamsOfOneQueryDoNotAddUp) {
@@ -45,24 +44,22 @@ TEST(CaseRandomization, FoldsByDifferentUpstreamsOfOneQueryDoNotAddUp) {
   CaseFolds folds;
   EXPECT_EQ(cases.Folded(0, folds, 1000), Fold::kAskAgain);
   EXPECT_EQ(cases.Folded(2, folds, 1100), Fold::kAskAgain);
-  EXPECT_TRUE(cases.Randomizes(2, folds, 1100));
   EXPECT_EQ(cases.Folded(0, folds, 1200), Fold::kAskAgain);
-  EXPECT_TRUE(cases.Randomizes(0, CaseFolds{}, 1200));
-  EXPECT_TRUE(cases.Randomizes(2, CaseFolds{}, 1200));
+  EXPECT_TRUE(cases.Randomizes(0, 1200));
+  EXPECT_TRUE(cases.Randomizes(2, 1200));
 }
 
-TEST(CaseRandomization, AnUpstreamThatEchoedLatelyKeepsItAndOnlyTheQueryGoesPlain) {
+TEST(CaseRandomization, AnUpstreamThatEchoedLatelyKeepsIt) {
   Cases cases(true, 2);
   cases.Echoed(1, 1000);
   CaseFolds folds;
   EXPECT_EQ(cases.Folded(1, folds, 1000 + Cases::kTrustEchoMs - 1), Fold::kAskAgain);
-  EXPECT_EQ(cases.Folded(1, folds, 1000 + Cases::kTrustEchoMs - 1), Fold::kAskPlainStillTrusted);
-  EXPECT_FALSE(cases.Randomizes(1, folds, 1000 + Cases::kTrustEchoMs - 1));  // this query: plain
-  EXPECT_TRUE(cases.Randomizes(1, CaseFolds{}, 1000 + Cases::kTrustEchoMs - 1));  // the others: not
+  EXPECT_EQ(cases.Folded(1, folds, 1000 + Cases::kTrustEchoMs - 1), Fold::kAskOverTcpStillTrusted);
+  EXPECT_TRUE(cases.Randomizes(1, 1000 + Cases::kTrustEchoMs - 1));
   // An upstream that stopped echoing falls back once its last echo is a minute old.
   CaseFolds later;
   cases.Folded(1, later, 1000 + Cases::kTrustEchoMs);
-  EXPECT_EQ(cases.Folded(1, later, 1000 + Cases::kTrustEchoMs), Fold::kAskPlainFellBack);
+  EXPECT_EQ(cases.Folded(1, later, 1000 + Cases::kTrustEchoMs), Fold::kAskOverTcpFellBack);
 }
 
 TEST(CaseRandomization, OffMeansPlainNamesToEveryone) {

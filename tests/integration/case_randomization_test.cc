@@ -80,6 +80,7 @@ TEST(CaseRandomization, EachQueryGoesOutInItsOwnCaseAndTheClientGetsItsSpellingB
 TEST(CaseRandomization, AnUpstreamThatFoldsCaseGetsPlainNamesAndEveryQueryIsAnswered) {
   NameRecorder recorder;
   FakeUpstream up(Behaviour::kFoldsCase, recorder.Answering());
+  up.AlsoOverTcp();
   Forwarder fwd(Corefile(up.port()));
   UdpClient client;
   for (std::uint16_t id = 1; id <= 10; ++id) {
@@ -89,22 +90,27 @@ TEST(CaseRandomization, AnUpstreamThatFoldsCaseGetsPlainNamesAndEveryQueryIsAnsw
     EXPECT_EQ(wire::LoadU16(answer->data() + wire::header::kFlags) & 0xf, 0) << id;
     EXPECT_EQ(QuestionName(*answer), WireName("www.Example.")) << id;
   }
-  // The first query's folded answers were dropped and the query asked again at once with
-  // a fresh spelling, until the third fold in a row made the upstream plain; then it
-  // went plain, as did every later one (a retry on a loaded machine may add a query,
-  // never a spelled one after the fall-back).
+  // The first query's folded answer was dropped and the query asked again at once with
+  // a fresh spelling; the second fold sent it over TCP (as the client spelled it) and
+  // made the upstream plain; every later query went plain over UDP (a retry on a loaded
+  // machine may add a query, never a spelled one after the fall-back).
   const std::vector<Bytes> names = recorder.names();
   ASSERT_GE(names.size(), 10u + core::CaseRandomization::kFoldsToFallBack);
   for (std::size_t i = names.size() - 10; i < names.size(); ++i) EXPECT_EQ(names[i], WireName("www.Example.")) << i;
-  EXPECT_GE(fwd.Stop().dropped_case_mismatch.get(), core::CaseRandomization::kFoldsToFallBack);
+  EXPECT_EQ(up.tcp_queries(), 1);
+  const core::ShardCounters totals = fwd.Stop();
+  EXPECT_GE(totals.dropped_case_mismatch.get(), core::CaseRandomization::kFoldsToFallBack);
+  EXPECT_EQ(totals.case_tcp_retries.get(), 1u);
+  EXPECT_EQ(totals.case_fallback_refused.get(), 0u);
 }
 
 TEST(CaseRandomization, FindingAFoldingUpstreamIsNoTimeoutAndNoFailure) {
   // Each re-ask after a fold gets a fresh attempt timeout: with a 300 ms upstream and
-  // 500 ms attempts, the four round trips that find it out (three folds, then plain)
-  // take 1.2 s, and not one of them may count as a timeout or against its health.
+  // 500 ms attempts, the round trips that find it out (two folds, then TCP) take more
+  // than one attempt, and not one of them may count as a timeout or against its health.
   NameRecorder recorder;
   FakeUpstream up(Behaviour::kAnswer, recorder.Answering(), 300ms);
+  up.AlsoOverTcp();
   Forwarder fwd(Corefile(up.port()), 1, [](core::ShardOptions& o) { o.min_attempt_timeout_ms = 500; });
   UdpClient client;
   for (std::uint16_t id = 1; id <= 3; ++id) {  // the round trip learned: 300 ms
@@ -119,6 +125,10 @@ TEST(CaseRandomization, FindingAFoldingUpstreamIsNoTimeoutAndNoFailure) {
   const core::ShardCounters totals = fwd.Stop();
   EXPECT_EQ(totals.retries.get(), 0u);
   EXPECT_EQ(totals.dropped_case_mismatch.get(), core::CaseRandomization::kFoldsToFallBack);
+  EXPECT_EQ(totals.case_tcp_retries.get(), 1u);
+  // It echoed the warm-up's spellings a moment ago (all three in one case: 2^-30):
+  // the folds may be forged, so it keeps 0x20.
+  EXPECT_EQ(totals.case_fallback_refused.get(), 1u);
 }
 
 TEST(CaseRandomization, OffSendsTheClientsSpelling) {

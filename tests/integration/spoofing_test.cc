@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -28,6 +29,7 @@
 #include "integration/forwarder.h"
 #include "testing/message_builder.h"
 #include "testing/netns.h"
+#include "testing/tcp.h"
 #include "testing/udp.h"
 #include "wire/bytes.h"
 #include "wire/name.h"
@@ -54,7 +56,35 @@ class SilentUpstream {
     timeval tv{3, 0};  // Receive gives up rather than hang a test
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   }
-  ~SilentUpstream() { ::close(fd_); }
+  ~SilentUpstream() {
+    ::close(fd_);
+    if (tcp_listener_ >= 0) ::close(tcp_listener_);
+    if (tcp_conn_ >= 0) ::close(tcp_conn_);
+  }
+  // Listens for TCP on the same port number, where ringdns asks a query whose UDP
+  // answers it no longer trusts.
+  void ListenTcp() {
+    tcp_listener_ = ListenOnLoopbackAt(port_);
+    ASSERT_GE(tcp_listener_, 0);
+  }
+  // The next query over TCP (one connection, one frame); empty when none comes in 3 s.
+  Bytes ReceiveTcp() {
+    pollfd p{tcp_listener_, POLLIN, 0};
+    if (tcp_conn_ < 0 && (::poll(&p, 1, 3000) <= 0 || (tcp_conn_ = ::accept(tcp_listener_, nullptr, nullptr)) < 0)) {
+      return Bytes();
+    }
+    timeval tv{3, 0};
+    ::setsockopt(tcp_conn_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    std::uint8_t len[2];
+    if (::recv(tcp_conn_, len, 2, MSG_WAITALL) != 2) return Bytes();
+    Bytes query(wire::LoadU16(len));
+    if (::recv(tcp_conn_, query.data(), query.size(), MSG_WAITALL) != static_cast<ssize_t>(query.size())) return Bytes();
+    return query;
+  }
+  void SendTcp(const Bytes& msg) const {
+    const Bytes framed = Framed(msg);
+    ::send(tcp_conn_, framed.data(), framed.size(), MSG_NOSIGNAL);
+  }
   int fd() const { return fd_; }
   std::uint16_t port() const { return port_; }
   // The next query ringdns sends for the victim's name (health probes for the root
@@ -78,6 +108,8 @@ class SilentUpstream {
  private:
   int fd_;
   std::uint16_t port_;
+  int tcp_listener_ = -1;
+  int tcp_conn_ = -1;
 };
 
 // The forged answer: the victim's question, one A record the attacker chose.
@@ -332,16 +364,19 @@ TEST(Spoofing, AForgeryWithTheRightPortAndIdButTheWrongCaseIsRejected) {
   EXPECT_EQ(fwd.Stop().dropped_case_mismatch.get(), 1u);
 }
 
-TEST(Spoofing, TwoLuckyForgeriesOnOneQueryDoNotSwitchCaseOffForAnUpstreamThatEchoes) {
+TEST(Spoofing, TwoLuckyForgeriesOnOneQueryNeitherSwitchCaseOffNorMakeTheQueryForgeable) {
   // The upstream has just echoed ringdns's spellings; then a forger who knows port and
-  // ID (the worst case) lands a folded answer on both spelled attempts of one query.
-  // Only that query goes plain and gets the genuine answer; the upstream keeps 0x20.
+  // ID (the worst case) lands a folded answer on both spelled attempts of one query, and
+  // a third, plain, on the last port and ID, betting that the query is now asked plain.
+  // It is not: it goes over TCP, where the genuine answer is taken; and the upstream
+  // keeps 0x20.
+  SilentUpstream upstream;
+  upstream.ListenTcp();
   // The warm-up teaches the estimator a round trip of microseconds; the attempts must
   // still outlast a slow (sanitized) test's reply, or a retry would take the forgeries.
-  SilentUpstream upstream;
   Forwarder fwd(WaitingCorefile(upstream.port()), 1, [](core::ShardOptions& o) { o.min_attempt_timeout_ms = 4000; });
   StubClient client(fwd.port());
-  for (std::uint16_t id = 1; id <= 3; ++id) {  // one of 3 all in one case: 2^-36
+  for (std::uint16_t id = 1; id <= 3; ++id) {  // all 3 in one case: 2^-36
     client.Ask(id);
     sockaddr_in from{};
     const Bytes query = upstream.Receive(from);
@@ -350,21 +385,22 @@ TEST(Spoofing, TwoLuckyForgeriesOnOneQueryDoNotSwitchCaseOffForAnUpstreamThatEch
     ASSERT_TRUE(IsGenuine(client.Answer(id))) << id;
   }
   client.Ask(4);
+  Bytes last;
+  sockaddr_in last_from{};
   for (int fold = 1; fold <= 2; ++fold) {
-    sockaddr_in from{};
-    const Bytes query = upstream.Receive(from);
-    ASSERT_FALSE(query.empty()) << fold;
-    upstream.SendTo(ForgedFolded(query), from);
+    last = upstream.Receive(last_from);
+    ASSERT_FALSE(last.empty()) << fold;
+    upstream.SendTo(ForgedFolded(last), last_from);
   }
-  sockaddr_in from{};
-  const Bytes plain = upstream.Receive(from);
-  ASSERT_FALSE(plain.empty());
-  EXPECT_FALSE(IsSpelled(plain));
-  upstream.SendTo(Genuine(plain), from);
+  upstream.SendTo(Forged(wire::LoadU16(last.data())), last_from);
+  const Bytes over_tcp = upstream.ReceiveTcp();
+  ASSERT_FALSE(over_tcp.empty());
+  upstream.SendTcp(Genuine(over_tcp));
   EXPECT_TRUE(IsGenuine(client.Answer(4)));
   EXPECT_GT(SpelledOfFive(client, upstream, 5), 0);  // all five plain by chance: 2^-65
   const core::ShardCounters totals = fwd.Stop();
   EXPECT_EQ(totals.dropped_case_mismatch.get(), 2u);
+  EXPECT_EQ(totals.case_tcp_retries.get(), 1u);
   EXPECT_EQ(totals.case_fallback_refused.get(), 1u);
 }
 

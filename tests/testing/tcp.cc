@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "wire/bytes.h"
+
 namespace ringdns::testing {
 
 int ListenOnLoopback(std::uint16_t& port) {
@@ -33,6 +35,27 @@ int ListenOnLoopbackAt(std::uint16_t port) {
     return -1;
   }
   return fd;
+}
+
+bool ReceiveMore(int& fd, Bytes& in) {
+  std::uint8_t buf[65536];
+  const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+  if (n <= 0) {
+    ::close(fd);
+    fd = -1;
+    return false;
+  }
+  in.insert(in.end(), buf, buf + n);
+  return true;
+}
+
+std::optional<Bytes> TakeFrame(Bytes& in) {
+  if (in.size() < 2) return std::nullopt;
+  const std::size_t len = wire::LoadU16(in.data());
+  if (in.size() < len + 2) return std::nullopt;
+  Bytes msg(in.begin() + 2, in.begin() + 2 + static_cast<std::ptrdiff_t>(len));
+  in.erase(in.begin(), in.begin() + 2 + static_cast<std::ptrdiff_t>(len));
+  return msg;
 }
 
 Bytes Framed(const Bytes& msg) {

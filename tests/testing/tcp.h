@@ -19,6 +19,14 @@ int ListenOnLoopbackAt(std::uint16_t port);
 // `msg` with its two-octet length prefix (RFC 1035 section 4.2.2).
 Bytes Framed(const Bytes& msg);
 
+// Takes the first whole framed message off the front of `in` (a stream's bytes so
+// far); nullopt while it is incomplete.
+std::optional<Bytes> TakeFrame(Bytes& in);
+
+// Appends what one recv on `fd` returns to `in`; false at EOF or on an error, when
+// `fd` is closed and set to -1 (a test server's connection that is gone).
+bool ReceiveMore(int& fd, Bytes& in);
+
 class TcpClient {
  public:
   // Connects to 127.0.0.1:port; `receive_buffer` > 0 shrinks SO_RCVBUF first (a slow

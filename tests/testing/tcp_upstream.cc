@@ -79,19 +79,9 @@ void TcpUpstream::Serve() {
     for (std::size_t i = 2; i < fds.size(); ++i) {
       if ((fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
       Connection& c = conns[i - 2];
-      std::uint8_t buf[65536];
-      const ssize_t n = ::recv(c.fd, buf, sizeof(buf), 0);
-      if (n <= 0) {
-        ::close(c.fd);
-        c.fd = -1;
-        continue;
-      }
-      c.in.insert(c.in.end(), buf, buf + n);
-      while (c.in.size() >= 2) {
-        const std::size_t len = wire::LoadU16(c.in.data());
-        if (c.in.size() < len + 2) break;
-        const Bytes query(c.in.begin() + 2, c.in.begin() + 2 + static_cast<std::ptrdiff_t>(len));
-        c.in.erase(c.in.begin(), c.in.begin() + 2 + static_cast<std::ptrdiff_t>(len));
+      if (!ReceiveMore(c.fd, c.in)) continue;
+      while (const std::optional<Bytes> frame = TakeFrame(c.in)) {
+        const Bytes& query = *frame;
         queries_.fetch_add(1);
         // Silent from here on: the query is read (the kernel acknowledges it) and
         // never answered, and the connection stays open.

@@ -110,8 +110,10 @@ FakeUpstream::FakeUpstream(Behaviour behaviour, AnswerFn answer, std::chrono::mi
 FakeUpstream::~FakeUpstream() {
   stop_.store(true);
   thread_.join();
+  if (tcp_thread_.joinable()) tcp_thread_.join();
   ::close(fd_);
   ::close(other_fd_);
+  if (tcp_listener_ >= 0) ::close(tcp_listener_);
 }
 
 std::vector<std::uint16_t> FakeUpstream::ids() const {
@@ -134,6 +136,31 @@ void EchoQuestionSpelling(const Bytes& query, Bytes& answer) {
   std::copy(asked.begin(), asked.end(), echoed.begin());
 }
 
+std::optional<Bytes> FakeUpstream::AnswerTo(const Bytes& query, Behaviour behaviour) const {
+  if (behaviour == Behaviour::kDrop) return std::nullopt;
+  Bytes answer = answer_(query);
+  wire::StoreU16(answer.data(), wire::LoadU16(query.data()));  // the answer carries the query's ID
+  EchoQuestionSpelling(query, answer);
+  switch (behaviour) {
+    case Behaviour::kOtherQuestion:
+      // Flip a letter of the first label: same length, different name.
+      if (answer.size() > 13) answer[13] = answer[13] == 'z' ? 'y' : 'z';
+      break;
+    case Behaviour::kFoldsCase: {
+      const std::size_t end = std::min<std::size_t>(answer.size(), wire::header::kSize + wire::kMaxNameLen);
+      for (std::size_t i = wire::header::kSize; i < end && answer[i] != 0; ++i) {
+        answer[i] = wire::ToLowerAscii(answer[i]);
+      }
+      break;
+    }
+    case Behaviour::kMalformed:
+      answer.resize(answer.size() - 2);  // the last record's RDATA now overruns
+      break;
+    default: break;
+  }
+  return answer;
+}
+
 void FakeUpstream::Serve() {
   std::uint8_t buf[65535];
   while (!stop_.load()) {
@@ -151,35 +178,20 @@ void FakeUpstream::Serve() {
       ports_.push_back(ntohs(reinterpret_cast<const sockaddr_in*>(&from)->sin_port));
     }
     if (delay_.count() > 0) std::this_thread::sleep_for(delay_);
-    Bytes answer = answer_(query);
-    wire::StoreU16(answer.data(), wire::LoadU16(buf));  // the answer carries the query's ID
-    EchoQuestionSpelling(query, answer);
+    const Behaviour behaviour = behaviour_.load();
+    std::optional<Bytes> reply = AnswerTo(query, behaviour);
+    if (!reply) continue;
+    Bytes& answer = *reply;
     int fd = fd_;
-    switch (behaviour_.load()) {
-      case Behaviour::kAnswer: break;
-      case Behaviour::kDrop: continue;
+    switch (behaviour) {
       case Behaviour::kWrongId:
         wire::StoreU16(answer.data(), static_cast<std::uint16_t>(wire::LoadU16(buf) + 1));
         break;
       case Behaviour::kWrongPort: fd = other_fd_; break;
-      case Behaviour::kOtherQuestion: {
-        // Flip a letter of the first label: same length, different name.
-        if (answer.size() > 13) answer[13] = answer[13] == 'z' ? 'y' : 'z';
-        break;
-      }
       case Behaviour::kTwice:
         ::sendto(fd, answer.data(), answer.size(), 0, reinterpret_cast<sockaddr*>(&from), from_len);
         break;
-      case Behaviour::kFoldsCase: {
-        const std::size_t end = std::min<std::size_t>(answer.size(), wire::header::kSize + wire::kMaxNameLen);
-        for (std::size_t i = wire::header::kSize; i < end && answer[i] != 0; ++i) {
-          answer[i] = wire::ToLowerAscii(answer[i]);
-        }
-        break;
-      }
-      case Behaviour::kMalformed:
-        answer.resize(answer.size() - 2);  // the last record's RDATA now overruns
-        break;
+      default: break;
     }
     ::sendto(fd, answer.data(), answer.size(), 0, reinterpret_cast<sockaddr*>(&from), from_len);
   }

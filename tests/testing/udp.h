@@ -67,6 +67,11 @@ class FakeUpstream {
   std::uint16_t port() const { return port_; }
   int queries() const { return queries_.load(); }
   void set_behaviour(Behaviour b) { behaviour_.store(b); }
+  // Serves DNS over TCP on the same port number too (tests/testing/fake_upstream_tcp.cc),
+  // answering as over UDP: kDrop drops, kFoldsCase folds, every other behaviour answers
+  // correctly. Aborts when the TCP port is taken.
+  void AlsoOverTcp();
+  int tcp_queries() const { return tcp_queries_.load(); }
   // The IDs of the queries received, in order (read after traffic stops).
   std::vector<std::uint16_t> ids() const;
   // The source ports they came from, in the same order.
@@ -74,9 +79,14 @@ class FakeUpstream {
 
  private:
   void Serve();
+  void ServeTcp();
+  // The answer to `query` as `behaviour` gives it, carrying its ID and spelling;
+  // nullopt for kDrop. kTwice, kWrongPort and kWrongId are the sender's to apply.
+  std::optional<Bytes> AnswerTo(const Bytes& query, Behaviour behaviour) const;
 
   int fd_;
   int other_fd_;
+  int tcp_listener_ = -1;
   std::uint16_t port_;
   std::atomic<Behaviour> behaviour_;
   AnswerFn answer_;
@@ -86,7 +96,9 @@ class FakeUpstream {
   mutable std::mutex ids_mutex_;
   std::vector<std::uint16_t> ids_;
   std::vector<std::uint16_t> ports_;
+  std::atomic<int> tcp_queries_{0};
   std::thread thread_;
+  std::thread tcp_thread_;
 };
 
 // The default fake answer: the query with QR set and an A record 192.0.2.1.
