@@ -68,6 +68,7 @@ constexpr std::pair<const char*, RelaxedCounter ShardCounters::*> kFields[] = {
     {"dropped_case_mismatch", &ShardCounters::dropped_case_mismatch},
     {"case_fallback_refused", &ShardCounters::case_fallback_refused},
     {"case_tcp_retries", &ShardCounters::case_tcp_retries},
+    {"case_tcp_failures", &ShardCounters::case_tcp_failures},
     {"enobufs", &ShardCounters::enobufs},
     {"send_errors", &ShardCounters::send_errors},
     {"reply_failures", &ShardCounters::reply_failures},

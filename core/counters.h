@@ -70,6 +70,7 @@ struct ShardCounters {
   RelaxedCounter dropped_case_mismatch;  // answer that does not echo the 0x20 spelling
   RelaxedCounter case_fallback_refused;  // two folds for one query by an upstream that echoes
   RelaxedCounter case_tcp_retries;       // queries asked over TCP after two folds by one upstream
+  RelaxedCounter case_tcp_failures;      // ... whose TCP attempt failed: asked plain over UDP
   RelaxedCounter enobufs;             // receives that found no free buffer
   RelaxedCounter send_errors;
   RelaxedCounter reply_failures;      // no answer could be built or placed: nothing was sent

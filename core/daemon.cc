@@ -39,9 +39,10 @@ std::vector<int> UsableCpus() {
 
 namespace {
 
-// An upstream keeps its health across a reload while its endpoint stays.
-void CarryHealth(const RouteTable& from_routes, const HealthTable& from, const RouteTable& to_routes,
-                 HealthTable& to) {
+// Calls `carry(old_id, new_id)` for each upstream of `to_routes` whose endpoint was in
+// `from_routes` too.
+template <typename Carry>
+void ForEachKeptUpstream(const RouteTable& from_routes, const RouteTable& to_routes, Carry carry) {
   absl::flat_hash_map<std::string, std::uint32_t> old_ids;
   for (const BlockRoute& block : from_routes.blocks) {
     for (const ForwardRoute& f : block.forwards) {
@@ -54,8 +55,7 @@ void CarryHealth(const RouteTable& from_routes, const HealthTable& from, const R
     for (const ForwardRoute& f : block.forwards) {
       for (std::size_t i = 0; i < f.upstreams.size(); ++i) {
         const auto old = old_ids.find(f.upstreams[i].ToString());
-        if (old == old_ids.end()) continue;
-        to.Restore(f.first_upstream + static_cast<std::uint32_t>(i), from.fails(old->second), from.down(old->second));
+        if (old != old_ids.end()) carry(old->second, f.first_upstream + static_cast<std::uint32_t>(i));
       }
     }
   }
@@ -147,6 +147,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& conf
   gen.held = daemon->FitToLimits(gen.routes, {});
   daemon->AssignCacheIds(gen.routes);
   gen.health = std::make_unique<HealthTable>(gen.routes.upstream_count);
+  gen.cases = std::make_unique<CaseRandomization>(daemon->options_.shard.randomize_case, gen.routes.upstream_count);
   if (absl::Status started = daemon->StartShards(gen, std::vector<ShardSuccession>(static_cast<std::size_t>(daemon->options_.shards)));
       !started.ok()) {
     return started;
@@ -211,7 +212,7 @@ absl::Status Daemon::StartShards(Generation& gen, std::vector<ShardSuccession> s
   const std::vector<int> cpus = UsableCpus();
   std::vector<std::future<absl::Status>> started;
   for (std::size_t i = 0; i < successions.size(); ++i) {
-    auto shard = std::make_unique<Shard>(static_cast<ShardId>(i), gen.routes, *gen.health, loop_,
+    auto shard = std::make_unique<Shard>(static_cast<ShardId>(i), gen.routes, *gen.health, *gen.cases, loop_,
                                          options_.shard, std::move(successions[i]));
     Shard* raw = shard.get();
     gen.shards.push_back(std::move(shard));
@@ -289,7 +290,13 @@ absl::Status Daemon::Reload(const config::Config& config) {
   const std::uint32_t saved_next = next_cache_id_;
   AssignCacheIds(next->routes);
   next->health = std::make_unique<HealthTable>(next->routes.upstream_count);
-  CarryHealth(current_->routes, *current_->health, next->routes, *next->health);
+  next->cases = std::make_unique<CaseRandomization>(wanted_shard_.randomize_case, next->routes.upstream_count);
+  // What the shards learned about an upstream (its health, whether it echoes 0x20) stays
+  // while its endpoint does.
+  ForEachKeptUpstream(current_->routes, next->routes, [&](std::uint32_t old_id, std::uint32_t id) {
+    next->health->Restore(id, current_->health->fails(old_id), current_->health->down(old_id));
+    next->cases->CarryFrom(*current_->cases, old_id, id);
+  });
   // A successor adopts its predecessor's cache only when the pools are the same size.
   // Otherwise it builds its own in Init, while the old shards still serve: built on
   // adoption, in the new shard's loop, zeroing the pools (24 MB for `cache` with

@@ -115,6 +115,7 @@ class Daemon {
   struct Generation {
     RouteTable routes;
     std::unique_ptr<HealthTable> health;
+    std::unique_ptr<CaseRandomization> cases;  // which upstreams get 0x20 names
     std::unique_ptr<Prober> prober;  // after health: stops before it goes
     std::atomic<bool> stop{false};
     std::atomic<std::uint32_t> running{0};  // shard threads not yet returned

@@ -27,9 +27,9 @@ constexpr std::uint32_t kLogQueueRecords = 8192;
 
 }  // namespace
 
-Shard::Shard(ShardId id, const RouteTable& routes, HealthTable& health, LoopProbe& loop,
-             const ShardOptions& options, ShardSuccession succession)
-    : id_(id), routes_(routes), health_(health), loop_(loop), options_(options),
+Shard::Shard(ShardId id, const RouteTable& routes, HealthTable& health, CaseRandomization& cases,
+             LoopProbe& loop, const ShardOptions& options, ShardSuccession succession)
+    : id_(id), routes_(routes), health_(health), cases_(cases), loop_(loop), options_(options),
       succession_(std::move(succession)),
       question_samples_(succession_.steering ? std::make_unique<QuestionSamples>(options.hot_name_sample_every)
                                              : nullptr),
@@ -132,7 +132,6 @@ absl::Status Shard::Init() {
   for (std::uint32_t i = options_.big_buffers; i-- > 0;) big_free_.push_back(static_cast<std::uint16_t>(i));
   answer_sends_.resize(options_.answer_buffers);
   rtt_.assign(routes_.upstream_count, RttEstimator{});
-  cases_ = CaseRandomization(options_.randomize_case, routes_.upstream_count);
   spelled_names_ = ReservedBytes(std::size_t{all_query_buffers} * wire::kMaxNameLen);
   concurrent_.assign(routes_.forward_count, 0);
   concurrent_limit_.assign(routes_.forward_count, 0);

@@ -136,7 +136,9 @@ class Shard {
  public:
   // `health` (shared with the prober) and `loop` (the start-up loop check) are shared by
   // every shard and outlive it.
-  Shard(ShardId id, const RouteTable& routes, HealthTable& health, LoopProbe& loop,
+  // `health` and `cases` (which upstreams get DNS 0x20 names) are the configuration's,
+  // shared by its shards.
+  Shard(ShardId id, const RouteTable& routes, HealthTable& health, CaseRandomization& cases, LoopProbe& loop,
         const ShardOptions& options, ShardSuccession succession = {});
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
@@ -402,11 +404,17 @@ class Shard {
   // not echo case).
   std::span<const std::uint8_t> SpellForUpstream(InflightSlot& slot, std::int64_t now_ms);
   // An answer to a spelled attempt must echo the spelling; an answer taken gets the
-  // client's spelling of the question back. False (counted; the caller drops the answer) when
-  // it does not: the upstream falls back to plain names, and when it was the current
-  // attempt the query goes to it again, plain, at once.
+  // client's spelling of the question back. False (counted; the caller drops the answer)
+  // when it does not: when it was the current attempt the query goes to the upstream
+  // again at once, spelled afresh, or over TCP after its second fold (at once if the
+  // folded answer was `cut` or truncated); core/upstream/case_randomization.h decides
+  // whether the upstream falls back to plain names.
   bool AcceptSpelling(std::uint32_t slot_index, std::uint8_t upstream, std::uint16_t txid,
-                      std::span<std::uint8_t> answer);
+                      std::span<std::uint8_t> answer, bool cut);
+  // The TCP attempt two folds led to failed (no TCP at that upstream, or none to be had
+  // here): the query goes to it plain over UDP, as before 0x20, rather than be lost or
+  // count against the upstream's health.
+  void AskPlainAfterFolds(std::uint32_t slot_index);
   // Writes SERVFAIL (with EDE 22 when the client speaks EDNS) over the client's query.
   void ReplyServfail(const Client& client, LogError why = LogError::kUpstreamsFailed);
   void ReplyTruncated(const Client& client);  // NOERROR, TC, the question: ask over TCP
@@ -613,6 +621,7 @@ class Shard {
   const ShardId id_;
   const RouteTable& routes_;
   HealthTable& health_;
+  CaseRandomization& cases_;                // which upstreams get 0x20 names (shared)
   LoopProbe& loop_;
   const ShardOptions options_;
   ShardSuccession succession_;  // consumed by Init
@@ -633,7 +642,6 @@ class Shard {
   std::vector<std::uint32_t> concurrent_limit_;  // per forward id: this shard's share; 0: none
   UpstreamSelector selector_;
   std::vector<RttEstimator> rtt_;           // per global upstream id
-  CaseRandomization cases_;                 // which upstreams get 0x20 names
   ReservedBytes spelled_names_;             // per query buffer: its name as sent (0x20)
   std::vector<std::uint8_t> query_refs_;    // per query buffer, then per refresh buffer
   // Refresh queries and TCP queries live in shard-owned buffers numbered after the

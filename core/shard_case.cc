@@ -18,6 +18,7 @@ namespace ringdns::core {
 std::span<const std::uint8_t> Shard::SpellForUpstream(InflightSlot& slot, std::int64_t now) {
   const std::uint32_t upstream_id = slot.forward->first_upstream + slot.upstream;
   if (slot.case_key == 0 || !cases_.Randomizes(upstream_id, now)) return {};
+  if (slot.case_plain && slot.case_folds.upstream == upstream_id) return {};
   std::uint8_t* name = spelled_names_.data() + std::size_t{slot.query_buffer} * wire::kMaxNameLen;
   wire::SpellWithKey({QueryPayload(slot.query_buffer) + wire::header::kSize, slot.qname_len},
                      slot.case_key, {name, slot.qname_len});
@@ -26,7 +27,7 @@ std::span<const std::uint8_t> Shard::SpellForUpstream(InflightSlot& slot, std::i
 }
 
 bool Shard::AcceptSpelling(std::uint32_t index, std::uint8_t upstream, std::uint16_t txid,
-                           std::span<std::uint8_t> answer) {
+                           std::span<std::uint8_t> answer, bool cut) {
   InflightSlot& slot = inflight_[index];
   const bool current = slot.pending && upstream == slot.upstream && txid == slot.txid;
   const bool spelled = current ? slot.case_spelled : slot.prev_case_spelled;
@@ -44,6 +45,12 @@ bool Shard::AcceptSpelling(std::uint32_t index, std::uint8_t upstream, std::uint
   ++counters_.dropped_case_mismatch;
   // A late answer to the hedge proves little: the current attempt goes on.
   if (!current || slot.tcp_upstream) return false;
+  // Truncated, genuine or not: over TCP at once, as any truncated answer (a forged one
+  // costs one TCP exchange).
+  if (cut || (wire::LoadU16(answer.data() + wire::header::kFlags) & wire::flag::kTc) != 0) {
+    RetryOverTcp(index);
+    return false;
+  }
   const std::int64_t now = NowMs();
   const CaseRandomization::Fold fold = cases_.Folded(upstream_id, slot.case_folds, now);
   if (fold == CaseRandomization::Fold::kAskOverTcpFellBack) {
@@ -58,6 +65,7 @@ bool Shard::AcceptSpelling(std::uint32_t index, std::uint8_t upstream, std::uint
     // forger can answer, rather than plain over UDP, where a forger who landed both
     // would need only port and ID once more.
     ++counters_.case_tcp_retries;
+    slot.case_over_tcp = true;
     AskOverTcp(index);
     return false;
   }
@@ -73,6 +81,23 @@ bool Shard::AcceptSpelling(std::uint32_t index, std::uint8_t upstream, std::uint
   SendToUpstream(index);
   timers_->Schedule(index, std::min(now + AttemptTimeoutMs(slot), slot.deadline_ms));
   return false;
+}
+
+void Shard::AskPlainAfterFolds(std::uint32_t index) {
+  InflightSlot& slot = inflight_[index];
+  ++counters_.case_tcp_failures;
+  slot.case_over_tcp = false;
+  slot.case_plain = true;
+  slot.moved = false;  // a broken stream's failure is not the upstream's either
+  ForgetPending(slot);
+  slot.tcp_upstream = false;  // only forwards that ask over UDP spell, so only they get here
+  const std::int64_t now = NowMs();
+  if (!BindUpstream(slot, index)) {
+    timers_->Schedule(index, now);
+    return;
+  }
+  SendToUpstream(index);
+  timers_->Schedule(index, std::min(now + AttemptTimeoutMs(slot), slot.deadline_ms));
 }
 
 }  // namespace ringdns::core

@@ -239,6 +239,7 @@ void Shard::SetForward(InflightSlot& slot, const ForwardRoute& forward) noexcept
   slot.case_key = cases_.enabled() && !slot.tcp_upstream ? random_.Next64() | 1 : 0;
   slot.case_spelled = slot.prev_case_spelled = false;
   slot.case_folds = {};
+  slot.case_over_tcp = slot.case_plain = false;
 }
 
 bool Shard::Admit(InflightSlot& slot) noexcept {
@@ -323,6 +324,7 @@ void Shard::OnTimeout(std::uint32_t index) {
   InflightSlot& slot = inflight_[index];
   if (!slot.in_use || slot.waiter) return;
   if (slot.truncated_over_udp && slot.conn == kNoSlot) return RelayTruncation(index);
+  if (slot.case_over_tcp && NowMs() < slot.deadline_ms) return AskPlainAfterFolds(index);
   // The attempt failed: it counts against the upstream's health (CoreDNS's max_fails),
   // once per broken stream, not once per query that was waiting on it.
   if (!slot.moved) health_.Failure(slot.forward->first_upstream + slot.upstream, slot.forward->max_fails);
@@ -395,7 +397,7 @@ void Shard::OnUpstreamAnswer(std::uint32_t index, std::uint8_t upstream, std::ui
     ++counters_.dropped_mismatch;
     return GiveBack(owner, bid);
   }
-  if (!AcceptSpelling(index, upstream, txid, answer)) return GiveBack(owner, bid);
+  if (!AcceptSpelling(index, upstream, txid, answer, cut)) return GiveBack(owner, bid);
   const std::uint16_t flags = wire::LoadU16(answer.data() + wire::header::kFlags);
   if (!slot.tcp_upstream && (cut || (flags & wire::flag::kTc) != 0)) {
     // Too large for UDP (RFC 7766 section 5): ringdns asks the same upstream over TCP

@@ -19,9 +19,10 @@
 // Pure state, no clock of its own: the caller passes the time.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <limits>
-#include <vector>
+#include <memory>
 
 namespace ringdns::core {
 
@@ -48,39 +49,54 @@ class CaseRandomization {
     kAskOverTcpStillTrusted    // the upstream echoed lately: it keeps 0x20
   };
 
-  CaseRandomization() = default;
   // `upstreams`: how many global upstream ids the routes have. `enabled` false: plain
   // names to everyone.
   CaseRandomization(bool enabled, std::uint32_t upstreams)
-      : enabled_(enabled), plain_until_ms_(upstreams, 0), echoed_at_ms_(upstreams, kNever) {}
+      : enabled_(enabled), entries_(std::make_unique<Entry[]>(upstreams)) {}
 
   // Whether a query to `upstream` now goes out with its name's case randomised.
   bool Randomizes(std::uint32_t upstream, std::int64_t now_ms) const noexcept {
-    return enabled_ && now_ms >= plain_until_ms_[upstream];
+    return enabled_ && now_ms >= entries_[upstream].plain_until_ms.load(std::memory_order_relaxed);
   }
 
-  // `upstream` echoed a spelling with letters of both cases: it does echo case.
-  void Echoed(std::uint32_t upstream, std::int64_t now_ms) noexcept { echoed_at_ms_[upstream] = now_ms; }
+  // `upstream` echoed a spelling with letters of both cases: it does echo case. Written
+  // at most once a second, so shards answering from it do not fight over the line.
+  void Echoed(std::uint32_t upstream, std::int64_t now_ms) noexcept {
+    std::atomic<std::int64_t>& at = entries_[upstream].echoed_at_ms;
+    if (now_ms - at.load(std::memory_order_relaxed) >= kEchoResolutionMs) at.store(now_ms, std::memory_order_relaxed);
+  }
 
   // `upstream`'s answer to the query whose folds are `folds` folded the spelling.
   Fold Folded(std::uint32_t upstream, CaseFolds& folds, std::int64_t now_ms) noexcept {
     if (folds.upstream != upstream) folds = {upstream, 0};
     if (++folds.count < kFoldsToFallBack) return Fold::kAskAgain;
+    Entry& e = entries_[upstream];
     if (!Randomizes(upstream, now_ms)) return Fold::kAskOverTcp;
-    if (echoed_at_ms_[upstream] != kNever && now_ms - echoed_at_ms_[upstream] < kTrustEchoMs) {
-      return Fold::kAskOverTcpStillTrusted;
-    }
-    plain_until_ms_[upstream] = now_ms + kPlainForMs;
-    return Fold::kAskOverTcpFellBack;
+    if (now_ms - e.echoed_at_ms.load(std::memory_order_relaxed) < kTrustEchoMs) return Fold::kAskOverTcpStillTrusted;
+    // Two shards may decide at once: only the one that ends 0x20 says so.
+    const std::int64_t was = e.plain_until_ms.exchange(now_ms + kPlainForMs, std::memory_order_relaxed);
+    return now_ms >= was ? Fold::kAskOverTcpFellBack : Fold::kAskOverTcp;
+  }
+
+  // A reload carries what the old table knew of an upstream that stays.
+  void CarryFrom(const CaseRandomization& old, std::uint32_t old_upstream, std::uint32_t upstream) noexcept {
+    const Entry& from = old.entries_[old_upstream];
+    entries_[upstream].plain_until_ms.store(from.plain_until_ms.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    entries_[upstream].echoed_at_ms.store(from.echoed_at_ms.load(std::memory_order_relaxed), std::memory_order_relaxed);
   }
 
   bool enabled() const noexcept { return enabled_; }
 
  private:
-  static constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::min();
+  // Far enough in the past that no echo counts, and no subtraction from it overflows.
+  static constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::min() / 2;
+  static constexpr std::int64_t kEchoResolutionMs = 1000;
+  struct Entry {
+    std::atomic<std::int64_t> plain_until_ms{0};
+    std::atomic<std::int64_t> echoed_at_ms{kNever};
+  };
   bool enabled_ = false;
-  std::vector<std::int64_t> plain_until_ms_;  // per upstream
-  std::vector<std::int64_t> echoed_at_ms_;    // per upstream: its last mixed-case echo
+  std::unique_ptr<Entry[]> entries_;  // per upstream
 };
 
 }  // namespace ringdns::core

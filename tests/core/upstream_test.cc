@@ -62,6 +62,40 @@ TEST(CaseRandomization, AnUpstreamThatEchoedLatelyKeepsIt) {
   EXPECT_EQ(cases.Folded(1, later, 1000 + Cases::kTrustEchoMs), Fold::kAskOverTcpFellBack);
 }
 
+TEST(CaseRandomization, OneTableServesEveryShardAndOnlyOneReportsTheFallBack) {
+  // Two shards' queries fold twice each at once: the upstream falls back once.
+  Cases cases(true, 2);
+  CaseFolds first_shard, second_shard;
+  cases.Folded(0, first_shard, 1000);
+  cases.Folded(0, second_shard, 1000);
+  EXPECT_EQ(cases.Folded(0, first_shard, 1000), Fold::kAskOverTcpFellBack);
+  EXPECT_EQ(cases.Folded(0, second_shard, 1000), Fold::kAskOverTcp);
+  // An echo one shard saw protects the upstream on every shard.
+  cases.Echoed(1, 2000);
+  CaseFolds other;
+  cases.Folded(1, other, 2500);
+  EXPECT_EQ(cases.Folded(1, other, 2500), Fold::kAskOverTcpStillTrusted);
+}
+
+TEST(CaseRandomization, AReloadCarriesWhatWasLearnedAboutAnUpstream) {
+  Cases old_table(true, 2);
+  old_table.Echoed(0, 1000);
+  CaseFolds folds;
+  old_table.Folded(1, folds, 1000);
+  old_table.Folded(1, folds, 1000);  // upstream 1 falls back
+  Cases new_table(true, 3);
+  new_table.CarryFrom(old_table, 0, 2);  // the upstreams' ids change with the routes
+  new_table.CarryFrom(old_table, 1, 0);
+  EXPECT_FALSE(new_table.Randomizes(0, 2000));
+  EXPECT_TRUE(new_table.Randomizes(2, 2000));
+  CaseFolds later;
+  new_table.Folded(2, later, 2000);
+  EXPECT_EQ(new_table.Folded(2, later, 2000), Fold::kAskOverTcpStillTrusted);
+  CaseFolds fresh;  // upstream 1 is new: no echo known
+  new_table.Folded(1, fresh, 2000);
+  EXPECT_EQ(new_table.Folded(1, fresh, 2000), Fold::kAskOverTcpFellBack);
+}
+
 TEST(CaseRandomization, OffMeansPlainNamesToEveryone) {
   const CaseRandomization cases(false, 2);
   EXPECT_FALSE(cases.Randomizes(0, 0));

@@ -79,8 +79,7 @@ TEST(CaseRandomization, EachQueryGoesOutInItsOwnCaseAndTheClientGetsItsSpellingB
 
 TEST(CaseRandomization, AnUpstreamThatFoldsCaseGetsPlainNamesAndEveryQueryIsAnswered) {
   NameRecorder recorder;
-  FakeUpstream up(Behaviour::kFoldsCase, recorder.Answering());
-  up.AlsoOverTcp();
+  FakeUpstream up(Behaviour::kFoldsCase, recorder.Answering(), 0ms, FakeUpstream::Transports::kUdpAndTcp);
   Forwarder fwd(Corefile(up.port()));
   UdpClient client;
   for (std::uint16_t id = 1; id <= 10; ++id) {
@@ -109,8 +108,7 @@ TEST(CaseRandomization, FindingAFoldingUpstreamIsNoTimeoutAndNoFailure) {
   // 500 ms attempts, the round trips that find it out (two folds, then TCP) take more
   // than one attempt, and not one of them may count as a timeout or against its health.
   NameRecorder recorder;
-  FakeUpstream up(Behaviour::kAnswer, recorder.Answering(), 300ms);
-  up.AlsoOverTcp();
+  FakeUpstream up(Behaviour::kAnswer, recorder.Answering(), 300ms, FakeUpstream::Transports::kUdpAndTcp);
   Forwarder fwd(Corefile(up.port()), 1, [](core::ShardOptions& o) { o.min_attempt_timeout_ms = 500; });
   UdpClient client;
   for (std::uint16_t id = 1; id <= 3; ++id) {  // the round trip learned: 300 ms
@@ -129,6 +127,30 @@ TEST(CaseRandomization, FindingAFoldingUpstreamIsNoTimeoutAndNoFailure) {
   // It echoed the warm-up's spellings a moment ago (all three in one case: 2^-30):
   // the folds may be forged, so it keeps 0x20.
   EXPECT_EQ(totals.case_fallback_refused.get(), 1u);
+}
+
+TEST(CaseRandomization, AFoldingUpstreamWithoutTcpIsAskedPlainOverUdpAndKeepsItsHealth) {
+  // Its TCP port refuses: the TCP attempt that two folds lead to fails at once, and the
+  // query goes to it plain over UDP instead of failing or counting against its health.
+  NameRecorder recorder;
+  FakeUpstream up(Behaviour::kFoldsCase, recorder.Answering());
+  Forwarder fwd(Corefile(up.port()));
+  UdpClient client;
+  for (std::uint16_t id = 1; id <= 2; ++id) {
+    client.SendTo(fwd.port(), MessageBuilder(id, 0x0100).Question("www.Example.", 1).bytes());
+    const std::optional<Bytes> answer = client.Receive(3s);
+    ASSERT_TRUE(answer.has_value()) << id;
+    EXPECT_EQ(wire::LoadU16(answer->data() + wire::header::kFlags) & 0xf, 0) << id;
+  }
+  const std::vector<Bytes> names = recorder.names();
+  ASSERT_GE(names.size(), 4u);  // spelled, spelled, plain; then plain
+  EXPECT_EQ(names[2], WireName("www.Example."));
+  EXPECT_EQ(names.back(), WireName("www.Example."));
+  const core::ShardCounters totals = fwd.Stop();
+  EXPECT_EQ(totals.case_tcp_retries.get(), 1u);
+  EXPECT_EQ(totals.case_tcp_failures.get(), 1u);
+  EXPECT_EQ(totals.retries.get(), 0u);  // no attempt failed: nothing charged its health
+  EXPECT_EQ(totals.servfail_timeout.get(), 0u);
 }
 
 TEST(CaseRandomization, OffSendsTheClientsSpelling) {

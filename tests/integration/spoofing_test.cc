@@ -23,6 +23,7 @@
 #include <set>
 #include <span>
 #include <string>
+#include <tuple>
 #include <thread>
 #include <vector>
 
@@ -45,14 +46,15 @@ const Bytes kForgedAddress = {6, 6, 6, 6};
 // An upstream that receives ringdns's queries and never answers them.
 class SilentUpstream {
  public:
-  SilentUpstream() : fd_(::socket(AF_INET, SOCK_DGRAM, 0)) {
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(addr);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), len);
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
+  // `tcp`: it listens for TCP on the same port number too, where ringdns asks a query
+  // whose UDP answers it no longer trusts.
+  explicit SilentUpstream(bool tcp = false) {
+    if (tcp) {
+      std::tie(fd_, tcp_listener_) = BoundUdpAndTcp();
+    } else {
+      fd_ = BoundSocket(0);
+    }
+    port_ = PortOf(fd_);
     timeval tv{3, 0};  // Receive gives up rather than hang a test
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   }
@@ -60,12 +62,6 @@ class SilentUpstream {
     ::close(fd_);
     if (tcp_listener_ >= 0) ::close(tcp_listener_);
     if (tcp_conn_ >= 0) ::close(tcp_conn_);
-  }
-  // Listens for TCP on the same port number, where ringdns asks a query whose UDP
-  // answers it no longer trusts.
-  void ListenTcp() {
-    tcp_listener_ = ListenOnLoopbackAt(port_);
-    ASSERT_GE(tcp_listener_, 0);
   }
   // The next query over TCP (one connection, one frame); empty when none comes in 3 s.
   Bytes ReceiveTcp() {
@@ -106,8 +102,8 @@ class SilentUpstream {
   }
 
  private:
-  int fd_;
-  std::uint16_t port_;
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
   int tcp_listener_ = -1;
   int tcp_conn_ = -1;
 };
@@ -370,8 +366,7 @@ TEST(Spoofing, TwoLuckyForgeriesOnOneQueryNeitherSwitchCaseOffNorMakeTheQueryFor
   // a third, plain, on the last port and ID, betting that the query is now asked plain.
   // It is not: it goes over TCP, where the genuine answer is taken; and the upstream
   // keeps 0x20.
-  SilentUpstream upstream;
-  upstream.ListenTcp();
+  SilentUpstream upstream(/*tcp=*/true);
   // The warm-up teaches the estimator a round trip of microseconds; the attempts must
   // still outlast a slow (sanitized) test's reply, or a retry would take the forgeries.
   Forwarder fwd(WaitingCorefile(upstream.port()), 1, [](core::ShardOptions& o) { o.min_attempt_timeout_ms = 4000; });

@@ -6,8 +6,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cstdio>
-#include <cstdlib>
 #include <vector>
 
 #include "testing/tcp.h"
@@ -15,15 +13,6 @@
 #include "wire/bytes.h"
 
 namespace ringdns::testing {
-
-void FakeUpstream::AlsoOverTcp() {
-  tcp_listener_ = ListenOnLoopbackAt(port_);
-  if (tcp_listener_ < 0) {
-    std::perror("FakeUpstream: TCP on the UDP port's number");
-    std::abort();
-  }
-  tcp_thread_ = std::thread([this] { ServeTcp(); });
-}
 
 void FakeUpstream::ServeTcp() {
   struct Connection {

@@ -10,7 +10,9 @@
 #include <algorithm>
 #include <cstring>
 #include <span>
+#include <tuple>
 
+#include "testing/tcp.h"
 #include "wire/bytes.h"
 #include "wire/message.h"
 #include "wire/name.h"
@@ -43,6 +45,22 @@ std::uint16_t PortOf(int fd) {
   socklen_t len = sizeof(a);
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
   return ntohs(a.sin_port);
+}
+
+std::pair<int, int> BoundUdpAndTcp() {
+  // The TCP port first: parallel tests' connections take TCP ephemeral ports, so a free
+  // UDP port's TCP twin is the one more likely taken.
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    std::uint16_t port = 0;
+    const int tcp = ListenOnLoopback(port);
+    const int udp = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a = Loopback(port);
+    if (tcp >= 0 && port != 0 && ::bind(udp, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0) return {udp, tcp};
+    ::close(udp);
+    if (tcp >= 0) ::close(tcp);
+  }
+  std::fprintf(stderr, "no 127.0.0.1 port free for both UDP and TCP\n");
+  std::abort();
 }
 
 std::uint16_t FreeUdpPort() {
@@ -102,10 +120,19 @@ Bytes EchoAnswer(const Bytes& query) {
   return out;
 }
 
-FakeUpstream::FakeUpstream(Behaviour behaviour, AnswerFn answer, std::chrono::milliseconds delay)
-    : fd_(BoundSocket(0)), other_fd_(BoundSocket(0)), port_(PortOf(fd_)), behaviour_(behaviour),
-      answer_(answer ? std::move(answer) : AnswerFn(EchoAnswer)), delay_(delay),
-      thread_([this] { Serve(); }) {}
+FakeUpstream::FakeUpstream(Behaviour behaviour, AnswerFn answer, std::chrono::milliseconds delay,
+                           Transports transports)
+    : other_fd_(BoundSocket(0)), behaviour_(behaviour),
+      answer_(answer ? std::move(answer) : AnswerFn(EchoAnswer)), delay_(delay) {
+  if (transports == Transports::kUdpAndTcp) {
+    std::tie(fd_, tcp_listener_) = BoundUdpAndTcp();
+  } else {
+    fd_ = BoundSocket(0);
+  }
+  port_ = PortOf(fd_);
+  thread_ = std::thread([this] { Serve(); });
+  if (tcp_listener_ >= 0) tcp_thread_ = std::thread([this] { ServeTcp(); });
+}
 
 FakeUpstream::~FakeUpstream() {
   stop_.store(true);
@@ -137,8 +164,8 @@ void EchoQuestionSpelling(const Bytes& query, Bytes& answer) {
 }
 
 std::optional<Bytes> FakeUpstream::AnswerTo(const Bytes& query, Behaviour behaviour) const {
+  Bytes answer = answer_(query);  // called for every query: recorders see dropped ones too
   if (behaviour == Behaviour::kDrop) return std::nullopt;
-  Bytes answer = answer_(query);
   wire::StoreU16(answer.data(), wire::LoadU16(query.data()));  // the answer carries the query's ID
   EchoQuestionSpelling(query, answer);
   switch (behaviour) {

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "testing/hex.h"
@@ -24,6 +25,9 @@ std::uint16_t FreeUdpPort();
 int BoundSocket(std::uint16_t port);
 // The local port a socket is bound to.
 std::uint16_t PortOf(int fd);
+// A UDP socket and a listening TCP socket on one 127.0.0.1 port (a DNS server's pair);
+// aborts when none can be had in 100 tries.
+std::pair<int, int> BoundUdpAndTcp();
 
 class UdpClient {
  public:
@@ -59,18 +63,19 @@ class FakeUpstream {
   // `answer(query) -> Bytes` builds the correct answer; defaults to the query echoed with
   // QR set and one A record 192.0.2.1 for the question. Like a real server, the answer
   // then carries the question spelled as the query spelled it (DNS 0x20).
+  // kUdpAndTcp: it serves DNS over TCP on the same port number too
+  // (tests/testing/fake_upstream_tcp.cc), without the delay: kDrop drops, kFoldsCase
+  // folds, every other behaviour answers correctly.
+  enum class Transports { kUdp, kUdpAndTcp };
   using AnswerFn = std::function<Bytes(const Bytes& query)>;
   explicit FakeUpstream(Behaviour behaviour, AnswerFn answer = nullptr,
-                        std::chrono::milliseconds delay = std::chrono::milliseconds(0));
+                        std::chrono::milliseconds delay = std::chrono::milliseconds(0),
+                        Transports transports = Transports::kUdp);
   ~FakeUpstream();
 
   std::uint16_t port() const { return port_; }
   int queries() const { return queries_.load(); }
   void set_behaviour(Behaviour b) { behaviour_.store(b); }
-  // Serves DNS over TCP on the same port number too (tests/testing/fake_upstream_tcp.cc),
-  // answering as over UDP: kDrop drops, kFoldsCase folds, every other behaviour answers
-  // correctly. Aborts when the TCP port is taken.
-  void AlsoOverTcp();
   int tcp_queries() const { return tcp_queries_.load(); }
   // The IDs of the queries received, in order (read after traffic stops).
   std::vector<std::uint16_t> ids() const;
@@ -84,10 +89,10 @@ class FakeUpstream {
   // nullopt for kDrop. kTwice, kWrongPort and kWrongId are the sender's to apply.
   std::optional<Bytes> AnswerTo(const Bytes& query, Behaviour behaviour) const;
 
-  int fd_;
+  int fd_ = -1;
   int other_fd_;
   int tcp_listener_ = -1;
-  std::uint16_t port_;
+  std::uint16_t port_ = 0;
   std::atomic<Behaviour> behaviour_;
   AnswerFn answer_;
   std::chrono::milliseconds delay_;
