@@ -307,6 +307,10 @@ absl::Status Daemon::Reload(const config::Config& config) {
   // share the descriptors and ports with every generation still running.
   HeldByShards running = current_->held;
   for (const auto& gen : retiring_) running += gen->held;
+  // A failed reload leaves the sizes, and what they say, of the shards still serving.
+  const ShardOptions saved_options = options_.shard;
+  const MemoryFit saved_memory_fit = memory_fit_;
+  const std::string saved_descriptor_warning = descriptor_warning_;
   next->held = FitToLimits(next->routes, running);
   const std::array<std::uint32_t, 2> pools = CachePools(next->routes);
   const bool pass_caches =
@@ -323,6 +327,9 @@ absl::Status Daemon::Reload(const config::Config& config) {
   if (absl::Status started = StartShards(*next, std::move(successions)); !started.ok()) {
     cache_ids_ = saved_ids;
     next_cache_id_ = saved_next;
+    options_.shard = saved_options;
+    memory_fit_ = saved_memory_fit;
+    descriptor_warning_ = saved_descriptor_warning;
     ++retired_.reload_failures;
     PruneUdpGroups();  // the groups only it opened
     return started;

@@ -165,7 +165,14 @@ TEST(Reload, ListenersComeAndGo) {
 TEST(Reload, BadConfigurationKeepsTheRunningOne) {
   FakeUpstream up(Behaviour::kAnswer, AnswerFrom(1));
   FakeUpstream other(Behaviour::kAnswer, AnswerFrom(2));
-  Forwarder fwd(Block(".", "{PORT}", up));
+  // A descriptor limit that lowers the upstream sockets, differently for each
+  // configuration: a failed reload must leave the running one's sizes and warning.
+  Forwarder fwd(Block(".", "{PORT}", up), 1, [](core::DaemonOptions& o) {
+    o.shard.upstream_sockets = 256;
+    o.descriptor_limit = 2700;
+  });
+  const std::string warning = fwd.daemon().descriptor_warning();
+  ASSERT_FALSE(warning.empty());
   const absl::Status parse = fwd.Reload(".:{PORT} {\n bind 127.0.0.1\n forwrd . " + Upstream(other) + "\n}\n");
   ASSERT_FALSE(parse.ok());
   EXPECT_NE(parse.message().find("test/Corefile:3:2:"), std::string::npos) << parse.message();
@@ -182,6 +189,7 @@ TEST(Reload, BadConfigurationKeepsTheRunningOne) {
                                        Block("held.test", std::to_string(ntohs(addr.sin_port)), other));
   ::close(holder);
   EXPECT_FALSE(bind.ok());
+  EXPECT_EQ(fwd.daemon().descriptor_warning(), warning);
   EXPECT_EQ(Ask(fwd.port(), "www.example."), 1);
   EXPECT_EQ(other.queries(), 0);
   EXPECT_NE(fwd.daemon().Metrics().find("coredns_reload_failed_total 2"), std::string::npos);
