@@ -65,7 +65,7 @@ struct InflightSlot {
   bool prev_case_spelled = false;
   CaseFolds case_folds;  // answers to this query that folded the spelling
   bool case_over_tcp = false;  // asked over TCP after two folds: if that fails, plain over UDP
-  bool case_plain = false;     // that TCP attempt failed: plain to case_folds.upstream
+  std::uint32_t case_plain_upstream = CaseFolds::kNoUpstream;  // the upstream whose TCP check failed
   std::uint32_t counted_forward = 0xffffffffu;  // in that forward's max_concurrent count
   std::int64_t sent_us = 0;     // when the current attempt went out (RTT samples)
   std::int64_t start_us = 0;    // when the client's query arrived (duration metrics)

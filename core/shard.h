@@ -134,10 +134,8 @@ struct ShardSuccession {
 
 class Shard {
  public:
-  // `health` (shared with the prober) and `loop` (the start-up loop check) are shared by
-  // every shard and outlive it.
-  // `health` and `cases` (which upstreams get DNS 0x20 names) are the configuration's,
-  // shared by its shards.
+  // `health` (shared with the prober), `cases` (which upstreams get DNS 0x20 names) and
+  // `loop` (the start-up loop check) are shared by every shard and outlive it.
   Shard(ShardId id, const RouteTable& routes, HealthTable& health, CaseRandomization& cases, LoopProbe& loop,
         const ShardOptions& options, ShardSuccession succession = {});
   Shard(const Shard&) = delete;

@@ -18,7 +18,7 @@ namespace ringdns::core {
 std::span<const std::uint8_t> Shard::SpellForUpstream(InflightSlot& slot, std::int64_t now) {
   const std::uint32_t upstream_id = slot.forward->first_upstream + slot.upstream;
   if (slot.case_key == 0 || !cases_.Randomizes(upstream_id, now)) return {};
-  if (slot.case_plain && slot.case_folds.upstream == upstream_id) return {};
+  if (slot.case_plain_upstream == upstream_id) return {};
   std::uint8_t* name = spelled_names_.data() + std::size_t{slot.query_buffer} * wire::kMaxNameLen;
   wire::SpellWithKey({QueryPayload(slot.query_buffer) + wire::header::kSize, slot.qname_len},
                      slot.case_key, {name, slot.qname_len});
@@ -87,7 +87,7 @@ void Shard::AskPlainAfterFolds(std::uint32_t index) {
   InflightSlot& slot = inflight_[index];
   ++counters_.case_tcp_failures;
   slot.case_over_tcp = false;
-  slot.case_plain = true;
+  slot.case_plain_upstream = slot.forward->first_upstream + slot.upstream;
   slot.moved = false;  // a broken stream's failure is not the upstream's either
   ForgetPending(slot);
   slot.tcp_upstream = false;  // only forwards that ask over UDP spell, so only they get here

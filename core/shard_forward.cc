@@ -239,7 +239,8 @@ void Shard::SetForward(InflightSlot& slot, const ForwardRoute& forward) noexcept
   slot.case_key = cases_.enabled() && !slot.tcp_upstream ? random_.Next64() | 1 : 0;
   slot.case_spelled = slot.prev_case_spelled = false;
   slot.case_folds = {};
-  slot.case_over_tcp = slot.case_plain = false;
+  slot.case_over_tcp = false;
+  slot.case_plain_upstream = CaseFolds::kNoUpstream;
 }
 
 bool Shard::Admit(InflightSlot& slot) noexcept {
@@ -327,7 +328,10 @@ void Shard::OnTimeout(std::uint32_t index) {
   if (slot.case_over_tcp && NowMs() < slot.deadline_ms) return AskPlainAfterFolds(index);
   // The attempt failed: it counts against the upstream's health (CoreDNS's max_fails),
   // once per broken stream, not once per query that was waiting on it.
-  if (!slot.moved) health_.Failure(slot.forward->first_upstream + slot.upstream, slot.forward->max_fails);
+  // (A 0x20 check over TCP that ran out of time is not one.)
+  if (!slot.moved && !slot.case_over_tcp) {
+    health_.Failure(slot.forward->first_upstream + slot.upstream, slot.forward->max_fails);
+  }
   slot.moved = false;
   const std::int64_t now = NowMs();
   const Retry retry = RetryNext(index, now);

@@ -102,6 +102,7 @@ Shard::Retry Shard::RetryNext(std::uint32_t index, std::int64_t now) {
   const bool out_of_attempts = f.max_attempts != 0 && slot.attempts >= f.max_attempts;
   if (now >= slot.deadline_ms || out_of_attempts) return Retry::kExhausted;
   if (FailsFast(f)) return Retry::kAllDown;
+  slot.case_over_tcp = false;  // a 0x20 check over TCP ends with its attempt
   if (slot.pending && !slot.tcp_upstream) {
     // Keep this attempt as the hedge (dropping an older one).
     if (slot.prev_pending) pending_.Erase(PendingIndex::Key(slot.prev_socket, slot.prev_txid));

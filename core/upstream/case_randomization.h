@@ -1,4 +1,4 @@
-// core/upstream/case_randomization.h: which upstreams get DNS 0x20 names from one shard
+// core/upstream/case_randomization.h: which upstreams get DNS 0x20 names
 // (wire/name_case.h), with a fall-back for upstreams that do not echo case, as Unbound's
 // use-caps-for-id has.
 //
@@ -14,9 +14,11 @@
 // are more likely forged than its own, and the refusal is counted. Folds by different
 // upstreams of one query never add up (a forger racing a retry to another upstream
 // blames neither). So no upstream is asked in a loop, and one that stops echoing falls
-// back once its last echo is kTrustEchoMs old. Known gap (SECURITY.md): the echo record
-// is per shard.
-// Pure state, no clock of its own: the caller passes the time.
+// back once its last echo is kTrustEchoMs old.
+// One table per configuration, shared by its shards (an echo one shard sees counts on
+// all, so a forger cannot pick a shard where an upstream has been quiet) and carried
+// across reloads. Entries are per upstream of a forward: a server named in two forwards
+// has two. Relaxed atomics; no clock of its own: the caller passes the time.
 #pragma once
 
 #include <atomic>

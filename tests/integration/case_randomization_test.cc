@@ -132,25 +132,54 @@ TEST(CaseRandomization, FindingAFoldingUpstreamIsNoTimeoutAndNoFailure) {
 TEST(CaseRandomization, AFoldingUpstreamWithoutTcpIsAskedPlainOverUdpAndKeepsItsHealth) {
   // Its TCP port refuses: the TCP attempt that two folds lead to fails at once, and the
   // query goes to it plain over UDP instead of failing or counting against its health.
+  // It echoed case just before, so it keeps 0x20 and each query is checked; with
+  // max_fails 1 two failures would mark it down.
   NameRecorder recorder;
-  FakeUpstream up(Behaviour::kFoldsCase, recorder.Answering());
-  Forwarder fwd(Corefile(up.port()));
+  FakeUpstream up(Behaviour::kAnswer, recorder.Answering());
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . 127.0.0.1:" + std::to_string(up.port()) +
+                " {\n  max_fails 1\n }\n}\n");
   UdpClient client;
-  for (std::uint16_t id = 1; id <= 2; ++id) {
+  client.SendTo(fwd.port(), MessageBuilder(1, 0x0100).Question("warm.Example.", 1).bytes());
+  ASSERT_TRUE(client.Receive(3s).has_value());
+  up.set_behaviour(Behaviour::kFoldsCase);
+  for (std::uint16_t id = 2; id <= 3; ++id) {
     client.SendTo(fwd.port(), MessageBuilder(id, 0x0100).Question("www.Example.", 1).bytes());
     const std::optional<Bytes> answer = client.Receive(3s);
     ASSERT_TRUE(answer.has_value()) << id;
     EXPECT_EQ(wire::LoadU16(answer->data() + wire::header::kFlags) & 0xf, 0) << id;
   }
   const std::vector<Bytes> names = recorder.names();
-  ASSERT_GE(names.size(), 4u);  // spelled, spelled, plain; then plain
-  EXPECT_EQ(names[2], WireName("www.Example."));
-  EXPECT_EQ(names.back(), WireName("www.Example."));
+  ASSERT_EQ(names.size(), 7u);  // warm-up; then twice spelled, spelled, plain
+  EXPECT_EQ(names[3], WireName("www.Example."));
+  EXPECT_EQ(names[6], WireName("www.Example."));
+  const std::string metrics = fwd.daemon().Metrics();
+  EXPECT_NE(metrics.find("to=\"127.0.0.1:" + std::to_string(up.port()) + "\"} 1"), std::string::npos)
+      << metrics.substr(metrics.find("ringdns_upstream_up{"), 120);
   const core::ShardCounters totals = fwd.Stop();
-  EXPECT_EQ(totals.case_tcp_retries.get(), 1u);
-  EXPECT_EQ(totals.case_tcp_failures.get(), 1u);
-  EXPECT_EQ(totals.retries.get(), 0u);  // no attempt failed: nothing charged its health
+  EXPECT_EQ(totals.case_tcp_retries.get(), 2u);
+  EXPECT_EQ(totals.case_tcp_failures.get(), 2u);
+  EXPECT_EQ(totals.case_fallback_refused.get(), 2u);
+  EXPECT_EQ(totals.retries.get(), 0u);  // no attempt failed
   EXPECT_EQ(totals.servfail_timeout.get(), 0u);
+}
+
+TEST(CaseRandomization, AFoldedTruncatedAnswerGoesToTcpAtOnce) {
+  // Genuine or forged, a truncated answer leads to TCP: no second UDP round trip first.
+  FakeUpstream up(Behaviour::kFoldsCase, [](const Bytes& query) {
+    Bytes answer = EchoAnswer(query);
+    answer[2] |= 0x02;  // TC
+    return answer;
+  }, 0ms, FakeUpstream::Transports::kUdpAndTcp);
+  Forwarder fwd(Corefile(up.port()));
+  UdpClient client;
+  client.SendTo(fwd.port(), MessageBuilder(1, 0x0100).Question("www.Example.", 1).bytes());
+  ASSERT_TRUE(client.Receive(3s).has_value());
+  EXPECT_EQ(up.queries(), 1);
+  EXPECT_EQ(up.tcp_queries(), 1);
+  const core::ShardCounters totals = fwd.Stop();
+  EXPECT_EQ(totals.dropped_case_mismatch.get(), 1u);
+  EXPECT_EQ(totals.tc_retries.get(), 1u);
+  EXPECT_EQ(totals.case_tcp_retries.get(), 0u);
 }
 
 TEST(CaseRandomization, OffSendsTheClientsSpelling) {
