@@ -9,6 +9,7 @@
 
 #include "dns_mutator.h"
 #include "fuzz_check.h"
+#include "wire/cookie.h"
 #include "wire/message.h"
 #include "wire/name.h"
 #include "wire/name_case.h"
@@ -69,7 +70,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   // Without its cookie the message is still valid, keeps its shape, and the `info` the
   // edit maintained matches a fresh walk.
+  const FoundCookie cookie = FindCookie(msg, after->opt());
+  if (cookie.status == FoundCookie::Status::kOk) {
+    FUZZ_CHECK(cookie.client.size() == cookie::kClientSize);
+    FUZZ_CHECK(cookie.server.empty() ||
+               (cookie.server.size() >= cookie::kMinServerSize && cookie.server.size() <= cookie::kMaxServerSize));
+  }
   msg.resize(DropEdnsOption(msg, *after, edns::kOptionCookie));
+  FUZZ_CHECK(FindCookie(msg, after->opt()).status == FoundCookie::Status::kNone);
   const Result<ResponseInfo> stripped = WalkResponse(msg);
   FUZZ_CHECK(stripped);
   FUZZ_CHECK(stripped->counts == info->counts);
@@ -78,6 +86,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(code != edns::kOptionCookie);
   });
   after = stripped;
+
+  // Without the OPT (an answer to a client that sent none): still valid, one record less.
+  std::vector<std::uint8_t> bare = msg;
+  OptView opt = after->opt();
+  bare.resize(DropOpt(bare, opt));
+  if (bare.size() < msg.size()) {
+    const Result<ResponseInfo> without = WalkResponse(bare);
+    FUZZ_CHECK(without && !without->opt().present());
+    FUZZ_CHECK(without->counts[2] + 1 == after->counts[2] && without->counts[0] == after->counts[0]);
+  }
 
   const std::size_t len = TruncateForUdp(msg, *after, limit);
   FUZZ_CHECK(len <= msg.size());

@@ -80,6 +80,7 @@ inline constexpr std::uint16_t kNxDomain = 3;
 inline constexpr std::uint16_t kNotImp = 4;
 inline constexpr std::uint16_t kRefused = 5;
 inline constexpr std::uint16_t kBadVers = 16;
+inline constexpr std::uint16_t kBadCookie = 23;  // RFC 7873 section 8
 }  // namespace rcode
 
 namespace rrtype {

@@ -1,5 +1,7 @@
 #include "wire/edns.h"
 
+#include <cstring>
+
 namespace ringdns::wire {
 
 Result<OptView> ParseOpt(std::span<const std::uint8_t> msg, const RecordView& record) noexcept {
@@ -23,6 +25,33 @@ Result<OptView> ParseOpt(std::span<const std::uint8_t> msg, const RecordView& re
     pos += len;
   }
   return opt;
+}
+
+std::size_t DropOption(std::span<std::uint8_t> msg, OptView& opt, std::uint16_t code) noexcept {
+  if (!opt.present() || opt.end() != msg.size()) return msg.size();
+  std::size_t end = opt.end();
+  std::size_t pos = opt.rdata_offset;
+  while (end - pos >= edns::kOptionHeaderSize) {  // ParseOpt checked the options fill RDLENGTH
+    const std::size_t option_size = edns::kOptionHeaderSize + LoadU16(msg.data() + pos + 2);
+    if (LoadU16(msg.data() + pos) == code) {
+      std::memmove(msg.data() + pos, msg.data() + pos + option_size, end - pos - option_size);
+      end -= option_size;
+    } else {
+      pos += option_size;
+    }
+  }
+  opt.rdlength = static_cast<std::uint16_t>(end - opt.rdata_offset);
+  StoreU16(msg.data() + opt.rdata_offset - 2, opt.rdlength);  // RDLENGTH precedes RDATA
+  return end;
+}
+
+std::size_t DropOpt(std::span<std::uint8_t> msg, OptView& opt) noexcept {
+  if (!opt.present() || opt.end() != msg.size()) return msg.size();
+  const std::size_t size = opt.offset;
+  std::uint8_t* arcount = msg.data() + header::kArCount;
+  StoreU16(arcount, static_cast<std::uint16_t>(LoadU16(arcount) - 1));
+  opt = {};
+  return size;
 }
 
 std::size_t WriteOpt(const OptAnswer& opt, std::uint8_t* out) noexcept {

@@ -69,6 +69,17 @@ void ForEachOption(std::span<const std::uint8_t> msg, const OptView& opt, Visito
   }
 }
 
+// Removes every option `code` from `msg`'s OPT, which must be its last record: the
+// options after it move up and RDLENGTH shrinks. Updates `opt` and returns the new
+// size; `msg.size()`, untouched, when the OPT is absent or not last.
+// Precondition: `opt` came from ParseOpt over the same message.
+std::size_t DropOption(std::span<std::uint8_t> msg, OptView& opt, std::uint16_t code) noexcept;
+
+// Removes the OPT record from `msg`, where it must be the last record, and counts it out
+// of ARCOUNT. Returns the new size; `msg.size()`, untouched, when the OPT is absent or
+// not last. Clears `opt` when it removed it.
+std::size_t DropOpt(std::span<std::uint8_t> msg, OptView& opt) noexcept;
+
 // What ringdns puts in the OPT of an answer it writes itself.
 struct OptAnswer {
   std::uint16_t udp_size = edns::kAdvertisedUdpSize;

@@ -162,32 +162,23 @@ Error CapTtls(std::span<std::uint8_t> msg, std::uint32_t cap) noexcept {
 std::size_t DropEdnsOption(std::span<std::uint8_t> msg, ResponseInfo& info,
                            std::uint16_t code) noexcept {
   OptView& opt = info.question.opt;
-  if (!opt.present() || opt.rdlength == 0) return msg.size();
-  const bool last = opt.end() == msg.size();
-  std::size_t size = msg.size();
-  std::size_t end = opt.end();
+  if (!opt.present()) return msg.size();
+  if (opt.end() == msg.size()) {
+    const std::size_t size = DropOption(msg, opt, code);
+    info.question.size = static_cast<std::uint16_t>(size);
+    return size;
+  }
+  // A record follows: no name may move, so each option becomes PADDING of its size.
   std::size_t pos = opt.rdata_offset;
-  // ParseOpt checked that the options exactly fill RDLENGTH.
-  while (end - pos >= edns::kOptionHeaderSize) {
+  while (opt.end() - pos >= edns::kOptionHeaderSize) {  // ParseOpt checked the options fill RDLENGTH
     const std::size_t option_size = edns::kOptionHeaderSize + LoadU16(msg.data() + pos + 2);
-    if (LoadU16(msg.data() + pos) != code) {
-      pos += option_size;
-    } else if (last) {
-      std::memmove(msg.data() + pos, msg.data() + pos + option_size, end - pos - option_size);
-      end -= option_size;
-      size -= option_size;
-    } else {
+    if (LoadU16(msg.data() + pos) == code) {
       StoreU16(msg.data() + pos, edns::kOptionPadding);
       std::memset(msg.data() + pos + edns::kOptionHeaderSize, 0, option_size - edns::kOptionHeaderSize);
-      pos += option_size;
     }
+    pos += option_size;
   }
-  if (last) {
-    opt.rdlength = static_cast<std::uint16_t>(end - opt.rdata_offset);
-    StoreU16(msg.data() + opt.rdata_offset - 2, opt.rdlength);  // RDLENGTH precedes RDATA
-    info.question.size = static_cast<std::uint16_t>(size);
-  }
-  return size;
+  return msg.size();
 }
 
 std::size_t TruncateForUdp(std::span<std::uint8_t> msg, const ResponseInfo& info,
