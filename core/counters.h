@@ -71,6 +71,11 @@ struct ShardCounters {
   RelaxedCounter case_fallback_refused;  // two folds for one query by an upstream that echoes
   RelaxedCounter case_tcp_retries;       // queries asked over TCP after two folds by one upstream
   RelaxedCounter case_tcp_failures;      // ... whose TCP attempt failed: asked plain over UDP
+  RelaxedCounter dropped_cookie_mismatch;  // answer with another client cookie, or a malformed one
+  RelaxedCounter dropped_cookie_missing;   // answer without a cookie from an upstream that has shown them
+  RelaxedCounter cookie_retries;           // BADCOOKIE: asked again with the new server cookie
+  RelaxedCounter cookie_tcp_retries;       // asked over TCP after a missing cookie or a second BADCOOKIE
+  RelaxedCounter cookies_forgotten;        // upstreams that stopped returning cookies
   RelaxedCounter enobufs;             // receives that found no free buffer
   RelaxedCounter send_errors;
   RelaxedCounter reply_failures;      // no answer could be built or placed: nothing was sent

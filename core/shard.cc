@@ -132,7 +132,8 @@ absl::Status Shard::Init() {
   for (std::uint32_t i = options_.big_buffers; i-- > 0;) big_free_.push_back(static_cast<std::uint16_t>(i));
   answer_sends_.resize(options_.answer_buffers);
   rtt_.assign(routes_.upstream_count, RttEstimator{});
-  spelled_names_ = ReservedBytes(std::size_t{all_query_buffers} * wire::kMaxNameLen);
+  upstream_scratch_ = ReservedBytes(std::size_t{all_query_buffers} * kUpstreamScratch);
+  if (options_.upstream_cookies) cookies_.emplace(routes_.upstream_count, random_);
   concurrent_.assign(routes_.forward_count, 0);
   concurrent_limit_.assign(routes_.forward_count, 0);
   for (const BlockRoute& block : routes_.blocks) {
@@ -239,21 +240,18 @@ void Shard::ArmReceive(Op op, std::uint32_t index, Socket& socket, std::uint16_t
 void Shard::QueueSend(int fd, Op op, std::uint32_t slot, std::uint16_t generation,
                       std::uint16_t bid, SendContext& ctx, std::uint8_t* data, std::size_t len,
                       const sockaddr* to, socklen_t to_len, const ReplySource& from,
-                      std::span<const std::uint8_t> spelled_qname) {
+                      const OutgoingQuery* pieces) {
   std::memcpy(&ctx.addr, to, to_len);
   ctx.msg = {};
   ctx.msg.msg_name = &ctx.addr;
   ctx.msg.msg_namelen = to_len;
   ctx.msg.msg_iov = ctx.iov;
-  if (spelled_qname.empty()) {
+  if (pieces == nullptr) {
     ctx.iov[0] = {data, len};
     ctx.msg.msg_iovlen = 1;
   } else {
-    const std::size_t name_end = wire::header::kSize + spelled_qname.size();
-    ctx.iov[0] = {data, wire::header::kSize};
-    ctx.iov[1] = {const_cast<std::uint8_t*>(spelled_qname.data()), spelled_qname.size()};
-    ctx.iov[2] = {data + name_end, len - name_end};
-    ctx.msg.msg_iovlen = 3;
+    std::copy_n(pieces->parts, pieces->count, ctx.iov);
+    ctx.msg.msg_iovlen = pieces->count;
   }
   if (const std::size_t control = from.WriteControl(ctx.control); control > 0) {
     ctx.msg.msg_control = ctx.control;

@@ -53,6 +53,8 @@
 #include "core/timer_wheel.h"
 #include "core/tls_session.h"
 #include "core/upstream/case_randomization.h"
+#include "core/upstream/cookie_jar.h"
+#include "core/upstream/outgoing_query.h"
 #include "core/upstream/port_rotation.h"
 #include "core/upstream/rtt_estimator.h"
 #include "core/upstream/selector.h"
@@ -101,6 +103,9 @@ struct ShardOptions {
   // DNS 0x20: UDP queries upstream spell their name's letters in a random case, and an
   // answer must echo it (core/upstream/case_randomization.h).
   bool randomize_case = true;
+  // DNS cookies (RFC 7873) in UDP queries upstream; once an upstream has shown them, an
+  // answer must carry ours (core/upstream/cookie_jar.h).
+  bool upstream_cookies = true;
   // 1 in this many UDP queries is sampled for the hot-name balancer (core/hot_names.h).
   std::uint32_t hot_name_sample_every = 64;
 };
@@ -186,7 +191,7 @@ class Shard {
   };
   struct SendContext {  // one per provided buffer: a send's msghdr must outlive the send
     msghdr msg{};
-    iovec iov[3]{};  // one; three when the name goes out spelled apart (DNS 0x20)
+    iovec iov[5]{};  // one; up to five for a query upstream (core/upstream/outgoing_query.h)
     sockaddr_in6 addr{};
     alignas(cmsghdr) std::uint8_t control[kReplySourceControlLen]{};
   };
@@ -303,12 +308,12 @@ class Shard {
   // Asks the kernel to end a listener's multishot receive or accept (stopping).
   void CancelListen(Op op, std::uint32_t listener);
   void HandleCompletion(const io_uring_cqe& cqe);
-  // `spelled_qname`: when given, sent in place of the question's name (offset 12, the
-  // same length) without touching `data`.
+  // `pieces`: when given, what is sent in place of `data` (a query upstream, laid out
+  // by LayOutQuery; `data` stays the client's).
   void QueueSend(int fd, Op op, std::uint32_t slot, std::uint16_t generation,
                  std::uint16_t bid, SendContext& ctx, std::uint8_t* data, std::size_t len,
                  const sockaddr* to, socklen_t to_len, const ReplySource& from = {},
-                 std::span<const std::uint8_t> spelled_qname = {});
+                 const OutgoingQuery* pieces = nullptr);
   // Sends the answer a pipeline stage wrote into the query's buffer (truncated to the
   // client's UDP size as an upstream's answer would be).
   void ReplyFromStage(const Client& client, std::span<std::uint8_t> room, std::size_t len);
@@ -413,6 +418,14 @@ class Shard {
   // here): the query goes to it plain over UDP, as before 0x20, rather than be lost or
   // count against the upstream's health.
   void AskPlainAfterFolds(std::uint32_t slot_index);
+  // shard_cookies.cc
+  // Judges the COOKIE of an answer that passed WalkResponse (`over_udp`: to an attempt
+  // that carried ours) and takes it out of `answer` (and `info`), with the OPT when the
+  // client sent none. False (counted; the caller drops the answer) for a forgery, an
+  // answer without a cookie from an upstream that has shown them (asked again over TCP),
+  // or BADCOOKIE (asked again once with the new server cookie, then over TCP).
+  bool AcceptCookie(std::uint32_t slot_index, std::uint8_t upstream, std::uint16_t txid,
+                    std::span<std::uint8_t>& answer, wire::ResponseInfo& info, bool over_udp);
   // Writes SERVFAIL (with EDE 22 when the client speaks EDNS) over the client's query.
   void ReplyServfail(const Client& client, LogError why = LogError::kUpstreamsFailed);
   void ReplyTruncated(const Client& client);  // NOERROR, TC, the question: ask over TCP
@@ -579,6 +592,9 @@ class Shard {
   // Asks the slot's upstream again over TCP, for the rest of the query (after TC, or
   // after folded 0x20 answers that a forger may have sent).
   void AskOverTcp(std::uint32_t slot_index);
+  // The slot's upstream again over UDP at once, from a fresh socket and ID, with a fresh
+  // attempt timeout (the upstream did answer: no failure of its).
+  void AskAgainOverUdp(std::uint32_t slot_index);
 
   std::uint8_t* QueryPayload(std::uint16_t bid) noexcept;
   std::uint8_t* BigPayload(std::uint16_t big) noexcept;
@@ -640,7 +656,10 @@ class Shard {
   std::vector<std::uint32_t> concurrent_limit_;  // per forward id: this shard's share; 0: none
   UpstreamSelector selector_;
   std::vector<RttEstimator> rtt_;           // per global upstream id
-  ReservedBytes spelled_names_;             // per query buffer: its name as sent (0x20)
+  // Per query buffer, kUpstreamScratch octets: its name as sent (0x20), then what
+  // LayOutQuery writes (a COOKIE). Touched only as used.
+  ReservedBytes upstream_scratch_;
+  std::optional<CookieJar> cookies_;        // empty when upstream_cookies is off
   std::vector<std::uint8_t> query_refs_;    // per query buffer, then per refresh buffer
   // Refresh queries and TCP queries live in shard-owned buffers numbered after the
   // provided ones: refresh buffers first, then TCP query buffers.

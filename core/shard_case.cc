@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/net.h"
 #include "core/shard.h"
+#include "core/shard_layout.h"
 #include "wire/message.h"
 #include "wire/name_case.h"
 
@@ -19,7 +20,7 @@ std::span<const std::uint8_t> Shard::SpellForUpstream(InflightSlot& slot, std::i
   const std::uint32_t upstream_id = slot.forward->first_upstream + slot.upstream;
   if (slot.case_key == 0 || !cases_.Randomizes(upstream_id, now)) return {};
   if (slot.case_plain_upstream == upstream_id) return {};
-  std::uint8_t* name = spelled_names_.data() + std::size_t{slot.query_buffer} * wire::kMaxNameLen;
+  std::uint8_t* name = upstream_scratch_.data() + std::size_t{slot.query_buffer} * layout::kUpstreamScratch;
   wire::SpellWithKey({QueryPayload(slot.query_buffer) + wire::header::kSize, slot.qname_len},
                      slot.case_key, {name, slot.qname_len});
   slot.case_spelled = true;
@@ -72,14 +73,8 @@ bool Shard::AcceptSpelling(std::uint32_t index, std::uint8_t upstream, std::uint
   // Asked again from a fresh socket and ID with a fresh spelling, with a fresh attempt
   // timeout: the upstream did answer, this is no failure of its. The hedge, spelled with
   // the old key, is given up.
-  ForgetPending(slot);
   slot.case_key = random_.Next64() | 1;
-  if (!BindUpstream(slot, index)) {
-    timers_->Schedule(index, now);
-    return false;
-  }
-  SendToUpstream(index);
-  timers_->Schedule(index, std::min(now + AttemptTimeoutMs(slot), slot.deadline_ms));
+  AskAgainOverUdp(index);
   return false;
 }
 
@@ -91,13 +86,7 @@ void Shard::AskPlainAfterFolds(std::uint32_t index) {
   slot.moved = false;  // a broken stream's failure is not the upstream's either
   ForgetPending(slot);
   slot.tcp_upstream = false;  // only forwards that ask over UDP spell, so only they get here
-  const std::int64_t now = NowMs();
-  if (!BindUpstream(slot, index)) {
-    timers_->Schedule(index, now);
-    return;
-  }
-  SendToUpstream(index);
-  timers_->Schedule(index, std::min(now + AttemptTimeoutMs(slot), slot.deadline_ms));
+  AskAgainOverUdp(index);
 }
 
 }  // namespace ringdns::core

@@ -209,7 +209,14 @@ void Shard::FillSlot(std::uint32_t index, const Client& client, const wire::Quer
   InflightSlot& slot = inflight_[index];
   slot.client_id = client.id;
   slot.query_buffer = client.bid;
-  slot.query_len = q.size;
+  // The client's COOKIE is for ringdns to answer, not for the upstream, which gets
+  // ringdns's own (core/upstream/cookie_jar.h).
+  wire::OptView opt = q.opt;
+  slot.query_len = static_cast<std::uint16_t>(
+      wire::DropOption({QueryPayload(client.bid), q.size}, opt, wire::edns::kOptionCookie));
+  slot.client_edns = opt.present();
+  slot.opt_rdata = !opt.present() ? kNoOpt : opt.end() == slot.query_len ? opt.rdata_offset : kOptNotLast;
+  slot.cookie_retried = false;
   slot.qname_len = q.qname_len;
   slot.opcode = q.opcode();
   slot.qtype = q.qtype;
@@ -274,10 +281,16 @@ void Shard::SendToUpstream(std::uint32_t index) {
   wire::SetId({query, slot.query_len}, slot.txid);
   const SockAddr& upstream = slot.forward->upstreams[slot.upstream];
   const std::span<const std::uint8_t> spelled = SpellForUpstream(slot, slot.sent_us / 1000);
+  std::span<const std::uint8_t> cookie;
+  if (cookies_) cookie = cookies_->Option(slot.forward->first_upstream + slot.upstream);
+  std::uint8_t* scratch = upstream_scratch_.data() + std::size_t{slot.query_buffer} * kUpstreamScratch;
+  const OutgoingQuery pieces =
+      LayOutQuery({query, slot.query_len}, slot.qname_len, slot.opt_rdata, spelled, cookie,
+                  std::span<std::uint8_t, kOutgoingScratchSize>(scratch + kSpelledNameLen, kOutgoingScratchSize));
   RefQuery(slot.query_buffer);
   QueueSend(upstream_sockets_[slot.upstream_socket].fd.get(), kSendUpstream, index,
             slot.generation, slot.query_buffer, query_sends_[slot.query_buffer], query,
-            slot.query_len, upstream.get(), upstream.len, {}, spelled);
+            slot.query_len, upstream.get(), upstream.len, {}, &pieces);
 }
 
 void Shard::ReleaseSlot(std::uint32_t index) {
@@ -409,11 +422,13 @@ void Shard::OnUpstreamAnswer(std::uint32_t index, std::uint8_t upstream, std::ui
     GiveBack(owner, bid);
     return RetryOverTcp(index);
   }
-  const wire::Result<wire::ResponseInfo> info = wire::WalkResponse(answer);
+  wire::Result<wire::ResponseInfo> info = wire::WalkResponse(answer);
   if (!info) {
     ++counters_.dropped_malformed;
     return GiveBack(owner, bid);
   }
+  // Only the UDP path hands over an answer it owns (TCP and DoT lend their read buffer).
+  if (!AcceptCookie(index, upstream, txid, answer, *info, owner == kOwnsAnswer)) return GiveBack(owner, bid);
   const std::int64_t now = NowMs();
   // What the answer says of the upstream: a SERVFAIL is a failure, anything else proof
   // of life. Only the current attempt's answer times the round trip.

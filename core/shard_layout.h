@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "core/reply_source.h"
+#include "core/upstream/outgoing_query.h"
 
 namespace ringdns::core::layout {
 
@@ -31,6 +32,12 @@ inline constexpr std::uint32_t kQueryRoom = kQueryBufferSize - kPayloadOffset;
 // Answers up to 4 KiB (the largest EDNS size most resolvers advertise) fit whole; a
 // larger one arrives cut (MSG_TRUNC) and the client gets TC and retries over TCP.
 inline constexpr std::uint32_t kAnswerBufferSize = 4096 + kPayloadOffset;
+
+// Per query buffer, what its query upstream is sent with besides its own bytes: the
+// name spelled for DNS 0x20 (up to 255 octets), then LayOutQuery's scratch (a COOKIE).
+inline constexpr std::uint32_t kSpelledNameLen = 256;
+inline constexpr std::uint32_t kUpstreamScratch = 384;
+static_assert(kSpelledNameLen + kOutgoingScratchSize <= kUpstreamScratch);
 
 // Big buffers hold a whole TCP answer (up to 65535 octets) after a 2-octet length prefix.
 inline constexpr std::uint32_t kBigPayloadOffset = 2;

@@ -126,4 +126,16 @@ Shard::Retry Shard::RetryNext(std::uint32_t index, std::int64_t now) {
   return Retry::kRetried;
 }
 
+void Shard::AskAgainOverUdp(std::uint32_t index) {
+  InflightSlot& slot = inflight_[index];
+  ForgetPending(slot);
+  const std::int64_t now = NowMs();
+  if (!BindUpstream(slot, index)) {
+    timers_->Schedule(index, now);
+    return;
+  }
+  SendToUpstream(index);
+  timers_->Schedule(index, std::min(now + AttemptTimeoutMs(slot), slot.deadline_ms));
+}
+
 }  // namespace ringdns::core

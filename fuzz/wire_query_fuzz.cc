@@ -1,12 +1,18 @@
 // Fuzzes ParseQuery and everything the packet path does with a parsed query: the
-// lookup key, and the error answers written in place. Properties: views stay inside the
-// input; an answer built from a parsed query parses as a response and matches it.
+// lookup key, the error answers written in place, and the query as it goes upstream
+// (the client's COOKIE out, ringdns's in). Properties: views stay inside the input; an
+// answer built from a parsed query parses as a response and matches it; the query sent
+// upstream parses, with the same question and exactly ringdns's COOKIE.
 #include <cstdint>
 #include <cstring>
 #include <vector>
 
+#include <sys/uio.h>
+
+#include "core/upstream/outgoing_query.h"
 #include "dns_mutator.h"
 #include "fuzz_check.h"
+#include "wire/cookie.h"
 #include "wire/message.h"
 #include "wire/name.h"
 #include "wire/patch.h"
@@ -20,6 +26,43 @@ extern "C" std::size_t LLVMFuzzerCustomMutator(std::uint8_t* data, std::size_t s
   return ringdns::fuzz::MutateDns(data, size, max_size, seed, 0);
 }
 #endif
+
+namespace {
+
+// The client's COOKIE comes out as FillSlot takes it out; ringdns's goes in as
+// SendToUpstream lays the query out: what is sent parses, asks the same question, and
+// carries ringdns's COOKIE alone (unless a record follows the OPT, when it goes as is).
+void CheckOutgoing(const std::vector<std::uint8_t>& input, const QueryView& q) {
+  std::vector<std::uint8_t> query = input;
+  OptView opt = q.opt;
+  query.resize(DropOption(query, opt, edns::kOptionCookie));
+  const std::uint16_t opt_rdata = !opt.present()                ? ringdns::core::kNoOpt
+                                  : opt.end() == query.size()   ? opt.rdata_offset
+                                                                : ringdns::core::kOptNotLast;
+  const std::uint8_t ours[] = {0, 10, 0, 24, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24};
+  std::uint8_t scratch[ringdns::core::kOutgoingScratchSize];
+  const ringdns::core::OutgoingQuery pieces =
+      ringdns::core::LayOutQuery(query, q.qname_len, opt_rdata, {}, ours, scratch);
+  std::vector<std::uint8_t> sent;
+  for (std::size_t i = 0; i < pieces.count; ++i) {
+    const auto* part = static_cast<const std::uint8_t*>(pieces.parts[i].iov_base);
+    sent.insert(sent.end(), part, part + pieces.parts[i].iov_len);
+  }
+  const Result<QueryView> upstream = ParseQuery(sent);
+  FUZZ_CHECK(upstream);
+  FUZZ_CHECK(upstream->qname_len == q.qname_len && upstream->qtype == q.qtype && upstream->qclass == q.qclass);
+  FUZZ_CHECK(std::memcmp(sent.data() + header::kSize, input.data() + header::kSize, q.qname_len) == 0);
+  const FoundCookie cookie = FindCookie(sent, upstream->opt);
+  if (opt_rdata == ringdns::core::kOptNotLast) {
+    FUZZ_CHECK(sent == query);
+    return;
+  }
+  FUZZ_CHECK(cookie.status == FoundCookie::Status::kOk);
+  FUZZ_CHECK(std::memcmp(cookie.client.data(), ours + 4, 8) == 0 && cookie.server.size() == 16);
+  FUZZ_CHECK(sent.size() == query.size() + sizeof ours + (opt_rdata == ringdns::core::kNoOpt ? edns::kOptFixedSize : 0));
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::vector<std::uint8_t> input(data, data + size);
@@ -57,5 +100,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(tc && tc->truncated() && tc->rcode == rcode::kNoError);
   FUZZ_CHECK(tc->counts[0] == 0 && tc->counts[1] == 0 && tc->counts[2] == (q->opt.present() ? 1 : 0));
   FUZZ_CHECK(MatchAnswer(truncated, q->id, q->opcode(), q->question(input)) == Error::kOk);
+  CheckOutgoing(input, *q);
   return 0;
 }

@@ -14,12 +14,13 @@ build_packages=(
   clang libclang-rt-14-dev          # libFuzzer and clang's sanitizer runtimes
   libgtest-dev libgmock-dev libbenchmark-dev
 )
-# Real DNS peers for integration tests and the demo: dig, kdig, nsd, dnsperf; promtool
+# Real DNS peers for integration tests and the demo: dig, kdig, nsd, knot (a second
+# authoritative server, with DNS cookies), dnsperf; promtool
 # (from prometheus) checks the /metrics text; python3-yaml and systemd-analyze check
 # the deployment files; iproute2 builds the end-to-end test's network namespaces and
 # nftables its Service address (kube-proxy's DNAT; only inside that namespace);
 # unbound is a third-party DNS-over-TLS server for the interop test.
-peer_packages=(bind9-dnsutils knot-dnsutils nsd dnsperf prometheus curl python3-yaml systemd iproute2
+peer_packages=(bind9-dnsutils knot-dnsutils nsd knot dnsperf prometheus curl python3-yaml systemd iproute2
                nftables unbound)
 
 # The forwarders users compare ringdns with (their services are stopped below).
@@ -42,10 +43,10 @@ SUDO=""
 echo "install-deps: installing ${missing[*]}"
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-# Debian enables nsd's own service on install; ringdns's tests start their own instances.
-# Likewise prometheus (only its promtool is wanted) and unbound (the test runs its own in
-# a private network namespace; the system resolver stays what it was).
-for service in nsd prometheus prometheus-node-exporter unbound dnsdist kresd@1; do
+# Debian enables nsd's and knot's own services on install; ringdns's tests start their
+# own instances. Likewise prometheus (only its promtool is wanted) and unbound (the test
+# runs its own in a private network namespace; the system resolver stays what it was).
+for service in nsd knot prometheus prometheus-node-exporter unbound dnsdist kresd@1; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$service" 2>/dev/null; then
     $SUDO systemctl stop "$service" || true
   fi

@@ -111,8 +111,9 @@ TEST(CacheUdp, EdnsAndPlainClientsNeverShareAnEntry) {
   EXPECT_EQ(up.queries(), 2);
 }
 
-TEST(CacheUdp, AHitNeverCarriesAnotherClientsCookie) {
-  // The upstream echoes the client's COOKIE with a server cookie (RFC 7873).
+TEST(CacheUdp, NoClientEverSeesAnotherClientsOrRingdnssCookie) {
+  // The upstream echoes the COOKIE it got with a server cookie (RFC 7873): ringdns's
+  // own, since the client's is ringdns's to answer.
   FakeUpstream up(Behaviour::kAnswer, [](const Bytes& query) {
     const wire::Result<wire::QueryView> q = wire::ParseQuery(query);
     Bytes cookie;
@@ -144,7 +145,7 @@ TEST(CacheUdp, AHitNeverCarriesAnotherClientsCookie) {
   };
   const std::optional<Bytes> first = ask(1, "0102030405060708");
   ASSERT_TRUE(first.has_value());
-  EXPECT_EQ(cookies(*first), 1);  // forwarded: the upstream answered this client's cookie
+  EXPECT_EQ(cookies(*first), 0);  // forwarded: the upstream answered ringdns's cookie
   const std::optional<Bytes> second = ask(2, "1112131415161718");
   ASSERT_TRUE(second.has_value());
   EXPECT_EQ(cookies(*second), 0);  // a hit: the first client's cookie is not this one's

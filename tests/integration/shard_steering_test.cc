@@ -19,6 +19,7 @@
 #include "testing/netns.h"
 #include "testing/udp.h"
 #include "wire/bytes.h"
+#include "wire/message.h"
 #include "wire/response.h"
 
 namespace ringdns::testing {
@@ -39,10 +40,13 @@ Bytes AnswerTtl300(const Bytes& query) {
 
 // NXDOMAIN with the zone's SOA (negative TTL 60) for a query without EDNS.
 Bytes NxDomain(const Bytes& query) {
-  Bytes out = query;
+  // The header and question only: the query's OPT (ringdns's COOKIE) stays behind.
+  const wire::Result<wire::QueryView> q = wire::ParseQuery(query);
+  Bytes out(query.begin(), query.begin() + static_cast<std::ptrdiff_t>(q ? q->question_end : query.size()));
   out[2] = 0x81;
   out[3] = 0x83;
-  wire::StoreU16(out.data() + 8, 1);  // NSCOUNT
+  wire::StoreU16(out.data() + 8, 1);   // NSCOUNT
+  wire::StoreU16(out.data() + 10, 0);  // ARCOUNT
   const Bytes owner = WireName("example.");
   out.insert(out.end(), owner.begin(), owner.end());
   const Bytes soa = SoaRdata("ns.example.", "admin.example.", 1, 3600, 600, 86400, 60);

@@ -1,9 +1,5 @@
 #include "testing/nsd.h"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -12,6 +8,7 @@
 #include <thread>
 
 #include "testing/message_builder.h"
+#include "testing/peer_process.h"
 #include "testing/udp.h"
 
 extern char** environ;
@@ -51,20 +48,8 @@ Nsd::Nsd(const std::vector<std::pair<std::string, std::string>>& zones,
                   const_cast<char*>(conf_path.c_str()), nullptr};
   // nsd dies with the test process, however it ends, and never holds the test's
   // output pipe open (ctest would wait on it).
-  const pid_t parent = ::getpid();
-  pid_ = ::fork();
-  if (pid_ == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(1);
-    const int null = ::open("/dev/null", O_RDWR);
-    ::dup2(null, 0);
-    ::dup2(null, 1);
-    ::dup2(null, 2);
-    ::execv(binary, argv);
-    ::_exit(127);
-  }
+  pid_ = SpawnPeer(binary, argv);
   if (pid_ < 0) {
-    pid_ = -1;
     error_ = "cannot start nsd";
     return;
   }
@@ -76,15 +61,13 @@ Nsd::Nsd(const std::vector<std::pair<std::string, std::string>>& zones,
     if (probe.Receive(std::chrono::milliseconds(100)).has_value()) return;
   }
   error_ = "nsd did not answer; see " + dir_ + "/nsd.log";
-  ::kill(pid_, SIGTERM);
-  ::waitpid(pid_, nullptr, 0);
+  StopPeer(pid_);
   pid_ = -1;
 }
 
 Nsd::~Nsd() {
   if (pid_ > 0) {
-    ::kill(pid_, SIGTERM);
-    ::waitpid(pid_, nullptr, 0);
+    StopPeer(pid_);
   }
   if (!dir_.empty()) std::filesystem::remove_all(dir_);
 }

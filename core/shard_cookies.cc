@@ -1,0 +1,66 @@
+// DNS cookies on a shard (RFC 7873; core/upstream/cookie_jar.h holds what each upstream
+// has shown). Every UDP query upstream carries the shard's client cookie for that
+// upstream (core/upstream/outgoing_query.h); here its answer is judged, and the COOKIE
+// (and an OPT added only to carry it) is taken out before anyone else sees the answer.
+#include "absl/strings/str_cat.h"
+#include "core/net.h"
+#include "core/shard.h"
+#include "wire/cookie.h"
+
+namespace ringdns::core {
+
+bool Shard::AcceptCookie(std::uint32_t index, std::uint8_t upstream, std::uint16_t txid,
+                         std::span<std::uint8_t>& answer, wire::ResponseInfo& info, bool over_udp) {
+  InflightSlot& slot = inflight_[index];
+  const bool carried = cookies_ && over_udp && slot.opt_rdata != kOptNotLast;
+  if (carried) {
+    const std::uint32_t upstream_id = slot.forward->first_upstream + upstream;
+    const bool current = slot.pending && upstream == slot.upstream && txid == slot.txid;
+    switch (cookies_->Judge(upstream_id, wire::FindCookie(answer, info.opt()))) {
+      case CookieJar::Verdict::kWrongCookie:
+        // Not our client cookie: a forgery. The genuine answer may still come.
+        ++counters_.dropped_cookie_mismatch;
+        return false;
+      case CookieJar::Verdict::kMissingForgot:
+        ++counters_.cookies_forgotten;
+        WriteErrorLog(absl::StrCat("upstream ", slot.forward->upstreams[upstream].ToString(),
+                                   " no longer returns DNS cookies; its answers are taken without them"));
+        [[fallthrough]];
+      case CookieJar::Verdict::kMissing:
+        // A forgery, or an upstream that lost its cookies: over TCP the answer is its.
+        ++counters_.dropped_cookie_missing;
+        if (current) {
+          ++counters_.cookie_tcp_retries;
+          AskOverTcp(index);
+        }
+        return false;
+      case CookieJar::Verdict::kAccept:
+        break;
+    }
+    if (info.rcode == wire::rcode::kBadCookie) {
+      // RFC 7873 section 5.3: the server cookie it sent is learnt; asked again once with
+      // it, then over TCP, where no cookie is needed.
+      if (!current) return false;
+      if (!slot.cookie_retried) {
+        slot.cookie_retried = true;
+        ++counters_.cookie_retries;
+        AskAgainOverUdp(index);
+      } else {
+        ++counters_.cookie_tcp_retries;
+        AskOverTcp(index);
+      }
+      return false;
+    }
+  }
+  // Ours, or another client's over TCP: never the client's, the cache's or a waiter's.
+  answer = answer.first(wire::DropEdnsOption(answer, info, wire::edns::kOptionCookie));
+  // RFC 6891 section 7: no OPT in the answer to a query without one. One whose extended
+  // RCODE means something stays (BADVERS, say): dropping it would change the answer.
+  if (!slot.client_edns && info.opt().present() && info.opt().ext_rcode == 0) {
+    answer = answer.first(wire::DropOpt(answer, info.question.opt));
+    info.question.size = static_cast<std::uint16_t>(answer.size());
+  }
+  return true;
+}
+
+}  // namespace ringdns::core

@@ -1,0 +1,47 @@
+#include "core/upstream/cookie_jar.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace ringdns::core {
+
+CookieJar::CookieJar(std::uint32_t upstreams, RandomPool& random)
+    : entries_(std::make_unique<Entry[]>(upstreams)) {
+  for (std::uint32_t i = 0; i < upstreams; ++i) {
+    const std::uint64_t client = random.Next64();
+    std::memcpy(entries_[i].client, &client, sizeof client);
+    Encode(entries_[i], {});
+  }
+}
+
+CookieJar::Verdict CookieJar::Judge(std::uint32_t upstream, const wire::FoundCookie& found) noexcept {
+  Entry& e = entries_[upstream];
+  using Status = wire::FoundCookie::Status;
+  if (found.status == Status::kMalformed) return Verdict::kWrongCookie;
+  if (found.status == Status::kNone) {
+    if (e.server_len == 0) return Verdict::kAccept;
+    if (++e.misses < kMissesToForget) return Verdict::kMissing;
+    e.misses = 0;
+    Encode(e, {});
+    return Verdict::kMissingForgot;
+  }
+  if (!std::equal(found.client.begin(), found.client.end(), e.client)) return Verdict::kWrongCookie;
+  e.misses = 0;
+  // A server cookie is learnt as it comes (RFC 7873 section 5.3); a server that sends
+  // none keeps the one it last sent, should it come back to it.
+  if (!found.server.empty() &&
+      !(found.server.size() == e.server_len &&
+        std::equal(found.server.begin(), found.server.end(), e.option + wire::edns::kOptionHeaderSize +
+                                                                 wire::cookie::kClientSize))) {
+    Encode(e, found.server);
+  }
+  return Verdict::kAccept;
+}
+
+void CookieJar::Encode(Entry& e, std::span<const std::uint8_t> server) noexcept {
+  e.server_len = static_cast<std::uint8_t>(server.size());
+  e.option_len = static_cast<std::uint8_t>(
+      wire::WriteCookieOption(std::span<const std::uint8_t, wire::cookie::kClientSize>(e.client), server, e.option));
+}
+
+}  // namespace ringdns::core
