@@ -74,6 +74,7 @@ constexpr std::pair<const char*, RelaxedCounter ShardCounters::*> kFields[] = {
     {"cookie_retries", &ShardCounters::cookie_retries},
     {"cookie_tcp_retries", &ShardCounters::cookie_tcp_retries},
     {"cookies_forgotten", &ShardCounters::cookies_forgotten},
+    {"cookie_formerr_retries", &ShardCounters::cookie_formerr_retries},
     {"enobufs", &ShardCounters::enobufs},
     {"send_errors", &ShardCounters::send_errors},
     {"reply_failures", &ShardCounters::reply_failures},

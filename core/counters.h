@@ -76,6 +76,7 @@ struct ShardCounters {
   RelaxedCounter cookie_retries;           // BADCOOKIE: asked again with the new server cookie
   RelaxedCounter cookie_tcp_retries;       // asked over TCP after a missing cookie or a second BADCOOKIE
   RelaxedCounter cookies_forgotten;        // upstreams that stopped returning cookies
+  RelaxedCounter cookie_formerr_retries;   // FORMERR to a query with our COOKIE: asked again without
   RelaxedCounter enobufs;             // receives that found no free buffer
   RelaxedCounter send_errors;
   RelaxedCounter reply_failures;      // no answer could be built or placed: nothing was sent

@@ -423,7 +423,8 @@ class Shard {
   // that carried ours) and takes it out of `answer` (and `info`), with the OPT when the
   // client sent none. False (counted; the caller drops the answer) for a forgery, an
   // answer without a cookie from an upstream that has shown them (asked again over TCP),
-  // or BADCOOKIE (asked again once with the new server cookie, then over TCP).
+  // BADCOOKIE (asked again once with the new server cookie, then over TCP), or FORMERR
+  // (asked again without ringdns's COOKIE).
   bool AcceptCookie(std::uint32_t slot_index, std::uint8_t upstream, std::uint16_t txid,
                     std::span<std::uint8_t>& answer, wire::ResponseInfo& info, bool over_udp);
   // Writes SERVFAIL (with EDE 22 when the client speaks EDNS) over the client's query.

@@ -12,7 +12,7 @@ namespace ringdns::core {
 bool Shard::AcceptCookie(std::uint32_t index, std::uint8_t upstream, std::uint16_t txid,
                          std::span<std::uint8_t>& answer, wire::ResponseInfo& info, bool over_udp) {
   InflightSlot& slot = inflight_[index];
-  const bool carried = cookies_ && over_udp && slot.opt_rdata != kOptNotLast;
+  const bool carried = cookies_ && over_udp && slot.opt_rdata != kOptNotLast && !slot.cookie_off;
   if (carried) {
     const std::uint32_t upstream_id = slot.forward->first_upstream + upstream;
     const bool current = slot.pending && upstream == slot.upstream && txid == slot.txid;
@@ -36,6 +36,15 @@ bool Shard::AcceptCookie(std::uint32_t index, std::uint8_t upstream, std::uint16
         return false;
       case CookieJar::Verdict::kAccept:
         break;
+    }
+    if (info.rcode == wire::rcode::kFormErr) {
+      // A server that knows no EDNS (RFC 6891 section 7) or chokes on the option: this
+      // query is asked again as the client sent it, without ringdns's COOKIE.
+      if (!current) return false;
+      slot.cookie_off = true;
+      ++counters_.cookie_formerr_retries;
+      AskAgainOverUdp(index);
+      return false;
     }
     if (info.rcode == wire::rcode::kBadCookie) {
       // RFC 7873 section 5.3: the server cookie it sent is learnt; asked again once with

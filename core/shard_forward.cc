@@ -217,6 +217,7 @@ void Shard::FillSlot(std::uint32_t index, const Client& client, const wire::Quer
   slot.client_edns = opt.present();
   slot.opt_rdata = !opt.present() ? kNoOpt : opt.end() == slot.query_len ? opt.rdata_offset : kOptNotLast;
   slot.cookie_retried = false;
+  slot.cookie_off = false;
   slot.qname_len = q.qname_len;
   slot.opcode = q.opcode();
   slot.qtype = q.qtype;
@@ -282,7 +283,7 @@ void Shard::SendToUpstream(std::uint32_t index) {
   const SockAddr& upstream = slot.forward->upstreams[slot.upstream];
   const std::span<const std::uint8_t> spelled = SpellForUpstream(slot, slot.sent_us / 1000);
   std::span<const std::uint8_t> cookie;
-  if (cookies_) cookie = cookies_->Option(slot.forward->first_upstream + slot.upstream);
+  if (cookies_ && !slot.cookie_off) cookie = cookies_->Option(slot.forward->first_upstream + slot.upstream);
   std::uint8_t* scratch = upstream_scratch_.data() + std::size_t{slot.query_buffer} * kUpstreamScratch;
   const OutgoingQuery pieces =
       LayOutQuery({query, slot.query_len}, slot.qname_len, slot.opt_rdata, spelled, cookie,

@@ -174,6 +174,30 @@ TEST(Cookies, BadCookieIsAskedAgainOnceWithTheNewServerCookieThenOverTcp) {
   EXPECT_EQ(totals.cookie_tcp_retries.get(), 1u);
 }
 
+TEST(Cookies, AnUpstreamWithoutEdnsIsAskedAgainWithoutTheOptAddedForTheCookie) {
+  // RFC 6891 section 7: a server that knows no EDNS answers FORMERR, without an OPT.
+  FakeUpstream up(Behaviour::kAnswer, [](const Bytes& query) {
+    const wire::Result<wire::QueryView> q = wire::ParseQuery(query);
+    if (q && q->opt.present()) {
+      Bytes formerr = MessageBuilder(0, 0x8181).Question(kVictim, 1).bytes();
+      EchoQuestionSpelling(query, formerr);
+      return formerr;
+    }
+    return EchoAnswer(query);
+  });
+  Forwarder fwd(WaitingCorefile(up.port()));
+  StubClient client(fwd.port());
+  for (std::uint16_t id = 1; id <= 3; ++id) {
+    client.Ask(id);
+    const std::optional<Bytes> answer = client.Answer(id);
+    ASSERT_TRUE(answer.has_value()) << id;
+    EXPECT_EQ(wire::LoadU16(answer->data() + wire::header::kFlags) & 0xf, wire::rcode::kNoError) << id;
+    EXPECT_EQ(wire::LoadU16(answer->data() + wire::header::kAnCount), 1) << id;
+  }
+  EXPECT_EQ(fwd.Stop().cookie_formerr_retries.get(), 3u);
+  EXPECT_EQ(up.queries(), 6);
+}
+
 // Asks `name` through ringdns, with or without EDNS, and returns the answer.
 std::optional<Bytes> Ask(std::uint16_t port, std::uint16_t id, const std::string& name, bool edns) {
   UdpClient client;
