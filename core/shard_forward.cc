@@ -179,6 +179,7 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
     return reply(wire::rcode::kServFail, true, kNoEde, LogError::kSlotsFull);
   }
   FillSlot(index, client, *q, lookup, now);
+  client.query_len = inflight_[index].query_len;  // without the client's COOKIE now
   if (JoinInFlight(index, lookup)) return;
   if (!Admit(inflight_[index])) {
     inflight_.Release(index);  // nothing was sent; the query buffer is still this function's
