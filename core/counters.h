@@ -74,8 +74,9 @@ struct ShardCounters {
   RelaxedCounter dropped_cookie_mismatch;  // answer with another client cookie, or a malformed one
   RelaxedCounter dropped_cookie_missing;   // answer without a cookie from an upstream that has shown them
   RelaxedCounter cookie_retries;           // BADCOOKIE: asked again with the new server cookie
-  RelaxedCounter cookie_tcp_retries;       // asked over TCP after a missing cookie or a second BADCOOKIE
-  RelaxedCounter cookies_forgotten;        // upstreams that stopped returning cookies
+  RelaxedCounter cookie_tcp_retries;       // asked over TCP after an answer without our cookie, or a second BADCOOKIE
+  RelaxedCounter cookie_tcp_failures;      // ... whose TCP attempt failed: asked over UDP without the cookie
+  RelaxedCounter cookies_given_up;         // upstreams whose answers kept coming without our cookie
   RelaxedCounter cookie_formerr_retries;   // FORMERR to a query with our COOKIE: asked again without
   RelaxedCounter enobufs;             // receives that found no free buffer
   RelaxedCounter send_errors;

@@ -75,6 +75,7 @@ struct InflightSlot {
   bool client_edns = false;
   bool cookie_retried = false;
   bool cookie_off = false;
+  bool cookie_over_tcp = false;  // asked over TCP after a UDP answer without our cookie
   std::uint32_t counted_forward = 0xffffffffu;  // in that forward's max_concurrent count
   std::int64_t sent_us = 0;     // when the current attempt went out (RTT samples)
   std::int64_t start_us = 0;    // when the client's query arrived (duration metrics)

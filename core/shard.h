@@ -422,11 +422,17 @@ class Shard {
   // Judges the COOKIE of an answer that passed WalkResponse (`over_udp`: to an attempt
   // that carried ours) and takes it out of `answer` (and `info`), with the OPT when the
   // client sent none. False (counted; the caller drops the answer) for a forgery, an
-  // answer without a cookie from an upstream that has shown them (asked again over TCP),
+  // answer without our cookie from an upstream that has shown them, or with another
+  // client's (asked again over TCP),
   // BADCOOKIE (asked again once with the new server cookie, then over TCP), or FORMERR
   // (asked again without ringdns's COOKIE).
   bool AcceptCookie(std::uint32_t slot_index, std::uint8_t upstream, std::uint16_t txid,
                     std::span<std::uint8_t>& answer, wire::ResponseInfo& info, bool over_udp);
+  // The query asked over TCP because its UDP answer lacked our cookie: a check, which
+  // charges no health and, should TCP fail, falls back to UDP without the cookie
+  // (AskWithoutCookie).
+  void CheckCookieOverTcp(std::uint32_t slot_index);
+  void AskWithoutCookie(std::uint32_t slot_index);
   // Writes SERVFAIL (with EDE 22 when the client speaks EDNS) over the client's query.
   void ReplyServfail(const Client& client, LogError why = LogError::kUpstreamsFailed);
   void ReplyTruncated(const Client& client);  // NOERROR, TC, the question: ask over TCP

@@ -12,27 +12,25 @@ namespace ringdns::core {
 bool Shard::AcceptCookie(std::uint32_t index, std::uint8_t upstream, std::uint16_t txid,
                          std::span<std::uint8_t>& answer, wire::ResponseInfo& info, bool over_udp) {
   InflightSlot& slot = inflight_[index];
-  const bool carried = cookies_ && over_udp && slot.opt_rdata != kOptNotLast && !slot.cookie_off;
+  const std::uint32_t upstream_id = slot.forward->first_upstream + upstream;
+  const bool carried = cookies_ && over_udp && slot.opt_rdata != kOptNotLast && !slot.cookie_off &&
+                       !cookies_->GaveUp(upstream_id);
   if (carried) {
-    const std::uint32_t upstream_id = slot.forward->first_upstream + upstream;
     const bool current = slot.pending && upstream == slot.upstream && txid == slot.txid;
-    switch (cookies_->Judge(upstream_id, wire::FindCookie(answer, info.opt()))) {
-      case CookieJar::Verdict::kWrongCookie:
-        // Not our client cookie: a forgery. The genuine answer may still come.
-        ++counters_.dropped_cookie_mismatch;
-        return false;
-      case CookieJar::Verdict::kMissingForgot:
-        ++counters_.cookies_forgotten;
+    const wire::FoundCookie found = wire::FindCookie(answer, info.opt());
+    switch (cookies_->Judge(upstream_id, found)) {
+      case CookieJar::Verdict::kGaveUp:
+        ++counters_.cookies_given_up;
         WriteErrorLog(absl::StrCat("upstream ", slot.forward->upstreams[upstream].ToString(),
-                                   " no longer returns DNS cookies; its answers are taken without them"));
+                                   " keeps answering without ringdns's DNS cookie; cookies to it are given up"));
         [[fallthrough]];
+      case CookieJar::Verdict::kWrongCookie:
       case CookieJar::Verdict::kMissing:
-        // A forgery, or an upstream that lost its cookies: over TCP the answer is its.
-        ++counters_.dropped_cookie_missing;
-        if (current) {
-          ++counters_.cookie_tcp_retries;
-          AskOverTcp(index);
-        }
+        // A forgery, or an upstream that lost its cookies (or a cache before it that
+        // keeps another client's): over TCP the answer is the upstream's.
+        ++(found.status == wire::FoundCookie::Status::kNone ? counters_.dropped_cookie_missing
+                                                             : counters_.dropped_cookie_mismatch);
+        if (current) CheckCookieOverTcp(index);
         return false;
       case CookieJar::Verdict::kAccept:
         break;
@@ -47,16 +45,15 @@ bool Shard::AcceptCookie(std::uint32_t index, std::uint8_t upstream, std::uint16
       return false;
     }
     if (info.rcode == wire::rcode::kBadCookie) {
-      // RFC 7873 section 5.3: the server cookie it sent is learnt; asked again once with
-      // it, then over TCP, where no cookie is needed.
+      // RFC 7873 section 5.3: with our client cookie, the server cookie it sent is
+      // learnt; asked again once with it, then over TCP, where no cookie is needed.
       if (!current) return false;
-      if (!slot.cookie_retried) {
+      if (!slot.cookie_retried && found.status == wire::FoundCookie::Status::kOk) {
         slot.cookie_retried = true;
         ++counters_.cookie_retries;
         AskAgainOverUdp(index);
       } else {
-        ++counters_.cookie_tcp_retries;
-        AskOverTcp(index);
+        CheckCookieOverTcp(index);
       }
       return false;
     }
@@ -70,6 +67,23 @@ bool Shard::AcceptCookie(std::uint32_t index, std::uint8_t upstream, std::uint16
     info.question.size = static_cast<std::uint16_t>(answer.size());
   }
   return true;
+}
+
+void Shard::CheckCookieOverTcp(std::uint32_t index) {
+  ++counters_.cookie_tcp_retries;
+  inflight_[index].cookie_over_tcp = true;
+  AskOverTcp(index);
+}
+
+void Shard::AskWithoutCookie(std::uint32_t index) {
+  InflightSlot& slot = inflight_[index];
+  ++counters_.cookie_tcp_failures;
+  slot.cookie_over_tcp = false;
+  slot.cookie_off = true;
+  slot.moved = false;  // a broken stream's failure is not the upstream's either
+  ForgetPending(slot);
+  slot.tcp_upstream = false;
+  AskAgainOverUdp(index);
 }
 
 }  // namespace ringdns::core

@@ -216,7 +216,10 @@ void Shard::FillSlot(std::uint32_t index, const Client& client, const wire::Quer
   slot.query_len = static_cast<std::uint16_t>(
       wire::DropOption({QueryPayload(client.bid), q.size}, opt, wire::edns::kOptionCookie));
   slot.client_edns = opt.present();
-  slot.opt_rdata = !opt.present() ? kNoOpt : opt.end() == slot.query_len ? opt.rdata_offset : kOptNotLast;
+  // A query whose additional section holds something else (a TSIG, which must stay
+  // last and counted as signed) goes as it came.
+  const bool others = wire::LoadU16(QueryPayload(client.bid) + wire::header::kArCount) != (opt.present() ? 1 : 0);
+  slot.opt_rdata = others ? kOptNotLast : !opt.present() ? kNoOpt : opt.rdata_offset;
   slot.cookie_retried = false;
   slot.cookie_off = false;
   slot.qname_len = q.qname_len;
@@ -249,6 +252,7 @@ void Shard::SetForward(InflightSlot& slot, const ForwardRoute& forward) noexcept
   slot.case_spelled = slot.prev_case_spelled = false;
   slot.case_folds = {};
   slot.case_over_tcp = false;
+  slot.cookie_over_tcp = false;
   slot.case_plain_upstream = CaseFolds::kNoUpstream;
 }
 
@@ -341,10 +345,11 @@ void Shard::OnTimeout(std::uint32_t index) {
   if (!slot.in_use || slot.waiter) return;
   if (slot.truncated_over_udp && slot.conn == kNoSlot) return RelayTruncation(index);
   if (slot.case_over_tcp && NowMs() < slot.deadline_ms) return AskPlainAfterFolds(index);
+  if (slot.cookie_over_tcp && NowMs() < slot.deadline_ms) return AskWithoutCookie(index);
   // The attempt failed: it counts against the upstream's health (CoreDNS's max_fails),
   // once per broken stream, not once per query that was waiting on it.
-  // (A 0x20 check over TCP that ran out of time is not one.)
-  if (!slot.moved && !slot.case_over_tcp) {
+  // (A 0x20 or cookie check over TCP that ran out of time is not one.)
+  if (!slot.moved && !slot.case_over_tcp && !slot.cookie_over_tcp) {
     health_.Failure(slot.forward->first_upstream + slot.upstream, slot.forward->max_fails);
   }
   slot.moved = false;

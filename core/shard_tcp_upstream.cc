@@ -180,20 +180,20 @@ void Shard::BreakUpstream(std::uint32_t conn) {
     when = now + options_.min_attempt_timeout_ms;
   }
   const std::uint16_t socket = PendingSocketOf(conn);
-  // Queries that only a 0x20 check sent here (case_over_tcp) go back to UDP and do not
-  // blame the upstream: a UDP server without TCP is no failing one.
-  bool waiting = false, only_case_checks = true;
+  // Queries that only a 0x20 or cookie check sent here (case_over_tcp, cookie_over_tcp)
+  // go back to UDP and do not blame the upstream: a UDP server without TCP is no failing one.
+  bool waiting = false, only_checks = true;
   for (std::uint32_t i = 0; i < inflight_.made(); ++i) {
     InflightSlot& slot = inflight_[i];
     if (slot.in_use && slot.pending && slot.tcp_upstream && slot.upstream_socket == socket) {
       waiting = true;
-      only_case_checks = only_case_checks && slot.case_over_tcp;
+      only_checks = only_checks && (slot.case_over_tcp || slot.cookie_over_tcp);
       ForgetPending(slot);
       slot.moved = true;
       timers_->Schedule(i, std::min(when, slot.deadline_ms));
     }
   }
-  if (s.inflight > 0 && !(waiting && only_case_checks)) {
+  if (s.inflight > 0 && !(waiting && only_checks)) {
     const ForwardRoute& f = *pool_forward_[PoolOf(conn)];
     health_.Failure(f.first_upstream + pool_upstream_[PoolOf(conn)], f.max_fails);  // once
   }

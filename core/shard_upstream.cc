@@ -103,6 +103,7 @@ Shard::Retry Shard::RetryNext(std::uint32_t index, std::int64_t now) {
   if (now >= slot.deadline_ms || out_of_attempts) return Retry::kExhausted;
   if (FailsFast(f)) return Retry::kAllDown;
   slot.case_over_tcp = false;  // a 0x20 check over TCP ends with its attempt
+  slot.cookie_over_tcp = false;  // so does a cookie check
   if (slot.pending && !slot.tcp_upstream) {
     // Keep this attempt as the hedge (dropping an older one).
     if (slot.prev_pending) pending_.Erase(PendingIndex::Key(slot.prev_socket, slot.prev_txid));

@@ -17,15 +17,15 @@ CookieJar::CookieJar(std::uint32_t upstreams, RandomPool& random)
 CookieJar::Verdict CookieJar::Judge(std::uint32_t upstream, const wire::FoundCookie& found) noexcept {
   Entry& e = entries_[upstream];
   using Status = wire::FoundCookie::Status;
-  if (found.status == Status::kMalformed) return Verdict::kWrongCookie;
-  if (found.status == Status::kNone) {
-    if (e.server_len == 0) return Verdict::kAccept;
-    if (++e.misses < kMissesToForget) return Verdict::kMissing;
-    e.misses = 0;
-    Encode(e, {});
-    return Verdict::kMissingForgot;
+  const bool ours = found.status == Status::kOk && std::equal(found.client.begin(), found.client.end(), e.client);
+  if (!ours) {
+    if (found.status == Status::kNone && e.server_len == 0) return Verdict::kAccept;
+    if (++e.misses >= kMissesToForget) {
+      e.gave_up = true;
+      return Verdict::kGaveUp;
+    }
+    return found.status == Status::kNone ? Verdict::kMissing : Verdict::kWrongCookie;
   }
-  if (!std::equal(found.client.begin(), found.client.end(), e.client)) return Verdict::kWrongCookie;
   e.misses = 0;
   // A server cookie is learnt as it comes (RFC 7873 section 5.3); a server that sends
   // none keeps the one it last sent, should it come back to it.

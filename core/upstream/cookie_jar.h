@@ -6,10 +6,12 @@
 // also has to guess port, ID and the 0x20 spelling, now has 64 more bits to guess. An
 // answer with another client cookie, or a malformed one, is always a forgery.
 //
-// An upstream that stops returning cookies (replaced by a server without them) is
-// forgotten after kMissesToForget answers in a row without one; each of those queries is
-// asked again over TCP (the shard's part), so clients are answered meanwhile. Shard-local:
-// no locks, no atomics.
+// An upstream whose answers come kMissesToForget times in a row without our cookie
+// (replaced by a server without cookies, or a cache in front of it that keeps another
+// client's cookie with its answers) is given up: no cookie is sent to it or expected
+// from it again (until a reload). Each such answer already matched port, ID and 0x20
+// spelling, and its query is asked again over TCP (the shard's part), so clients are
+// answered meanwhile. Shard-local: no locks, no atomics.
 #pragma once
 
 #include <cstddef>
@@ -27,32 +29,35 @@ class CookieJar {
   static constexpr std::uint8_t kMissesToForget = 4;
 
   enum class Verdict : std::uint8_t {
-    kAccept,         // our client cookie came back, or the upstream has never shown cookies
-    kWrongCookie,    // another client cookie, or a malformed option: a forgery
-    kMissing,        // no cookie from an upstream that has shown them
-    kMissingForgot,  // ... and the kMissesToForget-th in a row: from now on none is expected
+    kAccept,       // our client cookie came back, or the upstream has never shown cookies
+    kWrongCookie,  // another client cookie, or a malformed option
+    kMissing,      // no cookie from an upstream that has shown them
+    kGaveUp,       // either, the kMissesToForget-th in a row: cookies are given up
   };
 
   CookieJar(std::uint32_t upstreams, RandomPool& random);
 
-  // The COOKIE option the next UDP query to `upstream` carries.
+  // The COOKIE option the next UDP query to `upstream` carries; empty once given up.
   std::span<const std::uint8_t> Option(std::uint32_t upstream) const noexcept {
     const Entry& e = entries_[upstream];
+    if (e.gave_up) return {};
     return {e.option, e.option_len};
   }
+  bool GaveUp(std::uint32_t upstream) const noexcept { return entries_[upstream].gave_up; }
 
   // Judges the cookie of an answer from `upstream` to a query that carried Option(), and
   // learns the server cookie it returns.
   Verdict Judge(std::uint32_t upstream, const wire::FoundCookie& found) noexcept;
 
-  // Whether `upstream` has returned a server cookie (and not been forgotten since).
+  // Whether `upstream` has returned a server cookie.
   bool Knows(std::uint32_t upstream) const noexcept { return entries_[upstream].server_len != 0; }
 
  private:
   struct Entry {
     std::uint8_t client[wire::cookie::kClientSize];
     std::uint8_t server_len = 0;  // 0: no server cookie known
-    std::uint8_t misses = 0;      // answers in a row without a cookie, once one was known
+    std::uint8_t misses = 0;      // answers in a row without our cookie
+    bool gave_up = false;
     std::uint8_t option_len = 0;
     std::uint8_t option[wire::cookie::kMaxOptionSize];  // as it goes on the wire
   };

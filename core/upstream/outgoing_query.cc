@@ -44,7 +44,8 @@ OutgoingQuery LayOutQuery(std::span<std::uint8_t> query, std::size_t qname_len, 
   }
   if (opt_rdata == kNoOpt) {
     out.parts[out.count++] = Piece(query.data() + name_end, query.size() - name_end);
-    wire::OptAnswer opt;  // the client's 512-octet limit is kept by cutting its answer
+    wire::OptAnswer opt;
+    opt.udp_size = wire::kClassicUdpSize;  // the client's limit: the upstream shapes its answer as before
     const std::size_t fixed = wire::WriteOpt(opt, tail);
     wire::StoreU16(tail + fixed - 2, static_cast<std::uint16_t>(cookie.size()));  // RDLENGTH
     std::memcpy(tail + fixed, cookie.data(), cookie.size());

@@ -20,8 +20,8 @@
 namespace ringdns::core {
 
 // Where a query's OPT is, as far as adding a COOKIE goes.
-inline constexpr std::uint16_t kNoOpt = 0;           // none: one is added
-inline constexpr std::uint16_t kOptNotLast = 0xffff;  // a record follows it: no COOKIE is added
+inline constexpr std::uint16_t kNoOpt = 0;            // none, nor any other additional record: one is added
+inline constexpr std::uint16_t kOptNotLast = 0xffff;  // other additional records (a TSIG): no COOKIE is added
 
 // What LayOutQuery writes besides the client's bytes: a copy of the header (ARCOUNT one
 // more) and the OPT's new RDLENGTH or a whole OPT, with the COOKIE.

@@ -66,22 +66,28 @@ TEST(CookieJar, NoCookieIsFineUntilTheUpstreamShowsOneThenMissing) {
   EXPECT_EQ(jar.Judge(0, Found{}), Verdict::kMissing);
 }
 
-TEST(CookieJar, ForgetsAnUpstreamOnlyAfterMissesInARow) {
+TEST(CookieJar, GivesUpOnAnUpstreamOnlyAfterAnswersWithoutOurCookieInARow) {
   RandomPool random;
-  CookieJar jar(1, random);
+  CookieJar jar(2, random);
   const Bytes client = ClientOf(jar, 0);
   const Bytes server = Hex("0100000011223344aabbccddeeff0011");
   ASSERT_EQ(jar.Judge(0, Echo(client, server)), Verdict::kAccept);
   for (int round = 0; round < 3; ++round) {
-    for (int i = 1; i < CookieJar::kMissesToForget; ++i) EXPECT_EQ(jar.Judge(0, Found{}), Verdict::kMissing);
+    for (int i = 1; i < CookieJar::kMissesToForget; ++i) {
+      // Missing and another client's (a cache before the upstream) count alike.
+      EXPECT_EQ(jar.Judge(0, i % 2 ? Found{} : Echo(Hex("0102030405060708"), server)),
+                i % 2 ? Verdict::kMissing : Verdict::kWrongCookie);
+    }
     EXPECT_EQ(jar.Judge(0, Echo(client, {})), Verdict::kAccept);  // a genuine answer: the count starts again
   }
   EXPECT_TRUE(jar.Knows(0));  // an echo without a server cookie keeps the one known
   for (int i = 1; i < CookieJar::kMissesToForget; ++i) EXPECT_EQ(jar.Judge(0, Found{}), Verdict::kMissing);
-  EXPECT_EQ(jar.Judge(0, Found{}), Verdict::kMissingForgot);
-  EXPECT_FALSE(jar.Knows(0));
-  EXPECT_EQ(jar.Option(0).size(), 12u);
-  EXPECT_EQ(jar.Judge(0, Found{}), Verdict::kAccept);
+  EXPECT_FALSE(jar.GaveUp(0));
+  EXPECT_EQ(jar.Judge(0, Found{}), Verdict::kGaveUp);
+  EXPECT_TRUE(jar.GaveUp(0));
+  EXPECT_TRUE(jar.Option(0).empty());  // nothing is sent to it any more
+  EXPECT_FALSE(jar.GaveUp(1));
+  EXPECT_EQ(jar.Option(1).size(), 12u);
 }
 
 // Joins what LayOutQuery laid out, as the kernel would send it.
@@ -139,7 +145,7 @@ TEST(LayOutQuery, AQueryWithoutOptGetsOneCarryingTheCookie) {
   const wire::Result<wire::QueryView> parsed = wire::ParseQuery(sent);
   ASSERT_TRUE(parsed);
   EXPECT_EQ(wire::LoadU16(sent.data() + wire::header::kArCount), 1);
-  EXPECT_EQ(parsed->opt.udp_size, wire::edns::kAdvertisedUdpSize);
+  EXPECT_EQ(parsed->opt.udp_size, wire::kClassicUdpSize);  // what the client may take
   EXPECT_FALSE(parsed->opt.do_bit());
   EXPECT_EQ(Options(sent), (std::vector<std::pair<std::uint16_t, Bytes>>{{10, Hex("0102030405060708")}}));
 }
