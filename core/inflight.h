@@ -69,12 +69,12 @@ struct InflightSlot {
   // DNS cookies (core/upstream/cookie_jar.h): where the query's OPT is (kNoOpt,
   // kOptNotLast or its RDATA's offset, core/upstream/outgoing_query.h), whether the
   // client sent one (an OPT added for the COOKIE leaves the answer before it does), and
-  // whether a BADCOOKIE answer has already had its one retry, and whether the query
-  // goes without ringdns's COOKIE (after a FORMERR to one that carried it).
+  // which upstream (global id) had its one BADCOOKIE retry, and to which the query goes
+  // without ringdns's COOKIE (its TCP check failed).
   std::uint16_t opt_rdata = 0;
   bool client_edns = false;
-  bool cookie_retried = false;
-  bool cookie_off = false;
+  std::uint32_t cookie_retried_upstream = CaseFolds::kNoUpstream;
+  std::uint32_t cookie_off_upstream = CaseFolds::kNoUpstream;
   bool cookie_over_tcp = false;  // asked over TCP after a UDP answer without our cookie
   std::uint32_t counted_forward = 0xffffffffu;  // in that forward's max_concurrent count
   std::int64_t sent_us = 0;     // when the current attempt went out (RTT samples)

@@ -13,7 +13,9 @@ bool Shard::AcceptCookie(std::uint32_t index, std::uint8_t upstream, std::uint16
                          std::span<std::uint8_t>& answer, wire::ResponseInfo& info, bool over_udp) {
   InflightSlot& slot = inflight_[index];
   const std::uint32_t upstream_id = slot.forward->first_upstream + upstream;
-  const bool carried = cookies_ && over_udp && slot.opt_rdata != kOptNotLast && !slot.cookie_off &&
+  // A query with a TSIG went as it came, and its answer comes back as it is.
+  if (slot.opt_rdata == kOptNotLast) return true;
+  const bool carried = cookies_ && over_udp && slot.cookie_off_upstream != upstream_id &&
                        !cookies_->GaveUp(upstream_id);
   if (carried) {
     const bool current = slot.pending && upstream == slot.upstream && txid == slot.txid;
@@ -35,11 +37,11 @@ bool Shard::AcceptCookie(std::uint32_t index, std::uint8_t upstream, std::uint16
       case CookieJar::Verdict::kAccept:
         break;
     }
-    if (info.rcode == wire::rcode::kFormErr) {
-      // A server that knows no EDNS (RFC 6891 section 7) or chokes on the option: this
-      // query is asked again as the client sent it, without ringdns's COOKIE.
+    if (info.rcode == wire::rcode::kFormErr && !cookies_->Knows(upstream_id)) {
+      // A server that knows no EDNS (RFC 6891 section 7) or chokes on the option: it
+      // gets no more cookies, and this query is asked again as the client sent it.
+      cookies_->GiveUp(upstream_id);
       if (!current) return false;
-      slot.cookie_off = true;
       ++counters_.cookie_formerr_retries;
       AskAgainOverUdp(index);
       return false;
@@ -48,8 +50,8 @@ bool Shard::AcceptCookie(std::uint32_t index, std::uint8_t upstream, std::uint16
       // RFC 7873 section 5.3: with our client cookie, the server cookie it sent is
       // learnt; asked again once with it, then over TCP, where no cookie is needed.
       if (!current) return false;
-      if (!slot.cookie_retried && found.status == wire::FoundCookie::Status::kOk) {
-        slot.cookie_retried = true;
+      if (slot.cookie_retried_upstream != upstream_id && found.status == wire::FoundCookie::Status::kOk) {
+        slot.cookie_retried_upstream = upstream_id;
         ++counters_.cookie_retries;
         AskAgainOverUdp(index);
       } else {
@@ -58,7 +60,8 @@ bool Shard::AcceptCookie(std::uint32_t index, std::uint8_t upstream, std::uint16
       return false;
     }
   }
-  // Ours, or another client's over TCP: never the client's, the cache's or a waiter's.
+  // Ours, or one an upstream put in a TCP answer: never the client's, the cache's or a
+  // waiter's.
   answer = answer.first(wire::DropEdnsOption(answer, info, wire::edns::kOptionCookie));
   // RFC 6891 section 7: no OPT in the answer to a query without one. One whose extended
   // RCODE means something stays (BADVERS, say): dropping it would change the answer.
@@ -79,7 +82,7 @@ void Shard::AskWithoutCookie(std::uint32_t index) {
   InflightSlot& slot = inflight_[index];
   ++counters_.cookie_tcp_failures;
   slot.cookie_over_tcp = false;
-  slot.cookie_off = true;
+  slot.cookie_off_upstream = slot.forward->first_upstream + slot.upstream;
   slot.moved = false;  // a broken stream's failure is not the upstream's either
   ForgetPending(slot);
   slot.tcp_upstream = false;

@@ -220,8 +220,6 @@ void Shard::FillSlot(std::uint32_t index, const Client& client, const wire::Quer
   // last and counted as signed) goes as it came.
   const bool others = wire::LoadU16(QueryPayload(client.bid) + wire::header::kArCount) != (opt.present() ? 1 : 0);
   slot.opt_rdata = others ? kOptNotLast : !opt.present() ? kNoOpt : opt.rdata_offset;
-  slot.cookie_retried = false;
-  slot.cookie_off = false;
   slot.qname_len = q.qname_len;
   slot.opcode = q.opcode();
   slot.qtype = q.qtype;
@@ -253,6 +251,7 @@ void Shard::SetForward(InflightSlot& slot, const ForwardRoute& forward) noexcept
   slot.case_folds = {};
   slot.case_over_tcp = false;
   slot.cookie_over_tcp = false;
+  slot.cookie_retried_upstream = slot.cookie_off_upstream = CaseFolds::kNoUpstream;
   slot.case_plain_upstream = CaseFolds::kNoUpstream;
 }
 
@@ -288,7 +287,8 @@ void Shard::SendToUpstream(std::uint32_t index) {
   const SockAddr& upstream = slot.forward->upstreams[slot.upstream];
   const std::span<const std::uint8_t> spelled = SpellForUpstream(slot, slot.sent_us / 1000);
   std::span<const std::uint8_t> cookie;
-  if (cookies_ && !slot.cookie_off) cookie = cookies_->Option(slot.forward->first_upstream + slot.upstream);
+  const std::uint32_t upstream_id = slot.forward->first_upstream + slot.upstream;
+  if (cookies_ && slot.cookie_off_upstream != upstream_id) cookie = cookies_->Option(upstream_id);
   std::uint8_t* scratch = upstream_scratch_.data() + std::size_t{slot.query_buffer} * kUpstreamScratch;
   const OutgoingQuery pieces =
       LayOutQuery({query, slot.query_len}, slot.qname_len, slot.opt_rdata, spelled, cookie,

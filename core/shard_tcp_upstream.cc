@@ -181,19 +181,23 @@ void Shard::BreakUpstream(std::uint32_t conn) {
   }
   const std::uint16_t socket = PendingSocketOf(conn);
   // Queries that only a 0x20 or cookie check sent here (case_over_tcp, cookie_over_tcp)
-  // go back to UDP and do not blame the upstream: a UDP server without TCP is no failing one.
+  // go back to UDP and do not blame the upstream: a UDP server without TCP is no failing
+  // one. Read before the loop, where each ForgetPending lowers it.
+  const bool had_queries = s.inflight > 0;
   bool waiting = false, only_checks = true;
   for (std::uint32_t i = 0; i < inflight_.made(); ++i) {
     InflightSlot& slot = inflight_[i];
     if (slot.in_use && slot.pending && slot.tcp_upstream && slot.upstream_socket == socket) {
       waiting = true;
-      only_checks = only_checks && (slot.case_over_tcp || slot.cookie_over_tcp);
+      const bool check = slot.case_over_tcp || slot.cookie_over_tcp;
+      only_checks = only_checks && check;
       ForgetPending(slot);
       slot.moved = true;
-      timers_->Schedule(i, std::min(when, slot.deadline_ms));
+      // A check goes back to UDP, which needs no connection: at once.
+      timers_->Schedule(i, std::min(check ? now : when, slot.deadline_ms));
     }
   }
-  if (s.inflight > 0 && !(waiting && only_checks)) {
+  if (had_queries && !(waiting && only_checks)) {
     const ForwardRoute& f = *pool_forward_[PoolOf(conn)];
     health_.Failure(f.first_upstream + pool_upstream_[PoolOf(conn)], f.max_fails);  // once
   }

@@ -102,8 +102,11 @@ Shard::Retry Shard::RetryNext(std::uint32_t index, std::int64_t now) {
   const bool out_of_attempts = f.max_attempts != 0 && slot.attempts >= f.max_attempts;
   if (now >= slot.deadline_ms || out_of_attempts) return Retry::kExhausted;
   if (FailsFast(f)) return Retry::kAllDown;
-  slot.case_over_tcp = false;  // a 0x20 check over TCP ends with its attempt
-  slot.cookie_over_tcp = false;  // so does a cookie check
+  // A 0x20 or cookie check over TCP ends with its attempt: the next upstream is asked
+  // as the forward asks.
+  const bool checking = slot.case_over_tcp || slot.cookie_over_tcp;
+  slot.case_over_tcp = false;
+  slot.cookie_over_tcp = false;
   if (slot.pending && !slot.tcp_upstream) {
     // Keep this attempt as the hedge (dropping an older one).
     if (slot.prev_pending) pending_.Erase(PendingIndex::Key(slot.prev_socket, slot.prev_txid));
@@ -116,6 +119,7 @@ Shard::Retry Shard::RetryNext(std::uint32_t index, std::int64_t now) {
   } else {
     ForgetPending(slot);  // over TCP, no hedge: the stream stops waiting on it
   }
+  if (checking) slot.tcp_upstream = f.force_tcp || (slot.conn != kNoSlot && !f.prefer_udp);
   if (!ChooseUpstream(slot, index, false)) {
     // Nothing to send on: the next one at once, or when a connection may be opened.
     timers_->Schedule(index, std::min(RetryWithoutConnectionAt(slot, now), slot.deadline_ms));

@@ -44,6 +44,8 @@ class CookieJar {
     return {e.option, e.option_len};
   }
   bool GaveUp(std::uint32_t upstream) const noexcept { return entries_[upstream].gave_up; }
+  // No more cookies to `upstream` (one that answers a COOKIE with FORMERR).
+  void GiveUp(std::uint32_t upstream) noexcept { entries_[upstream].gave_up = true; }
 
   // Judges the cookie of an answer from `upstream` to a query that carried Option(), and
   // learns the server cookie it returns.
