@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -245,6 +246,40 @@ TEST(TcpUpstreamFaults, ClientsHoldingEveryTlsSessionDoNotStopTlsForwarding) {
   TcpClient third(tls_port);
   EXPECT_TRUE(third.WaitClosed(3s)) << "a third client session should have been refused";
   EXPECT_GE(near.Stop().tls_refused, 1u);
+}
+
+TEST(TcpUpstreamFaults, AnUpstreamThatResetsConnectionsWithQueriesWaitingIsMarkedDown) {
+  // Each connection is reset once a query has arrived on it: the upstream is failing
+  // (max_fails 1), so the query's retry finds every upstream down and fails fast,
+  // rather than redial it until the deadline.
+  std::uint16_t port = 0;
+  const int listener = ListenOnLoopback(port);
+  std::atomic<bool> stop{false};
+  std::thread server([&] {
+    while (!stop) {
+      pollfd p{listener, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      const int conn = ::accept(listener, nullptr, nullptr);
+      if (conn < 0) continue;
+      pollfd readable{conn, POLLIN, 0};
+      std::uint8_t buf[512];
+      if (::poll(&readable, 1, 2000) > 0) (void)::recv(conn, buf, sizeof(buf), 0);
+      const linger reset{1, 0};
+      ::setsockopt(conn, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+      ::close(conn);
+    }
+  });
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . 127.0.0.1:" + std::to_string(port) +
+                " {\n  force_tcp\n  max_fails 1\n  failfast_all_unhealthy_upstreams\n  health_check 10s\n }\n}\n");
+  UdpClient client;
+  client.SendTo(fwd.port(), MessageBuilder(1, 0x0100).Question("www.example.", 1).bytes());
+  const std::optional<Bytes> answer = client.Receive(std::chrono::seconds(8));
+  stop = true;
+  server.join();
+  ::close(listener);
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ((*answer)[3] & 0x0f, wire::rcode::kServFail);
+  EXPECT_EQ(fwd.Stop().servfail_all_down.get(), 1u);
 }
 
 }  // namespace
