@@ -72,6 +72,16 @@ Bytes GenuineWithCookie(const Bytes& query) {
   return WithOpt(Genuine(query), CookieOption(cookie.client, kServerCookie));
 }
 
+// Query 1 answered genuinely with a server cookie: from now on ringdns expects its own.
+bool UpstreamShowsCookies(StubClient& client, const SilentUpstream& upstream) {
+  client.Ask(1);
+  sockaddr_in from{};
+  const Bytes first = upstream.Receive(from);
+  if (first.empty()) return false;
+  upstream.SendTo(GenuineWithCookie(first), from);
+  return IsGenuine(client.Answer(1));
+}
+
 TEST(Cookies, EveryUdpQueryCarriesRingdnsOwnCookieAndTheServerCookieOnceLearnt) {
   SilentUpstream upstream;
   Forwarder fwd(WaitingCorefile(upstream.port()), 1, Patient);
@@ -109,12 +119,8 @@ TEST(Cookies, ACookielessForgeryIsRejectedOnceTheUpstreamHasShownCookies) {
   SilentUpstream upstream(/*tcp=*/true);
   Forwarder fwd(WaitingCorefile(upstream.port()), 1, Patient);
   StubClient client(fwd.port());
-  client.Ask(1);
+  ASSERT_TRUE(UpstreamShowsCookies(client, upstream));
   sockaddr_in from{};
-  const Bytes first = upstream.Receive(from);
-  ASSERT_FALSE(first.empty());
-  upstream.SendTo(GenuineWithCookie(first), from);
-  ASSERT_TRUE(IsGenuine(client.Answer(1)));
 
   // An attacker who knows port, ID and spelling, but not the cookie: dropped, and the
   // query asked over TCP, where only the upstream can answer.
@@ -189,12 +195,8 @@ TEST(Cookies, WhenTheTcpCheckFailsTheQueryGoesOverUdpWithoutTheCookie) {
   ASSERT_EQ(::bind(refusing, reinterpret_cast<sockaddr*>(&at), sizeof(at)), 0);
   Forwarder fwd(WaitingCorefile(upstream.port()), 1, Patient);
   StubClient client(fwd.port());
-  client.Ask(1);
+  ASSERT_TRUE(UpstreamShowsCookies(client, upstream));
   sockaddr_in from{};
-  const Bytes first = upstream.Receive(from);
-  ASSERT_FALSE(first.empty());
-  upstream.SendTo(GenuineWithCookie(first), from);
-  ASSERT_TRUE(IsGenuine(client.Answer(1)));
   client.Ask(2);
   const Bytes second = upstream.Receive(from);
   ASSERT_FALSE(second.empty());
