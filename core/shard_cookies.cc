@@ -20,11 +20,11 @@ bool Shard::AcceptCookie(std::uint32_t index, std::uint8_t upstream, std::uint16
   if (carried) {
     const bool current = slot.pending && upstream == slot.upstream && txid == slot.txid;
     const wire::FoundCookie found = wire::FindCookie(answer, info.opt());
-    switch (cookies_->Judge(upstream_id, found)) {
+    switch (cookies_->Judge(upstream_id, found, NowMs())) {
       case CookieJar::Verdict::kGaveUp:
         ++counters_.cookies_given_up;
         WriteErrorLog(absl::StrCat("upstream ", slot.forward->upstreams[upstream].ToString(),
-                                   " keeps answering without ringdns's DNS cookie; cookies to it are given up"));
+                                   " answers without ringdns's DNS cookie too often; cookies to it are given up"));
         [[fallthrough]];
       case CookieJar::Verdict::kWrongCookie:
       case CookieJar::Verdict::kMissing:
@@ -41,6 +41,9 @@ bool Shard::AcceptCookie(std::uint32_t index, std::uint8_t upstream, std::uint16
       // A server that knows no EDNS (RFC 6891 section 7) or chokes on the option: it
       // gets no more cookies, and this query is asked again as the client sent it.
       cookies_->GiveUp(upstream_id);
+      ++counters_.cookies_given_up;
+      WriteErrorLog(absl::StrCat("upstream ", slot.forward->upstreams[upstream].ToString(),
+                                 " answers FORMERR to a DNS cookie; cookies to it are given up"));
       if (!current) return false;
       ++counters_.cookie_formerr_retries;
       AskAgainOverUdp(index);

@@ -14,19 +14,25 @@ CookieJar::CookieJar(std::uint32_t upstreams, RandomPool& random)
   }
 }
 
-CookieJar::Verdict CookieJar::Judge(std::uint32_t upstream, const wire::FoundCookie& found) noexcept {
+CookieJar::Verdict CookieJar::Judge(std::uint32_t upstream, const wire::FoundCookie& found,
+                                    std::int64_t now_ms) noexcept {
   Entry& e = entries_[upstream];
   using Status = wire::FoundCookie::Status;
   const bool ours = found.status == Status::kOk && std::equal(found.client.begin(), found.client.end(), e.client);
   if (!ours) {
     if (found.status == Status::kNone && e.server_len == 0) return Verdict::kAccept;
+    // Answers with our cookie in between do not excuse misses: an upstream that only
+    // sometimes returns it cannot be held to it.
+    if (now_ms - e.miss_window_ms >= kMissWindowMs) {
+      e.miss_window_ms = now_ms;
+      e.misses = 0;
+    }
     if (++e.misses >= kMissesToForget) {
       e.gave_up = true;
       return Verdict::kGaveUp;
     }
     return found.status == Status::kNone ? Verdict::kMissing : Verdict::kWrongCookie;
   }
-  e.misses = 0;
   // A server cookie is learnt as it comes (RFC 7873 section 5.3); a server that sends
   // none keeps the one it last sent, should it come back to it.
   if (!found.server.empty() &&

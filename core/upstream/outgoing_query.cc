@@ -45,7 +45,9 @@ OutgoingQuery LayOutQuery(std::span<std::uint8_t> query, std::size_t qname_len, 
   if (opt_rdata == kNoOpt) {
     out.parts[out.count++] = Piece(query.data() + name_end, query.size() - name_end);
     wire::OptAnswer opt;
-    opt.udp_size = wire::kClassicUdpSize;  // the client's limit: the upstream shapes its answer as before
+    // The client's 512 octets, and what this OPT and the COOKIE add to the answer: the
+    // upstream shapes its answer as it would have for the client.
+    opt.udp_size = wire::kClassicUdpSize + wire::edns::kOptFixedSize + wire::cookie::kMaxOptionSize;
     const std::size_t fixed = wire::WriteOpt(opt, tail);
     wire::StoreU16(tail + fixed - 2, static_cast<std::uint16_t>(cookie.size()));  // RDLENGTH
     std::memcpy(tail + fixed, cookie.data(), cookie.size());

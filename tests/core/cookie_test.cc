@@ -22,6 +22,8 @@ using testing::MessageBuilder;
 using Found = wire::FoundCookie;
 using Verdict = CookieJar::Verdict;
 
+constexpr std::int64_t kNow = 1'000'000;
+
 // The client cookie the jar sends `upstream`, read back from its option.
 Bytes ClientOf(const CookieJar& jar, std::uint32_t upstream) {
   const std::span<const std::uint8_t> option = jar.Option(upstream);
@@ -40,7 +42,7 @@ TEST(CookieJar, EachUpstreamHasItsOwnClientCookieAndLearnsItsServerCookie) {
   EXPECT_EQ(jar.Option(0).size(), 12u);  // client cookie alone at first
   EXPECT_FALSE(jar.Knows(0));
   const Bytes server = Hex("0100000011223344aabbccddeeff0011");
-  EXPECT_EQ(jar.Judge(0, Echo(a, server)), Verdict::kAccept);
+  EXPECT_EQ(jar.Judge(0, Echo(a, server), kNow), Verdict::kAccept);
   EXPECT_TRUE(jar.Knows(0));
   const std::span<const std::uint8_t> option = jar.Option(0);
   Bytes expected = Hex("000a 0018");
@@ -53,37 +55,43 @@ TEST(CookieJar, EachUpstreamHasItsOwnClientCookieAndLearnsItsServerCookie) {
 TEST(CookieJar, AnotherClientCookieOrAMalformedOneIsAForgery) {
   RandomPool random;
   CookieJar jar(1, random);
-  EXPECT_EQ(jar.Judge(0, Echo(Hex("0102030405060708"), {})), Verdict::kWrongCookie);
-  EXPECT_EQ(jar.Judge(0, Found{Found::Status::kMalformed, {}, {}}), Verdict::kWrongCookie);
+  EXPECT_EQ(jar.Judge(0, Echo(Hex("0102030405060708"), {}), kNow), Verdict::kWrongCookie);
+  EXPECT_EQ(jar.Judge(0, Found{Found::Status::kMalformed, {}, {}}, kNow), Verdict::kWrongCookie);
   EXPECT_FALSE(jar.Knows(0));  // nothing learnt from either
 }
 
 TEST(CookieJar, NoCookieIsFineUntilTheUpstreamShowsOneThenMissing) {
   RandomPool random;
   CookieJar jar(1, random);
-  EXPECT_EQ(jar.Judge(0, Found{}), Verdict::kAccept);
-  EXPECT_EQ(jar.Judge(0, Echo(ClientOf(jar, 0), Hex("0100000011223344aabbccddeeff0011"))), Verdict::kAccept);
-  EXPECT_EQ(jar.Judge(0, Found{}), Verdict::kMissing);
+  EXPECT_EQ(jar.Judge(0, Found{}, kNow), Verdict::kAccept);
+  EXPECT_EQ(jar.Judge(0, Echo(ClientOf(jar, 0), Hex("0100000011223344aabbccddeeff0011")), kNow), Verdict::kAccept);
+  EXPECT_EQ(jar.Judge(0, Found{}, kNow), Verdict::kMissing);
 }
 
-TEST(CookieJar, GivesUpOnAnUpstreamOnlyAfterAnswersWithoutOurCookieInARow) {
+TEST(CookieJar, GivesUpOnAnUpstreamAfterAnswersWithoutOurCookieWithinAMinute) {
   RandomPool random;
   CookieJar jar(2, random);
   const Bytes client = ClientOf(jar, 0);
   const Bytes server = Hex("0100000011223344aabbccddeeff0011");
-  ASSERT_EQ(jar.Judge(0, Echo(client, server)), Verdict::kAccept);
-  for (int round = 0; round < 3; ++round) {
+  ASSERT_EQ(jar.Judge(0, Echo(client, server), kNow), Verdict::kAccept);
+  // Misses spread thinner than kMissesToForget a minute never give up.
+  std::int64_t now = kNow;
+  for (int minute = 0; minute < 3; ++minute, now += CookieJar::kMissWindowMs) {
     for (int i = 1; i < CookieJar::kMissesToForget; ++i) {
       // Missing and another client's (a cache before the upstream) count alike.
-      EXPECT_EQ(jar.Judge(0, i % 2 ? Found{} : Echo(Hex("0102030405060708"), server)),
+      EXPECT_EQ(jar.Judge(0, i % 2 ? Found{} : Echo(Hex("0102030405060708"), server), now + i),
                 i % 2 ? Verdict::kMissing : Verdict::kWrongCookie);
     }
-    EXPECT_EQ(jar.Judge(0, Echo(client, {})), Verdict::kAccept);  // a genuine answer: the count starts again
+  }
+  EXPECT_FALSE(jar.GaveUp(0));
+  // Answers with our cookie in between do not excuse misses within the minute (a cache
+  // in front that returns none on its hits).
+  for (int i = 1; i < CookieJar::kMissesToForget; ++i) {
+    EXPECT_EQ(jar.Judge(0, Found{}, now + i), Verdict::kMissing);
+    EXPECT_EQ(jar.Judge(0, Echo(client, {}), now + i), Verdict::kAccept);
   }
   EXPECT_TRUE(jar.Knows(0));  // an echo without a server cookie keeps the one known
-  for (int i = 1; i < CookieJar::kMissesToForget; ++i) EXPECT_EQ(jar.Judge(0, Found{}), Verdict::kMissing);
-  EXPECT_FALSE(jar.GaveUp(0));
-  EXPECT_EQ(jar.Judge(0, Found{}), Verdict::kGaveUp);
+  EXPECT_EQ(jar.Judge(0, Found{}, now + 10), Verdict::kGaveUp);
   EXPECT_TRUE(jar.GaveUp(0));
   EXPECT_TRUE(jar.Option(0).empty());  // nothing is sent to it any more
   EXPECT_FALSE(jar.GaveUp(1));
@@ -145,7 +153,7 @@ TEST(LayOutQuery, AQueryWithoutOptGetsOneCarryingTheCookie) {
   const wire::Result<wire::QueryView> parsed = wire::ParseQuery(sent);
   ASSERT_TRUE(parsed);
   EXPECT_EQ(wire::LoadU16(sent.data() + wire::header::kArCount), 1);
-  EXPECT_EQ(parsed->opt.udp_size, wire::kClassicUdpSize);  // what the client may take
+  EXPECT_EQ(parsed->opt.udp_size, 512 + 11 + 44);  // what the client may take, and our OPT
   EXPECT_FALSE(parsed->opt.do_bit());
   EXPECT_EQ(Options(sent), (std::vector<std::pair<std::uint16_t, Bytes>>{{10, Hex("0102030405060708")}}));
 }
