@@ -66,13 +66,11 @@ struct InflightSlot {
   CaseFolds case_folds;  // answers to this query that folded the spelling
   bool case_over_tcp = false;  // asked over TCP after two folds: if that fails, plain over UDP
   std::uint32_t case_plain_upstream = CaseFolds::kNoUpstream;  // the upstream whose TCP check failed
-  // DNS cookies (core/upstream/cookie_jar.h): where the query's OPT is (kNoOpt,
-  // kOptNotLast or its RDATA's offset, core/upstream/outgoing_query.h), whether the
-  // client sent one (an OPT added for the COOKIE leaves the answer before it does), and
+  // DNS cookies (core/upstream/cookie_jar.h): where the query's OPT is (kNoOpt: the
+  // client sent none, kOptNotLast, or its RDATA's offset; core/upstream/outgoing_query.h),
   // which upstream (global id) had its one BADCOOKIE retry, and to which the query goes
   // without ringdns's COOKIE (its TCP check failed).
   std::uint16_t opt_rdata = 0;
-  bool client_edns = false;
   std::uint32_t cookie_retried_upstream = CaseFolds::kNoUpstream;
   std::uint32_t cookie_off_upstream = CaseFolds::kNoUpstream;
   bool cookie_over_tcp = false;  // asked over TCP after a UDP answer without our cookie

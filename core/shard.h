@@ -427,7 +427,8 @@ class Shard {
   // BADCOOKIE (asked again once with the new server cookie, then over TCP), or FORMERR
   // (asked again without ringdns's COOKIE).
   bool AcceptCookie(std::uint32_t slot_index, std::uint8_t upstream, std::uint16_t txid,
-                    std::span<std::uint8_t>& answer, wire::ResponseInfo& info, bool over_udp);
+                    std::span<std::uint8_t>& answer, wire::ResponseInfo& info, bool over_udp,
+                    std::int64_t now_ms);
   // The query asked over TCP because its UDP answer lacked our cookie: a check, which
   // charges no health and, should TCP fail, falls back to UDP without the cookie
   // (AskWithoutCookie).
@@ -602,6 +603,11 @@ class Shard {
   // The slot's upstream again over UDP at once, from a fresh socket and ID, with a fresh
   // attempt timeout (the upstream did answer: no failure of its).
   void AskAgainOverUdp(std::uint32_t slot_index);
+  // A 0x20 or cookie check over TCP that failed (refused, timed out, broken): the query
+  // goes back to its upstream over UDP, and nobody is blamed.
+  void BackToUdpAfterCheck(std::uint32_t slot_index);
+  // The query buffer's kUpstreamScratch octets (core/shard_layout.h).
+  std::uint8_t* UpstreamScratch(std::uint16_t bid) noexcept;
 
   std::uint8_t* QueryPayload(std::uint16_t bid) noexcept;
   std::uint8_t* BigPayload(std::uint16_t big) noexcept;

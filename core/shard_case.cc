@@ -10,7 +10,6 @@
 #include "absl/strings/str_cat.h"
 #include "core/net.h"
 #include "core/shard.h"
-#include "core/shard_layout.h"
 #include "wire/message.h"
 #include "wire/name_case.h"
 
@@ -20,7 +19,7 @@ std::span<const std::uint8_t> Shard::SpellForUpstream(InflightSlot& slot, std::i
   const std::uint32_t upstream_id = slot.forward->first_upstream + slot.upstream;
   if (slot.case_key == 0 || !cases_.Randomizes(upstream_id, now)) return {};
   if (slot.case_plain_upstream == upstream_id) return {};
-  std::uint8_t* name = upstream_scratch_.data() + std::size_t{slot.query_buffer} * layout::kUpstreamScratch;
+  std::uint8_t* name = UpstreamScratch(slot.query_buffer);
   wire::SpellWithKey({QueryPayload(slot.query_buffer) + wire::header::kSize, slot.qname_len},
                      slot.case_key, {name, slot.qname_len});
   slot.case_spelled = true;
@@ -83,10 +82,7 @@ void Shard::AskPlainAfterFolds(std::uint32_t index) {
   ++counters_.case_tcp_failures;
   slot.case_over_tcp = false;
   slot.case_plain_upstream = slot.forward->first_upstream + slot.upstream;
-  slot.moved = false;  // a broken stream's failure is not the upstream's either
-  ForgetPending(slot);
-  slot.tcp_upstream = false;  // only forwards that ask over UDP spell, so only they get here
-  AskAgainOverUdp(index);
+  BackToUdpAfterCheck(index);
 }
 
 }  // namespace ringdns::core

@@ -10,7 +10,8 @@
 namespace ringdns::core {
 
 bool Shard::AcceptCookie(std::uint32_t index, std::uint8_t upstream, std::uint16_t txid,
-                         std::span<std::uint8_t>& answer, wire::ResponseInfo& info, bool over_udp) {
+                         std::span<std::uint8_t>& answer, wire::ResponseInfo& info, bool over_udp,
+                         std::int64_t now_ms) {
   InflightSlot& slot = inflight_[index];
   const std::uint32_t upstream_id = slot.forward->first_upstream + upstream;
   // A query with a TSIG went as it came, and its answer comes back as it is.
@@ -20,7 +21,7 @@ bool Shard::AcceptCookie(std::uint32_t index, std::uint8_t upstream, std::uint16
   if (carried) {
     const bool current = slot.pending && upstream == slot.upstream && txid == slot.txid;
     const wire::FoundCookie found = wire::FindCookie(answer, info.opt());
-    switch (cookies_->Judge(upstream_id, found, NowMs())) {
+    switch (cookies_->Judge(upstream_id, found, now_ms)) {
       case CookieJar::Verdict::kGaveUp:
         ++counters_.cookies_given_up;
         WriteErrorLog(absl::StrCat("upstream ", slot.forward->upstreams[upstream].ToString(),
@@ -68,7 +69,7 @@ bool Shard::AcceptCookie(std::uint32_t index, std::uint8_t upstream, std::uint16
   answer = answer.first(wire::DropEdnsOption(answer, info, wire::edns::kOptionCookie));
   // RFC 6891 section 7: no OPT in the answer to a query without one. One whose extended
   // RCODE means something stays (BADVERS, say): dropping it would change the answer.
-  if (!slot.client_edns && info.opt().present() && info.opt().ext_rcode == 0) {
+  if (slot.opt_rdata == kNoOpt && info.opt().present() && info.opt().ext_rcode == 0) {
     answer = answer.first(wire::DropOpt(answer, info.question.opt));
     info.question.size = static_cast<std::uint16_t>(answer.size());
   }
@@ -86,10 +87,7 @@ void Shard::AskWithoutCookie(std::uint32_t index) {
   ++counters_.cookie_tcp_failures;
   slot.cookie_over_tcp = false;
   slot.cookie_off_upstream = slot.forward->first_upstream + slot.upstream;
-  slot.moved = false;  // a broken stream's failure is not the upstream's either
-  ForgetPending(slot);
-  slot.tcp_upstream = false;
-  AskAgainOverUdp(index);
+  BackToUdpAfterCheck(index);
 }
 
 }  // namespace ringdns::core

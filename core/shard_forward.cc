@@ -215,7 +215,6 @@ void Shard::FillSlot(std::uint32_t index, const Client& client, const wire::Quer
   wire::OptView opt = q.opt;
   slot.query_len = static_cast<std::uint16_t>(
       wire::DropOption({QueryPayload(client.bid), q.size}, opt, wire::edns::kOptionCookie));
-  slot.client_edns = opt.present();
   // A query whose additional section holds something else (a TSIG, which must stay
   // last and counted as signed) goes as it came.
   const bool others = wire::LoadU16(QueryPayload(client.bid) + wire::header::kArCount) != (opt.present() ? 1 : 0);
@@ -289,7 +288,7 @@ void Shard::SendToUpstream(std::uint32_t index) {
   std::span<const std::uint8_t> cookie;
   const std::uint32_t upstream_id = slot.forward->first_upstream + slot.upstream;
   if (cookies_ && slot.cookie_off_upstream != upstream_id) cookie = cookies_->Option(upstream_id);
-  std::uint8_t* scratch = upstream_scratch_.data() + std::size_t{slot.query_buffer} * kUpstreamScratch;
+  std::uint8_t* scratch = UpstreamScratch(slot.query_buffer);
   const OutgoingQuery pieces =
       LayOutQuery({query, slot.query_len}, slot.qname_len, slot.opt_rdata, spelled, cookie,
                   std::span<std::uint8_t, kOutgoingScratchSize>(scratch + kSpelledNameLen, kOutgoingScratchSize));
@@ -434,9 +433,9 @@ void Shard::OnUpstreamAnswer(std::uint32_t index, std::uint8_t upstream, std::ui
     ++counters_.dropped_malformed;
     return GiveBack(owner, bid);
   }
-  // Only the UDP path hands over an answer it owns (TCP and DoT lend their read buffer).
-  if (!AcceptCookie(index, upstream, txid, answer, *info, owner == kOwnsAnswer)) return GiveBack(owner, bid);
   const std::int64_t now = NowMs();
+  // Only the UDP path hands over an answer it owns (TCP and DoT lend their read buffer).
+  if (!AcceptCookie(index, upstream, txid, answer, *info, owner == kOwnsAnswer, now)) return GiveBack(owner, bid);
   // What the answer says of the upstream: a SERVFAIL is a failure, anything else proof
   // of life. Only the current attempt's answer times the round trip.
   const ForwardRoute& forward = *slot.forward;

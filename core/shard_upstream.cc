@@ -143,4 +143,17 @@ void Shard::AskAgainOverUdp(std::uint32_t index) {
   timers_->Schedule(index, std::min(now + AttemptTimeoutMs(slot), slot.deadline_ms));
 }
 
+std::uint8_t* Shard::UpstreamScratch(std::uint16_t bid) noexcept {
+  return upstream_scratch_.data() + std::size_t{bid} * kUpstreamScratch;
+}
+
+void Shard::BackToUdpAfterCheck(std::uint32_t index) {
+  InflightSlot& slot = inflight_[index];
+  slot.moved = false;  // a broken stream's failure is not the upstream's either
+  ForgetPending(slot);
+  // Only answers over UDP start a check, so the forward asks over UDP.
+  slot.tcp_upstream = false;
+  AskAgainOverUdp(index);
+}
+
 }  // namespace ringdns::core
