@@ -33,6 +33,7 @@ Shard::Shard(ShardId id, const RouteTable& routes, HealthTable& health, CaseRand
       succession_(std::move(succession)),
       question_samples_(succession_.steering ? std::make_unique<QuestionSamples>(options.hot_name_sample_every)
                                              : nullptr),
+      upstream_udp_(ring_, answer_buffers_, counters_, {.receive = kRecvUpstream, .cancel = kCancel}),
       selector_(health, routes.forward_count, id),
       inflight_(options.slots), pending_(options.slots), coalescing_(options.slots),
       metrics_(routes.blocks.size(), routes.upstream_count) {}
@@ -78,16 +79,6 @@ std::int64_t Shard::NowMs() const noexcept {
   return std::int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1'000'000;
 }
 
-std::uint8_t* Shard::QueryPayload(std::uint16_t bid) noexcept {
-  if (bid < options_.query_buffers) return query_buffers_.Buffer(bid).data() + kPayloadOffset;
-  return owned_arena_.data() + std::size_t{bid - options_.query_buffers} * kQueryBufferSize +
-         kPayloadOffset;
-}
-
-std::uint8_t* Shard::BigPayload(std::uint16_t big) noexcept {
-  return big_arena_.data() + std::size_t{big} * kBigBufferSize + kBigPayloadOffset;
-}
-
 absl::Status Shard::Init() {
   if (const int rc = ring_.Init({}); rc < 0) {
     // EPERM: a seccomp profile (Docker's and containerd's defaults) or the sysctl
@@ -99,11 +90,11 @@ absl::Status Shard::Init() {
                        "kernel.io_uring_disabled)"
                      : ""));
   }
-  if (int rc = query_buffers_.Init(ring_.raw(), kQueryGroup, options_.query_buffers,
-                                   kQueryBufferSize, kFirstProvidedBuffers);
-      rc < 0) {
-    return absl::UnavailableError(absl::StrCat("shard ", id_, ": provided buffer ring: ",
-                                               std::strerror(-rc)));
+  if (absl::Status s = query_buffers_.Init(
+          ring_.raw(), kQueryGroup,
+          {.received = options_.query_buffers, .refresh = options_.refresh_buffers, .tcp = options_.tcp_query_buffers});
+      !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat("shard ", id_, ": ", s.message()));
   }
   if (int rc = answer_buffers_.Init(ring_.raw(), kAnswerGroup, options_.answer_buffers,
                                     kAnswerBufferSize, kFirstProvidedBuffers);
@@ -111,28 +102,12 @@ absl::Status Shard::Init() {
     return absl::UnavailableError(absl::StrCat("shard ", id_, ": provided buffer ring: ",
                                                std::strerror(-rc)));
   }
-  // Provided query buffers, then refresh buffers, then TCP query buffers: one id space.
-  const std::uint32_t first_tcp = options_.query_buffers + options_.refresh_buffers;
-  const std::uint32_t all_query_buffers = first_tcp + options_.tcp_query_buffers;
-  if (all_query_buffers > 0xffff) return absl::InvalidArgumentError("too many query buffers");
-  query_sends_.resize(all_query_buffers);
-  query_refs_.assign(all_query_buffers, 0);
-  owned_arena_ = ReservedBytes(std::size_t{all_query_buffers - options_.query_buffers} * kQueryBufferSize);
-  refresh_free_.reserve(options_.refresh_buffers);
-  for (std::uint32_t i = first_tcp; i-- > options_.query_buffers;) {
-    refresh_free_.push_back(static_cast<std::uint16_t>(i));
-  }
-  tcp_query_free_.reserve(options_.tcp_query_buffers);
-  for (std::uint32_t i = all_query_buffers; i-- > first_tcp;) {
-    tcp_query_free_.push_back(static_cast<std::uint16_t>(i));
-  }
-  big_arena_ = ReservedBytes(std::size_t{options_.big_buffers} * kBigBufferSize);
+  query_sends_.resize(query_buffers_.count());
+  if (options_.big_buffers >= BigBuffers::kNone) return absl::InvalidArgumentError("too many big buffers");
+  big_buffers_.Init(static_cast<std::uint16_t>(options_.big_buffers));
   big_sends_.resize(options_.big_buffers);
-  big_free_.reserve(options_.big_buffers);
-  for (std::uint32_t i = options_.big_buffers; i-- > 0;) big_free_.push_back(static_cast<std::uint16_t>(i));
   answer_sends_.resize(options_.answer_buffers);
   rtt_.assign(routes_.upstream_count, RttEstimator{});
-  upstream_scratch_ = ReservedBytes(std::size_t{all_query_buffers} * kUpstreamScratch);
   if (options_.upstream_cookies) cookies_.emplace(routes_.upstream_count, random_);
   concurrent_.assign(routes_.forward_count, 0);
   concurrent_limit_.assign(routes_.forward_count, 0);
@@ -181,32 +156,20 @@ absl::Status Shard::Init() {
     return absl::InvalidArgumentError(absl::StrCat("at most ", (kStreamSocketBase - 1) / families,
                                                    " upstream sockets per address family"));
   }
-  for (int family : {AF_INET, AF_INET6}) {
-    if (!routes_.upstream_families[FamilyIndex(family)]) continue;
-    for (std::uint32_t i = 0; i < options_.upstream_sockets; ++i) {
-      absl::StatusOr<ring::UniqueFd> fd = OpenUpstreamSocket(family, UpstreamSource(family), UpstreamReceiveBuffer(options_.upstream_sockets));
-      if (!fd.ok()) return fd.status();
-      sockets_by_family_[FamilyIndex(family)].push_back(
-          static_cast<std::uint16_t>(upstream_sockets_.size()));
-      Socket& s = upstream_sockets_.emplace_back();
-      s.fd = std::move(*fd);
-      s.family = family;
-    }
+  if (absl::Status s = upstream_udp_.Open({.families = {routes_.upstream_families[0], routes_.upstream_families[1]},
+                                           .per_family = options_.upstream_sockets,
+                                           .sources = routes_.source_addresses,
+                                           .lifetime_ms = options_.upstream_socket_lifetime_ms,
+                                           .retire_for_ms = kRetireSocketForMs});
+      !s.ok()) {
+    return s;
   }
-  std::vector<std::uint8_t> family_of;
-  for (const Socket& s : upstream_sockets_) family_of.push_back(static_cast<std::uint8_t>(FamilyIndex(s.family)));
-  rotation_ = PortRotation(std::move(family_of), options_.upstream_socket_lifetime_ms, kRetireSocketForMs);
   if (absl::Status streams = InitStreams(); !streams.ok()) return streams;
   // The predecessor's sockets this configuration no longer listens on close now; kept,
   // they would hold their addresses with nobody reading.
   succession_.listeners.clear();
   for (std::uint32_t i = 0; i < listeners_.size(); ++i) {
     ArmReceive(kRecvListener, i, listeners_[i], kQueryGroup);
-  }
-  disarmed_upstream_.reserve(upstream_sockets_.size());
-  for (std::uint32_t i = 0; i < upstream_sockets_.size(); ++i) {
-    ArmReceive(kRecvUpstream, i, upstream_sockets_[i], kAnswerGroup);
-    if (!upstream_sockets_[i].armed) disarmed_upstream_.push_back(i);
   }
   if (ring_.Submit() < 0) return absl::UnavailableError("io_uring submit failed");
   return absl::OkStatus();
@@ -271,28 +234,26 @@ void Shard::QueueSend(int fd, Op op, std::uint32_t slot, std::uint16_t generatio
 }
 
 void Shard::ReplyFromQueryBuffer(const Client& client, std::size_t len, LogError error) {
-  RefQuery(client.bid);
-  SendToClient(client, QueryPayload(client.bid), len, kOwnsQuery, client.bid, error);
+  query_buffers_.Hold(client.bid);
+  SendToClient(client, query_buffers_.Payload(client.bid), len, kOwnsQuery, client.bid, error);
 }
 
 void Shard::WriteOverQuery(const Client& client, absl::FunctionRef<void(const Client&)> write) {
   // Copies of the query still waiting to go upstream are of no use once it is answered.
-  if (query_refs_[client.bid] > 1) CancelUnsentWrites(client.bid);
-  if (query_refs_[client.bid] == 1) return write(client);  // only the caller holds it
-  if (tcp_query_free_.empty()) {
+  if (!query_buffers_.SoleHolder(client.bid)) CancelUnsentWrites(client.bid);
+  if (query_buffers_.SoleHolder(client.bid)) return write(client);  // only the caller holds it
+  Client moved = client;
+  moved.bid = query_buffers_.TakeTcp();  // held by this function
+  if (moved.bid == QueryBuffers::kNone) {
     // A send reads the buffer and no spare is free: no answer. The client asks again;
     // its connection must not wait for this one.
     ++counters_.reply_failures;
     if (client.tcp()) StreamQueryDone(client.conn, client.conn_generation);
     return;
   }
-  Client moved = client;
-  moved.bid = tcp_query_free_.back();
-  tcp_query_free_.pop_back();
-  query_refs_[moved.bid] = 1;  // this function's
-  std::memcpy(QueryPayload(moved.bid), QueryPayload(client.bid), client.query_len);
+  std::memcpy(query_buffers_.Payload(moved.bid), query_buffers_.Payload(client.bid), client.query_len);
   write(moved);
-  UnrefQuery(moved.bid);
+  query_buffers_.Release(moved.bid);
 }
 
 void Shard::RecordForLog(const Client& client, const std::uint8_t* data, std::size_t len,
@@ -370,9 +331,9 @@ void Shard::SendToClient(const Client& client, std::uint8_t* data, std::size_t l
 
 void Shard::GiveBack(Owner owner, std::uint16_t bid) noexcept {
   switch (owner) {
-    case kOwnsQuery: return UnrefQuery(bid);
+    case kOwnsQuery: return query_buffers_.Release(bid);
     case kOwnsAnswer: return answer_buffers_.Recycle(bid);
-    case kOwnsBig: return big_free_.push_back(bid);  // never past its reserved size
+    case kOwnsBig: return big_buffers_.GiveBack(bid);
     case kOwnsNothing:
     case kBorrowed: return;
   }
@@ -384,25 +345,27 @@ void Shard::HandleCompletion(const io_uring_cqe& cqe) {
     case kRecvListener:
     case kRecvUpstream: {
       const bool listener = ud.op == kRecvListener;
-      Socket& socket = listener ? listeners_[ud.slot] : upstream_sockets_[ud.slot];
-      if ((cqe.flags & IORING_CQE_F_MORE) == 0) {
-        socket.armed = false;  // re-armed by Run
-        if (!listener) disarmed_upstream_.push_back(ud.slot);  // once per arm: never past its reserve
-        if (!listener) FinishRotation(ud.slot);
+      if ((cqe.flags & IORING_CQE_F_MORE) == 0) {  // re-armed by Run
+        if (listener) {
+          listeners_[ud.slot].armed = false;
+        } else {
+          upstream_udp_.ReceiveEnded(ud.slot);
+        }
       }
       if (cqe.res < 0) {
         if (cqe.res == -ENOBUFS) {  // back-pressure (re-armed later), or a ring still growing
           ++counters_.enobufs;
-          (listener ? query_buffers_ : answer_buffers_).Starved();
+          (listener ? query_buffers_.provided() : answer_buffers_).Starved();
         }
         return;
       }
       if ((cqe.flags & IORING_CQE_F_BUFFER) == 0) return;
       const auto bid = static_cast<std::uint16_t>(cqe.flags >> IORING_CQE_BUFFER_SHIFT);
-      (listener ? query_buffers_ : answer_buffers_).Took();
       if (listener) {
+        query_buffers_.OnReceived(bid);
         OnQuery(ud.slot, bid, cqe.res);
       } else {
+        answer_buffers_.Took();
         OnAnswer(ud.slot, bid, cqe.res);
       }
       return;
@@ -416,7 +379,7 @@ void Shard::HandleCompletion(const io_uring_cqe& cqe) {
           timers_->Schedule(ud.slot, NowMs());  // fail over at once
         }
       }
-      UnrefQuery(ud.buffer);
+      query_buffers_.Release(ud.buffer);
       return;
     }
     case kSendAnswer:
@@ -427,7 +390,7 @@ void Shard::HandleCompletion(const io_uring_cqe& cqe) {
     case kSendReply:
       --sends_in_flight_;
       if (cqe.res < 0) ++counters_.send_errors;
-      UnrefQuery(ud.buffer);
+      query_buffers_.Release(ud.buffer);
       return;
     case kSendBig:
       --sends_in_flight_;
@@ -503,7 +466,7 @@ void Shard::Run(const std::atomic<bool>& stop) {
     const std::int64_t now = NowMs();
     timers_->Advance(now, [this](std::uint32_t slot) { OnTimeout(slot); });
     stream_timers_->Advance(now, [this](std::uint32_t conn) { OnStreamTimer(conn); });
-    if (!stopping_) RotateUpstreamSockets(now);
+    if (!stopping_) upstream_udp_.Rotate(now);
     if (!stalled_streams_.empty()) ResumeStalledStreams();
     if (cache_) {  // gauges for the scrape
       metrics_.cache_entries[0].Set(cache_->success().size());
@@ -511,23 +474,15 @@ void Shard::Run(const std::atomic<bool>& stop) {
       metrics_.cache_evictions[0].Set(cache_->success().evictions());
       metrics_.cache_evictions[1].Set(cache_->denial().evictions());
     }
-    query_buffers_.Commit();
+    query_buffers_.provided().Commit();
     answer_buffers_.Commit();
     // A receive ended by ENOBUFS is re-armed only once a buffer has come back: armed on
     // an empty ring it would fail again at once, and the loop would spin at full CPU
     // while the datagrams wait in the socket.
-    if (!answer_buffers_.exhausted() && !disarmed_upstream_.empty()) {
-      // Only the sockets whose receive ended; one the kernel refuses stays listed.
-      std::size_t kept = 0;
-      for (const std::uint32_t i : disarmed_upstream_) {
-        ArmReceive(kRecvUpstream, i, upstream_sockets_[i], kAnswerGroup);
-        if (!upstream_sockets_[i].armed) disarmed_upstream_[kept++] = i;
-      }
-      disarmed_upstream_.resize(kept);
-    }
+    upstream_udp_.Rearm();
     if (!stopping_) {
       for (std::uint32_t i = 0; i < listeners_.size(); ++i) {
-        if (!listeners_[i].armed && !query_buffers_.exhausted()) {
+        if (!listeners_[i].armed && !query_buffers_.provided().exhausted()) {
           ArmReceive(kRecvListener, i, listeners_[i], kQueryGroup);
         }
         if (!tcp_listeners_[i].armed) ArmAccept(i);

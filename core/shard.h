@@ -1,8 +1,8 @@
 // core/shard.h: one shard: a thread's io_uring loop that receives queries on its own
 // SO_REUSEPORT listeners, forwards them from its own upstream sockets, and answers.
 //
-// Everything here is shard-local: the ring, both provided-buffer groups (queries and
-// answers), the sockets, the in-flight table, the pending-answer and coalescing indexes,
+// Everything here is shard-local: the ring, the buffer pools (core/buffers/), the
+// sockets (the upstream UDP ones in core/upstream/udp_sockets.h), the in-flight table, the pending-answer and coalescing indexes,
 // the timer wheel, the response cache, the random pool and the counters. The packet path
 // takes no lock, shares no write with another shard and allocates nothing: every table
 // is sized in Init.
@@ -15,8 +15,9 @@
 // (cache hits, coalescing of identical misses, refreshes, serve-stale), shard_tcp.cc
 // (TCP streams: client connections, framing, ordered writes, limits and timeouts),
 // shard_tcp_upstream.cc (pooled, pipelined TCP connections to upstreams, TC retries),
-// shard_tls.cc (DNS over TLS both ways), shard_rotation.cc (upstream source ports) and
-// shard_handoff.cc (client connections across a reload).
+// shard_tls.cc (DNS over TLS both ways), shard_case.cc (DNS 0x20), shard_cookies.cc
+// (DNS cookies), shard_memory.cc (the memory bound) and shard_handoff.cc (client
+// connections across a reload).
 #pragma once
 
 #include <sys/socket.h>
@@ -32,6 +33,8 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "core/buffers/big_buffers.h"
+#include "core/buffers/query_buffers.h"
 #include "core/cache.h"
 #include "core/counters.h"
 #include "core/fixed_queue.h"
@@ -55,7 +58,7 @@
 #include "core/upstream/case_randomization.h"
 #include "core/upstream/cookie_jar.h"
 #include "core/upstream/outgoing_query.h"
-#include "core/upstream/port_rotation.h"
+#include "core/upstream/udp_sockets.h"
 #include "core/upstream/rtt_estimator.h"
 #include "core/upstream/selector.h"
 #include "ring/buffer_ring.h"
@@ -184,10 +187,7 @@ class Shard {
     msghdr recv_msg{};  // the layout template of multishot recvmsg; pinned for its life
     int family = 0;
     bool armed = false;
-    std::uint32_t spec = 0;  // index into RouteTable::listeners (listeners only)
-    // An upstream socket being replaced (shard_rotation.cc): the socket on a fresh port
-    // that takes over once the receive on `fd` is cancelled.
-    ring::UniqueFd replacement;
+    std::uint32_t spec = 0;  // index into RouteTable::listeners
   };
   struct SendContext {  // one per provided buffer: a send's msghdr must outlive the send
     msghdr msg{};
@@ -376,14 +376,6 @@ class Shard {
   // TXID unique on it, and files it in pending_. False when there is none.
   bool BindUpstream(InflightSlot& slot, std::uint32_t slot_index);
 
-  // shard_rotation.cc: upstream UDP sockets replaced one at a time by sockets on fresh
-  // random ports (core/upstream/port_rotation.h decides which and when).
-  // Called every loop turn.
-  void RotateUpstreamSockets(std::int64_t now_ms);
-  // The receive on upstream socket `index` ended: swap in its replacement, if it has one.
-  void FinishRotation(std::uint32_t index);
-  void SwapInReplacement(Socket& socket);
-  const SockAddr* UpstreamSource(int family) const noexcept;
   // failfast_all_unhealthy_upstreams applies: no attempt is made, at the start or on a retry.
   bool FailsFast(const ForwardRoute& forward) const noexcept {
     return forward.failfast && selector_.AllDown(forward);
@@ -606,11 +598,7 @@ class Shard {
   // A 0x20 or cookie check over TCP that failed (refused, timed out, broken): the query
   // goes back to its upstream over UDP, and nobody is blamed.
   void BackToUdpAfterCheck(std::uint32_t slot_index);
-  // The query buffer's kUpstreamScratch octets (core/shard_layout.h).
-  std::uint8_t* UpstreamScratch(std::uint16_t bid) noexcept;
 
-  std::uint8_t* QueryPayload(std::uint16_t bid) noexcept;
-  std::uint8_t* BigPayload(std::uint16_t big) noexcept;
   // An upstream stream is filed in pending_ under a socket number above every UDP
   // socket's: kStreamSocketBase + its index among the upstream streams.
   std::uint16_t PendingSocketOf(std::uint32_t conn) const noexcept {
@@ -625,22 +613,7 @@ class Shard {
   }
   // The name a slot asks for, as its client spelled it (offset 12 of its query).
   std::span<const std::uint8_t> QnameOf(const InflightSlot& slot) noexcept {
-    return {QueryPayload(slot.query_buffer) + wire::header::kSize, slot.qname_len};
-  }
-  // A query buffer has several users: the slot waiting on it and each send reading it.
-  // It goes back to the kernel (or, for a refresh buffer, to the free list) when the
-  // last one lets go.
-  void RefQuery(std::uint16_t bid) noexcept { ++query_refs_[bid]; }
-  void UnrefQuery(std::uint16_t bid) noexcept {
-    if (--query_refs_[bid] != 0) return;
-    // The free lists never grow past their reserved sizes.
-    if (bid < options_.query_buffers) {
-      query_buffers_.Recycle(bid);
-    } else if (bid < options_.query_buffers + options_.refresh_buffers) {
-      refresh_free_.push_back(bid);
-    } else {
-      tcp_query_free_.push_back(bid);
-    }
+    return {query_buffers_.Payload(slot.query_buffer) + wire::header::kSize, slot.qname_len};
   }
   std::int64_t NowMs() const noexcept;
   static std::int64_t NowUs() noexcept;
@@ -656,32 +629,18 @@ class Shard {
 
   // Order matters: buffer rings unregister from the ring, so they go first.
   ring::Ring ring_;
-  ring::ProvidedBufferRing query_buffers_;
+  QueryBuffers query_buffers_;  // every query's buffer, and who holds it
   ring::ProvidedBufferRing answer_buffers_;
   std::vector<Socket> listeners_;
-  std::vector<Socket> upstream_sockets_;
-  std::vector<std::uint16_t> sockets_by_family_[2];  // [0] IPv4, [1] IPv6
-  PortRotation rotation_;                   // of upstream_sockets_
-  std::vector<std::uint32_t> disarmed_upstream_;  // upstream sockets with no receive armed
+  UpstreamUdpSockets upstream_udp_;
   std::vector<SendContext> query_sends_;
   std::vector<SendContext> answer_sends_;
   std::vector<std::uint32_t> concurrent_;   // per forward id: forwarded queries in flight
   std::vector<std::uint32_t> concurrent_limit_;  // per forward id: this shard's share; 0: none
   UpstreamSelector selector_;
   std::vector<RttEstimator> rtt_;           // per global upstream id
-  // Per query buffer, kUpstreamScratch octets: its name as sent (0x20), then what
-  // LayOutQuery writes (a COOKIE). Touched only as used.
-  ReservedBytes upstream_scratch_;
   std::optional<CookieJar> cookies_;        // empty when upstream_cookies is off
-  std::vector<std::uint8_t> query_refs_;    // per query buffer, then per refresh buffer
-  // Refresh queries and TCP queries live in shard-owned buffers numbered after the
-  // provided ones: refresh buffers first, then TCP query buffers.
-  ReservedBytes owned_arena_;
-  std::vector<std::uint16_t> refresh_free_;
-  std::vector<std::uint16_t> tcp_query_free_;
-  // Answers over TCP too large for a query buffer.
-  ReservedBytes big_arena_;
-  std::vector<std::uint16_t> big_free_;
+  BigBuffers big_buffers_;  // answers over TCP too large for a query buffer
   std::vector<SendContext> big_sends_;
 
   std::vector<Socket> tcp_listeners_;

@@ -73,7 +73,7 @@ void Shard::ServeCopy(const Client& to, std::span<const std::uint8_t> answer, st
 void Shard::WriteCopy(const Client& client, std::span<const std::uint8_t> answer, std::uint32_t ttl_cap) {
   // The answer replaces the query in its own buffer, then takes the client's ID and the
   // client's spelling of the name (the stored one may be another client's).
-  std::uint8_t* payload = QueryPayload(client.bid);
+  std::uint8_t* payload = query_buffers_.Payload(client.bid);
   wire::NameStorage client_qname;
   std::memcpy(client_qname.data(), payload + wire::header::kSize, client.qname_len);
   std::memcpy(payload, answer.data(), answer.size());
@@ -227,16 +227,14 @@ bool Shard::StartRefresh(const Lookup& lookup, std::span<const std::uint8_t> sto
   // A refresh asks without the client's subnet, so an ECS entry is not refreshed: it
   // expires (or is served stale) and the next client's query renews it.
   if ((lookup.key.flags & CacheKey::kEcs) != 0) return false;
-  if (coalescing_.Contains(lookup.key.hash) || refresh_free_.empty()) return false;
+  if (coalescing_.Contains(lookup.key.hash) || !query_buffers_.refresh_available()) return false;
   const std::uint32_t index = inflight_.Take();
   if (index == InflightTable::kNone) return false;
-  const std::uint16_t bid = refresh_free_.back();
-  refresh_free_.pop_back();
-  query_refs_[bid] = 1;  // the slot's
+  const std::uint16_t bid = query_buffers_.TakeRefresh();  // held by the slot
   // The stored answer's question is the name, type and class to ask for again.
   const CacheKey& key = lookup.key;
   const std::span<const std::uint8_t> qname = stored_answer.subspan(wire::header::kSize, lookup.qname.size());
-  std::uint8_t* payload = QueryPayload(bid);
+  std::uint8_t* payload = query_buffers_.Payload(bid);
   const wire::Result<std::size_t> len = wire::BuildQuery(
       {0, static_cast<std::uint16_t>(wire::flag::kRd | ((key.flags & CacheKey::kCd) ? wire::flag::kCd : 0)),
        qname, key.qtype, key.qclass, (key.flags & CacheKey::kEdns) != 0, (key.flags & CacheKey::kDo) != 0},
@@ -245,7 +243,7 @@ bool Shard::StartRefresh(const Lookup& lookup, std::span<const std::uint8_t> sto
       len ? wire::ParseQuery({payload, *len}) : wire::Result<wire::QueryView>(len.error());
   if (!q) {
     inflight_.Release(index);
-    UnrefQuery(bid);
+    query_buffers_.Release(bid);
     return false;
   }
   // Filled like a client's query (the forward's transport included), with nobody to
@@ -255,7 +253,7 @@ bool Shard::StartRefresh(const Lookup& lookup, std::span<const std::uint8_t> sto
   FillSlot(index, nobody, *q, lookup, now);
   if (!Admit(inflight_[index])) {
     inflight_.Release(index);
-    UnrefQuery(bid);
+    query_buffers_.Release(bid);
     return false;
   }
   RegisterLeader(index);

@@ -19,8 +19,8 @@ std::span<const std::uint8_t> Shard::SpellForUpstream(InflightSlot& slot, std::i
   const std::uint32_t upstream_id = slot.forward->first_upstream + slot.upstream;
   if (slot.case_key == 0 || !cases_.Randomizes(upstream_id, now)) return {};
   if (slot.case_plain_upstream == upstream_id) return {};
-  std::uint8_t* name = UpstreamScratch(slot.query_buffer);
-  wire::SpellWithKey({QueryPayload(slot.query_buffer) + wire::header::kSize, slot.qname_len},
+  std::uint8_t* name = query_buffers_.Scratch(slot.query_buffer);
+  wire::SpellWithKey({query_buffers_.Payload(slot.query_buffer) + wire::header::kSize, slot.qname_len},
                      slot.case_key, {name, slot.qname_len});
   slot.case_spelled = true;
   return {name, slot.qname_len};

@@ -52,16 +52,16 @@ bool Decode(std::span<std::uint8_t> buffer, int res, msghdr& layout, Received& o
 void Shard::OnQuery(std::uint32_t listener, std::uint16_t bid, int res) {
   Received rx;
   ++counters_.queries;
-  query_refs_[bid] = 1;  // this function's; handed to the slot when the query is forwarded
-  if (!Decode(query_buffers_.Buffer(bid), res, listeners_[listener].recv_msg, rx) ||
+  // HandleCompletion made this function its holder; handed to the slot when forwarded.
+  if (!Decode(query_buffers_.Received(bid), res, listeners_[listener].recv_msg, rx) ||
       rx.truncated || rx.len < wire::header::kSize) {
     ++counters_.dropped_short;
-    UnrefQuery(bid);
+    query_buffers_.Release(bid);
     return;
   }
   if ((wire::LoadU16(rx.payload + wire::header::kFlags) & wire::flag::kQr) != 0) {
     ++counters_.dropped_qr;  // an answer sent to a listener: answering it could loop
-    UnrefQuery(bid);
+    query_buffers_.Release(bid);
     return;
   }
   if (question_samples_ && question_samples_->Due()) {
@@ -92,7 +92,7 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
     } else {
       ++counters_.reply_failures;
     }
-    UnrefQuery(bid);
+    query_buffers_.Release(bid);
   };
   if (wire::Opcode(flags) != wire::opcode::kQuery) {
     ++counters_.notimp;
@@ -138,7 +138,7 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
         if (client.tcp()) StreamQueryDone(client.conn, client.conn_generation);
         break;
     }
-    UnrefQuery(bid);
+    query_buffers_.Release(bid);
     return true;
   };
   if (stages_handled(pipeline.before_cache)) return;
@@ -165,7 +165,7 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
   const std::int64_t now = NowMs();
   if (routes_.blocks[route].cache && cache_) {
     lookup.policy = &*routes_.blocks[route].cache;
-    if (ServeFromCache(client, lookup, now)) return UnrefQuery(bid);
+    if (ServeFromCache(client, lookup, now)) return query_buffers_.Release(bid);
   }
   if (stages_handled(pipeline.after_cache)) return;
   const ForwardRoute& forward = *lookup.forward;
@@ -214,10 +214,10 @@ void Shard::FillSlot(std::uint32_t index, const Client& client, const wire::Quer
   // ringdns's own (core/upstream/cookie_jar.h).
   wire::OptView opt = q.opt;
   slot.query_len = static_cast<std::uint16_t>(
-      wire::DropOption({QueryPayload(client.bid), q.size}, opt, wire::edns::kOptionCookie));
+      wire::DropOption({query_buffers_.Payload(client.bid), q.size}, opt, wire::edns::kOptionCookie));
   // A query whose additional section holds something else (a TSIG, which must stay
   // last and counted as signed) goes as it came.
-  const bool others = wire::LoadU16(QueryPayload(client.bid) + wire::header::kArCount) != (opt.present() ? 1 : 0);
+  const bool others = wire::LoadU16(query_buffers_.Payload(client.bid) + wire::header::kArCount) != (opt.present() ? 1 : 0);
   slot.opt_rdata = others ? kOptNotLast : !opt.present() ? kNoOpt : opt.rdata_offset;
   slot.qname_len = q.qname_len;
   slot.opcode = q.opcode();
@@ -281,19 +281,19 @@ void Shard::SendToUpstream(std::uint32_t index) {
   slot.sent_us = NowUs();
   slot.case_spelled = false;
   if (slot.tcp_upstream) return SendOverTcp(index);
-  std::uint8_t* query = QueryPayload(slot.query_buffer);
+  std::uint8_t* query = query_buffers_.Payload(slot.query_buffer);
   wire::SetId({query, slot.query_len}, slot.txid);
   const SockAddr& upstream = slot.forward->upstreams[slot.upstream];
   const std::span<const std::uint8_t> spelled = SpellForUpstream(slot, slot.sent_us / 1000);
   std::span<const std::uint8_t> cookie;
   const std::uint32_t upstream_id = slot.forward->first_upstream + slot.upstream;
   if (cookies_ && slot.cookie_off_upstream != upstream_id) cookie = cookies_->Option(upstream_id);
-  std::uint8_t* scratch = UpstreamScratch(slot.query_buffer);
+  std::uint8_t* scratch = query_buffers_.Scratch(slot.query_buffer);
   const OutgoingQuery pieces =
       LayOutQuery({query, slot.query_len}, slot.qname_len, slot.opt_rdata, spelled, cookie,
                   std::span<std::uint8_t, kOutgoingScratchSize>(scratch + kSpelledNameLen, kOutgoingScratchSize));
-  RefQuery(slot.query_buffer);
-  QueueSend(upstream_sockets_[slot.upstream_socket].fd.get(), kSendUpstream, index,
+  query_buffers_.Hold(slot.query_buffer);
+  QueueSend(upstream_udp_.fd(slot.upstream_socket), kSendUpstream, index,
             slot.generation, slot.query_buffer, query_sends_[slot.query_buffer], query,
             slot.query_len, upstream.get(), upstream.len, {}, &pieces);
 }
@@ -309,7 +309,7 @@ void Shard::ReleaseSlot(std::uint32_t index) {
   slot.counted_forward = kNoSlot;
   const std::uint16_t bid = slot.query_buffer;
   inflight_.Release(index);
-  UnrefQuery(bid);  // the slot's hold on its query
+  query_buffers_.Release(bid);  // the slot's hold on its query
 }
 
 void Shard::ReplyServfail(const Client& client, LogError why) {
@@ -324,7 +324,7 @@ void Shard::ReplyError(const Client& to, const wire::ErrorAnswer& error, LogErro
 void Shard::WriteError(const Client& client, const wire::ErrorAnswer& error, LogError why) {
   // Written over the client's query in place (its ID first: the buffer may carry our
   // upstream TXID).
-  std::uint8_t* payload = QueryPayload(client.bid);
+  std::uint8_t* payload = query_buffers_.Payload(client.bid);
   wire::SetId({payload, client.query_len}, client.id);
   const std::span<const std::uint8_t> msg(payload, client.query_len);
   const wire::Result<wire::QueryView> q = wire::ParseQuery(msg);
@@ -388,7 +388,7 @@ void Shard::ReplyTruncated(const Client& client) {
 
 void Shard::OnAnswer(std::uint32_t socket, std::uint16_t bid, int res) {
   Received rx;
-  if (!Decode(answer_buffers_.Buffer(bid), res, upstream_sockets_[socket].recv_msg, rx) ||
+  if (!Decode(answer_buffers_.Buffer(bid), res, upstream_udp_.receive_layout(socket), rx) ||
       rx.len < wire::header::kSize) {
     ++counters_.dropped_short;
     answer_buffers_.Recycle(bid);
@@ -508,34 +508,29 @@ void Shard::OnUpstreamAnswer(std::uint32_t index, std::uint8_t upstream, std::ui
 bool Shard::PlaceAnswer(const InflightSlot& slot, std::span<const std::uint8_t> answer,
                         std::uint8_t*& data, Owner& owner, std::uint16_t& bid) {
   if (answer.size() <= kQueryRoom) {
-    owner = kOwnsQuery;
-    if (query_refs_[slot.query_buffer] == 1) {
+    if (query_buffers_.SoleHolder(slot.query_buffer)) {
       // Only the slot holds its query's buffer (no send reads it): the query has done
       // its job. So every TCP query has room for its answer, whatever the pool holds.
       bid = slot.query_buffer;
-      ++query_refs_[bid];  // the send's; the slot lets go of its own when released
-    } else if (!tcp_query_free_.empty()) {
-      bid = tcp_query_free_.back();
-      tcp_query_free_.pop_back();
-      query_refs_[bid] = 1;
+      query_buffers_.Hold(bid);  // the send's; the slot lets go of its own when released
     } else {
-      owner = kOwnsNothing;
+      bid = query_buffers_.TakeTcp();  // held by the send; kNone when every spare is out
     }
-    if (owner == kOwnsQuery) {
-      data = QueryPayload(bid);
+    if (bid != QueryBuffers::kNone) {
+      owner = kOwnsQuery;
+      data = query_buffers_.Payload(bid);
       std::memcpy(data, answer.data(), answer.size());
       return true;
     }
   }
-  if (big_free_.empty()) return false;  // every big buffer waits on slow clients
+  if (!big_buffers_.available()) return false;  // every big buffer waits on slow clients
   if (slot.conn != kNoSlot) {
     const Stream& client = streams_[slot.conn];
     if (client.generation == slot.conn_generation && client.big_held >= kBigBuffersPerConnection) return false;
   }
   owner = kOwnsBig;
-  bid = big_free_.back();
-  big_free_.pop_back();
-  data = BigPayload(bid);
+  bid = big_buffers_.Take();
+  data = big_buffers_.Payload(bid);
   std::memcpy(data, answer.data(), answer.size());
   return true;
 }

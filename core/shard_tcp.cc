@@ -181,7 +181,7 @@ void Shard::ReadClientQueries(std::uint32_t conn, std::uint32_t budget) {
     // control hold the client back meanwhile. Answers never wait for these buffers.
     const bool too_many = s.inflight >= options_.tcp_inflight_per_connection;
     const bool others_first = budget == kAnyNumber && !stalled_streams_.empty();
-    if (too_many || tcp_query_free_.empty() || budget == 0 || others_first) {
+    if (too_many || !query_buffers_.tcp_available() || budget == 0 || others_first) {
       if (!s.stalled) ++counters_.tcp_stalls;
       s.stalled = true;
       if (!too_many) WaitForBuffer(conn);
@@ -190,10 +190,8 @@ void Shard::ReadClientQueries(std::uint32_t conn, std::uint32_t budget) {
     }
     s.stalled = false;
     if (budget != kAnyNumber) --budget;
-    const std::uint16_t bid = tcp_query_free_.back();
-    tcp_query_free_.pop_back();
-    query_refs_[bid] = 1;
-    std::uint8_t* payload = QueryPayload(bid);
+    const std::uint16_t bid = query_buffers_.TakeTcp();  // held by the slot it will fill
+    std::uint8_t* payload = query_buffers_.Payload(bid);
     std::memcpy(payload, message.data(), message.size());
     s.in.Consume(message);
     ++s.inflight;
@@ -232,7 +230,7 @@ void Shard::ResumeStalledStreams() {
   // One query per waiting connection in turn, while buffers last: a connection with
   // more to read queues again at the end, so one busy client cannot keep every freed
   // buffer. Each turn takes a buffer or shortens the queue, so this ends.
-  while (!stalled_streams_.empty() && !tcp_query_free_.empty()) {
+  while (!stalled_streams_.empty() && query_buffers_.tcp_available()) {
     const std::uint32_t conn = stalled_streams_.Front();
     stalled_streams_.Pop();
     Stream& s = streams_[conn];
@@ -268,7 +266,7 @@ void Shard::CancelUnsentWrites(std::uint16_t bid) noexcept {
       if (front && s.send_armed && s.tls == kNoTls) return;
       w.owner = kOwnsNothing;
       w.len = 0;  // skipped by the sends
-      UnrefQuery(bid);
+      query_buffers_.Release(bid);
     });
   }
 }

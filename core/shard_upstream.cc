@@ -13,10 +13,6 @@ namespace {
 
 using namespace layout;
 
-// Draws of a random upstream socket before walking to a serving one: with half the
-// sockets retiring at most, 32 draws all retiring is a 2^-32 event.
-constexpr int kMaxSocketDraws = 32;
-
 }  // namespace
 
 std::int64_t Shard::NowUs() noexcept {
@@ -37,18 +33,9 @@ bool Shard::BindUpstream(InflightSlot& slot, std::uint32_t index) {
     if (conn == kNoConn) return false;
     slot.upstream_socket = PendingSocketOf(conn);
   } else {
-    const std::vector<std::uint16_t>& sockets =
-        sockets_by_family_[FamilyIndex(slot.forward->upstreams[slot.upstream].family())];
-    if (sockets.empty()) return false;
-    // A random socket among those taking queries, drawn again while the draw is
-    // retiring: at least half serve, so a few draws do, and each serving socket is as
-    // likely as any (walking on from a retiring one would favour the socket after the
-    // retiring run, the next to retire).
-    const auto n = static_cast<std::uint32_t>(sockets.size());
-    std::uint32_t k = random_.Below(n);
-    for (int draws = 1; draws < kMaxSocketDraws && !rotation_.Serving(sockets[k]); ++draws) k = random_.Below(n);
-    for (std::uint32_t tries = 1; tries < n && !rotation_.Serving(sockets[k]); ++tries) k = (k + 1) % n;
-    slot.upstream_socket = sockets[k];
+    const std::uint16_t socket = upstream_udp_.Pick(slot.forward->upstreams[slot.upstream].family(), random_);
+    if (socket == UpstreamUdpSockets::kNone) return false;
+    slot.upstream_socket = socket;
   }
   // An unpredictable ID, unique among the queries waiting on that socket (RFC 5452).
   std::uint32_t key;
@@ -143,9 +130,6 @@ void Shard::AskAgainOverUdp(std::uint32_t index) {
   timers_->Schedule(index, std::min(now + AttemptTimeoutMs(slot), slot.deadline_ms));
 }
 
-std::uint8_t* Shard::UpstreamScratch(std::uint16_t bid) noexcept {
-  return upstream_scratch_.data() + std::size_t{bid} * kUpstreamScratch;
-}
 
 void Shard::BackToUdpAfterCheck(std::uint32_t index) {
   InflightSlot& slot = inflight_[index];
