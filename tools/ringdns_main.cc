@@ -26,6 +26,7 @@
 #include "core/config/loader.h"
 #include "core/daemon.h"
 #include "core/http_endpoints.h"
+#include "core/ops/reload_watch.h"
 #include "core/privileges.h"
 #include "core/version.h"
 
@@ -142,85 +143,6 @@ void LogMemoryFit(const ringdns::core::Daemon& daemon) {
   }
 }
 
-// The Corefile's bytes, for `reload`'s change detection (CoreDNS hashes them too).
-std::optional<std::string> ReadFile(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return std::nullopt;
-  std::string text;
-  char chunk[4096];
-  while (const std::size_t n = std::fread(chunk, 1, sizeof(chunk), f)) text.append(chunk, n);
-  std::fclose(f);
-  return text;
-}
-
-// What `reload` watches: the Corefile's bytes, and those of every certificate, key and
-// CA file it names, so a certificate renewed in place (cert-manager rewriting a mounted
-// Secret) is taken up like an edited Corefile. CoreDNS's reload watches the Corefile only.
-struct WatchedFiles {
-  std::optional<std::string> corefile;  // nullopt: unreadable, nothing is compared
-  std::string tls;                      // each named file's path and bytes
-
-  static WatchedFiles Read(const std::string& corefile_path, const Config& config) {
-    WatchedFiles files{ReadFile(corefile_path), {}};
-    const auto add = [&files](const auto& named) {  // a block's or a forward's `tls` files
-      for (const std::string* path : {&named.cert, &named.key, &named.ca}) {
-        if (path->empty()) continue;
-        files.tls.append(*path).push_back('\0');
-        files.tls.append(ReadFile(*path).value_or("(unreadable)")).push_back('\0');
-      }
-    };
-    for (const auto& block : config.blocks) {
-      if (block.tls) add(*block.tls);
-      for (const auto& forward : block.forwards) {
-        if (forward.tls) add(*forward.tls);
-      }
-    }
-    return files;
-  }
-  // Why a reload is due, or nullptr.
-  const char* ChangedSince(const WatchedFiles& before) const {
-    if (!corefile || !before.corefile) return nullptr;
-    if (*corefile != *before.corefile) return "reload (the Corefile changed)";
-    if (tls != before.tls) return "reload (a certificate, key or CA file changed)";
-    return nullptr;
-  }
-};
-
-// `reload [INTERVAL [JITTER]]`: the shortest interval any block asks for; each check
-// waits INTERVAL plus up to JITTER at random, so replicas do not reload in step.
-std::optional<absl::Duration> ReloadCheckInterval(const Config& config) {
-  std::optional<absl::Duration> every;
-  for (const auto& block : config.blocks) {
-    if (!block.reload) continue;
-    const absl::Duration d = block.reload->interval +
-                             absl::Milliseconds(std::rand() % (absl::ToInt64Milliseconds(block.reload->jitter) + 1));
-    if (!every || d < *every) every = d;
-  }
-  return every;
-}
-
-// Re-reads the Corefile and swaps it in. A bad one is logged with its position and the
-// running configuration stays (coredns_reload_failed_total counts it).
-void Reload(const Flags& flags, ringdns::core::Daemon& daemon, Config& running, const char* why) {
-  if (!flags.conf && !FileExists("Corefile")) {
-    Log(std::string(why) + ": running on the built-in default Corefile; nothing to reload");
-    return;
-  }
-  const std::string path = flags.conf.value_or("Corefile");
-  absl::StatusOr<Config> next = ringdns::core::config::LoadCorefile(path, flags.load);
-  absl::Status status = next.ok() ? daemon.Reload(*next) : next.status();
-  if (!next.ok()) daemon.CountFailedReload();
-  if (!status.ok()) {
-    std::fprintf(stderr, "[ERROR] %s: reload failed, still serving the previous configuration: %s\n", why,
-                 std::string(status.message()).c_str());
-    return;
-  }
-  running = *std::move(next);
-  for (const std::string& warning : daemon.warnings()) std::fprintf(stderr, "[WARNING] %s\n", warning.c_str());
-  LogMemoryFit(daemon);
-  Log(std::string(why) + ": reloaded " + path);
-}
-
 // Runs the shards until SIGTERM or SIGINT, then drains them and exits 0.
 int Serve(Config config, const Flags& flags) {
   // Block the signals before any shard thread starts, so only this thread takes them.
@@ -278,27 +200,29 @@ int Serve(Config config, const Flags& flags) {
                          "serves the clients the kernel sends it, so a name may be asked upstream once per shard\n");
   }
   // The control loop: signals, `reload` checks, and joining replaced shards.
-  const std::string corefile_path = flags.conf.value_or("Corefile");
-  WatchedFiles watched = WatchedFiles::Read(corefile_path, config);
-  absl::Time next_check = absl::Now() + ReloadCheckInterval(config).value_or(absl::InfiniteDuration());
+  ringdns::core::ReloadWatch reloads(
+      {.corefile_path = flags.conf.value_or("Corefile"), .unnamed = !flags.conf, .load = flags.load}, config,
+      {.apply =
+           [&daemon](const Config& next) {
+             absl::Status status = (*daemon)->Reload(next);
+             if (!status.ok()) return status;
+             for (const std::string& warning : (*daemon)->warnings()) {
+               std::fprintf(stderr, "[WARNING] %s\n", warning.c_str());
+             }
+             LogMemoryFit(**daemon);
+             return status;
+           },
+       .count_failure = [&daemon] { (*daemon)->CountFailedReload(); },
+       .log = [](const std::string& line, bool error) { std::fprintf(stderr, "[%s] %s\n", error ? "ERROR" : "INFO", line.c_str()); }},
+      absl::Now());
   while (true) {
     const timespec tick{1, 0};
     const int signal = ::sigtimedwait(&signals, nullptr, &tick);
     if (signal == SIGTERM || signal == SIGINT) break;
     if (signal == SIGHUP || signal == SIGUSR1) {
-      Reload(flags, **daemon, config, signal == SIGHUP ? "SIGHUP" : "SIGUSR1");
-      watched = WatchedFiles::Read(corefile_path, config);
-    } else if (absl::Now() >= next_check) {
-      WatchedFiles now = WatchedFiles::Read(corefile_path, config);
-      if (const char* why = now.ChangedSince(watched)) {
-        Reload(flags, **daemon, config, why);
-        // Later changes are measured against what this reload saw, so a key written
-        // after its certificate (a failed reload, then a good one) is not missed.
-        watched = std::move(now);
-      }
-    }
-    if (absl::Now() >= next_check || signal > 0) {
-      next_check = absl::Now() + ReloadCheckInterval(config).value_or(absl::InfiniteDuration());
+      reloads.ReloadNow(signal == SIGHUP ? "SIGHUP" : "SIGUSR1", absl::Now());
+    } else {
+      reloads.Tick(absl::Now());
     }
     (*daemon)->ReapRetired();
   }
@@ -306,7 +230,7 @@ int Serve(Config config, const Flags& flags) {
   // health { lameduck D }: keep serving (and /health OK, /ready not) for D first, so a
   // load balancer drains this instance before it goes.
   absl::Duration lameduck = absl::ZeroDuration();
-  for (const auto& block : config.blocks) {
+  for (const auto& block : reloads.running().blocks) {
     if (block.health) lameduck = std::max(lameduck, block.health->lameduck);
   }
   if (lameduck > absl::ZeroDuration()) {

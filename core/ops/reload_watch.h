@@ -1,0 +1,78 @@
+// core/ops/reload_watch.h: the control thread's reloads. A signal asks for one at once;
+// the `reload` plugin asks for a check every INTERVAL (plus up to JITTER), and a check
+// reloads when the Corefile or a certificate, key or CA file it names has changed.
+//
+// CoreDNS's reload watches the Corefile only; here a certificate renewed in place
+// (cert-manager rewriting a mounted Secret) is taken up like an edited Corefile. A bad
+// Corefile is reported with its position and the running configuration stays.
+// The clock is the caller's (Tick is told the time), so a test drives it.
+// Thread affinity: the control thread.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "core/config/config.h"
+#include "core/config/loader.h"
+
+namespace ringdns::core {
+
+// What a check compares: the Corefile's bytes (CoreDNS hashes them too), and every
+// TLS file's path and bytes.
+struct WatchedFiles {
+  std::optional<std::string> corefile;  // nullopt: unreadable, nothing is compared
+  std::string tls;
+
+  static WatchedFiles Read(const std::string& corefile_path, const config::Config& config);
+  // Why a reload is due ("the Corefile changed", ...), or nullptr.
+  const char* ChangedSince(const WatchedFiles& before) const;
+};
+
+// `reload [INTERVAL [JITTER]]`: the shortest interval any block asks for, each with its
+// own random share of its jitter, so replicas do not reload in step; nullopt: never.
+std::optional<absl::Duration> ReloadCheckInterval(const config::Config& config);
+
+class ReloadWatch {
+ public:
+  struct Hooks {
+    // Swaps a loaded configuration in (Daemon::Reload); an error keeps the running one.
+    std::function<absl::Status(const config::Config&)> apply;
+    // The Corefile did not load: counted (Daemon::CountFailedReload).
+    std::function<void()> count_failure;
+    // One line for the operator: `error` says whether it reports a failure.
+    std::function<void(const std::string& line, bool error)> log;
+  };
+  struct Options {
+    std::string corefile_path;
+    // No Corefile was named (-conf): `corefile_path` is ./Corefile, and while it does
+    // not exist ringdns runs on its built-in default, with nothing to reload.
+    bool unnamed = false;
+    config::LoadOptions load;
+  };
+  ReloadWatch(Options options, config::Config running, Hooks hooks, absl::Time now);
+
+  // A signal (SIGHUP, SIGUSR1) asks for a reload now; `why` names it.
+  void ReloadNow(const char* why, absl::Time now);
+  // Each tick of the control loop: a check when one is due.
+  void Tick(absl::Time now);
+
+  const config::Config& running() const noexcept { return running_; }
+
+ private:
+  // Loads the Corefile and applies it; a failure is logged and changes nothing.
+  void Reload(const std::string& why);
+  void ScheduleCheck(absl::Time now);
+
+  const Options options_;
+  config::Config running_;
+  Hooks hooks_;
+  // What the last reload (or the start) saw: later changes are measured against it, so
+  // a key written after its certificate (a failed reload, then a good one) is not missed.
+  WatchedFiles watched_;
+  absl::Time next_check_;
+};
+
+}  // namespace ringdns::core
