@@ -213,16 +213,16 @@ int Serve(Config config, const Flags& flags) {
              return status;
            },
        .count_failure = [&daemon] { (*daemon)->CountFailedReload(); },
-       .log = [](const std::string& line, bool error) { std::fprintf(stderr, "[%s] %s\n", error ? "ERROR" : "INFO", line.c_str()); }},
-      absl::Now());
+       .log = [](const std::string& line, bool error) { std::fprintf(stderr, "[%s] %s\n", error ? "ERROR" : "INFO", line.c_str()); },
+       .now = [] { return absl::Now(); }});
   while (true) {
     const timespec tick{1, 0};
     const int signal = ::sigtimedwait(&signals, nullptr, &tick);
     if (signal == SIGTERM || signal == SIGINT) break;
     if (signal == SIGHUP || signal == SIGUSR1) {
-      reloads.ReloadNow(signal == SIGHUP ? "SIGHUP" : "SIGUSR1", absl::Now());
+      reloads.ReloadNow(signal == SIGHUP ? "SIGHUP" : "SIGUSR1");
     } else {
-      reloads.Tick(absl::Now());
+      reloads.Tick();
     }
     (*daemon)->ReapRetired();
   }

@@ -62,32 +62,35 @@ std::optional<absl::Duration> ReloadCheckInterval(const config::Config& config) 
   return every;
 }
 
-ReloadWatch::ReloadWatch(Options options, config::Config running, Hooks hooks, absl::Time now)
+ReloadWatch::ReloadWatch(Options options, config::Config running, Hooks hooks)
     : options_(std::move(options)), running_(std::move(running)), hooks_(std::move(hooks)),
       watched_(WatchedFiles::Read(options_.corefile_path, running_)) {
-  ScheduleCheck(now);
+  ScheduleCheck();
 }
 
-void ReloadWatch::ReloadNow(const char* why, absl::Time now) {
+void ReloadWatch::ReloadNow(const char* why) {
   Reload(why);
   watched_ = WatchedFiles::Read(options_.corefile_path, running_);
-  ScheduleCheck(now);
+  ScheduleCheck();
 }
 
-void ReloadWatch::Tick(absl::Time now) {
-  if (now < next_check_) return;
+void ReloadWatch::Tick() {
+  if (hooks_.now() < next_check_) return;
   WatchedFiles seen = WatchedFiles::Read(options_.corefile_path, running_);
   if (const char* why = seen.ChangedSince(watched_)) {
-    Reload(why);
-    watched_ = std::move(seen);
+    // A failed reload leaves what this check saw as the baseline, so the same bad files
+    // are not reloaded (and reported) again each interval, yet a key written after its
+    // certificate (a failed reload, then a good one) is not missed. A good one reads the
+    // files its configuration names, which may not be those the old one named.
+    watched_ = Reload(why) ? WatchedFiles::Read(options_.corefile_path, running_) : std::move(seen);
   }
-  ScheduleCheck(now);
+  ScheduleCheck();
 }
 
-void ReloadWatch::Reload(const std::string& why) {
+bool ReloadWatch::Reload(const std::string& why) {
   if (options_.unnamed && !FileExists(options_.corefile_path)) {
     hooks_.log(why + ": running on the built-in default Corefile; nothing to reload", false);
-    return;
+    return false;
   }
   absl::StatusOr<config::Config> next = config::LoadCorefile(options_.corefile_path, options_.load);
   if (!next.ok()) hooks_.count_failure();
@@ -95,14 +98,15 @@ void ReloadWatch::Reload(const std::string& why) {
   if (!status.ok()) {
     hooks_.log(why + ": reload failed, still serving the previous configuration: " + std::string(status.message()),
                true);
-    return;
+    return false;
   }
   running_ = *std::move(next);
   hooks_.log(why + ": reloaded " + options_.corefile_path, false);
+  return true;
 }
 
-void ReloadWatch::ScheduleCheck(absl::Time now) {
-  next_check_ = now + ReloadCheckInterval(running_).value_or(absl::InfiniteDuration());
+void ReloadWatch::ScheduleCheck() {
+  next_check_ = hooks_.now() + ReloadCheckInterval(running_).value_or(absl::InfiniteDuration());
 }
 
 }  // namespace ringdns::core

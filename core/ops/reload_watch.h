@@ -5,7 +5,7 @@
 // CoreDNS's reload watches the Corefile only; here a certificate renewed in place
 // (cert-manager rewriting a mounted Secret) is taken up like an edited Corefile. A bad
 // Corefile is reported with its position and the running configuration stays.
-// The clock is the caller's (Tick is told the time), so a test drives it.
+// The clock is a hook, so a test drives it.
 // Thread affinity: the control thread.
 #pragma once
 
@@ -44,6 +44,7 @@ class ReloadWatch {
     std::function<void()> count_failure;
     // One line for the operator: `error` says whether it reports a failure.
     std::function<void(const std::string& line, bool error)> log;
+    std::function<absl::Time()> now;
   };
   struct Options {
     std::string corefile_path;
@@ -52,25 +53,26 @@ class ReloadWatch {
     bool unnamed = false;
     config::LoadOptions load;
   };
-  ReloadWatch(Options options, config::Config running, Hooks hooks, absl::Time now);
+  ReloadWatch(Options options, config::Config running, Hooks hooks);
 
   // A signal (SIGHUP, SIGUSR1) asks for a reload now; `why` names it.
-  void ReloadNow(const char* why, absl::Time now);
+  void ReloadNow(const char* why);
   // Each tick of the control loop: a check when one is due.
-  void Tick(absl::Time now);
+  void Tick();
 
   const config::Config& running() const noexcept { return running_; }
 
  private:
-  // Loads the Corefile and applies it; a failure is logged and changes nothing.
-  void Reload(const std::string& why);
-  void ScheduleCheck(absl::Time now);
+  // Loads the Corefile and applies it; false (logged) when it failed and nothing changed.
+  bool Reload(const std::string& why);
+  // The next check: an interval after now (after the reload, which may take seconds).
+  void ScheduleCheck();
 
   const Options options_;
   config::Config running_;
   Hooks hooks_;
-  // What the last reload (or the start) saw: later changes are measured against it, so
-  // a key written after its certificate (a failed reload, then a good one) is not missed.
+  // What the last check or reload saw, with the files the running configuration names:
+  // later changes are measured against it.
   WatchedFiles watched_;
   absl::Time next_check_;
 };

@@ -42,16 +42,28 @@ class ReloadWatchTest : public ::testing::Test {
         ReloadWatch::Hooks{.apply =
                                [this](const config::Config& next) {
                                  applied_.push_back(next);
+                                 now_ += apply_takes_;
                                  return refuse_ ? absl::FailedPreconditionError("the daemon says no") : absl::OkStatus();
                                },
                            .count_failure = [this] { ++failures_; },
-                           .log = [this](const std::string& text, bool error) { lines_.push_back({text, error}); }},
-        t0_);
+                           .log = [this](const std::string& text, bool error) { lines_.push_back({text, error}); },
+                           .now = [this] { return now_; }});
+  }
+  // The control loop's tick, or a signal, at `since` past the start.
+  void Tick(ReloadWatch& watch, absl::Duration since) {
+    now_ = t0_ + since;
+    watch.Tick();
+  }
+  void Signal(ReloadWatch& watch, const char* why, absl::Duration since) {
+    now_ = t0_ + since;
+    watch.ReloadNow(why);
   }
   static int PortOf(const config::Config& c) { return c.blocks.at(0).forwards.at(0).to.at(0).port; }
 
   std::string dir_, corefile_;
   const absl::Time t0_ = absl::FromUnixSeconds(1'000'000);
+  absl::Time now_ = t0_;
+  absl::Duration apply_takes_ = absl::ZeroDuration();
   std::vector<config::Config> applied_;
   std::vector<Line> lines_;
   int failures_ = 0;
@@ -62,9 +74,9 @@ TEST_F(ReloadWatchTest, ASignalReloadsTheEditedCorefileAndNothingIsCheckedWithou
   WriteCorefile("127.0.0.1:5301");
   auto watch = Start();
   WriteCorefile("127.0.0.1:5302");
-  watch->Tick(t0_ + absl::Hours(24));  // no `reload`: never checked
+  Tick(*watch, absl::Hours(24));  // no `reload`: never checked
   EXPECT_TRUE(applied_.empty());
-  watch->ReloadNow("SIGHUP", t0_ + absl::Hours(24));
+  Signal(*watch, "SIGHUP", absl::Hours(24));
   ASSERT_EQ(applied_.size(), 1u);
   EXPECT_EQ(PortOf(applied_[0]), 5302);
   EXPECT_EQ(PortOf(watch->running()), 5302);
@@ -76,16 +88,16 @@ TEST_F(ReloadWatchTest, ASignalReloadsTheEditedCorefileAndNothingIsCheckedWithou
 TEST_F(ReloadWatchTest, TheReloadPluginChecksEachIntervalAndReloadsOnlyOnAChange) {
   WriteCorefile("127.0.0.1:5301", "  reload 10s 1s\n");
   auto watch = Start();
-  watch->Tick(t0_ + absl::Seconds(60));  // due, unchanged
+  Tick(*watch, absl::Seconds(60));  // due, unchanged
   EXPECT_TRUE(applied_.empty());
   WriteCorefile("127.0.0.1:5302", "  reload 10s 1s\n");
-  watch->Tick(t0_ + absl::Seconds(61));  // changed, but the next check is 10 to 11 s on
+  Tick(*watch, absl::Seconds(61));  // changed, but the next check is 10 to 11 s on
   EXPECT_TRUE(applied_.empty());
-  watch->Tick(t0_ + absl::Seconds(72));
+  Tick(*watch, absl::Seconds(72));
   ASSERT_EQ(applied_.size(), 1u);
   EXPECT_EQ(PortOf(applied_[0]), 5302);
   EXPECT_EQ(lines_.back().text, "reload (the Corefile changed): reloaded " + corefile_);
-  watch->Tick(t0_ + absl::Seconds(120));  // what was applied is the new baseline
+  Tick(*watch, absl::Seconds(120));  // what was applied is the new baseline
   EXPECT_EQ(applied_.size(), 1u);
 }
 
@@ -93,7 +105,7 @@ TEST_F(ReloadWatchTest, ABadCorefileIsReportedWithItsPositionAndTheRunningOneSta
   WriteCorefile("127.0.0.1:5301", "  reload 10s 1s\n");
   auto watch = Start();
   Write(corefile_, ".:5399 {\n  forward . 127.0.0.1:5302\n  reload 10s 1s\n  no_such_plugin\n}\n");
-  watch->Tick(t0_ + absl::Seconds(30));
+  Tick(*watch, absl::Seconds(30));
   EXPECT_TRUE(applied_.empty());
   EXPECT_EQ(failures_, 1);
   ASSERT_FALSE(lines_.empty());
@@ -102,10 +114,55 @@ TEST_F(ReloadWatchTest, ABadCorefileIsReportedWithItsPositionAndTheRunningOneSta
   EXPECT_NE(lines_.back().text.find("Corefile:4:"), std::string::npos) << lines_.back().text;
   EXPECT_EQ(PortOf(watch->running()), 5301);
   // Fixed: the next check sees it differ from the bad one it last saw, and applies it.
+  // Unchanged since: not loaded (nor reported) again each interval.
+  const std::size_t reported = lines_.size();
+  Tick(*watch, absl::Seconds(45));
+  EXPECT_EQ(failures_, 1);
+  EXPECT_EQ(lines_.size(), reported);
   WriteCorefile("127.0.0.1:5303", "  reload 10s 1s\n");
-  watch->Tick(t0_ + absl::Seconds(60));
+  Tick(*watch, absl::Seconds(60));
   ASSERT_EQ(applied_.size(), 1u);
   EXPECT_EQ(PortOf(watch->running()), 5303);
+}
+
+TEST_F(ReloadWatchTest, ASignalledReloadThatAddsTheReloadPluginStartsItsChecks) {
+  WriteCorefile("127.0.0.1:5301");
+  auto watch = Start();
+  WriteCorefile("127.0.0.1:5302", "  reload 10s 1s\n");
+  Signal(*watch, "SIGHUP", absl::Seconds(1));
+  ASSERT_EQ(applied_.size(), 1u);
+  Tick(*watch, absl::Seconds(13));  // due; what the signal loaded is the baseline
+  EXPECT_EQ(applied_.size(), 1u);
+  WriteCorefile("127.0.0.1:5303", "  reload 10s 1s\n");
+  Tick(*watch, absl::Seconds(25));
+  ASSERT_EQ(applied_.size(), 2u);
+  EXPECT_EQ(PortOf(watch->running()), 5303);
+}
+
+TEST_F(ReloadWatchTest, AReloadThatNamesOtherTlsFilesIsNotFollowedByASecondOne) {
+  WriteCorefile("127.0.0.1:5301", "  reload 10s 1s\n");
+  auto watch = Start();
+  Write(dir_ + "/tls.crt", "certificate");
+  Write(dir_ + "/tls.key", "key");
+  WriteCorefile("tls://127.0.0.1:853 {\n    tls " + dir_ + "/tls.crt " + dir_ + "/tls.key\n    tls_servername dns.example\n  }", "  reload 10s 1s\n");
+  Tick(*watch, absl::Seconds(12));
+  ASSERT_EQ(applied_.size(), 1u);
+  Tick(*watch, absl::Seconds(30));  // nothing changed since the reload
+  EXPECT_EQ(applied_.size(), 1u) << lines_.back().text;
+}
+
+TEST_F(ReloadWatchTest, TheNextCheckIsAnIntervalAfterASlowReloadEnds) {
+  WriteCorefile("127.0.0.1:5301", "  reload 10s 1s\n");
+  auto watch = Start();
+  apply_takes_ = absl::Seconds(15);  // a reload that waits for shards to stop
+  WriteCorefile("127.0.0.1:5302", "  reload 10s 1s\n");
+  Tick(*watch, absl::Seconds(12));  // reloads until 27 s
+  ASSERT_EQ(applied_.size(), 1u);
+  WriteCorefile("127.0.0.1:5303", "  reload 10s 1s\n");
+  Tick(*watch, absl::Seconds(30));
+  EXPECT_EQ(applied_.size(), 1u);  // not before 37 s
+  Tick(*watch, absl::Seconds(39));
+  EXPECT_EQ(applied_.size(), 2u);
 }
 
 TEST_F(ReloadWatchTest, ACertificateRenewedInPlaceIsTakenUp) {
@@ -114,7 +171,7 @@ TEST_F(ReloadWatchTest, ACertificateRenewedInPlaceIsTakenUp) {
   WriteCorefile("tls://127.0.0.1:853 {\n    tls " + dir_ + "/tls.crt " + dir_ + "/tls.key\n    tls_servername dns.example\n  }", "  reload 10s 1s\n");
   auto watch = Start();
   Write(dir_ + "/tls.key", "key 2");  // the Corefile is the same
-  watch->Tick(t0_ + absl::Seconds(30));
+  Tick(*watch, absl::Seconds(30));
   ASSERT_EQ(applied_.size(), 1u);
   EXPECT_EQ(lines_.back().text, "reload (a certificate, key or CA file changed): reloaded " + corefile_);
 }
@@ -124,7 +181,7 @@ TEST_F(ReloadWatchTest, ARefusedConfigurationIsLoggedAndNotTakenAsRunning) {
   auto watch = Start();
   WriteCorefile("127.0.0.1:5302");
   refuse_ = true;
-  watch->ReloadNow("SIGUSR1", t0_);
+  Signal(*watch, "SIGUSR1", absl::ZeroDuration());
   EXPECT_EQ(applied_.size(), 1u);
   EXPECT_EQ(failures_, 0);  // counted by the daemon itself
   ASSERT_EQ(lines_.size(), 1u);
@@ -136,12 +193,12 @@ TEST_F(ReloadWatchTest, ARefusedConfigurationIsLoggedAndNotTakenAsRunning) {
 
 TEST_F(ReloadWatchTest, OnTheBuiltInDefaultThereIsNothingToReloadUntilACorefileAppears) {
   auto watch = Start(/*unnamed=*/true);  // no ./Corefile
-  watch->ReloadNow("SIGHUP", t0_);
+  Signal(*watch, "SIGHUP", absl::ZeroDuration());
   EXPECT_TRUE(applied_.empty());
   ASSERT_EQ(lines_.size(), 1u);
   EXPECT_EQ(lines_[0].text, "SIGHUP: running on the built-in default Corefile; nothing to reload");
   WriteCorefile("127.0.0.1:5302");
-  watch->ReloadNow("SIGHUP", t0_);
+  Signal(*watch, "SIGHUP", absl::ZeroDuration());
   ASSERT_EQ(applied_.size(), 1u);
   EXPECT_EQ(PortOf(watch->running()), 5302);
 }
