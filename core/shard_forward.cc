@@ -9,6 +9,7 @@
 #include "core/shard.h"
 #include "core/shard_layout.h"
 #include "core/udp_steering.h"
+#include "ring/recvmsg.h"
 #include "wire/edns.h"
 #include "wire/message.h"
 #include "wire/patch.h"
@@ -33,17 +34,14 @@ struct Received {
 // Decodes a multishot recvmsg completion's buffer. Returns false if the kernel's layout
 // does not fit the buffer (never expected; counted as a short datagram).
 bool Decode(std::span<std::uint8_t> buffer, int res, msghdr& layout, Received& out) {
-  io_uring_recvmsg_out* header = io_uring_recvmsg_validate(buffer.data(), res, &layout);
-  if (header == nullptr) return false;
-  out.payload = static_cast<std::uint8_t*>(io_uring_recvmsg_payload(header, &layout));
-  out.len = io_uring_recvmsg_payload_length(header, res, &layout);
-  out.from = static_cast<const sockaddr*>(io_uring_recvmsg_name(header));
-  out.from_len = std::min<socklen_t>(header->namelen, sizeof(sockaddr_in6));
-  out.truncated = (header->flags & MSG_TRUNC) != 0;
-  for (cmsghdr* c = io_uring_recvmsg_cmsg_firsthdr(header, &layout); c != nullptr;
-       c = io_uring_recvmsg_cmsg_nexthdr(header, &layout, c)) {
-    if (out.destination.Take(*c)) break;
-  }
+  ring::ReceivedMessage m;
+  if (!ring::DecodeRecvMsg(buffer, res, layout, m)) return false;
+  out.payload = m.payload.data();
+  out.len = m.payload.size();
+  out.from = m.from;
+  out.from_len = std::min<socklen_t>(m.from_len, sizeof(sockaddr_in6));
+  out.truncated = m.truncated;
+  m.FindControl([&out](const cmsghdr& c) { return out.destination.Take(c); });
   return true;
 }
 

@@ -1,7 +1,6 @@
 // core/shard_layout.h: how a shard lays out its buffers; shared by the shard's files.
 #pragma once
 
-#include <liburing.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -9,6 +8,7 @@
 
 #include "core/reply_source.h"
 #include "core/upstream/outgoing_query.h"
+#include "ring/recvmsg.h"
 
 namespace ringdns::core::layout {
 
@@ -20,8 +20,8 @@ inline constexpr std::uint16_t kAnswerGroup = 2;
 // for cmsghdr (UBSan caught the 28-octet sockaddr_in6 leaving it at offset 44).
 inline constexpr std::uint32_t kNameLen = (sizeof(sockaddr_in6) + 7) & ~std::uint32_t{7};
 inline constexpr std::uint32_t kControlLen = kReplySourceControlLen;
-inline constexpr std::uint32_t kPayloadOffset = sizeof(io_uring_recvmsg_out) + kNameLen + kControlLen;
-static_assert((sizeof(io_uring_recvmsg_out) + kNameLen) % alignof(cmsghdr) == 0);
+inline constexpr std::uint32_t kPayloadOffset = ring::kRecvMsgHeaderSize + kNameLen + kControlLen;
+static_assert((ring::kRecvMsgHeaderSize + kNameLen) % alignof(cmsghdr) == 0);
 // Queries are small; the room after one is where answers ringdns writes itself (errors,
 // cache hits, answers shared with coalesced waiters) are built in place.
 inline constexpr std::uint32_t kQueryBufferSize = 2048;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "ring/fd.h"
+#include "ring/recvmsg.h"
 #include "ring/ring.h"
 #include "ring/user_data.h"
 
@@ -84,16 +85,45 @@ TEST_F(BufferRingTest, MultishotReceiveFillsProvidedBuffers) {
     ASSERT_TRUE(cqe.flags & IORING_CQE_F_BUFFER);
     EXPECT_TRUE(cqe.flags & IORING_CQE_F_MORE);  // still armed
     const auto bid = static_cast<std::uint16_t>(cqe.flags >> IORING_CQE_BUFFER_SHIFT);
-    io_uring_recvmsg_out* out = io_uring_recvmsg_validate(buffers.Buffer(bid).data(), cqe.res, &msg_);
-    ASSERT_NE(out, nullptr);
-    const auto* data = static_cast<const char*>(io_uring_recvmsg_payload(out, &msg_));
-    payloads.emplace_back(data, io_uring_recvmsg_payload_length(out, cqe.res, &msg_));
+    ReceivedMessage m;
+    ASSERT_TRUE(DecodeRecvMsg(buffers.Buffer(bid), cqe.res, msg_, m));
+    payloads.emplace_back(reinterpret_cast<const char*>(m.payload.data()), m.payload.size());
+    EXPECT_FALSE(m.truncated);
+    // From the sender's address.
+    ASSERT_EQ(m.from_len, sizeof(sockaddr_in));
+    sockaddr_in sender{};
+    socklen_t len = sizeof(sender);
+    ::getsockname(pair_.sender.get(), reinterpret_cast<sockaddr*>(&sender), &len);
+    EXPECT_EQ(reinterpret_cast<const sockaddr_in*>(m.from)->sin_port, sender.sin_port);
     EXPECT_EQ(UserData::Unpack(cqe.user_data).op, 1);
     buffers.Took();
     buffers.Recycle(bid);
   }
   buffers.Commit();
   EXPECT_EQ(payloads, (std::vector<std::string>{"first", "second"}));
+}
+
+TEST_F(BufferRingTest, ADatagramLargerThanItsBufferIsCutAndSaysSo) {
+  ProvidedBufferRing buffers;
+  const int rc = buffers.Init(ring_.raw(), 9, 2, 256);
+  if (rc == -EINVAL || rc == -ENOENT) GTEST_SKIP() << "no provided buffer rings";
+  ASSERT_EQ(rc, 0);
+  Arm(buffers);
+  pair_.Send(std::string(1000, 'x'));
+  const std::vector<io_uring_cqe> cqes = Reap();
+  ASSERT_EQ(cqes.size(), 1u);
+  if (cqes[0].res == -EINVAL) GTEST_SKIP() << "no multishot recvmsg";
+  const auto bid = static_cast<std::uint16_t>(cqes[0].flags >> IORING_CQE_BUFFER_SHIFT);
+  ReceivedMessage m;
+  ASSERT_TRUE(DecodeRecvMsg(buffers.Buffer(bid), cqes[0].res, msg_, m));
+  EXPECT_TRUE(m.truncated);
+  EXPECT_LT(m.payload.size(), 256u);
+  EXPECT_GT(m.payload.size(), 0u);
+  EXPECT_LE(m.payload.data() + m.payload.size(), buffers.Buffer(bid).data() + 256);
+  // A length the buffer cannot hold, or one too short for the header, is refused.
+  EXPECT_FALSE(DecodeRecvMsg(buffers.Buffer(bid), 257, msg_, m));
+  EXPECT_FALSE(DecodeRecvMsg(buffers.Buffer(bid), 4, msg_, m));
+  EXPECT_FALSE(DecodeRecvMsg(buffers.Buffer(bid), -ENOBUFS, msg_, m));
 }
 
 TEST_F(BufferRingTest, EmptyBufferRingReportsEnobufsAndKeepsTheDatagram) {
@@ -131,11 +161,9 @@ TEST_F(BufferRingTest, EmptyBufferRingReportsEnobufsAndKeepsTheDatagram) {
   ASSERT_GE(after.size(), 1u);
   ASSERT_GT(after[0].res, 0);
   const auto bid = static_cast<std::uint16_t>(after[0].flags >> IORING_CQE_BUFFER_SHIFT);
-  io_uring_recvmsg_out* out = io_uring_recvmsg_validate(buffers.Buffer(bid).data(), after[0].res, &msg_);
-  ASSERT_NE(out, nullptr);
-  EXPECT_EQ(std::string(static_cast<const char*>(io_uring_recvmsg_payload(out, &msg_)),
-                        io_uring_recvmsg_payload_length(out, after[0].res, &msg_)),
-            "c");
+  ReceivedMessage m;
+  ASSERT_TRUE(DecodeRecvMsg(buffers.Buffer(bid), after[0].res, msg_, m));
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(m.payload.data()), m.payload.size()), "c");
 }
 
 TEST_F(BufferRingTest, HandsTheKernelMoreBuffersOnlyAsTheLoadHoldsThem) {
