@@ -103,7 +103,9 @@ absl::Status Shard::Init() {
                                                std::strerror(-rc)));
   }
   query_sends_.resize(query_buffers_.count());
-  if (options_.big_buffers >= BigBuffers::kNone) return absl::InvalidArgumentError("too many big buffers");
+  if (options_.big_buffers > BigBuffers::kNone) {
+    return absl::InvalidArgumentError(absl::StrCat("shard ", id_, ": too many big buffers (", options_.big_buffers, ")"));
+  }
   big_buffers_.Init(static_cast<std::uint16_t>(options_.big_buffers));
   big_sends_.resize(options_.big_buffers);
   answer_sends_.resize(options_.answer_buffers);

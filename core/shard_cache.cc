@@ -248,8 +248,11 @@ bool Shard::StartRefresh(const Lookup& lookup, std::span<const std::uint8_t> sto
   }
   // Filled like a client's query (the forward's transport included), with nobody to
   // answer: no address, no connection.
-  Client nobody{0, bid, 0, static_cast<std::uint16_t>(*len), 0, wire::edns::kAdvertisedUdpSize,
-                nullptr, 0, kNoConn, 0, kNoBlock, key.qtype, NowUs()};
+  const Client nobody{.bid = bid,
+                      .query_len = static_cast<std::uint16_t>(*len),
+                      .udp_size = wire::edns::kAdvertisedUdpSize,
+                      .qtype = key.qtype,
+                      .start_us = NowUs()};
   FillSlot(index, nobody, *q, lookup, now);
   if (!Admit(inflight_[index])) {
     inflight_.Release(index);

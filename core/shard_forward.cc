@@ -67,9 +67,14 @@ void Shard::OnQuery(std::uint32_t listener, std::uint16_t bid, int res) {
       question_samples_->Push(*hash);
     }
   }
-  Client client{listener, bid, wire::GetId({rx.payload, rx.len}), static_cast<std::uint16_t>(rx.len),
-                0, wire::kClassicUdpSize, rx.from, rx.from_len, kNoConn, 0, kNoBlock, 0, 0};
-  client.source = rx.destination;
+  Client client{.listener = listener,
+                .bid = bid,
+                .id = wire::GetId({rx.payload, rx.len}),
+                .query_len = static_cast<std::uint16_t>(rx.len),
+                .udp_size = wire::kClassicUdpSize,
+                .addr = rx.from,
+                .addr_len = rx.from_len,
+                .source = rx.destination};
   ServeQuery(client, {rx.payload, rx.len});
 }
 

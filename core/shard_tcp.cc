@@ -199,9 +199,15 @@ void Shard::ReadClientQueries(std::uint32_t conn, std::uint32_t budget) {
     ++counters_.queries;
     ++counters_.tcp_queries;
     const auto len = static_cast<std::uint16_t>(message.size());
-    Client client{s.listener, bid, wire::GetId({payload, len}), len, 0, 0xffff,
-                  s.peer_len > 0 ? reinterpret_cast<const sockaddr*>(&s.peer) : nullptr, s.peer_len,
-                  conn, s.generation, kNoBlock, 0, 0};
+    Client client{.listener = s.listener,
+                  .bid = bid,
+                  .id = wire::GetId({payload, len}),
+                  .query_len = len,
+                  .udp_size = 0xffff,  // TCP: no truncation
+                  .addr = s.peer_len > 0 ? reinterpret_cast<const sockaddr*>(&s.peer) : nullptr,
+                  .addr_len = s.peer_len,
+                  .conn = conn,
+                  .conn_generation = s.generation};
     ServeQuery(client, {payload, len});
     if (options_.tcp_queries_per_connection != 0 && s.queries >= options_.tcp_queries_per_connection) {
       ++counters_.tcp_query_limit;

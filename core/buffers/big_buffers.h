@@ -1,13 +1,16 @@
 // core/buffers/big_buffers.h: buffers for answers over TCP too large for a query buffer
 // (up to 65535 octets, after the 2-octet length prefix a stream write puts before it).
-// Few per shard: each is 64 KiB, reserved at Init and touched as used. Thread
-// affinity: the shard's thread.
+// Few per shard: each is 64 KiB, reserved at Init and touched as used. Giving back more
+// than were taken cannot happen (core/invariant.h; counted in `violations` in release
+// builds). Thread affinity: the shard's thread.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
+#include "core/invariant.h"
 #include "core/memory/reserved.h"
+#include "core/relaxed_counter.h"
 #include "core/shard_layout.h"
 
 namespace ringdns::core {
@@ -16,7 +19,10 @@ class BigBuffers {
  public:
   static constexpr std::uint16_t kNone = 0xffff;
 
+  explicit BigBuffers(RelaxedCounter& violations) : violations_(violations) {}
+
   void Init(std::uint16_t count) {
+    count_ = count;
     arena_ = ReservedBytes(std::size_t{count} * layout::kBigBufferSize);
     free_.reserve(count);
     for (std::uint32_t i = count; i-- > 0;) free_.push_back(static_cast<std::uint16_t>(i));
@@ -29,13 +35,21 @@ class BigBuffers {
     return id;
   }
   bool available() const noexcept { return !free_.empty(); }
-  void GiveBack(std::uint16_t id) noexcept { free_.push_back(id); }  // never past its reserve
+  void GiveBack(std::uint16_t id) noexcept {
+    if (!RINGDNS_INVARIANT(free_.size() < count_ && id < count_)) {
+      ++violations_;
+      return;
+    }
+    free_.push_back(id);  // never past its reserve
+  }
   // The answer's first octet; layout::kBigPayloadOffset writable octets lie before it.
   std::uint8_t* Payload(std::uint16_t id) noexcept {
     return arena_.data() + std::size_t{id} * layout::kBigBufferSize + layout::kBigPayloadOffset;
   }
 
  private:
+  RelaxedCounter& violations_;
+  std::uint32_t count_ = 0;
   ReservedBytes arena_;
   std::vector<std::uint16_t> free_;
 };

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "core/invariant.h"
 #include "core/shard_layout.h"
 
 namespace ringdns::core {
@@ -38,6 +39,10 @@ std::uint8_t* QueryBuffers::Scratch(std::uint16_t id) noexcept {
 }
 
 void QueryBuffers::Release(std::uint16_t id) noexcept {
+  if (!RINGDNS_INVARIANT(holders_[id] > 0)) {  // released twice: in its pool already
+    ++violations_;
+    return;
+  }
   if (--holders_[id] != 0) return;
   switch (KindOf(id)) {
     case Kind::kReceived: return provided_.Recycle(id);

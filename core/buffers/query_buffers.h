@@ -11,6 +11,8 @@
 // Take* and Received start it at one holder; it goes back to its pool when the last one
 // lets go. Each buffer also has kUpstreamScratch octets beside it, for what its query is
 // sent upstream with (the 0x20 spelling, a COOKIE).
+// A release with no holder left cannot happen (core/invariant.h): it aborts in checked
+// builds and is counted in `violations` in release ones, the pool left as it was.
 // Memory is reserved at Init and touched as used (core/memory/reserved.h). Thread
 // affinity: the shard's thread.
 #pragma once
@@ -21,6 +23,7 @@
 
 #include "absl/status/status.h"
 #include "core/memory/reserved.h"
+#include "core/relaxed_counter.h"
 #include "ring/buffer_ring.h"
 
 struct io_uring;
@@ -36,6 +39,8 @@ class QueryBuffers {
     std::uint32_t refresh = 0;
     std::uint32_t tcp = 0;
   };
+
+  explicit QueryBuffers(RelaxedCounter& violations) : violations_(violations) {}
 
   // Registers the received pool with `ring` as provided buffer group `group`.
   absl::Status Init(io_uring* ring, std::uint16_t group, const Counts& counts);
@@ -79,6 +84,7 @@ class QueryBuffers {
  private:
   std::uint16_t TakeFrom(std::vector<std::uint16_t>& free) noexcept;
 
+  RelaxedCounter& violations_;
   Counts counts_;
   std::uint32_t first_tcp_ = 0;
   ring::ProvidedBufferRing provided_;

@@ -36,7 +36,8 @@ class QueryBuffersTest : public ::testing::Test {
   }
 
   ring::Ring ring_;
-  QueryBuffers buffers_;
+  RelaxedCounter violations_;
+  QueryBuffers buffers_{violations_};
 };
 
 TEST_F(QueryBuffersTest, OneIdSpaceThreePools) {
@@ -113,17 +114,38 @@ TEST_F(QueryBuffersTest, AReceivedBufferGoesBackToTheKernel) {
   EXPECT_EQ(TakeAllTcp().size(), 3u);
 }
 
-TEST(QueryBuffersInit, RefusesMoreBuffersThanIdsCanName) {
+TEST_F(QueryBuffersTest, AReleaseWithNoHolderLeftIsCaughtAndLeavesThePoolAsItWas) {
+  const std::uint16_t id = buffers_.TakeTcp();
+  buffers_.Release(id);
+#ifdef RINGDNS_CHECK_INVARIANTS
+  EXPECT_DEATH(buffers_.Release(id), "invariant broken at .*query_buffers.cc");
+#else
+  buffers_.Release(id);  // counted; the buffer is not listed twice
+  EXPECT_EQ(violations_.get(), 1u);
+  EXPECT_EQ(TakeAllTcp().size(), 3u);
+#endif
+}
+
+// Ids are 16 bits and kNone (0xffff) is never one: 65535 buffers fit, 65536 do not.
+TEST(QueryBuffersInit, TakesAsManyBuffersAsIdsCanNameAndNoMore) {
   ring::Ring ring;
   if (ring.Init({}) < 0) GTEST_SKIP() << "no io_uring";
-  QueryBuffers buffers;
-  const absl::Status s = buffers.Init(ring.raw(), 1, {.received = 32768, .refresh = 32767, .tcp = 1});
+  RelaxedCounter violations;
+  QueryBuffers too_many(violations);
+  const absl::Status s = too_many.Init(ring.raw(), 1, {.received = 32768, .refresh = 32767, .tcp = 1});
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
-  EXPECT_NE(s.message().find("too many query buffers"), std::string::npos) << s;
+  EXPECT_NE(s.message().find("too many query buffers (65536)"), std::string::npos) << s;
+  QueryBuffers all(violations);
+  const absl::Status fits = all.Init(ring.raw(), 2, {.received = 32768, .refresh = 32766, .tcp = 1});
+  if (fits.code() == absl::StatusCode::kUnavailable) GTEST_SKIP() << fits;
+  ASSERT_TRUE(fits.ok()) << fits;
+  EXPECT_EQ(all.TakeTcp(), 65534u);
+  EXPECT_EQ(all.TakeTcp(), QueryBuffers::kNone);
 }
 
 TEST(BigBuffers, TakenUntilNoneAreLeftAndGivenBack) {
-  BigBuffers big;
+  RelaxedCounter violations;
+  BigBuffers big(violations);
   big.Init(2);
   std::set<std::uint16_t> taken{big.Take(), big.Take()};
   EXPECT_EQ(taken, (std::set<std::uint16_t>{0, 1}));
@@ -132,10 +154,24 @@ TEST(BigBuffers, TakenUntilNoneAreLeftAndGivenBack) {
   // The whole of a 65535-octet answer, and the length prefix before it, are writable.
   std::memset(big.Payload(1) - layout::kBigPayloadOffset, 0xab, layout::kBigBufferSize);
   std::memset(big.Payload(0) - layout::kBigPayloadOffset, 0xcd, layout::kBigBufferSize);
+  EXPECT_EQ(big.Payload(1)[-2], 0xab);  // its length prefix
+  EXPECT_EQ(big.Payload(1)[0], 0xab);
   EXPECT_EQ(big.Payload(1)[65534], 0xab);
+  EXPECT_EQ(big.Payload(0)[65534], 0xcd);
   big.GiveBack(1);
   EXPECT_TRUE(big.available());
   EXPECT_EQ(big.Take(), 1u);
+  big.GiveBack(1);
+  big.GiveBack(0);
+#ifdef RINGDNS_CHECK_INVARIANTS
+  EXPECT_DEATH(big.GiveBack(0), "invariant broken");
+#else
+  big.GiveBack(0);  // a third: counted, not listed
+  EXPECT_EQ(violations.get(), 1u);
+  big.Take();
+  big.Take();
+  EXPECT_EQ(big.Take(), BigBuffers::kNone);
+#endif
 }
 
 }  // namespace

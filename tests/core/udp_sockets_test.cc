@@ -131,5 +131,57 @@ TEST_F(UpstreamUdpSocketsTest, ARotatedSocketAnswersOnAFreshPortAndTheOldOneIsCl
   ASSERT_EQ(::bind(probe.get(), reinterpret_cast<sockaddr*>(&to), sizeof(to)), 0) << std::strerror(errno);
 }
 
+// With every answer buffer held, a receive that ends for want of one is not armed again
+// until one comes back: armed on an empty ring it would end again at once, each loop turn.
+TEST(UpstreamUdpSocketsRearm, WaitsForABufferToComeBack) {
+  ring::Ring ring;
+  if (ring.Init({}) < 0) GTEST_SKIP() << "no io_uring";
+  ring::ProvidedBufferRing answers;
+  if (answers.Init(ring.raw(), layout::kAnswerGroup, 2, layout::kAnswerBufferSize) < 0) GTEST_SKIP() << "no buffer rings";
+  ShardCounters counters;
+  UpstreamUdpSockets sockets(ring, answers, counters, {.receive = kReceive, .cancel = kCancel});
+  ASSERT_TRUE(sockets.Open({.families = {true, false}, .per_family = 1, .sources = {}, .lifetime_ms = 0, .retire_for_ms = 0}).ok());
+  ring::UniqueFd peer(::socket(AF_INET, SOCK_DGRAM, 0));
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  to.sin_port = htons(LocalPort(sockets.fd(0)));
+  for (int i = 0; i < 4; ++i) ::sendto(peer.get(), "answer", 6, 0, reinterpret_cast<sockaddr*>(&to), sizeof(to));
+  std::vector<std::uint16_t> held;
+  int starved = 0;
+  for (int turn = 0; turn < 20; ++turn) {
+    __kernel_timespec wait{.tv_sec = 0, .tv_nsec = 2'000'000};
+    ring.SubmitAndWait(1, &wait);
+    ring.ForEachCompletion([&](const io_uring_cqe& cqe) {
+      if ((cqe.flags & IORING_CQE_F_MORE) == 0) sockets.ReceiveEnded(0);
+      if (cqe.res == -ENOBUFS) ++starved;
+      if (cqe.res >= 0 && (cqe.flags & IORING_CQE_F_BUFFER) != 0) {
+        answers.Took();
+        held.push_back(static_cast<std::uint16_t>(cqe.flags >> IORING_CQE_BUFFER_SHIFT));
+      }
+    });
+    sockets.Rearm();
+  }
+  EXPECT_EQ(held.size(), 2u);
+  EXPECT_EQ(starved, 1);
+  // A buffer back: armed again, and the datagrams waiting in the socket arrive.
+  answers.Recycle(held.back());
+  held.pop_back();
+  answers.Commit();
+  sockets.Rearm();
+  for (int turn = 0; turn < 20 && held.size() < 2; ++turn) {
+    __kernel_timespec wait{.tv_sec = 0, .tv_nsec = 10'000'000};
+    ring.SubmitAndWait(1, &wait);
+    ring.ForEachCompletion([&](const io_uring_cqe& cqe) {
+      if ((cqe.flags & IORING_CQE_F_MORE) == 0) sockets.ReceiveEnded(0);
+      if (cqe.res >= 0 && (cqe.flags & IORING_CQE_F_BUFFER) != 0) {
+        answers.Took();
+        held.push_back(static_cast<std::uint16_t>(cqe.flags >> IORING_CQE_BUFFER_SHIFT));
+      }
+    });
+  }
+  EXPECT_EQ(held.size(), 2u);
+}
+
 }  // namespace
 }  // namespace ringdns::core
