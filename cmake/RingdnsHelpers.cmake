@@ -23,9 +23,8 @@ endif()
 
 # core/invariant.h: a broken invariant aborts in debug and sanitizer builds, where the
 # tests run; a release build counts it and recovers.
-if(RINGDNS_SANITIZE OR RINGDNS_TSAN OR CMAKE_BUILD_TYPE STREQUAL "Debug")
-  add_compile_definitions(RINGDNS_CHECK_INVARIANTS)
-endif()
+add_compile_definitions(
+  $<$<OR:$<CONFIG:Debug>,$<BOOL:${RINGDNS_SANITIZE}>,$<BOOL:${RINGDNS_TSAN}>>:RINGDNS_CHECK_INVARIANTS>)
 
 if(RINGDNS_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=all

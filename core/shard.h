@@ -597,6 +597,8 @@ class Shard {
   ShardSuccession succession_;  // consumed by Init
   std::unique_ptr<QuestionSamples> question_samples_;  // when steered
 
+  ShardCounters counters_;  // before the components that count into it
+
   // Order matters: buffer rings unregister from the ring, so they go first.
   ring::Ring ring_;
   QueryBuffers query_buffers_{counters_.invariant_violations};  // every query's buffer, and who holds it
@@ -656,7 +658,6 @@ class Shard {
   void AdoptCache();
   RandomPool random_;
   std::unique_ptr<LogQueue> log_queue_;
-  ShardCounters counters_;
   ShardMetrics metrics_;
   std::uint32_t sends_in_flight_ = 0;
   std::uint32_t udp_sends_queued_ = 0;  // since the last submit

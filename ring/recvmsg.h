@@ -27,6 +27,7 @@ class ReceivedMessage {
   // Calls take(const cmsghdr&) for each control message until it returns true.
   template <typename Take>
   void FindControl(Take&& take) const {
+    if (header_ == nullptr) return;  // not decoded
     for (cmsghdr* c = io_uring_recvmsg_cmsg_firsthdr(header_, layout_); c != nullptr;
          c = io_uring_recvmsg_cmsg_nexthdr(header_, layout_, c)) {
       if (take(*c)) return;

@@ -22,7 +22,7 @@ class BigBuffers {
   explicit BigBuffers(RelaxedCounter& violations) : violations_(violations) {}
 
   void Init(std::uint16_t count) {
-    count_ = count;
+    taken_.assign(count, false);
     arena_ = ReservedBytes(std::size_t{count} * layout::kBigBufferSize);
     free_.reserve(count);
     for (std::uint32_t i = count; i-- > 0;) free_.push_back(static_cast<std::uint16_t>(i));
@@ -32,14 +32,16 @@ class BigBuffers {
     if (free_.empty()) return kNone;
     const std::uint16_t id = free_.back();
     free_.pop_back();
+    taken_[id] = true;
     return id;
   }
   bool available() const noexcept { return !free_.empty(); }
   void GiveBack(std::uint16_t id) noexcept {
-    if (!RINGDNS_INVARIANT(free_.size() < count_ && id < count_)) {
+    if (!RINGDNS_INVARIANT(id < taken_.size() && taken_[id])) {  // given back twice
       ++violations_;
       return;
     }
+    taken_[id] = false;
     free_.push_back(id);  // never past its reserve
   }
   // The answer's first octet; layout::kBigPayloadOffset writable octets lie before it.
@@ -49,7 +51,7 @@ class BigBuffers {
 
  private:
   RelaxedCounter& violations_;
-  std::uint32_t count_ = 0;
+  std::vector<bool> taken_;
   ReservedBytes arena_;
   std::vector<std::uint16_t> free_;
 };

@@ -39,7 +39,7 @@ std::uint8_t* QueryBuffers::Scratch(std::uint16_t id) noexcept {
 }
 
 void QueryBuffers::Release(std::uint16_t id) noexcept {
-  if (!RINGDNS_INVARIANT(holders_[id] > 0)) {  // released twice: in its pool already
+  if (!RINGDNS_INVARIANT(id < holders_.size() && holders_[id] > 0)) {  // released twice: in its pool already
     ++violations_;
     return;
   }

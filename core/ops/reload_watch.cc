@@ -1,7 +1,5 @@
 #include "core/ops/reload_watch.h"
 
-#include <sys/stat.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <utility>
@@ -19,20 +17,19 @@ std::optional<std::string> ReadFile(const std::string& path) {
   return text;
 }
 
-bool FileExists(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0;
-}
-
 }  // namespace
 
 WatchedFiles WatchedFiles::Read(const std::string& corefile_path, const config::Config& config) {
-  WatchedFiles files{ReadFile(corefile_path), {}};
-  const auto add = [&files](const auto& named) {  // a block's or a forward's `tls` files
+  return {ReadFile(corefile_path), ReadTls(config)};
+}
+
+std::string WatchedFiles::ReadTls(const config::Config& config) {
+  std::string tls;
+  const auto add = [&tls](const auto& named) {  // a block's or a forward's `tls` files
     for (const std::string* path : {&named.cert, &named.key, &named.ca}) {
       if (path->empty()) continue;
-      files.tls.append(*path).push_back('\0');
-      files.tls.append(ReadFile(*path).value_or("(unreadable)")).push_back('\0');
+      tls.append(*path).push_back('\0');
+      tls.append(ReadFile(*path).value_or("(unreadable)")).push_back('\0');
     }
   };
   for (const auto& block : config.blocks) {
@@ -41,7 +38,7 @@ WatchedFiles WatchedFiles::Read(const std::string& corefile_path, const config::
       if (forward.tls) add(*forward.tls);
     }
   }
-  return files;
+  return tls;
 }
 
 const char* WatchedFiles::ChangedSince(const WatchedFiles& before) const {
@@ -70,39 +67,40 @@ ReloadWatch::ReloadWatch(Options options, config::Config running, Hooks hooks)
 
 void ReloadWatch::ReloadNow(const char* why) {
   Reload(why);
-  watched_ = WatchedFiles::Read(options_.corefile_path, running_);
   ScheduleCheck();
 }
 
 void ReloadWatch::Tick() {
   if (hooks_.now() < next_check_) return;
-  WatchedFiles seen = WatchedFiles::Read(options_.corefile_path, running_);
-  if (const char* why = seen.ChangedSince(watched_)) {
-    // A failed reload leaves what this check saw as the baseline, so the same bad files
-    // are not reloaded (and reported) again each interval, yet a key written after its
-    // certificate (a failed reload, then a good one) is not missed. A good one reads the
-    // files its configuration names, which may not be those the old one named.
-    watched_ = Reload(why) ? WatchedFiles::Read(options_.corefile_path, running_) : std::move(seen);
-  }
+  if (const char* why = WatchedFiles::Read(options_.corefile_path, running_).ChangedSince(watched_)) Reload(why);
   ScheduleCheck();
 }
 
-bool ReloadWatch::Reload(const std::string& why) {
-  if (options_.unnamed && !FileExists(options_.corefile_path)) {
+void ReloadWatch::Reload(const std::string& why) {
+  // The next baseline is read before anything is loaded: the Corefile's bytes before it
+  // is parsed, the TLS files the new configuration names before they are applied. A
+  // file written meanwhile then shows as a change at the next check (one reload more),
+  // never as one already taken. A failed reload keeps the files as they were, with the
+  // running configuration's TLS files: the same bad files are not reloaded (and
+  // reported) each interval, yet a key written after its certificate is not missed.
+  WatchedFiles before = WatchedFiles::Read(options_.corefile_path, running_);
+  watched_ = before;
+  if (options_.unnamed && !before.corefile) {
     hooks_.log(why + ": running on the built-in default Corefile; nothing to reload", false);
-    return false;
+    return;
   }
   absl::StatusOr<config::Config> next = config::LoadCorefile(options_.corefile_path, options_.load);
   if (!next.ok()) hooks_.count_failure();
+  WatchedFiles taken{before.corefile, next.ok() ? WatchedFiles::ReadTls(*next) : std::string()};
   const absl::Status status = next.ok() ? hooks_.apply(*next) : next.status();
   if (!status.ok()) {
     hooks_.log(why + ": reload failed, still serving the previous configuration: " + std::string(status.message()),
                true);
-    return false;
+    return;
   }
   running_ = *std::move(next);
+  watched_ = std::move(taken);
   hooks_.log(why + ": reloaded " + options_.corefile_path, false);
-  return true;
 }
 
 void ReloadWatch::ScheduleCheck() {

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "core/config/config.h"
 #include "core/config/loader.h"
@@ -27,6 +28,7 @@ struct WatchedFiles {
   std::string tls;
 
   static WatchedFiles Read(const std::string& corefile_path, const config::Config& config);
+  static std::string ReadTls(const config::Config& config);  // the `tls` part
   // Why a reload is due ("the Corefile changed", ...), or nullptr.
   const char* ChangedSince(const WatchedFiles& before) const;
 };
@@ -44,7 +46,7 @@ class ReloadWatch {
     std::function<void()> count_failure;
     // One line for the operator: `error` says whether it reports a failure.
     std::function<void(const std::string& line, bool error)> log;
-    std::function<absl::Time()> now;
+    std::function<absl::Time()> now = [] { return absl::Now(); };
   };
   struct Options {
     std::string corefile_path;
@@ -63,8 +65,8 @@ class ReloadWatch {
   const config::Config& running() const noexcept { return running_; }
 
  private:
-  // Loads the Corefile and applies it; false (logged) when it failed and nothing changed.
-  bool Reload(const std::string& why);
+  // Loads the Corefile and applies it; a failure is logged and changes nothing running.
+  void Reload(const std::string& why);
   // The next check: an interval after now (after the reload, which may take seconds).
   void ScheduleCheck();
 

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -43,6 +45,7 @@ class ReloadWatchTest : public ::testing::Test {
                                [this](const config::Config& next) {
                                  applied_.push_back(next);
                                  now_ += apply_takes_;
+                                 if (on_apply_) on_apply_();
                                  return refuse_ ? absl::FailedPreconditionError("the daemon says no") : absl::OkStatus();
                                },
                            .count_failure = [this] { ++failures_; },
@@ -64,6 +67,7 @@ class ReloadWatchTest : public ::testing::Test {
   const absl::Time t0_ = absl::FromUnixSeconds(1'000'000);
   absl::Time now_ = t0_;
   absl::Duration apply_takes_ = absl::ZeroDuration();
+  std::function<void()> on_apply_;  // while the daemon applies a configuration
   std::vector<config::Config> applied_;
   std::vector<Line> lines_;
   int failures_ = 0;
@@ -149,6 +153,20 @@ TEST_F(ReloadWatchTest, AReloadThatNamesOtherTlsFilesIsNotFollowedByASecondOne) 
   ASSERT_EQ(applied_.size(), 1u);
   Tick(*watch, absl::Seconds(30));  // nothing changed since the reload
   EXPECT_EQ(applied_.size(), 1u) << lines_.back().text;
+}
+
+TEST_F(ReloadWatchTest, ACorefileWrittenWhileAReloadIsAppliedIsReloadedAtTheNextCheck) {
+  WriteCorefile("127.0.0.1:5301", "  reload 10s 1s\n");
+  auto watch = Start();
+  WriteCorefile("127.0.0.1:5302", "  reload 10s 1s\n");
+  on_apply_ = [this] { WriteCorefile("127.0.0.1:5304", "  reload 10s 1s\n"); };
+  Tick(*watch, absl::Seconds(12));
+  ASSERT_EQ(applied_.size(), 1u);
+  EXPECT_EQ(PortOf(applied_[0]), 5302);
+  on_apply_ = nullptr;
+  Tick(*watch, absl::Seconds(30));
+  ASSERT_EQ(applied_.size(), 2u);
+  EXPECT_EQ(PortOf(watch->running()), 5304);
 }
 
 TEST_F(ReloadWatchTest, TheNextCheckIsAnIntervalAfterASlowReloadEnds) {
