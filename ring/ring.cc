@@ -85,6 +85,14 @@ bool Ring::Recv(int fd, std::span<std::uint8_t> into, UserData tag) noexcept {
   return true;
 }
 
+bool Ring::Read(int fd, std::span<std::uint8_t> into, UserData tag) noexcept {
+  io_uring_sqe* sqe = GetSqe();
+  if (sqe == nullptr) return false;
+  io_uring_prep_read(sqe, fd, into.data(), static_cast<unsigned>(into.size()), 0);
+  io_uring_sqe_set_data64(sqe, tag.Pack());
+  return true;
+}
+
 bool Ring::Send(int fd, std::span<const std::uint8_t> data, int flags, UserData tag) noexcept {
   io_uring_sqe* sqe = GetSqe();
   if (sqe == nullptr) return false;

@@ -49,6 +49,8 @@ class Ring {
   // Accepts connections (SOCK_CLOEXEC) until it ends.
   bool AcceptMultishot(int fd, UserData tag) noexcept;
   bool Recv(int fd, std::span<std::uint8_t> into, UserData tag) noexcept;
+  // read(2) of any descriptor (an eventfd; Recv is for sockets).
+  bool Read(int fd, std::span<std::uint8_t> into, UserData tag) noexcept;
   bool Send(int fd, std::span<const std::uint8_t> data, int flags, UserData tag) noexcept;
   // Connects, giving up after `timeout` (a linked timeout whose own completion carries
   // `timeout_tag`). Both entries are queued together or not at all, so the connect never

@@ -1,6 +1,6 @@
 // The ring's typed submissions over real loopback sockets: each completion carries its
 // tag, a connect keeps its linked timeout even when the submission queue is nearly full,
-// and a cancel finds its target by tag.
+// a cancel finds its target by tag, and a Wake from another thread ends a wait.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -12,11 +12,13 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ring/fd.h"
 #include "ring/ring.h"
 #include "ring/user_data.h"
+#include "ring/wake.h"
 
 namespace ringdns::ring {
 namespace {
@@ -182,6 +184,32 @@ TEST_F(RingOps, AcceptMultishotTagsEachConnection) {
     EXPECT_TRUE(c.flags & IORING_CQE_F_MORE);  // still armed
     ::close(c.res);
   }
+}
+
+TEST_F(RingOps, AWakeFromAnotherThreadEndsALongWaitEachTimeItIsArmed) {
+  Wake wake;
+  ASSERT_TRUE(wake.valid());
+  const UserData tag{9, 0, 0, 0};
+  ASSERT_TRUE(wake.Arm(ring_, tag));
+  for (int round = 0; round < 3; ++round) {
+    std::thread notifier([&] { wake.Notify(); });
+    // An hour: only a wake-up ends this wait (a broken one fails by the test's timeout).
+    __kernel_timespec hour{3600, 0};
+    std::vector<io_uring_cqe> cqes;
+    while (cqes.empty()) {
+      (void)ring_.SubmitAndWait(1, &hour);
+      ring_.ForEachCompletion([&](const io_uring_cqe& cqe) { cqes.push_back(cqe); });
+    }
+    notifier.join();
+    ASSERT_EQ(cqes.size(), 1u) << round;
+    EXPECT_EQ(cqes[0].user_data, tag.Pack());
+    EXPECT_EQ(cqes[0].res, 8) << "an eventfd read returns its 8-byte count";
+    ASSERT_TRUE(wake.Arm(ring_, tag));
+  }
+  // No notify: a short wait ends with nothing completed; the read stays armed.
+  __kernel_timespec short_wait{0, 20'000'000};
+  (void)ring_.SubmitAndWait(1, &short_wait);
+  EXPECT_EQ(ring_.ForEachCompletion([](const io_uring_cqe&) {}), 0u);
 }
 
 }  // namespace
