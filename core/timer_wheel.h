@@ -5,6 +5,8 @@
 // wheel stay in their bucket and are skipped until their turn comes. Shard-local.
 #pragma once
 
+#include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <vector>
 
@@ -38,6 +40,7 @@ class TimerWheel {
     prev_[slot] = kHead - bucket;
     if (heads_[bucket] != kNone) prev_[heads_[bucket]] = slot;
     heads_[bucket] = slot;
+    occupied_[bucket / 64] |= std::uint64_t{1} << (bucket % 64);
     ++scheduled_;
   }
 
@@ -46,7 +49,9 @@ class TimerWheel {
     if (p == kNone) return;
     const std::uint32_t n = next_[slot];
     if (p > kHead - kBuckets) {
-      heads_[kHead - p] = n;
+      const std::uint32_t bucket = kHead - p;
+      heads_[bucket] = n;
+      if (n == kNone) occupied_[bucket / 64] &= ~(std::uint64_t{1} << (bucket % 64));
     } else {
       next_[p] = n;
     }
@@ -63,6 +68,10 @@ class TimerWheel {
   template <typename Fire>
   void Advance(std::int64_t now_ms, Fire&& fire) {
     const std::int64_t target = now_ms / kTickMs;
+    if (scheduled_ == 0) {  // after a long sleep: nothing to scan for
+      cursor_ = std::max(cursor_, target);
+      return;
+    }
     for (; cursor_ <= target; ++cursor_) {
       const std::uint32_t bucket = static_cast<std::uint32_t>(cursor_ % kBuckets);
       std::uint32_t slot = heads_[bucket];
@@ -80,6 +89,31 @@ class TimerWheel {
 
   std::uint32_t size() const noexcept { return scheduled_; }
 
+  // When Advance would next fire a timer, or `limit_ms` if none fires before it (no later
+  // than a turn from now): how long an idle loop may sleep. Reads a bit per bucket and the
+  // timers of the buckets in use, up to the first with a timer due on this turn.
+  std::int64_t NextDueMs(std::int64_t limit_ms) const noexcept {
+    limit_ms = std::min(limit_ms, (cursor_ + kBuckets) * kTickMs);
+    if (scheduled_ == 0) return limit_ms;
+    for (std::int64_t tick = cursor_; tick * kTickMs <= limit_ms;) {
+      const std::uint32_t bucket = static_cast<std::uint32_t>(tick % kBuckets);
+      const std::uint64_t word = occupied_[bucket / 64] >> (bucket % 64);
+      if (word == 0) {
+        tick += 64 - bucket % 64;  // the rest of this word's buckets are empty
+        continue;
+      }
+      tick += std::countr_zero(word);
+      std::int64_t due = limit_ms;
+      for (std::uint32_t slot = heads_[static_cast<std::uint32_t>(tick % kBuckets)]; slot != kNone; slot = next_[slot]) {
+        // Due on this turn, or (scheduled when already due) on the first tick it can.
+        if (deadline_[slot] < (tick + 1) * kTickMs) due = std::min(due, std::max(deadline_[slot], tick * kTickMs));
+      }
+      if (due < limit_ms) return due;
+      ++tick;  // only later turns' timers here
+    }
+    return limit_ms;
+  }
+
  private:
   static constexpr std::uint32_t kNone = 0xffffffffu;
   // prev_ of a bucket's first slot encodes the bucket: kHead - bucket.
@@ -90,6 +124,7 @@ class TimerWheel {
   BlankTable<std::uint32_t, kNone> prev_;
   BlankTable<std::int64_t, 0> deadline_;
   std::vector<std::uint32_t> heads_;
+  std::uint64_t occupied_[kBuckets / 64] = {};  // a bit per bucket whose list is not empty
   std::int64_t cursor_ = 0;
   std::uint32_t scheduled_ = 0;
 };

@@ -37,7 +37,7 @@ void PortRotation::Serve(std::uint32_t socket) noexcept {
   --retiring_in_[family_of_[socket]];
 }
 
-void PortRotation::RetireNext(std::int64_t now) noexcept {
+bool PortRotation::RetireNext(std::int64_t now) noexcept {
   const auto n = static_cast<std::uint32_t>(family_of_.size());
   for (std::uint32_t tries = 0; tries < n; ++tries) {
     const std::uint32_t socket = cursor_;
@@ -48,8 +48,9 @@ void PortRotation::RetireNext(std::int64_t now) noexcept {
     ++retiring_in_[f];
     retiring_.push_back(socket);  // never past the sockets' count: reserved
     next_due_ms_ = std::min(next_due_ms_, now + retire_for_ms_);
-    return;
+    return true;
   }
+  return false;
 }
 
 }  // namespace ringdns::core

@@ -4,7 +4,8 @@
 // race answers against it.
 //
 // Every `lifetime / sockets` one socket retires, taking turns in socket order (so every
-// socket serves about `lifetime` between two ports). A retiring socket takes no new
+// socket serves about `lifetime` between two ports); turns missed while the owner slept
+// are taken together on its next Tick. A retiring socket takes no new
 // query; once every query that could wait on it is past its deadline (`retire_for`), the
 // owner replaces it by a socket on a fresh port, and it serves again. At most half of a
 // family's sockets retire at once, so a random serving socket is always near.
@@ -48,8 +49,8 @@ class PortRotation {
 
  private:
   void Serve(std::uint32_t socket) noexcept;
-  // Retires the next serving socket, in turn, whose family has room.
-  void RetireNext(std::int64_t now_ms) noexcept;
+  // Retires the next serving socket, in turn, whose family has room; false when none has.
+  bool RetireNext(std::int64_t now_ms) noexcept;
 
   std::vector<std::uint8_t> family_of_;
   std::vector<std::int64_t> retiring_since_;  // per socket; 0: serving
@@ -91,8 +92,13 @@ void PortRotation::Tick(std::int64_t now, Replace&& replace) {
   }
   if (next_ms_ == 0) next_ms_ = now + period_ms_;
   if (now < next_ms_) return;
-  next_ms_ = now + period_ms_;
-  RetireNext(now);
+  // One retirement per period that has passed: a loop that slept while idle catches up
+  // at once (at most half of each family retires all the same).
+  const std::int64_t turns = 1 + (now - next_ms_) / period_ms_;
+  next_ms_ += turns * period_ms_;
+  for (std::int64_t t = 0; t < turns; ++t) {
+    if (!RetireNext(now)) break;
+  }
 }
 
 }  // namespace ringdns::core

@@ -122,6 +122,44 @@ TEST(TimerWheel, ATimerScheduledWhileFiringRunsOnTheNextTick) {
   EXPECT_LE(second_fired_at, 100 + TimerWheel::kTickMs);
 }
 
+TEST(TimerWheel, NextDueIsTheEarliestDeadlineAndAnIdleLoopSleepingToItMissesNone) {
+  TimerWheel wheel(8, 1000);
+  EXPECT_EQ(wheel.NextDueMs(2000), 2000);  // nothing scheduled: the caller's limit
+  wheel.Schedule(0, 5000);
+  wheel.Schedule(1, 1301);
+  wheel.Schedule(2, 1000 + 3 * TimerWheel::kBuckets * TimerWheel::kTickMs);  // three turns on
+  EXPECT_EQ(wheel.NextDueMs(10'000), 1301);
+  EXPECT_EQ(wheel.NextDueMs(1200), 1200);
+  wheel.Cancel(1);
+  EXPECT_EQ(wheel.NextDueMs(10'000), 5000);
+  // Past a turn nothing is promised: the limit is cut to one turn from now, and the far
+  // timer is passed over in its bucket until its own turn.
+  EXPECT_LE(wheel.NextDueMs(100'000), 1000 + TimerWheel::kBuckets * TimerWheel::kTickMs);
+  // A loop that sleeps from due time to due time fires every timer, each at its deadline.
+  std::vector<std::int64_t> fired_at(8, -1);
+  std::int64_t now = 1000;
+  int wakes = 0;
+  while (wheel.size() > 0 && wakes < 100) {
+    now = wheel.NextDueMs(now + 60'000);
+    ++wakes;
+    wheel.Advance(now, [&](std::uint32_t s) { fired_at[s] = now; });
+  }
+  EXPECT_EQ(fired_at[0], 5000);
+  EXPECT_EQ(fired_at[2], 1000 + 3 * TimerWheel::kBuckets * TimerWheel::kTickMs);
+  EXPECT_EQ(fired_at[1], -1);
+  EXPECT_LE(wakes, 8);  // one per turn at most, beside the deadlines
+}
+
+TEST(TimerWheel, ATimerScheduledWhenAlreadyDueIsDueOnTheNextTick) {
+  TimerWheel wheel(2, 1000);
+  wheel.Advance(1000, [](std::uint32_t) {});
+  wheel.Schedule(0, 900);
+  EXPECT_EQ(wheel.NextDueMs(5000), 1000 + TimerWheel::kTickMs);
+  int fired = 0;
+  wheel.Advance(1000 + TimerWheel::kTickMs, [&](std::uint32_t) { ++fired; });
+  EXPECT_EQ(fired, 1);
+}
+
 TEST(FixedQueue, AMovedFromQueueIsEmptyAndSharesNothing) {
   std::vector<int> storage(4);
   FixedQueue<int> source{std::span<int>(storage)};

@@ -125,6 +125,25 @@ TEST(PortRotation, SocketsRetireInTurnAndAtMostHalfAtOnce) {
   EXPECT_TRUE(asked.empty());  // nobody's wait is over yet
 }
 
+TEST(PortRotation, TurnsMissedWhileTheOwnerSleptAreTakenTogether) {
+  // Eight sockets, one retiring every 100 ms: a loop that slept 250 ms retires two at
+  // once, and one that slept a minute no more than half.
+  PortRotation rotation({0, 0, 0, 0, 0, 0, 0, 0}, 800, 1000);
+  const auto later = [](std::uint32_t) { return PortRotation::Step::kLater; };
+  rotation.Tick(0, later);
+  rotation.Tick(250, later);
+  EXPECT_EQ(rotation.retiring(), 2u);
+  rotation.Tick(320, later);  // the third turn came at 300
+  EXPECT_EQ(rotation.retiring(), 3u);
+  rotation.Tick(399, later);
+  EXPECT_EQ(rotation.retiring(), 3u);
+  rotation.Tick(60'000, later);
+  EXPECT_EQ(rotation.retiring(), 4u);
+  std::uint32_t serving = 0;
+  for (std::uint32_t s = 0; s < 8; ++s) serving += rotation.Serving(s) ? 1u : 0u;
+  EXPECT_EQ(serving, 4u);
+}
+
 TEST(PortRotation, AReplacedSocketServesAgainAndTheNextTakesItsTurn) {
   PortRotation rotation = FourSockets();
   std::vector<std::uint32_t> replaced;
