@@ -75,6 +75,11 @@ std::array<std::uint32_t, 2> CachePools(const RouteTable& routes) {
 
 }  // namespace
 
+void Daemon::Generation::Stop() {
+  stop.store(true, std::memory_order_release);
+  for (const auto& shard : shards) shard->Wake();
+}
+
 void Daemon::Generation::Join() {
   prober.reset();
   for (std::thread& t : threads) {
@@ -243,7 +248,7 @@ absl::Status Daemon::StartShards(Generation& gen, std::vector<ShardSuccession> s
     if (!s.ok() && first_error.ok()) first_error = s;
   }
   if (!first_error.ok()) {
-    gen.stop.store(true, std::memory_order_release);
+    gen.Stop();
     gen.Join();
     return first_error;
   }
@@ -343,7 +348,7 @@ absl::Status Daemon::Reload(const config::Config& config) {
     old->shards[i]->PassCacheOn(handoffs[i]);
     old->shards[i]->PassStreamsOn(stream_handoffs[i]);
   }
-  old->stop.store(true, std::memory_order_release);
+  old->Stop();
   current_ = std::move(next);
   current_->prober = std::make_unique<Prober>(current_->routes, *current_->health);
   retiring_.push_back(std::move(old));
@@ -383,7 +388,7 @@ void Daemon::ReapRetired() {
 void Daemon::RequestStop() {
   stop_.store(true, std::memory_order_relaxed);
   std::lock_guard<std::mutex> lock(mu_);
-  if (current_) current_->stop.store(true, std::memory_order_release);
+  if (current_) current_->Stop();
 }
 
 absl::Status Daemon::CheckForLoops(const config::Config& config) {

@@ -124,6 +124,9 @@ class Daemon {
     std::unique_ptr<QueryLogger> logger;  // drains the shards' log queues; after them
     HeldByShards held;  // the descriptors and ports its shards may hold
 
+    // Tells the shards to stop (release: what the control thread handed them before is
+    // seen), and wakes their loops to look.
+    void Stop();
     void Join();
     MetricsSources Sources() const;
   };

@@ -65,6 +65,7 @@
 #include "ring/buffer_ring.h"
 #include "ring/fd.h"
 #include "ring/ring.h"
+#include "ring/wake.h"
 #include "wire/message.h"
 #include "wire/patch.h"
 
@@ -119,6 +120,9 @@ class Shard {
   // Serves until `stop` is set, then stops receiving, lets in-flight queries finish or
   // reach their deadline, and returns.
   void Run(const std::atomic<bool>& stop);
+  // Any thread: ends the loop's wait, so that it looks at `stop` (and what else other
+  // threads hand it) now. A loop with nothing in flight sleeps for up to a second.
+  void Wake() const noexcept { wake_.Notify(); }
 
   // Reload, control thread, before `stop` is set (with release): once stopped, hand the
   // cache to `to` instead of dropping it.
@@ -167,6 +171,7 @@ class Shard {
     kStreamSend,
     kConnect,
     kIgnore,       // completions nobody waits for (linked timeouts)
+    kWake,         // wake_'s read: another thread wants the loop's attention
   };
   // Who gives back the buffer a write or send reads from. kBorrowed: an answer still in
   // an upstream stream's read buffer, to be placed in a buffer of its own before it is
@@ -587,6 +592,8 @@ class Shard {
   }
   std::int64_t NowMs() const noexcept;
   static std::int64_t NowUs() noexcept;
+  // How long the loop may wait for completions (core/shard.cc).
+  __kernel_timespec LoopWait() const noexcept;
 
   const ShardId id_;
   const RouteTable& routes_;
@@ -599,6 +606,8 @@ class Shard {
 
   ShardCounters counters_;  // before the components that count into it
 
+  ring::Wake wake_;          // made by the constructor's thread: Wake() may come before Init
+  bool wake_armed_ = false;  // its read is armed: the loop may sleep past a timer tick
   // Order matters: buffer rings unregister from the ring, so they go first.
   ring::Ring ring_;
   QueryBuffers query_buffers_{counters_.invariant_violations};  // every query's buffer, and who holds it

@@ -65,6 +65,8 @@ class UpstreamUdpSockets {
   // answer ring is empty, where they would end again at once with ENOBUFS and the loop
   // would spin while the datagrams wait in the sockets.
   void Rearm();
+  // Every receive is armed (none waits for Rearm).
+  bool all_armed() const noexcept { return disarmed_.empty(); }
   // Each loop turn while serving: retires and replaces sockets as their turn comes.
   void Rotate(std::int64_t now_ms);
 
