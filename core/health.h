@@ -7,11 +7,16 @@
 // CoreDNS's rule: an upstream is down after more than `max_fails` failures in a row
 // (0: never). A failure is an attempt that timed out, a send that failed, or a SERVFAIL;
 // any other answer, or an answered probe, brings it back at once.
+//
+// The prober sleeps until an upstream is marked down: the marking writes to an eventfd
+// (a syscall per change of state, never per query) that the prober polls.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
+
+#include "ring/wake.h"
 
 namespace ringdns::core {
 
@@ -31,7 +36,7 @@ class HealthTable {
   // A reload carries an upstream's state into the new table before any shard reads it.
   void Restore(std::uint32_t upstream, std::uint32_t fails, bool down) noexcept {
     entries_[upstream].fails.store(fails, std::memory_order_relaxed);
-    entries_[upstream].down.store(down, std::memory_order_relaxed);
+    if (!entries_[upstream].down.exchange(down, std::memory_order_relaxed) && down) marked_down_.Signal();
   }
 
   // Returns true when this failure marked the upstream down.
@@ -39,8 +44,15 @@ class HealthTable {
     Entry& e = entries_[upstream];
     const std::uint32_t fails = e.fails.fetch_add(1, std::memory_order_relaxed) + 1;
     if (max_fails == 0 || fails <= max_fails || e.down.load(std::memory_order_relaxed)) return false;
-    return !e.down.exchange(true, std::memory_order_relaxed);
+    if (e.down.exchange(true, std::memory_order_relaxed)) return false;
+    marked_down_.Signal();
+    return true;
   }
+
+  // Readable once an upstream was marked down since the last DrainMarkedDown; -1 when no
+  // eventfd could be had (then the prober looks at the table every tick).
+  int marked_down_fd() const noexcept { return marked_down_.fd(); }
+  void DrainMarkedDown() const noexcept { marked_down_.Drain(); }
 
   void Success(std::uint32_t upstream) noexcept {
     Entry& e = entries_[upstream];
@@ -55,6 +67,7 @@ class HealthTable {
   };
   std::unique_ptr<Entry[]> entries_;
   std::uint32_t size_;
+  ring::EventFd marked_down_;
 };
 
 }  // namespace ringdns::core

@@ -4,6 +4,10 @@
 // The shard (producer) copies one record per answer and never waits: when the ring is
 // full the record is dropped and counted. The logger thread (consumer) drains it on its
 // own schedule and does all the formatting, filtering and writing.
+//
+// A consumer that found nothing to drain parks and sleeps; the next record committed
+// rings a doorbell (an eventfd) to wake it. That is one write(2) by the producer per
+// park, never per record while records keep coming.
 #pragma once
 
 #include <netinet/in.h>
@@ -11,6 +15,8 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+
+#include "ring/wake.h"
 
 namespace ringdns::core {
 
@@ -56,7 +62,23 @@ class LogQueue {
     }
     return &records_[tail_ & mask_];
   }
-  void Commit() noexcept { published_.store(++tail_, std::memory_order_release); }
+  void Commit() noexcept {
+    // seq_cst on both sides (Park's mirror): either the consumer sees this record before
+    // it sleeps, or this sees it parked and rings.
+    published_.store(++tail_, std::memory_order_seq_cst);
+    if (parked_.load(std::memory_order_seq_cst) && parked_.exchange(false, std::memory_order_relaxed)) doorbell_.Signal();
+  }
+
+  // Consumer, before it sleeps: asks for the doorbell at the next Commit. False when a
+  // record is already waiting (do not sleep then).
+  bool Park() noexcept {
+    parked_.store(true, std::memory_order_seq_cst);
+    return published_.load(std::memory_order_seq_cst) == head_.load(std::memory_order_relaxed);
+  }
+  // Consumer: readable once the doorbell rang (poll it); -1 when no eventfd could be had,
+  // and the consumer must then look on a tick. Unring makes it quiet again.
+  int doorbell() const noexcept { return doorbell_.fd(); }
+  void Unring() const noexcept { doorbell_.Drain(); }
 
   // Consumer: calls visit(record) for everything committed so far; returns how many.
   template <typename Visit>
@@ -71,11 +93,13 @@ class LogQueue {
  private:
   std::unique_ptr<LogRecord[]> records_;
   const std::uint64_t mask_;
+  ring::EventFd doorbell_;
   // Producer-only, then each index on its own cache line.
   std::uint64_t tail_ = 0;
   std::uint64_t head_seen_ = 0;
   alignas(64) std::atomic<std::uint64_t> published_{0};
   alignas(64) std::atomic<std::uint64_t> head_{0};
+  alignas(64) std::atomic<bool> parked_{false};
 };
 
 }  // namespace ringdns::core

@@ -1,9 +1,7 @@
 #include "core/prober.h"
 
 #include <poll.h>
-#include <sys/eventfd.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <algorithm>
 
@@ -12,9 +10,9 @@
 namespace ringdns::core {
 namespace {
 
-// Shards mark upstreams down without telling the prober, so it looks at the health table
-// this often. It is also the least time between two probes of one upstream, so that
-// `health_check 0` or an upstream that refuses at once cannot make the prober spin.
+// The least time between two probes of one upstream, so that `health_check 0` or an
+// upstream that refuses at once cannot make the prober spin. Also how often the prober
+// looks at the health table when it has no eventfd to wait on.
 constexpr std::int64_t kTickMs = 50;
 // Probe buffers are freed once no upstream has been down for this long.
 constexpr std::int64_t kFreeBuffersAfterMs = 60'000;
@@ -29,8 +27,7 @@ std::int64_t NowMs() {
 
 Prober::Prober(const RouteTable& routes, HealthTable& health)
     : health_(health),
-      upstreams_(routes.upstream_count),  // sized once: an Upstream cannot move
-      stop_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+      upstreams_(routes.upstream_count) {  // sized once: an Upstream cannot move
   failures_.resize(routes.upstream_count);
   for (const BlockRoute& block : routes.blocks) {
     for (const ForwardRoute& f : block.forwards) {
@@ -45,10 +42,7 @@ Prober::Prober(const RouteTable& routes, HealthTable& health)
 
 Prober::~Prober() {
   stopping_.store(true, std::memory_order_relaxed);
-  if (stop_.valid()) {
-    const std::uint64_t one = 1;
-    (void)!::write(stop_.get(), &one, sizeof(one));
-  }
+  stop_.Signal();
   thread_.join();
 }
 
@@ -80,14 +74,19 @@ void Prober::Finish(std::uint32_t u, bool answered) {
 void Prober::Run() {
   RandomPool random;  // this thread's own: a RandomPool is not thread-safe
   std::vector<pollfd> polls;
-  std::vector<std::uint32_t> polled;  // the upstream of polls[i + 1]
+  std::vector<std::uint32_t> polled;  // the upstream of polls[i + 2]
+  // Without both eventfds (none to spare), stopping_ and a newly down upstream are seen
+  // within a tick instead; with them, the prober sleeps while every upstream is up.
+  const bool woken = stop_.valid() && health_.marked_down_fd() >= 0;
+  constexpr std::int64_t kNever = INT64_MAX;
   while (!stopping_.load(std::memory_order_relaxed)) {
     const std::int64_t now = NowMs();
-    std::int64_t wake = now + kTickMs;
+    std::int64_t wake = woken ? kNever : now + kTickMs;
     polls.clear();
     polled.clear();
-    // Without an eventfd (none to spare), stopping_ is seen within a tick instead.
-    polls.push_back({stop_.get(), POLLIN, 0});
+    polls.push_back({stop_.fd(), POLLIN, 0});
+    polls.push_back({health_.marked_down_fd(), POLLIN, 0});  // poll passes over -1
+    health_.DrainMarkedDown();  // before the table is read: no marking is missed
     bool any_down = false;
     for (std::uint32_t u = 0; u < upstreams_.size(); ++u) {
       Upstream& up = upstreams_[u];
@@ -128,13 +127,15 @@ void Prober::Run() {
     } else if (now - all_up_since_ms_ >= kFreeBuffersAfterMs) {
       spare_buffers_.clear();
     }
-    const int timeout = static_cast<int>(std::max<std::int64_t>(wake - now, 0));
+    if (all_up_since_ms_ != 0 && !spare_buffers_.empty()) wake = std::min(wake, all_up_since_ms_ + kFreeBuffersAfterMs);
+    // An hour at most: poll's timeout is an int of milliseconds.
+    const int timeout = static_cast<int>(std::clamp<std::int64_t>(wake == kNever ? 3'600'000 : wake - now, 0, 3'600'000));
     if (::poll(polls.data(), polls.size(), timeout) < 0) continue;  // EINTR
     if (polls[0].revents != 0) break;
     const std::int64_t after = NowMs();
     for (std::size_t i = 0; i < polled.size(); ++i) {
       ProbeExchange& probe = *upstreams_[polled[i]].inflight;
-      const short revents = polls[i + 1].revents;
+      const short revents = polls[i + 2].revents;
       using Outcome = ProbeExchange::Outcome;
       Outcome outcome = revents != 0 ? probe.OnReady(revents) : Outcome::kPending;
       if (outcome == Outcome::kPending && after >= probe.deadline_ms()) outcome = Outcome::kFailed;

@@ -8,8 +8,9 @@
 // Probes of different upstreams run side by side: each has its own non-blocking socket
 // and deadline in one poll() set, so an upstream that times out delays no other's probe.
 // A probe carries a random ID (RFC 5452, as every query does), and its answer counts only
-// when ID, source and question match. Stopping wakes the poll at once through an eventfd;
-// probes in flight are abandoned, not waited for.
+// when ID, source and question match. While every upstream is up the prober sleeps: the
+// health table's eventfd wakes it when one is marked down, and its own when it stops
+// (probes in flight are then abandoned, not waited for).
 #pragma once
 
 #include <atomic>
@@ -23,7 +24,7 @@
 #include "core/probe_exchange.h"
 #include "core/relaxed_counter.h"
 #include "core/routes.h"
-#include "ring/fd.h"
+#include "ring/wake.h"
 
 namespace ringdns::core {
 
@@ -62,7 +63,7 @@ class Prober {
   // Set by the destructor, which then makes stop_ readable to wake the poll at once; the
   // flag alone is seen within a tick when no eventfd could be had.
   std::atomic<bool> stopping_{false};
-  ring::UniqueFd stop_;  // eventfd
+  ring::EventFd stop_;
   std::vector<RelaxedCounter> failures_;
   std::thread thread_;
 };

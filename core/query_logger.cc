@@ -1,12 +1,14 @@
 #include "core/query_logger.h"
 
 #include <arpa/inet.h>
+#include <poll.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstdio>
+#include <mutex>
 
 #include "absl/strings/str_cat.h"
 #include "core/config/parse_util.h"
@@ -168,7 +170,6 @@ bool LogClassTakes(const std::vector<config::LogClass>& classes, const LogRecord
 
 QueryLogger::QueryLogger(const RouteTable& routes, std::vector<LogQueue*> queues, int fd)
     : routes_(routes), queues_(std::move(queues)), fd_(fd) {
-  const std::int64_t now = NowMs();
   for (const BlockRoute& block : routes_.blocks) {
     std::vector<WireZone>& names = log_names_.emplace_back();
     for (const config::Log& log : block.logs) {
@@ -180,33 +181,57 @@ QueryLogger::QueryLogger(const RouteTable& routes, std::vector<LogQueue*> queues
     if (!block.errors) continue;
     for (const config::Consolidate& c : block.errors->consolidate) {
       const std::int64_t period = absl::ToInt64Milliseconds(c.period);
-      rules.push_back({std::regex(c.pattern), c.pattern, LevelPrefix(c.level), period, now + period, 0});
+      rules.push_back({std::regex(c.pattern), c.pattern, LevelPrefix(c.level), period, 0, 0});
     }
   }
   thread_ = std::thread([this] { Run(); });
 }
 
 QueryLogger::~QueryLogger() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-  }
-  wake_.notify_all();
+  stopping_.store(true, std::memory_order_relaxed);
+  stop_.Signal();
   thread_.join();
   DrainOnce(NowMs(), /*final=*/true);  // what the shards wrote before they stopped
 }
 
+std::int64_t QueryLogger::NextSummaryMs() const noexcept {
+  std::int64_t next = INT64_MAX;
+  for (const std::vector<Consolidation>& rules : consolidations_) {
+    for (const Consolidation& c : rules) {
+      if (c.count > 0) next = std::min(next, c.due_ms);
+    }
+  }
+  return next;
+}
+
 void QueryLogger::Run() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!stop_) {
-    wake_.wait_for(lock, std::chrono::milliseconds(kDrainEveryMs));
-    lock.unlock();
-    DrainOnce(NowMs(), /*final=*/false);
-    lock.lock();
+  // Without eventfds (none to spare) the thread looks every tick instead of sleeping.
+  bool can_sleep = stop_.valid();
+  std::vector<pollfd> polls{{stop_.fd(), POLLIN, 0}};
+  for (LogQueue* queue : queues_) {
+    polls.push_back({queue->doorbell(), POLLIN, 0});
+    can_sleep = can_sleep && queue->doorbell() >= 0;
+  }
+  bool drained_some = true;
+  while (!stopping_.load(std::memory_order_relaxed)) {
+    // While records come, one batch per tick. Once a drain found none, sleep until a
+    // queue rings or a summary is due (an hour at most: poll takes an int).
+    std::int64_t wait_ms = kDrainEveryMs;
+    if (!drained_some && can_sleep) {
+      bool parked = true;
+      for (LogQueue* queue : queues_) parked = queue->Park() && parked;
+      const std::int64_t next = NextSummaryMs();
+      wait_ms = !parked ? 0 : next == INT64_MAX ? 3'600'000 : std::clamp<std::int64_t>(next - NowMs(), 0, 3'600'000);
+    }
+    (void)::poll(polls.data(), polls.size(), static_cast<int>(wait_ms));
+    for (std::size_t i = 1; i < polls.size(); ++i) {
+      if (polls[i].revents != 0) queues_[i - 1]->Unring();
+    }
+    drained_some = DrainOnce(NowMs(), /*final=*/false) > 0;
   }
 }
 
-void QueryLogger::Take(const LogRecord& r, std::string& out) {
+void QueryLogger::Take(const LogRecord& r, std::int64_t now, std::string& out) {
   if (r.block >= routes_.blocks.size()) return;
   const BlockRoute& block = routes_.blocks[r.block];
   if (r.error != LogError::kNone && block.errors) {
@@ -214,7 +239,7 @@ void QueryLogger::Take(const LogRecord& r, std::string& out) {
     bool consolidated = false;
     for (Consolidation& c : consolidations_[r.block]) {
       if (std::regex_search(message, c.pattern)) {
-        ++c.count;
+        if (c.count++ == 0) c.due_ms = now + c.period_ms;  // summarised a period after the first
         consolidated = true;
         break;
       }
@@ -233,30 +258,29 @@ void QueryLogger::Take(const LogRecord& r, std::string& out) {
   }
 }
 
-void QueryLogger::DrainOnce(std::int64_t now, bool final) {
+std::uint64_t QueryLogger::DrainOnce(std::int64_t now, bool final) {
   std::string out;
+  std::uint64_t taken = 0;
   for (LogQueue* queue : queues_) {
-    queue->Drain([&](const LogRecord& r) { Take(r, out); });
+    taken += queue->Drain([&](const LogRecord& r) { Take(r, now, out); });
   }
   for (std::vector<Consolidation>& rules : consolidations_) {
     for (Consolidation& c : rules) {
-      if (now < c.next_ms && !final) continue;
-      if (c.count > 0) {
-        absl::StrAppend(&out, c.level, " plugin/errors: ", c.count, " errors like '", c.text,
-                        "' occurred in last ", absl::FormatDuration(absl::Milliseconds(c.period_ms)), "\n");
-      }
+      if (c.count == 0 || (now < c.due_ms && !final)) continue;
+      absl::StrAppend(&out, c.level, " plugin/errors: ", c.count, " errors like '", c.text,
+                      "' occurred in last ", absl::FormatDuration(absl::Milliseconds(c.period_ms)), "\n");
       c.count = 0;
-      c.next_ms = now + c.period_ms;
     }
   }
-  if (out.empty()) return;
+  if (out.empty()) return taken;
   std::lock_guard<std::mutex> lock(write_mu);
   for (std::size_t done = 0; done < out.size();) {
     const ssize_t n = ::write(fd_, out.data() + done, out.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;  // a closed stdout: the lines are lost, never the queries
+    if (n <= 0) break;  // a closed stdout: the lines are lost, never the queries
     done += static_cast<std::size_t>(n);
   }
+  return taken;
 }
 
 }  // namespace ringdns::core

@@ -2,15 +2,15 @@
 // formatted and written on a thread of its own so a shard never waits on a write.
 //
 // Shards push a LogRecord per answer of a block with `log` or `errors` into their own
-// LogQueue; this thread drains every queue every few milliseconds, applies each block's
-// names and classes, formats CoreDNS's lines ({common}, {combined} or a custom format)
-// and writes them in one write per batch. `errors { consolidate DURATION REGEXP }`
-// lines are counted instead and summarised once per DURATION, as CoreDNS does.
+// LogQueue; this thread drains every queue every few milliseconds while records come,
+// applies each block's names and classes, formats CoreDNS's lines ({common}, {combined}
+// or a custom format) and writes them in one write per batch; with nothing to drain it
+// sleeps until a queue's doorbell rings. `errors { consolidate DURATION REGEXP }` lines
+// are counted instead and summarised DURATION after the first, as CoreDNS does.
 #pragma once
 
-#include <condition_variable>
+#include <atomic>
 #include <cstdint>
-#include <mutex>
 #include <regex>
 #include <string>
 #include <string_view>
@@ -19,6 +19,7 @@
 
 #include "core/log_queue.h"
 #include "core/routes.h"
+#include "ring/wake.h"
 
 namespace ringdns::core {
 
@@ -48,22 +49,24 @@ class QueryLogger {
     std::string text;   // as written, for the summary line
     std::string level;  // "[ERROR]" ...
     std::int64_t period_ms = 0;
-    std::int64_t next_ms = 0;
+    std::int64_t due_ms = 0;  // the summary's, while count > 0
     std::uint64_t count = 0;
   };
   void Run();
   // `final`: the summaries of consolidated errors are due now, whatever their period.
-  void DrainOnce(std::int64_t now_ms, bool final);
-  void Take(const LogRecord& record, std::string& out);
+  // Returns how many records it took.
+  std::uint64_t DrainOnce(std::int64_t now_ms, bool final);
+  void Take(const LogRecord& record, std::int64_t now_ms, std::string& out);
+  // When the first summary of consolidated errors is due; INT64_MAX when none is.
+  std::int64_t NextSummaryMs() const noexcept;
 
   const RouteTable& routes_;
   std::vector<LogQueue*> queues_;
   const int fd_;
   std::vector<std::vector<WireZone>> log_names_;          // per block, per `log`
   std::vector<std::vector<Consolidation>> consolidations_;  // per block
-  std::mutex mu_;
-  std::condition_variable wake_;
-  bool stop_ = false;
+  std::atomic<bool> stopping_{false};
+  ring::EventFd stop_;  // the destructor wakes the thread through it
   std::thread thread_;
 };
 

@@ -1,12 +1,15 @@
 // `log` and `errors` lines as CoreDNS prints them, the response classes `log { class }`
-// filters on, and the shard-to-logger queue's full and wrap-around behaviour.
+// filters on, the shard-to-logger queue's full and wrap-around behaviour and its doorbell,
+// and the health table's signal to the prober.
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
+#include <poll.h>
 
 #include <cstring>
 #include <string>
 
+#include "core/health.h"
 #include "core/log_queue.h"
 #include "core/query_logger.h"
 #include "testing/message_builder.h"
@@ -105,6 +108,48 @@ TEST(LogQueue, FullRingDropsAndDrainingMakesRoomAcrossTheWrap) {
   }
   EXPECT_EQ(queue.Drain([&](const LogRecord& r) { EXPECT_EQ(r.id, expected++); }), 3u);
   EXPECT_EQ(queue.Drain([](const LogRecord&) { FAIL(); }), 0u);
+}
+
+// Whether `fd` is readable right now.
+bool Readable(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) == 1;
+}
+
+TEST(LogQueue, AParkedConsumerIsRungOnceByTheNextRecordAndNotWhileRecordsWait) {
+  LogQueue queue(4);
+  ASSERT_GE(queue.doorbell(), 0);
+  queue.Reserve();
+  queue.Commit();  // nobody parked: no ring
+  EXPECT_FALSE(Readable(queue.doorbell()));
+  EXPECT_FALSE(queue.Park());  // a record waits: do not sleep
+  queue.Drain([](const LogRecord&) {});
+  queue.Unring();
+  ASSERT_TRUE(queue.Park());  // empty: sleep, and be rung
+  EXPECT_FALSE(Readable(queue.doorbell()));
+  queue.Reserve();
+  queue.Commit();
+  EXPECT_TRUE(Readable(queue.doorbell()));
+  queue.Unring();
+  EXPECT_FALSE(Readable(queue.doorbell()));
+  queue.Reserve();
+  queue.Commit();  // rung once per park, not per record
+  EXPECT_FALSE(Readable(queue.doorbell()));
+}
+
+TEST(HealthTable, MarkingAnUpstreamDownWakesThePoller) {
+  HealthTable health(2);
+  ASSERT_GE(health.marked_down_fd(), 0);
+  EXPECT_FALSE(health.Failure(0, 2));
+  EXPECT_FALSE(health.Failure(0, 2));
+  EXPECT_FALSE(Readable(health.marked_down_fd()));  // not yet down
+  EXPECT_TRUE(health.Failure(0, 2));
+  EXPECT_TRUE(Readable(health.marked_down_fd()));
+  health.DrainMarkedDown();
+  EXPECT_FALSE(health.Failure(0, 2));  // already down: no second signal
+  EXPECT_FALSE(Readable(health.marked_down_fd()));
+  health.Restore(1, 3, true);  // a reload's (or a test's) marking signals too
+  EXPECT_TRUE(Readable(health.marked_down_fd()));
 }
 
 }  // namespace

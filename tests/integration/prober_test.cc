@@ -116,7 +116,7 @@ TEST(Prober, AFlappingUpstreamComesBackPromptlyWhileOthersTimeOut) {
   for (std::uint32_t u = 0; u < 4; ++u) fx.MarkDown(u);
   fx.Start();
   int recovered = 0;
-  const auto until = Clock::now() + 3s;  // a recovery takes one 50 ms look at the table
+  const auto until = Clock::now() + 3s;  // a marking wakes the prober at once
   while (Clock::now() < until) {
     if (!fx.health().down(3)) {
       ++recovered;
