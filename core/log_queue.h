@@ -14,8 +14,9 @@
 
 #include <atomic>
 #include <cstdint>
-#include <memory>
+#include <type_traits>
 
+#include "core/memory/reserved.h"
 #include "ring/wake.h"
 
 namespace ringdns::core {
@@ -52,7 +53,7 @@ struct LogRecord {
 class LogQueue {
  public:
   explicit LogQueue(std::uint32_t capacity_pow2)
-      : records_(std::make_unique<LogRecord[]>(capacity_pow2)), mask_(capacity_pow2 - 1) {}
+      : storage_(std::size_t{capacity_pow2} * sizeof(LogRecord)), mask_(capacity_pow2 - 1) {}
 
   // Producer: a record to fill and Commit, or nullptr when the ring is full.
   LogRecord* Reserve() noexcept {
@@ -60,7 +61,7 @@ class LogQueue {
       head_seen_ = head_.load(std::memory_order_acquire);
       if (tail_ - head_seen_ > mask_) return nullptr;
     }
-    return &records_[tail_ & mask_];
+    return &records()[tail_ & mask_];
   }
   void Commit() noexcept {
     // seq_cst on both sides (Park's mirror): either the consumer sees this record before
@@ -85,13 +86,18 @@ class LogQueue {
   std::uint64_t Drain(Visit&& visit) {
     const std::uint64_t head = head_.load(std::memory_order_relaxed);
     const std::uint64_t tail = published_.load(std::memory_order_acquire);
-    for (std::uint64_t i = head; i != tail; ++i) visit(records_[i & mask_]);
+    for (std::uint64_t i = head; i != tail; ++i) visit(records()[i & mask_]);
     head_.store(tail, std::memory_order_release);
     return tail - head;
   }
 
  private:
-  std::unique_ptr<LogRecord[]> records_;
+  // An aggregate, so the zeroed pages hold records without constructing them (C++20's
+  // implicit object creation): a page is touched when the first record lands on it.
+  static_assert(std::is_aggregate_v<LogRecord>);
+  LogRecord* records() noexcept { return reinterpret_cast<LogRecord*>(storage_.data()); }
+
+  ReservedBytes storage_;
   const std::uint64_t mask_;
   ring::EventFd doorbell_;
   // Producer-only, then each index on its own cache line.
