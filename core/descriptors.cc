@@ -41,7 +41,8 @@ std::uint64_t EphemeralPortCount(const std::string& path) {
 std::uint64_t ShardDescriptors(const ShardOptions& o, const RouteTable& routes) noexcept {
   const std::uint64_t listeners = 2 * routes.listeners.size();  // UDP and TCP
   const std::uint64_t streams = std::uint64_t{o.tcp_connections} + 2ull * routes.upstream_count;
-  return listeners + streams + UpstreamSocketDescriptors(o.upstream_sockets, routes) + 2;  // ring, eventfd
+  // The ring, its wake-up eventfd and the log queue's doorbell.
+  return listeners + streams + UpstreamSocketDescriptors(o.upstream_sockets, routes) + 3;
 }
 
 HeldByShards HeldBy(const ShardOptions& o, const RouteTable& routes, int shards) noexcept {

@@ -432,19 +432,23 @@ void Shard::HandleCompletion(const io_uring_cqe& cqe) {
 __kernel_timespec Shard::LoopWait() const noexcept {
   // Queries in flight, a stop, or anything other threads hand over: every tick, for the
   // timers and the flags looked at each turn. Likewise a receive that waits for a buffer
-  // to be armed again, or a stalled stream.
+  // to be armed again (a DNS-over-TLS listener has no UDP socket to arm), a stalled
+  // stream, or sends whose completions the wait counts on (one that never came would
+  // hold the wait, which a single datagram does not end, for the whole timeout).
   bool all_armed = upstream_udp_.all_armed();
   for (std::uint32_t i = 0; i < listeners_.size(); ++i) {
-    all_armed = all_armed && listeners_[i].armed && tcp_listeners_[i].armed;
+    all_armed = all_armed && (listeners_[i].armed || !listeners_[i].fd.valid()) && tcp_listeners_[i].armed;
   }
-  const bool ticking = !wake_armed_ || stopping_ || inflight_.in_use() != 0 || timers_->size() != 0 ||
+  const bool ticking = !wake_armed_ || stopping_ || udp_sends_queued_ != 0 || inflight_.in_use() != 0 || timers_->size() != 0 ||
                        cache_in_ || stream_in_ || streams_handing_over_ != 0 || !stalled_streams_.empty() ||
                        !all_armed;
   if (ticking) return {0, kLoopWaitNs};
   // Idle: until a connection's timer is due, at most kIdleWaitMs.
   const std::int64_t now = NowMs();
   const std::int64_t until = stream_timers_ ? stream_timers_->NextDueMs(now + kIdleWaitMs) : now + kIdleWaitMs;
-  const std::int64_t wait_ms = std::clamp<std::int64_t>(until - now, 1, kIdleWaitMs);
+  // No shorter than the wheel's tick: the clock is coarse (a jiffy), and a wait that ends
+  // before it moves would only wait again.
+  const std::int64_t wait_ms = std::clamp<std::int64_t>(until - now, TimerWheel::kTickMs, kIdleWaitMs);
   return {wait_ms / 1000, (wait_ms % 1000) * 1'000'000};
 }
 
@@ -488,6 +492,12 @@ void Shard::Run(const std::atomic<bool>& stop) {
     // UDP sends are issued inline by the submit and complete at once, so wait for their
     // completions and one event more: one io_uring_enter per query instead of two (the
     // send's completion would otherwise end the wait straight away).
+    // Sends the ring pushed early (a full queue) may have completed and been handled
+    // already: waiting for them would wait for nothing. Undercounting costs a turn.
+    if (ring_.early_submits() != early_submits_seen_) {
+      early_submits_seen_ = ring_.early_submits();
+      udp_sends_queued_ = 0;
+    }
     __kernel_timespec wait = LoopWait();
     const int rc = ring_.SubmitAndWait(1 + std::min<std::uint32_t>(udp_sends_queued_, 32), &wait);
     udp_sends_queued_ = 0;

@@ -670,6 +670,7 @@ class Shard {
   ShardMetrics metrics_;
   std::uint32_t sends_in_flight_ = 0;
   std::uint32_t udp_sends_queued_ = 0;  // since the last submit
+  std::uint64_t early_submits_seen_ = 0;  // ring_.early_submits() at the last wait
   bool stopping_ = false;
   std::int64_t stopped_at_ms_ = 0;
 };

@@ -17,7 +17,9 @@ namespace ringdns::core {
 class TimerWheel {
  public:
   static constexpr std::int64_t kTickMs = 4;
-  static constexpr std::uint32_t kBuckets = 2048;  // one turn: ~8.2 s
+  // One turn: ~16.4 s, past the default timeouts (10 s), so few timers wait in a bucket
+  // for a later turn, which NextDueMs would have to read past.
+  static constexpr std::uint32_t kBuckets = 4096;
 
   // `now_ms` starts the cursor; deadlines are on the same clock.
   TimerWheel(std::uint32_t slots, std::int64_t now_ms)
@@ -91,7 +93,9 @@ class TimerWheel {
 
   // When Advance would next fire a timer, or `limit_ms` if none fires before it (no later
   // than a turn from now): how long an idle loop may sleep. Reads a bit per bucket and the
-  // timers of the buckets in use, up to the first with a timer due on this turn.
+  // timers of the buckets in use, up to the first with a timer due on this turn; a bucket
+  // with more timers than kMaxRead is taken as due when its tick begins (early, never
+  // late), so that the cost is bounded whatever the number of timers.
   std::int64_t NextDueMs(std::int64_t limit_ms) const noexcept {
     limit_ms = std::min(limit_ms, (cursor_ + kBuckets) * kTickMs);
     if (scheduled_ == 0) return limit_ms;
@@ -104,7 +108,12 @@ class TimerWheel {
       }
       tick += std::countr_zero(word);
       std::int64_t due = limit_ms;
+      std::uint32_t read = 0;
       for (std::uint32_t slot = heads_[static_cast<std::uint32_t>(tick % kBuckets)]; slot != kNone; slot = next_[slot]) {
+        if (++read > kMaxRead) {
+          due = std::min(due, tick * kTickMs);
+          break;
+        }
         // Due on this turn, or (scheduled when already due) on the first tick it can.
         if (deadline_[slot] < (tick + 1) * kTickMs) due = std::min(due, std::max(deadline_[slot], tick * kTickMs));
       }
@@ -116,6 +125,7 @@ class TimerWheel {
 
  private:
   static constexpr std::uint32_t kNone = 0xffffffffu;
+  static constexpr std::uint32_t kMaxRead = 16;  // timers NextDueMs reads in one bucket
   // prev_ of a bucket's first slot encodes the bucket: kHead - bucket.
   static constexpr std::uint32_t kHead = 0xfffffffeu;
 

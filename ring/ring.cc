@@ -46,6 +46,7 @@ io_uring_sqe* Ring::GetSqe() noexcept {
   io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
   if (sqe != nullptr) return sqe;
   // Full: push what is queued to the kernel, which frees every slot.
+  ++early_submits_;
   if (io_uring_submit(&ring_) < 0) return nullptr;
   return io_uring_get_sqe(&ring_);
 }
@@ -104,9 +105,9 @@ bool Ring::Send(int fd, std::span<const std::uint8_t> data, int flags, UserData 
 bool Ring::Connect(int fd, const sockaddr* to, socklen_t to_len, const __kernel_timespec& timeout,
                    UserData tag, UserData timeout_tag) noexcept {
   // A link must not be split by a flush between its two entries: make room for both first.
-  if (io_uring_sq_space_left(&ring_) < 2 &&
-      (io_uring_submit(&ring_) < 0 || io_uring_sq_space_left(&ring_) < 2)) {
-    return false;
+  if (io_uring_sq_space_left(&ring_) < 2) {
+    ++early_submits_;
+    if (io_uring_submit(&ring_) < 0 || io_uring_sq_space_left(&ring_) < 2) return false;
   }
   io_uring_sqe* connect = io_uring_get_sqe(&ring_);  // neither can be null now
   io_uring_sqe* limit = io_uring_get_sqe(&ring_);

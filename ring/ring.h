@@ -64,6 +64,9 @@ class Ring {
   // Returns >= 0, or -errno (-ETIME on timeout, which callers treat as normal).
   int SubmitAndWait(unsigned wait_nr, __kernel_timespec* timeout) noexcept;
   int Submit() noexcept { return io_uring_submit(&ring_); }
+  // How often a full queue was submitted early, between the caller's own submits: what
+  // was queued before then is already with the kernel.
+  std::uint64_t early_submits() const noexcept { return early_submits_; }
 
   // Calls `handle(const io_uring_cqe&)` for every ready completion, then marks them all
   // seen at once. Returns how many were handled.
@@ -89,6 +92,7 @@ class Ring {
  private:
   io_uring ring_{};
   bool initialised_ = false;
+  std::uint64_t early_submits_ = 0;
   std::string description_;
 };
 

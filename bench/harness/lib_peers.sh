@@ -8,6 +8,7 @@
 #   forwarders                             the names, in report order
 #   start_bench_upstream                   nsd on 127.0.0.1:$upstream_port with the zones
 #   k8s_queries                            the tutorial's traffic, a dnsperf input
+#   wait_ready PORT                        until the forwarder answers (10 s at most)
 #   cpu_ns PID, peak_rss_kib PID, percentiles   measurements
 
 forwarders() { echo "floor ringdns dnsdist unbound kresd dnsmasq"; }
@@ -127,6 +128,17 @@ k8s_queries() {
     echo "cb-example-srv.$remote.$remote A"            # search path: namespace suffix
     echo "cb-example-srv.$remote.svc.cluster.local A"  # search path: svc suffix
   done
+}
+
+# Until the forwarder on PORT answers n1.bench.test, asking again at once (dig's own
+# start-up paces it): false after 10 s.
+wait_ready() {  # PORT
+  local deadline=$((SECONDS + 10))
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    dig @127.0.0.1 -p "$1" +tries=1 +timeout=1 n1.bench.test A 2>/dev/null | grep -q 'status: NOERROR' && return 0
+    sleep 0.005
+  done
+  return 1
 }
 
 # Time on CPU, user and system, of every thread of the process, in nanoseconds

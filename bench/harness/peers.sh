@@ -52,13 +52,6 @@ k8s_queries >"$work/k8s.txt"
 cp "$work/hit.txt" "$work/tcp.txt"
 
 port=5400
-wait_ready() {  # PORT
-  for _ in $(seq 1 100); do
-    dig @127.0.0.1 -p "$1" +tries=1 +timeout=1 n1.bench.test A 2>/dev/null | grep -q 'status: NOERROR' && return 0
-    sleep 0.1
-  done
-  return 1
-}
 
 # One measured run: a fresh forwarder, a warm-up unless every name is new, dnsperf.
 measure() {  # FORWARDER SCENARIO MODE SHARDS

@@ -82,8 +82,8 @@ TEST(TimerWheel, FiresEachTimerOnceAtOrAfterItsDeadline) {
   std::mt19937 rng(11);
   std::vector<std::int64_t> deadline(kSlots);
   for (std::uint32_t s = 0; s < kSlots; ++s) {
-    // Up to 20 s: beyond one turn of the wheel (8.2 s), so some wait for a later turn.
-    deadline[s] = 1000 + static_cast<std::int64_t>(rng() % 20000);
+    // Up to two turns of the wheel, so some wait for a later turn.
+    deadline[s] = 1000 + static_cast<std::int64_t>(rng() % (2 * TimerWheel::kBuckets * TimerWheel::kTickMs));
     wheel.Schedule(s, deadline[s]);
   }
   // Cancel every tenth; reschedule every seventh later.
@@ -93,7 +93,7 @@ TEST(TimerWheel, FiresEachTimerOnceAtOrAfterItsDeadline) {
     wheel.Schedule(s, deadline[s]);
   }
   std::vector<int> fired(kSlots, 0);
-  for (std::int64_t now = 1000; now <= 25000; now += 3) {
+  for (std::int64_t now = 1000; now <= 2000 + 2 * TimerWheel::kBuckets * TimerWheel::kTickMs; now += 3) {
     wheel.Advance(now, [&](std::uint32_t s) {
       EXPECT_GE(now, deadline[s]) << s;
       EXPECT_LT(now, deadline[s] + 2 * TimerWheel::kTickMs + 3) << s;
@@ -148,6 +148,20 @@ TEST(TimerWheel, NextDueIsTheEarliestDeadlineAndAnIdleLoopSleepingToItMissesNone
   EXPECT_EQ(fired_at[2], 1000 + 3 * TimerWheel::kBuckets * TimerWheel::kTickMs);
   EXPECT_EQ(fired_at[1], -1);
   EXPECT_LE(wakes, 8);  // one per turn at most, beside the deadlines
+}
+
+TEST(TimerWheel, ACrowdedBucketIsTakenAsDueWhenItsTickBeginsNeverLater) {
+  constexpr std::int64_t kTurn = std::int64_t{TimerWheel::kBuckets} * TimerWheel::kTickMs;
+  TimerWheel wheel(32, 0);
+  wheel.Schedule(0, 102);  // due in this turn, in the bucket of tick 25
+  EXPECT_EQ(wheel.NextDueMs(10'000), 102);
+  // Later turns' timers in the same bucket, read before it (a list takes new ones first):
+  // past the few it reads, the bucket is due at its tick's start, early and not late.
+  for (std::uint32_t s = 1; s < 32; ++s) wheel.Schedule(s, 101 + kTurn);
+  EXPECT_EQ(wheel.NextDueMs(10'000), 100);
+  int fired = 0;
+  wheel.Advance(102, [&](std::uint32_t s) { fired += s == 0 ? 1 : 100; });
+  EXPECT_EQ(fired, 1);
 }
 
 TEST(TimerWheel, ATimerScheduledWhenAlreadyDueIsDueOnTheNextTick) {

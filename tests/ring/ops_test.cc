@@ -186,6 +186,16 @@ TEST_F(RingOps, AcceptMultishotTagsEachConnection) {
   }
 }
 
+TEST_F(RingOps, AFullQueueSubmittedEarlyIsCounted) {
+  // Eight entries (cancels of nothing): the ninth pushes the first eight to the kernel.
+  const std::uint64_t counted = ring_.early_submits();
+  for (std::uint32_t i = 0; i < 8; ++i) ASSERT_TRUE(ring_.Cancel(UserData{9, 0, i, 0}, UserData{10, 0, i, 0}));
+  EXPECT_EQ(ring_.early_submits(), counted);
+  ASSERT_TRUE(ring_.Cancel(UserData{9, 0, 8, 0}, UserData{10, 0, 8, 0}));
+  EXPECT_EQ(ring_.early_submits(), counted + 1);
+  EXPECT_EQ(Reap(9).size(), 9u);
+}
+
 TEST_F(RingOps, AWakeFromAnotherThreadEndsALongWaitEachTimeItIsArmed) {
   Wake wake;
   ASSERT_TRUE(wake.valid());

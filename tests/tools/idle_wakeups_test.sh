@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # An idle ringdns sleeps. With every part that runs on its own configured (two shards, a
 # cache, log and errors, health, ready and prometheus endpoints, a health-checked
-# forward to nsd on loopback) and a client's TCP connection held open, once the queries
+# forward to nsd on loopback, a DNS-over-TLS listener) and a client's TCP connection
+# held open, once the queries
 # are answered all its threads together wake up fewer than 10 times a second (each shard
 # alone used to wake 250 times a second on a 4 ms tick). The rate is taken over the time
 # that really passed, so a slow machine cannot fail it. A query asked after the idle
@@ -13,12 +14,16 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 . "$root/tools/lib_loopback.sh"
 loopback_init
 . "$root/tests/tools/lib_check.sh"
-for tool in dig /usr/sbin/nsd; do
+. "$root/tests/tools/lib_pki.sh"
+for tool in dig openssl /usr/sbin/nsd; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }
 done
 trap loopback_cleanup EXIT
 
-nsd_port=$(port_block 5)
+pki_init "$work/pki"
+pki_ca ca
+pki_signed server ca 2 "DNS:dns.test,IP:127.0.0.1"
+nsd_port=$(port_block 6)
 dns_port=$((nsd_port + 1))
 start_nsd remote "$nsd_port" remote.svc.cluster.local. "$root/examples/zones/remote.svc.cluster.local.zone"
 cat >"$work/Corefile" <<COREFILE
@@ -36,6 +41,11 @@ remote.svc.cluster.local:$dns_port {
   health 127.0.0.1:$((nsd_port + 2))
   ready 127.0.0.1:$((nsd_port + 3))
   prometheus 127.0.0.1:$((nsd_port + 4))
+  forward . 127.0.0.1:$nsd_port
+}
+tls://.:$((nsd_port + 5)) {
+  bind 127.0.0.1
+  tls $pki/server.pem $pki/server.key
   forward . 127.0.0.1:$nsd_port
 }
 COREFILE
