@@ -104,7 +104,15 @@ TEST(CaseRandomization, OffMeansPlainNamesToEveryone) {
 
 // Four IPv4 sockets, a lifetime of 400 ms (one retires every 100 ms), replaced 1 s
 // after retiring.
-PortRotation FourSockets() { return PortRotation({0, 0, 0, 0}, 400, 1000); }
+// A busy shard: a query has gone out on every socket.
+void UseAll(PortRotation& rotation, std::uint32_t sockets) {
+  for (std::uint32_t s = 0; s < sockets; ++s) rotation.Used(s);
+}
+PortRotation FourSockets() {
+  PortRotation rotation({0, 0, 0, 0}, 400, 1000);
+  UseAll(rotation, 4);
+  return rotation;
+}
 
 TEST(PortRotation, SocketsRetireInTurnAndAtMostHalfAtOnce) {
   PortRotation rotation = FourSockets();
@@ -129,6 +137,7 @@ TEST(PortRotation, TurnsMissedWhileTheOwnerSleptAreTakenTogether) {
   // Eight sockets, one retiring every 100 ms: a loop that slept 250 ms retires two at
   // once, and one that slept a minute no more than half.
   PortRotation rotation({0, 0, 0, 0, 0, 0, 0, 0}, 800, 1000);
+  UseAll(rotation, 8);
   const auto later = [](std::uint32_t) { return PortRotation::Step::kLater; };
   rotation.Tick(0, later);
   rotation.Tick(250, later);
@@ -144,6 +153,23 @@ TEST(PortRotation, TurnsMissedWhileTheOwnerSleptAreTakenTogether) {
   EXPECT_EQ(serving, 4u);
 }
 
+TEST(PortRotation, ASocketThatCarriedNoQuerySkipsItsTurnsAndKeepsItsPort) {
+  // Nobody can have learned an unused port from ringdns's traffic: an idle shard rotates
+  // nothing, and a busy one only the sockets its queries went out on.
+  PortRotation rotation({0, 0, 0, 0}, 400, 1000);
+  std::vector<std::uint32_t> replaced;
+  const auto replace = [&](std::uint32_t s) {
+    replaced.push_back(s);
+    return PortRotation::Step::kReplaced;
+  };
+  for (std::int64_t now = 0; now <= 6000; now += 50) rotation.Tick(now, replace);
+  EXPECT_TRUE(replaced.empty());
+  EXPECT_EQ(rotation.retiring(), 0u);
+  rotation.Used(2);
+  for (std::int64_t now = 6050; now <= 12000; now += 50) rotation.Tick(now, replace);
+  EXPECT_EQ(replaced, (std::vector<std::uint32_t>{2}));  // once: its fresh port is unused again
+}
+
 TEST(PortRotation, AReplacedSocketServesAgainAndTheNextTakesItsTurn) {
   PortRotation rotation = FourSockets();
   std::vector<std::uint32_t> replaced;
@@ -151,7 +177,10 @@ TEST(PortRotation, AReplacedSocketServesAgainAndTheNextTakesItsTurn) {
     replaced.push_back(s);
     return PortRotation::Step::kReplaced;
   };
-  for (std::int64_t now = 0; now <= 6000; now += 50) rotation.Tick(now, replace);
+  for (std::int64_t now = 0; now <= 6000; now += 50) {
+    UseAll(rotation, 4);
+    rotation.Tick(now, replace);
+  }
   // Each retires 1 s after its turn and is replaced at once; turns go round in order.
   ASSERT_GE(replaced.size(), 8u);
   for (std::size_t i = 0; i < 8; ++i) EXPECT_EQ(replaced[i], i % 4) << i;
@@ -190,6 +219,7 @@ TEST(PortRotation, ManyRoundsOfCancelledReceivesKeepTheBooksStraight) {
   std::int64_t pending_since = -1;
   std::uint32_t pending = 0;
   for (std::int64_t now = 0; now <= 20000; now += 10) {
+    UseAll(rotation, 2);
     if (pending_since >= 0 && now - pending_since >= 30) {
       rotation.Replaced(pending);
       pending_since = -1;
@@ -211,6 +241,7 @@ TEST(PortRotation, AReplacementReportedTwiceKeepsTheCountAndTheHalfLimit) {
   // and kReplaced) must not count it back twice, or the half limit would wrap away.
   PortRotation rotation = FourSockets();
   for (std::int64_t now = 0; now <= 20000; now += 50) {
+    UseAll(rotation, 4);
     rotation.Tick(now, [&](std::uint32_t s) {
       rotation.Replaced(s);
       return PortRotation::Step::kReplaced;
@@ -227,6 +258,7 @@ TEST(PortRotation, ZeroLifetimeNeverRotatesAndFamiliesKeepTheirOwnHalf) {
   EXPECT_TRUE(off.Serving(1));
   // Two IPv4 sockets and two IPv6: one of each may retire, not two of one family.
   PortRotation mixed({0, 0, 1, 1}, 400, 100000);
+  UseAll(mixed, 4);
   for (std::int64_t now = 0; now <= 1000; now += 100) mixed.Tick(now, [](std::uint32_t) { return PortRotation::Step::kLater; });
   EXPECT_EQ(mixed.retiring(), 2u);
   EXPECT_NE(mixed.Serving(0), mixed.Serving(1));
