@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -216,7 +217,11 @@ int Serve(Config config, const Flags& flags) {
        .log = [](const std::string& line, bool error) { std::fprintf(stderr, "[%s] %s\n", error ? "ERROR" : "INFO", line.c_str()); },
        .now = [] { return absl::Now(); }});
   while (true) {
-    const timespec tick{1, 0};
+    // Asleep until a signal or the next `reload` check, or for a second while a reload's
+    // old shards drain (to join them): an idle daemon's control thread does not tick.
+    absl::Duration wait = std::clamp(reloads.next_check() - absl::Now(), absl::Milliseconds(1), absl::Hours(1));
+    if ((*daemon)->retiring() > 0) wait = std::min(wait, absl::Seconds(1));
+    const timespec tick = absl::ToTimespec(wait);
     const int signal = ::sigtimedwait(&signals, nullptr, &tick);
     if (signal == SIGTERM || signal == SIGINT) break;
     if (signal == SIGHUP || signal == SIGUSR1) {

@@ -63,6 +63,8 @@ class ReloadWatch {
   void Tick();
 
   const config::Config& running() const noexcept { return running_; }
+  // When Tick next has a check to make (absl::InfiniteFuture() without `reload`).
+  absl::Time next_check() const noexcept { return next_check_; }
 
  private:
   // Loads the Corefile and applies it; a failure is logged and changes nothing running.

@@ -21,8 +21,8 @@ PortRotation::PortRotation(std::vector<std::uint8_t> family_of, std::int64_t lif
 
 void PortRotation::Replaced(std::uint32_t socket) noexcept {
   if (Serving(socket)) return;
-  Serve(socket);
   used_[socket] = false;  // a fresh port nobody has seen
+  Serve(socket);
   // At most half the pool retires: a short walk, once per rotation.
   for (std::uint32_t& s : retiring_) {
     if (s != socket) continue;
@@ -36,6 +36,7 @@ void PortRotation::Serve(std::uint32_t socket) noexcept {
   if (Serving(socket)) return;
   retiring_since_[socket] = 0;
   replacing_[socket] = false;
+  if (used_[socket]) ++awaiting_turn_;  // kept its port: it takes its turns again
   --retiring_in_[family_of_[socket]];
 }
 
@@ -47,6 +48,7 @@ bool PortRotation::RetireNext(std::int64_t now) noexcept {
     const std::uint8_t f = family_of_[socket];
     if (!Serving(socket) || !used_[socket] || (retiring_in_[f] + 1) * 2 > sockets_in_[f]) continue;
     retiring_since_[socket] = now;
+    --awaiting_turn_;
     ++retiring_in_[f];
     retiring_.push_back(socket);  // never past the sockets' count: reserved
     next_due_ms_ = std::min(next_due_ms_, now + retire_for_ms_);

@@ -39,7 +39,18 @@ class PortRotation {
   // Whether `socket` takes new queries.
   bool Serving(std::uint32_t socket) const noexcept { return retiring_since_[socket] == 0; }
   // A query goes out on `socket`: its port is seen, and it takes its turns to retire.
-  void Used(std::uint32_t socket) noexcept { used_[socket] = true; }
+  void Used(std::uint32_t socket) noexcept {
+    if (used_[socket]) return;
+    used_[socket] = true;
+    if (Serving(socket)) ++awaiting_turn_;
+  }
+  // When Tick next has something to do, for an owner that sleeps: a retiring socket's
+  // wait is over, or the next turn while a used socket serves; kNever when neither.
+  std::int64_t NextDueMs() const noexcept {
+    if (period_ms_ <= 0) return kNever;
+    return awaiting_turn_ > 0 ? std::min(next_due_ms_, next_ms_) : next_due_ms_;
+  }
+  static constexpr std::int64_t kNever = INT64_MAX;
 
   // Every loop turn: calls replace(socket) -> Step for each retiring socket whose wait is
   // over, and retires the next socket when its turn has come.
@@ -64,11 +75,11 @@ class PortRotation {
   std::vector<std::uint32_t> retiring_;       // each retiring socket once, in no order
   std::uint32_t sockets_in_[2] = {0, 0};
   std::uint32_t retiring_in_[2] = {0, 0};
+  std::uint32_t awaiting_turn_ = 0;  // sockets used and serving: each retires in its turn
   std::uint32_t cursor_ = 0;
   std::int64_t period_ms_ = 0;
   std::int64_t retire_for_ms_ = 0;
-  std::int64_t next_ms_ = 0;
-  static constexpr std::int64_t kNever = INT64_MAX;
+  std::int64_t next_ms_ = 0;                  // the next turn; 0 before the first Tick
   std::int64_t next_due_ms_ = kNever;  // no retiring socket is due before this
 };
 

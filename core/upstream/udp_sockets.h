@@ -69,6 +69,8 @@ class UpstreamUdpSockets {
   bool all_armed() const noexcept { return disarmed_.empty(); }
   // Each loop turn while serving: retires and replaces sockets as their turn comes.
   void Rotate(std::int64_t now_ms);
+  // When Rotate next has work (PortRotation::kNever: none until a query goes out).
+  std::int64_t NextRotationMs() const noexcept { return rotation_.NextDueMs(); }
 
  private:
   struct Socket {

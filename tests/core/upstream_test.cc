@@ -170,6 +170,30 @@ TEST(PortRotation, ASocketThatCarriedNoQuerySkipsItsTurnsAndKeepsItsPort) {
   EXPECT_EQ(replaced, (std::vector<std::uint32_t>{2}));  // once: its fresh port is unused again
 }
 
+TEST(PortRotation, NextDueIsNeverWhileNoSocketWasUsedThenEachTurnAndWait) {
+  PortRotation rotation({0, 0, 0, 0}, 400, 1000);  // a turn every 100 ms
+  const auto later = [](std::uint32_t) { return PortRotation::Step::kLater; };
+  rotation.Tick(0, later);
+  EXPECT_EQ(rotation.NextDueMs(), PortRotation::kNever);  // an idle owner may sleep
+  rotation.Used(1);
+  EXPECT_EQ(rotation.NextDueMs(), 100);  // socket 1's turn
+  rotation.Tick(100, later);
+  EXPECT_FALSE(rotation.Serving(1));
+  EXPECT_EQ(rotation.NextDueMs(), 1100);  // its wait for late answers, then nothing
+  rotation.Tick(1100, [](std::uint32_t) { return PortRotation::Step::kReplaced; });
+  EXPECT_TRUE(rotation.Serving(1));
+  EXPECT_EQ(rotation.NextDueMs(), PortRotation::kNever);
+  rotation.Used(3);
+  rotation.Used(3);
+  EXPECT_EQ(rotation.NextDueMs(), 1200);
+  // A socket kept (no fresh one to be had) takes its turns again: here at once, as the
+  // owner slept through ten turns.
+  rotation.Tick(1200, later);
+  rotation.Tick(2200, [](std::uint32_t) { return PortRotation::Step::kKeep; });
+  EXPECT_FALSE(rotation.Serving(3));
+  EXPECT_EQ(rotation.NextDueMs(), 3200);
+}
+
 TEST(PortRotation, AReplacedSocketServesAgainAndTheNextTakesItsTurn) {
   PortRotation rotation = FourSockets();
   std::vector<std::uint32_t> replaced;
