@@ -21,9 +21,11 @@ namespace {
 using namespace layout;
 
 constexpr long kLoopWaitNs = 4'000'000;  // the timer wheel's tick
-// The longest an idle loop sleeps. Everything it waits for has a time it asks for (a
-// connection's timer, port rotation) or wakes it (a stop, a hand-over): a safety net.
-constexpr std::int64_t kIdleWaitMs = 10'000;
+// The longest an idle loop sleeps: port rotation's turns, taken together on waking, come
+// no later than this. Every port keeps changing while idle (a scan of the host's UDP
+// ports, which ICMP's rate limit makes take about 30 s, must not outlast one), so an
+// idle shard pays one wake-up a second and the sockets it replaces.
+constexpr std::int64_t kIdleWaitMs = 1000;
 // Records for `log`: the logger drains every 20 ms, so this holds 400 ms at 20 000
 // logged answers per second per shard (1.3 MB).
 constexpr std::uint32_t kLogQueueRecords = 8192;
@@ -443,10 +445,9 @@ __kernel_timespec Shard::LoopWait() const noexcept {
                        cache_in_ || stream_in_ || streams_handing_over_ != 0 || !stalled_streams_.empty() ||
                        !all_armed;
   if (ticking) return {0, kLoopWaitNs};
-  // Idle: until a connection's timer or port rotation is due, at most kIdleWaitMs.
+  // Idle: until a connection's timer is due, at most kIdleWaitMs.
   const std::int64_t now = NowMs();
-  std::int64_t until = std::min(now + kIdleWaitMs, upstream_udp_.NextRotationMs());
-  if (stream_timers_) until = stream_timers_->NextDueMs(until);
+  const std::int64_t until = stream_timers_ ? stream_timers_->NextDueMs(now + kIdleWaitMs) : now + kIdleWaitMs;
   // No shorter than the wheel's tick: the clock is coarse (a jiffy), and a wait that ends
   // before it moves would only wait again.
   const std::int64_t wait_ms = std::clamp<std::int64_t>(until - now, TimerWheel::kTickMs, kIdleWaitMs);

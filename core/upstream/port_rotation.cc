@@ -10,7 +10,6 @@ PortRotation::PortRotation(std::vector<std::uint8_t> family_of, std::int64_t lif
     : family_of_(std::move(family_of)),
       retiring_since_(family_of_.size(), 0),
       replacing_(family_of_.size(), false),
-      used_(family_of_.size(), false),
       retire_for_ms_(retire_for_ms) {
   for (const std::uint8_t f : family_of_) ++sockets_in_[f];
   retiring_.reserve(family_of_.size());
@@ -21,7 +20,6 @@ PortRotation::PortRotation(std::vector<std::uint8_t> family_of, std::int64_t lif
 
 void PortRotation::Replaced(std::uint32_t socket) noexcept {
   if (Serving(socket)) return;
-  used_[socket] = false;  // a fresh port nobody has seen
   Serve(socket);
   // At most half the pool retires: a short walk, once per rotation.
   for (std::uint32_t& s : retiring_) {
@@ -36,7 +34,6 @@ void PortRotation::Serve(std::uint32_t socket) noexcept {
   if (Serving(socket)) return;
   retiring_since_[socket] = 0;
   replacing_[socket] = false;
-  if (used_[socket]) ++awaiting_turn_;  // kept its port: it takes its turns again
   --retiring_in_[family_of_[socket]];
 }
 
@@ -46,9 +43,8 @@ bool PortRotation::RetireNext(std::int64_t now) noexcept {
     const std::uint32_t socket = cursor_;
     cursor_ = (cursor_ + 1) % n;
     const std::uint8_t f = family_of_[socket];
-    if (!Serving(socket) || !used_[socket] || (retiring_in_[f] + 1) * 2 > sockets_in_[f]) continue;
+    if (!Serving(socket) || (retiring_in_[f] + 1) * 2 > sockets_in_[f]) continue;
     retiring_since_[socket] = now;
-    --awaiting_turn_;
     ++retiring_in_[f];
     retiring_.push_back(socket);  // never past the sockets' count: reserved
     next_due_ms_ = std::min(next_due_ms_, now + retire_for_ms_);

@@ -5,9 +5,7 @@
 //
 // Every `lifetime / sockets` one socket retires, taking turns in socket order (so every
 // socket serves about `lifetime` between two ports); turns missed while the owner slept
-// are taken together on its next Tick. A socket that has carried no query since it got
-// its port skips its turn: nobody can have learned that port from ringdns's traffic, and
-// an idle shard then rotates nothing (no socket opened, no receive cancelled). A retiring socket takes no new
+// are taken together on its next Tick. A retiring socket takes no new
 // query; once every query that could wait on it is past its deadline (`retire_for`), the
 // owner replaces it by a socket on a fresh port, and it serves again. At most half of a
 // family's sockets retire at once, so a random serving socket is always near.
@@ -38,19 +36,6 @@ class PortRotation {
 
   // Whether `socket` takes new queries.
   bool Serving(std::uint32_t socket) const noexcept { return retiring_since_[socket] == 0; }
-  // A query goes out on `socket`: its port is seen, and it takes its turns to retire.
-  void Used(std::uint32_t socket) noexcept {
-    if (used_[socket]) return;
-    used_[socket] = true;
-    if (Serving(socket)) ++awaiting_turn_;
-  }
-  // When Tick next has something to do, for an owner that sleeps: a retiring socket's
-  // wait is over, or the next turn while a used socket serves; kNever when neither.
-  std::int64_t NextDueMs() const noexcept {
-    if (period_ms_ <= 0) return kNever;
-    return awaiting_turn_ > 0 ? std::min(next_due_ms_, next_ms_) : next_due_ms_;
-  }
-  static constexpr std::int64_t kNever = INT64_MAX;
 
   // Every loop turn: calls replace(socket) -> Step for each retiring socket whose wait is
   // over, and retires the next socket when its turn has come.
@@ -64,22 +49,20 @@ class PortRotation {
 
  private:
   void Serve(std::uint32_t socket) noexcept;
-  // Retires the next serving socket that was used, in turn, whose family has room; false
-  // when none has.
+  // Retires the next serving socket, in turn, whose family has room; false when none has.
   bool RetireNext(std::int64_t now_ms) noexcept;
 
   std::vector<std::uint8_t> family_of_;
   std::vector<std::int64_t> retiring_since_;  // per socket; 0: serving
   std::vector<bool> replacing_;               // per socket: kReplacing reported
-  std::vector<bool> used_;                    // per socket: a query went out on its port
   std::vector<std::uint32_t> retiring_;       // each retiring socket once, in no order
   std::uint32_t sockets_in_[2] = {0, 0};
   std::uint32_t retiring_in_[2] = {0, 0};
-  std::uint32_t awaiting_turn_ = 0;  // sockets used and serving: each retires in its turn
   std::uint32_t cursor_ = 0;
   std::int64_t period_ms_ = 0;
   std::int64_t retire_for_ms_ = 0;
-  std::int64_t next_ms_ = 0;                  // the next turn; 0 before the first Tick
+  std::int64_t next_ms_ = 0;
+  static constexpr std::int64_t kNever = INT64_MAX;
   std::int64_t next_due_ms_ = kNever;  // no retiring socket is due before this
 };
 
@@ -95,7 +78,6 @@ void PortRotation::Tick(std::int64_t now, Replace&& replace) {
       const std::int64_t due = retiring_since_[socket] + retire_for_ms_;
       Step step = Step::kLater;
       if (!Serving(socket) && !replacing_[socket] && now >= due) step = replace(socket);
-      if (step == Step::kReplaced) used_[socket] = false;  // a fresh port nobody has seen
       if (step == Step::kReplaced || step == Step::kKeep) Serve(socket);
       if (step == Step::kReplacing) replacing_[socket] = true;
       if (k >= retiring_.size() || retiring_[k] != socket) continue;  // Replaced() unlisted it

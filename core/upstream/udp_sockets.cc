@@ -40,7 +40,7 @@ absl::Status UpstreamUdpSockets::Open(const Options& options) {
   return absl::OkStatus();
 }
 
-std::uint16_t UpstreamUdpSockets::Pick(int family, RandomPool& random) noexcept {
+std::uint16_t UpstreamUdpSockets::Pick(int family, RandomPool& random) const noexcept {
   const std::vector<std::uint16_t>& sockets = by_family_[layout::FamilyIndex(family)];
   if (sockets.empty()) return kNone;
   // A random socket among those taking queries, drawn again while the draw is
@@ -51,7 +51,6 @@ std::uint16_t UpstreamUdpSockets::Pick(int family, RandomPool& random) noexcept 
   std::uint32_t k = random.Below(n);
   for (int draws = 1; draws < kMaxSocketDraws && !rotation_.Serving(sockets[k]); ++draws) k = random.Below(n);
   for (std::uint32_t tries = 1; tries < n && !rotation_.Serving(sockets[k]); ++tries) k = (k + 1) % n;
-  rotation_.Used(sockets[k]);
   return sockets[k];
 }
 

@@ -55,8 +55,8 @@ class UpstreamUdpSockets {
   msghdr& receive_layout(std::uint32_t socket) noexcept { return sockets_[socket].recv_msg; }
 
   // A socket for a query to an upstream of `family`, at random among those serving;
-  // kNone when there is none of that family. The query is taken to go out on it.
-  std::uint16_t Pick(int family, RandomPool& random) noexcept;
+  // kNone when there is none of that family.
+  std::uint16_t Pick(int family, RandomPool& random) const noexcept;
 
   // A receive's completion said it ended (no IORING_CQE_F_MORE): it is armed again by
   // Rearm, and a socket being replaced gives way to its replacement now.
@@ -69,8 +69,6 @@ class UpstreamUdpSockets {
   bool all_armed() const noexcept { return disarmed_.empty(); }
   // Each loop turn while serving: retires and replaces sockets as their turn comes.
   void Rotate(std::int64_t now_ms);
-  // When Rotate next has work (PortRotation::kNever: none until a query goes out).
-  std::int64_t NextRotationMs() const noexcept { return rotation_.NextDueMs(); }
 
  private:
   struct Socket {

@@ -104,15 +104,7 @@ TEST(CaseRandomization, OffMeansPlainNamesToEveryone) {
 
 // Four IPv4 sockets, a lifetime of 400 ms (one retires every 100 ms), replaced 1 s
 // after retiring.
-// A busy shard: a query has gone out on every socket.
-void UseAll(PortRotation& rotation, std::uint32_t sockets) {
-  for (std::uint32_t s = 0; s < sockets; ++s) rotation.Used(s);
-}
-PortRotation FourSockets() {
-  PortRotation rotation({0, 0, 0, 0}, 400, 1000);
-  UseAll(rotation, 4);
-  return rotation;
-}
+PortRotation FourSockets() { return PortRotation({0, 0, 0, 0}, 400, 1000); }
 
 TEST(PortRotation, SocketsRetireInTurnAndAtMostHalfAtOnce) {
   PortRotation rotation = FourSockets();
@@ -137,7 +129,6 @@ TEST(PortRotation, TurnsMissedWhileTheOwnerSleptAreTakenTogether) {
   // Eight sockets, one retiring every 100 ms: a loop that slept 250 ms retires two at
   // once, and one that slept a minute no more than half.
   PortRotation rotation({0, 0, 0, 0, 0, 0, 0, 0}, 800, 1000);
-  UseAll(rotation, 8);
   const auto later = [](std::uint32_t) { return PortRotation::Step::kLater; };
   rotation.Tick(0, later);
   rotation.Tick(250, later);
@@ -153,47 +144,6 @@ TEST(PortRotation, TurnsMissedWhileTheOwnerSleptAreTakenTogether) {
   EXPECT_EQ(serving, 4u);
 }
 
-TEST(PortRotation, ASocketThatCarriedNoQuerySkipsItsTurnsAndKeepsItsPort) {
-  // Nobody can have learned an unused port from ringdns's traffic: an idle shard rotates
-  // nothing, and a busy one only the sockets its queries went out on.
-  PortRotation rotation({0, 0, 0, 0}, 400, 1000);
-  std::vector<std::uint32_t> replaced;
-  const auto replace = [&](std::uint32_t s) {
-    replaced.push_back(s);
-    return PortRotation::Step::kReplaced;
-  };
-  for (std::int64_t now = 0; now <= 6000; now += 50) rotation.Tick(now, replace);
-  EXPECT_TRUE(replaced.empty());
-  EXPECT_EQ(rotation.retiring(), 0u);
-  rotation.Used(2);
-  for (std::int64_t now = 6050; now <= 12000; now += 50) rotation.Tick(now, replace);
-  EXPECT_EQ(replaced, (std::vector<std::uint32_t>{2}));  // once: its fresh port is unused again
-}
-
-TEST(PortRotation, NextDueIsNeverWhileNoSocketWasUsedThenEachTurnAndWait) {
-  PortRotation rotation({0, 0, 0, 0}, 400, 1000);  // a turn every 100 ms
-  const auto later = [](std::uint32_t) { return PortRotation::Step::kLater; };
-  rotation.Tick(0, later);
-  EXPECT_EQ(rotation.NextDueMs(), PortRotation::kNever);  // an idle owner may sleep
-  rotation.Used(1);
-  EXPECT_EQ(rotation.NextDueMs(), 100);  // socket 1's turn
-  rotation.Tick(100, later);
-  EXPECT_FALSE(rotation.Serving(1));
-  EXPECT_EQ(rotation.NextDueMs(), 1100);  // its wait for late answers, then nothing
-  rotation.Tick(1100, [](std::uint32_t) { return PortRotation::Step::kReplaced; });
-  EXPECT_TRUE(rotation.Serving(1));
-  EXPECT_EQ(rotation.NextDueMs(), PortRotation::kNever);
-  rotation.Used(3);
-  rotation.Used(3);
-  EXPECT_EQ(rotation.NextDueMs(), 1200);
-  // A socket kept (no fresh one to be had) takes its turns again: here at once, as the
-  // owner slept through ten turns.
-  rotation.Tick(1200, later);
-  rotation.Tick(2200, [](std::uint32_t) { return PortRotation::Step::kKeep; });
-  EXPECT_FALSE(rotation.Serving(3));
-  EXPECT_EQ(rotation.NextDueMs(), 3200);
-}
-
 TEST(PortRotation, AReplacedSocketServesAgainAndTheNextTakesItsTurn) {
   PortRotation rotation = FourSockets();
   std::vector<std::uint32_t> replaced;
@@ -201,10 +151,7 @@ TEST(PortRotation, AReplacedSocketServesAgainAndTheNextTakesItsTurn) {
     replaced.push_back(s);
     return PortRotation::Step::kReplaced;
   };
-  for (std::int64_t now = 0; now <= 6000; now += 50) {
-    UseAll(rotation, 4);
-    rotation.Tick(now, replace);
-  }
+  for (std::int64_t now = 0; now <= 6000; now += 50) rotation.Tick(now, replace);
   // Each retires 1 s after its turn and is replaced at once; turns go round in order.
   ASSERT_GE(replaced.size(), 8u);
   for (std::size_t i = 0; i < 8; ++i) EXPECT_EQ(replaced[i], i % 4) << i;
@@ -243,7 +190,6 @@ TEST(PortRotation, ManyRoundsOfCancelledReceivesKeepTheBooksStraight) {
   std::int64_t pending_since = -1;
   std::uint32_t pending = 0;
   for (std::int64_t now = 0; now <= 20000; now += 10) {
-    UseAll(rotation, 2);
     if (pending_since >= 0 && now - pending_since >= 30) {
       rotation.Replaced(pending);
       pending_since = -1;
@@ -265,7 +211,6 @@ TEST(PortRotation, AReplacementReportedTwiceKeepsTheCountAndTheHalfLimit) {
   // and kReplaced) must not count it back twice, or the half limit would wrap away.
   PortRotation rotation = FourSockets();
   for (std::int64_t now = 0; now <= 20000; now += 50) {
-    UseAll(rotation, 4);
     rotation.Tick(now, [&](std::uint32_t s) {
       rotation.Replaced(s);
       return PortRotation::Step::kReplaced;
@@ -282,7 +227,6 @@ TEST(PortRotation, ZeroLifetimeNeverRotatesAndFamiliesKeepTheirOwnHalf) {
   EXPECT_TRUE(off.Serving(1));
   // Two IPv4 sockets and two IPv6: one of each may retire, not two of one family.
   PortRotation mixed({0, 0, 1, 1}, 400, 100000);
-  UseAll(mixed, 4);
   for (std::int64_t now = 0; now <= 1000; now += 100) mixed.Tick(now, [](std::uint32_t) { return PortRotation::Step::kLater; });
   EXPECT_EQ(mixed.retiring(), 2u);
   EXPECT_NE(mixed.Serving(0), mixed.Serving(1));
