@@ -112,6 +112,21 @@ TEST(Spoofing, EveryUpstreamSourcePortRotatesWithoutLosingAQuery) {
   EXPECT_GE(fwd.Stop().upstream_socket_rotations, 2u);
 }
 
+TEST(Spoofing, AnIdleShardKeepsRotatingItsPorts) {
+  // No query at all: a port nobody sent from is still found by a scan of the host's UDP
+  // ports (closed ones answer ICMP), so ports keep changing while the shard sleeps. Each
+  // retired socket is replaced once no query could wait on it (6 s); 30 s at most here.
+  FakeUpstream up(Behaviour::kAnswer);
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . 127.0.0.1:" + std::to_string(up.port()) + "\n}\n",
+                1, 1024, 1, 200);
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (fwd.daemon().totals().upstream_socket_rotations < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_GE(fwd.Stop().upstream_socket_rotations, 2u);
+  EXPECT_EQ(up.queries(), 0);
+}
+
 TEST(Spoofing, AMillionBlindForgedAnswersAreAllRejected) {
   // The flood sprays every ephemeral port on loopback: in the machine's own network it
   // would land on other tests' and programs' sockets.
