@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <algorithm>
 #include <cstring>
+#include <mutex>
+#include <random>
 #include <span>
 #include <tuple>
 
@@ -64,16 +66,34 @@ std::pair<int, int> BoundUdpAndTcp() {
 }
 
 std::uint16_t FreeUdpPort() {
-  // Free for TCP as well: ringdns listens on both, and the 1 000 client connections of
-  // a TCP test hold as many ephemeral ports.
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    const int fd = BoundSocket(0);
-    const std::uint16_t port = PortOf(fd);
-    const int tcp = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  // At random below the kernel's ephemeral range, where bind(0) and connect never hand a
+  // port out: one from bind(0) could be taken by another socket before the test binds it
+  // (ringdns's upstream sockets take hundreds of ephemeral ports and keep replacing
+  // them), and random so that tests running in parallel seldom pick the same. Free for
+  // TCP as well: ringdns listens on both.
+  int low = 32768;
+  if (std::FILE* f = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "r")) {
+    int high = 0;
+    if (std::fscanf(f, "%d %d", &low, &high) != 2) low = 32768;
+    std::fclose(f);
+  }
+  static std::mt19937 random{std::random_device{}()};
+  static std::mutex mu;
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    std::uint16_t port = 0;
+    if (low > 11000) {
+      std::lock_guard<std::mutex> lock(mu);
+      port = static_cast<std::uint16_t>(10000 + random() % static_cast<unsigned>(low - 10000));
+    }
+    const int udp = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     sockaddr_in a = Loopback(port);
-    const bool tcp_free = ::bind(tcp, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+    const bool udp_free = ::bind(udp, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+    if (port == 0) port = PortOf(udp);  // an ephemeral range reaching down: the kernel's choice
+    const int tcp = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    a = Loopback(port);
+    const bool tcp_free = udp_free && ::bind(tcp, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
     ::close(tcp);
-    ::close(fd);
+    ::close(udp);
     if (tcp_free) return port;
   }
   return 0;

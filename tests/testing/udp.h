@@ -19,7 +19,8 @@
 
 namespace ringdns::testing {
 
-// A port on 127.0.0.1 that was free for both UDP and TCP a moment ago.
+// A port on 127.0.0.1 that was free for both UDP and TCP a moment ago, below the
+// ephemeral range (where no other socket is handed it meanwhile).
 std::uint16_t FreeUdpPort();
 // A UDP socket bound to 127.0.0.1:port (0: any free port); aborts when it cannot bind.
 int BoundSocket(std::uint16_t port);
