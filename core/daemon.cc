@@ -158,6 +158,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& conf
     return started;
   }
   daemon->ring_description_ = gen.shards.front()->ring_description();
+  daemon->io_backend_ = gen.shards.front()->io_backend();
   if (absl::Status loop = daemon->CheckForLoops(config); !loop.ok()) {
     daemon->RequestStop();
     daemon->Wait();
@@ -471,6 +472,7 @@ std::string Daemon::Metrics() const {
   MetricsTotals totals = retired_;
   for (const auto& gen : retiring_) totals.Add(gen->Sources(), /*running=*/false);
   totals.Add(current_->Sources(), /*running=*/true);
+  totals.io_backend = io_backend_;
   return FormatMetrics(totals);
 }
 

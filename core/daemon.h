@@ -92,7 +92,10 @@ class Daemon {
   // Non-empty when the descriptor limit lowered the upstream sockets per shard.
   const std::string& descriptor_warning() const noexcept { return descriptor_warning_; }
   std::size_t shard_count() const noexcept { return current_->shards.size(); }
+  // The reactor backend and why ("io_uring SINGLE_ISSUER|DEFER_TASKRUN", "epoll (io_uring_setup
+  // refused: ...)"), and its name alone, for the start-up log and the metrics.
   const std::string& ring_description() const noexcept { return ring_description_; }
+  const std::string& io_backend() const noexcept { return io_backend_; }
   // How UDP queries are spread over the shards: "by question" (core/udp_steering.h), or
   // why the kernel's hash of the client's address does it instead.
   std::string udp_steering() const {
@@ -149,6 +152,7 @@ class Daemon {
   LoopProbe loop_;
   std::atomic<bool> stop_{false};
   std::string ring_description_;
+  std::string io_backend_;
   // The UDP listener groups and how they steer (under mu_), and the thread that finds
   // names to spread.
   std::unique_ptr<UdpListenerGroups> udp_groups_;

@@ -114,6 +114,10 @@ std::string FormatMetrics(const MetricsTotals& totals) {
   Writer w(out);
   w.Family("coredns_build_info", "gauge", "A metric with a constant '1' value labeled by version, revision, and goversion from which CoreDNS was built.");
   w.Sample("coredns_build_info", absl::StrCat("version=\"", std::string(Version()), "\",revision=\"\",goversion=\"none\""), std::uint64_t{1});
+  if (!totals.io_backend.empty()) {
+    w.Family("ringdns_io_backend_info", "gauge", "A metric with a constant '1' value labeled by the I/O backend the shards run on: io_uring, or epoll where io_uring is refused.");
+    w.Sample("ringdns_io_backend_info", absl::StrCat("backend=\"", totals.io_backend, "\""), std::uint64_t{1});
+  }
 
   w.Family("coredns_dns_requests_total", "counter", "Counter of DNS requests made per zone, protocol and family.");
   for (const auto& [labels, block] : blocks) {

@@ -43,6 +43,7 @@ struct MetricsTotals {
   std::uint64_t cache_entries[2] = {0, 0};    // the running configuration's pools
   std::uint64_t cache_evictions[2] = {0, 0};  // counted by the pools, which reloads keep
   std::uint64_t reload_failures = 0;
+  std::string io_backend;  // "io_uring" or "epoll": what the shards' rings run on
 
   // Adds a configuration's figures; `running` also takes its gauges.
   void Add(const MetricsSources& sources, bool running);

@@ -85,23 +85,24 @@ std::int64_t Shard::NowMs() const noexcept {
 }
 
 absl::Status Shard::Init() {
-  if (const int rc = ring_.Init({}); rc < 0) {
-    // EPERM: a seccomp profile (Docker's and containerd's defaults) or the sysctl
-    // kernel.io_uring_disabled forbids io_uring; say so rather than just the errno.
+  if (const int rc = ring_.Init({.backend = options_.io_backend}); rc < 0) {
+    // EPERM with -io io_uring: a seccomp profile (Docker's and containerd's defaults) or
+    // the sysctl kernel.io_uring_disabled forbids io_uring; say so rather than the errno.
     return absl::UnavailableError(absl::StrCat(
-        "shard ", id_, ": io_uring set-up failed: ", std::strerror(-rc),
-        rc == -EPERM ? " (io_uring is forbidden here: allow io_uring_setup, io_uring_enter and "
-                       "io_uring_register in the container's seccomp profile, and check the sysctl "
-                       "kernel.io_uring_disabled)"
+        "shard ", id_, ": ", options_.io_backend == ring::Backend::kEpoll ? "epoll" : "io_uring",
+        " set-up failed: ", std::strerror(-rc),
+        rc == -EPERM ? " (io_uring is forbidden here: run with -io auto or -io epoll, or allow "
+                       "io_uring_setup, io_uring_enter and io_uring_register in the container's "
+                       "seccomp profile and check the sysctl kernel.io_uring_disabled)"
                      : ""));
   }
   if (absl::Status s = query_buffers_.Init(
-          ring_.raw(), kQueryGroup,
+          ring_, kQueryGroup,
           {.received = options_.query_buffers, .refresh = options_.refresh_buffers, .tcp = options_.tcp_query_buffers});
       !s.ok()) {
     return absl::Status(s.code(), absl::StrCat("shard ", id_, ": ", s.message()));
   }
-  if (int rc = answer_buffers_.Init(ring_.raw(), kAnswerGroup, options_.answer_buffers,
+  if (int rc = answer_buffers_.Init(ring_, kAnswerGroup, options_.answer_buffers,
                                     kAnswerBufferSize, kFirstProvidedBuffers);
       rc < 0) {
     return absl::UnavailableError(absl::StrCat("shard ", id_, ": provided buffer ring: ",

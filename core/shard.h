@@ -141,6 +141,7 @@ class Shard {
   // Null when UDP is not steered.
   QuestionSamples* question_samples() noexcept { return question_samples_.get(); }
   const std::string& ring_description() const noexcept { return ring_.description(); }
+  const char* io_backend() const noexcept { return ring_.backend(); }
   // The records for `log` and `errors` (null when no block has either); after Init.
   LogQueue* log_queue() noexcept { return log_queue_.get(); }
 

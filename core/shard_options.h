@@ -5,6 +5,8 @@
 
 #include <cstdint>
 
+#include "ring/ring.h"
+
 namespace ringdns::core {
 
 struct ShardOptions {
@@ -47,6 +49,8 @@ struct ShardOptions {
   bool upstream_cookies = true;
   // 1 in this many UDP queries is sampled for the hot-name balancer (core/hot_names.h).
   std::uint32_t hot_name_sample_every = 64;
+  // io_uring where the kernel allows it, else epoll (-io flag).
+  ring::Backend io_backend = ring::Backend::kAuto;
 };
 
 }  // namespace ringdns::core

@@ -7,11 +7,11 @@
 namespace ringdns::ring {
 
 ProvidedBufferRing::~ProvidedBufferRing() {
-  if (owner_ != nullptr) io_uring_unregister_buf_ring(owner_, group_id_);
+  if (owner_ != nullptr) owner_->UnregisterBufferRing(group_id_);
   if (base_ != nullptr) ::munmap(ring_, mapped_);
 }
 
-int ProvidedBufferRing::Init(io_uring* ring, std::uint16_t group_id, std::uint32_t count,
+int ProvidedBufferRing::Init(Ring& ring, std::uint16_t group_id, std::uint32_t count,
                              std::uint32_t buffer_size, std::uint32_t initial) {
   if (count == 0 || count > 32768 || (count & (count - 1)) != 0) return -EINVAL;
   // The ring entries first (page aligned, as registration requires), then the buffers.
@@ -21,17 +21,13 @@ int ProvidedBufferRing::Init(io_uring* ring, std::uint16_t group_id, std::uint32
   if (mem == MAP_FAILED) return -errno;
   ring_ = static_cast<io_uring_buf_ring*>(mem);
   base_ = static_cast<std::uint8_t*>(mem) + ring_bytes;
-  io_uring_buf_reg reg{};
-  reg.ring_addr = reinterpret_cast<std::uint64_t>(ring_);
-  reg.ring_entries = count;
-  reg.bgid = group_id;
-  if (const int rc = io_uring_register_buf_ring(ring, &reg, 0); rc != 0) {
+  if (const int rc = ring.RegisterBufferRing(ring_, count, group_id); rc != 0) {
     ::munmap(mem, mapped_);
     base_ = nullptr;
     ring_ = nullptr;
     return rc;
   }
-  owner_ = ring;
+  owner_ = &ring;
   group_id_ = group_id;
   count_ = count;
   buffer_size_ = buffer_size;

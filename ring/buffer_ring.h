@@ -1,5 +1,6 @@
-// ring/buffer_ring.h: a provided buffer ring registered with the kernel, from which
-// multishot receives pick buffers (liburing's examples/io_uring-udp.c).
+// ring/buffer_ring.h: a provided buffer ring registered with the ring, from which
+// multishot receives pick buffers (liburing's examples/io_uring-udp.c); on the epoll
+// backend the ring's own receives consume it from the same memory, as the kernel would.
 //
 // Buffers are one mmap'd region, fixed at Init. The kernel takes a buffer per received
 // datagram; the owner hands it back with Recycle once done (after the reply that used it
@@ -18,6 +19,8 @@
 #include <cstdint>
 #include <span>
 
+#include "ring/ring.h"
+
 namespace ringdns::ring {
 
 class ProvidedBufferRing {
@@ -31,7 +34,7 @@ class ProvidedBufferRing {
   // octets, registers the ring as group `group_id`, and hands the kernel the first
   // `initial` (all of them when 0 or more than `count`). Returns 0 or -errno (-EINVAL
   // when the kernel has no buffer rings: callers skip).
-  [[nodiscard]] int Init(io_uring* ring, std::uint16_t group_id, std::uint32_t count,
+  [[nodiscard]] int Init(Ring& ring, std::uint16_t group_id, std::uint32_t count,
                          std::uint32_t buffer_size, std::uint32_t initial = 0);
 
   std::span<std::uint8_t> Buffer(std::uint16_t id) noexcept {
@@ -77,7 +80,7 @@ class ProvidedBufferRing {
     }
   }
 
-  io_uring* owner_ = nullptr;
+  Ring* owner_ = nullptr;
   io_uring_buf_ring* ring_ = nullptr;
   std::uint8_t* base_ = nullptr;
   std::size_t mapped_ = 0;

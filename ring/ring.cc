@@ -1,6 +1,8 @@
 #include "ring/ring.h"
 
 #include <cerrno>
+#include <cstring>
+#include <string>
 
 namespace ringdns::ring {
 
@@ -8,7 +10,38 @@ Ring::~Ring() {
   if (initialised_) io_uring_queue_exit(&ring_);
 }
 
+bool ParseBackend(std::string_view text, Backend& out) noexcept {
+  if (text == "auto") {
+    out = Backend::kAuto;
+  } else if (text == "io_uring") {
+    out = Backend::kIoUring;
+  } else if (text == "epoll") {
+    out = Backend::kEpoll;
+  } else {
+    return false;
+  }
+  return true;
+}
+
 int Ring::Init(const RingOptions& options) {
+  if (options.backend != Backend::kEpoll) {
+    const int rc = InitIoUring(options);
+    // Refused by a seccomp filter or the sysctl kernel.io_uring_disabled (EPERM), or not
+    // built into the kernel (ENOSYS): only then does kAuto fall back.
+    if (rc == 0 || options.backend == Backend::kIoUring || (rc != -EPERM && rc != -ENOSYS)) return rc;
+    const std::string why = std::string("io_uring_setup was refused: ") + std::strerror(-rc);
+    if (const int epoll_rc = epoll_.Init(options.entries, options.cq_entries); epoll_rc < 0) return epoll_rc;
+    on_epoll_ = true;
+    description_ = "epoll, because " + why;
+    return 0;
+  }
+  if (const int rc = epoll_.Init(options.entries, options.cq_entries); rc < 0) return rc;
+  on_epoll_ = true;
+  description_ = "epoll, as asked";
+  return 0;
+}
+
+int Ring::InitIoUring(const RingOptions& options) {
   // Each attempt is justified:
   //  - CQSIZE: a multishot receive posts a completion per datagram; size the CQ well above
   //    the SQ so bursts never overflow it.
@@ -34,7 +67,7 @@ int Ring::Init(const RingOptions& options) {
     last = io_uring_queue_init_params(options.entries, &ring_, &params);
     if (last == 0) {
       initialised_ = true;
-      description_ = attempt.name;
+      description_ = std::string("io_uring ") + attempt.name;
       return 0;
     }
     if (last != -EINVAL) return last;  // not a missing feature: report it
@@ -43,6 +76,7 @@ int Ring::Init(const RingOptions& options) {
 }
 
 io_uring_sqe* Ring::GetSqe() noexcept {
+  if (on_epoll_) return nullptr;
   io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
   if (sqe != nullptr) return sqe;
   // Full: push what is queued to the kernel, which frees every slot.
@@ -53,6 +87,7 @@ io_uring_sqe* Ring::GetSqe() noexcept {
 
 bool Ring::RecvMsgMultishot(int fd, msghdr& layout, std::uint16_t buffer_group,
                             UserData tag) noexcept {
+  if (on_epoll_) return epoll_.RecvMsgMultishot(fd, layout, buffer_group, tag);
   io_uring_sqe* sqe = GetSqe();
   if (sqe == nullptr) return false;
   io_uring_prep_recvmsg_multishot(sqe, fd, &layout, 0);
@@ -63,6 +98,7 @@ bool Ring::RecvMsgMultishot(int fd, msghdr& layout, std::uint16_t buffer_group,
 }
 
 bool Ring::SendMsg(int fd, const msghdr& msg, UserData tag) noexcept {
+  if (on_epoll_) return epoll_.SendMsg(fd, msg, tag);
   io_uring_sqe* sqe = GetSqe();
   if (sqe == nullptr) return false;
   io_uring_prep_sendmsg(sqe, fd, &msg, 0);
@@ -71,6 +107,7 @@ bool Ring::SendMsg(int fd, const msghdr& msg, UserData tag) noexcept {
 }
 
 bool Ring::AcceptMultishot(int fd, UserData tag) noexcept {
+  if (on_epoll_) return epoll_.AcceptMultishot(fd, tag);
   io_uring_sqe* sqe = GetSqe();
   if (sqe == nullptr) return false;
   io_uring_prep_multishot_accept(sqe, fd, nullptr, nullptr, SOCK_CLOEXEC);
@@ -79,6 +116,7 @@ bool Ring::AcceptMultishot(int fd, UserData tag) noexcept {
 }
 
 bool Ring::Recv(int fd, std::span<std::uint8_t> into, UserData tag) noexcept {
+  if (on_epoll_) return epoll_.Recv(fd, into, tag);
   io_uring_sqe* sqe = GetSqe();
   if (sqe == nullptr) return false;
   io_uring_prep_recv(sqe, fd, into.data(), into.size(), 0);
@@ -87,6 +125,7 @@ bool Ring::Recv(int fd, std::span<std::uint8_t> into, UserData tag) noexcept {
 }
 
 bool Ring::Read(int fd, std::span<std::uint8_t> into, UserData tag) noexcept {
+  if (on_epoll_) return epoll_.Read(fd, into, tag);
   io_uring_sqe* sqe = GetSqe();
   if (sqe == nullptr) return false;
   io_uring_prep_read(sqe, fd, into.data(), static_cast<unsigned>(into.size()), 0);
@@ -95,6 +134,7 @@ bool Ring::Read(int fd, std::span<std::uint8_t> into, UserData tag) noexcept {
 }
 
 bool Ring::Send(int fd, std::span<const std::uint8_t> data, int flags, UserData tag) noexcept {
+  if (on_epoll_) return epoll_.Send(fd, data, flags, tag);
   io_uring_sqe* sqe = GetSqe();
   if (sqe == nullptr) return false;
   io_uring_prep_send(sqe, fd, data.data(), data.size(), flags);
@@ -104,6 +144,7 @@ bool Ring::Send(int fd, std::span<const std::uint8_t> data, int flags, UserData 
 
 bool Ring::Connect(int fd, const sockaddr* to, socklen_t to_len, const __kernel_timespec& timeout,
                    UserData tag, UserData timeout_tag) noexcept {
+  if (on_epoll_) return epoll_.Connect(fd, to, to_len, timeout, tag, timeout_tag);
   // A link must not be split by a flush between its two entries: make room for both first.
   if (io_uring_sq_space_left(&ring_) < 2) {
     ++early_submits_;
@@ -121,6 +162,7 @@ bool Ring::Connect(int fd, const sockaddr* to, socklen_t to_len, const __kernel_
 }
 
 bool Ring::Cancel(UserData target, UserData tag) noexcept {
+  if (on_epoll_) return epoll_.Cancel(target, tag);
   io_uring_sqe* sqe = GetSqe();
   if (sqe == nullptr) return false;
   io_uring_prep_cancel64(sqe, target.Pack(), 0);
@@ -129,12 +171,27 @@ bool Ring::Cancel(UserData target, UserData tag) noexcept {
 }
 
 int Ring::SubmitAndWait(unsigned wait_nr, __kernel_timespec* timeout) noexcept {
+  if (on_epoll_) return epoll_.SubmitAndWait(wait_nr, timeout);
   io_uring_cqe* cqe = nullptr;
   return io_uring_submit_and_wait_timeout(&ring_, &cqe, wait_nr, timeout, nullptr);
 }
 
 std::uint32_t Ring::cq_overflow() const noexcept {
-  return *ring_.cq.koverflow;
+  return on_epoll_ ? 0 : *ring_.cq.koverflow;
+}
+
+int Ring::RegisterBufferRing(io_uring_buf_ring* ring, unsigned entries, std::uint16_t group) noexcept {
+  if (on_epoll_) return epoll_.RegisterBufferRing(ring, entries, group);
+  io_uring_buf_reg reg{};
+  reg.ring_addr = reinterpret_cast<std::uint64_t>(ring);
+  reg.ring_entries = entries;
+  reg.bgid = group;
+  return io_uring_register_buf_ring(&ring_, &reg, 0);
+}
+
+void Ring::UnregisterBufferRing(std::uint16_t group) noexcept {
+  if (on_epoll_) return epoll_.UnregisterBufferRing(group);
+  (void)io_uring_unregister_buf_ring(&ring_, group);
 }
 
 }  // namespace ringdns::ring

@@ -5,6 +5,8 @@
 //   -validate       parse the Corefile, print it normalised (and, on stderr, the most
 //                   memory its shards can hold), exit 0 or 1
 //   -shards N       shard threads (default: one per usable CPU)
+//   -io BACKEND     `auto` (default: io_uring where the kernel allows it, else epoll),
+//                   `io_uring` (fail where it is refused) or `epoll`
 //   -pin            pin shard i to the i-th usable CPU (for dedicated cores only)
 //   -steering MODE  which shard a UDP query goes to: `question` (default; one name, one
 //                   shard, so the shards' caches act as one) or `client` (the kernel's
@@ -42,6 +44,7 @@ struct Flags {
   bool validate = false;
   bool version = false;
   int shards = 0;
+  ringdns::ring::Backend io_backend = ringdns::ring::Backend::kAuto;
   bool pin = false;
   bool steer_by_question = true;
   std::optional<std::string> user;
@@ -49,7 +52,7 @@ struct Flags {
 
 int Usage(const char* error) {
   std::fprintf(stderr, "ringdns: %s\nusage: ringdns [-conf FILE] [-dns.port PORT] [-validate] "
-                       "[-shards N] [-pin] [-steering question|client] [-user NAME] [-version]\n", error);
+                       "[-shards N] [-io auto|io_uring|epoll] [-pin] [-steering question|client] [-user NAME] [-version]\n", error);
   return 2;
 }
 
@@ -102,6 +105,10 @@ std::optional<int> ParseFlags(int argc, char** argv, Flags& flags) {
         return Usage("-steering needs `question` or `client`");
       }
       flags.steer_by_question = value == "question";
+    } else if (arg == "-io") {
+      if (!take_value() || !ringdns::ring::ParseBackend(value, flags.io_backend)) {
+        return Usage("-io needs `auto`, `io_uring` or `epoll`");
+      }
     } else if (arg == "-shards") {
       if (!take_value() || !ParseInt(value.c_str(), 1, 1024, flags.shards)) {
         return Usage("-shards needs a number from 1 to 1024");
@@ -160,6 +167,7 @@ int Serve(Config config, const Flags& flags) {
   options.shards = flags.shards;
   options.pin_shards = flags.pin;
   options.steer_by_question = flags.steer_by_question;
+  options.shard.io_backend = flags.io_backend;
   absl::StatusOr<std::unique_ptr<ringdns::core::Daemon>> daemon =
       ringdns::core::Daemon::Start(config, options);
   if (!daemon.ok()) {
@@ -194,7 +202,7 @@ int Serve(Config config, const Flags& flags) {
     std::fprintf(stderr, "[WARNING] running as root; -user NAME drops to an unprivileged user once the sockets are bound\n");
   }
   Log("ringdns-" + std::string(ringdns::core::Version()) + " serving " + config.file + " on " +
-      std::to_string((*daemon)->shard_count()) + " shards (io_uring " +
+      std::to_string((*daemon)->shard_count()) + " shards (" +
       (*daemon)->ring_description() + "), UDP queries spread " + (*daemon)->udp_steering());
   if ((*daemon)->shard_count() > 1 && flags.steer_by_question && !(*daemon)->udp_steered()) {
     std::fprintf(stderr, "[WARNING] UDP queries cannot be steered to shards by question: each shard's cache "

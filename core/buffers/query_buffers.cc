@@ -10,7 +10,7 @@ namespace ringdns::core {
 
 using namespace layout;
 
-absl::Status QueryBuffers::Init(io_uring* ring, std::uint16_t group, const Counts& counts) {
+absl::Status QueryBuffers::Init(ring::Ring& ring, std::uint16_t group, const Counts& counts) {
   const std::uint32_t all = counts.received + counts.refresh + counts.tcp;
   if (all > kNone) return absl::InvalidArgumentError(absl::StrCat("too many query buffers (", all, ")"));
   if (const int rc = provided_.Init(ring, group, counts.received, kQueryBufferSize, kFirstProvidedBuffers); rc < 0) {

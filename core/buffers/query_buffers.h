@@ -26,7 +26,6 @@
 #include "core/relaxed_counter.h"
 #include "ring/buffer_ring.h"
 
-struct io_uring;
 
 namespace ringdns::core {
 
@@ -43,7 +42,7 @@ class QueryBuffers {
   explicit QueryBuffers(RelaxedCounter& violations) : violations_(violations) {}
 
   // Registers the received pool with `ring` as provided buffer group `group`.
-  absl::Status Init(io_uring* ring, std::uint16_t group, const Counts& counts);
+  absl::Status Init(ring::Ring& ring, std::uint16_t group, const Counts& counts);
 
   std::uint32_t count() const noexcept { return static_cast<std::uint32_t>(holders_.size()); }
   Kind KindOf(std::uint16_t id) const noexcept {

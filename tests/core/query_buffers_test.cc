@@ -25,7 +25,7 @@ class QueryBuffersTest : public ::testing::Test {
     const int rc = ring_.Init({});
     if (rc == -ENOSYS || rc == -EPERM || rc == -EINVAL) GTEST_SKIP() << "no io_uring: " << std::strerror(-rc);
     ASSERT_EQ(rc, 0);
-    const absl::Status s = buffers_.Init(ring_.raw(), 1, {.received = 4, .refresh = 2, .tcp = 3});
+    const absl::Status s = buffers_.Init(ring_, 1, {.received = 4, .refresh = 2, .tcp = 3});
     if (s.code() == absl::StatusCode::kUnavailable) GTEST_SKIP() << s;
     ASSERT_TRUE(s.ok()) << s;
   }
@@ -133,11 +133,11 @@ TEST(QueryBuffersInit, TakesAsManyBuffersAsIdsCanNameAndNoMore) {
   if (ring.Init({}) < 0) GTEST_SKIP() << "no io_uring";
   RelaxedCounter violations;
   QueryBuffers too_many(violations);
-  const absl::Status s = too_many.Init(ring.raw(), 1, {.received = 32768, .refresh = 32767, .tcp = 1});
+  const absl::Status s = too_many.Init(ring, 1, {.received = 32768, .refresh = 32767, .tcp = 1});
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
   EXPECT_NE(s.message().find("too many query buffers (65536)"), std::string::npos) << s;
   QueryBuffers all(violations);
-  const absl::Status fits = all.Init(ring.raw(), 2, {.received = 32768, .refresh = 32766, .tcp = 1});
+  const absl::Status fits = all.Init(ring, 2, {.received = 32768, .refresh = 32766, .tcp = 1});
   if (fits.code() == absl::StatusCode::kUnavailable) GTEST_SKIP() << fits;
   ASSERT_TRUE(fits.ok()) << fits;
   EXPECT_EQ(all.TakeTcp(), 65534u);

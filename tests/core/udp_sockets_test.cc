@@ -35,7 +35,7 @@ class UpstreamUdpSocketsTest : public ::testing::Test {
     const int rc = ring_.Init({});
     if (rc == -ENOSYS || rc == -EPERM || rc == -EINVAL) GTEST_SKIP() << "no io_uring: " << std::strerror(-rc);
     ASSERT_EQ(rc, 0);
-    const int brc = answers_.Init(ring_.raw(), layout::kAnswerGroup, 16, layout::kAnswerBufferSize);
+    const int brc = answers_.Init(ring_, layout::kAnswerGroup, 16, layout::kAnswerBufferSize);
     if (brc == -EINVAL || brc == -ENOENT) GTEST_SKIP() << "no provided buffer rings";
     ASSERT_EQ(brc, 0);
   }
@@ -137,7 +137,7 @@ TEST(UpstreamUdpSocketsRearm, WaitsForABufferToComeBack) {
   ring::Ring ring;
   if (ring.Init({}) < 0) GTEST_SKIP() << "no io_uring";
   ring::ProvidedBufferRing answers;
-  if (answers.Init(ring.raw(), layout::kAnswerGroup, 2, layout::kAnswerBufferSize) < 0) GTEST_SKIP() << "no buffer rings";
+  if (answers.Init(ring, layout::kAnswerGroup, 2, layout::kAnswerBufferSize) < 0) GTEST_SKIP() << "no buffer rings";
   ShardCounters counters;
   UpstreamUdpSockets sockets(ring, answers, counters, {.receive = kReceive, .cancel = kCancel});
   ASSERT_TRUE(sockets.Open({.families = {true, false}, .per_family = 1, .sources = {}, .lifetime_ms = 0, .retire_for_ms = 0}).ok());

@@ -1,5 +1,6 @@
 #include "integration/forwarder.h"
 
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 
@@ -21,6 +22,12 @@ core::DaemonOptions TestOptions(int shards, std::uint32_t slots, int log_fd, std
   options.log_fd = log_fd;
   // The sizes above, whatever memory limit the machine running the tests has.
   options.cgroup_root = "/nonexistent";
+  // The suite runs once per backend (tests/CMakeLists.txt sets this for the epoll run).
+  if (const char* backend = std::getenv("RINGDNS_TEST_IO_BACKEND"); backend != nullptr) {
+    if (!ring::ParseBackend(backend, options.shard.io_backend)) {
+      throw std::invalid_argument(std::string("RINGDNS_TEST_IO_BACKEND: not a backend: ") + backend);
+    }
+  }
   return options;
 }
 

@@ -16,6 +16,7 @@
 #include "ring/fd.h"
 #include "ring/recvmsg.h"
 #include "ring/ring.h"
+#include "backends.h"
 #include "ring/user_data.h"
 
 namespace ringdns::ring {
@@ -38,10 +39,11 @@ struct UdpPair {
   }
 };
 
-class BufferRingTest : public ::testing::Test {
+// Every test runs on both backends: epoll consumes the buffer ring as the kernel does.
+class BufferRingTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    const int rc = ring_.Init({});
+    const int rc = ring_.Init({.backend = GetParam()});
     if (rc == -ENOSYS || rc == -EPERM || rc == -EINVAL) GTEST_SKIP() << "no io_uring: " << std::strerror(-rc);
     ASSERT_EQ(rc, 0);
   }
@@ -64,9 +66,9 @@ class BufferRingTest : public ::testing::Test {
   msghdr msg_{};
 };
 
-TEST_F(BufferRingTest, MultishotReceiveFillsProvidedBuffers) {
+TEST_P(BufferRingTest, MultishotReceiveFillsProvidedBuffers) {
   ProvidedBufferRing buffers;
-  const int rc = buffers.Init(ring_.raw(), 7, 8, 512);
+  const int rc = buffers.Init(ring_, 7, 8, 512);
   if (rc == -EINVAL || rc == -ENOENT) GTEST_SKIP() << "no provided buffer rings";
   ASSERT_EQ(rc, 0);
   Arm(buffers);
@@ -103,9 +105,9 @@ TEST_F(BufferRingTest, MultishotReceiveFillsProvidedBuffers) {
   EXPECT_EQ(payloads, (std::vector<std::string>{"first", "second"}));
 }
 
-TEST_F(BufferRingTest, ADatagramLargerThanItsBufferIsCutAndSaysSo) {
+TEST_P(BufferRingTest, ADatagramLargerThanItsBufferIsCutAndSaysSo) {
   ProvidedBufferRing buffers;
-  const int rc = buffers.Init(ring_.raw(), 9, 2, 256);
+  const int rc = buffers.Init(ring_, 9, 2, 256);
   if (rc == -EINVAL || rc == -ENOENT) GTEST_SKIP() << "no provided buffer rings";
   ASSERT_EQ(rc, 0);
   Arm(buffers);
@@ -126,9 +128,9 @@ TEST_F(BufferRingTest, ADatagramLargerThanItsBufferIsCutAndSaysSo) {
   EXPECT_FALSE(DecodeRecvMsg(buffers.Buffer(bid), -ENOBUFS, msg_, m));
 }
 
-TEST_F(BufferRingTest, EmptyBufferRingReportsEnobufsAndKeepsTheDatagram) {
+TEST_P(BufferRingTest, EmptyBufferRingReportsEnobufsAndKeepsTheDatagram) {
   ProvidedBufferRing buffers;
-  const int rc = buffers.Init(ring_.raw(), 8, 2, 512);
+  const int rc = buffers.Init(ring_, 8, 2, 512);
   if (rc == -EINVAL || rc == -ENOENT) GTEST_SKIP() << "no provided buffer rings";
   ASSERT_EQ(rc, 0);
   Arm(buffers);
@@ -166,9 +168,9 @@ TEST_F(BufferRingTest, EmptyBufferRingReportsEnobufsAndKeepsTheDatagram) {
   EXPECT_EQ(std::string(reinterpret_cast<const char*>(m.payload.data()), m.payload.size()), "c");
 }
 
-TEST_F(BufferRingTest, HandsTheKernelMoreBuffersOnlyAsTheLoadHoldsThem) {
+TEST_P(BufferRingTest, HandsTheKernelMoreBuffersOnlyAsTheLoadHoldsThem) {
   ProvidedBufferRing buffers;
-  const int rc = buffers.Init(ring_.raw(), 9, 64, 512, /*initial=*/4);
+  const int rc = buffers.Init(ring_, 9, 64, 512, /*initial=*/4);
   if (rc == -EINVAL || rc == -ENOENT) GTEST_SKIP() << "no provided buffer rings";
   ASSERT_EQ(rc, 0);
   EXPECT_EQ(buffers.provided(), 4u);
@@ -212,9 +214,9 @@ TEST_F(BufferRingTest, HandsTheKernelMoreBuffersOnlyAsTheLoadHoldsThem) {
   EXPECT_FALSE(buffers.exhausted());
 }
 
-TEST_F(BufferRingTest, AReceiveStarvedByABurstGrowsTheRingAtOnce) {
+TEST_P(BufferRingTest, AReceiveStarvedByABurstGrowsTheRingAtOnce) {
   ProvidedBufferRing buffers;
-  const int rc = buffers.Init(ring_.raw(), 10, 64, 512, /*initial=*/2);
+  const int rc = buffers.Init(ring_, 10, 64, 512, /*initial=*/2);
   if (rc == -EINVAL || rc == -ENOENT) GTEST_SKIP() << "no provided buffer rings";
   ASSERT_EQ(rc, 0);
   // Three datagrams before any completion is reaped: the third finds no buffer.
@@ -242,6 +244,8 @@ TEST_F(BufferRingTest, AReceiveStarvedByABurstGrowsTheRingAtOnce) {
   EXPECT_GT(after[0].res, 0);  // the third datagram, in one of the new buffers
   EXPECT_GE(after[0].flags >> IORING_CQE_BUFFER_SHIFT, 2u);
 }
+
+INSTANTIATE_ON_BOTH_BACKENDS(BufferRingTest);
 
 TEST(Ring, FullSubmissionQueueIsFlushedNotFailed) {
   Ring ring;

@@ -17,6 +17,7 @@
 
 #include "ring/fd.h"
 #include "ring/ring.h"
+#include "backends.h"
 #include "ring/user_data.h"
 #include "ring/wake.h"
 
@@ -42,15 +43,18 @@ struct Listener {
   }
 };
 
-class RingOps : public ::testing::Test {
+// Every test runs on both backends: the shard must not be able to tell them apart.
+class RingOps : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
     RingOptions options;
     options.entries = 8;  // small, so that tests can fill it
     options.cq_entries = 64;
+    options.backend = GetParam();
     const int rc = ring_.Init(options);
     if (rc == -ENOSYS || rc == -EPERM || rc == -EINVAL) GTEST_SKIP() << "no io_uring: " << std::strerror(-rc);
     ASSERT_EQ(rc, 0);
+    ASSERT_STREQ(ring_.backend(), GetParam() == Backend::kEpoll ? "epoll" : "io_uring");
   }
   // Completions until `count` have arrived; each wait is bounded only to fail a broken
   // build, never to judge speed.
@@ -73,17 +77,12 @@ class RingOps : public ::testing::Test {
   Ring ring_;
 };
 
-TEST_F(RingOps, AConnectKeepsItsTimeoutWhenTheQueueHasOneEntryLeft) {
+TEST_P(RingOps, AConnectKeepsItsTimeoutWhenTheQueueHasOneEntryLeft) {
   Listener listener;
   UniqueFd client{::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)};
   // Fill all but one entry: a connect prepared there and its timeout flushed apart would
   // leave the timeout unlinked (the kernel rejects a lone link timeout with EINVAL).
-  for (int i = 0; i < 7; ++i) {
-    io_uring_sqe* sqe = ring_.GetSqe();
-    ASSERT_NE(sqe, nullptr);
-    io_uring_prep_nop(sqe);
-    io_uring_sqe_set_data64(sqe, UserData{9, 0, 0, 0}.Pack());
-  }
+  for (std::uint32_t i = 0; i < 7; ++i) ASSERT_TRUE(ring_.Cancel(UserData{9, 0, i, 0}, UserData{9, 0, i, 0}));
   const __kernel_timespec limit{30, 0};
   const UserData connect_tag{1, 7, 3, 0};
   const UserData timeout_tag{2, 0, 0, 0};
@@ -98,7 +97,7 @@ TEST_F(RingOps, AConnectKeepsItsTimeoutWhenTheQueueHasOneEntryLeft) {
   EXPECT_EQ(timer->res, -ECANCELED) << "the timeout was not linked to the connect";
 }
 
-TEST_F(RingOps, SendAndReceiveCarryTheirTags) {
+TEST_P(RingOps, SendAndReceiveCarryTheirTags) {
   int pair[2];
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
   UniqueFd a{pair[0]}, b{pair[1]};
@@ -119,7 +118,7 @@ TEST_F(RingOps, SendAndReceiveCarryTheirTags) {
   EXPECT_EQ(std::string(reinterpret_cast<const char*>(into), text.size()), text);
 }
 
-TEST_F(RingOps, SendMsgDeliversADatagramToItsAddress) {
+TEST_P(RingOps, SendMsgDeliversADatagramToItsAddress) {
   UniqueFd receiver{::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)};
   UniqueFd sender{::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)};
   sockaddr_in to = Loopback();
@@ -144,7 +143,7 @@ TEST_F(RingOps, SendMsgDeliversADatagramToItsAddress) {
   EXPECT_STREQ(got, "datagram");
 }
 
-TEST_F(RingOps, ACancelFindsItsTargetByTag) {
+TEST_P(RingOps, ACancelFindsItsTargetByTag) {
   int pair[2];
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
   UniqueFd a{pair[0]}, b{pair[1]};
@@ -163,7 +162,7 @@ TEST_F(RingOps, ACancelFindsItsTargetByTag) {
   EXPECT_EQ(cancel->res, 0);
 }
 
-TEST_F(RingOps, AcceptMultishotTagsEachConnection) {
+TEST_P(RingOps, AcceptMultishotTagsEachConnection) {
   Listener listener;
   const UserData tag{8, 0, 5, 0};
   ASSERT_TRUE(ring_.AcceptMultishot(listener.fd.get(), tag));
@@ -186,7 +185,7 @@ TEST_F(RingOps, AcceptMultishotTagsEachConnection) {
   }
 }
 
-TEST_F(RingOps, AFullQueueSubmittedEarlyIsCounted) {
+TEST_P(RingOps, AFullQueueSubmittedEarlyIsCounted) {
   // Eight entries (cancels of nothing): the ninth pushes the first eight to the kernel.
   const std::uint64_t counted = ring_.early_submits();
   for (std::uint32_t i = 0; i < 8; ++i) ASSERT_TRUE(ring_.Cancel(UserData{9, 0, i, 0}, UserData{10, 0, i, 0}));
@@ -196,7 +195,7 @@ TEST_F(RingOps, AFullQueueSubmittedEarlyIsCounted) {
   EXPECT_EQ(Reap(9).size(), 9u);
 }
 
-TEST_F(RingOps, AWakeFromAnotherThreadEndsALongWaitEachTimeItIsArmed) {
+TEST_P(RingOps, AWakeFromAnotherThreadEndsALongWaitEachTimeItIsArmed) {
   Wake wake;
   ASSERT_TRUE(wake.valid());
   const UserData tag{9, 0, 0, 0};
@@ -221,6 +220,77 @@ TEST_F(RingOps, AWakeFromAnotherThreadEndsALongWaitEachTimeItIsArmed) {
   (void)ring_.SubmitAndWait(1, &short_wait);
   EXPECT_EQ(ring_.ForEachCompletion([](const io_uring_cqe&) {}), 0u);
 }
+
+TEST_P(RingOps, AConnectThatCannotCompleteEndsAtItsTimeout) {
+  // A listener with a backlog of none that accepts nothing: once its queue holds what it
+  // can, the kernel drops further SYNs and a connect waits until its timeout ends it.
+  Listener listener;
+  ASSERT_EQ(::listen(listener.fd.get(), 0), 0);
+  std::vector<UniqueFd> fillers;
+  for (int i = 0; i < 4; ++i) {
+    fillers.emplace_back(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    (void)::connect(fillers.back().get(), reinterpret_cast<sockaddr*>(&listener.address), sizeof(listener.address));
+  }
+  UniqueFd client{::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)};
+  const __kernel_timespec limit{0, 200'000'000};
+  const UserData connect_tag{1, 1, 1, 0};
+  const UserData timeout_tag{2, 1, 1, 0};
+  ASSERT_TRUE(ring_.Connect(client.get(), reinterpret_cast<const sockaddr*>(&listener.address),
+                            sizeof(listener.address), limit, connect_tag, timeout_tag));
+  const std::vector<io_uring_cqe> cqes = Reap(2);
+  const io_uring_cqe* connected = Find(cqes, connect_tag);
+  const io_uring_cqe* timer = Find(cqes, timeout_tag);
+  ASSERT_NE(connected, nullptr);
+  ASSERT_NE(timer, nullptr);
+  if (connected->res == 0) GTEST_SKIP() << "this kernel queued the connection after all";
+  EXPECT_EQ(connected->res, -ECANCELED);
+  EXPECT_EQ(timer->res, -ETIME);
+}
+
+TEST_P(RingOps, AReceiveOnADescriptorNumberClosedAndReusedStillCompletes) {
+  // A receive completes, its socket is closed, and the next socket takes the same number:
+  // a receive armed on it must wait on the new socket, not on what was registered before.
+  for (int round = 0; round < 3; ++round) {
+    int pair[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
+    UniqueFd a{pair[0]}, b{pair[1]};
+    std::uint8_t into[8];
+    const UserData tag{4, static_cast<std::uint16_t>(round), 1, 0};
+    ASSERT_TRUE(ring_.Recv(b.get(), into, tag));
+    ASSERT_EQ(ring_.Submit(), 1);  // nothing to read yet: it waits
+    ASSERT_EQ(::send(a.get(), "x", 1, 0), 1);
+    const std::vector<io_uring_cqe> cqes = Reap(1);
+    ASSERT_EQ(cqes.size(), 1u) << round;
+    EXPECT_EQ(cqes[0].user_data, tag.Pack());
+    EXPECT_EQ(cqes[0].res, 1);
+  }
+}
+
+TEST_P(RingOps, AShutdownEndsAWaitingReceiveAndSend) {
+  // How the shard closes a stream: shutdown ends what is armed, then it closes.
+  int pair[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
+  UniqueFd a{pair[0]}, b{pair[1]};
+  int small = 4096;
+  ASSERT_EQ(::setsockopt(a.get(), SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)), 0);
+  std::vector<std::uint8_t> big(1 << 20, 'x');  // more than the socket takes at once
+  std::uint8_t into[8];
+  const UserData recv_tag{4, 0, 1, 0};
+  const UserData send_tag{5, 0, 1, 0};
+  ASSERT_TRUE(ring_.Recv(a.get(), into, recv_tag));
+  ASSERT_TRUE(ring_.Send(a.get(), big, MSG_NOSIGNAL, send_tag));
+  ASSERT_EQ(ring_.Submit(), 2);
+  ::shutdown(a.get(), SHUT_RDWR);
+  const std::vector<io_uring_cqe> cqes = Reap(2);
+  const io_uring_cqe* received = Find(cqes, recv_tag);
+  const io_uring_cqe* sent = Find(cqes, send_tag);
+  ASSERT_NE(received, nullptr);
+  ASSERT_NE(sent, nullptr);
+  EXPECT_EQ(received->res, 0) << "a shut-down socket reads as its end";
+  EXPECT_TRUE(sent->res == -EPIPE || (sent->res > 0 && sent->res < static_cast<int>(big.size()))) << sent->res;
+}
+
+INSTANTIATE_ON_BOTH_BACKENDS(RingOps);
 
 }  // namespace
 }  // namespace ringdns::ring
