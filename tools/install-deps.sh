@@ -19,9 +19,10 @@ build_packages=(
 # (from prometheus) checks the /metrics text; python3-yaml and systemd-analyze check
 # the deployment files; iproute2 builds the end-to-end test's network namespaces and
 # nftables its Service address (kube-proxy's DNAT; only inside that namespace);
-# unbound is a third-party DNS-over-TLS server for the interop test.
+# unbound is a third-party DNS-over-TLS server for the interop test; python3-seccomp
+# refuses io_uring to ringdns as a container's default seccomp profile does.
 peer_packages=(bind9-dnsutils knot-dnsutils nsd knot dnsperf prometheus curl python3-yaml systemd iproute2
-               nftables unbound)
+               nftables unbound python3-seccomp)
 
 # The forwarders users compare ringdns with (their services are stopped below).
 bench_packages=(dnsdist knot-resolver dnsmasq-base gnuplot-nox)
