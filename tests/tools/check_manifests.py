@@ -6,7 +6,9 @@ misspelt key such as `readinesProbe` is an error, as the API server's strict fie
 validation makes it), with the types they take; then across objects: the Service and
 PodDisruptionBudget select the Deployment's pods, target ports and probe ports exist
 on the container, the ConfigMap the volume names exists and its Corefile lands at the
-path `-conf` reads. With --production, the properties a production deployment needs.
+path `-conf` reads. Every manifest must pass the restricted Pod Security Standard (what a
+namespace enforcing `restricted` admits; the seccomp profile RuntimeDefault or Localhost,
+never Unconfined). With --production, the properties a production deployment needs.
 The Corefiles are written to OUT_DIR for `ringdns -validate`.
 
 Usage: check_manifests.py [--production] MANIFEST OUT_DIR
@@ -35,8 +37,9 @@ CONTAINER = {
     "resources": {"requests": {"cpu": QUANTITY, "memory": QUANTITY},
                   "limits": {"cpu": QUANTITY, "memory": QUANTITY}},
     "securityContext": {"allowPrivilegeEscalation": bool, "readOnlyRootFilesystem": bool,
-                        "runAsNonRoot": bool, "runAsUser": int, "runAsGroup": int,
-                        "capabilities": {"drop": [str], "add": [str]}},
+                        "runAsNonRoot": bool, "runAsUser": int, "runAsGroup": int, "privileged": bool,
+                        "capabilities": {"drop": [str], "add": [str]},
+                        "seccompProfile": {"type": str, "localhostProfile": str}},
     "volumeMounts": [{"name": str, "mountPath": str, "readOnly": bool}],
 }
 POD_SPEC = {
@@ -49,6 +52,7 @@ POD_SPEC = {
         "requiredDuringSchedulingIgnoredDuringExecution": [
             {"topologyKey": str, "labelSelector": SELECTOR}]}},
     "terminationGracePeriodSeconds": int,
+    "hostNetwork": bool, "hostPID": bool, "hostIPC": bool,
     "automountServiceAccountToken": bool,
     "securityContext": {"runAsNonRoot": bool, "runAsUser": int, "runAsGroup": int,
                         "seccompProfile": {"type": str, "localhostProfile": str}},
@@ -73,6 +77,46 @@ REQUIRED = {
 }
 
 errors = []
+
+# The restricted Pod Security Standard (kubernetes.io/docs/concepts/security/pod-security-standards),
+# as far as these manifests' fields reach: volume types, privilege escalation, non-root,
+# seccomp, capabilities, and baseline's host namespaces and privileged containers.
+RESTRICTED_VOLUMES = {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral",
+                      "persistentVolumeClaim", "projected", "secret"}
+SECCOMP_ALLOWED = {"RuntimeDefault", "Localhost"}
+
+
+def restricted_violations(pod):
+    found = []
+    pod_sc = pod.get("securityContext", {})
+    for host in ("hostNetwork", "hostPID", "hostIPC"):
+        if pod.get(host):
+            found.append(f"{host} is true")
+    for volume in pod.get("volumes", []):
+        kinds = set(volume) - {"name"}
+        if not kinds <= RESTRICTED_VOLUMES:
+            found.append(f"volume {volume.get('name')} is of a type restricted forbids ({', '.join(sorted(kinds))})")
+    for container in pod.get("containers", []):
+        name = container.get("name")
+        sc = container.get("securityContext", {})
+        if sc.get("privileged"):
+            found.append(f"container {name} is privileged")
+        if sc.get("allowPrivilegeEscalation") is not False:
+            found.append(f"container {name} must set allowPrivilegeEscalation: false")
+        if sc.get("runAsNonRoot", pod_sc.get("runAsNonRoot")) is not True:
+            found.append(f"container {name} must run as non-root (runAsNonRoot: true)")
+        if sc.get("runAsUser", pod_sc.get("runAsUser")) == 0:
+            found.append(f"container {name} must not run as user 0")
+        seccomp = get(sc, "seccompProfile.type", get(pod_sc, "seccompProfile.type"))
+        if seccomp not in SECCOMP_ALLOWED:
+            found.append(f"container {name} must run under seccomp profile RuntimeDefault or Localhost, "
+                         f"not {seccomp or 'none'}")
+        if "ALL" not in get(sc, "capabilities.drop", []):
+            found.append(f"container {name} must drop ALL capabilities")
+        added = set(get(sc, "capabilities.add", [])) - {"NET_BIND_SERVICE"}
+        if added:
+            found.append(f"container {name} adds capabilities restricted forbids: {', '.join(sorted(added))}")
+    return found
 
 
 def check(value, schema, path):
@@ -132,6 +176,8 @@ def main():
         errors.append(f"{manifest}: expected one Deployment, found {len(deployments)}")
         return report()
     deployment = deployments[0]
+    for violation in restricted_violations(get(deployment, "spec.template.spec", {})):
+        errors.append(f"Deployment: restricted Pod Security Standard: {violation}")
     pod_labels = get(deployment, "spec.template.metadata.labels", {})
     if not selects(get(deployment, "spec.selector.matchLabels"), pod_labels):
         errors.append("Deployment: spec.selector does not select its own pod template")

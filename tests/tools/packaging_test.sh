@@ -45,6 +45,11 @@ check "a secret mounted inside the Corefile's volume is caught" \
   mutate nested 's#mountPath: /etc/ringdns/tls#mountPath: /etc/coredns/tls#' dot-cluster1.yaml
 check "a certificate from no mounted secret is caught" mutate unmounted 's#tls /etc/ringdns/tls/#tls /etc/ssl/#' dot-cluster2.yaml
 check "a DNS-over-TLS Service without port 853 is caught" mutate dot-port 's/port: 853$/port: 8853/' dot-cluster2.yaml
+check "an Unconfined seccomp profile is caught (restricted forbids it)" \
+  mutate unconfined 's/type: RuntimeDefault/type: Unconfined/'
+check "a container that may escalate privileges is caught" mutate escalate 's/allowPrivilegeEscalation: false/allowPrivilegeEscalation: true/'
+check "the tutorial is held to the restricted Pod Security Standard too" sh -c \
+  "sed 's/type: RuntimeDefault/type: Unconfined/' '$k8s/tutorial.yaml' >'$work/tutorial-unconfined.yaml' && ! $python '$checker' '$work/tutorial-unconfined.yaml' '$work' >/dev/null"
 check "the tutorial is not production-ready" sh -c "! $python '$checker' --production '$k8s/tutorial.yaml' '$work' >/dev/null"
 
 # systemd: the unit as shipped, pointing at this build's binary.
