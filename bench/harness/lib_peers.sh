@@ -11,12 +11,14 @@
 #   wait_ready PORT                        until the forwarder answers (10 s at most)
 #   cpu_ns PID, peak_rss_kib PID, percentiles   measurements
 
-forwarders() { echo "floor ringdns dnsdist unbound kresd dnsmasq"; }
+# ringdns-epoll: ringdns on its fallback backend (-io epoll), as under a seccomp profile
+# that refuses io_uring.
+forwarders() { echo "floor ringdns ringdns-epoll dnsdist unbound kresd dnsmasq"; }
 
 forwarder_available() {
   case $1 in
     floor) test -x "$reflector" ;;
-    ringdns) test -x "$ringdns" ;;
+    ringdns | ringdns-epoll) test -x "$ringdns" ;;
     dnsdist) command -v dnsdist >/dev/null ;;
     unbound) command -v /usr/sbin/unbound >/dev/null ;;
     kresd) command -v /usr/sbin/kresd >/dev/null ;;
@@ -28,7 +30,7 @@ forwarder_available() {
 forwarder_version() {
   case $1 in
     floor) echo "bench/reflector (recvmmsg/sendmmsg, flips QR)" ;;
-    ringdns) "$ringdns" -version 2>&1 | head -1 ;;
+    ringdns | ringdns-epoll) "$ringdns" -version 2>&1 | head -1 ;;
     dnsdist) dnsdist --version 2>&1 | head -1 ;;
     unbound) /usr/sbin/unbound -V 2>&1 | head -1 ;;
     kresd) /usr/sbin/kresd --version 2>&1 | head -1 ;;
@@ -43,11 +45,13 @@ start_forwarder() {  # NAME PORT CACHE
   case $name in
     floor)
       start_bg "$reflector" "$port" ;;
-    ringdns)
+    ringdns | ringdns-epoll)
       { printf '.:%s {\n  bind 127.0.0.1\n' "$port"
         [ "$cache" = 1 ] && printf '  cache\n'
         printf '  forward . 127.0.0.1:%s\n}\n' "$upstream_port"; } >"$dir/Corefile"
-      start_bg "$ringdns" -conf "$dir/Corefile" -shards "${shards:-1}" 2>"$dir/log" ;;
+      local backend=io_uring
+      [ "$name" = ringdns-epoll ] && backend=epoll
+      start_bg "$ringdns" -conf "$dir/Corefile" -shards "${shards:-1}" -io "$backend" 2>"$dir/log" ;;
     dnsdist)
       { echo "setLocal('127.0.0.1:$port')"
         echo "newServer({address='127.0.0.1:$upstream_port', healthCheckMode='up'})"
