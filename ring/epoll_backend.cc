@@ -17,6 +17,8 @@ namespace {
 // a level-triggered registration brings the rest on the next poll.
 constexpr int kMultishotBudget = 32;
 constexpr int kEventsPerPoll = 64;
+// Datagrams one recvmmsg(2) takes at most.
+constexpr unsigned kRecvBatch = 16;
 
 std::int64_t NowNs() noexcept {
   timespec ts{};
@@ -131,9 +133,52 @@ bool EpollBackend::Cancel(UserData target, UserData tag) noexcept {
 int EpollBackend::Submit() noexcept {
   // Start only posts and waits; it never queues, so the queue holds still meanwhile.
   const int started = static_cast<int>(queued_.size());
-  for (const std::uint32_t index : queued_) Start(index);
+  for (std::size_t at = 0; at < queued_.size(); ++at) {
+    const std::uint32_t index = queued_[at];
+    if (ops_[index].state != State::kQueued) continue;  // sent with an earlier one
+    if (ops_[index].kind == Kind::kSendMsg) {
+      SendBatch(at);
+    } else {
+      Start(index);
+    }
+  }
   queued_.clear();
   return started;
+}
+
+void EpollBackend::SendBatch(std::size_t at) noexcept {
+  // The datagrams queued for one socket go out in one sendmmsg(2): the answers of a
+  // loop's turn to the clients of one listener. Gathered up to the next operation on
+  // that socket that is not a send, so nothing overtakes it.
+  const int fd = ops_[queued_[at]].fd;
+  std::uint32_t batch[kSendBatch];
+  mmsghdr messages[kSendBatch];
+  unsigned count = 0;
+  for (std::size_t next = at; next < queued_.size() && count < kSendBatch; ++next) {
+    const Op& op = ops_[queued_[next]];
+    if (op.fd != fd || op.state != State::kQueued) continue;
+    if (op.kind != Kind::kSendMsg) break;
+    batch[count] = queued_[next];
+    messages[count] = {*op.msg, 0};
+    ++count;
+  }
+  // A socket with sends already waiting, or one lone datagram: the plain path.
+  const bool waiting = fd >= 0 && static_cast<std::size_t>(fd) < watches_.size() &&
+                       !watches_[static_cast<std::size_t>(fd)].writers.empty();
+  int sent = 0;
+  if (count > 1 && !waiting) {
+    sent = ::sendmmsg(fd, messages, count, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (sent < 0) sent = 0;  // the first one's error is found again by its own try below
+  }
+  for (unsigned i = 0; i < count; ++i) {
+    if (static_cast<int>(i) < sent) {
+      ops_[batch[i]].state = State::kWaiting;
+      Post(ops_[batch[i]].tag, static_cast<int>(messages[i].msg_len));
+      Free(batch[i]);
+    } else {
+      Start(batch[i]);
+    }
+  }
 }
 
 void EpollBackend::Start(std::uint32_t index) noexcept {
@@ -149,8 +194,11 @@ void EpollBackend::Start(std::uint32_t index) noexcept {
     if (op.kind == Kind::kConnect) Post(op.timeout_tag, -ECANCELED);
     return Free(index);
   }
-  if (op.kind == Kind::kAcceptMultishot || op.kind == Kind::kConnect) SetNonBlocking(op.fd);
-  // read(2) has no non-blocking flag: it waits until its descriptor is ready.
+  // accept(2), connect(2) and read(2) have no per-call flag: their descriptor must not
+  // block (an eventfd armed by ring::Wake is blocking, as io_uring wants it).
+  if (op.kind == Kind::kAcceptMultishot || op.kind == Kind::kConnect || op.kind == Kind::kRead) SetNonBlocking(op.fd);
+  // read(2) waits until its descriptor is ready (a pipe or eventfd read at once would
+  // cost a call that finds nothing).
   if (op.kind != Kind::kRead && Attempt(op) == Outcome::kDone) return Free(index);
   Wait(index);
 }
@@ -196,45 +244,65 @@ EpollBackend::Outcome EpollBackend::ReceiveDatagrams(Op& op) noexcept {
   const std::size_t name_at = sizeof(io_uring_recvmsg_out);
   const std::size_t control_at = name_at + layout.msg_namelen;
   const std::size_t payload_at = control_at + layout.msg_controllen;
-  for (int budget = kMultishotBudget; budget > 0; --budget) {
-    if (group->head == io_uring_smp_load_acquire(&group->ring->tail)) {
+  for (int budget = kMultishotBudget; budget > 0;) {
+    // As many buffers as the ring has ready, up to a batch: one recvmmsg(2) takes what
+    // the socket holds, and a short batch says it is drained without another call.
+    const std::uint16_t tail = io_uring_smp_load_acquire(&group->ring->tail);
+    const auto ready = static_cast<std::uint16_t>(tail - group->head);
+    if (ready == 0) {
       // No buffer: like the kernel, end the receive only once a datagram waits for one.
       std::uint8_t peek = 0;
       if (::recv(op.fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && WouldBlock(errno)) return Outcome::kWouldBlock;
       Post(op.tag, -ENOBUFS);
       return Outcome::kDone;
     }
-    const io_uring_buf& buffer = group->ring->bufs[group->head & group->mask];
-    auto* base = reinterpret_cast<std::uint8_t*>(buffer.addr);
-    if (buffer.len < payload_at) {
-      Post(op.tag, -EFAULT);
-      return Outcome::kDone;
+    const unsigned batch = std::min<unsigned>({ready, kRecvBatch, static_cast<unsigned>(budget)});
+    mmsghdr messages[kRecvBatch];
+    iovec payloads[kRecvBatch];
+    for (unsigned i = 0; i < batch; ++i) {
+      const io_uring_buf& buffer = group->ring->bufs[(group->head + i) & group->mask];
+      auto* base = reinterpret_cast<std::uint8_t*>(buffer.addr);
+      if (buffer.len < payload_at) {
+        Post(op.tag, -EFAULT);
+        return Outcome::kDone;
+      }
+      msghdr& got = messages[i].msg_hdr;
+      got = {};
+      got.msg_name = layout.msg_namelen > 0 ? base + name_at : nullptr;
+      got.msg_namelen = layout.msg_namelen;
+      got.msg_control = layout.msg_controllen > 0 ? base + control_at : nullptr;
+      got.msg_controllen = layout.msg_controllen;
+      payloads[i] = {base + payload_at, buffer.len - payload_at};
+      got.msg_iov = &payloads[i];
+      got.msg_iovlen = 1;
+      messages[i].msg_len = 0;
     }
-    msghdr got{};
-    got.msg_name = layout.msg_namelen > 0 ? base + name_at : nullptr;
-    got.msg_namelen = layout.msg_namelen;
-    got.msg_control = layout.msg_controllen > 0 ? base + control_at : nullptr;
-    got.msg_controllen = layout.msg_controllen;
-    iovec payload{base + payload_at, buffer.len - payload_at};
-    got.msg_iov = &payload;
-    got.msg_iovlen = 1;
-    // MSG_TRUNC: the datagram's real length, as the kernel reports it in payloadlen.
-    const ssize_t n = ::recvmsg(op.fd, &got, MSG_DONTWAIT | MSG_TRUNC);
+    // The bytes copied, as the kernel's payloadlen; a cut datagram says MSG_TRUNC in
+    // its flags.
+    const int n = ::recvmmsg(op.fd, messages, batch, MSG_DONTWAIT, nullptr);
     if (n < 0) {
       if (WouldBlock(errno) || errno == EINTR) return Outcome::kWouldBlock;
       Post(op.tag, -errno);
       return Outcome::kDone;
     }
-    auto* out = reinterpret_cast<io_uring_recvmsg_out*>(base);
-    out->namelen = got.msg_namelen;
-    out->controllen = static_cast<std::uint32_t>(got.msg_controllen);
-    out->payloadlen = static_cast<std::uint32_t>(n);
-    out->flags = static_cast<std::uint32_t>(got.msg_flags);
-    const std::size_t copied = std::min<std::size_t>(static_cast<std::size_t>(n), payload.iov_len);
-    const std::uint32_t bid = buffer.bid;
-    ++group->head;
-    Post(op.tag, static_cast<int>(payload_at + copied),
-         IORING_CQE_F_MORE | IORING_CQE_F_BUFFER | (bid << IORING_CQE_BUFFER_SHIFT));
+    for (int i = 0; i < n; ++i) {
+      const io_uring_buf& buffer = group->ring->bufs[group->head & group->mask];
+      const msghdr& got = messages[i].msg_hdr;
+      auto* out = reinterpret_cast<io_uring_recvmsg_out*>(buffer.addr);
+      out->namelen = got.msg_namelen;
+      out->controllen = static_cast<std::uint32_t>(got.msg_controllen);
+      out->payloadlen = messages[i].msg_len;
+      out->flags = static_cast<std::uint32_t>(got.msg_flags);
+      const std::size_t copied = messages[i].msg_len;
+      const std::uint32_t bid = buffer.bid;
+      ++group->head;
+      Post(op.tag, static_cast<int>(payload_at + copied),
+           IORING_CQE_F_MORE | IORING_CQE_F_BUFFER | (bid << IORING_CQE_BUFFER_SHIFT));
+    }
+    // Fewer than asked for: the socket is drained (a datagram arriving since makes the
+    // level-triggered registration report it again).
+    if (static_cast<unsigned>(n) < batch) return Outcome::kWouldBlock;
+    budget -= n;
   }
   return Outcome::kWouldBlock;
 }
@@ -419,6 +487,14 @@ std::int64_t EpollBackend::NextConnectDeadline() const noexcept {
 
 int EpollBackend::SubmitAndWait(unsigned wait_nr, const __kernel_timespec* timeout) noexcept {
   const int submitted = Submit();
+  if (completions_.size() >= wait_nr) {
+    // Met by what Submit finished at once: still look at what became ready, as the
+    // kernel runs pending work before it counts. Without this, a turn after turn of
+    // sends and receives that complete inline (a pipelining TCP client) would starve
+    // every descriptor that waits, and connect timeouts would never fire.
+    Poll(0);
+    return submitted;
+  }
   const std::int64_t deadline = timeout == nullptr ? INT64_MAX : NowNs() + ToNs(*timeout);
   while (completions_.size() < wait_nr) {
     const std::int64_t now = NowNs();

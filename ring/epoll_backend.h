@@ -15,7 +15,12 @@
 // listener's accept) stays in the epoll set, level-triggered, until that operation ends;
 // any other waits one-shot and is re-armed per wait. Either way a descriptor leaves our
 // bookkeeping as soon as nothing waits on it, so a number the owner closes and reuses
-// (it closes only what has no operation armed, as io_uring also requires) starts afresh.
+// starts afresh.
+//
+// One difference the owner must respect: an operation still waiting when its descriptor
+// is closed never completes here (io_uring's holds the file and completes on it), and
+// would wait on whatever socket takes the number next. The shard ends what is armed on a
+// socket (shutdown, cancel) before it closes it.
 //
 // Thread affinity: the owning thread only, like the ring.
 #pragma once
@@ -77,6 +82,7 @@ class EpollBackend {
   enum class State : std::uint8_t { kFree, kQueued, kWaiting };
   enum class Outcome : std::uint8_t { kDone, kWouldBlock };
   static constexpr std::uint32_t kNone = UINT32_MAX;
+  static constexpr unsigned kSendBatch = 32;  // datagrams one sendmmsg(2) takes at most
 
   struct Op {
     Kind kind = Kind::kRecv;
@@ -115,6 +121,8 @@ class EpollBackend {
 
   std::uint32_t Queue(Kind kind, int fd, UserData tag) noexcept;
   void Start(std::uint32_t index) noexcept;
+  // Starts the send queued at queued_[at] with the later ones to the same socket.
+  void SendBatch(std::size_t at) noexcept;
   // One try without blocking: posts the result, or says it would block.
   Outcome Attempt(Op& op) noexcept;
   Outcome ReceiveDatagrams(Op& op) noexcept;

@@ -290,6 +290,50 @@ TEST_P(RingOps, AShutdownEndsAWaitingReceiveAndSend) {
   EXPECT_TRUE(sent->res == -EPIPE || (sent->res > 0 && sent->res < static_cast<int>(big.size()))) << sent->res;
 }
 
+TEST_P(RingOps, WorkThatCompletesAtOnceDoesNotStarveWhatWaits) {
+  // Each turn, a receive that finds its data at once meets the wait by itself (as a
+  // pipelining TCP client's reads and writes do): what waits on another socket, and a
+  // connect's timeout, must still come in on the first turns, as the kernel delivers them.
+  int busy[2], idle[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, busy), 0);
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, idle), 0);
+  UniqueFd busy_a{busy[0]}, busy_b{busy[1]}, idle_a{idle[0]}, idle_b{idle[1]};
+  std::uint8_t waiting_into[8];
+  const UserData waiting{4, 0, 1, 0};
+  ASSERT_TRUE(ring_.Recv(idle_b.get(), waiting_into, waiting));
+  Listener listener;  // a connect that cannot complete (see the test above)
+  ASSERT_EQ(::listen(listener.fd.get(), 0), 0);
+  std::vector<UniqueFd> fillers;
+  for (int i = 0; i < 4; ++i) {
+    fillers.emplace_back(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    (void)::connect(fillers.back().get(), reinterpret_cast<sockaddr*>(&listener.address), sizeof(listener.address));
+  }
+  UniqueFd client{::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)};
+  const __kernel_timespec limit{0, 50'000'000};
+  const UserData timeout_tag{2, 0, 7, 0};
+  ASSERT_TRUE(ring_.Connect(client.get(), reinterpret_cast<const sockaddr*>(&listener.address),
+                            sizeof(listener.address), limit, UserData{1, 0, 7, 0}, timeout_tag));
+  ASSERT_GE(ring_.Submit(), 2);
+  ASSERT_EQ(::send(idle_a.get(), "x", 1, 0), 1);
+  bool received = false;
+  bool timed_out = false;
+  std::uint8_t busy_into[8];
+  // Turns that each complete at once; the connect's 50 ms pass during them.
+  for (int turn = 0; turn < 400 && !(received && timed_out); ++turn) {
+    ASSERT_EQ(::send(busy_a.get(), "y", 1, 0), 1);
+    ASSERT_TRUE(ring_.Recv(busy_b.get(), busy_into, UserData{5, 0, 2, 0}));
+    __kernel_timespec wait{1, 0};
+    (void)ring_.SubmitAndWait(1, &wait);
+    ring_.ForEachCompletion([&](const io_uring_cqe& cqe) {
+      received = received || cqe.user_data == waiting.Pack();
+      timed_out = timed_out || cqe.user_data == timeout_tag.Pack();
+    });
+    if (turn >= 100) ::usleep(1000);  // past the connect's timeout for sure
+  }
+  EXPECT_TRUE(received) << "the waiting receive never completed";
+  EXPECT_TRUE(timed_out) << "the connect's timeout never fired";
+}
+
 INSTANTIATE_ON_BOTH_BACKENDS(RingOps);
 
 }  // namespace
