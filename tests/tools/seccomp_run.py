@@ -1,18 +1,59 @@
 #!/usr/bin/python3
-"""Runs a command with io_uring refused, as container runtimes' default seccomp profiles
-(Docker 25+, containerd 2: RuntimeDefault) refuse it: io_uring_setup, io_uring_enter and
-io_uring_register answer EPERM, everything else is allowed.
+"""Runs a program under a seccomp filter, as a container runtime runs a pod's process.
 
-Usage: without_io_uring.py PROGRAM [ARGS...]  (exec's PROGRAM: same PID, same stdio)
+  seccomp_run.py --refuse-io-uring PROGRAM [ARGS...]
+      everything allowed but io_uring_setup, io_uring_enter and io_uring_register, which
+      answer EPERM: what the default profiles of Docker 25+ and containerd 2
+      (Kubernetes' RuntimeDefault) do to io_uring.
+  seccomp_run.py --profile FILE.json PROGRAM [ARGS...]
+      an OCI seccomp profile as the kubelet loads a Localhost one: defaultAction
+      (SCMP_ACT_ERRNO: EPERM, or errnoRet) for every call not listed, SCMP_ACT_ALLOW for
+      the names its syscalls entries list (names this kernel lacks are skipped).
+
+exec's PROGRAM: same PID, same stdio. The filter sets no_new_privs, kept across exec.
 """
 import errno
+import json
 import os
 import sys
 
 import seccomp  # python3-seccomp, Debian's binding of libseccomp
 
-flt = seccomp.SyscallFilter(defaction=seccomp.ALLOW)
-for call in ("io_uring_setup", "io_uring_enter", "io_uring_register"):
-    flt.add_rule(seccomp.ERRNO(errno.EPERM), call)
-flt.load()  # sets no_new_privs, as a container runtime does; kept across exec
-os.execv(sys.argv[1], sys.argv[1:])
+
+def refuse_io_uring():
+    flt = seccomp.SyscallFilter(defaction=seccomp.ALLOW)
+    for call in ("io_uring_setup", "io_uring_enter", "io_uring_register"):
+        flt.add_rule(seccomp.ERRNO(errno.EPERM), call)
+    return flt
+
+
+def from_profile(path):
+    with open(path) as f:
+        profile = json.load(f)
+    actions = {"SCMP_ACT_ALLOW": lambda _: seccomp.ALLOW,
+               "SCMP_ACT_ERRNO": lambda ret: seccomp.ERRNO(ret if ret is not None else errno.EPERM)}
+    default = actions[profile["defaultAction"]](profile.get("defaultErrnoRet"))
+    flt = seccomp.SyscallFilter(defaction=default)
+    for entry in profile["syscalls"]:
+        action = actions[entry["action"]](entry.get("errnoRet"))
+        for name in entry["names"]:
+            try:
+                flt.add_rule(action, name)
+            except (RuntimeError, ValueError):
+                pass  # not a call of this kernel or architecture
+    return flt
+
+
+def main():
+    args = sys.argv[1:]
+    if args[:1] == ["--refuse-io-uring"]:
+        flt, program = refuse_io_uring(), args[1:]
+    elif args[:1] == ["--profile"] and len(args) > 2:
+        flt, program = from_profile(args[1]), args[2:]
+    else:
+        sys.exit(__doc__)
+    flt.load()
+    os.execv(program[0], program)
+
+
+main()

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # ringdns where io_uring is refused, as under a container runtime's default seccomp
-# profile (without_io_uring.py: io_uring_setup answers EPERM): with no flag and no
+# profile (seccomp_run.py: io_uring_setup answers EPERM): with no flag and no
 # configuration change it starts on epoll, says so and why in its start-up line and in
 # the metrics, and serves UDP, TCP and DNS over TLS. Asked for io_uring there (-io
 # io_uring), it refuses to start with a message that names the way out.
@@ -16,7 +16,7 @@ for tool in dig kdig curl openssl /usr/sbin/nsd; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 0; }
 done
 /usr/bin/python3 -c 'import seccomp' 2>/dev/null || { echo "SKIP: python3-seccomp is not installed"; exit 0; }
-without_io_uring=("/usr/bin/python3" "$root/tests/tools/without_io_uring.py")
+without_io_uring=("/usr/bin/python3" "$root/tests/tools/seccomp_run.py" --refuse-io-uring)
 
 pki_init "$work/pki"
 pki_ca ca
