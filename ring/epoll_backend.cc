@@ -256,16 +256,15 @@ EpollBackend::Outcome EpollBackend::ReceiveDatagrams(Op& op) noexcept {
       Post(op.tag, -ENOBUFS);
       return Outcome::kDone;
     }
-    const unsigned batch = std::min<unsigned>({ready, kRecvBatch, static_cast<unsigned>(budget)});
+    const unsigned most = std::min<unsigned>({ready, kRecvBatch, static_cast<unsigned>(budget)});
     mmsghdr messages[kRecvBatch];
     iovec payloads[kRecvBatch];
-    for (unsigned i = 0; i < batch; ++i) {
-      const io_uring_buf& buffer = group->ring->bufs[(group->head + i) & group->mask];
+    unsigned batch = 0;
+    for (; batch < most; ++batch) {
+      const io_uring_buf& buffer = group->ring->bufs[(group->head + batch) & group->mask];
+      if (buffer.len < payload_at) break;  // too short for the layout: see below
       auto* base = reinterpret_cast<std::uint8_t*>(buffer.addr);
-      if (buffer.len < payload_at) {
-        Post(op.tag, -EFAULT);
-        return Outcome::kDone;
-      }
+      const unsigned i = batch;
       msghdr& got = messages[i].msg_hdr;
       got = {};
       got.msg_name = layout.msg_namelen > 0 ? base + name_at : nullptr;
@@ -276,6 +275,14 @@ EpollBackend::Outcome EpollBackend::ReceiveDatagrams(Op& op) noexcept {
       got.msg_iov = &payloads[i];
       got.msg_iovlen = 1;
       messages[i].msg_len = 0;
+    }
+    if (batch == 0) {
+      // The next buffer cannot hold the layout: the kernel fails the receive when a
+      // datagram reaches it, not before.
+      std::uint8_t peek = 0;
+      if (::recv(op.fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && WouldBlock(errno)) return Outcome::kWouldBlock;
+      Post(op.tag, -EFAULT);
+      return Outcome::kDone;
     }
     // The bytes copied, as the kernel's payloadlen; a cut datagram says MSG_TRUNC in
     // its flags.

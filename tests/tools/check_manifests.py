@@ -96,6 +96,13 @@ def restricted_violations(pod):
         kinds = set(volume) - {"name"}
         if not kinds <= RESTRICTED_VOLUMES:
             found.append(f"volume {volume.get('name')} is of a type restricted forbids ({', '.join(sorted(kinds))})")
+    # A value set at either level counts, as the admission controller reads it: the pod's
+    # may not be wrong even where every container overrides it.
+    if pod_sc.get("runAsNonRoot") is False:
+        found.append("the pod sets runAsNonRoot: false")
+    if pod_sc.get("runAsUser") == 0:
+        found.append("the pod runs as user 0")
+    found += seccomp_violations("the pod", pod_sc.get("seccompProfile"))
     for container in pod.get("containers", []):
         name = container.get("name")
         sc = container.get("securityContext", {})
@@ -105,18 +112,29 @@ def restricted_violations(pod):
             found.append(f"container {name} must set allowPrivilegeEscalation: false")
         if sc.get("runAsNonRoot", pod_sc.get("runAsNonRoot")) is not True:
             found.append(f"container {name} must run as non-root (runAsNonRoot: true)")
-        if sc.get("runAsUser", pod_sc.get("runAsUser")) == 0:
-            found.append(f"container {name} must not run as user 0")
-        seccomp = get(sc, "seccompProfile.type", get(pod_sc, "seccompProfile.type"))
-        if seccomp not in SECCOMP_ALLOWED:
-            found.append(f"container {name} must run under seccomp profile RuntimeDefault or Localhost, "
-                         f"not {seccomp or 'none'}")
+        if sc.get("runAsUser") == 0:
+            found.append(f"container {name} runs as user 0")
+        if sc.get("seccompProfile") is not None:
+            found += seccomp_violations(f"container {name}", sc["seccompProfile"])
+        elif pod_sc.get("seccompProfile") is None:
+            found.append(f"container {name} has no seccomp profile (RuntimeDefault or Localhost, at pod or container level)")
         if "ALL" not in get(sc, "capabilities.drop", []):
             found.append(f"container {name} must drop ALL capabilities")
         added = set(get(sc, "capabilities.add", [])) - {"NET_BIND_SERVICE"}
         if added:
             found.append(f"container {name} adds capabilities restricted forbids: {', '.join(sorted(added))}")
     return found
+
+
+def seccomp_violations(who, profile):
+    if profile is None:
+        return []
+    kind = profile.get("type")
+    if kind not in SECCOMP_ALLOWED:
+        return [f"{who} must run under seccomp profile RuntimeDefault or Localhost, not {kind}"]
+    if kind == "Localhost" and not profile.get("localhostProfile"):
+        return [f"{who}: a Localhost seccomp profile needs localhostProfile"]
+    return []
 
 
 def check(value, schema, path):

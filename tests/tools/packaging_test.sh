@@ -47,6 +47,7 @@ check "a certificate from no mounted secret is caught" mutate unmounted 's#tls /
 check "a DNS-over-TLS Service without port 853 is caught" mutate dot-port 's/port: 853$/port: 8853/' dot-cluster2.yaml
 check "an Unconfined seccomp profile is caught (restricted forbids it)" \
   mutate unconfined 's/type: RuntimeDefault/type: Unconfined/'
+check "a Localhost seccomp profile with no file named is caught" mutate localhost 's/type: RuntimeDefault/type: Localhost/'
 check "a container that may escalate privileges is caught" mutate escalate 's/allowPrivilegeEscalation: false/allowPrivilegeEscalation: true/'
 check "the tutorial is held to the restricted Pod Security Standard too" sh -c \
   "sed 's/type: RuntimeDefault/type: Unconfined/' '$k8s/tutorial.yaml' >'$work/tutorial-unconfined.yaml' && ! $python '$checker' '$work/tutorial-unconfined.yaml' '$work' >/dev/null"

@@ -6,9 +6,11 @@
       answer EPERM: what the default profiles of Docker 25+ and containerd 2
       (Kubernetes' RuntimeDefault) do to io_uring.
   seccomp_run.py --profile FILE.json PROGRAM [ARGS...]
-      an OCI seccomp profile as the kubelet loads a Localhost one: defaultAction
-      (SCMP_ACT_ERRNO: EPERM, or errnoRet) for every call not listed, SCMP_ACT_ALLOW for
-      the names its syscalls entries list (names this kernel lacks are skipped).
+      an OCI seccomp profile as runc loads a Localhost one for a container with
+      allowPrivilegeEscalation: false (just before exec): defaultAction for every call
+      not listed, each syscalls entry's action (SCMP_ACT_ALLOW, or SCMP_ACT_ERRNO with
+      its errnoRet, EPERM by default) for its names, under its args conditions (names
+      this kernel lacks are skipped).
 
 exec's PROGRAM: same PID, same stdio. The filter sets no_new_privs, kept across exec.
 """
@@ -33,12 +35,19 @@ def from_profile(path):
     actions = {"SCMP_ACT_ALLOW": lambda _: seccomp.ALLOW,
                "SCMP_ACT_ERRNO": lambda ret: seccomp.ERRNO(ret if ret is not None else errno.EPERM)}
     default = actions[profile["defaultAction"]](profile.get("defaultErrnoRet"))
+    operators = {"SCMP_CMP_EQ": seccomp.EQ, "SCMP_CMP_NE": seccomp.NE, "SCMP_CMP_MASKED_EQ": seccomp.MASKED_EQ,
+                 "SCMP_CMP_LT": seccomp.LT, "SCMP_CMP_LE": seccomp.LE, "SCMP_CMP_GT": seccomp.GT,
+                 "SCMP_CMP_GE": seccomp.GE}
     flt = seccomp.SyscallFilter(defaction=default)
     for entry in profile["syscalls"]:
         action = actions[entry["action"]](entry.get("errnoRet"))
+        # OCI's value and valueTwo are libseccomp's datum_a and datum_b (for MASKED_EQ:
+        # the mask, then the value the masked argument must equal).
+        args = [seccomp.Arg(a["index"], operators[a["op"]], a["value"], a.get("valueTwo", 0))
+                for a in entry.get("args", [])]
         for name in entry["names"]:
             try:
-                flt.add_rule(action, name)
+                flt.add_rule(action, name, *args)
             except (RuntimeError, ValueError):
                 pass  # not a call of this kernel or architecture
     return flt
