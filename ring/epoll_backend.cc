@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,12 +42,28 @@ void SetNonBlocking(int fd) noexcept {
 
 }  // namespace
 
+EpollBackend::~EpollBackend() {
+  if (watches_ != nullptr) ::munmap(watches_, watch_count_ * sizeof(Watch));
+}
+
 int EpollBackend::Init(unsigned entries, unsigned cq_entries) {
   epoll_ = UniqueFd(::epoll_create1(EPOLL_CLOEXEC));
   if (!epoll_.valid()) return -errno;
+  // Room for every descriptor number: address space only, zero pages until used.
+  rlimit files{};
+  const rlim_t most = ::getrlimit(RLIMIT_NOFILE, &files) == 0 ? files.rlim_max : rlim_t{1} << 16;
+  watch_count_ = static_cast<std::size_t>(std::min<rlim_t>(most, rlim_t{1} << 22));
+  void* table = ::mmap(nullptr, watch_count_ * sizeof(Watch), PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (table == MAP_FAILED) return -errno;
+  watches_ = static_cast<Watch*>(table);  // all-zero bytes are an empty Watch
   entries_ = std::max(1u, entries);
+  // The tables an operation passes through, sized so that the packet path does not
+  // grow them (the no-allocation test runs on this backend too).
   ops_.reserve(entries_);
+  free_.reserve(entries_);
   queued_.reserve(entries_);
+  connecting_.reserve(entries_);
   completions_.reserve(cq_entries);
   return 0;
 }
@@ -63,6 +81,8 @@ std::uint32_t EpollBackend::Queue(Kind kind, int fd, UserData tag) noexcept {
   } else {
     index = static_cast<std::uint32_t>(ops_.size());
     ops_.emplace_back();
+    // Every op may be free at once: room for them all, grown with the ops only.
+    if (free_.capacity() < ops_.capacity()) free_.reserve(ops_.capacity());
   }
   Op& op = ops_[index];
   op = Op{};
@@ -163,8 +183,8 @@ void EpollBackend::SendBatch(std::size_t at) noexcept {
     ++count;
   }
   // A socket with sends already waiting, or one lone datagram: the plain path.
-  const bool waiting = fd >= 0 && static_cast<std::size_t>(fd) < watches_.size() &&
-                       !watches_[static_cast<std::size_t>(fd)].writers.empty();
+  const Watch* watch = WatchOf(fd);
+  const bool waiting = watch != nullptr && !watch->writers.empty();
   int sent = 0;
   if (count > 1 && !waiting) {
     sent = ::sendmmsg(fd, messages, count, MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -362,8 +382,13 @@ void EpollBackend::DoCancel(Op& cancel) noexcept {
 
 void EpollBackend::Wait(std::uint32_t index) noexcept {
   Op& op = ops_[index];
-  Watch& watch = WatchOf(op.fd);
-  Waiters& list = WaitsToRead(op.kind) ? watch.readers : watch.writers;
+  Watch* watch = WatchOf(op.fd);
+  if (watch == nullptr) {
+    Post(op.tag, -EBADF);
+    if (op.kind == Kind::kConnect) Post(op.timeout_tag, -ECANCELED);
+    return Free(index);
+  }
+  Waiters& list = WaitsToRead(op.kind) ? watch->readers : watch->writers;
   op.next = kNone;
   if (list.tail == kNone) {
     list.head = index;
@@ -382,7 +407,11 @@ void EpollBackend::Unlink(std::uint32_t index) noexcept {
   std::uint32_t previous = kNone;
   for (std::uint32_t at = list.head; at != kNone; previous = at, at = ops_[at].next) {
     if (at != index) continue;
-    (previous == kNone ? list.head : ops_[previous].next) = op.next;
+    if (previous == kNone) {
+      list.head = op.next;
+    } else {
+      ops_[previous].next = op.next;
+    }
     if (list.tail == index) list.tail = previous;
     break;
   }
@@ -460,8 +489,9 @@ void EpollBackend::Poll(int timeout_ms) noexcept {
   const int n = ::epoll_wait(epoll_.get(), events, kEventsPerPoll, timeout_ms);
   for (int i = 0; i < n; ++i) {
     const int fd = events[i].data.fd;
-    if (static_cast<std::size_t>(fd) >= watches_.size()) continue;
-    Watch& watch = watches_[static_cast<std::size_t>(fd)];
+    Watch* found = WatchOf(fd);
+    if (found == nullptr) continue;
+    Watch& watch = *found;
     if ((watch.events & EPOLLONESHOT) != 0) watch.events = 0;  // fired: disarmed until Rearm
     const bool ended = (events[i].events & (EPOLLERR | EPOLLHUP)) != 0;
     if (ended || (events[i].events & EPOLLIN) != 0) Run(fd, /*readers=*/true);
@@ -533,10 +563,9 @@ EpollBackend::Group* EpollBackend::GroupOf(std::uint16_t group) noexcept {
   return group < groups_.size() && groups_[group].ring != nullptr ? &groups_[group] : nullptr;
 }
 
-EpollBackend::Watch& EpollBackend::WatchOf(int fd) noexcept {
+EpollBackend::Watch* EpollBackend::WatchOf(int fd) noexcept {
   const auto at = static_cast<std::size_t>(fd);
-  if (at >= watches_.size()) watches_.resize(std::max(at + 1, 2 * watches_.size()));
-  return watches_[at];
+  return fd >= 0 && at < watch_count_ ? &watches_[at] : nullptr;
 }
 
 void EpollBackend::Post(std::uint64_t tag, int res, std::uint32_t flags) noexcept {

@@ -40,6 +40,11 @@ namespace ringdns::ring {
 
 class EpollBackend {
  public:
+  EpollBackend() = default;
+  EpollBackend(const EpollBackend&) = delete;
+  EpollBackend& operator=(const EpollBackend&) = delete;
+  ~EpollBackend();
+
   // Returns 0 or -errno. `entries`: how many operations queue before Submit runs early.
   [[nodiscard]] int Init(unsigned entries, unsigned cq_entries);
 
@@ -103,9 +108,22 @@ class EpollBackend {
     std::uint32_t next = kNone;     // the next op waiting on the same descriptor
   };
   // What waits on one descriptor, first come first served, and how it is registered.
+  // An op index kept plus one, so that all-zero memory reads as kNone: the watch table
+  // is mapped zeroed and touched only where descriptors are used.
+  class Link {
+   public:
+    operator std::uint32_t() const noexcept { return stored_ - 1; }  // kNone wraps from 0
+    Link& operator=(std::uint32_t index) noexcept {
+      stored_ = index + 1;
+      return *this;
+    }
+
+   private:
+    std::uint32_t stored_ = 0;
+  };
   struct Waiters {
-    std::uint32_t head = kNone;
-    std::uint32_t tail = kNone;
+    Link head;
+    Link tail;
     bool empty() const noexcept { return head == kNone; }
   };
   struct Watch {
@@ -138,7 +156,8 @@ class EpollBackend {
   std::int64_t NextConnectDeadline() const noexcept;
   void Post(std::uint64_t tag, int res, std::uint32_t flags = 0) noexcept;
   void Free(std::uint32_t index) noexcept;
-  Watch& WatchOf(int fd) noexcept;
+  // nullptr for a number past the table (never one the process could open).
+  Watch* WatchOf(int fd) noexcept;
   Group* GroupOf(std::uint16_t group) noexcept;
   static bool IsMultishot(Kind kind) noexcept { return kind == Kind::kRecvMsgMultishot || kind == Kind::kAcceptMultishot; }
   static bool WaitsToRead(Kind kind) noexcept { return kind <= Kind::kRead; }
@@ -150,7 +169,10 @@ class EpollBackend {
   std::vector<std::uint32_t> queued_;      // in submission order
   std::vector<std::uint32_t> connecting_;  // connects waiting, each with a deadline
   std::vector<io_uring_cqe> completions_;
-  std::vector<Watch> watches_;  // by descriptor number
+  // By descriptor number, one for every number the process may open (RLIMIT_NOFILE's
+  // hard limit): reserved at Init, so no descriptor makes it grow on the packet path.
+  Watch* watches_ = nullptr;
+  std::size_t watch_count_ = 0;
   std::vector<Group> groups_;   // by group id
   std::uint64_t early_submits_ = 0;
 };

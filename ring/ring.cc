@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace ringdns::ring {
 
@@ -28,16 +29,24 @@ int Ring::Init(const RingOptions& options) {
     const int rc = InitIoUring(options);
     // Refused by a seccomp filter or the sysctl kernel.io_uring_disabled (EPERM), or not
     // built into the kernel (ENOSYS): only then does kAuto fall back.
-    if (rc == 0 || options.backend == Backend::kIoUring || (rc != -EPERM && rc != -ENOSYS)) return rc;
-    const std::string why = std::string("io_uring_setup was refused: ") + std::strerror(-rc);
-    if (const int epoll_rc = epoll_.Init(options.entries, options.cq_entries); epoll_rc < 0) return epoll_rc;
-    on_epoll_ = true;
-    description_ = "epoll, because " + why;
-    return 0;
+    if (options.backend == Backend::kIoUring || (rc != 0 && rc != -EPERM && rc != -ENOSYS)) return rc;
+    if (rc != 0) return InitEpoll(options, std::string("io_uring_setup was refused: ") + std::strerror(-rc));
+    // A profile may allow io_uring_setup and refuse io_uring_register, which buffer
+    // rings need: ask the kernel something through it now, while nothing is queued.
+    std::vector<std::uint8_t> probe(sizeof(io_uring_probe) + 256 * sizeof(io_uring_probe_op));
+    const int probed = io_uring_register_probe(&ring_, reinterpret_cast<io_uring_probe*>(probe.data()), 256);
+    if (probed != -EPERM && probed != -EACCES) return 0;
+    io_uring_queue_exit(&ring_);
+    initialised_ = false;
+    return InitEpoll(options, std::string("io_uring_register was refused: ") + std::strerror(-probed));
   }
+  return InitEpoll(options, "");
+}
+
+int Ring::InitEpoll(const RingOptions& options, const std::string& why) {
   if (const int rc = epoll_.Init(options.entries, options.cq_entries); rc < 0) return rc;
   on_epoll_ = true;
-  description_ = "epoll, as asked";
+  description_ = why.empty() ? "epoll, as asked" : "epoll, because " + why;
   return 0;
 }
 

@@ -44,7 +44,8 @@ class Ring {
   ~Ring();
 
   // Sets up the backend the options ask for: io_uring with the best flags first, and on
-  // kAuto epoll when io_uring_setup is refused (EPERM, ENOSYS). Returns 0 or -errno.
+  // kAuto epoll when io_uring_setup (EPERM, ENOSYS) or io_uring_register (EPERM) is
+  // refused. Returns 0 or -errno.
   [[nodiscard]] int Init(const RingOptions& options);
 
   // io_uring only (nullptr on epoll): a submission queue entry; when the queue is full,
@@ -115,6 +116,8 @@ class Ring {
 
  private:
   int InitIoUring(const RingOptions& options);
+  // `why` is empty when the options chose epoll.
+  int InitEpoll(const RingOptions& options, const std::string& why);
 
   io_uring ring_{};
   EpollBackend epoll_;

@@ -5,6 +5,9 @@
       everything allowed but io_uring_setup, io_uring_enter and io_uring_register, which
       answer EPERM: what the default profiles of Docker 25+ and containerd 2
       (Kubernetes' RuntimeDefault) do to io_uring.
+  seccomp_run.py --refuse CALL[,CALL...] PROGRAM [ARGS...]
+      everything allowed but the calls named, which answer EPERM (a hand-made profile
+      that allows io_uring_setup but not io_uring_register, say).
   seccomp_run.py --profile FILE.json PROGRAM [ARGS...]
       an OCI seccomp profile as runc loads a Localhost one for a container with
       allowPrivilegeEscalation: false (just before exec): defaultAction for every call
@@ -22,9 +25,9 @@ import sys
 import seccomp  # python3-seccomp, Debian's binding of libseccomp
 
 
-def refuse_io_uring():
+def refuse(calls):
     flt = seccomp.SyscallFilter(defaction=seccomp.ALLOW)
-    for call in ("io_uring_setup", "io_uring_enter", "io_uring_register"):
+    for call in calls:
         flt.add_rule(seccomp.ERRNO(errno.EPERM), call)
     return flt
 
@@ -56,7 +59,9 @@ def from_profile(path):
 def main():
     args = sys.argv[1:]
     if args[:1] == ["--refuse-io-uring"]:
-        flt, program = refuse_io_uring(), args[1:]
+        flt, program = refuse(["io_uring_setup", "io_uring_enter", "io_uring_register"]), args[1:]
+    elif args[:1] == ["--refuse"] and len(args) > 2:
+        flt, program = refuse(args[1].split(",")), args[2:]
     elif args[:1] == ["--profile"] and len(args) > 2:
         flt, program = from_profile(args[1]), args[2:]
     else:

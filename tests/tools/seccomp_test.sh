@@ -3,7 +3,8 @@
 # profile (seccomp_run.py: io_uring_setup answers EPERM): with no flag and no
 # configuration change it starts on epoll, says so and why in its start-up line and in
 # the metrics, and serves UDP, TCP and DNS over TLS. Asked for io_uring there (-io
-# io_uring), it refuses to start with a message that names the way out.
+# io_uring), it refuses to start with a message that names the way out. Where only
+# io_uring_register is refused, it finds that at start and runs on epoll too.
 # Usage: seccomp_test.sh PATH_TO_RINGDNS
 set -u
 ringdns=$1
@@ -77,4 +78,19 @@ kill -TERM "$ringdns_pid"
 wait "$ringdns_pid"
 check "ringdns exits 0 on SIGTERM" test $? -eq 0
 pids=("${pids[@]/$ringdns_pid/}")  # waited for: its PID is no longer ours to kill
+
+# A hand-made profile that allows io_uring_setup but refuses io_uring_register (which
+# buffer rings need): found at start, before anything is queued, and epoll runs.
+"/usr/bin/python3" "$root/tests/tools/seccomp_run.py" --refuse io_uring_register \
+  "$ringdns" -conf "$work/Corefile" -shards 1 2>"$work/register.log" &
+ringdns_pid=$!
+pids+=("$ringdns_pid")
+check "with io_uring_register refused, it starts and answers" served
+check "... on epoll, and says why" \
+  grep -q 'on 1 shards (epoll, because io_uring_register was refused: Operation not permitted)' "$work/register.log"
+check "... TCP too" grep -q '11210 10-1-17-231.cb-example-srv' <<<"$(udp +tcp "$srv" SRV)"
+kill -TERM "$ringdns_pid"
+wait "$ringdns_pid"
+check "... and exits 0 on SIGTERM" test $? -eq 0
+pids=("${pids[@]/$ringdns_pid/}")
 [ "$failures" -eq 0 ] || { cat "$work/ringdns.log"; exit 1; }
