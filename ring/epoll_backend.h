@@ -29,6 +29,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -88,6 +89,9 @@ class EpollBackend {
   enum class Outcome : std::uint8_t { kDone, kWouldBlock };
   static constexpr std::uint32_t kNone = UINT32_MAX;
   static constexpr unsigned kSendBatch = 32;  // datagrams one sendmmsg(2) takes at most
+  // Datagrams or connections taken per readiness before other descriptors get a turn;
+  // a level-triggered registration brings the rest on the next poll.
+  static constexpr int kMultishotBudget = 32;
 
   struct Op {
     Kind kind = Kind::kRecv;
@@ -161,6 +165,7 @@ class EpollBackend {
   Group* GroupOf(std::uint16_t group) noexcept;
   static bool IsMultishot(Kind kind) noexcept { return kind == Kind::kRecvMsgMultishot || kind == Kind::kAcceptMultishot; }
   static bool WaitsToRead(Kind kind) noexcept { return kind <= Kind::kRead; }
+  static bool WouldBlock(int error) noexcept { return error == EAGAIN || error == EWOULDBLOCK; }
 
   UniqueFd epoll_;
   unsigned entries_ = 0;

@@ -43,6 +43,19 @@ struct Listener {
   }
 };
 
+// A listener with a backlog of none that accepts nothing, its queue filled: the kernel
+// drops further SYNs, so a connect to it waits until its timeout ends it.
+struct FullListener : Listener {
+  std::vector<UniqueFd> fillers;
+  FullListener() {
+    EXPECT_EQ(::listen(fd.get(), 0), 0);
+    for (int i = 0; i < 4; ++i) {
+      fillers.emplace_back(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+      (void)::connect(fillers.back().get(), reinterpret_cast<sockaddr*>(&address), sizeof(address));
+    }
+  }
+};
+
 // Every test runs on both backends: the shard must not be able to tell them apart.
 class RingOps : public ::testing::TestWithParam<Backend> {
  protected:
@@ -222,15 +235,7 @@ TEST_P(RingOps, AWakeFromAnotherThreadEndsALongWaitEachTimeItIsArmed) {
 }
 
 TEST_P(RingOps, AConnectThatCannotCompleteEndsAtItsTimeout) {
-  // A listener with a backlog of none that accepts nothing: once its queue holds what it
-  // can, the kernel drops further SYNs and a connect waits until its timeout ends it.
-  Listener listener;
-  ASSERT_EQ(::listen(listener.fd.get(), 0), 0);
-  std::vector<UniqueFd> fillers;
-  for (int i = 0; i < 4; ++i) {
-    fillers.emplace_back(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-    (void)::connect(fillers.back().get(), reinterpret_cast<sockaddr*>(&listener.address), sizeof(listener.address));
-  }
+  FullListener listener;
   UniqueFd client{::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)};
   const __kernel_timespec limit{0, 200'000'000};
   const UserData connect_tag{1, 1, 1, 0};
@@ -306,13 +311,7 @@ TEST_P(RingOps, WorkThatCompletesAtOnceDoesNotStarveWhatWaits) {
   std::uint8_t waiting_into[8];
   const UserData waiting{4, 0, 1, 0};
   ASSERT_TRUE(ring_.Recv(idle_b.get(), waiting_into, waiting));
-  Listener listener;  // a connect that cannot complete (see the test above)
-  ASSERT_EQ(::listen(listener.fd.get(), 0), 0);
-  std::vector<UniqueFd> fillers;
-  for (int i = 0; i < 4; ++i) {
-    fillers.emplace_back(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-    (void)::connect(fillers.back().get(), reinterpret_cast<sockaddr*>(&listener.address), sizeof(listener.address));
-  }
+  FullListener listener;  // a connect to it cannot complete
   UniqueFd client{::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)};
   const __kernel_timespec limit{0, 50'000'000};
   const UserData timeout_tag{2, 0, 7, 0};
