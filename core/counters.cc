@@ -80,6 +80,7 @@ constexpr std::pair<const char*, RelaxedCounter ShardCounters::*> kFields[] = {
     {"send_errors", &ShardCounters::send_errors},
     {"reply_failures", &ShardCounters::reply_failures},
     {"log_dropped", &ShardCounters::log_dropped},
+    {"dnstap_dropped", &ShardCounters::dnstap_dropped},
     {"invariant_violations", &ShardCounters::invariant_violations},
 };
 

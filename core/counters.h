@@ -82,6 +82,7 @@ struct ShardCounters {
   RelaxedCounter send_errors;
   RelaxedCounter reply_failures;      // no answer could be built or placed: nothing was sent
   RelaxedCounter log_dropped;         // `log`/`errors` records lost: the logger fell behind
+  RelaxedCounter dnstap_dropped;      // `dnstap` records lost: the writer or a collector fell behind
   RelaxedCounter invariant_violations;  // "cannot happen", caught and recovered (core/invariant.h)
 
   ShardCounters& operator+=(const ShardCounters& other);

@@ -86,6 +86,7 @@ void Daemon::Generation::Join() {
     if (t.joinable()) t.join();
   }
   logger.reset();  // writes what the shards logged last
+  dnstap.reset();  // hands on what the shards tapped last
 }
 
 MetricsSources Daemon::Generation::Sources() const {
@@ -258,6 +259,17 @@ absl::Status Daemon::StartShards(Generation& gen, std::vector<ShardSuccession> s
     if (shard->log_queue() != nullptr) queues.push_back(shard->log_queue());
   }
   if (!queues.empty()) gen.logger = std::make_unique<QueryLogger>(gen.routes, std::move(queues), options_.log_fd);
+  absl::StatusOr<std::vector<std::vector<dnstap::Tap>>> taps = dnstap::BindTaps(gen.routes, collectors_);
+  if (!taps.ok()) {
+    gen.Stop();
+    gen.Join();
+    return taps.status();
+  }
+  if (!taps->empty()) {
+    std::vector<dnstap::TapQueue*> tap_queues;
+    for (const auto& shard : gen.shards) tap_queues.push_back(shard->tap_queue());
+    gen.dnstap = std::make_unique<dnstap::TapWriter>(std::move(*taps), std::move(tap_queues));
+  }
   return first_error;
 }
 

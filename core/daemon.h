@@ -19,6 +19,8 @@
 #include "core/loop_probe.h"
 #include "core/metrics_text.h"
 #include "core/prober.h"
+#include "core/dnstap/tap_writer.h"
+#include "core/dnstap/taps.h"
 #include "core/query_logger.h"
 #include "core/routes.h"
 #include "core/memory/budget.h"
@@ -125,6 +127,7 @@ class Daemon {
     std::vector<std::unique_ptr<Shard>> shards;
     std::vector<std::thread> threads;
     std::unique_ptr<QueryLogger> logger;  // drains the shards' log queues; after them
+    std::unique_ptr<dnstap::TapWriter> dnstap;  // drains the shards' tap queues; after them
     HeldByShards held;  // the descriptors and ports its shards may hold
 
     // Tells the shards to stop (release: what the control thread handed them before is
@@ -161,6 +164,7 @@ class Daemon {
 
   // Control thread writes, under mu_; the scrape reads under mu_.
   mutable std::mutex mu_;
+  dnstap::CollectorPool collectors_;  // before the generations whose taps share them
   std::unique_ptr<Generation> current_;
   std::vector<std::unique_ptr<Generation>> retiring_;  // stopped, still draining
   MetricsTotals retired_;  // what finished generations counted

@@ -17,7 +17,7 @@
 #include <type_traits>
 
 #include "core/memory/reserved.h"
-#include "ring/wake.h"
+#include "core/queue_doorbell.h"
 
 namespace ringdns::core {
 
@@ -67,19 +67,19 @@ class LogQueue {
     // seq_cst on both sides (Park's mirror): either the consumer sees this record before
     // it sleeps, or this sees it parked and rings.
     published_.store(++tail_, std::memory_order_seq_cst);
-    if (parked_.load(std::memory_order_seq_cst) && parked_.exchange(false, std::memory_order_relaxed)) doorbell_.Signal();
+    doorbell_.RingIfParked();
   }
 
   // Consumer, before it sleeps: asks for the doorbell at the next Commit. False when a
   // record is already waiting (do not sleep then).
   bool Park() noexcept {
-    parked_.store(true, std::memory_order_seq_cst);
+    doorbell_.Park();
     return published_.load(std::memory_order_seq_cst) == head_.load(std::memory_order_relaxed);
   }
   // Consumer: readable once the doorbell rang (poll it); -1 when no eventfd could be had,
   // and the consumer must then look on a tick. Unring makes it quiet again.
   int doorbell() const noexcept { return doorbell_.fd(); }
-  void Unring() const noexcept { doorbell_.Drain(); }
+  void Unring() const noexcept { doorbell_.Unring(); }
 
   // Consumer: calls visit(record) for everything committed so far; returns how many.
   template <typename Visit>
@@ -99,13 +99,12 @@ class LogQueue {
 
   ReservedBytes storage_;
   const std::uint64_t mask_;
-  ring::EventFd doorbell_;
+  QueueDoorbell doorbell_;
   // Producer-only, then each index on its own cache line.
   std::uint64_t tail_ = 0;
   std::uint64_t head_seen_ = 0;
   alignas(64) std::atomic<std::uint64_t> published_{0};
   alignas(64) std::atomic<std::uint64_t> head_{0};
-  alignas(64) std::atomic<bool> parked_{false};
 };
 
 }  // namespace ringdns::core

@@ -140,6 +140,8 @@ absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
     route.pipeline = std::move(*pipeline);
     route.logs = block.logs;
     route.errors = block.errors;
+    route.dnstaps = block.dnstaps;
+    for (const config::Dnstap& t : block.dnstaps) route.dnstap_full = route.dnstap_full || t.full;
     table.blocks.push_back(std::move(route));
 
     std::vector<config::IpAddress> addresses = block.bind;

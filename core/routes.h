@@ -70,6 +70,11 @@ struct BlockRoute {
   // Shards hand the logger thread a record of each answer (all, or only errors).
   bool logs_answers() const noexcept { return !logs.empty(); }
   bool logs_errors() const noexcept { return errors.has_value(); }
+  // `dnstap`: shards tap each client exchange and each upstream exchange of the block
+  // for the dnstap writer, with the wire messages when any of its directives is `full`.
+  std::vector<config::Dnstap> dnstaps;
+  bool dnstap_full = false;
+  bool taps() const noexcept { return !dnstaps.empty(); }
 };
 
 struct ListenerSpec {

@@ -29,6 +29,10 @@ constexpr std::int64_t kIdleWaitMs = 1000;
 // Records for `log`: the logger drains every 20 ms, so this holds 400 ms at 20 000
 // logged answers per second per shard (1.3 MB).
 constexpr std::uint32_t kLogQueueRecords = 8192;
+// Records for `dnstap`, four per forwarded query (about 100 octets each, plus the wire
+// messages with `full`): the writer drains every 5 ms, so 1 MiB holds 50 ms at
+// 20 000 forwarded queries per second per shard with `full`. Touched as it is used.
+constexpr std::size_t kTapQueueBytes = std::size_t{1} << 20;
 
 }  // namespace
 
@@ -139,6 +143,7 @@ absl::Status Shard::Init() {
     if ((block.logs_answers() || block.logs_errors()) && !log_queue_) {
       log_queue_ = std::make_unique<LogQueue>(kLogQueueRecords);
     }
+    if (block.taps() && !tap_queue_) tap_queue_ = std::make_unique<dnstap::TapQueue>(kTapQueueBytes);
   }
 
   for (std::uint32_t i = 0; i < routes_.listeners.size(); ++i) {
@@ -307,6 +312,7 @@ void Shard::SendToClient(const Client& client, std::uint8_t* data, std::size_t l
       AnswerContext ctx{{data, len}, random_};
       Pipeline::RunAnswer(block.pipeline.answer_hooks, ctx);
     }
+    if (block.taps()) TapClient(dnstap::MessageType::kClientResponse, client, {data, len});
     if (block.logs_answers() || (error != LogError::kNone && block.logs_errors())) {
       RecordForLog(client, data, len, error);
     }

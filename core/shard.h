@@ -42,6 +42,7 @@
 #include "core/hot_names.h"
 #include "core/udp_steering.h"
 #include "core/inflight.h"
+#include "core/dnstap/tap_queue.h"
 #include "core/log_queue.h"
 #include "core/loop_probe.h"
 #include "core/memory/reserved.h"
@@ -144,6 +145,7 @@ class Shard {
   const char* io_backend() const noexcept { return ring_.backend(); }
   // The records for `log` and `errors` (null when no block has either); after Init.
   LogQueue* log_queue() noexcept { return log_queue_.get(); }
+  dnstap::TapQueue* tap_queue() noexcept { return tap_queue_.get(); }
 
  private:
   struct Socket {
@@ -307,6 +309,14 @@ class Shard {
   // `log` and `errors`: a record of the answer for the logger thread (dropped and
   // counted when its queue is full).
   void RecordForLog(const Client& client, const std::uint8_t* data, std::size_t len, LogError error) noexcept;
+  // `dnstap` (shard_dnstap.cc): a record of a client message, or of an upstream's
+  // answer and the query it answers, for the dnstap writer (dropped and counted when
+  // its queue is full).
+  void TapClient(dnstap::MessageType type, const Client& client, std::span<const std::uint8_t> message) noexcept;
+  void TapUpstreamExchange(const InflightSlot& slot, std::uint8_t upstream, std::span<const std::uint8_t> answer) noexcept;
+  void Tap(const dnstap::TapRecord& record, std::span<const std::uint8_t> message) noexcept;
+  dnstap::TapAddress TapClientAddress(std::uint32_t conn, std::uint16_t conn_generation, const sockaddr* addr,
+                                      socklen_t addr_len) const noexcept;
   void GiveBack(Owner owner, std::uint16_t bid) noexcept;
 
   // shard_forward.cc
@@ -668,6 +678,7 @@ class Shard {
   void AdoptCache();
   RandomPool random_;
   std::unique_ptr<LogQueue> log_queue_;
+  std::unique_ptr<dnstap::TapQueue> tap_queue_;  // when a block has `dnstap`
   ShardMetrics metrics_;
   std::uint32_t sends_in_flight_ = 0;
   std::uint32_t udp_sends_queued_ = 0;  // since the last submit

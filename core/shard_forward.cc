@@ -123,6 +123,7 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
   }
   client.block = static_cast<std::uint16_t>(route);
   client.qtype = q->qtype;
+  if (routes_.blocks[route].taps()) TapClient(dnstap::MessageType::kClientQuery, client, msg);
   BlockMetrics& metrics = metrics_.blocks[route];
   const std::size_t proto = client.tcp() ? kTcp : kUdp;
   ++metrics.requests[proto][FamilyIndex(listeners_[client.listener].family)][TypeSlot(q->qtype)];
@@ -424,6 +425,7 @@ void Shard::OnUpstreamAnswer(std::uint32_t index, std::uint8_t upstream, std::ui
     return GiveBack(owner, bid);
   }
   if (!AcceptSpelling(index, upstream, txid, answer, cut)) return GiveBack(owner, bid);
+  if (routes_.blocks[slot.forward->block].taps()) TapUpstreamExchange(slot, upstream, answer);
   const std::uint16_t flags = wire::LoadU16(answer.data() + wire::header::kFlags);
   if (!slot.tcp_upstream && (cut || (flags & wire::flag::kTc) != 0)) {
     // Too large for UDP (RFC 7766 section 5): ringdns asks the same upstream over TCP

@@ -8,6 +8,7 @@ set -euo pipefail
 binary_packages=(
   build-essential cmake ninja-build pkg-config
   liburing-dev libabsl-dev libmimalloc-dev libcpp-httplib-dev libssl-dev
+  libfstrm-dev libprotobuf-c-dev protobuf-c-compiler   # dnstap
 )
 build_packages=(
   "${binary_packages[@]}"
@@ -20,9 +21,10 @@ build_packages=(
 # the deployment files; iproute2 builds the end-to-end test's network namespaces and
 # nftables its Service address (kube-proxy's DNAT; only inside that namespace);
 # unbound is a third-party DNS-over-TLS server for the interop test; python3-seccomp
-# refuses io_uring to ringdns as a container's default seccomp profile does.
+# refuses io_uring to ringdns as a container's default seccomp profile does; fstrm-bin's
+# fstrm_capture is a dnstap collector (dnstap-read, in bind9-dnsutils, decodes it).
 peer_packages=(bind9-dnsutils knot-dnsutils nsd knot dnsperf prometheus curl python3-yaml systemd iproute2
-               nftables unbound python3-seccomp)
+               nftables unbound python3-seccomp fstrm-bin)
 
 # The forwarders users compare ringdns with (their services are stopped below).
 bench_packages=(dnsdist knot-resolver dnsmasq-base gnuplot-nox)

@@ -133,6 +133,21 @@ struct Errors {
   std::vector<Consolidate> consolidate;
 };
 
+// `dnstap SOCKET [full] [WRITEBUFFER [QUEUE]] { identity, version, extra, skipverify }`.
+struct Dnstap {
+  Location where;
+  std::string unix_path;  // unix:///path, or a bare path
+  IpAddress tcp_address;  // tcp://IP:PORT (family 0 for a Unix socket)
+  std::uint16_t tcp_port = 0;
+  bool full = false;      // the wire messages go in too
+  std::uint32_t writebuffer = 0;  // CoreDNS's TCP write buffer in MiB; accepted, fstrm sizes its own
+  std::uint32_t queue = 0;        // CoreDNS's queue in 10 000s of messages; 0: ringdns's default
+  std::string identity;  // empty: the host name
+  std::string version;   // empty: "ringdns-VERSION"
+  std::string extra;
+  bool skipverify = false;  // accepted (it is for tls://, which ringdns refuses)
+};
+
 struct Endpoint {  // an HTTP listener: host may be empty (all addresses)
   std::string host;
   std::uint16_t port = 0;
@@ -169,6 +184,7 @@ struct ServerBlock {
   std::vector<Acl> acls;
   std::vector<Log> logs;
   std::optional<Errors> errors;
+  std::vector<Dnstap> dnstaps;
   std::optional<Health> health;
   std::optional<Endpoint> ready;       // default :8181
   std::optional<Endpoint> prometheus;  // default localhost:9153

@@ -16,7 +16,7 @@ namespace ringdns::core::config {
 namespace {
 
 constexpr absl::string_view kSupported =
-    "acl, any, bind, cache, debug, errors, forward, health, import, loadbalance, log, loop, "
+    "acl, any, bind, cache, debug, dnstap, errors, forward, health, import, loadbalance, log, loop, "
     "prometheus, ready, reload, root, tls";
 
 // [scheme://]zone[:port], or a CIDR that becomes its reverse zones.
@@ -98,6 +98,7 @@ absl::Status ApplyDirective(const Directive& d, const LoadOptions& options, Serv
   if (name == "bind") return ParseBind(d, block);
   if (name == "acl") return ParseAcl(d, block.acls.emplace_back());
   if (name == "log") return ParseLog(d, block.logs.emplace_back());
+  if (name == "dnstap") return ParseDnstap(d, block.dnstaps.emplace_back());
   if (name == "errors") {
     if (absl::Status s = Once(d, block.errors); !s.ok()) return s;
     return ParseErrors(d, *block.errors);

@@ -5,6 +5,9 @@
 // stack buffers only, so any allocation counted is ringdns's.
 #include <arpa/inet.h>
 #include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -12,7 +15,10 @@
 
 #include <atomic>
 #include <cstring>
+#include <filesystem>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "integration/forwarder.h"
 #include "testing/alloc_counter.h"
@@ -116,6 +122,18 @@ class TcpReflector {
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
+
+// Asks `queries` in turn, `n` in all, each waiting for its answer; returns how many were
+// answered.
+int AskInTurn(UdpClient& client, std::uint16_t port, const std::vector<Bytes>& queries, int n) {
+  std::uint8_t answer[4096];
+  int answered = 0;
+  for (int i = 0; i < n; ++i) {
+    const Bytes& q = queries[static_cast<std::size_t>(i) % queries.size()];
+    answered += client.Exchange(port, q.data(), q.size(), answer, sizeof(answer), 1000) > 0;
+  }
+  return answered;
+}
 
 TEST(NoAllocation, TcpClientsAndTcpUpstreamsAllocateNothing) {
   TcpReflector upstream;
@@ -224,20 +242,12 @@ TEST(NoAllocation, PipelineStagesAllocateNothing) {
   Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n any\n loadbalance\n acl {\n  block type TXT\n  allow\n }\n"
                 " forward . 127.0.0.1:" + std::to_string(upstream.port()) + "\n}\n");
   UdpClient client;
-  const Bytes queries[] = {
+  const std::vector<Bytes> queries = {
       MessageBuilder(1, 0x0100).Question("fwd.example.", 1).Opt(1232, 0).bytes(),
       MessageBuilder(2, 0x0100).Question("blocked.example.", 16).Opt(1232, 0).bytes(),
       MessageBuilder(3, 0x0100).Question("any.example.", 255).Opt(1232, 0).bytes(),
   };
-  std::uint8_t answer[4096];
-  auto exchange = [&](int n) {
-    int answered = 0;
-    for (int i = 0; i < n; ++i) {
-      const Bytes& q = queries[i % 3];
-      answered += client.Exchange(fwd.port(), q.data(), q.size(), answer, sizeof(answer), 1000) > 0;
-    }
-    return answered;
-  };
+  auto exchange = [&](int n) { return AskInTurn(client, fwd.port(), queries, n); };
   ASSERT_EQ(exchange(3000), 3000);
   const std::uint64_t before = ProcessAllocationCount();
   const int answered = exchange(60000);
@@ -247,6 +257,52 @@ TEST(NoAllocation, PipelineStagesAllocateNothing) {
   const core::ShardCounters totals = fwd.Stop();
   EXPECT_EQ(totals.any_minimal, 21000u);
   EXPECT_EQ(totals.acl_blocked, 21000u);
+}
+
+// fstrm_capture (fstrm-bin) as the dnstap collector, stopped by PID; skips without it.
+class DnstapCollector {
+ public:
+  explicit DnstapCollector(const std::string& socket) : socket_(socket) {
+    const std::string out = socket + ".fstrm";
+    const char* argv[] = {"fstrm_capture", "-t", "protobuf:dnstap.Dnstap", "-u", socket.c_str(), "-w", out.c_str(),
+                          nullptr};
+    if (::posix_spawnp(&pid_, "fstrm_capture", nullptr, nullptr, const_cast<char* const*>(argv), environ) != 0) pid_ = -1;
+    for (int i = 0; i < 200 && pid_ > 0 && !std::filesystem::exists(socket); ++i) ::usleep(10'000);
+  }
+  ~DnstapCollector() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    ::waitpid(pid_, nullptr, 0);
+    std::filesystem::remove(socket_);
+    std::filesystem::remove(socket_ + ".fstrm");
+  }
+  bool running() const { return pid_ > 0 && std::filesystem::exists(socket_); }
+
+ private:
+  std::string socket_;
+  pid_t pid_ = -1;
+};
+
+TEST(NoAllocation, DnstapTapsEveryMessageAndAllocatesNothing) {
+  // Every client and upstream message tapped with `full` goes into the shard's queue and
+  // through the writer thread to a real collector; none of it allocates.
+  const std::string socket = "/tmp/ringdns-noalloc-" + std::to_string(::getpid()) + ".sock";
+  DnstapCollector collector(socket);
+  if (!collector.running()) GTEST_SKIP() << "fstrm_capture (fstrm-bin) is not installed";
+  Reflector upstream;
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n dnstap unix://" + socket + " full\n forward . 127.0.0.1:" +
+                std::to_string(upstream.port()) + "\n}\n");
+  UdpClient client;
+  const std::vector<Bytes> query = {MessageBuilder(1, 0x0100).Question("tapped.example.", 1).Opt(1232, 0).bytes()};
+  auto exchange = [&](int n) { return AskInTurn(client, fwd.port(), query, n); };
+  ASSERT_EQ(exchange(3000), 3000);
+  const std::uint64_t before = ProcessAllocationCount();
+  const int answered = exchange(30000);
+  const std::uint64_t allocations = ProcessAllocationCount() - before;
+  EXPECT_EQ(answered, 30000);
+  EXPECT_EQ(allocations, 0u);
+  const core::ShardCounters totals = fwd.Stop();
+  EXPECT_EQ(totals.answers, 33000u);
 }
 
 TEST(NoAllocation, CoalescedMissesAndRefreshesAllocateNothing) {

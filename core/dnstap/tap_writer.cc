@@ -1,0 +1,78 @@
+#include "core/dnstap/tap_writer.h"
+
+#include <poll.h>
+
+#include <utility>
+
+namespace ringdns::core::dnstap {
+namespace {
+
+constexpr int kDrainEveryMs = 5;          // while records come
+constexpr int kRetryFullEveryMs = 10;     // while a collector's queue is full
+constexpr int kIdleSleepMs = 3'600'000;   // parked: a doorbell wakes it sooner
+
+}  // namespace
+
+TapWriter::TapWriter(std::vector<std::vector<Tap>> taps, std::vector<TapQueue*> queues)
+    : taps_(std::move(taps)), queues_(std::move(queues)), resume_(queues_.size(), 0) {
+  thread_ = std::thread([this] { Run(); });
+}
+
+TapWriter::~TapWriter() {
+  stopping_.store(true, std::memory_order_relaxed);
+  stop_.Signal();
+  thread_.join();
+  DrainOnce();  // what the shards tapped before they stopped, as far as fstrm takes it
+}
+
+void TapWriter::Run() {
+  // Without eventfds (none to spare) the thread looks every tick instead of sleeping.
+  bool can_sleep = stop_.valid();
+  std::vector<pollfd> polls{{stop_.fd(), POLLIN, 0}};
+  for (TapQueue* queue : queues_) {
+    polls.push_back({queue->doorbell(), POLLIN, 0});
+    can_sleep = can_sleep && queue->doorbell() >= 0;
+  }
+  bool drained_some = true;
+  while (!stopping_.load(std::memory_order_relaxed)) {
+    int wait_ms = waiting_ ? kRetryFullEveryMs : kDrainEveryMs;
+    if (!drained_some && !waiting_ && can_sleep) {
+      bool parked = true;
+      for (TapQueue* queue : queues_) parked = queue->Park() && parked;
+      wait_ms = parked ? kIdleSleepMs : 0;
+    }
+    (void)::poll(polls.data(), polls.size(), wait_ms);
+    for (std::size_t i = 1; i < polls.size(); ++i) {
+      if (polls[i].revents != 0) queues_[i - 1]->Unring();
+    }
+    drained_some = DrainOnce() > 0;
+  }
+}
+
+std::uint64_t TapWriter::DrainOnce() {
+  const std::int64_t offset_us = RealtimeOffsetUs();
+  std::uint64_t taken = 0;
+  waiting_ = false;
+  for (std::size_t q = 0; q < queues_.size(); ++q) {
+    taken += queues_[q]->Drain([&](const TapRecord& record) {
+      if (Take(record, resume_[q], offset_us)) return true;
+      waiting_ = true;
+      return false;
+    });
+  }
+  return taken;
+}
+
+bool TapWriter::Take(const TapRecord& record, std::size_t& next, std::int64_t offset_us) {
+  if (record.block < taps_.size()) {
+    const std::vector<Tap>& taps = taps_[record.block];
+    for (; next < taps.size(); ++next) {
+      Frame frame = Encode(record, taps[next].labels, taps[next].full, offset_us);
+      if (!taps[next].collector->Submit(frame)) return false;
+    }
+  }
+  next = 0;
+  return true;
+}
+
+}  // namespace ringdns::core::dnstap

@@ -1,0 +1,55 @@
+#include "core/dnstap/taps.h"
+
+#include <unistd.h>
+
+#include <climits>
+
+#include "absl/strings/str_cat.h"
+#include "core/version.h"
+
+namespace ringdns::core::dnstap {
+namespace {
+
+std::string HostName() {
+  char name[HOST_NAME_MAX + 1] = {};
+  if (::gethostname(name, sizeof(name) - 1) != 0) return "";
+  return name;
+}
+
+CollectorAddress AddressOf(const config::Dnstap& d) {
+  CollectorAddress a;
+  a.unix_path = d.unix_path;
+  if (d.unix_path.empty()) {
+    a.tcp_ip = d.tcp_address.ToString();
+    a.tcp_port = d.tcp_port;
+  }
+  return a;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::vector<Tap>>> BindTaps(const RouteTable& routes, CollectorPool& pool) {
+  std::vector<std::vector<Tap>> taps;
+  bool any = false;
+  for (const BlockRoute& block : routes.blocks) {
+    std::vector<Tap>& block_taps = taps.emplace_back();
+    for (const config::Dnstap& d : block.dnstaps) {
+      absl::StatusOr<std::shared_ptr<Collector>> collector = pool.Get(AddressOf(d));
+      if (!collector.ok()) {
+        return absl::Status(collector.status().code(),
+                            absl::StrCat(d.where.ToString(), ": ", collector.status().message()));
+      }
+      Tap& tap = block_taps.emplace_back();
+      tap.collector = std::move(*collector);
+      tap.full = d.full;
+      tap.labels.identity = d.identity.empty() ? HostName() : d.identity;
+      tap.labels.version = d.version.empty() ? absl::StrCat("ringdns-", std::string(Version())) : d.version;
+      tap.labels.extra = d.extra;
+      any = true;
+    }
+  }
+  if (!any) taps.clear();
+  return taps;
+}
+
+}  // namespace ringdns::core::dnstap
