@@ -12,13 +12,15 @@
 #   cpu_ns PID, peak_rss_kib PID, percentiles   measurements
 
 # ringdns-epoll: ringdns on its fallback backend (-io epoll), as under a seccomp profile
-# that refuses io_uring.
-forwarders() { echo "floor ringdns ringdns-epoll dnsdist unbound kresd dnsmasq"; }
+# that refuses io_uring. ringdns-dnstap: ringdns with `dnstap unix://... full` to a local
+# fstrm_capture (whose own CPU is not counted). FORWARDERS narrows the list.
+forwarders() { echo "${FORWARDERS:-floor ringdns ringdns-epoll ringdns-dnstap dnsdist unbound kresd dnsmasq}"; }
 
 forwarder_available() {
   case $1 in
     floor) test -x "$reflector" ;;
     ringdns | ringdns-epoll) test -x "$ringdns" ;;
+    ringdns-dnstap) test -x "$ringdns" && command -v fstrm_capture >/dev/null ;;
     dnsdist) command -v dnsdist >/dev/null ;;
     unbound) command -v /usr/sbin/unbound >/dev/null ;;
     kresd) command -v /usr/sbin/kresd >/dev/null ;;
@@ -30,7 +32,7 @@ forwarder_available() {
 forwarder_version() {
   case $1 in
     floor) echo "bench/reflector (recvmmsg/sendmmsg, flips QR)" ;;
-    ringdns | ringdns-epoll) "$ringdns" -version 2>&1 | head -1 ;;
+    ringdns | ringdns-epoll | ringdns-dnstap) "$ringdns" -version 2>&1 | head -1 ;;
     dnsdist) dnsdist --version 2>&1 | head -1 ;;
     unbound) /usr/sbin/unbound -V 2>&1 | head -1 ;;
     kresd) /usr/sbin/kresd --version 2>&1 | head -1 ;;
@@ -45,10 +47,16 @@ start_forwarder() {  # NAME PORT CACHE
   case $name in
     floor)
       start_bg "$reflector" "$port" ;;
-    ringdns | ringdns-epoll)
+    ringdns | ringdns-epoll | ringdns-dnstap)
       { printf '.:%s {\n  bind 127.0.0.1\n' "$port"
         [ "$cache" = 1 ] && printf '  cache\n'
+        [ "$name" = ringdns-dnstap ] && printf '  dnstap unix://%s/tap.sock full\n' "$dir"
         printf '  forward . 127.0.0.1:%s\n}\n' "$upstream_port"; } >"$dir/Corefile"
+      if [ "$name" = ringdns-dnstap ]; then
+        start_bg fstrm_capture -t protobuf:dnstap.Dnstap -u "$dir/tap.sock" -w /dev/null 2>/dev/null
+        companion_pid=$last_pid
+        for _ in $(seq 1 50); do [ -S "$dir/tap.sock" ] && break; sleep 0.1; done
+      fi
       local backend=io_uring
       [ "$name" = ringdns-epoll ] && backend=epoll
       start_bg "$ringdns" -conf "$dir/Corefile" -shards "${shards:-1}" -io "$backend" 2>"$dir/log" ;;

@@ -80,6 +80,7 @@ measure() {  # FORWARDER SCENARIO MODE SHARDS
   rss=$(peak_rss_kib "$pid")
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
+  if [ -n "${companion_pid:-}" ]; then kill "$companion_pid" 2>/dev/null || true; companion_pid=; fi
   answered=$(awk '/Queries completed:/ {print $3}' "$work/run.out")
   qps=$(awk '/Queries per second:/ {printf "%d", $4}' "$work/run.out")
   lost=$(awk '/Queries lost:/ {print $3}' "$work/run.out")

@@ -86,7 +86,7 @@ def check(medians, rate):
     def get(scenario, mode, name, key):
         return medians.get((scenario, mode, name), {}).get(key)
 
-    out = ["## Targets (issues #10 and #25), from this run", ""]
+    out = ["## Targets (issues #10, #24 and #25), from this run", ""]
     targets = [
         ("cache hit at a fixed rate: ringdns CPU/answer <= 1.1x the floor",
          get("hit", "fixed", "ringdns", "cpu"), get("hit", "fixed", "floor", "cpu"), 1.1, "<="),
@@ -105,6 +105,13 @@ def check(medians, rate):
          get("forward", "saturation", "ringdns", "cpu"), get("forward", "saturation", "ringdns-epoll", "cpu"), 1.0, "<="),
         (f"forwarding at {rate} q/s: ringdns (io_uring) CPU/answer vs ringdns-epoll (the advantage)",
          get("forward", "fixed", "ringdns", "cpu"), get("forward", "fixed", "ringdns-epoll", "cpu"), 1.0, "<="),
+        # Issue 24: dnstap with `full` to a local collector costs at most 10 % CPU per query.
+        (f"forwarding at {rate} q/s: ringdns with dnstap vs without (goal <= 1.10x)",
+         get("forward", "fixed", "ringdns-dnstap", "cpu"), get("forward", "fixed", "ringdns", "cpu"), 1.10, "<="),
+        ("forwarding at saturation: ringdns with dnstap vs without (goal <= 1.10x)",
+         get("forward", "saturation", "ringdns-dnstap", "cpu"), get("forward", "saturation", "ringdns", "cpu"), 1.10, "<="),
+        (f"Kubernetes mix at {rate} q/s: ringdns with dnstap vs without (goal <= 1.10x)",
+         get("k8s", "fixed", "ringdns-dnstap", "cpu"), get("k8s", "fixed", "ringdns", "cpu"), 1.10, "<="),
     ]
     for what, ours, theirs, bound, op in targets:
         if not ours or not theirs:

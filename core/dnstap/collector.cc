@@ -1,11 +1,17 @@
 #include "core/dnstap/collector.h"
 
+#include <arpa/inet.h>
 #include <fstrm.h>
+#include <netinet/in.h>
+#include <sys/un.h>
 
+#include <chrono>
+#include <cstddef>
 #include <cstring>
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
+#include "core/dnstap/socket_rdwr.h"
 
 namespace ringdns::core::dnstap {
 namespace {
@@ -16,6 +22,9 @@ constexpr std::string_view kContentType = "protobuf:dnstap.Dnstap";
 // then drop.
 constexpr unsigned kInputQueueFrames = FSTRM_IOTHR_INPUT_QUEUE_SIZE_MAX;
 constexpr unsigned kReopenSeconds = 1;
+// A connect, a read of the handshake or a write that takes longer fails (and fstrm
+// reconnects): a collector that stops reading never holds a reload or the shutdown.
+constexpr std::chrono::milliseconds kIoTimeout{2000};
 
 // fstrm's option objects, each destroyed by its own function.
 template <typename T, void (*Destroy)(T**)>
@@ -35,18 +44,29 @@ std::string CollectorAddress::Key() const {
 absl::StatusOr<std::unique_ptr<Collector>> Collector::Open(const CollectorAddress& address) {
   Owned<fstrm_writer_options, fstrm_writer_options_destroy> writer_options{fstrm_writer_options_init()};
   fstrm_writer_options_add_content_type(writer_options.p, kContentType.data(), kContentType.size());
-  fstrm_writer* writer = nullptr;
+  sockaddr_storage to{};
+  socklen_t to_len = 0;
   if (!address.unix_path.empty()) {
-    Owned<fstrm_unix_writer_options, fstrm_unix_writer_options_destroy> unix_options{fstrm_unix_writer_options_init()};
-    fstrm_unix_writer_options_set_socket_path(unix_options.p, address.unix_path.c_str());
-    writer = fstrm_unix_writer_init(unix_options.p, writer_options.p);
+    auto& un = reinterpret_cast<sockaddr_un&>(to);
+    if (address.unix_path.size() >= sizeof(un.sun_path)) {
+      return absl::InvalidArgumentError(absl::StrCat("dnstap: socket path too long: ", address.unix_path));
+    }
+    un.sun_family = AF_UNIX;
+    std::memcpy(un.sun_path, address.unix_path.data(), address.unix_path.size());
+    to_len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + address.unix_path.size() + 1);
+  } else if (auto& in = reinterpret_cast<sockaddr_in&>(to); ::inet_pton(AF_INET, address.tcp_ip.c_str(), &in.sin_addr) == 1) {
+    in.sin_family = AF_INET;
+    in.sin_port = htons(address.tcp_port);
+    to_len = sizeof(sockaddr_in);
+  } else if (auto& in6 = reinterpret_cast<sockaddr_in6&>(to); ::inet_pton(AF_INET6, address.tcp_ip.c_str(), &in6.sin6_addr) == 1) {
+    in6.sin6_family = AF_INET6;
+    in6.sin6_port = htons(address.tcp_port);
+    to_len = sizeof(sockaddr_in6);
   } else {
-    Owned<fstrm_tcp_writer_options, fstrm_tcp_writer_options_destroy> tcp_options{fstrm_tcp_writer_options_init()};
-    const std::string port = std::to_string(address.tcp_port);
-    fstrm_tcp_writer_options_set_socket_address(tcp_options.p, address.tcp_ip.c_str());
-    fstrm_tcp_writer_options_set_socket_port(tcp_options.p, port.c_str());
-    writer = fstrm_tcp_writer_init(tcp_options.p, writer_options.p);
+    return absl::InvalidArgumentError(absl::StrCat("dnstap: not an IP address: ", address.tcp_ip));
   }
+  fstrm_rdwr* rdwr = NewSocketRdwr(to, to_len, kIoTimeout);
+  fstrm_writer* writer = fstrm_writer_init(writer_options.p, &rdwr);  // takes rdwr
   if (writer == nullptr) return absl::InvalidArgumentError(absl::StrCat("dnstap: cannot set up a writer to ", address.Key()));
   Owned<fstrm_iothr_options, fstrm_iothr_options_destroy> iothr_options{fstrm_iothr_options_init()};
   // Two configurations' writer threads submit at once while a reload hands over.

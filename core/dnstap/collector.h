@@ -2,6 +2,7 @@
 // I/O thread: Frame Streams framing, the bidirectional handshake (READY, ACCEPT,
 // START), buffering, and reopening the connection every second while the collector is
 // away (frames submitted meanwhile are discarded by fstrm, never queued without bound).
+// The socket under it is ringdns's (socket_rdwr.h): every operation is bounded in time.
 #pragma once
 
 #include <cstdint>

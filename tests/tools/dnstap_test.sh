@@ -6,7 +6,8 @@
 # names with `full`, the addresses and ports, identity and version; that a collector
 # absent at start or killed under load costs the clients nothing, and the stream resumes
 # when it comes back;
-# that a reload with the directive unchanged keeps the connection.
+# that a reload with the directive unchanged keeps the connection; that a collector
+# that never answers the handshake holds neither the queries nor the shutdown.
 # Usage: dnstap_test.sh PATH_TO_RINGDNS
 set -u
 ringdns=$1
@@ -168,4 +169,27 @@ check "the same connection carries on after the reload" test "$(connection)" = "
 stop_ringdns
 stop "$capture_pid"
 check "the stream carries the query asked after the reload" grep -q ' CQ .*after-reload\.remote' <<<"$(decode third)"
+# 4. A collector that accepts and then says nothing (no handshake, no reads): queries are
+# answered, and ringdns still stops (fstrm's socket operations are bounded).
+rm -f "$sock"
+start_bg /usr/bin/python3 -c "
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(8)
+held = []
+while True:
+    held.append(s.accept()[0])
+" "$sock"
+eventually test -S "$sock"
+: >"$work/ringdns.log"
+start_ringdns
+dnsperf -s 127.0.0.1 -p "$dns_port" -d "$work/queries" -l 2 -Q 1000 -t 2 >"$work/dnsperf.out" 2>&1
+check "a silent collector loses no query" grep -qE 'Queries lost: +0 ' "$work/dnsperf.out"
+kill -TERM "$ringdns_pid"
+gone() { ! kill -0 "$ringdns_pid" 2>/dev/null; }
+check "ringdns stops with a silent collector" eventually gone
+wait "$ringdns_pid"
+check "... and exits 0" test $? -eq 0
+
 [ "$failures" -eq 0 ] || { cat "$work/ringdns.log"; exit 1; }
