@@ -212,6 +212,9 @@ void Daemon::PruneUdpGroups() {
 }
 
 absl::Status Daemon::StartShards(Generation& gen, std::vector<ShardSuccession> successions) {
+  // Collectors first: a configuration whose dnstap cannot be set up never serves.
+  absl::StatusOr<std::vector<std::vector<dnstap::Tap>>> taps = dnstap::BindTaps(gen.routes, collectors_);
+  if (!taps.ok()) return taps.status();
   if (absl::Status opened = udp_groups_->Provide(gen.routes, successions); !opened.ok()) return opened;
   if (udp_groups_->steered()) {
     for (ShardSuccession& succession : successions) succession.steering = udp_groups_->key();
@@ -259,12 +262,6 @@ absl::Status Daemon::StartShards(Generation& gen, std::vector<ShardSuccession> s
     if (shard->log_queue() != nullptr) queues.push_back(shard->log_queue());
   }
   if (!queues.empty()) gen.logger = std::make_unique<QueryLogger>(gen.routes, std::move(queues), options_.log_fd);
-  absl::StatusOr<std::vector<std::vector<dnstap::Tap>>> taps = dnstap::BindTaps(gen.routes, collectors_);
-  if (!taps.ok()) {
-    gen.Stop();
-    gen.Join();
-    return taps.status();
-  }
   if (!taps->empty()) {
     std::vector<dnstap::TapQueue*> tap_queues;
     for (const auto& shard : gen.shards) tap_queues.push_back(shard->tap_queue());
@@ -485,6 +482,7 @@ std::string Daemon::Metrics() const {
   for (const auto& gen : retiring_) totals.Add(gen->Sources(), /*running=*/false);
   totals.Add(current_->Sources(), /*running=*/true);
   totals.io_backend = io_backend_;
+  totals.dnstap_collector_dropped = collectors_.Dropped();
   return FormatMetrics(totals);
 }
 

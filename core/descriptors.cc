@@ -41,8 +41,10 @@ std::uint64_t EphemeralPortCount(const std::string& path) {
 std::uint64_t ShardDescriptors(const ShardOptions& o, const RouteTable& routes) noexcept {
   const std::uint64_t listeners = 2 * routes.listeners.size();  // UDP and TCP
   const std::uint64_t streams = std::uint64_t{o.tcp_connections} + 2ull * routes.upstream_count;
-  // The ring, its wake-up eventfd and the log queue's doorbell.
-  return listeners + streams + UpstreamSocketDescriptors(o.upstream_sockets, routes) + 3;
+  // The ring, its wake-up eventfd, the log queue's doorbell, and with `dnstap` the tap
+  // queue's.
+  const bool taps = std::any_of(routes.blocks.begin(), routes.blocks.end(), [](const BlockRoute& b) { return b.taps(); });
+  return listeners + streams + UpstreamSocketDescriptors(o.upstream_sockets, routes) + 3 + (taps ? 1 : 0);
 }
 
 HeldByShards HeldBy(const ShardOptions& o, const RouteTable& routes, int shards) noexcept {

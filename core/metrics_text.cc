@@ -119,6 +119,12 @@ std::string FormatMetrics(const MetricsTotals& totals) {
     w.Sample("ringdns_io_backend_info", absl::StrCat("backend=\"", totals.io_backend, "\""), std::uint64_t{1});
   }
 
+  if (!totals.dnstap_collector_dropped.empty()) {
+    w.Family("ringdns_dnstap_collector_dropped_total", "counter", "dnstap messages a collector's queue could not take: the collector away or reading slower than ringdns taps.");
+    for (const auto& [collector, dropped] : totals.dnstap_collector_dropped) {
+      w.Sample("ringdns_dnstap_collector_dropped_total", absl::StrCat("collector=\"", collector, "\""), dropped);
+    }
+  }
   w.Family("coredns_dns_requests_total", "counter", "Counter of DNS requests made per zone, protocol and family.");
   for (const auto& [labels, block] : blocks) {
     for (std::size_t p = 0; p < 2; ++p) {

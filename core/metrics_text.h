@@ -44,6 +44,9 @@ struct MetricsTotals {
   std::uint64_t cache_evictions[2] = {0, 0};  // counted by the pools, which reloads keep
   std::uint64_t reload_failures = 0;
   std::string io_backend;  // "io_uring" or "epoll": what the shards' rings run on
+  // dnstap frames a collector's fstrm queue could not take (the collector away or slow),
+  // by collector ("unix:///run/dnstap.sock"); counted by the daemon's CollectorPool.
+  std::vector<std::pair<std::string, std::uint64_t>> dnstap_collector_dropped;
 
   // Adds a configuration's figures; `running` also takes its gauges.
   void Add(const MetricsSources& sources, bool running);

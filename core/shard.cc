@@ -29,10 +29,6 @@ constexpr std::int64_t kIdleWaitMs = 1000;
 // Records for `log`: the logger drains every 20 ms, so this holds 400 ms at 20 000
 // logged answers per second per shard (1.3 MB).
 constexpr std::uint32_t kLogQueueRecords = 8192;
-// Records for `dnstap`, four per forwarded query (about 100 octets each, plus the wire
-// messages with `full`): the writer drains every 5 ms, so 1 MiB holds 50 ms at
-// 20 000 forwarded queries per second per shard with `full`. Touched as it is used.
-constexpr std::size_t kTapQueueBytes = std::size_t{1} << 20;
 
 }  // namespace
 
@@ -143,7 +139,7 @@ absl::Status Shard::Init() {
     if ((block.logs_answers() || block.logs_errors()) && !log_queue_) {
       log_queue_ = std::make_unique<LogQueue>(kLogQueueRecords);
     }
-    if (block.taps() && !tap_queue_) tap_queue_ = std::make_unique<dnstap::TapQueue>(kTapQueueBytes);
+    if (block.taps() && !tap_queue_) tap_queue_ = std::make_unique<dnstap::TapQueue>(dnstap::kShardTapQueueBytes);
   }
 
   for (std::uint32_t i = 0; i < routes_.listeners.size(); ++i) {

@@ -313,7 +313,10 @@ class Shard {
   // answer and the query it answers, for the dnstap writer (dropped and counted when
   // its queue is full).
   void TapClient(dnstap::MessageType type, const Client& client, std::span<const std::uint8_t> message) noexcept;
-  void TapUpstreamExchange(const InflightSlot& slot, std::uint8_t upstream, std::span<const std::uint8_t> answer) noexcept;
+  void TapForwarderQuery(const InflightSlot& slot) noexcept;  // as it goes to slot.upstream
+  void TapForwarderResponse(const InflightSlot& slot, std::uint8_t upstream, std::span<const std::uint8_t> answer) noexcept;
+  dnstap::TapRecord ForwarderRecord(const InflightSlot& slot, std::uint8_t upstream) const noexcept;
+  bool TapsForward(const InflightSlot& slot) const noexcept { return routes_.blocks[slot.forward->block].taps(); }
   void Tap(const dnstap::TapRecord& record, std::span<const std::uint8_t> message) noexcept;
   dnstap::TapAddress TapClientAddress(std::uint32_t conn, std::uint16_t conn_generation, const sockaddr* addr,
                                       socklen_t addr_len) const noexcept;

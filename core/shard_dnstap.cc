@@ -1,5 +1,6 @@
 // Shard: what it hands the dnstap writer (core/dnstap/): each client query and answer,
-// and each upstream exchange, of a block with `dnstap`. A record is copied into the
+// each query sent upstream (every attempt, answered or not) and each upstream answer,
+// of a block with `dnstap`. A record is copied into the
 // shard's TapQueue and the shard moves on; a full queue drops it and counts.
 #include "core/shard.h"
 
@@ -34,23 +35,33 @@ void Shard::TapClient(dnstap::MessageType type, const Client& client, std::span<
   Tap(r, message);
 }
 
-void Shard::TapUpstreamExchange(const InflightSlot& slot, std::uint8_t upstream,
-                                std::span<const std::uint8_t> answer) noexcept {
+dnstap::TapRecord Shard::ForwarderRecord(const InflightSlot& slot, std::uint8_t upstream) const noexcept {
   dnstap::TapRecord r;
-  r.protocol = !slot.tcp_upstream         ? dnstap::Protocol::kUdp
+  r.protocol = !slot.tcp_upstream             ? dnstap::Protocol::kUdp
                : slot.forward->tls != nullptr ? dnstap::Protocol::kDot
                                               : dnstap::Protocol::kTcp;
   r.block = static_cast<std::uint16_t>(slot.forward->block);  // a refresh has no client block
-  r.query_time_us = slot.sent_us;
   // As CoreDNS's forward writes them: the client asked (query_address), the upstream
-  // answered (response_address).
+  // answers (response_address).
   r.query_address = TapClientAddress(slot.conn, slot.conn_generation, reinterpret_cast<const sockaddr*>(&slot.client),
                                      slot.client_len);
   const SockAddr& to = slot.forward->upstreams[upstream];
   r.response_address = dnstap::ToTapAddress(to.get(), to.len);
+  return r;
+}
+
+void Shard::TapForwarderQuery(const InflightSlot& slot) noexcept {
+  dnstap::TapRecord r = ForwarderRecord(slot, slot.upstream);
   r.type = dnstap::MessageType::kForwarderQuery;
+  r.query_time_us = NowUs();
   Tap(r, {query_buffers_.Payload(slot.query_buffer), slot.query_len});
+}
+
+void Shard::TapForwarderResponse(const InflightSlot& slot, std::uint8_t upstream,
+                                 std::span<const std::uint8_t> answer) noexcept {
+  dnstap::TapRecord r = ForwarderRecord(slot, upstream);
   r.type = dnstap::MessageType::kForwarderResponse;
+  r.query_time_us = slot.sent_us;
   r.response_time_us = NowUs();
   Tap(r, answer);
 }

@@ -287,6 +287,7 @@ void Shard::SendToUpstream(std::uint32_t index) {
   if (slot.tcp_upstream) return SendOverTcp(index);
   std::uint8_t* query = query_buffers_.Payload(slot.query_buffer);
   wire::SetId({query, slot.query_len}, slot.txid);
+  if (TapsForward(slot)) TapForwarderQuery(slot);
   const SockAddr& upstream = slot.forward->upstreams[slot.upstream];
   const std::span<const std::uint8_t> spelled = SpellForUpstream(slot, slot.sent_us / 1000);
   std::span<const std::uint8_t> cookie;
@@ -425,7 +426,7 @@ void Shard::OnUpstreamAnswer(std::uint32_t index, std::uint8_t upstream, std::ui
     return GiveBack(owner, bid);
   }
   if (!AcceptSpelling(index, upstream, txid, answer, cut)) return GiveBack(owner, bid);
-  if (routes_.blocks[slot.forward->block].taps()) TapUpstreamExchange(slot, upstream, answer);
+  if (TapsForward(slot)) TapForwarderResponse(slot, upstream, answer);
   const std::uint16_t flags = wire::LoadU16(answer.data() + wire::header::kFlags);
   if (!slot.tcp_upstream && (cut || (flags & wire::flag::kTc) != 0)) {
     // Too large for UDP (RFC 7766 section 5): ringdns asks the same upstream over TCP

@@ -65,6 +65,10 @@ std::uint64_t Shard::MemoryBound(const ShardOptions& o, const RouteTable& routes
   if (tls) {
     bound += (o.tls_connections + upstream_streams) * (sizeof(TlsConnection) + 2 * kTlsCipherBuffer + kTlsSessionBytes);
   }
+  // `dnstap`: the ring of tapped records.
+  if (std::any_of(routes.blocks.begin(), routes.blocks.end(), [](const BlockRoute& b) { return b.taps(); })) {
+    bound += dnstap::kShardTapQueueBytes;
+  }
   std::uint32_t cache[2];
   CacheCapacities(o, routes, cache);
   if (cache[0] + cache[1] > 0) bound += Cache::MemoryBound(cache[0]) + Cache::MemoryBound(cache[1]);

@@ -17,9 +17,10 @@ namespace ringdns::core::dnstap {
 namespace {
 
 constexpr std::string_view kContentType = "protobuf:dnstap.Dnstap";
-// fstrm's input queue, in frames (its maximum): 0.4 s of 10 000 queries a second with
-// four messages each, before the writer thread must wait and the shards' rings absorb,
-// then drop.
+// fstrm's input queue, in frames (its maximum; CoreDNS buffers 10 000 messages): 0.4 s
+// of 10 000 queries a second with four messages each; past it, frames are dropped and
+// counted. Frames are a few hundred octets (with `full`, up to a whole TCP answer), so
+// it holds a few MiB while a collector is slow.
 constexpr unsigned kInputQueueFrames = FSTRM_IOTHR_INPUT_QUEUE_SIZE_MAX;
 constexpr unsigned kReopenSeconds = 1;
 // A connect, a read of the handshake or a write that takes longer fails (and fstrm
@@ -90,19 +91,28 @@ Collector::~Collector() {
 
 absl::StatusOr<std::shared_ptr<Collector>> CollectorPool::Get(const CollectorAddress& address) {
   std::lock_guard<std::mutex> lock(mu_);
-  std::weak_ptr<Collector>& slot = open_[address.Key()];
-  if (std::shared_ptr<Collector> open = slot.lock()) return open;
+  Entry& entry = entries_[address.Key()];
+  if (std::shared_ptr<Collector> open = entry.open.lock()) return open;
   absl::StatusOr<std::unique_ptr<Collector>> opened = Collector::Open(address);
   if (!opened.ok()) return opened.status();
+  (*opened)->dropped_ = entry.dropped;
   std::shared_ptr<Collector> shared = std::move(*opened);
-  slot = shared;
+  entry.open = shared;
   return shared;
 }
 
-bool Collector::Submit(Frame& frame) {
+std::vector<std::pair<std::string, std::uint64_t>> CollectorPool::Dropped() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::pair<std::string, std::uint64_t>> out;
+  for (const auto& [key, entry] : entries_) out.emplace_back(key, entry.dropped->load(std::memory_order_relaxed));
+  return out;
+}
+
+bool Collector::Submit(Frame frame) {
   void* data = frame.data.get();
   if (fstrm_iothr_submit(iothr_, queue_, data, frame.size, fstrm_free_wrapper, nullptr) != fstrm_res_success) {
-    return false;
+    dropped_->fetch_add(1, std::memory_order_relaxed);
+    return false;  // `frame` frees it
   }
   frame.data.release();  // fstrm frees it
   return true;

@@ -5,11 +5,14 @@
 // The socket under it is ringdns's (socket_rdwr.h): every operation is bounded in time.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "core/dnstap/encoder.h"
@@ -37,15 +40,21 @@ class Collector {
   Collector(const Collector&) = delete;
   Collector& operator=(const Collector&) = delete;
 
-  // Any thread. False when fstrm's queue is full: `frame` stays the caller's.
-  bool Submit(Frame& frame);
+  // Any thread. Hands `frame` to fstrm; when fstrm's queue is full (the collector away
+  // or slow) the frame is dropped and counted, and false is returned.
+  bool Submit(Frame frame);
   const std::string& key() const noexcept { return key_; }
+  std::uint64_t dropped() const noexcept { return dropped_->load(std::memory_order_relaxed); }
 
  private:
+  friend class CollectorPool;
   Collector() = default;
   fstrm_iothr* iothr_ = nullptr;
   fstrm_iothr_queue* queue_ = nullptr;
   std::string key_;
+  // The pool's count for this address, which outlives the collector (a counter never
+  // goes back when a reload closes and reopens it).
+  std::shared_ptr<std::atomic<std::uint64_t>> dropped_ = std::make_shared<std::atomic<std::uint64_t>>(0);
 };
 
 // The collectors in use, by address: a configuration that names the same socket as the
@@ -53,10 +62,16 @@ class Collector {
 class CollectorPool {
  public:
   absl::StatusOr<std::shared_ptr<Collector>> Get(const CollectorAddress& address);
+  // Frames dropped per collector address ever opened, for /metrics.
+  std::vector<std::pair<std::string, std::uint64_t>> Dropped() const;
 
  private:
-  std::mutex mu_;
-  std::map<std::string, std::weak_ptr<Collector>> open_;
+  struct Entry {
+    std::weak_ptr<Collector> open;
+    std::shared_ptr<std::atomic<std::uint64_t>> dropped = std::make_shared<std::atomic<std::uint64_t>>(0);
+  };
+  mutable std::mutex mu_;
+  std::map<std::string, Entry> entries_;
 };
 
 }  // namespace ringdns::core::dnstap

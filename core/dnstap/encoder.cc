@@ -51,8 +51,11 @@ std::int64_t RealtimeOffsetUs() noexcept {
 Frame Encode(const TapRecord& record, const TapLabels& labels, bool full, std::int64_t realtime_offset_us) {
   Dnstap__Message message = DNSTAP__MESSAGE__INIT;
   message.type = static_cast<Dnstap__Message__Type>(record.type);
-  const TapAddress& family_from =
-      record.query_address.family != 0 ? record.query_address : record.response_address;
+  // The socket's family: the client's for client messages, the upstream's for forwarder
+  // ones (as CoreDNS sets it), whichever is known otherwise.
+  const bool forwarder = record.type == MessageType::kForwarderQuery || record.type == MessageType::kForwarderResponse;
+  const TapAddress& preferred = forwarder ? record.response_address : record.query_address;
+  const TapAddress& family_from = preferred.family != 0 ? preferred : forwarder ? record.query_address : record.response_address;
   if (family_from.family != 0) {
     message.has_socket_family = 1;
     message.socket_family = family_from.family == AF_INET ? DNSTAP__SOCKET_FAMILY__INET : DNSTAP__SOCKET_FAMILY__INET6;

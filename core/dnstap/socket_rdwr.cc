@@ -7,6 +7,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <limits.h>
+
 #include <algorithm>
 #include <vector>
 
@@ -18,6 +20,7 @@ struct SocketStream {
   socklen_t address_len = 0;
   int timeout_ms = 0;
   int fd = -1;
+  std::vector<iovec> left;  // a write's iovecs, advanced past what went out; reused
 };
 
 SocketStream& Of(void* obj) { return *static_cast<SocketStream*>(obj); }
@@ -72,7 +75,8 @@ fstrm_res Read(void* obj, void* data, std::size_t count) {
 
 fstrm_res Write(void* obj, const iovec* iov, int iovcnt) {
   SocketStream& s = Of(obj);
-  std::vector<iovec> left(iov, iov + iovcnt);  // advanced past what was written
+  std::vector<iovec>& left = s.left;  // its capacity (IOV_MAX) is reserved: no allocation
+  left.assign(iov, iov + iovcnt);
   std::size_t first = 0;
   while (first < left.size()) {
     msghdr msg{};
@@ -106,7 +110,8 @@ fstrm_res Destroy(void* obj) {
 
 fstrm_rdwr* NewSocketRdwr(const sockaddr_storage& address, socklen_t address_len,
                           std::chrono::milliseconds timeout) {
-  auto* stream = new SocketStream{address, address_len, static_cast<int>(timeout.count()), -1};
+  auto* stream = new SocketStream{address, address_len, static_cast<int>(timeout.count()), -1, {}};
+  stream->left.reserve(IOV_MAX);
   fstrm_rdwr* rdwr = fstrm_rdwr_init(stream);
   fstrm_rdwr_set_destroy(rdwr, Destroy);
   fstrm_rdwr_set_open(rdwr, Open);

@@ -8,13 +8,12 @@ namespace ringdns::core::dnstap {
 namespace {
 
 constexpr int kDrainEveryMs = 5;          // while records come
-constexpr int kRetryFullEveryMs = 10;     // while a collector's queue is full
 constexpr int kIdleSleepMs = 3'600'000;   // parked: a doorbell wakes it sooner
 
 }  // namespace
 
 TapWriter::TapWriter(std::vector<std::vector<Tap>> taps, std::vector<TapQueue*> queues)
-    : taps_(std::move(taps)), queues_(std::move(queues)), resume_(queues_.size(), 0) {
+    : taps_(std::move(taps)), queues_(std::move(queues)) {
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -22,7 +21,7 @@ TapWriter::~TapWriter() {
   stopping_.store(true, std::memory_order_relaxed);
   stop_.Signal();
   thread_.join();
-  DrainOnce();  // what the shards tapped before they stopped, as far as fstrm takes it
+  DrainOnce();  // what the shards tapped before they stopped
 }
 
 void TapWriter::Run() {
@@ -35,8 +34,8 @@ void TapWriter::Run() {
   }
   bool drained_some = true;
   while (!stopping_.load(std::memory_order_relaxed)) {
-    int wait_ms = waiting_ ? kRetryFullEveryMs : kDrainEveryMs;
-    if (!drained_some && !waiting_ && can_sleep) {
+    int wait_ms = kDrainEveryMs;
+    if (!drained_some && can_sleep) {
       bool parked = true;
       for (TapQueue* queue : queues_) parked = queue->Park() && parked;
       wait_ms = parked ? kIdleSleepMs : 0;
@@ -52,27 +51,18 @@ void TapWriter::Run() {
 std::uint64_t TapWriter::DrainOnce() {
   const std::int64_t offset_us = RealtimeOffsetUs();
   std::uint64_t taken = 0;
-  waiting_ = false;
-  for (std::size_t q = 0; q < queues_.size(); ++q) {
-    taken += queues_[q]->Drain([&](const TapRecord& record) {
-      if (Take(record, resume_[q], offset_us)) return true;
-      waiting_ = true;
-      return false;
+  for (TapQueue* queue : queues_) {
+    taken += queue->Drain([&](const TapRecord& record) {
+      Take(record, offset_us);
+      return true;
     });
   }
   return taken;
 }
 
-bool TapWriter::Take(const TapRecord& record, std::size_t& next, std::int64_t offset_us) {
-  if (record.block < taps_.size()) {
-    const std::vector<Tap>& taps = taps_[record.block];
-    for (; next < taps.size(); ++next) {
-      Frame frame = Encode(record, taps[next].labels, taps[next].full, offset_us);
-      if (!taps[next].collector->Submit(frame)) return false;
-    }
-  }
-  next = 0;
-  return true;
+void TapWriter::Take(const TapRecord& record, std::int64_t offset_us) {
+  if (record.block >= taps_.size()) return;
+  for (const Tap& tap : taps_[record.block]) tap.collector->Submit(Encode(record, tap.labels, tap.full, offset_us));
 }
 
 }  // namespace ringdns::core::dnstap

@@ -5,9 +5,11 @@
 // thread drains every queue every few milliseconds while records come, encodes each
 // record once per `dnstap` directive of its block, and hands the frames to that
 // directive's Collector (fstrm's I/O thread writes them). With nothing to drain it
-// sleeps until a queue's doorbell rings. A collector whose queue is full makes this
-// thread wait and retry; meanwhile the shards' rings absorb, and past their size drop
-// and count (ringdns_dnstap_dropped_total): a shard never waits.
+// sleeps until a queue's doorbell rings. A collector whose fstrm queue is full (away,
+// or slower than ringdns taps) drops that frame and counts it
+// (ringdns_dnstap_collector_dropped_total), so one stuck collector never holds the
+// others; a writer that falls behind the shards leaves their rings full, and they drop
+// and count (ringdns_dnstap_dropped_total). A shard never waits.
 #pragma once
 
 #include <atomic>
@@ -41,16 +43,13 @@ class TapWriter {
 
  private:
   void Run();
-  // Returns how many records it took; sets waiting_ when a collector was full.
+  // Returns how many records it took.
   std::uint64_t DrainOnce();
-  // Submits `record` to its block's taps from `next` on; false, with `next` where to
-  // resume, when a collector's queue is full.
-  bool Take(const TapRecord& record, std::size_t& next, std::int64_t offset_us);
+  // Hands `record` to each of its block's directives' collectors.
+  void Take(const TapRecord& record, std::int64_t offset_us);
 
   const std::vector<std::vector<Tap>> taps_;
   const std::vector<TapQueue*> queues_;
-  std::vector<std::size_t> resume_;  // per queue: the head record's next tap
-  bool waiting_ = false;
   std::atomic<bool> stopping_{false};
   ring::EventFd stop_;
   std::thread thread_;

@@ -9,6 +9,9 @@
 #include <vector>
 
 #include "core/config/loader.h"
+#include "core/descriptors.h"
+#include "core/routes.h"
+#include "core/shard.h"
 #include "core/dnstap/encoder.h"
 #include "core/dnstap/tap_queue.h"
 #include "dnstap.pb-c.h"
@@ -208,6 +211,18 @@ TEST(Encoder, Ipv6AddressesAreSixteenOctets) {
   EXPECT_EQ(d.top->message->query_address.len, 16u);
 }
 
+TEST(Encoder, AForwarderMessageHasTheUpstreamsFamilyWhateverTheClients) {
+  TapRecord r;
+  r.type = MessageType::kForwarderQuery;
+  r.query_address.family = AF_INET6;  // the client
+  r.response_address = V4("10.1.17.2", 53);  // the upstream
+  Decoded d(Encode(r, TapLabels{}, false, 0));
+  EXPECT_EQ(d.top->message->socket_family, DNSTAP__SOCKET_FAMILY__INET);
+  r.type = MessageType::kClientQuery;  // a client message: the client's family
+  Decoded c(Encode(r, TapLabels{}, false, 0));
+  EXPECT_EQ(c.top->message->socket_family, DNSTAP__SOCKET_FAMILY__INET6);
+}
+
 config::Config MustParse(const std::string& text) {
   absl::StatusOr<config::Config> c = config::ParseCorefile(text, "Corefile", {});
   EXPECT_TRUE(c.ok()) << c.status();
@@ -268,6 +283,16 @@ TEST(DnstapDirective, MistakesSayWhereAndWhatWasExpected) {
               HasSubstr("Corefile:3:3: unknown dnstap option 'identiti'"));
   EXPECT_THAT(ErrorOf(".:53 {\n dnstap /tmp/d.sock {\n  identity\n }\n}\n"), HasSubstr("Corefile:3:"));
   EXPECT_THAT(ErrorOf(".:53 {\n dnstap /" + std::string(120, 'x') + "\n}\n"), HasSubstr("invalid socket path"));
+}
+
+TEST(DnstapDirective, TheShardsBudgetsCountTheTapRing) {
+  const std::string forward = " forward . 127.0.0.1:53\n}\n";
+  absl::StatusOr<RouteTable> plain = BuildRoutes(MustParse(".:53 {\n" + forward));
+  absl::StatusOr<RouteTable> tapped = BuildRoutes(MustParse(".:53 {\n dnstap /tmp/d.sock full\n" + forward));
+  ASSERT_TRUE(plain.ok() && tapped.ok());
+  const ShardOptions options;
+  EXPECT_EQ(Shard::MemoryBound(options, *tapped) - Shard::MemoryBound(options, *plain), kShardTapQueueBytes);
+  EXPECT_EQ(ShardDescriptors(options, *tapped), ShardDescriptors(options, *plain) + 1);  // the doorbell
 }
 
 }  // namespace

@@ -10,11 +10,7 @@
 # that never answers the handshake holds neither the queries nor the shutdown.
 # Usage: dnstap_test.sh PATH_TO_RINGDNS
 set -u
-ringdns=$1
-root=$(cd "$(dirname "$0")/../.." && pwd)
-. "$root/tools/lib_loopback.sh"
-loopback_init
-. "$root/tests/tools/lib_check.sh"
+. "$(dirname "$0")/lib_tool_test.sh" "$1"
 . "$root/tests/tools/lib_pki.sh"
 for tool in fstrm_capture dnstap-read dig kdig dnsperf openssl python3 /usr/sbin/nsd; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }
@@ -24,8 +20,9 @@ pki_init "$work/pki"
 pki_ca ca
 pki_signed server ca 2 "DNS:dns.test,IP:127.0.0.1"
 
-base=$(port_block 5)
+base=$(port_block 6)
 nsd_port=$base dns_port=$((base + 1)) dot_port=$((base + 2)) tcp_collector=$((base + 3)) cached_port=$((base + 4))
+dead_port=$((base + 5))  # nothing listens there: an upstream that never answers
 start_nsd remote "$nsd_port" remote.svc.cluster.local. "$root/examples/zones/remote.svc.cluster.local.zone"
 sock=$work/tap.sock
 cat >"$work/Corefile" <<EOF
@@ -37,6 +34,11 @@ cat >"$work/Corefile" <<EOF
     extra test-extra
   }
   forward . 127.0.0.1:$nsd_port
+}
+dead.example:$dns_port {
+  bind 127.0.0.1
+  dnstap $sock full
+  forward . 127.0.0.1:$dead_port
 }
 tls://.:$dot_port {
   bind 127.0.0.1
@@ -62,9 +64,9 @@ stop() {  # PID: stops a process this test started and waits for it (a capture f
   kill -TERM "$1"
   wait "$1" 2>/dev/null
 }
-# The collector's end of ringdns's connection (its socket inode), once accepted.
-connection() { ss -xH state established 2>/dev/null | awk -v s="$sock" '$4 == s {print $5; exit}'; }
-connected() { [ -n "$(connection)" ]; }
+# The collector's ends of ringdns's connections (socket inodes), one a line.
+connections() { ss -xH state established 2>/dev/null | awk -v s="$sock" '$4 == s {print $5}'; }
+connected() { [ -n "$(connections)" ]; }
 start_ringdns() {
   "$ringdns" -conf "$work/Corefile" -shards 2 2>>"$work/ringdns.log" &
   ringdns_pid=$!
@@ -84,6 +86,7 @@ ask_udp() { dig @127.0.0.1 -p "$dns_port" +tries=1 +time=2 "$@"; }
 answered_udp() { ask_udp "$@" | grep -qE 'status: (NOERROR|NXDOMAIN)'; }
 
 # 1. The known set, with both collectors there from the start.
+day_before=$(date -u +%Y-%m-%d)
 capture first
 start_bg fstrm_capture -t protobuf:dnstap.Dnstap -a 127.0.0.1 -p "$tcp_collector" -w "$work/tcp.fstrm"
 tcp_capture_pid=$last_pid
@@ -98,13 +101,17 @@ for i in 1 2; do
   kdig @127.0.0.1 -p "$dot_port" +tls-ca="$pki/ca.pem" +tls-hostname=dns.test +timeout=2 +retry=0 \
     "$srv" SRV | grep -q NOERROR
 done
+# An upstream that never answers: the query goes out (FQ) and no answer comes (no FR).
+dig @127.0.0.1 -p "$dns_port" +tries=1 +time=8 x.dead.example A | grep -q SERVFAIL
 # Without `full`, over TCP, with a cache: the second is a hit, a client exchange only.
 for i in 1 2; do dig @127.0.0.1 -p "$cached_port" +tries=1 +time=2 "$srv" SRV | grep -q NOERROR; done
 stop_ringdns
 stop "$capture_pid"
 stop "$tcp_capture_pid"
+day_after=$(date -u +%Y-%m-%d)
 
-out=$(decode first | grep -v ' ready\.remote')
+dead=$(decode first | grep ' x\.dead\.example/')
+out=$(decode first | grep -v -e ' ready\.remote' -e ' x\.dead\.example/')
 echo "$out" | head -8
 check "7 client queries (CQ)" test "$(grep -c ' CQ ' <<<"$out")" -eq 7
 check "7 client responses (CR)" test "$(grep -c ' CR ' <<<"$out")" -eq 7
@@ -122,12 +129,16 @@ check "client messages name the client and the listener" \
   test "$(grep -cE " C[QR] 127\.0\.0\.1:[0-9]+ (->|<-) 127\.0\.0\.1:($dns_port|$dot_port) " <<<"$out")" -eq 14
 check "every message has the query name (full)" test "$(grep -c " $srv/IN/SRV" <<<"$out")" -eq 28
 yaml=$(decode_yaml first)
+check "a dead upstream: the query and the SERVFAIL to the client (CQ, CR)" \
+  test "$(grep -c ' CQ ' <<<"$dead") $(grep -c ' CR ' <<<"$dead")" = "1 1"
+check "... and never a FR" test "$(grep -c ' FR ' <<<"$dead")" -eq 0
+check "... and at least one FQ" test "$(grep -cE " FQ .*127\.0\.0\.1:$dead_port " <<<"$dead")" -ge 1
 check "identity is the directive's" grep -q 'identity: test-identity' <<<"$yaml"
 check "version is the directive's" grep -q 'version: test-version' <<<"$yaml"
 check "the DoT block's identity is the host name" grep -q "identity: $(hostname)" <<<"$yaml"
 check "the DoT block's version is ringdns-VERSION" grep -qE 'version: ringdns-[0-9]' <<<"$yaml"
 check "responses carry the answer's SRV records" grep -q 'IN SRV 0 33 11210 10-1-17-231.cb-example-srv' <<<"$yaml"
-check "query times are now" grep -q "query_time: !!timestamp $(date -u +%Y-%m-%d)" <<<"$yaml"
+check "query times are today's (UTC)" grep -qE "query_time: !!timestamp ($day_before|$day_after)" <<<"$yaml"
 tcp_out=$(decode tcp | grep -v ' ready\.remote')
 check "tcp:// collector: 2 CQ, 2 CR" test "$(grep -c ' CQ ' <<<"$tcp_out") $(grep -c ' CR ' <<<"$tcp_out")" = "2 2"
 check "tcp:// collector: the cache hit went upstream once (1 FQ, 1 FR)" \
@@ -159,13 +170,16 @@ check "queries went on at the asked rate (about 4 000)" \
 capture third
 check "ringdns reconnects when the collector comes back" eventually connected
 
-# 3. A reload that keeps the directive keeps the connection.
-before=$(connection)
+# 3. A reload that keeps the directive keeps the connection: one connection before, the
+# same one after, also once the old shards are gone.
+before=$(connections)
+check "one connection to the collector" test "$(wc -l <<<"$before")" -eq 1
 sed -i 's/cache 30/cache 60/' "$work/Corefile"
 kill -HUP "$ringdns_pid"
 check "the edited Corefile is reloaded" eventually grep -q 'SIGHUP: reloaded' "$work/ringdns.log"
 answered_udp after-reload.remote.svc.cluster.local A
-check "the same connection carries on after the reload" test "$(connection)" = "$before"
+sleep 1  # the control thread reaps the old shards on its 1 s tick
+check "the same single connection carries on after the reload" test "$(connections)" = "$before"
 stop_ringdns
 stop "$capture_pid"
 check "the stream carries the query asked after the reload" grep -q ' CQ .*after-reload\.remote' <<<"$(decode third)"

@@ -6,11 +6,7 @@
 # that never finishes its handshake is cut off and counted.
 # Usage: dot_server_test.sh PATH_TO_RINGDNS
 set -u
-ringdns=$1
-root=$(cd "$(dirname "$0")/../.." && pwd)
-. "$root/tools/lib_loopback.sh"
-loopback_init
-. "$root/tests/tools/lib_check.sh"
+. "$(dirname "$0")/lib_tool_test.sh" "$1"
 . "$root/tests/tools/lib_pki.sh"
 for tool in kdig openssl python3 /usr/sbin/nsd; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 0; }

@@ -6,11 +6,7 @@
 # client certificate each fail with a clear log line and SERVFAIL, never an answer.
 # Usage: dot_upstream_test.sh PATH_TO_RINGDNS
 set -u
-ringdns=$1
-root=$(cd "$(dirname "$0")/../.." && pwd)
-. "$root/tools/lib_loopback.sh"
-loopback_init
-. "$root/tests/tools/lib_check.sh"
+. "$(dirname "$0")/lib_tool_test.sh" "$1"
 . "$root/tests/tools/lib_pki.sh"
 for tool in dig dnsperf openssl /usr/sbin/nsd; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 0; }

@@ -9,11 +9,7 @@
 # spell is answered and logged (shard and logger woke for it), and SIGTERM stops it.
 # Usage: idle_wakeups_test.sh PATH_TO_RINGDNS
 set -u
-ringdns=$1
-root=$(cd "$(dirname "$0")/../.." && pwd)
-. "$root/tools/lib_loopback.sh"
-loopback_init
-. "$root/tests/tools/lib_check.sh"
+. "$(dirname "$0")/lib_tool_test.sh" "$1"
 . "$root/tests/tools/lib_pki.sh"
 for tool in dig openssl /usr/sbin/nsd; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }

@@ -6,11 +6,7 @@
 # be made (not root, no writable cgroup file system).
 # Usage: memory_limit_test.sh PATH_TO_RINGDNS
 set -u
-ringdns=$1
-root=$(cd "$(dirname "$0")/../.." && pwd)
-. "$root/tools/lib_loopback.sh"
-loopback_init
-. "$root/tests/tools/lib_check.sh"
+. "$(dirname "$0")/lib_tool_test.sh" "$1"
 for tool in dig dnsperf /usr/sbin/nsd; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }
 done

@@ -9,11 +9,7 @@
 # like RuntimeDefault, new namespaces (clone with CLONE_NEWUSER fails).
 # Usage: seccomp_profile_test.sh PATH_TO_RINGDNS
 set -u
-ringdns=$1
-root=$(cd "$(dirname "$0")/../.." && pwd)
-. "$root/tools/lib_loopback.sh"
-loopback_init
-. "$root/tests/tools/lib_check.sh"
+. "$(dirname "$0")/lib_tool_test.sh" "$1"
 . "$root/tests/tools/lib_pki.sh"
 for tool in dig kdig curl openssl /usr/sbin/nsd; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }
