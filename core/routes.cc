@@ -141,7 +141,10 @@ absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
     route.logs = block.logs;
     route.errors = block.errors;
     route.dnstaps = block.dnstaps;
-    for (const config::Dnstap& t : block.dnstaps) route.dnstap_full = route.dnstap_full || t.full;
+    for (const config::Dnstap& t : block.dnstaps) {
+      route.dnstap_full = route.dnstap_full || t.full;
+      table.warnings.insert(table.warnings.end(), t.notes.begin(), t.notes.end());
+    }
     table.blocks.push_back(std::move(route));
 
     std::vector<config::IpAddress> addresses = block.bind;

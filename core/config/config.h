@@ -137,15 +137,21 @@ struct Errors {
 struct Dnstap {
   Location where;
   std::string unix_path;  // unix:///path, or a bare path
-  IpAddress tcp_address;  // tcp://IP:PORT (family 0 for a Unix socket)
+  IpAddress tcp_address;  // tcp://IP:PORT (family 0 for a Unix socket or a name)
+  std::string tcp_host;   // tcp://NAME:PORT: resolved at each connect, as CoreDNS does
   std::uint16_t tcp_port = 0;
   bool full = false;      // the wire messages go in too
   std::uint32_t writebuffer = 0;  // CoreDNS's TCP write buffer in MiB; accepted, fstrm sizes its own
   std::uint32_t queue = 0;        // CoreDNS's queue in 10 000s of messages; 0: ringdns's default
-  std::string identity;  // empty: the host name
-  std::string version;   // empty: "ringdns-VERSION"
+  std::optional<std::string> identity;  // unset: the host name
+  std::optional<std::string> version;   // unset: "ringdns-VERSION"
   std::string extra;
   bool skipverify = false;  // accepted (it is for tls://, which ringdns refuses)
+  // What CoreDNS accepts and ignores, or takes differently, said once at start/reload:
+  // "FILE:LINE:COL: dnstap: ...".
+  std::vector<std::string> notes;
+  // "unix:///path", "tcp://10.0.0.1:6000", "tcp://[fd00::1]:6000", "tcp://name:6000".
+  std::string SocketText() const;
 };
 
 struct Endpoint {  // an HTTP listener: host may be empty (all addresses)

@@ -1,8 +1,10 @@
 // The `dnstap` directive, with CoreDNS's syntax:
 //   dnstap SOCKET [full] [WRITEBUFFER [QUEUE]] { identity ID; version V; extra E; skipverify }
 // SOCKET is unix:///path (or a bare path) or tcp://IP:PORT.
+#include <sys/socket.h>
 #include <sys/un.h>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -11,6 +13,22 @@
 
 namespace ringdns::core::config {
 namespace {
+
+// Letters, digits, '-' and '_' in labels of 1 to 63 octets, 253 in all.
+bool IsHostName(absl::string_view name) {
+  if (name.empty() || name.size() > 253) return false;
+  std::size_t label = 0;
+  for (const char c : name) {
+    if (c == '.') {
+      if (label == 0) return false;
+      label = 0;
+      continue;
+    }
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
+    if (++label > 63) return false;
+  }
+  return true;
+}
 
 constexpr absl::string_view kUsage = "dnstap SOCKET [full] [WRITEBUFFER [QUEUE]] [{ identity | version | extra | skipverify }]";
 
@@ -22,13 +40,16 @@ absl::Status ParseSocket(const Token& token, Dnstap& out) {
       return ErrorAt(token, absl::StrCat("dnstap: invalid collector '", token.text,
                                          "', expected tcp://IP:PORT such as tcp://127.0.0.1:6000"));
     }
-    const std::optional<IpAddress> ip = ParseIp(hp->host);
-    if (!ip) {
-      return ErrorAt(token, absl::StrCat("dnstap: '", hp->host, "' is not an IP address; ringdns does not ",
-                                         "resolve collector names, expected tcp://IP:PORT"));
-    }
-    out.tcp_address = *ip;
     out.tcp_port = *hp->port;
+    if (const std::optional<IpAddress> ip = ParseIp(hp->host)) {
+      out.tcp_address = *ip;
+      return absl::OkStatus();
+    }
+    if (!IsHostName(hp->host)) {
+      return ErrorAt(token, absl::StrCat("dnstap: invalid collector host '", hp->host,
+                                         "', expected an IP address or a host name such as dnstap.monitoring.svc"));
+    }
+    out.tcp_host = absl::AsciiStrToLower(hp->host);
     return absl::OkStatus();
   }
   if (absl::StartsWith(text, "tls://")) {
@@ -49,15 +70,28 @@ absl::Status ParseSocket(const Token& token, Dnstap& out) {
 
 }  // namespace
 
+std::string Dnstap::SocketText() const {
+  if (!unix_path.empty()) return absl::StrCat("unix://", unix_path);
+  if (!tcp_host.empty()) return absl::StrCat("tcp://", tcp_host, ":", tcp_port);
+  const bool v6 = tcp_address.family == AF_INET6;
+  return absl::StrCat("tcp://", v6 ? "[" : "", tcp_address.ToString(), v6 ? "]" : "", ":", tcp_port);
+}
+
 absl::Status ParseDnstap(const Directive& d, Dnstap& out) {
   out.where = d.name.where;
-  if (absl::Status s = ExpectArgs(d, 1, 4, kUsage); !s.ok()) return s;
+  if (absl::Status s = ExpectArgs(d, 1, 1000, kUsage); !s.ok()) return s;
   if (absl::Status s = ParseSocket(d.args[0], out); !s.ok()) return s;
+  // CoreDNS takes any second argument but `full` as "not full", and ignores a fifth and
+  // later ones: so does ringdns, saying so.
   if (d.args.size() >= 2) {
-    if (d.args[1].text != "full") {
-      return ErrorAt(d.args[1], absl::StrCat("dnstap: unknown argument '", d.args[1].text, "', expected full"));
+    out.full = d.args[1].text == "full";
+    if (!out.full) {
+      out.notes.push_back(absl::StrCat(d.args[1].where.ToString(), ": dnstap: '", d.args[1].text,
+                                       "' is not full, so the wire messages are left out (as CoreDNS does)"));
     }
-    out.full = true;
+  }
+  if (d.args.size() > 4) {
+    out.notes.push_back(absl::StrCat(d.args[4].where.ToString(), ": dnstap: arguments after QUEUE are ignored"));
   }
   if (d.args.size() >= 3) {
     absl::StatusOr<std::uint32_t> mib = ParseUint(d.args[2], "dnstap write buffer (MiB)", 1, 1024);
@@ -76,16 +110,21 @@ absl::Status ParseDnstap(const Directive& d, Dnstap& out) {
       out.skipverify = true;
       continue;
     }
-    std::string* field = name == "identity" ? &out.identity
-                         : name == "version" ? &out.version
-                         : name == "extra"   ? &out.extra
-                                             : nullptr;
-    if (field == nullptr) {
+    if (name != "identity" && name != "version" && name != "extra") {
       return ErrorAt(o.name, absl::StrCat("unknown dnstap option '", name,
                                           "', expected identity, version, extra or skipverify"));
     }
     if (absl::Status s = ExpectArgs(o, 1, 1, absl::StrCat(name, " TEXT")); !s.ok()) return s;
-    *field = o.args[0].text;
+    const std::string& text = o.args[0].text;
+    if (name == "identity") out.identity = text;
+    if (name == "version") out.version = text;
+    if (name == "extra") {
+      out.extra = text;
+      if (absl::StrContains(text, "{")) {
+        out.notes.push_back(absl::StrCat(o.args[0].where.ToString(), ": dnstap: extra is sent as written; ",
+                                         "CoreDNS's {placeholders} are not expanded by ringdns"));
+      }
+    }
   }
   return absl::OkStatus();
 }

@@ -220,18 +220,13 @@ void FormatBlock(const ServerBlock& b, std::string& out) {
                     " {\n        class ", absl::StrJoin(classes, " "), "\n    }\n");
   }
   for (const Dnstap& t : b.dnstaps) {
-    const std::string socket =
-        t.unix_path.empty()
-            ? absl::StrCat("tcp://", t.tcp_address.family == AF_INET6 ? "[" : "", t.tcp_address.ToString(),
-                           t.tcp_address.family == AF_INET6 ? "]" : "", ":", t.tcp_port)
-            : absl::StrCat("unix://", t.unix_path);
-    absl::StrAppend(&out, "    dnstap ", Quote(socket), t.full ? " full" : "");
-    if (t.writebuffer != 0) absl::StrAppend(&out, " ", t.writebuffer);
+    absl::StrAppend(&out, "    dnstap ", Quote(t.SocketText()), t.full ? " full" : "");
+    if (t.writebuffer != 0) absl::StrAppend(&out, t.full ? "" : " nofull", " ", t.writebuffer);
     if (t.queue != 0) absl::StrAppend(&out, " ", t.queue);
-    if (!t.identity.empty() || !t.version.empty() || !t.extra.empty() || t.skipverify) {
+    if (t.identity || t.version || !t.extra.empty() || t.skipverify) {
       absl::StrAppend(&out, " {\n");
-      if (!t.identity.empty()) absl::StrAppend(&out, "        identity ", Quote(t.identity), "\n");
-      if (!t.version.empty()) absl::StrAppend(&out, "        version ", Quote(t.version), "\n");
+      if (t.identity) absl::StrAppend(&out, "        identity ", Quote(*t.identity), "\n");
+      if (t.version) absl::StrAppend(&out, "        version ", Quote(*t.version), "\n");
       if (!t.extra.empty()) absl::StrAppend(&out, "        extra ", Quote(t.extra), "\n");
       if (t.skipverify) absl::StrAppend(&out, "        skipverify\n");
       absl::StrAppend(&out, "    }");

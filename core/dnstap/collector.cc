@@ -38,35 +38,38 @@ struct Owned {
 
 std::string CollectorAddress::Key() const {
   if (!unix_path.empty()) return absl::StrCat("unix://", unix_path);
-  const bool v6 = tcp_ip.find(':') != std::string::npos;
-  return absl::StrCat("tcp://", v6 ? "[" : "", tcp_ip, v6 ? "]" : "", ":", tcp_port);
+  const bool v6 = tcp_host.find(':') != std::string::npos;
+  return absl::StrCat("tcp://", v6 ? "[" : "", tcp_host, v6 ? "]" : "", ":", tcp_port);
 }
 
 absl::StatusOr<std::unique_ptr<Collector>> Collector::Open(const CollectorAddress& address) {
   Owned<fstrm_writer_options, fstrm_writer_options_destroy> writer_options{fstrm_writer_options_init()};
   fstrm_writer_options_add_content_type(writer_options.p, kContentType.data(), kContentType.size());
-  sockaddr_storage to{};
-  socklen_t to_len = 0;
+  CollectorSocket to;
+  to.timeout = kIoTimeout;
   if (!address.unix_path.empty()) {
-    auto& un = reinterpret_cast<sockaddr_un&>(to);
+    auto& un = reinterpret_cast<sockaddr_un&>(to.address);
     if (address.unix_path.size() >= sizeof(un.sun_path)) {
       return absl::InvalidArgumentError(absl::StrCat("dnstap: socket path too long: ", address.unix_path));
     }
     un.sun_family = AF_UNIX;
     std::memcpy(un.sun_path, address.unix_path.data(), address.unix_path.size());
-    to_len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + address.unix_path.size() + 1);
-  } else if (auto& in = reinterpret_cast<sockaddr_in&>(to); ::inet_pton(AF_INET, address.tcp_ip.c_str(), &in.sin_addr) == 1) {
+    to.address_len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + address.unix_path.size() + 1);
+  } else if (auto& in = reinterpret_cast<sockaddr_in&>(to.address);
+             ::inet_pton(AF_INET, address.tcp_host.c_str(), &in.sin_addr) == 1) {
     in.sin_family = AF_INET;
     in.sin_port = htons(address.tcp_port);
-    to_len = sizeof(sockaddr_in);
-  } else if (auto& in6 = reinterpret_cast<sockaddr_in6&>(to); ::inet_pton(AF_INET6, address.tcp_ip.c_str(), &in6.sin6_addr) == 1) {
+    to.address_len = sizeof(sockaddr_in);
+  } else if (auto& in6 = reinterpret_cast<sockaddr_in6&>(to.address);
+             ::inet_pton(AF_INET6, address.tcp_host.c_str(), &in6.sin6_addr) == 1) {
     in6.sin6_family = AF_INET6;
     in6.sin6_port = htons(address.tcp_port);
-    to_len = sizeof(sockaddr_in6);
+    to.address_len = sizeof(sockaddr_in6);
   } else {
-    return absl::InvalidArgumentError(absl::StrCat("dnstap: not an IP address: ", address.tcp_ip));
+    to.host = address.tcp_host;  // a name: resolved at each connect
+    to.port = address.tcp_port;
   }
-  fstrm_rdwr* rdwr = NewSocketRdwr(to, to_len, kIoTimeout);
+  fstrm_rdwr* rdwr = NewSocketRdwr(to);
   fstrm_writer* writer = fstrm_writer_init(writer_options.p, &rdwr);  // takes rdwr
   if (writer == nullptr) return absl::InvalidArgumentError(absl::StrCat("dnstap: cannot set up a writer to ", address.Key()));
   Owned<fstrm_iothr_options, fstrm_iothr_options_destroy> iothr_options{fstrm_iothr_options_init()};

@@ -25,7 +25,7 @@ namespace ringdns::core::dnstap {
 // Where a collector listens: a Unix socket path, or an IP address and TCP port.
 struct CollectorAddress {
   std::string unix_path;  // set for unix://
-  std::string tcp_ip;     // set for tcp://, numeric
+  std::string tcp_host;   // set for tcp://: an IP address, or a name resolved at each connect
   std::uint16_t tcp_port = 0;
   // "unix:///run/dnstap.sock" or "tcp://127.0.0.1:6000": one collector per key.
   std::string Key() const;

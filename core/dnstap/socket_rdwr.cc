@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fstrm.h>
+#include <netdb.h>
 #include <poll.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -10,14 +11,14 @@
 #include <limits.h>
 
 #include <algorithm>
+#include <string>
 #include <vector>
 
 namespace ringdns::core::dnstap {
 namespace {
 
 struct SocketStream {
-  sockaddr_storage address{};
-  socklen_t address_len = 0;
+  CollectorSocket to;
   int timeout_ms = 0;
   int fd = -1;
   std::vector<iovec> left;  // a write's iovecs, advanced past what went out; reused
@@ -42,20 +43,41 @@ fstrm_res Close(void* obj) {
   return fstrm_res_success;
 }
 
+// Connects to one address within the timeout; false (and closed) when it cannot.
+bool ConnectTo(SocketStream& s, const sockaddr* address, socklen_t len) {
+  s.fd = ::socket(address->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (s.fd < 0) return false;
+  if (::connect(s.fd, address, len) == 0) return true;
+  int error = 0;
+  socklen_t error_len = sizeof(error);
+  if (errno == EINPROGRESS && Ready(s, POLLOUT) && ::getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &error, &error_len) == 0 &&
+      error == 0) {
+    return true;
+  }
+  ::close(s.fd);
+  s.fd = -1;
+  return false;
+}
+
 fstrm_res Open(void* obj) {
   SocketStream& s = Of(obj);
   Close(obj);
-  s.fd = ::socket(s.address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (s.fd < 0) return fstrm_res_failure;
-  if (::connect(s.fd, reinterpret_cast<const sockaddr*>(&s.address), s.address_len) == 0) return fstrm_res_success;
-  int error = 0;
-  socklen_t len = sizeof(error);
-  if (errno == EINPROGRESS && Ready(s, POLLOUT) && ::getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &error, &len) == 0 &&
-      error == 0) {
-    return fstrm_res_success;
+  if (s.to.host.empty()) {
+    return ConnectTo(s, reinterpret_cast<const sockaddr*>(&s.to.address), s.to.address_len) ? fstrm_res_success
+                                                                                            : fstrm_res_failure;
   }
-  Close(obj);
-  return fstrm_res_failure;
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const std::string port = std::to_string(s.to.port);
+  if (::getaddrinfo(s.to.host.c_str(), port.c_str(), &hints, &found) != 0) return fstrm_res_failure;
+  bool connected = false;
+  for (const addrinfo* a = found; a != nullptr && !connected; a = a->ai_next) {
+    connected = ConnectTo(s, a->ai_addr, a->ai_addrlen);
+  }
+  ::freeaddrinfo(found);
+  return connected ? fstrm_res_success : fstrm_res_failure;
 }
 
 fstrm_res Read(void* obj, void* data, std::size_t count) {
@@ -108,9 +130,8 @@ fstrm_res Destroy(void* obj) {
 
 }  // namespace
 
-fstrm_rdwr* NewSocketRdwr(const sockaddr_storage& address, socklen_t address_len,
-                          std::chrono::milliseconds timeout) {
-  auto* stream = new SocketStream{address, address_len, static_cast<int>(timeout.count()), -1, {}};
+fstrm_rdwr* NewSocketRdwr(const CollectorSocket& socket) {
+  auto* stream = new SocketStream{socket, static_cast<int>(socket.timeout.count()), -1, {}};
   stream->left.reserve(IOV_MAX);
   fstrm_rdwr* rdwr = fstrm_rdwr_init(stream);
   fstrm_rdwr_set_destroy(rdwr, Destroy);

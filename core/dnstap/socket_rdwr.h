@@ -6,19 +6,30 @@
 // never answers the handshake, or stops reading, would hold fstrm's I/O thread for ever
 // and with it ringdns's shutdown and every reload that drops the collector. Here such a
 // collector fails the operation instead; fstrm closes and tries again a second later.
+// (A host name is resolved with getaddrinfo, whose own timeouts bound that step.)
 #pragma once
 
 #include <sys/socket.h>
 
 #include <chrono>
+#include <cstdint>
+#include <string>
 
 struct fstrm_rdwr;
 
 namespace ringdns::core::dnstap {
 
-// A new fstrm_rdwr (for fstrm_writer_init, which owns it) that connects to `address`
-// and bounds every operation by `timeout`.
-fstrm_rdwr* NewSocketRdwr(const sockaddr_storage& address, socklen_t address_len,
-                          std::chrono::milliseconds timeout);
+// Where to connect: an address, or a host name and port resolved (getaddrinfo, every
+// address tried in turn) at each connect.
+struct CollectorSocket {
+  sockaddr_storage address{};
+  socklen_t address_len = 0;
+  std::string host;
+  std::uint16_t port = 0;
+  std::chrono::milliseconds timeout{2000};  // for a connect, a read, a write
+};
+
+// A new fstrm_rdwr (for fstrm_writer_init, which owns it) over `socket`.
+fstrm_rdwr* NewSocketRdwr(const CollectorSocket& socket);
 
 }  // namespace ringdns::core::dnstap

@@ -20,7 +20,7 @@ CollectorAddress AddressOf(const config::Dnstap& d) {
   CollectorAddress a;
   a.unix_path = d.unix_path;
   if (d.unix_path.empty()) {
-    a.tcp_ip = d.tcp_address.ToString();
+    a.tcp_host = d.tcp_host.empty() ? d.tcp_address.ToString() : d.tcp_host;
     a.tcp_port = d.tcp_port;
   }
   return a;
@@ -42,8 +42,8 @@ absl::StatusOr<std::vector<std::vector<Tap>>> BindTaps(const RouteTable& routes,
       Tap& tap = block_taps.emplace_back();
       tap.collector = std::move(*collector);
       tap.full = d.full;
-      tap.labels.identity = d.identity.empty() ? HostName() : d.identity;
-      tap.labels.version = d.version.empty() ? absl::StrCat("ringdns-", std::string(Version())) : d.version;
+      tap.labels.identity = d.identity.value_or(HostName());
+      tap.labels.version = d.version.value_or(absl::StrCat("ringdns-", std::string(Version())));
       tap.labels.extra = d.extra;
       any = true;
     }

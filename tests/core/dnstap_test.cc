@@ -252,19 +252,43 @@ TEST(DnstapDirective, CoreDnsReadmeExamplesParse) {
   c = MustParse(".:53 {\n dnstap /tmp/dnstap.sock {\n  identity my-dns-server1\n  version MyDNSServer-1.2.3\n"
                 "  extra \"some extra\"\n  skipverify\n }\n dnstap tcp://[::1]:6000\n}\n");
   ASSERT_EQ(c.blocks[0].dnstaps.size(), 2u);
-  EXPECT_EQ(c.blocks[0].dnstaps[0].identity, "my-dns-server1");
-  EXPECT_EQ(c.blocks[0].dnstaps[0].version, "MyDNSServer-1.2.3");
+  EXPECT_EQ(c.blocks[0].dnstaps[0].identity.value_or(""), "my-dns-server1");
+  EXPECT_EQ(c.blocks[0].dnstaps[0].version.value_or(""), "MyDNSServer-1.2.3");
   EXPECT_EQ(c.blocks[0].dnstaps[0].extra, "some extra");
   EXPECT_TRUE(c.blocks[0].dnstaps[0].skipverify);
   EXPECT_EQ(c.blocks[0].dnstaps[1].tcp_address.family, AF_INET6);
 }
 
+TEST(DnstapDirective, WhatCoreDnsTakesAndIgnoresIsTakenAndSaid) {
+  // CoreDNS's README: "Log to a remote endpoint by FQDN".
+  config::Config c = MustParse(".:53 {\n dnstap tcp://Example.com:6000 full\n}\n");
+  EXPECT_EQ(c.blocks[0].dnstaps[0].tcp_host, "example.com");
+  EXPECT_EQ(c.blocks[0].dnstaps[0].SocketText(), "tcp://example.com:6000");
+  EXPECT_TRUE(c.blocks[0].dnstaps[0].notes.empty());
+  // Any second argument but `full` means "not full" there; a fifth one is ignored.
+  c = MustParse(".:53 {\n dnstap /tmp/d.sock verbose 1 2 3\n}\n");
+  EXPECT_FALSE(c.blocks[0].dnstaps[0].full);
+  ASSERT_EQ(c.blocks[0].dnstaps[0].notes.size(), 2u);
+  EXPECT_THAT(c.blocks[0].dnstaps[0].notes[0], HasSubstr("Corefile:2:21: dnstap: 'verbose' is not full"));
+  EXPECT_THAT(c.blocks[0].dnstaps[0].notes[1], HasSubstr("Corefile:2:33: dnstap: arguments after QUEUE are ignored"));
+  // CoreDNS expands metadata in extra; ringdns sends it as written, and says so.
+  c = MustParse(".:53 {\n dnstap /tmp/d.sock {\n  extra {/forward/upstream}\n  identity \"\"\n }\n}\n");
+  ASSERT_EQ(c.blocks[0].dnstaps[0].notes.size(), 1u);
+  EXPECT_THAT(c.blocks[0].dnstaps[0].notes[0], HasSubstr("are not expanded"));
+  EXPECT_EQ(c.blocks[0].dnstaps[0].identity, std::optional<std::string>(""));  // empty, not the host name
+  absl::StatusOr<RouteTable> routes = BuildRoutes(c);
+  ASSERT_TRUE(routes.ok());
+  EXPECT_EQ(routes->warnings, c.blocks[0].dnstaps[0].notes);  // printed at start and reload
+}
+
 TEST(DnstapDirective, PrintedFormParsesBackToItself) {
   const config::Config c = MustParse(
-      ".:53 {\n dnstap /tmp/d.sock full 8 16 {\n  identity \"a b\"\n  extra x\n }\n dnstap tcp://[::1]:6000\n}\n");
+      ".:53 {\n dnstap /tmp/d.sock full 8 16 {\n  identity \"a b\"\n  extra x\n }\n dnstap tcp://[::1]:6000\n"
+      " dnstap tcp://dnstap.monitoring.svc:6000 {\n  version \"\"\n }\n dnstap /tmp/e.sock other 4\n}\n");
   const std::string once = config::FormatCorefile(c);
   EXPECT_THAT(once, HasSubstr("dnstap unix:///tmp/d.sock full 8 16 {"));
   EXPECT_THAT(once, HasSubstr("dnstap tcp://[::1]:6000\n"));
+  EXPECT_THAT(once, HasSubstr("dnstap tcp://dnstap.monitoring.svc:6000 {\n        version \"\"\n"));
   EXPECT_EQ(config::FormatCorefile(MustParse(once)), once);
 }
 
@@ -272,11 +296,10 @@ TEST(DnstapDirective, MistakesSayWhereAndWhatWasExpected) {
   EXPECT_THAT(ErrorOf(".:53 {\n dnstap\n}\n"), HasSubstr("Corefile:2:"));
   EXPECT_THAT(ErrorOf(".:53 {\n dnstap tls://127.0.0.1:6000\n}\n"),
               HasSubstr("dnstap over tls:// is not supported by ringdns"));
-  EXPECT_THAT(ErrorOf(".:53 {\n dnstap tcp://collector.example:6000\n}\n"),
-              HasSubstr("does not resolve collector names, expected tcp://IP:PORT"));
+  EXPECT_THAT(ErrorOf(".:53 {\n dnstap tcp://bad..name:6000\n}\n"),
+              HasSubstr("Corefile:2:9: dnstap: invalid collector host 'bad..name'"));
   EXPECT_THAT(ErrorOf(".:53 {\n dnstap tcp://127.0.0.1\n}\n"), HasSubstr("expected tcp://IP:PORT"));
   EXPECT_THAT(ErrorOf(".:53 {\n dnstap https://127.0.0.1:6000\n}\n"), HasSubstr("is not supported"));
-  EXPECT_THAT(ErrorOf(".:53 {\n dnstap /tmp/d.sock verbose\n}\n"), HasSubstr("Corefile:2:21: dnstap: unknown argument 'verbose', expected full"));
   EXPECT_THAT(ErrorOf(".:53 {\n dnstap /tmp/d.sock full 0\n}\n"), HasSubstr("Corefile:2:"));
   EXPECT_THAT(ErrorOf(".:53 {\n dnstap /tmp/d.sock full 1 4097\n}\n"), HasSubstr("Corefile:2:"));
   EXPECT_THAT(ErrorOf(".:53 {\n dnstap /tmp/d.sock {\n  identiti x\n }\n}\n"),

@@ -48,7 +48,7 @@ tls://.:$dot_port {
 }
 .:$cached_port {
   bind 127.0.0.1
-  dnstap tcp://127.0.0.1:$tcp_collector
+  dnstap tcp://localhost:$tcp_collector
   cache 30
   forward . 127.0.0.1:$nsd_port
 }
@@ -140,7 +140,7 @@ check "the DoT block's version is ringdns-VERSION" grep -qE 'version: ringdns-[0
 check "responses carry the answer's SRV records" grep -q 'IN SRV 0 33 11210 10-1-17-231.cb-example-srv' <<<"$yaml"
 check "query times are today's (UTC)" grep -qE "query_time: !!timestamp ($day_before|$day_after)" <<<"$yaml"
 tcp_out=$(decode tcp | grep -v ' ready\.remote')
-check "tcp:// collector: 2 CQ, 2 CR" test "$(grep -c ' CQ ' <<<"$tcp_out") $(grep -c ' CR ' <<<"$tcp_out")" = "2 2"
+check "tcp://localhost:PORT collector (a name, resolved): 2 CQ, 2 CR" test "$(grep -c ' CQ ' <<<"$tcp_out") $(grep -c ' CR ' <<<"$tcp_out")" = "2 2"
 check "tcp:// collector: the cache hit went upstream once (1 FQ, 1 FR)" \
   test "$(grep -c ' FQ ' <<<"$tcp_out") $(grep -c ' FR ' <<<"$tcp_out")" = "1 1"
 check "without full, no message is in the stream" \
