@@ -23,6 +23,8 @@ constexpr std::string_view kContentType = "protobuf:dnstap.Dnstap";
 // it holds a few MiB while a collector is slow.
 constexpr unsigned kInputQueueFrames = FSTRM_IOTHR_INPUT_QUEUE_SIZE_MAX;
 constexpr unsigned kReopenSeconds = 1;
+constexpr unsigned kNotifyFrames = 512;
+constexpr unsigned kOutputFrames = 512;
 // A connect, a read of the handshake or a write that takes longer fails (and fstrm
 // reconnects): a collector that stops reading never holds a reload or the shutdown.
 constexpr std::chrono::milliseconds kIoTimeout{2000};
@@ -77,6 +79,11 @@ absl::StatusOr<std::unique_ptr<Collector>> Collector::Open(const CollectorAddres
   fstrm_iothr_options_set_queue_model(iothr_options.p, FSTRM_IOTHR_QUEUE_MODEL_MPSC);
   fstrm_iothr_options_set_input_queue_size(iothr_options.p, kInputQueueFrames);
   fstrm_iothr_options_set_reopen_interval(iothr_options.p, kReopenSeconds);
+  // Few, large writes: fstrm's thread is woken once kNotifyFrames wait (or after its
+  // flush timeout, a second), and writes up to kWriteBytes at a time.
+  fstrm_iothr_options_set_queue_notify_threshold(iothr_options.p, kNotifyFrames);
+  fstrm_iothr_options_set_buffer_hint(iothr_options.p, FSTRM_IOTHR_BUFFER_HINT_MAX);
+  fstrm_iothr_options_set_output_queue_size(iothr_options.p, kOutputFrames);
   std::unique_ptr<Collector> collector(new Collector());
   collector->key_ = address.Key();
   // fstrm_iothr_init takes the writer, and destroys it when it fails.

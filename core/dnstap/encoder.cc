@@ -4,12 +4,19 @@
 #include <time.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <new>
 
 #include "dnstap.pb-c.h"
 
 namespace ringdns::core::dnstap {
 namespace {
+
+// Dnstap.message: field 14, length-delimited.
+constexpr std::uint8_t kMessageKey = (14 << 3) | 2;
+// A Message's largest packing: a 65 535-octet wire message, two addresses, and the
+// numbers, each with its key and length.
+constexpr std::size_t kMaxMessageBytes = 65535 + 1024;
 
 ProtobufCBinaryData Bytes(const void* data, std::size_t len) {
   // protobuf-c's binary fields are mutable pointers it only reads when packing.
@@ -48,7 +55,26 @@ std::int64_t RealtimeOffsetUs() noexcept {
   return (real.tv_sec - mono.tv_sec) * 1'000'000 + (real.tv_nsec - mono.tv_nsec) / 1000;
 }
 
-Frame Encode(const TapRecord& record, const TapLabels& labels, bool full, std::int64_t realtime_offset_us) {
+FrameEncoder::FrameEncoder(const TapLabels& labels, bool full) : full_(full) {
+  Dnstap__Dnstap top = DNSTAP__DNSTAP__INIT;
+  top.type = DNSTAP__DNSTAP__TYPE__MESSAGE;
+  if (!labels.identity.empty()) {
+    top.has_identity = 1;
+    top.identity = Bytes(labels.identity);
+  }
+  if (!labels.version.empty()) {
+    top.has_version = 1;
+    top.version = Bytes(labels.version);
+  }
+  if (!labels.extra.empty()) {
+    top.has_extra = 1;
+    top.extra = Bytes(labels.extra);
+  }
+  labels_.resize(dnstap__dnstap__get_packed_size(&top));
+  dnstap__dnstap__pack(&top, reinterpret_cast<std::uint8_t*>(labels_.data()));
+}
+
+Frame FrameEncoder::Encode(const TapRecord& record, std::int64_t realtime_offset_us) const {
   Dnstap__Message message = DNSTAP__MESSAGE__INIT;
   message.type = static_cast<Dnstap__Message__Type>(record.type);
   // The socket's family: the client's for client messages, the upstream's for forwarder
@@ -73,7 +99,7 @@ Frame Encode(const TapRecord& record, const TapLabels& labels, bool full, std::i
     SetTime(record.response_time_us, realtime_offset_us, message.has_response_time_sec, message.response_time_sec,
             message.has_response_time_nsec, message.response_time_nsec);
   }
-  if (full && record.message_len > 0) {
+  if (full_ && record.message_len > 0) {
     const ProtobufCBinaryData wire = Bytes(record.message().data(), record.message_len);
     if (response) {
       message.has_response_message = 1;
@@ -83,27 +109,32 @@ Frame Encode(const TapRecord& record, const TapLabels& labels, bool full, std::i
       message.query_message = wire;
     }
   }
-  Dnstap__Dnstap top = DNSTAP__DNSTAP__INIT;
-  top.type = DNSTAP__DNSTAP__TYPE__MESSAGE;
-  top.message = &message;
-  if (!labels.identity.empty()) {
-    top.has_identity = 1;
-    top.identity = Bytes(labels.identity);
-  }
-  if (!labels.version.empty()) {
-    top.has_version = 1;
-    top.version = Bytes(labels.version);
-  }
-  if (!labels.extra.empty()) {
-    top.has_extra = 1;
-    top.extra = Bytes(labels.extra);
+  // The Message, packed in one pass where it surely fits (a record's wire message is at
+  // most 65 535 octets; its other fields under a hundred)...
+  thread_local std::uint8_t packed[kMaxMessageBytes];
+  const std::size_t message_size = dnstap__message__pack(&message, packed);
+  // ... then the frame: the labels, and field 14 (message): its key, its length as a
+  // varint, the Message.
+  std::uint8_t key_and_length[1 + 10];
+  std::size_t head = 0;
+  key_and_length[head++] = kMessageKey;
+  for (std::size_t v = message_size;; v >>= 7) {
+    key_and_length[head++] = static_cast<std::uint8_t>((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
+    if (v < 0x80) break;
   }
   Frame frame;
-  frame.size = dnstap__dnstap__get_packed_size(&top);
+  frame.size = labels_.size() + head + message_size;
   frame.data.reset(static_cast<std::uint8_t*>(std::malloc(frame.size)));
   if (!frame.data) throw std::bad_alloc();
-  dnstap__dnstap__pack(&top, frame.data.get());
+  std::uint8_t* out = frame.data.get();
+  std::memcpy(out, labels_.data(), labels_.size());
+  std::memcpy(out + labels_.size(), key_and_length, head);
+  std::memcpy(out + labels_.size() + head, packed, message_size);
   return frame;
+}
+
+Frame Encode(const TapRecord& record, const TapLabels& labels, bool full, std::int64_t realtime_offset_us) {
+  return FrameEncoder(labels, full).Encode(record, realtime_offset_us);
 }
 
 }  // namespace ringdns::core::dnstap

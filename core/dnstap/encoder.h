@@ -29,11 +29,26 @@ struct Frame {
   std::size_t size = 0;
 };
 
-// `realtime_offset_us` turns the record's CLOCK_MONOTONIC times into the Unix times
-// dnstap carries. With `full`, the wire message goes in as query_message (queries) or
-// response_message (responses); without, it is left out, as CoreDNS does.
-Frame Encode(const TapRecord& record, const TapLabels& labels, bool full,
-             std::int64_t realtime_offset_us);
+// One `dnstap` directive's frames. With `full`, the wire message goes in as
+// query_message (queries) or response_message (responses); without, it is left out, as
+// CoreDNS does.
+class FrameEncoder {
+ public:
+  FrameEncoder(const TapLabels& labels, bool full);
+  // `realtime_offset_us` turns the record's CLOCK_MONOTONIC times into the Unix times
+  // dnstap carries.
+  Frame Encode(const TapRecord& record, std::int64_t realtime_offset_us) const;
+
+ private:
+  // The Dnstap message's own fields (identity, version, extra, type), packed once by
+  // protobuf-c. A frame is these followed by the `message` field: protobuf fields may
+  // come in any order, and protobuf-c then walks only the Message, once per frame.
+  std::string labels_;
+  bool full_;
+};
+
+// The same for a single record (tests).
+Frame Encode(const TapRecord& record, const TapLabels& labels, bool full, std::int64_t realtime_offset_us);
 
 // CLOCK_REALTIME minus CLOCK_MONOTONIC, now, in microseconds.
 std::int64_t RealtimeOffsetUs() noexcept;

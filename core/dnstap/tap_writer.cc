@@ -1,6 +1,7 @@
 #include "core/dnstap/tap_writer.h"
 
 #include <poll.h>
+#include <pthread.h>
 
 #include <utility>
 
@@ -25,6 +26,7 @@ TapWriter::~TapWriter() {
 }
 
 void TapWriter::Run() {
+  ::pthread_setname_np(::pthread_self(), "dnstap-writer");  // for top -H and /proc
   // Without eventfds (none to spare) the thread looks every tick instead of sleeping.
   bool can_sleep = stop_.valid();
   std::vector<pollfd> polls{{stop_.fd(), POLLIN, 0}};
@@ -62,7 +64,7 @@ std::uint64_t TapWriter::DrainOnce() {
 
 void TapWriter::Take(const TapRecord& record, std::int64_t offset_us) {
   if (record.block >= taps_.size()) return;
-  for (const Tap& tap : taps_[record.block]) tap.collector->Submit(Encode(record, tap.labels, tap.full, offset_us));
+  for (const Tap& tap : taps_[record.block]) tap.collector->Submit(tap.encoder.Encode(record, offset_us));
 }
 
 }  // namespace ringdns::core::dnstap

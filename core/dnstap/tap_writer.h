@@ -29,8 +29,7 @@ namespace ringdns::core::dnstap {
 // block and configuration that names the same socket).
 struct Tap {
   std::shared_ptr<Collector> collector;
-  TapLabels labels;
-  bool full = false;
+  FrameEncoder encoder;
 };
 
 class TapWriter {

@@ -39,12 +39,9 @@ absl::StatusOr<std::vector<std::vector<Tap>>> BindTaps(const RouteTable& routes,
         return absl::Status(collector.status().code(),
                             absl::StrCat(d.where.ToString(), ": ", collector.status().message()));
       }
-      Tap& tap = block_taps.emplace_back();
-      tap.collector = std::move(*collector);
-      tap.full = d.full;
-      tap.labels.identity = d.identity.value_or(HostName());
-      tap.labels.version = d.version.value_or(absl::StrCat("ringdns-", std::string(Version())));
-      tap.labels.extra = d.extra;
+      const TapLabels labels{d.identity.value_or(HostName()),
+                             d.version.value_or(absl::StrCat("ringdns-", std::string(Version()))), d.extra};
+      block_taps.push_back(Tap{std::move(*collector), FrameEncoder(labels, d.full)});
       any = true;
     }
   }

@@ -201,6 +201,21 @@ TEST(Encoder, WithoutFullTheMessageIsLeftOutAndAQueryHasNoResponseTime) {
   EXPECT_TRUE(full.top->message->has_query_message);
 }
 
+TEST(Encoder, TheLargestMessageFitsAndComesBackWhole) {
+  std::vector<std::uint8_t> storage(sizeof(TapRecord) + 65535, 0x77);
+  auto* r = ::new (storage.data()) TapRecord();
+  r->type = MessageType::kClientResponse;
+  r->query_address = V4("192.0.2.1", 1);
+  r->response_address = V4("192.0.2.2", 53);
+  r->message_len = 65535;
+  Decoded d(Encode(*r, TapLabels{std::string(300, 'i'), "v", "e"}, /*full=*/true, 0));
+  ASSERT_NE(d.top, nullptr);
+  ASSERT_TRUE(d.top->message->has_response_message);
+  EXPECT_EQ(d.top->message->response_message.len, 65535u);
+  EXPECT_EQ(d.top->message->response_message.data[65534], 0x77);
+  EXPECT_EQ(d.top->identity.len, 300u);
+}
+
 TEST(Encoder, Ipv6AddressesAreSixteenOctets) {
   TapRecord r;
   r.type = MessageType::kClientResponse;
