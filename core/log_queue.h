@@ -58,36 +58,25 @@ class LogQueue {
   // Producer: a record to fill and Commit, or nullptr when the ring is full.
   LogRecord* Reserve() noexcept {
     if (tail_ - head_seen_ > mask_) {
-      head_seen_ = head_.load(std::memory_order_acquire);
+      head_seen_ = doorbell_.consumed();
       if (tail_ - head_seen_ > mask_) return nullptr;
     }
     return &records()[tail_ & mask_];
   }
-  void Commit() noexcept {
-    // seq_cst on both sides (Park's mirror): either the consumer sees this record before
-    // it sleeps, or this sees it parked and rings.
-    published_.store(++tail_, std::memory_order_seq_cst);
-    doorbell_.RingIfParked();
-  }
+  void Commit() noexcept { doorbell_.Publish(++tail_); }
 
-  // Consumer, before it sleeps: asks for the doorbell at the next Commit. False when a
-  // record is already waiting (do not sleep then).
-  bool Park() noexcept {
-    doorbell_.Park();
-    return published_.load(std::memory_order_seq_cst) == head_.load(std::memory_order_relaxed);
-  }
-  // Consumer: readable once the doorbell rang (poll it); -1 when no eventfd could be had,
-  // and the consumer must then look on a tick. Unring makes it quiet again.
+  // Consumer: the sleeping side (core/queue_doorbell.h).
+  bool Park() noexcept { return doorbell_.Park(); }
   int doorbell() const noexcept { return doorbell_.fd(); }
   void Unring() const noexcept { doorbell_.Unring(); }
 
   // Consumer: calls visit(record) for everything committed so far; returns how many.
   template <typename Visit>
   std::uint64_t Drain(Visit&& visit) {
-    const std::uint64_t head = head_.load(std::memory_order_relaxed);
-    const std::uint64_t tail = published_.load(std::memory_order_acquire);
+    const std::uint64_t head = doorbell_.head();
+    const std::uint64_t tail = doorbell_.published();
     for (std::uint64_t i = head; i != tail; ++i) visit(records()[i & mask_]);
-    head_.store(tail, std::memory_order_release);
+    doorbell_.Consume(tail);
     return tail - head;
   }
 
@@ -99,12 +88,10 @@ class LogQueue {
 
   ReservedBytes storage_;
   const std::uint64_t mask_;
-  QueueDoorbell doorbell_;
-  // Producer-only, then each index on its own cache line.
+  QueueDoorbell doorbell_;  // the shared positions, each on its own cache line
+  // Producer-only.
   std::uint64_t tail_ = 0;
   std::uint64_t head_seen_ = 0;
-  alignas(64) std::atomic<std::uint64_t> published_{0};
-  alignas(64) std::atomic<std::uint64_t> head_{0};
 };
 
 }  // namespace ringdns::core

@@ -115,20 +115,12 @@ class TapQueue {
     record->message_len = static_cast<std::uint32_t>(message.size());
     if (!message.empty()) std::memcpy(at + sizeof(TapRecord), message.data(), message.size());
     tail_ += skip + size;
-    // seq_cst on both sides (Park's mirror): either the consumer sees this record before
-    // it sleeps, or this sees it parked and rings.
-    published_.store(tail_, std::memory_order_seq_cst);
-    doorbell_.RingIfParked();
+    doorbell_.Publish(tail_);
     return true;
   }
 
-  // Consumer, before it sleeps: false when a record already waits (do not sleep then).
-  bool Park() noexcept {
-    doorbell_.Park();
-    return published_.load(std::memory_order_seq_cst) == head_.load(std::memory_order_relaxed);
-  }
-  // Consumer: readable once the doorbell rang; -1 when no eventfd could be had (look on
-  // a tick then). Unring makes it quiet again.
+  // Consumer: the sleeping side (core/queue_doorbell.h).
+  bool Park() noexcept { return doorbell_.Park(); }
   int doorbell() const noexcept { return doorbell_.fd(); }
   void Unring() const noexcept { doorbell_.Unring(); }
 
@@ -136,8 +128,8 @@ class TapQueue {
   // returns true; a record it refused stays for the next Drain. Returns how many it took.
   template <typename Visit>
   std::uint64_t Drain(Visit&& visit) {
-    std::uint64_t head = head_.load(std::memory_order_relaxed);
-    const std::uint64_t tail = published_.load(std::memory_order_acquire);
+    std::uint64_t head = doorbell_.head();
+    const std::uint64_t tail = doorbell_.published();
     std::uint64_t taken = 0;
     while (head != tail) {
       const std::uint8_t* at = storage_.data() + (head & mask_);
@@ -151,7 +143,7 @@ class TapQueue {
       }
       head += size;
     }
-    head_.store(head, std::memory_order_release);
+    doorbell_.Consume(head);
     return taken;
   }
 
@@ -160,18 +152,16 @@ class TapQueue {
 
   bool Room(std::uint64_t bytes) noexcept {
     if (tail_ + bytes - head_seen_ <= mask_ + 1) return true;
-    head_seen_ = head_.load(std::memory_order_acquire);
+    head_seen_ = doorbell_.consumed();
     return tail_ + bytes - head_seen_ <= mask_ + 1;
   }
 
   ReservedBytes storage_;
   const std::uint64_t mask_;
-  QueueDoorbell doorbell_;
-  // Producer-only, then each shared index on its own cache line.
+  QueueDoorbell doorbell_;  // the shared positions, each on its own cache line
+  // Producer-only.
   std::uint64_t tail_ = 0;
   std::uint64_t head_seen_ = 0;
-  alignas(64) std::atomic<std::uint64_t> published_{0};
-  alignas(64) std::atomic<std::uint64_t> head_{0};
 };
 
 }  // namespace ringdns::core::dnstap
