@@ -51,7 +51,7 @@ void BM_EncodeFrame(benchmark::State& state) {
   const core::dnstap::FrameEncoder encoder({"node-1.example", "ringdns-0.1.0", ""}, full);
   for (auto _ : state) {
     core::dnstap::Frame frame = encoder.Encode(*record, 1'700'000'000'000'000);
-    benchmark::DoNotOptimize(frame.data.get());
+    benchmark::DoNotOptimize(frame.data());
   }
 }
 BENCHMARK(BM_EncodeFrame)->Arg(0)->Arg(1)->ArgName("full");

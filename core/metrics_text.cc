@@ -122,7 +122,7 @@ std::string FormatMetrics(const MetricsTotals& totals) {
   if (!totals.dnstap_collector_dropped.empty()) {
     w.Family("ringdns_dnstap_collector_dropped_total", "counter", "dnstap messages a collector's queue could not take: the collector away or reading slower than ringdns taps.");
     for (const auto& [collector, dropped] : totals.dnstap_collector_dropped) {
-      w.Sample("ringdns_dnstap_collector_dropped_total", absl::StrCat("collector=\"", collector, "\""), dropped);
+      w.Sample("ringdns_dnstap_collector_dropped_total", absl::StrCat("collector=\"", Escape(collector), "\""), dropped);
     }
   }
   w.Family("coredns_dns_requests_total", "counter", "Counter of DNS requests made per zone, protocol and family.");

@@ -41,6 +41,9 @@ absl::Status ParseSocket(const Token& token, Dnstap& out) {
                                          "', expected tcp://IP:PORT such as tcp://127.0.0.1:6000"));
     }
     out.tcp_port = *hp->port;
+    if (out.tcp_port == 0) {
+      return ErrorAt(token, absl::StrCat("dnstap: invalid port in '", token.text, "', expected 1 to 65535"));
+    }
     if (const std::optional<IpAddress> ip = ParseIp(hp->host)) {
       out.tcp_address = *ip;
       return absl::OkStatus();
@@ -102,6 +105,10 @@ absl::Status ParseDnstap(const Directive& d, Dnstap& out) {
     absl::StatusOr<std::uint32_t> queue = ParseUint(d.args[3], "dnstap queue (x10000 messages)", 1, 4096);
     if (!queue.ok()) return queue.status();
     out.queue = *queue;
+  }
+  if (d.args.size() >= 3) {
+    out.notes.push_back(absl::StrCat(d.args[2].where.ToString(), ": dnstap: WRITEBUFFER and QUEUE are accepted ",
+                                     "and ignored; ringdns sizes its own buffers"));
   }
   for (const Directive& o : d.block) {
     const std::string& name = o.name.text;

@@ -23,8 +23,10 @@ constexpr std::string_view kContentType = "protobuf:dnstap.Dnstap";
 // it holds a few MiB while a collector is slow.
 constexpr unsigned kInputQueueFrames = FSTRM_IOTHR_INPUT_QUEUE_SIZE_MAX;
 constexpr unsigned kReopenSeconds = 1;
-constexpr unsigned kNotifyFrames = 512;
+// fstrm wakes its sleeping thread when a submit leaves exactly this many slots free
+// (free, not taken: its queue's `space`), so this wakes it once 512 frames wait.
 constexpr unsigned kOutputFrames = 512;
+constexpr unsigned kNotifyFreeSlots = FSTRM_IOTHR_INPUT_QUEUE_SIZE_MAX - 1 - kOutputFrames;
 // A connect, a read of the handshake or a write that takes longer fails (and fstrm
 // reconnects): a collector that stops reading never holds a reload or the shutdown.
 constexpr std::chrono::milliseconds kIoTimeout{2000};
@@ -71,7 +73,8 @@ absl::StatusOr<std::unique_ptr<Collector>> Collector::Open(const CollectorAddres
     to.host = address.tcp_host;  // a name: resolved at each connect
     to.port = address.tcp_port;
   }
-  fstrm_rdwr* rdwr = NewSocketRdwr(to);
+  std::unique_ptr<Collector> collector(new Collector());
+  fstrm_rdwr* rdwr = NewSocketRdwr(to, collector->state_);
   fstrm_writer* writer = fstrm_writer_init(writer_options.p, &rdwr);  // takes rdwr
   if (writer == nullptr) return absl::InvalidArgumentError(absl::StrCat("dnstap: cannot set up a writer to ", address.Key()));
   Owned<fstrm_iothr_options, fstrm_iothr_options_destroy> iothr_options{fstrm_iothr_options_init()};
@@ -79,16 +82,16 @@ absl::StatusOr<std::unique_ptr<Collector>> Collector::Open(const CollectorAddres
   fstrm_iothr_options_set_queue_model(iothr_options.p, FSTRM_IOTHR_QUEUE_MODEL_MPSC);
   fstrm_iothr_options_set_input_queue_size(iothr_options.p, kInputQueueFrames);
   fstrm_iothr_options_set_reopen_interval(iothr_options.p, kReopenSeconds);
-  // Few, large writes: fstrm's thread is woken once kNotifyFrames wait (or after its
-  // flush timeout, a second), and writes up to kWriteBytes at a time.
-  fstrm_iothr_options_set_queue_notify_threshold(iothr_options.p, kNotifyFrames);
+  // Few, large writes: fstrm's thread is woken once kOutputFrames wait (or after its
+  // flush timeout, a second), and writes up to 64 KiB at a time.
+  fstrm_iothr_options_set_queue_notify_threshold(iothr_options.p, kNotifyFreeSlots);
   fstrm_iothr_options_set_buffer_hint(iothr_options.p, FSTRM_IOTHR_BUFFER_HINT_MAX);
   fstrm_iothr_options_set_output_queue_size(iothr_options.p, kOutputFrames);
-  std::unique_ptr<Collector> collector(new Collector());
   collector->key_ = address.Key();
-  // fstrm_iothr_init takes the writer, and destroys it when it fails.
+  // fstrm_iothr_init takes the writer (and sets `writer` to null) once it has started.
   collector->iothr_ = fstrm_iothr_init(iothr_options.p, &writer);
   if (collector->iothr_ == nullptr) {
+    if (writer != nullptr) fstrm_writer_destroy(&writer);
     return absl::ResourceExhaustedError(absl::StrCat("dnstap: cannot start the I/O thread for ", address.Key()));
   }
   collector->queue_ = fstrm_iothr_get_input_queue(collector->iothr_);
@@ -96,7 +99,23 @@ absl::StatusOr<std::unique_ptr<Collector>> Collector::Open(const CollectorAddres
 }
 
 Collector::~Collector() {
+  state_->give_up_at_ms.store(MonotonicMs() + kIoTimeout.count(), std::memory_order_relaxed);
   if (iothr_ != nullptr) fstrm_iothr_destroy(&iothr_);
+}
+
+bool Collector::Accepts(std::size_t bytes) noexcept {
+  if (state_->up.load(std::memory_order_relaxed) &&
+      state_->queued_bytes.load(std::memory_order_relaxed) + static_cast<std::int64_t>(bytes) <= kMaxQueuedBytes) {
+    return true;
+  }
+  dropped_->fetch_add(1, std::memory_order_relaxed);
+  return false;
+}
+
+void Collector::FreeFrame(void* payload, void* state) noexcept {
+  static_cast<StreamState*>(state)->queued_bytes.fetch_sub(static_cast<std::int64_t>(Frame::SizeOf(payload)),
+                                                            std::memory_order_relaxed);
+  Frame::Free(payload);
 }
 
 absl::StatusOr<std::shared_ptr<Collector>> CollectorPool::Get(const CollectorAddress& address) {
@@ -104,7 +123,10 @@ absl::StatusOr<std::shared_ptr<Collector>> CollectorPool::Get(const CollectorAdd
   Entry& entry = entries_[address.Key()];
   if (std::shared_ptr<Collector> open = entry.open.lock()) return open;
   absl::StatusOr<std::unique_ptr<Collector>> opened = Collector::Open(address);
-  if (!opened.ok()) return opened.status();
+  if (!opened.ok()) {
+    if (entry.dropped->load(std::memory_order_relaxed) == 0) entries_.erase(address.Key());  // never served
+    return opened.status();
+  }
   (*opened)->dropped_ = entry.dropped;
   std::shared_ptr<Collector> shared = std::move(*opened);
   entry.open = shared;
@@ -119,12 +141,14 @@ std::vector<std::pair<std::string, std::uint64_t>> CollectorPool::Dropped() cons
 }
 
 bool Collector::Submit(Frame frame) {
-  void* data = frame.data.get();
-  if (fstrm_iothr_submit(iothr_, queue_, data, frame.size, fstrm_free_wrapper, nullptr) != fstrm_res_success) {
+  const auto size = static_cast<std::int64_t>(frame.size());
+  state_->queued_bytes.fetch_add(size, std::memory_order_relaxed);
+  if (fstrm_iothr_submit(iothr_, queue_, frame.data(), frame.size(), FreeFrame, state_.get()) != fstrm_res_success) {
+    state_->queued_bytes.fetch_sub(size, std::memory_order_relaxed);
     dropped_->fetch_add(1, std::memory_order_relaxed);
     return false;  // `frame` frees it
   }
-  frame.data.release();  // fstrm frees it
+  frame.Release();  // fstrm frees it, through FreeFrame
   return true;
 }
 

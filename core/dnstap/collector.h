@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/dnstap/encoder.h"
+#include "core/dnstap/socket_rdwr.h"
 
 struct fstrm_iothr;
 struct fstrm_iothr_queue;
@@ -36,22 +37,33 @@ class Collector {
   // Starts fstrm's I/O thread, which connects (and reconnects) on its own: a collector
   // that is not there yet is not an error.
   static absl::StatusOr<std::unique_ptr<Collector>> Open(const CollectorAddress& address);
-  ~Collector();  // flushes what fstrm holds to a connected collector, then closes
+  // Hands on what fstrm holds to a connected collector for at most the I/O timeout,
+  // then lets the rest go and closes.
+  ~Collector();
   Collector(const Collector&) = delete;
   Collector& operator=(const Collector&) = delete;
 
-  // Any thread. Hands `frame` to fstrm; when fstrm's queue is full (the collector away
-  // or slow) the frame is dropped and counted, and false is returned.
+  // Any thread, before encoding a frame of about `bytes`: whether it would be taken.
+  // False, and the frame counted as dropped, while the collector is not connected (fstrm
+  // would discard it) or kMaxQueuedBytes already wait for it.
+  bool Accepts(std::size_t bytes) noexcept;
+  // Any thread. Hands `frame` to fstrm; when fstrm's queue is full the frame is dropped
+  // and counted, and false is returned.
   bool Submit(Frame frame);
   const std::string& key() const noexcept { return key_; }
   std::uint64_t dropped() const noexcept { return dropped_->load(std::memory_order_relaxed); }
 
+  // What frames may wait in fstrm's queue for one collector, in all.
+  static constexpr std::int64_t kMaxQueuedBytes = 8 << 20;
+
  private:
   friend class CollectorPool;
   Collector() = default;
+  static void FreeFrame(void* payload, void* state) noexcept;
   fstrm_iothr* iothr_ = nullptr;
   fstrm_iothr_queue* queue_ = nullptr;
   std::string key_;
+  std::shared_ptr<StreamState> state_ = std::make_shared<StreamState>();
   // The pool's count for this address, which outlives the collector (a counter never
   // goes back when a reload closes and reopens it).
   std::shared_ptr<std::atomic<std::uint64_t>> dropped_ = std::make_shared<std::atomic<std::uint64_t>>(0);

@@ -45,7 +45,21 @@ void SetAddress(const TapAddress& a, protobuf_c_boolean& has_address, ProtobufCB
 
 }  // namespace
 
-void FreeDeleter::operator()(void* p) const noexcept { std::free(p); }
+Frame::Frame(std::size_t size) : block_(static_cast<std::uint8_t*>(std::malloc(kHeader + size))), size_(size) {
+  if (!block_) throw std::bad_alloc();
+  const std::uint64_t stored = size;
+  std::memcpy(block_.get(), &stored, sizeof(stored));
+}
+
+void Frame::FreeBlock::operator()(std::uint8_t* block) const noexcept { std::free(block); }
+
+std::size_t Frame::SizeOf(const void* payload) noexcept {
+  std::uint64_t stored = 0;
+  std::memcpy(&stored, static_cast<const std::uint8_t*>(payload) - kHeader, sizeof(stored));
+  return static_cast<std::size_t>(stored);
+}
+
+void Frame::Free(void* payload) noexcept { std::free(static_cast<std::uint8_t*>(payload) - kHeader); }
 
 std::int64_t RealtimeOffsetUs() noexcept {
   timespec real{};
@@ -55,7 +69,8 @@ std::int64_t RealtimeOffsetUs() noexcept {
   return (real.tv_sec - mono.tv_sec) * 1'000'000 + (real.tv_nsec - mono.tv_nsec) / 1000;
 }
 
-FrameEncoder::FrameEncoder(const TapLabels& labels, bool full) : full_(full) {
+FrameEncoder::FrameEncoder(const TapLabels& labels, bool full)
+    : full_(full), scratch_(new std::uint8_t[kMaxMessageBytes]) {
   Dnstap__Dnstap top = DNSTAP__DNSTAP__INIT;
   top.type = DNSTAP__DNSTAP__TYPE__MESSAGE;
   if (!labels.identity.empty()) {
@@ -111,7 +126,7 @@ Frame FrameEncoder::Encode(const TapRecord& record, std::int64_t realtime_offset
   }
   // The Message, packed in one pass where it surely fits (a record's wire message is at
   // most 65 535 octets; its other fields under a hundred)...
-  thread_local std::uint8_t packed[kMaxMessageBytes];
+  std::uint8_t* packed = scratch_.get();
   const std::size_t message_size = dnstap__message__pack(&message, packed);
   // ... then the frame: the labels, and field 14 (message): its key, its length as a
   // varint, the Message.
@@ -122,11 +137,8 @@ Frame FrameEncoder::Encode(const TapRecord& record, std::int64_t realtime_offset
     key_and_length[head++] = static_cast<std::uint8_t>((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
     if (v < 0x80) break;
   }
-  Frame frame;
-  frame.size = labels_.size() + head + message_size;
-  frame.data.reset(static_cast<std::uint8_t*>(std::malloc(frame.size)));
-  if (!frame.data) throw std::bad_alloc();
-  std::uint8_t* out = frame.data.get();
+  Frame frame(labels_.size() + head + message_size);
+  std::uint8_t* out = frame.data();
   std::memcpy(out, labels_.data(), labels_.size());
   std::memcpy(out + labels_.size(), key_and_length, head);
   std::memcpy(out + labels_.size() + head, packed, message_size);

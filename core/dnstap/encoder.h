@@ -19,14 +19,27 @@ struct TapLabels {
   std::string extra;
 };
 
-struct FreeDeleter {
-  void operator()(void* p) const noexcept;
-};
+// A frame in one malloc(3) block: its size in the first 8 octets, so whoever frees it
+// (fstrm, through Frame::Free) can account for it, then the payload.
+class Frame {
+ public:
+  explicit Frame(std::size_t size);  // throws std::bad_alloc
+  std::uint8_t* data() noexcept { return block_.get() + kHeader; }
+  const std::uint8_t* data() const noexcept { return block_.get() + kHeader; }
+  std::size_t size() const noexcept { return size_; }
+  // Hands the block over as its payload pointer, for Free.
+  std::uint8_t* Release() noexcept { return block_.release() + kHeader; }
+  // What a released payload holds, and giving it back.
+  static std::size_t SizeOf(const void* payload) noexcept;
+  static void Free(void* payload) noexcept;
 
-// A frame allocated with malloc(3): fstrm frees what it was handed once written.
-struct Frame {
-  std::unique_ptr<std::uint8_t, FreeDeleter> data;
-  std::size_t size = 0;
+ private:
+  static constexpr std::size_t kHeader = 8;
+  struct FreeBlock {
+    void operator()(std::uint8_t* block) const noexcept;
+  };
+  std::unique_ptr<std::uint8_t, FreeBlock> block_;
+  std::size_t size_;
 };
 
 // One `dnstap` directive's frames. With `full`, the wire message goes in as
@@ -45,6 +58,9 @@ class FrameEncoder {
   // come in any order, and protobuf-c then walks only the Message, once per frame.
   std::string labels_;
   bool full_;
+  // Where a Message is packed before its frame is cut to size: as large as the largest.
+  // One encoder is used by one thread at a time (its configuration's writer).
+  std::unique_ptr<std::uint8_t[]> scratch_;
 };
 
 // The same for a single record (tests).

@@ -6,12 +6,14 @@
 #include <netdb.h>
 #include <poll.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <limits.h>
 
 #include <algorithm>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ringdns::core::dnstap {
@@ -19,25 +21,34 @@ namespace {
 
 struct SocketStream {
   CollectorSocket to;
-  int timeout_ms = 0;
+  std::shared_ptr<StreamState> state;
   int fd = -1;
   std::vector<iovec> left;  // a write's iovecs, advanced past what went out; reused
 };
 
 SocketStream& Of(void* obj) { return *static_cast<SocketStream*>(obj); }
 
-// Waits for `events` on the stream's socket; false on timeout or error.
-bool Ready(const SocketStream& s, short events) {
+// When an operation starting now must be done by: its timeout, or sooner when closing.
+std::int64_t Deadline(const SocketStream& s) {
+  return std::min(MonotonicMs() + static_cast<std::int64_t>(s.to.timeout.count()),
+                  s.state->give_up_at_ms.load(std::memory_order_relaxed));
+}
+
+// Waits for `events` on the stream's socket until `deadline`; false on timeout or error.
+bool Ready(const SocketStream& s, short events, std::int64_t deadline) {
   pollfd p{s.fd, events, 0};
   int n;
   do {
-    n = ::poll(&p, 1, s.timeout_ms);
+    const std::int64_t left = deadline - MonotonicMs();
+    if (left <= 0) return false;
+    n = ::poll(&p, 1, static_cast<int>(left));
   } while (n < 0 && errno == EINTR);
   return n == 1 && (p.revents & events) != 0;
 }
 
 fstrm_res Close(void* obj) {
   SocketStream& s = Of(obj);
+  s.state->up.store(false, std::memory_order_relaxed);
   if (s.fd >= 0) ::close(s.fd);
   s.fd = -1;
   return fstrm_res_success;
@@ -45,13 +56,14 @@ fstrm_res Close(void* obj) {
 
 // Connects to one address within the timeout; false (and closed) when it cannot.
 bool ConnectTo(SocketStream& s, const sockaddr* address, socklen_t len) {
+  const std::int64_t deadline = Deadline(s);
   s.fd = ::socket(address->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (s.fd < 0) return false;
   if (::connect(s.fd, address, len) == 0) return true;
   int error = 0;
   socklen_t error_len = sizeof(error);
-  if (errno == EINPROGRESS && Ready(s, POLLOUT) && ::getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &error, &error_len) == 0 &&
-      error == 0) {
+  if (errno == EINPROGRESS && Ready(s, POLLOUT, deadline) &&
+      ::getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &error, &error_len) == 0 && error == 0) {
     return true;
   }
   ::close(s.fd);
@@ -59,12 +71,17 @@ bool ConnectTo(SocketStream& s, const sockaddr* address, socklen_t len) {
   return false;
 }
 
+fstrm_res Connected(SocketStream& s, bool connected) {
+  s.state->up.store(connected, std::memory_order_relaxed);
+  return connected ? fstrm_res_success : fstrm_res_failure;
+}
+
 fstrm_res Open(void* obj) {
   SocketStream& s = Of(obj);
   Close(obj);
+  if (MonotonicMs() >= s.state->give_up_at_ms.load(std::memory_order_relaxed)) return fstrm_res_failure;
   if (s.to.host.empty()) {
-    return ConnectTo(s, reinterpret_cast<const sockaddr*>(&s.to.address), s.to.address_len) ? fstrm_res_success
-                                                                                            : fstrm_res_failure;
+    return Connected(s, ConnectTo(s, reinterpret_cast<const sockaddr*>(&s.to.address), s.to.address_len));
   }
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
@@ -77,18 +94,19 @@ fstrm_res Open(void* obj) {
     connected = ConnectTo(s, a->ai_addr, a->ai_addrlen);
   }
   ::freeaddrinfo(found);
-  return connected ? fstrm_res_success : fstrm_res_failure;
+  return Connected(s, connected);
 }
 
 fstrm_res Read(void* obj, void* data, std::size_t count) {
   SocketStream& s = Of(obj);
+  const std::int64_t deadline = Deadline(s);
   auto* at = static_cast<std::uint8_t*>(data);
   while (count > 0) {
     const ssize_t n = ::recv(s.fd, at, count, 0);
     if (n > 0) {
       at += n;
       count -= static_cast<std::size_t>(n);
-    } else if (n == 0 || (errno != EAGAIN && errno != EINTR) || (errno == EAGAIN && !Ready(s, POLLIN))) {
+    } else if (n == 0 || (errno != EAGAIN && errno != EINTR) || (errno == EAGAIN && !Ready(s, POLLIN, deadline))) {
       return fstrm_res_failure;  // closed, failed, or silent past the timeout
     }
   }
@@ -97,6 +115,7 @@ fstrm_res Read(void* obj, void* data, std::size_t count) {
 
 fstrm_res Write(void* obj, const iovec* iov, int iovcnt) {
   SocketStream& s = Of(obj);
+  const std::int64_t deadline = Deadline(s);
   std::vector<iovec>& left = s.left;  // its capacity (IOV_MAX) is reserved: no allocation
   left.assign(iov, iov + iovcnt);
   std::size_t first = 0;
@@ -107,7 +126,7 @@ fstrm_res Write(void* obj, const iovec* iov, int iovcnt) {
     ssize_t n = ::sendmsg(s.fd, &msg, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) continue;
-      if (errno == EAGAIN && Ready(s, POLLOUT)) continue;
+      if (errno == EAGAIN && Ready(s, POLLOUT, deadline)) continue;
       return fstrm_res_failure;  // closed, failed, or not reading past the timeout
     }
     while (n > 0 && first < left.size()) {
@@ -130,8 +149,14 @@ fstrm_res Destroy(void* obj) {
 
 }  // namespace
 
-fstrm_rdwr* NewSocketRdwr(const CollectorSocket& socket) {
-  auto* stream = new SocketStream{socket, static_cast<int>(socket.timeout.count()), -1, {}};
+std::int64_t MonotonicMs() noexcept {
+  timespec now{};
+  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  return now.tv_sec * 1000 + now.tv_nsec / 1'000'000;
+}
+
+fstrm_rdwr* NewSocketRdwr(const CollectorSocket& socket, std::shared_ptr<StreamState> state) {
+  auto* stream = new SocketStream{socket, std::move(state), -1, {}};
   stream->left.reserve(IOV_MAX);
   fstrm_rdwr* rdwr = fstrm_rdwr_init(stream);
   fstrm_rdwr_set_destroy(rdwr, Destroy);

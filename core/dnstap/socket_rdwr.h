@@ -11,8 +11,11 @@
 
 #include <sys/socket.h>
 
+#include <atomic>
 #include <chrono>
+#include <climits>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 struct fstrm_rdwr;
@@ -29,7 +32,22 @@ struct CollectorSocket {
   std::chrono::milliseconds timeout{2000};  // for a connect, a read, a write
 };
 
-// A new fstrm_rdwr (for fstrm_writer_init, which owns it) over `socket`.
-fstrm_rdwr* NewSocketRdwr(const CollectorSocket& socket);
+// What the collector and fstrm's I/O thread share about the stream.
+struct StreamState {
+  // Connected: fstrm takes frames (while down it would discard them).
+  std::atomic<bool> up{false};
+  // CLOCK_MONOTONIC ms after which every operation fails at once: set when the
+  // collector is closed, so fstrm's last flush takes at most the timeout, whatever the
+  // collector does, and the frames still queued are let go.
+  std::atomic<std::int64_t> give_up_at_ms{INT64_MAX};
+  // Octets of frames handed to fstrm and not yet freed by it.
+  std::atomic<std::int64_t> queued_bytes{0};
+};
+
+// A new fstrm_rdwr (for fstrm_writer_init, which owns it) over `socket`. Each connect
+// (each address), read and write has the timeout in all, not per wait.
+fstrm_rdwr* NewSocketRdwr(const CollectorSocket& socket, std::shared_ptr<StreamState> state);
+
+std::int64_t MonotonicMs() noexcept;
 
 }  // namespace ringdns::core::dnstap

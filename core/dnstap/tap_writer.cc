@@ -10,6 +10,7 @@ namespace {
 
 constexpr int kDrainEveryMs = 5;          // while records come
 constexpr int kIdleSleepMs = 3'600'000;   // parked: a doorbell wakes it sooner
+constexpr std::size_t kFrameOverhead = 256;  // a frame's octets beyond its wire message, at most
 
 }  // namespace
 
@@ -64,7 +65,12 @@ std::uint64_t TapWriter::DrainOnce() {
 
 void TapWriter::Take(const TapRecord& record, std::int64_t offset_us) {
   if (record.block >= taps_.size()) return;
-  for (const Tap& tap : taps_[record.block]) tap.collector->Submit(tap.encoder.Encode(record, offset_us));
+  for (const Tap& tap : taps_[record.block]) {
+    // No encoding for a collector that would not take the frame (away, or far behind).
+    if (tap.collector->Accepts(kFrameOverhead + record.message_len)) {
+      tap.collector->Submit(tap.encoder.Encode(record, offset_us));
+    }
+  }
 }
 
 }  // namespace ringdns::core::dnstap

@@ -130,7 +130,7 @@ TEST(TapQueue, AProducerAndAConsumerThreadAgreeOnEveryOctet) {
 
 struct Decoded {
   explicit Decoded(const Frame& f)
-      : top(dnstap__dnstap__unpack(nullptr, f.size, f.data.get())) {}
+      : top(dnstap__dnstap__unpack(nullptr, f.size(), f.data())) {}
   ~Decoded() {
     if (top != nullptr) dnstap__dnstap__free_unpacked(top, nullptr);
   }
@@ -283,9 +283,10 @@ TEST(DnstapDirective, WhatCoreDnsTakesAndIgnoresIsTakenAndSaid) {
   // Any second argument but `full` means "not full" there; a fifth one is ignored.
   c = MustParse(".:53 {\n dnstap /tmp/d.sock verbose 1 2 3\n}\n");
   EXPECT_FALSE(c.blocks[0].dnstaps[0].full);
-  ASSERT_EQ(c.blocks[0].dnstaps[0].notes.size(), 2u);
+  ASSERT_EQ(c.blocks[0].dnstaps[0].notes.size(), 3u);
   EXPECT_THAT(c.blocks[0].dnstaps[0].notes[0], HasSubstr("Corefile:2:21: dnstap: 'verbose' is not full"));
   EXPECT_THAT(c.blocks[0].dnstaps[0].notes[1], HasSubstr("Corefile:2:33: dnstap: arguments after QUEUE are ignored"));
+  EXPECT_THAT(c.blocks[0].dnstaps[0].notes[2], HasSubstr("Corefile:2:29: dnstap: WRITEBUFFER and QUEUE are accepted"));
   // CoreDNS expands metadata in extra; ringdns sends it as written, and says so.
   c = MustParse(".:53 {\n dnstap /tmp/d.sock {\n  extra {/forward/upstream}\n  identity \"\"\n }\n}\n");
   ASSERT_EQ(c.blocks[0].dnstaps[0].notes.size(), 1u);
@@ -314,6 +315,7 @@ TEST(DnstapDirective, MistakesSayWhereAndWhatWasExpected) {
   EXPECT_THAT(ErrorOf(".:53 {\n dnstap tcp://bad..name:6000\n}\n"),
               HasSubstr("Corefile:2:9: dnstap: invalid collector host 'bad..name'"));
   EXPECT_THAT(ErrorOf(".:53 {\n dnstap tcp://127.0.0.1\n}\n"), HasSubstr("expected tcp://IP:PORT"));
+  EXPECT_THAT(ErrorOf(".:53 {\n dnstap tcp://127.0.0.1:0\n}\n"), HasSubstr("Corefile:2:9:"));
   EXPECT_THAT(ErrorOf(".:53 {\n dnstap https://127.0.0.1:6000\n}\n"), HasSubstr("is not supported"));
   EXPECT_THAT(ErrorOf(".:53 {\n dnstap /tmp/d.sock full 0\n}\n"), HasSubstr("Corefile:2:"));
   EXPECT_THAT(ErrorOf(".:53 {\n dnstap /tmp/d.sock full 1 4097\n}\n"), HasSubstr("Corefile:2:"));

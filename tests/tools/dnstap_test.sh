@@ -53,6 +53,7 @@ tls://.:$dot_port {
   forward . 127.0.0.1:$nsd_port
 }
 EOF
+cp "$work/Corefile" "$work/Corefile.orig"
 
 capture() {  # NAME: fstrm_capture on the Unix socket into $work/NAME.fstrm
   rm -f "$sock"
@@ -115,8 +116,10 @@ out=$(decode first | grep -v -e ' ready\.remote' -e ' x\.dead\.example/')
 echo "$out" | head -8
 check "7 client queries (CQ)" test "$(grep -c ' CQ ' <<<"$out")" -eq 7
 check "7 client responses (CR)" test "$(grep -c ' CR ' <<<"$out")" -eq 7
-check "7 forwarder queries (FQ)" test "$(grep -c ' FQ ' <<<"$out")" -eq 7
-check "7 forwarder responses (FR)" test "$(grep -c ' FR ' <<<"$out")" -eq 7
+# One FQ per attempt, one FR per answer taken: a retry on a loaded machine adds some.
+fq=$(grep -c ' FQ ' <<<"$out") fr=$(grep -c ' FR ' <<<"$out")
+check "a forwarder query (FQ) for each of the 7, or more with retries ($fq)" test "$fq" -ge 7
+check "a forwarder response (FR) for each of the 7 ($fr), none without its FQ" test "$fr" -ge 7 -a "$fr" -le "$fq"
 check "UDP client queries: 3 on the DNS port" test "$(grep -cE " CQ .*:$dns_port UDP " <<<"$out")" -eq 3
 check "TCP client queries: 2" test "$(grep -cE ' CQ .* TCP ' <<<"$out")" -eq 2
 check "DoT client messages: 4, on the DoT port" test "$(grep -cE " C[QR] .*:$dot_port " <<<"$out")" -eq 4
@@ -124,10 +127,10 @@ check "DoT client messages: 4, on the DoT port" test "$(grep -cE " C[QR] .*:$dot
 fields=$(python3 "$root/tests/tools/dnstap_fields.py" "$work/first.fstrm")
 check "DoT client messages say DOT (CQ 5 and CR 6, protocol 3)" test "$(grep -cE '^(5|6) 3$' <<<"$fields")" -eq 4
 check "every other message says UDP or TCP (1, 2)" test "$(grep -cE '^[5-8] (1|2)$' <<<"$fields")" -eq $(( $(wc -l <<<"$fields") - 4 ))
-check "forwarded to nsd's address and port" test "$(grep -cE " F[QR] .*127\.0\.0\.1:$nsd_port (UDP|TCP) " <<<"$out")" -eq 14
+check "forwarded to nsd's address and port" test "$(grep -cE " F[QR] .*127\.0\.0\.1:$nsd_port (UDP|TCP) " <<<"$out")" -eq $((fq + fr))
 check "client messages name the client and the listener" \
   test "$(grep -cE " C[QR] 127\.0\.0\.1:[0-9]+ (->|<-) 127\.0\.0\.1:($dns_port|$dot_port) " <<<"$out")" -eq 14
-check "every message has the query name (full)" test "$(grep -c " $srv/IN/SRV" <<<"$out")" -eq 28
+check "every message has the query name (full)" test "$(grep -c " $srv/IN/SRV" <<<"$out")" -eq $((14 + fq + fr))
 yaml=$(decode_yaml first)
 check "a dead upstream: the query and the SERVFAIL to the client (CQ, CR)" \
   test "$(grep -c ' CQ ' <<<"$dead") $(grep -c ' CR ' <<<"$dead")" = "1 1"
@@ -173,7 +176,7 @@ check "ringdns reconnects when the collector comes back" eventually connected
 # 3. A reload that keeps the directive keeps the connection: one connection before, the
 # same one after, also once the old shards are gone.
 before=$(connections)
-check "one connection to the collector" test "$(wc -l <<<"$before")" -eq 1
+check "one connection to the collector" test -n "$before" -a "$(grep -c . <<<"$before")" -eq 1
 sed -i 's/cache 30/cache 60/' "$work/Corefile"
 kill -HUP "$ringdns_pid"
 check "the edited Corefile is reloaded" eventually grep -q 'SIGHUP: reloaded' "$work/ringdns.log"
@@ -183,27 +186,38 @@ check "the same single connection carries on after the reload" test "$(connectio
 stop_ringdns
 stop "$capture_pid"
 check "the stream carries the query asked after the reload" grep -q ' CQ .*after-reload\.remote' <<<"$(decode third)"
-# 4. A collector that accepts and then says nothing (no handshake, no reads): queries are
-# answered, and ringdns still stops (fstrm's socket operations are bounded).
-rm -f "$sock"
-start_bg /usr/bin/python3 -c "
-import socket, sys, time
-s = socket.socket(socket.AF_UNIX)
-s.bind(sys.argv[1])
-s.listen(8)
-held = []
-while True:
-    held.append(s.accept()[0])
-" "$sock"
-eventually test -S "$sock"
-: >"$work/ringdns.log"
-start_ringdns
-dnsperf -s 127.0.0.1 -p "$dns_port" -d "$work/queries" -l 2 -Q 1000 -t 2 >"$work/dnsperf.out" 2>&1
-check "a silent collector loses no query" grep -qE 'Queries lost: +0 ' "$work/dnsperf.out"
-kill -TERM "$ringdns_pid"
+# 4. Collectors that hold on: one that accepts and never answers the handshake, one
+# that does the handshake and then stops reading. Queries are answered; a reload that
+# drops the stalled collector completes and /metrics answers meanwhile; ringdns stops.
+# (fstrm's socket operations are bounded, and a closing collector gives up after 2 s.)
 gone() { ! kill -0 "$ringdns_pid" 2>/dev/null; }
-check "ringdns stops with a silent collector" eventually gone
-wait "$ringdns_pid"
-check "... and exits 0" test $? -eq 0
+stops_within() {  # SECONDS: SIGTERM, then ringdns gone within SECONDS; its exit status
+  kill -TERM "$ringdns_pid"
+  local _
+  for _ in $(seq 1 $(($1 * 10))); do gone && break; sleep 0.1; done
+  gone && wait "$ringdns_pid"
+}
+metrics_port=$(port_block 1)
+for mode in --silent --stall; do
+  rm -f "$sock"
+  start_bg python3 "$root/tests/tools/dnstap_stalled_collector.py" "$sock" "$mode"
+  collector_pid=$last_pid
+  eventually test -S "$sock"
+  sed -i "0,/^  bind 127.0.0.1$/s//  bind 127.0.0.1\n  prometheus 127.0.0.1:$metrics_port/" "$work/Corefile"
+  : >"$work/ringdns.log"
+  start_ringdns
+  dnsperf -s 127.0.0.1 -p "$dns_port" -d "$work/queries" -l 2 -Q 2000 -t 2 >"$work/dnsperf.out" 2>&1
+  check "$mode collector: no query lost" grep -qE 'Queries lost: +0 ' "$work/dnsperf.out"
+  # Reload without dnstap to this socket: the old generation's collector closes.
+  sed -i -e '/^  dnstap unix:/,/^  }$/d' -e "\|^  dnstap $sock full\$|d" "$work/Corefile"
+  kill -HUP "$ringdns_pid"
+  check "$mode collector: a reload that drops it completes" eventually grep -q 'SIGHUP: reloaded' "$work/ringdns.log"
+  check "$mode collector: /metrics answers within 3 s meanwhile" \
+    curl -sf -m 3 "http://127.0.0.1:$metrics_port/metrics" -o /dev/null
+  stops_within 20
+  check "$mode collector: ringdns stops within 20 s and exits 0" test $? -eq 0
+  stop "$collector_pid"
+    cp "$work/Corefile.orig" "$work/Corefile"
+done
 
 [ "$failures" -eq 0 ] || { cat "$work/ringdns.log"; exit 1; }
