@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "bench_util.h"
-#include "core/cache.h"
+#include "core/cache/cache.h"
 #include "testing/message_builder.h"
 #include "wire/patch.h"
 #include "wire/response.h"

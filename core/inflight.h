@@ -17,7 +17,7 @@
 
 #include "core/memory/reserved.h"
 
-#include "core/cache.h"
+#include "core/cache/cache.h"
 #include "core/reply_source.h"
 #include "core/routes.h"
 #include "core/upstream/case_randomization.h"

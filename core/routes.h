@@ -12,7 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/config/config.h"
-#include "core/cache_policy.h"
+#include "core/cache/cache_policy.h"
 #include "core/net.h"
 #include "core/pipeline/pipeline.h"
 #include "core/tls_session.h"

@@ -1,12 +1,12 @@
 // The per-shard cache: TTL rules (CoreDNS's cache, RFC 2308), keys that never cross
 // routes, CLOCK eviction within a fixed capacity, stale windows (RFC 8767), hit counts
 // for prefetch, the success/denial pools, and no allocation on hit or insert.
-#include "core/cache.h"
+#include "core/cache/cache.h"
 
 #include <gtest/gtest.h>
 
-#include "core/cache_policy.h"
-#include "core/response_cache.h"
+#include "core/cache/cache_policy.h"
+#include "core/cache/response_cache.h"
 #include "testing/alloc_counter.h"
 #include "testing/message_builder.h"
 #include "wire/response.h"

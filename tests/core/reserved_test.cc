@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "core/cache.h"
+#include "core/cache/cache.h"
 #include "core/inflight.h"
 #include "testing/message_builder.h"
 

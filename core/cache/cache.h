@@ -1,4 +1,4 @@
-// core/cache.h: the per-shard response cache.
+// core/cache/cache.h: the per-shard response cache.
 //
 // One pool: fixed at start-up, `capacity` slots of kSlotBytes each, an open-addressing
 // index over them, and a CLOCK hand for eviction (a hit sets a slot's referenced bit;

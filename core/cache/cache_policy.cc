@@ -1,4 +1,4 @@
-#include "core/cache_policy.h"
+#include "core/cache/cache_policy.h"
 
 namespace ringdns::core {
 namespace {

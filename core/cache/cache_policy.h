@@ -1,4 +1,4 @@
-// core/cache_policy.h: how long an answer may be cached, by CoreDNS's `cache` rules and
+// core/cache/cache_policy.h: how long an answer may be cached, by CoreDNS's `cache` rules and
 // RFC 2308, compiled from a server block's `cache` directive.
 #pragma once
 

@@ -1,4 +1,4 @@
-#include "core/cache.h"
+#include "core/cache/cache.h"
 
 #include <cstring>
 

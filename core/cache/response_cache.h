@@ -1,4 +1,4 @@
-// core/response_cache.h: a shard's cache: a success pool and a denial pool (NXDOMAIN,
+// core/cache/response_cache.h: a shard's cache: a success pool and a denial pool (NXDOMAIN,
 // NODATA, SERVFAIL), each with its own capacity, as CoreDNS's `success` and `denial`.
 //
 // A key lives in at most one pool: storing it in one drops it from the other, so a
@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <span>
 
-#include "core/cache.h"
+#include "core/cache/cache.h"
 
 namespace ringdns::core {
 
