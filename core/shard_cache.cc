@@ -13,7 +13,7 @@ namespace {
 
 using namespace layout;
 
-static_assert(Cache::kSlotBytes <= kQueryRoom, "a cached answer must fit a query buffer");
+static_assert(Cache::kMaxAnswerBytes <= kQueryRoom, "a cached answer must fit a query buffer");
 
 std::uint16_t RcodeOf(std::span<const std::uint8_t> answer) {
   return wire::LoadU16(answer.data() + wire::header::kFlags) & wire::flag::kRcodeMask;

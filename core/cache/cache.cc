@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "core/invariant.h"
 #include "wire/name.h"
 
 namespace ringdns::core {
@@ -45,14 +46,21 @@ std::uint32_t IndexSize(std::uint32_t capacity) noexcept {
 }
 }  // namespace
 
-Cache::Cache(std::uint32_t capacity) : slots_(capacity), arena_(std::size_t{capacity} * kSlotBytes) {
+namespace {
+// The log is sized so that `capacity` answers of the largest size fit.
+std::uint32_t LogSegments(std::uint32_t capacity) noexcept {
+  return AnswerLog::SegmentsFor(capacity, Cache::kMaxAnswerBytes);
+}
+}  // namespace
+
+Cache::Cache(std::uint32_t capacity) : slots_(capacity), log_(LogSegments(capacity)) {
   const std::uint32_t index_size = IndexSize(capacity);
   index_ = BlankTable<std::uint32_t, kEmpty>(index_size);
   index_mask_ = index_size - 1;
 }
 
 std::uint64_t Cache::MemoryBound(std::uint32_t capacity) noexcept {
-  return std::uint64_t{capacity} * (kSlotBytes + sizeof(Slot)) +
+  return std::uint64_t{capacity} * sizeof(Slot) + AnswerLog::MemoryBound(LogSegments(capacity)) +
          std::uint64_t{IndexSize(capacity)} * sizeof(std::uint32_t);
 }
 
@@ -97,67 +105,102 @@ Cache::Hit Cache::Find(const CacheKey& key, std::span<const std::uint8_t> qname,
   const std::uint32_t slot = Lookup(key);
   if (slot == kEmpty) return {};
   Slot& s = slots_[slot];
-  if (s.dead_ms <= now_ms || !SameQuestion(Bytes(slot), s.len, qname)) return {};
+  if (s.dead_ms <= now_ms) return {};
+  const std::span<const std::uint8_t> answer = log_.Answer(s.at);
+  if (!SameQuestion(answer.data(), answer.size(), qname)) return {};
   s.referenced = true;
   if (hit_window_ms > 0) {
     s.hits = now_ms - s.last_hit_ms <= hit_window_ms ? s.hits + 1 : 1;
     s.last_hit_ms = now_ms;
   }
-  return Hit{{Bytes(slot), s.len}, s.expires_ms, s.lifetime_s, s.hits, s.expires_ms <= now_ms};
+  return Hit{answer, s.expires_ms, s.lifetime_s, s.hits, s.expires_ms <= now_ms};
 }
 
 void Cache::Free(std::uint32_t slot) noexcept {
   IndexErase(slots_[slot].hash, slot);
   slots_[slot].live = false;
+  ReturnSlot(slot);
   --size_;
+}
+
+void Cache::ReturnSlot(std::uint32_t slot) noexcept {
+  slots_[slot].at = free_head_;
+  free_head_ = slot;
 }
 
 void Cache::Erase(const CacheKey& key) noexcept {
   const std::uint32_t slot = Lookup(key);
-  if (slot != kEmpty) Free(slot);
+  if (slot != kEmpty) Free(slot);  // its record stays in the log, owned by no one
 }
 
-std::uint32_t Cache::Evict(std::int64_t now_ms) noexcept {
-  if (!slots_.full()) {
-    // Room to grow: first reuse a free slot or a dead entry (past its stale window) near
-    // the hand, so that the cache's memory follows its live entries, not every name it
-    // has ever held; only then make a slot.
-    for (std::uint32_t probe = 0; probe < kReuseProbes && probe < slots_.size(); ++probe) {
-      const std::uint32_t slot = AdvanceHand();
-      if (!slots_[slot].live) return slot;
-      if (slots_[slot].dead_ms <= now_ms) {
-        Free(slot);
-        ++evictions_;
-        return slot;
-      }
-    }
-    slots_.Grow();
-    return static_cast<std::uint32_t>(slots_.size() - 1);
-  }
-  // Full: CLOCK gives referenced slots a second chance; dead ones go first.
-  while (true) {
-    const std::uint32_t slot = AdvanceHand();
-    Slot& s = slots_[slot];
-    if (!s.live) return slot;
-    if (s.referenced && s.dead_ms > now_ms) {
-      s.referenced = false;
-      continue;
-    }
-    Free(slot);
-    ++evictions_;
+std::uint32_t Cache::TakeSlot() noexcept {
+  if (free_head_ != kEmpty) {
+    const std::uint32_t slot = free_head_;
+    free_head_ = slots_[slot].at;
     return slot;
   }
+  if (slots_.full()) return kEmpty;
+  slots_.Grow();
+  return static_cast<std::uint32_t>(slots_.size() - 1);
+}
+
+void Cache::CleanOldest(std::int64_t now_ms) noexcept {
+  log_.CleanOldest(
+      [&](std::uint32_t owner, std::uint32_t at, std::uint32_t) {
+        if (!Owns(owner, at)) return false;
+        Slot& s = slots_[owner];
+        if (s.referenced && s.dead_ms > now_ms) {  // a second chance, as CLOCK's hand gives
+          s.referenced = false;
+          return true;
+        }
+        Free(owner);
+        ++evictions_;
+        return false;
+      },
+      [&](std::uint32_t owner, std::uint32_t new_at) { slots_[owner].at = new_at; });
+}
+
+bool Cache::OldestIsMostlyDead(std::int64_t now_ms) const noexcept {
+  if (log_.segments_queued() == 0) return false;
+  std::uint32_t serving = 0;
+  log_.ForEachInOldest([&](std::uint32_t owner, std::uint32_t at, std::uint32_t bytes) {
+    if (Owns(owner, at) && slots_[owner].dead_ms > now_ms) serving += bytes;
+  });
+  return serving < AnswerLog::kSegmentBytes / 4;
+}
+
+bool Cache::MakeRoom(std::size_t len, std::int64_t now_ms) noexcept {
+  // A free or new segment fits any answer. A cleaned one may have kept too much (every
+  // entry in it referenced); it then goes to the back, its bits cleared, and the next
+  // oldest is cleaned: two rounds of the log at most, as CLOCK's hand.
+  for (std::uint32_t turn = 0; turn <= 2 * log_.max_segments() + 2 && !log_.Fits(len); ++turn) {
+    if (log_.OpenFree()) continue;
+    if (log_.CanGrow() && !OldestIsMostlyDead(now_ms) && log_.OpenNew()) continue;
+    CleanOldest(now_ms);
+  }
+  return log_.Fits(len);
 }
 
 bool Cache::Insert(const CacheKey& key, std::span<const std::uint8_t> answer, std::int64_t now_ms,
                    std::uint32_t ttl_seconds, std::uint32_t stale_seconds) noexcept {
-  if (answer.size() > kSlotBytes || slots_.capacity() == 0 || ttl_seconds == 0) return false;
-  std::uint32_t slot = Lookup(key);
-  if (slot == kEmpty) {
-    slot = Evict(now_ms);  // a free slot, or the CLOCK victim
-    IndexInsert(key.hash, slot);
-    ++size_;
+  if (answer.size() > kMaxAnswerBytes || slots_.capacity() == 0 || ttl_seconds == 0) return false;
+  const std::uint32_t replaced = Lookup(key);
+  if (replaced != kEmpty) Free(replaced);
+  // An entry to hold it: cleaning the oldest segment evicts the entries it does not keep.
+  std::uint32_t slot = TakeSlot();
+  // Two rounds of the log at most: the first may keep every entry, clearing its bit.
+  for (std::uint32_t cleans = 0; slot == kEmpty && cleans <= 2 * log_.max_segments() + 1; ++cleans) {
+    CleanOldest(now_ms);
+    slot = TakeSlot();
   }
+  // The slot taken is not live, so cleaning for room never frees it.
+  if (!RINGDNS_INVARIANT(slot != kEmpty)) return false;
+  if (!RINGDNS_INVARIANT(MakeRoom(answer.size(), now_ms))) {
+    ReturnSlot(slot);
+    return false;
+  }
+  IndexInsert(key.hash, slot);
+  ++size_;
   Slot& s = slots_[slot];
   s.hash = key.hash;
   s.forward_id = key.forward_id;
@@ -169,10 +212,9 @@ bool Cache::Insert(const CacheKey& key, std::span<const std::uint8_t> answer, st
   s.dead_ms = s.expires_ms + std::int64_t{stale_seconds} * 1000;
   s.hits = 0;
   s.last_hit_ms = 0;
-  s.len = static_cast<std::uint16_t>(answer.size());
   s.live = true;
   s.referenced = false;
-  std::memcpy(Bytes(slot), answer.data(), answer.size());
+  s.at = log_.Append(slot, answer);
   return true;
 }
 

@@ -1,19 +1,22 @@
 // core/cache/cache.h: the per-shard response cache.
 //
-// One pool: fixed at start-up, `capacity` slots of kSlotBytes each, an open-addressing
-// index over them, and a CLOCK hand for eviction (a hit sets a slot's referenced bit;
-// the hand clears bits until it finds an unreferenced or dead slot), so hot entries stay
-// and neither a hit nor an insert into a full cache allocates. Answers larger than a
-// slot are not cached. Copies happen exactly twice: into the slot on insert, out of it
-// on a hit. An entry may outlive its TTL by a stale window (serve_stale, RFC 8767),
-// during which Find reports it as stale. ResponseCache pairs a success pool with a
-// denial pool, as CoreDNS does. Shard-local.
+// One pool of at most `capacity` entries, fixed at start-up: an entry table, an
+// open-addressing index over it, and an AnswerLog holding each answer in as many octets
+// as it has. Eviction is CLOCK over the log: a hit sets an entry's referenced bit, and
+// cleaning the oldest segment gives referenced entries a second chance (they move to the
+// newest, bit cleared) and drops the rest, so hot entries stay and neither a hit nor an insert into
+// a full cache allocates. Answers larger than kMaxAnswerBytes are not cached. Copies
+// happen exactly twice: into the log on insert, out of it on a hit. An entry may outlive
+// its TTL by a stale window (serve_stale, RFC 8767), during which Find reports it as
+// stale. ResponseCache pairs a success pool with a denial pool, as CoreDNS does.
+// Shard-local.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <span>
 
+#include "core/cache/answer_log.h"
 #include "core/memory/reserved.h"
 
 namespace ringdns::core {
@@ -44,11 +47,12 @@ class Cache {
  public:
   // The EDNS size most resolvers ask for since DNS Flag Day 2020; larger answers are
   // served uncached.
-  static constexpr std::size_t kSlotBytes = 1232;
+  static constexpr std::size_t kMaxAnswerBytes = 1232;
 
   explicit Cache(std::uint32_t capacity);
 
-  // The most a cache of `capacity` entries ever holds: every slot made and written.
+  // The most a cache of `capacity` entries ever holds: every entry made and the log
+  // grown to hold `capacity` answers of kMaxAnswerBytes.
   static std::uint64_t MemoryBound(std::uint32_t capacity) noexcept;
 
   struct Hit {
@@ -72,7 +76,7 @@ class Cache {
 
   // Stores `answer` for `ttl_seconds` (> 0), then keeps it `stale_seconds` longer for
   // serve_stale, replacing any entry for the key and evicting by CLOCK when full.
-  // Returns false when the answer is too large.
+  // Returns false when the answer is too large. A span from Find is void after Insert.
   bool Insert(const CacheKey& key, std::span<const std::uint8_t> answer, std::int64_t now_ms,
               std::uint32_t ttl_seconds, std::uint32_t stale_seconds = 0) noexcept;
 
@@ -82,6 +86,10 @@ class Cache {
   std::uint32_t capacity() const noexcept { return static_cast<std::uint32_t>(slots_.capacity()); }
   std::uint32_t size() const noexcept { return size_; }
   std::uint64_t evictions() const noexcept { return evictions_; }
+  // Octets of answer storage made so far (segments of the log), for tests and benchmarks.
+  std::uint64_t answer_bytes_made() const noexcept {
+    return std::uint64_t{log_.segments_made()} * AnswerLog::kSegmentBytes;
+  }
 
  private:
   struct Slot {
@@ -92,9 +100,9 @@ class Cache {
     std::uint32_t lifetime_s = 0;
     std::uint32_t hits = 0;
     std::uint32_t forward_id = 0;
+    std::uint32_t at = 0;          // live: the answer's record in the log; free: the next free slot
     std::uint16_t qtype = 0;
     std::uint16_t qclass = 0;
-    std::uint16_t len = 0;
     std::uint8_t flags = 0;
     bool live = false;
     bool referenced = false;
@@ -104,25 +112,33 @@ class Cache {
   std::uint32_t Lookup(const CacheKey& key) const noexcept;  // slot index or kEmpty
   void IndexInsert(std::uint64_t hash, std::uint32_t slot) noexcept;
   void IndexErase(std::uint64_t hash, std::uint32_t slot) noexcept;
-  std::uint32_t Evict(std::int64_t now_ms) noexcept;
-  // Slots a cache that may still grow looks at for one to reuse before it grows.
-  static constexpr std::uint32_t kReuseProbes = 8;
-  std::uint32_t AdvanceHand() noexcept {  // the slot under the hand, which moves on
-    const std::uint32_t slot = hand_;
-    hand_ = hand_ + 1 >= slots_.size() ? 0 : hand_ + 1;
-    return slot;
+  void Free(std::uint32_t slot) noexcept;     // evicts or erases a live entry
+  void ReturnSlot(std::uint32_t slot) noexcept;  // onto the free list
+  // Whether the record at `at` is `owner`'s answer (not one it replaced, nor a freed one).
+  bool Owns(std::uint32_t owner, std::uint32_t at) const noexcept {
+    return owner < slots_.size() && slots_[owner].live && slots_[owner].at == at;
   }
-  void Free(std::uint32_t slot) noexcept;
-  std::uint8_t* Bytes(std::uint32_t slot) noexcept { return arena_.data() + std::size_t{slot} * kSlotBytes; }
+  // Cleans the log's oldest segment: referenced entries not past their stale window
+  // stay (clearing the bit); the rest are evicted.
+  void CleanOldest(std::int64_t now_ms) noexcept;
+  // Whether the oldest segment holds less than a quarter of a segment of entries that
+  // may still be served: then cleaning it is better than making a segment, so that the
+  // cache's memory follows its live entries, not every name it has held.
+  bool OldestIsMostlyDead(std::int64_t now_ms) const noexcept;
+  // Room in the log's open segment for an answer of `len` octets; false cannot happen
+  // while the log has a segment.
+  bool MakeRoom(std::size_t len, std::int64_t now_ms) noexcept;
+  // A free entry, made if none is free and the table may grow; kEmpty when full.
+  std::uint32_t TakeSlot() noexcept;
 
-  // Slots are made as the cache fills (so its memory follows the names it holds) and
-  // reused by CLOCK once every slot made holds an entry and no more may be made.
+  // Entries are made as the cache fills (so its memory follows the names it holds), and
+  // freed ones are reused first.
   ReservedArray<Slot> slots_;
-  ReservedBytes arena_;
+  std::uint32_t free_head_ = kEmpty;
+  AnswerLog log_;
   // Slot numbers, open addressing on the hash; empty cells are never written.
   BlankTable<std::uint32_t, 0xffffffffu> index_;
   std::uint32_t index_mask_ = 0;
-  std::uint32_t hand_ = 0;
   std::uint32_t size_ = 0;
   std::uint64_t evictions_ = 0;
 };

@@ -1,5 +1,6 @@
 // The per-shard cache: TTL rules (CoreDNS's cache, RFC 2308), keys that never cross
-// routes, CLOCK eviction within a fixed capacity, stale windows (RFC 8767), hit counts
+// routes, CLOCK eviction over the answer log within a fixed capacity, answers stored by
+// their size, stale windows (RFC 8767), hit counts
 // for prefetch, the success/denial pools, and no allocation on hit or insert.
 #include "core/cache/cache.h"
 
@@ -94,21 +95,107 @@ TEST(Cache, HitsNeverCrossRoutesTypesOrDnssecBits) {
 }
 
 TEST(Cache, StaysWithinCapacityAndKeepsHotEntries) {
-  Cache cache(8);
+  // 100 hot names asked between inserts of 5 000 cold ones into a cache of 1 000.
+  Cache cache(1000);
   std::vector<Bytes> names;
-  for (int i = 0; i < 100; ++i) names.push_back(WireName("n" + std::to_string(i) + ".example."));
-  const Bytes hot_answer = PositiveAnswer("n0.example.", 300);
-  const CacheKey hot = MakeCacheKey(0, names[0], 1, 1, 0);
-  ASSERT_TRUE(cache.Insert(hot, hot_answer, 0, 300));
-  for (int i = 1; i < 100; ++i) {
-    ASSERT_FALSE(cache.Find(hot, names[0], i).answer.empty()) << "hot entry evicted at " << i;
+  std::vector<Bytes> answers;
+  for (int i = 0; i < 5100; ++i) {
     const std::string text = "n" + std::to_string(i) + ".example.";
-    ASSERT_TRUE(cache.Insert(MakeCacheKey(0, names[static_cast<std::size_t>(i)], 1, 1, 0),
-                             PositiveAnswer(text.c_str(), 300), i, 300));
-    ASSERT_LE(cache.size(), 8u);
+    names.push_back(WireName(text));
+    answers.push_back(PositiveAnswer(text.c_str(), 300));
   }
-  EXPECT_EQ(cache.size(), 8u);
-  EXPECT_GT(cache.evictions(), 80u);
+  const auto key = [&](std::size_t i) { return MakeCacheKey(0, names[i], 1, 1, 0); };
+  for (std::size_t hot = 0; hot < 100; ++hot) ASSERT_TRUE(cache.Insert(key(hot), answers[hot], 0, 300));
+  for (std::size_t i = 100; i < 5100; ++i) {
+    const std::size_t hot = i % 100;
+    ASSERT_EQ(cache.Find(key(hot), names[hot], 1).answer.size(), answers[hot].size()) << "hot entry evicted at " << i;
+    ASSERT_TRUE(cache.Insert(key(i), answers[i], 1, 300));
+    ASSERT_LE(cache.size(), 1000u);
+    // Eviction takes one segment's worth of entries at a time: a full cache stays full.
+    if (i >= 1100) {
+      ASSERT_GE(cache.size(), 850u) << "at " << i;
+    }
+  }
+  EXPECT_GT(cache.evictions(), 4000u);
+  // The latest cold names are there too.
+  EXPECT_FALSE(cache.Find(key(5099), names[5099], 2).answer.empty());
+}
+
+TEST(Cache, EveryEntryHotStillLetsANewOneIn) {
+  // Referenced entries get one second chance: when all are, a round of cleaning clears
+  // their bits and the next evicts.
+  Cache cache(200);
+  std::vector<Bytes> names;
+  std::vector<Bytes> answers;
+  for (int i = 0; i < 400; ++i) {
+    const std::string text = "h" + std::to_string(i) + ".example.";
+    names.push_back(WireName(text));
+    answers.push_back(PositiveAnswer(text.c_str(), 300));
+  }
+  for (std::size_t i = 0; i < 400; ++i) {
+    for (std::size_t j = i > 200 ? i - 200 : 0; j < i; ++j) (void)cache.Find(MakeCacheKey(0, names[j], 1, 1, 0), names[j], 1);
+    ASSERT_TRUE(cache.Insert(MakeCacheKey(0, names[i], 1, 1, 0), answers[i], 1, 300)) << i;
+    ASSERT_LE(cache.size(), 200u);
+    ASSERT_FALSE(cache.Find(MakeCacheKey(0, names[i], 1, 1, 0), names[i], 1).answer.empty()) << i;
+  }
+  EXPECT_FALSE(cache.Find(MakeCacheKey(0, names[399], 1, 1, 0), names[399], 2).answer.empty());
+}
+
+TEST(Cache, HoldsItsCapacityOfTheLargestAnswers) {
+  Cache cache(100);
+  MessageBuilder big(1, kAnswer);
+  big.Question("a.example.", 1);
+  while (big.bytes().size() + 16 <= Cache::kMaxAnswerBytes) big.AnswerAt(12, 1, 300, testing::ARdata(10, 0, 0, 1));
+  Bytes answer = big.bytes();
+  answer.resize(Cache::kMaxAnswerBytes);
+  std::vector<Bytes> names;
+  for (int i = 0; i < 100; ++i) names.push_back(WireName("b" + std::to_string(i) + ".example."));
+  for (std::size_t i = 0; i < 100; ++i) ASSERT_TRUE(cache.Insert(MakeCacheKey(0, names[i], 1, 1, 0), answer, 0, 300));
+  EXPECT_EQ(cache.size(), 100u);
+  EXPECT_EQ(cache.evictions(), 0u);
+}
+
+TEST(Cache, AnswersTakeMemoryByTheirSize) {
+  // 2 000 answers of about 60 octets take about 2 000 * 72 octets of log, where fixed
+  // slots of the largest answer took 2 000 * 1 232.
+  Cache cache(9984);
+  std::size_t answer_bytes = 0;
+  for (int i = 0; i < 2000; ++i) {
+    const std::string text = "n" + std::to_string(i) + ".example.";
+    const Bytes answer = PositiveAnswer(text.c_str(), 300);
+    answer_bytes += answer.size();
+    ASSERT_TRUE(cache.Insert(MakeCacheKey(0, WireName(text), 1, 1, 0), answer, 0, 300));
+  }
+  EXPECT_LE(cache.answer_bytes_made(), answer_bytes + 2000 * 16 + AnswerLog::kSegmentBytes);
+  EXPECT_GE(cache.answer_bytes_made(), answer_bytes);
+}
+
+TEST(Cache, AReplacedOrErasedEntryLeavesNoTraceWhenItsSegmentIsCleaned) {
+  Cache cache(300);
+  std::vector<Bytes> names;
+  for (int i = 0; i < 3000; ++i) names.push_back(WireName("r" + std::to_string(i) + ".example."));
+  const CacheKey kept = MakeCacheKey(0, names[0], 1, 1, 0);
+  const CacheKey erased = MakeCacheKey(0, names[1], 1, 1, 0);
+  const Bytes first = PositiveAnswer("r0.example.", 300);
+  const Bytes second = MessageBuilder(1, kAnswer).Question("r0.example.", 1)
+                           .AnswerAt(12, 1, 300, testing::ARdata(10, 0, 0, 2))
+                           .AnswerAt(12, 1, 300, testing::ARdata(10, 0, 0, 3)).bytes();
+  ASSERT_TRUE(cache.Insert(kept, first, 0, 300));
+  ASSERT_TRUE(cache.Insert(erased, PositiveAnswer("r1.example.", 300), 0, 300));
+  ASSERT_FALSE(cache.Find(erased, names[1], 0).answer.empty());
+  ASSERT_TRUE(cache.Insert(kept, second, 0, 300));
+  cache.Erase(erased);
+  EXPECT_EQ(cache.size(), 1u);
+  // Fill and churn so that every segment is cleaned several times; the kept entry stays
+  // (it is asked for) and is always the second answer.
+  for (std::size_t i = 2; i < names.size(); ++i) {
+    const Cache::Hit hit = cache.Find(kept, names[0], 1);
+    ASSERT_EQ(Bytes(hit.answer.begin(), hit.answer.end()), second) << i;
+    ASSERT_TRUE(cache.Find(erased, names[1], 1).answer.empty());
+    const std::string text = "r" + std::to_string(i) + ".example.";
+    ASSERT_TRUE(cache.Insert(MakeCacheKey(0, names[i], 1, 1, 0), PositiveAnswer(text.c_str(), 300), 1, 300));
+  }
+  EXPECT_LE(cache.size(), 300u);
 }
 
 TEST(Cache, RefusesAnswersLargerThanASlot) {
@@ -116,7 +203,7 @@ TEST(Cache, RefusesAnswersLargerThanASlot) {
   MessageBuilder big(1, kAnswer);
   big.Question("a.example.", 1);
   for (int i = 0; i < 100; ++i) big.AnswerAt(12, 1, 300, testing::ARdata(10, 0, 0, 1));
-  ASSERT_GT(big.bytes().size(), Cache::kSlotBytes);
+  ASSERT_GT(big.bytes().size(), Cache::kMaxAnswerBytes);
   EXPECT_FALSE(cache.Insert(MakeCacheKey(0, WireName("a.example."), 1, 1, 0), big.bytes(), 0, 300));
 }
 

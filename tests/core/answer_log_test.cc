@@ -1,0 +1,122 @@
+// AnswerLog, the cache's answer storage: records take what their answer takes, segments
+// are made only as the log fills, and cleaning keeps what its owner keeps, packed, and
+// says where each kept record went.
+#include "core/cache/answer_log.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <vector>
+
+namespace ringdns::core {
+namespace {
+
+std::vector<std::uint8_t> Answer(std::size_t len, std::uint8_t fill) { return std::vector<std::uint8_t>(len, fill); }
+
+TEST(AnswerLog, ARecordTakesItsAnswerPlusAHeaderPaddedToEight) {
+  EXPECT_EQ(AnswerLog::RecordBytes(0), 8u);
+  EXPECT_EQ(AnswerLog::RecordBytes(1), 16u);
+  EXPECT_EQ(AnswerLog::RecordBytes(90), 104u);
+  EXPECT_EQ(AnswerLog::RecordBytes(1232), 1240u);
+  // 3 records of 1 232 octets fit a segment: 6 need two, and one more to append to.
+  EXPECT_EQ(AnswerLog::SegmentsFor(6, 1232), 3u);
+  EXPECT_EQ(AnswerLog::SegmentsFor(7, 1232), 4u);
+  EXPECT_EQ(AnswerLog::SegmentsFor(0, 1232), 0u);
+}
+
+TEST(AnswerLog, SegmentsAreMadeOnlyAsAnswersArrive) {
+  AnswerLog log(100);
+  EXPECT_EQ(log.segments_made(), 0u);
+  EXPECT_FALSE(log.Fits(1));
+  ASSERT_TRUE(log.OpenNew());
+  std::map<std::uint32_t, std::uint8_t> written;
+  // 150 answers of 100 octets (112 with the header): 36 fill a segment.
+  for (std::uint8_t i = 0; i < 150; ++i) {
+    if (!log.Fits(100)) {
+      ASSERT_TRUE(log.OpenNew());
+    }
+    written[log.Append(i, Answer(100, i))] = i;
+  }
+  EXPECT_EQ(log.segments_made(), 5u);
+  EXPECT_EQ(log.segments_queued(), 4u);
+  for (const auto& [at, fill] : written) {
+    const std::span<const std::uint8_t> answer = log.Answer(at);
+    ASSERT_EQ(answer.size(), 100u);
+    EXPECT_EQ(answer[0], fill);
+    EXPECT_EQ(answer[99], fill);
+  }
+}
+
+TEST(AnswerLog, CleaningPacksTheKeptRecordsAndSaysWhereTheyWent) {
+  AnswerLog log(2);
+  ASSERT_TRUE(log.OpenNew());
+  std::vector<std::uint32_t> at;
+  for (std::uint8_t i = 0; i < 10; ++i) at.push_back(log.Append(i, Answer(20u + i, i)));
+  std::vector<std::uint32_t> asked;
+  std::map<std::uint32_t, std::uint32_t> moved;  // owner -> new place
+  ASSERT_TRUE(log.CleanOldest(
+      [&](std::uint32_t owner, std::uint32_t where, std::uint32_t bytes) {
+        EXPECT_EQ(where, at[owner]);
+        EXPECT_EQ(bytes, AnswerLog::RecordBytes(20u + owner));
+        asked.push_back(owner);
+        return owner % 3 == 0;  // keeps 0, 3, 6, 9
+      },
+      [&](std::uint32_t owner, std::uint32_t where) { moved[owner] = where; }));
+  EXPECT_EQ(asked, (std::vector<std::uint32_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  ASSERT_EQ(moved.size(), 4u);
+  std::uint32_t expected_at = moved[0];
+  for (std::uint32_t owner : {0u, 3u, 6u, 9u}) {
+    EXPECT_EQ(moved[owner], expected_at) << "kept records are packed in order";
+    const std::span<const std::uint8_t> answer = log.Answer(moved[owner]);
+    ASSERT_EQ(answer.size(), 20u + owner);
+    EXPECT_EQ(answer[0], owner);
+    EXPECT_EQ(answer.back(), owner);
+    expected_at += AnswerLog::RecordBytes(20u + owner);
+  }
+  // The cleaned segment is appended to again, after what it kept, and is the only one made.
+  const std::uint32_t next = log.Append(42, Answer(5, 42));
+  EXPECT_EQ(next, expected_at);
+  EXPECT_EQ(log.segments_made(), 1u);
+}
+
+TEST(AnswerLog, OldestFirstAndFreedSegmentsAreReusedBeforeNewOnes) {
+  AnswerLog log(3);
+  ASSERT_TRUE(log.OpenNew());
+  const std::uint32_t first = log.Append(1, Answer(2000, 1));
+  ASSERT_TRUE(log.OpenNew());
+  const std::uint32_t second = log.Append(2, Answer(2000, 2));
+  std::vector<std::uint32_t> oldest;
+  log.ForEachInOldest([&](std::uint32_t owner, std::uint32_t, std::uint32_t) { oldest.push_back(owner); });
+  EXPECT_EQ(oldest, std::vector<std::uint32_t>{1});
+  // Cleaning drops the first segment's record: the open one is queued behind it.
+  ASSERT_TRUE(log.CleanOldest([](auto...) { return false; }, [](auto...) {}));
+  oldest.clear();
+  log.ForEachInOldest([&](std::uint32_t owner, std::uint32_t, std::uint32_t) { oldest.push_back(owner); });
+  EXPECT_EQ(oldest, std::vector<std::uint32_t>{2});
+  EXPECT_EQ(log.Answer(second)[0], 2);
+  // The cleaned segment, empty and open, goes back to the free ones when another opens.
+  EXPECT_EQ(log.Append(3, Answer(10, 3)), first);
+  // The oldest is now the second segment, whose record goes: it is left open and empty.
+  ASSERT_TRUE(log.CleanOldest([](std::uint32_t owner, auto...) { return owner == 3; }, [](auto...) {}));
+  EXPECT_FALSE(log.OpenFree());
+  EXPECT_EQ(log.segments_made(), 2u);
+  // Opening another puts the empty one back among the free ones, to be taken next.
+  EXPECT_TRUE(log.OpenNew());
+  EXPECT_EQ(log.segments_made(), 3u);
+  EXPECT_FALSE(log.CanGrow());
+  EXPECT_FALSE(log.OpenNew());
+  (void)log.Append(4, Answer(10, 4));
+  EXPECT_TRUE(log.OpenFree());
+  EXPECT_EQ(log.Append(5, Answer(10, 5)), second);
+}
+
+TEST(AnswerLog, AnEmptyLogHasNothingToClean) {
+  AnswerLog log(2);
+  EXPECT_FALSE(log.CleanOldest([](auto...) { return true; }, [](auto...) {}));
+  ASSERT_TRUE(log.OpenNew());
+  EXPECT_FALSE(log.CleanOldest([](auto...) { return true; }, [](auto...) {}));
+  EXPECT_TRUE(log.OpenFree());  // the empty open segment went back to the free ones
+}
+
+}  // namespace
+}  // namespace ringdns::core
