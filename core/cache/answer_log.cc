@@ -1,20 +1,25 @@
 #include "core/cache/answer_log.h"
 
+#include <algorithm>
+
+
 namespace ringdns::core {
 
 std::uint32_t AnswerLog::SegmentsFor(std::uint32_t records, std::size_t len) noexcept {
   if (records == 0) return 0;
-  const std::uint32_t per_segment = kSegmentBytes / RecordBytes(len);
-  return (records + per_segment - 1) / per_segment + 1;
+  const std::uint64_t bytes = std::uint64_t{records} * RecordBytes(len);
+  return static_cast<std::uint32_t>(std::min<std::uint64_t>((bytes + kSegmentBytes - 1) / kSegmentBytes + 1, kMaxSegments));
 }
 
 std::uint64_t AnswerLog::MemoryBound(std::uint32_t max_segments) noexcept {
-  return std::uint64_t{max_segments} * (kSegmentBytes + 3 * sizeof(std::uint32_t));
+  // The segments, then three tables of a 32-bit word per segment, each touched in pages.
+  const std::uint64_t table_pages = (std::uint64_t{max_segments} * sizeof(std::uint32_t) + 4095) / 4096;
+  return std::uint64_t{max_segments} * kSegmentBytes + 3 * table_pages * 4096;
 }
 
 AnswerLog::AnswerLog(std::uint32_t max_segments)
-    : arena_(std::size_t{max_segments} * kSegmentBytes),
-      max_segments_(max_segments),
+    : arena_(std::size_t{std::min(max_segments, kMaxSegments)} * kSegmentBytes),
+      max_segments_(std::min(max_segments, kMaxSegments)),
       used_(max_segments),
       queue_(max_segments),
       free_(max_segments) {}

@@ -30,12 +30,17 @@ class AnswerLog {
   static constexpr std::uint32_t RecordBytes(std::size_t len) noexcept {
     return static_cast<std::uint32_t>((kHeaderBytes + len + 7) & ~std::size_t{7});
   }
-  // Segments enough for `records` records of `len` octets each, beside the open one.
+  // A record's position is an octet offset in 32 bits: the log stays under 4 GiB.
+  static constexpr std::uint32_t kMaxSegments = (1u << 20) - 1;
+
+  // Segments for `records` records of `len` octets each, counted in octets (a segment's
+  // tail that a record does not fit is not counted), plus the open one; at most
+  // kMaxSegments.
   static std::uint32_t SegmentsFor(std::uint32_t records, std::size_t len) noexcept;
   static std::uint64_t MemoryBound(std::uint32_t max_segments) noexcept;
 
   AnswerLog() = default;
-  explicit AnswerLog(std::uint32_t max_segments);
+  explicit AnswerLog(std::uint32_t max_segments);  // precondition: <= kMaxSegments
 
   // Whether the open segment has room for an answer of `len` octets.
   bool Fits(std::size_t len) const noexcept {

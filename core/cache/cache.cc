@@ -119,6 +119,7 @@ Cache::Hit Cache::Find(const CacheKey& key, std::span<const std::uint8_t> qname,
 void Cache::Free(std::uint32_t slot) noexcept {
   IndexErase(slots_[slot].hash, slot);
   slots_[slot].live = false;
+  live_bytes_ -= AnswerLog::RecordBytes(log_.Answer(slots_[slot].at).size());
   ReturnSlot(slot);
   --size_;
 }
@@ -144,41 +145,76 @@ std::uint32_t Cache::TakeSlot() noexcept {
   return static_cast<std::uint32_t>(slots_.size() - 1);
 }
 
-void Cache::CleanOldest(std::int64_t now_ms) noexcept {
+void Cache::CleanOldest(std::int64_t now_ms, Clean how, CleanGoal goal) noexcept {
+  CleanGoal done;
   log_.CleanOldest(
-      [&](std::uint32_t owner, std::uint32_t at, std::uint32_t) {
-        if (!Owns(owner, at)) return false;
-        Slot& s = slots_[owner];
-        if (s.referenced && s.dead_ms > now_ms) {  // a second chance, as CLOCK's hand gives
-          s.referenced = false;
-          return true;
+      [&](std::uint32_t owner, std::uint32_t at, std::uint32_t bytes) {
+        const bool met = done.entries >= goal.entries && done.bytes >= goal.bytes;
+        if (Owns(owner, at)) {
+          Slot& s = slots_[owner];
+          const bool servable = s.dead_ms > now_ms;
+          if (servable && (how == Clean::kReclaim || met)) return true;
+          if (servable && how == Clean::kEvict && s.referenced) {
+            s.referenced = false;
+            return true;
+          }
+          Free(owner);
+          ++evictions_;
+          ++done.entries;
         }
-        Free(owner);
-        ++evictions_;
+        done.bytes += bytes;
         return false;
       },
       [&](std::uint32_t owner, std::uint32_t new_at) { slots_[owner].at = new_at; });
 }
 
-bool Cache::OldestIsMostlyDead(std::int64_t now_ms) const noexcept {
+bool Cache::ReclaimBeforeGrowing(std::int64_t now_ms) const noexcept {
+  // No segment is free here (OpenFree came first), so what live entries do not own is
+  // garbage, but for the open segment's tail.
+  const std::uint64_t made = std::uint64_t{log_.segments_made()} * AnswerLog::kSegmentBytes;
+  if (4 * live_bytes_ < 3 * made) return true;
   if (log_.segments_queued() == 0) return false;
-  std::uint32_t serving = 0;
+  std::uint32_t servable = 0;
   log_.ForEachInOldest([&](std::uint32_t owner, std::uint32_t at, std::uint32_t bytes) {
-    if (Owns(owner, at) && slots_[owner].dead_ms > now_ms) serving += bytes;
+    if (Owns(owner, at) && slots_[owner].dead_ms > now_ms) servable += bytes;
   });
-  return serving < AnswerLog::kSegmentBytes / 4;
+  return servable < AnswerLog::kSegmentBytes / 4;
 }
 
 bool Cache::MakeRoom(std::size_t len, std::int64_t now_ms) noexcept {
-  // A free or new segment fits any answer. A cleaned one may have kept too much (every
-  // entry in it referenced); it then goes to the back, its bits cleared, and the next
-  // oldest is cleaned: two rounds of the log at most, as CLOCK's hand.
-  for (std::uint32_t turn = 0; turn <= 2 * log_.max_segments() + 2 && !log_.Fits(len); ++turn) {
+  const CleanGoal goal{EvictionQuota(), AnswerLog::RecordBytes(len)};
+  std::uint32_t reclaims = 0;
+  std::uint32_t evicts = 0;
+  // Bounded: a free or new segment fits any answer, and a forced clean frees what it
+  // must (the goal's octets, or the whole segment).
+  for (std::uint32_t turn = 0; turn < kReclaimCleans + kSecondChanceCleans + 4; ++turn) {
+    if (log_.Fits(len)) return true;
     if (log_.OpenFree()) continue;
-    if (log_.CanGrow() && !OldestIsMostlyDead(now_ms) && log_.OpenNew()) continue;
-    CleanOldest(now_ms);
+    if (log_.CanGrow()) {
+      if (reclaims < kReclaimCleans && ReclaimBeforeGrowing(now_ms)) {
+        CleanOldest(now_ms, Clean::kReclaim, {});
+        ++reclaims;
+      } else {
+        log_.OpenNew();
+      }
+      continue;
+    }
+    CleanOldest(now_ms, evicts < kSecondChanceCleans ? Clean::kEvict : Clean::kForce, goal);
+    ++evicts;
   }
   return log_.Fits(len);
+}
+
+std::uint32_t Cache::TakeOrEvictSlot(std::int64_t now_ms) noexcept {
+  std::uint32_t slot = TakeSlot();
+  // Every entry has its record in a segment, so cleaning every segment once with force
+  // frees one; segments of nothing but garbage are freed on the way.
+  const std::uint32_t bound = log_.max_segments() + kSecondChanceCleans + 1;
+  for (std::uint32_t cleans = 0; slot == kEmpty && cleans < bound; ++cleans) {
+    CleanOldest(now_ms, cleans < kSecondChanceCleans ? Clean::kEvict : Clean::kForce, {EvictionQuota(), 0});
+    slot = TakeSlot();
+  }
+  return slot;
 }
 
 bool Cache::Insert(const CacheKey& key, std::span<const std::uint8_t> answer, std::int64_t now_ms,
@@ -186,15 +222,9 @@ bool Cache::Insert(const CacheKey& key, std::span<const std::uint8_t> answer, st
   if (answer.size() > kMaxAnswerBytes || slots_.capacity() == 0 || ttl_seconds == 0) return false;
   const std::uint32_t replaced = Lookup(key);
   if (replaced != kEmpty) Free(replaced);
-  // An entry to hold it: cleaning the oldest segment evicts the entries it does not keep.
-  std::uint32_t slot = TakeSlot();
-  // Two rounds of the log at most: the first may keep every entry, clearing its bit.
-  for (std::uint32_t cleans = 0; slot == kEmpty && cleans <= 2 * log_.max_segments() + 1; ++cleans) {
-    CleanOldest(now_ms);
-    slot = TakeSlot();
-  }
-  // The slot taken is not live, so cleaning for room never frees it.
+  const std::uint32_t slot = TakeOrEvictSlot(now_ms);
   if (!RINGDNS_INVARIANT(slot != kEmpty)) return false;
+  // The slot taken is not live, so cleaning for room never frees it.
   if (!RINGDNS_INVARIANT(MakeRoom(answer.size(), now_ms))) {
     ReturnSlot(slot);
     return false;
@@ -215,6 +245,7 @@ bool Cache::Insert(const CacheKey& key, std::span<const std::uint8_t> answer, st
   s.live = true;
   s.referenced = false;
   s.at = log_.Append(slot, answer);
+  live_bytes_ += AnswerLog::RecordBytes(answer.size());
   return true;
 }
 

@@ -118,5 +118,24 @@ TEST(AnswerLog, AnEmptyLogHasNothingToClean) {
   EXPECT_TRUE(log.OpenFree());  // the empty open segment went back to the free ones
 }
 
+TEST(AnswerLog, ALogOfFourGibibytesWritesItsLastSegmentWhereItIs) {
+  // Positions are 32-bit octet offsets: the log is capped just under 4 GiB, however large
+  // the capacity, and its last segment is written where it is, not over the first.
+  EXPECT_EQ(AnswerLog::SegmentsFor(100'000'000, 1232), AnswerLog::kMaxSegments);
+  AnswerLog log(AnswerLog::kMaxSegments + 10);  // reserved, not touched
+  EXPECT_EQ(log.max_segments(), AnswerLog::kMaxSegments);
+  ASSERT_TRUE(log.OpenNew());
+  const std::uint32_t first = log.Append(1, Answer(100, 1));
+  std::uint32_t last = first;
+  while (log.OpenNew()) {
+    if (log.segments_made() == AnswerLog::kMaxSegments) last = log.Append(2, Answer(100, 2));
+  }
+  EXPECT_EQ(log.segments_made(), AnswerLog::kMaxSegments);
+  ASSERT_NE(last, first);
+  EXPECT_EQ(std::uint64_t{last}, std::uint64_t{AnswerLog::kMaxSegments - 1} * AnswerLog::kSegmentBytes);
+  EXPECT_EQ(log.Answer(first)[0], 1);
+  EXPECT_EQ(log.Answer(last)[99], 2);
+}
+
 }  // namespace
 }  // namespace ringdns::core
