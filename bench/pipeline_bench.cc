@@ -34,9 +34,10 @@ core::Pipeline Build(const std::string& directives) {
 
 // Runs one query through `stages` from a fresh copy each time, as the shard would with a
 // newly received datagram.
-void RunQuery(benchmark::State& state, const std::string& directives, std::uint16_t qtype) {
+void RunQuery(benchmark::State& state, const std::string& directives, std::uint16_t qtype,
+              const std::string& qname = "www.example.svc.cluster.local.", std::uint16_t qclass = 1) {
   const core::Pipeline p = Build(directives);
-  const Bytes query = MessageBuilder(1, 0x0100).Question("www.example.svc.cluster.local.", qtype).Opt(1232, 0).bytes();
+  const Bytes query = MessageBuilder(1, 0x0100).Question(qname, qtype, qclass).Opt(1232, 0).bytes();
   Bytes room(1232);
   core::ShardCounters counters;
   sockaddr_in client{};
@@ -65,6 +66,14 @@ BENCHMARK(BM_AclPassesAQueryOn);
 
 void BM_AnyAnswersAnAnyQuery(benchmark::State& state) { RunQuery(state, " any\n", 255); }
 BENCHMARK(BM_AnyAnswersAnAnyQuery);
+
+void BM_ChaosAnswersVersionBind(benchmark::State& state) {
+  RunQuery(state, " chaos v1 alice bob\n", 16, "version.bind.", 3);
+}
+BENCHMARK(BM_ChaosAnswersVersionBind);
+
+void BM_ChaosPassesAnInQueryOn(benchmark::State& state) { RunQuery(state, " chaos\n", 1); }
+BENCHMARK(BM_ChaosPassesAnInQueryOn);
 
 void BM_LoadbalanceShufflesAnAnswer(benchmark::State& state) {
   const core::Pipeline p = Build(" loadbalance\n");

@@ -52,6 +52,7 @@ constexpr std::pair<const char*, RelaxedCounter ShardCounters::*> kFields[] = {
     {"acl_filtered", &ShardCounters::acl_filtered},
     {"acl_dropped", &ShardCounters::acl_dropped},
     {"any_minimal", &ShardCounters::any_minimal},
+    {"chaos_answers", &ShardCounters::chaos_answers},
     {"refused", &ShardCounters::refused},
     {"servfail_no_forward", &ShardCounters::servfail_no_forward},
     {"servfail_timeout", &ShardCounters::servfail_timeout},

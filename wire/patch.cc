@@ -70,7 +70,7 @@ Result<std::size_t> BuildLocalAnswer(std::span<const std::uint8_t> query, const 
   for (const LocalRecord& r : answers) {
     StoreU16(at, static_cast<std::uint16_t>(0xc000 | header::kSize));  // the question's name
     StoreU16(at + 2 + rr::kType, r.type);
-    StoreU16(at + 2 + rr::kClass, 1);
+    StoreU16(at + 2 + rr::kClass, r.rclass);
     StoreU32(at + 2 + rr::kTtl, r.ttl);
     StoreU16(at + 2 + rr::kRdLength, static_cast<std::uint16_t>(r.rdata.size()));
     std::memcpy(at + kFixed, r.rdata.data(), r.rdata.size());

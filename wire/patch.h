@@ -55,11 +55,12 @@ Result<std::size_t> BuildErrorAnswer(std::span<const std::uint8_t> query, const 
                                      const ErrorAnswer& error, std::span<std::uint8_t> out) noexcept;
 
 // A record answering the question locally: owned by the question's name (a compression
-// pointer to it), class IN.
+// pointer to it), of class `rclass` (IN unless said).
 struct LocalRecord {
   std::uint16_t type = 0;
   std::uint32_t ttl = 0;
   std::span<const std::uint8_t> rdata;
+  std::uint16_t rclass = 1;
 };
 
 // Writes a NOERROR answer to `q` carrying `answers` in the answer section, otherwise as

@@ -180,6 +180,14 @@ struct ServerTls {
   ClientAuth client_auth = ClientAuth::kNoCert;
 };
 
+// CoreDNS's `chaos [VERSION] [AUTHORS...]`: CH TXT answers for version.bind,
+// version.server, authors.bind, hostname.bind and id.server.
+struct Chaos {
+  Location where;
+  std::optional<std::string> version;  // unset: ringdns-VERSION
+  std::vector<std::string> authors;
+};
+
 struct ServerBlock {
   Location where;
   std::vector<ServerKey> keys;
@@ -198,6 +206,7 @@ struct ServerBlock {
   bool loop = false;
   bool any = false;  // RFC 8482 minimal answers to ANY
   bool loadbalance = false;  // round_robin: addresses shuffled per answer
+  std::optional<Chaos> chaos;
   std::optional<ServerTls> tls;
   bool debug = false;
   std::string root;

@@ -20,6 +20,7 @@ absl::Status ParseEndpoint(const Directive& d, Endpoint& out);  // ready, promet
 absl::Status ParseReload(const Directive& d, Reload& out);
 absl::Status ParseServerTls(const Directive& d, ServerTls& out);
 absl::Status ParseLoadbalance(const Directive& d, ServerBlock& out);
+absl::Status ParseChaos(const Directive& d, ServerBlock& out);
 absl::Status ParseDnstap(const Directive& d, Dnstap& out);
 
 }  // namespace ringdns::core::config

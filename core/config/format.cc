@@ -246,6 +246,12 @@ void FormatBlock(const ServerBlock& b, std::string& out) {
   if (b.loop) absl::StrAppend(&out, "    loop\n");
   if (b.any) absl::StrAppend(&out, "    any\n");
   if (b.loadbalance) absl::StrAppend(&out, "    loadbalance round_robin\n");
+  if (b.chaos) {
+    absl::StrAppend(&out, "    chaos");
+    if (b.chaos->version) absl::StrAppend(&out, " ", Quote(*b.chaos->version));
+    if (!b.chaos->authors.empty()) absl::StrAppend(&out, " ", JoinQuoted(b.chaos->authors));
+    absl::StrAppend(&out, "\n");
+  }
   if (b.debug) absl::StrAppend(&out, "    debug\n");
   if (!b.root.empty()) absl::StrAppend(&out, "    root ", Quote(b.root), "\n");
   for (const Acl& acl : b.acls) {

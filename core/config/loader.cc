@@ -11,12 +11,13 @@
 #include "core/config/directives.h"
 #include "core/config/parse_util.h"
 #include "core/config/syntax.h"
+#include "core/config/unknown_directive.h"
 
 namespace ringdns::core::config {
 namespace {
 
 constexpr absl::string_view kSupported =
-    "acl, any, bind, cache, debug, dnstap, errors, forward, health, import, loadbalance, log, loop, "
+    "acl, any, bind, cache, chaos, debug, dnstap, errors, forward, health, import, loadbalance, log, loop, "
     "prometheus, ready, reload, root, tls";
 
 // [scheme://]zone[:port], or a CIDR that becomes its reverse zones.
@@ -134,6 +135,7 @@ absl::Status ApplyDirective(const Directive& d, const LoadOptions& options, Serv
     return no_args();
   }
   if (name == "loadbalance") return ParseLoadbalance(d, block);
+  if (name == "chaos") return ParseChaos(d, block);
   if (name == "debug") {
     block.debug = true;
     return no_args();
@@ -143,8 +145,7 @@ absl::Status ApplyDirective(const Directive& d, const LoadOptions& options, Serv
     block.root = d.args[0].text;
     return ExpectNoBlock(d);
   }
-  return ErrorAt(d.name, absl::StrCat("unknown directive '", name, "'; ringdns supports ",
-                                      kSupported));
+  return ErrorAt(d.name, UnknownDirectiveMessage(name, kSupported));
 }
 
 absl::StatusOr<ServerBlock> BuildBlock(const ServerBlockSyntax& syntax, const LoadOptions& options) {

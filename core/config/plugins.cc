@@ -304,4 +304,28 @@ absl::Status ParseLoadbalance(const Directive& d, ServerBlock& block) {
   return ExpectNoBlock(d);
 }
 
+absl::Status ParseChaos(const Directive& d, ServerBlock& block) {
+  if (block.chaos) return ErrorAt(d.name, "chaos is given twice in this server block, expected at most one");
+  Chaos& chaos = block.chaos.emplace();
+  chaos.where = d.name.where;
+  // What an answer can hold beside the question and an OPT, so authors.bind always fits.
+  constexpr std::size_t kAuthorsRoom = 1000;
+  std::size_t authors_octets = 0;
+  for (std::size_t i = 0; i < d.args.size(); ++i) {
+    // A TXT character-string holds 255 octets (RFC 1035 section 3.3); CoreDNS cuts there too.
+    const std::string text(d.args[i].text.substr(0, 255));
+    if (i == 0) {
+      chaos.version = text;
+      continue;
+    }
+    authors_octets += 2 + 10 + 1 + text.size();  // pointer, fixed fields, length octet
+    if (authors_octets > kAuthorsRoom) {
+      return ErrorAt(d.args[i], absl::StrCat("chaos: the authors take more than ", kAuthorsRoom,
+                                             " octets, which is what one answer holds"));
+    }
+    chaos.authors.push_back(text);
+  }
+  return ExpectNoBlock(d);
+}
+
 }  // namespace ringdns::core::config

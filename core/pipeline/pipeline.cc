@@ -1,6 +1,12 @@
 #include "core/pipeline/pipeline.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <array>
+#include <string>
+
+#include "core/version.h"
 
 namespace ringdns::core {
 
@@ -13,6 +19,13 @@ absl::StatusOr<Pipeline> BuildPipeline(const config::ServerBlock& block) {
     p.before_cache.emplace_back(AclStage(std::move(*sets)));
   }
   if (block.any) p.before_cache.emplace_back(AnyStage());
+  if (block.chaos) {
+    // As CoreDNS: the host name is read once, "localhost" if it cannot be.
+    std::array<char, 256> host{};
+    const std::string hostname = ::gethostname(host.data(), host.size() - 1) == 0 ? host.data() : "localhost";
+    p.before_cache.emplace_back(
+        ChaosStage(block.chaos->version.value_or("ringdns-" + std::string(Version())), block.chaos->authors, hostname));
+  }
   if (block.loadbalance) p.answer_hooks.emplace_back(LoadbalanceStage());
   // Answer hooks run innermost (latest in CoreDNS's order) first.
   std::reverse(p.answer_hooks.begin(), p.answer_hooks.end());

@@ -21,15 +21,16 @@
 #include "core/pipeline/acl_stage.h"
 #include "core/pipeline/answer_context.h"
 #include "core/pipeline/any_stage.h"
+#include "core/pipeline/chaos_stage.h"
 #include "core/pipeline/loadbalance_stage.h"
 #include "core/pipeline/query_context.h"
 
 namespace ringdns::core {
 
-using Stage = std::variant<AclStage, AnyStage, LoadbalanceStage>;
+using Stage = std::variant<AclStage, AnyStage, ChaosStage, LoadbalanceStage>;
 
 struct Pipeline {
-  std::vector<Stage> before_cache;  // acl, any: they answer before a cached answer would
+  std::vector<Stage> before_cache;  // acl, any, chaos: they answer before a cached answer would
   std::vector<Stage> after_cache;   // what answers in place of the forward (none yet)
   // The stages with an answer hook, in the order they see an answer: the last in
   // CoreDNS's order first, as each plugin's writer wraps the ones after it.

@@ -4,15 +4,18 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "core/config/loader.h"
+#include "core/version.h"
 #include "core/random.h"
 #include "testing/hex.h"
 #include "testing/message_builder.h"
@@ -49,8 +52,8 @@ struct StageRun {
   std::size_t len = 0;
 
   StageRun(std::span<const Stage> stages, const std::string& qname, std::uint16_t qtype,
-           std::uint32_t source = 0x0a000001) {
-    room = MessageBuilder(77, wire::flag::kRd).Question(qname, qtype).Opt(1232, 0).bytes();
+           std::uint32_t source = 0x0a000001, std::uint16_t qclass = 1) {
+    room = MessageBuilder(77, wire::flag::kRd).Question(qname, qtype, qclass).Opt(1232, 0).bytes();
     const std::size_t size = room.size();
     room.resize(1232);
     const std::span<const std::uint8_t> msg(room.data(), size);
@@ -255,6 +258,104 @@ TEST(Config, LoadbalanceTakesRoundRobinAndRefusesTheRest) {
             std::string::npos);
   EXPECT_NE(error(" loadbalance\n loadbalance\n").find("test/Corefile:3:2: loadbalance is given twice"),
             std::string::npos);
+}
+
+// The TXT strings of an answer's records, in order, with each record's class and TTL.
+struct Txt {
+  std::vector<std::string> strings;
+  std::set<std::uint16_t> classes;
+  std::set<std::uint32_t> ttls;
+};
+Txt TxtOf(const Bytes& answer) {
+  Txt out;
+  const wire::Result<wire::ResponseInfo> info = wire::WalkResponse(answer);
+  EXPECT_TRUE(info) << wire::ToString(info.error());
+  if (!info) return out;
+  std::size_t at = info->question.question_end;
+  for (std::uint16_t i = 0; i < info->counts[0]; ++i) {
+    EXPECT_EQ(wire::LoadU16(answer.data() + at), 0xc00c);  // the question's name
+    EXPECT_EQ(wire::LoadU16(answer.data() + at + 2), 16);
+    out.classes.insert(wire::LoadU16(answer.data() + at + 4));
+    out.ttls.insert(wire::LoadU32(answer.data() + at + 6));
+    const std::uint16_t rdlength = wire::LoadU16(answer.data() + at + 10);
+    EXPECT_EQ(answer[at + 12] + 1u, rdlength);  // one character-string
+    out.strings.emplace_back(answer.begin() + static_cast<std::ptrdiff_t>(at) + 13,
+                             answer.begin() + static_cast<std::ptrdiff_t>(at) + 12 + rdlength);
+    at += 12 + rdlength;
+  }
+  return out;
+}
+
+constexpr std::uint16_t kChaos = 3;
+constexpr std::uint16_t kTxt = 16;
+
+TEST(ChaosStage, AnswersTheFiveNamesOfClassChaosAndPassesTheRestOn) {
+  const Pipeline p = Build(" chaos CoreDNS-001 info@coredns.io \"Second Author\"\n");
+  ASSERT_EQ(p.before_cache.size(), 1u);
+  for (const char* name : {"version.bind.", "VERSION.Server."}) {
+    const StageRun run(p.before_cache, name, kTxt, 0x0a000001, kChaos);
+    ASSERT_EQ(run.verdict, Verdict::kAnswered) << name;
+    const wire::Result<wire::ResponseInfo> info = wire::WalkResponse(run.room);
+    ASSERT_TRUE(info);
+    EXPECT_EQ(info->rcode, wire::rcode::kNoError);
+    EXPECT_EQ(info->question.id, 77);
+    EXPECT_TRUE(info->opt().present());
+    const Txt txt = TxtOf(run.room);
+    EXPECT_EQ(txt.strings, std::vector<std::string>{"CoreDNS-001"}) << name;
+    EXPECT_EQ(txt.classes, std::set<std::uint16_t>{kChaos});
+    EXPECT_EQ(txt.ttls, std::set<std::uint32_t>{0});
+    EXPECT_EQ(run.counters.chaos_answers.get(), 1u);
+  }
+  const StageRun authors(p.before_cache, "authors.bind.", kTxt, 0x0a000001, kChaos);
+  ASSERT_EQ(authors.verdict, Verdict::kAnswered);
+  EXPECT_EQ(TxtOf(authors.room).strings, (std::vector<std::string>{"info@coredns.io", "Second Author"}));
+  std::array<char, 256> host{};
+  ASSERT_EQ(::gethostname(host.data(), host.size() - 1), 0);
+  for (const char* name : {"hostname.bind.", "id.server."}) {
+    const StageRun run(p.before_cache, name, kTxt, 0x0a000001, kChaos);
+    ASSERT_EQ(run.verdict, Verdict::kAnswered) << name;
+    EXPECT_EQ(TxtOf(run.room).strings, std::vector<std::string>{host.data()}) << name;
+  }
+  // Not the five names, not TXT, not class CH: on to the forward, as in CoreDNS.
+  EXPECT_EQ(StageRun(p.before_cache, "other.bind.", kTxt, 0x0a000001, kChaos).verdict, Verdict::kNext);
+  EXPECT_EQ(StageRun(p.before_cache, "version.bind.", 1, 0x0a000001, kChaos).verdict, Verdict::kNext);
+  EXPECT_EQ(StageRun(p.before_cache, "version.bind.", kTxt).verdict, Verdict::kNext);
+  EXPECT_EQ(StageRun(p.before_cache, "x.version.bind.", kTxt, 0x0a000001, kChaos).verdict, Verdict::kNext);
+}
+
+TEST(ChaosStage, WithoutArgumentsTheVersionIsRingdnssAndNoAuthorIsNamed) {
+  const Pipeline p = Build(" chaos\n");
+  const StageRun version(p.before_cache, "version.bind.", kTxt, 0x0a000001, kChaos);
+  ASSERT_EQ(version.verdict, Verdict::kAnswered);
+  EXPECT_EQ(TxtOf(version.room).strings, std::vector<std::string>{"ringdns-" + std::string(Version())});
+  const StageRun authors(p.before_cache, "authors.bind.", kTxt, 0x0a000001, kChaos);
+  ASSERT_EQ(authors.verdict, Verdict::kAnswered);
+  EXPECT_TRUE(TxtOf(authors.room).strings.empty());
+}
+
+TEST(Config, ChaosRoundTripsAndRefusesWhatNoAnswerHolds) {
+  for (const std::string line : {" chaos\n", " chaos v1\n", " chaos \"my version\" a b\n", " chaos \"\"\n"}) {
+    absl::StatusOr<config::Config> c =
+        config::ParseCorefile(".:5353 {\n" + line + " forward . 127.0.0.1\n}\n", "test/Corefile");
+    ASSERT_TRUE(c.ok()) << c.status();
+    const std::string text = config::FormatCorefile(*c);
+    absl::StatusOr<config::Config> again = config::ParseCorefile(text, "formatted");
+    ASSERT_TRUE(again.ok()) << again.status() << text;
+    EXPECT_EQ(config::FormatCorefile(*again), text);
+    ASSERT_TRUE(again->blocks.front().chaos.has_value());
+    EXPECT_EQ(again->blocks.front().chaos->version, c->blocks.front().chaos->version) << line;
+    EXPECT_EQ(again->blocks.front().chaos->authors, c->blocks.front().chaos->authors) << line;
+  }
+  const auto error = [](const std::string& directives) {
+    absl::StatusOr<config::Config> c = config::ParseCorefile(
+        ".:5353 {\n" + directives + " forward . 127.0.0.1\n}\n", "test/Corefile");
+    return c.ok() ? std::string("accepted") : std::string(c.status().message());
+  };
+  EXPECT_NE(error(" chaos\n chaos\n").find("test/Corefile:3:2: chaos is given twice"), std::string::npos);
+  std::string many = " chaos v";
+  for (int i = 0; i < 100; ++i) many += " author-number-" + std::to_string(i);
+  EXPECT_NE(error(many + "\n").find("chaos: the authors take more than 1000 octets"), std::string::npos);
+  EXPECT_NE(error(" chaos v {\n }\n").find("test/Corefile:2:"), std::string::npos);
 }
 
 TEST(Config, AnyTakesNoArgumentsAndRoundTrips) {

@@ -42,6 +42,7 @@ printf '.:5353 {\n  kubernetes cluster.local\n}\n' >"$work/bad"
 "$ringdns" -conf "$work/bad" -validate >"$work/out" 2>&1; rc=$?
 check "-validate rejects an unknown directive with exit 1" test "$rc" -eq 1
 check "the error names file, line and column" grep -q "$work/bad:2:3: unknown directive 'kubernetes'" "$work/out"
+check "and says what to do with a cluster DNS plugin" grep -q "keep this block on CoreDNS and have ringdns forward to it" "$work/out"
 
 "$ringdns" -conf "$work/missing" -validate >"$work/out" 2>&1; rc=$?
 check "a missing Corefile exits 1" test "$rc" -eq 1
