@@ -83,6 +83,7 @@ struct ShardMetrics {
   std::vector<UpstreamMetrics> upstreams;
   RelaxedCounter cache_entries[2];   // gauges the shard keeps current: [success, denial]
   RelaxedCounter cache_evictions[2];  // likewise, copied from the pools
+  RelaxedCounter cache_bytes[2];      // likewise: the octets each pool has made
 
   ShardMetrics(std::size_t block_count, std::size_t upstream_count)
       : blocks(block_count), upstreams(upstream_count) {}

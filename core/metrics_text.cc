@@ -100,6 +100,7 @@ void MetricsTotals::Add(const MetricsSources& src, bool running) {
       for (int c = 0; c < 2; ++c) {
         cache_entries[c] += shard->cache_entries[c].get();
         cache_evictions[c] += shard->cache_evictions[c].get();
+        cache_bytes[c] += shard->cache_bytes[c].get();
       }
     }
   }
@@ -109,6 +110,7 @@ std::string FormatMetrics(const MetricsTotals& totals) {
   const auto& blocks = totals.blocks;
   const auto& cache_entries = totals.cache_entries;
   const auto& cache_evictions = totals.cache_evictions;
+  const auto& cache_bytes = totals.cache_bytes;
 
   std::string out;
   Writer w(out);
@@ -181,6 +183,11 @@ std::string FormatMetrics(const MetricsTotals& totals) {
   w.Family("coredns_cache_evictions_total", "counter", "The count of cache evictions.");
   for (int c = 0; c < 2; ++c) {
     w.Sample("coredns_cache_evictions_total", absl::StrCat("server=\"\",type=\"", c == 0 ? "success" : "denial", "\",zones=\"\",view=\"\""), cache_evictions[c]);
+  }
+  w.Family("ringdns_cache_bytes", "gauge",
+           "Octets the cache's entries and answers hold: they grow with the work, up to the capacity.");
+  for (int c = 0; c < 2; ++c) {
+    w.Sample("ringdns_cache_bytes", absl::StrCat("type=\"", c == 0 ? "success" : "denial", "\""), cache_bytes[c]);
   }
   // One family at a time: the exposition format keeps each family's samples together.
   const auto per_cached_block = [&](const char* name, const char* type, const char* help, auto&& emit) {

@@ -42,6 +42,7 @@ struct MetricsTotals {
   std::vector<ShardCounters> shards;                            // by shard index
   std::uint64_t cache_entries[2] = {0, 0};    // the running configuration's pools
   std::uint64_t cache_evictions[2] = {0, 0};  // counted by the pools, which reloads keep
+  std::uint64_t cache_bytes[2] = {0, 0};
   std::uint64_t reload_failures = 0;
   std::string io_backend;  // "io_uring" or "epoll": what the shards' rings run on
   // dnstap frames a collector's fstrm queue could not take (the collector away or slow),

@@ -518,6 +518,8 @@ void Shard::Run(const std::atomic<bool>& stop) {
       metrics_.cache_entries[1].Set(cache_->denial().size());
       metrics_.cache_evictions[0].Set(cache_->success().evictions());
       metrics_.cache_evictions[1].Set(cache_->denial().evictions());
+      metrics_.cache_bytes[0].Set(cache_->success().bytes_made());
+      metrics_.cache_bytes[1].Set(cache_->denial().bytes_made());
     }
     query_buffers_.provided().Commit();
     answer_buffers_.Commit();

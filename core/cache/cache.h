@@ -91,6 +91,9 @@ class Cache {
   std::uint64_t answer_bytes_made() const noexcept {
     return std::uint64_t{log_.segments_made()} * AnswerLog::kSegmentBytes;
   }
+  // Octets made so far for entries and answers: what grows with the work. The index
+  // (at most 8 octets for each entry of the capacity) is left out.
+  std::uint64_t bytes_made() const noexcept { return slots_.size() * sizeof(Slot) + answer_bytes_made(); }
 
  private:
   struct Slot {

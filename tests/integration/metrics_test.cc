@@ -75,6 +75,10 @@ TEST(Metrics, ScrapeCountsWhatClientsSentInCoreDnsTermsAndPassesPromtool) {
   EXPECT_EQ(Sample(text, "coredns_cache_hits_total{" + cache + ",type=\"success\"}"), 24);
   EXPECT_EQ(Sample(text, "coredns_cache_misses_total{" + cache + "}"), 1);
   EXPECT_EQ(Sample(text, "coredns_cache_entries{server=\"\",type=\"success\",zones=\"\",view=\"\"}"), 1);
+  // One answer made one entry and one 4 KiB segment of the answer log; the denial pool nothing.
+  EXPECT_GE(Sample(text, "ringdns_cache_bytes{type=\"success\"}"), 4096);
+  EXPECT_LT(Sample(text, "ringdns_cache_bytes{type=\"success\"}"), 4096 + 256);
+  EXPECT_EQ(Sample(text, "ringdns_cache_bytes{type=\"denial\"}"), 0);
   EXPECT_EQ(Sample(text, "coredns_proxy_request_duration_seconds_count{proxy_name=\"forward\",to=\"127.0.0.1:" +
                              std::to_string(up.port()) + "\"}"), 1);
   EXPECT_EQ(Sample(text, "ringdns_tcp_queries_total{shard=\"0\"}"), 5);
