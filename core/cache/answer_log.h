@@ -6,8 +6,10 @@
 // Segments are made as the log fills, up to a count fixed at start, and their pages are
 // touched as they are written: the log's memory follows the answers it holds and its
 // bound holds by construction. Full segments queue oldest first. The owner frees room by
-// cleaning the oldest: it decides, record by record, which stay (CLOCK's second chance);
-// those are packed at the front and the segment is appended to again, as the newest.
+// cleaning the oldest: it decides, record by record, which stay (CLOCK's second chance),
+// and may stop between records and go on later, so that it evicts one entry at a time.
+// Once all are decided, those still wanted are packed at the front and the segment is
+// appended to again, as the newest.
 // Shard-local; nothing is allocated after construction.
 #pragma once
 
@@ -75,22 +77,34 @@ class AnswerLog {
     }
   }
 
-  // Cleans the oldest segment: queues the open one, takes the oldest, asks keep(owner,
-  // at, record_bytes) of each record in order, packs the kept ones at its front (telling
-  // moved(owner, new_at) of each) and opens it. Returns false when the log is empty.
-  template <typename Keep, typename Moved>
-  bool CleanOldest(Keep&& keep, Moved&& moved) noexcept {
-    QueueOpen();
+  // Cleans the oldest segment, record by record in order, from where the last call
+  // stopped: decide(owner, at, record_bytes) is told of each (its owner keeps or frees
+  // it), and the call stops early once done() holds. Once every record is decided, the segment is packed
+  // (the records for which alive(owner, at) holds are kept, moved(owner, new_at) told of
+  // each) and opened as the newest, the open one queued first. When nothing is queued
+  // the open segment is queued to be cleaned. Returns false when the log is empty.
+  template <typename Decide, typename Done, typename Alive, typename Moved>
+  bool CleanOldest(Decide&& decide, Done&& done, Alive&& alive, Moved&& moved) noexcept {
+    if (queued_ == 0) QueueOpen();
     if (queued_ == 0) return false;
     const std::uint32_t segment = queue_[queue_head_];
+    const std::uint32_t base = segment * kSegmentBytes;
+    while (cursor_ < used_[segment]) {
+      if (done()) return true;
+      const Header h = HeaderAt(base + cursor_);
+      decide(h.owner, base + cursor_, RecordBytes(h.len));
+      cursor_ += RecordBytes(h.len);
+    }
+    // Every record decided: the segment leaves the head of the queue and is packed.
     queue_head_ = queue_head_ + 1 == max_segments_ ? 0 : queue_head_ + 1;
     --queued_;
-    const std::uint32_t base = segment * kSegmentBytes;
+    cursor_ = 0;
+    QueueOpen();
     std::uint32_t write = 0;
     for (std::uint32_t read = 0; read < used_[segment];) {
       const Header h = HeaderAt(base + read);
       const std::uint32_t bytes = RecordBytes(h.len);
-      if (keep(h.owner, base + read, bytes)) {
+      if (alive(h.owner, base + read)) {
         if (write != read) std::memmove(arena_.data() + base + write, arena_.data() + base + read, bytes);
         moved(h.owner, base + write);
         write += bytes;
@@ -102,6 +116,8 @@ class AnswerLog {
     return true;
   }
 
+  // Octets of the oldest queued segment already decided by a clean that stopped early.
+  std::uint32_t oldest_decided() const noexcept { return cursor_; }
   std::uint32_t segments_made() const noexcept { return made_; }
   std::uint32_t segments_queued() const noexcept { return queued_; }
   std::uint32_t max_segments() const noexcept { return max_segments_; }
@@ -132,6 +148,8 @@ class AnswerLog {
   BlankTable<std::uint32_t, 0> queue_;
   std::uint32_t queue_head_ = 0;
   std::uint32_t queued_ = 0;
+  // Octets of the oldest queued segment a clean has decided, when it stopped early.
+  std::uint32_t cursor_ = 0;
   // Segments made and holding nothing: a stack.
   BlankTable<std::uint32_t, 0> free_;
   std::uint32_t free_count_ = 0;

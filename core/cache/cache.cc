@@ -119,7 +119,7 @@ Cache::Hit Cache::Find(const CacheKey& key, std::span<const std::uint8_t> qname,
 void Cache::Free(std::uint32_t slot) noexcept {
   IndexErase(slots_[slot].hash, slot);
   slots_[slot].live = false;
-  live_bytes_ -= AnswerLog::RecordBytes(log_.Answer(slots_[slot].at).size());
+  garbage_bytes_ += AnswerLog::RecordBytes(log_.Answer(slots_[slot].at).size());
   ReturnSlot(slot);
   --size_;
 }
@@ -145,61 +145,61 @@ std::uint32_t Cache::TakeSlot() noexcept {
   return static_cast<std::uint32_t>(slots_.size() - 1);
 }
 
-void Cache::CleanOldest(std::int64_t now_ms, Clean how, CleanGoal goal) noexcept {
-  CleanGoal done;
+void Cache::CleanOldest(std::int64_t now_ms, Clean how, std::uint32_t stop_after) noexcept {
+  std::uint32_t evicted = 0;
   log_.CleanOldest(
-      [&](std::uint32_t owner, std::uint32_t at, std::uint32_t bytes) {
-        const bool met = done.entries >= goal.entries && done.bytes >= goal.bytes;
-        if (Owns(owner, at)) {
-          Slot& s = slots_[owner];
-          const bool servable = s.dead_ms > now_ms;
-          if (servable && (how == Clean::kReclaim || met)) return true;
-          if (servable && how == Clean::kEvict && s.referenced) {
-            s.referenced = false;
-            return true;
-          }
-          Free(owner);
-          ++evictions_;
-          ++done.entries;
+      [&](std::uint32_t owner, std::uint32_t at, std::uint32_t) {
+        if (!Owns(owner, at)) return;
+        Slot& s = slots_[owner];
+        const bool servable = s.dead_ms > now_ms;
+        if (servable && how == Clean::kReclaim) return;
+        if (servable && how == Clean::kEvict && s.referenced) {  // a second chance
+          s.referenced = false;
+          return;
         }
-        done.bytes += bytes;
+        Free(owner);
+        ++evictions_;
+        ++evicted;
+      },
+      [&] { return stop_after > 0 && evicted >= stop_after; },
+      [&](std::uint32_t owner, std::uint32_t at) {
+        if (Owns(owner, at)) return true;
+        garbage_bytes_ -= AnswerLog::RecordBytes(log_.Answer(at).size());  // dropped as it is packed
         return false;
       },
       [&](std::uint32_t owner, std::uint32_t new_at) { slots_[owner].at = new_at; });
 }
 
 bool Cache::ReclaimBeforeGrowing(std::int64_t now_ms) const noexcept {
-  // No segment is free here (OpenFree came first), so what live entries do not own is
-  // garbage, but for the open segment's tail.
   const std::uint64_t made = std::uint64_t{log_.segments_made()} * AnswerLog::kSegmentBytes;
-  if (4 * live_bytes_ < 3 * made) return true;
-  if (log_.segments_queued() == 0) return false;
+  if (2 * garbage_bytes_ >= made) return true;
+  std::uint32_t used = 0;
   std::uint32_t servable = 0;
   log_.ForEachInOldest([&](std::uint32_t owner, std::uint32_t at, std::uint32_t bytes) {
+    used += bytes;
     if (Owns(owner, at) && slots_[owner].dead_ms > now_ms) servable += bytes;
   });
-  return servable < AnswerLog::kSegmentBytes / 4;
+  return used > 0 && 4 * servable <= 3 * used;
 }
 
 bool Cache::MakeRoom(std::size_t len, std::int64_t now_ms) noexcept {
-  const CleanGoal goal{EvictionQuota(), AnswerLog::RecordBytes(len)};
   std::uint32_t reclaims = 0;
   std::uint32_t evicts = 0;
-  // Bounded: a free or new segment fits any answer, and a forced clean frees what it
-  // must (the goal's octets, or the whole segment).
+  // Bounded: a free or new segment fits any answer, and a forced clean of a whole
+  // segment leaves it empty.
   for (std::uint32_t turn = 0; turn < kReclaimCleans + kSecondChanceCleans + 4; ++turn) {
     if (log_.Fits(len)) return true;
     if (log_.OpenFree()) continue;
     if (log_.CanGrow()) {
       if (reclaims < kReclaimCleans && ReclaimBeforeGrowing(now_ms)) {
-        CleanOldest(now_ms, Clean::kReclaim, {});
+        CleanOldest(now_ms, Clean::kReclaim);
         ++reclaims;
       } else {
         log_.OpenNew();
       }
       continue;
     }
-    CleanOldest(now_ms, evicts < kSecondChanceCleans ? Clean::kEvict : Clean::kForce, goal);
+    CleanOldest(now_ms, evicts < kSecondChanceCleans ? Clean::kEvict : Clean::kForce);
     ++evicts;
   }
   return log_.Fits(len);
@@ -207,11 +207,11 @@ bool Cache::MakeRoom(std::size_t len, std::int64_t now_ms) noexcept {
 
 std::uint32_t Cache::TakeOrEvictSlot(std::int64_t now_ms) noexcept {
   std::uint32_t slot = TakeSlot();
-  // Every entry has its record in a segment, so cleaning every segment once with force
-  // frees one; segments of nothing but garbage are freed on the way.
-  const std::uint32_t bound = log_.max_segments() + kSecondChanceCleans + 1;
+  // Each clean evicts one entry or finishes a segment; with force, a round of the log
+  // finds an entry, since every entry has its record in a segment.
+  const std::uint32_t bound = 2 * log_.max_segments() + kSecondChanceCleans + 2;
   for (std::uint32_t cleans = 0; slot == kEmpty && cleans < bound; ++cleans) {
-    CleanOldest(now_ms, cleans < kSecondChanceCleans ? Clean::kEvict : Clean::kForce, {EvictionQuota(), 0});
+    CleanOldest(now_ms, cleans < kSecondChanceCleans ? Clean::kEvict : Clean::kForce, 1);
     slot = TakeSlot();
   }
   return slot;
@@ -245,7 +245,6 @@ bool Cache::Insert(const CacheKey& key, std::span<const std::uint8_t> answer, st
   s.live = true;
   s.referenced = false;
   s.at = log_.Append(slot, answer);
-  live_bytes_ += AnswerLog::RecordBytes(answer.size());
   return true;
 }
 

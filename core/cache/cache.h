@@ -4,8 +4,8 @@
 // open-addressing index over it, and an AnswerLog holding each answer in as many octets
 // as it has. Eviction is CLOCK over the log: a hit sets an entry's referenced bit, and
 // cleaning the oldest segment gives referenced entries a second chance (they move to the
-// newest, bit cleared) and drops others until it has freed what it must, so hot entries
-// stay and neither a hit nor an insert into
+// newest, bit cleared) and evicts the others, oldest first, one at a time when entries
+// run out and a segment at a time when the log's octets do, so hot entries stay and neither a hit nor an insert into
 // a full cache allocates. Answers larger than kMaxAnswerBytes are not cached. Copies
 // happen exactly twice: into the log on insert, out of it on a hit. An entry may outlive
 // its TTL by a stale window (serve_stale, RFC 8767), during which Find reports it as
@@ -127,33 +127,25 @@ class Cache {
   // owns and entries past their stale window always go.
   enum class Clean {
     kReclaim,  // only those: the cache may still grow, so no live entry is evicted
-    kEvict,    // CLOCK: a referenced entry stays (bit cleared), others go until the goal is met
+    kEvict,    // CLOCK: a referenced entry stays (bit cleared), others are evicted
     kForce,    // as kEvict, without second chances: bounds the work of an insert
   };
-  struct CleanGoal {
-    std::uint32_t entries = 0;  // evicted
-    std::uint32_t bytes = 0;    // freed in the segment
-  };
-  void CleanOldest(std::int64_t now_ms, Clean how, CleanGoal goal) noexcept;
-  // Whether cleaning for reuse beats growing: a quarter of the log or more is records
-  // no one owns, or the oldest segment is mostly entries past their stale window.
+  // Cleans from where the last clean stopped, to the end of the segment or, with
+  // `stop_after` > 0, until that many entries are evicted.
+  void CleanOldest(std::int64_t now_ms, Clean how, std::uint32_t stop_after = 0) noexcept;
+  // Whether cleaning for reuse beats growing: the oldest segment is a quarter or more
+  // records no one owns or entries past their stale window, or the whole log is half.
   bool ReclaimBeforeGrowing(std::int64_t now_ms) const noexcept;
   // Room in the log's open segment for an answer of `len` octets; false cannot happen
   // while the log has a segment.
   bool MakeRoom(std::size_t len, std::int64_t now_ms) noexcept;
   // A free entry, made if none is free and the table may grow; kEmpty when full.
   std::uint32_t TakeSlot() noexcept;
-  // An entry for a new key: a free one, else one evicted from the oldest segments.
+  // An entry for a new key: a free one, else the next one CLOCK evicts, oldest first.
   std::uint32_t TakeOrEvictSlot(std::int64_t now_ms) noexcept;
-  // Evictions a clean is worth when the cache is full: a segment's or 1/64 of the
-  // capacity, whichever is less, so a small cache loses one entry, not a segment's.
-  std::uint32_t EvictionQuota() const noexcept {
-    return static_cast<std::uint32_t>(slots_.capacity() / 64) + 1;
-  }
   // Cleans that may give second chances before one forces out an entry.
   static constexpr std::uint32_t kSecondChanceCleans = 8;
-  // Cleans for reuse before the log grows anyway, so garbage far from the oldest end is
-  // reached over several inserts rather than in one.
+  // Cleans for reuse before the log grows anyway, so that an insert's work stays bounded.
   static constexpr std::uint32_t kReclaimCleans = 4;
 
   // Entries are made as the cache fills (so its memory follows the names it holds), and
@@ -166,7 +158,7 @@ class Cache {
   std::uint32_t index_mask_ = 0;
   std::uint32_t size_ = 0;
   std::uint64_t evictions_ = 0;
-  std::uint64_t live_bytes_ = 0;  // octets of the log's records that live entries own
+  std::uint64_t garbage_bytes_ = 0;  // octets of the log's records no entry owns
 };
 
 }  // namespace ringdns::core

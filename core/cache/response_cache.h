@@ -31,7 +31,12 @@ class ResponseCache {
               std::int64_t now_ms, std::uint32_t ttl_seconds, std::uint32_t stale_seconds) noexcept {
     Cache& into = denial ? denial_ : success_;
     Cache& other = denial ? success_ : denial_;
-    if (!into.Insert(key, answer, now_ms, ttl_seconds, stale_seconds)) return false;
+    if (!into.Insert(key, answer, now_ms, ttl_seconds, stale_seconds)) {
+      // What the upstream says now cannot be kept: an older answer must not stand in.
+      into.Erase(key);
+      other.Erase(key);
+      return false;
+    }
     other.Erase(key);
     return true;
   }

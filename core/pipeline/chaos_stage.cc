@@ -1,5 +1,7 @@
 #include "core/pipeline/chaos_stage.h"
 
+#include <algorithm>
+
 #include "wire/name.h"
 #include "wire/patch.h"
 
@@ -37,7 +39,13 @@ ChaosStage::ChaosStage(std::string_view version, const std::vector<std::string>&
   };
   version_ = add(version);
   hostname_ = add(hostname);
-  for (std::size_t i = 0; i < authors.size() && i < kMaxAuthors; ++i) authors_.push_back(add(authors[i]));
+  // Each author once (RFC 2181 section 5: no duplicate records in an RRset).
+  for (std::size_t i = 0; i < authors.size() && authors_.size() < kMaxAuthors; ++i) {
+    if (std::find(authors.begin(), authors.begin() + static_cast<std::ptrdiff_t>(i), authors[i]) ==
+        authors.begin() + static_cast<std::ptrdiff_t>(i)) {
+      authors_.push_back(add(authors[i]));
+    }
+  }
 }
 
 Verdict ChaosStage::OnQuery(QueryContext& ctx) const noexcept {

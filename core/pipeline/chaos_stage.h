@@ -4,7 +4,8 @@
 // answered by ringdns itself, TTL 0. Any other query goes on, as in CoreDNS (a CH query
 // for another name is forwarded). Differences from CoreDNS: the version defaults to
 // ringdns-VERSION, there is no built-in list of authors (authors.bind without AUTHORS is
-// answered with no record), and authors keep the order they are written in.
+// answered with no record), authors keep the order they are written in (each once), and
+// the host name is read when the configuration is loaded.
 #pragma once
 
 #include <array>

@@ -20,7 +20,8 @@ absl::StatusOr<Pipeline> BuildPipeline(const config::ServerBlock& block) {
   }
   if (block.any) p.before_cache.emplace_back(AnyStage());
   if (block.chaos) {
-    // As CoreDNS: the host name is read once, "localhost" if it cannot be.
+    // "localhost" if the host name cannot be read, as in CoreDNS; read at load (CoreDNS
+    // reads it per query), so a renamed host shows after a reload.
     std::array<char, 256> host{};
     const std::string hostname = ::gethostname(host.data(), host.size() - 1) == 0 ? host.data() : "localhost";
     p.before_cache.emplace_back(

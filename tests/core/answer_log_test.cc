@@ -47,22 +47,33 @@ TEST(AnswerLog, SegmentsAreMadeOnlyAsAnswersArrive) {
   }
 }
 
+// Cleans the oldest segment to its end, keeping the records `keep(owner)` wants.
+template <typename Keep>
+bool CleanWhole(AnswerLog& log, Keep keep) {
+  return log.CleanOldest([](auto...) {}, [] { return false; }, [&](std::uint32_t owner, std::uint32_t) { return keep(owner); },
+                         [](auto...) {});
+}
+
 TEST(AnswerLog, CleaningPacksTheKeptRecordsAndSaysWhereTheyWent) {
   AnswerLog log(2);
   ASSERT_TRUE(log.OpenNew());
   std::vector<std::uint32_t> at;
   for (std::uint8_t i = 0; i < 10; ++i) at.push_back(log.Append(i, Answer(20u + i, i)));
-  std::vector<std::uint32_t> asked;
+  std::vector<std::uint32_t> decided;
   std::map<std::uint32_t, std::uint32_t> moved;  // owner -> new place
+  // Nothing is queued: the open segment is the one cleaned.
   ASSERT_TRUE(log.CleanOldest(
       [&](std::uint32_t owner, std::uint32_t where, std::uint32_t bytes) {
         EXPECT_EQ(where, at[owner]);
         EXPECT_EQ(bytes, AnswerLog::RecordBytes(20u + owner));
-        asked.push_back(owner);
-        return owner % 3 == 0;  // keeps 0, 3, 6, 9
+        decided.push_back(owner);
+      },
+      [] { return false; }, [&](std::uint32_t owner, std::uint32_t where) {
+        EXPECT_EQ(where, at[owner]);  // read before anything is moved over it
+        return owner % 3 == 0;        // keeps 0, 3, 6, 9
       },
       [&](std::uint32_t owner, std::uint32_t where) { moved[owner] = where; }));
-  EXPECT_EQ(asked, (std::vector<std::uint32_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  EXPECT_EQ(decided, (std::vector<std::uint32_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
   ASSERT_EQ(moved.size(), 4u);
   std::uint32_t expected_at = moved[0];
   for (std::uint32_t owner : {0u, 3u, 6u, 9u}) {
@@ -74,9 +85,43 @@ TEST(AnswerLog, CleaningPacksTheKeptRecordsAndSaysWhereTheyWent) {
     expected_at += AnswerLog::RecordBytes(20u + owner);
   }
   // The cleaned segment is appended to again, after what it kept, and is the only one made.
-  const std::uint32_t next = log.Append(42, Answer(5, 42));
-  EXPECT_EQ(next, expected_at);
+  EXPECT_TRUE(log.Fits(5));
+  EXPECT_EQ(log.Append(42, Answer(5, 42)), expected_at);
   EXPECT_EQ(log.segments_made(), 1u);
+}
+
+TEST(AnswerLog, ACleanThatStopsEarlyGoesOnWhereItStopped) {
+  AnswerLog log(3);
+  ASSERT_TRUE(log.OpenNew());
+  for (std::uint8_t i = 0; i < 6; ++i) (void)log.Append(i, Answer(500, i));
+  ASSERT_TRUE(log.OpenNew());  // the first segment is queued
+  (void)log.Append(100, Answer(10, 100));
+  std::vector<std::uint32_t> decided;
+  int packs = 0;
+  const auto clean_two = [&] {
+    std::size_t before = decided.size();
+    return log.CleanOldest([&](std::uint32_t owner, auto...) { decided.push_back(owner); },
+                           [&] { return decided.size() - before == 2; },
+                           [&](std::uint32_t owner, std::uint32_t) {
+                             ++packs;
+                             return owner == 5;
+                           },
+                           [](auto...) {});
+  };
+  ASSERT_TRUE(clean_two());
+  EXPECT_EQ(decided, (std::vector<std::uint32_t>{0, 1}));
+  EXPECT_EQ(log.oldest_decided(), 2 * AnswerLog::RecordBytes(500));
+  EXPECT_EQ(packs, 0) << "not packed before every record is decided";
+  ASSERT_TRUE(clean_two());
+  ASSERT_TRUE(clean_two());
+  EXPECT_EQ(decided, (std::vector<std::uint32_t>{0, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(packs, 6);
+  EXPECT_EQ(log.oldest_decided(), 0u);
+  // It is now the open segment, holding record 5 only; the one that was open is queued.
+  std::vector<std::uint32_t> oldest;
+  log.ForEachInOldest([&](std::uint32_t owner, auto...) { oldest.push_back(owner); });
+  EXPECT_EQ(oldest, std::vector<std::uint32_t>{100});
+  EXPECT_EQ(log.Append(7, Answer(10, 7)), AnswerLog::RecordBytes(500));
 }
 
 TEST(AnswerLog, OldestFirstAndFreedSegmentsAreReusedBeforeNewOnes) {
@@ -88,16 +133,15 @@ TEST(AnswerLog, OldestFirstAndFreedSegmentsAreReusedBeforeNewOnes) {
   std::vector<std::uint32_t> oldest;
   log.ForEachInOldest([&](std::uint32_t owner, std::uint32_t, std::uint32_t) { oldest.push_back(owner); });
   EXPECT_EQ(oldest, std::vector<std::uint32_t>{1});
-  // Cleaning drops the first segment's record: the open one is queued behind it.
-  ASSERT_TRUE(log.CleanOldest([](auto...) { return false; }, [](auto...) {}));
+  // Cleaning drops the first segment's record: it opens, empty, and the open one queues.
+  ASSERT_TRUE(CleanWhole(log, [](std::uint32_t) { return false; }));
   oldest.clear();
   log.ForEachInOldest([&](std::uint32_t owner, std::uint32_t, std::uint32_t) { oldest.push_back(owner); });
   EXPECT_EQ(oldest, std::vector<std::uint32_t>{2});
   EXPECT_EQ(log.Answer(second)[0], 2);
-  // The cleaned segment, empty and open, goes back to the free ones when another opens.
   EXPECT_EQ(log.Append(3, Answer(10, 3)), first);
-  // The oldest is now the second segment, whose record goes: it is left open and empty.
-  ASSERT_TRUE(log.CleanOldest([](std::uint32_t owner, auto...) { return owner == 3; }, [](auto...) {}));
+  // The second segment's record goes too: it is left open and empty.
+  ASSERT_TRUE(CleanWhole(log, [](std::uint32_t owner) { return owner == 3; }));
   EXPECT_FALSE(log.OpenFree());
   EXPECT_EQ(log.segments_made(), 2u);
   // Opening another puts the empty one back among the free ones, to be taken next.
@@ -112,9 +156,9 @@ TEST(AnswerLog, OldestFirstAndFreedSegmentsAreReusedBeforeNewOnes) {
 
 TEST(AnswerLog, AnEmptyLogHasNothingToClean) {
   AnswerLog log(2);
-  EXPECT_FALSE(log.CleanOldest([](auto...) { return true; }, [](auto...) {}));
+  EXPECT_FALSE(CleanWhole(log, [](std::uint32_t) { return true; }));
   ASSERT_TRUE(log.OpenNew());
-  EXPECT_FALSE(log.CleanOldest([](auto...) { return true; }, [](auto...) {}));
+  EXPECT_FALSE(CleanWhole(log, [](std::uint32_t) { return true; }));
   EXPECT_TRUE(log.OpenFree());  // the empty open segment went back to the free ones
 }
 

@@ -227,6 +227,44 @@ TEST(Cache, ASmallFullCacheLosesOneEntryPerInsertNotASegment) {
   }
 }
 
+TEST(Cache, AFullCacheEvictsTheOldestFirst) {
+  // Never asked for: CLOCK without a second chance is FIFO. 12 inserts into a full
+  // cache evict exactly the 12 oldest, across segments.
+  Cache cache(128);
+  std::vector<Bytes> names;
+  std::vector<Bytes> answers;
+  for (int i = 0; i < 140; ++i) {
+    const std::string text = "old-name-number-" + std::to_string(i) + ".example.";
+    names.push_back(WireName(text));
+    answers.push_back(MessageBuilder(1, kAnswer).Question(text, 1)
+                          .AnswerAt(12, 1, 300, testing::ARdata(10, 0, 0, 1))
+                          .AnswerAt(12, 1, 300, testing::ARdata(10, 0, 0, 2)).bytes());
+  }
+  for (std::size_t i = 0; i < 140; ++i) ASSERT_TRUE(cache.Insert(MakeCacheKey(0, names[i], 1, 1, 0), answers[i], 0, 300));
+  EXPECT_EQ(cache.size(), 128u);
+  EXPECT_EQ(cache.evictions(), 12u);
+  for (std::size_t i = 0; i < 140; ++i) {
+    EXPECT_EQ(cache.Find(MakeCacheKey(0, names[i], 1, 1, 0), names[i], 1).answer.empty(), i < 12) << i;
+  }
+}
+
+TEST(ResponseCache, AnAnswerThatCannotBeKeptTakesTheOlderOneOut) {
+  // A stale NXDOMAIN, then the upstream's answer is too large to cache: the NXDOMAIN
+  // must not go on being served (and refreshed) for the rest of its stale window.
+  ResponseCache cache(4, 4);
+  const Bytes qname = WireName("big.example.");
+  const CacheKey key = MakeCacheKey(1, qname, 1, 1, 0);
+  const Bytes nxdomain = MessageBuilder(1, kAnswer | wire::rcode::kNxDomain).Question("big.example.", 1).bytes();
+  ASSERT_TRUE(cache.Insert(true, key, nxdomain, 0, 5, 3600));
+  MessageBuilder big(1, kAnswer);
+  big.Question("big.example.", 1);
+  for (int i = 0; i < 100; ++i) big.AnswerAt(12, 1, 300, testing::ARdata(10, 0, 0, 1));
+  ASSERT_GT(big.bytes().size(), Cache::kMaxAnswerBytes);
+  EXPECT_FALSE(cache.Insert(false, key, big.bytes(), 10'000, 300, 3600));
+  EXPECT_TRUE(cache.Find(key, qname, 10'000).answer.empty());
+  EXPECT_EQ(cache.denial().size(), 0u);
+}
+
 TEST(Cache, AReplacedAnswerNeverComesBackThroughCleaning) {
   // Same name, same size, different address: only the newer may ever be served, however
   // often its segment is cleaned and moved.

@@ -391,6 +391,8 @@ INSTANTIATE_TEST_SUITE_P(
                     "Corefile:2:3: unknown directive 'forwrd'; did you mean 'forward'? ringdns supports acl"},
         BadCorefile{"letters swapped", ".:53 {\n  cahce 30\n}\n",
                     "Corefile:2:3: unknown directive 'cahce'; did you mean 'cache'?"},
+        BadCorefile{"two letters swapped in a short name", ".:53 {\n  lgo\n}\n",
+                    "Corefile:2:3: unknown directive 'lgo'; did you mean 'log'?"},
         BadCorefile{"a short name only a letter away", ".:53 {\n  lg\n}\n",
                     "Corefile:2:3: unknown directive 'lg'; did you mean 'log'?"},
         BadCorefile{"a short name two letters away is not guessed", ".:53 {\n  ab\n}\n",

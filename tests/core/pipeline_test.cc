@@ -323,6 +323,13 @@ TEST(ChaosStage, AnswersTheFiveNamesOfClassChaosAndPassesTheRestOn) {
   EXPECT_EQ(StageRun(p.before_cache, "x.version.bind.", kTxt, 0x0a000001, kChaos).verdict, Verdict::kNext);
 }
 
+TEST(ChaosStage, AnAuthorNamedTwiceIsOneRecord) {
+  const Pipeline p = Build(" chaos v1 bob alice bob\n");
+  const StageRun authors(p.before_cache, "authors.bind.", kTxt, 0x0a000001, kChaos);
+  ASSERT_EQ(authors.verdict, Verdict::kAnswered);
+  EXPECT_EQ(TxtOf(authors.room).strings, (std::vector<std::string>{"bob", "alice"}));
+}
+
 TEST(ChaosStage, WithoutArgumentsTheVersionIsRingdnssAndNoAuthorIsNamed) {
   const Pipeline p = Build(" chaos\n");
   const StageRun version(p.before_cache, "version.bind.", kTxt, 0x0a000001, kChaos);
