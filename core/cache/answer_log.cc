@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-
 namespace ringdns::core {
 
 std::uint32_t AnswerLog::SegmentsFor(std::uint32_t records, std::size_t len) noexcept {
@@ -20,9 +19,9 @@ std::uint64_t AnswerLog::MemoryBound(std::uint32_t max_segments) noexcept {
 AnswerLog::AnswerLog(std::uint32_t max_segments)
     : arena_(std::size_t{std::min(max_segments, kMaxSegments)} * kSegmentBytes),
       max_segments_(std::min(max_segments, kMaxSegments)),
-      used_(max_segments),
-      queue_(max_segments),
-      free_(max_segments) {}
+      used_(max_segments_),
+      queue_(max_segments_),
+      free_(max_segments_) {}
 
 std::uint32_t AnswerLog::Append(std::uint32_t owner, std::span<const std::uint8_t> answer) noexcept {
   const std::uint32_t at = open_ * kSegmentBytes + used_[open_];

@@ -79,10 +79,11 @@ class AnswerLog {
 
   // Cleans the oldest segment, record by record in order, from where the last call
   // stopped: decide(owner, at, record_bytes) is told of each (its owner keeps or frees
-  // it), and the call stops early once done() holds. Once every record is decided, the segment is packed
-  // (the records for which alive(owner, at) holds are kept, moved(owner, new_at) told of
-  // each) and opened as the newest, the open one queued first. When nothing is queued
-  // the open segment is queued to be cleaned. Returns false when the log is empty.
+  // it), and the call stops early once done() holds. Once every record is decided, the
+  // segment is packed (the records for which alive(owner, at) holds are kept,
+  // moved(owner, new_at) told of each) and opened as the newest, the open one queued
+  // first. When nothing is queued the open segment is queued to be cleaned. Returns
+  // false when the log is empty.
   template <typename Decide, typename Done, typename Alive, typename Moved>
   bool CleanOldest(Decide&& decide, Done&& done, Alive&& alive, Moved&& moved) noexcept {
     if (queued_ == 0) QueueOpen();

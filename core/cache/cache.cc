@@ -1,7 +1,5 @@
 #include "core/cache/cache.h"
 
-#include <cstring>
-
 #include "core/invariant.h"
 #include "wire/name.h"
 
@@ -44,9 +42,7 @@ std::uint32_t IndexSize(std::uint32_t capacity) noexcept {
   while (size < 2 * capacity) size <<= 1;
   return size;
 }
-}  // namespace
 
-namespace {
 // The log is sized so that `capacity` answers of the largest size fit.
 std::uint32_t LogSegments(std::uint32_t capacity) noexcept {
   return AnswerLog::SegmentsFor(capacity, Cache::kMaxAnswerBytes);

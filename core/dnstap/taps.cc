@@ -1,20 +1,10 @@
 #include "core/dnstap/taps.h"
 
-#include <unistd.h>
-
-#include <climits>
-
 #include "absl/strings/str_cat.h"
 #include "core/version.h"
 
 namespace ringdns::core::dnstap {
 namespace {
-
-std::string HostName() {
-  char name[HOST_NAME_MAX + 1] = {};
-  if (::gethostname(name, sizeof(name) - 1) != 0) return "";
-  return name;
-}
 
 CollectorAddress AddressOf(const config::Dnstap& d) {
   CollectorAddress a;

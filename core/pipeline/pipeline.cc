@@ -1,9 +1,6 @@
 #include "core/pipeline/pipeline.h"
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <array>
 #include <string>
 
 #include "core/version.h"
@@ -22,10 +19,10 @@ absl::StatusOr<Pipeline> BuildPipeline(const config::ServerBlock& block) {
   if (block.chaos) {
     // "localhost" if the host name cannot be read, as in CoreDNS; read at load (CoreDNS
     // reads it per query), so a renamed host shows after a reload.
-    std::array<char, 256> host{};
-    const std::string hostname = ::gethostname(host.data(), host.size() - 1) == 0 ? host.data() : "localhost";
+    const std::string host = HostName();
     p.before_cache.emplace_back(
-        ChaosStage(block.chaos->version.value_or("ringdns-" + std::string(Version())), block.chaos->authors, hostname));
+        ChaosStage(block.chaos->version.value_or("ringdns-" + std::string(Version())), block.chaos->authors,
+                   host.empty() ? "localhost" : host));
   }
   if (block.loadbalance) p.answer_hooks.emplace_back(LoadbalanceStage());
   // Answer hooks run innermost (latest in CoreDNS's order) first.
