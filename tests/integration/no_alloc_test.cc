@@ -344,7 +344,10 @@ TEST(NoAllocation, DnstapTapsEveryMessageAndAllocatesNothing) {
 TEST(NoAllocation, CoalescedMissesAndRefreshesAllocateNothing) {
   Reflector upstream;
   // TTL 1 answers (MINTTL 1) live a second; prefetch refreshes after two hits in the last 90 % of the life.
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n cache {\n  success 64 3600 1\n  prefetch 2 1m 90%\n"
+  // The cache holds all 100 names, so each is hit again on the next round of them; with
+  // fewer than 100 entries, oldest-first eviction takes every name before it comes back
+  // and a prefetch would hang on how slowly the bursts of one round run.
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n cache {\n  success 128 3600 1\n  prefetch 2 1m 90%\n"
                 "  serve_stale 1h\n }\n forward . 127.0.0.1:" + std::to_string(upstream.port()) + "\n}\n");
   UdpClient client;
   std::vector<Bytes> queries;
