@@ -13,7 +13,8 @@
 #   k8s      the tutorial's traffic: SRV, pod A, AAAA (no data), NXDOMAIN from
 #            search-path expansion; TTL 1 as Kubernetes serves it; caches on
 #   tcp      the hit names over 8 TCP connections
-# each at a fixed rate (dnsperf -Q RATE) and at saturation (-q 200 outstanding). Every
+# each at a fixed rate (dnsperf -Q RATE) and at saturation (-q 200 outstanding; MODES
+# narrows: "fixed", "saturation"). Every
 # run starts the forwarder afresh (empty caches) and measures: answered queries per
 # second, lost queries, latency p50/p99/p99.9 (fixed rate), the forwarder's CPU time per
 # answered query (time on CPU of all its threads, /proc/PID/task/*/schedstat, before and
@@ -36,6 +37,7 @@ rate=${3:-10000}
 ringdns=${RINGDNS:-$root/build/release/tools/ringdns}
 reflector=${REFLECTOR:-$root/build/release/bench/reflector}
 scenarios=${SCENARIOS:-hit forward k8s tcp}
+modes=${MODES:-fixed saturation}
 out=${OUT:-$root/bench/results/$(date -u +%Y-%m-%d)}
 for tool in dnsperf dig /usr/sbin/nsd python3; do
   command -v "$tool" >/dev/null || { echo "needs $tool (tools/install-deps.sh --bench)" >&2; exit 2; }
@@ -93,7 +95,7 @@ measure() {  # FORWARDER SCENARIO MODE SHARDS
 
 printf 'forwarder\tshards\tscenario\tmode\tqps\tlost\tp50_us\tp99_us\tp999_us\tcpu_us\trss_kib\n' >"$work/runs.tsv"
 for scenario in $scenarios; do
-  for mode in fixed saturation; do
+  for mode in $modes; do
     for _ in $(seq 1 "$reps"); do
       for name in $(forwarders); do
         # The floor answers without asking anyone: it belongs to the cache-hit scenario.
@@ -111,7 +113,7 @@ mkdir -p "$out"
   echo "kernel: $(uname -r)"
   echo "load: dnsperf $(dnsperf -h 2>&1 | awk '/Version/ {print $2}'), ${seconds} s per run, ${reps} repetitions, fixed rate ${rate} q/s, saturation -q 200"
   echo "upstream: nsd $(/usr/sbin/nsd -v 2>&1 | head -1 | awk '{print $3}'), server-count 2"
-  echo "command: bench/harness/peers.sh $seconds $reps $rate (SCENARIOS=\"$scenarios\")"
+  echo "command: bench/harness/peers.sh $seconds $reps $rate (SCENARIOS=\"$scenarios\" MODES=\"$modes\")"
   for name in $(forwarders); do
     if forwarder_available "$name"; then echo "$name: $(forwarder_version "$name")"; else echo "$name: not installed, skipped"; fi
   done
