@@ -45,7 +45,7 @@ void RunQuery(benchmark::State& state, const std::string& directives, std::uint1
   client.sin_addr.s_addr = htonl(0x0a000105);
   const auto op = [&] {
     std::memcpy(room.data(), query.data(), query.size());
-    const std::span<const std::uint8_t> msg(room.data(), query.size());
+    const std::span<std::uint8_t> msg(room.data(), query.size());
     const wire::Result<wire::QueryView> q = wire::ParseQuery(msg);
     core::QueryContext ctx{msg, *q, q->qname(msg), reinterpret_cast<const sockaddr*>(&client),
                            false, room, counters};

@@ -53,6 +53,8 @@ constexpr std::pair<const char*, RelaxedCounter ShardCounters::*> kFields[] = {
     {"acl_dropped", &ShardCounters::acl_dropped},
     {"any_minimal", &ShardCounters::any_minimal},
     {"chaos_answers", &ShardCounters::chaos_answers},
+    {"whoami_answers", &ShardCounters::whoami_answers},
+    {"bufsize_lowered", &ShardCounters::bufsize_lowered},
     {"refused", &ShardCounters::refused},
     {"servfail_no_forward", &ShardCounters::servfail_no_forward},
     {"servfail_timeout", &ShardCounters::servfail_timeout},

@@ -55,6 +55,8 @@ struct ShardCounters {
   RelaxedCounter acl_dropped;         // acl drop: no answer
   RelaxedCounter any_minimal;         // any: RFC 8482 HINFO answers to ANY
   RelaxedCounter chaos_answers;       // chaos: CH TXT answers (version.bind, ...)
+  RelaxedCounter whoami_answers;      // whoami: the client's address and port
+  RelaxedCounter bufsize_lowered;     // bufsize: queries whose EDNS payload size was lowered
   RelaxedCounter refused;             // no server block serves the zone
   RelaxedCounter servfail_no_forward; // the block has no forward for the name
   RelaxedCounter servfail_timeout;    // every attempt failed before the deadline

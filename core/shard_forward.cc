@@ -130,9 +130,11 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
   metrics.request_size[proto].Observe(msg.size(), kSizeBounds);
   // The block's stages (core/pipeline/), around the cache; the forward comes last.
   const Pipeline& pipeline = routes_.blocks[route].pipeline;
-  QueryContext ctx{msg, *q, lookup.qname, client.addr, client.tcp(), room, counters_};
+  QueryContext ctx{query, *q, lookup.qname, client.addr, client.tcp(), room, counters_, client.udp_size};
   auto stages_handled = [&](std::span<const Stage> stages) {
-    switch (Pipeline::Run(stages, ctx)) {
+    const Verdict verdict = Pipeline::Run(stages, ctx);
+    client.udp_size = ctx.udp_size;  // bufsize may have lowered it
+    switch (verdict) {
       case Verdict::kNext:
         return false;
       case Verdict::kAnswered:
@@ -148,7 +150,7 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
   if (stages_handled(pipeline.before_cache)) return;
   lookup.forward = routes_.PickForward(route, lookup.qname);
   if (lookup.forward == nullptr) {
-    if (stages_handled(pipeline.after_cache)) return;
+    if (stages_handled(pipeline.after_cache) || stages_handled(pipeline.after_forward)) return;
     ++counters_.servfail_no_forward;
     return reply(wire::rcode::kServFail, true, kNoEde, LogError::kNoForward);
   }

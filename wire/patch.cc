@@ -49,17 +49,20 @@ Result<std::size_t> BuildErrorAnswer(std::span<const std::uint8_t> query, const 
 
 Result<std::size_t> BuildLocalAnswer(std::span<const std::uint8_t> query, const QueryView& q,
                                      std::span<const LocalRecord> answers,
-                                     std::span<std::uint8_t> out) noexcept {
+                                     std::span<std::uint8_t> out,
+                                     std::span<const LocalRecord> additional) noexcept {
   constexpr std::size_t kFixed = 2 + rr::kFixedSize;  // pointer, type, class, TTL, RDLENGTH
   std::size_t records = 0;
-  for (const LocalRecord& r : answers) {
-    if (r.rdata.size() > 0xffff) return Error::kBufferTooSmall;
-    records += kFixed + r.rdata.size();
+  for (std::span<const LocalRecord> section : {answers, additional}) {
+    for (const LocalRecord& r : section) {
+      if (r.rdata.size() > 0xffff || r.owner_labels.size() > 0xff) return Error::kBufferTooSmall;
+      records += r.owner_labels.size() + kFixed + r.rdata.size();
+    }
   }
   OptAnswer opt;
   opt.do_bit = q.opt.do_bit();
   const std::size_t opt_size = q.opt.present() ? OptAnswerSize(opt) : 0;
-  if (answers.size() > 0xffff || out.size() < q.question_end + records + opt_size) {
+  if (answers.size() + additional.size() + 1 > 0xffff || out.size() < q.question_end + records + opt_size) {
     return Error::kBufferTooSmall;
   }
   const Result<std::size_t> len = BuildErrorAnswer(query, q, {rcode::kNoError}, out);
@@ -67,16 +70,22 @@ Result<std::size_t> BuildLocalAnswer(std::span<const std::uint8_t> query, const 
   // The OPT moves past the records, which go right after the question.
   std::uint8_t* at = out.data() + q.question_end;
   std::memmove(at + records, at, opt_size);
-  for (const LocalRecord& r : answers) {
-    StoreU16(at, static_cast<std::uint16_t>(0xc000 | header::kSize));  // the question's name
-    StoreU16(at + 2 + rr::kType, r.type);
-    StoreU16(at + 2 + rr::kClass, r.rclass);
-    StoreU32(at + 2 + rr::kTtl, r.ttl);
-    StoreU16(at + 2 + rr::kRdLength, static_cast<std::uint16_t>(r.rdata.size()));
-    std::memcpy(at + kFixed, r.rdata.data(), r.rdata.size());
-    at += kFixed + r.rdata.size();
+  for (std::span<const LocalRecord> section : {answers, additional}) {
+    for (const LocalRecord& r : section) {
+      if (!r.owner_labels.empty()) std::memcpy(at, r.owner_labels.data(), r.owner_labels.size());
+      at += r.owner_labels.size();
+      StoreU16(at, static_cast<std::uint16_t>(0xc000 | header::kSize));  // the question's name
+      StoreU16(at + 2 + rr::kType, r.type);
+      StoreU16(at + 2 + rr::kClass, r.rclass);
+      StoreU32(at + 2 + rr::kTtl, r.ttl);
+      StoreU16(at + 2 + rr::kRdLength, static_cast<std::uint16_t>(r.rdata.size()));
+      if (!r.rdata.empty()) std::memcpy(at + kFixed, r.rdata.data(), r.rdata.size());
+      at += kFixed + r.rdata.size();
+    }
   }
   StoreU16(out.data() + header::kAnCount, static_cast<std::uint16_t>(answers.size()));
+  StoreU16(out.data() + header::kArCount,
+           static_cast<std::uint16_t>(additional.size() + (q.opt.present() ? 1 : 0)));
   return *len + records;
 }
 

@@ -55,20 +55,24 @@ Result<std::size_t> BuildErrorAnswer(std::span<const std::uint8_t> query, const 
                                      const ErrorAnswer& error, std::span<std::uint8_t> out) noexcept;
 
 // A record answering the question locally: owned by the question's name (a compression
-// pointer to it), of class `rclass` (IN unless said).
+// pointer to it), after `owner_labels` if any (wire labels without the root, e.g. "\4_udp"
+// for _udp.QNAME), of class `rclass` (IN unless said).
 struct LocalRecord {
   std::uint16_t type = 0;
   std::uint32_t ttl = 0;
   std::span<const std::uint8_t> rdata;
   std::uint16_t rclass = 1;
+  std::span<const std::uint8_t> owner_labels = {};
 };
 
-// Writes a NOERROR answer to `q` carrying `answers` in the answer section, otherwise as
-// BuildErrorAnswer (flags, question, OPT). `out` may start at query.data(); nothing is
-// written when it is too small. Errors: kBufferTooSmall.
+// Writes a NOERROR answer to `q` carrying `answers` in the answer section and
+// `additional` in the additional section (before the OPT), otherwise as BuildErrorAnswer
+// (flags, question, OPT). `out` may start at query.data(); nothing is written when it is
+// too small. Errors: kBufferTooSmall.
 Result<std::size_t> BuildLocalAnswer(std::span<const std::uint8_t> query, const QueryView& q,
                                      std::span<const LocalRecord> answers,
-                                     std::span<std::uint8_t> out) noexcept;
+                                     std::span<std::uint8_t> out,
+                                     std::span<const LocalRecord> additional = {}) noexcept;
 
 // For a query whose header is readable but whose body is not (FORMERR): the header with
 // ID, opcode and RD copied, QR set, every count zero. `out` may start at query.data().

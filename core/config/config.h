@@ -207,6 +207,9 @@ struct ServerBlock {
   bool any = false;  // RFC 8482 minimal answers to ANY
   bool loadbalance = false;  // round_robin: addresses shuffled per answer
   std::optional<Chaos> chaos;
+  // CoreDNS's `bufsize [SIZE]`: a query's EDNS UDP payload size above SIZE is lowered to it.
+  std::optional<std::uint16_t> bufsize;
+  bool whoami = false;  // answer what no forward takes with the client's address and port
   std::optional<ServerTls> tls;
   bool debug = false;
   std::string root;

@@ -252,6 +252,8 @@ void FormatBlock(const ServerBlock& b, std::string& out) {
     if (!b.chaos->authors.empty()) absl::StrAppend(&out, " ", JoinQuoted(b.chaos->authors));
     absl::StrAppend(&out, "\n");
   }
+  if (b.bufsize) absl::StrAppend(&out, "    bufsize ", *b.bufsize, "\n");
+  if (b.whoami) absl::StrAppend(&out, "    whoami\n");
   if (b.debug) absl::StrAppend(&out, "    debug\n");
   if (!b.root.empty()) absl::StrAppend(&out, "    root ", Quote(b.root), "\n");
   for (const Acl& acl : b.acls) {

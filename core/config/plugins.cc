@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/config/directives.h"
 #include "core/config/parse_util.h"
+#include "wire/edns.h"
 
 namespace ringdns::core::config {
 namespace {
@@ -325,6 +326,20 @@ absl::Status ParseChaos(const Directive& d, ServerBlock& block) {
     }
     chaos.authors.push_back(text);
   }
+  return ExpectNoBlock(d);
+}
+
+absl::Status ParseBufsize(const Directive& d, ServerBlock& block) {
+  if (block.bufsize) return ErrorAt(d.name, "bufsize is given twice in this server block, expected at most one");
+  if (absl::Status s = ExpectArgs(d, 0, 1, "bufsize [SIZE]"); !s.ok()) return s;
+  std::uint16_t size = wire::edns::kAdvertisedUdpSize;  // CoreDNS's default since 1.11
+  if (!d.args.empty()) {
+    // 512 is the least any EDNS payload size may be (RFC 6891 section 6.2.5); CoreDNS's range.
+    absl::StatusOr<std::uint32_t> n = ParseUint(d.args[0], "bufsize SIZE", 512, 4096);
+    if (!n.ok()) return n.status();
+    size = static_cast<std::uint16_t>(*n);
+  }
+  block.bufsize = size;
   return ExpectNoBlock(d);
 }
 

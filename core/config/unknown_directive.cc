@@ -20,9 +20,9 @@ constexpr absl::string_view kOutOfScope[] = {
 
 // CoreDNS plugins a forwarder's Corefile may use that ringdns does not have yet.
 constexpr absl::string_view kNotYet[] = {
-    "bufsize", "cancel", "dns64",   "geoip",  "grpc",    "header", "hosts",
-    "local",   "metadata", "minimal", "multisocket", "nsid", "on",   "pprof",  "rewrite",
-    "template", "timeouts", "trace",  "tsig",    "view",   "whoami",
+    "cancel",   "dns64",    "geoip",   "grpc",        "header", "hosts",   "local",
+    "metadata", "minimal",  "multisocket", "nsid", "on",     "pprof",   "rewrite",
+    "template", "timeouts", "trace",   "tsig",        "view",
 };
 
 bool In(absl::string_view name, const auto& list) {

@@ -29,7 +29,7 @@ constexpr auto kRdata = [] {
 
 Verdict AnyStage::OnQuery(QueryContext& ctx) const noexcept {
   if (ctx.query.qtype != kTypeAny) return Verdict::kNext;
-  const wire::LocalRecord hinfo{kTypeHinfo, kTtl, kRdata};
+  const wire::LocalRecord hinfo{.type = kTypeHinfo, .ttl = kTtl, .rdata = kRdata};
   const wire::Result<std::size_t> len =
       wire::BuildLocalAnswer(ctx.message, ctx.query, {&hinfo, 1}, ctx.room);
   if (!len) return Verdict::kNext;  // cannot happen: a name is at most 255 octets

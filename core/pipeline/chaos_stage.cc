@@ -61,7 +61,8 @@ Verdict ChaosStage::OnQuery(QueryContext& ctx) const noexcept {
     return Verdict::kNext;
   }
   const auto record = [&](const Piece& piece) {
-    return wire::LocalRecord{kTypeTxt, 0, {rdata_.data() + piece.offset, piece.size}, kClassChaos};
+    return wire::LocalRecord{
+        .type = kTypeTxt, .ttl = 0, .rdata = {rdata_.data() + piece.offset, piece.size}, .rclass = kClassChaos};
   };
   wire::Result<std::size_t> len = wire::Error::kBufferTooSmall;
   if (pieces.size() == 1) {

@@ -4,7 +4,9 @@
 // Stages keep CoreDNS's plugin order (its plugin.cfg), whatever order the Corefile lists
 // them in. The shard's own steps sit at fixed places in that order:
 //
-//   before_cache stages -> cache -> after_cache stages -> forward
+//   before_cache stages -> cache -> after_cache stages -> forward -> after_forward stages
+//
+// after_forward stages see only the queries no forward of the block takes.
 //
 // A stage is a class with a query hook, `Verdict OnQuery(QueryContext&) const noexcept`,
 // an answer hook, `void OnAnswer(AnswerContext&) const noexcept`, or both. Adding one is
@@ -21,17 +23,20 @@
 #include "core/pipeline/acl_stage.h"
 #include "core/pipeline/answer_context.h"
 #include "core/pipeline/any_stage.h"
+#include "core/pipeline/bufsize_stage.h"
 #include "core/pipeline/chaos_stage.h"
 #include "core/pipeline/loadbalance_stage.h"
 #include "core/pipeline/query_context.h"
+#include "core/pipeline/whoami_stage.h"
 
 namespace ringdns::core {
 
-using Stage = std::variant<AclStage, AnyStage, ChaosStage, LoadbalanceStage>;
+using Stage = std::variant<AclStage, AnyStage, BufsizeStage, ChaosStage, LoadbalanceStage, WhoamiStage>;
 
 struct Pipeline {
-  std::vector<Stage> before_cache;  // acl, any, chaos: they answer before a cached answer would
-  std::vector<Stage> after_cache;   // what answers in place of the forward (none yet)
+  std::vector<Stage> before_cache;   // bufsize, acl, any, chaos: before a cached answer would
+  std::vector<Stage> after_cache;    // what answers in place of the forward (none yet)
+  std::vector<Stage> after_forward;  // whoami: what no forward takes
   // The stages with an answer hook, in the order they see an answer: the last in
   // CoreDNS's order first, as each plugin's writer wraps the ones after it.
   std::vector<Stage> answer_hooks;

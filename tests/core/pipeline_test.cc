@@ -56,7 +56,7 @@ struct StageRun {
     room = MessageBuilder(77, wire::flag::kRd).Question(qname, qtype, qclass).Opt(1232, 0).bytes();
     const std::size_t size = room.size();
     room.resize(1232);
-    const std::span<const std::uint8_t> msg(room.data(), size);
+    const std::span<std::uint8_t> msg(room.data(), size);
     const wire::Result<wire::QueryView> q = wire::ParseQuery(msg);
     EXPECT_TRUE(q);
     sockaddr_in client{};

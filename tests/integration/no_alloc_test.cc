@@ -237,30 +237,36 @@ TEST(NoAllocation, CacheHitsAndInsertsAllocateNothing) {
 }
 
 TEST(NoAllocation, PipelineStagesAllocateNothing) {
-  // acl, any and chaos answer from the query's own buffer: allowed queries are forwarded,
-  // blocked ones refused, ANY ones answered with HINFO, CH TXT authors.bind with two
-  // TXT records; loadbalance shuffles each answer in place. None allocates.
+  // bufsize lowers each query's EDNS size in place; acl, any, chaos and whoami answer from
+  // the query's own buffer: allowed queries are forwarded, blocked ones refused, ANY ones
+  // answered with HINFO, CH TXT authors.bind with two TXT records, a name no forward
+  // takes with whoami's address and port; loadbalance shuffles each answer in place.
+  // None allocates.
   Reflector upstream;
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n any\n chaos v1 alice bob\n loadbalance\n acl {\n  block type MX\n  allow\n }\n"
-                " forward . 127.0.0.1:" + std::to_string(upstream.port()) + "\n}\n");
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n bufsize 1100\n any\n chaos v1 alice bob\n loadbalance\n whoami\n"
+                " acl {\n  block type MX\n  allow\n }\n"
+                " forward example 127.0.0.1:" + std::to_string(upstream.port()) + "\n}\n");
   UdpClient client;
   const std::vector<Bytes> queries = {
       MessageBuilder(1, 0x0100).Question("fwd.example.", 1).Opt(1232, 0).bytes(),
       MessageBuilder(2, 0x0100).Question("blocked.example.", 15).Opt(1232, 0).bytes(),
       MessageBuilder(3, 0x0100).Question("any.example.", 255).Opt(1232, 0).bytes(),
       MessageBuilder(4, 0x0100).Question("authors.bind.", 16, 3).Opt(1232, 0).bytes(),
+      MessageBuilder(5, 0x0100).Question("who.test.", 1).Opt(1232, 0).bytes(),
   };
   auto exchange = [&](int n) { return AskInTurn(client, fwd.port(), queries, n); };
-  ASSERT_EQ(exchange(4000), 4000);
+  ASSERT_EQ(exchange(5000), 5000);
   const std::uint64_t before = ProcessAllocationCount();
   const int answered = exchange(60000);
   const std::uint64_t allocations = ProcessAllocationCount() - before;
   EXPECT_EQ(answered, 60000);
   EXPECT_EQ(allocations, 0u);
   const core::ShardCounters totals = fwd.Stop();
-  EXPECT_EQ(totals.any_minimal, 16000u);
-  EXPECT_EQ(totals.acl_blocked, 16000u);
-  EXPECT_EQ(totals.chaos_answers, 16000u);
+  EXPECT_EQ(totals.any_minimal, 13000u);
+  EXPECT_EQ(totals.acl_blocked, 13000u);
+  EXPECT_EQ(totals.chaos_answers, 13000u);
+  EXPECT_EQ(totals.whoami_answers, 13000u);
+  EXPECT_EQ(totals.bufsize_lowered, 65000u);
 }
 
 // fstrm_capture (fstrm-bin) as the dnstap collector, stopped by PID; skips without it.

@@ -190,6 +190,31 @@ TEST(BuildLocalAnswer, PutsRecordsBetweenTheQuestionAndTheOptInPlace) {
   EXPECT_EQ(LoadU16(msg.data() + at + 10), rdata.size());
 }
 
+TEST(BuildLocalAnswer, AdditionalRecordsGoBeforeTheOptAndMayPrefixTheOwner) {
+  Bytes msg = MessageBuilder(7, flag::kRd).Question("who.example.", 1).Opt(1232, 0).bytes();
+  const Result<QueryView> q = ParseQuery(msg);
+  ASSERT_TRUE(q);
+  const Bytes address = Hex("7f000001");
+  const Bytes srv = Hex("0000 0000 1f90 00");
+  const Bytes udp = Hex("04 5f756470");  // _udp
+  const LocalRecord extra[] = {{1, 0, address}, {33, 0, srv, 1, udp}};
+  msg.resize(512);
+  const Result<std::size_t> len = BuildLocalAnswer(msg, *q, {}, msg, extra);
+  ASSERT_TRUE(len);
+  msg.resize(*len);
+  const Result<ResponseInfo> info = WalkResponse(msg);
+  ASSERT_TRUE(info) << ToString(info.error());
+  EXPECT_EQ(info->counts[0], 0);
+  EXPECT_EQ(info->counts[2], 3);  // the A, the SRV, then our OPT
+  EXPECT_TRUE(info->opt().present());
+  // The SRV's owner: the label, then a pointer to the question's name.
+  const std::size_t srv_at = q->question_end + 2 + 10 + address.size();
+  EXPECT_EQ(Bytes(msg.begin() + static_cast<std::ptrdiff_t>(srv_at), msg.begin() + static_cast<std::ptrdiff_t>(srv_at + 5)), udp);
+  EXPECT_EQ(LoadU16(msg.data() + srv_at + 5), 0xc00c);
+  EXPECT_EQ(LoadU16(msg.data() + srv_at + 7), 33);
+  EXPECT_EQ(LoadU16(msg.data() + *len - 11 + 1), rrtype::kOpt);  // last: the OPT
+}
+
 TEST(BuildLocalAnswer, WritesNothingWhenTheRoomIsTooSmall) {
   const Bytes query = MessageBuilder(1, flag::kRd).Question("a.example.", 255).bytes();
   const Result<QueryView> q = ParseQuery(query);
