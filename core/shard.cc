@@ -307,6 +307,7 @@ void Shard::SendToClient(const Client& client, std::uint8_t* data, std::size_t l
     if (!block.pipeline.answer_hooks.empty()) {
       AnswerContext ctx{{data, len}, random_};
       Pipeline::RunAnswer(block.pipeline.answer_hooks, ctx);
+      len = ctx.message.size();
     }
     if (block.taps()) TapClient(dnstap::MessageType::kClientResponse, client, {data, len});
     if (block.logs_answers() || (error != LogError::kNone && block.logs_errors())) {

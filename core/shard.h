@@ -277,6 +277,7 @@ class Shard {
     const CachePolicy* policy = nullptr;  // null: not cached
     CacheKey key;
     std::span<const std::uint8_t> qname;
+    std::uint16_t refresh_udp_size = 0;  // bufsize's SIZE for a refresh's OPT; 0: ringdns's own
   };
 
   // shard.cc

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "core/shard.h"
+#include "core/pipeline/bufsize_stage.h"
 #include "core/shard_layout.h"
 #include "wire/name.h"
 #include "wire/patch.h"
@@ -246,6 +247,7 @@ bool Shard::StartRefresh(const Lookup& lookup, std::span<const std::uint8_t> sto
     query_buffers_.Release(bid);
     return false;
   }
+  if (lookup.refresh_udp_size != 0) BufsizeStage::Lower({payload, *len}, q->opt, lookup.refresh_udp_size);
   // Filled like a client's query (the forward's transport included), with nobody to
   // answer: no address, no connection.
   const Client nobody{.bid = bid,

@@ -123,11 +123,6 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
   }
   client.block = static_cast<std::uint16_t>(route);
   client.qtype = q->qtype;
-  if (routes_.blocks[route].taps()) TapClient(dnstap::MessageType::kClientQuery, client, msg);
-  BlockMetrics& metrics = metrics_.blocks[route];
-  const std::size_t proto = client.tcp() ? kTcp : kUdp;
-  ++metrics.requests[proto][FamilyIndex(listeners_[client.listener].family)][TypeSlot(q->qtype)];
-  metrics.request_size[proto].Observe(msg.size(), kSizeBounds);
   // The block's stages (core/pipeline/), around the cache; the forward comes last.
   const Pipeline& pipeline = routes_.blocks[route].pipeline;
   QueryContext ctx{query, *q, lookup.qname, client.addr, client.tcp(), room, counters_, client.udp_size};
@@ -147,6 +142,14 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
     query_buffers_.Release(bid);
     return true;
   };
+  // bufsize edits the query before dnstap, the metrics and the other stages see it.
+  if (stages_handled(pipeline.query_edits)) return;
+  lookup.refresh_udp_size = pipeline.bufsize;
+  if (routes_.blocks[route].taps()) TapClient(dnstap::MessageType::kClientQuery, client, msg);
+  BlockMetrics& metrics = metrics_.blocks[route];
+  const std::size_t proto = client.tcp() ? kTcp : kUdp;
+  ++metrics.requests[proto][FamilyIndex(listeners_[client.listener].family)][TypeSlot(q->qtype)];
+  metrics.request_size[proto].Observe(msg.size(), kSizeBounds);
   if (stages_handled(pipeline.before_cache)) return;
   lookup.forward = routes_.PickForward(route, lookup.qname);
   if (lookup.forward == nullptr) {

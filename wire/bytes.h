@@ -89,6 +89,7 @@ inline constexpr std::uint16_t kNs = 2;
 inline constexpr std::uint16_t kCname = 5;
 inline constexpr std::uint16_t kSoa = 6;
 inline constexpr std::uint16_t kPtr = 12;
+inline constexpr std::uint16_t kSig = 24;
 inline constexpr std::uint16_t kMx = 15;
 inline constexpr std::uint16_t kTxt = 16;
 inline constexpr std::uint16_t kAaaa = 28;

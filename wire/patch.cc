@@ -55,7 +55,8 @@ Result<std::size_t> BuildLocalAnswer(std::span<const std::uint8_t> query, const 
   std::size_t records = 0;
   for (std::span<const LocalRecord> section : {answers, additional}) {
     for (const LocalRecord& r : section) {
-      if (r.rdata.size() > 0xffff || r.owner_labels.size() > 0xff) return Error::kBufferTooSmall;
+      if (r.rdata.size() > 0xffff) return Error::kBufferTooSmall;
+      if (r.owner_labels.size() + q.qname_len > kMaxNameLen) return Error::kNameTooLong;
       records += r.owner_labels.size() + kFixed + r.rdata.size();
     }
   }

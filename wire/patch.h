@@ -68,7 +68,8 @@ struct LocalRecord {
 // Writes a NOERROR answer to `q` carrying `answers` in the answer section and
 // `additional` in the additional section (before the OPT), otherwise as BuildErrorAnswer
 // (flags, question, OPT). `out` may start at query.data(); nothing is written when it is
-// too small. Errors: kBufferTooSmall.
+// too small. Errors: kBufferTooSmall; kNameTooLong when owner labels make an owner name
+// longer than 255 octets.
 Result<std::size_t> BuildLocalAnswer(std::span<const std::uint8_t> query, const QueryView& q,
                                      std::span<const LocalRecord> answers,
                                      std::span<std::uint8_t> out,

@@ -32,6 +32,11 @@ struct RecordView {
   Section section;
 
   std::size_t end() const noexcept { return std::size_t{rdata_offset} + rdlength; }
+  // A TSIG (RFC 8945) or SIG(0) (RFC 2931): a signature over the message's octets, which
+  // must then reach the client exactly as signed.
+  bool signs_message() const noexcept {
+    return type == rrtype::kTsig || (type == rrtype::kSig && section == Section::kAdditional);
+  }
 };
 
 // Reads the record at `offset`; its owner name is checked against and added to

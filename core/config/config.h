@@ -209,7 +209,8 @@ struct ServerBlock {
   std::optional<Chaos> chaos;
   // CoreDNS's `bufsize [SIZE]`: a query's EDNS UDP payload size above SIZE is lowered to it.
   std::optional<std::uint16_t> bufsize;
-  bool whoami = false;  // answer what no forward takes with the client's address and port
+  bool whoami = false;
+  bool minimal = false;  // positive answers without their authority and additional records  // answer what no forward takes with the client's address and port
   std::optional<ServerTls> tls;
   bool debug = false;
   std::string root;

@@ -254,6 +254,7 @@ void FormatBlock(const ServerBlock& b, std::string& out) {
   }
   if (b.bufsize) absl::StrAppend(&out, "    bufsize ", *b.bufsize, "\n");
   if (b.whoami) absl::StrAppend(&out, "    whoami\n");
+  if (b.minimal) absl::StrAppend(&out, "    minimal\n");
   if (b.debug) absl::StrAppend(&out, "    debug\n");
   if (!b.root.empty()) absl::StrAppend(&out, "    root ", Quote(b.root), "\n");
   for (const Acl& acl : b.acls) {

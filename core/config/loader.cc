@@ -18,7 +18,7 @@ namespace {
 
 constexpr absl::string_view kSupported =
     "acl, any, bind, bufsize, cache, chaos, debug, dnstap, errors, forward, health, import, loadbalance, log, "
-    "loop, prometheus, ready, reload, root, tls, whoami";
+    "loop, minimal, prometheus, ready, reload, root, tls, whoami";
 
 // [scheme://]zone[:port], or a CIDR that becomes its reverse zones.
 absl::Status ParseKey(const Token& key, const LoadOptions& options, std::vector<ServerKey>& out) {
@@ -137,6 +137,11 @@ absl::Status ApplyDirective(const Directive& d, const LoadOptions& options, Serv
   if (name == "loadbalance") return ParseLoadbalance(d, block);
   if (name == "chaos") return ParseChaos(d, block);
   if (name == "bufsize") return ParseBufsize(d, block);
+  if (name == "minimal") {
+    if (block.minimal) return ErrorAt(d.name, "minimal is given twice in this server block, expected at most one");
+    block.minimal = true;
+    return no_args();
+  }
   if (name == "whoami") {
     if (block.whoami) return ErrorAt(d.name, "whoami is given twice in this server block, expected at most one");
     block.whoami = true;

@@ -12,7 +12,8 @@
 namespace ringdns::core {
 
 struct AnswerContext {
-  std::span<std::uint8_t> message;  // the whole answer; its length never changes
+  // The whole answer. A hook may shorten it (minimal), never lengthen it.
+  std::span<std::uint8_t> message;
   RandomPool& random;               // the shard's
 };
 

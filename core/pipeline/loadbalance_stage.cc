@@ -18,8 +18,6 @@ constexpr std::uint16_t kTypeIxfr = 251;
 // Addresses past this many in one answer keep their places (a bound for the stack array).
 constexpr std::size_t kMaxAddresses = 64;
 
-constexpr std::uint16_t kTypeSig = 24;
-constexpr std::uint16_t kTypeTsig = 250;
 
 struct Address {
   std::uint16_t owner_offset;  // the owner name as written (a pointer or labels)
@@ -51,9 +49,7 @@ void LoadbalanceStage::OnAnswer(AnswerContext& ctx) const noexcept {
       msg,
       [](void* context, const wire::RecordView& r) {
         auto& f = *static_cast<Found*>(context);
-        if (r.type == kTypeTsig || (r.type == kTypeSig && r.section == wire::Section::kAdditional)) {
-          f.signed_whole = true;
-        }
+        f.signed_whole = f.signed_whole || r.signs_message();
         const std::uint16_t size = r.type == kTypeA ? 4 : r.type == kTypeAaaa ? 16 : 0;
         if (size == 0 || r.rdlength != size || f.count == f.at.size()) return;
         const auto owner_len = static_cast<std::uint16_t>(r.ttl_offset - 4 - r.owner_offset);

@@ -10,8 +10,11 @@ namespace ringdns::core {
 absl::StatusOr<Pipeline> BuildPipeline(const config::ServerBlock& block) {
   Pipeline p;
   // CoreDNS's plugin.cfg order: ... bufsize, ..., acl, any, chaos, loadbalance, ..., cache,
-  // ..., forward, ..., whoami, ...
-  if (block.bufsize) p.before_cache.emplace_back(BufsizeStage(*block.bufsize));
+  // ..., minimal, ..., forward, ..., whoami, ...
+  if (block.bufsize) {
+    p.query_edits.emplace_back(BufsizeStage(*block.bufsize));
+    p.bufsize = *block.bufsize;
+  }
   if (!block.acls.empty()) {
     absl::StatusOr<std::vector<AclSet>> sets = CompileAcls(block.acls);
     if (!sets.ok()) return sets.status();
@@ -27,6 +30,7 @@ absl::StatusOr<Pipeline> BuildPipeline(const config::ServerBlock& block) {
                    host.empty() ? "localhost" : host));
   }
   if (block.loadbalance) p.answer_hooks.emplace_back(LoadbalanceStage());
+  if (block.minimal) p.answer_hooks.emplace_back(MinimalStage());
   if (block.whoami) p.after_forward.emplace_back(WhoamiStage());
   // Answer hooks run innermost (latest in CoreDNS's order) first.
   std::reverse(p.answer_hooks.begin(), p.answer_hooks.end());

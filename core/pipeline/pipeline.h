@@ -4,7 +4,8 @@
 // Stages keep CoreDNS's plugin order (its plugin.cfg), whatever order the Corefile lists
 // them in. The shard's own steps sit at fixed places in that order:
 //
-//   before_cache stages -> cache -> after_cache stages -> forward -> after_forward stages
+//   query_edits -> (dnstap, metrics) -> before_cache stages -> cache -> after_cache stages
+//   -> forward -> after_forward stages
 //
 // after_forward stages see only the queries no forward of the block takes.
 //
@@ -26,20 +27,26 @@
 #include "core/pipeline/bufsize_stage.h"
 #include "core/pipeline/chaos_stage.h"
 #include "core/pipeline/loadbalance_stage.h"
+#include "core/pipeline/minimal_stage.h"
 #include "core/pipeline/query_context.h"
 #include "core/pipeline/whoami_stage.h"
 
 namespace ringdns::core {
 
-using Stage = std::variant<AclStage, AnyStage, BufsizeStage, ChaosStage, LoadbalanceStage, WhoamiStage>;
+using Stage =
+    std::variant<AclStage, AnyStage, BufsizeStage, ChaosStage, LoadbalanceStage, MinimalStage, WhoamiStage>;
 
 struct Pipeline {
-  std::vector<Stage> before_cache;   // bufsize, acl, any, chaos: before a cached answer would
+  std::vector<Stage> query_edits;    // bufsize: before dnstap and the rest see the query
+  std::vector<Stage> before_cache;   // acl, any, chaos: before a cached answer would
   std::vector<Stage> after_cache;    // what answers in place of the forward (none yet)
   std::vector<Stage> after_forward;  // whoami: what no forward takes
   // The stages with an answer hook, in the order they see an answer: the last in
   // CoreDNS's order first, as each plugin's writer wraps the ones after it.
   std::vector<Stage> answer_hooks;
+  // bufsize's SIZE, 0 without one: ringdns's own queries for the block (cache refreshes)
+  // ask with it too.
+  std::uint16_t bufsize = 0;
 
   // Runs the query hooks of `stages` in order until one answers or drops the query;
   // kNext when none did.

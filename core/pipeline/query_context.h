@@ -23,7 +23,7 @@ enum class Verdict : std::uint8_t {
 
 struct QueryContext {
   std::span<std::uint8_t> message;        // the query as received
-  const wire::QueryView& query;           // parsed from `message`
+  const wire::QueryView& query;           // parsed from `message` as received (before edits)
   std::span<const std::uint8_t> qname;    // the question's name, in `message`
   const sockaddr* client = nullptr;       // the client's address
   bool tcp = false;                       // it came over TCP (or TLS)

@@ -50,7 +50,10 @@ Verdict WhoamiStage::OnQuery(QueryContext& ctx) const noexcept {
        .rclass = ctx.query.qclass},
       {.type = wire::rrtype::kSrv, .ttl = 0, .rdata = srv, .rclass = ctx.query.qclass, .owner_labels = label},
   };
-  const wire::Result<std::size_t> len = wire::BuildLocalAnswer(ctx.message, ctx.query, {}, ctx.room, extra);
+  // `_udp.` before a name of 251 octets or more would pass 255: the SRV is left out then.
+  const std::size_t records = ctx.query.qname_len + sizeof(kUdpLabel) <= wire::kMaxNameLen ? 2 : 1;
+  const wire::Result<std::size_t> len =
+      wire::BuildLocalAnswer(ctx.message, ctx.query, {}, ctx.room, std::span(extra).first(records));
   if (!len) return Verdict::kNext;  // cannot happen: a question and two records fit any room
   wire::StoreU16(ctx.room.data() + wire::header::kFlags,
                  static_cast<std::uint16_t>(wire::LoadU16(ctx.room.data() + wire::header::kFlags) | wire::flag::kAa));

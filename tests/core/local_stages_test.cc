@@ -1,4 +1,4 @@
-// bufsize and whoami as stages, without a socket: what each does to a query, from a
+// bufsize, whoami and minimal as stages, without a socket: what each does to a query, from a
 // Corefile through BuildPipeline, and how each reads back from -validate's form.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -10,6 +10,7 @@
 
 #include "core/config/loader.h"
 #include "core/pipeline/pipeline.h"
+#include "core/random.h"
 #include "testing/hex.h"
 #include "testing/message_builder.h"
 #include "wire/bytes.h"
@@ -82,33 +83,54 @@ const sockaddr* Sa(const auto& a) { return reinterpret_cast<const sockaddr*>(&a)
 
 TEST(BufsizeStage, LowersALargerPayloadSizeInPlaceAndLeavesTheRestAlone) {
   const Pipeline p = Build(" bufsize 1100\n");
-  ASSERT_EQ(p.before_cache.size(), 1u);
+  ASSERT_EQ(p.query_edits.size(), 1u);
+  EXPECT_EQ(p.bufsize, 1100);
   const sockaddr_in client = V4("10.0.0.1", 40000);
-  const QueryRun big(p.before_cache, "a.example.org.", 4096, Sa(client));
+  const QueryRun big(p.query_edits, "a.example.org.", 4096, Sa(client));
   EXPECT_EQ(big.verdict, Verdict::kNext);
   EXPECT_EQ(big.QueryPayload(), 1100);  // what the upstream will be asked with
   EXPECT_EQ(big.udp_size, 1100);        // and what the client's answer is cut to
   EXPECT_EQ(big.counters.bufsize_lowered.get(), 1u);
   // Smaller sizes are never raised; a query without an OPT gets none.
-  const QueryRun small(p.before_cache, "a.example.org.", 800, Sa(client));
+  const QueryRun small(p.query_edits, "a.example.org.", 800, Sa(client));
   EXPECT_EQ(small.QueryPayload(), 800);
   EXPECT_EQ(small.udp_size, 800);
-  const QueryRun plain(p.before_cache, "a.example.org.", 0, Sa(client));
+  const QueryRun plain(p.query_edits, "a.example.org.", 0, Sa(client));
   EXPECT_FALSE(wire::ParseQuery(plain.room)->opt.present());
   EXPECT_EQ(plain.udp_size, 512);
   EXPECT_EQ(plain.room.size(), plain.query_len);
   // Over TCP the query is lowered for the upstream; the client's answer is not cut.
-  const QueryRun tcp(p.before_cache, "a.example.org.", 4096, Sa(client), true);
+  const QueryRun tcp(p.query_edits, "a.example.org.", 4096, Sa(client), true);
   EXPECT_EQ(tcp.QueryPayload(), 1100);
   EXPECT_EQ(tcp.udp_size, 0xffff);
 }
 
+TEST(BufsizeStage, LeavesASignedQuerysOctetsAndStillCutsItsAnswer) {
+  const Pipeline p = Build(" bufsize 1100\n");
+  MessageBuilder b(77, wire::flag::kRd);
+  b.Question("a.example.org.", wire::rrtype::kA).Opt(4096, 0);
+  b.Additional("key.", 250, 0, testing::Hex("0b686d61632d73686132353600 000000000000 012c 0000 004d 0000 0000"));
+  Bytes room = b.bytes();
+  const Bytes sent = room;
+  room.resize(1232);
+  const std::span<std::uint8_t> msg(room.data(), sent.size());
+  const wire::Result<wire::QueryView> q = wire::ParseQuery(msg);
+  ASSERT_TRUE(q);
+  ShardCounters counters;
+  const sockaddr_in client = V4("10.0.0.1", 40000);
+  QueryContext ctx{msg, *q, q->qname(msg), Sa(client), false, room, counters, 4096};
+  EXPECT_EQ(Pipeline::Run(p.query_edits, ctx), Verdict::kNext);
+  EXPECT_EQ(Bytes(room.begin(), room.begin() + static_cast<std::ptrdiff_t>(sent.size())), sent);  // the MAC's octets
+  EXPECT_EQ(ctx.udp_size, 1100);
+}
+
 TEST(BufsizeStage, ComesFirstWhateverTheCorefileOrder) {
   const Pipeline p = Build(" any\n chaos\n bufsize\n");
-  ASSERT_EQ(p.before_cache.size(), 3u);
-  EXPECT_TRUE(std::holds_alternative<BufsizeStage>(p.before_cache[0]));
+  ASSERT_EQ(p.query_edits.size(), 1u);  // before dnstap sees the query, and before any and chaos
+  EXPECT_TRUE(std::holds_alternative<BufsizeStage>(p.query_edits[0]));
+  EXPECT_EQ(p.before_cache.size(), 2u);
   const sockaddr_in client = V4("10.0.0.1", 40000);
-  EXPECT_EQ(QueryRun(p.before_cache, "a.example.org.", 4096, Sa(client)).QueryPayload(), 1232);  // the default
+  EXPECT_EQ(QueryRun(p.query_edits, "a.example.org.", 4096, Sa(client)).QueryPayload(), 1232);  // the default
 }
 
 // The additional section's two records, read back.
@@ -174,8 +196,80 @@ TEST(WhoamiStage, AnswersWithTheClientsAddressAndPortInTheAdditionalSection) {
   EXPECT_EQ(w.address, testing::Hex("c6336409"));
 }
 
-TEST(Config, BufsizeAndWhoamiRoundTripAndRefuseWhatCoreDnsRefuses) {
-  for (const std::string line : {" bufsize\n", " bufsize 512\n", " bufsize 4096\n", " whoami\n"}) {
+// `answer` through the block's answer hooks, as the shard sends it to one client.
+Bytes Minimised(const Pipeline& p, Bytes answer) {
+  RandomPool random;
+  AnswerContext ctx{answer, random};
+  Pipeline::RunAnswer(p.answer_hooks, ctx);
+  answer.resize(ctx.message.size());
+  return answer;
+}
+
+MessageBuilder Positive() {
+  MessageBuilder b(9, 0x8180);
+  b.Question("www.example.", 1).AnswerAt(12, 1, 300, testing::ARdata(192, 0, 2, 1));
+  return b;
+}
+
+TEST(MinimalStage, APositiveAnswerLosesItsAuthorityAndAdditionalRecordsButKeepsItsOpt) {
+  const Pipeline p = Build(" minimal\n");
+  ASSERT_EQ(p.answer_hooks.size(), 1u);
+  MessageBuilder full = Positive();
+  full.Authority("example.", 2, 300, testing::WireName("ns1.example."));
+  full.Additional("ns1.example.", 1, 300, testing::ARdata(192, 0, 2, 53));
+  full.Opt(1232, 0x8000, testing::Hex("000a 0008 0102030405060708"));  // DO, and a COOKIE
+  MessageBuilder expected = Positive();
+  expected.Opt(1232, 0x8000, testing::Hex("000a 0008 0102030405060708"));
+  const Bytes out = Minimised(p, full.bytes());
+  EXPECT_EQ(out, expected.bytes());
+  const wire::Result<wire::ResponseInfo> info = wire::WalkResponse(out);
+  ASSERT_TRUE(info) << wire::ToString(info.error());
+  EXPECT_TRUE(info->opt().do_bit());
+  EXPECT_EQ(Minimised(p, out), out);  // already minimal: untouched
+  // Without an OPT: nothing in the additional section at all.
+  MessageBuilder plain = Positive();
+  plain.Authority("example.", 2, 300, testing::WireName("ns1.example."));
+  EXPECT_EQ(Minimised(p, plain.bytes()), Positive().bytes());
+}
+
+TEST(MinimalStage, NegativeAnswersReferralsErrorsAndSignedAnswersPassWhole) {
+  const Pipeline p = Build(" minimal\n");
+  const Bytes soa = testing::SoaRdata("ns1.example.", "admin.example.", 1, 7200, 900, 86400, 60);
+  MessageBuilder nxdomain(9, 0x8183);
+  nxdomain.Question("gone.example.", 1).Authority("example.", 6, 60, soa).Opt(1232, 0);
+  EXPECT_EQ(Minimised(p, nxdomain.bytes()), nxdomain.bytes());
+  MessageBuilder nodata(9, 0x8180);
+  nodata.Question("www.example.", 28).Authority("example.", 6, 60, soa).Opt(1232, 0);
+  EXPECT_EQ(Minimised(p, nodata.bytes()), nodata.bytes());
+  MessageBuilder referral(9, 0x8100);
+  referral.Question("www.sub.example.", 1).Authority("sub.example.", 2, 300, testing::WireName("ns.sub.example."));
+  referral.Additional("ns.sub.example.", 1, 300, testing::ARdata(192, 0, 2, 9));
+  EXPECT_EQ(Minimised(p, referral.bytes()), referral.bytes());
+  MessageBuilder signed_whole = Positive();
+  signed_whole.Authority("example.", 2, 300, testing::WireName("ns1.example."));
+  signed_whole.Additional("key.", 250, 0, testing::Hex("0b686d61632d73686132353600 000000000000 012c 0000 0001 0000 0000"));
+  EXPECT_EQ(Minimised(p, signed_whole.bytes()), signed_whole.bytes());
+  // Not a sound message: left as it came.
+  Bytes broken = Positive().bytes();
+  broken.push_back(0);
+  EXPECT_EQ(Minimised(p, broken), broken);
+}
+
+TEST(WhoamiStage, ANameTooLongForTheSrvOwnerGetsTheAddressAlone) {
+  const Pipeline p = Build(" whoami\n");
+  // 63 + 63 + 63 + 59 letters in labels, and the root: 253 octets on the wire.
+  const std::string name = std::string(63, 'a') + "." + std::string(63, 'b') + "." + std::string(63, 'c') + "." +
+                           std::string(59, 'd') + ".";
+  const sockaddr_in v4 = V4("192.0.2.7", 40212);
+  const QueryRun r(p.after_forward, name, 1232, Sa(v4));
+  ASSERT_EQ(r.verdict, Verdict::kAnswered);
+  const wire::Result<wire::ResponseInfo> info = wire::WalkResponse(r.room);
+  ASSERT_TRUE(info) << wire::ToString(info.error());
+  EXPECT_EQ(info->counts[2], 2);  // the A record and the OPT
+}
+
+TEST(Config, BufsizeWhoamiAndMinimalRoundTripAndRefuseWhatCoreDnsRefuses) {
+  for (const std::string line : {" bufsize\n", " bufsize 512\n", " bufsize 4096\n", " whoami\n", " minimal\n"}) {
     absl::StatusOr<config::Config> c = Parse(line);
     ASSERT_TRUE(c.ok()) << line << c.status();
     const std::string text = config::FormatCorefile(*c);
@@ -183,6 +277,7 @@ TEST(Config, BufsizeAndWhoamiRoundTripAndRefuseWhatCoreDnsRefuses) {
     ASSERT_TRUE(again.ok()) << text << again.status();
     EXPECT_EQ(again->blocks.front().bufsize, c->blocks.front().bufsize) << line;
     EXPECT_EQ(again->blocks.front().whoami, c->blocks.front().whoami) << line;
+    EXPECT_EQ(again->blocks.front().minimal, c->blocks.front().minimal) << line;
     EXPECT_EQ(config::FormatCorefile(*again), text);
   }
   EXPECT_EQ(Parse(" bufsize\n")->blocks.front().bufsize, 1232);
@@ -194,6 +289,7 @@ TEST(Config, BufsizeAndWhoamiRoundTripAndRefuseWhatCoreDnsRefuses) {
   EXPECT_NE(error(" bufsize\n bufsize\n").find("bufsize is given twice"), std::string::npos);
   EXPECT_NE(error(" whoami please\n").find("test/Corefile:2:9"), std::string::npos) << error(" whoami please\n");
   EXPECT_NE(error(" whoami\n whoami\n").find("whoami is given twice"), std::string::npos);
+  EXPECT_NE(error(" minimal yes\n").find("test/Corefile:2:10"), std::string::npos) << error(" minimal yes\n");
 }
 
 }  // namespace

@@ -1,13 +1,18 @@
-// bufsize and whoami seen from clients over UDP and TCP, with a real upstream socket:
-// bufsize lowers what the upstream is asked for and cuts the client's answer to fit;
-// whoami answers what no forward takes with the client's own address and port.
+// bufsize, whoami and minimal seen from clients over UDP and TCP, with a real upstream
+// socket: bufsize lowers what the upstream is asked for and cuts the client's answer to
+// fit; whoami answers what no forward takes with the client's own address and port;
+// minimal sends positive answers, fresh or cached, without authority and additional.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cctype>
 #include <chrono>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "integration/forwarder.h"
 #include "testing/message_builder.h"
@@ -60,13 +65,44 @@ TEST(Bufsize, TheUpstreamIsAskedWithTheLoweredSizeAndAUdpAnswerIsCutToIt) {
   const wire::Result<wire::ResponseInfo> info = wire::WalkResponse(*answer);
   ASSERT_TRUE(info) << wire::ToString(info.error());
   EXPECT_EQ(info->counts[0], kRecords);
-  // A client offering less than bufsize keeps its own size.
+  // Any size above bufsize's is lowered, not only large ones.
   asked_size.store(-1);
   udp.SendTo(fwd.port(), MessageBuilder(3, 0x0100).Question("big.example.", 1).Opt(600, 0).bytes());
   ASSERT_TRUE(udp.Receive(10s).has_value());
-  EXPECT_EQ(asked_size.load(), 512);  // 512 < 600: lowered to bufsize
+  EXPECT_EQ(asked_size.load(), 512);
   const core::ShardCounters totals = fwd.Stop();
   EXPECT_EQ(totals.bufsize_lowered, 3u);
+}
+
+TEST(Bufsize, ACacheRefreshAsksWithTheLoweredSizeToo) {
+  std::mutex mu;
+  std::vector<int> sizes;  // the EDNS payload size of each query for www.example.
+  FakeUpstream up(Behaviour::kAnswer, [&](const Bytes& query) {
+    const wire::Result<wire::QueryView> q = wire::ParseQuery(query);
+    Bytes out = EchoAnswer(query);
+    wire::StoreU32(out.data() + out.size() - 10, 1);  // TTL 1: expired a second later
+    if (q && q->qtype == 1) {
+      const std::lock_guard<std::mutex> lock(mu);
+      sizes.push_back(q->opt.present() ? q->opt.udp_size : 0);
+    }
+    return out;
+  });
+  auto seen = [&] {
+    const std::lock_guard<std::mutex> lock(mu);
+    return sizes;
+  };
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n bufsize 1100\n cache {\n  success 1000 3600 1\n  serve_stale 1h\n }\n"
+                " forward . 127.0.0.1:" + std::to_string(up.port()) + "\n}\n");
+  UdpClient udp;
+  udp.SendTo(fwd.port(), MessageBuilder(1, 0x0100).Question("www.example.", 1).Opt(4096, 0).bytes());
+  ASSERT_TRUE(udp.Receive(10s).has_value());
+  std::this_thread::sleep_for(1500ms);  // past the TTL of 1 s, well inside the stale window
+  udp.SendTo(fwd.port(), MessageBuilder(2, 0x0100).Question("www.example.", 1).Opt(4096, 0).bytes());
+  ASSERT_TRUE(udp.Receive(10s).has_value());  // the stale answer; a refresh goes out behind it
+  for (int i = 0; i < 1000 && seen().size() < 2; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(seen(), (std::vector<int>{1100, 1100}));
+  const core::ShardCounters totals = fwd.Stop();
+  EXPECT_EQ(totals.cache_stale_refreshes, 1u);
 }
 
 // The port in whoami's SRV record, and the address record's RDATA.
@@ -126,6 +162,52 @@ TEST(Whoami, AnswersWhatNoForwardTakesWithTheClientsAddressAndPort) {
   const core::ShardCounters totals = fwd.Stop();
   EXPECT_EQ(totals.whoami_answers, 2u);
   EXPECT_EQ(totals.servfail_no_forward, 0u);
+}
+
+TEST(Minimal, PositiveAnswersFreshOrCachedComeWithoutAuthorityAndAdditionalRecords) {
+  FakeUpstream up(
+      Behaviour::kAnswer,
+      [](const Bytes& query) {
+        const wire::Result<wire::QueryView> q = wire::ParseQuery(query);
+        const bool gone = q && q->qtype == 28;  // AAAA: NXDOMAIN with the SOA
+        MessageBuilder b(0, gone ? 0x8183 : 0x8180);
+        b.Question("www.example.", q ? q->qtype : 1);
+        if (!gone) b.AnswerAt(12, 1, 300, ARdata(192, 0, 2, 1));
+        b.Authority("example.", gone ? 6 : 2, 300,
+                    gone ? SoaRdata("ns1.example.", "admin.example.", 1, 7200, 900, 86400, 60) : WireName("ns1.example."));
+        if (!gone) b.Additional("ns1.example.", 1, 300, ARdata(192, 0, 2, 53));
+        b.Opt(1232, 0);
+        return b.bytes();
+      },
+      0ms, FakeUpstream::Transports::kUdpAndTcp);
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n cache\n minimal\n forward . 127.0.0.1:" + std::to_string(up.port()) +
+                "\n}\n");
+  auto counts = [](const Bytes& m) {
+    return std::array<std::uint16_t, 3>{wire::LoadU16(m.data() + wire::header::kAnCount),
+                                        wire::LoadU16(m.data() + wire::header::kNsCount),
+                                        wire::LoadU16(m.data() + wire::header::kArCount)};
+  };
+  using Counts = std::array<std::uint16_t, 3>;
+  UdpClient udp;
+  for (const std::uint16_t id : {std::uint16_t{1}, std::uint16_t{2}}) {  // the second from the cache
+    udp.SendTo(fwd.port(), MessageBuilder(id, 0x0100).Question("www.example.", 1).Opt(1232, 0).bytes());
+    const std::optional<Bytes> answer = udp.Receive(10s);
+    ASSERT_TRUE(answer.has_value());
+    EXPECT_EQ(counts(*answer), (Counts{1, 0, 1})) << id;  // the OPT stays
+    EXPECT_TRUE(wire::WalkResponse(*answer)) << id;
+  }
+  TcpClient tcp(fwd.port());
+  ASSERT_TRUE(tcp.Send(MessageBuilder(3, 0x0100).Question("www.example.", 1).Opt(1232, 0).bytes()));
+  std::optional<Bytes> answer = tcp.Receive(10s);
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(counts(*answer), (Counts{1, 0, 1}));
+  // A negative answer keeps its SOA, which says how long to remember it.
+  udp.SendTo(fwd.port(), MessageBuilder(4, 0x0100).Question("www.example.", 28).Opt(1232, 0).bytes());
+  answer = udp.Receive(10s);
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(counts(*answer), (Counts{0, 1, 1}));
+  const core::ShardCounters totals = fwd.Stop();
+  EXPECT_GE(totals.cache_hits, 1u);  // the second, at least, was served from the whole cached answer
 }
 
 }  // namespace

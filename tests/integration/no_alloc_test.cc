@@ -240,10 +240,11 @@ TEST(NoAllocation, PipelineStagesAllocateNothing) {
   // bufsize lowers each query's EDNS size in place; acl, any, chaos and whoami answer from
   // the query's own buffer: allowed queries are forwarded, blocked ones refused, ANY ones
   // answered with HINFO, CH TXT authors.bind with two TXT records, a name no forward
-  // takes with whoami's address and port; loadbalance shuffles each answer in place.
+  // takes with whoami's address and port; loadbalance shuffles each answer in place and
+  // minimal cuts it short.
   // None allocates.
   Reflector upstream;
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n bufsize 1100\n any\n chaos v1 alice bob\n loadbalance\n whoami\n"
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n bufsize 1100\n any\n chaos v1 alice bob\n loadbalance\n minimal\n whoami\n"
                 " acl {\n  block type MX\n  allow\n }\n"
                 " forward example 127.0.0.1:" + std::to_string(upstream.port()) + "\n}\n");
   UdpClient client;

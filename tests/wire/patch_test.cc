@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <string>
+
 #include "testing/hex.h"
 #include "testing/message_builder.h"
 #include "wire/response.h"
@@ -213,6 +216,23 @@ TEST(BuildLocalAnswer, AdditionalRecordsGoBeforeTheOptAndMayPrefixTheOwner) {
   EXPECT_EQ(LoadU16(msg.data() + srv_at + 5), 0xc00c);
   EXPECT_EQ(LoadU16(msg.data() + srv_at + 7), 33);
   EXPECT_EQ(LoadU16(msg.data() + *len - 11 + 1), rrtype::kOpt);  // last: the OPT
+}
+
+TEST(BuildLocalAnswer, RefusesAnOwnerNameOverTwoHundredFiftyFiveOctets) {
+  const std::string name = std::string(63, 'a') + "." + std::string(63, 'b') + "." + std::string(63, 'c') + "." +
+                           std::string(59, 'd') + ".";  // 253 octets
+  const Bytes query = MessageBuilder(1, flag::kRd).Question(name, 1).bytes();
+  const Result<QueryView> q = ParseQuery(query);
+  ASSERT_TRUE(q);
+  const Bytes rdata = Hex("7f000001");
+  const Bytes label = Hex("01 78");  // 2 more octets: 255, the most a name may have
+  const Bytes longer = Hex("02 7878");
+  Bytes out(1232);
+  EXPECT_TRUE(BuildLocalAnswer(query, *q, {}, out, std::array{LocalRecord{.type = 1, .rdata = rdata, .owner_labels = label}}));
+  const Result<std::size_t> len =
+      BuildLocalAnswer(query, *q, {}, out, std::array{LocalRecord{.type = 1, .rdata = rdata, .owner_labels = longer}});
+  ASSERT_FALSE(len);
+  EXPECT_EQ(len.error(), Error::kNameTooLong);
 }
 
 TEST(BuildLocalAnswer, WritesNothingWhenTheRoomIsTooSmall) {
