@@ -1,6 +1,7 @@
 // The cost of each pipeline stage per query (or per answer, for answer hooks), on the
-// shard's thread with its own buffers: acl deciding a query that it lets through, any
-// answering an ANY query in place, and loadbalance shuffling a four-address answer.
+// shard's thread with its own buffers: acl deciding a query that it lets through, any,
+// chaos and whoami answering in place, bufsize lowering a query's EDNS size,
+// loadbalance shuffling an answer's addresses and minimal cutting an answer short.
 // Compare with BM_* in wire_parse_bench for the parse every query pays anyway.
 #include <benchmark/benchmark.h>
 
@@ -10,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "bench_util.h"
@@ -34,8 +36,12 @@ core::Pipeline Build(const std::string& directives) {
 
 // Runs one query through `stages` from a fresh copy each time, as the shard would with a
 // newly received datagram.
+// `list` is the pipeline's list the stage sits in.
+using StageList = std::vector<core::Stage> core::Pipeline::*;
+
 void RunQuery(benchmark::State& state, const std::string& directives, std::uint16_t qtype,
-              const std::string& qname = "www.example.svc.cluster.local.", std::uint16_t qclass = 1) {
+              const std::string& qname = "www.example.svc.cluster.local.", std::uint16_t qclass = 1,
+              StageList list = &core::Pipeline::before_cache) {
   const core::Pipeline p = Build(directives);
   const Bytes query = MessageBuilder(1, 0x0100).Question(qname, qtype, qclass).Opt(1232, 0).bytes();
   Bytes room(1232);
@@ -49,7 +55,7 @@ void RunQuery(benchmark::State& state, const std::string& directives, std::uint1
     const wire::Result<wire::QueryView> q = wire::ParseQuery(msg);
     core::QueryContext ctx{msg, *q, q->qname(msg), reinterpret_cast<const sockaddr*>(&client),
                            false, room, counters};
-    benchmark::DoNotOptimize(core::Pipeline::Run(p.before_cache, ctx));
+    benchmark::DoNotOptimize(core::Pipeline::Run(p.*list, ctx));
   };
   ReportAllocsPerOp(state, op);
   for (auto _ : state) op();
@@ -74,6 +80,47 @@ BENCHMARK(BM_ChaosAnswersVersionBind);
 
 void BM_ChaosPassesAnInQueryOn(benchmark::State& state) { RunQuery(state, " chaos\n", 1); }
 BENCHMARK(BM_ChaosPassesAnInQueryOn);
+
+void BM_BufsizeLowersAQuerysEdnsSize(benchmark::State& state) {
+  RunQuery(state, " bufsize 1100\n", 1, "www.example.svc.cluster.local.", 1, &core::Pipeline::query_edits);
+}
+BENCHMARK(BM_BufsizeLowersAQuerysEdnsSize);
+
+void BM_WhoamiAnswers(benchmark::State& state) {
+  RunQuery(state, " whoami\n", 1, "www.example.svc.cluster.local.", 1, &core::Pipeline::after_forward);
+}
+BENCHMARK(BM_WhoamiAnswers);
+
+// minimal on an answer with one A record, two NS records in authority and their two
+// addresses in additional; the answer is copied back each time (it comes out shorter),
+// and BM_MinimalCopyOnly is that copy alone.
+void MinimalRun(benchmark::State& state, bool run_hooks) {
+  const core::Pipeline p = Build(" minimal\n");
+  MessageBuilder b(1, 0x8180);
+  b.Question("www.example.svc.cluster.local.", 1).AnswerAt(12, 1, 30, testing::ARdata(10, 0, 0, 1));
+  b.Authority("example.svc.cluster.local.", 2, 30, testing::WireName("ns1.example.svc.cluster.local."));
+  b.Authority("example.svc.cluster.local.", 2, 30, testing::WireName("ns2.example.svc.cluster.local."));
+  b.Additional("ns1.example.svc.cluster.local.", 1, 30, testing::ARdata(10, 0, 0, 53));
+  b.Additional("ns2.example.svc.cluster.local.", 1, 30, testing::ARdata(10, 0, 0, 54));
+  b.Opt(1232, 0);
+  const Bytes full = b.bytes();
+  Bytes answer = full;
+  core::RandomPool random;
+  const auto op = [&] {
+    std::memcpy(answer.data(), full.data(), full.size());
+    core::AnswerContext ctx{answer, random};
+    if (run_hooks) core::Pipeline::RunAnswer(p.answer_hooks, ctx);
+    benchmark::DoNotOptimize(ctx.message.size());
+  };
+  ReportAllocsPerOp(state, op);
+  for (auto _ : state) op();
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_MinimalCutsAnAnswer(benchmark::State& state) { MinimalRun(state, true); }
+BENCHMARK(BM_MinimalCutsAnAnswer);
+void BM_MinimalCopyOnly(benchmark::State& state) { MinimalRun(state, false); }
+BENCHMARK(BM_MinimalCopyOnly);
 
 void BM_LoadbalanceShufflesAnAnswer(benchmark::State& state) {
   const core::Pipeline p = Build(" loadbalance\n");
