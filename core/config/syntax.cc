@@ -200,6 +200,12 @@ class Parser {
       if (t.text.find_first_not_of(',') == std::string::npos && !(t.text == "," && !block.keys.empty())) {
         return ErrorAt(t, "empty server block key, expected a zone such as .:53");
       }
+      if (t.text.size() > 1 && t.text.back() == '{') {
+        // CoreDNS's lexer takes '{' into the word too, and then serves a zone named
+        // "...{." on port 53 without a word; say so at the key instead.
+        return ErrorAt(t, absl::StrCat("'", t.text, "': expected a space between the server block key and '{' (",
+                                       "written together, CoreDNS reads them as one zone name on port 53)"));
+      }
       expect_another = !t.text.empty() && t.text.back() == ',';
       for (absl::string_view part : absl::StrSplit(t.text, ',', absl::SkipEmpty())) {
         Token key = t;

@@ -443,6 +443,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCorefile{"stray closing brace", "}\n", "Corefile:1:1: unexpected '}'"},
         BadCorefile{"second block without braces", ".:53 {\n}\nexample.org:53\nforward . 1.2.3.4\n",
                     "Corefile:3:1: expected '{' after the server block keys"},
+        BadCorefile{"brace against the key", ".:53 {\n}\n.:5301{\n forward . 1.2.3.4\n}\n",
+                    "Corefile:3:1: '.:5301{': expected a space between the server block key and '{'"},
         BadCorefile{"dangling comma", "a.example, {\n}\n",
                     "Corefile:1:1: expected another server block key after ','"},
         BadCorefile{"bad zone", "a..b:53 {\n}\n", "Corefile:1:1: invalid zone 'a..b'"},
