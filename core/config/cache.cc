@@ -131,7 +131,9 @@ absl::Status ParseCache(const Directive& d, Cache& c) {
   c.where = d.name.where;
   std::size_t zones_from = 0;
   if (!d.args.empty()) {
-    std::uint64_t ttl = 0;
+    // A leading integer is the TTL, as in CoreDNS, which refuses zero or negative ones
+    // (so "cache -5" is an error, not a zone named -5).
+    std::int64_t ttl = 0;
     if (absl::SimpleAtoi(d.args[0].text, &ttl)) {
       absl::StatusOr<std::uint32_t> v = ParseUint(d.args[0], "cache TTL", 1, kMaxTtlSeconds);
       if (!v.ok()) return v.status();

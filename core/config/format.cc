@@ -56,7 +56,11 @@ std::string KeyText(const ServerKey& k) {
   return absl::StrCat(TransportScheme(k.transport), "://", zone, ":", k.port);
 }
 
-std::string EndpointText(const Endpoint& e) { return absl::StrCat(e.host, ":", e.port); }
+// An IPv6 host in brackets, so that the text parses back ("[::]:8181", not ":::8181").
+std::string EndpointText(const Endpoint& e) {
+  if (e.host.find(':') != std::string::npos) return absl::StrCat("[", e.host, "]:", e.port);
+  return absl::StrCat(e.host, ":", e.port);
+}
 
 const char* PolicyName(Policy p) {
   switch (p) {

@@ -193,10 +193,17 @@ class Parser {
   absl::StatusOr<ServerBlockSyntax> ParseServerBlock(bool first) {
     ServerBlockSyntax block;
     bool expect_another = true;  // the first key, or one after a trailing comma
+    const Token* empty = nullptr;  // the last empty key skipped
     while (pos_ < tokens_.size() && !tokens_[pos_].Is("{")) {
       const Token& t = tokens_[pos_];
       if (!expect_another && !SameLine(tokens_[pos_ - 1], t)) break;
       if (t.Is("}")) return ErrorAt(t, "unexpected '}', expected a server block key");
+      if (t.text.empty()) {
+        // "" or a {$VAR} that expands to nothing: skipped, as CoreDNS skips it.
+        empty = &t;
+        ++pos_;
+        continue;
+      }
       if (t.text.find_first_not_of(',') == std::string::npos && !(t.text == "," && !block.keys.empty())) {
         return ErrorAt(t, "empty server block key, expected a zone such as .:53");
       }
@@ -213,6 +220,10 @@ class Parser {
         block.keys.push_back(std::move(key));
       }
       ++pos_;
+    }
+    if (block.keys.empty() && empty != nullptr) {
+      return ErrorAt(*empty, "empty server block key (an environment variable that expands to nothing?) "
+                             "and no other, expected a zone such as .:53");
     }
     if (block.keys.empty()) {
       return ErrorAt(pos_ < tokens_.size() ? tokens_[pos_] : tokens_.back(),

@@ -529,10 +529,43 @@ namespace ringdns::core::config {
 namespace {
 
 // Found by corefile_fuzz: an empty quoted key read past the last token.
-TEST(Corefile, EmptyKeyIsAnError) {
+TEST(Corefile, ABlockOfEmptyKeysOnlyIsAnError) {
   EXPECT_THAT(ErrorOf(".:53 {\n}\n\"\"\n"),
               ::testing::StartsWith("Corefile:3:1: empty server block key"));
+  EXPECT_THAT(ErrorOf("\"\" {$RINGDNS_TEST_UNSET} {\n}\n"),
+              ::testing::StartsWith("Corefile:1:4: empty server block key (an environment variable"));
   EXPECT_EQ(MustParse("a.example , b.example {\n}\n").blocks[0].keys.size(), 2u);
+}
+
+// CoreDNS skips an empty key ("", or a {$VAR} that expands to nothing) and serves the
+// others of the block.
+TEST(Corefile, EmptyKeysBesideOthersAreSkipped) {
+  const Config c = MustParse("\"\" example.org:5300 {$RINGDNS_TEST_UNSET} {\n forward . 127.0.0.1\n}\n");
+  ASSERT_EQ(c.blocks.size(), 1u);
+  ASSERT_EQ(c.blocks[0].keys.size(), 1u);
+  EXPECT_EQ(c.blocks[0].keys[0].zone, "example.org.");
+  EXPECT_EQ(c.blocks[0].keys[0].port, 5300);
+}
+
+// -validate's text of an IPv6 listen address reads back: "[::]:8181", not ":::8181".
+TEST(Corefile, AnIpv6EndpointRoundTrips) {
+  const Config c = MustParse(".:53 {\n ready [::]:8181\n health [::1]:8080\n prometheus [::]:9153\n}\n");
+  const std::string text = FormatCorefile(c);
+  EXPECT_THAT(text, HasSubstr("ready [::]:8181"));
+  EXPECT_THAT(text, HasSubstr("health [::1]:8080"));
+  EXPECT_THAT(text, HasSubstr("prometheus [::]:9153"));
+  EXPECT_EQ(FormatCorefile(MustParse(text)), text);
+}
+
+// A leading integer of `cache` is its TTL, as in CoreDNS: zero or negative is refused,
+// never taken for a zone.
+TEST(Corefile, CacheRefusesAZeroOrNegativeTtl) {
+  EXPECT_THAT(ErrorOf(".:53 {\n cache -5\n}\n"),
+              ::testing::StartsWith("Corefile:2:8: invalid cache TTL '-5', expected an integer from 1"));
+  EXPECT_THAT(ErrorOf(".:53 {\n cache 0 example.org\n}\n"),
+              ::testing::StartsWith("Corefile:2:8: invalid cache TTL '0', expected an integer from 1"));
+  EXPECT_EQ(MustParse(".:53 {\n cache 30 example.org\n}\n").blocks[0].cache->zones,
+            std::vector<std::string>{"example.org."});
 }
 
 }  // namespace
