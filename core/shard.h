@@ -296,6 +296,12 @@ class Shard {
   // Sends the answer a pipeline stage wrote into the query's buffer (truncated to the
   // client's UDP size as an upstream's answer would be).
   void ReplyFromStage(const Client& client, std::span<std::uint8_t> room, std::size_t len);
+  // The length of `answer` cut to `udp_size` (TC, no records but OPT) for a client of
+  // `block`. A block with `minimal` sheds authority and additional records first, which
+  // may make it fit, as CoreDNS's writers do. `info` is WalkResponse's over `answer`.
+  // `cut` tells whether it had to be truncated all the same.
+  std::size_t FitForUdp(std::uint16_t block, std::span<std::uint8_t> answer, const wire::ResponseInfo& info,
+                        std::uint16_t udp_size, bool& cut) noexcept;
   void ReplyFromQueryBuffer(const Client& client, std::size_t len, LogError error = LogError::kNone);
   // Answers are written over their query, in its buffer. When a send still reads that
   // buffer (the query waits in the queue of an upstream connection still connecting),

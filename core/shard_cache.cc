@@ -89,7 +89,8 @@ void Shard::WriteCopy(const Client& client, std::span<const std::uint8_t> answer
     return;
   }
   const std::size_t len = wire::DropEdnsOption(out, *info, wire::edns::kOptionCookie);
-  ReplyFromQueryBuffer(client, wire::TruncateForUdp(out.first(len), *info, client.udp_size));
+  bool cut = false;  // not counted: `truncated` counts answers from upstreams and stages
+  ReplyFromQueryBuffer(client, FitForUdp(client.block, out.first(len), *info, client.udp_size, cut));
 }
 
 bool Shard::JoinInFlight(std::uint32_t index, const Lookup& lookup) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/invariant.h"
 #include "core/net.h"
 #include "core/shard.h"
 #include "core/shard_layout.h"
@@ -208,10 +209,39 @@ void Shard::ReplyFromStage(const Client& client, std::span<std::uint8_t> room, s
       ++counters_.reply_failures;  // a stage wrote something unsound: nothing is sent
       return;
     }
-    len = wire::TruncateForUdp(room.first(len), *info, client.udp_size);
-    ++counters_.truncated;
+    bool cut = false;
+    len = FitForUdp(client.block, room.first(len), *info, client.udp_size, cut);
+    if (cut) ++counters_.truncated;
   }
   ReplyFromQueryBuffer(client, len, LogError::kNone);
+}
+
+std::size_t Shard::FitForUdp(std::uint16_t block, std::span<std::uint8_t> answer, const wire::ResponseInfo& info,
+                             std::uint16_t udp_size, bool& cut) noexcept {
+  cut = false;
+  if (answer.size() <= udp_size) return answer.size();
+  if (block != kNoBlock && routes_.blocks[block].pipeline.minimal) {
+    const std::size_t shorter = MinimalStage::Shrink(answer);
+    if (shorter <= udp_size) return shorter;
+    if (shorter < answer.size()) {
+      const wire::Result<wire::ResponseInfo> again = wire::WalkResponse(answer.first(shorter));
+      cut = true;
+      if (!RINGDNS_INVARIANT(again.has_value())) {  // Shrink keeps a sound message sound
+        ++counters_.invariant_violations;
+        // The header alone, TC set and no section: the client asks again over TCP.
+        wire::StoreU16(answer.data() + wire::header::kFlags,
+                       static_cast<std::uint16_t>(wire::LoadU16(answer.data() + wire::header::kFlags) | wire::flag::kTc));
+        for (const std::size_t count : {wire::header::kQdCount, wire::header::kAnCount, wire::header::kNsCount,
+                                        wire::header::kArCount}) {
+          wire::StoreU16(answer.data() + count, 0);
+        }
+        return wire::header::kSize;
+      }
+      return wire::TruncateForUdp(answer.first(shorter), *again, udp_size);
+    }
+  }
+  cut = true;
+  return wire::TruncateForUdp(answer, info, udp_size);
 }
 
 void Shard::FillSlot(std::uint32_t index, const Client& client, const wire::QueryView& q,
@@ -493,8 +523,9 @@ void Shard::OnUpstreamAnswer(std::uint32_t index, std::uint8_t upstream, std::ui
     return ReleaseSlot(index);
   }
   wire::SetId(answer, slot.client_id);
-  const std::size_t len = wire::TruncateForUdp(answer, *info, slot.client_udp_size);
-  if (len < answer.size()) ++counters_.truncated;
+  bool truncated = false;
+  const std::size_t len = FitForUdp(slot.block, answer, *info, slot.client_udp_size, truncated);
+  if (truncated) ++counters_.truncated;
   std::uint8_t* data = answer.data();
   // Moved out of where it lies: an answer in an upstream stream's read buffer, and a UDP
   // answer to a TCP client (prefer_udp), which would otherwise hold an answer-ring

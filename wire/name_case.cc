@@ -1,5 +1,7 @@
 #include "wire/name_case.h"
 
+#include <algorithm>
+
 namespace ringdns::wire {
 namespace {
 
@@ -17,16 +19,31 @@ constexpr std::uint64_t StreamWord(std::uint64_t key, std::size_t word) noexcept
   return z ^ (z >> 31);
 }
 
+// Whether the key gives any of `letters` letters upper case.
+bool AnyUpper(std::uint64_t key, std::size_t letters) noexcept {
+  for (std::size_t word = 0; word * 64 < letters; ++word) {
+    const std::size_t in_word = std::min<std::size_t>(64, letters - word * 64);
+    const std::uint64_t mask = in_word == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << in_word) - 1;
+    if ((StreamWord(key, word) & mask) != 0) return true;
+  }
+  return false;
+}
+
 // Calls visit(offset, upper) for each letter of `name`: its position and the case the
-// key gives it.
+// key gives it. A spelling all in lower case could not tell an upstream that folds case
+// from one that echoes it, so when the key gives no letter upper case the first letter
+// is upper case: every fold is seen.
 template <typename Visit>
 bool ForEachLetter(std::span<const std::uint8_t> name, std::uint64_t key, Visit&& visit) noexcept {
+  std::size_t letters = 0;
+  for (const std::uint8_t c : name) letters += IsLetter(c) ? 1u : 0u;
+  const bool first_upper = !AnyUpper(key, letters);
   std::size_t letter = 0;
   std::uint64_t bits = 0;
   for (std::size_t i = 0; i < name.size(); ++i) {
     if (!IsLetter(name[i])) continue;
     if (letter % 64 == 0) bits = StreamWord(key, letter / 64);
-    const bool upper = ((bits >> (letter % 64)) & 1) != 0;
+    const bool upper = ((bits >> (letter % 64)) & 1) != 0 || (first_upper && letter == 0);
     ++letter;
     if (!visit(i, upper)) return false;
   }

@@ -16,7 +16,8 @@
 
 namespace ringdns::wire {
 
-// Copies `name` into `out` with every ASCII letter's case set by `key`.
+// Copies `name` into `out` with every ASCII letter's case set by `key`; at least one
+// letter is upper case (a folded echo never matches).
 // Precondition: out.size() >= name.size().
 void SpellWithKey(std::span<const std::uint8_t> name, std::uint64_t key,
                   std::span<std::uint8_t> out) noexcept;

@@ -199,12 +199,15 @@ class Parser {
       if (!expect_another && !SameLine(tokens_[pos_ - 1], t)) break;
       if (t.Is("}")) return ErrorAt(t, "unexpected '}', expected a server block key");
       if (t.text.empty()) {
-        // "" or a {$VAR} that expands to nothing: skipped, as CoreDNS skips it.
+        // "" or a {$VAR} that expands to nothing: skipped, as CoreDNS skips it. Like any
+        // key without a trailing comma, it ends the keys at the line's end.
         empty = &t;
+        expect_another = false;
         ++pos_;
         continue;
       }
-      if (t.text.find_first_not_of(',') == std::string::npos && !(t.text == "," && !block.keys.empty())) {
+      if (t.text.find_first_not_of(',') == std::string::npos &&
+          !(t.text == "," && (!block.keys.empty() || empty != nullptr))) {
         return ErrorAt(t, "empty server block key, expected a zone such as .:53");
       }
       if (t.text.size() > 1 && t.text.back() == '{') {

@@ -7,8 +7,7 @@
 #include "wire/response.h"
 
 namespace ringdns::core {
-void MinimalStage::OnAnswer(AnswerContext& ctx) const noexcept {
-  const std::span<std::uint8_t> msg = ctx.message;
+std::size_t MinimalStage::Shrink(std::span<std::uint8_t> msg) noexcept {
   struct Found {
     std::size_t answer_end = 0;  // where the answer section's last record ends
     bool signed_whole = false;   // TSIG or SIG(0): a MAC over these very octets
@@ -23,9 +22,9 @@ void MinimalStage::OnAnswer(AnswerContext& ctx) const noexcept {
         if (r.section == wire::Section::kAnswer) f.answer_end = r.end();
       },
       &found);
-  if (!info || info->rcode != wire::rcode::kNoError || info->counts[0] == 0 || found.signed_whole) return;
+  if (!info || info->rcode != wire::rcode::kNoError || info->counts[0] == 0 || found.signed_whole) return msg.size();
   const wire::OptView& opt = info->opt();
-  if (info->counts[1] == 0 && info->counts[2] == (opt.present() ? 1 : 0)) return;  // minimal already
+  if (info->counts[1] == 0 && info->counts[2] == (opt.present() ? 1 : 0)) return msg.size();  // minimal already
   std::size_t len = found.answer_end;
   if (opt.present()) {
     const std::size_t opt_len = opt.end() - opt.offset;
@@ -34,7 +33,7 @@ void MinimalStage::OnAnswer(AnswerContext& ctx) const noexcept {
   }
   wire::StoreU16(msg.data() + wire::header::kNsCount, 0);
   wire::StoreU16(msg.data() + wire::header::kArCount, opt.present() ? 1 : 0);
-  ctx.message = msg.first(len);
+  return len;
 }
 
 }  // namespace ringdns::core

@@ -30,7 +30,10 @@ absl::StatusOr<Pipeline> BuildPipeline(const config::ServerBlock& block) {
                    host.empty() ? "localhost" : host));
   }
   if (block.loadbalance) p.answer_hooks.emplace_back(LoadbalanceStage());
-  if (block.minimal) p.answer_hooks.emplace_back(MinimalStage());
+  if (block.minimal) {
+    p.answer_hooks.emplace_back(MinimalStage());
+    p.minimal = true;
+  }
   if (block.whoami) p.after_forward.emplace_back(WhoamiStage());
   // Answer hooks run innermost (latest in CoreDNS's order) first.
   std::reverse(p.answer_hooks.begin(), p.answer_hooks.end());

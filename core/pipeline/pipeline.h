@@ -47,6 +47,7 @@ struct Pipeline {
   // bufsize's SIZE, 0 without one: ringdns's own queries for the block (cache refreshes)
   // ask with it too.
   std::uint16_t bufsize = 0;
+  bool minimal = false;  // answers are made minimal before they are cut for UDP, too
 
   // Runs the query hooks of `stages` in order until one answers or drops the query;
   // kNext when none did.

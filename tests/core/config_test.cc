@@ -534,6 +534,9 @@ TEST(Corefile, ABlockOfEmptyKeysOnlyIsAnError) {
               ::testing::StartsWith("Corefile:3:1: empty server block key"));
   EXPECT_THAT(ErrorOf("\"\" {$RINGDNS_TEST_UNSET} {\n}\n"),
               ::testing::StartsWith("Corefile:1:4: empty server block key (an environment variable"));
+  // The keys end with their line: the next line is the block's first directive, not keys.
+  EXPECT_THAT(ErrorOf("{$RINGDNS_TEST_UNSET}\nforward . 1.2.3.4\n"),
+              ::testing::StartsWith("Corefile:1:1: empty server block key"));
   EXPECT_EQ(MustParse("a.example , b.example {\n}\n").blocks[0].keys.size(), 2u);
 }
 
@@ -545,6 +548,7 @@ TEST(Corefile, EmptyKeysBesideOthersAreSkipped) {
   ASSERT_EQ(c.blocks[0].keys.size(), 1u);
   EXPECT_EQ(c.blocks[0].keys[0].zone, "example.org.");
   EXPECT_EQ(c.blocks[0].keys[0].port, 5300);
+  EXPECT_EQ(MustParse("\"\" , example.org {\n}\n").blocks[0].keys.size(), 1u);
 }
 
 // -validate's text of an IPv6 listen address reads back: "[::]:8181", not ":::8181".

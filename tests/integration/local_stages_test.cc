@@ -210,5 +210,43 @@ TEST(Minimal, PositiveAnswersFreshOrCachedComeWithoutAuthorityAndAdditionalRecor
   EXPECT_GE(totals.cache_hits, 1u);  // the second, at least, was served from the whole cached answer
 }
 
+// CoreDNS makes an answer minimal before it cuts it for UDP: the glue that made it too
+// big for a client without EDNS goes, and the answer fits without TC.
+TEST(Minimal, AnAnswerTooBigOnlyForItsAdditionalRecordsFitsWithoutTc) {
+  FakeUpstream up(
+      Behaviour::kAnswer,
+      [](const Bytes& query) {
+        const wire::Result<wire::QueryView> q = wire::ParseQuery(query);
+        MessageBuilder b(0, 0x8180);
+        b.Question("www.example.", q ? q->qtype : 1).AnswerAt(12, 1, 300, ARdata(192, 0, 2, 1));
+        for (int i = 0; i < 40; ++i) {  // 40 glue records: well past 512 octets
+          b.Additional("ns" + std::to_string(i) + ".example.", 1, 300, ARdata(192, 0, 2, static_cast<std::uint8_t>(i)));
+        }
+        return b.bytes();
+      },
+      0ms, FakeUpstream::Transports::kUdpAndTcp);
+  for (const bool minimal : {true, false}) {
+    Forwarder fwd(std::string(".:{PORT} {\n bind 127.0.0.1\n cache\n") + (minimal ? " minimal\n" : "") +
+                  " forward . 127.0.0.1:" + std::to_string(up.port()) + "\n}\n");
+    UdpClient udp;
+    for (const std::uint16_t id : {std::uint16_t{1}, std::uint16_t{2}}) {  // fresh, then from the cache
+      udp.SendTo(fwd.port(), MessageBuilder(id, 0x0100).Question("www.example.", 1).bytes());  // no EDNS: 512
+      const std::optional<Bytes> answer = udp.Receive(10s);
+      ASSERT_TRUE(answer.has_value());
+      const bool tc = (wire::LoadU16(answer->data() + wire::header::kFlags) & wire::flag::kTc) != 0;
+      EXPECT_LE(answer->size(), 512u);
+      if (minimal) {
+        EXPECT_FALSE(tc) << id;
+        EXPECT_EQ(wire::LoadU16(answer->data() + wire::header::kAnCount), 1) << id;
+        EXPECT_EQ(wire::LoadU16(answer->data() + wire::header::kArCount), 0) << id;
+      } else {
+        EXPECT_TRUE(tc) << id;  // without minimal: cut, and the client asks over TCP
+      }
+    }
+    const core::ShardCounters totals = fwd.Stop();
+    EXPECT_EQ(totals.truncated, minimal ? 0u : 1u);  // the fresh answer; cache hits are not counted
+  }
+}
+
 }  // namespace
 }  // namespace ringdns::testing

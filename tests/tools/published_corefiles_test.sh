@@ -9,12 +9,17 @@
 set -uo pipefail
 . "$(dirname "$0")/lib_tool_test.sh" "$1"
 dir=$root/tests/corefiles/published
+# `forward . /etc/resolv.conf` is read by -validate: a file of our own stands in for this
+# machine's, which a build chroot may lack.
+printf 'nameserver 192.0.2.53\n' >"$work/resolv.conf"
 count=0
-while IFS=$'\t' read -r file outcome what; do
+while IFS=$'\t' read -r file outcome what || [ -n "$file" ]; do
   count=$((count + 1))
-  corefile=$dir/$file
+  check "$file has an outcome and what to look for" test -n "$outcome" -a -n "$what"
   check "$file is listed in SOURCES.tsv with its source" grep -q "^$file	https://" "$dir/SOURCES.tsv"
-  check "$file begins with its source" grep -q '^# Source: https://' <(head -3 "$corefile")
+  check "$file begins with its source" grep -q '^# Source: https://' <(head -3 "$dir/$file")
+  corefile=$work/$file
+  sed "s#/etc/resolv.conf#$work/resolv.conf#g" "$dir/$file" >"$corefile"
   if [ "$outcome" = valid ]; then
     if ! "$ringdns" -conf "$corefile" -validate >"$work/normalised" 2>"$work/err"; then
       check "$file validates ($(grep -v '^\[INFO\]' "$work/err" | head -1))" false
@@ -30,11 +35,11 @@ while IFS=$'\t' read -r file outcome what; do
       continue
     fi
     error=$(grep -v '^\[INFO\]' "$work/err" | head -1)
-    check "$file is refused at a position in it ($error)" grep -qE "^ringdns: $corefile:[0-9]+:[0-9]+: " <<<"$error"
+    check "$file is refused at a position in it ($error)" grep -qE '^[0-9]+:[0-9]+: ' <<<"${error#"ringdns: $corefile:"}"
     check "$file is refused saying: $what" grep -qF -- "$what" <<<"$error"
   fi
 done <"$dir/EXPECTED.tsv"
 check "at least 25 published Corefiles ($count)" test "$count" -ge 25
-check "every Corefile in the folder is expected something of" \
-  test "$(ls "$dir"/*.Corefile | wc -l)" -eq "$count"
+check "EXPECTED.tsv names every Corefile in the folder, each once" \
+  test "$(cd "$dir" && ls *.Corefile)" = "$(cut -f1 "$dir/EXPECTED.tsv" | sort)"
 exit $((failures > 0))

@@ -64,6 +64,25 @@ TEST(NameCase, AFoldedOrOneLetterWrongEchoFails) {
   EXPECT_EQ(SpelledWithKey(folded, key), Spelled(name, key) == folded);
 }
 
+TEST(NameCase, NoKeySpellsANameAllInLowerCaseSoEveryFoldIsSeen) {
+  // Two letters: a quarter of the keys would spell them both lower case, and a folding
+  // upstream's echo would then pass.
+  const Bytes name = WireName("a.b.");
+  const Bytes folded = name;
+  int first_only = 0;
+  for (std::uint64_t key = 1; key <= 4096; ++key) {
+    const Bytes out = Spelled(name, key);
+    EXPECT_NE(out, folded) << key;
+    EXPECT_FALSE(SpelledWithKey(folded, key)) << key;
+    EXPECT_TRUE(SpelledWithKey(out, key)) << key;
+    first_only += out == WireName("A.b.") ? 1 : 0;
+  }
+  // "A.b.": the quarter of keys that give it, and the quarter that would give no letter
+  // upper case.
+  EXPECT_GT(first_only, 1500);
+  EXPECT_LT(first_only, 2600);
+}
+
 TEST(NameCase, LettersPastTheFirst64UseMoreOfTheKeyStream) {
   // 4 labels of 63 letters: 252 letters, four key-stream words.
   std::string text;
