@@ -394,6 +394,9 @@ class Shard {
   // empty when this attempt goes out plain (TCP, 0x20 off, or an upstream that does
   // not echo case).
   std::span<const std::uint8_t> SpellForUpstream(InflightSlot& slot, std::int64_t now_ms);
+  // A fresh key (never 0) that spells at least one letter of the slot's name upper case,
+  // so that a folded echo is always seen (wire::SpellsAnUpperLetter).
+  std::uint64_t DrawCaseKey(const InflightSlot& slot) noexcept;
   // An answer to a spelled attempt must echo the spelling; an answer taken gets the
   // client's spelling of the question back. False (counted; the caller drops the answer)
   // when it does not: when it was the current attempt the query goes to the upstream

@@ -15,6 +15,14 @@
 
 namespace ringdns::core {
 
+std::uint64_t Shard::DrawCaseKey(const InflightSlot& slot) noexcept {
+  const std::span<const std::uint8_t> qname = QnameOf(slot);
+  std::uint64_t key = random_.Next64() | 1;
+  // Half the draws for a one-letter name, one in 2^n for n letters: a few at most.
+  while (!wire::SpellsAnUpperLetter(qname, key)) key = random_.Next64() | 1;
+  return key;
+}
+
 std::span<const std::uint8_t> Shard::SpellForUpstream(InflightSlot& slot, std::int64_t now) {
   const std::uint32_t upstream_id = slot.forward->first_upstream + slot.upstream;
   if (slot.case_key == 0 || !cases_.Randomizes(upstream_id, now)) return {};
@@ -72,7 +80,7 @@ bool Shard::AcceptSpelling(std::uint32_t index, std::uint8_t upstream, std::uint
   // Asked again from a fresh socket and ID with a fresh spelling, with a fresh attempt
   // timeout: the upstream did answer, this is no failure of its. The hedge, spelled with
   // the old key, is given up.
-  slot.case_key = random_.Next64() | 1;
+  slot.case_key = DrawCaseKey(slot);
   AskAgainOverUdp(index);
   return false;
 }

@@ -284,7 +284,7 @@ void Shard::SetForward(InflightSlot& slot, const ForwardRoute& forward) noexcept
   slot.truncated_over_udp = false;
   slot.tcp_upstream = forward.force_tcp || (slot.conn != kNoSlot && !forward.prefer_udp);
   // 0: plain. Over TCP nobody can forge blind: no key needed.
-  slot.case_key = cases_.enabled() && !slot.tcp_upstream ? random_.Next64() | 1 : 0;
+  slot.case_key = cases_.enabled() && !slot.tcp_upstream ? DrawCaseKey(slot) : 0;
   slot.case_spelled = slot.prev_case_spelled = false;
   slot.case_folds = {};
   slot.case_over_tcp = false;

@@ -30,20 +30,15 @@ bool AnyUpper(std::uint64_t key, std::size_t letters) noexcept {
 }
 
 // Calls visit(offset, upper) for each letter of `name`: its position and the case the
-// key gives it. A spelling all in lower case could not tell an upstream that folds case
-// from one that echoes it, so when the key gives no letter upper case the first letter
-// is upper case: every fold is seen.
+// key gives it.
 template <typename Visit>
 bool ForEachLetter(std::span<const std::uint8_t> name, std::uint64_t key, Visit&& visit) noexcept {
-  std::size_t letters = 0;
-  for (const std::uint8_t c : name) letters += IsLetter(c) ? 1u : 0u;
-  const bool first_upper = !AnyUpper(key, letters);
   std::size_t letter = 0;
   std::uint64_t bits = 0;
   for (std::size_t i = 0; i < name.size(); ++i) {
     if (!IsLetter(name[i])) continue;
     if (letter % 64 == 0) bits = StreamWord(key, letter / 64);
-    const bool upper = ((bits >> (letter % 64)) & 1) != 0 || (first_upper && letter == 0);
+    const bool upper = ((bits >> (letter % 64)) & 1) != 0;
     ++letter;
     if (!visit(i, upper)) return false;
   }
@@ -71,6 +66,11 @@ std::size_t CaseBits(std::span<const std::uint8_t> name) noexcept {
   std::size_t letters = 0;
   for (const std::uint8_t c : name) letters += IsLetter(c) ? 1u : 0u;
   return letters;
+}
+
+bool SpellsAnUpperLetter(std::span<const std::uint8_t> name, std::uint64_t key) noexcept {
+  const std::size_t letters = CaseBits(name);
+  return letters == 0 || AnyUpper(key, letters);
 }
 
 bool HasBothCases(std::span<const std::uint8_t> name) noexcept {

@@ -16,8 +16,7 @@
 
 namespace ringdns::wire {
 
-// Copies `name` into `out` with every ASCII letter's case set by `key`; at least one
-// letter is upper case (a folded echo never matches).
+// Copies `name` into `out` with every ASCII letter's case set by `key`.
 // Precondition: out.size() >= name.size().
 void SpellWithKey(std::span<const std::uint8_t> name, std::uint64_t key,
                   std::span<std::uint8_t> out) noexcept;
@@ -27,6 +26,11 @@ bool SpelledWithKey(std::span<const std::uint8_t> name, std::uint64_t key) noexc
 
 // How many letters `name` has: the bits of secret 0x20 adds to a query for it.
 std::size_t CaseBits(std::span<const std::uint8_t> name) noexcept;
+
+// True when `key` spells at least one letter of `name` upper case (or `name` has none).
+// A spelling all in lower case would let an upstream that folds case pass unseen, so
+// keys are drawn until this holds: uniform over the 2^n - 1 other spellings.
+bool SpellsAnUpperLetter(std::span<const std::uint8_t> name, std::uint64_t key) noexcept;
 
 // True when `name` has an upper-case and a lower-case letter: an echo of it shows that
 // a server echoes case, which one folding every name to one case cannot fake.

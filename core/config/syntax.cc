@@ -193,16 +193,18 @@ class Parser {
   absl::StatusOr<ServerBlockSyntax> ParseServerBlock(bool first) {
     ServerBlockSyntax block;
     bool expect_another = true;  // the first key, or one after a trailing comma
+    bool after_comma = false;      // the last key ended with ','
     const Token* empty = nullptr;  // the last empty key skipped
     while (pos_ < tokens_.size() && !tokens_[pos_].Is("{")) {
       const Token& t = tokens_[pos_];
       if (!expect_another && !SameLine(tokens_[pos_ - 1], t)) break;
       if (t.Is("}")) return ErrorAt(t, "unexpected '}', expected a server block key");
       if (t.text.empty()) {
-        // "" or a {$VAR} that expands to nothing: skipped, as CoreDNS skips it. Like any
-        // key without a trailing comma, it ends the keys at the line's end.
+        // "" or a {$VAR} that expands to nothing: skipped, as CoreDNS skips it. It leaves
+        // a trailing comma before it pending; otherwise, like any key without one, it ends
+        // the keys at the line's end.
         empty = &t;
-        expect_another = false;
+        expect_another = after_comma;
         ++pos_;
         continue;
       }
@@ -216,7 +218,8 @@ class Parser {
         return ErrorAt(t, absl::StrCat("'", t.text, "': expected a space between the server block key and '{' (",
                                        "written together, CoreDNS reads them as one zone name on port 53)"));
       }
-      expect_another = !t.text.empty() && t.text.back() == ',';
+      after_comma = t.text.back() == ',';
+      expect_another = after_comma;
       for (absl::string_view part : absl::StrSplit(t.text, ',', absl::SkipEmpty())) {
         Token key = t;
         key.text = std::string(part);

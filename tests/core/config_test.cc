@@ -549,6 +549,10 @@ TEST(Corefile, EmptyKeysBesideOthersAreSkipped) {
   EXPECT_EQ(c.blocks[0].keys[0].zone, "example.org.");
   EXPECT_EQ(c.blocks[0].keys[0].port, 5300);
   EXPECT_EQ(MustParse("\"\" , example.org {\n}\n").blocks[0].keys.size(), 1u);
+  // After a trailing comma the next key is still due, across an empty one and a line.
+  EXPECT_EQ(MustParse("a.example,\n\"\"\nb.example {\n}\n").blocks[0].keys.size(), 2u);
+  EXPECT_THAT(ErrorOf("a.example, {$RINGDNS_TEST_UNSET} {\n}\n"),
+              ::testing::StartsWith("Corefile:1:12: expected another server block key after ','"));
 }
 
 // -validate's text of an IPv6 listen address reads back: "[::]:8181", not ":::8181".
