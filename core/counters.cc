@@ -55,6 +55,8 @@ constexpr std::pair<const char*, RelaxedCounter ShardCounters::*> kFields[] = {
     {"chaos_answers", &ShardCounters::chaos_answers},
     {"whoami_answers", &ShardCounters::whoami_answers},
     {"bufsize_lowered", &ShardCounters::bufsize_lowered},
+    {"template_answers", &ShardCounters::template_answers},
+    {"template_failures", &ShardCounters::template_failures},
     {"refused", &ShardCounters::refused},
     {"servfail_no_forward", &ShardCounters::servfail_no_forward},
     {"servfail_timeout", &ShardCounters::servfail_timeout},

@@ -57,6 +57,8 @@ struct ShardCounters {
   RelaxedCounter chaos_answers;       // chaos: CH TXT answers (version.bind, ...)
   RelaxedCounter whoami_answers;      // whoami: the client's address and port
   RelaxedCounter bufsize_lowered;     // bufsize: queries whose EDNS payload size was lowered
+  RelaxedCounter template_answers;    // template: answers (and NXDOMAINs) it wrote
+  RelaxedCounter template_failures;   // template: a record that did not render (SERVFAIL)
   RelaxedCounter refused;             // no server block serves the zone
   RelaxedCounter servfail_no_forward; // the block has no forward for the name
   RelaxedCounter servfail_timeout;    // every attempt failed before the deadline

@@ -9,6 +9,7 @@ binary_packages=(
   build-essential cmake ninja-build pkg-config
   liburing-dev libabsl-dev libmimalloc-dev libcpp-httplib-dev libssl-dev
   libfstrm-dev libprotobuf-c-dev protobuf-c-compiler   # dnstap
+  libre2-dev                                          # template's regexes
 )
 build_packages=(
   "${binary_packages[@]}"

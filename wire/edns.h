@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string_view>
 
 #include "wire/bytes.h"
 #include "wire/record.h"
@@ -88,10 +89,12 @@ struct OptAnswer {
   // RFC 8914 Extended DNS Error; written only when has_extended_error.
   bool has_extended_error = false;
   std::uint16_t extended_error = 0;
+  std::string_view extended_error_text = {};  // its EXTRA-TEXT (UTF-8), often empty
 };
 
 inline std::size_t OptAnswerSize(const OptAnswer& opt) noexcept {
-  return edns::kOptFixedSize + (opt.has_extended_error ? edns::kOptionHeaderSize + 2 : 0);
+  return edns::kOptFixedSize +
+         (opt.has_extended_error ? edns::kOptionHeaderSize + 2 + opt.extended_error_text.size() : 0);
 }
 
 // Writes the OPT record described by `opt` at `out`, which must hold OptAnswerSize(opt)

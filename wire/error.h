@@ -30,6 +30,7 @@ enum class Error : std::uint8_t {
   kQuestionMismatch,    // answer question differs from the query's (RFC 5452 section 9.1)
   kBufferTooSmall,      // caller's output buffer cannot hold the result
   kBadText,             // presentation-format name malformed (bad escape, empty label)
+  kBadRecordText,       // presentation-format record malformed (unknown type, bad TTL or RDATA)
   kCount                // number of values; keep last
 };
 
@@ -57,6 +58,7 @@ constexpr std::string_view ToString(Error error) noexcept {
     case Error::kQuestionMismatch: return "question mismatch";
     case Error::kBufferTooSmall: return "output buffer too small";
     case Error::kBadText: return "malformed domain name text";
+    case Error::kBadRecordText: return "malformed resource record text";
     case Error::kCount: break;
   }
   return "unknown error";

@@ -29,6 +29,7 @@ Result<std::size_t> BuildErrorAnswer(std::span<const std::uint8_t> query, const 
   opt.do_bit = q.opt.do_bit();  // RFC 3225 section 3: copy DO into the answer
   opt.has_extended_error = error.has_extended_error;
   opt.extended_error = error.extended_error;
+  opt.extended_error_text = error.extended_error_text;
   const std::size_t size = q.question_end + (q.opt.present() ? OptAnswerSize(opt) : 0);
   if (out.size() < size) return Error::kBufferTooSmall;
   // Read everything from the query before writing: `out` may alias it.

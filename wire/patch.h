@@ -45,6 +45,7 @@ struct ErrorAnswer {
   bool has_extended_error = false;  // attach an RFC 8914 EDE when the query had EDNS
   std::uint16_t extended_error = ede::kOther;
   bool truncated = false;  // TC set: the client is to ask again over TCP (RFC 7766)
+  std::string_view extended_error_text = {};  // its EXTRA-TEXT; the caller keeps it small
 };
 
 // Writes an answer to the parsed query `q` with `error.rcode`: the query's ID, opcode,

@@ -188,6 +188,25 @@ struct Chaos {
   std::vector<std::string> authors;
 };
 
+// CoreDNS's `template CLASS TYPE [ZONE...] { ... }`: answers made from Go templates for the
+// names its regexes match (core/pipeline/template_stage.h).
+struct Template {
+  Location where;
+  std::uint16_t qclass = 255;       // ANY: every class
+  std::uint16_t qtype = 255;        // ANY: every type
+  std::vector<std::string> zones;   // empty: the server block's zones
+  std::vector<std::string> matches;  // RE2 (Go syntax) patterns, first match wins; empty: ".*"
+  std::vector<std::string> answer;   // RR templates, per section
+  std::vector<std::string> additional;
+  std::vector<std::string> authority;
+  std::uint16_t rcode = 0;
+  std::optional<std::uint16_t> ederror;  // RFC 8914 INFO-CODE, with its EXTRA-TEXT
+  std::string ederror_reason;
+  // fallthrough [ZONES...]: a name no regex matches goes on down the chain (in these
+  // zones; empty: all); without it, it is answered NXDOMAIN.
+  std::optional<std::vector<std::string>> fallthrough;
+};
+
 struct ServerBlock {
   Location where;
   std::vector<ServerKey> keys;
@@ -207,6 +226,7 @@ struct ServerBlock {
   bool any = false;  // RFC 8482 minimal answers to ANY
   bool loadbalance = false;  // round_robin: addresses shuffled per answer
   std::optional<Chaos> chaos;
+  std::vector<Template> templates;  // tried in written order
   // CoreDNS's `bufsize [SIZE]`: a query's EDNS UDP payload size above SIZE is lowered to it.
   std::optional<std::uint16_t> bufsize;
   bool whoami = false;

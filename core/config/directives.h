@@ -23,5 +23,6 @@ absl::Status ParseLoadbalance(const Directive& d, ServerBlock& out);
 absl::Status ParseChaos(const Directive& d, ServerBlock& out);
 absl::Status ParseBufsize(const Directive& d, ServerBlock& out);
 absl::Status ParseDnstap(const Directive& d, Dnstap& out);
+absl::Status ParseTemplate(const Directive& d, Template& out);
 
 }  // namespace ringdns::core::config

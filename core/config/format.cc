@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "core/config/loader.h"
 #include "core/config/parse_util.h"
+#include "wire/rr_names.h"
 
 namespace ringdns::core::config {
 namespace {
@@ -54,6 +55,28 @@ std::string KeyText(const ServerKey& k) {
     }
   }
   return absl::StrCat(TransportScheme(k.transport), "://", zone, ":", k.port);
+}
+
+// `template`, every value explicit: the zones, the regexes (".*" when none was given),
+// each section, the rcode.
+std::string TemplateText(const Template& t) {
+  wire::MnemonicBuffer class_buffer;
+  std::string out = absl::StrCat("    template ", std::string(wire::ClassName(t.qclass, class_buffer)), " ", QtypeName(t.qtype),
+                                 t.zones.empty() ? "" : " ", JoinQuoted(t.zones), " {\n");
+  absl::StrAppend(&out, "        match ", t.matches.empty() ? ".*" : JoinQuoted(t.matches), "\n");
+  for (const auto& [section, records] :
+       {std::pair{"answer", &t.answer}, {"additional", &t.additional}, {"authority", &t.authority}}) {
+    for (const std::string& record : *records) absl::StrAppend(&out, "        ", section, " ", Quote(record), "\n");
+  }
+  absl::StrAppend(&out, "        rcode ", RcodeName(t.rcode), "\n");
+  if (t.ederror) {
+    absl::StrAppend(&out, "        ederror ", *t.ederror, t.ederror_reason.empty() ? "" : " ",
+                    t.ederror_reason.empty() ? "" : Quote(t.ederror_reason), "\n");
+  }
+  if (t.fallthrough) {
+    absl::StrAppend(&out, "        fallthrough", t.fallthrough->empty() ? "" : " ", JoinQuoted(*t.fallthrough), "\n");
+  }
+  return out + "    }\n";
 }
 
 // An IPv6 host in brackets, so that the text parses back ("[::]:8181", not ":::8181").
@@ -256,6 +279,7 @@ void FormatBlock(const ServerBlock& b, std::string& out) {
     if (!b.chaos->authors.empty()) absl::StrAppend(&out, " ", JoinQuoted(b.chaos->authors));
     absl::StrAppend(&out, "\n");
   }
+  for (const Template& t : b.templates) out += TemplateText(t);
   if (b.bufsize) absl::StrAppend(&out, "    bufsize ", *b.bufsize, "\n");
   if (b.whoami) absl::StrAppend(&out, "    whoami\n");
   if (b.minimal) absl::StrAppend(&out, "    minimal\n");

@@ -22,7 +22,7 @@ constexpr absl::string_view kOutOfScope[] = {
 constexpr absl::string_view kNotYet[] = {
     "cancel",   "dns64",    "geoip",   "grpc",        "header", "hosts",   "local",
     "metadata", "multisocket", "nsid", "on",     "pprof",   "rewrite",
-    "template", "timeouts", "trace",   "tsig",        "view",
+    "timeouts", "trace",   "tsig",     "view",
 };
 
 bool In(absl::string_view name, const auto& list) {

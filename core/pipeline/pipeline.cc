@@ -10,7 +10,7 @@ namespace ringdns::core {
 absl::StatusOr<Pipeline> BuildPipeline(const config::ServerBlock& block) {
   Pipeline p;
   // CoreDNS's plugin.cfg order: ... bufsize, ..., acl, any, chaos, loadbalance, ..., cache,
-  // ..., minimal, ..., forward, ..., whoami, ...
+  // ..., minimal, template, ..., forward, ..., whoami, ...
   if (block.bufsize) {
     p.query_edits.emplace_back(BufsizeStage(*block.bufsize));
     p.bufsize = *block.bufsize;
@@ -33,6 +33,13 @@ absl::StatusOr<Pipeline> BuildPipeline(const config::ServerBlock& block) {
   if (block.minimal) {
     p.answer_hooks.emplace_back(MinimalStage());
     p.minimal = true;
+  }
+  if (!block.templates.empty()) {
+    std::vector<std::string> zones;
+    for (const config::ServerKey& key : block.keys) zones.push_back(key.zone);
+    absl::StatusOr<TemplateStage> templates = TemplateStage::Build(block.templates, zones);
+    if (!templates.ok()) return templates.status();
+    p.after_cache.emplace_back(std::move(*templates));
   }
   if (block.whoami) p.after_forward.emplace_back(WhoamiStage());
   // Answer hooks run innermost (latest in CoreDNS's order) first.

@@ -29,17 +29,18 @@
 #include "core/pipeline/loadbalance_stage.h"
 #include "core/pipeline/minimal_stage.h"
 #include "core/pipeline/query_context.h"
+#include "core/pipeline/template_stage.h"
 #include "core/pipeline/whoami_stage.h"
 
 namespace ringdns::core {
 
-using Stage =
-    std::variant<AclStage, AnyStage, BufsizeStage, ChaosStage, LoadbalanceStage, MinimalStage, WhoamiStage>;
+using Stage = std::variant<AclStage, AnyStage, BufsizeStage, ChaosStage, LoadbalanceStage, MinimalStage,
+                           TemplateStage, WhoamiStage>;
 
 struct Pipeline {
   std::vector<Stage> query_edits;    // bufsize: before dnstap and the rest see the query
   std::vector<Stage> before_cache;   // acl, any, chaos: before a cached answer would
-  std::vector<Stage> after_cache;    // what answers in place of the forward (none yet)
+  std::vector<Stage> after_cache;    // template: what answers in place of the forward
   std::vector<Stage> after_forward;  // whoami: what no forward takes
   // The stages with an answer hook, in the order they see an answer: the last in
   // CoreDNS's order first, as each plugin's writer wraps the ones after it.
