@@ -1,6 +1,6 @@
 // The cost of each pipeline stage per query (or per answer, for answer hooks), on the
 // shard's thread with its own buffers: acl deciding a query that it lets through, any,
-// chaos and whoami answering in place, bufsize lowering a query's EDNS size,
+// chaos, whoami and template answering in place, bufsize lowering a query's EDNS size,
 // loadbalance shuffling an answer's addresses and minimal cutting an answer short.
 // Compare with BM_* in wire_parse_bench for the parse every query pays anyway.
 #include <benchmark/benchmark.h>
@@ -90,6 +90,38 @@ void BM_WhoamiAnswers(benchmark::State& state) {
   RunQuery(state, " whoami\n", 1, "www.example.svc.cluster.local.", 1, &core::Pipeline::after_forward);
 }
 BENCHMARK(BM_WhoamiAnswers);
+
+// template: the README's A example (an unanchored regex with four named groups), a
+// template without a regex, its NXDOMAIN with SOA and EDE, and a query outside its zones.
+constexpr const char* kTemplates =
+    " template IN A example {\n"
+    "  match (^|[.])ip-(?P<a>[0-9]*)-(?P<b>[0-9]*)-(?P<c>[0-9]*)-(?P<d>[0-9]*)[.]example[.]$\n"
+    "  answer \"{{ .Name }} 60 IN A {{ .Group.a }}.{{ .Group.b }}.{{ .Group.c }}.{{ .Group.d }}\"\n"
+    "  fallthrough\n }\n"
+    " template IN A plain.test {\n  answer \"{{ .Name }} 60 IN A 192.0.2.1\"\n }\n"
+    " template ANY ANY invalid {\n  rcode NXDOMAIN\n"
+    "  authority \"invalid. 60 {{ .Class }} SOA ns.invalid. hostmaster.invalid. (1 60 60 60 60)\"\n"
+    "  ederror 21 \"Blocked according to RFC2606\"\n }\n";
+
+void BM_TemplateAnswersFromARegex(benchmark::State& state) {
+  RunQuery(state, kTemplates, 1, "x.ip-10-1-2-3.example.", 1, &core::Pipeline::after_cache);
+}
+BENCHMARK(BM_TemplateAnswersFromARegex);
+
+void BM_TemplateAnswersWithoutARegex(benchmark::State& state) {
+  RunQuery(state, kTemplates, 1, "a.plain.test.", 1, &core::Pipeline::after_cache);
+}
+BENCHMARK(BM_TemplateAnswersWithoutARegex);
+
+void BM_TemplateAnswersNxdomainWithSoaAndEde(benchmark::State& state) {
+  RunQuery(state, kTemplates, 28, "foo.invalid.", 1, &core::Pipeline::after_cache);
+}
+BENCHMARK(BM_TemplateAnswersNxdomainWithSoaAndEde);
+
+void BM_TemplatePassesAnotherZoneOn(benchmark::State& state) {
+  RunQuery(state, kTemplates, 1, "www.example.svc.cluster.local.", 1, &core::Pipeline::after_cache);
+}
+BENCHMARK(BM_TemplatePassesAnotherZoneOn);
 
 // minimal on an answer with one A record, two NS records in authority and their two
 // addresses in additional; the answer is copied back each time (it comes out shorter),

@@ -17,9 +17,10 @@ namespace {
 constexpr std::uint32_t kDefaultTtl = 3600;  // miekg/dns's, for a record without one
 constexpr std::size_t kMaxFields = 256;
 
+// Trivially constructible: the array of them on the stack is not cleared per record.
 struct Field {
   std::string_view text;  // a quoted field without its quotes, escapes as written
-  bool quoted = false;
+  bool quoted;
 };
 
 bool IsBlank(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }

@@ -233,6 +233,17 @@ bool TemplateText::constant() const noexcept {
   return true;
 }
 
+bool TemplateText::uses_numbered_groups() const noexcept {
+  for (const Piece& p : pieces_) {
+    if (p.kind == Kind::kMatch && p.index > 0) return true;
+    if (p.kind == Kind::kGroupIndex && !p.text.empty() &&
+        p.text.find_first_not_of("0123456789") == std::string::npos && p.text != "0") {
+      return true;
+    }
+  }
+  return false;
+}
+
 bool TemplateText::uses_remote() const noexcept {
   for (const Piece& p : pieces_) {
     if (p.kind == Kind::kRemote) return true;

@@ -56,6 +56,8 @@ class TemplateText {
   // Whether the text has no action that depends on the query: it can be checked at load.
   bool constant() const noexcept;
   bool uses_remote() const noexcept;
+  // Whether it names a group by number (index .Match N for N > 0, index .Group "N").
+  bool uses_numbered_groups() const noexcept;
 
  private:
   enum class Kind : std::uint8_t { kText, kName, kZone, kClass, kType, kRegex, kRemote, kMatch, kGroupField, kGroupIndex };

@@ -11,6 +11,7 @@
 
 #include "core/config/loader.h"
 #include "core/pipeline/pipeline.h"
+#include "core/pipeline/regex_groups.h"
 #include "core/pipeline/template_text.h"
 #include "testing/hex.h"
 #include "testing/message_builder.h"
@@ -68,6 +69,18 @@ TEST(TemplateText, RefusesWhatItDoesNotRenderWithWhatItDoes) {
     ASSERT_FALSE(t.ok()) << bad;
     EXPECT_NE(t.status().message().find("expected"), std::string_view::npos) << t.status();
   }
+}
+
+TEST(RegexGroups, UnnamedGroupsBecomeNonCapturingAndNothingElseChanges) {
+  EXPECT_EQ(WithoutUnnamedGroups("(^|[.])ip-(?P<a>[0-9]*)[.]example[.]$"), "(?:^|[.])ip-(?P<a>[0-9]*)[.]example[.]$");
+  EXPECT_EQ(WithoutUnnamedGroups("(a)(?i:b)(?P<n>c)"), "(?:a)(?i:b)(?P<n>c)");
+  // Escaped and quoted parentheses, and ones inside classes, are not groups.
+  EXPECT_EQ(WithoutUnnamedGroups("\\(a\\)[(][^)(][]()][[:alpha:](]\\Q(x)\\E(y)"),
+            "\\(a\\)[(][^)(][]()][[:alpha:](]\\Q(x)\\E(?:y)");
+  EXPECT_EQ(WithoutUnnamedGroups("\\Q(unterminated"), "\\Q(unterminated");
+  EXPECT_EQ(WithoutUnnamedGroups("[(unterminated"), "[(unterminated");
+  EXPECT_EQ(WithoutUnnamedGroups("trailing\\"), "trailing\\");
+  EXPECT_EQ(WithoutUnnamedGroups("("), "(?:");
 }
 
 absl::StatusOr<config::Config> Parse(const std::string& directives) {
@@ -155,6 +168,19 @@ TEST(TemplateStage, AnswersTheReadmesAAndPtrExample) {
   EXPECT_EQ(partial.rcode, wire::rcode::kNxDomain);
   // A query of type or class ANY matches a template of any type, as in CoreDNS.
   EXPECT_EQ(Asked(p, "ip-10-1-2-3.example.", wire::rrtype::kAny).verdict, Verdict::kAnswered);
+}
+
+TEST(TemplateStage, NumberedGroupsStayNumberedWhenATemplateReadsThem) {
+  // Named-only templates get their unnamed groups dropped (fewer groups for RE2); one
+  // that reads a group by number keeps them, so index .Match 2 is still the 'a' group.
+  const Pipeline p = Build(
+      " template IN TXT example {\n"
+      "   match (^|[.])ip-(?P<a>[0-9]*)[.]example[.]$\n"
+      "   answer \"{{ .Name }} 60 IN TXT {{ index .Match 2 }}-{{ .Group.a }}-{{ index .Group \\\"1\\\" }}x\"\n }\n");
+  const Asked a(p, "www.ip-42.example.", wire::rrtype::kTxt);
+  ASSERT_EQ(a.rcode, wire::rcode::kNoError);
+  const std::string text(a.answer.begin(), a.answer.end());
+  EXPECT_NE(text.find("42-42-.x"), std::string::npos);
 }
 
 TEST(TemplateStage, AnswersInvalidAsNxdomainWithASoaAndAnEde) {

@@ -270,6 +270,46 @@ TEST(NoAllocation, PipelineStagesAllocateNothing) {
   EXPECT_EQ(totals.bufsize_lowered, 65000u);
 }
 
+TEST(NoAllocation, TemplateAnswersAllocateNothing) {
+  // template renders its records into stack buffers and writes them in place: a template
+  // without `match`, one whose regex RE2 runs one-pass (anchored, groups found without
+  // backtracking) and the README's unanchored A example, its SOA-and-EDE NXDOMAIN, and a
+  // name no regex matches falling through to the forward. None allocates, RE2 included.
+  Reflector upstream;
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n"
+                " template IN A plain.test {\n  answer \"{{ .Name }} 60 IN A 192.0.2.1\"\n }\n"
+                " template IN PTR in-addr.arpa {\n"
+                "  match ^(?P<d>[0-9]*)[.](?P<c>[0-9]*)[.](?P<b>[0-9]*)[.](?P<a>[0-9]*)[.]in-addr[.]arpa[.]$\n"
+                "  answer \"{{ .Name }} 60 IN PTR ip-{{ .Group.a }}-{{ .Group.b }}-{{ .Group.c }}-{{ .Group.d }}.example.\"\n }\n"
+                " template IN A example {\n"
+                "  match (^|[.])ip-(?P<a>[0-9]*)-(?P<b>[0-9]*)-(?P<c>[0-9]*)-(?P<d>[0-9]*)[.]example[.]$\n"
+                "  answer \"{{ .Name }} 60 IN A {{ .Group.a }}.{{ .Group.b }}.{{ .Group.c }}.{{ .Group.d }}\"\n"
+                "  fallthrough\n }\n"
+                " template ANY ANY invalid {\n  rcode NXDOMAIN\n"
+                "  authority \"invalid. 60 {{ .Class }} SOA ns.invalid. hostmaster.invalid. (1 60 60 60 60)\"\n"
+                "  ederror 21 \"Blocked according to RFC2606\"\n }\n"
+                " forward . 127.0.0.1:" + std::to_string(upstream.port()) + "\n}\n");
+  UdpClient client;
+  const std::vector<Bytes> queries = {
+      MessageBuilder(1, 0x0100).Question("a.plain.test.", 1).Opt(1232, 0).bytes(),
+      MessageBuilder(2, 0x0100).Question("3.2.1.10.in-addr.arpa.", 12).Opt(1232, 0).bytes(),
+      MessageBuilder(3, 0x0100).Question("x.ip-10-1-2-3.example.", 1).Opt(1232, 0).bytes(),
+      MessageBuilder(4, 0x0100).Question("foo.invalid.", 28).Opt(1232, 0).bytes(),
+      MessageBuilder(5, 0x0100).Question("www.example.", 1).Opt(1232, 0).bytes(),
+  };
+  auto exchange = [&](int n) { return AskInTurn(client, fwd.port(), queries, n); };
+  ASSERT_EQ(exchange(5000), 5000);
+  const std::uint64_t before = ProcessAllocationCount();
+  const int answered = exchange(60000);
+  const std::uint64_t allocations = ProcessAllocationCount() - before;
+  EXPECT_EQ(answered, 60000);
+  EXPECT_EQ(allocations, 0u);
+  const core::ShardCounters totals = fwd.Stop();
+  EXPECT_EQ(totals.template_answers, 4u * 13000u);
+  EXPECT_EQ(totals.template_failures, 0u);
+  EXPECT_GE(totals.forwarded, 1u);  // www.example fell through
+}
+
 // fstrm_capture (fstrm-bin) as the dnstap collector, stopped by PID; skips without it.
 class DnstapCollector {
  public:
