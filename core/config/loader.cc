@@ -1,5 +1,6 @@
 #include "core/config/loader.h"
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -198,20 +199,40 @@ absl::StatusOr<Config> ParseCorefile(absl::string_view text, const std::string& 
   if (!syntax.ok()) return syntax.status();
   Config config;
   config.file = file;
-  // The same transport, zone and port twice is ambiguous: refuse it.
-  std::map<std::tuple<Transport, std::string, std::uint16_t>, Location> seen;
+  // The same transport, zone and port twice is ambiguous where the blocks share an
+  // address: as in CoreDNS, a listener is a zone, a bind address and a port, so blocks
+  // that bind different addresses may serve the same zone (a block without `bind`
+  // listens on every address, so it shares one with any other).
+  struct Served {
+    std::vector<IpAddress> bind;
+    Location where;
+  };
+  std::map<std::tuple<Transport, std::string, std::uint16_t>, std::vector<Served>> seen;
+  auto every_address = [](const std::vector<IpAddress>& bind) {
+    return bind.empty() || std::any_of(bind.begin(), bind.end(), [](const IpAddress& ip) {
+             return ip.bytes == IpAddress{}.bytes;  // 0.0.0.0 or ::
+           });
+  };
+  auto share_an_address = [&](const std::vector<IpAddress>& a, const std::vector<IpAddress>& b) {
+    if (every_address(a) || every_address(b)) return true;
+    for (const IpAddress& x : a) {
+      if (std::find(b.begin(), b.end(), x) != b.end()) return true;
+    }
+    return false;
+  };
   for (const ServerBlockSyntax& block_syntax : syntax->blocks) {
     absl::StatusOr<ServerBlock> block = BuildBlock(block_syntax, options);
     if (!block.ok()) return block.status();
     for (const ServerKey& key : block->keys) {
-      const auto [it, inserted] = seen.emplace(std::make_tuple(key.transport, key.zone, key.port),
-                                               key.where);
-      if (!inserted) {
+      std::vector<Served>& same = seen[std::make_tuple(key.transport, key.zone, key.port)];
+      for (const Served& other : same) {
+        if (!share_an_address(other.bind, block->bind)) continue;
         return absl::InvalidArgumentError(absl::StrCat(
-            key.where.ToString(), ": zone ", key.zone, " on ", TransportScheme(key.transport),
-            " port ", key.port, " is already served by the block at ", it->second.ToString(),
-            "; expected each zone and port once"));
+            key.where.ToString(), ": zone ", key.zone, " on ", TransportScheme(key.transport), " port ", key.port,
+            " is already served by the block at ", other.where.ToString(),
+            "; expected each zone and port once per address (blocks with different bind addresses may share them)"));
       }
+      same.push_back({block->bind, key.where});
     }
     config.blocks.push_back(std::move(*block));
   }

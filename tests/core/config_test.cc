@@ -436,6 +436,13 @@ INSTANTIATE_TEST_SUITE_P(
                     "Corefile:3:12: servfail duration must be at most 5m"},
         BadCorefile{"same zone and port twice", ".:53 {\n}\n.:53 {\n}\n",
                     "Corefile:3:1: zone . on dns port 53 is already served by the block at Corefile:1:1"},
+        BadCorefile{"same zone and port on a shared address", ".:53 {\n bind 127.0.0.1 ::1\n}\n.:53 {\n bind ::1\n}\n",
+                    "Corefile:4:1: zone . on dns port 53 is already served by the block at Corefile:1:1; expected each "
+                    "zone and port once per address"},
+        BadCorefile{"same zone and port, one block on every address", ".:53 {\n bind 127.0.0.1\n}\n.:53 {\n}\n",
+                    "Corefile:4:1: zone . on dns port 53 is already served by the block at Corefile:1:1"},
+        BadCorefile{"same zone and port, one block on 0.0.0.0", ".:53 {\n bind 0.0.0.0\n}\n.:53 {\n bind 127.0.0.1\n}\n",
+                    "Corefile:4:1: zone . on dns port 53 is already served by the block at Corefile:1:1"},
         BadCorefile{"unterminated quote", ".:53 {\n log . \"{remote}\n}\n",
                     "Corefile:2:8: unterminated quoted string"},
         BadCorefile{"missing closing brace", ".:53 {\n forward . 1.2.3.4\n",
