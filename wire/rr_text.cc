@@ -184,7 +184,18 @@ Error Rdata(std::uint16_t type, std::span<const Field> f, RdataWriter& w) noexce
     return Error::kOk;
   };
   if (!f.empty() && f[0].text == "\\#" && !f[0].quoted) {
-    return Generic(f, w) ? Error::kOk : Error::kBadRecordText;
+    // Octets for a type whose RDATA holds names could hold compression pointers, or not
+    // be names at all: those are read from text only. A and AAAA keep their lengths.
+    switch (type) {
+      case rrtype::kNs: case rrtype::kCname: case rrtype::kSoa: case rrtype::kPtr: case rrtype::kMx:
+      case rrtype::kSrv: case 39:  // DNAME
+        return Error::kBadRecordText;
+      default:
+        break;
+    }
+    if (!Generic(f, w)) return Error::kBadRecordText;
+    if ((type == rrtype::kA && w.size() != 4) || (type == rrtype::kAaaa && w.size() != 16)) return Error::kBadRecordText;
+    return Error::kOk;
   }
   std::uint16_t a = 0, b = 0, c = 0;
   switch (type) {

@@ -7,7 +7,8 @@
 // would be lines; ';' starts a comment. Names are absolute with or without their final
 // dot (the origin is the root); "@" is the root. RDATA is read for A, AAAA, NS, CNAME, PTR,
 // DNAME, MX, SRV, TXT, SPF and SOA, and in RFC 3597's generic form (\# LENGTH HEX) for
-// any type.
+// any type but those whose RDATA holds names (their octets could hold compression
+// pointers), which miekg/dns would decode and ringdns refuses.
 //
 // The text may carry a client's bytes (a query name a template put in it): every field
 // is bounds-checked; nothing is allocated.

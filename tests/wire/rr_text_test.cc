@@ -97,6 +97,11 @@ TEST(RecordFromText, ReadsTheGenericFormForAnyType) {
   EXPECT_EQ(*Read("a.example. 60 CLASS7 A \\# 4 01020304"), Record("a.example.", rrtype::kA, 7, 60, Hex("01020304")));
   EXPECT_EQ(Read("a.example. 60 IN TYPE65280 \\# 4 abcdef").error(), Error::kBadRecordText);  // length disagrees
   EXPECT_EQ(Read("a.example. 60 IN TYPE65280 \\# 2 abc").error(), Error::kBadRecordText);     // half an octet
+  // Not for types whose RDATA holds names (a pointer, or no name at all), nor an A of
+  // another length than 4 (the fuzzer's TYPE6, a SOA of three octets).
+  EXPECT_EQ(Read("a.example. 60 CLASS7 TYPE6 \\# 3 abcdef").error(), Error::kBadRecordText);
+  EXPECT_EQ(Read("a.example. 60 IN CNAME \\# 2 c00c").error(), Error::kBadRecordText);
+  EXPECT_EQ(Read("a.example. 60 IN A \\# 3 010203").error(), Error::kBadRecordText);
 }
 
 TEST(RecordFromText, RefusesWhatIsNotOneWholeRecord) {
