@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/config/lexer.h"
 #include "core/config/loader.h"
 #include "core/config/parse_util.h"
 #include "wire/rr_names.h"
@@ -12,13 +13,12 @@
 namespace ringdns::core::config {
 namespace {
 
-// Quotes a token only when it must be: it is empty, holds white space, would start a
-// comment or a quoted string, or is a lone brace. A quote inside an unquoted token is
-// literal; inside quotes only \" is an escape (as in Caddy), so a quoted token cannot
-// end in a backslash, and staying unquoted keeps such tokens intact.
+// Quotes a token only when it must be: it is empty, holds white space (Unicode's too) or
+// a '#', which would start a comment, starts a quoted string, or is a lone brace. Inside
+// quotes only \" is an escape (as in CoreDNS's lexer); any other backslash stays.
 std::string Quote(absl::string_view text) {
-  const bool needs = text.empty() || text.find_first_of(" \t\r\n") != absl::string_view::npos ||
-                     text.front() == '#' || text.front() == '"' || text == "{" || text == "}";
+  bool needs = text.empty() || text.front() == '"' || text == "{" || text == "}";
+  for (std::size_t i = 0; i < text.size() && !needs; ++i) needs = text[i] == '#' || SpaceAt(text, i) > 0;
   if (!needs) return std::string(text);
   std::string out = "\"";
   for (char c : text) {

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <string>
 
+#include "core/config/lexer.h"
 #include "core/config/loader.h"
 
 namespace ringdns::core::config {
@@ -581,6 +582,69 @@ TEST(Corefile, CacheRefusesAZeroOrNegativeTtl) {
               ::testing::StartsWith("Corefile:2:8: invalid cache TTL '0', expected an integer from 1"));
   EXPECT_EQ(MustParse(".:53 {\n cache 30 example.org\n}\n").blocks[0].cache->zones,
             std::vector<std::string>{"example.org."});
+}
+
+}  // namespace
+}  // namespace ringdns::core::config
+
+namespace ringdns::core::config {
+namespace {
+
+std::vector<std::string> Texts(absl::string_view corefile) {
+  absl::StatusOr<std::vector<Token>> tokens = Lex(corefile, std::make_shared<const std::string>("L"), 0);
+  EXPECT_TRUE(tokens.ok()) << tokens.status();
+  std::vector<std::string> out;
+  if (tokens.ok()) {
+    for (const Token& t : *tokens) out.push_back(t.text);
+  }
+  return out;
+}
+
+// The cases of CoreDNS's Caddyfile lexer, each as its lexer reads it.
+TEST(Lexer, ReadsTokensAsCoreDnsLexerDoes) {
+  using V = std::vector<std::string>;
+  // Unicode white space (unicode.IsSpace): a non-breaking space pasted from a web page,
+  // an ideographic space, NEL, \v and \f all separate tokens.
+  EXPECT_EQ(Texts("\xc2\xa0\xc2\xa0 forward\xc2\xa0. 1.1.1.1\xe3\x80\x80x\xc2\x85y\vz\fw"),
+            (V{"forward", ".", "1.1.1.1", "x", "y", "z", "w"}));
+  // '#' starts a comment anywhere outside quotes, in a token too.
+  EXPECT_EQ(Texts("forward . 1.1.1.1#primary\nlog # all\n\"a#b\""), (V{"forward", ".", "1.1.1.1", "log", "a#b"}));
+  // In quotes only \" is an escape; other backslashes stay, so "a\\" ends after a\\.
+  EXPECT_EQ(Texts("\"a\\\\\" \"say \\\"hi\\\"\" \"C:\\dir\" \"x\\\ny\""),
+            (V{"a\\\\", "say \"hi\"", "C:\\dir", "x\\\ny"}));
+  // A quote opens a string only at a token's start; a closing quote ends the token.
+  EXPECT_EQ(Texts("a\"b c\" \"d\"e"), (V{"a\"b", "c\"", "d", "e"}));
+  EXPECT_EQ(Texts("\"\" \"{\" }"), (V{"", "{", "}"}));
+}
+
+TEST(Lexer, ReplacesBothFormsOfEnvironmentVariables) {
+  ::setenv("RINGDNS_LEX_A", "10.0.0.1", 1);
+  ::unsetenv("RINGDNS_LEX_UNSET");
+  EXPECT_EQ(Texts("{$RINGDNS_LEX_A} {%RINGDNS_LEX_A%}:53 x{$RINGDNS_LEX_UNSET}y {$} {%%}"),
+            (std::vector<std::string>{"10.0.0.1", "10.0.0.1:53", "xy", "{$}", "{%%}"}));
+}
+
+TEST(Lexer, ColumnsCountCharactersAndPositionsSurviveUnicode) {
+  absl::StatusOr<std::vector<Token>> tokens =
+      Lex("\xc2\xa0\xc2\xa0x \xe2\x80\x83y", std::make_shared<const std::string>("L"), 0);
+  ASSERT_TRUE(tokens.ok());
+  ASSERT_EQ(tokens->size(), 2u);
+  EXPECT_EQ((*tokens)[0].where.column, 3);
+  EXPECT_EQ((*tokens)[1].where.column, 6);
+}
+
+TEST(Lexer, APastedNonBreakingSpaceNoLongerMakesAnUnknownDirective) {
+  absl::StatusOr<Config> c = ParseCorefile(".:53 {\n\xc2\xa0\xc2\xa0\xc2\xa0\xc2\xa0" "forward . 127.0.0.1\n}\n", "Corefile");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->blocks.front().forwards.size(), 1u);
+  // And a token holding such a space prints quoted, so -validate's form reads back.
+  absl::StatusOr<Config> tpl = ParseCorefile(
+      ".:53 {\n template IN A {\n  answer \"a.example. 60 IN TXT x\xc2\xa0y\"\n }\n}\n", "Corefile");
+  ASSERT_TRUE(tpl.ok()) << tpl.status();
+  const std::string once = FormatCorefile(*tpl);
+  absl::StatusOr<Config> again = ParseCorefile(once, "normalised");
+  ASSERT_TRUE(again.ok()) << once << again.status();
+  EXPECT_EQ(again->blocks.front().templates.front().answer, tpl->blocks.front().templates.front().answer);
 }
 
 }  // namespace
