@@ -17,7 +17,7 @@ namespace ringdns::core::config {
 namespace {
 
 constexpr absl::string_view kSupported =
-    "acl, any, bind, bufsize, cache, chaos, debug, dnstap, errors, forward, health, import, loadbalance, log, "
+    "acl, any, bind, bufsize, cache, chaos, debug, dnstap, errors, forward, health, hosts, import, loadbalance, log, "
     "loop, minimal, prometheus, ready, reload, root, tls, whoami";
 
 // [scheme://]zone[:port], or a CIDR that becomes its reverse zones.
@@ -137,6 +137,7 @@ absl::Status ApplyDirective(const Directive& d, const LoadOptions& options, Serv
   if (name == "loadbalance") return ParseLoadbalance(d, block);
   if (name == "chaos") return ParseChaos(d, block);
   if (name == "bufsize") return ParseBufsize(d, block);
+  if (name == "hosts") return ParseHosts(d, block);
   if (name == "minimal") {
     if (block.minimal) return ErrorAt(d.name, "minimal is given twice in this server block, expected at most one");
     block.minimal = true;
