@@ -1,26 +1,13 @@
 #include "core/ops/reload_watch.h"
 
-#include <cstdio>
 #include <cstdlib>
 #include <utility>
 
+#include "core/read_file.h"
+
 namespace ringdns::core {
-namespace {
-
-std::optional<std::string> ReadFile(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return std::nullopt;
-  std::string text;
-  char chunk[4096];
-  while (const std::size_t n = std::fread(chunk, 1, sizeof(chunk), f)) text.append(chunk, n);
-  std::fclose(f);
-  return text;
-}
-
-}  // namespace
-
 WatchedFiles WatchedFiles::Read(const std::string& corefile_path, const config::Config& config) {
-  return {ReadFile(corefile_path), ReadTls(config), ReadHosts(config)};
+  return {ReadWholeFile(corefile_path), ReadTls(config), ReadHosts(config)};
 }
 
 std::vector<std::pair<std::string, std::string>> WatchedFiles::ReadHosts(const config::Config& config) {
@@ -28,7 +15,7 @@ std::vector<std::pair<std::string, std::string>> WatchedFiles::ReadHosts(const c
   for (const auto& block : config.blocks) {
     if (!block.hosts || block.hosts->reload <= absl::ZeroDuration()) continue;
     const std::string path = config::HostsFilePath(block);
-    hosts.emplace_back(path, ReadFile(path).value_or(""));
+    hosts.emplace_back(path, ReadWholeFile(path).value_or(""));
   }
   return hosts;
 }
@@ -46,7 +33,7 @@ std::string WatchedFiles::ReadTls(const config::Config& config) {
     for (const std::string* path : {&named.cert, &named.key, &named.ca}) {
       if (path->empty()) continue;
       tls.append(*path).push_back('\0');
-      tls.append(ReadFile(*path).value_or("(unreadable)")).push_back('\0');
+      tls.append(ReadWholeFile(*path).value_or("(unreadable)")).push_back('\0');
     }
   };
   for (const auto& block : config.blocks) {

@@ -3,11 +3,11 @@
 #include <sys/stat.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/read_file.h"
 #include "wire/bytes.h"
 #include "wire/patch.h"
 
@@ -48,16 +48,12 @@ absl::StatusOr<std::string> ReadHostsFile(const config::Hosts& hosts, const std:
     warnings.push_back(absl::StrCat(hosts.where.ToString(), ": hosts: ", path, " is a directory; serving the inline entries only"));
     return std::string();
   }
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) {
+  std::optional<std::string> text = ReadWholeFile(path);
+  if (!text) {
     return absl::InvalidArgumentError(absl::StrCat(hosts.where.ToString(), ": unable to read hosts file '", path,
                                                    "': ", std::strerror(errno)));
   }
-  std::string text;
-  char chunk[4096];
-  while (const std::size_t n = std::fread(chunk, 1, sizeof(chunk), f)) text.append(chunk, n);
-  std::fclose(f);
-  return text;
+  return *std::move(text);
 }
 
 }  // namespace
@@ -112,8 +108,7 @@ Verdict HostsStage::Answer(QueryContext& ctx, std::span<const wire::LocalRecord>
     ctx.answer_len = *failed;
     return Verdict::kAnswered;
   }
-  wire::StoreU16(ctx.room.data() + wire::header::kFlags,
-                 static_cast<std::uint16_t>(wire::LoadU16(ctx.room.data() + wire::header::kFlags) | wire::flag::kAa));
+  wire::SetAuthoritative(ctx.room);
   ++ctx.counters.hosts_answers;
   ctx.answer_len = *len;
   return Verdict::kAnswered;
