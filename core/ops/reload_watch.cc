@@ -117,8 +117,12 @@ void ReloadWatch::Reload(const std::string& why) {
   // never as one already taken. A failed reload keeps the files as they were, with the
   // running configuration's TLS files: the same bad files are not reloaded (and
   // reported) each interval, yet a key written after its certificate is not missed.
+  // A failed reload keeps the hosts files' old baseline: the running tables were not
+  // re-read, so a hosts file edited meanwhile is still a change for the next check.
   WatchedFiles before = WatchedFiles::Read(options_.corefile_path, running_);
+  std::vector<std::pair<std::string, std::string>> hosts_served = std::move(watched_.hosts);
   watched_ = before;
+  watched_.hosts = std::move(hosts_served);
   if (options_.unnamed && !before.corefile) {
     hooks_.log(why + ": running on the built-in default Corefile; nothing to reload", false);
     return;
@@ -126,7 +130,7 @@ void ReloadWatch::Reload(const std::string& why) {
   absl::StatusOr<config::Config> next = config::LoadCorefile(options_.corefile_path, options_.load);
   if (!next.ok()) hooks_.count_failure();
   WatchedFiles taken{before.corefile, next.ok() ? WatchedFiles::ReadTls(*next) : std::string(),
-                     next.ok() ? WatchedFiles::ReadHosts(*next) : before.hosts};
+                     next.ok() ? WatchedFiles::ReadHosts(*next) : std::vector<std::pair<std::string, std::string>>()};
   const absl::Status status = next.ok() ? hooks_.apply(*next) : next.status();
   if (!status.ok()) {
     hooks_.log(why + ": reload failed, still serving the previous configuration: " + std::string(status.message()),

@@ -289,5 +289,22 @@ TEST_F(ReloadWatchTest, AHostsReloadOfZeroIsNeverChecked) {
   EXPECT_TRUE(applied_.empty());
 }
 
+TEST_F(ReloadWatchTest, AHostsFileEditedWithABadCorefileIsStillTakenUpAfterTheFailedReload) {
+  const std::string hosts = dir_ + "/hosts";
+  Write(hosts, "10.0.0.1 a.example.\n");
+  const std::string block = "  reload 10s 1s\n  hosts " + hosts + " {\n    reload 1s\n  }\n";
+  WriteCorefile("127.0.0.1:5301", block);
+  auto watch = Start();
+  Write(corefile_, ".:5399 {\n  forward . 127.0.0.1:5302\n" + block + "  no_such_plugin\n}\n");
+  Write(hosts, "10.0.0.2 a.example.\n");
+  Tick(*watch, absl::Seconds(12));  // both due: the Corefile's reload fails
+  EXPECT_TRUE(applied_.empty());
+  EXPECT_EQ(failures_, 1);
+  Tick(*watch, absl::Seconds(13));  // the hosts change was not taken: it is now
+  ASSERT_EQ(applied_.size(), 1u);
+  EXPECT_EQ(PortOf(applied_[0]), 5301);
+  EXPECT_EQ(lines_.back().text, "hosts file " + hosts + " changed: reloading");
+}
+
 }  // namespace
 }  // namespace ringdns::core
