@@ -2,6 +2,7 @@
 // The file itself is read when the pipeline is built (core/pipeline/hosts_stage.cc), so
 // -validate reads no hosts file and a reload re-reads it.
 #include <algorithm>
+#include <string_view>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -46,13 +47,19 @@ absl::Status ParseHostsLine(const Directive& line, Hosts& hosts) {
   }
   if (key == "ttl") {
     if (line.args.empty()) return ErrorAt(line.name, "ttl needs a time in second");
-    const std::string& text = line.args[0].text;
-    if (text.empty() || text.size() > 9 || !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-      return ErrorAt(line.args[0], absl::StrCat("ttl needs a number of second, got '", text, "'"));
+    // Go's strconv.Atoi, as CoreDNS reads it: a sign, then digits.
+    std::string_view digits = line.args[0].text;
+    const bool negative = !digits.empty() && digits.front() == '-';
+    if (!digits.empty() && (digits.front() == '-' || digits.front() == '+')) digits.remove_prefix(1);
+    if (digits.empty() || digits.size() > 18 ||
+        !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return ErrorAt(line.args[0], absl::StrCat("ttl needs a number of second, got '", line.args[0].text, "'"));
     }
-    const std::uint32_t ttl = static_cast<std::uint32_t>(std::stoul(text));
-    if (ttl == 0 || ttl > 65535) return ErrorAt(line.args[0], "ttl provided is invalid, expected 1 to 65535 seconds");
-    hosts.ttl = ttl;
+    const std::uint64_t ttl = std::stoull(std::string(digits));
+    if (negative || ttl == 0 || ttl > 65535) {
+      return ErrorAt(line.args[0], "ttl provided is invalid, expected 1 to 65535 seconds");
+    }
+    hosts.ttl = static_cast<std::uint32_t>(ttl);
     return absl::OkStatus();
   }
   if (key == "reload") {

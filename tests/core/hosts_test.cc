@@ -315,6 +315,8 @@ TEST(HostsConfig, RefusesWhatCoreDnsRefusesWithThePosition) {
   EXPECT_NE(Error(" hosts {\n  ttl 0\n }").find("test/Corefile:3:7: ttl provided is invalid"), std::string::npos);
   EXPECT_NE(Error(" hosts {\n  ttl 65536\n }").find("ttl provided is invalid"), std::string::npos);
   EXPECT_NE(Error(" hosts {\n  ttl abc\n }").find("ttl needs a number of second"), std::string::npos);
+  EXPECT_NE(Error(" hosts {\n  ttl -5\n }").find("ttl provided is invalid"), std::string::npos);
+  EXPECT_EQ(Parse(" hosts {\n  ttl +30\n }")->blocks.front().hosts->ttl, 30u);  // Go's Atoi takes a sign
   EXPECT_NE(Error(" hosts {\n  reload -1s\n }").find("invalid negative duration for reload"), std::string::npos);
   EXPECT_NE(Error(" hosts {\n  reload\n }").find("reload needs a duration"), std::string::npos);
   EXPECT_NE(Error(" hosts {\n  reload soon\n }").find("test/Corefile:3:10"), std::string::npos)
