@@ -10,18 +10,19 @@ WatchedFiles WatchedFiles::Read(const std::string& corefile_path, const config::
   return {ReadWholeFile(corefile_path), ReadTls(config), ReadHosts(config)};
 }
 
-std::vector<std::pair<std::string, std::string>> WatchedFiles::ReadHosts(const config::Config& config) {
-  std::vector<std::pair<std::string, std::string>> hosts;
+WatchedFiles::HostsFiles WatchedFiles::ReadHosts(const config::Config& config) {
+  HostsFiles hosts;
   for (const auto& block : config.blocks) {
     if (!block.hosts || block.hosts->reload <= absl::ZeroDuration()) continue;
     const std::string path = config::HostsFilePath(block);
-    hosts.emplace_back(path, ReadWholeFile(path).value_or(""));
+    hosts.emplace_back(path, ReadWholeFile(path));
   }
   return hosts;
 }
 
 const std::string* WatchedFiles::HostsChangedSince(const WatchedFiles& before) const {
   for (std::size_t i = 0; i < hosts.size(); ++i) {
+    if (!hosts[i].second) continue;
     if (i >= before.hosts.size() || hosts[i] != before.hosts[i]) return &hosts[i].first;
   }
   return nullptr;
@@ -120,7 +121,7 @@ void ReloadWatch::Reload(const std::string& why) {
   // A failed reload keeps the hosts files' old baseline: the running tables were not
   // re-read, so a hosts file edited meanwhile is still a change for the next check.
   WatchedFiles before = WatchedFiles::Read(options_.corefile_path, running_);
-  std::vector<std::pair<std::string, std::string>> hosts_served = std::move(watched_.hosts);
+  WatchedFiles::HostsFiles hosts_served = std::move(watched_.hosts);
   watched_ = before;
   watched_.hosts = std::move(hosts_served);
   if (options_.unnamed && !before.corefile) {
@@ -130,7 +131,7 @@ void ReloadWatch::Reload(const std::string& why) {
   absl::StatusOr<config::Config> next = config::LoadCorefile(options_.corefile_path, options_.load);
   if (!next.ok()) hooks_.count_failure();
   WatchedFiles taken{before.corefile, next.ok() ? WatchedFiles::ReadTls(*next) : std::string(),
-                     next.ok() ? WatchedFiles::ReadHosts(*next) : std::vector<std::pair<std::string, std::string>>()};
+                     next.ok() ? WatchedFiles::ReadHosts(*next) : WatchedFiles::HostsFiles()};
   const absl::Status status = next.ok() ? hooks_.apply(*next) : next.status();
   if (!status.ok()) {
     hooks_.log(why + ": reload failed, still serving the previous configuration: " + std::string(status.message()),

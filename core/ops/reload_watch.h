@@ -33,13 +33,16 @@ namespace ringdns::core {
 struct WatchedFiles {
   std::optional<std::string> corefile;  // nullopt: unreadable, nothing is compared
   std::string tls;
-  // Each watched hosts file's path and bytes ("" when missing), in block order.
-  std::vector<std::pair<std::string, std::string>> hosts;
+  // Each watched hosts file's path and bytes (nullopt: unreadable), in block order.
+  using HostsFiles = std::vector<std::pair<std::string, std::optional<std::string>>>;
+  HostsFiles hosts;
 
   static WatchedFiles Read(const std::string& corefile_path, const config::Config& config);
   static std::string ReadTls(const config::Config& config);  // the `tls` part
-  static std::vector<std::pair<std::string, std::string>> ReadHosts(const config::Config& config);
-  // The first hosts file whose bytes differ from `before`'s, or nullptr.
+  static HostsFiles ReadHosts(const config::Config& config);
+  // The first hosts file whose bytes differ from `before`'s, or nullptr. A file that
+  // cannot be read now is no change: CoreDNS keeps serving what it last read (a
+  // ConfigMap's files are swapped, not edited).
   const std::string* HostsChangedSince(const WatchedFiles& before) const;
   // Why a reload is due ("the Corefile changed", ...), or nullptr.
   const char* ChangedSince(const WatchedFiles& before) const;

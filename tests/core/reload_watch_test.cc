@@ -238,8 +238,13 @@ TEST_F(ReloadWatchTest, AnEditedHostsFileReappliesTheRunningConfigurationAfterIt
   EXPECT_EQ(lines_.back().text, "hosts file " + hosts + " changed: reloading");
   Tick(*watch, absl::Seconds(6));  // what was applied is the new baseline
   EXPECT_EQ(applied_.size(), 1u);
-  std::remove(hosts.c_str());  // a file removed is a change too: the inline entries serve alone
+  // A file that goes away keeps its entries, as in CoreDNS (a ConfigMap's files are
+  // swapped); once back with other bytes it is taken up.
+  std::remove(hosts.c_str());
   Tick(*watch, absl::Seconds(8));
+  EXPECT_EQ(applied_.size(), 1u);
+  Write(hosts, "10.0.0.3 a.example.\n");
+  Tick(*watch, absl::Seconds(10));
   EXPECT_EQ(applied_.size(), 2u);
 }
 
