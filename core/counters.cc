@@ -54,6 +54,8 @@ constexpr std::pair<const char*, RelaxedCounter ShardCounters::*> kFields[] = {
     {"any_minimal", &ShardCounters::any_minimal},
     {"chaos_answers", &ShardCounters::chaos_answers},
     {"whoami_answers", &ShardCounters::whoami_answers},
+    {"hosts_answers", &ShardCounters::hosts_answers},
+    {"hosts_servfail", &ShardCounters::hosts_servfail},
     {"bufsize_lowered", &ShardCounters::bufsize_lowered},
     {"template_answers", &ShardCounters::template_answers},
     {"template_failures", &ShardCounters::template_failures},

@@ -56,6 +56,8 @@ struct ShardCounters {
   RelaxedCounter any_minimal;         // any: RFC 8482 HINFO answers to ANY
   RelaxedCounter chaos_answers;       // chaos: CH TXT answers (version.bind, ...)
   RelaxedCounter whoami_answers;      // whoami: the client's address and port
+  RelaxedCounter hosts_answers;       // hosts: NOERROR answers (records or NODATA)
+  RelaxedCounter hosts_servfail;      // hosts: a name it has no address for, no fallthrough
   RelaxedCounter bufsize_lowered;     // bufsize: queries whose EDNS payload size was lowered
   RelaxedCounter template_answers;    // template: answers (and NXDOMAINs) it wrote
   RelaxedCounter template_failures;   // template: a record that did not render (SERVFAIL)

@@ -135,7 +135,7 @@ absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
       route.forwards.push_back(std::move(fr));
     }
     if (block.cache) route.cache = CachePolicy::From(*block.cache);
-    absl::StatusOr<Pipeline> pipeline = BuildPipeline(block);
+    absl::StatusOr<Pipeline> pipeline = BuildPipeline(block, &table.warnings);
     if (!pipeline.ok()) return pipeline.status();
     route.pipeline = std::move(*pipeline);
     route.logs = block.logs;

@@ -91,7 +91,7 @@ struct RouteTable {
   std::vector<ListenerSpec> listeners;
   std::vector<BlockRoute> blocks;
   std::vector<SockAddr> source_addresses;  // per family, from source_address
-  std::vector<std::string> warnings;       // directives parsed but not yet honoured
+  std::vector<std::string> warnings;       // directives parsed but not yet honoured, files missing
   std::vector<TlsContext> tls_contexts;    // the tls:// blocks' (listeners point here)
   std::size_t forward_count = 0;
   std::uint32_t upstream_count = 0;  // over every forward

@@ -36,6 +36,12 @@ inline void SetId(std::span<std::uint8_t> msg, std::uint16_t id) noexcept {
   StoreU16(msg.data() + header::kId, id);
 }
 
+// Sets AA: an answer of data this server holds itself (whoami, hosts). Precondition: a
+// whole header.
+inline void SetAuthoritative(std::span<std::uint8_t> msg) noexcept {
+  StoreU16(msg.data() + header::kFlags, static_cast<std::uint16_t>(LoadU16(msg.data() + header::kFlags) | flag::kAa));
+}
+
 // Writes a 12-bit RCODE: the low 4 bits into the header, the high 8 into the OPT at
 // `opt` (RFC 6891 section 6.1.3). Precondition: rcode <= 15 when there is no OPT.
 void SetRcode(std::span<std::uint8_t> msg, const OptView& opt, std::uint16_t rcode) noexcept;

@@ -207,6 +207,24 @@ struct Template {
   std::optional<std::vector<std::string>> fallthrough;
 };
 
+// CoreDNS's `hosts [FILE [ZONES...]] { [INLINE] ttl no_reverse reload fallthrough }`:
+// answers from a hosts file and entries written in the block (core/pipeline/hosts_stage.h).
+struct HostsLine {  // one inline entry, `IP NAME...`, as its tokens
+  std::vector<std::string> fields;
+  Location where;
+};
+
+struct Hosts {
+  Location where;
+  std::string path = "/etc/hosts";  // as written; a relative one is under the block's root
+  std::vector<std::string> zones;   // names served; default: the block's zones
+  std::vector<HostsLine> inline_entries;  // served after the file's, in written order
+  std::uint32_t ttl = 3600;
+  bool no_reverse = false;  // no PTR answers
+  absl::Duration reload = absl::Seconds(5);  // how often the file is checked; 0: never
+  std::optional<std::vector<std::string>> fallthrough;  // zones whose unknown names pass on
+};
+
 struct ServerBlock {
   Location where;
   std::vector<ServerKey> keys;
@@ -230,11 +248,15 @@ struct ServerBlock {
   // CoreDNS's `bufsize [SIZE]`: a query's EDNS UDP payload size above SIZE is lowered to it.
   std::optional<std::uint16_t> bufsize;
   bool whoami = false;
+  std::optional<Hosts> hosts;
   bool minimal = false;  // positive answers without their authority and additional records  // answer what no forward takes with the client's address and port
   std::optional<ServerTls> tls;
   bool debug = false;
   std::string root;
 };
+
+// The hosts file `block` reads: its path joined to the block's root when relative.
+std::string HostsFilePath(const ServerBlock& block);
 
 struct Config {
   std::string file;

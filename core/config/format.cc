@@ -79,6 +79,16 @@ std::string TemplateText(const Template& t) {
   return out + "    }\n";
 }
 
+// Inline entries before `fallthrough`: after it, CoreDNS reads an entry as an error.
+void FormatHosts(const Hosts& h, std::string& out) {
+  absl::StrAppend(&out, "    hosts ", Quote(h.path), " ", JoinQuoted(h.zones), " {\n");
+  for (const HostsLine& line : h.inline_entries) absl::StrAppend(&out, "        ", JoinQuoted(line.fields), "\n");
+  absl::StrAppend(&out, "        ttl ", h.ttl, "\n        reload ", DurationText(h.reload), "\n");
+  if (h.no_reverse) absl::StrAppend(&out, "        no_reverse\n");
+  if (h.fallthrough) absl::StrAppend(&out, "        fallthrough ", JoinQuoted(*h.fallthrough), "\n");
+  absl::StrAppend(&out, "    }\n");
+}
+
 // An IPv6 host in brackets, so that the text parses back ("[::]:8181", not ":::8181").
 std::string EndpointText(const Endpoint& e) {
   if (e.host.find(':') != std::string::npos) return absl::StrCat("[", e.host, "]:", e.port);
@@ -282,6 +292,7 @@ void FormatBlock(const ServerBlock& b, std::string& out) {
   for (const Template& t : b.templates) out += TemplateText(t);
   if (b.bufsize) absl::StrAppend(&out, "    bufsize ", *b.bufsize, "\n");
   if (b.whoami) absl::StrAppend(&out, "    whoami\n");
+  if (b.hosts) FormatHosts(*b.hosts, out);
   if (b.minimal) absl::StrAppend(&out, "    minimal\n");
   if (b.debug) absl::StrAppend(&out, "    debug\n");
   if (!b.root.empty()) absl::StrAppend(&out, "    root ", Quote(b.root), "\n");

@@ -18,7 +18,7 @@ namespace ringdns::core::config {
 namespace {
 
 constexpr absl::string_view kSupported =
-    "acl, any, bind, bufsize, cache, chaos, debug, dnstap, errors, forward, health, import, loadbalance, log, "
+    "acl, any, bind, bufsize, cache, chaos, debug, dnstap, errors, forward, health, hosts, import, loadbalance, log, "
     "loop, minimal, prometheus, ready, reload, root, template, tls, whoami";
 
 // [scheme://]zone[:port], or a CIDR that becomes its reverse zones.
@@ -139,6 +139,7 @@ absl::Status ApplyDirective(const Directive& d, const LoadOptions& options, Serv
   if (name == "chaos") return ParseChaos(d, block);
   if (name == "template") return ParseTemplate(d, block.templates.emplace_back());
   if (name == "bufsize") return ParseBufsize(d, block);
+  if (name == "hosts") return ParseHosts(d, block);
   if (name == "minimal") {
     if (block.minimal) return ErrorAt(d.name, "minimal is given twice in this server block, expected at most one");
     block.minimal = true;

@@ -5,13 +5,20 @@
 // CoreDNS's reload watches the Corefile only; here a certificate renewed in place
 // (cert-manager rewriting a mounted Secret) is taken up like an edited Corefile. A bad
 // Corefile is reported with its position and the running configuration stays.
+// A `hosts` file is checked every `reload` of its hosts directive (CoreDNS's default 5 s,
+// 0: never), with or without the reload plugin; a change re-applies the running
+// configuration, which reads the file again (caches and health are kept). Such a check
+// never takes up an edited Corefile on its own: that is the reload plugin's (or a signal's).
 // The clock is a hook, so a test drives it.
 // Thread affinity: the control thread.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/clock.h"
@@ -26,9 +33,17 @@ namespace ringdns::core {
 struct WatchedFiles {
   std::optional<std::string> corefile;  // nullopt: unreadable, nothing is compared
   std::string tls;
+  // Each watched hosts file's path and bytes (nullopt: unreadable), in block order.
+  using HostsFiles = std::vector<std::pair<std::string, std::optional<std::string>>>;
+  HostsFiles hosts;
 
   static WatchedFiles Read(const std::string& corefile_path, const config::Config& config);
   static std::string ReadTls(const config::Config& config);  // the `tls` part
+  static HostsFiles ReadHosts(const config::Config& config);
+  // The first hosts file whose bytes differ from `before`'s, or nullptr. A file that
+  // cannot be read now is no change: CoreDNS keeps serving what it last read (a
+  // ConfigMap's files are swapped, not edited).
+  const std::string* HostsChangedSince(const WatchedFiles& before) const;
   // Why a reload is due ("the Corefile changed", ...), or nullptr.
   const char* ChangedSince(const WatchedFiles& before) const;
 };
@@ -36,6 +51,8 @@ struct WatchedFiles {
 // `reload [INTERVAL [JITTER]]`: the shortest interval any block asks for, each with its
 // own random share of its jitter, so replicas do not reload in step; nullopt: never.
 std::optional<absl::Duration> ReloadCheckInterval(const config::Config& config);
+// The shortest `reload` of the hosts directives that watch their file; nullopt: none does.
+std::optional<absl::Duration> HostsCheckInterval(const config::Config& config);
 
 class ReloadWatch {
  public:
@@ -63,14 +80,17 @@ class ReloadWatch {
   void Tick();
 
   const config::Config& running() const noexcept { return running_; }
-  // When Tick next has a check to make (absl::InfiniteFuture() without `reload`).
-  absl::Time next_check() const noexcept { return next_check_; }
+  // When Tick next has a check to make (absl::InfiniteFuture() without `reload` or a
+  // watched hosts file).
+  absl::Time next_check() const noexcept { return std::min(next_check_, next_hosts_check_); }
 
  private:
   // Loads the Corefile and applies it; a failure is logged and changes nothing running.
   void Reload(const std::string& why);
-  // The next check: an interval after now (after the reload, which may take seconds).
-  void ScheduleCheck();
+  // Re-applies the running configuration: its hosts file `path` changed.
+  void ReapplyForHosts(const std::string& path, WatchedFiles now);
+  // The next checks: an interval after now (after the reload, which may take seconds).
+  void ScheduleCheck(bool reloaded);
 
   const Options options_;
   config::Config running_;
@@ -78,7 +98,8 @@ class ReloadWatch {
   // What the last check or reload saw, with the files the running configuration names:
   // later changes are measured against it.
   WatchedFiles watched_;
-  absl::Time next_check_;
+  absl::Time next_check_;        // the Corefile and TLS files (the reload plugin)
+  absl::Time next_hosts_check_;  // the hosts files
 };
 
 }  // namespace ringdns::core

@@ -7,10 +7,10 @@
 
 namespace ringdns::core {
 
-absl::StatusOr<Pipeline> BuildPipeline(const config::ServerBlock& block) {
+absl::StatusOr<Pipeline> BuildPipeline(const config::ServerBlock& block, std::vector<std::string>* warnings) {
   Pipeline p;
   // CoreDNS's plugin.cfg order: ... bufsize, ..., acl, any, chaos, loadbalance, ..., cache,
-  // ..., minimal, template, ..., forward, ..., whoami, ...
+  // ..., minimal, template, ..., hosts, ..., forward, ..., whoami, ...
   if (block.bufsize) {
     p.query_edits.emplace_back(BufsizeStage(*block.bufsize));
     p.bufsize = *block.bufsize;
@@ -40,6 +40,12 @@ absl::StatusOr<Pipeline> BuildPipeline(const config::ServerBlock& block) {
     absl::StatusOr<TemplateStage> templates = TemplateStage::Build(block.templates, zones);
     if (!templates.ok()) return templates.status();
     p.after_cache.emplace_back(std::move(*templates));
+  }
+  if (block.hosts) {
+    std::vector<std::string> ignored;
+    absl::StatusOr<HostsStage> hosts = MakeHostsStage(block, warnings != nullptr ? *warnings : ignored);
+    if (!hosts.ok()) return hosts.status();
+    p.after_cache.emplace_back(*std::move(hosts));
   }
   if (block.whoami) p.after_forward.emplace_back(WhoamiStage());
   // Answer hooks run innermost (latest in CoreDNS's order) first.

@@ -26,6 +26,7 @@
 #include "core/pipeline/any_stage.h"
 #include "core/pipeline/bufsize_stage.h"
 #include "core/pipeline/chaos_stage.h"
+#include "core/pipeline/hosts_stage.h"
 #include "core/pipeline/loadbalance_stage.h"
 #include "core/pipeline/minimal_stage.h"
 #include "core/pipeline/query_context.h"
@@ -34,13 +35,13 @@
 
 namespace ringdns::core {
 
-using Stage = std::variant<AclStage, AnyStage, BufsizeStage, ChaosStage, LoadbalanceStage, MinimalStage,
+using Stage = std::variant<AclStage, AnyStage, BufsizeStage, ChaosStage, HostsStage, LoadbalanceStage, MinimalStage,
                            TemplateStage, WhoamiStage>;
 
 struct Pipeline {
   std::vector<Stage> query_edits;    // bufsize: before dnstap and the rest see the query
   std::vector<Stage> before_cache;   // acl, any, chaos: before a cached answer would
-  std::vector<Stage> after_cache;    // template: what answers in place of the forward
+  std::vector<Stage> after_cache;    // template, hosts: what answers in place of the forward
   std::vector<Stage> after_forward;  // whoami: what no forward takes
   // The stages with an answer hook, in the order they see an answer: the last in
   // CoreDNS's order first, as each plugin's writer wraps the ones after it.
@@ -80,8 +81,10 @@ struct Pipeline {
   }
 };
 
-// Compiles `block`'s stages. Errors: a directive whose arguments compile to nothing
-// usable (an acl zone that is not a name), with its position.
-absl::StatusOr<Pipeline> BuildPipeline(const config::ServerBlock& block);
+// Compiles `block`'s stages, reading the files they serve (hosts). Errors: a directive
+// whose arguments compile to nothing usable (an acl zone that is not a name), a file that
+// exists but cannot be read, with its position. What serves less than written (a missing
+// hosts file) is added to `warnings` when given.
+absl::StatusOr<Pipeline> BuildPipeline(const config::ServerBlock& block, std::vector<std::string>* warnings = nullptr);
 
 }  // namespace ringdns::core

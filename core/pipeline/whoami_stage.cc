@@ -55,8 +55,7 @@ Verdict WhoamiStage::OnQuery(QueryContext& ctx) const noexcept {
   const wire::Result<std::size_t> len =
       wire::BuildLocalAnswer(ctx.message, ctx.query, {}, ctx.room, std::span(extra).first(records));
   if (!len) return Verdict::kNext;  // cannot happen: a question and two records fit any room
-  wire::StoreU16(ctx.room.data() + wire::header::kFlags,
-                 static_cast<std::uint16_t>(wire::LoadU16(ctx.room.data() + wire::header::kFlags) | wire::flag::kAa));
+  wire::SetAuthoritative(ctx.room);
   ++ctx.counters.whoami_answers;
   ctx.answer_len = *len;
   return Verdict::kAnswered;

@@ -221,5 +221,95 @@ TEST_F(ReloadWatchTest, OnTheBuiltInDefaultThereIsNothingToReloadUntilACorefileA
   EXPECT_EQ(PortOf(watch->running()), 5302);
 }
 
+TEST_F(ReloadWatchTest, AnEditedHostsFileReappliesTheRunningConfigurationAfterItsInterval) {
+  const std::string hosts = dir_ + "/hosts";
+  Write(hosts, "10.0.0.1 a.example.\n");
+  WriteCorefile("127.0.0.1:5301", "  hosts " + hosts + " {\n    reload 2s\n  }\n");
+  auto watch = Start();
+  EXPECT_EQ(watch->next_check(), t0_ + absl::Seconds(2));
+  Tick(*watch, absl::Seconds(2));  // due, unchanged
+  EXPECT_TRUE(applied_.empty());
+  Write(hosts, "10.0.0.2 a.example.\n");
+  Tick(*watch, absl::Seconds(3));  // changed, the next check is at 4 s
+  EXPECT_TRUE(applied_.empty());
+  Tick(*watch, absl::Seconds(4));
+  ASSERT_EQ(applied_.size(), 1u);
+  EXPECT_EQ(PortOf(applied_[0]), 5301);  // the running configuration, again
+  EXPECT_EQ(lines_.back().text, "hosts file " + hosts + " changed: reloading");
+  Tick(*watch, absl::Seconds(6));  // what was applied is the new baseline
+  EXPECT_EQ(applied_.size(), 1u);
+  // A file that goes away keeps its entries, as in CoreDNS (a ConfigMap's files are
+  // swapped); once back with other bytes it is taken up.
+  std::remove(hosts.c_str());
+  Tick(*watch, absl::Seconds(8));
+  EXPECT_EQ(applied_.size(), 1u);
+  Write(hosts, "10.0.0.3 a.example.\n");
+  Tick(*watch, absl::Seconds(10));
+  EXPECT_EQ(applied_.size(), 2u);
+}
+
+TEST_F(ReloadWatchTest, AHostsCheckNeverTakesUpAnEditedCorefileWithoutTheReloadPlugin) {
+  const std::string hosts = dir_ + "/hosts";
+  Write(hosts, "10.0.0.1 a.example.\n");
+  const std::string block = "  hosts " + hosts + " {\n    reload 1s\n  }\n";
+  WriteCorefile("127.0.0.1:5301", block);
+  auto watch = Start();
+  WriteCorefile("127.0.0.1:5302", block);
+  Tick(*watch, absl::Seconds(1));
+  EXPECT_TRUE(applied_.empty());
+  Write(hosts, "10.0.0.2 a.example.\n");
+  Tick(*watch, absl::Seconds(2));
+  ASSERT_EQ(applied_.size(), 1u);
+  EXPECT_EQ(PortOf(applied_[0]), 5301);  // the running one, not the edited Corefile
+  EXPECT_EQ(PortOf(watch->running()), 5301);
+}
+
+TEST_F(ReloadWatchTest, WithTheReloadPluginAnEditedCorefileIsReloadedAtItsOwnInterval) {
+  const std::string hosts = dir_ + "/hosts";
+  Write(hosts, "10.0.0.1 a.example.\n");
+  const std::string block = "  reload 10s 1s\n  hosts " + hosts + " {\n    reload 1s\n  }\n";
+  WriteCorefile("127.0.0.1:5301", block);
+  auto watch = Start();
+  EXPECT_EQ(watch->next_check(), t0_ + absl::Seconds(1));
+  WriteCorefile("127.0.0.1:5302", block);
+  Tick(*watch, absl::Seconds(1));  // a hosts check: the Corefile waits for its own
+  Tick(*watch, absl::Seconds(5));
+  EXPECT_TRUE(applied_.empty());
+  Tick(*watch, absl::Seconds(12));
+  ASSERT_EQ(applied_.size(), 1u);
+  EXPECT_EQ(PortOf(applied_[0]), 5302);
+  EXPECT_EQ(lines_.back().text, "reload (the Corefile changed): reloaded " + corefile_);
+  Tick(*watch, absl::Seconds(13));  // the hosts file did not change meanwhile
+  EXPECT_EQ(applied_.size(), 1u);
+}
+
+TEST_F(ReloadWatchTest, AHostsReloadOfZeroIsNeverChecked) {
+  const std::string hosts = dir_ + "/hosts";
+  Write(hosts, "10.0.0.1 a.example.\n");
+  WriteCorefile("127.0.0.1:5301", "  hosts " + hosts + " {\n    reload 0\n  }\n");
+  auto watch = Start();
+  EXPECT_EQ(watch->next_check(), absl::InfiniteFuture());
+  Write(hosts, "10.0.0.2 a.example.\n");
+  Tick(*watch, absl::Hours(1));
+  EXPECT_TRUE(applied_.empty());
+}
+
+TEST_F(ReloadWatchTest, AHostsFileEditedWithABadCorefileIsStillTakenUpAfterTheFailedReload) {
+  const std::string hosts = dir_ + "/hosts";
+  Write(hosts, "10.0.0.1 a.example.\n");
+  const std::string block = "  reload 10s 1s\n  hosts " + hosts + " {\n    reload 1s\n  }\n";
+  WriteCorefile("127.0.0.1:5301", block);
+  auto watch = Start();
+  Write(corefile_, ".:5399 {\n  forward . 127.0.0.1:5302\n" + block + "  no_such_plugin\n}\n");
+  Write(hosts, "10.0.0.2 a.example.\n");
+  Tick(*watch, absl::Seconds(12));  // both due: the Corefile's reload fails
+  EXPECT_TRUE(applied_.empty());
+  EXPECT_EQ(failures_, 1);
+  Tick(*watch, absl::Seconds(13));  // the hosts change was not taken: it is now
+  ASSERT_EQ(applied_.size(), 1u);
+  EXPECT_EQ(PortOf(applied_[0]), 5301);
+  EXPECT_EQ(lines_.back().text, "hosts file " + hosts + " changed: reloading");
+}
+
 }  // namespace
 }  // namespace ringdns::core

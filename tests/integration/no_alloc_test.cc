@@ -241,11 +241,12 @@ TEST(NoAllocation, PipelineStagesAllocateNothing) {
   // the query's own buffer: allowed queries are forwarded, blocked ones refused, ANY ones
   // answered with HINFO, CH TXT authors.bind with two TXT records, a name no forward
   // takes with whoami's address and port; loadbalance shuffles each answer in place and
-  // minimal cuts it short.
-  // None allocates.
+  // minimal cuts it short; hosts answers a known name and its PTR and refuses an unknown one
+  // (SERVFAIL) from its table. None allocates.
   Reflector upstream;
   Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n bufsize 1100\n any\n chaos v1 alice bob\n loadbalance\n minimal\n whoami\n"
                 " acl {\n  block type MX\n  allow\n }\n"
+                " hosts /nonexistent/ringdns-no-alloc hosts.test {\n  10.0.0.1 www.hosts.test\n }\n"
                 " forward example 127.0.0.1:" + std::to_string(upstream.port()) + "\n}\n");
   UdpClient client;
   const std::vector<Bytes> queries = {
@@ -254,20 +255,25 @@ TEST(NoAllocation, PipelineStagesAllocateNothing) {
       MessageBuilder(3, 0x0100).Question("any.example.", 255).Opt(1232, 0).bytes(),
       MessageBuilder(4, 0x0100).Question("authors.bind.", 16, 3).Opt(1232, 0).bytes(),
       MessageBuilder(5, 0x0100).Question("who.test.", 1).Opt(1232, 0).bytes(),
+      MessageBuilder(6, 0x0100).Question("WWW.hosts.test.", 1).Opt(1232, 0).bytes(),
+      MessageBuilder(7, 0x0100).Question("1.0.0.10.in-addr.arpa.", 12).Opt(1232, 0).bytes(),
+      MessageBuilder(8, 0x0100).Question("unknown.hosts.test.", 1).Opt(1232, 0).bytes(),
   };
   auto exchange = [&](int n) { return AskInTurn(client, fwd.port(), queries, n); };
-  ASSERT_EQ(exchange(5000), 5000);
+  ASSERT_EQ(exchange(8000), 8000);
   const std::uint64_t before = ProcessAllocationCount();
-  const int answered = exchange(60000);
+  const int answered = exchange(64000);
   const std::uint64_t allocations = ProcessAllocationCount() - before;
-  EXPECT_EQ(answered, 60000);
+  EXPECT_EQ(answered, 64000);
   EXPECT_EQ(allocations, 0u);
   const core::ShardCounters totals = fwd.Stop();
-  EXPECT_EQ(totals.any_minimal, 13000u);
-  EXPECT_EQ(totals.acl_blocked, 13000u);
-  EXPECT_EQ(totals.chaos_answers, 13000u);
-  EXPECT_EQ(totals.whoami_answers, 13000u);
-  EXPECT_EQ(totals.bufsize_lowered, 65000u);
+  EXPECT_EQ(totals.any_minimal, 9000u);
+  EXPECT_EQ(totals.acl_blocked, 9000u);
+  EXPECT_EQ(totals.chaos_answers, 9000u);
+  EXPECT_EQ(totals.whoami_answers, 9000u);
+  EXPECT_EQ(totals.hosts_answers, 18000u);  // the name and its PTR
+  EXPECT_EQ(totals.hosts_servfail, 9000u);
+  EXPECT_EQ(totals.bufsize_lowered, 72000u);
 }
 
 TEST(NoAllocation, TemplateAnswersAllocateNothing) {
