@@ -65,7 +65,8 @@ status() {  # status PORT NAME TYPE [dig options]: "STATUS FLAGS"
 }
 up() { [ -n "$(ask "$port" example.org A)" ]; }
 check "ringdns serves" eventually up
-check "the missing file is a warning naming it" grep -q "hosts: file does not exist: $work/missing.hosts" "$work/ringdns.log"
+# The warnings are written once the shards serve: wait for the line, do not race it.
+check "the missing file is a warning naming it" eventually grep -q "hosts: file does not exist: $work/missing.hosts" "$work/ringdns.log"
 
 for transport in +notcp +tcp; do
   check "$transport: A is the file's address, then the inline one" \
