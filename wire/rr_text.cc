@@ -79,7 +79,10 @@ class RdataWriter {
   explicit RdataWriter(std::span<std::uint8_t> out) : out_(out) {}
 
   bool Bytes(std::span<const std::uint8_t> bytes) noexcept {
-    if (out_.size() - len_ < bytes.size()) return false;
+    if (out_.size() - len_ < bytes.size()) {
+      overflowed_ = true;
+      return false;
+    }
     if (!bytes.empty()) std::memcpy(out_.data() + len_, bytes.data(), bytes.size());
     len_ += bytes.size();
     return true;
@@ -96,10 +99,14 @@ class RdataWriter {
     return Bytes(b);
   }
   std::size_t size() const noexcept { return len_; }
+  // Whether something did not fit: the record is too big for the room, whatever else
+  // went wrong after.
+  bool overflowed() const noexcept { return overflowed_; }
 
  private:
   std::span<std::uint8_t> out_;
   std::size_t len_ = 0;
+  bool overflowed_ = false;
 };
 
 // A name field: "@" is the root; anything else is absolute.
@@ -124,10 +131,12 @@ bool Address(const Field& field, int family, RdataWriter& w) noexcept {
   return w.Bytes({address.data(), family == AF_INET ? 4u : 16u});
 }
 
-// One <character-string>: its escapes (\X, \DDD) decoded, at most 255 octets.
-bool CharacterString(const Field& field, RdataWriter& w) noexcept {
-  std::array<std::uint8_t, 256> data{};
+// A field's <character-string>s: its escapes (\X, \DDD) decoded, cut every 255 octets
+// into another string, as miekg/dns splits a long TXT string.
+bool CharacterStrings(const Field& field, RdataWriter& w) noexcept {
+  std::array<std::uint8_t, 255> data;
   std::size_t len = 0;
+  bool any = false;
   const std::string_view t = field.text;
   for (std::size_t i = 0; i < t.size(); ++i) {
     std::uint8_t octet = static_cast<std::uint8_t>(t[i]);
@@ -144,9 +153,14 @@ bool CharacterString(const Field& field, RdataWriter& w) noexcept {
         i += 1;
       }
     }
-    if (len == 255) return false;
+    if (len == data.size()) {
+      if (!w.U8(static_cast<std::uint8_t>(len)) || !w.Bytes({data.data(), len})) return false;
+      len = 0;
+      any = true;
+    }
     data[len++] = octet;
   }
+  if (any && len == 0) return true;  // ended on a cut: no empty string after it
   return w.U8(static_cast<std::uint8_t>(len)) && w.Bytes({data.data(), len});
 }
 
@@ -197,6 +211,12 @@ Error Rdata(std::uint16_t type, std::span<const Field> f, RdataWriter& w) noexce
     if ((type == rrtype::kA && w.size() != 4) || (type == rrtype::kAaaa && w.size() != 16)) return Error::kBadRecordText;
     return Error::kOk;
   }
+  // Only TXT and SPF take quoted strings; miekg/dns refuses a quoted address or name.
+  if (type != rrtype::kTxt && type != 99) {
+    for (const Field& field : f) {
+      if (field.quoted) return Error::kBadRecordText;
+    }
+  }
   std::uint16_t a = 0, b = 0, c = 0;
   switch (type) {
     case rrtype::kA:
@@ -221,7 +241,7 @@ Error Rdata(std::uint16_t type, std::span<const Field> f, RdataWriter& w) noexce
     case 99:  // SPF
       if (f.empty()) return Error::kBadRecordText;
       for (const Field& field : f) {
-        if (!CharacterString(field, w)) return Error::kBadRecordText;
+        if (!CharacterStrings(field, w)) return Error::kBadRecordText;
       }
       return Error::kOk;
     case rrtype::kSoa: {
@@ -282,7 +302,9 @@ Result<std::size_t> RecordFromText(std::string_view text, std::span<std::uint8_t
   std::memcpy(out.data(), owner.data(), owner_len);
   std::uint8_t* fixed = out.data() + owner_len;
   RdataWriter rdata(out.subspan(owner_len + kFixed).first(std::min<std::size_t>(out.size() - owner_len - kFixed, 0xffff)));
-  if (const Error e = Rdata(*type, f.subspan(i), rdata); e != Error::kOk) return e;
+  const Error e = Rdata(*type, f.subspan(i), rdata);
+  if (rdata.overflowed()) return Error::kBufferTooSmall;
+  if (e != Error::kOk) return e;
   StoreU16(fixed + rr::kType, *type);
   StoreU16(fixed + rr::kClass, rclass);
   StoreU32(fixed + rr::kTtl, ttl);

@@ -131,12 +131,19 @@ Verdict Respond(const OneTemplate& t, const TemplateData& data, QueryContext& ct
   std::size_t pos = q.question_end;
   std::array<std::uint16_t, kSections> counts{};
   std::array<char, kMaxRecordText> text;
-  for (std::size_t s = 0; s < kSections; ++s) {
+  bool cut = false;  // a record did not fit the room: the rest are left out, TC set
+  for (std::size_t s = 0; s < kSections && !cut; ++s) {
     for (const TemplateText& record : t.sections[s]) {
       const std::optional<std::size_t> text_len = record.Render(data, text);
       if (!text_len || pos > limit) return Failed(ctx);
       const wire::Result<std::size_t> written =
           wire::RecordFromText({text.data(), *text_len}, ctx.room.subspan(pos, limit - pos));
+      if (!written && written.error() == wire::Error::kBufferTooSmall && !ctx.tcp) {
+        // Over UDP, as a server cuts what does not fit (RFC 2181 section 9): TC, so the
+        // client asks again over TCP, where the same room makes it a SERVFAIL.
+        cut = true;
+        break;
+      }
       if (!written) return Failed(ctx);
       pos += *written;
       ++counts[s];
@@ -148,7 +155,8 @@ Verdict Respond(const OneTemplate& t, const TemplateData& data, QueryContext& ct
   wire::StoreU16(h + wire::header::kNsCount, counts[kAuthority]);
   wire::StoreU16(h + wire::header::kArCount, static_cast<std::uint16_t>(counts[kAdditional] + (opt_len > 0 ? 1 : 0)));
   wire::StoreU16(h + wire::header::kFlags,
-                 static_cast<std::uint16_t>(wire::LoadU16(h + wire::header::kFlags) | wire::flag::kAa));
+                 static_cast<std::uint16_t>(wire::LoadU16(h + wire::header::kFlags) | wire::flag::kAa |
+                                            (cut ? wire::flag::kTc : 0)));
   ++ctx.counters.template_answers;
   return Answered(ctx, pos + opt_len);
 }

@@ -9,15 +9,26 @@
 // outside every template's zones, or of another class or type, goes on to the next one.
 // A template whose text does not render to a record answers SERVFAIL (template_failures).
 //
-// Differences from CoreDNS: where no regex matches and no fallthrough applies, CoreDNS
-// returns NXDOMAIN to its server without writing an answer (so its client waits for a
-// timeout); ringdns sends the NXDOMAIN. `upstream` and `edns local` are refused at load.
-// Like the other stages' answers, a template's is not cached (CoreDNS's cache, before
-// template in its order, stores it).
+// Differences from CoreDNS:
+// - Where no regex matches and no fallthrough applies, CoreDNS returns NXDOMAIN to its
+//   server without writing an answer (its client waits for a timeout); ringdns sends it.
+// - A templated CNAME answering an A or AAAA query is sent alone: CoreDNS also looks its
+//   target up and adds those records. `upstream` is accepted and ignored, as in current
+//   CoreDNS; `edns local` is refused at load.
+// - The answer is written in the query's buffer (1 960 octets): over UDP what does not fit
+//   is left out with TC set; over TCP such an answer is SERVFAIL (template_failures).
+// - RA is set, as on every answer ringdns writes (CoreDNS's SetReply leaves it clear); the
+//   EDE goes only to a query with EDNS (CoreDNS adds an OPT to one without).
+// - .Name escapes as RFC 1035 section 5.1 does (a space is \032, '$' is \$), where
+//   miekg/dns writes "\ " and leaves '$' alone; a regex sees those spellings.
+// - Like the other stages' answers, a template's is not cached (CoreDNS's cache, before
+//   template in its order, stores it).
 //
 // On the packet path the stage renders into stack buffers and writes the answer in place.
-// A template with `match` runs RE2, which may take its own lock and allocate inside a
-// search (core/pipeline/template_stage.cc says when); one without runs neither.
+// A template with `match` runs RE2, which may allocate inside a search (a regex it cannot
+// run one-pass with at most four groups; template_stage.cc) and takes a reader lock on its
+// DFA's state cache, which every shard shares: one RE2 per regex, not per shard. A
+// template without `match` runs neither.
 #pragma once
 
 #include <memory>

@@ -86,7 +86,8 @@ std::string_view Lookup(const TemplateData& data, std::string_view key, bool num
     }
   }
   std::size_t n = 0;
-  if (numbered) {
+  // CoreDNS's keys are strconv.Itoa(i): "1", never "01".
+  if (numbered && !(key.size() > 1 && key.front() == '0')) {
     const auto [end, error] = std::from_chars(key.data(), key.data() + key.size(), n);
     if (error == std::errc() && end == key.data() + key.size() && n < data.match.size()) return data.match[n];
   }
@@ -113,9 +114,16 @@ absl::StatusOr<TemplateText> TemplateText::Compile(std::string_view text) {
     std::string_view inner = text.substr(open + 2);
     const bool trim_before = inner.size() >= 2 && inner[0] == '-' && IsSpace(inner[1]);
     if (trim_before) inner.remove_prefix(2);
-    // The action ends at the first }} outside a string literal.
+    // The action ends at the first }} outside a string literal; a comment at the first
+    // */ followed by }} (quotes in a comment are text).
     std::size_t close = std::string_view::npos;
-    for (std::size_t i = 0; i + 1 < inner.size(); ++i) {
+    const std::string_view opened = TrimLeft(inner);
+    if (opened.substr(0, 2) == "/*") {
+      const std::size_t end = opened.find("*/");
+      const std::size_t brace = end == std::string_view::npos ? end : opened.find("}}", end + 2);
+      if (brace != std::string_view::npos) close = static_cast<std::size_t>(opened.data() - inner.data()) + brace;
+    }
+    for (std::size_t i = 0; close == std::string_view::npos && i + 1 < inner.size(); ++i) {
       if (inner[i] == '"' || inner[i] == '`') {
         const char quote = inner[i];
         for (++i; i < inner.size() && inner[i] != quote; ++i) {
@@ -236,8 +244,8 @@ bool TemplateText::constant() const noexcept {
 bool TemplateText::uses_numbered_groups() const noexcept {
   for (const Piece& p : pieces_) {
     if (p.kind == Kind::kMatch && p.index > 0) return true;
-    if (p.kind == Kind::kGroupIndex && !p.text.empty() &&
-        p.text.find_first_not_of("0123456789") == std::string::npos && p.text != "0") {
+    if (p.kind == Kind::kGroupIndex && !p.text.empty() && p.text.front() != '0' &&
+        p.text.find_first_not_of("0123456789") == std::string::npos) {
       return true;
     }
   }

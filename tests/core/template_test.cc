@@ -48,6 +48,7 @@ TEST(TemplateText, RendersTheFieldsGroupsAndMatches) {
   EXPECT_EQ(Render("[{{ .Group.c }}][{{ .Group.zz }}][{{ index .Group \"zz\" }}][{{ .Meta \"x/y\" }}]", data),
             "[][<no value>][][]");
   EXPECT_EQ(Render("{{ index .Match 4 }}", data), "<render error>");  // past the last group, as Go fails
+  EXPECT_EQ(Render("[{{ index .Group \"01\" }}]", data), "[]");  // CoreDNS's keys are "1", never "01"
 }
 
 TEST(TemplateText, TrimsWhiteSpaceBesideDashesAndDropsComments) {
@@ -104,20 +105,21 @@ struct Asked {
   std::uint16_t rcode = 0;
   std::uint16_t flags = 0;
 
-  Asked(const Pipeline& p, const std::string& qname, std::uint16_t qtype, std::uint16_t qclass = 1, bool edns = true) {
+  Asked(const Pipeline& p, const std::string& qname, std::uint16_t qtype, std::uint16_t qclass = 1, bool edns = true,
+        std::size_t room_size = 4096, bool tcp = false) {
     MessageBuilder b(9, wire::flag::kRd);
     b.Question(qname, qtype, qclass);
     if (edns) b.Opt(1232, 0);
     Bytes room = b.bytes();
     const std::size_t query_len = room.size();
-    room.resize(4096);
+    room.resize(room_size);
     const std::span<std::uint8_t> msg(room.data(), query_len);
     const wire::Result<wire::QueryView> q = wire::ParseQuery(msg);
     EXPECT_TRUE(q);
     sockaddr_in client{};
     client.sin_family = AF_INET;
     inet_pton(AF_INET, "192.0.2.7", &client.sin_addr);
-    QueryContext ctx{msg, *q, q->qname(msg), reinterpret_cast<const sockaddr*>(&client), false, room, counters, 1232};
+    QueryContext ctx{msg, *q, q->qname(msg), reinterpret_cast<const sockaddr*>(&client), tcp, room, counters, 1232};
     verdict = Pipeline::Run(p.after_cache, ctx);
     if (verdict != Verdict::kAnswered) return;
     answer.assign(room.begin(), room.begin() + static_cast<std::ptrdiff_t>(ctx.answer_len));
@@ -148,9 +150,12 @@ TEST(TemplateStage, AnswersTheReadmesAAndPtrExample) {
   EXPECT_NE(a.flags & wire::flag::kAa, 0);
   EXPECT_EQ(a.info.counts[0], 1);  // one answer
   EXPECT_EQ(a.info.counts[2], 1);  // the OPT
-  // The owner is the name in lower case, as CoreDNS's .Name is; then A 10.1.2.3.
-  const Bytes tail(a.answer.end() - 11 - 4 - 16, a.answer.end() - 11);
-  EXPECT_EQ(Bytes(tail.end() - 4, tail.end()), testing::Hex("0a010203"));
+  // The owner is the name in lower case, as CoreDNS's .Name is; then A 10.1.2.3, then
+  // the OPT (11 octets).
+  const Bytes owner = testing::WireName("ip-10-1-2-3.example.");
+  const Bytes record(a.answer.end() - 11 - 14 - static_cast<std::ptrdiff_t>(owner.size()), a.answer.end() - 11);
+  EXPECT_EQ(Bytes(record.begin(), record.begin() + static_cast<std::ptrdiff_t>(owner.size())), owner);
+  EXPECT_EQ(Bytes(record.end() - 4, record.end()), testing::Hex("0a010203"));
   EXPECT_EQ(a.counters.template_answers.get(), 1u);
 
   const Asked ptr(p, "3.2.1.10.in-addr.arpa.", wire::rrtype::kPtr);
@@ -215,15 +220,31 @@ TEST(TemplateStage, ServfailTemplatesAndRecordsThatDoNotRenderAnswerServfail) {
   EXPECT_EQ(Asked(p, "a.big.example.", wire::rrtype::kA).rcode, wire::rcode::kNoError);
 }
 
-TEST(TemplateStage, ALongNameFillsTheRecordsWithoutOverrunningTheRoom) {
-  // A name of 101 characters twice in one TXT string fits its 255 octets; four times
-  // does not: SERVFAIL, not a string cut short.
+TEST(TemplateStage, LongTextIsCutIntoStringsAndAnAnswerTooBigForTheRoomIsTruncated) {
+  // A name of 101 characters four times in one TXT string is cut into strings of 255
+  // octets, as miekg/dns cuts it.
   const Pipeline p = Build(
       " template IN TXT example {\n   answer \"{{ .Name }} 0 IN TXT {{ .Name }}{{ .Name }}\"\n }\n"
       " template IN A example {\n   answer \"{{ .Name }} 0 IN TXT {{ .Name }}{{ .Name }}{{ .Name }}{{ .Name }}\"\n }\n");
   const std::string name = std::string(60, 'a') + "." + std::string(31, 'b') + ".example.";
   EXPECT_EQ(Asked(p, name, wire::rrtype::kTxt).rcode, wire::rcode::kNoError);
-  EXPECT_EQ(Asked(p, name, wire::rrtype::kA).rcode, wire::rcode::kServFail);
+  const Asked four(p, name, wire::rrtype::kA);
+  EXPECT_EQ(four.rcode, wire::rcode::kNoError);
+  EXPECT_EQ(four.info.counts[0], 1);
+  // Eight strings of 250 octets do not fit the shard's query buffer (1 960 octets): over
+  // UDP the answer goes without them and with TC; over TCP it is SERVFAIL, counted.
+  std::string big = " template IN TXT big.example {\n   answer \"{{ .Name }} 0 IN TXT";
+  for (int i = 0; i < 8; ++i) big += " " + std::string(250, 'x');
+  const Pipeline b = Build(big + "\"\n   additional \"a.big.example. 0 IN A 192.0.2.1\"\n }\n");
+  const Asked udp(b, "q.big.example.", wire::rrtype::kTxt, 1, true, 1960);
+  EXPECT_EQ(udp.rcode, wire::rcode::kNoError);
+  EXPECT_NE(udp.flags & wire::flag::kTc, 0);
+  EXPECT_EQ(udp.info.counts[0], 0);
+  EXPECT_EQ(udp.info.counts[2], 1);  // the OPT alone
+  const Asked tcp(b, "q.big.example.", wire::rrtype::kTxt, 1, true, 1960, true);
+  EXPECT_EQ(tcp.rcode, wire::rcode::kServFail);
+  EXPECT_EQ(tcp.counters.template_failures.get(), 1u);
+  EXPECT_EQ(Asked(b, "q.big.example.", wire::rrtype::kTxt, 1, true, 4096).info.counts[0], 1);  // room enough
 }
 
 TEST(TemplateStage, GoesAfterTheCacheAndBeforeTheForwardWhereverItIsWritten) {
@@ -242,14 +263,18 @@ TEST(Config, TemplateRefusesWhatCoreDnsRefusesWithItsPosition) {
   EXPECT_NE(Error(" template XX A {\n answer \"a. A 1.2.3.4\"\n }\n").find("test/Corefile:2:11: template: invalid query class 'XX'"),
             std::string::npos) << Error(" template XX A {\n }\n");
   EXPECT_NE(Error(" template IN BOGUS {\n rcode NXDOMAIN\n }\n").find("unknown query type 'BOGUS'"), std::string::npos);
-  EXPECT_NE(Error(" template IN A {\n }\n").find("test/Corefile:2:2: template: no answer section"), std::string::npos);
+  // rcode takes the header's RCODEs only: an extended one needs an OPT.
+  EXPECT_NE(Error(" template IN A {\n rcode BADVERS\n }\n").find("test/Corefile:3:8: template: rcode BADVERS is an extended RCODE"),
+            std::string::npos) << Error(" template IN A {\n rcode BADVERS\n }\n");
   EXPECT_NE(Error(" template IN A {\n match (unclosed\n }\n").find("test/Corefile:3:8: template: could not parse regex '(unclosed'"),
             std::string::npos) << Error(" template IN A {\n match (unclosed\n }\n");
   EXPECT_NE(Error(" template IN A {\n answer \"{{ .Message }}\"\n }\n").find("test/Corefile:3:9: template: unsupported template action"),
             std::string::npos) << Error(" template IN A {\n answer \"{{ .Message }}\"\n }\n");
   EXPECT_NE(Error(" template IN A {\n answer \"a.example. 60 IN A 1.2.3\"\n }\n").find("is not a resource record"),
             std::string::npos);
-  EXPECT_NE(Error(" template IN A {\n rcode NXDOMAIN\n upstream\n }\n").find("test/Corefile:4:2: template: upstream"),
+  // A comment is not a record; trimming that glues the type to its data is caught.
+  EXPECT_TRUE(Parse(" template IN A {\n answer \"a.example. 60 IN A 192.0.2.1 {{/* say \\\"hi */}}\"\n }\n").ok());
+  EXPECT_NE(Error(" template IN A {\n answer \"a.example. 60 IN TXT {{- /* c */ -}} x\"\n }\n").find("is not a resource record"),
             std::string::npos);
   EXPECT_NE(Error(" template IN A {\n rcode NXDOMAIN\n bogus\n }\n").find("unknown property 'bogus'"), std::string::npos);
   EXPECT_NE(Error(" template IN A {\n rcode NOPE\n }\n").find("unknown RCODE 'NOPE'"), std::string::npos);
@@ -259,6 +284,23 @@ TEST(Config, TemplateRefusesWhatCoreDnsRefusesWithItsPosition) {
   for (int i = 0; i < 33; ++i) groups += "(a)";
   EXPECT_NE(Error(" template IN A {\n rcode NXDOMAIN\n " + groups + "\n }\n").find("33 groups, expected at most 32"),
             std::string::npos);
+}
+
+TEST(Config, TemplateTakesWhatCurrentCoreDnsTakes) {
+  // upstream is accepted and ignored; a template with neither answer nor rcode loads;
+  // zones may be CIDRs (their reverse zones), and carry a scheme or a port.
+  absl::StatusOr<config::Config> c = Parse(
+      " template IN A {\n upstream\n answer \"{{ .Name }} 1 IN A 1.2.3.4\"\n }\n template IN A {\n match ^x\n }\n"
+      " template IN PTR 10.0.0.0/8 dns://example.net:53 {\n answer \"{{ .Name }} 1 IN PTR h.example.\"\n"
+      "   fallthrough 192.168.0.0/16\n }\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  const config::Template& t = c->blocks.front().templates[2];
+  EXPECT_EQ(t.zones, (std::vector<std::string>{"10.in-addr.arpa.", "example.net."}));
+  EXPECT_EQ(t.fallthrough, (std::vector<std::string>{"168.192.in-addr.arpa."}));
+  const Pipeline p = Build(
+      " template IN PTR 10.0.0.0/8 {\n answer \"{{ .Name }} 1 IN PTR h.example.\"\n }\n");
+  EXPECT_EQ(Asked(p, "4.3.2.10.in-addr.arpa.", wire::rrtype::kPtr).info.counts[0], 1);
+  EXPECT_EQ(Asked(p, "4.3.2.11.in-addr.arpa.", wire::rrtype::kPtr).verdict, Verdict::kNext);
 }
 
 TEST(Config, TemplateReadsBackFromItsNormalisedForm) {

@@ -118,9 +118,20 @@ TEST(RecordFromText, RefusesWhatIsNotOneWholeRecord) {
   EXPECT_EQ(Read(std::string(300, 'a') + ". 60 IN A 1.2.3.4").error(), Error::kLabelTooLong);
 }
 
-TEST(RecordFromText, ATxtStringOver255OctetsIsRefused) {
-  EXPECT_TRUE(Read("t. 1 IN TXT " + std::string(255, 'x')));
-  EXPECT_EQ(Read("t. 1 IN TXT " + std::string(256, 'x')).error(), Error::kBadRecordText);
+TEST(RecordFromText, ATxtStringOver255OctetsIsCutIntoStringsAsMiekgDoes) {
+  const auto rdata = [](const ReadResult& r) { return Bytes(r->end() - LoadU16(r->data() + 3 + rr::kRdLength), r->end()); };
+  EXPECT_EQ(rdata(Read("t. 1 IN TXT " + std::string(255, 'x'))), testing::Concat({Bytes{255}, Bytes(255, 'x')}));
+  EXPECT_EQ(rdata(Read("t. 1 IN TXT " + std::string(256, 'x'))),
+            testing::Concat({Bytes{255}, Bytes(255, 'x'), Bytes{1, 'x'}}));
+  EXPECT_EQ(rdata(Read("t. 1 IN TXT " + std::string(510, 'x'))),
+            testing::Concat({Bytes{255}, Bytes(255, 'x'), Bytes{255}, Bytes(255, 'x')}));
+  EXPECT_EQ(rdata(Read("t. 1 IN TXT \"\"")), Bytes{0});
+}
+
+TEST(RecordFromText, OnlyTxtTakesQuotedStrings) {
+  EXPECT_EQ(Read("a.example. 60 IN A \"1.2.3.4\"").error(), Error::kBadRecordText);
+  EXPECT_EQ(Read("a.example. 60 IN CNAME \"b.example.\"").error(), Error::kBadRecordText);
+  EXPECT_TRUE(Read("a.example. 60 IN TXT \"1.2.3.4\""));
 }
 
 TEST(RecordFromText, NeverWritesPastItsRoom) {
