@@ -100,11 +100,14 @@ void ReloadWatch::Tick() {
 
 void ReloadWatch::ReapplyForHosts(const std::string& path, WatchedFiles now) {
   // Only the hosts part becomes the baseline: an edited Corefile not yet due (or with no
-  // reload plugin at all) stays a change for the reload plugin's own check.
+  // reload plugin at all) stays a change for the reload plugin's own check. A failed
+  // re-apply keeps the old baseline, so the next check tries again.
+  WatchedFiles::HostsFiles before = std::move(watched_.hosts);
   watched_.hosts = std::move(now.hosts);
   hooks_.log("hosts file " + path + " changed: reloading", false);
   const absl::Status status = hooks_.apply(running_);
   if (!status.ok()) {
+    watched_.hosts = std::move(before);
     hooks_.log("hosts file " + path + ": reload failed, still serving the previous entries: " +
                    std::string(status.message()),
                true);

@@ -98,9 +98,28 @@ Verdict HostsStage::OnQuery(QueryContext& ctx) const noexcept {
 }
 
 Verdict HostsStage::Answer(QueryContext& ctx, std::span<const wire::LocalRecord> records) const noexcept {
-  const wire::Result<std::size_t> len = wire::BuildLocalAnswer(ctx.message, ctx.query, records, ctx.room);
+  wire::Result<std::size_t> len = wire::BuildLocalAnswer(ctx.message, ctx.query, records, ctx.room);
+  bool cut = false;
+  if (!len && len.error() == wire::Error::kBufferTooSmall && !ctx.tcp) {
+    // More records than the query's buffer holds (a name with a hundred addresses, an
+    // address with a hundred names): over UDP, as many as fit with TC set, as CoreDNS's
+    // writer cuts them (RFC 2181 section 9). BuildLocalAnswer writes nothing when they
+    // do not fit, so the count is searched for.
+    std::size_t fits = 0;
+    std::size_t too_many = records.size();
+    while (too_many - fits > 1) {
+      const std::size_t mid = fits + (too_many - fits) / 2;
+      if (wire::BuildLocalAnswer(ctx.message, ctx.query, records.first(mid), ctx.room)) {
+        fits = mid;
+      } else {
+        too_many = mid;
+      }
+    }
+    len = wire::BuildLocalAnswer(ctx.message, ctx.query, records.first(fits), ctx.room);
+    cut = true;
+  }
   if (!len) {
-    // More records than the room holds (thousands of addresses for one name).
+    // Over TCP the same buffer holds no more: SERVFAIL, counted.
     const wire::Result<std::size_t> failed =
         wire::BuildErrorAnswer(ctx.message, ctx.query, {.rcode = wire::rcode::kServFail}, ctx.room);
     if (!failed) return Verdict::kDrop;
@@ -109,6 +128,10 @@ Verdict HostsStage::Answer(QueryContext& ctx, std::span<const wire::LocalRecord>
     return Verdict::kAnswered;
   }
   wire::SetAuthoritative(ctx.room);
+  if (cut) {
+    wire::StoreU16(ctx.room.data() + wire::header::kFlags,
+                   static_cast<std::uint16_t>(wire::LoadU16(ctx.room.data() + wire::header::kFlags) | wire::flag::kTc));
+  }
   ++ctx.counters.hosts_answers;
   ctx.answer_len = *len;
   return Verdict::kAnswered;

@@ -7,8 +7,12 @@
 //   - No records and a name with no address at all: passed on when fallthrough covers
 //     it, else SERVFAIL (CoreDNS has no SOA to make an NXDOMAIN with).
 //   - Otherwise NOERROR, authoritative, the records (perhaps none), TTL `ttl`, class IN.
-// After cache in CoreDNS's order, so its answers are not cached, and before forward.
-// Difference from CoreDNS: owner names keep the query's spelling (CoreDNS lowers them).
+// After cache in CoreDNS's order and before forward.
+// Differences from CoreDNS: owner names keep the query's spelling (CoreDNS lowers them);
+// the answers are not cached (CoreDNS's cache, before hosts, keeps them for their TTL, so
+// there an edited file shows up to `ttl` later); more records than the query's buffer
+// holds (1 960 octets) are cut with TC over UDP, as there, and are SERVFAIL over TCP,
+// where CoreDNS sends them all.
 // The file is read when the pipeline is built (start, reload, or a change the reload
 // watch sees: core/ops/reload_watch.h), never on a shard.
 #pragma once

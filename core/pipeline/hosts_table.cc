@@ -6,10 +6,10 @@
 #include <cstring>
 #include <optional>
 
+#include "core/config/lexer.h"
+
 namespace ringdns::core {
 namespace {
-
-constexpr std::string_view kSpace = " \t\r\n\v\f";
 
 struct Address {
   std::array<std::uint8_t, 16> bytes{};
@@ -79,10 +79,18 @@ struct Collected {
 
 void CollectLine(std::string_view line, const HostsTableOptions& options, Collected& out) {
   line = line.substr(0, line.find('#'));
+  // Fields apart by white space as Go's bytes.Fields sees it (unicode.IsSpace: a
+  // non-breaking space too), the Corefile lexer's rule.
+  const absl::string_view text(line.data(), line.size());
   std::vector<std::string_view> fields;
-  for (std::size_t pos = line.find_first_not_of(kSpace); pos != std::string_view::npos;
-       pos = line.find_first_not_of(kSpace, pos)) {
-    const std::size_t end = std::min(line.find_first_of(kSpace, pos), line.size());
+  std::size_t pos = 0;
+  while (pos < line.size()) {
+    if (const std::size_t space = config::SpaceAt(text, pos); space > 0) {
+      pos += space;
+      continue;
+    }
+    std::size_t end = pos;
+    while (end < line.size() && config::SpaceAt(text, end) == 0) ++end;
     fields.push_back(line.substr(pos, end - pos));
     pos = end;
   }

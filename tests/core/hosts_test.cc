@@ -154,19 +154,22 @@ struct Answer {
   bool aa = false;
   std::vector<std::string> records;  // "TYPE TTL CLASS DATA", owner checked to be the qname
   std::uint64_t answers = 0, servfails = 0;
+  bool tc = false;
 };
 
-Answer Ask(const HostsStage& stage, std::string_view qname, std::uint16_t qtype) {
+// `room_size` 1960 and `tcp` as the shard gives them (its query buffer).
+Answer Ask(const HostsStage& stage, std::string_view qname, std::uint16_t qtype, std::size_t room_size = 4096,
+           bool tcp = false) {
   MessageBuilder b(99, wire::flag::kRd);
   b.Question(qname, qtype);
   Bytes room = b.bytes();
   const std::size_t query_len = room.size();
-  room.resize(4096);
+  room.resize(room_size);
   const std::span<std::uint8_t> msg(room.data(), query_len);
   const wire::Result<wire::QueryView> q = wire::ParseQuery(msg);
   EXPECT_TRUE(q);
   ShardCounters counters;
-  QueryContext ctx{msg, *q, q->qname(msg), nullptr, false, room, counters, 512};
+  QueryContext ctx{msg, *q, q->qname(msg), nullptr, tcp, room, counters, 512};
   Answer out;
   out.verdict = stage.OnQuery(ctx);
   out.answers = counters.hosts_answers.get();
@@ -190,6 +193,7 @@ Answer Ask(const HostsStage& stage, std::string_view qname, std::uint16_t qtype)
   EXPECT_TRUE(info) << wire::ToString(info.error());
   out.rcode = info->rcode;
   out.aa = (info->question.flags & wire::flag::kAa) != 0;
+  out.tc = (info->question.flags & wire::flag::kTc) != 0;
   EXPECT_EQ(wire::LoadU16(room.data()), 99);
   return out;
 }
@@ -206,6 +210,33 @@ TEST(HostsStage, AnswersAAndAaaaAuthoritativelyWithTheTtlAndClassIn) {
   EXPECT_EQ(a.answers, 1u);
   a = Ask(s, "www.example.org.", wire::rrtype::kAaaa);
   EXPECT_EQ(a.records, Names{"28 60 1 2001:db8::1"});
+}
+
+TEST(HostsStage, MoreAddressesThanTheQueryBufferHoldsAreCutWithTcOverUdp) {
+  // 200 addresses (3 200 octets of records) for one name: over UDP as many as the shard's
+  // 1 960-octet buffer holds, TC set, as CoreDNS's writer cuts; over TCP SERVFAIL.
+  std::string lines = " hosts /nonexistent {\n";
+  for (int i = 0; i < 200; ++i) lines += "  10.0." + std::to_string(i / 250) + "." + std::to_string(i % 250) + " big.example.org\n";
+  const HostsStage s = Stage(lines + " }");
+  const Answer udp = Ask(s, "big.example.org.", wire::rrtype::kA, 1960);
+  EXPECT_EQ(udp.rcode, wire::rcode::kNoError);
+  EXPECT_TRUE(udp.aa);
+  EXPECT_TRUE(udp.tc);
+  EXPECT_GT(udp.records.size(), 100u);
+  EXPECT_LT(udp.records.size(), 200u);
+  const Answer tcp = Ask(s, "big.example.org.", wire::rrtype::kA, 1960, true);
+  EXPECT_EQ(tcp.rcode, wire::rcode::kServFail);
+  EXPECT_EQ(tcp.servfails, 1u);
+  const Answer roomy = Ask(s, "big.example.org.", wire::rrtype::kA, 4096);
+  EXPECT_EQ(roomy.records.size(), 200u);
+  EXPECT_FALSE(roomy.tc);
+}
+
+TEST(HostsTable, FieldsAreApartByUnicodeWhiteSpaceAsGoSplitsThem) {
+  // A non-breaking space (or an ideographic one) in a hosts file, as Go's bytes.Fields splits.
+  const auto t = Table("10.0.0.1\xc2\xa0nbsp.example.org\xe3\x80\x80" "other.example.org\n");
+  EXPECT_EQ(Lookup(*t, "nbsp.example.org.", wire::rrtype::kA), Names{"10.0.0.1"});
+  EXPECT_EQ(Lookup(*t, "other.example.org.", wire::rrtype::kA), Names{"10.0.0.1"});
 }
 
 TEST(HostsStage, AnotherTypeOfAKnownNameIsNoData) {

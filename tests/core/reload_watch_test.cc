@@ -248,6 +248,25 @@ TEST_F(ReloadWatchTest, AnEditedHostsFileReappliesTheRunningConfigurationAfterIt
   EXPECT_EQ(applied_.size(), 2u);
 }
 
+TEST_F(ReloadWatchTest, AHostsReapplyThatFailsIsTriedAgainAtTheNextCheck) {
+  // The daemon refused the re-apply (a descriptor limit, a half-rotated key): the edit
+  // is not taken as served, so the next check applies it again.
+  const std::string hosts = dir_ + "/hosts";
+  Write(hosts, "10.0.0.1 a.example.\n");
+  WriteCorefile("127.0.0.1:5301", "  hosts " + hosts + " {\n    reload 2s\n  }\n");
+  auto watch = Start();
+  Write(hosts, "10.0.0.2 a.example.\n");
+  refuse_ = true;
+  Tick(*watch, absl::Seconds(2));
+  ASSERT_EQ(applied_.size(), 1u);
+  EXPECT_TRUE(lines_.back().error);
+  refuse_ = false;
+  Tick(*watch, absl::Seconds(4));  // the file is as it was at the failed try
+  EXPECT_EQ(applied_.size(), 2u);
+  Tick(*watch, absl::Seconds(6));
+  EXPECT_EQ(applied_.size(), 2u);
+}
+
 TEST_F(ReloadWatchTest, AHostsCheckNeverTakesUpAnEditedCorefileWithoutTheReloadPlugin) {
   const std::string hosts = dir_ + "/hosts";
   Write(hosts, "10.0.0.1 a.example.\n");
