@@ -98,7 +98,9 @@ void ReloadWatch::Tick() {
   ScheduleCheck(why != nullptr);
 }
 
-void ReloadWatch::ReapplyForHosts(const std::string& path, WatchedFiles now) {
+void ReloadWatch::ReapplyForHosts(const std::string& changed_path, WatchedFiles now) {
+  // A copy: `changed_path` lives in `now`'s hosts files, which a failed re-apply frees.
+  const std::string path = changed_path;
   // Only the hosts part becomes the baseline: an edited Corefile not yet due (or with no
   // reload plugin at all) stays a change for the reload plugin's own check. A failed
   // re-apply keeps the old baseline, so the next check tries again.

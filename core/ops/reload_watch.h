@@ -88,7 +88,7 @@ class ReloadWatch {
   // Loads the Corefile and applies it; a failure is logged and changes nothing running.
   void Reload(const std::string& why);
   // Re-applies the running configuration: its hosts file `path` changed.
-  void ReapplyForHosts(const std::string& path, WatchedFiles now);
+  void ReapplyForHosts(const std::string& changed_path, WatchedFiles now);
   // The next checks: an interval after now (after the reload, which may take seconds).
   void ScheduleCheck(bool reloaded);
 
