@@ -12,6 +12,16 @@ absl::StatusOr<WireZone> ToWireZone(const std::string& zone) {
   return out;
 }
 
+absl::StatusOr<std::vector<WireZone>> ToWireZones(const std::vector<std::string>& zones) {
+  std::vector<WireZone> out;
+  for (const std::string& zone : zones) {
+    absl::StatusOr<WireZone> wire_zone = ToWireZone(zone);
+    if (!wire_zone.ok()) return wire_zone.status();
+    out.push_back(*wire_zone);
+  }
+  return out;
+}
+
 bool InZone(std::span<const std::uint8_t> name, std::span<const std::uint8_t> zone) noexcept {
   if (zone.size() > name.size()) return false;
   // Walk name's labels until the remainder has the zone's length: a label boundary.

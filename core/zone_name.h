@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "wire/name.h"
@@ -19,6 +20,8 @@ struct WireZone {
 
 // From normalised presentation text ("remote.svc.cluster.local.").
 absl::StatusOr<WireZone> ToWireZone(const std::string& zone);
+// Each of `zones`, in order; the first that is not a name is the error.
+absl::StatusOr<std::vector<WireZone>> ToWireZones(const std::vector<std::string>& zones);
 
 // True when `name` equals `zone` or lies under it, on label boundaries, ignoring case.
 bool InZone(std::span<const std::uint8_t> name, std::span<const std::uint8_t> zone) noexcept;

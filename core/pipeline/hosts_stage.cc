@@ -21,16 +21,6 @@ bool InAny(std::span<const std::uint8_t> name, const std::vector<WireZone>& zone
   return false;
 }
 
-absl::StatusOr<std::vector<WireZone>> WireZones(const std::vector<std::string>& zones) {
-  std::vector<WireZone> out;
-  for (const std::string& zone : zones) {
-    absl::StatusOr<WireZone> wire_zone = ToWireZone(zone);
-    if (!wire_zone.ok()) return wire_zone.status();
-    out.push_back(*wire_zone);
-  }
-  return out;
-}
-
 // The file's bytes; "" and a warning when there is no file to read.
 absl::StatusOr<std::string> ReadHostsFile(const config::Hosts& hosts, const std::string& path,
                                           std::vector<std::string>& warnings) {
@@ -62,9 +52,9 @@ absl::StatusOr<HostsStage> MakeHostsStage(const config::ServerBlock& block, std:
   const config::Hosts& hosts = *block.hosts;
   absl::StatusOr<std::string> file = ReadHostsFile(hosts, config::HostsFilePath(block), warnings);
   if (!file.ok()) return file.status();
-  absl::StatusOr<std::vector<WireZone>> zones = WireZones(hosts.zones);
+  absl::StatusOr<std::vector<WireZone>> zones = ToWireZones(hosts.zones);
   if (!zones.ok()) return zones.status();
-  absl::StatusOr<std::vector<WireZone>> fallthrough = WireZones(hosts.fallthrough.value_or(std::vector<std::string>{}));
+  absl::StatusOr<std::vector<WireZone>> fallthrough = ToWireZones(hosts.fallthrough.value_or(std::vector<std::string>{}));
   if (!fallthrough.ok()) return fallthrough.status();
   std::vector<std::string> lines;
   for (const config::HostsLine& line : hosts.inline_entries) lines.push_back(absl::StrJoin(line.fields, " "));

@@ -62,16 +62,6 @@ int LongestZone(const std::vector<WireZone>& zones, std::span<const std::uint8_t
   return best;
 }
 
-absl::StatusOr<std::vector<WireZone>> WireZones(const std::vector<std::string>& zones) {
-  std::vector<WireZone> out;
-  for (const std::string& zone : zones) {
-    absl::StatusOr<WireZone> wire_zone = ToWireZone(zone);
-    if (!wire_zone.ok()) return wire_zone.status();
-    out.push_back(*wire_zone);
-  }
-  return out;
-}
-
 // The client's address as Go prints a net.IP: an IPv4-mapped IPv6 address as IPv4.
 std::string_view RemoteText(const sockaddr* client, std::span<char> out) noexcept {
   const void* address = nullptr;
@@ -180,7 +170,7 @@ absl::StatusOr<TemplateStage> TemplateStage::Build(const std::vector<config::Tem
     t.qclass = ct.qclass;
     t.qtype = ct.qtype;
     t.zone_texts = ct.zones.empty() ? block_zones : ct.zones;
-    absl::StatusOr<std::vector<WireZone>> zones = WireZones(t.zone_texts);
+    absl::StatusOr<std::vector<WireZone>> zones = ToWireZones(t.zone_texts);
     if (!zones.ok()) return error(zones.status().message());
     t.zones = std::move(*zones);
     compiled->zones.insert(compiled->zones.end(), t.zones.begin(), t.zones.end());
@@ -224,7 +214,7 @@ absl::StatusOr<TemplateStage> TemplateStage::Build(const std::vector<config::Tem
     t.ede_reason = ct.ederror_reason;
     t.fallthrough = ct.fallthrough.has_value();
     if (ct.fallthrough) {
-      absl::StatusOr<std::vector<WireZone>> through = WireZones(*ct.fallthrough);
+      absl::StatusOr<std::vector<WireZone>> through = ToWireZones(*ct.fallthrough);
       if (!through.ok()) return error(through.status().message());
       t.fallthrough_zones = std::move(*through);
     }
