@@ -59,6 +59,8 @@ constexpr std::pair<const char*, RelaxedCounter ShardCounters::*> kFields[] = {
     {"bufsize_lowered", &ShardCounters::bufsize_lowered},
     {"template_answers", &ShardCounters::template_answers},
     {"template_failures", &ShardCounters::template_failures},
+    {"rewrites", &ShardCounters::rewrites},
+    {"rewrite_failures", &ShardCounters::rewrite_failures},
     {"refused", &ShardCounters::refused},
     {"servfail_no_forward", &ShardCounters::servfail_no_forward},
     {"servfail_timeout", &ShardCounters::servfail_timeout},

@@ -26,6 +26,8 @@ namespace ringdns::core {
 
 inline constexpr std::uint32_t kNoSlot = 0xffffffffu;
 
+class RewriteStage;
+
 struct InflightSlot {
   // Hot: touched by every answer.
   std::uint16_t generation = 0;
@@ -90,6 +92,10 @@ struct InflightSlot {
   ReplySource client_source;         // the address the client asked (wildcard listeners)
   std::uint32_t conn = 0xffffffffu;  // a TCP client's connection, else none
   std::uint16_t conn_generation = 0;
+  // rewrite (core/shard_rewrite.cc): the block's rules when they edited the query, whose
+  // original question then waits at the end of its buffer; the rules that matched.
+  const RewriteStage* rewrite = nullptr;
+  std::uint32_t rewrite_matched = 0;
 
   bool has_client() const noexcept { return client_len != 0 || conn != 0xffffffffu; }
 };

@@ -85,6 +85,11 @@ std::int64_t Shard::NowMs() const noexcept {
 }
 
 absl::Status Shard::Init() {
+  // rewrite's re-encoding room, untouched (so not resident) until an answer needs it.
+  if (std::any_of(routes_.blocks.begin(), routes_.blocks.end(),
+                  [](const BlockRoute& b) { return b.pipeline.rewrite.has_value(); })) {
+    rewrite_scratch_.reset(new std::uint8_t[kRewriteScratchSize]);
+  }
   if (const int rc = ring_.Init({.backend = options_.io_backend}); rc < 0) {
     // EPERM with -io io_uring: a seccomp profile (Docker's and containerd's defaults) or
     // the sysctl kernel.io_uring_disabled forbids io_uring; say so rather than the errno.
@@ -251,7 +256,10 @@ void Shard::ReplyFromQueryBuffer(const Client& client, std::size_t len, LogError
 void Shard::WriteOverQuery(const Client& client, absl::FunctionRef<void(const Client&)> write) {
   // Copies of the query still waiting to go upstream are of no use once it is answered.
   if (!query_buffers_.SoleHolder(client.bid)) CancelUnsentWrites(client.bid);
-  if (query_buffers_.SoleHolder(client.bid)) return write(client);  // only the caller holds it
+  if (query_buffers_.SoleHolder(client.bid)) {  // only the caller holds it
+    if (client.rewrite != nullptr) return write(Unrewritten(client, client.bid, StashedQuestion(client.bid)));
+    return write(client);
+  }
   Client moved = client;
   moved.bid = query_buffers_.TakeTcp();  // held by this function
   if (moved.bid == QueryBuffers::kNone) {
@@ -261,7 +269,11 @@ void Shard::WriteOverQuery(const Client& client, absl::FunctionRef<void(const Cl
     if (client.tcp()) StreamQueryDone(client.conn, client.conn_generation);
     return;
   }
-  std::memcpy(query_buffers_.Payload(moved.bid), query_buffers_.Payload(client.bid), client.query_len);
+  if (client.rewrite != nullptr) {
+    moved = Unrewritten(client, moved.bid, StashedQuestion(client.bid));  // the client's question, in the copy
+  } else {
+    std::memcpy(query_buffers_.Payload(moved.bid), query_buffers_.Payload(client.bid), client.query_len);
+  }
   write(moved);
   query_buffers_.Release(moved.bid);
 }

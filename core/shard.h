@@ -15,7 +15,8 @@
 // (cache hits, coalescing of identical misses, refreshes, serve-stale), shard_tcp.cc
 // (TCP streams: client connections, framing, ordered writes, limits and timeouts),
 // shard_tcp_upstream.cc (pooled, pipelined TCP connections to upstreams, TC retries),
-// shard_tls.cc (DNS over TLS both ways), shard_case.cc (DNS 0x20), shard_cookies.cc
+// shard_tls.cc (DNS over TLS both ways), shard_case.cc (DNS 0x20), shard_rewrite.cc
+// (rewrite's edits to queries and answers), shard_cookies.cc
 // (DNS cookies), shard_memory.cc (the memory bound) and shard_handoff.cc (client
 // connections across a reload).
 #pragma once
@@ -251,6 +252,10 @@ class Shard {
     std::int64_t start_us = 0;
     bool do_bit = false;
     ReplySource source{};  // UDP: the address the client asked, to answer from
+    // rewrite: the rules that edited the query (its original question waits at
+    // kRewriteStashOffset of its buffer) and which of them matched.
+    const RewriteStage* rewrite = nullptr;
+    std::uint32_t rewrite_matched = 0;
 
     bool tcp() const noexcept { return conn != kNoConn; }
   };
@@ -269,7 +274,9 @@ class Shard {
             .qtype = slot.qtype,
             .start_us = slot.start_us,
             .do_bit = slot.client_do,
-            .source = slot.client_source};
+            .source = slot.client_source,
+            .rewrite = slot.rewrite,
+            .rewrite_matched = slot.rewrite_matched};
   }
   // What OnQuery learned about a query that may be cached or coalesced.
   struct Lookup {
@@ -278,6 +285,7 @@ class Shard {
     CacheKey key;
     std::span<const std::uint8_t> qname;
     std::uint16_t refresh_udp_size = 0;  // bufsize's SIZE for a refresh's OPT; 0: ringdns's own
+    const RewriteStage* rewrite = nullptr;  // the block's rules, which a refresh applies too
   };
 
   // shard.cc
@@ -296,6 +304,8 @@ class Shard {
   // Sends the answer a pipeline stage wrote into the query's buffer (truncated to the
   // client's UDP size as an upstream's answer would be).
   void ReplyFromStage(const Client& client, std::span<std::uint8_t> room, std::size_t len);
+  // SERVFAIL for a rewritten query whose buffer a stage's answer overwrote.
+  void ReplyRewriteFailure(const Client& client, const OriginalQuestion& original);
   // The length of `answer` cut to `udp_size` (TC, no records but OPT) for a client of
   // `block`. A block with `minimal` sheds authority and additional records first, which
   // may make it fit, as CoreDNS's writers do. `info` is WalkResponse's over `answer`.
@@ -436,6 +446,27 @@ class Shard {
                               std::uint32_t (&capacity)[2]) noexcept;
   // Forgets everything about a slot and lets go of its query buffer.
   void ReleaseSlot(std::uint32_t slot_index);
+
+  // shard_rewrite.cc
+  // The question of the query in buffer `bid`, as parsed in `q`.
+  OriginalQuestion QuestionOf(std::uint16_t bid, const wire::QueryView& q) noexcept;
+  // Keeps `original` at the end of buffer `bid`, and reads it back.
+  void StashQuestion(std::uint16_t bid, const OriginalQuestion& original) noexcept;
+  OriginalQuestion StashedQuestion(std::uint16_t bid) noexcept;
+  // The name the slot's client asked, before any rewrite.
+  std::span<const std::uint8_t> AskedQnameOf(const InflightSlot& slot) noexcept;
+  // The client's query with `original` in place of its rewritten question, written into
+  // buffer `into` (which may be the client's own).
+  Client Unrewritten(const Client& client, std::uint16_t into, const OriginalQuestion& original) noexcept;
+  // An answer a stage wrote for a rewritten query, re-encoded in place for the client:
+  // its new length, or 0 when it does not re-encode or fit.
+  std::size_t RevertStageAnswer(const Client& client, std::span<std::uint8_t> room, std::size_t len,
+                                const OriginalQuestion& original) noexcept;
+  // An upstream's answer to a rewritten query, re-encoded for the client into the
+  // rewrite scratch (the answer's buffer given back, `owner` kBorrowed). False when it
+  // does not re-encode: the client gets SERVFAIL.
+  bool RevertUpstreamAnswer(const InflightSlot& slot, std::span<std::uint8_t>& answer, Owner& owner,
+                            std::uint16_t& bid, wire::ResponseInfo& info) noexcept;
 
   // shard_cache.cc
   // Answers from the cache or starts what it needs (prefetch, stale refresh); returns
@@ -646,6 +677,8 @@ class Shard {
   std::vector<RttEstimator> rtt_;           // per global upstream id
   std::optional<CookieJar> cookies_;        // empty when upstream_cookies is off
   BigBuffers big_buffers_{counters_.invariant_violations};  // answers over TCP too large for a query buffer
+  // Where rewritten answers are re-encoded; allocated when a block has rewrite rules.
+  std::unique_ptr<std::uint8_t[]> rewrite_scratch_;
   std::vector<SendContext> big_sends_;
 
   std::vector<Socket> tcp_listeners_;

@@ -124,7 +124,7 @@ void Shard::StoreAnswer(const InflightSlot& slot, std::span<const std::uint8_t> 
                         const wire::ResponseInfo& info, std::int64_t now) {
   if (!cache_) return;  // handed to a reload's successor
   const CachePolicy& policy = *slot.cache_policy;
-  const std::span<const std::uint8_t> qname = QnameOf(slot);
+  const std::span<const std::uint8_t> qname = AskedQnameOf(slot);
   const CacheVerdict verdict = CacheTtl(info, qname, policy);
   if (verdict.ttl == 0) return;
   std::uint32_t stale_seconds = policy.stale_seconds;
@@ -205,7 +205,7 @@ void Shard::TruncateWaiters(std::uint32_t leader_index) {
 bool Shard::ServeStale(std::uint32_t index, std::int64_t now) {
   if (!cache_) return false;  // handed to a reload's successor
   InflightSlot& slot = inflight_[index];
-  const std::span<const std::uint8_t> qname = QnameOf(slot);
+  const std::span<const std::uint8_t> qname = AskedQnameOf(slot);
   const Cache::Hit hit = cache_->Find(slot.cache_key, qname, now);
   if (hit.answer.empty() || RcodeOf(hit.answer) == wire::rcode::kServFail) return false;
   const std::uint32_t ttl_cap = hit.stale ? kStaleAnswerTtl : hit.remaining_s(now);
@@ -251,18 +251,39 @@ bool Shard::StartRefresh(const Lookup& lookup, std::span<const std::uint8_t> sto
   if (lookup.refresh_udp_size != 0) BufsizeStage::Lower({payload, *len}, q->opt, lookup.refresh_udp_size);
   // Filled like a client's query (the forward's transport included), with nobody to
   // answer: no address, no connection.
-  const Client nobody{.bid = bid,
-                      .query_len = static_cast<std::uint16_t>(*len),
-                      .udp_size = wire::edns::kAdvertisedUdpSize,
-                      .qtype = key.qtype,
-                      .start_us = NowUs()};
-  FillSlot(index, nobody, *q, lookup, now);
+  Client nobody{.bid = bid,
+                .query_len = static_cast<std::uint16_t>(*len),
+                .udp_size = wire::edns::kAdvertisedUdpSize,
+                .qtype = key.qtype,
+                .start_us = NowUs()};
+  // The block's rewrite applies as it did to the client's query the answer came from.
+  std::optional<wire::QueryView> edited;
+  if (lookup.rewrite != nullptr) {
+    const OriginalQuestion original = QuestionOf(bid, *q);
+    const RewriteStage::QueryResult r =
+        lookup.rewrite->RewriteQuery({payload, kRewriteStashOffset}, *len, q->qname_len, q->qtype, q->qclass);
+    const wire::Result<wire::QueryView> parsed =
+        r.outcome == RewriteStage::Outcome::kRewritten ? wire::ParseQuery({payload, r.len}) : q;
+    if (r.outcome == RewriteStage::Outcome::kFailed || !parsed) {
+      inflight_.Release(index);
+      query_buffers_.Release(bid);
+      return false;
+    }
+    edited = *parsed;
+    if (r.outcome == RewriteStage::Outcome::kRewritten || lookup.rewrite->EditsAnswer(r.matched)) {
+      StashQuestion(bid, original);
+      nobody.query_len = edited->size;
+      nobody.rewrite = lookup.rewrite;
+      nobody.rewrite_matched = r.matched;
+    }
+  }
+  FillSlot(index, nobody, edited ? *edited : *q, lookup, now);
   if (!Admit(inflight_[index])) {
     inflight_.Release(index);
     query_buffers_.Release(bid);
     return false;
   }
-  RegisterLeader(index);
+  if (nobody.rewrite == nullptr) RegisterLeader(index);
   StartForward(index, now);
   return true;
 }

@@ -86,8 +86,12 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
   const std::span<std::uint8_t> room(query.data(), kQueryRoom);
   const std::uint16_t flags = wire::LoadU16(msg.data() + wire::header::kFlags);
   const wire::Result<wire::QueryView> q = wire::ParseQuery(msg);
+  // rewrite: the query's question before the block's rules edited it in place.
+  OriginalQuestion original;
+  bool edited_in_place = false;
   auto reply = [&](std::uint16_t rcode, bool with_question, std::uint16_t ede = kNoEde,
                    LogError error = LogError::kNone) {
+    if (edited_in_place) Unrewritten(client, bid, original);  // `msg` and `q` are as received again
     wire::Result<std::size_t> len =
         with_question ? wire::BuildErrorAnswer(msg, *q, {rcode, ede != kNoEde, ede}, room)
                       : wire::BuildHeaderOnlyAnswer(msg, rcode, room);
@@ -127,14 +131,21 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
   // The block's stages (core/pipeline/), around the cache; the forward comes last.
   const Pipeline& pipeline = routes_.blocks[route].pipeline;
   QueryContext ctx{query, *q, lookup.qname, client.addr, client.tcp(), room, counters_, client.udp_size};
-  auto stages_handled = [&](std::span<const Stage> stages) {
-    const Verdict verdict = Pipeline::Run(stages, ctx);
-    client.udp_size = ctx.udp_size;  // bufsize may have lowered it
+  auto stages_handled_at = [&](std::span<const Stage> stages, QueryContext& at) {
+    const Verdict verdict = Pipeline::Run(stages, at);
+    client.udp_size = at.udp_size;  // bufsize may have lowered it
     switch (verdict) {
       case Verdict::kNext:
         return false;
       case Verdict::kAnswered:
-        ReplyFromStage(client, room, ctx.answer_len);
+        if (client.rewrite == nullptr) {
+          ReplyFromStage(client, room, at.answer_len);
+        } else if (const std::size_t len = RevertStageAnswer(client, room, at.answer_len, original); len > 0) {
+          ReplyFromStage(client, room, len);
+        } else {
+          ++counters_.rewrite_failures;  // the stage's answer is over the query: the error is made from `original`
+          ReplyRewriteFailure(client, original);
+        }
         break;
       case Verdict::kDrop:
         if (client.tcp()) StreamQueryDone(client.conn, client.conn_generation);
@@ -143,6 +154,7 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
     query_buffers_.Release(bid);
     return true;
   };
+  auto stages_handled = [&](std::span<const Stage> stages) { return stages_handled_at(stages, ctx); };
   // bufsize edits the query before dnstap, the metrics and the other stages see it.
   if (stages_handled(pipeline.query_edits)) return;
   lookup.refresh_udp_size = pipeline.bufsize;
@@ -153,31 +165,72 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
   metrics.request_size[proto].Observe(msg.size(), kSizeBounds);
   if (stages_handled(pipeline.before_cache)) return;
   lookup.forward = routes_.PickForward(route, lookup.qname);
+  lookup.rewrite = pipeline.rewrite ? &*pipeline.rewrite : nullptr;
+  const std::int64_t now = NowMs();
+  if (lookup.forward != nullptr) {
+    std::uint8_t key_flags =
+        static_cast<std::uint8_t>((q->opt.present() ? CacheKey::kEdns : 0) |
+                                  (q->opt.do_bit() ? CacheKey::kDo : 0) |
+                                  ((q->flags & wire::flag::kCd) != 0 ? CacheKey::kCd : 0));
+    // An answer tailored to a client subnet (and echoing it) is shared, from the cache or
+    // with coalesced waiters, only with queries for the same subnet.
+    std::span<const std::uint8_t> client_subnet;
+    if (q->opt.present()) {
+      wire::ForEachOption(msg, q->opt, [&](std::uint16_t code, std::span<const std::uint8_t> data) {
+        if (code == wire::edns::kOptionClientSubnet) client_subnet = data;
+      });
+    }
+    if (client_subnet.data() != nullptr) key_flags |= CacheKey::kEcs;
+    lookup.key = MakeCacheKey(lookup.forward->cache_id, lookup.qname, q->qtype, q->qclass, key_flags, client_subnet);
+    if (routes_.blocks[route].cache && cache_) {
+      lookup.policy = &*routes_.blocks[route].cache;
+      if (ServeFromCache(client, lookup, now)) return query_buffers_.Release(bid);
+    }
+  }
+  // rewrite, after the cache (which keeps answers under the client's question): the
+  // stages and the forward after it see the rewritten query.
+  const wire::QueryView* view = &*q;
+  std::optional<wire::QueryView> edited;
+  std::optional<QueryContext> edited_ctx;
+  if (lookup.rewrite != nullptr) {
+    original = QuestionOf(bid, *q);
+    const RewriteStage::QueryResult r =
+        lookup.rewrite->RewriteQuery({query.data(), kRewriteStashOffset}, q->size, q->qname_len, q->qtype, q->qclass);
+    if (r.outcome == RewriteStage::Outcome::kRewritten) {
+      edited_in_place = true;
+      const wire::Result<wire::QueryView> parsed = wire::ParseQuery({query.data(), r.len});
+      if (!parsed) {
+        ++counters_.rewrite_failures;
+        return reply(wire::rcode::kServFail, true);
+      }
+      ++counters_.rewrites;
+      edited = *parsed;
+      view = &*edited;
+      client.query_len = edited->size;
+      client.qname_len = edited->qname_len;
+      client.qtype = edited->qtype;
+      lookup.qname = edited->qname({query.data(), r.len});
+      lookup.forward = routes_.PickForward(route, lookup.qname);
+      edited_ctx.emplace(QueryContext{std::span<std::uint8_t>(query.data(), r.len), *edited, lookup.qname, client.addr,
+                                      client.tcp(), std::span<std::uint8_t>(query.data(), kRewriteStashOffset),
+                                      counters_, client.udp_size});
+    }
+    if (r.outcome == RewriteStage::Outcome::kFailed) {
+      ++counters_.rewrite_failures;
+      return reply(wire::rcode::kServFail, true);
+    }
+    if (edited_in_place || lookup.rewrite->EditsAnswer(r.matched)) {
+      client.rewrite = lookup.rewrite;
+      client.rewrite_matched = r.matched;
+    }
+  }
+  QueryContext& stage_ctx = edited_ctx ? *edited_ctx : ctx;
   if (lookup.forward == nullptr) {
-    if (stages_handled(pipeline.after_cache) || stages_handled(pipeline.after_forward)) return;
+    if (stages_handled_at(pipeline.after_cache, stage_ctx) || stages_handled_at(pipeline.after_forward, stage_ctx)) return;
     ++counters_.servfail_no_forward;
     return reply(wire::rcode::kServFail, true, kNoEde, LogError::kNoForward);
   }
-  std::uint8_t key_flags =
-      static_cast<std::uint8_t>((q->opt.present() ? CacheKey::kEdns : 0) |
-                                (q->opt.do_bit() ? CacheKey::kDo : 0) |
-                                ((q->flags & wire::flag::kCd) != 0 ? CacheKey::kCd : 0));
-  // An answer tailored to a client subnet (and echoing it) is shared, from the cache or
-  // with coalesced waiters, only with queries for the same subnet.
-  std::span<const std::uint8_t> client_subnet;
-  if (q->opt.present()) {
-    wire::ForEachOption(msg, q->opt, [&](std::uint16_t code, std::span<const std::uint8_t> data) {
-      if (code == wire::edns::kOptionClientSubnet) client_subnet = data;
-    });
-  }
-  if (client_subnet.data() != nullptr) key_flags |= CacheKey::kEcs;
-  lookup.key = MakeCacheKey(lookup.forward->cache_id, lookup.qname, q->qtype, q->qclass, key_flags, client_subnet);
-  const std::int64_t now = NowMs();
-  if (routes_.blocks[route].cache && cache_) {
-    lookup.policy = &*routes_.blocks[route].cache;
-    if (ServeFromCache(client, lookup, now)) return query_buffers_.Release(bid);
-  }
-  if (stages_handled(pipeline.after_cache)) return;
+  if (stages_handled_at(pipeline.after_cache, stage_ctx)) return;
   const ForwardRoute& forward = *lookup.forward;
   if (FailsFast(forward)) {
     ++counters_.servfail_all_down;  // failfast_all_unhealthy_upstreams
@@ -188,16 +241,34 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
     ++counters_.servfail_no_slot;
     return reply(wire::rcode::kServFail, true, kNoEde, LogError::kSlotsFull);
   }
-  FillSlot(index, client, *q, lookup, now);
+  // The stages may have written past the query: the original question is kept only now.
+  if (client.rewrite != nullptr) StashQuestion(bid, original);
+  FillSlot(index, client, *view, lookup, now);
   client.query_len = inflight_[index].query_len;  // without the client's COOKIE now
-  if (JoinInFlight(index, lookup)) return;
+  if (client.rewrite == nullptr && JoinInFlight(index, lookup)) return;
   if (!Admit(inflight_[index])) {
     inflight_.Release(index);  // nothing was sent; the query buffer is still this function's
     return reply(wire::rcode::kRefused, true, kNoEde, LogError::kMaxConcurrent);
   }
-  RegisterLeader(index);
+  if (client.rewrite == nullptr) RegisterLeader(index);
   ++counters_.forwarded;
   StartForward(index, now);
+}
+
+void Shard::ReplyRewriteFailure(const Client& client, const OriginalQuestion& original) {
+  // The query's bytes are gone: SERVFAIL is built from its question alone.
+  std::uint8_t* payload = query_buffers_.Payload(client.bid);
+  const wire::Result<std::size_t> len = wire::BuildQuery(
+      {client.id, wire::flag::kRd, original.name(), original.qtype, original.qclass, false, false}, {payload, kQueryRoom});
+  const wire::Result<wire::QueryView> q = len ? wire::ParseQuery({payload, *len}) : wire::Result<wire::QueryView>(len.error());
+  const wire::Result<std::size_t> answer =
+      q ? wire::BuildErrorAnswer({payload, *len}, *q, {wire::rcode::kServFail, false, 0, false}, {payload, kQueryRoom})
+        : wire::Result<std::size_t>(q.error());
+  if (answer) {
+    ReplyFromQueryBuffer(client, *answer, LogError::kNone);
+  } else {
+    ++counters_.reply_failures;
+  }
 }
 
 void Shard::ReplyFromStage(const Client& client, std::span<std::uint8_t> room, std::size_t len) {
@@ -275,6 +346,8 @@ void Shard::FillSlot(std::uint32_t index, const Client& client, const wire::Quer
   slot.block = client.block;
   slot.start_us = client.start_us;
   slot.client_do = client.do_bit;
+  slot.rewrite = client.rewrite;
+  slot.rewrite_matched = client.rewrite_matched;
   SetForward(slot, *lookup.forward);
 }
 
@@ -509,6 +582,14 @@ void Shard::OnUpstreamAnswer(std::uint32_t index, std::uint8_t upstream, std::ui
       if (!Admit(slot)) return RefuseOverLimit(index);
       return StartForward(index, now);
     }
+  }
+  if (slot.rewrite != nullptr && !RevertUpstreamAnswer(slot, answer, owner, bid, *info)) {
+    ++counters_.rewrite_failures;  // its names do not re-encode: nothing of it reaches the client
+    GiveBack(owner, bid);
+    ForgetPending(slot);
+    FailWaiters(index);
+    if (slot.has_client()) ReplyError(ClientOf(slot), {wire::rcode::kServFail, false, 0, false}, LogError::kNone);
+    return ReleaseSlot(index);
   }
   const bool failed = info->rcode == wire::rcode::kServFail || info->rcode == wire::rcode::kRefused;
   if (failed && slot.cache_policy != nullptr && slot.cache_policy->stale_seconds > 0 &&

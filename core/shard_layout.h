@@ -33,6 +33,13 @@ inline constexpr std::uint32_t kQueryRoom = kQueryBufferSize - kPayloadOffset;
 // larger one arrives cut (MSG_TRUNC) and the client gets TC and retries over TCP.
 inline constexpr std::uint32_t kAnswerBufferSize = 4096 + kPayloadOffset;
 
+// A rewritten query's original question (core/shard_rewrite.cc) is kept at the end of
+// its buffer's room, where nothing is written until its answer is.
+inline constexpr std::uint32_t kRewriteStashSize = 264;  // an OriginalQuestion, rounded up
+inline constexpr std::uint32_t kRewriteStashOffset = kQueryRoom - kRewriteStashSize;
+// Where a rewritten answer is re-encoded: any answer, with its names grown.
+inline constexpr std::uint32_t kRewriteScratchSize = 65535;
+
 // Per query buffer, what its query upstream is sent with besides its own bytes: the
 // name spelled for DNS 0x20 (up to 255 octets), then LayOutQuery's scratch (a COOKIE).
 inline constexpr std::uint32_t kSpelledNameLen = 256;

@@ -225,6 +225,37 @@ struct Hosts {
   std::optional<std::vector<std::string>> fallthrough;  // zones whose unknown names pass on
 };
 
+// CoreDNS's `rewrite [continue|stop] FIELD ...` (core/pipeline/rewrite_stage.h): one rule.
+enum class RewriteField : std::uint8_t { kName, kType, kClass, kTtl };
+enum class NameMatch : std::uint8_t { kExact, kPrefix, kSuffix, kSubstring, kRegex };
+
+// `answer name FROM TO` (owner names) or `answer value FROM TO` (names in RDATA): FROM a
+// regex, TO its replacement with {N} for group N.
+struct RewriteAnswer {
+  bool value = false;
+  std::string pattern;
+  std::string replacement;
+};
+
+inline constexpr std::size_t kMaxRewriteRules = 32;  // a query's matches fit a 32-bit mask
+
+struct Rewrite {
+  Location where;
+  bool stop = true;  // `continue`: the rules after this one are tried too
+  RewriteField field = RewriteField::kName;
+  NameMatch match = NameMatch::kExact;
+  // name, ttl: the name to match (lower case, fully qualified) or a regex.
+  // type, class: FROM's code in `from_code`.
+  std::string from;
+  std::string to;  // name: the new name, or the regex's replacement with {N}
+  std::uint16_t from_code = 0;
+  std::uint16_t to_code = 0;
+  std::uint32_t ttl_min = 0;  // ttl: answers' TTLs raised to at least this ...
+  std::uint32_t ttl_max = 0;  // ... and lowered to at most this
+  bool answer_auto = false;   // name: the answer's names turned back by the reverse rule
+  std::vector<RewriteAnswer> answers;
+};
+
 struct ServerBlock {
   Location where;
   std::vector<ServerKey> keys;
@@ -245,6 +276,7 @@ struct ServerBlock {
   bool loadbalance = false;  // round_robin: addresses shuffled per answer
   std::optional<Chaos> chaos;
   std::vector<Template> templates;  // tried in written order
+  std::vector<Rewrite> rewrites;    // every `rewrite` line's rule, in written order
   // CoreDNS's `bufsize [SIZE]`: a query's EDNS UDP payload size above SIZE is lowered to it.
   std::optional<std::uint16_t> bufsize;
   bool whoami = false;

@@ -25,5 +25,6 @@ absl::Status ParseBufsize(const Directive& d, ServerBlock& out);
 absl::Status ParseHosts(const Directive& d, ServerBlock& out);
 absl::Status ParseDnstap(const Directive& d, Dnstap& out);
 absl::Status ParseTemplate(const Directive& d, Template& out);
+absl::Status ParseRewrite(const Directive& d, std::vector<Rewrite>& out);
 
 }  // namespace ringdns::core::config

@@ -79,6 +79,43 @@ std::string TemplateText(const Template& t) {
   return out + "    }\n";
 }
 
+const char* MatchName(NameMatch m) {
+  switch (m) {
+    case NameMatch::kExact: return "exact";
+    case NameMatch::kPrefix: return "prefix";
+    case NameMatch::kSuffix: return "suffix";
+    case NameMatch::kSubstring: return "substring";
+    case NameMatch::kRegex: return "regex";
+  }
+  return "exact";
+}
+
+// One rule per line, every value explicit (the match type, the mode, a TTL as MIN-MAX).
+std::string RewriteText(const Rewrite& r) {
+  std::string out = absl::StrCat("    rewrite ", r.stop ? "stop" : "continue", " ");
+  wire::MnemonicBuffer class_buffer;
+  switch (r.field) {
+    case RewriteField::kName:
+      absl::StrAppend(&out, "name ", MatchName(r.match), " ", Quote(r.from), " ", Quote(r.to));
+      if (r.answer_auto) absl::StrAppend(&out, " answer auto");
+      for (const RewriteAnswer& a : r.answers) {
+        absl::StrAppend(&out, " answer ", a.value ? "value " : "name ", Quote(a.pattern), " ", Quote(a.replacement));
+      }
+      break;
+    case RewriteField::kTtl:
+      absl::StrAppend(&out, "ttl ", MatchName(r.match), " ", Quote(r.from), " ", r.ttl_min, "-", r.ttl_max);
+      break;
+    case RewriteField::kType:
+      absl::StrAppend(&out, "type ", QtypeName(r.from_code), " ", QtypeName(r.to_code));
+      break;
+    case RewriteField::kClass:
+      absl::StrAppend(&out, "class ", std::string(wire::ClassName(r.from_code, class_buffer)), " ");
+      absl::StrAppend(&out, std::string(wire::ClassName(r.to_code, class_buffer)));
+      break;
+  }
+  return out + "\n";
+}
+
 // Inline entries before `fallthrough`: after it, CoreDNS reads an entry as an error.
 void FormatHosts(const Hosts& h, std::string& out) {
   absl::StrAppend(&out, "    hosts ", Quote(h.path), " ", JoinQuoted(h.zones), " {\n");
@@ -289,6 +326,7 @@ void FormatBlock(const ServerBlock& b, std::string& out) {
     if (!b.chaos->authors.empty()) absl::StrAppend(&out, " ", JoinQuoted(b.chaos->authors));
     absl::StrAppend(&out, "\n");
   }
+  for (const Rewrite& r : b.rewrites) out += RewriteText(r);
   for (const Template& t : b.templates) out += TemplateText(t);
   if (b.bufsize) absl::StrAppend(&out, "    bufsize ", *b.bufsize, "\n");
   if (b.whoami) absl::StrAppend(&out, "    whoami\n");

@@ -10,7 +10,7 @@ namespace ringdns::core {
 absl::StatusOr<Pipeline> BuildPipeline(const config::ServerBlock& block, std::vector<std::string>* warnings) {
   Pipeline p;
   // CoreDNS's plugin.cfg order: ... bufsize, ..., acl, any, chaos, loadbalance, ..., cache,
-  // ..., minimal, template, ..., hosts, ..., forward, ..., whoami, ...
+  // ..., rewrite, ..., minimal, template, ..., hosts, ..., forward, ..., whoami, ...
   if (block.bufsize) {
     p.query_edits.emplace_back(BufsizeStage(*block.bufsize));
     p.bufsize = *block.bufsize;
@@ -33,6 +33,11 @@ absl::StatusOr<Pipeline> BuildPipeline(const config::ServerBlock& block, std::ve
   if (block.minimal) {
     p.answer_hooks.emplace_back(MinimalStage());
     p.minimal = true;
+  }
+  if (!block.rewrites.empty()) {
+    absl::StatusOr<RewriteStage> rewrite = RewriteStage::Build(block.rewrites);
+    if (!rewrite.ok()) return rewrite.status();
+    p.rewrite.emplace(std::move(*rewrite));
   }
   if (!block.templates.empty()) {
     std::vector<std::string> zones;

@@ -4,7 +4,7 @@
 // Stages keep CoreDNS's plugin order (its plugin.cfg), whatever order the Corefile lists
 // them in. The shard's own steps sit at fixed places in that order:
 //
-//   query_edits -> (dnstap, metrics) -> before_cache stages -> cache -> after_cache stages
+//   query_edits -> (dnstap, metrics) -> before_cache stages -> cache -> rewrite -> after_cache stages
 //   -> forward -> after_forward stages
 //
 // after_forward stages see only the queries no forward of the block takes.
@@ -15,6 +15,7 @@
 // (pipeline.cc) where the block's directive puts it in order.
 #pragma once
 
+#include <optional>
 #include <span>
 #include <variant>
 #include <vector>
@@ -30,6 +31,7 @@
 #include "core/pipeline/loadbalance_stage.h"
 #include "core/pipeline/minimal_stage.h"
 #include "core/pipeline/query_context.h"
+#include "core/pipeline/rewrite_stage.h"
 #include "core/pipeline/template_stage.h"
 #include "core/pipeline/whoami_stage.h"
 
@@ -41,6 +43,9 @@ using Stage = std::variant<AclStage, AnyStage, BufsizeStage, ChaosStage, HostsSt
 struct Pipeline {
   std::vector<Stage> query_edits;    // bufsize: before dnstap and the rest see the query
   std::vector<Stage> before_cache;   // acl, any, chaos: before a cached answer would
+  // rewrite: after the cache (which keeps answers under the client's question), before
+  // the after_cache stages and the forward, which see the rewritten query.
+  std::optional<RewriteStage> rewrite;
   std::vector<Stage> after_cache;    // template, hosts: what answers in place of the forward
   std::vector<Stage> after_forward;  // whoami: what no forward takes
   // The stages with an answer hook, in the order they see an answer: the last in

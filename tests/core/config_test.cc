@@ -403,8 +403,8 @@ INSTANTIATE_TEST_SUITE_P(
                     "Corefile:3:18: consolidate: invalid REGEXP '(a)\\1111111111111111111': back-references"},
         BadCorefile{"a repeat count over RE2's 1000", ".:53 {\n errors {\n  consolidate 5m a{99999999999}\n }\n}\n",
                     "Corefile:3:18: consolidate: invalid REGEXP 'a{99999999999}': repeat count over 1000"},
-        BadCorefile{"rewrite is not supported yet", ".:53 {\n rewrite name a b\n}\n",
-                    "Corefile:2:2: unknown directive 'rewrite': a CoreDNS plugin ringdns does not have yet; "
+        BadCorefile{"dns64 is not supported yet", ".:53 {\n dns64\n}\n",
+                    "Corefile:2:2: unknown directive 'dns64': a CoreDNS plugin ringdns does not have yet; "
                     "ringdns supports acl"},
         BadCorefile{"unknown forward option", ".:53 {\n forward . 1.2.3.4 {\n   bogus 1\n }\n}\n",
                     "Corefile:3:4: unknown forward option 'bogus', expected one of except"},
