@@ -1,7 +1,8 @@
 // The cost of each pipeline stage per query (or per answer, for answer hooks), on the
 // shard's thread with its own buffers: acl deciding a query that it lets through, any,
 // chaos, whoami, template and hosts answering in place, bufsize lowering a query's EDNS size,
-// loadbalance shuffling an answer's addresses and minimal cutting an answer short.
+// loadbalance shuffling an answer's addresses and minimal cutting an answer short, rewrite
+// editing a query and re-encoding its answer.
 // Compare with BM_* in wire_parse_bench for the parse every query pays anyway.
 #include <benchmark/benchmark.h>
 
@@ -172,6 +173,59 @@ void BM_MinimalCutsAnAnswer(benchmark::State& state) { MinimalRun(state, true); 
 BENCHMARK(BM_MinimalCutsAnAnswer);
 void BM_MinimalCopyOnly(benchmark::State& state) { MinimalRun(state, false); }
 BENCHMARK(BM_MinimalCopyOnly);
+
+// rewrite: a query's question rewritten in place (AKS's regex rule; an exact rule), and
+// the answer to it re-encoded with the client's question and owner names back (one
+// CNAME and two addresses, names compressed).
+constexpr const char* kAksRewrite =
+    " rewrite stop {\n  name regex (.*)\\.example\\.com {1}.default.svc.cluster.local\n"
+    "  answer name (.*)\\.default\\.svc\\.cluster\\.local {1}.example.com\n }\n";
+
+void RewriteQueryRun(benchmark::State& state, const std::string& directives, const std::string& qname) {
+  const core::Pipeline p = Build(directives);
+  const Bytes query = MessageBuilder(1, 0x0100).Question(qname, 1).Opt(1232, 0).bytes();
+  Bytes room(1960);
+  const auto op = [&] {
+    std::memcpy(room.data(), query.data(), query.size());
+    const wire::Result<wire::QueryView> q = wire::ParseQuery({room.data(), query.size()});
+    benchmark::DoNotOptimize(p.rewrite->RewriteQuery(room, q->size, q->qname_len, q->qtype, q->qclass));
+  };
+  ReportAllocsPerOp(state, op);
+  for (auto _ : state) op();
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_RewriteQueryRegex(benchmark::State& state) { RewriteQueryRun(state, kAksRewrite, "foo.example.com."); }
+BENCHMARK(BM_RewriteQueryRegex);
+void BM_RewriteQueryExact(benchmark::State& state) {
+  RewriteQueryRun(state, " rewrite name exact foo.example.com. foo.default.svc.cluster.local.\n", "foo.example.com.");
+}
+BENCHMARK(BM_RewriteQueryExact);
+void BM_RewritePassesAnotherNameOn(benchmark::State& state) { RewriteQueryRun(state, kAksRewrite, "www.example.org."); }
+BENCHMARK(BM_RewritePassesAnotherNameOn);
+
+void BM_RewriteRevertsAnAnswer(benchmark::State& state) {
+  const core::Pipeline p = Build(kAksRewrite);
+  MessageBuilder b(1, 0x8180);
+  b.Question("foo.default.svc.cluster.local.", 1);
+  b.AnswerAt(12, 5, 30, testing::WireName("bar.default.svc.cluster.local."));
+  b.Answer("bar.default.svc.cluster.local.", 1, 30, testing::ARdata(10, 0, 0, 1));
+  b.Answer("bar.default.svc.cluster.local.", 1, 30, testing::ARdata(10, 0, 0, 2));
+  b.Opt(1232, 0);
+  const Bytes answer = b.bytes();
+  core::OriginalQuestion original;
+  const Bytes name = testing::WireName("foo.example.com.");
+  original.qname_len = static_cast<std::uint8_t>(name.size());
+  std::memcpy(original.qname.data(), name.data(), name.size());
+  original.qtype = 1;
+  original.qclass = 1;
+  Bytes out(65535);
+  const auto op = [&] { benchmark::DoNotOptimize(p.rewrite->RevertAnswer(answer, out, original, 1)); };
+  ReportAllocsPerOp(state, op);
+  for (auto _ : state) op();
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_RewriteRevertsAnAnswer);
 
 void BM_LoadbalanceShufflesAnAnswer(benchmark::State& state) {
   const core::Pipeline p = Build(" loadbalance\n");

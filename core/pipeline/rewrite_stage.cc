@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstring>
 #include <optional>
 #include <string_view>
@@ -46,6 +47,10 @@ struct Matcher {
   std::string to;    // the new text, or the regex's replacement with {N}
   std::unique_ptr<RE2> re;
   int groups = 0;  // the groups the replacement reads, {0} included
+  // `(.*)LITERAL` (optionally anchored): found without RE2's group search, which
+  // allocates for a regex it cannot search one-pass, as this one (AKS's documented rule).
+  std::optional<std::string> any_then_literal;
+  bool literal_at_end = false;  // the pattern ends in `$`
 
   // Writes the replaced `name` into `out` when it matches; false when it does not.
   bool Apply(std::string_view name, Text& out) const noexcept {
@@ -86,8 +91,17 @@ struct Matcher {
 
   bool ApplyRegex(std::string_view name, Text& out) const noexcept {
     std::array<re2::StringPiece, kMaxGroups> pieces;
-    if (!re->Match(re2::StringPiece(name.data(), name.size()), 0, name.size(), RE2::UNANCHORED, pieces.data(),
-                   groups)) {
+    if (any_then_literal) {
+      // Greedy `.*` from the start (a name has no newline): the last LITERAL, or the
+      // one at the end with `$`.
+      const std::string& literal = *any_then_literal;
+      const std::size_t at = literal_at_end ? (name.ends_with(literal) ? name.size() - literal.size() : std::string_view::npos)
+                                            : name.rfind(literal);
+      if (at == std::string_view::npos) return false;
+      pieces[0] = re2::StringPiece(name.data(), at + literal.size());
+      pieces[1] = re2::StringPiece(name.data(), at);
+    } else if (!re->Match(re2::StringPiece(name.data(), name.size()), 0, name.size(), RE2::UNANCHORED, pieces.data(),
+                          groups)) {
       return false;
     }
     // {N} becomes group N; anything else is copied.
@@ -125,6 +139,29 @@ absl::StatusOr<std::unique_ptr<RE2>> Compile(const std::string& pattern) {
   return re;
 }
 
+// LITERAL when `pattern` is `^?(.*)LITERAL$?`, LITERAL being letters, digits, '-', '_'
+// and backslash-escaped punctuation; `at_end` says whether it ends in `$`.
+std::optional<std::string> AnyThenLiteral(std::string_view pattern, bool& at_end) {
+  if (pattern.starts_with('^')) pattern.remove_prefix(1);
+  if (!pattern.starts_with("(.*)")) return std::nullopt;
+  pattern.remove_prefix(4);
+  at_end = pattern.ends_with('$') && !pattern.ends_with("\\$");
+  if (at_end) pattern.remove_suffix(1);
+  std::string literal;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') {
+      literal += c;
+    } else if (c == '\\' && i + 1 < pattern.size() && std::ispunct(static_cast<unsigned char>(pattern[i + 1]))) {
+      literal += pattern[++i];
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (literal.empty()) return std::nullopt;
+  return literal;
+}
+
 absl::StatusOr<Matcher> RegexMatcher(const std::string& pattern, const std::string& replacement) {
   Matcher m;
   m.match = NameMatch::kRegex;
@@ -133,6 +170,7 @@ absl::StatusOr<Matcher> RegexMatcher(const std::string& pattern, const std::stri
   m.re = std::move(*re);
   m.to = replacement;
   m.groups = std::min(GroupsRead(replacement), m.re->NumberOfCapturingGroups() + 1);
+  m.any_then_literal = AnyThenLiteral(pattern, m.literal_at_end);
   return m;
 }
 
@@ -272,13 +310,45 @@ RewriteStage::QueryResult RewriteStage::RewriteQuery(std::span<std::uint8_t> mes
   return {Outcome::kRewritten, result.matched, new_len};
 }
 
+std::size_t RewriteStage::MapAnswerName(bool owner, std::span<const std::uint8_t> name, std::uint32_t matched,
+                                        wire::NameStorage& out) const noexcept {
+  std::array<char, wire::kMaxNameTextLen> text;
+  const std::size_t text_len = LowerText(name, text);
+  if (text_len == 0) return 0;
+  std::array<Text, 2> texts;
+  texts[0].Append(std::string_view(text.data(), text_len));
+  std::size_t current = 0;
+  bool changed = false;
+  auto run = [&](const Matcher& m) {
+    if (m.Apply(texts[current].view(), texts[1 - current]) && !texts[1 - current].overflow) {
+      current = 1 - current;
+      changed = true;
+    }
+  };
+  for (std::size_t i = 0; i < rules_.size(); ++i) {
+    if ((matched & (std::uint32_t{1} << i)) == 0) continue;
+    const Rule& r = rules_[i];
+    if (r.reverse && (owner || r.reverse_targets)) run(*r.reverse);
+    for (const Matcher& m : owner ? r.owner_rules : r.target_rules) run(m);
+  }
+  if (!changed) return 0;
+  const wire::Result<std::size_t> len = wire::NameFromText(texts[current].view(), out);
+  return len ? *len : 0;  // a replacement that is not a name leaves the name as it was
+}
+
 wire::Result<std::size_t> RewriteStage::RevertAnswer(std::span<const std::uint8_t> answer, std::span<std::uint8_t> out,
                                                      const OriginalQuestion& original,
                                                      std::uint32_t matched) const noexcept {
+  // An answer repeats its names (an RRset's owners): the last one mapped is remembered.
   struct Context {
     const RewriteStage* stage;
     const OriginalQuestion* original;
     std::uint32_t matched;
+    wire::NameRole last_role = wire::NameRole::kQuestion;
+    std::size_t last_len = 0;  // 0: nothing remembered
+    wire::NameStorage last_in;
+    std::size_t last_out_len = 0;
+    wire::NameStorage last_out;
   } ctx{this, &original, matched};
   wire::NameEdits edits;
   edits.context = &ctx;
@@ -286,34 +356,22 @@ wire::Result<std::size_t> RewriteStage::RevertAnswer(std::span<const std::uint8_
   edits.question_class = original.qclass;
   edits.map_name = [](void* c, wire::NameRole role, std::span<const std::uint8_t> name,
                       wire::NameStorage& out_name) -> std::size_t {
-    const Context& x = *static_cast<const Context*>(c);
+    Context& x = *static_cast<Context*>(c);
     if (role == wire::NameRole::kQuestion) {
       std::memcpy(out_name.data(), x.original->qname.data(), x.original->qname_len);
       return x.original->qname_len;
     }
-    std::array<char, wire::kMaxNameTextLen> text;
-    const std::size_t text_len = LowerText(name, text);
-    if (text_len == 0) return 0;
-    std::array<Text, 2> texts;
-    texts[0].Append(std::string_view(text.data(), text_len));
-    std::size_t current = 0;
-    bool changed = false;
-    auto run = [&](const Matcher& m) {
-      if (m.Apply(texts[current].view(), texts[1 - current]) && !texts[1 - current].overflow) {
-        current = 1 - current;
-        changed = true;
-      }
-    };
-    const bool owner = role == wire::NameRole::kOwner;
-    for (std::size_t i = 0; i < x.stage->rules_.size(); ++i) {
-      if ((x.matched & (std::uint32_t{1} << i)) == 0) continue;
-      const Rule& r = x.stage->rules_[i];
-      if (r.reverse && (owner || r.reverse_targets)) run(*r.reverse);
-      for (const Matcher& m : owner ? r.owner_rules : r.target_rules) run(m);
+    if (x.last_len == name.size() && x.last_role == role && std::memcmp(x.last_in.data(), name.data(), name.size()) == 0) {
+      std::memcpy(out_name.data(), x.last_out.data(), x.last_out_len);
+      return x.last_out_len;
     }
-    if (!changed) return 0;
-    const wire::Result<std::size_t> len = wire::NameFromText(texts[current].view(), out_name);
-    return len ? *len : 0;  // a replacement that is not a name leaves the name as it was
+    const std::size_t mapped = x.stage->MapAnswerName(role == wire::NameRole::kOwner, name, x.matched, out_name);
+    x.last_role = role;
+    x.last_len = name.size();
+    std::memcpy(x.last_in.data(), name.data(), name.size());
+    x.last_out_len = mapped;
+    std::memcpy(x.last_out.data(), out_name.data(), mapped);
+    return mapped;
   };
   edits.map_ttl = [](void* c, std::uint32_t ttl) -> std::uint32_t {
     const Context& x = *static_cast<const Context*>(c);

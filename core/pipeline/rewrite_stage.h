@@ -85,6 +85,10 @@ class RewriteStage {
  private:
   struct Rule;
   RewriteStage();
+  // A name of an answer through the matched rules' answer side: the new name's length
+  // in `out`, or 0 to keep it. `owner`: an owner name, else a name in RDATA.
+  std::size_t MapAnswerName(bool owner, std::span<const std::uint8_t> name, std::uint32_t matched,
+                            wire::NameStorage& out) const noexcept;
   std::vector<Rule> rules_;
   std::uint32_t answer_rules_ = 0;  // rules with something to do to answers
 };

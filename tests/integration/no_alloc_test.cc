@@ -316,6 +316,49 @@ TEST(NoAllocation, TemplateAnswersAllocateNothing) {
   EXPECT_GE(totals.forwarded, 1u);  // www.example fell through
 }
 
+TEST(NoAllocation, RewrittenQueriesAndTheirAnswersAllocateNothing) {
+  // rewrite edits the query in its buffer and re-encodes the answer in the shard's
+  // scratch: an exact rule that lengthens the name, a suffix rule with `answer auto`, the
+  // AKS regex rule with `answer name` (RE2 finds its one group in place), a type rule, a
+  // ttl range. Each answer comes back with the client's own question.
+  Reflector upstream;
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n"
+                " rewrite name exact a.rw.test. a.much.longer.name.rw.test.\n"
+                " rewrite continue name suffix .sfx.test. .other.test. answer auto\n"
+                " rewrite ttl suffix .other.test. 30-60\n"
+                " rewrite stop {\n  name regex (.*)\\.example\\.com {1}.default.svc.cluster.local\n"
+                "  answer name (.*)\\.default\\.svc\\.cluster\\.local {1}.example.com\n }\n"
+                " rewrite type TXT A\n"
+                " forward . 127.0.0.1:" + std::to_string(upstream.port()) + "\n}\n");
+  UdpClient client;
+  const std::vector<Bytes> queries = {
+      MessageBuilder(1, 0x0100).Question("a.rw.test.", 1).Opt(1232, 0).bytes(),
+      MessageBuilder(2, 0x0100).Question("host.sfx.test.", 1).Opt(1232, 0).bytes(),
+      MessageBuilder(3, 0x0100).Question("foo.example.com.", 1).Opt(1232, 0).bytes(),
+      MessageBuilder(4, 0x0100).Question("t.test.", 16).Opt(1232, 0).bytes(),
+  };
+  std::uint8_t answer[4096];
+  auto exchange = [&](int n) {
+    int right = 0;
+    for (int i = 0; i < n; ++i) {
+      const Bytes& q = queries[static_cast<std::size_t>(i) % queries.size()];
+      const ssize_t got = client.Exchange(fwd.port(), q.data(), q.size(), answer, sizeof(answer), 1000);
+      // The reflected answer's question is the client's again, octet for octet.
+      right += got == static_cast<ssize_t>(q.size()) && std::memcmp(answer + 4, q.data() + 4, q.size() - 4) == 0;
+    }
+    return right;
+  };
+  ASSERT_EQ(exchange(2000), 2000);
+  const std::uint64_t before = ProcessAllocationCount();
+  const int right = exchange(40000);
+  const std::uint64_t allocations = ProcessAllocationCount() - before;
+  EXPECT_EQ(right, 40000);
+  EXPECT_EQ(allocations, 0u);
+  const core::ShardCounters totals = fwd.Stop();
+  EXPECT_EQ(totals.rewrites, 4u * 10500u);
+  EXPECT_EQ(totals.rewrite_failures, 0u);
+}
+
 // fstrm_capture (fstrm-bin) as the dnstap collector, stopped by PID; skips without it.
 class DnstapCollector {
  public:
