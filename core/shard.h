@@ -286,6 +286,7 @@ class Shard {
     std::span<const std::uint8_t> qname;
     std::uint16_t refresh_udp_size = 0;  // bufsize's SIZE for a refresh's OPT; 0: ringdns's own
     const RewriteStage* rewrite = nullptr;  // the block's rules, which a refresh applies too
+    zones::RouteId route = 0;               // the block, whose forward a rewritten refresh picks again
   };
 
   // shard.cc
@@ -465,8 +466,12 @@ class Shard {
   // An upstream's answer to a rewritten query, re-encoded for the client into the
   // rewrite scratch (the answer's buffer given back, `owner` kBorrowed). False when it
   // does not re-encode: the client gets SERVFAIL.
-  bool RevertUpstreamAnswer(const InflightSlot& slot, std::span<std::uint8_t>& answer, Owner& owner,
-                            std::uint16_t& bid, wire::ResponseInfo& info) noexcept;
+  bool RevertUpstreamAnswer(const InflightSlot& slot, const OriginalQuestion& original,
+                            std::span<std::uint8_t>& answer, Owner& owner, std::uint16_t& bid,
+                            wire::ResponseInfo& info) noexcept;
+  // The client as it asked, for an answer that already carries its own question (the
+  // query log reads the question from the answer by these lengths; metrics by type).
+  static Client AsAsked(const Client& client, const OriginalQuestion& original) noexcept;
 
   // shard_cache.cc
   // Answers from the cache or starts what it needs (prefetch, stale refresh); returns

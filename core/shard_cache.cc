@@ -256,12 +256,14 @@ bool Shard::StartRefresh(const Lookup& lookup, std::span<const std::uint8_t> sto
                 .udp_size = wire::edns::kAdvertisedUdpSize,
                 .qtype = key.qtype,
                 .start_us = NowUs()};
-  // The block's rewrite applies as it did to the client's query the answer came from.
+  // The block's rewrite applies as it did to the client's query the answer came from,
+  // and the forward is the rewritten name's, as the client's query's was.
   std::optional<wire::QueryView> edited;
+  Lookup asked = lookup;
   if (lookup.rewrite != nullptr) {
     const OriginalQuestion original = QuestionOf(bid, *q);
     const RewriteStage::QueryResult r =
-        lookup.rewrite->RewriteQuery({payload, kRewriteStashOffset}, *len, q->qname_len, q->qtype, q->qclass);
+        lookup.rewrite->RewriteQuery({payload, kQueryRoom}, *len, q->qname_len, q->qtype, q->qclass);
     const wire::Result<wire::QueryView> parsed =
         r.outcome == RewriteStage::Outcome::kRewritten ? wire::ParseQuery({payload, r.len}) : q;
     if (r.outcome == RewriteStage::Outcome::kFailed || !parsed) {
@@ -270,6 +272,12 @@ bool Shard::StartRefresh(const Lookup& lookup, std::span<const std::uint8_t> sto
       return false;
     }
     edited = *parsed;
+    asked.forward = routes_.PickForward(lookup.route, edited->qname({payload, edited->size}));
+    if (asked.forward == nullptr) {
+      inflight_.Release(index);
+      query_buffers_.Release(bid);
+      return false;
+    }
     if (r.outcome == RewriteStage::Outcome::kRewritten || lookup.rewrite->EditsAnswer(r.matched)) {
       StashQuestion(bid, original);
       nobody.query_len = edited->size;
@@ -277,13 +285,13 @@ bool Shard::StartRefresh(const Lookup& lookup, std::span<const std::uint8_t> sto
       nobody.rewrite_matched = r.matched;
     }
   }
-  FillSlot(index, nobody, edited ? *edited : *q, lookup, now);
+  FillSlot(index, nobody, edited ? *edited : *q, asked, now);
   if (!Admit(inflight_[index])) {
     inflight_.Release(index);
     query_buffers_.Release(bid);
     return false;
   }
-  if (nobody.rewrite == nullptr) RegisterLeader(index);
+  RegisterLeader(index);
   StartForward(index, now);
   return true;
 }

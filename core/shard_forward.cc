@@ -91,7 +91,7 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
   bool edited_in_place = false;
   auto reply = [&](std::uint16_t rcode, bool with_question, std::uint16_t ede = kNoEde,
                    LogError error = LogError::kNone) {
-    if (edited_in_place) Unrewritten(client, bid, original);  // `msg` and `q` are as received again
+    if (edited_in_place) client = Unrewritten(client, bid, original);  // `msg` and `q` are as received again
     wire::Result<std::size_t> len =
         with_question ? wire::BuildErrorAnswer(msg, *q, {rcode, ede != kNoEde, ede}, room)
                       : wire::BuildHeaderOnlyAnswer(msg, rcode, room);
@@ -141,10 +141,10 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
         if (client.rewrite == nullptr) {
           ReplyFromStage(client, room, at.answer_len);
         } else if (const std::size_t len = RevertStageAnswer(client, room, at.answer_len, original); len > 0) {
-          ReplyFromStage(client, room, len);
+          ReplyFromStage(AsAsked(client, original), room, len);
         } else {
           ++counters_.rewrite_failures;  // the stage's answer is over the query: the error is made from `original`
-          ReplyRewriteFailure(client, original);
+          ReplyRewriteFailure(AsAsked(client, original), original);
         }
         break;
       case Verdict::kDrop:
@@ -166,6 +166,7 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
   if (stages_handled(pipeline.before_cache)) return;
   lookup.forward = routes_.PickForward(route, lookup.qname);
   lookup.rewrite = pipeline.rewrite ? &*pipeline.rewrite : nullptr;
+  lookup.route = route;
   const std::int64_t now = NowMs();
   if (lookup.forward != nullptr) {
     std::uint8_t key_flags =
@@ -195,11 +196,15 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
   if (lookup.rewrite != nullptr) {
     original = QuestionOf(bid, *q);
     const RewriteStage::QueryResult r =
-        lookup.rewrite->RewriteQuery({query.data(), kRewriteStashOffset}, q->size, q->qname_len, q->qtype, q->qclass);
+        lookup.rewrite->RewriteQuery({query.data(), kQueryRoom}, q->size, q->qname_len, q->qtype, q->qclass);
     if (r.outcome == RewriteStage::Outcome::kRewritten) {
       edited_in_place = true;
       const wire::Result<wire::QueryView> parsed = wire::ParseQuery({query.data(), r.len});
       if (!parsed) {
+        // A pointer of a later record into the question no longer lands on a label.
+        // `reply` puts the question back; the rest of the query never moved.
+        client.query_len = static_cast<std::uint16_t>(r.len);
+        client.qname_len = static_cast<std::uint16_t>(r.len - (q->size - q->qname_len));
         ++counters_.rewrite_failures;
         return reply(wire::rcode::kServFail, true);
       }
@@ -212,8 +217,7 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
       lookup.qname = edited->qname({query.data(), r.len});
       lookup.forward = routes_.PickForward(route, lookup.qname);
       edited_ctx.emplace(QueryContext{std::span<std::uint8_t>(query.data(), r.len), *edited, lookup.qname, client.addr,
-                                      client.tcp(), std::span<std::uint8_t>(query.data(), kRewriteStashOffset),
-                                      counters_, client.udp_size});
+                                      client.tcp(), room, counters_, client.udp_size});
     }
     if (r.outcome == RewriteStage::Outcome::kFailed) {
       ++counters_.rewrite_failures;
@@ -222,6 +226,7 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
     if (edited_in_place || lookup.rewrite->EditsAnswer(r.matched)) {
       client.rewrite = lookup.rewrite;
       client.rewrite_matched = r.matched;
+      StashQuestion(bid, original);
     }
   }
   QueryContext& stage_ctx = edited_ctx ? *edited_ctx : ctx;
@@ -241,16 +246,14 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
     ++counters_.servfail_no_slot;
     return reply(wire::rcode::kServFail, true, kNoEde, LogError::kSlotsFull);
   }
-  // The stages may have written past the query: the original question is kept only now.
-  if (client.rewrite != nullptr) StashQuestion(bid, original);
   FillSlot(index, client, *view, lookup, now);
   client.query_len = inflight_[index].query_len;  // without the client's COOKIE now
-  if (client.rewrite == nullptr && JoinInFlight(index, lookup)) return;
+  if (JoinInFlight(index, lookup)) return;
   if (!Admit(inflight_[index])) {
     inflight_.Release(index);  // nothing was sent; the query buffer is still this function's
     return reply(wire::rcode::kRefused, true, kNoEde, LogError::kMaxConcurrent);
   }
-  if (client.rewrite == nullptr) RegisterLeader(index);
+  RegisterLeader(index);
   ++counters_.forwarded;
   StartForward(index, now);
 }
@@ -583,7 +586,9 @@ void Shard::OnUpstreamAnswer(std::uint32_t index, std::uint8_t upstream, std::ui
       return StartForward(index, now);
     }
   }
-  if (slot.rewrite != nullptr && !RevertUpstreamAnswer(slot, answer, owner, bid, *info)) {
+  std::optional<OriginalQuestion> asked;  // a rewritten query's, for the log and metrics
+  if (slot.rewrite != nullptr) asked = StashedQuestion(slot.query_buffer);
+  if (asked && !RevertUpstreamAnswer(slot, *asked, answer, owner, bid, *info)) {
     ++counters_.rewrite_failures;  // its names do not re-encode: nothing of it reaches the client
     GiveBack(owner, bid);
     ForgetPending(slot);
@@ -624,7 +629,7 @@ void Shard::OnUpstreamAnswer(std::uint32_t index, std::uint8_t upstream, std::ui
     }
   }
   ++counters_.answers;
-  SendToClient(ClientOf(slot), data, len, owner, bid);
+  SendToClient(asked ? AsAsked(ClientOf(slot), *asked) : ClientOf(slot), data, len, owner, bid);
   ReleaseSlot(index);
 }
 

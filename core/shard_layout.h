@@ -33,18 +33,18 @@ inline constexpr std::uint32_t kQueryRoom = kQueryBufferSize - kPayloadOffset;
 // larger one arrives cut (MSG_TRUNC) and the client gets TC and retries over TCP.
 inline constexpr std::uint32_t kAnswerBufferSize = 4096 + kPayloadOffset;
 
-// A rewritten query's original question (core/shard_rewrite.cc) is kept at the end of
-// its buffer's room, where nothing is written until its answer is.
-inline constexpr std::uint32_t kRewriteStashSize = 264;  // an OriginalQuestion, rounded up
-inline constexpr std::uint32_t kRewriteStashOffset = kQueryRoom - kRewriteStashSize;
 // Where a rewritten answer is re-encoded: any answer, with its names grown.
 inline constexpr std::uint32_t kRewriteScratchSize = 65535;
 
 // Per query buffer, what its query upstream is sent with besides its own bytes: the
-// name spelled for DNS 0x20 (up to 255 octets), then LayOutQuery's scratch (a COOKIE).
+// name spelled for DNS 0x20 (up to 255 octets), then LayOutQuery's scratch (a COOKIE);
+// then, for a query `rewrite` edited, its original question (core/shard_rewrite.cc),
+// out of the way of everything written into the buffer's room.
 inline constexpr std::uint32_t kSpelledNameLen = 256;
-inline constexpr std::uint32_t kUpstreamScratch = 384;
-static_assert(kSpelledNameLen + kOutgoingScratchSize <= kUpstreamScratch);
+inline constexpr std::uint32_t kRewriteStashOffset = 384;  // into the scratch
+inline constexpr std::uint32_t kRewriteStashSize = 264;   // an OriginalQuestion, rounded up
+inline constexpr std::uint32_t kUpstreamScratch = kRewriteStashOffset + kRewriteStashSize;
+static_assert(kSpelledNameLen + kOutgoingScratchSize <= kRewriteStashOffset);
 
 // Big buffers hold a whole TCP answer (up to 65535 octets) after a 2-octet length prefix.
 inline constexpr std::uint32_t kBigPayloadOffset = 2;

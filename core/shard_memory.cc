@@ -41,7 +41,10 @@ std::uint64_t Shard::MemoryBound(const ShardOptions& o, const RouteTable& routes
   bound += std::uint64_t{o.answer_buffers} * (kAnswerBufferSize + sizeof(io_uring_buf));
   bound += owned * kQueryBufferSize + std::uint64_t{o.big_buffers} * kBigBufferSize;
   bound += (all_query + o.answer_buffers + o.big_buffers) * sizeof(SendContext) + all_query;
-  bound += all_query * kUpstreamScratch;  // 0x20 spellings and COOKIE pieces
+  bound += all_query * kUpstreamScratch;  // 0x20 spellings, COOKIE pieces, rewrite's original questions
+  if (std::any_of(routes.blocks.begin(), routes.blocks.end(), [](const BlockRoute& b) { return b.pipeline.rewrite.has_value(); })) {
+    bound += kRewriteScratchSize;  // where rewritten answers are re-encoded
+  }
   // Upstream UDP sockets: the kernel's socket, file and inode, and the multishot receive,
   // charged to the same cgroup (a replacement is open while its socket's receive ends).
   bound += std::uint64_t{routes.upstream_family_count()} * o.upstream_sockets * 3 / 2 * kKernelSocketBytes;

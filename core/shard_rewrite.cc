@@ -1,11 +1,10 @@
 // rewrite on a shard (core/pipeline/rewrite_stage.h). A query the block's rules change
 // is edited in its own buffer, so everything after (the stages, the forward over any
-// transport, 0x20, dnstap) sees the rewritten query; its original question waits at the
-// end of the buffer (layout::kRewriteStashOffset). Every way out gives the client its
-// own question back: an upstream's answer is re-encoded (RevertAnswer), and an answer
-// written over the query (errors, stale answers) first restores it (Unrewritten, from
-// WriteOverQuery). A rewritten query neither leads nor joins coalesced queries: waiters
-// would share a buffer layout they do not have.
+// transport, 0x20, dnstap) sees the rewritten query; its original question waits in the
+// buffer's upstream scratch (layout::kRewriteStashOffset). Every way out gives the
+// client its own question back: an upstream's answer is re-encoded (RevertAnswer), and
+// an answer written over the query (errors, stale and cached copies, a coalesced
+// waiter's share) first restores it (Unrewritten, from WriteOverQuery).
 #include <cstring>
 
 #include "core/shard.h"
@@ -17,7 +16,6 @@ namespace ringdns::core {
 using namespace layout;
 
 static_assert(sizeof(OriginalQuestion) <= kRewriteStashSize);
-static_assert(kRewriteStashOffset > 512 + wire::kMaxNameLen, "a rewritten query has room to grow");
 
 OriginalQuestion Shard::QuestionOf(std::uint16_t bid, const wire::QueryView& q) noexcept {
   OriginalQuestion original;
@@ -29,18 +27,18 @@ OriginalQuestion Shard::QuestionOf(std::uint16_t bid, const wire::QueryView& q) 
 }
 
 void Shard::StashQuestion(std::uint16_t bid, const OriginalQuestion& original) noexcept {
-  std::memcpy(query_buffers_.Payload(bid) + kRewriteStashOffset, &original, sizeof original);
+  std::memcpy(query_buffers_.Scratch(bid) + kRewriteStashOffset, &original, sizeof original);
 }
 
 OriginalQuestion Shard::StashedQuestion(std::uint16_t bid) noexcept {
   OriginalQuestion original;
-  std::memcpy(&original, query_buffers_.Payload(bid) + kRewriteStashOffset, sizeof original);
+  std::memcpy(&original, query_buffers_.Scratch(bid) + kRewriteStashOffset, sizeof original);
   return original;
 }
 
 std::span<const std::uint8_t> Shard::AskedQnameOf(const InflightSlot& slot) noexcept {
   if (slot.rewrite == nullptr) return QnameOf(slot);
-  const std::uint8_t* stash = query_buffers_.Payload(slot.query_buffer) + kRewriteStashOffset;
+  const std::uint8_t* stash = query_buffers_.Scratch(slot.query_buffer) + kRewriteStashOffset;
   return {stash + offsetof(OriginalQuestion, qname), stash[offsetof(OriginalQuestion, qname_len)]};
 }
 
@@ -75,9 +73,19 @@ std::size_t Shard::RevertStageAnswer(const Client& client, std::span<std::uint8_
   return *reverted;
 }
 
-bool Shard::RevertUpstreamAnswer(const InflightSlot& slot, std::span<std::uint8_t>& answer, Owner& owner,
-                                 std::uint16_t& bid, wire::ResponseInfo& info) noexcept {
-  const OriginalQuestion original = StashedQuestion(slot.query_buffer);
+Shard::Client Shard::AsAsked(const Client& client, const OriginalQuestion& original) noexcept {
+  Client asked = client;
+  asked.query_len = static_cast<std::uint16_t>(client.query_len - client.qname_len + original.qname_len);
+  asked.qname_len = original.qname_len;
+  asked.qtype = original.qtype;
+  asked.rewrite = nullptr;
+  asked.rewrite_matched = 0;
+  return asked;
+}
+
+bool Shard::RevertUpstreamAnswer(const InflightSlot& slot, const OriginalQuestion& original,
+                                 std::span<std::uint8_t>& answer, Owner& owner, std::uint16_t& bid,
+                                 wire::ResponseInfo& info) noexcept {
   const wire::Result<std::size_t> len = slot.rewrite->RevertAnswer(
       answer, {rewrite_scratch_.get(), kRewriteScratchSize}, original, slot.rewrite_matched);
   if (!len) return false;

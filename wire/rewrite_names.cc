@@ -64,9 +64,21 @@ class NameWriter {
   }
   std::uint8_t* At(std::size_t offset) noexcept { return out_.data() + offset; }
 
+  // Where the writer is, to go back to if what follows is given up.
+  struct Mark {
+    std::size_t len;
+    std::size_t targets;
+  };
+  Mark Here() const noexcept { return {len_, count_}; }
+  void Back(Mark m) noexcept {
+    len_ = m.len;
+    count_ = m.targets;
+  }
+
   // Writes `name` (uncompressed, valid); with `compress`, its longest suffix already
-  // written becomes a pointer, and its own labels become targets for later names.
-  bool PutName(std::span<const std::uint8_t> name, bool compress) noexcept {
+  // written becomes a pointer; with `remember` too, its own labels become targets for
+  // later names.
+  bool PutName(std::span<const std::uint8_t> name, bool compress, bool remember) noexcept {
     std::size_t start = 0;  // the label where the match begins
     std::size_t target = kNone;
     if (compress) {
@@ -79,7 +91,7 @@ class NameWriter {
     const std::size_t first = len_;
     if (!Put(name.data(), literal)) return false;
     if (target != kNone && !PutU16(static_cast<std::uint16_t>(0xC000 | target))) return false;
-    if (compress) {
+    if (compress && remember) {
       // Every label written literally but the root may be pointed to.
       for (std::size_t at = 0; at < literal && name[at] != 0; at += 1 + std::size_t{name[at]}) {
         Remember(first + at, name.size() - at);
@@ -133,6 +145,13 @@ class NameWriter {
   std::size_t count_ = 0;
 };
 
+// The types whose RDATA names WalkResponse checks: any other type's RDATA may be garbage
+// in an answer that passed the walk.
+bool WalkChecksNames(std::uint16_t type) noexcept {
+  return type == rrtype::kCname || type == rrtype::kNs || type == rrtype::kPtr || type == rrtype::kMx ||
+         type == rrtype::kSrv || type == rrtype::kSoa;
+}
+
 class Rewriter {
  public:
   Rewriter(std::span<const std::uint8_t> in, std::span<std::uint8_t> out, const NameEdits& edits)
@@ -170,7 +189,7 @@ class Rewriter {
     NameStorage name;
     std::size_t len = 0;
     const Result<std::size_t> used = ExpandName(in_.first(in_rdata ? end : in_.size()), at, name, len);
-    if (!used) return used.error() == Error::kTooShort && in_rdata ? Error::kBadRdata : used.error();
+    if (!used) return in_rdata ? Error::kBadRdata : used.error();  // a name that overruns or breaks its RDATA
     at += *used;
     NameStorage mapped;
     const std::size_t mapped_len = edits_.map_name != nullptr && role != kUnmapped
@@ -178,7 +197,11 @@ class Rewriter {
                                        : 0;
     const std::span<const std::uint8_t> written =
         mapped_len != 0 ? std::span<const std::uint8_t>(mapped.data(), mapped_len) : std::span<const std::uint8_t>(name.data(), len);
-    return out_.PutName(written, compress) ? Error::kOk : Error::kBufferTooSmall;
+    // A pointer may land only where the answer walk saw a label (RFC 1035 allows more;
+    // the walk, and so the client path, does not): owners, the question, and the names
+    // of the types whose RDATA it reads.
+    const bool remember = !in_rdata || WalkChecksNames(rdata_type_);
+    return out_.PutName(written, compress, remember) ? Error::kOk : Error::kBufferTooSmall;
   }
 
   Error CopyRecord(std::size_t& at) noexcept {
@@ -207,8 +230,19 @@ class Rewriter {
     const std::size_t rdlength_at = out_.size();
     if (!out_.PutU16(0)) return Error::kBufferTooSmall;
     const std::size_t rdata_start = out_.size();
-    if (Error e = CopyRdata(type, at, rdata_end); e != Error::kOk) return e;
-    if (at != rdata_end) return Error::kBadRdata;
+    const std::size_t rdata_at = at;
+    const NameWriter::Mark mark = out_.Here();
+    Error e = CopyRdata(type, at, rdata_end);
+    if (e == Error::kOk && at != rdata_end) e = Error::kBadRdata;
+    if (e == Error::kBadRdata && !WalkChecksNames(type)) {
+      // RDATA the answer walk does not look inside and that is not what its type says:
+      // passed on as it came, as it would be without a rewrite (such types are never
+      // compressed, RFC 3597 section 4).
+      out_.Back(mark);
+      at = rdata_at;
+      e = CopyOctets(at, rdata_end - at, rdata_end);
+    }
+    if (e != Error::kOk) return e;
     const std::size_t written = out_.size() - rdata_start;
     if (written > 0xFFFF) return Error::kBufferTooSmall;
     StoreU16(out_.At(rdlength_at), static_cast<std::uint16_t>(written));
@@ -230,6 +264,7 @@ class Rewriter {
   }
 
   Error CopyRdata(std::uint16_t type, std::size_t& at, std::size_t end) noexcept {
+    rdata_type_ = type;
     auto name = [&](NameRole role, bool compress) { return CopyName(at, role, compress, end); };
     // Steps run in order until one fails.
     Error e = Error::kOk;
@@ -296,6 +331,7 @@ class Rewriter {
   }
 
   std::span<const std::uint8_t> in_;
+  std::uint16_t rdata_type_ = 0;  // the type whose RDATA is being copied
   NameWriter out_;
   const NameEdits& edits_;
 };

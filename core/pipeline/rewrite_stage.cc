@@ -29,6 +29,7 @@ struct Text {
   bool overflow = false;
 
   void Append(std::string_view s) noexcept {
+    if (s.empty()) return;  // a group that took no part has no data at all
     if (len + s.size() > data.size()) {
       overflow = true;
       return;
@@ -346,9 +347,9 @@ wire::Result<std::size_t> RewriteStage::RevertAnswer(std::span<const std::uint8_
     std::uint32_t matched;
     wire::NameRole last_role = wire::NameRole::kQuestion;
     std::size_t last_len = 0;  // 0: nothing remembered
-    wire::NameStorage last_in;
+    wire::NameStorage last_in = {};
     std::size_t last_out_len = 0;
-    wire::NameStorage last_out;
+    wire::NameStorage last_out = {};
   } ctx{this, &original, matched};
   wire::NameEdits edits;
   edits.context = &ctx;

@@ -21,6 +21,11 @@
 //  - `edns0`, `rcode` and `cname_target` rules are refused at load.
 //  - Response regexes see the name in lower case.
 //  - A TTL rule leaves OPT alone (CoreDNS's would overwrite its extended flags).
+//
+// Regexes are RE2 (Go's syntax), one per rule shared by every shard, as template's are:
+// its DFA cache takes a reader lock. A replacement that reads groups needs RE2's group
+// search, which allocates for a regex RE2 cannot search one-pass; `(.*)LITERAL`, the
+// form published rules use, is matched without it (checked against RE2 in the tests).
 #pragma once
 
 #include <cstddef>

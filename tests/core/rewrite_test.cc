@@ -194,6 +194,13 @@ TEST(RewriteQuery, TheAnyThenLiteralShortcutAgreesWithRe2) {
   }
 }
 
+TEST(RewriteQuery, AGroupThatTookNoPartIsEmpty) {
+  // RE2 gives such a group no data at all (UBSan caught the copy from null).
+  const RewriteStage stage = Stage(" rewrite name regex ^(www\\.)?(.*)\\.example\\.org\\.$ {1}{2}.internal.\n");
+  EXPECT_EQ(Ask(stage, "foo.example.org.").name, "foo.internal.");
+  EXPECT_EQ(Ask(stage, "www.foo.example.org.").name, "www.foo.internal.");
+}
+
 TEST(RewriteQuery, StopEndsTheListAndContinueGoesOnWithTheNewName) {
   const RewriteStage stop = Stage(" rewrite name a.example. b.example.\n rewrite name b.example. c.example.\n");
   EXPECT_EQ(Ask(stop, "a.example.").name, "b.example.");
@@ -224,6 +231,19 @@ TEST(RewriteQuery, ANameThatIsNotANameAfterwardsFails) {
   std::string long_name;
   for (int i = 0; i < 3; ++i) long_name += std::string(60, 'a') + ".";
   EXPECT_EQ(Ask(grow, long_name).result.outcome, RewriteStage::Outcome::kFailed);
+}
+
+TEST(RewriteQuery, ALargeQueryIsRewrittenWhenItsRoomHoldsIt) {
+  const RewriteStage stage = Stage(" rewrite name suffix .cb.test. .remote.svc.cluster.local.\n");
+  MessageBuilder m(7, 0x0100);
+  m.Question("foo.cb.test.", 1);
+  m.Opt(1232, 0, Bytes(1900 - 12 - 13 - 4 - 11, 0));  // a padding-sized option body
+  Bytes message = m.bytes();
+  const std::size_t len = message.size();
+  message.resize(1960);
+  const RewriteStage::QueryResult r = stage.RewriteQuery(message, len, 13, 1, 1);
+  EXPECT_EQ(r.outcome, RewriteStage::Outcome::kRewritten);
+  EXPECT_EQ(r.len, len + 17);
 }
 
 TEST(RewriteQuery, NoRoomForTheLongerNameFails) {

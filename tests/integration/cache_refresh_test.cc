@@ -80,6 +80,44 @@ TEST(Coalescing, HundredSimultaneousIdenticalMissesReachTheUpstreamOnce) {
   EXPECT_EQ(totals.coalesced, 99u);
 }
 
+// rewrite: identical misses of a rewritten name coalesce too; each waiter gets the answer
+// turned back to its own question (its spelling, its type), or SERVFAIL for it.
+void AskRewrittenTwenty(FakeUpstream& up, std::uint16_t rcode, int queries) {
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n rewrite continue name exact www.example. a.much.longer.name.example.\n"
+                " rewrite type TXT A\n cache\n forward . " + Upstream(up) + " {\n  max_connect_attempts 1\n }\n}\n");
+  std::vector<std::unique_ptr<UdpClient>> clients;
+  for (int i = 0; i < 20; ++i) {
+    clients.push_back(std::make_unique<UdpClient>());
+    const std::string name = i % 2 == 0 ? "www.example." : "WwW.ExAmple.";
+    clients.back()->SendTo(fwd.port(), MessageBuilder(static_cast<std::uint16_t>(1000 + i), 0x0100)
+                                           .Question(name, 16).Opt(1232, 0).bytes());
+  }
+  for (int i = 0; i < 20; ++i) {
+    const std::optional<Bytes> answer = clients[static_cast<std::size_t>(i)]->Receive(4s);
+    ASSERT_TRUE(answer.has_value()) << "client " << i;
+    EXPECT_EQ(wire::LoadU16(answer->data()), 1000 + i);
+    EXPECT_EQ(RcodeOf(*answer), rcode);
+    const Bytes wire_name = WireName(i % 2 == 0 ? "www.example." : "WwW.ExAmple.");
+    EXPECT_EQ(Bytes(answer->begin() + 12, answer->begin() + 12 + static_cast<long>(wire_name.size())), wire_name)
+        << "client " << i;
+    EXPECT_EQ(wire::LoadU16(answer->data() + 12 + wire_name.size()), 16) << "the client's type";
+  }
+  EXPECT_EQ(up.queries(), queries);
+  const core::ShardCounters totals = fwd.Stop();
+  EXPECT_EQ(totals.coalesced, 19u);
+  EXPECT_EQ(totals.rewrites, 20u);
+}
+
+TEST(Coalescing, RewrittenMissesCoalesceAndEachWaiterGetsItsOwnQuestion) {
+  FakeUpstream up(Behaviour::kAnswer, Answer(300), 300ms);
+  AskRewrittenTwenty(up, wire::rcode::kNoError, 1);
+}
+
+TEST(Coalescing, RewrittenWaitersGetServfailForTheirOwnQuestion) {
+  FakeUpstream up(Behaviour::kDrop);
+  AskRewrittenTwenty(up, wire::rcode::kServFail, 1);
+}
+
 TEST(Coalescing, WorksWithoutACacheAndFailsEveryWaiterWhenTheUpstreamIsDown) {
   FakeUpstream up(Behaviour::kDrop);
   Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . " + Upstream(up) +
