@@ -289,6 +289,11 @@ void FormatBlock(const ServerBlock& b, std::string& out) {
     if (!b.chaos->authors.empty()) absl::StrAppend(&out, " ", JoinQuoted(b.chaos->authors));
     absl::StrAppend(&out, "\n");
   }
+  if (b.nsid) {
+    absl::StrAppend(&out, "    nsid");
+    if (b.nsid->data) absl::StrAppend(&out, " ", Quote(*b.nsid->data));
+    absl::StrAppend(&out, "\n");
+  }
   for (const Template& t : b.templates) out += TemplateText(t);
   if (b.bufsize) absl::StrAppend(&out, "    bufsize ", *b.bufsize, "\n");
   if (b.whoami) absl::StrAppend(&out, "    whoami\n");
