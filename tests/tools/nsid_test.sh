@@ -3,7 +3,8 @@
 # over TLS, against ringdns forwarding to nsd on loopback (which has an NSID of its
 # own). Answers to queries that ask carry ringdns's NSID whatever made them: the
 # forward, the cache, chaos, and the SERVFAIL of a block without forward; queries that
-# do not ask get none, not even the upstream's from a cached answer.
+# do not ask get none, not even the upstream's from a cached answer. A UDP answer with
+# no room left under the client's size goes whole without it.
 # Usage: nsid_test.sh PATH_TO_RINGDNS
 set -u
 . "$(dirname "$0")/lib_tool_test.sh" "$1"
@@ -29,6 +30,8 @@ tcp IN A 192.0.2.2
 kdig IN A 192.0.2.3
 plain IN A 192.0.2.4
 ZONE
+printf 'big IN TXT "%s" "%s"\n' "$(printf 'a%.0s' $(seq 255))" "$(printf 'b%.0s' $(seq 190))" >>"$work/nsid.test.zone"
+
 nsd_conf upstream 127.0.0.1 "$nsd_port" nsid.test. "$work/nsid.test.zone"
 sed -i '/^server:/a\  nsid: "ascii_upstream-nsd"' "$work/upstream/nsd.conf"
 start_bg /usr/sbin/nsd -d -c "$work/upstream/nsd.conf"
@@ -87,6 +90,18 @@ for transport in +notcp +tcp; do
   check "$transport: ... with the NSID" has "$out" "$ours"
   check "$transport: without NSID a SERVFAIL has none" lacks "$(ask "$port" x.nowhere.test A "$transport")" 'NSID'
 done
+
+# big.nsid.test's answer takes 501 octets: a 512-octet UDP client has no room for the
+# NSID's 16, and gets the whole answer without it rather than one over its size or cut.
+size() { sed -n 's/.*MSG SIZE  rcvd: \([0-9]*\).*/\1/p' <<<"$1"; }
+big=$(ask "$port" big.nsid.test TXT +nsid +bufsize=512 +ignore)
+check "UDP 512: a 501-octet answer goes whole, without TC" has "$big" 'flags: qr aa rd; QUERY: 1, ANSWER: 1'
+check "... within 512 octets ($(size "$big"))" test "$(size "$big")" -le 512
+check "... and without the NSID it has no room for" lacks "$big" 'NSID'
+big=$(ask "$port" big.nsid.test TXT +nsid +bufsize=1232)
+check "UDP 1232: the same answer carries the NSID" has "$big" "$ours"
+check "... 16 octets longer" test "$(size "$big")" -eq 517
+check "TCP: it carries the NSID whatever the EDNS size" has "$(ask "$port" big.nsid.test TXT +nsid +bufsize=512 +tcp)" "$ours"
 
 kask() {  # kask PORT NAME [kdig options]
   local p=$1 name=$2; shift 2
