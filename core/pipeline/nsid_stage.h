@@ -31,7 +31,8 @@ class NsidStage {
   explicit NsidStage(std::string data) : data_(std::move(data)) {}
 
   void OnAnswer(AnswerContext& ctx) const noexcept {
-    if (ctx.nsid_requested) ctx.message = ctx.message.first(SetNsid(ctx.message, ctx.room, data_));
+    // Not message.first(): the answer may come out longer.
+    if (ctx.nsid_requested) ctx.message = {ctx.message.data(), SetNsid(ctx.message, ctx.room, data_)};
   }
 
   // Sets the NSID option of `answer` to `data` and returns the answer's new length, which
