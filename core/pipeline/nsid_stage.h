@@ -3,7 +3,8 @@
 // whose data is DATA's octets (what `dig +nsid` prints), in place of any the upstream
 // put there; answers to other queries are left as they are. It is the last answer hook
 // to run, as nsid comes first in CoreDNS's plugin.cfg, so cached answers, forwarded
-// ones, local stages' answers and errors all get it.
+// ones, local stages' answers and errors all get it. Built at load (DATA copied once);
+// the hook runs on the shard's thread, one walk of the answer, and never allocates.
 //
 // Differences from CoreDNS, which rebuilds the message: the option is added only where
 // the answer has room, so an answer the client's UDP size leaves no room in goes without
@@ -41,8 +42,6 @@ class NsidStage {
   // `data` does not fit.
   static std::size_t SetNsid(std::span<std::uint8_t> answer, std::span<std::uint8_t> room,
                              std::string_view data) noexcept;
-
-  const std::string& data() const noexcept { return data_; }
 
  private:
   std::string data_;
