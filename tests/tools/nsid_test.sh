@@ -31,6 +31,9 @@ kdig IN A 192.0.2.3
 plain IN A 192.0.2.4
 ZONE
 printf 'big IN TXT "%s" "%s"\n' "$(printf 'a%.0s' $(seq 255))" "$(printf 'b%.0s' $(seq 190))" >>"$work/nsid.test.zone"
+# huge: 3 100 octets of TXT, more than a query buffer holds: over TCP it is sent from a
+# big buffer.
+for i in $(seq 1 12); do printf 'huge IN TXT "%s%s"\n' "$i" "$(printf 'h%.0s' $(seq 250))"; done >>"$work/nsid.test.zone"
 
 nsd_conf upstream 127.0.0.1 "$nsd_port" nsid.test. "$work/nsid.test.zone"
 sed -i '/^server:/a\  nsid: "ascii_upstream-nsd"' "$work/upstream/nsd.conf"
@@ -102,6 +105,9 @@ big=$(ask "$port" big.nsid.test TXT +nsid +bufsize=1232)
 check "UDP 1232: the same answer carries the NSID" has "$big" "$ours"
 check "... 16 octets longer" test "$(size "$big")" -eq 517
 check "TCP: it carries the NSID whatever the EDNS size" has "$(ask "$port" big.nsid.test TXT +nsid +bufsize=512 +tcp)" "$ours"
+huge=$(ask "$port" huge.nsid.test TXT +nsid +tcp)
+check "TCP: an answer too big for a query buffer carries it ($(size "$huge") octets)" has "$huge" "$ours"
+check "... with all of its 12 records" has "$huge" 'ANSWER: 12,'
 
 kask() {  # kask PORT NAME [kdig options]
   local p=$1 name=$2; shift 2
