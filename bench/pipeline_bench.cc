@@ -1,8 +1,8 @@
 // The cost of each pipeline stage per query (or per answer, for answer hooks), on the
 // shard's thread with its own buffers: acl deciding a query that it lets through, any,
 // chaos, whoami, template and hosts answering in place, bufsize lowering a query's EDNS size,
-// loadbalance shuffling an answer's addresses and minimal cutting an answer short, rewrite
-// editing a query and re-encoding its answer.
+// loadbalance shuffling an answer's addresses, minimal cutting an answer short, nsid
+// adding its option, and rewrite editing a query and re-encoding its answer.
 // Compare with BM_* in wire_parse_bench for the parse every query pays anyway.
 #include <benchmark/benchmark.h>
 
@@ -247,6 +247,31 @@ void BM_LoadbalanceShufflesAnAnswer(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_LoadbalanceShufflesAnAnswer)->Arg(1)->Arg(4)->Arg(16);
+
+// nsid on a forwarded answer of four A records: the answer is copied back each
+// time (it comes out longer), with the query's NSID noted (Arg 1) or not (Arg 0, the cost
+// every other answer of a block with nsid pays).
+void BM_NsidAddsItsOption(benchmark::State& state) {
+  const core::Pipeline p = Build(" nsid ringdns-pod-7f9c\n");
+  MessageBuilder b(1, 0x8180);
+  b.Question("www.example.svc.cluster.local.", 1);
+  for (std::uint8_t i = 1; i <= 4; ++i) b.AnswerAt(12, 1, 30, testing::ARdata(10, 0, 0, i));
+  b.Opt(1232, 0);
+  const Bytes full = b.bytes();
+  Bytes buffer(1232);
+  core::RandomPool random;
+  const bool requested = state.range(0) != 0;
+  const auto op = [&] {
+    std::memcpy(buffer.data(), full.data(), full.size());
+    core::AnswerContext ctx{{buffer.data(), full.size()}, random, buffer, requested};
+    core::Pipeline::RunAnswer(p.answer_hooks, ctx);
+    benchmark::DoNotOptimize(ctx.message.size());
+  };
+  ReportAllocsPerOp(state, op);
+  for (auto _ : state) op();
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_NsidAddsItsOption)->Arg(0)->Arg(1);
 
 }  // namespace
 }  // namespace ringdns::bench

@@ -317,7 +317,7 @@ void Shard::SendToClient(const Client& client, std::uint8_t* data, std::size_t l
   if (client.block != kNoBlock && len >= wire::header::kSize) {
     const BlockRoute& block = routes_.blocks[client.block];
     if (!block.pipeline.answer_hooks.empty()) {
-      AnswerContext ctx{{data, len}, random_};
+      AnswerContext ctx{{data, len}, random_, AnswerRoom(client, data, len, owner, bid), client.nsid};
       Pipeline::RunAnswer(block.pipeline.answer_hooks, ctx);
       len = ctx.message.size();
     }
@@ -351,6 +351,23 @@ void Shard::SendToClient(const Client& client, std::uint8_t* data, std::size_t l
     case kBorrowed:  // never sent from where it lies: PlaceAnswer moved it
       return;
   }
+}
+
+std::span<std::uint8_t> Shard::AnswerRoom(const Client& client, std::uint8_t* data, std::size_t len, Owner owner,
+                                          std::uint16_t bid) noexcept {
+  std::span<std::uint8_t> buffer;  // the whole buffer the answer lies in
+  switch (owner) {
+    case kOwnsQuery: buffer = {query_buffers_.Payload(bid), kQueryRoom}; break;
+    case kOwnsAnswer: buffer = answer_buffers_.Buffer(bid); break;
+    case kOwnsBig: buffer = {big_buffers_.Payload(bid), kBigBufferSize - kBigPayloadOffset}; break;
+    case kOwnsNothing:
+    case kBorrowed: break;  // never sent from where it lies
+  }
+  if (buffer.empty()) return {};
+  const std::uint8_t* end = buffer.data() + buffer.size();
+  if (data < buffer.data() || data + len > end) return {};  // not in its buffer: it does not grow
+  const std::size_t limit = client.tcp() ? 65535 : client.udp_size;
+  return {data, std::max(len, std::min(static_cast<std::size_t>(end - data), limit))};
 }
 
 void Shard::GiveBack(Owner owner, std::uint16_t bid) noexcept {

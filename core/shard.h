@@ -251,6 +251,7 @@ class Shard {
     std::uint16_t qtype = 0;
     std::int64_t start_us = 0;
     bool do_bit = false;
+    bool nsid = false;  // its query asked for an NSID (noted only in blocks with `nsid`)
     ReplySource source{};  // UDP: the address the client asked, to answer from
     // rewrite: the rules that edited the query (its original question waits at
     // kRewriteStashOffset of its buffer) and which of them matched.
@@ -274,6 +275,7 @@ class Shard {
             .qtype = slot.qtype,
             .start_us = slot.start_us,
             .do_bit = slot.client_do,
+            .nsid = slot.client_nsid,
             .source = slot.client_source,
             .rewrite = slot.rewrite,
             .rewrite_matched = slot.rewrite_matched};
@@ -324,6 +326,10 @@ class Shard {
   // answer reports a failure of ringdns's own (for `errors`).
   void SendToClient(const Client& client, std::uint8_t* data, std::size_t len, Owner owner,
                     std::uint16_t bid, LogError error = LogError::kNone);
+  // Where an answer of `len` octets at `data`, in `owner`'s buffer `bid`, may grow for
+  // the answer hooks: to its buffer's end, and over UDP to the client's UDP size.
+  std::span<std::uint8_t> AnswerRoom(const Client& client, std::uint8_t* data, std::size_t len, Owner owner,
+                                     std::uint16_t bid) noexcept;
   // `log` and `errors`: a record of the answer for the logger thread (dropped and
   // counted when its queue is full).
   void RecordForLog(const Client& client, const std::uint8_t* data, std::size_t len, LogError error) noexcept;

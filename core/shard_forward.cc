@@ -130,6 +130,7 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
   client.qtype = q->qtype;
   // The block's stages (core/pipeline/), around the cache; the forward comes last.
   const Pipeline& pipeline = routes_.blocks[route].pipeline;
+  if (pipeline.nsid) client.nsid = wire::HasOption(msg, q->opt, wire::edns::kOptionNsid);
   QueryContext ctx{query, *q, lookup.qname, client.addr, client.tcp(), room, counters_, client.udp_size};
   auto stages_handled_at = [&](std::span<const Stage> stages, QueryContext& at) {
     const Verdict verdict = Pipeline::Run(stages, at);
@@ -326,8 +327,12 @@ void Shard::FillSlot(std::uint32_t index, const Client& client, const wire::Quer
   // The client's COOKIE is for ringdns to answer, not for the upstream, which gets
   // ringdns's own (core/upstream/cookie_jar.h).
   wire::OptView opt = q.opt;
-  slot.query_len = static_cast<std::uint16_t>(
-      wire::DropOption({query_buffers_.Payload(client.bid), q.size}, opt, wire::edns::kOptionCookie));
+  const std::span<std::uint8_t> query(query_buffers_.Payload(client.bid), q.size);
+  std::size_t len = wire::DropOption(query, opt, wire::edns::kOptionCookie);
+  // Nor is its NSID request: nsid answers with this server's own, and an upstream's NSID
+  // cached with the answer would reach clients that did not ask (RFC 5001 section 2.3).
+  if (client.nsid) len = wire::DropOption(query.first(len), opt, wire::edns::kOptionNsid);
+  slot.query_len = static_cast<std::uint16_t>(len);
   // A query whose additional section holds something else (a TSIG, which must stay
   // last and counted as signed) goes as it came.
   const bool others = wire::LoadU16(query_buffers_.Payload(client.bid) + wire::header::kArCount) != (opt.present() ? 1 : 0);
@@ -351,6 +356,7 @@ void Shard::FillSlot(std::uint32_t index, const Client& client, const wire::Quer
   slot.client_do = client.do_bit;
   slot.rewrite = client.rewrite;
   slot.rewrite_matched = client.rewrite_matched;
+  slot.client_nsid = client.nsid;
   SetForward(slot, *lookup.forward);
 }
 

@@ -17,6 +17,7 @@ namespace ringdns::wire {
 
 namespace edns {
 inline constexpr std::uint16_t kFlagDo = 0x8000;  // RFC 3225
+inline constexpr std::uint16_t kOptionNsid = 3;  // RFC 5001
 inline constexpr std::uint16_t kOptionClientSubnet = 8;  // RFC 7871
 inline constexpr std::uint16_t kOptionCookie = 10;  // RFC 7873
 inline constexpr std::uint16_t kOptionPadding = 12;  // RFC 7830
@@ -68,6 +69,14 @@ void ForEachOption(std::span<const std::uint8_t> msg, const OptView& opt, Visito
     visit(code, msg.subspan(pos, len));
     pos += len;
   }
+}
+
+// Whether `opt` holds an option `code`; false without an OPT.
+// Precondition: `opt` came from ParseOpt (or ParseQuery) over the same message.
+inline bool HasOption(std::span<const std::uint8_t> msg, const OptView& opt, std::uint16_t code) noexcept {
+  bool found = false;
+  if (opt.present()) ForEachOption(msg, opt, [&](std::uint16_t c, std::span<const std::uint8_t>) { found |= c == code; });
+  return found;
 }
 
 // Removes every option `code` from `msg`'s OPT, which must be its last record: the

@@ -188,6 +188,12 @@ struct Chaos {
   std::vector<std::string> authors;
 };
 
+// CoreDNS's `nsid [DATA]`: the server's identifier (RFC 5001) for answers to queries that
+// ask for it (core/pipeline/nsid_stage.h). Several words are joined with one space.
+struct Nsid {
+  std::optional<std::string> data;  // unset: the host name, "localhost" when it cannot be read
+};
+
 // CoreDNS's `template CLASS TYPE [ZONE...] { ... }`: answers made from Go templates for the
 // names its regexes match (core/pipeline/template_stage.h).
 struct Template {
@@ -275,6 +281,7 @@ struct ServerBlock {
   bool any = false;  // RFC 8482 minimal answers to ANY
   bool loadbalance = false;  // round_robin: addresses shuffled per answer
   std::optional<Chaos> chaos;
+  std::optional<Nsid> nsid;
   std::vector<Template> templates;  // tried in written order
   std::vector<Rewrite> rewrites;    // every `rewrite` line's rule, in written order
   // CoreDNS's `bufsize [SIZE]`: a query's EDNS UDP payload size above SIZE is lowered to it.

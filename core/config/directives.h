@@ -21,6 +21,7 @@ absl::Status ParseReload(const Directive& d, Reload& out);
 absl::Status ParseServerTls(const Directive& d, ServerTls& out);
 absl::Status ParseLoadbalance(const Directive& d, ServerBlock& out);
 absl::Status ParseChaos(const Directive& d, ServerBlock& out);
+absl::Status ParseNsid(const Directive& d, ServerBlock& out);
 absl::Status ParseBufsize(const Directive& d, ServerBlock& out);
 absl::Status ParseHosts(const Directive& d, ServerBlock& out);
 absl::Status ParseDnstap(const Directive& d, Dnstap& out);

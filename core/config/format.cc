@@ -327,6 +327,11 @@ void FormatBlock(const ServerBlock& b, std::string& out) {
     absl::StrAppend(&out, "\n");
   }
   for (const Rewrite& r : b.rewrites) out += RewriteText(r);
+  if (b.nsid) {
+    absl::StrAppend(&out, "    nsid");
+    if (b.nsid->data) absl::StrAppend(&out, " ", Quote(*b.nsid->data));
+    absl::StrAppend(&out, "\n");
+  }
   for (const Template& t : b.templates) out += TemplateText(t);
   if (b.bufsize) absl::StrAppend(&out, "    bufsize ", *b.bufsize, "\n");
   if (b.whoami) absl::StrAppend(&out, "    whoami\n");

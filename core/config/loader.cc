@@ -19,7 +19,7 @@ namespace {
 
 constexpr absl::string_view kSupported =
     "acl, any, bind, bufsize, cache, chaos, debug, dnstap, errors, forward, health, hosts, import, loadbalance, log, "
-    "loop, minimal, prometheus, ready, reload, rewrite, root, template, tls, whoami";
+    "loop, minimal, nsid, prometheus, ready, reload, rewrite, root, template, tls, whoami";
 
 // [scheme://]zone[:port], or a CIDR that becomes its reverse zones.
 absl::Status ParseKey(const Token& key, const LoadOptions& options, std::vector<ServerKey>& out) {
@@ -137,6 +137,7 @@ absl::Status ApplyDirective(const Directive& d, const LoadOptions& options, Serv
   }
   if (name == "loadbalance") return ParseLoadbalance(d, block);
   if (name == "chaos") return ParseChaos(d, block);
+  if (name == "nsid") return ParseNsid(d, block);
   if (name == "template") return ParseTemplate(d, block.templates.emplace_back());
   if (name == "rewrite") return ParseRewrite(d, block.rewrites);
   if (name == "bufsize") return ParseBufsize(d, block);

@@ -4,6 +4,7 @@
 #include <regex>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "core/config/directives.h"
 #include "core/config/parse_util.h"
 #include "wire/edns.h"
@@ -325,6 +326,16 @@ absl::Status ParseChaos(const Directive& d, ServerBlock& block) {
                                              " octets, which is what one answer holds"));
     }
     chaos.authors.push_back(text);
+  }
+  return ExpectNoBlock(d);
+}
+
+absl::Status ParseNsid(const Directive& d, ServerBlock& block) {
+  if (block.nsid) return ErrorAt(d.name, "nsid is given twice in this server block, expected at most one");
+  Nsid& nsid = block.nsid.emplace();
+  // CoreDNS joins the arguments with a space: `nsid my server` is "my server".
+  if (!d.args.empty()) {
+    nsid.data = absl::StrJoin(d.args, " ", [](std::string* out, const Token& arg) { out->append(arg.text); });
   }
   return ExpectNoBlock(d);
 }

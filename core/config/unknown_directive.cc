@@ -21,7 +21,7 @@ constexpr absl::string_view kOutOfScope[] = {
 // CoreDNS plugins a forwarder's Corefile may use that ringdns does not have yet.
 constexpr absl::string_view kNotYet[] = {
     "cancel",   "dns64",    "geoip",   "grpc",        "header", "local",
-    "metadata", "multisocket", "nsid", "on",     "pprof",
+    "metadata", "multisocket", "on",     "pprof",
     "timeouts", "trace",   "tsig",     "view",
 };
 

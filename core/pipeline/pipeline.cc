@@ -9,8 +9,15 @@ namespace ringdns::core {
 
 absl::StatusOr<Pipeline> BuildPipeline(const config::ServerBlock& block, std::vector<std::string>* warnings) {
   Pipeline p;
-  // CoreDNS's plugin.cfg order: ... bufsize, ..., acl, any, chaos, loadbalance, ..., cache,
+  // CoreDNS's plugin.cfg order: ... nsid, bufsize, ..., acl, any, chaos, loadbalance, ..., cache,
   // ..., rewrite, ..., minimal, template, ..., hosts, ..., forward, ..., whoami, ...
+  if (block.nsid) {
+    // The host name as chaos reads it, at load; the first answer hook in CoreDNS's
+    // order, so the last to edit an answer.
+    const std::string host = HostName();
+    p.answer_hooks.emplace_back(NsidStage(block.nsid->data.value_or(host.empty() ? "localhost" : host)));
+    p.nsid = true;
+  }
   if (block.bufsize) {
     p.query_edits.emplace_back(BufsizeStage(*block.bufsize));
     p.bufsize = *block.bufsize;

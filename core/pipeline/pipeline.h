@@ -30,6 +30,7 @@
 #include "core/pipeline/hosts_stage.h"
 #include "core/pipeline/loadbalance_stage.h"
 #include "core/pipeline/minimal_stage.h"
+#include "core/pipeline/nsid_stage.h"
 #include "core/pipeline/query_context.h"
 #include "core/pipeline/rewrite_stage.h"
 #include "core/pipeline/template_stage.h"
@@ -38,7 +39,7 @@
 namespace ringdns::core {
 
 using Stage = std::variant<AclStage, AnyStage, BufsizeStage, ChaosStage, HostsStage, LoadbalanceStage, MinimalStage,
-                           TemplateStage, WhoamiStage>;
+                           NsidStage, TemplateStage, WhoamiStage>;
 
 struct Pipeline {
   std::vector<Stage> query_edits;    // bufsize: before dnstap and the rest see the query
@@ -55,6 +56,8 @@ struct Pipeline {
   // ask with it too.
   std::uint16_t bufsize = 0;
   bool minimal = false;  // answers are made minimal before they are cut for UDP, too
+  // nsid: the shard notes which queries ask for an NSID (AnswerContext::nsid_requested).
+  bool nsid = false;
 
   // Runs the query hooks of `stages` in order until one answers or drops the query;
   // kNext when none did.

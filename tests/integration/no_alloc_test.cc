@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <filesystem>
@@ -274,6 +275,59 @@ TEST(NoAllocation, PipelineStagesAllocateNothing) {
   EXPECT_EQ(totals.hosts_answers, 18000u);  // the name and its PTR
   EXPECT_EQ(totals.hosts_servfail, 9000u);
   EXPECT_EQ(totals.bufsize_lowered, 72000u);
+}
+
+TEST(NoAllocation, NsidAnswersAllocateNothing) {
+  // nsid drops the NSID request from the query it forwards and writes its option into the
+  // answer's own buffer: cache hits, forwarded misses and chaos's local answers to queries
+  // that ask for an NSID get it; a query that does not ask gets none.
+  Reflector upstream;
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n nsid ringdns-no-alloc\n chaos\n cache {\n  success 32\n }\n"
+                " forward . 127.0.0.1:" + std::to_string(upstream.port()) + "\n}\n");
+  UdpClient client;
+  const Bytes nsid_option = Hex("0003 0000");
+  auto query = [&](const std::string& name, std::uint16_t qclass, bool nsid) {
+    MessageBuilder b(1, 0x0100);
+    b.Question(name, qclass == 3 ? 16 : 1, qclass);
+    if (qclass == 1) b.AnswerAt(12, 1, 300, ARdata(10, 0, 0, 1));
+    return b.Opt(1232, 0, nsid ? nsid_option : Bytes{}).bytes();
+  };
+  std::vector<Bytes> queries = {query("hit.example.", 1, true), query("version.bind.", 3, true),
+                                query("plain.example.", 1, false)};
+  for (int i = 0; i < 100; ++i) queries.push_back(query("miss" + std::to_string(i) + ".example.", 1, true));
+  const std::string expected = std::string("\x00\x03\x00\x10", 4) + "ringdns-no-alloc";
+  std::uint8_t answer[4096];
+  int with_nsid = 0;
+  auto exchange = [&](int n) {
+    int answered = 0;
+    for (int i = 0; i < n; ++i) {
+      // Every other query one of the first three, the rest cycling through 100 names
+      // against 32 cache entries: hits, misses and chaos answers.
+      const std::size_t which = i % 2 == 0 ? static_cast<std::size_t>(i / 2) % 3 : 3 + static_cast<std::size_t>(i) % 100;
+      const Bytes& q = queries[which];
+      const int len = client.Exchange(fwd.port(), q.data(), q.size(), answer, sizeof(answer), 1000);
+      answered += len > 0;
+      const std::uint8_t* begin = answer;
+      const std::uint8_t* end = begin + (len > 0 ? len : 0);
+      const auto* wanted = reinterpret_cast<const std::uint8_t*>(expected.data());
+      const bool has = std::search(begin, end, wanted, wanted + expected.size()) != end;
+      with_nsid += has;
+      if (has == (which == 2)) ADD_FAILURE() << "query " << which << (has ? " got" : " lacks") << " the NSID";
+    }
+    return answered;
+  };
+  ASSERT_EQ(exchange(3000), 3000);
+  const std::uint64_t before = ProcessAllocationCount();
+  with_nsid = 0;
+  const int answered = exchange(60000);
+  const std::uint64_t allocations = ProcessAllocationCount() - before;
+  EXPECT_EQ(answered, 60000);
+  EXPECT_EQ(allocations, 0u);
+  EXPECT_EQ(with_nsid, 60000 - 10000);
+  const core::ShardCounters totals = fwd.Stop();
+  EXPECT_GT(totals.cache_hits, 10000u);
+  EXPECT_GT(totals.forwarded, 10000u);
+  EXPECT_EQ(totals.chaos_answers, 10500u);
 }
 
 TEST(NoAllocation, TemplateAnswersAllocateNothing) {
