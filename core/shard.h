@@ -455,6 +455,14 @@ class Shard {
   void ReleaseSlot(std::uint32_t slot_index);
 
   // shard_rewrite.cc
+  // The block's rewrite (lookup.rewrite) on a query about to go on to the stages and the
+  // forward. When the rules change the question, `client` and `lookup` (name, forward)
+  // describe the rewritten query and `edited` is its parse; `original` is the question
+  // before, also stashed beside the query when the answer needs it. False: the query
+  // gets SERVFAIL, its question first put back when `edited_in_place`.
+  bool ApplyRewrite(Client& client, std::span<std::uint8_t> query, const wire::QueryView& q, zones::RouteId route,
+                    Lookup& lookup, OriginalQuestion& original, std::optional<wire::QueryView>& edited,
+                    bool& edited_in_place) noexcept;
   // The question of the query in buffer `bid`, as parsed in `q`.
   OriginalQuestion QuestionOf(std::uint16_t bid, const wire::QueryView& q) noexcept;
   // Keeps `original` at the end of buffer `bid`, and reads it back.

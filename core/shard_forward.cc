@@ -191,44 +191,15 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
   }
   // rewrite, after the cache (which keeps answers under the client's question): the
   // stages and the forward after it see the rewritten query.
-  const wire::QueryView* view = &*q;
   std::optional<wire::QueryView> edited;
+  if (lookup.rewrite != nullptr && !ApplyRewrite(client, query, *q, route, lookup, original, edited, edited_in_place)) {
+    ++counters_.rewrite_failures;
+    return reply(wire::rcode::kServFail, true);
+  }
   std::optional<QueryContext> edited_ctx;
-  if (lookup.rewrite != nullptr) {
-    original = QuestionOf(bid, *q);
-    const RewriteStage::QueryResult r =
-        lookup.rewrite->RewriteQuery({query.data(), kQueryRoom}, q->size, q->qname_len, q->qtype, q->qclass);
-    if (r.outcome == RewriteStage::Outcome::kRewritten) {
-      edited_in_place = true;
-      const wire::Result<wire::QueryView> parsed = wire::ParseQuery({query.data(), r.len});
-      if (!parsed) {
-        // A pointer of a later record into the question no longer lands on a label.
-        // `reply` puts the question back; the rest of the query never moved.
-        client.query_len = static_cast<std::uint16_t>(r.len);
-        client.qname_len = static_cast<std::uint16_t>(r.len - (q->size - q->qname_len));
-        ++counters_.rewrite_failures;
-        return reply(wire::rcode::kServFail, true);
-      }
-      ++counters_.rewrites;
-      edited = *parsed;
-      view = &*edited;
-      client.query_len = edited->size;
-      client.qname_len = edited->qname_len;
-      client.qtype = edited->qtype;
-      lookup.qname = edited->qname({query.data(), r.len});
-      lookup.forward = routes_.PickForward(route, lookup.qname);
-      edited_ctx.emplace(QueryContext{std::span<std::uint8_t>(query.data(), r.len), *edited, lookup.qname, client.addr,
-                                      client.tcp(), room, counters_, client.udp_size});
-    }
-    if (r.outcome == RewriteStage::Outcome::kFailed) {
-      ++counters_.rewrite_failures;
-      return reply(wire::rcode::kServFail, true);
-    }
-    if (edited_in_place || lookup.rewrite->EditsAnswer(r.matched)) {
-      client.rewrite = lookup.rewrite;
-      client.rewrite_matched = r.matched;
-      StashQuestion(bid, original);
-    }
+  if (edited) {
+    edited_ctx.emplace(QueryContext{query.first(edited->size), *edited, lookup.qname, client.addr, client.tcp(), room,
+                                    counters_, client.udp_size});
   }
   QueryContext& stage_ctx = edited_ctx ? *edited_ctx : ctx;
   if (lookup.forward == nullptr) {
@@ -247,7 +218,7 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
     ++counters_.servfail_no_slot;
     return reply(wire::rcode::kServFail, true, kNoEde, LogError::kSlotsFull);
   }
-  FillSlot(index, client, *view, lookup, now);
+  FillSlot(index, client, edited ? *edited : *q, lookup, now);
   client.query_len = inflight_[index].query_len;  // without the client's COOKIE now
   if (JoinInFlight(index, lookup)) return;
   if (!Admit(inflight_[index])) {

@@ -6,6 +6,7 @@
 // an answer written over the query (errors, stale and cached copies, a coalesced
 // waiter's share) first restores it (Unrewritten, from WriteOverQuery).
 #include <cstring>
+#include <optional>
 
 #include "core/shard.h"
 #include "core/shard_layout.h"
@@ -62,6 +63,35 @@ Shard::Client Shard::Unrewritten(const Client& client, std::uint16_t into, const
   restored.rewrite = nullptr;
   restored.rewrite_matched = 0;
   return restored;
+}
+
+bool Shard::ApplyRewrite(Client& client, std::span<std::uint8_t> query, const wire::QueryView& q, zones::RouteId route,
+                         Lookup& lookup, OriginalQuestion& original, std::optional<wire::QueryView>& edited,
+                         bool& edited_in_place) noexcept {
+  original = QuestionOf(client.bid, q);
+  const RewriteStage::QueryResult r =
+      lookup.rewrite->RewriteQuery({query.data(), kQueryRoom}, q.size, q.qname_len, q.qtype, q.qclass);
+  if (r.outcome == RewriteStage::Outcome::kFailed) return false;  // the query is as it came
+  if (r.outcome == RewriteStage::Outcome::kRewritten) {
+    edited_in_place = true;
+    // The rest of the query moved as a whole: only the question's length changed.
+    client.query_len = static_cast<std::uint16_t>(r.len);
+    client.qname_len = static_cast<std::uint16_t>(r.len - (q.size - q.qname_len));
+    const wire::Result<wire::QueryView> parsed = wire::ParseQuery(query.first(r.len));
+    // A pointer of a later record into the question no longer lands on a label.
+    if (!parsed) return false;
+    ++counters_.rewrites;
+    edited = *parsed;
+    client.qtype = edited->qtype;
+    lookup.qname = edited->qname(query.first(r.len));
+    lookup.forward = routes_.PickForward(route, lookup.qname);
+  }
+  if (edited_in_place || lookup.rewrite->EditsAnswer(r.matched)) {
+    client.rewrite = lookup.rewrite;
+    client.rewrite_matched = r.matched;
+    StashQuestion(client.bid, original);
+  }
+  return true;
 }
 
 std::size_t Shard::RevertStageAnswer(const Client& client, std::span<std::uint8_t> room, std::size_t len,
