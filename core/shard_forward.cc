@@ -169,7 +169,10 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
   lookup.rewrite = pipeline.rewrite ? &*pipeline.rewrite : nullptr;
   lookup.route = route;
   const std::int64_t now = NowMs();
-  if (lookup.forward != nullptr) {
+  // Keyed for the cache and coalescing only when a forward takes the name as asked; a
+  // name that only its rewrite sends to a forward goes alone, uncached.
+  const bool keyed = lookup.forward != nullptr;
+  if (keyed) {
     std::uint8_t key_flags =
         static_cast<std::uint8_t>((q->opt.present() ? CacheKey::kEdns : 0) |
                                   (q->opt.do_bit() ? CacheKey::kDo : 0) |
@@ -220,12 +223,12 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
   }
   FillSlot(index, client, edited ? *edited : *q, lookup, now);
   client.query_len = inflight_[index].query_len;  // without the client's COOKIE now
-  if (JoinInFlight(index, lookup)) return;
+  if (keyed && JoinInFlight(index, lookup)) return;
   if (!Admit(inflight_[index])) {
     inflight_.Release(index);  // nothing was sent; the query buffer is still this function's
     return reply(wire::rcode::kRefused, true, kNoEde, LogError::kMaxConcurrent);
   }
-  RegisterLeader(index);
+  if (keyed) RegisterLeader(index);
   ++counters_.forwarded;
   StartForward(index, now);
 }

@@ -118,6 +118,25 @@ TEST(Coalescing, RewrittenWaitersGetServfailForTheirOwnQuestion) {
   AskRewrittenTwenty(up, wire::rcode::kServFail, 1);
 }
 
+TEST(Coalescing, ANameOnlyItsRewriteSendsToAForwardIsNeverShared) {
+  // No forward takes a.corp.example. as asked, so it has no cache key: its A and AAAA
+  // queries go upstream each, and each client gets the answer to its own type.
+  FakeUpstream up(Behaviour::kAnswer, Answer(300), 300ms);
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n rewrite name suffix .corp.example. .internal.example.\n"
+                " forward internal.example " + Upstream(up) + "\n}\n");
+  UdpClient a, aaaa;
+  a.SendTo(fwd.port(), MessageBuilder(1, 0x0100).Question("a.corp.example.", 1).bytes());
+  aaaa.SendTo(fwd.port(), MessageBuilder(2, 0x0100).Question("a.corp.example.", 28).bytes());
+  for (auto [client, qtype] : {std::pair{&a, 1}, {&aaaa, 28}}) {
+    const std::optional<Bytes> answer = client->Receive(3s);
+    ASSERT_TRUE(answer.has_value()) << qtype;
+    const Bytes name = WireName("a.corp.example.");
+    EXPECT_EQ(wire::LoadU16(answer->data() + 12 + name.size()), qtype);
+  }
+  EXPECT_EQ(up.queries(), 2);
+  EXPECT_EQ(fwd.Stop().coalesced, 0u);
+}
+
 TEST(Coalescing, WorksWithoutACacheAndFailsEveryWaiterWhenTheUpstreamIsDown) {
   FakeUpstream up(Behaviour::kDrop);
   Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . " + Upstream(up) +
