@@ -61,7 +61,7 @@ struct ShardCounters {
   RelaxedCounter bufsize_lowered;     // bufsize: queries whose EDNS payload size was lowered
   RelaxedCounter template_answers;    // template: answers (and NXDOMAINs) it wrote
   RelaxedCounter template_failures;   // template: a record that did not render (SERVFAIL)
-  RelaxedCounter rewrites;            // rewrite: queries whose question a rule changed
+  RelaxedCounter rewrites;            // rewrite: queries (refreshes too) whose question or options a rule changed
   RelaxedCounter rewrite_failures;    // rewrite: not a name afterwards, no room, or an answer that would not re-encode (SERVFAIL)
   RelaxedCounter refused;             // no server block serves the zone
   RelaxedCounter servfail_no_forward; // the block has no forward for the name

@@ -51,6 +51,7 @@ struct InflightSlot {
   bool pending = false;         // filed in the pending index under (upstream_socket, txid)
   bool client_do = false;       // the client's query had the DO bit (for `log`)
   bool client_nsid = false;     // the client's query asked for an NSID (for `nsid`)
+  bool opt_added = false;       // rewrite gave the query an OPT: the answer's goes (RFC 6891 section 7)
   bool truncated_over_udp = false;  // the upstream's UDP answer had TC: asked again over TCP
   bool moved = false;           // its upstream stream broke: the retry is not its own failure
   // The attempt before the current one (UDP only) still counts: if its answer comes

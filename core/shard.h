@@ -257,6 +257,7 @@ class Shard {
     // kRewriteStashOffset of its buffer) and which of them matched.
     const RewriteStage* rewrite = nullptr;
     std::uint32_t rewrite_matched = 0;
+    bool opt_added = false;  // an edns0 rule gave its query an OPT the client did not send
 
     bool tcp() const noexcept { return conn != kNoConn; }
   };
@@ -278,7 +279,8 @@ class Shard {
             .nsid = slot.client_nsid,
             .source = slot.client_source,
             .rewrite = slot.rewrite,
-            .rewrite_matched = slot.rewrite_matched};
+            .rewrite_matched = slot.rewrite_matched,
+            .opt_added = slot.opt_added};
   }
   // What OnQuery learned about a query that may be cached or coalesced.
   struct Lookup {
@@ -289,6 +291,7 @@ class Shard {
     std::uint16_t refresh_udp_size = 0;  // bufsize's SIZE for a refresh's OPT; 0: ringdns's own
     const RewriteStage* rewrite = nullptr;  // the block's rules, which a refresh applies too
     zones::RouteId route = 0;               // the block, whose forward a rewritten refresh picks again
+    bool unshared = false;  // an edns0 rule gave the query its client's data: neither cached nor coalesced
   };
 
   // shard.cc

@@ -258,31 +258,17 @@ bool Shard::StartRefresh(const Lookup& lookup, std::span<const std::uint8_t> sto
                 .start_us = NowUs()};
   // The block's rewrite applies as it did to the client's query the answer came from,
   // and the forward is the rewritten name's, as the client's query's was.
+  // (Its edns0 rules that need a client's address do nothing.)
   std::optional<wire::QueryView> edited;
   Lookup asked = lookup;
   if (lookup.rewrite != nullptr) {
-    const OriginalQuestion original = QuestionOf(bid, *q);
-    const RewriteStage::QueryResult r =
-        lookup.rewrite->RewriteQuery({payload, kQueryRoom}, *len, q->qname_len, q->qtype, q->qclass);
-    const wire::Result<wire::QueryView> parsed =
-        r.outcome == RewriteStage::Outcome::kRewritten ? wire::ParseQuery({payload, r.len}) : q;
-    if (r.outcome == RewriteStage::Outcome::kFailed || !parsed) {
+    OriginalQuestion original;
+    bool edited_in_place = false;
+    if (!ApplyRewrite(nobody, {payload, kQueryRoom}, *q, lookup.route, asked, original, edited, edited_in_place) ||
+        asked.forward == nullptr) {
       inflight_.Release(index);
       query_buffers_.Release(bid);
       return false;
-    }
-    edited = *parsed;
-    asked.forward = routes_.PickForward(lookup.route, edited->qname({payload, edited->size}));
-    if (asked.forward == nullptr) {
-      inflight_.Release(index);
-      query_buffers_.Release(bid);
-      return false;
-    }
-    if (r.outcome == RewriteStage::Outcome::kRewritten || lookup.rewrite->EditsAnswer(r.matched)) {
-      StashQuestion(bid, original);
-      nobody.query_len = edited->size;
-      nobody.rewrite = lookup.rewrite;
-      nobody.rewrite_matched = r.matched;
     }
   }
   FillSlot(index, nobody, edited ? *edited : *q, asked, now);

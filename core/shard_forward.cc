@@ -171,7 +171,7 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
   const std::int64_t now = NowMs();
   // Keyed for the cache and coalescing only when a forward takes the name as asked; a
   // name that only its rewrite sends to a forward goes alone, uncached.
-  const bool keyed = lookup.forward != nullptr;
+  bool keyed = lookup.forward != nullptr;
   if (keyed) {
     std::uint8_t key_flags =
         static_cast<std::uint8_t>((q->opt.present() ? CacheKey::kEdns : 0) |
@@ -199,6 +199,7 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
     ++counters_.rewrite_failures;
     return reply(wire::rcode::kServFail, true);
   }
+  if (lookup.unshared) keyed = false;
   std::optional<QueryContext> edited_ctx;
   if (edited) {
     edited_ctx.emplace(QueryContext{query.first(edited->size), *edited, lookup.qname, client.addr, client.tcp(), room,
@@ -328,6 +329,7 @@ void Shard::FillSlot(std::uint32_t index, const Client& client, const wire::Quer
   slot.block = client.block;
   slot.start_us = client.start_us;
   slot.client_do = client.do_bit;
+  slot.opt_added = client.opt_added;
   slot.rewrite = client.rewrite;
   slot.rewrite_matched = client.rewrite_matched;
   slot.client_nsid = client.nsid;

@@ -62,6 +62,13 @@ Shard::Client Shard::Unrewritten(const Client& client, std::uint16_t into, const
   restored.query_len = static_cast<std::uint16_t>(wire::header::kSize + question + rest);
   restored.rewrite = nullptr;
   restored.rewrite_matched = 0;
+  if (client.opt_added) {  // the OPT an edns0 rule added, last: the client sent none
+    const std::span<std::uint8_t> message(to, restored.query_len);
+    if (wire::Result<wire::QueryView> q = wire::ParseQuery(message)) {
+      restored.query_len = static_cast<std::uint16_t>(wire::DropOpt(message, q->opt));
+    }
+    restored.opt_added = false;
+  }
   return restored;
 }
 
@@ -69,14 +76,14 @@ bool Shard::ApplyRewrite(Client& client, std::span<std::uint8_t> query, const wi
                          Lookup& lookup, OriginalQuestion& original, std::optional<wire::QueryView>& edited,
                          bool& edited_in_place) noexcept {
   original = QuestionOf(client.bid, q);
-  const RewriteStage::QueryResult r =
-      lookup.rewrite->RewriteQuery({query.data(), kQueryRoom}, q.size, q.qname_len, q.qtype, q.qclass);
+  const RewriteStage::QueryResult r = lookup.rewrite->RewriteQuery(
+      {query.data(), kQueryRoom}, q.size, q.qname_len, q.qtype, q.qclass, {client.addr, client.tcp()});
   if (r.outcome == RewriteStage::Outcome::kFailed) return false;  // the query is as it came
   if (r.outcome == RewriteStage::Outcome::kRewritten) {
     edited_in_place = true;
-    // The rest of the query moved as a whole: only the question's length changed.
     client.query_len = static_cast<std::uint16_t>(r.len);
-    client.qname_len = static_cast<std::uint16_t>(r.len - (q.size - q.qname_len));
+    client.qname_len = static_cast<std::uint16_t>(r.qname_len);
+    client.opt_added = r.opt_created;
     const wire::Result<wire::QueryView> parsed = wire::ParseQuery(query.first(r.len));
     // A pointer of a later record into the question no longer lands on a label.
     if (!parsed) return false;
@@ -85,6 +92,11 @@ bool Shard::ApplyRewrite(Client& client, std::span<std::uint8_t> query, const wi
     client.qtype = edited->qtype;
     lookup.qname = edited->qname(query.first(r.len));
     lookup.forward = routes_.PickForward(route, lookup.qname);
+    if (r.per_client) {
+      lookup.unshared = true;
+      lookup.policy = nullptr;
+      lookup.key = {};
+    }
   }
   if (edited_in_place || lookup.rewrite->EditsAnswer(r.matched)) {
     client.rewrite = lookup.rewrite;

@@ -2,8 +2,11 @@
 // with no edits and with names renamed longer, must never write past its room, and a
 // response the walk accepts must come out as one the walk accepts, with the same
 // counts. As a query: the rules (exact, suffix with answer auto, the AKS regex, a type
-// rule) rewrite it in place within its room into a query that parses, and the query
+// rule, edns0 rules) rewrite it in place within its room into a query that parses, and the query
 // sent back as an answer reverts to the client's own question.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -61,6 +64,10 @@ const core::Pipeline& Rules() {
         "  answer name (.*)\\.default\\.svc\\.cluster\\.local {1}.example.com\n }\n"
         " rewrite continue name regex ^(.*)-(x)\\.c\\.test$ {2}.{1}.{0}\n"
         " rewrite continue ttl suffix .test. 5-10\n"
+        " rewrite continue edns0 local set 0xffee {qname}\n"
+        " rewrite continue edns0 subnet set 24 56\n"
+        " rewrite continue edns0 local unset 10\n"
+        " rewrite continue edns0 nsid append\n"
         " rewrite type TXT A\n"
         " forward . 127.0.0.1:53\n}\n",
         "fuzz/Corefile");
@@ -80,8 +87,12 @@ void CheckQuery(std::span<const std::uint8_t> input) {
   if (input.size() > kRoom) return;
   std::vector<std::uint8_t> buffer(kRoom + kGuard, 0xa5);
   std::memcpy(buffer.data(), input.data(), input.size());
-  const core::RewriteStage::QueryResult r =
-      stage.RewriteQuery(std::span(buffer.data(), kRoom), q->size, q->qname_len, q->qtype, q->qclass);
+  sockaddr_in client{};
+  client.sin_family = AF_INET;
+  client.sin_addr.s_addr = htonl(0xc0000207);
+  const core::RewriteStage::QueryResult r = stage.RewriteQuery(std::span(buffer.data(), kRoom), q->size, q->qname_len,
+                                                               q->qtype, q->qclass,
+                                                               {reinterpret_cast<const sockaddr*>(&client), false});
   for (std::size_t i = kRoom; i < buffer.size(); ++i) FUZZ_CHECK(buffer[i] == 0xa5);
   if (r.outcome != core::RewriteStage::Outcome::kRewritten) {
     FUZZ_CHECK(std::memcmp(buffer.data(), input.data(), input.size()) == 0);  // left as it came
@@ -90,6 +101,7 @@ void CheckQuery(std::span<const std::uint8_t> input) {
   FUZZ_CHECK(r.len <= kRoom);
   const wire::Result<wire::QueryView> rewritten = wire::ParseQuery(std::span(buffer.data(), r.len));
   FUZZ_CHECK(rewritten.has_value());
+  FUZZ_CHECK(rewritten->qname_len == r.qname_len);
   // The rewritten query, answered by reflecting it, goes back to the client's question.
   core::OriginalQuestion original;
   original.qname_len = static_cast<std::uint8_t>(q->qname_len);

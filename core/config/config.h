@@ -232,7 +232,13 @@ struct Hosts {
 };
 
 // CoreDNS's `rewrite [continue|stop] FIELD ...` (core/pipeline/rewrite_stage.h): one rule.
-enum class RewriteField : std::uint8_t { kName, kType, kClass, kTtl };
+enum class RewriteField : std::uint8_t { kName, kType, kClass, kTtl, kEdns0 };
+// `edns0 local|nsid|subnet set|replace|append|unset ...`: which option, and what is done.
+enum class EdnsOptionKind : std::uint8_t { kLocal, kNsid, kSubnet };
+enum class EdnsAction : std::uint8_t { kSet, kReplace, kAppend, kUnset };
+// An `edns0 local` rule's data taken from the query: {qname}, {qtype}, {client_ip},
+// {client_port}, {protocol}.
+enum class EdnsVariable : std::uint8_t { kNone, kQname, kQtype, kClientIp, kClientPort, kProtocol };
 enum class NameMatch : std::uint8_t { kExact, kPrefix, kSuffix, kSubstring, kRegex };
 
 // `answer name FROM TO` (owner names) or `answer value FROM TO` (names in RDATA): FROM a
@@ -260,6 +266,14 @@ struct Rewrite {
   std::uint32_t ttl_max = 0;  // ... and lowered to at most this
   bool answer_auto = false;   // name: the answer's names turned back by the reverse rule
   std::vector<RewriteAnswer> answers;
+  // edns0: the option (its code in `from_code` for local), the action, and local's data
+  // (`edns_data`'s octets, or a variable) or subnet's prefix lengths.
+  EdnsOptionKind edns_option = EdnsOptionKind::kLocal;
+  EdnsAction edns_action = EdnsAction::kSet;
+  std::string edns_data;
+  EdnsVariable edns_variable = EdnsVariable::kNone;
+  std::uint8_t subnet_v4 = 0;
+  std::uint8_t subnet_v6 = 0;
 };
 
 struct ServerBlock {

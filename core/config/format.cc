@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/config/lexer.h"
@@ -90,6 +91,28 @@ const char* MatchName(NameMatch m) {
   return "exact";
 }
 
+// `edns0 ...` as ParseEdns0Rule reads it back: codes and data in hex.
+std::string Edns0RuleText(const Rewrite& r) {
+  static constexpr const char* kActions[] = {"set", "replace", "append", "unset"};
+  static constexpr const char* kVariables[] = {"", "{qname}", "{qtype}", "{client_ip}", "{client_port}", "{protocol}"};
+  const char* action = kActions[static_cast<int>(r.edns_action)];
+  const bool unset = r.edns_action == EdnsAction::kUnset;
+  switch (r.edns_option) {
+    case EdnsOptionKind::kLocal: {
+      std::string out = absl::StrCat("edns0 local ", action, " 0x", absl::Hex(r.from_code, absl::kZeroPad4));
+      if (unset) return out;
+      if (r.edns_variable != EdnsVariable::kNone) return absl::StrCat(out, " ", kVariables[static_cast<int>(r.edns_variable)]);
+      return absl::StrCat(out, " 0x", absl::BytesToHexString(r.edns_data));
+    }
+    case EdnsOptionKind::kNsid:
+      return absl::StrCat("edns0 nsid ", action);
+    case EdnsOptionKind::kSubnet:
+      if (unset) return absl::StrCat("edns0 subnet ", action);
+      return absl::StrCat("edns0 subnet ", action, " ", r.subnet_v4, " ", r.subnet_v6);
+  }
+  return {};
+}
+
 // One rule per line, every value explicit (the match type, the mode, a TTL as MIN-MAX).
 std::string RewriteText(const Rewrite& r) {
   std::string out = absl::StrCat("    rewrite ", r.stop ? "stop" : "continue", " ");
@@ -111,6 +134,9 @@ std::string RewriteText(const Rewrite& r) {
     case RewriteField::kClass:
       absl::StrAppend(&out, "class ", std::string(wire::ClassName(r.from_code, class_buffer)), " ");
       absl::StrAppend(&out, std::string(wire::ClassName(r.to_code, class_buffer)));
+      break;
+    case RewriteField::kEdns0:
+      out += Edns0RuleText(r);
       break;
   }
   return out + "\n";

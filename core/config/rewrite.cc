@@ -218,9 +218,12 @@ absl::Status ParseRewrite(const Directive& d, std::vector<Rewrite>& out) {
     status = ParseCodeRule(field, args, at, rule);
   } else if (what == "answer") {
     return ErrorAt(field, "rewrite: response rewrites must begin with a name rule");
-  } else if (what == "edns0" || what == "rcode" || what == "cname_target") {
+  } else if (what == "edns0") {
+    rule.field = RewriteField::kEdns0;
+    status = ParseEdns0Rule(field, args, at, rule);
+  } else if (what == "rcode" || what == "cname_target") {
     return ErrorAt(field, absl::StrCat("rewrite: ", what, " rules are not supported by ringdns yet, "
-                                       "expected name, type, class or ttl"));
+                                       "expected name, type, class, ttl or edns0"));
   } else {
     return ErrorAt(field, absl::StrCat("rewrite: invalid rule type '", field.text, "', expected name, type, class, ttl or edns0"));
   }

@@ -197,6 +197,7 @@ struct RewriteStage::Rule {
   bool reverse_targets = false;             // `answer auto`: names in RDATA too
   std::vector<Matcher> owner_rules;         // answer name
   std::vector<Matcher> target_rules;        // answer value
+  std::optional<Edns0Rule> edns;            // edns0
 };
 
 RewriteStage::RewriteStage() = default;
@@ -226,6 +227,10 @@ absl::StatusOr<RewriteStage> RewriteStage::Build(const std::vector<config::Rewri
         r.query.to = c.to;
       }
     }
+    if (c.field == RewriteField::kEdns0) {
+      r.edns.emplace(c);
+      stage.has_edns0_ = true;
+    }
     if (c.field == RewriteField::kName) {
       if (c.match != NameMatch::kRegex && (c.answer_auto || c.match == NameMatch::kExact)) {
         Matcher back;
@@ -251,9 +256,10 @@ absl::StatusOr<RewriteStage> RewriteStage::Build(const std::vector<config::Rewri
 
 RewriteStage::QueryResult RewriteStage::RewriteQuery(std::span<std::uint8_t> message, std::size_t len,
                                                      std::size_t qname_len, std::uint16_t qtype,
-                                                     std::uint16_t qclass) const noexcept {
+                                                     std::uint16_t qclass, const QueryOrigin& origin) const noexcept {
   QueryResult result;
   result.len = len;
+  result.qname_len = qname_len;
   std::array<char, wire::kMaxNameTextLen> original;
   const std::size_t original_len = LowerText(message.subspan(wire::header::kSize, qname_len), original);
   if (original_len == 0) return result;
@@ -262,6 +268,9 @@ RewriteStage::QueryResult RewriteStage::RewriteQuery(std::span<std::uint8_t> mes
   std::size_t current = 0;
   bool renamed = false;
   std::uint16_t type = qtype, rclass = qclass;
+  std::optional<OptionsPresent> options;
+  if (has_edns0_) options.emplace(message.first(len));
+  std::uint32_t edns_hits = 0;
   for (std::size_t i = 0; i < rules_.size(); ++i) {
     const Rule& r = rules_[i];
     bool hit = false;
@@ -284,31 +293,65 @@ RewriteStage::QueryResult RewriteStage::RewriteQuery(std::span<std::uint8_t> mes
         hit = rclass == r.from_code;
         if (hit) rclass = r.to_code;
         break;
+      case RewriteField::kEdns0:
+        hit = options->usable() && r.edns->Available(origin) &&
+              wire::OptionEditApplies(r.edns->edit(), options->Has(r.edns->code()));
+        if (hit) {
+          options->Note(r.edns->code(), r.edns->edit() != wire::OptionEdit::kUnset);
+          edns_hits |= std::uint32_t{1} << i;
+        }
+        break;
     }
     if (!hit) continue;
     result.matched |= std::uint32_t{1} << i;
     if (r.stop) break;
   }
-  if (!renamed && type == qtype && rclass == qclass) return result;
-  wire::NameStorage name;
-  std::size_t name_len = qname_len;
-  if (renamed) {
-    const wire::Result<std::size_t> parsed = wire::NameFromText(texts[current].view(), name);
-    if (!parsed) return {Outcome::kFailed, result.matched, len};  // CoreDNS: "invalid name after rewrite"
-    name_len = *parsed;
-  } else {
-    std::memcpy(name.data(), message.data() + wire::header::kSize, qname_len);
+  const bool question = renamed || type != qtype || rclass != qclass;
+  if (question) {
+    wire::NameStorage name;
+    std::size_t name_len = qname_len;
+    if (renamed) {
+      const wire::Result<std::size_t> parsed = wire::NameFromText(texts[current].view(), name);
+      if (!parsed) return {Outcome::kFailed, result.matched, len};  // CoreDNS: "invalid name after rewrite"
+      name_len = *parsed;
+    } else {
+      std::memcpy(name.data(), message.data() + wire::header::kSize, qname_len);
+    }
+    // The rest of the query (type, class, the other sections) moves with the name's length.
+    const std::size_t rest = len - wire::header::kSize - qname_len;
+    const std::size_t new_len = wire::header::kSize + name_len + rest;
+    if (new_len > message.size() || new_len > wire::kMaxMessageSize) return {Outcome::kFailed, result.matched, len};
+    std::uint8_t* at = message.data() + wire::header::kSize;
+    std::memmove(at + name_len, at + qname_len, rest);
+    std::memcpy(at, name.data(), name_len);
+    wire::StoreU16(at + name_len, type);
+    wire::StoreU16(at + name_len + 2, rclass);
+    result.len = new_len;
+    result.qname_len = name_len;
+    result.outcome = Outcome::kRewritten;
   }
-  // The rest of the query (type, class, the other sections) moves with the name's length.
-  const std::size_t rest = len - wire::header::kSize - qname_len;
-  const std::size_t new_len = wire::header::kSize + name_len + rest;
-  if (new_len > message.size() || new_len > wire::kMaxMessageSize) return {Outcome::kFailed, result.matched, len};
-  std::uint8_t* at = message.data() + wire::header::kSize;
-  std::memmove(at + name_len, at + qname_len, rest);
-  std::memcpy(at, name.data(), name_len);
-  wire::StoreU16(at + name_len, type);
-  wire::StoreU16(at + name_len + 2, rclass);
-  return {Outcome::kRewritten, result.matched, new_len};
+  if (edns_hits != 0) ApplyEdns0(edns_hits, message, texts[current].view(), type, origin, result);
+  return result;
+}
+
+void RewriteStage::ApplyEdns0(std::uint32_t hits, std::span<std::uint8_t> message, std::string_view qname,
+                              std::uint16_t qtype, const QueryOrigin& origin, QueryResult& result) const noexcept {
+  std::array<std::uint8_t, kMaxEdns0Data> data;
+  for (std::size_t i = 0; i < rules_.size(); ++i) {
+    if ((hits & (std::uint32_t{1} << i)) == 0) continue;
+    const Edns0Rule& rule = *rules_[i].edns;
+    const std::size_t data_len =
+        rule.Data(qname, qtype, origin, OptionsPresent::Find(message.first(result.len), rule.code()), data);
+    const wire::Result<wire::OptionEdited> edited =
+        wire::EditOption(message, result.len, rule.edit(), rule.code(), {data.data(), data_len});
+    // No room (or a query no longer sound): the option is left out, the query untouched
+    // by this rule, which keeps kFailed for queries that are exactly as they came.
+    if (!edited || !edited->changed) continue;
+    result.len = edited->len;
+    result.outcome = Outcome::kRewritten;
+    result.per_client |= rule.per_client();
+    result.opt_created |= edited->created_opt;
+  }
 }
 
 std::size_t RewriteStage::MapAnswerName(bool owner, std::span<const std::uint8_t> name, std::uint32_t matched,

@@ -18,7 +18,8 @@
 //    rule, where CoreDNS sends the rewritten question to the client.
 //  - `answer auto` with a regex rule is refused at load (CoreDNS's reverse of a regex
 //    is not defined by its README); use `answer name`.
-//  - `edns0`, `rcode` and `cname_target` rules are refused at load.
+//  - `rcode` and `cname_target` rules are refused at load; for `edns0`'s, see
+//    core/pipeline/rewrite_edns0.h.
 //  - Response regexes see the name in lower case.
 //  - A TTL rule leaves OPT alone (CoreDNS's would overwrite its extended flags).
 //
@@ -33,10 +34,12 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "core/config/config.h"
+#include "core/pipeline/rewrite_edns0.h"
 #include "wire/name.h"
 #include "wire/result.h"
 
@@ -66,17 +69,22 @@ class RewriteStage {
     kUnchanged,  // no rule changed the question (a ttl rule may still have matched)
     kRewritten,  // the question was rewritten in place
     kFailed,     // the new name is not a name, or the query has no room for it: SERVFAIL
+                 // (the query is as it came)
   };
   struct QueryResult {
     Outcome outcome = Outcome::kUnchanged;
     std::uint32_t matched = 0;  // the rules that matched, one bit each: their answer rules apply
     std::size_t len = 0;        // the query's length after the rewrite
+    std::size_t qname_len = 0;  // its question's name's length after the rewrite
+    bool per_client = false;    // an edns0 rule gave it data of its client's: not to be shared
+    bool opt_created = false;   // an edns0 rule gave it an OPT: none goes back to the client
   };
 
   // Applies the rules to the query in `message` (its first `len` octets; `message.size()`
-  // octets may be used), whose question is `qname`, `qtype`, `qclass` at offset 12.
+  // octets may be used), whose question is `qname`, `qtype`, `qclass` at offset 12, from
+  // `origin` (edns0 rules read its address).
   QueryResult RewriteQuery(std::span<std::uint8_t> message, std::size_t len, std::size_t qname_len,
-                           std::uint16_t qtype, std::uint16_t qclass) const noexcept;
+                           std::uint16_t qtype, std::uint16_t qclass, const QueryOrigin& origin = {}) const noexcept;
 
   // `answer` re-encoded into `out` for the client: `original`'s question, and the answer
   // rules of the `matched` rules. Errors: wire::RewriteNames's.
@@ -94,8 +102,13 @@ class RewriteStage {
   // in `out`, or 0 to keep it. `owner`: an owner name, else a name in RDATA.
   std::size_t MapAnswerName(bool owner, std::span<const std::uint8_t> name, std::uint32_t matched,
                             wire::NameStorage& out) const noexcept;
+  // The edns0 rules `hits` (one bit each) applied to the query in message[0, result.len)
+  // after the question's edit; an option with no room is left out.
+  void ApplyEdns0(std::uint32_t hits, std::span<std::uint8_t> message, std::string_view qname, std::uint16_t qtype,
+                  const QueryOrigin& origin, QueryResult& result) const noexcept;
   std::vector<Rule> rules_;
   std::uint32_t answer_rules_ = 0;  // rules with something to do to answers
+  bool has_edns0_ = false;
 };
 
 }  // namespace ringdns::core

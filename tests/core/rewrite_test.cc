@@ -139,7 +139,7 @@ TEST(RewriteConfig, RefusesWhatCoreDnsRefusesWithItsPosition) {
   refused(" rewrite ttl example.com -\n", "rewrite: invalid TTL '-'");
   refused(" rewrite ttl example.com 60-30\n", "rewrite: invalid TTL '60-30'");
   refused(" rewrite ttl example.com 2147483648\n", "rewrite: invalid TTL '2147483648'");
-  refused(" rewrite edns0 local set 0xffee abcd\n", "rewrite: edns0 rules are not supported by ringdns yet");
+  refused(" rewrite rcode example.com NXDOMAIN NOERROR\n", "rewrite: rcode rules are not supported by ringdns yet");
   refused(" rewrite bogus a b\n", "rewrite: invalid rule type 'bogus'");
   refused(" rewrite name a b {\n  c\n }\n", "rewrite: a block follows at most continue or stop");
   std::string many;
