@@ -27,5 +27,6 @@ absl::Status ParseHosts(const Directive& d, ServerBlock& out);
 absl::Status ParseDnstap(const Directive& d, Dnstap& out);
 absl::Status ParseTemplate(const Directive& d, Template& out);
 absl::Status ParseRewrite(const Directive& d, std::vector<Rewrite>& out);
+absl::Status ParseView(const Directive& d, ServerBlock& out);
 
 }  // namespace ringdns::core::config
