@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "core/view/expr.h"
+#include "core/view/expr_lexer.h"
 #include "re2/re2.h"
 
 namespace ringdns::core::view {
@@ -18,15 +19,9 @@ namespace {
 constexpr std::uint32_t kMaxHeight = 128;   // evaluation recurses once per level
 constexpr std::size_t kMaxNodes = 4096;
 
-enum class Tok : std::uint8_t { kEnd, kInt, kString, kIdent, kLParen, kRParen, kLBracket, kRBracket, kComma, kOp };
-
-struct Token {
-  Tok kind = Tok::kEnd;
-  absl::string_view text;  // for kOp and kIdent: the spelling
-  std::string value;      // kString: unescaped
-  std::int64_t number = 0;
-  int column = 0;
-};
+using internal::Lexer;
+using internal::Tok;
+using internal::Token;
 
 struct FunctionInfo {
   absl::string_view name;
@@ -54,7 +49,6 @@ absl::string_view TypeText(Type t) {
   return "?";
 }
 
-bool IsIdentStart(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 }  // namespace
@@ -66,7 +60,7 @@ std::string_view ViewFunctions() noexcept {
 // Parses one expression; the first error wins and stops it.
 class Parser {
  public:
-  Parser(std::string_view src, Program& p) : src_(src.data(), src.size()), p_(p) {}
+  Parser(std::string_view src, Program& p) : lexer_(absl::string_view(src.data(), src.size())), p_(p) {}
 
   bool Run() {
     Next();
@@ -96,92 +90,27 @@ class Parser {
     }
   }
 
-  // Tokenizer.
   void Next() {
-    while (pos_ < src_.size() && (src_[pos_] == ' ' || src_[pos_] == '\t' || src_[pos_] == '\n' || src_[pos_] == '\r')) ++pos_;
-    tok_ = Token{};
-    tok_.column = static_cast<int>(pos_) + 1;
-    if (pos_ >= src_.size()) return;
-    const char c = src_[pos_];
-    const std::size_t start = pos_;
-    if (IsIdentStart(c)) {
-      while (pos_ < src_.size() && (IsIdentStart(src_[pos_]) || IsDigit(src_[pos_]))) ++pos_;
-      tok_.kind = Tok::kIdent;
-      tok_.text = src_.substr(start, pos_ - start);
-      // Word operators are operators.
-      if (tok_.text == "and" || tok_.text == "or" || tok_.text == "not" || tok_.text == "in" || tok_.text == "matches") tok_.kind = Tok::kOp;
-      return;
-    }
-    if (IsDigit(c)) {
-      std::int64_t n = 0;
-      while (pos_ < src_.size() && IsDigit(src_[pos_])) {
-        if (n > (INT64_MAX - 9) / 10) {
-          Fail(tok_.column, "number too large, expected at most 18 digits");
-          return;
-        }
-        n = n * 10 + (src_[pos_++] - '0');
-      }
-      tok_.kind = Tok::kInt;
-      tok_.number = n;
-      tok_.text = src_.substr(start, pos_ - start);
-      return;
-    }
-    if (c == '\'' || c == '"') {
-      ++pos_;
-      std::string value;
-      while (pos_ < src_.size() && src_[pos_] != c) {
-        char ch = src_[pos_++];
-        if (ch == '\\') {
-          if (pos_ >= src_.size()) break;
-          const char e = src_[pos_++];
-          switch (e) {
-            case 'n': ch = '\n'; break;
-            case 't': ch = '\t'; break;
-            case 'r': ch = '\r'; break;
-            case '\\': case '\'': case '"': ch = e; break;
-            default:
-              Fail(static_cast<int>(pos_) - 1, absl::StrCat("unknown escape '\\", std::string(1, e), "', expected \\\\ \\' \\\" \\n \\t or \\r"));
-              return;
-          }
-        }
-        value += ch;
-      }
-      if (pos_ >= src_.size()) {
-        Fail(tok_.column, absl::StrCat("unterminated string, expected a closing ", std::string(1, c)));
-        return;
-      }
-      ++pos_;
-      tok_.kind = Tok::kString;
-      tok_.value = std::move(value);
-      tok_.text = src_.substr(start, pos_ - start);
-      return;
-    }
-    static constexpr absl::string_view kTwo[] = {"==", "!=", "<=", ">=", "&&", "||"};
-    for (absl::string_view op : kTwo) {
-      if (src_.substr(pos_, 2) == op) {
-        pos_ += 2;
-        tok_.kind = Tok::kOp;
-        tok_.text = op;
-        return;
-      }
-    }
-    ++pos_;
-    tok_.text = src_.substr(start, 1);
-    switch (c) {
-      case '(': tok_.kind = Tok::kLParen; return;
-      case ')': tok_.kind = Tok::kRParen; return;
-      case '[': tok_.kind = Tok::kLBracket; return;
-      case ']': tok_.kind = Tok::kRBracket; return;
-      case ',': tok_.kind = Tok::kComma; return;
-      case '!': case '<': case '>': tok_.kind = Tok::kOp; return;
-      default:
-        Fail(tok_.column, absl::StrCat("unexpected character '", std::string(1, c), "', expected an operand or an operator"));
-    }
+    lexer_.Next();
+    tok_ = lexer_.token();
+    if (!lexer_.error().message.empty()) Fail(lexer_.error().column, lexer_.error().message);
   }
+
+  // A list's separator: a comma, else an error naming the closing bracket too.
+  bool Comma(absl::string_view closing) {
+    if (tok_.kind != Tok::kComma) return Fail(tok_.column, absl::StrCat("expected ',' or '", closing, "', found ", Describe(tok_)));
+    Next();
+    return true;
+  }
+  bool TooDeep(int column) {
+    return Fail(column, absl::StrCat("expression nests too deeply, expected at most ", kMaxHeight, " levels"));
+  }
+  // One level deeper into parentheses, a call's arguments or a unary operator.
+  bool Deeper(int column) { return ++depth_ <= kMaxHeight || TooDeep(column); }
 
   std::optional<std::uint32_t> Add(Node n, std::uint32_t height, int column) {
     if (height > kMaxHeight) {
-      Fail(column, absl::StrCat("expression nests too deeply, expected at most ", kMaxHeight, " levels"));
+      TooDeep(column);
       return std::nullopt;
     }
     if (p_.nodes_.size() >= kMaxNodes) {
@@ -286,13 +215,7 @@ class Parser {
     }
     std::vector<std::uint32_t> items;
     while (tok_.kind != Tok::kRBracket) {
-      if (!items.empty()) {
-        if (tok_.kind != Tok::kComma) {
-          Fail(tok_.column, absl::StrCat("expected ',' or ']', found ", Describe(tok_)));
-          return std::nullopt;
-        }
-        Next();
-      }
+      if (!items.empty() && !Comma("]")) return std::nullopt;
       const int item_column = tok_.column;
       const std::optional<std::uint32_t> item = Literal();
       if (!item) return std::nullopt;
@@ -368,10 +291,7 @@ class Parser {
     const int column = tok_.column;
     if (tok_.kind == Tok::kOp && (tok_.text == "!" || tok_.text == "not")) {
       Next();
-      if (++depth_ > kMaxHeight) {
-        Fail(column, absl::StrCat("expression nests too deeply, expected at most ", kMaxHeight, " levels"));
-        return std::nullopt;
-      }
+      if (!Deeper(column)) return std::nullopt;
       const std::optional<std::uint32_t> operand = Unary();
       --depth_;
       if (!operand) return std::nullopt;
@@ -391,10 +311,7 @@ class Parser {
     const int column = tok_.column;
     if (tok_.kind == Tok::kLParen) {
       Next();
-      if (++depth_ > kMaxHeight) {
-        Fail(column, absl::StrCat("expression nests too deeply, expected at most ", kMaxHeight, " levels"));
-        return std::nullopt;
-      }
+      if (!Deeper(column)) return std::nullopt;
       const std::optional<std::uint32_t> inner = Expression(0);
       --depth_;
       if (!inner) return std::nullopt;
@@ -430,18 +347,9 @@ class Parser {
     std::vector<std::uint32_t> args;
     std::vector<int> columns;
     while (tok_.kind != Tok::kRParen) {
-      if (!args.empty()) {
-        if (tok_.kind != Tok::kComma) {
-          Fail(tok_.column, absl::StrCat("expected ',' or ')', found ", Describe(tok_)));
-          return std::nullopt;
-        }
-        Next();
-      }
+      if (!args.empty() && !Comma(")")) return std::nullopt;
       columns.push_back(tok_.column);
-      if (++depth_ > kMaxHeight) {
-        Fail(tok_.column, absl::StrCat("expression nests too deeply, expected at most ", kMaxHeight, " levels"));
-        return std::nullopt;
-      }
+      if (!Deeper(tok_.column)) return std::nullopt;
       const std::optional<std::uint32_t> arg = Expression(0);
       --depth_;
       if (!arg) return std::nullopt;
@@ -502,9 +410,8 @@ class Parser {
     return true;
   }
 
-  absl::string_view src_;
+  Lexer lexer_;
   Program& p_;
-  std::size_t pos_ = 0;
   Token tok_;
   std::vector<std::uint32_t> heights_;
   std::uint32_t depth_ = 0;
