@@ -6,7 +6,8 @@
 // client_ip(), server_ip(), port(), server_port(), proto(), bufsize(), do(), size(),
 // opcode(), id(), incidr(IP, CIDR)), the operators ! not && and || or == != < <= > >=,
 // `in [...]` over literals, `matches 'RE2'` (a partial match, as Go's MatchString), and
-// `not in`, `not matches`. Every operand is type-checked when compiled: an unknown
+// `not in`, `not matches`, and the string operators contains, startsWith and endsWith.
+// Every operand is type-checked when compiled: an unknown
 // function, a wrong arity or mismatched types is a compile error with its column.
 //
 // Compile runs on the control thread and allocates. A Program is then immutable and may
@@ -68,6 +69,7 @@ enum class Op : std::uint8_t {
   kEq, kNe, kLt, kLe, kGt, kGe,
   kIn,       // a in list[first, first + count)
   kMatches,  // a matches regexes[index]
+  kContains, kStartsWith, kEndsWith,  // string a holds, starts or ends with string b
 };
 
 // One node of the compiled expression. Children come before their parent.

@@ -124,6 +124,9 @@ class Evaluator {
         for (std::uint32_t i = 0; i < n.count && !found; ++i) found = Equal(t, v, Eval(n.first + i));
         return Bool(found != n.negate);
       }
+      case Op::kContains: return Bool(Eval(n.a).text.find(Eval(n.b).text) != std::string_view::npos);
+      case Op::kStartsWith: return Bool(Eval(n.a).text.starts_with(Eval(n.b).text));
+      case Op::kEndsWith: return Bool(Eval(n.a).text.ends_with(Eval(n.b).text));
       case Op::kMatches: {
         const Value v = Eval(n.a);
         const bool m = re2::RE2::PartialMatch(re2::StringPiece(v.text.data(), v.text.size()), *p_.regexes_[n.first]);

@@ -31,7 +31,10 @@ void Lexer::Next() {
     tok_.kind = Tok::kIdent;
     tok_.text = src_.substr(start, pos_ - start);
     // Word operators are operators.
-    if (tok_.text == "and" || tok_.text == "or" || tok_.text == "not" || tok_.text == "in" || tok_.text == "matches") tok_.kind = Tok::kOp;
+    static constexpr absl::string_view kWords[] = {"and", "or", "not", "in", "matches", "contains", "startsWith", "endsWith"};
+    for (absl::string_view w : kWords) {
+      if (tok_.text == w) tok_.kind = Tok::kOp;
+    }
     return;
   }
   if (IsDigit(c)) {

@@ -1,5 +1,5 @@
 // core/view/expr_lexer.h: the tokens of a view expression (core/view/expr.h): names,
-// word operators (and or not in matches), integers, strings in single or double quotes
+// word operators (and or not in matches contains startsWith endsWith), integers, strings in single or double quotes
 // with \\ \' \" \n \t \r escapes, brackets, commas and the symbol operators
 // == != <= >= && || ! < >. Columns are 1-based, in bytes. Control thread only; internal
 // to core/view.

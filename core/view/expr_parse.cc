@@ -131,7 +131,7 @@ class Parser {
     if (t == "||" || t == "or") return 1;
     if (t == "&&" || t == "and") return 2;
     if (t == "==" || t == "!=" || t == "<" || t == "<=" || t == ">" || t == ">=" || t == "in" ||
-        t == "matches" || t == "not") {
+        t == "matches" || t == "not" || t == "contains" || t == "startsWith" || t == "endsWith") {
       return 3;
     }
     return 0;
@@ -191,7 +191,13 @@ class Parser {
       }
       if (name == "==") n.op = Op::kEq;
       else if (name == "!=") n.op = Op::kNe;
-      else {
+      else if (name == "contains" || name == "startsWith" || name == "endsWith") {
+        if (lt != Type::kString) {
+          Fail(column, absl::StrCat("'", name, "' expected string operands, found ", TypeText(lt)));
+          return std::nullopt;
+        }
+        n.op = name == "contains" ? Op::kContains : name == "startsWith" ? Op::kStartsWith : Op::kEndsWith;
+      } else {
         if (lt != Type::kInt) {
           Fail(column, absl::StrCat("'", name, "' expected int operands, found ", TypeText(lt)));
           return std::nullopt;

@@ -126,6 +126,10 @@ TEST(ViewExpr, Operators) {
   EXPECT_FALSE(Eval("size() > 44"));
   EXPECT_TRUE(Eval("\"a'b\" == 'a\\'b'"));
   EXPECT_TRUE(Eval("do() == true"));
+  EXPECT_TRUE(Eval("name() endsWith '.example.com.' && name() startsWith 'www.' && name() contains 'ample'"));
+  EXPECT_FALSE(Eval("name() endsWith '.example.org.'"));
+  EXPECT_FALSE(Eval("name() startsWith 'example'"));
+  EXPECT_FALSE(Eval("name() contains 'xyz'"));
 }
 
 TEST(ViewExpr, CoreDnsReadmeExamples) {
@@ -164,6 +168,8 @@ TEST(ViewExpr, ErrorsNameTheirColumn) {
       {"'a\\q' == 'a'", 3, "unknown escape"},
       {"metadata('view/name') == 'x'", 1, "unknown function 'metadata'"},
       {"", 1, "expected an operand"},
+      {"size() contains 4", 8, "'contains' expected string operands, found int"},
+      {"name() endsWith 4", 8, "mismatched types string and int"},
   };
   for (const Case& c : cases) {
     const CompileError e = ErrorOf(c.source);
