@@ -5,7 +5,6 @@
 #include <map>
 #include <tuple>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "core/config/loader.h"
 #include "zones/trie_builder.h"
@@ -81,7 +80,9 @@ absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
     bool optional = true;
     SSL_CTX* tls = nullptr;
     bool plain = false;  // some block serves plain DNS here
-    std::map<std::string, std::uint32_t> zone_ids;  // lower-case zone -> index into `zones`
+    // A zone's lower-case wire form -> its index into `zones_by_id`, so that spellings of
+    // one zone ("A." and "\\065.") share their candidates.
+    std::map<std::string, std::uint32_t> zone_ids;
     std::vector<ZoneCandidates> zones_by_id;
   };
   std::map<std::tuple<int, std::array<std::uint8_t, 16>, std::uint16_t>, PendingListener> listeners;
@@ -202,11 +203,14 @@ absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
         } else {
           l.plain = true;
         }
-        const std::string zone = absl::AsciiStrToLower(key.zone);
-        auto [at, added] = l.zone_ids.try_emplace(zone, static_cast<std::uint32_t>(l.zones_by_id.size()));
+        absl::StatusOr<WireZone> wire_zone = ToWireZone(key.zone);
+        if (!wire_zone.ok()) return wire_zone.status();
+        const std::span<const std::uint8_t> wire = wire_zone->view();
+        auto [at, added] = l.zone_ids.try_emplace(std::string(wire.begin(), wire.end()),
+                                                  static_cast<std::uint32_t>(l.zones_by_id.size()));
         if (added) {
           l.zones_by_id.emplace_back();
-          (void)l.zones.AddText(zone, at->second);
+          (void)l.zones.Add(wire, at->second);
         }
         std::vector<std::uint32_t>& candidates = l.zones_by_id[at->second].blocks;
         // A block naming the zone twice (or on both families' wildcard) is one candidate.
@@ -224,9 +228,8 @@ absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
                       .optional = l.optional, .tls = l.tls};
     // Each zone falls back to the longest zone of the listener above it.
     for (const auto& [zone, id] : l.zone_ids) {
-      absl::StatusOr<WireZone> wire_zone = ToWireZone(zone);
-      if (!wire_zone.ok() || wire_zone->len <= 1) continue;  // the root has none above it
-      const std::span<const std::uint8_t> name = wire_zone->view();
+      if (zone.size() <= 1) continue;  // the root has none above it
+      const std::span<const std::uint8_t> name(reinterpret_cast<const std::uint8_t*>(zone.data()), zone.size());
       spec.candidates[id].fallback = spec.trie.Match(name.subspan(name[0] + 1u));
     }
     table.listeners.push_back(std::move(spec));

@@ -131,6 +131,21 @@ TEST(ViewRoutes, NoViewTakesTheQueryGoesUpTheNameThenRefused) {
   EXPECT_EQ(routes->PickBlock(l, name, &mx), zones::kNoRoute);
 }
 
+TEST(ViewRoutes, SpellingsOfOneZoneShareItsCandidates) {
+  absl::StatusOr<config::Config> c = Parse(
+      "\\065.:5353 {\n view a {\n  expr type() == 'A'\n }\n forward . 127.0.0.1:1\n}\n"
+      "A.:5353 {\n forward . 127.0.0.1:2\n}\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  absl::StatusOr<RouteTable> routes = BuildRoutes(*c);
+  ASSERT_TRUE(routes.ok()) << routes.status();
+  const Bytes name = WireName("www.a.");
+  const Client local("127.0.0.1");
+  const view::Request a = RequestFor(name, 1, local);
+  const view::Request mx = RequestFor(name, 15, local);
+  EXPECT_EQ(routes->PickBlock(routes->listeners[0], name, &a), 0u);
+  EXPECT_EQ(routes->PickBlock(routes->listeners[0], name, &mx), 1u);
+}
+
 TEST(ViewRoutes, WithoutViewsEachZoneHasOneBlock) {
   absl::StatusOr<config::Config> c =
       Parse("example.:5353 {\n forward . 127.0.0.1:1\n}\n.:5353 {\n forward . 127.0.0.1:2\n}\n");
