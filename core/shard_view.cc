@@ -10,7 +10,7 @@
 namespace ringdns::core {
 
 zones::RouteId Shard::RouteOf(const Client& client, std::span<const std::uint8_t> msg, const wire::QueryView& q,
-                              std::span<const std::uint8_t> qname) const noexcept {
+                              std::span<const std::uint8_t> qname) noexcept {
   const ListenerSpec& listener = routes_.listeners[listeners_[client.listener].spec];
   if (!routes_.views) return routes_.PickBlock(listener, qname, nullptr);
   // server_ip(): the address the datagram came to when the socket is a wildcard's and the
@@ -34,7 +34,9 @@ zones::RouteId Shard::RouteOf(const Client& client, std::span<const std::uint8_t
                               .size = static_cast<std::uint32_t>(msg.size()),
                               .client = client.addr,
                               .server = reinterpret_cast<const sockaddr*>(&server)};
-  return routes_.PickBlock(listener, qname, &request);
+  const zones::RouteId route = routes_.PickBlock(listener, qname, &request);
+  if (route == zones::kNoRoute && listener.trie.Match(qname) != zones::kNoRoute) ++counters_.view_refused;
+  return route;
 }
 
 }  // namespace ringdns::core

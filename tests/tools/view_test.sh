@@ -3,7 +3,8 @@
 # and the default last. nsd on loopback serves the same zone twice with different
 # answers, so each answer shows which block's forward took the query: by the client's
 # address (dig -b 127.0.0.2) and by the query type, over UDP and TCP. -validate prints
-# the views so that they read back; the metrics carry the view label.
+# the views so that they read back; the metrics carry the view label. A query no view
+# takes, with no block without a view and no shorter zone, is REFUSED and counted.
 # Usage: view_test.sh PATH_TO_RINGDNS
 set -u
 . "$(dirname "$0")/lib_tool_test.sh" "$1"
@@ -11,10 +12,11 @@ for tool in dig /usr/sbin/nsd curl; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 0; }
 done
 
-main_port=$(port_block 4)
+main_port=$(port_block 5)
 other_port=$((main_port + 1))
 dns_port=$((main_port + 2))
 metrics_port=$((main_port + 3))
+tcp_port=$((main_port + 4))
 zone="$root/examples/zones/remote.svc.cluster.local.zone"
 { cat "$zone"; echo 'cb-example-srv IN TXT "main"'; } >"$work/main.zone"
 sed 's/^cb-example-srv IN A .*/cb-example-srv IN A 192.0.2.99/' "$zone" | awk '!seen[$0]++' >"$work/other.zone"
@@ -39,6 +41,13 @@ cat >"$work/Corefile" <<COREFILE
 .:$dns_port {
     bind 127.0.0.1
     prometheus 127.0.0.1:$metrics_port
+    forward . 127.0.0.1:$main_port
+}
+.:$tcp_port {
+    bind 127.0.0.1
+    view tcp_only {
+        expr proto() == 'tcp'
+    }
     forward . 127.0.0.1:$main_port
 }
 COREFILE
@@ -74,6 +83,11 @@ for transport in +notcp +tcp; do
     test "$(ask "$transport" cb-example-srv.remote.svc.cluster.local TXT)" = '"other"'
 done
 
+check "a query no view takes is refused (no block without a view, no shorter zone)" \
+  bash -c 'dig @127.0.0.1 -p "$1" +tries=1 +timeout=2 +notcp cb-example-srv.remote.svc.cluster.local A | grep -q "status: REFUSED"' _ "$tcp_port"
+check "the view that takes it answers over TCP" \
+  bash -c 'dig @127.0.0.1 -p "$1" +tries=1 +timeout=2 +short +tcp cb-example-srv.remote.svc.cluster.local A | grep -q "^10\.1\."' _ "$tcp_port"
+
 metrics=$(curl -s "http://127.0.0.1:$metrics_port/metrics")
 check "requests are counted per view" \
   grep -qE '^coredns_dns_requests_total\{server="dns://127.0.0.1:'"$dns_port"'",zone="\.",view="second_client",[^}]*\} [1-9]' <<<"$metrics"
@@ -81,4 +95,5 @@ check "the default block's requests have an empty view" \
   grep -qE '^coredns_dns_requests_total\{server="dns://127.0.0.1:'"$dns_port"'",zone="\.",view="",[^}]*\} [1-9]' <<<"$metrics"
 kill -TERM "$ringdns_pid"
 wait "$ringdns_pid" 2>/dev/null
+check "the refusal is counted as view_refused" grep -qE 'view_refused=1( |$)' "$work/ringdns.log"
 [ "$failures" -eq 0 ]
