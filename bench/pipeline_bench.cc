@@ -2,7 +2,8 @@
 // shard's thread with its own buffers: acl deciding a query that it lets through, any,
 // chaos, whoami, template and hosts answering in place, bufsize lowering a query's EDNS size,
 // loadbalance shuffling an answer's addresses, minimal cutting an answer short, nsid
-// adding its option, and rewrite editing a query and re-encoding its answer.
+// adding its option, rewrite editing a query and re-encoding its answer, and view
+// evaluating an expression (and picking a block among three sharing a zone).
 // Compare with BM_* in wire_parse_bench for the parse every query pays anyway.
 #include <benchmark/benchmark.h>
 
@@ -20,6 +21,8 @@
 #include "core/counters.h"
 #include "core/pipeline/pipeline.h"
 #include "core/random.h"
+#include "core/routes.h"
+#include "core/view/expr.h"
 #include "testing/message_builder.h"
 
 namespace ringdns::bench {
@@ -272,6 +275,62 @@ void BM_NsidAddsItsOption(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_NsidAddsItsOption)->Arg(0)->Arg(1);
+
+// view: one expression evaluated on a parsed query, by the form CoreDNS's README uses:
+// a client CIDR, a type list, a regex on the name, and the README's compound example.
+constexpr const char* kViewExpressions[] = {
+    "incidr(client_ip(), '10.0.0.0/8')",
+    "type() in ['A', 'AAAA']",
+    "name() matches '^www\\\\.example\\\\.'",
+    "(type() == 'A' && name() == 'www.example.svc.cluster.local.') || client_ip() == '1.2.3.4'",
+};
+
+core::view::Request ViewRequest(const Bytes& query, const sockaddr_in& client, const sockaddr_in& server) {
+  const wire::Result<wire::QueryView> q = wire::ParseQuery(query);
+  return core::view::Request{.qname = q->qname(query), .qtype = q->qtype, .qclass = q->qclass, .id = q->id,
+                       .opcode = static_cast<std::uint8_t>(q->opcode()), .tcp = false, .do_bit = q->opt.do_bit(),
+                       .has_opt = q->opt.present(), .opt_udp_size = q->opt.udp_size,
+                       .size = static_cast<std::uint32_t>(query.size()),
+                       .client = reinterpret_cast<const sockaddr*>(&client),
+                       .server = reinterpret_cast<const sockaddr*>(&server)};
+}
+
+void BM_ViewEvaluates(benchmark::State& state) {
+  const absl::StatusOr<core::view::Program> program =
+      core::view::Program::Compile(kViewExpressions[static_cast<std::size_t>(state.range(0))]);
+  const Bytes query = MessageBuilder(1, 0x0100).Question("www.example.svc.cluster.local.", 1).Opt(1232, 0).bytes();
+  sockaddr_in client{};
+  client.sin_family = AF_INET;
+  client.sin_addr.s_addr = htonl(0x0a000105);
+  const sockaddr_in server = client;
+  const core::view::Request request = ViewRequest(query, client, server);
+  const auto op = [&] { benchmark::DoNotOptimize(program->Evaluate(request)); };
+  ReportAllocsPerOp(state, op);
+  for (auto _ : state) op();
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ViewEvaluates)->DenseRange(0, 3);
+
+// Three blocks share .:53: the query fails the first view and takes the second.
+void BM_ViewPicksABlock(benchmark::State& state) {
+  absl::StatusOr<core::config::Config> config = core::config::ParseCorefile(
+      ".:53 {\n view mail {\n  expr type() in ['MX', 'TXT']\n }\n forward . 127.0.0.1:1\n}\n"
+      ".:53 {\n view inside {\n  expr incidr(client_ip(), '10.0.0.0/8')\n }\n forward . 127.0.0.1:2\n}\n"
+      ".:53 {\n forward . 127.0.0.1:3\n}\n", "bench/Corefile");
+  const absl::StatusOr<core::RouteTable> routes = core::BuildRoutes(*config);
+  const Bytes query = MessageBuilder(1, 0x0100).Question("www.example.svc.cluster.local.", 1).Opt(1232, 0).bytes();
+  sockaddr_in client{};
+  client.sin_family = AF_INET;
+  client.sin_addr.s_addr = htonl(0x0a000105);
+  const core::view::Request request = ViewRequest(query, client, client);
+  const auto op = [&] {
+    benchmark::DoNotOptimize(routes->PickBlock(routes->listeners[0], request.qname, &request));
+  };
+  ReportAllocsPerOp(state, op);
+  for (auto _ : state) op();
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ViewPicksABlock);
 
 }  // namespace
 }  // namespace ringdns::bench

@@ -62,6 +62,7 @@ constexpr std::pair<const char*, RelaxedCounter ShardCounters::*> kFields[] = {
     {"rewrites", &ShardCounters::rewrites},
     {"rewrite_failures", &ShardCounters::rewrite_failures},
     {"refused", &ShardCounters::refused},
+    {"view_refused", &ShardCounters::view_refused},
     {"servfail_no_forward", &ShardCounters::servfail_no_forward},
     {"servfail_timeout", &ShardCounters::servfail_timeout},
     {"servfail_no_slot", &ShardCounters::servfail_no_slot},

@@ -64,6 +64,7 @@ struct ShardCounters {
   RelaxedCounter rewrites;            // rewrite: queries (refreshes too) whose question or options a rule changed
   RelaxedCounter rewrite_failures;    // rewrite: not a name afterwards, no room, or an answer that would not re-encode (SERVFAIL)
   RelaxedCounter refused;             // no server block serves the zone
+  RelaxedCounter view_refused;        // of those: a zone's blocks all have views, and none took the query
   RelaxedCounter servfail_no_forward; // the block has no forward for the name
   RelaxedCounter servfail_timeout;    // every attempt failed before the deadline
   RelaxedCounter servfail_no_slot;    // in-flight table full

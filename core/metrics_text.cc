@@ -62,11 +62,14 @@ class Writer {
   std::string& out_;
 };
 
-std::string BlockLabels(const std::pair<std::string, std::string>& block) {
-  return absl::StrCat("server=\"", Escape(block.first), "\",zone=\"", Escape(block.second), "\",view=\"\"");
+using BlockKey = std::tuple<std::string, std::string, std::string>;  // server, zone, view
+std::string BlockLabels(const BlockKey& block) {
+  return absl::StrCat("server=\"", Escape(std::get<0>(block)), "\",zone=\"", Escape(std::get<1>(block)), "\",view=\"",
+                      Escape(std::get<2>(block)), "\"");
 }
-std::string CacheLabels(const std::pair<std::string, std::string>& block) {
-  return absl::StrCat("server=\"", Escape(block.first), "\",zones=\"", Escape(block.second), "\",view=\"\"");
+std::string CacheLabels(const BlockKey& block) {
+  return absl::StrCat("server=\"", Escape(std::get<0>(block)), "\",zones=\"", Escape(std::get<1>(block)), "\",view=\"",
+                      Escape(std::get<2>(block)), "\"");
 }
 
 }  // namespace
@@ -74,7 +77,7 @@ std::string CacheLabels(const std::pair<std::string, std::string>& block) {
 void MetricsTotals::Add(const MetricsSources& src, bool running) {
   const RouteTable& routes = *src.routes;
   for (std::size_t b = 0; b < routes.blocks.size(); ++b) {
-    Block& block = blocks[{routes.blocks[b].server_label, routes.blocks[b].zone_label}];
+    Block& block = blocks[{routes.blocks[b].server_label, routes.blocks[b].zone_label, routes.blocks[b].view_name}];
     block.cached = block.cached || routes.blocks[b].cache.has_value();
     for (const ShardMetrics* shard : src.shards) block.metrics.Merge(shard->blocks[b]);
   }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <tuple>
 #include <string>
 #include <utility>
 #include <vector>
@@ -37,7 +38,7 @@ struct MetricsTotals {
     bool configured = false;  // in the running configuration: its up gauge is shown
     bool up = true;
   };
-  std::map<std::pair<std::string, std::string>, Block> blocks;  // by (server, zone)
+  std::map<std::tuple<std::string, std::string, std::string>, Block> blocks;  // by (server, zone, view)
   std::map<std::string, Upstream> upstreams;                    // by "to"
   std::vector<ShardCounters> shards;                            // by shard index
   std::uint64_t cache_entries[2] = {0, 0};    // the running configuration's pools

@@ -58,6 +58,19 @@ const ForwardRoute* RouteTable::PickForwardAfter(const ForwardRoute& current,
   return nullptr;
 }
 
+zones::RouteId RouteTable::PickBlock(const ListenerSpec& listener, std::span<const std::uint8_t> qname,
+                                     const view::Request* request) const noexcept {
+  zones::RouteId group = listener.trie.Match(qname);
+  while (group != zones::kNoRoute) {
+    const ZoneCandidates& c = listener.candidates[group];
+    for (const std::uint32_t b : c.blocks) {
+      if (request == nullptr || blocks[b].Takes(*request)) return b;
+    }
+    group = c.fallback;
+  }
+  return zones::kNoRoute;
+}
+
 absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
   RouteTable table;
   // (address, port) -> zone set; one trie per listener.
@@ -67,6 +80,10 @@ absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
     bool optional = true;
     SSL_CTX* tls = nullptr;
     bool plain = false;  // some block serves plain DNS here
+    // A zone's lower-case wire form -> its index into `zones_by_id`, so that spellings of
+    // one zone ("A." and "\\065.") share their candidates.
+    std::map<std::string, std::uint32_t> zone_ids;
+    std::vector<ZoneCandidates> zones_by_id;
   };
   std::map<std::tuple<int, std::array<std::uint8_t, 16>, std::uint16_t>, PendingListener> listeners;
   for (std::size_t b = 0; b < config.blocks.size(); ++b) {
@@ -145,6 +162,18 @@ absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
       route.dnstap_full = route.dnstap_full || t.full;
       table.warnings.insert(table.warnings.end(), t.notes.begin(), t.notes.end());
     }
+    if (block.view) {
+      route.view_name = block.view->name;
+      for (const config::ViewExpr& e : block.view->exprs) {
+        absl::StatusOr<view::Program> program = view::Program::Compile(e.source);
+        if (!program.ok()) {
+          return absl::InvalidArgumentError(absl::StrCat(e.where.ToString(), ": view ", block.view->name, ": ",
+                                                         program.status().message()));
+        }
+        route.views.push_back(std::move(*program));
+      }
+      table.views = true;
+    }
     table.blocks.push_back(std::move(route));
 
     std::vector<config::IpAddress> addresses = block.bind;
@@ -174,7 +203,18 @@ absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
         } else {
           l.plain = true;
         }
-        (void)l.zones.AddText(key.zone, static_cast<zones::RouteId>(b));
+        absl::StatusOr<WireZone> wire_zone = ToWireZone(key.zone);
+        if (!wire_zone.ok()) return wire_zone.status();
+        const std::span<const std::uint8_t> wire = wire_zone->view();
+        auto [at, added] = l.zone_ids.try_emplace(std::string(wire.begin(), wire.end()),
+                                                  static_cast<std::uint32_t>(l.zones_by_id.size()));
+        if (added) {
+          l.zones_by_id.emplace_back();
+          (void)l.zones.Add(wire, at->second);
+        }
+        std::vector<std::uint32_t>& candidates = l.zones_by_id[at->second].blocks;
+        // A block naming the zone twice (or on both families' wildcard) is one candidate.
+        if (candidates.empty() || candidates.back() != b) candidates.push_back(static_cast<std::uint32_t>(b));
       }
     }
   }
@@ -184,7 +224,15 @@ absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
         config.file, ": ", listeners.size(), " distinct listen addresses and ports; at most 255"));
   }
   for (auto& [key, l] : listeners) {
-    table.listeners.push_back(ListenerSpec{l.address, l.zones.Build(), l.optional, l.tls});
+    ListenerSpec spec{.address = l.address, .trie = l.zones.Build(), .candidates = std::move(l.zones_by_id),
+                      .optional = l.optional, .tls = l.tls};
+    // Each zone falls back to the longest zone of the listener above it.
+    for (const auto& [zone, id] : l.zone_ids) {
+      if (zone.size() <= 1) continue;  // the root has none above it
+      const std::span<const std::uint8_t> name(reinterpret_cast<const std::uint8_t*>(zone.data()), zone.size());
+      spec.candidates[id].fallback = spec.trie.Match(name.subspan(name[0] + 1u));
+    }
+    table.listeners.push_back(std::move(spec));
   }
   return table;
 }

@@ -16,6 +16,7 @@
 #include "core/net.h"
 #include "core/pipeline/pipeline.h"
 #include "core/tls_session.h"
+#include "core/view/expr.h"
 #include "core/zone_name.h"
 #include "wire/name.h"
 #include "zones/trie.h"
@@ -75,11 +76,30 @@ struct BlockRoute {
   std::vector<config::Dnstap> dnstaps;
   bool dnstap_full = false;
   bool taps() const noexcept { return !dnstaps.empty(); }
+  // `view`: the block serves a query only when every expression is true; none: always.
+  std::string view_name;  // metrics' view label; empty without a view
+  std::vector<view::Program> views;
+  bool Takes(const view::Request& request) const noexcept {
+    for (const view::Program& v : views) {
+      if (!v.Evaluate(request)) return false;
+    }
+    return true;
+  }
+};
+
+// The blocks one listener serves a zone with, tried in written order: the first whose
+// view takes the query serves it (a block without a view, last when present, takes
+// every query). When none does, the next shorter zone of the listener is tried, and
+// REFUSED when there is none (CoreDNS's Server.ServeDNS goes on up the name).
+struct ZoneCandidates {
+  std::vector<std::uint32_t> blocks;          // indexes into RouteTable::blocks
+  zones::RouteId fallback = zones::kNoRoute;  // the next shorter zone's candidates
 };
 
 struct ListenerSpec {
   SockAddr address;
-  zones::Trie trie;  // zone -> index into RouteTable::blocks
+  zones::Trie trie;  // zone -> index into `candidates`
+  std::vector<ZoneCandidates> candidates;
   // The implicit [::] listener of a block without `bind`: skipped on hosts without IPv6.
   bool optional = false;
   // DNS over TLS (tls:// blocks): TCP only, this context's certificate; owned by
@@ -93,6 +113,7 @@ struct RouteTable {
   std::vector<SockAddr> source_addresses;  // per family, from source_address
   std::vector<std::string> warnings;       // directives parsed but not yet honoured, files missing
   std::vector<TlsContext> tls_contexts;    // the tls:// blocks' (listeners point here)
+  bool views = false;  // some block has a view: routing evaluates them
   std::size_t forward_count = 0;
   std::uint32_t upstream_count = 0;  // over every forward
   // Whether any upstream is IPv4 ([0]) or IPv6 ([1]): each shard opens upstream UDP
@@ -102,6 +123,11 @@ struct RouteTable {
     return (upstream_families[0] ? 1u : 0u) + (upstream_families[1] ? 1u : 0u);
   }
 
+  // The block that serves `qname` on `listener`: the longest zone's first candidate
+  // whose view takes `request` (built by the caller only when `views`; null otherwise),
+  // then the shorter zones'. kNoRoute: none, REFUSED.
+  zones::RouteId PickBlock(const ListenerSpec& listener, std::span<const std::uint8_t> qname,
+                           const view::Request* request) const noexcept;
   // The first forward of `block` whose FROM contains `qname` and whose except list does
   // not; nullptr when none does (the query then fails with SERVFAIL, as in CoreDNS).
   const ForwardRoute* PickForward(std::uint32_t block,

@@ -463,6 +463,11 @@ class Shard {
   // describe the rewritten query and `edited` is its parse; `original` is the question
   // before, also stashed beside the query when the answer needs it. False: the query
   // gets SERVFAIL, its question first put back when `edited_in_place`.
+  // The block that serves the query on its listener: views evaluated in order
+  // (shard_view.cc); kNoRoute when none, REFUSED (counted in view_refused when a zone
+  // matched but no view took the query).
+  zones::RouteId RouteOf(const Client& client, std::span<const std::uint8_t> msg, const wire::QueryView& q,
+                         std::span<const std::uint8_t> qname) noexcept;
   bool ApplyRewrite(Client& client, std::span<std::uint8_t> query, const wire::QueryView& q, zones::RouteId route,
                     Lookup& lookup, OriginalQuestion& original, std::optional<wire::QueryView>& edited,
                     bool& edited_in_place) noexcept;

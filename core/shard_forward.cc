@@ -120,8 +120,7 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
   Lookup lookup;
   lookup.qname = q->qname(msg);
   loop_.Observe(lookup.qname);
-  const zones::RouteId route =
-      routes_.listeners[listeners_[client.listener].spec].trie.Match(lookup.qname);
+  const zones::RouteId route = RouteOf(client, msg, *q, lookup.qname);
   if (route == zones::kNoRoute) {
     ++counters_.refused;
     return reply(wire::rcode::kRefused, true);

@@ -276,6 +276,19 @@ struct Rewrite {
   std::uint8_t subnet_v6 = 0;
 };
 
+// CoreDNS's `view NAME { expr EXPRESSION ... }`: the block serves a query only when every
+// expression is true (core/view/expr.h); blocks with views may share a zone and port.
+struct ViewExpr {
+  std::string source;  // the line's arguments joined by one space, as CoreDNS joins them
+  Location where;      // the first argument
+};
+
+struct View {
+  Location where;
+  std::string name;
+  std::vector<ViewExpr> exprs;  // all must be true
+};
+
 struct ServerBlock {
   Location where;
   std::vector<ServerKey> keys;
@@ -306,6 +319,7 @@ struct ServerBlock {
   std::optional<ServerTls> tls;
   bool debug = false;
   std::string root;
+  std::optional<View> view;
 };
 
 // The hosts file `block` reads: its path joined to the block's root when relative.

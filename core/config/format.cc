@@ -284,6 +284,12 @@ void FormatBlock(const ServerBlock& b, std::string& out) {
     keys.push_back(KeyText(k));
   }
   absl::StrAppend(&out, absl::StrJoin(keys, " "), " {\n");
+  if (b.view) {
+    // One token per expression, quoted when it holds a space: read back, it joins to itself.
+    absl::StrAppend(&out, "    view ", Quote(b.view->name), " {\n");
+    for (const ViewExpr& e : b.view->exprs) absl::StrAppend(&out, "        expr ", Quote(e.source), "\n");
+    absl::StrAppend(&out, "    }\n");
+  }
   if (!b.bind.empty()) {
     std::vector<std::string> ips;
     for (const IpAddress& ip : b.bind) ips.push_back(ip.ToString());

@@ -19,7 +19,7 @@ namespace {
 
 constexpr absl::string_view kSupported =
     "acl, any, bind, bufsize, cache, chaos, debug, dnstap, errors, forward, health, hosts, import, loadbalance, log, "
-    "loop, minimal, nsid, prometheus, ready, reload, rewrite, root, template, tls, whoami";
+    "loop, minimal, nsid, prometheus, ready, reload, rewrite, root, template, tls, view, whoami";
 
 // [scheme://]zone[:port], or a CIDR that becomes its reverse zones.
 absl::Status ParseKey(const Token& key, const LoadOptions& options, std::vector<ServerKey>& out) {
@@ -141,6 +141,7 @@ absl::Status ApplyDirective(const Directive& d, const LoadOptions& options, Serv
   if (name == "template") return ParseTemplate(d, block.templates.emplace_back());
   if (name == "rewrite") return ParseRewrite(d, block.rewrites);
   if (name == "bufsize") return ParseBufsize(d, block);
+  if (name == "view") return ParseView(d, block);
   if (name == "hosts") return ParseHosts(d, block);
   if (name == "minimal") {
     if (block.minimal) return ErrorAt(d.name, "minimal is given twice in this server block, expected at most one");
@@ -206,9 +207,13 @@ absl::StatusOr<Config> ParseCorefile(absl::string_view text, const std::string& 
   // address: as in CoreDNS, a listener is a zone, a bind address and a port, so blocks
   // that bind different addresses may serve the same zone (a block without `bind`
   // listens on every address, so it shares one with any other).
+  // Blocks with a `view` may share a zone and port with each other and with one block
+  // without a view, which must come after them (CoreDNS tries them in written order and
+  // refuses a view after the default, validateZonesAndListeningAddresses).
   struct Served {
     std::vector<IpAddress> bind;
     Location where;
+    bool view = false;
   };
   std::map<std::tuple<Transport, std::string, std::uint16_t>, std::vector<Served>> seen;
   auto every_address = [](const std::vector<IpAddress>& bind) {
@@ -229,13 +234,20 @@ absl::StatusOr<Config> ParseCorefile(absl::string_view text, const std::string& 
     for (const ServerKey& key : block->keys) {
       std::vector<Served>& same = seen[std::make_tuple(key.transport, key.zone, key.port)];
       for (const Served& other : same) {
-        if (!share_an_address(other.bind, block->bind)) continue;
+        if (other.view || !share_an_address(other.bind, block->bind)) continue;
+        if (block->view) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              key.where.ToString(), ": zone ", key.zone, " on ", TransportScheme(key.transport), " port ", key.port,
+              " is already served by the block without a view at ", other.where.ToString(),
+              "; expected the blocks with a view before the one without"));
+        }
         return absl::InvalidArgumentError(absl::StrCat(
             key.where.ToString(), ": zone ", key.zone, " on ", TransportScheme(key.transport), " port ", key.port,
             " is already served by the block at ", other.where.ToString(),
-            "; expected each zone and port once per address (blocks with different bind addresses may share them)"));
+            "; expected each zone and port once per address (blocks with different bind addresses, or "
+            "with a view, may share them)"));
       }
-      same.push_back({block->bind, key.where});
+      same.push_back({block->bind, key.where, block->view.has_value()});
     }
     config.blocks.push_back(std::move(*block));
   }

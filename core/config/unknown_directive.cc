@@ -22,7 +22,7 @@ constexpr absl::string_view kOutOfScope[] = {
 constexpr absl::string_view kNotYet[] = {
     "cancel",   "dns64",    "geoip",   "grpc",        "header", "local",
     "metadata", "multisocket", "on",     "pprof",
-    "timeouts", "trace",   "tsig",     "view",
+    "timeouts", "trace",   "tsig",
 };
 
 bool In(absl::string_view name, const auto& list) {

@@ -353,7 +353,8 @@ TEST(Corefile, ImportCyclesAndRunawayExpansionAreErrorsNotHangs) {
 TEST(Corefile, NormalisedOutputParsesBackToTheSameConfig) {
   ::setenv("CLUSTER_DNS", "10.96.0.10", 1);
   const std::string original =
-      "remote.svc.cluster.local:5353 {\n cache 30 {\n  success 9984 30\n  prefetch 5 2m 30%\n }\n"
+      "remote.svc.cluster.local:5353 {\n view split {\n  expr incidr(client_ip(), '10.0.0.0/8')  &&  type() in [\"A\", 'AAAA']\n"
+      "  expr \"name() matches '^a\\\\.b\\\\.$' || do()\"\n }\n cache 30 {\n  success 9984 30\n  prefetch 5 2m 30%\n }\n"
       " forward . 10.1.0.10 [fd00::1]:5300 {\n  policy round_robin\n  except a.remote.svc.cluster.local\n }\n"
       " acl {\n  block type AAAA net 10.0.0.0/8\n  allow\n }\n log . {common}\n errors\n}\n"
       "tls://.:8853 {\n tls a.crt \"b key.pem\" {\n  client_auth require\n }\n"
@@ -361,6 +362,9 @@ TEST(Corefile, NormalisedOutputParsesBackToTheSameConfig) {
   const std::string once = FormatCorefile(MustParse(original));
   const std::string twice = FormatCorefile(MustParse(once));
   EXPECT_EQ(once, twice);
+  // view: each expression one token, its arguments joined by one space as CoreDNS joins them.
+  EXPECT_THAT(once, HasSubstr("    view split {\n        expr \"incidr(client_ip(), '10.0.0.0/8') && type() in [\\\"A\\\", 'AAAA']\"\n"));
+  EXPECT_THAT(once, HasSubstr("        expr \"name() matches '^a\\\\.b\\\\.$' || do()\"\n    }\n"));
 }
 
 struct BadCorefile {

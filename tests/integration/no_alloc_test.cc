@@ -277,6 +277,34 @@ TEST(NoAllocation, PipelineStagesAllocateNothing) {
   EXPECT_EQ(totals.bufsize_lowered, 72000u);
 }
 
+TEST(NoAllocation, ViewRoutedQueriesAllocateNothing) {
+  // view: three blocks share .:PORT; each query's block is the first whose expressions
+  // hold (a regex, a CIDR, the type, class and transport, read per query into stack
+  // buffers): CH TXT goes to chaos, who.* to whoami, the rest to the default's forward.
+  Reflector upstream;
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n view chaos {\n  expr class() == 'CH' && type() in ['TXT']\n }\n chaos v1 alice\n}\n"
+                ".:{PORT} {\n bind 127.0.0.1\n view who {\n  expr name() matches '^who\\\\.' && incidr(client_ip(), '127.0.0.0/8') &&"
+                " proto() == 'udp' && client_ip() != '[::1]' && port() != '0'\n }\n whoami\n}\n"
+                ".:{PORT} {\n bind 127.0.0.1\n forward . 127.0.0.1:" + std::to_string(upstream.port()) + "\n}\n");
+  UdpClient client;
+  const std::vector<Bytes> queries = {
+      MessageBuilder(1, 0x0100).Question("fwd.example.", 1).Opt(1232, 0).bytes(),
+      MessageBuilder(2, 0x0100).Question("authors.bind.", 16, 3).Opt(1232, 0).bytes(),
+      MessageBuilder(3, 0x0100).Question("who.test.", 1).Opt(1232, 0).bytes(),
+      MessageBuilder(4, 0x0100).Question("whom.test.", 1).Opt(1232, 0).bytes(),
+  };
+  auto exchange = [&](int n) { return AskInTurn(client, fwd.port(), queries, n); };
+  ASSERT_EQ(exchange(8000), 8000);
+  const std::uint64_t before = ProcessAllocationCount();
+  const int answered = exchange(64000);
+  const std::uint64_t allocations = ProcessAllocationCount() - before;
+  EXPECT_EQ(answered, 64000);
+  EXPECT_EQ(allocations, 0u);
+  const core::ShardCounters totals = fwd.Stop();
+  EXPECT_EQ(totals.chaos_answers, 18000u);
+  EXPECT_EQ(totals.whoami_answers, 18000u);
+}
+
 TEST(NoAllocation, NsidAnswersAllocateNothing) {
   // nsid drops the NSID request from the query it forwards and writes its option into the
   // answer's own buffer: cache hits, forwarded misses and chaos's local answers to queries
