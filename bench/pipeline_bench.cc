@@ -186,12 +186,16 @@ constexpr const char* kAksRewrite =
 
 void RewriteQueryRun(benchmark::State& state, const std::string& directives, const std::string& qname) {
   const core::Pipeline p = Build(directives);
+  sockaddr_in client{};
+  client.sin_family = AF_INET;
+  client.sin_addr.s_addr = htonl(0x0a010203);
+  const core::QueryOrigin origin{reinterpret_cast<const sockaddr*>(&client), false};
   const Bytes query = MessageBuilder(1, 0x0100).Question(qname, 1).Opt(1232, 0).bytes();
   Bytes room(1960);
   const auto op = [&] {
     std::memcpy(room.data(), query.data(), query.size());
     const wire::Result<wire::QueryView> q = wire::ParseQuery({room.data(), query.size()});
-    benchmark::DoNotOptimize(p.rewrite->RewriteQuery(room, q->size, q->qname_len, q->qtype, q->qclass));
+    benchmark::DoNotOptimize(p.rewrite->RewriteQuery(room, q->size, q->qname_len, q->qtype, q->qclass, origin));
   };
   ReportAllocsPerOp(state, op);
   for (auto _ : state) op();
@@ -206,6 +210,14 @@ void BM_RewriteQueryExact(benchmark::State& state) {
 BENCHMARK(BM_RewriteQueryExact);
 void BM_RewritePassesAnotherNameOn(benchmark::State& state) { RewriteQueryRun(state, kAksRewrite, "www.example.org."); }
 BENCHMARK(BM_RewritePassesAnotherNameOn);
+void BM_RewriteEdns0LocalSet(benchmark::State& state) {
+  RewriteQueryRun(state, " rewrite edns0 local set 0xffee 0x61626364\n", "foo.example.com.");
+}
+BENCHMARK(BM_RewriteEdns0LocalSet);
+void BM_RewriteEdns0Subnet(benchmark::State& state) {
+  RewriteQueryRun(state, " rewrite edns0 subnet set 24 56\n", "foo.example.com.");
+}
+BENCHMARK(BM_RewriteEdns0Subnet);
 
 void BM_RewriteRevertsAnAnswer(benchmark::State& state) {
   const core::Pipeline p = Build(kAksRewrite);

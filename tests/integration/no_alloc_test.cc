@@ -29,6 +29,7 @@
 #include "testing/tcp.h"
 #include "testing/udp.h"
 #include "wire/bytes.h"
+#include "wire/edns.h"
 
 namespace ringdns::testing {
 namespace {
@@ -439,6 +440,46 @@ TEST(NoAllocation, RewrittenQueriesAndTheirAnswersAllocateNothing) {
   const core::ShardCounters totals = fwd.Stop();
   EXPECT_EQ(totals.rewrites, 4u * 10500u);
   EXPECT_EQ(totals.rewrite_failures, 0u);
+}
+
+TEST(NoAllocation, Edns0RewritesAllocateNothing) {
+  // edns0 rules edit the query's OPT in place: the qname as local data, the client's
+  // subnet (so nothing is cached or shared), an NSID request; a query without an OPT
+  // gets one, and the (reflected) answer loses it again.
+  Reflector upstream;
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n cache\n"
+                " rewrite continue edns0 local set 0xffee {qname}\n"
+                " rewrite continue edns0 subnet set 24 56\n"
+                " rewrite edns0 nsid append\n"
+                " forward . 127.0.0.1:" + std::to_string(upstream.port()) + "\n}\n");
+  UdpClient client;
+  const std::vector<Bytes> queries = {
+      MessageBuilder(1, 0x0100).Question("a.edns.test.", 1).Opt(1232, 0).bytes(),
+      MessageBuilder(2, 0x0100).Question("b.edns.test.", 28).bytes(),
+  };
+  std::uint8_t answer[4096];
+  auto exchange = [&](int n) {
+    int right = 0;
+    for (int i = 0; i < n; ++i) {
+      const Bytes& q = queries[static_cast<std::size_t>(i) % queries.size()];
+      const ssize_t got = client.Exchange(fwd.port(), q.data(), q.size(), answer, sizeof(answer), 1000);
+      // The client's own question; an OPT only when it sent one.
+      const bool sent_opt = i % 2 == 0;
+      const std::size_t question = q.size() - wire::header::kSize - (sent_opt ? wire::edns::kOptFixedSize : 0);
+      right += got > 12 && std::memcmp(answer + 12, q.data() + 12, question) == 0 &&
+               (wire::LoadU16(answer + wire::header::kArCount) == 1) == sent_opt;
+    }
+    return right;
+  };
+  ASSERT_EQ(exchange(2000), 2000);
+  const std::uint64_t before = ProcessAllocationCount();
+  const int right = exchange(40000);
+  const std::uint64_t allocations = ProcessAllocationCount() - before;
+  EXPECT_EQ(right, 40000);
+  EXPECT_EQ(allocations, 0u);
+  const core::ShardCounters totals = fwd.Stop();
+  EXPECT_EQ(totals.rewrites, 42000u);
+  EXPECT_EQ(totals.cache_hits, 0u) << "each answer was made for its client's subnet";
 }
 
 // fstrm_capture (fstrm-bin) as the dnstap collector, stopped by PID; skips without it.
