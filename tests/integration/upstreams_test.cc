@@ -177,11 +177,11 @@ TEST(Upstreams, FailfastAnswersServfailWithNoReachableAuthorityOnceAllAreDown) {
     EXPECT_EQ(RcodeOf(*answer), wire::rcode::kServFail);
     EXPECT_EQ(EdeOf(*answer), 22);  // after the timeout: No Reachable Authority too
   }
-  const auto start = Clock::now();
+  // At once: no attempt is made. servfail_all_down below says so (an attempt would have
+  // timed out, a SERVFAIL not counted there), not a stopwatch on a loaded machine.
   client.SendTo(fwd.port(), Query(4));
   const std::optional<Bytes> answer = client.Receive(2s);
   ASSERT_TRUE(answer.has_value());
-  EXPECT_LT(Clock::now() - start, 50ms);  // at once
   EXPECT_EQ(RcodeOf(*answer), wire::rcode::kServFail);
   EXPECT_EQ(EdeOf(*answer), 22);
   // dig shows it as an operator would see it.
