@@ -271,7 +271,9 @@ TEST(ForwardUdp, StopLetsInFlightQueriesFinish) {
   Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . " + Upstream(slow) + "\n}\n");
   UdpClient client;
   client.SendTo(fwd.port(), Query("www.example."));
-  std::this_thread::sleep_for(50ms);  // the query is upstream now
+  // Stop only once the query is upstream (it answers 300 ms later): ten seconds at most.
+  for (int i = 0; i < 1000 && slow.queries() == 0; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(slow.queries(), 1);
   const core::ShardCounters totals = fwd.Stop();
   EXPECT_EQ(totals.answers, 1u);
   const std::optional<Bytes> a = client.Receive(1s);
