@@ -193,7 +193,8 @@ TEST(TcpClients, SlowSenderIsCutOffByTheReadTimeout) {
   EXPECT_TRUE(closed || slow.WaitClosed(1s));
   const auto took = std::chrono::steady_clock::now() - start;
   EXPECT_GE(took, 2900ms);
-  EXPECT_LE(took, 4500ms);
+  // Before the 6 s the client keeps sending (a timer restarted by each octet never fires).
+  EXPECT_LE(took, 5500ms);
   EXPECT_EQ(fwd.Stop().tcp_read_timeouts, 1u);
 }
 
