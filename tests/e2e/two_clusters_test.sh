@@ -139,14 +139,18 @@ done
 check "one remote DNS pod down: all 24 queries answered by the other ($lost failed)" test "$lost" -eq 0
 sleep 1.2
 stop_dns remote-b
-started=$(ms_now)
 # From the same shard, which has timed cluster 2's answers: its attempts time out after
 # a few round trips, not read_timeout (a shard with no sample waits 2 s per attempt).
+# dig's own "Query time" (send to answer) is the measure: the time to spawn
+# `ip netns exec dig` on a loaded machine is not ringdns's. An answer later than dig's
+# 8 s would be no answer at all (no SERVFAIL below); the bound is the 5 s deadline with
+# 1.5 s of slack for a descheduled shard, still well short of a slot left to dig's timeout.
 out=$(ask +timeout=8 nowhere.remote.svc.cluster.local A)
-elapsed_ms=$(($(ms_now) - started))
+query_ms=$(sed -n 's/^;; Query time: \([0-9]*\) msec$/\1/p' <<<"$out")
 check "both down: SERVFAIL" test "$(status_of "$out")" = SERVFAIL
 check "both down: with an Extended DNS Error" grep -q 'EDE: ' <<<"$out"
-check "both down: within the 5 s deadline (${elapsed_ms} ms)" test "$elapsed_ms" -le 5500
+check "both down: answered by the 5 s deadline (${query_ms:-no} ms by dig's clock)" \
+  test "${query_ms:-99999}" -le 6500
 check "both down: a cached answer is served stale" srv_answer "$(ask "$srv" SRV)"
 client_port=
 start_dns remote-a "$cluster2"
@@ -156,14 +160,21 @@ for _ in $(seq 1 50); do
     grep -q . && break
   sleep 0.05
 done
+# The prober asks every 1 s with no back-off, so answers resume within one interval of
+# the pods' return. Waited for (a minute at most: never is a failure), then bounded by
+# the interval with 2 s of slack: each try spawns `ip netns exec dig`, which a loaded
+# machine can make take hundreds of milliseconds; a prober that backed off or stopped
+# would still miss it.
+back_try=0
+back_answers() {
+  back_try=$((back_try + 1))
+  [ "$(status_of "$(ask +timeout=1 "back-$back_try.remote.svc.cluster.local" A)")" = NXDOMAIN ]
+}
 started=$(ms_now)
-for i in $(seq 1 40); do
-  [ "$(status_of "$(ask +timeout=1 "back-$i.remote.svc.cluster.local" A)")" = NXDOMAIN ] && break
-  sleep 0.1
-done
+check "both back: answers resume" eventually back_answers
 elapsed_ms=$(($(ms_now) - started))
-check "both back: answers resume within the 1 s health-check interval (${elapsed_ms} ms)" \
-  test "$elapsed_ms" -le 1500
+check "both back: within the 1 s health-check interval, with slack (${elapsed_ms} ms)" \
+  test "$elapsed_ms" -le 3000
 stop_ringdns
 
 # 3. DNS over TLS with mutual TLS between the clusters (dot-cluster1.yaml, dot-cluster2.yaml).

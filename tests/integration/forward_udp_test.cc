@@ -114,7 +114,9 @@ TEST_P(HostileUpstream, AnswerIsRejectedAndTheClientGetsServfail) {
   ASSERT_TRUE(answer.has_value());
   EXPECT_EQ(Rcode(*answer), wire::rcode::kServFail) << h.name;
   EXPECT_EQ(wire::LoadU16(answer->data()), 0x1234);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 1500ms);
+  // After its two 150 ms attempts, not at the 5 s query deadline (with room for a loaded
+  // machine).
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
   EXPECT_FALSE(client.Receive(200ms).has_value()) << "exactly one answer";
   const core::ShardCounters totals = fwd.Stop();
   EXPECT_GE((totals.*h.counter).get(), 1u) << h.name;
@@ -161,7 +163,7 @@ TEST(ForwardUdp, FailsOverToTheNextUpstreamAfterReadTimeout) {
   ASSERT_TRUE(answer.has_value());
   EXPECT_EQ(Rcode(*answer), wire::rcode::kNoError);
   EXPECT_GE(elapsed, 190ms);
-  EXPECT_LT(elapsed, 1000ms);
+  EXPECT_LT(elapsed, 1500ms);  // after the configured 200 ms, not the default 2 s
   EXPECT_EQ(dead.queries(), 1);
   EXPECT_EQ(alive.queries(), 1);
 }
@@ -253,8 +255,9 @@ TEST(ForwardUdp, FullInflightTableAnswersServfailAtOnce) {
   Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . " + Upstream(slow) + "\n}\n", 1, /*slots=*/2);
   UdpClient client;
   for (std::uint16_t id = 1; id <= 3; ++id) client.SendTo(fwd.port(), Query("a.example.", 1, id));
-  // The third query finds no slot: SERVFAIL at once, long before the upstream answers.
-  const std::optional<Bytes> first = client.Receive(200ms);
+  // The third query finds no slot: SERVFAIL at once, long before the upstream answers
+  // (300 ms): it is the first answer, whatever the machine's load.
+  const std::optional<Bytes> first = client.Receive(2s);
   ASSERT_TRUE(first.has_value());
   EXPECT_EQ(wire::LoadU16(first->data()), 3);
   EXPECT_EQ(Rcode(*first), wire::rcode::kServFail);
@@ -271,7 +274,9 @@ TEST(ForwardUdp, StopLetsInFlightQueriesFinish) {
   Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . " + Upstream(slow) + "\n}\n");
   UdpClient client;
   client.SendTo(fwd.port(), Query("www.example."));
-  std::this_thread::sleep_for(50ms);  // the query is upstream now
+  // Stop only once the query is upstream (it answers 300 ms later): ten seconds at most.
+  for (int i = 0; i < 1000 && slow.queries() == 0; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(slow.queries(), 1);
   const core::ShardCounters totals = fwd.Stop();
   EXPECT_EQ(totals.answers, 1u);
   const std::optional<Bytes> a = client.Receive(1s);

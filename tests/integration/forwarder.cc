@@ -19,6 +19,12 @@ core::DaemonOptions TestOptions(int shards, std::uint32_t slots, int log_fd, std
   options.shard.answer_buffers = 256;
   options.shard.upstream_sockets = 4;
   options.shard.upstream_socket_lifetime_ms = rotation_ms * options.shard.upstream_sockets;
+  // A FakeUpstream answers loopback queries in microseconds, so the adaptive attempt
+  // timeout sits at its floor; at the product's 50 ms, a FakeUpstream thread descheduled
+  // that long (TSan, a loaded machine) draws a retry, and a test counting queries, retries
+  // or failures sees one more. The tests of adaptive timeouts, retries and hedging opt
+  // back in (AdaptiveAttemptTimeouts); the others wait read_timeout (2 s by default).
+  options.shard.min_attempt_timeout_ms = kTestMinAttemptTimeoutMs;
   options.log_fd = log_fd;
   // The sizes above, whatever memory limit the machine running the tests has.
   options.cgroup_root = "/nonexistent";

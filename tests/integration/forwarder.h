@@ -9,8 +9,18 @@
 
 #include "core/config/loader.h"
 #include "core/daemon.h"
+#include "core/shard_options.h"
 
 namespace ringdns::testing {
+
+// The floor of the adaptive attempt timeout in the tests' options: no retry is drawn by a
+// fast upstream that was merely descheduled (forwarder.cc).
+inline constexpr std::int64_t kTestMinAttemptTimeoutMs = 2000;
+
+// For the tests of adaptive timeouts, retries and hedging: the product's floor back.
+inline void AdaptiveAttemptTimeouts(core::ShardOptions& options) {
+  options.min_attempt_timeout_ms = core::ShardOptions{}.min_attempt_timeout_ms;
+}
 
 class Forwarder {
  public:

@@ -91,8 +91,10 @@ TEST(HostileUpstreams, AnAnswerLargerThanAnyBufferReachesTheClientTruncated) {
     wire::StoreU16(out.data() + wire::header::kAnCount, 375);
     return out;
   });
+  // The product's attempt-timeout floor: it also paces the redial after the refused TCP
+  // retry (shard_tcp_upstream.cc), as in the two tests below.
   Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . " + Upstream(up) +
-                " {\n  read_timeout 300ms\n  max_connect_attempts 2\n }\n}\n");
+                " {\n  read_timeout 300ms\n  max_connect_attempts 2\n }\n}\n", 1, AdaptiveAttemptTimeouts);
   UdpClient client;
   client.SendTo(fwd.port(), Query(0x2222, 4096));
   const std::optional<Bytes> answer = client.Receive(6s);
@@ -133,7 +135,7 @@ TEST(HostileUpstreams, TruncatedAnswerFromAnUpstreamWithoutTcpIsRelayedAtOnce) {
   // TCP is refused. The client gets exactly one answer, TC (it asks again over TCP, as
   // it would through CoreDNS), long before the 5 s deadline a SERVFAIL would wait for.
   FakeUpstream up(Behaviour::kAnswer, TruncatedEmptyAnswer);
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . " + Upstream(up) + "\n}\n");
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . " + Upstream(up) + "\n}\n", 1, AdaptiveAttemptTimeouts);
   UdpClient client;
   const auto start = std::chrono::steady_clock::now();
   client.SendTo(fwd.port(), Query(0x3333, 1232));
@@ -151,7 +153,8 @@ TEST(HostileUpstreams, CoalescedClientsAllGetTheRelayedTruncation) {
   // With a cache, a second client asking the same question waits on the first query;
   // when its TCP retry fails, both get TC.
   FakeUpstream up(Behaviour::kAnswer, TruncatedEmptyAnswer, 100ms);
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n cache 30\n forward . " + Upstream(up) + "\n}\n");
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n cache 30\n forward . " + Upstream(up) + "\n}\n", 1,
+                AdaptiveAttemptTimeouts);
   UdpClient first;
   UdpClient second;
   first.SendTo(fwd.port(), Query(0x4444));

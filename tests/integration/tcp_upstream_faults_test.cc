@@ -270,7 +270,8 @@ TEST(TcpUpstreamFaults, AnUpstreamThatResetsConnectionsWithQueriesWaitingIsMarke
     }
   });
   Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . 127.0.0.1:" + std::to_string(port) +
-                " {\n  force_tcp\n  max_fails 1\n  failfast_all_unhealthy_upstreams\n  health_check 10s\n }\n}\n");
+                " {\n  force_tcp\n  max_fails 1\n  failfast_all_unhealthy_upstreams\n  health_check 10s\n }\n}\n",
+                1, AdaptiveAttemptTimeouts);  // the retry after the reset, paced by the product's floor
   UdpClient client;
   client.SendTo(fwd.port(), MessageBuilder(1, 0x0100).Question("www.example.", 1).bytes());
   const std::optional<Bytes> answer = client.Receive(std::chrono::seconds(8));

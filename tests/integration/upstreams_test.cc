@@ -81,8 +81,9 @@ Timing AskSerially(std::uint16_t port, int n) {
 TEST(Upstreams, ADeadUpstreamIsRoutedAroundThenProbedAndUsedAgain) {
   FakeUpstream a(Behaviour::kAnswer);
   FakeUpstream b(Behaviour::kAnswer);
+  // Adaptive timeouts: the few queries that meet the dead one wait tens of milliseconds.
   Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . " + Upstream(a) + " " + Upstream(b) +
-                " {\n  policy round_robin\n }\n}\n");
+                " {\n  policy round_robin\n }\n}\n", 1, AdaptiveAttemptTimeouts);
   ASSERT_EQ(AskSerially(fwd.port(), 50).answered, 50);  // both measured: fast
   a.set_behaviour(Behaviour::kDrop);
   const int a_before = a.queries();
@@ -176,11 +177,11 @@ TEST(Upstreams, FailfastAnswersServfailWithNoReachableAuthorityOnceAllAreDown) {
     EXPECT_EQ(RcodeOf(*answer), wire::rcode::kServFail);
     EXPECT_EQ(EdeOf(*answer), 22);  // after the timeout: No Reachable Authority too
   }
-  const auto start = Clock::now();
+  // At once: no attempt is made. servfail_all_down below says so (an attempt would have
+  // timed out, a SERVFAIL not counted there), not a stopwatch on a loaded machine.
   client.SendTo(fwd.port(), Query(4));
   const std::optional<Bytes> answer = client.Receive(2s);
   ASSERT_TRUE(answer.has_value());
-  EXPECT_LT(Clock::now() - start, 50ms);  // at once
   EXPECT_EQ(RcodeOf(*answer), wire::rcode::kServFail);
   EXPECT_EQ(EdeOf(*answer), 22);
   // dig shows it as an operator would see it.
@@ -222,7 +223,7 @@ TEST(Upstreams, ALateAnswerToTheEarlierAttemptIsStillTaken) {
   FakeUpstream first(Behaviour::kAnswer, Controlled(nullptr, &delay));
   FakeUpstream dead(Behaviour::kDrop);
   Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . " + Upstream(first) + " " + Upstream(dead) +
-                " {\n  policy sequential\n  max_fails 0\n }\n}\n");
+                " {\n  policy sequential\n  max_fails 0\n }\n}\n", 1, AdaptiveAttemptTimeouts);
   ASSERT_EQ(AskSerially(fwd.port(), 20).answered, 20);  // first's RTT: well under a millisecond
   // Now first takes 200 ms: the 50 ms adaptive timeout fires, the retry goes to the
   // dead one, and first's answer is taken when it comes.
