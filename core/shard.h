@@ -291,7 +291,6 @@ class Shard {
     std::uint16_t refresh_udp_size = 0;  // bufsize's SIZE for a refresh's OPT; 0: ringdns's own
     const RewriteStage* rewrite = nullptr;  // the block's rules, which a refresh applies too
     zones::RouteId route = 0;               // the block, whose forward a rewritten refresh picks again
-    bool unshared = false;  // an edns0 rule gave the query its client's data: neither cached nor coalesced
   };
 
   // shard.cc

@@ -168,9 +168,10 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
   lookup.rewrite = pipeline.rewrite ? &*pipeline.rewrite : nullptr;
   lookup.route = route;
   const std::int64_t now = NowMs();
-  // Keyed for the cache and coalescing only when a forward takes the name as asked; a
-  // name that only its rewrite sends to a forward goes alone, uncached.
-  bool keyed = lookup.forward != nullptr;
+  // Keyed for the cache and coalescing only when a forward takes the name as asked (a
+  // name that only its rewrite sends to a forward goes alone, uncached), and the block's
+  // rewrite gives no query its client's own data.
+  const bool keyed = lookup.forward != nullptr && (lookup.rewrite == nullptr || !lookup.rewrite->per_client());
   if (keyed) {
     std::uint8_t key_flags =
         static_cast<std::uint8_t>((q->opt.present() ? CacheKey::kEdns : 0) |
@@ -198,7 +199,6 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
     ++counters_.rewrite_failures;
     return reply(wire::rcode::kServFail, true);
   }
-  if (lookup.unshared) keyed = false;
   std::optional<QueryContext> edited_ctx;
   if (edited) {
     edited_ctx.emplace(QueryContext{query.first(edited->size), *edited, lookup.qname, client.addr, client.tcp(), room,

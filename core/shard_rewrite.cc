@@ -92,11 +92,6 @@ bool Shard::ApplyRewrite(Client& client, std::span<std::uint8_t> query, const wi
     client.qtype = edited->qtype;
     lookup.qname = edited->qname(query.first(r.len));
     lookup.forward = routes_.PickForward(route, lookup.qname);
-    if (r.per_client) {
-      lookup.unshared = true;
-      lookup.policy = nullptr;
-      lookup.key = {};
-    }
   }
   if (edited_in_place || lookup.rewrite->EditsAnswer(r.matched)) {
     client.rewrite = lookup.rewrite;
@@ -112,7 +107,13 @@ std::size_t Shard::RevertStageAnswer(const Client& client, std::span<std::uint8_
       room.first(len), {rewrite_scratch_.get(), kRewriteScratchSize}, original, client.rewrite_matched);
   if (!reverted || *reverted > room.size()) return 0;
   std::memcpy(room.data(), rewrite_scratch_.get(), *reverted);
-  return *reverted;
+  if (!client.opt_added) return *reverted;
+  // A stage answered the OPT an edns0 rule added: the client sent none (RFC 6891 section 7).
+  const std::span<std::uint8_t> answer = room.first(*reverted);
+  wire::Result<wire::ResponseInfo> info = wire::WalkResponse(answer);
+  if (!info) return 0;
+  if (!info->opt().present() || info->opt().ext_rcode != 0) return *reverted;
+  return wire::DropOpt(answer, info->question.opt);
 }
 
 Shard::Client Shard::AsAsked(const Client& client, const OriginalQuestion& original) noexcept {

@@ -22,9 +22,11 @@ namespace {
 // Local data longer than this would crowd the query's room (CoreDNS has no limit).
 constexpr std::size_t kMaxLocalData = 512;
 
-// CoreDNS reads numbers with strconv.ParseUint(s, 0, ...): decimal, or 0x hex.
+// CoreDNS reads numbers with strconv.ParseUint(s, 0, ...): decimal, or 0x hex. A leading
+// 0 (octal there, as 0o and 0b are) is refused rather than read another way.
 bool ParseNumber(const std::string& text, std::uint64_t max, std::uint64_t& out) {
   const std::string lower = absl::AsciiStrToLower(text);
+  if (lower.size() > 1 && lower[0] == '0' && lower[1] != 'x') return false;
   if (lower.size() > 2 && lower[0] == '0' && lower[1] == 'x') {
     if (!absl::SimpleHexAtoi(lower.substr(2), &out)) return false;
   } else if (lower.empty() || !absl::ascii_isdigit(static_cast<unsigned char>(lower[0])) ||
@@ -96,7 +98,7 @@ absl::Status ParseEdns0Rule(const Token& field, const std::vector<Token>& args, 
     std::uint64_t code = 0;
     const Token& c = args[at + 2];
     if (!ParseNumber(c.text, 0xffff, code)) {
-      return ErrorAt(c, absl::StrCat("rewrite: invalid EDNS0 option code '", c.text, "', expected 0 to 65535 (0xffee, say)"));
+      return ErrorAt(c, absl::StrCat("rewrite: invalid EDNS0 option code '", c.text, "', expected 0 to 65535 in decimal or 0x hex (0xffee, say)"));
     }
     out.from_code = static_cast<std::uint16_t>(code);
     return unset ? absl::OkStatus() : ParseLocalData(args[at + 3], out);

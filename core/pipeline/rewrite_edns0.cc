@@ -68,7 +68,7 @@ Edns0Rule::Edns0Rule(const config::Rewrite& c)
 bool Edns0Rule::per_client() const noexcept {
   if (edit_ == wire::OptionEdit::kUnset) return false;
   return option_ == EdnsOptionKind::kSubnet || variable_ == EdnsVariable::kClientIp ||
-         variable_ == EdnsVariable::kClientPort;
+         variable_ == EdnsVariable::kClientPort || variable_ == EdnsVariable::kProtocol;
 }
 
 bool Edns0Rule::Available(const QueryOrigin& origin) const noexcept {

@@ -8,7 +8,9 @@
 // Differences from CoreDNS (README row): an OPT ringdns adds says UDP size 1232 (CoreDNS:
 // 4096) and is taken out of the answer again, as RFC 6891 section 7 asks; {qname} is
 // the name in lower case as all the rules leave it; {server_ip}, {server_port} and
-// metadata labels are refused at load.
+// metadata labels are refused at load; an option that finds no room in the query is left
+// out, its rule still counting as done; `replace` and `unset` on a query without EDNS add
+// no OPT.
 #pragma once
 
 #include <sys/socket.h>
@@ -41,8 +43,8 @@ class Edns0Rule {
 
   std::uint16_t code() const noexcept { return code_; }
   wire::OptionEdit edit() const noexcept { return edit_; }
-  // Its data differs from client to client (a subnet, the client's address or port): an
-  // answer to the query is the client's alone, neither cached nor shared.
+  // Its data differs from client to client (a subnet, the client's address, port or
+  // protocol): an answer to the query is the client's alone, neither cached nor shared.
   bool per_client() const noexcept;
   // Whether the rule can make its data for this query (false: it is ignored).
   bool Available(const QueryOrigin& origin) const noexcept;

@@ -230,6 +230,7 @@ absl::StatusOr<RewriteStage> RewriteStage::Build(const std::vector<config::Rewri
     if (c.field == RewriteField::kEdns0) {
       r.edns.emplace(c);
       stage.has_edns0_ = true;
+      stage.per_client_ |= r.edns->per_client();
     }
     if (c.field == RewriteField::kName) {
       if (c.match != NameMatch::kRegex && (c.answer_auto || c.match == NameMatch::kExact)) {
@@ -330,7 +331,12 @@ RewriteStage::QueryResult RewriteStage::RewriteQuery(std::span<std::uint8_t> mes
     result.qname_len = name_len;
     result.outcome = Outcome::kRewritten;
   }
-  if (edns_hits != 0) ApplyEdns0(edns_hits, message, texts[current].view(), type, origin, result);
+  if (edns_hits != 0) {
+    // The client's question goes back over the query (Unrewritten): what a shorter name
+    // freed is not room for options.
+    const std::size_t freed = qname_len > result.qname_len ? qname_len - result.qname_len : 0;
+    ApplyEdns0(edns_hits, message.first(message.size() - freed), texts[current].view(), type, origin, result);
+  }
   return result;
 }
 
@@ -349,7 +355,6 @@ void RewriteStage::ApplyEdns0(std::uint32_t hits, std::span<std::uint8_t> messag
     if (!edited || !edited->changed) continue;
     result.len = edited->len;
     result.outcome = Outcome::kRewritten;
-    result.per_client |= rule.per_client();
     result.opt_created |= edited->created_opt;
   }
 }

@@ -76,7 +76,6 @@ class RewriteStage {
     std::uint32_t matched = 0;  // the rules that matched, one bit each: their answer rules apply
     std::size_t len = 0;        // the query's length after the rewrite
     std::size_t qname_len = 0;  // its question's name's length after the rewrite
-    bool per_client = false;    // an edns0 rule gave it data of its client's: not to be shared
     bool opt_created = false;   // an edns0 rule gave it an OPT: none goes back to the client
   };
 
@@ -95,6 +94,12 @@ class RewriteStage {
   // question (names or TTLs).
   bool EditsAnswer(std::uint32_t matched) const noexcept { return (matched & answer_rules_) != 0; }
 
+  // An edns0 rule gives queries their client's data (a subnet, its address, port or
+  // protocol): answers in the block are the client's alone, neither cached nor shared.
+  // Decided for the block, not the query: a query the rule leaves alone (no room, an
+  // OPT not last) must not fill the cache the others would read.
+  bool per_client() const noexcept { return per_client_; }
+
  private:
   struct Rule;
   RewriteStage();
@@ -109,6 +114,7 @@ class RewriteStage {
   std::vector<Rule> rules_;
   std::uint32_t answer_rules_ = 0;  // rules with something to do to answers
   bool has_edns0_ = false;
+  bool per_client_ = false;
 };
 
 }  // namespace ringdns::core

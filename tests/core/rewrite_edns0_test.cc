@@ -147,6 +147,9 @@ TEST(RewriteEdns0Config, RefusesWhatCoreDnsRefusesWithItsPosition) {
   refused(" rewrite edns0 local set 0xffee\n", "test/Corefile:2:16: rewrite: EDNS0 local rules require exactly two arguments");
   refused(" rewrite edns0 local set 0x1ffff a\n", "test/Corefile:2:26: rewrite: invalid EDNS0 option code '0x1ffff'");
   refused(" rewrite edns0 local set ffee a\n", "rewrite: invalid EDNS0 option code 'ffee'");
+  // CoreDNS reads a leading 0 as octal (010 is 8, the client subnet): refused, not misread.
+  refused(" rewrite edns0 local set 010 a\n", "rewrite: invalid EDNS0 option code '010'");
+  refused(" rewrite edns0 subnet set 024 56\n", "rewrite: invalid IPv4 bit mask length '024'");
   refused(" rewrite edns0 local set 1 0xabc\n", "test/Corefile:2:28: rewrite: invalid hex data '0xabc'");
   refused(" rewrite edns0 local set 1 0xzz\n", "rewrite: invalid hex data '0xzz'");
   refused(" rewrite edns0 local set 1 {server_ip}\n", "the variable {server_ip} is not supported by ringdns yet");
@@ -168,7 +171,7 @@ TEST(RewriteEdns0Query, SetReplacesTheOptionOrAddsIt) {
   ASSERT_EQ(with.options.size(), 1u);
   EXPECT_EQ(with.options[0].second, Text("abcd"));
   EXPECT_FALSE(with.result.opt_created);
-  EXPECT_FALSE(with.result.per_client);
+  EXPECT_FALSE(stage.per_client());
 
   Edited other = Edit(stage, Query(Option(10, Bytes(8, 1))), {});
   ASSERT_EQ(other.options.size(), 2u);
@@ -226,8 +229,10 @@ TEST(RewriteEdns0Query, VariablesTakeTheQueryAndItsClient) {
   // Without a client (a cache refresh), a rule that needs one does nothing.
   EXPECT_EQ(data("{client_ip}", {}), (Bytes{0xde, 0xad}));
   const RewriteStage stage = Stage(" rewrite edns0 local set 0xffee {client_ip}\n");
-  EXPECT_TRUE(Edit(stage, Query({}), udp4).result.per_client);
-  EXPECT_FALSE(Edit(Stage(" rewrite edns0 local set 0xffee {qname}\n"), Query({}), udp4).result.per_client);
+  EXPECT_TRUE(stage.per_client());
+  EXPECT_TRUE(Stage(" rewrite edns0 local set 0xffee {protocol}\n").per_client()) << "a TCP answer is not a UDP one";
+  EXPECT_FALSE(Stage(" rewrite edns0 local set 0xffee {qname}\n").per_client());
+  EXPECT_FALSE(Stage(" rewrite edns0 subnet unset\n").per_client());
 }
 
 TEST(RewriteEdns0Query, SubnetIsTheClientsAddressCutToThePrefix) {
@@ -237,7 +242,7 @@ TEST(RewriteEdns0Query, SubnetIsTheClientsAddressCutToThePrefix) {
   const sockaddr_in6 v6 = V6("2001:db8:aaaa:bbcc:1::1", 1);
   const Bytes expected4 = {0, 1, 24, 0, 198, 51, 100};  // RFC 7871: family 1, /24, scope 0, 3 octets
   Edited e = Edit(stage, Query({}), {reinterpret_cast<const sockaddr*>(&v4), false});
-  EXPECT_TRUE(e.result.per_client);
+  EXPECT_TRUE(stage.per_client());
   ASSERT_EQ(e.options.size(), 1u);
   EXPECT_EQ(e.options[0], (std::pair<std::uint16_t, Bytes>{8, expected4}));
   EXPECT_EQ(Edit(stage, Query({}), {reinterpret_cast<const sockaddr*>(&mapped), false}).options.at(0).second, expected4);
@@ -308,6 +313,26 @@ TEST(RewriteEdns0Query, AnOptionWithNoRoomIsLeftOutAndTheRestApplies) {
   std::vector<std::uint16_t> codes;
   wire::ForEachOption(room, edited->opt, [&](std::uint16_t code, std::span<const std::uint8_t>) { codes.push_back(code); });
   EXPECT_EQ(codes, std::vector<std::uint16_t>{0xffef}) << "only the second option, added";
+}
+
+TEST(RewriteEdns0Query, TheClientsQuestionAlwaysFitsBackOverTheQuery) {
+  // A name rule that shortens the name frees room the options may not take: Unrewritten
+  // writes the client's longer question back over the query, in the same room.
+  const std::string long_suffix = "." + std::string(60, 'a') + "." + std::string(60, 'b') + "." + std::string(60, 'c') + ".example.";
+  const RewriteStage stage = Stage(" rewrite continue name suffix " + long_suffix + " .x.\n"
+                                   " rewrite edns0 local set 0xffee " + std::string(512, 'd') + "\n");
+  MessageBuilder m(7, 0x0100);
+  m.Question("w" + long_suffix, 1, 1);
+  m.Opt(1232, 0, Option(12, Bytes(300, 0)));  // padded
+  const Bytes asked = m.bytes();
+  const std::size_t asked_qname = WireName("w" + long_suffix).size();
+  for (const std::size_t room_size : {asked.size() + 100, asked.size() + 400, asked.size() + 700}) {
+    Bytes room = asked;
+    room.resize(room_size);
+    const RewriteStage::QueryResult r = stage.RewriteQuery(room, asked.size(), asked_qname, 1, 1, {});
+    ASSERT_EQ(r.outcome, RewriteStage::Outcome::kRewritten) << room_size;
+    EXPECT_LE(r.len - r.qname_len + asked_qname, room_size) << room_size;
+  }
 }
 
 }  // namespace

@@ -143,5 +143,37 @@ TEST(RewriteEdns0, AnAnswerMadeWithConstantDataIsCached) {
   EXPECT_EQ(fwd.Stop().cache_hits, 2u);
 }
 
+TEST(RewriteEdns0, AStageAnswerToAClientWithoutEdnsHasNoOpt) {
+  FakeUpstream up(Behaviour::kAnswer);
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n rewrite edns0 local set 0xffee 0xab\n"
+                " template IN A tpl.example {\n  answer \"{{ .Name }} 60 IN A 192.0.2.9\"\n }\n"
+                " forward . " + Upstream(up) + "\n}\n");
+  UdpClient client;
+  client.SendTo(fwd.port(), MessageBuilder(11, 0x0100).Question("a.tpl.example.", 1).bytes());
+  const std::optional<Bytes> answer = client.Receive(5s);
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(wire::LoadU16(answer->data() + wire::header::kAnCount), 1);
+  EXPECT_EQ(ArCount(*answer), 0);
+  EXPECT_EQ(up.queries(), 0);
+}
+
+TEST(RewriteEdns0, AQueryTheSubnetRuleLeavesAloneCannotFillTheCacheForOthers) {
+  // The rule cannot edit a query whose OPT is not its last record; were the block
+  // cached, that query's answer (made with no subnet) would be served to everyone.
+  Seen seen;
+  FakeUpstream up(Behaviour::kAnswer, Recording(seen));
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n cache 30\n rewrite edns0 subnet set 24 56\n forward . " +
+                Upstream(up) + "\n}\n");
+  UdpClient client;
+  MessageBuilder planted(12, 0x0100);
+  planted.Question("www.example.", 1).Opt(1232, 0).Additional("x.", 16, 0, Bytes{1, 'x'});
+  client.SendTo(fwd.port(), planted.bytes());
+  ASSERT_TRUE(client.Receive(5s).has_value());
+  client.SendTo(fwd.port(), MessageBuilder(13, 0x0100).Question("www.example.", 1).Opt(1232, 0).bytes());
+  ASSERT_TRUE(client.Receive(5s).has_value());
+  EXPECT_EQ(up.queries(), 2);
+  EXPECT_EQ(Find(seen.last(), 8), (Bytes{0, 1, 24, 0, 127, 0, 0}));
+}
+
 }  // namespace
 }  // namespace ringdns::testing
