@@ -404,6 +404,13 @@ std::string FormatForwardIdentity(const ServerBlock& block, const Forward& forwa
   }
   std::string out = absl::StrJoin(keys, " ");
   out += "\n";
+  // What decides which queries reach the forward and what their answers hold: blocks
+  // with views share their keys, and a changed rewrite makes other answers.
+  if (block.view) {
+    absl::StrAppend(&out, "view ", Quote(block.view->name), "\n");
+    for (const ViewExpr& e : block.view->exprs) absl::StrAppend(&out, "expr ", Quote(e.source), "\n");
+  }
+  for (const Rewrite& r : block.rewrites) out += RewriteText(r);
   FormatForward(forward, out);
   if (block.cache) FormatCache(*block.cache, out);
   return out;

@@ -146,6 +146,27 @@ TEST(ViewRoutes, SpellingsOfOneZoneShareItsCandidates) {
   EXPECT_EQ(routes->PickBlock(routes->listeners[0], name, &mx), 1u);
 }
 
+// A forward's identity keeps its cache across a reload: two blocks that differ only in
+// their view (they share their keys) or their rewrite rules must not share it, or a
+// reload hands one view's cached answers to another's clients.
+TEST(ViewConfig, AForwardsCacheIdentityIncludesItsViewAndRewrites) {
+  const std::string inner = ". {\n view inner {\n  expr incidr(client_ip(), '10.0.0.0/8')\n }\n cache\n forward . 127.0.0.1:53\n}\n";
+  const std::string renamed = ". {\n view inner {\n  expr incidr(client_ip(), '10.0.0.0/8')\n }\n"
+                              " rewrite name exact a.example. b.example.\n cache\n forward . 127.0.0.1:53\n}\n";
+  const std::string plain = ". {\n cache\n forward . 127.0.0.1:53\n}\n";
+  absl::StatusOr<config::Config> c = Parse(inner + plain);
+  ASSERT_TRUE(c.ok()) << c.status();
+  const std::string with_view = config::FormatForwardIdentity(c->blocks[0], c->blocks[0].forwards[0]);
+  const std::string without = config::FormatForwardIdentity(c->blocks[1], c->blocks[1].forwards[0]);
+  EXPECT_NE(with_view, without);
+  absl::StatusOr<config::Config> r = Parse(renamed + plain);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_NE(config::FormatForwardIdentity(r->blocks[0], r->blocks[0].forwards[0]), with_view);
+  // The same block read again keeps its identity.
+  absl::StatusOr<config::Config> again = Parse(inner + plain);
+  EXPECT_EQ(config::FormatForwardIdentity(again->blocks[0], again->blocks[0].forwards[0]), with_view);
+}
+
 TEST(ViewRoutes, WithoutViewsEachZoneHasOneBlock) {
   absl::StatusOr<config::Config> c =
       Parse("example.:5353 {\n forward . 127.0.0.1:1\n}\n.:5353 {\n forward . 127.0.0.1:2\n}\n");
