@@ -67,11 +67,8 @@ bool Shard::AcceptCookie(std::uint32_t index, std::uint8_t upstream, std::uint16
   // Ours, or one an upstream put in a TCP answer: never the client's, the cache's or a
   // waiter's.
   answer = answer.first(wire::DropEdnsOption(answer, info, wire::edns::kOptionCookie));
-  // RFC 6891 section 7: no OPT in the answer to a query without one. One whose extended
-  // RCODE means something stays (BADVERS, say): dropping it would change the answer.
-  if ((slot.opt_rdata == kNoOpt || slot.opt_added) && info.opt().present() && info.opt().ext_rcode == 0) {
-    answer = answer.first(wire::DropOpt(answer, info.question.opt));
-    info.question.size = static_cast<std::uint16_t>(answer.size());
+  if (slot.opt_rdata == kNoOpt || slot.opt_added) {
+    answer = answer.first(wire::DropOptForClientWithout(answer, info));
   }
   return true;
 }

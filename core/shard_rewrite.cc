@@ -112,8 +112,7 @@ std::size_t Shard::RevertStageAnswer(const Client& client, std::span<std::uint8_
   const std::span<std::uint8_t> answer = room.first(*reverted);
   wire::Result<wire::ResponseInfo> info = wire::WalkResponse(answer);
   if (!info) return 0;
-  if (!info->opt().present() || info->opt().ext_rcode != 0) return *reverted;
-  return wire::DropOpt(answer, info->question.opt);
+  return wire::DropOptForClientWithout(answer, *info);
 }
 
 Shard::Client Shard::AsAsked(const Client& client, const OriginalQuestion& original) noexcept {

@@ -159,6 +159,13 @@ Error CapTtls(std::span<std::uint8_t> msg, std::uint32_t cap) noexcept {
   return info ? Error::kOk : info.error();
 }
 
+std::size_t DropOptForClientWithout(std::span<std::uint8_t> msg, ResponseInfo& info) noexcept {
+  if (!info.opt().present() || info.opt().ext_rcode != 0) return msg.size();
+  const std::size_t size = DropOpt(msg, info.question.opt);
+  info.question.size = static_cast<std::uint16_t>(size);
+  return size;
+}
+
 std::size_t DropEdnsOption(std::span<std::uint8_t> msg, ResponseInfo& info,
                            std::uint16_t code) noexcept {
   OptView& opt = info.question.opt;

@@ -85,6 +85,12 @@ Result<ResponseInfo> WalkAndCapTtls(std::span<std::uint8_t> msg, std::uint32_t c
 std::size_t DropEdnsOption(std::span<std::uint8_t> msg, ResponseInfo& info,
                            std::uint16_t code) noexcept;
 
+// RFC 6891 section 7: the answer to a query without OPT carries none. Removes the answer's
+// OPT unless its extended RCODE means something (BADVERS, say: dropping it would change
+// the answer) or it is not the last record. Updates `info` and returns the new size.
+// Precondition: `info` came from WalkResponse over these bytes.
+std::size_t DropOptForClientWithout(std::span<std::uint8_t> msg, ResponseInfo& info) noexcept;
+
 // Shrinks a response of msg.size() octets to at most `max_size` for a UDP client: when it
 // does not fit, keep the header and question, drop every record but OPT, set TC
 // (RFC 1035 section 4.2.1, RFC 6891 section 7). The client retries over TCP, so partial

@@ -1,5 +1,6 @@
-// WalkResponse, MatchAnswer, CapTtls, DropEdnsOption, TruncateForUdp: answer validation (RFC 5452),
-// TTL rules (RFC 2181 section 8, RFC 2308 section 5) and truncation (RFC 1035, RFC 6891).
+// WalkResponse, MatchAnswer, CapTtls, DropEdnsOption, DropOptForClientWithout, TruncateForUdp:
+// answer validation (RFC 5452), TTL rules (RFC 2181 section 8, RFC 2308 section 5), EDNS
+// (RFC 6891) and truncation (RFC 1035).
 #include "wire/response.h"
 
 #include <gtest/gtest.h>
@@ -295,6 +296,53 @@ TEST(DropEdnsOption, LeavesAnswersWithoutTheOptionAlone) {
   ASSERT_TRUE(info);
   EXPECT_EQ(DropEdnsOption(msg, *info, edns::kOptionCookie), msg.size());
   EXPECT_EQ(msg, before);
+}
+
+// RFC 6891 section 7: a client that sent no OPT gets none back, unless the OPT carries an
+// extended RCODE (BADVERS) that is part of the answer.
+TEST(DropOptForClientWithout, RemovesTheOptAndCountsItOut) {
+  Bytes msg = MessageBuilder(7, kAnswerFlags)
+                  .Question("www.example.", rrtype::kA)
+                  .AnswerAt(12, rrtype::kA, 60, ARdata(192, 0, 2, 1))
+                  .Opt(1232, 0, NsidOption())
+                  .bytes();
+  Result<ResponseInfo> info = WalkResponse(msg);
+  ASSERT_TRUE(info);
+  const std::size_t size = DropOptForClientWithout(msg, *info);
+  EXPECT_EQ(info->question.size, size);
+  msg.resize(size);
+  const Result<ResponseInfo> after = WalkResponse(msg);
+  ASSERT_TRUE(after) << ToString(after.error());
+  EXPECT_FALSE(after->opt().present());
+  EXPECT_FALSE(info->opt().present());
+  EXPECT_EQ(LoadU16(msg.data() + header::kArCount), 0);
+}
+
+TEST(DropOptForClientWithout, KeepsAnOptWhoseExtendedRcodeIsTheAnswer) {
+  Bytes msg = MessageBuilder(7, kAnswerFlags).Question("www.example.", rrtype::kA).Opt(1232, 1u << 24).bytes();
+  const Bytes before = msg;
+  Result<ResponseInfo> info = WalkResponse(msg);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(DropOptForClientWithout(msg, *info), msg.size());
+  EXPECT_EQ(msg, before);
+}
+
+TEST(DropOptForClientWithout, LeavesAnOptThatIsNotLastAndAnswersWithoutOne) {
+  Bytes msg = MessageBuilder(7, kAnswerFlags)
+                  .Question("www.example.", rrtype::kA)
+                  .Opt(1232, 0)
+                  .Additional("x.example.", rrtype::kA, 60, ARdata(192, 0, 2, 9))
+                  .bytes();
+  Result<ResponseInfo> info = WalkResponse(msg);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(DropOptForClientWithout(msg, *info), msg.size());
+  Bytes plain = MessageBuilder(7, kAnswerFlags)
+                    .Question("www.example.", rrtype::kA)
+                    .AnswerAt(12, rrtype::kA, 60, ARdata(192, 0, 2, 1))
+                    .bytes();
+  info = WalkResponse(plain);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(DropOptForClientWithout(plain, *info), plain.size());
 }
 
 TEST(TruncateForUdp, LeavesAFittingAnswerAlone) {
