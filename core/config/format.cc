@@ -4,8 +4,10 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "core/config/lexer.h"
 #include "core/config/loader.h"
 #include "core/config/parse_util.h"
@@ -27,6 +29,17 @@ std::string Quote(absl::string_view text) {
     out += c;
   }
   return out + "\"";
+}
+
+// A view expression as Corefile tokens that join back to it: one token, quoted when it
+// holds a space; or, when a quoted token cannot hold it (a \" inside, or a \ at its end,
+// both read as an escaped quote), its words, which `expr` joins with one space.
+std::string ExpressionTokens(absl::string_view source) {
+  const bool quotable = source.find("\\\"") == absl::string_view::npos && !absl::EndsWith(source, "\\");
+  if (quotable) return Quote(source);
+  std::vector<std::string> words;
+  for (absl::string_view word : absl::StrSplit(source, ' ')) words.push_back(Quote(word));
+  return absl::StrJoin(words, " ");
 }
 
 // Names and other token lists, each quoted when it must be (a zone may start with '#').
@@ -285,9 +298,8 @@ void FormatBlock(const ServerBlock& b, std::string& out) {
   }
   absl::StrAppend(&out, absl::StrJoin(keys, " "), " {\n");
   if (b.view) {
-    // One token per expression, quoted when it holds a space: read back, it joins to itself.
     absl::StrAppend(&out, "    view ", Quote(b.view->name), " {\n");
-    for (const ViewExpr& e : b.view->exprs) absl::StrAppend(&out, "        expr ", Quote(e.source), "\n");
+    for (const ViewExpr& e : b.view->exprs) absl::StrAppend(&out, "        expr ", ExpressionTokens(e.source), "\n");
     absl::StrAppend(&out, "    }\n");
   }
   if (!b.bind.empty()) {

@@ -40,6 +40,23 @@ TEST(ViewConfig, ReadsNameAndExpressions) {
   EXPECT_EQ(c->blocks[0].view->exprs[1].source, "type() == 'A'");
 }
 
+// -validate's form reads back to itself, also where one quoted token cannot hold the
+// expression: a \" in it, or a \ at its end, reads as an escaped quote.
+TEST(ViewConfig, PrintedExpressionsReadBackToThemselves) {
+  for (const std::string& expr : {std::string("type() == 'A'"), std::string(R"(name() == 'a\"b.' || type() == 'A')"),
+                                 std::string(R"(name() matches 'x\\\\')"), std::string(R"(name() == 'c\\')"),
+                                 std::string("name() == 'two  spaces.'")}) {
+    SCOPED_TRACE(expr);
+    absl::StatusOr<config::Config> c = Parse(".:53 {\n view v {\n  expr " + expr + "\n }\n}\n");
+    ASSERT_TRUE(c.ok()) << c.status();
+    const std::string printed = config::FormatCorefile(*c);
+    absl::StatusOr<config::Config> again = Parse(printed);
+    ASSERT_TRUE(again.ok()) << again.status() << "\n" << printed;
+    EXPECT_EQ(again->blocks[0].view->exprs[0].source, c->blocks[0].view->exprs[0].source);
+    EXPECT_EQ(config::FormatCorefile(*again), printed);
+  }
+}
+
 TEST(ViewConfig, ErrorsNameFileLineAndColumn) {
   // The expression's column 8 is in the line's third argument, "==", at file column 15.
   EXPECT_THAT(ErrorOf(".:53 {\n view v {\n  expr type() == 1\n }\n}\n"),
