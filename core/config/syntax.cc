@@ -213,10 +213,10 @@ class Parser {
         return ErrorAt(t, "empty server block key, expected a zone such as .:53");
       }
       if (t.text.size() > 1 && t.text.back() == '{') {
-        // CoreDNS's lexer takes '{' into the word too, and then serves a zone named
-        // "...{." on port 53 without a word; say so at the key instead.
+        // CoreDNS's lexer takes '{' into the word too: it then refuses '.:53{' (not a domain
+        // name, a leading dot) and serves 'example.org:53{' as a zone of that name on port 53.
         return ErrorAt(t, absl::StrCat("'", t.text, "': expected a space between the server block key and '{' (",
-                                       "written together, CoreDNS reads them as one zone name on port 53)"));
+                                       "written together, CoreDNS reads them as one zone name)"));
       }
       after_comma = t.text.back() == ',';
       expect_another = after_comma;
