@@ -22,6 +22,21 @@ bool ReplySource::Take(const cmsghdr& c) noexcept {
   return false;
 }
 
+ReplySource ReplySource::LocalOf(int fd) noexcept {
+  sockaddr_storage local{};
+  socklen_t len = sizeof(local);
+  ReplySource out;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) != 0) return out;
+  if (local.ss_family == AF_INET) {
+    out.family = AF_INET;
+    out.v4 = reinterpret_cast<const sockaddr_in*>(&local)->sin_addr;
+  } else if (local.ss_family == AF_INET6) {
+    out.family = AF_INET6;
+    out.v6.ipi6_addr = reinterpret_cast<const sockaddr_in6*>(&local)->sin6_addr;
+  }
+  return out;
+}
+
 std::size_t ReplySource::WriteControl(
     std::span<std::uint8_t, kReplySourceControlLen> control) const noexcept {
   if (family == 0) return 0;

@@ -28,6 +28,9 @@ struct ReplySource {
   // Takes the address from a received control message if it is IP_PKTINFO or
   // IPV6_PKTINFO (returns whether it was).
   bool Take(const cmsghdr& c) noexcept;
+  // The local address of a connected socket (a TCP client's, the address it connected
+  // to); none when the kernel will not say.
+  static ReplySource LocalOf(int fd) noexcept;
   // Writes the control message that makes a send leave from this address into `control`
   // and returns its length; 0 when there is none.
   std::size_t WriteControl(std::span<std::uint8_t, kReplySourceControlLen> control) const noexcept;

@@ -233,6 +233,9 @@ class Shard {
     __kernel_timespec connect_timeout{};
     sockaddr_in6 peer{};        // client: its address (acl), large enough for either family
     socklen_t peer_len = 0;
+    // client: the address it connected to, for a view's server_ip() (a wildcard listener's
+    // own is 0.0.0.0); asked of the kernel only when some block has a view.
+    ReplySource local{};
   };
 
   // Where an answer goes: a client, and the query buffer its answer is written over.
@@ -252,7 +255,7 @@ class Shard {
     std::int64_t start_us = 0;
     bool do_bit = false;
     bool nsid = false;  // its query asked for an NSID (noted only in blocks with `nsid`)
-    ReplySource source{};  // UDP: the address the client asked, to answer from
+    ReplySource source{};  // the address the client asked: a UDP answer leaves from it
     // rewrite: the rules that edited the query (its original question waits at
     // kRewriteStashOffset of its buffer) and which of them matched.
     const RewriteStage* rewrite = nullptr;

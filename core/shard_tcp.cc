@@ -110,6 +110,7 @@ void Shard::OnAccept(std::uint32_t listener, const io_uring_cqe& cqe) {
   s.in.Reset();
   s.peer_len = sizeof(s.peer);
   if (::getpeername(fd, reinterpret_cast<sockaddr*>(&s.peer), &s.peer_len) != 0) s.peer_len = 0;
+  s.local = routes_.views ? ReplySource::LocalOf(fd) : ReplySource{};
   ++counters_.tcp_accepted;
   if (SSL_CTX* tls = routes_.listeners[tcp_listeners_[listener].spec].tls; tls != nullptr && !StartTls(conn, tls)) {
     return CloseStream(conn);
@@ -207,7 +208,8 @@ void Shard::ReadClientQueries(std::uint32_t conn, std::uint32_t budget) {
                   .addr = s.peer_len > 0 ? reinterpret_cast<const sockaddr*>(&s.peer) : nullptr,
                   .addr_len = s.peer_len,
                   .conn = conn,
-                  .conn_generation = s.generation};
+                  .conn_generation = s.generation,
+                  .source = s.local};
     ServeQuery(client, {payload, len});
     if (options_.tcp_queries_per_connection != 0 && s.queries >= options_.tcp_queries_per_connection) {
       ++counters_.tcp_query_limit;

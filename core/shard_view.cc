@@ -13,8 +13,8 @@ zones::RouteId Shard::RouteOf(const Client& client, std::span<const std::uint8_t
                               std::span<const std::uint8_t> qname) noexcept {
   const ListenerSpec& listener = routes_.listeners[listeners_[client.listener].spec];
   if (!routes_.views) return routes_.PickBlock(listener, qname, nullptr);
-  // server_ip(): the address the datagram came to when the socket is a wildcard's and the
-  // kernel told it (IP_PKTINFO); else the listener's own address.
+  // server_ip(): the address the query came to when the socket is a wildcard's (IP_PKTINFO
+  // for UDP, getsockname at accept for TCP); else the listener's own address.
   sockaddr_storage server{};
   std::memcpy(&server, &listener.address.storage, sizeof(server));
   if (client.source.family == AF_INET && server.ss_family == AF_INET) {

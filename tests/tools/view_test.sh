@@ -2,7 +2,8 @@
 # CoreDNS's view over real sockets: three server blocks share .:PORT, two with a view
 # and the default last. nsd on loopback serves the same zone twice with different
 # answers, so each answer shows which block's forward took the query: by the client's
-# address (dig -b 127.0.0.2) and by the query type, over UDP and TCP. -validate prints
+# address (dig -b 127.0.0.2), by the query type, and on a wildcard listener by the address
+# the client asked (server_ip()), over UDP and TCP. -validate prints
 # the views so that they read back; the metrics carry the view label. A query no view
 # takes, with no block without a view and no shorter zone, is REFUSED and counted.
 # Usage: view_test.sh PATH_TO_RINGDNS
@@ -12,11 +13,12 @@ for tool in dig /usr/sbin/nsd curl; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 0; }
 done
 
-main_port=$(port_block 5)
+main_port=$(port_block 6)
 other_port=$((main_port + 1))
 dns_port=$((main_port + 2))
 metrics_port=$((main_port + 3))
 tcp_port=$((main_port + 4))
+wild_port=$((main_port + 5))
 zone="$root/examples/zones/remote.svc.cluster.local.zone"
 { cat "$zone"; echo 'cb-example-srv IN TXT "main"'; } >"$work/main.zone"
 sed 's/^cb-example-srv IN A .*/cb-example-srv IN A 192.0.2.99/' "$zone" | awk '!seen[$0]++' >"$work/other.zone"
@@ -50,6 +52,15 @@ cat >"$work/Corefile" <<COREFILE
     }
     forward . 127.0.0.1:$main_port
 }
+.:$wild_port {
+    view second_address {
+        expr server_ip() == '127.0.0.2'
+    }
+    forward . 127.0.0.1:$other_port
+}
+.:$wild_port {
+    forward . 127.0.0.1:$main_port
+}
 COREFILE
 
 "$ringdns" -conf "$work/Corefile" -validate >"$work/validated" 2>&1
@@ -81,6 +92,16 @@ for transport in +notcp +tcp; do
     dig -b 127.0.0.2 @127.0.0.1 -p "$dns_port" +tries=1 +timeout=2 +short "$transport" cb-example-srv.remote.svc.cluster.local A
   check "$transport: TXT goes to the by_type view's forward" \
     test "$(ask "$transport" cb-example-srv.remote.svc.cluster.local TXT)" = '"other"'
+done
+
+# Without bind the listener is a wildcard: server_ip() is the address the client asked
+# (the kernel says it per datagram, and per connection at accept), not 0.0.0.0.
+for transport in +notcp +tcp; do
+  check "$transport: wildcard listener, asked at 127.0.0.2: the server_ip view takes it" \
+    test "$(dig @127.0.0.2 -p "$wild_port" +tries=1 +timeout=2 +short "$transport" cb-example-srv.remote.svc.cluster.local A)" = 192.0.2.99
+  check "$transport: asked at 127.0.0.1: the default block" \
+    bash -c 'out=$("$@"); grep -q "^10\.1\." <<<"$out" && ! grep -q 192.0.2.99 <<<"$out"' _ \
+    dig @127.0.0.1 -p "$wild_port" +tries=1 +timeout=2 +short "$transport" cb-example-srv.remote.svc.cluster.local A
 done
 
 check "a query no view takes is refused (no block without a view, no shorter zone)" \
