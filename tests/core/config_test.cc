@@ -175,6 +175,18 @@ remote.svc.cluster.local:5354 {
 }
 
 // The forward examples of CoreDNS's documentation.
+// CoreDNS's debug (its README: "debug" alone) is accepted and printed back; it changes
+// nothing in ringdns (README, Status).
+TEST(Corefile, DebugIsAcceptedAndPrintedBack) {
+  const Config c = MustParse(".:53 {\n debug\n forward . 127.0.0.1\n}\n");
+  EXPECT_TRUE(c.blocks[0].debug);
+  EXPECT_FALSE(MustParse(".:53 {\n forward . 127.0.0.1\n}\n").blocks[0].debug);
+  const std::string printed = FormatCorefile(c);
+  EXPECT_NE(printed.find("\n    debug\n"), std::string::npos) << printed;
+  EXPECT_EQ(FormatCorefile(MustParse(printed)), printed);
+  EXPECT_THAT(ErrorOf(".:53 {\n debug on\n}\n"), ::testing::StartsWith("Corefile:2:8:"));
+}
+
 TEST(Corefile, CoreDnsForwardDocumentationExamples) {
   const std::string resolv = std::string(RINGDNS_TESTDATA) + "/resolv.conf";
   MustParse(". {\n forward . 127.0.0.1:9005\n}\n");
