@@ -20,6 +20,7 @@ constexpr char kUsage[] = "forward FROM TO... [{ options }]";
 absl::StatusOr<Upstream> ParseUpstreamAddress(const Token& token) {
   Upstream up;
   absl::string_view text = token.text;
+  if (absl::Status s = RefuseUnsupportedScheme(token, "dns://IP[:port] or tls://IP[%name][:port]"); !s.ok()) return s;
   if (absl::ConsumePrefix(&text, "tls://")) {
     up.transport = Transport::kTls;
     up.port = kDefaultTlsPort;

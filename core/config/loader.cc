@@ -25,11 +25,11 @@ constexpr absl::string_view kSupported =
 absl::Status ParseKey(const Token& key, const LoadOptions& options, std::vector<ServerKey>& out) {
   absl::string_view text = key.text;
   Transport transport = Transport::kDns;
+  if (absl::Status s = RefuseUnsupportedScheme(key, "dns:// or tls://"); !s.ok()) return s;
   if (absl::ConsumePrefix(&text, "tls://")) {
     transport = Transport::kTls;
-  } else if (!absl::ConsumePrefix(&text, "dns://") && absl::StrContains(text, "://")) {
-    return ErrorAt(key, absl::StrCat("unsupported scheme in '", key.text,
-                                     "', expected dns:// or tls://"));
+  } else {
+    absl::ConsumePrefix(&text, "dns://");
   }
   // zone[:port], or NETWORK/LEN[:port] whose network may be IPv6 (colons before '/').
   std::string host(text);

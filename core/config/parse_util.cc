@@ -16,6 +16,20 @@ absl::Status ErrorAt(const Token& token, absl::string_view message) {
   return absl::InvalidArgumentError(absl::StrCat(token.where.ToString(), ": ", message));
 }
 
+absl::Status RefuseUnsupportedScheme(const Token& token, absl::string_view expected) {
+  const absl::string_view text = token.text;
+  const std::size_t end = text.find("://");
+  if (end == absl::string_view::npos) return absl::OkStatus();
+  const absl::string_view scheme = text.substr(0, end);
+  if (scheme == "dns" || scheme == "tls") return absl::OkStatus();
+  absl::string_view what = "a transport";
+  if (scheme == "https") what = "DNS over HTTPS";
+  if (scheme == "grpc") what = "DNS over gRPC";
+  if (scheme == "quic") what = "DNS over QUIC";
+  return ErrorAt(token, absl::StrCat("'", text, "': ", scheme, ":// (", what, ") is not supported by ringdns, expected ",
+                                     expected));
+}
+
 absl::StatusOr<absl::Duration> ParseDuration(const Token& token, absl::string_view what) {
   const absl::string_view text = token.text;
   const auto bad = [&] {

@@ -18,6 +18,11 @@ namespace ringdns::core::config {
 
 absl::Status ErrorAt(const Token& token, absl::string_view message);
 
+// A transport ringdns does not speak (CoreDNS's https://, grpc://, quic://, or any other
+// SCHEME://) in `token`: says "not supported", naming it, rather than failing later on a
+// port or address that only looks wrong. An error when `token` has such a scheme, else OK.
+absl::Status RefuseUnsupportedScheme(const Token& token, absl::string_view expected);
+
 // Go's time.ParseDuration forms: "500ms", "2s", "1.5m", "1h30m", "0".
 absl::StatusOr<absl::Duration> ParseDuration(const Token& token, absl::string_view what);
 absl::StatusOr<std::uint32_t> ParseUint(const Token& token, absl::string_view what,

@@ -479,7 +479,17 @@ INSTANTIATE_TEST_SUITE_P(
                     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa {\n}\n",
                     "Corefile:1:1: invalid zone"},
         BadCorefile{"unsupported scheme", "https://.:443 {\n}\n",
-                    "Corefile:1:1: unsupported scheme in 'https://.:443', expected dns:// or tls://"},
+                    "Corefile:1:1: 'https://.:443': https:// (DNS over HTTPS) is not supported by ringdns, "
+                    "expected dns:// or tls://"},
+        BadCorefile{"grpc key", "grpc://.:443 {\n}\n",
+                    "Corefile:1:1: 'grpc://.:443': grpc:// (DNS over gRPC) is not supported by ringdns"},
+        BadCorefile{"https upstream", ".:53 {\n forward . https://dns.google/dns-query\n}\n",
+                    "Corefile:2:12: 'https://dns.google/dns-query': https:// (DNS over HTTPS) is not supported by "
+                    "ringdns, expected dns://IP[:port] or tls://IP[%name][:port]"},
+        BadCorefile{"quic upstream", ".:53 {\n forward . quic://127.0.0.1:853\n}\n",
+                    "Corefile:2:12: 'quic://127.0.0.1:853': quic:// (DNS over QUIC) is not supported by ringdns"},
+        BadCorefile{"unknown scheme upstream", ".:53 {\n forward . udp://127.0.0.1\n}\n",
+                    "Corefile:2:12: 'udp://127.0.0.1': udp:// (a transport) is not supported by ringdns"},
         BadCorefile{"tls block without tls directive", "tls://.:853 {\n forward . 1.2.3.4\n}\n",
                     "Corefile:1:1: a tls:// server block needs a 'tls CERT KEY [CA]' directive"},
         BadCorefile{"client_auth mode", "tls://.:853 {\n tls a b {\n  client_auth maybe\n }\n}\n",
