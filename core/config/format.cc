@@ -32,10 +32,12 @@ std::string Quote(absl::string_view text) {
 }
 
 // A view expression as Corefile tokens that join back to it: one token, quoted when it
-// holds a space; or, when a quoted token cannot hold it (a \" inside, or a \ at its end,
-// both read as an escaped quote), its words, which `expr` joins with one space.
+// holds a space; or its words, which `expr` joins with one space, when one quoted token
+// would read back as something else: a \" in it reads as an escaped quote, and a '{$'
+// or '{%' whose '}' was in another word would become one environment variable.
 std::string ExpressionTokens(absl::string_view source) {
-  const bool quotable = source.find("\\\"") == absl::string_view::npos && !absl::EndsWith(source, "\\");
+  const bool quotable = source.find("\\\"") == absl::string_view::npos && !absl::StrContains(source, "{$") &&
+                        !absl::StrContains(source, "{%");
   if (quotable) return Quote(source);
   std::vector<std::string> words;
   for (absl::string_view word : absl::StrSplit(source, ' ')) words.push_back(Quote(word));

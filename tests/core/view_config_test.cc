@@ -41,11 +41,13 @@ TEST(ViewConfig, ReadsNameAndExpressions) {
 }
 
 // -validate's form reads back to itself, also where one quoted token cannot hold the
-// expression: a \" in it, or a \ at its end, reads as an escaped quote.
+// expression: a \" in it reads as an escaped quote, and '{$A' and 'B}', two words, would
+// be one environment variable in one token.
 TEST(ViewConfig, PrintedExpressionsReadBackToThemselves) {
   for (const std::string& expr : {std::string("type() == 'A'"), std::string(R"(name() == 'a\"b.' || type() == 'A')"),
                                  std::string(R"(name() matches 'x\\\\')"), std::string(R"(name() == 'c\\')"),
-                                 std::string("name() == 'two  spaces.'")}) {
+                                 std::string("name() == 'two  spaces.'"), std::string("name() == '{$A B}'"),
+                                 std::string("name() == '{%A B%}'")}) {
     SCOPED_TRACE(expr);
     absl::StatusOr<config::Config> c = Parse(".:53 {\n view v {\n  expr " + expr + "\n }\n}\n");
     ASSERT_TRUE(c.ok()) << c.status();
