@@ -234,7 +234,7 @@ class Shard {
     sockaddr_in6 peer{};        // client: its address (acl), large enough for either family
     socklen_t peer_len = 0;
     // client: the address it connected to, for a view's server_ip() (a wildcard listener's
-    // own is 0.0.0.0); asked of the kernel only when some block has a view.
+    // own is 0.0.0.0); asked of the kernel only on a wildcard and when some block has a view.
     ReplySource local{};
   };
 

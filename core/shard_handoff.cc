@@ -107,7 +107,9 @@ void Shard::AdoptStream(HandedStream& handed) {
   s.partial_since_ms = s.send_since_ms = 0;
   s.peer = handed.peer;
   s.peer_len = handed.peer_len;
-  s.local = routes_.views ? ReplySource::LocalOf(s.fd) : ReplySource{};
+  s.local = routes_.views && IsWildcard(routes_.listeners[tcp_listeners_[listener].spec].address)
+                ? ReplySource::LocalOf(s.fd)
+                : ReplySource{};
   s.in.Reset();
   const std::span<std::uint8_t> tail = s.in.Tail();
   const std::size_t unread = std::min(handed.unread.size(), tail.size());  // same size: all of it

@@ -110,7 +110,9 @@ void Shard::OnAccept(std::uint32_t listener, const io_uring_cqe& cqe) {
   s.in.Reset();
   s.peer_len = sizeof(s.peer);
   if (::getpeername(fd, reinterpret_cast<sockaddr*>(&s.peer), &s.peer_len) != 0) s.peer_len = 0;
-  s.local = routes_.views ? ReplySource::LocalOf(fd) : ReplySource{};
+  s.local = routes_.views && IsWildcard(routes_.listeners[tcp_listeners_[listener].spec].address)
+                ? ReplySource::LocalOf(fd)
+                : ReplySource{};
   ++counters_.tcp_accepted;
   if (SSL_CTX* tls = routes_.listeners[tcp_listeners_[listener].spec].tls; tls != nullptr && !StartTls(conn, tls)) {
     return CloseStream(conn);
