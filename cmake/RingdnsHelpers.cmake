@@ -1,5 +1,7 @@
 # Helpers that declare ringdns targets the same way everywhere:
-#   ringdns_library(NAME SRCS ... DEPS ...)      -> ringdns_<name>, alias ringdns::<name>
+#   ringdns_library(NAME [PREFIX DIR] SRCS ... DEPS ...)
+#                                                -> ringdns_<name>, alias ringdns::<name>; its
+#                                                   headers included as "DIR/x.h" (default NAME)
 #   ringdns_test(NAME SRCS ... DEPS ...)         -> a GoogleTest executable registered with ctest
 #   ringdns_fuzzer(NAME SRC ... DEPS ...)        -> libFuzzer binary (clang) or corpus replay test
 #   ringdns_bench(NAME SRCS ... DEPS ...)        -> a Google Benchmark executable
@@ -42,16 +44,21 @@ endif()
 set_property(GLOBAL PROPERTY RINGDNS_HEADERS "")
 
 function(ringdns_library name)
-  cmake_parse_arguments(ARG "" "" "SRCS;HDRS;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "PREFIX" "SRCS;HDRS;DEPS" ${ARGN})
+  if(NOT ARG_PREFIX)
+    set(ARG_PREFIX ${name})
+  endif()
   add_library(ringdns_${name} STATIC ${ARG_SRCS} ${ARG_HDRS})
   add_library(ringdns::${name} ALIAS ringdns_${name})
   # Includes are root-relative ("wire/name.h"), but the source root holds every module,
   # so -I<root> would let wire/ include core/. Instead each module exports an include
-  # root holding one symlink, to itself; a target sees exactly the modules it links.
+  # root holding one symlink, to itself, at its PREFIX ("core/view" for a folder of
+  # core/); a target sees exactly the modules it links.
   set(root ${PROJECT_BINARY_DIR}/include_roots/${name})
-  file(MAKE_DIRECTORY ${root})
-  if(NOT EXISTS ${root}/${name})
-    file(CREATE_LINK ${CMAKE_CURRENT_SOURCE_DIR} ${root}/${name} SYMBOLIC)
+  get_filename_component(parent ${root}/${ARG_PREFIX} DIRECTORY)
+  file(MAKE_DIRECTORY ${parent})
+  if(NOT EXISTS ${root}/${ARG_PREFIX})
+    file(CREATE_LINK ${CMAKE_CURRENT_SOURCE_DIR} ${root}/${ARG_PREFIX} SYMBOLIC)
   endif()
   target_include_directories(ringdns_${name} PUBLIC ${root})
   target_compile_options(ringdns_${name} PRIVATE ${RINGDNS_WARNINGS})

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/pipeline/template_text.h"
+#include "core/config/template_text.h"
 #include "fuzz_check.h"
 #include "wire/bytes.h"
 #include "wire/response.h"

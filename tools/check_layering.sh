@@ -18,6 +18,20 @@ check wire zones ring core tools
 check zones ring core tools
 check ring wire zones core tools
 check core tools
+# Folders of core/ that are targets of their own, below the rest of core
+# (docs/architecture.md): each may include only the core/ folders named after it.
+check_core_folder() {  # folder, then the core/ folders it may include besides itself
+  local folder=$1; shift
+  local allowed="$folder" other
+  for other in "$@"; do allowed="$allowed|$other"; done
+  if grep -rnE "#include \"core/" "core/$folder" --include='*.h' --include='*.cc' |
+    grep -vE "#include \"core/($allowed)/"; then
+    echo "layering: core/$folder/ may include only core/{${allowed//|/,}}/ of core" >&2
+    status=1
+  fi
+}
+check_core_folder view
+check_core_folder config view
 # ring/ owns every io_uring call: the others use its typed submissions (ring/ring.h) and
 # its decoding of what a completion wrote (ring/recvmsg.h).
 if grep -rnE "io_uring_prep_|GetSqe\(" core tools --include='*.h' --include='*.cc'; then

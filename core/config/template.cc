@@ -8,7 +8,7 @@
 #include "core/config/address.h"
 #include "core/config/directives.h"
 #include "core/config/parse_util.h"
-#include "core/pipeline/template_text.h"
+#include "core/config/template_text.h"
 #include "re2/re2.h"
 #include "wire/rr_names.h"
 #include "wire/rr_text.h"

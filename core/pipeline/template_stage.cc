@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/pipeline/regex_groups.h"
-#include "core/pipeline/template_text.h"
+#include "core/config/template_text.h"
 #include "core/zone_name.h"
 #include "re2/re2.h"
 #include "wire/bytes.h"

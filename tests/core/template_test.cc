@@ -12,7 +12,7 @@
 #include "core/config/loader.h"
 #include "core/pipeline/pipeline.h"
 #include "core/pipeline/regex_groups.h"
-#include "core/pipeline/template_text.h"
+#include "core/config/template_text.h"
 #include "testing/hex.h"
 #include "testing/message_builder.h"
 #include "wire/bytes.h"

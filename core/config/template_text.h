@@ -1,4 +1,4 @@
-// core/pipeline/template_text.h: the Go text/template subset CoreDNS's `template` plugin
+// core/config/template_text.h: the Go text/template subset CoreDNS's `template` plugin
 // is written in, compiled at load time and rendered per query without allocating.
 //
 // Text passes through; an action {{ ... }} (with Go's {{- and -}} trimming white space

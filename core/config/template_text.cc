@@ -1,4 +1,4 @@
-#include "core/pipeline/template_text.h"
+#include "core/config/template_text.h"
 
 #include <charconv>
 #include <cstring>
