@@ -54,7 +54,9 @@
 #include "core/tcp_stream.h"
 #include "core/random.h"
 #include "core/routes.h"
+#include "core/shard_client.h"
 #include "core/shard_layout.h"
+#include "core/shard_lookup.h"
 #include "core/shard_options.h"
 #include "core/shard_succession.h"
 #include "core/timer_wheel.h"
@@ -155,7 +157,6 @@ class Shard {
   // an upstream stream's read buffer, to be placed in a buffer of its own before it is
   // sent (PlaceAnswer); nothing to give back.
   enum Owner : std::uint8_t { kOwnsNothing, kOwnsQuery, kOwnsAnswer, kOwnsBig, kBorrowed };
-  static constexpr std::uint32_t kNoConn = kNoSlot;
   static constexpr std::uint32_t kNoTls = kNoSlot;
   // A DNS-over-TLS connection's session and its ciphertext buffers: what the socket
   // received (fed to OpenSSL at once) and what is being sent.
@@ -166,7 +167,6 @@ class Shard {
     std::uint32_t out_len = 0;
     std::uint32_t out_sent = 0;
   };
-  static constexpr std::uint16_t kNoBlock = 0xffff;
   static constexpr std::uint32_t kStreamsPerPool = 2;  // a fresh one while a broken one closes
   static constexpr int kMaxRedialDoublings = 4;  // a failing pool redials every 50 ms … 800 ms
   // Large answers queued on one client connection at once: a client that does not read
@@ -210,64 +210,6 @@ class Shard {
     // client: the address it connected to, for a view's server_ip() (a wildcard listener's
     // own is 0.0.0.0); asked of the kernel only when some block has a view.
     ReplySource local{};
-  };
-
-  // Where an answer goes: a client, and the query buffer its answer is written over.
-  struct Client {
-    std::uint32_t listener = 0;
-    std::uint16_t bid = 0;
-    std::uint16_t id = 0;         // the client's query ID
-    std::uint16_t query_len = 0;
-    std::uint16_t qname_len = 0;  // the client's spelling of the name is at offset 12
-    std::uint16_t udp_size = 512;
-    const sockaddr* addr = nullptr;
-    socklen_t addr_len = 0;
-    std::uint32_t conn = kNoConn;  // a TCP client's connection
-    std::uint16_t conn_generation = 0;
-    std::uint16_t block = kNoBlock;  // once routed: metrics are kept for its answer
-    std::uint16_t qtype = 0;
-    std::int64_t start_us = 0;
-    bool do_bit = false;
-    bool nsid = false;  // its query asked for an NSID (noted only in blocks with `nsid`)
-    ReplySource source{};  // the address the client asked: a UDP answer leaves from it
-    // rewrite: the rules that edited the query (its original question waits at
-    // kRewriteStashOffset of its buffer) and which of them matched.
-    const RewriteStage* rewrite = nullptr;
-    std::uint32_t rewrite_matched = 0;
-    bool opt_added = false;  // an edns0 rule gave its query an OPT the client did not send
-
-    bool tcp() const noexcept { return conn != kNoConn; }
-  };
-  Client ClientOf(const InflightSlot& slot) const noexcept {
-    return {.listener = slot.listener,
-            .bid = slot.query_buffer,
-            .id = slot.client_id,
-            .query_len = slot.query_len,
-            .qname_len = slot.qname_len,
-            .udp_size = slot.client_udp_size,
-            .addr = reinterpret_cast<const sockaddr*>(&slot.client),
-            .addr_len = slot.client_len,
-            .conn = slot.conn,
-            .conn_generation = slot.conn_generation,
-            .block = slot.block,
-            .qtype = slot.qtype,
-            .start_us = slot.start_us,
-            .do_bit = slot.client_do,
-            .nsid = slot.client_nsid,
-            .source = slot.client_source,
-            .rewrite = slot.rewrite,
-            .rewrite_matched = slot.rewrite_matched,
-            .opt_added = slot.opt_added};
-  }
-  // What OnQuery learned about a query that may be cached or coalesced.
-  struct Lookup {
-    const ForwardRoute* forward = nullptr;
-    const CachePolicy* policy = nullptr;  // null: not cached
-    CacheKey key;
-    std::span<const std::uint8_t> qname;
-    std::uint16_t refresh_udp_size = 0;  // bufsize's SIZE for a refresh's OPT; 0: ringdns's own
-    const RewriteStage* rewrite = nullptr;  // the block's rules, which a refresh applies too
-    zones::RouteId route = 0;               // the block, whose forward a rewritten refresh picks again
   };
 
   // shard.cc
