@@ -18,7 +18,8 @@
 // shard_tls.cc (DNS over TLS both ways), shard_case.cc (DNS 0x20), shard_rewrite.cc
 // (rewrite's edits to queries and answers), shard_cookies.cc
 // (DNS cookies), shard_memory.cc (the memory bound) and shard_handoff.cc (client
-// connections across a reload).
+// connections across a reload). The types they share have their own headers:
+// shard_client.h, shard_lookup.h, shard_io.h, shard_stream.h and shard_succession.h.
 #pragma once
 
 #include <sys/socket.h>
@@ -55,6 +56,7 @@
 #include "core/random.h"
 #include "core/routes.h"
 #include "core/shard_client.h"
+#include "core/shard_io.h"
 #include "core/shard_layout.h"
 #include "core/shard_lookup.h"
 #include "core/shard_options.h"
@@ -126,39 +128,6 @@ class Shard {
   dnstap::TapQueue* tap_queue() noexcept { return tap_queue_.get(); }
 
  private:
-  struct Socket {
-    ring::UniqueFd fd;
-    msghdr recv_msg{};  // the layout template of multishot recvmsg; pinned for its life
-    int family = 0;
-    bool armed = false;
-    std::uint32_t spec = 0;  // index into RouteTable::listeners
-  };
-  struct SendContext {  // one per provided buffer: a send's msghdr must outlive the send
-    msghdr msg{};
-    iovec iov[5]{};  // one; up to five for a query upstream (core/upstream/outgoing_query.h)
-    sockaddr_in6 addr{};
-    alignas(cmsghdr) std::uint8_t control[kReplySourceControlLen]{};
-  };
-  enum Op : std::uint8_t {
-    kRecvListener = 1,
-    kRecvUpstream,
-    kSendUpstream,
-    kSendAnswer,   // from an answer buffer: recycle it when done
-    kSendReply,    // from a query buffer (an error answer written in place)
-    kSendBig,      // from a big buffer
-    kCancel,
-    kAccept,       // multishot accept on a TCP listener
-    kStreamRecv,   // a TCP connection (client or upstream) received
-    kStreamSend,
-    kConnect,
-    kIgnore,       // completions nobody waits for (linked timeouts)
-    kWake,         // wake_'s read: another thread wants the loop's attention
-  };
-  // Who gives back the buffer a write or send reads from. kBorrowed: an answer still in
-  // an upstream stream's read buffer, to be placed in a buffer of its own before it is
-  // sent (PlaceAnswer); nothing to give back.
-  enum Owner : std::uint8_t { kOwnsNothing, kOwnsQuery, kOwnsAnswer, kOwnsBig, kBorrowed };
-
   // shard.cc
   // The listening socket for `address`: the predecessor's when it had one, else new.
   absl::StatusOr<ring::UniqueFd> ListenerSocket(const SockAddr& address, bool tcp);
