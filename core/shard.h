@@ -10,6 +10,7 @@
 //
 // The code is in these files: shard.cc (set-up, the loop, completions, sends),
 // shard_forward.cc (queries in, upstream out, answers back, timeouts),
+// shard_reply.cc (every answer to a client, and the errors ringdns writes itself),
 // shard_upstream.cc (choosing upstreams by policy and health, adaptive timeouts,
 // retries with a hedge), shard_cache.cc
 // (cache hits, coalescing of identical misses, refreshes, serve-stale), shard_tcp.cc
@@ -141,35 +142,6 @@ class Shard {
                  std::uint16_t bid, SendContext& ctx, std::uint8_t* data, std::size_t len,
                  const sockaddr* to, socklen_t to_len, const ReplySource& from = {},
                  const OutgoingQuery* pieces = nullptr);
-  // Sends the answer a pipeline stage wrote into the query's buffer (truncated to the
-  // client's UDP size as an upstream's answer would be).
-  void ReplyFromStage(const Client& client, std::span<std::uint8_t> room, std::size_t len);
-  // SERVFAIL for a rewritten query whose buffer a stage's answer overwrote.
-  void ReplyRewriteFailure(const Client& client, const OriginalQuestion& original);
-  // The length of `answer` cut to `udp_size` (TC, no records but OPT) for a client of
-  // `block`. A block with `minimal` sheds authority and additional records first, which
-  // may make it fit, as CoreDNS's writers do. `info` is WalkResponse's over `answer`.
-  // `cut` tells whether it had to be truncated all the same.
-  std::size_t FitForUdp(std::uint16_t block, std::span<std::uint8_t> answer, const wire::ResponseInfo& info,
-                        std::uint16_t udp_size, bool& cut) noexcept;
-  void ReplyFromQueryBuffer(const Client& client, std::size_t len, LogError error = LogError::kNone);
-  // Answers are written over their query, in its buffer. When a send still reads that
-  // buffer (the query waits in the queue of an upstream connection still connecting),
-  // `write` gets the client with its query moved to a spare TCP query buffer instead, so
-  // that send goes out as it was. With no spare free nothing is written or sent.
-  void WriteOverQuery(const Client& client, absl::FunctionRef<void(const Client&)> write);
-  // Sends `len` bytes at `data` to the client (framed on TCP, truncated by the caller on
-  // UDP); `owner` and `bid` say which buffer to give back afterwards. `error`: the
-  // answer reports a failure of ringdns's own (for `errors`).
-  void SendToClient(const Client& client, std::uint8_t* data, std::size_t len, Owner owner,
-                    std::uint16_t bid, LogError error = LogError::kNone);
-  // Where an answer of `len` octets at `data`, in `owner`'s buffer `bid`, may grow for
-  // the answer hooks: to its buffer's end, and over UDP to the client's UDP size.
-  std::span<std::uint8_t> AnswerRoom(const Client& client, std::uint8_t* data, std::size_t len, Owner owner,
-                                     std::uint16_t bid) noexcept;
-  // `log` and `errors`: a record of the answer for the logger thread (dropped and
-  // counted when its queue is full).
-  void RecordForLog(const Client& client, const std::uint8_t* data, std::size_t len, LogError error) noexcept;
   // `dnstap` (shard_dnstap.cc): a record of a client message, or of an upstream's
   // answer and the query it answers, for the dnstap writer (dropped and counted when
   // its queue is full).
@@ -217,6 +189,42 @@ class Shard {
   // be had; `data`, `owner` and `bid` are set otherwise.
   bool PlaceAnswer(const InflightSlot& slot, std::span<const std::uint8_t> answer,
                    std::uint8_t*& data, Owner& owner, std::uint16_t& bid);
+
+  // shard_reply.cc
+  // Sends the answer a pipeline stage wrote into the query's buffer (truncated to the
+  // client's UDP size as an upstream's answer would be).
+  void ReplyFromStage(const Client& client, std::span<std::uint8_t> room, std::size_t len);
+  // SERVFAIL for a rewritten query whose buffer a stage's answer overwrote.
+  void ReplyRewriteFailure(const Client& client, const OriginalQuestion& original);
+  // The length of `answer` cut to `udp_size` (TC, no records but OPT) for a client of
+  // `block`. A block with `minimal` sheds authority and additional records first, which
+  // may make it fit, as CoreDNS's writers do. `info` is WalkResponse's over `answer`.
+  // `cut` tells whether it had to be truncated all the same.
+  std::size_t FitForUdp(std::uint16_t block, std::span<std::uint8_t> answer, const wire::ResponseInfo& info,
+                        std::uint16_t udp_size, bool& cut) noexcept;
+  void ReplyFromQueryBuffer(const Client& client, std::size_t len, LogError error = LogError::kNone);
+  // Answers are written over their query, in its buffer. When a send still reads that
+  // buffer (the query waits in the queue of an upstream connection still connecting),
+  // `write` gets the client with its query moved to a spare TCP query buffer instead, so
+  // that send goes out as it was. With no spare free nothing is written or sent.
+  void WriteOverQuery(const Client& client, absl::FunctionRef<void(const Client&)> write);
+  // Sends `len` bytes at `data` to the client (framed on TCP, truncated by the caller on
+  // UDP); `owner` and `bid` say which buffer to give back afterwards. `error`: the
+  // answer reports a failure of ringdns's own (for `errors`).
+  void SendToClient(const Client& client, std::uint8_t* data, std::size_t len, Owner owner,
+                    std::uint16_t bid, LogError error = LogError::kNone);
+  // Where an answer of `len` octets at `data`, in `owner`'s buffer `bid`, may grow for
+  // the answer hooks: to its buffer's end, and over UDP to the client's UDP size.
+  std::span<std::uint8_t> AnswerRoom(const Client& client, std::uint8_t* data, std::size_t len, Owner owner,
+                                     std::uint16_t bid) noexcept;
+  // `log` and `errors`: a record of the answer for the logger thread (dropped and
+  // counted when its queue is full).
+  void RecordForLog(const Client& client, const std::uint8_t* data, std::size_t len, LogError error) noexcept;
+  // Writes SERVFAIL (with EDE 22 when the client speaks EDNS) over the client's query.
+  void ReplyServfail(const Client& client, LogError why = LogError::kUpstreamsFailed);
+  void ReplyTruncated(const Client& client);  // NOERROR, TC, the question: ask over TCP
+  void ReplyError(const Client& client, const wire::ErrorAnswer& error, LogError why);
+  void WriteError(const Client& client, const wire::ErrorAnswer& error, LogError why);  // ReplyError's body
 
   // shard_upstream.cc: which upstream, how long to wait, what its answers say of it.
   // Picks the slot's upstream (by policy for the first attempt, the next one after) among
@@ -279,11 +287,6 @@ class Shard {
   // (AskWithoutCookie).
   void CheckCookieOverTcp(std::uint32_t slot_index);
   void AskWithoutCookie(std::uint32_t slot_index);
-  // Writes SERVFAIL (with EDE 22 when the client speaks EDNS) over the client's query.
-  void ReplyServfail(const Client& client, LogError why = LogError::kUpstreamsFailed);
-  void ReplyTruncated(const Client& client);  // NOERROR, TC, the question: ask over TCP
-  void ReplyError(const Client& client, const wire::ErrorAnswer& error, LogError why);
-  void WriteError(const Client& client, const wire::ErrorAnswer& error, LogError why);  // ReplyError's body
   void RelayTruncation(std::uint32_t index);  // the TCP retry of a TC answer failed
   // The capacities of this shard's cache pools (success, denial) for these routes.
   static void CacheCapacities(const ShardOptions& options, const RouteTable& routes,

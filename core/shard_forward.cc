@@ -233,66 +233,6 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
   StartForward(index, now);
 }
 
-void Shard::ReplyRewriteFailure(const Client& client, const OriginalQuestion& original) {
-  // The query's bytes are gone: SERVFAIL is built from its question alone.
-  std::uint8_t* payload = query_buffers_.Payload(client.bid);
-  const wire::Result<std::size_t> len = wire::BuildQuery(
-      {client.id, wire::flag::kRd, original.name(), original.qtype, original.qclass, false, false}, {payload, kQueryRoom});
-  const wire::Result<wire::QueryView> q = len ? wire::ParseQuery({payload, *len}) : wire::Result<wire::QueryView>(len.error());
-  const wire::Result<std::size_t> answer =
-      q ? wire::BuildErrorAnswer({payload, *len}, *q, {wire::rcode::kServFail, false, 0, false}, {payload, kQueryRoom})
-        : wire::Result<std::size_t>(q.error());
-  if (answer) {
-    ReplyFromQueryBuffer(client, *answer, LogError::kNone);
-  } else {
-    ++counters_.reply_failures;
-  }
-}
-
-void Shard::ReplyFromStage(const Client& client, std::span<std::uint8_t> room, std::size_t len) {
-  if (!client.tcp() && len > client.udp_size) {
-    // Too large for the client's UDP size: cut as an upstream's answer is (RFC 2181
-    // section 9: TC, whole RRsets only; the RCODE and OPT kept).
-    const wire::Result<wire::ResponseInfo> info = wire::WalkResponse(room.first(len));
-    if (!info) {
-      ++counters_.reply_failures;  // a stage wrote something unsound: nothing is sent
-      return;
-    }
-    bool cut = false;
-    len = FitForUdp(client.block, room.first(len), *info, client.udp_size, cut);
-    if (cut) ++counters_.truncated;
-  }
-  ReplyFromQueryBuffer(client, len, LogError::kNone);
-}
-
-std::size_t Shard::FitForUdp(std::uint16_t block, std::span<std::uint8_t> answer, const wire::ResponseInfo& info,
-                             std::uint16_t udp_size, bool& cut) noexcept {
-  cut = false;
-  if (answer.size() <= udp_size) return answer.size();
-  if (block != kNoBlock && routes_.blocks[block].pipeline.minimal) {
-    const std::size_t shorter = MinimalStage::Shrink(answer);
-    if (shorter <= udp_size) return shorter;
-    if (shorter < answer.size()) {
-      const wire::Result<wire::ResponseInfo> again = wire::WalkResponse(answer.first(shorter));
-      cut = true;
-      if (!RINGDNS_INVARIANT(again.has_value())) {  // Shrink keeps a sound message sound
-        ++counters_.invariant_violations;
-        // The header alone, TC set and no section: the client asks again over TCP.
-        wire::StoreU16(answer.data() + wire::header::kFlags,
-                       static_cast<std::uint16_t>(wire::LoadU16(answer.data() + wire::header::kFlags) | wire::flag::kTc));
-        for (const std::size_t count : {wire::header::kQdCount, wire::header::kAnCount, wire::header::kNsCount,
-                                        wire::header::kArCount}) {
-          wire::StoreU16(answer.data() + count, 0);
-        }
-        return wire::header::kSize;
-      }
-      return wire::TruncateForUdp(answer.first(shorter), *again, udp_size);
-    }
-  }
-  cut = true;
-  return wire::TruncateForUdp(answer, info, udp_size);
-}
-
 void Shard::FillSlot(std::uint32_t index, const Client& client, const wire::QueryView& q,
                      const Lookup& lookup, std::int64_t now) {
   InflightSlot& slot = inflight_[index];
@@ -409,33 +349,6 @@ void Shard::ReleaseSlot(std::uint32_t index) {
   query_buffers_.Release(bid);  // the slot's hold on its query
 }
 
-void Shard::ReplyServfail(const Client& client, LogError why) {
-  // RFC 8914 "No Reachable Authority" when the client speaks EDNS.
-  ReplyError(client, {wire::rcode::kServFail, true, wire::ede::kNoReachableAuthority}, why);
-}
-
-void Shard::ReplyError(const Client& to, const wire::ErrorAnswer& error, LogError why) {
-  WriteOverQuery(to, [&](const Client& client) { WriteError(client, error, why); });
-}
-
-void Shard::WriteError(const Client& client, const wire::ErrorAnswer& error, LogError why) {
-  // Written over the client's query in place (its ID first: the buffer may carry our
-  // upstream TXID).
-  std::uint8_t* payload = query_buffers_.Payload(client.bid);
-  wire::SetId({payload, client.query_len}, client.id);
-  const std::span<const std::uint8_t> msg(payload, client.query_len);
-  const wire::Result<wire::QueryView> q = wire::ParseQuery(msg);
-  wire::Result<std::size_t> len = wire::Error::kBadText;
-  if (q) {
-    len = wire::BuildErrorAnswer(msg, *q, error, {payload, kQueryRoom});
-  }
-  if (len) {
-    ReplyFromQueryBuffer(client, *len, why);
-  } else {
-    ++counters_.reply_failures;
-  }
-}
-
 void Shard::OnTimeout(std::uint32_t index) {
   InflightSlot& slot = inflight_[index];
   if (!slot.in_use || slot.waiter) return;
@@ -476,11 +389,6 @@ void Shard::RelayTruncation(std::uint32_t index) {
   TruncateWaiters(index);
   if (slot.has_client()) ReplyTruncated(ClientOf(slot));
   ReleaseSlot(index);
-}
-
-void Shard::ReplyTruncated(const Client& client) {
-  ++counters_.tc_relayed;
-  ReplyError(client, {wire::rcode::kNoError, false, wire::ede::kOther, true}, LogError::kNone);
 }
 
 void Shard::OnAnswer(std::uint32_t socket, std::uint16_t bid, int res) {
