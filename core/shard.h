@@ -10,6 +10,7 @@
 //
 // The code is in these files: shard.cc (set-up, the loop, completions, sends),
 // shard_forward.cc (queries in, upstream out, answers back, timeouts),
+// shard_slot.cc (filling, admitting and releasing a query's in-flight slot),
 // shard_reply.cc (every answer to a client, and the errors ringdns writes itself),
 // shard_upstream.cc (choosing upstreams by policy and health, adaptive timeouts,
 // retries with a hedge), shard_cache.cc
@@ -167,17 +168,6 @@ class Shard {
   void ForgetPending(InflightSlot& slot) noexcept;
   void OnAnswer(std::uint32_t socket, std::uint16_t bid, int res);
   void OnTimeout(std::uint32_t slot_index);
-  // Fills a taken slot for `client`'s query. The slot holds the client's buffer.
-  void FillSlot(std::uint32_t slot_index, const Client& client, const wire::QueryView& q,
-                const Lookup& lookup, std::int64_t now_ms);
-  // The one way a slot gets its forward: a new query, a refresh, `next` moving it on.
-  // Resets what the previous forward left (attempts, the TC retry) and picks the
-  // transport: CoreDNS's rule, a query goes upstream the way it came unless prefer_udp
-  // or force_tcp (tls:// is force_tcp).
-  void SetForward(InflightSlot& slot, const ForwardRoute& forward) noexcept;
-  // Counts the slot against its forward's max_concurrent (this shard's share); false,
-  // counting nothing, when that share is taken.
-  bool Admit(InflightSlot& slot) noexcept;
   // Sends the slot's query to its first upstream and arms its timer. Precondition: Admit.
   void StartForward(std::uint32_t slot_index, std::int64_t now_ms);
   // REFUSED to the slot's client (max_concurrent reached), and the slot released.
@@ -225,6 +215,21 @@ class Shard {
   void ReplyTruncated(const Client& client);  // NOERROR, TC, the question: ask over TCP
   void ReplyError(const Client& client, const wire::ErrorAnswer& error, LogError why);
   void WriteError(const Client& client, const wire::ErrorAnswer& error, LogError why);  // ReplyError's body
+
+  // shard_slot.cc
+  // Fills a taken slot for `client`'s query. The slot holds the client's buffer.
+  void FillSlot(std::uint32_t slot_index, const Client& client, const wire::QueryView& q,
+                const Lookup& lookup, std::int64_t now_ms);
+  // The one way a slot gets its forward: a new query, a refresh, `next` moving it on.
+  // Resets what the previous forward left (attempts, the TC retry) and picks the
+  // transport: CoreDNS's rule, a query goes upstream the way it came unless prefer_udp
+  // or force_tcp (tls:// is force_tcp).
+  void SetForward(InflightSlot& slot, const ForwardRoute& forward) noexcept;
+  // Counts the slot against its forward's max_concurrent (this shard's share); false,
+  // counting nothing, when that share is taken.
+  bool Admit(InflightSlot& slot) noexcept;
+  // Forgets everything about a slot and lets go of its query buffer.
+  void ReleaseSlot(std::uint32_t slot_index);
 
   // shard_upstream.cc: which upstream, how long to wait, what its answers say of it.
   // Picks the slot's upstream (by policy for the first attempt, the next one after) among
@@ -291,8 +296,6 @@ class Shard {
   // The capacities of this shard's cache pools (success, denial) for these routes.
   static void CacheCapacities(const ShardOptions& options, const RouteTable& routes,
                               std::uint32_t (&capacity)[2]) noexcept;
-  // Forgets everything about a slot and lets go of its query buffer.
-  void ReleaseSlot(std::uint32_t slot_index);
 
   // shard_rewrite.cc
   // The block's rewrite (lookup.rewrite) on a query about to go on to the stages and the
