@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "core/invariant.h"
 #include "core/net.h"
 #include "core/shard.h"
 #include "core/shard_layout.h"
