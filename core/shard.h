@@ -10,6 +10,8 @@
 //
 // The code is in these files: shard.cc (set-up, the loop, completions, sends),
 // shard_forward.cc (queries in, upstream out, answers back, timeouts),
+// shard_slot.cc (filling, admitting and releasing a query's in-flight slot),
+// shard_reply.cc (every answer to a client, and the errors ringdns writes itself),
 // shard_upstream.cc (choosing upstreams by policy and health, adaptive timeouts,
 // retries with a hedge), shard_cache.cc
 // (cache hits, coalescing of identical misses, refreshes, serve-stale), shard_tcp.cc
@@ -18,7 +20,8 @@
 // shard_tls.cc (DNS over TLS both ways), shard_case.cc (DNS 0x20), shard_rewrite.cc
 // (rewrite's edits to queries and answers), shard_cookies.cc
 // (DNS cookies), shard_memory.cc (the memory bound) and shard_handoff.cc (client
-// connections across a reload).
+// connections across a reload). The types they share have their own headers:
+// shard_client.h, shard_lookup.h, shard_io.h, shard_stream.h and shard_succession.h.
 #pragma once
 
 #include <sys/socket.h>
@@ -54,8 +57,13 @@
 #include "core/tcp_stream.h"
 #include "core/random.h"
 #include "core/routes.h"
+#include "core/shard_client.h"
+#include "core/shard_io.h"
 #include "core/shard_layout.h"
+#include "core/shard_lookup.h"
 #include "core/shard_options.h"
+#include "core/shard_stream.h"
+#include "core/shard_succession.h"
 #include "core/timer_wheel.h"
 #include "core/tls_session.h"
 #include "core/upstream/case_randomization.h"
@@ -74,33 +82,6 @@
 namespace ringdns::core {
 
 using ShardId = std::uint32_t;
-
-// A reload's hand-over from a running shard to the shard that replaces it: the old
-// shard publishes its cache once it has stopped receiving (and stops touching it); the
-// new one adopts it on its next loop turn.
-struct CacheHandoff {
-  std::unique_ptr<ResponseCache> cache;  // written by the old shard before `ready`
-  std::atomic<bool> ready{false};
-  std::atomic<bool> adopted{false};      // the new shard took it (or started afresh)
-};
-
-// What a new shard takes over from the one it replaces.
-struct ShardSuccession {
-  // Listener sockets that stay open across the reload (UDP and TCP, by address): the
-  // datagrams and connections queued on them are served by the new shard. The UDP ones
-  // come from the daemon's groups, on first start too.
-  struct Listener {
-    SockAddr address;
-    ring::UniqueFd udp;
-    ring::UniqueFd tcp;
-  };
-  std::vector<Listener> listeners;
-  std::shared_ptr<CacheHandoff> cache;  // null: a fresh cache (first start)
-  std::shared_ptr<StreamHandoff> streams;  // client connections; null on first start
-  // The key UDP queries are steered to shards with (core/udp_steering.h): the shard
-  // samples its queries' hashes for the hot-name balancer; nullopt when not steered.
-  std::optional<SteeringKey> steering;
-};
 
 class Shard {
  public:
@@ -149,153 +130,6 @@ class Shard {
   dnstap::TapQueue* tap_queue() noexcept { return tap_queue_.get(); }
 
  private:
-  struct Socket {
-    ring::UniqueFd fd;
-    msghdr recv_msg{};  // the layout template of multishot recvmsg; pinned for its life
-    int family = 0;
-    bool armed = false;
-    std::uint32_t spec = 0;  // index into RouteTable::listeners
-  };
-  struct SendContext {  // one per provided buffer: a send's msghdr must outlive the send
-    msghdr msg{};
-    iovec iov[5]{};  // one; up to five for a query upstream (core/upstream/outgoing_query.h)
-    sockaddr_in6 addr{};
-    alignas(cmsghdr) std::uint8_t control[kReplySourceControlLen]{};
-  };
-  enum Op : std::uint8_t {
-    kRecvListener = 1,
-    kRecvUpstream,
-    kSendUpstream,
-    kSendAnswer,   // from an answer buffer: recycle it when done
-    kSendReply,    // from a query buffer (an error answer written in place)
-    kSendBig,      // from a big buffer
-    kCancel,
-    kAccept,       // multishot accept on a TCP listener
-    kStreamRecv,   // a TCP connection (client or upstream) received
-    kStreamSend,
-    kConnect,
-    kIgnore,       // completions nobody waits for (linked timeouts)
-    kWake,         // wake_'s read: another thread wants the loop's attention
-  };
-  // Who gives back the buffer a write or send reads from. kBorrowed: an answer still in
-  // an upstream stream's read buffer, to be placed in a buffer of its own before it is
-  // sent (PlaceAnswer); nothing to give back.
-  enum Owner : std::uint8_t { kOwnsNothing, kOwnsQuery, kOwnsAnswer, kOwnsBig, kBorrowed };
-  static constexpr std::uint32_t kNoConn = kNoSlot;
-  static constexpr std::uint32_t kNoTls = kNoSlot;
-  // A DNS-over-TLS connection's session and its ciphertext buffers: what the socket
-  // received (fed to OpenSSL at once) and what is being sent.
-  struct TlsConnection {
-    TlsSession session;
-    std::uint8_t* cipher_in = nullptr;
-    std::uint8_t* cipher_out = nullptr;
-    std::uint32_t out_len = 0;
-    std::uint32_t out_sent = 0;
-  };
-  static constexpr std::uint16_t kNoBlock = 0xffff;
-  static constexpr std::uint32_t kStreamsPerPool = 2;  // a fresh one while a broken one closes
-  static constexpr int kMaxRedialDoublings = 4;  // a failing pool redials every 50 ms … 800 ms
-  // Large answers queued on one client connection at once: a client that does not read
-  // holds no more, so the shard's few big buffers stay shared (further ones: SERVFAIL).
-  static constexpr std::uint32_t kBigBuffersPerConnection = 2;
-  // A TCP connection: a client's, or ours to an upstream.
-  struct Stream {
-    int fd = -1;
-    std::uint16_t generation = 0;
-    bool open = false;
-    bool upstream = false;
-    bool connected = false;
-    bool connecting = false;
-    bool closing = false;
-    bool recv_armed = false;
-    bool send_armed = false;
-    bool stalled = false;       // client: reading paused (in-flight limit or no buffer)
-    bool listed = false;        // client: in stalled_streams_, waiting for a buffer
-    bool draining = false;      // client: query limit reached, close once answered
-    bool handing_over = false;  // client: reading stopped; to the successor once answered
-    bool answered = false;      // upstream: a DNS message has come back on it
-    std::uint32_t inflight = 0; // client: queries not yet answered; upstream: awaiting answers
-    std::uint32_t big_held = 0; // client: big buffers its queued answers hold
-    std::uint32_t queries = 0;
-    std::uint32_t listener = 0; // client: the listener that accepted it
-    std::uint32_t pool = 0;     // upstream: (forward, upstream) pool index
-    std::int64_t opened_ms = 0;
-    std::int64_t active_ms = 0;
-    std::int64_t partial_since_ms = 0;  // 0: no message half-received
-    std::int64_t send_since_ms = 0;     // 0: no write in progress
-    std::int64_t handshake_since_ms = 0;  // TLS: 0 once the handshake is done
-    // Upstream: since when a query went out on it with nothing received since; 0 once
-    // an answer leaves none waiting. At read_timeout the peer is taken for gone.
-    std::int64_t quiet_since_ms = 0;
-    std::uint32_t tls = kNoTls;  // index into tls_ for a DNS-over-TLS connection
-    FrameReader in;
-    SendQueue out;
-    __kernel_timespec connect_timeout{};
-    sockaddr_in6 peer{};        // client: its address (acl), large enough for either family
-    socklen_t peer_len = 0;
-    // client: the address it connected to, for a view's server_ip() (a wildcard listener's
-    // own is 0.0.0.0); asked of the kernel only on a wildcard and when some block has a view.
-    ReplySource local{};
-  };
-
-  // Where an answer goes: a client, and the query buffer its answer is written over.
-  struct Client {
-    std::uint32_t listener = 0;
-    std::uint16_t bid = 0;
-    std::uint16_t id = 0;         // the client's query ID
-    std::uint16_t query_len = 0;
-    std::uint16_t qname_len = 0;  // the client's spelling of the name is at offset 12
-    std::uint16_t udp_size = 512;
-    const sockaddr* addr = nullptr;
-    socklen_t addr_len = 0;
-    std::uint32_t conn = kNoConn;  // a TCP client's connection
-    std::uint16_t conn_generation = 0;
-    std::uint16_t block = kNoBlock;  // once routed: metrics are kept for its answer
-    std::uint16_t qtype = 0;
-    std::int64_t start_us = 0;
-    bool do_bit = false;
-    bool nsid = false;  // its query asked for an NSID (noted only in blocks with `nsid`)
-    ReplySource source{};  // the address the client asked: a UDP answer leaves from it
-    // rewrite: the rules that edited the query (its original question waits at
-    // kRewriteStashOffset of its buffer) and which of them matched.
-    const RewriteStage* rewrite = nullptr;
-    std::uint32_t rewrite_matched = 0;
-    bool opt_added = false;  // an edns0 rule gave its query an OPT the client did not send
-
-    bool tcp() const noexcept { return conn != kNoConn; }
-  };
-  Client ClientOf(const InflightSlot& slot) const noexcept {
-    return {.listener = slot.listener,
-            .bid = slot.query_buffer,
-            .id = slot.client_id,
-            .query_len = slot.query_len,
-            .qname_len = slot.qname_len,
-            .udp_size = slot.client_udp_size,
-            .addr = reinterpret_cast<const sockaddr*>(&slot.client),
-            .addr_len = slot.client_len,
-            .conn = slot.conn,
-            .conn_generation = slot.conn_generation,
-            .block = slot.block,
-            .qtype = slot.qtype,
-            .start_us = slot.start_us,
-            .do_bit = slot.client_do,
-            .nsid = slot.client_nsid,
-            .source = slot.client_source,
-            .rewrite = slot.rewrite,
-            .rewrite_matched = slot.rewrite_matched,
-            .opt_added = slot.opt_added};
-  }
-  // What OnQuery learned about a query that may be cached or coalesced.
-  struct Lookup {
-    const ForwardRoute* forward = nullptr;
-    const CachePolicy* policy = nullptr;  // null: not cached
-    CacheKey key;
-    std::span<const std::uint8_t> qname;
-    std::uint16_t refresh_udp_size = 0;  // bufsize's SIZE for a refresh's OPT; 0: ringdns's own
-    const RewriteStage* rewrite = nullptr;  // the block's rules, which a refresh applies too
-    zones::RouteId route = 0;               // the block, whose forward a rewritten refresh picks again
-  };
-
   // shard.cc
   // The listening socket for `address`: the predecessor's when it had one, else new.
   absl::StatusOr<ring::UniqueFd> ListenerSocket(const SockAddr& address, bool tcp);
@@ -309,6 +143,44 @@ class Shard {
                  std::uint16_t bid, SendContext& ctx, std::uint8_t* data, std::size_t len,
                  const sockaddr* to, socklen_t to_len, const ReplySource& from = {},
                  const OutgoingQuery* pieces = nullptr);
+  // `dnstap` (shard_dnstap.cc): a record of a client message, or of an upstream's
+  // answer and the query it answers, for the dnstap writer (dropped and counted when
+  // its queue is full).
+  void TapClient(dnstap::MessageType type, const Client& client, std::span<const std::uint8_t> message) noexcept;
+  void TapForwarderQuery(const InflightSlot& slot) noexcept;  // as it goes to slot.upstream
+  void TapForwarderResponse(const InflightSlot& slot, std::uint8_t upstream, std::span<const std::uint8_t> answer) noexcept;
+  dnstap::TapRecord ForwarderRecord(const InflightSlot& slot, std::uint8_t upstream) const noexcept;
+  bool TapsForward(const InflightSlot& slot) const noexcept { return routes_.blocks[slot.forward->block].taps(); }
+  void Tap(const dnstap::TapRecord& record, std::span<const std::uint8_t> message) noexcept;
+  dnstap::TapAddress TapClientAddress(std::uint32_t conn, std::uint16_t conn_generation, const sockaddr* addr,
+                                      socklen_t addr_len) const noexcept;
+  void GiveBack(Owner owner, std::uint16_t bid) noexcept;
+
+  // shard_forward.cc
+  void OnQuery(std::uint32_t listener, std::uint16_t bid, int res);
+  // Everything after a query's bytes are in buffer `client.bid`: both transports.
+  void ServeQuery(Client& client, std::span<std::uint8_t> msg);
+  // Proves an answer answers the slot's query and hands it on; `owner`/`bid` hold it.
+  void OnUpstreamAnswer(std::uint32_t slot_index, std::uint8_t upstream, std::uint16_t txid,
+                        std::span<std::uint8_t> answer, bool cut, Owner owner, std::uint16_t bid);
+  // Erases the slot's (socket, TXID) entries, the hedge's too; for TCP, the connection
+  // stops waiting on it.
+  void ForgetPending(InflightSlot& slot) noexcept;
+  void OnAnswer(std::uint32_t socket, std::uint16_t bid, int res);
+  void OnTimeout(std::uint32_t slot_index);
+  // Sends the slot's query to its first upstream and arms its timer. Precondition: Admit.
+  void StartForward(std::uint32_t slot_index, std::int64_t now_ms);
+  // REFUSED to the slot's client (max_concurrent reached), and the slot released.
+  void RefuseOverLimit(std::uint32_t slot_index);
+  // An answer that must not stay where it lies (in an upstream stream's read buffer, or
+  // in the answer ring on its way to a TCP client) moves into a buffer of its own: the
+  // query's when nothing else reads it (most answers: the answer side never waits for a
+  // pool the clients hold), else a spare TCP buffer or a big one. False when none can
+  // be had; `data`, `owner` and `bid` are set otherwise.
+  bool PlaceAnswer(const InflightSlot& slot, std::span<const std::uint8_t> answer,
+                   std::uint8_t*& data, Owner& owner, std::uint16_t& bid);
+
+  // shard_reply.cc
   // Sends the answer a pipeline stage wrote into the query's buffer (truncated to the
   // client's UDP size as an upstream's answer would be).
   void ReplyFromStage(const Client& client, std::span<std::uint8_t> room, std::size_t len);
@@ -338,31 +210,13 @@ class Shard {
   // `log` and `errors`: a record of the answer for the logger thread (dropped and
   // counted when its queue is full).
   void RecordForLog(const Client& client, const std::uint8_t* data, std::size_t len, LogError error) noexcept;
-  // `dnstap` (shard_dnstap.cc): a record of a client message, or of an upstream's
-  // answer and the query it answers, for the dnstap writer (dropped and counted when
-  // its queue is full).
-  void TapClient(dnstap::MessageType type, const Client& client, std::span<const std::uint8_t> message) noexcept;
-  void TapForwarderQuery(const InflightSlot& slot) noexcept;  // as it goes to slot.upstream
-  void TapForwarderResponse(const InflightSlot& slot, std::uint8_t upstream, std::span<const std::uint8_t> answer) noexcept;
-  dnstap::TapRecord ForwarderRecord(const InflightSlot& slot, std::uint8_t upstream) const noexcept;
-  bool TapsForward(const InflightSlot& slot) const noexcept { return routes_.blocks[slot.forward->block].taps(); }
-  void Tap(const dnstap::TapRecord& record, std::span<const std::uint8_t> message) noexcept;
-  dnstap::TapAddress TapClientAddress(std::uint32_t conn, std::uint16_t conn_generation, const sockaddr* addr,
-                                      socklen_t addr_len) const noexcept;
-  void GiveBack(Owner owner, std::uint16_t bid) noexcept;
+  // Writes SERVFAIL (with EDE 22 when the client speaks EDNS) over the client's query.
+  void ReplyServfail(const Client& client, LogError why = LogError::kUpstreamsFailed);
+  void ReplyTruncated(const Client& client);  // NOERROR, TC, the question: ask over TCP
+  void ReplyError(const Client& client, const wire::ErrorAnswer& error, LogError why);
+  void WriteError(const Client& client, const wire::ErrorAnswer& error, LogError why);  // ReplyError's body
 
-  // shard_forward.cc
-  void OnQuery(std::uint32_t listener, std::uint16_t bid, int res);
-  // Everything after a query's bytes are in buffer `client.bid`: both transports.
-  void ServeQuery(Client& client, std::span<std::uint8_t> msg);
-  // Proves an answer answers the slot's query and hands it on; `owner`/`bid` hold it.
-  void OnUpstreamAnswer(std::uint32_t slot_index, std::uint8_t upstream, std::uint16_t txid,
-                        std::span<std::uint8_t> answer, bool cut, Owner owner, std::uint16_t bid);
-  // Erases the slot's (socket, TXID) entries, the hedge's too; for TCP, the connection
-  // stops waiting on it.
-  void ForgetPending(InflightSlot& slot) noexcept;
-  void OnAnswer(std::uint32_t socket, std::uint16_t bid, int res);
-  void OnTimeout(std::uint32_t slot_index);
+  // shard_slot.cc
   // Fills a taken slot for `client`'s query. The slot holds the client's buffer.
   void FillSlot(std::uint32_t slot_index, const Client& client, const wire::QueryView& q,
                 const Lookup& lookup, std::int64_t now_ms);
@@ -374,17 +228,8 @@ class Shard {
   // Counts the slot against its forward's max_concurrent (this shard's share); false,
   // counting nothing, when that share is taken.
   bool Admit(InflightSlot& slot) noexcept;
-  // Sends the slot's query to its first upstream and arms its timer. Precondition: Admit.
-  void StartForward(std::uint32_t slot_index, std::int64_t now_ms);
-  // REFUSED to the slot's client (max_concurrent reached), and the slot released.
-  void RefuseOverLimit(std::uint32_t slot_index);
-  // An answer that must not stay where it lies (in an upstream stream's read buffer, or
-  // in the answer ring on its way to a TCP client) moves into a buffer of its own: the
-  // query's when nothing else reads it (most answers: the answer side never waits for a
-  // pool the clients hold), else a spare TCP buffer or a big one. False when none can
-  // be had; `data`, `owner` and `bid` are set otherwise.
-  bool PlaceAnswer(const InflightSlot& slot, std::span<const std::uint8_t> answer,
-                   std::uint8_t*& data, Owner& owner, std::uint16_t& bid);
+  // Forgets everything about a slot and lets go of its query buffer.
+  void ReleaseSlot(std::uint32_t slot_index);
 
   // shard_upstream.cc: which upstream, how long to wait, what its answers say of it.
   // Picks the slot's upstream (by policy for the first attempt, the next one after) among
@@ -447,17 +292,10 @@ class Shard {
   // (AskWithoutCookie).
   void CheckCookieOverTcp(std::uint32_t slot_index);
   void AskWithoutCookie(std::uint32_t slot_index);
-  // Writes SERVFAIL (with EDE 22 when the client speaks EDNS) over the client's query.
-  void ReplyServfail(const Client& client, LogError why = LogError::kUpstreamsFailed);
-  void ReplyTruncated(const Client& client);  // NOERROR, TC, the question: ask over TCP
-  void ReplyError(const Client& client, const wire::ErrorAnswer& error, LogError why);
-  void WriteError(const Client& client, const wire::ErrorAnswer& error, LogError why);  // ReplyError's body
   void RelayTruncation(std::uint32_t index);  // the TCP retry of a TC answer failed
   // The capacities of this shard's cache pools (success, denial) for these routes.
   static void CacheCapacities(const ShardOptions& options, const RouteTable& routes,
                               std::uint32_t (&capacity)[2]) noexcept;
-  // Forgets everything about a slot and lets go of its query buffer.
-  void ReleaseSlot(std::uint32_t slot_index);
 
   // shard_rewrite.cc
   // The block's rewrite (lookup.rewrite) on a query about to go on to the stages and the

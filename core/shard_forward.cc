@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "core/invariant.h"
 #include "core/net.h"
 #include "core/shard.h"
 #include "core/shard_layout.h"
@@ -233,134 +232,6 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
   StartForward(index, now);
 }
 
-void Shard::ReplyRewriteFailure(const Client& client, const OriginalQuestion& original) {
-  // The query's bytes are gone: SERVFAIL is built from its question alone.
-  std::uint8_t* payload = query_buffers_.Payload(client.bid);
-  const wire::Result<std::size_t> len = wire::BuildQuery(
-      {client.id, wire::flag::kRd, original.name(), original.qtype, original.qclass, false, false}, {payload, kQueryRoom});
-  const wire::Result<wire::QueryView> q = len ? wire::ParseQuery({payload, *len}) : wire::Result<wire::QueryView>(len.error());
-  const wire::Result<std::size_t> answer =
-      q ? wire::BuildErrorAnswer({payload, *len}, *q, {wire::rcode::kServFail, false, 0, false}, {payload, kQueryRoom})
-        : wire::Result<std::size_t>(q.error());
-  if (answer) {
-    ReplyFromQueryBuffer(client, *answer, LogError::kNone);
-  } else {
-    ++counters_.reply_failures;
-  }
-}
-
-void Shard::ReplyFromStage(const Client& client, std::span<std::uint8_t> room, std::size_t len) {
-  if (!client.tcp() && len > client.udp_size) {
-    // Too large for the client's UDP size: cut as an upstream's answer is (RFC 2181
-    // section 9: TC, whole RRsets only; the RCODE and OPT kept).
-    const wire::Result<wire::ResponseInfo> info = wire::WalkResponse(room.first(len));
-    if (!info) {
-      ++counters_.reply_failures;  // a stage wrote something unsound: nothing is sent
-      return;
-    }
-    bool cut = false;
-    len = FitForUdp(client.block, room.first(len), *info, client.udp_size, cut);
-    if (cut) ++counters_.truncated;
-  }
-  ReplyFromQueryBuffer(client, len, LogError::kNone);
-}
-
-std::size_t Shard::FitForUdp(std::uint16_t block, std::span<std::uint8_t> answer, const wire::ResponseInfo& info,
-                             std::uint16_t udp_size, bool& cut) noexcept {
-  cut = false;
-  if (answer.size() <= udp_size) return answer.size();
-  if (block != kNoBlock && routes_.blocks[block].pipeline.minimal) {
-    const std::size_t shorter = MinimalStage::Shrink(answer);
-    if (shorter <= udp_size) return shorter;
-    if (shorter < answer.size()) {
-      const wire::Result<wire::ResponseInfo> again = wire::WalkResponse(answer.first(shorter));
-      cut = true;
-      if (!RINGDNS_INVARIANT(again.has_value())) {  // Shrink keeps a sound message sound
-        ++counters_.invariant_violations;
-        // The header alone, TC set and no section: the client asks again over TCP.
-        wire::StoreU16(answer.data() + wire::header::kFlags,
-                       static_cast<std::uint16_t>(wire::LoadU16(answer.data() + wire::header::kFlags) | wire::flag::kTc));
-        for (const std::size_t count : {wire::header::kQdCount, wire::header::kAnCount, wire::header::kNsCount,
-                                        wire::header::kArCount}) {
-          wire::StoreU16(answer.data() + count, 0);
-        }
-        return wire::header::kSize;
-      }
-      return wire::TruncateForUdp(answer.first(shorter), *again, udp_size);
-    }
-  }
-  cut = true;
-  return wire::TruncateForUdp(answer, info, udp_size);
-}
-
-void Shard::FillSlot(std::uint32_t index, const Client& client, const wire::QueryView& q,
-                     const Lookup& lookup, std::int64_t now) {
-  InflightSlot& slot = inflight_[index];
-  slot.client_id = client.id;
-  slot.query_buffer = client.bid;
-  // The client's COOKIE is for ringdns to answer, not for the upstream, which gets
-  // ringdns's own (core/upstream/cookie_jar.h).
-  wire::OptView opt = q.opt;
-  const std::span<std::uint8_t> query(query_buffers_.Payload(client.bid), q.size);
-  std::size_t len = wire::DropOption(query, opt, wire::edns::kOptionCookie);
-  // Nor is its NSID request: nsid answers with this server's own, and an upstream's NSID
-  // cached with the answer would reach clients that did not ask (RFC 5001 section 2.3).
-  if (client.nsid) len = wire::DropOption(query.first(len), opt, wire::edns::kOptionNsid);
-  slot.query_len = static_cast<std::uint16_t>(len);
-  // A query whose additional section holds something else (a TSIG, which must stay
-  // last and counted as signed) goes as it came.
-  const bool others = wire::LoadU16(query_buffers_.Payload(client.bid) + wire::header::kArCount) != (opt.present() ? 1 : 0);
-  slot.opt_rdata = others ? kOptNotLast : !opt.present() ? kNoOpt : opt.rdata_offset;
-  slot.qname_len = q.qname_len;
-  slot.opcode = q.opcode();
-  slot.qtype = q.qtype;
-  slot.qclass = q.qclass;
-  slot.client_udp_size = client.udp_size;
-  slot.listener = static_cast<std::uint8_t>(client.listener);
-  slot.cache_policy = lookup.policy;
-  slot.cache_key = lookup.key;
-  slot.deadline_ms = now + kQueryDeadlineMs;
-  if (client.addr_len > 0) std::memcpy(&slot.client, client.addr, client.addr_len);
-  slot.client_len = client.addr_len;
-  slot.client_source = client.source;
-  slot.conn = client.conn;
-  slot.conn_generation = client.conn_generation;
-  slot.block = client.block;
-  slot.start_us = client.start_us;
-  slot.client_do = client.do_bit;
-  slot.opt_added = client.opt_added;
-  slot.rewrite = client.rewrite;
-  slot.rewrite_matched = client.rewrite_matched;
-  slot.client_nsid = client.nsid;
-  SetForward(slot, *lookup.forward);
-}
-
-void Shard::SetForward(InflightSlot& slot, const ForwardRoute& forward) noexcept {
-  slot.forward = &forward;
-  slot.attempts = 0;
-  slot.truncated_over_udp = false;
-  slot.tcp_upstream = forward.force_tcp || (slot.conn != kNoSlot && !forward.prefer_udp);
-  // 0: plain. Over TCP nobody can forge blind: no key needed.
-  slot.case_key = cases_.enabled() && !slot.tcp_upstream ? DrawCaseKey(slot) : 0;
-  slot.case_spelled = slot.prev_case_spelled = false;
-  slot.case_folds = {};
-  slot.case_over_tcp = false;
-  slot.cookie_over_tcp = false;
-  slot.cookie_retried_upstream = slot.cookie_off_upstream = CaseFolds::kNoUpstream;
-  slot.case_plain_upstream = CaseFolds::kNoUpstream;
-}
-
-bool Shard::Admit(InflightSlot& slot) noexcept {
-  const std::uint32_t id = slot.forward->id;
-  if (concurrent_limit_[id] != 0 && concurrent_[id] >= concurrent_limit_[id]) {
-    ++counters_.refused_max_concurrent;
-    return false;
-  }
-  ++concurrent_[id];
-  slot.counted_forward = id;
-  return true;
-}
-
 void Shard::StartForward(std::uint32_t index, std::int64_t now) {
   InflightSlot& slot = inflight_[index];
   if (!ChooseUpstream(slot, index, /*first=*/true)) {
@@ -393,47 +264,6 @@ void Shard::SendToUpstream(std::uint32_t index) {
   QueueSend(upstream_udp_.fd(slot.upstream_socket), kSendUpstream, index,
             slot.generation, slot.query_buffer, query_sends_[slot.query_buffer], query,
             slot.query_len, upstream.get(), upstream.len, {}, &pieces);
-}
-
-void Shard::ReleaseSlot(std::uint32_t index) {
-  InflightSlot& slot = inflight_[index];
-  if (!slot.waiter) {
-    ForgetPending(slot);
-    timers_->Cancel(index);
-  }
-  if (slot.leader) coalescing_.Erase(slot.cache_key.hash);
-  if (slot.counted_forward != kNoSlot) --concurrent_[slot.counted_forward];
-  slot.counted_forward = kNoSlot;
-  const std::uint16_t bid = slot.query_buffer;
-  inflight_.Release(index);
-  query_buffers_.Release(bid);  // the slot's hold on its query
-}
-
-void Shard::ReplyServfail(const Client& client, LogError why) {
-  // RFC 8914 "No Reachable Authority" when the client speaks EDNS.
-  ReplyError(client, {wire::rcode::kServFail, true, wire::ede::kNoReachableAuthority}, why);
-}
-
-void Shard::ReplyError(const Client& to, const wire::ErrorAnswer& error, LogError why) {
-  WriteOverQuery(to, [&](const Client& client) { WriteError(client, error, why); });
-}
-
-void Shard::WriteError(const Client& client, const wire::ErrorAnswer& error, LogError why) {
-  // Written over the client's query in place (its ID first: the buffer may carry our
-  // upstream TXID).
-  std::uint8_t* payload = query_buffers_.Payload(client.bid);
-  wire::SetId({payload, client.query_len}, client.id);
-  const std::span<const std::uint8_t> msg(payload, client.query_len);
-  const wire::Result<wire::QueryView> q = wire::ParseQuery(msg);
-  wire::Result<std::size_t> len = wire::Error::kBadText;
-  if (q) {
-    len = wire::BuildErrorAnswer(msg, *q, error, {payload, kQueryRoom});
-  }
-  if (len) {
-    ReplyFromQueryBuffer(client, *len, why);
-  } else {
-    ++counters_.reply_failures;
-  }
 }
 
 void Shard::OnTimeout(std::uint32_t index) {
@@ -476,11 +306,6 @@ void Shard::RelayTruncation(std::uint32_t index) {
   TruncateWaiters(index);
   if (slot.has_client()) ReplyTruncated(ClientOf(slot));
   ReleaseSlot(index);
-}
-
-void Shard::ReplyTruncated(const Client& client) {
-  ++counters_.tc_relayed;
-  ReplyError(client, {wire::rcode::kNoError, false, wire::ede::kOther, true}, LogError::kNone);
 }
 
 void Shard::OnAnswer(std::uint32_t socket, std::uint16_t bid, int res) {

@@ -43,7 +43,7 @@ std::span<const std::uint8_t> Shard::AskedQnameOf(const InflightSlot& slot) noex
   return {stash + offsetof(OriginalQuestion, qname), stash[offsetof(OriginalQuestion, qname_len)]};
 }
 
-Shard::Client Shard::Unrewritten(const Client& client, std::uint16_t into, const OriginalQuestion& original) noexcept {
+Client Shard::Unrewritten(const Client& client, std::uint16_t into, const OriginalQuestion& original) noexcept {
   const std::uint8_t* from = query_buffers_.Payload(client.bid);
   std::uint8_t* to = query_buffers_.Payload(into);
   // Everything after the rewritten question (the other sections) follows the original.
@@ -115,7 +115,7 @@ std::size_t Shard::RevertStageAnswer(const Client& client, std::span<std::uint8_
   return wire::DropOptForClientWithout(answer, *info);
 }
 
-Shard::Client Shard::AsAsked(const Client& client, const OriginalQuestion& original) noexcept {
+Client Shard::AsAsked(const Client& client, const OriginalQuestion& original) noexcept {
   Client asked = client;
   asked.query_len = static_cast<std::uint16_t>(client.query_len - client.qname_len + original.qname_len);
   asked.qname_len = original.qname_len;
