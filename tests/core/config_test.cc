@@ -174,7 +174,6 @@ remote.svc.cluster.local:5354 {
   EXPECT_EQ(tf.tls->ca, "/certs/ca.crt");
 }
 
-// The forward examples of CoreDNS's documentation.
 // CoreDNS's debug (its README: "debug" alone) is accepted and printed back; it changes
 // nothing in ringdns (README, Status).
 TEST(Corefile, DebugIsAcceptedAndPrintedBack) {
@@ -187,6 +186,7 @@ TEST(Corefile, DebugIsAcceptedAndPrintedBack) {
   EXPECT_THAT(ErrorOf(".:53 {\n debug on\n}\n"), ::testing::StartsWith("Corefile:2:8:"));
 }
 
+// The forward examples of CoreDNS's documentation.
 TEST(Corefile, CoreDnsForwardDocumentationExamples) {
   const std::string resolv = std::string(RINGDNS_TESTDATA) + "/resolv.conf";
   MustParse(". {\n forward . 127.0.0.1:9005\n}\n");
