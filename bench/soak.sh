@@ -4,8 +4,8 @@
 # (NXDOMAIN from nsd; the denial cache churns), 10 % a zone whose only upstream is dead
 # (SERVFAIL at the 5 s deadline). Every 10 s ringdns's RSS is sampled, and its open
 # descriptors every 0.5 s. Passes when, after the first fifth (warm-up), RSS grows by
-# less than 2 MiB and the descriptor floor (the least count in a 10 s window) of the last
-# window is that of the first, and dnsperf lost no query (it waits 8 s,
+# less than 2 MiB, the usual descriptor count (the count most readings of a 10 s window
+# saw) of the last window is not above that of the first, and dnsperf lost no query (it waits 8 s,
 # past the dead zone's deadline, so every query gets an answer). dnsperf's socket
 # buffers are 4 MiB: on a busy machine the load generator itself is descheduled for
 # tenths of a second, and a default-sized buffer then drops answers that ringdns sent
@@ -75,9 +75,13 @@ fd_samples="$work/descriptors"
 : >"$fd_samples"
 # Upstream sockets rotate (16 a second here): each new socket is open until the old one's
 # receive is cancelled, a loop turn later, so any one reading can catch a socket in
-# hand-over, and on a loaded machine a hand-over can last longer than a few readings.
-# A leak raises the floor, a hand-over does not: descriptors are counted every 0.5 s and
-# each 10 s window keeps its least count.
+# hand-over (one more), and on a loaded machine a hand-over can last a few readings.
+# A reading can also count one fewer: listing /proc/PID/fd is not atomic, and a rotation
+# that opens its socket on a number the listing has passed and closes the old one on a
+# number it has not reached is seen as neither (a CI run's least count fell from 528 to
+# 527 so). A leak raises the count for good, and neither race moves the count most
+# readings see: descriptors are counted every 0.5 s and each 10 s window keeps the count
+# most of its readings saw.
 now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
 start_ms=$(now_ms)
 next_rss=0
@@ -100,25 +104,39 @@ read -r rss_low rss_high < <(awk -v w="$warm" '$1 >= w {
   if (n++ == 0) { rl = rh = $2 }
   if ($2 < rl) rl = $2; if ($2 > rh) rh = $2
 } END { print rl, rh }' "$samples")
-# The floor of each whole 10 s window after warm-up (a window cut short by the end of
-# the run is left out: a few readings are not a floor).
-floors=$(awk -v w="$warm" -v end="$end_ms" '{
+# The usual count of each whole 10 s window after warm-up (a window cut short by the end
+# of the run is left out: a few readings are not a window); a tie goes to the lower count.
+usual=$(awk -v w="$warm" -v end="$end_ms" '{
   k = int($1 / 10000)
   if (k * 10 < w || (k + 1) * 10000 > end) next
-  if (!(k in low) || $2 < low[k]) low[k] = $2
+  seen[k, $2]++
+  if (!(k in windows)) windows[k] = 1
   if (k > last) last = k
-} END { for (k = 0; k <= last; k++) if (k in low) printf "%d:%d ", k * 10, low[k] }' "$fd_samples")
-fds_first=$(awk '{ split($1, f, ":"); print f[2]; exit }' <<<"$floors")
-fds_last=$(awk '{ split($NF, f, ":"); print f[2] }' <<<"$floors")
+} END {
+  for (k = 0; k <= last; k++) {
+    if (!(k in windows)) continue
+    best = -1
+    for (key in seen) {
+      split(key, kv, SUBSEP)
+      if (kv[1] != k) continue
+      if (seen[key] > most || best < 0 || (seen[key] == most && kv[2] + 0 < best)) { best = kv[2] + 0; most = seen[key] }
+    }
+    printf "%d:%d ", k * 10, best
+    most = 0
+  }
+}' "$fd_samples")
+fds_first=$(awk '{ split($1, f, ":"); print f[2]; exit }' <<<"$usual")
+fds_last=$(awk '{ split($NF, f, ":"); print f[2] }' <<<"$usual")
 sent=$(awk '/Queries sent:/ {print $3}' "$work/dnsperf.out")
 lost=$(awk '/Queries lost:/ {print $3}' "$work/dnsperf.out")
 rcode_count() { grep -o "$1 [0-9]*" "$work/dnsperf.out" | head -1 | awk '{print $2}'; }
 nxdomain=$(rcode_count NXDOMAIN)
 servfail=$(rcode_count SERVFAIL)
 echo "soak: ${seconds}s at ${rate} q/s: sent ${sent:-0}, lost ${lost:-?}, NXDOMAIN ${nxdomain:-0}, SERVFAIL ${servfail:-0}"
-echo "soak: after warm-up RSS ${rss_low}..${rss_high} KiB, descriptor floors ${fds_first:-?}..${fds_last:-?}"
+echo "soak: after warm-up RSS ${rss_low}..${rss_high} KiB, usual descriptor counts ${fds_first:-?}..${fds_last:-?}"
 echo "soak: samples (seconds RSS-KiB):"; sed 's/^/  /' "$samples"
-echo "soak: descriptor floors (window-start-seconds:least-count): ${floors:-none}"
+echo "soak: descriptors (window-start-seconds:usual-count): ${usual:-none}"
+echo "soak: descriptor readings (count:readings): $(awk '{ n[$2]++ } END { for (c in n) printf "%d:%d ", c, n[c] }' "$fd_samples")"
 status=0
 allowed=$(( ${sent:-0} * ${SOAK_LOST_PER_MILLION:-0} / 1000000 ))
 echo "soak: the kernel dropped $kernel_drops UDP datagrams on full receive buffers meanwhile"
@@ -132,8 +150,8 @@ fi
 if [ -z "${fds_first:-}" ]; then
   echo "FAIL: no whole 10 s window of descriptor counts after warm-up (a run of ${seconds}s is too short)"
   status=1
-elif [ "$fds_first" -ne "$fds_last" ]; then
-  echo "FAIL: the descriptor floor went from $fds_first to $fds_last"
+elif [ "$fds_last" -gt "$fds_first" ]; then
+  echo "FAIL: the usual descriptor count rose from $fds_first to $fds_last"
   status=1
 fi
 [ "${servfail:-0}" -gt 0 ] && [ "${nxdomain:-0}" -gt 0 ] || { echo "FAIL: the mix did not reach the dead zone and the unique names"; status=1; }
