@@ -2,26 +2,27 @@
 // SO_REUSEPORT listeners, forwards them from its own upstream sockets, and answers.
 //
 // Everything here is shard-local: the ring, the buffer pools (core/buffers/), the
-// sockets (the upstream UDP ones in core/upstream/udp_sockets.h), the in-flight table, the pending-answer and coalescing indexes,
-// the timer wheel, the response cache, the random pool and the counters. The packet path
-// takes no lock, shares no write with another shard and allocates nothing: every table
-// is sized in Init.
+// sockets (the upstream UDP ones in core/upstream/udp_sockets.h), the in-flight table,
+// the pending-answer and coalescing indexes, the timer wheel, the response cache, the
+// random pool and the counters. The packet path takes no lock, shares no write with
+// another shard and allocates nothing: every table is sized in Init.
 // Create, Init and Run on the shard's own thread (the ring is SINGLE_ISSUER).
 //
-// The code is in these files: shard.cc (set-up, the loop, completions, sends),
-// shard_forward.cc (queries in, upstream out, answers back, timeouts),
-// shard_slot.cc (filling, admitting and releasing a query's in-flight slot),
-// shard_reply.cc (every answer to a client, and the errors ringdns writes itself),
-// shard_upstream.cc (choosing upstreams by policy and health, adaptive timeouts,
-// retries with a hedge), shard_cache.cc
-// (cache hits, coalescing of identical misses, refreshes, serve-stale), shard_tcp.cc
-// (TCP streams: client connections, framing, ordered writes, limits and timeouts),
-// shard_tcp_upstream.cc (pooled, pipelined TCP connections to upstreams, TC retries),
-// shard_tls.cc (DNS over TLS both ways), shard_case.cc (DNS 0x20), shard_rewrite.cc
-// (rewrite's edits to queries and answers), shard_cookies.cc
-// (DNS cookies), shard_memory.cc (the memory bound) and shard_handoff.cc (client
-// connections across a reload). The types they share have their own headers:
-// shard_client.h, shard_lookup.h, shard_io.h, shard_stream.h and shard_succession.h.
+// The code is in these files, in the order of the declarations below: shard.cc (set-up,
+// the loop, completions, sends), shard_dnstap.cc (dnstap records), shard_forward.cc
+// (queries in, upstream out, answers back, timeouts), shard_reply.cc (every answer to a
+// client, and the errors ringdns writes itself), shard_slot.cc (filling, admitting and
+// releasing a query's in-flight slot), shard_upstream.cc (choosing upstreams by policy
+// and health, adaptive timeouts, retries with a hedge), shard_case.cc (DNS 0x20),
+// shard_cookies.cc (DNS cookies), shard_view.cc (view), shard_rewrite.cc (rewrite's
+// edits to queries and answers), shard_cache.cc (cache hits, coalescing of identical
+// misses, refreshes, serve-stale), shard_tcp.cc (TCP streams: client connections,
+// framing, ordered writes, limits and timeouts), shard_handoff.cc (client connections
+// across a reload), shard_tls.cc (DNS over TLS both ways) and shard_tcp_upstream.cc
+// (pooled, pipelined TCP connections to upstreams, TC retries); shard_memory.cc holds
+// the memory bound, declared with the public API. The types they share have their own
+// headers: shard_client.h, shard_lookup.h, shard_io.h, shard_stream.h and
+// shard_succession.h.
 #pragma once
 
 #include <sys/socket.h>
@@ -97,6 +98,9 @@ class Shard {
   // and cache at its capacity (core/shard_memory.cc). Memory is touched as it is used,
   // so this is a bound, not what a shard holds.
   static std::uint64_t MemoryBound(const ShardOptions& options, const RouteTable& routes);
+  // The capacities of this shard's cache pools (success, denial) for these routes.
+  static void CacheCapacities(const ShardOptions& options, const RouteTable& routes,
+                              std::uint32_t (&capacity)[2]) noexcept;
 
   // Sets up the ring, buffers and sockets and arms the receives. Errors name the cause.
   absl::Status Init();
@@ -143,9 +147,17 @@ class Shard {
                  std::uint16_t bid, SendContext& ctx, std::uint8_t* data, std::size_t len,
                  const sockaddr* to, socklen_t to_len, const ReplySource& from = {},
                  const OutgoingQuery* pieces = nullptr);
-  // `dnstap` (shard_dnstap.cc): a record of a client message, or of an upstream's
-  // answer and the query it answers, for the dnstap writer (dropped and counted when
-  // its queue is full).
+  void GiveBack(Owner owner, std::uint16_t bid) noexcept;
+  // Takes the predecessor's cache once published, or a fresh one when it has none of
+  // the capacities the routes ask for.
+  void AdoptCache();
+  std::int64_t NowMs() const noexcept;
+  // How long the loop may wait for completions.
+  __kernel_timespec LoopWait() const noexcept;
+
+  // shard_dnstap.cc
+  // A record of a client message, or of an upstream's answer and the query it answers,
+  // for the dnstap writer (dropped and counted when its queue is full).
   void TapClient(dnstap::MessageType type, const Client& client, std::span<const std::uint8_t> message) noexcept;
   void TapForwarderQuery(const InflightSlot& slot) noexcept;  // as it goes to slot.upstream
   void TapForwarderResponse(const InflightSlot& slot, std::uint8_t upstream, std::span<const std::uint8_t> answer) noexcept;
@@ -154,7 +166,6 @@ class Shard {
   void Tap(const dnstap::TapRecord& record, std::span<const std::uint8_t> message) noexcept;
   dnstap::TapAddress TapClientAddress(std::uint32_t conn, std::uint16_t conn_generation, const sockaddr* addr,
                                       socklen_t addr_len) const noexcept;
-  void GiveBack(Owner owner, std::uint16_t bid) noexcept;
 
   // shard_forward.cc
   void OnQuery(std::uint32_t listener, std::uint16_t bid, int res);
@@ -163,15 +174,11 @@ class Shard {
   // Proves an answer answers the slot's query and hands it on; `owner`/`bid` hold it.
   void OnUpstreamAnswer(std::uint32_t slot_index, std::uint8_t upstream, std::uint16_t txid,
                         std::span<std::uint8_t> answer, bool cut, Owner owner, std::uint16_t bid);
-  // Erases the slot's (socket, TXID) entries, the hedge's too; for TCP, the connection
-  // stops waiting on it.
-  void ForgetPending(InflightSlot& slot) noexcept;
   void OnAnswer(std::uint32_t socket, std::uint16_t bid, int res);
   void OnTimeout(std::uint32_t slot_index);
   // Sends the slot's query to its first upstream and arms its timer. Precondition: Admit.
   void StartForward(std::uint32_t slot_index, std::int64_t now_ms);
-  // REFUSED to the slot's client (max_concurrent reached), and the slot released.
-  void RefuseOverLimit(std::uint32_t slot_index);
+  void SendToUpstream(std::uint32_t slot_index);
   // An answer that must not stay where it lies (in an upstream stream's read buffer, or
   // in the answer ring on its way to a TCP client) moves into a buffer of its own: the
   // query's when nothing else reads it (most answers: the answer side never waits for a
@@ -179,6 +186,7 @@ class Shard {
   // be had; `data`, `owner` and `bid` are set otherwise.
   bool PlaceAnswer(const InflightSlot& slot, std::span<const std::uint8_t> answer,
                    std::uint8_t*& data, Owner& owner, std::uint16_t& bid);
+  void RelayTruncation(std::uint32_t index);  // the TCP retry of a TC answer failed
 
   // shard_reply.cc
   // Sends the answer a pipeline stage wrote into the query's buffer (truncated to the
@@ -238,6 +246,16 @@ class Shard {
   // Gives the slot a socket (UDP) or stream (TCP) to its chosen upstream and a fresh
   // TXID unique on it, and files it in pending_. False when there is none.
   bool BindUpstream(InflightSlot& slot, std::uint32_t slot_index);
+  // Erases the slot's (socket, TXID) entries, the hedge's too; for TCP, the connection
+  // stops waiting on it.
+  void ForgetPending(InflightSlot& slot) noexcept;
+  // The slot's upstream again over UDP at once, from a fresh socket and ID, with a fresh
+  // attempt timeout (the upstream did answer: no failure of its).
+  void AskAgainOverUdp(std::uint32_t slot_index);
+  // A 0x20 or cookie check over TCP that failed (refused, timed out, broken): the query
+  // goes back to its upstream over UDP, and nobody is blamed.
+  void BackToUdpAfterCheck(std::uint32_t slot_index);
+  static std::int64_t NowUs() noexcept;
 
   // failfast_all_unhealthy_upstreams applies: no attempt is made, at the start or on a retry.
   bool FailsFast(const ForwardRoute& forward) const noexcept {
@@ -256,7 +274,8 @@ class Shard {
   // Which attempt an answer on (socket, txid) belongs to; false when neither.
   bool AttemptOf(const InflightSlot& slot, std::uint16_t socket, std::uint16_t txid,
                  std::uint8_t& upstream) const noexcept;
-  void SendToUpstream(std::uint32_t slot_index);
+
+  // shard_case.cc
   // The slot's name, spelled with its case key into the scratch of its query buffer;
   // empty when this attempt goes out plain (TCP, 0x20 off, or an upstream that does
   // not echo case).
@@ -276,6 +295,7 @@ class Shard {
   // here): the query goes to it plain over UDP, as before 0x20, rather than be lost or
   // count against the upstream's health.
   void AskPlainAfterFolds(std::uint32_t slot_index);
+
   // shard_cookies.cc
   // Judges the COOKIE of an answer that passed WalkResponse (`over_udp`: to an attempt
   // that carried ours) and takes it out of `answer` (and `info`), with the OPT when the
@@ -292,10 +312,13 @@ class Shard {
   // (AskWithoutCookie).
   void CheckCookieOverTcp(std::uint32_t slot_index);
   void AskWithoutCookie(std::uint32_t slot_index);
-  void RelayTruncation(std::uint32_t index);  // the TCP retry of a TC answer failed
-  // The capacities of this shard's cache pools (success, denial) for these routes.
-  static void CacheCapacities(const ShardOptions& options, const RouteTable& routes,
-                              std::uint32_t (&capacity)[2]) noexcept;
+
+  // shard_view.cc
+  // The block that serves the query on its listener: views evaluated in order;
+  // kNoRoute when none, REFUSED (counted in view_refused when a zone matched but no
+  // view took the query).
+  zones::RouteId RouteOf(const Client& client, std::span<const std::uint8_t> msg, const wire::QueryView& q,
+                         std::span<const std::uint8_t> qname) noexcept;
 
   // shard_rewrite.cc
   // The block's rewrite (lookup.rewrite) on a query about to go on to the stages and the
@@ -303,11 +326,6 @@ class Shard {
   // describe the rewritten query and `edited` is its parse; `original` is the question
   // before, also stashed beside the query when the answer needs it. False: the query
   // gets SERVFAIL, its question first put back when `edited_in_place`.
-  // The block that serves the query on its listener: views evaluated in order
-  // (shard_view.cc); kNoRoute when none, REFUSED (counted in view_refused when a zone
-  // matched but no view took the query).
-  zones::RouteId RouteOf(const Client& client, std::span<const std::uint8_t> msg, const wire::QueryView& q,
-                         std::span<const std::uint8_t> qname) noexcept;
   bool ApplyRewrite(Client& client, std::span<std::uint8_t> query, const wire::QueryView& q, zones::RouteId route,
                     Lookup& lookup, OriginalQuestion& original, std::optional<wire::QueryView>& edited,
                     bool& edited_in_place) noexcept;
@@ -364,6 +382,8 @@ class Shard {
   void ForwardAlone(std::uint32_t waiter);
   // Every attempt failed: SERVFAIL to each waiter, and release them.
   void FailWaiters(std::uint32_t leader);
+  // REFUSED to the slot's client (max_concurrent reached), and the slot released.
+  void RefuseOverLimit(std::uint32_t slot_index);
   // The TCP retry of a TC answer failed: TC to each UDP waiter; TCP ones ask on their own.
   void TruncateWaiters(std::uint32_t leader);
   // serve_stale: answers the slot's client and waiters from the expired (or still live)
@@ -378,6 +398,9 @@ class Shard {
   absl::Status InitStreams();
   void ArmAccept(std::uint32_t listener);
   void OnAccept(std::uint32_t listener, const io_uring_cqe& cqe);
+  // Slot `conn` serving `fd` from `listener`, accepted or handed over; the caller sets
+  // what differs (queries so far, when opened, the peer).
+  Stream& OpenClientStream(std::uint32_t conn, int fd, std::uint32_t listener);
   static void TuneClientSocket(int fd) noexcept;  // TCP_NODELAY, a small send buffer
   void OnStreamRecv(std::uint32_t conn, int res);
   void OnStreamSend(std::uint32_t conn, int res);
@@ -415,6 +438,8 @@ class Shard {
     GiveBack(static_cast<Owner>(w.owner), w.buffer);
   }
   void FinishClose(std::uint32_t conn);
+  void OnStreamTimer(std::uint32_t conn);
+  void ScheduleStreamTimer(std::uint32_t conn);
 
   // shard_handoff.cc: client connections across a reload (core/stream_handoff.h).
   // Old shard, once stopping with a successor: every client connection stops reading.
@@ -429,23 +454,7 @@ class Shard {
   void AdoptStreams();
   void AdoptStream(HandedStream& handed);
   std::uint32_t TcpListenerFor(const SockAddr& address) const noexcept;
-  void OnStreamTimer(std::uint32_t conn);
-  void ScheduleStreamTimer(std::uint32_t conn);
 
-  // A line on stderr for an event an operator must see (a refused TLS handshake), at
-  // most one per second per shard; the rest are counted into the next line. Never on
-  // the path of a query that succeeds.
-  template <typename... Parts>
-  void ErrorLog(const Parts&... parts) {
-    const std::int64_t now = NowMs();
-    if (now - last_error_log_ms_ < 1000) {
-      ++suppressed_error_logs_;
-      return;
-    }
-    WriteErrorLog(absl::StrCat(parts...));
-    last_error_log_ms_ = now;
-  }
-  void WriteErrorLog(const std::string& line);
 
   // shard_tls.cc
   // Starts the TLS session of a connection accepted on a tls:// listener; false (the
@@ -470,6 +479,20 @@ class Shard {
   void PumpTlsSend(std::uint32_t conn);
   void OnTlsSend(std::uint32_t conn, int res);
   void EndTls(std::uint32_t conn) noexcept;
+  // A line on stderr for an event an operator must see (a refused TLS handshake), at
+  // most one per second per shard; the rest are counted into the next line. Never on
+  // the path of a query that succeeds.
+  template <typename... Parts>
+  void ErrorLog(const Parts&... parts) {
+    const std::int64_t now = NowMs();
+    if (now - last_error_log_ms_ < 1000) {
+      ++suppressed_error_logs_;
+      return;
+    }
+    WriteErrorLog(absl::StrCat(parts...));
+    last_error_log_ms_ = now;
+  }
+  void WriteErrorLog(const std::string& line);
 
   // shard_tcp_upstream.cc
   // The connection a TCP query to the slot's upstream goes on, opened if needed; kNoConn
@@ -489,12 +512,6 @@ class Shard {
   // Asks the slot's upstream again over TCP, for the rest of the query (after TC, or
   // after folded 0x20 answers that a forger may have sent).
   void AskOverTcp(std::uint32_t slot_index);
-  // The slot's upstream again over UDP at once, from a fresh socket and ID, with a fresh
-  // attempt timeout (the upstream did answer: no failure of its).
-  void AskAgainOverUdp(std::uint32_t slot_index);
-  // A 0x20 or cookie check over TCP that failed (refused, timed out, broken): the query
-  // goes back to its upstream over UDP, and nobody is blamed.
-  void BackToUdpAfterCheck(std::uint32_t slot_index);
 
   // An upstream stream is filed in pending_ under a socket number above every UDP
   // socket's: kStreamSocketBase + its index among the upstream streams.
@@ -512,10 +529,6 @@ class Shard {
   std::span<const std::uint8_t> QnameOf(const InflightSlot& slot) noexcept {
     return {query_buffers_.Payload(slot.query_buffer) + wire::header::kSize, slot.qname_len};
   }
-  std::int64_t NowMs() const noexcept;
-  static std::int64_t NowUs() noexcept;
-  // How long the loop may wait for completions (core/shard.cc).
-  __kernel_timespec LoopWait() const noexcept;
 
   const ShardId id_;
   const RouteTable& routes_;
@@ -586,9 +599,6 @@ class Shard {
   std::shared_ptr<StreamHandoff> stream_in_;   // a predecessor's connections, while it drains
   std::shared_ptr<StreamHandoff> stream_out_;  // where this shard's go when it stops
   std::uint32_t streams_handing_over_ = 0;
-  // Takes the predecessor's cache once published, or a fresh one when it has none of
-  // the capacities the routes ask for.
-  void AdoptCache();
   RandomPool random_;
   std::unique_ptr<LogQueue> log_queue_;
   std::unique_ptr<dnstap::TapQueue> tap_queue_;  // when a block has `dnstap`

@@ -95,22 +95,11 @@ void Shard::AdoptStream(HandedStream& handed) {
   }
   const std::uint32_t conn = client_stream_free_.back();
   client_stream_free_.pop_back();
-  Stream& s = streams_[conn];
-  s.fd = handed.fd.Release();
-  s.open = true;
-  s.closing = s.stalled = s.draining = s.handing_over = false;
-  s.inflight = 0;
+  Stream& s = OpenClientStream(conn, handed.fd.Release(), listener);
   s.queries = handed.queries;
-  s.listener = listener;
   s.opened_ms = handed.opened_ms;
-  s.active_ms = NowMs();
-  s.partial_since_ms = s.send_since_ms = 0;
   s.peer = handed.peer;
   s.peer_len = handed.peer_len;
-  s.local = routes_.views && IsWildcard(routes_.listeners[tcp_listeners_[listener].spec].address)
-                ? ReplySource::LocalOf(s.fd)
-                : ReplySource{};
-  s.in.Reset();
   const std::span<std::uint8_t> tail = s.in.Tail();
   const std::size_t unread = std::min(handed.unread.size(), tail.size());  // same size: all of it
   if (unread > 0) std::memcpy(tail.data(), handed.unread.data(), unread);

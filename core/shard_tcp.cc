@@ -99,26 +99,35 @@ void Shard::OnAccept(std::uint32_t listener, const io_uring_cqe& cqe) {
   const std::uint32_t conn = client_stream_free_.back();
   client_stream_free_.pop_back();
   TuneClientSocket(fd);
-  Stream& s = streams_[conn];
-  s.fd = fd;
-  s.open = true;
-  s.closing = s.stalled = s.draining = false;
-  s.inflight = s.queries = 0;
-  s.listener = listener;
-  s.opened_ms = s.active_ms = NowMs();
-  s.partial_since_ms = s.send_since_ms = 0;
-  s.in.Reset();
+  Stream& s = OpenClientStream(conn, fd, listener);
+  s.queries = 0;
+  s.opened_ms = s.active_ms;
   s.peer_len = sizeof(s.peer);
   if (::getpeername(fd, reinterpret_cast<sockaddr*>(&s.peer), &s.peer_len) != 0) s.peer_len = 0;
-  s.local = routes_.views && IsWildcard(routes_.listeners[tcp_listeners_[listener].spec].address)
-                ? ReplySource::LocalOf(fd)
-                : ReplySource{};
   ++counters_.tcp_accepted;
   if (SSL_CTX* tls = routes_.listeners[tcp_listeners_[listener].spec].tls; tls != nullptr && !StartTls(conn, tls)) {
     return CloseStream(conn);
   }
   ArmStreamRecv(conn);
   ScheduleStreamTimer(conn);
+}
+
+Stream& Shard::OpenClientStream(std::uint32_t conn, int fd, std::uint32_t listener) {
+  Stream& s = streams_[conn];
+  s.fd = fd;
+  s.open = true;
+  s.closing = s.stalled = s.draining = s.handing_over = false;
+  s.inflight = 0;
+  s.listener = listener;
+  s.active_ms = NowMs();
+  s.partial_since_ms = s.send_since_ms = 0;
+  s.in.Reset();
+  // server_ip() in a view is the address the client reached: a wildcard listener's
+  // socket alone knows it (a listener on one address answers from that address).
+  s.local = routes_.views && IsWildcard(routes_.listeners[tcp_listeners_[listener].spec].address)
+                ? ReplySource::LocalOf(fd)
+                : ReplySource{};
+  return s;
 }
 
 void Shard::TuneClientSocket(int fd) noexcept {
