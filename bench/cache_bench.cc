@@ -28,11 +28,14 @@ struct Filled {
 
   explicit Filled(std::uint32_t entries) {
     for (std::uint32_t i = 0; i < entries; ++i) {
-      const std::string name = "pod-" + std::to_string(i) + ".cb-example-srv.remote.svc.cluster.local.";
+      const std::string name =
+          "pod-" + std::to_string(i) + ".cb-example-srv.remote.svc.cluster.local.";
       qnames.push_back(testing::WireName(name));
       keys.push_back(core::MakeCacheKey(0, qnames.back(), 1, 1, 0));
-      answers.push_back(testing::MessageBuilder(1, 0x8580).Question(name, 1)
-                            .AnswerAt(12, 1, 30, testing::ARdata(10, 1, 0, 1)).bytes());
+      answers.push_back(testing::MessageBuilder(1, 0x8580)
+                            .Question(name, 1)
+                            .AnswerAt(12, 1, 30, testing::ARdata(10, 1, 0, 1))
+                            .bytes());
       (void)cache.Insert(keys.back(), answers.back(), 0, 300);
     }
   }

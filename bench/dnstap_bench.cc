@@ -3,7 +3,6 @@
 // and the writer thread's protobuf-c encoding of a record into a frame. Four messages
 // are tapped per forwarded query (CQ, FQ, FR, CR).
 #include <benchmark/benchmark.h>
-
 #include <sys/socket.h>
 
 #include <cstdint>

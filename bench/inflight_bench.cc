@@ -42,7 +42,9 @@ struct Tables {
       key = core::PendingIndex::Key(slot.upstream_socket, slot.txid);
     } while (pending.Contains(key));
     pending.Insert(key, index);
-    timers.Schedule(index, now_ms + 100 + static_cast<std::int64_t>(rng() % 400));  // attempt timeouts vary with SRTT
+    timers.Schedule(
+        index,
+        now_ms + 100 + static_cast<std::int64_t>(rng() % 400));  // attempt timeouts vary with SRTT
     return index;
   }
 

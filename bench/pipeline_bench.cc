@@ -5,9 +5,8 @@
 // adding its option, rewrite editing a query and re-encoding its answer, and view
 // evaluating an expression (and picking a block among three sharing a zone).
 // Compare with BM_* in wire_parse_bench for the parse every query pays anyway.
-#include <benchmark/benchmark.h>
-
 #include <arpa/inet.h>
+#include <benchmark/benchmark.h>
 #include <netinet/in.h>
 
 #include <cstdint>
@@ -57,7 +56,7 @@ void RunQuery(benchmark::State& state, const std::string& directives, std::uint1
     std::memcpy(room.data(), query.data(), query.size());
     const std::span<std::uint8_t> msg(room.data(), query.size());
     const wire::Result<wire::QueryView> q = wire::ParseQuery(msg);
-    core::QueryContext ctx{msg, *q, q->qname(msg), reinterpret_cast<const sockaddr*>(&client),
+    core::QueryContext ctx{msg,   *q,   q->qname(msg), reinterpret_cast<const sockaddr*>(&client),
                            false, room, counters};
     benchmark::DoNotOptimize(core::Pipeline::Run(p.*list, ctx));
   };
@@ -70,7 +69,10 @@ void BM_ParseOnly(benchmark::State& state) { RunQuery(state, "", 1); }
 BENCHMARK(BM_ParseOnly);
 
 void BM_AclPassesAQueryOn(benchmark::State& state) {
-  RunQuery(state, " acl {\n  block type AXFR\n  filter type TXT net 192.0.2.0/24\n  allow net 10.0.0.0/8\n }\n", 1);
+  RunQuery(
+      state,
+      " acl {\n  block type AXFR\n  filter type TXT net 192.0.2.0/24\n  allow net 10.0.0.0/8\n }\n",
+      1);
 }
 BENCHMARK(BM_AclPassesAQueryOn);
 
@@ -86,12 +88,14 @@ void BM_ChaosPassesAnInQueryOn(benchmark::State& state) { RunQuery(state, " chao
 BENCHMARK(BM_ChaosPassesAnInQueryOn);
 
 void BM_BufsizeLowersAQuerysEdnsSize(benchmark::State& state) {
-  RunQuery(state, " bufsize 1100\n", 1, "www.example.svc.cluster.local.", 1, &core::Pipeline::query_edits);
+  RunQuery(state, " bufsize 1100\n", 1, "www.example.svc.cluster.local.", 1,
+           &core::Pipeline::query_edits);
 }
 BENCHMARK(BM_BufsizeLowersAQuerysEdnsSize);
 
 void BM_WhoamiAnswers(benchmark::State& state) {
-  RunQuery(state, " whoami\n", 1, "www.example.svc.cluster.local.", 1, &core::Pipeline::after_forward);
+  RunQuery(state, " whoami\n", 1, "www.example.svc.cluster.local.", 1,
+           &core::Pipeline::after_forward);
 }
 BENCHMARK(BM_WhoamiAnswers);
 
@@ -131,14 +135,15 @@ BENCHMARK(BM_TemplatePassesAnotherZoneOn);
 std::string HostsLines() {
   std::string lines = " hosts /nonexistent/ringdns-bench example.svc.cluster.local {\n";
   for (int i = 0; i < 1000; ++i) {
-    lines += "  10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256) + " host" + std::to_string(i) +
-             ".example.svc.cluster.local\n";
+    lines += "  10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256) + " host" +
+             std::to_string(i) + ".example.svc.cluster.local\n";
   }
   lines += "  10.9.9.9 www.example.svc.cluster.local\n }\n";
   return lines;
 }
 void BM_HostsAnswersAKnownName(benchmark::State& state) {
-  RunQuery(state, HostsLines(), 1, "WWW.example.svc.cluster.local.", 1, &core::Pipeline::after_cache);
+  RunQuery(state, HostsLines(), 1, "WWW.example.svc.cluster.local.", 1,
+           &core::Pipeline::after_cache);
 }
 BENCHMARK(BM_HostsAnswersAKnownName);
 void BM_HostsPassesAnotherZoneOn(benchmark::State& state) {
@@ -153,8 +158,10 @@ void MinimalRun(benchmark::State& state, bool run_hooks) {
   const core::Pipeline p = Build(" minimal\n");
   MessageBuilder b(1, 0x8180);
   b.Question("www.example.svc.cluster.local.", 1).AnswerAt(12, 1, 30, testing::ARdata(10, 0, 0, 1));
-  b.Authority("example.svc.cluster.local.", 2, 30, testing::WireName("ns1.example.svc.cluster.local."));
-  b.Authority("example.svc.cluster.local.", 2, 30, testing::WireName("ns2.example.svc.cluster.local."));
+  b.Authority("example.svc.cluster.local.", 2, 30,
+              testing::WireName("ns1.example.svc.cluster.local."));
+  b.Authority("example.svc.cluster.local.", 2, 30,
+              testing::WireName("ns2.example.svc.cluster.local."));
   b.Additional("ns1.example.svc.cluster.local.", 1, 30, testing::ARdata(10, 0, 0, 53));
   b.Additional("ns2.example.svc.cluster.local.", 1, 30, testing::ARdata(10, 0, 0, 54));
   b.Opt(1232, 0);
@@ -184,7 +191,8 @@ constexpr const char* kAksRewrite =
     " rewrite stop {\n  name regex (.*)\\.example\\.com {1}.default.svc.cluster.local\n"
     "  answer name (.*)\\.default\\.svc\\.cluster\\.local {1}.example.com\n }\n";
 
-void RewriteQueryRun(benchmark::State& state, const std::string& directives, const std::string& qname) {
+void RewriteQueryRun(benchmark::State& state, const std::string& directives,
+                     const std::string& qname) {
   const core::Pipeline p = Build(directives);
   sockaddr_in client{};
   client.sin_family = AF_INET;
@@ -195,20 +203,26 @@ void RewriteQueryRun(benchmark::State& state, const std::string& directives, con
   const auto op = [&] {
     std::memcpy(room.data(), query.data(), query.size());
     const wire::Result<wire::QueryView> q = wire::ParseQuery({room.data(), query.size()});
-    benchmark::DoNotOptimize(p.rewrite->RewriteQuery(room, q->size, q->qname_len, q->qtype, q->qclass, origin));
+    benchmark::DoNotOptimize(
+        p.rewrite->RewriteQuery(room, q->size, q->qname_len, q->qtype, q->qclass, origin));
   };
   ReportAllocsPerOp(state, op);
   for (auto _ : state) op();
   state.SetItemsProcessed(state.iterations());
 }
 
-void BM_RewriteQueryRegex(benchmark::State& state) { RewriteQueryRun(state, kAksRewrite, "foo.example.com."); }
+void BM_RewriteQueryRegex(benchmark::State& state) {
+  RewriteQueryRun(state, kAksRewrite, "foo.example.com.");
+}
 BENCHMARK(BM_RewriteQueryRegex);
 void BM_RewriteQueryExact(benchmark::State& state) {
-  RewriteQueryRun(state, " rewrite name exact foo.example.com. foo.default.svc.cluster.local.\n", "foo.example.com.");
+  RewriteQueryRun(state, " rewrite name exact foo.example.com. foo.default.svc.cluster.local.\n",
+                  "foo.example.com.");
 }
 BENCHMARK(BM_RewriteQueryExact);
-void BM_RewritePassesAnotherNameOn(benchmark::State& state) { RewriteQueryRun(state, kAksRewrite, "www.example.org."); }
+void BM_RewritePassesAnotherNameOn(benchmark::State& state) {
+  RewriteQueryRun(state, kAksRewrite, "www.example.org.");
+}
 BENCHMARK(BM_RewritePassesAnotherNameOn);
 void BM_RewriteEdns0LocalSet(benchmark::State& state) {
   RewriteQueryRun(state, " rewrite edns0 local set 0xffee 0x61626364\n", "foo.example.com.");
@@ -235,7 +249,9 @@ void BM_RewriteRevertsAnAnswer(benchmark::State& state) {
   original.qtype = 1;
   original.qclass = 1;
   Bytes out(65535);
-  const auto op = [&] { benchmark::DoNotOptimize(p.rewrite->RevertAnswer(answer, out, original, 1)); };
+  const auto op = [&] {
+    benchmark::DoNotOptimize(p.rewrite->RevertAnswer(answer, out, original, 1));
+  };
   ReportAllocsPerOp(state, op);
   for (auto _ : state) op();
   state.SetItemsProcessed(state.iterations());
@@ -297,20 +313,28 @@ constexpr const char* kViewExpressions[] = {
     "(type() == 'A' && name() == 'www.example.svc.cluster.local.') || client_ip() == '1.2.3.4'",
 };
 
-core::view::Request ViewRequest(const Bytes& query, const sockaddr_in& client, const sockaddr_in& server) {
+core::view::Request ViewRequest(const Bytes& query, const sockaddr_in& client,
+                                const sockaddr_in& server) {
   const wire::Result<wire::QueryView> q = wire::ParseQuery(query);
-  return core::view::Request{.qname = q->qname(query), .qtype = q->qtype, .qclass = q->qclass, .id = q->id,
-                       .opcode = static_cast<std::uint8_t>(q->opcode()), .tcp = false, .do_bit = q->opt.do_bit(),
-                       .has_opt = q->opt.present(), .opt_udp_size = q->opt.udp_size,
-                       .size = static_cast<std::uint32_t>(query.size()),
-                       .client = reinterpret_cast<const sockaddr*>(&client),
-                       .server = reinterpret_cast<const sockaddr*>(&server)};
+  return core::view::Request{.qname = q->qname(query),
+                             .qtype = q->qtype,
+                             .qclass = q->qclass,
+                             .id = q->id,
+                             .opcode = static_cast<std::uint8_t>(q->opcode()),
+                             .tcp = false,
+                             .do_bit = q->opt.do_bit(),
+                             .has_opt = q->opt.present(),
+                             .opt_udp_size = q->opt.udp_size,
+                             .size = static_cast<std::uint32_t>(query.size()),
+                             .client = reinterpret_cast<const sockaddr*>(&client),
+                             .server = reinterpret_cast<const sockaddr*>(&server)};
 }
 
 void BM_ViewEvaluates(benchmark::State& state) {
   const absl::StatusOr<core::view::Program> program =
       core::view::Program::Compile(kViewExpressions[static_cast<std::size_t>(state.range(0))]);
-  const Bytes query = MessageBuilder(1, 0x0100).Question("www.example.svc.cluster.local.", 1).Opt(1232, 0).bytes();
+  const Bytes query =
+      MessageBuilder(1, 0x0100).Question("www.example.svc.cluster.local.", 1).Opt(1232, 0).bytes();
   sockaddr_in client{};
   client.sin_family = AF_INET;
   client.sin_addr.s_addr = htonl(0x0a000105);
@@ -327,10 +351,13 @@ BENCHMARK(BM_ViewEvaluates)->DenseRange(0, 3);
 void BM_ViewPicksABlock(benchmark::State& state) {
   absl::StatusOr<core::config::Config> config = core::config::ParseCorefile(
       ".:53 {\n view mail {\n  expr type() in ['MX', 'TXT']\n }\n forward . 127.0.0.1:1\n}\n"
-      ".:53 {\n view inside {\n  expr incidr(client_ip(), '10.0.0.0/8')\n }\n forward . 127.0.0.1:2\n}\n"
-      ".:53 {\n forward . 127.0.0.1:3\n}\n", "bench/Corefile");
+      ".:53 {\n view inside {\n  expr incidr(client_ip(), '10.0.0.0/8')\n }\n forward . "
+      "127.0.0.1:2\n}\n"
+      ".:53 {\n forward . 127.0.0.1:3\n}\n",
+      "bench/Corefile");
   const absl::StatusOr<core::RouteTable> routes = core::BuildRoutes(*config);
-  const Bytes query = MessageBuilder(1, 0x0100).Question("www.example.svc.cluster.local.", 1).Opt(1232, 0).bytes();
+  const Bytes query =
+      MessageBuilder(1, 0x0100).Question("www.example.svc.cluster.local.", 1).Opt(1232, 0).bytes();
   sockaddr_in client{};
   client.sin_family = AF_INET;
   client.sin_addr.s_addr = htonl(0x0a000105);

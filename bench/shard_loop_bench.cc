@@ -6,9 +6,8 @@
 // path allocates nothing). One query at a time, so every query pays the shard's wake-up:
 // this is the latency view; the dnsperf harness (bench/harness/peers.sh) has the
 // throughput view.
-#include <benchmark/benchmark.h>
-
 #include <arpa/inet.h>
+#include <benchmark/benchmark.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -75,7 +74,8 @@ class OneQueryAtATime {
   void Reflect() {
     sockaddr_storage from{};
     socklen_t from_len = sizeof(from);
-    const ssize_t n = ::recvfrom(upstream_, buffer_, sizeof(buffer_), 0, reinterpret_cast<sockaddr*>(&from), &from_len);
+    const ssize_t n = ::recvfrom(upstream_, buffer_, sizeof(buffer_), 0,
+                                 reinterpret_cast<sockaddr*>(&from), &from_len);
     if (n < 12 || static_cast<std::size_t>(n) + sizeof(kRecord) > sizeof(buffer_)) return;
     ++upstream_queries_;
     // The question answered with one A record, TTL 60 (cacheable).
@@ -86,7 +86,8 @@ class OneQueryAtATime {
              reinterpret_cast<sockaddr*>(&from), from_len);
   }
 
-  static constexpr std::uint8_t kRecord[] = {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1};
+  static constexpr std::uint8_t kRecord[] = {0xc0, 0x0c, 0, 1, 0,   1, 0, 0,
+                                             0,    60,   0, 4, 192, 0, 2, 1};
   int upstream_;
   testing::Forwarder forwarder_;
   int client_;
@@ -115,12 +116,14 @@ void OneQuery(benchmark::State& state, bool cache) {
   for (auto _ : state) {
     if (!bench.Exchange()) return state.SkipWithError("no answer within a second");
   }
-  const std::int64_t shard_cpu =
-      (CpuNs(CLOCK_PROCESS_CPUTIME_ID) - process_cpu) - (CpuNs(CLOCK_THREAD_CPUTIME_ID) - thread_cpu);
-  state.counters["shard_cpu_ns_per_op"] = static_cast<double>(shard_cpu) / static_cast<double>(state.iterations());
+  const std::int64_t shard_cpu = (CpuNs(CLOCK_PROCESS_CPUTIME_ID) - process_cpu) -
+                                 (CpuNs(CLOCK_THREAD_CPUTIME_ID) - thread_cpu);
+  state.counters["shard_cpu_ns_per_op"] =
+      static_cast<double>(shard_cpu) / static_cast<double>(state.iterations());
   // 1 for a forward, 0 for a cache hit: what the iteration measured.
-  state.counters["upstream_per_op"] = static_cast<double>(bench.upstream_queries() - upstream_before) /
-                                      static_cast<double>(state.iterations());
+  state.counters["upstream_per_op"] =
+      static_cast<double>(bench.upstream_queries() - upstream_before) /
+      static_cast<double>(state.iterations());
   state.SetItemsProcessed(state.iterations());
 }
 

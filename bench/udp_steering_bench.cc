@@ -4,9 +4,8 @@
 // the sender's system call, so this thread's CPU time holds the whole path; the
 // difference between the two variants is the program's cost (it is interpreted or
 // JIT-compiled, depending on net.core.bpf_jit_enable). Args: program (0/1), name (below).
-#include <benchmark/benchmark.h>
-
 #include <arpa/inet.h>
+#include <benchmark/benchmark.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -29,7 +28,8 @@ std::string Name(std::int64_t kind) {
   switch (kind) {
     case 0: return "www.example.";
     case 1: return "_couchbase._tcp.cb-example-srv.remote.svc.cluster.local.";
-    default: return "_couchbase._tcp.cb-example-srv.remote.svc.cluster.local.remote.svc.cluster.local.";
+    default:
+      return "_couchbase._tcp.cb-example-srv.remote.svc.cluster.local.remote.svc.cluster.local.";
   }
 }
 
@@ -67,7 +67,8 @@ void BM_DeliverToGroup(benchmark::State& state) {
   to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   ::connect(client, reinterpret_cast<sockaddr*>(&to), sizeof(to));
 
-  testing::Bytes query = testing::MessageBuilder(1, 0x0100).Question(Name(state.range(1)), 33).bytes();
+  testing::Bytes query =
+      testing::MessageBuilder(1, 0x0100).Question(Name(state.range(1)), 33).bytes();
   std::array<iovec, kBatch> out_iov{};
   std::array<mmsghdr, kBatch> out{};
   std::array<std::array<std::uint8_t, 512>, kBatch> in_buf{};
@@ -108,7 +109,8 @@ BENCHMARK(BM_DeliverToGroup)
 
 // The C++ twin of the program: the hash alone, for scale.
 void BM_SteeringIndex(benchmark::State& state) {
-  const testing::Bytes query = testing::MessageBuilder(1, 0x0100).Question(Name(state.range(0)), 33).bytes();
+  const testing::Bytes query =
+      testing::MessageBuilder(1, 0x0100).Question(Name(state.range(0)), 33).bytes();
   const core::SteeringKey key = core::SteeringKey::Random();
   for (auto _ : state) benchmark::DoNotOptimize(core::QuestionSteeringIndex(query, 2, key));
 }

@@ -10,9 +10,11 @@ bool AclPrefix::Contains(const sockaddr* address) const noexcept {
   if (address == nullptr || address->sa_family != family) return false;
   const std::uint8_t* bytes_of = nullptr;
   if (family == AF_INET) {
-    bytes_of = reinterpret_cast<const std::uint8_t*>(&reinterpret_cast<const sockaddr_in*>(address)->sin_addr);
+    bytes_of = reinterpret_cast<const std::uint8_t*>(
+        &reinterpret_cast<const sockaddr_in*>(address)->sin_addr);
   } else {
-    bytes_of = reinterpret_cast<const std::uint8_t*>(&reinterpret_cast<const sockaddr_in6*>(address)->sin6_addr);
+    bytes_of = reinterpret_cast<const std::uint8_t*>(
+        &reinterpret_cast<const sockaddr_in6*>(address)->sin6_addr);
   }
   const int whole = length / 8;
   if (std::memcmp(bytes_of, bytes.data(), static_cast<std::size_t>(whole)) != 0) return false;

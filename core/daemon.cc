@@ -2,7 +2,6 @@
 
 #include <pthread.h>
 #include <sched.h>
-
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -47,7 +46,8 @@ void ForEachKeptUpstream(const RouteTable& from_routes, const RouteTable& to_rou
   for (const BlockRoute& block : from_routes.blocks) {
     for (const ForwardRoute& f : block.forwards) {
       for (std::size_t i = 0; i < f.upstreams.size(); ++i) {
-        old_ids.try_emplace(f.upstreams[i].ToString(), f.first_upstream + static_cast<std::uint32_t>(i));
+        old_ids.try_emplace(f.upstreams[i].ToString(),
+                            f.first_upstream + static_cast<std::uint32_t>(i));
       }
     }
   }
@@ -55,7 +55,8 @@ void ForEachKeptUpstream(const RouteTable& from_routes, const RouteTable& to_rou
     for (const ForwardRoute& f : block.forwards) {
       for (std::size_t i = 0; i < f.upstreams.size(); ++i) {
         const auto old = old_ids.find(f.upstreams[i].ToString());
-        if (old != old_ids.end()) carry(old->second, f.first_upstream + static_cast<std::uint32_t>(i));
+        if (old != old_ids.end())
+          carry(old->second, f.first_upstream + static_cast<std::uint32_t>(i));
       }
     }
   }
@@ -98,7 +99,8 @@ MetricsSources Daemon::Generation::Sources() const {
     sources.counters.push_back(&shard->counters());
   }
   if (prober) {
-    for (std::uint32_t u = 0; u < routes.upstream_count; ++u) sources.probe_failures.push_back(prober->failures(u));
+    for (std::uint32_t u = 0; u < routes.upstream_count; ++u)
+      sources.probe_failures.push_back(prober->failures(u));
   }
   return sources;
 }
@@ -109,9 +111,11 @@ namespace {
 int CgroupCpuLimit(const std::string& root) {
   long long quota = -1;
   long long period = 0;
-  if (std::FILE* f = std::fopen((root + "/cpu.max").c_str(), "r")) {  // v2: "QUOTA PERIOD" or "max PERIOD"
+  if (std::FILE* f =
+          std::fopen((root + "/cpu.max").c_str(), "r")) {  // v2: "QUOTA PERIOD" or "max PERIOD"
     char text[32] = {};
-    if (std::fscanf(f, "%31s %lld", text, &period) == 2 && std::strcmp(text, "max") != 0) quota = std::atoll(text);
+    if (std::fscanf(f, "%31s %lld", text, &period) == 2 && std::strcmp(text, "max") != 0)
+      quota = std::atoll(text);
     std::fclose(f);
   } else if (std::FILE* q = std::fopen((root + "/cpu/cpu.cfs_quota_us").c_str(), "r")) {  // v1
     if (std::fscanf(q, "%lld", &quota) != 1) quota = -1;
@@ -149,12 +153,15 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& conf
   daemon->current_ = std::make_unique<Generation>();
   Generation& gen = *daemon->current_;
   gen.routes = std::move(*routes);
-  if (daemon->options_.descriptor_limit == 0) daemon->options_.descriptor_limit = RaiseDescriptorLimit();
+  if (daemon->options_.descriptor_limit == 0)
+    daemon->options_.descriptor_limit = RaiseDescriptorLimit();
   gen.held = daemon->FitToLimits(gen.routes, {});
   daemon->AssignCacheIds(gen.routes);
   gen.health = std::make_unique<HealthTable>(gen.routes.upstream_count);
-  gen.cases = std::make_unique<CaseRandomization>(daemon->options_.shard.randomize_case, gen.routes.upstream_count);
-  if (absl::Status started = daemon->StartShards(gen, std::vector<ShardSuccession>(static_cast<std::size_t>(daemon->options_.shards)));
+  gen.cases = std::make_unique<CaseRandomization>(daemon->options_.shard.randomize_case,
+                                                  gen.routes.upstream_count);
+  if (absl::Status started = daemon->StartShards(
+          gen, std::vector<ShardSuccession>(static_cast<std::size_t>(daemon->options_.shards)));
       !started.ok()) {
     return started;
   }
@@ -172,12 +179,13 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& conf
 
 HeldByShards Daemon::FitToLimits(const RouteTable& routes, const HeldByShards& running) {
   ShardOptions wanted = wanted_shard_;
-  const DescriptorFit descriptors = FitShardsToDescriptors(wanted, routes, options_.shards, options_.descriptor_limit,
-                                                           EphemeralPortCount(), running);
+  const DescriptorFit descriptors = FitShardsToDescriptors(
+      wanted, routes, options_.shards, options_.descriptor_limit, EphemeralPortCount(), running);
   wanted.upstream_sockets = descriptors.upstream_sockets;
   descriptor_warning_ = descriptors.warning;
-  memory_fit_ = FitShardsToMemory(wanted, options_.shards, CgroupMemoryLimit(options_.cgroup_root),
-                                  [&](const ShardOptions& o) { return Shard::MemoryBound(o, routes); });
+  memory_fit_ =
+      FitShardsToMemory(wanted, options_.shards, CgroupMemoryLimit(options_.cgroup_root),
+                        [&](const ShardOptions& o) { return Shard::MemoryBound(o, routes); });
   options_.shard = memory_fit_.options;
   return HeldBy(options_.shard, routes, options_.shards);
 }
@@ -199,8 +207,9 @@ void Daemon::StartBalancer() {
     udp_groups_->Spread(hot);
   };
   const auto shards = static_cast<std::uint32_t>(options_.shards);
-  balancer_ = std::make_unique<HotNameBalancer>(HotNameTracker(shards, options_.hot_name_min_qps, kMaxSpreadNames),
-                                                options_.shard.hot_name_sample_every, std::move(hooks));
+  balancer_ = std::make_unique<HotNameBalancer>(
+      HotNameTracker(shards, options_.hot_name_min_qps, kMaxSpreadNames),
+      options_.shard.hot_name_sample_every, std::move(hooks));
 }
 
 void Daemon::PruneUdpGroups() {
@@ -213,17 +222,20 @@ void Daemon::PruneUdpGroups() {
 
 absl::Status Daemon::StartShards(Generation& gen, std::vector<ShardSuccession> successions) {
   // Collectors first: a configuration whose dnstap cannot be set up never serves.
-  absl::StatusOr<std::vector<std::vector<dnstap::Tap>>> taps = dnstap::BindTaps(gen.routes, collectors_);
+  absl::StatusOr<std::vector<std::vector<dnstap::Tap>>> taps =
+      dnstap::BindTaps(gen.routes, collectors_);
   if (!taps.ok()) return taps.status();
-  if (absl::Status opened = udp_groups_->Provide(gen.routes, successions); !opened.ok()) return opened;
+  if (absl::Status opened = udp_groups_->Provide(gen.routes, successions); !opened.ok())
+    return opened;
   if (udp_groups_->steered()) {
     for (ShardSuccession& succession : successions) succession.steering = udp_groups_->key();
   }
   const std::vector<int> cpus = UsableCpus();
   std::vector<std::future<absl::Status>> started;
   for (std::size_t i = 0; i < successions.size(); ++i) {
-    auto shard = std::make_unique<Shard>(static_cast<ShardId>(i), gen.routes, *gen.health, *gen.cases, loop_,
-                                         options_.shard, std::move(successions[i]));
+    auto shard =
+        std::make_unique<Shard>(static_cast<ShardId>(i), gen.routes, *gen.health, *gen.cases, loop_,
+                                options_.shard, std::move(successions[i]));
     Shard* raw = shard.get();
     gen.shards.push_back(std::move(shard));
     auto ready = std::make_shared<std::promise<absl::Status>>();
@@ -261,7 +273,8 @@ absl::Status Daemon::StartShards(Generation& gen, std::vector<ShardSuccession> s
   for (const auto& shard : gen.shards) {
     if (shard->log_queue() != nullptr) queues.push_back(shard->log_queue());
   }
-  if (!queues.empty()) gen.logger = std::make_unique<QueryLogger>(gen.routes, std::move(queues), options_.log_fd);
+  if (!queues.empty())
+    gen.logger = std::make_unique<QueryLogger>(gen.routes, std::move(queues), options_.log_fd);
   if (!taps->empty()) {
     std::vector<dnstap::TapQueue*> tap_queues;
     for (const auto& shard : gen.shards) tap_queues.push_back(shard->tap_queue());
@@ -305,7 +318,8 @@ absl::Status Daemon::Reload(const config::Config& config) {
   const std::uint32_t saved_next = next_cache_id_;
   AssignCacheIds(next->routes);
   next->health = std::make_unique<HealthTable>(next->routes.upstream_count);
-  next->cases = std::make_unique<CaseRandomization>(wanted_shard_.randomize_case, next->routes.upstream_count);
+  next->cases = std::make_unique<CaseRandomization>(wanted_shard_.randomize_case,
+                                                    next->routes.upstream_count);
   // What the shards learned about an upstream (its health, whether it echoes 0x20) stays
   // while its endpoint does.
   ForEachKeptUpstream(current_->routes, next->routes, [&](std::uint32_t old_id, std::uint32_t id) {
@@ -415,8 +429,8 @@ absl::Status Daemon::CheckForLoops(const config::Config& config) {
   for (const config::ServerBlock& block : config.blocks) {
     if (!block.loop) continue;
     const std::string zone = block.keys.front().zone;
-    std::string name = absl::StrCat(random.Next16(), random.Next16(), ".", random.Next16(), random.Next16(), ".",
-                                    zone == "." ? "" : zone);
+    std::string name = absl::StrCat(random.Next16(), random.Next16(), ".", random.Next16(),
+                                    random.Next16(), ".", zone == "." ? "" : zone);
     absl::StatusOr<WireZone> wire_name = ToWireZone(name);
     if (!wire_name.ok()) return wire_name.status();
     config::IpAddress to_ip;
@@ -431,10 +445,12 @@ absl::Status Daemon::CheckForLoops(const config::Config& config) {
   loop_.Arm(names);
   for (std::size_t i = 0; i < probes.size(); ++i) {
     std::uint8_t query[512];
-    const wire::Result<std::size_t> len =
-        wire::BuildQuery({random.Next16(), wire::flag::kRd, names[i].view(), 13 /* HINFO */, 1, false, false}, query);
+    const wire::Result<std::size_t> len = wire::BuildQuery(
+        {random.Next16(), wire::flag::kRd, names[i].view(), 13 /* HINFO */, 1, false, false},
+        query);
     ring::UniqueFd fd(::socket(probes[i].to.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0));
-    if (len && fd.valid()) (void)::sendto(fd.get(), query, *len, 0, probes[i].to.get(), probes[i].to.len);
+    if (len && fd.valid())
+      (void)::sendto(fd.get(), query, *len, 0, probes[i].to.get(), probes[i].to.len);
   }
   // Received once: ours. Again: it came back (a loop brings it within milliseconds;
   // coalescing of identical queries keeps it from multiplying meanwhile).
@@ -444,14 +460,16 @@ absl::Status Daemon::CheckForLoops(const config::Config& config) {
     }
     return nullptr;
   };
-  for (int i = 0; i < 20 && looped() == nullptr; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  for (int i = 0; i < 20 && looped() == nullptr; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   const Probe* loop = looped();
   const int seen = loop == nullptr ? 0 : loop_.seen(static_cast<std::size_t>(loop - probes.data()));
   loop_.Disarm();
   if (loop == nullptr) return absl::OkStatus();
   return absl::FailedPreconditionError(absl::StrCat(
-      loop->block->where.ToString(), ": forwarding loop detected for zone \"", loop->block->keys.front().zone,
-      "\": the query HINFO ", loop->name, " sent to ", loop->to.ToString(), " was received ", seen,
+      loop->block->where.ToString(), ": forwarding loop detected for zone \"",
+      loop->block->keys.front().zone, "\": the query HINFO ", loop->name, " sent to ",
+      loop->to.ToString(), " was received ", seen,
       " times; an upstream forwards ringdns's queries back to it (see CoreDNS's loop plugin)"));
 }
 

@@ -14,16 +14,16 @@
 #include "core/config/config.h"
 #include "core/counters.h"
 #include "core/descriptors.h"
+#include "core/dnstap/tap_writer.h"
+#include "core/dnstap/taps.h"
 #include "core/health.h"
 #include "core/hot_names.h"
 #include "core/loop_probe.h"
+#include "core/memory/budget.h"
 #include "core/metrics_text.h"
 #include "core/prober.h"
-#include "core/dnstap/tap_writer.h"
-#include "core/dnstap/taps.h"
 #include "core/query_logger.h"
 #include "core/routes.h"
-#include "core/memory/budget.h"
 #include "core/shard.h"
 #include "core/udp_listener_groups.h"
 
@@ -121,14 +121,14 @@ class Daemon {
     RouteTable routes;
     std::unique_ptr<HealthTable> health;
     std::unique_ptr<CaseRandomization> cases;  // which upstreams get 0x20 names
-    std::unique_ptr<Prober> prober;  // after health: stops before it goes
+    std::unique_ptr<Prober> prober;            // after health: stops before it goes
     std::atomic<bool> stop{false};
     std::atomic<std::uint32_t> running{0};  // shard threads not yet returned
     std::vector<std::unique_ptr<Shard>> shards;
     std::vector<std::thread> threads;
-    std::unique_ptr<QueryLogger> logger;  // drains the shards' log queues; after them
+    std::unique_ptr<QueryLogger> logger;        // drains the shards' log queues; after them
     std::unique_ptr<dnstap::TapWriter> dnstap;  // drains the shards' tap queues; after them
-    HeldByShards held;  // the descriptors and ports its shards may hold
+    HeldByShards held;                          // the descriptors and ports its shards may hold
 
     // Tells the shards to stop (release: what the control thread handed them before is
     // seen), and wakes their loops to look.
@@ -166,8 +166,8 @@ class Daemon {
   mutable std::mutex mu_;
   dnstap::CollectorPool collectors_;  // before the generations whose taps share them
   std::unique_ptr<Generation> current_;
-  std::vector<std::unique_ptr<Generation>> retiring_;  // stopped, still draining
-  MetricsTotals retired_;  // what finished generations counted
+  std::vector<std::unique_ptr<Generation>> retiring_;          // stopped, still draining
+  MetricsTotals retired_;                                      // what finished generations counted
   absl::flat_hash_map<std::string, std::uint32_t> cache_ids_;  // forward identity -> id
   // Sizes the shards as options_.shard asks, or smaller to fit the descriptor limit and
   // the memory limit: the result goes to memory_fit_, descriptor_warning_ and the options

@@ -12,7 +12,8 @@ namespace ringdns::core {
 namespace {
 
 // A retiring upstream socket's replacement is open while the old one's receive ends.
-std::uint64_t UpstreamSocketDescriptors(std::uint32_t per_family, const RouteTable& routes) noexcept {
+std::uint64_t UpstreamSocketDescriptors(std::uint32_t per_family,
+                                        const RouteTable& routes) noexcept {
   return std::uint64_t{routes.upstream_family_count()} * per_family * 3 / 2;
 }
 
@@ -43,17 +44,20 @@ std::uint64_t ShardDescriptors(const ShardOptions& o, const RouteTable& routes) 
   const std::uint64_t streams = std::uint64_t{o.tcp_connections} + 2ull * routes.upstream_count;
   // The ring, its wake-up eventfd, the log queue's doorbell, and with `dnstap` the tap
   // queue's.
-  const bool taps = std::any_of(routes.blocks.begin(), routes.blocks.end(), [](const BlockRoute& b) { return b.taps(); });
-  return listeners + streams + UpstreamSocketDescriptors(o.upstream_sockets, routes) + 3 + (taps ? 1 : 0);
+  const bool taps = std::any_of(routes.blocks.begin(), routes.blocks.end(),
+                                [](const BlockRoute& b) { return b.taps(); });
+  return listeners + streams + UpstreamSocketDescriptors(o.upstream_sockets, routes) + 3 +
+         (taps ? 1 : 0);
 }
 
 HeldByShards HeldBy(const ShardOptions& o, const RouteTable& routes, int shards) noexcept {
   const auto n = static_cast<std::uint64_t>(std::max(shards, 1));
-  return {n * ShardDescriptors(o, routes), n * UpstreamSocketDescriptors(o.upstream_sockets, routes)};
+  return {n * ShardDescriptors(o, routes),
+          n * UpstreamSocketDescriptors(o.upstream_sockets, routes)};
 }
 
-DescriptorFit FitShardsToDescriptors(const ShardOptions& wanted, const RouteTable& routes, int shards,
-                                     std::uint64_t limit, std::uint64_t ephemeral_ports,
+DescriptorFit FitShardsToDescriptors(const ShardOptions& wanted, const RouteTable& routes,
+                                     int shards, std::uint64_t limit, std::uint64_t ephemeral_ports,
                                      const HeldByShards& running) {
   DescriptorFit fit{wanted.upstream_sockets, {}};
   const std::uint32_t families = routes.upstream_family_count();
@@ -64,13 +68,16 @@ DescriptorFit FitShardsToDescriptors(const ShardOptions& wanted, const RouteTabl
   const std::uint64_t port_share = ephemeral_ports / kPortShare;
   // How many sockets per family per shard fit for `copies` sets of `shards` shards
   // beside `held`: each socket costs 1.5 descriptors and 1.5 ports in each family.
-  const auto room_for = [&](std::uint64_t copies, const HeldByShards& held) -> std::pair<std::uint64_t, std::uint64_t> {
-    const std::uint64_t per_socket_x2 = copies * static_cast<std::uint64_t>(std::max(shards, 1)) * families * 3;
-    const std::uint64_t rest =
-        copies * static_cast<std::uint64_t>(std::max(shards, 1)) * others + kReservedDescriptors + held.descriptors;
+  const auto room_for = [&](std::uint64_t copies,
+                            const HeldByShards& held) -> std::pair<std::uint64_t, std::uint64_t> {
+    const std::uint64_t per_socket_x2 =
+        copies * static_cast<std::uint64_t>(std::max(shards, 1)) * families * 3;
+    const std::uint64_t rest = copies * static_cast<std::uint64_t>(std::max(shards, 1)) * others +
+                               kReservedDescriptors + held.descriptors;
     const std::uint64_t by_descriptors =
         limit == UINT64_MAX ? UINT64_MAX : (limit > rest ? (limit - rest) * 2 / per_socket_x2 : 0);
-    const std::uint64_t by_ports = port_share > held.ports ? (port_share - held.ports) * 2 / per_socket_x2 : 0;
+    const std::uint64_t by_ports =
+        port_share > held.ports ? (port_share - held.ports) * 2 / per_socket_x2 : 0;
     return {by_descriptors, by_ports};
   };
   // At start-up, room for these shards and the first reload's. At a reload, what the
@@ -92,9 +99,10 @@ DescriptorFit FitShardsToDescriptors(const ShardOptions& wanted, const RouteTabl
       ports ? absl::StrCat("a quarter of the ephemeral port range (", ephemeral_ports, " ports)")
             : absl::StrCat("the descriptor limit (", limit, ")"),
       " holds ", room, " upstream UDP sockets per address family per shard (",
-      starting ? "leaving room for a reload's shards" : "beside the shards still running", "), not ",
-      wanted.upstream_sockets, ": ringdns uses ", fit.upstream_sockets,
-      room < floor ? ", which may not open" : "", ", fewer source ports for a forger to guess among; ",
+      starting ? "leaving room for a reload's shards" : "beside the shards still running",
+      "), not ", wanted.upstream_sockets, ": ringdns uses ", fit.upstream_sockets,
+      room < floor ? ", which may not open" : "",
+      ", fewer source ports for a forger to guess among; ",
       ports ? "widen net.ipv4.ip_local_port_range or run fewer shards" : "raise `ulimit -n`");
   return fit;
 }

@@ -48,7 +48,8 @@ struct DescriptorFit {
 
 // How many ports net.ipv4.ip_local_port_range (at `path`) spans; Linux's default
 // range when it cannot be read.
-std::uint64_t EphemeralPortCount(const std::string& path = "/proc/sys/net/ipv4/ip_local_port_range");
+std::uint64_t EphemeralPortCount(
+    const std::string& path = "/proc/sys/net/ipv4/ip_local_port_range");
 
 // Fits `shards` new shards of ShardDescriptors under `limit`, keeping
 // kReservedDescriptors for the rest of the process (HTTP, the prober, the logger,
@@ -60,8 +61,8 @@ std::uint64_t EphemeralPortCount(const std::string& path = "/proc/sys/net/ipv4/i
 // however fast reloads come, every generation alive at once fits.
 inline constexpr std::uint64_t kReservedDescriptors = 128;
 inline constexpr std::uint64_t kPortShare = 4;
-DescriptorFit FitShardsToDescriptors(const ShardOptions& wanted, const RouteTable& routes, int shards,
-                                     std::uint64_t limit, std::uint64_t ephemeral_ports,
+DescriptorFit FitShardsToDescriptors(const ShardOptions& wanted, const RouteTable& routes,
+                                     int shards, std::uint64_t limit, std::uint64_t ephemeral_ports,
                                      const HeldByShards& running = {});
 
 }  // namespace ringdns::core

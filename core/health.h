@@ -36,14 +36,16 @@ class HealthTable {
   // A reload carries an upstream's state into the new table before any shard reads it.
   void Restore(std::uint32_t upstream, std::uint32_t fails, bool down) noexcept {
     entries_[upstream].fails.store(fails, std::memory_order_relaxed);
-    if (!entries_[upstream].down.exchange(down, std::memory_order_relaxed) && down) marked_down_.Signal();
+    if (!entries_[upstream].down.exchange(down, std::memory_order_relaxed) && down)
+      marked_down_.Signal();
   }
 
   // Returns true when this failure marked the upstream down.
   bool Failure(std::uint32_t upstream, std::uint32_t max_fails) noexcept {
     Entry& e = entries_[upstream];
     const std::uint32_t fails = e.fails.fetch_add(1, std::memory_order_relaxed) + 1;
-    if (max_fails == 0 || fails <= max_fails || e.down.load(std::memory_order_relaxed)) return false;
+    if (max_fails == 0 || fails <= max_fails || e.down.load(std::memory_order_relaxed))
+      return false;
     if (e.down.exchange(true, std::memory_order_relaxed)) return false;
     marked_down_.Signal();
     return true;

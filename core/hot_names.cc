@@ -21,10 +21,12 @@ bool HotNameTracker::EndRound(double seconds, std::uint32_t every) {
     const double qps = static_cast<double>(count) * every / seconds;
     const bool was_hot = std::binary_search(hot_.begin(), hot_.end(), hash);
     const double factor = was_hot ? 0.5 : 1.0;
-    if (share > line * factor && qps >= min_qps_ * factor) candidates.emplace_back(was_hot, qps, hash);
+    if (share > line * factor && qps >= min_qps_ * factor)
+      candidates.emplace_back(was_hot, qps, hash);
   }
   counts_.clear();
-  std::sort(candidates.begin(), candidates.end(), [](const auto& a, const auto& b) { return a > b; });
+  std::sort(candidates.begin(), candidates.end(),
+            [](const auto& a, const auto& b) { return a > b; });
   if (candidates.size() > cap_) candidates.resize(cap_);
   std::vector<std::uint32_t> hot;
   for (const auto& candidate : candidates) hot.push_back(std::get<2>(candidate));
@@ -36,7 +38,10 @@ bool HotNameTracker::EndRound(double seconds, std::uint32_t every) {
 
 HotNameBalancer::HotNameBalancer(HotNameTracker tracker, std::uint32_t every, Hooks hooks,
                                  std::chrono::milliseconds period)
-    : tracker_(std::move(tracker)), every_(every == 0 ? 1 : every), hooks_(std::move(hooks)), period_(period),
+    : tracker_(std::move(tracker)),
+      every_(every == 0 ? 1 : every),
+      hooks_(std::move(hooks)),
+      period_(period),
       thread_([this] { Run(); }) {}
 
 HotNameBalancer::~HotNameBalancer() {

@@ -37,7 +37,8 @@ class QuestionSamples {
   static constexpr std::uint32_t kCapacity = 16384;
 
   explicit QuestionSamples(std::uint32_t every)
-      : every_(every == 0 ? 1 : every), countdown_(every_),
+      : every_(every == 0 ? 1 : every),
+        countdown_(every_),
         hashes_(std::make_unique<std::atomic<std::uint32_t>[]>(kCapacity)) {}
 
   // Producer (the shard), for each UDP query: samples 1 in `every`.
@@ -58,7 +59,8 @@ class QuestionSamples {
   std::uint64_t Drain(Take&& take) {
     const std::uint64_t head = head_.load(std::memory_order_relaxed);
     const std::uint64_t tail = tail_.load(std::memory_order_acquire);
-    for (std::uint64_t i = head; i != tail; ++i) take(hashes_[i % kCapacity].load(std::memory_order_relaxed));
+    for (std::uint64_t i = head; i != tail; ++i)
+      take(hashes_[i % kCapacity].load(std::memory_order_relaxed));
     head_.store(tail, std::memory_order_release);
     return tail - head;
   }
@@ -127,7 +129,7 @@ class HotNameBalancer {
   const std::chrono::milliseconds period_;
   std::mutex mu_;
   std::condition_variable wake_;
-  bool stop_ = false;  // under mu_
+  bool stop_ = false;   // under mu_
   std::thread thread_;  // last: starts once the rest is built
 };
 

@@ -50,12 +50,14 @@ absl::StatusOr<std::unique_ptr<HttpEndpoints>> HttpEndpoints::Start(const config
         });
       }
     }
-    const int port = address.second == 0 ? server->bind_to_any_port(address.first)
-                                          : (server->bind_to_port(address.first, address.second) ? address.second : -1);
+    const int port =
+        address.second == 0
+            ? server->bind_to_any_port(address.first)
+            : (server->bind_to_port(address.first, address.second) ? address.second : -1);
     if (port < 0) {
       return absl::UnavailableError(absl::StrCat(listener.where.ToString(), ": cannot listen on ",
-                                                 address.first, ":", address.second,
-                                                 " for ", *listener.paths.begin(), " (in use?)"));
+                                                 address.first, ":", address.second, " for ",
+                                                 *listener.paths.begin(), " (in use?)"));
     }
     httplib::Server* raw = server.get();
     endpoints->ports_.push_back(port);

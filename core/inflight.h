@@ -15,9 +15,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/memory/reserved.h"
-
 #include "core/cache/cache.h"
+#include "core/memory/reserved.h"
 #include "core/reply_source.h"
 #include "core/routes.h"
 #include "core/upstream/case_randomization.h"
@@ -31,29 +30,29 @@ class RewriteStage;
 struct InflightSlot {
   // Hot: touched by every answer.
   std::uint16_t generation = 0;
-  std::uint16_t txid = 0;            // the ID we sent upstream
-  std::uint16_t client_id = 0;       // the ID the client sent
+  std::uint16_t txid = 0;       // the ID we sent upstream
+  std::uint16_t client_id = 0;  // the ID the client sent
   std::uint16_t upstream_socket = 0;
-  std::uint16_t query_buffer = 0;    // provided-buffer id holding the query
+  std::uint16_t query_buffer = 0;  // provided-buffer id holding the query
   std::uint16_t query_len = 0;
   std::uint16_t qname_len = 0;
   std::uint16_t opcode = 0;
   std::uint16_t qtype = 0;
   std::uint16_t qclass = 0;
   std::uint16_t client_udp_size = 512;
-  std::uint8_t upstream = 0;         // index into forward->upstreams
+  std::uint8_t upstream = 0;  // index into forward->upstreams
   std::uint8_t attempts = 0;
   std::uint8_t listener = 0;
   bool in_use = false;
-  bool leader = false;          // registered in the coalescing index under cache_key
-  bool waiter = false;          // chained behind a leader; nothing sent upstream
-  bool tcp_upstream = false;    // asks its upstream over TCP (upstream_socket names the stream)
-  bool pending = false;         // filed in the pending index under (upstream_socket, txid)
-  bool client_do = false;       // the client's query had the DO bit (for `log`)
-  bool client_nsid = false;     // the client's query asked for an NSID (for `nsid`)
-  bool opt_added = false;       // rewrite gave the query an OPT: the answer's goes (RFC 6891 section 7)
+  bool leader = false;        // registered in the coalescing index under cache_key
+  bool waiter = false;        // chained behind a leader; nothing sent upstream
+  bool tcp_upstream = false;  // asks its upstream over TCP (upstream_socket names the stream)
+  bool pending = false;       // filed in the pending index under (upstream_socket, txid)
+  bool client_do = false;     // the client's query had the DO bit (for `log`)
+  bool client_nsid = false;   // the client's query asked for an NSID (for `nsid`)
+  bool opt_added = false;  // rewrite gave the query an OPT: the answer's goes (RFC 6891 section 7)
   bool truncated_over_udp = false;  // the upstream's UDP answer had TC: asked again over TCP
-  bool moved = false;           // its upstream stream broke: the retry is not its own failure
+  bool moved = false;               // its upstream stream broke: the retry is not its own failure
   // The attempt before the current one (UDP only) still counts: if its answer comes
   // late, after a retry went out, it is taken (a hedge against an adaptive timeout
   // fired too early).
@@ -67,9 +66,10 @@ struct InflightSlot {
   std::uint64_t case_key = 0;
   bool case_spelled = false;
   bool prev_case_spelled = false;
-  CaseFolds case_folds;  // answers to this query that folded the spelling
+  CaseFolds case_folds;        // answers to this query that folded the spelling
   bool case_over_tcp = false;  // asked over TCP after two folds: if that fails, plain over UDP
-  std::uint32_t case_plain_upstream = CaseFolds::kNoUpstream;  // the upstream whose TCP check failed
+  std::uint32_t case_plain_upstream =
+      CaseFolds::kNoUpstream;  // the upstream whose TCP check failed
   // DNS cookies (core/upstream/cookie_jar.h): where the query's OPT is (kNoOpt: the
   // client sent none, kOptNotLast, or its RDATA's offset; core/upstream/outgoing_query.h),
   // which upstream (global id) had its one BADCOOKIE retry, and to which the query goes
@@ -79,15 +79,15 @@ struct InflightSlot {
   std::uint32_t cookie_off_upstream = CaseFolds::kNoUpstream;
   bool cookie_over_tcp = false;  // asked over TCP after a UDP answer without our cookie
   std::uint32_t counted_forward = 0xffffffffu;  // in that forward's max_concurrent count
-  std::int64_t sent_us = 0;     // when the current attempt went out (RTT samples)
-  std::int64_t start_us = 0;    // when the client's query arrived (duration metrics)
-  std::uint16_t block = 0xffff; // the server block that took it (metrics labels)
-  std::uint16_t waiters = 0;    // leader: how many are chained
+  std::int64_t sent_us = 0;                     // when the current attempt went out (RTT samples)
+  std::int64_t start_us = 0;     // when the client's query arrived (duration metrics)
+  std::uint16_t block = 0xffff;  // the server block that took it (metrics labels)
+  std::uint16_t waiters = 0;     // leader: how many are chained
   std::uint32_t next_waiter = kNoSlot;
   const ForwardRoute* forward = nullptr;
   const CachePolicy* cache_policy = nullptr;  // null: the answer is not cached
   CacheKey cache_key;
-  std::int64_t deadline_ms = 0;      // the whole query's
+  std::int64_t deadline_ms = 0;  // the whole query's
   // Cold: needed once, to reply.
   sockaddr_in6 client{};             // large enough for either family
   socklen_t client_len = 0;          // 0: a refresh, nobody to answer
@@ -142,7 +142,9 @@ class InflightTable {
   std::uint32_t capacity() const noexcept { return static_cast<std::uint32_t>(slots_.capacity()); }
   // Slots made so far: every index ever taken is below it.
   std::uint32_t made() const noexcept { return static_cast<std::uint32_t>(slots_.size()); }
-  std::uint32_t in_use() const noexcept { return made() - static_cast<std::uint32_t>(free_.size()); }
+  std::uint32_t in_use() const noexcept {
+    return made() - static_cast<std::uint32_t>(free_.size());
+  }
 
  private:
   ReservedArray<InflightSlot> slots_;

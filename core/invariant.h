@@ -21,8 +21,9 @@ namespace ringdns::core {
 }  // namespace ringdns::core
 
 #ifdef RINGDNS_CHECK_INVARIANTS
-#define RINGDNS_INVARIANT(cond) \
-  (static_cast<bool>(cond) ? true : (::ringdns::core::InvariantFailed(#cond, __FILE__, __LINE__), false))
+#define RINGDNS_INVARIANT(cond)   \
+  (static_cast<bool>(cond) ? true \
+                           : (::ringdns::core::InvariantFailed(#cond, __FILE__, __LINE__), false))
 #else
 #define RINGDNS_INVARIANT(cond) static_cast<bool>(cond)
 #endif

@@ -33,9 +33,9 @@ enum class LogError : std::uint8_t {
 
 struct LogRecord {
   std::int64_t duration_us = 0;
-  sockaddr_in6 remote{};   // the client, either family
+  sockaddr_in6 remote{};  // the client, either family
   std::uint16_t block = 0;
-  std::uint16_t id = 0;    // the client's
+  std::uint16_t id = 0;  // the client's
   std::uint16_t qtype = 0;
   std::uint16_t qclass = 0;
   std::uint16_t size = 0;     // of the query
@@ -47,7 +47,7 @@ struct LogRecord {
   bool do_bit = false;
   LogError error = LogError::kNone;
   std::uint8_t qname_len = 0;
-  std::uint8_t qname[255];    // wire form, as the client spelled it
+  std::uint8_t qname[255];  // wire form, as the client spelled it
 };
 
 class LogQueue {

@@ -31,7 +31,8 @@ class LoopProbe {
   void Observe(std::span<const std::uint8_t> qname) noexcept {
     if (!armed_.load(std::memory_order_acquire)) return;
     for (std::size_t i = 0; i < names_.size(); ++i) {
-      if (wire::NamesEqualIgnoreCase(qname, names_[i].view())) seen_[i].fetch_add(1, std::memory_order_relaxed);
+      if (wire::NamesEqualIgnoreCase(qname, names_[i].view()))
+        seen_[i].fetch_add(1, std::memory_order_relaxed);
     }
   }
   // How often the i-th name was received (control thread, while armed).

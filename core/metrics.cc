@@ -10,9 +10,9 @@ std::size_t TypeSlot(std::uint16_t qtype) noexcept {
 }
 
 const char* TypeName(std::size_t slot) noexcept {
-  static constexpr const char* kNames[kTypeSlots] = {"A",    "NS",   "CNAME", "SOA",  "PTR",
-                                                     "MX",   "TXT",  "AAAA",  "SRV",  "NAPTR",
-                                                     "DS",   "RRSIG", "DNSKEY", "HTTPS", "other"};
+  static constexpr const char* kNames[kTypeSlots] = {"A",  "NS",    "CNAME",  "SOA",   "PTR",
+                                                     "MX", "TXT",   "AAAA",   "SRV",   "NAPTR",
+                                                     "DS", "RRSIG", "DNSKEY", "HTTPS", "other"};
   return slot < kTypeSlots ? kNames[slot] : "other";
 }
 

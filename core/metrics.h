@@ -17,7 +17,7 @@ namespace ringdns::core {
 
 // Query types with their own label; the rest count as "other" (CoreDNS's list).
 inline constexpr std::array<std::uint16_t, 14> kMetricTypes = {1,  2,  5,  6,  12, 15, 16,
-                                                              28, 33, 35, 43, 46, 48, 65};
+                                                               28, 33, 35, 43, 46, 48, 65};
 inline constexpr std::size_t kTypeSlots = kMetricTypes.size() + 1;
 std::size_t TypeSlot(std::uint16_t qtype) noexcept;
 const char* TypeName(std::size_t slot) noexcept;
@@ -49,10 +49,10 @@ struct Histogram {
 // CoreDNS's buckets: durations 0.25 ms doubling to 8.192 s (in microseconds here),
 // sizes in octets.
 inline constexpr std::array<std::uint64_t, 16> kDurationBoundsUs = {
-    250, 500, 1000, 2000, 4000, 8000, 16000, 32000, 64000, 128000, 256000, 512000,
-    1024000, 2048000, 4096000, 8192000};
-inline constexpr std::array<std::uint64_t, 13> kSizeBounds = {0,    100,   200,   300,   400,   511,  1023,
-                                                              2047, 4095,  8291,  16000, 32000, 48000};
+    250,   500,    1000,   2000,   4000,    8000,    16000,   32000,
+    64000, 128000, 256000, 512000, 1024000, 2048000, 4096000, 8192000};
+inline constexpr std::array<std::uint64_t, 13> kSizeBounds = {
+    0, 100, 200, 300, 400, 511, 1023, 2047, 4095, 8291, 16000, 32000, 48000};
 using DurationHistogram = Histogram<kDurationBoundsUs.size()>;
 using SizeHistogram = Histogram<kSizeBounds.size()>;
 
@@ -81,7 +81,7 @@ struct UpstreamMetrics {
 struct ShardMetrics {
   std::vector<BlockMetrics> blocks;
   std::vector<UpstreamMetrics> upstreams;
-  RelaxedCounter cache_entries[2];   // gauges the shard keeps current: [success, denial]
+  RelaxedCounter cache_entries[2];    // gauges the shard keeps current: [success, denial]
   RelaxedCounter cache_evictions[2];  // likewise, copied from the pools
   RelaxedCounter cache_bytes[2];      // likewise: the octets each pool has made
 

@@ -4,8 +4,8 @@
 #pragma once
 
 #include <map>
-#include <tuple>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -22,7 +22,7 @@ struct MetricsSources {
   std::vector<const ShardMetrics*> shards;
   std::vector<const ShardCounters*> counters;  // same order as shards
   const HealthTable* health = nullptr;
-  std::vector<std::uint64_t> probe_failures;   // per global upstream
+  std::vector<std::uint64_t> probe_failures;  // per global upstream
 };
 
 // Every series summed by its labels: over shards, and over the configurations a reload
@@ -38,9 +38,10 @@ struct MetricsTotals {
     bool configured = false;  // in the running configuration: its up gauge is shown
     bool up = true;
   };
-  std::map<std::tuple<std::string, std::string, std::string>, Block> blocks;  // by (server, zone, view)
-  std::map<std::string, Upstream> upstreams;                    // by "to"
-  std::vector<ShardCounters> shards;                            // by shard index
+  std::map<std::tuple<std::string, std::string, std::string>, Block>
+      blocks;                                 // by (server, zone, view)
+  std::map<std::string, Upstream> upstreams;  // by "to"
+  std::vector<ShardCounters> shards;          // by shard index
   std::uint64_t cache_entries[2] = {0, 0};    // the running configuration's pools
   std::uint64_t cache_evictions[2] = {0, 0};  // counted by the pools, which reloads keep
   std::uint64_t cache_bytes[2] = {0, 0};

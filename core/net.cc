@@ -1,8 +1,8 @@
 #include "core/net.h"
 
 #include <arpa/inet.h>
-#include <netinet/tcp.h>
 #include <fcntl.h>
+#include <netinet/tcp.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -38,7 +38,8 @@ std::uint16_t SockAddr::port() const noexcept {
 std::string SockAddr::ToString() const {
   char text[INET6_ADDRSTRLEN] = {};
   if (family() == AF_INET) {
-    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&storage)->sin_addr, text, sizeof(text));
+    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&storage)->sin_addr, text,
+                sizeof(text));
     return absl::StrCat(text, ":", port());
   }
   ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_addr, text,
@@ -64,7 +65,8 @@ bool SameEndpoint(const sockaddr* a, const sockaddr* b) noexcept {
 
 bool IsWildcard(const SockAddr& address) noexcept {
   if (address.family() == AF_INET) {
-    return reinterpret_cast<const sockaddr_in*>(&address.storage)->sin_addr.s_addr == htonl(INADDR_ANY);
+    return reinterpret_cast<const sockaddr_in*>(&address.storage)->sin_addr.s_addr ==
+           htonl(INADDR_ANY);
   }
   const in6_addr& a = reinterpret_cast<const sockaddr_in6*>(&address.storage)->sin6_addr;
   return IN6_IS_ADDR_UNSPECIFIED(&a);
@@ -123,7 +125,8 @@ SockAddr LocalAddress(int family, const SockAddr* source) {
 
 }  // namespace
 
-absl::StatusOr<ring::UniqueFd> OpenUpstreamSocket(int family, const SockAddr* source, int receive_buffer) {
+absl::StatusOr<ring::UniqueFd> OpenUpstreamSocket(int family, const SockAddr* source,
+                                                  int receive_buffer) {
   ring::UniqueFd fd(::socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   const SockAddr any = LocalAddress(family, source);
   if (!fd.valid()) return Errno("socket for upstream from", any);
@@ -164,7 +167,8 @@ absl::StatusOr<ring::UniqueFd> OpenTcpUpstreamSocket(int family, const SockAddr*
   ::setsockopt(fd.get(), IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms, sizeof(user_timeout_ms));
   ::setsockopt(fd.get(), SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
   ::setsockopt(fd.get(), IPPROTO_TCP, TCP_KEEPIDLE, &keepalive_idle_s, sizeof(keepalive_idle_s));
-  ::setsockopt(fd.get(), IPPROTO_TCP, TCP_KEEPINTVL, &keepalive_interval_s, sizeof(keepalive_interval_s));
+  ::setsockopt(fd.get(), IPPROTO_TCP, TCP_KEEPINTVL, &keepalive_interval_s,
+               sizeof(keepalive_interval_s));
   ::setsockopt(fd.get(), IPPROTO_TCP, TCP_KEEPCNT, &keepalive_count, sizeof(keepalive_count));
   if (source != nullptr && source->family() == family &&
       ::bind(fd.get(), local.get(), local.len) != 0) {

@@ -49,6 +49,7 @@ absl::StatusOr<ring::UniqueFd> OpenTcpUpstreamSocket(int family, const SockAddr*
 // A UDP socket for talking to upstreams, bound to a kernel-chosen (random) port on
 // `source` (the wildcard address of `family` when source has no family).
 // `receive_buffer`: its SO_RCVBUF (the kernel doubles it, up to net.core.rmem_max).
-absl::StatusOr<ring::UniqueFd> OpenUpstreamSocket(int family, const SockAddr* source, int receive_buffer);
+absl::StatusOr<ring::UniqueFd> OpenUpstreamSocket(int family, const SockAddr* source,
+                                                  int receive_buffer);
 
 }  // namespace ringdns::core

@@ -43,7 +43,7 @@ bool ProbeExchange::Start(const ForwardRoute& f, std::uint8_t upstream, std::uin
   stream_ = f.force_tcp;  // set for tls:// forwards too
   const SockAddr& to = f.upstreams[upstream];
   fd_.Reset(::socket(to.family(),
-                    (stream_ ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+                     (stream_ ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!fd_.valid()) return false;
   // A connected UDP socket takes datagrams from the upstream's address and port only: the
   // kernel checks an answer's source, and the port it picks for us is random.

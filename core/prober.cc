@@ -26,8 +26,7 @@ std::int64_t NowMs() {
 }  // namespace
 
 Prober::Prober(const RouteTable& routes, HealthTable& health)
-    : health_(health),
-      upstreams_(routes.upstream_count) {  // sized once: an Upstream cannot move
+    : health_(health), upstreams_(routes.upstream_count) {  // sized once: an Upstream cannot move
   failures_.resize(routes.upstream_count);
   for (const BlockRoute& block : routes.blocks) {
     for (const ForwardRoute& f : block.forwards) {
@@ -127,9 +126,11 @@ void Prober::Run() {
     } else if (now - all_up_since_ms_ >= kFreeBuffersAfterMs) {
       spare_buffers_.clear();
     }
-    if (all_up_since_ms_ != 0 && !spare_buffers_.empty()) wake = std::min(wake, all_up_since_ms_ + kFreeBuffersAfterMs);
+    if (all_up_since_ms_ != 0 && !spare_buffers_.empty())
+      wake = std::min(wake, all_up_since_ms_ + kFreeBuffersAfterMs);
     // An hour at most: poll's timeout is an int of milliseconds.
-    const int timeout = static_cast<int>(std::clamp<std::int64_t>(wake == kNever ? 3'600'000 : wake - now, 0, 3'600'000));
+    const int timeout = static_cast<int>(
+        std::clamp<std::int64_t>(wake == kNever ? 3'600'000 : wake - now, 0, 3'600'000));
     if (::poll(polls.data(), polls.size(), timeout) < 0) continue;  // EINTR
     if (polls[0].revents != 0) break;
     const std::int64_t after = NowMs();

@@ -36,14 +36,16 @@ class Prober {
   Prober& operator=(const Prober&) = delete;
 
   // Failed probes per global upstream id; safe to read while probing.
-  std::uint64_t failures(std::uint32_t upstream) const noexcept { return failures_[upstream].get(); }
+  std::uint64_t failures(std::uint32_t upstream) const noexcept {
+    return failures_[upstream].get();
+  }
 
  private:
   struct Upstream {
     const ForwardRoute* forward = nullptr;
-    std::uint8_t index = 0;              // into forward->upstreams
-    bool probing = false;                // seen down; cleared once up again
-    std::int64_t next_ms = 0;            // when the next probe may start
+    std::uint8_t index = 0;                 // into forward->upstreams
+    bool probing = false;                   // seen down; cleared once up again
+    std::int64_t next_ms = 0;               // when the next probe may start
     std::optional<ProbeExchange> inflight;  // empty when no probe is out
   };
 

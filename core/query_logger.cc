@@ -20,7 +20,8 @@ namespace ringdns::core {
 namespace {
 
 constexpr std::string_view kCommon =
-    "{remote}:{port} - {>id} \"{type} {class} {name} {proto} {size} {>do} {>bufsize}\" {rcode} {>rflags} {rsize} {duration}";
+    "{remote}:{port} - {>id} \"{type} {class} {name} {proto} {size} {>do} {>bufsize}\" {rcode} "
+    "{>rflags} {rsize} {duration}";
 constexpr std::int64_t kDrainEveryMs = 20;
 // Lines from several configurations' loggers (during a reload) never interleave.
 std::mutex write_mu;
@@ -150,18 +151,19 @@ std::string FormatLogLine(std::string_view format, const LogRecord& record) {
 }
 
 std::string FormatErrorMessage(const LogRecord& record) {
-  return absl::StrCat(record.flags & wire::flag::kRcodeMask, " ", Name(record), " ", config::QtypeName(record.qtype), ": ",
-                      ErrorReason(record.error));
+  return absl::StrCat(record.flags & wire::flag::kRcodeMask, " ", Name(record), " ",
+                      config::QtypeName(record.qtype), ": ", ErrorReason(record.error));
 }
 
 bool LogClassTakes(const std::vector<config::LogClass>& classes, const LogRecord& r) {
   const std::uint16_t rcode = r.flags & wire::flag::kRcodeMask;
   // CoreDNS's classes: NOERROR with records is success; NXDOMAIN, and NOERROR without
   // answers (NODATA), are denial; every other RCODE is an error.
-  const config::LogClass cls = rcode == wire::rcode::kNoError
-                                   ? (r.answers > 0 ? config::LogClass::kSuccess : config::LogClass::kDenial)
-                               : rcode == wire::rcode::kNxDomain ? config::LogClass::kDenial
-                                                                 : config::LogClass::kError;
+  const config::LogClass cls =
+      rcode == wire::rcode::kNoError
+          ? (r.answers > 0 ? config::LogClass::kSuccess : config::LogClass::kDenial)
+      : rcode == wire::rcode::kNxDomain ? config::LogClass::kDenial
+                                        : config::LogClass::kError;
   for (config::LogClass c : classes) {
     if (c == config::LogClass::kAll || c == cls) return true;
   }
@@ -221,7 +223,9 @@ void QueryLogger::Run() {
       bool parked = true;
       for (LogQueue* queue : queues_) parked = queue->Park() && parked;
       const std::int64_t next = NextSummaryMs();
-      wait_ms = !parked ? 0 : next == INT64_MAX ? 3'600'000 : std::clamp<std::int64_t>(next - NowMs(), 0, 3'600'000);
+      wait_ms = !parked             ? 0
+                : next == INT64_MAX ? 3'600'000
+                                    : std::clamp<std::int64_t>(next - NowMs(), 0, 3'600'000);
     }
     (void)::poll(polls.data(), polls.size(), static_cast<int>(wait_ms));
     for (std::size_t i = 1; i < polls.size(); ++i) {
@@ -254,7 +258,8 @@ void QueryLogger::Take(const LogRecord& r, std::int64_t now, std::string& out) {
                         InZone({r.qname, r.qname_len}, log_names_[r.block][name_base + n].view()));
     }
     name_base += log.names.size();
-    if (named && LogClassTakes(log.classes, r)) absl::StrAppend(&out, "[INFO] ", FormatLogLine(log.format, r), "\n");
+    if (named && LogClassTakes(log.classes, r))
+      absl::StrAppend(&out, "[INFO] ", FormatLogLine(log.format, r), "\n");
   }
 }
 
@@ -268,7 +273,8 @@ std::uint64_t QueryLogger::DrainOnce(std::int64_t now, bool final) {
     for (Consolidation& c : rules) {
       if (c.count == 0 || (now < c.due_ms && !final)) continue;
       absl::StrAppend(&out, c.level, " plugin/errors: ", c.count, " errors like '", c.text,
-                      "' occurred in last ", absl::FormatDuration(absl::Milliseconds(c.period_ms)), "\n");
+                      "' occurred in last ", absl::FormatDuration(absl::Milliseconds(c.period_ms)),
+                      "\n");
       c.count = 0;
     }
   }

@@ -63,7 +63,7 @@ class QueryLogger {
   const RouteTable& routes_;
   std::vector<LogQueue*> queues_;
   const int fd_;
-  std::vector<std::vector<WireZone>> log_names_;          // per block, per `log`
+  std::vector<std::vector<WireZone>> log_names_;            // per block, per `log`
   std::vector<std::vector<Consolidation>> consolidations_;  // per block
   std::atomic<bool> stopping_{false};
   ring::EventFd stop_;  // the destructor wakes the thread through it

@@ -20,7 +20,9 @@ class QueueDoorbell {
   // Producer: makes everything before `tail` visible, and rings a parked consumer.
   void Publish(std::uint64_t tail) noexcept {
     published_.store(tail, std::memory_order_seq_cst);
-    if (parked_.load(std::memory_order_seq_cst) && parked_.exchange(false, std::memory_order_relaxed)) bell_.Signal();
+    if (parked_.load(std::memory_order_seq_cst) &&
+        parked_.exchange(false, std::memory_order_relaxed))
+      bell_.Signal();
   }
   // Producer: how far the consumer has taken (what it may write over before that).
   std::uint64_t consumed() const noexcept { return head_.load(std::memory_order_acquire); }

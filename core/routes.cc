@@ -15,8 +15,8 @@ namespace {
 using config::Location;
 
 absl::Status NotYet(const Location& where, absl::string_view what) {
-  return absl::UnimplementedError(absl::StrCat(where.ToString(), ": ", what,
-                                               " is not implemented in this build yet"));
+  return absl::UnimplementedError(
+      absl::StrCat(where.ToString(), ": ", what, " is not implemented in this build yet"));
 }
 
 }  // namespace
@@ -49,8 +49,8 @@ const ForwardRoute* RouteTable::PickForward(std::uint32_t block,
   return nullptr;
 }
 
-const ForwardRoute* RouteTable::PickForwardAfter(const ForwardRoute& current,
-                                                 std::span<const std::uint8_t> qname) const noexcept {
+const ForwardRoute* RouteTable::PickForwardAfter(
+    const ForwardRoute& current, std::span<const std::uint8_t> qname) const noexcept {
   const std::vector<ForwardRoute>& forwards = blocks[current.block].forwards;
   for (const ForwardRoute* f = &current + 1; f < forwards.data() + forwards.size(); ++f) {
     if (Takes(*f, qname)) return f;
@@ -58,7 +58,8 @@ const ForwardRoute* RouteTable::PickForwardAfter(const ForwardRoute& current,
   return nullptr;
 }
 
-zones::RouteId RouteTable::PickBlock(const ListenerSpec& listener, std::span<const std::uint8_t> qname,
+zones::RouteId RouteTable::PickBlock(const ListenerSpec& listener,
+                                     std::span<const std::uint8_t> qname,
                                      const view::Request* request) const noexcept {
   zones::RouteId group = listener.trie.Match(qname);
   while (group != zones::kNoRoute) {
@@ -91,24 +92,32 @@ absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
     SSL_CTX* tls_context = nullptr;
     if (block.tls) {
       absl::StatusOr<TlsContext> ctx = MakeServerTlsContext(*block.tls);
-      if (!ctx.ok()) return absl::InvalidArgumentError(absl::StrCat(block.where.ToString(), ": ", ctx.status().message()));
+      if (!ctx.ok())
+        return absl::InvalidArgumentError(
+            absl::StrCat(block.where.ToString(), ": ", ctx.status().message()));
       tls_context = ctx->get();
       table.tls_contexts.push_back(std::move(*ctx));
     }
     if (!block.bind_except.empty()) return NotYet(block.where, "bind ... { except }");
     BlockRoute route;
-    route.server_label = absl::StrCat(block.tls ? "tls://" : "dns://", block.bind.empty() ? "" : block.bind.front().ToString(), ":",
+    route.server_label = absl::StrCat(block.tls ? "tls://" : "dns://",
+                                      block.bind.empty() ? "" : block.bind.front().ToString(), ":",
                                       block.keys.front().port);
     route.zone_label = block.keys.front().zone;
     for (const config::Forward& f : block.forwards) {
       ForwardRoute fr;
       if (f.to.front().transport == config::Transport::kTls) {
-        absl::StatusOr<TlsContext> ctx = MakeClientTlsContext(f.tls.value_or(config::TlsFiles{}), f.insecure);
-        if (!ctx.ok()) return absl::InvalidArgumentError(absl::StrCat(f.where.ToString(), ": ", ctx.status().message()));
+        absl::StatusOr<TlsContext> ctx =
+            MakeClientTlsContext(f.tls.value_or(config::TlsFiles{}), f.insecure);
+        if (!ctx.ok())
+          return absl::InvalidArgumentError(
+              absl::StrCat(f.where.ToString(), ": ", ctx.status().message()));
         fr.tls = ctx->get();
         table.tls_contexts.push_back(std::move(*ctx));
         for (const config::Upstream& up : f.to) {
-          fr.tls_names.push_back(f.insecure ? "" : !up.tls_servername.empty() ? up.tls_servername : f.tls_servername);
+          fr.tls_names.push_back(f.insecure                   ? ""
+                                 : !up.tls_servername.empty() ? up.tls_servername
+                                                              : f.tls_servername);
         }
       }
       absl::StatusOr<WireZone> from = ToWireZone(f.from);
@@ -119,7 +128,8 @@ absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
         if (!zone.ok()) return zone.status();
         fr.except.push_back(*zone);
       }
-      for (const config::Upstream& up : f.to) fr.upstreams.push_back(SockAddr::From(up.address, up.port));
+      for (const config::Upstream& up : f.to)
+        fr.upstreams.push_back(SockAddr::From(up.address, up.port));
       fr.policy = f.policy;
       fr.read_timeout_ms = absl::ToInt64Milliseconds(f.read_timeout);
       fr.max_attempts = f.max_connect_attempts;
@@ -133,7 +143,8 @@ absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
       fr.block = static_cast<std::uint32_t>(b);
       fr.first_upstream = table.upstream_count;
       table.upstream_count += static_cast<std::uint32_t>(fr.upstreams.size());
-      for (const SockAddr& up : fr.upstreams) table.upstream_families[up.family() == AF_INET6 ? 1 : 0] = true;
+      for (const SockAddr& up : fr.upstreams)
+        table.upstream_families[up.family() == AF_INET6 ? 1 : 0] = true;
       fr.max_fails = f.max_fails;
       fr.health_interval_ms = absl::ToInt64Milliseconds(f.health_check.interval);
       fr.probe_rd = f.health_check.recursion_desired;
@@ -167,8 +178,8 @@ absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
       for (const config::ViewExpr& e : block.view->exprs) {
         absl::StatusOr<view::Program> program = view::Program::Compile(e.source);
         if (!program.ok()) {
-          return absl::InvalidArgumentError(absl::StrCat(e.where.ToString(), ": view ", block.view->name, ": ",
-                                                         program.status().message()));
+          return absl::InvalidArgumentError(absl::StrCat(
+              e.where.ToString(), ": view ", block.view->name, ": ", program.status().message()));
         }
         route.views.push_back(std::move(*program));
       }
@@ -214,7 +225,8 @@ absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
         }
         std::vector<std::uint32_t>& candidates = l.zones_by_id[at->second].blocks;
         // A block naming the zone twice (or on both families' wildcard) is one candidate.
-        if (candidates.empty() || candidates.back() != b) candidates.push_back(static_cast<std::uint32_t>(b));
+        if (candidates.empty() || candidates.back() != b)
+          candidates.push_back(static_cast<std::uint32_t>(b));
       }
     }
   }
@@ -224,12 +236,16 @@ absl::StatusOr<RouteTable> BuildRoutes(const config::Config& config) {
         config.file, ": ", listeners.size(), " distinct listen addresses and ports; at most 255"));
   }
   for (auto& [key, l] : listeners) {
-    ListenerSpec spec{.address = l.address, .trie = l.zones.Build(), .candidates = std::move(l.zones_by_id),
-                      .optional = l.optional, .tls = l.tls};
+    ListenerSpec spec{.address = l.address,
+                      .trie = l.zones.Build(),
+                      .candidates = std::move(l.zones_by_id),
+                      .optional = l.optional,
+                      .tls = l.tls};
     // Each zone falls back to the longest zone of the listener above it.
     for (const auto& [zone, id] : l.zone_ids) {
       if (zone.size() <= 1) continue;  // the root has none above it
-      const std::span<const std::uint8_t> name(reinterpret_cast<const std::uint8_t*>(zone.data()), zone.size());
+      const std::span<const std::uint8_t> name(reinterpret_cast<const std::uint8_t*>(zone.data()),
+                                               zone.size());
       spec.candidates[id].fallback = spec.trie.Match(name.subspan(name[0] + 1u));
     }
     table.listeners.push_back(std::move(spec));

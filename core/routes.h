@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "core/config/config.h"
 #include "core/cache/cache_policy.h"
+#include "core/config/config.h"
 #include "core/net.h"
 #include "core/pipeline/pipeline.h"
 #include "core/tls_session.h"
@@ -38,8 +38,8 @@ struct ForwardRoute {
   // The cache key's route: equal across reloads while `identity` is unchanged, so the
   // cache handed to the new configuration's shards still answers for it.
   std::uint32_t cache_id = 0;
-  std::string identity;            // config::FormatForwardIdentity
-  std::uint32_t block = 0;         // the server block it belongs to
+  std::string identity;              // config::FormatForwardIdentity
+  std::uint32_t block = 0;           // the server block it belongs to
   std::uint32_t first_upstream = 0;  // global id of upstreams[0]; the rest follow
   // Health (CoreDNS's forward): down after more than max_fails failures in a row (0:
   // never); while down, probed every health_interval_ms (backing off) with probe_name
@@ -47,9 +47,9 @@ struct ForwardRoute {
   std::uint32_t max_fails = 2;
   std::int64_t health_interval_ms = 500;
   WireZone probe_name;
-  std::uint16_t probe_type = 6;    // SOA of the forwarded zone, unless a domain is given
+  std::uint16_t probe_type = 6;  // SOA of the forwarded zone, unless a domain is given
   bool probe_rd = true;
-  bool failfast = false;           // every upstream down: SERVFAIL at once
+  bool failfast = false;             // every upstream down: SERVFAIL at once
   std::uint32_t max_concurrent = 0;  // above: REFUSED at once; 0: no limit
   // DNS over TLS to the upstreams (tls://): every query goes over a TLS connection
   // made with this context (owned by RouteTable::tls_contexts), the certificate checked
@@ -63,10 +63,10 @@ struct ForwardRoute {
 struct BlockRoute {
   std::string server_label;  // metrics: "dns://:5353", as CoreDNS names a server
   std::string zone_label;    // metrics: the block's first zone, "remote.svc.cluster.local."
-  std::vector<ForwardRoute> forwards;  // in written order
-  std::optional<CachePolicy> cache;    // the block's `cache` directive
-  Pipeline pipeline;                   // the block's query stages (acl, any, ...)
-  std::vector<config::Log> logs;       // the block's `log` directives
+  std::vector<ForwardRoute> forwards;    // in written order
+  std::optional<CachePolicy> cache;      // the block's `cache` directive
+  Pipeline pipeline;                     // the block's query stages (acl, any, ...)
+  std::vector<config::Log> logs;         // the block's `log` directives
   std::optional<config::Errors> errors;  // its `errors` directive
   // Shards hand the logger thread a record of each answer (all, or only errors).
   bool logs_answers() const noexcept { return !logs.empty(); }
@@ -113,7 +113,7 @@ struct RouteTable {
   std::vector<SockAddr> source_addresses;  // per family, from source_address
   std::vector<std::string> warnings;       // directives parsed but not yet honoured, files missing
   std::vector<TlsContext> tls_contexts;    // the tls:// blocks' (listeners point here)
-  bool views = false;  // some block has a view: routing evaluates them
+  bool views = false;                      // some block has a view: routing evaluates them
   std::size_t forward_count = 0;
   std::uint32_t upstream_count = 0;  // over every forward
   // Whether any upstream is IPv4 ([0]) or IPv6 ([1]): each shard opens upstream UDP

@@ -1,7 +1,7 @@
 #include "core/shard.h"
 
-#include <time.h>
 #include <fcntl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -34,13 +34,22 @@ constexpr std::uint32_t kLogQueueRecords = 8192;
 
 Shard::Shard(ShardId id, const RouteTable& routes, HealthTable& health, CaseRandomization& cases,
              LoopProbe& loop, const ShardOptions& options, ShardSuccession succession)
-    : id_(id), routes_(routes), health_(health), cases_(cases), loop_(loop), options_(options),
+    : id_(id),
+      routes_(routes),
+      health_(health),
+      cases_(cases),
+      loop_(loop),
+      options_(options),
       succession_(std::move(succession)),
-      question_samples_(succession_.steering ? std::make_unique<QuestionSamples>(options.hot_name_sample_every)
-                                             : nullptr),
-      upstream_udp_(ring_, answer_buffers_, counters_, {.receive = kRecvUpstream, .cancel = kCancel}),
+      question_samples_(succession_.steering
+                            ? std::make_unique<QuestionSamples>(options.hot_name_sample_every)
+                            : nullptr),
+      upstream_udp_(ring_, answer_buffers_, counters_,
+                    {.receive = kRecvUpstream, .cancel = kCancel}),
       selector_(health, routes.forward_count, id),
-      inflight_(options.slots), pending_(options.slots), coalescing_(options.slots),
+      inflight_(options.slots),
+      pending_(options.slots),
+      coalescing_(options.slots),
       metrics_(routes.blocks.size(), routes.upstream_count) {}
 
 std::vector<ShardSuccession::Listener> Shard::DuplicateListeners() const {
@@ -101,21 +110,23 @@ absl::Status Shard::Init() {
                        "seccomp profile and check the sysctl kernel.io_uring_disabled)"
                      : ""));
   }
-  if (absl::Status s = query_buffers_.Init(
-          ring_, kQueryGroup,
-          {.received = options_.query_buffers, .refresh = options_.refresh_buffers, .tcp = options_.tcp_query_buffers});
+  if (absl::Status s = query_buffers_.Init(ring_, kQueryGroup,
+                                           {.received = options_.query_buffers,
+                                            .refresh = options_.refresh_buffers,
+                                            .tcp = options_.tcp_query_buffers});
       !s.ok()) {
     return absl::Status(s.code(), absl::StrCat("shard ", id_, ": ", s.message()));
   }
-  if (int rc = answer_buffers_.Init(ring_, kAnswerGroup, options_.answer_buffers,
-                                    kAnswerBufferSize, kFirstProvidedBuffers);
+  if (int rc = answer_buffers_.Init(ring_, kAnswerGroup, options_.answer_buffers, kAnswerBufferSize,
+                                    kFirstProvidedBuffers);
       rc < 0) {
-    return absl::UnavailableError(absl::StrCat("shard ", id_, ": provided buffer ring: ",
-                                               std::strerror(-rc)));
+    return absl::UnavailableError(
+        absl::StrCat("shard ", id_, ": provided buffer ring: ", std::strerror(-rc)));
   }
   query_sends_.resize(query_buffers_.count());
   if (options_.big_buffers > BigBuffers::kNone) {
-    return absl::InvalidArgumentError(absl::StrCat("shard ", id_, ": too many big buffers (", options_.big_buffers, ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("shard ", id_, ": too many big buffers (", options_.big_buffers, ")"));
   }
   big_buffers_.Init(static_cast<std::uint16_t>(options_.big_buffers));
   big_sends_.resize(options_.big_buffers);
@@ -128,7 +139,8 @@ absl::Status Shard::Init() {
     for (const ForwardRoute& f : block.forwards) {
       // Each shard takes its part of max_concurrent: no counter shared across cores.
       if (f.max_concurrent > 0) {
-        concurrent_limit_[f.id] = std::max<std::uint32_t>(1, f.max_concurrent / std::max<std::uint32_t>(1, options_.shards));
+        concurrent_limit_[f.id] = std::max<std::uint32_t>(
+            1, f.max_concurrent / std::max<std::uint32_t>(1, options_.shards));
       }
     }
   }
@@ -144,7 +156,8 @@ absl::Status Shard::Init() {
     if ((block.logs_answers() || block.logs_errors()) && !log_queue_) {
       log_queue_ = std::make_unique<LogQueue>(kLogQueueRecords);
     }
-    if (block.taps() && !tap_queue_) tap_queue_ = std::make_unique<dnstap::TapQueue>(dnstap::kShardTapQueueBytes);
+    if (block.taps() && !tap_queue_)
+      tap_queue_ = std::make_unique<dnstap::TapQueue>(dnstap::kShardTapQueueBytes);
   }
 
   for (std::uint32_t i = 0; i < routes_.listeners.size(); ++i) {
@@ -170,11 +183,12 @@ absl::Status Shard::Init() {
     return absl::InvalidArgumentError(absl::StrCat("at most ", (kStreamSocketBase - 1) / families,
                                                    " upstream sockets per address family"));
   }
-  if (absl::Status s = upstream_udp_.Open({.families = {routes_.upstream_families[0], routes_.upstream_families[1]},
-                                           .per_family = options_.upstream_sockets,
-                                           .sources = routes_.source_addresses,
-                                           .lifetime_ms = options_.upstream_socket_lifetime_ms,
-                                           .retire_for_ms = kRetireSocketForMs});
+  if (absl::Status s = upstream_udp_.Open(
+          {.families = {routes_.upstream_families[0], routes_.upstream_families[1]},
+           .per_family = options_.upstream_sockets,
+           .sources = routes_.source_addresses,
+           .lifetime_ms = options_.upstream_socket_lifetime_ms,
+           .retire_for_ms = kRetireSocketForMs});
       !s.ok()) {
     return s;
   }
@@ -197,7 +211,9 @@ absl::StatusOr<ring::UniqueFd> Shard::ListenerSocket(const SockAddr& address, bo
   }
   // UDP sockets come only from the daemon, which binds each group in shard order
   // (core/udp_listener_groups.h).
-  if (!tcp) return absl::UnavailableError(absl::StrCat("no UDP socket was opened for ", address.ToString()));
+  if (!tcp)
+    return absl::UnavailableError(
+        absl::StrCat("no UDP socket was opened for ", address.ToString()));
   return OpenTcpListener(address);
 }
 
@@ -316,29 +332,22 @@ void Shard::HandleCompletion(const io_uring_cqe& cqe) {
       if (cqe.res < 0) ++counters_.send_errors;
       GiveBack(kOwnsBig, ud.buffer);
       return;
-    case kAccept:
-      OnAccept(ud.slot, cqe);
-      return;
+    case kAccept: OnAccept(ud.slot, cqe); return;
     // A stream's generation changes only once nothing is armed on it, so these always
     // belong to the stream's current life.
-    case kStreamRecv:
-      OnStreamRecv(ud.slot, cqe.res);
-      return;
+    case kStreamRecv: OnStreamRecv(ud.slot, cqe.res); return;
     case kStreamSend:
       --sends_in_flight_;
       OnStreamSend(ud.slot, cqe.res);
       return;
-    case kConnect:
-      OnConnect(ud.slot, cqe.res);
-      return;
+    case kConnect: OnConnect(ud.slot, cqe.res); return;
     case kWake:
       // A stopping loop ticks; otherwise the read is armed again for the next wake-up (one
       // that failed is not: the loop then ticks rather than spin on it).
       wake_armed_ = cqe.res > 0 && !stopping_ && wake_.Arm(ring_, ring::UserData{kWake, 0, 0, 0});
       return;
 
-    default:
-      return;
+    default: return;
   }
 }
 
@@ -350,18 +359,21 @@ __kernel_timespec Shard::LoopWait() const noexcept {
   // hold the wait, which a single datagram does not end, for the whole timeout).
   bool all_armed = upstream_udp_.all_armed();
   for (std::uint32_t i = 0; i < listeners_.size(); ++i) {
-    all_armed = all_armed && (listeners_[i].armed || !listeners_[i].fd.valid()) && tcp_listeners_[i].armed;
+    all_armed =
+        all_armed && (listeners_[i].armed || !listeners_[i].fd.valid()) && tcp_listeners_[i].armed;
   }
-  const bool ticking = !wake_armed_ || stopping_ || udp_sends_queued_ != 0 || inflight_.in_use() != 0 || timers_->size() != 0 ||
-                       cache_in_ || stream_in_ || streams_handing_over_ != 0 || !stalled_streams_.empty() ||
-                       !all_armed;
+  const bool ticking = !wake_armed_ || stopping_ || udp_sends_queued_ != 0 ||
+                       inflight_.in_use() != 0 || timers_->size() != 0 || cache_in_ || stream_in_ ||
+                       streams_handing_over_ != 0 || !stalled_streams_.empty() || !all_armed;
   if (ticking) return {0, kLoopWaitNs};
   // Idle: until a connection's timer is due, at most kIdleWaitMs.
   const std::int64_t now = NowMs();
-  const std::int64_t until = stream_timers_ ? stream_timers_->NextDueMs(now + kIdleWaitMs) : now + kIdleWaitMs;
+  const std::int64_t until =
+      stream_timers_ ? stream_timers_->NextDueMs(now + kIdleWaitMs) : now + kIdleWaitMs;
   // No shorter than the wheel's tick: the clock is coarse (a jiffy), and a wait that ends
   // before it moves would only wait again.
-  const std::int64_t wait_ms = std::clamp<std::int64_t>(until - now, TimerWheel::kTickMs, kIdleWaitMs);
+  const std::int64_t wait_ms =
+      std::clamp<std::int64_t>(until - now, TimerWheel::kTickMs, kIdleWaitMs);
   return {wait_ms / 1000, (wait_ms % 1000) * 1'000'000};
 }
 

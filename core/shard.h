@@ -41,21 +41,17 @@
 #include "core/buffers/big_buffers.h"
 #include "core/buffers/query_buffers.h"
 #include "core/cache/cache.h"
+#include "core/cache/response_cache.h"
 #include "core/counters.h"
+#include "core/dnstap/tap_queue.h"
 #include "core/fixed_queue.h"
 #include "core/health.h"
 #include "core/hot_names.h"
-#include "core/udp_steering.h"
 #include "core/inflight.h"
-#include "core/dnstap/tap_queue.h"
 #include "core/log_queue.h"
 #include "core/loop_probe.h"
 #include "core/memory/reserved.h"
 #include "core/metrics.h"
-#include "core/cache/response_cache.h"
-#include "core/slot_index.h"
-#include "core/stream_handoff.h"
-#include "core/tcp_stream.h"
 #include "core/random.h"
 #include "core/routes.h"
 #include "core/shard_client.h"
@@ -65,14 +61,18 @@
 #include "core/shard_options.h"
 #include "core/shard_stream.h"
 #include "core/shard_succession.h"
+#include "core/slot_index.h"
+#include "core/stream_handoff.h"
+#include "core/tcp_stream.h"
 #include "core/timer_wheel.h"
 #include "core/tls_session.h"
+#include "core/udp_steering.h"
 #include "core/upstream/case_randomization.h"
 #include "core/upstream/cookie_jar.h"
 #include "core/upstream/outgoing_query.h"
-#include "core/upstream/udp_sockets.h"
 #include "core/upstream/rtt_estimator.h"
 #include "core/upstream/selector.h"
+#include "core/upstream/udp_sockets.h"
 #include "ring/buffer_ring.h"
 #include "ring/fd.h"
 #include "ring/ring.h"
@@ -88,8 +88,8 @@ class Shard {
  public:
   // `health` (shared with the prober), `cases` (which upstreams get DNS 0x20 names) and
   // `loop` (the start-up loop check) are shared by every shard and outlive it.
-  Shard(ShardId id, const RouteTable& routes, HealthTable& health, CaseRandomization& cases, LoopProbe& loop,
-        const ShardOptions& options, ShardSuccession succession = {});
+  Shard(ShardId id, const RouteTable& routes, HealthTable& health, CaseRandomization& cases,
+        LoopProbe& loop, const ShardOptions& options, ShardSuccession succession = {});
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
   ~Shard();
@@ -143,9 +143,9 @@ class Shard {
   void HandleCompletion(const io_uring_cqe& cqe);
   // `pieces`: when given, what is sent in place of `data` (a query upstream, laid out
   // by LayOutQuery; `data` stays the client's).
-  void QueueSend(int fd, Op op, std::uint32_t slot, std::uint16_t generation,
-                 std::uint16_t bid, SendContext& ctx, std::uint8_t* data, std::size_t len,
-                 const sockaddr* to, socklen_t to_len, const ReplySource& from = {},
+  void QueueSend(int fd, Op op, std::uint32_t slot, std::uint16_t generation, std::uint16_t bid,
+                 SendContext& ctx, std::uint8_t* data, std::size_t len, const sockaddr* to,
+                 socklen_t to_len, const ReplySource& from = {},
                  const OutgoingQuery* pieces = nullptr);
   void GiveBack(Owner owner, std::uint16_t bid) noexcept;
   // Takes the predecessor's cache once published, or a fresh one when it has none of
@@ -158,14 +158,18 @@ class Shard {
   // shard_dnstap.cc
   // A record of a client message, or of an upstream's answer and the query it answers,
   // for the dnstap writer (dropped and counted when its queue is full).
-  void TapClient(dnstap::MessageType type, const Client& client, std::span<const std::uint8_t> message) noexcept;
+  void TapClient(dnstap::MessageType type, const Client& client,
+                 std::span<const std::uint8_t> message) noexcept;
   void TapForwarderQuery(const InflightSlot& slot) noexcept;  // as it goes to slot.upstream
-  void TapForwarderResponse(const InflightSlot& slot, std::uint8_t upstream, std::span<const std::uint8_t> answer) noexcept;
+  void TapForwarderResponse(const InflightSlot& slot, std::uint8_t upstream,
+                            std::span<const std::uint8_t> answer) noexcept;
   dnstap::TapRecord ForwarderRecord(const InflightSlot& slot, std::uint8_t upstream) const noexcept;
-  bool TapsForward(const InflightSlot& slot) const noexcept { return routes_.blocks[slot.forward->block].taps(); }
+  bool TapsForward(const InflightSlot& slot) const noexcept {
+    return routes_.blocks[slot.forward->block].taps();
+  }
   void Tap(const dnstap::TapRecord& record, std::span<const std::uint8_t> message) noexcept;
-  dnstap::TapAddress TapClientAddress(std::uint32_t conn, std::uint16_t conn_generation, const sockaddr* addr,
-                                      socklen_t addr_len) const noexcept;
+  dnstap::TapAddress TapClientAddress(std::uint32_t conn, std::uint16_t conn_generation,
+                                      const sockaddr* addr, socklen_t addr_len) const noexcept;
 
   // shard_forward.cc
   void OnQuery(std::uint32_t listener, std::uint16_t bid, int res);
@@ -198,9 +202,10 @@ class Shard {
   // `block`. A block with `minimal` sheds authority and additional records first, which
   // may make it fit, as CoreDNS's writers do. `info` is WalkResponse's over `answer`.
   // `cut` tells whether it had to be truncated all the same.
-  std::size_t FitForUdp(std::uint16_t block, std::span<std::uint8_t> answer, const wire::ResponseInfo& info,
-                        std::uint16_t udp_size, bool& cut) noexcept;
-  void ReplyFromQueryBuffer(const Client& client, std::size_t len, LogError error = LogError::kNone);
+  std::size_t FitForUdp(std::uint16_t block, std::span<std::uint8_t> answer,
+                        const wire::ResponseInfo& info, std::uint16_t udp_size, bool& cut) noexcept;
+  void ReplyFromQueryBuffer(const Client& client, std::size_t len,
+                            LogError error = LogError::kNone);
   // Answers are written over their query, in its buffer. When a send still reads that
   // buffer (the query waits in the queue of an upstream connection still connecting),
   // `write` gets the client with its query moved to a spare TCP query buffer instead, so
@@ -213,16 +218,18 @@ class Shard {
                     std::uint16_t bid, LogError error = LogError::kNone);
   // Where an answer of `len` octets at `data`, in `owner`'s buffer `bid`, may grow for
   // the answer hooks: to its buffer's end, and over UDP to the client's UDP size.
-  std::span<std::uint8_t> AnswerRoom(const Client& client, std::uint8_t* data, std::size_t len, Owner owner,
-                                     std::uint16_t bid) noexcept;
+  std::span<std::uint8_t> AnswerRoom(const Client& client, std::uint8_t* data, std::size_t len,
+                                     Owner owner, std::uint16_t bid) noexcept;
   // `log` and `errors`: a record of the answer for the logger thread (dropped and
   // counted when its queue is full).
-  void RecordForLog(const Client& client, const std::uint8_t* data, std::size_t len, LogError error) noexcept;
+  void RecordForLog(const Client& client, const std::uint8_t* data, std::size_t len,
+                    LogError error) noexcept;
   // Writes SERVFAIL (with EDE 22 when the client speaks EDNS) over the client's query.
   void ReplyServfail(const Client& client, LogError why = LogError::kUpstreamsFailed);
   void ReplyTruncated(const Client& client);  // NOERROR, TC, the question: ask over TCP
   void ReplyError(const Client& client, const wire::ErrorAnswer& error, LogError why);
-  void WriteError(const Client& client, const wire::ErrorAnswer& error, LogError why);  // ReplyError's body
+  void WriteError(const Client& client, const wire::ErrorAnswer& error,
+                  LogError why);  // ReplyError's body
 
   // shard_slot.cc
   // Fills a taken slot for `client`'s query. The slot holds the client's buffer.
@@ -317,8 +324,8 @@ class Shard {
   // The block that serves the query on its listener: views evaluated in order;
   // kNoRoute when none, REFUSED (counted in view_refused when a zone matched but no
   // view took the query).
-  zones::RouteId RouteOf(const Client& client, std::span<const std::uint8_t> msg, const wire::QueryView& q,
-                         std::span<const std::uint8_t> qname) noexcept;
+  zones::RouteId RouteOf(const Client& client, std::span<const std::uint8_t> msg,
+                         const wire::QueryView& q, std::span<const std::uint8_t> qname) noexcept;
 
   // shard_rewrite.cc
   // The block's rewrite (lookup.rewrite) on a query about to go on to the stages and the
@@ -326,9 +333,9 @@ class Shard {
   // describe the rewritten query and `edited` is its parse; `original` is the question
   // before, also stashed beside the query when the answer needs it. False: the query
   // gets SERVFAIL, its question first put back when `edited_in_place`.
-  bool ApplyRewrite(Client& client, std::span<std::uint8_t> query, const wire::QueryView& q, zones::RouteId route,
-                    Lookup& lookup, OriginalQuestion& original, std::optional<wire::QueryView>& edited,
-                    bool& edited_in_place) noexcept;
+  bool ApplyRewrite(Client& client, std::span<std::uint8_t> query, const wire::QueryView& q,
+                    zones::RouteId route, Lookup& lookup, OriginalQuestion& original,
+                    std::optional<wire::QueryView>& edited, bool& edited_in_place) noexcept;
   // The question of the query in buffer `bid`, as parsed in `q`.
   OriginalQuestion QuestionOf(std::uint16_t bid, const wire::QueryView& q) noexcept;
   // Keeps `original` at the end of buffer `bid`, and reads it back.
@@ -338,7 +345,8 @@ class Shard {
   std::span<const std::uint8_t> AskedQnameOf(const InflightSlot& slot) noexcept;
   // The client's query with `original` in place of its rewritten question, written into
   // buffer `into` (which may be the client's own).
-  Client Unrewritten(const Client& client, std::uint16_t into, const OriginalQuestion& original) noexcept;
+  Client Unrewritten(const Client& client, std::uint16_t into,
+                     const OriginalQuestion& original) noexcept;
   // An answer a stage wrote for a rewritten query, re-encoded in place for the client:
   // its new length, or 0 when it does not re-encode or fit.
   std::size_t RevertStageAnswer(const Client& client, std::span<std::uint8_t> room, std::size_t len,
@@ -363,7 +371,8 @@ class Shard {
   // Precondition: answer.size() <= layout::kQueryRoom and it passed WalkResponse.
   static constexpr std::uint32_t kNoTtlCap = 0xffffffffu;
   void ServeCopy(const Client& client, std::span<const std::uint8_t> answer, std::uint32_t ttl_cap);
-  void WriteCopy(const Client& client, std::span<const std::uint8_t> answer, std::uint32_t ttl_cap);  // its body
+  void WriteCopy(const Client& client, std::span<const std::uint8_t> answer,
+                 std::uint32_t ttl_cap);  // its body
   // Chains the query behind an identical one in flight; false when there is none or it
   // has enough waiters already.
   bool JoinInFlight(std::uint32_t slot_index, const Lookup& lookup);
@@ -449,12 +458,12 @@ class Shard {
   // Old shard: a connection that arrived while stopping goes to the successor untouched.
   void HandOverFresh(int fd, std::uint32_t listener);
   // A client connection accepted on TCP listener `listener`, as handed over.
-  HandedStream Handed(std::uint32_t listener, const sockaddr_in6& peer, socklen_t peer_len, int fd) const;
+  HandedStream Handed(std::uint32_t listener, const sockaddr_in6& peer, socklen_t peer_len,
+                      int fd) const;
   // New shard, each loop turn: takes what the predecessor handed over.
   void AdoptStreams();
   void AdoptStream(HandedStream& handed);
   std::uint32_t TcpListenerFor(const SockAddr& address) const noexcept;
-
 
   // shard_tls.cc
   // Starts the TLS session of a connection accepted on a tls:// listener; false (the
@@ -516,7 +525,8 @@ class Shard {
   // An upstream stream is filed in pending_ under a socket number above every UDP
   // socket's: kStreamSocketBase + its index among the upstream streams.
   std::uint16_t PendingSocketOf(std::uint32_t conn) const noexcept {
-    return static_cast<std::uint16_t>(layout::kStreamSocketBase + (conn - options_.tcp_connections));
+    return static_cast<std::uint16_t>(layout::kStreamSocketBase +
+                                      (conn - options_.tcp_connections));
   }
   std::uint32_t StreamOfPendingSocket(std::uint16_t socket) const noexcept {
     return options_.tcp_connections + (socket - layout::kStreamSocketBase);
@@ -533,10 +543,10 @@ class Shard {
   const ShardId id_;
   const RouteTable& routes_;
   HealthTable& health_;
-  CaseRandomization& cases_;                // which upstreams get 0x20 names (shared)
+  CaseRandomization& cases_;  // which upstreams get 0x20 names (shared)
   LoopProbe& loop_;
   const ShardOptions options_;
-  ShardSuccession succession_;  // consumed by Init
+  ShardSuccession succession_;                         // consumed by Init
   std::unique_ptr<QuestionSamples> question_samples_;  // when steered
 
   ShardCounters counters_;  // before the components that count into it
@@ -545,18 +555,20 @@ class Shard {
   bool wake_armed_ = false;  // its read is armed: the loop may sleep past a timer tick
   // Order matters: buffer rings unregister from the ring, so they go first.
   ring::Ring ring_;
-  QueryBuffers query_buffers_{counters_.invariant_violations};  // every query's buffer, and who holds it
+  QueryBuffers query_buffers_{
+      counters_.invariant_violations};  // every query's buffer, and who holds it
   ring::ProvidedBufferRing answer_buffers_;
   std::vector<Socket> listeners_;
   UpstreamUdpSockets upstream_udp_;
   std::vector<SendContext> query_sends_;
   std::vector<SendContext> answer_sends_;
-  std::vector<std::uint32_t> concurrent_;   // per forward id: forwarded queries in flight
+  std::vector<std::uint32_t> concurrent_;        // per forward id: forwarded queries in flight
   std::vector<std::uint32_t> concurrent_limit_;  // per forward id: this shard's share; 0: none
   UpstreamSelector selector_;
-  std::vector<RttEstimator> rtt_;           // per global upstream id
-  std::optional<CookieJar> cookies_;        // empty when upstream_cookies is off
-  BigBuffers big_buffers_{counters_.invariant_violations};  // answers over TCP too large for a query buffer
+  std::vector<RttEstimator> rtt_;     // per global upstream id
+  std::optional<CookieJar> cookies_;  // empty when upstream_cookies is off
+  BigBuffers big_buffers_{
+      counters_.invariant_violations};  // answers over TCP too large for a query buffer
   // Where rewritten answers are re-encoded; allocated when a block has rewrite rules.
   std::unique_ptr<std::uint8_t[]> rewrite_scratch_;
   std::vector<SendContext> big_sends_;
@@ -568,10 +580,10 @@ class Shard {
   ReservedBytes send_queue_arena_;  // each stream's SendQueue, carved in order
   std::vector<std::uint32_t> client_stream_free_;
   FixedQueue<std::uint32_t> stalled_streams_;  // client connections waiting for a buffer
-  std::vector<TlsConnection> tls_;           // DNS-over-TLS sessions (tls:// listeners only)
+  std::vector<TlsConnection> tls_;             // DNS-over-TLS sessions (tls:// listeners only)
   ReservedBytes tls_arena_;
   std::vector<std::uint32_t> tls_free_;
-  std::vector<SSL_SESSION*> tls_resume_;     // per upstream pool: the session to resume
+  std::vector<SSL_SESSION*> tls_resume_;  // per upstream pool: the session to resume
   // Per upstream pool: connections in a row that broke before any answer (refused, TLS
   // refused, closed), and when the next may be opened.
   struct Redial {
@@ -582,7 +594,7 @@ class Shard {
   std::uint32_t tls_handshaking_ = 0;
   std::int64_t last_error_log_ms_ = -1000;
   std::uint32_t suppressed_error_logs_ = 0;
-  std::vector<std::uint32_t> pool_base_;     // per forward id: its first upstream pool
+  std::vector<std::uint32_t> pool_base_;  // per forward id: its first upstream pool
   std::vector<const ForwardRoute*> pool_forward_;
   std::vector<std::uint8_t> pool_upstream_;
   std::optional<TimerWheel> stream_timers_;
@@ -594,8 +606,8 @@ class Shard {
   std::unique_ptr<ResponseCache> cache_;  // only when some block has a `cache` directive
   // The capacities the routes ask for: the largest of any block's (0, 0: no cache).
   std::uint32_t cache_capacity_[2] = {0, 0};
-  std::shared_ptr<CacheHandoff> cache_in_;   // a predecessor's cache, until adopted
-  std::shared_ptr<CacheHandoff> cache_out_;  // where this shard's cache goes when it stops
+  std::shared_ptr<CacheHandoff> cache_in_;     // a predecessor's cache, until adopted
+  std::shared_ptr<CacheHandoff> cache_out_;    // where this shard's cache goes when it stops
   std::shared_ptr<StreamHandoff> stream_in_;   // a predecessor's connections, while it drains
   std::shared_ptr<StreamHandoff> stream_out_;  // where this shard's go when it stops
   std::uint32_t streams_handing_over_ = 0;
@@ -604,7 +616,7 @@ class Shard {
   std::unique_ptr<dnstap::TapQueue> tap_queue_;  // when a block has `dnstap`
   ShardMetrics metrics_;
   std::uint32_t sends_in_flight_ = 0;
-  std::uint32_t udp_sends_queued_ = 0;  // since the last submit
+  std::uint32_t udp_sends_queued_ = 0;    // since the last submit
   std::uint64_t early_submits_seen_ = 0;  // ring_.early_submits() at the last wait
   bool stopping_ = false;
   std::int64_t stopped_at_ms_ = 0;

@@ -2,8 +2,8 @@
 // one upstream query, popular entries prefetched, and serve-stale (RFC 8767).
 #include <cstring>
 
-#include "core/shard.h"
 #include "core/pipeline/bufsize_stage.h"
+#include "core/shard.h"
 #include "core/shard_layout.h"
 #include "wire/name.h"
 #include "wire/patch.h"
@@ -49,7 +49,8 @@ bool Shard::ServeFromCache(const Client& client, Lookup& lookup, std::int64_t no
     ServeCopy(client, hit.answer, kStaleAnswerTtl);
     ++counters_.cache_stale;
     ++metrics.cache_served_stale;
-    if (!policy.stale_verify && StartRefresh(lookup, hit.answer, now)) ++counters_.cache_stale_refreshes;
+    if (!policy.stale_verify && StartRefresh(lookup, hit.answer, now))
+      ++counters_.cache_stale_refreshes;
     return true;
   }
   const std::uint32_t remaining = hit.remaining_s(now);
@@ -59,7 +60,8 @@ bool Shard::ServeFromCache(const Client& client, Lookup& lookup, std::int64_t no
   // CoreDNS's rule: AMOUNT hits in a row, each within DURATION of the last, and no more
   // than PERCENTAGE of the lifetime left.
   if (policy.prefetch_amount > 0 && hit.hits >= policy.prefetch_amount &&
-      std::uint64_t{remaining} * 100 <= std::uint64_t{policy.prefetch_percentage} * hit.lifetime_s + 99 &&
+      std::uint64_t{remaining} * 100 <=
+          std::uint64_t{policy.prefetch_percentage} * hit.lifetime_s + 99 &&
       StartRefresh(lookup, hit.answer, now)) {
     ++counters_.cache_prefetches;
     ++metrics.cache_prefetches;
@@ -67,11 +69,13 @@ bool Shard::ServeFromCache(const Client& client, Lookup& lookup, std::int64_t no
   return true;
 }
 
-void Shard::ServeCopy(const Client& to, std::span<const std::uint8_t> answer, std::uint32_t ttl_cap) {
+void Shard::ServeCopy(const Client& to, std::span<const std::uint8_t> answer,
+                      std::uint32_t ttl_cap) {
   WriteOverQuery(to, [&](const Client& client) { WriteCopy(client, answer, ttl_cap); });
 }
 
-void Shard::WriteCopy(const Client& client, std::span<const std::uint8_t> answer, std::uint32_t ttl_cap) {
+void Shard::WriteCopy(const Client& client, std::span<const std::uint8_t> answer,
+                      std::uint32_t ttl_cap) {
   // The answer replaces the query in its own buffer, then takes the client's ID and the
   // client's spelling of the name (the stored one may be another client's).
   std::uint8_t* payload = query_buffers_.Payload(client.bid);
@@ -90,7 +94,8 @@ void Shard::WriteCopy(const Client& client, std::span<const std::uint8_t> answer
   }
   const std::size_t len = wire::DropEdnsOption(out, *info, wire::edns::kOptionCookie);
   bool cut = false;  // not counted: `truncated` counts answers from upstreams and stages
-  ReplyFromQueryBuffer(client, FitForUdp(client.block, out.first(len), *info, client.udp_size, cut));
+  ReplyFromQueryBuffer(client,
+                       FitForUdp(client.block, out.first(len), *info, client.udp_size, cut));
 }
 
 bool Shard::JoinInFlight(std::uint32_t index, const Lookup& lookup) {
@@ -235,12 +240,16 @@ bool Shard::StartRefresh(const Lookup& lookup, std::span<const std::uint8_t> sto
   const std::uint16_t bid = query_buffers_.TakeRefresh();  // held by the slot
   // The stored answer's question is the name, type and class to ask for again.
   const CacheKey& key = lookup.key;
-  const std::span<const std::uint8_t> qname = stored_answer.subspan(wire::header::kSize, lookup.qname.size());
+  const std::span<const std::uint8_t> qname =
+      stored_answer.subspan(wire::header::kSize, lookup.qname.size());
   std::uint8_t* payload = query_buffers_.Payload(bid);
-  const wire::Result<std::size_t> len = wire::BuildQuery(
-      {0, static_cast<std::uint16_t>(wire::flag::kRd | ((key.flags & CacheKey::kCd) ? wire::flag::kCd : 0)),
-       qname, key.qtype, key.qclass, (key.flags & CacheKey::kEdns) != 0, (key.flags & CacheKey::kDo) != 0},
-      {payload, kQueryRoom});
+  const wire::Result<std::size_t> len =
+      wire::BuildQuery({0,
+                        static_cast<std::uint16_t>(
+                            wire::flag::kRd | ((key.flags & CacheKey::kCd) ? wire::flag::kCd : 0)),
+                        qname, key.qtype, key.qclass, (key.flags & CacheKey::kEdns) != 0,
+                        (key.flags & CacheKey::kDo) != 0},
+                       {payload, kQueryRoom});
   const wire::Result<wire::QueryView> q =
       len ? wire::ParseQuery({payload, *len}) : wire::Result<wire::QueryView>(len.error());
   if (!q) {
@@ -248,7 +257,8 @@ bool Shard::StartRefresh(const Lookup& lookup, std::span<const std::uint8_t> sto
     query_buffers_.Release(bid);
     return false;
   }
-  if (lookup.refresh_udp_size != 0) BufsizeStage::Lower({payload, *len}, q->opt, lookup.refresh_udp_size);
+  if (lookup.refresh_udp_size != 0)
+    BufsizeStage::Lower({payload, *len}, q->opt, lookup.refresh_udp_size);
   // Filled like a client's query (the forward's transport included), with nobody to
   // answer: no address, no connection.
   Client nobody{.bid = bid,
@@ -264,7 +274,8 @@ bool Shard::StartRefresh(const Lookup& lookup, std::span<const std::uint8_t> sto
   if (lookup.rewrite != nullptr) {
     OriginalQuestion original;
     bool edited_in_place = false;
-    if (!ApplyRewrite(nobody, {payload, kQueryRoom}, *q, lookup.route, asked, original, edited, edited_in_place) ||
+    if (!ApplyRewrite(nobody, {payload, kQueryRoom}, *q, lookup.route, asked, original, edited,
+                      edited_in_place) ||
         asked.forward == nullptr) {
       inflight_.Release(index);
       query_buffers_.Release(bid);

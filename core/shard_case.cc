@@ -28,8 +28,9 @@ std::span<const std::uint8_t> Shard::SpellForUpstream(InflightSlot& slot, std::i
   if (slot.case_key == 0 || !cases_.Randomizes(upstream_id, now)) return {};
   if (slot.case_plain_upstream == upstream_id) return {};
   std::uint8_t* name = query_buffers_.Scratch(slot.query_buffer);
-  wire::SpellWithKey({query_buffers_.Payload(slot.query_buffer) + wire::header::kSize, slot.qname_len},
-                     slot.case_key, {name, slot.qname_len});
+  wire::SpellWithKey(
+      {query_buffers_.Payload(slot.query_buffer) + wire::header::kSize, slot.qname_len},
+      slot.case_key, {name, slot.qname_len});
   slot.case_spelled = true;
   return {name, slot.qname_len};
 }
@@ -63,9 +64,10 @@ bool Shard::AcceptSpelling(std::uint32_t index, std::uint8_t upstream, std::uint
   const CaseRandomization::Fold fold = cases_.Folded(upstream_id, slot.case_folds, now);
   if (fold == CaseRandomization::Fold::kAskOverTcpFellBack) {
     // At most once per upstream per kPlainForMs, so never rate-limited away.
-    WriteErrorLog(absl::StrCat("upstream ", slot.forward->upstreams[upstream].ToString(),
-                               " does not echo the question's case (DNS 0x20); it gets plain names for ",
-                               CaseRandomization::kPlainForMs / 60000, " minutes"));
+    WriteErrorLog(
+        absl::StrCat("upstream ", slot.forward->upstreams[upstream].ToString(),
+                     " does not echo the question's case (DNS 0x20); it gets plain names for ",
+                     CaseRandomization::kPlainForMs / 60000, " minutes"));
   }
   if (fold == CaseRandomization::Fold::kAskOverTcpStillTrusted) ++counters_.case_fallback_refused;
   if (fold != CaseRandomization::Fold::kAskAgain) {

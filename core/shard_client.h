@@ -18,7 +18,7 @@ inline constexpr std::uint16_t kNoBlock = 0xffff;
 struct Client {
   std::uint32_t listener = 0;
   std::uint16_t bid = 0;
-  std::uint16_t id = 0;         // the client's query ID
+  std::uint16_t id = 0;  // the client's query ID
   std::uint16_t query_len = 0;
   std::uint16_t qname_len = 0;  // the client's spelling of the name is at offset 12
   std::uint16_t udp_size = 512;
@@ -30,7 +30,7 @@ struct Client {
   std::uint16_t qtype = 0;
   std::int64_t start_us = 0;
   bool do_bit = false;
-  bool nsid = false;  // its query asked for an NSID (noted only in blocks with `nsid`)
+  bool nsid = false;     // its query asked for an NSID (noted only in blocks with `nsid`)
   ReplySource source{};  // the address the client asked: a UDP answer leaves from it
   // rewrite: the rules that edited the query (its original question waits at
   // kRewriteStashOffset of its buffer) and which of them matched.

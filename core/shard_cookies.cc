@@ -24,19 +24,19 @@ bool Shard::AcceptCookie(std::uint32_t index, std::uint8_t upstream, std::uint16
     switch (cookies_->Judge(upstream_id, found, now_ms)) {
       case CookieJar::Verdict::kGaveUp:
         ++counters_.cookies_given_up;
-        WriteErrorLog(absl::StrCat("upstream ", slot.forward->upstreams[upstream].ToString(),
-                                   " answers without ringdns's DNS cookie too often; cookies to it are given up"));
+        WriteErrorLog(absl::StrCat(
+            "upstream ", slot.forward->upstreams[upstream].ToString(),
+            " answers without ringdns's DNS cookie too often; cookies to it are given up"));
         [[fallthrough]];
       case CookieJar::Verdict::kWrongCookie:
       case CookieJar::Verdict::kMissing:
         // A forgery, or an upstream that lost its cookies (or a cache before it that
         // keeps another client's): over TCP the answer is the upstream's.
         ++(found.status == wire::FoundCookie::Status::kNone ? counters_.dropped_cookie_missing
-                                                             : counters_.dropped_cookie_mismatch);
+                                                            : counters_.dropped_cookie_mismatch);
         if (current) CheckCookieOverTcp(index);
         return false;
-      case CookieJar::Verdict::kAccept:
-        break;
+      case CookieJar::Verdict::kAccept: break;
     }
     if (info.rcode == wire::rcode::kFormErr && !cookies_->Knows(upstream_id)) {
       // A server that knows no EDNS (RFC 6891 section 7) or chokes on the option: it
@@ -54,7 +54,8 @@ bool Shard::AcceptCookie(std::uint32_t index, std::uint8_t upstream, std::uint16
       // RFC 7873 section 5.3: with our client cookie, the server cookie it sent is
       // learnt; asked again once with it, then over TCP, where no cookie is needed.
       if (!current) return false;
-      if (slot.cookie_retried_upstream != upstream_id && found.status == wire::FoundCookie::Status::kOk) {
+      if (slot.cookie_retried_upstream != upstream_id &&
+          found.status == wire::FoundCookie::Status::kOk) {
         slot.cookie_retried_upstream = upstream_id;
         ++counters_.cookie_retries;
         AskAgainOverUdp(index);

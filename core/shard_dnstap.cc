@@ -7,7 +7,8 @@
 namespace ringdns::core {
 
 dnstap::TapAddress Shard::TapClientAddress(std::uint32_t conn, std::uint16_t conn_generation,
-                                           const sockaddr* addr, socklen_t addr_len) const noexcept {
+                                           const sockaddr* addr,
+                                           socklen_t addr_len) const noexcept {
   if (conn == kNoConn) return dnstap::ToTapAddress(addr, addr_len);
   const Stream& s = streams_[conn];
   if (s.generation != conn_generation) return {};
@@ -15,27 +16,32 @@ dnstap::TapAddress Shard::TapClientAddress(std::uint32_t conn, std::uint16_t con
 }
 
 void Shard::Tap(const dnstap::TapRecord& record, std::span<const std::uint8_t> message) noexcept {
-  if (!tap_queue_->Push(record, routes_.blocks[record.block].dnstap_full ? message : std::span<const std::uint8_t>{})) {
+  if (!tap_queue_->Push(record, routes_.blocks[record.block].dnstap_full
+                                    ? message
+                                    : std::span<const std::uint8_t>{})) {
     ++counters_.dnstap_dropped;
   }
 }
 
-void Shard::TapClient(dnstap::MessageType type, const Client& client, std::span<const std::uint8_t> message) noexcept {
+void Shard::TapClient(dnstap::MessageType type, const Client& client,
+                      std::span<const std::uint8_t> message) noexcept {
   dnstap::TapRecord r;
   r.type = type;
-  r.protocol = !client.tcp()                           ? dnstap::Protocol::kUdp
+  r.protocol = !client.tcp()                         ? dnstap::Protocol::kUdp
                : streams_[client.conn].tls != kNoTls ? dnstap::Protocol::kDot
-                                                       : dnstap::Protocol::kTcp;
+                                                     : dnstap::Protocol::kTcp;
   r.block = client.block;
   r.query_time_us = client.start_us;
   if (type == dnstap::MessageType::kClientResponse) r.response_time_us = NowUs();
-  r.query_address = TapClientAddress(client.conn, client.conn_generation, client.addr, client.addr_len);
+  r.query_address =
+      TapClientAddress(client.conn, client.conn_generation, client.addr, client.addr_len);
   const SockAddr& local = routes_.listeners[listeners_[client.listener].spec].address;
   r.response_address = dnstap::ToTapAddress(local.get(), local.len);
   Tap(r, message);
 }
 
-dnstap::TapRecord Shard::ForwarderRecord(const InflightSlot& slot, std::uint8_t upstream) const noexcept {
+dnstap::TapRecord Shard::ForwarderRecord(const InflightSlot& slot,
+                                         std::uint8_t upstream) const noexcept {
   dnstap::TapRecord r;
   r.protocol = !slot.tcp_upstream             ? dnstap::Protocol::kUdp
                : slot.forward->tls != nullptr ? dnstap::Protocol::kDot
@@ -43,8 +49,9 @@ dnstap::TapRecord Shard::ForwarderRecord(const InflightSlot& slot, std::uint8_t 
   r.block = static_cast<std::uint16_t>(slot.forward->block);  // a refresh has no client block
   // As CoreDNS's forward writes them: the client asked (query_address), the upstream
   // answers (response_address).
-  r.query_address = TapClientAddress(slot.conn, slot.conn_generation, reinterpret_cast<const sockaddr*>(&slot.client),
-                                     slot.client_len);
+  r.query_address =
+      TapClientAddress(slot.conn, slot.conn_generation,
+                       reinterpret_cast<const sockaddr*>(&slot.client), slot.client_len);
   const SockAddr& to = slot.forward->upstreams[upstream];
   r.response_address = dnstap::ToTapAddress(to.get(), to.len);
   return r;

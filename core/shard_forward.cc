@@ -63,7 +63,8 @@ void Shard::OnQuery(std::uint32_t listener, std::uint16_t bid, int res) {
     return;
   }
   if (question_samples_ && question_samples_->Due()) {
-    if (const std::optional<std::uint32_t> hash = QuestionSteeringHash({rx.payload, rx.len}, *succession_.steering)) {
+    if (const std::optional<std::uint32_t> hash =
+            QuestionSteeringHash({rx.payload, rx.len}, *succession_.steering)) {
       question_samples_->Push(*hash);
     }
   }
@@ -90,7 +91,8 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
   bool edited_in_place = false;
   auto reply = [&](std::uint16_t rcode, bool with_question, std::uint16_t ede = kNoEde,
                    LogError error = LogError::kNone) {
-    if (edited_in_place) client = Unrewritten(client, bid, original);  // `msg` and `q` are as received again
+    if (edited_in_place)
+      client = Unrewritten(client, bid, original);  // `msg` and `q` are as received again
     wire::Result<std::size_t> len =
         with_question ? wire::BuildErrorAnswer(msg, *q, {rcode, ede != kNoEde, ede}, room)
                       : wire::BuildHeaderOnlyAnswer(msg, rcode, room);
@@ -129,20 +131,22 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
   // The block's stages (core/pipeline/), around the cache; the forward comes last.
   const Pipeline& pipeline = routes_.blocks[route].pipeline;
   if (pipeline.nsid) client.nsid = wire::HasOption(msg, q->opt, wire::edns::kOptionNsid);
-  QueryContext ctx{query, *q, lookup.qname, client.addr, client.tcp(), room, counters_, client.udp_size};
+  QueryContext ctx{query,        *q,   lookup.qname, client.addr,
+                   client.tcp(), room, counters_,    client.udp_size};
   auto stages_handled_at = [&](std::span<const Stage> stages, QueryContext& at) {
     const Verdict verdict = Pipeline::Run(stages, at);
     client.udp_size = at.udp_size;  // bufsize may have lowered it
     switch (verdict) {
-      case Verdict::kNext:
-        return false;
+      case Verdict::kNext: return false;
       case Verdict::kAnswered:
         if (client.rewrite == nullptr) {
           ReplyFromStage(client, room, at.answer_len);
-        } else if (const std::size_t len = RevertStageAnswer(client, room, at.answer_len, original); len > 0) {
+        } else if (const std::size_t len = RevertStageAnswer(client, room, at.answer_len, original);
+                   len > 0) {
           ReplyFromStage(AsAsked(client, original), room, len);
         } else {
-          ++counters_.rewrite_failures;  // the stage's answer is over the query: the error is made from `original`
+          ++counters_.rewrite_failures;  // the stage's answer is over the query: the error is made
+                                         // from `original`
           ReplyRewriteFailure(AsAsked(client, original), original);
         }
         break;
@@ -153,7 +157,9 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
     query_buffers_.Release(bid);
     return true;
   };
-  auto stages_handled = [&](std::span<const Stage> stages) { return stages_handled_at(stages, ctx); };
+  auto stages_handled = [&](std::span<const Stage> stages) {
+    return stages_handled_at(stages, ctx);
+  };
   // bufsize edits the query before dnstap, the metrics and the other stages see it.
   if (stages_handled(pipeline.query_edits)) return;
   lookup.refresh_udp_size = pipeline.bufsize;
@@ -170,12 +176,12 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
   // Keyed for the cache and coalescing only when a forward takes the name as asked (a
   // name that only its rewrite sends to a forward goes alone, uncached), and the block's
   // rewrite gives no query its client's own data.
-  const bool keyed = lookup.forward != nullptr && (lookup.rewrite == nullptr || !lookup.rewrite->per_client());
+  const bool keyed =
+      lookup.forward != nullptr && (lookup.rewrite == nullptr || !lookup.rewrite->per_client());
   if (keyed) {
-    std::uint8_t key_flags =
-        static_cast<std::uint8_t>((q->opt.present() ? CacheKey::kEdns : 0) |
-                                  (q->opt.do_bit() ? CacheKey::kDo : 0) |
-                                  ((q->flags & wire::flag::kCd) != 0 ? CacheKey::kCd : 0));
+    std::uint8_t key_flags = static_cast<std::uint8_t>(
+        (q->opt.present() ? CacheKey::kEdns : 0) | (q->opt.do_bit() ? CacheKey::kDo : 0) |
+        ((q->flags & wire::flag::kCd) != 0 ? CacheKey::kCd : 0));
     // An answer tailored to a client subnet (and echoing it) is shared, from the cache or
     // with coalesced waiters, only with queries for the same subnet.
     std::span<const std::uint8_t> client_subnet;
@@ -185,7 +191,8 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
       });
     }
     if (client_subnet.data() != nullptr) key_flags |= CacheKey::kEcs;
-    lookup.key = MakeCacheKey(lookup.forward->cache_id, lookup.qname, q->qtype, q->qclass, key_flags, client_subnet);
+    lookup.key = MakeCacheKey(lookup.forward->cache_id, lookup.qname, q->qtype, q->qclass,
+                              key_flags, client_subnet);
     if (routes_.blocks[route].cache && cache_) {
       lookup.policy = &*routes_.blocks[route].cache;
       if (ServeFromCache(client, lookup, now)) return query_buffers_.Release(bid);
@@ -194,18 +201,21 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
   // rewrite, after the cache (which keeps answers under the client's question): the
   // stages and the forward after it see the rewritten query.
   std::optional<wire::QueryView> edited;
-  if (lookup.rewrite != nullptr && !ApplyRewrite(client, query, *q, route, lookup, original, edited, edited_in_place)) {
+  if (lookup.rewrite != nullptr &&
+      !ApplyRewrite(client, query, *q, route, lookup, original, edited, edited_in_place)) {
     ++counters_.rewrite_failures;
     return reply(wire::rcode::kServFail, true);
   }
   std::optional<QueryContext> edited_ctx;
   if (edited) {
-    edited_ctx.emplace(QueryContext{query.first(edited->size), *edited, lookup.qname, client.addr, client.tcp(), room,
-                                    counters_, client.udp_size});
+    edited_ctx.emplace(QueryContext{query.first(edited->size), *edited, lookup.qname, client.addr,
+                                    client.tcp(), room, counters_, client.udp_size});
   }
   QueryContext& stage_ctx = edited_ctx ? *edited_ctx : ctx;
   if (lookup.forward == nullptr) {
-    if (stages_handled_at(pipeline.after_cache, stage_ctx) || stages_handled_at(pipeline.after_forward, stage_ctx)) return;
+    if (stages_handled_at(pipeline.after_cache, stage_ctx) ||
+        stages_handled_at(pipeline.after_forward, stage_ctx))
+      return;
     ++counters_.servfail_no_forward;
     return reply(wire::rcode::kServFail, true, kNoEde, LogError::kNoForward);
   }
@@ -213,7 +223,8 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
   const ForwardRoute& forward = *lookup.forward;
   if (FailsFast(forward)) {
     ++counters_.servfail_all_down;  // failfast_all_unhealthy_upstreams
-    return reply(wire::rcode::kServFail, true, wire::ede::kNoReachableAuthority, LogError::kNoHealthyUpstreams);
+    return reply(wire::rcode::kServFail, true, wire::ede::kNoReachableAuthority,
+                 LogError::kNoHealthyUpstreams);
   }
   const std::uint32_t index = inflight_.Take();
   if (index == InflightTable::kNone) {
@@ -259,11 +270,12 @@ void Shard::SendToUpstream(std::uint32_t index) {
   std::uint8_t* scratch = query_buffers_.Scratch(slot.query_buffer);
   const OutgoingQuery pieces =
       LayOutQuery({query, slot.query_len}, slot.qname_len, slot.opt_rdata, spelled, cookie,
-                  std::span<std::uint8_t, kOutgoingScratchSize>(scratch + kSpelledNameLen, kOutgoingScratchSize));
+                  std::span<std::uint8_t, kOutgoingScratchSize>(scratch + kSpelledNameLen,
+                                                                kOutgoingScratchSize));
   query_buffers_.Hold(slot.query_buffer);
-  QueueSend(upstream_udp_.fd(slot.upstream_socket), kSendUpstream, index,
-            slot.generation, slot.query_buffer, query_sends_[slot.query_buffer], query,
-            slot.query_len, upstream.get(), upstream.len, {}, &pieces);
+  QueueSend(upstream_udp_.fd(slot.upstream_socket), kSendUpstream, index, slot.generation,
+            slot.query_buffer, query_sends_[slot.query_buffer], query, slot.query_len,
+            upstream.get(), upstream.len, {}, &pieces);
 }
 
 void Shard::OnTimeout(std::uint32_t index) {
@@ -284,14 +296,16 @@ void Shard::OnTimeout(std::uint32_t index) {
   if (retry == Retry::kRetried) return;
   // Every attempt failed, or every upstream is now down and the forward fails fast.
   ForgetPending(slot);
-  if (slot.cache_policy != nullptr && slot.cache_policy->stale_seconds > 0 && ServeStale(index, now)) {
+  if (slot.cache_policy != nullptr && slot.cache_policy->stale_seconds > 0 &&
+      ServeStale(index, now)) {
     return;
   }
   const bool all_down = retry == Retry::kAllDown;
   ++(all_down ? counters_.servfail_all_down : counters_.servfail_timeout);
   FailWaiters(index);
   if (slot.has_client()) {
-    ReplyServfail(ClientOf(slot), all_down ? LogError::kNoHealthyUpstreams : LogError::kUpstreamsFailed);
+    ReplyServfail(ClientOf(slot),
+                  all_down ? LogError::kNoHealthyUpstreams : LogError::kUpstreamsFailed);
   }
   ReleaseSlot(index);
 }
@@ -317,7 +331,8 @@ void Shard::OnAnswer(std::uint32_t socket, std::uint16_t bid, int res) {
     return;
   }
   const std::uint16_t txid = wire::GetId({rx.payload, rx.len});
-  const std::uint32_t index = pending_.Find(PendingIndex::Key(static_cast<std::uint16_t>(socket), txid));
+  const std::uint32_t index =
+      pending_.Find(PendingIndex::Key(static_cast<std::uint16_t>(socket), txid));
   if (index == PendingIndex::kEmpty) {
     ++counters_.dropped_unsolicited;  // late, duplicate, or forged
     answer_buffers_.Recycle(bid);
@@ -335,7 +350,8 @@ void Shard::OnAnswer(std::uint32_t socket, std::uint16_t bid, int res) {
 }
 
 void Shard::OnUpstreamAnswer(std::uint32_t index, std::uint8_t upstream, std::uint16_t txid,
-                             std::span<std::uint8_t> answer, bool cut, Owner owner, std::uint16_t bid) {
+                             std::span<std::uint8_t> answer, bool cut, Owner owner,
+                             std::uint16_t bid) {
   InflightSlot& slot = inflight_[index];
   const wire::Question question{QnameOf(slot), slot.qtype, slot.qclass};
   if (wire::MatchAnswer(answer, txid, slot.opcode, question) != wire::Error::kOk) {
@@ -358,7 +374,8 @@ void Shard::OnUpstreamAnswer(std::uint32_t index, std::uint8_t upstream, std::ui
   }
   const std::int64_t now = NowMs();
   // Only the UDP path hands over an answer it owns (TCP and DoT lend their read buffer).
-  if (!AcceptCookie(index, upstream, txid, answer, *info, owner == kOwnsAnswer, now)) return GiveBack(owner, bid);
+  if (!AcceptCookie(index, upstream, txid, answer, *info, owner == kOwnsAnswer, now))
+    return GiveBack(owner, bid);
   // What the answer says of the upstream: a SERVFAIL is a failure, anything else proof
   // of life. Only the current attempt's answer times the round trip.
   const ForwardRoute& forward = *slot.forward;
@@ -371,9 +388,11 @@ void Shard::OnUpstreamAnswer(std::uint32_t index, std::uint8_t upstream, std::ui
   if (upstream == slot.upstream && slot.pending) {
     const std::int64_t rtt_us = NowUs() - slot.sent_us;
     rtt_[upstream_id].Record(rtt_us);
-    metrics_.upstreams[upstream_id].duration.Observe(static_cast<std::uint64_t>(rtt_us), kDurationBoundsUs);
+    metrics_.upstreams[upstream_id].duration.Observe(static_cast<std::uint64_t>(rtt_us),
+                                                     kDurationBoundsUs);
   }
-  const std::uint16_t rcode_bit = static_cast<std::uint16_t>(info->rcode < 16 ? 1u << info->rcode : 0);
+  const std::uint16_t rcode_bit =
+      static_cast<std::uint16_t>(info->rcode < 16 ? 1u << info->rcode : 0);
   if ((forward.failover_rcodes & rcode_bit) != 0) {
     // `failover RCODE`: try the next upstream; the last one's answer stands.
     ForgetPending(slot);
@@ -399,7 +418,8 @@ void Shard::OnUpstreamAnswer(std::uint32_t index, std::uint8_t upstream, std::ui
     GiveBack(owner, bid);
     ForgetPending(slot);
     FailWaiters(index);
-    if (slot.has_client()) ReplyError(ClientOf(slot), {wire::rcode::kServFail, false, 0, false}, LogError::kNone);
+    if (slot.has_client())
+      ReplyError(ClientOf(slot), {wire::rcode::kServFail, false, 0, false}, LogError::kNone);
     return ReleaseSlot(index);
   }
   const bool failed = info->rcode == wire::rcode::kServFail || info->rcode == wire::rcode::kRefused;
@@ -460,7 +480,8 @@ bool Shard::PlaceAnswer(const InflightSlot& slot, std::span<const std::uint8_t> 
   if (!big_buffers_.available()) return false;  // every big buffer waits on slow clients
   if (slot.conn != kNoSlot) {
     const Stream& client = streams_[slot.conn];
-    if (client.generation == slot.conn_generation && client.big_held >= kBigBuffersPerConnection) return false;
+    if (client.generation == slot.conn_generation && client.big_held >= kBigBuffersPerConnection)
+      return false;
   }
   owner = kOwnsBig;
   bid = big_buffers_.Take();

@@ -64,7 +64,8 @@ void Shard::HandOverFresh(int fd, std::uint32_t listener) {
   ++counters_.tcp_handed_over;
 }
 
-HandedStream Shard::Handed(std::uint32_t listener, const sockaddr_in6& peer, socklen_t peer_len, int fd) const {
+HandedStream Shard::Handed(std::uint32_t listener, const sockaddr_in6& peer, socklen_t peer_len,
+                           int fd) const {
   HandedStream handed;
   handed.fd = ring::UniqueFd(fd);
   const ListenerSpec& spec = routes_.listeners[tcp_listeners_[listener].spec];
@@ -86,10 +87,12 @@ void Shard::AdoptStream(HandedStream& handed) {
     return;
   }
   const std::uint32_t listener = TcpListenerFor(handed.listener);
-  SSL_CTX* tls = listener != kNoConn ? routes_.listeners[tcp_listeners_[listener].spec].tls : nullptr;
+  SSL_CTX* tls =
+      listener != kNoConn ? routes_.listeners[tcp_listeners_[listener].spec].tls : nullptr;
   // The listener must still exist and still speak the same protocol; otherwise the
   // connection closes (with `handed`), as it would have before.
-  if (listener == kNoConn || (tls != nullptr) != handed.tls_listener || client_stream_free_.empty()) {
+  if (listener == kNoConn || (tls != nullptr) != handed.tls_listener ||
+      client_stream_free_.empty()) {
     ++counters_.tcp_refused;
     return;
   }
@@ -125,7 +128,8 @@ void Shard::AdoptStream(HandedStream& handed) {
 
 std::uint32_t Shard::TcpListenerFor(const SockAddr& address) const noexcept {
   for (std::uint32_t i = 0; i < tcp_listeners_.size(); ++i) {
-    if (SameEndpoint(routes_.listeners[tcp_listeners_[i].spec].address.get(), address.get())) return i;
+    if (SameEndpoint(routes_.listeners[tcp_listeners_[i].spec].address.get(), address.get()))
+      return i;
   }
   return kNoConn;
 }

@@ -32,16 +32,16 @@ enum Op : std::uint8_t {
   kRecvListener = 1,
   kRecvUpstream,
   kSendUpstream,
-  kSendAnswer,   // from an answer buffer: recycle it when done
-  kSendReply,    // from a query buffer (an error answer written in place)
-  kSendBig,      // from a big buffer
+  kSendAnswer,  // from an answer buffer: recycle it when done
+  kSendReply,   // from a query buffer (an error answer written in place)
+  kSendBig,     // from a big buffer
   kCancel,
-  kAccept,       // multishot accept on a TCP listener
-  kStreamRecv,   // a TCP connection (client or upstream) received
+  kAccept,      // multishot accept on a TCP listener
+  kStreamRecv,  // a TCP connection (client or upstream) received
   kStreamSend,
   kConnect,
-  kIgnore,       // completions nobody waits for (linked timeouts)
-  kWake,         // wake_'s read: another thread wants the loop's attention
+  kIgnore,  // completions nobody waits for (linked timeouts)
+  kWake,    // wake_'s read: another thread wants the loop's attention
 };
 // Who gives back the buffer a write or send reads from. kBorrowed: an answer still in
 // an upstream stream's read buffer, to be placed in a buffer of its own before it is

@@ -42,7 +42,7 @@ inline constexpr std::uint32_t kRewriteScratchSize = 65535;
 // out of the way of everything written into the buffer's room.
 inline constexpr std::uint32_t kSpelledNameLen = 256;
 inline constexpr std::uint32_t kRewriteStashOffset = 384;  // into the scratch
-inline constexpr std::uint32_t kRewriteStashSize = 264;   // an OriginalQuestion, rounded up
+inline constexpr std::uint32_t kRewriteStashSize = 264;    // an OriginalQuestion, rounded up
 inline constexpr std::uint32_t kUpstreamScratch = kRewriteStashOffset + kRewriteStashSize;
 static_assert(kSpelledNameLen + kOutgoingScratchSize <= kRewriteStashOffset);
 
@@ -65,7 +65,8 @@ inline constexpr std::uint32_t kUpstreamStreamBuffer = 2 * (65535 + 2);
 inline constexpr std::uint64_t kUpstreamReceiveBytesPerFamily = 4 << 20;
 inline constexpr int kMinUpstreamReceiveBuffer = 4096;
 inline int UpstreamReceiveBuffer(std::uint32_t sockets_per_family) {
-  const std::uint64_t share = kUpstreamReceiveBytesPerFamily / 2 / (sockets_per_family > 0 ? sockets_per_family : 1);
+  const std::uint64_t share =
+      kUpstreamReceiveBytesPerFamily / 2 / (sockets_per_family > 0 ? sockets_per_family : 1);
   return static_cast<int>(share > kMinUpstreamReceiveBuffer ? share : kMinUpstreamReceiveBuffer);
 }
 // What the kernel holds for a bound UDP socket with a multishot receive armed: socket,

@@ -20,9 +20,9 @@ struct Lookup {
   const CachePolicy* policy = nullptr;  // null: not cached
   CacheKey key;
   std::span<const std::uint8_t> qname;
-  std::uint16_t refresh_udp_size = 0;  // bufsize's SIZE for a refresh's OPT; 0: ringdns's own
+  std::uint16_t refresh_udp_size = 0;     // bufsize's SIZE for a refresh's OPT; 0: ringdns's own
   const RewriteStage* rewrite = nullptr;  // the block's rules, which a refresh applies too
-  zones::RouteId route = 0;               // the block, whose forward a rewritten refresh picks again
+  zones::RouteId route = 0;  // the block, whose forward a rewritten refresh picks again
 };
 
 }  // namespace ringdns::core

@@ -28,7 +28,9 @@ void Shard::CacheCapacities(const ShardOptions& options, const RouteTable& route
     capacity[1] = std::max(capacity[1], block.cache->denial_capacity);
   }
   for (std::uint32_t& c : capacity) {
-    if (c > 0) c = std::max<std::uint32_t>(1, static_cast<std::uint32_t>(std::uint64_t{c} * options.cache_percent / 100));
+    if (c > 0)
+      c = std::max<std::uint32_t>(
+          1, static_cast<std::uint32_t>(std::uint64_t{c} * options.cache_percent / 100));
   }
 }
 
@@ -41,13 +43,16 @@ std::uint64_t Shard::MemoryBound(const ShardOptions& o, const RouteTable& routes
   bound += std::uint64_t{o.answer_buffers} * (kAnswerBufferSize + sizeof(io_uring_buf));
   bound += owned * kQueryBufferSize + std::uint64_t{o.big_buffers} * kBigBufferSize;
   bound += (all_query + o.answer_buffers + o.big_buffers) * sizeof(SendContext) + all_query;
-  bound += all_query * kUpstreamScratch;  // 0x20 spellings, COOKIE pieces, rewrite's original questions
-  if (std::any_of(routes.blocks.begin(), routes.blocks.end(), [](const BlockRoute& b) { return b.pipeline.rewrite.has_value(); })) {
+  bound +=
+      all_query * kUpstreamScratch;  // 0x20 spellings, COOKIE pieces, rewrite's original questions
+  if (std::any_of(routes.blocks.begin(), routes.blocks.end(),
+                  [](const BlockRoute& b) { return b.pipeline.rewrite.has_value(); })) {
     bound += kRewriteScratchSize;  // where rewritten answers are re-encoded
   }
   // Upstream UDP sockets: the kernel's socket, file and inode, and the multishot receive,
   // charged to the same cgroup (a replacement is open while its socket's receive ends).
-  bound += std::uint64_t{routes.upstream_family_count()} * o.upstream_sockets * 3 / 2 * kKernelSocketBytes;
+  bound += std::uint64_t{routes.upstream_family_count()} * o.upstream_sockets * 3 / 2 *
+           kKernelSocketBytes;
   // ... and the answers they may queue while the answer ring is empty.
   bound += std::uint64_t{routes.upstream_family_count()} * o.upstream_sockets * 2 *
            static_cast<std::uint64_t>(UpstreamReceiveBuffer(o.upstream_sockets));
@@ -55,21 +60,25 @@ std::uint64_t Shard::MemoryBound(const ShardOptions& o, const RouteTable& routes
   const std::uint64_t upstream_streams = std::uint64_t{routes.upstream_count} * kStreamsPerPool;
   const std::uint64_t streams = o.tcp_connections + upstream_streams;
   bound += streams * sizeof(Stream) + TimerWheel::MemoryBound(static_cast<std::uint32_t>(streams));
-  bound += std::uint64_t{o.tcp_connections} * (kClientStreamBuffer + o.tcp_inflight_per_connection * sizeof(PendingWrite));
+  bound += std::uint64_t{o.tcp_connections} *
+           (kClientStreamBuffer + o.tcp_inflight_per_connection * sizeof(PendingWrite));
   bound += upstream_streams * (kUpstreamStreamBuffer + o.upstream_tcp_queue * sizeof(PendingWrite));
   // Queries in flight and their indexes.
   bound += std::uint64_t{o.slots} * (sizeof(InflightSlot) + sizeof(std::uint32_t));
-  bound += TimerWheel::MemoryBound(o.slots) + PendingIndex::MemoryBound(o.slots) + CoalescingIndex::MemoryBound(o.slots);
+  bound += TimerWheel::MemoryBound(o.slots) + PendingIndex::MemoryBound(o.slots) +
+           CoalescingIndex::MemoryBound(o.slots);
   // DNS over TLS, when any listener or upstream speaks it.
   bool tls = !routes.tls_contexts.empty();
   for (const BlockRoute& block : routes.blocks) {
     for (const ForwardRoute& f : block.forwards) tls = tls || f.tls != nullptr;
   }
   if (tls) {
-    bound += (o.tls_connections + upstream_streams) * (sizeof(TlsConnection) + 2 * kTlsCipherBuffer + kTlsSessionBytes);
+    bound += (o.tls_connections + upstream_streams) *
+             (sizeof(TlsConnection) + 2 * kTlsCipherBuffer + kTlsSessionBytes);
   }
   // `dnstap`: the ring of tapped records.
-  if (std::any_of(routes.blocks.begin(), routes.blocks.end(), [](const BlockRoute& b) { return b.taps(); })) {
+  if (std::any_of(routes.blocks.begin(), routes.blocks.end(),
+                  [](const BlockRoute& b) { return b.taps(); })) {
     bound += dnstap::kShardTapQueueBytes;
   }
   std::uint32_t cache[2];

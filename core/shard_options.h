@@ -10,20 +10,20 @@
 namespace ringdns::core {
 
 struct ShardOptions {
-  std::uint32_t slots = 65536;              // in-flight queries
-  std::uint32_t query_buffers = 4096;       // power of two; also bounds queries held
-  std::uint32_t answer_buffers = 2048;      // power of two
+  std::uint32_t slots = 65536;          // in-flight queries
+  std::uint32_t query_buffers = 4096;   // power of two; also bounds queries held
+  std::uint32_t answer_buffers = 2048;  // power of two
   // Upstream UDP sockets per address family, each on a random port (RFC 5452): a blind
   // forger must hit the one a query left from (SECURITY.md has the sum).
   std::uint32_t upstream_sockets = 256;
   // Each upstream socket serves about this long, then gives up its port for a fresh
   // one (core/upstream/port_rotation.h). 0: never.
   std::int64_t upstream_socket_lifetime_ms = 32000;
-  std::uint32_t refresh_buffers = 64;       // cache refreshes (prefetch, stale) in flight
-  std::uint32_t max_waiters = 256;          // identical queries chained behind one upstream query
+  std::uint32_t refresh_buffers = 64;  // cache refreshes (prefetch, stale) in flight
+  std::uint32_t max_waiters = 256;     // identical queries chained behind one upstream query
   // DNS over TCP from clients (RFC 7766); timeouts are CoreDNS's `timeouts` defaults.
-  std::uint32_t tcp_connections = 1024;     // client connections per shard
-  std::uint32_t tcp_query_buffers = 1024;   // TCP queries held per shard
+  std::uint32_t tcp_connections = 1024;            // client connections per shard
+  std::uint32_t tcp_query_buffers = 1024;          // TCP queries held per shard
   std::uint32_t tcp_inflight_per_connection = 64;  // beyond: stop reading that connection
   std::uint32_t tcp_queries_per_connection = 0;    // then close it; 0: no limit
   std::int64_t tcp_idle_timeout_ms = 10000;

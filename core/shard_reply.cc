@@ -32,7 +32,8 @@ void Shard::WriteOverQuery(const Client& client, absl::FunctionRef<void(const Cl
   // Copies of the query still waiting to go upstream are of no use once it is answered.
   if (!query_buffers_.SoleHolder(client.bid)) CancelUnsentWrites(client.bid);
   if (query_buffers_.SoleHolder(client.bid)) {  // only the caller holds it
-    if (client.rewrite != nullptr) return write(Unrewritten(client, client.bid, StashedQuestion(client.bid)));
+    if (client.rewrite != nullptr)
+      return write(Unrewritten(client, client.bid, StashedQuestion(client.bid)));
     return write(client);
   }
   Client moved = client;
@@ -45,9 +46,11 @@ void Shard::WriteOverQuery(const Client& client, absl::FunctionRef<void(const Cl
     return;
   }
   if (client.rewrite != nullptr) {
-    moved = Unrewritten(client, moved.bid, StashedQuestion(client.bid));  // the client's question, in the copy
+    moved = Unrewritten(client, moved.bid,
+                        StashedQuestion(client.bid));  // the client's question, in the copy
   } else {
-    std::memcpy(query_buffers_.Payload(moved.bid), query_buffers_.Payload(client.bid), client.query_len);
+    std::memcpy(query_buffers_.Payload(moved.bid), query_buffers_.Payload(client.bid),
+                client.query_len);
   }
   write(moved);
   query_buffers_.Release(moved.bid);
@@ -92,7 +95,8 @@ void Shard::SendToClient(const Client& client, std::uint8_t* data, std::size_t l
   if (client.block != kNoBlock && len >= wire::header::kSize) {
     const BlockRoute& block = routes_.blocks[client.block];
     if (!block.pipeline.answer_hooks.empty()) {
-      AnswerContext ctx{{data, len}, random_, AnswerRoom(client, data, len, owner, bid), client.nsid};
+      AnswerContext ctx{
+          {data, len}, random_, AnswerRoom(client, data, len, owner, bid), client.nsid};
       Pipeline::RunAnswer(block.pipeline.answer_hooks, ctx);
       len = ctx.message.size();
     }
@@ -103,8 +107,8 @@ void Shard::SendToClient(const Client& client, std::uint8_t* data, std::size_t l
     BlockMetrics& m = metrics_.blocks[client.block];
     const std::size_t rcode = wire::LoadU16(data + wire::header::kFlags) & wire::flag::kRcodeMask;
     ++m.responses[rcode];
-    m.duration[TypeSlot(client.qtype)].Observe(static_cast<std::uint64_t>(NowUs() - client.start_us),
-                                               kDurationBoundsUs);
+    m.duration[TypeSlot(client.qtype)].Observe(
+        static_cast<std::uint64_t>(NowUs() - client.start_us), kDurationBoundsUs);
     m.response_size[client.tcp() ? kTcp : kUdp].Observe(len, kSizeBounds);
   }
   if (client.tcp()) {
@@ -114,22 +118,22 @@ void Shard::SendToClient(const Client& client, std::uint8_t* data, std::size_t l
   const int fd = listeners_[client.listener].fd.get();
   switch (owner) {
     case kOwnsQuery:
-      return QueueSend(fd, kSendReply, 0, 0, bid, query_sends_[bid], data, len, client.addr, client.addr_len,
-                       client.source);
+      return QueueSend(fd, kSendReply, 0, 0, bid, query_sends_[bid], data, len, client.addr,
+                       client.addr_len, client.source);
     case kOwnsAnswer:
-      return QueueSend(fd, kSendAnswer, 0, 0, bid, answer_sends_[bid], data, len, client.addr, client.addr_len,
-                       client.source);
+      return QueueSend(fd, kSendAnswer, 0, 0, bid, answer_sends_[bid], data, len, client.addr,
+                       client.addr_len, client.source);
     case kOwnsBig:
-      return QueueSend(fd, kSendBig, 0, 0, bid, big_sends_[bid], data, len, client.addr, client.addr_len,
-                       client.source);
+      return QueueSend(fd, kSendBig, 0, 0, bid, big_sends_[bid], data, len, client.addr,
+                       client.addr_len, client.source);
     case kOwnsNothing:
     case kBorrowed:  // never sent from where it lies: PlaceAnswer moved it
       return;
   }
 }
 
-std::span<std::uint8_t> Shard::AnswerRoom(const Client& client, std::uint8_t* data, std::size_t len, Owner owner,
-                                          std::uint16_t bid) noexcept {
+std::span<std::uint8_t> Shard::AnswerRoom(const Client& client, std::uint8_t* data, std::size_t len,
+                                          Owner owner, std::uint16_t bid) noexcept {
   std::span<std::uint8_t> buffer;  // the whole buffer the answer lies in
   switch (owner) {
     case kOwnsQuery: buffer = {query_buffers_.Payload(bid), kQueryRoom}; break;
@@ -149,10 +153,13 @@ void Shard::ReplyRewriteFailure(const Client& client, const OriginalQuestion& or
   // The query's bytes are gone: SERVFAIL is built from its question alone.
   std::uint8_t* payload = query_buffers_.Payload(client.bid);
   const wire::Result<std::size_t> len = wire::BuildQuery(
-      {client.id, wire::flag::kRd, original.name(), original.qtype, original.qclass, false, false}, {payload, kQueryRoom});
-  const wire::Result<wire::QueryView> q = len ? wire::ParseQuery({payload, *len}) : wire::Result<wire::QueryView>(len.error());
+      {client.id, wire::flag::kRd, original.name(), original.qtype, original.qclass, false, false},
+      {payload, kQueryRoom});
+  const wire::Result<wire::QueryView> q =
+      len ? wire::ParseQuery({payload, *len}) : wire::Result<wire::QueryView>(len.error());
   const wire::Result<std::size_t> answer =
-      q ? wire::BuildErrorAnswer({payload, *len}, *q, {wire::rcode::kServFail, false, 0, false}, {payload, kQueryRoom})
+      q ? wire::BuildErrorAnswer({payload, *len}, *q, {wire::rcode::kServFail, false, 0, false},
+                                 {payload, kQueryRoom})
         : wire::Result<std::size_t>(q.error());
   if (answer) {
     ReplyFromQueryBuffer(client, *answer, LogError::kNone);
@@ -177,8 +184,9 @@ void Shard::ReplyFromStage(const Client& client, std::span<std::uint8_t> room, s
   ReplyFromQueryBuffer(client, len, LogError::kNone);
 }
 
-std::size_t Shard::FitForUdp(std::uint16_t block, std::span<std::uint8_t> answer, const wire::ResponseInfo& info,
-                             std::uint16_t udp_size, bool& cut) noexcept {
+std::size_t Shard::FitForUdp(std::uint16_t block, std::span<std::uint8_t> answer,
+                             const wire::ResponseInfo& info, std::uint16_t udp_size,
+                             bool& cut) noexcept {
   cut = false;
   if (answer.size() <= udp_size) return answer.size();
   if (block != kNoBlock && routes_.blocks[block].pipeline.minimal) {
@@ -191,9 +199,10 @@ std::size_t Shard::FitForUdp(std::uint16_t block, std::span<std::uint8_t> answer
         ++counters_.invariant_violations;
         // The header alone, TC set and no section: the client asks again over TCP.
         wire::StoreU16(answer.data() + wire::header::kFlags,
-                       static_cast<std::uint16_t>(wire::LoadU16(answer.data() + wire::header::kFlags) | wire::flag::kTc));
-        for (const std::size_t count : {wire::header::kQdCount, wire::header::kAnCount, wire::header::kNsCount,
-                                        wire::header::kArCount}) {
+                       static_cast<std::uint16_t>(
+                           wire::LoadU16(answer.data() + wire::header::kFlags) | wire::flag::kTc));
+        for (const std::size_t count : {wire::header::kQdCount, wire::header::kAnCount,
+                                        wire::header::kNsCount, wire::header::kArCount}) {
           wire::StoreU16(answer.data() + count, 0);
         }
         return wire::header::kSize;

@@ -21,7 +21,8 @@ static_assert(sizeof(OriginalQuestion) <= kRewriteStashSize);
 OriginalQuestion Shard::QuestionOf(std::uint16_t bid, const wire::QueryView& q) noexcept {
   OriginalQuestion original;
   original.qname_len = static_cast<std::uint8_t>(q.qname_len);
-  std::memcpy(original.qname.data(), query_buffers_.Payload(bid) + wire::header::kSize, q.qname_len);
+  std::memcpy(original.qname.data(), query_buffers_.Payload(bid) + wire::header::kSize,
+              q.qname_len);
   original.qtype = q.qtype;
   original.qclass = q.qclass;
   return original;
@@ -43,7 +44,8 @@ std::span<const std::uint8_t> Shard::AskedQnameOf(const InflightSlot& slot) noex
   return {stash + offsetof(OriginalQuestion, qname), stash[offsetof(OriginalQuestion, qname_len)]};
 }
 
-Client Shard::Unrewritten(const Client& client, std::uint16_t into, const OriginalQuestion& original) noexcept {
+Client Shard::Unrewritten(const Client& client, std::uint16_t into,
+                          const OriginalQuestion& original) noexcept {
   const std::uint8_t* from = query_buffers_.Payload(client.bid);
   std::uint8_t* to = query_buffers_.Payload(into);
   // Everything after the rewritten question (the other sections) follows the original.
@@ -72,12 +74,13 @@ Client Shard::Unrewritten(const Client& client, std::uint16_t into, const Origin
   return restored;
 }
 
-bool Shard::ApplyRewrite(Client& client, std::span<std::uint8_t> query, const wire::QueryView& q, zones::RouteId route,
-                         Lookup& lookup, OriginalQuestion& original, std::optional<wire::QueryView>& edited,
-                         bool& edited_in_place) noexcept {
+bool Shard::ApplyRewrite(Client& client, std::span<std::uint8_t> query, const wire::QueryView& q,
+                         zones::RouteId route, Lookup& lookup, OriginalQuestion& original,
+                         std::optional<wire::QueryView>& edited, bool& edited_in_place) noexcept {
   original = QuestionOf(client.bid, q);
-  const RewriteStage::QueryResult r = lookup.rewrite->RewriteQuery(
-      {query.data(), kQueryRoom}, q.size, q.qname_len, q.qtype, q.qclass, {client.addr, client.tcp()});
+  const RewriteStage::QueryResult r =
+      lookup.rewrite->RewriteQuery({query.data(), kQueryRoom}, q.size, q.qname_len, q.qtype,
+                                   q.qclass, {client.addr, client.tcp()});
   if (r.outcome == RewriteStage::Outcome::kFailed) return false;  // the query is as it came
   if (r.outcome == RewriteStage::Outcome::kRewritten) {
     edited_in_place = true;
@@ -101,10 +104,11 @@ bool Shard::ApplyRewrite(Client& client, std::span<std::uint8_t> query, const wi
   return true;
 }
 
-std::size_t Shard::RevertStageAnswer(const Client& client, std::span<std::uint8_t> room, std::size_t len,
-                                     const OriginalQuestion& original) noexcept {
-  const wire::Result<std::size_t> reverted = client.rewrite->RevertAnswer(
-      room.first(len), {rewrite_scratch_.get(), kRewriteScratchSize}, original, client.rewrite_matched);
+std::size_t Shard::RevertStageAnswer(const Client& client, std::span<std::uint8_t> room,
+                                     std::size_t len, const OriginalQuestion& original) noexcept {
+  const wire::Result<std::size_t> reverted =
+      client.rewrite->RevertAnswer(room.first(len), {rewrite_scratch_.get(), kRewriteScratchSize},
+                                   original, client.rewrite_matched);
   if (!reverted || *reverted > room.size()) return 0;
   std::memcpy(room.data(), rewrite_scratch_.get(), *reverted);
   if (!client.opt_added) return *reverted;
@@ -117,7 +121,8 @@ std::size_t Shard::RevertStageAnswer(const Client& client, std::span<std::uint8_
 
 Client Shard::AsAsked(const Client& client, const OriginalQuestion& original) noexcept {
   Client asked = client;
-  asked.query_len = static_cast<std::uint16_t>(client.query_len - client.qname_len + original.qname_len);
+  asked.query_len =
+      static_cast<std::uint16_t>(client.query_len - client.qname_len + original.qname_len);
   asked.qname_len = original.qname_len;
   asked.qtype = original.qtype;
   asked.rewrite = nullptr;

@@ -27,7 +27,8 @@ void Shard::FillSlot(std::uint32_t index, const Client& client, const wire::Quer
   slot.query_len = static_cast<std::uint16_t>(len);
   // A query whose additional section holds something else (a TSIG, which must stay
   // last and counted as signed) goes as it came.
-  const bool others = wire::LoadU16(query_buffers_.Payload(client.bid) + wire::header::kArCount) != (opt.present() ? 1 : 0);
+  const bool others = wire::LoadU16(query_buffers_.Payload(client.bid) + wire::header::kArCount) !=
+                      (opt.present() ? 1 : 0);
   slot.opt_rdata = others ? kOptNotLast : !opt.present() ? kNoOpt : opt.rdata_offset;
   slot.qname_len = q.qname_len;
   slot.opcode = q.opcode();

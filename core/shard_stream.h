@@ -44,20 +44,20 @@ struct Stream {
   bool closing = false;
   bool recv_armed = false;
   bool send_armed = false;
-  bool stalled = false;       // client: reading paused (in-flight limit or no buffer)
-  bool listed = false;        // client: in stalled_streams_, waiting for a buffer
-  bool draining = false;      // client: query limit reached, close once answered
-  bool handing_over = false;  // client: reading stopped; to the successor once answered
-  bool answered = false;      // upstream: a DNS message has come back on it
-  std::uint32_t inflight = 0; // client: queries not yet answered; upstream: awaiting answers
-  std::uint32_t big_held = 0; // client: big buffers its queued answers hold
+  bool stalled = false;        // client: reading paused (in-flight limit or no buffer)
+  bool listed = false;         // client: in stalled_streams_, waiting for a buffer
+  bool draining = false;       // client: query limit reached, close once answered
+  bool handing_over = false;   // client: reading stopped; to the successor once answered
+  bool answered = false;       // upstream: a DNS message has come back on it
+  std::uint32_t inflight = 0;  // client: queries not yet answered; upstream: awaiting answers
+  std::uint32_t big_held = 0;  // client: big buffers its queued answers hold
   std::uint32_t queries = 0;
-  std::uint32_t listener = 0; // client: the listener that accepted it
-  std::uint32_t pool = 0;     // upstream: (forward, upstream) pool index
+  std::uint32_t listener = 0;  // client: the listener that accepted it
+  std::uint32_t pool = 0;      // upstream: (forward, upstream) pool index
   std::int64_t opened_ms = 0;
   std::int64_t active_ms = 0;
-  std::int64_t partial_since_ms = 0;  // 0: no message half-received
-  std::int64_t send_since_ms = 0;     // 0: no write in progress
+  std::int64_t partial_since_ms = 0;    // 0: no message half-received
+  std::int64_t send_since_ms = 0;       // 0: no write in progress
   std::int64_t handshake_since_ms = 0;  // TLS: 0 once the handshake is done
   // Upstream: since when a query went out on it with nothing received since; 0 once
   // an answer leaves none waiting. At read_timeout the peer is taken for gone.
@@ -66,7 +66,7 @@ struct Stream {
   FrameReader in;
   SendQueue out;
   __kernel_timespec connect_timeout{};
-  sockaddr_in6 peer{};        // client: its address (acl), large enough for either family
+  sockaddr_in6 peer{};  // client: its address (acl), large enough for either family
   socklen_t peer_len = 0;
   // client: the address it connected to, for a view's server_ip() (a wildcard listener's
   // own is 0.0.0.0); asked of the kernel only on a wildcard and when some block has a view.

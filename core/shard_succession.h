@@ -23,7 +23,7 @@ namespace ringdns::core {
 struct CacheHandoff {
   std::unique_ptr<ResponseCache> cache;  // written by the old shard before `ready`
   std::atomic<bool> ready{false};
-  std::atomic<bool> adopted{false};      // the new shard took it (or started afresh)
+  std::atomic<bool> adopted{false};  // the new shard took it (or started afresh)
 };
 
 // What a new shard takes over from the one it replaces.
@@ -37,7 +37,7 @@ struct ShardSuccession {
     ring::UniqueFd tcp;
   };
   std::vector<Listener> listeners;
-  std::shared_ptr<CacheHandoff> cache;  // null: a fresh cache (first start)
+  std::shared_ptr<CacheHandoff> cache;     // null: a fresh cache (first start)
   std::shared_ptr<StreamHandoff> streams;  // client connections; null on first start
   // The key UDP queries are steered to shards with (core/udp_steering.h): the shard
   // samples its queries' hashes for the hot-name balancer; nullopt when not steered.

@@ -29,7 +29,8 @@ using namespace layout;
 absl::Status Shard::InitStreams() {
   // A TCP listener beside every UDP one, same index.
   for (const Socket& udp : listeners_) {
-    absl::StatusOr<ring::UniqueFd> fd = ListenerSocket(routes_.listeners[udp.spec].address, /*tcp=*/true);
+    absl::StatusOr<ring::UniqueFd> fd =
+        ListenerSocket(routes_.listeners[udp.spec].address, /*tcp=*/true);
     if (!fd.ok()) return fd.status();
     Socket& s = tcp_listeners_.emplace_back();
     s.fd = std::move(*fd);
@@ -56,7 +57,7 @@ absl::Status Shard::InitStreams() {
   }
   streams_.resize(clients + upstream_streams);
   stream_arena_ = ReservedBytes(std::size_t{clients} * kClientStreamBuffer +
-                               std::size_t{upstream_streams} * kUpstreamStreamBuffer);
+                                std::size_t{upstream_streams} * kUpstreamStreamBuffer);
   send_queue_arena_ = ReservedBytes(sizeof(PendingWrite) *
                                     (std::size_t{clients} * options_.tcp_inflight_per_connection +
                                      std::size_t{upstream_streams} * options_.upstream_tcp_queue));
@@ -67,7 +68,8 @@ absl::Status Shard::InitStreams() {
     const std::size_t size = upstream ? kUpstreamStreamBuffer : kClientStreamBuffer;
     streams_[i].in = FrameReader({next, size});
     next += size;
-    const std::uint32_t queue = upstream ? options_.upstream_tcp_queue : options_.tcp_inflight_per_connection;
+    const std::uint32_t queue =
+        upstream ? options_.upstream_tcp_queue : options_.tcp_inflight_per_connection;
     streams_[i].out = SendQueue(std::span<PendingWrite>(writes, queue));
     writes += queue;
     streams_[i].upstream = upstream;
@@ -82,8 +84,8 @@ absl::Status Shard::InitStreams() {
 
 void Shard::ArmAccept(std::uint32_t listener) {
   // When the kernel refuses, retried on the next loop turn.
-  tcp_listeners_[listener].armed =
-      ring_.AcceptMultishot(tcp_listeners_[listener].fd.get(), ring::UserData{kAccept, 0, listener, 0});
+  tcp_listeners_[listener].armed = ring_.AcceptMultishot(tcp_listeners_[listener].fd.get(),
+                                                         ring::UserData{kAccept, 0, listener, 0});
 }
 
 void Shard::OnAccept(std::uint32_t listener, const io_uring_cqe& cqe) {
@@ -105,7 +107,8 @@ void Shard::OnAccept(std::uint32_t listener, const io_uring_cqe& cqe) {
   s.peer_len = sizeof(s.peer);
   if (::getpeername(fd, reinterpret_cast<sockaddr*>(&s.peer), &s.peer_len) != 0) s.peer_len = 0;
   ++counters_.tcp_accepted;
-  if (SSL_CTX* tls = routes_.listeners[tcp_listeners_[listener].spec].tls; tls != nullptr && !StartTls(conn, tls)) {
+  if (SSL_CTX* tls = routes_.listeners[tcp_listeners_[listener].spec].tls;
+      tls != nullptr && !StartTls(conn, tls)) {
     return CloseStream(conn);
   }
   ArmStreamRecv(conn);
@@ -148,7 +151,8 @@ void Shard::ArmStreamRecv(std::uint32_t conn) {
   // DNS over TLS receives ciphertext into its session's buffer; plain TCP straight into
   // the read buffer.
   const std::span<std::uint8_t> tail =
-      s.tls != kNoTls ? std::span<std::uint8_t>(tls_[s.tls].cipher_in, kTlsCipherBuffer) : s.in.Tail();
+      s.tls != kNoTls ? std::span<std::uint8_t>(tls_[s.tls].cipher_in, kTlsCipherBuffer)
+                      : s.in.Tail();
   if (tail.empty() || !ring_.Recv(s.fd, tail, ring::UserData{kStreamRecv, s.generation, conn, 0})) {
     return CloseStream(conn);
   }
@@ -222,7 +226,8 @@ void Shard::ReadClientQueries(std::uint32_t conn, std::uint32_t budget) {
                   .conn_generation = s.generation,
                   .source = s.local};
     ServeQuery(client, {payload, len});
-    if (options_.tcp_queries_per_connection != 0 && s.queries >= options_.tcp_queries_per_connection) {
+    if (options_.tcp_queries_per_connection != 0 &&
+        s.queries >= options_.tcp_queries_per_connection) {
       ++counters_.tcp_query_limit;
       s.draining = true;  // answer what was asked, then close
     }
@@ -385,7 +390,8 @@ void Shard::ScheduleStreamTimer(std::uint32_t conn) {
     const ForwardRoute& f = *pool_forward_[PoolOf(conn)];
     deadline = s.active_ms + f.expire_ms;
     if (f.max_age_ms > 0) deadline = std::min(deadline, s.opened_ms + f.max_age_ms);
-    if (s.handshake_since_ms != 0) deadline = std::min(deadline, s.handshake_since_ms + f.read_timeout_ms);
+    if (s.handshake_since_ms != 0)
+      deadline = std::min(deadline, s.handshake_since_ms + f.read_timeout_ms);
     if (s.send_since_ms != 0) deadline = std::min(deadline, s.send_since_ms + f.read_timeout_ms);
     if (s.quiet_since_ms != 0) deadline = std::min(deadline, s.quiet_since_ms + f.read_timeout_ms);
   } else {
@@ -393,8 +399,10 @@ void Shard::ScheduleStreamTimer(std::uint32_t conn) {
     if (s.partial_since_ms != 0 && !s.stalled) {
       deadline = std::min(deadline, s.partial_since_ms + options_.tcp_read_timeout_ms);
     }
-    if (s.send_since_ms != 0) deadline = std::min(deadline, s.send_since_ms + options_.tcp_write_timeout_ms);
-    if (s.handshake_since_ms != 0) deadline = std::min(deadline, s.handshake_since_ms + options_.tls_handshake_timeout_ms);
+    if (s.send_since_ms != 0)
+      deadline = std::min(deadline, s.send_since_ms + options_.tcp_write_timeout_ms);
+    if (s.handshake_since_ms != 0)
+      deadline = std::min(deadline, s.handshake_since_ms + options_.tls_handshake_timeout_ms);
   }
   stream_timers_->Schedule(conn, deadline);
 }
@@ -427,7 +435,8 @@ void Shard::OnStreamTimer(std::uint32_t conn) {
     if (idle && (expired || too_old)) return CloseStream(conn);
     return ScheduleStreamTimer(conn);
   }
-  if (s.handshake_since_ms != 0 && now >= s.handshake_since_ms + options_.tls_handshake_timeout_ms) {
+  if (s.handshake_since_ms != 0 &&
+      now >= s.handshake_since_ms + options_.tls_handshake_timeout_ms) {
     ++counters_.tls_handshake_timeouts;  // a client that never finishes its handshake
     return CloseStream(conn);
   }
@@ -436,7 +445,8 @@ void Shard::OnStreamTimer(std::uint32_t conn) {
     return CloseStream(conn);
   }
   // A message we stopped reading ourselves (stalled) is not the client's fault.
-  if (s.partial_since_ms != 0 && !s.stalled && now >= s.partial_since_ms + options_.tcp_read_timeout_ms) {
+  if (s.partial_since_ms != 0 && !s.stalled &&
+      now >= s.partial_since_ms + options_.tcp_read_timeout_ms) {
     ++counters_.tcp_read_timeouts;  // a message begun and never finished
     return CloseStream(conn);
   }

@@ -63,7 +63,8 @@ std::uint32_t Shard::UpstreamStream(const InflightSlot& slot) {
   return unused;
 }
 
-std::int64_t Shard::RetryWithoutConnectionAt(const InflightSlot& slot, std::int64_t now) const noexcept {
+std::int64_t Shard::RetryWithoutConnectionAt(const InflightSlot& slot,
+                                             std::int64_t now) const noexcept {
   if (!slot.tcp_upstream) return now;
   return std::max(now, redial_[pool_base_[slot.forward->id] + slot.upstream].not_before_ms);
 }
@@ -176,7 +177,8 @@ void Shard::BreakUpstream(std::uint32_t conn) {
   std::int64_t when = now;
   if (!s.answered) {
     Redial& redial = redial_[PoolOf(conn)];
-    redial.failures = static_cast<std::uint8_t>(std::min(redial.failures + 1, kMaxRedialDoublings + 1));
+    redial.failures =
+        static_cast<std::uint8_t>(std::min(redial.failures + 1, kMaxRedialDoublings + 1));
     redial.not_before_ms = now + (options_.min_attempt_timeout_ms << (redial.failures - 1));
     when = now + options_.min_attempt_timeout_ms;
   }

@@ -18,7 +18,8 @@ using layout::kTlsCipherBuffer;
 
 void Shard::WriteErrorLog(const std::string& line) {
   std::string text = absl::StrCat("[ERROR] shard ", id_, ": ", line);
-  if (suppressed_error_logs_ > 0) absl::StrAppend(&text, " (and ", suppressed_error_logs_, " more in the last second)");
+  if (suppressed_error_logs_ > 0)
+    absl::StrAppend(&text, " (and ", suppressed_error_logs_, " more in the last second)");
   text += "\n";
   suppressed_error_logs_ = 0;
   (void)::write(2, text.data(), text.size());
@@ -29,7 +30,8 @@ std::uint32_t Shard::TakeTlsSlot(std::uint32_t conn) {
     // First TLS connection on this shard: the sessions' buffers, once. Clients share
     // tls_connections slots; each upstream stream has one of its own after them, so
     // clients holding every slot cannot stop DNS over TLS forwarding.
-    const auto upstream_streams = static_cast<std::uint32_t>(streams_.size()) - options_.tcp_connections;
+    const auto upstream_streams =
+        static_cast<std::uint32_t>(streams_.size()) - options_.tcp_connections;
     const std::uint32_t slots = options_.tls_connections + upstream_streams;
     tls_.resize(slots);
     tls_arena_ = ReservedBytes(std::size_t{slots} * 2 * kTlsCipherBuffer);
@@ -48,7 +50,8 @@ std::uint32_t Shard::TakeTlsSlot(std::uint32_t conn) {
 }
 
 bool Shard::StartTls(std::uint32_t conn, SSL_CTX* ctx) {
-  const std::uint32_t index = tls_handshaking_ < options_.tls_handshakes ? TakeTlsSlot(conn) : kNoTls;
+  const std::uint32_t index =
+      tls_handshaking_ < options_.tls_handshakes ? TakeTlsSlot(conn) : kNoTls;
   return AttachTls(conn, index, index != kNoTls && tls_[index].session.Accept(ctx));
 }
 
@@ -56,9 +59,10 @@ bool Shard::StartTlsClient(std::uint32_t conn) {
   const std::uint32_t pool = PoolOf(conn);
   const ForwardRoute& f = *pool_forward_[pool];
   const std::uint32_t index = TakeTlsSlot(conn);
-  return AttachTls(conn, index,
-                   index != kNoTls && tls_[index].session.Connect(f.tls, f.tls_names[pool_upstream_[pool]],
-                                                                  &tls_resume_[pool]));
+  return AttachTls(
+      conn, index,
+      index != kNoTls && tls_[index].session.Connect(f.tls, f.tls_names[pool_upstream_[pool]],
+                                                     &tls_resume_[pool]));
 }
 
 bool Shard::AttachTls(std::uint32_t conn, std::uint32_t index, bool started) {
@@ -103,7 +107,8 @@ bool Shard::DecryptMore(std::uint32_t conn) {
   while (true) {
     const bool handshaking = t.session.handshaking();
     std::size_t got = 0;
-    const TlsSession::Step step = t.session.Advance(handshaking ? std::span<std::uint8_t>() : s.in.Tail(), got);
+    const TlsSession::Step step =
+        t.session.Advance(handshaking ? std::span<std::uint8_t>() : s.in.Tail(), got);
     if (step == TlsSession::Step::kProgress) {
       if (handshaking) {
         ++counters_.tls_handshakes;
@@ -122,11 +127,13 @@ bool Shard::DecryptMore(std::uint32_t conn) {
       ++counters_.tls_handshake_failures;
       if (s.upstream) {
         const std::uint32_t pool = PoolOf(conn);
-        ErrorLog("DNS over TLS to upstream ", pool_forward_[pool]->upstreams[pool_upstream_[pool]].ToString(),
-                 " failed: ", TlsErrorText(), " (server certificate: ", t.session.PeerVerification(), ")");
+        ErrorLog("DNS over TLS to upstream ",
+                 pool_forward_[pool]->upstreams[pool_upstream_[pool]].ToString(),
+                 " failed: ", TlsErrorText(),
+                 " (server certificate: ", t.session.PeerVerification(), ")");
       } else {
-        ErrorLog("DNS over TLS handshake failed: ", TlsErrorText(), " (client certificate: ",
-                 t.session.PeerVerification(), ")");
+        ErrorLog("DNS over TLS handshake failed: ", TlsErrorText(),
+                 " (client certificate: ", t.session.PeerVerification(), ")");
       }
     }
     if (s.upstream) {
@@ -157,7 +164,8 @@ void Shard::PumpTlsSend(std::uint32_t conn) {
         if (!s.upstream && s.inflight > 0) --s.inflight;  // that query is answered
       }
     }
-    t.out_len = static_cast<std::uint32_t>(t.session.TakeCiphertext({t.cipher_out, kTlsCipherBuffer}));
+    t.out_len =
+        static_cast<std::uint32_t>(t.session.TakeCiphertext({t.cipher_out, kTlsCipherBuffer}));
     if (t.out_len == 0) return;
   }
   if (!ring_.Send(s.fd, {t.cipher_out + t.out_sent, t.out_len - t.out_sent}, MSG_NOSIGNAL,

@@ -33,7 +33,8 @@ bool Shard::BindUpstream(InflightSlot& slot, std::uint32_t index) {
     if (conn == kNoConn) return false;
     slot.upstream_socket = PendingSocketOf(conn);
   } else {
-    const std::uint16_t socket = upstream_udp_.Pick(slot.forward->upstreams[slot.upstream].family(), random_);
+    const std::uint16_t socket =
+        upstream_udp_.Pick(slot.forward->upstreams[slot.upstream].family(), random_);
     if (socket == UpstreamUdpSockets::kNone) return false;
     slot.upstream_socket = socket;
   }
@@ -129,7 +130,6 @@ void Shard::AskAgainOverUdp(std::uint32_t index) {
   SendToUpstream(index);
   timers_->Schedule(index, std::min(now + AttemptTimeoutMs(slot), slot.deadline_ms));
 }
-
 
 void Shard::BackToUdpAfterCheck(std::uint32_t index) {
   InflightSlot& slot = inflight_[index];

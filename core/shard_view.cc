@@ -9,7 +9,8 @@
 
 namespace ringdns::core {
 
-zones::RouteId Shard::RouteOf(const Client& client, std::span<const std::uint8_t> msg, const wire::QueryView& q,
+zones::RouteId Shard::RouteOf(const Client& client, std::span<const std::uint8_t> msg,
+                              const wire::QueryView& q,
                               std::span<const std::uint8_t> qname) noexcept {
   const ListenerSpec& listener = routes_.listeners[listeners_[client.listener].spec];
   if (!routes_.views) return routes_.PickBlock(listener, qname, nullptr);
@@ -35,7 +36,8 @@ zones::RouteId Shard::RouteOf(const Client& client, std::span<const std::uint8_t
                               .client = client.addr,
                               .server = reinterpret_cast<const sockaddr*>(&server)};
   const zones::RouteId route = routes_.PickBlock(listener, qname, &request);
-  if (route == zones::kNoRoute && listener.trie.Match(qname) != zones::kNoRoute) ++counters_.view_refused;
+  if (route == zones::kNoRoute && listener.trie.Match(qname) != zones::kNoRoute)
+    ++counters_.view_refused;
   return route;
 }
 

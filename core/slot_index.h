@@ -80,7 +80,8 @@ class SlotIndex {
   }
   std::uint32_t Hash(Key key) const noexcept {
     // Fibonacci hashing spreads sequential and random keys alike.
-    return static_cast<std::uint32_t>((static_cast<std::uint64_t>(key) * 0x9E3779B97F4A7C15ull) >> 32) &
+    return static_cast<std::uint32_t>((static_cast<std::uint64_t>(key) * 0x9E3779B97F4A7C15ull) >>
+                                      32) &
            mask_;
   }
 

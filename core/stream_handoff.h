@@ -32,7 +32,7 @@ struct HandedStream {
   socklen_t peer_len = 0;
   std::int64_t opened_ms = 0;
   std::uint32_t queries = 0;
-  TlsSession tls;                   // active for DNS over TLS
+  TlsSession tls;                    // active for DNS over TLS
   std::vector<std::uint8_t> unread;  // received (plaintext) octets of an incomplete message
 };
 

@@ -55,7 +55,9 @@ class FrameReader {
   // Bytes of a message not yet complete are waiting.
   bool partial() const noexcept { return end_ > begin_; }
   // Received and not yet consumed.
-  std::span<const std::uint8_t> Unread() const noexcept { return storage_.subspan(begin_, end_ - begin_); }
+  std::span<const std::uint8_t> Unread() const noexcept {
+    return storage_.subspan(begin_, end_ - begin_);
+  }
 
  private:
   void Compact() noexcept {

@@ -23,12 +23,16 @@ class TimerWheel {
 
   // `now_ms` starts the cursor; deadlines are on the same clock.
   TimerWheel(std::uint32_t slots, std::int64_t now_ms)
-      : next_(slots), prev_(slots), deadline_(slots), heads_(kBuckets, kNone),
+      : next_(slots),
+        prev_(slots),
+        deadline_(slots),
+        heads_(kBuckets, kNone),
         cursor_(now_ms / kTickMs) {}
 
   // The most a wheel for `slots` timers ever holds: every slot's links written.
   static std::uint64_t MemoryBound(std::uint32_t slots) noexcept {
-    return std::uint64_t{slots} * (2 * sizeof(std::uint32_t) + sizeof(std::int64_t)) + kBuckets * sizeof(std::uint32_t);
+    return std::uint64_t{slots} * (2 * sizeof(std::uint32_t) + sizeof(std::int64_t)) +
+           kBuckets * sizeof(std::uint32_t);
   }
 
   void Schedule(std::uint32_t slot, std::int64_t deadline_ms) noexcept {
@@ -109,13 +113,15 @@ class TimerWheel {
       tick += std::countr_zero(word);
       std::int64_t due = limit_ms;
       std::uint32_t read = 0;
-      for (std::uint32_t slot = heads_[static_cast<std::uint32_t>(tick % kBuckets)]; slot != kNone; slot = next_[slot]) {
+      for (std::uint32_t slot = heads_[static_cast<std::uint32_t>(tick % kBuckets)]; slot != kNone;
+           slot = next_[slot]) {
         if (++read > kMaxRead) {
           due = std::min(due, tick * kTickMs);
           break;
         }
         // Due on this turn, or (scheduled when already due) on the first tick it can.
-        if (deadline_[slot] < (tick + 1) * kTickMs) due = std::min(due, std::max(deadline_[slot], tick * kTickMs));
+        if (deadline_[slot] < (tick + 1) * kTickMs)
+          due = std::min(due, std::max(deadline_[slot], tick * kTickMs));
       }
       if (due < limit_ms) return due;
       ++tick;  // only later turns' timers here

@@ -23,7 +23,8 @@ constexpr std::size_t kMaxRecordPlaintext = 16 * 1024;
 int SkipChainVerification(X509_STORE_CTX*, void*) { return 1; }
 
 absl::Status TlsFileError(const std::string& what, const std::string& file) {
-  return absl::InvalidArgumentError(absl::StrCat("tls: cannot use ", what, " ", file, ": ", TlsErrorText()));
+  return absl::InvalidArgumentError(
+      absl::StrCat("tls: cannot use ", what, " ", file, ": ", TlsErrorText()));
 }
 
 // TLS 1.3 tickets come after the handshake: keep the newest for the next connection.
@@ -42,17 +43,22 @@ absl::StatusOr<TlsContext> MakeClientTlsContext(const config::TlsFiles& files, b
   if (!ctx) return absl::InternalError(absl::StrCat("tls: ", TlsErrorText()));
   SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
   if (!files.cert.empty()) {
-    if (SSL_CTX_use_certificate_chain_file(ctx.get(), files.cert.c_str()) != 1) return TlsFileError("certificate", files.cert);
-    if (SSL_CTX_use_PrivateKey_file(ctx.get(), files.key.c_str(), SSL_FILETYPE_PEM) != 1) return TlsFileError("key", files.key);
-    if (SSL_CTX_check_private_key(ctx.get()) != 1) return TlsFileError("key (it does not match the certificate)", files.key);
+    if (SSL_CTX_use_certificate_chain_file(ctx.get(), files.cert.c_str()) != 1)
+      return TlsFileError("certificate", files.cert);
+    if (SSL_CTX_use_PrivateKey_file(ctx.get(), files.key.c_str(), SSL_FILETYPE_PEM) != 1)
+      return TlsFileError("key", files.key);
+    if (SSL_CTX_check_private_key(ctx.get()) != 1)
+      return TlsFileError("key (it does not match the certificate)", files.key);
   }
   if (!files.ca.empty()) {
-    if (SSL_CTX_load_verify_locations(ctx.get(), files.ca.c_str(), nullptr) != 1) return TlsFileError("CA", files.ca);
+    if (SSL_CTX_load_verify_locations(ctx.get(), files.ca.c_str(), nullptr) != 1)
+      return TlsFileError("CA", files.ca);
   } else if (SSL_CTX_set_default_verify_paths(ctx.get()) != 1) {
     return absl::InternalError(absl::StrCat("tls: the system's CA store: ", TlsErrorText()));
   }
   SSL_CTX_set_verify(ctx.get(), insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, nullptr);
-  SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+  SSL_CTX_set_session_cache_mode(ctx.get(),
+                                 SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
   SSL_CTX_sess_set_new_cb(ctx.get(), KeepNewSession);
   return ctx;
 }
@@ -70,13 +76,17 @@ absl::StatusOr<TlsContext> MakeServerTlsContext(const config::ServerTls& tls) {
   TlsContext ctx(SSL_CTX_new(TLS_server_method()));
   if (!ctx) return absl::InternalError(absl::StrCat("tls: ", TlsErrorText()));
   SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
-  if (SSL_CTX_use_certificate_chain_file(ctx.get(), tls.cert.c_str()) != 1) return TlsFileError("certificate", tls.cert);
-  if (SSL_CTX_use_PrivateKey_file(ctx.get(), tls.key.c_str(), SSL_FILETYPE_PEM) != 1) return TlsFileError("key", tls.key);
-  if (SSL_CTX_check_private_key(ctx.get()) != 1) return TlsFileError("key (it does not match the certificate)", tls.key);
+  if (SSL_CTX_use_certificate_chain_file(ctx.get(), tls.cert.c_str()) != 1)
+    return TlsFileError("certificate", tls.cert);
+  if (SSL_CTX_use_PrivateKey_file(ctx.get(), tls.key.c_str(), SSL_FILETYPE_PEM) != 1)
+    return TlsFileError("key", tls.key);
+  if (SSL_CTX_check_private_key(ctx.get()) != 1)
+    return TlsFileError("key (it does not match the certificate)", tls.key);
   const bool verifies = tls.client_auth == config::ClientAuth::kVerifyIfGiven ||
                         tls.client_auth == config::ClientAuth::kRequireAndVerify;
   if (!tls.ca.empty()) {
-    if (SSL_CTX_load_verify_locations(ctx.get(), tls.ca.c_str(), nullptr) != 1) return TlsFileError("CA", tls.ca);
+    if (SSL_CTX_load_verify_locations(ctx.get(), tls.ca.c_str(), nullptr) != 1)
+      return TlsFileError("CA", tls.ca);
     // Name the CA to clients only where it matters: a client holding a certificate of
     // another CA must still send it where any certificate is taken (request, require).
     if (STACK_OF(X509_NAME)* names = verifies ? SSL_load_client_CA_file(tls.ca.c_str()) : nullptr) {
@@ -132,14 +142,16 @@ bool TlsSession::Connect(SSL_CTX* ctx, const std::string& servername, SSL_SESSIO
   SSL_set_connect_state(ssl_);
   if (!servername.empty()) {
     in6_addr ip{};
-    const bool literal = ::inet_pton(AF_INET, servername.c_str(), &ip) == 1 || ::inet_pton(AF_INET6, servername.c_str(), &ip) == 1;
+    const bool literal = ::inet_pton(AF_INET, servername.c_str(), &ip) == 1 ||
+                         ::inet_pton(AF_INET6, servername.c_str(), &ip) == 1;
     bool named;
     if (literal) {
       // An address: checked against the certificate's IP SANs; never sent as SNI (RFC 6066).
       named = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), servername.c_str()) == 1;
     } else {
       // SNI (SSL_set_tlsext_host_name is a macro with a C cast).
-      SSL_ctrl(ssl_, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(servername.c_str()));
+      SSL_ctrl(ssl_, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+               const_cast<char*>(servername.c_str()));
       SSL_set_hostflags(ssl_, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
       named = SSL_set1_host(ssl_, servername.c_str()) == 1;
     }
@@ -157,7 +169,8 @@ void TlsSession::Reset() noexcept {
   if (ssl_ != nullptr) {
     // A connection ringdns ends after a finished handshake ends cleanly as far as the
     // session goes: without this OpenSSL marks the session not resumable.
-    if (SSL_is_init_finished(ssl_)) SSL_set_shutdown(ssl_, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+    if (SSL_is_init_finished(ssl_))
+      SSL_set_shutdown(ssl_, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
     SSL_free(ssl_);  // frees the internal end
   }
   if (network_ != nullptr) BIO_free(network_);
@@ -179,7 +192,8 @@ TlsSession::Step TlsSession::Advance(std::span<std::uint8_t> out, std::size_t& g
     if (rc == 1) return Step::kProgress;
   } else {
     if (out.empty()) return Step::kWant;
-    rc = SSL_read(ssl_, out.data(), static_cast<int>(std::min<std::size_t>(out.size(), 0x7fffffff)));
+    rc =
+        SSL_read(ssl_, out.data(), static_cast<int>(std::min<std::size_t>(out.size(), 0x7fffffff)));
     if (rc > 0) {
       got = static_cast<std::size_t>(rc);
       return Step::kProgress;
@@ -187,18 +201,16 @@ TlsSession::Step TlsSession::Advance(std::span<std::uint8_t> out, std::size_t& g
   }
   switch (SSL_get_error(ssl_, rc)) {
     case SSL_ERROR_WANT_READ:
-    case SSL_ERROR_WANT_WRITE:
-      return Step::kWant;
-    case SSL_ERROR_ZERO_RETURN:
-      return Step::kClosed;
-    default:
-      return Step::kFailed;
+    case SSL_ERROR_WANT_WRITE: return Step::kWant;
+    case SSL_ERROR_ZERO_RETURN: return Step::kClosed;
+    default: return Step::kFailed;
   }
 }
 
 std::size_t TlsSession::Write(std::span<const std::uint8_t> plaintext) noexcept {
   if (plaintext.empty()) return 0;
-  const int n = SSL_write(ssl_, plaintext.data(), static_cast<int>(std::min(plaintext.size(), kMaxRecordPlaintext)));
+  const int n = SSL_write(ssl_, plaintext.data(),
+                          static_cast<int>(std::min(plaintext.size(), kMaxRecordPlaintext)));
   return n > 0 ? static_cast<std::size_t>(n) : 0;
 }
 

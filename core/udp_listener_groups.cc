@@ -24,7 +24,8 @@ std::string UdpListenerGroups::steering() const {
 void UdpListenerGroups::Steer(const Group& group) {
   if (!steered()) return;
   // One attach sets the whole group's program.
-  if (absl::Status attached = AttachSteering(group.sockets.front().get(), program_); !attached.ok()) {
+  if (absl::Status attached = AttachSteering(group.sockets.front().get(), program_);
+      !attached.ok()) {
     failure_ = std::string(attached.message());
     for (const auto& other : groups_) DetachSteering(other->sockets.front().get());
   }
@@ -54,7 +55,8 @@ absl::StatusOr<const UdpListenerGroups::Group*> UdpListenerGroups::Open(const Li
   return groups_.back().get();
 }
 
-absl::Status UdpListenerGroups::Provide(const RouteTable& routes, std::vector<ShardSuccession>& successions) {
+absl::Status UdpListenerGroups::Provide(const RouteTable& routes,
+                                        std::vector<ShardSuccession>& successions) {
   for (const ListenerSpec& spec : routes.listeners) {
     if (spec.tls != nullptr) continue;  // DNS over TLS has no UDP socket
     absl::StatusOr<const Group*> group = Open(spec);
@@ -62,7 +64,9 @@ absl::Status UdpListenerGroups::Provide(const RouteTable& routes, std::vector<Sh
     if (*group == nullptr) continue;
     for (std::size_t i = 0; i < successions.size() && i < (*group)->sockets.size(); ++i) {
       ring::UniqueFd copy(::fcntl((*group)->sockets[i].get(), F_DUPFD_CLOEXEC, 0));
-      if (!copy.valid()) return absl::UnavailableError(absl::StrCat("cannot duplicate a UDP listener of ", spec.address.ToString()));
+      if (!copy.valid())
+        return absl::UnavailableError(
+            absl::StrCat("cannot duplicate a UDP listener of ", spec.address.ToString()));
       ShardSuccession::Listener& l = successions[i].listeners.emplace_back();
       l.address = spec.address;
       l.udp = std::move(copy);
@@ -74,9 +78,10 @@ absl::Status UdpListenerGroups::Provide(const RouteTable& routes, std::vector<Sh
 void UdpListenerGroups::Prune(const std::vector<const RouteTable*>& in_use) {
   std::erase_if(groups_, [&](const std::unique_ptr<Group>& group) {
     return std::none_of(in_use.begin(), in_use.end(), [&](const RouteTable* routes) {
-      return std::any_of(routes->listeners.begin(), routes->listeners.end(), [&](const ListenerSpec& spec) {
-        return spec.tls == nullptr && SameEndpoint(spec.address.get(), group->address.get());
-      });
+      return std::any_of(
+          routes->listeners.begin(), routes->listeners.end(), [&](const ListenerSpec& spec) {
+            return spec.tls == nullptr && SameEndpoint(spec.address.get(), group->address.get());
+          });
     });
   });
 }

@@ -64,12 +64,12 @@ std::vector<sock_filter> QuestionSteeringProgram(std::uint32_t sockets, const St
   p.push_back(Stmt(BPF_LDX | BPF_W | BPF_IMM, key.seed));
   for (std::uint32_t i = 0; i < kSteeredNameOctets; ++i) {
     const std::uint32_t offset = kNameOffset + i;
-    p.push_back(Stmt(BPF_LD | BPF_W | BPF_LEN, 0));                // A = payload length
-    p.push_back(Jump(BPF_JMP | BPF_JGT | BPF_K, offset, 1, 0));    // octet present?
+    p.push_back(Stmt(BPF_LD | BPF_W | BPF_LEN, 0));              // A = payload length
+    p.push_back(Jump(BPF_JMP | BPF_JGT | BPF_K, offset, 1, 0));  // octet present?
     to_kernel.push_back(p.size());
-    p.push_back(Stmt(BPF_JMP | BPF_JA, 0));                        // no: the name never ends
-    p.push_back(Stmt(BPF_LD | BPF_B | BPF_ABS, offset));           // A = octet
-    p.push_back(Jump(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1));         // the end of the name?
+    p.push_back(Stmt(BPF_JMP | BPF_JA, 0));                 // no: the name never ends
+    p.push_back(Stmt(BPF_LD | BPF_B | BPF_ABS, offset));    // A = octet
+    p.push_back(Jump(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1));  // the end of the name?
     to_done.push_back(p.size());
     p.push_back(Stmt(BPF_JMP | BPF_JA, 0));
     p.push_back(Stmt(BPF_ALU | BPF_OR | BPF_K, 0x20));
@@ -82,14 +82,15 @@ std::vector<sock_filter> QuestionSteeringProgram(std::uint32_t sockets, const St
   const std::size_t done = p.size();
   p.push_back(Stmt(BPF_MISC | BPF_TXA, 0));
   p.push_back(Stmt(BPF_ALU | BPF_RSH | BPF_K, 16));
-  p.push_back(Stmt(BPF_ALU | BPF_XOR | BPF_X, 0));             // h ^= h >> 16
+  p.push_back(Stmt(BPF_ALU | BPF_XOR | BPF_X, 0));  // h ^= h >> 16
   p.push_back(Stmt(BPF_ALU | BPF_MUL | BPF_K, kMix));
   p.push_back(Stmt(BPF_MISC | BPF_TAX, 0));
   p.push_back(Stmt(BPF_ALU | BPF_RSH | BPF_K, 16));
   p.push_back(Stmt(BPF_ALU | BPF_XOR | BPF_X, 0));
   // A spread name jumps past the modulo and its return, to the kernel's choice.
   for (std::size_t i = 0; i < spread.size(); ++i) {
-    p.push_back(Jump(BPF_JMP | BPF_JEQ | BPF_K, spread[i], static_cast<std::uint8_t>(spread.size() - i + 1), 0));
+    p.push_back(Jump(BPF_JMP | BPF_JEQ | BPF_K, spread[i],
+                     static_cast<std::uint8_t>(spread.size() - i + 1), 0));
   }
   p.push_back(Stmt(BPF_ALU | BPF_MOD | BPF_K, sockets == 0 ? 1 : sockets));
   p.push_back(Stmt(BPF_RET | BPF_A, 0));
@@ -114,7 +115,8 @@ std::optional<std::uint32_t> QuestionSteeringHash(std::span<const std::uint8_t> 
 }
 
 std::uint32_t QuestionSteeringIndex(std::span<const std::uint8_t> datagram, std::uint32_t sockets,
-                                    const SteeringKey& key, std::span<const std::uint32_t> spread) noexcept {
+                                    const SteeringKey& key,
+                                    std::span<const std::uint32_t> spread) noexcept {
   const std::optional<std::uint32_t> h = QuestionSteeringHash(datagram, key);
   if (!h) return kSteerByKernel;
   if (spread.size() > kMaxSpreadNames) spread = spread.first(kMaxSpreadNames);
@@ -136,11 +138,13 @@ void DetachSteering(int fd) noexcept {
 }
 
 absl::Status AttachSteering(int fd, std::span<const sock_filter> program) {
-  sock_fprog prog{static_cast<unsigned short>(program.size()), const_cast<sock_filter*>(program.data())};
+  sock_fprog prog{static_cast<unsigned short>(program.size()),
+                  const_cast<sock_filter*>(program.data())};
   if (::setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog)) != 0) {
     const int error = errno;
-    return absl::UnavailableError(absl::StrCat("SO_ATTACH_REUSEPORT_CBPF: ", std::strerror(error),
-                                               error == ENOMEM ? " (net.core.optmem_max is too small)" : ""));
+    return absl::UnavailableError(
+        absl::StrCat("SO_ATTACH_REUSEPORT_CBPF: ", std::strerror(error),
+                     error == ENOMEM ? " (net.core.optmem_max is too small)" : ""));
   }
   return absl::OkStatus();
 }

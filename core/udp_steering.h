@@ -43,7 +43,7 @@ inline constexpr std::size_t kMaxSpreadNames = 8;
 
 struct SteeringKey {
   std::uint32_t seed = 0x811c9dc5u;
-  std::uint32_t multiplier = 0x01000193u;  // odd
+  std::uint32_t multiplier = 0x01000193u;               // odd
   std::array<std::uint8_t, kSteeredNameOctets> mask{};  // XORed into the name's octets
 
   // A key from getrandom.
@@ -65,7 +65,8 @@ std::optional<std::uint32_t> QuestionSteeringHash(std::span<const std::uint8_t> 
 // which shard a name belongs to.
 inline constexpr std::uint32_t kSteerByKernel = 0xffffffffu;
 std::uint32_t QuestionSteeringIndex(std::span<const std::uint8_t> datagram, std::uint32_t sockets,
-                                    const SteeringKey& key, std::span<const std::uint32_t> spread = {}) noexcept;
+                                    const SteeringKey& key,
+                                    std::span<const std::uint32_t> spread = {}) noexcept;
 
 // Attaches `program` to `fd`, a bound SO_REUSEPORT UDP socket, for its whole group (the
 // last attach wins). The error says why not (an old kernel, a seccomp filter refusing

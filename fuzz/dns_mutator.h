@@ -95,7 +95,8 @@ inline std::size_t MutateDns(std::uint8_t* data, std::size_t size, std::size_t m
       if (layout.names.empty()) break;
       const std::size_t at = layout.names[pick(layout.names.size())];
       if (at + 2 > n) break;
-      const std::size_t targets[] = {layout.names[pick(layout.names.size())], at, pick(12), pick(n + 8)};
+      const std::size_t targets[] = {layout.names[pick(layout.names.size())], at, pick(12),
+                                     pick(n + 8)};
       store16(m + at, 0xc000 | (targets[pick(4)] & 0x3fff));
       break;
     }

@@ -36,9 +36,11 @@ std::size_t LookUpFields(const core::HostsTable& table, std::string_view text) {
   while (pos < text.size()) {
     const std::size_t end = std::min(text.find_first_of(" \t\r\n#", pos), text.size());
     wire::NameStorage name;
-    if (const wire::Result<std::size_t> len = wire::NameFromText(text.substr(pos, end - pos), name)) {
+    if (const wire::Result<std::size_t> len =
+            wire::NameFromText(text.substr(pos, end - pos), name)) {
       wire::NameStorage lower;
-      const std::span<const std::uint8_t> key(lower.data(), wire::WriteLookupKey({name.data(), *len}, lower));
+      const std::span<const std::uint8_t> key(lower.data(),
+                                              wire::WriteLookupKey({name.data(), *len}, lower));
       if (const core::HostsTable::Addresses* a = table.Find(key)) {
         FUZZ_CHECK(!a->a.empty() || !a->aaaa.empty());
         CheckRecords(a->a, wire::rrtype::kA);

@@ -17,8 +17,8 @@
 using namespace ringdns;
 
 #ifdef RINGDNS_LIBFUZZER
-extern "C" std::size_t LLVMFuzzerCustomMutator(std::uint8_t* data, std::size_t size, std::size_t max_size,
-                                               unsigned seed) {
+extern "C" std::size_t LLVMFuzzerCustomMutator(std::uint8_t* data, std::size_t size,
+                                               std::size_t max_size, unsigned seed) {
   return fuzz::MutateDns(data, size, max_size, seed, 2);
 }
 #endif
@@ -38,7 +38,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(len <= buffer.size());
   if (!before || !before->opt().present() || before->opt().end() != original.size()) {
     FUZZ_CHECK(len == original.size());
-    FUZZ_CHECK(original.empty() || std::memcmp(buffer.data(), original.data(), original.size()) == 0);
+    FUZZ_CHECK(original.empty() ||
+               std::memcmp(buffer.data(), original.data(), original.size()) == 0);
     return 0;
   }
   const std::span<const std::uint8_t> edited(buffer.data(), len);
@@ -48,16 +49,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(after->rcode == before->rcode);
   FUZZ_CHECK(after->opt().present() && after->opt().end() == len);
   int found = 0;
-  wire::ForEachOption(edited, after->opt(), [&](std::uint16_t code, std::span<const std::uint8_t> value) {
-    if (code != wire::edns::kOptionNsid) return;
-    ++found;
-    FUZZ_CHECK(value.size() == nsid.size() && std::memcmp(value.data(), nsid.data(), nsid.size()) == 0);
-  });
+  wire::ForEachOption(edited, after->opt(),
+                      [&](std::uint16_t code, std::span<const std::uint8_t> value) {
+                        if (code != wire::edns::kOptionNsid) return;
+                        ++found;
+                        FUZZ_CHECK(value.size() == nsid.size() &&
+                                   std::memcmp(value.data(), nsid.data(), nsid.size()) == 0);
+                      });
   // The reference: the answer without the NSIDs it held, and whether ours fits after it.
   std::size_t held = 0;
   wire::ForEachOption(std::span<const std::uint8_t>(original), before->opt(),
                       [&](std::uint16_t code, std::span<const std::uint8_t> value) {
-                        if (code == wire::edns::kOptionNsid) held += wire::edns::kOptionHeaderSize + value.size();
+                        if (code == wire::edns::kOptionNsid)
+                          held += wire::edns::kOptionHeaderSize + value.size();
                       });
   const std::size_t without = original.size() - held;
   const std::size_t with = without + wire::edns::kOptionHeaderSize + nsid.size();

@@ -28,7 +28,8 @@ using namespace ringdns;
 constexpr std::size_t kGuard = 16;
 
 // Every name gets a label "x" in front, when it has room.
-std::size_t Longer(void*, wire::NameRole, std::span<const std::uint8_t> name, wire::NameStorage& out) {
+std::size_t Longer(void*, wire::NameRole, std::span<const std::uint8_t> name,
+                   wire::NameStorage& out) {
   if (name.size() + 2 > wire::kMaxNameLen) return 0;
   out[0] = 1;
   out[1] = 'x';
@@ -36,7 +37,8 @@ std::size_t Longer(void*, wire::NameRole, std::span<const std::uint8_t> name, wi
   return name.size() + 2;
 }
 
-void CheckResponse(std::span<const std::uint8_t> in, const wire::NameEdits& edits, std::size_t room) {
+void CheckResponse(std::span<const std::uint8_t> in, const wire::NameEdits& edits,
+                   std::size_t room) {
   std::vector<std::uint8_t> out(room + kGuard, 0xa5);
   const wire::Result<std::size_t> len = wire::RewriteNames(in, std::span(out.data(), room), edits);
   for (std::size_t i = room; i < out.size(); ++i) FUZZ_CHECK(out[i] == 0xa5);
@@ -44,7 +46,8 @@ void CheckResponse(std::span<const std::uint8_t> in, const wire::NameEdits& edit
   if (!len) {
     // Only a message the walk refuses, one that does not fit, or one with RDATA the walk
     // does not look inside (MINFO, RP, NAPTR, ... whose names RewriteNames reads) may fail.
-    FUZZ_CHECK(!before || len.error() == wire::Error::kBufferTooSmall || len.error() == wire::Error::kBadRdata);
+    FUZZ_CHECK(!before || len.error() == wire::Error::kBufferTooSmall ||
+               len.error() == wire::Error::kBadRdata);
     return;
   }
   FUZZ_CHECK(*len <= room);
@@ -90,9 +93,9 @@ void CheckQuery(std::span<const std::uint8_t> input) {
   sockaddr_in client{};
   client.sin_family = AF_INET;
   client.sin_addr.s_addr = htonl(0xc0000207);
-  const core::RewriteStage::QueryResult r = stage.RewriteQuery(std::span(buffer.data(), kRoom), q->size, q->qname_len,
-                                                               q->qtype, q->qclass,
-                                                               {reinterpret_cast<const sockaddr*>(&client), false});
+  const core::RewriteStage::QueryResult r =
+      stage.RewriteQuery(std::span(buffer.data(), kRoom), q->size, q->qname_len, q->qtype,
+                         q->qclass, {reinterpret_cast<const sockaddr*>(&client), false});
   for (std::size_t i = kRoom; i < buffer.size(); ++i) FUZZ_CHECK(buffer[i] == 0xa5);
   if (r.outcome != core::RewriteStage::Outcome::kRewritten) {
     FUZZ_CHECK(std::memcmp(buffer.data(), input.data(), input.size()) == 0);  // left as it came
@@ -110,13 +113,15 @@ void CheckQuery(std::span<const std::uint8_t> input) {
   original.qclass = q->qclass;
   buffer[2] |= 0x80;  // QR
   std::vector<std::uint8_t> out(65535);
-  const wire::Result<std::size_t> reverted = stage.RevertAnswer(std::span(buffer.data(), r.len), out, original, r.matched);
+  const wire::Result<std::size_t> reverted =
+      stage.RevertAnswer(std::span(buffer.data(), r.len), out, original, r.matched);
   // A query's records are checked less than an answer's (an A of 3 octets parses): the
   // answer must revert, and walk, when the reflected query walks as an answer.
   if (!wire::WalkResponse(std::span(buffer.data(), r.len))) return;
   FUZZ_CHECK(reverted.has_value());
   FUZZ_CHECK(wire::WalkResponse(std::span(out.data(), *reverted)).has_value());
-  FUZZ_CHECK(std::memcmp(out.data() + wire::header::kSize, original.qname.data(), original.qname_len) == 0);
+  FUZZ_CHECK(std::memcmp(out.data() + wire::header::kSize, original.qname.data(),
+                         original.qname_len) == 0);
 }
 
 }  // namespace

@@ -65,7 +65,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::span<std::uint8_t> message;
     const FrameReader::Status status = reader.Next(message);
     if (status == FrameReader::Status::kMessage) {
-      FUZZ_CHECK(message.data() >= storage.data() && message.data() + message.size() <= storage.data() + storage.size());
+      FUZZ_CHECK(message.data() >= storage.data() &&
+                 message.data() + message.size() <= storage.data() + storage.size());
       got.emplace_back(message.begin(), message.end());
       reader.Consume(message);
       continue;
@@ -76,7 +77,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // A receive of 1..256 octets (the seed varies the pattern), at most what fits.
     const std::span<std::uint8_t> tail = reader.Tail();
     FUZZ_CHECK(!tail.empty());
-    FUZZ_CHECK(tail.data() >= storage.data() && tail.data() + tail.size() <= storage.data() + storage.size());
+    FUZZ_CHECK(tail.data() >= storage.data() &&
+               tail.data() + tail.size() <= storage.data() + storage.size());
     const std::size_t want = 1 + (chunk_seed * 31 + step++ * 17) % 256;
     const std::size_t n = std::min({want, tail.size(), stream.size() - fed});
     std::memcpy(tail.data(), stream.data() + fed, n);

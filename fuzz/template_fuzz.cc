@@ -42,13 +42,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   CheckRecord(input);
   const std::size_t newline = input.find('\n');
   const std::string_view text = input.substr(0, newline);
-  const std::string_view name = newline == std::string_view::npos ? "example." : input.substr(newline + 1);
-  const absl::StatusOr<ringdns::core::TemplateText> compiled = ringdns::core::TemplateText::Compile(text);
+  const std::string_view name =
+      newline == std::string_view::npos ? "example." : input.substr(newline + 1);
+  const absl::StatusOr<ringdns::core::TemplateText> compiled =
+      ringdns::core::TemplateText::Compile(text);
   if (!compiled.ok()) return 0;
   const std::string_view match[] = {name, name.substr(0, name.size() / 2)};
   const std::pair<std::string, int> groups[] = {{"a", 1}};
-  const ringdns::core::TemplateData td{.name = name, .zone = "example.", .qclass = "IN", .qtype = "A",
-                                        .regex = ".*", .remote = "192.0.2.1", .match = match, .group_names = groups};
+  const ringdns::core::TemplateData td{.name = name,
+                                       .zone = "example.",
+                                       .qclass = "IN",
+                                       .qtype = "A",
+                                       .regex = ".*",
+                                       .remote = "192.0.2.1",
+                                       .match = match,
+                                       .group_names = groups};
   std::vector<char> first(1024 + 16, 'Z'), second(1024);
   const std::optional<std::size_t> len = compiled->Render(td, std::span(first).first(1024));
   for (std::size_t i = 1024; i < first.size(); ++i) FUZZ_CHECK(first[i] == 'Z');

@@ -36,7 +36,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   v6.sin6_port = htons(5353);
   v6.sin6_addr.s6_addr[0] = 0xfd;
   v6.sin6_addr.s6_addr[15] = facts;
-  const std::vector<std::uint8_t> qname = {3, 'W', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0};
+  const std::vector<std::uint8_t> qname = {3,   'W', 'w', 'w', 7,   'e', 'x',
+                                           'a', 'm', 'p', 'l', 'e', 0};
   view::Request request{.qname = qname,
                         .qtype = static_cast<std::uint16_t>(facts % 3 == 0 ? 1 : facts),
                         .qclass = static_cast<std::uint16_t>(facts & 1 ? 1 : 3),
@@ -52,10 +53,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                         .server = reinterpret_cast<const sockaddr*>(&v4)};
   const bool value = program->Evaluate(request);
   FUZZ_CHECK(program->Evaluate(request) == value);  // no state kept between evaluations
-  if (const absl::StatusOr<view::Program> negated = view::Program::Compile("!(" + source + ")"); negated.ok()) {
+  if (const absl::StatusOr<view::Program> negated = view::Program::Compile("!(" + source + ")");
+      negated.ok()) {
     FUZZ_CHECK(negated->Evaluate(request) == !value);
   }
-  if (const absl::StatusOr<view::Program> both = view::Program::Compile("(" + source + ") && (" + source + ")");
+  if (const absl::StatusOr<view::Program> both =
+          view::Program::Compile("(" + source + ") && (" + source + ")");
       both.ok()) {
     FUZZ_CHECK(both->Evaluate(request) == value);
   }

@@ -3,11 +3,11 @@
 // (the client's COOKIE out, ringdns's in). Properties: views stay inside the input; an
 // answer built from a parsed query parses as a response and matches it; the query sent
 // upstream parses, with the same question and exactly ringdns's COOKIE.
+#include <sys/uio.h>
+
 #include <cstdint>
 #include <cstring>
 #include <vector>
-
-#include <sys/uio.h>
 
 #include "core/upstream/outgoing_query.h"
 #include "dns_mutator.h"
@@ -21,8 +21,8 @@
 using namespace ringdns::wire;
 
 #ifdef RINGDNS_LIBFUZZER
-extern "C" std::size_t LLVMFuzzerCustomMutator(std::uint8_t* data, std::size_t size, std::size_t max_size,
-                                          unsigned seed) {
+extern "C" std::size_t LLVMFuzzerCustomMutator(std::uint8_t* data, std::size_t size,
+                                               std::size_t max_size, unsigned seed) {
   return ringdns::fuzz::MutateDns(data, size, max_size, seed, 0);
 }
 #endif
@@ -40,12 +40,14 @@ void CheckOutgoing(const std::vector<std::uint8_t>& input, const QueryView& q) {
   const std::uint16_t opt_rdata = others          ? ringdns::core::kOptNotLast
                                   : opt.present() ? opt.rdata_offset
                                                   : ringdns::core::kNoOpt;
-  const std::uint8_t ours[] = {0, 10, 0, 24, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24};
+  const std::uint8_t ours[] = {0,  10, 0,  24, 1,  2,  3,  4,  5,  6,  7,  8,  9,  10,
+                               11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24};
   std::uint8_t scratch[ringdns::core::kOutgoingScratchSize];
   // Spelled apart or not (DNS 0x20), by the input's first octet: both layouts are fuzzed.
-  const std::vector<std::uint8_t> name(input.begin() + header::kSize, input.begin() + header::kSize + q.qname_len);
-  const std::span<const std::uint8_t> spelled = (input[0] & 1) != 0 ? std::span<const std::uint8_t>(name)
-                                                                     : std::span<const std::uint8_t>();
+  const std::vector<std::uint8_t> name(input.begin() + header::kSize,
+                                       input.begin() + header::kSize + q.qname_len);
+  const std::span<const std::uint8_t> spelled =
+      (input[0] & 1) != 0 ? std::span<const std::uint8_t>(name) : std::span<const std::uint8_t>();
   const ringdns::core::OutgoingQuery pieces =
       ringdns::core::LayOutQuery(query, q.qname_len, opt_rdata, spelled, ours, scratch);
   std::vector<std::uint8_t> sent;
@@ -55,8 +57,10 @@ void CheckOutgoing(const std::vector<std::uint8_t>& input, const QueryView& q) {
   }
   const Result<QueryView> upstream = ParseQuery(sent);
   FUZZ_CHECK(upstream);
-  FUZZ_CHECK(upstream->qname_len == q.qname_len && upstream->qtype == q.qtype && upstream->qclass == q.qclass);
-  FUZZ_CHECK(std::memcmp(sent.data() + header::kSize, input.data() + header::kSize, q.qname_len) == 0);
+  FUZZ_CHECK(upstream->qname_len == q.qname_len && upstream->qtype == q.qtype &&
+             upstream->qclass == q.qclass);
+  FUZZ_CHECK(std::memcmp(sent.data() + header::kSize, input.data() + header::kSize, q.qname_len) ==
+             0);
   const FoundCookie cookie = FindCookie(sent, upstream->opt);
   if (opt_rdata == ringdns::core::kOptNotLast) {
     FUZZ_CHECK(sent == query);  // a TSIG stays last, its ARCOUNT as signed
@@ -65,7 +69,8 @@ void CheckOutgoing(const std::vector<std::uint8_t>& input, const QueryView& q) {
   FUZZ_CHECK(LoadU16(sent.data() + header::kArCount) == 1);
   FUZZ_CHECK(cookie.status == FoundCookie::Status::kOk);
   FUZZ_CHECK(std::memcmp(cookie.client.data(), ours + 4, 8) == 0 && cookie.server.size() == 16);
-  FUZZ_CHECK(sent.size() == query.size() + sizeof ours + (opt_rdata == ringdns::core::kNoOpt ? edns::kOptFixedSize : 0));
+  FUZZ_CHECK(sent.size() == query.size() + sizeof ours +
+                                (opt_rdata == ringdns::core::kNoOpt ? edns::kOptFixedSize : 0));
 }
 
 }  // namespace
@@ -99,12 +104,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(MatchAnswer(answer, q->id, q->opcode(), q->question(input)) == Error::kOk);
 
   // The truncation ringdns relays when its own TCP retry fails: TC, NOERROR, no records.
-  const Result<std::size_t> tc_len = BuildErrorAnswer(input, *q, {rcode::kNoError, false, ede::kOther, true}, out);
+  const Result<std::size_t> tc_len =
+      BuildErrorAnswer(input, *q, {rcode::kNoError, false, ede::kOther, true}, out);
   FUZZ_CHECK(tc_len);
   const std::span<const std::uint8_t> truncated(out.data(), *tc_len);
   const Result<ResponseInfo> tc = WalkResponse(truncated);
   FUZZ_CHECK(tc && tc->truncated() && tc->rcode == rcode::kNoError);
-  FUZZ_CHECK(tc->counts[0] == 0 && tc->counts[1] == 0 && tc->counts[2] == (q->opt.present() ? 1 : 0));
+  FUZZ_CHECK(tc->counts[0] == 0 && tc->counts[1] == 0 &&
+             tc->counts[2] == (q->opt.present() ? 1 : 0));
   FUZZ_CHECK(MatchAnswer(truncated, q->id, q->opcode(), q->question(input)) == Error::kOk);
   CheckOutgoing(input, *q);
   return 0;

@@ -1,6 +1,6 @@
-// Fuzzes the answer path: WalkResponse, MatchAnswer, the DNS 0x20 spelling check, in-place TTL capping (and the info
-// the capping walk reports), dropping the COOKIE option, and UDP truncation. Properties,
-// with the walk as reference: capping keeps the message valid with the same shape and
+// Fuzzes the answer path: WalkResponse, MatchAnswer, the DNS 0x20 spelling check, in-place TTL
+// capping (and the info the capping walk reports), dropping the COOKIE option, and UDP truncation.
+// Properties, with the walk as reference: capping keeps the message valid with the same shape and
 // makes the minimum TTL min(old, cap); dropping an option keeps it valid and leaves no
 // such option; truncation yields a valid message within the limit, with TC.
 #include <cstdint>
@@ -18,8 +18,8 @@
 using namespace ringdns::wire;
 
 #ifdef RINGDNS_LIBFUZZER
-extern "C" std::size_t LLVMFuzzerCustomMutator(std::uint8_t* data, std::size_t size, std::size_t max_size,
-                                          unsigned seed) {
+extern "C" std::size_t LLVMFuzzerCustomMutator(std::uint8_t* data, std::size_t size,
+                                               std::size_t max_size, unsigned seed) {
   return ringdns::fuzz::MutateDns(data, size, max_size, seed, 2);
 }
 #endif
@@ -73,8 +73,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const FoundCookie cookie = FindCookie(msg, after->opt());
   if (cookie.status == FoundCookie::Status::kOk) {
     FUZZ_CHECK(cookie.client.size() == cookie::kClientSize);
-    FUZZ_CHECK(cookie.server.empty() ||
-               (cookie.server.size() >= cookie::kMinServerSize && cookie.server.size() <= cookie::kMaxServerSize));
+    FUZZ_CHECK(cookie.server.empty() || (cookie.server.size() >= cookie::kMinServerSize &&
+                                         cookie.server.size() <= cookie::kMaxServerSize));
   }
   msg.resize(DropEdnsOption(msg, *after, edns::kOptionCookie));
   FUZZ_CHECK(FindCookie(msg, after->opt()).status == FoundCookie::Status::kNone);
@@ -94,7 +94,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (bare.size() < msg.size()) {
     const Result<ResponseInfo> without = WalkResponse(bare);
     FUZZ_CHECK(without && !without->opt().present());
-    FUZZ_CHECK(without->counts[2] + 1 == after->counts[2] && without->counts[0] == after->counts[0]);
+    FUZZ_CHECK(without->counts[2] + 1 == after->counts[2] &&
+               without->counts[0] == after->counts[0]);
   }
 
   const std::size_t len = TruncateForUdp(msg, *after, limit);

@@ -75,8 +75,8 @@ class ProvidedBufferRing {
   // Hands the kernel buffers [provided_, min(target, count_)); Commit publishes them.
   void ProvideUpTo(std::uint32_t target) noexcept {
     for (; provided_ < target && provided_ < count_; ++provided_) {
-      io_uring_buf_ring_add(ring_, Buffer(static_cast<std::uint16_t>(provided_)).data(), buffer_size_,
-                            static_cast<std::uint16_t>(provided_), mask_, pending_++);
+      io_uring_buf_ring_add(ring_, Buffer(static_cast<std::uint16_t>(provided_)).data(),
+                            buffer_size_, static_cast<std::uint16_t>(provided_), mask_, pending_++);
     }
   }
 

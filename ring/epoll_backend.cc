@@ -87,7 +87,8 @@ std::uint32_t EpollBackend::Queue(Kind kind, int fd, UserData tag) noexcept {
   return index;
 }
 
-bool EpollBackend::RecvMsgMultishot(int fd, msghdr& layout, std::uint16_t buffer_group, UserData tag) noexcept {
+bool EpollBackend::RecvMsgMultishot(int fd, msghdr& layout, std::uint16_t buffer_group,
+                                    UserData tag) noexcept {
   Op& op = ops_[Queue(Kind::kRecvMsgMultishot, fd, tag)];
   op.msg = &layout;
   op.group = buffer_group;
@@ -119,7 +120,8 @@ bool EpollBackend::Read(int fd, std::span<std::uint8_t> into, UserData tag) noex
   return true;
 }
 
-bool EpollBackend::Send(int fd, std::span<const std::uint8_t> data, int flags, UserData tag) noexcept {
+bool EpollBackend::Send(int fd, std::span<const std::uint8_t> data, int flags,
+                        UserData tag) noexcept {
   Op& op = ops_[Queue(Kind::kSend, fd, tag)];
   op.data = const_cast<std::uint8_t*>(data.data());  // read, never written
   op.len = data.size();
@@ -127,8 +129,9 @@ bool EpollBackend::Send(int fd, std::span<const std::uint8_t> data, int flags, U
   return true;
 }
 
-bool EpollBackend::Connect(int fd, const sockaddr* to, socklen_t to_len, const __kernel_timespec& timeout,
-                           UserData tag, UserData timeout_tag) noexcept {
+bool EpollBackend::Connect(int fd, const sockaddr* to, socklen_t to_len,
+                           const __kernel_timespec& timeout, UserData tag,
+                           UserData timeout_tag) noexcept {
   if (to_len > sizeof(sockaddr_storage)) return false;
   Op& op = ops_[Queue(Kind::kConnect, fd, tag)];
   std::memcpy(&op.to, to, to_len);
@@ -174,7 +177,8 @@ void EpollBackend::Start(std::uint32_t index) noexcept {
   }
   // accept(2), connect(2) and read(2) have no per-call flag: their descriptor must not
   // block (an eventfd armed by ring::Wake is blocking, as io_uring wants it).
-  if (op.kind == Kind::kAcceptMultishot || op.kind == Kind::kConnect || op.kind == Kind::kRead) SetNonBlocking(op.fd);
+  if (op.kind == Kind::kAcceptMultishot || op.kind == Kind::kConnect || op.kind == Kind::kRead)
+    SetNonBlocking(op.fd);
   // read(2) waits until its descriptor is ready (a pipe or eventfd read at once would
   // cost a call that finds nothing).
   if (op.kind != Kind::kRead && Attempt(op) == Outcome::kDone) return Free(index);
@@ -185,26 +189,16 @@ EpollBackend::Outcome EpollBackend::Attempt(Op& op) noexcept {
   ssize_t n = 0;
   do {
     switch (op.kind) {
-      case Kind::kRecvMsgMultishot:
-        return ReceiveDatagrams(op);
-      case Kind::kAcceptMultishot:
-        return AcceptConnections(op);
-      case Kind::kConnect:
-        return FinishConnect(op);
-      case Kind::kRecv:
-        n = ::recv(op.fd, op.data, op.len, MSG_DONTWAIT);
-        break;
-      case Kind::kRead:
-        n = ::read(op.fd, op.data, op.len);
-        break;
-      case Kind::kSendMsg:
-        n = ::sendmsg(op.fd, op.msg, MSG_DONTWAIT | MSG_NOSIGNAL);
-        break;
+      case Kind::kRecvMsgMultishot: return ReceiveDatagrams(op);
+      case Kind::kAcceptMultishot: return AcceptConnections(op);
+      case Kind::kConnect: return FinishConnect(op);
+      case Kind::kRecv: n = ::recv(op.fd, op.data, op.len, MSG_DONTWAIT); break;
+      case Kind::kRead: n = ::read(op.fd, op.data, op.len); break;
+      case Kind::kSendMsg: n = ::sendmsg(op.fd, op.msg, MSG_DONTWAIT | MSG_NOSIGNAL); break;
       case Kind::kSend:
         n = ::send(op.fd, op.data, op.len, op.flags | MSG_DONTWAIT | MSG_NOSIGNAL);
         break;
-      case Kind::kCancel:
-        return Outcome::kDone;  // handled by Start
+      case Kind::kCancel: return Outcome::kDone;  // handled by Start
     }
   } while (n < 0 && errno == EINTR);
   if (n < 0 && WouldBlock(errno)) return Outcome::kWouldBlock;
@@ -247,7 +241,8 @@ EpollBackend::Outcome EpollBackend::FinishConnect(Op& op) noexcept {
 void EpollBackend::DoCancel(Op& cancel) noexcept {
   for (std::uint32_t index = 0; index < ops_.size(); ++index) {
     Op& op = ops_[index];
-    if (op.state != State::kWaiting || op.tag != cancel.target || op.kind == Kind::kCancel) continue;
+    if (op.state != State::kWaiting || op.tag != cancel.target || op.kind == Kind::kCancel)
+      continue;
     Post(op.tag, -ECANCELED);
     if (op.kind == Kind::kConnect) Post(op.timeout_tag, -ECANCELED);
     Unlink(index);
@@ -417,7 +412,9 @@ int EpollBackend::SubmitAndWait(unsigned wait_nr, const __kernel_timespec* timeo
     int timeout_ms = -1;
     if (until != INT64_MAX) {
       // Rounded up: waking before a deadline would only wait again.
-      timeout_ms = until <= now ? 0 : static_cast<int>(std::min<std::int64_t>((until - now + 999'999) / 1'000'000, INT_MAX));
+      timeout_ms = until <= now ? 0
+                                : static_cast<int>(std::min<std::int64_t>(
+                                      (until - now + 999'999) / 1'000'000, INT_MAX));
     }
     Poll(timeout_ms);
     if (completions_.size() < wait_nr && NowNs() >= deadline) return -ETIME;

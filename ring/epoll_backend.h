@@ -84,7 +84,16 @@ class EpollBackend {
   void UnregisterBufferRing(std::uint16_t group) noexcept;
 
  private:
-  enum class Kind : std::uint8_t { kRecvMsgMultishot, kAcceptMultishot, kRecv, kRead, kSendMsg, kSend, kConnect, kCancel };
+  enum class Kind : std::uint8_t {
+    kRecvMsgMultishot,
+    kAcceptMultishot,
+    kRecv,
+    kRead,
+    kSendMsg,
+    kSend,
+    kConnect,
+    kCancel
+  };
   enum class State : std::uint8_t { kFree, kQueued, kWaiting };
   enum class Outcome : std::uint8_t { kDone, kWouldBlock };
   static constexpr std::uint32_t kNone = UINT32_MAX;
@@ -108,8 +117,8 @@ class EpollBackend {
     std::int64_t deadline_ns = 0;   // connect: when the timeout fires
     sockaddr_storage to{};          // connect: where to
     socklen_t to_len = 0;
-    bool started = false;           // connect: connect(2) issued
-    std::uint32_t next = kNone;     // the next op waiting on the same descriptor
+    bool started = false;        // connect: connect(2) issued
+    std::uint32_t next = kNone;  // the next op waiting on the same descriptor
   };
   // What waits on one descriptor, first come first served, and how it is registered.
   // An op index kept plus one, so that all-zero memory reads as kNone: the watch table
@@ -163,7 +172,9 @@ class EpollBackend {
   // nullptr for a number past the table (never one the process could open).
   Watch* WatchOf(int fd) noexcept;
   Group* GroupOf(std::uint16_t group) noexcept;
-  static bool IsMultishot(Kind kind) noexcept { return kind == Kind::kRecvMsgMultishot || kind == Kind::kAcceptMultishot; }
+  static bool IsMultishot(Kind kind) noexcept {
+    return kind == Kind::kRecvMsgMultishot || kind == Kind::kAcceptMultishot;
+  }
   static bool WaitsToRead(Kind kind) noexcept { return kind <= Kind::kRead; }
   static bool WouldBlock(int error) noexcept { return error == EAGAIN || error == EWOULDBLOCK; }
 
@@ -178,7 +189,7 @@ class EpollBackend {
   // hard limit): reserved at Init, so no descriptor makes it grow on the packet path.
   Watch* watches_ = nullptr;
   std::size_t watch_count_ = 0;
-  std::vector<Group> groups_;   // by group id
+  std::vector<Group> groups_;  // by group id
   std::uint64_t early_submits_ = 0;
 };
 

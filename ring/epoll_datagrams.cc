@@ -70,7 +70,8 @@ EpollBackend::Outcome EpollBackend::ReceiveDatagrams(Op& op) noexcept {
     if (ready == 0) {
       // No buffer: like the kernel, end the receive only once a datagram waits for one.
       std::uint8_t peek = 0;
-      if (::recv(op.fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && WouldBlock(errno)) return Outcome::kWouldBlock;
+      if (::recv(op.fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && WouldBlock(errno))
+        return Outcome::kWouldBlock;
       Post(op.tag, -ENOBUFS);
       return Outcome::kDone;
     }
@@ -98,7 +99,8 @@ EpollBackend::Outcome EpollBackend::ReceiveDatagrams(Op& op) noexcept {
       // The next buffer cannot hold the layout: the kernel fails the receive when a
       // datagram reaches it, not before.
       std::uint8_t peek = 0;
-      if (::recv(op.fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && WouldBlock(errno)) return Outcome::kWouldBlock;
+      if (::recv(op.fd, &peek, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && WouldBlock(errno))
+        return Outcome::kWouldBlock;
       Post(op.tag, -EFAULT);
       return Outcome::kDone;
     }
@@ -132,7 +134,8 @@ EpollBackend::Outcome EpollBackend::ReceiveDatagrams(Op& op) noexcept {
   return Outcome::kWouldBlock;
 }
 
-int EpollBackend::RegisterBufferRing(io_uring_buf_ring* ring, unsigned entries, std::uint16_t group) noexcept {
+int EpollBackend::RegisterBufferRing(io_uring_buf_ring* ring, unsigned entries,
+                                     std::uint16_t group) noexcept {
   if (entries == 0 || (entries & (entries - 1)) != 0) return -EINVAL;
   if (group >= groups_.size()) groups_.resize(std::size_t{group} + 1);
   if (groups_[group].ring != nullptr) return -EEXIST;

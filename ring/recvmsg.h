@@ -42,7 +42,8 @@ class ReceivedMessage {
 
 // `buffer` holds what a completion with result `res` wrote, for a receive armed with
 // `layout`. False when the layout does not fit (never expected from the kernel).
-inline bool DecodeRecvMsg(std::span<std::uint8_t> buffer, int res, msghdr& layout, ReceivedMessage& out) noexcept {
+inline bool DecodeRecvMsg(std::span<std::uint8_t> buffer, int res, msghdr& layout,
+                          ReceivedMessage& out) noexcept {
   if (res < 0 || static_cast<std::size_t>(res) > buffer.size()) return false;
   io_uring_recvmsg_out* header = io_uring_recvmsg_validate(buffer.data(), res, &layout);
   if (header == nullptr) return false;

@@ -29,16 +29,20 @@ int Ring::Init(const RingOptions& options) {
     const int rc = InitIoUring(options);
     // Refused by a seccomp filter or the sysctl kernel.io_uring_disabled (EPERM), or not
     // built into the kernel (ENOSYS): only then does kAuto fall back.
-    if (options.backend == Backend::kIoUring || (rc != 0 && rc != -EPERM && rc != -ENOSYS)) return rc;
-    if (rc != 0) return InitEpoll(options, std::string("io_uring_setup was refused: ") + std::strerror(-rc));
+    if (options.backend == Backend::kIoUring || (rc != 0 && rc != -EPERM && rc != -ENOSYS))
+      return rc;
+    if (rc != 0)
+      return InitEpoll(options, std::string("io_uring_setup was refused: ") + std::strerror(-rc));
     // A profile may allow io_uring_setup and refuse io_uring_register, which buffer
     // rings need: ask the kernel something through it now, while nothing is queued.
     std::vector<std::uint8_t> probe(sizeof(io_uring_probe) + 256 * sizeof(io_uring_probe_op));
-    const int probed = io_uring_register_probe(&ring_, reinterpret_cast<io_uring_probe*>(probe.data()), 256);
+    const int probed =
+        io_uring_register_probe(&ring_, reinterpret_cast<io_uring_probe*>(probe.data()), 256);
     if (probed != -EPERM && probed != -EACCES) return 0;
     io_uring_queue_exit(&ring_);
     initialised_ = false;
-    return InitEpoll(options, std::string("io_uring_register was refused: ") + std::strerror(-probed));
+    return InitEpoll(options,
+                     std::string("io_uring_register was refused: ") + std::strerror(-probed));
   }
   return InitEpoll(options, "");
 }
@@ -185,11 +189,10 @@ int Ring::SubmitAndWait(unsigned wait_nr, __kernel_timespec* timeout) noexcept {
   return io_uring_submit_and_wait_timeout(&ring_, &cqe, wait_nr, timeout, nullptr);
 }
 
-std::uint32_t Ring::cq_overflow() const noexcept {
-  return on_epoll_ ? 0 : *ring_.cq.koverflow;
-}
+std::uint32_t Ring::cq_overflow() const noexcept { return on_epoll_ ? 0 : *ring_.cq.koverflow; }
 
-int Ring::RegisterBufferRing(io_uring_buf_ring* ring, unsigned entries, std::uint16_t group) noexcept {
+int Ring::RegisterBufferRing(io_uring_buf_ring* ring, unsigned entries,
+                             std::uint16_t group) noexcept {
   if (on_epoll_) return epoll_.RegisterBufferRing(ring, entries, group);
   io_uring_buf_reg reg{};
   reg.ring_addr = reinterpret_cast<std::uint64_t>(ring);

@@ -83,7 +83,9 @@ class Ring {
   int Submit() noexcept { return on_epoll_ ? epoll_.Submit() : io_uring_submit(&ring_); }
   // How often a full queue was submitted early, between the caller's own submits: what
   // was queued before then is already with the kernel.
-  std::uint64_t early_submits() const noexcept { return on_epoll_ ? epoll_.early_submits() : early_submits_; }
+  std::uint64_t early_submits() const noexcept {
+    return on_epoll_ ? epoll_.early_submits() : early_submits_;
+  }
 
   // Calls `handle(const io_uring_cqe&)` for every ready completion, then marks them all
   // seen at once. Returns how many were handled.
@@ -103,7 +105,8 @@ class Ring {
 
   // Multishot receives of `group` take buffers from `ring` (ring/buffer_ring.h), which
   // must stay mapped until UnregisterBufferRing. Returns 0 or -errno.
-  [[nodiscard]] int RegisterBufferRing(io_uring_buf_ring* ring, unsigned entries, std::uint16_t group) noexcept;
+  [[nodiscard]] int RegisterBufferRing(io_uring_buf_ring* ring, unsigned entries,
+                                       std::uint16_t group) noexcept;
   void UnregisterBufferRing(std::uint16_t group) noexcept;
 
   // "io_uring" or "epoll", for logs and the metrics' label.

@@ -8,7 +8,8 @@
 namespace ringdns::ring {
 
 // A write blocks only at a count of 2^64 - 2.
-EventFd::EventFd(bool nonblocking) : fd_(::eventfd(0, EFD_CLOEXEC | (nonblocking ? EFD_NONBLOCK : 0))) {}
+EventFd::EventFd(bool nonblocking)
+    : fd_(::eventfd(0, EFD_CLOEXEC | (nonblocking ? EFD_NONBLOCK : 0))) {}
 
 void EventFd::Signal() const noexcept {
   if (!fd_.valid()) return;
@@ -24,7 +25,8 @@ void EventFd::Drain() const noexcept {
 
 bool Wake::Arm(Ring& ring, UserData tag) noexcept {
   if (!event_.valid()) return false;
-  return ring.Read(event_.fd(), std::span(reinterpret_cast<std::uint8_t*>(&count_), sizeof(count_)), tag);
+  return ring.Read(event_.fd(), std::span(reinterpret_cast<std::uint8_t*>(&count_), sizeof(count_)),
+                   tag);
 }
 
 }  // namespace ringdns::ring

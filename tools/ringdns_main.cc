@@ -51,8 +51,11 @@ struct Flags {
 };
 
 int Usage(const char* error) {
-  std::fprintf(stderr, "ringdns: %s\nusage: ringdns [-conf FILE] [-dns.port PORT] [-validate] "
-                       "[-shards N] [-io auto|io_uring|epoll] [-pin] [-steering question|client] [-user NAME] [-version]\n", error);
+  std::fprintf(stderr,
+               "ringdns: %s\nusage: ringdns [-conf FILE] [-dns.port PORT] [-validate] "
+               "[-shards N] [-io auto|io_uring|epoll] [-pin] [-steering question|client] [-user "
+               "NAME] [-version]\n",
+               error);
   return 2;
 }
 
@@ -121,7 +124,7 @@ std::optional<int> ParseFlags(int argc, char** argv, Flags& flags) {
 }
 
 bool FileExists(const char* path) {
-  struct stat st{};
+  struct stat st {};
   return ::stat(path, &st) == 0;
 }
 
@@ -132,20 +135,24 @@ void Log(const std::string& line) { std::fprintf(stderr, "[INFO] %s\n", line.c_s
 void PrintMemoryBound(const Config& config, const Flags& flags) {
   absl::StatusOr<ringdns::core::RouteTable> routes = ringdns::core::BuildRoutes(config);
   if (!routes.ok()) {
-    std::fprintf(stderr, "[INFO] memory: not computed here (%s)\n", std::string(routes.status().message()).c_str());
+    std::fprintf(stderr, "[INFO] memory: not computed here (%s)\n",
+                 std::string(routes.status().message()).c_str());
     return;
   }
   const int shards = flags.shards > 0 ? flags.shards : ringdns::core::DefaultShardCount();
-  const double mib = static_cast<double>(ringdns::core::Shard::MemoryBound(ringdns::core::ShardOptions{}, *routes)) /
+  const double mib = static_cast<double>(ringdns::core::Shard::MemoryBound(
+                         ringdns::core::ShardOptions{}, *routes)) /
                      (1 << 20);
-  std::fprintf(stderr, "[INFO] memory: at most %.1f MiB a shard with every pool full; %d shards: %.1f MiB\n", mib,
-               shards, mib * shards);
+  std::fprintf(
+      stderr, "[INFO] memory: at most %.1f MiB a shard with every pool full; %d shards: %.1f MiB\n",
+      mib, shards, mib * shards);
 }
 
 // One line when the container's memory limit made the shards smaller than configured.
 void LogMemoryFit(const ringdns::core::Daemon& daemon) {
   const ringdns::core::MemoryFit& fit = daemon.memory_fit();
-  if (!fit.note.empty()) std::fprintf(stderr, "[%s] %s\n", fit.fits ? "INFO" : "WARNING", fit.note.c_str());
+  if (!fit.note.empty())
+    std::fprintf(stderr, "[%s] %s\n", fit.fits ? "INFO" : "WARNING", fit.note.c_str());
   if (!daemon.descriptor_warning().empty()) {
     std::fprintf(stderr, "[WARNING] %s\n", daemon.descriptor_warning().c_str());
   }
@@ -197,20 +204,28 @@ int Serve(Config config, const Flags& flags) {
       std::fprintf(stderr, "ringdns: %s\n", std::string(dropped.message()).c_str());
       return 1;
     }
-    Log("running as user " + *flags.user + " (uid " + std::to_string(::getuid()) + "), no capabilities");
+    Log("running as user " + *flags.user + " (uid " + std::to_string(::getuid()) +
+        "), no capabilities");
   } else if (::geteuid() == 0) {
-    std::fprintf(stderr, "[WARNING] running as root; -user NAME drops to an unprivileged user once the sockets are bound\n");
+    std::fprintf(stderr,
+                 "[WARNING] running as root; -user NAME drops to an unprivileged user once the "
+                 "sockets are bound\n");
   }
   Log("ringdns-" + std::string(ringdns::core::Version()) + " serving " + config.file + " on " +
-      std::to_string((*daemon)->shard_count()) + " shards (" +
-      (*daemon)->ring_description() + "), UDP queries spread " + (*daemon)->udp_steering());
+      std::to_string((*daemon)->shard_count()) + " shards (" + (*daemon)->ring_description() +
+      "), UDP queries spread " + (*daemon)->udp_steering());
   if ((*daemon)->shard_count() > 1 && flags.steer_by_question && !(*daemon)->udp_steered()) {
-    std::fprintf(stderr, "[WARNING] UDP queries cannot be steered to shards by question: each shard's cache "
-                         "serves the clients the kernel sends it, so a name may be asked upstream once per shard\n");
+    std::fprintf(
+        stderr,
+        "[WARNING] UDP queries cannot be steered to shards by question: each shard's cache "
+        "serves the clients the kernel sends it, so a name may be asked upstream once per shard\n");
   }
   // The control loop: signals, `reload` checks, and joining replaced shards.
   ringdns::core::ReloadWatch reloads(
-      {.corefile_path = flags.conf.value_or("Corefile"), .unnamed = !flags.conf, .load = flags.load}, config,
+      {.corefile_path = flags.conf.value_or("Corefile"),
+       .unnamed = !flags.conf,
+       .load = flags.load},
+      config,
       {.apply =
            [&daemon](const Config& next) {
              absl::Status status = (*daemon)->Reload(next);
@@ -222,12 +237,16 @@ int Serve(Config config, const Flags& flags) {
              return status;
            },
        .count_failure = [&daemon] { (*daemon)->CountFailedReload(); },
-       .log = [](const std::string& line, bool error) { std::fprintf(stderr, "[%s] %s\n", error ? "ERROR" : "INFO", line.c_str()); },
+       .log =
+           [](const std::string& line, bool error) {
+             std::fprintf(stderr, "[%s] %s\n", error ? "ERROR" : "INFO", line.c_str());
+           },
        .now = [] { return absl::Now(); }});
   while (true) {
     // Asleep until a signal or the next `reload` check, or for a second while a reload's
     // old shards drain (to join them): an idle daemon's control thread does not tick.
-    absl::Duration wait = std::clamp(reloads.next_check() - absl::Now(), absl::Milliseconds(1), absl::Hours(1));
+    absl::Duration wait =
+        std::clamp(reloads.next_check() - absl::Now(), absl::Milliseconds(1), absl::Hours(1));
     if ((*daemon)->retiring() > 0) wait = std::min(wait, absl::Seconds(1));
     const timespec tick = absl::ToTimespec(wait);
     const int signal = ::sigtimedwait(&signals, nullptr, &tick);
@@ -271,8 +290,10 @@ int main(int argc, char** argv) {
 
   absl::StatusOr<Config> config;
   if (!flags.conf && !FileExists("Corefile")) {
-    std::fprintf(stderr, "ringdns: no Corefile given and none in the current folder; using the "
-                         "built-in default:\n%s", ringdns::core::config::kDefaultCorefile);
+    std::fprintf(stderr,
+                 "ringdns: no Corefile given and none in the current folder; using the "
+                 "built-in default:\n%s",
+                 ringdns::core::config::kDefaultCorefile);
     config = ringdns::core::config::ParseCorefile(ringdns::core::config::kDefaultCorefile,
                                                   "<default Corefile>", flags.load);
   } else {

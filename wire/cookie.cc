@@ -17,7 +17,8 @@ FoundCookie FindCookie(std::span<const std::uint8_t> msg, const OptView& opt) no
       found = {FoundCookie::Status::kMalformed, {}, {}};
       return;
     }
-    found = {FoundCookie::Status::kOk, data.first(cookie::kClientSize), data.subspan(cookie::kClientSize)};
+    found = {FoundCookie::Status::kOk, data.first(cookie::kClientSize),
+             data.subspan(cookie::kClientSize)};
   });
   return found;
 }
@@ -28,7 +29,8 @@ std::size_t WriteCookieOption(std::span<const std::uint8_t, cookie::kClientSize>
   StoreU16(out, edns::kOptionCookie);
   StoreU16(out + 2, static_cast<std::uint16_t>(length));
   std::memcpy(out + edns::kOptionHeaderSize, client.data(), client.size());
-  if (!server.empty()) std::memcpy(out + edns::kOptionHeaderSize + client.size(), server.data(), server.size());
+  if (!server.empty())
+    std::memcpy(out + edns::kOptionHeaderSize + client.size(), server.data(), server.size());
   return edns::kOptionHeaderSize + length;
 }
 

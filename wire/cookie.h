@@ -17,7 +17,8 @@ namespace cookie {
 inline constexpr std::size_t kClientSize = 8;
 inline constexpr std::size_t kMinServerSize = 8;
 inline constexpr std::size_t kMaxServerSize = 32;
-inline constexpr std::size_t kMaxOptionSize = edns::kOptionHeaderSize + kClientSize + kMaxServerSize;
+inline constexpr std::size_t kMaxOptionSize =
+    edns::kOptionHeaderSize + kClientSize + kMaxServerSize;
 }  // namespace cookie
 
 struct FoundCookie {

@@ -66,7 +66,8 @@ std::size_t WriteOpt(const OptAnswer& opt, std::uint8_t* out) noexcept {
   if (opt.has_extended_error) {
     std::uint8_t* option = fixed + rr::kFixedSize;
     StoreU16(option, edns::kOptionExtendedError);
-    const std::size_t text = opt.extended_error_text.size();  // EXTRA-TEXT is optional (RFC 8914 section 2)
+    const std::size_t text =
+        opt.extended_error_text.size();  // EXTRA-TEXT is optional (RFC 8914 section 2)
     StoreU16(option + 2, static_cast<std::uint16_t>(2 + text));
     StoreU16(option + 4, opt.extended_error);
     if (text > 0) std::memcpy(option + 6, opt.extended_error_text.data(), text);

@@ -16,11 +16,11 @@
 namespace ringdns::wire {
 
 namespace edns {
-inline constexpr std::uint16_t kFlagDo = 0x8000;  // RFC 3225
-inline constexpr std::uint16_t kOptionNsid = 3;  // RFC 5001
-inline constexpr std::uint16_t kOptionClientSubnet = 8;  // RFC 7871
-inline constexpr std::uint16_t kOptionCookie = 10;  // RFC 7873
-inline constexpr std::uint16_t kOptionPadding = 12;  // RFC 7830
+inline constexpr std::uint16_t kFlagDo = 0x8000;           // RFC 3225
+inline constexpr std::uint16_t kOptionNsid = 3;            // RFC 5001
+inline constexpr std::uint16_t kOptionClientSubnet = 8;    // RFC 7871
+inline constexpr std::uint16_t kOptionCookie = 10;         // RFC 7873
+inline constexpr std::uint16_t kOptionPadding = 12;        // RFC 7830
 inline constexpr std::uint16_t kOptionExtendedError = 15;  // RFC 8914
 // The UDP payload size ringdns advertises: DNS Flag Day 2020's safe default.
 inline constexpr std::uint16_t kAdvertisedUdpSize = 1232;
@@ -29,11 +29,11 @@ inline constexpr std::size_t kOptionHeaderSize = 4;
 }  // namespace edns
 
 struct OptView {
-  std::uint16_t offset = 0;     // the OPT record's owner octet; 0 when there is no OPT
-  std::uint16_t udp_size = 0;   // as the sender wrote it
-  std::uint8_t ext_rcode = 0;   // upper 8 bits of the 12-bit RCODE
+  std::uint16_t offset = 0;    // the OPT record's owner octet; 0 when there is no OPT
+  std::uint16_t udp_size = 0;  // as the sender wrote it
+  std::uint8_t ext_rcode = 0;  // upper 8 bits of the 12-bit RCODE
   std::uint8_t version = 0;
-  std::uint16_t flags = 0;      // DO is the top bit
+  std::uint16_t flags = 0;  // DO is the top bit
   std::uint16_t rdata_offset = 0;
   std::uint16_t rdlength = 0;
 
@@ -73,9 +73,12 @@ void ForEachOption(std::span<const std::uint8_t> msg, const OptView& opt, Visito
 
 // Whether `opt` holds an option `code`; false without an OPT.
 // Precondition: `opt` came from ParseOpt (or ParseQuery) over the same message.
-inline bool HasOption(std::span<const std::uint8_t> msg, const OptView& opt, std::uint16_t code) noexcept {
+inline bool HasOption(std::span<const std::uint8_t> msg, const OptView& opt,
+                      std::uint16_t code) noexcept {
   bool found = false;
-  if (opt.present()) ForEachOption(msg, opt, [&](std::uint16_t c, std::span<const std::uint8_t>) { found |= c == code; });
+  if (opt.present())
+    ForEachOption(msg, opt,
+                  [&](std::uint16_t c, std::span<const std::uint8_t>) { found |= c == code; });
   return found;
 }
 
@@ -102,8 +105,9 @@ struct OptAnswer {
 };
 
 inline std::size_t OptAnswerSize(const OptAnswer& opt) noexcept {
-  return edns::kOptFixedSize +
-         (opt.has_extended_error ? edns::kOptionHeaderSize + 2 + opt.extended_error_text.size() : 0);
+  return edns::kOptFixedSize + (opt.has_extended_error
+                                    ? edns::kOptionHeaderSize + 2 + opt.extended_error_text.size()
+                                    : 0);
 }
 
 // Writes the OPT record described by `opt` at `out`, which must hold OptAnswerSize(opt)

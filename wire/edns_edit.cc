@@ -10,14 +10,16 @@ namespace ringdns::wire {
 namespace {
 
 // Moves room[at, len) by `delta` octets (the tail after an edited span).
-bool Shift(std::span<std::uint8_t> room, std::size_t len, std::size_t at, std::ptrdiff_t delta) noexcept {
+bool Shift(std::span<std::uint8_t> room, std::size_t len, std::size_t at,
+           std::ptrdiff_t delta) noexcept {
   const std::size_t new_len = static_cast<std::size_t>(static_cast<std::ptrdiff_t>(len) + delta);
   if (new_len > room.size() || new_len > kMaxMessageSize) return false;
   std::memmove(room.data() + static_cast<std::ptrdiff_t>(at) + delta, room.data() + at, len - at);
   return true;
 }
 
-void WriteOption(std::uint8_t* at, std::uint16_t code, std::span<const std::uint8_t> data) noexcept {
+void WriteOption(std::uint8_t* at, std::uint16_t code,
+                 std::span<const std::uint8_t> data) noexcept {
   StoreU16(at, code);
   StoreU16(at + 2, static_cast<std::uint16_t>(data.size()));
   if (!data.empty()) std::memcpy(at + edns::kOptionHeaderSize, data.data(), data.size());
@@ -25,8 +27,8 @@ void WriteOption(std::uint8_t* at, std::uint16_t code, std::span<const std::uint
 
 }  // namespace
 
-Result<OptionEdited> EditOption(std::span<std::uint8_t> room, std::size_t len, OptionEdit edit, std::uint16_t code,
-                                std::span<const std::uint8_t> data) noexcept {
+Result<OptionEdited> EditOption(std::span<std::uint8_t> room, std::size_t len, OptionEdit edit,
+                                std::uint16_t code, std::span<const std::uint8_t> data) noexcept {
   if (len > room.size()) return Error::kBufferTooSmall;
   const Result<QueryView> q = ParseQuery(room.first(len));
   if (!q) return q.error();
@@ -55,12 +57,14 @@ Result<OptionEdited> EditOption(std::span<std::uint8_t> room, std::size_t len, O
   // The first option `code`, if any.
   std::size_t found = 0;
   bool present = false;
-  for (std::size_t pos = opt.rdata_offset; !present && opt.end() - pos >= edns::kOptionHeaderSize;) {
+  for (std::size_t pos = opt.rdata_offset;
+       !present && opt.end() - pos >= edns::kOptionHeaderSize;) {
     if (LoadU16(room.data() + pos) == code) {
       found = pos;
       present = true;
     } else {
-      pos += edns::kOptionHeaderSize + LoadU16(room.data() + pos + 2);  // ParseOpt checked they fill RDATA
+      pos += edns::kOptionHeaderSize +
+             LoadU16(room.data() + pos + 2);  // ParseOpt checked they fill RDATA
     }
   }
   if (!OptionEditApplies(edit, present)) return out;
@@ -80,11 +84,13 @@ Result<OptionEdited> EditOption(std::span<std::uint8_t> room, std::size_t len, O
     if (!Shift(room, len, tail, delta)) return Error::kBufferTooSmall;
   } else {
     if (std::size_t{opt.rdlength} + option_size > 0xffff) return Error::kBufferTooSmall;
-    if (len + option_size > room.size() || len + option_size > kMaxMessageSize) return Error::kBufferTooSmall;
+    if (len + option_size > room.size() || len + option_size > kMaxMessageSize)
+      return Error::kBufferTooSmall;
   }
   WriteOption(room.data() + at, code, data);
   StoreU16(room.data() + opt.rdata_offset - 2,
-           static_cast<std::uint16_t>(static_cast<std::ptrdiff_t>(opt.rdlength) + delta));  // RDLENGTH precedes RDATA
+           static_cast<std::uint16_t>(static_cast<std::ptrdiff_t>(opt.rdlength) +
+                                      delta));  // RDLENGTH precedes RDATA
   out.len = static_cast<std::size_t>(static_cast<std::ptrdiff_t>(len) + delta);
   out.changed = true;
   return out;

@@ -28,20 +28,17 @@ struct OptionEdited {
 
 // Edits the query in room[0, len); `room.size()` octets may be used.
 // Errors: the query's parse errors (ParseQuery), kBufferTooSmall (no room for the edit).
-Result<OptionEdited> EditOption(std::span<std::uint8_t> room, std::size_t len, OptionEdit edit, std::uint16_t code,
-                                std::span<const std::uint8_t> data) noexcept;
+Result<OptionEdited> EditOption(std::span<std::uint8_t> room, std::size_t len, OptionEdit edit,
+                                std::uint16_t code, std::span<const std::uint8_t> data) noexcept;
 
 // Whether the edit would change the query, given whether an option `code` is there
 // (CoreDNS's rule "did its rewrite": the rule's stop ends the rule list only then).
 constexpr bool OptionEditApplies(OptionEdit edit, bool present) noexcept {
   switch (edit) {
-    case OptionEdit::kSet:
-      return true;
+    case OptionEdit::kSet: return true;
     case OptionEdit::kReplace:
-    case OptionEdit::kUnset:
-      return present;
-    case OptionEdit::kAppend:
-      return !present;
+    case OptionEdit::kUnset: return present;
+    case OptionEdit::kAppend: return !present;
   }
   return false;
 }

@@ -11,27 +11,27 @@ namespace ringdns::wire {
 
 enum class Error : std::uint8_t {
   kOk = 0,
-  kTooShort,            // fewer bytes than a header or a field needs
-  kTooLong,             // more bytes than any DNS message may hold (65535)
-  kBadLabelType,        // label type 0x40 or 0x80 (RFC 6891 section 5 retired them)
-  kLabelTooLong,        // label over 63 octets (RFC 1035 section 2.3.4)
-  kNameTooLong,         // name over 255 octets (RFC 1035 section 2.3.4)
-  kBadPointer,          // compression pointer not strictly backwards, or into the header
-  kPointerInQuestion,   // compression in a query's QNAME (we accept none there)
-  kQdCount,             // QDCOUNT is not 1
-  kTrailing,            // bytes after the last record
-  kBadRdata,            // RDATA shorter than its type requires, or a name overruns it
-  kBadOpt,              // OPT not owned by the root, or options overrun RDLENGTH
-  kDuplicateOpt,        // more than one OPT record (RFC 6891 section 6.1.1)
-  kOptOutsideAdditional,// OPT in the answer or authority section
-  kNotResponse,         // QR clear where an answer was expected
-  kIdMismatch,          // answer ID differs from the one sent
-  kOpcodeMismatch,      // answer opcode differs from the query's
-  kQuestionMismatch,    // answer question differs from the query's (RFC 5452 section 9.1)
-  kBufferTooSmall,      // caller's output buffer cannot hold the result
-  kBadText,             // presentation-format name malformed (bad escape, empty label)
-  kBadRecordText,       // presentation-format record malformed (unknown type, bad TTL or RDATA)
-  kCount                // number of values; keep last
+  kTooShort,              // fewer bytes than a header or a field needs
+  kTooLong,               // more bytes than any DNS message may hold (65535)
+  kBadLabelType,          // label type 0x40 or 0x80 (RFC 6891 section 5 retired them)
+  kLabelTooLong,          // label over 63 octets (RFC 1035 section 2.3.4)
+  kNameTooLong,           // name over 255 octets (RFC 1035 section 2.3.4)
+  kBadPointer,            // compression pointer not strictly backwards, or into the header
+  kPointerInQuestion,     // compression in a query's QNAME (we accept none there)
+  kQdCount,               // QDCOUNT is not 1
+  kTrailing,              // bytes after the last record
+  kBadRdata,              // RDATA shorter than its type requires, or a name overruns it
+  kBadOpt,                // OPT not owned by the root, or options overrun RDLENGTH
+  kDuplicateOpt,          // more than one OPT record (RFC 6891 section 6.1.1)
+  kOptOutsideAdditional,  // OPT in the answer or authority section
+  kNotResponse,           // QR clear where an answer was expected
+  kIdMismatch,            // answer ID differs from the one sent
+  kOpcodeMismatch,        // answer opcode differs from the query's
+  kQuestionMismatch,      // answer question differs from the query's (RFC 5452 section 9.1)
+  kBufferTooSmall,        // caller's output buffer cannot hold the result
+  kBadText,               // presentation-format name malformed (bad escape, empty label)
+  kBadRecordText,         // presentation-format record malformed (unknown type, bad TTL or RDATA)
+  kCount                  // number of values; keep last
 };
 
 inline constexpr std::size_t kErrorCount = static_cast<std::size_t>(Error::kCount);

@@ -26,10 +26,10 @@ struct Question {
 struct QueryView {
   static constexpr std::uint16_t kQnameOffset = header::kSize;
 
-  std::uint16_t size = 0;          // octets of the whole message
+  std::uint16_t size = 0;  // octets of the whole message
   std::uint16_t id = 0;
   std::uint16_t flags = 0;
-  std::uint16_t qname_len = 0;     // wire length including the root label
+  std::uint16_t qname_len = 0;  // wire length including the root label
   std::uint16_t qtype = 0;
   std::uint16_t qclass = 0;
   std::uint16_t question_end = 0;  // offset just past QCLASS

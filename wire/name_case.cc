@@ -23,7 +23,8 @@ constexpr std::uint64_t StreamWord(std::uint64_t key, std::size_t word) noexcept
 bool AnyUpper(std::uint64_t key, std::size_t letters) noexcept {
   for (std::size_t word = 0; word * 64 < letters; ++word) {
     const std::size_t in_word = std::min<std::size_t>(64, letters - word * 64);
-    const std::uint64_t mask = in_word == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << in_word) - 1;
+    const std::uint64_t mask =
+        in_word == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << in_word) - 1;
     if ((StreamWord(key, word) & mask) != 0) return true;
   }
   return false;
@@ -51,15 +52,15 @@ void SpellWithKey(std::span<const std::uint8_t> name, std::uint64_t key,
                   std::span<std::uint8_t> out) noexcept {
   for (std::size_t i = 0; i < name.size(); ++i) out[i] = name[i];
   ForEachLetter(name, key, [&](std::size_t i, bool upper) {
-    out[i] = upper ? static_cast<std::uint8_t>(name[i] & ~0x20) : static_cast<std::uint8_t>(name[i] | 0x20);
+    out[i] = upper ? static_cast<std::uint8_t>(name[i] & ~0x20)
+                   : static_cast<std::uint8_t>(name[i] | 0x20);
     return true;
   });
 }
 
 bool SpelledWithKey(std::span<const std::uint8_t> name, std::uint64_t key) noexcept {
-  return ForEachLetter(name, key, [&](std::size_t i, bool upper) {
-    return ((name[i] & 0x20) == 0) == upper;
-  });
+  return ForEachLetter(name, key,
+                       [&](std::size_t i, bool upper) { return ((name[i] & 0x20) == 0) == upper; });
 }
 
 std::size_t CaseBits(std::span<const std::uint8_t> name) noexcept {

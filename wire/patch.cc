@@ -23,7 +23,8 @@ void SetRcode(std::span<std::uint8_t> msg, const OptView& opt, std::uint16_t rco
 }
 
 Result<std::size_t> BuildErrorAnswer(std::span<const std::uint8_t> query, const QueryView& q,
-                                     const ErrorAnswer& error, std::span<std::uint8_t> out) noexcept {
+                                     const ErrorAnswer& error,
+                                     std::span<std::uint8_t> out) noexcept {
   OptAnswer opt;
   opt.ext_rcode = static_cast<std::uint8_t>(error.rcode >> 4);
   opt.do_bit = q.opt.do_bit();  // RFC 3225 section 3: copy DO into the answer
@@ -64,7 +65,8 @@ Result<std::size_t> BuildLocalAnswer(std::span<const std::uint8_t> query, const 
   OptAnswer opt;
   opt.do_bit = q.opt.do_bit();
   const std::size_t opt_size = q.opt.present() ? OptAnswerSize(opt) : 0;
-  if (answers.size() + additional.size() + 1 > 0xffff || out.size() < q.question_end + records + opt_size) {
+  if (answers.size() + additional.size() + 1 > 0xffff ||
+      out.size() < q.question_end + records + opt_size) {
     return Error::kBufferTooSmall;
   }
   const Result<std::size_t> len = BuildErrorAnswer(query, q, {rcode::kNoError}, out);
@@ -91,8 +93,8 @@ Result<std::size_t> BuildLocalAnswer(std::span<const std::uint8_t> query, const 
   return *len + records;
 }
 
-Result<std::size_t> BuildHeaderOnlyAnswer(std::span<const std::uint8_t> query,
-                                          std::uint16_t rcode, std::span<std::uint8_t> out) noexcept {
+Result<std::size_t> BuildHeaderOnlyAnswer(std::span<const std::uint8_t> query, std::uint16_t rcode,
+                                          std::span<std::uint8_t> out) noexcept {
   if (query.size() < header::kSize) return Error::kTooShort;
   if (out.size() < header::kSize) return Error::kBufferTooSmall;
   const std::uint16_t id = LoadU16(query.data() + header::kId);

@@ -39,7 +39,8 @@ inline void SetId(std::span<std::uint8_t> msg, std::uint16_t id) noexcept {
 // Sets AA: an answer of data this server holds itself (whoami, hosts). Precondition: a
 // whole header.
 inline void SetAuthoritative(std::span<std::uint8_t> msg) noexcept {
-  StoreU16(msg.data() + header::kFlags, static_cast<std::uint16_t>(LoadU16(msg.data() + header::kFlags) | flag::kAa));
+  StoreU16(msg.data() + header::kFlags,
+           static_cast<std::uint16_t>(LoadU16(msg.data() + header::kFlags) | flag::kAa));
 }
 
 // Writes a 12-bit RCODE: the low 4 bits into the header, the high 8 into the OPT at
@@ -55,11 +56,12 @@ struct ErrorAnswer {
 };
 
 // Writes an answer to the parsed query `q` with `error.rcode`: the query's ID, opcode,
-// RD and CD; QR and RA set, TC when `error.truncated`; the question echoed; and, when the query had an OPT, an OPT
-// of ours (version 0, our UDP size, the query's DO bit, the extended RCODE bits, the EDE)
-// (RFC 6891 section 7). `out` may start at query.data(). Errors: kBufferTooSmall.
+// RD and CD; QR and RA set, TC when `error.truncated`; the question echoed; and, when the query had
+// an OPT, an OPT of ours (version 0, our UDP size, the query's DO bit, the extended RCODE bits, the
+// EDE) (RFC 6891 section 7). `out` may start at query.data(). Errors: kBufferTooSmall.
 Result<std::size_t> BuildErrorAnswer(std::span<const std::uint8_t> query, const QueryView& q,
-                                     const ErrorAnswer& error, std::span<std::uint8_t> out) noexcept;
+                                     const ErrorAnswer& error,
+                                     std::span<std::uint8_t> out) noexcept;
 
 // A record answering the question locally: owned by the question's name (a compression
 // pointer to it), after `owner_labels` if any (wire labels without the root, e.g. "\4_udp"
@@ -85,16 +87,16 @@ Result<std::size_t> BuildLocalAnswer(std::span<const std::uint8_t> query, const 
 // For a query whose header is readable but whose body is not (FORMERR): the header with
 // ID, opcode and RD copied, QR set, every count zero. `out` may start at query.data().
 // Errors: kTooShort, kBufferTooSmall.
-Result<std::size_t> BuildHeaderOnlyAnswer(std::span<const std::uint8_t> query,
-                                          std::uint16_t rcode, std::span<std::uint8_t> out) noexcept;
+Result<std::size_t> BuildHeaderOnlyAnswer(std::span<const std::uint8_t> query, std::uint16_t rcode,
+                                          std::span<std::uint8_t> out) noexcept;
 
 struct QuerySpec {
   std::uint16_t id = 0;
-  std::uint16_t flags = flag::kRd;  // QR clear, opcode QUERY; RD and CD as wanted
+  std::uint16_t flags = flag::kRd;      // QR clear, opcode QUERY; RD and CD as wanted
   std::span<const std::uint8_t> qname;  // uncompressed wire name
   std::uint16_t qtype = 0;
   std::uint16_t qclass = 1;
-  bool edns = true;    // add an OPT advertising edns::kAdvertisedUdpSize
+  bool edns = true;  // add an OPT advertising edns::kAdvertisedUdpSize
   bool do_bit = false;
 };
 

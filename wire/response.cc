@@ -18,8 +18,8 @@ Result<std::size_t> ScanRdataName(std::span<const std::uint8_t> msg, std::size_t
 
 // Checks the RDATA of the types whose layout we know and whose names a client will
 // follow. Everything else is an opaque blob already bounds-checked by ReadRecord.
-Error CheckRdata(std::span<const std::uint8_t> msg, const RecordView& record,
-                 LabelStarts& starts, ResponseInfo& info) noexcept {
+Error CheckRdata(std::span<const std::uint8_t> msg, const RecordView& record, LabelStarts& starts,
+                 ResponseInfo& info) noexcept {
   const std::size_t start = record.rdata_offset;
   const std::size_t end = record.end();
   auto expect_name_at = [&](std::size_t prefix) -> Error {
@@ -28,18 +28,13 @@ Error CheckRdata(std::span<const std::uint8_t> msg, const RecordView& record,
     return *name_end == end ? Error::kOk : Error::kBadRdata;
   };
   switch (record.type) {
-    case rrtype::kA:
-      return record.rdlength == 4 ? Error::kOk : Error::kBadRdata;
-    case rrtype::kAaaa:
-      return record.rdlength == 16 ? Error::kOk : Error::kBadRdata;
+    case rrtype::kA: return record.rdlength == 4 ? Error::kOk : Error::kBadRdata;
+    case rrtype::kAaaa: return record.rdlength == 16 ? Error::kOk : Error::kBadRdata;
     case rrtype::kNs:
     case rrtype::kCname:
-    case rrtype::kPtr:
-      return expect_name_at(0);
-    case rrtype::kMx:
-      return record.rdlength < 3 ? Error::kBadRdata : expect_name_at(2);
-    case rrtype::kSrv:
-      return record.rdlength < 7 ? Error::kBadRdata : expect_name_at(6);
+    case rrtype::kPtr: return expect_name_at(0);
+    case rrtype::kMx: return record.rdlength < 3 ? Error::kBadRdata : expect_name_at(2);
+    case rrtype::kSrv: return record.rdlength < 7 ? Error::kBadRdata : expect_name_at(6);
     case rrtype::kSoa: {
       const Result<std::size_t> mname_end = ScanRdataName(msg, start, end, starts);
       if (!mname_end) return mname_end.error();
@@ -55,8 +50,7 @@ Error CheckRdata(std::span<const std::uint8_t> msg, const RecordView& record,
       }
       return Error::kOk;
     }
-    default:
-      return Error::kOk;
+    default: return Error::kOk;
   }
 }
 
@@ -177,11 +171,13 @@ std::size_t DropEdnsOption(std::span<std::uint8_t> msg, ResponseInfo& info,
   }
   // A record follows: no name may move, so each option becomes PADDING of its size.
   std::size_t pos = opt.rdata_offset;
-  while (opt.end() - pos >= edns::kOptionHeaderSize) {  // ParseOpt checked the options fill RDLENGTH
+  while (opt.end() - pos >=
+         edns::kOptionHeaderSize) {  // ParseOpt checked the options fill RDLENGTH
     const std::size_t option_size = edns::kOptionHeaderSize + LoadU16(msg.data() + pos + 2);
     if (LoadU16(msg.data() + pos) == code) {
       StoreU16(msg.data() + pos, edns::kOptionPadding);
-      std::memset(msg.data() + pos + edns::kOptionHeaderSize, 0, option_size - edns::kOptionHeaderSize);
+      std::memset(msg.data() + pos + edns::kOptionHeaderSize, 0,
+                  option_size - edns::kOptionHeaderSize);
     }
     pos += option_size;
   }

@@ -18,16 +18,14 @@
 namespace ringdns::wire {
 
 // A TTL with the top bit set means zero (RFC 2181 section 8).
-constexpr std::uint32_t ClampTtl(std::uint32_t ttl) noexcept {
-  return ttl > 0x7fffffffu ? 0 : ttl;
-}
+constexpr std::uint32_t ClampTtl(std::uint32_t ttl) noexcept { return ttl > 0x7fffffffu ? 0 : ttl; }
 
 inline constexpr std::uint32_t kNoTtl = std::numeric_limits<std::uint32_t>::max();
 
 struct ResponseInfo {
-  QueryView question;      // header fields, and the question when has_question
+  QueryView question;  // header fields, and the question when has_question
   bool has_question = false;
-  std::uint16_t rcode = 0; // 12-bit RCODE: header bits plus OPT's extended bits
+  std::uint16_t rcode = 0;  // 12-bit RCODE: header bits plus OPT's extended bits
   SectionCounts counts{};
   // Minimum clamped TTL over every record but OPT; kNoTtl when there is none.
   std::uint32_t min_ttl = kNoTtl;

@@ -18,7 +18,7 @@ class [[nodiscard]] Result {
   static_assert(std::is_trivially_destructible_v<T>, "Result holds plain views only");
 
   constexpr Result(T value) noexcept : value_(std::move(value)), error_(Error::kOk) {}  // NOLINT
-  constexpr Result(Error error) noexcept : value_(), error_(error) {}                  // NOLINT
+  constexpr Result(Error error) noexcept : value_(), error_(error) {}                   // NOLINT
 
   constexpr bool has_value() const noexcept { return error_ == Error::kOk; }
   constexpr explicit operator bool() const noexcept { return has_value(); }

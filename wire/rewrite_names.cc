@@ -8,13 +8,13 @@
 namespace ringdns::wire {
 namespace {
 
-constexpr std::uint16_t kMb = 7, kMd = 3, kMf = 4, kMg = 8, kMr = 9, kMinfo = 14, kRp = 17, kAfsdb = 18,
-                        kRt = 21, kPx = 26, kNaptr = 35, kKx = 36, kDname = 39;
+constexpr std::uint16_t kMb = 7, kMd = 3, kMf = 4, kMg = 8, kMr = 9, kMinfo = 14, kRp = 17,
+                        kAfsdb = 18, kRt = 21, kPx = 26, kNaptr = 35, kKx = 36, kDname = 39;
 
 // Reads the possibly compressed name at `offset` of `msg` into `out`. Returns the
 // octets it occupies at `offset`; the expanded length goes to `len`.
-Result<std::size_t> ExpandName(std::span<const std::uint8_t> msg, std::size_t offset, NameStorage& out,
-                               std::size_t& len) noexcept {
+Result<std::size_t> ExpandName(std::span<const std::uint8_t> msg, std::size_t offset,
+                               NameStorage& out, std::size_t& len) noexcept {
   len = 0;
   std::size_t at = offset;
   std::size_t wire_len = 0;
@@ -104,8 +104,8 @@ class NameWriter {
   static constexpr std::size_t kNone = ~std::size_t{0};
   static constexpr std::size_t kMaxTargets = 128;
   struct Target {
-    std::uint16_t offset;   // a label written literally
-    std::uint16_t length;   // of the name from there on, expanded
+    std::uint16_t offset;  // a label written literally
+    std::uint16_t length;  // of the name from there on, expanded
   };
 
   void Remember(std::size_t offset, std::size_t length) noexcept {
@@ -115,7 +115,8 @@ class NameWriter {
 
   std::size_t Find(std::span<const std::uint8_t> suffix) const noexcept {
     for (std::size_t i = 0; i < count_; ++i) {
-      if (targets_[i].length == suffix.size() && SameAt(targets_[i].offset, suffix)) return targets_[i].offset;
+      if (targets_[i].length == suffix.size() && SameAt(targets_[i].offset, suffix))
+        return targets_[i].offset;
     }
     return kNone;
   }
@@ -148,8 +149,8 @@ class NameWriter {
 // The types whose RDATA names WalkResponse checks: any other type's RDATA may be garbage
 // in an answer that passed the walk.
 bool WalkChecksNames(std::uint16_t type) noexcept {
-  return type == rrtype::kCname || type == rrtype::kNs || type == rrtype::kPtr || type == rrtype::kMx ||
-         type == rrtype::kSrv || type == rrtype::kSoa;
+  return type == rrtype::kCname || type == rrtype::kNs || type == rrtype::kPtr ||
+         type == rrtype::kMx || type == rrtype::kSrv || type == rrtype::kSoa;
 }
 
 class Rewriter {
@@ -165,14 +166,17 @@ class Rewriter {
     for (std::uint16_t i = 0; i < questions; ++i) {
       if (Error e = CopyName(at, NameRole::kQuestion, true); e != Error::kOk) return e;
       if (at + 4 > in_.size()) return Error::kTooShort;
-      const std::uint16_t type = i == 0 && edits_.question_type != 0 ? edits_.question_type : LoadU16(in_.data() + at);
-      const std::uint16_t rclass =
-          i == 0 && edits_.question_class != 0 ? edits_.question_class : LoadU16(in_.data() + at + 2);
+      const std::uint16_t type =
+          i == 0 && edits_.question_type != 0 ? edits_.question_type : LoadU16(in_.data() + at);
+      const std::uint16_t rclass = i == 0 && edits_.question_class != 0
+                                       ? edits_.question_class
+                                       : LoadU16(in_.data() + at + 2);
       if (!out_.PutU16(type) || !out_.PutU16(rclass)) return Error::kBufferTooSmall;
       at += 4;
     }
     std::size_t records = std::size_t{LoadU16(in_.data() + header::kAnCount)} +
-                          LoadU16(in_.data() + header::kNsCount) + LoadU16(in_.data() + header::kArCount);
+                          LoadU16(in_.data() + header::kNsCount) +
+                          LoadU16(in_.data() + header::kArCount);
     for (; records > 0; --records) {
       if (Error e = CopyRecord(at); e != Error::kOk) return e;
     }
@@ -184,19 +188,25 @@ class Rewriter {
   // Copies the name at `at` (advanced past it; inside RDATA ending at `end`), mapped for
   // `role` unless that is kNone.
   static constexpr NameRole kUnmapped = static_cast<NameRole>(0xFF);
-  Error CopyName(std::size_t& at, NameRole role, bool compress, std::size_t end = kMaxMessageSize + 1) noexcept {
+  Error CopyName(std::size_t& at, NameRole role, bool compress,
+                 std::size_t end = kMaxMessageSize + 1) noexcept {
     const bool in_rdata = end <= in_.size();
     NameStorage name;
     std::size_t len = 0;
-    const Result<std::size_t> used = ExpandName(in_.first(in_rdata ? end : in_.size()), at, name, len);
-    if (!used) return in_rdata ? Error::kBadRdata : used.error();  // a name that overruns or breaks its RDATA
+    const Result<std::size_t> used =
+        ExpandName(in_.first(in_rdata ? end : in_.size()), at, name, len);
+    if (!used)
+      return in_rdata ? Error::kBadRdata
+                      : used.error();  // a name that overruns or breaks its RDATA
     at += *used;
     NameStorage mapped;
-    const std::size_t mapped_len = edits_.map_name != nullptr && role != kUnmapped
-                                       ? edits_.map_name(edits_.context, role, {name.data(), len}, mapped)
-                                       : 0;
+    const std::size_t mapped_len =
+        edits_.map_name != nullptr && role != kUnmapped
+            ? edits_.map_name(edits_.context, role, {name.data(), len}, mapped)
+            : 0;
     const std::span<const std::uint8_t> written =
-        mapped_len != 0 ? std::span<const std::uint8_t>(mapped.data(), mapped_len) : std::span<const std::uint8_t>(name.data(), len);
+        mapped_len != 0 ? std::span<const std::uint8_t>(mapped.data(), mapped_len)
+                        : std::span<const std::uint8_t>(name.data(), len);
     // A pointer may land only where the answer walk saw a label (RFC 1035 allows more;
     // the walk, and so the client path, does not): owners, the question, and the names
     // of the types whose RDATA it reads.
@@ -215,17 +225,20 @@ class Rewriter {
     if (after_owner + rr::kFixedSize > in_.size()) return Error::kTooShort;
     const std::uint8_t* fixed = in_.data() + after_owner;
     const std::uint16_t type = LoadU16(fixed + rr::kType);
-    if (Error e = CopyName(at, type == rrtype::kOpt ? kUnmapped : NameRole::kOwner, true); e != Error::kOk) {
+    if (Error e = CopyName(at, type == rrtype::kOpt ? kUnmapped : NameRole::kOwner, true);
+        e != Error::kOk) {
       return e;
     }
     std::uint32_t ttl = LoadU32(fixed + rr::kTtl);
-    if (type != rrtype::kOpt && edits_.map_ttl != nullptr) ttl = edits_.map_ttl(edits_.context, ttl);
+    if (type != rrtype::kOpt && edits_.map_ttl != nullptr)
+      ttl = edits_.map_ttl(edits_.context, ttl);
     const std::uint16_t rdlength = LoadU16(fixed + rr::kRdLength);
     at += rr::kFixedSize;
     const std::size_t rdata_end = at + rdlength;
     if (rdata_end > in_.size()) return Error::kTooShort;
-    const std::uint8_t ttl_octets[4] = {static_cast<std::uint8_t>(ttl >> 24), static_cast<std::uint8_t>(ttl >> 16),
-                                        static_cast<std::uint8_t>(ttl >> 8), static_cast<std::uint8_t>(ttl)};
+    const std::uint8_t ttl_octets[4] = {
+        static_cast<std::uint8_t>(ttl >> 24), static_cast<std::uint8_t>(ttl >> 16),
+        static_cast<std::uint8_t>(ttl >> 8), static_cast<std::uint8_t>(ttl)};
     if (!out_.Put(fixed, 4) || !out_.Put(ttl_octets, 4)) return Error::kBufferTooSmall;
     const std::size_t rdlength_at = out_.size();
     if (!out_.PutU16(0)) return Error::kBufferTooSmall;
@@ -279,12 +292,8 @@ class Rewriter {
       case kMd:
       case kMf:
       case kMg:
-      case kMr:
-        step([&] { return name(NameRole::kTarget, true); });
-        break;
-      case kDname:
-        step([&] { return name(NameRole::kTarget, false); });
-        break;
+      case kMr: step([&] { return name(NameRole::kTarget, true); }); break;
+      case kDname: step([&] { return name(NameRole::kTarget, false); }); break;
       case rrtype::kMx:
         step([&] { return CopyOctets(at, 2, end); });
         step([&] { return name(NameRole::kTarget, true); });
@@ -323,9 +332,7 @@ class Rewriter {
         step([&] { return CopyString(at, end); });
         step([&] { return name(NameRole::kTarget, false); });
         break;
-      default:
-        step([&] { return CopyOctets(at, end - at, end); });
-        break;
+      default: step([&] { return CopyOctets(at, end - at, end); }); break;
     }
     return e;
   }

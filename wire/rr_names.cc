@@ -7,11 +7,11 @@ namespace ringdns::wire {
 namespace {
 
 constexpr std::pair<std::string_view, std::uint16_t> kTypes[] = {
-    {"A", 1},       {"NS", 2},      {"CNAME", 5},   {"SOA", 6},     {"PTR", 12},   {"HINFO", 13},
-    {"MX", 15},     {"TXT", 16},    {"RP", 17},     {"AAAA", 28},   {"LOC", 29},   {"SRV", 33},
-    {"NAPTR", 35},  {"DNAME", 39},  {"OPT", 41},    {"DS", 43},     {"SSHFP", 44}, {"RRSIG", 46},
-    {"NSEC", 47},   {"DNSKEY", 48}, {"NSEC3", 50},  {"TLSA", 52},   {"SVCB", 64},  {"HTTPS", 65},
-    {"SPF", 99},    {"TSIG", 250},  {"IXFR", 251},  {"AXFR", 252},  {"ANY", 255},  {"CAA", 257},
+    {"A", 1},      {"NS", 2},      {"CNAME", 5},  {"SOA", 6},    {"PTR", 12},   {"HINFO", 13},
+    {"MX", 15},    {"TXT", 16},    {"RP", 17},    {"AAAA", 28},  {"LOC", 29},   {"SRV", 33},
+    {"NAPTR", 35}, {"DNAME", 39},  {"OPT", 41},   {"DS", 43},    {"SSHFP", 44}, {"RRSIG", 46},
+    {"NSEC", 47},  {"DNSKEY", 48}, {"NSEC3", 50}, {"TLSA", 52},  {"SVCB", 64},  {"HTTPS", 65},
+    {"SPF", 99},   {"TSIG", 250},  {"IXFR", 251}, {"AXFR", 252}, {"ANY", 255},  {"CAA", 257},
 };
 
 constexpr std::pair<std::string_view, std::uint16_t> kClasses[] = {
@@ -29,7 +29,8 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) noexcept {
 
 // "PREFIXnnn" (RFC 3597 section 5), any case, nnn a decimal 16-bit number.
 std::optional<std::uint16_t> Numbered(std::string_view text, std::string_view prefix) noexcept {
-  if (text.size() <= prefix.size() || !EqualsIgnoreCase(text.substr(0, prefix.size()), prefix)) return std::nullopt;
+  if (text.size() <= prefix.size() || !EqualsIgnoreCase(text.substr(0, prefix.size()), prefix))
+    return std::nullopt;
   const std::string_view digits = text.substr(prefix.size());
   std::uint16_t value = 0;
   const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
@@ -38,13 +39,15 @@ std::optional<std::uint16_t> Numbered(std::string_view text, std::string_view pr
 }
 
 template <std::size_t N>
-std::string_view Name(const std::pair<std::string_view, std::uint16_t> (&table)[N], std::string_view prefix,
-                      std::uint16_t value, MnemonicBuffer& buffer) noexcept {
+std::string_view Name(const std::pair<std::string_view, std::uint16_t> (&table)[N],
+                      std::string_view prefix, std::uint16_t value,
+                      MnemonicBuffer& buffer) noexcept {
   for (const auto& [name, v] : table) {
     if (v == value) return name;
   }
   prefix.copy(buffer.data(), prefix.size());
-  const auto end = std::to_chars(buffer.data() + prefix.size(), buffer.data() + buffer.size(), value).ptr;
+  const auto end =
+      std::to_chars(buffer.data() + prefix.size(), buffer.data() + buffer.size(), value).ptr;
   return {buffer.data(), static_cast<std::size_t>(end - buffer.data())};
 }
 
@@ -67,8 +70,12 @@ std::string_view ClassName(std::uint16_t rclass, MnemonicBuffer& buffer) noexcep
   return Name(kClasses, "CLASS", rclass, buffer);
 }
 
-std::optional<std::uint16_t> TypeFromName(std::string_view text) noexcept { return Value(kTypes, "TYPE", text); }
+std::optional<std::uint16_t> TypeFromName(std::string_view text) noexcept {
+  return Value(kTypes, "TYPE", text);
+}
 
-std::optional<std::uint16_t> ClassFromName(std::string_view text) noexcept { return Value(kClasses, "CLASS", text); }
+std::optional<std::uint16_t> ClassFromName(std::string_view text) noexcept {
+  return Value(kClasses, "CLASS", text);
+}
 
 }  // namespace ringdns::wire

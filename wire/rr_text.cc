@@ -30,7 +30,8 @@ bool IsBlank(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c =
 
 // Splits `text` into fields; nullopt-like false when a quote or parenthesis is left open,
 // or there are more than kMaxFields.
-bool Split(std::string_view text, std::array<Field, kMaxFields>& fields, std::size_t& count) noexcept {
+bool Split(std::string_view text, std::array<Field, kMaxFields>& fields,
+           std::size_t& count) noexcept {
   count = 0;
   int depth = 0;
   std::size_t i = 0;
@@ -62,7 +63,7 @@ bool Split(std::string_view text, std::array<Field, kMaxFields>& fields, std::si
         if (quoted ? d == '"' : (IsBlank(d) || d == '(' || d == ')' || d == ';' || d == '"')) break;
         ++end;
       }
-      if (end > text.size()) return false;  // a backslash ended the text
+      if (end > text.size()) return false;             // a backslash ended the text
       if (quoted && end == text.size()) return false;  // no closing quote
       field = {text.data() + start, end - start, quoted};
       i = quoted ? end + 1 : end;
@@ -170,7 +171,8 @@ bool CharacterStrings(const Field& field, RdataWriter& w) noexcept {
 // RFC 3597 section 5: \# LENGTH followed by LENGTH octets in hex, in one field or many.
 bool Generic(std::span<const Field> fields, RdataWriter& w) noexcept {
   std::uint16_t length = 0;
-  if (fields.size() < 2 || fields[0].text() != "\\#" || !Number(fields[1].text(), length)) return false;
+  if (fields.size() < 2 || fields[0].text() != "\\#" || !Number(fields[1].text(), length))
+    return false;
   std::size_t written = 0;
   int high = -1;
   for (const Field& field : fields.subspan(2)) {
@@ -204,14 +206,19 @@ Error Rdata(std::uint16_t type, std::span<const Field> f, RdataWriter& w) noexce
     // Octets for a type whose RDATA holds names could hold compression pointers, or not
     // be names at all: those are read from text only. A and AAAA keep their lengths.
     switch (type) {
-      case rrtype::kNs: case rrtype::kCname: case rrtype::kSoa: case rrtype::kPtr: case rrtype::kMx:
-      case rrtype::kSrv: case 39:  // DNAME
+      case rrtype::kNs:
+      case rrtype::kCname:
+      case rrtype::kSoa:
+      case rrtype::kPtr:
+      case rrtype::kMx:
+      case rrtype::kSrv:
+      case 39:  // DNAME
         return Error::kBadRecordText;
-      default:
-        break;
+      default: break;
     }
     if (!Generic(f, w)) return Error::kBadRecordText;
-    if ((type == rrtype::kA && w.size() != 4) || (type == rrtype::kAaaa && w.size() != 16)) return Error::kBadRecordText;
+    if ((type == rrtype::kA && w.size() != 4) || (type == rrtype::kAaaa && w.size() != 16))
+      return Error::kBadRecordText;
     return Error::kOk;
   }
   // Only TXT and SPF take quoted strings; miekg/dns refuses a quoted address or name.
@@ -235,7 +242,8 @@ Error Rdata(std::uint16_t type, std::span<const Field> f, RdataWriter& w) noexce
       if (!expect(2) || !Number(f[0].text(), a) || !w.U16(a)) return Error::kBadRecordText;
       return names(f.subspan(1));
     case rrtype::kSrv:
-      if (!expect(4) || !Number(f[0].text(), a) || !Number(f[1].text(), b) || !Number(f[2].text(), c)) {
+      if (!expect(4) || !Number(f[0].text(), a) || !Number(f[1].text(), b) ||
+          !Number(f[2].text(), c)) {
         return Error::kBadRecordText;
       }
       if (!w.U16(a) || !w.U16(b) || !w.U16(c)) return Error::kBufferTooSmall;
@@ -257,8 +265,7 @@ Error Rdata(std::uint16_t type, std::span<const Field> f, RdataWriter& w) noexce
       }
       return Error::kOk;
     }
-    default:
-      return Error::kBadRecordText;  // only the generic form for other types
+    default: return Error::kBadRecordText;  // only the generic form for other types
   }
 }
 
@@ -289,7 +296,8 @@ Result<std::size_t> RecordFromText(std::string_view text, std::span<std::uint8_t
     if (f[i].quoted) return Error::kBadRecordText;
     if (!have_ttl && Number(f[i].text(), ttl)) {
       have_ttl = true;
-    } else if (const std::optional<std::uint16_t> k = ClassFromName(f[i].text()); !have_class && k) {
+    } else if (const std::optional<std::uint16_t> k = ClassFromName(f[i].text());
+               !have_class && k) {
       rclass = *k;
       have_class = true;
     } else if (const std::optional<std::uint16_t> t = TypeFromName(f[i].text()); t) {
@@ -304,7 +312,8 @@ Result<std::size_t> RecordFromText(std::string_view text, std::span<std::uint8_t
   if (out.size() < owner_len + kFixed) return Error::kBufferTooSmall;
   std::memcpy(out.data(), owner.data(), owner_len);
   std::uint8_t* fixed = out.data() + owner_len;
-  RdataWriter rdata(out.subspan(owner_len + kFixed).first(std::min<std::size_t>(out.size() - owner_len - kFixed, 0xffff)));
+  RdataWriter rdata(out.subspan(owner_len + kFixed)
+                        .first(std::min<std::size_t>(out.size() - owner_len - kFixed, 0xffff)));
   const Error e = Rdata(*type, f.subspan(i), rdata);
   if (rdata.overflowed()) return Error::kBufferTooSmall;
   if (e != Error::kOk) return e;

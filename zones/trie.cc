@@ -55,8 +55,7 @@ RouteId Trie::Match(std::span<const std::uint8_t> qname) const noexcept {
 }
 
 std::size_t Trie::memory_bytes() const noexcept {
-  return nodes_.capacity() * sizeof(Node) + edges_.capacity() * sizeof(Edge) +
-         labels_.capacity();
+  return nodes_.capacity() * sizeof(Node) + edges_.capacity() * sizeof(Edge) + labels_.capacity();
 }
 
 }  // namespace ringdns::zones

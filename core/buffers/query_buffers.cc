@@ -12,8 +12,11 @@ using namespace layout;
 
 absl::Status QueryBuffers::Init(ring::Ring& ring, std::uint16_t group, const Counts& counts) {
   const std::uint32_t all = counts.received + counts.refresh + counts.tcp;
-  if (all > kNone) return absl::InvalidArgumentError(absl::StrCat("too many query buffers (", all, ")"));
-  if (const int rc = provided_.Init(ring, group, counts.received, kQueryBufferSize, kFirstProvidedBuffers); rc < 0) {
+  if (all > kNone)
+    return absl::InvalidArgumentError(absl::StrCat("too many query buffers (", all, ")"));
+  if (const int rc =
+          provided_.Init(ring, group, counts.received, kQueryBufferSize, kFirstProvidedBuffers);
+      rc < 0) {
     return absl::UnavailableError(absl::StrCat("provided buffer ring: ", std::strerror(-rc)));
   }
   counts_ = counts;
@@ -23,7 +26,8 @@ absl::Status QueryBuffers::Init(ring::Ring& ring, std::uint16_t group, const Cou
   holders_.assign(all, 0);
   // Lowest ids on top: taken first, so a light load touches the fewest pages.
   refresh_free_.reserve(counts.refresh);
-  for (std::uint32_t i = first_tcp_; i-- > counts.received;) refresh_free_.push_back(static_cast<std::uint16_t>(i));
+  for (std::uint32_t i = first_tcp_; i-- > counts.received;)
+    refresh_free_.push_back(static_cast<std::uint16_t>(i));
   tcp_free_.reserve(counts.tcp);
   for (std::uint32_t i = all; i-- > first_tcp_;) tcp_free_.push_back(static_cast<std::uint16_t>(i));
   return absl::OkStatus();
@@ -39,7 +43,8 @@ std::uint8_t* QueryBuffers::Scratch(std::uint16_t id) noexcept {
 }
 
 void QueryBuffers::Release(std::uint16_t id) noexcept {
-  if (!RINGDNS_INVARIANT(id < holders_.size() && holders_[id] > 0)) {  // released twice: in its pool already
+  if (!RINGDNS_INVARIANT(id < holders_.size() &&
+                         holders_[id] > 0)) {  // released twice: in its pool already
     ++violations_;
     return;
   }

@@ -26,7 +26,6 @@
 #include "core/relaxed_counter.h"
 #include "ring/buffer_ring.h"
 
-
 namespace ringdns::core {
 
 class QueryBuffers {

@@ -7,12 +7,14 @@ namespace ringdns::core {
 std::uint32_t AnswerLog::SegmentsFor(std::uint32_t records, std::size_t len) noexcept {
   if (records == 0) return 0;
   const std::uint64_t bytes = std::uint64_t{records} * RecordBytes(len);
-  return static_cast<std::uint32_t>(std::min<std::uint64_t>((bytes + kSegmentBytes - 1) / kSegmentBytes + 1, kMaxSegments));
+  return static_cast<std::uint32_t>(
+      std::min<std::uint64_t>((bytes + kSegmentBytes - 1) / kSegmentBytes + 1, kMaxSegments));
 }
 
 std::uint64_t AnswerLog::MemoryBound(std::uint32_t max_segments) noexcept {
   // The segments, then three tables of a 32-bit word per segment, each touched in pages.
-  const std::uint64_t table_pages = (std::uint64_t{max_segments} * sizeof(std::uint32_t) + 4095) / 4096;
+  const std::uint64_t table_pages =
+      (std::uint64_t{max_segments} * sizeof(std::uint32_t) + 4095) / 4096;
   return std::uint64_t{max_segments} * kSegmentBytes + 3 * table_pages * 4096;
 }
 
@@ -23,7 +25,8 @@ AnswerLog::AnswerLog(std::uint32_t max_segments)
       queue_(max_segments_),
       free_(max_segments_) {}
 
-std::uint32_t AnswerLog::Append(std::uint32_t owner, std::span<const std::uint8_t> answer) noexcept {
+std::uint32_t AnswerLog::Append(std::uint32_t owner,
+                                std::span<const std::uint8_t> answer) noexcept {
   const std::uint32_t at = open_ * kSegmentBytes + used_[open_];
   const Header h{owner, static_cast<std::uint16_t>(answer.size()), 0};
   std::memcpy(arena_.data() + at, &h, sizeof h);

@@ -106,7 +106,8 @@ class AnswerLog {
       const Header h = HeaderAt(base + read);
       const std::uint32_t bytes = RecordBytes(h.len);
       if (alive(h.owner, base + read)) {
-        if (write != read) std::memmove(arena_.data() + base + write, arena_.data() + base + read, bytes);
+        if (write != read)
+          std::memmove(arena_.data() + base + write, arena_.data() + base + read, bytes);
         moved(h.owner, base + write);
         write += bytes;
       }

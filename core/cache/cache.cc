@@ -25,7 +25,8 @@ CacheKey MakeCacheKey(std::uint32_t forward_id, std::span<const std::uint8_t> qn
                       std::span<const std::uint8_t> client_subnet) noexcept {
   std::uint64_t h = 0xcbf29ce484222325ull;
   for (std::uint8_t b : qname) h = Mix(h, wire::ToLowerAscii(b));
-  for (int shift = 0; shift < 32; shift += 8) h = Mix(h, static_cast<std::uint8_t>(forward_id >> shift));
+  for (int shift = 0; shift < 32; shift += 8)
+    h = Mix(h, static_cast<std::uint8_t>(forward_id >> shift));
   h = Mix(h, static_cast<std::uint8_t>(qtype >> 8));
   h = Mix(h, static_cast<std::uint8_t>(qtype));
   h = Mix(h, static_cast<std::uint8_t>(qclass >> 8));
@@ -61,7 +62,8 @@ std::uint64_t Cache::MemoryBound(std::uint32_t capacity) noexcept {
 }
 
 std::uint32_t Cache::Lookup(const CacheKey& key) const noexcept {
-  for (std::uint32_t i = static_cast<std::uint32_t>(key.hash) & index_mask_;; i = (i + 1) & index_mask_) {
+  for (std::uint32_t i = static_cast<std::uint32_t>(key.hash) & index_mask_;;
+       i = (i + 1) & index_mask_) {
     const std::uint32_t slot = index_[i];
     if (slot == kEmpty) return kEmpty;
     const Slot& s = slots_[slot];
@@ -160,7 +162,8 @@ void Cache::CleanOldest(std::int64_t now_ms, Clean how, std::uint32_t stop_after
       [&] { return stop_after > 0 && evicted >= stop_after; },
       [&](std::uint32_t owner, std::uint32_t at) {
         if (Owns(owner, at)) return true;
-        garbage_bytes_ -= AnswerLog::RecordBytes(log_.Answer(at).size());  // dropped as it is packed
+        garbage_bytes_ -=
+            AnswerLog::RecordBytes(log_.Answer(at).size());  // dropped as it is packed
         return false;
       },
       [&](std::uint32_t owner, std::uint32_t new_at) { slots_[owner].at = new_at; });

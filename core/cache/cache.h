@@ -5,12 +5,11 @@
 // as it has. Eviction is CLOCK over the log: a hit sets an entry's referenced bit, and
 // cleaning the oldest segment gives referenced entries a second chance (they move to the
 // newest, bit cleared) and evicts the others, oldest first, one at a time when entries
-// run out and a segment at a time when the log's octets do, so hot entries stay and neither a hit nor an insert into
-// a full cache allocates. Answers larger than kMaxAnswerBytes are not cached. Copies
-// happen exactly twice: into the log on insert, out of it on a hit. An entry may outlive
-// its TTL by a stale window (serve_stale, RFC 8767), during which Find reports it as
-// stale. ResponseCache pairs a success pool with a denial pool, as CoreDNS does.
-// Shard-local.
+// run out and a segment at a time when the log's octets do, so hot entries stay and neither a hit
+// nor an insert into a full cache allocates. Answers larger than kMaxAnswerBytes are not cached.
+// Copies happen exactly twice: into the log on insert, out of it on a hit. An entry may outlive its
+// TTL by a stale window (serve_stale, RFC 8767), during which Find reports it as stale.
+// ResponseCache pairs a success pool with a denial pool, as CoreDNS does. Shard-local.
 #pragma once
 
 #include <cstddef>
@@ -23,11 +22,11 @@
 namespace ringdns::core {
 
 struct CacheKey {
-  std::uint64_t hash = 0;       // of everything below and the lower-cased qname
-  std::uint32_t forward_id = 0; // the route: answers never cross forwards
+  std::uint64_t hash = 0;        // of everything below and the lower-cased qname
+  std::uint32_t forward_id = 0;  // the route: answers never cross forwards
   std::uint16_t qtype = 0;
   std::uint16_t qclass = 0;
-  std::uint8_t flags = 0;       // kEdns | kDo | kCd of the query
+  std::uint8_t flags = 0;  // kEdns | kDo | kCd of the query
   static constexpr std::uint8_t kDo = 1;
   static constexpr std::uint8_t kCd = 2;
   // An answer to a query without EDNS has no OPT, and one to a query with EDNS may: the
@@ -66,7 +65,8 @@ class Cache {
 
     // The TTL a client may be given now: the remaining lifetime, rounded up.
     std::uint32_t remaining_s(std::int64_t now_ms) const noexcept {
-      return expires_ms <= now_ms ? 0 : static_cast<std::uint32_t>((expires_ms - now_ms + 999) / 1000);
+      return expires_ms <= now_ms ? 0
+                                  : static_cast<std::uint32_t>((expires_ms - now_ms + 999) / 1000);
     }
   };
   // Returns the entry for `key` whose stored question equals `qname` (any case), live or
@@ -93,18 +93,20 @@ class Cache {
   }
   // Octets made so far for entries and answers: what grows with the work. The index
   // (at most 8 octets for each entry of the capacity) is left out.
-  std::uint64_t bytes_made() const noexcept { return slots_.size() * sizeof(Slot) + answer_bytes_made(); }
+  std::uint64_t bytes_made() const noexcept {
+    return slots_.size() * sizeof(Slot) + answer_bytes_made();
+  }
 
  private:
   struct Slot {
     std::uint64_t hash = 0;
     std::int64_t expires_ms = 0;
-    std::int64_t dead_ms = 0;      // end of the stale window; expires_ms without one
+    std::int64_t dead_ms = 0;  // end of the stale window; expires_ms without one
     std::int64_t last_hit_ms = 0;
     std::uint32_t lifetime_s = 0;
     std::uint32_t hits = 0;
     std::uint32_t forward_id = 0;
-    std::uint32_t at = 0;          // live: the answer's record in the log; free: the next free slot
+    std::uint32_t at = 0;  // live: the answer's record in the log; free: the next free slot
     std::uint16_t qtype = 0;
     std::uint16_t qclass = 0;
     std::uint8_t flags = 0;
@@ -116,7 +118,7 @@ class Cache {
   std::uint32_t Lookup(const CacheKey& key) const noexcept;  // slot index or kEmpty
   void IndexInsert(std::uint64_t hash, std::uint32_t slot) noexcept;
   void IndexErase(std::uint64_t hash, std::uint32_t slot) noexcept;
-  void Free(std::uint32_t slot) noexcept;     // evicts or erases a live entry
+  void Free(std::uint32_t slot) noexcept;        // evicts or erases a live entry
   void ReturnSlot(std::uint32_t slot) noexcept;  // onto the free list
   // Whether the record at `at` is `owner`'s answer (not one it replaced, nor a freed one).
   bool Owns(std::uint32_t owner, std::uint32_t at) const noexcept {

@@ -3,7 +3,9 @@
 namespace ringdns::core {
 namespace {
 
-std::uint32_t Seconds(absl::Duration d) { return static_cast<std::uint32_t>(absl::ToInt64Seconds(d)); }
+std::uint32_t Seconds(absl::Duration d) {
+  return static_cast<std::uint32_t>(absl::ToInt64Seconds(d));
+}
 
 std::vector<WireZone> Zones(const std::vector<std::string>& names) {
   std::vector<WireZone> out;
@@ -59,8 +61,7 @@ CacheVerdict CacheTtl(const wire::ResponseInfo& info, std::span<const std::uint8
                       const CachePolicy& policy) noexcept {
   if (info.truncated()) return {};
   switch (info.rcode) {
-    case wire::rcode::kServFail:
-      return {policy.servfail_ttl, true};
+    case wire::rcode::kServFail: return {policy.servfail_ttl, true};
     case wire::rcode::kNoError:
       if (info.counts[0] > 0) {
         if (InAny(qname, policy.disable_success)) return {};
@@ -74,8 +75,7 @@ CacheVerdict CacheTtl(const wire::ResponseInfo& info, std::span<const std::uint8
       if (ttl == 0) return {};
       return {Clamp(ttl, policy.denial_min_ttl, policy.denial_max_ttl), true};
     }
-    default:
-      return {};
+    default: return {};
   }
 }
 

@@ -19,7 +19,7 @@ struct CachePolicy {
   std::uint32_t success_min_ttl = 5;
   std::uint32_t denial_max_ttl = 1800;
   std::uint32_t denial_min_ttl = 5;
-  std::uint32_t servfail_ttl = 5;      // 0: SERVFAIL is never cached
+  std::uint32_t servfail_ttl = 5;  // 0: SERVFAIL is never cached
   bool keepttl = false;
   // prefetch AMOUNT [DURATION] [PERCENTAGE%]: refresh an entry hit `prefetch_amount`
   // times, each within the window of the last, once its remaining lifetime is at most
@@ -29,8 +29,8 @@ struct CachePolicy {
   std::uint32_t prefetch_percentage = 10;
   // serve_stale [DURATION] [immediate|verify] (RFC 8767). 0: off.
   std::uint32_t stale_seconds = 0;
-  bool stale_verify = false;  // ask upstream first; serve stale only if that fails
-  std::vector<WireZone> zones;         // empty: every name of the block
+  bool stale_verify = false;    // ask upstream first; serve stale only if that fails
+  std::vector<WireZone> zones;  // empty: every name of the block
   std::vector<WireZone> disable_success;
   std::vector<WireZone> disable_denial;
 

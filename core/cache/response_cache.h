@@ -28,7 +28,8 @@ class ResponseCache {
   }
 
   bool Insert(bool denial, const CacheKey& key, std::span<const std::uint8_t> answer,
-              std::int64_t now_ms, std::uint32_t ttl_seconds, std::uint32_t stale_seconds) noexcept {
+              std::int64_t now_ms, std::uint32_t ttl_seconds,
+              std::uint32_t stale_seconds) noexcept {
     Cache& into = denial ? denial_ : success_;
     Cache& other = denial ? success_ : denial_;
     if (!into.Insert(key, answer, now_ms, ttl_seconds, stale_seconds)) {

@@ -108,7 +108,8 @@ absl::Status ParseOption(const Directive& o, Cache& c) {
       return s;
     }
     absl::StatusOr<std::vector<std::string>*> target = ParseKeyword<std::vector<std::string>*>(
-        o.args[0], "disable class", {{"success", &c.disable_success}, {"denial", &c.disable_denial}});
+        o.args[0], "disable class",
+        {{"success", &c.disable_success}, {"denial", &c.disable_denial}});
     if (!target.ok()) return target.status();
     if (o.args.size() == 1) {
       (*target)->push_back(".");

@@ -32,7 +32,7 @@ struct ServerKey {
 struct TlsFiles {
   std::string cert;  // empty: no client certificate
   std::string key;
-  std::string ca;    // empty: the system store
+  std::string ca;  // empty: the system store
 };
 
 enum class Policy : std::uint8_t { kRandom, kRoundRobin, kSequential };
@@ -58,7 +58,7 @@ struct Forward {
   bool force_tcp = false;
   bool prefer_udp = false;
   absl::Duration expire = absl::Seconds(10);
-  std::uint32_t max_idle_conns = 0;  // 0: unlimited
+  std::uint32_t max_idle_conns = 0;               // 0: unlimited
   absl::Duration max_age = absl::ZeroDuration();  // 0: unlimited
   absl::Duration read_timeout = absl::Seconds(2);
   std::uint32_t max_fails = 2;
@@ -95,7 +95,7 @@ struct Cache {
   absl::Duration serve_stale_duration = absl::Hours(1);
   StaleRefresh serve_stale_refresh = StaleRefresh::kImmediate;
   absl::Duration servfail_ttl = absl::Seconds(5);  // 0: never cache SERVFAIL
-  std::vector<std::string> disable_success;  // zones; "." for all
+  std::vector<std::string> disable_success;        // zones; "." for all
   std::vector<std::string> disable_denial;
   bool keepttl = false;
 };
@@ -117,8 +117,9 @@ enum class LogClass : std::uint8_t { kAll, kSuccess, kDenial, kError };
 
 struct Log {
   std::vector<std::string> names{"."};
-  std::string format = "{remote}:{port} - {>id} \"{type} {class} {name} {proto} {size} "
-                       "{>do} {>bufsize}\" {rcode} {>rflags} {rsize} {duration}";
+  std::string format =
+      "{remote}:{port} - {>id} \"{type} {class} {name} {proto} {size} "
+      "{>do} {>bufsize}\" {rcode} {>rflags} {rsize} {duration}";
   std::vector<LogClass> classes{LogClass::kAll};
 };
 
@@ -140,9 +141,10 @@ struct Dnstap {
   IpAddress tcp_address;  // tcp://IP:PORT (family 0 for a Unix socket or a name)
   std::string tcp_host;   // tcp://NAME:PORT: resolved at each connect, as CoreDNS does
   std::uint16_t tcp_port = 0;
-  bool full = false;      // the wire messages go in too
-  std::uint32_t writebuffer = 0;  // CoreDNS's TCP write buffer in MiB; accepted, fstrm sizes its own
-  std::uint32_t queue = 0;        // CoreDNS's queue in 10 000s of messages; 0: ringdns's default
+  bool full = false;  // the wire messages go in too
+  std::uint32_t writebuffer =
+      0;                    // CoreDNS's TCP write buffer in MiB; accepted, fstrm sizes its own
+  std::uint32_t queue = 0;  // CoreDNS's queue in 10 000s of messages; 0: ringdns's default
   std::optional<std::string> identity;  // unset: the host name
   std::optional<std::string> version;   // unset: "ringdns-VERSION"
   std::string extra;
@@ -170,7 +172,11 @@ struct Reload {
 };
 
 enum class ClientAuth : std::uint8_t {
-  kNoCert, kRequest, kRequire, kVerifyIfGiven, kRequireAndVerify
+  kNoCert,
+  kRequest,
+  kRequire,
+  kVerifyIfGiven,
+  kRequireAndVerify
 };
 
 struct ServerTls {
@@ -198,9 +204,9 @@ struct Nsid {
 // names its regexes match (core/pipeline/template_stage.h).
 struct Template {
   Location where;
-  std::uint16_t qclass = 255;       // ANY: every class
-  std::uint16_t qtype = 255;        // ANY: every type
-  std::vector<std::string> zones;   // empty: the server block's zones
+  std::uint16_t qclass = 255;        // ANY: every class
+  std::uint16_t qtype = 255;         // ANY: every type
+  std::vector<std::string> zones;    // empty: the server block's zones
   std::vector<std::string> matches;  // RE2 (Go syntax) patterns, first match wins; empty: ".*"
   std::vector<std::string> answer;   // RR templates, per section
   std::vector<std::string> additional;
@@ -222,12 +228,12 @@ struct HostsLine {  // one inline entry, `IP NAME...`, as its tokens
 
 struct Hosts {
   Location where;
-  std::string path = "/etc/hosts";  // as written; a relative one is under the block's root
-  std::vector<std::string> zones;   // names served; default: the block's zones
+  std::string path = "/etc/hosts";        // as written; a relative one is under the block's root
+  std::vector<std::string> zones;         // names served; default: the block's zones
   std::vector<HostsLine> inline_entries;  // served after the file's, in written order
   std::uint32_t ttl = 3600;
-  bool no_reverse = false;  // no PTR answers
-  absl::Duration reload = absl::Seconds(5);  // how often the file is checked; 0: never
+  bool no_reverse = false;                              // no PTR answers
+  absl::Duration reload = absl::Seconds(5);             // how often the file is checked; 0: never
   std::optional<std::vector<std::string>> fallthrough;  // zones whose unknown names pass on
 };
 
@@ -294,7 +300,7 @@ struct ServerBlock {
   std::vector<ServerKey> keys;
   std::vector<Forward> forwards;  // chained in written order
   std::optional<Cache> cache;
-  std::vector<IpAddress> bind;    // empty: every address
+  std::vector<IpAddress> bind;  // empty: every address
   std::vector<IpAddress> bind_except;
   std::vector<Acl> acls;
   std::vector<Log> logs;
@@ -305,7 +311,7 @@ struct ServerBlock {
   std::optional<Endpoint> prometheus;  // default localhost:9153
   std::optional<Reload> reload;
   bool loop = false;
-  bool any = false;  // RFC 8482 minimal answers to ANY
+  bool any = false;          // RFC 8482 minimal answers to ANY
   bool loadbalance = false;  // round_robin: addresses shuffled per answer
   std::optional<Chaos> chaos;
   std::optional<Nsid> nsid;
@@ -313,9 +319,9 @@ struct ServerBlock {
   std::vector<Rewrite> rewrites;    // every `rewrite` line's rule, in written order
   // CoreDNS's `bufsize [SIZE]`: a query's EDNS UDP payload size above SIZE is lowered to it.
   std::optional<std::uint16_t> bufsize;
-  bool whoami = false;
+  bool whoami = false;  // answer what no forward takes with the client's address and port
   std::optional<Hosts> hosts;
-  bool minimal = false;  // positive answers without their authority and additional records  // answer what no forward takes with the client's address and port
+  bool minimal = false;  // positive answers without their authority and additional records
   std::optional<ServerTls> tls;
   bool debug = false;
   std::string root;

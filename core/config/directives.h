@@ -28,7 +28,8 @@ absl::Status ParseDnstap(const Directive& d, Dnstap& out);
 absl::Status ParseTemplate(const Directive& d, Template& out);
 absl::Status ParseRewrite(const Directive& d, std::vector<Rewrite>& out);
 // A rewrite rule's `edns0 ...` from args[at] on (rewrite_edns0.cc).
-absl::Status ParseEdns0Rule(const Token& field, const std::vector<Token>& args, std::size_t at, Rewrite& out);
+absl::Status ParseEdns0Rule(const Token& field, const std::vector<Token>& args, std::size_t at,
+                            Rewrite& out);
 absl::Status ParseView(const Directive& d, ServerBlock& out);
 
 }  // namespace ringdns::core::config

@@ -30,7 +30,8 @@ bool IsHostName(absl::string_view name) {
   return true;
 }
 
-constexpr absl::string_view kUsage = "dnstap SOCKET [full] [WRITEBUFFER [QUEUE]] [{ identity | version | extra | skipverify }]";
+constexpr absl::string_view kUsage =
+    "dnstap SOCKET [full] [WRITEBUFFER [QUEUE]] [{ identity | version | extra | skipverify }]";
 
 absl::Status ParseSocket(const Token& token, Dnstap& out) {
   absl::string_view text = token.text;
@@ -42,30 +43,37 @@ absl::Status ParseSocket(const Token& token, Dnstap& out) {
     }
     out.tcp_port = *hp->port;
     if (out.tcp_port == 0) {
-      return ErrorAt(token, absl::StrCat("dnstap: invalid port in '", token.text, "', expected 1 to 65535"));
+      return ErrorAt(
+          token, absl::StrCat("dnstap: invalid port in '", token.text, "', expected 1 to 65535"));
     }
     if (const std::optional<IpAddress> ip = ParseIp(hp->host)) {
       out.tcp_address = *ip;
       return absl::OkStatus();
     }
     if (!IsHostName(hp->host)) {
-      return ErrorAt(token, absl::StrCat("dnstap: invalid collector host '", hp->host,
-                                         "', expected an IP address or a host name such as dnstap.monitoring.svc"));
+      return ErrorAt(
+          token,
+          absl::StrCat("dnstap: invalid collector host '", hp->host,
+                       "', expected an IP address or a host name such as dnstap.monitoring.svc"));
     }
     out.tcp_host = absl::AsciiStrToLower(hp->host);
     return absl::OkStatus();
   }
   if (absl::StartsWith(text, "tls://")) {
-    return ErrorAt(token, absl::StrCat("dnstap over tls:// is not supported by ringdns; expected ",
-                                       "unix:///PATH or tcp://IP:PORT (a TLS relay on the node can carry it on)"));
+    return ErrorAt(
+        token,
+        absl::StrCat("dnstap over tls:// is not supported by ringdns; expected ",
+                     "unix:///PATH or tcp://IP:PORT (a TLS relay on the node can carry it on)"));
   }
   if (!absl::ConsumePrefix(&text, "unix://") && absl::StrContains(text, "://")) {
-    return ErrorAt(token, absl::StrCat("dnstap: the transport of '", token.text,
-                                       "' is not supported; expected unix:///PATH or tcp://IP:PORT"));
+    return ErrorAt(token,
+                   absl::StrCat("dnstap: the transport of '", token.text,
+                                "' is not supported; expected unix:///PATH or tcp://IP:PORT"));
   }
   if (text.empty() || text.size() >= sizeof(sockaddr_un{}.sun_path)) {
-    return ErrorAt(token, absl::StrCat("dnstap: invalid socket path '", text, "', expected a path of 1 to ",
-                                       sizeof(sockaddr_un{}.sun_path) - 1, " characters"));
+    return ErrorAt(
+        token, absl::StrCat("dnstap: invalid socket path '", text, "', expected a path of 1 to ",
+                            sizeof(sockaddr_un{}.sun_path) - 1, " characters"));
   }
   out.unix_path = std::string(text);
   return absl::OkStatus();
@@ -77,7 +85,8 @@ std::string Dnstap::SocketText() const {
   if (!unix_path.empty()) return absl::StrCat("unix://", unix_path);
   if (!tcp_host.empty()) return absl::StrCat("tcp://", tcp_host, ":", tcp_port);
   const bool v6 = tcp_address.family == AF_INET6;
-  return absl::StrCat("tcp://", v6 ? "[" : "", tcp_address.ToString(), v6 ? "]" : "", ":", tcp_port);
+  return absl::StrCat("tcp://", v6 ? "[" : "", tcp_address.ToString(), v6 ? "]" : "", ":",
+                      tcp_port);
 }
 
 absl::Status ParseDnstap(const Directive& d, Dnstap& out) {
@@ -89,12 +98,14 @@ absl::Status ParseDnstap(const Directive& d, Dnstap& out) {
   if (d.args.size() >= 2) {
     out.full = d.args[1].text == "full";
     if (!out.full) {
-      out.notes.push_back(absl::StrCat(d.args[1].where.ToString(), ": dnstap: '", d.args[1].text,
-                                       "' is not full, so the wire messages are left out (as CoreDNS does)"));
+      out.notes.push_back(
+          absl::StrCat(d.args[1].where.ToString(), ": dnstap: '", d.args[1].text,
+                       "' is not full, so the wire messages are left out (as CoreDNS does)"));
     }
   }
   if (d.args.size() > 4) {
-    out.notes.push_back(absl::StrCat(d.args[4].where.ToString(), ": dnstap: arguments after QUEUE are ignored"));
+    out.notes.push_back(
+        absl::StrCat(d.args[4].where.ToString(), ": dnstap: arguments after QUEUE are ignored"));
   }
   if (d.args.size() >= 3) {
     absl::StatusOr<std::uint32_t> mib = ParseUint(d.args[2], "dnstap write buffer (MiB)", 1, 1024);
@@ -102,12 +113,14 @@ absl::Status ParseDnstap(const Directive& d, Dnstap& out) {
     out.writebuffer = *mib;
   }
   if (d.args.size() >= 4) {
-    absl::StatusOr<std::uint32_t> queue = ParseUint(d.args[3], "dnstap queue (x10000 messages)", 1, 4096);
+    absl::StatusOr<std::uint32_t> queue =
+        ParseUint(d.args[3], "dnstap queue (x10000 messages)", 1, 4096);
     if (!queue.ok()) return queue.status();
     out.queue = *queue;
   }
   if (d.args.size() >= 3) {
-    out.notes.push_back(absl::StrCat(d.args[2].where.ToString(), ": dnstap: WRITEBUFFER and QUEUE are accepted ",
+    out.notes.push_back(absl::StrCat(d.args[2].where.ToString(),
+                                     ": dnstap: WRITEBUFFER and QUEUE are accepted ",
                                      "and ignored; ringdns sizes its own buffers"));
   }
   for (const Directive& o : d.block) {
@@ -128,7 +141,8 @@ absl::Status ParseDnstap(const Directive& d, Dnstap& out) {
     if (name == "extra") {
       out.extra = text;
       if (absl::StrContains(text, "{")) {
-        out.notes.push_back(absl::StrCat(o.args[0].where.ToString(), ": dnstap: extra is sent as written; ",
+        out.notes.push_back(absl::StrCat(o.args[0].where.ToString(),
+                                         ": dnstap: extra is sent as written; ",
                                          "CoreDNS's {placeholders} are not expanded by ringdns"));
       }
     }

@@ -21,7 +21,8 @@ namespace {
 // quotes only \" is an escape (as in CoreDNS's lexer); any other backslash stays.
 std::string Quote(absl::string_view text) {
   bool needs = text.empty() || text.front() == '"' || text == "{" || text == "}";
-  for (std::size_t i = 0; i < text.size() && !needs; ++i) needs = text[i] == '#' || SpaceAt(text, i) > 0;
+  for (std::size_t i = 0; i < text.size() && !needs; ++i)
+    needs = text[i] == '#' || SpaceAt(text, i) > 0;
   if (!needs) return std::string(text);
   std::string out = "\"";
   for (char c : text) {
@@ -36,8 +37,8 @@ std::string Quote(absl::string_view text) {
 // would read back as something else: a \" in it reads as an escaped quote, and a '{$'
 // or '{%' whose '}' was in another word would become one environment variable.
 std::string ExpressionTokens(absl::string_view source) {
-  const bool quotable = source.find("\\\"") == absl::string_view::npos && !absl::StrContains(source, "{$") &&
-                        !absl::StrContains(source, "{%");
+  const bool quotable = source.find("\\\"") == absl::string_view::npos &&
+                        !absl::StrContains(source, "{$") && !absl::StrContains(source, "{%");
   if (quotable) return Quote(source);
   std::vector<std::string> words;
   for (absl::string_view word : absl::StrSplit(source, ' ')) words.push_back(Quote(word));
@@ -60,7 +61,8 @@ std::string KeyText(const ServerKey& k) {
   for (std::size_t i = 0; i < z.size(); ++i) {
     const auto u = static_cast<unsigned char>(z[i]);
     if (u == '\\' && i + 1 < z.size()) {
-      const bool decimal = i + 3 < z.size() && absl::ascii_isdigit(static_cast<unsigned char>(z[i + 1]));
+      const bool decimal =
+          i + 3 < z.size() && absl::ascii_isdigit(static_cast<unsigned char>(z[i + 1]));
       const std::size_t len = decimal ? 4 : 2;
       zone.append(z, i, len);
       i += len - 1;
@@ -77,12 +79,15 @@ std::string KeyText(const ServerKey& k) {
 // each section, the rcode.
 std::string TemplateText(const Template& t) {
   wire::MnemonicBuffer class_buffer;
-  std::string out = absl::StrCat("    template ", std::string(wire::ClassName(t.qclass, class_buffer)), " ", QtypeName(t.qtype),
-                                 t.zones.empty() ? "" : " ", JoinQuoted(t.zones), " {\n");
+  std::string out =
+      absl::StrCat("    template ", std::string(wire::ClassName(t.qclass, class_buffer)), " ",
+                   QtypeName(t.qtype), t.zones.empty() ? "" : " ", JoinQuoted(t.zones), " {\n");
   absl::StrAppend(&out, "        match ", t.matches.empty() ? ".*" : JoinQuoted(t.matches), "\n");
-  for (const auto& [section, records] :
-       {std::pair{"answer", &t.answer}, {"additional", &t.additional}, {"authority", &t.authority}}) {
-    for (const std::string& record : *records) absl::StrAppend(&out, "        ", section, " ", Quote(record), "\n");
+  for (const auto& [section, records] : {std::pair{"answer", &t.answer},
+                                         {"additional", &t.additional},
+                                         {"authority", &t.authority}}) {
+    for (const std::string& record : *records)
+      absl::StrAppend(&out, "        ", section, " ", Quote(record), "\n");
   }
   absl::StrAppend(&out, "        rcode ", RcodeName(t.rcode), "\n");
   if (t.ederror) {
@@ -90,7 +95,8 @@ std::string TemplateText(const Template& t) {
                     t.ederror_reason.empty() ? "" : Quote(t.ederror_reason), "\n");
   }
   if (t.fallthrough) {
-    absl::StrAppend(&out, "        fallthrough", t.fallthrough->empty() ? "" : " ", JoinQuoted(*t.fallthrough), "\n");
+    absl::StrAppend(&out, "        fallthrough", t.fallthrough->empty() ? "" : " ",
+                    JoinQuoted(*t.fallthrough), "\n");
   }
   return out + "    }\n";
 }
@@ -109,18 +115,20 @@ const char* MatchName(NameMatch m) {
 // `edns0 ...` as ParseEdns0Rule reads it back: codes and data in hex.
 std::string Edns0RuleText(const Rewrite& r) {
   static constexpr const char* kActions[] = {"set", "replace", "append", "unset"};
-  static constexpr const char* kVariables[] = {"", "{qname}", "{qtype}", "{client_ip}", "{client_port}", "{protocol}"};
+  static constexpr const char* kVariables[] = {
+      "", "{qname}", "{qtype}", "{client_ip}", "{client_port}", "{protocol}"};
   const char* action = kActions[static_cast<int>(r.edns_action)];
   const bool unset = r.edns_action == EdnsAction::kUnset;
   switch (r.edns_option) {
     case EdnsOptionKind::kLocal: {
-      std::string out = absl::StrCat("edns0 local ", action, " 0x", absl::Hex(r.from_code, absl::kZeroPad4));
+      std::string out =
+          absl::StrCat("edns0 local ", action, " 0x", absl::Hex(r.from_code, absl::kZeroPad4));
       if (unset) return out;
-      if (r.edns_variable != EdnsVariable::kNone) return absl::StrCat(out, " ", kVariables[static_cast<int>(r.edns_variable)]);
+      if (r.edns_variable != EdnsVariable::kNone)
+        return absl::StrCat(out, " ", kVariables[static_cast<int>(r.edns_variable)]);
       return absl::StrCat(out, " 0x", absl::BytesToHexString(r.edns_data));
     }
-    case EdnsOptionKind::kNsid:
-      return absl::StrCat("edns0 nsid ", action);
+    case EdnsOptionKind::kNsid: return absl::StrCat("edns0 nsid ", action);
     case EdnsOptionKind::kSubnet:
       if (unset) return absl::StrCat("edns0 subnet ", action);
       return absl::StrCat("edns0 subnet ", action, " ", r.subnet_v4, " ", r.subnet_v6);
@@ -137,11 +145,13 @@ std::string RewriteText(const Rewrite& r) {
       absl::StrAppend(&out, "name ", MatchName(r.match), " ", Quote(r.from), " ", Quote(r.to));
       if (r.answer_auto) absl::StrAppend(&out, " answer auto");
       for (const RewriteAnswer& a : r.answers) {
-        absl::StrAppend(&out, " answer ", a.value ? "value " : "name ", Quote(a.pattern), " ", Quote(a.replacement));
+        absl::StrAppend(&out, " answer ", a.value ? "value " : "name ", Quote(a.pattern), " ",
+                        Quote(a.replacement));
       }
       break;
     case RewriteField::kTtl:
-      absl::StrAppend(&out, "ttl ", MatchName(r.match), " ", Quote(r.from), " ", r.ttl_min, "-", r.ttl_max);
+      absl::StrAppend(&out, "ttl ", MatchName(r.match), " ", Quote(r.from), " ", r.ttl_min, "-",
+                      r.ttl_max);
       break;
     case RewriteField::kType:
       absl::StrAppend(&out, "type ", QtypeName(r.from_code), " ", QtypeName(r.to_code));
@@ -150,9 +160,7 @@ std::string RewriteText(const Rewrite& r) {
       absl::StrAppend(&out, "class ", std::string(wire::ClassName(r.from_code, class_buffer)), " ");
       absl::StrAppend(&out, std::string(wire::ClassName(r.to_code, class_buffer)));
       break;
-    case RewriteField::kEdns0:
-      out += Edns0RuleText(r);
-      break;
+    case RewriteField::kEdns0: out += Edns0RuleText(r); break;
   }
   return out + "\n";
 }
@@ -160,10 +168,12 @@ std::string RewriteText(const Rewrite& r) {
 // Inline entries before `fallthrough`: after it, CoreDNS reads an entry as an error.
 void FormatHosts(const Hosts& h, std::string& out) {
   absl::StrAppend(&out, "    hosts ", Quote(h.path), " ", JoinQuoted(h.zones), " {\n");
-  for (const HostsLine& line : h.inline_entries) absl::StrAppend(&out, "        ", JoinQuoted(line.fields), "\n");
+  for (const HostsLine& line : h.inline_entries)
+    absl::StrAppend(&out, "        ", JoinQuoted(line.fields), "\n");
   absl::StrAppend(&out, "        ttl ", h.ttl, "\n        reload ", DurationText(h.reload), "\n");
   if (h.no_reverse) absl::StrAppend(&out, "        no_reverse\n");
-  if (h.fallthrough) absl::StrAppend(&out, "        fallthrough ", JoinQuoted(*h.fallthrough), "\n");
+  if (h.fallthrough)
+    absl::StrAppend(&out, "        fallthrough ", JoinQuoted(*h.fallthrough), "\n");
   absl::StrAppend(&out, "    }\n");
 }
 
@@ -202,9 +212,10 @@ std::string Rcodes(const std::vector<std::uint16_t>& rcodes) {
 void FormatForward(const Forward& f, std::string& out) {
   std::vector<std::string> to;
   for (const Upstream& up : f.to) {
-    std::string text = absl::StrCat(TransportScheme(up.transport), "://", up.address.family == AF_INET6
-                                                                              ? absl::StrCat("[", up.address.ToString(), "]")
-                                                                              : up.address.ToString());
+    std::string text =
+        absl::StrCat(TransportScheme(up.transport), "://",
+                     up.address.family == AF_INET6 ? absl::StrCat("[", up.address.ToString(), "]")
+                                                   : up.address.ToString());
     if (!up.tls_servername.empty()) absl::StrAppend(&text, "%", up.tls_servername);
     absl::StrAppend(&text, ":", up.port);
     to.push_back(text);
@@ -228,7 +239,8 @@ void FormatForward(const Forward& f, std::string& out) {
     if (!f.tls->ca.empty()) args.push_back(Quote(f.tls->ca));
     absl::StrAppend(&out, "        tls", args.empty() ? "" : " ", absl::StrJoin(args, " "), "\n");
   }
-  if (!f.tls_servername.empty()) absl::StrAppend(&out, "        tls_servername ", Quote(f.tls_servername), "\n");
+  if (!f.tls_servername.empty())
+    absl::StrAppend(&out, "        tls_servername ", Quote(f.tls_servername), "\n");
   if (f.insecure) absl::StrAppend(&out, "        insecure\n");
   absl::StrAppend(&out, "        policy ", PolicyName(f.policy), "\n");
   absl::StrAppend(&out, "        health_check ", DurationText(f.health_check.interval),
@@ -250,9 +262,11 @@ void FormatForward(const Forward& f, std::string& out) {
 
 void FormatCache(const Cache& c, std::string& out) {
   absl::StrAppend(&out, "    cache", c.zones.empty() ? "" : " ", JoinQuoted(c.zones), " {\n");
-  for (const auto& [name, cls] : {std::pair{"success", &c.success}, std::pair{"denial", &c.denial}}) {
+  for (const auto& [name, cls] :
+       {std::pair{"success", &c.success}, std::pair{"denial", &c.denial}}) {
     absl::StrAppend(&out, "        ", name, " ", cls->capacity, " ",
-                    absl::ToInt64Seconds(cls->max_ttl), " ", absl::ToInt64Seconds(cls->min_ttl), "\n");
+                    absl::ToInt64Seconds(cls->max_ttl), " ", absl::ToInt64Seconds(cls->min_ttl),
+                    "\n");
   }
   if (c.prefetch_amount > 0) {
     absl::StrAppend(&out, "        prefetch ", c.prefetch_amount, " ",
@@ -301,7 +315,8 @@ void FormatBlock(const ServerBlock& b, std::string& out) {
   absl::StrAppend(&out, absl::StrJoin(keys, " "), " {\n");
   if (b.view) {
     absl::StrAppend(&out, "    view ", Quote(b.view->name), " {\n");
-    for (const ViewExpr& e : b.view->exprs) absl::StrAppend(&out, "        expr ", ExpressionTokens(e.source), "\n");
+    for (const ViewExpr& e : b.view->exprs)
+      absl::StrAppend(&out, "        expr ", ExpressionTokens(e.source), "\n");
     absl::StrAppend(&out, "    }\n");
   }
   if (!b.bind.empty()) {
@@ -326,8 +341,8 @@ void FormatBlock(const ServerBlock& b, std::string& out) {
       absl::StrAppend(&out, " {\n");
       if (b.errors->stacktrace) absl::StrAppend(&out, "        stacktrace\n");
       for (const Consolidate& c : b.errors->consolidate) {
-        absl::StrAppend(&out, "        consolidate ", DurationText(c.period), " ",
-                        Quote(c.pattern), " ", c.level, "\n");
+        absl::StrAppend(&out, "        consolidate ", DurationText(c.period), " ", Quote(c.pattern),
+                        " ", c.level, "\n");
       }
       absl::StrAppend(&out, "    }");
     }
@@ -386,8 +401,7 @@ void FormatBlock(const ServerBlock& b, std::string& out) {
   if (b.debug) absl::StrAppend(&out, "    debug\n");
   if (!b.root.empty()) absl::StrAppend(&out, "    root ", Quote(b.root), "\n");
   for (const Acl& acl : b.acls) {
-    absl::StrAppend(&out, "    acl", acl.zones.empty() ? "" : " ", JoinQuoted(acl.zones),
-                    " {\n");
+    absl::StrAppend(&out, "    acl", acl.zones.empty() ? "" : " ", JoinQuoted(acl.zones), " {\n");
     for (const AclRule& rule : acl.rules) {
       absl::StrAppend(&out, "        ", AclActionName(rule.action));
       if (!rule.qtypes.empty()) {
@@ -422,7 +436,8 @@ std::string FormatForwardIdentity(const ServerBlock& block, const Forward& forwa
   // with views share their keys, and a changed rewrite makes other answers.
   if (block.view) {
     absl::StrAppend(&out, "view ", Quote(block.view->name), "\n");
-    for (const ViewExpr& e : block.view->exprs) absl::StrAppend(&out, "expr ", Quote(e.source), "\n");
+    for (const ViewExpr& e : block.view->exprs)
+      absl::StrAppend(&out, "expr ", Quote(e.source), "\n");
   }
   for (const Rewrite& r : block.rewrites) out += RewriteText(r);
   FormatForward(forward, out);

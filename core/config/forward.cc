@@ -4,9 +4,9 @@
 #include <sstream>
 
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "core/config/directives.h"
 #include "core/config/parse_util.h"
 
@@ -20,7 +20,9 @@ constexpr char kUsage[] = "forward FROM TO... [{ options }]";
 absl::StatusOr<Upstream> ParseUpstreamAddress(const Token& token) {
   Upstream up;
   absl::string_view text = token.text;
-  if (absl::Status s = RefuseUnsupportedScheme(token, "dns://IP[:port] or tls://IP[%name][:port]"); !s.ok()) return s;
+  if (absl::Status s = RefuseUnsupportedScheme(token, "dns://IP[:port] or tls://IP[%name][:port]");
+      !s.ok())
+    return s;
   if (absl::ConsumePrefix(&text, "tls://")) {
     up.transport = Transport::kTls;
     up.port = kDefaultTlsPort;
@@ -64,13 +66,15 @@ absl::StatusOr<Upstream> ParseUpstreamAddress(const Token& token) {
 absl::StatusOr<std::vector<Upstream>> ReadResolvConf(const Token& token) {
   std::ifstream in(token.text);
   if (!in) {
-    return ErrorAt(token, absl::StrCat("'", token.text, "' is not an IP address, IP:port, "
+    return ErrorAt(token, absl::StrCat("'", token.text,
+                                       "' is not an IP address, IP:port, "
                                        "tls://IP or a readable resolv.conf file"));
   }
   std::vector<Upstream> out;
   std::string line;
   while (std::getline(in, line)) {
-    std::vector<absl::string_view> fields = absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+    std::vector<absl::string_view> fields =
+        absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
     if (fields.size() < 2 || fields[0] != "nameserver") continue;
     const std::optional<IpAddress> ip = ParseIp(fields[1].substr(0, fields[1].find('%')));
     if (!ip) continue;
@@ -175,10 +179,10 @@ absl::Status ParseOption(const Directive& o, Forward& f) {
     if (absl::Status s = ExpectArgs(o, 1, 1, "policy random|round_robin|sequential"); !s.ok()) {
       return s;
     }
-    absl::StatusOr<Policy> policy = ParseKeyword<Policy>(
-        o.args[0], "policy",
-        {{"random", Policy::kRandom}, {"round_robin", Policy::kRoundRobin},
-         {"sequential", Policy::kSequential}});
+    absl::StatusOr<Policy> policy = ParseKeyword<Policy>(o.args[0], "policy",
+                                                         {{"random", Policy::kRandom},
+                                                          {"round_robin", Policy::kRoundRobin},
+                                                          {"sequential", Policy::kSequential}});
     if (!policy.ok()) return policy.status();
     f.policy = *policy;
     return absl::OkStatus();
@@ -197,8 +201,8 @@ absl::Status ParseOption(const Directive& o, Forward& f) {
         if (!zone.ok()) return zone.status();
         f.health_check.domain = *zone;
       } else {
-        return ErrorAt(o.args[i], absl::StrCat("unexpected '", o.args[i].text, "', expected ",
-                                               kHcUsage));
+        return ErrorAt(o.args[i],
+                       absl::StrCat("unexpected '", o.args[i].text, "', expected ", kHcUsage));
       }
     }
     return absl::OkStatus();
@@ -206,8 +210,9 @@ absl::Status ParseOption(const Directive& o, Forward& f) {
   if (name == "source_address") {
     if (absl::Status s = ExpectArgs(o, 1, 1, "source_address IP"); !s.ok()) return s;
     const std::optional<IpAddress> ip = ParseIp(o.args[0].text);
-    if (!ip) return ErrorAt(o.args[0], absl::StrCat("invalid source_address '", o.args[0].text,
-                                                    "', expected an IP address"));
+    if (!ip)
+      return ErrorAt(o.args[0], absl::StrCat("invalid source_address '", o.args[0].text,
+                                             "', expected an IP address"));
     f.source_address = *ip;
     return absl::OkStatus();
   }
@@ -224,8 +229,8 @@ absl::Status ParseOption(const Directive& o, Forward& f) {
 
 absl::Status ParseForward(const Directive& d, bool read_files, Forward& f) {
   if (d.args.size() < 2) {
-    return ErrorAt(d.name, absl::StrCat("forward: expected ", kUsage,
-                                        ", with at least one upstream"));
+    return ErrorAt(d.name,
+                   absl::StrCat("forward: expected ", kUsage, ", with at least one upstream"));
   }
   f.where = d.name.where;
   absl::StatusOr<std::string> from = ParseZone(d.args[0]);
@@ -234,8 +239,9 @@ absl::Status ParseForward(const Directive& d, bool read_files, Forward& f) {
   for (std::size_t i = 1; i < d.args.size(); ++i) {
     const Token& t = d.args[i];
     if (t.text.empty()) {
-      return ErrorAt(t, "empty upstream address (is an environment variable in it unset?), "
-                        "expected an IP address");
+      return ErrorAt(t,
+                     "empty upstream address (is an environment variable in it unset?), "
+                     "expected an IP address");
     }
     absl::StatusOr<Upstream> up = ParseUpstreamAddress(t);
     if (up.ok()) {
@@ -257,8 +263,9 @@ absl::Status ParseForward(const Directive& d, bool read_files, Forward& f) {
   }
   for (const Upstream& up : f.to) {
     if (up.transport != f.to.front().transport) {
-      return ErrorAt(d.args[1], "forward: all upstreams of one forward must use the same "
-                                "transport (all dns:// or all tls://)");
+      return ErrorAt(d.args[1],
+                     "forward: all upstreams of one forward must use the same "
+                     "transport (all dns:// or all tls://)");
     }
   }
   for (const Directive& option : d.block) {

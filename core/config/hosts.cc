@@ -17,7 +17,9 @@ absl::Status AddZones(const Token& token, std::vector<std::string>& out) {
   std::vector<std::string> zones;
   if (absl::StrContains(token.text, "/")) {
     const std::optional<Prefix> prefix = ParsePrefix(token.text);
-    if (!prefix) return ErrorAt(token, absl::StrCat("invalid network '", token.text, "', expected a CIDR such as 10.0.0.0/8"));
+    if (!prefix)
+      return ErrorAt(token, absl::StrCat("invalid network '", token.text,
+                                         "', expected a CIDR such as 10.0.0.0/8"));
     zones = ReverseZones(*prefix);
   } else {
     absl::StatusOr<std::string> zone = ParseZone(token);
@@ -50,10 +52,12 @@ absl::Status ParseHostsLine(const Directive& line, Hosts& hosts) {
     // Go's strconv.Atoi, as CoreDNS reads it: a sign, then digits.
     std::string_view digits = line.args[0].text;
     const bool negative = !digits.empty() && digits.front() == '-';
-    if (!digits.empty() && (digits.front() == '-' || digits.front() == '+')) digits.remove_prefix(1);
+    if (!digits.empty() && (digits.front() == '-' || digits.front() == '+'))
+      digits.remove_prefix(1);
     if (digits.empty() || digits.size() > 18 ||
         !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-      return ErrorAt(line.args[0], absl::StrCat("ttl needs a number of second, got '", line.args[0].text, "'"));
+      return ErrorAt(line.args[0],
+                     absl::StrCat("ttl needs a number of second, got '", line.args[0].text, "'"));
     }
     const std::uint64_t ttl = std::stoull(std::string(digits));
     if (negative || ttl == 0 || ttl > 65535) {
@@ -63,9 +67,11 @@ absl::Status ParseHostsLine(const Directive& line, Hosts& hosts) {
     return absl::OkStatus();
   }
   if (key == "reload") {
-    if (line.args.size() != 1) return ErrorAt(line.name, "reload needs a duration (zero seconds to disable)");
+    if (line.args.size() != 1)
+      return ErrorAt(line.name, "reload needs a duration (zero seconds to disable)");
     if (absl::StartsWith(line.args[0].text, "-")) {
-      return ErrorAt(line.args[0], absl::StrCat("invalid negative duration for reload '", line.args[0].text, "'"));
+      return ErrorAt(line.args[0], absl::StrCat("invalid negative duration for reload '",
+                                                line.args[0].text, "'"));
     }
     absl::StatusOr<absl::Duration> d = ParseDuration(line.args[0], "reload");
     if (!d.ok()) return d.status();
@@ -84,7 +90,8 @@ absl::Status ParseHostsLine(const Directive& line, Hosts& hosts) {
 }  // namespace
 
 absl::Status ParseHosts(const Directive& d, ServerBlock& block) {
-  if (block.hosts) return ErrorAt(d.name, "hosts is given twice in this server block, expected at most one");
+  if (block.hosts)
+    return ErrorAt(d.name, "hosts is given twice in this server block, expected at most one");
   Hosts& hosts = block.hosts.emplace();
   hosts.where = d.name.where;
   if (!d.args.empty()) hosts.path = d.args[0].text;

@@ -9,7 +9,8 @@ namespace {
 
 // Replaces every START NAME END in `text` by the variable NAME, as Caddy's
 // replaceEnvReferences does (an empty NAME ends the replacing).
-std::string ReplaceReferences(absl::string_view text, absl::string_view start, absl::string_view end) {
+std::string ReplaceReferences(absl::string_view text, absl::string_view start,
+                              absl::string_view end) {
   std::string out;
   std::size_t pos = 0;
   while (pos < text.size()) {
@@ -37,14 +38,17 @@ std::string ExpandEnv(absl::string_view text) {
 }
 
 std::size_t SpaceAt(absl::string_view text, std::size_t i) {
-  const auto at = [&](std::size_t k) { return k < text.size() ? static_cast<unsigned char>(text[k]) : 0u; };
+  const auto at = [&](std::size_t k) {
+    return k < text.size() ? static_cast<unsigned char>(text[k]) : 0u;
+  };
   const unsigned c = at(i);
-  if (c == ' ' || (c >= '\t' && c <= '\r')) return 1;  // \t \n \v \f \r
+  if (c == ' ' || (c >= '\t' && c <= '\r')) return 1;                   // \t \n \v \f \r
   if (c == 0xc2 && (at(i + 1) == 0x85 || at(i + 1) == 0xa0)) return 2;  // U+0085, U+00A0
-  if (c == 0xe1 && at(i + 1) == 0x9a && at(i + 2) == 0x80) return 3;     // U+1680
+  if (c == 0xe1 && at(i + 1) == 0x9a && at(i + 2) == 0x80) return 3;    // U+1680
   if (c == 0xe2 && at(i + 1) == 0x80) {
     const unsigned d = at(i + 2);
-    if ((d >= 0x80 && d <= 0x8a) || d == 0xa8 || d == 0xa9 || d == 0xaf) return 3;  // U+2000..200A, 2028, 2029, 202F
+    if ((d >= 0x80 && d <= 0x8a) || d == 0xa8 || d == 0xa9 || d == 0xaf)
+      return 3;  // U+2000..200A, 2028, 2029, 202F
   }
   if (c == 0xe2 && at(i + 1) == 0x81 && at(i + 2) == 0x9f) return 3;  // U+205F
   if (c == 0xe3 && at(i + 1) == 0x80 && at(i + 2) == 0x80) return 3;  // U+3000

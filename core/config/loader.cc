@@ -7,8 +7,8 @@
 #include <tuple>
 
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "core/config/directives.h"
 #include "core/config/parse_util.h"
 #include "core/config/syntax.h"
@@ -18,7 +18,8 @@ namespace ringdns::core::config {
 namespace {
 
 constexpr absl::string_view kSupported =
-    "acl, any, bind, bufsize, cache, chaos, debug, dnstap, errors, forward, health, hosts, import, loadbalance, log, "
+    "acl, any, bind, bufsize, cache, chaos, debug, dnstap, errors, forward, health, hosts, import, "
+    "loadbalance, log, "
     "loop, minimal, nsid, prometheus, ready, reload, rewrite, root, template, tls, view, whoami";
 
 // [scheme://]zone[:port], or a CIDR that becomes its reverse zones.
@@ -46,8 +47,8 @@ absl::Status ParseKey(const Token& key, const LoadOptions& options, std::vector<
     port_token.text = port_text;
     absl::StatusOr<std::uint32_t> p = ParseUint(port_token, "port", 1, 65535);
     if (!p.ok()) {
-      return ErrorAt(key, absl::StrCat("invalid port in '", key.text,
-                                       "', expected a number from 1 to 65535"));
+      return ErrorAt(
+          key, absl::StrCat("invalid port in '", key.text, "', expected a number from 1 to 65535"));
     }
     port = static_cast<std::uint16_t>(*p);
   }
@@ -55,8 +56,8 @@ absl::Status ParseKey(const Token& key, const LoadOptions& options, std::vector<
   if (slash != std::string::npos) {
     const std::optional<Prefix> prefix = ParsePrefix(host);
     if (!prefix) {
-      return ErrorAt(key, absl::StrCat("invalid network '", host,
-                                       "', expected a CIDR such as 10.0.0.0/8"));
+      return ErrorAt(
+          key, absl::StrCat("invalid network '", host, "', expected a CIDR such as 10.0.0.0/8"));
     }
     zones = ReverseZones(*prefix);
   } else {
@@ -79,7 +80,8 @@ absl::Status ParseKey(const Token& key, const LoadOptions& options, std::vector<
 template <typename T>
 absl::Status Once(const Directive& d, std::optional<T>& slot) {
   if (slot.has_value()) {
-    return ErrorAt(d.name, absl::StrCat(d.name.text, " is given twice in this server block, "
+    return ErrorAt(d.name, absl::StrCat(d.name.text,
+                                        " is given twice in this server block, "
                                         "expected at most one"));
   }
   slot.emplace();
@@ -144,12 +146,14 @@ absl::Status ApplyDirective(const Directive& d, const LoadOptions& options, Serv
   if (name == "view") return ParseView(d, block);
   if (name == "hosts") return ParseHosts(d, block);
   if (name == "minimal") {
-    if (block.minimal) return ErrorAt(d.name, "minimal is given twice in this server block, expected at most one");
+    if (block.minimal)
+      return ErrorAt(d.name, "minimal is given twice in this server block, expected at most one");
     block.minimal = true;
     return no_args();
   }
   if (name == "whoami") {
-    if (block.whoami) return ErrorAt(d.name, "whoami is given twice in this server block, expected at most one");
+    if (block.whoami)
+      return ErrorAt(d.name, "whoami is given twice in this server block, expected at most one");
     block.whoami = true;
     return no_args();
   }
@@ -165,7 +169,8 @@ absl::Status ApplyDirective(const Directive& d, const LoadOptions& options, Serv
   return ErrorAt(d.name, UnknownDirectiveMessage(name, kSupported));
 }
 
-absl::StatusOr<ServerBlock> BuildBlock(const ServerBlockSyntax& syntax, const LoadOptions& options) {
+absl::StatusOr<ServerBlock> BuildBlock(const ServerBlockSyntax& syntax,
+                                       const LoadOptions& options) {
   ServerBlock block;
   block.where = syntax.keys.front().where;
   for (const Token& key : syntax.keys) {
@@ -178,13 +183,15 @@ absl::StatusOr<ServerBlock> BuildBlock(const ServerBlockSyntax& syntax, const Lo
   for (const ServerKey& key : block.keys) {
     if ((key.transport == Transport::kTls) != tls_block) {
       return absl::InvalidArgumentError(
-          absl::StrCat(key.where.ToString(), ": a server block mixes dns:// and tls:// keys; "
-                                             "expected one transport per block"));
+          absl::StrCat(key.where.ToString(),
+                       ": a server block mixes dns:// and tls:// keys; "
+                       "expected one transport per block"));
     }
   }
   if (tls_block && !block.tls) {
-    return ErrorAt(syntax.keys.front(), "a tls:// server block needs a 'tls CERT KEY [CA]' "
-                                        "directive");
+    return ErrorAt(syntax.keys.front(),
+                   "a tls:// server block needs a 'tls CERT KEY [CA]' "
+                   "directive");
   }
   return block;
 }
@@ -237,14 +244,15 @@ absl::StatusOr<Config> ParseCorefile(absl::string_view text, const std::string& 
         if (other.view || !share_an_address(other.bind, block->bind)) continue;
         if (block->view) {
           return absl::InvalidArgumentError(absl::StrCat(
-              key.where.ToString(), ": zone ", key.zone, " on ", TransportScheme(key.transport), " port ", key.port,
-              " is already served by the block without a view at ", other.where.ToString(),
-              "; expected the blocks with a view before the one without"));
+              key.where.ToString(), ": zone ", key.zone, " on ", TransportScheme(key.transport),
+              " port ", key.port, " is already served by the block without a view at ",
+              other.where.ToString(), "; expected the blocks with a view before the one without"));
         }
         return absl::InvalidArgumentError(absl::StrCat(
-            key.where.ToString(), ": zone ", key.zone, " on ", TransportScheme(key.transport), " port ", key.port,
-            " is already served by the block at ", other.where.ToString(),
-            "; expected each zone and port once per address (blocks with different bind addresses, or "
+            key.where.ToString(), ": zone ", key.zone, " on ", TransportScheme(key.transport),
+            " port ", key.port, " is already served by the block at ", other.where.ToString(),
+            "; expected each zone and port once per address (blocks with different bind addresses, "
+            "or "
             "with a view, may share them)"));
       }
       same.push_back({block->bind, key.where, block->view.has_value()});
@@ -261,8 +269,9 @@ absl::StatusOr<Config> ParseCorefile(absl::string_view text, const std::string& 
 absl::StatusOr<Config> LoadCorefile(const std::string& path, const LoadOptions& options) {
   std::ifstream in(path);
   if (!in) {
-    return absl::NotFoundError(absl::StrCat(path, ":0:0: cannot read the Corefile, expected a "
-                                                  "readable file"));
+    return absl::NotFoundError(absl::StrCat(path,
+                                            ":0:0: cannot read the Corefile, expected a "
+                                            "readable file"));
   }
   std::stringstream text;
   text << in.rdbuf();

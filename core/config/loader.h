@@ -6,9 +6,9 @@
 
 #include <cstdint>
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "core/config/config.h"
 
 namespace ringdns::core::config {
@@ -21,7 +21,8 @@ struct LoadOptions {
 };
 
 // What ringdns serves when started without any Corefile (it says so in its log).
-inline constexpr char kDefaultCorefile[] = ".:5353 {\n    forward . /etc/resolv.conf\n    cache\n}\n";
+inline constexpr char kDefaultCorefile[] =
+    ".:5353 {\n    forward . /etc/resolv.conf\n    cache\n}\n";
 
 absl::StatusOr<Config> ParseCorefile(absl::string_view text, const std::string& file,
                                      const LoadOptions& options = {});

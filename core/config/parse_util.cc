@@ -26,8 +26,8 @@ absl::Status RefuseUnsupportedScheme(const Token& token, absl::string_view expec
   if (scheme == "https") what = "DNS over HTTPS";
   if (scheme == "grpc") what = "DNS over gRPC";
   if (scheme == "quic") what = "DNS over QUIC";
-  return ErrorAt(token, absl::StrCat("'", text, "': ", scheme, ":// (", what, ") is not supported by ringdns, expected ",
-                                     expected));
+  return ErrorAt(token, absl::StrCat("'", text, "': ", scheme, ":// (", what,
+                                     ") is not supported by ringdns, expected ", expected));
 }
 
 absl::StatusOr<absl::Duration> ParseDuration(const Token& token, absl::string_view what) {
@@ -84,8 +84,8 @@ absl::StatusOr<std::string> ParseZone(const Token& token) {
   wire::NameStorage wire_name;
   const wire::Result<std::size_t> len = wire::NameFromText(std::string_view(token.text), wire_name);
   if (!len) {
-    return ErrorAt(token, absl::StrCat("invalid zone '", token.text, "': ",
-                                       std::string(wire::ToString(len.error())),
+    return ErrorAt(token, absl::StrCat("invalid zone '", token.text,
+                                       "': ", std::string(wire::ToString(len.error())),
                                        "; expected a domain name such as example.org."));
   }
   std::array<char, wire::kMaxNameTextLen> text;
@@ -100,17 +100,16 @@ absl::StatusOr<std::string> ParseZone(const Token& token) {
 namespace {
 
 constexpr std::pair<const char*, std::uint16_t> kRcodes[] = {
-    {"NOERROR", 0}, {"FORMERR", 1}, {"SERVFAIL", 2}, {"NXDOMAIN", 3}, {"NOTIMP", 4},
-    {"REFUSED", 5}, {"YXDOMAIN", 6}, {"YXRRSET", 7}, {"NXRRSET", 8}, {"NOTAUTH", 9},
-    {"NOTZONE", 10}, {"BADVERS", 16},
+    {"NOERROR", 0}, {"FORMERR", 1}, {"SERVFAIL", 2}, {"NXDOMAIN", 3},
+    {"NOTIMP", 4},  {"REFUSED", 5}, {"YXDOMAIN", 6}, {"YXRRSET", 7},
+    {"NXRRSET", 8}, {"NOTAUTH", 9}, {"NOTZONE", 10}, {"BADVERS", 16},
 };
 
 constexpr std::pair<const char*, std::uint16_t> kQtypes[] = {
-    {"A", 1},       {"NS", 2},      {"CNAME", 5},   {"SOA", 6},    {"PTR", 12},
-    {"HINFO", 13},  {"MX", 15},     {"TXT", 16},    {"AAAA", 28},  {"SRV", 33},
-    {"NAPTR", 35},  {"DS", 43},     {"RRSIG", 46},  {"NSEC", 47},  {"DNSKEY", 48},
-    {"NSEC3", 50},  {"TLSA", 52},   {"SVCB", 64},   {"HTTPS", 65}, {"IXFR", 251},
-    {"AXFR", 252},  {"ANY", 255},   {"CAA", 257},
+    {"A", 1},      {"NS", 2},     {"CNAME", 5},   {"SOA", 6},    {"PTR", 12},   {"HINFO", 13},
+    {"MX", 15},    {"TXT", 16},   {"AAAA", 28},   {"SRV", 33},   {"NAPTR", 35}, {"DS", 43},
+    {"RRSIG", 46}, {"NSEC", 47},  {"DNSKEY", 48}, {"NSEC3", 50}, {"TLSA", 52},  {"SVCB", 64},
+    {"HTTPS", 65}, {"IXFR", 251}, {"AXFR", 252},  {"ANY", 255},  {"CAA", 257},
 };
 
 }  // namespace

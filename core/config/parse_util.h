@@ -4,13 +4,13 @@
 
 #include <cstdint>
 #include <initializer_list>
-#include <utility>
 #include <string>
-#include "absl/strings/string_view.h"
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "core/config/syntax.h"
 

@@ -56,11 +56,12 @@ absl::Status CheckRe2Compatible(const Token& pattern) {
     }
     if (p[i] != '{') continue;
     int count = 0;
-    for (std::size_t j = i + 1; j < p.size() && (p[j] == ',' || (p[j] >= '0' && p[j] <= '9')); ++j) {
+    for (std::size_t j = i + 1; j < p.size() && (p[j] == ',' || (p[j] >= '0' && p[j] <= '9'));
+         ++j) {
       count = p[j] == ',' ? 0 : std::min(count * 10 + (p[j] - '0'), kMaxRepeat + 1);
       if (count > kMaxRepeat) {
-        return ErrorAt(pattern, absl::StrCat("consolidate: invalid REGEXP '", p,
-                                             "': repeat count over 1000"));
+        return ErrorAt(
+            pattern, absl::StrCat("consolidate: invalid REGEXP '", p, "': repeat count over 1000"));
       }
     }
   }
@@ -76,8 +77,8 @@ absl::Status ParseBind(const Directive& d, ServerBlock& out) {
   if (absl::Status s = ParseIpList(d.args, 0, out.bind); !s.ok()) return s;
   for (const Directive& o : d.block) {
     if (o.name.text != "except") {
-      return ErrorAt(o.name, absl::StrCat("unknown bind option '", o.name.text,
-                                          "', expected except"));
+      return ErrorAt(o.name,
+                     absl::StrCat("unknown bind option '", o.name.text, "', expected except"));
     }
     if (absl::Status s = ExpectArgs(o, 1, 1000, "except ADDRESS..."); !s.ok()) return s;
     if (absl::Status s = ParseIpList(o.args, 0, out.bind_except); !s.ok()) return s;
@@ -97,10 +98,11 @@ absl::Status ParseAcl(const Directive& d, Acl& acl) {
   for (const Directive& o : d.block) {
     AclRule rule;
     const std::string& action = o.name.text;
-    absl::StatusOr<AclAction> parsed = ParseKeyword<AclAction>(
-        o.name, "acl action",
-        {{"allow", AclAction::kAllow}, {"block", AclAction::kBlock},
-         {"filter", AclAction::kFilter}, {"drop", AclAction::kDrop}});
+    absl::StatusOr<AclAction> parsed = ParseKeyword<AclAction>(o.name, "acl action",
+                                                               {{"allow", AclAction::kAllow},
+                                                                {"block", AclAction::kBlock},
+                                                                {"filter", AclAction::kFilter},
+                                                                {"drop", AclAction::kDrop}});
     if (!parsed.ok()) return parsed.status();
     rule.action = *parsed;
     enum { kNone, kType, kNet } mode = kNone;
@@ -149,15 +151,18 @@ absl::Status ParseLog(const Directive& d, Log& log) {
   }
   for (const Directive& o : d.block) {
     if (o.name.text != "class") {
-      return ErrorAt(o.name, absl::StrCat("unknown log option '", o.name.text, "', expected class"));
+      return ErrorAt(o.name,
+                     absl::StrCat("unknown log option '", o.name.text, "', expected class"));
     }
-    if (absl::Status s = ExpectArgs(o, 1, 4, "class all|success|denial|error..."); !s.ok()) return s;
+    if (absl::Status s = ExpectArgs(o, 1, 4, "class all|success|denial|error..."); !s.ok())
+      return s;
     log.classes.clear();
     for (const Token& t : o.args) {
-      absl::StatusOr<LogClass> cls = ParseKeyword<LogClass>(
-          t, "log class",
-          {{"all", LogClass::kAll}, {"success", LogClass::kSuccess},
-           {"denial", LogClass::kDenial}, {"error", LogClass::kError}});
+      absl::StatusOr<LogClass> cls = ParseKeyword<LogClass>(t, "log class",
+                                                            {{"all", LogClass::kAll},
+                                                             {"success", LogClass::kSuccess},
+                                                             {"denial", LogClass::kDenial},
+                                                             {"error", LogClass::kError}});
       if (!cls.ok()) return cls.status();
       log.classes.push_back(*cls);
     }
@@ -194,7 +199,8 @@ absl::Status ParseErrors(const Directive& d, Errors& errors) {
     try {
       std::regex compiled(c.pattern);
     } catch (const std::regex_error& e) {
-      return ErrorAt(o.args[1], absl::StrCat("consolidate: invalid REGEXP '", c.pattern, "': ", e.what()));
+      return ErrorAt(o.args[1],
+                     absl::StrCat("consolidate: invalid REGEXP '", c.pattern, "': ", e.what()));
     }
     if (o.args.size() == 3) {
       c.level = o.args[2].text;
@@ -219,8 +225,8 @@ absl::Status ParseHealth(const Directive& d, Health& health) {
   }
   for (const Directive& o : d.block) {
     if (o.name.text != "lameduck") {
-      return ErrorAt(o.name, absl::StrCat("unknown health option '", o.name.text,
-                                          "', expected lameduck"));
+      return ErrorAt(o.name,
+                     absl::StrCat("unknown health option '", o.name.text, "', expected lameduck"));
     }
     if (absl::Status s = ExpectArgs(o, 1, 1, "lameduck DURATION"); !s.ok()) return s;
     absl::StatusOr<absl::Duration> dur = ParseDuration(o.args[0], "lameduck duration");
@@ -271,18 +277,20 @@ absl::Status ParseServerTls(const Directive& d, ServerTls& tls) {
   if (d.args.size() == 3) tls.ca = d.args[2].text;
   for (const Directive& o : d.block) {
     if (o.name.text != "client_auth") {
-      return ErrorAt(o.name, absl::StrCat("unknown tls option '", o.name.text,
-                                          "', expected client_auth"));
+      return ErrorAt(o.name,
+                     absl::StrCat("unknown tls option '", o.name.text, "', expected client_auth"));
     }
     constexpr char kModes[] = "nocert, request, require, verify_if_given or require_and_verify";
     if (absl::Status s = ExpectArgs(o, 1, 1, absl::StrCat("client_auth ", kModes)); !s.ok()) {
       return s;
     }
-    absl::StatusOr<ClientAuth> mode = ParseKeyword<ClientAuth>(
-        o.args[0], "client_auth",
-        {{"nocert", ClientAuth::kNoCert}, {"request", ClientAuth::kRequest},
-         {"require", ClientAuth::kRequire}, {"verify_if_given", ClientAuth::kVerifyIfGiven},
-         {"require_and_verify", ClientAuth::kRequireAndVerify}});
+    absl::StatusOr<ClientAuth> mode =
+        ParseKeyword<ClientAuth>(o.args[0], "client_auth",
+                                 {{"nocert", ClientAuth::kNoCert},
+                                  {"request", ClientAuth::kRequest},
+                                  {"require", ClientAuth::kRequire},
+                                  {"verify_if_given", ClientAuth::kVerifyIfGiven},
+                                  {"require_and_verify", ClientAuth::kRequireAndVerify}});
     if (!mode.ok()) return mode.status();
     tls.client_auth = *mode;
   }
@@ -294,8 +302,9 @@ absl::Status ParseLoadbalance(const Directive& d, ServerBlock& block) {
     return ErrorAt(d.name, "loadbalance is given twice in this server block, expected at most one");
   }
   if (!d.args.empty() && d.args[0].text == "weighted") {
-    return ErrorAt(d.args[0], "loadbalance weighted is not supported by ringdns; expected "
-                              "round_robin (or keep this block on CoreDNS)");
+    return ErrorAt(d.args[0],
+                   "loadbalance weighted is not supported by ringdns; expected "
+                   "round_robin (or keep this block on CoreDNS)");
   }
   if (absl::Status s = ExpectArgs(d, 0, 1, "loadbalance [round_robin]"); !s.ok()) return s;
   if (!d.args.empty() && d.args[0].text != "round_robin") {
@@ -307,7 +316,8 @@ absl::Status ParseLoadbalance(const Directive& d, ServerBlock& block) {
 }
 
 absl::Status ParseChaos(const Directive& d, ServerBlock& block) {
-  if (block.chaos) return ErrorAt(d.name, "chaos is given twice in this server block, expected at most one");
+  if (block.chaos)
+    return ErrorAt(d.name, "chaos is given twice in this server block, expected at most one");
   Chaos& chaos = block.chaos.emplace();
   chaos.where = d.name.where;
   // What an answer can hold beside the question and an OPT, so authors.bind always fits.
@@ -331,17 +341,20 @@ absl::Status ParseChaos(const Directive& d, ServerBlock& block) {
 }
 
 absl::Status ParseNsid(const Directive& d, ServerBlock& block) {
-  if (block.nsid) return ErrorAt(d.name, "nsid is given twice in this server block, expected at most one");
+  if (block.nsid)
+    return ErrorAt(d.name, "nsid is given twice in this server block, expected at most one");
   Nsid& nsid = block.nsid.emplace();
   // CoreDNS joins the arguments with a space: `nsid my server` is "my server".
   if (!d.args.empty()) {
-    nsid.data = absl::StrJoin(d.args, " ", [](std::string* out, const Token& arg) { out->append(arg.text); });
+    nsid.data = absl::StrJoin(d.args, " ",
+                              [](std::string* out, const Token& arg) { out->append(arg.text); });
   }
   return ExpectNoBlock(d);
 }
 
 absl::Status ParseBufsize(const Directive& d, ServerBlock& block) {
-  if (block.bufsize) return ErrorAt(d.name, "bufsize is given twice in this server block, expected at most one");
+  if (block.bufsize)
+    return ErrorAt(d.name, "bufsize is given twice in this server block, expected at most one");
   if (absl::Status s = ExpectArgs(d, 0, 1, "bufsize [SIZE]"); !s.ok()) return s;
   std::uint16_t size = wire::edns::kAdvertisedUdpSize;  // CoreDNS's default since 1.11
   if (!d.args.empty()) {

@@ -28,11 +28,13 @@ std::string Normalized(const std::string& s) {
 // The highest {N} a replacement uses, or -1.
 int HighestGroup(const std::string& replacement) {
   int highest = -1;
-  for (std::size_t open = replacement.find('{'); open != std::string::npos; open = replacement.find('{', open + 1)) {
+  for (std::size_t open = replacement.find('{'); open != std::string::npos;
+       open = replacement.find('{', open + 1)) {
     const std::size_t close = replacement.find('}', open);
     if (close == std::string::npos) break;
     int n = 0;
-    if (close > open + 1 && close - open <= 3 && absl::SimpleAtoi(replacement.substr(open + 1, close - open - 1), &n)) {
+    if (close > open + 1 && close - open <= 3 &&
+        absl::SimpleAtoi(replacement.substr(open + 1, close - open - 1), &n)) {
       highest = std::max(highest, n);
     }
   }
@@ -46,12 +48,13 @@ absl::Status CheckRegex(const Token& pattern, const Token& replacement) {
   options.set_log_errors(false);
   const RE2 re(pattern.text, options);
   if (!re.ok()) {
-    return ErrorAt(pattern, absl::StrCat("rewrite: invalid regex matching pattern '", pattern.text, "': ", re.error()));
+    return ErrorAt(pattern, absl::StrCat("rewrite: invalid regex matching pattern '", pattern.text,
+                                         "': ", re.error()));
   }
   if (HighestGroup(replacement.text) > re.NumberOfCapturingGroups()) {
     return ErrorAt(replacement, absl::StrCat("rewrite: the replacement '", replacement.text,
-                                             "' uses more groups than the regex '", pattern.text, "' has (",
-                                             re.NumberOfCapturingGroups(), ")"));
+                                             "' uses more groups than the regex '", pattern.text,
+                                             "' has (", re.NumberOfCapturingGroups(), ")"));
   }
   return absl::OkStatus();
 }
@@ -71,38 +74,49 @@ absl::StatusOr<NameMatch> ParseMatch(const Token& t) {
 absl::Status ParseAnswers(const std::vector<Token>& args, std::size_t at, Rewrite& out) {
   while (at < args.size()) {
     if (Lower(args[at].text) != "answer") {
-      return ErrorAt(args[at], absl::StrCat("rewrite: unexpected '", args[at].text,
-                                            "', expected answer auto, answer name FROM TO or answer value FROM TO"));
+      return ErrorAt(
+          args[at],
+          absl::StrCat("rewrite: unexpected '", args[at].text,
+                       "', expected answer auto, answer name FROM TO or answer value FROM TO"));
     }
-    if (++at == args.size()) return ErrorAt(args[at - 1], "rewrite: answer needs auto, name or value");
+    if (++at == args.size())
+      return ErrorAt(args[at - 1], "rewrite: answer needs auto, name or value");
     const Token& kind = args[at++];
     const std::string what = Lower(kind.text);
     if (what == "auto") {
       if (out.match == NameMatch::kRegex) {
-        return ErrorAt(kind, "rewrite: answer auto is not supported by ringdns for a regex rule, "
-                             "expected answer name REGEX REPLACEMENT");
+        return ErrorAt(kind,
+                       "rewrite: answer auto is not supported by ringdns for a regex rule, "
+                       "expected answer name REGEX REPLACEMENT");
       }
       out.answer_auto = true;
       continue;
     }
     if (what != "name" && what != "value") {
-      return ErrorAt(kind, absl::StrCat("rewrite: unknown answer rule '", kind.text, "', expected auto, name or value"));
+      return ErrorAt(kind, absl::StrCat("rewrite: unknown answer rule '", kind.text,
+                                        "', expected auto, name or value"));
     }
-    if (args.size() - at < 2) return ErrorAt(kind, absl::StrCat("rewrite: answer ", what, " needs FROM TO"));
+    if (args.size() - at < 2)
+      return ErrorAt(kind, absl::StrCat("rewrite: answer ", what, " needs FROM TO"));
     if (absl::Status s = CheckRegex(args[at], args[at + 1]); !s.ok()) return s;
     out.answers.push_back({what == "value", args[at].text, Normalized(args[at + 1].text)});
     at += 2;
   }
-  if (out.answer_auto && std::any_of(out.answers.begin(), out.answers.end(), [](const RewriteAnswer& a) { return !a.value; })) {
+  if (out.answer_auto && std::any_of(out.answers.begin(), out.answers.end(),
+                                     [](const RewriteAnswer& a) { return !a.value; })) {
     return ErrorAt(args.back(), "rewrite: answer auto cannot be combined with answer name rules");
   }
   return absl::OkStatus();
 }
 
 // name [exact|prefix|suffix|substring|regex] FROM TO [answer ...]
-absl::Status ParseNameRule(const Token& field, const std::vector<Token>& args, std::size_t at, Rewrite& out) {
+absl::Status ParseNameRule(const Token& field, const std::vector<Token>& args, std::size_t at,
+                           Rewrite& out) {
   const std::size_t left = args.size() - at;
-  if (left < 2) return ErrorAt(field, "rewrite: a name rule needs FROM TO, expected name [exact|prefix|suffix|substring|regex] FROM TO");
+  if (left < 2)
+    return ErrorAt(field,
+                   "rewrite: a name rule needs FROM TO, expected name "
+                   "[exact|prefix|suffix|substring|regex] FROM TO");
   std::size_t from = at;
   if (left >= 3) {
     absl::StatusOr<NameMatch> match = ParseMatch(args[at]);
@@ -122,9 +136,12 @@ absl::Status ParseNameRule(const Token& field, const std::vector<Token>& args, s
 }
 
 // ttl [exact|prefix|suffix|substring|regex] NAME SECONDS|MIN-MAX
-absl::Status ParseTtlRule(const Token& field, const std::vector<Token>& args, std::size_t at, Rewrite& out) {
+absl::Status ParseTtlRule(const Token& field, const std::vector<Token>& args, std::size_t at,
+                          Rewrite& out) {
   const std::size_t left = args.size() - at;
-  if (left < 2 || left > 3) return ErrorAt(field, "rewrite: expected ttl [exact|prefix|suffix|substring|regex] NAME SECONDS");
+  if (left < 2 || left > 3)
+    return ErrorAt(field,
+                   "rewrite: expected ttl [exact|prefix|suffix|substring|regex] NAME SECONDS");
   if (left == 3) {
     absl::StatusOr<NameMatch> match = ParseMatch(args[at]);
     if (!match.ok()) return match.status();
@@ -135,7 +152,8 @@ absl::Status ParseTtlRule(const Token& field, const std::vector<Token>& args, st
     RE2::Options options;
     options.set_log_errors(false);
     if (!RE2(args[at].text, options).ok()) {
-      return ErrorAt(args[at], absl::StrCat("rewrite: invalid regex pattern in a ttl rule: '", args[at].text, "'"));
+      return ErrorAt(args[at], absl::StrCat("rewrite: invalid regex pattern in a ttl rule: '",
+                                            args[at].text, "'"));
     }
     out.from = args[at].text;
   } else {
@@ -151,18 +169,21 @@ absl::Status ParseTtlRule(const Token& field, const std::vector<Token>& args, st
     return text.empty() || (absl::SimpleAtoi(text, &v) && v <= 2147483647);
   };
   if ((low.empty() && high.empty()) || !bound(low, min) || !bound(high, max) || min > max) {
-    return ErrorAt(ttl, absl::StrCat("rewrite: invalid TTL '", ttl.text,
-                                     "' for a ttl rule, expected SECONDS or MIN-MAX (0 to 2147483647)"));
+    return ErrorAt(ttl,
+                   absl::StrCat("rewrite: invalid TTL '", ttl.text,
+                                "' for a ttl rule, expected SECONDS or MIN-MAX (0 to 2147483647)"));
   }
   out.ttl_min = min;
   out.ttl_max = max;
   return absl::OkStatus();
 }
 
-absl::Status ParseCodeRule(const Token& field, const std::vector<Token>& args, std::size_t at, Rewrite& out) {
+absl::Status ParseCodeRule(const Token& field, const std::vector<Token>& args, std::size_t at,
+                           Rewrite& out) {
   const bool type = out.field == RewriteField::kType;
   if (args.size() - at != 2) {
-    return ErrorAt(field, absl::StrCat("rewrite: ", field.text, " rules must have exactly two arguments, expected ",
+    return ErrorAt(field, absl::StrCat("rewrite: ", field.text,
+                                       " rules must have exactly two arguments, expected ",
                                        field.text, " FROM TO"));
   }
   for (std::size_t i = 0; i < 2; ++i) {
@@ -174,7 +195,9 @@ absl::Status ParseCodeRule(const Token& field, const std::vector<Token>& args, s
       code = *qtype;
     } else {
       code = wire::ClassFromName(absl::AsciiStrToUpper(t.text));
-      if (!code) return ErrorAt(t, absl::StrCat("rewrite: invalid class '", t.text, "', expected IN, CH, HS, ANY or CLASSnnn"));
+      if (!code)
+        return ErrorAt(t, absl::StrCat("rewrite: invalid class '", t.text,
+                                       "', expected IN, CH, HS, ANY or CLASSnnn"));
     }
     (i == 0 ? out.from_code : out.to_code) = *code;
   }
@@ -186,7 +209,10 @@ absl::Status ParseCodeRule(const Token& field, const std::vector<Token>& args, s
 absl::Status ParseRewrite(const Directive& d, std::vector<Rewrite>& out) {
   std::vector<Token> args = d.args;
   if (d.has_block) {
-    if (args.size() >= 2) return ErrorAt(d.name, "rewrite: a block follows at most continue or stop, expected rewrite [continue|stop] { RULE }");
+    if (args.size() >= 2)
+      return ErrorAt(d.name,
+                     "rewrite: a block follows at most continue or stop, expected rewrite "
+                     "[continue|stop] { RULE }");
     // CoreDNS joins the block's tokens, lines and all, into one rule.
     for (const Directive& line : d.block) {
       if (line.has_block) return ErrorAt(line.name, "rewrite: a rule takes no block");
@@ -194,14 +220,16 @@ absl::Status ParseRewrite(const Directive& d, std::vector<Rewrite>& out) {
       args.insert(args.end(), line.args.begin(), line.args.end());
     }
   }
-  if (args.empty()) return ErrorAt(d.name, "rewrite: expected rewrite [continue|stop] FIELD FROM TO");
+  if (args.empty())
+    return ErrorAt(d.name, "rewrite: expected rewrite [continue|stop] FIELD FROM TO");
   Rewrite rule;
   rule.where = d.name.where;
   std::size_t at = 0;
   const std::string mode = Lower(args[0].text);
   if (mode == "continue" || mode == "stop") {
     rule.stop = mode == "stop";
-    if (args.size() < 2) return ErrorAt(args[0], "rewrite: expected a FIELD after continue or stop");
+    if (args.size() < 2)
+      return ErrorAt(args[0], "rewrite: expected a FIELD after continue or stop");
     at = 1;
   }
   const Token& field = args[at++];
@@ -222,14 +250,17 @@ absl::Status ParseRewrite(const Directive& d, std::vector<Rewrite>& out) {
     rule.field = RewriteField::kEdns0;
     status = ParseEdns0Rule(field, args, at, rule);
   } else if (what == "rcode" || what == "cname_target") {
-    return ErrorAt(field, absl::StrCat("rewrite: ", what, " rules are not supported by ringdns yet, "
+    return ErrorAt(field, absl::StrCat("rewrite: ", what,
+                                       " rules are not supported by ringdns yet, "
                                        "expected name, type, class, ttl or edns0"));
   } else {
-    return ErrorAt(field, absl::StrCat("rewrite: invalid rule type '", field.text, "', expected name, type, class, ttl or edns0"));
+    return ErrorAt(field, absl::StrCat("rewrite: invalid rule type '", field.text,
+                                       "', expected name, type, class, ttl or edns0"));
   }
   if (!status.ok()) return status;
   if (out.size() == kMaxRewriteRules) {
-    return ErrorAt(d.name, absl::StrCat("rewrite: more than ", kMaxRewriteRules, " rules in one server block"));
+    return ErrorAt(d.name, absl::StrCat("rewrite: more than ", kMaxRewriteRules,
+                                        " rules in one server block"));
   }
   out.push_back(std::move(rule));
   return absl::OkStatus();

@@ -39,53 +39,72 @@ bool ParseNumber(const std::string& text, std::uint64_t max, std::uint64_t& out)
 absl::Status ParseLocalData(const Token& t, Rewrite& out) {
   const std::string& text = t.text;
   if (text.size() >= 2 && text.front() == '{' && text.back() == '}') {
-    if (text == "{qname}") out.edns_variable = EdnsVariable::kQname;
-    else if (text == "{qtype}") out.edns_variable = EdnsVariable::kQtype;
-    else if (text == "{client_ip}") out.edns_variable = EdnsVariable::kClientIp;
-    else if (text == "{client_port}") out.edns_variable = EdnsVariable::kClientPort;
-    else if (text == "{protocol}") out.edns_variable = EdnsVariable::kProtocol;
+    if (text == "{qname}")
+      out.edns_variable = EdnsVariable::kQname;
+    else if (text == "{qtype}")
+      out.edns_variable = EdnsVariable::kQtype;
+    else if (text == "{client_ip}")
+      out.edns_variable = EdnsVariable::kClientIp;
+    else if (text == "{client_port}")
+      out.edns_variable = EdnsVariable::kClientPort;
+    else if (text == "{protocol}")
+      out.edns_variable = EdnsVariable::kProtocol;
     else if (text == "{server_ip}" || text == "{server_port}") {
-      return ErrorAt(t, absl::StrCat("rewrite: the variable ", text, " is not supported by ringdns yet, expected "
+      return ErrorAt(t, absl::StrCat("rewrite: the variable ", text,
+                                     " is not supported by ringdns yet, expected "
                                      "{qname}, {qtype}, {client_ip}, {client_port} or {protocol}"));
     } else {
-      return ErrorAt(t, absl::StrCat("rewrite: unsupported variable name '", text, "' (ringdns has no metadata "
-                                     "plugin), expected {qname}, {qtype}, {client_ip}, {client_port} or {protocol}"));
+      return ErrorAt(
+          t, absl::StrCat(
+                 "rewrite: unsupported variable name '", text,
+                 "' (ringdns has no metadata "
+                 "plugin), expected {qname}, {qtype}, {client_ip}, {client_port} or {protocol}"));
     }
     return absl::OkStatus();
   }
   if (text.size() >= 2 && text[0] == '0' && text[1] == 'x') {
     const std::string hex = text.substr(2);
     const bool valid = hex.size() % 2 == 0 && std::all_of(hex.begin(), hex.end(), [](char c) {
-      return absl::ascii_isxdigit(static_cast<unsigned char>(c));
-    });
-    if (!valid) return ErrorAt(t, absl::StrCat("rewrite: invalid hex data '", text, "', expected 0x and pairs of hex digits"));
+                         return absl::ascii_isxdigit(static_cast<unsigned char>(c));
+                       });
+    if (!valid)
+      return ErrorAt(t, absl::StrCat("rewrite: invalid hex data '", text,
+                                     "', expected 0x and pairs of hex digits"));
     out.edns_data = absl::HexStringToBytes(hex);
   } else {
     out.edns_data = text;
   }
   if (out.edns_data.size() > kMaxLocalData) {
-    return ErrorAt(t, absl::StrCat("rewrite: EDNS0 local data of ", out.edns_data.size(), " octets, expected at most ",
-                                   kMaxLocalData));
+    return ErrorAt(t, absl::StrCat("rewrite: EDNS0 local data of ", out.edns_data.size(),
+                                   " octets, expected at most ", kMaxLocalData));
   }
   return absl::OkStatus();
 }
 
 }  // namespace
 
-absl::Status ParseEdns0Rule(const Token& field, const std::vector<Token>& args, std::size_t at, Rewrite& out) {
+absl::Status ParseEdns0Rule(const Token& field, const std::vector<Token>& args, std::size_t at,
+                            Rewrite& out) {
   if (args.size() - at < 2) {
-    return ErrorAt(field, "rewrite: too few arguments for an EDNS0 rule, expected edns0 local|nsid|subnet "
-                          "set|replace|append|unset ...");
+    return ErrorAt(field,
+                   "rewrite: too few arguments for an EDNS0 rule, expected edns0 local|nsid|subnet "
+                   "set|replace|append|unset ...");
   }
   const Token& kind = args[at];
   const Token& action = args[at + 1];
   const std::string what = absl::AsciiStrToLower(kind.text);
   const std::string verb = absl::AsciiStrToLower(action.text);
-  if (verb == "set") out.edns_action = EdnsAction::kSet;
-  else if (verb == "replace") out.edns_action = EdnsAction::kReplace;
-  else if (verb == "append") out.edns_action = EdnsAction::kAppend;
-  else if (verb == "unset") out.edns_action = EdnsAction::kUnset;
-  else return ErrorAt(action, absl::StrCat("rewrite: invalid EDNS0 action '", action.text, "', expected set, replace, append or unset"));
+  if (verb == "set")
+    out.edns_action = EdnsAction::kSet;
+  else if (verb == "replace")
+    out.edns_action = EdnsAction::kReplace;
+  else if (verb == "append")
+    out.edns_action = EdnsAction::kAppend;
+  else if (verb == "unset")
+    out.edns_action = EdnsAction::kUnset;
+  else
+    return ErrorAt(action, absl::StrCat("rewrite: invalid EDNS0 action '", action.text,
+                                        "', expected set, replace, append or unset"));
   const bool unset = out.edns_action == EdnsAction::kUnset;
   const std::size_t left = args.size() - at - 2;  // after the action
   if (what == "local") {
@@ -93,19 +112,24 @@ absl::Status ParseEdns0Rule(const Token& field, const std::vector<Token>& args, 
     const std::size_t want = unset ? 1 : 2;
     if (left != want) {
       return ErrorAt(kind, unset ? "rewrite: expected edns0 local unset CODE"
-                                 : "rewrite: EDNS0 local rules require exactly two arguments, expected edns0 local ACTION CODE DATA");
+                                 : "rewrite: EDNS0 local rules require exactly two arguments, "
+                                   "expected edns0 local ACTION CODE DATA");
     }
     std::uint64_t code = 0;
     const Token& c = args[at + 2];
     if (!ParseNumber(c.text, 0xffff, code)) {
-      return ErrorAt(c, absl::StrCat("rewrite: invalid EDNS0 option code '", c.text, "', expected 0 to 65535 in decimal or 0x hex (0xffee, say)"));
+      return ErrorAt(c, absl::StrCat("rewrite: invalid EDNS0 option code '", c.text,
+                                     "', expected 0 to 65535 in decimal or 0x hex (0xffee, say)"));
     }
     out.from_code = static_cast<std::uint16_t>(code);
     return unset ? absl::OkStatus() : ParseLocalData(args[at + 3], out);
   }
   if (what == "nsid") {
     out.edns_option = EdnsOptionKind::kNsid;
-    if (left != 0) return ErrorAt(args[at + 2], "rewrite: EDNS0 NSID rules do not accept arguments, expected edns0 nsid ACTION");
+    if (left != 0)
+      return ErrorAt(
+          args[at + 2],
+          "rewrite: EDNS0 NSID rules do not accept arguments, expected edns0 nsid ACTION");
     return absl::OkStatus();
   }
   if (what == "subnet") {
@@ -114,19 +138,25 @@ absl::Status ParseEdns0Rule(const Token& field, const std::vector<Token>& args, 
       if (left != 0) return ErrorAt(args[at + 2], "rewrite: expected edns0 subnet unset");
       return absl::OkStatus();
     }
-    if (left != 2) return ErrorAt(kind, "rewrite: EDNS0 subnet rules require exactly two arguments, expected edns0 subnet ACTION V4LEN V6LEN");
+    if (left != 2)
+      return ErrorAt(kind,
+                     "rewrite: EDNS0 subnet rules require exactly two arguments, expected edns0 "
+                     "subnet ACTION V4LEN V6LEN");
     std::uint64_t v4 = 0, v6 = 0;
     if (!ParseNumber(args[at + 2].text, 32, v4)) {
-      return ErrorAt(args[at + 2], absl::StrCat("rewrite: invalid IPv4 bit mask length '", args[at + 2].text, "', expected 0 to 32"));
+      return ErrorAt(args[at + 2], absl::StrCat("rewrite: invalid IPv4 bit mask length '",
+                                                args[at + 2].text, "', expected 0 to 32"));
     }
     if (!ParseNumber(args[at + 3].text, 128, v6)) {
-      return ErrorAt(args[at + 3], absl::StrCat("rewrite: invalid IPv6 bit mask length '", args[at + 3].text, "', expected 0 to 128"));
+      return ErrorAt(args[at + 3], absl::StrCat("rewrite: invalid IPv6 bit mask length '",
+                                                args[at + 3].text, "', expected 0 to 128"));
     }
     out.subnet_v4 = static_cast<std::uint8_t>(v4);
     out.subnet_v6 = static_cast<std::uint8_t>(v6);
     return absl::OkStatus();
   }
-  return ErrorAt(kind, absl::StrCat("rewrite: invalid EDNS0 rule type '", kind.text, "', expected local, nsid or subnet"));
+  return ErrorAt(kind, absl::StrCat("rewrite: invalid EDNS0 rule type '", kind.text,
+                                    "', expected local, nsid or subnet"));
 }
 
 }  // namespace ringdns::core::config

@@ -151,8 +151,9 @@ class Parser {
     return absl::OkStatus();
   }
 
-  absl::StatusOr<std::vector<Token>> ReadImportFiles(const Token& import, const std::string& what,
-                                                     const std::shared_ptr<const ImportChain>& chain) {
+  absl::StatusOr<std::vector<Token>> ReadImportFiles(
+      const Token& import, const std::string& what,
+      const std::shared_ptr<const ImportChain>& chain) {
     if (!read_files_) {
       return ErrorAt(import, absl::StrCat("import: no snippet named '", what,
                                           "' (file imports are disabled here)"));
@@ -170,8 +171,8 @@ class Parser {
       // A glob may match nothing (Kubernetes' `import custom/*.override`); a plain name
       // must exist.
       if (what.find_first_of("*?[") != std::string::npos) return std::vector<Token>{};
-      return ErrorAt(import, absl::StrCat("import: no snippet named '", what,
-                                          "' and no file ", pattern.string()));
+      return ErrorAt(import, absl::StrCat("import: no snippet named '", what, "' and no file ",
+                                          pattern.string()));
     }
     std::vector<Token> out;
     for (const std::string& path : paths) {
@@ -192,7 +193,7 @@ class Parser {
 
   absl::StatusOr<ServerBlockSyntax> ParseServerBlock(bool first) {
     ServerBlockSyntax block;
-    bool expect_another = true;  // the first key, or one after a trailing comma
+    bool expect_another = true;    // the first key, or one after a trailing comma
     bool after_comma = false;      // the last key ended with ','
     const Token* empty = nullptr;  // the last empty key skipped
     while (pos_ < tokens_.size() && !tokens_[pos_].Is("{")) {
@@ -215,7 +216,8 @@ class Parser {
       if (t.text.size() > 1 && t.text.back() == '{') {
         // CoreDNS's lexer takes '{' into the word too: it then refuses '.:53{' (not a domain
         // name, a leading dot) and serves 'example.org:53{' as a zone of that name on port 53.
-        return ErrorAt(t, absl::StrCat("'", t.text, "': expected a space between the server block key and '{' (",
+        return ErrorAt(t, absl::StrCat("'", t.text,
+                                       "': expected a space between the server block key and '{' (",
                                        "written together, CoreDNS reads them as one zone name)"));
       }
       after_comma = t.text.back() == ',';
@@ -228,8 +230,9 @@ class Parser {
       ++pos_;
     }
     if (block.keys.empty() && empty != nullptr) {
-      return ErrorAt(*empty, "empty server block key (an environment variable that expands to nothing?) "
-                             "and no other, expected a zone such as .:53");
+      return ErrorAt(*empty,
+                     "empty server block key (an environment variable that expands to nothing?) "
+                     "and no other, expected a zone such as .:53");
     }
     if (block.keys.empty()) {
       return ErrorAt(pos_ < tokens_.size() ? tokens_[pos_] : tokens_.back(),
@@ -316,8 +319,9 @@ absl::StatusOr<CorefileSyntax> ParseSyntax(absl::string_view text, const std::st
       Lex(text, std::make_shared<const std::string>(file), /*instance=*/1);
   if (!tokens.ok()) return tokens.status();
   if (tokens->empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(file, ":1:1: the Corefile is empty, "
-                                                         "expected at least one server block"));
+    return absl::InvalidArgumentError(absl::StrCat(file,
+                                                   ":1:1: the Corefile is empty, "
+                                                   "expected at least one server block"));
   }
   const std::filesystem::path folder = std::filesystem::path(file).parent_path();
   return Parser(std::move(*tokens), folder.empty() ? std::filesystem::path(".") : folder,

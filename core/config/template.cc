@@ -24,8 +24,9 @@ absl::Status CheckRegex(const Token& t) {
     return ErrorAt(t, absl::StrCat("template: could not parse regex '", t.text, "': ", re.error()));
   }
   if (re.NumberOfCapturingGroups() > kMaxTemplateGroups) {
-    return ErrorAt(t, absl::StrCat("template: regex '", t.text, "' has ", re.NumberOfCapturingGroups(),
-                                   " groups, expected at most ", kMaxTemplateGroups));
+    return ErrorAt(t,
+                   absl::StrCat("template: regex '", t.text, "' has ", re.NumberOfCapturingGroups(),
+                                " groups, expected at most ", kMaxTemplateGroups));
   }
   return absl::OkStatus();
 }
@@ -40,17 +41,20 @@ absl::Status CheckRecordTemplate(const Token& t) {
     const std::optional<std::size_t> len = text->Render(TemplateData{}, rendered);
     std::vector<std::uint8_t> scratch(65535);
     const wire::Result<std::size_t> record =
-        len ? wire::RecordFromText(std::string_view(rendered.data(), *len), scratch) : wire::Error::kBufferTooSmall;
+        len ? wire::RecordFromText(std::string_view(rendered.data(), *len), scratch)
+            : wire::Error::kBufferTooSmall;
     if (!record) {
       return ErrorAt(t, absl::StrCat("template: '", t.text, "' is not a resource record (",
-                                     std::string(wire::ToString(record.error())), "), expected NAME [TTL] [CLASS] TYPE RDATA"));
+                                     std::string(wire::ToString(record.error())),
+                                     "), expected NAME [TTL] [CLASS] TYPE RDATA"));
     }
   }
   return absl::OkStatus();
 }
 
 absl::Status RecordTemplates(const Directive& o, std::vector<std::string>& out) {
-  if (o.args.empty()) return ErrorAt(o.name, absl::StrCat("template: ", o.name.text, " needs at least one RR"));
+  if (o.args.empty())
+    return ErrorAt(o.name, absl::StrCat("template: ", o.name.text, " needs at least one RR"));
   for (const Token& t : o.args) {
     if (absl::Status s = CheckRecordTemplate(t); !s.ok()) return s;
     out.push_back(t.text);
@@ -64,13 +68,15 @@ absl::Status AppendZones(const Token& t, std::vector<std::string>& out) {
   std::string text = t.text;
   if (text.rfind("dns://", 0) == 0) text = text.substr(6);
   const std::size_t colon = text.rfind(':');
-  if (colon != std::string::npos && text.find(':') == colon && text.find('/') == std::string::npos) {
+  if (colon != std::string::npos && text.find(':') == colon &&
+      text.find('/') == std::string::npos) {
     text = text.substr(0, colon);  // zone:port (an IPv6 CIDR has more than one colon)
   }
   if (text.find('/') != std::string::npos) {
     const std::optional<Prefix> prefix = ParsePrefix(text);
     if (!prefix) {
-      return ErrorAt(t, absl::StrCat("template: invalid network '", t.text, "', expected a CIDR such as 10.0.0.0/8"));
+      return ErrorAt(t, absl::StrCat("template: invalid network '", t.text,
+                                     "', expected a CIDR such as 10.0.0.0/8"));
     }
     for (std::string& zone : ReverseZones(*prefix)) out.push_back(std::move(zone));
     return absl::OkStatus();
@@ -104,7 +110,8 @@ absl::Status ParseTemplate(const Directive& d, Template& out) {
   }
   for (const Directive& o : d.block) {
     const std::string& what = o.name.text;
-    if (!o.block.empty() || o.has_block) return ErrorAt(o.name, absl::StrCat("template: ", what, " takes no block"));
+    if (!o.block.empty() || o.has_block)
+      return ErrorAt(o.name, absl::StrCat("template: ", what, " takes no block"));
     if (what == "match") {
       if (o.args.empty()) return ErrorAt(o.name, "template: match needs at least one REGEX");
       for (const Token& t : o.args) {
@@ -122,7 +129,11 @@ absl::Status ParseTemplate(const Directive& d, Template& out) {
       absl::StatusOr<std::uint16_t> rcode = ParseRcode(o.args[0]);
       if (!rcode.ok()) return rcode.status();
       // An extended RCODE needs an OPT, which a query without EDNS does not get back.
-      if (*rcode > 15) return ErrorAt(o.args[0], "template: rcode " + o.args[0].text + " is an extended RCODE, expected one of the header's (NOERROR to NOTZONE)");
+      if (*rcode > 15)
+        return ErrorAt(
+            o.args[0],
+            "template: rcode " + o.args[0].text +
+                " is an extended RCODE, expected one of the header's (NOERROR to NOTZONE)");
       out.rcode = *rcode;
     } else if (what == "ederror") {
       if (absl::Status s = ExpectArgs(o, 1, 2, "ederror CODE [REASON]"); !s.ok()) return s;
@@ -147,9 +158,10 @@ absl::Status ParseTemplate(const Directive& d, Template& out) {
     } else if (what == "edns") {
       return ErrorAt(o.name, "template: edns local is not supported by ringdns yet");
     } else {
-      return ErrorAt(o.name, absl::StrCat("template: unknown property '", what,
-                                          "', expected match, answer, additional, authority, rcode, ederror "
-                                          "or fallthrough"));
+      return ErrorAt(
+          o.name, absl::StrCat("template: unknown property '", what,
+                               "', expected match, answer, additional, authority, rcode, ederror "
+                               "or fallthrough"));
     }
   }
   return absl::OkStatus();

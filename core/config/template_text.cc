@@ -34,7 +34,8 @@ bool IsIdentifier(std::string_view s) {
 
 // A Go string literal: "..." with backslash escapes, or `raw`. nullopt when `s` is none.
 std::optional<std::string> StringLiteral(std::string_view s) {
-  if (s.size() >= 2 && s.front() == '`' && s.back() == '`') return std::string(s.substr(1, s.size() - 2));
+  if (s.size() >= 2 && s.front() == '`' && s.back() == '`')
+    return std::string(s.substr(1, s.size() - 2));
   if (s.size() < 2 || s.front() != '"' || s.back() != '"') return std::nullopt;
   std::string out;
   for (std::size_t i = 1; i + 1 < s.size(); ++i) {
@@ -44,7 +45,8 @@ std::optional<std::string> StringLiteral(std::string_view s) {
       switch (s[i]) {
         case 'n': out += '\n'; break;
         case 't': out += '\t'; break;
-        case '\\': case '"': out += s[i]; break;
+        case '\\':
+        case '"': out += s[i]; break;
         default: return std::nullopt;  // the rest of Go's escapes are not worth a key
       }
     } else {
@@ -67,7 +69,8 @@ std::optional<std::vector<std::string_view>> Words(std::string_view action) {
     if (action[i] == '"' || action[i] == '`') {
       const char quote = action[i];
       end = i + 1;
-      while (end < action.size() && action[end] != quote) end += (quote == '"' && action[end] == '\\') ? 2u : 1u;
+      while (end < action.size() && action[end] != quote)
+        end += (quote == '"' && action[end] == '\\') ? 2u : 1u;
       if (end >= action.size()) return std::nullopt;
       ++end;
     } else {
@@ -89,7 +92,8 @@ std::string_view Lookup(const TemplateData& data, std::string_view key, bool num
   // CoreDNS's keys are strconv.Itoa(i): "1", never "01".
   if (numbered && !(key.size() > 1 && key.front() == '0')) {
     const auto [end, error] = std::from_chars(key.data(), key.data() + key.size(), n);
-    if (error == std::errc() && end == key.data() + key.size() && n < data.match.size()) return data.match[n];
+    if (error == std::errc() && end == key.data() + key.size() && n < data.match.size())
+      return data.match[n];
   }
   return {};
 }
@@ -121,7 +125,8 @@ absl::StatusOr<TemplateText> TemplateText::Compile(std::string_view text) {
     if (opened.substr(0, 2) == "/*") {
       const std::size_t end = opened.find("*/");
       const std::size_t brace = end == std::string_view::npos ? end : opened.find("}}", end + 2);
-      if (brace != std::string_view::npos) close = static_cast<std::size_t>(opened.data() - inner.data()) + brace;
+      if (brace != std::string_view::npos)
+        close = static_cast<std::size_t>(opened.data() - inner.data()) + brace;
     }
     for (std::size_t i = 0; close == std::string_view::npos && i + 1 < inner.size(); ++i) {
       if (inner[i] == '"' || inner[i] == '`') {
@@ -137,13 +142,15 @@ absl::StatusOr<TemplateText> TemplateText::Compile(std::string_view text) {
       }
     }
     if (close == std::string_view::npos) {
-      return absl::InvalidArgumentError("unclosed action at '" + std::string(text.substr(open)) + "', expected }}");
+      return absl::InvalidArgumentError("unclosed action at '" + std::string(text.substr(open)) +
+                                        "', expected }}");
     }
     std::string_view action = inner.substr(0, close);
     const std::size_t text_before = t.pieces_.size();
     add_text(text.substr(at, open - at));
     at = static_cast<std::size_t>(action.data() + close + 2 - text.data());
-    const bool trim_after = action.size() >= 2 && action.back() == '-' && IsSpace(action[action.size() - 2]);
+    const bool trim_after =
+        action.size() >= 2 && action.back() == '-' && IsSpace(action[action.size() - 2]);
     if (trim_after) action.remove_suffix(2);
     // {{- trims the white space of the text just before it (not of an earlier one).
     if (trim_before && t.pieces_.size() > text_before) {
@@ -153,18 +160,20 @@ absl::StatusOr<TemplateText> TemplateText::Compile(std::string_view text) {
     }
     trim_next = trim_after;
     action = TrimRight(TrimLeft(action));
-    if (action.size() >= 4 && action.substr(0, 2) == "/*" && action.substr(action.size() - 2) == "*/") continue;
+    if (action.size() >= 4 && action.substr(0, 2) == "/*" &&
+        action.substr(action.size() - 2) == "*/")
+      continue;
     const std::optional<std::vector<std::string_view>> words = Words(action);
     auto unsupported = [&] {
-      return absl::InvalidArgumentError("unsupported template action '{{ " + std::string(action) + " }}', " +
-                                        std::string(kSupported));
+      return absl::InvalidArgumentError("unsupported template action '{{ " + std::string(action) +
+                                        " }}', " + std::string(kSupported));
     };
     if (!words || words->empty()) return unsupported();
     const std::vector<std::string_view>& w = *words;
     if (w.size() == 1) {
       static constexpr std::pair<std::string_view, Kind> kFields[] = {
-          {".Name", Kind::kName},   {".Zone", Kind::kZone},   {".Class", Kind::kClass},
-          {".Type", Kind::kType},   {".Regex", Kind::kRegex}, {".Remote", Kind::kRemote}};
+          {".Name", Kind::kName}, {".Zone", Kind::kZone},   {".Class", Kind::kClass},
+          {".Type", Kind::kType}, {".Regex", Kind::kRegex}, {".Remote", Kind::kRemote}};
       bool found = false;
       for (const auto& [field, kind] : kFields) {
         if (w[0] == field) {
@@ -199,7 +208,8 @@ absl::StatusOr<TemplateText> TemplateText::Compile(std::string_view text) {
   return t;
 }
 
-std::optional<std::size_t> TemplateText::Render(const TemplateData& data, std::span<char> out) const noexcept {
+std::optional<std::size_t> TemplateText::Render(const TemplateData& data,
+                                                std::span<char> out) const noexcept {
   std::size_t len = 0;
   auto put = [&](std::string_view s) {
     if (out.size() - len < s.size()) return false;

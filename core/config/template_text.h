@@ -60,10 +60,21 @@ class TemplateText {
   bool uses_numbered_groups() const noexcept;
 
  private:
-  enum class Kind : std::uint8_t { kText, kName, kZone, kClass, kType, kRegex, kRemote, kMatch, kGroupField, kGroupIndex };
+  enum class Kind : std::uint8_t {
+    kText,
+    kName,
+    kZone,
+    kClass,
+    kType,
+    kRegex,
+    kRemote,
+    kMatch,
+    kGroupField,
+    kGroupIndex
+  };
   struct Piece {
     Kind kind = Kind::kText;
-    std::string text;  // kText: the text; kGroupField / kGroupIndex: the key
+    std::string text;       // kText: the text; kGroupField / kGroupIndex: the key
     std::size_t index = 0;  // kMatch: N
   };
   std::vector<Piece> pieces_;

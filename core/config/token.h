@@ -27,7 +27,7 @@ struct Token {
   std::string text;
   bool quoted = false;
   Location where;
-  int end_line = 0;         // a quoted token may span lines
+  int end_line = 0;            // a quoted token may span lines
   std::uint32_t instance = 0;  // tokens of different files or imports never share a line
   std::shared_ptr<const ImportChain> chain;
 

@@ -29,29 +29,35 @@ Location Where(const std::vector<Token>& args, int column) {
 }  // namespace
 
 absl::Status ParseView(const Directive& d, ServerBlock& out) {
-  if (out.view) return ErrorAt(d.name, "view is given twice in this server block, expected at most one");
+  if (out.view)
+    return ErrorAt(d.name, "view is given twice in this server block, expected at most one");
   if (absl::Status s = ExpectArgs(d, 1, 1, "view NAME { expr EXPRESSION }"); !s.ok()) return s;
   View view;
   view.where = d.name.where;
   view.name = d.args.front().text;
   for (const Directive& o : d.block) {
     if (o.name.text != "expr") {
-      return ErrorAt(o.name, absl::StrCat("view: unknown property '", o.name.text, "', expected expr"));
+      return ErrorAt(o.name,
+                     absl::StrCat("view: unknown property '", o.name.text, "', expected expr"));
     }
     if (o.has_block) return ErrorAt(o.name, "view: expr takes no block, expected expr EXPRESSION");
-    if (o.args.empty()) return ErrorAt(o.name, "view: expr needs an expression, expected expr EXPRESSION");
+    if (o.args.empty())
+      return ErrorAt(o.name, "view: expr needs an expression, expected expr EXPRESSION");
     std::vector<std::string> parts;
     for (const Token& t : o.args) parts.push_back(t.text);
     ViewExpr e{absl::StrJoin(parts, " "), o.args.front().where};
     view::CompileError error;
     if (!view::Program::Compile(e.source, &error).ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(Where(o.args, error.column).ToString(), ": view ", view.name,
-                                                     ": in expression column ", error.column, ": ", error.message));
+      return absl::InvalidArgumentError(
+          absl::StrCat(Where(o.args, error.column).ToString(), ": view ", view.name,
+                       ": in expression column ", error.column, ": ", error.message));
     }
     view.exprs.push_back(std::move(e));
   }
   if (view.exprs.empty()) {
-    return ErrorAt(d.name, absl::StrCat("view ", view.name, " has no expression, expected view NAME { expr EXPRESSION }"));
+    return ErrorAt(d.name,
+                   absl::StrCat("view ", view.name,
+                                " has no expression, expected view NAME { expr EXPRESSION }"));
   }
   out.view = std::move(view);
   return absl::OkStatus();

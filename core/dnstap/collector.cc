@@ -49,18 +49,21 @@ std::string CollectorAddress::Key() const {
 }
 
 absl::StatusOr<std::unique_ptr<Collector>> Collector::Open(const CollectorAddress& address) {
-  Owned<fstrm_writer_options, fstrm_writer_options_destroy> writer_options{fstrm_writer_options_init()};
+  Owned<fstrm_writer_options, fstrm_writer_options_destroy> writer_options{
+      fstrm_writer_options_init()};
   fstrm_writer_options_add_content_type(writer_options.p, kContentType.data(), kContentType.size());
   CollectorSocket to;
   to.timeout = kIoTimeout;
   if (!address.unix_path.empty()) {
     auto& un = reinterpret_cast<sockaddr_un&>(to.address);
     if (address.unix_path.size() >= sizeof(un.sun_path)) {
-      return absl::InvalidArgumentError(absl::StrCat("dnstap: socket path too long: ", address.unix_path));
+      return absl::InvalidArgumentError(
+          absl::StrCat("dnstap: socket path too long: ", address.unix_path));
     }
     un.sun_family = AF_UNIX;
     std::memcpy(un.sun_path, address.unix_path.data(), address.unix_path.size());
-    to.address_len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + address.unix_path.size() + 1);
+    to.address_len =
+        static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + address.unix_path.size() + 1);
   } else if (auto& in = reinterpret_cast<sockaddr_in&>(to.address);
              ::inet_pton(AF_INET, address.tcp_host.c_str(), &in.sin_addr) == 1) {
     in.sin_family = AF_INET;
@@ -78,7 +81,9 @@ absl::StatusOr<std::unique_ptr<Collector>> Collector::Open(const CollectorAddres
   std::unique_ptr<Collector> collector(new Collector());
   fstrm_rdwr* rdwr = NewSocketRdwr(to, collector->state_);
   fstrm_writer* writer = fstrm_writer_init(writer_options.p, &rdwr);  // takes rdwr
-  if (writer == nullptr) return absl::InvalidArgumentError(absl::StrCat("dnstap: cannot set up a writer to ", address.Key()));
+  if (writer == nullptr)
+    return absl::InvalidArgumentError(
+        absl::StrCat("dnstap: cannot set up a writer to ", address.Key()));
   Owned<fstrm_iothr_options, fstrm_iothr_options_destroy> iothr_options{fstrm_iothr_options_init()};
   // Two configurations' writer threads submit at once while a reload hands over.
   fstrm_iothr_options_set_queue_model(iothr_options.p, FSTRM_IOTHR_QUEUE_MODEL_MPSC);
@@ -93,7 +98,8 @@ absl::StatusOr<std::unique_ptr<Collector>> Collector::Open(const CollectorAddres
   collector->iothr_ = fstrm_iothr_init(iothr_options.p, &writer);
   if (collector->iothr_ == nullptr) {
     if (writer != nullptr) fstrm_writer_destroy(&writer);
-    return absl::ResourceExhaustedError(absl::StrCat("dnstap: cannot start the I/O thread for ", address.Key()));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("dnstap: cannot start the I/O thread for ", address.Key()));
   }
   collector->queue_ = fstrm_iothr_get_input_queue(collector->iothr_);
   return collector;
@@ -106,7 +112,8 @@ Collector::~Collector() {
 
 bool Collector::Accepts(std::size_t bytes) noexcept {
   if (state_->up.load(std::memory_order_relaxed) &&
-      state_->queued_bytes.load(std::memory_order_relaxed) + static_cast<std::int64_t>(bytes) <= kMaxQueuedBytes) {
+      state_->queued_bytes.load(std::memory_order_relaxed) + static_cast<std::int64_t>(bytes) <=
+          kMaxQueuedBytes) {
     return true;
   }
   dropped_->fetch_add(1, std::memory_order_relaxed);
@@ -114,8 +121,8 @@ bool Collector::Accepts(std::size_t bytes) noexcept {
 }
 
 void Collector::FreeFrame(void* payload, void* state) noexcept {
-  static_cast<StreamState*>(state)->queued_bytes.fetch_sub(static_cast<std::int64_t>(Frame::SizeOf(payload)),
-                                                            std::memory_order_relaxed);
+  static_cast<StreamState*>(state)->queued_bytes.fetch_sub(
+      static_cast<std::int64_t>(Frame::SizeOf(payload)), std::memory_order_relaxed);
   Frame::Free(payload);
 }
 
@@ -125,7 +132,8 @@ absl::StatusOr<std::shared_ptr<Collector>> CollectorPool::Get(const CollectorAdd
   if (std::shared_ptr<Collector> open = entry.open.lock()) return open;
   absl::StatusOr<std::unique_ptr<Collector>> opened = Collector::Open(address);
   if (!opened.ok()) {
-    if (entry.dropped->load(std::memory_order_relaxed) == 0) entries_.erase(address.Key());  // never served
+    if (entry.dropped->load(std::memory_order_relaxed) == 0)
+      entries_.erase(address.Key());  // never served
     return opened.status();
   }
   (*opened)->dropped_ = entry.dropped;
@@ -137,14 +145,16 @@ absl::StatusOr<std::shared_ptr<Collector>> CollectorPool::Get(const CollectorAdd
 std::vector<std::pair<std::string, std::uint64_t>> CollectorPool::Dropped() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<std::pair<std::string, std::uint64_t>> out;
-  for (const auto& [key, entry] : entries_) out.emplace_back(key, entry.dropped->load(std::memory_order_relaxed));
+  for (const auto& [key, entry] : entries_)
+    out.emplace_back(key, entry.dropped->load(std::memory_order_relaxed));
   return out;
 }
 
 bool Collector::Submit(Frame frame) {
   const auto size = static_cast<std::int64_t>(frame.size());
   state_->queued_bytes.fetch_add(size, std::memory_order_relaxed);
-  if (fstrm_iothr_submit(iothr_, queue_, frame.data(), frame.size(), FreeFrame, state_.get()) != fstrm_res_success) {
+  if (fstrm_iothr_submit(iothr_, queue_, frame.data(), frame.size(), FreeFrame, state_.get()) !=
+      fstrm_res_success) {
     state_->queued_bytes.fetch_sub(size, std::memory_order_relaxed);
     dropped_->fetch_add(1, std::memory_order_relaxed);
     return false;  // `frame` frees it

@@ -66,7 +66,8 @@ class Collector {
   std::shared_ptr<StreamState> state_ = std::make_shared<StreamState>();
   // The pool's count for this address, which outlives the collector (a counter never
   // goes back when a reload closes and reopens it).
-  std::shared_ptr<std::atomic<std::uint64_t>> dropped_ = std::make_shared<std::atomic<std::uint64_t>>(0);
+  std::shared_ptr<std::atomic<std::uint64_t>> dropped_ =
+      std::make_shared<std::atomic<std::uint64_t>>(0);
 };
 
 // The collectors in use, by address: a configuration that names the same socket as the
@@ -80,7 +81,8 @@ class CollectorPool {
  private:
   struct Entry {
     std::weak_ptr<Collector> open;
-    std::shared_ptr<std::atomic<std::uint64_t>> dropped = std::make_shared<std::atomic<std::uint64_t>>(0);
+    std::shared_ptr<std::atomic<std::uint64_t>> dropped =
+        std::make_shared<std::atomic<std::uint64_t>>(0);
   };
   mutable std::mutex mu_;
   std::map<std::string, Entry> entries_;

@@ -45,7 +45,8 @@ void SetAddress(const TapAddress& a, protobuf_c_boolean& has_address, ProtobufCB
 
 }  // namespace
 
-Frame::Frame(std::size_t size) : block_(static_cast<std::uint8_t*>(std::malloc(kHeader + size))), size_(size) {
+Frame::Frame(std::size_t size)
+    : block_(static_cast<std::uint8_t*>(std::malloc(kHeader + size))), size_(size) {
   if (!block_) throw std::bad_alloc();
   const std::uint64_t stored = size;
   std::memcpy(block_.get(), &stored, sizeof(stored));
@@ -59,7 +60,9 @@ std::size_t Frame::SizeOf(const void* payload) noexcept {
   return static_cast<std::size_t>(stored);
 }
 
-void Frame::Free(void* payload) noexcept { std::free(static_cast<std::uint8_t*>(payload) - kHeader); }
+void Frame::Free(void* payload) noexcept {
+  std::free(static_cast<std::uint8_t*>(payload) - kHeader);
+}
 
 std::int64_t RealtimeOffsetUs() noexcept {
   timespec real{};
@@ -94,25 +97,30 @@ Frame FrameEncoder::Encode(const TapRecord& record, std::int64_t realtime_offset
   message.type = static_cast<Dnstap__Message__Type>(record.type);
   // The socket's family: the client's for client messages, the upstream's for forwarder
   // ones (as CoreDNS sets it), whichever is known otherwise.
-  const bool forwarder = record.type == MessageType::kForwarderQuery || record.type == MessageType::kForwarderResponse;
+  const bool forwarder =
+      record.type == MessageType::kForwarderQuery || record.type == MessageType::kForwarderResponse;
   const TapAddress& preferred = forwarder ? record.response_address : record.query_address;
-  const TapAddress& family_from = preferred.family != 0 ? preferred : forwarder ? record.query_address : record.response_address;
+  const TapAddress& family_from = preferred.family != 0 ? preferred
+                                  : forwarder           ? record.query_address
+                                                        : record.response_address;
   if (family_from.family != 0) {
     message.has_socket_family = 1;
-    message.socket_family = family_from.family == AF_INET ? DNSTAP__SOCKET_FAMILY__INET : DNSTAP__SOCKET_FAMILY__INET6;
+    message.socket_family =
+        family_from.family == AF_INET ? DNSTAP__SOCKET_FAMILY__INET : DNSTAP__SOCKET_FAMILY__INET6;
   }
   message.has_socket_protocol = 1;
   message.socket_protocol = static_cast<Dnstap__SocketProtocol>(record.protocol);
-  SetAddress(record.query_address, message.has_query_address, message.query_address, message.has_query_port,
-             message.query_port);
+  SetAddress(record.query_address, message.has_query_address, message.query_address,
+             message.has_query_port, message.query_port);
   SetAddress(record.response_address, message.has_response_address, message.response_address,
              message.has_response_port, message.response_port);
-  SetTime(record.query_time_us, realtime_offset_us, message.has_query_time_sec, message.query_time_sec,
-          message.has_query_time_nsec, message.query_time_nsec);
-  const bool response = record.type == MessageType::kClientResponse || record.type == MessageType::kForwarderResponse;
+  SetTime(record.query_time_us, realtime_offset_us, message.has_query_time_sec,
+          message.query_time_sec, message.has_query_time_nsec, message.query_time_nsec);
+  const bool response =
+      record.type == MessageType::kClientResponse || record.type == MessageType::kForwarderResponse;
   if (response) {
-    SetTime(record.response_time_us, realtime_offset_us, message.has_response_time_sec, message.response_time_sec,
-            message.has_response_time_nsec, message.response_time_nsec);
+    SetTime(record.response_time_us, realtime_offset_us, message.has_response_time_sec,
+            message.response_time_sec, message.has_response_time_nsec, message.response_time_nsec);
   }
   if (full_ && record.message_len > 0) {
     const ProtobufCBinaryData wire = Bytes(record.message().data(), record.message_len);
@@ -145,7 +153,8 @@ Frame FrameEncoder::Encode(const TapRecord& record, std::int64_t realtime_offset
   return frame;
 }
 
-Frame Encode(const TapRecord& record, const TapLabels& labels, bool full, std::int64_t realtime_offset_us) {
+Frame Encode(const TapRecord& record, const TapLabels& labels, bool full,
+             std::int64_t realtime_offset_us) {
   return FrameEncoder(labels, full).Encode(record, realtime_offset_us);
 }
 

@@ -64,7 +64,8 @@ class FrameEncoder {
 };
 
 // The same for a single record (tests).
-Frame Encode(const TapRecord& record, const TapLabels& labels, bool full, std::int64_t realtime_offset_us);
+Frame Encode(const TapRecord& record, const TapLabels& labels, bool full,
+             std::int64_t realtime_offset_us);
 
 // CLOCK_REALTIME minus CLOCK_MONOTONIC, now, in microseconds.
 std::int64_t RealtimeOffsetUs() noexcept;

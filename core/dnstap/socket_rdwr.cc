@@ -3,13 +3,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fstrm.h>
+#include <limits.h>
 #include <netdb.h>
 #include <poll.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <limits.h>
 
 #include <algorithm>
 #include <string>
@@ -79,9 +78,11 @@ fstrm_res Connected(SocketStream& s, bool connected) {
 fstrm_res Open(void* obj) {
   SocketStream& s = Of(obj);
   Close(obj);
-  if (MonotonicMs() >= s.state->give_up_at_ms.load(std::memory_order_relaxed)) return fstrm_res_failure;
+  if (MonotonicMs() >= s.state->give_up_at_ms.load(std::memory_order_relaxed))
+    return fstrm_res_failure;
   if (s.to.host.empty()) {
-    return Connected(s, ConnectTo(s, reinterpret_cast<const sockaddr*>(&s.to.address), s.to.address_len));
+    return Connected(
+        s, ConnectTo(s, reinterpret_cast<const sockaddr*>(&s.to.address), s.to.address_len));
   }
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
@@ -106,7 +107,8 @@ fstrm_res Read(void* obj, void* data, std::size_t count) {
     if (n > 0) {
       at += n;
       count -= static_cast<std::size_t>(n);
-    } else if (n == 0 || (errno != EAGAIN && errno != EINTR) || (errno == EAGAIN && !Ready(s, POLLIN, deadline))) {
+    } else if (n == 0 || (errno != EAGAIN && errno != EINTR) ||
+               (errno == EAGAIN && !Ready(s, POLLIN, deadline))) {
       return fstrm_res_failure;  // closed, failed, or silent past the timeout
     }
   }

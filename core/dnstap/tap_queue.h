@@ -38,8 +38,8 @@ enum class Protocol : std::uint8_t { kUdp = 1, kTcp = 2, kDot = 3 };
 
 // An address and port as dnstap carries them; family 0 when unknown.
 struct TapAddress {
-  std::uint8_t family = 0;  // AF_INET or AF_INET6
-  std::uint16_t port = 0;   // host order
+  std::uint8_t family = 0;   // AF_INET or AF_INET6
+  std::uint16_t port = 0;    // host order
   std::uint8_t ip[16] = {};  // 4 octets used for AF_INET
 };
 
@@ -65,12 +65,12 @@ struct TapRecord {
   std::uint32_t size = 0;  // of the whole record, padded to 8; set by the queue
   MessageType type = MessageType::kClientQuery;
   Protocol protocol = Protocol::kUdp;
-  std::uint16_t block = 0;             // the server block whose dnstap directives take it
-  std::int64_t query_time_us = 0;      // CLOCK_MONOTONIC
-  std::int64_t response_time_us = 0;   // CLOCK_MONOTONIC; 0 for a query
-  TapAddress query_address;            // the initiator (the client, as CoreDNS writes it)
-  TapAddress response_address;         // the responder (ringdns's listener, or the upstream)
-  std::uint32_t message_len = 0;       // octets following this header (0 without `full`)
+  std::uint16_t block = 0;            // the server block whose dnstap directives take it
+  std::int64_t query_time_us = 0;     // CLOCK_MONOTONIC
+  std::int64_t response_time_us = 0;  // CLOCK_MONOTONIC; 0 for a query
+  TapAddress query_address;           // the initiator (the client, as CoreDNS writes it)
+  TapAddress response_address;        // the responder (ringdns's listener, or the upstream)
+  std::uint32_t message_len = 0;      // octets following this header (0 without `full`)
 
   std::span<const std::uint8_t> message() const noexcept {
     return {reinterpret_cast<const std::uint8_t*>(this + 1), message_len};

@@ -8,8 +8,8 @@
 namespace ringdns::core::dnstap {
 namespace {
 
-constexpr int kDrainEveryMs = 5;          // while records come
-constexpr int kIdleSleepMs = 3'600'000;   // parked: a doorbell wakes it sooner
+constexpr int kDrainEveryMs = 5;             // while records come
+constexpr int kIdleSleepMs = 3'600'000;      // parked: a doorbell wakes it sooner
 constexpr std::size_t kFrameOverhead = 256;  // a frame's octets beyond its wire message, at most
 
 }  // namespace

@@ -18,7 +18,8 @@ CollectorAddress AddressOf(const config::Dnstap& d) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<std::vector<Tap>>> BindTaps(const RouteTable& routes, CollectorPool& pool) {
+absl::StatusOr<std::vector<std::vector<Tap>>> BindTaps(const RouteTable& routes,
+                                                       CollectorPool& pool) {
   std::vector<std::vector<Tap>> taps;
   bool any = false;
   for (const BlockRoute& block : routes.blocks) {
@@ -30,7 +31,8 @@ absl::StatusOr<std::vector<std::vector<Tap>>> BindTaps(const RouteTable& routes,
                             absl::StrCat(d.where.ToString(), ": ", collector.status().message()));
       }
       const TapLabels labels{d.identity.value_or(HostName()),
-                             d.version.value_or(absl::StrCat("ringdns-", std::string(Version()))), d.extra};
+                             d.version.value_or(absl::StrCat("ringdns-", std::string(Version()))),
+                             d.extra};
       block_taps.push_back(Tap{std::move(*collector), FrameEncoder(labels, d.full)});
       any = true;
     }

@@ -13,6 +13,7 @@ namespace ringdns::core::dnstap {
 // taps[b]: block b's directives, with CoreDNS's defaults filled in (identity: the host
 // name; version: "ringdns-VERSION"); collectors come from `pool`, so one already open
 // is shared. Empty when no block has `dnstap`.
-absl::StatusOr<std::vector<std::vector<Tap>>> BindTaps(const RouteTable& routes, CollectorPool& pool);
+absl::StatusOr<std::vector<std::vector<Tap>>> BindTaps(const RouteTable& routes,
+                                                       CollectorPool& pool);
 
 }  // namespace ringdns::core::dnstap

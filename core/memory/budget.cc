@@ -4,10 +4,10 @@
 #include <cstdio>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/ascii.h"
 
 namespace ringdns::core {
 
@@ -16,7 +16,9 @@ namespace {
 // A v1 cgroup without a limit reports a number near 2^63; anything past this is none.
 constexpr std::uint64_t kNoLimitAbove = std::uint64_t{1} << 60;
 
-std::string MiB(std::uint64_t bytes) { return absl::StrFormat("%.1f MiB", static_cast<double>(bytes) / (1 << 20)); }
+std::string MiB(std::uint64_t bytes) {
+  return absl::StrFormat("%.1f MiB", static_cast<double>(bytes) / (1 << 20));
+}
 
 // Halves `value` toward `floor`; false when it is there already.
 template <typename T>
@@ -103,11 +105,11 @@ MemoryFit FitShardsToMemory(const ShardOptions& wanted, int shards, std::uint64_
   fit.fits = total() <= budget;
   const ShardOptions& o = fit.options;
   fit.note = absl::StrCat(
-      "memory limit ", MiB(limit), ": ", shards, " shards would hold up to ", MiB(wanted_total), "; ",
-      fit.fits ? "scaled to fit " : "scaled to the smallest sizes, still over ", MiB(budget), " (",
-      MiB(total()), "): caches ", o.cache_percent, "% of their capacity, ", o.query_buffers, " query and ",
-      o.answer_buffers, " answer buffers, ", o.slots, " queries in flight, ", o.tcp_connections,
-      " TCP connections per shard");
+      "memory limit ", MiB(limit), ": ", shards, " shards would hold up to ", MiB(wanted_total),
+      "; ", fit.fits ? "scaled to fit " : "scaled to the smallest sizes, still over ", MiB(budget),
+      " (", MiB(total()), "): caches ", o.cache_percent, "% of their capacity, ", o.query_buffers,
+      " query and ", o.answer_buffers, " answer buffers, ", o.slots, " queries in flight, ",
+      o.tcp_connections, " TCP connections per shard");
   return fit;
 }
 

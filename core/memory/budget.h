@@ -25,10 +25,10 @@ std::uint64_t CgroupMemoryLimit(const std::string& cgroup_root = "/sys/fs/cgroup
 std::uint64_t ShardBudget(std::uint64_t limit) noexcept;
 
 struct MemoryFit {
-  ShardOptions options;          // as wanted, or scaled down
+  ShardOptions options;           // as wanted, or scaled down
   std::uint64_t shard_bound = 0;  // Shard::MemoryBound of `options`
-  bool fits = true;              // false: even the smallest sizes exceed the budget
-  std::string note;              // one line for the log when anything was scaled
+  bool fits = true;               // false: even the smallest sizes exceed the budget
+  std::string note;               // one line for the log when anything was scaled
 };
 
 // Scales `wanted` until `shards` shards of `bound(options)` fit ShardBudget(limit), by

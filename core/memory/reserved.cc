@@ -20,7 +20,8 @@ void* Map(std::size_t bytes) {
   // MAP_NORESERVE: no swap is set aside for pages never written; the capacity is a
   // bound, not a promise of use.
   const std::size_t mapped = Mapped(bytes);
-  void* at = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  void* at = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (at == MAP_FAILED) throw std::bad_alloc();
   ::mprotect(static_cast<std::uint8_t*>(at) + mapped - PageSize(), PageSize(), PROT_NONE);
   return at;

@@ -52,7 +52,8 @@ template <typename T>
 class ReservedArray {
  public:
   ReservedArray() = default;
-  explicit ReservedArray(std::size_t capacity) : bytes_(capacity * sizeof(T)), capacity_(capacity) {}
+  explicit ReservedArray(std::size_t capacity)
+      : bytes_(capacity * sizeof(T)), capacity_(capacity) {}
   ReservedArray(ReservedArray&& other) noexcept
       : bytes_(std::move(other.bytes_)),
         capacity_(std::exchange(other.capacity_, 0)),

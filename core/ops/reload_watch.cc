@@ -57,8 +57,9 @@ std::optional<absl::Duration> ReloadCheckInterval(const config::Config& config) 
   std::optional<absl::Duration> every;
   for (const auto& block : config.blocks) {
     if (!block.reload) continue;
-    const absl::Duration d = block.reload->interval +
-                             absl::Milliseconds(std::rand() % (absl::ToInt64Milliseconds(block.reload->jitter) + 1));
+    const absl::Duration d =
+        block.reload->interval +
+        absl::Milliseconds(std::rand() % (absl::ToInt64Milliseconds(block.reload->jitter) + 1));
     if (!every || d < *every) every = d;
   }
   return every;
@@ -74,7 +75,9 @@ std::optional<absl::Duration> HostsCheckInterval(const config::Config& config) {
 }
 
 ReloadWatch::ReloadWatch(Options options, config::Config running, Hooks hooks)
-    : options_(std::move(options)), running_(std::move(running)), hooks_(std::move(hooks)),
+    : options_(std::move(options)),
+      running_(std::move(running)),
+      hooks_(std::move(hooks)),
       watched_(WatchedFiles::Read(options_.corefile_path, running_)) {
   ScheduleCheck(true);
 }
@@ -139,7 +142,8 @@ void ReloadWatch::Reload(const std::string& why) {
                      next.ok() ? WatchedFiles::ReadHosts(*next) : WatchedFiles::HostsFiles()};
   const absl::Status status = next.ok() ? hooks_.apply(*next) : next.status();
   if (!status.ok()) {
-    hooks_.log(why + ": reload failed, still serving the previous configuration: " + std::string(status.message()),
+    hooks_.log(why + ": reload failed, still serving the previous configuration: " +
+                   std::string(status.message()),
                true);
     return;
   }
@@ -152,8 +156,10 @@ void ReloadWatch::ScheduleCheck(bool reloaded) {
   const absl::Time now = hooks_.now();
   // Each schedule moves once it is due, so a frequent hosts check never postpones the
   // reload plugin's; after a reload both restart, with the new configuration's intervals.
-  if (reloaded || now >= next_check_) next_check_ = now + ReloadCheckInterval(running_).value_or(absl::InfiniteDuration());
-  if (reloaded || now >= next_hosts_check_) next_hosts_check_ = now + HostsCheckInterval(running_).value_or(absl::InfiniteDuration());
+  if (reloaded || now >= next_check_)
+    next_check_ = now + ReloadCheckInterval(running_).value_or(absl::InfiniteDuration());
+  if (reloaded || now >= next_hosts_check_)
+    next_hosts_check_ = now + HostsCheckInterval(running_).value_or(absl::InfiniteDuration());
 }
 
 }  // namespace ringdns::core

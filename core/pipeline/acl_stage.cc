@@ -18,17 +18,14 @@ Verdict Refuse(QueryContext& ctx, std::uint16_t rcode, std::uint16_t ede) noexce
 
 Verdict AclStage::OnQuery(QueryContext& ctx) const noexcept {
   switch (Decide(sets_, ctx.qname, ctx.query.qtype, ctx.client)) {
-    case config::AclAction::kAllow:
-      return Verdict::kNext;
+    case config::AclAction::kAllow: return Verdict::kNext;
     case config::AclAction::kBlock:
       ++ctx.counters.acl_blocked;
       return Refuse(ctx, wire::rcode::kRefused, wire::ede::kProhibited);
     case config::AclAction::kFilter:
       ++ctx.counters.acl_filtered;
       return Refuse(ctx, wire::rcode::kNoError, wire::ede::kFiltered);
-    case config::AclAction::kDrop:
-      ++ctx.counters.acl_dropped;
-      return Verdict::kDrop;
+    case config::AclAction::kDrop: ++ctx.counters.acl_dropped; return Verdict::kDrop;
   }
   return Verdict::kNext;
 }

@@ -15,7 +15,7 @@ namespace ringdns::core {
 struct AnswerContext {
   // The whole answer. A hook may shorten it (minimal), and lengthen it only into `room`.
   std::span<std::uint8_t> message;
-  RandomPool& random;               // the shard's
+  RandomPool& random;  // the shard's
   // What the answer may grow to, starting at message.data(): the free octets of its
   // buffer, and for a UDP client no more than its UDP size, since answers are cut before
   // the hooks run. Empty (or no longer than `message`): it may not grow.

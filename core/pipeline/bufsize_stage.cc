@@ -7,9 +7,11 @@
 
 namespace ringdns::core {
 
-bool BufsizeStage::Lower(std::span<std::uint8_t> message, const wire::OptView& opt, std::uint16_t size) noexcept {
+bool BufsizeStage::Lower(std::span<std::uint8_t> message, const wire::OptView& opt,
+                         std::uint16_t size) noexcept {
   if (!opt.present() || opt.udp_size <= size) return false;
-  if (wire::LoadU16(message.data() + wire::header::kArCount) != 1) return false;  // a TSIG signs these octets
+  if (wire::LoadU16(message.data() + wire::header::kArCount) != 1)
+    return false;  // a TSIG signs these octets
   // An OPT's CLASS field is its payload size; its owner is the root, one octet.
   wire::StoreU16(message.data() + opt.offset + 1 + wire::rr::kClass, size);
   return true;

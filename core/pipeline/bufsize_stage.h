@@ -23,7 +23,8 @@ class BufsizeStage {
 
   // Writes `size` into `message`'s OPT (`opt`, parsed from it) when it offers more and the
   // OPT is the additional section's only record. Returns whether it wrote.
-  static bool Lower(std::span<std::uint8_t> message, const wire::OptView& opt, std::uint16_t size) noexcept;
+  static bool Lower(std::span<std::uint8_t> message, const wire::OptView& opt,
+                    std::uint16_t size) noexcept;
 
  private:
   std::uint16_t size_;  // 512 to 4096, checked by the config

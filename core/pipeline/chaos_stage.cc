@@ -23,7 +23,8 @@ constexpr std::string_view kIdServer("\2id\6server", 11);
 
 bool Is(std::span<const std::uint8_t> qname, std::string_view name) noexcept {
   return qname.size() == name.size() &&
-         wire::NamesEqualIgnoreCase(qname, {reinterpret_cast<const std::uint8_t*>(name.data()), name.size()});
+         wire::NamesEqualIgnoreCase(
+             qname, {reinterpret_cast<const std::uint8_t*>(name.data()), name.size()});
 }
 
 }  // namespace
@@ -32,7 +33,8 @@ ChaosStage::ChaosStage(std::string_view version, const std::vector<std::string>&
                        std::string_view hostname) {
   auto add = [&](std::string_view text) {
     text = text.substr(0, 255);  // one character-string
-    Piece piece{static_cast<std::uint32_t>(rdata_.size()), static_cast<std::uint16_t>(text.size() + 1)};
+    Piece piece{static_cast<std::uint32_t>(rdata_.size()),
+                static_cast<std::uint16_t>(text.size() + 1)};
     rdata_.push_back(static_cast<std::uint8_t>(text.size()));
     rdata_.insert(rdata_.end(), text.begin(), text.end());
     return piece;
@@ -61,8 +63,10 @@ Verdict ChaosStage::OnQuery(QueryContext& ctx) const noexcept {
     return Verdict::kNext;
   }
   const auto record = [&](const Piece& piece) {
-    return wire::LocalRecord{
-        .type = kTypeTxt, .ttl = 0, .rdata = {rdata_.data() + piece.offset, piece.size}, .rclass = kClassChaos};
+    return wire::LocalRecord{.type = kTypeTxt,
+                             .ttl = 0,
+                             .rdata = {rdata_.data() + piece.offset, piece.size},
+                             .rclass = kClassChaos};
   };
   wire::Result<std::size_t> len = wire::Error::kBufferTooSmall;
   if (pieces.size() == 1) {

@@ -20,7 +20,8 @@ namespace ringdns::core {
 
 class ChaosStage {
  public:
-  ChaosStage(std::string_view version, const std::vector<std::string>& authors, std::string_view hostname);
+  ChaosStage(std::string_view version, const std::vector<std::string>& authors,
+             std::string_view hostname);
 
   Verdict OnQuery(QueryContext& ctx) const noexcept;
 

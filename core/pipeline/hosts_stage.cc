@@ -27,20 +27,23 @@ absl::StatusOr<std::string> ReadHostsFile(const config::Hosts& hosts, const std:
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
     if (errno == ENOENT) {
-      warnings.push_back(absl::StrCat(hosts.where.ToString(), ": hosts: file does not exist: ", path,
-                                      "; serving the inline entries only"));
+      warnings.push_back(absl::StrCat(hosts.where.ToString(), ": hosts: file does not exist: ",
+                                      path, "; serving the inline entries only"));
       return std::string();
     }
-    return absl::InvalidArgumentError(absl::StrCat(hosts.where.ToString(), ": unable to access hosts file '", path,
+    return absl::InvalidArgumentError(absl::StrCat(hosts.where.ToString(),
+                                                   ": unable to access hosts file '", path,
                                                    "': ", std::strerror(errno)));
   }
   if (S_ISDIR(st.st_mode)) {
-    warnings.push_back(absl::StrCat(hosts.where.ToString(), ": hosts: ", path, " is a directory; serving the inline entries only"));
+    warnings.push_back(absl::StrCat(hosts.where.ToString(), ": hosts: ", path,
+                                    " is a directory; serving the inline entries only"));
     return std::string();
   }
   std::optional<std::string> text = ReadWholeFile(path);
   if (!text) {
-    return absl::InvalidArgumentError(absl::StrCat(hosts.where.ToString(), ": unable to read hosts file '", path,
+    return absl::InvalidArgumentError(absl::StrCat(hosts.where.ToString(),
+                                                   ": unable to read hosts file '", path,
                                                    "': ", std::strerror(errno)));
   }
   return *std::move(text);
@@ -48,18 +51,21 @@ absl::StatusOr<std::string> ReadHostsFile(const config::Hosts& hosts, const std:
 
 }  // namespace
 
-absl::StatusOr<HostsStage> MakeHostsStage(const config::ServerBlock& block, std::vector<std::string>& warnings) {
+absl::StatusOr<HostsStage> MakeHostsStage(const config::ServerBlock& block,
+                                          std::vector<std::string>& warnings) {
   const config::Hosts& hosts = *block.hosts;
   absl::StatusOr<std::string> file = ReadHostsFile(hosts, config::HostsFilePath(block), warnings);
   if (!file.ok()) return file.status();
   absl::StatusOr<std::vector<WireZone>> zones = ToWireZones(hosts.zones);
   if (!zones.ok()) return zones.status();
-  absl::StatusOr<std::vector<WireZone>> fallthrough = ToWireZones(hosts.fallthrough.value_or(std::vector<std::string>{}));
+  absl::StatusOr<std::vector<WireZone>> fallthrough =
+      ToWireZones(hosts.fallthrough.value_or(std::vector<std::string>{}));
   if (!fallthrough.ok()) return fallthrough.status();
   std::vector<std::string> lines;
-  for (const config::HostsLine& line : hosts.inline_entries) lines.push_back(absl::StrJoin(line.fields, " "));
-  std::shared_ptr<const HostsTable> table =
-      HostsTable::Build(*file, lines, {.zones = *zones, .ttl = hosts.ttl, .reverse = !hosts.no_reverse});
+  for (const config::HostsLine& line : hosts.inline_entries)
+    lines.push_back(absl::StrJoin(line.fields, " "));
+  std::shared_ptr<const HostsTable> table = HostsTable::Build(
+      *file, lines, {.zones = *zones, .ttl = hosts.ttl, .reverse = !hosts.no_reverse});
   return HostsStage(std::move(table), *std::move(zones), *std::move(fallthrough));
 }
 
@@ -87,7 +93,8 @@ Verdict HostsStage::OnQuery(QueryContext& ctx) const noexcept {
   return Answer(ctx, {});  // NODATA: the name exists
 }
 
-Verdict HostsStage::Answer(QueryContext& ctx, std::span<const wire::LocalRecord> records) const noexcept {
+Verdict HostsStage::Answer(QueryContext& ctx,
+                           std::span<const wire::LocalRecord> records) const noexcept {
   wire::Result<std::size_t> len = wire::BuildLocalAnswer(ctx.message, ctx.query, records, ctx.room);
   bool cut = false;
   if (!len && len.error() == wire::Error::kBufferTooSmall && !ctx.tcp) {
@@ -120,7 +127,8 @@ Verdict HostsStage::Answer(QueryContext& ctx, std::span<const wire::LocalRecord>
   wire::SetAuthoritative(ctx.room);
   if (cut) {
     wire::StoreU16(ctx.room.data() + wire::header::kFlags,
-                   static_cast<std::uint16_t>(wire::LoadU16(ctx.room.data() + wire::header::kFlags) | wire::flag::kTc));
+                   static_cast<std::uint16_t>(
+                       wire::LoadU16(ctx.room.data() + wire::header::kFlags) | wire::flag::kTc));
   }
   ++ctx.counters.hosts_answers;
   ctx.answer_len = *len;

@@ -32,7 +32,8 @@ namespace ringdns::core {
 class HostsStage {
  public:
   // `fallthrough` empty: no fallthrough.
-  HostsStage(std::shared_ptr<const HostsTable> table, std::vector<WireZone> zones, std::vector<WireZone> fallthrough)
+  HostsStage(std::shared_ptr<const HostsTable> table, std::vector<WireZone> zones,
+             std::vector<WireZone> fallthrough)
       : table_(std::move(table)), zones_(std::move(zones)), fallthrough_(std::move(fallthrough)) {}
 
   Verdict OnQuery(QueryContext& ctx) const noexcept;
@@ -50,6 +51,7 @@ class HostsStage {
 // Reads `block`'s hosts file and compiles the stage. A missing file (or a folder) is a
 // warning added to `warnings` and serves the inline entries alone, as in CoreDNS; a file
 // that exists but cannot be read is an error with the directive's position.
-absl::StatusOr<HostsStage> MakeHostsStage(const config::ServerBlock& block, std::vector<std::string>& warnings);
+absl::StatusOr<HostsStage> MakeHostsStage(const config::ServerBlock& block,
+                                          std::vector<std::string>& warnings);
 
 }  // namespace ringdns::core

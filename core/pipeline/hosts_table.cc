@@ -146,7 +146,8 @@ void CollectText(std::string_view text, const HostsTableOptions& options, Collec
 
 }  // namespace
 
-std::shared_ptr<const HostsTable> HostsTable::Build(std::string_view file, std::span<const std::string> inline_lines,
+std::shared_ptr<const HostsTable> HostsTable::Build(std::string_view file,
+                                                    std::span<const std::string> inline_lines,
                                                     const HostsTableOptions& options) {
   Collected collected;
   CollectText(file, options, collected);
@@ -159,10 +160,12 @@ std::shared_ptr<const HostsTable> HostsTable::Build(std::string_view file, std::
   const auto add = [&](std::uint16_t type, const std::uint8_t* rdata, std::size_t len) {
     const std::size_t at = table->rdata_.size();
     table->rdata_.insert(table->rdata_.end(), rdata, rdata + len);
-    table->records_.push_back({.type = type, .ttl = options.ttl, .rdata = {table->rdata_.data() + at, len}});
+    table->records_.push_back(
+        {.type = type, .ttl = options.ttl, .rdata = {table->rdata_.data() + at, len}});
   };
   const auto span_since = [&](std::size_t first) {
-    return std::span<const wire::LocalRecord>(table->records_.data() + first, table->records_.size() - first);
+    return std::span<const wire::LocalRecord>(table->records_.data() + first,
+                                              table->records_.size() - first);
   };
   table->names_.reserve(collected.names.size());
   for (const auto& [name, entry] : collected.names) {
@@ -191,7 +194,8 @@ const HostsTable::Addresses* HostsTable::Find(std::span<const std::uint8_t> name
   return it == names_.end() ? nullptr : &it->second;
 }
 
-std::span<const wire::LocalRecord> HostsTable::FindPtr(std::span<const std::uint8_t> reverse_name) const noexcept {
+std::span<const wire::LocalRecord> HostsTable::FindPtr(
+    std::span<const std::uint8_t> reverse_name) const noexcept {
   const auto it = reverse_.find(Key(reverse_name));
   return it == reverse_.end() ? std::span<const wire::LocalRecord>() : it->second;
 }

@@ -40,13 +40,15 @@ class HostsTable {
   };
 
   // The file's entries, then the inline lines' (each `IP NAME...`), in that order per name.
-  static std::shared_ptr<const HostsTable> Build(std::string_view file, std::span<const std::string> inline_lines,
+  static std::shared_ptr<const HostsTable> Build(std::string_view file,
+                                                 std::span<const std::string> inline_lines,
                                                  const HostsTableOptions& options);
 
   // `name`: a lower-case uncompressed wire name. nullptr when the name has no address.
   const Addresses* Find(std::span<const std::uint8_t> name) const noexcept;
   // `reverse_name`: a lower-case wire name such as 4.3.2.1.in-addr.arpa; empty when unknown.
-  std::span<const wire::LocalRecord> FindPtr(std::span<const std::uint8_t> reverse_name) const noexcept;
+  std::span<const wire::LocalRecord> FindPtr(
+      std::span<const std::uint8_t> reverse_name) const noexcept;
 
   std::size_t name_count() const noexcept { return names_.size(); }
 

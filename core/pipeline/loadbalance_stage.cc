@@ -18,7 +18,6 @@ constexpr std::uint16_t kTypeIxfr = 251;
 // Addresses past this many in one answer keep their places (a bound for the stack array).
 constexpr std::size_t kMaxAddresses = 64;
 
-
 struct Address {
   std::uint16_t owner_offset;  // the owner name as written (a pointer or labels)
   std::uint16_t owner_len;

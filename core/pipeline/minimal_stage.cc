@@ -22,9 +22,11 @@ std::size_t MinimalStage::Shrink(std::span<std::uint8_t> msg) noexcept {
         if (r.section == wire::Section::kAnswer) f.answer_end = r.end();
       },
       &found);
-  if (!info || info->rcode != wire::rcode::kNoError || info->counts[0] == 0 || found.signed_whole) return msg.size();
+  if (!info || info->rcode != wire::rcode::kNoError || info->counts[0] == 0 || found.signed_whole)
+    return msg.size();
   const wire::OptView& opt = info->opt();
-  if (info->counts[1] == 0 && info->counts[2] == (opt.present() ? 1 : 0)) return msg.size();  // minimal already
+  if (info->counts[1] == 0 && info->counts[2] == (opt.present() ? 1 : 0))
+    return msg.size();  // minimal already
   std::size_t len = found.answer_end;
   if (opt.present()) {
     const std::size_t opt_len = opt.end() - opt.offset;

@@ -20,7 +20,9 @@ namespace ringdns::core {
 
 class MinimalStage {
  public:
-  void OnAnswer(AnswerContext& ctx) const noexcept { ctx.message = ctx.message.first(Shrink(ctx.message)); }
+  void OnAnswer(AnswerContext& ctx) const noexcept {
+    ctx.message = ctx.message.first(Shrink(ctx.message));
+  }
 
   // Makes `answer` minimal in place; returns its new length (its old one when it is not
   // a positive answer, already minimal, signed, or not sound). The shard also calls it

@@ -33,7 +33,8 @@ class NsidStage {
 
   void OnAnswer(AnswerContext& ctx) const noexcept {
     // Not message.first(): the answer may come out longer.
-    if (ctx.nsid_requested) ctx.message = {ctx.message.data(), SetNsid(ctx.message, ctx.room, data_)};
+    if (ctx.nsid_requested)
+      ctx.message = {ctx.message.data(), SetNsid(ctx.message, ctx.room, data_)};
   }
 
   // Sets the NSID option of `answer` to `data` and returns the answer's new length, which

@@ -7,7 +7,8 @@
 
 namespace ringdns::core {
 
-absl::StatusOr<Pipeline> BuildPipeline(const config::ServerBlock& block, std::vector<std::string>* warnings) {
+absl::StatusOr<Pipeline> BuildPipeline(const config::ServerBlock& block,
+                                       std::vector<std::string>* warnings) {
   Pipeline p;
   // CoreDNS's plugin.cfg order: ... nsid, bufsize, ..., acl, any, chaos, loadbalance, ..., cache,
   // ..., rewrite, ..., minimal, template, ..., hosts, ..., forward, ..., whoami, ...
@@ -15,7 +16,8 @@ absl::StatusOr<Pipeline> BuildPipeline(const config::ServerBlock& block, std::ve
     // The host name as chaos reads it, at load; the first answer hook in CoreDNS's
     // order, so the last to edit an answer.
     const std::string host = HostName();
-    p.answer_hooks.emplace_back(NsidStage(block.nsid->data.value_or(host.empty() ? "localhost" : host)));
+    p.answer_hooks.emplace_back(
+        NsidStage(block.nsid->data.value_or(host.empty() ? "localhost" : host)));
     p.nsid = true;
   }
   if (block.bufsize) {
@@ -33,8 +35,8 @@ absl::StatusOr<Pipeline> BuildPipeline(const config::ServerBlock& block, std::ve
     // reads it per query), so a renamed host shows after a reload.
     const std::string host = HostName();
     p.before_cache.emplace_back(
-        ChaosStage(block.chaos->version.value_or("ringdns-" + std::string(Version())), block.chaos->authors,
-                   host.empty() ? "localhost" : host));
+        ChaosStage(block.chaos->version.value_or("ringdns-" + std::string(Version())),
+                   block.chaos->authors, host.empty() ? "localhost" : host));
   }
   if (block.loadbalance) p.answer_hooks.emplace_back(LoadbalanceStage());
   if (block.minimal) {
@@ -55,7 +57,8 @@ absl::StatusOr<Pipeline> BuildPipeline(const config::ServerBlock& block, std::ve
   }
   if (block.hosts) {
     std::vector<std::string> ignored;
-    absl::StatusOr<HostsStage> hosts = MakeHostsStage(block, warnings != nullptr ? *warnings : ignored);
+    absl::StatusOr<HostsStage> hosts =
+        MakeHostsStage(block, warnings != nullptr ? *warnings : ignored);
     if (!hosts.ok()) return hosts.status();
     p.after_cache.emplace_back(*std::move(hosts));
   }

@@ -4,8 +4,8 @@
 // Stages keep CoreDNS's plugin order (its plugin.cfg), whatever order the Corefile lists
 // them in. The shard's own steps sit at fixed places in that order:
 //
-//   query_edits -> (dnstap, metrics) -> before_cache stages -> cache -> rewrite -> after_cache stages
-//   -> forward -> after_forward stages
+//   query_edits -> (dnstap, metrics) -> before_cache stages -> cache -> rewrite
+//   -> after_cache stages -> forward -> after_forward stages
 //
 // after_forward stages see only the queries no forward of the block takes.
 //
@@ -38,12 +38,12 @@
 
 namespace ringdns::core {
 
-using Stage = std::variant<AclStage, AnyStage, BufsizeStage, ChaosStage, HostsStage, LoadbalanceStage, MinimalStage,
-                           NsidStage, TemplateStage, WhoamiStage>;
+using Stage = std::variant<AclStage, AnyStage, BufsizeStage, ChaosStage, HostsStage,
+                           LoadbalanceStage, MinimalStage, NsidStage, TemplateStage, WhoamiStage>;
 
 struct Pipeline {
-  std::vector<Stage> query_edits;    // bufsize: before dnstap and the rest see the query
-  std::vector<Stage> before_cache;   // acl, any, chaos: before a cached answer would
+  std::vector<Stage> query_edits;   // bufsize: before dnstap and the rest see the query
+  std::vector<Stage> before_cache;  // acl, any, chaos: before a cached answer would
   // rewrite: after the cache (which keeps answers under the client's question), before
   // the after_cache stages and the forward, which see the rewritten query.
   std::optional<RewriteStage> rewrite;
@@ -93,6 +93,7 @@ struct Pipeline {
 // whose arguments compile to nothing usable (an acl zone that is not a name), a file that
 // exists but cannot be read, with its position. What serves less than written (a missing
 // hosts file) is added to `warnings` when given.
-absl::StatusOr<Pipeline> BuildPipeline(const config::ServerBlock& block, std::vector<std::string>* warnings = nullptr);
+absl::StatusOr<Pipeline> BuildPipeline(const config::ServerBlock& block,
+                                       std::vector<std::string>* warnings = nullptr);
 
 }  // namespace ringdns::core

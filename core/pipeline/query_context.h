@@ -22,11 +22,11 @@ enum class Verdict : std::uint8_t {
 };
 
 struct QueryContext {
-  std::span<std::uint8_t> message;        // the query as received
-  const wire::QueryView& query;           // parsed from `message` as received (before edits)
-  std::span<const std::uint8_t> qname;    // the question's name, in `message`
-  const sockaddr* client = nullptr;       // the client's address
-  bool tcp = false;                       // it came over TCP (or TLS)
+  std::span<std::uint8_t> message;      // the query as received
+  const wire::QueryView& query;         // parsed from `message` as received (before edits)
+  std::span<const std::uint8_t> qname;  // the question's name, in `message`
+  const sockaddr* client = nullptr;     // the client's address
+  bool tcp = false;                     // it came over TCP (or TLS)
   // Where an answer is written. It may start at message.data(): a stage reads what it
   // needs from `query` (or builds with wire's builders, which allow the overlap).
   std::span<std::uint8_t> room;

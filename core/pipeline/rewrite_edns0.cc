@@ -17,21 +17,18 @@ using config::EdnsVariable;
 
 wire::OptionEdit EditOf(config::EdnsAction a) {
   switch (a) {
-    case config::EdnsAction::kSet:
-      return wire::OptionEdit::kSet;
-    case config::EdnsAction::kReplace:
-      return wire::OptionEdit::kReplace;
-    case config::EdnsAction::kAppend:
-      return wire::OptionEdit::kAppend;
-    case config::EdnsAction::kUnset:
-      break;
+    case config::EdnsAction::kSet: return wire::OptionEdit::kSet;
+    case config::EdnsAction::kReplace: return wire::OptionEdit::kReplace;
+    case config::EdnsAction::kAppend: return wire::OptionEdit::kAppend;
+    case config::EdnsAction::kUnset: break;
   }
   return wire::OptionEdit::kUnset;
 }
 
 // The client's address as 4 or 16 octets (an IPv4-mapped IPv6 address as IPv4, as Go's
 // To4 reads it) and its port; 0 octets when there is none.
-std::size_t ClientAddress(const sockaddr* client, std::uint8_t (&out)[16], std::uint16_t& port) noexcept {
+std::size_t ClientAddress(const sockaddr* client, std::uint8_t (&out)[16],
+                          std::uint16_t& port) noexcept {
   if (client == nullptr) return 0;
   if (client->sa_family == AF_INET) {
     const auto* v4 = reinterpret_cast<const sockaddr_in*>(client);
@@ -57,9 +54,9 @@ std::size_t ClientAddress(const sockaddr* client, std::uint8_t (&out)[16], std::
 Edns0Rule::Edns0Rule(const config::Rewrite& c)
     : option_(c.edns_option),
       edit_(EditOf(c.edns_action)),
-      code_(c.edns_option == EdnsOptionKind::kLocal   ? c.from_code
+      code_(c.edns_option == EdnsOptionKind::kLocal  ? c.from_code
             : c.edns_option == EdnsOptionKind::kNsid ? wire::edns::kOptionNsid
-                                                      : wire::edns::kOptionClientSubnet),
+                                                     : wire::edns::kOptionClientSubnet),
       data_(c.edns_data),
       variable_(c.edns_variable),
       v4_(c.subnet_v4),
@@ -79,7 +76,8 @@ bool Edns0Rule::Available(const QueryOrigin& origin) const noexcept {
 }
 
 std::size_t Edns0Rule::Data(std::string_view qname, std::uint16_t qtype, const QueryOrigin& origin,
-                            std::span<const std::uint8_t> existing, std::span<std::uint8_t> out) const noexcept {
+                            std::span<const std::uint8_t> existing,
+                            std::span<std::uint8_t> out) const noexcept {
   std::uint8_t address[16];
   std::uint16_t port = 0;
   const std::size_t address_len = ClientAddress(origin.client, address, port);
@@ -106,18 +104,10 @@ std::size_t Edns0Rule::Data(std::string_view qname, std::uint16_t qtype, const Q
       std::memcpy(out.data(), qname.data(), n);
       return n;
     }
-    case EdnsVariable::kQtype:
-      wire::StoreU16(out.data(), qtype);
-      return 2;
-    case EdnsVariable::kClientIp:
-      std::memcpy(out.data(), address, address_len);
-      return address_len;
-    case EdnsVariable::kClientPort:
-      wire::StoreU16(out.data(), port);
-      return 2;
-    case EdnsVariable::kProtocol:
-      std::memcpy(out.data(), origin.tcp ? "tcp" : "udp", 3);
-      return 3;
+    case EdnsVariable::kQtype: wire::StoreU16(out.data(), qtype); return 2;
+    case EdnsVariable::kClientIp: std::memcpy(out.data(), address, address_len); return address_len;
+    case EdnsVariable::kClientPort: wire::StoreU16(out.data(), port); return 2;
+    case EdnsVariable::kProtocol: std::memcpy(out.data(), origin.tcp ? "tcp" : "udp", 3); return 3;
   }
   return 0;
 }
@@ -127,7 +117,8 @@ OptionsPresent::OptionsPresent(std::span<const std::uint8_t> query) noexcept : q
   if (!q) return;
   opt_ = q->opt;
   usable_ = opt_.present() ? opt_.end() == query.size()
-                           : wire::LoadU16(query.data() + wire::header::kArCount) == 0 && q->size == query.size();
+                           : wire::LoadU16(query.data() + wire::header::kArCount) == 0 &&
+                                 q->size == query.size();
 }
 
 bool OptionsPresent::Has(std::uint16_t code) const noexcept {
@@ -143,7 +134,8 @@ void OptionsPresent::Note(std::uint16_t code, bool present) noexcept {
   present_[noted_++] = present;
 }
 
-std::span<const std::uint8_t> OptionsPresent::Find(std::span<const std::uint8_t> query, std::uint16_t code) noexcept {
+std::span<const std::uint8_t> OptionsPresent::Find(std::span<const std::uint8_t> query,
+                                                   std::uint16_t code) noexcept {
   const wire::Result<wire::QueryView> q = wire::ParseQuery(query);
   std::span<const std::uint8_t> found;
   bool seen = false;

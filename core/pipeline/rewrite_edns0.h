@@ -51,7 +51,8 @@ class Edns0Rule {
   // The option's data into `out` (kMaxEdns0Data octets): `qname` as text, the query's
   // type, and `existing`, the data of the option the query has (for subnet's prefix).
   std::size_t Data(std::string_view qname, std::uint16_t qtype, const QueryOrigin& origin,
-                   std::span<const std::uint8_t> existing, std::span<std::uint8_t> out) const noexcept;
+                   std::span<const std::uint8_t> existing,
+                   std::span<std::uint8_t> out) const noexcept;
 
  private:
   config::EdnsOptionKind option_;
@@ -72,7 +73,8 @@ class OptionsPresent {
   bool Has(std::uint16_t code) const noexcept;
   void Note(std::uint16_t code, bool present) noexcept;
   // The data of the query's first option `code`; empty when it has none.
-  static std::span<const std::uint8_t> Find(std::span<const std::uint8_t> query, std::uint16_t code) noexcept;
+  static std::span<const std::uint8_t> Find(std::span<const std::uint8_t> query,
+                                            std::uint16_t code) noexcept;
 
  private:
   std::span<const std::uint8_t> query_;

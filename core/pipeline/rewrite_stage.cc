@@ -76,7 +76,8 @@ struct Matcher {
         std::size_t at = name.find(from);
         if (at == std::string_view::npos || from.empty()) return false;
         std::size_t done = 0;
-        for (; at != std::string_view::npos; at = name.find(from, done)) {  // every occurrence, as Go's Replace(-1)
+        for (; at != std::string_view::npos;
+             at = name.find(from, done)) {  // every occurrence, as Go's Replace(-1)
           out.Append(name.substr(done, at - done));
           out.Append(to);
           done = at + from.size();
@@ -84,8 +85,7 @@ struct Matcher {
         out.Append(name.substr(done));
         return true;
       }
-      case NameMatch::kRegex:
-        return ApplyRegex(name, out);
+      case NameMatch::kRegex: return ApplyRegex(name, out);
     }
     return false;
   }
@@ -96,19 +96,21 @@ struct Matcher {
       // Greedy `.*` from the start (a name has no newline): the last LITERAL, or the
       // one at the end with `$`.
       const std::string& literal = *any_then_literal;
-      const std::size_t at = literal_at_end ? (name.ends_with(literal) ? name.size() - literal.size() : std::string_view::npos)
-                                            : name.rfind(literal);
+      const std::size_t at =
+          literal_at_end
+              ? (name.ends_with(literal) ? name.size() - literal.size() : std::string_view::npos)
+              : name.rfind(literal);
       if (at == std::string_view::npos) return false;
       pieces[0] = re2::StringPiece(name.data(), at + literal.size());
       pieces[1] = re2::StringPiece(name.data(), at);
-    } else if (!re->Match(re2::StringPiece(name.data(), name.size()), 0, name.size(), RE2::UNANCHORED, pieces.data(),
-                          groups)) {
+    } else if (!re->Match(re2::StringPiece(name.data(), name.size()), 0, name.size(),
+                          RE2::UNANCHORED, pieces.data(), groups)) {
       return false;
     }
     // {N} becomes group N; anything else is copied.
     for (std::size_t i = 0; i < to.size();) {
-      if (to[i] == '{' && i + 2 < to.size() && to[i + 1] >= '0' && to[i + 1] <= '9' && to[i + 2] == '}' &&
-          to[i + 1] - '0' < groups) {
+      if (to[i] == '{' && i + 2 < to.size() && to[i + 1] >= '0' && to[i + 1] <= '9' &&
+          to[i + 2] == '}' && to[i + 1] - '0' < groups) {
         const re2::StringPiece& g = pieces[static_cast<std::size_t>(to[i + 1] - '0')];
         out.Append(std::string_view(g.data(), g.size()));
         i += 3;
@@ -125,7 +127,8 @@ struct Matcher {
 int GroupsRead(const std::string& replacement) {
   int groups = 0;
   for (std::size_t i = 0; i + 2 < replacement.size(); ++i) {
-    if (replacement[i] == '{' && replacement[i + 1] >= '0' && replacement[i + 1] <= '9' && replacement[i + 2] == '}') {
+    if (replacement[i] == '{' && replacement[i + 1] >= '0' && replacement[i + 1] <= '9' &&
+        replacement[i + 2] == '}') {
       groups = std::max(groups, replacement[i + 1] - '0' + 1);
     }
   }
@@ -136,7 +139,8 @@ absl::StatusOr<std::unique_ptr<RE2>> Compile(const std::string& pattern) {
   RE2::Options options;
   options.set_log_errors(false);
   auto re = std::make_unique<RE2>(pattern, options);
-  if (!re->ok()) return absl::InvalidArgumentError(absl::StrCat("rewrite: invalid regex '", pattern, "'"));
+  if (!re->ok())
+    return absl::InvalidArgumentError(absl::StrCat("rewrite: invalid regex '", pattern, "'"));
   return re;
 }
 
@@ -153,7 +157,8 @@ std::optional<std::string> AnyThenLiteral(std::string_view pattern, bool& at_end
     const char c = pattern[i];
     if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') {
       literal += c;
-    } else if (c == '\\' && i + 1 < pattern.size() && std::ispunct(static_cast<unsigned char>(pattern[i + 1]))) {
+    } else if (c == '\\' && i + 1 < pattern.size() &&
+               std::ispunct(static_cast<unsigned char>(pattern[i + 1]))) {
       literal += pattern[++i];
     } else {
       return std::nullopt;
@@ -176,7 +181,8 @@ absl::StatusOr<Matcher> RegexMatcher(const std::string& pattern, const std::stri
 }
 
 // The name of `wire_name` as lower-case text.
-std::size_t LowerText(std::span<const std::uint8_t> wire_name, std::array<char, wire::kMaxNameTextLen>& out) noexcept {
+std::size_t LowerText(std::span<const std::uint8_t> wire_name,
+                      std::array<char, wire::kMaxNameTextLen>& out) noexcept {
   const wire::Result<std::size_t> len = wire::NameToText(wire_name, out);
   if (!len) return 0;
   for (std::size_t i = 0; i < *len; ++i) {
@@ -193,11 +199,11 @@ struct RewriteStage::Rule {
   Matcher query;  // name and ttl rules: what matches (and, for name, the new name)
   std::uint16_t from_code = 0, to_code = 0;
   std::uint32_t ttl_min = 0, ttl_max = 0;
-  std::optional<Matcher> reverse;           // the rule backwards, for exact and `answer auto`
-  bool reverse_targets = false;             // `answer auto`: names in RDATA too
-  std::vector<Matcher> owner_rules;         // answer name
-  std::vector<Matcher> target_rules;        // answer value
-  std::optional<Edns0Rule> edns;            // edns0
+  std::optional<Matcher> reverse;     // the rule backwards, for exact and `answer auto`
+  bool reverse_targets = false;       // `answer auto`: names in RDATA too
+  std::vector<Matcher> owner_rules;   // answer name
+  std::vector<Matcher> target_rules;  // answer value
+  std::optional<Edns0Rule> edns;      // edns0
 };
 
 RewriteStage::RewriteStage() = default;
@@ -247,7 +253,8 @@ absl::StatusOr<RewriteStage> RewriteStage::Build(const std::vector<config::Rewri
         (a.value ? r.target_rules : r.owner_rules).push_back(std::move(*m));
       }
     }
-    if (r.reverse || !r.owner_rules.empty() || !r.target_rules.empty() || c.field == RewriteField::kTtl) {
+    if (r.reverse || !r.owner_rules.empty() || !r.target_rules.empty() ||
+        c.field == RewriteField::kTtl) {
       stage.answer_rules_ |= std::uint32_t{1} << i;
     }
     stage.rules_.push_back(std::move(r));
@@ -255,14 +262,16 @@ absl::StatusOr<RewriteStage> RewriteStage::Build(const std::vector<config::Rewri
   return stage;
 }
 
-RewriteStage::QueryResult RewriteStage::RewriteQuery(std::span<std::uint8_t> message, std::size_t len,
-                                                     std::size_t qname_len, std::uint16_t qtype,
-                                                     std::uint16_t qclass, const QueryOrigin& origin) const noexcept {
+RewriteStage::QueryResult RewriteStage::RewriteQuery(std::span<std::uint8_t> message,
+                                                     std::size_t len, std::size_t qname_len,
+                                                     std::uint16_t qtype, std::uint16_t qclass,
+                                                     const QueryOrigin& origin) const noexcept {
   QueryResult result;
   result.len = len;
   result.qname_len = qname_len;
   std::array<char, wire::kMaxNameTextLen> original;
-  const std::size_t original_len = LowerText(message.subspan(wire::header::kSize, qname_len), original);
+  const std::size_t original_len =
+      LowerText(message.subspan(wire::header::kSize, qname_len), original);
   if (original_len == 0) return result;
   std::array<Text, 2> texts;
   texts[0].Append(std::string_view(original.data(), original_len));
@@ -313,7 +322,8 @@ RewriteStage::QueryResult RewriteStage::RewriteQuery(std::span<std::uint8_t> mes
     std::size_t name_len = qname_len;
     if (renamed) {
       const wire::Result<std::size_t> parsed = wire::NameFromText(texts[current].view(), name);
-      if (!parsed) return {Outcome::kFailed, result.matched, len};  // CoreDNS: "invalid name after rewrite"
+      if (!parsed)
+        return {Outcome::kFailed, result.matched, len};  // CoreDNS: "invalid name after rewrite"
       name_len = *parsed;
     } else {
       std::memcpy(name.data(), message.data() + wire::header::kSize, qname_len);
@@ -321,7 +331,8 @@ RewriteStage::QueryResult RewriteStage::RewriteQuery(std::span<std::uint8_t> mes
     // The rest of the query (type, class, the other sections) moves with the name's length.
     const std::size_t rest = len - wire::header::kSize - qname_len;
     const std::size_t new_len = wire::header::kSize + name_len + rest;
-    if (new_len > message.size() || new_len > wire::kMaxMessageSize) return {Outcome::kFailed, result.matched, len};
+    if (new_len > message.size() || new_len > wire::kMaxMessageSize)
+      return {Outcome::kFailed, result.matched, len};
     std::uint8_t* at = message.data() + wire::header::kSize;
     std::memmove(at + name_len, at + qname_len, rest);
     std::memcpy(at, name.data(), name_len);
@@ -335,19 +346,21 @@ RewriteStage::QueryResult RewriteStage::RewriteQuery(std::span<std::uint8_t> mes
     // The client's question goes back over the query (Unrewritten): what a shorter name
     // freed is not room for options.
     const std::size_t freed = qname_len > result.qname_len ? qname_len - result.qname_len : 0;
-    ApplyEdns0(edns_hits, message.first(message.size() - freed), texts[current].view(), type, origin, result);
+    ApplyEdns0(edns_hits, message.first(message.size() - freed), texts[current].view(), type,
+               origin, result);
   }
   return result;
 }
 
-void RewriteStage::ApplyEdns0(std::uint32_t hits, std::span<std::uint8_t> message, std::string_view qname,
-                              std::uint16_t qtype, const QueryOrigin& origin, QueryResult& result) const noexcept {
+void RewriteStage::ApplyEdns0(std::uint32_t hits, std::span<std::uint8_t> message,
+                              std::string_view qname, std::uint16_t qtype,
+                              const QueryOrigin& origin, QueryResult& result) const noexcept {
   std::array<std::uint8_t, kMaxEdns0Data> data;
   for (std::size_t i = 0; i < rules_.size(); ++i) {
     if ((hits & (std::uint32_t{1} << i)) == 0) continue;
     const Edns0Rule& rule = *rules_[i].edns;
-    const std::size_t data_len =
-        rule.Data(qname, qtype, origin, OptionsPresent::Find(message.first(result.len), rule.code()), data);
+    const std::size_t data_len = rule.Data(
+        qname, qtype, origin, OptionsPresent::Find(message.first(result.len), rule.code()), data);
     const wire::Result<wire::OptionEdited> edited =
         wire::EditOption(message, result.len, rule.edit(), rule.code(), {data.data(), data_len});
     // No room (or a query no longer sound): the option is left out, the query untouched
@@ -359,7 +372,8 @@ void RewriteStage::ApplyEdns0(std::uint32_t hits, std::span<std::uint8_t> messag
   }
 }
 
-std::size_t RewriteStage::MapAnswerName(bool owner, std::span<const std::uint8_t> name, std::uint32_t matched,
+std::size_t RewriteStage::MapAnswerName(bool owner, std::span<const std::uint8_t> name,
+                                        std::uint32_t matched,
                                         wire::NameStorage& out) const noexcept {
   std::array<char, wire::kMaxNameTextLen> text;
   const std::size_t text_len = LowerText(name, text);
@@ -385,7 +399,8 @@ std::size_t RewriteStage::MapAnswerName(bool owner, std::span<const std::uint8_t
   return len ? *len : 0;  // a replacement that is not a name leaves the name as it was
 }
 
-wire::Result<std::size_t> RewriteStage::RevertAnswer(std::span<const std::uint8_t> answer, std::span<std::uint8_t> out,
+wire::Result<std::size_t> RewriteStage::RevertAnswer(std::span<const std::uint8_t> answer,
+                                                     std::span<std::uint8_t> out,
                                                      const OriginalQuestion& original,
                                                      std::uint32_t matched) const noexcept {
   // An answer repeats its names (an RRset's owners): the last one mapped is remembered.
@@ -410,11 +425,13 @@ wire::Result<std::size_t> RewriteStage::RevertAnswer(std::span<const std::uint8_
       std::memcpy(out_name.data(), x.original->qname.data(), x.original->qname_len);
       return x.original->qname_len;
     }
-    if (x.last_len == name.size() && x.last_role == role && std::memcmp(x.last_in.data(), name.data(), name.size()) == 0) {
+    if (x.last_len == name.size() && x.last_role == role &&
+        std::memcmp(x.last_in.data(), name.data(), name.size()) == 0) {
       std::memcpy(out_name.data(), x.last_out.data(), x.last_out_len);
       return x.last_out_len;
     }
-    const std::size_t mapped = x.stage->MapAnswerName(role == wire::NameRole::kOwner, name, x.matched, out_name);
+    const std::size_t mapped =
+        x.stage->MapAnswerName(role == wire::NameRole::kOwner, name, x.matched, out_name);
     x.last_role = role;
     x.last_len = name.size();
     std::memcpy(x.last_in.data(), name.data(), name.size());

@@ -83,12 +83,15 @@ class RewriteStage {
   // octets may be used), whose question is `qname`, `qtype`, `qclass` at offset 12, from
   // `origin` (edns0 rules read its address).
   QueryResult RewriteQuery(std::span<std::uint8_t> message, std::size_t len, std::size_t qname_len,
-                           std::uint16_t qtype, std::uint16_t qclass, const QueryOrigin& origin = {}) const noexcept;
+                           std::uint16_t qtype, std::uint16_t qclass,
+                           const QueryOrigin& origin = {}) const noexcept;
 
   // `answer` re-encoded into `out` for the client: `original`'s question, and the answer
   // rules of the `matched` rules. Errors: wire::RewriteNames's.
-  wire::Result<std::size_t> RevertAnswer(std::span<const std::uint8_t> answer, std::span<std::uint8_t> out,
-                                         const OriginalQuestion& original, std::uint32_t matched) const noexcept;
+  wire::Result<std::size_t> RevertAnswer(std::span<const std::uint8_t> answer,
+                                         std::span<std::uint8_t> out,
+                                         const OriginalQuestion& original,
+                                         std::uint32_t matched) const noexcept;
 
   // Whether the answer to a query whose rules were `matched` needs re-encoding beyond its
   // question (names or TTLs).
@@ -109,8 +112,9 @@ class RewriteStage {
                             wire::NameStorage& out) const noexcept;
   // The edns0 rules `hits` (one bit each) applied to the query in message[0, result.len)
   // after the question's edit; an option with no room is left out.
-  void ApplyEdns0(std::uint32_t hits, std::span<std::uint8_t> message, std::string_view qname, std::uint16_t qtype,
-                  const QueryOrigin& origin, QueryResult& result) const noexcept;
+  void ApplyEdns0(std::uint32_t hits, std::span<std::uint8_t> message, std::string_view qname,
+                  std::uint16_t qtype, const QueryOrigin& origin,
+                  QueryResult& result) const noexcept;
   std::vector<Rule> rules_;
   std::uint32_t answer_rules_ = 0;  // rules with something to do to answers
   bool has_edns0_ = false;

@@ -7,8 +7,8 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "core/pipeline/regex_groups.h"
 #include "core/config/template_text.h"
+#include "core/pipeline/regex_groups.h"
 #include "core/zone_name.h"
 #include "re2/re2.h"
 #include "wire/bytes.h"
@@ -20,9 +20,9 @@
 namespace ringdns::core {
 namespace {
 
-constexpr std::uint16_t kAny = 255;              // class and type ANY
-constexpr std::size_t kMaxRecordText = 4096;     // one rendered record's text
-constexpr std::size_t kMaxOpt = 512;             // our OPT with an EDE and its reason
+constexpr std::uint16_t kAny = 255;           // class and type ANY
+constexpr std::size_t kMaxRecordText = 4096;  // one rendered record's text
+constexpr std::size_t kMaxOpt = 512;          // our OPT with an EDE and its reason
 enum Section : std::size_t { kAnswer, kAuthority, kAdditional, kSections };
 
 // RE2 (Debian 12's) finds a match with its DFA, then the groups: in place for a one-pass
@@ -55,7 +55,8 @@ struct OneTemplate {
 int LongestZone(const std::vector<WireZone>& zones, std::span<const std::uint8_t> name) noexcept {
   int best = -1;
   for (std::size_t i = 0; i < zones.size(); ++i) {
-    if (InZone(name, zones[i].view()) && (best < 0 || zones[i].len > zones[static_cast<std::size_t>(best)].len)) {
+    if (InZone(name, zones[i].view()) &&
+        (best < 0 || zones[i].len > zones[static_cast<std::size_t>(best)].len)) {
       best = static_cast<int>(i);
     }
   }
@@ -81,7 +82,8 @@ std::string_view RemoteText(const sockaddr* client, std::span<char> out) noexcep
       family = AF_INET6;
     }
   }
-  if (address == nullptr || ::inet_ntop(family, address, out.data(), static_cast<socklen_t>(out.size())) == nullptr) {
+  if (address == nullptr ||
+      ::inet_ntop(family, address, out.data(), static_cast<socklen_t>(out.size())) == nullptr) {
     return {};
   }
   return {out.data(), std::strlen(out.data())};
@@ -94,7 +96,8 @@ Verdict Answered(QueryContext& ctx, std::size_t len) noexcept {
 
 // An answer of `rcode` alone (NXDOMAIN where no regex matched, SERVFAIL).
 Verdict ErrorAnswer(QueryContext& ctx, std::uint16_t rcode) noexcept {
-  const wire::Result<std::size_t> len = wire::BuildErrorAnswer(ctx.message, ctx.query, {rcode}, ctx.room);
+  const wire::Result<std::size_t> len =
+      wire::BuildErrorAnswer(ctx.message, ctx.query, {rcode}, ctx.room);
   return len ? Answered(ctx, *len) : Verdict::kNext;  // cannot fail: a question fits any room
 }
 
@@ -106,9 +109,12 @@ Verdict Failed(QueryContext& ctx) noexcept {
 // Writes `t`'s answer for `data` into ctx.room: header, question, the rendered records
 // section by section, then the OPT (with the EDE).
 Verdict Respond(const OneTemplate& t, const TemplateData& data, QueryContext& ctx) noexcept {
-  if (t.rcode == wire::rcode::kServFail) return ErrorAnswer(ctx, wire::rcode::kServFail);  // as CoreDNS: no records
+  if (t.rcode == wire::rcode::kServFail)
+    return ErrorAnswer(ctx, wire::rcode::kServFail);  // as CoreDNS: no records
   const wire::QueryView& q = ctx.query;
-  wire::ErrorAnswer header{.rcode = t.rcode, .has_extended_error = t.has_ede, .extended_error = t.ede,
+  wire::ErrorAnswer header{.rcode = t.rcode,
+                           .has_extended_error = t.has_ede,
+                           .extended_error = t.ede,
                            .extended_error_text = t.ede_reason};
   const wire::Result<std::size_t> base = wire::BuildErrorAnswer(ctx.message, q, header, ctx.room);
   if (!base) return Failed(ctx);
@@ -143,10 +149,11 @@ Verdict Respond(const OneTemplate& t, const TemplateData& data, QueryContext& ct
   std::uint8_t* h = ctx.room.data();
   wire::StoreU16(h + wire::header::kAnCount, counts[kAnswer]);
   wire::StoreU16(h + wire::header::kNsCount, counts[kAuthority]);
-  wire::StoreU16(h + wire::header::kArCount, static_cast<std::uint16_t>(counts[kAdditional] + (opt_len > 0 ? 1 : 0)));
+  wire::StoreU16(h + wire::header::kArCount,
+                 static_cast<std::uint16_t>(counts[kAdditional] + (opt_len > 0 ? 1 : 0)));
   wire::StoreU16(h + wire::header::kFlags,
-                 static_cast<std::uint16_t>(wire::LoadU16(h + wire::header::kFlags) | wire::flag::kAa |
-                                            (cut ? wire::flag::kTc : 0)));
+                 static_cast<std::uint16_t>(wire::LoadU16(h + wire::header::kFlags) |
+                                            wire::flag::kAa | (cut ? wire::flag::kTc : 0)));
   ++ctx.counters.template_answers;
   return Answered(ctx, pos + opt_len);
 }
@@ -195,17 +202,20 @@ absl::StatusOr<TemplateStage> TemplateStage::Build(const std::vector<config::Tem
       options.set_log_errors(false);
       Regex& r = t.regexes.emplace_back();
       r.re = std::make_unique<RE2>(pattern, options);
-      if (!r.re->ok()) return error(absl::StrCat("could not parse regex '", pattern, "': ", r.re->error()));
+      if (!r.re->ok())
+        return error(absl::StrCat("could not parse regex '", pattern, "': ", r.re->error()));
       if (!numbered) {
         auto named_only = std::make_unique<RE2>(WithoutUnnamedGroups(pattern), options);
-        if (named_only->ok() &&
-            named_only->NumberOfCapturingGroups() == static_cast<int>(r.re->NamedCapturingGroups().size())) {
+        if (named_only->ok() && named_only->NumberOfCapturingGroups() ==
+                                    static_cast<int>(r.re->NamedCapturingGroups().size())) {
           r.re = std::move(named_only);
         }
       }
       r.group_count = r.re->NumberOfCapturingGroups();
-      if (r.group_count > kMaxTemplateGroups) return error(absl::StrCat("regex '", pattern, "' has too many groups"));
-      for (const auto& [name, index] : r.re->NamedCapturingGroups()) r.groups.emplace_back(name, index);
+      if (r.group_count > kMaxTemplateGroups)
+        return error(absl::StrCat("regex '", pattern, "' has too many groups"));
+      for (const auto& [name, index] : r.re->NamedCapturingGroups())
+        r.groups.emplace_back(name, index);
       t.patterns.push_back(pattern);
     }
     t.rcode = ct.rcode;
@@ -236,7 +246,8 @@ Verdict TemplateStage::OnQuery(QueryContext& ctx) const noexcept {
   if (!name_len) return Verdict::kNext;  // cannot happen: kMaxNameTextLen holds any name
   const std::string_view text(name_text.data(), *name_len);
   std::array<char, INET6_ADDRSTRLEN> remote_text{};
-  const std::string_view remote = c.uses_remote ? RemoteText(ctx.client, remote_text) : std::string_view();
+  const std::string_view remote =
+      c.uses_remote ? RemoteText(ctx.client, remote_text) : std::string_view();
   wire::MnemonicBuffer class_buffer, type_buffer;
   for (const OneTemplate& t : c.templates) {
     const int zone = LongestZone(t.zones, name);
@@ -256,17 +267,20 @@ Verdict TemplateStage::OnQuery(QueryContext& ctx) const noexcept {
       for (std::size_t i = 0; i < t.regexes.size() && hit == nullptr; ++i) {
         const Regex& r = t.regexes[i];
         std::array<re2::StringPiece, kMaxTemplateGroups + 1> pieces;
-        if (!r.re->Match(re2::StringPiece(text.data(), text.size()), 0, text.size(), RE2::UNANCHORED, pieces.data(),
-                         r.group_count + 1)) {
+        if (!r.re->Match(re2::StringPiece(text.data(), text.size()), 0, text.size(),
+                         RE2::UNANCHORED, pieces.data(), r.group_count + 1)) {
           continue;
         }
         hit = &r;
         pattern = t.patterns[i];
         match_count = static_cast<std::size_t>(r.group_count) + 1;
-        for (std::size_t g = 0; g < match_count; ++g) match[g] = std::string_view(pieces[g].data(), pieces[g].size());
+        for (std::size_t g = 0; g < match_count; ++g)
+          match[g] = std::string_view(pieces[g].data(), pieces[g].size());
       }
       if (hit == nullptr) {
-        if (t.fallthrough && (t.fallthrough_zones.empty() || LongestZone(t.fallthrough_zones, name) >= 0)) continue;
+        if (t.fallthrough &&
+            (t.fallthrough_zones.empty() || LongestZone(t.fallthrough_zones, name) >= 0))
+          continue;
         ++ctx.counters.template_answers;
         return ErrorAnswer(ctx, wire::rcode::kNxDomain);
       }

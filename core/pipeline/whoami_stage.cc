@@ -42,13 +42,18 @@ Verdict WhoamiStage::OnQuery(QueryContext& ctx) const noexcept {
   // SRV RDATA: priority 0, weight 0, the port, target the root.
   std::array<std::uint8_t, 7> srv{};
   std::memcpy(srv.data() + 4, &port_be, 2);
-  const std::span<const std::uint8_t> label = ctx.tcp ? std::span<const std::uint8_t>(kTcpLabel) : kUdpLabel;
+  const std::span<const std::uint8_t> label =
+      ctx.tcp ? std::span<const std::uint8_t>(kTcpLabel) : kUdpLabel;
   const wire::LocalRecord extra[] = {
       {.type = address_len == 4 ? wire::rrtype::kA : wire::rrtype::kAaaa,
        .ttl = 0,
        .rdata = {address.data(), address_len},
        .rclass = ctx.query.qclass},
-      {.type = wire::rrtype::kSrv, .ttl = 0, .rdata = srv, .rclass = ctx.query.qclass, .owner_labels = label},
+      {.type = wire::rrtype::kSrv,
+       .ttl = 0,
+       .rdata = srv,
+       .rclass = ctx.query.qclass,
+       .owner_labels = label},
   };
   // `_udp.` before a name of 251 octets or more would pass 255: the SRV is left out then.
   const std::size_t records = ctx.query.qname_len + sizeof(kUdpLabel) <= wire::kMaxNameLen ? 2 : 1;

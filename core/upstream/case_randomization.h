@@ -46,9 +46,9 @@ class CaseRandomization {
   // can answer, and say whether the upstream falls back now.
   enum class Fold {
     kAskAgain,
-    kAskOverTcp,               // the upstream was plain already
-    kAskOverTcpFellBack,       // the upstream falls back now (log it)
-    kAskOverTcpStillTrusted    // the upstream echoed lately: it keeps 0x20
+    kAskOverTcp,             // the upstream was plain already
+    kAskOverTcpFellBack,     // the upstream falls back now (log it)
+    kAskOverTcpStillTrusted  // the upstream echoed lately: it keeps 0x20
   };
 
   // `upstreams`: how many global upstream ids the routes have. `enabled` false: plain
@@ -65,7 +65,8 @@ class CaseRandomization {
   // at most once a second, so shards answering from it do not fight over the line.
   void Echoed(std::uint32_t upstream, std::int64_t now_ms) noexcept {
     std::atomic<std::int64_t>& at = entries_[upstream].echoed_at_ms;
-    if (now_ms - at.load(std::memory_order_relaxed) >= kEchoResolutionMs) at.store(now_ms, std::memory_order_relaxed);
+    if (now_ms - at.load(std::memory_order_relaxed) >= kEchoResolutionMs)
+      at.store(now_ms, std::memory_order_relaxed);
   }
 
   // `upstream`'s answer to the query whose folds are `folds` folded the spelling.
@@ -74,17 +75,22 @@ class CaseRandomization {
     if (++folds.count < kFoldsToFallBack) return Fold::kAskAgain;
     Entry& e = entries_[upstream];
     if (!Randomizes(upstream, now_ms)) return Fold::kAskOverTcp;
-    if (now_ms - e.echoed_at_ms.load(std::memory_order_relaxed) < kTrustEchoMs) return Fold::kAskOverTcpStillTrusted;
+    if (now_ms - e.echoed_at_ms.load(std::memory_order_relaxed) < kTrustEchoMs)
+      return Fold::kAskOverTcpStillTrusted;
     // Two shards may decide at once: only the one that ends 0x20 says so.
-    const std::int64_t was = e.plain_until_ms.exchange(now_ms + kPlainForMs, std::memory_order_relaxed);
+    const std::int64_t was =
+        e.plain_until_ms.exchange(now_ms + kPlainForMs, std::memory_order_relaxed);
     return now_ms >= was ? Fold::kAskOverTcpFellBack : Fold::kAskOverTcp;
   }
 
   // A reload carries what the old table knew of an upstream that stays.
-  void CarryFrom(const CaseRandomization& old, std::uint32_t old_upstream, std::uint32_t upstream) noexcept {
+  void CarryFrom(const CaseRandomization& old, std::uint32_t old_upstream,
+                 std::uint32_t upstream) noexcept {
     const Entry& from = old.entries_[old_upstream];
-    entries_[upstream].plain_until_ms.store(from.plain_until_ms.load(std::memory_order_relaxed), std::memory_order_relaxed);
-    entries_[upstream].echoed_at_ms.store(from.echoed_at_ms.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    entries_[upstream].plain_until_ms.store(from.plain_until_ms.load(std::memory_order_relaxed),
+                                            std::memory_order_relaxed);
+    entries_[upstream].echoed_at_ms.store(from.echoed_at_ms.load(std::memory_order_relaxed),
+                                          std::memory_order_relaxed);
   }
 
   bool enabled() const noexcept { return enabled_; }

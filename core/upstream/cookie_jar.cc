@@ -18,7 +18,8 @@ CookieJar::Verdict CookieJar::Judge(std::uint32_t upstream, const wire::FoundCoo
                                     std::int64_t now_ms) noexcept {
   Entry& e = entries_[upstream];
   using Status = wire::FoundCookie::Status;
-  const bool ours = found.status == Status::kOk && std::equal(found.client.begin(), found.client.end(), e.client);
+  const bool ours =
+      found.status == Status::kOk && std::equal(found.client.begin(), found.client.end(), e.client);
   if (!ours) {
     if (found.status == Status::kNone && e.server_len == 0) return Verdict::kAccept;
     // Answers with our cookie in between do not excuse misses: an upstream that only
@@ -37,8 +38,8 @@ CookieJar::Verdict CookieJar::Judge(std::uint32_t upstream, const wire::FoundCoo
   // none keeps the one it last sent, should it come back to it.
   if (!found.server.empty() &&
       !(found.server.size() == e.server_len &&
-        std::equal(found.server.begin(), found.server.end(), e.option + wire::edns::kOptionHeaderSize +
-                                                                 wire::cookie::kClientSize))) {
+        std::equal(found.server.begin(), found.server.end(),
+                   e.option + wire::edns::kOptionHeaderSize + wire::cookie::kClientSize))) {
     Encode(e, found.server);
   }
   return Verdict::kAccept;
@@ -46,8 +47,8 @@ CookieJar::Verdict CookieJar::Judge(std::uint32_t upstream, const wire::FoundCoo
 
 void CookieJar::Encode(Entry& e, std::span<const std::uint8_t> server) noexcept {
   e.server_len = static_cast<std::uint8_t>(server.size());
-  e.option_len = static_cast<std::uint8_t>(
-      wire::WriteCookieOption(std::span<const std::uint8_t, wire::cookie::kClientSize>(e.client), server, e.option));
+  e.option_len = static_cast<std::uint8_t>(wire::WriteCookieOption(
+      std::span<const std::uint8_t, wire::cookie::kClientSize>(e.client), server, e.option));
 }
 
 }  // namespace ringdns::core

@@ -9,9 +9,9 @@
 // An upstream whose answers come kMissesToForget times within kMissWindowMs without our
 // cookie (replaced by a server without cookies, a cache in front of it that keeps
 // another client's cookie or returns none, a pool that mixes servers with and without)
-// is given up: no cookie is sent to it or expected from it again (until a reload). Each such answer already matched port, ID and 0x20
-// spelling, and its query is asked again over TCP (the shard's part), so clients are
-// answered meanwhile. Shard-local: no locks, no atomics.
+// is given up: no cookie is sent to it or expected from it again (until a reload). Each such answer
+// already matched port, ID and 0x20 spelling, and its query is asked again over TCP (the shard's
+// part), so clients are answered meanwhile. Shard-local: no locks, no atomics.
 #pragma once
 
 #include <cstddef>
@@ -50,7 +50,8 @@ class CookieJar {
 
   // Judges the cookie of an answer from `upstream` to a query that carried Option(), and
   // learns the server cookie it returns.
-  Verdict Judge(std::uint32_t upstream, const wire::FoundCookie& found, std::int64_t now_ms) noexcept;
+  Verdict Judge(std::uint32_t upstream, const wire::FoundCookie& found,
+                std::int64_t now_ms) noexcept;
 
   // Whether `upstream` has returned a server cookie.
   bool Knows(std::uint32_t upstream) const noexcept { return entries_[upstream].server_len != 0; }

@@ -17,8 +17,9 @@ std::size_t OutgoingQuery::size() const noexcept {
   return total;
 }
 
-OutgoingQuery LayOutQuery(std::span<std::uint8_t> query, std::size_t qname_len, std::uint16_t opt_rdata,
-                          std::span<const std::uint8_t> spelled, std::span<const std::uint8_t> cookie,
+OutgoingQuery LayOutQuery(std::span<std::uint8_t> query, std::size_t qname_len,
+                          std::uint16_t opt_rdata, std::span<const std::uint8_t> spelled,
+                          std::span<const std::uint8_t> cookie,
                           std::span<std::uint8_t, kOutgoingScratchSize> scratch) noexcept {
   OutgoingQuery out;
   if (opt_rdata == kOptNotLast) cookie = {};
@@ -30,8 +31,9 @@ OutgoingQuery LayOutQuery(std::span<std::uint8_t> query, std::size_t qname_len, 
   std::uint8_t* tail = scratch.data() + wire::header::kSize;
   if (!cookie.empty() && opt_rdata == kNoOpt) {
     std::memcpy(scratch.data(), query.data(), wire::header::kSize);
-    wire::StoreU16(scratch.data() + wire::header::kArCount,
-                   static_cast<std::uint16_t>(wire::LoadU16(query.data() + wire::header::kArCount) + 1));
+    wire::StoreU16(
+        scratch.data() + wire::header::kArCount,
+        static_cast<std::uint16_t>(wire::LoadU16(query.data() + wire::header::kArCount) + 1));
     header = scratch.data();
   }
   const std::size_t name_end = wire::header::kSize + qname_len;

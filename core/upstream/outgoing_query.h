@@ -20,8 +20,9 @@
 namespace ringdns::core {
 
 // Where a query's OPT is, as far as adding a COOKIE goes.
-inline constexpr std::uint16_t kNoOpt = 0;            // none, nor any other additional record: one is added
-inline constexpr std::uint16_t kOptNotLast = 0xffff;  // other additional records (a TSIG): no COOKIE is added
+inline constexpr std::uint16_t kNoOpt = 0;  // none, nor any other additional record: one is added
+inline constexpr std::uint16_t kOptNotLast =
+    0xffff;  // other additional records (a TSIG): no COOKIE is added
 
 // What LayOutQuery writes besides the client's bytes: a copy of the header (ARCOUNT one
 // more) and the OPT's new RDLENGTH or a whole OPT, with the COOKIE.
@@ -38,8 +39,9 @@ struct OutgoingQuery {
 // its OPT's RDATA when the OPT is the last record (else kNoOpt or kOptNotLast). `spelled`
 // replaces the name when not empty; `cookie` (a whole option) is added when not empty and
 // opt_rdata is not kOptNotLast. `scratch` must outlive the send.
-OutgoingQuery LayOutQuery(std::span<std::uint8_t> query, std::size_t qname_len, std::uint16_t opt_rdata,
-                          std::span<const std::uint8_t> spelled, std::span<const std::uint8_t> cookie,
+OutgoingQuery LayOutQuery(std::span<std::uint8_t> query, std::size_t qname_len,
+                          std::uint16_t opt_rdata, std::span<const std::uint8_t> spelled,
+                          std::span<const std::uint8_t> cookie,
                           std::span<std::uint8_t, kOutgoingScratchSize> scratch) noexcept;
 
 }  // namespace ringdns::core

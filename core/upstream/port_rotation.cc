@@ -14,7 +14,8 @@ PortRotation::PortRotation(std::vector<std::uint8_t> family_of, std::int64_t lif
   for (const std::uint8_t f : family_of_) ++sockets_in_[f];
   retiring_.reserve(family_of_.size());
   if (lifetime_ms > 0 && !family_of_.empty()) {
-    period_ms_ = std::max<std::int64_t>(1, lifetime_ms / static_cast<std::int64_t>(family_of_.size()));
+    period_ms_ =
+        std::max<std::int64_t>(1, lifetime_ms / static_cast<std::int64_t>(family_of_.size()));
   }
 }
 

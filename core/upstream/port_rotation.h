@@ -32,7 +32,8 @@ class PortRotation {
   PortRotation() = default;
   // `family_of`: per socket, its address family's index (0 or 1). `lifetime_ms` <= 0:
   // no rotation.
-  PortRotation(std::vector<std::uint8_t> family_of, std::int64_t lifetime_ms, std::int64_t retire_for_ms);
+  PortRotation(std::vector<std::uint8_t> family_of, std::int64_t lifetime_ms,
+               std::int64_t retire_for_ms);
 
   // Whether `socket` takes new queries.
   bool Serving(std::uint32_t socket) const noexcept { return retiring_since_[socket] == 0; }

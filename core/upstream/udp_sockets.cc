@@ -22,7 +22,8 @@ absl::Status UpstreamUdpSockets::Open(const Options& options) {
     const int f = layout::FamilyIndex(family);
     if (!options.families[f]) continue;
     for (std::uint32_t i = 0; i < options.per_family; ++i) {
-      absl::StatusOr<ring::UniqueFd> fd = OpenUpstreamSocket(family, SourceFor(family), receive_buffer_);
+      absl::StatusOr<ring::UniqueFd> fd =
+          OpenUpstreamSocket(family, SourceFor(family), receive_buffer_);
       if (!fd.ok()) return fd.status();
       by_family_[f].push_back(static_cast<std::uint16_t>(sockets_.size()));
       family_of.push_back(static_cast<std::uint8_t>(f));
@@ -49,8 +50,10 @@ std::uint16_t UpstreamUdpSockets::Pick(int family, RandomPool& random) const noe
   // retiring run, the next to retire).
   const auto n = static_cast<std::uint32_t>(sockets.size());
   std::uint32_t k = random.Below(n);
-  for (int draws = 1; draws < kMaxSocketDraws && !rotation_.Serving(sockets[k]); ++draws) k = random.Below(n);
-  for (std::uint32_t tries = 1; tries < n && !rotation_.Serving(sockets[k]); ++tries) k = (k + 1) % n;
+  for (int draws = 1; draws < kMaxSocketDraws && !rotation_.Serving(sockets[k]); ++draws)
+    k = random.Below(n);
+  for (std::uint32_t tries = 1; tries < n && !rotation_.Serving(sockets[k]); ++tries)
+    k = (k + 1) % n;
   return sockets[k];
 }
 
@@ -77,9 +80,11 @@ void UpstreamUdpSockets::Rearm() {
 void UpstreamUdpSockets::Rotate(std::int64_t now) {
   rotation_.Tick(now, [&](std::uint32_t index) {
     Socket& s = sockets_[index];
-    absl::StatusOr<ring::UniqueFd> fd = OpenUpstreamSocket(s.family, SourceFor(s.family), receive_buffer_);
+    absl::StatusOr<ring::UniqueFd> fd =
+        OpenUpstreamSocket(s.family, SourceFor(s.family), receive_buffer_);
     if (!fd.ok()) {
-      ++counters_.upstream_socket_rotation_failures;  // no descriptor or port to spare: the old port serves on
+      ++counters_.upstream_socket_rotation_failures;  // no descriptor or port to spare: the old
+                                                      // port serves on
       return PortRotation::Step::kKeep;
     }
     s.replacement = std::move(*fd);
@@ -87,7 +92,8 @@ void UpstreamUdpSockets::Rotate(std::int64_t now) {
       SwapInReplacement(s);  // no receive to end: at once
       return PortRotation::Step::kReplaced;
     }
-    if (!ring_.Cancel(ring::UserData{ops_.receive, 0, index, 0}, ring::UserData{ops_.cancel, 0, 0, 0})) {
+    if (!ring_.Cancel(ring::UserData{ops_.receive, 0, index, 0},
+                      ring::UserData{ops_.cancel, 0, 0, 0})) {
       s.replacement.Reset();  // no submission room: try again on a later turn
       return PortRotation::Step::kLater;
     }

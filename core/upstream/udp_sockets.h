@@ -36,7 +36,8 @@ class UpstreamUdpSockets {
     std::uint8_t cancel = 0;
   };
   // Answers are received into `answers` (its group). Counters: rotations and failures.
-  UpstreamUdpSockets(ring::Ring& ring, ring::ProvidedBufferRing& answers, ShardCounters& counters, Ops ops)
+  UpstreamUdpSockets(ring::Ring& ring, ring::ProvidedBufferRing& answers, ShardCounters& counters,
+                     Ops ops)
       : ring_(ring), answers_(answers), counters_(counters), ops_(ops) {}
 
   struct Options {

@@ -58,18 +58,41 @@ struct CompileError {
 enum class Type : std::uint8_t { kBool, kInt, kString };
 
 enum class Fn : std::uint8_t {
-  kName, kType, kClass, kClientIp, kServerIp, kPort, kServerPort, kProto, kBufsize,
-  kDo, kSize, kOpcode, kId, kInCidr,
+  kName,
+  kType,
+  kClass,
+  kClientIp,
+  kServerIp,
+  kPort,
+  kServerPort,
+  kProto,
+  kBufsize,
+  kDo,
+  kSize,
+  kOpcode,
+  kId,
+  kInCidr,
 };
 
 enum class Op : std::uint8_t {
-  kBool, kInt, kString,  // literals
-  kCall,                 // a DNS function (no arguments) or incidr (a, b)
-  kNot, kAnd, kOr,
-  kEq, kNe, kLt, kLe, kGt, kGe,
+  kBool,
+  kInt,
+  kString,  // literals
+  kCall,    // a DNS function (no arguments) or incidr (a, b)
+  kNot,
+  kAnd,
+  kOr,
+  kEq,
+  kNe,
+  kLt,
+  kLe,
+  kGt,
+  kGe,
   kIn,       // a in list[first, first + count)
   kMatches,  // a matches regexes[index]
-  kContains, kStartsWith, kEndsWith,  // string a holds, starts or ends with string b
+  kContains,
+  kStartsWith,
+  kEndsWith,  // string a holds, starts or ends with string b
 };
 
 // One node of the compiled expression. Children come before their parent.
@@ -77,12 +100,12 @@ struct Node {
   Op op = Op::kBool;
   Type type = Type::kBool;
   Fn fn = Fn::kName;
-  bool negate = false;       // `not in`, `not matches`
-  std::uint32_t a = 0;       // first operand (node index)
-  std::uint32_t b = 0;       // second operand (node index)
-  std::int64_t number = 0;   // kInt literal, kBool literal (0/1)
-  std::uint32_t first = 0;   // kString: offset into text; kIn: first list node; kMatches: regex
-  std::uint32_t count = 0;   // kString: length; kIn: list length
+  bool negate = false;      // `not in`, `not matches`
+  std::uint32_t a = 0;      // first operand (node index)
+  std::uint32_t b = 0;      // second operand (node index)
+  std::int64_t number = 0;  // kInt literal, kBool literal (0/1)
+  std::uint32_t first = 0;  // kString: offset into text; kIn: first list node; kMatches: regex
+  std::uint32_t count = 0;  // kString: length; kIn: list length
   // incidr with a literal CIDR: the prefix, checked when compiled.
   bool cidr_literal = false;
   int cidr_family = 0;

@@ -25,13 +25,17 @@ std::string_view AddressText(const sockaddr* sa, std::array<char, 64>& out) noex
   if (sa == nullptr) return {};
   if (sa->sa_family == AF_INET) {
     const auto* in = reinterpret_cast<const sockaddr_in*>(sa);
-    if (inet_ntop(AF_INET, &in->sin_addr, out.data(), static_cast<socklen_t>(out.size())) == nullptr) return {};
+    if (inet_ntop(AF_INET, &in->sin_addr, out.data(), static_cast<socklen_t>(out.size())) ==
+        nullptr)
+      return {};
     return std::string_view(out.data());
   }
   if (sa->sa_family == AF_INET6) {
     const auto* in6 = reinterpret_cast<const sockaddr_in6*>(sa);
     out[0] = '[';
-    if (inet_ntop(AF_INET6, &in6->sin6_addr, out.data() + 1, static_cast<socklen_t>(out.size() - 2)) == nullptr) return {};
+    if (inet_ntop(AF_INET6, &in6->sin6_addr, out.data() + 1,
+                  static_cast<socklen_t>(out.size() - 2)) == nullptr)
+      return {};
     const std::size_t n = std::strlen(out.data());
     out[n] = ']';
     return std::string_view(out.data(), n + 1);
@@ -59,7 +63,8 @@ std::string_view PortText(std::uint16_t port, std::array<char, 8>& out) noexcept
 
 // The address in `text` (IPv6 possibly in brackets) as family and bytes.
 bool ParseAddress(std::string_view text, int& family, std::uint8_t (&bytes)[16]) noexcept {
-  if (text.size() >= 2 && text.front() == '[' && text.back() == ']') text = text.substr(1, text.size() - 2);
+  if (text.size() >= 2 && text.front() == '[' && text.back() == ']')
+    text = text.substr(1, text.size() - 2);
   char z[64];
   if (text.empty() || text.size() >= sizeof(z)) return false;
   std::memcpy(z, text.data(), text.size());
@@ -96,18 +101,12 @@ class Evaluator {
     const Node& n = p_.nodes_[index];
     switch (n.op) {
       case Op::kBool:
-      case Op::kInt:
-        return {n.number, {}};
-      case Op::kString:
-        return {0, std::string_view(p_.text_).substr(n.first, n.count)};
-      case Op::kCall:
-        return Call(n);
-      case Op::kNot:
-        return Bool(Eval(n.a).number == 0);
-      case Op::kAnd:
-        return Bool(Eval(n.a).number != 0 && Eval(n.b).number != 0);
-      case Op::kOr:
-        return Bool(Eval(n.a).number != 0 || Eval(n.b).number != 0);
+      case Op::kInt: return {n.number, {}};
+      case Op::kString: return {0, std::string_view(p_.text_).substr(n.first, n.count)};
+      case Op::kCall: return Call(n);
+      case Op::kNot: return Bool(Eval(n.a).number == 0);
+      case Op::kAnd: return Bool(Eval(n.a).number != 0 && Eval(n.b).number != 0);
+      case Op::kOr: return Bool(Eval(n.a).number != 0 || Eval(n.b).number != 0);
       case Op::kEq:
       case Op::kNe: {
         const bool eq = Equal(p_.nodes_[n.a].type, Eval(n.a), Eval(n.b));
@@ -121,15 +120,18 @@ class Evaluator {
         const Type t = p_.nodes_[n.a].type;
         const Value v = Eval(n.a);
         bool found = false;
-        for (std::uint32_t i = 0; i < n.count && !found; ++i) found = Equal(t, v, Eval(n.first + i));
+        for (std::uint32_t i = 0; i < n.count && !found; ++i)
+          found = Equal(t, v, Eval(n.first + i));
         return Bool(found != n.negate);
       }
-      case Op::kContains: return Bool(Eval(n.a).text.find(Eval(n.b).text) != std::string_view::npos);
+      case Op::kContains:
+        return Bool(Eval(n.a).text.find(Eval(n.b).text) != std::string_view::npos);
       case Op::kStartsWith: return Bool(Eval(n.a).text.starts_with(Eval(n.b).text));
       case Op::kEndsWith: return Bool(Eval(n.a).text.ends_with(Eval(n.b).text));
       case Op::kMatches: {
         const Value v = Eval(n.a);
-        const bool m = re2::RE2::PartialMatch(re2::StringPiece(v.text.data(), v.text.size()), *p_.regexes_[n.first]);
+        const bool m = re2::RE2::PartialMatch(re2::StringPiece(v.text.data(), v.text.size()),
+                                              *p_.regexes_[n.first]);
         return Bool(m != n.negate);
       }
     }
@@ -148,7 +150,8 @@ class Evaluator {
         const wire::Result<std::size_t> len = wire::NameToText(r_.qname, name_);
         if (!len) return {};
         // CoreDNS's name() is lower case.
-        for (std::size_t i = 0; i < *len; ++i) name_[i] = static_cast<char>(wire::ToLowerAscii(static_cast<std::uint8_t>(name_[i])));
+        for (std::size_t i = 0; i < *len; ++i)
+          name_[i] = static_cast<char>(wire::ToLowerAscii(static_cast<std::uint8_t>(name_[i])));
         return {0, std::string_view(name_.data(), *len)};
       }
       case Fn::kType: return {0, wire::TypeName(r_.qtype, type_)};
@@ -191,7 +194,8 @@ class Evaluator {
     } else if (!ParseAddress(Eval(n.a).text, family, bytes)) {
       return false;
     }
-    if (n.cidr_literal) return PrefixContains(n.cidr_family, n.cidr_bytes, n.cidr_length, family, bytes);
+    if (n.cidr_literal)
+      return PrefixContains(n.cidr_family, n.cidr_bytes, n.cidr_length, family, bytes);
     // A CIDR computed at run time (rare): parsed here, and false when it is not one.
     const std::string_view cidr = Eval(n.b).text;
     const std::size_t slash = cidr.find('/');

@@ -20,7 +20,9 @@ void Lexer::Fail(int column, std::string message) {
 }
 
 void Lexer::Next() {
-  while (pos_ < src_.size() && (src_[pos_] == ' ' || src_[pos_] == '\t' || src_[pos_] == '\n' || src_[pos_] == '\r')) ++pos_;
+  while (pos_ < src_.size() &&
+         (src_[pos_] == ' ' || src_[pos_] == '\t' || src_[pos_] == '\n' || src_[pos_] == '\r'))
+    ++pos_;
   tok_ = Token{};
   tok_.column = static_cast<int>(pos_) + 1;
   if (pos_ >= src_.size()) return;
@@ -31,7 +33,8 @@ void Lexer::Next() {
     tok_.kind = Tok::kIdent;
     tok_.text = src_.substr(start, pos_ - start);
     // Word operators are operators.
-    static constexpr absl::string_view kWords[] = {"and", "or", "not", "in", "matches", "contains", "startsWith", "endsWith"};
+    static constexpr absl::string_view kWords[] = {"and",     "or",       "not",        "in",
+                                                   "matches", "contains", "startsWith", "endsWith"};
     for (absl::string_view w : kWords) {
       if (tok_.text == w) tok_.kind = Tok::kOp;
     }
@@ -63,16 +66,21 @@ void Lexer::Next() {
           case 'n': ch = '\n'; break;
           case 't': ch = '\t'; break;
           case 'r': ch = '\r'; break;
-          case '\\': case '\'': case '"': ch = e; break;
+          case '\\':
+          case '\'':
+          case '"': ch = e; break;
           default:
-            Fail(static_cast<int>(pos_) - 1, absl::StrCat("unknown escape '\\", std::string(1, e), "', expected \\\\ \\' \\\" \\n \\t or \\r"));
+            Fail(static_cast<int>(pos_) - 1,
+                 absl::StrCat("unknown escape '\\", std::string(1, e),
+                              "', expected \\\\ \\' \\\" \\n \\t or \\r"));
             return;
         }
       }
       value += ch;
     }
     if (pos_ >= src_.size()) {
-      Fail(tok_.column, absl::StrCat("unterminated string, expected a closing ", std::string(1, c)));
+      Fail(tok_.column,
+           absl::StrCat("unterminated string, expected a closing ", std::string(1, c)));
       return;
     }
     ++pos_;
@@ -98,9 +106,12 @@ void Lexer::Next() {
     case '[': tok_.kind = Tok::kLBracket; return;
     case ']': tok_.kind = Tok::kRBracket; return;
     case ',': tok_.kind = Tok::kComma; return;
-    case '!': case '<': case '>': tok_.kind = Tok::kOp; return;
+    case '!':
+    case '<':
+    case '>': tok_.kind = Tok::kOp; return;
     default:
-      Fail(tok_.column, absl::StrCat("unexpected character '", std::string(1, c), "', expected an operand or an operator"));
+      Fail(tok_.column, absl::StrCat("unexpected character '", std::string(1, c),
+                                     "', expected an operand or an operator"));
   }
 }
 

@@ -1,6 +1,6 @@
 // core/view/expr_lexer.h: the tokens of a view expression (core/view/expr.h): names,
-// word operators (and or not in matches contains startsWith endsWith), integers, strings in single or double quotes
-// with \\ \' \" \n \t \r escapes, brackets, commas and the symbol operators
+// word operators (and or not in matches contains startsWith endsWith), integers, strings in single
+// or double quotes with \\ \' \" \n \t \r escapes, brackets, commas and the symbol operators
 // == != <= >= && || ! < >. Columns are 1-based, in bytes. Control thread only; internal
 // to core/view.
 #pragma once
@@ -13,7 +13,18 @@
 
 namespace ringdns::core::view::internal {
 
-enum class Tok : std::uint8_t { kEnd, kInt, kString, kIdent, kLParen, kRParen, kLBracket, kRBracket, kComma, kOp };
+enum class Tok : std::uint8_t {
+  kEnd,
+  kInt,
+  kString,
+  kIdent,
+  kLParen,
+  kRParen,
+  kLBracket,
+  kRBracket,
+  kComma,
+  kOp
+};
 
 struct Token {
   Tok kind = Tok::kEnd;

@@ -16,7 +16,7 @@ namespace ringdns::core::view {
 
 namespace {
 
-constexpr std::uint32_t kMaxHeight = 128;   // evaluation recurses once per level
+constexpr std::uint32_t kMaxHeight = 128;  // evaluation recurses once per level
 constexpr std::size_t kMaxNodes = 4096;
 
 using internal::Lexer;
@@ -31,13 +31,20 @@ struct FunctionInfo {
 };
 
 constexpr FunctionInfo kFunctions[] = {
-    {"name", Fn::kName, Type::kString, 0},         {"type", Fn::kType, Type::kString, 0},
-    {"class", Fn::kClass, Type::kString, 0},       {"client_ip", Fn::kClientIp, Type::kString, 0},
-    {"server_ip", Fn::kServerIp, Type::kString, 0}, {"port", Fn::kPort, Type::kString, 0},
-    {"server_port", Fn::kServerPort, Type::kString, 0}, {"proto", Fn::kProto, Type::kString, 0},
-    {"bufsize", Fn::kBufsize, Type::kInt, 0},      {"do", Fn::kDo, Type::kBool, 0},
-    {"size", Fn::kSize, Type::kInt, 0},            {"opcode", Fn::kOpcode, Type::kInt, 0},
-    {"id", Fn::kId, Type::kInt, 0},                {"incidr", Fn::kInCidr, Type::kBool, 2},
+    {"name", Fn::kName, Type::kString, 0},
+    {"type", Fn::kType, Type::kString, 0},
+    {"class", Fn::kClass, Type::kString, 0},
+    {"client_ip", Fn::kClientIp, Type::kString, 0},
+    {"server_ip", Fn::kServerIp, Type::kString, 0},
+    {"port", Fn::kPort, Type::kString, 0},
+    {"server_port", Fn::kServerPort, Type::kString, 0},
+    {"proto", Fn::kProto, Type::kString, 0},
+    {"bufsize", Fn::kBufsize, Type::kInt, 0},
+    {"do", Fn::kDo, Type::kBool, 0},
+    {"size", Fn::kSize, Type::kInt, 0},
+    {"opcode", Fn::kOpcode, Type::kInt, 0},
+    {"id", Fn::kId, Type::kInt, 0},
+    {"incidr", Fn::kInCidr, Type::kBool, 2},
 };
 
 absl::string_view TypeText(Type t) {
@@ -54,21 +61,26 @@ bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 }  // namespace
 
 std::string_view ViewFunctions() noexcept {
-  return "bufsize, class, client_ip, do, id, incidr, name, opcode, port, proto, server_ip, server_port, size, type";
+  return "bufsize, class, client_ip, do, id, incidr, name, opcode, port, proto, server_ip, "
+         "server_port, size, type";
 }
 
 // Parses one expression; the first error wins and stops it.
 class Parser {
  public:
-  Parser(std::string_view src, Program& p) : lexer_(absl::string_view(src.data(), src.size())), p_(p) {}
+  Parser(std::string_view src, Program& p)
+      : lexer_(absl::string_view(src.data(), src.size())), p_(p) {}
 
   bool Run() {
     Next();
     const std::optional<std::uint32_t> root = Expression(0);
     if (!root || !error.message.empty()) return false;
-    if (tok_.kind != Tok::kEnd) return Fail(tok_.column, absl::StrCat("expected an operator or the end, found ", Describe(tok_)));
+    if (tok_.kind != Tok::kEnd)
+      return Fail(tok_.column,
+                  absl::StrCat("expected an operator or the end, found ", Describe(tok_)));
     if (p_.nodes_[*root].type != Type::kBool) {
-      return Fail(1, absl::StrCat("expected a bool expression, found ", TypeText(p_.nodes_[*root].type)));
+      return Fail(
+          1, absl::StrCat("expected a bool expression, found ", TypeText(p_.nodes_[*root].type)));
     }
     p_.root_ = *root;
     return true;
@@ -98,12 +110,15 @@ class Parser {
 
   // A list's separator: a comma, else an error naming the closing bracket too.
   bool Comma(absl::string_view closing) {
-    if (tok_.kind != Tok::kComma) return Fail(tok_.column, absl::StrCat("expected ',' or '", closing, "', found ", Describe(tok_)));
+    if (tok_.kind != Tok::kComma)
+      return Fail(tok_.column,
+                  absl::StrCat("expected ',' or '", closing, "', found ", Describe(tok_)));
     Next();
     return true;
   }
   bool TooDeep(int column) {
-    return Fail(column, absl::StrCat("expression nests too deeply, expected at most ", kMaxHeight, " levels"));
+    return Fail(column, absl::StrCat("expression nests too deeply, expected at most ", kMaxHeight,
+                                     " levels"));
   }
   // One level deeper into parentheses, a call's arguments or a unary operator.
   bool Deeper(int column) { return ++depth_ <= kMaxHeight || TooDeep(column); }
@@ -114,7 +129,8 @@ class Parser {
       return std::nullopt;
     }
     if (p_.nodes_.size() >= kMaxNodes) {
-      Fail(column, absl::StrCat("expression too long, expected at most ", kMaxNodes, " operands and operators"));
+      Fail(column, absl::StrCat("expression too long, expected at most ", kMaxNodes,
+                                " operands and operators"));
       return std::nullopt;
     }
     p_.nodes_.push_back(n);
@@ -148,7 +164,8 @@ class Parser {
       absl::string_view name = op.text;
       if (name == "not") {  // `not in`, `not matches`
         if (tok_.kind != Tok::kOp || (tok_.text != "in" && tok_.text != "matches")) {
-          Fail(tok_.column, absl::StrCat("expected 'in' or 'matches' after 'not', found ", Describe(tok_)));
+          Fail(tok_.column,
+               absl::StrCat("expected 'in' or 'matches' after 'not', found ", Describe(tok_)));
           return std::nullopt;
         }
         negate = true;
@@ -171,7 +188,8 @@ class Parser {
     return left;
   }
 
-  std::optional<std::uint32_t> Binary(absl::string_view name, int column, std::uint32_t l, std::uint32_t r, int right_column) {
+  std::optional<std::uint32_t> Binary(absl::string_view name, int column, std::uint32_t l,
+                                      std::uint32_t r, int right_column) {
     Node n;
     n.a = l;
     n.b = r;
@@ -181,22 +199,28 @@ class Parser {
       n.op = (name == "&&" || name == "and") ? Op::kAnd : Op::kOr;
       if (lt != Type::kBool || rt != Type::kBool) {
         Fail(lt != Type::kBool ? column : right_column,
-             absl::StrCat("'", name, "' expected bool operands, found ", TypeText(lt), " and ", TypeText(rt)));
+             absl::StrCat("'", name, "' expected bool operands, found ", TypeText(lt), " and ",
+                          TypeText(rt)));
         return std::nullopt;
       }
     } else {
       if (lt != rt) {
-        Fail(column, absl::StrCat("mismatched types ", TypeText(lt), " and ", TypeText(rt), " for '", name, "', expected the same type on both sides"));
+        Fail(column, absl::StrCat("mismatched types ", TypeText(lt), " and ", TypeText(rt),
+                                  " for '", name, "', expected the same type on both sides"));
         return std::nullopt;
       }
-      if (name == "==") n.op = Op::kEq;
-      else if (name == "!=") n.op = Op::kNe;
+      if (name == "==")
+        n.op = Op::kEq;
+      else if (name == "!=")
+        n.op = Op::kNe;
       else if (name == "contains" || name == "startsWith" || name == "endsWith") {
         if (lt != Type::kString) {
           Fail(column, absl::StrCat("'", name, "' expected string operands, found ", TypeText(lt)));
           return std::nullopt;
         }
-        n.op = name == "contains" ? Op::kContains : name == "startsWith" ? Op::kStartsWith : Op::kEndsWith;
+        n.op = name == "contains"     ? Op::kContains
+               : name == "startsWith" ? Op::kStartsWith
+                                      : Op::kEndsWith;
       } else {
         if (lt != Type::kInt) {
           Fail(column, absl::StrCat("'", name, "' expected int operands, found ", TypeText(lt)));
@@ -226,7 +250,8 @@ class Parser {
       const std::optional<std::uint32_t> item = Literal();
       if (!item) return std::nullopt;
       if (TypeOf(*item) != want) {
-        Fail(item_column, absl::StrCat("expected a ", TypeText(want), " literal in the list, found ", TypeText(TypeOf(*item))));
+        Fail(item_column, absl::StrCat("expected a ", TypeText(want),
+                                       " literal in the list, found ", TypeText(TypeOf(*item))));
         return std::nullopt;
       }
       items.push_back(*item);
@@ -245,16 +270,19 @@ class Parser {
 
   std::optional<std::uint32_t> Matches(std::uint32_t left, int column, bool negate) {
     if (TypeOf(left) != Type::kString) {
-      Fail(column, absl::StrCat("'matches' expected a string on its left, found ", TypeText(TypeOf(left))));
+      Fail(column,
+           absl::StrCat("'matches' expected a string on its left, found ", TypeText(TypeOf(left))));
       return std::nullopt;
     }
     if (tok_.kind != Tok::kString) {
-      Fail(tok_.column, absl::StrCat("expected a string literal pattern after 'matches', found ", Describe(tok_)));
+      Fail(tok_.column, absl::StrCat("expected a string literal pattern after 'matches', found ",
+                                     Describe(tok_)));
       return std::nullopt;
     }
     auto re = std::make_unique<re2::RE2>(tok_.value, re2::RE2::Quiet);
     if (!re->ok()) {
-      Fail(tok_.column, absl::StrCat("invalid regular expression: ", re->error(), ", expected RE2 syntax"));
+      Fail(tok_.column,
+           absl::StrCat("invalid regular expression: ", re->error(), ", expected RE2 syntax"));
       return std::nullopt;
     }
     Next();
@@ -286,7 +314,8 @@ class Parser {
       n.type = Type::kBool;
       n.number = tok_.text == "true" ? 1 : 0;
     } else {
-      Fail(column, absl::StrCat("expected a literal (a string, a number, true or false), found ", Describe(tok_)));
+      Fail(column, absl::StrCat("expected a literal (a string, a number, true or false), found ",
+                                Describe(tok_)));
       return std::nullopt;
     }
     Next();
@@ -302,7 +331,8 @@ class Parser {
       --depth_;
       if (!operand) return std::nullopt;
       if (TypeOf(*operand) != Type::kBool) {
-        Fail(column, absl::StrCat("'!' expected a bool operand, found ", TypeText(TypeOf(*operand))));
+        Fail(column,
+             absl::StrCat("'!' expected a bool operand, found ", TypeText(TypeOf(*operand))));
         return std::nullopt;
       }
       Node n;
@@ -329,8 +359,10 @@ class Parser {
       return inner;
     }
     if (tok_.kind == Tok::kIdent && tok_.text != "true" && tok_.text != "false") return Call();
-    if (tok_.kind == Tok::kInt || tok_.kind == Tok::kString || tok_.kind == Tok::kIdent) return Literal();
-    Fail(column, absl::StrCat("expected an operand (a function call, a literal or '('), found ", Describe(tok_)));
+    if (tok_.kind == Tok::kInt || tok_.kind == Tok::kString || tok_.kind == Tok::kIdent)
+      return Literal();
+    Fail(column, absl::StrCat("expected an operand (a function call, a literal or '('), found ",
+                              Describe(tok_)));
     return std::nullopt;
   }
 
@@ -341,7 +373,9 @@ class Parser {
       if (f.name == name.text) info = &f;
     }
     if (info == nullptr) {
-      Fail(name.column, absl::StrCat("unknown function '", name.text, "', expected one of ", absl::string_view(ViewFunctions().data(), ViewFunctions().size())));
+      Fail(name.column,
+           absl::StrCat("unknown function '", name.text, "', expected one of ",
+                        absl::string_view(ViewFunctions().data(), ViewFunctions().size())));
       return std::nullopt;
     }
     Next();
@@ -362,7 +396,8 @@ class Parser {
       args.push_back(*arg);
     }
     if (static_cast<int>(args.size()) != info->arity) {
-      Fail(name.column, absl::StrCat(name.text, "() takes ", info->arity, " argument", info->arity == 1 ? "" : "s", ", found ", args.size()));
+      Fail(name.column, absl::StrCat(name.text, "() takes ", info->arity, " argument",
+                                     info->arity == 1 ? "" : "s", ", found ", args.size()));
       return std::nullopt;
     }
     Next();
@@ -374,7 +409,8 @@ class Parser {
     if (info->fn == Fn::kInCidr) {
       for (std::size_t i = 0; i < 2; ++i) {
         if (TypeOf(args[i]) != Type::kString) {
-          Fail(columns[i], absl::StrCat("incidr() expected a string argument, found ", TypeText(TypeOf(args[i]))));
+          Fail(columns[i], absl::StrCat("incidr() expected a string argument, found ",
+                                        TypeText(TypeOf(args[i]))));
           return std::nullopt;
         }
       }
@@ -382,8 +418,11 @@ class Parser {
       n.b = args[1];
       height = std::max(Height(args[0]), Height(args[1])) + 1;
       const Node& cidr = p_.nodes_[args[1]];
-      if (cidr.op == Op::kString && !CompileCidr(absl::string_view(p_.text_).substr(cidr.first, cidr.count), n)) {
-        Fail(columns[1], "invalid CIDR, expected an address and a prefix length such as '10.0.0.0/8' or 'fd00::/8'");
+      if (cidr.op == Op::kString &&
+          !CompileCidr(absl::string_view(p_.text_).substr(cidr.first, cidr.count), n)) {
+        Fail(columns[1],
+             "invalid CIDR, expected an address and a prefix length such as '10.0.0.0/8' or "
+             "'fd00::/8'");
         return std::nullopt;
       }
     }
@@ -434,7 +473,8 @@ absl::StatusOr<Program> Program::Compile(std::string_view source, CompileError* 
   Parser parser(p.source_, p);
   if (!parser.Run()) {
     if (error != nullptr) *error = parser.error;
-    return absl::InvalidArgumentError(absl::StrCat("column ", parser.error.column, ": ", parser.error.message));
+    return absl::InvalidArgumentError(
+        absl::StrCat("column ", parser.error.column, ": ", parser.error.message));
   }
   return p;
 }

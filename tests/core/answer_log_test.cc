@@ -11,7 +11,9 @@
 namespace ringdns::core {
 namespace {
 
-std::vector<std::uint8_t> Answer(std::size_t len, std::uint8_t fill) { return std::vector<std::uint8_t>(len, fill); }
+std::vector<std::uint8_t> Answer(std::size_t len, std::uint8_t fill) {
+  return std::vector<std::uint8_t>(len, fill);
+}
 
 TEST(AnswerLog, ARecordTakesItsAnswerPlusAHeaderPaddedToEight) {
   EXPECT_EQ(AnswerLog::RecordBytes(0), 8u);
@@ -50,7 +52,8 @@ TEST(AnswerLog, SegmentsAreMadeOnlyAsAnswersArrive) {
 // Cleans the oldest segment to its end, keeping the records `keep(owner)` wants.
 template <typename Keep>
 bool CleanWhole(AnswerLog& log, Keep keep) {
-  return log.CleanOldest([](auto...) {}, [] { return false; }, [&](std::uint32_t owner, std::uint32_t) { return keep(owner); },
+  return log.CleanOldest([](auto...) {}, [] { return false; },
+                         [&](std::uint32_t owner, std::uint32_t) { return keep(owner); },
                          [](auto...) {});
 }
 
@@ -68,7 +71,8 @@ TEST(AnswerLog, CleaningPacksTheKeptRecordsAndSaysWhereTheyWent) {
         EXPECT_EQ(bytes, AnswerLog::RecordBytes(20u + owner));
         decided.push_back(owner);
       },
-      [] { return false; }, [&](std::uint32_t owner, std::uint32_t where) {
+      [] { return false; },
+      [&](std::uint32_t owner, std::uint32_t where) {
         EXPECT_EQ(where, at[owner]);  // read before anything is moved over it
         return owner % 3 == 0;        // keeps 0, 3, 6, 9
       },
@@ -131,12 +135,14 @@ TEST(AnswerLog, OldestFirstAndFreedSegmentsAreReusedBeforeNewOnes) {
   ASSERT_TRUE(log.OpenNew());
   const std::uint32_t second = log.Append(2, Answer(2000, 2));
   std::vector<std::uint32_t> oldest;
-  log.ForEachInOldest([&](std::uint32_t owner, std::uint32_t, std::uint32_t) { oldest.push_back(owner); });
+  log.ForEachInOldest(
+      [&](std::uint32_t owner, std::uint32_t, std::uint32_t) { oldest.push_back(owner); });
   EXPECT_EQ(oldest, std::vector<std::uint32_t>{1});
   // Cleaning drops the first segment's record: it opens, empty, and the open one queues.
   ASSERT_TRUE(CleanWhole(log, [](std::uint32_t) { return false; }));
   oldest.clear();
-  log.ForEachInOldest([&](std::uint32_t owner, std::uint32_t, std::uint32_t) { oldest.push_back(owner); });
+  log.ForEachInOldest(
+      [&](std::uint32_t owner, std::uint32_t, std::uint32_t) { oldest.push_back(owner); });
   EXPECT_EQ(oldest, std::vector<std::uint32_t>{2});
   EXPECT_EQ(log.Answer(second)[0], 2);
   EXPECT_EQ(log.Append(3, Answer(10, 3)), first);
@@ -176,7 +182,8 @@ TEST(AnswerLog, ALogOfFourGibibytesWritesItsLastSegmentWhereItIs) {
   }
   EXPECT_EQ(log.segments_made(), AnswerLog::kMaxSegments);
   ASSERT_NE(last, first);
-  EXPECT_EQ(std::uint64_t{last}, std::uint64_t{AnswerLog::kMaxSegments - 1} * AnswerLog::kSegmentBytes);
+  EXPECT_EQ(std::uint64_t{last},
+            std::uint64_t{AnswerLog::kMaxSegments - 1} * AnswerLog::kSegmentBytes);
   EXPECT_EQ(log.Answer(first)[0], 1);
   EXPECT_EQ(log.Answer(last)[99], 2);
 }

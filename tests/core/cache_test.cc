@@ -22,7 +22,10 @@ using testing::WireName;
 constexpr std::uint16_t kAnswer = wire::flag::kQr | wire::flag::kRd | wire::flag::kRa;
 
 Bytes PositiveAnswer(const char* name, std::uint32_t ttl) {
-  return MessageBuilder(1, kAnswer).Question(name, 1).AnswerAt(12, 1, ttl, testing::ARdata(10, 0, 0, 1)).bytes();
+  return MessageBuilder(1, kAnswer)
+      .Question(name, 1)
+      .AnswerAt(12, 1, ttl, testing::ARdata(10, 0, 0, 1))
+      .bytes();
 }
 
 CacheVerdict Verdict(const Bytes& answer, const CachePolicy& policy) {
@@ -31,7 +34,9 @@ CacheVerdict Verdict(const Bytes& answer, const CachePolicy& policy) {
   const wire::Result<wire::QueryView> q = wire::ParseQuestion(answer);
   return CacheTtl(*info, q->qname(answer), policy);
 }
-std::uint32_t Ttl(const Bytes& answer, const CachePolicy& policy) { return Verdict(answer, policy).ttl; }
+std::uint32_t Ttl(const Bytes& answer, const CachePolicy& policy) {
+  return Verdict(answer, policy).ttl;
+}
 
 TEST(CacheTtl, PositiveAnswersAreFlooredAndCapped) {
   const CachePolicy policy;  // CoreDNS defaults: success 5..3600 s
@@ -45,26 +50,35 @@ TEST(CacheTtl, NegativeAnswersUseTheSoaRfc2308) {
   const CachePolicy policy;
   const Bytes soa = testing::SoaRdata("ns.example.", "h.example.", 1, 2, 3, 4, 60);
   const Bytes nx = MessageBuilder(1, kAnswer | wire::rcode::kNxDomain)
-                       .Question("nope.example.", 1).Authority("example.", wire::rrtype::kSoa, 300, soa).bytes();
+                       .Question("nope.example.", 1)
+                       .Authority("example.", wire::rrtype::kSoa, 300, soa)
+                       .bytes();
   EXPECT_EQ(Ttl(nx, policy), 60u);
   EXPECT_TRUE(Verdict(nx, policy).denial);
   EXPECT_FALSE(Verdict(PositiveAnswer("a.example.", 300), policy).denial);
   const Bytes nodata = MessageBuilder(1, kAnswer)
-                           .Question("www.example.", 28).Authority("example.", wire::rrtype::kSoa, 30, soa).bytes();
+                           .Question("www.example.", 28)
+                           .Authority("example.", wire::rrtype::kSoa, 30, soa)
+                           .bytes();
   EXPECT_EQ(Ttl(nodata, policy), 30u);
   EXPECT_TRUE(Verdict(nodata, policy).denial);
-  const Bytes bare_nx = MessageBuilder(1, kAnswer | wire::rcode::kNxDomain).Question("nope.example.", 1).bytes();
+  const Bytes bare_nx =
+      MessageBuilder(1, kAnswer | wire::rcode::kNxDomain).Question("nope.example.", 1).bytes();
   EXPECT_EQ(Ttl(bare_nx, policy), 0u);  // no SOA: nothing says how long
 }
 
 TEST(CacheTtl, ServfailRefusedAndTruncated) {
   CachePolicy policy;
-  const Bytes servfail = MessageBuilder(1, kAnswer | wire::rcode::kServFail).Question("a.example.", 1).bytes();
+  const Bytes servfail =
+      MessageBuilder(1, kAnswer | wire::rcode::kServFail).Question("a.example.", 1).bytes();
   EXPECT_EQ(Ttl(servfail, policy), 5u);
   EXPECT_TRUE(Verdict(servfail, policy).denial);  // CoreDNS keeps SERVFAIL with denials
   policy.servfail_ttl = 0;
   EXPECT_EQ(Ttl(servfail, policy), 0u);
-  EXPECT_EQ(Ttl(MessageBuilder(1, kAnswer | wire::rcode::kRefused).Question("a.example.", 1).bytes(), policy), 0u);
+  EXPECT_EQ(
+      Ttl(MessageBuilder(1, kAnswer | wire::rcode::kRefused).Question("a.example.", 1).bytes(),
+          policy),
+      0u);
   Bytes truncated = PositiveAnswer("a.example.", 300);
   truncated[2] |= 0x02;  // TC
   EXPECT_EQ(Ttl(truncated, policy), 0u);
@@ -88,7 +102,7 @@ TEST(Cache, HitsNeverCrossRoutesTypesOrDnssecBits) {
   const CacheKey key = MakeCacheKey(1, qname, 1, 1, 0);
   ASSERT_TRUE(cache.Insert(key, answer, 0, 300));
   EXPECT_EQ(cache.Find(key, WireName("WWW.Example."), 1000).answer.size(), answer.size());
-  EXPECT_TRUE(cache.Find(MakeCacheKey(2, qname, 1, 1, 0), qname, 1000).answer.empty());  // route
+  EXPECT_TRUE(cache.Find(MakeCacheKey(2, qname, 1, 1, 0), qname, 1000).answer.empty());   // route
   EXPECT_TRUE(cache.Find(MakeCacheKey(1, qname, 28, 1, 0), qname, 1000).answer.empty());  // type
   EXPECT_TRUE(cache.Find(MakeCacheKey(1, qname, 1, 1, CacheKey::kDo), qname, 1000).answer.empty());
   EXPECT_TRUE(cache.Find(key, qname, 300000).answer.empty());  // expired
@@ -105,10 +119,12 @@ TEST(Cache, StaysWithinCapacityAndKeepsHotEntries) {
     answers.push_back(PositiveAnswer(text.c_str(), 300));
   }
   const auto key = [&](std::size_t i) { return MakeCacheKey(0, names[i], 1, 1, 0); };
-  for (std::size_t hot = 0; hot < 100; ++hot) ASSERT_TRUE(cache.Insert(key(hot), answers[hot], 0, 300));
+  for (std::size_t hot = 0; hot < 100; ++hot)
+    ASSERT_TRUE(cache.Insert(key(hot), answers[hot], 0, 300));
   for (std::size_t i = 100; i < 5100; ++i) {
     const std::size_t hot = i % 100;
-    ASSERT_EQ(cache.Find(key(hot), names[hot], 1).answer.size(), answers[hot].size()) << "hot entry evicted at " << i;
+    ASSERT_EQ(cache.Find(key(hot), names[hot], 1).answer.size(), answers[hot].size())
+        << "hot entry evicted at " << i;
     ASSERT_TRUE(cache.Insert(key(i), answers[i], 1, 300));
     ASSERT_LE(cache.size(), 1000u);
     // Eviction takes one segment's worth of entries at a time: a full cache stays full.
@@ -133,7 +149,8 @@ TEST(Cache, EveryEntryHotStillLetsANewOneIn) {
     answers.push_back(PositiveAnswer(text.c_str(), 300));
   }
   for (std::size_t i = 0; i < 400; ++i) {
-    for (std::size_t j = i > 200 ? i - 200 : 0; j < i; ++j) (void)cache.Find(MakeCacheKey(0, names[j], 1, 1, 0), names[j], 1);
+    for (std::size_t j = i > 200 ? i - 200 : 0; j < i; ++j)
+      (void)cache.Find(MakeCacheKey(0, names[j], 1, 1, 0), names[j], 1);
     ASSERT_TRUE(cache.Insert(MakeCacheKey(0, names[i], 1, 1, 0), answers[i], 1, 300)) << i;
     ASSERT_LE(cache.size(), 200u);
     ASSERT_FALSE(cache.Find(MakeCacheKey(0, names[i], 1, 1, 0), names[i], 1).answer.empty()) << i;
@@ -149,12 +166,14 @@ TEST(Cache, HoldsItsCapacityOfTheLargestAnswers) {
   Cache cache(100);
   MessageBuilder big(1, kAnswer);
   big.Question("a.example.", 1);
-  while (big.bytes().size() + 16 <= Cache::kMaxAnswerBytes) big.AnswerAt(12, 1, 300, testing::ARdata(10, 0, 0, 1));
+  while (big.bytes().size() + 16 <= Cache::kMaxAnswerBytes)
+    big.AnswerAt(12, 1, 300, testing::ARdata(10, 0, 0, 1));
   Bytes answer = big.bytes();
   answer.resize(Cache::kMaxAnswerBytes);
   std::vector<Bytes> names;
   for (int i = 0; i < 100; ++i) names.push_back(WireName("b" + std::to_string(i) + ".example."));
-  for (std::size_t i = 0; i < 100; ++i) ASSERT_TRUE(cache.Insert(MakeCacheKey(0, names[i], 1, 1, 0), answer, 0, 300));
+  for (std::size_t i = 0; i < 100; ++i)
+    ASSERT_TRUE(cache.Insert(MakeCacheKey(0, names[i], 1, 1, 0), answer, 0, 300));
   // The log is sized in octets, as the fixed slots were, and three such records leave a
   // segment's tail unused: nine in ten of them fit.
   EXPECT_GE(cache.size(), 90u);
@@ -167,7 +186,9 @@ TEST(Cache, ItsMemoryBoundIsThatOfFixedSlotsOfTheLargestAnswer) {
   // and the pages of its tables.
   constexpr std::uint64_t kFixedSlotsPerEntry = 1232 + 56 + 8;
   for (std::uint32_t capacity : {1u, 100u, 9984u, 1000000u}) {
-    EXPECT_LE(Cache::MemoryBound(capacity), std::uint64_t{capacity} * (kFixedSlotsPerEntry + 16) + 5 * 4096) << capacity;
+    EXPECT_LE(Cache::MemoryBound(capacity),
+              std::uint64_t{capacity} * (kFixedSlotsPerEntry + 16) + 5 * 4096)
+        << capacity;
     EXPECT_GE(Cache::MemoryBound(capacity), std::uint64_t{capacity} * 1232) << capacity;
   }
 }
@@ -181,8 +202,8 @@ TEST(Cache, ALiveEntryIsNotEvictedWhileTheCacheHasRoom) {
   for (int round = 0; round < 20; ++round) {
     for (int i = 0; i < 200; ++i) {
       const std::string text = "s" + std::to_string(round) + "-" + std::to_string(i) + ".example.";
-      ASSERT_TRUE(cache.Insert(MakeCacheKey(0, WireName(text), 1, 1, 0), PositiveAnswer(text.c_str(), 1),
-                               round * 2000, 1));
+      ASSERT_TRUE(cache.Insert(MakeCacheKey(0, WireName(text), 1, 1, 0),
+                               PositiveAnswer(text.c_str(), 1), round * 2000, 1));
     }
     ASSERT_LE(cache.size(), 1000u);
   }
@@ -197,16 +218,19 @@ TEST(Cache, ReplacingOneKeyOverAndOverKeepsTheLogSmall) {
   MessageBuilder large(1, kAnswer);
   large.Question("large.example.", 1);
   // Over a quarter of a segment, so the oldest segment never looks mostly dead.
-  for (int i = 0; i < 70; ++i) large.AnswerAt(12, 1, 300, testing::ARdata(10, 0, 0, static_cast<std::uint8_t>(i)));
+  for (int i = 0; i < 70; ++i)
+    large.AnswerAt(12, 1, 300, testing::ARdata(10, 0, 0, static_cast<std::uint8_t>(i)));
   const Bytes pinned_name = WireName("large.example.");
   ASSERT_TRUE(cache.Insert(MakeCacheKey(0, pinned_name, 1, 1, 0), large.bytes(), 0, 3600));
   const Bytes churned = WireName("churn.example.");
   for (int i = 0; i < 20000; ++i) {
-    ASSERT_TRUE(cache.Insert(MakeCacheKey(0, churned, 1, 1, 0), PositiveAnswer("churn.example.", 300), i, 300));
+    ASSERT_TRUE(cache.Insert(MakeCacheKey(0, churned, 1, 1, 0),
+                             PositiveAnswer("churn.example.", 300), i, 300));
   }
   EXPECT_EQ(cache.size(), 2u);
   EXPECT_LE(cache.answer_bytes_made(), 4u * AnswerLog::kSegmentBytes);
-  EXPECT_EQ(cache.Find(MakeCacheKey(0, pinned_name, 1, 1, 0), pinned_name, 20000).answer.size(), large.bytes().size());
+  EXPECT_EQ(cache.Find(MakeCacheKey(0, pinned_name, 1, 1, 0), pinned_name, 20000).answer.size(),
+            large.bytes().size());
 }
 
 TEST(Cache, ASmallFullCacheLosesOneEntryPerInsertNotASegment) {
@@ -216,12 +240,15 @@ TEST(Cache, ASmallFullCacheLosesOneEntryPerInsertNotASegment) {
     for (int i = 0; i < 21; ++i) names.push_back(WireName("f" + std::to_string(i) + ".example."));
     for (std::size_t i = 0; i < 20; ++i) {
       const std::string text = "f" + std::to_string(i) + ".example.";
-      ASSERT_TRUE(cache.Insert(MakeCacheKey(0, names[i], 1, 1, 0), PositiveAnswer(text.c_str(), 300), 0, 300));
+      ASSERT_TRUE(cache.Insert(MakeCacheKey(0, names[i], 1, 1, 0),
+                               PositiveAnswer(text.c_str(), 300), 0, 300));
     }
     if (asked) {
-      for (std::size_t i = 0; i < 20; ++i) ASSERT_FALSE(cache.Find(MakeCacheKey(0, names[i], 1, 1, 0), names[i], 1).answer.empty());
+      for (std::size_t i = 0; i < 20; ++i)
+        ASSERT_FALSE(cache.Find(MakeCacheKey(0, names[i], 1, 1, 0), names[i], 1).answer.empty());
     }
-    ASSERT_TRUE(cache.Insert(MakeCacheKey(0, names[20], 1, 1, 0), PositiveAnswer("f20.example.", 300), 2, 300));
+    ASSERT_TRUE(cache.Insert(MakeCacheKey(0, names[20], 1, 1, 0),
+                             PositiveAnswer("f20.example.", 300), 2, 300));
     EXPECT_EQ(cache.size(), 20u) << asked;
     EXPECT_EQ(cache.evictions(), 1u) << asked;
   }
@@ -236,15 +263,19 @@ TEST(Cache, AFullCacheEvictsTheOldestFirst) {
   for (int i = 0; i < 140; ++i) {
     const std::string text = "old-name-number-" + std::to_string(i) + ".example.";
     names.push_back(WireName(text));
-    answers.push_back(MessageBuilder(1, kAnswer).Question(text, 1)
+    answers.push_back(MessageBuilder(1, kAnswer)
+                          .Question(text, 1)
                           .AnswerAt(12, 1, 300, testing::ARdata(10, 0, 0, 1))
-                          .AnswerAt(12, 1, 300, testing::ARdata(10, 0, 0, 2)).bytes());
+                          .AnswerAt(12, 1, 300, testing::ARdata(10, 0, 0, 2))
+                          .bytes());
   }
-  for (std::size_t i = 0; i < 140; ++i) ASSERT_TRUE(cache.Insert(MakeCacheKey(0, names[i], 1, 1, 0), answers[i], 0, 300));
+  for (std::size_t i = 0; i < 140; ++i)
+    ASSERT_TRUE(cache.Insert(MakeCacheKey(0, names[i], 1, 1, 0), answers[i], 0, 300));
   EXPECT_EQ(cache.size(), 128u);
   EXPECT_EQ(cache.evictions(), 12u);
   for (std::size_t i = 0; i < 140; ++i) {
-    EXPECT_EQ(cache.Find(MakeCacheKey(0, names[i], 1, 1, 0), names[i], 1).answer.empty(), i < 12) << i;
+    EXPECT_EQ(cache.Find(MakeCacheKey(0, names[i], 1, 1, 0), names[i], 1).answer.empty(), i < 12)
+        << i;
   }
 }
 
@@ -254,7 +285,8 @@ TEST(ResponseCache, AnAnswerThatCannotBeKeptTakesTheOlderOneOut) {
   ResponseCache cache(4, 4);
   const Bytes qname = WireName("big.example.");
   const CacheKey key = MakeCacheKey(1, qname, 1, 1, 0);
-  const Bytes nxdomain = MessageBuilder(1, kAnswer | wire::rcode::kNxDomain).Question("big.example.", 1).bytes();
+  const Bytes nxdomain =
+      MessageBuilder(1, kAnswer | wire::rcode::kNxDomain).Question("big.example.", 1).bytes();
   ASSERT_TRUE(cache.Insert(true, key, nxdomain, 0, 5, 3600));
   MessageBuilder big(1, kAnswer);
   big.Question("big.example.", 1);
@@ -271,15 +303,23 @@ TEST(Cache, AReplacedAnswerNeverComesBackThroughCleaning) {
   Cache cache(3000);
   const Bytes name = WireName("k.example.");
   const CacheKey key = MakeCacheKey(0, name, 1, 1, 0);
-  const Bytes older = MessageBuilder(1, kAnswer).Question("k.example.", 1).AnswerAt(12, 1, 300, testing::ARdata(10, 0, 0, 1)).bytes();
-  const Bytes newer = MessageBuilder(1, kAnswer).Question("k.example.", 1).AnswerAt(12, 1, 300, testing::ARdata(10, 0, 0, 2)).bytes();
+  const Bytes older = MessageBuilder(1, kAnswer)
+                          .Question("k.example.", 1)
+                          .AnswerAt(12, 1, 300, testing::ARdata(10, 0, 0, 1))
+                          .bytes();
+  const Bytes newer = MessageBuilder(1, kAnswer)
+                          .Question("k.example.", 1)
+                          .AnswerAt(12, 1, 300, testing::ARdata(10, 0, 0, 2))
+                          .bytes();
   ASSERT_TRUE(cache.Insert(key, older, 0, 3600));
   ASSERT_TRUE(cache.Insert(key, newer, 0, 3600));
   const Bytes churned = WireName("churn.example.");
   for (int i = 0; i < 5000; ++i) {
-    ASSERT_TRUE(cache.Insert(MakeCacheKey(0, churned, 1, 1, 0), PositiveAnswer("churn.example.", 1), i * 10, 1));
+    ASSERT_TRUE(cache.Insert(MakeCacheKey(0, churned, 1, 1, 0), PositiveAnswer("churn.example.", 1),
+                             i * 10, 1));
     const std::string text = "d" + std::to_string(i) + ".example.";
-    ASSERT_TRUE(cache.Insert(MakeCacheKey(0, WireName(text), 1, 1, 0), PositiveAnswer(text.c_str(), 1), i * 10, 1));
+    ASSERT_TRUE(cache.Insert(MakeCacheKey(0, WireName(text), 1, 1, 0),
+                             PositiveAnswer(text.c_str(), 1), i * 10, 1));
     if (i % 50 == 0) {
       const Cache::Hit hit = cache.Find(key, name, i * 10, 0);
       ASSERT_EQ(Bytes(hit.answer.begin(), hit.answer.end()), newer) << i;
@@ -309,9 +349,11 @@ TEST(Cache, AReplacedOrErasedEntryLeavesNoTraceWhenItsSegmentIsCleaned) {
   const CacheKey kept = MakeCacheKey(0, names[0], 1, 1, 0);
   const CacheKey erased = MakeCacheKey(0, names[1], 1, 1, 0);
   const Bytes first = PositiveAnswer("r0.example.", 300);
-  const Bytes second = MessageBuilder(1, kAnswer).Question("r0.example.", 1)
+  const Bytes second = MessageBuilder(1, kAnswer)
+                           .Question("r0.example.", 1)
                            .AnswerAt(12, 1, 300, testing::ARdata(10, 0, 0, 2))
-                           .AnswerAt(12, 1, 300, testing::ARdata(10, 0, 0, 3)).bytes();
+                           .AnswerAt(12, 1, 300, testing::ARdata(10, 0, 0, 3))
+                           .bytes();
   ASSERT_TRUE(cache.Insert(kept, first, 0, 300));
   ASSERT_TRUE(cache.Insert(erased, PositiveAnswer("r1.example.", 300), 0, 300));
   ASSERT_FALSE(cache.Find(erased, names[1], 0).answer.empty());
@@ -325,7 +367,8 @@ TEST(Cache, AReplacedOrErasedEntryLeavesNoTraceWhenItsSegmentIsCleaned) {
     ASSERT_EQ(Bytes(hit.answer.begin(), hit.answer.end()), second) << i;
     ASSERT_TRUE(cache.Find(erased, names[1], 1).answer.empty());
     const std::string text = "r" + std::to_string(i) + ".example.";
-    ASSERT_TRUE(cache.Insert(MakeCacheKey(0, names[i], 1, 1, 0), PositiveAnswer(text.c_str(), 300), 1, 300));
+    ASSERT_TRUE(cache.Insert(MakeCacheKey(0, names[i], 1, 1, 0), PositiveAnswer(text.c_str(), 300),
+                             1, 300));
   }
   EXPECT_LE(cache.size(), 300u);
 }
@@ -343,7 +386,8 @@ TEST(Cache, HitAndInsertIntoAFullCacheAllocateNothing) {
   Cache cache(4);
   const Bytes answer = PositiveAnswer("a.example.", 300);
   const Bytes qname = WireName("a.example.");
-  for (std::uint32_t i = 0; i < 4; ++i) ASSERT_TRUE(cache.Insert(MakeCacheKey(i, qname, 1, 1, 0), answer, 0, 300));
+  for (std::uint32_t i = 0; i < 4; ++i)
+    ASSERT_TRUE(cache.Insert(MakeCacheKey(i, qname, 1, 1, 0), answer, 0, 300));
   EXPECT_EQ(testing::CountAllocations([&] {
               for (std::uint32_t i = 0; i < 1000; ++i) {
                 (void)cache.Find(MakeCacheKey(i % 8, qname, 1, 1, 0), qname, 1);
@@ -379,7 +423,7 @@ TEST(Cache, CountsHitsWithinTheWindowForPrefetch) {
   EXPECT_EQ(cache.Find(key, qname, 2000, 60'000).hits, 2u);
   EXPECT_EQ(cache.Find(key, qname, 3000, 60'000).hits, 3u);
   EXPECT_EQ(cache.Find(key, qname, 70'000, 60'000).hits, 1u);  // a gap over the window resets
-  EXPECT_EQ(cache.Find(key, qname, 71'000).hits, 1u);  // without a window: not counted
+  EXPECT_EQ(cache.Find(key, qname, 71'000).hits, 1u);          // without a window: not counted
 }
 
 TEST(ResponseCache, SuccessAndDenialHaveTheirOwnCapacityAndAKeyLivesInOne) {
@@ -387,7 +431,8 @@ TEST(ResponseCache, SuccessAndDenialHaveTheirOwnCapacityAndAKeyLivesInOne) {
   const Bytes qname = WireName("www.example.");
   const CacheKey key = MakeCacheKey(1, qname, 1, 1, 0);
   const Bytes positive = PositiveAnswer("www.example.", 300);
-  const Bytes servfail = MessageBuilder(1, kAnswer | wire::rcode::kServFail).Question("www.example.", 1).bytes();
+  const Bytes servfail =
+      MessageBuilder(1, kAnswer | wire::rcode::kServFail).Question("www.example.", 1).bytes();
   ASSERT_TRUE(cache.Insert(false, key, positive, 0, 300, 0));
   ASSERT_TRUE(cache.Insert(true, key, servfail, 1, 5, 0));
   EXPECT_EQ(cache.success().size(), 0u);  // the newer denial replaced it

@@ -199,20 +199,26 @@ TEST(Corefile, CoreDnsForwardDocumentationExamples) {
   c = MustParse(". {\n forward . 10.0.0.10:53 10.0.0.11:1053 [2003::1]:53 [2003::2]:1053\n}\n");
   EXPECT_EQ(c.blocks[0].forwards[0].to[3].port, 1053);
   EXPECT_EQ(Ip(c.blocks[0].forwards[0].to[3]), "2003::2");
-  c = MustParse(". {\n forward . tls://9.9.9.9 {\n  tls_servername dns.quad9.net\n  health_check 5s\n }\n}\n");
+  c = MustParse(
+      ". {\n forward . tls://9.9.9.9 {\n  tls_servername dns.quad9.net\n  health_check 5s\n "
+      "}\n}\n");
   EXPECT_EQ(c.blocks[0].forwards[0].tls_servername, "dns.quad9.net");
   EXPECT_EQ(c.blocks[0].forwards[0].to[0].port, 853);
-  c = MustParse(". {\n forward . tls://1.1.1.1 tls://1.0.0.1 {\n  tls_servername cloudflare-dns.com\n  health_check 5s\n }\n}\n");
+  c = MustParse(
+      ". {\n forward . tls://1.1.1.1 tls://1.0.0.1 {\n  tls_servername cloudflare-dns.com\n  "
+      "health_check 5s\n }\n}\n");
   EXPECT_EQ(c.blocks[0].forwards[0].to.size(), 2u);
-  c = MustParse(". {\n forward example.org 1.2.3.4\n forward . 5.6.7.8 {\n  next NXDOMAIN\n }\n}\n");
+  c = MustParse(
+      ". {\n forward example.org 1.2.3.4\n forward . 5.6.7.8 {\n  next NXDOMAIN\n }\n}\n");
   ASSERT_EQ(c.blocks[0].forwards.size(), 2u);  // chained in written order
   EXPECT_EQ(c.blocks[0].forwards[0].from, "example.org.");
   EXPECT_THAT(c.blocks[0].forwards[1].next_rcodes, ElementsAre(3));
-  c = MustParse(". {\n forward . 10.0.0.10:53 {\n  max_concurrent 100\n  failfast_all_unhealthy_upstreams\n"
-                "  failover SERVFAIL REFUSED\n  force_tcp\n  max_connect_attempts 3\n"
-                "  health_check 1s no_rec\n  policy sequential\n  read_timeout 500ms\n"
-                "  expire 30s\n  max_idle_conns 10\n  max_age 1m\n  max_fails 3\n"
-                "  source_address 127.0.0.2\n }\n}\n");
+  c = MustParse(
+      ". {\n forward . 10.0.0.10:53 {\n  max_concurrent 100\n  failfast_all_unhealthy_upstreams\n"
+      "  failover SERVFAIL REFUSED\n  force_tcp\n  max_connect_attempts 3\n"
+      "  health_check 1s no_rec\n  policy sequential\n  read_timeout 500ms\n"
+      "  expire 30s\n  max_idle_conns 10\n  max_age 1m\n  max_fails 3\n"
+      "  source_address 127.0.0.2\n }\n}\n");
   const Forward& f = c.blocks[0].forwards[0];
   EXPECT_TRUE(f.failfast_all_unhealthy_upstreams);
   EXPECT_THAT(f.failover_rcodes, ElementsAre(2, 5));
@@ -236,9 +242,10 @@ TEST(Corefile, CoreDnsCacheDocumentationExamples) {
   EXPECT_EQ(c.blocks[0].cache->denial.max_ttl, absl::Seconds(1800));
   EXPECT_EQ(c.blocks[0].cache->success.capacity, 9984u);
   EXPECT_EQ(c.blocks[0].cache->servfail_ttl, absl::Seconds(5));
-  c = MustParse(". {\n cache {\n  success 5000\n  denial 2500 300 10\n  prefetch 10 1m 20%\n"
-                "  serve_stale 2h verify\n  servfail 1m\n  disable denial sub.example.org\n"
-                "  keepttl\n }\n}\n");
+  c = MustParse(
+      ". {\n cache {\n  success 5000\n  denial 2500 300 10\n  prefetch 10 1m 20%\n"
+      "  serve_stale 2h verify\n  servfail 1m\n  disable denial sub.example.org\n"
+      "  keepttl\n }\n}\n");
   const Cache& cache = *c.blocks[0].cache;
   EXPECT_EQ(cache.success.capacity, 5000u);
   EXPECT_EQ(cache.denial.max_ttl, absl::Seconds(300));
@@ -320,9 +327,10 @@ TEST(Corefile, SingleBlockMayOmitBraces) {
 TEST(Corefile, QuotesCommentsAndEnvironment) {
   ::setenv("RINGDNS_TEST_UPSTREAM", "127.0.0.9", 1);
   ::unsetenv("RINGDNS_TEST_UNSET");
-  const Config c = MustParse("# a comment\n.:53 { # trailing comment\n"
-                             " forward . {$RINGDNS_TEST_UPSTREAM}:53{$RINGDNS_TEST_UNSET}\n"
-                             " log . \"{remote} said \\\"{name}\\\"\"\n}\n");
+  const Config c = MustParse(
+      "# a comment\n.:53 { # trailing comment\n"
+      " forward . {$RINGDNS_TEST_UPSTREAM}:53{$RINGDNS_TEST_UNSET}\n"
+      " log . \"{remote} said \\\"{name}\\\"\"\n}\n");
   EXPECT_EQ(Ip(c.blocks[0].forwards[0].to[0]), "127.0.0.9");
   EXPECT_EQ(c.blocks[0].logs[0].format, "{remote} said \"{name}\"");
 }
@@ -355,8 +363,8 @@ TEST(Corefile, ImportCyclesAndRunawayExpansionAreErrorsNotHangs) {
   // Each level doubles the tokens: 2^30 would never finish.
   std::string text = "(s0) {\n loop\n}\n";
   for (int i = 1; i <= 30; ++i) {
-    text += "(s" + std::to_string(i) + ") {\n import s" + std::to_string(i - 1) +
-            "\n import s" + std::to_string(i - 1) + "\n}\n";
+    text += "(s" + std::to_string(i) + ") {\n import s" + std::to_string(i - 1) + "\n import s" +
+            std::to_string(i - 1) + "\n}\n";
   }
   text += ".:53 {\n import s30\n}\n";
   EXPECT_THAT(ErrorOf(text), HasSubstr("imports expand to more than"));
@@ -365,9 +373,12 @@ TEST(Corefile, ImportCyclesAndRunawayExpansionAreErrorsNotHangs) {
 TEST(Corefile, NormalisedOutputParsesBackToTheSameConfig) {
   ::setenv("CLUSTER_DNS", "10.96.0.10", 1);
   const std::string original =
-      "remote.svc.cluster.local:5353 {\n view split {\n  expr incidr(client_ip(), '10.0.0.0/8')  &&  type() in [\"A\", 'AAAA']\n"
-      "  expr \"name() matches '^a\\\\.b\\\\.$' || do()\"\n }\n cache 30 {\n  success 9984 30\n  prefetch 5 2m 30%\n }\n"
-      " forward . 10.1.0.10 [fd00::1]:5300 {\n  policy round_robin\n  except a.remote.svc.cluster.local\n }\n"
+      "remote.svc.cluster.local:5353 {\n view split {\n  expr incidr(client_ip(), '10.0.0.0/8')  "
+      "&&  type() in [\"A\", 'AAAA']\n"
+      "  expr \"name() matches '^a\\\\.b\\\\.$' || do()\"\n }\n cache 30 {\n  success 9984 30\n  "
+      "prefetch 5 2m 30%\n }\n"
+      " forward . 10.1.0.10 [fd00::1]:5300 {\n  policy round_robin\n  except "
+      "a.remote.svc.cluster.local\n }\n"
       " acl {\n  block type AAAA net 10.0.0.0/8\n  allow\n }\n log . {common}\n errors\n}\n"
       "tls://.:8853 {\n tls a.crt \"b key.pem\" {\n  client_auth require\n }\n"
       " forward . tls://10.0.0.1%dns.example {\n  tls c.crt c.key ca.crt\n }\n}\n";
@@ -375,7 +386,8 @@ TEST(Corefile, NormalisedOutputParsesBackToTheSameConfig) {
   const std::string twice = FormatCorefile(MustParse(once));
   EXPECT_EQ(once, twice);
   // view: each expression one token, its arguments joined by one space as CoreDNS joins them.
-  EXPECT_THAT(once, HasSubstr("    view split {\n        expr \"incidr(client_ip(), '10.0.0.0/8') && type() in [\\\"A\\\", 'AAAA']\"\n"));
+  EXPECT_THAT(once, HasSubstr("    view split {\n        expr \"incidr(client_ip(), '10.0.0.0/8') "
+                              "&& type() in [\\\"A\\\", 'AAAA']\"\n"));
   EXPECT_THAT(once, HasSubstr("        expr \"name() matches '^a\\\\.b\\\\.$' || do()\"\n    }\n"));
 }
 
@@ -395,17 +407,21 @@ TEST_P(BadCorefiles, FailWithFileLineColumnAndWhatWasExpected) {
 INSTANTIATE_TEST_SUITE_P(
     Errors, BadCorefiles,
     ::testing::Values(
-        BadCorefile{"unknown directive names it and lists the supported ones",
-                    ".:53 {\n  frobnicate\n}\n",
-                    "Corefile:2:3: unknown directive 'frobnicate'; ringdns supports acl, any, bind"},
+        BadCorefile{
+            "unknown directive names it and lists the supported ones", ".:53 {\n  frobnicate\n}\n",
+            "Corefile:2:3: unknown directive 'frobnicate'; ringdns supports acl, any, bind"},
         BadCorefile{"a plugin that serves names itself is out of a forwarder's scope",
                     ".:53 {\n  kubernetes cluster.local\n}\n",
-                    "Corefile:2:3: unknown directive 'kubernetes': a CoreDNS plugin that serves names itself, "
-                    "outside a forwarder's scope; keep this block on CoreDNS and have ringdns forward to it"},
-        BadCorefile{"file, etcd and dnssec too", ".:53 {\n file db.example.org\n}\n",
-                    "Corefile:2:2: unknown directive 'file': a CoreDNS plugin that serves names itself"},
+                    "Corefile:2:3: unknown directive 'kubernetes': a CoreDNS plugin that serves "
+                    "names itself, "
+                    "outside a forwarder's scope; keep this block on CoreDNS and have ringdns "
+                    "forward to it"},
+        BadCorefile{
+            "file, etcd and dnssec too", ".:53 {\n file db.example.org\n}\n",
+            "Corefile:2:2: unknown directive 'file': a CoreDNS plugin that serves names itself"},
         BadCorefile{"a misspelt directive gets a suggestion", ".:53 {\n  forwrd . 127.0.0.1\n}\n",
-                    "Corefile:2:3: unknown directive 'forwrd'; did you mean 'forward'? ringdns supports acl"},
+                    "Corefile:2:3: unknown directive 'forwrd'; did you mean 'forward'? ringdns "
+                    "supports acl"},
         BadCorefile{"letters swapped", ".:53 {\n  cahce 30\n}\n",
                     "Corefile:2:3: unknown directive 'cahce'; did you mean 'cache'?"},
         BadCorefile{"two letters swapped in a short name", ".:53 {\n  lgo\n}\n",
@@ -416,12 +432,16 @@ INSTANTIATE_TEST_SUITE_P(
                     "Corefile:2:3: unknown directive 'ab'; ringdns supports"},
         BadCorefile{"a back-reference in consolidate (found by corefile_fuzz: UB in std::regex)",
                     ".:53 {\n errors {\n  consolidate 5m (a)\\1111111111111111111\n }\n}\n",
-                    "Corefile:3:18: consolidate: invalid REGEXP '(a)\\1111111111111111111': back-references"},
-        BadCorefile{"a repeat count over RE2's 1000", ".:53 {\n errors {\n  consolidate 5m a{99999999999}\n }\n}\n",
-                    "Corefile:3:18: consolidate: invalid REGEXP 'a{99999999999}': repeat count over 1000"},
-        BadCorefile{"dns64 is not supported yet", ".:53 {\n dns64\n}\n",
-                    "Corefile:2:2: unknown directive 'dns64': a CoreDNS plugin ringdns does not have yet; "
-                    "ringdns supports acl"},
+                    "Corefile:3:18: consolidate: invalid REGEXP '(a)\\1111111111111111111': "
+                    "back-references"},
+        BadCorefile{
+            "a repeat count over RE2's 1000",
+            ".:53 {\n errors {\n  consolidate 5m a{99999999999}\n }\n}\n",
+            "Corefile:3:18: consolidate: invalid REGEXP 'a{99999999999}': repeat count over 1000"},
+        BadCorefile{
+            "dns64 is not supported yet", ".:53 {\n dns64\n}\n",
+            "Corefile:2:2: unknown directive 'dns64': a CoreDNS plugin ringdns does not have yet; "
+            "ringdns supports acl"},
         BadCorefile{"unknown forward option", ".:53 {\n forward . 1.2.3.4 {\n   bogus 1\n }\n}\n",
                     "Corefile:3:4: unknown forward option 'bogus', expected one of except"},
         BadCorefile{"bad upstream", ".:53 {\n forward . 1.2.3.4 nowhere.example\n}\n",
@@ -430,12 +450,14 @@ INSTANTIATE_TEST_SUITE_P(
                     "Corefile:2:12: invalid port in '1.2.3.4:99999', expected a number from 1"},
         BadCorefile{"forward without upstream", ".:53 {\n forward .\n}\n",
                     "Corefile:2:2: forward: expected forward FROM TO..."},
-        BadCorefile{"sixteen upstreams",
-                    ".:53 {\n forward . 1.0.0.1 1.0.0.2 1.0.0.3 1.0.0.4 1.0.0.5 1.0.0.6 1.0.0.7 "
-                    "1.0.0.8 1.0.0.9 1.0.0.10 1.0.0.11 1.0.0.12 1.0.0.13 1.0.0.14 1.0.0.15 1.0.0.16\n}\n",
-                    "Corefile:2:138: forward: more than 15 upstreams"},
-        BadCorefile{"bad policy", ".:53 {\n forward . 1.2.3.4 {\n  policy fastest\n }\n}\n",
-                    "Corefile:3:10: unknown policy 'fastest', expected random, round_robin or sequential"},
+        BadCorefile{
+            "sixteen upstreams",
+            ".:53 {\n forward . 1.0.0.1 1.0.0.2 1.0.0.3 1.0.0.4 1.0.0.5 1.0.0.6 1.0.0.7 "
+            "1.0.0.8 1.0.0.9 1.0.0.10 1.0.0.11 1.0.0.12 1.0.0.13 1.0.0.14 1.0.0.15 1.0.0.16\n}\n",
+            "Corefile:2:138: forward: more than 15 upstreams"},
+        BadCorefile{
+            "bad policy", ".:53 {\n forward . 1.2.3.4 {\n  policy fastest\n }\n}\n",
+            "Corefile:3:10: unknown policy 'fastest', expected random, round_robin or sequential"},
         BadCorefile{"bad duration", ".:53 {\n forward . 1.2.3.4 {\n  expire soon\n }\n}\n",
                     "Corefile:3:10: invalid expire 'soon', expected a duration"},
         BadCorefile{"negative integer", ".:53 {\n forward . 1.2.3.4 {\n  max_fails -1\n }\n}\n",
@@ -451,24 +473,33 @@ INSTANTIATE_TEST_SUITE_P(
                     "Corefile:3:17: invalid prefetch percentage '95%', expected 10% to 90%"},
         BadCorefile{"servfail over 5m", ".:53 {\n cache {\n  servfail 10m\n }\n}\n",
                     "Corefile:3:12: servfail duration must be at most 5m"},
-        BadCorefile{"same zone and port twice", ".:53 {\n}\n.:53 {\n}\n",
-                    "Corefile:3:1: zone . on dns port 53 is already served by the block at Corefile:1:1"},
-        BadCorefile{"same zone and port on a shared address", ".:53 {\n bind 127.0.0.1 ::1\n}\n.:53 {\n bind ::1\n}\n",
-                    "Corefile:4:1: zone . on dns port 53 is already served by the block at Corefile:1:1; expected each "
+        BadCorefile{
+            "same zone and port twice", ".:53 {\n}\n.:53 {\n}\n",
+            "Corefile:3:1: zone . on dns port 53 is already served by the block at Corefile:1:1"},
+        BadCorefile{"same zone and port on a shared address",
+                    ".:53 {\n bind 127.0.0.1 ::1\n}\n.:53 {\n bind ::1\n}\n",
+                    "Corefile:4:1: zone . on dns port 53 is already served by the block at "
+                    "Corefile:1:1; expected each "
                     "zone and port once per address"},
-        BadCorefile{"same zone and port, one block on every address", ".:53 {\n bind 127.0.0.1\n}\n.:53 {\n}\n",
-                    "Corefile:4:1: zone . on dns port 53 is already served by the block at Corefile:1:1"},
-        BadCorefile{"same zone and port, one block on 0.0.0.0", ".:53 {\n bind 0.0.0.0\n}\n.:53 {\n bind 127.0.0.1\n}\n",
-                    "Corefile:4:1: zone . on dns port 53 is already served by the block at Corefile:1:1"},
+        BadCorefile{
+            "same zone and port, one block on every address",
+            ".:53 {\n bind 127.0.0.1\n}\n.:53 {\n}\n",
+            "Corefile:4:1: zone . on dns port 53 is already served by the block at Corefile:1:1"},
+        BadCorefile{
+            "same zone and port, one block on 0.0.0.0",
+            ".:53 {\n bind 0.0.0.0\n}\n.:53 {\n bind 127.0.0.1\n}\n",
+            "Corefile:4:1: zone . on dns port 53 is already served by the block at Corefile:1:1"},
         BadCorefile{"unterminated quote", ".:53 {\n log . \"{remote}\n}\n",
                     "Corefile:2:8: unterminated quoted string"},
         BadCorefile{"missing closing brace", ".:53 {\n forward . 1.2.3.4\n",
-                    "Corefile:2:12: unexpected end of file, expected '}' to close the block opened at Corefile:1:6"},
+                    "Corefile:2:12: unexpected end of file, expected '}' to close the block opened "
+                    "at Corefile:1:6"},
         BadCorefile{"stray closing brace", "}\n", "Corefile:1:1: unexpected '}'"},
         BadCorefile{"second block without braces", ".:53 {\n}\nexample.org:53\nforward . 1.2.3.4\n",
                     "Corefile:3:1: expected '{' after the server block keys"},
-        BadCorefile{"brace against the key", ".:53 {\n}\n.:5301{\n forward . 1.2.3.4\n}\n",
-                    "Corefile:3:1: '.:5301{': expected a space between the server block key and '{'"},
+        BadCorefile{
+            "brace against the key", ".:53 {\n}\n.:5301{\n forward . 1.2.3.4\n}\n",
+            "Corefile:3:1: '.:5301{': expected a space between the server block key and '{'"},
         BadCorefile{"dangling comma", "a.example, {\n}\n",
                     "Corefile:1:1: expected another server block key after ','"},
         BadCorefile{"bad zone", "a..b:53 {\n}\n", "Corefile:1:1: invalid zone 'a..b'"},
@@ -478,26 +509,32 @@ INSTANTIATE_TEST_SUITE_P(
                     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa."
                     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa {\n}\n",
                     "Corefile:1:1: invalid zone"},
-        BadCorefile{"unsupported scheme", "https://.:443 {\n}\n",
-                    "Corefile:1:1: 'https://.:443': https:// (DNS over HTTPS) is not supported by ringdns, "
-                    "expected dns:// or tls://"},
-        BadCorefile{"grpc key", "grpc://.:443 {\n}\n",
-                    "Corefile:1:1: 'grpc://.:443': grpc:// (DNS over gRPC) is not supported by ringdns"},
+        BadCorefile{
+            "unsupported scheme", "https://.:443 {\n}\n",
+            "Corefile:1:1: 'https://.:443': https:// (DNS over HTTPS) is not supported by ringdns, "
+            "expected dns:// or tls://"},
+        BadCorefile{
+            "grpc key", "grpc://.:443 {\n}\n",
+            "Corefile:1:1: 'grpc://.:443': grpc:// (DNS over gRPC) is not supported by ringdns"},
         BadCorefile{"https upstream", ".:53 {\n forward . https://dns.google/dns-query\n}\n",
-                    "Corefile:2:12: 'https://dns.google/dns-query': https:// (DNS over HTTPS) is not supported by "
+                    "Corefile:2:12: 'https://dns.google/dns-query': https:// (DNS over HTTPS) is "
+                    "not supported by "
                     "ringdns, expected dns://IP[:port] or tls://IP[%name][:port]"},
         BadCorefile{"quic upstream", ".:53 {\n forward . quic://127.0.0.1:853\n}\n",
-                    "Corefile:2:12: 'quic://127.0.0.1:853': quic:// (DNS over QUIC) is not supported by ringdns"},
-        BadCorefile{"unknown scheme upstream", ".:53 {\n forward . udp://127.0.0.1\n}\n",
-                    "Corefile:2:12: 'udp://127.0.0.1': udp:// (a transport) is not supported by ringdns"},
+                    "Corefile:2:12: 'quic://127.0.0.1:853': quic:// (DNS over QUIC) is not "
+                    "supported by ringdns"},
+        BadCorefile{
+            "unknown scheme upstream", ".:53 {\n forward . udp://127.0.0.1\n}\n",
+            "Corefile:2:12: 'udp://127.0.0.1': udp:// (a transport) is not supported by ringdns"},
         BadCorefile{"tls block without tls directive", "tls://.:853 {\n forward . 1.2.3.4\n}\n",
                     "Corefile:1:1: a tls:// server block needs a 'tls CERT KEY [CA]' directive"},
         BadCorefile{"client_auth mode", "tls://.:853 {\n tls a b {\n  client_auth maybe\n }\n}\n",
                     "Corefile:3:15: unknown client_auth 'maybe', expected nocert"},
         BadCorefile{"bind interface name", ".:53 {\n bind eth0\n}\n",
                     "Corefile:2:7: bind: 'eth0' is not an IP address"},
-        BadCorefile{"acl action", ".:53 {\n acl {\n  permit\n }\n}\n",
-                    "Corefile:3:3: unknown acl action 'permit', expected allow, block, filter or drop"},
+        BadCorefile{
+            "acl action", ".:53 {\n acl {\n  permit\n }\n}\n",
+            "Corefile:3:3: unknown acl action 'permit', expected allow, block, filter or drop"},
         BadCorefile{"acl qtype", ".:53 {\n acl {\n  block type BOGUS\n }\n}\n",
                     "Corefile:3:14: unknown query type 'BOGUS'"},
         BadCorefile{"log class", ".:53 {\n log {\n  class most\n }\n}\n",
@@ -513,8 +550,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadCorefile{"loop takes no arguments", ".:53 {\n loop now\n}\n",
                     "Corefile:2:7: loop: unexpected argument 'now', expected loop"},
         BadCorefile{"empty file", "", "Corefile:1:1: the Corefile is empty"},
-        BadCorefile{"mixed transports", ".:53 {\n forward . 1.2.3.4 tls://1.2.3.5%x\n}\n",
-                    "Corefile:2:12: forward: all upstreams of one forward must use the same transport"}));
+        BadCorefile{
+            "mixed transports", ".:53 {\n forward . 1.2.3.4 tls://1.2.3.5%x\n}\n",
+            "Corefile:2:12: forward: all upstreams of one forward must use the same transport"}));
 
 TEST(Corefile, MissingFileIsAClearError) {
   absl::StatusOr<Config> c = LoadCorefile("/nonexistent/ringdns/Corefile");
@@ -566,8 +604,9 @@ namespace {
 TEST(Corefile, ABlockOfEmptyKeysOnlyIsAnError) {
   EXPECT_THAT(ErrorOf(".:53 {\n}\n\"\"\n"),
               ::testing::StartsWith("Corefile:3:1: empty server block key"));
-  EXPECT_THAT(ErrorOf("\"\" {$RINGDNS_TEST_UNSET} {\n}\n"),
-              ::testing::StartsWith("Corefile:1:4: empty server block key (an environment variable"));
+  EXPECT_THAT(
+      ErrorOf("\"\" {$RINGDNS_TEST_UNSET} {\n}\n"),
+      ::testing::StartsWith("Corefile:1:4: empty server block key (an environment variable"));
   // The keys end with their line: the next line is the block's first directive, not keys.
   EXPECT_THAT(ErrorOf("{$RINGDNS_TEST_UNSET}\nforward . 1.2.3.4\n"),
               ::testing::StartsWith("Corefile:1:1: empty server block key"));
@@ -577,7 +616,8 @@ TEST(Corefile, ABlockOfEmptyKeysOnlyIsAnError) {
 // CoreDNS skips an empty key ("", or a {$VAR} that expands to nothing) and serves the
 // others of the block.
 TEST(Corefile, EmptyKeysBesideOthersAreSkipped) {
-  const Config c = MustParse("\"\" example.org:5300 {$RINGDNS_TEST_UNSET} {\n forward . 127.0.0.1\n}\n");
+  const Config c =
+      MustParse("\"\" example.org:5300 {$RINGDNS_TEST_UNSET} {\n forward . 127.0.0.1\n}\n");
   ASSERT_EQ(c.blocks.size(), 1u);
   ASSERT_EQ(c.blocks[0].keys.size(), 1u);
   EXPECT_EQ(c.blocks[0].keys[0].zone, "example.org.");
@@ -591,7 +631,8 @@ TEST(Corefile, EmptyKeysBesideOthersAreSkipped) {
 
 // -validate's text of an IPv6 listen address reads back: "[::]:8181", not ":::8181".
 TEST(Corefile, AnIpv6EndpointRoundTrips) {
-  const Config c = MustParse(".:53 {\n ready [::]:8181\n health [::1]:8080\n prometheus [::]:9153\n}\n");
+  const Config c =
+      MustParse(".:53 {\n ready [::]:8181\n health [::1]:8080\n prometheus [::]:9153\n}\n");
   const std::string text = FormatCorefile(c);
   EXPECT_THAT(text, HasSubstr("ready [::]:8181"));
   EXPECT_THAT(text, HasSubstr("health [::1]:8080"));
@@ -602,10 +643,12 @@ TEST(Corefile, AnIpv6EndpointRoundTrips) {
 // A leading integer of `cache` is its TTL, as in CoreDNS: zero or negative is refused,
 // never taken for a zone.
 TEST(Corefile, CacheRefusesAZeroOrNegativeTtl) {
-  EXPECT_THAT(ErrorOf(".:53 {\n cache -5\n}\n"),
-              ::testing::StartsWith("Corefile:2:8: invalid cache TTL '-5', expected an integer from 1"));
-  EXPECT_THAT(ErrorOf(".:53 {\n cache 0 example.org\n}\n"),
-              ::testing::StartsWith("Corefile:2:8: invalid cache TTL '0', expected an integer from 1"));
+  EXPECT_THAT(
+      ErrorOf(".:53 {\n cache -5\n}\n"),
+      ::testing::StartsWith("Corefile:2:8: invalid cache TTL '-5', expected an integer from 1"));
+  EXPECT_THAT(
+      ErrorOf(".:53 {\n cache 0 example.org\n}\n"),
+      ::testing::StartsWith("Corefile:2:8: invalid cache TTL '0', expected an integer from 1"));
   EXPECT_EQ(MustParse(".:53 {\n cache 30 example.org\n}\n").blocks[0].cache->zones,
             std::vector<std::string>{"example.org."});
 }
@@ -617,7 +660,8 @@ namespace ringdns::core::config {
 namespace {
 
 std::vector<std::string> Texts(absl::string_view corefile) {
-  absl::StatusOr<std::vector<Token>> tokens = Lex(corefile, std::make_shared<const std::string>("L"), 0);
+  absl::StatusOr<std::vector<Token>> tokens =
+      Lex(corefile, std::make_shared<const std::string>("L"), 0);
   EXPECT_TRUE(tokens.ok()) << tokens.status();
   std::vector<std::string> out;
   if (tokens.ok()) {
@@ -634,7 +678,8 @@ TEST(Lexer, ReadsTokensAsCoreDnsLexerDoes) {
   EXPECT_EQ(Texts("\xc2\xa0\xc2\xa0 forward\xc2\xa0. 1.1.1.1\xe3\x80\x80x\xc2\x85y\vz\fw"),
             (V{"forward", ".", "1.1.1.1", "x", "y", "z", "w"}));
   // '#' starts a comment anywhere outside quotes, in a token too.
-  EXPECT_EQ(Texts("forward . 1.1.1.1#primary\nlog # all\n\"a#b\""), (V{"forward", ".", "1.1.1.1", "log", "a#b"}));
+  EXPECT_EQ(Texts("forward . 1.1.1.1#primary\nlog # all\n\"a#b\""),
+            (V{"forward", ".", "1.1.1.1", "log", "a#b"}));
   // In quotes only \" is an escape; other backslashes stay, so "a\\" ends after a\\.
   EXPECT_EQ(Texts("\"a\\\\\" \"say \\\"hi\\\"\" \"C:\\dir\" \"x\\\ny\""),
             (V{"a\\\\", "say \"hi\"", "C:\\dir", "x\\\ny"}));
@@ -660,17 +705,22 @@ TEST(Lexer, ColumnsCountCharactersAndPositionsSurviveUnicode) {
 }
 
 TEST(Lexer, APastedNonBreakingSpaceNoLongerMakesAnUnknownDirective) {
-  absl::StatusOr<Config> c = ParseCorefile(".:53 {\n\xc2\xa0\xc2\xa0\xc2\xa0\xc2\xa0" "forward . 127.0.0.1\n}\n", "Corefile");
+  absl::StatusOr<Config> c = ParseCorefile(
+      ".:53 {\n\xc2\xa0\xc2\xa0\xc2\xa0\xc2\xa0"
+      "forward . 127.0.0.1\n}\n",
+      "Corefile");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->blocks.front().forwards.size(), 1u);
   // And a token holding such a space prints quoted, so -validate's form reads back.
   absl::StatusOr<Config> tpl = ParseCorefile(
-      ".:53 {\n template IN A {\n  answer \"a.example. 60 IN TXT x\xc2\xa0y\"\n }\n}\n", "Corefile");
+      ".:53 {\n template IN A {\n  answer \"a.example. 60 IN TXT x\xc2\xa0y\"\n }\n}\n",
+      "Corefile");
   ASSERT_TRUE(tpl.ok()) << tpl.status();
   const std::string once = FormatCorefile(*tpl);
   absl::StatusOr<Config> again = ParseCorefile(once, "normalised");
   ASSERT_TRUE(again.ok()) << once << again.status();
-  EXPECT_EQ(again->blocks.front().templates.front().answer, tpl->blocks.front().templates.front().answer);
+  EXPECT_EQ(again->blocks.front().templates.front().answer,
+            tpl->blocks.front().templates.front().answer);
 }
 
 }  // namespace

@@ -64,7 +64,8 @@ TEST(CookieJar, NoCookieIsFineUntilTheUpstreamShowsOneThenMissing) {
   RandomPool random;
   CookieJar jar(1, random);
   EXPECT_EQ(jar.Judge(0, Found{}, kNow), Verdict::kAccept);
-  EXPECT_EQ(jar.Judge(0, Echo(ClientOf(jar, 0), Hex("0100000011223344aabbccddeeff0011")), kNow), Verdict::kAccept);
+  EXPECT_EQ(jar.Judge(0, Echo(ClientOf(jar, 0), Hex("0100000011223344aabbccddeeff0011")), kNow),
+            Verdict::kAccept);
   EXPECT_EQ(jar.Judge(0, Found{}, kNow), Verdict::kMissing);
 }
 
@@ -130,7 +131,8 @@ Laid Query(const Bytes& msg) {
   const wire::Result<wire::QueryView> q = wire::ParseQuery(msg);
   EXPECT_TRUE(q);
   Laid laid{msg, q->qname_len, kNoOpt};
-  if (q->opt.present()) laid.opt_rdata = q->opt.end() == msg.size() ? q->opt.rdata_offset : kOptNotLast;
+  if (q->opt.present())
+    laid.opt_rdata = q->opt.end() == msg.size() ? q->opt.rdata_offset : kOptNotLast;
   return laid;
 }
 
@@ -155,25 +157,36 @@ TEST(LayOutQuery, AQueryWithoutOptGetsOneCarryingTheCookie) {
   EXPECT_EQ(wire::LoadU16(sent.data() + wire::header::kArCount), 1);
   EXPECT_EQ(parsed->opt.udp_size, 512 + 11 + 44);  // what the client may take, and our OPT
   EXPECT_FALSE(parsed->opt.do_bit());
-  EXPECT_EQ(Options(sent), (std::vector<std::pair<std::uint16_t, Bytes>>{{10, Hex("0102030405060708")}}));
+  EXPECT_EQ(Options(sent),
+            (std::vector<std::pair<std::uint16_t, Bytes>>{{10, Hex("0102030405060708")}}));
 }
 
 TEST(LayOutQuery, AQueryWithALastOptGetsTheCookieAmongItsOptionsAndTheSpelling) {
-  Laid q = Query(MessageBuilder(1, 0x0100).Question("www.example.", 1).Opt(4096, 0x8000, Hex("0003 0000")).bytes());
+  Laid q = Query(MessageBuilder(1, 0x0100)
+                     .Question("www.example.", 1)
+                     .Opt(4096, 0x8000, Hex("0003 0000"))
+                     .bytes());
   const Bytes spelled = testing::WireName("WwW.eXaMpLe.");
   std::uint8_t scratch[kOutgoingScratchSize];
-  const Bytes sent = Joined(LayOutQuery(q.query, q.qname_len, q.opt_rdata, spelled, kCookie, scratch));
+  const Bytes sent =
+      Joined(LayOutQuery(q.query, q.qname_len, q.opt_rdata, spelled, kCookie, scratch));
   const wire::Result<wire::QueryView> parsed = wire::ParseQuery(sent);
   ASSERT_TRUE(parsed);
   EXPECT_EQ(parsed->opt.udp_size, 4096);  // the client's EDNS stays the client's
   EXPECT_TRUE(parsed->opt.do_bit());
-  EXPECT_EQ(Options(sent), (std::vector<std::pair<std::uint16_t, Bytes>>{{10, Hex("0102030405060708")}, {3, {}}}));
-  EXPECT_EQ(Bytes(sent.begin() + 12, sent.begin() + 12 + static_cast<std::ptrdiff_t>(spelled.size())), spelled);
+  EXPECT_EQ(Options(sent),
+            (std::vector<std::pair<std::uint16_t, Bytes>>{{10, Hex("0102030405060708")}, {3, {}}}));
+  EXPECT_EQ(
+      Bytes(sent.begin() + 12, sent.begin() + 12 + static_cast<std::ptrdiff_t>(spelled.size())),
+      spelled);
 }
 
 TEST(LayOutQuery, AnOptARecordFollowsGetsNoCookie) {
-  Laid q = Query(MessageBuilder(1, 0x0100).Question("www.example.", 1).Opt(1232, 0)
-                     .Additional("x.example.", 1, 60, testing::ARdata(192, 0, 2, 9)).bytes());
+  Laid q = Query(MessageBuilder(1, 0x0100)
+                     .Question("www.example.", 1)
+                     .Opt(1232, 0)
+                     .Additional("x.example.", 1, 60, testing::ARdata(192, 0, 2, 9))
+                     .bytes());
   ASSERT_EQ(q.opt_rdata, kOptNotLast);
   std::uint8_t scratch[kOutgoingScratchSize];
   EXPECT_EQ(Joined(LayOutQuery(q.query, q.qname_len, q.opt_rdata, {}, kCookie, scratch)), q.query);
@@ -185,7 +198,8 @@ TEST(LayOutQuery, AllocatesNothing) {
   std::size_t total = 0;
   EXPECT_EQ(testing::CountAllocations([&] {
               for (int i = 0; i < 100; ++i) {
-                total += LayOutQuery(q.query, q.qname_len, q.opt_rdata, {}, kCookie, scratch).size();
+                total +=
+                    LayOutQuery(q.query, q.qname_len, q.opt_rdata, {}, kCookie, scratch).size();
               }
             }),
             0u);

@@ -10,10 +10,10 @@
 
 #include "core/config/loader.h"
 #include "core/descriptors.h"
-#include "core/routes.h"
-#include "core/shard.h"
 #include "core/dnstap/encoder.h"
 #include "core/dnstap/tap_queue.h"
+#include "core/routes.h"
+#include "core/shard.h"
 #include "dnstap.pb-c.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -84,11 +84,13 @@ TEST(TapQueue, ARecordTheConsumerRefusesStaysForTheNextDrain) {
   EXPECT_EQ(queue.Drain([&](const TapRecord& r) {
     seen.push_back(r.block);
     return r.block != 1;
-  }), 1u);
+  }),
+            1u);
   EXPECT_EQ(queue.Drain([&](const TapRecord& r) {
     seen.push_back(r.block);
     return true;
-  }), 2u);
+  }),
+            2u);
   EXPECT_EQ(seen, (std::vector<std::uint16_t>{0, 1, 1, 2}));
 }
 
@@ -119,7 +121,8 @@ TEST(TapQueue, AProducerAndAConsumerThreadAgreeOnEveryOctet) {
     queue.Drain([&](const TapRecord& r) {
       intact = intact && r.block == drained && r.message_len == drained % 700u;
       const std::span<const std::uint8_t> m = r.message();
-      for (std::size_t i = 0; i < m.size(); ++i) intact = intact && m[i] == static_cast<std::uint8_t>(drained + i);
+      for (std::size_t i = 0; i < m.size(); ++i)
+        intact = intact && m[i] == static_cast<std::uint8_t>(drained + i);
       ++drained;
       return true;
     });
@@ -129,8 +132,7 @@ TEST(TapQueue, AProducerAndAConsumerThreadAgreeOnEveryOctet) {
 }
 
 struct Decoded {
-  explicit Decoded(const Frame& f)
-      : top(dnstap__dnstap__unpack(nullptr, f.size(), f.data())) {}
+  explicit Decoded(const Frame& f) : top(dnstap__dnstap__unpack(nullptr, f.size(), f.data())) {}
   ~Decoded() {
     if (top != nullptr) dnstap__dnstap__free_unpacked(top, nullptr);
   }
@@ -155,14 +157,18 @@ TEST(Encoder, ForwarderResponseCarriesEveryFieldDnstapReadShows) {
   r->query_address = V4("127.0.0.1", 40000);
   r->response_address = V4("10.1.17.2", 53);
   r->message_len = 16;
-  for (int i = 0; i < 16; ++i) storage[sizeof(TapRecord) + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(i);
+  for (int i = 0; i < 16; ++i)
+    storage[sizeof(TapRecord) + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(i);
   const TapLabels labels{"node-1", "ringdns-test", "extra"};
-  const Frame frame = Encode(*r, labels, /*full=*/true, /*realtime_offset_us=*/1'700'000'000'000'000);
+  const Frame frame =
+      Encode(*r, labels, /*full=*/true, /*realtime_offset_us=*/1'700'000'000'000'000);
   Decoded d(frame);
   ASSERT_NE(d.top, nullptr);
   EXPECT_EQ(d.top->type, DNSTAP__DNSTAP__TYPE__MESSAGE);
-  EXPECT_EQ(std::string(reinterpret_cast<char*>(d.top->identity.data), d.top->identity.len), "node-1");
-  EXPECT_EQ(std::string(reinterpret_cast<char*>(d.top->version.data), d.top->version.len), "ringdns-test");
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(d.top->identity.data), d.top->identity.len),
+            "node-1");
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(d.top->version.data), d.top->version.len),
+            "ringdns-test");
   EXPECT_EQ(std::string(reinterpret_cast<char*>(d.top->extra.data), d.top->extra.len), "extra");
   const Dnstap__Message* m = d.top->message;
   ASSERT_NE(m, nullptr);
@@ -229,7 +235,7 @@ TEST(Encoder, Ipv6AddressesAreSixteenOctets) {
 TEST(Encoder, AForwarderMessageHasTheUpstreamsFamilyWhateverTheClients) {
   TapRecord r;
   r.type = MessageType::kForwarderQuery;
-  r.query_address.family = AF_INET6;  // the client
+  r.query_address.family = AF_INET6;         // the client
   r.response_address = V4("10.1.17.2", 53);  // the upstream
   Decoded d(Encode(r, TapLabels{}, false, 0));
   EXPECT_EQ(d.top->message->socket_family, DNSTAP__SOCKET_FAMILY__INET);
@@ -264,8 +270,9 @@ TEST(DnstapDirective, CoreDnsReadmeExamplesParse) {
   c = MustParse(".:53 {\n dnstap /tmp/dnstap.sock full 1024 2048\n}\n");
   EXPECT_EQ(c.blocks[0].dnstaps[0].writebuffer, 1024u);
   EXPECT_EQ(c.blocks[0].dnstaps[0].queue, 2048u);
-  c = MustParse(".:53 {\n dnstap /tmp/dnstap.sock {\n  identity my-dns-server1\n  version MyDNSServer-1.2.3\n"
-                "  extra \"some extra\"\n  skipverify\n }\n dnstap tcp://[::1]:6000\n}\n");
+  c = MustParse(
+      ".:53 {\n dnstap /tmp/dnstap.sock {\n  identity my-dns-server1\n  version MyDNSServer-1.2.3\n"
+      "  extra \"some extra\"\n  skipverify\n }\n dnstap tcp://[::1]:6000\n}\n");
   ASSERT_EQ(c.blocks[0].dnstaps.size(), 2u);
   EXPECT_EQ(c.blocks[0].dnstaps[0].identity.value_or(""), "my-dns-server1");
   EXPECT_EQ(c.blocks[0].dnstaps[0].version.value_or(""), "MyDNSServer-1.2.3");
@@ -284,14 +291,19 @@ TEST(DnstapDirective, WhatCoreDnsTakesAndIgnoresIsTakenAndSaid) {
   c = MustParse(".:53 {\n dnstap /tmp/d.sock verbose 1 2 3\n}\n");
   EXPECT_FALSE(c.blocks[0].dnstaps[0].full);
   ASSERT_EQ(c.blocks[0].dnstaps[0].notes.size(), 3u);
-  EXPECT_THAT(c.blocks[0].dnstaps[0].notes[0], HasSubstr("Corefile:2:21: dnstap: 'verbose' is not full"));
-  EXPECT_THAT(c.blocks[0].dnstaps[0].notes[1], HasSubstr("Corefile:2:33: dnstap: arguments after QUEUE are ignored"));
-  EXPECT_THAT(c.blocks[0].dnstaps[0].notes[2], HasSubstr("Corefile:2:29: dnstap: WRITEBUFFER and QUEUE are accepted"));
+  EXPECT_THAT(c.blocks[0].dnstaps[0].notes[0],
+              HasSubstr("Corefile:2:21: dnstap: 'verbose' is not full"));
+  EXPECT_THAT(c.blocks[0].dnstaps[0].notes[1],
+              HasSubstr("Corefile:2:33: dnstap: arguments after QUEUE are ignored"));
+  EXPECT_THAT(c.blocks[0].dnstaps[0].notes[2],
+              HasSubstr("Corefile:2:29: dnstap: WRITEBUFFER and QUEUE are accepted"));
   // CoreDNS expands metadata in extra; ringdns sends it as written, and says so.
-  c = MustParse(".:53 {\n dnstap /tmp/d.sock {\n  extra {/forward/upstream}\n  identity \"\"\n }\n}\n");
+  c = MustParse(
+      ".:53 {\n dnstap /tmp/d.sock {\n  extra {/forward/upstream}\n  identity \"\"\n }\n}\n");
   ASSERT_EQ(c.blocks[0].dnstaps[0].notes.size(), 1u);
   EXPECT_THAT(c.blocks[0].dnstaps[0].notes[0], HasSubstr("are not expanded"));
-  EXPECT_EQ(c.blocks[0].dnstaps[0].identity, std::optional<std::string>(""));  // empty, not the host name
+  EXPECT_EQ(c.blocks[0].dnstaps[0].identity,
+            std::optional<std::string>(""));  // empty, not the host name
   absl::StatusOr<RouteTable> routes = BuildRoutes(c);
   ASSERT_TRUE(routes.ok());
   EXPECT_EQ(routes->warnings, c.blocks[0].dnstaps[0].notes);  // printed at start and reload
@@ -299,8 +311,10 @@ TEST(DnstapDirective, WhatCoreDnsTakesAndIgnoresIsTakenAndSaid) {
 
 TEST(DnstapDirective, PrintedFormParsesBackToItself) {
   const config::Config c = MustParse(
-      ".:53 {\n dnstap /tmp/d.sock full 8 16 {\n  identity \"a b\"\n  extra x\n }\n dnstap tcp://[::1]:6000\n"
-      " dnstap tcp://dnstap.monitoring.svc:6000 {\n  version \"\"\n }\n dnstap /tmp/e.sock other 4\n}\n");
+      ".:53 {\n dnstap /tmp/d.sock full 8 16 {\n  identity \"a b\"\n  extra x\n }\n dnstap "
+      "tcp://[::1]:6000\n"
+      " dnstap tcp://dnstap.monitoring.svc:6000 {\n  version \"\"\n }\n dnstap /tmp/e.sock other "
+      "4\n}\n");
   const std::string once = config::FormatCorefile(c);
   EXPECT_THAT(once, HasSubstr("dnstap unix:///tmp/d.sock full 8 16 {"));
   EXPECT_THAT(once, HasSubstr("dnstap tcp://[::1]:6000\n"));
@@ -316,23 +330,29 @@ TEST(DnstapDirective, MistakesSayWhereAndWhatWasExpected) {
               HasSubstr("Corefile:2:9: dnstap: invalid collector host 'bad..name'"));
   EXPECT_THAT(ErrorOf(".:53 {\n dnstap tcp://127.0.0.1\n}\n"), HasSubstr("expected tcp://IP:PORT"));
   EXPECT_THAT(ErrorOf(".:53 {\n dnstap tcp://127.0.0.1:0\n}\n"), HasSubstr("Corefile:2:9:"));
-  EXPECT_THAT(ErrorOf(".:53 {\n dnstap https://127.0.0.1:6000\n}\n"), HasSubstr("is not supported"));
+  EXPECT_THAT(ErrorOf(".:53 {\n dnstap https://127.0.0.1:6000\n}\n"),
+              HasSubstr("is not supported"));
   EXPECT_THAT(ErrorOf(".:53 {\n dnstap /tmp/d.sock full 0\n}\n"), HasSubstr("Corefile:2:"));
   EXPECT_THAT(ErrorOf(".:53 {\n dnstap /tmp/d.sock full 1 4097\n}\n"), HasSubstr("Corefile:2:"));
   EXPECT_THAT(ErrorOf(".:53 {\n dnstap /tmp/d.sock {\n  identiti x\n }\n}\n"),
               HasSubstr("Corefile:3:3: unknown dnstap option 'identiti'"));
-  EXPECT_THAT(ErrorOf(".:53 {\n dnstap /tmp/d.sock {\n  identity\n }\n}\n"), HasSubstr("Corefile:3:"));
-  EXPECT_THAT(ErrorOf(".:53 {\n dnstap /" + std::string(120, 'x') + "\n}\n"), HasSubstr("invalid socket path"));
+  EXPECT_THAT(ErrorOf(".:53 {\n dnstap /tmp/d.sock {\n  identity\n }\n}\n"),
+              HasSubstr("Corefile:3:"));
+  EXPECT_THAT(ErrorOf(".:53 {\n dnstap /" + std::string(120, 'x') + "\n}\n"),
+              HasSubstr("invalid socket path"));
 }
 
 TEST(DnstapDirective, TheShardsBudgetsCountTheTapRing) {
   const std::string forward = " forward . 127.0.0.1:53\n}\n";
   absl::StatusOr<RouteTable> plain = BuildRoutes(MustParse(".:53 {\n" + forward));
-  absl::StatusOr<RouteTable> tapped = BuildRoutes(MustParse(".:53 {\n dnstap /tmp/d.sock full\n" + forward));
+  absl::StatusOr<RouteTable> tapped =
+      BuildRoutes(MustParse(".:53 {\n dnstap /tmp/d.sock full\n" + forward));
   ASSERT_TRUE(plain.ok() && tapped.ok());
   const ShardOptions options;
-  EXPECT_EQ(Shard::MemoryBound(options, *tapped) - Shard::MemoryBound(options, *plain), kShardTapQueueBytes);
-  EXPECT_EQ(ShardDescriptors(options, *tapped), ShardDescriptors(options, *plain) + 1);  // the doorbell
+  EXPECT_EQ(Shard::MemoryBound(options, *tapped) - Shard::MemoryBound(options, *plain),
+            kShardTapQueueBytes);
+  EXPECT_EQ(ShardDescriptors(options, *tapped),
+            ShardDescriptors(options, *plain) + 1);  // the doorbell
 }
 
 }  // namespace

@@ -2,9 +2,8 @@
 // ServeDNS as the stage answers it, the directive's errors with their positions, and
 // -validate's form reading back to itself.
 #include <arpa/inet.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -30,7 +29,8 @@ using testing::MessageBuilder;
 std::string RdataText(std::uint16_t type, std::span<const std::uint8_t> rdata) {
   char text[wire::kMaxNameTextLen];
   if (type == wire::rrtype::kA || type == wire::rrtype::kAaaa) {
-    return ::inet_ntop(type == wire::rrtype::kA ? AF_INET : AF_INET6, rdata.data(), text, sizeof(text));
+    return ::inet_ntop(type == wire::rrtype::kA ? AF_INET : AF_INET6, rdata.data(), text,
+                       sizeof(text));
   }
   const wire::Result<std::size_t> len = wire::NameToText(rdata, text);
   return len ? std::string(text, *len) : "?";
@@ -48,7 +48,8 @@ std::span<const std::uint8_t> Span(const std::string& s) {
 }
 
 // The records a table holds for `name` and `type` (A, AAAA or PTR), as text.
-std::vector<std::string> Lookup(const HostsTable& table, std::string_view name, std::uint16_t type) {
+std::vector<std::string> Lookup(const HostsTable& table, std::string_view name,
+                                std::uint16_t type) {
   const std::string wire_name = WireName(name);
   std::span<const wire::LocalRecord> records;
   if (type == wire::rrtype::kPtr) {
@@ -64,11 +65,14 @@ std::vector<std::string> Lookup(const HostsTable& table, std::string_view name, 
   return out;
 }
 
-std::shared_ptr<const HostsTable> Table(std::string_view file, std::vector<std::string> inline_lines = {},
-                                        std::vector<std::string> zones = {"."}, bool reverse = true) {
+std::shared_ptr<const HostsTable> Table(std::string_view file,
+                                        std::vector<std::string> inline_lines = {},
+                                        std::vector<std::string> zones = {"."},
+                                        bool reverse = true) {
   std::vector<WireZone> wire_zones;
   for (const std::string& z : zones) wire_zones.push_back(*ToWireZone(z));
-  return HostsTable::Build(file, inline_lines, {.zones = wire_zones, .ttl = 3600, .reverse = reverse});
+  return HostsTable::Build(file, inline_lines,
+                           {.zones = wire_zones, .ttl = 3600, .reverse = reverse});
 }
 
 using Names = std::vector<std::string>;
@@ -78,11 +82,11 @@ TEST(HostsTable, ReadsCommentsFieldsAndAddressesAsCoreDnsDoes) {
       "# a comment line\n"
       "127.0.0.1\tlocalhost Localhost.Localdomain   # trailing comment\n"
       "::1 localhost ip6-localhost\r\n"
-      "fe80::1%eth0 linklocal\n"           // the zone is dropped
-      "10.0.0.1\n"                         // one field: skipped
-      "not-an-ip name-skipped\n"           // not an address: skipped
-      "010.0.0.1 leading-zero\n"           // Go refuses leading zeros; so does this
-      "::ffff:192.0.2.9 mapped\n"          // an IPv4-mapped address is an A
+      "fe80::1%eth0 linklocal\n"   // the zone is dropped
+      "10.0.0.1\n"                 // one field: skipped
+      "not-an-ip name-skipped\n"   // not an address: skipped
+      "010.0.0.1 leading-zero\n"   // Go refuses leading zeros; so does this
+      "::ffff:192.0.2.9 mapped\n"  // an IPv4-mapped address is an A
       "10.0.0.2 #commented-out-name\n"
       "  10.0.0.3    spaced.example.   \n"
       "10.0.0.4 dup\n10.0.0.5 dup\n10.0.0.4 dup");  // no final newline
@@ -98,19 +102,24 @@ TEST(HostsTable, ReadsCommentsFieldsAndAddressesAsCoreDnsDoes) {
   EXPECT_EQ(t->Find(Span(WireName("leading-zero."))), nullptr);
   EXPECT_EQ(t->Find(Span(WireName("#commented-out-name."))), nullptr);
   // Reverse names: every name of an address, lower-cased, fully qualified.
-  EXPECT_EQ(Lookup(*t, "1.0.0.127.in-addr.arpa.", wire::rrtype::kPtr), (Names{"localhost.", "localhost.localdomain."}));
-  EXPECT_EQ(Lookup(*t, "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa.", wire::rrtype::kPtr),
+  EXPECT_EQ(Lookup(*t, "1.0.0.127.in-addr.arpa.", wire::rrtype::kPtr),
+            (Names{"localhost.", "localhost.localdomain."}));
+  EXPECT_EQ(Lookup(*t, "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa.",
+                   wire::rrtype::kPtr),
             (Names{"localhost.", "ip6-localhost."}));
   // CoreDNS looks a reverse name up by the address's text, the same for ::ffff:a.b.c.d.
-  EXPECT_EQ(Lookup(*t, "9.0.2.0.0.0.0.c.f.f.f.f.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa.", wire::rrtype::kPtr),
+  EXPECT_EQ(Lookup(*t, "9.0.2.0.0.0.0.c.f.f.f.f.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa.",
+                   wire::rrtype::kPtr),
             Names{"mapped."});
 }
 
 TEST(HostsTable, KeepsOnlyNamesUnderTheZonesAndServesTheFileBeforeTheInlineEntries) {
-  const auto t = Table("10.0.0.1 a.example.org b.other.org\n10.0.0.2 A.Example.Org\n",
-                       {"10.0.0.9 a.example.org", "2001:db8::1 a.example.org", "10.0.0.3 c.other.org"},
-                       {"example.org."});
-  EXPECT_EQ(Lookup(*t, "a.example.org.", wire::rrtype::kA), (Names{"10.0.0.1", "10.0.0.2", "10.0.0.9"}));
+  const auto t =
+      Table("10.0.0.1 a.example.org b.other.org\n10.0.0.2 A.Example.Org\n",
+            {"10.0.0.9 a.example.org", "2001:db8::1 a.example.org", "10.0.0.3 c.other.org"},
+            {"example.org."});
+  EXPECT_EQ(Lookup(*t, "a.example.org.", wire::rrtype::kA),
+            (Names{"10.0.0.1", "10.0.0.2", "10.0.0.9"}));
   EXPECT_EQ(Lookup(*t, "a.example.org.", wire::rrtype::kAaaa), Names{"2001:db8::1"});
   EXPECT_EQ(t->Find(Span(WireName("b.other.org."))), nullptr);
   EXPECT_EQ(t->Find(Span(WireName("c.other.org."))), nullptr);
@@ -134,8 +143,10 @@ TEST(HostsTable, SurvivesHostileText) {
 }
 
 // A Corefile block with `hosts` and the given lines, plus a forward so it parses as a forwarder's.
-absl::StatusOr<config::Config> Parse(const std::string& hosts, const std::string& keys = "example.org:5353") {
-  return config::ParseCorefile(keys + " {\n" + hosts + "\n forward . 127.0.0.1:53\n}\n", "test/Corefile");
+absl::StatusOr<config::Config> Parse(const std::string& hosts,
+                                     const std::string& keys = "example.org:5353") {
+  return config::ParseCorefile(keys + " {\n" + hosts + "\n forward . 127.0.0.1:53\n}\n",
+                               "test/Corefile");
 }
 
 HostsStage Stage(const std::string& hosts, const std::string& keys = "example.org:5353") {
@@ -158,8 +169,8 @@ struct Answer {
 };
 
 // `room_size` 1960 and `tcp` as the shard gives them (its query buffer).
-Answer Ask(const HostsStage& stage, std::string_view qname, std::uint16_t qtype, std::size_t room_size = 4096,
-           bool tcp = false) {
+Answer Ask(const HostsStage& stage, std::string_view qname, std::uint16_t qtype,
+           std::size_t room_size = 4096, bool tcp = false) {
   MessageBuilder b(99, wire::flag::kRd);
   b.Question(qname, qtype);
   Bytes room = b.bytes();
@@ -185,9 +196,11 @@ Answer Ask(const HostsStage& stage, std::string_view qname, std::uint16_t qtype,
       room,
       [](void* context, const wire::RecordView& r) {
         auto* s = static_cast<Sink*>(context);
-        EXPECT_EQ(wire::LoadU16(s->msg->data() + r.owner_offset), 0xc00c);  // the question's own spelling
-        s->out->push_back(absl::StrCat(r.type, " ", r.ttl, " ", r.rclass, " ",
-                                       RdataText(r.type, {s->msg->data() + r.rdata_offset, r.rdlength})));
+        EXPECT_EQ(wire::LoadU16(s->msg->data() + r.owner_offset),
+                  0xc00c);  // the question's own spelling
+        s->out->push_back(
+            absl::StrCat(r.type, " ", r.ttl, " ", r.rclass, " ",
+                         RdataText(r.type, {s->msg->data() + r.rdata_offset, r.rdlength})));
       },
       &sink);
   EXPECT_TRUE(info) << wire::ToString(info.error());
@@ -201,7 +214,9 @@ Answer Ask(const HostsStage& stage, std::string_view qname, std::uint16_t qtype,
 constexpr std::uint16_t kMx = 15;
 
 TEST(HostsStage, AnswersAAndAaaaAuthoritativelyWithTheTtlAndClassIn) {
-  const HostsStage s = Stage(" hosts /nonexistent {\n  10.0.0.1 www.example.org\n  2001:db8::1 www.example.org\n  ttl 60\n }");
+  const HostsStage s = Stage(
+      " hosts /nonexistent {\n  10.0.0.1 www.example.org\n  2001:db8::1 www.example.org\n  ttl "
+      "60\n }");
   Answer a = Ask(s, "WWW.example.org.", wire::rrtype::kA);
   ASSERT_EQ(a.verdict, Verdict::kAnswered);
   EXPECT_EQ(a.rcode, wire::rcode::kNoError);
@@ -216,7 +231,9 @@ TEST(HostsStage, MoreAddressesThanTheQueryBufferHoldsAreCutWithTcOverUdp) {
   // 200 addresses (3 200 octets of records) for one name: over UDP as many as the shard's
   // 1 960-octet buffer holds, TC set, as CoreDNS's writer cuts; over TCP SERVFAIL.
   std::string lines = " hosts /nonexistent {\n";
-  for (int i = 0; i < 200; ++i) lines += "  10.0." + std::to_string(i / 250) + "." + std::to_string(i % 250) + " big.example.org\n";
+  for (int i = 0; i < 200; ++i)
+    lines +=
+        "  10.0." + std::to_string(i / 250) + "." + std::to_string(i % 250) + " big.example.org\n";
   const HostsStage s = Stage(lines + " }");
   const Answer udp = Ask(s, "big.example.org.", wire::rrtype::kA, 1960);
   EXPECT_EQ(udp.rcode, wire::rcode::kNoError);
@@ -234,7 +251,9 @@ TEST(HostsStage, MoreAddressesThanTheQueryBufferHoldsAreCutWithTcOverUdp) {
 
 TEST(HostsTable, FieldsAreApartByUnicodeWhiteSpaceAsGoSplitsThem) {
   // A non-breaking space (or an ideographic one) in a hosts file, as Go's bytes.Fields splits.
-  const auto t = Table("10.0.0.1\xc2\xa0nbsp.example.org\xe3\x80\x80" "other.example.org\n");
+  const auto t = Table(
+      "10.0.0.1\xc2\xa0nbsp.example.org\xe3\x80\x80"
+      "other.example.org\n");
   EXPECT_EQ(Lookup(*t, "nbsp.example.org.", wire::rrtype::kA), Names{"10.0.0.1"});
   EXPECT_EQ(Lookup(*t, "other.example.org.", wire::rrtype::kA), Names{"10.0.0.1"});
 }
@@ -260,10 +279,12 @@ TEST(HostsStage, AnUnknownNameIsServfailWithoutFallthroughAndPassesOnWithIt) {
   EXPECT_EQ(a.servfails, 1u);
   EXPECT_EQ(Ask(closed, "nope.example.org.", kMx).rcode, wire::rcode::kServFail);
 
-  const HostsStage open = Stage(" hosts /nonexistent {\n  10.0.0.1 www.example.org\n  fallthrough\n }");
+  const HostsStage open =
+      Stage(" hosts /nonexistent {\n  10.0.0.1 www.example.org\n  fallthrough\n }");
   EXPECT_EQ(Ask(open, "nope.example.org.", wire::rrtype::kA).verdict, Verdict::kNext);
   // Fallthrough for some zones only.
-  const HostsStage some = Stage(" hosts /nonexistent {\n  10.0.0.1 www.example.org\n  fallthrough sub.example.org\n }");
+  const HostsStage some =
+      Stage(" hosts /nonexistent {\n  10.0.0.1 www.example.org\n  fallthrough sub.example.org\n }");
   EXPECT_EQ(Ask(some, "x.sub.example.org.", wire::rrtype::kA).verdict, Verdict::kNext);
   EXPECT_EQ(Ask(some, "x.example.org.", wire::rrtype::kA).rcode, wire::rcode::kServFail);
 }
@@ -272,25 +293,29 @@ TEST(HostsStage, ANameOutsideTheZonesPassesOn) {
   const HostsStage s = Stage(" hosts /nonexistent {\n  10.0.0.1 www.example.org\n }");
   EXPECT_EQ(Ask(s, "www.example.net.", wire::rrtype::kA).verdict, Verdict::kNext);
   // ZONES on the line narrow the block's.
-  const HostsStage narrow = Stage(" hosts /nonexistent a.example.org {\n  10.0.0.1 www.example.org\n }");
+  const HostsStage narrow =
+      Stage(" hosts /nonexistent a.example.org {\n  10.0.0.1 www.example.org\n }");
   EXPECT_EQ(Ask(narrow, "www.example.org.", wire::rrtype::kA).verdict, Verdict::kNext);
 }
 
 TEST(HostsStage, PtrAnswersForV4AndV6WhateverTheZonesAndPassesOnWhenUnknown) {
-  const HostsStage s = Stage(" hosts /nonexistent {\n  10.0.0.1 www.example.org mail.example.org\n"
-                             "  2001:db8::1 www.example.org\n }");
+  const HostsStage s = Stage(
+      " hosts /nonexistent {\n  10.0.0.1 www.example.org mail.example.org\n"
+      "  2001:db8::1 www.example.org\n }");
   Answer a = Ask(s, "1.0.0.10.IN-ADDR.ARPA.", wire::rrtype::kPtr);  // not under example.org
   ASSERT_EQ(a.verdict, Verdict::kAnswered);
   EXPECT_TRUE(a.aa);
   EXPECT_EQ(a.records, (Names{"12 3600 1 www.example.org.", "12 3600 1 mail.example.org."}));
-  a = Ask(s, "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.", wire::rrtype::kPtr);
+  a = Ask(s, "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.",
+          wire::rrtype::kPtr);
   EXPECT_EQ(a.records, Names{"12 3600 1 www.example.org."});
   // Unknown, partial or not a reverse name: passed on, even without fallthrough.
   EXPECT_EQ(Ask(s, "2.0.0.10.in-addr.arpa.", wire::rrtype::kPtr).verdict, Verdict::kNext);
   EXPECT_EQ(Ask(s, "0.10.in-addr.arpa.", wire::rrtype::kPtr).verdict, Verdict::kNext);
   EXPECT_EQ(Ask(s, "www.example.org.", wire::rrtype::kPtr).verdict, Verdict::kNext);
 
-  const HostsStage none = Stage(" hosts /nonexistent {\n  10.0.0.1 www.example.org\n  no_reverse\n }");
+  const HostsStage none =
+      Stage(" hosts /nonexistent {\n  10.0.0.1 www.example.org\n  no_reverse\n }");
   EXPECT_EQ(Ask(none, "1.0.0.10.in-addr.arpa.", wire::rrtype::kPtr).verdict, Verdict::kNext);
   EXPECT_EQ(Ask(none, "www.example.org.", wire::rrtype::kA).records, Names{"1 3600 1 10.0.0.1"});
 }
@@ -310,19 +335,23 @@ class HostsFile : public ::testing::Test {
 TEST_F(HostsFile, TheFilesAddressesComeBeforeTheInlineOnesAndARelativePathIsUnderRoot) {
   std::ofstream(dir_ + "/hosts") << "10.0.0.1 www.example.org\n";
   const HostsStage s = Stage(" root " + dir_ + "\n hosts hosts {\n  10.0.0.2 www.example.org\n }");
-  EXPECT_EQ(Ask(s, "www.example.org.", wire::rrtype::kA).records, (Names{"1 3600 1 10.0.0.1", "1 3600 1 10.0.0.2"}));
+  EXPECT_EQ(Ask(s, "www.example.org.", wire::rrtype::kA).records,
+            (Names{"1 3600 1 10.0.0.1", "1 3600 1 10.0.0.2"}));
 }
 
 TEST_F(HostsFile, AMissingFileIsAWarningAndTheInlineEntriesServe) {
-  absl::StatusOr<config::Config> c = Parse(" hosts " + dir_ + "/missing {\n  10.0.0.2 www.example.org\n }");
+  absl::StatusOr<config::Config> c =
+      Parse(" hosts " + dir_ + "/missing {\n  10.0.0.2 www.example.org\n }");
   ASSERT_TRUE(c.ok()) << c.status();
   std::vector<std::string> warnings;
   absl::StatusOr<Pipeline> p = BuildPipeline(c->blocks.front(), &warnings);
   ASSERT_TRUE(p.ok()) << p.status();
   ASSERT_EQ(warnings.size(), 1u);
-  EXPECT_NE(warnings[0].find("test/Corefile:2:2: hosts: file does not exist: " + dir_ + "/missing"), std::string::npos)
+  EXPECT_NE(warnings[0].find("test/Corefile:2:2: hosts: file does not exist: " + dir_ + "/missing"),
+            std::string::npos)
       << warnings[0];
-  EXPECT_EQ(Ask(std::get<HostsStage>(p->after_cache.front()), "www.example.org.", wire::rrtype::kA).records,
+  EXPECT_EQ(Ask(std::get<HostsStage>(p->after_cache.front()), "www.example.org.", wire::rrtype::kA)
+                .records,
             Names{"1 3600 1 10.0.0.2"});
 }
 
@@ -332,31 +361,37 @@ TEST_F(HostsFile, AFileThatCannotBeReachedIsAnError) {
   ASSERT_TRUE(c.ok()) << c.status();
   const absl::StatusOr<Pipeline> p = BuildPipeline(c->blocks.front());
   ASSERT_FALSE(p.ok());
-  EXPECT_NE(p.status().message().find("test/Corefile:2:2: unable to access hosts file"), std::string::npos)
+  EXPECT_NE(p.status().message().find("test/Corefile:2:2: unable to access hosts file"),
+            std::string::npos)
       << p.status();
 }
 
-std::string Error(const std::string& hosts) {
-  return std::string(Parse(hosts).status().message());
-}
+std::string Error(const std::string& hosts) { return std::string(Parse(hosts).status().message()); }
 
 TEST(HostsConfig, RefusesWhatCoreDnsRefusesWithThePosition) {
-  EXPECT_NE(Error(" hosts {\n  ttl\n }").find("test/Corefile:3:3: ttl needs a time in second"), std::string::npos)
+  EXPECT_NE(Error(" hosts {\n  ttl\n }").find("test/Corefile:3:3: ttl needs a time in second"),
+            std::string::npos)
       << Error(" hosts {\n  ttl\n }");
-  EXPECT_NE(Error(" hosts {\n  ttl 0\n }").find("test/Corefile:3:7: ttl provided is invalid"), std::string::npos);
+  EXPECT_NE(Error(" hosts {\n  ttl 0\n }").find("test/Corefile:3:7: ttl provided is invalid"),
+            std::string::npos);
   EXPECT_NE(Error(" hosts {\n  ttl 65536\n }").find("ttl provided is invalid"), std::string::npos);
-  EXPECT_NE(Error(" hosts {\n  ttl abc\n }").find("ttl needs a number of second"), std::string::npos);
+  EXPECT_NE(Error(" hosts {\n  ttl abc\n }").find("ttl needs a number of second"),
+            std::string::npos);
   EXPECT_NE(Error(" hosts {\n  ttl -5\n }").find("ttl provided is invalid"), std::string::npos);
-  EXPECT_EQ(Parse(" hosts {\n  ttl +30\n }")->blocks.front().hosts->ttl, 30u);  // Go's Atoi takes a sign
-  EXPECT_NE(Error(" hosts {\n  reload -1s\n }").find("invalid negative duration for reload"), std::string::npos);
+  EXPECT_EQ(Parse(" hosts {\n  ttl +30\n }")->blocks.front().hosts->ttl,
+            30u);  // Go's Atoi takes a sign
+  EXPECT_NE(Error(" hosts {\n  reload -1s\n }").find("invalid negative duration for reload"),
+            std::string::npos);
   EXPECT_NE(Error(" hosts {\n  reload\n }").find("reload needs a duration"), std::string::npos);
   EXPECT_NE(Error(" hosts {\n  reload soon\n }").find("test/Corefile:3:10"), std::string::npos)
       << Error(" hosts {\n  reload soon\n }");
   EXPECT_NE(Error(" hosts {\n  fallthrough\n  10.0.0.1 a.example.org\n }")
                 .find("test/Corefile:4:3: unknown property '10.0.0.1'"),
             std::string::npos);
-  EXPECT_NE(Error(" hosts\n hosts\n").find("test/Corefile:3:2: hosts is given twice"), std::string::npos);
-  EXPECT_NE(Error(" hosts /etc/hosts bad..zone\n").find("test/Corefile:2:19: invalid zone"), std::string::npos)
+  EXPECT_NE(Error(" hosts\n hosts\n").find("test/Corefile:3:2: hosts is given twice"),
+            std::string::npos);
+  EXPECT_NE(Error(" hosts /etc/hosts bad..zone\n").find("test/Corefile:2:19: invalid zone"),
+            std::string::npos)
       << Error(" hosts /etc/hosts bad..zone\n");
 }
 
@@ -379,10 +414,13 @@ TEST(HostsConfig, DefaultsAreCoreDnsesAndZonesComeFromTheBlock) {
 TEST(HostsConfig, TheNormalisedFormReadsBackToItself) {
   for (const std::string& hosts : {
            std::string(" hosts"),
-           std::string(" hosts /etc/hosts.local example.org sub.example.org {\n  10.0.0.1 a.example.org \"b.example.org\"\n"
-                       "  ::1 c.example.org\n  ttl 60\n  reload 0\n  no_reverse\n  fallthrough x.example.org y.example.org\n }"),
+           std::string(" hosts /etc/hosts.local example.org sub.example.org {\n  10.0.0.1 "
+                       "a.example.org \"b.example.org\"\n"
+                       "  ::1 c.example.org\n  ttl 60\n  reload 0\n  no_reverse\n  fallthrough "
+                       "x.example.org y.example.org\n }"),
            std::string(" hosts {\n  fallthrough\n }"),
-           std::string(" hosts relative {\n  reload 1m30s\n  10.0.0.1 a.example.org\n }\n root /srv"),
+           std::string(
+               " hosts relative {\n  reload 1m30s\n  10.0.0.1 a.example.org\n }\n root /srv"),
        }) {
     absl::StatusOr<config::Config> c = Parse(hosts);
     ASSERT_TRUE(c.ok()) << hosts << c.status();
@@ -400,7 +438,8 @@ TEST(HostsConfig, TheNormalisedFormReadsBackToItself) {
     EXPECT_EQ(a.no_reverse, b.no_reverse);
     EXPECT_EQ(a.fallthrough, b.fallthrough);
     ASSERT_EQ(a.inline_entries.size(), b.inline_entries.size());
-    for (std::size_t i = 0; i < a.inline_entries.size(); ++i) EXPECT_EQ(a.inline_entries[i].fields, b.inline_entries[i].fields);
+    for (std::size_t i = 0; i < a.inline_entries.size(); ++i)
+      EXPECT_EQ(a.inline_entries[i].fields, b.inline_entries[i].fields);
   }
 }
 

@@ -11,7 +11,8 @@ namespace ringdns::core {
 namespace {
 
 // One round: `counts[i]` samples of hash i + 1, taken 1 in `every`, over one second.
-bool Round(HotNameTracker& tracker, const std::vector<std::uint32_t>& counts, std::uint32_t every = 1) {
+bool Round(HotNameTracker& tracker, const std::vector<std::uint32_t>& counts,
+           std::uint32_t every = 1) {
   for (std::size_t i = 0; i < counts.size(); ++i) {
     for (std::uint32_t n = 0; n < counts[i]; ++n) tracker.Add(static_cast<std::uint32_t>(i + 1));
   }
@@ -27,7 +28,7 @@ TEST(HotNameTracker, TwoShardsSpreadANameAboveAQuarterOfTheQueries) {
 }
 
 TEST(HotNameTracker, MoreShardsSpreadSmallerShares) {
-  HotNameTracker tracker(16, 100, 8);  // the line: 0.25 / 15 = 1.7%
+  HotNameTracker tracker(16, 100, 8);          // the line: 0.25 / 15 = 1.7%
   std::vector<std::uint32_t> counts(100, 90);  // 100 names of 0.9% each
   counts[0] = 300;                             // 3.2%
   EXPECT_TRUE(Round(tracker, counts));
@@ -36,8 +37,8 @@ TEST(HotNameTracker, MoreShardsSpreadSmallerShares) {
 
 TEST(HotNameTracker, ANameBelowTheRateIsNeverSpread) {
   HotNameTracker tracker(2, 2000, 8);
-  EXPECT_FALSE(Round(tracker, {1000}));        // all queries, but 1 000 a second
-  EXPECT_TRUE(Round(tracker, {50, 14}, 64));   // 3 200 a second, sampled 1 in 64
+  EXPECT_FALSE(Round(tracker, {1000}));       // all queries, but 1 000 a second
+  EXPECT_TRUE(Round(tracker, {50, 14}, 64));  // 3 200 a second, sampled 1 in 64
   EXPECT_EQ(tracker.hot(), std::vector<std::uint32_t>{1});
 }
 
@@ -47,7 +48,7 @@ TEST(HotNameTracker, AHotNameStaysUntilItFallsBelowHalfTheLine) {
   EXPECT_EQ(tracker.hot(), (std::vector<std::uint32_t>{1, 2}));
   EXPECT_TRUE(Round(tracker, {200, 200, 600}));  // 20%: under the line, above its half
   EXPECT_EQ(tracker.hot(), (std::vector<std::uint32_t>{1, 2, 3}));
-  EXPECT_TRUE(Round(tracker, {100, 300, 600}));   // 10%: below half the line
+  EXPECT_TRUE(Round(tracker, {100, 300, 600}));  // 10%: below half the line
   EXPECT_EQ(tracker.hot(), (std::vector<std::uint32_t>{2, 3}));
   // Too few samples to judge (an idle or bursty second): nothing changes.
   EXPECT_FALSE(Round(tracker, {}));
@@ -85,10 +86,12 @@ TEST(QuestionSamples, SamplesOneInEveryAndDropsWhenFull) {
   int due = 0;
   for (int i = 0; i < 40; ++i) due += samples.Due() ? 1 : 0;
   EXPECT_EQ(due, 10);
-  for (std::uint32_t i = 0; i < QuestionSamples::kCapacity + 10; ++i) samples.Push(i);  // the last 10 dropped
+  for (std::uint32_t i = 0; i < QuestionSamples::kCapacity + 10; ++i)
+    samples.Push(i);  // the last 10 dropped
   std::uint32_t expected = 0;
   bool in_order = true;
-  const std::uint64_t taken = samples.Drain([&](std::uint32_t h) { in_order = in_order && h == expected++; });
+  const std::uint64_t taken =
+      samples.Drain([&](std::uint32_t h) { in_order = in_order && h == expected++; });
   EXPECT_EQ(taken, QuestionSamples::kCapacity);
   EXPECT_TRUE(in_order);
   samples.Push(7);

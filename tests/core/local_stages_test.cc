@@ -1,9 +1,8 @@
 // bufsize, whoami and minimal as stages, without a socket: what each does to a query, from a
 // Corefile through BuildPipeline, and how each reads back from -validate's form.
 #include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 
 #include <cstring>
 #include <string>
@@ -23,7 +22,8 @@ using testing::Bytes;
 using testing::MessageBuilder;
 
 absl::StatusOr<config::Config> Parse(const std::string& directives) {
-  return config::ParseCorefile(".:5353 {\n" + directives + " forward example.org 127.0.0.1:53\n}\n", "test/Corefile");
+  return config::ParseCorefile(".:5353 {\n" + directives + " forward example.org 127.0.0.1:53\n}\n",
+                               "test/Corefile");
 }
 
 Pipeline Build(const std::string& directives) {
@@ -42,8 +42,8 @@ struct QueryRun {
   std::uint16_t udp_size = 0;
   std::size_t query_len = 0;
 
-  QueryRun(std::span<const Stage> stages, const std::string& qname, std::uint16_t payload, const sockaddr* client,
-      bool tcp = false) {
+  QueryRun(std::span<const Stage> stages, const std::string& qname, std::uint16_t payload,
+           const sockaddr* client, bool tcp = false) {
     MessageBuilder b(77, wire::flag::kRd);
     b.Question(qname, wire::rrtype::kA);
     if (payload != 0) b.Opt(payload, 0);
@@ -109,7 +109,8 @@ TEST(BufsizeStage, LeavesASignedQuerysOctetsAndStillCutsItsAnswer) {
   const Pipeline p = Build(" bufsize 1100\n");
   MessageBuilder b(77, wire::flag::kRd);
   b.Question("a.example.org.", wire::rrtype::kA).Opt(4096, 0);
-  b.Additional("key.", 250, 0, testing::Hex("0b686d61632d73686132353600 000000000000 012c 0000 004d 0000 0000"));
+  b.Additional("key.", 250, 0,
+               testing::Hex("0b686d61632d73686132353600 000000000000 012c 0000 004d 0000 0000"));
   Bytes room = b.bytes();
   const Bytes sent = room;
   room.resize(1232);
@@ -120,7 +121,8 @@ TEST(BufsizeStage, LeavesASignedQuerysOctetsAndStillCutsItsAnswer) {
   const sockaddr_in client = V4("10.0.0.1", 40000);
   QueryContext ctx{msg, *q, q->qname(msg), Sa(client), false, room, counters, 4096};
   EXPECT_EQ(Pipeline::Run(p.query_edits, ctx), Verdict::kNext);
-  EXPECT_EQ(Bytes(room.begin(), room.begin() + static_cast<std::ptrdiff_t>(sent.size())), sent);  // the MAC's octets
+  EXPECT_EQ(Bytes(room.begin(), room.begin() + static_cast<std::ptrdiff_t>(sent.size())),
+            sent);  // the MAC's octets
   EXPECT_EQ(ctx.udp_size, 1100);
 }
 
@@ -130,7 +132,8 @@ TEST(BufsizeStage, ComesFirstWhateverTheCorefileOrder) {
   EXPECT_TRUE(std::holds_alternative<BufsizeStage>(p.query_edits[0]));
   EXPECT_EQ(p.before_cache.size(), 2u);
   const sockaddr_in client = V4("10.0.0.1", 40000);
-  EXPECT_EQ(QueryRun(p.query_edits, "a.example.org.", 4096, Sa(client)).QueryPayload(), 1232);  // the default
+  EXPECT_EQ(QueryRun(p.query_edits, "a.example.org.", 4096, Sa(client)).QueryPayload(),
+            1232);  // the default
 }
 
 // The additional section's two records, read back.
@@ -242,12 +245,15 @@ TEST(MinimalStage, NegativeAnswersReferralsErrorsAndSignedAnswersPassWhole) {
   nodata.Question("www.example.", 28).Authority("example.", 6, 60, soa).Opt(1232, 0);
   EXPECT_EQ(Minimised(p, nodata.bytes()), nodata.bytes());
   MessageBuilder referral(9, 0x8100);
-  referral.Question("www.sub.example.", 1).Authority("sub.example.", 2, 300, testing::WireName("ns.sub.example."));
+  referral.Question("www.sub.example.", 1)
+      .Authority("sub.example.", 2, 300, testing::WireName("ns.sub.example."));
   referral.Additional("ns.sub.example.", 1, 300, testing::ARdata(192, 0, 2, 9));
   EXPECT_EQ(Minimised(p, referral.bytes()), referral.bytes());
   MessageBuilder signed_whole = Positive();
   signed_whole.Authority("example.", 2, 300, testing::WireName("ns1.example."));
-  signed_whole.Additional("key.", 250, 0, testing::Hex("0b686d61632d73686132353600 000000000000 012c 0000 0001 0000 0000"));
+  signed_whole.Additional(
+      "key.", 250, 0,
+      testing::Hex("0b686d61632d73686132353600 000000000000 012c 0000 0001 0000 0000"));
   EXPECT_EQ(Minimised(p, signed_whole.bytes()), signed_whole.bytes());
   // Not a sound message: left as it came.
   Bytes broken = Positive().bytes();
@@ -258,8 +264,8 @@ TEST(MinimalStage, NegativeAnswersReferralsErrorsAndSignedAnswersPassWhole) {
 TEST(WhoamiStage, ANameTooLongForTheSrvOwnerGetsTheAddressAlone) {
   const Pipeline p = Build(" whoami\n");
   // 63 + 63 + 63 + 59 letters in labels, and the root: 253 octets on the wire.
-  const std::string name = std::string(63, 'a') + "." + std::string(63, 'b') + "." + std::string(63, 'c') + "." +
-                           std::string(59, 'd') + ".";
+  const std::string name = std::string(63, 'a') + "." + std::string(63, 'b') + "." +
+                           std::string(63, 'c') + "." + std::string(59, 'd') + ".";
   const sockaddr_in v4 = V4("192.0.2.7", 40212);
   const QueryRun r(p.after_forward, name, 1232, Sa(v4));
   ASSERT_EQ(r.verdict, Verdict::kAnswered);
@@ -269,7 +275,8 @@ TEST(WhoamiStage, ANameTooLongForTheSrvOwnerGetsTheAddressAlone) {
 }
 
 TEST(Config, BufsizeWhoamiAndMinimalRoundTripAndRefuseWhatCoreDnsRefuses) {
-  for (const std::string line : {" bufsize\n", " bufsize 512\n", " bufsize 4096\n", " whoami\n", " minimal\n"}) {
+  for (const std::string line :
+       {" bufsize\n", " bufsize 512\n", " bufsize 4096\n", " whoami\n", " minimal\n"}) {
     absl::StatusOr<config::Config> c = Parse(line);
     ASSERT_TRUE(c.ok()) << line << c.status();
     const std::string text = config::FormatCorefile(*c);
@@ -281,15 +288,22 @@ TEST(Config, BufsizeWhoamiAndMinimalRoundTripAndRefuseWhatCoreDnsRefuses) {
     EXPECT_EQ(config::FormatCorefile(*again), text);
   }
   EXPECT_EQ(Parse(" bufsize\n")->blocks.front().bufsize, 1232);
-  auto error = [](const std::string& directives) { return std::string(Parse(directives).status().message()); };
-  EXPECT_NE(error(" bufsize 511\n").find("test/Corefile:2:10: "), std::string::npos) << error(" bufsize 511\n");
+  auto error = [](const std::string& directives) {
+    return std::string(Parse(directives).status().message());
+  };
+  EXPECT_NE(error(" bufsize 511\n").find("test/Corefile:2:10: "), std::string::npos)
+      << error(" bufsize 511\n");
   EXPECT_NE(error(" bufsize 4097\n").find("512"), std::string::npos);
-  EXPECT_NE(error(" bufsize -5\n").find("bufsize SIZE"), std::string::npos) << error(" bufsize -5\n");
-  EXPECT_NE(error(" bufsize 1232 1232\n").find("bufsize [SIZE]"), std::string::npos) << error(" bufsize 1232 1232\n");
+  EXPECT_NE(error(" bufsize -5\n").find("bufsize SIZE"), std::string::npos)
+      << error(" bufsize -5\n");
+  EXPECT_NE(error(" bufsize 1232 1232\n").find("bufsize [SIZE]"), std::string::npos)
+      << error(" bufsize 1232 1232\n");
   EXPECT_NE(error(" bufsize\n bufsize\n").find("bufsize is given twice"), std::string::npos);
-  EXPECT_NE(error(" whoami please\n").find("test/Corefile:2:9"), std::string::npos) << error(" whoami please\n");
+  EXPECT_NE(error(" whoami please\n").find("test/Corefile:2:9"), std::string::npos)
+      << error(" whoami please\n");
   EXPECT_NE(error(" whoami\n whoami\n").find("whoami is given twice"), std::string::npos);
-  EXPECT_NE(error(" minimal yes\n").find("test/Corefile:2:10"), std::string::npos) << error(" minimal yes\n");
+  EXPECT_NE(error(" minimal yes\n").find("test/Corefile:2:10"), std::string::npos)
+      << error(" minimal yes\n");
 }
 
 }  // namespace

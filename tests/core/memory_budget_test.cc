@@ -1,15 +1,12 @@
 // The shards fitted under a container's memory limit (core/memory/budget.h): the limit
 // read from cgroup v2 or v1, the bound a shard can reach, and what is scaled down, in
 // which order, when the configured sizes would not fit.
-#include "core/memory/budget.h"
-
 #include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/resource.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -18,6 +15,7 @@
 #include "core/config/loader.h"
 #include "core/daemon.h"
 #include "core/descriptors.h"
+#include "core/memory/budget.h"
 #include "core/routes.h"
 #include "testing/fake_cgroup.h"
 
@@ -51,7 +49,7 @@ TEST(Descriptors, TheSoftLimitIsRaisedToTheHardOne) {
 TEST(Descriptors, UpstreamSocketsAreLoweredToFitTwoGenerationsAndNeverBelowTheFloor) {
   const RouteTable routes = Routes(".:53 {\n forward . 127.0.0.1 ::1\n}\n");
   ASSERT_EQ(routes.upstream_family_count(), 2u);
-  const ShardOptions wanted;  // 256 sockets per family, 1024 client connections
+  const ShardOptions wanted;               // 256 sockets per family, 1024 client connections
   constexpr std::uint64_t kPorts = 28232;  // Linux's default range
   // Enough room: unchanged.
   DescriptorFit fit = FitShardsToDescriptors(wanted, routes, 4, 1 << 20, kPorts);
@@ -109,7 +107,8 @@ TEST(Descriptors, EveryGenerationAliveAtOnceFitsHoweverFastReloadsCome) {
   constexpr int kShards = 8;
   const auto fit = [&](const HeldByShards& running) {
     ShardOptions fitted = wanted;
-    fitted.upstream_sockets = FitShardsToDescriptors(wanted, routes, kShards, kLimit, kPorts, running).upstream_sockets;
+    fitted.upstream_sockets =
+        FitShardsToDescriptors(wanted, routes, kShards, kLimit, kPorts, running).upstream_sockets;
     return std::pair{fitted.upstream_sockets, HeldBy(fitted, routes, kShards)};
   };
   const auto [start_sockets, start_held] = fit({});
@@ -183,13 +182,16 @@ TEST(ShardMemoryBound, CountsTheCacheAndTheBuffers) {
   EXPECT_LT(Shard::MemoryBound(half, cached), with);
 }
 
-std::uint64_t Bound(const RouteTable& routes, const ShardOptions& o) { return Shard::MemoryBound(o, routes); }
+std::uint64_t Bound(const RouteTable& routes, const ShardOptions& o) {
+  return Shard::MemoryBound(o, routes);
+}
 
 TEST(FitShardsToMemory, LeavesTheSizesAloneWithoutALimitOrWhenTheyFit) {
   const RouteTable routes = Routes(kTutorialWithCache);
   const ShardOptions wanted;
   for (const std::uint64_t limit : {std::uint64_t{0}, std::uint64_t{4096} * kMiB}) {
-    const MemoryFit fit = FitShardsToMemory(wanted, 2, limit, [&](const ShardOptions& o) { return Bound(routes, o); });
+    const MemoryFit fit = FitShardsToMemory(
+        wanted, 2, limit, [&](const ShardOptions& o) { return Bound(routes, o); });
     EXPECT_TRUE(fit.fits);
     EXPECT_TRUE(fit.note.empty()) << fit.note;
     EXPECT_EQ(fit.options.cache_percent, 100u);
@@ -199,8 +201,9 @@ TEST(FitShardsToMemory, LeavesTheSizesAloneWithoutALimitOrWhenTheyFit) {
 
 TEST(FitShardsToMemory, ALargeCacheShrinksBeforeAnyBuffer) {
   // 200 000 entries (about 260 MB a shard) against 30 MB of buffers and tables.
-  const RouteTable routes = Routes(".:5353 {\n cache 30 {\n  success 100000\n  denial 100000\n }\n"
-                                   " forward . 127.0.0.1\n}\n");
+  const RouteTable routes = Routes(
+      ".:5353 {\n cache 30 {\n  success 100000\n  denial 100000\n }\n"
+      " forward . 127.0.0.1\n}\n");
   const ShardOptions wanted;
   const auto bound = [&](const ShardOptions& o) { return Bound(routes, o); };
   const MemoryFit fit = FitShardsToMemory(wanted, 2, 512 * kMiB, bound);
@@ -247,9 +250,10 @@ TEST(Daemon, FitsItsShardsToTheContainersMemoryLimit) {
   FakeCgroup pod;
   pod.Write("memory.max", std::to_string(64 * kMiB) + "\n");
   // The upstream is never asked: nothing queries this daemon.
-  absl::StatusOr<config::Config> config = config::ParseCorefile(
-      ".:" + std::to_string(FreePort()) + " {\n bind 127.0.0.1\n cache 30\n forward . 127.0.0.1:9\n}\n",
-      "test/Corefile");
+  absl::StatusOr<config::Config> config =
+      config::ParseCorefile(".:" + std::to_string(FreePort()) +
+                                " {\n bind 127.0.0.1\n cache 30\n forward . 127.0.0.1:9\n}\n",
+                            "test/Corefile");
   ASSERT_TRUE(config.ok()) << config.status();
   DaemonOptions options;
   options.shards = 2;

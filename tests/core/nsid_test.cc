@@ -1,13 +1,12 @@
 // nsid without a socket: the directive's parsing and printing, where the stage sits in
 // the pipeline, and the NSID option (RFC 5001) the answer hook writes, grows or leaves out.
-#include "core/pipeline/nsid_stage.h"
-
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
 #include "core/config/loader.h"
+#include "core/pipeline/nsid_stage.h"
 #include "core/pipeline/pipeline.h"
 #include "core/random.h"
 #include "core/version.h"
@@ -24,7 +23,8 @@ using testing::Bytes;
 using testing::MessageBuilder;
 
 absl::StatusOr<config::Config> Parse(const std::string& directives) {
-  return config::ParseCorefile(".:5353 {\n" + directives + " forward . 127.0.0.1\n}\n", "test/Corefile");
+  return config::ParseCorefile(".:5353 {\n" + directives + " forward . 127.0.0.1\n}\n",
+                               "test/Corefile");
 }
 
 Pipeline Build(const std::string& directives) {
@@ -58,14 +58,16 @@ std::vector<std::pair<std::uint16_t, std::string>> OptionsOf(const Bytes& msg) {
   const wire::Result<wire::ResponseInfo> info = wire::WalkResponse(msg);
   EXPECT_TRUE(info) << "the answer no longer parses";
   if (!info || !info->opt().present()) return out;
-  wire::ForEachOption(msg, info->opt(), [&](std::uint16_t code, std::span<const std::uint8_t> data) {
-    out.emplace_back(code, std::string(data.begin(), data.end()));
-  });
+  wire::ForEachOption(msg, info->opt(),
+                      [&](std::uint16_t code, std::span<const std::uint8_t> data) {
+                        out.emplace_back(code, std::string(data.begin(), data.end()));
+                      });
   return out;
 }
 
 // Runs the block's answer hooks on `answer` in a buffer of `buffer` octets.
-Bytes RunHooks(const Pipeline& p, const Bytes& answer, bool nsid_requested, std::size_t buffer = 4096) {
+Bytes RunHooks(const Pipeline& p, const Bytes& answer, bool nsid_requested,
+               std::size_t buffer = 4096) {
   RandomPool random;
   Bytes room = answer;
   room.resize(std::max(buffer, answer.size()));
@@ -95,8 +97,8 @@ TEST(NsidStage, AnswersToQueriesWithoutNsidAreLeftAsTheyAre) {
 
 TEST(NsidStage, AnUpstreamsNsidIsReplacedAndOtherOptionsKept) {
   const Pipeline p = Build(" nsid ringdns-1\n");
-  const Bytes upstream =
-      Answer(testing::Concat({Option(3, "upstream-id"), Option(15, std::string("\x00\x03", 2)), Option(3, "x")}));
+  const Bytes upstream = Answer(testing::Concat(
+      {Option(3, "upstream-id"), Option(15, std::string("\x00\x03", 2)), Option(3, "x")}));
   EXPECT_EQ(OptionsOf(RunHooks(p, upstream, true)),
             (Options{{15, std::string("\x00\x03", 2)}, {3, "ringdns-1"}}));
 }
@@ -127,7 +129,9 @@ TEST(NsidStage, LeavesAnswersWithoutAnOptLastOrUnsoundAlone) {
   EXPECT_EQ(RunHooks(p, no_opt, true), no_opt);
   // A TSIG after the OPT signs the octets the option would go between.
   MessageBuilder signed_answer(7, 0x8180);
-  signed_answer.Question("www.example.", 1).Opt(1232, 0).Additional("key.example.", 250, 0, Bytes(26, 0x01));
+  signed_answer.Question("www.example.", 1)
+      .Opt(1232, 0)
+      .Additional("key.example.", 250, 0, Bytes(26, 0x01));
   EXPECT_EQ(RunHooks(p, signed_answer.bytes(), true), signed_answer.bytes());
   Bytes cut = Answer();
   cut.resize(cut.size() - 3);  // the OPT overruns the message
@@ -142,7 +146,8 @@ TEST(NsidStage, AnEmptyDataIsAnEmptyOption) {
 TEST(NsidStage, WithoutDataItIsTheHostName) {
   const Pipeline p = Build(" nsid\n");
   const std::string host = HostName();
-  EXPECT_EQ(OptionsOf(RunHooks(p, Answer(), true)), (Options{{3, host.empty() ? "localhost" : host}}));
+  EXPECT_EQ(OptionsOf(RunHooks(p, Answer(), true)),
+            (Options{{3, host.empty() ? "localhost" : host}}));
 }
 
 TEST(NsidStage, RunsAfterTheOtherAnswerHooksAsItComesFirstInPluginCfg) {
@@ -162,8 +167,8 @@ TEST(NsidStage, RunsAfterTheOtherAnswerHooksAsItComesFirstInPluginCfg) {
 }
 
 TEST(Config, NsidRoundTripsJoiningItsWordsAndIsGivenOnce) {
-  for (const std::string line : {" nsid\n", " nsid ringdns-1\n", " nsid my server\n", " nsid \"a \\\"b\\\" #c\"\n",
-                                 " nsid \"\"\n"}) {
+  for (const std::string line : {" nsid\n", " nsid ringdns-1\n", " nsid my server\n",
+                                 " nsid \"a \\\"b\\\" #c\"\n", " nsid \"\"\n"}) {
     absl::StatusOr<config::Config> c = Parse(line);
     ASSERT_TRUE(c.ok()) << c.status();
     const std::string text = config::FormatCorefile(*c);
@@ -175,12 +180,14 @@ TEST(Config, NsidRoundTripsJoiningItsWordsAndIsGivenOnce) {
   }
   EXPECT_EQ(Parse(" nsid my  server\n")->blocks.front().nsid->data, "my server");
   EXPECT_EQ(Parse(" nsid\n")->blocks.front().nsid->data, std::nullopt);
-  EXPECT_NE(config::FormatCorefile(*Parse(" nsid my server\n")).find("    nsid \"my server\"\n"), std::string::npos);
+  EXPECT_NE(config::FormatCorefile(*Parse(" nsid my server\n")).find("    nsid \"my server\"\n"),
+            std::string::npos);
   const auto error = [](const std::string& directives) {
     absl::StatusOr<config::Config> c = Parse(directives);
     return c.ok() ? std::string("accepted") : std::string(c.status().message());
   };
-  EXPECT_NE(error(" nsid a\n nsid b\n").find("test/Corefile:3:2: nsid is given twice"), std::string::npos);
+  EXPECT_NE(error(" nsid a\n nsid b\n").find("test/Corefile:3:2: nsid is given twice"),
+            std::string::npos);
   EXPECT_NE(error(" nsid a {\n }\n").find("test/Corefile:2:"), std::string::npos);
 }
 

@@ -3,10 +3,9 @@
 #include "core/pipeline/pipeline.h"
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <array>
@@ -15,8 +14,8 @@
 #include <vector>
 
 #include "core/config/loader.h"
-#include "core/version.h"
 #include "core/random.h"
+#include "core/version.h"
 #include "testing/hex.h"
 #include "testing/message_builder.h"
 #include "wire/bytes.h"
@@ -31,8 +30,8 @@ using testing::Bytes;
 using testing::MessageBuilder;
 
 config::ServerBlock Block(const std::string& directives) {
-  absl::StatusOr<config::Config> config =
-      config::ParseCorefile(".:5353 {\n" + directives + " forward . 127.0.0.1:53\n}\n", "test/Corefile");
+  absl::StatusOr<config::Config> config = config::ParseCorefile(
+      ".:5353 {\n" + directives + " forward . 127.0.0.1:53\n}\n", "test/Corefile");
   EXPECT_TRUE(config.ok()) << config.status();
   return config->blocks.front();
 }
@@ -62,8 +61,8 @@ struct StageRun {
     sockaddr_in client{};
     client.sin_family = AF_INET;
     client.sin_addr.s_addr = htonl(source);
-    QueryContext ctx{msg, *q, q->qname(msg), reinterpret_cast<const sockaddr*>(&client), false,
-                     room, counters};
+    QueryContext ctx{msg,   *q,   q->qname(msg), reinterpret_cast<const sockaddr*>(&client),
+                     false, room, counters};
     verdict = Pipeline::Run(stages, ctx);
     len = ctx.answer_len;
     room.resize(len);
@@ -105,7 +104,11 @@ TEST(AnyStage, AnswersAnyWithOneHinfoAndPassesOtherTypesOn) {
   EXPECT_EQ(info->min_ttl, 8482u);
   EXPECT_TRUE(info->opt().present());
   const std::string text(minimal.room.begin(), minimal.room.end());
-  EXPECT_NE(text.find("\x0d" "ANY obsoleted" "\x0c" "See RFC 8482"), std::string::npos);
+  EXPECT_NE(text.find("\x0d"
+                      "ANY obsoleted"
+                      "\x0c"
+                      "See RFC 8482"),
+            std::string::npos);
   EXPECT_EQ(minimal.counters.any_minimal.get(), 1u);
   EXPECT_EQ(StageRun(p.before_cache, "host.example.", 1).verdict, Verdict::kNext);
   EXPECT_EQ(StageRun(p.before_cache, "host.example.", 28).verdict, Verdict::kNext);
@@ -113,9 +116,10 @@ TEST(AnyStage, AnswersAnyWithOneHinfoAndPassesOtherTypesOn) {
 
 TEST(AclStage, BlocksFiltersDropsAndAllowsByTheFirstMatchingRule) {
   const Pipeline p = Build(
-      " acl {\n  allow type A net 10.0.0.1/32\n  block type A\n  filter type AAAA\n  drop type TXT\n }\n");
+      " acl {\n  allow type A net 10.0.0.1/32\n  block type A\n  filter type AAAA\n  drop type "
+      "TXT\n }\n");
   EXPECT_EQ(StageRun(p.before_cache, "a.example.", 1).verdict, Verdict::kNext);  // allowed first
-  const StageRun blocked(p.before_cache, "a.example.", 1, 0x0a000002);  // the next rule
+  const StageRun blocked(p.before_cache, "a.example.", 1, 0x0a000002);           // the next rule
   ASSERT_EQ(blocked.verdict, Verdict::kAnswered);
   const wire::Result<wire::ResponseInfo> refused = wire::WalkResponse(blocked.room);
   ASSERT_TRUE(refused);
@@ -131,7 +135,8 @@ TEST(AclStage, BlocksFiltersDropsAndAllowsByTheFirstMatchingRule) {
   const StageRun dropped(p.before_cache, "a.example.", 16);
   EXPECT_EQ(dropped.verdict, Verdict::kDrop);
   EXPECT_EQ(dropped.counters.acl_dropped.get(), 1u);
-  EXPECT_EQ(StageRun(p.before_cache, "a.example.", 15).verdict, Verdict::kNext);  // no rule: allowed
+  EXPECT_EQ(StageRun(p.before_cache, "a.example.", 15).verdict,
+            Verdict::kNext);  // no rule: allowed
 }
 
 // An answer for www.example. A: a CNAME to lb.example., then four A records of
@@ -141,7 +146,7 @@ Bytes LoadbalancedAnswer(std::uint16_t flags = 0x8180) {
   MessageBuilder b(9, flags);
   b.Question("www.example.", 1);
   b.AnswerAt(12, 5, 60, testing::Hex("026c62 076578616d706c65 00"));  // lb.example.
-  const std::uint16_t lb = 12 + 13 + 4 + 12;  // the CNAME's RDATA
+  const std::uint16_t lb = 12 + 13 + 4 + 12;                          // the CNAME's RDATA
   for (std::uint8_t i = 1; i <= 4; ++i) b.AnswerAt(lb, 1, 60, testing::ARdata(10, 0, 0, i));
   b.Answer("other.example.", 1, 60, testing::ARdata(192, 0, 2, 1));
   b.Additional("lb.example.", 28, 60, Bytes(16, 0x11));
@@ -162,8 +167,9 @@ std::vector<wire::RecordView> RecordsOf(const Bytes& msg) {
 std::vector<Bytes> AddressesOf(const Bytes& msg, std::uint16_t type) {
   std::vector<Bytes> out;
   for (const wire::RecordView& r : RecordsOf(msg)) {
-    if (r.type == type) out.emplace_back(msg.begin() + r.rdata_offset,
-                                         msg.begin() + static_cast<std::ptrdiff_t>(r.end()));
+    if (r.type == type)
+      out.emplace_back(msg.begin() + r.rdata_offset,
+                       msg.begin() + static_cast<std::ptrdiff_t>(r.end()));
   }
   return out;
 }
@@ -199,7 +205,8 @@ TEST(LoadbalanceStage, ShufflesEachAddressSetInPlaceAndKeepsTheMessageSound) {
       if (msg[k] != original[k]) {
         bool in_address = false;
         for (const wire::RecordView& r : RecordsOf(msg)) {
-          if ((r.type == 1 || r.type == 28) && k >= r.rdata_offset && k < r.end()) in_address = true;
+          if ((r.type == 1 || r.type == 28) && k >= r.rdata_offset && k < r.end())
+            in_address = true;
         }
         ASSERT_TRUE(in_address) << "octet " << k << " changed outside an address";
       }
@@ -252,12 +259,15 @@ TEST(Config, LoadbalanceTakesRoundRobinAndRefusesTheRest) {
         ".:5353 {\n" + directives + " forward . 127.0.0.1\n}\n", "test/Corefile");
     return c.ok() ? std::string("accepted") : std::string(c.status().message());
   };
-  EXPECT_EQ(error(" loadbalance weighted /etc/weights\n").substr(0, 60),
-            std::string("test/Corefile:2:14: loadbalance weighted is not supported by ").substr(0, 60));
-  EXPECT_NE(error(" loadbalance random\n").find("test/Corefile:2:14: unknown loadbalance policy 'random'"),
+  EXPECT_EQ(
+      error(" loadbalance weighted /etc/weights\n").substr(0, 60),
+      std::string("test/Corefile:2:14: loadbalance weighted is not supported by ").substr(0, 60));
+  EXPECT_NE(error(" loadbalance random\n")
+                .find("test/Corefile:2:14: unknown loadbalance policy 'random'"),
             std::string::npos);
-  EXPECT_NE(error(" loadbalance\n loadbalance\n").find("test/Corefile:3:2: loadbalance is given twice"),
-            std::string::npos);
+  EXPECT_NE(
+      error(" loadbalance\n loadbalance\n").find("test/Corefile:3:2: loadbalance is given twice"),
+      std::string::npos);
 }
 
 // The TXT strings of an answer's records, in order, with each record's class and TTL.
@@ -308,7 +318,8 @@ TEST(ChaosStage, AnswersTheFiveNamesOfClassChaosAndPassesTheRestOn) {
   }
   const StageRun authors(p.before_cache, "authors.bind.", kTxt, 0x0a000001, kChaos);
   ASSERT_EQ(authors.verdict, Verdict::kAnswered);
-  EXPECT_EQ(TxtOf(authors.room).strings, (std::vector<std::string>{"info@coredns.io", "Second Author"}));
+  EXPECT_EQ(TxtOf(authors.room).strings,
+            (std::vector<std::string>{"info@coredns.io", "Second Author"}));
   std::array<char, 256> host{};
   ASSERT_EQ(::gethostname(host.data(), host.size() - 1), 0);
   for (const char* name : {"hostname.bind.", "id.server."}) {
@@ -317,10 +328,13 @@ TEST(ChaosStage, AnswersTheFiveNamesOfClassChaosAndPassesTheRestOn) {
     EXPECT_EQ(TxtOf(run.room).strings, std::vector<std::string>{host.data()}) << name;
   }
   // Not the five names, not TXT, not class CH: on to the forward, as in CoreDNS.
-  EXPECT_EQ(StageRun(p.before_cache, "other.bind.", kTxt, 0x0a000001, kChaos).verdict, Verdict::kNext);
-  EXPECT_EQ(StageRun(p.before_cache, "version.bind.", 1, 0x0a000001, kChaos).verdict, Verdict::kNext);
+  EXPECT_EQ(StageRun(p.before_cache, "other.bind.", kTxt, 0x0a000001, kChaos).verdict,
+            Verdict::kNext);
+  EXPECT_EQ(StageRun(p.before_cache, "version.bind.", 1, 0x0a000001, kChaos).verdict,
+            Verdict::kNext);
   EXPECT_EQ(StageRun(p.before_cache, "version.bind.", kTxt).verdict, Verdict::kNext);
-  EXPECT_EQ(StageRun(p.before_cache, "x.version.bind.", kTxt, 0x0a000001, kChaos).verdict, Verdict::kNext);
+  EXPECT_EQ(StageRun(p.before_cache, "x.version.bind.", kTxt, 0x0a000001, kChaos).verdict,
+            Verdict::kNext);
 }
 
 TEST(ChaosStage, AnAuthorNamedTwiceIsOneRecord) {
@@ -334,14 +348,16 @@ TEST(ChaosStage, WithoutArgumentsTheVersionIsRingdnssAndNoAuthorIsNamed) {
   const Pipeline p = Build(" chaos\n");
   const StageRun version(p.before_cache, "version.bind.", kTxt, 0x0a000001, kChaos);
   ASSERT_EQ(version.verdict, Verdict::kAnswered);
-  EXPECT_EQ(TxtOf(version.room).strings, std::vector<std::string>{"ringdns-" + std::string(Version())});
+  EXPECT_EQ(TxtOf(version.room).strings,
+            std::vector<std::string>{"ringdns-" + std::string(Version())});
   const StageRun authors(p.before_cache, "authors.bind.", kTxt, 0x0a000001, kChaos);
   ASSERT_EQ(authors.verdict, Verdict::kAnswered);
   EXPECT_TRUE(TxtOf(authors.room).strings.empty());
 }
 
 TEST(Config, ChaosRoundTripsAndRefusesWhatNoAnswerHolds) {
-  for (const std::string line : {" chaos\n", " chaos v1\n", " chaos \"my version\" a b\n", " chaos \"\"\n"}) {
+  for (const std::string line :
+       {" chaos\n", " chaos v1\n", " chaos \"my version\" a b\n", " chaos \"\"\n"}) {
     absl::StatusOr<config::Config> c =
         config::ParseCorefile(".:5353 {\n" + line + " forward . 127.0.0.1\n}\n", "test/Corefile");
     ASSERT_TRUE(c.ok()) << c.status();
@@ -358,16 +374,18 @@ TEST(Config, ChaosRoundTripsAndRefusesWhatNoAnswerHolds) {
         ".:5353 {\n" + directives + " forward . 127.0.0.1\n}\n", "test/Corefile");
     return c.ok() ? std::string("accepted") : std::string(c.status().message());
   };
-  EXPECT_NE(error(" chaos\n chaos\n").find("test/Corefile:3:2: chaos is given twice"), std::string::npos);
+  EXPECT_NE(error(" chaos\n chaos\n").find("test/Corefile:3:2: chaos is given twice"),
+            std::string::npos);
   std::string many = " chaos v";
   for (int i = 0; i < 100; ++i) many += " author-number-" + std::to_string(i);
-  EXPECT_NE(error(many + "\n").find("chaos: the authors take more than 1000 octets"), std::string::npos);
+  EXPECT_NE(error(many + "\n").find("chaos: the authors take more than 1000 octets"),
+            std::string::npos);
   EXPECT_NE(error(" chaos v {\n }\n").find("test/Corefile:2:"), std::string::npos);
 }
 
 TEST(Config, AnyTakesNoArgumentsAndRoundTrips) {
-  absl::StatusOr<config::Config> bad =
-      config::ParseCorefile(".:5353 {\n any everything\n forward . 127.0.0.1\n}\n", "test/Corefile");
+  absl::StatusOr<config::Config> bad = config::ParseCorefile(
+      ".:5353 {\n any everything\n forward . 127.0.0.1\n}\n", "test/Corefile");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("test/Corefile:2:"), std::string::npos) << bad.status();
   absl::StatusOr<config::Config> good =

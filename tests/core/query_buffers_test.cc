@@ -23,7 +23,8 @@ class QueryBuffersTest : public ::testing::Test {
   // 4 received (ids 0-3), 2 refresh (4, 5), 3 TCP (6-8).
   void SetUp() override {
     const int rc = ring_.Init({});
-    if (rc == -ENOSYS || rc == -EPERM || rc == -EINVAL) GTEST_SKIP() << "no io_uring: " << std::strerror(-rc);
+    if (rc == -ENOSYS || rc == -EPERM || rc == -EINVAL)
+      GTEST_SKIP() << "no io_uring: " << std::strerror(-rc);
     ASSERT_EQ(rc, 0);
     const absl::Status s = buffers_.Init(ring_, 1, {.received = 4, .refresh = 2, .tcp = 3});
     if (s.code() == absl::StatusCode::kUnavailable) GTEST_SKIP() << s;

@@ -1,9 +1,8 @@
 // `log` and `errors` lines as CoreDNS prints them, the response classes `log { class }`
 // filters on, the shard-to-logger queue's full and wrap-around behaviour and its doorbell,
 // and the health table's signal to the prober.
-#include <gtest/gtest.h>
-
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 
 #include <cstring>
@@ -17,7 +16,8 @@
 namespace ringdns::core {
 namespace {
 
-LogRecord Record(const std::string& name, std::uint16_t qtype, std::uint16_t flags, std::uint16_t answers) {
+LogRecord Record(const std::string& name, std::uint16_t qtype, std::uint16_t flags,
+                 std::uint16_t answers) {
   LogRecord r;
   auto* v4 = reinterpret_cast<sockaddr_in*>(&r.remote);
   v4->sin_family = AF_INET;
@@ -44,7 +44,8 @@ constexpr std::uint16_t kQrRdRa = 0x8180;
 TEST(QueryLog, CommonFormatMatchesCoreDns) {
   const config::Log defaults;
   EXPECT_EQ(FormatLogLine(defaults.format, Record("example.org.", 1, kQrRdRa, 1)),
-            "10.0.0.7:40812 - 28683 \"A IN example.org. udp 41 false 1232\" NOERROR qr,rd,ra 68 0.000211s");
+            "10.0.0.7:40812 - 28683 \"A IN example.org. udp 41 false 1232\" NOERROR qr,rd,ra 68 "
+            "0.000211s");
   EXPECT_EQ(FormatLogLine("{common}", Record("example.org.", 1, kQrRdRa, 1)),
             FormatLogLine(defaults.format, Record("example.org.", 1, kQrRdRa, 1)));
 }
@@ -54,9 +55,11 @@ TEST(QueryLog, CombinedAddsTheOpcodeAndUnknownPlaceholdersPrintDash) {
   r.tcp = true;
   r.duration_us = 1'500'000;
   EXPECT_EQ(FormatLogLine("{combined}", r),
-            "10.0.0.7:40812 - 28683 \"SRV IN Cb-Example-Srv.remote.svc.cluster.local. tcp 41 false 1232\" "
+            "10.0.0.7:40812 - 28683 \"SRV IN Cb-Example-Srv.remote.svc.cluster.local. tcp 41 false "
+            "1232\" "
             "NXDOMAIN qr,rd,ra 68 1.5s \"0\"");
-  EXPECT_EQ(FormatLogLine("{name} {/meta} {>id", r), "Cb-Example-Srv.remote.svc.cluster.local. - {>id");
+  EXPECT_EQ(FormatLogLine("{name} {/meta} {>id", r),
+            "Cb-Example-Srv.remote.svc.cluster.local. - {>id");
 }
 
 TEST(QueryLog, IPv6ClientsInBracketsAndUnknownTypesByNumber) {

@@ -46,10 +46,15 @@ class ReloadWatchTest : public ::testing::Test {
                                  applied_.push_back(next);
                                  now_ += apply_takes_;
                                  if (on_apply_) on_apply_();
-                                 return refuse_ ? absl::FailedPreconditionError("the daemon says no") : absl::OkStatus();
+                                 return refuse_
+                                            ? absl::FailedPreconditionError("the daemon says no")
+                                            : absl::OkStatus();
                                },
                            .count_failure = [this] { ++failures_; },
-                           .log = [this](const std::string& text, bool error) { lines_.push_back({text, error}); },
+                           .log =
+                               [this](const std::string& text, bool error) {
+                                 lines_.push_back({text, error});
+                               },
                            .now = [this] { return now_; }});
   }
   // The control loop's tick, or a signal, at `since` past the start.
@@ -114,7 +119,8 @@ TEST_F(ReloadWatchTest, ABadCorefileIsReportedWithItsPositionAndTheRunningOneSta
   EXPECT_EQ(failures_, 1);
   ASSERT_FALSE(lines_.empty());
   EXPECT_TRUE(lines_.back().error);
-  EXPECT_NE(lines_.back().text.find("reload failed, still serving the previous configuration"), std::string::npos);
+  EXPECT_NE(lines_.back().text.find("reload failed, still serving the previous configuration"),
+            std::string::npos);
   EXPECT_NE(lines_.back().text.find("Corefile:4:"), std::string::npos) << lines_.back().text;
   EXPECT_EQ(PortOf(watch->running()), 5301);
   // Fixed: the next check sees it differ from the bad one it last saw, and applies it.
@@ -148,7 +154,9 @@ TEST_F(ReloadWatchTest, AReloadThatNamesOtherTlsFilesIsNotFollowedByASecondOne) 
   auto watch = Start();
   Write(dir_ + "/tls.crt", "certificate");
   Write(dir_ + "/tls.key", "key");
-  WriteCorefile("tls://127.0.0.1:853 {\n    tls " + dir_ + "/tls.crt " + dir_ + "/tls.key\n    tls_servername dns.example\n  }", "  reload 10s 1s\n");
+  WriteCorefile("tls://127.0.0.1:853 {\n    tls " + dir_ + "/tls.crt " + dir_ +
+                    "/tls.key\n    tls_servername dns.example\n  }",
+                "  reload 10s 1s\n");
   Tick(*watch, absl::Seconds(12));
   ASSERT_EQ(applied_.size(), 1u);
   Tick(*watch, absl::Seconds(30));  // nothing changed since the reload
@@ -186,12 +194,15 @@ TEST_F(ReloadWatchTest, TheNextCheckIsAnIntervalAfterASlowReloadEnds) {
 TEST_F(ReloadWatchTest, ACertificateRenewedInPlaceIsTakenUp) {
   Write(dir_ + "/tls.crt", "certificate 1");
   Write(dir_ + "/tls.key", "key 1");
-  WriteCorefile("tls://127.0.0.1:853 {\n    tls " + dir_ + "/tls.crt " + dir_ + "/tls.key\n    tls_servername dns.example\n  }", "  reload 10s 1s\n");
+  WriteCorefile("tls://127.0.0.1:853 {\n    tls " + dir_ + "/tls.crt " + dir_ +
+                    "/tls.key\n    tls_servername dns.example\n  }",
+                "  reload 10s 1s\n");
   auto watch = Start();
   Write(dir_ + "/tls.key", "key 2");  // the Corefile is the same
   Tick(*watch, absl::Seconds(30));
   ASSERT_EQ(applied_.size(), 1u);
-  EXPECT_EQ(lines_.back().text, "reload (a certificate, key or CA file changed): reloaded " + corefile_);
+  EXPECT_EQ(lines_.back().text,
+            "reload (a certificate, key or CA file changed): reloaded " + corefile_);
 }
 
 TEST_F(ReloadWatchTest, ARefusedConfigurationIsLoggedAndNotTakenAsRunning) {

@@ -2,9 +2,8 @@
 // tables built on it: resident memory follows what is written, not the capacity.
 #include "core/memory/reserved.h"
 
-#include <unistd.h>
-
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <string>
@@ -133,27 +132,35 @@ TEST(Cache, ResidentMemoryPerEntryIsWithinTwiceTheAnswersSizeOnAKubernetesMix) {
   std::vector<testing::Bytes> answers;
   std::size_t answer_bytes = 0;
   for (std::uint32_t i = 0; i < kEntries; ++i) {
-    const std::string service = "svc-" + std::to_string(i) + ".team-" + std::to_string(i % 40) + ".svc.cluster.local.";
+    const std::string service =
+        "svc-" + std::to_string(i) + ".team-" + std::to_string(i % 40) + ".svc.cluster.local.";
     testing::MessageBuilder m(1, 0x8500);
     switch (i % 3) {
       case 0:
         qnames.push_back(testing::WireName(service));
-        m.Question(service, 1).AnswerAt(12, 1, 30, testing::ARdata(10, 96, static_cast<std::uint8_t>(i >> 8), static_cast<std::uint8_t>(i)));
+        m.Question(service, 1)
+            .AnswerAt(12, 1, 30,
+                      testing::ARdata(10, 96, static_cast<std::uint8_t>(i >> 8),
+                                      static_cast<std::uint8_t>(i)));
         break;
       case 1: {
         const std::string srv = "_http._tcp." + service;
         qnames.push_back(testing::WireName(srv));
         m.Question(srv, 33)
             .AnswerAt(12, 33, 30, testing::SrvRdata(0, 100, 80, service))
-            .Additional(service, 1, 30, testing::ARdata(10, 96, static_cast<std::uint8_t>(i >> 8), static_cast<std::uint8_t>(i)));
+            .Additional(service, 1, 30,
+                        testing::ARdata(10, 96, static_cast<std::uint8_t>(i >> 8),
+                                        static_cast<std::uint8_t>(i)));
         break;
       }
       default: {
         const std::string miss = service + "cluster.local.";
         qnames.push_back(testing::WireName(miss));
         m = testing::MessageBuilder(1, 0x8503);
-        m.Question(miss, 1).Authority("cluster.local.", 6, 30,
-                                      testing::SoaRdata("ns.dns.cluster.local.", "hostmaster.cluster.local.", 1, 7200, 1800, 86400, 30));
+        m.Question(miss, 1).Authority(
+            "cluster.local.", 6, 30,
+            testing::SoaRdata("ns.dns.cluster.local.", "hostmaster.cluster.local.", 1, 7200, 1800,
+                              86400, 30));
         break;
       }
     }
@@ -169,8 +176,8 @@ TEST(Cache, ResidentMemoryPerEntryIsWithinTwiceTheAnswersSizeOnAKubernetesMix) {
   ASSERT_EQ(cache.size(), kEntries);
   const double average_answer = static_cast<double>(answer_bytes) / kEntries;
   const double per_entry = static_cast<double>(ResidentBytes() - before) / kEntries;
-  std::printf("average answer %.0f octets, resident per entry %.0f octets (%.2fx)\n", average_answer, per_entry,
-              per_entry / average_answer);
+  std::printf("average answer %.0f octets, resident per entry %.0f octets (%.2fx)\n",
+              average_answer, per_entry, per_entry / average_answer);
   EXPECT_LT(per_entry, 2 * average_answer);
 }
 
@@ -189,7 +196,8 @@ TEST(Cache, ResidentMemoryFollowsTheLiveEntriesUnderChurn) {
   const std::size_t before = ResidentBytes();
   Cache cache(100000);
   for (std::size_t i = 0; i < qnames.size(); ++i) {
-    ASSERT_TRUE(cache.Insert(MakeCacheKey(0, qnames[i], 1, 1, 0), answers[i], static_cast<std::int64_t>(i), 1));
+    ASSERT_TRUE(cache.Insert(MakeCacheKey(0, qnames[i], 1, 1, 0), answers[i],
+                             static_cast<std::int64_t>(i), 1));
   }
   // Paid per name, 50 000 slots would hold 64 MB.
   EXPECT_LT(ResidentBytes() - before, 8 * kMiB);

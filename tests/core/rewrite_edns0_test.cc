@@ -2,9 +2,8 @@
 // (and its errors, with positions), and each action on queries with and without an OPT,
 // the variables, the client subnet, and how an edns0 rule's `stop` ends the list.
 #include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 
 #include <cstring>
 #include <map>
@@ -27,7 +26,8 @@ using testing::MessageBuilder;
 using testing::WireName;
 
 absl::StatusOr<config::Config> Parse(const std::string& directives) {
-  return config::ParseCorefile(".:5353 {\n" + directives + " forward . 127.0.0.1:53\n}\n", "test/Corefile");
+  return config::ParseCorefile(".:5353 {\n" + directives + " forward . 127.0.0.1:53\n}\n",
+                               "test/Corefile");
 }
 
 RewriteStage Stage(const std::string& directives) {
@@ -79,7 +79,8 @@ Edited Edit(const RewriteStage& stage, const Bytes& query, const QueryOrigin& or
   const wire::Result<wire::QueryView> before = wire::ParseQuery(query);
   EXPECT_TRUE(before.has_value());
   e.message.resize(2048);
-  e.result = stage.RewriteQuery(e.message, query.size(), before->qname_len, before->qtype, before->qclass, origin);
+  e.result = stage.RewriteQuery(e.message, query.size(), before->qname_len, before->qtype,
+                                before->qclass, origin);
   e.message.resize(e.result.len);
   const wire::Result<wire::QueryView> q = wire::ParseQuery(e.message);
   EXPECT_TRUE(q.has_value()) << "the edited query parses";
@@ -88,9 +89,10 @@ Edited Edit(const RewriteStage& stage, const Bytes& query, const QueryOrigin& or
   e.has_opt = q->opt.present();
   e.udp_size = q->opt.udp_size;
   if (e.has_opt) {
-    wire::ForEachOption(e.message, q->opt, [&](std::uint16_t code, std::span<const std::uint8_t> data) {
-      e.options.emplace_back(code, Bytes(data.begin(), data.end()));
-    });
+    wire::ForEachOption(e.message, q->opt,
+                        [&](std::uint16_t code, std::span<const std::uint8_t> data) {
+                          e.options.emplace_back(code, Bytes(data.begin(), data.end()));
+                        });
   }
   return e;
 }
@@ -142,31 +144,44 @@ TEST(RewriteEdns0Config, RefusesWhatCoreDnsRefusesWithItsPosition) {
     const std::string error = std::string(Parse(directives).status().message());
     EXPECT_NE(error.find(expected), std::string::npos) << directives << "\n -> " << error;
   };
-  refused(" rewrite edns0 local\n", "test/Corefile:2:10: rewrite: too few arguments for an EDNS0 rule");
-  refused(" rewrite edns0 local put 1 a\n", "test/Corefile:2:22: rewrite: invalid EDNS0 action 'put'");
-  refused(" rewrite edns0 local set 0xffee\n", "test/Corefile:2:16: rewrite: EDNS0 local rules require exactly two arguments");
-  refused(" rewrite edns0 local set 0x1ffff a\n", "test/Corefile:2:26: rewrite: invalid EDNS0 option code '0x1ffff'");
+  refused(" rewrite edns0 local\n",
+          "test/Corefile:2:10: rewrite: too few arguments for an EDNS0 rule");
+  refused(" rewrite edns0 local put 1 a\n",
+          "test/Corefile:2:22: rewrite: invalid EDNS0 action 'put'");
+  refused(" rewrite edns0 local set 0xffee\n",
+          "test/Corefile:2:16: rewrite: EDNS0 local rules require exactly two arguments");
+  refused(" rewrite edns0 local set 0x1ffff a\n",
+          "test/Corefile:2:26: rewrite: invalid EDNS0 option code '0x1ffff'");
   refused(" rewrite edns0 local set ffee a\n", "rewrite: invalid EDNS0 option code 'ffee'");
   // CoreDNS reads a leading 0 as octal (010 is 8, the client subnet): refused, not misread.
   refused(" rewrite edns0 local set 010 a\n", "rewrite: invalid EDNS0 option code '010'");
   refused(" rewrite edns0 subnet set 024 56\n", "rewrite: invalid IPv4 bit mask length '024'");
-  refused(" rewrite edns0 local set 1 0xabc\n", "test/Corefile:2:28: rewrite: invalid hex data '0xabc'");
+  refused(" rewrite edns0 local set 1 0xabc\n",
+          "test/Corefile:2:28: rewrite: invalid hex data '0xabc'");
   refused(" rewrite edns0 local set 1 0xzz\n", "rewrite: invalid hex data '0xzz'");
-  refused(" rewrite edns0 local set 1 {server_ip}\n", "the variable {server_ip} is not supported by ringdns yet");
-  refused(" rewrite edns0 local set 1 {some-plugin/label}\n", "unsupported variable name '{some-plugin/label}'");
-  refused(" rewrite edns0 local set 1 " + std::string(513, 'x') + "\n", "EDNS0 local data of 513 octets, expected at most 512");
+  refused(" rewrite edns0 local set 1 {server_ip}\n",
+          "the variable {server_ip} is not supported by ringdns yet");
+  refused(" rewrite edns0 local set 1 {some-plugin/label}\n",
+          "unsupported variable name '{some-plugin/label}'");
+  refused(" rewrite edns0 local set 1 " + std::string(513, 'x') + "\n",
+          "EDNS0 local data of 513 octets, expected at most 512");
   refused(" rewrite edns0 local unset 1 a\n", "rewrite: expected edns0 local unset CODE");
-  refused(" rewrite edns0 nsid set x\n", "test/Corefile:2:25: rewrite: EDNS0 NSID rules do not accept arguments");
-  refused(" rewrite edns0 subnet set 24\n", "rewrite: EDNS0 subnet rules require exactly two arguments");
-  refused(" rewrite edns0 subnet set 33 56\n", "test/Corefile:2:27: rewrite: invalid IPv4 bit mask length '33'");
+  refused(" rewrite edns0 nsid set x\n",
+          "test/Corefile:2:25: rewrite: EDNS0 NSID rules do not accept arguments");
+  refused(" rewrite edns0 subnet set 24\n",
+          "rewrite: EDNS0 subnet rules require exactly two arguments");
+  refused(" rewrite edns0 subnet set 33 56\n",
+          "test/Corefile:2:27: rewrite: invalid IPv4 bit mask length '33'");
   refused(" rewrite edns0 subnet set 24 129\n", "rewrite: invalid IPv6 bit mask length '129'");
-  refused(" rewrite edns0 cookie set\n", "test/Corefile:2:16: rewrite: invalid EDNS0 rule type 'cookie'");
+  refused(" rewrite edns0 cookie set\n",
+          "test/Corefile:2:16: rewrite: invalid EDNS0 rule type 'cookie'");
 }
 
 TEST(RewriteEdns0Query, SetReplacesTheOptionOrAddsIt) {
   const RewriteStage stage = Stage(" rewrite edns0 local set 0xffee 0x61626364\n");
   const sockaddr_in client = V4("10.1.2.3", 5000);
-  Edited with = Edit(stage, Query(Option(0xffee, Text("old data")) ), {reinterpret_cast<const sockaddr*>(&client), false});
+  Edited with = Edit(stage, Query(Option(0xffee, Text("old data"))),
+                     {reinterpret_cast<const sockaddr*>(&client), false});
   EXPECT_EQ(with.result.outcome, RewriteStage::Outcome::kRewritten);
   ASSERT_EQ(with.options.size(), 1u);
   EXPECT_EQ(with.options[0].second, Text("abcd"));
@@ -188,7 +203,7 @@ TEST(RewriteEdns0Query, SetReplacesTheOptionOrAddsIt) {
 }
 
 TEST(RewriteEdns0Query, ReplaceAppendAndUnsetOnlyWhereTheyApply) {
-  const Bytes has = Query(Option(0xffee, Text("x")) );
+  const Bytes has = Query(Option(0xffee, Text("x")));
   const Bytes lacks = Query({});
   const RewriteStage replace = Stage(" rewrite edns0 local replace 0xffee yz\n");
   EXPECT_EQ(Edit(replace, lacks, {}).result.outcome, RewriteStage::Outcome::kUnchanged);
@@ -200,7 +215,10 @@ TEST(RewriteEdns0Query, ReplaceAppendAndUnsetOnlyWhereTheyApply) {
   EXPECT_EQ(Edit(append, lacks, {}).options.at(0).second, Text("yz"));
 
   const RewriteStage unset = Stage(" rewrite edns0 local unset 0xffee\n");
-  Edited gone = Edit(unset, Query(testing::Concat({Option(0xffee, Text("a")), Option(3, {}), Option(0xffee, Text("b"))})), {});
+  Edited gone = Edit(
+      unset,
+      Query(testing::Concat({Option(0xffee, Text("a")), Option(3, {}), Option(0xffee, Text("b"))})),
+      {});
   EXPECT_EQ(gone.result.outcome, RewriteStage::Outcome::kRewritten);
   ASSERT_EQ(gone.options.size(), 1u);
   EXPECT_EQ(gone.options[0].first, 3);
@@ -230,7 +248,8 @@ TEST(RewriteEdns0Query, VariablesTakeTheQueryAndItsClient) {
   EXPECT_EQ(data("{client_ip}", {}), (Bytes{0xde, 0xad}));
   const RewriteStage stage = Stage(" rewrite edns0 local set 0xffee {client_ip}\n");
   EXPECT_TRUE(stage.per_client());
-  EXPECT_TRUE(Stage(" rewrite edns0 local set 0xffee {protocol}\n").per_client()) << "a TCP answer is not a UDP one";
+  EXPECT_TRUE(Stage(" rewrite edns0 local set 0xffee {protocol}\n").per_client())
+      << "a TCP answer is not a UDP one";
   EXPECT_FALSE(Stage(" rewrite edns0 local set 0xffee {qname}\n").per_client());
   EXPECT_FALSE(Stage(" rewrite edns0 subnet unset\n").per_client());
 }
@@ -240,23 +259,32 @@ TEST(RewriteEdns0Query, SubnetIsTheClientsAddressCutToThePrefix) {
   const sockaddr_in v4 = V4("198.51.100.77", 1);
   const sockaddr_in6 mapped = V6("::ffff:198.51.100.77", 1);
   const sockaddr_in6 v6 = V6("2001:db8:aaaa:bbcc:1::1", 1);
-  const Bytes expected4 = {0, 1, 24, 0, 198, 51, 100};  // RFC 7871: family 1, /24, scope 0, 3 octets
+  const Bytes expected4 = {0,   1,  24, 0,
+                           198, 51, 100};  // RFC 7871: family 1, /24, scope 0, 3 octets
   Edited e = Edit(stage, Query({}), {reinterpret_cast<const sockaddr*>(&v4), false});
   EXPECT_TRUE(stage.per_client());
   ASSERT_EQ(e.options.size(), 1u);
   EXPECT_EQ(e.options[0], (std::pair<std::uint16_t, Bytes>{8, expected4}));
-  EXPECT_EQ(Edit(stage, Query({}), {reinterpret_cast<const sockaddr*>(&mapped), false}).options.at(0).second, expected4);
-  EXPECT_EQ(Edit(stage, Query({}), {reinterpret_cast<const sockaddr*>(&v6), false}).options.at(0).second,
-            (Bytes{0, 2, 56, 0, 0x20, 0x01, 0x0d, 0xb8, 0xaa, 0xaa, 0xbb}));
+  EXPECT_EQ(Edit(stage, Query({}), {reinterpret_cast<const sockaddr*>(&mapped), false})
+                .options.at(0)
+                .second,
+            expected4);
+  EXPECT_EQ(
+      Edit(stage, Query({}), {reinterpret_cast<const sockaddr*>(&v6), false}).options.at(0).second,
+      (Bytes{0, 2, 56, 0, 0x20, 0x01, 0x0d, 0xb8, 0xaa, 0xaa, 0xbb}));
   // A subnet the client sent keeps the shorter prefix; an odd prefix masks its last octet.
   const RewriteStage odd = Stage(" rewrite edns0 subnet replace 20 56\n");
   const Bytes sent = Option(8, {0, 1, 16, 0, 10, 20});
-  EXPECT_EQ(Edit(odd, Query(sent), {reinterpret_cast<const sockaddr*>(&v4), false}).options.at(0).second,
-            (Bytes{0, 1, 16, 0, 198, 51}));
-  EXPECT_EQ(Edit(odd, Query(Option(8, {0, 1, 32, 0, 1, 2, 3, 4})), {reinterpret_cast<const sockaddr*>(&v4), false})
-                .options.at(0).second,
+  EXPECT_EQ(
+      Edit(odd, Query(sent), {reinterpret_cast<const sockaddr*>(&v4), false}).options.at(0).second,
+      (Bytes{0, 1, 16, 0, 198, 51}));
+  EXPECT_EQ(Edit(odd, Query(Option(8, {0, 1, 32, 0, 1, 2, 3, 4})),
+                 {reinterpret_cast<const sockaddr*>(&v4), false})
+                .options.at(0)
+                .second,
             (Bytes{0, 1, 20, 0, 198, 51, 96}));
-  EXPECT_EQ(Edit(stage, Query({}), {}).result.outcome, RewriteStage::Outcome::kUnchanged) << "no client, no subnet";
+  EXPECT_EQ(Edit(stage, Query({}), {}).result.outcome, RewriteStage::Outcome::kUnchanged)
+      << "no client, no subnet";
 }
 
 TEST(RewriteEdns0Query, AnEdnsRuleThatAppliesStopsTheListAndOneThatDoesNotGoesOn) {
@@ -264,11 +292,13 @@ TEST(RewriteEdns0Query, AnEdnsRuleThatAppliesStopsTheListAndOneThatDoesNotGoesOn
       " rewrite edns0 local replace 0xffee x\n"  // stop, but applies only where the option is
       " rewrite name exact www.example.org. other.example.org.\n");
   Edited lacks = Edit(stage, Query({}), {});
-  EXPECT_EQ(lacks.name, std::string(reinterpret_cast<const char*>(WireName("other.example.org.").data()),
-                                    WireName("other.example.org.").size()));
+  EXPECT_EQ(lacks.name,
+            std::string(reinterpret_cast<const char*>(WireName("other.example.org.").data()),
+                        WireName("other.example.org.").size()));
   Edited has = Edit(stage, Query(Option(0xffee, Text("y"))), {});
-  EXPECT_EQ(has.name, std::string(reinterpret_cast<const char*>(WireName("www.example.org.").data()),
-                                  WireName("www.example.org.").size()))
+  EXPECT_EQ(has.name,
+            std::string(reinterpret_cast<const char*>(WireName("www.example.org.").data()),
+                        WireName("www.example.org.").size()))
       << "the edns0 rule applied and stopped the list";
   EXPECT_EQ(has.options.at(0).second, Text("x"));
 
@@ -299,28 +329,35 @@ TEST(RewriteEdns0Query, AQueryWhoseOptIsNotLastIsLeftAlone) {
 }
 
 TEST(RewriteEdns0Query, AnOptionWithNoRoomIsLeftOutAndTheRestApplies) {
-  const RewriteStage stage = Stage(" rewrite continue edns0 local set 0xffee " + std::string(500, 'x') +
-                                   "\n rewrite continue edns0 local set 0xffef yz\n");
+  const RewriteStage stage =
+      Stage(" rewrite continue edns0 local set 0xffee " + std::string(500, 'x') +
+            "\n rewrite continue edns0 local set 0xffef yz\n");
   const Bytes query = Query({});
   Bytes room = query;
   room.resize(query.size() + 100);
   const wire::Result<wire::QueryView> q = wire::ParseQuery(query);
-  const RewriteStage::QueryResult r = stage.RewriteQuery(room, query.size(), q->qname_len, 1, 1, {});
+  const RewriteStage::QueryResult r =
+      stage.RewriteQuery(room, query.size(), q->qname_len, 1, 1, {});
   EXPECT_EQ(r.outcome, RewriteStage::Outcome::kRewritten);
   room.resize(r.len);
   const wire::Result<wire::QueryView> edited = wire::ParseQuery(room);
   ASSERT_TRUE(edited.has_value());
   std::vector<std::uint16_t> codes;
-  wire::ForEachOption(room, edited->opt, [&](std::uint16_t code, std::span<const std::uint8_t>) { codes.push_back(code); });
+  wire::ForEachOption(room, edited->opt, [&](std::uint16_t code, std::span<const std::uint8_t>) {
+    codes.push_back(code);
+  });
   EXPECT_EQ(codes, std::vector<std::uint16_t>{0xffef}) << "only the second option, added";
 }
 
 TEST(RewriteEdns0Query, TheClientsQuestionAlwaysFitsBackOverTheQuery) {
   // A name rule that shortens the name frees room the options may not take: Unrewritten
   // writes the client's longer question back over the query, in the same room.
-  const std::string long_suffix = "." + std::string(60, 'a') + "." + std::string(60, 'b') + "." + std::string(60, 'c') + ".example.";
-  const RewriteStage stage = Stage(" rewrite continue name suffix " + long_suffix + " .x.\n"
-                                   " rewrite edns0 local set 0xffee " + std::string(512, 'd') + "\n");
+  const std::string long_suffix = "." + std::string(60, 'a') + "." + std::string(60, 'b') + "." +
+                                  std::string(60, 'c') + ".example.";
+  const RewriteStage stage = Stage(" rewrite continue name suffix " + long_suffix +
+                                   " .x.\n"
+                                   " rewrite edns0 local set 0xffee " +
+                                   std::string(512, 'd') + "\n");
   MessageBuilder m(7, 0x0100);
   m.Question("w" + long_suffix, 1, 1);
   m.Opt(1232, 0, Option(12, Bytes(300, 0)));  // padded
@@ -329,7 +366,8 @@ TEST(RewriteEdns0Query, TheClientsQuestionAlwaysFitsBackOverTheQuery) {
   for (const std::size_t room_size : {asked.size() + 100, asked.size() + 400, asked.size() + 700}) {
     Bytes room = asked;
     room.resize(room_size);
-    const RewriteStage::QueryResult r = stage.RewriteQuery(room, asked.size(), asked_qname, 1, 1, {});
+    const RewriteStage::QueryResult r =
+        stage.RewriteQuery(room, asked.size(), asked_qname, 1, 1, {});
     ASSERT_EQ(r.outcome, RewriteStage::Outcome::kRewritten) << room_size;
     EXPECT_LE(r.len - r.qname_len + asked_qname, room_size) << room_size;
   }

@@ -26,10 +26,13 @@ using testing::MessageBuilder;
 using testing::WireName;
 
 absl::StatusOr<config::Config> Parse(const std::string& directives) {
-  return config::ParseCorefile(".:5353 {\n" + directives + " forward . 127.0.0.1:53\n}\n", "test/Corefile");
+  return config::ParseCorefile(".:5353 {\n" + directives + " forward . 127.0.0.1:53\n}\n",
+                               "test/Corefile");
 }
 
-std::string Error(const std::string& directives) { return std::string(Parse(directives).status().message()); }
+std::string Error(const std::string& directives) {
+  return std::string(Parse(directives).status().message());
+}
 
 RewriteStage Stage(const std::string& directives) {
   absl::StatusOr<config::Config> c = Parse(directives);
@@ -53,7 +56,8 @@ struct Rewritten {
   Bytes message;
 };
 
-Rewritten Ask(const RewriteStage& stage, const std::string& name, std::uint16_t qtype = 1, std::uint16_t qclass = 1) {
+Rewritten Ask(const RewriteStage& stage, const std::string& name, std::uint16_t qtype = 1,
+              std::uint16_t qclass = 1) {
   MessageBuilder m(7, 0x0100);
   m.Question(name, qtype, qclass);
   m.Opt(1232, 0);
@@ -79,8 +83,11 @@ TEST(RewriteConfig, ReadsEveryFormCoreDnsReads) {
       " rewrite continue name SUFFIX .Schmoogle.com. .google.com. answer auto\n"
       " rewrite stop {\n  name regex (.*)\\.example\\.com {1}.default.svc.cluster.local\n"
       "  answer name (.*)\\.default\\.svc\\.cluster\\.local {1}.example.com\n }\n"
-      " rewrite name regex (.*)-(us-west-1)\\.example\\.org {1}.service.{2}.consul answer name (.*)\\.service\\.(us-west-1)\\.consul {1}-{2}.example.org answer value (.*)\\.consul {1}.org\n"
-      " rewrite type ANY HINFO\n rewrite class CH IN\n rewrite continue ttl regex (.*)\\.coredns\\.rocks 15\n"
+      " rewrite name regex (.*)-(us-west-1)\\.example\\.org {1}.service.{2}.consul answer name "
+      "(.*)\\.service\\.(us-west-1)\\.consul {1}-{2}.example.org answer value (.*)\\.consul "
+      "{1}.org\n"
+      " rewrite type ANY HINFO\n rewrite class CH IN\n rewrite continue ttl regex "
+      "(.*)\\.coredns\\.rocks 15\n"
       " rewrite ttl example.com 30-\n");
   ASSERT_TRUE(c.ok()) << c.status();
   const std::vector<config::Rewrite>& r = c->blocks.front().rewrites;
@@ -121,16 +128,22 @@ TEST(RewriteConfig, RefusesWhatCoreDnsRefusesWithItsPosition) {
     const std::string error = Error(directives);
     EXPECT_NE(error.find(expected), std::string::npos) << directives << "\n -> " << error;
   };
-  refused(" rewrite\n", "test/Corefile:2:2: rewrite: expected rewrite [continue|stop] FIELD FROM TO");
+  refused(" rewrite\n",
+          "test/Corefile:2:2: rewrite: expected rewrite [continue|stop] FIELD FROM TO");
   refused(" rewrite name a\n", "test/Corefile:2:10: rewrite: a name rule needs FROM TO");
   refused(" rewrite name bogus a b\n", "test/Corefile:2:15: rewrite: unknown match type 'bogus'");
   refused(" rewrite name regex (.*).coredns.rocks {1}.{2}.coredns.rocks\n",
-          "test/Corefile:2:40: rewrite: the replacement '{1}.{2}.coredns.rocks' uses more groups than the regex");
-  refused(" rewrite name regex (unclosed x\n", "test/Corefile:2:21: rewrite: invalid regex matching pattern '(unclosed'");
-  refused(" rewrite answer name a b\n", "test/Corefile:2:10: rewrite: response rewrites must begin with a name rule");
+          "test/Corefile:2:40: rewrite: the replacement '{1}.{2}.coredns.rocks' uses more groups "
+          "than the regex");
+  refused(" rewrite name regex (unclosed x\n",
+          "test/Corefile:2:21: rewrite: invalid regex matching pattern '(unclosed'");
+  refused(" rewrite answer name a b\n",
+          "test/Corefile:2:10: rewrite: response rewrites must begin with a name rule");
   refused(" rewrite name exact a b extra\n", "rewrite: unexpected 'extra', expected answer auto");
-  refused(" rewrite name regex (a) b answer auto\n", "answer auto is not supported by ringdns for a regex rule");
-  refused(" rewrite name suffix a b answer auto answer name (x) y\n", "answer auto cannot be combined with answer name");
+  refused(" rewrite name regex (a) b answer auto\n",
+          "answer auto is not supported by ringdns for a regex rule");
+  refused(" rewrite name suffix a b answer auto answer name (x) y\n",
+          "answer auto cannot be combined with answer name");
   refused(" rewrite name suffix a b answer bogus\n", "unknown answer rule 'bogus'");
   refused(" rewrite type A\n", "rewrite: type rules must have exactly two arguments");
   refused(" rewrite type A BOGUS\n", "unknown query type 'BOGUS'");
@@ -139,7 +152,8 @@ TEST(RewriteConfig, RefusesWhatCoreDnsRefusesWithItsPosition) {
   refused(" rewrite ttl example.com -\n", "rewrite: invalid TTL '-'");
   refused(" rewrite ttl example.com 60-30\n", "rewrite: invalid TTL '60-30'");
   refused(" rewrite ttl example.com 2147483648\n", "rewrite: invalid TTL '2147483648'");
-  refused(" rewrite rcode example.com NXDOMAIN NOERROR\n", "rewrite: rcode rules are not supported by ringdns yet");
+  refused(" rewrite rcode example.com NXDOMAIN NOERROR\n",
+          "rewrite: rcode rules are not supported by ringdns yet");
   refused(" rewrite bogus a b\n", "rewrite: invalid rule type 'bogus'");
   refused(" rewrite name a b {\n  c\n }\n", "rewrite: a block follows at most continue or stop");
   std::string many;
@@ -149,10 +163,14 @@ TEST(RewriteConfig, RefusesWhatCoreDnsRefusesWithItsPosition) {
 
 TEST(RewriteQuery, PrefixAndSuffixAsCoreDnsTestsThem) {
   // plugin/rewrite/name_test.go's TestRewriteNamePrefixSuffix.
-  EXPECT_EQ(Ask(Stage(" rewrite name prefix foo bar\n"), "foo.example.com.").name, "bar.example.com.");
-  EXPECT_EQ(Ask(Stage(" rewrite name prefix foo. bar.\n"), "foo.example.com.").name, "bar.example.com.");
-  EXPECT_EQ(Ask(Stage(" rewrite name suffix com org\n"), "foo.example.com.").name, "foo.example.org.");
-  EXPECT_EQ(Ask(Stage(" rewrite name suffix .com .org\n"), "foo.example.com.").name, "foo.example.org.");
+  EXPECT_EQ(Ask(Stage(" rewrite name prefix foo bar\n"), "foo.example.com.").name,
+            "bar.example.com.");
+  EXPECT_EQ(Ask(Stage(" rewrite name prefix foo. bar.\n"), "foo.example.com.").name,
+            "bar.example.com.");
+  EXPECT_EQ(Ask(Stage(" rewrite name suffix com org\n"), "foo.example.com.").name,
+            "foo.example.org.");
+  EXPECT_EQ(Ask(Stage(" rewrite name suffix .com .org\n"), "foo.example.com.").name,
+            "foo.example.org.");
 }
 
 TEST(RewriteQuery, ExactSubstringAndRegexRewriteTheNameLowerCased) {
@@ -162,12 +180,16 @@ TEST(RewriteQuery, ExactSubstringAndRegexRewriteTheNameLowerCased) {
   EXPECT_EQ(r.name, "much.longer.name.example.");
   EXPECT_EQ(r.result.matched, 1u);
   EXPECT_EQ(Ask(exact, "b.example.").result.outcome, RewriteStage::Outcome::kUnchanged);
-  EXPECT_EQ(Ask(Stage(" rewrite name substring service.us-west-1.example.org service.us-west-1.consul\n"),
-                "ftp.service.us-west-1.example.org.").name,
-            "ftp.service.us-west-1.consul.");
-  EXPECT_EQ(Ask(Stage(" rewrite name regex (.*)-(us-west-1)\\.example\\.org {1}.service.{2}.consul\n"),
-                "ftp-us-west-1.example.org.").name,
-            "ftp.service.us-west-1.consul.");
+  EXPECT_EQ(
+      Ask(Stage(" rewrite name substring service.us-west-1.example.org service.us-west-1.consul\n"),
+          "ftp.service.us-west-1.example.org.")
+          .name,
+      "ftp.service.us-west-1.consul.");
+  EXPECT_EQ(
+      Ask(Stage(" rewrite name regex (.*)-(us-west-1)\\.example\\.org {1}.service.{2}.consul\n"),
+          "ftp-us-west-1.example.org.")
+          .name,
+      "ftp.service.us-west-1.consul.");
   // The other sections move with the name: the OPT is still read.
   r = Ask(exact, "a.example.");
   EXPECT_EQ(r.message.size(), WireName("much.longer.name.example.").size() + 12 + 4 + 11);
@@ -181,8 +203,10 @@ TEST(RewriteQuery, TheAnyThenLiteralShortcutAgreesWithRe2) {
       {"^(.*)\\.example\\.com$", "^(.*)[.]example[.]com$"},
       {"(.*)-us\\.x", "(.*)-us[.]x"},
   };
-  const std::vector<std::string> names = {"a.example.com.", "a.example.com.example.com.", "example.com.", "x.example.co.",
-                                          "a.b.example.com.org.", "q-us.x.", "q-us.x.r-us.x.", "nothing."};
+  const std::vector<std::string> names = {"a.example.com.",       "a.example.com.example.com.",
+                                          "example.com.",         "x.example.co.",
+                                          "a.b.example.com.org.", "q-us.x.",
+                                          "q-us.x.r-us.x.",       "nothing."};
   for (const auto& [shortcut, searched] : rules) {
     const RewriteStage fast = Stage(" rewrite name regex " + shortcut + " {1}.{0}.t\n");
     const RewriteStage slow = Stage(" rewrite name regex " + searched + " {1}.{0}.t\n");
@@ -196,16 +220,19 @@ TEST(RewriteQuery, TheAnyThenLiteralShortcutAgreesWithRe2) {
 
 TEST(RewriteQuery, AGroupThatTookNoPartIsEmpty) {
   // RE2 gives such a group no data at all (UBSan caught the copy from null).
-  const RewriteStage stage = Stage(" rewrite name regex ^(www\\.)?(.*)\\.example\\.org\\.$ {1}{2}.internal.\n");
+  const RewriteStage stage =
+      Stage(" rewrite name regex ^(www\\.)?(.*)\\.example\\.org\\.$ {1}{2}.internal.\n");
   EXPECT_EQ(Ask(stage, "foo.example.org.").name, "foo.internal.");
   EXPECT_EQ(Ask(stage, "www.foo.example.org.").name, "www.foo.internal.");
 }
 
 TEST(RewriteQuery, StopEndsTheListAndContinueGoesOnWithTheNewName) {
-  const RewriteStage stop = Stage(" rewrite name a.example. b.example.\n rewrite name b.example. c.example.\n");
+  const RewriteStage stop =
+      Stage(" rewrite name a.example. b.example.\n rewrite name b.example. c.example.\n");
   EXPECT_EQ(Ask(stop, "a.example.").name, "b.example.");
-  const RewriteStage go_on =
-      Stage(" rewrite continue name a.example. b.example.\n rewrite name b.example. c.example.\n rewrite type A AAAA\n");
+  const RewriteStage go_on = Stage(
+      " rewrite continue name a.example. b.example.\n rewrite name b.example. c.example.\n rewrite "
+      "type A AAAA\n");
   const Rewritten r = Ask(go_on, "a.example.");
   EXPECT_EQ(r.name, "c.example.");
   EXPECT_EQ(r.qtype, 1) << "the second rule stopped the list";
@@ -247,7 +274,8 @@ TEST(RewriteQuery, ALargeQueryIsRewrittenWhenItsRoomHoldsIt) {
 }
 
 TEST(RewriteQuery, NoRoomForTheLongerNameFails) {
-  const RewriteStage stage = Stage(" rewrite name a. aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example.\n");
+  const RewriteStage stage =
+      Stage(" rewrite name a. aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example.\n");
   MessageBuilder m(7, 0x0100);
   m.Question("a.", 1);
   Bytes message = m.bytes();
@@ -257,8 +285,8 @@ TEST(RewriteQuery, NoRoomForTheLongerNameFails) {
 }
 
 // An upstream's answer to a rewritten query, and what the client gets.
-Bytes Revert(const RewriteStage& stage, const Bytes& answer, const std::string& asked, std::uint32_t matched,
-             std::uint16_t qtype = 1) {
+Bytes Revert(const RewriteStage& stage, const Bytes& answer, const std::string& asked,
+             std::uint32_t matched, std::uint16_t qtype = 1) {
   OriginalQuestion original;
   const Bytes name = WireName(asked);
   original.qname_len = static_cast<std::uint8_t>(name.size());
@@ -282,7 +310,8 @@ Seen Read(const Bytes& msg) {
   Seen seen;
   wire::NameEdits edits;
   edits.context = &seen;
-  edits.map_name = [](void* c, wire::NameRole, std::span<const std::uint8_t> n, wire::NameStorage&) -> std::size_t {
+  edits.map_name = [](void* c, wire::NameRole, std::span<const std::uint8_t> n,
+                      wire::NameStorage&) -> std::size_t {
     static_cast<Seen*>(c)->names.push_back(NameText(n));
     return 0;
   };
@@ -304,17 +333,20 @@ TEST(RewriteAnswer, TheQuestionComesBackAndAnswerNameRenamesOwnersOnly) {
   m.AnswerAt(12, 5, 60, WireName("bar.default.svc.cluster.local."));
   m.Answer("bar.default.svc.cluster.local.", 1, 60, testing::ARdata(10, 0, 0, 1));
   const Seen seen = Read(Revert(stage, m.bytes(), "Foo.Example.com.", 1));
-  EXPECT_EQ(seen.names, (std::vector<std::string>{"Foo.Example.com.", "foo.example.com.", "bar.default.svc.cluster.local.",
-                                                  "bar.example.com."}));
+  EXPECT_EQ(seen.names,
+            (std::vector<std::string>{"Foo.Example.com.", "foo.example.com.",
+                                      "bar.default.svc.cluster.local.", "bar.example.com."}));
 }
 
 TEST(RewriteAnswer, AnswerAutoAndExactRulesRunBackwards) {
-  const RewriteStage suffix = Stage(" rewrite name suffix .cb.test. .remote.example. answer auto\n");
+  const RewriteStage suffix =
+      Stage(" rewrite name suffix .cb.test. .remote.example. answer auto\n");
   MessageBuilder m(7, 0x8180);
   m.Question("_x._tcp.svc.remote.example.", 33);
   m.AnswerAt(12, 33, 60, testing::SrvRdata(0, 1, 53, "host.remote.example."));
-  EXPECT_EQ(Read(Revert(suffix, m.bytes(), "_x._tcp.svc.cb.test.", 1, 33)).names,
-            (std::vector<std::string>{"_x._tcp.svc.cb.test.", "_x._tcp.svc.cb.test.", "host.cb.test."}));
+  EXPECT_EQ(
+      Read(Revert(suffix, m.bytes(), "_x._tcp.svc.cb.test.", 1, 33)).names,
+      (std::vector<std::string>{"_x._tcp.svc.cb.test.", "_x._tcp.svc.cb.test.", "host.cb.test."}));
   // An exact rule turns owners back without `answer auto`, but not RDATA names.
   const RewriteStage exact = Stage(" rewrite name exact a.test. b.example.\n");
   MessageBuilder e(7, 0x8180);
@@ -326,7 +358,8 @@ TEST(RewriteAnswer, AnswerAutoAndExactRulesRunBackwards) {
 
 TEST(RewriteAnswer, AnswerValueRenamesTargetsAndTtlRulesClampEveryTtl) {
   const RewriteStage stage = Stage(
-      " rewrite continue name regex (.*)\\.a\\.test {1}.b.test answer name (.*)\\.b\\.test {1}.a.test answer value (.*)\\.b\\.test {1}.a.test\n"
+      " rewrite continue name regex (.*)\\.a\\.test {1}.b.test answer name (.*)\\.b\\.test "
+      "{1}.a.test answer value (.*)\\.b\\.test {1}.a.test\n"
       " rewrite ttl suffix .b.test. 30-60\n");
   MessageBuilder m(7, 0x8180);
   m.Question("x.b.test.", 5);
@@ -334,11 +367,13 @@ TEST(RewriteAnswer, AnswerValueRenamesTargetsAndTtlRulesClampEveryTtl) {
   m.Answer("y.b.test.", 1, 3600, testing::ARdata(10, 0, 0, 1));
   m.Opt(1232, 0);
   const Seen seen = Read(Revert(stage, m.bytes(), "x.a.test.", 3, 5));
-  EXPECT_EQ(seen.names, (std::vector<std::string>{"x.a.test.", "x.a.test.", "y.a.test.", "y.a.test."}));
+  EXPECT_EQ(seen.names,
+            (std::vector<std::string>{"x.a.test.", "x.a.test.", "y.a.test.", "y.a.test."}));
   EXPECT_EQ(seen.ttls, (std::vector<std::uint32_t>{30, 60})) << "OPT's is not a TTL";
   // Unmatched rules do nothing: the question alone comes back.
   const Seen plain = Read(Revert(stage, m.bytes(), "x.a.test.", 0, 5));
-  EXPECT_EQ(plain.names, (std::vector<std::string>{"x.a.test.", "x.b.test.", "y.b.test.", "y.b.test."}));
+  EXPECT_EQ(plain.names,
+            (std::vector<std::string>{"x.a.test.", "x.b.test.", "y.b.test.", "y.b.test."}));
   EXPECT_EQ(plain.ttls, (std::vector<std::uint32_t>{5, 3600}));
 }
 

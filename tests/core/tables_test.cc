@@ -83,7 +83,8 @@ TEST(TimerWheel, FiresEachTimerOnceAtOrAfterItsDeadline) {
   std::vector<std::int64_t> deadline(kSlots);
   for (std::uint32_t s = 0; s < kSlots; ++s) {
     // Up to two turns of the wheel, so some wait for a later turn.
-    deadline[s] = 1000 + static_cast<std::int64_t>(rng() % (2 * TimerWheel::kBuckets * TimerWheel::kTickMs));
+    deadline[s] =
+        1000 + static_cast<std::int64_t>(rng() % (2 * TimerWheel::kBuckets * TimerWheel::kTickMs));
     wheel.Schedule(s, deadline[s]);
   }
   // Cancel every tenth; reschedule every seventh later.
@@ -93,7 +94,8 @@ TEST(TimerWheel, FiresEachTimerOnceAtOrAfterItsDeadline) {
     wheel.Schedule(s, deadline[s]);
   }
   std::vector<int> fired(kSlots, 0);
-  for (std::int64_t now = 1000; now <= 2000 + 2 * TimerWheel::kBuckets * TimerWheel::kTickMs; now += 3) {
+  for (std::int64_t now = 1000; now <= 2000 + 2 * TimerWheel::kBuckets * TimerWheel::kTickMs;
+       now += 3) {
     wheel.Advance(now, [&](std::uint32_t s) {
       EXPECT_GE(now, deadline[s]) << s;
       EXPECT_LT(now, deadline[s] + 2 * TimerWheel::kTickMs + 3) << s;
@@ -212,14 +214,14 @@ TEST(HealthTable, DownAfterMoreThanMaxFailsInARowAndUpOnAnySuccess) {
   HealthTable health(2);
   EXPECT_FALSE(health.Failure(0, 2));
   EXPECT_FALSE(health.Failure(0, 2));
-  EXPECT_FALSE(health.down(0));  // two failures: not more than max_fails
+  EXPECT_FALSE(health.down(0));       // two failures: not more than max_fails
   EXPECT_TRUE(health.Failure(0, 2));  // the third marks it down, once
   EXPECT_TRUE(health.down(0));
   EXPECT_FALSE(health.Failure(0, 2));
   EXPECT_FALSE(health.down(1));  // upstreams are independent
   health.Success(0);
   EXPECT_FALSE(health.down(0));
-  EXPECT_FALSE(health.Failure(0, 2));  // the count started again
+  EXPECT_FALSE(health.Failure(0, 2));                                // the count started again
   for (int i = 0; i < 100; ++i) EXPECT_FALSE(health.Failure(1, 0));  // max_fails 0: never down
   EXPECT_FALSE(health.down(1));
 }

@@ -42,7 +42,8 @@ TEST(FrameReader, ReassemblesSplitMessagesAndSeparatesCoalescedOnes) {
   std::vector<std::uint8_t> stream;
   std::vector<std::string> sent;
   for (int i = 0; i < 50; ++i) {
-    sent.push_back(std::string(static_cast<std::size_t>(1 + i * 7), static_cast<char>('a' + i % 26)));
+    sent.push_back(
+        std::string(static_cast<std::size_t>(1 + i * 7), static_cast<char>('a' + i % 26)));
     const std::vector<std::uint8_t> f = Framed(sent.back());
     stream.insert(stream.end(), f.begin(), f.end());
   }

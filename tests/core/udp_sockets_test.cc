@@ -4,10 +4,9 @@
 #include "core/upstream/udp_sockets.h"
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-
-#include <gtest/gtest.h>
 
 #include <cerrno>
 #include <cstring>
@@ -33,14 +32,18 @@ class UpstreamUdpSocketsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const int rc = ring_.Init({});
-    if (rc == -ENOSYS || rc == -EPERM || rc == -EINVAL) GTEST_SKIP() << "no io_uring: " << std::strerror(-rc);
+    if (rc == -ENOSYS || rc == -EPERM || rc == -EINVAL)
+      GTEST_SKIP() << "no io_uring: " << std::strerror(-rc);
     ASSERT_EQ(rc, 0);
     const int brc = answers_.Init(ring_, layout::kAnswerGroup, 16, layout::kAnswerBufferSize);
     if (brc == -EINVAL || brc == -ENOENT) GTEST_SKIP() << "no provided buffer rings";
     ASSERT_EQ(brc, 0);
   }
   absl::Status Open(std::uint32_t per_family, std::int64_t lifetime_ms) {
-    return sockets_.Open({.families = {true, false}, .per_family = per_family, .sources = {}, .lifetime_ms = lifetime_ms,
+    return sockets_.Open({.families = {true, false},
+                          .per_family = per_family,
+                          .sources = {},
+                          .lifetime_ms = lifetime_ms,
                           .retire_for_ms = 0});
   }
   // Submits, then hands every completion to the sockets as the shard's loop does, until
@@ -69,7 +72,8 @@ class UpstreamUdpSocketsTest : public ::testing::Test {
     to.sin_family = AF_INET;
     to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     to.sin_port = htons(LocalPort(sockets_.fd(socket)));
-    ASSERT_EQ(::sendto(peer_.get(), "answer", 6, 0, reinterpret_cast<sockaddr*>(&to), sizeof(to)), 6);
+    ASSERT_EQ(::sendto(peer_.get(), "answer", 6, 0, reinterpret_cast<sockaddr*>(&to), sizeof(to)),
+              6);
   }
 
   ring::Ring ring_;
@@ -109,7 +113,8 @@ TEST_F(UpstreamUdpSocketsTest, ARotatedSocketAnswersOnAFreshPortAndTheOldOneIsCl
   sockets_.Rotate(1);  // the clock starts
   sockets_.Rotate(2);  // socket 0 retires
   RandomPool random;
-  for (int i = 0; i < 50; ++i) EXPECT_EQ(sockets_.Pick(AF_INET, random), 1u);  // retiring: takes none
+  for (int i = 0; i < 50; ++i)
+    EXPECT_EQ(sockets_.Pick(AF_INET, random), 1u);  // retiring: takes none
   EXPECT_EQ(counters_.upstream_socket_rotations, 0u);
   sockets_.Rotate(3);  // replaced: its receive is cancelled, the fresh socket waits
   Drive([&] { return counters_.upstream_socket_rotations > 0; });
@@ -128,7 +133,8 @@ TEST_F(UpstreamUdpSocketsTest, ARotatedSocketAnswersOnAFreshPortAndTheOldOneIsCl
   to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   to.sin_port = htons(old_port);
   ring::UniqueFd probe(::socket(AF_INET, SOCK_DGRAM, 0));
-  ASSERT_EQ(::bind(probe.get(), reinterpret_cast<sockaddr*>(&to), sizeof(to)), 0) << std::strerror(errno);
+  ASSERT_EQ(::bind(probe.get(), reinterpret_cast<sockaddr*>(&to), sizeof(to)), 0)
+      << std::strerror(errno);
 }
 
 // With every answer buffer held, a receive that ends for want of one is not armed again
@@ -137,17 +143,25 @@ TEST(UpstreamUdpSocketsRearm, WaitsForABufferToComeBack) {
   ring::Ring ring;
   if (ring.Init({}) < 0) GTEST_SKIP() << "no io_uring";
   ring::ProvidedBufferRing answers;
-  if (answers.Init(ring, layout::kAnswerGroup, 2, layout::kAnswerBufferSize) < 0) GTEST_SKIP() << "no buffer rings";
+  if (answers.Init(ring, layout::kAnswerGroup, 2, layout::kAnswerBufferSize) < 0)
+    GTEST_SKIP() << "no buffer rings";
   ShardCounters counters;
   UpstreamUdpSockets sockets(ring, answers, counters, {.receive = kReceive, .cancel = kCancel});
-  ASSERT_TRUE(sockets.Open({.families = {true, false}, .per_family = 1, .sources = {}, .lifetime_ms = 0, .retire_for_ms = 0}).ok());
+  ASSERT_TRUE(sockets
+                  .Open({.families = {true, false},
+                         .per_family = 1,
+                         .sources = {},
+                         .lifetime_ms = 0,
+                         .retire_for_ms = 0})
+                  .ok());
   ring::UniqueFd peer(::socket(AF_INET, SOCK_DGRAM, 0));
   sockaddr_in to{};
   to.sin_family = AF_INET;
   to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   to.sin_port = htons(LocalPort(sockets.fd(0)));
   for (int i = 0; i < 4; ++i) {
-    ASSERT_EQ(::sendto(peer.get(), "answer", 6, 0, reinterpret_cast<sockaddr*>(&to), sizeof(to)), 6);
+    ASSERT_EQ(::sendto(peer.get(), "answer", 6, 0, reinterpret_cast<sockaddr*>(&to), sizeof(to)),
+              6);
   }
   std::vector<std::uint16_t> held;
   int starved = 0;

@@ -27,8 +27,8 @@ TEST(CaseRandomization, TwoFoldsForOneQuerySendItOverTcpAndANeverEchoingUpstream
   EXPECT_EQ(cases.Folded(1, folds, 1000), Fold::kAskAgain);  // one fold proves nothing
   EXPECT_TRUE(cases.Randomizes(1, 1000));
   EXPECT_EQ(cases.Folded(1, folds, 1000), Fold::kAskOverTcpFellBack);  // the caller logs it
-  EXPECT_FALSE(cases.Randomizes(1, 1000));  // every query to it
-  EXPECT_TRUE(cases.Randomizes(0, 1000));   // the others keep it
+  EXPECT_FALSE(cases.Randomizes(1, 1000));                             // every query to it
+  EXPECT_TRUE(cases.Randomizes(0, 1000));                              // the others keep it
   // Another query's two folds find it plain already: nothing new to log.
   CaseFolds other;
   cases.Folded(1, other, 2000);
@@ -222,12 +222,14 @@ TEST(PortRotation, AReplacementReportedTwiceKeepsTheCountAndTheHalfLimit) {
 
 TEST(PortRotation, ZeroLifetimeNeverRotatesAndFamiliesKeepTheirOwnHalf) {
   PortRotation off({0, 0}, 0, 1000);
-  for (std::int64_t now = 0; now < 10000; now += 100) off.Tick(now, [](std::uint32_t) { return PortRotation::Step::kReplaced; });
+  for (std::int64_t now = 0; now < 10000; now += 100)
+    off.Tick(now, [](std::uint32_t) { return PortRotation::Step::kReplaced; });
   EXPECT_TRUE(off.Serving(0));
   EXPECT_TRUE(off.Serving(1));
   // Two IPv4 sockets and two IPv6: one of each may retire, not two of one family.
   PortRotation mixed({0, 0, 1, 1}, 400, 100000);
-  for (std::int64_t now = 0; now <= 1000; now += 100) mixed.Tick(now, [](std::uint32_t) { return PortRotation::Step::kLater; });
+  for (std::int64_t now = 0; now <= 1000; now += 100)
+    mixed.Tick(now, [](std::uint32_t) { return PortRotation::Step::kLater; });
   EXPECT_EQ(mixed.retiring(), 2u);
   EXPECT_NE(mixed.Serving(0), mixed.Serving(1));
   EXPECT_NE(mixed.Serving(2), mixed.Serving(3));

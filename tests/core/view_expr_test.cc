@@ -1,9 +1,8 @@
 // CoreDNS's view expressions without a socket: every function and operator evaluated on
 // a query, and compile errors at their exact columns.
 #include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 
 #include <string>
 
@@ -119,14 +118,15 @@ TEST(ViewExpr, Operators) {
   EXPECT_TRUE(Eval("type() == 'A' || do()"));
   EXPECT_FALSE(Eval("type() == 'A' || !do()"));
   EXPECT_TRUE(Eval("type() == 'AAAA' and not (proto() == 'tcp') or false"));
-  EXPECT_TRUE(Eval("false || true && true"));   // && binds tighter
+  EXPECT_TRUE(Eval("false || true && true"));  // && binds tighter
   EXPECT_FALSE(Eval("(false || true) && false"));
   EXPECT_TRUE(Eval("!!true"));
   EXPECT_TRUE(Eval("size() < 45 && size() <= 44 && size() > 43 && size() >= 44"));
   EXPECT_FALSE(Eval("size() > 44"));
   EXPECT_TRUE(Eval("\"a'b\" == 'a\\'b'"));
   EXPECT_TRUE(Eval("do() == true"));
-  EXPECT_TRUE(Eval("name() endsWith '.example.com.' && name() startsWith 'www.' && name() contains 'ample'"));
+  EXPECT_TRUE(Eval(
+      "name() endsWith '.example.com.' && name() startsWith 'www.' && name() contains 'ample'"));
   EXPECT_FALSE(Eval("name() endsWith '.example.org.'"));
   EXPECT_FALSE(Eval("name() startsWith 'example'"));
   EXPECT_FALSE(Eval("name() contains 'xyz'"));
@@ -135,7 +135,8 @@ TEST(ViewExpr, Operators) {
 TEST(ViewExpr, CoreDnsReadmeExamples) {
   EXPECT_TRUE(Eval("incidr(client_ip(), '10.0.0.0/8')"));
   EXPECT_TRUE(Eval("type() in ['A', 'AAAA']"));
-  EXPECT_TRUE(Eval("(type() == 'AAAA' && name() == 'www.example.com.') || client_ip() == '1.2.3.4'"));
+  EXPECT_TRUE(
+      Eval("(type() == 'AAAA' && name() == 'www.example.com.') || client_ip() == '1.2.3.4'"));
 }
 
 TEST(ViewExpr, ErrorsNameTheirColumn) {

@@ -30,9 +30,11 @@ int EdeOf(const Bytes& msg) {
   const wire::Result<wire::ResponseInfo> info = wire::WalkResponse(msg);
   int code = -1;
   if (info) {
-    wire::ForEachOption(msg, info->opt(), [&](std::uint16_t option, std::span<const std::uint8_t> data) {
-      if (option == wire::edns::kOptionExtendedError && data.size() >= 2) code = wire::LoadU16(data.data());
-    });
+    wire::ForEachOption(msg, info->opt(),
+                        [&](std::uint16_t option, std::span<const std::uint8_t> data) {
+                          if (option == wire::edns::kOptionExtendedError && data.size() >= 2)
+                            code = wire::LoadU16(data.data());
+                        });
   }
   return code;
 }
@@ -40,10 +42,11 @@ int EdeOf(const Bytes& msg) {
 class Acl : public ::testing::Test {
  protected:
   Acl()
-      : fwd_(".:{PORT} {\n bind 127.0.0.1\n acl internal.example. {\n  block\n }\n acl {\n"
-             "  drop type MX\n  block type TXT net 127.0.0.1\n  filter type AAAA net 127.0.0.0/8\n"
-             "  allow net 127.0.0.1/32\n  block\n }\n forward . 127.0.0.1:" +
-             std::to_string(up_.port()) + " {\n  prefer_udp\n }\n}\n") {}
+      : fwd_(
+            ".:{PORT} {\n bind 127.0.0.1\n acl internal.example. {\n  block\n }\n acl {\n"
+            "  drop type MX\n  block type TXT net 127.0.0.1\n  filter type AAAA net 127.0.0.0/8\n"
+            "  allow net 127.0.0.1/32\n  block\n }\n forward . 127.0.0.1:" +
+            std::to_string(up_.port()) + " {\n  prefer_udp\n }\n}\n") {}
   FakeUpstream up_{Behaviour::kAnswer};
   Forwarder fwd_;
 };
@@ -81,7 +84,8 @@ TEST_F(Acl, EachActionOverUdp) {
 TEST_F(Acl, TcpClientsAreJudgedByTheirAddressAndDropsDoNotClogTheConnection) {
   TcpClient client(fwd_.port());
   // More dropped queries than the connection may have in flight, then an allowed one.
-  for (std::uint16_t id = 0; id < 100; ++id) ASSERT_TRUE(client.Send(Query(id, "www.example.", 15)));
+  for (std::uint16_t id = 0; id < 100; ++id)
+    ASSERT_TRUE(client.Send(Query(id, "www.example.", 15)));
   ASSERT_TRUE(client.Send(Query(500, "www.example.", 16)));
   ASSERT_TRUE(client.Send(Query(501, "www.example.", 1)));
   std::optional<Bytes> answer = client.Receive(2s);

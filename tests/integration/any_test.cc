@@ -33,7 +33,11 @@ void ExpectMinimalAnswer(const Bytes& answer, std::uint16_t id) {
   const std::size_t record = info->question.question_end;
   EXPECT_EQ(wire::LoadU16(answer.data() + record + 2), 13);  // HINFO
   const std::string text(answer.begin(), answer.end());
-  EXPECT_NE(text.find("\x0d" "ANY obsoleted" "\x0c" "See RFC 8482"), std::string::npos);
+  EXPECT_NE(text.find("\x0d"
+                      "ANY obsoleted"
+                      "\x0c"
+                      "See RFC 8482"),
+            std::string::npos);
 }
 
 class Any : public ::testing::Test {

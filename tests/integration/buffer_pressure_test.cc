@@ -4,9 +4,9 @@
 
 #include <chrono>
 #include <memory>
-#include <vector>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "integration/forwarder.h"
 #include "testing/message_builder.h"
@@ -25,13 +25,17 @@ TEST(BufferPressure, ExhaustedQueryBuffersDoNotSpinTheShard) {
   // more queries waiting in the socket. A receive re-armed on the empty ring would fail
   // with ENOBUFS at once, every loop turn; the shard waits for a buffer instead.
   FakeUpstream silent(Behaviour::kDrop);
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . 127.0.0.1:" + std::to_string(silent.port()) + "\n}\n", 1,
-                [](core::ShardOptions& o) { o.query_buffers = 8; });
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . 127.0.0.1:" +
+                    std::to_string(silent.port()) + "\n}\n",
+                1, [](core::ShardOptions& o) { o.query_buffers = 8; });
   UdpClient client;
   for (std::uint16_t id = 1; id <= 16; ++id) {
-    client.SendTo(fwd.port(), MessageBuilder(id, 0x0100).Question("n" + std::to_string(id) + ".example.", 1).bytes());
+    client.SendTo(
+        fwd.port(),
+        MessageBuilder(id, 0x0100).Question("n" + std::to_string(id) + ".example.", 1).bytes());
   }
-  for (int i = 0; i < 2000 && silent.queries() < 8; ++i) std::this_thread::sleep_for(5ms);  // 10 s at most
+  for (int i = 0; i < 2000 && silent.queries() < 8; ++i)
+    std::this_thread::sleep_for(5ms);  // 10 s at most
   ASSERT_GE(silent.queries(), 8);
   std::this_thread::sleep_for(1s);  // the read timeout is 2 s: no buffer comes back yet
   // Spinning, this is one per loop turn: thousands a second.
@@ -70,19 +74,21 @@ TEST(BufferPressure, TcpClientsThatDoNotReadCannotStopUdpForwarding) {
     sleepy.push_back(std::make_unique<TcpClient>(fwd.port(), /*receive_buffer=*/1024));
     Bytes all;
     for (int q = 0; q < 64; ++q) {
-      const Bytes framed = Framed(MessageBuilder(static_cast<std::uint16_t>(q + 1), 0x0100)
-                                      .Question("big" + std::to_string(c) + "-" + std::to_string(q) + ".example.", 1)
-                                      .bytes());
+      const Bytes framed =
+          Framed(MessageBuilder(static_cast<std::uint16_t>(q + 1), 0x0100)
+                     .Question("big" + std::to_string(c) + "-" + std::to_string(q) + ".example.", 1)
+                     .bytes());
       all.insert(all.end(), framed.begin(), framed.end());
     }
     ASSERT_TRUE(sleepy.back()->Write(all));
   }
   // Generous bounds: they only cap how long a broken build takes to fail.
   for (int i = 0; i < 6000 && up.queries() < 4 * 64; ++i) std::this_thread::sleep_for(5ms);
-  ASSERT_GE(up.queries(), 4 * 64);  // more when an attempt timed out on a busy machine
+  ASSERT_GE(up.queries(), 4 * 64);     // more when an attempt timed out on a busy machine
   std::this_thread::sleep_for(200ms);  // their answers are in (or stuck in front of) the clients
   UdpClient client;
-  client.SendTo(fwd.port(), MessageBuilder(1, 0x0100).Question("small.example.", 1).Opt(4096, 0).bytes());
+  client.SendTo(fwd.port(),
+                MessageBuilder(1, 0x0100).Question("small.example.", 1).Opt(4096, 0).bytes());
   EXPECT_TRUE(client.Receive(60s).has_value()) << "UDP answers wait for clients that do not read";
 }
 

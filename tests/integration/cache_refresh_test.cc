@@ -33,7 +33,8 @@ FakeUpstream::AnswerFn Answer(std::uint32_t ttl, const std::atomic<bool>* fail =
     if (fail != nullptr && fail->load()) {
       out.resize(out.size() - 16);  // no record
       wire::StoreU16(out.data() + wire::header::kAnCount, 0);
-      wire::StoreU16(out.data() + 2, static_cast<std::uint16_t>(wire::LoadU16(out.data() + 2) | wire::rcode::kServFail));
+      wire::StoreU16(out.data() + 2, static_cast<std::uint16_t>(wire::LoadU16(out.data() + 2) |
+                                                                wire::rcode::kServFail));
     }
     return out;
   };
@@ -63,8 +64,9 @@ TEST(Coalescing, HundredSimultaneousIdenticalMissesReachTheUpstreamOnce) {
     clients.push_back(std::make_unique<UdpClient>());
     // Each client spells the name its own way (DNS 0x20) and uses its own ID.
     const std::string name = i % 2 == 0 ? "www.example." : "WwW.ExAmple.";
-    clients.back()->SendTo(fwd.port(), MessageBuilder(static_cast<std::uint16_t>(1000 + i), 0x0100)
-                                           .Question(name, 1).bytes());
+    clients.back()->SendTo(
+        fwd.port(),
+        MessageBuilder(static_cast<std::uint16_t>(1000 + i), 0x0100).Question(name, 1).bytes());
   }
   for (int i = 0; i < 100; ++i) {
     const std::optional<Bytes> answer = clients[static_cast<std::size_t>(i)]->Receive(3s);
@@ -72,7 +74,9 @@ TEST(Coalescing, HundredSimultaneousIdenticalMissesReachTheUpstreamOnce) {
     EXPECT_EQ(wire::LoadU16(answer->data()), 1000 + i);
     const std::string name = i % 2 == 0 ? "www.example." : "WwW.ExAmple.";
     const Bytes wire_name = WireName(name);
-    EXPECT_EQ(Bytes(answer->begin() + 12, answer->begin() + 12 + static_cast<long>(wire_name.size())), wire_name);
+    EXPECT_EQ(
+        Bytes(answer->begin() + 12, answer->begin() + 12 + static_cast<long>(wire_name.size())),
+        wire_name);
     EXPECT_EQ(wire::LoadU16(answer->data() + wire::header::kAnCount), 1);
   }
   EXPECT_EQ(up.queries(), 1);
@@ -83,14 +87,19 @@ TEST(Coalescing, HundredSimultaneousIdenticalMissesReachTheUpstreamOnce) {
 // rewrite: identical misses of a rewritten name coalesce too; each waiter gets the answer
 // turned back to its own question (its spelling, its type), or SERVFAIL for it.
 void AskRewrittenTwenty(FakeUpstream& up, std::uint16_t rcode, int queries) {
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n rewrite continue name exact www.example. a.much.longer.name.example.\n"
-                " rewrite type TXT A\n cache\n forward . " + Upstream(up) + " {\n  max_connect_attempts 1\n }\n}\n");
+  Forwarder fwd(
+      ".:{PORT} {\n bind 127.0.0.1\n rewrite continue name exact www.example. "
+      "a.much.longer.name.example.\n"
+      " rewrite type TXT A\n cache\n forward . " +
+      Upstream(up) + " {\n  max_connect_attempts 1\n }\n}\n");
   std::vector<std::unique_ptr<UdpClient>> clients;
   for (int i = 0; i < 20; ++i) {
     clients.push_back(std::make_unique<UdpClient>());
     const std::string name = i % 2 == 0 ? "www.example." : "WwW.ExAmple.";
     clients.back()->SendTo(fwd.port(), MessageBuilder(static_cast<std::uint16_t>(1000 + i), 0x0100)
-                                           .Question(name, 16).Opt(1232, 0).bytes());
+                                           .Question(name, 16)
+                                           .Opt(1232, 0)
+                                           .bytes());
   }
   for (int i = 0; i < 20; ++i) {
     const std::optional<Bytes> answer = clients[static_cast<std::size_t>(i)]->Receive(4s);
@@ -98,7 +107,9 @@ void AskRewrittenTwenty(FakeUpstream& up, std::uint16_t rcode, int queries) {
     EXPECT_EQ(wire::LoadU16(answer->data()), 1000 + i);
     EXPECT_EQ(RcodeOf(*answer), rcode);
     const Bytes wire_name = WireName(i % 2 == 0 ? "www.example." : "WwW.ExAmple.");
-    EXPECT_EQ(Bytes(answer->begin() + 12, answer->begin() + 12 + static_cast<long>(wire_name.size())), wire_name)
+    EXPECT_EQ(
+        Bytes(answer->begin() + 12, answer->begin() + 12 + static_cast<long>(wire_name.size())),
+        wire_name)
         << "client " << i;
     EXPECT_EQ(wire::LoadU16(answer->data() + 12 + wire_name.size()), 16) << "the client's type";
   }
@@ -122,8 +133,10 @@ TEST(Coalescing, ANameOnlyItsRewriteSendsToAForwardIsNeverShared) {
   // No forward takes a.corp.example. as asked, so it has no cache key: its A and AAAA
   // queries go upstream each, and each client gets the answer to its own type.
   FakeUpstream up(Behaviour::kAnswer, Answer(300), 300ms);
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n rewrite name suffix .corp.example. .internal.example.\n"
-                " forward internal.example " + Upstream(up) + "\n}\n");
+  Forwarder fwd(
+      ".:{PORT} {\n bind 127.0.0.1\n rewrite name suffix .corp.example. .internal.example.\n"
+      " forward internal.example " +
+      Upstream(up) + "\n}\n");
   UdpClient a, aaaa;
   a.SendTo(fwd.port(), MessageBuilder(1, 0x0100).Question("a.corp.example.", 1).bytes());
   aaaa.SendTo(fwd.port(), MessageBuilder(2, 0x0100).Question("a.corp.example.", 28).bytes());
@@ -144,8 +157,9 @@ TEST(Coalescing, WorksWithoutACacheAndFailsEveryWaiterWhenTheUpstreamIsDown) {
   std::vector<std::unique_ptr<UdpClient>> clients;
   for (int i = 0; i < 10; ++i) {
     clients.push_back(std::make_unique<UdpClient>());
-    clients.back()->SendTo(fwd.port(), MessageBuilder(static_cast<std::uint16_t>(i), 0x0100)
-                                           .Question("www.example.", 1).bytes());
+    clients.back()->SendTo(
+        fwd.port(),
+        MessageBuilder(static_cast<std::uint16_t>(i), 0x0100).Question("www.example.", 1).bytes());
   }
   for (int i = 0; i < 10; ++i) {
     const std::optional<Bytes> answer = clients[static_cast<std::size_t>(i)]->Receive(4s);
@@ -159,8 +173,10 @@ TEST(Coalescing, WorksWithoutACacheAndFailsEveryWaiterWhenTheUpstreamIsDown) {
 TEST(Prefetch, PopularEntryIsRefreshedBeforeItExpires) {
   FakeUpstream up(Behaviour::kAnswer, Answer(2));
   // MINTTL 1 so a TTL-2 answer lives 2 s; refresh after 2 hits once half the life is gone.
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n cache {\n  success 1000 3600 1\n  prefetch 2 1m 50%\n }\n forward . " +
-                Upstream(up) + "\n}\n");
+  Forwarder fwd(
+      ".:{PORT} {\n bind 127.0.0.1\n cache {\n  success 1000 3600 1\n  prefetch 2 1m 50%\n }\n "
+      "forward . " +
+      Upstream(up) + "\n}\n");
   UdpClient client;
   ASSERT_TRUE(Ask(client, fwd.port(), 1).has_value());  // miss
   ASSERT_TRUE(Ask(client, fwd.port(), 2).has_value());  // hit 1
@@ -168,7 +184,8 @@ TEST(Prefetch, PopularEntryIsRefreshedBeforeItExpires) {
   EXPECT_EQ(up.queries(), 1);
   std::this_thread::sleep_for(1200ms);
   ASSERT_TRUE(Ask(client, fwd.port(), 4).has_value());  // hit 3, under 1 s left: prefetch
-  for (int i = 0; i < 1000 && up.queries() < 2; ++i) std::this_thread::sleep_for(10ms);  // 10 s at most
+  for (int i = 0; i < 1000 && up.queries() < 2; ++i)
+    std::this_thread::sleep_for(10ms);  // 10 s at most
   EXPECT_EQ(up.queries(), 2);
   // After the old entry's life, the refreshed one still answers from the cache.
   std::this_thread::sleep_for(1000ms);
@@ -183,8 +200,10 @@ TEST(Prefetch, PopularEntryIsRefreshedBeforeItExpires) {
 
 TEST(ServeStale, ExpiredEntryAnswersWhileTheUpstreamIsDownUntilTheWindowEnds) {
   FakeUpstream up(Behaviour::kAnswer, Answer(1));
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n cache {\n  success 1000 3600 1\n  serve_stale 3s\n }\n forward . " +
-                Upstream(up) + " {\n  max_connect_attempts 1\n }\n}\n");
+  Forwarder fwd(
+      ".:{PORT} {\n bind 127.0.0.1\n cache {\n  success 1000 3600 1\n  serve_stale 3s\n }\n "
+      "forward . " +
+      Upstream(up) + " {\n  max_connect_attempts 1\n }\n}\n");
   UdpClient client;
   ASSERT_TRUE(Ask(client, fwd.port(), 1).has_value());
   up.set_behaviour(Behaviour::kDrop);
@@ -195,7 +214,8 @@ TEST(ServeStale, ExpiredEntryAnswersWhileTheUpstreamIsDownUntilTheWindowEnds) {
   EXPECT_EQ(wire::LoadU16(stale->data() + wire::header::kAnCount), 1);
   EXPECT_LE(MinTtl(*stale), 30u);
   // The stale answer triggered a background refresh, which the dead upstream ignored.
-  for (int i = 0; i < 1000 && up.queries() < 2; ++i) std::this_thread::sleep_for(10ms);  // 10 s at most
+  for (int i = 0; i < 1000 && up.queries() < 2; ++i)
+    std::this_thread::sleep_for(10ms);  // 10 s at most
   EXPECT_EQ(up.queries(), 2);
   std::this_thread::sleep_for(3000ms);  // the window is over
   const std::optional<Bytes> after = Ask(client, fwd.port(), 3, 4s);
@@ -209,8 +229,10 @@ TEST(ServeStale, ExpiredEntryAnswersWhileTheUpstreamIsDownUntilTheWindowEnds) {
 TEST(ServeStale, VerifyAsksUpstreamFirstAndAStaleAnswerBeatsAServfail) {
   std::atomic<bool> fail{false};
   FakeUpstream up(Behaviour::kAnswer, Answer(1, &fail));
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n cache {\n  success 1000 3600 1\n  serve_stale 1h verify\n }\n forward . " +
-                Upstream(up) + " {\n  max_connect_attempts 1\n }\n}\n");
+  Forwarder fwd(
+      ".:{PORT} {\n bind 127.0.0.1\n cache {\n  success 1000 3600 1\n  serve_stale 1h verify\n }\n "
+      "forward . " +
+      Upstream(up) + " {\n  max_connect_attempts 1\n }\n}\n");
   UdpClient client;
   ASSERT_TRUE(Ask(client, fwd.port(), 1).has_value());
   std::this_thread::sleep_for(1200ms);
@@ -242,15 +264,17 @@ TEST(ServeStale, VerifyAnswersStaleAtOnceWhenEveryUpstreamIsDownAndFailsFast) {
   // have marked them down, failfast_all_unhealthy_upstreams. Verify has nobody to ask:
   // the stale answer comes at once, not a SERVFAIL.
   FakeUpstream up(Behaviour::kAnswer, Answer(1));
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n cache {\n  success 1000 3600 1\n  serve_stale 1h verify\n }\n forward . " +
-                Upstream(up) + " {\n  max_fails 1\n  max_connect_attempts 2\n  read_timeout 100ms\n" +
-                "  failfast_all_unhealthy_upstreams\n  health_check 10s\n }\n}\n");
+  Forwarder fwd(
+      ".:{PORT} {\n bind 127.0.0.1\n cache {\n  success 1000 3600 1\n  serve_stale 1h verify\n }\n "
+      "forward . " +
+      Upstream(up) + " {\n  max_fails 1\n  max_connect_attempts 2\n  read_timeout 100ms\n" +
+      "  failfast_all_unhealthy_upstreams\n  health_check 10s\n }\n}\n");
   UdpClient client;
   ASSERT_TRUE(Ask(client, fwd.port(), 1).has_value());
   up.set_behaviour(Behaviour::kDrop);
   client.SendTo(fwd.port(), MessageBuilder(2, 0x0100).Question("other.example.", 1).bytes());
   ASSERT_TRUE(client.Receive(2s).has_value());  // its two timed-out attempts mark it down
-  std::this_thread::sleep_for(1100ms);            // www.example. has expired
+  std::this_thread::sleep_for(1100ms);          // www.example. has expired
   const int asked = up.queries();
   const std::optional<Bytes> stale = Ask(client, fwd.port(), 3);
   ASSERT_TRUE(stale.has_value());

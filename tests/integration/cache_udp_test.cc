@@ -102,7 +102,8 @@ TEST(CacheUdp, EdnsAndPlainClientsNeverShareAnEntry) {
   });
   Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n cache\n forward . " + Upstream(up) + "\n}\n");
   UdpClient client;
-  client.SendTo(fwd.port(), MessageBuilder(1, 0x0100).Question("www.example.", 1).Opt(1232, 0).bytes());
+  client.SendTo(fwd.port(),
+                MessageBuilder(1, 0x0100).Question("www.example.", 1).Opt(1232, 0).bytes());
   ASSERT_TRUE(client.Receive(2s).has_value());
   client.SendTo(fwd.port(), MessageBuilder(2, 0x0100).Question("www.example.", 1).bytes());
   const std::optional<Bytes> plain = client.Receive(2s);
@@ -126,21 +127,27 @@ TEST(CacheUdp, NoClientEverSeesAnotherClientsOrRingdnssCookie) {
     option.push_back(0);
     option.push_back(static_cast<std::uint8_t>(cookie.size()));
     option.insert(option.end(), cookie.begin(), cookie.end());
-    return MessageBuilder(0, 0x8180).Question("www.example.", 1).AnswerAt(12, 1, 300, ARdata(192, 0, 2, 1))
-        .Opt(1232, 0, option).bytes();
+    return MessageBuilder(0, 0x8180)
+        .Question("www.example.", 1)
+        .AnswerAt(12, 1, 300, ARdata(192, 0, 2, 1))
+        .Opt(1232, 0, option)
+        .bytes();
   });
   Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n cache\n forward . " + Upstream(up) + "\n}\n");
   auto ask = [&](std::uint16_t id, const char* client_cookie) {
     UdpClient client;
     const Bytes option = Hex(std::string("000a 0008 ") + client_cookie);
-    client.SendTo(fwd.port(), MessageBuilder(id, 0x0100).Question("www.example.", 1).Opt(1232, 0, option).bytes());
+    client.SendTo(
+        fwd.port(),
+        MessageBuilder(id, 0x0100).Question("www.example.", 1).Opt(1232, 0, option).bytes());
     return client.Receive(2s);
   };
   auto cookies = [](const Bytes& msg) {
     const wire::Result<wire::ResponseInfo> info = wire::WalkResponse(msg);
     EXPECT_TRUE(info);
     int n = 0;
-    wire::ForEachOption(msg, info->opt(), [&](std::uint16_t code, auto) { n += code == wire::edns::kOptionCookie; });
+    wire::ForEachOption(msg, info->opt(),
+                        [&](std::uint16_t code, auto) { n += code == wire::edns::kOptionCookie; });
     return n;
   };
   const std::optional<Bytes> first = ask(1, "0102030405060708");
@@ -156,7 +163,8 @@ TEST(CacheUdp, NoClientEverSeesAnotherClientsOrRingdnssCookie) {
 // A query with an EDNS Client Subnet option (RFC 7871) asking for 192.0.2.0/24 or
 // 198.51.100.0/24.
 Bytes QueryFromSubnet(std::uint16_t id, std::uint8_t third_octet_net) {
-  const Bytes ecs = third_octet_net == 2 ? Hex("0008 0007 0001 18 00 c00002") : Hex("0008 0007 0001 18 00 c63364");
+  const Bytes ecs = third_octet_net == 2 ? Hex("0008 0007 0001 18 00 c00002")
+                                         : Hex("0008 0007 0001 18 00 c63364");
   return MessageBuilder(id, 0x0100).Question("geo.example.", 1).Opt(1232, 0, ecs).bytes();
 }
 

@@ -1,6 +1,8 @@
 // DNS 0x20 towards upstreams (wire/name_case.h): the name of each UDP query goes out in a
 // secret random case, the answer must echo it, the client still gets its own spelling,
 // and an upstream that folds case is served plain names instead of being lost.
+#include "core/upstream/case_randomization.h"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -11,7 +13,6 @@
 #include <string>
 #include <vector>
 
-#include "core/upstream/case_randomization.h"
 #include "integration/forwarder.h"
 #include "testing/message_builder.h"
 #include "testing/udp.h"
@@ -79,7 +80,8 @@ TEST(CaseRandomization, EachQueryGoesOutInItsOwnCaseAndTheClientGetsItsSpellingB
 
 TEST(CaseRandomization, AnUpstreamThatFoldsCaseGetsPlainNamesAndEveryQueryIsAnswered) {
   NameRecorder recorder;
-  FakeUpstream up(Behaviour::kFoldsCase, recorder.Answering(), 0ms, FakeUpstream::Transports::kUdpAndTcp);
+  FakeUpstream up(Behaviour::kFoldsCase, recorder.Answering(), 0ms,
+                  FakeUpstream::Transports::kUdpAndTcp);
   Forwarder fwd(Corefile(up.port()));
   UdpClient client;
   for (std::uint16_t id = 1; id <= 10; ++id) {
@@ -95,7 +97,8 @@ TEST(CaseRandomization, AnUpstreamThatFoldsCaseGetsPlainNamesAndEveryQueryIsAnsw
   // machine may add a query, never a spelled one after the fall-back).
   const std::vector<Bytes> names = recorder.names();
   ASSERT_GE(names.size(), 10u + core::CaseRandomization::kFoldsToFallBack);
-  for (std::size_t i = names.size() - 10; i < names.size(); ++i) EXPECT_EQ(names[i], WireName("www.Example.")) << i;
+  for (std::size_t i = names.size() - 10; i < names.size(); ++i)
+    EXPECT_EQ(names[i], WireName("www.Example.")) << i;
   EXPECT_EQ(up.tcp_queries(), 1);
   const core::ShardCounters totals = fwd.Stop();
   EXPECT_GE(totals.dropped_case_mismatch.get(), core::CaseRandomization::kFoldsToFallBack);
@@ -108,8 +111,10 @@ TEST(CaseRandomization, FindingAFoldingUpstreamIsNoTimeoutAndNoFailure) {
   // 500 ms attempts, the round trips that find it out (two folds, then TCP) take more
   // than one attempt, and not one of them may count as a timeout or against its health.
   NameRecorder recorder;
-  FakeUpstream up(Behaviour::kAnswer, recorder.Answering(), 300ms, FakeUpstream::Transports::kUdpAndTcp);
-  Forwarder fwd(Corefile(up.port()), 1, [](core::ShardOptions& o) { o.min_attempt_timeout_ms = 500; });
+  FakeUpstream up(Behaviour::kAnswer, recorder.Answering(), 300ms,
+                  FakeUpstream::Transports::kUdpAndTcp);
+  Forwarder fwd(Corefile(up.port()), 1,
+                [](core::ShardOptions& o) { o.min_attempt_timeout_ms = 500; });
   UdpClient client;
   for (std::uint16_t id = 1; id <= 3; ++id) {  // the round trip learned: 300 ms
     client.SendTo(fwd.port(), MessageBuilder(id, 0x0100).Question("warm.example.", 1).bytes());
@@ -153,7 +158,8 @@ TEST(CaseRandomization, AFoldingUpstreamWithoutTcpIsAskedPlainOverUdpAndKeepsIts
   EXPECT_EQ(names[3], WireName("www.Example."));
   EXPECT_EQ(names[6], WireName("www.Example."));
   const std::string metrics = fwd.daemon().Metrics();
-  EXPECT_NE(metrics.find("to=\"127.0.0.1:" + std::to_string(up.port()) + "\"} 1"), std::string::npos)
+  EXPECT_NE(metrics.find("to=\"127.0.0.1:" + std::to_string(up.port()) + "\"} 1"),
+            std::string::npos)
       << metrics.substr(metrics.find("ringdns_upstream_up{"), 120);
   const core::ShardCounters totals = fwd.Stop();
   EXPECT_EQ(totals.case_tcp_retries.get(), 2u);
@@ -165,11 +171,14 @@ TEST(CaseRandomization, AFoldingUpstreamWithoutTcpIsAskedPlainOverUdpAndKeepsIts
 
 TEST(CaseRandomization, AFoldedTruncatedAnswerGoesToTcpAtOnce) {
   // Genuine or forged, a truncated answer leads to TCP: no second UDP round trip first.
-  FakeUpstream up(Behaviour::kFoldsCase, [](const Bytes& query) {
-    Bytes answer = EchoAnswer(query);
-    answer[2] |= 0x02;  // TC
-    return answer;
-  }, 0ms, FakeUpstream::Transports::kUdpAndTcp);
+  FakeUpstream up(
+      Behaviour::kFoldsCase,
+      [](const Bytes& query) {
+        Bytes answer = EchoAnswer(query);
+        answer[2] |= 0x02;  // TC
+        return answer;
+      },
+      0ms, FakeUpstream::Transports::kUdpAndTcp);
   Forwarder fwd(Corefile(up.port()));
   UdpClient client;
   client.SendTo(fwd.port(), MessageBuilder(1, 0x0100).Question("www.Example.", 1).bytes());
@@ -194,7 +203,6 @@ TEST(CaseRandomization, OffSendsTheClientsSpelling) {
   EXPECT_EQ(names[0], WireName("www.Example."));
 }
 
-
 TEST(ForgeryResistance, GuessesPerQueryForABlindForgerAreMeasured) {
   // What a blind forger must guess for one query to the tutorial's SRV name, measured
   // from the queries an upstream receives: the source ports in use (the shard's pool,
@@ -211,7 +219,8 @@ TEST(ForgeryResistance, GuessesPerQueryForABlindForgerAreMeasured) {
   UdpClient client;
   constexpr int kQueries = 3000;  // 256 ports: each met with probability 1 - e^-11.7
   for (int i = 0; i < kQueries; ++i) {
-    client.SendTo(fwd.port(), MessageBuilder(static_cast<std::uint16_t>(i), 0x0100).Question(name, 33).bytes());
+    client.SendTo(fwd.port(),
+                  MessageBuilder(static_cast<std::uint16_t>(i), 0x0100).Question(name, 33).bytes());
     ASSERT_TRUE(client.Receive(2s).has_value()) << i;
   }
   const std::vector<std::uint16_t> port_list = up.source_ports();
@@ -229,7 +238,8 @@ TEST(ForgeryResistance, GuessesPerQueryForABlindForgerAreMeasured) {
     case_bits += (upper && lower) ? 1 : 0;
   }
   const double bits = std::log2(static_cast<double>(ports.size())) + 16 + case_bits;
-  std::printf("guesses per query: %zu ports x 2^16 IDs x 2^%d case bits = 2^%.1f\n", ports.size(), case_bits, bits);
+  std::printf("guesses per query: %zu ports x 2^16 IDs x 2^%d case bits = 2^%.1f\n", ports.size(),
+              case_bits, bits);
   EXPECT_GE(ports.size(), 250u);
   EXPECT_EQ(case_bits, 45);
   EXPECT_GE(bits, 32.0);

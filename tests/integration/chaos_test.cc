@@ -37,16 +37,19 @@ void ExpectTxt(const Bytes& answer, std::uint16_t id, const std::string& text) {
   EXPECT_EQ(wire::LoadU16(answer.data() + record + 2), kTxt);
   EXPECT_EQ(wire::LoadU16(answer.data() + record + 4), kChaos);
   EXPECT_EQ(wire::LoadU32(answer.data() + record + 6), 0u);
-  EXPECT_EQ(std::string(answer.begin() + static_cast<std::ptrdiff_t>(record) + 13,
-                        answer.begin() + static_cast<std::ptrdiff_t>(record) + 13 + answer[record + 12]),
-            text);
+  EXPECT_EQ(
+      std::string(answer.begin() + static_cast<std::ptrdiff_t>(record) + 13,
+                  answer.begin() + static_cast<std::ptrdiff_t>(record) + 13 + answer[record + 12]),
+      text);
 }
 
 class Chaos : public ::testing::Test {
  protected:
   Chaos()
-      : fwd_(".:{PORT} {\n bind 127.0.0.1\n cache 30\n chaos CoreDNS-001 info@coredns.io\n forward . 127.0.0.1:" +
-             std::to_string(up_.port()) + "\n}\n") {}
+      : fwd_(
+            ".:{PORT} {\n bind 127.0.0.1\n cache 30\n chaos CoreDNS-001 info@coredns.io\n forward "
+            ". 127.0.0.1:" +
+            std::to_string(up_.port()) + "\n}\n") {}
   FakeUpstream up_{Behaviour::kAnswer};
   Forwarder fwd_;
 };

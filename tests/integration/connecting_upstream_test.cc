@@ -4,19 +4,18 @@
 // copy, now of no use, is dropped, and once connected the upstream gets neither it nor
 // the client's answer in its place, and the connection keeps its framing for the next
 // query.
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <chrono>
-#include <functional>
 #include <cstdint>
 #include <fstream>
-#include <sstream>
+#include <functional>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -35,7 +34,7 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-constexpr char kName[] = "www.example.";      // answered while its query waits
+constexpr char kName[] = "www.example.";       // answered while its query waits
 constexpr char kNextName[] = "next.example.";  // asked after, on the same connection
 
 Bytes Query(std::uint16_t id, const char* name = kName) {
@@ -121,7 +120,8 @@ class SlowConnectUpstream {
       answered = ::write(conn, answer.data(), answer.size()) == static_cast<ssize_t>(answer.size());
     }
     ::close(conn);
-    for (int i = 0; i < 6000 && OpenSocketOn(ntohs(forwarder.sin_port)); ++i) std::this_thread::sleep_for(10ms);
+    for (int i = 0; i < 6000 && OpenSocketOn(ntohs(forwarder.sin_port)); ++i)
+      std::this_thread::sleep_for(10ms);
     return answered && !OpenSocketOn(ntohs(forwarder.sin_port));
   }
 
@@ -184,7 +184,8 @@ constexpr char kStaleCache[] = " cache {\n  success 1000 3600 1\n  serve_stale 1
 std::string Corefile(std::uint16_t upstream, const std::string& cache = kStaleCache) {
   // One attempt (so the first timeout ends it), and a connect that may take 30 s: the
   // dropped SYN is sent again 1, 3, 7 and 15 s after the first.
-  return ".:{PORT} {\n bind 127.0.0.1\n" + cache + " forward . 127.0.0.1:" + std::to_string(upstream) +
+  return ".:{PORT} {\n bind 127.0.0.1\n" + cache +
+         " forward . 127.0.0.1:" + std::to_string(upstream) +
          " {\n  force_tcp\n  max_connect_attempts 1\n  read_timeout 30s\n }\n}\n";
 }
 
@@ -208,7 +209,9 @@ struct UdpAsker {
     client.SendTo(port, msg);
     return true;
   }
-  std::optional<Bytes> Receive(std::chrono::milliseconds timeout) { return client.Receive(timeout); }
+  std::optional<Bytes> Receive(std::chrono::milliseconds timeout) {
+    return client.Receive(timeout);
+  }
   UdpClient client;
   std::uint16_t port;
 };
@@ -283,11 +286,13 @@ TEST(ConnectingUpstream, AServfailToATcpClientIsNotSentUpstreamAfter) {
 
 TEST(ConnectingUpstream, WithNoSpareBufferATcpClientIsStillAnswered) {
   // The only TCP query buffer holds the client's query.
-  ServfailWhileTheUpstreamConnects<TcpClient>([](core::ShardOptions& o) { o.tcp_query_buffers = 1; });
+  ServfailWhileTheUpstreamConnects<TcpClient>(
+      [](core::ShardOptions& o) { o.tcp_query_buffers = 1; });
 }
 
 TEST(ConnectingUpstream, WithNoSpareBufferAUdpClientIsStillAnswered) {
-  ServfailWhileTheUpstreamConnects<UdpAsker>([](core::ShardOptions& o) { o.tcp_query_buffers = 0; });
+  ServfailWhileTheUpstreamConnects<UdpAsker>(
+      [](core::ShardOptions& o) { o.tcp_query_buffers = 0; });
 }
 
 }  // namespace

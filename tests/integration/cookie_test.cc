@@ -3,6 +3,8 @@
 // and sent back, and once an upstream has shown cookies an answer without ours is a
 // forgery. Against forging test upstreams, and against real ones: Knot with mod-cookies
 // (BADCOOKIE on first contact), nsd with answer-cookie, and nsd without.
+#include "wire/cookie.h"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -17,7 +19,6 @@
 #include "testing/nsd.h"
 #include "testing/udp.h"
 #include "wire/bytes.h"
-#include "wire/cookie.h"
 #include "wire/message.h"
 #include "wire/response.h"
 
@@ -37,7 +38,9 @@ int CookiesIn(const Bytes& answer) {
   const wire::Result<wire::ResponseInfo> info = wire::WalkResponse(answer);
   EXPECT_TRUE(info);
   int n = 0;
-  if (info) wire::ForEachOption(answer, info->opt(), [&](std::uint16_t code, auto) { n += code == wire::edns::kOptionCookie; });
+  if (info)
+    wire::ForEachOption(answer, info->opt(),
+                        [&](std::uint16_t code, auto) { n += code == wire::edns::kOptionCookie; });
   return n;
 }
 
@@ -54,8 +57,9 @@ Bytes CookieOption(std::span<const std::uint8_t> client, const Bytes& server) {
 Bytes WithOpt(Bytes answer, const Bytes& option, std::uint16_t rcode_high = 0) {
   const Bytes opt = MessageBuilder(0, 0).Opt(1232, std::uint32_t{rcode_high} << 24, option).bytes();
   answer.insert(answer.end(), opt.begin() + wire::header::kSize, opt.end());
-  wire::StoreU16(answer.data() + wire::header::kArCount,
-                 static_cast<std::uint16_t>(wire::LoadU16(answer.data() + wire::header::kArCount) + 1));
+  wire::StoreU16(
+      answer.data() + wire::header::kArCount,
+      static_cast<std::uint16_t>(wire::LoadU16(answer.data() + wire::header::kArCount) + 1));
   return answer;
 }
 
@@ -87,14 +91,16 @@ TEST(Cookies, EveryUdpQueryCarriesRingdnsOwnCookieAndTheServerCookieOnceLearnt) 
   Forwarder fwd(WaitingCorefile(upstream.port()), 1, Patient);
   UdpClient client;
   const Bytes client_cookie = Hex("000a 0008 a1a2a3a4a5a6a7a8");
-  client.SendTo(fwd.port(), MessageBuilder(1, 0x0100).Question(kVictim, 1).Opt(1232, 0, client_cookie).bytes());
+  client.SendTo(fwd.port(),
+                MessageBuilder(1, 0x0100).Question(kVictim, 1).Opt(1232, 0, client_cookie).bytes());
   sockaddr_in from{};
   const Bytes first = upstream.Receive(from);
   ASSERT_FALSE(first.empty());
   const wire::FoundCookie sent = CookieOfQuery(first);
   ASSERT_EQ(sent.status, wire::FoundCookie::Status::kOk);
   EXPECT_TRUE(sent.server.empty());
-  EXPECT_NE(Bytes(sent.client.begin(), sent.client.end()), Hex("a1a2a3a4a5a6a7a8"));  // ringdns's, not the client's
+  EXPECT_NE(Bytes(sent.client.begin(), sent.client.end()),
+            Hex("a1a2a3a4a5a6a7a8"));  // ringdns's, not the client's
   upstream.SendTo(GenuineWithCookie(first), from);
   const std::optional<Bytes> answer = client.Receive(3s);
   ASSERT_TRUE(answer.has_value());
@@ -107,7 +113,8 @@ TEST(Cookies, EveryUdpQueryCarriesRingdnsOwnCookieAndTheServerCookieOnceLearnt) 
   ASSERT_FALSE(second.empty());
   const wire::FoundCookie again = CookieOfQuery(second);
   ASSERT_EQ(again.status, wire::FoundCookie::Status::kOk);
-  EXPECT_EQ(Bytes(again.client.begin(), again.client.end()), Bytes(sent.client.begin(), sent.client.end()));
+  EXPECT_EQ(Bytes(again.client.begin(), again.client.end()),
+            Bytes(sent.client.begin(), sent.client.end()));
   EXPECT_EQ(Bytes(again.server.begin(), again.server.end()), kServerCookie);  // learnt
   upstream.SendTo(GenuineWithCookie(second), from);
   const std::optional<Bytes> plain = stub.Answer(2);
@@ -164,11 +171,14 @@ TEST(Cookies, AnAnswerWithAnotherClientCookieIsDroppedAndTheQueryAskedOverTcp) {
 TEST(Cookies, AnUpstreamThatAnswersWithAnotherClientsCookieIsGivenUpAndEveryQueryAnswered) {
   // A cache in front of the upstream that kept the cookie of the client it first
   // answered (dnsdist without cookie hashing, some home routers).
-  FakeUpstream up(Behaviour::kAnswer, [](const Bytes& query) {
-    const wire::Result<wire::QueryView> q = wire::ParseQuery(query);
-    if (!q || !q->opt.present()) return EchoAnswer(query);
-    return WithOpt(EchoAnswer(query), CookieOption(Hex("0001020304050607"), kServerCookie));
-  }, 0ms, FakeUpstream::Transports::kUdpAndTcp);
+  FakeUpstream up(
+      Behaviour::kAnswer,
+      [](const Bytes& query) {
+        const wire::Result<wire::QueryView> q = wire::ParseQuery(query);
+        if (!q || !q->opt.present()) return EchoAnswer(query);
+        return WithOpt(EchoAnswer(query), CookieOption(Hex("0001020304050607"), kServerCookie));
+      },
+      0ms, FakeUpstream::Transports::kUdpAndTcp);
   Forwarder fwd(WaitingCorefile(up.port()), 1, Patient);
   StubClient client(fwd.port());
   for (std::uint16_t id = 1; id <= 6; ++id) {
@@ -218,22 +228,27 @@ TEST(Cookies, AQueryWithAnotherAdditionalRecordGoesAsItCame) {
   SilentUpstream upstream;
   Forwarder fwd(WaitingCorefile(upstream.port()), 1, Patient);
   UdpClient client;
-  const Bytes query = MessageBuilder(1, 0x0100).Question(kVictim, 1)
-                          .Additional("key.example.", 1, 0, ARdata(192, 0, 2, 7)).bytes();
+  const Bytes query = MessageBuilder(1, 0x0100)
+                          .Question(kVictim, 1)
+                          .Additional("key.example.", 1, 0, ARdata(192, 0, 2, 7))
+                          .bytes();
   client.SendTo(fwd.port(), query);
   sockaddr_in from{};
   const Bytes sent = upstream.Receive(from);
   ASSERT_EQ(sent.size(), query.size());
-  EXPECT_EQ(Bytes(sent.begin() + 2, sent.begin() + 12), Bytes(query.begin() + 2, query.begin() + 12));
+  EXPECT_EQ(Bytes(sent.begin() + 2, sent.begin() + 12),
+            Bytes(query.begin() + 2, query.begin() + 12));
   const std::size_t question_end = 12 + WireName(kVictim).size() + 4;
   EXPECT_EQ(Bytes(sent.begin() + static_cast<std::ptrdiff_t>(question_end), sent.end()),
             Bytes(query.begin() + static_cast<std::ptrdiff_t>(question_end), query.end()));
   // And its answer comes back as it is, whatever its OPT holds (a COOKIE turned into
   // PADDING would break the signature after it).
-  Bytes answer = MessageBuilder(wire::LoadU16(sent.data()), 0x8180).Question(kVictim, 1)
+  Bytes answer = MessageBuilder(wire::LoadU16(sent.data()), 0x8180)
+                     .Question(kVictim, 1)
                      .Answer(kVictim, 1, 300, kGenuineAddress)
                      .Opt(1232, 0, CookieOption(Hex("0102030405060708"), kServerCookie))
-                     .Additional("key.example.", 1, 0, ARdata(192, 0, 2, 7)).bytes();
+                     .Additional("key.example.", 1, 0, ARdata(192, 0, 2, 7))
+                     .bytes();
   EchoQuestionSpelling(sent, answer);
   upstream.SendTo(answer, from);
   const std::optional<Bytes> got = client.Receive(3s);
@@ -252,14 +267,16 @@ TEST(Cookies, BadCookieIsAskedAgainOnceWithTheNewServerCookieThenOverTcp) {
   ASSERT_FALSE(query.empty());
   // BADCOOKIE (23 = 1 << 4 | 7): the header's RCODE 7, the OPT's extended RCODE 1.
   auto bad_cookie = [](const Bytes& q) {
-    Bytes header_only = MessageBuilder(wire::LoadU16(q.data()), 0x8187).Question(kVictim, 1).bytes();
+    Bytes header_only =
+        MessageBuilder(wire::LoadU16(q.data()), 0x8187).Question(kVictim, 1).bytes();
     EchoQuestionSpelling(q, header_only);
     return WithOpt(header_only, CookieOption(CookieOfQuery(q).client, kServerCookie), 1);
   };
   upstream.SendTo(bad_cookie(query), from);
   query = upstream.Receive(from);
   ASSERT_FALSE(query.empty());
-  EXPECT_EQ(Bytes(CookieOfQuery(query).server.begin(), CookieOfQuery(query).server.end()), kServerCookie);
+  EXPECT_EQ(Bytes(CookieOfQuery(query).server.begin(), CookieOfQuery(query).server.end()),
+            kServerCookie);
   upstream.SendTo(bad_cookie(query), from);  // again: over TCP now
   const Bytes over_tcp = upstream.ReceiveTcp();
   ASSERT_FALSE(over_tcp.empty());
@@ -287,7 +304,8 @@ TEST(Cookies, AnUpstreamWithoutEdnsIsAskedAgainWithoutTheOptAddedForTheCookie) {
     client.Ask(id);
     const std::optional<Bytes> answer = client.Answer(id);
     ASSERT_TRUE(answer.has_value()) << id;
-    EXPECT_EQ(wire::LoadU16(answer->data() + wire::header::kFlags) & 0xf, wire::rcode::kNoError) << id;
+    EXPECT_EQ(wire::LoadU16(answer->data() + wire::header::kFlags) & 0xf, wire::rcode::kNoError)
+        << id;
     EXPECT_EQ(wire::LoadU16(answer->data() + wire::header::kAnCount), 1) << id;
   }
   // Only the first query pays: the upstream gets no cookies, and no OPT, after it.
@@ -322,10 +340,12 @@ std::string ForwardTo(std::uint16_t port) {
 }
 
 TEST(Cookies, KnotWithCookiesSaysBadCookieFirstAndEveryQueryIsAnswered) {
-  Knot knot({{"remote.svc.cluster.local.", ZonesDir() + "/remote.svc.cluster.local.zone"}}, /*cookies=*/true);
+  Knot knot({{"remote.svc.cluster.local.", ZonesDir() + "/remote.svc.cluster.local.zone"}},
+            /*cookies=*/true);
   if (!knot.available()) GTEST_SKIP() << knot.error();
   Forwarder fwd(ForwardTo(knot.port()), 1);
-  for (std::uint16_t id = 1; id <= 6; ++id) ExpectSrvAnswer(Ask(fwd.port(), id, kSrvName, id % 2 == 0), id % 2 == 0);
+  for (std::uint16_t id = 1; id <= 6; ++id)
+    ExpectSrvAnswer(Ask(fwd.port(), id, kSrvName, id % 2 == 0), id % 2 == 0);
   const core::ShardCounters totals = fwd.Stop();
   EXPECT_EQ(totals.cookie_retries.get(), 1u);  // first contact only: the server cookie is kept
   EXPECT_EQ(totals.cookie_tcp_retries.get(), 0u);
@@ -338,10 +358,12 @@ TEST(Cookies, NsdWithAndWithoutCookiesAnswersEveryQuery) {
             cookies ? "  answer-cookie: yes\n" : "");
     if (!nsd.available()) GTEST_SKIP() << nsd.error();
     Forwarder fwd(ForwardTo(nsd.port()), 1);
-    for (std::uint16_t id = 1; id <= 6; ++id) ExpectSrvAnswer(Ask(fwd.port(), id, kSrvName, id % 2 == 0), id % 2 == 0);
+    for (std::uint16_t id = 1; id <= 6; ++id)
+      ExpectSrvAnswer(Ask(fwd.port(), id, kSrvName, id % 2 == 0), id % 2 == 0);
     const core::ShardCounters totals = fwd.Stop();
     EXPECT_EQ(totals.cookie_retries.get() + totals.cookie_tcp_retries.get(), 0u) << cookies;
-    EXPECT_EQ(totals.dropped_cookie_mismatch.get() + totals.dropped_cookie_missing.get(), 0u) << cookies;
+    EXPECT_EQ(totals.dropped_cookie_mismatch.get() + totals.dropped_cookie_missing.get(), 0u)
+        << cookies;
   }
 }
 

@@ -23,7 +23,8 @@ TEST(ForwardNsd, TutorialDeploymentOverUdp) {
   Nsd local({{"cluster.local.", ZonesDir() + "/cluster.local.zone"}});
   if (!local.available()) GTEST_SKIP() << local.error();
   Forwarder fwd("remote.svc.cluster.local:{PORT} {\n bind 127.0.0.1\n forward . 127.0.0.1:" +
-                std::to_string(remote.port()) + "\n}\n.:{PORT} {\n bind 127.0.0.1\n forward . 127.0.0.1:" +
+                std::to_string(remote.port()) +
+                "\n}\n.:{PORT} {\n bind 127.0.0.1\n forward . 127.0.0.1:" +
                 std::to_string(local.port()) + "\n}\n");
   UdpClient client;
 
@@ -42,14 +43,18 @@ TEST(ForwardNsd, TutorialDeploymentOverUdp) {
   EXPECT_EQ(info->counts[2], 3 + 1);  // three pods' A records and the OPT
 
   // A name under svc.cluster.local. outside remote goes to the local DNS.
-  client.SendTo(fwd.port(), MessageBuilder(77, 0x0100).Question("kubernetes.default.svc.cluster.local.", 1).bytes());
+  client.SendTo(
+      fwd.port(),
+      MessageBuilder(77, 0x0100).Question("kubernetes.default.svc.cluster.local.", 1).bytes());
   const std::optional<Bytes> k8s = client.Receive(2s);
   ASSERT_TRUE(k8s.has_value());
   EXPECT_EQ(wire::LoadU16(k8s->data()), 77);
   EXPECT_EQ(wire::WalkResponse(*k8s)->counts[0], 1);
 
   // A missing remote name: nsd's NXDOMAIN with its SOA, passed through.
-  client.SendTo(fwd.port(), MessageBuilder(78, 0x0100).Question("missing.remote.svc.cluster.local.", 1).bytes());
+  client.SendTo(
+      fwd.port(),
+      MessageBuilder(78, 0x0100).Question("missing.remote.svc.cluster.local.", 1).bytes());
   const std::optional<Bytes> nx = client.Receive(2s);
   ASSERT_TRUE(nx.has_value());
   EXPECT_EQ(wire::WalkResponse(*nx)->rcode, wire::rcode::kNxDomain);

@@ -55,11 +55,12 @@ TEST(ForwardUdp, TutorialSrvAnswerArrivesByteForByteApartFromTheId) {
 TEST(ForwardUdp, RoutesByLongestZoneAndRefusesUnservedZones) {
   FakeUpstream remote(Behaviour::kAnswer);
   FakeUpstream local(Behaviour::kAnswer);
-  Forwarder fwd("remote.svc.cluster.local:{PORT} {\n bind 127.0.0.1\n forward . " + Upstream(remote) +
-                "\n}\nsvc.cluster.local:{PORT} {\n bind 127.0.0.1\n forward . " + Upstream(local) +
-                "\n}\n");
+  Forwarder fwd("remote.svc.cluster.local:{PORT} {\n bind 127.0.0.1\n forward . " +
+                Upstream(remote) + "\n}\nsvc.cluster.local:{PORT} {\n bind 127.0.0.1\n forward . " +
+                Upstream(local) + "\n}\n");
   UdpClient client;
-  client.SendTo(fwd.port(), Query("_couchbase._tcp.cb-example-srv.REMOTE.svc.cluster.local.", wire::rrtype::kSrv));
+  client.SendTo(fwd.port(), Query("_couchbase._tcp.cb-example-srv.REMOTE.svc.cluster.local.",
+                                  wire::rrtype::kSrv));
   ASSERT_TRUE(client.Receive(2s).has_value());
   client.SendTo(fwd.port(), Query("kubernetes.default.svc.cluster.local."));
   ASSERT_TRUE(client.Receive(2s).has_value());
@@ -124,21 +125,22 @@ TEST_P(HostileUpstream, AnswerIsRejectedAndTheClientGetsServfail) {
   EXPECT_EQ(totals.servfail_timeout, 1u);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Rfc5452, HostileUpstream,
-    ::testing::Values(Hostile{"wrong ID", Behaviour::kWrongId, &core::ShardCounters::dropped_unsolicited},
-                      Hostile{"wrong source port", Behaviour::kWrongPort,
-                              &core::ShardCounters::dropped_wrong_source},
-                      Hostile{"different question", Behaviour::kOtherQuestion,
-                              &core::ShardCounters::dropped_mismatch},
-                      Hostile{"malformed answer", Behaviour::kMalformed,
-                              &core::ShardCounters::dropped_malformed},
-                      Hostile{"no answer", Behaviour::kDrop, &core::ShardCounters::retries}),
-    [](const ::testing::TestParamInfo<Hostile>& param) {
-      std::string name = param.param.name;
-      for (char& c : name) c = (c == ' ') ? '_' : c;
-      return name;
-    });
+INSTANTIATE_TEST_SUITE_P(Rfc5452, HostileUpstream,
+                         ::testing::Values(Hostile{"wrong ID", Behaviour::kWrongId,
+                                                   &core::ShardCounters::dropped_unsolicited},
+                                           Hostile{"wrong source port", Behaviour::kWrongPort,
+                                                   &core::ShardCounters::dropped_wrong_source},
+                                           Hostile{"different question", Behaviour::kOtherQuestion,
+                                                   &core::ShardCounters::dropped_mismatch},
+                                           Hostile{"malformed answer", Behaviour::kMalformed,
+                                                   &core::ShardCounters::dropped_malformed},
+                                           Hostile{"no answer", Behaviour::kDrop,
+                                                   &core::ShardCounters::retries}),
+                         [](const ::testing::TestParamInfo<Hostile>& param) {
+                           std::string name = param.param.name;
+                           for (char& c : name) c = (c == ' ') ? '_' : c;
+                           return name;
+                         });
 
 TEST(ForwardUdp, DuplicateAnswerReachesTheClientOnce) {
   FakeUpstream up(Behaviour::kTwice);
@@ -153,8 +155,8 @@ TEST(ForwardUdp, DuplicateAnswerReachesTheClientOnce) {
 TEST(ForwardUdp, FailsOverToTheNextUpstreamAfterReadTimeout) {
   FakeUpstream dead(Behaviour::kDrop);
   FakeUpstream alive(Behaviour::kAnswer);
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . " + Upstream(dead) + " " + Upstream(alive) +
-                " {\n  policy sequential\n  read_timeout 200ms\n }\n}\n");
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . " + Upstream(dead) + " " +
+                Upstream(alive) + " {\n  policy sequential\n  read_timeout 200ms\n }\n}\n");
   UdpClient client;
   const auto start = std::chrono::steady_clock::now();
   client.SendTo(fwd.port(), Query("www.example."));
@@ -173,16 +175,18 @@ TEST(ForwardUdp, ServfailCarriesAnExtendedDnsErrorForEdnsClients) {
   Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . " + Upstream(dead) +
                 " {\n  read_timeout 100ms\n  max_connect_attempts 1\n }\n}\n");
   UdpClient client;
-  client.SendTo(fwd.port(), MessageBuilder(7, wire::flag::kRd).Question("a.example.", 1).Opt(1232, 0).bytes());
+  client.SendTo(fwd.port(),
+                MessageBuilder(7, wire::flag::kRd).Question("a.example.", 1).Opt(1232, 0).bytes());
   const std::optional<Bytes> answer = client.Receive(2s);
   ASSERT_TRUE(answer.has_value());
   const Result<wire::ResponseInfo> info = wire::WalkResponse(*answer);
   ASSERT_TRUE(info);
   EXPECT_EQ(info->rcode, wire::rcode::kServFail);
   std::uint16_t ede = 0xffff;
-  wire::ForEachOption(*answer, info->opt(), [&](std::uint16_t code, std::span<const std::uint8_t> d) {
-    if (code == wire::edns::kOptionExtendedError) ede = wire::LoadU16(d.data());
-  });
+  wire::ForEachOption(*answer, info->opt(),
+                      [&](std::uint16_t code, std::span<const std::uint8_t> d) {
+                        if (code == wire::edns::kOptionExtendedError) ede = wire::LoadU16(d.data());
+                      });
   EXPECT_EQ(ede, 22);  // No Reachable Authority (RFC 8914)
 }
 
@@ -202,7 +206,8 @@ TEST(ForwardUdp, BadQueriesGetTheRfcMandatedAnswers) {
   ASSERT_TRUE(a.has_value());
   EXPECT_EQ(Rcode(*a), wire::rcode::kNotImp);
   // EDNS version 1: BADVERS (RFC 6891 section 6.1.3).
-  client.SendTo(fwd.port(), MessageBuilder(6, 0).Question("a.example.", 1).Opt(1232, 0x00010000).bytes());
+  client.SendTo(fwd.port(),
+                MessageBuilder(6, 0).Question("a.example.", 1).Opt(1232, 0x00010000).bytes());
   a = client.Receive(2s);
   ASSERT_TRUE(a.has_value());
   EXPECT_EQ(Rcode(*a), wire::rcode::kBadVers);
@@ -244,7 +249,9 @@ TEST(ForwardUdp, LargeAnswerIsTruncatedToTheClientsUdpSize) {
   EXPECT_TRUE(info->truncated());
   EXPECT_EQ(info->counts[0], 0);
   // With EDNS 4096 the whole answer fits.
-  client.SendTo(fwd.port(), MessageBuilder(9, wire::flag::kRd).Question("www.example.", 1).Opt(4096, 0).bytes());
+  client.SendTo(
+      fwd.port(),
+      MessageBuilder(9, wire::flag::kRd).Question("www.example.", 1).Opt(4096, 0).bytes());
   a = client.Receive(2s);
   ASSERT_TRUE(a.has_value());
   EXPECT_EQ(wire::WalkResponse(*a)->counts[0], 60);
@@ -252,7 +259,8 @@ TEST(ForwardUdp, LargeAnswerIsTruncatedToTheClientsUdpSize) {
 
 TEST(ForwardUdp, FullInflightTableAnswersServfailAtOnce) {
   FakeUpstream slow(Behaviour::kAnswer, nullptr, 300ms);
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . " + Upstream(slow) + "\n}\n", 1, /*slots=*/2);
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . " + Upstream(slow) + "\n}\n", 1,
+                /*slots=*/2);
   UdpClient client;
   for (std::uint16_t id = 1; id <= 3; ++id) client.SendTo(fwd.port(), Query("a.example.", 1, id));
   // The third query finds no slot: SERVFAIL at once, long before the upstream answers

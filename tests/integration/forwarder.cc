@@ -11,7 +11,8 @@ namespace ringdns::testing {
 
 namespace {
 
-core::DaemonOptions TestOptions(int shards, std::uint32_t slots, int log_fd, std::int64_t rotation_ms) {
+core::DaemonOptions TestOptions(int shards, std::uint32_t slots, int log_fd,
+                                std::int64_t rotation_ms) {
   core::DaemonOptions options;
   options.shards = shards;
   options.shard.slots = slots;
@@ -31,7 +32,8 @@ core::DaemonOptions TestOptions(int shards, std::uint32_t slots, int log_fd, std
   // The suite runs once per backend (tests/CMakeLists.txt sets this for the epoll run).
   if (const char* backend = std::getenv("RINGDNS_TEST_IO_BACKEND"); backend != nullptr) {
     if (!ring::ParseBackend(backend, options.shard.io_backend)) {
-      throw std::invalid_argument(std::string("RINGDNS_TEST_IO_BACKEND: not a backend: ") + backend);
+      throw std::invalid_argument(std::string("RINGDNS_TEST_IO_BACKEND: not a backend: ") +
+                                  backend);
     }
   }
   return options;

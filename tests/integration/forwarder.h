@@ -30,9 +30,11 @@ class Forwarder {
   explicit Forwarder(const std::string& corefile, int shards = 1, std::uint32_t slots = 1024,
                      int log_fd = 1, std::int64_t rotation_ms = 2000);
   // The same with the tests' default shard options changed by `tune` (pool sizes).
-  Forwarder(const std::string& corefile, int shards, const std::function<void(core::ShardOptions&)>& tune);
+  Forwarder(const std::string& corefile, int shards,
+            const std::function<void(core::ShardOptions&)>& tune);
   // The same with the daemon's options changed by `tune`.
-  Forwarder(const std::string& corefile, int shards, const std::function<void(core::DaemonOptions&)>& tune);
+  Forwarder(const std::string& corefile, int shards,
+            const std::function<void(core::DaemonOptions&)>& tune);
   ~Forwarder();
 
   std::uint16_t port() const { return port_; }

@@ -28,8 +28,8 @@ struct HostileQuery {
 };
 
 Bytes Header(std::uint16_t qdcount, std::uint16_t arcount = 0) {
-  return {0x4b, 0x1d, 0x01, 0x00, 0, static_cast<std::uint8_t>(qdcount), 0, 0, 0, 0,
-          0, static_cast<std::uint8_t>(arcount)};
+  return {0x4b, 0x1d, 0x01, 0x00, 0, static_cast<std::uint8_t>(qdcount),
+          0,    0,    0,    0,    0, static_cast<std::uint8_t>(arcount)};
 }
 
 Bytes Cat(Bytes a, const Bytes& b) {
@@ -54,18 +54,23 @@ std::vector<HostileQuery> Cases() {
   return {
       {"QDCOUNT 0", Header(0), wire::rcode::kFormErr},
       {"QDCOUNT 2", Cat(Cat(kGood, Bytes{3, 'w', 'w', 'w', 0}), kTypeA), wire::rcode::kFormErr},
-      {"a 64-octet label", Cat(Cat(Cat(Header(1), Label(64)), Bytes{0}), kTypeA), wire::rcode::kFormErr},
+      {"a 64-octet label", Cat(Cat(Cat(Header(1), Label(64)), Bytes{0}), kTypeA),
+       wire::rcode::kFormErr},
       {"a 320-octet name", Cat(Cat(Header(1), long_name), kTypeA), wire::rcode::kFormErr},
       {"a compression loop", Cat(Cat(Header(1), Bytes{0xc0, 12}), kTypeA), wire::rcode::kFormErr},
       {"a pointer forward", Cat(Cat(Header(1), Bytes{0xc0, 20}), kTypeA), wire::rcode::kFormErr},
-      {"a pointer into the header", Cat(Cat(Header(1), Bytes{0xc0, 2}), kTypeA), wire::rcode::kFormErr},
+      {"a pointer into the header", Cat(Cat(Header(1), Bytes{0xc0, 2}), kTypeA),
+       wire::rcode::kFormErr},
       {"an unterminated name", Cat(Header(1), Bytes{3, 'w', 'w', 'w'}), wire::rcode::kFormErr},
-      {"a question without its class", Cat(Header(1), Bytes{3, 'w', 'w', 'w', 0, 0, 1}), wire::rcode::kFormErr},
+      {"a question without its class", Cat(Header(1), Bytes{3, 'w', 'w', 'w', 0, 0, 1}),
+       wire::rcode::kFormErr},
       {"trailing bytes", Cat(kGood, Bytes{0xde, 0xad, 0xbe, 0xef}), wire::rcode::kFormErr},
-      {"ARCOUNT 1 and no record", Cat(Cat(Cat(Header(1, 1), Bytes{3, 'w', 'w', 'w', 0}), kTypeA), Bytes{}),
+      {"ARCOUNT 1 and no record",
+       Cat(Cat(Cat(Header(1, 1), Bytes{3, 'w', 'w', 'w', 0}), kTypeA), Bytes{}),
        wire::rcode::kFormErr},
       {"an OPT longer than the message",
-       Cat(Cat(Cat(Header(1, 1), Bytes{3, 'w', 'w', 'w', 0}), kTypeA), Cat(opt_header, Bytes{0, 40, 0, 10})),
+       Cat(Cat(Cat(Header(1, 1), Bytes{3, 'w', 'w', 'w', 0}), kTypeA),
+           Cat(opt_header, Bytes{0, 40, 0, 10})),
        wire::rcode::kFormErr},
       {"two OPT records",
        Cat(Cat(Cat(Header(1, 2), Bytes{3, 'w', 'w', 'w', 0}), kTypeA),
@@ -86,7 +91,8 @@ int RcodeOf(const std::optional<Bytes>& answer) {
 
 TEST(HostileClients, EachGetsTheRfcAnswerAndRingdnsServesOn) {
   FakeUpstream up(Behaviour::kAnswer);
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . 127.0.0.1:" + std::to_string(up.port()) + "\n}\n");
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . 127.0.0.1:" + std::to_string(up.port()) +
+                "\n}\n");
   UdpClient client;
   int good = 0;
   for (const HostileQuery& c : Cases()) {
@@ -107,10 +113,12 @@ TEST(HostileClients, EachGetsTheRfcAnswerAndRingdnsServesOn) {
 TEST(HostileClients, OtherClassesAreForwardedLikeCoreDns) {
   // CHAOS and HESIOD queries are not malformed: they are forwarded as CoreDNS does.
   FakeUpstream up(Behaviour::kAnswer);
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . 127.0.0.1:" + std::to_string(up.port()) + "\n}\n");
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . 127.0.0.1:" + std::to_string(up.port()) +
+                "\n}\n");
   UdpClient client;
   for (const std::uint16_t qclass : {std::uint16_t{3}, std::uint16_t{4}, std::uint16_t{255}}) {
-    client.SendTo(fwd.port(), MessageBuilder(7, wire::flag::kRd).Question("version.bind.", 16, qclass).bytes());
+    client.SendTo(fwd.port(),
+                  MessageBuilder(7, wire::flag::kRd).Question("version.bind.", 16, qclass).bytes());
     EXPECT_EQ(RcodeOf(client.Receive(2s)), wire::rcode::kNoError) << "class " << qclass;
   }
   EXPECT_EQ(up.queries(), 3);

@@ -94,7 +94,8 @@ TEST(HostileUpstreams, AnAnswerLargerThanAnyBufferReachesTheClientTruncated) {
   // The product's attempt-timeout floor: it also paces the redial after the refused TCP
   // retry (shard_tcp_upstream.cc), as in the two tests below.
   Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . " + Upstream(up) +
-                " {\n  read_timeout 300ms\n  max_connect_attempts 2\n }\n}\n", 1, AdaptiveAttemptTimeouts);
+                    " {\n  read_timeout 300ms\n  max_connect_attempts 2\n }\n}\n",
+                1, AdaptiveAttemptTimeouts);
   UdpClient client;
   client.SendTo(fwd.port(), Query(0x2222, 4096));
   const std::optional<Bytes> answer = client.Receive(6s);
@@ -135,7 +136,8 @@ TEST(HostileUpstreams, TruncatedAnswerFromAnUpstreamWithoutTcpIsRelayedAtOnce) {
   // TCP is refused. The client gets exactly one answer, TC (it asks again over TCP, as
   // it would through CoreDNS), long before the 5 s deadline a SERVFAIL would wait for.
   FakeUpstream up(Behaviour::kAnswer, TruncatedEmptyAnswer);
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . " + Upstream(up) + "\n}\n", 1, AdaptiveAttemptTimeouts);
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . " + Upstream(up) + "\n}\n", 1,
+                AdaptiveAttemptTimeouts);
   UdpClient client;
   const auto start = std::chrono::steady_clock::now();
   client.SendTo(fwd.port(), Query(0x3333, 1232));

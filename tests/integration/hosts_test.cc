@@ -21,8 +21,11 @@ namespace {
 using namespace std::chrono_literals;
 
 std::string Corefile(std::uint16_t upstream, const std::string& address) {
-  return ".:{PORT} {\n bind 127.0.0.1\n cache\n hosts /nonexistent/ringdns-hosts-test example.org {\n  " + address +
-         " www.example.org\n  fallthrough\n }\n forward . 127.0.0.1:" + std::to_string(upstream) + "\n}\n";
+  return ".:{PORT} {\n bind 127.0.0.1\n cache\n hosts /nonexistent/ringdns-hosts-test example.org "
+         "{\n  " +
+         address +
+         " www.example.org\n  fallthrough\n }\n forward . 127.0.0.1:" + std::to_string(upstream) +
+         "\n}\n";
 }
 
 // The answer's first A record, as text, and whether it is authoritative.
@@ -42,8 +45,8 @@ Seen Read(const std::optional<Bytes>& answer, std::uint16_t id) {
   seen.aa = (info->question.flags & wire::flag::kAa) != 0;
   const std::size_t at = info->question.question_end;
   const std::uint8_t* a = answer->data() + at + 12;
-  seen.address = std::to_string(a[0]) + "." + std::to_string(a[1]) + "." + std::to_string(a[2]) + "." +
-                 std::to_string(a[3]);
+  seen.address = std::to_string(a[0]) + "." + std::to_string(a[1]) + "." + std::to_string(a[2]) +
+                 "." + std::to_string(a[3]);
   return seen;
 }
 
@@ -57,7 +60,8 @@ TEST(Hosts, AnswersItsNamesItselfAndFallsThroughToTheForwardOverUdpAndTcp) {
   Seen seen = Read(udp.Receive(10s), 1);
   EXPECT_EQ(seen.address, "10.0.0.1");
   EXPECT_TRUE(seen.aa);
-  ASSERT_TRUE(tcp.Send(MessageBuilder(2, 0x0100).Question("www.example.org.", 1).Opt(1232, 0).bytes()));
+  ASSERT_TRUE(
+      tcp.Send(MessageBuilder(2, 0x0100).Question("www.example.org.", 1).Opt(1232, 0).bytes()));
   seen = Read(tcp.Receive(10s), 2);
   EXPECT_EQ(seen.address, "10.0.0.1");
   EXPECT_EQ(up.queries() + up.tcp_queries(), asked_before);  // the upstream was not asked
@@ -81,7 +85,9 @@ TEST(Hosts, AReloadWithOtherEntriesIsServedAndTheOldAnswerIsNotKeptByTheCache) {
   // The old shards hand over and stop: ask until the new table answers, within a bound.
   std::string address;
   for (int i = 0; i < 300 && address != "10.0.0.2"; ++i) {
-    udp.SendTo(fwd.port(), MessageBuilder(static_cast<std::uint16_t>(10 + i), 0x0100).Question("www.example.org.", 1).bytes());
+    udp.SendTo(fwd.port(), MessageBuilder(static_cast<std::uint16_t>(10 + i), 0x0100)
+                               .Question("www.example.org.", 1)
+                               .bytes());
     address = Read(udp.Receive(10s), static_cast<std::uint16_t>(10 + i)).address;
     if (address != "10.0.0.2") std::this_thread::sleep_for(100ms);
   }

@@ -36,20 +36,25 @@ TEST(Bufsize, TheUpstreamIsAskedWithTheLoweredSizeAndAUdpAnswerIsCutToIt) {
       Behaviour::kAnswer,
       [&asked_size, &name](const Bytes& query) {
         const wire::Result<wire::QueryView> q = wire::ParseQuery(query);
-        Bytes asked(query.begin() + 12, query.begin() + 12 + static_cast<std::ptrdiff_t>(std::min(query.size() - 12, name.size())));
+        Bytes asked(query.begin() + 12,
+                    query.begin() + 12 +
+                        static_cast<std::ptrdiff_t>(std::min(query.size() - 12, name.size())));
         for (std::uint8_t& c : asked) c = static_cast<std::uint8_t>(std::tolower(c));  // DNS 0x20
-        if (q && asked == name) asked_size.store(q->opt.present() ? q->opt.udp_size : 0);  // not a health probe
+        if (q && asked == name)
+          asked_size.store(q->opt.present() ? q->opt.udp_size : 0);  // not a health probe
         MessageBuilder b(0, 0x8180);
         b.Question("big.example.", 1);
-        for (int i = 0; i < kRecords; ++i) b.AnswerAt(12, 1, 300, ARdata(192, 0, 2, static_cast<std::uint8_t>(i)));
+        for (int i = 0; i < kRecords; ++i)
+          b.AnswerAt(12, 1, 300, ARdata(192, 0, 2, static_cast<std::uint8_t>(i)));
         b.Opt(4096, 0);
         return b.bytes();
       },
       0ms, FakeUpstream::Transports::kUdpAndTcp);
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n bufsize 512\n forward . 127.0.0.1:" + std::to_string(up.port()) +
-                "\n}\n");
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n bufsize 512\n forward . 127.0.0.1:" +
+                std::to_string(up.port()) + "\n}\n");
   UdpClient udp;
-  udp.SendTo(fwd.port(), MessageBuilder(1, 0x0100).Question("big.example.", 1).Opt(4096, 0).bytes());
+  udp.SendTo(fwd.port(),
+             MessageBuilder(1, 0x0100).Question("big.example.", 1).Opt(4096, 0).bytes());
   std::optional<Bytes> answer = udp.Receive(10s);
   ASSERT_TRUE(answer.has_value());
   EXPECT_EQ(asked_size.load(), 512);
@@ -91,13 +96,18 @@ TEST(Bufsize, ACacheRefreshAsksWithTheLoweredSizeToo) {
     const std::lock_guard<std::mutex> lock(mu);
     return sizes;
   };
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n bufsize 1100\n cache {\n  success 1000 3600 1\n  serve_stale 1h\n }\n"
-                " forward . 127.0.0.1:" + std::to_string(up.port()) + "\n}\n");
+  Forwarder fwd(
+      ".:{PORT} {\n bind 127.0.0.1\n bufsize 1100\n cache {\n  success 1000 3600 1\n  serve_stale "
+      "1h\n }\n"
+      " forward . 127.0.0.1:" +
+      std::to_string(up.port()) + "\n}\n");
   UdpClient udp;
-  udp.SendTo(fwd.port(), MessageBuilder(1, 0x0100).Question("www.example.", 1).Opt(4096, 0).bytes());
+  udp.SendTo(fwd.port(),
+             MessageBuilder(1, 0x0100).Question("www.example.", 1).Opt(4096, 0).bytes());
   ASSERT_TRUE(udp.Receive(10s).has_value());
   std::this_thread::sleep_for(1500ms);  // past the TTL of 1 s, well inside the stale window
-  udp.SendTo(fwd.port(), MessageBuilder(2, 0x0100).Question("www.example.", 1).Opt(4096, 0).bytes());
+  udp.SendTo(fwd.port(),
+             MessageBuilder(2, 0x0100).Question("www.example.", 1).Opt(4096, 0).bytes());
   ASSERT_TRUE(udp.Receive(10s).has_value());  // the stale answer; a refresh goes out behind it
   for (int i = 0; i < 1000 && seen().size() < 2; ++i) std::this_thread::sleep_for(10ms);
   EXPECT_EQ(seen(), (std::vector<int>{1100, 1100}));
@@ -128,15 +138,15 @@ Seen ReadWhoami(const Bytes& answer, std::uint16_t id) {
                       answer.begin() + static_cast<std::ptrdiff_t>(at + 12 + rdlength));
   at += 12u + rdlength;
   seen.tcp = answer[at + 2] == 't';  // "\4_tcp" or "\4_udp"
-  at += 5 + 2;                        // the label, then the pointer to the question's name
+  at += 5 + 2;                       // the label, then the pointer to the question's name
   seen.port = wire::LoadU16(answer.data() + at + 10 + 4);
   return seen;
 }
 
 TEST(Whoami, AnswersWhatNoForwardTakesWithTheClientsAddressAndPort) {
   FakeUpstream up(Behaviour::kAnswer);
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n whoami\n forward example.org 127.0.0.1:" + std::to_string(up.port()) +
-                "\n}\n");
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n whoami\n forward example.org 127.0.0.1:" +
+                std::to_string(up.port()) + "\n}\n");
   UdpClient udp;
   udp.SendTo(fwd.port(), MessageBuilder(7, 0x0100).Question("who.test.", 1).bytes());
   std::optional<Bytes> answer = udp.Receive(10s);
@@ -174,14 +184,15 @@ TEST(Minimal, PositiveAnswersFreshOrCachedComeWithoutAuthorityAndAdditionalRecor
         b.Question("www.example.", q ? q->qtype : 1);
         if (!gone) b.AnswerAt(12, 1, 300, ARdata(192, 0, 2, 1));
         b.Authority("example.", gone ? 6 : 2, 300,
-                    gone ? SoaRdata("ns1.example.", "admin.example.", 1, 7200, 900, 86400, 60) : WireName("ns1.example."));
+                    gone ? SoaRdata("ns1.example.", "admin.example.", 1, 7200, 900, 86400, 60)
+                         : WireName("ns1.example."));
         if (!gone) b.Additional("ns1.example.", 1, 300, ARdata(192, 0, 2, 53));
         b.Opt(1232, 0);
         return b.bytes();
       },
       0ms, FakeUpstream::Transports::kUdpAndTcp);
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n cache\n minimal\n forward . 127.0.0.1:" + std::to_string(up.port()) +
-                "\n}\n");
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n cache\n minimal\n forward . 127.0.0.1:" +
+                std::to_string(up.port()) + "\n}\n");
   auto counts = [](const Bytes& m) {
     return std::array<std::uint16_t, 3>{wire::LoadU16(m.data() + wire::header::kAnCount),
                                         wire::LoadU16(m.data() + wire::header::kNsCount),
@@ -189,8 +200,10 @@ TEST(Minimal, PositiveAnswersFreshOrCachedComeWithoutAuthorityAndAdditionalRecor
   };
   using Counts = std::array<std::uint16_t, 3>;
   UdpClient udp;
-  for (const std::uint16_t id : {std::uint16_t{1}, std::uint16_t{2}}) {  // the second from the cache
-    udp.SendTo(fwd.port(), MessageBuilder(id, 0x0100).Question("www.example.", 1).Opt(1232, 0).bytes());
+  for (const std::uint16_t id :
+       {std::uint16_t{1}, std::uint16_t{2}}) {  // the second from the cache
+    udp.SendTo(fwd.port(),
+               MessageBuilder(id, 0x0100).Question("www.example.", 1).Opt(1232, 0).bytes());
     const std::optional<Bytes> answer = udp.Receive(10s);
     ASSERT_TRUE(answer.has_value());
     EXPECT_EQ(counts(*answer), (Counts{1, 0, 1})) << id;  // the OPT stays
@@ -202,12 +215,14 @@ TEST(Minimal, PositiveAnswersFreshOrCachedComeWithoutAuthorityAndAdditionalRecor
   ASSERT_TRUE(answer.has_value());
   EXPECT_EQ(counts(*answer), (Counts{1, 0, 1}));
   // A negative answer keeps its SOA, which says how long to remember it.
-  udp.SendTo(fwd.port(), MessageBuilder(4, 0x0100).Question("www.example.", 28).Opt(1232, 0).bytes());
+  udp.SendTo(fwd.port(),
+             MessageBuilder(4, 0x0100).Question("www.example.", 28).Opt(1232, 0).bytes());
   answer = udp.Receive(10s);
   ASSERT_TRUE(answer.has_value());
   EXPECT_EQ(counts(*answer), (Counts{0, 1, 1}));
   const core::ShardCounters totals = fwd.Stop();
-  EXPECT_GE(totals.cache_hits, 1u);  // the second, at least, was served from the whole cached answer
+  EXPECT_GE(totals.cache_hits,
+            1u);  // the second, at least, was served from the whole cached answer
 }
 
 // CoreDNS makes an answer minimal before it cuts it for UDP: the glue that made it too
@@ -220,17 +235,21 @@ TEST(Minimal, AnAnswerTooBigOnlyForItsAdditionalRecordsFitsWithoutTc) {
         MessageBuilder b(0, 0x8180);
         b.Question("www.example.", q ? q->qtype : 1).AnswerAt(12, 1, 300, ARdata(192, 0, 2, 1));
         for (int i = 0; i < 40; ++i) {  // 40 glue records: well past 512 octets
-          b.Additional("ns" + std::to_string(i) + ".example.", 1, 300, ARdata(192, 0, 2, static_cast<std::uint8_t>(i)));
+          b.Additional("ns" + std::to_string(i) + ".example.", 1, 300,
+                       ARdata(192, 0, 2, static_cast<std::uint8_t>(i)));
         }
         return b.bytes();
       },
       0ms, FakeUpstream::Transports::kUdpAndTcp);
   for (const bool minimal : {true, false}) {
-    Forwarder fwd(std::string(".:{PORT} {\n bind 127.0.0.1\n cache\n") + (minimal ? " minimal\n" : "") +
+    Forwarder fwd(std::string(".:{PORT} {\n bind 127.0.0.1\n cache\n") +
+                  (minimal ? " minimal\n" : "") +
                   " forward . 127.0.0.1:" + std::to_string(up.port()) + "\n}\n");
     UdpClient udp;
-    for (const std::uint16_t id : {std::uint16_t{1}, std::uint16_t{2}}) {  // fresh, then from the cache
-      udp.SendTo(fwd.port(), MessageBuilder(id, 0x0100).Question("www.example.", 1).bytes());  // no EDNS: 512
+    for (const std::uint16_t id :
+         {std::uint16_t{1}, std::uint16_t{2}}) {  // fresh, then from the cache
+      udp.SendTo(fwd.port(),
+                 MessageBuilder(id, 0x0100).Question("www.example.", 1).bytes());  // no EDNS: 512
       const std::optional<Bytes> answer = udp.Receive(10s);
       ASSERT_TRUE(answer.has_value());
       const bool tc = (wire::LoadU16(answer->data() + wire::header::kFlags) & wire::flag::kTc) != 0;

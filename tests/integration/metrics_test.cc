@@ -1,10 +1,9 @@
 // Operations endpoints over real HTTP: /metrics counts what clients sent, under
 // CoreDNS's names and labels, in text promtool accepts; /health and /ready answer.
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <string>
@@ -21,7 +20,8 @@ namespace {
 using namespace std::chrono_literals;
 
 std::string Replace(std::string text, const std::string& from, const std::string& to) {
-  for (std::size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+  for (std::size_t at = text.find(from); at != std::string::npos;
+       at = text.find(from, at + to.size())) {
     text.replace(at, from.size(), to);
   }
   return text;
@@ -39,14 +39,17 @@ TEST(Metrics, ScrapeCountsWhatClientsSentInCoreDnsTermsAndPassesPromtool) {
   const std::uint16_t metrics_port = FreeUdpPort();
   const std::uint16_t health_port = FreeUdpPort();
   const std::uint16_t ready_port = FreeUdpPort();
-  std::string corefile = ".:{PORT} {\n bind 127.0.0.1\n prometheus 127.0.0.1:{M}\n health 127.0.0.1:{H}\n"
-                         " ready 127.0.0.1:{R}\n cache\n forward . 127.0.0.1:" + std::to_string(up.port()) +
-                         " {\n  prefer_udp\n }\n}\n";
-  corefile = Replace(Replace(Replace(corefile, "{M}", std::to_string(metrics_port)), "{H}", std::to_string(health_port)),
+  std::string corefile =
+      ".:{PORT} {\n bind 127.0.0.1\n prometheus 127.0.0.1:{M}\n health 127.0.0.1:{H}\n"
+      " ready 127.0.0.1:{R}\n cache\n forward . 127.0.0.1:" +
+      std::to_string(up.port()) + " {\n  prefer_udp\n }\n}\n";
+  corefile = Replace(Replace(Replace(corefile, "{M}", std::to_string(metrics_port)), "{H}",
+                             std::to_string(health_port)),
                      "{R}", std::to_string(ready_port));
   Forwarder fwd(corefile);
   absl::StatusOr<std::unique_ptr<core::HttpEndpoints>> endpoints = core::HttpEndpoints::Start(
-      fwd.config(), {[&] { return fwd.daemon().Metrics(); }, [&] { return fwd.daemon().ready(); }, [] { return true; }});
+      fwd.config(), {[&] { return fwd.daemon().Metrics(); }, [&] { return fwd.daemon().ready(); },
+                     [] { return true; }});
   ASSERT_TRUE(endpoints.ok()) << endpoints.status();
 
   const Bytes query = MessageBuilder(1, 0x0100).Question("www.example.", 1).bytes();
@@ -66,21 +69,33 @@ TEST(Metrics, ScrapeCountsWhatClientsSentInCoreDnsTermsAndPassesPromtool) {
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 200);
   const std::string& text = res->body;
-  const std::string block = "server=\"dns://127.0.0.1:" + std::to_string(fwd.port()) + "\",zone=\".\",view=\"\"";
-  EXPECT_EQ(Sample(text, "coredns_dns_requests_total{" + block + ",proto=\"udp\",family=\"1\",type=\"A\"}"), 20);
-  EXPECT_EQ(Sample(text, "coredns_dns_requests_total{" + block + ",proto=\"tcp\",family=\"1\",type=\"A\"}"), 5);
-  EXPECT_EQ(Sample(text, "coredns_dns_responses_total{" + block + ",rcode=\"NOERROR\",plugin=\"\"}"), 25);
-  EXPECT_EQ(Sample(text, "coredns_dns_request_duration_seconds_count{" + block + ",type=\"A\"}"), 25);
-  const std::string cache = "server=\"dns://127.0.0.1:" + std::to_string(fwd.port()) + "\",zones=\".\",view=\"\"";
+  const std::string block =
+      "server=\"dns://127.0.0.1:" + std::to_string(fwd.port()) + "\",zone=\".\",view=\"\"";
+  EXPECT_EQ(Sample(text, "coredns_dns_requests_total{" + block +
+                             ",proto=\"udp\",family=\"1\",type=\"A\"}"),
+            20);
+  EXPECT_EQ(Sample(text, "coredns_dns_requests_total{" + block +
+                             ",proto=\"tcp\",family=\"1\",type=\"A\"}"),
+            5);
+  EXPECT_EQ(
+      Sample(text, "coredns_dns_responses_total{" + block + ",rcode=\"NOERROR\",plugin=\"\"}"), 25);
+  EXPECT_EQ(Sample(text, "coredns_dns_request_duration_seconds_count{" + block + ",type=\"A\"}"),
+            25);
+  const std::string cache =
+      "server=\"dns://127.0.0.1:" + std::to_string(fwd.port()) + "\",zones=\".\",view=\"\"";
   EXPECT_EQ(Sample(text, "coredns_cache_hits_total{" + cache + ",type=\"success\"}"), 24);
   EXPECT_EQ(Sample(text, "coredns_cache_misses_total{" + cache + "}"), 1);
-  EXPECT_EQ(Sample(text, "coredns_cache_entries{server=\"\",type=\"success\",zones=\"\",view=\"\"}"), 1);
+  EXPECT_EQ(
+      Sample(text, "coredns_cache_entries{server=\"\",type=\"success\",zones=\"\",view=\"\"}"), 1);
   // One answer made one entry and one 4 KiB segment of the answer log; the denial pool nothing.
   EXPECT_GE(Sample(text, "ringdns_cache_bytes{type=\"success\"}"), 4096);
   EXPECT_LT(Sample(text, "ringdns_cache_bytes{type=\"success\"}"), 4096 + 256);
   EXPECT_EQ(Sample(text, "ringdns_cache_bytes{type=\"denial\"}"), 0);
-  EXPECT_EQ(Sample(text, "coredns_proxy_request_duration_seconds_count{proxy_name=\"forward\",to=\"127.0.0.1:" +
-                             std::to_string(up.port()) + "\"}"), 1);
+  EXPECT_EQ(
+      Sample(text,
+             "coredns_proxy_request_duration_seconds_count{proxy_name=\"forward\",to=\"127.0.0.1:" +
+                 std::to_string(up.port()) + "\"}"),
+      1);
   EXPECT_EQ(Sample(text, "ringdns_tcp_queries_total{shard=\"0\"}"), 5);
   EXPECT_NE(text.find("coredns_build_info{version=\""), std::string::npos);
 
@@ -110,8 +125,8 @@ TEST(Metrics, AnEndpointAddressInUseIsAnErrorWithItsPosition) {
   FakeUpstream up(Behaviour::kAnswer);
   Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n prometheus 127.0.0.1:" + std::to_string(port) +
                 "\n forward . 127.0.0.1:" + std::to_string(up.port()) + "\n}\n");
-  absl::StatusOr<std::unique_ptr<core::HttpEndpoints>> endpoints =
-      core::HttpEndpoints::Start(fwd.config(), {[] { return std::string(); }, [] { return true; }, [] { return true; }});
+  absl::StatusOr<std::unique_ptr<core::HttpEndpoints>> endpoints = core::HttpEndpoints::Start(
+      fwd.config(), {[] { return std::string(); }, [] { return true; }, [] { return true; }});
   ASSERT_FALSE(endpoints.ok());
   EXPECT_NE(std::string(endpoints.status().message()).find("test/Corefile:1:1"), std::string::npos)
       << endpoints.status();

@@ -1,18 +1,17 @@
 // The packet path allocates nothing: 100 000 queries forwarded through a running shard,
 // after warm-up, with every heap allocation in the process counted (operator new is
 // replaced by tests/testing/alloc_counter.cc); likewise cache hits, inserts, evictions,
-// coalesced misses and prefetch refreshes, and DNS over TCP on both sides. The client and the upstream here use
-// stack buffers only, so any allocation counted is ringdns's.
+// coalesced misses and prefetch refreshes, and DNS over TCP on both sides. The client and the
+// upstream here use stack buffers only, so any allocation counted is ringdns's.
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/wait.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <atomic>
@@ -67,10 +66,12 @@ class Reflector {
       if (::poll(&p, 1, 20) <= 0) continue;
       sockaddr_storage from{};
       socklen_t from_len = sizeof(from);
-      const ssize_t n = ::recvfrom(fd_, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&from), &from_len);
+      const ssize_t n =
+          ::recvfrom(fd_, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&from), &from_len);
       if (n < 12) continue;
       buf[2] |= 0x80;
-      ::sendto(fd_, buf, static_cast<std::size_t>(n), 0, reinterpret_cast<sockaddr*>(&from), from_len);
+      ::sendto(fd_, buf, static_cast<std::size_t>(n), 0, reinterpret_cast<sockaddr*>(&from),
+               from_len);
     }
   }
 
@@ -139,7 +140,8 @@ int AskInTurn(UdpClient& client, std::uint16_t port, const std::vector<Bytes>& q
   int answered = 0;
   for (int i = 0; i < n; ++i) {
     const Bytes& q = queries[static_cast<std::size_t>(i) % queries.size()];
-    answered += client.Exchange(port, q.data(), q.size(), answer, sizeof(answer), kAnswerDeadlineMs) > 0;
+    answered +=
+        client.Exchange(port, q.data(), q.size(), answer, sizeof(answer), kAnswerDeadlineMs) > 0;
   }
   return answered;
 }
@@ -147,16 +149,19 @@ int AskInTurn(UdpClient& client, std::uint16_t port, const std::vector<Bytes>& q
 TEST(NoAllocation, TcpClientsAndTcpUpstreamsAllocateNothing) {
   TcpReflector upstream;
   // force_tcp: the client's TCP query goes upstream over a pooled TCP connection.
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . 127.0.0.1:" + std::to_string(upstream.port()) +
-                " {\n  force_tcp\n }\n}\n");
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . 127.0.0.1:" +
+                std::to_string(upstream.port()) + " {\n  force_tcp\n }\n}\n");
   TcpClient client(fwd.port());
   ASSERT_TRUE(client.connected());
-  const Bytes query = Framed(MessageBuilder(1, 0x0100).Question("www.example.com.", 1).Opt(1232, 0).bytes());
+  const Bytes query =
+      Framed(MessageBuilder(1, 0x0100).Question("www.example.com.", 1).Opt(1232, 0).bytes());
   std::uint8_t answer[4096];
   auto exchange = [&](int n) {
     int answered = 0;
     for (int i = 0; i < n; ++i) {
-      if (::send(client.fd(), query.data(), query.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(query.size())) break;
+      if (::send(client.fd(), query.data(), query.size(), MSG_NOSIGNAL) !=
+          static_cast<ssize_t>(query.size()))
+        break;
       // Read the length, then the message, with a deadline.
       std::size_t have = 0;
       std::size_t want = 2;
@@ -188,12 +193,14 @@ TEST(NoAllocation, HundredThousandForwardedQueriesAllocateNothing) {
   Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . 127.0.0.1:" +
                 std::to_string(upstream.port()) + "\n}\n");
   UdpClient client;
-  const Bytes query = MessageBuilder(1, 0x0100).Question("www.example.com.", 1).Opt(1232, 0).bytes();
+  const Bytes query =
+      MessageBuilder(1, 0x0100).Question("www.example.com.", 1).Opt(1232, 0).bytes();
   std::uint8_t answer[4096];
   auto exchange = [&](int n) {
     int answered = 0;
     for (int i = 0; i < n; ++i) {
-      answered += client.Exchange(fwd.port(), query.data(), query.size(), answer, sizeof(answer), kAnswerDeadlineMs) > 0;
+      answered += client.Exchange(fwd.port(), query.data(), query.size(), answer, sizeof(answer),
+                                  kAnswerDeadlineMs) > 0;
     }
     return answered;
   };
@@ -210,8 +217,10 @@ TEST(NoAllocation, CacheHitsAndInsertsAllocateNothing) {
   // The reflector echoes, so a query that carries an answer record comes back as a
   // cacheable answer with that record.
   Reflector upstream;
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n cache {\n  success 32\n  denial 32\n }\n"
-                " forward . 127.0.0.1:" + std::to_string(upstream.port()) + "\n}\n");
+  Forwarder fwd(
+      ".:{PORT} {\n bind 127.0.0.1\n cache {\n  success 32\n  denial 32\n }\n"
+      " forward . 127.0.0.1:" +
+      std::to_string(upstream.port()) + "\n}\n");
   UdpClient client;
   // Half the queries to 20 hot names, half cycling through 200 names, against a 64-entry
   // cache: hits, misses, inserts and evictions all happen.
@@ -228,7 +237,8 @@ TEST(NoAllocation, CacheHitsAndInsertsAllocateNothing) {
     for (int i = 0; i < n; ++i) {
       const int name = i % 2 == 0 ? (i / 2) % 20 : i % 200;
       const Bytes& q = queries[static_cast<std::size_t>(name)];
-      answered += client.Exchange(fwd.port(), q.data(), q.size(), answer, sizeof(answer), kAnswerDeadlineMs) > 0;
+      answered += client.Exchange(fwd.port(), q.data(), q.size(), answer, sizeof(answer),
+                                  kAnswerDeadlineMs) > 0;
     }
     return answered;
   };
@@ -251,10 +261,13 @@ TEST(NoAllocation, PipelineStagesAllocateNothing) {
   // minimal cuts it short; hosts answers a known name and its PTR and refuses an unknown one
   // (SERVFAIL) from its table. None allocates.
   Reflector upstream;
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n bufsize 1100\n any\n chaos v1 alice bob\n loadbalance\n minimal\n whoami\n"
-                " acl {\n  block type MX\n  allow\n }\n"
-                " hosts /nonexistent/ringdns-no-alloc hosts.test {\n  10.0.0.1 www.hosts.test\n }\n"
-                " forward example 127.0.0.1:" + std::to_string(upstream.port()) + "\n}\n");
+  Forwarder fwd(
+      ".:{PORT} {\n bind 127.0.0.1\n bufsize 1100\n any\n chaos v1 alice bob\n loadbalance\n "
+      "minimal\n whoami\n"
+      " acl {\n  block type MX\n  allow\n }\n"
+      " hosts /nonexistent/ringdns-no-alloc hosts.test {\n  10.0.0.1 www.hosts.test\n }\n"
+      " forward example 127.0.0.1:" +
+      std::to_string(upstream.port()) + "\n}\n");
   UdpClient client;
   const std::vector<Bytes> queries = {
       MessageBuilder(1, 0x0100).Question("fwd.example.", 1).Opt(1232, 0).bytes(),
@@ -288,10 +301,14 @@ TEST(NoAllocation, ViewRoutedQueriesAllocateNothing) {
   // hold (a regex, a CIDR, the type, class and transport, read per query into stack
   // buffers): CH TXT goes to chaos, who.* to whoami, the rest to the default's forward.
   Reflector upstream;
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n view chaos {\n  expr class() == 'CH' && type() in ['TXT']\n }\n chaos v1 alice\n}\n"
-                ".:{PORT} {\n bind 127.0.0.1\n view who {\n  expr name() matches '^who\\\\.' && incidr(client_ip(), '127.0.0.0/8') &&"
-                " proto() == 'udp' && client_ip() != '[::1]' && port() != '0'\n }\n whoami\n}\n"
-                ".:{PORT} {\n bind 127.0.0.1\n forward . 127.0.0.1:" + std::to_string(upstream.port()) + "\n}\n");
+  Forwarder fwd(
+      ".:{PORT} {\n bind 127.0.0.1\n view chaos {\n  expr class() == 'CH' && type() in ['TXT']\n "
+      "}\n chaos v1 alice\n}\n"
+      ".:{PORT} {\n bind 127.0.0.1\n view who {\n  expr name() matches '^who\\\\.' && "
+      "incidr(client_ip(), '127.0.0.0/8') &&"
+      " proto() == 'udp' && client_ip() != '[::1]' && port() != '0'\n }\n whoami\n}\n"
+      ".:{PORT} {\n bind 127.0.0.1\n forward . 127.0.0.1:" +
+      std::to_string(upstream.port()) + "\n}\n");
   UdpClient client;
   const std::vector<Bytes> queries = {
       MessageBuilder(1, 0x0100).Question("fwd.example.", 1).Opt(1232, 0).bytes(),
@@ -316,8 +333,10 @@ TEST(NoAllocation, NsidAnswersAllocateNothing) {
   // answer's own buffer: cache hits, forwarded misses and chaos's local answers to queries
   // that ask for an NSID get it; a query that does not ask gets none.
   Reflector upstream;
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n nsid ringdns-no-alloc\n chaos\n cache {\n  success 32\n }\n"
-                " forward . 127.0.0.1:" + std::to_string(upstream.port()) + "\n}\n");
+  Forwarder fwd(
+      ".:{PORT} {\n bind 127.0.0.1\n nsid ringdns-no-alloc\n chaos\n cache {\n  success 32\n }\n"
+      " forward . 127.0.0.1:" +
+      std::to_string(upstream.port()) + "\n}\n");
   UdpClient client;
   const Bytes nsid_option = Hex("0003 0000");
   auto query = [&](const std::string& name, std::uint16_t qclass, bool nsid) {
@@ -328,7 +347,8 @@ TEST(NoAllocation, NsidAnswersAllocateNothing) {
   };
   std::vector<Bytes> queries = {query("hit.example.", 1, true), query("version.bind.", 3, true),
                                 query("plain.example.", 1, false)};
-  for (int i = 0; i < 100; ++i) queries.push_back(query("miss" + std::to_string(i) + ".example.", 1, true));
+  for (int i = 0; i < 100; ++i)
+    queries.push_back(query("miss" + std::to_string(i) + ".example.", 1, true));
   const std::string expected = std::string("\x00\x03\x00\x10", 4) + "ringdns-no-alloc";
   std::uint8_t answer[4096];
   int with_nsid = 0;
@@ -337,16 +357,19 @@ TEST(NoAllocation, NsidAnswersAllocateNothing) {
     for (int i = 0; i < n; ++i) {
       // Every other query one of the first three, the rest cycling through 100 names
       // against 32 cache entries: hits, misses and chaos answers.
-      const std::size_t which = i % 2 == 0 ? static_cast<std::size_t>(i / 2) % 3 : 3 + static_cast<std::size_t>(i) % 100;
+      const std::size_t which =
+          i % 2 == 0 ? static_cast<std::size_t>(i / 2) % 3 : 3 + static_cast<std::size_t>(i) % 100;
       const Bytes& q = queries[which];
-      const int len = client.Exchange(fwd.port(), q.data(), q.size(), answer, sizeof(answer), kAnswerDeadlineMs);
+      const int len = client.Exchange(fwd.port(), q.data(), q.size(), answer, sizeof(answer),
+                                      kAnswerDeadlineMs);
       answered += len > 0;
       const std::uint8_t* begin = answer;
       const std::uint8_t* end = begin + (len > 0 ? len : 0);
       const auto* wanted = reinterpret_cast<const std::uint8_t*>(expected.data());
       const bool has = std::search(begin, end, wanted, wanted + expected.size()) != end;
       with_nsid += has;
-      if (has == (which == 2)) ADD_FAILURE() << "query " << which << (has ? " got" : " lacks") << " the NSID";
+      if (has == (which == 2))
+        ADD_FAILURE() << "query " << which << (has ? " got" : " lacks") << " the NSID";
     }
     return answered;
   };
@@ -370,19 +393,25 @@ TEST(NoAllocation, TemplateAnswersAllocateNothing) {
   // backtracking) and the README's unanchored A example, its SOA-and-EDE NXDOMAIN, and a
   // name no regex matches falling through to the forward. None allocates, RE2 included.
   Reflector upstream;
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n"
-                " template IN A plain.test {\n  answer \"{{ .Name }} 60 IN A 192.0.2.1\"\n }\n"
-                " template IN PTR in-addr.arpa {\n"
-                "  match ^(?P<d>[0-9]*)[.](?P<c>[0-9]*)[.](?P<b>[0-9]*)[.](?P<a>[0-9]*)[.]in-addr[.]arpa[.]$\n"
-                "  answer \"{{ .Name }} 60 IN PTR ip-{{ .Group.a }}-{{ .Group.b }}-{{ .Group.c }}-{{ .Group.d }}.example.\"\n }\n"
-                " template IN A example {\n"
-                "  match (^|[.])ip-(?P<a>[0-9]*)-(?P<b>[0-9]*)-(?P<c>[0-9]*)-(?P<d>[0-9]*)[.]example[.]$\n"
-                "  answer \"{{ .Name }} 60 IN A {{ .Group.a }}.{{ .Group.b }}.{{ .Group.c }}.{{ .Group.d }}\"\n"
-                "  fallthrough\n }\n"
-                " template ANY ANY invalid {\n  rcode NXDOMAIN\n"
-                "  authority \"invalid. 60 {{ .Class }} SOA ns.invalid. hostmaster.invalid. (1 60 60 60 60)\"\n"
-                "  ederror 21 \"Blocked according to RFC2606\"\n }\n"
-                " forward . 127.0.0.1:" + std::to_string(upstream.port()) + "\n}\n");
+  Forwarder fwd(
+      ".:{PORT} {\n bind 127.0.0.1\n"
+      " template IN A plain.test {\n  answer \"{{ .Name }} 60 IN A 192.0.2.1\"\n }\n"
+      " template IN PTR in-addr.arpa {\n"
+      "  match "
+      "^(?P<d>[0-9]*)[.](?P<c>[0-9]*)[.](?P<b>[0-9]*)[.](?P<a>[0-9]*)[.]in-addr[.]arpa[.]$\n"
+      "  answer \"{{ .Name }} 60 IN PTR ip-{{ .Group.a }}-{{ .Group.b }}-{{ .Group.c }}-{{ "
+      ".Group.d }}.example.\"\n }\n"
+      " template IN A example {\n"
+      "  match (^|[.])ip-(?P<a>[0-9]*)-(?P<b>[0-9]*)-(?P<c>[0-9]*)-(?P<d>[0-9]*)[.]example[.]$\n"
+      "  answer \"{{ .Name }} 60 IN A {{ .Group.a }}.{{ .Group.b }}.{{ .Group.c }}.{{ .Group.d "
+      "}}\"\n"
+      "  fallthrough\n }\n"
+      " template ANY ANY invalid {\n  rcode NXDOMAIN\n"
+      "  authority \"invalid. 60 {{ .Class }} SOA ns.invalid. hostmaster.invalid. (1 60 60 60 "
+      "60)\"\n"
+      "  ederror 21 \"Blocked according to RFC2606\"\n }\n"
+      " forward . 127.0.0.1:" +
+      std::to_string(upstream.port()) + "\n}\n");
   UdpClient client;
   const std::vector<Bytes> queries = {
       MessageBuilder(1, 0x0100).Question("a.plain.test.", 1).Opt(1232, 0).bytes(),
@@ -410,14 +439,16 @@ TEST(NoAllocation, RewrittenQueriesAndTheirAnswersAllocateNothing) {
   // AKS regex rule with `answer name` (RE2 finds its one group in place), a type rule, a
   // ttl range. Each answer comes back with the client's own question.
   Reflector upstream;
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n"
-                " rewrite name exact a.rw.test. a.much.longer.name.rw.test.\n"
-                " rewrite continue name suffix .sfx.test. .other.test. answer auto\n"
-                " rewrite ttl suffix .other.test. 30-60\n"
-                " rewrite stop {\n  name regex (.*)\\.example\\.com {1}.default.svc.cluster.local\n"
-                "  answer name (.*)\\.default\\.svc\\.cluster\\.local {1}.example.com\n }\n"
-                " rewrite type TXT A\n"
-                " forward . 127.0.0.1:" + std::to_string(upstream.port()) + "\n}\n");
+  Forwarder fwd(
+      ".:{PORT} {\n bind 127.0.0.1\n"
+      " rewrite name exact a.rw.test. a.much.longer.name.rw.test.\n"
+      " rewrite continue name suffix .sfx.test. .other.test. answer auto\n"
+      " rewrite ttl suffix .other.test. 30-60\n"
+      " rewrite stop {\n  name regex (.*)\\.example\\.com {1}.default.svc.cluster.local\n"
+      "  answer name (.*)\\.default\\.svc\\.cluster\\.local {1}.example.com\n }\n"
+      " rewrite type TXT A\n"
+      " forward . 127.0.0.1:" +
+      std::to_string(upstream.port()) + "\n}\n");
   UdpClient client;
   const std::vector<Bytes> queries = {
       MessageBuilder(1, 0x0100).Question("a.rw.test.", 1).Opt(1232, 0).bytes(),
@@ -430,9 +461,11 @@ TEST(NoAllocation, RewrittenQueriesAndTheirAnswersAllocateNothing) {
     int right = 0;
     for (int i = 0; i < n; ++i) {
       const Bytes& q = queries[static_cast<std::size_t>(i) % queries.size()];
-      const ssize_t got = client.Exchange(fwd.port(), q.data(), q.size(), answer, sizeof(answer), kAnswerDeadlineMs);
+      const ssize_t got = client.Exchange(fwd.port(), q.data(), q.size(), answer, sizeof(answer),
+                                          kAnswerDeadlineMs);
       // The reflected answer's question is the client's again, octet for octet.
-      right += got == static_cast<ssize_t>(q.size()) && std::memcmp(answer + 4, q.data() + 4, q.size() - 4) == 0;
+      right += got == static_cast<ssize_t>(q.size()) &&
+               std::memcmp(answer + 4, q.data() + 4, q.size() - 4) == 0;
     }
     return right;
   };
@@ -452,11 +485,13 @@ TEST(NoAllocation, Edns0RewritesAllocateNothing) {
   // subnet (so nothing is cached or shared), an NSID request; a query without an OPT
   // gets one, and the (reflected) answer loses it again.
   Reflector upstream;
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n cache\n"
-                " rewrite continue edns0 local set 0xffee {qname}\n"
-                " rewrite continue edns0 subnet set 24 56\n"
-                " rewrite edns0 nsid append\n"
-                " forward . 127.0.0.1:" + std::to_string(upstream.port()) + "\n}\n");
+  Forwarder fwd(
+      ".:{PORT} {\n bind 127.0.0.1\n cache\n"
+      " rewrite continue edns0 local set 0xffee {qname}\n"
+      " rewrite continue edns0 subnet set 24 56\n"
+      " rewrite edns0 nsid append\n"
+      " forward . 127.0.0.1:" +
+      std::to_string(upstream.port()) + "\n}\n");
   UdpClient client;
   const std::vector<Bytes> queries = {
       MessageBuilder(1, 0x0100).Question("a.edns.test.", 1).Opt(1232, 0).bytes(),
@@ -467,10 +502,12 @@ TEST(NoAllocation, Edns0RewritesAllocateNothing) {
     int right = 0;
     for (int i = 0; i < n; ++i) {
       const Bytes& q = queries[static_cast<std::size_t>(i) % queries.size()];
-      const ssize_t got = client.Exchange(fwd.port(), q.data(), q.size(), answer, sizeof(answer), kAnswerDeadlineMs);
+      const ssize_t got = client.Exchange(fwd.port(), q.data(), q.size(), answer, sizeof(answer),
+                                          kAnswerDeadlineMs);
       // The client's own question; an OPT only when it sent one.
       const bool sent_opt = i % 2 == 0;
-      const std::size_t question = q.size() - wire::header::kSize - (sent_opt ? wire::edns::kOptFixedSize : 0);
+      const std::size_t question =
+          q.size() - wire::header::kSize - (sent_opt ? wire::edns::kOptFixedSize : 0);
       right += got > 12 && std::memcmp(answer + 12, q.data() + 12, question) == 0 &&
                (wire::LoadU16(answer + wire::header::kArCount) == 1) == sent_opt;
     }
@@ -492,12 +529,15 @@ class DnstapCollector {
  public:
   explicit DnstapCollector(const std::string& socket) : socket_(socket) {
     const std::string out = socket + ".fstrm";
-    const char* argv[] = {"fstrm_capture", "-t", "protobuf:dnstap.Dnstap", "-u", socket.c_str(), "-w", out.c_str(),
-                          nullptr};
+    const char* argv[] = {
+        "fstrm_capture", "-t",   "protobuf:dnstap.Dnstap", "-u", socket.c_str(), "-w",
+        out.c_str(),     nullptr};
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 2, log().c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (::posix_spawnp(&pid_, "fstrm_capture", &actions, nullptr, const_cast<char* const*>(argv), environ) != 0) {
+    posix_spawn_file_actions_addopen(&actions, 2, log().c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0600);
+    if (::posix_spawnp(&pid_, "fstrm_capture", &actions, nullptr, const_cast<char* const*>(argv),
+                       environ) != 0) {
       pid_ = -1;
     }
     posix_spawn_file_actions_destroy(&actions);
@@ -540,10 +580,11 @@ TEST(NoAllocation, DnstapTapsEveryMessageAndAllocatesNothing) {
   DnstapCollector collector(socket);
   if (!collector.running()) GTEST_SKIP() << "fstrm_capture (fstrm-bin) is not installed";
   Reflector upstream;
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n dnstap unix://" + socket + " full\n forward . 127.0.0.1:" +
-                std::to_string(upstream.port()) + "\n}\n");
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n dnstap unix://" + socket +
+                " full\n forward . 127.0.0.1:" + std::to_string(upstream.port()) + "\n}\n");
   UdpClient client;
-  const std::vector<Bytes> query = {MessageBuilder(1, 0x0100).Question("tapped.example.", 1).Opt(1232, 0).bytes()};
+  const std::vector<Bytes> query = {
+      MessageBuilder(1, 0x0100).Question("tapped.example.", 1).Opt(1232, 0).bytes()};
   auto exchange = [&](int n) { return AskInTurn(client, fwd.port(), query, n); };
   ASSERT_EQ(exchange(3000), 3000);
   const std::uint64_t before = ProcessAllocationCount();
@@ -559,7 +600,8 @@ TEST(NoAllocation, DnstapTapsEveryMessageAndAllocatesNothing) {
   // depends on how the threads are scheduled (this test may run beside others), so only
   // the sum is exact; that most arrive is bench/harness's to show, not a test's.
   const std::string metrics = fwd.daemon().Metrics();
-  const std::string series = "ringdns_dnstap_collector_dropped_total{collector=\"unix://" + socket + "\"} ";
+  const std::string series =
+      "ringdns_dnstap_collector_dropped_total{collector=\"unix://" + socket + "\"} ";
   const std::size_t at = metrics.find(series);
   ASSERT_NE(at, std::string::npos) << metrics;
   const long collector_dropped = std::stol(metrics.substr(at + series.size()));
@@ -570,12 +612,14 @@ TEST(NoAllocation, DnstapTapsEveryMessageAndAllocatesNothing) {
 
 TEST(NoAllocation, CoalescedMissesAndRefreshesAllocateNothing) {
   Reflector upstream;
-  // TTL 1 answers (MINTTL 1) live a second; prefetch refreshes after two hits in the last 90 % of the life.
-  // The cache holds all 100 names, so each is hit again on the next round of them; with
+  // TTL 1 answers (MINTTL 1) live a second; prefetch refreshes after two hits in the last 90 % of
+  // the life. The cache holds all 100 names, so each is hit again on the next round of them; with
   // fewer than 100 entries, oldest-first eviction takes every name before it comes back
   // and a prefetch would hang on how slowly the bursts of one round run.
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n cache {\n  success 128 3600 1\n  prefetch 2 1m 90%\n"
-                "  serve_stale 1h\n }\n forward . 127.0.0.1:" + std::to_string(upstream.port()) + "\n}\n");
+  Forwarder fwd(
+      ".:{PORT} {\n bind 127.0.0.1\n cache {\n  success 128 3600 1\n  prefetch 2 1m 90%\n"
+      "  serve_stale 1h\n }\n forward . 127.0.0.1:" +
+      std::to_string(upstream.port()) + "\n}\n");
   UdpClient client;
   std::vector<Bytes> queries;
   for (int i = 0; i < 100; ++i) {

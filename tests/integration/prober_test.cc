@@ -2,6 +2,8 @@
 // side, so a dead upstream stretches no other upstream's interval; a probe's answer is
 // taken only when its ID, source and question all match; probe IDs are random; stopping
 // the prober does not wait for probes in flight.
+#include "core/prober.h"
+
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -18,7 +20,6 @@
 
 #include "core/config/loader.h"
 #include "core/health.h"
-#include "core/prober.h"
 #include "core/routes.h"
 #include "testing/alloc_counter.h"
 #include "testing/tcp.h"
@@ -226,8 +227,8 @@ TEST(Prober, ProbingADeadUpstreamForHoursAllocatesNothingAfterTheFirstProbes) {
   // Neither is a thread that allocates as it serves.
   const std::uint16_t closed = FreeUdpPort();
   const int silent = BoundSocket(0);
-  ProberFixture fx(Corefile(Forward(".", {closed, PortOf(silent)},
-                                    "  read_timeout 60ms\n  health_check 50ms\n")));
+  ProberFixture fx(Corefile(
+      Forward(".", {closed, PortOf(silent)}, "  read_timeout 60ms\n  health_check 50ms\n")));
   fx.MarkDown(0);
   fx.MarkDown(1);
   fx.Start();

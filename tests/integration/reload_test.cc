@@ -2,7 +2,6 @@
 // sockets, listeners come and go, caches of unchanged forwards and upstream health
 // survive, a bad configuration changes nothing, and no query is lost across reloads.
 #include <gtest/gtest.h>
-
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -56,12 +55,14 @@ int Ask(std::uint16_t port, const std::string& name, std::uint16_t id = 7) {
 
 std::string Block(const std::string& zone, const std::string& port, const FakeUpstream& up,
                   const std::string& extra = "") {
-  return zone + ":" + port + " {\n bind 127.0.0.1\n" + extra + " forward . " + Upstream(up) + "\n}\n";
+  return zone + ":" + port + " {\n bind 127.0.0.1\n" + extra + " forward . " + Upstream(up) +
+         "\n}\n";
 }
 
 // For TCP clients of a UDP-only fake upstream (prefer_udp).
 std::string TcpBlock(const FakeUpstream& up, const std::string& extra = "") {
-  return ".:{PORT} {\n bind 127.0.0.1\n" + extra + " forward . " + Upstream(up) + " {\n  prefer_udp\n }\n}\n";
+  return ".:{PORT} {\n bind 127.0.0.1\n" + extra + " forward . " + Upstream(up) +
+         " {\n  prefer_udp\n }\n}\n";
 }
 
 TEST(Reload, NewUpstreamsAnswerOnTheSameListenerOverUdpAndTcp) {
@@ -103,10 +104,12 @@ TEST(Reload, AQueryHalfSentBeforeAReloadIsAnsweredAfterIt) {
   ASSERT_TRUE(client.Receive(kNeverAnswered).has_value());
   const Bytes framed = Framed(MessageBuilder(2, 0x0100).Question("second.example.", 1).bytes());
   const std::size_t half = framed.size() / 2;
-  ASSERT_TRUE(client.Write(Bytes(framed.begin(), framed.begin() + static_cast<std::ptrdiff_t>(half))));
+  ASSERT_TRUE(
+      client.Write(Bytes(framed.begin(), framed.begin() + static_cast<std::ptrdiff_t>(half))));
   std::this_thread::sleep_for(50ms);  // read by the old shard
   ASSERT_TRUE(fwd.Reload(TcpBlock(up, " cache 30\n")).ok());
-  ASSERT_TRUE(client.Write(Bytes(framed.begin() + static_cast<std::ptrdiff_t>(half), framed.end())));
+  ASSERT_TRUE(
+      client.Write(Bytes(framed.begin() + static_cast<std::ptrdiff_t>(half), framed.end())));
   const std::optional<Bytes> answer = client.Receive(kNeverAnswered);
   ASSERT_TRUE(answer.has_value());
   EXPECT_EQ(wire::LoadU16(answer->data()), 2);
@@ -135,7 +138,7 @@ TEST(Reload, CacheOfUnchangedForwardsIsKeptAndOfChangedOnesIsNot) {
 
   ASSERT_TRUE(fwd.Reload(zone + Block(".", "{PORT}", new_rest_up, " cache\n")).ok());
   for (std::uint16_t i = 0; i < 16; ++i) {
-    EXPECT_EQ(Ask(fwd.port(), "x.a.test.", i), 1);  // still cached
+    EXPECT_EQ(Ask(fwd.port(), "x.a.test.", i), 1);   // still cached
     EXPECT_EQ(Ask(fwd.port(), "y.example.", i), 3);  // its forward changed: asked anew
   }
   EXPECT_EQ(zone_up.queries(), zone_queries);
@@ -173,7 +176,8 @@ TEST(Reload, BadConfigurationKeepsTheRunningOne) {
   });
   const std::string warning = fwd.daemon().descriptor_warning();
   ASSERT_FALSE(warning.empty());
-  const absl::Status parse = fwd.Reload(".:{PORT} {\n bind 127.0.0.1\n forwrd . " + Upstream(other) + "\n}\n");
+  const absl::Status parse =
+      fwd.Reload(".:{PORT} {\n bind 127.0.0.1\n forwrd . " + Upstream(other) + "\n}\n");
   ASSERT_FALSE(parse.ok());
   EXPECT_NE(parse.message().find("test/Corefile:3:2:"), std::string::npos) << parse.message();
   // A port another program holds (without SO_REUSEPORT) cannot be bound: the new
@@ -185,8 +189,9 @@ TEST(Reload, BadConfigurationKeepsTheRunningOne) {
   socklen_t len = sizeof(addr);
   ASSERT_EQ(::bind(holder, reinterpret_cast<sockaddr*>(&addr), len), 0);
   ASSERT_EQ(::getsockname(holder, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  const absl::Status bind = fwd.Reload(Block(".", "{PORT}", other) +
-                                       Block("held.test", std::to_string(ntohs(addr.sin_port)), other));
+  const absl::Status bind =
+      fwd.Reload(Block(".", "{PORT}", other) +
+                 Block("held.test", std::to_string(ntohs(addr.sin_port)), other));
   ::close(holder);
   EXPECT_FALSE(bind.ok());
   EXPECT_EQ(fwd.daemon().descriptor_warning(), warning);
@@ -199,9 +204,11 @@ TEST(Reload, UpstreamHealthSurvives) {
   FakeUpstream dead(Behaviour::kDrop);
   FakeUpstream extra(Behaviour::kAnswer, AnswerFrom(2));
   const std::string block = ".:{PORT} {\n bind 127.0.0.1\n forward . " + Upstream(dead) +
-                            " {\n  max_fails 1\n  health_check 1h\n  read_timeout 100ms\n  max_connect_attempts 1\n }\n}\n";
+                            " {\n  max_fails 1\n  health_check 1h\n  read_timeout 100ms\n  "
+                            "max_connect_attempts 1\n }\n}\n";
   Forwarder fwd(block);
-  for (std::uint16_t id = 1; id <= 3 && !fwd.daemon().health().down(0); ++id) Ask(fwd.port(), "www.example.", id);
+  for (std::uint16_t id = 1; id <= 3 && !fwd.daemon().health().down(0); ++id)
+    Ask(fwd.port(), "www.example.", id);
   ASSERT_TRUE(fwd.daemon().health().down(0));
   ASSERT_TRUE(fwd.Reload(block + Block("extra.test", "{PORT}", extra)).ok());
   EXPECT_TRUE(fwd.daemon().health().down(0)) << "a reload forgot that the upstream is down";
@@ -242,7 +249,8 @@ std::chrono::milliseconds Left(std::chrono::steady_clock::time_point deadline) {
 // configuration is reloaded 50 times, 20 ms apart, alternating between two Corefiles.
 // True when every reload was taken.
 template <typename Client>
-bool ReloadFiftyTimesUnderLoad(Forwarder& fwd, const std::string& even, const std::string& odd, Client&& client) {
+bool ReloadFiftyTimesUnderLoad(Forwarder& fwd, const std::string& even, const std::string& odd,
+                               Client&& client) {
   std::atomic<bool> done{false};
   std::vector<std::thread> clients;
   for (int c = 0; c < 4; ++c) clients.emplace_back([&, c] { client(c, done); });
@@ -262,23 +270,25 @@ TEST(Reload, NoQueryIsLostAcrossFiftyReloads) {
   const std::string plain = Block(".", "{PORT}", up);
   Forwarder fwd(plain, 2);
   Tally tally;
-  EXPECT_TRUE(ReloadFiftyTimesUnderLoad(fwd, Block(".", "{PORT}", up, " cache\n"), plain,
-                                        [&](int c, const std::atomic<bool>& done) {
-    UdpClient client;  // one source port each: spread over the shards
-    for (std::uint16_t id = 1; !done.load(); ++id) {
-      const auto asked = std::chrono::steady_clock::now();
-      client.SendTo(fwd.port(), MessageBuilder(id, 0x0100).Question("n" + std::to_string(c) + ".example.", 1).bytes());
-      // Skip stray late answers to earlier IDs (there should be none).
-      std::optional<Bytes> answer;
-      do answer = client.Receive(Left(asked + kNeverAnswered));
-      while (answer && answer->size() >= 2 && wire::LoadU16(answer->data()) != id);
-      if (answer) {
-        tally.Answered(asked);
-      } else {
-        tally.lost.fetch_add(1);
-      }
-    }
-  }));
+  EXPECT_TRUE(ReloadFiftyTimesUnderLoad(
+      fwd, Block(".", "{PORT}", up, " cache\n"), plain, [&](int c, const std::atomic<bool>& done) {
+        UdpClient client;  // one source port each: spread over the shards
+        for (std::uint16_t id = 1; !done.load(); ++id) {
+          const auto asked = std::chrono::steady_clock::now();
+          client.SendTo(fwd.port(), MessageBuilder(id, 0x0100)
+                                        .Question("n" + std::to_string(c) + ".example.", 1)
+                                        .bytes());
+          // Skip stray late answers to earlier IDs (there should be none).
+          std::optional<Bytes> answer;
+          do answer = client.Receive(Left(asked + kNeverAnswered));
+          while (answer && answer->size() >= 2 && wire::LoadU16(answer->data()) != id);
+          if (answer) {
+            tally.Answered(asked);
+          } else {
+            tally.lost.fetch_add(1);
+          }
+        }
+      }));
   EXPECT_EQ(tally.lost.load(), 0);
   EXPECT_GT(tally.answered.load(), 100);
   EXPECT_EQ(fwd.daemon().reloads(), 50u);
@@ -292,32 +302,32 @@ TEST(Reload, TcpConnectionsLoseNoQueryAcrossFiftyReloads) {
   Forwarder fwd(TcpBlock(up), 2);
   Tally tally;
   std::atomic<int> wrong_id{0};
-  EXPECT_TRUE(ReloadFiftyTimesUnderLoad(fwd, TcpBlock(up, " cache\n"), TcpBlock(up),
-                                        [&](int c, const std::atomic<bool>& done) {
-    TcpClient client(fwd.port());
-    const std::string name = "t" + std::to_string(c) + ".example.";
-    for (std::uint16_t id = 1; !done.load(); id = static_cast<std::uint16_t>(id + 2)) {
-      const auto asked = std::chrono::steady_clock::now();
-      const auto second = static_cast<std::uint16_t>(id + 1);
-      if (!client.Send(MessageBuilder(id, 0x0100).Question(name, 1).bytes()) ||
-          !client.Send(MessageBuilder(second, 0x0100).Question(name, 1).bytes())) {
-        tally.lost.fetch_add(2);
-        return;
-      }
-      for (int k = 0; k < 2; ++k) {
-        // Nothing before the deadline: the connection closed (at once), or the answer
-        // never came. Either way the connection is done with.
-        const std::optional<Bytes> answer = client.Receive(Left(asked + kNeverAnswered));
-        if (!answer) {
-          tally.lost.fetch_add(2 - k);
-          return;
+  EXPECT_TRUE(ReloadFiftyTimesUnderLoad(
+      fwd, TcpBlock(up, " cache\n"), TcpBlock(up), [&](int c, const std::atomic<bool>& done) {
+        TcpClient client(fwd.port());
+        const std::string name = "t" + std::to_string(c) + ".example.";
+        for (std::uint16_t id = 1; !done.load(); id = static_cast<std::uint16_t>(id + 2)) {
+          const auto asked = std::chrono::steady_clock::now();
+          const auto second = static_cast<std::uint16_t>(id + 1);
+          if (!client.Send(MessageBuilder(id, 0x0100).Question(name, 1).bytes()) ||
+              !client.Send(MessageBuilder(second, 0x0100).Question(name, 1).bytes())) {
+            tally.lost.fetch_add(2);
+            return;
+          }
+          for (int k = 0; k < 2; ++k) {
+            // Nothing before the deadline: the connection closed (at once), or the answer
+            // never came. Either way the connection is done with.
+            const std::optional<Bytes> answer = client.Receive(Left(asked + kNeverAnswered));
+            if (!answer) {
+              tally.lost.fetch_add(2 - k);
+              return;
+            }
+            const std::uint16_t got = answer->size() >= 2 ? wire::LoadU16(answer->data()) : 0;
+            if (got != id && got != second) wrong_id.fetch_add(1);
+            tally.Answered(asked);
+          }
         }
-        const std::uint16_t got = answer->size() >= 2 ? wire::LoadU16(answer->data()) : 0;
-        if (got != id && got != second) wrong_id.fetch_add(1);
-        tally.Answered(asked);
-      }
-    }
-  }));
+      }));
   EXPECT_EQ(tally.lost.load(), 0);
   EXPECT_EQ(wrong_id.load(), 0);
   EXPECT_GT(tally.answered.load(), 100);

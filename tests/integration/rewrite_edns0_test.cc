@@ -43,10 +43,12 @@ FakeUpstream::AnswerFn Recording(Seen& seen) {
     const wire::Result<wire::QueryView> q = wire::ParseQuery(query);
     std::vector<std::pair<std::uint16_t, Bytes>> options;
     if (q && q->opt.present()) {
-      wire::ForEachOption(query, q->opt, [&](std::uint16_t code, std::span<const std::uint8_t> data) {
-        options.emplace_back(code, Bytes(data.begin(), data.end()));
-      });
-      out.insert(out.end(), query.begin() + q->opt.offset, query.begin() + static_cast<long>(q->opt.end()));
+      wire::ForEachOption(query, q->opt,
+                          [&](std::uint16_t code, std::span<const std::uint8_t> data) {
+                            options.emplace_back(code, Bytes(data.begin(), data.end()));
+                          });
+      out.insert(out.end(), query.begin() + q->opt.offset,
+                 query.begin() + static_cast<long>(q->opt.end()));
       wire::StoreU16(out.data() + wire::header::kArCount, 1);
     }
     std::lock_guard lock(seen.mu);
@@ -56,7 +58,8 @@ FakeUpstream::AnswerFn Recording(Seen& seen) {
 }
 
 // The data of the option `code` among `options` (ringdns adds its own COOKIE beside it).
-std::optional<Bytes> Find(const std::vector<std::pair<std::uint16_t, Bytes>>& options, std::uint16_t code) {
+std::optional<Bytes> Find(const std::vector<std::pair<std::uint16_t, Bytes>>& options,
+                          std::uint16_t code) {
   for (const auto& [c, data] : options) {
     if (c == code) return data;
   }
@@ -64,13 +67,15 @@ std::optional<Bytes> Find(const std::vector<std::pair<std::uint16_t, Bytes>>& op
 }
 
 std::uint16_t RcodeOf(const Bytes& msg) { return wire::LoadU16(msg.data() + 2) & 0xf; }
-std::uint16_t ArCount(const Bytes& msg) { return wire::LoadU16(msg.data() + wire::header::kArCount); }
+std::uint16_t ArCount(const Bytes& msg) {
+  return wire::LoadU16(msg.data() + wire::header::kArCount);
+}
 
 TEST(RewriteEdns0, TheUpstreamSeesTheOptionAndAClientWithoutEdnsGetsNoOpt) {
   Seen seen;
   FakeUpstream up(Behaviour::kAnswer, Recording(seen));
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n rewrite edns0 local set 0xffee 0x6869\n forward . " + Upstream(up) +
-                "\n}\n");
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n rewrite edns0 local set 0xffee 0x6869\n forward . " +
+                Upstream(up) + "\n}\n");
   UdpClient client;
   client.SendTo(fwd.port(), MessageBuilder(1, 0x0100).Question("www.example.", 1).bytes());
   const std::optional<Bytes> answer = client.Receive(5s);
@@ -81,7 +86,8 @@ TEST(RewriteEdns0, TheUpstreamSeesTheOptionAndAClientWithoutEdnsGetsNoOpt) {
   EXPECT_EQ(Find(seen.last(), 0xffee), (Bytes{'h', 'i'}));
 
   // A client with EDNS keeps its OPT, and the upstream sees the option beside its own.
-  client.SendTo(fwd.port(), MessageBuilder(2, 0x0100).Question("www.example.", 28).Opt(1232, 0).bytes());
+  client.SendTo(fwd.port(),
+                MessageBuilder(2, 0x0100).Question("www.example.", 28).Opt(1232, 0).bytes());
   const std::optional<Bytes> with = client.Receive(5s);
   ASSERT_TRUE(with.has_value());
   EXPECT_EQ(ArCount(*with), 1);
@@ -106,8 +112,9 @@ TEST(RewriteEdns0, AnErrorToAClientWithoutEdnsHasNoOptEither) {
 TEST(RewriteEdns0, AnAnswerMadeForTheClientsSubnetIsNeitherCachedNorShared) {
   Seen seen;
   FakeUpstream up(Behaviour::kAnswer, Recording(seen), 200ms);
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n cache 30\n rewrite edns0 subnet set 24 56\n forward . " +
-                Upstream(up) + "\n}\n");
+  Forwarder fwd(
+      ".:{PORT} {\n bind 127.0.0.1\n cache 30\n rewrite edns0 subnet set 24 56\n forward . " +
+      Upstream(up) + "\n}\n");
   // Two at once (no coalescing), then a third after them (no cache hit).
   UdpClient a, b;
   a.SendTo(fwd.port(), MessageBuilder(4, 0x0100).Question("www.example.", 1).bytes());
@@ -128,8 +135,10 @@ TEST(RewriteEdns0, AnAnswerMadeForTheClientsSubnetIsNeitherCachedNorShared) {
 TEST(RewriteEdns0, AnAnswerMadeWithConstantDataIsCached) {
   Seen seen;
   FakeUpstream up(Behaviour::kAnswer, Recording(seen));
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n cache 30\n rewrite edns0 local set 0xffee {qname}\n forward . " +
-                Upstream(up) + "\n}\n");
+  Forwarder fwd(
+      ".:{PORT} {\n bind 127.0.0.1\n cache 30\n rewrite edns0 local set 0xffee {qname}\n forward "
+      ". " +
+      Upstream(up) + "\n}\n");
   UdpClient client;
   for (std::uint16_t id = 7; id < 10; ++id) {
     client.SendTo(fwd.port(), MessageBuilder(id, 0x0100).Question("www.example.", 1).bytes());
@@ -145,9 +154,11 @@ TEST(RewriteEdns0, AnAnswerMadeWithConstantDataIsCached) {
 
 TEST(RewriteEdns0, AStageAnswerToAClientWithoutEdnsHasNoOpt) {
   FakeUpstream up(Behaviour::kAnswer);
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n rewrite edns0 local set 0xffee 0xab\n"
-                " template IN A tpl.example {\n  answer \"{{ .Name }} 60 IN A 192.0.2.9\"\n }\n"
-                " forward . " + Upstream(up) + "\n}\n");
+  Forwarder fwd(
+      ".:{PORT} {\n bind 127.0.0.1\n rewrite edns0 local set 0xffee 0xab\n"
+      " template IN A tpl.example {\n  answer \"{{ .Name }} 60 IN A 192.0.2.9\"\n }\n"
+      " forward . " +
+      Upstream(up) + "\n}\n");
   UdpClient client;
   client.SendTo(fwd.port(), MessageBuilder(11, 0x0100).Question("a.tpl.example.", 1).bytes());
   const std::optional<Bytes> answer = client.Receive(5s);
@@ -162,14 +173,16 @@ TEST(RewriteEdns0, AQueryTheSubnetRuleLeavesAloneCannotFillTheCacheForOthers) {
   // cached, that query's answer (made with no subnet) would be served to everyone.
   Seen seen;
   FakeUpstream up(Behaviour::kAnswer, Recording(seen));
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n cache 30\n rewrite edns0 subnet set 24 56\n forward . " +
-                Upstream(up) + "\n}\n");
+  Forwarder fwd(
+      ".:{PORT} {\n bind 127.0.0.1\n cache 30\n rewrite edns0 subnet set 24 56\n forward . " +
+      Upstream(up) + "\n}\n");
   UdpClient client;
   MessageBuilder planted(12, 0x0100);
   planted.Question("www.example.", 1).Opt(1232, 0).Additional("x.", 16, 0, Bytes{1, 'x'});
   client.SendTo(fwd.port(), planted.bytes());
   ASSERT_TRUE(client.Receive(5s).has_value());
-  client.SendTo(fwd.port(), MessageBuilder(13, 0x0100).Question("www.example.", 1).Opt(1232, 0).bytes());
+  client.SendTo(fwd.port(),
+                MessageBuilder(13, 0x0100).Question("www.example.", 1).Opt(1232, 0).bytes());
   ASSERT_TRUE(client.Receive(5s).has_value());
   EXPECT_EQ(up.queries(), 2);
   EXPECT_EQ(Find(seen.last(), 8), (Bytes{0, 1, 24, 0, 127, 0, 0}));

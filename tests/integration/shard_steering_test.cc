@@ -28,7 +28,8 @@ namespace {
 using namespace std::chrono_literals;
 
 std::string Corefile(const FakeUpstream& up) {
-  return ".:{PORT} {\n bind 127.0.0.1\n cache 300\n forward . 127.0.0.1:" + std::to_string(up.port()) + "\n}\n";
+  return ".:{PORT} {\n bind 127.0.0.1\n cache 300\n forward . 127.0.0.1:" +
+         std::to_string(up.port()) + "\n}\n";
 }
 
 // The query echoed with QR and one A record with TTL 300.
@@ -42,7 +43,8 @@ Bytes AnswerTtl300(const Bytes& query) {
 Bytes NxDomain(const Bytes& query) {
   // The header and question only: the query's OPT (ringdns's COOKIE) stays behind.
   const wire::Result<wire::QueryView> q = wire::ParseQuery(query);
-  Bytes out(query.begin(), query.begin() + static_cast<std::ptrdiff_t>(q ? q->question_end : query.size()));
+  Bytes out(query.begin(),
+            query.begin() + static_cast<std::ptrdiff_t>(q ? q->question_end : query.size()));
   out[2] = 0x81;
   out[3] = 0x83;
   wire::StoreU16(out.data() + 8, 1);   // NSCOUNT
@@ -50,7 +52,15 @@ Bytes NxDomain(const Bytes& query) {
   const Bytes owner = WireName("example.");
   out.insert(out.end(), owner.begin(), owner.end());
   const Bytes soa = SoaRdata("ns.example.", "admin.example.", 1, 3600, 600, 86400, 60);
-  const std::uint8_t fixed[10] = {0, 6, 0, 1, 0, 0, 0, 60, static_cast<std::uint8_t>(soa.size() >> 8),
+  const std::uint8_t fixed[10] = {0,
+                                  6,
+                                  0,
+                                  1,
+                                  0,
+                                  0,
+                                  0,
+                                  60,
+                                  static_cast<std::uint8_t>(soa.size() >> 8),
                                   static_cast<std::uint8_t>(soa.size())};
   out.insert(out.end(), fixed, fixed + 10);
   out.insert(out.end(), soa.begin(), soa.end());
@@ -65,7 +75,8 @@ std::optional<Bytes> AskFromNewPort(std::uint16_t port, const std::string& name,
 }
 
 // The same from a new socket to `address`:port (another loopback address).
-std::optional<Bytes> AskAt(const char* address, std::uint16_t port, const std::string& name, std::uint16_t id) {
+std::optional<Bytes> AskAt(const char* address, std::uint16_t port, const std::string& name,
+                           std::uint16_t id) {
   const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   const timeval wait{5, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait));
@@ -101,7 +112,8 @@ TEST_P(ShardSteering, ANameAskedFromManyPortsReachesTheUpstreamOnce) {
   FakeUpstream up(Behaviour::kAnswer, AnswerTtl300);
   Forwarder fwd(Corefile(up), GetParam());
   EXPECT_TRUE(fwd.daemon().udp_steered());
-  for (std::uint16_t id = 1; id <= 24; ++id) ASSERT_TRUE(AskFromNewPort(fwd.port(), "www.example.", id).has_value());
+  for (std::uint16_t id = 1; id <= 24; ++id)
+    ASSERT_TRUE(AskFromNewPort(fwd.port(), "www.example.", id).has_value());
   EXPECT_EQ(up.queries(), 1);
   const core::ShardCounters totals = fwd.Stop();
   EXPECT_EQ(totals.cache_hits, 23u);
@@ -112,7 +124,8 @@ TEST_P(ShardSteering, EverySpellingSharesOneEntry) {
   Forwarder fwd(Corefile(up), GetParam());
   std::uint16_t id = 1;
   for (const char* name : {"www.example.", "WWW.EXAMPLE.", "wWw.ExAmPlE.", "Www.Example."}) {
-    for (int round = 0; round < 4; ++round) ASSERT_TRUE(AskFromNewPort(fwd.port(), name, id++).has_value());
+    for (int round = 0; round < 4; ++round)
+      ASSERT_TRUE(AskFromNewPort(fwd.port(), name, id++).has_value());
   }
   EXPECT_EQ(up.queries(), 1);
 }
@@ -127,7 +140,8 @@ TEST_P(ShardSteering, TtlsCountDownAcrossClients) {
     ASSERT_TRUE(hit.has_value());
     const wire::Result<wire::ResponseInfo> info = wire::WalkResponse(*hit);
     ASSERT_TRUE(info);
-    EXPECT_LE(info->min_ttl, 298u) << "a client was answered from a cache that had not counted down";
+    EXPECT_LE(info->min_ttl, 298u)
+        << "a client was answered from a cache that had not counted down";
   }
   EXPECT_EQ(up.queries(), 1);
 }
@@ -162,7 +176,8 @@ TEST_P(ShardSteering, DistinctNamesSpreadOverTheShards) {
   FakeUpstream up(Behaviour::kAnswer, AnswerTtl300);
   Forwarder fwd(Corefile(up), GetParam());
   for (int n = 0; n < 64; ++n) {
-    ASSERT_TRUE(AskFromNewPort(fwd.port(), "name-" + std::to_string(n) + ".example.", 1).has_value());
+    ASSERT_TRUE(
+        AskFromNewPort(fwd.port(), "name-" + std::to_string(n) + ".example.", 1).has_value());
   }
   // Every shard served some (an empty one among 4: probability 4 x (3/4)^64): the names,
   // not one socket, decide.
@@ -180,7 +195,8 @@ TEST_P(ShardSteering, DistinctNamesSpreadOverTheShards) {
 // listener a reload adds.
 TEST_P(ShardSteering, ANameBelongsToOneShardOnEveryListener) {
   FakeUpstream up(Behaviour::kAnswer, AnswerTtl300);
-  const std::string forward = " cache 300\n forward . 127.0.0.1:" + std::to_string(up.port()) + "\n}\n";
+  const std::string forward =
+      " cache 300\n forward . 127.0.0.1:" + std::to_string(up.port()) + "\n}\n";
   Forwarder fwd(".:{PORT} {\n bind 127.0.0.1 127.0.0.2\n" + forward, GetParam());
   std::uint16_t id = 1;
   for (int n = 0; n < 16; ++n) {
@@ -218,12 +234,15 @@ TEST_P(ShardSteering, APopularNameIsSpreadOverEveryShard) {
       clients.back()->SendTo(fwd.port(), popular);
     }
     for (auto& client : clients) ASSERT_TRUE(client->Receive(5s).has_value());
-    ASSERT_TRUE(AskFromNewPort(fwd.port(), "cold-" + std::to_string(cold++) + ".example.", 2).has_value());
+    ASSERT_TRUE(
+        AskFromNewPort(fwd.port(), "cold-" + std::to_string(cold++) + ".example.", 2).has_value());
     std::this_thread::sleep_for(20ms);
   }
   EXPECT_EQ(up.queries(), cold + shards) << "the popular name was not asked once per shard";
   // Every shard answers it now, and cold names are still asked once.
-  for (int i = 0; i < 8; ++i) ASSERT_TRUE(AskFromNewPort(fwd.port(), "cold-" + std::to_string(cold) + ".example.", 3).has_value());
+  for (int i = 0; i < 8; ++i)
+    ASSERT_TRUE(
+        AskFromNewPort(fwd.port(), "cold-" + std::to_string(cold) + ".example.", 3).has_value());
   ++cold;
   EXPECT_EQ(up.queries(), cold + shards);
 }
@@ -243,7 +262,8 @@ void ReapAll(Forwarder& fwd) {
 // nobody reads; closing old ones would reorder the group.)
 TEST_P(ShardSteering, AListenerRemovedAndRestoredKeepsItsShards) {
   FakeUpstream up(Behaviour::kAnswer, AnswerTtl300);
-  const std::string forward = " cache 300\n forward . 127.0.0.1:" + std::to_string(up.port()) + "\n}\n";
+  const std::string forward =
+      " cache 300\n forward . 127.0.0.1:" + std::to_string(up.port()) + "\n}\n";
   const std::string both = ".:{PORT} {\n bind 127.0.0.1 127.0.0.2\n" + forward;
   const std::string one = ".:{PORT} {\n bind 127.0.0.1\n" + forward;
   Forwarder fwd(both, GetParam());
@@ -256,7 +276,8 @@ TEST_P(ShardSteering, AListenerRemovedAndRestoredKeepsItsShards) {
     std::uint16_t id = 1;
     for (int n = 0; n < 16; ++n) {
       const std::string name = "name-" + std::to_string(n) + (reap ? ".reaped." : ".draining.");
-      ASSERT_TRUE(AskAt("127.0.0.2", fwd.port(), name, id++).has_value()) << "the restored listener was not served";
+      ASSERT_TRUE(AskAt("127.0.0.2", fwd.port(), name, id++).has_value())
+          << "the restored listener was not served";
       ASSERT_TRUE(AskAt("127.0.0.1", fwd.port(), name, id++).has_value());
     }
     EXPECT_EQ(up.queries() - before, 16) << "a name was asked again: its cache is on another shard";
@@ -271,10 +292,12 @@ TEST_P(ShardSteering, AListenerRemovedAndRestoredKeepsItsShards) {
 // and leaves the groups as they were.
 TEST_P(ShardSteering, AFailedReloadLeavesTheGroupsAsTheyWere) {
   FakeUpstream up(Behaviour::kAnswer, AnswerTtl300);
-  const std::string forward = " cache 300\n forward . 127.0.0.1:" + std::to_string(up.port()) + "\n}\n";
+  const std::string forward =
+      " cache 300\n forward . 127.0.0.1:" + std::to_string(up.port()) + "\n}\n";
   Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n" + forward, GetParam());
   // 192.0.2.1 is no address of this host: the new shards cannot bind it.
-  if (!UdpPortHeld("192.0.2.1", fwd.port())) GTEST_SKIP() << "this host binds addresses it does not have";
+  if (!UdpPortHeld("192.0.2.1", fwd.port()))
+    GTEST_SKIP() << "this host binds addresses it does not have";
   EXPECT_FALSE(fwd.Reload(".:{PORT} {\n bind 127.0.0.1 127.0.0.3 192.0.2.1\n" + forward).ok());
   EXPECT_FALSE(UdpPortHeld("127.0.0.3", fwd.port())) << "the failed reload left its sockets bound";
   ASSERT_TRUE(fwd.Reload(".:{PORT} {\n bind 127.0.0.1 127.0.0.3\n" + forward).ok());
@@ -288,7 +311,9 @@ TEST_P(ShardSteering, AFailedReloadLeavesTheGroupsAsTheyWere) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Shards, ShardSteering, ::testing::Values(2, 4),
-                         [](const ::testing::TestParamInfo<int>& shards) { return std::to_string(shards.param) + "Shards"; });
+                         [](const ::testing::TestParamInfo<int>& shards) {
+                           return std::to_string(shards.param) + "Shards";
+                         });
 
 // Steering is all or nothing: a group that refuses the program (here a reload adds a
 // listener while net.core.optmem_max is too small for it) leaves every group to the
@@ -299,17 +324,20 @@ TEST(ShardSteeringFallback, AGroupThatRefusesTheProgramTakesEveryGroupBackToTheK
     GTEST_SKIP() << "no network namespace with its own optmem_max here (Linux < 6.9)";
   }
   FakeUpstream up(Behaviour::kAnswer, AnswerTtl300);
-  const std::string forward = " cache 300\n forward . 127.0.0.1:" + std::to_string(up.port()) + "\n}\n";
+  const std::string forward =
+      " cache 300\n forward . 127.0.0.1:" + std::to_string(up.port()) + "\n}\n";
   Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n" + forward, 2);
   ASSERT_TRUE(fwd.daemon().udp_steered());
   ASSERT_TRUE(SetOptmemMax("4096"));
   ASSERT_TRUE(fwd.Reload(".:{PORT} {\n bind 127.0.0.1 127.0.0.2\n" + forward).ok());
   ASSERT_TRUE(SetOptmemMax("131072"));
   EXPECT_FALSE(fwd.daemon().udp_steered());
-  EXPECT_NE(fwd.daemon().udp_steering().find("optmem_max"), std::string::npos) << fwd.daemon().udp_steering();
+  EXPECT_NE(fwd.daemon().udp_steering().find("optmem_max"), std::string::npos)
+      << fwd.daemon().udp_steering();
   // 127.0.0.1's group went back to the kernel too: from 24 ports a name reaches both
   // shards (all on one: probability 2 x 2^-24).
-  for (std::uint16_t id = 1; id <= 24; ++id) ASSERT_TRUE(AskAt("127.0.0.1", fwd.port(), "www.example.", id));
+  for (std::uint16_t id = 1; id <= 24; ++id)
+    ASSERT_TRUE(AskAt("127.0.0.1", fwd.port(), "www.example.", id));
   EXPECT_EQ(up.queries(), 2);
   fwd.Stop();
 }

@@ -50,7 +50,8 @@ class SilentUpstream {
   // The next query over TCP (one connection, one frame); empty when none comes in 3 s.
   Bytes ReceiveTcp() {
     pollfd p{tcp_listener_, POLLIN, 0};
-    if (tcp_conn_ < 0 && (::poll(&p, 1, 3000) <= 0 || (tcp_conn_ = ::accept(tcp_listener_, nullptr, nullptr)) < 0)) {
+    if (tcp_conn_ < 0 &&
+        (::poll(&p, 1, 3000) <= 0 || (tcp_conn_ = ::accept(tcp_listener_, nullptr, nullptr)) < 0)) {
       return Bytes();
     }
     timeval tv{3, 0};
@@ -58,7 +59,9 @@ class SilentUpstream {
     std::uint8_t len[2];
     if (::recv(tcp_conn_, len, 2, MSG_WAITALL) != 2) return Bytes();
     Bytes query(wire::LoadU16(len));
-    if (::recv(tcp_conn_, query.data(), query.size(), MSG_WAITALL) != static_cast<ssize_t>(query.size())) return Bytes();
+    if (::recv(tcp_conn_, query.data(), query.size(), MSG_WAITALL) !=
+        static_cast<ssize_t>(query.size()))
+      return Bytes();
     return query;
   }
   void SendTcp(const Bytes& msg) const {
@@ -74,7 +77,8 @@ class SilentUpstream {
     while (true) {
       std::uint8_t buf[512];
       socklen_t from_len = sizeof(from);
-      const ssize_t n = ::recvfrom(fd_, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&from), &from_len);
+      const ssize_t n =
+          ::recvfrom(fd_, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&from), &from_len);
       if (n < 0) return Bytes();
       if (static_cast<std::size_t>(n) < wire::header::kSize + victim.size()) continue;
       const std::span<const std::uint8_t> name(buf + wire::header::kSize, victim.size());
@@ -94,14 +98,19 @@ class SilentUpstream {
 
 // The forged answer: the victim's question, one A record the attacker chose.
 inline Bytes Forged(std::uint16_t id) {
-  return MessageBuilder(id, 0x8180).Question(kVictim, 1).Answer(kVictim, 1, 86400, kForgedAddress).bytes();
+  return MessageBuilder(id, 0x8180)
+      .Question(kVictim, 1)
+      .Answer(kVictim, 1, 86400, kForgedAddress)
+      .bytes();
 }
 
 // The genuine answer to `query`, its spelling echoed.
 inline const Bytes kGenuineAddress = {192, 0, 2, 1};
 inline Bytes Genuine(const Bytes& query) {
   Bytes genuine = MessageBuilder(wire::LoadU16(query.data()), 0x8180)
-                      .Question(kVictim, 1).Answer(kVictim, 1, 300, kGenuineAddress).bytes();
+                      .Question(kVictim, 1)
+                      .Answer(kVictim, 1, 300, kGenuineAddress)
+                      .bytes();
   EchoQuestionSpelling(query, genuine);
   return genuine;
 }
@@ -118,7 +127,8 @@ inline Bytes ForgedFolded(const Bytes& query) {
 }
 
 inline bool IsGenuine(const std::optional<Bytes>& answer) {
-  return answer && answer->size() >= 4 && Bytes(answer->end() - 4, answer->end()) == kGenuineAddress;
+  return answer && answer->size() >= 4 &&
+         Bytes(answer->end() - 4, answer->end()) == kGenuineAddress;
 }
 
 inline bool IsSpelled(const Bytes& query) {

@@ -6,9 +6,10 @@
 // random case, DNS 0x20). A control test shows the measurement does see an acceptance
 // when the attacker knows port, ID and spelling; another, that the right port and ID
 // with the wrong spelling are rejected.
-#include <gtest/gtest.h>
+#include "integration/spoofing.h"
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -23,12 +24,11 @@
 #include <set>
 #include <span>
 #include <string>
-#include <tuple>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "integration/forwarder.h"
-#include "integration/spoofing.h"
 #include "testing/message_builder.h"
 #include "testing/netns.h"
 #include "testing/tcp.h"
@@ -40,7 +40,6 @@ namespace ringdns::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
 
 // Asks five more queries (IDs from `first_id`), answers each genuinely (so none waits
 // behind another for the same question), and counts those that reached the upstream in
@@ -78,13 +77,14 @@ TEST(Spoofing, EveryUpstreamSourcePortRotatesWithoutLosingAQuery) {
   // queries must see every port of the start go out of use and new ports take over
   // (about 8 s; 12 s allowed for a loaded sanitizer run), and every query is answered.
   FakeUpstream up(Behaviour::kAnswer);
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . 127.0.0.1:" + std::to_string(up.port()) + "\n}\n",
-                1, 1024, 1, 500);
+  Forwarder fwd(
+      ".:{PORT} {\n bind 127.0.0.1\n forward . 127.0.0.1:" + std::to_string(up.port()) + "\n}\n", 1,
+      1024, 1, 500);
   UdpClient client;
   using Clock = std::chrono::steady_clock;
   const Clock::time_point start = Clock::now();
   std::map<std::uint16_t, Clock::time_point> last_seen;  // by source port
-  std::set<std::uint16_t> first_ports;                    // seen before the first retirement
+  std::set<std::uint16_t> first_ports;                   // seen before the first retirement
   std::size_t ports_read = 0;
   const auto all_first_ports_retired = [&] {
     const auto quiet_since = Clock::now() - 1s;
@@ -107,8 +107,8 @@ TEST(Spoofing, EveryUpstreamSourcePortRotatesWithoutLosingAQuery) {
   }
   EXPECT_EQ(answered, id);
   EXPECT_GE(first_ports.size(), 2u) << "too few queries before the first rotation";
-  EXPECT_TRUE(all_first_ports_retired()) << first_ports.size() << " ports at the start, "
-                                          << last_seen.size() << " seen in all";
+  EXPECT_TRUE(all_first_ports_retired())
+      << first_ports.size() << " ports at the start, " << last_seen.size() << " seen in all";
   EXPECT_GE(fwd.Stop().upstream_socket_rotations, 2u);
 }
 
@@ -117,10 +117,12 @@ TEST(Spoofing, AnIdleShardKeepsRotatingItsPorts) {
   // ports (closed ones answer ICMP), so ports keep changing while the shard sleeps. Each
   // retired socket is replaced once no query could wait on it (6 s); 30 s at most here.
   FakeUpstream up(Behaviour::kAnswer);
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . 127.0.0.1:" + std::to_string(up.port()) + "\n}\n",
-                1, 1024, 1, 200);
+  Forwarder fwd(
+      ".:{PORT} {\n bind 127.0.0.1\n forward . 127.0.0.1:" + std::to_string(up.port()) + "\n}\n", 1,
+      1024, 1, 200);
   const auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (fwd.daemon().totals().upstream_socket_rotations < 2 && std::chrono::steady_clock::now() < deadline) {
+  while (fwd.daemon().totals().upstream_socket_rotations < 2 &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(100ms);
   }
   EXPECT_GE(fwd.Stop().upstream_socket_rotations, 2u);
@@ -130,12 +132,14 @@ TEST(Spoofing, AnIdleShardKeepsRotatingItsPorts) {
 TEST(Spoofing, AMillionBlindForgedAnswersAreAllRejected) {
   // The flood sprays every ephemeral port on loopback: in the machine's own network it
   // would land on other tests' and programs' sockets.
-  if (!EnterPrivateNetwork()) GTEST_SKIP() << "needs CAP_SYS_ADMIN for a network namespace of its own";
+  if (!EnterPrivateNetwork())
+    GTEST_SKIP() << "needs CAP_SYS_ADMIN for a network namespace of its own";
   SilentUpstream upstream;
   // One attempt per query, a long read timeout: each query stays open to the flood.
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . 127.0.0.1:" + std::to_string(upstream.port()) +
-                    " {\n  read_timeout 2s\n  max_connect_attempts 1\n  max_fails 0\n }\n}\n",
-                2);
+  Forwarder fwd(
+      ".:{PORT} {\n bind 127.0.0.1\n forward . 127.0.0.1:" + std::to_string(upstream.port()) +
+          " {\n  read_timeout 2s\n  max_connect_attempts 1\n  max_fails 0\n }\n}\n",
+      2);
   constexpr int kAttempts = 1'000'000;
   constexpr std::size_t kBatch = 512;
   const auto [low, high] = EphemeralPorts();
@@ -180,14 +184,15 @@ TEST(Spoofing, AMillionBlindForgedAnswersAreAllRejected) {
     ++query_id;
   }
   const core::ShardCounters totals = fwd.Stop();
-  std::printf("forged answers sent: %d over %d queries; reached ringdns's sockets: %llu; accepted: %d\n", sent,
-              query_id - 1, static_cast<unsigned long long>(totals.dropped_unsolicited.get()), forged_accepted);
+  std::printf(
+      "forged answers sent: %d over %d queries; reached ringdns's sockets: %llu; accepted: %d\n",
+      sent, query_id - 1, static_cast<unsigned long long>(totals.dropped_unsolicited.get()),
+      forged_accepted);
   EXPECT_EQ(forged_accepted, 0);
   // The flood did reach ringdns (its 2 x 4 upstream sockets among the ephemeral
   // ports), and was turned away as unsolicited.
   EXPECT_GT(totals.dropped_unsolicited.get(), 0u);
 }
-
 
 TEST(Spoofing, TheMeasurementSeesAnAcceptedForgeryWhenPortAndIdAreKnown) {
   SilentUpstream upstream;
@@ -242,7 +247,8 @@ TEST(Spoofing, TwoLuckyForgeriesOnOneQueryNeitherSwitchCaseOffNorMakeTheQueryFor
   SilentUpstream upstream(/*tcp=*/true);
   // The warm-up teaches the estimator a round trip of microseconds; the attempts must
   // still outlast a slow (sanitized) test's reply, or a retry would take the forgeries.
-  Forwarder fwd(WaitingCorefile(upstream.port()), 1, [](core::ShardOptions& o) { o.min_attempt_timeout_ms = 4000; });
+  Forwarder fwd(WaitingCorefile(upstream.port()), 1,
+                [](core::ShardOptions& o) { o.min_attempt_timeout_ms = 4000; });
   StubClient client(fwd.port());
   for (std::uint16_t id = 1; id <= 3; ++id) {  // all 3 in one case: 2^-36
     client.Ask(id);

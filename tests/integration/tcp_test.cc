@@ -3,13 +3,14 @@
 // clients cut off by the read, write and idle timeouts, many idle connections while UDP
 // keeps being served, TCP to upstreams (pooled and pipelined), and truncated UDP answers
 // fetched again over TCP by ringdns itself.
+#include "testing/tcp.h"
+
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
@@ -23,7 +24,6 @@
 #include "integration/forwarder.h"
 #include "testing/message_builder.h"
 #include "testing/nsd.h"
-#include "testing/tcp.h"
 #include "testing/udp.h"
 #include "wire/bytes.h"
 #include "wire/response.h"
@@ -46,7 +46,8 @@ std::uint16_t RcodeOf(const Bytes& msg) { return wire::LoadU16(msg.data() + 2) &
 class RemoteNsd {
  public:
   explicit RemoteNsd(const std::string& options = "")
-      : nsd_({{"remote.svc.cluster.local.", ZonesDir() + "/remote.svc.cluster.local.zone"}}, options) {}
+      : nsd_({{"remote.svc.cluster.local.", ZonesDir() + "/remote.svc.cluster.local.zone"}},
+             options) {}
   bool available() const { return nsd_.available(); }
   const std::string& error() const { return nsd_.error(); }
   std::uint16_t port() const { return nsd_.port(); }
@@ -65,8 +66,9 @@ TEST(TcpClients, HundredPipelinedQueriesAreAllAnsweredWithTheirIds) {
   ASSERT_TRUE(client.connected());
   Bytes all;
   for (std::uint16_t i = 0; i < 100; ++i) {
-    const std::string name = i % 2 == 0 ? "cb-example-srv.remote.svc.cluster.local."
-                                        : "missing" + std::to_string(i) + ".remote.svc.cluster.local.";
+    const std::string name = i % 2 == 0
+                                 ? "cb-example-srv.remote.svc.cluster.local."
+                                 : "missing" + std::to_string(i) + ".remote.svc.cluster.local.";
     const Bytes framed = Framed(Query(static_cast<std::uint16_t>(1000 + i), name));
     all.insert(all.end(), framed.begin(), framed.end());
   }
@@ -76,7 +78,8 @@ TEST(TcpClients, HundredPipelinedQueriesAreAllAnsweredWithTheirIds) {
     const std::optional<Bytes> answer = client.Receive(3s);
     ASSERT_TRUE(answer.has_value()) << "answer " << i;
     const std::uint16_t id = IdOf(*answer);
-    EXPECT_EQ(RcodeOf(*answer), (id - 1000) % 2 == 0 ? wire::rcode::kNoError : wire::rcode::kNxDomain);
+    EXPECT_EQ(RcodeOf(*answer),
+              (id - 1000) % 2 == 0 ? wire::rcode::kNoError : wire::rcode::kNxDomain);
     ids.insert(id);
   }
   EXPECT_EQ(ids.size(), 100u);
@@ -165,9 +168,11 @@ TEST(TcpClients, BadFramingClosesTheConnectionCleanly) {
     // A well-formed 3 000-octet query (EDNS padding): larger than a query buffer.
     TcpClient padded(fwd.port());
     const Bytes padding(2990, 0);
-    Bytes option = {0, 12, static_cast<std::uint8_t>(padding.size() >> 8), static_cast<std::uint8_t>(padding.size())};
+    Bytes option = {0, 12, static_cast<std::uint8_t>(padding.size() >> 8),
+                    static_cast<std::uint8_t>(padding.size())};
     option.insert(option.end(), padding.begin(), padding.end());
-    ASSERT_TRUE(padded.Send(MessageBuilder(1, 0x0100).Question("www.example.", 1).Opt(1232, 0, option).bytes()));
+    ASSERT_TRUE(padded.Send(
+        MessageBuilder(1, 0x0100).Question("www.example.", 1).Opt(1232, 0, option).bytes()));
     EXPECT_TRUE(padded.WaitClosed(2s));
   }
   // The listener still serves.
@@ -210,8 +215,10 @@ TEST(TcpClients, ReaderThatNeverReadsIsCutOffAndBuffersStayBounded) {
   Bytes burst;
   for (int i = 0; i < 200; ++i) burst.insert(burst.end(), framed.begin(), framed.end());
   std::size_t offset = 0;
-  for (auto until = std::chrono::steady_clock::now() + 3s; std::chrono::steady_clock::now() < until;) {
-    const std::size_t n = reader.WriteSome(Bytes(burst.begin() + static_cast<long>(offset), burst.end()));
+  for (auto until = std::chrono::steady_clock::now() + 3s;
+       std::chrono::steady_clock::now() < until;) {
+    const std::size_t n =
+        reader.WriteSome(Bytes(burst.begin() + static_cast<long>(offset), burst.end()));
     if (n == 0) break;
     offset = (offset + n) % burst.size();
   }
@@ -267,7 +274,8 @@ TEST(TcpUpstreams, TruncatedUdpAnswerIsFetchedOverTcpByRingdns) {
   Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . " + Upstream(nsd.port()) + "\n}\n");
   // A UDP client with room for it gets the whole answer over UDP.
   UdpClient udp;
-  udp.SendTo(fwd.port(), MessageBuilder(1, 0x0100).Question("many.big.example.", 1).Opt(4096, 0).bytes());
+  udp.SendTo(fwd.port(),
+             MessageBuilder(1, 0x0100).Question("many.big.example.", 1).Opt(4096, 0).bytes());
   const std::optional<Bytes> full = udp.Receive(3s);
   ASSERT_TRUE(full.has_value());
   wire::Result<wire::ResponseInfo> info = wire::WalkResponse(*full);
@@ -356,8 +364,8 @@ TEST(TcpUpstreams, ABrokenConnectionFailsItsQueriesOverAtOnce) {
   // The product's attempt-timeout floor, which also paces a redial after a connection
   // that never answered (shard_tcp_upstream.cc).
   Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . " + Upstream(broken.port()) + " " +
-                Upstream(nsd.port()) + " {\n  force_tcp\n  policy sequential\n }\n}\n", 1,
-                AdaptiveAttemptTimeouts);
+                    Upstream(nsd.port()) + " {\n  force_tcp\n  policy sequential\n }\n}\n",
+                1, AdaptiveAttemptTimeouts);
   UdpClient udp;
   const auto start = std::chrono::steady_clock::now();
   udp.SendTo(fwd.port(), Query(1, "cb-example-srv.remote.svc.cluster.local."));
@@ -377,7 +385,8 @@ TEST(TcpUpstreams, AnUpstreamThatHangsUpBeforeAnyAnswerIsRedialledWithBackOff) {
   HangUpUpstream broken;
   // The product's attempt-timeout floor: the redial back-off starts from it.
   Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . " + Upstream(broken.port()) +
-                " {\n  force_tcp\n }\n}\n", 1, AdaptiveAttemptTimeouts);
+                    " {\n  force_tcp\n }\n}\n",
+                1, AdaptiveAttemptTimeouts);
   UdpClient udp;
   udp.SendTo(fwd.port(), Query(1, "cb-example-srv.remote.svc.cluster.local."));
   EXPECT_FALSE(udp.Receive(2s).has_value());  // still trying: the deadline is 5 s

@@ -2,12 +2,11 @@
 // TCP query buffer while a slow upstream answers, freed buffers shared between waiting
 // clients, cache refreshes on a TCP-only or TLS upstream, an upstream connection that
 // goes silent without FIN or RST, and client TLS sessions holding every slot.
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <atomic>
@@ -39,21 +38,23 @@ Bytes Query(std::uint16_t id, const std::string& name) {
 std::uint16_t RcodeOf(const Bytes& msg) { return wire::LoadU16(msg.data() + 2) & 0xf; }
 
 std::string ForceTcpBlock(std::uint16_t upstream, const std::string& extra = "") {
-  return ".:{PORT} {\n bind 127.0.0.1\n" + extra + " forward . 127.0.0.1:" + std::to_string(upstream) +
-         " {\n  force_tcp\n }\n}\n";
+  return ".:{PORT} {\n bind 127.0.0.1\n" + extra +
+         " forward . 127.0.0.1:" + std::to_string(upstream) + " {\n  force_tcp\n }\n}\n";
 }
 
 // ringdns as a DNS-over-TLS server in front of `upstream` (over TCP): the far end of a
 // DoT link.
 std::string TlsServerBlock(const ServerCertificate& cert, std::uint16_t upstream) {
-  return "tls://.:{PORT} {\n bind 127.0.0.1\n tls " + cert.cert + " " + cert.key + "\n forward . 127.0.0.1:" +
-         std::to_string(upstream) + " {\n  force_tcp\n }\n}\n";
+  return "tls://.:{PORT} {\n bind 127.0.0.1\n tls " + cert.cert + " " + cert.key +
+         "\n forward . 127.0.0.1:" + std::to_string(upstream) + " {\n  force_tcp\n }\n}\n";
 }
 
 // A block forwarding to a DoT server at `port`, trusting `cert`.
-std::string DotForwardBlock(const ServerCertificate& cert, std::uint16_t port, const std::string& extra = "") {
-  return ".:{PORT} {\n bind 127.0.0.1\n" + extra + " forward . tls://127.0.0.1:" + std::to_string(port) +
-         " {\n  tls " + cert.cert + "\n  tls_servername dns.test\n }\n}\n";
+std::string DotForwardBlock(const ServerCertificate& cert, std::uint16_t port,
+                            const std::string& extra = "") {
+  return ".:{PORT} {\n bind 127.0.0.1\n" + extra +
+         " forward . tls://127.0.0.1:" + std::to_string(port) + " {\n  tls " + cert.cert +
+         "\n  tls_servername dns.test\n }\n}\n";
 }
 
 // `connections` TCP clients each pipeline `per_connection` queries for distinct names at
@@ -66,8 +67,9 @@ int PipelineFromManyConnections(std::uint16_t port, int connections, int per_con
     clients.push_back(std::make_unique<TcpClient>(port));
     Bytes all;
     for (int q = 0; q < per_connection; ++q) {
-      const Bytes framed = Framed(Query(static_cast<std::uint16_t>(q + 1),
-                                        "q" + std::to_string(c) + "-" + std::to_string(q) + ".example."));
+      const Bytes framed =
+          Framed(Query(static_cast<std::uint16_t>(q + 1),
+                       "q" + std::to_string(c) + "-" + std::to_string(q) + ".example."));
       all.insert(all.end(), framed.begin(), framed.end());
     }
     EXPECT_TRUE(clients.back()->Write(all));
@@ -89,8 +91,8 @@ int PipelineFromManyConnections(std::uint16_t port, int connections, int per_con
     const auto ms = [](std::chrono::steady_clock::duration d) {
       return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
     };
-    std::printf("%zu answers: p50 %lld ms, last %lld ms after the queries were sent\n", latencies.size(),
-                static_cast<long long>(ms(latencies[latencies.size() / 2])),
+    std::printf("%zu answers: p50 %lld ms, last %lld ms after the queries were sent\n",
+                latencies.size(), static_cast<long long>(ms(latencies[latencies.size() / 2])),
                 static_cast<long long>(ms(latencies.back())));
   }
   return noerror;
@@ -113,7 +115,8 @@ TEST(TcpUpstreamFaults, ClientsHoldingEveryTcpBufferStillGetTheirAnswersOverTls)
   if (!cert.ok) GTEST_SKIP() << cert.error;
   TcpUpstream up({.delay = 100ms});
   Forwarder far(TlsServerBlock(cert, up.port()));
-  Forwarder near(DotForwardBlock(cert, far.port()), 1, [](core::ShardOptions& o) { o.tcp_query_buffers = 64; });
+  Forwarder near(DotForwardBlock(cert, far.port()), 1,
+                 [](core::ShardOptions& o) { o.tcp_query_buffers = 64; });
   EXPECT_EQ(PipelineFromManyConnections(near.port(), 16, 16), 16 * 16);
   const core::ShardCounters totals = near.Stop();
   EXPECT_EQ(totals.servfail_timeout, 0u);
@@ -126,11 +129,13 @@ TEST(TcpUpstreamFaults, FreedBuffersGoRoundTheWaitingConnections) {
   // query just after. Freed buffers go round the waiting connections, so the second is
   // answered in the next round, not after all 64 of the first.
   TcpUpstream up({.delay = 100ms});
-  Forwarder fwd(ForceTcpBlock(up.port()), 1, [](core::ShardOptions& o) { o.tcp_query_buffers = 8; });
+  Forwarder fwd(ForceTcpBlock(up.port()), 1,
+                [](core::ShardOptions& o) { o.tcp_query_buffers = 8; });
   TcpClient busy(fwd.port());
   Bytes all;
   for (int q = 0; q < 64; ++q) {
-    const Bytes framed = Framed(Query(static_cast<std::uint16_t>(q + 1), "busy" + std::to_string(q) + ".example."));
+    const Bytes framed =
+        Framed(Query(static_cast<std::uint16_t>(q + 1), "busy" + std::to_string(q) + ".example."));
     all.insert(all.end(), framed.begin(), framed.end());
   }
   ASSERT_TRUE(busy.Write(all));
@@ -156,7 +161,8 @@ TEST(TcpUpstreamFaults, FreedBuffersGoRoundTheWaitingConnections) {
   EXPECT_EQ(RcodeOf(*polite_answer), wire::rcode::kNoError);
   // Its turn came once the queries out before it were answered (and a round more); the
   // rest of the 64 came after it.
-  EXPECT_LT(busy_answers_first, std::min(out_before + 16, 63)) << out_before << " were out before it";
+  EXPECT_LT(busy_answers_first, std::min(out_before + 16, 63))
+      << out_before << " were out before it";
 }
 
 // Asks `name` over UDP, waits for the answer's one-second TTL to run out, and asks
@@ -191,11 +197,13 @@ TEST(TcpUpstreamFaults, CacheRefreshesGoOverTlsToATlsUpstream) {
   Forwarder far(TlsServerBlock(cert, up.port()));
   // Anything sent in clear to the DoT server's port lands here.
   const int clear = BoundSocket(far.port());
-  Forwarder near(DotForwardBlock(cert, far.port(), " cache {\n  success 1000 3600 1\n  serve_stale\n }\n"));
+  Forwarder near(
+      DotForwardBlock(cert, far.port(), " cache {\n  success 1000 3600 1\n  serve_stale\n }\n"));
   AskExpireAndRefresh(near.port(), "refresh.example.", up);
   EXPECT_EQ(up.queries(), 2) << "the stale answer's refresh never went over the TLS link";
   std::uint8_t buf[512];
-  EXPECT_LT(::recv(clear, buf, sizeof(buf), MSG_DONTWAIT), 0) << "a query went in clear text to port 853's peer";
+  EXPECT_LT(::recv(clear, buf, sizeof(buf), MSG_DONTWAIT), 0)
+      << "a query went in clear text to port 853's peer";
   ::close(clear);
 }
 
@@ -230,8 +238,9 @@ TEST(TcpUpstreamFaults, ClientsHoldingEveryTlsSessionDoNotStopTlsForwarding) {
   TcpUpstream up({});
   Forwarder far(TlsServerBlock(cert, up.port()));
   const std::uint16_t tls_port = FreeUdpPort();
-  const std::string listener = "tls://.:" + std::to_string(tls_port) + " {\n bind 127.0.0.1\n tls " + cert.cert +
-                               " " + cert.key + "\n forward . 127.0.0.1:" + std::to_string(up.port()) + "\n}\n";
+  const std::string listener = "tls://.:" + std::to_string(tls_port) +
+                               " {\n bind 127.0.0.1\n tls " + cert.cert + " " + cert.key +
+                               "\n forward . 127.0.0.1:" + std::to_string(up.port()) + "\n}\n";
   Forwarder near(DotForwardBlock(cert, far.port()) + listener, 1,
                  [](core::ShardOptions& o) { o.tls_connections = 2; });
   TcpClient idle1(tls_port);
@@ -269,9 +278,11 @@ TEST(TcpUpstreamFaults, AnUpstreamThatResetsConnectionsWithQueriesWaitingIsMarke
       ::close(conn);
     }
   });
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . 127.0.0.1:" + std::to_string(port) +
-                " {\n  force_tcp\n  max_fails 1\n  failfast_all_unhealthy_upstreams\n  health_check 10s\n }\n}\n",
-                1, AdaptiveAttemptTimeouts);  // the retry after the reset, paced by the product's floor
+  Forwarder fwd(
+      ".:{PORT} {\n bind 127.0.0.1\n forward . 127.0.0.1:" + std::to_string(port) +
+          " {\n  force_tcp\n  max_fails 1\n  failfast_all_unhealthy_upstreams\n  health_check "
+          "10s\n }\n}\n",
+      1, AdaptiveAttemptTimeouts);  // the retry after the reset, paced by the product's floor
   UdpClient client;
   client.SendTo(fwd.port(), MessageBuilder(1, 0x0100).Question("www.example.", 1).bytes());
   const std::optional<Bytes> answer = client.Receive(std::chrono::seconds(8));

@@ -14,10 +14,10 @@
 #include <cctype>
 #include <chrono>
 #include <cstring>
-#include <thread>
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "testing/message_builder.h"
@@ -90,7 +90,8 @@ TEST(UdpSteering, EachQuestionLandsOnTheSocketItsNameHashesTo) {
   SteeredGroup group;
   std::array<int, kSockets> per_socket{};
   for (int n = 0; n < 200; ++n) {
-    const Bytes query = Query("host-" + std::to_string(n) + ".default.svc.cluster.local.", static_cast<std::uint16_t>(n));
+    const Bytes query = Query("host-" + std::to_string(n) + ".default.svc.cluster.local.",
+                              static_cast<std::uint16_t>(n));
     const std::uint32_t expected = core::QuestionSteeringIndex(query, kSockets, kKey);
     ASSERT_LT(expected, kSockets);
     const std::optional<std::uint32_t> got = group.Deliver(query);
@@ -119,7 +120,8 @@ TEST(UdpSteering, EverySpellingOfANameLandsOnOneSocket) {
   }
   EXPECT_EQ(sockets.size(), 1u);
   // A/AAAA/SRV of one name go together too: only the name is hashed.
-  const std::optional<std::uint32_t> srv = group.Deliver(MessageBuilder(9, 0x0100).Question(spellings[0], 33).bytes());
+  const std::optional<std::uint32_t> srv =
+      group.Deliver(MessageBuilder(9, 0x0100).Question(spellings[0], 33).bytes());
   ASSERT_TRUE(srv.has_value());
   EXPECT_EQ(*srv, *sockets.begin());
 }
@@ -127,10 +129,19 @@ TEST(UdpSteering, EverySpellingOfANameLandsOnOneSocket) {
 TEST(UdpSteering, WhatTheProgramCannotReadIsSpreadByTheKernel) {
   SteeredGroup group;
   const std::vector<Bytes> unreadable = {
-      Bytes{0x12, 0x34, 0x01},                                          // shorter than a header
-      Bytes(12, 0),                                                     // a header, no question
-      [] { Bytes b(12, 0); b.push_back(5); b.push_back('a'); return b; }(),  // a name without its end
-      [] { Bytes b(12, 0); b.insert(b.end(), 40, 'a'); return b; }(),    // 40 octets, no end
+      Bytes{0x12, 0x34, 0x01},  // shorter than a header
+      Bytes(12, 0),             // a header, no question
+      [] {
+        Bytes b(12, 0);
+        b.push_back(5);
+        b.push_back('a');
+        return b;
+      }(),  // a name without its end
+      [] {
+        Bytes b(12, 0);
+        b.insert(b.end(), 40, 'a');
+        return b;
+      }(),  // 40 octets, no end
   };
   for (const Bytes& datagram : unreadable) {
     ASSERT_EQ(core::QuestionSteeringIndex(datagram, kSockets, kKey), core::kSteerByKernel);
@@ -151,7 +162,8 @@ TEST(UdpSteering, ANameEndingAtTheDatagramsEndIsStillHashed) {
   const Bytes name = WireName("example.");
   bare.insert(bare.end(), name.begin(), name.end());
   const Bytes full = Query("EXAMPLE.");
-  EXPECT_EQ(core::QuestionSteeringIndex(bare, kSockets, kKey), core::QuestionSteeringIndex(full, kSockets, kKey));
+  EXPECT_EQ(core::QuestionSteeringIndex(bare, kSockets, kKey),
+            core::QuestionSteeringIndex(full, kSockets, kKey));
   SteeredGroup group;
   const std::optional<std::uint32_t> got = group.Deliver(bare);
   ASSERT_TRUE(got.has_value());
@@ -181,7 +193,8 @@ TEST(UdpSteering, SpreadNamesGoByTheKernelsHashOthersStillByQuestion) {
 TEST(UdpSteering, AProgramWithEverySpreadSlotFitsAndLoads) {
   std::vector<std::uint32_t> spread;
   for (std::uint32_t i = 0; i < core::kMaxSpreadNames + 3; ++i) spread.push_back(i * 7919u);
-  EXPECT_LE(core::QuestionSteeringProgram(64, kKey, spread).size(), static_cast<std::size_t>(BPF_MAXINSNS));
+  EXPECT_LE(core::QuestionSteeringProgram(64, kKey, spread).size(),
+            static_cast<std::size_t>(BPF_MAXINSNS));
   SteeredGroup group(spread);  // the kernel's checker accepts it (a failure is reported)
   const Bytes query = Query("www.example.");
   const std::optional<std::uint32_t> got = group.Deliver(query);
@@ -192,7 +205,8 @@ TEST(UdpSteering, AProgramWithEverySpreadSlotFitsAndLoads) {
 // A long name is hashed by its first 64 octets: still one shard for all its spellings,
 // and names that differ only further on share it.
 TEST(UdpSteering, LongNamesAreSteeredByTheirFirst64Octets) {
-  const std::string prefix = "a-rather-long-label-for-a-service.and-its-namespace.svc.cluster.";  // 64 octets in wire form
+  const std::string prefix =
+      "a-rather-long-label-for-a-service.and-its-namespace.svc.cluster.";  // 64 octets in wire form
   const Bytes one = Query(prefix + "local.");
   const Bytes other = Query(prefix + "example.");
   std::string upper = prefix;
@@ -217,8 +231,10 @@ TEST(UdpSteering, TheKeyDecidesWhichNamesShareAShard) {
   int moved = 0;
   for (int n = 0; n < 64; ++n) {
     const Bytes query = Query("name-" + std::to_string(n) + ".example.");
-    moved += core::QuestionSteeringIndex(query, kSockets, kKey) != core::QuestionSteeringIndex(query, kSockets, other)
-                 ? 1 : 0;
+    moved += core::QuestionSteeringIndex(query, kSockets, kKey) !=
+                     core::QuestionSteeringIndex(query, kSockets, other)
+                 ? 1
+                 : 0;
   }
   EXPECT_GT(moved, 16);  // 48 expected
 }

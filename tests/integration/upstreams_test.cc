@@ -37,14 +37,17 @@ Bytes Query(std::uint16_t id, const std::string& name = "www.example.") {
 std::uint16_t RcodeOf(const Bytes& msg) { return wire::LoadU16(msg.data() + 2) & 0xf; }
 
 // The echo answer, or SERVFAIL while `servfail` is set, after `delay` while it is > 0.
-FakeUpstream::AnswerFn Controlled(const std::atomic<bool>* servfail, const std::atomic<int>* delay_ms) {
+FakeUpstream::AnswerFn Controlled(const std::atomic<bool>* servfail,
+                                  const std::atomic<int>* delay_ms) {
   return [servfail, delay_ms](const Bytes& query) {
-    if (delay_ms != nullptr && delay_ms->load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms->load()));
+    if (delay_ms != nullptr && delay_ms->load() > 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms->load()));
     Bytes out = EchoAnswer(query);
     if (servfail != nullptr && servfail->load()) {
       out.resize(out.size() - 16);
       wire::StoreU16(out.data() + wire::header::kAnCount, 0);
-      wire::StoreU16(out.data() + 2, static_cast<std::uint16_t>(wire::LoadU16(out.data() + 2) | wire::rcode::kServFail));
+      wire::StoreU16(out.data() + 2, static_cast<std::uint16_t>(wire::LoadU16(out.data() + 2) |
+                                                                wire::rcode::kServFail));
     }
     return out;
   };
@@ -56,7 +59,9 @@ struct Timing {
   std::vector<double> ms;
   double Percentile(double p) {
     std::sort(ms.begin(), ms.end());
-    return ms.empty() ? 0 : ms[std::min(ms.size() - 1, static_cast<std::size_t>(p * static_cast<double>(ms.size())))];
+    return ms.empty() ? 0
+                      : ms[std::min(ms.size() - 1,
+                                    static_cast<std::size_t>(p * static_cast<double>(ms.size())))];
   }
 };
 
@@ -83,7 +88,8 @@ TEST(Upstreams, ADeadUpstreamIsRoutedAroundThenProbedAndUsedAgain) {
   FakeUpstream b(Behaviour::kAnswer);
   // Adaptive timeouts: the few queries that meet the dead one wait tens of milliseconds.
   Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . " + Upstream(a) + " " + Upstream(b) +
-                " {\n  policy round_robin\n }\n}\n", 1, AdaptiveAttemptTimeouts);
+                    " {\n  policy round_robin\n }\n}\n",
+                1, AdaptiveAttemptTimeouts);
   ASSERT_EQ(AskSerially(fwd.port(), 50).answered, 50);  // both measured: fast
   a.set_behaviour(Behaviour::kDrop);
   const int a_before = a.queries();
@@ -97,7 +103,8 @@ TEST(Upstreams, ADeadUpstreamIsRoutedAroundThenProbedAndUsedAgain) {
   const double median = dead.Percentile(0.5);
   const double p99 = dead.Percentile(0.99);
   const double worst = dead.Percentile(1.0);
-  std::printf("one of two upstreams dead: median %.3f ms, p99 %.3f ms, max %.1f ms\n", median, p99, worst);
+  std::printf("one of two upstreams dead: median %.3f ms, p99 %.3f ms, max %.1f ms\n", median, p99,
+              worst);
   // Tens of milliseconds here; what must never happen is the 2 s read_timeout (the
   // bounds leave room for a sanitizer build on a loaded machine).
   EXPECT_LT(worst, 1500);
@@ -118,8 +125,8 @@ TEST(Upstreams, ADeadUpstreamIsRoutedAroundThenProbedAndUsedAgain) {
 TEST(Upstreams, RoundRobinSpreadsEvenlyAndSequentialPrefersTheFirst) {
   FakeUpstream u1(Behaviour::kAnswer), u2(Behaviour::kAnswer), u3(Behaviour::kAnswer);
   {
-    Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . " + Upstream(u1) + " " + Upstream(u2) + " " +
-                  Upstream(u3) + " {\n  policy round_robin\n }\n}\n");
+    Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . " + Upstream(u1) + " " + Upstream(u2) +
+                  " " + Upstream(u3) + " {\n  policy round_robin\n }\n}\n");
     ASSERT_EQ(AskSerially(fwd.port(), 10000).answered, 10000);
   }
   for (const FakeUpstream* u : {&u1, &u2, &u3}) {
@@ -142,7 +149,8 @@ TEST(Upstreams, MaxConcurrentRefusesAboveTheLimitAtOnce) {
   std::vector<std::unique_ptr<UdpClient>> clients;
   for (int i = 0; i < 10; ++i) {
     clients.push_back(std::make_unique<UdpClient>());
-    clients.back()->SendTo(fwd.port(), Query(static_cast<std::uint16_t>(i), "n" + std::to_string(i) + ".example."));
+    clients.back()->SendTo(
+        fwd.port(), Query(static_cast<std::uint16_t>(i), "n" + std::to_string(i) + ".example."));
   }
   int refused = 0;
   for (auto& c : clients) {
@@ -159,16 +167,19 @@ int EdeOf(const Bytes& msg) {
   const wire::Result<wire::ResponseInfo> info = wire::WalkResponse(msg);
   int code = -1;
   if (!info) return code;
-  wire::ForEachOption(msg, info->opt(), [&](std::uint16_t option, std::span<const std::uint8_t> data) {
-    if (option == wire::edns::kOptionExtendedError && data.size() >= 2) code = wire::LoadU16(data.data());
-  });
+  wire::ForEachOption(msg, info->opt(),
+                      [&](std::uint16_t option, std::span<const std::uint8_t> data) {
+                        if (option == wire::edns::kOptionExtendedError && data.size() >= 2)
+                          code = wire::LoadU16(data.data());
+                      });
   return code;
 }
 
 TEST(Upstreams, FailfastAnswersServfailWithNoReachableAuthorityOnceAllAreDown) {
   FakeUpstream dead(Behaviour::kDrop);
   Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . " + Upstream(dead) +
-                " {\n  failfast_all_unhealthy_upstreams\n  max_connect_attempts 1\n  read_timeout 100ms\n }\n}\n");
+                " {\n  failfast_all_unhealthy_upstreams\n  max_connect_attempts 1\n  read_timeout "
+                "100ms\n }\n}\n");
   UdpClient client;
   for (std::uint16_t id = 1; id <= 3; ++id) {  // max_fails 2: the third failure marks it down
     client.SendTo(fwd.port(), Query(id));
@@ -185,8 +196,8 @@ TEST(Upstreams, FailfastAnswersServfailWithNoReachableAuthorityOnceAllAreDown) {
   EXPECT_EQ(RcodeOf(*answer), wire::rcode::kServFail);
   EXPECT_EQ(EdeOf(*answer), 22);
   // dig shows it as an operator would see it.
-  const std::string command = "dig @127.0.0.1 -p " + std::to_string(fwd.port()) +
-                              " +tries=1 +timeout=2 www.example. 2>&1";
+  const std::string command =
+      "dig @127.0.0.1 -p " + std::to_string(fwd.port()) + " +tries=1 +timeout=2 www.example. 2>&1";
   if (FILE* dig = ::popen(command.c_str(), "r")) {
     std::string out;
     char line[512];
@@ -222,8 +233,9 @@ TEST(Upstreams, ALateAnswerToTheEarlierAttemptIsStillTaken) {
   std::atomic<int> delay{0};
   FakeUpstream first(Behaviour::kAnswer, Controlled(nullptr, &delay));
   FakeUpstream dead(Behaviour::kDrop);
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . " + Upstream(first) + " " + Upstream(dead) +
-                " {\n  policy sequential\n  max_fails 0\n }\n}\n", 1, AdaptiveAttemptTimeouts);
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . " + Upstream(first) + " " +
+                    Upstream(dead) + " {\n  policy sequential\n  max_fails 0\n }\n}\n",
+                1, AdaptiveAttemptTimeouts);
   ASSERT_EQ(AskSerially(fwd.port(), 20).answered, 20);  // first's RTT: well under a millisecond
   // Now first takes 200 ms: the 50 ms adaptive timeout fires, the retry goes to the
   // dead one, and first's answer is taken when it comes.
@@ -239,15 +251,16 @@ TEST(Upstreams, FailoverRcodeTriesTheNextUpstream) {
   FakeUpstream broken(Behaviour::kAnswer, Controlled(&servfail, nullptr));
   FakeUpstream good(Behaviour::kAnswer);
   {
-    Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . " + Upstream(broken) + " " + Upstream(good) +
+    Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . " + Upstream(broken) + " " +
+                  Upstream(good) +
                   " {\n  policy sequential\n  failover SERVFAIL\n  max_fails 0\n }\n}\n");
     EXPECT_EQ(AskSerially(fwd.port(), 5).answered, 5);
   }
   EXPECT_EQ(good.queries(), 5);
   {
     // Without failover the SERVFAIL is the answer (CoreDNS's default).
-    Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . " + Upstream(broken) + " " + Upstream(good) +
-                  " {\n  policy sequential\n  max_fails 0\n }\n}\n");
+    Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . " + Upstream(broken) + " " +
+                  Upstream(good) + " {\n  policy sequential\n  max_fails 0\n }\n}\n");
     EXPECT_EQ(AskSerially(fwd.port(), 5).failed, 5);
   }
 }
@@ -257,12 +270,13 @@ TEST(Upstreams, NextRcodePassesTheQueryToTheBlocksNextForward) {
     Bytes out = EchoAnswer(query);
     out.resize(out.size() - 16);
     wire::StoreU16(out.data() + wire::header::kAnCount, 0);
-    wire::StoreU16(out.data() + 2, static_cast<std::uint16_t>(wire::LoadU16(out.data() + 2) | wire::rcode::kNxDomain));
+    wire::StoreU16(out.data() + 2, static_cast<std::uint16_t>(wire::LoadU16(out.data() + 2) |
+                                                              wire::rcode::kNxDomain));
     return out;
   });
   FakeUpstream fallback(Behaviour::kAnswer);
-  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . " + Upstream(nx) + " {\n  next NXDOMAIN\n }\n forward . " +
-                Upstream(fallback) + "\n}\n");
+  Forwarder fwd(".:{PORT} {\n bind 127.0.0.1\n forward . " + Upstream(nx) +
+                " {\n  next NXDOMAIN\n }\n forward . " + Upstream(fallback) + "\n}\n");
   EXPECT_EQ(AskSerially(fwd.port(), 5).answered, 5);
   EXPECT_EQ(nx.queries(), 5);
   EXPECT_EQ(fallback.queries(), 5);

@@ -4,9 +4,8 @@
 // anywhere else. Found in the two-cluster test, where the ringdns pod has several
 // addresses. Run in a private network namespace, where all of 127.0.0.0/8 is this
 // host's: the client asks 127.0.0.2 or 127.0.0.3 from 127.0.0.1, and ::1 over IPv6.
-#include <gtest/gtest.h>
-
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -30,7 +29,8 @@ class ConnectedClient {
   ConnectedClient(const char* address, std::uint16_t port) {
     sockaddr_storage to{};
     socklen_t len = 0;
-    if (auto* in = reinterpret_cast<sockaddr_in*>(&to); ::inet_pton(AF_INET, address, &in->sin_addr) == 1) {
+    if (auto* in = reinterpret_cast<sockaddr_in*>(&to);
+        ::inet_pton(AF_INET, address, &in->sin_addr) == 1) {
       in->sin_family = AF_INET;
       in->sin_port = htons(port);
       len = sizeof(sockaddr_in);
@@ -68,15 +68,17 @@ Bytes Query(const char* qname) {
 }
 
 TEST(WildcardListener, AnswersLeaveFromTheAddressTheClientAsked) {
-  if (!EnterPrivateNetwork()) GTEST_SKIP() << "needs CAP_SYS_ADMIN for a network namespace of its own";
+  if (!EnterPrivateNetwork())
+    GTEST_SKIP() << "needs CAP_SYS_ADMIN for a network namespace of its own";
   FakeUpstream up(Behaviour::kAnswer);
-  Forwarder fwd("example.:{PORT} {\n cache 30\n forward . 127.0.0.1:" + std::to_string(up.port()) +
-                    "\n}\n",
-                2);
+  Forwarder fwd(
+      "example.:{PORT} {\n cache 30\n forward . 127.0.0.1:" + std::to_string(up.port()) + "\n}\n",
+      2);
   for (const char* asked : {"127.0.0.2", "127.0.0.3", "::1"}) {
     SCOPED_TRACE(asked);
     ConnectedClient client(asked, fwd.port());
-    const std::string name = std::string("host-") + (asked[0] == ':' ? "v6" : asked + 8) + ".example.";
+    const std::string name =
+        std::string("host-") + (asked[0] == ':' ? "v6" : asked + 8) + ".example.";
     EXPECT_EQ(client.Ask(Query(name.c_str())), wire::rcode::kNoError) << "forwarded";
     EXPECT_EQ(client.Ask(Query(name.c_str())), wire::rcode::kNoError) << "from the cache";
     EXPECT_EQ(client.Ask(Query("elsewhere.org.")), wire::rcode::kRefused) << "written by ringdns";

@@ -16,8 +16,8 @@ inline std::string BackendName(const ::testing::TestParamInfo<Backend>& param) {
 }  // namespace ringdns::ring
 
 // INSTANTIATE_ON_BOTH_BACKENDS(Suite): every TEST_P of Suite on io_uring and on epoll.
-#define INSTANTIATE_ON_BOTH_BACKENDS(suite)                                                       \
-  INSTANTIATE_TEST_SUITE_P(Backends, suite,                                                       \
-                           ::testing::Values(::ringdns::ring::Backend::kIoUring,                  \
-                                             ::ringdns::ring::Backend::kEpoll),                   \
-                           ::ringdns::ring::BackendName)
+#define INSTANTIATE_ON_BOTH_BACKENDS(suite)                                                    \
+  INSTANTIATE_TEST_SUITE_P(                                                                    \
+      Backends, suite,                                                                         \
+      ::testing::Values(::ringdns::ring::Backend::kIoUring, ::ringdns::ring::Backend::kEpoll), \
+      ::ringdns::ring::BackendName)

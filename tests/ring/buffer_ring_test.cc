@@ -3,20 +3,19 @@
 #include "ring/buffer_ring.h"
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <cerrno>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "backends.h"
 #include "ring/fd.h"
 #include "ring/recvmsg.h"
 #include "ring/ring.h"
-#include "backends.h"
 #include "ring/user_data.h"
 
 namespace ringdns::ring {
@@ -44,13 +43,15 @@ class BufferRingTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
     const int rc = ring_.Init({.backend = GetParam()});
-    if (rc == -ENOSYS || rc == -EPERM || rc == -EINVAL) GTEST_SKIP() << "no io_uring: " << std::strerror(-rc);
+    if (rc == -ENOSYS || rc == -EPERM || rc == -EINVAL)
+      GTEST_SKIP() << "no io_uring: " << std::strerror(-rc);
     ASSERT_EQ(rc, 0);
   }
   void Arm(ProvidedBufferRing& buffers) {
     msg_ = {};
     msg_.msg_namelen = sizeof(sockaddr_in6);
-    ASSERT_TRUE(ring_.RecvMsgMultishot(pair_.receiver.get(), msg_, buffers.group_id(), UserData{1, 0, 0, 0}));
+    ASSERT_TRUE(ring_.RecvMsgMultishot(pair_.receiver.get(), msg_, buffers.group_id(),
+                                       UserData{1, 0, 0, 0}));
     ASSERT_GE(ring_.Submit(), 1);
   }
   std::vector<io_uring_cqe> Reap() {

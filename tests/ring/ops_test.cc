@@ -2,11 +2,10 @@
 // tag, a connect keeps its linked timeout even when the submission queue is nearly full,
 // a cancel finds its target by tag, and a Wake from another thread ends a wait.
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <cerrno>
 #include <cstdint>
@@ -15,9 +14,9 @@
 #include <thread>
 #include <vector>
 
+#include "backends.h"
 #include "ring/fd.h"
 #include "ring/ring.h"
-#include "backends.h"
 #include "ring/user_data.h"
 #include "ring/wake.h"
 
@@ -65,7 +64,8 @@ class RingOps : public ::testing::TestWithParam<Backend> {
     options.cq_entries = 64;
     options.backend = GetParam();
     const int rc = ring_.Init(options);
-    if (rc == -ENOSYS || rc == -EPERM || rc == -EINVAL) GTEST_SKIP() << "no io_uring: " << std::strerror(-rc);
+    if (rc == -ENOSYS || rc == -EPERM || rc == -EINVAL)
+      GTEST_SKIP() << "no io_uring: " << std::strerror(-rc);
     ASSERT_EQ(rc, 0);
     ASSERT_STREQ(ring_.backend(), GetParam() == Backend::kEpoll ? "epoll" : "io_uring");
   }
@@ -95,7 +95,8 @@ TEST_P(RingOps, AConnectKeepsItsTimeoutWhenTheQueueHasOneEntryLeft) {
   UniqueFd client{::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)};
   // Fill all but one entry: a connect prepared there and its timeout flushed apart would
   // leave the timeout unlinked (the kernel rejects a lone link timeout with EINVAL).
-  for (std::uint32_t i = 0; i < 7; ++i) ASSERT_TRUE(ring_.Cancel(UserData{9, 0, i, 0}, UserData{9, 0, i, 0}));
+  for (std::uint32_t i = 0; i < 7; ++i)
+    ASSERT_TRUE(ring_.Cancel(UserData{9, 0, i, 0}, UserData{9, 0, i, 0}));
   const __kernel_timespec limit{30, 0};
   const UserData connect_tag{1, 7, 3, 0};
   const UserData timeout_tag{2, 0, 0, 0};
@@ -201,7 +202,8 @@ TEST_P(RingOps, AcceptMultishotTagsEachConnection) {
 TEST_P(RingOps, AFullQueueSubmittedEarlyIsCounted) {
   // Eight entries (cancels of nothing): the ninth pushes the first eight to the kernel.
   const std::uint64_t counted = ring_.early_submits();
-  for (std::uint32_t i = 0; i < 8; ++i) ASSERT_TRUE(ring_.Cancel(UserData{9, 0, i, 0}, UserData{10, 0, i, 0}));
+  for (std::uint32_t i = 0; i < 8; ++i)
+    ASSERT_TRUE(ring_.Cancel(UserData{9, 0, i, 0}, UserData{10, 0, i, 0}));
   EXPECT_EQ(ring_.early_submits(), counted);
   ASSERT_TRUE(ring_.Cancel(UserData{9, 0, 8, 0}, UserData{10, 0, 8, 0}));
   EXPECT_EQ(ring_.early_submits(), counted + 1);
@@ -289,7 +291,8 @@ TEST_P(RingOps, AShutdownEndsAWaitingReceiveAndSend) {
   ASSERT_EQ(ring_.Submit(), 2);
   __kernel_timespec brief{0, 20'000'000};
   (void)ring_.SubmitAndWait(1, &brief);
-  EXPECT_EQ(ring_.ForEachCompletion([](const io_uring_cqe&) {}), 0u) << "nothing can complete before the shutdown";
+  EXPECT_EQ(ring_.ForEachCompletion([](const io_uring_cqe&) {}), 0u)
+      << "nothing can complete before the shutdown";
   ::shutdown(a.get(), SHUT_RDWR);
   const std::vector<io_uring_cqe> cqes = Reap(2);
   const io_uring_cqe* received = Find(cqes, recv_tag);

@@ -36,8 +36,8 @@ void FakeUpstream::ServeTcp() {
         if (query->size() < 12) continue;
         ++tcp_queries_;
         const Behaviour b = behaviour_.load();
-        const std::optional<Bytes> answer =
-            AnswerTo(*query, b == Behaviour::kDrop || b == Behaviour::kFoldsCase ? b : Behaviour::kAnswer);
+        const std::optional<Bytes> answer = AnswerTo(
+            *query, b == Behaviour::kDrop || b == Behaviour::kFoldsCase ? b : Behaviour::kAnswer);
         if (!answer) continue;
         const Bytes framed = Framed(*answer);
         ::send(c.fd, framed.data(), framed.size(), MSG_NOSIGNAL);

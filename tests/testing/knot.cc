@@ -43,8 +43,7 @@ Knot::Knot(const std::vector<std::pair<std::string, std::string>>& zones, bool c
   if (cookies) conf << "mod-cookies:\n  - id: default\n";
   conf << extra_config
        // zonefile-sync -1: the zone files (the source tree's) are never written back.
-       << "template:\n  - id: default\n    storage: \"" << dir_
-       << "\"\n    zonefile-sync: -1\n";
+       << "template:\n  - id: default\n    storage: \"" << dir_ << "\"\n    zonefile-sync: -1\n";
   if (cookies) conf << "    global-module: mod-cookies/default\n";
   conf << "zone:\n";
   for (const auto& [name, file] : zones) {
@@ -53,9 +52,12 @@ Knot::Knot(const std::vector<std::pair<std::string, std::string>>& zones, bool c
   conf.close();
   const std::string conf_path = dir_ + "/knot.conf";
   const std::string socket_path = dir_ + "/knot.sock";
-  char* argv[] = {const_cast<char*>(binary), const_cast<char*>("-c"),
-                  const_cast<char*>(conf_path.c_str()), const_cast<char*>("-s"),
-                  const_cast<char*>(socket_path.c_str()), nullptr};
+  char* argv[] = {const_cast<char*>(binary),
+                  const_cast<char*>("-c"),
+                  const_cast<char*>(conf_path.c_str()),
+                  const_cast<char*>("-s"),
+                  const_cast<char*>(socket_path.c_str()),
+                  nullptr};
   // knotd runs in the foreground without -d. It dies with the test process, however it
   // ends, and never holds the test's output pipe open (ctest would wait on it).
   pid_ = SpawnPeer(binary, argv);

@@ -19,8 +19,7 @@ class MessageBuilder {
   MessageBuilder(std::uint16_t id, std::uint16_t flags);
 
   // Appends a question; counts are maintained automatically.
-  MessageBuilder& Question(std::string_view qname, std::uint16_t qtype,
-                           std::uint16_t qclass = 1);
+  MessageBuilder& Question(std::string_view qname, std::uint16_t qtype, std::uint16_t qclass = 1);
   // Appends a record whose owner is `owner` in full.
   MessageBuilder& Answer(std::string_view owner, std::uint16_t type, std::uint32_t ttl,
                          const Bytes& rdata);

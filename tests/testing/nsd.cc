@@ -35,10 +35,11 @@ Nsd::Nsd(const std::vector<std::pair<std::string, std::string>>& zones,
   conf << "server:\n  ip-address: 127.0.0.1@" << port_ << "\n  zonesdir: \"" << dir_
        << "\"\n  pidfile: \"\"\n  database: \"\"\n  zonelistfile: \"" << dir_
        << "/zone.list\"\n  xfrdfile: \"" << dir_ << "/xfrd.state\"\n  username: \"\"\n"
-       << "  logfile: \"" << dir_ << "/nsd.log\"\n  server-count: 1\n  verbosity: 0\n"
+       << "  logfile: \"" << dir_
+       << "/nsd.log\"\n  server-count: 1\n  verbosity: 0\n"
        // Debian's nsd limits each source to 200 answers/s by default; tests send more.
-       << "  rrl-ratelimit: 0\n  rrl-whitelist-ratelimit: 0\n" << server_options
-       << "remote-control:\n  control-enable: no\n";
+       << "  rrl-ratelimit: 0\n  rrl-whitelist-ratelimit: 0\n"
+       << server_options << "remote-control:\n  control-enable: no\n";
   for (const auto& [name, file] : zones) {
     conf << "zone:\n  name: \"" << name << "\"\n  zonefile: \"" << file << "\"\n";
   }

@@ -62,7 +62,8 @@ void TcpUpstream::Serve() {
     for (const Connection& c : conns) fds.push_back({c.fd, POLLIN, 0});
     int wait_ms = 10;
     if (!due.empty()) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(due.front().at - Clock::now());
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(due.front().at - Clock::now());
       wait_ms = std::max(0, std::min<int>(wait_ms, static_cast<int>(left.count())));
     }
     ::poll(fds.data(), fds.size(), wait_ms);
@@ -85,9 +86,11 @@ void TcpUpstream::Serve() {
         queries_.fetch_add(1);
         // Silent from here on: the query is read (the kernel acknowledges it) and
         // never answered, and the connection stays open.
-        if (options_.answers_per_connection > 0 && c.answered >= options_.answers_per_connection) continue;
+        if (options_.answers_per_connection > 0 && c.answered >= options_.answers_per_connection)
+          continue;
         ++c.answered;
-        due.push_back({Clock::now() + options_.delay, c.id, Framed(AnswerWithTtl(query, options_.ttl))});
+        due.push_back(
+            {Clock::now() + options_.delay, c.id, Framed(AnswerWithTtl(query, options_.ttl))});
       }
     }
     std::erase_if(conns, [](const Connection& c) { return c.fd < 0; });

@@ -18,8 +18,8 @@ class TcpUpstream {
  public:
   struct Options {
     std::chrono::milliseconds delay{0};  // each answer leaves this long after its query
-    int answers_per_connection = 0;       // then the connection goes silent; 0: no limit
-    std::uint32_t ttl = 300;              // of the A record in each answer
+    int answers_per_connection = 0;      // then the connection goes silent; 0: no limit
+    std::uint32_t ttl = 300;             // of the A record in each answer
   };
   explicit TcpUpstream(Options options);
   ~TcpUpstream();

@@ -5,9 +5,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <algorithm>
 #include <cstring>
 #include <mutex>
 #include <random>
@@ -57,7 +57,8 @@ std::pair<int, int> BoundUdpAndTcp() {
     const int tcp = ListenOnLoopback(port);
     const int udp = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     sockaddr_in a = Loopback(port);
-    if (tcp >= 0 && port != 0 && ::bind(udp, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0) return {udp, tcp};
+    if (tcp >= 0 && port != 0 && ::bind(udp, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0)
+      return {udp, tcp};
     ::close(udp);
     if (tcp >= 0) ::close(tcp);
   }
@@ -142,8 +143,10 @@ Bytes EchoAnswer(const Bytes& query) {
 
 FakeUpstream::FakeUpstream(Behaviour behaviour, AnswerFn answer, std::chrono::milliseconds delay,
                            Transports transports)
-    : other_fd_(BoundSocket(0)), behaviour_(behaviour),
-      answer_(answer ? std::move(answer) : AnswerFn(EchoAnswer)), delay_(delay) {
+    : other_fd_(BoundSocket(0)),
+      behaviour_(behaviour),
+      answer_(answer ? std::move(answer) : AnswerFn(EchoAnswer)),
+      delay_(delay) {
   if (transports == Transports::kUdpAndTcp) {
     std::tie(fd_, tcp_listener_) = BoundUdpAndTcp();
   } else {
@@ -194,7 +197,8 @@ std::optional<Bytes> FakeUpstream::AnswerTo(const Bytes& query, Behaviour behavi
       if (answer.size() > 13) answer[13] = answer[13] == 'z' ? 'y' : 'z';
       break;
     case Behaviour::kFoldsCase: {
-      const std::size_t end = std::min<std::size_t>(answer.size(), wire::header::kSize + wire::kMaxNameLen);
+      const std::size_t end =
+          std::min<std::size_t>(answer.size(), wire::header::kSize + wire::kMaxNameLen);
       for (std::size_t i = wire::header::kSize; i < end && answer[i] != 0; ++i) {
         answer[i] = wire::ToLowerAscii(answer[i]);
       }
@@ -215,7 +219,8 @@ void FakeUpstream::Serve() {
     if (::poll(&p, 1, 20) <= 0) continue;
     sockaddr_storage from{};
     socklen_t from_len = sizeof(from);
-    const ssize_t n = ::recvfrom(fd_, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&from), &from_len);
+    const ssize_t n =
+        ::recvfrom(fd_, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&from), &from_len);
     if (n < 12) continue;
     ++queries_;
     const Bytes query(buf, buf + n);

@@ -40,10 +40,12 @@ TEST(FindCookie, ReadsAClientCookieAloneAndWithAServerCookie) {
   EXPECT_EQ(Bytes(found.client.begin(), found.client.end()), Hex("0102030405060708"));
   EXPECT_TRUE(found.server.empty());
 
-  const Bytes both = AnswerWithOptions(Hex("0003 0000 000a 0018 0102030405060708 01000000aabbccdd1122334455667788"));
+  const Bytes both = AnswerWithOptions(
+      Hex("0003 0000 000a 0018 0102030405060708 01000000aabbccdd1122334455667788"));
   found = Find(both);
   ASSERT_EQ(found.status, FoundCookie::Status::kOk);
-  EXPECT_EQ(Bytes(found.server.begin(), found.server.end()), Hex("01000000aabbccdd1122334455667788"));
+  EXPECT_EQ(Bytes(found.server.begin(), found.server.end()),
+            Hex("01000000aabbccdd1122334455667788"));
 }
 
 TEST(FindCookie, NoOptOrNoCookieIsNone) {
@@ -54,12 +56,16 @@ TEST(FindCookie, NoOptOrNoCookieIsNone) {
 
 TEST(FindCookie, LengthsRfc7873ForbidsAndASecondCookieAreMalformed) {
   // 5.2.2: the client cookie alone is 8; with a server cookie 16 to 40 in all.
-  for (const char* option : {"000a 0000", "000a 0005 0102030405", "000a 0009 010203040506070809",
-                             "000a 000f 0102030405060708 01020304050607",
-                             "000a 0029 0102030405060708 0102030405060708010203040506070801020304050607080102030405060708 09"}) {
-    EXPECT_EQ(Find(AnswerWithOptions(Hex(option))).status, FoundCookie::Status::kMalformed) << option;
+  for (const char* option :
+       {"000a 0000", "000a 0005 0102030405", "000a 0009 010203040506070809",
+        "000a 000f 0102030405060708 01020304050607",
+        "000a 0029 0102030405060708 "
+        "0102030405060708010203040506070801020304050607080102030405060708 09"}) {
+    EXPECT_EQ(Find(AnswerWithOptions(Hex(option))).status, FoundCookie::Status::kMalformed)
+        << option;
   }
-  const Bytes twice = AnswerWithOptions(Hex("000a 0008 0102030405060708 000a 0008 0102030405060708"));
+  const Bytes twice =
+      AnswerWithOptions(Hex("000a 0008 0102030405060708 000a 0008 0102030405060708"));
   EXPECT_EQ(Find(twice).status, FoundCookie::Status::kMalformed);
 }
 
@@ -68,15 +74,18 @@ TEST(WriteCookieOption, WritesWhatFindCookieReads) {
   const Bytes server = Hex("0100000011223344aabbccddeeff0011");
   std::uint8_t out[cookie::kMaxOptionSize];
   const std::size_t len = WriteCookieOption(client, server, out);
-  EXPECT_EQ(Bytes(out, out + len), Hex("000a 0018 0102030405060708 0100000011223344aabbccddeeff0011"));
+  EXPECT_EQ(Bytes(out, out + len),
+            Hex("000a 0018 0102030405060708 0100000011223344aabbccddeeff0011"));
   EXPECT_EQ(WriteCookieOption(client, {}, out), 12u);
   EXPECT_EQ(Bytes(out, out + 12), Hex("000a 0008 0102030405060708"));
 }
 
 TEST(DropOption, TakesEveryCopyOutOfALastOpt) {
-  Bytes msg = MessageBuilder(1, 0x0100).Question("www.example.", rrtype::kA)
-                  .Opt(1232, 0, Hex("000a 0008 0102030405060708 0003 0000 000a 0008 1112131415161718"))
-                  .bytes();
+  Bytes msg =
+      MessageBuilder(1, 0x0100)
+          .Question("www.example.", rrtype::kA)
+          .Opt(1232, 0, Hex("000a 0008 0102030405060708 0003 0000 000a 0008 1112131415161718"))
+          .bytes();
   Result<QueryView> q = ParseQuery(msg);
   ASSERT_TRUE(q);
   OptView opt = q->opt;
@@ -89,7 +98,8 @@ TEST(DropOption, TakesEveryCopyOutOfALastOpt) {
 }
 
 TEST(DropOption, LeavesAnOptThatIsNotLastAlone) {
-  Bytes msg = MessageBuilder(1, 0x0100).Question("www.example.", rrtype::kA)
+  Bytes msg = MessageBuilder(1, 0x0100)
+                  .Question("www.example.", rrtype::kA)
                   .Opt(1232, 0, Hex("000a 0008 0102030405060708"))
                   .Additional("x.example.", rrtype::kA, 60, ARdata(192, 0, 2, 9))
                   .bytes();
@@ -118,7 +128,8 @@ TEST(DropOpt, RemovesALastOptAndCountsItOut) {
 }
 
 TEST(DropOpt, KeepsAnOptARecordFollows) {
-  Bytes msg = MessageBuilder(7, flag::kQr).Question("www.example.", rrtype::kA)
+  Bytes msg = MessageBuilder(7, flag::kQr)
+                  .Question("www.example.", rrtype::kA)
                   .Opt(1232, 0)
                   .Additional("x.example.", rrtype::kA, 60, ARdata(192, 0, 2, 9))
                   .bytes();

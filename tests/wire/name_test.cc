@@ -25,7 +25,7 @@ Bytes WithHeader(const Bytes& tail) {
 
 struct ScanCase {
   const char* rule;
-  Bytes name;  // starts at offset 12
+  Bytes name;          // starts at offset 12
   Error uncompressed;  // ScanUncompressedName
   Error compressed;    // ScanName
 };
@@ -73,8 +73,7 @@ INSTANTIATE_TEST_SUITE_P(
         ScanCase{"256-octet name is too long (2.3.4)", NameOfLength(256), Error::kNameTooLong,
                  Error::kNameTooLong},
         ScanCase{"missing root label", Hex("03 616263"), Error::kTooShort, Error::kTooShort},
-        ScanCase{"label overruns the message", Hex("05 6162"), Error::kTooShort,
-                 Error::kTooShort},
+        ScanCase{"label overruns the message", Hex("05 6162"), Error::kTooShort, Error::kTooShort},
         ScanCase{"empty input", Bytes{}, Error::kTooShort, Error::kTooShort},
         ScanCase{"NUL inside a label is data, not an end", Hex("03 610062 00"), Error::kOk,
                  Error::kOk},
@@ -84,8 +83,7 @@ INSTANTIATE_TEST_SUITE_P(
                  Error::kBadPointer},
         ScanCase{"pointer into the header is refused", Hex("c002"), Error::kPointerInQuestion,
                  Error::kBadPointer},
-        ScanCase{"pointer cut in half", Hex("c0"), Error::kPointerInQuestion,
-                 Error::kTooShort}));
+        ScanCase{"pointer cut in half", Hex("c0"), Error::kPointerInQuestion, Error::kTooShort}));
 
 TEST(ScanName, BackwardPointerIsFollowedAndCountsTwoOctets) {
   // "example." at 12, then "www" + pointer to 12 at 21.
@@ -113,10 +111,10 @@ TEST(ScanName, ExpandedLengthOver255ViaPointersIsRefused) {
 }
 
 TEST(NamesEqualIgnoreCase, FoldsAsciiOnly) {
-  EXPECT_TRUE(NamesEqualIgnoreCase(testing::WireName("WwW.ExAmPle."),
-                                   testing::WireName("www.example.")));
-  EXPECT_FALSE(NamesEqualIgnoreCase(testing::WireName("www.example."),
-                                    testing::WireName("ww.example.")));
+  EXPECT_TRUE(
+      NamesEqualIgnoreCase(testing::WireName("WwW.ExAmPle."), testing::WireName("www.example.")));
+  EXPECT_FALSE(
+      NamesEqualIgnoreCase(testing::WireName("www.example."), testing::WireName("ww.example.")));
   // RFC 4343: only A-Z fold; 0xC9 and 0xE9 differ.
   EXPECT_FALSE(NamesEqualIgnoreCase(Hex("01c9 00"), Hex("01e9 00")));
 }
@@ -173,17 +171,14 @@ TEST_P(FromText, Rfc1035Section5_1) {
 
 INSTANTIATE_TEST_SUITE_P(
     Names, FromText,
-    ::testing::Values(TextCase{".", Error::kOk, "00"},
-                      TextCase{"com", Error::kOk, "03636f6d00"},
+    ::testing::Values(TextCase{".", Error::kOk, "00"}, TextCase{"com", Error::kOk, "03636f6d00"},
                       TextCase{"com.", Error::kOk, "03636f6d00"},
                       TextCase{"Ab.c.", Error::kOk, "02416201 6300"},
                       TextCase{"a\\.b.c.", Error::kOk, "03612e62 016300"},
                       TextCase{"\\065.", Error::kOk, "014100"},
                       TextCase{"\\256.", Error::kBadText, ""},
-                      TextCase{"\\06.", Error::kBadText, ""},
-                      TextCase{"a..b", Error::kBadText, ""},
-                      TextCase{".a", Error::kBadText, ""},
-                      TextCase{"", Error::kBadText, ""},
+                      TextCase{"\\06.", Error::kBadText, ""}, TextCase{"a..b", Error::kBadText, ""},
+                      TextCase{".a", Error::kBadText, ""}, TextCase{"", Error::kBadText, ""},
                       TextCase{"a\\", Error::kBadText, ""}));
 
 TEST(NameFromText, RejectsA64OctetLabelAndA256OctetName) {

@@ -53,8 +53,10 @@ TEST(BuildErrorAnswer, EchoesQuestionAndKeepsIdOpcodeRdCdInPlace) {
 }
 
 TEST(BuildErrorAnswer, AddsOurOptWithDoCopiedAndEde) {
-  const Bytes query =
-      MessageBuilder(7, flag::kRd).Question("a.", 1).Opt(4096, 0x00008000, Hex("000a 0008 0102030405060708")).bytes();
+  const Bytes query = MessageBuilder(7, flag::kRd)
+                          .Question("a.", 1)
+                          .Opt(4096, 0x00008000, Hex("000a 0008 0102030405060708"))
+                          .bytes();
   const Result<QueryView> q = ParseQuery(query);
   ASSERT_TRUE(q);
   Bytes out(512);
@@ -76,10 +78,12 @@ TEST(BuildErrorAnswer, AddsOurOptWithDoCopiedAndEde) {
 }
 
 TEST(BuildErrorAnswer, TruncatedSetsTcAndLeavesEverySectionEmpty) {
-  Bytes msg = MessageBuilder(9, flag::kRd).Question("big.example.", rrtype::kTxt).Opt(1232, 0).bytes();
+  Bytes msg =
+      MessageBuilder(9, flag::kRd).Question("big.example.", rrtype::kTxt).Opt(1232, 0).bytes();
   const Result<QueryView> q = ParseQuery(msg);
   ASSERT_TRUE(q);
-  const Result<std::size_t> len = BuildErrorAnswer(msg, *q, {rcode::kNoError, false, ede::kOther, true}, msg);
+  const Result<std::size_t> len =
+      BuildErrorAnswer(msg, *q, {rcode::kNoError, false, ede::kOther, true}, msg);
   ASSERT_TRUE(len);
   msg.resize(*len);
   const Result<ResponseInfo> info = WalkResponse(msg);
@@ -88,7 +92,8 @@ TEST(BuildErrorAnswer, TruncatedSetsTcAndLeavesEverySectionEmpty) {
   EXPECT_EQ(info->rcode, rcode::kNoError);
   EXPECT_EQ(info->counts, (SectionCounts{0, 0, 1})) << "only our OPT";
   EXPECT_TRUE(info->opt().present());
-  EXPECT_EQ(MatchAnswer(msg, 9, opcode::kQuery, Question{testing::WireName("big.example."), rrtype::kTxt, 1}),
+  EXPECT_EQ(MatchAnswer(msg, 9, opcode::kQuery,
+                        Question{testing::WireName("big.example."), rrtype::kTxt, 1}),
             Error::kOk);
 }
 
@@ -120,7 +125,9 @@ TEST(BuildHeaderOnlyAnswer, FormerrForAnUnparsableQuery) {
   const Result<std::size_t> len = BuildHeaderOnlyAnswer(msg, rcode::kFormErr, msg);
   ASSERT_TRUE(len);
   msg.resize(*len);
-  EXPECT_EQ(testing::ToHex(msg), "abcd8181000000000000" "0000");
+  EXPECT_EQ(testing::ToHex(msg),
+            "abcd8181000000000000"
+            "0000");
   EXPECT_EQ(BuildHeaderOnlyAnswer(Hex("abcd"), rcode::kFormErr, msg).error(), Error::kTooShort);
 }
 
@@ -158,7 +165,8 @@ TEST(BuildQuery, WritesAQueryOurParserAcceptsWithDoAndCd) {
 TEST(BuildQuery, WithoutEdnsAndIntoASmallBuffer) {
   const Bytes qname = testing::WireName("a.");
   std::uint8_t buf[64];
-  const Result<std::size_t> len = BuildQuery({1, flag::kRd, qname, rrtype::kA, 1, false, false}, buf);
+  const Result<std::size_t> len =
+      BuildQuery({1, flag::kRd, qname, rrtype::kA, 1, false, false}, buf);
   ASSERT_TRUE(len);
   EXPECT_EQ(*len, 12u + qname.size() + 4);
   EXPECT_FALSE(ParseQuery({buf, *len})->opt.present());
@@ -167,7 +175,8 @@ TEST(BuildQuery, WithoutEdnsAndIntoASmallBuffer) {
 }
 
 TEST(BuildLocalAnswer, PutsRecordsBetweenTheQuestionAndTheOptInPlace) {
-  Bytes msg = MessageBuilder(0x4242, flag::kRd).Question("Any.Example.", 255).Opt(1232, 0x00008000).bytes();
+  Bytes msg =
+      MessageBuilder(0x4242, flag::kRd).Question("Any.Example.", 255).Opt(1232, 0x00008000).bytes();
   const Result<QueryView> q = ParseQuery(msg);
   ASSERT_TRUE(q);
   const Bytes rdata = Hex("03 414243 00");
@@ -212,15 +221,17 @@ TEST(BuildLocalAnswer, AdditionalRecordsGoBeforeTheOptAndMayPrefixTheOwner) {
   EXPECT_TRUE(info->opt().present());
   // The SRV's owner: the label, then a pointer to the question's name.
   const std::size_t srv_at = q->question_end + 2 + 10 + address.size();
-  EXPECT_EQ(Bytes(msg.begin() + static_cast<std::ptrdiff_t>(srv_at), msg.begin() + static_cast<std::ptrdiff_t>(srv_at + 5)), udp);
+  EXPECT_EQ(Bytes(msg.begin() + static_cast<std::ptrdiff_t>(srv_at),
+                  msg.begin() + static_cast<std::ptrdiff_t>(srv_at + 5)),
+            udp);
   EXPECT_EQ(LoadU16(msg.data() + srv_at + 5), 0xc00c);
   EXPECT_EQ(LoadU16(msg.data() + srv_at + 7), 33);
   EXPECT_EQ(LoadU16(msg.data() + *len - 11 + 1), rrtype::kOpt);  // last: the OPT
 }
 
 TEST(BuildLocalAnswer, RefusesAnOwnerNameOverTwoHundredFiftyFiveOctets) {
-  const std::string name = std::string(63, 'a') + "." + std::string(63, 'b') + "." + std::string(63, 'c') + "." +
-                           std::string(59, 'd') + ".";  // 253 octets
+  const std::string name = std::string(63, 'a') + "." + std::string(63, 'b') + "." +
+                           std::string(63, 'c') + "." + std::string(59, 'd') + ".";  // 253 octets
   const Bytes query = MessageBuilder(1, flag::kRd).Question(name, 1).bytes();
   const Result<QueryView> q = ParseQuery(query);
   ASSERT_TRUE(q);
@@ -228,9 +239,12 @@ TEST(BuildLocalAnswer, RefusesAnOwnerNameOverTwoHundredFiftyFiveOctets) {
   const Bytes label = Hex("01 78");  // 2 more octets: 255, the most a name may have
   const Bytes longer = Hex("02 7878");
   Bytes out(1232);
-  EXPECT_TRUE(BuildLocalAnswer(query, *q, {}, out, std::array{LocalRecord{.type = 1, .rdata = rdata, .owner_labels = label}}));
+  EXPECT_TRUE(
+      BuildLocalAnswer(query, *q, {}, out,
+                       std::array{LocalRecord{.type = 1, .rdata = rdata, .owner_labels = label}}));
   const Result<std::size_t> len =
-      BuildLocalAnswer(query, *q, {}, out, std::array{LocalRecord{.type = 1, .rdata = rdata, .owner_labels = longer}});
+      BuildLocalAnswer(query, *q, {}, out,
+                       std::array{LocalRecord{.type = 1, .rdata = rdata, .owner_labels = longer}});
   ASSERT_FALSE(len);
   EXPECT_EQ(len.error(), Error::kNameTooLong);
 }

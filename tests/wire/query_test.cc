@@ -37,7 +37,8 @@ TEST(ParseQuery, DecodesHeaderAndQuestionInPlace) {
 
 TEST(ParseQuery, DecodesEdnsFieldsRfc6891Section6_1_3) {
   // UDP 4096, extended rcode 0, version 0, DO set.
-  const Bytes msg = MessageBuilder(1, 0).Question("a.", rrtype::kAaaa).Opt(4096, 0x00008000).bytes();
+  const Bytes msg =
+      MessageBuilder(1, 0).Question("a.", rrtype::kAaaa).Opt(4096, 0x00008000).bytes();
   const Result<QueryView> q = ParseQuery(msg);
   ASSERT_TRUE(q);
   ASSERT_TRUE(q->opt.present());
@@ -113,8 +114,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadQuery{"trailing bytes after the question", WithTrailing(SimpleQuery(), 1),
                  Error::kTrailing},
         BadQuery{"compression pointer in QNAME",
-                 Hex("0001 0000 0001 0000 0000 0000 | c00c 0001 0001"),
-                 Error::kPointerInQuestion},
+                 Hex("0001 0000 0001 0000 0000 0000 | c00c 0001 0001"), Error::kPointerInQuestion},
         BadQuery{"64-octet label in QNAME",
                  testing::Concat({Hex("0001 0000 0001 0000 0000 0000 | 40"), Bytes(64, 'a'),
                                   Hex("00 0001 0001")}),
@@ -131,9 +131,10 @@ INSTANTIATE_TEST_SUITE_P(
                                    header::kArCount, 0),
                           header::kAnCount, 1),
                  Error::kOptOutsideAdditional},
-        BadQuery{"OPT owner not root (6891 s6.1.2)",
-                 MessageBuilder(1, 0).Question("a.", 1).Additional("x.", rrtype::kOpt, 0, {}).bytes(),
-                 Error::kBadOpt},
+        BadQuery{
+            "OPT owner not root (6891 s6.1.2)",
+            MessageBuilder(1, 0).Question("a.", 1).Additional("x.", rrtype::kOpt, 0, {}).bytes(),
+            Error::kBadOpt},
         BadQuery{"OPT option overruns RDLENGTH",
                  MessageBuilder(1, 0).Question("a.", 1).Opt(1232, 0, Hex("000a 0009 01")).bytes(),
                  Error::kBadOpt},

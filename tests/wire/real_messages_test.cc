@@ -1,10 +1,11 @@
 // The codec against real traffic: dig's query and nsd's answers for the tutorial's
 // Couchbase SRV lookup (see testing/real_messages.h for how they were captured).
+#include "testing/real_messages.h"
+
 #include <gtest/gtest.h>
 
 #include "testing/hex.h"
 #include "testing/message_builder.h"
-#include "testing/real_messages.h"
 #include "wire/message.h"
 #include "wire/patch.h"
 #include "wire/response.h"
@@ -22,7 +23,8 @@ TEST(RealMessages, DigQueryWithEdnsAndCookieParses) {
   EXPECT_EQ(q->qtype, rrtype::kSrv);
   EXPECT_EQ(q->qclass, rrclass::kIn);
   EXPECT_TRUE(NamesEqualIgnoreCase(
-      q->qname(msg), testing::WireName("_couchbase._tcp.cb-example-srv.remote.svc.cluster.local.")));
+      q->qname(msg),
+      testing::WireName("_couchbase._tcp.cb-example-srv.remote.svc.cluster.local.")));
   ASSERT_TRUE(q->opt.present());
   EXPECT_EQ(q->opt.udp_size, 1232);
   EXPECT_FALSE(q->opt.do_bit());

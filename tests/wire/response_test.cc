@@ -127,24 +127,22 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         BadAnswer{"owner pointer to itself",
                   WithRecord(Hex("c01d"), rrtype::kA, ARdata(1, 2, 3, 4)), Error::kBadPointer},
-        BadAnswer{"owner pointer forwards",
-                  WithRecord(Hex("c0ff"), rrtype::kA, ARdata(1, 2, 3, 4)), Error::kBadPointer},
+        BadAnswer{"owner pointer forwards", WithRecord(Hex("c0ff"), rrtype::kA, ARdata(1, 2, 3, 4)),
+                  Error::kBadPointer},
         BadAnswer{"owner pointer into the header",
                   WithRecord(Hex("c004"), rrtype::kA, ARdata(1, 2, 3, 4)), Error::kBadPointer},
-        BadAnswer{"A record with 5 octets",
-                  WithRecord(Hex("c00c"), rrtype::kA, Hex("0102030405")), Error::kBadRdata},
+        BadAnswer{"A record with 5 octets", WithRecord(Hex("c00c"), rrtype::kA, Hex("0102030405")),
+                  Error::kBadRdata},
         BadAnswer{"AAAA record with 4 octets",
                   WithRecord(Hex("c00c"), rrtype::kAaaa, Hex("01020304")), Error::kBadRdata},
         BadAnswer{"CNAME target loops inside RDATA",
-                  WithRecord(Hex("c00c"), rrtype::kCname, Hex("01 61 c029")),
-                  Error::kNameTooLong},
+                  WithRecord(Hex("c00c"), rrtype::kCname, Hex("01 61 c029")), Error::kNameTooLong},
         BadAnswer{"CNAME target runs past RDATA",
                   WithRecord(Hex("c00c"), rrtype::kCname, Hex("03 6162")), Error::kBadRdata},
         BadAnswer{"SRV shorter than its fixed part",
                   WithRecord(Hex("c00c"), rrtype::kSrv, Hex("0000 0000")), Error::kBadRdata},
         BadAnswer{"SOA missing its numbers",
-                  WithRecord(Hex("c00c"), rrtype::kSoa, Hex("00 00 00000001")),
-                  Error::kBadRdata},
+                  WithRecord(Hex("c00c"), rrtype::kSoa, Hex("00 00 00000001")), Error::kBadRdata},
         BadAnswer{"RDLENGTH beyond the message",
                   [] {
                     Bytes m = WithRecord(Hex("c00c"), rrtype::kA, ARdata(1, 2, 3, 4));
@@ -152,7 +150,8 @@ INSTANTIATE_TEST_SUITE_P(
                     return m;
                   }(),
                   Error::kTooShort},
-        BadAnswer{"trailing bytes", [] {
+        BadAnswer{"trailing bytes",
+                  [] {
                     Bytes m = WithRecord(Hex("c00c"), rrtype::kA, ARdata(1, 2, 3, 4));
                     m.push_back(0);
                     return m;
@@ -181,7 +180,8 @@ TEST(MatchAnswer, RejectsEveryMismatchRfc5452Section9_1) {
   EXPECT_EQ(MatchAnswer(not_response, 0x4242, opcode::kQuery, q), Error::kNotResponse);
   const Bytes other_name = MessageBuilder(0x4242, kAnswerFlags).Question("ww.example.", 1).bytes();
   EXPECT_EQ(MatchAnswer(other_name, 0x4242, opcode::kQuery, q), Error::kQuestionMismatch);
-  const Bytes other_type = MessageBuilder(0x4242, kAnswerFlags).Question("www.example.", 28).bytes();
+  const Bytes other_type =
+      MessageBuilder(0x4242, kAnswerFlags).Question("www.example.", 28).bytes();
   EXPECT_EQ(MatchAnswer(other_type, 0x4242, opcode::kQuery, q), Error::kQuestionMismatch);
   const Bytes other_class =
       MessageBuilder(0x4242, kAnswerFlags).Question("www.example.", 1, rrclass::kChaos).bytes();
@@ -266,7 +266,8 @@ TEST(DropEdnsOption, RemovesTheOptionWhenOptIsLast) {
   EXPECT_EQ(after->opt().rdlength, NsidOption().size());
   EXPECT_EQ(info->opt().rdlength, after->opt().rdlength);  // `info` was kept in step
   int cookies = 0;
-  ForEachOption(msg, after->opt(), [&](std::uint16_t code, auto) { cookies += code == edns::kOptionCookie; });
+  ForEachOption(msg, after->opt(),
+                [&](std::uint16_t code, auto) { cookies += code == edns::kOptionCookie; });
   EXPECT_EQ(cookies, 0);
 }
 
@@ -319,7 +320,10 @@ TEST(DropOptForClientWithout, RemovesTheOptAndCountsItOut) {
 }
 
 TEST(DropOptForClientWithout, KeepsAnOptWhoseExtendedRcodeIsTheAnswer) {
-  Bytes msg = MessageBuilder(7, kAnswerFlags).Question("www.example.", rrtype::kA).Opt(1232, 1u << 24).bytes();
+  Bytes msg = MessageBuilder(7, kAnswerFlags)
+                  .Question("www.example.", rrtype::kA)
+                  .Opt(1232, 1u << 24)
+                  .bytes();
   const Bytes before = msg;
   Result<ResponseInfo> info = WalkResponse(msg);
   ASSERT_TRUE(info);
@@ -384,11 +388,13 @@ namespace {
 TEST(WalkResponse, PointerMustLandOnALabelOfAnEarlierName) {
   // Question "a." at 12; record owner c00c at 19; TTL at 25..28; CNAME RDATA at 31 points
   // at 25, the TTL.
-  Bytes msg = Hex("0001 8180 0001 0001 0000 0000 | 0161 00 0001 0001 |"
-                  " c00c 0005 0001 0000003c 0004 0162 c019");
+  Bytes msg =
+      Hex("0001 8180 0001 0001 0000 0000 | 0161 00 0001 0001 |"
+          " c00c 0005 0001 0000003c 0004 0162 c019");
   EXPECT_EQ(WalkResponse(msg).error(), Error::kBadPointer);
   // Into the middle of a label: "a" at 13 is data, not a label start.
-  msg = Hex("0001 8180 0001 0001 0000 0000 | 0161 00 0001 0001 | c00d 0001 0001 0000003c 0004 01020304");
+  msg = Hex(
+      "0001 8180 0001 0001 0000 0000 | 0161 00 0001 0001 | c00d 0001 0001 0000003c 0004 01020304");
   EXPECT_EQ(WalkResponse(msg).error(), Error::kBadPointer);
 }
 

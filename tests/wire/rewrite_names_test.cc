@@ -1,5 +1,7 @@
 // wire::RewriteNames: a response re-encoded with names replaced: the question, owners
 // (pointers followed), names in RDATA, compression of the copy, TTLs, and malformed input.
+#include "wire/rewrite_names.h"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -9,7 +11,6 @@
 #include "testing/message_builder.h"
 #include "wire/bytes.h"
 #include "wire/response.h"
-#include "wire/rewrite_names.h"
 
 namespace ringdns::wire {
 namespace {
@@ -25,11 +26,13 @@ struct Rename {
   std::uint32_t ttl = 0;  // 0: kept
 };
 
-std::size_t MapName(void* context, NameRole role, std::span<const std::uint8_t> name, NameStorage& out) {
+std::size_t MapName(void* context, NameRole role, std::span<const std::uint8_t> name,
+                    NameStorage& out) {
   const Rename& r = *static_cast<const Rename*>(context);
   if (role == NameRole::kOwner && !r.owners) return 0;
   if (role == NameRole::kTarget && !r.targets) return 0;
-  if (name.size() != r.from.size() || std::memcmp(name.data(), r.from.data(), name.size()) != 0) return 0;
+  if (name.size() != r.from.size() || std::memcmp(name.data(), r.from.data(), name.size()) != 0)
+    return 0;
   std::memcpy(out.data(), r.to.data(), r.to.size());
   return r.to.size();
 }
@@ -46,7 +49,8 @@ std::vector<std::string> Names(std::span<const std::uint8_t> msg) {
   NameEdits edits;
   std::vector<std::string>* sink = &out;
   edits.context = sink;
-  edits.map_name = [](void* c, NameRole, std::span<const std::uint8_t> name, NameStorage&) -> std::size_t {
+  edits.map_name = [](void* c, NameRole, std::span<const std::uint8_t> name,
+                      NameStorage&) -> std::size_t {
     std::array<char, kMaxNameTextLen> text;
     const Result<std::size_t> len = NameToText(name, text);
     static_cast<std::vector<std::string>*>(c)->emplace_back(text.data(), len ? *len : 0);
@@ -72,10 +76,11 @@ TEST(RewriteNames, TheQuestionOwnersAndTargetsAreRenamedAndTheCopyStaysCompresse
   ASSERT_TRUE(len.has_value()) << ToString(len.error());
   out.resize(*len);
   ASSERT_TRUE(WalkResponse(out).has_value());
-  EXPECT_EQ(Names(out), (std::vector<std::string>{"foo.example.com.", "foo.example.com.", "bar.default.svc.cluster.local.",
+  EXPECT_EQ(Names(out), (std::vector<std::string>{"foo.example.com.", "foo.example.com.",
+                                                  "bar.default.svc.cluster.local.",
                                                   "bar.default.svc.cluster.local."}));
-  // OPT's owner is not a name anyone renames: not offered. The second bar... owner is a pointer to the CNAME's target: the copy is no larger
-  // than the names it had to spell out.
+  // OPT's owner is not a name anyone renames: not offered. The second bar... owner is a pointer to
+  // the CNAME's target: the copy is no larger than the names it had to spell out.
   EXPECT_LT(out.size(), m.bytes().size());
   EXPECT_EQ(LoadU16(out.data()), 0x1234);
 }
@@ -142,7 +147,8 @@ TEST(RewriteNames, MalformedInputIsRefusedNotRead) {
   m.AnswerAt(12, 1, 60, testing::ARdata(1, 2, 3, 4));
   std::vector<std::uint8_t> out(4096);
   for (std::size_t cut = 0; cut < m.bytes().size(); ++cut) {
-    const std::vector<std::uint8_t> in(m.bytes().begin(), m.bytes().begin() + static_cast<std::ptrdiff_t>(cut));
+    const std::vector<std::uint8_t> in(m.bytes().begin(),
+                                       m.bytes().begin() + static_cast<std::ptrdiff_t>(cut));
     EXPECT_FALSE(RewriteNames(in, out, NameEdits{}).has_value()) << cut;
   }
   Bytes loop = m.bytes();

@@ -144,7 +144,8 @@ TEST(Trie, AgreesWithNaiveReferenceOnRandomNames) {
     std::vector<std::pair<std::vector<std::string>, RouteId>> zones;
     for (RouteId r = 0; r < 20; ++r) {
       const std::vector<std::string> labels = random_labels(4);
-      if (*builder.AddText(text(labels), r) == AddStatus::kAdded) zones.emplace_back(lower(labels), r);
+      if (*builder.AddText(text(labels), r) == AddStatus::kAdded)
+        zones.emplace_back(lower(labels), r);
     }
     const Trie trie = builder.Build();
     for (int q = 0; q < 50; ++q) {
