@@ -14,6 +14,7 @@ binary_packages=(
 build_packages=(
   "${binary_packages[@]}"
   clang libclang-rt-14-dev          # libFuzzer and clang's sanitizer runtimes
+  clang-format-14                   # tools/check_format.sh
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 # Real DNS peers for integration tests and the demo: dig, kdig, nsd, knot (a second

@@ -16,6 +16,9 @@ tools/install-deps.sh
 step "layering"
 tools/check_layering.sh
 
+step "format"
+tools/check_format.sh
+
 for preset in release asan; do
   step "build: $preset"
   cmake --preset "$preset" >/dev/null
