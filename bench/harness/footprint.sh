@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # What each forwarder costs a pod beside its work: how long it takes to start (exec to
-# its first answer), what it holds idle (RSS) and how often it wakes up with nothing to
-# do (context switches of all its threads per second) and at what CPU, then what it
-# holds after 100 000 distinct names (each cached where it caches) and at its peak.
+# its first answer), what it holds idle (RSS, PSS, private pages) and how often it wakes
+# up with nothing to do (context switches of all its threads per second) and at what
+# CPU, then what it holds after 100 000 distinct names (each cached where it caches) and
+# at its peak.
 # Caches on, configured as bench/harness/lib_peers.sh configures each for one core;
 # ringdns with 1 and 2 shards. Forwarding to the nsd upstream on loopback.
 #
@@ -38,6 +39,12 @@ switches() {
     awk '/^(voluntary|nonvoluntary)_ctxt_switches:/ {n += $2} END {print n + 0}'
 }
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+# RSS counts every shared library page the process touched, pages that every process
+# mapping the same file shares (on a node, every replica of one image). What one more
+# replica costs is closer to its private pages (written, or read from no shared file);
+# PSS charges each shared page in shares.
+private_kib() { awk '/^Private_(Clean|Dirty):/ {n += $2} END {print n + 0}' "/proc/$1/smaps_rollup"; }
+pss_kib() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup"; }
 now_ns() { date +%s%N; }
 
 port=5600
@@ -55,8 +62,10 @@ measure() {  # FORWARDER SHARDS
   fi
   t1=$(now_ns)
   sleep 1  # settle: start-up threads done, first answer's work finished
-  local rss_idle s0 c0 s1 c1 u0 u1
+  local rss_idle pss_idle private_idle s0 c0 s1 c1 u0 u1
   rss_idle=$(rss_kib "$pid")
+  pss_idle=$(pss_kib "$pid")
+  private_idle=$(private_kib "$pid")
   s0=$(switches "$pid"); c0=$(cpu_ns "$pid"); u0=$(now_ns)
   sleep "$idle_seconds"
   s1=$(switches "$pid"); c1=$(cpu_ns "$pid"); u1=$(now_ns)
@@ -69,13 +78,14 @@ measure() {  # FORWARDER SHARDS
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   awk -v n="$name" -v sh="$shards" -v start=$(((t1 - t0) / 1000)) -v idle="$rss_idle" \
+      -v pss="$pss_idle" -v private="$private_idle" \
       -v sw=$((s1 - s0)) -v cpu=$((c1 - c0)) -v span=$((u1 - u0)) -v after="$rss_after" -v peak="$peak" \
       -v answered="${answered:-0}" 'BEGIN {
-    printf "%s\t%s\t%.1f\t%d\t%.1f\t%.1f\t%d\t%d\t%d\n", n, sh, start / 1000, idle, sw * 1e9 / span,
-      cpu / 1e3 / (span / 1e9), after, peak, answered }' | tee -a "$work/footprint.tsv"
+    printf "%s\t%s\t%.1f\t%d\t%d\t%d\t%.1f\t%.1f\t%d\t%d\t%d\n", n, sh, start / 1000, idle, pss, private,
+      sw * 1e9 / span, cpu / 1e3 / (span / 1e9), after, peak, answered }' | tee -a "$work/footprint.tsv"
 }
 
-printf 'forwarder\tshards\tstartup_ms\trss_idle_kib\tidle_wakeups_per_s\tidle_cpu_us_per_s\trss_after_100k_kib\tpeak_rss_kib\tanswered\n' \
+printf 'forwarder\tshards\tstartup_ms\trss_idle_kib\tpss_idle_kib\tprivate_idle_kib\tidle_wakeups_per_s\tidle_cpu_us_per_s\trss_after_100k_kib\tpeak_rss_kib\tanswered\n' \
   >"$work/footprint.tsv"
 for _ in $(seq 1 "$reps"); do
   for name in $(forwarders); do
@@ -96,11 +106,14 @@ for r in rows:
     k = (r["forwarder"], r["shards"])
     if k not in keys:
         keys.append(k)
-cols = [("startup_ms", "start-up ms"), ("rss_idle_kib", "RSS idle MiB"), ("idle_wakeups_per_s", "idle wake-ups/s"),
+cols = [("startup_ms", "start-up ms"), ("rss_idle_kib", "RSS idle MiB"), ("pss_idle_kib", "PSS idle MiB"),
+        ("private_idle_kib", "private idle MiB"), ("idle_wakeups_per_s", "idle wake-ups/s"),
         ("idle_cpu_us_per_s", "idle CPU µs/s"), ("rss_after_100k_kib", "RSS after 100k names MiB"),
         ("peak_rss_kib", "peak RSS MiB")]
 with open(f"{out}/footprint.md", "w") as f:
     f.write(f"# Footprint: medians of {reps} runs (bench/harness/footprint.sh; idle measured over {idle} s)\n\n")
+    f.write("RSS counts the shared libraries' pages each process touched; PSS charges a shared page in\n"
+            "shares; private is what the process alone holds (what one more replica of an image costs a node).\n\n")
     f.write("| forwarder | shards | " + " | ".join(c[1] for c in cols) + " |\n")
     f.write("|---|---|" + "---|" * len(cols) + "\n")
     for k in keys:
