@@ -27,6 +27,17 @@ absl::Status TlsFileError(const std::string& what, const std::string& file) {
       absl::StrCat("tls: cannot use ", what, " ", file, ": ", TlsErrorText()));
 }
 
+// One certificate chain and the key that goes with it, for either side of a connection.
+absl::Status UseCertificateAndKey(SSL_CTX* ctx, const std::string& cert, const std::string& key) {
+  if (SSL_CTX_use_certificate_chain_file(ctx, cert.c_str()) != 1)
+    return TlsFileError("certificate", cert);
+  if (SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM) != 1)
+    return TlsFileError("key", key);
+  if (SSL_CTX_check_private_key(ctx) != 1)
+    return TlsFileError("key (it does not match the certificate)", key);
+  return absl::OkStatus();
+}
+
 // TLS 1.3 tickets come after the handshake: keep the newest for the next connection.
 int KeepNewSession(SSL* ssl, SSL_SESSION* session) {
   auto* slot = static_cast<SSL_SESSION**>(SSL_get_app_data(ssl));
@@ -43,12 +54,7 @@ absl::StatusOr<TlsContext> MakeClientTlsContext(const config::TlsFiles& files, b
   if (!ctx) return absl::InternalError(absl::StrCat("tls: ", TlsErrorText()));
   SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
   if (!files.cert.empty()) {
-    if (SSL_CTX_use_certificate_chain_file(ctx.get(), files.cert.c_str()) != 1)
-      return TlsFileError("certificate", files.cert);
-    if (SSL_CTX_use_PrivateKey_file(ctx.get(), files.key.c_str(), SSL_FILETYPE_PEM) != 1)
-      return TlsFileError("key", files.key);
-    if (SSL_CTX_check_private_key(ctx.get()) != 1)
-      return TlsFileError("key (it does not match the certificate)", files.key);
+    if (absl::Status s = UseCertificateAndKey(ctx.get(), files.cert, files.key); !s.ok()) return s;
   }
   if (!files.ca.empty()) {
     if (SSL_CTX_load_verify_locations(ctx.get(), files.ca.c_str(), nullptr) != 1)
@@ -76,12 +82,7 @@ absl::StatusOr<TlsContext> MakeServerTlsContext(const config::ServerTls& tls) {
   TlsContext ctx(SSL_CTX_new(TLS_server_method()));
   if (!ctx) return absl::InternalError(absl::StrCat("tls: ", TlsErrorText()));
   SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
-  if (SSL_CTX_use_certificate_chain_file(ctx.get(), tls.cert.c_str()) != 1)
-    return TlsFileError("certificate", tls.cert);
-  if (SSL_CTX_use_PrivateKey_file(ctx.get(), tls.key.c_str(), SSL_FILETYPE_PEM) != 1)
-    return TlsFileError("key", tls.key);
-  if (SSL_CTX_check_private_key(ctx.get()) != 1)
-    return TlsFileError("key (it does not match the certificate)", tls.key);
+  if (absl::Status s = UseCertificateAndKey(ctx.get(), tls.cert, tls.key); !s.ok()) return s;
   const bool verifies = tls.client_auth == config::ClientAuth::kVerifyIfGiven ||
                         tls.client_auth == config::ClientAuth::kRequireAndVerify;
   if (!tls.ca.empty()) {

@@ -13,6 +13,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "core/config/directives.h"
 #include "core/config/parse_util.h"
 
@@ -21,6 +22,29 @@ namespace {
 
 // Local data longer than this would crowd the query's room (CoreDNS has no limit).
 constexpr std::size_t kMaxLocalData = 512;
+
+template <typename T>
+struct Named {
+  absl::string_view name;
+  T value;
+};
+constexpr Named<EdnsAction> kActions[] = {{"set", EdnsAction::kSet},
+                                          {"replace", EdnsAction::kReplace},
+                                          {"append", EdnsAction::kAppend},
+                                          {"unset", EdnsAction::kUnset}};
+constexpr Named<EdnsVariable> kVariables[] = {{"{qname}", EdnsVariable::kQname},
+                                              {"{qtype}", EdnsVariable::kQtype},
+                                              {"{client_ip}", EdnsVariable::kClientIp},
+                                              {"{client_port}", EdnsVariable::kClientPort},
+                                              {"{protocol}", EdnsVariable::kProtocol}};
+
+template <typename T, std::size_t N>
+const T* Find(const Named<T> (&table)[N], absl::string_view name) {
+  for (const Named<T>& entry : table) {
+    if (entry.name == name) return &entry.value;
+  }
+  return nullptr;
+}
 
 // CoreDNS reads numbers with strconv.ParseUint(s, 0, ...): decimal, or 0x hex. A leading
 // 0 (octal there, as 0o and 0b are) is refused rather than read another way.
@@ -39,28 +63,18 @@ bool ParseNumber(const std::string& text, std::uint64_t max, std::uint64_t& out)
 absl::Status ParseLocalData(const Token& t, Rewrite& out) {
   const std::string& text = t.text;
   if (text.size() >= 2 && text.front() == '{' && text.back() == '}') {
-    if (text == "{qname}")
-      out.edns_variable = EdnsVariable::kQname;
-    else if (text == "{qtype}")
-      out.edns_variable = EdnsVariable::kQtype;
-    else if (text == "{client_ip}")
-      out.edns_variable = EdnsVariable::kClientIp;
-    else if (text == "{client_port}")
-      out.edns_variable = EdnsVariable::kClientPort;
-    else if (text == "{protocol}")
-      out.edns_variable = EdnsVariable::kProtocol;
-    else if (text == "{server_ip}" || text == "{server_port}") {
+    if (const EdnsVariable* variable = Find(kVariables, text)) {
+      out.edns_variable = *variable;
+      return absl::OkStatus();
+    }
+    if (text == "{server_ip}" || text == "{server_port}") {
       return ErrorAt(t, absl::StrCat("rewrite: the variable ", text,
                                      " is not supported by ringdns yet, expected "
                                      "{qname}, {qtype}, {client_ip}, {client_port} or {protocol}"));
-    } else {
-      return ErrorAt(
-          t, absl::StrCat(
-                 "rewrite: unsupported variable name '", text,
-                 "' (ringdns has no metadata "
-                 "plugin), expected {qname}, {qtype}, {client_ip}, {client_port} or {protocol}"));
     }
-    return absl::OkStatus();
+    return ErrorAt(t, absl::StrCat("rewrite: unsupported variable name '", text,
+                                   "' (ringdns has no metadata plugin), expected {qname}, "
+                                   "{qtype}, {client_ip}, {client_port} or {protocol}"));
   }
   if (text.size() >= 2 && text[0] == '0' && text[1] == 'x') {
     const std::string hex = text.substr(2);
@@ -94,17 +108,11 @@ absl::Status ParseEdns0Rule(const Token& field, const std::vector<Token>& args, 
   const Token& action = args[at + 1];
   const std::string what = absl::AsciiStrToLower(kind.text);
   const std::string verb = absl::AsciiStrToLower(action.text);
-  if (verb == "set")
-    out.edns_action = EdnsAction::kSet;
-  else if (verb == "replace")
-    out.edns_action = EdnsAction::kReplace;
-  else if (verb == "append")
-    out.edns_action = EdnsAction::kAppend;
-  else if (verb == "unset")
-    out.edns_action = EdnsAction::kUnset;
-  else
+  const EdnsAction* edit = Find(kActions, verb);
+  if (edit == nullptr)
     return ErrorAt(action, absl::StrCat("rewrite: invalid EDNS0 action '", action.text,
                                         "', expected set, replace, append or unset"));
+  out.edns_action = *edit;
   const bool unset = out.edns_action == EdnsAction::kUnset;
   const std::size_t left = args.size() - at - 2;  // after the action
   if (what == "local") {
