@@ -16,10 +16,10 @@
 
 #include "absl/status/statusor.h"
 #include "bench_util.h"
+#include "core/base/counters.h"
+#include "core/base/random.h"
 #include "core/config/loader.h"
-#include "core/counters.h"
 #include "core/pipeline/pipeline.h"
-#include "core/random.h"
 #include "core/routes.h"
 #include "core/view/expr.h"
 #include "testing/message_builder.h"

@@ -23,7 +23,7 @@ if(RINGDNS_FUZZ)
   add_compile_options(-fsanitize=fuzzer-no-link)
 endif()
 
-# core/invariant.h: a broken invariant aborts in debug and sanitizer builds, where the
+# core/base/invariant.h: a broken invariant aborts in debug and sanitizer builds, where the
 # tests run; a release build counts it and recovers.
 add_compile_definitions(
   $<$<OR:$<CONFIG:Debug>,$<BOOL:${RINGDNS_SANITIZE}>,$<BOOL:${RINGDNS_TSAN}>>:RINGDNS_CHECK_INVARIANTS>)

@@ -13,11 +13,11 @@
 #include <future>
 
 #include "absl/strings/str_cat.h"
+#include "core/base/random.h"
+#include "core/base/zone_name.h"
 #include "core/descriptors.h"
 #include "core/net.h"
-#include "core/random.h"
 #include "core/udp_steering.h"
-#include "core/zone_name.h"
 #include "ring/fd.h"
 #include "wire/patch.h"
 

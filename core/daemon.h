@@ -11,8 +11,8 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "core/base/counters.h"
 #include "core/config/config.h"
-#include "core/counters.h"
 #include "core/descriptors.h"
 #include "core/dnstap/tap_writer.h"
 #include "core/dnstap/taps.h"

@@ -15,8 +15,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/base/reserved.h"
 #include "core/cache/cache.h"
-#include "core/memory/reserved.h"
 #include "core/reply_source.h"
 #include "core/routes.h"
 #include "core/upstream/case_randomization.h"

@@ -16,8 +16,8 @@
 #include <cstdint>
 #include <type_traits>
 
-#include "core/memory/reserved.h"
-#include "core/queue_doorbell.h"
+#include "core/base/queue_doorbell.h"
+#include "core/base/reserved.h"
 
 namespace ringdns::core {
 
@@ -65,7 +65,7 @@ class LogQueue {
   }
   void Commit() noexcept { doorbell_.Publish(++tail_); }
 
-  // Consumer: the sleeping side (core/queue_doorbell.h).
+  // Consumer: the sleeping side (core/base/queue_doorbell.h).
   bool Park() noexcept { return doorbell_.Park(); }
   int doorbell() const noexcept { return doorbell_.fd(); }
   void Unring() const noexcept { doorbell_.Unring(); }

@@ -10,7 +10,7 @@
 #include <span>
 #include <vector>
 
-#include "core/zone_name.h"
+#include "core/base/zone_name.h"
 #include "wire/name.h"
 
 namespace ringdns::core {

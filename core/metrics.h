@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/relaxed_counter.h"
+#include "core/base/relaxed_counter.h"
 
 namespace ringdns::core {
 

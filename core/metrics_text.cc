@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
-#include "core/version.h"
+#include "core/base/version.h"
 
 namespace ringdns::core {
 namespace {

@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/counters.h"
+#include "core/base/counters.h"
 #include "core/health.h"
 #include "core/metrics.h"
 #include "core/routes.h"

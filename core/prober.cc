@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "core/random.h"
+#include "core/base/random.h"
 
 namespace ringdns::core {
 namespace {

@@ -20,9 +20,9 @@
 #include <thread>
 #include <vector>
 
+#include "core/base/relaxed_counter.h"
 #include "core/health.h"
 #include "core/probe_exchange.h"
-#include "core/relaxed_counter.h"
 #include "core/routes.h"
 #include "ring/wake.h"
 

@@ -11,13 +11,13 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/base/zone_name.h"
 #include "core/cache/cache_policy.h"
 #include "core/config/config.h"
 #include "core/net.h"
 #include "core/pipeline/pipeline.h"
 #include "core/tls_session.h"
 #include "core/view/expr.h"
-#include "core/zone_name.h"
 #include "wire/name.h"
 #include "zones/trie.h"
 

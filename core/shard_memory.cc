@@ -1,5 +1,5 @@
 // What a shard may hold at most: every pool, table and cache at its capacity. The
-// shard touches memory as it uses it (core/memory/reserved.h), so this is the bound a
+// shard touches memory as it uses it (core/base/reserved.h), so this is the bound a
 // container's memory limit is checked against, not what a shard holds idle.
 #include <algorithm>
 

@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "core/invariant.h"
+#include "core/base/invariant.h"
 #include "core/shard.h"
 #include "core/shard_layout.h"
 #include "wire/bytes.h"

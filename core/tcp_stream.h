@@ -13,7 +13,7 @@
 #include <span>
 #include <vector>
 
-#include "core/fixed_queue.h"
+#include "core/base/fixed_queue.h"
 #include "wire/bytes.h"
 
 namespace ringdns::core {

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/memory/reserved.h"
+#include "core/base/reserved.h"
 
 namespace ringdns::core {
 

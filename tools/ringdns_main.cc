@@ -26,12 +26,12 @@
 #include <string_view>
 
 #include "absl/time/clock.h"
+#include "core/base/version.h"
 #include "core/config/loader.h"
 #include "core/daemon.h"
 #include "core/http_endpoints.h"
 #include "core/ops/reload_watch.h"
 #include "core/privileges.h"
-#include "core/version.h"
 
 namespace {
 

@@ -1,16 +1,16 @@
 // core/buffers/big_buffers.h: buffers for answers over TCP too large for a query buffer
 // (up to 65535 octets, after the 2-octet length prefix a stream write puts before it).
 // Few per shard: each is 64 KiB, reserved at Init and touched as used. Giving back more
-// than were taken cannot happen (core/invariant.h; counted in `violations` in release
+// than were taken cannot happen (core/base/invariant.h; counted in `violations` in release
 // builds). Thread affinity: the shard's thread.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
-#include "core/invariant.h"
-#include "core/memory/reserved.h"
-#include "core/relaxed_counter.h"
+#include "core/base/invariant.h"
+#include "core/base/relaxed_counter.h"
+#include "core/base/reserved.h"
 #include "core/shard_layout.h"
 
 namespace ringdns::core {

@@ -3,7 +3,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "core/invariant.h"
+#include "core/base/invariant.h"
 #include "core/shard_layout.h"
 
 namespace ringdns::core {

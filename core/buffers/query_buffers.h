@@ -11,9 +11,9 @@
 // Take* and Received start it at one holder; it goes back to its pool when the last one
 // lets go. Each buffer also has kUpstreamScratch octets beside it, for what its query is
 // sent upstream with (the 0x20 spelling, a COOKIE).
-// A release with no holder left cannot happen (core/invariant.h): it aborts in checked
+// A release with no holder left cannot happen (core/base/invariant.h): it aborts in checked
 // builds and is counted in `violations` in release ones, the pool left as it was.
-// Memory is reserved at Init and touched as used (core/memory/reserved.h). Thread
+// Memory is reserved at Init and touched as used (core/base/reserved.h). Thread
 // affinity: the shard's thread.
 #pragma once
 
@@ -22,8 +22,8 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "core/memory/reserved.h"
-#include "core/relaxed_counter.h"
+#include "core/base/relaxed_counter.h"
+#include "core/base/reserved.h"
 #include "ring/buffer_ring.h"
 
 namespace ringdns::core {

@@ -18,7 +18,7 @@
 #include <cstring>
 #include <span>
 
-#include "core/memory/reserved.h"
+#include "core/base/reserved.h"
 
 namespace ringdns::core {
 

@@ -1,6 +1,6 @@
 #include "core/cache/cache.h"
 
-#include "core/invariant.h"
+#include "core/base/invariant.h"
 #include "wire/name.h"
 
 namespace ringdns::core {

@@ -16,8 +16,8 @@
 #include <cstdint>
 #include <span>
 
+#include "core/base/reserved.h"
 #include "core/cache/answer_log.h"
-#include "core/memory/reserved.h"
 
 namespace ringdns::core {
 

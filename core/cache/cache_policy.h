@@ -6,8 +6,8 @@
 #include <span>
 #include <vector>
 
+#include "core/base/zone_name.h"
 #include "core/config/config.h"
-#include "core/zone_name.h"
 #include "wire/response.h"
 
 namespace ringdns::core {

@@ -22,8 +22,8 @@
 #include <cstring>
 #include <span>
 
-#include "core/memory/reserved.h"
-#include "core/queue_doorbell.h"
+#include "core/base/queue_doorbell.h"
+#include "core/base/reserved.h"
 
 namespace ringdns::core::dnstap {
 
@@ -119,7 +119,7 @@ class TapQueue {
     return true;
   }
 
-  // Consumer: the sleeping side (core/queue_doorbell.h).
+  // Consumer: the sleeping side (core/base/queue_doorbell.h).
   bool Park() noexcept { return doorbell_.Park(); }
   int doorbell() const noexcept { return doorbell_.fd(); }
   void Unring() const noexcept { doorbell_.Unring(); }

@@ -1,7 +1,7 @@
 #include "core/dnstap/taps.h"
 
 #include "absl/strings/str_cat.h"
-#include "core/version.h"
+#include "core/base/version.h"
 
 namespace ringdns::core::dnstap {
 namespace {

@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <utility>
 
-#include "core/read_file.h"
+#include "core/base/read_file.h"
 
 namespace ringdns::core {
 WatchedFiles WatchedFiles::Read(const std::string& corefile_path, const config::Config& config) {

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <span>
 
-#include "core/random.h"
+#include "core/base/random.h"
 
 namespace ringdns::core {
 

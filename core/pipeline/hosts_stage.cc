@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "core/read_file.h"
+#include "core/base/read_file.h"
 #include "wire/bytes.h"
 #include "wire/patch.h"
 

@@ -22,10 +22,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/base/zone_name.h"
 #include "core/config/config.h"
 #include "core/pipeline/hosts_table.h"
 #include "core/pipeline/query_context.h"
-#include "core/zone_name.h"
 
 namespace ringdns::core {
 

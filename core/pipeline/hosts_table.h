@@ -21,7 +21,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
-#include "core/zone_name.h"
+#include "core/base/zone_name.h"
 #include "wire/patch.h"
 
 namespace ringdns::core {

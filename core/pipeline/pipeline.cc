@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <string>
 
-#include "core/version.h"
+#include "core/base/version.h"
 
 namespace ringdns::core {
 

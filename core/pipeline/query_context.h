@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <span>
 
-#include "core/counters.h"
+#include "core/base/counters.h"
 #include "wire/message.h"
 
 namespace ringdns::core {

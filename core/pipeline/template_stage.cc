@@ -7,9 +7,9 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "core/base/zone_name.h"
 #include "core/config/template_text.h"
 #include "core/pipeline/regex_groups.h"
-#include "core/zone_name.h"
 #include "re2/re2.h"
 #include "wire/bytes.h"
 #include "wire/name.h"

@@ -19,7 +19,7 @@
 #include <memory>
 #include <span>
 
-#include "core/random.h"
+#include "core/base/random.h"
 #include "wire/cookie.h"
 
 namespace ringdns::core {

@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/base/random.h"
 #include "core/health.h"
-#include "core/random.h"
 #include "core/routes.h"
 
 namespace ringdns::core {

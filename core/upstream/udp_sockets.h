@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "core/counters.h"
+#include "core/base/counters.h"
+#include "core/base/random.h"
 #include "core/net.h"
-#include "core/random.h"
 #include "core/upstream/port_rotation.h"
 #include "ring/buffer_ring.h"
 #include "ring/fd.h"

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/random.h"
+#include "core/base/random.h"
 #include "core/upstream/cookie_jar.h"
 #include "core/upstream/outgoing_query.h"
 #include "testing/alloc_counter.h"

@@ -7,9 +7,9 @@
 #include <cstring>
 #include <string>
 
+#include "core/base/random.h"
 #include "core/config/loader.h"
 #include "core/pipeline/pipeline.h"
-#include "core/random.h"
 #include "testing/hex.h"
 #include "testing/message_builder.h"
 #include "wire/bytes.h"

@@ -5,11 +5,11 @@
 #include <string>
 #include <vector>
 
+#include "core/base/random.h"
+#include "core/base/version.h"
 #include "core/config/loader.h"
 #include "core/pipeline/nsid_stage.h"
 #include "core/pipeline/pipeline.h"
-#include "core/random.h"
-#include "core/version.h"
 #include "testing/hex.h"
 #include "testing/message_builder.h"
 #include "wire/bytes.h"

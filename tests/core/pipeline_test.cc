@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "core/base/random.h"
+#include "core/base/version.h"
 #include "core/config/loader.h"
-#include "core/random.h"
-#include "core/version.h"
 #include "testing/hex.h"
 #include "testing/message_builder.h"
 #include "wire/bytes.h"

@@ -1,6 +1,6 @@
-// Memory reserved at start and touched as it is used (core/memory/reserved.h), and the
+// Memory reserved at start and touched as it is used (core/base/reserved.h), and the
 // tables built on it: resident memory follows what is written, not the capacity.
-#include "core/memory/reserved.h"
+#include "core/base/reserved.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

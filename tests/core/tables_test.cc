@@ -8,7 +8,7 @@
 #include <span>
 #include <vector>
 
-#include "core/fixed_queue.h"
+#include "core/base/fixed_queue.h"
 #include "core/health.h"
 #include "core/inflight.h"
 #include "core/slot_index.h"

@@ -6,8 +6,8 @@
 #include <map>
 #include <vector>
 
+#include "core/base/random.h"
 #include "core/health.h"
-#include "core/random.h"
 #include "core/routes.h"
 #include "core/upstream/case_randomization.h"
 #include "core/upstream/port_rotation.h"

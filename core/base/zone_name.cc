@@ -1,4 +1,4 @@
-#include "core/zone_name.h"
+#include "core/base/zone_name.h"
 
 #include "absl/strings/str_cat.h"
 

@@ -1,4 +1,4 @@
-// core/relaxed_counter.h: a counter one thread writes and any thread may read while it
+// core/base/relaxed_counter.h: a counter one thread writes and any thread may read while it
 // runs (a metrics scrape).
 //
 // The single writer adds with a relaxed load and store, which compiles to a plain add on

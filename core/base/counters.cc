@@ -1,4 +1,4 @@
-#include "core/counters.h"
+#include "core/base/counters.h"
 
 #include <utility>
 

@@ -1,4 +1,4 @@
-// core/read_file.h: a whole file's bytes, for the control thread (the Corefile's
+// core/base/read_file.h: a whole file's bytes, for the control thread (the Corefile's
 // watch, TLS files, hosts files). Never on a shard.
 #pragma once
 

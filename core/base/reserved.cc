@@ -1,4 +1,4 @@
-#include "core/memory/reserved.h"
+#include "core/base/reserved.h"
 
 #include <sys/mman.h>
 #include <unistd.h>

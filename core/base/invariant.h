@@ -1,4 +1,4 @@
-// core/invariant.h: how ringdns states what cannot happen.
+// core/base/invariant.h: how ringdns states what cannot happen.
 //
 // RINGDNS_INVARIANT(cond) is true when `cond` holds. In debug and sanitizer builds
 // (RINGDNS_CHECK_INVARIANTS, set by cmake/RingdnsHelpers.cmake) a false `cond` aborts

@@ -1,4 +1,4 @@
-// core/fixed_queue.h: a first-in, first-out queue over storage fixed at construction.
+// core/base/fixed_queue.h: a first-in, first-out queue over storage fixed at construction.
 //
 // Push, Front and Pop are O(1) and never allocate; the capacity is the most the queue
 // can ever hold, so the owner sizes it by what can be waiting at once. The storage is

@@ -1,4 +1,4 @@
-// core/counters.h: what a shard counts. Written only by the owning shard, read by the
+// core/base/counters.h: what a shard counts. Written only by the owning shard, read by the
 // metrics scrape while it runs (RelaxedCounter: a plain add, no lock, no race).
 #pragma once
 
@@ -6,7 +6,7 @@
 #include <functional>
 #include <string>
 
-#include "core/relaxed_counter.h"
+#include "core/base/relaxed_counter.h"
 
 namespace ringdns::core {
 
@@ -95,7 +95,8 @@ struct ShardCounters {
   RelaxedCounter reply_failures;  // no answer could be built or placed: nothing was sent
   RelaxedCounter log_dropped;     // `log`/`errors` records lost: the logger fell behind
   RelaxedCounter dnstap_dropped;  // `dnstap` records lost: the writer or a collector fell behind
-  RelaxedCounter invariant_violations;  // "cannot happen", caught and recovered (core/invariant.h)
+  RelaxedCounter
+      invariant_violations;  // "cannot happen", caught and recovered (core/base/invariant.h)
 
   ShardCounters& operator+=(const ShardCounters& other);
 };

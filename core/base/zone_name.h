@@ -1,4 +1,4 @@
-// core/zone_name.h: a zone name in lower-case wire form, and the label-aligned "is
+// core/base/zone_name.h: a zone name in lower-case wire form, and the label-aligned "is
 // under" test the packet path uses for forward FROM/except and cache zones.
 #pragma once
 

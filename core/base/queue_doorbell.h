@@ -1,4 +1,4 @@
-// core/queue_doorbell.h: the positions of a single-producer, single-consumer queue (the
+// core/base/queue_doorbell.h: the positions of a single-producer, single-consumer queue (the
 // log and dnstap queues), and how its consumer thread sleeps and is woken. The
 // consumer parks before it sleeps; the producer's next publish then rings an eventfd:
 // one write(2) per park, never one per record while records keep coming.

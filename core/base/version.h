@@ -1,4 +1,4 @@
-// core/version.h: who this server says it is: the build's version string, as `ringdns
+// core/base/version.h: who this server says it is: the build's version string, as `ringdns
 // -version` prints it, and the host's name (dnstap's identity, chaos's hostname.bind).
 #pragma once
 

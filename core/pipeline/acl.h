@@ -1,4 +1,4 @@
-// core/acl.h: CoreDNS's `acl`, compiled for the packet path: per server block, rule sets
+// core/pipeline/acl.h: CoreDNS's `acl`, compiled for the packet path: per server block, rule sets
 // restricted to zones, each rule an action for some query types from some source
 // prefixes; the first rule that matches decides, and no match allows.
 //
@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/base/zone_name.h"
 #include "core/config/config.h"
-#include "core/zone_name.h"
 
 namespace ringdns::core {
 

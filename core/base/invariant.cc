@@ -1,4 +1,4 @@
-#include "core/invariant.h"
+#include "core/base/invariant.h"
 
 #include <cstdio>
 #include <cstdlib>

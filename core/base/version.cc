@@ -1,4 +1,4 @@
-#include "core/version.h"
+#include "core/base/version.h"
 
 #include <unistd.h>
 

@@ -1,4 +1,4 @@
-// core/memory/reserved.h: memory reserved in full at start and touched only as it is used.
+// core/base/reserved.h: memory reserved in full at start and touched only as it is used.
 //
 // Every pool in a shard has a capacity fixed at start, so its bound holds by
 // construction. Paying for it before the first query is not required by that: these

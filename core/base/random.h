@@ -1,4 +1,4 @@
-// core/random.h: unpredictable numbers for TXIDs and upstream choice (RFC 5452).
+// core/base/random.h: unpredictable numbers for TXIDs and upstream choice (RFC 5452).
 //
 // Draws from the kernel's CSPRNG (getrandom) in 4 KiB batches, so a TXID costs a load
 // from a buffer and one syscall per 2048 of them. Shard-local: not thread-safe.

@@ -1,4 +1,4 @@
-#include "core/acl.h"
+#include "core/pipeline/acl.h"
 
 #include <netinet/in.h>
 
