@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "bench_util.h"
-#include "core/inflight.h"
-#include "core/slot_index.h"
-#include "core/timer_wheel.h"
+#include "core/shard/inflight.h"
+#include "core/shard/slot_index.h"
+#include "core/shard/timer_wheel.h"
 
 namespace ringdns::bench {
 namespace {

@@ -18,13 +18,13 @@
 #include "core/dnstap/taps.h"
 #include "core/health.h"
 #include "core/hot_names.h"
-#include "core/loop_probe.h"
 #include "core/memory/budget.h"
 #include "core/metrics_text.h"
 #include "core/prober.h"
 #include "core/query_logger.h"
 #include "core/routes.h"
-#include "core/shard.h"
+#include "core/shard/loop_probe.h"
+#include "core/shard/shard.h"
 #include "core/udp_listener_groups.h"
 
 namespace ringdns::core {

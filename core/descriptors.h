@@ -15,7 +15,7 @@
 #include <string>
 
 #include "core/routes.h"
-#include "core/shard_options.h"
+#include "core/shard/shard_options.h"
 
 namespace ringdns::core {
 

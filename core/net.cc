@@ -90,7 +90,7 @@ absl::StatusOr<ring::UniqueFd> OpenUdpListener(const SockAddr& address) {
     ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
   }
   // A wildcard socket learns each query's destination, which its answer leaves from
-  // (core/reply_source.h).
+  // (core/shard/reply_source.h).
   if (IsWildcard(address)) {
     const int rc = address.family() == AF_INET
                        ? ::setsockopt(fd.get(), IPPROTO_IP, IP_PKTINFO, &one, sizeof(one))

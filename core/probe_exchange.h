@@ -15,7 +15,7 @@
 #include <span>
 
 #include "core/routes.h"
-#include "core/tls_session.h"
+#include "core/stream/tls_session.h"
 #include "ring/fd.h"
 #include "wire/message.h"
 

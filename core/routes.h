@@ -16,7 +16,7 @@
 #include "core/config/config.h"
 #include "core/net.h"
 #include "core/pipeline/pipeline.h"
-#include "core/tls_session.h"
+#include "core/stream/tls_session.h"
 #include "core/view/expr.h"
 #include "wire/name.h"
 #include "zones/trie.h"

@@ -23,7 +23,7 @@
 #include "absl/status/status.h"
 #include "core/net.h"
 #include "core/routes.h"
-#include "core/shard_succession.h"
+#include "core/shard/shard_succession.h"
 #include "core/udp_steering.h"
 #include "ring/fd.h"
 

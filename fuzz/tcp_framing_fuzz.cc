@@ -1,4 +1,4 @@
-// Fuzzes DNS-over-TCP reassembly (core/tcp_stream.h) the way a shard drives it: the
+// Fuzzes DNS-over-TCP reassembly (core/stream/tcp_stream.h) the way a shard drives it: the
 // input's first bytes choose the receive sizes and the storage size, the rest is the
 // byte stream a client sends. Properties: the messages FrameReader hands out, in order,
 // are exactly those a plain reference parser finds in the whole stream; a zero or
@@ -10,7 +10,7 @@
 #include <span>
 #include <vector>
 
-#include "core/tcp_stream.h"
+#include "core/stream/tcp_stream.h"
 #include "fuzz_check.h"
 
 using ringdns::core::FrameReader;

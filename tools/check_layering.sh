@@ -36,6 +36,7 @@ check_core_folder config view
 check_core_folder cache base config view
 check_core_folder ops base config view
 check_core_folder pipeline base config view
+check_core_folder stream base config view
 # ring/ owns every io_uring call: the others use its typed submissions (ring/ring.h) and
 # its decoding of what a completion wrote (ring/recvmsg.h).
 if grep -rnE "io_uring_prep_|GetSqe\(" core tools --include='*.h' --include='*.cc'; then

@@ -11,7 +11,7 @@
 #include "core/base/invariant.h"
 #include "core/base/relaxed_counter.h"
 #include "core/base/reserved.h"
-#include "core/shard_layout.h"
+#include "core/shard/shard_layout.h"
 
 namespace ringdns::core {
 

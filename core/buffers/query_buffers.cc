@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/base/invariant.h"
-#include "core/shard_layout.h"
+#include "core/shard/shard_layout.h"
 
 namespace ringdns::core {
 

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "absl/functional/function_ref.h"
-#include "core/shard_options.h"
+#include "core/shard/shard_options.h"
 
 namespace ringdns::core {
 

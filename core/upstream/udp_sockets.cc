@@ -1,6 +1,6 @@
 #include "core/upstream/udp_sockets.h"
 
-#include "core/shard_layout.h"
+#include "core/shard/shard_layout.h"
 #include "ring/user_data.h"
 
 namespace ringdns::core {

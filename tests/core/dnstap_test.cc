@@ -13,7 +13,7 @@
 #include "core/dnstap/encoder.h"
 #include "core/dnstap/tap_queue.h"
 #include "core/routes.h"
-#include "core/shard.h"
+#include "core/shard/shard.h"
 #include "dnstap.pb-c.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "core/buffers/big_buffers.h"
-#include "core/shard_layout.h"
+#include "core/shard/shard_layout.h"
 #include "ring/ring.h"
 
 namespace ringdns::core {

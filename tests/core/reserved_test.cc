@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "core/cache/cache.h"
-#include "core/inflight.h"
+#include "core/shard/inflight.h"
 #include "testing/message_builder.h"
 
 namespace ringdns::core {

@@ -10,9 +10,9 @@
 
 #include "core/base/fixed_queue.h"
 #include "core/health.h"
-#include "core/inflight.h"
-#include "core/slot_index.h"
-#include "core/timer_wheel.h"
+#include "core/shard/inflight.h"
+#include "core/shard/slot_index.h"
+#include "core/shard/timer_wheel.h"
 #include "testing/alloc_counter.h"
 
 namespace ringdns::core {

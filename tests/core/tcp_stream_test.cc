@@ -1,6 +1,6 @@
 // DNS-over-TCP framing (RFC 7766 section 8): split and coalesced length prefixes, bad
 // prefixes, and the in-order write queue, without allocation.
-#include "core/tcp_stream.h"
+#include "core/stream/tcp_stream.h"
 
 #include <gtest/gtest.h>
 

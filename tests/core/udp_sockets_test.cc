@@ -12,7 +12,7 @@
 #include <cstring>
 #include <set>
 
-#include "core/shard_layout.h"
+#include "core/shard/shard_layout.h"
 #include "ring/user_data.h"
 
 namespace ringdns::core {

@@ -9,7 +9,7 @@
 
 #include "core/config/loader.h"
 #include "core/daemon.h"
-#include "core/shard_options.h"
+#include "core/shard/shard_options.h"
 
 namespace ringdns::testing {
 

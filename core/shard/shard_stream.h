@@ -1,0 +1,76 @@
+// core/shard/shard_stream.h: a shard's record of one TCP connection (Stream), a client's or
+// its own to an upstream, with the TLS session and ciphertext buffers of a DNS-over-TLS
+// one (TlsConnection), and the limits on streams. The shard keeps them in fixed arrays
+// indexed by connection (core/shard/shard_tcp.cc, shard_tcp_upstream.cc, shard_tls.cc).
+// Shard-local.
+#pragma once
+
+#include <linux/time_types.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstdint>
+
+#include "core/shard/inflight.h"
+#include "core/shard/reply_source.h"
+#include "core/stream/tcp_stream.h"
+#include "core/stream/tls_session.h"
+
+namespace ringdns::core {
+
+inline constexpr std::uint32_t kNoTls = kNoSlot;
+// A DNS-over-TLS connection's session and its ciphertext buffers: what the socket
+// received (fed to OpenSSL at once) and what is being sent.
+struct TlsConnection {
+  TlsSession session;
+  std::uint8_t* cipher_in = nullptr;
+  std::uint8_t* cipher_out = nullptr;
+  std::uint32_t out_len = 0;
+  std::uint32_t out_sent = 0;
+};
+inline constexpr std::uint32_t kStreamsPerPool = 2;  // a fresh one while a broken one closes
+inline constexpr int kMaxRedialDoublings = 4;  // a failing pool redials every 50 ms … 800 ms
+// Large answers queued on one client connection at once: a client that does not read
+// holds no more, so the shard's few big buffers stay shared (further ones: SERVFAIL).
+inline constexpr std::uint32_t kBigBuffersPerConnection = 2;
+// A TCP connection: a client's, or ours to an upstream.
+struct Stream {
+  int fd = -1;
+  std::uint16_t generation = 0;
+  bool open = false;
+  bool upstream = false;
+  bool connected = false;
+  bool connecting = false;
+  bool closing = false;
+  bool recv_armed = false;
+  bool send_armed = false;
+  bool stalled = false;        // client: reading paused (in-flight limit or no buffer)
+  bool listed = false;         // client: in stalled_streams_, waiting for a buffer
+  bool draining = false;       // client: query limit reached, close once answered
+  bool handing_over = false;   // client: reading stopped; to the successor once answered
+  bool answered = false;       // upstream: a DNS message has come back on it
+  std::uint32_t inflight = 0;  // client: queries not yet answered; upstream: awaiting answers
+  std::uint32_t big_held = 0;  // client: big buffers its queued answers hold
+  std::uint32_t queries = 0;
+  std::uint32_t listener = 0;  // client: the listener that accepted it
+  std::uint32_t pool = 0;      // upstream: (forward, upstream) pool index
+  std::int64_t opened_ms = 0;
+  std::int64_t active_ms = 0;
+  std::int64_t partial_since_ms = 0;    // 0: no message half-received
+  std::int64_t send_since_ms = 0;       // 0: no write in progress
+  std::int64_t handshake_since_ms = 0;  // TLS: 0 once the handshake is done
+  // Upstream: since when a query went out on it with nothing received since; 0 once
+  // an answer leaves none waiting. At read_timeout the peer is taken for gone.
+  std::int64_t quiet_since_ms = 0;
+  std::uint32_t tls = kNoTls;  // index into tls_ for a DNS-over-TLS connection
+  FrameReader in;
+  SendQueue out;
+  __kernel_timespec connect_timeout{};
+  sockaddr_in6 peer{};  // client: its address (acl), large enough for either family
+  socklen_t peer_len = 0;
+  // client: the address it connected to, for a view's server_ip() (a wildcard listener's
+  // own is 0.0.0.0); asked of the kernel only on a wildcard and when some block has a view.
+  ReplySource local{};
+};
+
+}  // namespace ringdns::core

@@ -1,0 +1,460 @@
+// TCP streams on a shard (RFC 7766): client connections accepted on every listener,
+// length-prefixed messages read into a fixed buffer per connection, queries served
+// as they arrive (pipelined, answered out of order), answers written in order one at a
+// time, and the limits that keep a slow or hostile client from holding resources: an
+// in-flight cap per connection, read, write and idle timeouts, and a connection cap.
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "core/net.h"
+#include "core/shard/shard.h"
+#include "core/shard/shard_layout.h"
+#include "ring/user_data.h"
+#include "wire/bytes.h"
+#include "wire/message.h"
+#include "wire/patch.h"
+
+namespace ringdns::core {
+namespace {
+
+using namespace layout;
+
+}  // namespace
+
+absl::Status Shard::InitStreams() {
+  // A TCP listener beside every UDP one, same index.
+  for (const Socket& udp : listeners_) {
+    absl::StatusOr<ring::UniqueFd> fd =
+        ListenerSocket(routes_.listeners[udp.spec].address, /*tcp=*/true);
+    if (!fd.ok()) return fd.status();
+    Socket& s = tcp_listeners_.emplace_back();
+    s.fd = std::move(*fd);
+    s.family = udp.family;
+    s.spec = udp.spec;
+  }
+  // One pool per (forward, upstream), kStreamsPerPool streams each.
+  pool_base_.assign(routes_.forward_count, 0);
+  for (const BlockRoute& block : routes_.blocks) {
+    for (const ForwardRoute& f : block.forwards) {
+      pool_base_[f.id] = static_cast<std::uint32_t>(pool_forward_.size());
+      for (std::size_t u = 0; u < f.upstreams.size(); ++u) {
+        pool_forward_.push_back(&f);
+        pool_upstream_.push_back(static_cast<std::uint8_t>(u));
+      }
+    }
+  }
+  tls_resume_.assign(pool_forward_.size(), nullptr);
+  redial_.assign(pool_forward_.size(), Redial{});
+  const std::uint32_t clients = options_.tcp_connections;
+  const auto upstream_streams = static_cast<std::uint32_t>(pool_forward_.size() * kStreamsPerPool);
+  if (upstream_streams > 0xffff - kStreamSocketBase) {
+    return absl::InvalidArgumentError("too many upstreams for TCP stream keys");
+  }
+  streams_.resize(clients + upstream_streams);
+  stream_arena_ = ReservedBytes(std::size_t{clients} * kClientStreamBuffer +
+                                std::size_t{upstream_streams} * kUpstreamStreamBuffer);
+  send_queue_arena_ = ReservedBytes(sizeof(PendingWrite) *
+                                    (std::size_t{clients} * options_.tcp_inflight_per_connection +
+                                     std::size_t{upstream_streams} * options_.upstream_tcp_queue));
+  auto* writes = reinterpret_cast<PendingWrite*>(send_queue_arena_.data());
+  std::uint8_t* next = stream_arena_.data();
+  for (std::uint32_t i = 0; i < streams_.size(); ++i) {
+    const bool upstream = i >= clients;
+    const std::size_t size = upstream ? kUpstreamStreamBuffer : kClientStreamBuffer;
+    streams_[i].in = FrameReader({next, size});
+    next += size;
+    const std::uint32_t queue =
+        upstream ? options_.upstream_tcp_queue : options_.tcp_inflight_per_connection;
+    streams_[i].out = SendQueue(std::span<PendingWrite>(writes, queue));
+    writes += queue;
+    streams_[i].upstream = upstream;
+  }
+  client_stream_free_.reserve(clients);
+  for (std::uint32_t i = clients; i-- > 0;) client_stream_free_.push_back(i);
+  stalled_streams_ = FixedQueue<std::uint32_t>(clients);
+  stream_timers_.emplace(static_cast<std::uint32_t>(streams_.size()), NowMs());
+  for (std::uint32_t i = 0; i < tcp_listeners_.size(); ++i) ArmAccept(i);
+  return absl::OkStatus();
+}
+
+void Shard::ArmAccept(std::uint32_t listener) {
+  // When the kernel refuses, retried on the next loop turn.
+  tcp_listeners_[listener].armed = ring_.AcceptMultishot(tcp_listeners_[listener].fd.get(),
+                                                         ring::UserData{kAccept, 0, listener, 0});
+}
+
+void Shard::OnAccept(std::uint32_t listener, const io_uring_cqe& cqe) {
+  if ((cqe.flags & IORING_CQE_F_MORE) == 0) tcp_listeners_[listener].armed = false;
+  if (cqe.res < 0) return;  // re-armed by Run
+  const int fd = cqe.res;
+  if (stopping_ && stream_out_) return HandOverFresh(fd, listener);
+  if (client_stream_free_.empty() || stopping_) {
+    ++counters_.tcp_refused;
+    ::close(fd);
+    return;
+  }
+  const std::uint32_t conn = client_stream_free_.back();
+  client_stream_free_.pop_back();
+  TuneClientSocket(fd);
+  Stream& s = OpenClientStream(conn, fd, listener);
+  s.queries = 0;
+  s.opened_ms = s.active_ms;
+  s.peer_len = sizeof(s.peer);
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&s.peer), &s.peer_len) != 0) s.peer_len = 0;
+  ++counters_.tcp_accepted;
+  if (SSL_CTX* tls = routes_.listeners[tcp_listeners_[listener].spec].tls;
+      tls != nullptr && !StartTls(conn, tls)) {
+    return CloseStream(conn);
+  }
+  ArmStreamRecv(conn);
+  ScheduleStreamTimer(conn);
+}
+
+Stream& Shard::OpenClientStream(std::uint32_t conn, int fd, std::uint32_t listener) {
+  Stream& s = streams_[conn];
+  s.fd = fd;
+  s.open = true;
+  s.closing = s.stalled = s.draining = s.handing_over = false;
+  s.inflight = 0;
+  s.listener = listener;
+  s.active_ms = NowMs();
+  s.partial_since_ms = s.send_since_ms = 0;
+  s.in.Reset();
+  // server_ip() in a view is the address the client reached: a wildcard listener's
+  // socket alone knows it (a listener on one address answers from that address).
+  s.local = routes_.views && IsWildcard(routes_.listeners[tcp_listeners_[listener].spec].address)
+                ? ReplySource::LocalOf(fd)
+                : ReplySource{};
+  return s;
+}
+
+void Shard::TuneClientSocket(int fd) noexcept {
+  const int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  // Answers a client does not read stay in this buffer, not in an autotuned megabytes
+  // one; once it is full the write timeout decides.
+  const int send_buffer = kClientSendBuffer;
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &send_buffer, sizeof(send_buffer));
+}
+
+void Shard::ArmStreamRecv(std::uint32_t conn) {
+  Stream& s = streams_[conn];
+  // !open: closed on the way here (a TLS close_notify ends the stream inside a read);
+  // a receive armed now would complete on the slot's next connection.
+  if (!s.open || s.recv_armed || s.closing) return;
+  if (s.handing_over && s.handshake_since_ms == 0) return TryHandOver(conn);  // read no more
+  // DNS over TLS receives ciphertext into its session's buffer; plain TCP straight into
+  // the read buffer.
+  const std::span<std::uint8_t> tail =
+      s.tls != kNoTls ? std::span<std::uint8_t>(tls_[s.tls].cipher_in, kTlsCipherBuffer)
+                      : s.in.Tail();
+  if (tail.empty() || !ring_.Recv(s.fd, tail, ring::UserData{kStreamRecv, s.generation, conn, 0})) {
+    return CloseStream(conn);
+  }
+  s.recv_armed = true;
+}
+
+void Shard::OnStreamRecv(std::uint32_t conn, int res) {
+  Stream& s = streams_[conn];
+  s.recv_armed = false;
+  if (s.closing) return FinishClose(conn);
+  if (res == -ECANCELED && s.handing_over) return TryHandOver(conn);
+  if (res <= 0) {  // the peer closed, or the connection failed
+    if (s.upstream) return BreakUpstream(conn);
+    return CloseStream(conn);
+  }
+  s.active_ms = NowMs();
+  if (s.upstream && s.inflight > 0) s.quiet_since_ms = s.active_ms;  // the peer is there
+  if (s.tls != kNoTls) return OnTlsReceived(conn, static_cast<std::size_t>(res));
+  s.in.Commit(static_cast<std::size_t>(res));
+  if (s.upstream) return ReadUpstreamAnswers(conn);
+  ReadClientQueries(conn);
+}
+
+void Shard::ReadClientQueries(std::uint32_t conn, std::uint32_t budget) {
+  Stream& s = streams_[conn];
+  while (!s.draining) {
+    std::span<std::uint8_t> message;
+    const FrameReader::Status status = s.in.Next(message);
+    if (status == FrameReader::Status::kNeedMore) {
+      if (s.tls != kNoTls && DecryptMore(conn)) continue;  // more plaintext arrived
+      if (s.closing) return;
+      break;
+    }
+    if (status != FrameReader::Status::kMessage || message.size() < wire::header::kSize ||
+        (wire::LoadU16(message.data() + wire::header::kFlags) & wire::flag::kQr) != 0) {
+      // A zero or oversized length, a runt, or an answer: not a DNS client. Close.
+      ++counters_.tcp_bad_frames;
+      return CloseStream(conn);
+    }
+    // Paused until answers go out (OnStreamSend resumes) or a buffer comes to this
+    // connection's turn (ResumeStalledStreams); the socket buffer and then TCP flow
+    // control hold the client back meanwhile. Answers never wait for these buffers.
+    const bool too_many = s.inflight >= options_.tcp_inflight_per_connection;
+    const bool others_first = budget == kAnyNumber && !stalled_streams_.empty();
+    if (too_many || !query_buffers_.tcp_available() || budget == 0 || others_first) {
+      if (!s.stalled) ++counters_.tcp_stalls;
+      s.stalled = true;
+      if (!too_many) WaitForBuffer(conn);
+      ScheduleStreamTimer(conn);
+      return;
+    }
+    s.stalled = false;
+    if (budget != kAnyNumber) --budget;
+    const std::uint16_t bid = query_buffers_.TakeTcp();  // held by the slot it will fill
+    std::uint8_t* payload = query_buffers_.Payload(bid);
+    std::memcpy(payload, message.data(), message.size());
+    s.in.Consume(message);
+    ++s.inflight;
+    ++s.queries;
+    ++counters_.queries;
+    ++counters_.tcp_queries;
+    const auto len = static_cast<std::uint16_t>(message.size());
+    Client client{.listener = s.listener,
+                  .bid = bid,
+                  .id = wire::GetId({payload, len}),
+                  .query_len = len,
+                  .udp_size = 0xffff,  // TCP: no truncation
+                  .addr = s.peer_len > 0 ? reinterpret_cast<const sockaddr*>(&s.peer) : nullptr,
+                  .addr_len = s.peer_len,
+                  .conn = conn,
+                  .conn_generation = s.generation,
+                  .source = s.local};
+    ServeQuery(client, {payload, len});
+    if (options_.tcp_queries_per_connection != 0 &&
+        s.queries >= options_.tcp_queries_per_connection) {
+      ++counters_.tcp_query_limit;
+      s.draining = true;  // answer what was asked, then close
+    }
+  }
+  if (s.closing) return;
+  s.partial_since_ms = !s.in.partial() ? 0 : s.partial_since_ms != 0 ? s.partial_since_ms : NowMs();
+  if (s.draining) {
+    if (s.inflight == 0 && s.out.empty()) CloseStream(conn);
+    return;
+  }
+  ArmStreamRecv(conn);
+  ScheduleStreamTimer(conn);
+}
+
+void Shard::StreamQueryDone(std::uint32_t conn, std::uint16_t generation) {
+  Stream& s = streams_[conn];
+  if (!s.open || s.closing || s.generation != generation) return;
+  if (s.inflight > 0) --s.inflight;
+  if (s.draining && s.inflight == 0 && s.out.empty()) CloseStream(conn);
+  if (s.handing_over) TryHandOver(conn);
+}
+
+void Shard::ResumeStalledStreams() {
+  // One query per waiting connection in turn, while buffers last: a connection with
+  // more to read queues again at the end, so one busy client cannot keep every freed
+  // buffer. Each turn takes a buffer or shortens the queue, so this ends.
+  while (!stalled_streams_.empty() && query_buffers_.tcp_available()) {
+    const std::uint32_t conn = stalled_streams_.Front();
+    stalled_streams_.Pop();
+    Stream& s = streams_[conn];
+    s.listed = false;
+    if (!s.open || s.closing || !s.stalled) continue;
+    ReadClientQueries(conn, 1);
+  }
+}
+
+bool Shard::StreamWrite(std::uint32_t conn, std::uint16_t generation, std::uint8_t* data,
+                        std::size_t len, Owner owner, std::uint16_t bid) {
+  Stream& s = streams_[conn];
+  if (!s.open || s.closing || s.generation != generation || s.out.full()) {
+    GiveBack(owner, bid);  // the client went away (or, for an upstream, fail over)
+    return false;
+  }
+  wire::StoreU16(data - 2, static_cast<std::uint16_t>(len));  // RFC 1035 section 4.2.2
+  if (owner == kOwnsBig && !s.upstream) ++s.big_held;
+  s.out.Push({data - 2, static_cast<std::uint32_t>(len + 2), 0, owner, bid});
+  if (!s.send_armed && (!s.upstream || s.connected)) ArmStreamSend(conn);
+  return true;
+}
+
+void Shard::CancelUnsentWrites(std::uint16_t bid) noexcept {
+  // Rare (an answer while its query waits on a connection), so a scan is fine. A write
+  // not begun can go, except one a plain-TCP send is reading now; over TLS the kernel
+  // reads only the ciphertext.
+  for (std::uint32_t conn = options_.tcp_connections; conn < streams_.size(); ++conn) {
+    Stream& s = streams_[conn];
+    if (!s.open) continue;
+    s.out.ForEach([&](PendingWrite& w, bool front) {
+      if (w.owner != kOwnsQuery || w.buffer != bid || w.sent != 0) return;
+      if (front && s.send_armed && s.tls == kNoTls) return;
+      w.owner = kOwnsNothing;
+      w.len = 0;  // skipped by the sends
+      query_buffers_.Release(bid);
+    });
+  }
+}
+
+void Shard::SkipCancelledWrites(Stream& s) noexcept {
+  while (!s.out.empty() && s.out.Front().len == 0) s.out.Pop();
+}
+
+void Shard::ArmStreamSend(std::uint32_t conn) {
+  Stream& s = streams_[conn];
+  SkipCancelledWrites(s);
+  if (!s.open || s.closing || s.out.empty()) return;
+  if (s.tls != kNoTls) return PumpTlsSend(conn);
+  const PendingWrite& w = s.out.Front();
+  if (!ring_.Send(s.fd, {w.data + w.sent, w.len - w.sent}, MSG_NOSIGNAL | MSG_WAITALL,
+                  ring::UserData{kStreamSend, s.generation, conn, 0})) {
+    return CloseStream(conn);
+  }
+  s.send_armed = true;
+  ++sends_in_flight_;
+  if (s.send_since_ms == 0) s.send_since_ms = NowMs();
+  ScheduleStreamTimer(conn);
+}
+
+void Shard::OnStreamSend(std::uint32_t conn, int res) {
+  Stream& s = streams_[conn];
+  s.send_armed = false;
+  if (s.closing) return FinishClose(conn);
+  if (res <= 0) {
+    if (s.upstream) return BreakUpstream(conn);
+    return CloseStream(conn);
+  }
+  if (s.tls != kNoTls) return OnTlsSend(conn, res);
+  PendingWrite& w = s.out.Front();
+  w.sent += static_cast<std::uint32_t>(res);
+  if (w.sent < w.len) return ArmStreamSend(conn);  // a short write: the rest
+  WriteDone(s, w);
+  s.out.Pop();
+  s.send_since_ms = 0;
+  s.active_ms = NowMs();
+  if (!s.upstream && s.inflight > 0) --s.inflight;  // that query is answered
+  if (!s.out.empty()) ArmStreamSend(conn);
+  if (s.upstream) return;
+  if (s.draining && s.inflight == 0 && s.out.empty()) return CloseStream(conn);
+  if (s.stalled && s.inflight < options_.tcp_inflight_per_connection) {
+    ReadClientQueries(conn);
+    if (s.closing) return;
+  }
+  if (s.handing_over) {
+    TryHandOver(conn);
+    if (!s.open) return;
+  }
+  ScheduleStreamTimer(conn);
+}
+
+void Shard::CloseStream(std::uint32_t conn) {
+  Stream& s = streams_[conn];
+  if (!s.open || s.closing) return;
+  s.closing = true;
+  // Ends a receive or send armed on the socket; each completion then calls FinishClose.
+  ::shutdown(s.fd, SHUT_RDWR);
+  if (s.connecting) {
+    // Cancelled by its user_data, not by fd: the fd number may be reused by then.
+    (void)ring_.Cancel(ring::UserData{kConnect, s.generation, conn, 0},
+                       ring::UserData{kIgnore, 0, 0, 0});
+  }
+  FinishClose(conn);
+}
+
+void Shard::FinishClose(std::uint32_t conn) {
+  Stream& s = streams_[conn];
+  if (s.recv_armed || s.send_armed || s.connecting) return;
+  while (!s.out.empty()) {
+    WriteDone(s, s.out.Front());
+    s.out.Pop();
+  }
+  EndTls(conn);
+  if (s.fd >= 0) ::close(s.fd);  // -1: handed over to a reload's successor
+  s.fd = -1;
+  if (s.handing_over) {
+    s.handing_over = false;
+    --streams_handing_over_;
+  }
+  s.open = s.closing = s.connected = s.stalled = s.draining = false;
+  s.quiet_since_ms = 0;
+  s.inflight = 0;
+  s.in.Reset();
+  ++s.generation;  // answers still on their way to it are dropped
+  stream_timers_->Cancel(conn);
+  if (!s.upstream) client_stream_free_.push_back(conn);
+}
+
+void Shard::ScheduleStreamTimer(std::uint32_t conn) {
+  const Stream& s = streams_[conn];
+  std::int64_t deadline;
+  if (s.upstream) {
+    const ForwardRoute& f = *pool_forward_[PoolOf(conn)];
+    deadline = s.active_ms + f.expire_ms;
+    if (f.max_age_ms > 0) deadline = std::min(deadline, s.opened_ms + f.max_age_ms);
+    if (s.handshake_since_ms != 0)
+      deadline = std::min(deadline, s.handshake_since_ms + f.read_timeout_ms);
+    if (s.send_since_ms != 0) deadline = std::min(deadline, s.send_since_ms + f.read_timeout_ms);
+    if (s.quiet_since_ms != 0) deadline = std::min(deadline, s.quiet_since_ms + f.read_timeout_ms);
+  } else {
+    deadline = s.active_ms + options_.tcp_idle_timeout_ms;
+    if (s.partial_since_ms != 0 && !s.stalled) {
+      deadline = std::min(deadline, s.partial_since_ms + options_.tcp_read_timeout_ms);
+    }
+    if (s.send_since_ms != 0)
+      deadline = std::min(deadline, s.send_since_ms + options_.tcp_write_timeout_ms);
+    if (s.handshake_since_ms != 0)
+      deadline = std::min(deadline, s.handshake_since_ms + options_.tls_handshake_timeout_ms);
+  }
+  stream_timers_->Schedule(conn, deadline);
+}
+
+void Shard::OnStreamTimer(std::uint32_t conn) {
+  Stream& s = streams_[conn];
+  if (!s.open || s.closing) return;
+  const std::int64_t now = NowMs();
+  const bool idle = s.inflight == 0 && s.out.empty() && !s.in.partial();
+  if (s.upstream) {
+    const ForwardRoute& f = *pool_forward_[PoolOf(conn)];
+    const bool expired = now >= s.active_ms + f.expire_ms;
+    const bool too_old = f.max_age_ms > 0 && now >= s.opened_ms + f.max_age_ms;
+    if (s.handshake_since_ms != 0 && now >= s.handshake_since_ms + f.read_timeout_ms) {
+      ++counters_.tls_handshake_timeouts;
+      return BreakUpstream(conn);
+    }
+    if (s.send_since_ms != 0 && now >= s.send_since_ms + f.read_timeout_ms) {
+      ++counters_.upstream_write_timeouts;  // the peer stopped reading: it is gone
+      return BreakUpstream(conn);
+    }
+    // Queries wait and nothing at all has come back for read_timeout: a peer that
+    // vanished without FIN or RST (a crashed node, a stale NAT entry). Its queries move
+    // to a fresh connection now, not when the kernel gives up on it minutes later.
+    if (s.quiet_since_ms != 0 && now >= s.quiet_since_ms + f.read_timeout_ms) {
+      ++counters_.upstream_tcp_silent;
+      // With nothing left waiting (those queries went elsewhere), just close it.
+      return s.inflight > 0 ? BreakUpstream(conn) : CloseStream(conn);
+    }
+    if (idle && (expired || too_old)) return CloseStream(conn);
+    return ScheduleStreamTimer(conn);
+  }
+  if (s.handshake_since_ms != 0 &&
+      now >= s.handshake_since_ms + options_.tls_handshake_timeout_ms) {
+    ++counters_.tls_handshake_timeouts;  // a client that never finishes its handshake
+    return CloseStream(conn);
+  }
+  if (s.send_since_ms != 0 && now >= s.send_since_ms + options_.tcp_write_timeout_ms) {
+    ++counters_.tcp_write_timeouts;  // the client does not read its answers
+    return CloseStream(conn);
+  }
+  // A message we stopped reading ourselves (stalled) is not the client's fault.
+  if (s.partial_since_ms != 0 && !s.stalled &&
+      now >= s.partial_since_ms + options_.tcp_read_timeout_ms) {
+    ++counters_.tcp_read_timeouts;  // a message begun and never finished
+    return CloseStream(conn);
+  }
+  if (idle && now >= s.active_ms + options_.tcp_idle_timeout_ms) {
+    ++counters_.tcp_idle_closed;
+    return CloseStream(conn);
+  }
+  ScheduleStreamTimer(conn);
+}
+
+}  // namespace ringdns::core

@@ -1,0 +1,201 @@
+// DNS over TLS from clients (RFC 7858) on a shard: connections accepted on a tls://
+// listener carry a TlsSession. Ciphertext comes in by io_uring receives into the
+// session's buffer and is fed to OpenSSL; plaintext goes into the connection's
+// FrameReader, so queries are read, limited and answered exactly as over TCP. Answers
+// queued on the connection are encrypted one record at a time and sent from the
+// session's out buffer, one send in flight.
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "core/shard/shard.h"
+#include "core/shard/shard_layout.h"
+#include "ring/user_data.h"
+
+namespace ringdns::core {
+using layout::kTlsCipherBuffer;
+
+void Shard::WriteErrorLog(const std::string& line) {
+  std::string text = absl::StrCat("[ERROR] shard ", id_, ": ", line);
+  if (suppressed_error_logs_ > 0)
+    absl::StrAppend(&text, " (and ", suppressed_error_logs_, " more in the last second)");
+  text += "\n";
+  suppressed_error_logs_ = 0;
+  (void)::write(2, text.data(), text.size());
+}
+
+std::uint32_t Shard::TakeTlsSlot(std::uint32_t conn) {
+  if (tls_.empty()) {
+    // First TLS connection on this shard: the sessions' buffers, once. Clients share
+    // tls_connections slots; each upstream stream has one of its own after them, so
+    // clients holding every slot cannot stop DNS over TLS forwarding.
+    const auto upstream_streams =
+        static_cast<std::uint32_t>(streams_.size()) - options_.tcp_connections;
+    const std::uint32_t slots = options_.tls_connections + upstream_streams;
+    tls_.resize(slots);
+    tls_arena_ = ReservedBytes(std::size_t{slots} * 2 * kTlsCipherBuffer);
+    tls_free_.reserve(options_.tls_connections);
+    for (std::uint32_t i = slots; i-- > 0;) {
+      tls_[i].cipher_in = tls_arena_.data() + std::size_t{i} * 2 * kTlsCipherBuffer;
+      tls_[i].cipher_out = tls_[i].cipher_in + kTlsCipherBuffer;
+      if (i < options_.tls_connections) tls_free_.push_back(i);
+    }
+  }
+  if (streams_[conn].upstream) return options_.tls_connections + (conn - options_.tcp_connections);
+  if (tls_free_.empty()) return kNoTls;
+  const std::uint32_t index = tls_free_.back();
+  tls_free_.pop_back();
+  return index;
+}
+
+bool Shard::StartTls(std::uint32_t conn, SSL_CTX* ctx) {
+  const std::uint32_t index =
+      tls_handshaking_ < options_.tls_handshakes ? TakeTlsSlot(conn) : kNoTls;
+  return AttachTls(conn, index, index != kNoTls && tls_[index].session.Accept(ctx));
+}
+
+bool Shard::StartTlsClient(std::uint32_t conn) {
+  const std::uint32_t pool = PoolOf(conn);
+  const ForwardRoute& f = *pool_forward_[pool];
+  const std::uint32_t index = TakeTlsSlot(conn);
+  return AttachTls(
+      conn, index,
+      index != kNoTls && tls_[index].session.Connect(f.tls, f.tls_names[pool_upstream_[pool]],
+                                                     &tls_resume_[pool]));
+}
+
+bool Shard::AttachTls(std::uint32_t conn, std::uint32_t index, bool started) {
+  if (!started) {
+    if (index != kNoTls && index < options_.tls_connections) tls_free_.push_back(index);
+    ++counters_.tls_refused;
+    return false;
+  }
+  TlsConnection& t = tls_[index];
+  t.out_len = t.out_sent = 0;
+  Stream& s = streams_[conn];
+  s.tls = index;
+  s.handshake_since_ms = NowMs();
+  ++tls_handshaking_;
+  return true;
+}
+
+void Shard::EndTls(std::uint32_t conn) noexcept {
+  Stream& s = streams_[conn];
+  if (s.tls == kNoTls) return;
+  if (s.handshake_since_ms != 0) --tls_handshaking_;
+  tls_[s.tls].session.Reset();
+  if (s.tls < options_.tls_connections) tls_free_.push_back(s.tls);  // never past its reservation
+  s.tls = kNoTls;
+  s.handshake_since_ms = 0;
+}
+
+void Shard::OnTlsReceived(std::uint32_t conn, std::size_t received) {
+  Stream& s = streams_[conn];
+  TlsConnection& t = tls_[s.tls];
+  // The pair always has room: it holds two records and everything complete was read
+  // before this receive was armed.
+  if (t.session.Feed({t.cipher_in, received}) != received) return CloseStream(conn);
+  if (s.upstream) return ReadUpstreamAnswers(conn);
+  ReadClientQueries(conn);
+}
+
+bool Shard::DecryptMore(std::uint32_t conn) {
+  Stream& s = streams_[conn];
+  TlsConnection& t = tls_[s.tls];
+  std::size_t added = 0;
+  while (true) {
+    const bool handshaking = t.session.handshaking();
+    std::size_t got = 0;
+    const TlsSession::Step step =
+        t.session.Advance(handshaking ? std::span<std::uint8_t>() : s.in.Tail(), got);
+    if (step == TlsSession::Step::kProgress) {
+      if (handshaking) {
+        ++counters_.tls_handshakes;
+        if (s.upstream && t.session.resumed()) ++counters_.tls_resumed;
+        --tls_handshaking_;
+        s.handshake_since_ms = 0;
+      } else {
+        s.in.Commit(got);
+        added += got;
+      }
+      continue;
+    }
+    PumpTlsSend(conn);  // handshake messages, alerts, session tickets
+    if (step == TlsSession::Step::kWant) break;
+    if (handshaking) {
+      ++counters_.tls_handshake_failures;
+      if (s.upstream) {
+        const std::uint32_t pool = PoolOf(conn);
+        ErrorLog("DNS over TLS to upstream ",
+                 pool_forward_[pool]->upstreams[pool_upstream_[pool]].ToString(),
+                 " failed: ", TlsErrorText(),
+                 " (server certificate: ", t.session.PeerVerification(), ")");
+      } else {
+        ErrorLog("DNS over TLS handshake failed: ", TlsErrorText(),
+                 " (client certificate: ", t.session.PeerVerification(), ")");
+      }
+    }
+    if (s.upstream) {
+      BreakUpstream(conn);  // its queries fail over now
+    } else {
+      CloseStream(conn);
+    }
+    return false;
+  }
+  return added > 0;
+}
+
+void Shard::PumpTlsSend(std::uint32_t conn) {
+  Stream& s = streams_[conn];
+  if (s.send_armed || s.closing || s.tls == kNoTls) return;
+  TlsConnection& t = tls_[s.tls];
+  if (t.out_sent == t.out_len) {
+    t.out_len = t.out_sent = 0;
+    // Encrypt the next record of the first answer, once the session has nothing else
+    // to say. The answer's buffer goes back as soon as OpenSSL has its bytes.
+    SkipCancelledWrites(s);
+    if (!t.session.ciphertext_pending() && !t.session.handshaking() && !s.out.empty()) {
+      PendingWrite& w = s.out.Front();
+      w.sent += static_cast<std::uint32_t>(t.session.Write({w.data + w.sent, w.len - w.sent}));
+      if (w.sent == w.len) {
+        WriteDone(s, w);
+        s.out.Pop();
+        if (!s.upstream && s.inflight > 0) --s.inflight;  // that query is answered
+      }
+    }
+    t.out_len =
+        static_cast<std::uint32_t>(t.session.TakeCiphertext({t.cipher_out, kTlsCipherBuffer}));
+    if (t.out_len == 0) return;
+  }
+  if (!ring_.Send(s.fd, {t.cipher_out + t.out_sent, t.out_len - t.out_sent}, MSG_NOSIGNAL,
+                  ring::UserData{kStreamSend, s.generation, conn, 0})) {
+    return CloseStream(conn);
+  }
+  s.send_armed = true;
+  ++sends_in_flight_;
+  if (s.send_since_ms == 0) s.send_since_ms = NowMs();
+  ScheduleStreamTimer(conn);
+}
+
+void Shard::OnTlsSend(std::uint32_t conn, int res) {
+  Stream& s = streams_[conn];
+  TlsConnection& t = tls_[s.tls];
+  t.out_sent += static_cast<std::uint32_t>(res);
+  if (t.out_sent == t.out_len) s.send_since_ms = 0;
+  s.active_ms = NowMs();
+  PumpTlsSend(conn);
+  if (s.closing || s.upstream) return;
+  if (s.draining && s.inflight == 0 && s.out.empty() && !s.send_armed) return CloseStream(conn);
+  if (s.stalled && s.inflight < options_.tcp_inflight_per_connection) {
+    ReadClientQueries(conn);
+    if (s.closing) return;
+  }
+  if (s.handing_over) {
+    TryHandOver(conn);
+    if (!s.open) return;
+  }
+  ScheduleStreamTimer(conn);
+}
+
+}  // namespace ringdns::core
