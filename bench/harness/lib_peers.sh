@@ -13,13 +13,20 @@
 
 # ringdns-epoll: ringdns on its fallback backend (-io epoll), as under a seccomp profile
 # that refuses io_uring. ringdns-dnstap: ringdns with `dnstap unix://... full` to a local
-# fstrm_capture (whose own CPU is not counted). FORWARDERS narrows the list.
-forwarders() { echo "${FORWARDERS:-floor ringdns ringdns-epoll ringdns-dnstap dnsdist unbound kresd dnsmasq}"; }
+# fstrm_capture (whose own CPU is not counted). ringdns-before: another build of ringdns,
+# $RINGDNS_BEFORE, started as ringdns is, for a before-and-after in one run (it is listed
+# only when RINGDNS_BEFORE is set). FORWARDERS narrows the list.
+forwarders() {
+  echo "${FORWARDERS:-floor ringdns ${RINGDNS_BEFORE:+ringdns-before} ringdns-epoll ringdns-dnstap dnsdist unbound kresd dnsmasq}"
+}
+
+# The binary a ringdns-like forwarder runs.
+ringdns_binary() { if [ "$1" = ringdns-before ]; then echo "${RINGDNS_BEFORE:-}"; else echo "$ringdns"; fi; }
 
 forwarder_available() {
   case $1 in
     floor) test -x "$reflector" ;;
-    ringdns | ringdns-epoll) test -x "$ringdns" ;;
+    ringdns | ringdns-epoll | ringdns-before) test -x "$(ringdns_binary "$1")" ;;
     ringdns-dnstap) test -x "$ringdns" && command -v fstrm_capture >/dev/null ;;
     dnsdist) command -v dnsdist >/dev/null ;;
     unbound) command -v /usr/sbin/unbound >/dev/null ;;
@@ -32,7 +39,7 @@ forwarder_available() {
 forwarder_version() {
   case $1 in
     floor) echo "bench/reflector (recvmmsg/sendmmsg, flips QR)" ;;
-    ringdns | ringdns-epoll | ringdns-dnstap) "$ringdns" -version 2>&1 | head -1 ;;
+    ringdns | ringdns-epoll | ringdns-dnstap | ringdns-before) "$(ringdns_binary "$1")" -version 2>&1 | head -1 ;;
     dnsdist) dnsdist --version 2>&1 | head -1 ;;
     unbound) /usr/sbin/unbound -V 2>&1 | head -1 ;;
     kresd) /usr/sbin/kresd --version 2>&1 | head -1 ;;
@@ -47,7 +54,7 @@ start_forwarder() {  # NAME PORT CACHE
   case $name in
     floor)
       start_bg "$reflector" "$port" ;;
-    ringdns | ringdns-epoll | ringdns-dnstap)
+    ringdns | ringdns-epoll | ringdns-dnstap | ringdns-before)
       { printf '.:%s {\n  bind 127.0.0.1\n' "$port"
         [ "$cache" = 1 ] && printf '  cache\n'
         [ "$name" = ringdns-dnstap ] && printf '  dnstap unix://%s/tap.sock full\n' "$dir"
@@ -59,7 +66,7 @@ start_forwarder() {  # NAME PORT CACHE
       fi
       local backend=io_uring
       [ "$name" = ringdns-epoll ] && backend=epoll
-      start_bg "$ringdns" -conf "$dir/Corefile" -shards "${shards:-1}" -io "$backend" 2>"$dir/log" ;;
+      start_bg "$(ringdns_binary "$name")" -conf "$dir/Corefile" -shards "${shards:-1}" -io "$backend" 2>"$dir/log" ;;
     dnsdist)
       { echo "setLocal('127.0.0.1:$port')"
         echo "newServer({address='127.0.0.1:$upstream_port', healthCheckMode='up'})"
