@@ -20,7 +20,7 @@ namespace ringdns::core {
 void Shard::BeginHandingOverStreams() {
   for (std::uint32_t conn = 0; conn < options_.tcp_connections; ++conn) {
     Stream& s = streams_[conn];
-    if (!s.open || s.closing || s.draining) continue;
+    if (!s.live() || s.draining) continue;
     s.handing_over = true;
     ++streams_handing_over_;
     // A handshake in progress runs on (its receive stays); afterwards no receive is armed.
@@ -35,7 +35,7 @@ void Shard::BeginHandingOverStreams() {
 
 void Shard::TryHandOver(std::uint32_t conn) {
   Stream& s = streams_[conn];
-  if (!s.open || s.closing || s.draining || s.recv_armed || s.send_armed) return;
+  if (!s.live() || s.draining || s.recv_armed || s.send_armed) return;
   if (s.inflight > 0 || !s.out.empty() || s.handshake_since_ms != 0) return;
   if (s.tls != kNoTls) {
     const TlsConnection& t = tls_[s.tls];

@@ -33,15 +33,21 @@ inline constexpr int kMaxRedialDoublings = 4;  // a failing pool redials every 5
 // Large answers queued on one client connection at once: a client that does not read
 // holds no more, so the shard's few big buffers stay shared (further ones: SERVFAIL).
 inline constexpr std::uint32_t kBigBuffersPerConnection = 2;
+// Where a stream is in its life. The operations in flight on its socket (a receive, a
+// send, a connect) are noted apart: a closing stream is freed once none is left.
+enum class StreamState : std::uint8_t {
+  kFree,        // the slot holds no connection
+  kConnecting,  // ours to an upstream: the connect has not completed
+  kOpen,        // connected (a client's from its accept on)
+  kClosing,     // shut down; freed when its last operation completes
+};
 // A TCP connection: a client's, or ours to an upstream.
 struct Stream {
   int fd = -1;
   std::uint16_t generation = 0;
-  bool open = false;
+  StreamState state = StreamState::kFree;
   bool upstream = false;
-  bool connected = false;
-  bool connecting = false;
-  bool closing = false;
+  bool connect_armed = false;
   bool recv_armed = false;
   bool send_armed = false;
   bool stalled = false;        // client: reading paused (in-flight limit or no buffer)
@@ -71,6 +77,13 @@ struct Stream {
   // client: the address it connected to, for a view's server_ip() (a wildcard listener's
   // own is 0.0.0.0); asked of the kernel only on a wildcard and when some block has a view.
   ReplySource local{};
+
+  bool in_use() const noexcept { return state != StreamState::kFree; }
+  // In use and not closing: queries may be written to it and its reads go on.
+  bool live() const noexcept {
+    return state == StreamState::kConnecting || state == StreamState::kOpen;
+  }
+  bool closing() const noexcept { return state == StreamState::kClosing; }
 };
 
 }  // namespace ringdns::core

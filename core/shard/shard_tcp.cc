@@ -118,8 +118,8 @@ void Shard::OnAccept(std::uint32_t listener, const io_uring_cqe& cqe) {
 Stream& Shard::OpenClientStream(std::uint32_t conn, int fd, std::uint32_t listener) {
   Stream& s = streams_[conn];
   s.fd = fd;
-  s.open = true;
-  s.closing = s.stalled = s.draining = s.handing_over = false;
+  s.state = StreamState::kOpen;
+  s.stalled = s.draining = s.handing_over = false;
   s.inflight = 0;
   s.listener = listener;
   s.active_ms = NowMs();
@@ -146,7 +146,7 @@ void Shard::ArmStreamRecv(std::uint32_t conn) {
   Stream& s = streams_[conn];
   // !open: closed on the way here (a TLS close_notify ends the stream inside a read);
   // a receive armed now would complete on the slot's next connection.
-  if (!s.open || s.recv_armed || s.closing) return;
+  if (!s.live() || s.recv_armed) return;
   if (s.handing_over && s.handshake_since_ms == 0) return TryHandOver(conn);  // read no more
   // DNS over TLS receives ciphertext into its session's buffer; plain TCP straight into
   // the read buffer.
@@ -162,7 +162,7 @@ void Shard::ArmStreamRecv(std::uint32_t conn) {
 void Shard::OnStreamRecv(std::uint32_t conn, int res) {
   Stream& s = streams_[conn];
   s.recv_armed = false;
-  if (s.closing) return FinishClose(conn);
+  if (s.closing()) return FinishClose(conn);
   if (res == -ECANCELED && s.handing_over) return TryHandOver(conn);
   if (res <= 0) {  // the peer closed, or the connection failed
     if (s.upstream) return BreakUpstream(conn);
@@ -183,7 +183,7 @@ void Shard::ReadClientQueries(std::uint32_t conn, std::uint32_t budget) {
     const FrameReader::Status status = s.in.Next(message);
     if (status == FrameReader::Status::kNeedMore) {
       if (s.tls != kNoTls && DecryptMore(conn)) continue;  // more plaintext arrived
-      if (s.closing) return;
+      if (s.closing()) return;
       break;
     }
     if (status != FrameReader::Status::kMessage || message.size() < wire::header::kSize ||
@@ -232,7 +232,7 @@ void Shard::ReadClientQueries(std::uint32_t conn, std::uint32_t budget) {
       s.draining = true;  // answer what was asked, then close
     }
   }
-  if (s.closing) return;
+  if (s.closing()) return;
   s.partial_since_ms = !s.in.partial() ? 0 : s.partial_since_ms != 0 ? s.partial_since_ms : NowMs();
   if (s.draining) {
     if (s.inflight == 0 && s.out.empty()) CloseStream(conn);
@@ -244,7 +244,7 @@ void Shard::ReadClientQueries(std::uint32_t conn, std::uint32_t budget) {
 
 void Shard::StreamQueryDone(std::uint32_t conn, std::uint16_t generation) {
   Stream& s = streams_[conn];
-  if (!s.open || s.closing || s.generation != generation) return;
+  if (!s.live() || s.generation != generation) return;
   if (s.inflight > 0) --s.inflight;
   if (s.draining && s.inflight == 0 && s.out.empty()) CloseStream(conn);
   if (s.handing_over) TryHandOver(conn);
@@ -259,7 +259,7 @@ void Shard::ResumeStalledStreams() {
     stalled_streams_.Pop();
     Stream& s = streams_[conn];
     s.listed = false;
-    if (!s.open || s.closing || !s.stalled) continue;
+    if (!s.live() || !s.stalled) continue;
     ReadClientQueries(conn, 1);
   }
 }
@@ -267,14 +267,14 @@ void Shard::ResumeStalledStreams() {
 bool Shard::StreamWrite(std::uint32_t conn, std::uint16_t generation, std::uint8_t* data,
                         std::size_t len, Owner owner, std::uint16_t bid) {
   Stream& s = streams_[conn];
-  if (!s.open || s.closing || s.generation != generation || s.out.full()) {
+  if (!s.live() || s.generation != generation || s.out.full()) {
     GiveBack(owner, bid);  // the client went away (or, for an upstream, fail over)
     return false;
   }
   wire::StoreU16(data - 2, static_cast<std::uint16_t>(len));  // RFC 1035 section 4.2.2
   if (owner == kOwnsBig && !s.upstream) ++s.big_held;
   s.out.Push({data - 2, static_cast<std::uint32_t>(len + 2), 0, owner, bid});
-  if (!s.send_armed && (!s.upstream || s.connected)) ArmStreamSend(conn);
+  if (!s.send_armed && s.state == StreamState::kOpen) ArmStreamSend(conn);
   return true;
 }
 
@@ -284,7 +284,7 @@ void Shard::CancelUnsentWrites(std::uint16_t bid) noexcept {
   // reads only the ciphertext.
   for (std::uint32_t conn = options_.tcp_connections; conn < streams_.size(); ++conn) {
     Stream& s = streams_[conn];
-    if (!s.open) continue;
+    if (!s.in_use()) continue;
     s.out.ForEach([&](PendingWrite& w, bool front) {
       if (w.owner != kOwnsQuery || w.buffer != bid || w.sent != 0) return;
       if (front && s.send_armed && s.tls == kNoTls) return;
@@ -302,7 +302,7 @@ void Shard::SkipCancelledWrites(Stream& s) noexcept {
 void Shard::ArmStreamSend(std::uint32_t conn) {
   Stream& s = streams_[conn];
   SkipCancelledWrites(s);
-  if (!s.open || s.closing || s.out.empty()) return;
+  if (!s.live() || s.out.empty()) return;
   if (s.tls != kNoTls) return PumpTlsSend(conn);
   const PendingWrite& w = s.out.Front();
   if (!ring_.Send(s.fd, {w.data + w.sent, w.len - w.sent}, MSG_NOSIGNAL | MSG_WAITALL,
@@ -318,7 +318,7 @@ void Shard::ArmStreamSend(std::uint32_t conn) {
 void Shard::OnStreamSend(std::uint32_t conn, int res) {
   Stream& s = streams_[conn];
   s.send_armed = false;
-  if (s.closing) return FinishClose(conn);
+  if (s.closing()) return FinishClose(conn);
   if (res <= 0) {
     if (s.upstream) return BreakUpstream(conn);
     return CloseStream(conn);
@@ -337,22 +337,22 @@ void Shard::OnStreamSend(std::uint32_t conn, int res) {
   if (s.draining && s.inflight == 0 && s.out.empty()) return CloseStream(conn);
   if (s.stalled && s.inflight < options_.tcp_inflight_per_connection) {
     ReadClientQueries(conn);
-    if (s.closing) return;
+    if (s.closing()) return;
   }
   if (s.handing_over) {
     TryHandOver(conn);
-    if (!s.open) return;
+    if (!s.in_use()) return;
   }
   ScheduleStreamTimer(conn);
 }
 
 void Shard::CloseStream(std::uint32_t conn) {
   Stream& s = streams_[conn];
-  if (!s.open || s.closing) return;
-  s.closing = true;
+  if (!s.live()) return;
+  s.state = StreamState::kClosing;
   // Ends a receive or send armed on the socket; each completion then calls FinishClose.
   ::shutdown(s.fd, SHUT_RDWR);
-  if (s.connecting) {
+  if (s.connect_armed) {
     // Cancelled by its user_data, not by fd: the fd number may be reused by then.
     (void)ring_.Cancel(ring::UserData{kConnect, s.generation, conn, 0},
                        ring::UserData{kIgnore, 0, 0, 0});
@@ -362,7 +362,7 @@ void Shard::CloseStream(std::uint32_t conn) {
 
 void Shard::FinishClose(std::uint32_t conn) {
   Stream& s = streams_[conn];
-  if (s.recv_armed || s.send_armed || s.connecting) return;
+  if (s.recv_armed || s.send_armed || s.connect_armed) return;
   while (!s.out.empty()) {
     WriteDone(s, s.out.Front());
     s.out.Pop();
@@ -374,7 +374,8 @@ void Shard::FinishClose(std::uint32_t conn) {
     s.handing_over = false;
     --streams_handing_over_;
   }
-  s.open = s.closing = s.connected = s.stalled = s.draining = false;
+  s.state = StreamState::kFree;
+  s.stalled = s.draining = false;
   s.quiet_since_ms = 0;
   s.inflight = 0;
   s.in.Reset();
@@ -409,7 +410,7 @@ void Shard::ScheduleStreamTimer(std::uint32_t conn) {
 
 void Shard::OnStreamTimer(std::uint32_t conn) {
   Stream& s = streams_[conn];
-  if (!s.open || s.closing) return;
+  if (!s.live()) return;
   const std::int64_t now = NowMs();
   const bool idle = s.inflight == 0 && s.out.empty() && !s.in.partial();
   if (s.upstream) {

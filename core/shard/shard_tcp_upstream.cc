@@ -26,8 +26,8 @@ std::uint32_t Shard::UpstreamStream(const InflightSlot& slot) {
   std::uint32_t unused = kNoConn;
   for (std::uint32_t conn = first; conn < first + kStreamsPerPool; ++conn) {
     const Stream& s = streams_[conn];
-    if (s.open && !s.closing && !s.out.full()) return conn;
-    if (!s.open && unused == kNoConn) unused = conn;
+    if (s.live() && !s.out.full()) return conn;
+    if (!s.in_use() && unused == kNoConn) unused = conn;
   }
   if (unused == kNoConn) return kNoConn;  // both busy closing or full: fail over
   if (NowMs() < redial_[pool].not_before_ms) return kNoConn;
@@ -52,8 +52,9 @@ std::uint32_t Shard::UpstreamStream(const InflightSlot& slot) {
     return kNoConn;  // `fd` closes with it
   }
   s.fd = fd->Release();
-  s.open = s.connecting = true;
-  s.connected = s.closing = s.stalled = s.answered = false;
+  s.state = StreamState::kConnecting;
+  s.connect_armed = true;
+  s.stalled = s.answered = false;
   s.inflight = 0;
   s.quiet_since_ms = 0;
   s.opened_ms = s.active_ms = NowMs();
@@ -71,10 +72,10 @@ std::int64_t Shard::RetryWithoutConnectionAt(const InflightSlot& slot,
 
 void Shard::OnConnect(std::uint32_t conn, int res) {
   Stream& s = streams_[conn];
-  s.connecting = false;
-  if (s.closing) return FinishClose(conn);
+  s.connect_armed = false;
+  if (s.closing()) return FinishClose(conn);
   if (res < 0) return BreakUpstream(conn);
-  s.connected = true;
+  s.state = StreamState::kOpen;
   s.active_ms = NowMs();
   if (pool_forward_[PoolOf(conn)]->tls != nullptr) {
     // DNS over TLS: the ClientHello goes first; queued queries follow the handshake.
@@ -130,7 +131,7 @@ void Shard::ReadUpstreamAnswers(std::uint32_t conn) {
     const FrameReader::Status status = s.in.Next(message);
     if (status == FrameReader::Status::kNeedMore) {
       if (s.tls != kNoTls && DecryptMore(conn)) continue;  // more plaintext arrived
-      if (s.closing) return;
+      if (s.closing()) return;
       break;
     }
     if (status != FrameReader::Status::kMessage || message.size() < wire::header::kSize) {
@@ -152,17 +153,17 @@ void Shard::ReadUpstreamAnswers(std::uint32_t conn) {
     // buffer, and copied once into a buffer of its own only to be sent (PlaceAnswer).
     // So reading answers never waits for a buffer the clients' queries hold.
     OnUpstreamAnswer(index, inflight_[index].upstream, txid, message, false, kBorrowed, 0);
-    if (s.generation != generation || s.closing) return;  // it broke (or closed) meanwhile
+    if (s.generation != generation || s.closing()) return;  // it broke (or closed) meanwhile
     s.in.Consume(message);
   }
   if (s.inflight == 0) s.quiet_since_ms = 0;
-  if (!s.closing) ArmStreamRecv(conn);
+  if (!s.closing()) ArmStreamRecv(conn);
   ScheduleStreamTimer(conn);
 }
 
 void Shard::BreakUpstream(std::uint32_t conn) {
   // An upstream closing a connection nothing waits on is not a failure.
-  if (streams_[conn].inflight > 0 || streams_[conn].connecting || !streams_[conn].connected) {
+  if (streams_[conn].inflight > 0 || streams_[conn].state != StreamState::kOpen) {
     ++counters_.upstream_tcp_failures;
   }
   // Every query waiting on this connection fails over (OnTimeout picks the next

@@ -148,7 +148,7 @@ bool Shard::DecryptMore(std::uint32_t conn) {
 
 void Shard::PumpTlsSend(std::uint32_t conn) {
   Stream& s = streams_[conn];
-  if (s.send_armed || s.closing || s.tls == kNoTls) return;
+  if (s.send_armed || s.closing() || s.tls == kNoTls) return;
   TlsConnection& t = tls_[s.tls];
   if (t.out_sent == t.out_len) {
     t.out_len = t.out_sent = 0;
@@ -185,15 +185,15 @@ void Shard::OnTlsSend(std::uint32_t conn, int res) {
   if (t.out_sent == t.out_len) s.send_since_ms = 0;
   s.active_ms = NowMs();
   PumpTlsSend(conn);
-  if (s.closing || s.upstream) return;
+  if (s.closing() || s.upstream) return;
   if (s.draining && s.inflight == 0 && s.out.empty() && !s.send_armed) return CloseStream(conn);
   if (s.stalled && s.inflight < options_.tcp_inflight_per_connection) {
     ReadClientQueries(conn);
-    if (s.closing) return;
+    if (s.closing()) return;
   }
   if (s.handing_over) {
     TryHandOver(conn);
-    if (!s.open) return;
+    if (!s.in_use()) return;
   }
   ScheduleStreamTimer(conn);
 }
