@@ -82,9 +82,6 @@ Shard::~Shard() {
   for (Stream& stream : streams_) {
     if (stream.fd >= 0) ::close(stream.fd);
   }
-  for (SSL_SESSION* session : tls_resume_) {
-    if (session != nullptr) SSL_SESSION_free(session);
-  }
 }
 
 std::int64_t Shard::NowMs() const noexcept {

@@ -68,6 +68,7 @@
 #include "core/stream/tls_session.h"
 #include "core/udp_steering.h"
 #include "core/upstream/case_randomization.h"
+#include "core/upstream/connection_pools.h"
 #include "core/upstream/cookie_jar.h"
 #include "core/upstream/outgoing_query.h"
 #include "core/upstream/rtt_estimator.h"
@@ -505,7 +506,7 @@ class Shard {
 
   // shard_tcp_upstream.cc
   // The connection a TCP query to the slot's upstream goes on, opened if needed; kNoConn
-  // when none can be had, or none may be opened yet (see redial_).
+  // when none can be had, or none may be opened yet (its pool backs off).
   std::uint32_t UpstreamStream(const InflightSlot& slot);
   // When a query that found no socket or connection for its upstream tries again: at
   // once, or when its upstream's pool may open a connection again.
@@ -530,10 +531,6 @@ class Shard {
   }
   std::uint32_t StreamOfPendingSocket(std::uint16_t socket) const noexcept {
     return options_.tcp_connections + (socket - layout::kStreamSocketBase);
-  }
-  // The (forward, upstream) pool an upstream stream belongs to.
-  std::uint32_t PoolOf(std::uint32_t conn) const noexcept {
-    return (conn - options_.tcp_connections) / kStreamsPerPool;
   }
   // The name a slot asks for, as its client spelled it (offset 12 of its query).
   std::span<const std::uint8_t> QnameOf(const InflightSlot& slot) noexcept {
@@ -583,20 +580,10 @@ class Shard {
   std::vector<TlsConnection> tls_;             // DNS-over-TLS sessions (tls:// listeners only)
   ReservedBytes tls_arena_;
   std::vector<std::uint32_t> tls_free_;
-  std::vector<SSL_SESSION*> tls_resume_;  // per upstream pool: the session to resume
-  // Per upstream pool: connections in a row that broke before any answer (refused, TLS
-  // refused, closed), and when the next may be opened.
-  struct Redial {
-    std::uint8_t failures = 0;
-    std::int64_t not_before_ms = 0;
-  };
-  std::vector<Redial> redial_;
   std::uint32_t tls_handshaking_ = 0;
   std::int64_t last_error_log_ms_ = -1000;
   std::uint32_t suppressed_error_logs_ = 0;
-  std::vector<std::uint32_t> pool_base_;  // per forward id: its first upstream pool
-  std::vector<const ForwardRoute*> pool_forward_;
-  std::vector<std::uint8_t> pool_upstream_;
+  UpstreamConnectionPools upstream_pools_;  // the upstream streams' grouping and back-off
   std::optional<TimerWheel> stream_timers_;
 
   InflightTable inflight_;

@@ -57,7 +57,8 @@ std::uint64_t Shard::MemoryBound(const ShardOptions& o, const RouteTable& routes
   bound += std::uint64_t{routes.upstream_family_count()} * o.upstream_sockets * 2 *
            static_cast<std::uint64_t>(UpstreamReceiveBuffer(o.upstream_sockets));
   // Streams: client connections, then each upstream pool's.
-  const std::uint64_t upstream_streams = std::uint64_t{routes.upstream_count} * kStreamsPerPool;
+  const std::uint64_t upstream_streams =
+      std::uint64_t{routes.upstream_count} * UpstreamConnectionPools::kConnectionsPerPool;
   const std::uint64_t streams = o.tcp_connections + upstream_streams;
   bound += streams * sizeof(Stream) + TimerWheel::MemoryBound(static_cast<std::uint32_t>(streams));
   bound += std::uint64_t{o.tcp_connections} *

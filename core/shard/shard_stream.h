@@ -28,8 +28,6 @@ struct TlsConnection {
   std::uint32_t out_len = 0;
   std::uint32_t out_sent = 0;
 };
-inline constexpr std::uint32_t kStreamsPerPool = 2;  // a fresh one while a broken one closes
-inline constexpr int kMaxRedialDoublings = 4;  // a failing pool redials every 50 ms … 800 ms
 // Large answers queued on one client connection at once: a client that does not read
 // holds no more, so the shard's few big buffers stay shared (further ones: SERVFAIL).
 inline constexpr std::uint32_t kBigBuffersPerConnection = 2;

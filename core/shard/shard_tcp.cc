@@ -37,21 +37,10 @@ absl::Status Shard::InitStreams() {
     s.family = udp.family;
     s.spec = udp.spec;
   }
-  // One pool per (forward, upstream), kStreamsPerPool streams each.
-  pool_base_.assign(routes_.forward_count, 0);
-  for (const BlockRoute& block : routes_.blocks) {
-    for (const ForwardRoute& f : block.forwards) {
-      pool_base_[f.id] = static_cast<std::uint32_t>(pool_forward_.size());
-      for (std::size_t u = 0; u < f.upstreams.size(); ++u) {
-        pool_forward_.push_back(&f);
-        pool_upstream_.push_back(static_cast<std::uint8_t>(u));
-      }
-    }
-  }
-  tls_resume_.assign(pool_forward_.size(), nullptr);
-  redial_.assign(pool_forward_.size(), Redial{});
+  // Upstream connections follow the clients' in streams_, in pools.
   const std::uint32_t clients = options_.tcp_connections;
-  const auto upstream_streams = static_cast<std::uint32_t>(pool_forward_.size() * kStreamsPerPool);
+  upstream_pools_.Build(routes_, clients);
+  const std::uint32_t upstream_streams = upstream_pools_.connections();
   if (upstream_streams > 0xffff - kStreamSocketBase) {
     return absl::InvalidArgumentError("too many upstreams for TCP stream keys");
   }
@@ -388,7 +377,7 @@ void Shard::ScheduleStreamTimer(std::uint32_t conn) {
   const Stream& s = streams_[conn];
   std::int64_t deadline;
   if (s.upstream) {
-    const ForwardRoute& f = *pool_forward_[PoolOf(conn)];
+    const ForwardRoute& f = upstream_pools_.forward(upstream_pools_.PoolOf(conn));
     deadline = s.active_ms + f.expire_ms;
     if (f.max_age_ms > 0) deadline = std::min(deadline, s.opened_ms + f.max_age_ms);
     if (s.handshake_since_ms != 0)
@@ -414,7 +403,7 @@ void Shard::OnStreamTimer(std::uint32_t conn) {
   const std::int64_t now = NowMs();
   const bool idle = s.inflight == 0 && s.out.empty() && !s.in.partial();
   if (s.upstream) {
-    const ForwardRoute& f = *pool_forward_[PoolOf(conn)];
+    const ForwardRoute& f = upstream_pools_.forward(upstream_pools_.PoolOf(conn));
     const bool expired = now >= s.active_ms + f.expire_ms;
     const bool too_old = f.max_age_ms > 0 && now >= s.opened_ms + f.max_age_ms;
     if (s.handshake_since_ms != 0 && now >= s.handshake_since_ms + f.read_timeout_ms) {

@@ -21,16 +21,17 @@ using namespace layout;
 }  // namespace
 
 std::uint32_t Shard::UpstreamStream(const InflightSlot& slot) {
-  const std::uint32_t pool = pool_base_[slot.forward->id] + slot.upstream;
-  const std::uint32_t first = options_.tcp_connections + pool * kStreamsPerPool;
+  const std::uint32_t pool = upstream_pools_.PoolOf(*slot.forward, slot.upstream);
+  const std::uint32_t first = upstream_pools_.FirstConnection(pool);
   std::uint32_t unused = kNoConn;
-  for (std::uint32_t conn = first; conn < first + kStreamsPerPool; ++conn) {
+  for (std::uint32_t conn = first; conn < first + UpstreamConnectionPools::kConnectionsPerPool;
+       ++conn) {
     const Stream& s = streams_[conn];
     if (s.live() && !s.out.full()) return conn;
     if (!s.in_use() && unused == kNoConn) unused = conn;
   }
   if (unused == kNoConn) return kNoConn;  // both busy closing or full: fail over
-  if (NowMs() < redial_[pool].not_before_ms) return kNoConn;
+  if (NowMs() < upstream_pools_.not_before_ms(pool)) return kNoConn;
   const SockAddr& upstream = slot.forward->upstreams[slot.upstream];
   const SockAddr* source = nullptr;
   for (const SockAddr& a : routes_.source_addresses) {
@@ -67,7 +68,8 @@ std::uint32_t Shard::UpstreamStream(const InflightSlot& slot) {
 std::int64_t Shard::RetryWithoutConnectionAt(const InflightSlot& slot,
                                              std::int64_t now) const noexcept {
   if (!slot.tcp_upstream) return now;
-  return std::max(now, redial_[pool_base_[slot.forward->id] + slot.upstream].not_before_ms);
+  return std::max(
+      now, upstream_pools_.not_before_ms(upstream_pools_.PoolOf(*slot.forward, slot.upstream)));
 }
 
 void Shard::OnConnect(std::uint32_t conn, int res) {
@@ -77,7 +79,7 @@ void Shard::OnConnect(std::uint32_t conn, int res) {
   if (res < 0) return BreakUpstream(conn);
   s.state = StreamState::kOpen;
   s.active_ms = NowMs();
-  if (pool_forward_[PoolOf(conn)]->tls != nullptr) {
+  if (upstream_pools_.forward(upstream_pools_.PoolOf(conn)).tls != nullptr) {
     // DNS over TLS: the ClientHello goes first; queued queries follow the handshake.
     if (!StartTlsClient(conn)) return BreakUpstream(conn);
     ArmStreamRecv(conn);
@@ -140,7 +142,7 @@ void Shard::ReadUpstreamAnswers(std::uint32_t conn) {
     }
     if (!s.answered) {
       s.answered = true;
-      redial_[PoolOf(conn)] = Redial{};
+      upstream_pools_.Answered(upstream_pools_.PoolOf(conn));
     }
     const std::uint16_t txid = wire::GetId(message);
     const std::uint32_t index = pending_.Find(PendingIndex::Key(socket, txid));
@@ -177,10 +179,8 @@ void Shard::BreakUpstream(std::uint32_t conn) {
   const std::int64_t now = NowMs();
   std::int64_t when = now;
   if (!s.answered) {
-    Redial& redial = redial_[PoolOf(conn)];
-    redial.failures =
-        static_cast<std::uint8_t>(std::min(redial.failures + 1, kMaxRedialDoublings + 1));
-    redial.not_before_ms = now + (options_.min_attempt_timeout_ms << (redial.failures - 1));
+    upstream_pools_.BrokeUnanswered(upstream_pools_.PoolOf(conn), now,
+                                    options_.min_attempt_timeout_ms);
     when = now + options_.min_attempt_timeout_ms;
   }
   const std::uint16_t socket = PendingSocketOf(conn);
@@ -202,8 +202,9 @@ void Shard::BreakUpstream(std::uint32_t conn) {
     }
   }
   if (had_queries && !(waiting && only_checks)) {
-    const ForwardRoute& f = *pool_forward_[PoolOf(conn)];
-    health_.Failure(f.first_upstream + pool_upstream_[PoolOf(conn)], f.max_fails);  // once
+    const std::uint32_t pool = upstream_pools_.PoolOf(conn);
+    health_.Failure(upstream_pools_.upstream_id(pool),
+                    upstream_pools_.forward(pool).max_fails);  // once
   }
   CloseStream(conn);
 }

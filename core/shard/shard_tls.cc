@@ -56,13 +56,13 @@ bool Shard::StartTls(std::uint32_t conn, SSL_CTX* ctx) {
 }
 
 bool Shard::StartTlsClient(std::uint32_t conn) {
-  const std::uint32_t pool = PoolOf(conn);
-  const ForwardRoute& f = *pool_forward_[pool];
+  const std::uint32_t pool = upstream_pools_.PoolOf(conn);
+  const ForwardRoute& f = upstream_pools_.forward(pool);
   const std::uint32_t index = TakeTlsSlot(conn);
-  return AttachTls(
-      conn, index,
-      index != kNoTls && tls_[index].session.Connect(f.tls, f.tls_names[pool_upstream_[pool]],
-                                                     &tls_resume_[pool]));
+  return AttachTls(conn, index,
+                   index != kNoTls && tls_[index].session.Connect(
+                                          f.tls, f.tls_names[upstream_pools_.upstream(pool)],
+                                          upstream_pools_.resume_session(pool)));
 }
 
 bool Shard::AttachTls(std::uint32_t conn, std::uint32_t index, bool started) {
@@ -126,9 +126,9 @@ bool Shard::DecryptMore(std::uint32_t conn) {
     if (handshaking) {
       ++counters_.tls_handshake_failures;
       if (s.upstream) {
-        const std::uint32_t pool = PoolOf(conn);
+        const std::uint32_t pool = upstream_pools_.PoolOf(conn);
         ErrorLog("DNS over TLS to upstream ",
-                 pool_forward_[pool]->upstreams[pool_upstream_[pool]].ToString(),
+                 upstream_pools_.forward(pool).upstreams[upstream_pools_.upstream(pool)].ToString(),
                  " failed: ", TlsErrorText(),
                  " (server certificate: ", t.session.PeerVerification(), ")");
       } else {

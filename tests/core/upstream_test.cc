@@ -1,5 +1,6 @@
 // Choosing an upstream and timing an attempt, without a socket: the RFC 6298 estimator's
-// arithmetic, and the selector's policies around upstreams that are down.
+// arithmetic, the selector's policies around upstreams that are down, and how upstream
+// connections are pooled and back off.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include "core/health.h"
 #include "core/routes.h"
 #include "core/upstream/case_randomization.h"
+#include "core/upstream/connection_pools.h"
 #include "core/upstream/port_rotation.h"
 #include "core/upstream/rtt_estimator.h"
 #include "core/upstream/selector.h"
@@ -368,6 +370,58 @@ TEST(UpstreamSelector, WhenEveryUpstreamIsDownOneIsTriedAnyway) {
   EXPECT_TRUE(selector.AllDown(f));
   EXPECT_EQ(selector.First(f, random), 0);  // CoreDNS tries one anyway
   EXPECT_EQ(selector.Next(f, 0), 1);
+}
+
+// Two forwards in two blocks, of 2 and 3 upstreams: five pools after 10 client connections.
+RouteTable TwoForwards() {
+  RouteTable routes;
+  routes.blocks.resize(2);
+  routes.blocks[0].forwards.push_back(Forward(2, config::Policy::kRandom, 0, 0));
+  routes.blocks[1].forwards.push_back(Forward(3, config::Policy::kRandom, 1, 2));
+  routes.forward_count = 2;
+  routes.upstream_count = 5;
+  return routes;
+}
+
+TEST(UpstreamConnectionPools, APoolPerUpstreamItsConnectionsAfterTheClients) {
+  const RouteTable routes = TwoForwards();
+  UpstreamConnectionPools pools;
+  pools.Build(routes, 10);
+  const std::uint32_t per = UpstreamConnectionPools::kConnectionsPerPool;
+  ASSERT_EQ(pools.pools(), 5u);
+  EXPECT_EQ(pools.connections(), 5 * per);
+  const ForwardRoute& second = routes.blocks[1].forwards[0];
+  for (std::uint8_t u = 0; u < 3; ++u) {
+    const std::uint32_t pool = pools.PoolOf(second, u);
+    EXPECT_EQ(pool, 2u + u);
+    EXPECT_EQ(&pools.forward(pool), &second);
+    EXPECT_EQ(pools.upstream(pool), u);
+    EXPECT_EQ(pools.upstream_id(pool), 2u + u);  // the health table's index
+    EXPECT_EQ(pools.FirstConnection(pool), 10 + pool * per);
+    for (std::uint32_t c = 0; c < per; ++c) {
+      EXPECT_EQ(pools.PoolOf(pools.FirstConnection(pool) + c), pool);
+    }
+  }
+  EXPECT_EQ(pools.PoolOf(10), 0u);  // the first connection after the clients'
+}
+
+TEST(UpstreamConnectionPools, UnansweredBreaksDoubleTheWaitUpToSixteenFoldAndAnAnswerEndsIt) {
+  const RouteTable routes = TwoForwards();
+  UpstreamConnectionPools pools;
+  pools.Build(routes, 0);
+  EXPECT_EQ(pools.not_before_ms(3), 0);
+  const std::int64_t waits[] = {50, 100, 200, 400, 800, 800, 800};
+  std::int64_t now = 1000;
+  for (const std::int64_t wait : waits) {
+    pools.BrokeUnanswered(3, now, 50);
+    EXPECT_EQ(pools.not_before_ms(3), now + wait);
+    now += 1000;
+  }
+  EXPECT_EQ(pools.not_before_ms(4), 0);  // pools back off alone
+  pools.Answered(3);
+  EXPECT_EQ(pools.not_before_ms(3), 0);
+  pools.BrokeUnanswered(3, now, 50);
+  EXPECT_EQ(pools.not_before_ms(3), now + 50);  // the doubling starts again
 }
 
 }  // namespace
