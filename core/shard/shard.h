@@ -416,6 +416,9 @@ class Shard {
   void OnStreamSend(std::uint32_t conn, int res);
   void ArmStreamRecv(std::uint32_t conn);
   void ArmStreamSend(std::uint32_t conn);
+  // Sends `bytes` (a plain-TCP answer, or a TLS record's ciphertext) on the stream; closes
+  // it if the send cannot be submitted.
+  void SendOnStream(std::uint32_t conn, std::span<const std::uint8_t> bytes, int flags);
   // Queues a framed write (`data` has 2 writable octets before it for the length).
   // False, having given the buffer back, when the connection is gone or its queue full.
   bool StreamWrite(std::uint32_t conn, std::uint16_t generation, std::uint8_t* data,

@@ -133,7 +133,7 @@ void Shard::TuneClientSocket(int fd) noexcept {
 
 void Shard::ArmStreamRecv(std::uint32_t conn) {
   Stream& s = streams_[conn];
-  // !open: closed on the way here (a TLS close_notify ends the stream inside a read);
+  // !live: closed on the way here (a TLS close_notify ends the stream inside a read);
   // a receive armed now would complete on the slot's next connection.
   if (!s.live() || s.recv_armed) return;
   if (s.handing_over && s.handshake_since_ms == 0) return TryHandOver(conn);  // read no more
@@ -172,7 +172,7 @@ void Shard::ReadClientQueries(std::uint32_t conn, std::uint32_t budget) {
     const FrameReader::Status status = s.in.Next(message);
     if (status == FrameReader::Status::kNeedMore) {
       if (s.tls != kNoTls && DecryptMore(conn)) continue;  // more plaintext arrived
-      if (s.closing()) return;
+      if (!s.live()) return;  // closed on the way (freed at once if nothing was armed)
       break;
     }
     if (status != FrameReader::Status::kMessage || message.size() < wire::header::kSize ||
@@ -221,7 +221,7 @@ void Shard::ReadClientQueries(std::uint32_t conn, std::uint32_t budget) {
       s.draining = true;  // answer what was asked, then close
     }
   }
-  if (s.closing()) return;
+  if (!s.live()) return;
   s.partial_since_ms = !s.in.partial() ? 0 : s.partial_since_ms != 0 ? s.partial_since_ms : NowMs();
   if (s.draining) {
     if (s.inflight == 0 && s.out.empty()) CloseStream(conn);
@@ -294,8 +294,12 @@ void Shard::ArmStreamSend(std::uint32_t conn) {
   if (!s.live() || s.out.empty()) return;
   if (s.tls != kNoTls) return PumpTlsSend(conn);
   const PendingWrite& w = s.out.Front();
-  if (!ring_.Send(s.fd, {w.data + w.sent, w.len - w.sent}, MSG_NOSIGNAL | MSG_WAITALL,
-                  ring::UserData{kStreamSend, s.generation, conn, 0})) {
+  SendOnStream(conn, {w.data + w.sent, w.len - w.sent}, MSG_NOSIGNAL | MSG_WAITALL);
+}
+
+void Shard::SendOnStream(std::uint32_t conn, std::span<const std::uint8_t> bytes, int flags) {
+  Stream& s = streams_[conn];
+  if (!ring_.Send(s.fd, bytes, flags, ring::UserData{kStreamSend, s.generation, conn, 0})) {
     return CloseStream(conn);
   }
   s.send_armed = true;
@@ -326,7 +330,7 @@ void Shard::OnStreamSend(std::uint32_t conn, int res) {
   if (s.draining && s.inflight == 0 && s.out.empty()) return CloseStream(conn);
   if (s.stalled && s.inflight < options_.tcp_inflight_per_connection) {
     ReadClientQueries(conn);
-    if (s.closing()) return;
+    if (!s.live()) return;
   }
   if (s.handing_over) {
     TryHandOver(conn);
@@ -377,7 +381,7 @@ void Shard::ScheduleStreamTimer(std::uint32_t conn) {
   const Stream& s = streams_[conn];
   std::int64_t deadline;
   if (s.upstream) {
-    const ForwardRoute& f = upstream_pools_.forward(upstream_pools_.PoolOf(conn));
+    const ForwardRoute& f = upstream_pools_.forward_of(conn);
     deadline = s.active_ms + f.expire_ms;
     if (f.max_age_ms > 0) deadline = std::min(deadline, s.opened_ms + f.max_age_ms);
     if (s.handshake_since_ms != 0)
@@ -403,7 +407,7 @@ void Shard::OnStreamTimer(std::uint32_t conn) {
   const std::int64_t now = NowMs();
   const bool idle = s.inflight == 0 && s.out.empty() && !s.in.partial();
   if (s.upstream) {
-    const ForwardRoute& f = upstream_pools_.forward(upstream_pools_.PoolOf(conn));
+    const ForwardRoute& f = upstream_pools_.forward_of(conn);
     const bool expired = now >= s.active_ms + f.expire_ms;
     const bool too_old = f.max_age_ms > 0 && now >= s.opened_ms + f.max_age_ms;
     if (s.handshake_since_ms != 0 && now >= s.handshake_since_ms + f.read_timeout_ms) {

@@ -79,7 +79,7 @@ void Shard::OnConnect(std::uint32_t conn, int res) {
   if (res < 0) return BreakUpstream(conn);
   s.state = StreamState::kOpen;
   s.active_ms = NowMs();
-  if (upstream_pools_.forward(upstream_pools_.PoolOf(conn)).tls != nullptr) {
+  if (upstream_pools_.forward_of(conn).tls != nullptr) {
     // DNS over TLS: the ClientHello goes first; queued queries follow the handshake.
     if (!StartTlsClient(conn)) return BreakUpstream(conn);
     ArmStreamRecv(conn);
@@ -133,7 +133,7 @@ void Shard::ReadUpstreamAnswers(std::uint32_t conn) {
     const FrameReader::Status status = s.in.Next(message);
     if (status == FrameReader::Status::kNeedMore) {
       if (s.tls != kNoTls && DecryptMore(conn)) continue;  // more plaintext arrived
-      if (s.closing()) return;
+      if (!s.live()) return;  // closed on the way (freed at once if nothing was armed)
       break;
     }
     if (status != FrameReader::Status::kMessage || message.size() < wire::header::kSize) {
@@ -155,7 +155,7 @@ void Shard::ReadUpstreamAnswers(std::uint32_t conn) {
     // buffer, and copied once into a buffer of its own only to be sent (PlaceAnswer).
     // So reading answers never waits for a buffer the clients' queries hold.
     OnUpstreamAnswer(index, inflight_[index].upstream, txid, message, false, kBorrowed, 0);
-    if (s.generation != generation || s.closing()) return;  // it broke (or closed) meanwhile
+    if (s.generation != generation || !s.live()) return;  // it broke (or closed) meanwhile
     s.in.Consume(message);
   }
   if (s.inflight == 0) s.quiet_since_ms = 0;
@@ -165,7 +165,8 @@ void Shard::ReadUpstreamAnswers(std::uint32_t conn) {
 
 void Shard::BreakUpstream(std::uint32_t conn) {
   // An upstream closing a connection nothing waits on is not a failure.
-  if (streams_[conn].inflight > 0 || streams_[conn].state != StreamState::kOpen) {
+  // A stream closing here was open (a connect's failure comes with kConnecting).
+  if (streams_[conn].inflight > 0 || streams_[conn].state == StreamState::kConnecting) {
     ++counters_.upstream_tcp_failures;
   }
   // Every query waiting on this connection fails over (OnTimeout picks the next

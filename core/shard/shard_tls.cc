@@ -168,14 +168,7 @@ void Shard::PumpTlsSend(std::uint32_t conn) {
         static_cast<std::uint32_t>(t.session.TakeCiphertext({t.cipher_out, kTlsCipherBuffer}));
     if (t.out_len == 0) return;
   }
-  if (!ring_.Send(s.fd, {t.cipher_out + t.out_sent, t.out_len - t.out_sent}, MSG_NOSIGNAL,
-                  ring::UserData{kStreamSend, s.generation, conn, 0})) {
-    return CloseStream(conn);
-  }
-  s.send_armed = true;
-  ++sends_in_flight_;
-  if (s.send_since_ms == 0) s.send_since_ms = NowMs();
-  ScheduleStreamTimer(conn);
+  SendOnStream(conn, {t.cipher_out + t.out_sent, t.out_len - t.out_sent}, MSG_NOSIGNAL);
 }
 
 void Shard::OnTlsSend(std::uint32_t conn, int res) {
@@ -185,11 +178,11 @@ void Shard::OnTlsSend(std::uint32_t conn, int res) {
   if (t.out_sent == t.out_len) s.send_since_ms = 0;
   s.active_ms = NowMs();
   PumpTlsSend(conn);
-  if (s.closing() || s.upstream) return;
+  if (!s.live() || s.upstream) return;
   if (s.draining && s.inflight == 0 && s.out.empty() && !s.send_armed) return CloseStream(conn);
   if (s.stalled && s.inflight < options_.tcp_inflight_per_connection) {
     ReadClientQueries(conn);
-    if (s.closing()) return;
+    if (!s.live()) return;
   }
   if (s.handing_over) {
     TryHandOver(conn);

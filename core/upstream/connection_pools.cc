@@ -4,13 +4,18 @@
 
 namespace ringdns::core {
 
-UpstreamConnectionPools::~UpstreamConnectionPools() {
+UpstreamConnectionPools::~UpstreamConnectionPools() { FreeSessions(); }
+
+void UpstreamConnectionPools::FreeSessions() noexcept {
   for (Pool& pool : pools_) {
     if (pool.resume != nullptr) SSL_SESSION_free(pool.resume);
+    pool.resume = nullptr;
   }
 }
 
 void UpstreamConnectionPools::Build(const RouteTable& routes, std::uint32_t first_connection) {
+  FreeSessions();
+  pools_.clear();
   first_connection_ = first_connection;
   first_pool_.assign(routes.forward_count, 0);
   for (const BlockRoute& block : routes.blocks) {

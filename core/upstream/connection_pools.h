@@ -29,7 +29,7 @@ class UpstreamConnectionPools {
   UpstreamConnectionPools& operator=(const UpstreamConnectionPools&) = delete;
 
   // One pool per upstream of each forward of `routes`; their connections are numbered
-  // from `first_connection` on.
+  // from `first_connection` on. Again: the pools start afresh.
   void Build(const RouteTable& routes, std::uint32_t first_connection);
 
   std::uint32_t pools() const noexcept { return static_cast<std::uint32_t>(pools_.size()); }
@@ -45,6 +45,9 @@ class UpstreamConnectionPools {
     return first_connection_ + pool * kConnectionsPerPool;
   }
   const ForwardRoute& forward(std::uint32_t pool) const noexcept { return *pools_[pool].forward; }
+  const ForwardRoute& forward_of(std::uint32_t connection) const noexcept {
+    return forward(PoolOf(connection));
+  }
   std::uint8_t upstream(std::uint32_t pool) const noexcept { return pools_[pool].upstream; }
   // The upstream's id among every forward's (HealthTable's index).
   std::uint32_t upstream_id(std::uint32_t pool) const noexcept {
@@ -64,6 +67,8 @@ class UpstreamConnectionPools {
   void BrokeUnanswered(std::uint32_t pool, std::int64_t now_ms, std::int64_t base_ms) noexcept;
 
  private:
+  void FreeSessions() noexcept;
+
   struct Pool {
     const ForwardRoute* forward = nullptr;
     std::uint8_t upstream = 0;

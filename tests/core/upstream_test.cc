@@ -405,6 +405,22 @@ TEST(UpstreamConnectionPools, APoolPerUpstreamItsConnectionsAfterTheClients) {
   EXPECT_EQ(pools.PoolOf(10), 0u);  // the first connection after the clients'
 }
 
+TEST(UpstreamConnectionPools, BuiltAgainTheyStartAfreshAndTheirSessionsAreFreed) {
+  const RouteTable routes = TwoForwards();
+  UpstreamConnectionPools pools;
+  pools.Build(routes, 0);
+  // Freed by the next Build and by the destructor: LeakSanitizer (the ASan build) fails
+  // the test otherwise.
+  *pools.resume_session(1) = SSL_SESSION_new();
+  pools.BrokeUnanswered(1, 1000, 50);
+  pools.Build(routes, 4);
+  EXPECT_EQ(pools.pools(), 5u);
+  EXPECT_EQ(*pools.resume_session(1), nullptr);
+  EXPECT_EQ(pools.not_before_ms(1), 0);
+  EXPECT_EQ(pools.FirstConnection(0), 4u);
+  *pools.resume_session(4) = SSL_SESSION_new();
+}
+
 TEST(UpstreamConnectionPools, UnansweredBreaksDoubleTheWaitUpToSixteenFoldAndAnAnswerEndsIt) {
   const RouteTable routes = TwoForwards();
   UpstreamConnectionPools pools;
