@@ -38,6 +38,16 @@ constexpr Named<EdnsVariable> kVariables[] = {{"{qname}", EdnsVariable::kQname},
                                               {"{client_port}", EdnsVariable::kClientPort},
                                               {"{protocol}", EdnsVariable::kProtocol}};
 
+// "a, b, c or d": the table's names, for an error's "expected".
+template <typename T, std::size_t N>
+std::string Choices(const Named<T> (&table)[N]) {
+  std::string out;
+  for (std::size_t i = 0; i < N; ++i) {
+    absl::StrAppend(&out, i == 0 ? "" : i + 1 == N ? " or " : ", ", table[i].name);
+  }
+  return out;
+}
+
 template <typename T, std::size_t N>
 const T* Find(const Named<T> (&table)[N], absl::string_view name) {
   for (const Named<T>& entry : table) {
@@ -68,13 +78,13 @@ absl::Status ParseLocalData(const Token& t, Rewrite& out) {
       return absl::OkStatus();
     }
     if (text == "{server_ip}" || text == "{server_port}") {
-      return ErrorAt(t, absl::StrCat("rewrite: the variable ", text,
-                                     " is not supported by ringdns yet, expected "
-                                     "{qname}, {qtype}, {client_ip}, {client_port} or {protocol}"));
+      return ErrorAt(
+          t, absl::StrCat("rewrite: the variable ", text,
+                          " is not supported by ringdns yet, expected ", Choices(kVariables)));
     }
-    return ErrorAt(t, absl::StrCat("rewrite: unsupported variable name '", text,
-                                   "' (ringdns has no metadata plugin), expected {qname}, "
-                                   "{qtype}, {client_ip}, {client_port} or {protocol}"));
+    return ErrorAt(
+        t, absl::StrCat("rewrite: unsupported variable name '", text,
+                        "' (ringdns has no metadata plugin), expected ", Choices(kVariables)));
   }
   if (text.size() >= 2 && text[0] == '0' && text[1] == 'x') {
     const std::string hex = text.substr(2);
@@ -111,7 +121,7 @@ absl::Status ParseEdns0Rule(const Token& field, const std::vector<Token>& args, 
   const EdnsAction* edit = Find(kActions, verb);
   if (edit == nullptr)
     return ErrorAt(action, absl::StrCat("rewrite: invalid EDNS0 action '", action.text,
-                                        "', expected set, replace, append or unset"));
+                                        "', expected ", Choices(kActions)));
   out.edns_action = *edit;
   const bool unset = out.edns_action == EdnsAction::kUnset;
   const std::size_t left = args.size() - at - 2;  // after the action

@@ -147,7 +147,8 @@ TEST(RewriteEdns0Config, RefusesWhatCoreDnsRefusesWithItsPosition) {
   refused(" rewrite edns0 local\n",
           "test/Corefile:2:10: rewrite: too few arguments for an EDNS0 rule");
   refused(" rewrite edns0 local put 1 a\n",
-          "test/Corefile:2:22: rewrite: invalid EDNS0 action 'put'");
+          "test/Corefile:2:22: rewrite: invalid EDNS0 action 'put', expected set, replace, "
+          "append or unset");
   refused(" rewrite edns0 local set 0xffee\n",
           "test/Corefile:2:16: rewrite: EDNS0 local rules require exactly two arguments");
   refused(" rewrite edns0 local set 0x1ffff a\n",
@@ -160,9 +161,11 @@ TEST(RewriteEdns0Config, RefusesWhatCoreDnsRefusesWithItsPosition) {
           "test/Corefile:2:28: rewrite: invalid hex data '0xabc'");
   refused(" rewrite edns0 local set 1 0xzz\n", "rewrite: invalid hex data '0xzz'");
   refused(" rewrite edns0 local set 1 {server_ip}\n",
-          "the variable {server_ip} is not supported by ringdns yet");
+          "the variable {server_ip} is not supported by ringdns yet, expected {qname}, {qtype}, "
+          "{client_ip}, {client_port} or {protocol}");
   refused(" rewrite edns0 local set 1 {some-plugin/label}\n",
-          "unsupported variable name '{some-plugin/label}'");
+          "unsupported variable name '{some-plugin/label}' (ringdns has no metadata plugin), "
+          "expected {qname}, {qtype}, {client_ip}, {client_port} or {protocol}");
   refused(" rewrite edns0 local set 1 " + std::string(513, 'x') + "\n",
           "EDNS0 local data of 513 octets, expected at most 512");
   refused(" rewrite edns0 local unset 1 a\n", "rewrite: expected edns0 local unset CODE");
