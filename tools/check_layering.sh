@@ -37,6 +37,12 @@ check_core_folder cache base config view
 check_core_folder ops base config view
 check_core_folder pipeline base config view
 check_core_folder stream base config view
+# A relative include ("../x.h") would reach past a target's include root unseen by the
+# rules above: every include of ours is rooted at a module.
+if grep -rnE '#include "\.\.?/' wire zones ring core tools --include='*.h' --include='*.cc'; then
+  echo "layering: include by the module's path (\"core/base/x.h\"), never a relative one" >&2
+  status=1
+fi
 # ring/ owns every io_uring call: the others use its typed submissions (ring/ring.h) and
 # its decoding of what a completion wrote (ring/recvmsg.h).
 if grep -rnE "io_uring_prep_|GetSqe\(" core tools --include='*.h' --include='*.cc'; then
