@@ -101,7 +101,10 @@ for scenario in $scenarios; do
         # The floor answers without asking anyone: it belongs to the cache-hit scenario.
         if [ "$name" != floor ] || [ "$scenario" = hit ]; then measure "$name" "$scenario" "$mode" 1; fi
       done
-      if [ "$scenario" = forward ]; then measure ringdns forward "$mode" 2; fi  # shard scaling
+      if [ "$scenario" = forward ]; then  # shard scaling
+        measure ringdns forward "$mode" 2
+        if [ -n "${RINGDNS_BEFORE:-}" ]; then measure ringdns-before forward "$mode" 2; fi
+      fi
     done
   done
 done
