@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/base/invariant.h"
 #include "core/net.h"
 #include "core/shard/shard.h"
 #include "core/shard/shard_layout.h"
@@ -379,6 +380,11 @@ void Shard::FinishClose(std::uint32_t conn) {
 
 void Shard::ScheduleStreamTimer(std::uint32_t conn) {
   const Stream& s = streams_[conn];
+  // A freed slot's timer would fire on the slot's next connection.
+  if (!RINGDNS_INVARIANT(s.in_use())) {
+    ++counters_.invariant_violations;
+    return;
+  }
   std::int64_t deadline;
   if (s.upstream) {
     const ForwardRoute& f = upstream_pools_.forward_of(conn);
