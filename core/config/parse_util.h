@@ -4,8 +4,8 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <span>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -36,21 +36,42 @@ const char* RcodeName(std::uint16_t rcode);
 absl::StatusOr<std::uint16_t> ParseQtype(const Token& token);
 std::string QtypeName(std::uint16_t qtype);
 
+// A keyword and what it stands for, in a table of choices.
+template <typename T>
+struct Keyword {
+  absl::string_view name;
+  T value;
+};
+
+// The value named `text` exactly, or null.
+template <typename T>
+const T* FindKeyword(std::span<const Keyword<T>> choices, absl::string_view text) {
+  for (const Keyword<T>& choice : choices) {
+    if (choice.name == text) return &choice.value;
+  }
+  return nullptr;
+}
+
+// "a, b or c": the names, for an error's "expected".
+template <typename T>
+std::string KeywordList(std::span<const Keyword<T>> choices) {
+  std::string out;
+  for (std::size_t i = 0; i < choices.size(); ++i) {
+    out += i == 0 ? "" : i + 1 == choices.size() ? " or " : ", ";
+    out += std::string(choices[i].name);
+  }
+  return out;
+}
+
 // One of a fixed set of keywords, e.g. policy random|round_robin|sequential. Errors:
 // "unknown WHAT 'TEXT', expected a, b or c".
 template <typename T>
 absl::StatusOr<T> ParseKeyword(const Token& token, absl::string_view what,
-                               std::initializer_list<std::pair<absl::string_view, T>> choices) {
-  std::string expected;
-  std::size_t i = 0;
-  for (const auto& [name, value] : choices) {
-    if (token.text == name) return value;
-    expected += (i == 0 ? "" : (i + 1 == choices.size() ? " or " : ", "));
-    expected += std::string(name);
-    ++i;
-  }
+                               std::initializer_list<Keyword<T>> choices) {
+  const std::span<const Keyword<T>> table(choices.begin(), choices.size());
+  if (const T* value = FindKeyword(table, token.text)) return *value;
   return ErrorAt(token, std::string("unknown ") + std::string(what) + " '" + token.text +
-                            "', expected " + expected);
+                            "', expected " + KeywordList(table));
 }
 
 // Argument-count checks for a directive line or sub-option.

@@ -6,6 +6,7 @@
 //   edns0 subnet ACTION V4LEN V6LEN the client's address cut to the prefix (RFC 7871)
 // `unset` (CoreDNS 1.12.3) takes no DATA or lengths.
 #include <algorithm>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -23,38 +24,17 @@ namespace {
 // Local data longer than this would crowd the query's room (CoreDNS has no limit).
 constexpr std::size_t kMaxLocalData = 512;
 
-template <typename T>
-struct Named {
-  absl::string_view name;
-  T value;
-};
-constexpr Named<EdnsAction> kActions[] = {{"set", EdnsAction::kSet},
-                                          {"replace", EdnsAction::kReplace},
-                                          {"append", EdnsAction::kAppend},
-                                          {"unset", EdnsAction::kUnset}};
-constexpr Named<EdnsVariable> kVariables[] = {{"{qname}", EdnsVariable::kQname},
-                                              {"{qtype}", EdnsVariable::kQtype},
-                                              {"{client_ip}", EdnsVariable::kClientIp},
-                                              {"{client_port}", EdnsVariable::kClientPort},
-                                              {"{protocol}", EdnsVariable::kProtocol}};
-
-// "a, b, c or d": the table's names, for an error's "expected".
-template <typename T, std::size_t N>
-std::string Choices(const Named<T> (&table)[N]) {
-  std::string out;
-  for (std::size_t i = 0; i < N; ++i) {
-    absl::StrAppend(&out, i == 0 ? "" : i + 1 == N ? " or " : ", ", table[i].name);
-  }
-  return out;
-}
-
-template <typename T, std::size_t N>
-const T* Find(const Named<T> (&table)[N], absl::string_view name) {
-  for (const Named<T>& entry : table) {
-    if (entry.name == name) return &entry.value;
-  }
-  return nullptr;
-}
+constexpr Keyword<EdnsAction> kActionTable[] = {{"set", EdnsAction::kSet},
+                                                {"replace", EdnsAction::kReplace},
+                                                {"append", EdnsAction::kAppend},
+                                                {"unset", EdnsAction::kUnset}};
+constexpr Keyword<EdnsVariable> kVariableTable[] = {{"{qname}", EdnsVariable::kQname},
+                                                    {"{qtype}", EdnsVariable::kQtype},
+                                                    {"{client_ip}", EdnsVariable::kClientIp},
+                                                    {"{client_port}", EdnsVariable::kClientPort},
+                                                    {"{protocol}", EdnsVariable::kProtocol}};
+constexpr std::span<const Keyword<EdnsAction>> kActions = kActionTable;
+constexpr std::span<const Keyword<EdnsVariable>> kVariables = kVariableTable;
 
 // CoreDNS reads numbers with strconv.ParseUint(s, 0, ...): decimal, or 0x hex. A leading
 // 0 (octal there, as 0o and 0b are) is refused rather than read another way.
@@ -73,18 +53,18 @@ bool ParseNumber(const std::string& text, std::uint64_t max, std::uint64_t& out)
 absl::Status ParseLocalData(const Token& t, Rewrite& out) {
   const std::string& text = t.text;
   if (text.size() >= 2 && text.front() == '{' && text.back() == '}') {
-    if (const EdnsVariable* variable = Find(kVariables, text)) {
+    if (const EdnsVariable* variable = FindKeyword(kVariables, text)) {
       out.edns_variable = *variable;
       return absl::OkStatus();
     }
     if (text == "{server_ip}" || text == "{server_port}") {
       return ErrorAt(
           t, absl::StrCat("rewrite: the variable ", text,
-                          " is not supported by ringdns yet, expected ", Choices(kVariables)));
+                          " is not supported by ringdns yet, expected ", KeywordList(kVariables)));
     }
     return ErrorAt(
         t, absl::StrCat("rewrite: unsupported variable name '", text,
-                        "' (ringdns has no metadata plugin), expected ", Choices(kVariables)));
+                        "' (ringdns has no metadata plugin), expected ", KeywordList(kVariables)));
   }
   if (text.size() >= 2 && text[0] == '0' && text[1] == 'x') {
     const std::string hex = text.substr(2);
@@ -118,10 +98,10 @@ absl::Status ParseEdns0Rule(const Token& field, const std::vector<Token>& args, 
   const Token& action = args[at + 1];
   const std::string what = absl::AsciiStrToLower(kind.text);
   const std::string verb = absl::AsciiStrToLower(action.text);
-  const EdnsAction* edit = Find(kActions, verb);
+  const EdnsAction* edit = FindKeyword(kActions, verb);
   if (edit == nullptr)
     return ErrorAt(action, absl::StrCat("rewrite: invalid EDNS0 action '", action.text,
-                                        "', expected ", Choices(kActions)));
+                                        "', expected ", KeywordList(kActions)));
   out.edns_action = *edit;
   const bool unset = out.edns_action == EdnsAction::kUnset;
   const std::size_t left = args.size() - at - 2;  // after the action
