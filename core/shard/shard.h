@@ -416,6 +416,8 @@ class Shard {
   void OnStreamSend(std::uint32_t conn, int res);
   void ArmStreamRecv(std::uint32_t conn);
   void ArmStreamSend(std::uint32_t conn);
+  // A client stream after a send: close once drained, resume reading, hand over, re-time.
+  void AfterClientSend(std::uint32_t conn);
   // Sends `bytes` (a plain-TCP answer, or a TLS record's ciphertext) on the stream; closes
   // it if the send cannot be submitted.
   void SendOnStream(std::uint32_t conn, std::span<const std::uint8_t> bytes, int flags);

@@ -328,7 +328,14 @@ void Shard::OnStreamSend(std::uint32_t conn, int res) {
   if (!s.upstream && s.inflight > 0) --s.inflight;  // that query is answered
   if (!s.out.empty()) ArmStreamSend(conn);
   if (s.upstream) return;
-  if (s.draining && s.inflight == 0 && s.out.empty()) return CloseStream(conn);
+  AfterClientSend(conn);
+}
+
+void Shard::AfterClientSend(std::uint32_t conn) {
+  Stream& s = streams_[conn];
+  // The send just armed may have failed and freed the stream: nothing was left armed.
+  if (!s.live()) return;
+  if (s.draining && s.inflight == 0 && s.out.empty() && !s.send_armed) return CloseStream(conn);
   if (s.stalled && s.inflight < options_.tcp_inflight_per_connection) {
     ReadClientQueries(conn);
     if (!s.live()) return;

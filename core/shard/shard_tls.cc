@@ -178,17 +178,8 @@ void Shard::OnTlsSend(std::uint32_t conn, int res) {
   if (t.out_sent == t.out_len) s.send_since_ms = 0;
   s.active_ms = NowMs();
   PumpTlsSend(conn);
-  if (!s.live() || s.upstream) return;
-  if (s.draining && s.inflight == 0 && s.out.empty() && !s.send_armed) return CloseStream(conn);
-  if (s.stalled && s.inflight < options_.tcp_inflight_per_connection) {
-    ReadClientQueries(conn);
-    if (!s.live()) return;
-  }
-  if (s.handing_over) {
-    TryHandOver(conn);
-    if (!s.in_use()) return;
-  }
-  ScheduleStreamTimer(conn);
+  if (s.upstream) return;
+  AfterClientSend(conn);
 }
 
 }  // namespace ringdns::core
