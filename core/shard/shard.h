@@ -64,6 +64,7 @@
 #include "core/shard/slot_index.h"
 #include "core/shard/stream_handoff.h"
 #include "core/shard/timer_wheel.h"
+#include "core/shard/tls_slots.h"
 #include "core/stream/tcp_stream.h"
 #include "core/stream/tls_session.h"
 #include "core/udp_steering.h"
@@ -478,9 +479,6 @@ class Shard {
   // The client side, on a connection to a tls:// upstream that has just connected:
   // resumes the pool's last session when there is one. False when no session is free.
   bool StartTlsClient(std::uint32_t conn);
-  // A TLS session slot for connection `conn` (the buffers are made on first use): a
-  // client's from the shared ones, kNoTls when none is free; an upstream stream's own.
-  std::uint32_t TakeTlsSlot(std::uint32_t conn);
   // Gives the connection the session in slot `index` once `started`; otherwise gives
   // the slot back (if any) and counts the refusal.
   bool AttachTls(std::uint32_t conn, std::uint32_t index, bool started);
@@ -582,10 +580,7 @@ class Shard {
   ReservedBytes send_queue_arena_;  // each stream's SendQueue, carved in order
   std::vector<std::uint32_t> client_stream_free_;
   FixedQueue<std::uint32_t> stalled_streams_;  // client connections waiting for a buffer
-  std::vector<TlsConnection> tls_;             // DNS-over-TLS sessions (tls:// listeners only)
-  ReservedBytes tls_arena_;
-  std::vector<std::uint32_t> tls_free_;
-  std::uint32_t tls_handshaking_ = 0;
+  TlsSlots tls_;                               // DNS-over-TLS sessions, made on first use
   std::int64_t last_error_log_ms_ = -1000;
   std::uint32_t suppressed_error_logs_ = 0;
   UpstreamConnectionPools upstream_pools_;  // the upstream streams' grouping and back-off

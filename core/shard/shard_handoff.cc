@@ -109,13 +109,12 @@ void Shard::AdoptStream(HandedStream& handed) {
   s.in.Commit(unread);
   ++counters_.tcp_adopted;
   if (handed.tls.active()) {
-    const std::uint32_t index = TakeTlsSlot(conn);
+    const std::uint32_t index = tls_.TakeForClient(/*handshake=*/false);
     if (index == kNoTls) {
       ++counters_.tls_refused;
       return CloseStream(conn);
     }
-    tls_[index].session = std::move(handed.tls);
-    tls_[index].out_len = tls_[index].out_sent = 0;
+    tls_.Adopt(index, std::move(handed.tls));
     s.tls = index;
     s.handshake_since_ms = 0;
   } else if (tls != nullptr) {  // arrived while the old shard stopped: no handshake yet

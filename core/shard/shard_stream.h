@@ -1,6 +1,6 @@
 // core/shard/shard_stream.h: a shard's record of one TCP connection (Stream), a client's or
-// its own to an upstream, with the TLS session and ciphertext buffers of a DNS-over-TLS
-// one (TlsConnection), and the limits on streams. The shard keeps them in fixed arrays
+// its own to an upstream (a DNS-over-TLS one names its slot in core/shard/tls_slots.h),
+// and the limits on streams. The shard keeps them in fixed arrays
 // indexed by connection (core/shard/shard_tcp.cc, shard_tcp_upstream.cc, shard_tls.cc).
 // Shard-local.
 #pragma once
@@ -13,21 +13,11 @@
 
 #include "core/shard/inflight.h"
 #include "core/shard/reply_source.h"
+#include "core/shard/tls_slots.h"
 #include "core/stream/tcp_stream.h"
-#include "core/stream/tls_session.h"
 
 namespace ringdns::core {
 
-inline constexpr std::uint32_t kNoTls = kNoSlot;
-// A DNS-over-TLS connection's session and its ciphertext buffers: what the socket
-// received (fed to OpenSSL at once) and what is being sent.
-struct TlsConnection {
-  TlsSession session;
-  std::uint8_t* cipher_in = nullptr;
-  std::uint8_t* cipher_out = nullptr;
-  std::uint32_t out_len = 0;
-  std::uint32_t out_sent = 0;
-};
 // Large answers queued on one client connection at once: a client that does not read
 // holds no more, so the shard's few big buffers stay shared (further ones: SERVFAIL).
 inline constexpr std::uint32_t kBigBuffersPerConnection = 2;
@@ -66,7 +56,7 @@ struct Stream {
   // Upstream: since when a query went out on it with nothing received since; 0 once
   // an answer leaves none waiting. At read_timeout the peer is taken for gone.
   std::int64_t quiet_since_ms = 0;
-  std::uint32_t tls = kNoTls;  // index into tls_ for a DNS-over-TLS connection
+  std::uint32_t tls = kNoTls;  // its slot in tls_ for a DNS-over-TLS connection
   FrameReader in;
   SendQueue out;
   __kernel_timespec connect_timeout{};

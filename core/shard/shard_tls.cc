@@ -25,40 +25,15 @@ void Shard::WriteErrorLog(const std::string& line) {
   (void)::write(2, text.data(), text.size());
 }
 
-std::uint32_t Shard::TakeTlsSlot(std::uint32_t conn) {
-  if (tls_.empty()) {
-    // First TLS connection on this shard: the sessions' buffers, once. Clients share
-    // tls_connections slots; each upstream stream has one of its own after them, so
-    // clients holding every slot cannot stop DNS over TLS forwarding.
-    const auto upstream_streams =
-        static_cast<std::uint32_t>(streams_.size()) - options_.tcp_connections;
-    const std::uint32_t slots = options_.tls_connections + upstream_streams;
-    tls_.resize(slots);
-    tls_arena_ = ReservedBytes(std::size_t{slots} * 2 * kTlsCipherBuffer);
-    tls_free_.reserve(options_.tls_connections);
-    for (std::uint32_t i = slots; i-- > 0;) {
-      tls_[i].cipher_in = tls_arena_.data() + std::size_t{i} * 2 * kTlsCipherBuffer;
-      tls_[i].cipher_out = tls_[i].cipher_in + kTlsCipherBuffer;
-      if (i < options_.tls_connections) tls_free_.push_back(i);
-    }
-  }
-  if (streams_[conn].upstream) return options_.tls_connections + (conn - options_.tcp_connections);
-  if (tls_free_.empty()) return kNoTls;
-  const std::uint32_t index = tls_free_.back();
-  tls_free_.pop_back();
-  return index;
-}
-
 bool Shard::StartTls(std::uint32_t conn, SSL_CTX* ctx) {
-  const std::uint32_t index =
-      tls_handshaking_ < options_.tls_handshakes ? TakeTlsSlot(conn) : kNoTls;
+  const std::uint32_t index = tls_.TakeForClient(/*handshake=*/true);
   return AttachTls(conn, index, index != kNoTls && tls_[index].session.Accept(ctx));
 }
 
 bool Shard::StartTlsClient(std::uint32_t conn) {
   const std::uint32_t pool = upstream_pools_.PoolOf(conn);
   const ForwardRoute& f = upstream_pools_.forward(pool);
-  const std::uint32_t index = TakeTlsSlot(conn);
+  const std::uint32_t index = tls_.ForUpstream(conn - options_.tcp_connections);
   return AttachTls(conn, index,
                    index != kNoTls && tls_[index].session.Connect(
                                           f.tls, f.tls_names[upstream_pools_.upstream(pool)],
@@ -67,25 +42,21 @@ bool Shard::StartTlsClient(std::uint32_t conn) {
 
 bool Shard::AttachTls(std::uint32_t conn, std::uint32_t index, bool started) {
   if (!started) {
-    if (index != kNoTls && index < options_.tls_connections) tls_free_.push_back(index);
+    if (index != kNoTls) tls_.Release(index, /*mid_handshake=*/false);
     ++counters_.tls_refused;
     return false;
   }
-  TlsConnection& t = tls_[index];
-  t.out_len = t.out_sent = 0;
+  tls_.BeginHandshake(index);
   Stream& s = streams_[conn];
   s.tls = index;
   s.handshake_since_ms = NowMs();
-  ++tls_handshaking_;
   return true;
 }
 
 void Shard::EndTls(std::uint32_t conn) noexcept {
   Stream& s = streams_[conn];
   if (s.tls == kNoTls) return;
-  if (s.handshake_since_ms != 0) --tls_handshaking_;
-  tls_[s.tls].session.Reset();
-  if (s.tls < options_.tls_connections) tls_free_.push_back(s.tls);  // never past its reservation
+  tls_.Release(s.tls, /*mid_handshake=*/s.handshake_since_ms != 0);
   s.tls = kNoTls;
   s.handshake_since_ms = 0;
 }
@@ -113,7 +84,7 @@ bool Shard::DecryptMore(std::uint32_t conn) {
       if (handshaking) {
         ++counters_.tls_handshakes;
         if (s.upstream && t.session.resumed()) ++counters_.tls_resumed;
-        --tls_handshaking_;
+        tls_.HandshakeDone();
         s.handshake_since_ms = 0;
       } else {
         s.in.Commit(got);
