@@ -130,17 +130,7 @@ absl::Status Shard::Init() {
   answer_sends_.resize(options_.answer_buffers);
   rtt_.assign(routes_.upstream_count, RttEstimator{});
   if (options_.upstream_cookies) cookies_.emplace(routes_.upstream_count, random_);
-  concurrent_.assign(routes_.forward_count, 0);
-  concurrent_limit_.assign(routes_.forward_count, 0);
-  for (const BlockRoute& block : routes_.blocks) {
-    for (const ForwardRoute& f : block.forwards) {
-      // Each shard takes its part of max_concurrent: no counter shared across cores.
-      if (f.max_concurrent > 0) {
-        concurrent_limit_[f.id] = std::max<std::uint32_t>(
-            1, f.max_concurrent / std::max<std::uint32_t>(1, options_.shards));
-      }
-    }
-  }
+  concurrency_.Build(routes_, options_.shards);
   timers_.emplace(options_.slots, NowMs());
   // One cache per shard, its pools as large as the largest block asks for. A successor
   // waits for its predecessor's (serving uncached meanwhile, for a loop turn or two).

@@ -71,6 +71,7 @@
 #include "core/upstream/case_randomization.h"
 #include "core/upstream/connection_pools.h"
 #include "core/upstream/cookie_jar.h"
+#include "core/upstream/forward_concurrency.h"
 #include "core/upstream/outgoing_query.h"
 #include "core/upstream/rtt_estimator.h"
 #include "core/upstream/selector.h"
@@ -562,8 +563,7 @@ class Shard {
   UpstreamUdpSockets upstream_udp_;
   std::vector<SendContext> query_sends_;
   std::vector<SendContext> answer_sends_;
-  std::vector<std::uint32_t> concurrent_;        // per forward id: forwarded queries in flight
-  std::vector<std::uint32_t> concurrent_limit_;  // per forward id: this shard's share; 0: none
+  ForwardConcurrency concurrency_;  // max_concurrent: this shard's share of each forward's
   UpstreamSelector selector_;
   std::vector<RttEstimator> rtt_;     // per global upstream id
   std::optional<CookieJar> cookies_;  // empty when upstream_cookies is off

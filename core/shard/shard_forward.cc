@@ -404,7 +404,7 @@ void Shard::OnUpstreamAnswer(std::uint32_t index, std::uint8_t upstream, std::ui
       GiveBack(owner, bid);
       ForgetPending(slot);
       timers_->Cancel(index);
-      if (slot.counted_forward != kNoSlot) --concurrent_[slot.counted_forward];
+      if (slot.counted_forward != kNoSlot) concurrency_.Release(slot.counted_forward);
       slot.counted_forward = kNoSlot;
       SetForward(slot, *next);
       if (!Admit(slot)) return RefuseOverLimit(index);

@@ -71,11 +71,10 @@ void Shard::SetForward(InflightSlot& slot, const ForwardRoute& forward) noexcept
 
 bool Shard::Admit(InflightSlot& slot) noexcept {
   const std::uint32_t id = slot.forward->id;
-  if (concurrent_limit_[id] != 0 && concurrent_[id] >= concurrent_limit_[id]) {
+  if (!concurrency_.TryAdmit(id)) {
     ++counters_.refused_max_concurrent;
     return false;
   }
-  ++concurrent_[id];
   slot.counted_forward = id;
   return true;
 }
@@ -87,7 +86,7 @@ void Shard::ReleaseSlot(std::uint32_t index) {
     timers_->Cancel(index);
   }
   if (slot.leader) coalescing_.Erase(slot.cache_key.hash);
-  if (slot.counted_forward != kNoSlot) --concurrent_[slot.counted_forward];
+  if (slot.counted_forward != kNoSlot) concurrency_.Release(slot.counted_forward);
   slot.counted_forward = kNoSlot;
   const std::uint16_t bid = slot.query_buffer;
   inflight_.Release(index);

@@ -1,6 +1,6 @@
 // Choosing an upstream and timing an attempt, without a socket: the RFC 6298 estimator's
 // arithmetic, the selector's policies around upstreams that are down, and how upstream
-// connections are pooled and back off.
+// connections are pooled and back off, and each shard's share of max_concurrent.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -12,6 +12,7 @@
 #include "core/routes.h"
 #include "core/upstream/case_randomization.h"
 #include "core/upstream/connection_pools.h"
+#include "core/upstream/forward_concurrency.h"
 #include "core/upstream/port_rotation.h"
 #include "core/upstream/rtt_estimator.h"
 #include "core/upstream/selector.h"
@@ -381,6 +382,29 @@ RouteTable TwoForwards() {
   routes.forward_count = 2;
   routes.upstream_count = 5;
   return routes;
+}
+
+TEST(ForwardConcurrency, EachShardTakesItsShareOfMaxConcurrentAtLeastOneAndNoLimitMeansNone) {
+  RouteTable routes = TwoForwards();
+  routes.blocks[0].forwards[0].max_concurrent = 10;  // forward 0; forward 1 has none
+  ForwardConcurrency concurrency;
+  concurrency.Build(routes, 4);
+  EXPECT_EQ(concurrency.limit(0), 2u);  // 10 / 4 shards, rounded down
+  EXPECT_EQ(concurrency.limit(1), 0u);
+  EXPECT_TRUE(concurrency.TryAdmit(0));
+  EXPECT_TRUE(concurrency.TryAdmit(0));
+  EXPECT_FALSE(concurrency.TryAdmit(0));  // refused, and not counted
+  EXPECT_EQ(concurrency.in_flight(0), 2u);
+  concurrency.Release(0);
+  EXPECT_TRUE(concurrency.TryAdmit(0));
+  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(concurrency.TryAdmit(1));
+  EXPECT_EQ(concurrency.in_flight(1), 1000u);
+
+  concurrency.Build(routes, 16);  // more shards than the limit: one each, counts afresh
+  EXPECT_EQ(concurrency.limit(0), 1u);
+  EXPECT_EQ(concurrency.in_flight(0), 0u);
+  EXPECT_TRUE(concurrency.TryAdmit(0));
+  EXPECT_FALSE(concurrency.TryAdmit(0));
 }
 
 TEST(UpstreamConnectionPools, APoolPerUpstreamItsConnectionsAfterTheClients) {
