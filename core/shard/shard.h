@@ -51,6 +51,7 @@
 #include "core/hot_names.h"
 #include "core/log_queue.h"
 #include "core/metrics.h"
+#include "core/ops/error_log.h"
 #include "core/routes.h"
 #include "core/shard/inflight.h"
 #include "core/shard/loop_probe.h"
@@ -493,20 +494,6 @@ class Shard {
   void PumpTlsSend(std::uint32_t conn);
   void OnTlsSend(std::uint32_t conn, int res);
   void EndTls(std::uint32_t conn) noexcept;
-  // A line on stderr for an event an operator must see (a refused TLS handshake), at
-  // most one per second per shard; the rest are counted into the next line. Never on
-  // the path of a query that succeeds.
-  template <typename... Parts>
-  void ErrorLog(const Parts&... parts) {
-    const std::int64_t now = NowMs();
-    if (now - last_error_log_ms_ < 1000) {
-      ++suppressed_error_logs_;
-      return;
-    }
-    WriteErrorLog(absl::StrCat(parts...));
-    last_error_log_ms_ = now;
-  }
-  void WriteErrorLog(const std::string& line);
 
   // shard_tcp_upstream.cc
   // The connection a TCP query to the slot's upstream goes on, opened if needed; kNoConn
@@ -581,9 +568,8 @@ class Shard {
   std::vector<std::uint32_t> client_stream_free_;
   FixedQueue<std::uint32_t> stalled_streams_;  // client connections waiting for a buffer
   TlsSlots tls_;                               // DNS-over-TLS sessions, made on first use
-  std::int64_t last_error_log_ms_ = -1000;
-  std::uint32_t suppressed_error_logs_ = 0;
-  UpstreamConnectionPools upstream_pools_;  // the upstream streams' grouping and back-off
+  ErrorLog error_log_{id_};                    // lines on stderr an operator must see, rate-limited
+  UpstreamConnectionPools upstream_pools_;     // the upstream streams' grouping and back-off
   std::optional<TimerWheel> stream_timers_;
 
   InflightTable inflight_;

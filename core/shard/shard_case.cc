@@ -64,7 +64,7 @@ bool Shard::AcceptSpelling(std::uint32_t index, std::uint8_t upstream, std::uint
   const CaseRandomization::Fold fold = cases_.Folded(upstream_id, slot.case_folds, now);
   if (fold == CaseRandomization::Fold::kAskOverTcpFellBack) {
     // At most once per upstream per kPlainForMs, so never rate-limited away.
-    WriteErrorLog(
+    error_log_.Write(
         absl::StrCat("upstream ", slot.forward->upstreams[upstream].ToString(),
                      " does not echo the question's case (DNS 0x20); it gets plain names for ",
                      CaseRandomization::kPlainForMs / 60000, " minutes"));

@@ -24,7 +24,7 @@ bool Shard::AcceptCookie(std::uint32_t index, std::uint8_t upstream, std::uint16
     switch (cookies_->Judge(upstream_id, found, now_ms)) {
       case CookieJar::Verdict::kGaveUp:
         ++counters_.cookies_given_up;
-        WriteErrorLog(absl::StrCat(
+        error_log_.Write(absl::StrCat(
             "upstream ", slot.forward->upstreams[upstream].ToString(),
             " answers without ringdns's DNS cookie too often; cookies to it are given up"));
         [[fallthrough]];
@@ -43,8 +43,9 @@ bool Shard::AcceptCookie(std::uint32_t index, std::uint8_t upstream, std::uint16
       // gets no more cookies, and this query is asked again as the client sent it.
       cookies_->GiveUp(upstream_id);
       ++counters_.cookies_given_up;
-      WriteErrorLog(absl::StrCat("upstream ", slot.forward->upstreams[upstream].ToString(),
-                                 " answers FORMERR to a DNS cookie; cookies to it are given up"));
+      error_log_.Write(
+          absl::StrCat("upstream ", slot.forward->upstreams[upstream].ToString(),
+                       " answers FORMERR to a DNS cookie; cookies to it are given up"));
       if (!current) return false;
       ++counters_.cookie_formerr_retries;
       AskAgainOverUdp(index);

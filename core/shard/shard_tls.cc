@@ -16,15 +16,6 @@
 namespace ringdns::core {
 using layout::kTlsCipherBuffer;
 
-void Shard::WriteErrorLog(const std::string& line) {
-  std::string text = absl::StrCat("[ERROR] shard ", id_, ": ", line);
-  if (suppressed_error_logs_ > 0)
-    absl::StrAppend(&text, " (and ", suppressed_error_logs_, " more in the last second)");
-  text += "\n";
-  suppressed_error_logs_ = 0;
-  (void)::write(2, text.data(), text.size());
-}
-
 bool Shard::StartTls(std::uint32_t conn, SSL_CTX* ctx) {
   const std::uint32_t index = tls_.TakeForClient(/*handshake=*/true);
   return AttachTls(conn, index, index != kNoTls && tls_[index].session.Accept(ctx));
@@ -98,13 +89,14 @@ bool Shard::DecryptMore(std::uint32_t conn) {
       ++counters_.tls_handshake_failures;
       if (s.upstream) {
         const std::uint32_t pool = upstream_pools_.PoolOf(conn);
-        ErrorLog("DNS over TLS to upstream ",
-                 upstream_pools_.forward(pool).upstreams[upstream_pools_.upstream(pool)].ToString(),
-                 " failed: ", TlsErrorText(),
-                 " (server certificate: ", t.session.PeerVerification(), ")");
+        error_log_.Limited(
+            NowMs(), "DNS over TLS to upstream ",
+            upstream_pools_.forward(pool).upstreams[upstream_pools_.upstream(pool)].ToString(),
+            " failed: ", TlsErrorText(), " (server certificate: ", t.session.PeerVerification(),
+            ")");
       } else {
-        ErrorLog("DNS over TLS handshake failed: ", TlsErrorText(),
-                 " (client certificate: ", t.session.PeerVerification(), ")");
+        error_log_.Limited(NowMs(), "DNS over TLS handshake failed: ", TlsErrorText(),
+                           " (client certificate: ", t.session.PeerVerification(), ")");
       }
     }
     if (s.upstream) {

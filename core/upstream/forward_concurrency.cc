@@ -10,7 +10,8 @@ void ForwardConcurrency::Build(const RouteTable& routes, std::uint32_t shards) {
   for (const BlockRoute& block : routes.blocks) {
     for (const ForwardRoute& f : block.forwards) {
       if (f.max_concurrent > 0) {
-        limit_[f.id] = std::max<std::uint32_t>(1, f.max_concurrent / std::max<std::uint32_t>(1, shards));
+        limit_[f.id] =
+            std::max<std::uint32_t>(1, f.max_concurrent / std::max<std::uint32_t>(1, shards));
       }
     }
   }
