@@ -11,21 +11,19 @@
 
 #include "core/buffers/big_buffers.h"
 #include "core/shard/shard_layout.h"
-#include "ring/ring.h"
+#include "testing/ring_test.h"
 
 namespace ringdns::core {
 namespace {
 
 using Kind = QueryBuffers::Kind;
 
-class QueryBuffersTest : public ::testing::Test {
+class QueryBuffersTest : public testing::RingTest {
  protected:
   // 4 received (ids 0-3), 2 refresh (4, 5), 3 TCP (6-8).
   void SetUp() override {
-    const int rc = ring_.Init({});
-    if (rc == -ENOSYS || rc == -EPERM || rc == -EINVAL)
-      GTEST_SKIP() << "no io_uring: " << std::strerror(-rc);
-    ASSERT_EQ(rc, 0);
+    RingTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     const absl::Status s = buffers_.Init(ring_, 1, {.received = 4, .refresh = 2, .tcp = 3});
     if (s.code() == absl::StatusCode::kUnavailable) GTEST_SKIP() << s;
     ASSERT_TRUE(s.ok()) << s;
@@ -36,7 +34,6 @@ class QueryBuffersTest : public ::testing::Test {
     return taken;
   }
 
-  ring::Ring ring_;
   RelaxedCounter violations_;
   QueryBuffers buffers_{violations_};
 };

@@ -14,6 +14,7 @@
 
 #include "core/shard/shard_layout.h"
 #include "ring/user_data.h"
+#include "testing/ring_test.h"
 
 namespace ringdns::core {
 namespace {
@@ -28,13 +29,11 @@ std::uint16_t LocalPort(int fd) {
   return ntohs(a.sin_port);
 }
 
-class UpstreamUdpSocketsTest : public ::testing::Test {
+class UpstreamUdpSocketsTest : public testing::RingTest {
  protected:
   void SetUp() override {
-    const int rc = ring_.Init({});
-    if (rc == -ENOSYS || rc == -EPERM || rc == -EINVAL)
-      GTEST_SKIP() << "no io_uring: " << std::strerror(-rc);
-    ASSERT_EQ(rc, 0);
+    RingTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     const int brc = answers_.Init(ring_, layout::kAnswerGroup, 16, layout::kAnswerBufferSize);
     if (brc == -EINVAL || brc == -ENOENT) GTEST_SKIP() << "no provided buffer rings";
     ASSERT_EQ(brc, 0);
@@ -76,7 +75,6 @@ class UpstreamUdpSocketsTest : public ::testing::Test {
               6);
   }
 
-  ring::Ring ring_;
   ring::ProvidedBufferRing answers_;
   ShardCounters counters_;
   UpstreamUdpSockets sockets_{ring_, answers_, counters_, {.receive = kReceive, .cancel = kCancel}};
