@@ -5,7 +5,7 @@
 // The query side works on the name as text, lower-cased, as CoreDNS's rules read it:
 // each rule in written order matches the name as the rules before it left it; a rule
 // that matches with `stop` ends the list. The question is then rewritten in place; the
-// shard keeps the original question beside the query (core/shard/shard_rewrite.cc).
+// shard keeps the original question beside the query (core/shard/query_rewrites.h).
 //
 // The answer side re-encodes the answer (wire/rewrite_names.h): the original question
 // back; owner names through the `answer name` rules (or, for exact, prefix, suffix and

@@ -94,7 +94,7 @@ struct InflightSlot {
   ReplySource client_source;         // the address the client asked (wildcard listeners)
   std::uint32_t conn = 0xffffffffu;  // a TCP client's connection, else none
   std::uint16_t conn_generation = 0;
-  // rewrite (core/shard/shard_rewrite.cc): the block's rules when they edited the query, whose
+  // rewrite (core/shard/query_rewrites.h): the block's rules when they edited the query, whose
   // original question then waits at the end of its buffer; the rules that matched.
   const RewriteStage* rewrite = nullptr;
   std::uint32_t rewrite_matched = 0;

@@ -94,7 +94,7 @@ absl::Status Shard::Init() {
   // rewrite's re-encoding room, untouched (so not resident) until an answer needs it.
   if (std::any_of(routes_.blocks.begin(), routes_.blocks.end(),
                   [](const BlockRoute& b) { return b.pipeline.rewrite.has_value(); })) {
-    rewrite_scratch_.reset(new std::uint8_t[kRewriteScratchSize]);
+    rewrites_.MakeScratch();
   }
   if (const int rc = ring_.Init({.backend = options_.io_backend}); rc < 0) {
     // EPERM with -io io_uring: a seccomp profile (Docker's and containerd's defaults) or

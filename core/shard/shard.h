@@ -15,14 +15,15 @@
 // releasing a query's in-flight slot), shard_upstream.cc (choosing upstreams by policy
 // and health, adaptive timeouts, retries with a hedge), shard_case.cc (DNS 0x20),
 // shard_cookies.cc (DNS cookies), shard_view.cc (view), shard_rewrite.cc (rewrite's
-// edits to queries and answers), shard_cache.cc (cache hits, coalescing of identical
+// edits to queries as they arrive), shard_cache.cc (cache hits, coalescing of identical
 // misses, refreshes, serve-stale), shard_tcp.cc (TCP streams: client connections,
 // framing, ordered writes, limits and timeouts), shard_handoff.cc (client connections
 // across a reload), shard_tls.cc (DNS over TLS both ways) and shard_tcp_upstream.cc
 // (pooled, pipelined TCP connections to upstreams, TC retries); shard_memory.cc holds
 // the memory bound, declared with the public API. The types they share have their own
 // headers: shard_client.h, shard_lookup.h, shard_io.h, shard_stream.h and
-// shard_succession.h.
+// shard_succession.h. Components the shard owns and calls have their own files too:
+// query_rewrites.h, tls_slots.h, and those of core/buffers/, core/upstream/, core/ops/.
 #pragma once
 
 #include <sys/socket.h>
@@ -55,6 +56,7 @@
 #include "core/routes.h"
 #include "core/shard/inflight.h"
 #include "core/shard/loop_probe.h"
+#include "core/shard/query_rewrites.h"
 #include "core/shard/shard_client.h"
 #include "core/shard/shard_io.h"
 #include "core/shard/shard_layout.h"
@@ -331,7 +333,7 @@ class Shard {
   zones::RouteId RouteOf(const Client& client, std::span<const std::uint8_t> msg,
                          const wire::QueryView& q, std::span<const std::uint8_t> qname) noexcept;
 
-  // shard_rewrite.cc
+  // shard_rewrite.cc (what the edit leaves behind is rewrites_'s)
   // The block's rewrite (lookup.rewrite) on a query about to go on to the stages and the
   // forward. When the rules change the question, `client` and `lookup` (name, forward)
   // describe the rewritten query and `edited` is its parse; `original` is the question
@@ -340,30 +342,6 @@ class Shard {
   bool ApplyRewrite(Client& client, std::span<std::uint8_t> query, const wire::QueryView& q,
                     zones::RouteId route, Lookup& lookup, OriginalQuestion& original,
                     std::optional<wire::QueryView>& edited, bool& edited_in_place) noexcept;
-  // The question of the query in buffer `bid`, as parsed in `q`.
-  OriginalQuestion QuestionOf(std::uint16_t bid, const wire::QueryView& q) noexcept;
-  // Keeps `original` at the end of buffer `bid`, and reads it back.
-  void StashQuestion(std::uint16_t bid, const OriginalQuestion& original) noexcept;
-  OriginalQuestion StashedQuestion(std::uint16_t bid) noexcept;
-  // The name the slot's client asked, before any rewrite.
-  std::span<const std::uint8_t> AskedQnameOf(const InflightSlot& slot) noexcept;
-  // The client's query with `original` in place of its rewritten question, written into
-  // buffer `into` (which may be the client's own).
-  Client Unrewritten(const Client& client, std::uint16_t into,
-                     const OriginalQuestion& original) noexcept;
-  // An answer a stage wrote for a rewritten query, re-encoded in place for the client:
-  // its new length, or 0 when it does not re-encode or fit.
-  std::size_t RevertStageAnswer(const Client& client, std::span<std::uint8_t> room, std::size_t len,
-                                const OriginalQuestion& original) noexcept;
-  // An upstream's answer to a rewritten query, re-encoded for the client into the
-  // rewrite scratch (the answer's buffer given back, `owner` kBorrowed). False when it
-  // does not re-encode: the client gets SERVFAIL.
-  bool RevertUpstreamAnswer(const InflightSlot& slot, const OriginalQuestion& original,
-                            std::span<std::uint8_t>& answer, Owner& owner, std::uint16_t& bid,
-                            wire::ResponseInfo& info) noexcept;
-  // The client as it asked, for an answer that already carries its own question (the
-  // query log reads the question from the answer by these lengths; metrics by type).
-  static Client AsAsked(const Client& client, const OriginalQuestion& original) noexcept;
 
   // shard_cache.cc
   // Answers from the cache or starts what it needs (prefetch, stale refresh); returns
@@ -544,7 +522,8 @@ class Shard {
   // Order matters: buffer rings unregister from the ring, so they go first.
   ring::Ring ring_;
   QueryBuffers query_buffers_{
-      counters_.invariant_violations};  // every query's buffer, and who holds it
+      counters_.invariant_violations};      // every query's buffer, and who holds it
+  QueryRewrites rewrites_{query_buffers_};  // rewritten queries' questions and answers
   ring::ProvidedBufferRing answer_buffers_;
   std::vector<Socket> listeners_;
   UpstreamUdpSockets upstream_udp_;
@@ -556,8 +535,6 @@ class Shard {
   std::optional<CookieJar> cookies_;  // empty when upstream_cookies is off
   BigBuffers big_buffers_{
       counters_.invariant_violations};  // answers over TCP too large for a query buffer
-  // Where rewritten answers are re-encoded; allocated when a block has rewrite rules.
-  std::unique_ptr<std::uint8_t[]> rewrite_scratch_;
   std::vector<SendContext> big_sends_;
 
   std::vector<Socket> tcp_listeners_;

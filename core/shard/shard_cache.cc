@@ -129,7 +129,7 @@ void Shard::StoreAnswer(const InflightSlot& slot, std::span<const std::uint8_t> 
                         const wire::ResponseInfo& info, std::int64_t now) {
   if (!cache_) return;  // handed to a reload's successor
   const CachePolicy& policy = *slot.cache_policy;
-  const std::span<const std::uint8_t> qname = AskedQnameOf(slot);
+  const std::span<const std::uint8_t> qname = rewrites_.AskedQnameOf(slot);
   const CacheVerdict verdict = CacheTtl(info, qname, policy);
   if (verdict.ttl == 0) return;
   std::uint32_t stale_seconds = policy.stale_seconds;
@@ -210,7 +210,7 @@ void Shard::TruncateWaiters(std::uint32_t leader_index) {
 bool Shard::ServeStale(std::uint32_t index, std::int64_t now) {
   if (!cache_) return false;  // handed to a reload's successor
   InflightSlot& slot = inflight_[index];
-  const std::span<const std::uint8_t> qname = AskedQnameOf(slot);
+  const std::span<const std::uint8_t> qname = rewrites_.AskedQnameOf(slot);
   const Cache::Hit hit = cache_->Find(slot.cache_key, qname, now);
   if (hit.answer.empty() || RcodeOf(hit.answer) == wire::rcode::kServFail) return false;
   const std::uint32_t ttl_cap = hit.stale ? kStaleAnswerTtl : hit.remaining_s(now);

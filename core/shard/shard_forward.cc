@@ -92,7 +92,7 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
   auto reply = [&](std::uint16_t rcode, bool with_question, std::uint16_t ede = kNoEde,
                    LogError error = LogError::kNone) {
     if (edited_in_place)
-      client = Unrewritten(client, bid, original);  // `msg` and `q` are as received again
+      client = rewrites_.Unrewritten(client, bid, original);  // `msg` and `q` are as received again
     wire::Result<std::size_t> len =
         with_question ? wire::BuildErrorAnswer(msg, *q, {rcode, ede != kNoEde, ede}, room)
                       : wire::BuildHeaderOnlyAnswer(msg, rcode, room);
@@ -141,13 +141,14 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
       case Verdict::kAnswered:
         if (client.rewrite == nullptr) {
           ReplyFromStage(client, room, at.answer_len);
-        } else if (const std::size_t len = RevertStageAnswer(client, room, at.answer_len, original);
+        } else if (const std::size_t len =
+                       rewrites_.RevertStageAnswer(client, room, at.answer_len, original);
                    len > 0) {
-          ReplyFromStage(AsAsked(client, original), room, len);
+          ReplyFromStage(QueryRewrites::AsAsked(client, original), room, len);
         } else {
           ++counters_.rewrite_failures;  // the stage's answer is over the query: the error is made
                                          // from `original`
-          ReplyRewriteFailure(AsAsked(client, original), original);
+          ReplyRewriteFailure(QueryRewrites::AsAsked(client, original), original);
         }
         break;
       case Verdict::kDrop:
@@ -412,15 +413,23 @@ void Shard::OnUpstreamAnswer(std::uint32_t index, std::uint8_t upstream, std::ui
     }
   }
   std::optional<OriginalQuestion> asked;  // a rewritten query's, for the log and metrics
-  if (slot.rewrite != nullptr) asked = StashedQuestion(slot.query_buffer);
-  if (asked && !RevertUpstreamAnswer(slot, *asked, answer, owner, bid, *info)) {
-    ++counters_.rewrite_failures;  // its names do not re-encode: nothing of it reaches the client
-    GiveBack(owner, bid);
-    ForgetPending(slot);
-    FailWaiters(index);
-    if (slot.has_client())
-      ReplyError(ClientOf(slot), {wire::rcode::kServFail, false, 0, false}, LogError::kNone);
-    return ReleaseSlot(index);
+  if (slot.rewrite != nullptr) {
+    asked = rewrites_.Stashed(slot.query_buffer);
+    const std::optional<QueryRewrites::Reverted> reverted =
+        rewrites_.RevertUpstreamAnswer(slot, *asked, answer);
+    GiveBack(owner, bid);  // either way: a re-encoded answer is in the rewrites' scratch
+    if (!reverted) {
+      ++counters_.rewrite_failures;  // its names do not re-encode: nothing reaches the client
+      ForgetPending(slot);
+      FailWaiters(index);
+      if (slot.has_client())
+        ReplyError(ClientOf(slot), {wire::rcode::kServFail, false, 0, false}, LogError::kNone);
+      return ReleaseSlot(index);
+    }
+    owner = kBorrowed;
+    bid = 0;
+    answer = reverted->answer;
+    *info = reverted->info;
   }
   const bool failed = info->rcode == wire::rcode::kServFail || info->rcode == wire::rcode::kRefused;
   if (failed && slot.cache_policy != nullptr && slot.cache_policy->stale_seconds > 0 &&
@@ -455,7 +464,8 @@ void Shard::OnUpstreamAnswer(std::uint32_t index, std::uint8_t upstream, std::ui
     }
   }
   ++counters_.answers;
-  SendToClient(asked ? AsAsked(ClientOf(slot), *asked) : ClientOf(slot), data, len, owner, bid);
+  SendToClient(asked ? QueryRewrites::AsAsked(ClientOf(slot), *asked) : ClientOf(slot), data, len,
+               owner, bid);
   ReleaseSlot(index);
 }
 

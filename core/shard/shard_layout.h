@@ -38,7 +38,7 @@ inline constexpr std::uint32_t kRewriteScratchSize = 65535;
 
 // Per query buffer, what its query upstream is sent with besides its own bytes: the
 // name spelled for DNS 0x20 (up to 255 octets), then LayOutQuery's scratch (a COOKIE);
-// then, for a query `rewrite` edited, its original question (core/shard/shard_rewrite.cc),
+// then, for a query `rewrite` edited, its original question (core/shard/query_rewrites.h),
 // out of the way of everything written into the buffer's room.
 inline constexpr std::uint32_t kSpelledNameLen = 256;
 inline constexpr std::uint32_t kRewriteStashOffset = 384;  // into the scratch

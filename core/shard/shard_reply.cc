@@ -33,7 +33,7 @@ void Shard::WriteOverQuery(const Client& client, absl::FunctionRef<void(const Cl
   if (!query_buffers_.SoleHolder(client.bid)) CancelUnsentWrites(client.bid);
   if (query_buffers_.SoleHolder(client.bid)) {  // only the caller holds it
     if (client.rewrite != nullptr)
-      return write(Unrewritten(client, client.bid, StashedQuestion(client.bid)));
+      return write(rewrites_.Unrewritten(client, client.bid, rewrites_.Stashed(client.bid)));
     return write(client);
   }
   Client moved = client;
@@ -46,8 +46,9 @@ void Shard::WriteOverQuery(const Client& client, absl::FunctionRef<void(const Cl
     return;
   }
   if (client.rewrite != nullptr) {
-    moved = Unrewritten(client, moved.bid,
-                        StashedQuestion(client.bid));  // the client's question, in the copy
+    moved =
+        rewrites_.Unrewritten(client, moved.bid,
+                              rewrites_.Stashed(client.bid));  // the client's question, in the copy
   } else {
     std::memcpy(query_buffers_.Payload(moved.bid), query_buffers_.Payload(client.bid),
                 client.query_len);

@@ -14,9 +14,7 @@ namespace {
 
 class ErrorLogTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    ASSERT_EQ(::pipe2(fds_, O_NONBLOCK), 0);
-  }
+  void SetUp() override { ASSERT_EQ(::pipe2(fds_, O_NONBLOCK), 0); }
   void TearDown() override {
     ::close(fds_[0]);
     ::close(fds_[1]);
@@ -24,7 +22,8 @@ class ErrorLogTest : public ::testing::Test {
   std::string Written() {
     std::string out;
     char chunk[512];
-    for (ssize_t n; (n = ::read(fds_[0], chunk, sizeof chunk)) > 0;) out.append(chunk, static_cast<std::size_t>(n));
+    for (ssize_t n; (n = ::read(fds_[0], chunk, sizeof chunk)) > 0;)
+      out.append(chunk, static_cast<std::size_t>(n));
     return out;
   }
   int fds_[2] = {-1, -1};

@@ -1,0 +1,137 @@
+// What rewrite leaves in a shard's query buffers, without sockets: the question stashed
+// beside a rewritten query, and the client's own query put back from it, in its buffer or
+// in another, with everything after the question as it was.
+#include "core/shard/query_rewrites.h"
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "core/shard/shard_layout.h"
+#include "testing/ring_test.h"
+#include "testing/hex.h"
+#include "testing/message_builder.h"
+#include "wire/message.h"
+
+namespace ringdns::core {
+namespace {
+
+using testing::Bytes;
+using testing::MessageBuilder;
+
+class QueryRewritesTest : public testing::RingTest {
+ protected:
+  void SetUp() override {
+    RingTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    const absl::Status s = buffers_.Init(ring_, 1, {.received = 2, .refresh = 0, .tcp = 2});
+    if (s.code() == absl::StatusCode::kUnavailable) GTEST_SKIP() << s;
+    ASSERT_TRUE(s.ok()) << s;
+    tcp_ = buffers_.TakeTcp();
+    other_ = buffers_.TakeTcp();
+  }
+  // Puts `message` in buffer `bid` and describes it as its client's query.
+  Client Put(std::uint16_t bid, const Bytes& message) {
+    std::memcpy(buffers_.Payload(bid), message.data(), message.size());
+    const wire::Result<wire::QueryView> q =
+        wire::ParseQuery({buffers_.Payload(bid), message.size()});
+    EXPECT_TRUE(q);
+    Client c;
+    c.bid = bid;
+    c.qname_len = static_cast<std::uint16_t>(q->qname_len);
+    c.qtype = q->qtype;
+    c.query_len = static_cast<std::uint16_t>(message.size());
+    return c;
+  }
+  Bytes In(std::uint16_t bid, std::size_t len) {
+    return Bytes(buffers_.Payload(bid), buffers_.Payload(bid) + len);
+  }
+  OriginalQuestion StashQuestionOf(std::uint16_t bid, std::size_t len) {
+    const wire::Result<wire::QueryView> q = wire::ParseQuery({buffers_.Payload(bid), len});
+    EXPECT_TRUE(q);
+    const OriginalQuestion original = rewrites_.QuestionOf(bid, *q);
+    rewrites_.Stash(bid, original);
+    return original;
+  }
+
+  RelaxedCounter violations_;
+  QueryBuffers buffers_{violations_};
+  QueryRewrites rewrites_{buffers_};
+  std::uint16_t tcp_ = 0;
+  std::uint16_t other_ = 0;
+};
+
+TEST_F(QueryRewritesTest, TheClientsQueryComesBackWithItsQuestionAndItsOpt) {
+  const Bytes asked =
+      MessageBuilder(0x1234, 0x0100).Question("db.example.", 33).Opt(1232, 0).bytes();
+  Put(tcp_, asked);
+  const OriginalQuestion original = StashQuestionOf(tcp_, asked.size());
+  EXPECT_EQ(original.qtype, 33);
+  // The rules made it a longer name of another type; the OPT follows the question.
+  const Bytes rewritten = MessageBuilder(0x1234, 0x0100)
+                              .Question("db.remote.svc.cluster.local.", 1)
+                              .Opt(1232, 0)
+                              .bytes();
+  const Client client = Put(tcp_, rewritten);
+
+  const Client restored = rewrites_.Unrewritten(client, tcp_, rewrites_.Stashed(tcp_));
+  EXPECT_EQ(restored.bid, tcp_);
+  EXPECT_EQ(restored.qtype, 33);
+  EXPECT_EQ(restored.qname_len, original.qname_len);
+  ASSERT_EQ(restored.query_len, asked.size());
+  EXPECT_EQ(In(tcp_, asked.size()), asked);
+}
+
+TEST_F(QueryRewritesTest, IntoAnotherBufferTheHeaderComesAlongAndTheRewrittenOneStays) {
+  const Bytes asked = MessageBuilder(0xbeef, 0x0100).Question("a.example.", 1).bytes();
+  Put(tcp_, asked);
+  StashQuestionOf(tcp_, asked.size());
+  const Bytes rewritten = MessageBuilder(0xbeef, 0x0100).Question("a.other.example.", 1).bytes();
+  const Client client = Put(tcp_, rewritten);
+
+  const Client restored = rewrites_.Unrewritten(client, other_, rewrites_.Stashed(tcp_));
+  EXPECT_EQ(restored.bid, other_);
+  EXPECT_EQ(In(other_, restored.query_len), asked);
+  EXPECT_EQ(In(tcp_, rewritten.size()), rewritten);  // a send may still read it
+}
+
+TEST_F(QueryRewritesTest, AnOptAnEdns0RuleAddedIsDroppedForAClientThatSentNone) {
+  const Bytes asked = MessageBuilder(7, 0x0100).Question("x.example.", 1).bytes();
+  Put(tcp_, asked);
+  StashQuestionOf(tcp_, asked.size());
+  Client client = Put(tcp_, MessageBuilder(7, 0x0100).Question("x.example.", 1).Opt(1232, 0).bytes());
+  client.opt_added = true;
+
+  const Client restored = rewrites_.Unrewritten(client, tcp_, rewrites_.Stashed(tcp_));
+  EXPECT_FALSE(restored.opt_added);
+  EXPECT_EQ(In(tcp_, restored.query_len), asked);
+}
+
+TEST_F(QueryRewritesTest, TheNameAskedIsTheStashedOneOnlyForARewrittenSlot) {
+  const Bytes asked = MessageBuilder(1, 0x0100).Question("short.example.", 1).bytes();
+  Put(tcp_, asked);
+  const OriginalQuestion original = StashQuestionOf(tcp_, asked.size());
+  const Bytes rewritten = MessageBuilder(1, 0x0100).Question("long.name.example.", 1).bytes();
+  const Client client = Put(tcp_, rewritten);
+  absl::StatusOr<RewriteStage> rules = RewriteStage::Build({});
+  ASSERT_TRUE(rules.ok());
+
+  InflightSlot slot;
+  slot.query_buffer = tcp_;
+  slot.qname_len = client.qname_len;
+  const std::span<const std::uint8_t> now = rewrites_.AskedQnameOf(slot);
+  EXPECT_EQ(Bytes(now.begin(), now.end()), testing::WireName("long.name.example."));
+  slot.rewrite = &*rules;
+  const std::span<const std::uint8_t> before = rewrites_.AskedQnameOf(slot);
+  EXPECT_EQ(Bytes(before.begin(), before.end()), testing::WireName("short.example."));
+
+  const Client as_asked = QueryRewrites::AsAsked(client, original);
+  EXPECT_EQ(as_asked.query_len, asked.size());
+  EXPECT_EQ(as_asked.qname_len, original.qname_len);
+  EXPECT_EQ(as_asked.rewrite, nullptr);
+}
+
+}  // namespace
+}  // namespace ringdns::core
