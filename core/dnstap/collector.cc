@@ -121,7 +121,7 @@ bool Collector::Accepts(std::size_t bytes) noexcept {
 }
 
 void Collector::FreeFrame(void* payload, void* state) noexcept {
-  static_cast<StreamState*>(state)->queued_bytes.fetch_sub(
+  static_cast<CollectorLink*>(state)->queued_bytes.fetch_sub(
       static_cast<std::int64_t>(Frame::SizeOf(payload)), std::memory_order_relaxed);
   Frame::Free(payload);
 }

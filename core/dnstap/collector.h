@@ -63,7 +63,7 @@ class Collector {
   fstrm_iothr* iothr_ = nullptr;
   fstrm_iothr_queue* queue_ = nullptr;
   std::string key_;
-  std::shared_ptr<StreamState> state_ = std::make_shared<StreamState>();
+  std::shared_ptr<CollectorLink> state_ = std::make_shared<CollectorLink>();
   // The pool's count for this address, which outlives the collector (a counter never
   // goes back when a reload closes and reopens it).
   std::shared_ptr<std::atomic<std::uint64_t>> dropped_ =

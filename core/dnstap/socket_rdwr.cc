@@ -20,7 +20,7 @@ namespace {
 
 struct SocketStream {
   CollectorSocket to;
-  std::shared_ptr<StreamState> state;
+  std::shared_ptr<CollectorLink> state;
   int fd = -1;
   std::vector<iovec> left;  // a write's iovecs, advanced past what went out; reused
 };
@@ -157,7 +157,7 @@ std::int64_t MonotonicMs() noexcept {
   return now.tv_sec * 1000 + now.tv_nsec / 1'000'000;
 }
 
-fstrm_rdwr* NewSocketRdwr(const CollectorSocket& socket, std::shared_ptr<StreamState> state) {
+fstrm_rdwr* NewSocketRdwr(const CollectorSocket& socket, std::shared_ptr<CollectorLink> state) {
   auto* stream = new SocketStream{socket, std::move(state), -1, {}};
   stream->left.reserve(IOV_MAX);
   fstrm_rdwr* rdwr = fstrm_rdwr_init(stream);

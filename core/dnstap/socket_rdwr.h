@@ -32,8 +32,8 @@ struct CollectorSocket {
   std::chrono::milliseconds timeout{2000};  // for a connect, a read, a write
 };
 
-// What the collector and fstrm's I/O thread share about the stream.
-struct StreamState {
+// What the collector and fstrm's I/O thread share about the link to the collector.
+struct CollectorLink {
   // Connected: fstrm takes frames (while down it would discard them).
   std::atomic<bool> up{false};
   // CLOCK_MONOTONIC ms after which every operation fails at once: set when the
@@ -46,7 +46,7 @@ struct StreamState {
 
 // A new fstrm_rdwr (for fstrm_writer_init, which owns it) over `socket`. Each connect
 // (each address), read and write has the timeout in all, not per wait.
-fstrm_rdwr* NewSocketRdwr(const CollectorSocket& socket, std::shared_ptr<StreamState> state);
+fstrm_rdwr* NewSocketRdwr(const CollectorSocket& socket, std::shared_ptr<CollectorLink> state);
 
 std::int64_t MonotonicMs() noexcept;
 

@@ -17,8 +17,7 @@ void QueryRewrites::MakeScratch() {
 OriginalQuestion QueryRewrites::QuestionOf(std::uint16_t bid, const wire::QueryView& q) noexcept {
   OriginalQuestion original;
   original.qname_len = static_cast<std::uint8_t>(q.qname_len);
-  std::memcpy(original.qname.data(), buffers_.Payload(bid) + wire::header::kSize,
-              q.qname_len);
+  std::memcpy(original.qname.data(), buffers_.Payload(bid) + wire::header::kSize, q.qname_len);
   original.qtype = q.qtype;
   original.qclass = q.qclass;
   return original;
@@ -43,7 +42,7 @@ std::span<const std::uint8_t> QueryRewrites::AskedQnameOf(const InflightSlot& sl
 }
 
 Client QueryRewrites::Unrewritten(const Client& client, std::uint16_t into,
-                          const OriginalQuestion& original) noexcept {
+                                  const OriginalQuestion& original) noexcept {
   const std::uint8_t* from = buffers_.Payload(client.bid);
   std::uint8_t* to = buffers_.Payload(into);
   // Everything after the rewritten question (the other sections) follows the original.
@@ -73,10 +72,10 @@ Client QueryRewrites::Unrewritten(const Client& client, std::uint16_t into,
 }
 
 std::size_t QueryRewrites::RevertStageAnswer(const Client& client, std::span<std::uint8_t> room,
-                                     std::size_t len, const OriginalQuestion& original) noexcept {
-  const wire::Result<std::size_t> reverted =
-      client.rewrite->RevertAnswer(room.first(len), {scratch_.get(), kRewriteScratchSize},
-                                   original, client.rewrite_matched);
+                                             std::size_t len,
+                                             const OriginalQuestion& original) noexcept {
+  const wire::Result<std::size_t> reverted = client.rewrite->RevertAnswer(
+      room.first(len), {scratch_.get(), kRewriteScratchSize}, original, client.rewrite_matched);
   if (!reverted || *reverted > room.size()) return 0;
   std::memcpy(room.data(), scratch_.get(), *reverted);
   if (!client.opt_added) return *reverted;

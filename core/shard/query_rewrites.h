@@ -49,8 +49,8 @@ class QueryRewrites {
 
   // An answer a stage wrote for a rewritten query, re-encoded in place for the client:
   // its new length, or 0 when it does not re-encode or fit.
-  std::size_t RevertStageAnswer(const Client& client, std::span<std::uint8_t> room,
-                                std::size_t len, const OriginalQuestion& original) noexcept;
+  std::size_t RevertStageAnswer(const Client& client, std::span<std::uint8_t> room, std::size_t len,
+                                const OriginalQuestion& original) noexcept;
   // An upstream's answer to a rewritten query, re-encoded for the client into the scratch,
   // where it stays until the next re-encoding. Nothing when it does not re-encode.
   struct Reverted {

@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "core/shard/shard_layout.h"
-#include "testing/ring_test.h"
 #include "testing/hex.h"
 #include "testing/message_builder.h"
+#include "testing/ring_test.h"
 #include "wire/message.h"
 
 namespace ringdns::core {
@@ -101,7 +101,8 @@ TEST_F(QueryRewritesTest, AnOptAnEdns0RuleAddedIsDroppedForAClientThatSentNone) 
   const Bytes asked = MessageBuilder(7, 0x0100).Question("x.example.", 1).bytes();
   Put(tcp_, asked);
   StashQuestionOf(tcp_, asked.size());
-  Client client = Put(tcp_, MessageBuilder(7, 0x0100).Question("x.example.", 1).Opt(1232, 0).bytes());
+  Client client =
+      Put(tcp_, MessageBuilder(7, 0x0100).Question("x.example.", 1).Opt(1232, 0).bytes());
   client.opt_added = true;
 
   const Client restored = rewrites_.Unrewritten(client, tcp_, rewrites_.Stashed(tcp_));
