@@ -75,7 +75,9 @@ bool Shard::DecryptMore(std::uint32_t conn) {
       if (handshaking) {
         ++counters_.tls_handshakes;
         if (s.upstream && t.session.resumed()) ++counters_.tls_resumed;
-        tls_.HandshakeDone();
+        // Only a handshake counted at its start ends the count: a renegotiation an upstream
+        // asks for (TLS 1.2) was never counted, and must not wrap the count.
+        if (s.handshake_since_ms != 0) tls_.HandshakeDone();
         s.handshake_since_ms = 0;
       } else {
         s.in.Commit(got);

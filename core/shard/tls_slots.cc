@@ -50,6 +50,10 @@ TlsConnection& TlsSlots::Adopt(std::uint32_t slot, TlsSession session) {
   return t;
 }
 
+void TlsSlots::HandshakeDone() noexcept {
+  if (RINGDNS_INVARIANT(handshaking_ > 0)) --handshaking_;
+}
+
 void TlsSlots::Release(std::uint32_t slot, bool mid_handshake) noexcept {
   if (mid_handshake && RINGDNS_INVARIANT(handshaking_ > 0)) --handshaking_;
   slots_[slot].session.Reset();

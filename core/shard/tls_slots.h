@@ -29,7 +29,8 @@ struct TlsConnection {
 class TlsSlots {
  public:
   TlsSlots() = default;
-  // `handshakes`: the most client handshakes under way at once.
+  // `handshakes`: the most handshakes under way at once that a client may add to (an
+  // upstream stream's count too, but are never refused).
   TlsSlots(std::uint32_t clients, std::uint32_t upstream_streams, std::uint32_t handshakes)
       : clients_(clients), upstream_streams_(upstream_streams), max_handshakes_(handshakes) {}
 
@@ -42,7 +43,7 @@ class TlsSlots {
   TlsConnection& BeginHandshake(std::uint32_t slot);
   // A taken slot continues a session already established elsewhere (a reload).
   TlsConnection& Adopt(std::uint32_t slot, TlsSession session);
-  void HandshakeDone() noexcept { --handshaking_; }
+  void HandshakeDone() noexcept;
   // Gives a slot back, its session reset; `mid_handshake` when its handshake was counted
   // and had not finished. A client's goes back to the shared ones.
   void Release(std::uint32_t slot, bool mid_handshake) noexcept;
