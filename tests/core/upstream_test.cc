@@ -386,25 +386,27 @@ RouteTable TwoForwards() {
 
 TEST(ForwardConcurrency, EachShardTakesItsShareOfMaxConcurrentAtLeastOneAndNoLimitMeansNone) {
   RouteTable routes = TwoForwards();
-  routes.blocks[0].forwards[0].max_concurrent = 10;  // forward 0; forward 1 has none
+  // The second block's forward (id 1) is limited, the first's (id 0) is not: the limit
+  // must land on the forward's id, not on the first forward that has one.
+  routes.blocks[1].forwards[0].max_concurrent = 10;
   ForwardConcurrency concurrency;
   concurrency.Build(routes, 4);
-  EXPECT_EQ(concurrency.limit(0), 2u);  // 10 / 4 shards, rounded down
-  EXPECT_EQ(concurrency.limit(1), 0u);
-  EXPECT_TRUE(concurrency.TryAdmit(0));
-  EXPECT_TRUE(concurrency.TryAdmit(0));
-  EXPECT_FALSE(concurrency.TryAdmit(0));  // refused, and not counted
-  EXPECT_EQ(concurrency.in_flight(0), 2u);
-  concurrency.Release(0);
-  EXPECT_TRUE(concurrency.TryAdmit(0));
-  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(concurrency.TryAdmit(1));
-  EXPECT_EQ(concurrency.in_flight(1), 1000u);
+  EXPECT_EQ(concurrency.limit(1), 2u);  // 10 / 4 shards, rounded down
+  EXPECT_EQ(concurrency.limit(0), 0u);
+  EXPECT_TRUE(concurrency.TryAdmit(1));
+  EXPECT_TRUE(concurrency.TryAdmit(1));
+  EXPECT_FALSE(concurrency.TryAdmit(1));  // refused, and not counted
+  EXPECT_EQ(concurrency.in_flight(1), 2u);
+  concurrency.Release(1);
+  EXPECT_TRUE(concurrency.TryAdmit(1));
+  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(concurrency.TryAdmit(0));
+  EXPECT_EQ(concurrency.in_flight(0), 1000u);
 
   concurrency.Build(routes, 16);  // more shards than the limit: one each, counts afresh
-  EXPECT_EQ(concurrency.limit(0), 1u);
-  EXPECT_EQ(concurrency.in_flight(0), 0u);
-  EXPECT_TRUE(concurrency.TryAdmit(0));
-  EXPECT_FALSE(concurrency.TryAdmit(0));
+  EXPECT_EQ(concurrency.limit(1), 1u);
+  EXPECT_EQ(concurrency.in_flight(1), 0u);
+  EXPECT_TRUE(concurrency.TryAdmit(1));
+  EXPECT_FALSE(concurrency.TryAdmit(1));
 }
 
 TEST(UpstreamConnectionPools, APoolPerUpstreamItsConnectionsAfterTheClients) {
