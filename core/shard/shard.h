@@ -529,7 +529,8 @@ class Shard {
   UpstreamUdpSockets upstream_udp_;
   std::vector<SendContext> query_sends_;
   std::vector<SendContext> answer_sends_;
-  ForwardConcurrency concurrency_;  // max_concurrent: this shard's share of each forward's
+  ForwardConcurrency concurrency_{
+      counters_.invariant_violations};  // max_concurrent: this shard's share of each forward's
   UpstreamSelector selector_;
   std::vector<RttEstimator> rtt_;     // per global upstream id
   std::optional<CookieJar> cookies_;  // empty when upstream_cookies is off
@@ -544,9 +545,9 @@ class Shard {
   ReservedBytes send_queue_arena_;  // each stream's SendQueue, carved in order
   std::vector<std::uint32_t> client_stream_free_;
   FixedQueue<std::uint32_t> stalled_streams_;  // client connections waiting for a buffer
-  TlsSlots tls_;                               // DNS-over-TLS sessions, made on first use
-  ErrorLog error_log_{id_};                    // lines on stderr an operator must see, rate-limited
-  UpstreamConnectionPools upstream_pools_;     // the upstream streams' grouping and back-off
+  TlsSlots tls_{0, 0, 0, counters_.invariant_violations};  // DNS over TLS, sized in InitStreams
+  ErrorLog error_log_{id_};                 // lines on stderr an operator must see, rate-limited
+  UpstreamConnectionPools upstream_pools_;  // the upstream streams' grouping and back-off
   std::optional<TimerWheel> stream_timers_;
 
   InflightTable inflight_;

@@ -46,7 +46,8 @@ absl::Status Shard::InitStreams() {
     return absl::InvalidArgumentError("too many upstreams for TCP stream keys");
   }
   streams_.resize(clients + upstream_streams);
-  tls_ = TlsSlots(options_.tls_connections, upstream_streams, options_.tls_handshakes);
+  tls_ = TlsSlots(options_.tls_connections, upstream_streams, options_.tls_handshakes,
+                  counters_.invariant_violations);
   stream_arena_ = ReservedBytes(std::size_t{clients} * kClientStreamBuffer +
                                 std::size_t{upstream_streams} * kUpstreamStreamBuffer);
   send_queue_arena_ = ReservedBytes(sizeof(PendingWrite) *

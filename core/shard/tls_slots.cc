@@ -51,11 +51,15 @@ TlsConnection& TlsSlots::Adopt(std::uint32_t slot, TlsSession session) {
 }
 
 void TlsSlots::HandshakeDone() noexcept {
-  if (RINGDNS_INVARIANT(handshaking_ > 0)) --handshaking_;
+  if (RINGDNS_INVARIANT(handshaking_ > 0)) {
+    --handshaking_;
+  } else {
+    ++*violations_;
+  }
 }
 
 void TlsSlots::Release(std::uint32_t slot, bool mid_handshake) noexcept {
-  if (mid_handshake && RINGDNS_INVARIANT(handshaking_ > 0)) --handshaking_;
+  if (mid_handshake) HandshakeDone();
   slots_[slot].session.Reset();
   if (slot < clients_) free_.push_back(slot);  // never past its reservation
 }

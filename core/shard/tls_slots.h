@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/base/relaxed_counter.h"
 #include "core/base/reserved.h"
 #include "core/shard/inflight.h"
 #include "core/stream/tls_session.h"
@@ -28,11 +29,16 @@ struct TlsConnection {
 
 class TlsSlots {
  public:
-  TlsSlots() = default;
   // `handshakes`: the most handshakes under way at once that a client may add to (an
-  // upstream stream's count too, but are never refused).
-  TlsSlots(std::uint32_t clients, std::uint32_t upstream_streams, std::uint32_t handshakes)
-      : clients_(clients), upstream_streams_(upstream_streams), max_handshakes_(handshakes) {}
+  // upstream stream's count too, but are never refused). A handshake ended that was never
+  // counted cannot happen (core/base/invariant.h): counted in `violations` in release
+  // builds, the count left at 0.
+  TlsSlots(std::uint32_t clients, std::uint32_t upstream_streams, std::uint32_t handshakes,
+           RelaxedCounter& violations)
+      : clients_(clients),
+        upstream_streams_(upstream_streams),
+        max_handshakes_(handshakes),
+        violations_(&violations) {}
 
   // A client's slot from the shared ones: kNoTls when none is free or when `handshakes`
   // are under way already (with `handshake`: it is about to start one).
@@ -63,6 +69,7 @@ class TlsSlots {
   std::vector<TlsConnection> slots_;  // empty until the first TLS connection
   ReservedBytes arena_;               // two cipher buffers per slot
   std::vector<std::uint32_t> free_;   // client slots only
+  RelaxedCounter* violations_;        // a pointer: the shard assigns its slots once sized
 };
 
 }  // namespace ringdns::core

@@ -47,12 +47,20 @@ int KeepNewSession(SSL* ssl, SSL_SESSION* session) {
   return 1;  // the reference is ours now
 }
 
+// Both sides: TLS 1.2 at least, and no TLS 1.2 renegotiation either way. A peer that asks
+// for one gets the no_renegotiation alert: a client cannot make the shard redo handshakes
+// at will, nor an upstream restart one mid-stream.
+void RefuseOldHabits(SSL_CTX* ctx) noexcept {
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
+}
+
 }  // namespace
 
 absl::StatusOr<TlsContext> MakeClientTlsContext(const config::TlsFiles& files, bool insecure) {
   TlsContext ctx(SSL_CTX_new(TLS_client_method()));
   if (!ctx) return absl::InternalError(absl::StrCat("tls: ", TlsErrorText()));
-  SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
+  RefuseOldHabits(ctx.get());
   if (!files.cert.empty()) {
     if (absl::Status s = UseCertificateAndKey(ctx.get(), files.cert, files.key); !s.ok()) return s;
   }
@@ -81,7 +89,7 @@ std::string TlsErrorText() {
 absl::StatusOr<TlsContext> MakeServerTlsContext(const config::ServerTls& tls) {
   TlsContext ctx(SSL_CTX_new(TLS_server_method()));
   if (!ctx) return absl::InternalError(absl::StrCat("tls: ", TlsErrorText()));
-  SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
+  RefuseOldHabits(ctx.get());
   if (absl::Status s = UseCertificateAndKey(ctx.get(), tls.cert, tls.key); !s.ok()) return s;
   const bool verifies = tls.client_auth == config::ClientAuth::kVerifyIfGiven ||
                         tls.client_auth == config::ClientAuth::kRequireAndVerify;

@@ -6,12 +6,17 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/base/relaxed_counter.h"
 #include "core/routes.h"
 
 namespace ringdns::core {
 
 class ForwardConcurrency {
  public:
+  // A release with nothing counted cannot happen (core/base/invariant.h): counted in
+  // `violations` in release builds, the count left at 0.
+  explicit ForwardConcurrency(RelaxedCounter& violations) : violations_(violations) {}
+
   // The share of every forward of `routes` for one of `shards` shards; counts start at 0.
   void Build(const RouteTable& routes, std::uint32_t shards);
   // Counts one more query forwarded by `forward`; false, counting nothing, when its share
@@ -21,7 +26,7 @@ class ForwardConcurrency {
     ++in_flight_[forward];
     return true;
   }
-  void Release(std::uint32_t forward) noexcept { --in_flight_[forward]; }
+  void Release(std::uint32_t forward) noexcept;
 
   std::uint32_t in_flight(std::uint32_t forward) const noexcept { return in_flight_[forward]; }
   // This shard's share of `forward`'s limit; 0: none.
@@ -30,6 +35,7 @@ class ForwardConcurrency {
  private:
   std::vector<std::uint32_t> in_flight_;  // per forward id
   std::vector<std::uint32_t> limit_;      // per forward id
+  RelaxedCounter& violations_;
 };
 
 }  // namespace ringdns::core

@@ -15,8 +15,13 @@
 namespace ringdns::core {
 namespace {
 
-TEST(TlsSlots, ClientsHoldingEverySharedSlotLeaveTheUpstreamStreamsTheirOwn) {
-  TlsSlots slots(/*clients=*/3, /*upstream_streams=*/2, /*handshakes=*/10);
+class TlsSlotsTest : public ::testing::Test {
+ protected:
+  RelaxedCounter violations;
+};
+
+TEST_F(TlsSlotsTest, ClientsHoldingEverySharedSlotLeaveTheUpstreamStreamsTheirOwn) {
+  TlsSlots slots(/*clients=*/3, /*upstream_streams=*/2, /*handshakes=*/10, violations);
   EXPECT_EQ(slots.free_for_clients(), 3u);
   std::set<std::uint32_t> taken;
   for (int i = 0; i < 3; ++i) taken.insert(slots.TakeForClient(/*handshake=*/true));
@@ -28,8 +33,8 @@ TEST(TlsSlots, ClientsHoldingEverySharedSlotLeaveTheUpstreamStreamsTheirOwn) {
   EXPECT_EQ(slots.ForUpstream(2), kNoTls);  // no such upstream stream
 }
 
-TEST(TlsSlots, AnUpstreamSlotGivenBackNeverJoinsTheClients) {
-  TlsSlots slots(2, 1, 10);
+TEST_F(TlsSlotsTest, AnUpstreamSlotGivenBackNeverJoinsTheClients) {
+  TlsSlots slots(2, 1, 10, violations);
   const std::uint32_t upstream = slots.ForUpstream(0);
   slots.BeginHandshake(upstream);
   slots.Release(upstream, /*mid_handshake=*/true);
@@ -40,8 +45,8 @@ TEST(TlsSlots, AnUpstreamSlotGivenBackNeverJoinsTheClients) {
   EXPECT_EQ(slots.TakeForClient(false), kNoTls);
 }
 
-TEST(TlsSlots, HandshakesUnderWayAreBoundedButAnAdoptedSessionNeedsNone) {
-  TlsSlots slots(8, 0, /*handshakes=*/2);
+TEST_F(TlsSlotsTest, HandshakesUnderWayAreBoundedButAnAdoptedSessionNeedsNone) {
+  TlsSlots slots(8, 0, /*handshakes=*/2, violations);
   const std::uint32_t a = slots.TakeForClient(true);
   slots.BeginHandshake(a);
   const std::uint32_t b = slots.TakeForClient(true);
@@ -62,8 +67,8 @@ TEST(TlsSlots, HandshakesUnderWayAreBoundedButAnAdoptedSessionNeedsNone) {
   EXPECT_EQ(slots.free_for_clients(), 8u - 2u);  // adopted and c still held
 }
 
-TEST(TlsSlots, EverySlotHasTwoCipherBuffersOfItsOwn) {
-  TlsSlots slots(3, 2, 10);
+TEST_F(TlsSlotsTest, EverySlotHasTwoCipherBuffersOfItsOwn) {
+  TlsSlots slots(3, 2, 10, violations);
   std::vector<std::uint32_t> all;
   while (true) {
     const std::uint32_t slot = slots.TakeForClient(false);
@@ -86,6 +91,22 @@ TEST(TlsSlots, EverySlotHasTwoCipherBuffersOfItsOwn) {
   for (auto it = starts.begin(); std::next(it) != starts.end(); ++it) {
     EXPECT_GE(*std::next(it) - *it, static_cast<std::ptrdiff_t>(layout::kTlsCipherBuffer));
   }
+}
+
+TEST_F(TlsSlotsTest, AHandshakeEndedThatWasNeverCountedIsCaughtAndTheCountStaysAtZero) {
+  TlsSlots slots(2, 1, 10, violations);
+  const std::uint32_t client = slots.TakeForClient(false);
+  slots.Adopt(client, TlsSession());  // established elsewhere: no handshake counted
+#ifdef RINGDNS_CHECK_INVARIANTS
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(slots.HandshakeDone(), "invariant broken at .*tls_slots.cc");
+#else
+  slots.HandshakeDone();
+  slots.Release(client, /*mid_handshake=*/true);
+  EXPECT_EQ(violations.get(), 2u);
+  EXPECT_EQ(slots.handshaking(), 0u);  // not wrapped: a client handshake is still admitted
+  EXPECT_NE(slots.TakeForClient(/*handshake=*/true), kNoTls);
+#endif
 }
 
 }  // namespace

@@ -389,7 +389,8 @@ TEST(ForwardConcurrency, EachShardTakesItsShareOfMaxConcurrentAtLeastOneAndNoLim
   // The second block's forward (id 1) is limited, the first's (id 0) is not: the limit
   // must land on the forward's id, not on the first forward that has one.
   routes.blocks[1].forwards[0].max_concurrent = 10;
-  ForwardConcurrency concurrency;
+  RelaxedCounter violations;
+  ForwardConcurrency concurrency(violations);
   concurrency.Build(routes, 4);
   EXPECT_EQ(concurrency.limit(1), 2u);  // 10 / 4 shards, rounded down
   EXPECT_EQ(concurrency.limit(0), 0u);
@@ -407,6 +408,25 @@ TEST(ForwardConcurrency, EachShardTakesItsShareOfMaxConcurrentAtLeastOneAndNoLim
   EXPECT_EQ(concurrency.in_flight(1), 0u);
   EXPECT_TRUE(concurrency.TryAdmit(1));
   EXPECT_FALSE(concurrency.TryAdmit(1));
+  EXPECT_EQ(violations.get(), 0u);
+}
+
+TEST(ForwardConcurrency, AReleaseWithNothingCountedIsCaughtAndTheCountStaysAtZero) {
+  RouteTable routes = TwoForwards();
+  routes.blocks[1].forwards[0].max_concurrent = 1;
+  RelaxedCounter violations;
+  ForwardConcurrency concurrency(violations);
+  concurrency.Build(routes, 1);
+#ifdef RINGDNS_CHECK_INVARIANTS
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(concurrency.Release(1), "invariant broken at .*forward_concurrency.cc");
+#else
+  concurrency.Release(1);
+  EXPECT_EQ(violations.get(), 1u);
+  EXPECT_EQ(concurrency.in_flight(1), 0u);  // not wrapped: the limit still admits one
+  EXPECT_TRUE(concurrency.TryAdmit(1));
+  EXPECT_FALSE(concurrency.TryAdmit(1));
+#endif
 }
 
 TEST(UpstreamConnectionPools, APoolPerUpstreamItsConnectionsAfterTheClients) {
