@@ -189,6 +189,9 @@ class Shard {
   // Sends the slot's query to its first upstream and arms its timer. Precondition: Admit.
   void StartForward(std::uint32_t slot_index, std::int64_t now_ms);
   void SendToUpstream(std::uint32_t slot_index);
+  void RelayTruncation(std::uint32_t index);  // the TCP retry of a TC answer failed
+
+  // shard_reply.cc
   // An answer that must not stay where it lies (in an upstream stream's read buffer, or
   // in the answer ring on its way to a TCP client) moves into a buffer of its own: the
   // query's when nothing else reads it (most answers: the answer side never waits for a
@@ -196,9 +199,6 @@ class Shard {
   // be had; `data`, `owner` and `bid` are set otherwise.
   bool PlaceAnswer(const InflightSlot& slot, std::span<const std::uint8_t> answer,
                    std::uint8_t*& data, Owner& owner, std::uint16_t& bid);
-  void RelayTruncation(std::uint32_t index);  // the TCP retry of a TC answer failed
-
-  // shard_reply.cc
   // Sends the answer a pipeline stage wrote into the query's buffer (truncated to the
   // client's UDP size as an upstream's answer would be).
   void ReplyFromStage(const Client& client, std::span<std::uint8_t> room, std::size_t len);
@@ -251,6 +251,9 @@ class Shard {
   bool Admit(InflightSlot& slot) noexcept;
   // Forgets everything about a slot and lets go of its query buffer.
   void ReleaseSlot(std::uint32_t slot_index);
+  // `next RCODE`: the slot's query leaves its forward (its attempts forgotten, its count
+  // released) for `next`, admitted and started there or refused.
+  void MoveOnTo(std::uint32_t slot_index, const ForwardRoute& next, std::int64_t now_ms);
 
   // shard_upstream.cc: which upstream, how long to wait, what its answers say of it.
   // Picks the slot's upstream (by policy for the first attempt, the next one after) among

@@ -3,7 +3,6 @@
 // once it is proven to answer our query, goes back to the client from the buffer it
 // arrived in.
 #include <algorithm>
-#include <cstring>
 
 #include "core/net.h"
 #include "core/shard/shard.h"
@@ -403,13 +402,7 @@ void Shard::OnUpstreamAnswer(std::uint32_t index, std::uint8_t upstream, std::ui
     // `next RCODE`: the query moves on to the block's next forward for the name.
     if (const ForwardRoute* next = routes_.PickForwardAfter(forward, QnameOf(slot))) {
       GiveBack(owner, bid);
-      ForgetPending(slot);
-      timers_->Cancel(index);
-      if (slot.counted_forward != kNoSlot) concurrency_.Release(slot.counted_forward);
-      slot.counted_forward = kNoSlot;
-      SetForward(slot, *next);
-      if (!Admit(slot)) return RefuseOverLimit(index);
-      return StartForward(index, now);
+      return MoveOnTo(index, *next, now);
     }
   }
   std::optional<OriginalQuestion> asked;  // a rewritten query's, for the log and metrics
@@ -467,37 +460,6 @@ void Shard::OnUpstreamAnswer(std::uint32_t index, std::uint8_t upstream, std::ui
   SendToClient(asked ? QueryRewrites::AsAsked(ClientOf(slot), *asked) : ClientOf(slot), data, len,
                owner, bid);
   ReleaseSlot(index);
-}
-
-bool Shard::PlaceAnswer(const InflightSlot& slot, std::span<const std::uint8_t> answer,
-                        std::uint8_t*& data, Owner& owner, std::uint16_t& bid) {
-  if (answer.size() <= kQueryRoom) {
-    if (query_buffers_.SoleHolder(slot.query_buffer)) {
-      // Only the slot holds its query's buffer (no send reads it): the query has done
-      // its job. So every TCP query has room for its answer, whatever the pool holds.
-      bid = slot.query_buffer;
-      query_buffers_.Hold(bid);  // the send's; the slot lets go of its own when released
-    } else {
-      bid = query_buffers_.TakeTcp();  // held by the send; kNone when every spare is out
-    }
-    if (bid != QueryBuffers::kNone) {
-      owner = kOwnsQuery;
-      data = query_buffers_.Payload(bid);
-      std::memcpy(data, answer.data(), answer.size());
-      return true;
-    }
-  }
-  if (!big_buffers_.available()) return false;  // every big buffer waits on slow clients
-  if (slot.conn != kNoSlot) {
-    const Stream& client = streams_[slot.conn];
-    if (client.generation == slot.conn_generation && client.big_held >= kBigBuffersPerConnection)
-      return false;
-  }
-  owner = kOwnsBig;
-  bid = big_buffers_.Take();
-  data = big_buffers_.Payload(bid);
-  std::memcpy(data, answer.data(), answer.size());
-  return true;
 }
 
 }  // namespace ringdns::core

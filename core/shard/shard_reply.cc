@@ -3,8 +3,9 @@
 // framed on TCP or sent over UDP from the address the client asked), the room an answer
 // may grow into, and the answers ringdns writes over a query itself: errors (SERVFAIL,
 // TC), a stage's answer cut to the client's UDP size (FitForUdp, which sheds records
-// first in a block with `minimal`), and WriteOverQuery, which moves the query aside when
-// a send still reads its buffer.
+// first in a block with `minimal`), WriteOverQuery, which moves the query aside when
+// a send still reads its buffer, and PlaceAnswer, which moves an answer out of a buffer
+// it must not stay in.
 #include <algorithm>
 #include <cstring>
 
@@ -245,6 +246,37 @@ void Shard::WriteError(const Client& client, const wire::ErrorAnswer& error, Log
 void Shard::ReplyTruncated(const Client& client) {
   ++counters_.tc_relayed;
   ReplyError(client, {wire::rcode::kNoError, false, wire::ede::kOther, true}, LogError::kNone);
+}
+
+bool Shard::PlaceAnswer(const InflightSlot& slot, std::span<const std::uint8_t> answer,
+                        std::uint8_t*& data, Owner& owner, std::uint16_t& bid) {
+  if (answer.size() <= kQueryRoom) {
+    if (query_buffers_.SoleHolder(slot.query_buffer)) {
+      // Only the slot holds its query's buffer (no send reads it): the query has done
+      // its job. So every TCP query has room for its answer, whatever the pool holds.
+      bid = slot.query_buffer;
+      query_buffers_.Hold(bid);  // the send's; the slot lets go of its own when released
+    } else {
+      bid = query_buffers_.TakeTcp();  // held by the send; kNone when every spare is out
+    }
+    if (bid != QueryBuffers::kNone) {
+      owner = kOwnsQuery;
+      data = query_buffers_.Payload(bid);
+      std::memcpy(data, answer.data(), answer.size());
+      return true;
+    }
+  }
+  if (!big_buffers_.available()) return false;  // every big buffer waits on slow clients
+  if (slot.conn != kNoSlot) {
+    const Stream& client = streams_[slot.conn];
+    if (client.generation == slot.conn_generation && client.big_held >= kBigBuffersPerConnection)
+      return false;
+  }
+  owner = kOwnsBig;
+  bid = big_buffers_.Take();
+  data = big_buffers_.Payload(bid);
+  std::memcpy(data, answer.data(), answer.size());
+  return true;
 }
 
 }  // namespace ringdns::core

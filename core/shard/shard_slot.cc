@@ -1,7 +1,8 @@
 // A query's in-flight slot on a shard (core/shard/inflight.h): filled from its client's query
 // (FillSlot, which keeps the client's COOKIE and NSID request from the upstream), given
 // its forward and transport (SetForward), counted against the forward's max_concurrent
-// share (Admit), and released with everything it held (ReleaseSlot).
+// share (Admit), moved on to another forward (MoveOnTo), and released with everything it
+// held (ReleaseSlot).
 #include <cstring>
 
 #include "core/shard/shard.h"
@@ -91,6 +92,17 @@ void Shard::ReleaseSlot(std::uint32_t index) {
   const std::uint16_t bid = slot.query_buffer;
   inflight_.Release(index);
   query_buffers_.Release(bid);  // the slot's hold on its query
+}
+
+void Shard::MoveOnTo(std::uint32_t slot_index, const ForwardRoute& next, std::int64_t now_ms) {
+  InflightSlot& slot = inflight_[slot_index];
+  ForgetPending(slot);
+  timers_->Cancel(slot_index);
+  if (slot.counted_forward != kNoSlot) concurrency_.Release(slot.counted_forward);
+  slot.counted_forward = kNoSlot;
+  SetForward(slot, next);
+  if (!Admit(slot)) return RefuseOverLimit(slot_index);
+  StartForward(slot_index, now_ms);
 }
 
 }  // namespace ringdns::core
