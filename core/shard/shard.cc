@@ -351,7 +351,7 @@ __kernel_timespec Shard::LoopWait() const noexcept {
   }
   const bool ticking = !wake_armed_ || stopping_ || udp_sends_queued_ != 0 ||
                        inflight_.in_use() != 0 || timers_->size() != 0 || cache_in_ || stream_in_ ||
-                       streams_handing_over_ != 0 || !stalled_streams_.empty() || !all_armed;
+                       streams_handing_over_ != 0 || streams_.anyone_waiting() || !all_armed;
   if (ticking) return {0, kLoopWaitNs};
   // Idle: until a connection's timer is due, at most kIdleWaitMs.
   const std::int64_t now = NowMs();
@@ -419,7 +419,7 @@ void Shard::Run(const std::atomic<bool>& stop) {
     timers_->Advance(now, [this](std::uint32_t slot) { OnTimeout(slot); });
     stream_timers_->Advance(now, [this](std::uint32_t conn) { OnStreamTimer(conn); });
     if (!stopping_) upstream_udp_.Rotate(now);
-    if (!stalled_streams_.empty()) ResumeStalledStreams();
+    if (streams_.anyone_waiting()) ResumeStalledStreams();
     if (cache_) {  // gauges for the scrape
       metrics_.cache_entries[0].Set(cache_->success().size());
       metrics_.cache_entries[1].Set(cache_->denial().size());

@@ -23,7 +23,8 @@
 // the memory bound, declared with the public API. The types they share have their own
 // headers: shard_client.h, shard_lookup.h, shard_io.h, shard_stream.h and
 // shard_succession.h. Components the shard owns and calls have their own files too:
-// query_rewrites.h, tls_slots.h, and those of core/buffers/, core/upstream/, core/ops/.
+// query_rewrites.h, stream_table.h, tls_slots.h, and those of core/buffers/,
+// core/upstream/, core/ops/.
 #pragma once
 
 #include <sys/socket.h>
@@ -66,6 +67,7 @@
 #include "core/shard/shard_succession.h"
 #include "core/shard/slot_index.h"
 #include "core/shard/stream_handoff.h"
+#include "core/shard/stream_table.h"
 #include "core/shard/timer_wheel.h"
 #include "core/shard/tls_slots.h"
 #include "core/stream/tcp_stream.h"
@@ -420,12 +422,6 @@ class Shard {
   void ReadClientQueries(std::uint32_t conn, std::uint32_t budget = kAnyNumber);
   // Hands freed TCP query buffers to the waiting connections, one query each in turn.
   void ResumeStalledStreams();
-  // Queues a connection that found no free buffer (or its turn not yet come).
-  void WaitForBuffer(std::uint32_t conn) noexcept {
-    if (streams_[conn].listed) return;
-    streams_[conn].listed = true;
-    stalled_streams_.Push(conn);  // at most once per connection: never full
-  }
   void CloseStream(std::uint32_t conn);
   // A queued write is over (sent, or dropped with its stream): its buffer goes back.
   // Drops every write of query buffer `bid` to an upstream not yet begun (the query was
@@ -542,12 +538,7 @@ class Shard {
   std::vector<SendContext> big_sends_;
 
   std::vector<Socket> tcp_listeners_;
-  // Client connections [0, tcp_connections), then one per upstream pool.
-  std::vector<Stream> streams_;
-  ReservedBytes stream_arena_;
-  ReservedBytes send_queue_arena_;  // each stream's SendQueue, carved in order
-  std::vector<std::uint32_t> client_stream_free_;
-  FixedQueue<std::uint32_t> stalled_streams_;  // client connections waiting for a buffer
+  StreamTable streams_;  // client connections [0, tcp_connections), then upstream ones
   TlsSlots tls_{0, 0, 0, counters_.invariant_violations};  // DNS over TLS, sized in InitStreams
   ErrorLog error_log_{id_};                 // lines on stderr an operator must see, rate-limited
   UpstreamConnectionPools upstream_pools_;  // the upstream streams' grouping and back-off

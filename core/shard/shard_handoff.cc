@@ -92,12 +92,11 @@ void Shard::AdoptStream(HandedStream& handed) {
   // The listener must still exist and still speak the same protocol; otherwise the
   // connection closes (with `handed`), as it would have before.
   if (listener == kNoConn || (tls != nullptr) != handed.tls_listener ||
-      client_stream_free_.empty()) {
+      !streams_.client_available()) {
     ++counters_.tcp_refused;
     return;
   }
-  const std::uint32_t conn = client_stream_free_.back();
-  client_stream_free_.pop_back();
+  const std::uint32_t conn = streams_.TakeClient();
   Stream& s = OpenClientStream(conn, handed.fd.Release(), listener);
   s.queries = handed.queries;
   s.opened_ms = handed.opened_ms;

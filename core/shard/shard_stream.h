@@ -1,7 +1,8 @@
 // core/shard/shard_stream.h: a shard's record of one TCP connection (Stream), a client's or
 // its own to an upstream (a DNS-over-TLS one names its slot in core/shard/tls_slots.h),
-// and the limits on streams. The shard keeps them in fixed arrays
-// indexed by connection (core/shard/shard_tcp.cc, shard_tcp_upstream.cc, shard_tls.cc).
+// and the limits on streams. The shard keeps them in its StreamTable
+// (core/shard/stream_table.h), indexed by connection; core/shard/shard_tcp.cc,
+// shard_tcp_upstream.cc and shard_tls.cc serve them.
 // Shard-local.
 #pragma once
 
@@ -39,7 +40,7 @@ struct Stream {
   bool recv_armed = false;
   bool send_armed = false;
   bool stalled = false;        // client: reading paused (in-flight limit or no buffer)
-  bool listed = false;         // client: in stalled_streams_, waiting for a buffer
+  bool listed = false;         // client: in StreamTable's queue, waiting for a buffer
   bool draining = false;       // client: query limit reached, close once answered
   bool handing_over = false;   // client: reading stopped; to the successor once answered
   bool answered = false;       // upstream: a DNS message has come back on it

@@ -45,31 +45,15 @@ absl::Status Shard::InitStreams() {
   if (upstream_streams > 0xffff - kStreamSocketBase) {
     return absl::InvalidArgumentError("too many upstreams for TCP stream keys");
   }
-  streams_.resize(clients + upstream_streams);
+  streams_.Build({.clients = clients,
+                  .upstreams = upstream_streams,
+                  .client_writes = options_.tcp_inflight_per_connection,
+                  .upstream_writes = options_.upstream_tcp_queue,
+                  .client_buffer = kClientStreamBuffer,
+                  .upstream_buffer = kUpstreamStreamBuffer});
   tls_ = TlsSlots(options_.tls_connections, upstream_streams, options_.tls_handshakes,
                   counters_.invariant_violations);
-  stream_arena_ = ReservedBytes(std::size_t{clients} * kClientStreamBuffer +
-                                std::size_t{upstream_streams} * kUpstreamStreamBuffer);
-  send_queue_arena_ = ReservedBytes(sizeof(PendingWrite) *
-                                    (std::size_t{clients} * options_.tcp_inflight_per_connection +
-                                     std::size_t{upstream_streams} * options_.upstream_tcp_queue));
-  auto* writes = reinterpret_cast<PendingWrite*>(send_queue_arena_.data());
-  std::uint8_t* next = stream_arena_.data();
-  for (std::uint32_t i = 0; i < streams_.size(); ++i) {
-    const bool upstream = i >= clients;
-    const std::size_t size = upstream ? kUpstreamStreamBuffer : kClientStreamBuffer;
-    streams_[i].in = FrameReader({next, size});
-    next += size;
-    const std::uint32_t queue =
-        upstream ? options_.upstream_tcp_queue : options_.tcp_inflight_per_connection;
-    streams_[i].out = SendQueue(std::span<PendingWrite>(writes, queue));
-    writes += queue;
-    streams_[i].upstream = upstream;
-  }
-  client_stream_free_.reserve(clients);
-  for (std::uint32_t i = clients; i-- > 0;) client_stream_free_.push_back(i);
-  stalled_streams_ = FixedQueue<std::uint32_t>(clients);
-  stream_timers_.emplace(static_cast<std::uint32_t>(streams_.size()), NowMs());
+  stream_timers_.emplace(streams_.size(), NowMs());
   for (std::uint32_t i = 0; i < tcp_listeners_.size(); ++i) ArmAccept(i);
   return absl::OkStatus();
 }
@@ -85,13 +69,12 @@ void Shard::OnAccept(std::uint32_t listener, const io_uring_cqe& cqe) {
   if (cqe.res < 0) return;  // re-armed by Run
   const int fd = cqe.res;
   if (stopping_ && stream_out_) return HandOverFresh(fd, listener);
-  if (client_stream_free_.empty() || stopping_) {
+  const std::uint32_t conn = stopping_ ? kNoConn : streams_.TakeClient();
+  if (conn == kNoConn) {
     ++counters_.tcp_refused;
     ::close(fd);
     return;
   }
-  const std::uint32_t conn = client_stream_free_.back();
-  client_stream_free_.pop_back();
   TuneClientSocket(fd);
   Stream& s = OpenClientStream(conn, fd, listener);
   s.queries = 0;
@@ -188,11 +171,11 @@ void Shard::ReadClientQueries(std::uint32_t conn, std::uint32_t budget) {
     // connection's turn (ResumeStalledStreams); the socket buffer and then TCP flow
     // control hold the client back meanwhile. Answers never wait for these buffers.
     const bool too_many = s.inflight >= options_.tcp_inflight_per_connection;
-    const bool others_first = budget == kAnyNumber && !stalled_streams_.empty();
+    const bool others_first = budget == kAnyNumber && streams_.anyone_waiting();
     if (too_many || !query_buffers_.tcp_available() || budget == 0 || others_first) {
       if (!s.stalled) ++counters_.tcp_stalls;
       s.stalled = true;
-      if (!too_many) WaitForBuffer(conn);
+      if (!too_many) streams_.WaitForBuffer(conn);
       ScheduleStreamTimer(conn);
       return;
     }
@@ -246,11 +229,9 @@ void Shard::ResumeStalledStreams() {
   // One query per waiting connection in turn, while buffers last: a connection with
   // more to read queues again at the end, so one busy client cannot keep every freed
   // buffer. Each turn takes a buffer or shortens the queue, so this ends.
-  while (!stalled_streams_.empty() && query_buffers_.tcp_available()) {
-    const std::uint32_t conn = stalled_streams_.Front();
-    stalled_streams_.Pop();
-    Stream& s = streams_[conn];
-    s.listed = false;
+  while (streams_.anyone_waiting() && query_buffers_.tcp_available()) {
+    const std::uint32_t conn = streams_.NextWaiting();
+    const Stream& s = streams_[conn];
     if (!s.live() || !s.stalled) continue;
     ReadClientQueries(conn, 1);
   }
@@ -372,19 +353,9 @@ void Shard::FinishClose(std::uint32_t conn) {
   }
   EndTls(conn);
   if (s.fd >= 0) ::close(s.fd);  // -1: handed over to a reload's successor
-  s.fd = -1;
-  if (s.handing_over) {
-    s.handing_over = false;
-    --streams_handing_over_;
-  }
-  s.state = StreamState::kFree;
-  s.stalled = s.draining = false;
-  s.quiet_since_ms = 0;
-  s.inflight = 0;
-  s.in.Reset();
-  ++s.generation;  // answers still on their way to it are dropped
+  if (s.handing_over) --streams_handing_over_;
   stream_timers_->Cancel(conn);
-  if (!s.upstream) client_stream_free_.push_back(conn);
+  streams_.Recycle(conn);
 }
 
 void Shard::ScheduleStreamTimer(std::uint32_t conn) {
