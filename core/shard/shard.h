@@ -414,6 +414,10 @@ class Shard {
   // A client connection's query will get no answer (acl drop): it no longer counts
   // against the connection's in-flight limit.
   void StreamQueryDone(std::uint32_t conn, std::uint16_t generation);
+  // The next DNS message in the stream's read buffer, TLS records decrypted as needed:
+  // kNone when none is complete yet; kGone when the stream closed on the way.
+  enum class Frame : std::uint8_t { kMessage, kNone, kBad, kGone };
+  Frame NextFrame(std::uint32_t conn, std::span<std::uint8_t>& message);
   // Client connection: takes complete queries out of the read buffer, each into a TCP
   // query buffer, at most `budget` of them (kAnyNumber: as many as there are buffers).
   // While other connections wait for a buffer, a connection joins the end of their queue

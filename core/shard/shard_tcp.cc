@@ -151,17 +151,28 @@ void Shard::OnStreamRecv(std::uint32_t conn, int res) {
   ReadClientQueries(conn);
 }
 
+Shard::Frame Shard::NextFrame(std::uint32_t conn, std::span<std::uint8_t>& message) {
+  Stream& s = streams_[conn];
+  while (true) {
+    switch (s.in.Next(message)) {
+      case FrameReader::Status::kMessage: return Frame::kMessage;
+      case FrameReader::Status::kNeedMore: break;
+      default: return Frame::kBad;  // a zero or oversized length
+    }
+    if (s.tls != kNoTls && DecryptMore(conn)) continue;  // more plaintext arrived
+    // Closed on the way (freed at once if nothing was armed), or wait for more.
+    return s.live() ? Frame::kNone : Frame::kGone;
+  }
+}
+
 void Shard::ReadClientQueries(std::uint32_t conn, std::uint32_t budget) {
   Stream& s = streams_[conn];
   while (!s.draining) {
     std::span<std::uint8_t> message;
-    const FrameReader::Status status = s.in.Next(message);
-    if (status == FrameReader::Status::kNeedMore) {
-      if (s.tls != kNoTls && DecryptMore(conn)) continue;  // more plaintext arrived
-      if (!s.live()) return;  // closed on the way (freed at once if nothing was armed)
-      break;
-    }
-    if (status != FrameReader::Status::kMessage || message.size() < wire::header::kSize ||
+    const Frame frame = NextFrame(conn, message);
+    if (frame == Frame::kGone) return;
+    if (frame == Frame::kNone) break;
+    if (frame == Frame::kBad || message.size() < wire::header::kSize ||
         (wire::LoadU16(message.data() + wire::header::kFlags) & wire::flag::kQr) != 0) {
       // A zero or oversized length, a runt, or an answer: not a DNS client. Close.
       ++counters_.tcp_bad_frames;

@@ -130,13 +130,10 @@ void Shard::ReadUpstreamAnswers(std::uint32_t conn) {
   const std::uint16_t generation = s.generation;
   while (true) {
     std::span<std::uint8_t> message;
-    const FrameReader::Status status = s.in.Next(message);
-    if (status == FrameReader::Status::kNeedMore) {
-      if (s.tls != kNoTls && DecryptMore(conn)) continue;  // more plaintext arrived
-      if (!s.live()) return;  // closed on the way (freed at once if nothing was armed)
-      break;
-    }
-    if (status != FrameReader::Status::kMessage || message.size() < wire::header::kSize) {
+    const Frame frame = NextFrame(conn, message);
+    if (frame == Frame::kGone) return;
+    if (frame == Frame::kNone) break;
+    if (frame == Frame::kBad || message.size() < wire::header::kSize) {
       ++counters_.dropped_malformed;
       return BreakUpstream(conn);  // the stream is out of step: nothing after can be trusted
     }
