@@ -11,9 +11,9 @@
 // The code is in these files, in the order of the declarations below: shard.cc (set-up,
 // the loop, completions, sends), shard_dnstap.cc (dnstap records), shard_forward.cc
 // (queries in, upstream out, answers back, timeouts), shard_reply.cc (every answer to a
-// client, and the errors ringdns writes itself), shard_slot.cc (filling, admitting and
-// releasing a query's in-flight slot), shard_upstream.cc (choosing upstreams by policy
-// and health, adaptive timeouts, retries with a hedge), shard_case.cc (DNS 0x20),
+// client, and the errors ringdns writes itself), shard_slot.cc (filling, admitting,
+// moving on and releasing a query's in-flight slot), shard_upstream.cc (choosing upstreams by
+// policy and health, adaptive timeouts, retries with a hedge), shard_case.cc (DNS 0x20),
 // shard_cookies.cc (DNS cookies), shard_view.cc (view), shard_rewrite.cc (rewrite's
 // edits to queries as they arrive), shard_cache.cc (cache hits, coalescing of identical
 // misses, refreshes, serve-stale), shard_tcp.cc (TCP streams: client connections,
@@ -542,7 +542,8 @@ class Shard {
   std::vector<SendContext> big_sends_;
 
   std::vector<Socket> tcp_listeners_;
-  StreamTable streams_;  // client connections [0, tcp_connections), then upstream ones
+  StreamTable streams_{
+      counters_.invariant_violations};  // client connections [0, tcp_connections), then upstream
   TlsSlots tls_{0, 0, 0, counters_.invariant_violations};  // DNS over TLS, sized in InitStreams
   ErrorLog error_log_{id_};                 // lines on stderr an operator must see, rate-limited
   UpstreamConnectionPools upstream_pools_;  // the upstream streams' grouping and back-off

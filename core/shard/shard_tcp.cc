@@ -69,8 +69,8 @@ void Shard::OnAccept(std::uint32_t listener, const io_uring_cqe& cqe) {
   if (cqe.res < 0) return;  // re-armed by Run
   const int fd = cqe.res;
   if (stopping_ && stream_out_) return HandOverFresh(fd, listener);
-  const std::uint32_t conn = stopping_ ? kNoConn : streams_.TakeClient();
-  if (conn == kNoConn) {
+  const std::uint32_t conn = stopping_ ? kNoSlot : streams_.TakeClient();
+  if (conn == kNoSlot) {
     ++counters_.tcp_refused;
     ::close(fd);
     return;

@@ -75,8 +75,9 @@ bool Shard::DecryptMore(std::uint32_t conn) {
       if (handshaking) {
         ++counters_.tls_handshakes;
         if (s.upstream && t.session.resumed()) ++counters_.tls_resumed;
-        // Only a handshake counted at its start ends the count: a renegotiation an upstream
-        // asks for (TLS 1.2) was never counted, and must not wrap the count.
+        // Only a handshake counted at its start ends the count (renegotiation, which was
+        // never counted, is refused by the TLS contexts; this guard keeps the count if a
+        // handshake ever finishes that did not start here).
         if (s.handshake_since_ms != 0) tls_.HandshakeDone();
         s.handshake_since_ms = 0;
       } else {

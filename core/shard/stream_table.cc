@@ -2,6 +2,8 @@
 
 #include <span>
 
+#include "core/base/invariant.h"
+
 namespace ringdns::core {
 
 void StreamTable::Build(const Sizes& sizes) {
@@ -11,9 +13,9 @@ void StreamTable::Build(const Sizes& sizes) {
   streams_.resize(total);
   read_arena_ = ReservedBytes(std::size_t{sizes.clients} * sizes.client_buffer +
                               std::size_t{sizes.upstreams} * sizes.upstream_buffer);
-  write_arena_ = ReservedBytes(sizeof(PendingWrite) *
-                               (std::size_t{sizes.clients} * sizes.client_writes +
-                                std::size_t{sizes.upstreams} * sizes.upstream_writes));
+  write_arena_ =
+      ReservedBytes(sizeof(PendingWrite) * (std::size_t{sizes.clients} * sizes.client_writes +
+                                            std::size_t{sizes.upstreams} * sizes.upstream_writes));
   auto* writes = reinterpret_cast<PendingWrite*>(write_arena_.data());
   std::uint8_t* reads = read_arena_.data();
   for (std::size_t i = 0; i < total; ++i) {
@@ -41,6 +43,11 @@ std::uint32_t StreamTable::TakeClient() noexcept {
 
 void StreamTable::Recycle(std::uint32_t conn) noexcept {
   Stream& s = streams_[conn];
+  if (!RINGDNS_INVARIANT(s.in_use() && !s.recv_armed && !s.send_armed && !s.connect_armed &&
+                         s.out.empty())) {
+    ++violations_;  // freed twice, or freed under the kernel's feet: leave it be
+    return;
+  }
   s.fd = -1;
   s.state = StreamState::kFree;
   s.stalled = s.draining = s.handing_over = false;
@@ -53,6 +60,10 @@ void StreamTable::Recycle(std::uint32_t conn) noexcept {
 
 void StreamTable::WaitForBuffer(std::uint32_t conn) noexcept {
   Stream& s = streams_[conn];
+  if (!RINGDNS_INVARIANT(!s.upstream)) {  // the queue holds client connections only
+    ++violations_;
+    return;
+  }
   if (s.listed) return;
   s.listed = true;
   waiting_.Push(conn);

@@ -5,17 +5,25 @@
 // get one each in turn. Shard-local; needs no socket.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
 #include "core/base/fixed_queue.h"
+#include "core/base/relaxed_counter.h"
 #include "core/base/reserved.h"
+#include "core/shard/inflight.h"
 #include "core/shard/shard_stream.h"
 
 namespace ringdns::core {
 
 class StreamTable {
  public:
+  // Recycling a free slot, or queueing an upstream connection for a client's buffer,
+  // cannot happen (core/base/invariant.h): counted in `violations` in release builds,
+  // the table left as it was.
+  explicit StreamTable(RelaxedCounter& violations) : violations_(violations) {}
+
   struct Sizes {
     std::uint32_t clients = 0;
     std::uint32_t upstreams = 0;
@@ -33,6 +41,8 @@ class StreamTable {
   std::uint32_t clients() const noexcept { return clients_; }
   auto begin() noexcept { return streams_.begin(); }
   auto end() noexcept { return streams_.end(); }
+  auto begin() const noexcept { return streams_.begin(); }
+  auto end() const noexcept { return streams_.end(); }
 
   // A free client slot, taken; kNoSlot when every one is in use.
   std::uint32_t TakeClient() noexcept;
@@ -40,6 +50,8 @@ class StreamTable {
   // The connection is gone: its slot is free again, its state reset and its generation
   // moved on (answers still on their way to it are dropped). A client's slot can be
   // taken again. Precondition: nothing is armed on it, its writes are given back.
+  // `listed` stays: a slot still in the waiting queue must not be queued twice (its old
+  // entry is skipped as not stalled, or serves the new connection).
   void Recycle(std::uint32_t conn) noexcept;
 
   // A client connection that found no free query buffer, or whose turn has not come,
@@ -56,6 +68,7 @@ class StreamTable {
   ReservedBytes write_arena_;  // every connection's write queue, in order
   std::vector<std::uint32_t> free_clients_;
   FixedQueue<std::uint32_t> waiting_;  // client connections waiting for a query buffer
+  RelaxedCounter& violations_;
 };
 
 }  // namespace ringdns::core

@@ -48,8 +48,10 @@ int KeepNewSession(SSL* ssl, SSL_SESSION* session) {
 }
 
 // Both sides: TLS 1.2 at least, and no TLS 1.2 renegotiation either way. A peer that asks
-// for one gets the no_renegotiation alert: a client cannot make the shard redo handshakes
-// at will, nor an upstream restart one mid-stream.
+// for one gets the no_renegotiation alert. As a server OpenSSL 3 refuses a client's
+// already; the option keeps it so whatever the library's default. As a client it is new:
+// an upstream asking mid-stream (a HelloRequest) is refused rather than followed, so a
+// shard never redoes a handshake it did not start (DoT servers do not ask).
 void RefuseOldHabits(SSL_CTX* ctx) noexcept {
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);

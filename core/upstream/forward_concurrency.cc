@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include "core/base/invariant.h"
-
 namespace ringdns::core {
 
 void ForwardConcurrency::Build(const RouteTable& routes, std::uint32_t shards) {
@@ -16,14 +14,6 @@ void ForwardConcurrency::Build(const RouteTable& routes, std::uint32_t shards) {
             std::max<std::uint32_t>(1, f.max_concurrent / std::max<std::uint32_t>(1, shards));
       }
     }
-  }
-}
-
-void ForwardConcurrency::Release(std::uint32_t forward) noexcept {
-  if (RINGDNS_INVARIANT(in_flight_[forward] > 0)) {
-    --in_flight_[forward];
-  } else {
-    ++violations_;
   }
 }
 

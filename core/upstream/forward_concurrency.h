@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/base/invariant.h"
 #include "core/base/relaxed_counter.h"
 #include "core/routes.h"
 
@@ -26,7 +27,13 @@ class ForwardConcurrency {
     ++in_flight_[forward];
     return true;
   }
-  void Release(std::uint32_t forward) noexcept;
+  void Release(std::uint32_t forward) noexcept {
+    if (RINGDNS_INVARIANT(in_flight_[forward] > 0)) {
+      --in_flight_[forward];
+    } else {
+      ++violations_;
+    }
+  }
 
   std::uint32_t in_flight(std::uint32_t forward) const noexcept { return in_flight_[forward]; }
   // This shard's share of `forward`'s limit; 0: none.

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <set>
 #include <span>
@@ -14,6 +15,19 @@
 namespace ringdns::core {
 namespace {
 
+class StreamTableTest : public ::testing::Test {
+ protected:
+  // A connection taken as an open client's, as the shard would.
+  std::uint32_t Open() {
+    const std::uint32_t conn = streams.TakeClient();
+    if (conn != kNoSlot) streams[conn].state = StreamState::kOpen;
+    return conn;
+  }
+
+  RelaxedCounter violations;
+  StreamTable streams{violations};
+};
+
 constexpr StreamTable::Sizes kSizes{.clients = 3,
                                     .upstreams = 2,
                                     .client_writes = 4,
@@ -21,36 +35,43 @@ constexpr StreamTable::Sizes kSizes{.clients = 3,
                                     .client_buffer = 64,
                                     .upstream_buffer = 128};
 
-TEST(StreamTable, ClientsComeFirstAndEveryConnectionHasItsOwnBufferAndQueue) {
-  StreamTable streams;
+TEST_F(StreamTableTest, ClientsComeFirstAndEveryConnectionHasItsOwnBufferAndQueue) {
   streams.Build(kSizes);
   ASSERT_EQ(streams.size(), 5u);
   EXPECT_EQ(streams.clients(), 3u);
-  std::set<const std::uint8_t*> buffers;
+  // Each connection fills its whole read buffer and write queue with its own number...
   for (std::uint32_t conn = 0; conn < streams.size(); ++conn) {
     Stream& s = streams[conn];
     EXPECT_EQ(s.upstream, conn >= 3);
     EXPECT_FALSE(s.in_use());
     const std::span<std::uint8_t> tail = s.in.Tail();
     EXPECT_EQ(tail.size(), s.upstream ? 128u : 64u);
-    tail[0] = tail[tail.size() - 1] = 0xab;  // writable, all of it
-    buffers.insert(tail.data());
-    while (!s.out.full()) s.out.Push(PendingWrite{});  // its own queue, of its own size
+    std::fill(tail.begin(), tail.end(), static_cast<std::uint8_t>(conn));
+    std::uint32_t queued = 0;
+    while (!s.out.full()) s.out.Push(PendingWrite{.len = conn}), ++queued;
+    EXPECT_EQ(queued, s.upstream ? 8u : 4u);
   }
-  EXPECT_EQ(buffers.size(), 5u);
+  // ...and finds only its own there afterwards: nothing overlaps.
   for (std::uint32_t conn = 0; conn < streams.size(); ++conn) {
-    EXPECT_EQ(streams[conn].out.size(), streams[conn].upstream ? 8u : 4u);
+    Stream& s = streams[conn];
+    const std::span<std::uint8_t> tail = s.in.Tail();
+    EXPECT_TRUE(std::all_of(tail.begin(), tail.end(), [conn](std::uint8_t b) { return b == conn; }))
+        << "connection " << conn;
+    while (!s.out.empty()) {
+      EXPECT_EQ(s.out.Front().len, conn);
+      s.out.Pop();
+    }
   }
 }
 
-TEST(StreamTable, ClientSlotsRunOutAndComeBackButUpstreamOnesNeverJoinThem) {
-  StreamTable streams;
+TEST_F(StreamTableTest, ClientSlotsRunOutAndComeBackButUpstreamOnesNeverJoinThem) {
   streams.Build(kSizes);
   std::set<std::uint32_t> taken;
-  for (int i = 0; i < 3; ++i) taken.insert(streams.TakeClient());
+  for (int i = 0; i < 3; ++i) taken.insert(Open());
   EXPECT_EQ(taken, (std::set<std::uint32_t>{0, 1, 2}));
   EXPECT_FALSE(streams.client_available());
   EXPECT_EQ(streams.TakeClient(), kNoSlot);
+  streams[3].state = StreamState::kOpen;
   streams.Recycle(3);  // an upstream connection closed
   EXPECT_EQ(streams.TakeClient(), kNoSlot);
   streams.Recycle(1);
@@ -58,10 +79,9 @@ TEST(StreamTable, ClientSlotsRunOutAndComeBackButUpstreamOnesNeverJoinThem) {
   EXPECT_EQ(streams.TakeClient(), 1u);
 }
 
-TEST(StreamTable, ARecycledSlotIsFreeWithAFreshGenerationAndAnEmptyReadBuffer) {
-  StreamTable streams;
+TEST_F(StreamTableTest, ARecycledSlotIsFreeWithAFreshGenerationAndAnEmptyReadBuffer) {
   streams.Build(kSizes);
-  const std::uint32_t conn = streams.TakeClient();
+  const std::uint32_t conn = Open();
   Stream& s = streams[conn];
   s.fd = 42;
   s.state = StreamState::kOpen;
@@ -80,8 +100,7 @@ TEST(StreamTable, ARecycledSlotIsFreeWithAFreshGenerationAndAnEmptyReadBuffer) {
   EXPECT_NE(s.generation, generation);  // an answer for the old connection is dropped
 }
 
-TEST(StreamTable, WaitingConnectionsTakeTurnsInOrderEachListedOnce) {
-  StreamTable streams;
+TEST_F(StreamTableTest, WaitingConnectionsTakeTurnsInOrderEachListedOnce) {
   streams.Build(kSizes);
   EXPECT_FALSE(streams.anyone_waiting());
   streams.WaitForBuffer(2);
@@ -96,6 +115,37 @@ TEST(StreamTable, WaitingConnectionsTakeTurnsInOrderEachListedOnce) {
   }
   EXPECT_EQ(turns, (std::vector<std::uint32_t>{2, 0, 1, 2}));
   for (std::uint32_t conn = 0; conn < 3; ++conn) EXPECT_FALSE(streams[conn].listed);
+}
+
+TEST_F(StreamTableTest, ASlotReusedWhileStillQueuedIsQueuedOnceSoTheQueueNeverOverflows) {
+  streams.Build(kSizes);
+  for (int i = 0; i < 3; ++i) streams.WaitForBuffer(Open());  // every client waits
+  streams.Recycle(0);                                         // one goes away...
+  ASSERT_EQ(Open(), 0u);                                      // ...its slot serves another
+  streams.WaitForBuffer(0);  // still in the queue from before: not again
+  std::vector<std::uint32_t> turns;
+  while (streams.anyone_waiting()) turns.push_back(streams.NextWaiting());
+  EXPECT_EQ(turns, (std::vector<std::uint32_t>{0, 1, 2}));
+  EXPECT_EQ(violations.get(), 0u);
+}
+
+TEST_F(StreamTableTest, RecyclingAFreeSlotOrQueueingAnUpstreamIsCaught) {
+  streams.Build(kSizes);
+  const std::uint32_t conn = Open();
+  streams.Recycle(conn);
+#ifdef RINGDNS_CHECK_INVARIANTS
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(streams.Recycle(conn), "invariant broken at .*stream_table.cc");
+  EXPECT_DEATH(streams.WaitForBuffer(3), "invariant broken at .*stream_table.cc");
+#else
+  streams.Recycle(conn);  // counted; the slot is not listed free twice
+  streams.WaitForBuffer(3);
+  EXPECT_EQ(violations.get(), 2u);
+  EXPECT_FALSE(streams.anyone_waiting());
+  std::set<std::uint32_t> taken;
+  for (std::uint32_t c = Open(); c != kNoSlot; c = Open()) EXPECT_TRUE(taken.insert(c).second);
+  EXPECT_EQ(taken.size(), 3u);
+#endif
 }
 
 }  // namespace

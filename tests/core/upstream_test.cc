@@ -419,7 +419,7 @@ TEST(ForwardConcurrency, AReleaseWithNothingCountedIsCaughtAndTheCountStaysAtZer
   concurrency.Build(routes, 1);
 #ifdef RINGDNS_CHECK_INVARIANTS
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  EXPECT_DEATH(concurrency.Release(1), "invariant broken at .*forward_concurrency.cc");
+  EXPECT_DEATH(concurrency.Release(1), "invariant broken at .*forward_concurrency.h");
 #else
   concurrency.Release(1);
   EXPECT_EQ(violations.get(), 1u);
