@@ -7,13 +7,16 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string>
 #include <vector>
 
+#include "core/config/loader.h"
 #include "core/shard/shard_layout.h"
 #include "testing/hex.h"
 #include "testing/message_builder.h"
 #include "testing/ring_test.h"
 #include "wire/message.h"
+#include "wire/response.h"
 
 namespace ringdns::core {
 namespace {
@@ -132,6 +135,96 @@ TEST_F(QueryRewritesTest, TheNameAskedIsTheStashedOneOnlyForARewrittenSlot) {
   EXPECT_EQ(as_asked.query_len, asked.size());
   EXPECT_EQ(as_asked.qname_len, original.qname_len);
   EXPECT_EQ(as_asked.rewrite, nullptr);
+}
+
+// The rules of `rewrite name suffix FROM TO answer auto`.
+RewriteStage SuffixRule(const std::string& from = ".cb.test.",
+                        const std::string& to = ".remote.example.") {
+  absl::StatusOr<config::Config> c =
+      config::ParseCorefile(".:5353 {\n rewrite name suffix " + from + " " + to + " answer auto\n" +
+                                " forward . 127.0.0.1:53\n}\n",
+                            "test/Corefile");
+  EXPECT_TRUE(c.ok()) << c.status();
+  absl::StatusOr<RewriteStage> s = RewriteStage::Build(c->blocks.front().rewrites);
+  EXPECT_TRUE(s.ok()) << s.status();
+  return std::move(*s);
+}
+
+TEST_F(QueryRewritesTest, AnUpstreamsAnswerIsReEncodedForTheClientOrNotAtAll) {
+  rewrites_.MakeScratch();
+  const RewriteStage rule = SuffixRule();
+  const Bytes asked = MessageBuilder(9, 0x0100).Question("_x._tcp.svc.cb.test.", 33).bytes();
+  Put(tcp_, asked);
+  const OriginalQuestion original = StashQuestionOf(tcp_, asked.size());
+  InflightSlot slot;
+  slot.query_buffer = tcp_;
+  slot.rewrite = &rule;
+  slot.rewrite_matched = 1;  // the first rule did its rewrite
+  const Bytes answer = MessageBuilder(9, 0x8180)
+                           .Question("_x._tcp.svc.remote.example.", 33)
+                           .AnswerAt(12, 33, 60, testing::SrvRdata(0, 1, 53, "h.remote.example."))
+                           .bytes();
+
+  const std::optional<QueryRewrites::Reverted> reverted =
+      rewrites_.RevertUpstreamAnswer(slot, original, answer);
+  ASSERT_TRUE(reverted.has_value());
+  EXPECT_EQ(reverted->info.rcode, 0);
+  const wire::Result<wire::ResponseInfo> walked = wire::WalkResponse(reverted->answer);
+  ASSERT_TRUE(walked);
+  const Bytes expected = MessageBuilder(9, 0x8180)
+                             .Question("_x._tcp.svc.cb.test.", 33)
+                             .AnswerAt(12, 33, 60, testing::SrvRdata(0, 1, 53, "h.cb.test."))
+                             .bytes();
+  EXPECT_EQ(Bytes(reverted->answer.begin(), reverted->answer.end()), expected);
+
+  // An answer cut inside its records does not re-encode: nothing reaches the client.
+  const Bytes cut(answer.begin(), answer.end() - 3);
+  EXPECT_FALSE(rewrites_.RevertUpstreamAnswer(slot, original, cut).has_value());
+}
+
+TEST_F(QueryRewritesTest, AStagesAnswerIsReEncodedInPlaceWhenItFitsItsRoom) {
+  rewrites_.MakeScratch();
+  const RewriteStage rule = SuffixRule();
+  const Bytes asked = MessageBuilder(3, 0x0100).Question("a.cb.test.", 1).bytes();
+  Put(tcp_, asked);
+  const OriginalQuestion original = StashQuestionOf(tcp_, asked.size());
+  const Bytes answered = MessageBuilder(3, 0x8580)
+                             .Question("a.remote.example.", 1)
+                             .AnswerAt(12, 1, 60, testing::ARdata(192, 0, 2, 1))
+                             .bytes();
+  Client client = Put(tcp_, answered);
+  client.rewrite = &rule;
+  client.rewrite_matched = 1;
+  const std::span<std::uint8_t> room(buffers_.Payload(tcp_), layout::kQueryRoom);
+
+  const std::size_t len = rewrites_.RevertStageAnswer(client, room, answered.size(), original);
+  const Bytes expected = MessageBuilder(3, 0x8580)
+                             .Question("a.cb.test.", 1)
+                             .AnswerAt(12, 1, 60, testing::ARdata(192, 0, 2, 1))
+                             .bytes();
+  ASSERT_EQ(len, expected.size());
+  EXPECT_EQ(In(tcp_, len), expected);
+}
+
+TEST_F(QueryRewritesTest, AStagesAnswerThatGrowsPastItsRoomIsNotSent) {
+  rewrites_.MakeScratch();
+  const RewriteStage rule = SuffixRule(".remote.example.", ".cb.test.");
+  const Bytes asked = MessageBuilder(4, 0x0100).Question("a.remote.example.", 1).bytes();
+  Put(tcp_, asked);
+  const OriginalQuestion original = StashQuestionOf(tcp_, asked.size());
+  // The client's name is longer than the upstream's: re-encoded, the answer grows.
+  const Bytes answered = MessageBuilder(4, 0x8580)
+                             .Question("a.cb.test.", 1)
+                             .AnswerAt(12, 1, 60, testing::ARdata(192, 0, 2, 1))
+                             .bytes();
+  Client client = Put(tcp_, answered);
+  client.rewrite = &rule;
+  client.rewrite_matched = 1;
+  const std::span<std::uint8_t> exact(buffers_.Payload(tcp_), answered.size());
+  EXPECT_EQ(rewrites_.RevertStageAnswer(client, exact, answered.size(), original), 0u);
+  EXPECT_EQ(In(tcp_, answered.size()), answered);  // left as it was
+  const std::span<std::uint8_t> room(buffers_.Payload(tcp_), layout::kQueryRoom);
+  EXPECT_GT(rewrites_.RevertStageAnswer(client, room, answered.size(), original), answered.size());
 }
 
 }  // namespace
