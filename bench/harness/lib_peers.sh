@@ -39,7 +39,7 @@ forwarder_available() {
 forwarder_version() {
   case $1 in
     floor) echo "bench/reflector (recvmmsg/sendmmsg, flips QR)" ;;
-    ringdns | ringdns-epoll | ringdns-dnstap | ringdns-before) "$(ringdns_binary "$1")" -version 2>&1 | head -1 ;;
+    ringdns | ringdns-*) "$(ringdns_binary "$1")" -version 2>&1 | head -1 ;;
     dnsdist) dnsdist --version 2>&1 | head -1 ;;
     unbound) /usr/sbin/unbound -V 2>&1 | head -1 ;;
     kresd) /usr/sbin/kresd --version 2>&1 | head -1 ;;
@@ -54,7 +54,7 @@ start_forwarder() {  # NAME PORT CACHE
   case $name in
     floor)
       start_bg "$reflector" "$port" ;;
-    ringdns | ringdns-epoll | ringdns-dnstap | ringdns-before)
+    ringdns | ringdns-*)  # every build and backend of ringdns
       { printf '.:%s {\n  bind 127.0.0.1\n' "$port"
         [ "$cache" = 1 ] && printf '  cache\n'
         [ "$name" = ringdns-dnstap ] && printf '  dnstap unix://%s/tap.sock full\n' "$dir"
