@@ -257,6 +257,41 @@ TEST(TcpUpstreamFaults, ClientsHoldingEveryTlsSessionDoNotStopTlsForwarding) {
   EXPECT_GE(near.Stop().tls_refused, 1u);
 }
 
+TEST(TcpUpstreamFaults, HandshakesUnderWayAreBoundedAndOneGivenUpFreesItsPlace) {
+  // tls_handshakes 1: of two connections that begin and never finish a handshake, the one
+  // accepted second is refused at once. When the other goes away, a DoT client's
+  // handshake (another forwarder's, to this one) takes the place and is answered.
+  const ServerCertificate cert = MakeServerCertificate();
+  if (!cert.ok) GTEST_SKIP() << cert.error;
+  TcpUpstream up({});
+  Forwarder dut(TlsServerBlock(cert, up.port()), 1,
+                [](core::ShardOptions& o) { o.tls_handshakes = 1; });
+  Forwarder front(DotForwardBlock(cert, dut.port()));
+  std::unique_ptr<TcpClient> first = std::make_unique<TcpClient>(dut.port());
+  std::unique_ptr<TcpClient> second = std::make_unique<TcpClient>(dut.port());
+  ASSERT_TRUE(first->connected() && second->connected());
+  bool first_closed = false;
+  bool second_closed = false;
+  for (int i = 0; i < 100 && !first_closed && !second_closed; ++i) {
+    first_closed = first->WaitClosed(50ms);
+    if (!first_closed) second_closed = second->WaitClosed(50ms);
+  }
+  ASSERT_TRUE(first_closed || second_closed) << "neither connection was refused";
+  (first_closed ? second : first).reset();  // the handshake under way gives up
+
+  UdpClient client;
+  bool answered = false;
+  for (std::uint16_t id = 1; id <= 20 && !answered; ++id) {
+    client.SendTo(front.port(), Query(id, "through.example."));
+    const std::optional<Bytes> answer = client.Receive(1s);
+    answered = answer && RcodeOf(*answer) == wire::rcode::kNoError;
+  }
+  EXPECT_TRUE(answered) << "no DoT handshake was taken after the place was freed";
+  const core::ShardCounters totals = dut.Stop();
+  EXPECT_GE(totals.tls_refused, 1u);
+  EXPECT_GE(totals.tls_handshakes, 1u);
+}
+
 TEST(TcpUpstreamFaults, AnUpstreamThatResetsConnectionsWithQueriesWaitingIsMarkedDown) {
   // Each connection is reset once a query has arrived on it: the upstream is failing
   // (max_fails 1), so the query's retry finds every upstream down and fails fast,
