@@ -138,21 +138,21 @@ TEST_F(QueryRewritesTest, TheNameAskedIsTheStashedOneOnlyForARewrittenSlot) {
 }
 
 // The rules of `rewrite name suffix FROM TO answer auto`.
-RewriteStage SuffixRule(const std::string& from = ".cb.test.",
-                        const std::string& to = ".remote.example.") {
+absl::StatusOr<RewriteStage> SuffixRule(const std::string& from = ".cb.test.",
+                                        const std::string& to = ".remote.example.") {
   absl::StatusOr<config::Config> c =
       config::ParseCorefile(".:5353 {\n rewrite name suffix " + from + " " + to + " answer auto\n" +
                                 " forward . 127.0.0.1:53\n}\n",
                             "test/Corefile");
-  EXPECT_TRUE(c.ok()) << c.status();
-  absl::StatusOr<RewriteStage> s = RewriteStage::Build(c->blocks.front().rewrites);
-  EXPECT_TRUE(s.ok()) << s.status();
-  return std::move(*s);
+  if (!c.ok()) return c.status();
+  return RewriteStage::Build(c->blocks.front().rewrites);
 }
 
 TEST_F(QueryRewritesTest, AnUpstreamsAnswerIsReEncodedForTheClientOrNotAtAll) {
   rewrites_.MakeScratch();
-  const RewriteStage rule = SuffixRule();
+  const absl::StatusOr<RewriteStage> rules = SuffixRule();
+  ASSERT_TRUE(rules.ok()) << rules.status();
+  const RewriteStage& rule = *rules;
   const Bytes asked = MessageBuilder(9, 0x0100).Question("_x._tcp.svc.cb.test.", 33).bytes();
   Put(tcp_, asked);
   const OriginalQuestion original = StashQuestionOf(tcp_, asked.size());
@@ -184,7 +184,9 @@ TEST_F(QueryRewritesTest, AnUpstreamsAnswerIsReEncodedForTheClientOrNotAtAll) {
 
 TEST_F(QueryRewritesTest, AStagesAnswerIsReEncodedInPlaceWhenItFitsItsRoom) {
   rewrites_.MakeScratch();
-  const RewriteStage rule = SuffixRule();
+  const absl::StatusOr<RewriteStage> rules = SuffixRule();
+  ASSERT_TRUE(rules.ok()) << rules.status();
+  const RewriteStage& rule = *rules;
   const Bytes asked = MessageBuilder(3, 0x0100).Question("a.cb.test.", 1).bytes();
   Put(tcp_, asked);
   const OriginalQuestion original = StashQuestionOf(tcp_, asked.size());
@@ -208,7 +210,9 @@ TEST_F(QueryRewritesTest, AStagesAnswerIsReEncodedInPlaceWhenItFitsItsRoom) {
 
 TEST_F(QueryRewritesTest, AStagesAnswerThatGrowsPastItsRoomIsNotSent) {
   rewrites_.MakeScratch();
-  const RewriteStage rule = SuffixRule(".remote.example.", ".cb.test.");
+  const absl::StatusOr<RewriteStage> rules = SuffixRule(".remote.example.", ".cb.test.");
+  ASSERT_TRUE(rules.ok()) << rules.status();
+  const RewriteStage& rule = *rules;
   const Bytes asked = MessageBuilder(4, 0x0100).Question("a.remote.example.", 1).bytes();
   Put(tcp_, asked);
   const OriginalQuestion original = StashQuestionOf(tcp_, asked.size());
@@ -220,11 +224,21 @@ TEST_F(QueryRewritesTest, AStagesAnswerThatGrowsPastItsRoomIsNotSent) {
   Client client = Put(tcp_, answered);
   client.rewrite = &rule;
   client.rewrite_matched = 1;
-  const std::span<std::uint8_t> exact(buffers_.Payload(tcp_), answered.size());
-  EXPECT_EQ(rewrites_.RevertStageAnswer(client, exact, answered.size(), original), 0u);
-  EXPECT_EQ(In(tcp_, answered.size()), answered);  // left as it was
-  const std::span<std::uint8_t> room(buffers_.Payload(tcp_), layout::kQueryRoom);
-  EXPECT_GT(rewrites_.RevertStageAnswer(client, room, answered.size(), original), answered.size());
+  // How long it grows to, learnt on a copy with all the room there is.
+  Put(other_, answered);
+  const std::size_t grown = rewrites_.RevertStageAnswer(
+      client, {buffers_.Payload(other_), layout::kQueryRoom}, answered.size(), original);
+  ASSERT_GT(grown, answered.size());
+  // One octet short: nothing is written, the answer is left as it was.
+  EXPECT_EQ(rewrites_.RevertStageAnswer(client, {buffers_.Payload(tcp_), grown - 1},
+                                        answered.size(), original),
+            0u);
+  EXPECT_EQ(In(tcp_, answered.size()), answered);
+  // Exactly the room it needs: re-encoded in place, as the copy was.
+  EXPECT_EQ(rewrites_.RevertStageAnswer(client, {buffers_.Payload(tcp_), grown}, answered.size(),
+                                        original),
+            grown);
+  EXPECT_EQ(In(tcp_, grown), In(other_, grown));
 }
 
 }  // namespace

@@ -129,6 +129,26 @@ TEST_F(StreamTableTest, ASlotReusedWhileStillQueuedIsQueuedOnceSoTheQueueNeverOv
   EXPECT_EQ(violations.get(), 0u);
 }
 
+TEST_F(StreamTableTest, RecyclingASlotTheKernelStillUsesIsCaught) {
+  streams.Build(kSizes);
+  const std::uint32_t receiving = Open();
+  streams[receiving].recv_armed = true;
+  const std::uint32_t writing = Open();
+  streams[writing].out.Push(PendingWrite{});
+#ifdef RINGDNS_CHECK_INVARIANTS
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(streams.Recycle(receiving), "invariant broken at .*stream_table.cc");
+  EXPECT_DEATH(streams.Recycle(writing), "invariant broken at .*stream_table.cc");
+#else
+  streams.Recycle(receiving);
+  streams.Recycle(writing);
+  EXPECT_EQ(violations.get(), 2u);
+  EXPECT_TRUE(streams[receiving].in_use() && streams[writing].in_use());  // left as they were
+  EXPECT_EQ(Open(), 2u);
+  EXPECT_EQ(Open(), kNoSlot);  // neither was listed free
+#endif
+}
+
 TEST_F(StreamTableTest, RecyclingAFreeSlotOrQueueingAnUpstreamIsCaught) {
   streams.Build(kSizes);
   const std::uint32_t conn = Open();
@@ -138,7 +158,7 @@ TEST_F(StreamTableTest, RecyclingAFreeSlotOrQueueingAnUpstreamIsCaught) {
   EXPECT_DEATH(streams.Recycle(conn), "invariant broken at .*stream_table.cc");
   EXPECT_DEATH(streams.WaitForBuffer(3), "invariant broken at .*stream_table.cc");
 #else
-  streams.Recycle(conn);  // counted; the slot is not listed free twice
+  streams.Recycle(conn);       // counted; the slot is not listed free twice
   streams.WaitForBuffer(3);
   EXPECT_EQ(violations.get(), 2u);
   EXPECT_FALSE(streams.anyone_waiting());

@@ -264,8 +264,11 @@ TEST(TcpUpstreamFaults, HandshakesUnderWayAreBoundedAndOneGivenUpFreesItsPlace) 
   const ServerCertificate cert = MakeServerCertificate();
   if (!cert.ok) GTEST_SKIP() << cert.error;
   TcpUpstream up({});
-  Forwarder dut(TlsServerBlock(cert, up.port()), 1,
-                [](core::ShardOptions& o) { o.tls_handshakes = 1; });
+  // No handshake times out during the test: only giving up may free the place.
+  Forwarder dut(TlsServerBlock(cert, up.port()), 1, [](core::ShardOptions& o) {
+    o.tls_handshakes = 1;
+    o.tls_handshake_timeout_ms = 600'000;
+  });
   Forwarder front(DotForwardBlock(cert, dut.port()));
   std::unique_ptr<TcpClient> first = std::make_unique<TcpClient>(dut.port());
   std::unique_ptr<TcpClient> second = std::make_unique<TcpClient>(dut.port());
