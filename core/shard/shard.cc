@@ -138,13 +138,12 @@ absl::Status Shard::Init() {
   cache_in_ = std::move(succession_.cache);
   stream_in_ = std::move(succession_.streams);
   if (!cache_in_) AdoptCache();
+  taps_.Init();
   // `log` and `errors`: one queue for the logger thread, if any block has either.
   for (const BlockRoute& block : routes_.blocks) {
     if ((block.logs_answers() || block.logs_errors()) && !log_queue_) {
       log_queue_ = std::make_unique<LogQueue>(kLogQueueRecords);
     }
-    if (block.taps() && !tap_queue_)
-      tap_queue_ = std::make_unique<dnstap::TapQueue>(dnstap::kShardTapQueueBytes);
   }
 
   for (std::uint32_t i = 0; i < routes_.listeners.size(); ++i) {

@@ -9,7 +9,7 @@
 // Create, Init and Run on the shard's own thread (the ring is SINGLE_ISSUER).
 //
 // The code is in these files, in the order of the declarations below: shard.cc (set-up,
-// the loop, completions, sends), shard_dnstap.cc (dnstap records), shard_forward.cc
+// the loop, completions, sends), shard_forward.cc
 // (queries in, upstream out, answers back, timeouts), shard_reply.cc (every answer to a
 // client, and the errors ringdns writes itself), shard_slot.cc (filling, admitting,
 // moving on and releasing a query's in-flight slot), shard_upstream.cc (choosing upstreams by
@@ -23,7 +23,7 @@
 // the memory bound, declared with the public API. The types they share have their own
 // headers: shard_client.h, shard_lookup.h, shard_io.h, shard_stream.h and
 // shard_succession.h. Components the shard owns and calls have their own files too:
-// query_rewrites.h, stream_table.h, tls_slots.h, and those of core/buffers/,
+// query_rewrites.h, stream_table.h, tap_recorder.h, tls_slots.h, and those of core/buffers/,
 // core/upstream/, core/ops/.
 #pragma once
 
@@ -48,7 +48,6 @@
 #include "core/buffers/query_buffers.h"
 #include "core/cache/cache.h"
 #include "core/cache/response_cache.h"
-#include "core/dnstap/tap_queue.h"
 #include "core/health.h"
 #include "core/hot_names.h"
 #include "core/log_queue.h"
@@ -68,6 +67,7 @@
 #include "core/shard/slot_index.h"
 #include "core/shard/stream_handoff.h"
 #include "core/shard/stream_table.h"
+#include "core/shard/tap_recorder.h"
 #include "core/shard/timer_wheel.h"
 #include "core/shard/tls_slots.h"
 #include "core/stream/tcp_stream.h"
@@ -139,7 +139,7 @@ class Shard {
   const char* io_backend() const noexcept { return ring_.backend(); }
   // The records for `log` and `errors` (null when no block has either); after Init.
   LogQueue* log_queue() noexcept { return log_queue_.get(); }
-  dnstap::TapQueue* tap_queue() noexcept { return tap_queue_.get(); }
+  dnstap::TapQueue* tap_queue() noexcept { return taps_.queue(); }
 
  private:
   // shard.cc
@@ -162,22 +162,6 @@ class Shard {
   std::int64_t NowMs() const noexcept;
   // How long the loop may wait for completions.
   __kernel_timespec LoopWait() const noexcept;
-
-  // shard_dnstap.cc
-  // A record of a client message, or of an upstream's answer and the query it answers,
-  // for the dnstap writer (dropped and counted when its queue is full).
-  void TapClient(dnstap::MessageType type, const Client& client,
-                 std::span<const std::uint8_t> message) noexcept;
-  void TapForwarderQuery(const InflightSlot& slot) noexcept;  // as it goes to slot.upstream
-  void TapForwarderResponse(const InflightSlot& slot, std::uint8_t upstream,
-                            std::span<const std::uint8_t> answer) noexcept;
-  dnstap::TapRecord ForwarderRecord(const InflightSlot& slot, std::uint8_t upstream) const noexcept;
-  bool TapsForward(const InflightSlot& slot) const noexcept {
-    return routes_.blocks[slot.forward->block].taps();
-  }
-  void Tap(const dnstap::TapRecord& record, std::span<const std::uint8_t> message) noexcept;
-  dnstap::TapAddress TapClientAddress(std::uint32_t conn, std::uint16_t conn_generation,
-                                      const sockaddr* addr, socklen_t addr_len) const noexcept;
 
   // shard_forward.cc
   void OnQuery(std::uint32_t listener, std::uint16_t bid, int res);
@@ -504,6 +488,10 @@ class Shard {
   std::uint32_t StreamOfPendingSocket(std::uint16_t socket) const noexcept {
     return options_.tcp_connections + (socket - layout::kStreamSocketBase);
   }
+  // The address of the listener the client asked (dnstap's responder).
+  const SockAddr& LocalAddressOf(const Client& client) const noexcept {
+    return routes_.listeners[listeners_[client.listener].spec].address;
+  }
   // The name a slot asks for, as its client spelled it (offset 12 of its query).
   std::span<const std::uint8_t> QnameOf(const InflightSlot& slot) noexcept {
     return {query_buffers_.Payload(slot.query_buffer) + wire::header::kSize, slot.qname_len};
@@ -545,6 +533,7 @@ class Shard {
   StreamTable streams_{
       counters_.invariant_violations};  // client connections [0, tcp_connections), then upstream
   TlsSlots tls_{0, 0, 0, counters_.invariant_violations};  // DNS over TLS, sized in InitStreams
+  TapRecorder taps_{routes_, streams_, counters_.dnstap_dropped};  // `dnstap`
   ErrorLog error_log_{id_};                 // lines on stderr an operator must see, rate-limited
   UpstreamConnectionPools upstream_pools_;  // the upstream streams' grouping and back-off
   std::optional<TimerWheel> stream_timers_;
@@ -563,7 +552,6 @@ class Shard {
   std::uint32_t streams_handing_over_ = 0;
   RandomPool random_;
   std::unique_ptr<LogQueue> log_queue_;
-  std::unique_ptr<dnstap::TapQueue> tap_queue_;  // when a block has `dnstap`
   ShardMetrics metrics_;
   std::uint32_t sends_in_flight_ = 0;
   std::uint32_t udp_sends_queued_ = 0;    // since the last submit

@@ -163,7 +163,10 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
   // bufsize edits the query before dnstap, the metrics and the other stages see it.
   if (stages_handled(pipeline.query_edits)) return;
   lookup.refresh_udp_size = pipeline.bufsize;
-  if (routes_.blocks[route].taps()) TapClient(dnstap::MessageType::kClientQuery, client, msg);
+  if (taps_.Taps(route)) {
+    taps_.ClientMessage(dnstap::MessageType::kClientQuery, client, LocalAddressOf(client), msg,
+                        NowUs());
+  }
   BlockMetrics& metrics = metrics_.blocks[route];
   const std::size_t proto = client.tcp() ? kTcp : kUdp;
   ++metrics.requests[proto][FamilyIndex(listeners_[client.listener].family)][TypeSlot(q->qtype)];
@@ -261,7 +264,7 @@ void Shard::SendToUpstream(std::uint32_t index) {
   if (slot.tcp_upstream) return SendOverTcp(index);
   std::uint8_t* query = query_buffers_.Payload(slot.query_buffer);
   wire::SetId({query, slot.query_len}, slot.txid);
-  if (TapsForward(slot)) TapForwarderQuery(slot);
+  if (taps_.TapsForward(slot)) taps_.ForwarderQuery(slot, {query, slot.query_len}, NowUs());
   const SockAddr& upstream = slot.forward->upstreams[slot.upstream];
   const std::span<const std::uint8_t> spelled = SpellForUpstream(slot, slot.sent_us / 1000);
   std::span<const std::uint8_t> cookie;
@@ -359,7 +362,7 @@ void Shard::OnUpstreamAnswer(std::uint32_t index, std::uint8_t upstream, std::ui
     return GiveBack(owner, bid);
   }
   if (!AcceptSpelling(index, upstream, txid, answer, cut)) return GiveBack(owner, bid);
-  if (TapsForward(slot)) TapForwarderResponse(slot, upstream, answer);
+  if (taps_.TapsForward(slot)) taps_.ForwarderResponse(slot, upstream, answer, NowUs());
   const std::uint16_t flags = wire::LoadU16(answer.data() + wire::header::kFlags);
   if (!slot.tcp_upstream && (cut || (flags & wire::flag::kTc) != 0)) {
     // Too large for UDP (RFC 7766 section 5): ringdns asks the same upstream over TCP

@@ -102,7 +102,10 @@ void Shard::SendToClient(const Client& client, std::uint8_t* data, std::size_t l
       Pipeline::RunAnswer(block.pipeline.answer_hooks, ctx);
       len = ctx.message.size();
     }
-    if (block.taps()) TapClient(dnstap::MessageType::kClientResponse, client, {data, len});
+    if (block.taps()) {
+      taps_.ClientMessage(dnstap::MessageType::kClientResponse, client, LocalAddressOf(client),
+                          {data, len}, NowUs());
+    }
     if (block.logs_answers() || (error != LogError::kNone && block.logs_errors())) {
       RecordForLog(client, data, len, error);
     }

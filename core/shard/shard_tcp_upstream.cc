@@ -96,7 +96,7 @@ void Shard::SendOverTcp(std::uint32_t index) {
   slot.case_spelled = false;  // over TCP the name goes as the client spelled it
   std::uint8_t* query = query_buffers_.Payload(slot.query_buffer);
   wire::SetId({query, slot.query_len}, slot.txid);
-  if (TapsForward(slot)) TapForwarderQuery(slot);
+  if (taps_.TapsForward(slot)) taps_.ForwarderQuery(slot, {query, slot.query_len}, NowUs());
   query_buffers_.Hold(slot.query_buffer);  // the write's hold; StreamWrite gives it back on failure
   if (!StreamWrite(conn, streams_[conn].generation, query, slot.query_len, kOwnsQuery,
                    slot.query_buffer)) {
