@@ -26,6 +26,7 @@
 #include "core/shard/loop_probe.h"
 #include "core/shard/shard.h"
 #include "core/udp_listener_groups.h"
+#include "core/upstream/case_randomization.h"
 
 namespace ringdns::core {
 

@@ -35,7 +35,7 @@ void ForEachKeptUpstream(const RouteTable& from_routes, const RouteTable& to_rou
   }
 }
 
-// The sizes of a shard's two cache pools (success, denial) on `routes`, as Shard::Init
+// The sizes of a shard's two cache pools (success, denial) on `routes`, as ShardReactor::Init
 // sizes them: the largest any block asks for; both 0 without a cache.
 std::array<std::uint32_t, 2> CachePools(const RouteTable& routes) {
   std::array<std::uint32_t, 2> pools = {0, 0};

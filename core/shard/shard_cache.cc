@@ -3,8 +3,8 @@
 #include <cstring>
 
 #include "core/pipeline/bufsize_stage.h"
-#include "core/shard/shard.h"
 #include "core/shard/shard_layout.h"
+#include "core/shard/shard_reactor.h"
 #include "wire/name.h"
 #include "wire/patch.h"
 #include "wire/response.h"
@@ -27,7 +27,7 @@ bool SameKey(const CacheKey& a, const CacheKey& b) {
 
 }  // namespace
 
-bool Shard::ServeFromCache(const Client& client, Lookup& lookup, std::int64_t now) {
+bool ShardReactor::ServeFromCache(const Client& client, Lookup& lookup, std::int64_t now) {
   const CachePolicy& policy = *lookup.policy;
   if (!policy.Covers(lookup.qname)) {
     lookup.policy = nullptr;
@@ -69,13 +69,13 @@ bool Shard::ServeFromCache(const Client& client, Lookup& lookup, std::int64_t no
   return true;
 }
 
-void Shard::ServeCopy(const Client& to, std::span<const std::uint8_t> answer,
-                      std::uint32_t ttl_cap) {
+void ShardReactor::ServeCopy(const Client& to, std::span<const std::uint8_t> answer,
+                             std::uint32_t ttl_cap) {
   WriteOverQuery(to, [&](const Client& client) { WriteCopy(client, answer, ttl_cap); });
 }
 
-void Shard::WriteCopy(const Client& client, std::span<const std::uint8_t> answer,
-                      std::uint32_t ttl_cap) {
+void ShardReactor::WriteCopy(const Client& client, std::span<const std::uint8_t> answer,
+                             std::uint32_t ttl_cap) {
   // The answer replaces the query in its own buffer, then takes the client's ID and the
   // client's spelling of the name (the stored one may be another client's).
   std::uint8_t* payload = query_buffers_.Payload(client.bid);
@@ -98,7 +98,7 @@ void Shard::WriteCopy(const Client& client, std::span<const std::uint8_t> answer
                        FitForUdp(client.block, out.first(len), *info, client.udp_size, cut));
 }
 
-bool Shard::JoinInFlight(std::uint32_t index, const Lookup& lookup) {
+bool ShardReactor::JoinInFlight(std::uint32_t index, const Lookup& lookup) {
   const std::uint32_t leader_index = coalescing_.Find(lookup.key.hash);
   if (leader_index == CoalescingIndex::kEmpty) return false;
   InflightSlot& leader = inflight_[leader_index];
@@ -116,7 +116,7 @@ bool Shard::JoinInFlight(std::uint32_t index, const Lookup& lookup) {
   return true;
 }
 
-void Shard::RegisterLeader(std::uint32_t index) {
+void ShardReactor::RegisterLeader(std::uint32_t index) {
   InflightSlot& slot = inflight_[index];
   const std::uint64_t hash = slot.cache_key.hash;
   // Taken (an identical query has its quota of waiters, or a hash collision): go alone.
@@ -125,8 +125,8 @@ void Shard::RegisterLeader(std::uint32_t index) {
   slot.leader = true;
 }
 
-void Shard::StoreAnswer(const InflightSlot& slot, std::span<const std::uint8_t> answer,
-                        const wire::ResponseInfo& info, std::int64_t now) {
+void ShardReactor::StoreAnswer(const InflightSlot& slot, std::span<const std::uint8_t> answer,
+                               const wire::ResponseInfo& info, std::int64_t now) {
   if (!cache_) return;  // handed to a reload's successor
   const CachePolicy& policy = *slot.cache_policy;
   const std::span<const std::uint8_t> qname = rewrites_.AskedQnameOf(slot);
@@ -145,7 +145,7 @@ void Shard::StoreAnswer(const InflightSlot& slot, std::span<const std::uint8_t> 
 }
 
 template <typename Visit>
-void Shard::ForEachWaiter(std::uint32_t leader_index, Visit&& visit) {
+void ShardReactor::ForEachWaiter(std::uint32_t leader_index, Visit&& visit) {
   InflightSlot& leader = inflight_[leader_index];
   std::uint32_t next = leader.next_waiter;
   leader.next_waiter = kNoSlot;
@@ -158,7 +158,7 @@ void Shard::ForEachWaiter(std::uint32_t leader_index, Visit&& visit) {
   }
 }
 
-void Shard::AnswerWaiters(std::uint32_t leader_index, std::span<const std::uint8_t> answer) {
+void ShardReactor::AnswerWaiters(std::uint32_t leader_index, std::span<const std::uint8_t> answer) {
   ForEachWaiter(leader_index, [&](std::uint32_t index, InflightSlot& waiter) {
     if (!answer.empty() && answer.size() <= kQueryRoom) {
       ServeCopy(ClientOf(waiter), answer, kNoTtlCap);
@@ -170,7 +170,7 @@ void Shard::AnswerWaiters(std::uint32_t leader_index, std::span<const std::uint8
   });
 }
 
-void Shard::ForwardAlone(std::uint32_t index) {
+void ShardReactor::ForwardAlone(std::uint32_t index) {
   InflightSlot& slot = inflight_[index];
   slot.waiter = false;
   if (!Admit(slot)) return RefuseOverLimit(index);
@@ -178,7 +178,7 @@ void Shard::ForwardAlone(std::uint32_t index) {
   StartForward(index, NowMs());
 }
 
-void Shard::RefuseOverLimit(std::uint32_t index) {
+void ShardReactor::RefuseOverLimit(std::uint32_t index) {
   // Waiters wait on this query, which goes no further: they are refused with it.
   const wire::ErrorAnswer refused{wire::rcode::kRefused, false, 0, false};
   ForEachWaiter(index, [&](std::uint32_t waiter_index, InflightSlot& waiter) {
@@ -191,7 +191,7 @@ void Shard::RefuseOverLimit(std::uint32_t index) {
   ReleaseSlot(index);
 }
 
-void Shard::FailWaiters(std::uint32_t leader_index) {
+void ShardReactor::FailWaiters(std::uint32_t leader_index) {
   ForEachWaiter(leader_index, [&](std::uint32_t index, InflightSlot& waiter) {
     ++counters_.servfail_timeout;
     ReplyServfail(ClientOf(waiter));
@@ -199,7 +199,7 @@ void Shard::FailWaiters(std::uint32_t leader_index) {
   });
 }
 
-void Shard::TruncateWaiters(std::uint32_t leader_index) {
+void ShardReactor::TruncateWaiters(std::uint32_t leader_index) {
   ForEachWaiter(leader_index, [&](std::uint32_t index, InflightSlot& waiter) {
     if (waiter.conn != kNoSlot) return ForwardAlone(index);  // a TCP client has no use for TC
     ReplyTruncated(ClientOf(waiter));
@@ -207,7 +207,7 @@ void Shard::TruncateWaiters(std::uint32_t leader_index) {
   });
 }
 
-bool Shard::ServeStale(std::uint32_t index, std::int64_t now) {
+bool ShardReactor::ServeStale(std::uint32_t index, std::int64_t now) {
   if (!cache_) return false;  // handed to a reload's successor
   InflightSlot& slot = inflight_[index];
   const std::span<const std::uint8_t> qname = rewrites_.AskedQnameOf(slot);
@@ -229,8 +229,8 @@ bool Shard::ServeStale(std::uint32_t index, std::int64_t now) {
   return true;
 }
 
-bool Shard::StartRefresh(const Lookup& lookup, std::span<const std::uint8_t> stored_answer,
-                         std::int64_t now) {
+bool ShardReactor::StartRefresh(const Lookup& lookup, std::span<const std::uint8_t> stored_answer,
+                                std::int64_t now) {
   // A refresh asks without the client's subnet, so an ECS entry is not refreshed: it
   // expires (or is served stale) and the next client's query renews it.
   if ((lookup.key.flags & CacheKey::kEcs) != 0) return false;

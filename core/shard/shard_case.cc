@@ -9,13 +9,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/net.h"
-#include "core/shard/shard.h"
+#include "core/shard/shard_reactor.h"
 #include "wire/message.h"
 #include "wire/name_case.h"
 
 namespace ringdns::core {
 
-std::uint64_t Shard::DrawCaseKey(const InflightSlot& slot) noexcept {
+std::uint64_t ShardReactor::DrawCaseKey(const InflightSlot& slot) noexcept {
   const std::span<const std::uint8_t> qname = QnameOf(slot);
   std::uint64_t key = random_.Next64() | 1;
   // Half the draws for a one-letter name, one in 2^n for n letters: a few at most.
@@ -23,7 +23,7 @@ std::uint64_t Shard::DrawCaseKey(const InflightSlot& slot) noexcept {
   return key;
 }
 
-std::span<const std::uint8_t> Shard::SpellForUpstream(InflightSlot& slot, std::int64_t now) {
+std::span<const std::uint8_t> ShardReactor::SpellForUpstream(InflightSlot& slot, std::int64_t now) {
   const std::uint32_t upstream_id = slot.forward->first_upstream + slot.upstream;
   if (slot.case_key == 0 || !cases_.Randomizes(upstream_id, now)) return {};
   if (slot.case_plain_upstream == upstream_id) return {};
@@ -35,8 +35,8 @@ std::span<const std::uint8_t> Shard::SpellForUpstream(InflightSlot& slot, std::i
   return {name, slot.qname_len};
 }
 
-bool Shard::AcceptSpelling(std::uint32_t index, std::uint8_t upstream, std::uint16_t txid,
-                           std::span<std::uint8_t> answer, bool cut) {
+bool ShardReactor::AcceptSpelling(std::uint32_t index, std::uint8_t upstream, std::uint16_t txid,
+                                  std::span<std::uint8_t> answer, bool cut) {
   InflightSlot& slot = inflight_[index];
   const bool current = slot.pending && upstream == slot.upstream && txid == slot.txid;
   const bool spelled = current ? slot.case_spelled : slot.prev_case_spelled;
@@ -87,7 +87,7 @@ bool Shard::AcceptSpelling(std::uint32_t index, std::uint8_t upstream, std::uint
   return false;
 }
 
-void Shard::AskPlainAfterFolds(std::uint32_t index) {
+void ShardReactor::AskPlainAfterFolds(std::uint32_t index) {
   InflightSlot& slot = inflight_[index];
   ++counters_.case_tcp_failures;
   slot.case_over_tcp = false;

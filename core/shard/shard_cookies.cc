@@ -4,14 +4,14 @@
 // (and an OPT added only to carry it) is taken out before anyone else sees the answer.
 #include "absl/strings/str_cat.h"
 #include "core/net.h"
-#include "core/shard/shard.h"
+#include "core/shard/shard_reactor.h"
 #include "wire/cookie.h"
 
 namespace ringdns::core {
 
-bool Shard::AcceptCookie(std::uint32_t index, std::uint8_t upstream, std::uint16_t txid,
-                         std::span<std::uint8_t>& answer, wire::ResponseInfo& info, bool over_udp,
-                         std::int64_t now_ms) {
+bool ShardReactor::AcceptCookie(std::uint32_t index, std::uint8_t upstream, std::uint16_t txid,
+                                std::span<std::uint8_t>& answer, wire::ResponseInfo& info,
+                                bool over_udp, std::int64_t now_ms) {
   InflightSlot& slot = inflight_[index];
   const std::uint32_t upstream_id = slot.forward->first_upstream + upstream;
   // A query with a TSIG went as it came, and its answer comes back as it is.
@@ -75,13 +75,13 @@ bool Shard::AcceptCookie(std::uint32_t index, std::uint8_t upstream, std::uint16
   return true;
 }
 
-void Shard::CheckCookieOverTcp(std::uint32_t index) {
+void ShardReactor::CheckCookieOverTcp(std::uint32_t index) {
   ++counters_.cookie_tcp_retries;
   inflight_[index].cookie_over_tcp = true;
   AskOverTcp(index);
 }
 
-void Shard::AskWithoutCookie(std::uint32_t index) {
+void ShardReactor::AskWithoutCookie(std::uint32_t index) {
   InflightSlot& slot = inflight_[index];
   ++counters_.cookie_tcp_failures;
   slot.cookie_over_tcp = false;

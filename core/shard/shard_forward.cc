@@ -5,8 +5,8 @@
 #include <algorithm>
 
 #include "core/net.h"
-#include "core/shard/shard.h"
 #include "core/shard/shard_layout.h"
+#include "core/shard/shard_reactor.h"
 #include "core/udp_steering.h"
 #include "ring/recvmsg.h"
 #include "wire/edns.h"
@@ -46,7 +46,7 @@ bool Decode(std::span<std::uint8_t> buffer, int res, msghdr& layout, Received& o
 
 }  // namespace
 
-void Shard::OnQuery(std::uint32_t listener, std::uint16_t bid, int res) {
+void ShardReactor::OnQuery(std::uint32_t listener, std::uint16_t bid, int res) {
   Received rx;
   ++counters_.queries;
   // HandleCompletion made this function its holder; handed to the slot when forwarded.
@@ -78,7 +78,7 @@ void Shard::OnQuery(std::uint32_t listener, std::uint16_t bid, int res) {
   ServeQuery(client, {rx.payload, rx.len});
 }
 
-void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
+void ShardReactor::ServeQuery(Client& client, std::span<std::uint8_t> query) {
   client.start_us = NowUs();
   const std::uint16_t bid = client.bid;
   const std::span<const std::uint8_t> msg = query;
@@ -246,7 +246,7 @@ void Shard::ServeQuery(Client& client, std::span<std::uint8_t> query) {
   StartForward(index, now);
 }
 
-void Shard::StartForward(std::uint32_t index, std::int64_t now) {
+void ShardReactor::StartForward(std::uint32_t index, std::int64_t now) {
   InflightSlot& slot = inflight_[index];
   if (!ChooseUpstream(slot, index, /*first=*/true)) {
     // No socket or stream for the upstream: fail over as a network error would.
@@ -257,7 +257,7 @@ void Shard::StartForward(std::uint32_t index, std::int64_t now) {
   timers_->Schedule(index, std::min(now + AttemptTimeoutMs(slot), slot.deadline_ms));
 }
 
-void Shard::SendToUpstream(std::uint32_t index) {
+void ShardReactor::SendToUpstream(std::uint32_t index) {
   InflightSlot& slot = inflight_[index];
   slot.sent_us = NowUs();
   slot.case_spelled = false;
@@ -281,7 +281,7 @@ void Shard::SendToUpstream(std::uint32_t index) {
             upstream.get(), upstream.len, {}, &pieces);
 }
 
-void Shard::OnTimeout(std::uint32_t index) {
+void ShardReactor::OnTimeout(std::uint32_t index) {
   InflightSlot& slot = inflight_[index];
   if (!slot.in_use || slot.waiter) return;
   if (slot.truncated_over_udp && slot.conn == kNoSlot) return RelayTruncation(index);
@@ -313,7 +313,7 @@ void Shard::OnTimeout(std::uint32_t index) {
   ReleaseSlot(index);
 }
 
-void Shard::RelayTruncation(std::uint32_t index) {
+void ShardReactor::RelayTruncation(std::uint32_t index) {
   // The upstream's UDP answer had TC and asking it over TCP failed (refused, broken, or
   // timed out). A UDP client gets TC now, as CoreDNS would relay it, and asks ringdns
   // again over TCP, where every upstream is tried, instead of waiting out the deadline.
@@ -325,7 +325,7 @@ void Shard::RelayTruncation(std::uint32_t index) {
   ReleaseSlot(index);
 }
 
-void Shard::OnAnswer(std::uint32_t socket, std::uint16_t bid, int res) {
+void ShardReactor::OnAnswer(std::uint32_t socket, std::uint16_t bid, int res) {
   Received rx;
   if (!Decode(answer_buffers_.Buffer(bid), res, upstream_udp_.receive_layout(socket), rx) ||
       rx.len < wire::header::kSize) {
@@ -352,9 +352,9 @@ void Shard::OnAnswer(std::uint32_t socket, std::uint16_t bid, int res) {
   OnUpstreamAnswer(index, upstream, txid, {rx.payload, rx.len}, rx.truncated, kOwnsAnswer, bid);
 }
 
-void Shard::OnUpstreamAnswer(std::uint32_t index, std::uint8_t upstream, std::uint16_t txid,
-                             std::span<std::uint8_t> answer, bool cut, Owner owner,
-                             std::uint16_t bid) {
+void ShardReactor::OnUpstreamAnswer(std::uint32_t index, std::uint8_t upstream, std::uint16_t txid,
+                                    std::span<std::uint8_t> answer, bool cut, Owner owner,
+                                    std::uint16_t bid) {
   InflightSlot& slot = inflight_[index];
   const wire::Question question{QnameOf(slot), slot.qtype, slot.qclass};
   if (wire::MatchAnswer(answer, txid, slot.opcode, question) != wire::Error::kOk) {

@@ -12,12 +12,12 @@
 #include <utility>
 
 #include "core/net.h"
-#include "core/shard/shard.h"
+#include "core/shard/shard_reactor.h"
 #include "ring/user_data.h"
 
 namespace ringdns::core {
 
-void Shard::BeginHandingOverStreams() {
+void ShardReactor::BeginHandingOverStreams() {
   for (std::uint32_t conn = 0; conn < options_.tcp_connections; ++conn) {
     Stream& s = streams_[conn];
     if (!s.live() || s.draining) continue;
@@ -33,7 +33,7 @@ void Shard::BeginHandingOverStreams() {
   }
 }
 
-void Shard::TryHandOver(std::uint32_t conn) {
+void ShardReactor::TryHandOver(std::uint32_t conn) {
   Stream& s = streams_[conn];
   if (!s.live() || s.draining || s.recv_armed || s.send_armed) return;
   if (s.inflight > 0 || !s.out.empty() || s.handshake_since_ms != 0) return;
@@ -53,7 +53,7 @@ void Shard::TryHandOver(std::uint32_t conn) {
   FinishClose(conn);
 }
 
-void Shard::HandOverFresh(int fd, std::uint32_t listener) {
+void ShardReactor::HandOverFresh(int fd, std::uint32_t listener) {
   sockaddr_in6 peer{};
   socklen_t peer_len = sizeof(peer);
   if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0) peer_len = 0;
@@ -64,8 +64,8 @@ void Shard::HandOverFresh(int fd, std::uint32_t listener) {
   ++counters_.tcp_handed_over;
 }
 
-HandedStream Shard::Handed(std::uint32_t listener, const sockaddr_in6& peer, socklen_t peer_len,
-                           int fd) const {
+HandedStream ShardReactor::Handed(std::uint32_t listener, const sockaddr_in6& peer,
+                                  socklen_t peer_len, int fd) const {
   HandedStream handed;
   handed.fd = ring::UniqueFd(fd);
   const ListenerSpec& spec = routes_.listeners[tcp_listeners_[listener].spec];
@@ -76,12 +76,12 @@ HandedStream Shard::Handed(std::uint32_t listener, const sockaddr_in6& peer, soc
   return handed;
 }
 
-void Shard::AdoptStreams() {
+void ShardReactor::AdoptStreams() {
   std::vector<HandedStream> handed = stream_in_->Take();
   for (HandedStream& h : handed) AdoptStream(h);
 }
 
-void Shard::AdoptStream(HandedStream& handed) {
+void ShardReactor::AdoptStream(HandedStream& handed) {
   if (stopping_) {  // reloaded again meanwhile: on to the next successor, or closed
     if (stream_out_) stream_out_->Hand(std::move(handed));
     return;
@@ -124,7 +124,7 @@ void Shard::AdoptStream(HandedStream& handed) {
   ReadClientQueries(conn);  // the unread octets, plaintext OpenSSL held, then a receive
 }
 
-std::uint32_t Shard::TcpListenerFor(const SockAddr& address) const noexcept {
+std::uint32_t ShardReactor::TcpListenerFor(const SockAddr& address) const noexcept {
   for (std::uint32_t i = 0; i < tcp_listeners_.size(); ++i) {
     if (SameEndpoint(routes_.listeners[tcp_listeners_[i].spec].address.get(), address.get()))
       return i;

@@ -3,7 +3,7 @@
 // container's memory limit is checked against, not what a shard holds idle.
 #include <algorithm>
 
-#include "core/shard/shard.h"
+#include "core/shard/shard_reactor.h"
 #include "wire/name.h"
 
 namespace ringdns::core {

@@ -10,8 +10,8 @@
 #include <cstring>
 
 #include "core/base/invariant.h"
-#include "core/shard/shard.h"
 #include "core/shard/shard_layout.h"
+#include "core/shard/shard_reactor.h"
 #include "wire/bytes.h"
 #include "wire/message.h"
 #include "wire/patch.h"
@@ -24,12 +24,13 @@ using namespace layout;
 
 }  // namespace
 
-void Shard::ReplyFromQueryBuffer(const Client& client, std::size_t len, LogError error) {
+void ShardReactor::ReplyFromQueryBuffer(const Client& client, std::size_t len, LogError error) {
   query_buffers_.Hold(client.bid);
   SendToClient(client, query_buffers_.Payload(client.bid), len, kOwnsQuery, client.bid, error);
 }
 
-void Shard::WriteOverQuery(const Client& client, absl::FunctionRef<void(const Client&)> write) {
+void ShardReactor::WriteOverQuery(const Client& client,
+                                  absl::FunctionRef<void(const Client&)> write) {
   // Copies of the query still waiting to go upstream are of no use once it is answered.
   if (!query_buffers_.SoleHolder(client.bid)) CancelUnsentWrites(client.bid);
   if (query_buffers_.SoleHolder(client.bid)) {  // only the caller holds it
@@ -58,8 +59,8 @@ void Shard::WriteOverQuery(const Client& client, absl::FunctionRef<void(const Cl
   query_buffers_.Release(moved.bid);
 }
 
-void Shard::RecordForLog(const Client& client, const std::uint8_t* data, std::size_t len,
-                         LogError error) noexcept {
+void ShardReactor::RecordForLog(const Client& client, const std::uint8_t* data, std::size_t len,
+                                LogError error) noexcept {
   LogRecord* r = log_queue_->Reserve();
   if (r == nullptr) {
     ++counters_.log_dropped;
@@ -92,8 +93,8 @@ void Shard::RecordForLog(const Client& client, const std::uint8_t* data, std::si
   log_queue_->Commit();
 }
 
-void Shard::SendToClient(const Client& client, std::uint8_t* data, std::size_t len, Owner owner,
-                         std::uint16_t bid, LogError error) {
+void ShardReactor::SendToClient(const Client& client, std::uint8_t* data, std::size_t len,
+                                Owner owner, std::uint16_t bid, LogError error) {
   if (client.block != kNoBlock && len >= wire::header::kSize) {
     const BlockRoute& block = routes_.blocks[client.block];
     if (!block.pipeline.answer_hooks.empty()) {
@@ -137,8 +138,9 @@ void Shard::SendToClient(const Client& client, std::uint8_t* data, std::size_t l
   }
 }
 
-std::span<std::uint8_t> Shard::AnswerRoom(const Client& client, std::uint8_t* data, std::size_t len,
-                                          Owner owner, std::uint16_t bid) noexcept {
+std::span<std::uint8_t> ShardReactor::AnswerRoom(const Client& client, std::uint8_t* data,
+                                                 std::size_t len, Owner owner,
+                                                 std::uint16_t bid) noexcept {
   std::span<std::uint8_t> buffer;  // the whole buffer the answer lies in
   switch (owner) {
     case kOwnsQuery: buffer = {query_buffers_.Payload(bid), kQueryRoom}; break;
@@ -154,7 +156,7 @@ std::span<std::uint8_t> Shard::AnswerRoom(const Client& client, std::uint8_t* da
   return {data, std::max(len, std::min(static_cast<std::size_t>(end - data), limit))};
 }
 
-void Shard::ReplyRewriteFailure(const Client& client, const OriginalQuestion& original) {
+void ShardReactor::ReplyRewriteFailure(const Client& client, const OriginalQuestion& original) {
   // The query's bytes are gone: SERVFAIL is built from its question alone.
   std::uint8_t* payload = query_buffers_.Payload(client.bid);
   const wire::Result<std::size_t> len = wire::BuildQuery(
@@ -173,7 +175,8 @@ void Shard::ReplyRewriteFailure(const Client& client, const OriginalQuestion& or
   }
 }
 
-void Shard::ReplyFromStage(const Client& client, std::span<std::uint8_t> room, std::size_t len) {
+void ShardReactor::ReplyFromStage(const Client& client, std::span<std::uint8_t> room,
+                                  std::size_t len) {
   if (!client.tcp() && len > client.udp_size) {
     // Too large for the client's UDP size: cut as an upstream's answer is (RFC 2181
     // section 9: TC, whole RRsets only; the RCODE and OPT kept).
@@ -189,9 +192,9 @@ void Shard::ReplyFromStage(const Client& client, std::span<std::uint8_t> room, s
   ReplyFromQueryBuffer(client, len, LogError::kNone);
 }
 
-std::size_t Shard::FitForUdp(std::uint16_t block, std::span<std::uint8_t> answer,
-                             const wire::ResponseInfo& info, std::uint16_t udp_size,
-                             bool& cut) noexcept {
+std::size_t ShardReactor::FitForUdp(std::uint16_t block, std::span<std::uint8_t> answer,
+                                    const wire::ResponseInfo& info, std::uint16_t udp_size,
+                                    bool& cut) noexcept {
   cut = false;
   if (answer.size() <= udp_size) return answer.size();
   if (block != kNoBlock && routes_.blocks[block].pipeline.minimal) {
@@ -219,16 +222,16 @@ std::size_t Shard::FitForUdp(std::uint16_t block, std::span<std::uint8_t> answer
   return wire::TruncateForUdp(answer, info, udp_size);
 }
 
-void Shard::ReplyServfail(const Client& client, LogError why) {
+void ShardReactor::ReplyServfail(const Client& client, LogError why) {
   // RFC 8914 "No Reachable Authority" when the client speaks EDNS.
   ReplyError(client, {wire::rcode::kServFail, true, wire::ede::kNoReachableAuthority}, why);
 }
 
-void Shard::ReplyError(const Client& to, const wire::ErrorAnswer& error, LogError why) {
+void ShardReactor::ReplyError(const Client& to, const wire::ErrorAnswer& error, LogError why) {
   WriteOverQuery(to, [&](const Client& client) { WriteError(client, error, why); });
 }
 
-void Shard::WriteError(const Client& client, const wire::ErrorAnswer& error, LogError why) {
+void ShardReactor::WriteError(const Client& client, const wire::ErrorAnswer& error, LogError why) {
   // Written over the client's query in place (its ID first: the buffer may carry our
   // upstream TXID).
   std::uint8_t* payload = query_buffers_.Payload(client.bid);
@@ -246,13 +249,13 @@ void Shard::WriteError(const Client& client, const wire::ErrorAnswer& error, Log
   }
 }
 
-void Shard::ReplyTruncated(const Client& client) {
+void ShardReactor::ReplyTruncated(const Client& client) {
   ++counters_.tc_relayed;
   ReplyError(client, {wire::rcode::kNoError, false, wire::ede::kOther, true}, LogError::kNone);
 }
 
-bool Shard::PlaceAnswer(const InflightSlot& slot, std::span<const std::uint8_t> answer,
-                        std::uint8_t*& data, Owner& owner, std::uint16_t& bid) {
+bool ShardReactor::PlaceAnswer(const InflightSlot& slot, std::span<const std::uint8_t> answer,
+                               std::uint8_t*& data, Owner& owner, std::uint16_t& bid) {
   if (answer.size() <= kQueryRoom) {
     if (query_buffers_.SoleHolder(slot.query_buffer)) {
       // Only the slot holds its query's buffer (no send reads it): the query has done

@@ -3,16 +3,17 @@
 // QueryRewrites's (core/shard/query_rewrites.h).
 #include <optional>
 
-#include "core/shard/shard.h"
 #include "core/shard/shard_layout.h"
+#include "core/shard/shard_reactor.h"
 
 namespace ringdns::core {
 
 using layout::kQueryRoom;
 
-bool Shard::ApplyRewrite(Client& client, std::span<std::uint8_t> query, const wire::QueryView& q,
-                         zones::RouteId route, Lookup& lookup, OriginalQuestion& original,
-                         std::optional<wire::QueryView>& edited, bool& edited_in_place) noexcept {
+bool ShardReactor::ApplyRewrite(Client& client, std::span<std::uint8_t> query,
+                                const wire::QueryView& q, zones::RouteId route, Lookup& lookup,
+                                OriginalQuestion& original, std::optional<wire::QueryView>& edited,
+                                bool& edited_in_place) noexcept {
   original = rewrites_.QuestionOf(client.bid, q);
   const RewriteStage::QueryResult r =
       lookup.rewrite->RewriteQuery({query.data(), kQueryRoom}, q.size, q.qname_len, q.qtype,

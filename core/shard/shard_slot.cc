@@ -5,15 +5,15 @@
 // held (ReleaseSlot).
 #include <cstring>
 
-#include "core/shard/shard.h"
+#include "core/shard/shard_reactor.h"
 #include "wire/bytes.h"
 #include "wire/edns.h"
 #include "wire/message.h"
 
 namespace ringdns::core {
 
-void Shard::FillSlot(std::uint32_t index, const Client& client, const wire::QueryView& q,
-                     const Lookup& lookup, std::int64_t now) {
+void ShardReactor::FillSlot(std::uint32_t index, const Client& client, const wire::QueryView& q,
+                            const Lookup& lookup, std::int64_t now) {
   InflightSlot& slot = inflight_[index];
   slot.client_id = client.id;
   slot.query_buffer = client.bid;
@@ -55,7 +55,7 @@ void Shard::FillSlot(std::uint32_t index, const Client& client, const wire::Quer
   SetForward(slot, *lookup.forward);
 }
 
-void Shard::SetForward(InflightSlot& slot, const ForwardRoute& forward) noexcept {
+void ShardReactor::SetForward(InflightSlot& slot, const ForwardRoute& forward) noexcept {
   slot.forward = &forward;
   slot.attempts = 0;
   slot.truncated_over_udp = false;
@@ -70,7 +70,7 @@ void Shard::SetForward(InflightSlot& slot, const ForwardRoute& forward) noexcept
   slot.case_plain_upstream = CaseFolds::kNoUpstream;
 }
 
-bool Shard::Admit(InflightSlot& slot) noexcept {
+bool ShardReactor::Admit(InflightSlot& slot) noexcept {
   const std::uint32_t id = slot.forward->id;
   if (!concurrency_.TryAdmit(id)) {
     ++counters_.refused_max_concurrent;
@@ -80,7 +80,7 @@ bool Shard::Admit(InflightSlot& slot) noexcept {
   return true;
 }
 
-void Shard::ReleaseSlot(std::uint32_t index) {
+void ShardReactor::ReleaseSlot(std::uint32_t index) {
   InflightSlot& slot = inflight_[index];
   if (!slot.waiter) {
     ForgetPending(slot);
@@ -94,7 +94,8 @@ void Shard::ReleaseSlot(std::uint32_t index) {
   query_buffers_.Release(bid);  // the slot's hold on its query
 }
 
-void Shard::MoveOnTo(std::uint32_t slot_index, const ForwardRoute& next, std::int64_t now_ms) {
+void ShardReactor::MoveOnTo(std::uint32_t slot_index, const ForwardRoute& next,
+                            std::int64_t now_ms) {
   InflightSlot& slot = inflight_[slot_index];
   ForgetPending(slot);
   timers_->Cancel(slot_index);

@@ -13,8 +13,8 @@
 
 #include "core/base/invariant.h"
 #include "core/net.h"
-#include "core/shard/shard.h"
 #include "core/shard/shard_layout.h"
+#include "core/shard/shard_reactor.h"
 #include "ring/user_data.h"
 #include "wire/bytes.h"
 #include "wire/message.h"
@@ -27,7 +27,7 @@ using namespace layout;
 
 }  // namespace
 
-absl::Status Shard::InitStreams() {
+absl::Status ShardReactor::InitStreams() {
   // A TCP listener beside every UDP one, same index.
   for (const Socket& udp : listeners_) {
     absl::StatusOr<ring::UniqueFd> fd =
@@ -58,13 +58,13 @@ absl::Status Shard::InitStreams() {
   return absl::OkStatus();
 }
 
-void Shard::ArmAccept(std::uint32_t listener) {
+void ShardReactor::ArmAccept(std::uint32_t listener) {
   // When the kernel refuses, retried on the next loop turn.
   tcp_listeners_[listener].armed = ring_.AcceptMultishot(tcp_listeners_[listener].fd.get(),
                                                          ring::UserData{kAccept, 0, listener, 0});
 }
 
-void Shard::OnAccept(std::uint32_t listener, const io_uring_cqe& cqe) {
+void ShardReactor::OnAccept(std::uint32_t listener, const io_uring_cqe& cqe) {
   if ((cqe.flags & IORING_CQE_F_MORE) == 0) tcp_listeners_[listener].armed = false;
   if (cqe.res < 0) return;  // re-armed by Run
   const int fd = cqe.res;
@@ -90,7 +90,7 @@ void Shard::OnAccept(std::uint32_t listener, const io_uring_cqe& cqe) {
   ScheduleStreamTimer(conn);
 }
 
-Stream& Shard::OpenClientStream(std::uint32_t conn, int fd, std::uint32_t listener) {
+Stream& ShardReactor::OpenClientStream(std::uint32_t conn, int fd, std::uint32_t listener) {
   Stream& s = streams_[conn];
   s.fd = fd;
   s.state = StreamState::kOpen;
@@ -108,7 +108,7 @@ Stream& Shard::OpenClientStream(std::uint32_t conn, int fd, std::uint32_t listen
   return s;
 }
 
-void Shard::TuneClientSocket(int fd) noexcept {
+void ShardReactor::TuneClientSocket(int fd) noexcept {
   const int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   // Answers a client does not read stay in this buffer, not in an autotuned megabytes
@@ -117,7 +117,7 @@ void Shard::TuneClientSocket(int fd) noexcept {
   ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &send_buffer, sizeof(send_buffer));
 }
 
-void Shard::ArmStreamRecv(std::uint32_t conn) {
+void ShardReactor::ArmStreamRecv(std::uint32_t conn) {
   Stream& s = streams_[conn];
   // !live: closed on the way here (a TLS close_notify ends the stream inside a read);
   // a receive armed now would complete on the slot's next connection.
@@ -134,7 +134,7 @@ void Shard::ArmStreamRecv(std::uint32_t conn) {
   s.recv_armed = true;
 }
 
-void Shard::OnStreamRecv(std::uint32_t conn, int res) {
+void ShardReactor::OnStreamRecv(std::uint32_t conn, int res) {
   Stream& s = streams_[conn];
   s.recv_armed = false;
   if (s.closing()) return FinishClose(conn);
@@ -151,7 +151,7 @@ void Shard::OnStreamRecv(std::uint32_t conn, int res) {
   ReadClientQueries(conn);
 }
 
-Shard::Frame Shard::NextFrame(std::uint32_t conn, std::span<std::uint8_t>& message) {
+ShardReactor::Frame ShardReactor::NextFrame(std::uint32_t conn, std::span<std::uint8_t>& message) {
   Stream& s = streams_[conn];
   while (true) {
     switch (s.in.Next(message)) {
@@ -165,7 +165,7 @@ Shard::Frame Shard::NextFrame(std::uint32_t conn, std::span<std::uint8_t>& messa
   }
 }
 
-void Shard::ReadClientQueries(std::uint32_t conn, std::uint32_t budget) {
+void ShardReactor::ReadClientQueries(std::uint32_t conn, std::uint32_t budget) {
   Stream& s = streams_[conn];
   while (!s.draining) {
     std::span<std::uint8_t> message;
@@ -228,7 +228,7 @@ void Shard::ReadClientQueries(std::uint32_t conn, std::uint32_t budget) {
   ScheduleStreamTimer(conn);
 }
 
-void Shard::StreamQueryDone(std::uint32_t conn, std::uint16_t generation) {
+void ShardReactor::StreamQueryDone(std::uint32_t conn, std::uint16_t generation) {
   Stream& s = streams_[conn];
   if (!s.live() || s.generation != generation) return;
   if (s.inflight > 0) --s.inflight;
@@ -236,7 +236,7 @@ void Shard::StreamQueryDone(std::uint32_t conn, std::uint16_t generation) {
   if (s.handing_over) TryHandOver(conn);
 }
 
-void Shard::ResumeStalledStreams() {
+void ShardReactor::ResumeStalledStreams() {
   // One query per waiting connection in turn, while buffers last: a connection with
   // more to read queues again at the end, so one busy client cannot keep every freed
   // buffer. Each turn takes a buffer or shortens the queue, so this ends.
@@ -248,8 +248,8 @@ void Shard::ResumeStalledStreams() {
   }
 }
 
-bool Shard::StreamWrite(std::uint32_t conn, std::uint16_t generation, std::uint8_t* data,
-                        std::size_t len, Owner owner, std::uint16_t bid) {
+bool ShardReactor::StreamWrite(std::uint32_t conn, std::uint16_t generation, std::uint8_t* data,
+                               std::size_t len, Owner owner, std::uint16_t bid) {
   Stream& s = streams_[conn];
   if (!s.live() || s.generation != generation || s.out.full()) {
     GiveBack(owner, bid);  // the client went away (or, for an upstream, fail over)
@@ -262,7 +262,7 @@ bool Shard::StreamWrite(std::uint32_t conn, std::uint16_t generation, std::uint8
   return true;
 }
 
-void Shard::CancelUnsentWrites(std::uint16_t bid) noexcept {
+void ShardReactor::CancelUnsentWrites(std::uint16_t bid) noexcept {
   // Rare (an answer while its query waits on a connection), so a scan is fine. A write
   // not begun can go, except one a plain-TCP send is reading now; over TLS the kernel
   // reads only the ciphertext.
@@ -279,11 +279,11 @@ void Shard::CancelUnsentWrites(std::uint16_t bid) noexcept {
   }
 }
 
-void Shard::SkipCancelledWrites(Stream& s) noexcept {
+void ShardReactor::SkipCancelledWrites(Stream& s) noexcept {
   while (!s.out.empty() && s.out.Front().len == 0) s.out.Pop();
 }
 
-void Shard::ArmStreamSend(std::uint32_t conn) {
+void ShardReactor::ArmStreamSend(std::uint32_t conn) {
   Stream& s = streams_[conn];
   SkipCancelledWrites(s);
   if (!s.live() || s.out.empty()) return;
@@ -292,7 +292,8 @@ void Shard::ArmStreamSend(std::uint32_t conn) {
   SendOnStream(conn, {w.data + w.sent, w.len - w.sent}, MSG_NOSIGNAL | MSG_WAITALL);
 }
 
-void Shard::SendOnStream(std::uint32_t conn, std::span<const std::uint8_t> bytes, int flags) {
+void ShardReactor::SendOnStream(std::uint32_t conn, std::span<const std::uint8_t> bytes,
+                                int flags) {
   Stream& s = streams_[conn];
   if (!ring_.Send(s.fd, bytes, flags, ring::UserData{kStreamSend, s.generation, conn, 0})) {
     return CloseStream(conn);
@@ -303,7 +304,7 @@ void Shard::SendOnStream(std::uint32_t conn, std::span<const std::uint8_t> bytes
   ScheduleStreamTimer(conn);
 }
 
-void Shard::OnStreamSend(std::uint32_t conn, int res) {
+void ShardReactor::OnStreamSend(std::uint32_t conn, int res) {
   Stream& s = streams_[conn];
   s.send_armed = false;
   if (s.closing()) return FinishClose(conn);
@@ -325,7 +326,7 @@ void Shard::OnStreamSend(std::uint32_t conn, int res) {
   AfterClientSend(conn);
 }
 
-void Shard::AfterClientSend(std::uint32_t conn) {
+void ShardReactor::AfterClientSend(std::uint32_t conn) {
   Stream& s = streams_[conn];
   // The send just armed may have failed and freed the stream: nothing was left armed.
   if (!s.live()) return;
@@ -341,7 +342,7 @@ void Shard::AfterClientSend(std::uint32_t conn) {
   ScheduleStreamTimer(conn);
 }
 
-void Shard::CloseStream(std::uint32_t conn) {
+void ShardReactor::CloseStream(std::uint32_t conn) {
   Stream& s = streams_[conn];
   if (!s.live()) return;
   s.state = StreamState::kClosing;
@@ -355,7 +356,7 @@ void Shard::CloseStream(std::uint32_t conn) {
   FinishClose(conn);
 }
 
-void Shard::FinishClose(std::uint32_t conn) {
+void ShardReactor::FinishClose(std::uint32_t conn) {
   Stream& s = streams_[conn];
   if (s.recv_armed || s.send_armed || s.connect_armed) return;
   while (!s.out.empty()) {
@@ -369,7 +370,7 @@ void Shard::FinishClose(std::uint32_t conn) {
   streams_.Recycle(conn);
 }
 
-void Shard::ScheduleStreamTimer(std::uint32_t conn) {
+void ShardReactor::ScheduleStreamTimer(std::uint32_t conn) {
   const Stream& s = streams_[conn];
   // A freed slot's timer would fire on the slot's next connection.
   if (!RINGDNS_INVARIANT(s.in_use())) {
@@ -398,7 +399,7 @@ void Shard::ScheduleStreamTimer(std::uint32_t conn) {
   stream_timers_->Schedule(conn, deadline);
 }
 
-void Shard::OnStreamTimer(std::uint32_t conn) {
+void ShardReactor::OnStreamTimer(std::uint32_t conn) {
   Stream& s = streams_[conn];
   if (!s.live()) return;
   const std::int64_t now = NowMs();

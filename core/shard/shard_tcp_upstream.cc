@@ -7,8 +7,8 @@
 #include <cstring>
 
 #include "core/net.h"
-#include "core/shard/shard.h"
 #include "core/shard/shard_layout.h"
+#include "core/shard/shard_reactor.h"
 #include "ring/user_data.h"
 #include "wire/message.h"
 #include "wire/patch.h"
@@ -20,7 +20,7 @@ using namespace layout;
 
 }  // namespace
 
-std::uint32_t Shard::UpstreamStream(const InflightSlot& slot) {
+std::uint32_t ShardReactor::UpstreamStream(const InflightSlot& slot) {
   const std::uint32_t pool = upstream_pools_.PoolOf(*slot.forward, slot.upstream);
   const std::uint32_t first = upstream_pools_.FirstConnection(pool);
   std::uint32_t unused = kNoConn;
@@ -65,14 +65,14 @@ std::uint32_t Shard::UpstreamStream(const InflightSlot& slot) {
   return unused;
 }
 
-std::int64_t Shard::RetryWithoutConnectionAt(const InflightSlot& slot,
-                                             std::int64_t now) const noexcept {
+std::int64_t ShardReactor::RetryWithoutConnectionAt(const InflightSlot& slot,
+                                                    std::int64_t now) const noexcept {
   if (!slot.tcp_upstream) return now;
   return std::max(
       now, upstream_pools_.not_before_ms(upstream_pools_.PoolOf(*slot.forward, slot.upstream)));
 }
 
-void Shard::OnConnect(std::uint32_t conn, int res) {
+void ShardReactor::OnConnect(std::uint32_t conn, int res) {
   Stream& s = streams_[conn];
   s.connect_armed = false;
   if (s.closing()) return FinishClose(conn);
@@ -90,7 +90,7 @@ void Shard::OnConnect(std::uint32_t conn, int res) {
   if (!s.out.empty() && !s.send_armed) ArmStreamSend(conn);
 }
 
-void Shard::SendOverTcp(std::uint32_t index) {
+void ShardReactor::SendOverTcp(std::uint32_t index) {
   InflightSlot& slot = inflight_[index];
   const std::uint32_t conn = StreamOfPendingSocket(slot.upstream_socket);
   slot.case_spelled = false;  // over TCP the name goes as the client spelled it
@@ -105,13 +105,13 @@ void Shard::SendOverTcp(std::uint32_t index) {
   }
 }
 
-void Shard::RetryOverTcp(std::uint32_t index) {
+void ShardReactor::RetryOverTcp(std::uint32_t index) {
   inflight_[index].truncated_over_udp = true;
   ++counters_.tc_retries;
   AskOverTcp(index);
 }
 
-void Shard::AskOverTcp(std::uint32_t index) {
+void ShardReactor::AskOverTcp(std::uint32_t index) {
   InflightSlot& slot = inflight_[index];
   ForgetPending(slot);
   slot.tcp_upstream = true;
@@ -124,7 +124,7 @@ void Shard::AskOverTcp(std::uint32_t index) {
   timers_->Schedule(index, std::min(now + slot.forward->read_timeout_ms, slot.deadline_ms));
 }
 
-void Shard::ReadUpstreamAnswers(std::uint32_t conn) {
+void ShardReactor::ReadUpstreamAnswers(std::uint32_t conn) {
   Stream& s = streams_[conn];
   const std::uint16_t socket = PendingSocketOf(conn);
   const std::uint16_t generation = s.generation;
@@ -160,7 +160,7 @@ void Shard::ReadUpstreamAnswers(std::uint32_t conn) {
   ScheduleStreamTimer(conn);
 }
 
-void Shard::BreakUpstream(std::uint32_t conn) {
+void ShardReactor::BreakUpstream(std::uint32_t conn) {
   // An upstream closing a connection nothing waits on is not a failure.
   // A stream closing here was open (a connect's failure comes with kConnecting).
   if (streams_[conn].inflight > 0 || streams_[conn].state == StreamState::kConnecting) {

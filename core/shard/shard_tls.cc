@@ -9,19 +9,19 @@
 
 #include <algorithm>
 
-#include "core/shard/shard.h"
 #include "core/shard/shard_layout.h"
+#include "core/shard/shard_reactor.h"
 #include "ring/user_data.h"
 
 namespace ringdns::core {
 using layout::kTlsCipherBuffer;
 
-bool Shard::StartTls(std::uint32_t conn, SSL_CTX* ctx) {
+bool ShardReactor::StartTls(std::uint32_t conn, SSL_CTX* ctx) {
   const std::uint32_t index = tls_.TakeForClient(/*handshake=*/true);
   return AttachTls(conn, index, index != kNoTls && tls_[index].session.Accept(ctx));
 }
 
-bool Shard::StartTlsClient(std::uint32_t conn) {
+bool ShardReactor::StartTlsClient(std::uint32_t conn) {
   const std::uint32_t pool = upstream_pools_.PoolOf(conn);
   const ForwardRoute& f = upstream_pools_.forward(pool);
   const std::uint32_t index = tls_.ForUpstream(conn - options_.tcp_connections);
@@ -31,7 +31,7 @@ bool Shard::StartTlsClient(std::uint32_t conn) {
                                           upstream_pools_.resume_session(pool)));
 }
 
-bool Shard::AttachTls(std::uint32_t conn, std::uint32_t index, bool started) {
+bool ShardReactor::AttachTls(std::uint32_t conn, std::uint32_t index, bool started) {
   if (!started) {
     if (index != kNoTls) tls_.Release(index, /*mid_handshake=*/false);
     ++counters_.tls_refused;
@@ -44,7 +44,7 @@ bool Shard::AttachTls(std::uint32_t conn, std::uint32_t index, bool started) {
   return true;
 }
 
-void Shard::EndTls(std::uint32_t conn) noexcept {
+void ShardReactor::EndTls(std::uint32_t conn) noexcept {
   Stream& s = streams_[conn];
   if (s.tls == kNoTls) return;
   tls_.Release(s.tls, /*mid_handshake=*/s.handshake_since_ms != 0);
@@ -52,7 +52,7 @@ void Shard::EndTls(std::uint32_t conn) noexcept {
   s.handshake_since_ms = 0;
 }
 
-void Shard::OnTlsReceived(std::uint32_t conn, std::size_t received) {
+void ShardReactor::OnTlsReceived(std::uint32_t conn, std::size_t received) {
   Stream& s = streams_[conn];
   TlsConnection& t = tls_[s.tls];
   // The pair always has room: it holds two records and everything complete was read
@@ -62,7 +62,7 @@ void Shard::OnTlsReceived(std::uint32_t conn, std::size_t received) {
   ReadClientQueries(conn);
 }
 
-bool Shard::DecryptMore(std::uint32_t conn) {
+bool ShardReactor::DecryptMore(std::uint32_t conn) {
   Stream& s = streams_[conn];
   TlsConnection& t = tls_[s.tls];
   std::size_t added = 0;
@@ -112,7 +112,7 @@ bool Shard::DecryptMore(std::uint32_t conn) {
   return added > 0;
 }
 
-void Shard::PumpTlsSend(std::uint32_t conn) {
+void ShardReactor::PumpTlsSend(std::uint32_t conn) {
   Stream& s = streams_[conn];
   if (s.send_armed || s.closing() || s.tls == kNoTls) return;
   TlsConnection& t = tls_[s.tls];
@@ -137,7 +137,7 @@ void Shard::PumpTlsSend(std::uint32_t conn) {
   SendOnStream(conn, {t.cipher_out + t.out_sent, t.out_len - t.out_sent}, MSG_NOSIGNAL);
 }
 
-void Shard::OnTlsSend(std::uint32_t conn, int res) {
+void ShardReactor::OnTlsSend(std::uint32_t conn, int res) {
   Stream& s = streams_[conn];
   TlsConnection& t = tls_[s.tls];
   t.out_sent += static_cast<std::uint32_t>(res);

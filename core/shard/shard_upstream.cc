@@ -5,8 +5,8 @@
 
 #include <algorithm>
 
-#include "core/shard/shard.h"
 #include "core/shard/shard_layout.h"
+#include "core/shard/shard_reactor.h"
 
 namespace ringdns::core {
 namespace {
@@ -15,19 +15,19 @@ using namespace layout;
 
 }  // namespace
 
-std::int64_t Shard::NowUs() noexcept {
+std::int64_t ShardReactor::NowUs() noexcept {
   timespec ts{};
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
   return std::int64_t{ts.tv_sec} * 1'000'000 + ts.tv_nsec / 1000;
 }
 
-bool Shard::ChooseUpstream(InflightSlot& slot, std::uint32_t index, bool first) {
+bool ShardReactor::ChooseUpstream(InflightSlot& slot, std::uint32_t index, bool first) {
   slot.upstream = first ? selector_.First(*slot.forward, random_)
                         : selector_.Next(*slot.forward, slot.upstream);
   return BindUpstream(slot, index);
 }
 
-bool Shard::BindUpstream(InflightSlot& slot, std::uint32_t index) {
+bool ShardReactor::BindUpstream(InflightSlot& slot, std::uint32_t index) {
   if (slot.tcp_upstream) {
     const std::uint32_t conn = UpstreamStream(slot);
     if (conn == kNoConn) return false;
@@ -56,7 +56,7 @@ bool Shard::BindUpstream(InflightSlot& slot, std::uint32_t index) {
   return true;
 }
 
-void Shard::ForgetPending(InflightSlot& slot) noexcept {
+void ShardReactor::ForgetPending(InflightSlot& slot) noexcept {
   if (slot.prev_pending) {
     slot.prev_pending = false;
     pending_.Erase(PendingIndex::Key(slot.prev_socket, slot.prev_txid));
@@ -70,8 +70,8 @@ void Shard::ForgetPending(InflightSlot& slot) noexcept {
   }
 }
 
-bool Shard::AttemptOf(const InflightSlot& slot, std::uint16_t socket, std::uint16_t txid,
-                      std::uint8_t& upstream) const noexcept {
+bool ShardReactor::AttemptOf(const InflightSlot& slot, std::uint16_t socket, std::uint16_t txid,
+                             std::uint8_t& upstream) const noexcept {
   if (slot.pending && socket == slot.upstream_socket && txid == slot.txid) {
     upstream = slot.upstream;
     return true;
@@ -83,7 +83,7 @@ bool Shard::AttemptOf(const InflightSlot& slot, std::uint16_t socket, std::uint1
   return false;
 }
 
-Shard::Retry Shard::RetryNext(std::uint32_t index, std::int64_t now) {
+ShardReactor::Retry ShardReactor::RetryNext(std::uint32_t index, std::int64_t now) {
   InflightSlot& slot = inflight_[index];
   ++slot.attempts;
   const ForwardRoute& f = *slot.forward;
@@ -119,7 +119,7 @@ Shard::Retry Shard::RetryNext(std::uint32_t index, std::int64_t now) {
   return Retry::kRetried;
 }
 
-void Shard::AskAgainOverUdp(std::uint32_t index) {
+void ShardReactor::AskAgainOverUdp(std::uint32_t index) {
   InflightSlot& slot = inflight_[index];
   ForgetPending(slot);
   const std::int64_t now = NowMs();
@@ -131,7 +131,7 @@ void Shard::AskAgainOverUdp(std::uint32_t index) {
   timers_->Schedule(index, std::min(now + AttemptTimeoutMs(slot), slot.deadline_ms));
 }
 
-void Shard::BackToUdpAfterCheck(std::uint32_t index) {
+void ShardReactor::BackToUdpAfterCheck(std::uint32_t index) {
   InflightSlot& slot = inflight_[index];
   slot.moved = false;  // a broken stream's failure is not the upstream's either
   ForgetPending(slot);

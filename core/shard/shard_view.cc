@@ -5,13 +5,13 @@
 
 #include <cstring>
 
-#include "core/shard/shard.h"
+#include "core/shard/shard_reactor.h"
 
 namespace ringdns::core {
 
-zones::RouteId Shard::RouteOf(const Client& client, std::span<const std::uint8_t> msg,
-                              const wire::QueryView& q,
-                              std::span<const std::uint8_t> qname) noexcept {
+zones::RouteId ShardReactor::RouteOf(const Client& client, std::span<const std::uint8_t> msg,
+                                     const wire::QueryView& q,
+                                     std::span<const std::uint8_t> qname) noexcept {
   const ListenerSpec& listener = routes_.listeners[listeners_[client.listener].spec];
   if (!routes_.views) return routes_.PickBlock(listener, qname, nullptr);
   // server_ip(): the address the query came to when the socket is a wildcard's (IP_PKTINFO
