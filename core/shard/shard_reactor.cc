@@ -63,22 +63,6 @@ std::vector<ShardSuccession::Listener> ShardReactor::DuplicateListeners() const 
   return out;
 }
 
-void ShardReactor::AdoptCache() {
-  std::unique_ptr<ResponseCache> inherited;
-  if (cache_in_) {
-    inherited = std::move(cache_in_->cache);
-    cache_in_->adopted.store(true, std::memory_order_release);
-  }
-  cache_in_.reset();
-  if (cache_capacity_[0] + cache_capacity_[1] == 0) return;
-  if (inherited && inherited->success().capacity() == cache_capacity_[0] &&
-      inherited->denial().capacity() == cache_capacity_[1]) {
-    cache_ = std::move(inherited);
-  } else {
-    cache_ = std::make_unique<ResponseCache>(cache_capacity_[0], cache_capacity_[1]);
-  }
-}
-
 ShardReactor::~ShardReactor() {
   for (Stream& stream : streams_) {
     if (stream.fd >= 0) ::close(stream.fd);
@@ -135,10 +119,10 @@ absl::Status ShardReactor::Init() {
   timers_.emplace(options_.slots, NowMs());
   // One cache per shard, its pools as large as the largest block asks for. A successor
   // waits for its predecessor's (serving uncached meanwhile, for a loop turn or two).
-  Shard::CacheCapacities(options_, routes_, cache_capacity_);
-  cache_in_ = std::move(succession_.cache);
+  std::uint32_t cache_capacity[2];
+  Shard::CacheCapacities(options_, routes_, cache_capacity);
+  cache_.Start(cache_capacity, std::move(succession_.cache));
   stream_in_ = std::move(succession_.streams);
-  if (!cache_in_) AdoptCache();
   taps_.Init();
   // `log` and `errors`: one queue for the logger thread, if any block has either.
   for (const BlockRoute& block : routes_.blocks) {
@@ -350,8 +334,9 @@ __kernel_timespec ShardReactor::LoopWait() const noexcept {
         all_armed && (listeners_[i].armed || !listeners_[i].fd.valid()) && tcp_listeners_[i].armed;
   }
   const bool ticking = !wake_armed_ || stopping_ || udp_sends_queued_ != 0 ||
-                       inflight_.in_use() != 0 || timers_->size() != 0 || cache_in_ || stream_in_ ||
-                       streams_handing_over_ != 0 || streams_.anyone_waiting() || !all_armed;
+                       inflight_.in_use() != 0 || timers_->size() != 0 || cache_.awaiting() ||
+                       stream_in_ || streams_handing_over_ != 0 || streams_.anyone_waiting() ||
+                       !all_armed;
   if (ticking) return {0, kLoopWaitNs};
   // Idle: until a connection's timer is due, at most kIdleWaitMs.
   const std::int64_t now = NowMs();
@@ -366,7 +351,7 @@ __kernel_timespec ShardReactor::LoopWait() const noexcept {
 
 void ShardReactor::Run(const std::atomic<bool>& stop) {
   while (true) {
-    if (cache_in_ && cache_in_->ready.load(std::memory_order_acquire)) AdoptCache();
+    cache_.AdoptIfPublished();
     if (stream_in_) {
       const bool finished = stream_in_->finished();  // first: all it handed is then visible
       if (stream_in_->waiting()) AdoptStreams();
@@ -376,12 +361,7 @@ void ShardReactor::Run(const std::atomic<bool>& stop) {
     if (!stopping_ && stop.load(std::memory_order_acquire)) {
       stopping_ = true;
       stopped_at_ms_ = NowMs();
-      if (cache_out_) {
-        // From here on this shard neither reads nor writes the cache: its successor owns it.
-        cache_out_->cache = std::move(cache_);
-        cache_out_->ready.store(true, std::memory_order_release);
-        cache_out_.reset();
-      }
+      cache_.HandOver();
       if (stream_out_) BeginHandingOverStreams();
     }
     if (stopping_) {
@@ -420,14 +400,7 @@ void ShardReactor::Run(const std::atomic<bool>& stop) {
     stream_timers_->Advance(now, [this](std::uint32_t conn) { OnStreamTimer(conn); });
     if (!stopping_) upstream_udp_.Rotate(now);
     if (streams_.anyone_waiting()) ResumeStalledStreams();
-    if (cache_) {  // gauges for the scrape
-      metrics_.cache_entries[0].Set(cache_->success().size());
-      metrics_.cache_entries[1].Set(cache_->denial().size());
-      metrics_.cache_evictions[0].Set(cache_->success().evictions());
-      metrics_.cache_evictions[1].Set(cache_->denial().evictions());
-      metrics_.cache_bytes[0].Set(cache_->success().bytes_made());
-      metrics_.cache_bytes[1].Set(cache_->denial().bytes_made());
-    }
+    cache_.Report(metrics_);
     query_buffers_.provided().Commit();
     answer_buffers_.Commit();
     // A receive ended by ENOBUFS is re-armed only once a buffer has come back: armed on

@@ -56,6 +56,7 @@
 #include "core/metrics.h"
 #include "core/ops/error_log.h"
 #include "core/routes.h"
+#include "core/shard/cache_succession.h"
 #include "core/shard/inflight.h"
 #include "core/shard/loop_probe.h"
 #include "core/shard/query_rewrites.h"
@@ -114,7 +115,7 @@ class ShardReactor {
 
   // Reload, control thread, before `stop` is set (with release): once stopped, hand the
   // cache to `to` instead of dropping it.
-  void PassCacheOn(std::shared_ptr<CacheHandoff> to) { cache_out_ = std::move(to); }
+  void PassCacheOn(std::shared_ptr<CacheHandoff> to) { cache_.PassOnTo(std::move(to)); }
   // Likewise: once stopped, hand client connections to `to` once answered, instead of
   // closing them.
   void PassStreamsOn(std::shared_ptr<StreamHandoff> to) { stream_out_ = std::move(to); }
@@ -149,9 +150,6 @@ class ShardReactor {
                  socklen_t to_len, const ReplySource& from = {},
                  const OutgoingQuery* pieces = nullptr);
   void GiveBack(Owner owner, std::uint16_t bid) noexcept;
-  // Takes the predecessor's cache once published, or a fresh one when it has none of
-  // the capacities the routes ask for.
-  void AdoptCache();
   std::int64_t NowMs() const noexcept;
   // How long the loop may wait for completions.
   __kernel_timespec LoopWait() const noexcept;
@@ -535,11 +533,7 @@ class ShardReactor {
   PendingIndex pending_;
   CoalescingIndex coalescing_;
   std::optional<TimerWheel> timers_;
-  std::unique_ptr<ResponseCache> cache_;  // only when some block has a `cache` directive
-  // The capacities the routes ask for: the largest of any block's (0, 0: no cache).
-  std::uint32_t cache_capacity_[2] = {0, 0};
-  std::shared_ptr<CacheHandoff> cache_in_;     // a predecessor's cache, until adopted
-  std::shared_ptr<CacheHandoff> cache_out_;    // where this shard's cache goes when it stops
+  CacheSuccession cache_;  // when some block has `cache`: the predecessor's, or a fresh one
   std::shared_ptr<StreamHandoff> stream_in_;   // a predecessor's connections, while it drains
   std::shared_ptr<StreamHandoff> stream_out_;  // where this shard's go when it stops
   std::uint32_t streams_handing_over_ = 0;
