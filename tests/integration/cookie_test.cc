@@ -195,14 +195,9 @@ TEST(Cookies, AnUpstreamThatAnswersWithAnotherClientsCookieIsGivenUpAndEveryQuer
 }
 
 TEST(Cookies, WhenTheTcpCheckFailsTheQueryGoesOverUdpWithoutTheCookie) {
-  SilentUpstream upstream;
-  // No TCP: the port number bound, never listened on, so connections are refused.
-  const int refusing = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in at{};
-  at.sin_family = AF_INET;
-  at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  at.sin_port = htons(upstream.port());
-  ASSERT_EQ(::bind(refusing, reinterpret_cast<sockaddr*>(&at), sizeof(at)), 0);
+  // No TCP: the port number held, never listened on, so connections are refused. (Bound
+  // after the UDP port, its TCP twin was sometimes taken: by a connection in TIME_WAIT.)
+  SilentUpstream upstream(SilentUpstream::kRefusingTcp);
   Forwarder fwd(WaitingCorefile(upstream.port()), 1, Patient);
   StubClient client(fwd.port());
   ASSERT_TRUE(UpstreamShowsCookies(client, upstream));
@@ -219,7 +214,6 @@ TEST(Cookies, WhenTheTcpCheckFailsTheQueryGoesOverUdpWithoutTheCookie) {
   EXPECT_TRUE(IsGenuine(client.Answer(2)));
   const core::ShardCounters totals = fwd.Stop();
   EXPECT_EQ(totals.cookie_tcp_failures.get(), 1u);
-  ::close(refusing);
 }
 
 TEST(Cookies, AQueryWithAnotherAdditionalRecordGoesAsItCame) {

@@ -31,20 +31,17 @@ inline const Bytes kForgedAddress = {6, 6, 6, 6};
 class SilentUpstream {
  public:
   // `tcp`: it listens for TCP on the same port number too, where ringdns asks a query
-  // whose UDP answers it no longer trusts.
-  explicit SilentUpstream(bool tcp = false) {
-    if (tcp) {
-      std::tie(fd_, tcp_listener_) = BoundUdpAndTcp();
-    } else {
-      fd_ = BoundSocket(0);
-    }
-    port_ = PortOf(fd_);
-    timeval tv{3, 0};  // Receive gives up rather than hang a test
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  }
+  // whose UDP answers it no longer trusts. kRefusingTcp: it holds the TCP port number
+  // without listening, so every connection to it is refused.
+  struct RefusingTcp {};
+  static constexpr RefusingTcp kRefusingTcp{};
+  explicit SilentUpstream(bool tcp = false)
+      : SilentUpstream(tcp ? BoundUdpAndTcp() : std::pair<int, int>{BoundSocket(0), -1}, tcp) {}
+  explicit SilentUpstream(RefusingTcp) : SilentUpstream(BoundUdpAndTcp(/*listen=*/false), false) {}
   ~SilentUpstream() {
     ::close(fd_);
     if (tcp_listener_ >= 0) ::close(tcp_listener_);
+    if (tcp_refusing_ >= 0) ::close(tcp_refusing_);
     if (tcp_conn_ >= 0) ::close(tcp_conn_);
   }
   // The next query over TCP (one connection, one frame); empty when none comes in 3 s.
@@ -92,7 +89,16 @@ class SilentUpstream {
  private:
   int fd_ = -1;
   std::uint16_t port_ = 0;
+  // `sockets`: the UDP one and the TCP one (-1: none), listening or refusing.
+  SilentUpstream(std::pair<int, int> sockets, bool listening) : fd_(sockets.first) {
+    (listening ? tcp_listener_ : tcp_refusing_) = sockets.second;
+    port_ = PortOf(fd_);
+    timeval tv{3, 0};  // Receive gives up rather than hang a test
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  }
+
   int tcp_listener_ = -1;
+  int tcp_refusing_ = -1;
   int tcp_conn_ = -1;
 };
 

@@ -30,6 +30,19 @@ sockaddr_in Loopback(std::uint16_t port) {
   return a;
 }
 
+// A TCP socket bound to a free 127.0.0.1 port, not listening: connections to it are
+// refused. -1 when none could be bound.
+int BoundTcpOnLoopback(std::uint16_t& port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a = Loopback(0);
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
+    if (fd >= 0) ::close(fd);
+    return -1;
+  }
+  port = PortOf(fd);
+  return fd;
+}
+
 }  // namespace
 
 int BoundSocket(std::uint16_t port) {
@@ -49,12 +62,12 @@ std::uint16_t PortOf(int fd) {
   return ntohs(a.sin_port);
 }
 
-std::pair<int, int> BoundUdpAndTcp() {
+std::pair<int, int> BoundUdpAndTcp(bool listen) {
   // The TCP port first: parallel tests' connections take TCP ephemeral ports, so a free
   // UDP port's TCP twin is the one more likely taken.
   for (int attempt = 0; attempt < 100; ++attempt) {
     std::uint16_t port = 0;
-    const int tcp = ListenOnLoopback(port);
+    const int tcp = listen ? ListenOnLoopback(port) : BoundTcpOnLoopback(port);
     const int udp = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     sockaddr_in a = Loopback(port);
     if (tcp >= 0 && port != 0 && ::bind(udp, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0)

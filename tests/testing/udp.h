@@ -27,8 +27,9 @@ int BoundSocket(std::uint16_t port);
 // The local port a socket is bound to.
 std::uint16_t PortOf(int fd);
 // A UDP socket and a listening TCP socket on one 127.0.0.1 port (a DNS server's pair);
-// aborts when none can be had in 100 tries.
-std::pair<int, int> BoundUdpAndTcp();
+// aborts when none can be had in 100 tries. `listen` false: the TCP socket is bound and
+// not listening, so the port number is held and every connection to it refused.
+std::pair<int, int> BoundUdpAndTcp(bool listen = true);
 
 class UdpClient {
  public:
