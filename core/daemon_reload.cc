@@ -1,7 +1,6 @@
 // core/daemon_reload.cc: Daemon::Reload, a new generation of shards taking over from the
 // running one without dropping a query, and the reaping of generations that finished.
 #include <algorithm>
-#include <array>
 #include <chrono>
 #include <thread>
 
@@ -33,18 +32,6 @@ void ForEachKeptUpstream(const RouteTable& from_routes, const RouteTable& to_rou
       }
     }
   }
-}
-
-// The sizes of a shard's two cache pools (success, denial) on `routes`, as ShardReactor::Init
-// sizes them: the largest any block asks for; both 0 without a cache.
-std::array<std::uint32_t, 2> CachePools(const RouteTable& routes) {
-  std::array<std::uint32_t, 2> pools = {0, 0};
-  for (const BlockRoute& block : routes.blocks) {
-    if (!block.cache) continue;
-    pools[0] = std::max(pools[0], block.cache->success_capacity);
-    pools[1] = std::max(pools[1], block.cache->denial_capacity);
-  }
-  return pools;
 }
 
 }  // namespace
@@ -107,9 +94,14 @@ absl::Status Daemon::Reload(const config::Config& config) {
   const MemoryFit saved_memory_fit = memory_fit_;
   const std::string saved_descriptor_warning = descriptor_warning_;
   next->held = FitToLimits(next->routes, running);
-  const std::array<std::uint32_t, 2> pools = CachePools(next->routes);
-  const bool pass_caches =
-      pools != std::array<std::uint32_t, 2>{0, 0} && pools == CachePools(current_->routes);
+  // The pools as each generation's shards size them (Shard::CacheCapacities): the
+  // largest any block asks for, scaled to the memory limit, which FitToLimits may change.
+  std::uint32_t next_pools[2];
+  std::uint32_t current_pools[2];
+  Shard::CacheCapacities(options_.shard, next->routes, next_pools);
+  Shard::CacheCapacities(saved_options, current_->routes, current_pools);
+  const bool pass_caches = next_pools[0] + next_pools[1] > 0 && next_pools[0] == current_pools[0] &&
+                           next_pools[1] == current_pools[1];
   std::vector<ShardSuccession> successions(current_->shards.size());
   std::vector<std::shared_ptr<CacheHandoff>> handoffs;
   std::vector<std::shared_ptr<StreamHandoff>> stream_handoffs;
