@@ -29,7 +29,7 @@ class CacheSuccession {
   // cache goes once the shard stops.
   void PassOnTo(std::shared_ptr<CacheHandoff> to) { to_ = std::move(to); }
   // Stopping: the cache is the successor's from here on; this shard neither reads nor
-  // writes it again. Without a successor it stays, unused, until the shard goes.
+  // writes it again. Without a successor it stays, for the queries still draining.
   void HandOver();
 
   // The cache to answer from; null when none is configured or it is still awaited.

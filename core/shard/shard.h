@@ -1,6 +1,6 @@
 // core/shard/shard.h: one shard, as the daemon sees it: a thread's io_uring loop that
 // receives queries on its own SO_REUSEPORT listeners, forwards them from its own upstream
-// sockets, and answers. Create, Init and Run on the shard's own thread (the ring is
+// sockets, and answers. Init and Run on the shard's own thread (the ring is
 // SINGLE_ISSUER); Wake, the counters and the metrics from any.
 //
 // The loop and the components it owns are `ShardReactor`'s (core/shard/shard_reactor.h),

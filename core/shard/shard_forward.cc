@@ -163,10 +163,7 @@ void ShardReactor::ServeQuery(Client& client, std::span<std::uint8_t> query) {
   // bufsize edits the query before dnstap, the metrics and the other stages see it.
   if (stages_handled(pipeline.query_edits)) return;
   lookup.refresh_udp_size = pipeline.bufsize;
-  if (taps_.Taps(route)) {
-    taps_.ClientMessage(dnstap::MessageType::kClientQuery, client, LocalAddressOf(client), msg,
-                        NowUs());
-  }
+  if (taps_.Taps(route)) taps_.ClientQuery(client, LocalAddressOf(client), msg);
   BlockMetrics& metrics = metrics_.blocks[route];
   const std::size_t proto = client.tcp() ? kTcp : kUdp;
   ++metrics.requests[proto][FamilyIndex(listeners_[client.listener].family)][TypeSlot(q->qtype)];

@@ -8,7 +8,7 @@
 // the pending-answer and coalescing indexes, the timer wheel, the response cache, the
 // random pool and the counters. The packet path takes no lock, shares no write with
 // another shard and allocates nothing: every table is sized in Init.
-// Create, Init and Run on the shard's own thread (the ring is SINGLE_ISSUER).
+// Init and Run on the shard's own thread (the ring is SINGLE_ISSUER).
 //
 // The code is in these files, in the order of the declarations below: shard_reactor.cc
 // (set-up, the loop, completions, sends), shard_forward.cc (queries in, upstream out,
@@ -136,7 +136,7 @@ class ShardReactor {
   dnstap::TapQueue* tap_queue() noexcept { return taps_.queue(); }
 
  private:
-  // shard.cc
+  // shard_reactor.cc
   // The listening socket for `address`: the predecessor's when it had one, else new.
   absl::StatusOr<ring::UniqueFd> ListenerSocket(const SockAddr& address, bool tcp);
   void ArmReceive(Op op, std::uint32_t index, Socket& socket, std::uint16_t group);

@@ -103,10 +103,7 @@ void ShardReactor::SendToClient(const Client& client, std::uint8_t* data, std::s
       Pipeline::RunAnswer(block.pipeline.answer_hooks, ctx);
       len = ctx.message.size();
     }
-    if (block.taps()) {
-      taps_.ClientMessage(dnstap::MessageType::kClientResponse, client, LocalAddressOf(client),
-                          {data, len}, NowUs());
-    }
+    if (block.taps()) taps_.ClientResponse(client, LocalAddressOf(client), {data, len}, NowUs());
     if (block.logs_answers() || (error != LogError::kNone && block.logs_errors())) {
       RecordForLog(client, data, len, error);
     }

@@ -1,7 +1,8 @@
 // core/shard/shard_succession.h: what a reload's new shard takes over from the shard it
 // replaces: the listener sockets, the cache (through a CacheHandoff) and the client
 // connections (core/shard/stream_handoff.h). The daemon fills one per shard (core/daemon_reload.cc;
-// the UDP sockets from core/udp_listener_groups.h) and core/shard/shard.cc consumes it in Init.
+// the UDP sockets from core/udp_listener_groups.h) and ShardReactor::Init
+// (core/shard/shard_reactor.cc) consumes it.
 #pragma once
 
 #include <atomic>

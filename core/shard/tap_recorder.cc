@@ -27,9 +27,9 @@ void TapRecorder::Push(const dnstap::TapRecord& record,
   }
 }
 
-void TapRecorder::ClientMessage(dnstap::MessageType type, const Client& client,
-                                const SockAddr& local, std::span<const std::uint8_t> message,
-                                std::int64_t now_us) noexcept {
+void TapRecorder::ClientRecord(dnstap::MessageType type, const Client& client,
+                               const SockAddr& local, std::span<const std::uint8_t> message,
+                               std::int64_t now_us) noexcept {
   dnstap::TapRecord r;
   r.type = type;
   r.protocol = !client.tcp()                         ? dnstap::Protocol::kUdp
@@ -37,7 +37,7 @@ void TapRecorder::ClientMessage(dnstap::MessageType type, const Client& client,
                                                      : dnstap::Protocol::kTcp;
   r.block = client.block;
   r.query_time_us = client.start_us;
-  if (type == dnstap::MessageType::kClientResponse) r.response_time_us = now_us;
+  r.response_time_us = now_us;  // 0 for the query
   r.query_address =
       ClientAddress(client.conn, client.conn_generation, client.addr, client.addr_len);
   r.response_address = dnstap::ToTapAddress(local.get(), local.len);

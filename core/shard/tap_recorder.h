@@ -37,10 +37,16 @@ class TapRecorder {
   // The block of the slot's forward (a refresh has no client block).
   bool TapsForward(const InflightSlot& slot) const noexcept { return Taps(slot.forward->block); }
 
-  // A client's query as it arrived, or the answer it gets (`now_us` is when it goes);
-  // `local` is the listener's address, the responder.
-  void ClientMessage(dnstap::MessageType type, const Client& client, const SockAddr& local,
-                     std::span<const std::uint8_t> message, std::int64_t now_us) noexcept;
+  // A client's query as it arrived (at client.start_us), and the answer it gets, going
+  // now; `local` is the listener's address, the responder.
+  void ClientQuery(const Client& client, const SockAddr& local,
+                   std::span<const std::uint8_t> query) noexcept {
+    ClientRecord(dnstap::MessageType::kClientQuery, client, local, query, 0);
+  }
+  void ClientResponse(const Client& client, const SockAddr& local,
+                      std::span<const std::uint8_t> answer, std::int64_t now_us) noexcept {
+    ClientRecord(dnstap::MessageType::kClientResponse, client, local, answer, now_us);
+  }
   // The slot's query as it goes to slot.upstream now.
   void ForwarderQuery(const InflightSlot& slot, std::span<const std::uint8_t> query,
                       std::int64_t now_us) noexcept;
@@ -53,6 +59,8 @@ class TapRecorder {
   // gone), else `addr`.
   dnstap::TapAddress ClientAddress(std::uint32_t conn, std::uint16_t conn_generation,
                                    const sockaddr* addr, socklen_t addr_len) const noexcept;
+  void ClientRecord(dnstap::MessageType type, const Client& client, const SockAddr& local,
+                    std::span<const std::uint8_t> message, std::int64_t now_us) noexcept;
   dnstap::TapRecord ForwarderRecord(const InflightSlot& slot, std::uint8_t upstream) const noexcept;
   void Push(const dnstap::TapRecord& record, std::span<const std::uint8_t> message) noexcept;
 

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <utility>
 
 #include "testing/message_builder.h"
 #include "wire/message.h"
@@ -82,13 +83,21 @@ TEST(CacheSuccession, ThePredecessorsCacheIsTakenOnceItIsPublished) {
 }
 
 TEST(CacheSuccession, APredecessorsCacheOfOtherCapacitiesIsReplaced) {
-  ResponseCache* old = nullptr;
-  CacheSuccession cache;
-  cache.Start(kCapacity, Published(64, 8, &old));
-  cache.AdoptIfPublished();
-  ASSERT_TRUE(cache);
-  EXPECT_NE(cache.get(), old);
-  EXPECT_EQ(cache->denial().capacity(), 16u);
+  // Either pool's size differing is enough; the predecessor is told either way, or its
+  // reload would wait for an adoption that never comes.
+  const std::pair<std::uint32_t, std::uint32_t> others[] = {{64, 8}, {32, 16}};
+  for (const auto& [success, denial] : others) {
+    ResponseCache* old = nullptr;
+    std::shared_ptr<CacheHandoff> handoff = Published(success, denial, &old);
+    CacheSuccession cache;
+    cache.Start(kCapacity, handoff);
+    cache.AdoptIfPublished();
+    ASSERT_TRUE(cache);
+    EXPECT_NE(cache.get(), old);
+    EXPECT_EQ(cache->success().capacity(), 64u);
+    EXPECT_EQ(cache->denial().capacity(), 16u);
+    EXPECT_TRUE(handoff->adopted.load());
+  }
 }
 
 TEST(CacheSuccession, AStoppingShardHandsItsCacheOnOrKeepsItWithoutASuccessor) {
@@ -114,6 +123,19 @@ TEST(CacheSuccession, AStoppingShardHandsItsCacheOnOrKeepsItWithoutASuccessor) {
   EXPECT_EQ(new_shard.get(), handed);
 }
 
+TEST(CacheSuccession, WithoutACacheNothingIsReported) {
+  ShardMetrics metrics(0, 0);
+  metrics.cache_entries[0].Set(7);
+  CacheSuccession none;
+  const std::uint32_t no_pools[2] = {0, 0};
+  none.Start(no_pools, nullptr);
+  none.Report(metrics);
+  CacheSuccession awaiting;
+  awaiting.Start(kCapacity, std::make_shared<CacheHandoff>());
+  awaiting.Report(metrics);
+  EXPECT_EQ(metrics.cache_entries[0].get(), 7u);
+}
+
 TEST(CacheSuccession, ReportsEachPoolsSizeForTheScrape) {
   CacheSuccession cache;
   cache.Start(kCapacity, nullptr);
@@ -124,7 +146,9 @@ TEST(CacheSuccession, ReportsEachPoolsSizeForTheScrape) {
   cache.Report(metrics);
   EXPECT_EQ(metrics.cache_entries[0].get(), 2u);
   EXPECT_EQ(metrics.cache_entries[1].get(), 0u);
+  EXPECT_EQ(metrics.cache_evictions[0].get(), 0u);
   EXPECT_GT(metrics.cache_bytes[0].get(), 0u);
+  EXPECT_EQ(metrics.cache_bytes[1].get(), 0u);
 }
 
 }  // namespace

@@ -65,6 +65,15 @@ class TapRecorderTest : public ::testing::Test {
     });
     return out;
   }
+  // A client connection from 127.0.0.7#41000, open; kNoSlot when none is free.
+  std::uint32_t OpenTcpClient() {
+    const std::uint32_t conn = streams.TakeClient();
+    if (conn == kNoSlot) return conn;
+    streams[conn].state = StreamState::kOpen;
+    streams[conn].peer = V4("127.0.0.7", 41000);
+    streams[conn].peer_len = sizeof(sockaddr_in);
+    return conn;
+  }
   Client UdpClient() {
     return {.addr = reinterpret_cast<const sockaddr*>(&client_addr),
             .addr_len = sizeof(sockaddr_in),
@@ -92,8 +101,8 @@ TEST_F(TapRecorderTest, AUdpClientIsTheInitiatorAndTheListenerTheResponder) {
   ASSERT_NE(recorder.queue(), nullptr);
   ASSERT_TRUE(recorder.Taps(0));
   const SockAddr& local = routes.listeners[0].address;
-  recorder.ClientMessage(MessageType::kClientQuery, UdpClient(), local, message, 5000);
-  recorder.ClientMessage(MessageType::kClientResponse, UdpClient(), local, message, 7000);
+  recorder.ClientQuery(UdpClient(), local, message);
+  recorder.ClientResponse(UdpClient(), local, message, 7000);
   const auto records = Drain();
   ASSERT_EQ(records.size(), 2u);
   const TapRecord& query = records[0].first;
@@ -113,8 +122,7 @@ TEST_F(TapRecorderTest, AUdpClientIsTheInitiatorAndTheListenerTheResponder) {
 
 TEST_F(TapRecorderTest, WithoutFullTheMessageIsLeftOut) {
   Load(".:5353 {\n dnstap /tmp/ringdns-none.sock\n forward . 127.0.0.1:53\n}\n");
-  recorder.ClientMessage(MessageType::kClientQuery, UdpClient(), routes.listeners[0].address,
-                         message, 5000);
+  recorder.ClientQuery(UdpClient(), routes.listeners[0].address, message);
   const auto records = Drain();
   ASSERT_EQ(records.size(), 1u);
   EXPECT_TRUE(records[0].second.empty());
@@ -122,22 +130,19 @@ TEST_F(TapRecorderTest, WithoutFullTheMessageIsLeftOut) {
 
 TEST_F(TapRecorderTest, ATcpClientIsItsConnectionsPeerAndTlsMakesItDot) {
   Load(".:5353 {\n dnstap /tmp/ringdns-none.sock\n forward . 127.0.0.1:53\n}\n");
-  const std::uint32_t conn = streams.TakeClient();
+  const std::uint32_t conn = OpenTcpClient();
   ASSERT_NE(conn, kNoSlot);
-  streams[conn].state = StreamState::kOpen;
-  streams[conn].peer = V4("127.0.0.7", 41000);
-  streams[conn].peer_len = sizeof(sockaddr_in);
   Client client = UdpClient();
   client.conn = conn;
   client.conn_generation = streams[conn].generation;
   const SockAddr& local = routes.listeners[0].address;
-  recorder.ClientMessage(MessageType::kClientQuery, client, local, message, 5000);
+  recorder.ClientQuery(client, local, message);
   streams[conn].tls = 0;  // its session's slot
-  recorder.ClientMessage(MessageType::kClientQuery, client, local, message, 5000);
+  recorder.ClientQuery(client, local, message);
   // The connection went away and its slot was taken again: its address is not this client's.
   streams[conn].tls = kNoTls;
   streams.Recycle(conn);
-  recorder.ClientMessage(MessageType::kClientResponse, client, local, message, 6000);
+  recorder.ClientResponse(client, local, message, 6000);
   const auto records = Drain();
   ASSERT_EQ(records.size(), 3u);
   EXPECT_EQ(records[0].first.protocol, Protocol::kTcp);
@@ -156,7 +161,7 @@ TEST_F(TapRecorderTest, AForwarderRecordNamesTheUpstreamAsResponderAndItsTranspo
   slot.client = client_addr;
   slot.client_len = sizeof(sockaddr_in);
   slot.upstream = 1;
-  slot.sent_us = 2000;
+  slot.sent_us = 1500;  // the attempt went out; the record is made a little after
   recorder.ForwarderQuery(slot, message, 2000);
   slot.tcp_upstream = true;
   // An answer counts from the upstream it came from, which need not be slot.upstream
@@ -168,15 +173,69 @@ TEST_F(TapRecorderTest, AForwarderRecordNamesTheUpstreamAsResponderAndItsTranspo
   EXPECT_EQ(query.type, MessageType::kForwarderQuery);
   EXPECT_EQ(query.protocol, Protocol::kUdp);
   EXPECT_EQ(query.query_time_us, 2000);
+  EXPECT_EQ(query.response_time_us, 0);
+  EXPECT_EQ(records[0].second, message);
   EXPECT_EQ(Ip(query.query_address), "127.0.0.9#40000");
   EXPECT_EQ(Ip(query.response_address), "127.0.0.3#5301");
   const TapRecord& answer = records[1].first;
   EXPECT_EQ(answer.type, MessageType::kForwarderResponse);
   EXPECT_EQ(answer.protocol, Protocol::kTcp);
-  EXPECT_EQ(answer.query_time_us, 2000);
+  EXPECT_EQ(answer.query_time_us, 1500);  // when the attempt it answers went out
   EXPECT_EQ(answer.response_time_us, 2500);
   EXPECT_EQ(Ip(answer.response_address), "127.0.0.2#5300");
   EXPECT_EQ(records[1].second, message);
+}
+
+TEST_F(TapRecorderTest, ATcpClientsForwardedQueryNamesItsConnectionsPeerAndARefreshNobody) {
+  Load(".:5353 {\n dnstap /tmp/ringdns-none.sock\n forward . 127.0.0.2:5300\n}\n");
+  const std::uint32_t conn = OpenTcpClient();
+  ASSERT_NE(conn, kNoSlot);
+  InflightSlot slot;
+  slot.forward = &routes.blocks[0].forwards[0];
+  slot.conn = conn;
+  slot.conn_generation = streams[conn].generation;
+  recorder.ForwarderQuery(slot, message, 2000);
+  InflightSlot refresh;  // ringdns's own query: no client, no connection
+  refresh.forward = &routes.blocks[0].forwards[0];
+  recorder.ForwarderQuery(refresh, message, 2000);
+  const auto records = Drain();
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(Ip(records[0].first.query_address), "127.0.0.7#41000");
+  EXPECT_EQ(Ip(records[1].first.query_address), "unknown");
+}
+
+TEST_F(TapRecorderTest, EachBlockTapsByItsOwnDirective) {
+  // Block 0 does not tap, block 1 taps with `full`, block 2 without: a record goes by
+  // the block that took the client's query, or the block of the forward it went to.
+  Load(
+      "a.example.:5353 {\n forward . 127.0.0.2:5300\n}\n"
+      "b.example.:5353 {\n dnstap /tmp/ringdns-none.sock full\n forward . 127.0.0.3:5300\n}\n"
+      "c.example.:5353 {\n dnstap /tmp/ringdns-none.sock\n forward . 127.0.0.4:5300\n}\n");
+  ASSERT_EQ(routes.blocks.size(), 3u);
+  EXPECT_FALSE(recorder.Taps(0));
+  EXPECT_TRUE(recorder.Taps(1));
+  EXPECT_TRUE(recorder.Taps(2));
+  InflightSlot untapped;
+  untapped.forward = &routes.blocks[0].forwards[0];
+  EXPECT_FALSE(recorder.TapsForward(untapped));
+  InflightSlot to_full;
+  to_full.forward = &routes.blocks[1].forwards[0];
+  EXPECT_TRUE(recorder.TapsForward(to_full));
+  InflightSlot to_plain;
+  to_plain.forward = &routes.blocks[2].forwards[0];
+  Client in_plain = UdpClient();
+  in_plain.block = 2;
+  recorder.ForwarderQuery(to_full, message, 2000);
+  recorder.ForwarderQuery(to_plain, message, 2000);
+  recorder.ClientQuery(in_plain, routes.listeners[0].address, message);
+  const auto records = Drain();
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[0].first.block, 1);
+  EXPECT_EQ(records[0].second, message);
+  EXPECT_EQ(records[1].first.block, 2);
+  EXPECT_TRUE(records[1].second.empty());
+  EXPECT_EQ(records[2].first.block, 2);
+  EXPECT_TRUE(records[2].second.empty());
 }
 
 TEST_F(TapRecorderTest, AFullQueueDropsAndCountsAndTakesAgainOnceDrained) {
@@ -185,11 +244,11 @@ TEST_F(TapRecorderTest, AFullQueueDropsAndCountsAndTakesAgainOnceDrained) {
   const SockAddr& local = routes.listeners[0].address;
   const std::size_t fits = dnstap::kShardTapQueueBytes / dnstap::TapQueue::RecordSize(large.size());
   for (std::size_t i = 0; i < fits + 3; ++i) {
-    recorder.ClientMessage(MessageType::kClientQuery, UdpClient(), local, large, 5000);
+    recorder.ClientQuery(UdpClient(), local, large);
   }
   EXPECT_EQ(dropped.get(), 3u);
   EXPECT_EQ(Drain().size(), fits);
-  recorder.ClientMessage(MessageType::kClientQuery, UdpClient(), local, large, 5000);
+  recorder.ClientQuery(UdpClient(), local, large);
   EXPECT_EQ(dropped.get(), 3u);
   EXPECT_EQ(Drain().size(), 1u);
 }
